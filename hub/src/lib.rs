@@ -1,0 +1,1 @@
+//! wishtree-hub (being built).

@@ -1,0 +1,1 @@
+//! wishtree-node (being built).

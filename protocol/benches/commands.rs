@@ -1,0 +1,2 @@
+//! Benchmarks of domain commands (written below).
+fn main() {}

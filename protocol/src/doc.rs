@@ -1,0 +1,456 @@
+//! The community document: one automerge document per community, read and written one
+//! entity at a time.
+//!
+//! Layout (schema 1):
+//!
+//! ```text
+//! schema, community {code, name}, rules {points_per_hour{}},
+//! members{}, orgs{}, pairings{}, branches{}, teams{}, posts{}, wishes{}, projects{},
+//! activities{}, services{}, passbook{}, voids{}
+//! ```
+//!
+//! Two invariants make offline replicas merge cleanly:
+//!
+//! - **One genesis.** The root maps are created by a genesis change whose bytes depend
+//!   only on the community code (a fixed actor derived from the code, time zero). Every
+//!   replica that creates the document of a community creates the *same* change, so
+//!   two replicas initialised apart share one `members` map instead of hiding each
+//!   other's behind a conflict.
+//! - **Per-entity writes.** Writes hydrate and reconcile the entity at its key, never
+//!   the whole document: cheap (a fraction of a millisecond where a whole-document
+//!   reconcile costs tens), and a replica on an older schema rewrites only the fields
+//!   it knows. autosurgeon's derived `Reconcile` puts the fields of a struct without
+//!   deleting the others, so fields added by a newer schema survive an older writer.
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value};
+use autosurgeon::Hydrate;
+
+use crate::id::{ActivityId, MemberId};
+use crate::model::{COLLECTIONS, Community, CommunityRules, Entity, LifecycleEvent, Participation};
+use crate::region::CommunityCode;
+use crate::time::Timestamp;
+
+/// The schema this build writes. A document of a newer schema is read and written
+/// without loss of the fields this build does not know.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// A community's replica.
+#[derive(Debug)]
+pub struct CommunityDoc {
+    doc: AutoCommit,
+    code: CommunityCode,
+}
+
+/// An entity that is in the document but could not be read as its type, e.g. written
+/// by a buggy or hostile replica. It is skipped by views and reported, never fatal.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Malformed {
+    /// The collection, e.g. `wishes`.
+    pub collection: &'static str,
+    /// The key in the collection.
+    pub key: String,
+    /// What was wrong.
+    pub error: String,
+}
+
+/// Why the document could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    /// The bytes are not an automerge document.
+    #[error("not an automerge document: {0}")]
+    Load(#[source] automerge::AutomergeError),
+    /// The document has no community code, schema or collections.
+    #[error("not a wishtree community document: {0}")]
+    NotACommunityDocument(String),
+    /// The document belongs to another community.
+    #[error("the document belongs to community {found}, not {expected}")]
+    WrongCommunity {
+        /// The community the caller expected.
+        expected: CommunityCode,
+        /// The community the document names.
+        found: String,
+    },
+    /// An entity could not be read as its type.
+    #[error("{collection}/{key} cannot be read: {error}")]
+    Hydrate {
+        /// The collection.
+        collection: &'static str,
+        /// The key.
+        key: String,
+        /// The error.
+        error: autosurgeon::HydrateError,
+    },
+    /// Writing an entity failed inside autosurgeon.
+    #[error("writing {collection}/{key} failed: {error}")]
+    Reconcile {
+        /// The collection.
+        collection: &'static str,
+        /// The key.
+        key: String,
+        /// The error.
+        error: autosurgeon::ReconcileError,
+    },
+    /// The entity to change does not exist.
+    #[error("there is no {kind} {id}")]
+    NotFound {
+        /// What kind of entity.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// An automerge operation failed.
+    #[error("document operation failed: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+}
+
+impl CommunityDoc {
+    /// The genesis document of a community, as saved bytes: the same bytes on every
+    /// replica (see the module doc).
+    pub fn genesis(code: CommunityCode) -> Vec<u8> {
+        let actor = ActorId::from(crate::id::derive_bytes(
+            "genesis actor",
+            &[code.as_str().as_bytes()],
+        ));
+        let mut doc = AutoCommit::new().with_actor(actor);
+        // Invariant: puts into a fresh document's root cannot fail.
+        Self::write_genesis(&mut doc, code).expect("genesis writes to a fresh document");
+        doc.commit_with(CommitOptions::default().with_time(0));
+        doc.save()
+    }
+
+    /// A new document for a community, written by `actor` at `now`.
+    pub fn create(
+        code: CommunityCode,
+        name: &str,
+        actor: [u8; 16],
+        now: Timestamp,
+    ) -> Result<Self, DocError> {
+        let mut doc = Self::load(&Self::genesis(code), Some(code), actor)?;
+        let community = Community {
+            code,
+            name: name.to_owned(),
+        };
+        autosurgeon::reconcile_prop(&mut doc.doc, ROOT, "community", &community).map_err(
+            |error| DocError::Reconcile {
+                collection: "community",
+                key: String::new(),
+                error,
+            },
+        )?;
+        doc.commit(now);
+        Ok(doc)
+    }
+
+    /// Loads a saved document (a full save, or chunks concatenated), writing as
+    /// `actor` from now on. With `expected` set, refuses another community's document.
+    pub fn load(
+        bytes: &[u8],
+        expected: Option<CommunityCode>,
+        actor: [u8; 16],
+    ) -> Result<Self, DocError> {
+        let doc = AutoCommit::load(bytes).map_err(DocError::Load)?;
+        Self::from_automerge(doc, expected, actor)
+    }
+
+    /// Wraps an automerge document after checking that it is a community document.
+    pub fn from_automerge(
+        mut doc: AutoCommit,
+        expected: Option<CommunityCode>,
+        actor: [u8; 16],
+    ) -> Result<Self, DocError> {
+        doc.set_actor(ActorId::from(actor));
+        let code = read_code(&doc)?;
+        if let Some(expected) = expected {
+            if code != expected {
+                return Err(DocError::WrongCommunity {
+                    expected,
+                    found: code.to_string(),
+                });
+            }
+        }
+        for collection in COLLECTIONS {
+            match doc.get(ROOT, collection)? {
+                Some((Value::Object(ObjType::Map), _)) => {}
+                _ => {
+                    return Err(DocError::NotACommunityDocument(format!(
+                        "the `{collection}` map is missing"
+                    )));
+                }
+            }
+        }
+        Ok(Self { doc, code })
+    }
+
+    /// The community the document belongs to.
+    pub fn code(&self) -> CommunityCode {
+        self.code
+    }
+
+    /// The schema version the document declares.
+    pub fn schema(&self) -> u64 {
+        match self.doc.get(ROOT, "schema") {
+            Ok(Some((Value::Scalar(value), _))) => value.as_u64().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// The community's code and name.
+    pub fn community(&self) -> Result<Community, DocError> {
+        autosurgeon::hydrate_prop(&self.doc, ROOT, "community").map_err(|error| DocError::Hydrate {
+            collection: "community",
+            key: String::new(),
+            error,
+        })
+    }
+
+    /// The community's rules; the defaults if none were set.
+    pub fn rules(&self) -> CommunityRules {
+        autosurgeon::hydrate_prop(&self.doc, ROOT, "rules").unwrap_or_default()
+    }
+
+    /// Sets the community's rules.
+    pub fn put_rules(&mut self, rules: &CommunityRules) -> Result<(), DocError> {
+        autosurgeon::reconcile_prop(&mut self.doc, ROOT, "rules", rules).map_err(|error| {
+            DocError::Reconcile {
+                collection: "rules",
+                key: String::new(),
+                error,
+            }
+        })
+    }
+
+    /// One entity, or `None` if there is none with that id.
+    pub fn entity<E: Entity>(&self, id: E::Id) -> Result<Option<E>, DocError> {
+        let collection = self.collection(E::COLLECTION)?;
+        let key = id.to_string();
+        if self.doc.get(&collection, key.as_str())?.is_none() {
+            return Ok(None);
+        }
+        autosurgeon::hydrate_prop(&self.doc, &collection, key.as_str())
+            .map(Some)
+            .map_err(|error| DocError::Hydrate {
+                collection: E::COLLECTION,
+                key,
+                error,
+            })
+    }
+
+    /// Whether an entity with that id exists.
+    pub fn contains<E: Entity>(&self, id: E::Id) -> Result<bool, DocError> {
+        let collection = self.collection(E::COLLECTION)?;
+        Ok(self.doc.get(&collection, id.to_string())?.is_some())
+    }
+
+    /// Writes one entity at its key, creating or updating it.
+    pub fn put_entity<E: Entity>(&mut self, id: E::Id, entity: &E) -> Result<(), DocError> {
+        let collection = self.collection(E::COLLECTION)?;
+        let key = id.to_string();
+        autosurgeon::reconcile_prop(&mut self.doc, &collection, key.as_str(), entity).map_err(
+            |error| DocError::Reconcile {
+                collection: E::COLLECTION,
+                key,
+                error,
+            },
+        )
+    }
+
+    /// Appends a lifecycle event to the `events` list of an entity.
+    pub fn append_event<E: Entity>(
+        &mut self,
+        id: E::Id,
+        event: &LifecycleEvent,
+    ) -> Result<(), DocError> {
+        let entity = self.entity_object::<E>(id)?;
+        let events = match self.doc.get(&entity, "events")? {
+            Some((Value::Object(ObjType::List), events)) => events,
+            _ => self.doc.put_object(&entity, "events", ObjType::List)?,
+        };
+        let end = self.doc.length(&events);
+        autosurgeon::reconcile_insert(&mut self.doc, events, end, event).map_err(|error| {
+            DocError::Reconcile {
+                collection: E::COLLECTION,
+                key: id.to_string(),
+                error,
+            }
+        })
+    }
+
+    /// Records a member's participation in an activity, at the member's key in the
+    /// activity's `participants` map.
+    pub fn put_participation(
+        &mut self,
+        activity: ActivityId,
+        member: MemberId,
+        participation: &Participation,
+    ) -> Result<(), DocError> {
+        let entity = self.entity_object::<crate::model::Activity>(activity)?;
+        let participants = match self.doc.get(&entity, "participants")? {
+            Some((Value::Object(ObjType::Map), participants)) => participants,
+            _ => self.doc.put_object(&entity, "participants", ObjType::Map)?,
+        };
+        let key = member.to_string();
+        autosurgeon::reconcile_prop(&mut self.doc, participants, key.as_str(), participation)
+            .map_err(|error| DocError::Reconcile {
+                collection: "activities",
+                key: format!("{activity}/participants/{key}"),
+                error,
+            })
+    }
+
+    /// The ids in a collection, in key order. Keys that are not ids are skipped.
+    pub fn ids<E: Entity>(&self) -> Result<Vec<E::Id>, DocError> {
+        let collection = self.collection(E::COLLECTION)?;
+        Ok(self
+            .doc
+            .keys(&collection)
+            .filter_map(|key| key.parse().ok())
+            .collect())
+    }
+
+    /// Every entity of a collection that can be read, in key order, and those that
+    /// cannot.
+    pub fn entities<E: Entity>(&self) -> Result<(Vec<(E::Id, E)>, Vec<Malformed>), DocError> {
+        let collection = self.collection(E::COLLECTION)?;
+        let mut good = Vec::new();
+        let mut bad = Vec::new();
+        for key in self.doc.keys(&collection) {
+            let parsed = key.parse::<E::Id>();
+            let hydrated = <E as Hydrate>::hydrate(&self.doc, &collection, key.as_str().into());
+            match (parsed, hydrated) {
+                (Ok(id), Ok(entity)) => good.push((id, entity)),
+                (Err(_), _) => bad.push(Malformed {
+                    collection: E::COLLECTION,
+                    key: key.chars().take(40).collect(),
+                    error: "the key is not an id".to_owned(),
+                }),
+                (Ok(_), Err(error)) => bad.push(Malformed {
+                    collection: E::COLLECTION,
+                    key,
+                    error: error.to_string(),
+                }),
+            }
+        }
+        Ok((good, bad))
+    }
+
+    /// Commits the pending operations as one change stamped `now`; `None` if there
+    /// were none.
+    pub fn commit(&mut self, now: Timestamp) -> Option<ChangeHash> {
+        if self.doc.pending_ops() == 0 {
+            return None;
+        }
+        self.doc
+            .commit_with(CommitOptions::default().with_time(now.as_millis().div_euclid(1000)))
+    }
+
+    /// Drops the pending operations, e.g. after a command failed half-way.
+    pub fn rollback(&mut self) {
+        self.doc.rollback();
+    }
+
+    /// The changes since the last call, as bytes to append to storage.
+    pub fn save_incremental(&mut self) -> Vec<u8> {
+        self.doc.save_incremental()
+    }
+
+    /// The whole document, compacted.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The heads of the document, sorted.
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        let mut heads = self.doc.get_heads();
+        heads.sort();
+        heads
+    }
+
+    /// Merges another replica of the same community into this one.
+    pub fn merge(&mut self, other: &mut CommunityDoc) -> Result<(), DocError> {
+        if other.code != self.code {
+            return Err(DocError::WrongCommunity {
+                expected: self.code,
+                found: other.code.to_string(),
+            });
+        }
+        self.doc.merge(&mut other.doc)?;
+        Ok(())
+    }
+
+    /// Applies changes saved by another replica (chunks or a full save).
+    pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<usize, DocError> {
+        Ok(self.doc.load_incremental(bytes)?)
+    }
+
+    /// The underlying automerge document, for sync.
+    pub fn automerge(&self) -> &AutoCommit {
+        &self.doc
+    }
+
+    /// The underlying automerge document, for sync.
+    pub fn automerge_mut(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    fn write_genesis(doc: &mut AutoCommit, code: CommunityCode) -> Result<(), DocError> {
+        doc.put(ROOT, "schema", SCHEMA_VERSION)?;
+        let community = doc.put_object(ROOT, "community", ObjType::Map)?;
+        doc.put(&community, "code", code.as_str())?;
+        doc.put(&community, "name", "")?;
+        let rules = doc.put_object(ROOT, "rules", ObjType::Map)?;
+        doc.put_object(&rules, "points_per_hour", ObjType::Map)?;
+        for collection in COLLECTIONS {
+            doc.put_object(ROOT, collection, ObjType::Map)?;
+        }
+        Ok(())
+    }
+
+    fn collection(&self, name: &'static str) -> Result<ObjId, DocError> {
+        match self.doc.get(ROOT, name)? {
+            Some((Value::Object(ObjType::Map), id)) => Ok(id),
+            _ => Err(DocError::NotACommunityDocument(format!(
+                "the `{name}` map is missing"
+            ))),
+        }
+    }
+
+    fn entity_object<E: Entity>(&self, id: E::Id) -> Result<ObjId, DocError> {
+        let collection = self.collection(E::COLLECTION)?;
+        match self.doc.get(&collection, id.to_string())? {
+            Some((Value::Object(ObjType::Map), object)) => Ok(object),
+            _ => Err(DocError::NotFound {
+                kind: E::COLLECTION,
+                id: id.to_string(),
+            }),
+        }
+    }
+}
+
+impl Clone for CommunityDoc {
+    fn clone(&self) -> Self {
+        Self {
+            doc: self.doc.clone(),
+            code: self.code,
+        }
+    }
+}
+
+fn read_code(doc: &AutoCommit) -> Result<CommunityCode, DocError> {
+    let community = match doc.get(ROOT, "community")? {
+        Some((Value::Object(ObjType::Map), id)) => id,
+        _ => {
+            return Err(DocError::NotACommunityDocument(
+                "there is no `community` map".to_owned(),
+            ));
+        }
+    };
+    let code = match doc.get(&community, "code")? {
+        Some((Value::Scalar(value), _)) => value.as_str().map(str::to_owned),
+        _ => None,
+    };
+    let code = code
+        .ok_or_else(|| DocError::NotACommunityDocument("there is no community code".to_owned()))?;
+    code.parse()
+        .map_err(|e| DocError::NotACommunityDocument(format!("the community code is bad: {e}")))
+}

@@ -1,0 +1,255 @@
+//! Entity ids: random 128-bit values, one newtype per kind of entity.
+//!
+//! Two replicas that work offline for days must never hand out the same id, so ids
+//! are never counters: the driver draws 16 random bytes (`protocol` has no random
+//! source of its own) and wraps them. A few ids are instead *derived* from what they
+//! name — the same organisation or the same participation gets the same id on every
+//! replica, so that concurrent offline writes of one fact land on one key and are
+//! counted once.
+//!
+//! The text form, used as document keys and in URLs, is 32 lowercase hex digits.
+
+use std::fmt;
+use std::str::FromStr;
+
+use sha2::{Digest, Sha256};
+
+/// Why a text is not an id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a {kind} id: an id is 32 hex digits")]
+pub struct IdParseError {
+    /// The kind of id that was expected, e.g. `wish`.
+    pub kind: &'static str,
+    /// The text that was given, shortened to 40 characters.
+    pub text: String,
+}
+
+/// Defines an id newtype with its text form, serde and autosurgeon mappings.
+macro_rules! define_id {
+    ($(#[$meta:meta])* $name:ident, $kind:literal) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name([u8; 16]);
+
+        impl $name {
+            /// What this id names, in words (used in error messages).
+            pub const KIND: &'static str = $kind;
+
+            /// Wraps 16 random bytes drawn by the caller.
+            pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+                Self(bytes)
+            }
+
+            /// The raw bytes.
+            pub const fn as_bytes(&self) -> &[u8; 16] {
+                &self.0
+            }
+
+            /// Derives an id from the parts it names, the same on every replica.
+            pub fn derive(parts: &[&[u8]]) -> Self {
+                Self(crate::id::derive_bytes($kind, parts))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                crate::id::write_hex(f, &self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdParseError;
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                crate::id::parse_hex(text).map(Self).ok_or_else(|| IdParseError {
+                    kind: $kind,
+                    text: text.chars().take(40).collect(),
+                })
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl autosurgeon::Reconcile for $name {
+            type Key<'a> = autosurgeon::reconcile::NoKey;
+            fn reconcile<R: autosurgeon::Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
+                reconciler.str(self.to_string())
+            }
+        }
+
+        impl autosurgeon::Hydrate for $name {
+            fn hydrate_string(text: &str) -> Result<Self, autosurgeon::HydrateError> {
+                text.parse().map_err(|e: IdParseError| {
+                    autosurgeon::HydrateError::unexpected("an id of 32 hex digits", e.text)
+                })
+            }
+        }
+    };
+}
+
+define_id!(
+    /// A reported-in member (在职党员).
+    MemberId,
+    "member"
+);
+define_id!(
+    /// A unit party organisation (单位党组织), derived from its unified social credit code.
+    OrgId,
+    "organisation"
+);
+define_id!(
+    /// An org–community pairing (共建对子).
+    PairingId,
+    "pairing"
+);
+define_id!(
+    /// A functional party branch (功能型党支部).
+    BranchId,
+    "branch"
+);
+define_id!(
+    /// A service team (服务团队).
+    TeamId,
+    "team"
+);
+define_id!(
+    /// A service post (服务岗位).
+    PostId,
+    "post"
+);
+define_id!(
+    /// A micro-wish (微心愿).
+    WishId,
+    "wish"
+);
+define_id!(
+    /// A livelihood micro-project or pressing problem (民生微项目 / 突出问题).
+    ProjectId,
+    "project"
+);
+define_id!(
+    /// A service activity (志愿服务活动).
+    ActivityId,
+    "activity"
+);
+define_id!(
+    /// A service record (服务记录); derived from (activity, member) for participations.
+    ServiceId,
+    "service record"
+);
+define_id!(
+    /// A love-passbook entry (爱心存折); derived from the service record for earned points.
+    PointsEntryId,
+    "passbook entry"
+);
+define_id!(
+    /// A void: the fact that cancels an earlier service record or passbook entry.
+    VoidId,
+    "void"
+);
+
+/// Hashes a domain-separated list of parts down to 16 bytes.
+pub(crate) fn derive_bytes(kind: &str, parts: &[&[u8]]) -> [u8; 16] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"wishtree-id-v1\0");
+    hasher.update(kind.as_bytes());
+    for part in parts {
+        // Length-prefix every part so that ("ab", "c") and ("a", "bc") differ.
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    bytes
+}
+
+pub(crate) fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    for byte in bytes {
+        write!(f, "{byte:02x}")?;
+    }
+    Ok(())
+}
+
+pub(crate) fn parse_hex(text: &str) -> Option<[u8; 16]> {
+    let text = text.as_bytes();
+    if text.len() != 32 {
+        return None;
+    }
+    let mut bytes = [0u8; 16];
+    for (i, pair) in text.chunks_exact(2).enumerate() {
+        let high = hex_value(pair[0])?;
+        let low = hex_value(pair[1])?;
+        bytes[i] = high << 4 | low;
+    }
+    Some(bytes)
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn text_form_round_trips(bytes in any::<[u8; 16]>()) {
+            let id = WishId::from_bytes(bytes);
+            let text = id.to_string();
+            prop_assert_eq!(text.len(), 32);
+            prop_assert_eq!(text.parse::<WishId>().unwrap(), id);
+        }
+
+        #[test]
+        fn parsing_arbitrary_text_never_panics(text in ".{0,40}") {
+            let _ = text.parse::<MemberId>();
+        }
+    }
+
+    #[test]
+    fn bad_text_names_the_kind() {
+        let error = "12zz".parse::<WishId>().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`12zz` is not a wish id: an id is 32 hex digits"
+        );
+    }
+
+    #[test]
+    fn derived_ids_separate_their_parts_and_kinds() {
+        assert_ne!(
+            ServiceId::derive(&[b"ab", b"c"]),
+            ServiceId::derive(&[b"a", b"bc"])
+        );
+        assert_ne!(
+            ServiceId::derive(&[b"x"]).as_bytes(),
+            PointsEntryId::derive(&[b"x"]).as_bytes()
+        );
+        assert_eq!(ServiceId::derive(&[b"x"]), ServiceId::derive(&[b"x"]));
+    }
+}

@@ -1,0 +1,22 @@
+//! wishtree-protocol: the pure core of wishtree (心愿树).
+//!
+//! Everything that decides — the domain model and its rules, the document schema,
+//! region codes, identities and signatures — lives here, with no sockets, no files,
+//! no clock and no random source: `now` and random bytes are parameters. The node and
+//! the hub are drivers around this crate (see `ARCHITECTURE.md`).
+
+pub mod command;
+pub mod doc;
+pub mod id;
+pub mod lifecycle;
+pub mod model;
+pub mod names;
+pub mod region;
+pub mod text;
+pub mod time;
+pub mod uscc;
+pub mod view;
+
+pub use doc::{CommunityDoc, DocError, SCHEMA_VERSION};
+pub use region::{CommunityCode, RegionLevel, RegionPrefix};
+pub use time::{Date, HalfYear, Timestamp};

@@ -1,0 +1,651 @@
+//! The rules of DESIGN §4: the state of a wish, project, post or pairing is the fold
+//! of its events in document order.
+//!
+//! Automerge orders concurrent appends to a list the same way on every replica, so
+//! every replica folds the same list to the same state. An event that is not legal
+//! when its turn comes (a second claim of a claimed wish, a fulfilment of a withdrawn
+//! one) stays in the document as a fact, changes nothing, and is reported with the
+//! reason — "claimed by someone else first", and who won.
+
+use std::fmt;
+
+use crate::model::{Actor, EventKind, LifecycleEvent};
+use crate::names::define_names;
+use crate::time::Timestamp;
+
+define_names! {
+    /// Where a wish or project is in its lifecycle.
+    ClaimState, "wish state" {
+        /// 群众点单: submitted by or for a resident, not yet published.
+        Submitted = ("submitted", "待审核", "submitted"),
+        /// 社区下单: published on the tree, a green apple.
+        Published = ("published", "待认领", "published"),
+        /// 党员接单: claimed, a red apple.
+        Claimed = ("claimed", "已认领", "claimed"),
+        /// Done, harvested into the basket.
+        Fulfilled = ("fulfilled", "已实现", "fulfilled"),
+        /// Turned down before publication.
+        Rejected = ("rejected", "已驳回", "rejected"),
+        /// Taken off the tree.
+        Withdrawn = ("withdrawn", "已撤回", "withdrawn"),
+    }
+}
+
+/// Who may claim a kind of thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claimants {
+    /// Members and organisations (wishes).
+    MembersAndOrgs,
+    /// Organisations only (projects).
+    OrgsOnly,
+}
+
+/// Why an event changed nothing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Refusal {
+    /// Someone else's claim came first in the fold.
+    ClaimedFirstBy {
+        /// Who holds the claim.
+        claimant: Actor,
+    },
+    /// The event is not legal in the state it met.
+    NotAllowed {
+        /// The event.
+        kind: EventKind,
+        /// The state it met.
+        state: ClaimState,
+    },
+    /// The author may not claim this kind of thing.
+    NotAClaimant {
+        /// Who may.
+        allowed: &'static str,
+    },
+    /// Only the claimant or the community may release or fulfil a claim.
+    NotTheClaimant {
+        /// Who holds the claim.
+        claimant: Actor,
+    },
+    /// The post already has as many holders as it has seats.
+    PostFull {
+        /// How many seats the post has.
+        seats: u32,
+    },
+    /// The author already holds the post.
+    AlreadyHolds,
+    /// The author does not hold the post they release.
+    DoesNotHold,
+    /// The post or pairing was closed before this event.
+    Closed,
+    /// The event has no meaning for this kind of thing (a post cannot be fulfilled).
+    NotForThis {
+        /// The event.
+        kind: EventKind,
+    },
+}
+
+/// What became of one event in the fold.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// It took effect.
+    Applied,
+    /// It was kept as a fact and changed nothing.
+    Ignored {
+        /// Why.
+        #[serde(flatten)]
+        refusal: Refusal,
+    },
+}
+
+/// An event with what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FoldedEvent {
+    /// The fact as written.
+    pub event: LifecycleEvent,
+    /// What it did.
+    pub outcome: Outcome,
+}
+
+/// The folded state of a wish or project.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ClaimStatus {
+    /// The state.
+    pub state: ClaimState,
+    /// Who holds the claim, while claimed or after fulfilment.
+    pub claimant: Option<Actor>,
+    /// When it was (last) published.
+    pub published_at: Option<Timestamp>,
+    /// When the effective claim was made.
+    pub claimed_at: Option<Timestamp>,
+    /// When it was fulfilled.
+    pub fulfilled_at: Option<Timestamp>,
+    /// Every event with its outcome, in document order.
+    pub history: Vec<FoldedEvent>,
+}
+
+/// The folded state of a service post.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PostStatus {
+    /// Who holds the post now, in the order they claimed it.
+    pub holders: Vec<Actor>,
+    /// Whether the post was withdrawn.
+    pub is_withdrawn: bool,
+    /// Every event with its outcome, in document order.
+    pub history: Vec<FoldedEvent>,
+}
+
+/// The folded state of a pairing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PairingStatus {
+    /// When the pairing ended, if it did.
+    pub ended_at: Option<Timestamp>,
+    /// Every event with its outcome, in document order.
+    pub history: Vec<FoldedEvent>,
+}
+
+impl ClaimStatus {
+    /// Folds the events of a wish or project, which starts `submitted`.
+    pub fn fold(events: &[LifecycleEvent], claimants: Claimants) -> Self {
+        let mut status = ClaimStatus {
+            state: ClaimState::Submitted,
+            claimant: None,
+            published_at: None,
+            claimed_at: None,
+            fulfilled_at: None,
+            history: Vec::with_capacity(events.len()),
+        };
+        for event in events {
+            let outcome = match status.step(event, claimants) {
+                Ok(()) => Outcome::Applied,
+                Err(refusal) => Outcome::Ignored { refusal },
+            };
+            status.history.push(FoldedEvent {
+                event: event.clone(),
+                outcome,
+            });
+        }
+        status
+    }
+
+    /// What would become of `event` if it were appended now: `Ok` if it would take
+    /// effect, otherwise why not. Commands use this to refuse an illegal transition
+    /// before writing it.
+    pub fn check(&self, event: &LifecycleEvent, claimants: Claimants) -> Result<(), Refusal> {
+        self.clone().step(event, claimants)
+    }
+
+    /// Whether the apple is on the tree (published or claimed).
+    pub fn is_on_tree(&self) -> bool {
+        matches!(self.state, ClaimState::Published | ClaimState::Claimed)
+    }
+
+    /// The events that were kept but changed nothing.
+    pub fn ignored(&self) -> impl Iterator<Item = (&LifecycleEvent, &Refusal)> {
+        self.history
+            .iter()
+            .filter_map(|folded| match &folded.outcome {
+                Outcome::Ignored { refusal } => Some((&folded.event, refusal)),
+                Outcome::Applied => None,
+            })
+    }
+
+    fn step(&mut self, event: &LifecycleEvent, claimants: Claimants) -> Result<(), Refusal> {
+        use ClaimState::*;
+        let not_allowed = |state| Refusal::NotAllowed {
+            kind: event.kind,
+            state,
+        };
+        match (event.kind, self.state) {
+            (EventKind::Publish, Submitted) => {
+                self.state = Published;
+                self.published_at = Some(event.at);
+            }
+            (EventKind::Reject, Submitted) => self.state = Rejected,
+            (EventKind::Withdraw, Submitted | Published | Claimed) => {
+                self.state = Withdrawn;
+                self.claimant = None;
+            }
+            (EventKind::Claim, Published) => {
+                let may_claim = match claimants {
+                    Claimants::MembersAndOrgs => event.by.is_claimant(),
+                    Claimants::OrgsOnly => matches!(event.by, Actor::Org(_)),
+                };
+                if !may_claim {
+                    return Err(Refusal::NotAClaimant {
+                        allowed: match claimants {
+                            Claimants::MembersAndOrgs => "a member or an organisation",
+                            Claimants::OrgsOnly => "an organisation",
+                        },
+                    });
+                }
+                self.state = Claimed;
+                self.claimant = Some(event.by.clone());
+                self.claimed_at = Some(event.at);
+            }
+            (EventKind::Claim, Claimed | Fulfilled) => {
+                return Err(Refusal::ClaimedFirstBy {
+                    claimant: self
+                        .claimant
+                        .clone()
+                        .unwrap_or(Actor::Worker(String::new())),
+                });
+            }
+            (EventKind::Release | EventKind::Fulfil, Claimed) => {
+                let claimant = self.claimant.clone();
+                let is_claimant = claimant.as_ref() == Some(&event.by);
+                let is_worker = matches!(event.by, Actor::Worker(_));
+                if !is_claimant && !is_worker {
+                    return Err(Refusal::NotTheClaimant {
+                        claimant: claimant.unwrap_or(Actor::Worker(String::new())),
+                    });
+                }
+                if event.kind == EventKind::Release {
+                    self.state = Published;
+                    self.claimant = None;
+                    self.claimed_at = None;
+                } else {
+                    self.state = Fulfilled;
+                    self.fulfilled_at = Some(event.at);
+                }
+            }
+            (_, state) => return Err(not_allowed(state)),
+        }
+        Ok(())
+    }
+}
+
+impl PostStatus {
+    /// Folds the events of a service post, which starts open with no holder.
+    pub fn fold(events: &[LifecycleEvent], seats: u32) -> Self {
+        let mut status = PostStatus {
+            holders: Vec::new(),
+            is_withdrawn: false,
+            history: Vec::with_capacity(events.len()),
+        };
+        for event in events {
+            let outcome = match status.step(event, seats) {
+                Ok(()) => Outcome::Applied,
+                Err(refusal) => Outcome::Ignored { refusal },
+            };
+            status.history.push(FoldedEvent {
+                event: event.clone(),
+                outcome,
+            });
+        }
+        status
+    }
+
+    /// What would become of `event` if it were appended now.
+    pub fn check(&self, event: &LifecycleEvent, seats: u32) -> Result<(), Refusal> {
+        self.clone().step(event, seats)
+    }
+
+    fn step(&mut self, event: &LifecycleEvent, seats: u32) -> Result<(), Refusal> {
+        if self.is_withdrawn {
+            return Err(Refusal::Closed);
+        }
+        match event.kind {
+            EventKind::Claim => {
+                if !event.by.is_claimant() {
+                    return Err(Refusal::NotAClaimant {
+                        allowed: "a member or an organisation",
+                    });
+                }
+                if self.holders.contains(&event.by) {
+                    return Err(Refusal::AlreadyHolds);
+                }
+                if self.holders.len() >= seats as usize {
+                    return Err(Refusal::PostFull { seats });
+                }
+                self.holders.push(event.by.clone());
+            }
+            EventKind::Release => {
+                let position = self.holders.iter().position(|holder| holder == &event.by);
+                match position {
+                    Some(index) => {
+                        self.holders.remove(index);
+                    }
+                    None => return Err(Refusal::DoesNotHold),
+                }
+            }
+            EventKind::Withdraw => {
+                self.is_withdrawn = true;
+                self.holders.clear();
+            }
+            kind => return Err(Refusal::NotForThis { kind }),
+        }
+        Ok(())
+    }
+}
+
+impl PairingStatus {
+    /// Folds the events of a pairing, which starts in force.
+    pub fn fold(events: &[LifecycleEvent]) -> Self {
+        let mut status = PairingStatus {
+            ended_at: None,
+            history: Vec::with_capacity(events.len()),
+        };
+        for event in events {
+            let outcome = match (event.kind, status.ended_at) {
+                (EventKind::End, None) => {
+                    status.ended_at = Some(event.at);
+                    Outcome::Applied
+                }
+                (EventKind::End, Some(_)) => Outcome::Ignored {
+                    refusal: Refusal::Closed,
+                },
+                (kind, _) => Outcome::Ignored {
+                    refusal: Refusal::NotForThis { kind },
+                },
+            };
+            status.history.push(FoldedEvent {
+                event: event.clone(),
+                outcome,
+            });
+        }
+        status
+    }
+
+    /// Whether the pairing is in force.
+    pub fn is_active(&self) -> bool {
+        self.ended_at.is_none()
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ClaimedFirstBy { claimant } => {
+                write!(f, "claimed by someone else first ({claimant})")
+            }
+            Self::NotAllowed { kind, state } => {
+                write!(f, "cannot {kind} a wish that is {state}")
+            }
+            Self::NotAClaimant { allowed } => write!(f, "only {allowed} can claim this"),
+            Self::NotTheClaimant { claimant } => {
+                write!(
+                    f,
+                    "only the claimant ({claimant}) or the community can do this"
+                )
+            }
+            Self::PostFull { seats } => write!(f, "the post already has its {seats} holders"),
+            Self::AlreadyHolds => f.write_str("already holds the post"),
+            Self::DoesNotHold => f.write_str("does not hold the post"),
+            Self::Closed => f.write_str("already closed"),
+            Self::NotForThis { kind } => write!(f, "cannot {kind} this"),
+        }
+    }
+}
+
+impl Refusal {
+    /// The refusal in Chinese, for the node UI.
+    pub fn describe_zh(&self) -> String {
+        match self {
+            Self::ClaimedFirstBy { .. } => "已被他人先认领".to_owned(),
+            Self::NotAllowed { kind, state } => {
+                format!("当前状态为“{}”，不能{}", state.label_zh(), kind.label_zh())
+            }
+            Self::NotAClaimant { .. } => "只有党员或单位党组织可以认领".to_owned(),
+            Self::NotTheClaimant { .. } => "只有认领人或社区可以操作".to_owned(),
+            Self::PostFull { seats } => format!("岗位已满（{seats} 人）"),
+            Self::AlreadyHolds => "已认领该岗位".to_owned(),
+            Self::DoesNotHold => "未认领该岗位".to_owned(),
+            Self::Closed => "已关闭".to_owned(),
+            Self::NotForThis { kind } => format!("不能{}", kind.label_zh()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::{MemberId, OrgId};
+
+    fn event(kind: EventKind, by: Actor) -> LifecycleEvent {
+        LifecycleEvent {
+            kind,
+            by,
+            at: Timestamp::from_millis(0),
+            note: String::new(),
+        }
+    }
+
+    fn worker() -> Actor {
+        Actor::Worker("陈玉萍".to_owned())
+    }
+
+    fn member(n: u8) -> Actor {
+        Actor::Member(MemberId::from_bytes([n; 16]))
+    }
+
+    fn org(n: u8) -> Actor {
+        Actor::Org(OrgId::from_bytes([n; 16]))
+    }
+
+    /// Folds `events` and checks the final state and each event's outcome
+    /// (`None` for applied, otherwise the refusal).
+    fn check(
+        events: &[LifecycleEvent],
+        claimants: Claimants,
+        state: ClaimState,
+        outcomes: &[Option<Refusal>],
+    ) {
+        let status = ClaimStatus::fold(events, claimants);
+        assert_eq!(status.state, state);
+        let got: Vec<Option<Refusal>> = status
+            .history
+            .iter()
+            .map(|folded| match &folded.outcome {
+                Outcome::Applied => None,
+                Outcome::Ignored { refusal } => Some(refusal.clone()),
+            })
+            .collect();
+        assert_eq!(got, outcomes);
+    }
+
+    #[test]
+    fn the_whole_happy_path() {
+        let events = [
+            event(EventKind::Publish, worker()),
+            event(EventKind::Claim, member(1)),
+            event(EventKind::Fulfil, member(1)),
+        ];
+        check(
+            &events,
+            Claimants::MembersAndOrgs,
+            ClaimState::Fulfilled,
+            &[None, None, None],
+        );
+        let status = ClaimStatus::fold(&events, Claimants::MembersAndOrgs);
+        assert_eq!(status.claimant, Some(member(1)));
+    }
+
+    #[test]
+    fn a_second_claim_is_kept_and_names_who_won() {
+        let events = [
+            event(EventKind::Publish, worker()),
+            event(EventKind::Claim, member(1)),
+            event(EventKind::Claim, org(2)),
+        ];
+        check(
+            &events,
+            Claimants::MembersAndOrgs,
+            ClaimState::Claimed,
+            &[
+                None,
+                None,
+                Some(Refusal::ClaimedFirstBy {
+                    claimant: member(1),
+                }),
+            ],
+        );
+        let status = ClaimStatus::fold(&events, Claimants::MembersAndOrgs);
+        assert_eq!(
+            status.ignored().next().unwrap().1.to_string(),
+            format!("claimed by someone else first ({})", member(1))
+        );
+    }
+
+    #[test]
+    fn release_publishes_again_and_another_may_claim() {
+        let events = [
+            event(EventKind::Publish, worker()),
+            event(EventKind::Claim, member(1)),
+            event(EventKind::Release, member(2)),
+            event(EventKind::Release, member(1)),
+            event(EventKind::Claim, member(2)),
+        ];
+        check(
+            &events,
+            Claimants::MembersAndOrgs,
+            ClaimState::Claimed,
+            &[
+                None,
+                None,
+                Some(Refusal::NotTheClaimant {
+                    claimant: member(1),
+                }),
+                None,
+                None,
+            ],
+        );
+    }
+
+    #[test]
+    fn every_illegal_transition_changes_nothing() {
+        use ClaimState::*;
+        // (events leading to a state, the state)
+        let paths: [(&[EventKind], ClaimState); 6] = [
+            (&[], Submitted),
+            (&[EventKind::Publish], Published),
+            (&[EventKind::Publish, EventKind::Claim], Claimed),
+            (
+                &[EventKind::Publish, EventKind::Claim, EventKind::Fulfil],
+                Fulfilled,
+            ),
+            (&[EventKind::Reject], Rejected),
+            (&[EventKind::Withdraw], Withdrawn),
+        ];
+        let legal = |kind: EventKind, state: ClaimState| {
+            matches!(
+                (kind, state),
+                (EventKind::Publish | EventKind::Reject, Submitted)
+                    | (EventKind::Withdraw, Submitted | Published | Claimed)
+                    | (EventKind::Claim, Published)
+                    | (EventKind::Release | EventKind::Fulfil, Claimed)
+            )
+        };
+        for (path, state) in paths {
+            let author = |kind: EventKind| match kind {
+                EventKind::Claim | EventKind::Fulfil | EventKind::Release => member(1),
+                _ => worker(),
+            };
+            let mut events: Vec<_> = path.iter().map(|&k| event(k, author(k))).collect();
+            assert_eq!(
+                ClaimStatus::fold(&events, Claimants::MembersAndOrgs).state,
+                state
+            );
+            for &kind in EventKind::ALL {
+                events.push(event(kind, author(kind)));
+                let status = ClaimStatus::fold(&events, Claimants::MembersAndOrgs);
+                let last = &status.history.last().unwrap().outcome;
+                if legal(kind, state) {
+                    assert_eq!(last, &Outcome::Applied, "{kind} from {state}");
+                } else {
+                    assert_ne!(last, &Outcome::Applied, "{kind} from {state}");
+                    assert_eq!(status.state, state, "{kind} from {state} changed the state");
+                }
+                events.pop();
+            }
+        }
+    }
+
+    #[test]
+    fn projects_are_claimed_by_organisations_only() {
+        let events = [
+            event(EventKind::Publish, worker()),
+            event(EventKind::Claim, member(1)),
+            event(EventKind::Claim, worker()),
+            event(EventKind::Claim, org(3)),
+        ];
+        let refusal = Refusal::NotAClaimant {
+            allowed: "an organisation",
+        };
+        check(
+            &events,
+            Claimants::OrgsOnly,
+            ClaimState::Claimed,
+            &[None, Some(refusal.clone()), Some(refusal), None],
+        );
+    }
+
+    #[test]
+    fn withdrawal_drops_the_claimant_and_ends_the_lifecycle() {
+        let events = [
+            event(EventKind::Publish, worker()),
+            event(EventKind::Claim, member(1)),
+            event(EventKind::Withdraw, worker()),
+            event(EventKind::Fulfil, member(1)),
+        ];
+        let status = ClaimStatus::fold(&events, Claimants::MembersAndOrgs);
+        assert_eq!(status.state, ClaimState::Withdrawn);
+        assert_eq!(status.claimant, None);
+        assert_eq!(status.fulfilled_at, None);
+    }
+
+    #[test]
+    fn posts_fill_their_seats_and_refuse_the_rest() {
+        let events = [
+            event(EventKind::Claim, member(1)),
+            event(EventKind::Claim, member(1)),
+            event(EventKind::Claim, org(2)),
+            event(EventKind::Claim, member(3)),
+            event(EventKind::Release, member(3)),
+            event(EventKind::Release, member(1)),
+            event(EventKind::Claim, member(3)),
+            event(EventKind::Withdraw, worker()),
+            event(EventKind::Claim, member(4)),
+        ];
+        let status = PostStatus::fold(&events, 2);
+        let outcomes: Vec<_> = status
+            .history
+            .iter()
+            .map(|f| match &f.outcome {
+                Outcome::Applied => None,
+                Outcome::Ignored { refusal } => Some(refusal.clone()),
+            })
+            .collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                None,
+                Some(Refusal::AlreadyHolds),
+                None,
+                Some(Refusal::PostFull { seats: 2 }),
+                Some(Refusal::DoesNotHold),
+                None,
+                None,
+                None,
+                Some(Refusal::Closed),
+            ]
+        );
+        assert!(status.is_withdrawn);
+        assert!(status.holders.is_empty());
+    }
+
+    #[test]
+    fn a_pairing_ends_once() {
+        let status = PairingStatus::fold(&[
+            event(EventKind::End, worker()),
+            event(EventKind::End, worker()),
+        ]);
+        assert!(!status.is_active());
+        assert_eq!(
+            status.history[1].outcome,
+            Outcome::Ignored {
+                refusal: Refusal::Closed
+            }
+        );
+    }
+}

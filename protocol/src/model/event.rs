@@ -1,0 +1,41 @@
+//! Lifecycle events: the append-only facts from which the state of a wish, project,
+//! post or pairing is folded.
+
+use autosurgeon::{Hydrate, Reconcile};
+
+use crate::model::actor::Actor;
+use crate::names::define_names;
+use crate::time::Timestamp;
+
+define_names! {
+    /// What a lifecycle event asks for.
+    EventKind, "event kind" {
+        /// 社区下单: the community publishes a submitted wish or project.
+        Publish = ("publish", "发布", "publish"),
+        /// 接单: a member or organisation claims it.
+        Claim = ("claim", "认领", "claim"),
+        /// The claimant gives it back; it is published again.
+        Release = ("release", "放弃认领", "release"),
+        /// It was done.
+        Fulfil = ("fulfil", "实现", "fulfil"),
+        /// The community turns a submitted wish down.
+        Reject = ("reject", "驳回", "reject"),
+        /// The community takes it off the tree.
+        Withdraw = ("withdraw", "撤回", "withdraw"),
+        /// A pairing comes to its end.
+        End = ("end", "终止", "end"),
+    }
+}
+
+/// One appended fact: `{kind, by, at, note}`.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+pub struct LifecycleEvent {
+    /// What was asked for.
+    pub kind: EventKind,
+    /// Who asked.
+    pub by: Actor,
+    /// When, by the clock of the replica that wrote it.
+    pub at: Timestamp,
+    /// Free text, e.g. how a wish was fulfilled.
+    pub note: String,
+}

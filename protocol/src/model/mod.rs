@@ -1,0 +1,84 @@
+//! The domain model: the entities of a community document, as `GLOSSARY.md` names them.
+//!
+//! Every entity maps to the document with autosurgeon and lives in a top-level map of
+//! its collection, keyed by its id. The [`Entity`] trait ties a type to its
+//! collection so that [`crate::doc::CommunityDoc`] can read and write one entity at a
+//! time.
+
+use std::fmt::Display;
+use std::str::FromStr;
+
+use autosurgeon::{Hydrate, Reconcile};
+
+mod actor;
+mod community;
+mod event;
+mod group;
+mod member;
+mod names;
+mod org;
+mod post;
+mod service;
+mod wish;
+
+pub use actor::{Actor, ActorParseError};
+pub use community::{Community, CommunityRules};
+pub use event::{EventKind, LifecycleEvent};
+pub use group::{Branch, Team};
+pub use member::Member;
+pub use names::{BeneficiaryGroup, PointsKind, PostKind, ProjectKind, WishKind};
+pub use org::{Org, Pairing};
+pub use post::Post;
+pub use service::{Activity, Participation, PointsEntry, ServiceRecord, Void};
+pub use wish::{Project, Wish};
+
+use crate::id::{
+    ActivityId, BranchId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, ServiceId,
+    TeamId, VoidId, WishId,
+};
+
+/// A kind of entity kept in a top-level map of the document.
+pub trait Entity: Hydrate + Reconcile + Clone {
+    /// The id type that keys the collection.
+    type Id: Copy + Ord + Display + FromStr + std::fmt::Debug;
+    /// The key of the collection at the document root.
+    const COLLECTION: &'static str;
+}
+
+macro_rules! entity {
+    ($ty:ty, $id:ty, $collection:literal) => {
+        impl Entity for $ty {
+            type Id = $id;
+            const COLLECTION: &'static str = $collection;
+        }
+    };
+}
+
+entity!(Member, MemberId, "members");
+entity!(Org, OrgId, "orgs");
+entity!(Pairing, PairingId, "pairings");
+entity!(Branch, BranchId, "branches");
+entity!(Team, TeamId, "teams");
+entity!(Post, PostId, "posts");
+entity!(Wish, WishId, "wishes");
+entity!(Project, ProjectId, "projects");
+entity!(Activity, ActivityId, "activities");
+entity!(ServiceRecord, ServiceId, "services");
+entity!(PointsEntry, PointsEntryId, "passbook");
+entity!(Void, VoidId, "voids");
+
+/// Every collection at the document root, in the order the schema lists them.
+pub const COLLECTIONS: [&str; 12] = [
+    "members",
+    "orgs",
+    "pairings",
+    "branches",
+    "teams",
+    "posts",
+    "wishes",
+    "projects",
+    "activities",
+    "services",
+    "passbook",
+    "voids",
+];

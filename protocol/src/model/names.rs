@@ -1,0 +1,79 @@
+//! The closed sets of the domain: wish kinds, beneficiary groups, post kinds (which are
+//! also the categories of service), project kinds and passbook entry kinds.
+
+use crate::names::define_names;
+
+define_names! {
+    /// What a wish asks for (物资 or 服务).
+    WishKind, "wish kind" {
+        /// Goods, e.g. a microwave.
+        Goods = ("goods", "物资", "goods"),
+        /// A service, e.g. someone to talk to.
+        Service = ("service", "服务", "service"),
+    }
+}
+
+define_names! {
+    /// The group of residents in difficulty a wish helps (困难群众).
+    BeneficiaryGroup, "beneficiary group" {
+        /// 独居老人.
+        ElderlyAlone = ("elderly_alone", "独居老人", "elderly living alone"),
+        /// 空巢老人.
+        EmptyNest = ("empty_nest", "空巢老人", "empty-nest elderly"),
+        /// 残疾人.
+        Disabled = ("disabled", "残疾人", "people with disabilities"),
+        /// 单亲家庭儿童.
+        SingleParentChild = ("single_parent_child", "单亲家庭儿童", "children of single parents"),
+        /// 困难学生.
+        StudentHardship = ("student_hardship", "困难学生", "students in hardship"),
+        /// 低保家庭.
+        LowIncome = ("low_income", "低保家庭", "low-income families"),
+        /// 困难党员.
+        MemberHardship = ("member_hardship", "困难党员", "party members in hardship"),
+        /// 其他.
+        Other = ("other", "其他", "other"),
+    }
+}
+
+define_names! {
+    /// The kind of a service post (服务岗位), also the category of an activity or a
+    /// service record and the key of the points rate.
+    PostKind, "post kind" {
+        /// 扶弱济困岗.
+        Aid = ("aid", "扶弱济困", "aid to the vulnerable"),
+        /// 便民利民岗.
+        Convenience = ("convenience", "便民利民", "everyday convenience"),
+        /// 就业指导岗.
+        Jobs = ("jobs", "就业指导", "job guidance"),
+        /// 治安维稳岗.
+        Safety = ("safety", "治安维稳", "public safety"),
+        /// 环境卫生岗.
+        Environment = ("environment", "环境卫生", "environment and sanitation"),
+        /// 文体娱乐岗.
+        CultureSport = ("culture_sport", "文体娱乐", "culture and sport"),
+        /// 医疗保健岗.
+        Health = ("health", "医疗保健", "health care"),
+        /// 政策法律岗.
+        LawPolicy = ("law_policy", "政策法律", "law and policy"),
+    }
+}
+
+define_names! {
+    /// The kind of a livelihood project.
+    ProjectKind, "project kind" {
+        /// 民生微项目 / 民生实事.
+        MicroProject = ("micro_project", "民生微项目", "livelihood micro-project"),
+        /// 突出问题, e.g. a broken road or a dark street lamp.
+        PressingProblem = ("pressing_problem", "突出问题", "pressing problem"),
+    }
+}
+
+define_names! {
+    /// Which way a passbook entry moves points.
+    PointsKind, "passbook entry kind" {
+        /// Points earned by service (存入).
+        Earn = ("earn", "存入", "earned"),
+        /// Points spent on a benefit (支取).
+        Redeem = ("redeem", "支取", "redeemed"),
+    }
+}

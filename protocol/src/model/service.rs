@@ -1,0 +1,105 @@
+//! Activities, service records, passbook entries and voids: the immutable facts of
+//! service, from which hours, person-times and points are summed.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile};
+
+use crate::id::{ActivityId, MemberId, OrgId, PointsEntryId, ServiceId};
+use crate::model::actor::Actor;
+use crate::model::names::{PointsKind, PostKind};
+use crate::time::{Date, Timestamp};
+
+/// A service activity with the members who took part.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+pub struct Activity {
+    /// Title, e.g. 青少年七彩暑期安全教育.
+    pub title: String,
+    /// Category of service.
+    pub category: PostKind,
+    /// The day it takes place.
+    pub date: Date,
+    /// How long each participant serves, in minutes.
+    pub minutes: u32,
+    /// The organisation that runs it, if any.
+    pub organiser: Option<OrgId>,
+    /// Where.
+    pub place: String,
+    /// When the record was made.
+    pub created_at: Timestamp,
+    /// Participants by member id. A participation is a key, so the same member
+    /// signed up on two replicas is one participation.
+    pub participants: BTreeMap<String, Participation>,
+}
+
+/// One member's participation in an activity.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+pub struct Participation {
+    /// When the participation was recorded.
+    pub at: Timestamp,
+}
+
+/// Who served, when, how long and what. Immutable; corrected by a [`Void`].
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+pub struct ServiceRecord {
+    /// The member who served.
+    pub member: MemberId,
+    /// The day of service.
+    pub date: Date,
+    /// How long, in minutes.
+    pub minutes: u32,
+    /// Category of service.
+    pub category: PostKind,
+    /// What was done.
+    pub description: String,
+    /// The activity this record is a participation in, if any.
+    pub activity: Option<ActivityId>,
+    /// When the record was made.
+    pub recorded_at: Timestamp,
+}
+
+/// A love-passbook entry (爱心存折). Immutable; corrected by a [`Void`].
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+pub struct PointsEntry {
+    /// Whose passbook.
+    pub member: MemberId,
+    /// Earned or redeemed.
+    pub kind: PointsKind,
+    /// How many points, always positive; the kind gives the sign.
+    pub points: u32,
+    /// Why, e.g. the benefit redeemed.
+    pub reason: String,
+    /// The service record that earned the points, if any.
+    pub service: Option<ServiceId>,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// The fact that cancels a service record (and the points it earned) or a passbook
+/// entry. Nothing is ever deleted; a void is how a mistake is corrected.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+pub struct Void {
+    /// The service record voided, if any.
+    pub service: Option<ServiceId>,
+    /// The passbook entry voided, if any.
+    pub points_entry: Option<PointsEntryId>,
+    /// Why.
+    pub reason: String,
+    /// Who.
+    pub by: Actor,
+    /// When.
+    pub at: Timestamp,
+}
+
+impl ServiceRecord {
+    /// The id of the record of `member`'s participation in `activity`: the same on
+    /// every replica, so a participation is recorded once however often it is entered.
+    pub fn id_for_participation(activity: ActivityId, member: MemberId) -> ServiceId {
+        ServiceId::derive(&[activity.as_bytes(), member.as_bytes()])
+    }
+
+    /// The id of the passbook entry that a service record earned.
+    pub fn points_entry_id(service: ServiceId) -> PointsEntryId {
+        PointsEntryId::derive(&[service.as_bytes()])
+    }
+}

@@ -1,0 +1,45 @@
+//! Micro-wishes (微心愿) and livelihood projects (民生微项目), the two things that
+//! residents order, the community dispatches and members or organisations take.
+
+use autosurgeon::{Hydrate, Reconcile};
+
+use crate::model::event::LifecycleEvent;
+use crate::model::names::{BeneficiaryGroup, ProjectKind, WishKind};
+use crate::time::Timestamp;
+
+/// A small need of a resident in difficulty.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+pub struct Wish {
+    /// Title, e.g. 希望有一台微波炉.
+    pub title: String,
+    /// Detail.
+    pub detail: String,
+    /// Goods or service.
+    pub kind: WishKind,
+    /// The group of the resident.
+    pub group: BeneficiaryGroup,
+    /// The resident as the worker labels them for the city, e.g. 行宫社区 彭女士;
+    /// the real name stays in the node's private tables.
+    pub resident_label: String,
+    /// Estimated value in yuan, for goods.
+    pub estimated_value: Option<u32>,
+    /// When it was submitted (群众点单).
+    pub submitted_at: Timestamp,
+    /// Lifecycle facts, folded in document order.
+    pub events: Vec<LifecycleEvent>,
+}
+
+/// A community-level need claimed by a unit organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+pub struct Project {
+    /// Title, e.g. “扶”您上下楼.
+    pub title: String,
+    /// Detail.
+    pub detail: String,
+    /// Micro-project or pressing problem.
+    pub kind: ProjectKind,
+    /// When it was submitted.
+    pub submitted_at: Timestamp,
+    /// Lifecycle facts, folded in document order.
+    pub events: Vec<LifecycleEvent>,
+}

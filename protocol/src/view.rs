@@ -1,0 +1,289 @@
+//! The derived state of a community: every entity read from the document, every
+//! lifecycle folded, every void applied and every passbook summed.
+//!
+//! A view is a pure function of the document, so replicas with the same heads derive
+//! the same view. Node pages and hub figures are built from it; nothing in it is
+//! stored.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::doc::{CommunityDoc, DocError, Malformed};
+use crate::id::{
+    ActivityId, BranchId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, ServiceId,
+    TeamId, VoidId, WishId,
+};
+use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus, PostStatus};
+use crate::model::{
+    Activity, Branch, Community, CommunityRules, Member, Org, Pairing, PointsEntry, PointsKind,
+    Post, Project, ServiceRecord, Team, Void, Wish,
+};
+
+/// The derived state of one community document.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CommunityView {
+    /// Code and name.
+    pub community: Community,
+    /// The schema the document declares.
+    pub schema: u64,
+    /// The community's rules.
+    pub rules: CommunityRules,
+    /// Members by id.
+    pub members: BTreeMap<MemberId, Member>,
+    /// Organisations by id.
+    pub orgs: BTreeMap<OrgId, Org>,
+    /// Pairings with their folded status.
+    pub pairings: BTreeMap<PairingId, WithStatus<Pairing, PairingStatus>>,
+    /// Branches by id.
+    pub branches: BTreeMap<BranchId, Branch>,
+    /// Teams by id.
+    pub teams: BTreeMap<TeamId, Team>,
+    /// Posts with their holders.
+    pub posts: BTreeMap<PostId, WithStatus<Post, PostStatus>>,
+    /// Wishes with their folded status.
+    pub wishes: BTreeMap<WishId, WithStatus<Wish, ClaimStatus>>,
+    /// Projects with their folded status.
+    pub projects: BTreeMap<ProjectId, WithStatus<Project, ClaimStatus>>,
+    /// Activities by id.
+    pub activities: BTreeMap<ActivityId, Activity>,
+    /// Service records, voided ones included and marked.
+    pub services: BTreeMap<ServiceId, Voidable<ServiceRecord>>,
+    /// Passbook entries, voided ones included and marked.
+    pub passbook: BTreeMap<PointsEntryId, Voidable<PointsEntry>>,
+    /// Voids by id.
+    pub voids: BTreeMap<VoidId, Void>,
+    /// Each member's passbook, summed.
+    pub passbooks: BTreeMap<MemberId, Passbook>,
+    /// Entities that could not be read.
+    pub malformed: Vec<Malformed>,
+}
+
+/// An entity with the state folded from its events.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct WithStatus<E, S> {
+    /// The entity as written.
+    #[serde(flatten)]
+    pub entity: E,
+    /// Its folded state.
+    pub status: S,
+}
+
+/// A fact that a void may cancel.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Voidable<E> {
+    /// The fact as written.
+    #[serde(flatten)]
+    pub entity: E,
+    /// Whether a void cancels it.
+    pub is_voided: bool,
+}
+
+/// One member's love passbook, summed from its entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Passbook {
+    /// Points earned, voided entries excluded.
+    pub earned: u64,
+    /// Points redeemed, voided entries excluded.
+    pub redeemed: u64,
+    /// `earned - redeemed`.
+    pub balance: i64,
+    /// The redemptions, in time order, after which the running balance was below
+    /// zero: two redemptions made offline on two replicas can together spend more than
+    /// the member had. Non-empty means the community must settle it.
+    pub overdrawn_by: Vec<PointsEntryId>,
+    /// The member's entries that count, in time order.
+    pub entries: Vec<PointsEntryId>,
+}
+
+impl Passbook {
+    /// Whether the balance is below zero now, which the community must settle.
+    pub fn is_overdrawn(&self) -> bool {
+        self.balance < 0
+    }
+}
+
+impl CommunityView {
+    /// Derives the view of a document.
+    pub fn derive(doc: &CommunityDoc) -> Result<Self, DocError> {
+        let mut malformed = Vec::new();
+        fn take<T>(
+            malformed: &mut Vec<Malformed>,
+            (good, bad): (Vec<T>, Vec<Malformed>),
+        ) -> Vec<T> {
+            malformed.extend(bad);
+            good
+        }
+        let members = take(&mut malformed, doc.entities::<Member>()?);
+        let orgs = take(&mut malformed, doc.entities::<Org>()?);
+        let pairings = take(&mut malformed, doc.entities::<Pairing>()?);
+        let branches = take(&mut malformed, doc.entities::<Branch>()?);
+        let teams = take(&mut malformed, doc.entities::<Team>()?);
+        let posts = take(&mut malformed, doc.entities::<Post>()?);
+        let wishes = take(&mut malformed, doc.entities::<Wish>()?);
+        let projects = take(&mut malformed, doc.entities::<Project>()?);
+        let activities = take(&mut malformed, doc.entities::<Activity>()?);
+        let services = take(&mut malformed, doc.entities::<ServiceRecord>()?);
+        let passbook = take(&mut malformed, doc.entities::<PointsEntry>()?);
+        let voids: BTreeMap<VoidId, Void> = take(&mut malformed, doc.entities::<Void>()?)
+            .into_iter()
+            .collect();
+
+        let (services, passbook) = apply_voids(services, passbook, &voids);
+        let passbooks = sum_passbooks(&passbook);
+
+        Ok(Self {
+            community: doc.community()?,
+            schema: doc.schema(),
+            rules: doc.rules(),
+            members: members.into_iter().collect(),
+            orgs: orgs.into_iter().collect(),
+            pairings: pairings
+                .into_iter()
+                .map(|(id, entity)| {
+                    let status = PairingStatus::fold(&entity.events);
+                    (id, WithStatus { entity, status })
+                })
+                .collect(),
+            branches: branches.into_iter().collect(),
+            teams: teams.into_iter().collect(),
+            posts: posts
+                .into_iter()
+                .map(|(id, entity)| {
+                    let status = PostStatus::fold(&entity.events, entity.seats);
+                    (id, WithStatus { entity, status })
+                })
+                .collect(),
+            wishes: wishes
+                .into_iter()
+                .map(|(id, entity)| {
+                    let status = ClaimStatus::fold(&entity.events, Claimants::MembersAndOrgs);
+                    (id, WithStatus { entity, status })
+                })
+                .collect(),
+            projects: projects
+                .into_iter()
+                .map(|(id, entity)| {
+                    let status = ClaimStatus::fold(&entity.events, Claimants::OrgsOnly);
+                    (id, WithStatus { entity, status })
+                })
+                .collect(),
+            activities: activities.into_iter().collect(),
+            services,
+            passbook,
+            voids,
+            passbooks,
+            malformed,
+        })
+    }
+
+    /// Every participation (人次) that counts: a member listed in an activity whose
+    /// participation record is not voided. Each (activity, member) pair appears once.
+    pub fn participations(&self) -> impl Iterator<Item = (ActivityId, MemberId)> + '_ {
+        self.activities
+            .iter()
+            .flat_map(move |(activity_id, activity)| {
+                activity.participants.keys().filter_map(move |key| {
+                    let member: MemberId = key.parse().ok()?;
+                    let service = ServiceRecord::id_for_participation(*activity_id, member);
+                    let is_voided = self.services.get(&service).is_some_and(|s| s.is_voided);
+                    (!is_voided).then_some((*activity_id, member))
+                })
+            })
+    }
+
+    /// The service records that count (not voided).
+    pub fn counted_services(&self) -> impl Iterator<Item = (&ServiceId, &ServiceRecord)> {
+        self.services
+            .iter()
+            .filter(|(_, service)| !service.is_voided)
+            .map(|(id, service)| (id, &service.entity))
+    }
+
+    /// Minutes of service that count, summed.
+    pub fn service_minutes(&self) -> u64 {
+        self.counted_services()
+            .map(|(_, service)| u64::from(service.minutes))
+            .sum()
+    }
+
+    /// The passbooks alone, for a command that needs one balance without the rest.
+    pub(crate) fn derive_passbook_only(
+        entries: Vec<(PointsEntryId, PointsEntry)>,
+        voids: Vec<(VoidId, Void)>,
+    ) -> BTreeMap<MemberId, Passbook> {
+        let voids: BTreeMap<VoidId, Void> = voids.into_iter().collect();
+        let (_, passbook) = apply_voids(Vec::new(), entries, &voids);
+        sum_passbooks(&passbook)
+    }
+}
+
+type VoidedServices = BTreeMap<ServiceId, Voidable<ServiceRecord>>;
+type VoidedEntries = BTreeMap<PointsEntryId, Voidable<PointsEntry>>;
+
+/// Marks the facts that voids cancel: the records and entries they name, and the
+/// points earned by a voided record.
+fn apply_voids(
+    services: Vec<(ServiceId, ServiceRecord)>,
+    passbook: Vec<(PointsEntryId, PointsEntry)>,
+    voids: &BTreeMap<VoidId, Void>,
+) -> (VoidedServices, VoidedEntries) {
+    let voided_services: BTreeSet<ServiceId> = voids.values().filter_map(|v| v.service).collect();
+    let voided_entries: BTreeSet<PointsEntryId> =
+        voids.values().filter_map(|v| v.points_entry).collect();
+    let services = services
+        .into_iter()
+        .map(|(id, entity)| {
+            let is_voided = voided_services.contains(&id);
+            (id, Voidable { entity, is_voided })
+        })
+        .collect();
+    let passbook = passbook
+        .into_iter()
+        .map(|(id, entity)| {
+            let by_service = entity
+                .service
+                .is_some_and(|service| voided_services.contains(&service));
+            let is_voided = voided_entries.contains(&id) || by_service;
+            (id, Voidable { entity, is_voided })
+        })
+        .collect();
+    (services, passbook)
+}
+
+fn sum_passbooks(
+    passbook: &BTreeMap<PointsEntryId, Voidable<PointsEntry>>,
+) -> BTreeMap<MemberId, Passbook> {
+    let mut by_member: BTreeMap<MemberId, Vec<(PointsEntryId, &PointsEntry)>> = BTreeMap::new();
+    for (id, entry) in passbook {
+        if !entry.is_voided {
+            by_member
+                .entry(entry.entity.member)
+                .or_default()
+                .push((*id, &entry.entity));
+        }
+    }
+    by_member
+        .into_iter()
+        .map(|(member, mut entries)| {
+            // Time order, with the id to break ties the same way on every replica.
+            entries.sort_by_key(|(id, entry)| (entry.at, *id));
+            let mut book = Passbook::default();
+            for (id, entry) in entries {
+                match entry.kind {
+                    PointsKind::Earn => {
+                        book.earned += u64::from(entry.points);
+                        book.balance += i64::from(entry.points);
+                    }
+                    PointsKind::Redeem => {
+                        book.redeemed += u64::from(entry.points);
+                        book.balance -= i64::from(entry.points);
+                        if book.balance < 0 {
+                            book.overdrawn_by.push(id);
+                        }
+                    }
+                }
+                book.entries.push(id);
+            }
+            (member, book)
+        })
+        .collect()
+}

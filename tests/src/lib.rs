@@ -1,0 +1,1 @@
+//! wishtree-tests (being built).
