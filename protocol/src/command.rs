@@ -449,8 +449,8 @@ impl CommunityDoc {
                 self.put_entity(*id, &pairing)?;
             }
             Command::EndPairing { id, note } => {
-                let pairing = self.require::<Pairing>(*id)?;
-                if !PairingStatus::fold(&pairing.events).is_active() {
+                let events = self.require_events::<Pairing>(*id)?;
+                if !PairingStatus::fold(&events).is_active() {
                     return Err(CommandError::Refused {
                         refusal: Refusal::Closed,
                     });
@@ -546,19 +546,19 @@ impl CommunityDoc {
                 self.put_entity(*id, &project)?;
             }
             Command::WishEvent { id, kind, by, note } => {
-                let wish = self.require::<Wish>(*id)?;
+                let events = self.require_events::<Wish>(*id)?;
                 self.check_actor(by)?;
                 let event = event(*kind, by.clone(), now, note);
-                ClaimStatus::fold(&wish.events, Claimants::MembersAndOrgs)
+                ClaimStatus::fold(&events, Claimants::MembersAndOrgs)
                     .check(&event, Claimants::MembersAndOrgs)
                     .map_err(|refusal| CommandError::Refused { refusal })?;
                 self.append_event::<Wish>(*id, &event)?;
             }
             Command::ProjectEvent { id, kind, by, note } => {
-                let project = self.require::<Project>(*id)?;
+                let events = self.require_events::<Project>(*id)?;
                 self.check_actor(by)?;
                 let event = event(*kind, by.clone(), now, note);
-                ClaimStatus::fold(&project.events, Claimants::OrgsOnly)
+                ClaimStatus::fold(&events, Claimants::OrgsOnly)
                     .check(&event, Claimants::OrgsOnly)
                     .map_err(|refusal| CommandError::Refused { refusal })?;
                 self.append_event::<Project>(*id, &event)?;
@@ -592,7 +592,7 @@ impl CommunityDoc {
             }
             Command::AddParticipant { activity, member } => {
                 let details = self.require::<Activity>(*activity)?;
-                self.require::<Member>(*member)?;
+                self.require_present::<Member>(*member)?;
                 if details.participants.contains_key(&member.to_string()) {
                     return Err(CommandError::AlreadyParticipating);
                 }
@@ -620,7 +620,7 @@ impl CommunityDoc {
                 description,
             } => {
                 self.require_absent::<ServiceRecord>(*id)?;
-                self.require::<Member>(*member)?;
+                self.require_present::<Member>(*member)?;
                 check_minutes(*minutes)?;
                 let record = ServiceRecord {
                     member: *member,
@@ -640,7 +640,7 @@ impl CommunityDoc {
                 reason,
             } => {
                 self.require_absent::<PointsEntry>(*id)?;
-                self.require::<Member>(*member)?;
+                self.require_present::<Member>(*member)?;
                 if *points == 0 {
                     return Err(CommandError::OutOfRange {
                         field: "points",
@@ -743,6 +743,26 @@ impl CommunityDoc {
         })
     }
 
+    fn require_present<E: crate::model::Entity>(&self, id: E::Id) -> Result<(), CommandError> {
+        if !self.contains::<E>(id)? {
+            return Err(CommandError::NotFound {
+                kind: entity_kind(E::COLLECTION),
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    fn require_events<E: crate::model::Entity>(
+        &self,
+        id: E::Id,
+    ) -> Result<Vec<LifecycleEvent>, CommandError> {
+        self.events::<E>(id)?.ok_or_else(|| CommandError::NotFound {
+            kind: entity_kind(E::COLLECTION),
+            id: id.to_string(),
+        })
+    }
+
     fn require_absent<E: crate::model::Entity>(&self, id: E::Id) -> Result<(), CommandError> {
         if self.contains::<E>(id)? {
             return Err(CommandError::AlreadyExists {
@@ -755,8 +775,8 @@ impl CommunityDoc {
 
     fn check_actor(&self, actor: &Actor) -> Result<(), CommandError> {
         match actor {
-            Actor::Member(id) => self.require::<Member>(*id).map(drop),
-            Actor::Org(id) => self.require::<Org>(*id).map(drop),
+            Actor::Member(id) => self.require_present::<Member>(*id),
+            Actor::Org(id) => self.require_present::<Org>(*id),
             Actor::Worker(_) => Ok(()),
         }
     }
@@ -784,7 +804,7 @@ impl CommunityDoc {
         .map_err(|error| DocError::Reconcile {
             collection: "community",
             key: String::new(),
-            error,
+            error: Box::new(error),
         })
     }
 }

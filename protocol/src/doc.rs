@@ -54,12 +54,15 @@ pub struct Malformed {
     pub error: String,
 }
 
+/// The readable entities of a collection with their ids, and the unreadable ones.
+pub type Collection<E> = (Vec<(<E as Entity>::Id, E)>, Vec<Malformed>);
+
 /// Why the document could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum DocError {
     /// The bytes are not an automerge document.
     #[error("not an automerge document: {0}")]
-    Load(#[source] automerge::AutomergeError),
+    Load(#[source] Box<automerge::AutomergeError>),
     /// The document has no community code, schema or collections.
     #[error("not a wishtree community document: {0}")]
     NotACommunityDocument(String),
@@ -79,7 +82,7 @@ pub enum DocError {
         /// The key.
         key: String,
         /// The error.
-        error: autosurgeon::HydrateError,
+        error: Box<autosurgeon::HydrateError>,
     },
     /// Writing an entity failed inside autosurgeon.
     #[error("writing {collection}/{key} failed: {error}")]
@@ -89,7 +92,7 @@ pub enum DocError {
         /// The key.
         key: String,
         /// The error.
-        error: autosurgeon::ReconcileError,
+        error: Box<autosurgeon::ReconcileError>,
     },
     /// The entity to change does not exist.
     #[error("there is no {kind} {id}")]
@@ -101,7 +104,13 @@ pub enum DocError {
     },
     /// An automerge operation failed.
     #[error("document operation failed: {0}")]
-    Automerge(#[from] automerge::AutomergeError),
+    Automerge(#[source] Box<automerge::AutomergeError>),
+}
+
+impl From<automerge::AutomergeError> for DocError {
+    fn from(error: automerge::AutomergeError) -> Self {
+        Self::Automerge(Box::new(error))
+    }
 }
 
 impl CommunityDoc {
@@ -135,7 +144,7 @@ impl CommunityDoc {
             |error| DocError::Reconcile {
                 collection: "community",
                 key: String::new(),
-                error,
+                error: Box::new(error),
             },
         )?;
         doc.commit(now);
@@ -149,7 +158,7 @@ impl CommunityDoc {
         expected: Option<CommunityCode>,
         actor: [u8; 16],
     ) -> Result<Self, DocError> {
-        let doc = AutoCommit::load(bytes).map_err(DocError::Load)?;
+        let doc = AutoCommit::load(bytes).map_err(|e| DocError::Load(Box::new(e)))?;
         Self::from_automerge(doc, expected, actor)
     }
 
@@ -161,13 +170,13 @@ impl CommunityDoc {
     ) -> Result<Self, DocError> {
         doc.set_actor(ActorId::from(actor));
         let code = read_code(&doc)?;
-        if let Some(expected) = expected {
-            if code != expected {
-                return Err(DocError::WrongCommunity {
-                    expected,
-                    found: code.to_string(),
-                });
-            }
+        if let Some(expected) = expected
+            && code != expected
+        {
+            return Err(DocError::WrongCommunity {
+                expected,
+                found: code.to_string(),
+            });
         }
         for collection in COLLECTIONS {
             match doc.get(ROOT, collection)? {
@@ -200,7 +209,7 @@ impl CommunityDoc {
         autosurgeon::hydrate_prop(&self.doc, ROOT, "community").map_err(|error| DocError::Hydrate {
             collection: "community",
             key: String::new(),
-            error,
+            error: Box::new(error),
         })
     }
 
@@ -215,7 +224,7 @@ impl CommunityDoc {
             DocError::Reconcile {
                 collection: "rules",
                 key: String::new(),
-                error,
+                error: Box::new(error),
             }
         })
     }
@@ -232,7 +241,7 @@ impl CommunityDoc {
             .map_err(|error| DocError::Hydrate {
                 collection: E::COLLECTION,
                 key,
-                error,
+                error: Box::new(error),
             })
     }
 
@@ -250,9 +259,48 @@ impl CommunityDoc {
             |error| DocError::Reconcile {
                 collection: E::COLLECTION,
                 key,
-                error,
+                error: Box::new(error),
             },
         )
+    }
+
+    /// The lifecycle events of an entity, or `None` if there is no such entity. Cheaper
+    /// than reading the whole entity when only its state is wanted.
+    pub fn events<E: Entity>(&self, id: E::Id) -> Result<Option<Vec<LifecycleEvent>>, DocError> {
+        let collection = self.collection(E::COLLECTION)?;
+        let entity = match self.doc.get(&collection, id.to_string())? {
+            Some((Value::Object(ObjType::Map), entity)) => entity,
+            Some(_) => {
+                return Err(DocError::NotACommunityDocument(format!(
+                    "{}/{id} is not a map",
+                    E::COLLECTION
+                )));
+            }
+            None => return Ok(None),
+        };
+        let events = match self.doc.get(&entity, "events")? {
+            Some((Value::Object(ObjType::List), events)) => events,
+            _ => return Ok(Some(Vec::new())),
+        };
+        // One pass over the list: a `get` per index would cost as much again.
+        let mut read = Vec::with_capacity(self.doc.length(&events));
+        for item in self.doc.list_range(&events, ..) {
+            let event = match item.value {
+                automerge::ValueRef::Object(ObjType::Map) => {
+                    LifecycleEvent::hydrate_map(&self.doc, &item.id())
+                }
+                _ => Err(autosurgeon::HydrateError::unexpected(
+                    "an event map",
+                    "a scalar".to_owned(),
+                )),
+            };
+            read.push(event.map_err(|error| DocError::Hydrate {
+                collection: E::COLLECTION,
+                key: id.to_string(),
+                error: Box::new(error),
+            })?);
+        }
+        Ok(Some(read))
     }
 
     /// Appends a lifecycle event to the `events` list of an entity.
@@ -271,7 +319,7 @@ impl CommunityDoc {
             DocError::Reconcile {
                 collection: E::COLLECTION,
                 key: id.to_string(),
-                error,
+                error: Box::new(error),
             }
         })
     }
@@ -294,7 +342,7 @@ impl CommunityDoc {
             .map_err(|error| DocError::Reconcile {
                 collection: "activities",
                 key: format!("{activity}/participants/{key}"),
-                error,
+                error: Box::new(error),
             })
     }
 
@@ -310,7 +358,7 @@ impl CommunityDoc {
 
     /// Every entity of a collection that can be read, in key order, and those that
     /// cannot.
-    pub fn entities<E: Entity>(&self) -> Result<(Vec<(E::Id, E)>, Vec<Malformed>), DocError> {
+    pub fn entities<E: Entity>(&self) -> Result<Collection<E>, DocError> {
         let collection = self.collection(E::COLLECTION)?;
         let mut good = Vec::new();
         let mut bad = Vec::new();

@@ -5,13 +5,16 @@
 //! no clock and no random source: `now` and random bytes are parameters. The node and
 //! the hub are drivers around this crate (see `ARCHITECTURE.md`).
 
+pub mod attest;
 pub mod command;
 pub mod doc;
 pub mod id;
+pub mod keys;
 pub mod lifecycle;
 pub mod model;
 pub mod names;
 pub mod region;
+mod scan;
 pub mod text;
 pub mod time;
 pub mod uscc;

@@ -172,7 +172,15 @@ impl ClaimStatus {
     /// effect, otherwise why not. Commands use this to refuse an illegal transition
     /// before writing it.
     pub fn check(&self, event: &LifecycleEvent, claimants: Claimants) -> Result<(), Refusal> {
-        self.clone().step(event, claimants)
+        let mut probe = ClaimStatus {
+            state: self.state,
+            claimant: self.claimant.clone(),
+            published_at: self.published_at,
+            claimed_at: self.claimed_at,
+            fulfilled_at: self.fulfilled_at,
+            history: Vec::new(),
+        };
+        probe.step(event, claimants)
     }
 
     /// Whether the apple is on the tree (published or claimed).
@@ -278,7 +286,12 @@ impl PostStatus {
 
     /// What would become of `event` if it were appended now.
     pub fn check(&self, event: &LifecycleEvent, seats: u32) -> Result<(), Refusal> {
-        self.clone().step(event, seats)
+        let mut probe = PostStatus {
+            holders: self.holders.clone(),
+            is_withdrawn: self.is_withdrawn,
+            history: Vec::new(),
+        };
+        probe.step(event, seats)
     }
 
     fn step(&mut self, event: &LifecycleEvent, seats: u32) -> Result<(), Refusal> {

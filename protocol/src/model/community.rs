@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use autosurgeon::{Hydrate, Reconcile};
+use autosurgeon::Reconcile;
 
 use crate::model::names::PostKind;
 use crate::region::CommunityCode;
 
 /// The community (社区) that runs a node: one document each.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
 pub struct Community {
     /// Its 12-digit statistical code.
     pub code: CommunityCode,
@@ -17,7 +17,7 @@ pub struct Community {
 }
 
 /// Rules a community sets for itself.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Reconcile, serde::Serialize)]
 pub struct CommunityRules {
     /// Love-passbook points earned per hour of service, by category. A category
     /// missing here earns [`CommunityRules::DEFAULT_POINTS_PER_HOUR`].
@@ -41,10 +41,6 @@ impl CommunityRules {
     }
 }
 
-impl Default for CommunityRules {
-    fn default() -> Self {
-        Self {
-            points_per_hour: BTreeMap::new(),
-        }
-    }
-}
+crate::scan::hydrate_by_scan!(Community { code, name });
+
+crate::scan::hydrate_by_scan!(CommunityRules { points_per_hour });

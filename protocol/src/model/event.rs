@@ -1,7 +1,7 @@
 //! Lifecycle events: the append-only facts from which the state of a wish, project,
 //! post or pairing is folded.
 
-use autosurgeon::{Hydrate, Reconcile};
+use autosurgeon::Reconcile;
 
 use crate::model::actor::Actor;
 use crate::names::define_names;
@@ -28,7 +28,7 @@ define_names! {
 }
 
 /// One appended fact: `{kind, by, at, note}`.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
 pub struct LifecycleEvent {
     /// What was asked for.
     pub kind: EventKind,
@@ -39,3 +39,5 @@ pub struct LifecycleEvent {
     /// Free text, e.g. how a wish was fulfilled.
     pub note: String,
 }
+
+crate::scan::hydrate_by_scan!(LifecycleEvent { kind, by, at, note });

@@ -1,14 +1,14 @@
 //! Members (在职党员) and the ledger fields the city may see (七清楚 without the two
 //! personal items, which stay in the node's private tables).
 
-use autosurgeon::{Hydrate, Reconcile};
+use autosurgeon::Reconcile;
 
 use crate::id::{BranchId, OrgId, TeamId};
 use crate::model::names::PostKind;
 use crate::time::{Date, Timestamp};
 
 /// An in-service party member who reported in to this community.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
 pub struct Member {
     /// Name.
     pub name: String,
@@ -31,3 +31,5 @@ pub struct Member {
     /// When the record was made.
     pub created_at: Timestamp,
 }
+
+crate::scan::hydrate_by_scan!(Member { name, work_unit, position, specialties, intentions, reported_in, created_at; optional: org, branch, team });

@@ -1,6 +1,6 @@
 //! Unit party organisations (单位党组织) and their pairings with the community.
 
-use autosurgeon::{Hydrate, Reconcile};
+use autosurgeon::Reconcile;
 
 use crate::id::OrgId;
 use crate::model::event::LifecycleEvent;
@@ -10,7 +10,7 @@ use crate::uscc::CreditCode;
 /// A unit party organisation: a government office, company or school branch whose
 /// members live in many communities. Its id is derived from its credit code, so the
 /// same organisation is one org in every community of the city.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
 pub struct Org {
     /// The unified social credit code of the unit.
     pub credit_code: CreditCode,
@@ -30,7 +30,7 @@ impl Org {
 }
 
 /// A co-building pairing (共建对子) between an organisation and this community.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
 pub struct Pairing {
     /// The organisation.
     pub org: OrgId,
@@ -43,3 +43,13 @@ pub struct Pairing {
     /// Lifecycle facts: `end`.
     pub events: Vec<LifecycleEvent>,
 }
+
+crate::scan::hydrate_by_scan!(Org { credit_code, name, created_at; optional: reported_in });
+
+crate::scan::hydrate_by_scan!(Pairing {
+    org,
+    commitments,
+    signed_on,
+    created_at,
+    events
+});

@@ -1,13 +1,13 @@
 //! Service posts (服务岗位) and the members or organisations that hold them.
 
-use autosurgeon::{Hydrate, Reconcile};
+use autosurgeon::Reconcile;
 
 use crate::model::event::LifecycleEvent;
 use crate::model::names::PostKind;
 use crate::time::Timestamp;
 
 /// A service post a member or organisation can claim, e.g. 扶弱济困岗.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
 pub struct Post {
     /// One of the eight kinds.
     pub kind: PostKind,
@@ -22,3 +22,12 @@ pub struct Post {
     /// Lifecycle facts: `claim`, `release`, `withdraw`.
     pub events: Vec<LifecycleEvent>,
 }
+
+crate::scan::hydrate_by_scan!(Post {
+    kind,
+    title,
+    detail,
+    seats,
+    created_at,
+    events
+});

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use autosurgeon::{Hydrate, Reconcile};
+use autosurgeon::Reconcile;
 
 use crate::id::{ActivityId, MemberId, OrgId, PointsEntryId, ServiceId};
 use crate::model::actor::Actor;
@@ -11,7 +11,7 @@ use crate::model::names::{PointsKind, PostKind};
 use crate::time::{Date, Timestamp};
 
 /// A service activity with the members who took part.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
 pub struct Activity {
     /// Title, e.g. 青少年七彩暑期安全教育.
     pub title: String,
@@ -33,14 +33,14 @@ pub struct Activity {
 }
 
 /// One member's participation in an activity.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
 pub struct Participation {
     /// When the participation was recorded.
     pub at: Timestamp,
 }
 
 /// Who served, when, how long and what. Immutable; corrected by a [`Void`].
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
 pub struct ServiceRecord {
     /// The member who served.
     pub member: MemberId,
@@ -59,7 +59,7 @@ pub struct ServiceRecord {
 }
 
 /// A love-passbook entry (爱心存折). Immutable; corrected by a [`Void`].
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
 pub struct PointsEntry {
     /// Whose passbook.
     pub member: MemberId,
@@ -77,7 +77,7 @@ pub struct PointsEntry {
 
 /// The fact that cancels a service record (and the points it earned) or a passbook
 /// entry. Nothing is ever deleted; a void is how a mistake is corrected.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
 pub struct Void {
     /// The service record voided, if any.
     pub service: Option<ServiceId>,
@@ -103,3 +103,13 @@ impl ServiceRecord {
         PointsEntryId::derive(&[service.as_bytes()])
     }
 }
+
+crate::scan::hydrate_by_scan!(Activity { title, category, date, minutes, place, created_at, participants; optional: organiser });
+
+crate::scan::hydrate_by_scan!(Participation { at });
+
+crate::scan::hydrate_by_scan!(ServiceRecord { member, date, minutes, category, description, recorded_at; optional: activity });
+
+crate::scan::hydrate_by_scan!(PointsEntry { member, kind, points, reason, at; optional: service });
+
+crate::scan::hydrate_by_scan!(Void { reason, by, at; optional: service, points_entry });

@@ -1,14 +1,14 @@
 //! Micro-wishes (微心愿) and livelihood projects (民生微项目), the two things that
 //! residents order, the community dispatches and members or organisations take.
 
-use autosurgeon::{Hydrate, Reconcile};
+use autosurgeon::Reconcile;
 
 use crate::model::event::LifecycleEvent;
 use crate::model::names::{BeneficiaryGroup, ProjectKind, WishKind};
 use crate::time::Timestamp;
 
 /// A small need of a resident in difficulty.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
 pub struct Wish {
     /// Title, e.g. 希望有一台微波炉.
     pub title: String,
@@ -30,7 +30,7 @@ pub struct Wish {
 }
 
 /// A community-level need claimed by a unit organisation.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
 pub struct Project {
     /// Title, e.g. “扶”您上下楼.
     pub title: String,
@@ -43,3 +43,13 @@ pub struct Project {
     /// Lifecycle facts, folded in document order.
     pub events: Vec<LifecycleEvent>,
 }
+
+crate::scan::hydrate_by_scan!(Wish { title, detail, kind, group, resident_label, submitted_at, events; optional: estimated_value });
+
+crate::scan::hydrate_by_scan!(Project {
+    title,
+    detail,
+    kind,
+    submitted_at,
+    events
+});
