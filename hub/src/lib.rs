@@ -1,1 +1,7 @@
-//! wishtree-hub (being built).
+//! wishtree-hub: the city hub (市级枢纽). It merges every community's replica, keeps the
+//! roster of enrolled node keys, and derives the figures the organisation department
+//! sees. It never edits a community's document; it only merges.
+
+pub mod cli;
+pub mod identity;
+pub mod store;

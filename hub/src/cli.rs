@@ -1,0 +1,247 @@
+//! The `wishtree-hub` command line: set up a hub, manage its roster, copy its data.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use wishtree_protocol::keys::PublicKey;
+use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
+
+use crate::identity::{create_key_file, read_key_file};
+use crate::store::{EnrolledRole, HubStore, SqliteStore, StoredDoc};
+
+/// The key file inside a hub's data directory.
+pub const KEY_FILE: &str = "hub.key";
+/// The database inside a hub's data directory.
+pub const DATABASE_FILE: &str = "hub.sqlite";
+
+/// wishtree-hub: the city hub of wishtree (心愿树). It merges the records of every
+/// community node, keeps the roster of enrolled node keys, and shows citywide figures.
+#[derive(Debug, Parser)]
+#[command(name = "wishtree-hub", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The hub's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new hub: its key (printed, to give to every node operator) and its database.
+    Init {
+        /// The hub's data directory (created if missing).
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Allow a community node's key to sync its community, or a district hub's key to sync
+    /// its region.
+    Enroll {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The 12-digit code of the community the node serves.
+        #[arg(
+            long,
+            conflicts_with = "hub_scope",
+            required_unless_present = "hub_scope"
+        )]
+        community: Option<String>,
+        /// Enroll a district hub for this region code prefix instead (e.g. 130903).
+        #[arg(long)]
+        hub_scope: Option<String>,
+        /// The node's key, as `wishtree-node init` printed it.
+        #[arg(long)]
+        key: String,
+    },
+    /// Stop trusting a key. Its data stays and is flagged.
+    Revoke {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The key to revoke.
+        #[arg(long, required_unless_present = "community")]
+        key: Option<String>,
+        /// Revoke the active key of this community instead.
+        #[arg(long, conflicts_with = "key")]
+        community: Option<String>,
+        /// Why, for the record.
+        #[arg(long, default_value = "revoked by the operator")]
+        reason: String,
+    },
+    /// List the enrolled keys.
+    Roster {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Write a community's document as plain automerge bytes.
+    Export {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The community.
+        #[arg(long)]
+        community: String,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Copy the whole hub database consistently while the hub runs; restore by pointing
+    /// --data at a directory holding the copy as hub.sqlite and the hub.key.
+    Backup {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Runs the command line and turns errors into a message and an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs one command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Init { data } => init(&data),
+        Command::Enroll {
+            data,
+            community,
+            hub_scope,
+            key,
+        } => {
+            let store = open_store(&data)?;
+            let key: PublicKey = key.parse().context("the --key is not a valid key")?;
+            let role = match (community, hub_scope) {
+                (Some(code), _) => EnrolledRole::Node {
+                    community: code.parse::<CommunityCode>().context("bad --community")?,
+                },
+                (None, Some(scope)) => EnrolledRole::Hub {
+                    scope: scope.parse::<RegionPrefix>().context("bad --hub-scope")?,
+                },
+                (None, None) => bail!("give --community CODE or --hub-scope PREFIX"),
+            };
+            let enrollment = store.enroll(key, role, now())?;
+            println!("enrolled {} as {}", enrollment.key, enrollment.role);
+            Ok(())
+        }
+        Command::Revoke {
+            data,
+            key,
+            community,
+            reason,
+        } => {
+            let store = open_store(&data)?;
+            let key = match (key, community) {
+                (Some(key), _) => key
+                    .parse::<PublicKey>()
+                    .context("the --key is not a valid key")?,
+                (None, Some(code)) => {
+                    let code: CommunityCode = code.parse().context("bad --community")?;
+                    store
+                        .community_key(code)?
+                        .with_context(|| format!("community {code} has no active key"))?
+                }
+                (None, None) => bail!("give --key KEY or --community CODE"),
+            };
+            let enrollment = store.revoke(&key, now(), &reason)?;
+            println!(
+                "revoked {} ({}); its data stays, flagged",
+                enrollment.key, enrollment.role
+            );
+            Ok(())
+        }
+        Command::Roster { data } => {
+            let store = open_store(&data)?;
+            for enrollment in store.enrollments()? {
+                let state = match &enrollment.revoked {
+                    Some(revocation) => format!(
+                        "revoked {} ({})",
+                        revocation.at.display_in_shanghai(),
+                        revocation.reason
+                    ),
+                    None => "active".to_owned(),
+                };
+                println!("{}  {}  {}", enrollment.key, enrollment.role, state);
+            }
+            Ok(())
+        }
+        Command::Export {
+            data,
+            community,
+            out,
+        } => {
+            let store = open_store(&data)?;
+            let code: CommunityCode = community.parse().context("bad --community")?;
+            let bytes = store
+                .doc_bytes(StoredDoc::Community(code))?
+                .with_context(|| format!("the hub holds no document of community {code}"))?;
+            // Load and save once, so the file is one compact document any automerge reads.
+            let mut doc =
+                wishtree_protocol::CommunityDoc::load(&bytes, Some(code), random_bytes()?)
+                    .context("the stored document does not load")?;
+            std::fs::write(&out, doc.save())
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("wrote {}", out.display());
+            Ok(())
+        }
+        Command::Backup { data, out } => {
+            let store = open_store(&data)?;
+            store.backup(&out)?;
+            println!("wrote {}", out.display());
+            Ok(())
+        }
+    }
+}
+
+fn init(data: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness for the key: {e}"))?;
+    let key = create_key_file(&data.join(KEY_FILE), secret)?;
+    SqliteStore::open(&data.join(DATABASE_FILE))?;
+    println!("hub created in {}", data.display());
+    println!("hub key (give it to every node operator for `wishtree-node init --hub-key`):");
+    println!("{}", key.public());
+    Ok(())
+}
+
+/// Opens the store of a data directory, checking that the hub was initialised.
+pub fn open_store(data: &Path) -> anyhow::Result<SqliteStore> {
+    let database = data.join(DATABASE_FILE);
+    if !database.exists() || !data.join(KEY_FILE).exists() {
+        bail!(
+            "{} is not a hub data directory (no {KEY_FILE} and {DATABASE_FILE}); run `wishtree-hub init --data {}` first",
+            data.display(),
+            data.display()
+        );
+    }
+    read_key_file(&data.join(KEY_FILE))?;
+    Ok(SqliteStore::open(&database)?)
+}
+
+/// The current time.
+pub fn now() -> Timestamp {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64);
+    Timestamp::from_millis(millis)
+}
+
+fn random_bytes() -> anyhow::Result<[u8; 16]> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(bytes)
+}

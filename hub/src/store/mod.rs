@@ -1,0 +1,232 @@
+//! The hub's store: what a hub remembers, behind a trait.
+//!
+//! A hub keeps each community's document as chunks (as a node does), the roster of
+//! enrolled keys, the latest signed heads per community, and automerge's sync state
+//! per (peer, document). The embedded SQLite implementation ([`SqliteStore`]) is the
+//! default; the trait is what a PostgreSQL implementation for several hub processes
+//! behind one address will implement. Calls block: async drivers run them on a
+//! blocking thread.
+
+mod sqlite;
+
+use std::fmt;
+use std::path::Path;
+
+use wishtree_protocol::attest::{Attested, SignedHeads};
+use wishtree_protocol::keys::PublicKey;
+use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
+
+pub use sqlite::{SqliteStore, migrate};
+
+/// A document the hub keeps: one per community, and the city document it authors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StoredDoc {
+    /// A community's document, merged from its node.
+    Community(CommunityCode),
+    /// The city document (organisation directory, post categories, campaign rules).
+    City,
+}
+
+/// What an enrolled key may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnrolledRole {
+    /// A community node, syncing its own community's document.
+    Node {
+        /// The community.
+        community: CommunityCode,
+    },
+    /// A child hub (a district hub), syncing the communities under its scope.
+    Hub {
+        /// The region it serves.
+        scope: RegionPrefix,
+    },
+}
+
+/// A key in the roster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrollment {
+    /// The key.
+    pub key: PublicKey,
+    /// What it may do.
+    pub role: EnrolledRole,
+    /// When it was enrolled.
+    pub enrolled_at: Timestamp,
+    /// Its revocation, if it was revoked.
+    pub revoked: Option<Revocation>,
+}
+
+/// Why and when a key stopped being trusted. Data it signed before stays, flagged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// When.
+    pub at: Timestamp,
+    /// Why, in the operator's words.
+    pub reason: String,
+}
+
+/// What the hub knows about a community's sync, for figures and health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommunityRecord {
+    /// The community.
+    pub community: CommunityCode,
+    /// When its node last connected.
+    pub last_seen_at: Option<Timestamp>,
+    /// When its document last changed at the hub.
+    pub last_change_at: Option<Timestamp>,
+}
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or is damaged.
+    #[error(
+        "the hub database {path} cannot be used: {reason}; restore a backup (wishtree-hub backup) and point --data at it"
+    )]
+    Damaged {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The key is enrolled already (for another role or community).
+    #[error("key {key} is already enrolled for {role}")]
+    AlreadyEnrolled {
+        /// The key, short form.
+        key: String,
+        /// What it is enrolled for.
+        role: String,
+    },
+    /// The community already has an active key.
+    #[error(
+        "community {community} already has the enrolled key {key}; revoke it first (wishtree-hub revoke --key …)"
+    )]
+    CommunityTaken {
+        /// The community.
+        community: CommunityCode,
+        /// Its active key, short form.
+        key: String,
+    },
+    /// The key is not in the roster.
+    #[error("key {0} is not enrolled")]
+    NotEnrolled(String),
+    /// A stored value does not decode (the database was edited by hand or damaged).
+    #[error("stored {what} does not decode: {reason}")]
+    Corrupt {
+        /// What.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// An SQLite error.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// What a hub remembers. Implementations are shared by many tasks.
+pub trait HubStore: Send + Sync + 'static {
+    /// Adds a key to the roster.
+    fn enroll(
+        &self,
+        key: PublicKey,
+        role: EnrolledRole,
+        at: Timestamp,
+    ) -> Result<Enrollment, StoreError>;
+
+    /// Revokes a key. Its data stays.
+    fn revoke(
+        &self,
+        key: &PublicKey,
+        at: Timestamp,
+        reason: &str,
+    ) -> Result<Enrollment, StoreError>;
+
+    /// The roster entry of a key, revoked or not.
+    fn enrollment(&self, key: &PublicKey) -> Result<Option<Enrollment>, StoreError>;
+
+    /// The active (unrevoked) key of a community's node.
+    fn community_key(&self, community: CommunityCode) -> Result<Option<PublicKey>, StoreError>;
+
+    /// The whole roster, revoked keys included.
+    fn enrollments(&self) -> Result<Vec<Enrollment>, StoreError>;
+
+    /// A document's stored bytes (its chunks concatenated, loadable by automerge), or
+    /// `None` if the hub has none.
+    fn doc_bytes(&self, doc: StoredDoc) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Appends changes received for a document. Durable when this returns.
+    fn append_chunk(&self, doc: StoredDoc, bytes: &[u8], at: Timestamp) -> Result<(), StoreError>;
+
+    /// Replaces a document's chunks by one full save, in one transaction.
+    fn compact(&self, doc: StoredDoc, full_save: &[u8]) -> Result<(), StoreError>;
+
+    /// How many chunks a document has (compaction is due when there are many).
+    fn chunk_count(&self, doc: StoredDoc) -> Result<usize, StoreError>;
+
+    /// The communities the hub holds documents of.
+    fn communities(&self) -> Result<Vec<CommunityRecord>, StoreError>;
+
+    /// Notes that a community's node connected now.
+    fn record_seen(&self, community: CommunityCode, at: Timestamp) -> Result<(), StoreError>;
+
+    /// automerge's sync state for a peer and a document (`sync::State::encode`).
+    fn sync_state(&self, peer: &PublicKey, doc: StoredDoc) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Saves automerge's sync state for a peer and a document.
+    fn save_sync_state(
+        &self,
+        peer: &PublicKey,
+        doc: StoredDoc,
+        state: &[u8],
+    ) -> Result<(), StoreError>;
+
+    /// Records verified signed heads if they are newer (a greater seq from the same
+    /// signer, or any seq from a new signer) than those held; says whether they were.
+    fn record_attestation(
+        &self,
+        attested: &Attested,
+        received_at: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// The latest signed heads recorded for a community.
+    fn attestation(&self, community: CommunityCode) -> Result<Option<SignedHeads>, StoreError>;
+
+    /// Writes a consistent copy of the whole store to `path`.
+    fn backup(&self, path: &Path) -> Result<(), StoreError>;
+}
+
+impl StoredDoc {
+    /// The key of the document in storage: the community code, or `city`.
+    pub fn storage_key(&self) -> String {
+        match self {
+            Self::Community(code) => code.to_string(),
+            Self::City => "city".to_owned(),
+        }
+    }
+
+    /// The document of a storage key.
+    pub fn from_storage_key(key: &str) -> Option<Self> {
+        if key == "city" {
+            Some(Self::City)
+        } else {
+            key.parse().ok().map(Self::Community)
+        }
+    }
+}
+
+impl fmt::Display for StoredDoc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Community(code) => write!(f, "community {code}"),
+            Self::City => f.write_str("the city document"),
+        }
+    }
+}
+
+impl fmt::Display for EnrolledRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Node { community } => write!(f, "the node of community {community}"),
+            Self::Hub { scope } => write!(f, "the hub of region {}", scope.padded()),
+        }
+    }
+}

@@ -1,0 +1,497 @@
+//! The embedded hub store: one SQLite file in WAL mode with `synchronous=FULL`.
+//!
+//! One connection behind a mutex does all the work. SQLite serialises writers
+//! anyway, and the hub's writes are short (a chunk, a sync state, an attestation);
+//! readers that need their own connection (the figures API) open the same file.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use wishtree_protocol::attest::{Attested, SignedHeads};
+use wishtree_protocol::keys::PublicKey;
+use wishtree_protocol::{CommunityCode, Timestamp};
+
+use super::{
+    CommunityRecord, EnrolledRole, Enrollment, HubStore, Revocation, StoreError, StoredDoc,
+};
+
+/// Migrations of the store's tables, in order; the index + 1 is the version.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE roster (
+    key BLOB PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('node', 'hub')),
+    community TEXT,
+    scope TEXT,
+    enrolled_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    revoke_reason TEXT
+);
+CREATE UNIQUE INDEX roster_active_community ON roster (community)
+    WHERE role = 'node' AND revoked_at IS NULL;
+CREATE TABLE doc_chunks (
+    doc TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (doc, seq)
+);
+CREATE TABLE communities (
+    code TEXT PRIMARY KEY,
+    last_seen_at INTEGER,
+    last_change_at INTEGER
+);
+CREATE TABLE sync_peers (
+    peer BLOB NOT NULL,
+    doc TEXT NOT NULL,
+    state BLOB NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (peer, doc)
+);
+CREATE TABLE attestations (
+    community TEXT PRIMARY KEY,
+    signed TEXT NOT NULL,
+    signer BLOB NOT NULL,
+    seq INTEGER NOT NULL,
+    received_at INTEGER NOT NULL
+);
+"#];
+
+/// The hub store in one SQLite file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    connection: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` and runs its migrations.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let damaged = |error: rusqlite::Error| StoreError::Damaged {
+            path: path.display().to_string(),
+            reason: error.to_string(),
+        };
+        let connection = Connection::open(path).map_err(damaged)?;
+        connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+                 PRAGMA busy_timeout = 5000;",
+            )
+            .map_err(damaged)?;
+        // A file that is not a database fails here, on the first read.
+        migrate(&connection, "store", MIGRATIONS).map_err(damaged)?;
+        Ok(Self {
+            path: path.to_owned(),
+            connection: Mutex::new(connection),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` in one transaction on the store's connection. This is how modules
+    /// with their own tables in the same file (the figures) write beside the store.
+    pub fn with_transaction<T, E: From<rusqlite::Error>>(
+        &self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        let value = work(&transaction)?;
+        transaction.commit()?;
+        Ok(value)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (the
+        // transaction rolls back), so a poisoned lock is still usable.
+        self.connection
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Runs the migrations of one component, recording its version in
+/// `schema_versions(component, version)`.
+pub fn migrate(
+    connection: &Connection,
+    component: &str,
+    migrations: &[&str],
+) -> rusqlite::Result<()> {
+    connection.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+    )?;
+    let current: usize = connection
+        .query_row(
+            "SELECT version FROM schema_versions WHERE component = ?1",
+            [component],
+            |row| row.get::<_, i64>(0),
+        )
+        .optional()?
+        .map_or(0, |version| version.max(0) as usize);
+    for (index, sql) in migrations.iter().enumerate().skip(current) {
+        let transaction = connection.unchecked_transaction()?;
+        transaction.execute_batch(sql)?;
+        transaction.execute(
+            "INSERT INTO schema_versions (component, version) VALUES (?1, ?2)
+             ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+            params![component, (index + 1) as i64],
+        )?;
+        transaction.commit()?;
+    }
+    Ok(())
+}
+
+impl HubStore for SqliteStore {
+    fn enroll(
+        &self,
+        key: PublicKey,
+        role: EnrolledRole,
+        at: Timestamp,
+    ) -> Result<Enrollment, StoreError> {
+        let connection = self.lock();
+        if let Some(existing) = read_enrollment(&connection, &key)? {
+            return Err(StoreError::AlreadyEnrolled {
+                key: key.short(),
+                role: existing.role.to_string(),
+            });
+        }
+        let (role_name, community, scope) = match &role {
+            EnrolledRole::Node { community } => ("node", Some(community.to_string()), None),
+            EnrolledRole::Hub { scope } => ("hub", None, Some(scope.to_string())),
+        };
+        if let EnrolledRole::Node { community } = &role
+            && let Some(active) = active_key(&connection, *community)?
+        {
+            return Err(StoreError::CommunityTaken {
+                community: *community,
+                key: active.short(),
+            });
+        }
+        connection.execute(
+            "INSERT INTO roster (key, role, community, scope, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key.to_bytes().as_slice(), role_name, community, scope, at.as_millis()],
+        )?;
+        Ok(Enrollment {
+            key,
+            role,
+            enrolled_at: at,
+            revoked: None,
+        })
+    }
+
+    fn revoke(
+        &self,
+        key: &PublicKey,
+        at: Timestamp,
+        reason: &str,
+    ) -> Result<Enrollment, StoreError> {
+        let connection = self.lock();
+        let changed = connection.execute(
+            "UPDATE roster SET revoked_at = ?2, revoke_reason = ?3 WHERE key = ?1 AND revoked_at IS NULL",
+            params![key.to_bytes().as_slice(), at.as_millis(), reason],
+        )?;
+        let enrollment = read_enrollment(&connection, key)?
+            .ok_or_else(|| StoreError::NotEnrolled(key.short()))?;
+        if changed == 0 && enrollment.revoked.is_none() {
+            return Err(StoreError::NotEnrolled(key.short()));
+        }
+        Ok(enrollment)
+    }
+
+    fn enrollment(&self, key: &PublicKey) -> Result<Option<Enrollment>, StoreError> {
+        read_enrollment(&self.lock(), key)
+    }
+
+    fn community_key(&self, community: CommunityCode) -> Result<Option<PublicKey>, StoreError> {
+        active_key(&self.lock(), community)
+    }
+
+    fn enrollments(&self) -> Result<Vec<Enrollment>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection.prepare(
+            "SELECT key, role, community, scope, enrolled_at, revoked_at, revoke_reason
+             FROM roster ORDER BY enrolled_at, key",
+        )?;
+        let rows = statement.query_map([], row_to_raw)?;
+        rows.map(|row| decode_enrollment(row?)).collect()
+    }
+
+    fn doc_bytes(&self, doc: StoredDoc) -> Result<Option<Vec<u8>>, StoreError> {
+        let connection = self.lock();
+        let mut statement =
+            connection.prepare("SELECT bytes FROM doc_chunks WHERE doc = ?1 ORDER BY seq")?;
+        let mut rows = statement.query([doc.storage_key()])?;
+        let mut bytes = Vec::new();
+        let mut any = false;
+        while let Some(row) = rows.next()? {
+            any = true;
+            let chunk: Vec<u8> = row.get(0)?;
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(any.then_some(bytes))
+    }
+
+    fn append_chunk(&self, doc: StoredDoc, bytes: &[u8], at: Timestamp) -> Result<(), StoreError> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        transaction.execute(
+            "INSERT INTO doc_chunks (doc, seq, bytes)
+             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM doc_chunks WHERE doc = ?1), ?2)",
+            params![doc.storage_key(), bytes],
+        )?;
+        if let StoredDoc::Community(code) = doc {
+            transaction.execute(
+                "INSERT INTO communities (code, last_change_at) VALUES (?1, ?2)
+                 ON CONFLICT (code) DO UPDATE SET last_change_at = excluded.last_change_at",
+                params![code.to_string(), at.as_millis()],
+            )?;
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    fn compact(&self, doc: StoredDoc, full_save: &[u8]) -> Result<(), StoreError> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        let key = doc.storage_key();
+        let last: Option<i64> = transaction.query_row(
+            "SELECT MAX(seq) FROM doc_chunks WHERE doc = ?1",
+            [&key],
+            |row| row.get(0),
+        )?;
+        transaction.execute("DELETE FROM doc_chunks WHERE doc = ?1", [&key])?;
+        transaction.execute(
+            "INSERT INTO doc_chunks (doc, seq, bytes) VALUES (?1, ?2, ?3)",
+            params![key, last.unwrap_or(0) + 1, full_save],
+        )?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    fn chunk_count(&self, doc: StoredDoc) -> Result<usize, StoreError> {
+        let count: i64 = self.lock().query_row(
+            "SELECT COUNT(*) FROM doc_chunks WHERE doc = ?1",
+            [doc.storage_key()],
+            |row| row.get(0),
+        )?;
+        Ok(count.max(0) as usize)
+    }
+
+    fn communities(&self) -> Result<Vec<CommunityRecord>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare("SELECT code, last_seen_at, last_change_at FROM communities ORDER BY code")?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<i64>>(1)?,
+                row.get::<_, Option<i64>>(2)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (code, seen, changed) = row?;
+            Ok(CommunityRecord {
+                community: code.parse().map_err(
+                    |e: wishtree_protocol::region::RegionParseError| StoreError::Corrupt {
+                        what: "community code",
+                        reason: e.to_string(),
+                    },
+                )?,
+                last_seen_at: seen.map(Timestamp::from_millis),
+                last_change_at: changed.map(Timestamp::from_millis),
+            })
+        })
+        .collect()
+    }
+
+    fn record_seen(&self, community: CommunityCode, at: Timestamp) -> Result<(), StoreError> {
+        self.lock().execute(
+            "INSERT INTO communities (code, last_seen_at) VALUES (?1, ?2)
+             ON CONFLICT (code) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+            params![community.to_string(), at.as_millis()],
+        )?;
+        Ok(())
+    }
+
+    fn sync_state(&self, peer: &PublicKey, doc: StoredDoc) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT state FROM sync_peers WHERE peer = ?1 AND doc = ?2",
+                params![peer.to_bytes().as_slice(), doc.storage_key()],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    fn save_sync_state(
+        &self,
+        peer: &PublicKey,
+        doc: StoredDoc,
+        state: &[u8],
+    ) -> Result<(), StoreError> {
+        self.lock().execute(
+            "INSERT INTO sync_peers (peer, doc, state, at) VALUES (?1, ?2, ?3, 0)
+             ON CONFLICT (peer, doc) DO UPDATE SET state = excluded.state",
+            params![peer.to_bytes().as_slice(), doc.storage_key(), state],
+        )?;
+        Ok(())
+    }
+
+    fn record_attestation(
+        &self,
+        attested: &Attested,
+        received_at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let signed = attested.signed();
+        let json = serde_json::to_string(signed).map_err(|e| StoreError::Corrupt {
+            what: "signed heads",
+            reason: e.to_string(),
+        })?;
+        // Newer means a greater seq from the same signer; a new signer (a rotated key)
+        // replaces the old one's record.
+        let changed = self.lock().execute(
+            "INSERT INTO attestations (community, signed, signer, seq, received_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (community) DO UPDATE SET
+                 signed = excluded.signed, signer = excluded.signer, seq = excluded.seq,
+                 received_at = excluded.received_at
+             WHERE excluded.signer != attestations.signer OR excluded.seq > attestations.seq",
+            params![
+                signed.community.to_string(),
+                json,
+                signed.signer.to_bytes().as_slice(),
+                signed.seq as i64,
+                received_at.as_millis()
+            ],
+        )?;
+        Ok(changed > 0)
+    }
+
+    fn attestation(&self, community: CommunityCode) -> Result<Option<SignedHeads>, StoreError> {
+        let json: Option<String> = self
+            .lock()
+            .query_row(
+                "SELECT signed FROM attestations WHERE community = ?1",
+                [community.to_string()],
+                |row| row.get(0),
+            )
+            .optional()?;
+        json.map(|json| {
+            serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+                what: "signed heads",
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
+    }
+
+    fn backup(&self, path: &Path) -> Result<(), StoreError> {
+        let connection = self.lock();
+        connection.backup(
+            rusqlite::MAIN_DB,
+            path,
+            None::<fn(rusqlite::backup::Progress)>,
+        )?;
+        Ok(())
+    }
+}
+
+type RawEnrollment = (
+    Vec<u8>,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<String>,
+);
+
+fn row_to_raw(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEnrollment> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+    ))
+}
+
+fn read_enrollment(
+    connection: &Connection,
+    key: &PublicKey,
+) -> Result<Option<Enrollment>, StoreError> {
+    connection
+        .query_row(
+            "SELECT key, role, community, scope, enrolled_at, revoked_at, revoke_reason
+             FROM roster WHERE key = ?1",
+            [key.to_bytes().as_slice()],
+            row_to_raw,
+        )
+        .optional()?
+        .map(decode_enrollment)
+        .transpose()
+}
+
+fn active_key(
+    connection: &Connection,
+    community: CommunityCode,
+) -> Result<Option<PublicKey>, StoreError> {
+    let key: Option<Vec<u8>> = connection
+        .query_row(
+            "SELECT key FROM roster WHERE role = 'node' AND community = ?1 AND revoked_at IS NULL",
+            [community.to_string()],
+            |row| row.get(0),
+        )
+        .optional()?;
+    key.map(|bytes| decode_key(&bytes)).transpose()
+}
+
+fn decode_key(bytes: &[u8]) -> Result<PublicKey, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        what: "key",
+        reason,
+    };
+    let array: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| corrupt(format!("{} bytes", bytes.len())))?;
+    PublicKey::from_bytes(&array).map_err(|e| corrupt(e.to_string()))
+}
+
+fn decode_enrollment(raw: RawEnrollment) -> Result<Enrollment, StoreError> {
+    let (key, role, community, scope, enrolled_at, revoked_at, reason) = raw;
+    let corrupt = |reason: String| StoreError::Corrupt {
+        what: "roster entry",
+        reason,
+    };
+    let role = match (role.as_str(), community, scope) {
+        ("node", Some(community), _) => EnrolledRole::Node {
+            community: community
+                .parse()
+                .map_err(|e: wishtree_protocol::region::RegionParseError| corrupt(e.to_string()))?,
+        },
+        ("hub", _, Some(scope)) => EnrolledRole::Hub {
+            scope: scope
+                .parse()
+                .map_err(|e: wishtree_protocol::region::RegionParseError| corrupt(e.to_string()))?,
+        },
+        (other, _, _) => {
+            return Err(corrupt(format!(
+                "role `{other}` without its community or scope"
+            )));
+        }
+    };
+    Ok(Enrollment {
+        key: decode_key(&key)?,
+        role,
+        enrolled_at: Timestamp::from_millis(enrolled_at),
+        revoked: revoked_at.map(|at| Revocation {
+            at: Timestamp::from_millis(at),
+            reason: reason.unwrap_or_default(),
+        }),
+    })
+}

@@ -1,0 +1,189 @@
+//! The hub store: roster rules, chunks and compaction, sync state, attestations,
+//! backups, and damaged files.
+
+#![allow(clippy::unwrap_used)]
+
+use wishtree_hub::store::{EnrolledRole, HubStore, SqliteStore, StoreError, StoredDoc};
+use wishtree_protocol::attest::SignedHeads;
+use wishtree_protocol::keys::KeyPair;
+use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
+
+fn code(text: &str) -> CommunityCode {
+    text.parse().unwrap()
+}
+
+fn at(millis: i64) -> Timestamp {
+    Timestamp::from_millis(millis)
+}
+
+fn open() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("hub.sqlite")).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn a_community_has_one_active_key_and_revoked_keys_are_kept() {
+    let (_dir, store) = open();
+    let community = code("130903003001");
+    let first = KeyPair::from_secret([1; 32]).public();
+    let second = KeyPair::from_secret([2; 32]).public();
+    store
+        .enroll(first, EnrolledRole::Node { community }, at(1))
+        .unwrap();
+    assert!(matches!(
+        store.enroll(second, EnrolledRole::Node { community }, at(2)),
+        Err(StoreError::CommunityTaken { .. })
+    ));
+    assert!(matches!(
+        store.enroll(
+            first,
+            EnrolledRole::Hub {
+                scope: "1309".parse().unwrap()
+            },
+            at(2)
+        ),
+        Err(StoreError::AlreadyEnrolled { .. })
+    ));
+    assert_eq!(store.community_key(community).unwrap(), Some(first));
+
+    let revoked = store.revoke(&first, at(3), "电脑被盗").unwrap();
+    assert_eq!(revoked.revoked.as_ref().unwrap().reason, "电脑被盗");
+    assert_eq!(store.community_key(community).unwrap(), None);
+    store
+        .enroll(second, EnrolledRole::Node { community }, at(4))
+        .unwrap();
+    assert_eq!(store.community_key(community).unwrap(), Some(second));
+    let roster = store.enrollments().unwrap();
+    assert_eq!(roster.len(), 2);
+    assert!(roster[0].revoked.is_some());
+    assert!(roster[1].revoked.is_none());
+    let stranger = KeyPair::from_secret([3; 32]).public();
+    assert!(matches!(
+        store.revoke(&stranger, at(5), "x"),
+        Err(StoreError::NotEnrolled(_))
+    ));
+}
+
+#[test]
+fn chunks_load_as_one_document_and_compact_in_one_transaction() {
+    let (_dir, store) = open();
+    let community = code("130903003001");
+    let doc_key = StoredDoc::Community(community);
+    assert_eq!(store.doc_bytes(doc_key).unwrap(), None);
+    let mut doc = CommunityDoc::create(community, "名人社区", [1; 16], at(1)).unwrap();
+    store
+        .append_chunk(doc_key, &doc.save_incremental(), at(1))
+        .unwrap();
+    doc.execute(
+        &wishtree_protocol::command::Command::SetCommunityName {
+            name: wishtree_protocol::text::Name::parse("name", "运河区名人社区").unwrap(),
+        },
+        &wishtree_protocol::model::Actor::Worker("刘炳浩".into()),
+        at(2),
+    )
+    .unwrap();
+    store
+        .append_chunk(doc_key, &doc.save_incremental(), at(2))
+        .unwrap();
+    assert_eq!(store.chunk_count(doc_key).unwrap(), 2);
+
+    let loaded = CommunityDoc::load(
+        &store.doc_bytes(doc_key).unwrap().unwrap(),
+        Some(community),
+        [2; 16],
+    )
+    .unwrap();
+    assert_eq!(loaded.community().unwrap().name, "运河区名人社区");
+
+    store.compact(doc_key, &doc.save()).unwrap();
+    assert_eq!(store.chunk_count(doc_key).unwrap(), 1);
+    let loaded = CommunityDoc::load(
+        &store.doc_bytes(doc_key).unwrap().unwrap(),
+        Some(community),
+        [2; 16],
+    )
+    .unwrap();
+    assert_eq!(loaded.community().unwrap().name, "运河区名人社区");
+    let records = store.communities().unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].last_change_at, Some(at(2)));
+    store.record_seen(community, at(9)).unwrap();
+    assert_eq!(store.communities().unwrap()[0].last_seen_at, Some(at(9)));
+}
+
+#[test]
+fn sync_state_is_kept_per_peer_and_document() {
+    let (_dir, store) = open();
+    let peer = KeyPair::from_secret([1; 32]).public();
+    let other = KeyPair::from_secret([2; 32]).public();
+    let doc = StoredDoc::Community(code("130903003001"));
+    store.save_sync_state(&peer, doc, b"state one").unwrap();
+    store
+        .save_sync_state(&peer, StoredDoc::City, b"city state")
+        .unwrap();
+    store.save_sync_state(&peer, doc, b"state two").unwrap();
+    assert_eq!(store.sync_state(&peer, doc).unwrap().unwrap(), b"state two");
+    assert_eq!(
+        store.sync_state(&peer, StoredDoc::City).unwrap().unwrap(),
+        b"city state"
+    );
+    assert_eq!(store.sync_state(&other, doc).unwrap(), None);
+}
+
+#[test]
+fn only_newer_attestations_replace_the_recorded_one() {
+    let (_dir, store) = open();
+    let community = code("130903003001");
+    let key = KeyPair::from_secret([1; 32]);
+    let heads = [automerge::ChangeHash([5; 32])];
+    let sign = |seq| {
+        SignedHeads::sign(&key, community, &heads, seq, at(seq as i64))
+            .verify()
+            .unwrap()
+    };
+    assert!(store.record_attestation(&sign(2), at(10)).unwrap());
+    assert!(!store.record_attestation(&sign(1), at(11)).unwrap());
+    assert!(!store.record_attestation(&sign(2), at(12)).unwrap());
+    assert!(store.record_attestation(&sign(3), at(13)).unwrap());
+    let recorded = store.attestation(community).unwrap().unwrap();
+    assert_eq!(recorded.seq, 3);
+    recorded.verify_by(&key.public()).unwrap();
+    // A rotated key starts its own sequence.
+    let rotated = KeyPair::from_secret([2; 32]);
+    let fresh = SignedHeads::sign(&rotated, community, &heads, 1, at(20))
+        .verify()
+        .unwrap();
+    assert!(store.record_attestation(&fresh, at(21)).unwrap());
+}
+
+#[test]
+fn a_backup_is_a_working_store() {
+    let (dir, store) = open();
+    let key = KeyPair::from_secret([1; 32]).public();
+    let community = code("130903003001");
+    store
+        .enroll(key, EnrolledRole::Node { community }, at(1))
+        .unwrap();
+    store
+        .append_chunk(StoredDoc::City, b"bytes", at(1))
+        .unwrap();
+    let copy = dir.path().join("copy.sqlite");
+    store.backup(&copy).unwrap();
+    let restored = SqliteStore::open(&copy).unwrap();
+    assert_eq!(restored.community_key(community).unwrap(), Some(key));
+    assert_eq!(
+        restored.doc_bytes(StoredDoc::City).unwrap().unwrap(),
+        b"bytes"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_named_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.sqlite");
+    std::fs::write(&path, vec![0x42; 8192]).unwrap();
+    let error = SqliteStore::open(&path).unwrap_err().to_string();
+    assert!(error.contains("hub.sqlite"), "{error}");
+    assert!(error.contains("restore a backup"), "{error}");
+}
