@@ -1,1 +1,2 @@
 //! wishtree-node (being built).
+pub mod ui;
