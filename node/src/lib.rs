@@ -16,6 +16,7 @@ pub mod replica;
 pub mod report;
 pub mod server;
 pub mod store;
+pub mod ui;
 
 pub use replica::{Replica, SharedReplica};
 

@@ -29,6 +29,7 @@ use automerge::sync::{self, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 use tokio::sync::watch;
 use wishtree_protocol::attest::SignedHeads;
+use wishtree_protocol::city::{CityDoc, CityView};
 use wishtree_protocol::command::{Command, CommandError};
 use wishtree_protocol::doc::DocError;
 use wishtree_protocol::id::{MemberId, WishId};
@@ -36,7 +37,7 @@ use wishtree_protocol::keys::{KeyPair, PublicKey};
 use wishtree_protocol::model::{Actor, Member, Wish};
 use wishtree_protocol::text::Name;
 use wishtree_protocol::view::CommunityView;
-use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
+use wishtree_protocol::{CommunityCode, CommunityDoc, RegionLevel, Timestamp};
 
 use crate::identity::{self, IdentityError, create_key_file, read_key_file};
 use crate::password::{self, PasswordError};
@@ -87,7 +88,9 @@ pub struct Replica {
     store: Store,
     code: CommunityCode,
     doc: CommunityDoc,
-    city: Option<AutoCommit>,
+    /// The city document, from its genesis (derived from the city's code, the first
+    /// four digits of the community's) plus what the hub sent.
+    city: CityDoc,
     key: KeyPair,
     worker: Actor,
     hub: Option<HubSettings>,
@@ -198,6 +201,9 @@ pub struct SyncStatus {
     pub last_synced_at: Option<Timestamp>,
     /// Changes of the community document the hub's last known heads do not cover.
     pub changes_not_at_hub: usize,
+    /// Why the hub refused the node or cannot be reached, with what to do, as the sync
+    /// client last reported it (e.g. "not enrolled at the hub").
+    pub hub_problem: Option<String>,
 }
 
 /// The figures `status` shows.
@@ -557,9 +563,15 @@ impl Replica {
         &self.doc
     }
 
-    /// The city document, if the hub has sent one.
-    pub fn city_doc(&self) -> Option<&AutoCommit> {
-        self.city.as_ref()
+    /// The city document: its genesis and whatever the hub has sent. The node never
+    /// writes it.
+    pub fn city_doc(&self) -> &CityDoc {
+        &self.city
+    }
+
+    /// The derived state of the city document (empty until the hub sends it).
+    pub fn city_view(&self) -> Result<CityView, DocError> {
+        self.city.view()
     }
 
     /// The heads of the community document, sorted.
@@ -775,7 +787,7 @@ impl Replica {
                 .map_err(ReceiveError::from),
             DocName::City => self
                 .city
-                .get_or_insert_with(AutoCommit::new)
+                .automerge_mut()
                 .load_incremental(bytes)
                 .map(drop)
                 .map_err(ReceiveError::from),
@@ -803,7 +815,7 @@ impl Replica {
             DocName::Community => self.doc.automerge_mut().sync().generate_sync_message(state),
             DocName::City => self
                 .city
-                .get_or_insert_with(AutoCommit::new)
+                .automerge_mut()
                 .sync()
                 .generate_sync_message(state),
         };
@@ -838,7 +850,7 @@ impl Replica {
                 .receive_sync_message(&mut state, message),
             DocName::City => self
                 .city
-                .get_or_insert_with(AutoCommit::new)
+                .automerge_mut()
                 .sync()
                 .receive_sync_message(&mut state, message),
         };
@@ -878,6 +890,12 @@ impl Replica {
         self.hub_link.connected = connected;
     }
 
+    /// Records why the hub refused the node or cannot be reached (`None` once it is
+    /// fine again), for the status bar.
+    pub fn set_hub_problem(&mut self, problem: Option<String>) {
+        self.hub_link.problem = problem;
+    }
+
     /// How the node stands with its hub.
     pub fn sync_status(&mut self) -> SyncStatus {
         let heads = self.doc.heads();
@@ -906,6 +924,7 @@ impl Replica {
             hub_connected: self.hub_link.connected,
             last_synced_at: self.hub_link.last_synced_at,
             changes_not_at_hub: pending,
+            hub_problem: self.hub_link.problem.clone(),
         }
     }
 
@@ -969,10 +988,13 @@ impl Replica {
         };
         let (bytes, heads) = match doc {
             DocName::Community => (self.doc.save(), self.doc.heads()),
-            DocName::City => match self.city.as_mut() {
-                Some(city) => (city.save(), city.get_heads()),
-                None => return Ok(()),
-            },
+            DocName::City => {
+                if self.city_chunks == 0 {
+                    // Nothing received: the genesis needs no storing.
+                    return Ok(());
+                }
+                (self.city.save(), sorted_heads(self.city.automerge_mut()))
+            }
         };
         tracing::info!(
             "compacting {chunks} chunks of the {doc} document into one save of {} bytes",
@@ -1033,7 +1055,7 @@ impl Replica {
         // A fresh actor per process start: two starts never write under one actor.
         let actor = random_bytes()?;
         let (mut doc, community_chunks) = load_community(&store, code, actor)?;
-        let (mut city, city_chunks) = load_city(&store, actor)?;
+        let (mut city, city_chunks) = load_city(&store, code, actor)?;
         tracing::debug!(
             "loaded the documents in {} ms",
             started.elapsed().as_millis()
@@ -1048,12 +1070,13 @@ impl Replica {
                     connected: false,
                     last_synced_at: peer.as_ref().map(|peer| peer.at),
                     heads: peer.map(|peer| peer.their_heads).unwrap_or_default(),
+                    problem: None,
                 }
             }
             None => HubLink::default(),
         };
         let community_saved = doc.heads();
-        let city_saved = city.as_mut().map(AutoCommit::get_heads).unwrap_or_default();
+        let city_saved = sorted_heads(city.automerge_mut());
         let (changes, _) = watch::channel(ChangeNotice {
             heads: community_saved.clone(),
             local_commits: 0,
@@ -1163,10 +1186,7 @@ impl Replica {
         let chunk = if is_changed {
             match doc {
                 DocName::Community => self.doc.automerge_mut().save_after(&self.community_saved),
-                DocName::City => match self.city.as_mut() {
-                    Some(city) => city.save_after(&self.city_saved),
-                    None => Vec::new(),
-                },
+                DocName::City => self.city.automerge_mut().save_after(&self.city_saved),
             }
         } else {
             Vec::new()
@@ -1230,18 +1250,11 @@ impl Replica {
         Ok(())
     }
 
-    fn doc_heads(&mut self, doc: DocName) -> Vec<ChangeHash> {
+    /// The heads of either document, sorted (for a sync `Hello`).
+    pub fn doc_heads(&mut self, doc: DocName) -> Vec<ChangeHash> {
         match doc {
             DocName::Community => self.doc.heads(),
-            DocName::City => self
-                .city
-                .as_mut()
-                .map(|city| {
-                    let mut heads = city.get_heads();
-                    heads.sort();
-                    heads
-                })
-                .unwrap_or_default(),
+            DocName::City => sorted_heads(self.city.automerge_mut()),
         }
     }
 
@@ -1287,14 +1300,14 @@ impl Replica {
         self.pending_cache = None;
         let reloaded = random_bytes().and_then(|actor| {
             let community = load_community(&self.store, self.code, actor)?;
-            Ok((community, load_city(&self.store, actor)?))
+            Ok((community, load_city(&self.store, self.code, actor)?))
         });
         match reloaded {
             Ok(((doc, community_chunks), (mut city, city_chunks))) => {
                 self.doc = doc;
                 self.community_saved = self.doc.heads();
                 self.community_chunks = community_chunks;
-                self.city_saved = city.as_mut().map(AutoCommit::get_heads).unwrap_or_default();
+                self.city_saved = sorted_heads(city.automerge_mut());
                 self.city = city;
                 self.city_chunks = city_chunks;
             }
@@ -1337,6 +1350,7 @@ struct HubLink {
     connected: bool,
     last_synced_at: Option<Timestamp>,
     heads: Vec<ChangeHash>,
+    problem: Option<String>,
 }
 
 /// The database of a data directory: `node.sqlite`, or else the one `*.sqlite` file
@@ -1440,39 +1454,47 @@ fn load_community(
             Err(damaged(error.to_string()))
         }
         Err(error) => Err(damaged(
-            find_bad_chunk(&chunks).unwrap_or_else(|| error.to_string()),
+            find_bad_chunk(&[], &chunks).unwrap_or_else(|| error.to_string()),
         )),
     }
 }
 
-fn load_city(store: &Store, actor: [u8; 16]) -> Result<(Option<AutoCommit>, usize), OpenError> {
+/// Loads the city document: its genesis, then the chunks the hub's changes were
+/// stored in.
+fn load_city(
+    store: &Store,
+    code: CommunityCode,
+    actor: [u8; 16],
+) -> Result<(CityDoc, usize), OpenError> {
+    let prefix = code.region(RegionLevel::City);
+    let genesis = CityDoc::genesis(&prefix);
     let chunks = store.chunks(DocName::City)?;
-    if chunks.is_empty() {
-        return Ok((None, 0));
-    }
-    let mut bytes = Vec::new();
+    let mut bytes = genesis.clone();
     for chunk in &chunks {
         bytes.extend_from_slice(&chunk.bytes);
     }
-    match AutoCommit::load(&bytes) {
-        Ok(mut city) => {
-            city.set_actor(automerge::ActorId::from(actor));
-            Ok((Some(city), chunks.len()))
-        }
+    match CityDoc::load(&bytes, Some(&prefix), actor) {
+        Ok(city) => Ok((city, chunks.len())),
         Err(error) => Err(OpenError::DamagedDocument {
             path: store.path().display().to_string(),
             doc: DocName::City,
-            reason: find_bad_chunk(&chunks).unwrap_or_else(|| error.to_string()),
+            reason: find_bad_chunk(&genesis, &chunks).unwrap_or_else(|| error.to_string()),
         }),
     }
+}
+
+fn sorted_heads(doc: &mut AutoCommit) -> Vec<ChangeHash> {
+    let mut heads = doc.get_heads();
+    heads.sort();
+    heads
 }
 
 /// Names the first chunk at fault: the shortest run of chunks from the first that
 /// does not load ends with it. Runs from the first load or fail monotonically (a
 /// chunk only depends on those before it), so a binary search finds it.
-fn find_bad_chunk(chunks: &[crate::store::Chunk]) -> Option<String> {
+fn find_bad_chunk(base: &[u8], chunks: &[crate::store::Chunk]) -> Option<String> {
     let loads = |count: usize| {
-        let mut bytes = Vec::new();
+        let mut bytes = base.to_vec();
         for chunk in &chunks[..count] {
             bytes.extend_from_slice(&chunk.bytes);
         }
