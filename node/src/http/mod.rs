@@ -5,7 +5,7 @@
 //! operation of [`crate::api`] on a blocking thread, because an operation does SQLite
 //! work and waits for the disk. The pattern every handler (and the UI's) uses:
 //!
-//! ```ignore
+//! ```text
 //! let answer = on_replica(&state, move |replica| api::list_wishes(replica, None)).await;
 //! ```
 //!
