@@ -29,10 +29,12 @@ pub enum RunError {
     Io(#[from] std::io::Error),
 }
 
-/// Every route of the node: the JSON API under `/api`, and the web UI when it is
-/// built (it mounts here, beside the API, sharing [`AppState`]).
+/// Every route of the node: the JSON API under `/api`, and the web UI beside it,
+/// sharing [`AppState`].
 pub fn app(state: AppState) -> Router {
-    http::api_router().with_state(state)
+    http::api_router()
+        .merge(crate::ui::ui_router())
+        .with_state(state)
 }
 
 /// Who may use a node's HTTP routes.

@@ -6,6 +6,10 @@
 pub mod forms;
 pub mod html;
 pub mod pages;
+
+pub use routes::ui_router;
+pub mod report;
+pub mod routes;
 pub mod tree;
 
 #[cfg(test)]

@@ -164,7 +164,10 @@ pub fn try_request(
         "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
-    if !body.is_empty() {
+    let has_type = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+    if !body.is_empty() && !has_type {
         head.push_str("Content-Type: application/json\r\n");
     }
     for (name, value) in headers {
