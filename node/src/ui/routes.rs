@@ -527,7 +527,7 @@ fn status_bar(replica: &mut Replica) -> StatusBar {
         hub_connected: sync.hub_connected,
         last_sync: sync.last_synced_at,
         changes_not_at_hub: sync.changes_not_at_hub,
-        hub_problem: None,
+        hub_problem: sync.hub_problem,
     }
 }
 
