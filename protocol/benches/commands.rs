@@ -14,9 +14,7 @@ use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value};
 use wishtree_protocol::command::{Command, MemberFields, WishFields};
 use wishtree_protocol::id::{MemberId, ServiceId, WishId};
-use wishtree_protocol::model::{
-    Actor, BeneficiaryGroup, EventKind, PostKind, ServiceRecord, WishKind,
-};
+use wishtree_protocol::model::{Actor, BeneficiaryGroup, EventKind, PostKind, WishKind};
 use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::{CommunityDoc, Date, Timestamp};
 
@@ -166,7 +164,7 @@ fn run_pair(
     );
 }
 
-/// What `RecordService` writes, as plain automerge puts: the record, the points entry
+/// What `RecordService` writes, as plain automerge puts: the record with the points
 /// it earns, and a commit.
 fn raw_service(doc: &mut AutoCommit, id: ServiceId, member: MemberId, now: Timestamp) {
     let services = map_at(doc, "services");
@@ -179,25 +177,10 @@ fn raw_service(doc: &mut AutoCommit, id: ServiceId, member: MemberId, now: Times
     doc.put(&record, "category", "environment").unwrap();
     doc.put(&record, "description", "清理小区卫生死角").unwrap();
     doc.put(&record, "activity", ()).unwrap();
+    doc.put(&record, "points", 15u64).unwrap();
     doc.put(
         &record,
         "recorded_at",
-        automerge::ScalarValue::Timestamp(now.as_millis()),
-    )
-    .unwrap();
-    let passbook = map_at(doc, "passbook");
-    let entry_id = ServiceRecord::points_entry_id(id);
-    let entry = doc
-        .put_object(&passbook, entry_id.to_string(), ObjType::Map)
-        .unwrap();
-    doc.put(&entry, "member", member.to_string()).unwrap();
-    doc.put(&entry, "kind", "earn").unwrap();
-    doc.put(&entry, "points", 15u64).unwrap();
-    doc.put(&entry, "reason", "清理小区卫生死角").unwrap();
-    doc.put(&entry, "service", id.to_string()).unwrap();
-    doc.put(
-        &entry,
-        "at",
         automerge::ScalarValue::Timestamp(now.as_millis()),
     )
     .unwrap();

@@ -370,9 +370,10 @@ impl CommunityDoc {
 
     /// The summed passbook of one member, read from this replica.
     pub fn passbook_of(&self, member: MemberId) -> Result<Passbook, DocError> {
+        let (services, _) = self.entities::<ServiceRecord>()?;
         let (entries, _) = self.entities::<PointsEntry>()?;
         let (voids, _) = self.entities::<Void>()?;
-        let mut view = crate::view::CommunityView::derive_passbook_only(entries, voids);
+        let mut view = crate::view::CommunityView::derive_passbook_only(services, entries, voids);
         Ok(view.remove(&member).unwrap_or_default())
     }
 
@@ -607,9 +608,10 @@ impl CommunityDoc {
                     category: details.category,
                     description: details.title.clone(),
                     activity: Some(*activity),
+                    points: 0,
                     recorded_at: now,
                 };
-                self.put_service_with_points(service, &record, now)?;
+                self.put_service_with_points(service, record)?;
             }
             Command::RecordService {
                 id,
@@ -629,9 +631,10 @@ impl CommunityDoc {
                     category: *category,
                     description: description.to_string(),
                     activity: None,
+                    points: 0,
                     recorded_at: now,
                 };
-                self.put_service_with_points(*id, &record, now)?;
+                self.put_service_with_points(*id, record)?;
             }
             Command::Redeem {
                 id,
@@ -678,10 +681,10 @@ impl CommunityDoc {
                         id: service.to_string(),
                     });
                 }
-                let entry = ServiceRecord::points_entry_id(*service);
+                // The points the record earned are derived from it and void with it.
                 let void = Void {
                     service: Some(*service),
-                    points_entry: self.contains::<PointsEntry>(entry)?.then_some(entry),
+                    points_entry: None,
                     reason: reason.to_string(),
                     by: worker.clone(),
                     at: now,
@@ -714,25 +717,14 @@ impl CommunityDoc {
         Ok(())
     }
 
+    /// Writes a service record with the points it earns at the community's rate now.
     fn put_service_with_points(
         &mut self,
         id: ServiceId,
-        record: &ServiceRecord,
-        now: Timestamp,
+        mut record: ServiceRecord,
     ) -> Result<(), CommandError> {
-        self.put_entity(id, record)?;
-        let points = self.rules().points_for(record.category, record.minutes);
-        if points > 0 {
-            let entry = PointsEntry {
-                member: record.member,
-                kind: PointsKind::Earn,
-                points,
-                reason: record.description.clone(),
-                service: Some(id),
-                at: now,
-            };
-            self.put_entity(ServiceRecord::points_entry_id(id), &entry)?;
-        }
+        record.points = self.rules().points_for(record.category, record.minutes);
+        self.put_entity(id, &record)?;
         Ok(())
     }
 

@@ -49,6 +49,8 @@ pub enum Refusal {
         /// Who holds the claim.
         claimant: Actor,
     },
+    /// The author's own claim already holds it.
+    AlreadyClaimed,
     /// The event is not legal in the state it met.
     NotAllowed {
         /// The event.
@@ -234,6 +236,7 @@ impl ClaimStatus {
             (EventKind::Claim, state @ (Claimed | Fulfilled)) => {
                 // Invariant of the fold: a claimed or fulfilled thing has a claimant.
                 return Err(match &self.claimant {
+                    Some(claimant) if claimant == &event.by => Refusal::AlreadyClaimed,
                     Some(claimant) => Refusal::ClaimedFirstBy {
                         claimant: claimant.clone(),
                     },
@@ -375,6 +378,7 @@ impl fmt::Display for Refusal {
             Self::ClaimedFirstBy { claimant } => {
                 write!(f, "claimed by someone else first ({claimant})")
             }
+            Self::AlreadyClaimed => f.write_str("already claimed by the same claimant"),
             Self::NotAllowed { kind, state } => {
                 write!(f, "cannot {kind} a wish that is {state}")
             }
@@ -399,6 +403,7 @@ impl Refusal {
     pub fn describe_zh(&self) -> String {
         match self {
             Self::ClaimedFirstBy { .. } => "已被他人先认领".to_owned(),
+            Self::AlreadyClaimed => "已由同一认领人认领".to_owned(),
             Self::NotAllowed { kind, state } => {
                 format!("当前状态为“{}”，不能{}", state.label_zh(), kind.label_zh())
             }
@@ -575,6 +580,21 @@ mod tests {
                 events.pop();
             }
         }
+    }
+
+    #[test]
+    fn claiming_twice_is_not_someone_else_first() {
+        let events = [
+            event(EventKind::Publish, worker()),
+            event(EventKind::Claim, member(1)),
+            event(EventKind::Claim, member(1)),
+        ];
+        check(
+            &events,
+            Claimants::MembersAndOrgs,
+            ClaimState::Claimed,
+            &[None, None, Some(Refusal::AlreadyClaimed)],
+        );
     }
 
     #[test]

@@ -207,11 +207,12 @@ impl CommunityView {
 
     /// The passbooks alone, for a command that needs one balance without the rest.
     pub(crate) fn derive_passbook_only(
+        services: Vec<(ServiceId, ServiceRecord)>,
         entries: Vec<(PointsEntryId, PointsEntry)>,
         voids: Vec<(VoidId, Void)>,
     ) -> BTreeMap<MemberId, Passbook> {
         let voids: BTreeMap<VoidId, Void> = voids.into_iter().collect();
-        let (_, passbook) = apply_voids(Vec::new(), entries, &voids);
+        let (_, passbook) = apply_voids(services, entries, &voids);
         sum_passbooks(&passbook)
     }
 }
@@ -219,13 +220,21 @@ impl CommunityView {
 type VoidedServices = BTreeMap<ServiceId, Voidable<ServiceRecord>>;
 type VoidedEntries = BTreeMap<PointsEntryId, Voidable<PointsEntry>>;
 
-/// Marks the facts that voids cancel: the records and entries they name, and the
-/// points earned by a voided record.
+/// Completes the passbook with the entries service records earned (derived, not
+/// stored), and marks the facts that voids cancel: the records and entries they name,
+/// and the points earned by a voided record.
 fn apply_voids(
     services: Vec<(ServiceId, ServiceRecord)>,
-    passbook: Vec<(PointsEntryId, PointsEntry)>,
+    mut passbook: Vec<(PointsEntryId, PointsEntry)>,
     voids: &BTreeMap<VoidId, Void>,
 ) -> (VoidedServices, VoidedEntries) {
+    // An earned entry's id is derived from its record, so one a document stored under
+    // that id (before earned entries were derived) is the same entry, not a second.
+    passbook.extend(
+        services
+            .iter()
+            .filter_map(|(id, record)| record.earned_entry(*id)),
+    );
     let voided_services: BTreeSet<ServiceId> = voids.values().filter_map(|v| v.service).collect();
     let voided_entries: BTreeSet<PointsEntryId> =
         voids.values().filter_map(|v| v.points_entry).collect();
@@ -236,7 +245,7 @@ fn apply_voids(
             (id, Voidable { entity, is_voided })
         })
         .collect();
-    let passbook = passbook
+    let passbook: VoidedEntries = passbook
         .into_iter()
         .map(|(id, entity)| {
             let by_service = entity

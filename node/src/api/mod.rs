@@ -638,7 +638,7 @@ pub fn add_participant(replica: &mut Replica, id: &str, body: Value, now: Timest
         "activity": activity_id,
         "member": member,
         "service": service_record(replica, service)?,
-        "points_entry": points_record(replica, ServiceRecord::points_entry_id(service))?,
+        "points_entry": earned_points_record(replica, service)?,
     }))
 }
 
@@ -675,7 +675,7 @@ pub fn create_service(replica: &mut Replica, body: Value, now: Timestamp) -> Api
     };
     execute(replica, &command, None, now, |_| None)?;
     let mut record = service_record(replica, id)?;
-    record["points_entry"] = points_record(replica, ServiceRecord::points_entry_id(id))?;
+    record["points_entry"] = earned_points_record(replica, id)?;
     Ok(record)
 }
 
@@ -855,8 +855,23 @@ fn service_record(replica: &mut Replica, id: ServiceId) -> ApiResult {
     Ok(render::service(id, &Voidable { entity, is_voided }))
 }
 
-/// A passbook entry read from the document, or `null` if there is none (a service
-/// that earned no points).
+/// The passbook entry a service record just written earned (derived from the record,
+/// so not voided yet), or `null` if it earned no points.
+fn earned_points_record(replica: &mut Replica, service: ServiceId) -> ApiResult {
+    let record = require::<ServiceRecord>(replica, service)?;
+    Ok(match record.earned_entry(service) {
+        Some((id, entity)) => render::points_entry(
+            id,
+            &Voidable {
+                entity,
+                is_voided: false,
+            },
+        ),
+        None => Value::Null,
+    })
+}
+
+/// A passbook entry read from the document, or `null` if there is none.
 fn points_record(replica: &mut Replica, id: PointsEntryId) -> ApiResult {
     let Some(entity) = replica.doc().entity::<PointsEntry>(id)? else {
         return Ok(Value::Null);

@@ -54,6 +54,10 @@ pub struct ServiceRecord {
     pub description: String,
     /// The activity this record is a participation in, if any.
     pub activity: Option<ActivityId>,
+    /// Love-passbook points the service earned, at the community's rate when it was
+    /// recorded. The passbook's earn entry for it is derived from the record
+    /// ([`ServiceRecord::earned_entry`]), not stored: one fact, one place.
+    pub points: u32,
     /// When the record was made.
     pub recorded_at: Timestamp,
 }
@@ -102,13 +106,29 @@ impl ServiceRecord {
     pub fn points_entry_id(service: ServiceId) -> PointsEntryId {
         PointsEntryId::derive(&[service.as_bytes()])
     }
+
+    /// The passbook entry this record earned, as the passbook shows it; `None` if it
+    /// earned no points.
+    pub fn earned_entry(&self, id: ServiceId) -> Option<(PointsEntryId, PointsEntry)> {
+        (self.points > 0).then(|| {
+            let entry = PointsEntry {
+                member: self.member,
+                kind: PointsKind::Earn,
+                points: self.points,
+                reason: self.description.clone(),
+                service: Some(id),
+                at: self.recorded_at,
+            };
+            (Self::points_entry_id(id), entry)
+        })
+    }
 }
 
 crate::scan::hydrate_by_scan!(Activity { title, category, date, minutes, place, created_at, participants; optional: organiser });
 
 crate::scan::hydrate_by_scan!(Participation { at });
 
-crate::scan::hydrate_by_scan!(ServiceRecord { member, date, minutes, category, description, recorded_at; optional: activity });
+crate::scan::hydrate_by_scan!(ServiceRecord { member, date, minutes, category, description, points, recorded_at; optional: activity });
 
 crate::scan::hydrate_by_scan!(PointsEntry { member, kind, points, reason, at; optional: service });
 
