@@ -11,7 +11,7 @@
 //! or its members hold, the projects it holds, the activities it organises, and the
 //! communities whose records name it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -511,8 +511,9 @@ pub fn child_regions(
     Ok(out)
 }
 
-/// What happened month by month in a region (and organisation), over the months the
-/// period touches; a month cut by the period counts only its days inside it.
+/// What happened month by month in a region (and organisation), from the first month
+/// with a fact to the last within the period; a month cut by the period counts only
+/// its days inside it.
 pub fn monthly(
     connection: &Connection,
     region: &RegionPrefix,
@@ -520,11 +521,25 @@ pub fn monthly(
     period: &Period,
 ) -> Result<Vec<MonthFigures>, FiguresError> {
     let sums = sum_measures(connection, Scope { region, org }, period, Group::Month)?;
+    let mut by_month: BTreeMap<i64, Measures> = sums
+        .into_iter()
+        .filter_map(|(month, values)| Some((month.parse::<i64>().ok()?, values)))
+        .collect();
+    // Months without a fact between the first and the last are shown as zeros, so a
+    // chart's axis is time.
+    if let (Some(&first), Some(&last)) = (by_month.keys().next(), by_month.keys().next_back()) {
+        let mut month = first;
+        while month < last {
+            by_month.entry(month).or_default();
+            month = if month % 100 == 12 {
+                (month / 100 + 1) * 100 + 1
+            } else {
+                month + 1
+            };
+        }
+    }
     let mut out = Vec::new();
-    for (month, values) in sums {
-        let Ok(month) = month.parse::<i64>() else {
-            continue;
-        };
+    for (month, values) in by_month {
         let service_minutes = values.count(Measure::ServiceMinutes);
         out.push(MonthFigures {
             month: month_label(month),
@@ -542,7 +557,6 @@ pub fn monthly(
             points_redeemed: values.count(Measure::PointsRedeemed),
         });
     }
-    out.sort_by(|a, b| a.month.cmp(&b.month));
     Ok(out)
 }
 

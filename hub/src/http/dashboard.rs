@@ -44,7 +44,8 @@ table{border-collapse:collapse;width:100%;background:#fff;font-size:.95em}
 th,td{border-bottom:1px solid #e5e0d5;padding:6px 8px;text-align:right}th{background:#f0ebe0}
 th:first-child,td:first-child,td.text,th.text{text-align:left}
 td a{color:#b22222}.muted{color:#888;fill:#888}.bad{color:#b22222;font-weight:bold}.good{color:#2e7d32}
-svg.chart{width:100%;height:auto;font-size:12px}svg .small{font-size:10px;fill:#555}svg a text{fill:#b22222}
+svg.chart{width:100%;height:auto;font-size:12px;max-width:860px;display:block;margin:auto}
+h3{font-size:1em;margin:4px 0 8px;color:#555}svg .small{font-size:10px;fill:#555}svg a text{fill:#b22222}
 svg .funnel-label{font-size:14px;fill:#fff;font-weight:bold;paint-order:stroke;stroke:rgba(0,0,0,.35);stroke-width:2px}
 form.period{display:flex;gap:8px;align-items:center;flex-wrap:wrap;margin:6px 0}
 .downloads a{margin-right:12px;color:#555}
@@ -486,7 +487,10 @@ fn render_overview(
         let hours_title = tr(lang, "每月服务时长（小时）", "Hours of service by month");
         let wishes_title = tr(lang, "每月微心愿", "Micro-wishes by month");
         let _ = write!(body, "<h2>{}</h2>", tr(lang, "月度趋势", "Monthly trends"));
-        body.push_str(r#"<div class="grid"><div class="card">"#);
+        let _ = write!(
+            body,
+            r#"<div class="grid"><div class="card"><h3>{hours_title}</h3>"#
+        );
         let bars: Vec<Bar> = data
             .months
             .iter()
@@ -503,7 +507,7 @@ fn render_overview(
             &bars,
             SERVICE,
         ));
-        body.push_str(r#"</div><div class="card">"#);
+        let _ = write!(body, r#"</div><div class="card"><h3>{wishes_title}</h3>"#);
         body.push_str(&svg::lines(
             wishes_title,
             &short_months(&labels),
