@@ -335,3 +335,85 @@ fn metrics_are_served_for_prometheus() {
         assert!(text.contains(name), "{name} missing");
     }
 }
+
+/// Percent-encodes a query value byte by byte.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn query_value() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        any::<String>(),
+        "[0-9０-９ -]{0,14}",
+        "[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}",
+        "[0-9]{4}(H[0-9]|-[0-9]{2})",
+        "[0-9a-f]{32}",
+        "[0-9A-Z]{18}",
+        Just(String::new()),
+    ]
+}
+
+/// Whatever the query string holds, the API and the dashboard answer with figures or
+/// with a 400/404 that says what was wrong; never a server error.
+#[test]
+fn any_query_gets_an_answer_or_a_named_refusal() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let city = sample_city();
+    let server = Server::start(&city.database, "1309");
+    let paths = vec![
+        "/api/figures",
+        "/api/figures.csv",
+        "/api/figures/children",
+        "/api/figures/months",
+        "/api/rankings/orgs",
+        "/api/rankings/communities",
+        "/api/communities",
+        "/",
+        "/rankings",
+        "/health",
+    ];
+    let strategy = (
+        proptest::collection::vec(query_value(), 7),
+        proptest::sample::select(paths),
+    );
+    let mut runner = TestRunner::new(Config {
+        cases: 48,
+        ..Config::default()
+    });
+    runner
+        .run(&strategy, |(values, path)| {
+            let keys = ["region", "from", "to", "period", "org", "by", "limit"];
+            let query: Vec<String> = keys
+                .iter()
+                .zip(&values)
+                .filter(|(_, value)| !value.is_empty())
+                .map(|(key, value)| format!("{key}={}", encode(value)))
+                .collect();
+            let query = query.join("&");
+            let answer = server.get(&format!("{path}?{query}"));
+            prop_assert!(
+                matches!(answer.status, 200 | 400 | 404),
+                "{} for {path}?{query}: {}",
+                answer.status,
+                answer.text()
+            );
+            if answer.status == 400 && path.starts_with("/api") {
+                let body: Value = serde_json::from_slice(&answer.body).unwrap();
+                prop_assert!(body["error"].as_str().is_some_and(|m| !m.is_empty()));
+            }
+            Ok(())
+        })
+        .unwrap();
+}

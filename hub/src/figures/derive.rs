@@ -119,7 +119,7 @@ pub fn rederive_community(
         .iter()
         .filter_map(|(id, member)| Some((*id, resolve(member.org?))))
         .collect();
-    let text = |org: Option<OrgId>| org.map(|org| org.to_string());
+    let text = |org: Option<OrgId>| org.map(|org| org.as_bytes().to_vec());
     let mut rows = 0u64;
 
     {
@@ -130,7 +130,7 @@ pub fn rederive_community(
         for (id, member) in &view.members {
             insert.execute(params![
                 community,
-                id.to_string(),
+                id.as_bytes().as_slice(),
                 text(member_org.get(id).copied()),
                 member.reported_in.to_days(),
                 month_number(member.reported_in),
@@ -158,7 +158,7 @@ pub fn rederive_community(
         for (id, (org, reported_in)) in orgs {
             insert.execute(params![
                 community,
-                id.to_string(),
+                id.as_bytes().as_slice(),
                 org.credit_code.as_str(),
                 org.name,
                 reported_in.map(Date::to_days),
@@ -175,8 +175,8 @@ pub fn rederive_community(
         for (id, pairing) in &view.pairings {
             insert.execute(params![
                 community,
-                id.to_string(),
-                resolve(pairing.entity.org).to_string(),
+                id.as_bytes().as_slice(),
+                resolve(pairing.entity.org).as_bytes().as_slice(),
                 pairing.entity.signed_on.to_days(),
                 month_number(pairing.entity.signed_on),
                 pairing
@@ -204,7 +204,7 @@ pub fn rederive_community(
             });
             insert.execute(params![
                 community,
-                id.to_string(),
+                id.as_bytes().as_slice(),
                 wish.entity.kind.code(),
                 wish.entity.group.code(),
                 wish.status.state.code(),
@@ -230,7 +230,7 @@ pub fn rederive_community(
             let claim = Claim::of(&project.status, project.entity.submitted_at, &resolve);
             insert.execute(params![
                 community,
-                id.to_string(),
+                id.as_bytes().as_slice(),
                 project.entity.kind.code(),
                 project.status.state.code(),
                 submitted.to_days(),
@@ -248,7 +248,7 @@ pub fn rederive_community(
         for (id, activity) in &view.activities {
             insert.execute(params![
                 community,
-                id.to_string(),
+                id.as_bytes().as_slice(),
                 activity.category.code(),
                 activity.date.to_days(),
                 month_number(activity.date),
@@ -270,8 +270,8 @@ pub fn rederive_community(
             };
             insert.execute(params![
                 community,
-                activity_id.to_string(),
-                member.to_string(),
+                activity_id.as_bytes().as_slice(),
+                member.as_bytes().as_slice(),
                 text(member_org.get(&member).copied()),
                 activity.date.to_days(),
                 month_number(activity.date),
@@ -290,14 +290,14 @@ pub fn rederive_community(
             let record = &service.entity;
             insert.execute(params![
                 community,
-                id.to_string(),
-                record.member.to_string(),
+                id.as_bytes().as_slice(),
+                record.member.as_bytes().as_slice(),
                 text(member_org.get(&record.member).copied()),
                 record.date.to_days(),
                 month_number(record.date),
                 record.minutes,
                 record.category.code(),
-                record.activity.map(|a| a.to_string()),
+                record.activity.map(|a| a.as_bytes().to_vec()),
                 service.is_voided,
             ])?;
             rows += 1;
@@ -313,8 +313,8 @@ pub fn rederive_community(
             let day = entry.entity.at.date_in_shanghai();
             insert.execute(params![
                 community,
-                id.to_string(),
-                entry.entity.member.to_string(),
+                id.as_bytes().as_slice(),
+                entry.entity.member.as_bytes().as_slice(),
                 text(member_org.get(&entry.entity.member).copied()),
                 entry.entity.kind.code(),
                 entry.entity.points,
@@ -469,6 +469,6 @@ impl Claim {
     }
 }
 
-fn text_member(member: Option<MemberId>) -> Option<String> {
-    member.map(|member| member.to_string())
+fn text_member(member: Option<MemberId>) -> Option<Vec<u8>> {
+    member.map(|member| member.as_bytes().to_vec())
 }

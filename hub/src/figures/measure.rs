@@ -262,9 +262,9 @@ pub(crate) fn sum_measures(
     period: &Period,
     group: Group,
 ) -> rusqlite::Result<BTreeMap<String, Measures>> {
-    let mut sums = sum_span(connection, scope, period, group)?;
+    let mut sums = sum_span(connection, scope, period, group, false)?;
     if group != Group::Month && period.from().is_some() {
-        let stocks = sum_span(connection, scope, &period.up_to_end(), group)?;
+        let stocks = sum_span(connection, scope, &period.up_to_end(), group, true)?;
         for values in sums.values_mut() {
             for measure in Measure::ALL.into_iter().filter(|m| m.is_stock()) {
                 values.set(measure, 0);
@@ -351,17 +351,26 @@ pub(crate) fn rebuild_rollups(connection: &Connection, community: &str) -> rusql
 }
 
 /// Sums over one period: whole months from the rollups, edge days from raw rows.
+/// With `only_stocks`, only the stock measures are read.
 fn sum_span(
     connection: &Connection,
     scope: Scope<'_>,
     period: &Period,
     group: Group,
+    only_stocks: bool,
 ) -> rusqlite::Result<BTreeMap<String, Measures>> {
     let split = period.split(group != Group::Month);
+    let measures: Vec<Measure> = Measure::ALL
+        .into_iter()
+        .filter(|m| !only_stocks || m.is_stock())
+        .collect();
     let mut sums = BTreeMap::new();
-    sum_rollup(connection, scope, split.months, group, &mut sums)?;
+    sum_rollup(connection, scope, split.months, group, &measures, &mut sums)?;
     for (first, last) in split.days {
-        for source in &SOURCES {
+        for source in SOURCES
+            .iter()
+            .filter(|s| !only_stocks || s.measures.iter().any(|(m, _)| m.is_stock()))
+        {
             sum_raw(connection, scope, source, (first, last), group, &mut sums)?;
         }
     }
@@ -373,12 +382,17 @@ fn sum_rollup(
     scope: Scope<'_>,
     months: Months,
     group: Group,
+    measures: &[Measure],
     sums: &mut BTreeMap<String, Measures>,
 ) -> rusqlite::Result<()> {
-    let (low_month, high_month) = match months {
+    let (low_month, high_month, month_clause) = match months {
         Months::Nothing => return Ok(()),
-        Months::AllTime => (0, 0),
-        Months::Range(first, last) => (first, last),
+        Months::AllTime => (0, 0, "month = ?3 AND month = ?4"),
+        // An organisation's months are read through its own index.
+        Months::Range(first, last) if scope.org.is_some() => {
+            (first, last, "+month BETWEEN ?3 AND ?4")
+        }
+        Months::Range(first, last) => (first, last, "month BETWEEN ?3 AND ?4"),
     };
     let by_org = scope.org.is_some() || group == Group::Org;
     let table = if by_org {
@@ -386,13 +400,14 @@ fn sum_rollup(
     } else {
         "fig_months"
     };
-    let key = match group {
-        Group::Nothing => "''".to_owned(),
-        Group::Community => "community".to_owned(),
-        Group::Org => "org".to_owned(),
-        Group::Month => "CAST(month AS TEXT)".to_owned(),
+    // Grouping by the organisation's column (not its text) follows the key's order.
+    let (key, group_by) = match group {
+        Group::Nothing => ("''", "1"),
+        Group::Community => ("community", "community"),
+        Group::Org => ("lower(hex(org))", "org"),
+        Group::Month => ("CAST(month AS TEXT)", "month"),
     };
-    let sums_sql: Vec<String> = Measure::ALL
+    let sums_sql: Vec<String> = measures
         .iter()
         .map(|m| format!("SUM({})", m.column()))
         .collect();
@@ -403,12 +418,15 @@ fn sum_rollup(
     };
     let sql = format!(
         "SELECT {key}, {sums} FROM {table}
-         WHERE community >= ?1 AND community < ?2 AND month BETWEEN ?3 AND ?4 {org_clause}
-         GROUP BY 1",
+         WHERE community >= ?1 AND community < ?2 AND {month_clause} {org_clause}
+         GROUP BY {group_by}",
         sums = sums_sql.join(", "),
     );
     let (low, high) = region_range(scope.region);
-    let org = scope.org.map(|org| org.to_string()).unwrap_or_default();
+    let org = scope
+        .org
+        .map(|org| org.as_bytes().to_vec())
+        .unwrap_or_default();
     let mut params: Vec<&dyn ToSql> = vec![&low, &high, &low_month, &high_month];
     if scope.org.is_some() {
         params.push(&org);
@@ -417,9 +435,9 @@ fn sum_rollup(
     let mut rows = statement.query(params.as_slice())?;
     while let Some(row) = rows.next()? {
         let key: String = row.get(0)?;
-        let values = sums.entry(key).or_insert_with(Measures::default);
-        for (index, measure) in Measure::ALL.into_iter().enumerate() {
-            values.add(measure, row.get::<_, Option<i64>>(index + 1)?.unwrap_or(0));
+        let values = sums.entry(key).or_default();
+        for (index, measure) in measures.iter().enumerate() {
+            values.add(*measure, row.get::<_, Option<i64>>(index + 1)?.unwrap_or(0));
         }
     }
     Ok(())
@@ -433,11 +451,11 @@ fn sum_raw(
     group: Group,
     sums: &mut BTreeMap<String, Measures>,
 ) -> rusqlite::Result<()> {
-    let key = match group {
-        Group::Nothing => "''".to_owned(),
-        Group::Community => "community".to_owned(),
-        Group::Org => source.org.to_owned(),
-        Group::Month => "CAST(month AS TEXT)".to_owned(),
+    let (key, group_by) = match group {
+        Group::Nothing => ("''".to_owned(), "1".to_owned()),
+        Group::Community => ("community".to_owned(), "community".to_owned()),
+        Group::Org => (format!("lower(hex({}))", source.org), source.org.to_owned()),
+        Group::Month => ("CAST(month AS TEXT)".to_owned(), "month".to_owned()),
     };
     let expressions: Vec<&str> = source.measures.iter().map(|(_, e)| *e).collect();
     let org_clause = match (scope.org, group) {
@@ -457,13 +475,16 @@ fn sum_raw(
         "SELECT {key}, {expressions} FROM {table}
          WHERE {community} >= ?1 AND {community} < ?2 AND {day} BETWEEN ?3 AND ?4
            AND {filter} {org_clause}
-         GROUP BY 1",
+         GROUP BY {group_by}",
         expressions = expressions.join(", "),
         table = source.table,
         filter = source.filter,
     );
     let (low, high) = region_range(scope.region);
-    let org = scope.org.map(|org| org.to_string()).unwrap_or_default();
+    let org = scope
+        .org
+        .map(|org| org.as_bytes().to_vec())
+        .unwrap_or_default();
     let mut params: Vec<&dyn ToSql> = vec![&low, &high, &first, &last];
     if scope.org.is_some() {
         params.push(&org);
@@ -474,7 +495,7 @@ fn sum_raw(
         let Some(key) = row.get::<_, Option<String>>(0)? else {
             continue;
         };
-        let values = sums.entry(key).or_insert_with(Measures::default);
+        let values = sums.entry(key).or_default();
         for (index, (measure, _)) in source.measures.iter().enumerate() {
             values.add(*measure, row.get::<_, Option<i64>>(index + 1)?.unwrap_or(0));
         }

@@ -53,7 +53,7 @@ pub(crate) enum Months {
 
 /// The first and last month number a rollup can hold.
 pub(crate) const FIRST_MONTH: i64 = 1;
-pub(crate) const LAST_MONTH: i64 = 9999_12;
+pub(crate) const LAST_MONTH: i64 = 999_912;
 
 impl Period {
     /// Every day.

@@ -686,13 +686,16 @@ pub fn org_profile(
          GROUP BY o.community ORDER BY o.community",
     )?;
     let rows = statement
-        .query_map(params![org.to_string(), low, high, last_day], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, bool>(2)?,
-            ))
-        })?
+        .query_map(
+            params![org.as_bytes().as_slice(), low, high, last_day],
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, bool>(2)?,
+                ))
+            },
+        )?
         .collect::<Result<Vec<_>, _>>()?;
     let mut communities = Vec::new();
     for (code, community_name, is_reported) in rows {
@@ -792,7 +795,9 @@ pub fn org_name(
             "SELECT name, credit_code FROM fig_orgs WHERE id = ?1
              ORDER BY reported_day IS NULL, reported_day, community LIMIT 1",
         )?
-        .query_row([org.to_string()], |row| Ok((row.get(0)?, row.get(1)?)))
+        .query_row([org.as_bytes().as_slice()], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
         .optional()?)
 }
 
@@ -826,16 +831,6 @@ fn parse_code(code: &str) -> Result<CommunityCode, FiguresError> {
     })
 }
 
-/// How a query over raw rows reaches them: by the day index for a wide region, by an
-/// organisation's index, or by the community codes of a narrow region.
-fn access_terms(scope: Scope<'_>, day: &str) -> (String, String) {
-    if scope.region.as_str().len() <= 4 || scope.org.is_some() {
-        ("+community".to_owned(), day.to_owned())
-    } else {
-        ("community".to_owned(), format!("+{day}"))
-    }
-}
-
 fn count_communities(
     connection: &Connection,
     scope: Scope<'_>,
@@ -858,9 +853,10 @@ fn count_communities(
                  WHERE code >= ?1 AND code < ?2
                    AND code IN (SELECT community FROM fig_orgs WHERE id = ?4)",
             )?
-            .query_row(params![low, high, since, org.to_string()], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })?,
+            .query_row(
+                params![low, high, since, org.as_bytes().as_slice()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?,
     };
     Ok((
         u64::try_from(count).unwrap_or(0),
@@ -876,9 +872,13 @@ fn count_orgs_reported(
     let (low, high) = region_range(scope.region);
     let (_, last_day) = period.day_bounds();
     let (org_clause, org) = org_term(scope, "id", 4);
+    // A wide region reads the index on the id in order, so counting distinct ids needs
+    // no sort.
+    let community = wide_or_narrow(scope);
     let sql = format!(
-        "SELECT COUNT(DISTINCT id) FROM fig_orgs
-         WHERE community >= ?1 AND community < ?2 AND reported_day <= ?3 {org_clause}"
+        "SELECT COUNT(*) FROM (SELECT id FROM fig_orgs
+         WHERE {community} >= ?1 AND {community} < ?2 AND reported_day <= ?3 {org_clause}
+         GROUP BY id)"
     );
     let mut values: Vec<&dyn ToSql> = vec![&low, &high, &last_day];
     values.extend(org.as_ref().map(|org| org as &dyn ToSql));
@@ -894,7 +894,7 @@ fn count_claiming_members(
     period: &Period,
 ) -> Result<u64, FiguresError> {
     let (low, high) = region_range(scope.region);
-    let org = scope.org.map(|org| org.to_string());
+    let org = scope.org.map(|org| org.as_bytes().to_vec());
     let count: i64 = if period.is_all() {
         // Members belong to one community, so the all-time distinct counts of the
         // communities add up.
@@ -915,12 +915,19 @@ fn count_claiming_members(
         }
     } else {
         let (first, last) = period.day_bounds();
-        let (community, day) = access_terms(scope, "submitted_day");
+        // A region reads the partial index of claimants (the whole of it for a wide
+        // region); an organisation reads its own index.
+        let (community, day) = match (scope.org, scope.region.as_str().len() <= 4) {
+            (Some(_), _) => ("+community", "submitted_day"),
+            (None, true) => ("+community", "+submitted_day"),
+            (None, false) => ("community", "+submitted_day"),
+        };
         let (org_clause, org) = org_term(scope, "credited_org", 5);
         let sql = format!(
-            "SELECT COUNT(*) FROM (SELECT DISTINCT community, claimant_member FROM fig_wishes
+            "SELECT COUNT(*) FROM (SELECT 1 FROM fig_wishes
              WHERE {community} >= ?1 AND {community} < ?2 AND {day} BETWEEN ?3 AND ?4
-               AND claimant_member IS NOT NULL {org_clause})"
+               AND claimant_member IS NOT NULL {org_clause}
+             GROUP BY community, claimant_member)"
         );
         let mut values: Vec<&dyn ToSql> = vec![&low, &high, &first, &last];
         values.extend(org.as_ref().map(|org| org as &dyn ToSql));
@@ -939,10 +946,12 @@ fn count_claiming_orgs(
     let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
     let (org_clause, org) = org_term(scope, "claimant_org", 5);
+    let community = wide_or_narrow(scope);
     let sql = format!(
-        "SELECT COUNT(DISTINCT claimant_org) FROM fig_projects
-         WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?3 AND ?4
-           AND claimant_org IS NOT NULL {org_clause}"
+        "SELECT COUNT(*) FROM (SELECT claimant_org FROM fig_projects
+         WHERE {community} >= ?1 AND {community} < ?2 AND submitted_day BETWEEN ?3 AND ?4
+           AND claimant_org IS NOT NULL {org_clause}
+         GROUP BY claimant_org)"
     );
     let mut values: Vec<&dyn ToSql> = vec![&low, &high, &first, &last];
     values.extend(org.as_ref().map(|org| org as &dyn ToSql));
@@ -968,18 +977,13 @@ fn median_days(
     let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
     let (org_clause, org) = org_term(scope, "credited_org", 7);
-    let (community, day) = if scope.org.is_none() && scope.region.as_str().len() <= 4 {
-        // The whole city: walk the partial index on the column in order.
-        (
-            "+community".to_owned(),
-            if period.is_all() {
-                "+submitted_day".to_owned()
-            } else {
-                "submitted_day".to_owned()
-            },
-        )
-    } else {
-        access_terms(scope, "submitted_day")
+    // The whole city walks the column's partial index in order, a narrower region
+    // sorts the values of its partial index by community, an organisation reads its
+    // own index; none reads a row.
+    let (community, day) = match (scope.org, scope.region.as_str().len() <= 4) {
+        (Some(_), _) => ("+community", "submitted_day"),
+        (None, true) => ("+community", "+submitted_day"),
+        (None, false) => ("community", "+submitted_day"),
     };
     let (take, skip) = if count % 2 == 1 {
         (1, (count - 1) / 2)
@@ -1007,12 +1011,25 @@ fn median_days(
     ))
 }
 
+/// The community column as a wide region (or an organisation) writes it, `+community`,
+/// so that SQLite reads another index, or as a narrow region does, by its codes.
+fn wide_or_narrow(scope: Scope<'_>) -> &'static str {
+    if scope.org.is_some() || scope.region.as_str().len() <= 4 {
+        "+community"
+    } else {
+        "community"
+    }
+}
+
 /// The clause that limits rows to one organisation, bound as parameter `index`, and
 /// the value to bind; nothing without an organisation. Written out rather than as
 /// `(?n IS NULL OR col = ?n)` so that SQLite can use the organisation's index.
-fn org_term(scope: Scope<'_>, column: &str, index: usize) -> (String, Option<String>) {
+fn org_term(scope: Scope<'_>, column: &str, index: usize) -> (String, Option<Vec<u8>>) {
     match scope.org {
-        Some(org) => (format!("AND {column} = ?{index}"), Some(org.to_string())),
+        Some(org) => (
+            format!("AND {column} = ?{index}"),
+            Some(org.as_bytes().to_vec()),
+        ),
         None => (String::new(), None),
     }
 }

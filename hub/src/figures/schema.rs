@@ -1,14 +1,15 @@
 //! The figure tables (`fig_*`) and their versioned migrations.
 //!
 //! Raw tables hold one row per entity of every community document, with only what
-//! figures need: ids, dates as day numbers (days since 1970-01-01, Shanghai calendar)
+//! figures need: ids (16-byte blobs), dates as day numbers (days since 1970-01-01, Shanghai calendar)
 //! and months as `YYYYMM` integers, states, minutes and points, and organisation ids
 //! resolved to their citywide form. No names of people, no resident labels, no wish
 //! titles: nothing personal is copied to the hub's tables.
 //!
 //! Rollup tables (`fig_months`, `fig_org_months`) hold the additive measures of each
 //! community (and each organisation within it) per month, plus an all-time row with
-//! `month = 0`. They are rebuilt from the raw rows of a community in the same
+//! `month = 0`; they are keyed by month first, so the all-time rows of a whole city
+//! lie together. They are rebuilt from the raw rows of a community in the same
 //! transaction that re-derives it, so they can never disagree with the raw rows.
 
 use rusqlite::Connection;
@@ -18,8 +19,9 @@ use crate::store::migrate as run_migrations;
 /// The component name under which `schema_versions` records the figures' version.
 pub const COMPONENT: &str = "figures";
 
-/// The measure columns shared by both rollup tables, in [`super::query::Measure`]
-/// order. A test checks that the two lists agree.
+/// The measure columns shared by both rollup tables, in [`super::measure::Measure`]
+/// order (a test checks that the two lists agree). Part of version 1: a change is a
+/// new migration.
 pub(crate) const MEASURE_COLUMNS: &str = "
     members_reported INTEGER NOT NULL DEFAULT 0,
     pairings INTEGER NOT NULL DEFAULT 0,
@@ -52,7 +54,9 @@ pub fn migrate(connection: &Connection) -> rusqlite::Result<()> {
     run_migrations(connection, COMPONENT, &[first.as_str()])
 }
 
-/// Version 1. Frozen once released: a change is a new migration.
+/// Version 1. Frozen once released: a change is a new migration. The secondary
+/// indexes cover the columns their queries read (a wide region reads by day, an
+/// organisation by its id), so that SQLite answers from the index alone.
 fn first_migration() -> String {
     format!(
         r#"
@@ -76,30 +80,30 @@ CREATE TABLE fig_region_names (
 
 CREATE TABLE fig_members (
     community TEXT NOT NULL,
-    id TEXT NOT NULL,
-    org TEXT,
+    id BLOB NOT NULL,
+    org BLOB,
     reported_day INTEGER NOT NULL,
     month INTEGER NOT NULL,
     PRIMARY KEY (community, id)
 ) WITHOUT ROWID;
-CREATE INDEX fig_members_org ON fig_members (org, community) WHERE org IS NOT NULL;
+CREATE INDEX fig_members_org ON fig_members (org, reported_day) WHERE org IS NOT NULL;
 CREATE INDEX fig_members_day ON fig_members (reported_day);
 
 CREATE TABLE fig_orgs (
     community TEXT NOT NULL,
-    id TEXT NOT NULL,
+    id BLOB NOT NULL,
     credit_code TEXT NOT NULL,
     name TEXT NOT NULL,
     reported_day INTEGER,
     month INTEGER,
     PRIMARY KEY (community, id)
 ) WITHOUT ROWID;
-CREATE INDEX fig_orgs_id ON fig_orgs (id);
+CREATE INDEX fig_orgs_id ON fig_orgs (id, reported_day);
 
 CREATE TABLE fig_pairings (
     community TEXT NOT NULL,
-    id TEXT NOT NULL,
-    org TEXT NOT NULL,
+    id BLOB NOT NULL,
+    org BLOB NOT NULL,
     signed_day INTEGER NOT NULL,
     month INTEGER NOT NULL,
     ended_day INTEGER,
@@ -109,54 +113,64 @@ CREATE INDEX fig_pairings_org ON fig_pairings (org);
 
 CREATE TABLE fig_wishes (
     community TEXT NOT NULL,
-    id TEXT NOT NULL,
+    id BLOB NOT NULL,
     kind TEXT NOT NULL,
     beneficiary_group TEXT NOT NULL,
     state TEXT NOT NULL,
     submitted_day INTEGER NOT NULL,
     month INTEGER NOT NULL,
-    claimant_member TEXT,
-    claimant_org TEXT,
-    credited_org TEXT,
+    claimant_member BLOB,
+    claimant_org BLOB,
+    credited_org BLOB,
     claim_days INTEGER,
     fulfil_days INTEGER,
     PRIMARY KEY (community, id)
 ) WITHOUT ROWID;
-CREATE INDEX fig_wishes_day ON fig_wishes (submitted_day);
-CREATE INDEX fig_wishes_credited ON fig_wishes (credited_org) WHERE credited_org IS NOT NULL;
-CREATE INDEX fig_wishes_claim_days ON fig_wishes (claim_days) WHERE claim_days IS NOT NULL;
-CREATE INDEX fig_wishes_fulfil_days ON fig_wishes (fulfil_days) WHERE fulfil_days IS NOT NULL;
+CREATE INDEX fig_wishes_day ON fig_wishes (submitted_day, state);
+CREATE INDEX fig_wishes_credited ON fig_wishes (credited_org, submitted_day, state)
+    WHERE credited_org IS NOT NULL;
+CREATE INDEX fig_wishes_claimants ON fig_wishes (community, claimant_member, submitted_day)
+    WHERE claimant_member IS NOT NULL;
+CREATE INDEX fig_wishes_claim_days ON fig_wishes (claim_days, submitted_day)
+    WHERE claim_days IS NOT NULL;
+CREATE INDEX fig_wishes_claim_region ON fig_wishes (community, claim_days, submitted_day)
+    WHERE claim_days IS NOT NULL;
+CREATE INDEX fig_wishes_fulfil_days ON fig_wishes (fulfil_days, submitted_day)
+    WHERE fulfil_days IS NOT NULL;
+CREATE INDEX fig_wishes_fulfil_region ON fig_wishes (community, fulfil_days, submitted_day)
+    WHERE fulfil_days IS NOT NULL;
 
 CREATE TABLE fig_projects (
     community TEXT NOT NULL,
-    id TEXT NOT NULL,
+    id BLOB NOT NULL,
     kind TEXT NOT NULL,
     state TEXT NOT NULL,
     submitted_day INTEGER NOT NULL,
     month INTEGER NOT NULL,
-    claimant_org TEXT,
+    claimant_org BLOB,
     PRIMARY KEY (community, id)
 ) WITHOUT ROWID;
-CREATE INDEX fig_projects_org ON fig_projects (claimant_org) WHERE claimant_org IS NOT NULL;
+CREATE INDEX fig_projects_org ON fig_projects (claimant_org, submitted_day, state)
+    WHERE claimant_org IS NOT NULL;
 
 CREATE TABLE fig_activities (
     community TEXT NOT NULL,
-    id TEXT NOT NULL,
+    id BLOB NOT NULL,
     category TEXT NOT NULL,
     day INTEGER NOT NULL,
     month INTEGER NOT NULL,
     minutes INTEGER NOT NULL,
-    organiser TEXT,
+    organiser BLOB,
     PRIMARY KEY (community, id)
 ) WITHOUT ROWID;
 CREATE INDEX fig_activities_day ON fig_activities (day);
-CREATE INDEX fig_activities_org ON fig_activities (organiser) WHERE organiser IS NOT NULL;
+CREATE INDEX fig_activities_org ON fig_activities (organiser, day) WHERE organiser IS NOT NULL;
 
 CREATE TABLE fig_participations (
     community TEXT NOT NULL,
-    activity TEXT NOT NULL,
-    member TEXT NOT NULL,
-    member_org TEXT,
+    activity BLOB NOT NULL,
+    member BLOB NOT NULL,
+    member_org BLOB,
     day INTEGER NOT NULL,
     month INTEGER NOT NULL,
     minutes INTEGER NOT NULL,
@@ -167,25 +181,26 @@ CREATE INDEX fig_participations_org ON fig_participations (member_org, day) WHER
 
 CREATE TABLE fig_services (
     community TEXT NOT NULL,
-    id TEXT NOT NULL,
-    member TEXT NOT NULL,
-    member_org TEXT,
+    id BLOB NOT NULL,
+    member BLOB NOT NULL,
+    member_org BLOB,
     day INTEGER NOT NULL,
     month INTEGER NOT NULL,
     minutes INTEGER NOT NULL,
     category TEXT NOT NULL,
-    activity TEXT,
+    activity BLOB,
     is_voided INTEGER NOT NULL,
     PRIMARY KEY (community, id)
 ) WITHOUT ROWID;
-CREATE INDEX fig_services_day ON fig_services (day);
-CREATE INDEX fig_services_org ON fig_services (member_org, day) WHERE member_org IS NOT NULL;
+CREATE INDEX fig_services_day ON fig_services (day, is_voided, minutes);
+CREATE INDEX fig_services_org ON fig_services (member_org, day, is_voided, minutes)
+    WHERE member_org IS NOT NULL;
 
 CREATE TABLE fig_points (
     community TEXT NOT NULL,
-    id TEXT NOT NULL,
-    member TEXT NOT NULL,
-    member_org TEXT,
+    id BLOB NOT NULL,
+    member BLOB NOT NULL,
+    member_org BLOB,
     kind TEXT NOT NULL,
     points INTEGER NOT NULL,
     day INTEGER NOT NULL,
@@ -193,26 +208,27 @@ CREATE TABLE fig_points (
     is_voided INTEGER NOT NULL,
     PRIMARY KEY (community, id)
 ) WITHOUT ROWID;
-CREATE INDEX fig_points_day ON fig_points (day);
-CREATE INDEX fig_points_org ON fig_points (member_org, day) WHERE member_org IS NOT NULL;
+CREATE INDEX fig_points_day ON fig_points (day, is_voided, kind, points);
+CREATE INDEX fig_points_org ON fig_points (member_org, day, is_voided, kind, points)
+    WHERE member_org IS NOT NULL;
 
 CREATE TABLE fig_months (
     community TEXT NOT NULL,
     month INTEGER NOT NULL,
     {MEASURE_COLUMNS},
-    PRIMARY KEY (community, month)
+    PRIMARY KEY (month, community)
 ) WITHOUT ROWID;
-CREATE INDEX fig_months_month ON fig_months (month, community);
+CREATE INDEX fig_months_community ON fig_months (community, month);
 
 CREATE TABLE fig_org_months (
-    org TEXT NOT NULL,
+    org BLOB NOT NULL,
     community TEXT NOT NULL,
     month INTEGER NOT NULL,
     {MEASURE_COLUMNS},
-    PRIMARY KEY (org, community, month)
+    PRIMARY KEY (month, org, community)
 ) WITHOUT ROWID;
+CREATE INDEX fig_org_months_org ON fig_org_months (org, community, month);
 CREATE INDEX fig_org_months_community ON fig_org_months (community, month);
-CREATE INDEX fig_org_months_month ON fig_org_months (month, org);
 "#
     )
 }

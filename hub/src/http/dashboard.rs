@@ -1258,10 +1258,11 @@ fn crumbs(
     if scope.covers(region) {
         for level in RegionLevel::ALL {
             let digits = level.digits();
-            if digits > scope.as_str().len() && digits <= region.as_str().len() {
-                if let Ok(prefix) = region.as_str()[..digits].parse::<RegionPrefix>() {
-                    chain.push(prefix);
-                }
+            if digits > scope.as_str().len()
+                && digits <= region.as_str().len()
+                && let Ok(prefix) = region.as_str()[..digits].parse::<RegionPrefix>()
+            {
+                chain.push(prefix);
             }
         }
     }
