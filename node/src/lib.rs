@@ -1,1 +1,29 @@
-//! wishtree-node (being built).
+//! wishtree-node: the community node of wishtree (心愿树).
+//!
+//! A node keeps its community's automerge document durably in SQLite
+//! ([`store`]), behind a [`replica::Replica`] that applies domain commands, signs its
+//! heads and feeds the sync client. Workers reach it through the JSON API
+//! ([`http`]), the web UI and the command line ([`cli`]). `main` only parses the
+//! command line; [`server::run`] serves an already-bound listener until a shutdown
+//! future completes, so tests run the real server in-process on port 0.
+
+pub mod api;
+pub mod cli;
+pub mod http;
+pub mod identity;
+pub mod password;
+pub mod replica;
+pub mod report;
+pub mod server;
+pub mod store;
+pub mod ui;
+
+pub use replica::{Replica, SharedReplica};
+
+/// The current time, from the system clock.
+pub fn now() -> wishtree_protocol::Timestamp {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis());
+    wishtree_protocol::Timestamp::from_millis(i64::try_from(millis).unwrap_or(i64::MAX))
+}

@@ -66,6 +66,9 @@ pub enum DocError {
     /// The document has no community code, schema or collections.
     #[error("not a wishtree community document: {0}")]
     NotACommunityDocument(String),
+    /// The bytes are not the city document expected.
+    #[error("not the city document: {0}")]
+    NotACityDocument(String),
     /// The document belongs to another community.
     #[error("the document belongs to community {found}, not {expected}")]
     WrongCommunity {

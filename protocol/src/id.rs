@@ -164,6 +164,12 @@ define_id!(
     "void"
 );
 
+define_id!(
+    /// A campaign of the city document, e.g. 每名在职党员至少领办 1 个微心愿.
+    CampaignId,
+    "campaign"
+);
+
 /// Hashes a domain-separated list of parts down to 16 bytes.
 pub(crate) fn derive_bytes(kind: &str, parts: &[&[u8]]) -> [u8; 16] {
     let mut hasher = Sha256::new();

@@ -6,6 +6,7 @@
 //! the hub are drivers around this crate (see `ARCHITECTURE.md`).
 
 pub mod attest;
+pub mod city;
 pub mod command;
 pub mod doc;
 pub mod id;

@@ -231,21 +231,24 @@ impl ClaimStatus {
                 self.claimant = Some(event.by.clone());
                 self.claimed_at = Some(event.at);
             }
-            (EventKind::Claim, Claimed | Fulfilled) => {
-                return Err(Refusal::ClaimedFirstBy {
-                    claimant: self
-                        .claimant
-                        .clone()
-                        .unwrap_or(Actor::Worker(String::new())),
+            (EventKind::Claim, state @ (Claimed | Fulfilled)) => {
+                // Invariant of the fold: a claimed or fulfilled thing has a claimant.
+                return Err(match &self.claimant {
+                    Some(claimant) => Refusal::ClaimedFirstBy {
+                        claimant: claimant.clone(),
+                    },
+                    None => not_allowed(state),
                 });
             }
             (EventKind::Release | EventKind::Fulfil, Claimed) => {
-                let claimant = self.claimant.clone();
-                let is_claimant = claimant.as_ref() == Some(&event.by);
+                let is_claimant = self.claimant.as_ref() == Some(&event.by);
                 let is_worker = matches!(event.by, Actor::Worker(_));
                 if !is_claimant && !is_worker {
-                    return Err(Refusal::NotTheClaimant {
-                        claimant: claimant.unwrap_or(Actor::Worker(String::new())),
+                    return Err(match &self.claimant {
+                        Some(claimant) => Refusal::NotTheClaimant {
+                            claimant: claimant.clone(),
+                        },
+                        None => not_allowed(Claimed),
                     });
                 }
                 if event.kind == EventKind::Release {

@@ -1,1 +1,4 @@
-//! wishtree-tests (being built).
+//! wishtree-tests: end-to-end tests that start real hubs and nodes on loopback, the
+//! simulated-network harness, and the demo city.
+
+pub mod demo;

@@ -1,0 +1,801 @@
+//! The `wishtree-node` command line: set up a node, run it, look at it, copy its data,
+//! and script the main records.
+//!
+//! The record commands (`member add`, `wish claim`, …) go through the same operations
+//! as the JSON API ([`crate::api`]), so they check and answer exactly the same way;
+//! they print the record as JSON. They need the data directory to themselves: while
+//! `run` is running, use its web page or JSON API instead. `status`, `export`,
+//! `backup` and the `list` commands only read, and work beside a running node.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+use serde_json::{Value, json};
+use wishtree_protocol::keys::PublicKey;
+use wishtree_protocol::text::Name;
+use wishtree_protocol::{CommunityCode, Timestamp};
+
+use crate::api::{self, ApiError};
+use crate::http::AppState;
+use crate::replica::{HubSettings, InitOptions, Replica};
+
+/// wishtree-node: the community node of wishtree (心愿树). It keeps the community's
+/// records — members, wishes, activities, service and points — on this computer,
+/// safe through power cuts and days without network, and shares them with the city
+/// hub when it can reach it.
+#[derive(Debug, Parser)]
+#[command(name = "wishtree-node", version)]
+pub struct Cli {
+    /// The node's data directory (or set WISHTREE_DATA).
+    #[arg(long, global = true, env = "WISHTREE_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The node's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new node: its key (printed, to give to the city hub) and its database.
+    Init(InitArgs),
+    /// Serve the web page and JSON API (by default only to this computer).
+    Run {
+        /// Where to listen. Any address other than 127.0.0.1 needs the password.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
+        http: SocketAddr,
+    },
+    /// Show the community, record counts, heads, sync state and a database check.
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the whole community document as plain automerge bytes.
+    Export {
+        /// The file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Merge a document written by `export` (of this community only) into the node.
+    Import {
+        /// The file to read.
+        file: PathBuf,
+    },
+    /// Copy the database to a file, safely even while the node runs. To restore, put
+    /// the file into an empty directory and point --data at it.
+    Backup {
+        /// The file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Set the password needed when the node listens beyond this computer.
+    Password {
+        /// The new password (at least 8 characters).
+        #[arg(long)]
+        password: String,
+    },
+    /// Members (在职党员): add, list.
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// Unit organisations (单位党组织): add, list.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Micro-wishes (微心愿): add, list, and move them along.
+    #[command(subcommand)]
+    Wish(WishCommand),
+    /// Service activities: add, sign members up, list.
+    #[command(subcommand)]
+    Activity(ActivityCommand),
+    /// Service records outside activities: add, list.
+    #[command(subcommand)]
+    Service(ServiceCommand),
+    /// Spend points from a member's love passbook (爱心存折).
+    Redeem {
+        /// The member.
+        #[arg(long)]
+        member: String,
+        /// How many points.
+        #[arg(long)]
+        points: u32,
+        /// For what.
+        #[arg(long)]
+        reason: String,
+    },
+    /// A member's half-year report (报到—服务—报告).
+    Report {
+        /// The member.
+        #[arg(long)]
+        member: String,
+        /// The half-year, e.g. 2026H2.
+        #[arg(long)]
+        period: String,
+        /// Print CSV instead of JSON.
+        #[arg(long)]
+        csv: bool,
+    },
+}
+
+/// What `init` needs.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The community's 12-digit statistical code.
+    #[arg(long)]
+    pub community: String,
+    /// The community's name, e.g. 行宫社区.
+    #[arg(long)]
+    pub name: String,
+    /// The city hub's address, host:port.
+    #[arg(long, requires = "hub_key")]
+    pub hub: Option<String>,
+    /// The city hub's key, as the hub operator gave it.
+    #[arg(long, requires = "hub")]
+    pub hub_key: Option<String>,
+    /// A password, needed to listen beyond this computer (at least 8 characters).
+    #[arg(long)]
+    pub password: Option<String>,
+    /// The name the worker signs lifecycle events with (default 社区工作者).
+    #[arg(long)]
+    pub worker: Option<String>,
+}
+
+/// Member commands.
+// Parsed once per process: the size of the `Add` variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Record a member who reported in.
+    Add {
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Work unit.
+        #[arg(long)]
+        work_unit: Option<String>,
+        /// Position held.
+        #[arg(long)]
+        position: Option<String>,
+        /// A specialty (repeat for several).
+        #[arg(long)]
+        specialty: Vec<String>,
+        /// A kind of service offered: aid, convenience, jobs, safety, environment,
+        /// culture_sport, health, law_policy (repeat for several).
+        #[arg(long)]
+        intention: Vec<String>,
+        /// The day of reporting in, YYYY-MM-DD (default today).
+        #[arg(long)]
+        reported_in: Option<String>,
+        /// The unit organisation's id.
+        #[arg(long)]
+        org: Option<String>,
+        /// Home address (kept on this node only).
+        #[arg(long)]
+        address: Option<String>,
+        /// Phone (kept on this node only).
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// List the members as JSON.
+    List,
+}
+
+/// Organisation commands.
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Record a unit organisation by its unified social credit code.
+    Add {
+        /// The 18-character unified social credit code.
+        #[arg(long)]
+        credit_code: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// The day it reported in to this community, YYYY-MM-DD.
+        #[arg(long)]
+        reported_in: Option<String>,
+    },
+    /// List the organisations as JSON.
+    List,
+}
+
+/// Wish commands.
+#[derive(Debug, Subcommand)]
+pub enum WishCommand {
+    /// Record a wish a resident ordered (群众点单).
+    Add {
+        /// Title, e.g. 希望有一台微波炉.
+        #[arg(long)]
+        title: String,
+        /// Detail.
+        #[arg(long)]
+        detail: Option<String>,
+        /// goods or service.
+        #[arg(long)]
+        kind: String,
+        /// The resident's group: elderly_alone, empty_nest, disabled,
+        /// single_parent_child, student_hardship, low_income, member_hardship, other.
+        #[arg(long)]
+        group: String,
+        /// The resident as the city may see them, e.g. "行宫社区 彭女士".
+        #[arg(long)]
+        resident_label: String,
+        /// Estimated value in yuan.
+        #[arg(long)]
+        value: Option<u32>,
+        /// The resident's real name (kept on this node only).
+        #[arg(long)]
+        resident_name: Option<String>,
+        /// The resident's phone (kept on this node only).
+        #[arg(long)]
+        resident_phone: Option<String>,
+    },
+    /// List the wishes as JSON.
+    List {
+        /// Only wishes in this state: submitted, published, claimed, fulfilled,
+        /// rejected, withdrawn.
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Publish a submitted wish on the tree (社区下单).
+    Publish(WishAction),
+    /// Claim a published wish for a member or organisation (党员接单); needs --by.
+    Claim(WishAction),
+    /// Give a claim back; the wish is published again.
+    Release(WishAction),
+    /// Mark a claimed wish fulfilled.
+    Fulfil(WishAction),
+    /// Turn a submitted wish down.
+    Reject(WishAction),
+    /// Take a wish off the tree.
+    Withdraw(WishAction),
+}
+
+/// A wish and who moves it.
+#[derive(Debug, Args)]
+pub struct WishAction {
+    /// The wish's id.
+    pub id: String,
+    /// Who: member:<id> or org:<id> (needed to claim; the worker otherwise).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// A note, e.g. how it was fulfilled.
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+/// Activity commands.
+#[derive(Debug, Subcommand)]
+pub enum ActivityCommand {
+    /// Plan or record an activity.
+    Add {
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// Category: aid, convenience, jobs, safety, environment, culture_sport,
+        /// health, law_policy.
+        #[arg(long)]
+        category: String,
+        /// The day, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// Minutes each participant serves.
+        #[arg(long)]
+        minutes: u32,
+        /// Where.
+        #[arg(long)]
+        place: Option<String>,
+        /// The organising unit organisation's id.
+        #[arg(long)]
+        organiser: Option<String>,
+    },
+    /// Record a member's participation: a service record and points.
+    Join {
+        /// The activity's id.
+        activity: String,
+        /// The member's id.
+        #[arg(long)]
+        member: String,
+    },
+    /// List the activities as JSON.
+    List,
+}
+
+/// Service commands.
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Record service outside an activity, and the points it earns.
+    Add {
+        /// The member's id.
+        #[arg(long)]
+        member: String,
+        /// The day, YYYY-MM-DD (default today).
+        #[arg(long)]
+        date: Option<String>,
+        /// How long, in minutes.
+        #[arg(long)]
+        minutes: u32,
+        /// Category: aid, convenience, jobs, safety, environment, culture_sport,
+        /// health, law_policy.
+        #[arg(long)]
+        category: String,
+        /// What was done.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// List the service records as JSON.
+    List,
+}
+
+/// Parses the command line and runs it; the exit code says whether it worked.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run_cli(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run_cli(cli: Cli) -> anyhow::Result<()> {
+    let data = cli
+        .data
+        .clone()
+        .ok_or_else(|| anyhow!("say which data directory: --data DIR (or set WISHTREE_DATA)"))?;
+    match cli.command {
+        Command::Init(args) => init(&data, args),
+        Command::Run { http } => serve(&data, http),
+        Command::Status { json } => status(&data, json),
+        Command::Export { out } => export(&data, &out),
+        Command::Import { file } => import(&data, &file),
+        Command::Backup { out } => backup(&data, &out),
+        Command::Password { password } => {
+            open(&data)?.set_password(&password)?;
+            eprintln!("the password is set");
+            Ok(())
+        }
+        Command::Member(command) => member(&data, command),
+        Command::Org(command) => org(&data, command),
+        Command::Wish(command) => wish(&data, command),
+        Command::Activity(command) => activity(&data, command),
+        Command::Service(command) => service(&data, command),
+        Command::Redeem {
+            member,
+            points,
+            reason,
+        } => write(&data, |replica, now| {
+            api::create_redemption(
+                replica,
+                json!({"member": member, "points": points, "reason": reason}),
+                now,
+            )
+        }),
+        Command::Report {
+            member,
+            period,
+            csv,
+        } => {
+            let mut replica = open_read_only(&data)?;
+            let report = api::half_year_report(&mut replica, Some(&member), Some(&period))
+                .map_err(api_error)?;
+            if csv {
+                print!("{}", report.to_csv());
+            } else {
+                print_json(&serde_json::to_value(report)?)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn init(data: &Path, args: InitArgs) -> anyhow::Result<()> {
+    let community: CommunityCode = args.community.parse().context("--community")?;
+    let name = Name::parse("name", &args.name).context("--name")?;
+    let hub = match (args.hub, args.hub_key) {
+        (Some(address), Some(key)) => Some(HubSettings {
+            address,
+            key: key.parse::<PublicKey>().context("--hub-key")?,
+        }),
+        _ => None,
+    };
+    let worker = args
+        .worker
+        .as_deref()
+        .map(|worker| Name::parse("worker", worker))
+        .transpose()
+        .context("--worker")?;
+    let options = InitOptions {
+        community,
+        name,
+        hub,
+        password: args.password,
+        worker,
+    };
+    let replica = Replica::init(data, &options, crate::now())?;
+    println!(
+        "created the node of {} {} in {}",
+        community,
+        options.name,
+        data.display()
+    );
+    println!("node key: {}", replica.public_key());
+    println!(
+        "give the key to the city hub operator, who enrolls it with: wishtree-hub enroll --community {community} --key {}",
+        replica.public_key()
+    );
+    Ok(())
+}
+
+fn serve(data: &Path, address: SocketAddr) -> anyhow::Result<()> {
+    let mut replica = open(data)?;
+    // A tuning knob, used by the crash test to make compaction frequent.
+    if let Some(chunks) = std::env::var("WISHTREE_COMPACT_AFTER")
+        .ok()
+        .and_then(|value| value.parse().ok())
+    {
+        replica.set_compact_after(chunks);
+    }
+    let code = replica.code();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address}"))?;
+        let local = listener.local_addr()?;
+        println!("wishtree-node of community {code} listening on http://{local}");
+        std::io::stdout().flush()?;
+        crate::server::run(listener, AppState::new(replica), shutdown_signal()).await?;
+        eprintln!("wishtree-node stopped");
+        Ok(())
+    })
+}
+
+fn status(data: &Path, as_json: bool) -> anyhow::Result<()> {
+    let mut replica = open_read_only(data)?;
+    let status = replica.status()?;
+    let integrity = replica.integrity_check()?;
+    if as_json {
+        let mut value = serde_json::to_value(&status)?;
+        value["integrity_check"] = if integrity.is_empty() {
+            json!("ok")
+        } else {
+            json!(integrity)
+        };
+        return print_json(&value);
+    }
+    let counts = &status.counts;
+    println!(
+        "community   {} {}",
+        status.community.code, status.community.name
+    );
+    println!("node key    {}", status.node_key);
+    println!("data        {}", status.data_dir);
+    println!(
+        "records     {} members, {} organisations, {} wishes, {} projects, {} posts, {} activities ({} participations), {} service records, {} passbook entries, {} voids",
+        counts.members,
+        counts.orgs,
+        counts.wishes,
+        counts.projects,
+        counts.posts,
+        counts.activities,
+        counts.participations,
+        counts.services,
+        counts.passbook_entries,
+        counts.voids
+    );
+    if counts.malformed > 0 {
+        println!(
+            "unreadable  {} records (see the JSON API)",
+            counts.malformed
+        );
+    }
+    println!("heads       {}", status.heads.join(" "));
+    println!("attested    seq {}", status.attestation_seq);
+    println!(
+        "chunks      community {}, city {}",
+        status.chunks.community, status.chunks.city
+    );
+    let sync = &status.sync;
+    match &sync.hub_address {
+        None => println!("hub         none configured"),
+        Some(address) => println!(
+            "hub         {address}, {}, last synced {}, {} changes not yet at the hub",
+            if sync.hub_connected {
+                "connected"
+            } else {
+                "not connected"
+            },
+            sync.last_synced_at.map_or("never".to_owned(), |at| at
+                .display_in_shanghai()
+                .to_string()),
+            sync.changes_not_at_hub
+        ),
+    }
+    if integrity.is_empty() {
+        println!("database    integrity_check ok");
+        Ok(())
+    } else {
+        println!("database    integrity_check FAILED:");
+        for finding in &integrity {
+            println!("            {finding}");
+        }
+        bail!("the database is damaged; {}", crate::store::RESTORE_ADVICE)
+    }
+}
+
+fn export(data: &Path, out: &Path) -> anyhow::Result<()> {
+    let mut replica = open_read_only(data)?;
+    let bytes = replica.save();
+    write_new_file(out, &bytes)?;
+    eprintln!("wrote {} bytes to {}", bytes.len(), out.display());
+    Ok(())
+}
+
+fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
+    eprintln!("reading {}", file.display());
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mut replica = open(data)?;
+    let received = replica
+        .import(&bytes, crate::now())
+        .with_context(|| format!("cannot import {}", file.display()))?;
+    if received.is_changed {
+        eprintln!("merged {} into the node", file.display());
+    } else {
+        eprintln!("{} brought nothing new", file.display());
+    }
+    Ok(())
+}
+
+fn backup(data: &Path, out: &Path) -> anyhow::Result<()> {
+    let replica = open_read_only(data)?;
+    let mut last_shown = None;
+    replica.backup_to(out, |progress| {
+        let percent = if progress.total > 0 {
+            100 - progress.remaining * 100 / progress.total
+        } else {
+            100
+        };
+        if last_shown != Some(percent / 10) {
+            last_shown = Some(percent / 10);
+            eprintln!("backup {percent}%");
+        }
+    })?;
+    eprintln!(
+        "backed up to {}; to restore, put it into an empty directory and run `wishtree-node run --data DIR`",
+        out.display()
+    );
+    Ok(())
+}
+
+fn member(data: &Path, command: MemberCommand) -> anyhow::Result<()> {
+    match command {
+        MemberCommand::Add {
+            name,
+            work_unit,
+            position,
+            specialty,
+            intention,
+            reported_in,
+            org,
+            address,
+            phone,
+        } => write(data, |replica, now| {
+            let reported_in = reported_in.unwrap_or_else(|| today(now));
+            api::create_member(
+                replica,
+                json!({
+                    "name": name, "work_unit": work_unit, "position": position,
+                    "specialties": specialty, "intentions": intention,
+                    "reported_in": reported_in, "org": org,
+                    "address": address, "phone": phone,
+                }),
+                now,
+            )
+        }),
+        MemberCommand::List => read(data, api::list_members),
+    }
+}
+
+fn org(data: &Path, command: OrgCommand) -> anyhow::Result<()> {
+    match command {
+        OrgCommand::Add {
+            credit_code,
+            name,
+            reported_in,
+        } => write(data, |replica, now| {
+            api::create_org(
+                replica,
+                json!({"credit_code": credit_code, "name": name, "reported_in": reported_in}),
+                now,
+            )
+        }),
+        OrgCommand::List => read(data, api::list_orgs),
+    }
+}
+
+fn wish(data: &Path, command: WishCommand) -> anyhow::Result<()> {
+    let action = |action: &'static str, args: WishAction| {
+        write(data, move |replica, now| {
+            api::wish_action(
+                replica,
+                &args.id,
+                action,
+                json!({"by": args.by, "note": args.note}),
+                now,
+            )
+        })
+    };
+    match command {
+        WishCommand::Add {
+            title,
+            detail,
+            kind,
+            group,
+            resident_label,
+            value,
+            resident_name,
+            resident_phone,
+        } => write(data, |replica, now| {
+            api::create_wish(
+                replica,
+                json!({
+                    "title": title, "detail": detail, "kind": kind, "group": group,
+                    "resident_label": resident_label, "estimated_value": value,
+                    "resident_name": resident_name, "resident_phone": resident_phone,
+                }),
+                now,
+            )
+        }),
+        WishCommand::List { state } => read(data, move |replica| {
+            api::list_wishes(replica, state.as_deref())
+        }),
+        WishCommand::Publish(args) => action("publish", args),
+        WishCommand::Claim(args) => action("claim", args),
+        WishCommand::Release(args) => action("release", args),
+        WishCommand::Fulfil(args) => action("fulfil", args),
+        WishCommand::Reject(args) => action("reject", args),
+        WishCommand::Withdraw(args) => action("withdraw", args),
+    }
+}
+
+fn activity(data: &Path, command: ActivityCommand) -> anyhow::Result<()> {
+    match command {
+        ActivityCommand::Add {
+            title,
+            category,
+            date,
+            minutes,
+            place,
+            organiser,
+        } => write(data, |replica, now| {
+            api::create_activity(
+                replica,
+                json!({
+                    "title": title, "category": category, "date": date,
+                    "minutes": minutes, "place": place, "organiser": organiser,
+                }),
+                now,
+            )
+        }),
+        ActivityCommand::Join { activity, member } => write(data, |replica, now| {
+            api::add_participant(replica, &activity, json!({"member": member}), now)
+        }),
+        ActivityCommand::List => read(data, api::list_activities),
+    }
+}
+
+fn service(data: &Path, command: ServiceCommand) -> anyhow::Result<()> {
+    match command {
+        ServiceCommand::Add {
+            member,
+            date,
+            minutes,
+            category,
+            description,
+        } => write(data, |replica, now| {
+            let date = date.unwrap_or_else(|| today(now));
+            api::create_service(
+                replica,
+                json!({
+                    "member": member, "date": date, "minutes": minutes,
+                    "category": category, "description": description,
+                }),
+                now,
+            )
+        }),
+        ServiceCommand::List => read(data, api::list_services),
+    }
+}
+
+/// Runs a write operation on the node, holding its directory, and prints the record.
+fn write(
+    data: &Path,
+    operation: impl FnOnce(&mut Replica, Timestamp) -> Result<Value, ApiError>,
+) -> anyhow::Result<()> {
+    let mut replica = open(data)?;
+    let record = operation(&mut replica, crate::now()).map_err(api_error)?;
+    print_json(&record)
+}
+
+/// Runs a read operation beside a running node, and prints the answer.
+fn read(
+    data: &Path,
+    operation: impl FnOnce(&mut Replica) -> Result<Value, ApiError>,
+) -> anyhow::Result<()> {
+    let mut replica = open_read_only(data)?;
+    let answer = operation(&mut replica).map_err(api_error)?;
+    print_json(&answer)
+}
+
+fn open(data: &Path) -> anyhow::Result<Replica> {
+    Ok(Replica::open(data)?)
+}
+
+fn open_read_only(data: &Path) -> anyhow::Result<Replica> {
+    Ok(Replica::open_read_only(data)?)
+}
+
+fn api_error(error: ApiError) -> anyhow::Error {
+    anyhow!("{}", error.message())
+}
+
+fn print_json(value: &Value) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, value)?;
+    writeln!(stdout)?;
+    Ok(())
+}
+
+fn write_new_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn today(now: Timestamp) -> String {
+    now.date_in_shanghai().to_string()
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => {
+                let _ = interrupt.await;
+                return;
+            }
+        };
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate.recv() => {}
+    }
+}

@@ -1,0 +1,435 @@
+//! The node's JSON API (DESIGN §9) as an axum router, for the server to mount beside
+//! the web UI.
+//!
+//! Handlers are thin: they pull the path, query and body apart and call the matching
+//! operation of [`crate::api`] on a blocking thread, because an operation does SQLite
+//! work and waits for the disk. The pattern every handler (and the UI's) uses:
+//!
+//! ```text
+//! let answer = on_replica(&state, move |replica| api::list_wishes(replica, None)).await;
+//! ```
+//!
+//! [`on_replica`] runs the closure in `spawn_blocking` holding the replica's lock for
+//! that one call. Bodies over [`BODY_LIMIT`] are refused with 413.
+
+mod auth;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde_json::Value;
+
+pub use self::auth::require_password;
+use crate::api::{self, ApiError, ApiResult};
+use crate::replica::{Replica, SharedReplica};
+
+/// The largest request body accepted, in bytes.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// What every handler of the node (API and UI) shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The replica.
+    pub replica: SharedReplica,
+}
+
+impl AppState {
+    /// The state around a replica.
+    pub fn new(replica: Replica) -> Self {
+        Self {
+            replica: std::sync::Arc::new(tokio::sync::Mutex::new(replica)),
+        }
+    }
+}
+
+/// The routes of `/api`.
+pub fn api_router() -> Router<AppState> {
+    Router::new()
+        .route("/api/status", get(status))
+        .route("/api/community", put(rename_community))
+        .route(
+            "/api/rules/points-per-hour/{category}",
+            put(set_points_rate),
+        )
+        .route("/api/members", get(list_members).post(create_member))
+        .route("/api/members/{id}", get(member).put(update_member))
+        .route("/api/members/{id}/passbook", get(passbook))
+        .route("/api/orgs", get(list_orgs).post(create_org))
+        .route("/api/orgs/{id}", get(org))
+        .route("/api/pairings", get(list_pairings).post(create_pairing))
+        .route("/api/pairings/{id}", get(pairing))
+        .route("/api/pairings/{id}/end", post(end_pairing))
+        .route("/api/branches", get(list_branches).post(create_branch))
+        .route("/api/teams", get(list_teams).post(create_team))
+        .route("/api/posts", get(list_posts).post(create_post))
+        .route("/api/posts/{id}", get(post_record))
+        .route("/api/posts/{id}/{action}", post(post_action))
+        .route("/api/wishes", get(list_wishes).post(create_wish))
+        .route("/api/wishes/{id}", get(wish))
+        .route("/api/wishes/{id}/{action}", post(wish_action))
+        .route("/api/projects", get(list_projects).post(create_project))
+        .route("/api/projects/{id}", get(project))
+        .route("/api/projects/{id}/{action}", post(project_action))
+        .route(
+            "/api/activities",
+            get(list_activities).post(create_activity),
+        )
+        .route("/api/activities/{id}", get(activity))
+        .route("/api/activities/{id}/participants", post(add_participant))
+        .route("/api/services", get(list_services).post(create_service))
+        .route("/api/services/{id}", get(service))
+        .route("/api/redemptions", post(create_redemption))
+        .route("/api/voids", get(list_voids).post(create_void))
+        .route("/api/reports/half-year", get(half_year_report))
+        .route("/api/{*rest}", axum::routing::any(unknown_route))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// Runs `work` on the replica on a blocking thread, holding its lock for that call.
+pub async fn on_replica<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&mut Replica) -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let replica = state.replica.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut replica = replica.blocking_lock();
+        work(&mut replica)
+    })
+    .await
+    .map_err(|error| ApiError::Internal {
+        message: format!("the request stopped half-way: {error}"),
+    })
+}
+
+/// The answer to an operation: `success` with the JSON, or the error's status with
+/// `{"error": …}`.
+pub fn respond(result: ApiResult, success: StatusCode) -> Response {
+    match result {
+        Ok(value) => (success, axum::Json(value)).into_response(),
+        Err(error) => error_response(&error),
+    }
+}
+
+/// The JSON answer to an error.
+pub fn error_response(error: &ApiError) -> Response {
+    let status =
+        StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(error.to_json())).into_response()
+}
+
+/// A request body as JSON: empty counts as `{}`.
+pub fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge { limit: BODY_LIMIT }
+        } else {
+            ApiError::bad_request(None, format!("the body cannot be read: {rejection}"))
+        }
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Default::default()));
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|error| ApiError::bad_request(None, format!("the body is not JSON: {error}")))
+}
+
+type Body = Result<Bytes, BytesRejection>;
+
+async fn read(
+    state: &AppState,
+    work: impl FnOnce(&mut Replica) -> ApiResult + Send + 'static,
+) -> Response {
+    respond(
+        on_replica(state, work).await.and_then(|r| r),
+        StatusCode::OK,
+    )
+}
+
+async fn write(
+    state: &AppState,
+    body: Body,
+    success: StatusCode,
+    work: impl FnOnce(&mut Replica, Value, wishtree_protocol::Timestamp) -> ApiResult + Send + 'static,
+) -> Response {
+    let body = match json_body(body) {
+        Ok(body) => body,
+        Err(error) => return error_response(&error),
+    };
+    let result = on_replica(state, move |replica| work(replica, body, crate::now())).await;
+    respond(result.and_then(|r| r), success)
+}
+
+async fn status(State(state): State<AppState>) -> Response {
+    read(&state, api::status).await
+}
+
+async fn rename_community(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::OK, api::rename_community).await
+}
+
+async fn set_points_rate(
+    State(state): State<AppState>,
+    Path(category): Path<String>,
+    body: Body,
+) -> Response {
+    write(&state, body, StatusCode::OK, move |r, b, now| {
+        api::set_points_rate(r, &category, b, now)
+    })
+    .await
+}
+
+async fn list_members(State(state): State<AppState>) -> Response {
+    read(&state, api::list_members).await
+}
+
+async fn create_member(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, api::create_member).await
+}
+
+async fn member(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    read(&state, move |r| api::member(r, &id)).await
+}
+
+async fn update_member(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
+    write(&state, body, StatusCode::OK, move |r, b, now| {
+        api::update_member(r, &id, b, now)
+    })
+    .await
+}
+
+async fn passbook(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    read(&state, move |r| api::passbook(r, &id)).await
+}
+
+async fn list_orgs(State(state): State<AppState>) -> Response {
+    read(&state, api::list_orgs).await
+}
+
+async fn create_org(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, api::create_org).await
+}
+
+async fn org(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    read(&state, move |r| api::org(r, &id)).await
+}
+
+async fn list_pairings(State(state): State<AppState>) -> Response {
+    read(&state, api::list_pairings).await
+}
+
+async fn create_pairing(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, api::create_pairing).await
+}
+
+async fn pairing(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    read(&state, move |r| api::pairing(r, &id)).await
+}
+
+async fn end_pairing(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
+    write(&state, body, StatusCode::OK, move |r, b, now| {
+        api::end_pairing(r, &id, b, now)
+    })
+    .await
+}
+
+async fn list_branches(State(state): State<AppState>) -> Response {
+    read(&state, api::list_branches).await
+}
+
+async fn create_branch(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, api::create_branch).await
+}
+
+async fn list_teams(State(state): State<AppState>) -> Response {
+    read(&state, api::list_teams).await
+}
+
+async fn create_team(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, api::create_team).await
+}
+
+async fn list_posts(State(state): State<AppState>) -> Response {
+    read(&state, api::list_posts).await
+}
+
+async fn create_post(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, api::create_post).await
+}
+
+async fn post_record(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    read(&state, move |r| api::post(r, &id)).await
+}
+
+async fn post_action(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    body: Body,
+) -> Response {
+    write(&state, body, StatusCode::OK, move |r, b, now| {
+        api::post_action(r, &id, &action, b, now)
+    })
+    .await
+}
+
+async fn list_wishes(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    read(&state, move |r| {
+        api::list_wishes(r, query.get("state").map(String::as_str))
+    })
+    .await
+}
+
+async fn create_wish(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, api::create_wish).await
+}
+
+async fn wish(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    read(&state, move |r| api::wish(r, &id)).await
+}
+
+async fn wish_action(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    body: Body,
+) -> Response {
+    write(&state, body, StatusCode::OK, move |r, b, now| {
+        api::wish_action(r, &id, &action, b, now)
+    })
+    .await
+}
+
+async fn list_projects(State(state): State<AppState>) -> Response {
+    read(&state, api::list_projects).await
+}
+
+async fn create_project(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, api::create_project).await
+}
+
+async fn project(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    read(&state, move |r| api::project(r, &id)).await
+}
+
+async fn project_action(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    body: Body,
+) -> Response {
+    write(&state, body, StatusCode::OK, move |r, b, now| {
+        api::project_action(r, &id, &action, b, now)
+    })
+    .await
+}
+
+async fn list_activities(State(state): State<AppState>) -> Response {
+    read(&state, api::list_activities).await
+}
+
+async fn create_activity(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, api::create_activity).await
+}
+
+async fn activity(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    read(&state, move |r| api::activity(r, &id)).await
+}
+
+async fn add_participant(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
+    write(&state, body, StatusCode::CREATED, move |r, b, now| {
+        api::add_participant(r, &id, b, now)
+    })
+    .await
+}
+
+async fn list_services(State(state): State<AppState>) -> Response {
+    read(&state, api::list_services).await
+}
+
+async fn create_service(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, api::create_service).await
+}
+
+async fn service(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    read(&state, move |r| api::service(r, &id)).await
+}
+
+async fn create_redemption(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, api::create_redemption).await
+}
+
+async fn list_voids(State(state): State<AppState>) -> Response {
+    read(&state, api::list_voids).await
+}
+
+async fn create_void(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, api::create_void).await
+}
+
+/// `GET /api/reports/half-year?member=ID&period=2026H2`: JSON, or CSV with
+/// `Accept: text/csv` or `format=csv`.
+async fn half_year_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let wants_csv = query.get("format").is_some_and(|format| format == "csv")
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/csv"));
+    let result = on_replica(&state, move |replica| {
+        api::half_year_report(
+            replica,
+            query.get("member").map(String::as_str),
+            query.get("period").map(String::as_str),
+        )
+    })
+    .await
+    .and_then(|r| r);
+    match result {
+        Err(error) => error_response(&error),
+        Ok(report) if wants_csv => {
+            let disposition = format!(
+                "attachment; filename=\"report-{}-{}.csv\"",
+                report.member, report.period
+            );
+            let mut response = report.to_csv().into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            if let Ok(value) = HeaderValue::from_str(&disposition) {
+                headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+            response
+        }
+        Ok(report) => axum::Json(report).into_response(),
+    }
+}
+
+async fn unknown_route(uri: axum::http::Uri) -> Response {
+    error_response(&ApiError::not_found(format!(
+        "there is no API route {}",
+        uri.path().chars().take(100).collect::<String>()
+    )))
+}

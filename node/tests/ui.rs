@@ -1,0 +1,263 @@
+//! The web UI over real HTTP, as a worker's browser uses it: forms posted, redirects
+//! followed, refusals shown with what was typed, the tree's apples changing colour,
+//! the language switch, activities with sign-up, passbooks and the half-year report.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use support::{Answer, TestNode, request};
+
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+
+fn get(node: &TestNode, path: &str) -> Answer {
+    request(node.address, "GET", path, None, &[])
+}
+
+fn get_en(node: &TestNode, path: &str) -> Answer {
+    request(node.address, "GET", path, None, &[("Cookie", "lang=en")])
+}
+
+fn post_form(node: &TestNode, path: &str, fields: &[(&str, &str)]) -> Answer {
+    let body = serde_urlencoded::to_string(fields).unwrap();
+    request(node.address, "POST", path, Some(body.as_bytes()), &[FORM])
+}
+
+/// Posts a form that must be accepted, and follows the redirect.
+fn post_ok(node: &TestNode, path: &str, fields: &[(&str, &str)]) -> (String, Answer) {
+    let answer = post_form(node, path, fields);
+    assert_eq!(answer.status, 303, "{path}: {}", answer.text());
+    let location = answer.header("location").unwrap().to_owned();
+    let page = get(node, &location);
+    assert_eq!(page.status, 200, "{location}");
+    (location, page)
+}
+
+fn wish_fields(title: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("title", title),
+        ("detail", "母亲重病，想更快热饭"),
+        ("kind", "goods"),
+        ("group", "disabled"),
+        ("resident_label", "行宫社区 彭女士"),
+        ("resident_name", "彭程"),
+        ("resident_phone", "13800000001"),
+        ("estimated_value", "400"),
+    ]
+}
+
+fn add_member(node: &TestNode, name: &str) -> String {
+    let (location, page) = post_ok(
+        node,
+        "/members",
+        &[
+            ("name", name),
+            ("work_unit", "密云区城关派出所"),
+            ("position", "民警"),
+            ("specialties", "安全教育、普法"),
+            ("intention", "safety"),
+            ("intention", "aid"),
+            ("reported_in", "2026-05-20"),
+            ("address", "3号楼2单元"),
+            ("phone", "13912345678"),
+        ],
+    );
+    assert!(page.text().contains(name));
+    location.trim_start_matches("/members/").to_owned()
+}
+
+#[test]
+fn a_wish_goes_from_the_form_to_a_red_apple() {
+    let node = TestNode::start();
+    let home = get(&node, "/");
+    assert_eq!(home.status, 200);
+    assert!(home.text().contains("心愿树"));
+    assert!(home.text().contains("单机运行"));
+
+    let (location, page) = post_ok(&node, "/wishes", &wish_fields("希望有一台微波炉"));
+    let wish = location.trim_start_matches("/wishes/").to_owned();
+    assert!(page.text().contains("data-state=\"submitted\""));
+    // The resident's real name is shown on this node's own page.
+    assert!(page.text().contains("彭程"));
+
+    post_ok(&node, &format!("/wishes/{wish}/publish"), &[]);
+    let tree = get(&node, "/").text();
+    assert!(
+        tree.contains(&format!("id=\"apple-{wish}\" data-state=\"published\"")),
+        "{tree}"
+    );
+
+    let zhang = add_member(&node, "张婷");
+    let li = add_member(&node, "李文杰");
+    post_ok(
+        &node,
+        &format!("/wishes/{wish}/claim"),
+        &[("claimant", &format!("member:{zhang}"))],
+    );
+    let tree = get(&node, "/").text();
+    assert!(
+        tree.contains(&format!("id=\"apple-{wish}\" data-state=\"claimed\"")),
+        "{tree}"
+    );
+
+    // A second claim is refused with the rule's words and the state stays.
+    let refused = post_form(
+        &node,
+        &format!("/wishes/{wish}/claim"),
+        &[("claimant", &format!("member:{li}"))],
+    );
+    assert_eq!(refused.status, 409);
+    assert!(
+        refused.text().contains("已被他人先认领"),
+        "{}",
+        refused.text()
+    );
+
+    post_ok(
+        &node,
+        &format!("/wishes/{wish}/fulfil"),
+        &[("note", "送去一台全新的微波炉")],
+    );
+    let tree = get(&node, "/").text();
+    assert!(!tree.contains(&format!("id=\"apple-{wish}\"")));
+    assert!(tree.contains("data-count=\"1\""));
+    let board = get(&node, "/board").text();
+    assert!(board.contains("希望有一台微波炉") && board.contains("张婷"));
+}
+
+#[test]
+fn a_refused_form_keeps_what_was_typed_and_stores_nothing() {
+    let node = TestNode::start();
+    let mut fields = wish_fields("");
+    fields[4] = ("resident_label", "隆华社区 毛奶奶");
+    let refused = post_form(&node, "/wishes", &fields);
+    assert_eq!(refused.status, 400);
+    let text = refused.text();
+    assert!(text.contains("title is empty"), "{text}");
+    assert!(text.contains("隆华社区 毛奶奶"));
+    assert!(text.contains("母亲重病，想更快热饭"));
+
+    let invisible = post_form(&node, "/wishes", &wish_fields("电\u{200B}饭煲"));
+    assert_eq!(invisible.status, 400);
+    assert!(invisible.text().contains("U+200B"));
+
+    let (status, wishes) = node.get("/api/wishes");
+    assert_eq!(status, 200);
+    assert_eq!(wishes.as_array().unwrap().len(), 0);
+
+    let member = post_form(
+        &node,
+        "/members",
+        &[("name", "王五"), ("reported_in", "2026-13-01")],
+    );
+    assert_eq!(member.status, 400);
+    assert!(member.text().contains("2026-13-01"));
+    assert!(member.text().contains("王五"));
+}
+
+#[test]
+fn unknown_records_are_not_found() {
+    let node = TestNode::start();
+    for path in [
+        "/wishes/0123456789abcdef0123456789abcdef",
+        "/wishes/nonsense",
+        "/members/0123456789abcdef0123456789abcdef",
+        "/activities/zz",
+    ] {
+        assert_eq!(get(&node, path).status, 404, "{path}");
+    }
+    assert_eq!(post_form(&node, "/wishes/nonsense/claim", &[]).status, 404);
+    let (_, page) = post_ok(&node, "/wishes", &wish_fields("想要一个书包"));
+    let _ = page;
+    let (status, wishes) = node.get("/api/wishes");
+    assert_eq!(status, 200);
+    let wish = wishes[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        post_form(&node, &format!("/wishes/{wish}/dance"), &[]).status,
+        404
+    );
+}
+
+#[test]
+fn the_language_switch_turns_the_pages_english() {
+    let node = TestNode::start();
+    let switch = request(
+        node.address,
+        "GET",
+        "/lang/en",
+        None,
+        &[("Referer", "http://127.0.0.1/members")],
+    );
+    assert_eq!(switch.status, 303);
+    assert_eq!(switch.header("location"), Some("/members"));
+    assert!(switch.header("set-cookie").unwrap().starts_with("lang=en"));
+    let page = get_en(&node, "/").text();
+    assert!(page.contains("lang=\"en\""));
+    assert!(page.contains("Wish tree"));
+    assert!(page.contains("Running alone"));
+}
+
+#[test]
+fn activities_sign_up_members_once_and_passbooks_show_the_points() {
+    let node = TestNode::start();
+    let zhang = add_member(&node, "张婷");
+    let (location, _) = post_ok(
+        &node,
+        "/activities",
+        &[
+            ("title", "青少年七彩暑期安全教育"),
+            ("category", "safety"),
+            ("date", "2026-07-15"),
+            ("hours", "1.5"),
+            ("place", "惠新苑社区居委会"),
+        ],
+    );
+    let (_, page) = post_ok(
+        &node,
+        &format!("{location}/participants"),
+        &[("member", &zhang)],
+    );
+    assert!(
+        page.text().contains("id=\"participant-count\">1<"),
+        "{}",
+        page.text()
+    );
+    let again = post_form(
+        &node,
+        &format!("{location}/participants"),
+        &[("member", &zhang)],
+    );
+    assert_eq!(again.status, 409);
+    assert!(again.text().contains("已报名"));
+
+    // 1.5 hours at the default 10 points an hour.
+    let member = get(&node, &format!("/members/{zhang}")).text();
+    assert!(member.contains("id=\"balance\">15<"), "{member}");
+    let overdraw = post_form(
+        &node,
+        &format!("/members/{zhang}/redeem"),
+        &[("points", "16"), ("reason", "兑换粮油")],
+    );
+    assert_eq!(overdraw.status, 409);
+    assert!(overdraw.text().contains("积分不足"));
+    let (_, member) = post_ok(
+        &node,
+        &format!("/members/{zhang}/redeem"),
+        &[("points", "5"), ("reason", "兑换粮油")],
+    );
+    assert!(member.text().contains("id=\"balance\">10<"));
+
+    let report = get(
+        &node,
+        &format!("/reports/half-year?member={zhang}&period=2026H2"),
+    )
+    .text();
+    assert!(report.contains("id=\"total-hours\">1.5<"), "{report}");
+    assert!(report.contains("id=\"total-activities\">1<"));
+    let bad_period = get(
+        &node,
+        &format!("/reports/half-year?member={zhang}&period=2026H3"),
+    );
+    assert_eq!(bad_period.status, 400);
+    assert!(get(&node, "/reports").text().contains("张婷"));
+}
