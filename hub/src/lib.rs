@@ -3,5 +3,8 @@
 //! sees. It never edits a community's document; it only merges.
 
 pub mod cli;
+pub mod figures;
+pub mod http;
 pub mod identity;
+pub mod metrics;
 pub mod store;

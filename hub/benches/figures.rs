@@ -1,0 +1,900 @@
+//! Figures at the scale of a big city (DESIGN §8): 3,000 communities, 300,000
+//! members, 1,000,000 service records, written straight into the figure tables. It
+//! measures p50 and p99 of the city, district and organisation queries (target p99
+//! 50 ms) and the time to re-derive one community after a change (target 20 ms),
+//! each beside a plain SQL GROUP BY over the same raw rows in the same run.
+//!
+//! `cargo bench -p wishtree-hub --bench figures`; `WISHTREE_BENCH_COMMUNITIES=300`
+//! for a quicker, smaller city.
+
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, params};
+use wishtree_hub::figures::{self, CommunitySync, Filter, Period, RankBy};
+use wishtree_protocol::command::{ActivityFields, Command, MemberFields, WishFields};
+use wishtree_protocol::id::{ActivityId, MemberId, OrgId, ProjectId, ServiceId, WishId};
+use wishtree_protocol::model::{
+    Actor, BeneficiaryGroup, EventKind, Org, PostKind, ProjectKind, WishKind,
+};
+use wishtree_protocol::text::{Detail, Label, Name, Title};
+use wishtree_protocol::uscc::CreditCode;
+use wishtree_protocol::view::CommunityView;
+use wishtree_protocol::{CommunityCode, CommunityDoc, Date, RegionPrefix, Timestamp};
+
+const MEMBERS_PER_COMMUNITY: usize = 100;
+const ORGS_IN_CITY: usize = 1_500;
+const ORGS_PER_COMMUNITY: usize = 12;
+const WISHES_PER_COMMUNITY: usize = 60;
+const PROJECTS_PER_COMMUNITY: usize = 8;
+const ACTIVITIES_PER_COMMUNITY: usize = 40;
+const PARTICIPANTS_PER_ACTIVITY: usize = 5;
+/// With 200 participations, 333 records per community: 1,000,000 in 3,000.
+const SERVICES_PER_COMMUNITY: usize = 133;
+const QUERY_RUNS: usize = 200;
+const REDERIVE_RUNS: usize = 60;
+
+fn main() {
+    let communities: usize = std::env::var("WISHTREE_BENCH_COMMUNITIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3_000);
+    let dir = tempfile::tempdir().unwrap();
+    // WISHTREE_BENCH_KEEP=FILE keeps the generated city for a look with sqlite3.
+    let path = std::env::var_os("WISHTREE_BENCH_KEEP")
+        .map_or_else(|| dir.path().join("hub.sqlite"), std::path::PathBuf::from);
+    let _ = std::fs::remove_file(&path);
+    let mut connection = Connection::open(&path).unwrap();
+    connection
+        .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+        .unwrap();
+    figures::migrate(&connection).unwrap();
+
+    let started = Instant::now();
+    let city = generate_city(&mut connection, communities);
+    let rows: i64 = [
+        "fig_members",
+        "fig_orgs",
+        "fig_pairings",
+        "fig_wishes",
+        "fig_projects",
+        "fig_activities",
+        "fig_participations",
+        "fig_services",
+        "fig_points",
+    ]
+    .iter()
+    .map(|table| {
+        connection
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .unwrap()
+    })
+    .sum();
+    let services: i64 = connection
+        .query_row("SELECT COUNT(*) FROM fig_services", [], |row| row.get(0))
+        .unwrap();
+    let members: i64 = connection
+        .query_row("SELECT COUNT(*) FROM fig_members", [], |row| row.get(0))
+        .unwrap();
+    connection
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    println!(
+        "city: {communities} communities, {members} members, {services} service records, {rows} rows in all; \
+         written with rollups in {:.1} s; database {:.0} MB",
+        started.elapsed().as_secs_f64(),
+        size as f64 / 1e6
+    );
+
+    let now = Timestamp::from_millis(1_785_556_800_000);
+    let everywhere = |region: &RegionPrefix, period: Period, org: Option<OrgId>| Filter {
+        region: region.clone(),
+        period,
+        org,
+    };
+    let city_region: RegionPrefix = "1309".parse().unwrap();
+    let districts: Vec<RegionPrefix> = figures::child_regions(&connection, &city_region).unwrap();
+    let first_half: Period = Period::parse_named("2026H1").unwrap();
+    let odd_days = Period::new(
+        Some("2026-03-15".parse().unwrap()),
+        Some("2026-05-10".parse().unwrap()),
+    )
+    .unwrap();
+
+    println!();
+    println!(
+        "{:<44} {:>9} {:>9}   {:>9} {:>9}   {:>6}",
+        "query (ms)", "p50", "p99", "GROUP BY p50", "p99", "ratio"
+    );
+    let report = |name: &str, ours: Vec<Duration>, baseline: Vec<Duration>| {
+        let (p50, p99) = percentiles(ours);
+        let (b50, b99) = percentiles(baseline);
+        println!(
+            "{name:<44} {:>9.2} {:>9.2}   {:>9.2} {:>9.2}   {:>6.3}",
+            ms(p50),
+            ms(p99),
+            ms(b50),
+            ms(b99),
+            ms(p99) / ms(b99)
+        );
+    };
+
+    // The city, all time.
+    let city_filter = everywhere(&city_region, Period::all(), None);
+    let ours = time(QUERY_RUNS, |_| {
+        figures::figures(&connection, &city_filter, now).unwrap();
+    });
+    let baseline = time(QUERY_RUNS, |_| {
+        group_by_raw(&connection, &city_region, None);
+    });
+    report("city figures, all time", ours, baseline);
+
+    // The city, a half-year (whole months) and days cutting months.
+    let filter = everywhere(&city_region, first_half, None);
+    let ours = time(QUERY_RUNS / 4, |_| {
+        figures::figures(&connection, &filter, now).unwrap();
+    });
+    let baseline = time(QUERY_RUNS / 4, |_| {
+        group_by_raw(&connection, &city_region, None);
+    });
+    report("city figures, 2026H1", ours, baseline);
+    let filter = everywhere(&city_region, odd_days, None);
+    let ours = time(QUERY_RUNS / 4, |_| {
+        figures::figures(&connection, &filter, now).unwrap();
+    });
+    let baseline = time(QUERY_RUNS / 4, |_| {
+        group_by_raw(&connection, &city_region, None);
+    });
+    report("city figures, 2026-03-15..05-10", ours, baseline);
+
+    // Each district in turn, all time.
+    let ours = time(QUERY_RUNS, |run| {
+        let district = &districts[run % districts.len()];
+        figures::figures(&connection, &everywhere(district, Period::all(), None), now).unwrap();
+    });
+    let baseline = time(QUERY_RUNS, |run| {
+        group_by_raw(&connection, &districts[run % districts.len()], None);
+    });
+    report("district figures, all time", ours, baseline);
+    let ours = time(QUERY_RUNS / 4, |run| {
+        let district = &districts[run % districts.len()];
+        figures::figures(&connection, &everywhere(district, first_half, None), now).unwrap();
+    });
+    let baseline = time(QUERY_RUNS / 4, |run| {
+        group_by_raw(&connection, &districts[run % districts.len()], None);
+    });
+    report("district figures, 2026H1", ours, baseline);
+
+    // The biggest organisations in turn, across the city.
+    let ours = time(QUERY_RUNS, |run| {
+        let org = city.big_orgs[run % city.big_orgs.len()];
+        figures::figures(
+            &connection,
+            &everywhere(&city_region, Period::all(), Some(org)),
+            now,
+        )
+        .unwrap();
+    });
+    let baseline = time(QUERY_RUNS, |run| {
+        group_by_raw(
+            &connection,
+            &city_region,
+            Some(city.big_orgs[run % city.big_orgs.len()]),
+        );
+    });
+    report("organisation figures (largest), all time", ours, baseline);
+    let ours = time(QUERY_RUNS / 4, |run| {
+        let org = city.big_orgs[run % city.big_orgs.len()];
+        figures::org_profile(&connection, org, &city_region, &Period::all(), now).unwrap();
+    });
+    let baseline = time(QUERY_RUNS / 4, |run| {
+        group_by_raw(
+            &connection,
+            &city_region,
+            Some(city.big_orgs[run % city.big_orgs.len()]),
+        );
+    });
+    report("organisation page (+ per community)", ours, baseline);
+
+    // What the dashboard's city page also asks.
+    let ours = time(QUERY_RUNS / 10, |_| {
+        figures::children(&connection, &city_region, &Period::all(), now).unwrap();
+    });
+    let baseline = time(QUERY_RUNS / 10, |_| {
+        group_by_raw(&connection, &city_region, None);
+    });
+    report("children of the city (15 districts)", ours, baseline);
+    let ours = time(QUERY_RUNS / 10, |_| {
+        figures::org_ranking(
+            &connection,
+            &city_region,
+            &Period::all(),
+            RankBy::ServiceHours,
+            20,
+        )
+        .unwrap();
+    });
+    let baseline = time(QUERY_RUNS / 10, |_| {
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT member_org, SUM(minutes) FROM fig_services
+                 WHERE is_voided = 0 AND member_org IS NOT NULL GROUP BY member_org",
+            )
+            .unwrap();
+        let _: Vec<(Vec<u8>, i64)> = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+    });
+    report("organisation ranking of the city", ours, baseline);
+    let ours = time(QUERY_RUNS / 10, |_| {
+        figures::monthly(&connection, &city_region, None, &Period::all()).unwrap();
+    });
+    let baseline = time(QUERY_RUNS / 10, |_| {
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT month, SUM(minutes) FROM fig_services WHERE is_voided = 0 GROUP BY month",
+            )
+            .unwrap();
+        let _: Vec<(i64, i64)> = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+    });
+    report("monthly trend of the city", ours, baseline);
+
+    // Re-deriving one community after a change, on a document of realistic size.
+    let code = city.codes[communities / 2];
+    let mut doc = realistic_community(code);
+    let mut published = published_wishes(&doc);
+    let (member, _) = CommunityView::derive(&doc)
+        .unwrap()
+        .members
+        .into_iter()
+        .next()
+        .unwrap();
+    let view = CommunityView::derive(&doc).unwrap();
+    let entities = view.members.len()
+        + view.wishes.len()
+        + view.projects.len()
+        + view.activities.len()
+        + view.services.len()
+        + view.passbook.len();
+    let mut derive_times = Vec::new();
+    let mut rederive_times = Vec::new();
+    let mut totals = Vec::new();
+    for run in 0..REDERIVE_RUNS {
+        // The change: a member claims a wish, or service is recorded.
+        let at = Timestamp::from_millis(1_780_000_000_000 + run as i64 * 60_000);
+        let claim = if run % 2 == 0 { published.pop() } else { None };
+        let command = match claim {
+            Some(wish) => Command::WishEvent {
+                id: wish,
+                kind: EventKind::Claim,
+                by: Actor::Member(member),
+                note: Detail::parse("note", "").unwrap(),
+            },
+            None => Command::RecordService {
+                id: ServiceId::from_bytes(bytes(run as u64 + 7_000_000)),
+                member,
+                date: "2026-07-20".parse().unwrap(),
+                minutes: 60,
+                category: PostKind::Aid,
+                description: Detail::parse("description", "探访").unwrap(),
+            },
+        };
+        doc.execute(&command, &Actor::Worker("陈玉萍".to_owned()), at)
+            .unwrap();
+        let started = Instant::now();
+        let view = CommunityView::derive(&doc).unwrap();
+        let derived = started.elapsed();
+        let transaction = connection.transaction().unwrap();
+        let sync = CommunitySync {
+            last_seen_at: Some(at),
+            changed_at: Some(at),
+            changes: 1000,
+            attested_changes: 1000,
+        };
+        figures::rederive_community(&transaction, code, &view, &sync).unwrap();
+        transaction.commit().unwrap();
+        let total = started.elapsed();
+        derive_times.push(derived);
+        rederive_times.push(total - derived);
+        totals.push(total);
+    }
+    let baseline = time(REDERIVE_RUNS, |_| {
+        group_by_raw(&connection, &code.as_region(), None);
+    });
+    println!();
+    println!("re-derive one community after a change ({entities} entities in its view):");
+    report(
+        "  view derive + figure rows (total)",
+        totals,
+        baseline.clone(),
+    );
+    report(
+        "  of which CommunityView::derive",
+        derive_times,
+        baseline.clone(),
+    );
+    report(
+        "  of which figure rows, one transaction",
+        rederive_times,
+        baseline,
+    );
+}
+
+/// What the generator remembers for the queries.
+struct City {
+    codes: Vec<CommunityCode>,
+    /// The organisations with the most members, largest first.
+    big_orgs: Vec<OrgId>,
+}
+
+/// The additive figures straight from the raw rows, one GROUP BY per table: what the
+/// figures would cost without the rollups.
+fn group_by_raw(connection: &Connection, region: &RegionPrefix, org: Option<OrgId>) {
+    let low = region.as_str().to_owned();
+    let high = format!("{low}:");
+    let org = org.map(|org| org.as_bytes().to_vec());
+    let queries: [(&str, &str); 7] = [
+        ("SELECT COUNT(*) FROM fig_members", "org"),
+        ("SELECT state, COUNT(*) FROM fig_wishes", "credited_org"),
+        ("SELECT state, COUNT(*) FROM fig_projects", "claimant_org"),
+        ("SELECT COUNT(*) FROM fig_activities", "organiser"),
+        ("SELECT COUNT(*) FROM fig_participations", "member_org"),
+        (
+            "SELECT is_voided, COUNT(*), SUM(minutes) FROM fig_services",
+            "member_org",
+        ),
+        (
+            "SELECT kind, is_voided, SUM(points) FROM fig_points",
+            "member_org",
+        ),
+    ];
+    for (select, org_column) in queries {
+        let group = match select {
+            s if s.contains("state") => " GROUP BY state",
+            s if s.contains("kind") => " GROUP BY kind, is_voided",
+            s if s.contains("is_voided") => " GROUP BY is_voided",
+            _ => "",
+        };
+        let sql = match &org {
+            Some(_) => format!("{select} WHERE {org_column} = ?1{group}"),
+            None => format!("{select} WHERE community >= ?1 AND community < ?2{group}"),
+        };
+        let mut statement = connection.prepare_cached(&sql).unwrap();
+        let mut rows = match &org {
+            Some(org) => statement.query(params![org]).unwrap(),
+            None => statement.query(params![low, high]).unwrap(),
+        };
+        while rows.next().unwrap().is_some() {}
+    }
+}
+
+/// Writes the raw rows of the city and builds each community's rollups.
+fn generate_city(connection: &mut Connection, communities: usize) -> City {
+    let mut rng = Rng(42);
+    let orgs: Vec<(OrgId, String)> = (0..ORGS_IN_CITY)
+        .map(|index| {
+            let code = credit_code(index as u32);
+            (Org::id_for(&code), code.as_str().to_owned())
+        })
+        .collect();
+    let first_day = Date::from_days("2025-08-01".parse::<Date>().unwrap().to_days());
+    let day_of = |offset: i64| Date::from_days(first_day.to_days() + offset as i32);
+    let month_of = |date: Date| i64::from(date.year()) * 100 + i64::from(date.month());
+    let mut codes = Vec::new();
+    for district in 1..=15 {
+        for street in 1..=10 {
+            for community in 1..=20 {
+                codes.push(
+                    format!("1309{district:02}{street:03}{community:03}")
+                        .parse::<CommunityCode>()
+                        .unwrap(),
+                );
+            }
+        }
+    }
+    codes.truncate(communities);
+    let mut members_of_org = vec![0usize; ORGS_IN_CITY];
+    for chunk in codes.chunks(100) {
+        let transaction = connection.transaction().unwrap();
+        {
+            let mut community_row = transaction
+                .prepare_cached(
+                    "INSERT INTO fig_communities (code, name, district, street, last_seen_at,
+                         last_change_at, changes, attested_changes, is_derived)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, 500, 480, 1)",
+                )
+                .unwrap();
+            let mut member_row = transaction
+                .prepare_cached("INSERT INTO fig_members VALUES (?1, ?2, ?3, ?4, ?5)")
+                .unwrap();
+            let mut org_row = transaction
+                .prepare_cached("INSERT OR IGNORE INTO fig_orgs VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .unwrap();
+            let mut pairing_row = transaction
+                .prepare_cached("INSERT INTO fig_pairings VALUES (?1, ?2, ?3, ?4, ?5, NULL)")
+                .unwrap();
+            let mut wish_row = transaction
+                .prepare_cached(
+                    "INSERT INTO fig_wishes VALUES (?1, ?2, 'goods', 'elderly_alone', ?3, ?4, ?5,
+                         ?6, ?7, ?8, ?9, ?10)",
+                )
+                .unwrap();
+            let mut project_row = transaction
+                .prepare_cached(
+                    "INSERT INTO fig_projects VALUES (?1, ?2, 'micro_project', ?3, ?4, ?5, ?6)",
+                )
+                .unwrap();
+            let mut activity_row = transaction
+                .prepare_cached(
+                    "INSERT INTO fig_activities VALUES (?1, ?2, 'safety', ?3, ?4, ?5, ?6)",
+                )
+                .unwrap();
+            let mut participation_row = transaction
+                .prepare_cached(
+                    "INSERT INTO fig_participations VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .unwrap();
+            let mut service_row = transaction
+                .prepare_cached(
+                    "INSERT INTO fig_services VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'aid', ?8, ?9)",
+                )
+                .unwrap();
+            let mut points_row = transaction
+                .prepare_cached("INSERT INTO fig_points VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)")
+                .unwrap();
+            for code in chunk {
+                let community = code.as_str();
+                community_row
+                    .execute(params![
+                        community,
+                        format!("社区{}", &community[9..]),
+                        &community[..6],
+                        &community[..9],
+                        1_785_556_800_000i64 - (rng.below(30) as i64) * 3_600_000,
+                    ])
+                    .unwrap();
+                // Organisations: a few large ones appear in many communities.
+                let local: Vec<usize> = (0..ORGS_PER_COMMUNITY)
+                    .map(|_| {
+                        let skew = rng.below(1000) as f64 / 1000.0;
+                        ((skew * skew * skew) * ORGS_IN_CITY as f64) as usize
+                    })
+                    .collect();
+                for (index, org) in local.iter().enumerate() {
+                    let reported = (index < 8).then(|| day_of(rng.below(300) as i64));
+                    org_row
+                        .execute(params![
+                            community,
+                            orgs[*org].0.as_bytes().to_vec(),
+                            orgs[*org].1,
+                            format!("单位{org}"),
+                            reported.map(|d| d.to_days()),
+                            reported.map(month_of),
+                        ])
+                        .unwrap();
+                }
+                for _ in 0..3 {
+                    let org = local[rng.below(ORGS_PER_COMMUNITY as u64) as usize];
+                    let signed = day_of(rng.below(360) as i64);
+                    pairing_row
+                        .execute(params![
+                            community,
+                            hex(&mut rng),
+                            orgs[org].0.as_bytes().to_vec(),
+                            signed.to_days(),
+                            month_of(signed)
+                        ])
+                        .unwrap();
+                }
+                let mut members = Vec::new();
+                for _ in 0..MEMBERS_PER_COMMUNITY {
+                    let org = (rng.below(10) < 7)
+                        .then(|| local[rng.below(ORGS_PER_COMMUNITY as u64) as usize]);
+                    if let Some(org) = org {
+                        members_of_org[org] += 1;
+                    }
+                    let id = hex(&mut rng);
+                    let reported = day_of(rng.below(360) as i64);
+                    member_row
+                        .execute(params![
+                            community,
+                            id,
+                            org.map(|o| orgs[o].0.as_bytes().to_vec()),
+                            reported.to_days(),
+                            month_of(reported)
+                        ])
+                        .unwrap();
+                    members.push((id, org.map(|o| orgs[o].0.as_bytes().to_vec())));
+                }
+                for _ in 0..WISHES_PER_COMMUNITY {
+                    let submitted = day_of(rng.below(360) as i64);
+                    let state = [
+                        "submitted",
+                        "published",
+                        "claimed",
+                        "fulfilled",
+                        "fulfilled",
+                        "rejected",
+                        "withdrawn",
+                    ][rng.below(7) as usize];
+                    let holds = matches!(state, "claimed" | "fulfilled");
+                    let by_member = holds && rng.below(10) < 8;
+                    let member =
+                        by_member.then(|| &members[rng.below(members.len() as u64) as usize]);
+                    let org = (holds && !by_member).then(|| {
+                        orgs[local[rng.below(ORGS_PER_COMMUNITY as u64) as usize]]
+                            .0
+                            .as_bytes()
+                            .to_vec()
+                    });
+                    let credited = org.clone().or_else(|| member.and_then(|m| m.1.clone()));
+                    let claim_days = holds.then(|| rng.below(20) as i64);
+                    let fulfil_days = (state == "fulfilled")
+                        .then(|| claim_days.unwrap_or(0) + rng.below(30) as i64);
+                    wish_row
+                        .execute(params![
+                            community,
+                            hex(&mut rng),
+                            state,
+                            submitted.to_days(),
+                            month_of(submitted),
+                            member.map(|m| m.0.clone()),
+                            org,
+                            credited,
+                            claim_days,
+                            fulfil_days
+                        ])
+                        .unwrap();
+                }
+                for _ in 0..PROJECTS_PER_COMMUNITY {
+                    let submitted = day_of(rng.below(360) as i64);
+                    let state = ["published", "claimed", "fulfilled"][rng.below(3) as usize];
+                    let org = (state != "published").then(|| {
+                        orgs[local[rng.below(ORGS_PER_COMMUNITY as u64) as usize]]
+                            .0
+                            .as_bytes()
+                            .to_vec()
+                    });
+                    project_row
+                        .execute(params![
+                            community,
+                            hex(&mut rng),
+                            state,
+                            submitted.to_days(),
+                            month_of(submitted),
+                            org
+                        ])
+                        .unwrap();
+                }
+                let mut record = |member: &(Vec<u8>, Option<Vec<u8>>),
+                                  day: Date,
+                                  minutes: i64,
+                                  activity: Option<&[u8]>,
+                                  rng: &mut Rng| {
+                    let id = hex(rng);
+                    service_row
+                        .execute(params![
+                            community,
+                            id,
+                            member.0,
+                            member.1,
+                            day.to_days(),
+                            month_of(day),
+                            minutes,
+                            activity,
+                            i64::from(rng.below(50) == 0)
+                        ])
+                        .unwrap();
+                    let points = (10 * minutes + 30) / 60;
+                    points_row
+                        .execute(params![
+                            community,
+                            hex(rng),
+                            member.0,
+                            member.1,
+                            "earn",
+                            points,
+                            day.to_days(),
+                            month_of(day)
+                        ])
+                        .unwrap();
+                };
+                for _ in 0..ACTIVITIES_PER_COMMUNITY {
+                    let day = day_of(rng.below(360) as i64);
+                    let minutes = 30 + rng.below(180) as i64;
+                    let activity = hex(&mut rng);
+                    let organiser = (rng.below(2) == 0).then(|| {
+                        orgs[local[rng.below(ORGS_PER_COMMUNITY as u64) as usize]]
+                            .0
+                            .as_bytes()
+                            .to_vec()
+                    });
+                    activity_row
+                        .execute(params![
+                            community,
+                            activity,
+                            day.to_days(),
+                            month_of(day),
+                            minutes,
+                            organiser
+                        ])
+                        .unwrap();
+                    let start = rng.below(members.len() as u64) as usize;
+                    for offset in 0..PARTICIPANTS_PER_ACTIVITY {
+                        let member = &members[(start + offset * 7) % members.len()];
+                        participation_row
+                            .execute(params![
+                                community,
+                                activity,
+                                member.0,
+                                member.1,
+                                day.to_days(),
+                                month_of(day),
+                                minutes
+                            ])
+                            .unwrap();
+                        record(member, day, minutes, Some(&activity), &mut rng);
+                    }
+                }
+                for _ in 0..SERVICES_PER_COMMUNITY {
+                    let member = &members[rng.below(members.len() as u64) as usize];
+                    let day = day_of(rng.below(360) as i64);
+                    record(member, day, 15 + rng.below(240) as i64, None, &mut rng);
+                }
+            }
+            for code in chunk {
+                figures::rebuild_community_rollups(&transaction, *code).unwrap();
+            }
+        }
+        transaction.commit().unwrap();
+    }
+    let mut ranked: Vec<(usize, usize)> = members_of_org.iter().copied().enumerate().collect();
+    ranked.sort_by_key(|entry| std::cmp::Reverse(entry.1));
+    println!(
+        "largest organisations: {} members across the city (then {}, {})",
+        ranked[0].1, ranked[1].1, ranked[2].1
+    );
+    City {
+        codes,
+        big_orgs: ranked
+            .iter()
+            .take(10)
+            .map(|(index, _)| orgs[*index].0)
+            .collect(),
+    }
+}
+
+/// A community document of realistic size built through domain commands: 100 members,
+/// 60 wishes, 8 projects, 40 activities of 5 participants, 133 services.
+fn realistic_community(code: CommunityCode) -> CommunityDoc {
+    let worker = Actor::Worker("陈玉萍".to_owned());
+    let mut seed = 1u64;
+    let mut next = || {
+        seed += 1;
+        bytes(seed)
+    };
+    let start = Timestamp::from_millis(1_760_000_000_000);
+    let mut doc = CommunityDoc::create(code, "名人社区", next(), start).unwrap();
+    let run = |doc: &mut CommunityDoc, command: Command| {
+        doc.execute(&command, &worker, start).unwrap();
+    };
+    let mut orgs = Vec::new();
+    for index in 0..ORGS_PER_COMMUNITY as u32 {
+        let code = credit_code(index);
+        run(
+            &mut doc,
+            Command::AddOrg {
+                credit_code: code,
+                name: Name::parse("name", "沧州市发改委党组").unwrap(),
+                reported_in: Some("2026-03-01".parse().unwrap()),
+            },
+        );
+        orgs.push(Org::id_for(&code));
+    }
+    let mut members = Vec::new();
+    for index in 0..MEMBERS_PER_COMMUNITY {
+        let id = MemberId::from_bytes(next());
+        run(
+            &mut doc,
+            Command::AddMember {
+                id,
+                member: MemberFields {
+                    name: Name::parse("name", "张婷").unwrap(),
+                    work_unit: Label::parse("work_unit", "市发改委").unwrap(),
+                    org: (index % 10 < 7).then(|| orgs[index % orgs.len()]),
+                    position: Label::parse("position", "科员").unwrap(),
+                    specialties: vec![Label::parse("specialty", "法律").unwrap()],
+                    intentions: vec![PostKind::LawPolicy],
+                    reported_in: "2026-02-01".parse().unwrap(),
+                    branch: None,
+                    team: None,
+                },
+            },
+        );
+        members.push(id);
+    }
+    for index in 0..WISHES_PER_COMMUNITY {
+        let id = WishId::from_bytes(next());
+        run(
+            &mut doc,
+            Command::SubmitWish {
+                id,
+                wish: WishFields {
+                    title: Title::parse("title", "希望有一台微波炉").unwrap(),
+                    detail: Detail::parse("detail", "方便热饭").unwrap(),
+                    kind: WishKind::Goods,
+                    group: BeneficiaryGroup::ElderlyAlone,
+                    resident_label: Name::parse("label", "彭女士").unwrap(),
+                    estimated_value: Some(300),
+                },
+            },
+        );
+        let event = |kind, by: Actor| Command::WishEvent {
+            id,
+            kind,
+            by,
+            note: Detail::parse("note", "").unwrap(),
+        };
+        if index % 4 != 0 {
+            run(&mut doc, event(EventKind::Publish, worker.clone()));
+        }
+        if index % 4 == 2 {
+            let member = Actor::Member(members[index % members.len()]);
+            run(&mut doc, event(EventKind::Claim, member.clone()));
+            run(&mut doc, event(EventKind::Fulfil, member));
+        }
+    }
+    for index in 0..PROJECTS_PER_COMMUNITY {
+        let id = ProjectId::from_bytes(next());
+        run(
+            &mut doc,
+            Command::SubmitProject {
+                id,
+                title: Title::parse("title", "加装楼梯扶手").unwrap(),
+                detail: Detail::parse("detail", "").unwrap(),
+                kind: ProjectKind::MicroProject,
+            },
+        );
+        run(
+            &mut doc,
+            Command::ProjectEvent {
+                id,
+                kind: EventKind::Publish,
+                by: worker.clone(),
+                note: Detail::parse("note", "").unwrap(),
+            },
+        );
+        run(
+            &mut doc,
+            Command::ProjectEvent {
+                id,
+                kind: EventKind::Claim,
+                by: Actor::Org(orgs[index % orgs.len()]),
+                note: Detail::parse("note", "").unwrap(),
+            },
+        );
+    }
+    for index in 0..ACTIVITIES_PER_COMMUNITY {
+        let id = ActivityId::from_bytes(next());
+        run(
+            &mut doc,
+            Command::AddActivity {
+                id,
+                activity: ActivityFields {
+                    title: Title::parse("title", "青少年七彩暑期安全教育").unwrap(),
+                    category: PostKind::Safety,
+                    date: "2026-07-15".parse().unwrap(),
+                    minutes: 90,
+                    organiser: Some(orgs[index % orgs.len()]),
+                    place: Label::parse("place", "社区居委会").unwrap(),
+                },
+            },
+        );
+        for offset in 0..PARTICIPANTS_PER_ACTIVITY {
+            run(
+                &mut doc,
+                Command::AddParticipant {
+                    activity: id,
+                    member: members[(index * 3 + offset * 11) % members.len()],
+                },
+            );
+        }
+    }
+    for index in 0..SERVICES_PER_COMMUNITY {
+        run(
+            &mut doc,
+            Command::RecordService {
+                id: ServiceId::from_bytes(next()),
+                member: members[index % members.len()],
+                date: "2026-06-10".parse().unwrap(),
+                minutes: 45,
+                category: PostKind::Aid,
+                description: Detail::parse("description", "探访独居老人").unwrap(),
+            },
+        );
+    }
+    doc
+}
+
+fn published_wishes(doc: &CommunityDoc) -> Vec<WishId> {
+    CommunityView::derive(doc)
+        .unwrap()
+        .wishes
+        .into_iter()
+        .filter(|(_, wish)| wish.status.state.code() == "published")
+        .map(|(id, _)| id)
+        .collect()
+}
+
+fn time(runs: usize, mut work: impl FnMut(usize)) -> Vec<Duration> {
+    // One run unmeasured, to warm statement caches and pages.
+    work(0);
+    (0..runs)
+        .map(|run| {
+            let started = Instant::now();
+            work(run);
+            started.elapsed()
+        })
+        .collect()
+}
+
+fn percentiles(mut durations: Vec<Duration>) -> (Duration, Duration) {
+    durations.sort();
+    let n = durations.len();
+    let p99 = (n * 99).div_ceil(100).clamp(1, n) - 1;
+    (durations[n / 2], durations[p99])
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+fn credit_code(number: u32) -> CreditCode {
+    let body = format!("91130900MA{number:07}");
+    let mut first = [0u8; 17];
+    first.copy_from_slice(body.as_bytes());
+    let check = CreditCode::check_character(&first).unwrap();
+    format!("{body}{}", char::from(check)).parse().unwrap()
+}
+
+fn bytes(seed: u64) -> [u8; 16] {
+    let mut rng = Rng(seed);
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&rng.next().to_le_bytes());
+    out[8..].copy_from_slice(&rng.next().to_le_bytes());
+    out
+}
+
+/// A random 16-byte id, as the figure tables store ids.
+fn hex(rng: &mut Rng) -> Vec<u8> {
+    let mut out = rng.next().to_le_bytes().to_vec();
+    out.extend_from_slice(&rng.next().to_le_bytes());
+    out
+}
+
+/// splitmix64: a deterministic city.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, bound: u64) -> u64 {
+        self.next() % bound
+    }
+}

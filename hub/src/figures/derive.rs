@@ -1,0 +1,474 @@
+//! Re-deriving a community's figure rows from the view of its document, in one
+//! transaction, each time the document changes at the hub.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use automerge::ChangeHash;
+use rusqlite::{Connection, Transaction, params};
+use wishtree_protocol::id::{MemberId, OrgId};
+use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus};
+use wishtree_protocol::model::{Actor, Org};
+use wishtree_protocol::view::CommunityView;
+use wishtree_protocol::{CommunityCode, CommunityDoc, Date, RegionLevel, Timestamp};
+
+use super::FiguresError;
+use super::measure::rebuild_rollups;
+use super::period::month_number;
+use crate::metrics::Metrics;
+use crate::store::SqliteStore;
+
+/// What the hub store knows about a community's document beyond its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CommunitySync {
+    /// When the community's node was last seen; `None` keeps what the tables hold
+    /// (a document that arrived on a USB stick says nothing about the node).
+    pub last_seen_at: Option<Timestamp>,
+    /// When the document changed at the hub (now, usually).
+    pub changed_at: Option<Timestamp>,
+    /// Changes in the hub's copy of the document.
+    pub changes: u64,
+    /// Of those, the changes covered by the node's latest verified signed heads.
+    pub attested_changes: u64,
+}
+
+/// What a re-derivation wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rederived {
+    /// Raw rows written (members, orgs, pairings, wishes, projects, activities,
+    /// participations, service records and passbook entries).
+    pub rows: u64,
+}
+
+impl CommunitySync {
+    /// Counts the changes of a document and those covered by attested heads (the
+    /// heads of the community's latest verified [`wishtree_protocol::attest::SignedHeads`]).
+    /// Heads the document does not hold yet cover nothing.
+    pub fn measure(
+        doc: &mut CommunityDoc,
+        attested_heads: &[ChangeHash],
+        last_seen_at: Option<Timestamp>,
+        changed_at: Option<Timestamp>,
+    ) -> Self {
+        let automerge = doc.automerge_mut();
+        let changes = automerge.get_changes_meta(&[]).len() as u64;
+        let known: Vec<ChangeHash> = attested_heads
+            .iter()
+            .copied()
+            .filter(|head| automerge.get_change_meta_by_hash(head).is_some())
+            .collect();
+        // Changes not below the attested heads are the unattested ones.
+        let attested_changes = if known.is_empty() {
+            0
+        } else {
+            changes.saturating_sub(automerge.get_changes_meta(&known).len() as u64)
+        };
+        Self {
+            last_seen_at,
+            changed_at,
+            changes,
+            attested_changes,
+        }
+    }
+}
+
+/// Replaces every figure row of `code` by rows derived from `view`, and rebuilds the
+/// community's rollups, inside the caller's transaction. Nothing personal is copied:
+/// ids, days, states, minutes and points, organisation names and credit codes, and
+/// the community's name.
+pub fn rederive_community(
+    transaction: &Transaction<'_>,
+    code: CommunityCode,
+    view: &CommunityView,
+    sync: &CommunitySync,
+) -> Result<Rederived, FiguresError> {
+    if view.community.code != code {
+        return Err(FiguresError::WrongCommunity {
+            expected: code,
+            found: view.community.code,
+        });
+    }
+    let community = code.as_str();
+    for table in [
+        "fig_members",
+        "fig_orgs",
+        "fig_pairings",
+        "fig_wishes",
+        "fig_projects",
+        "fig_activities",
+        "fig_participations",
+        "fig_services",
+        "fig_points",
+    ] {
+        transaction
+            .prepare_cached(&format!("DELETE FROM {table} WHERE community = ?1"))?
+            .execute([community])?;
+    }
+
+    // An organisation is known citywide by the id its credit code derives; a
+    // reference inside the document uses the document's key, which is the same id
+    // unless the document was written by hand.
+    let citywide: BTreeMap<OrgId, OrgId> = view
+        .orgs
+        .iter()
+        .map(|(key, org)| (*key, Org::id_for(&org.credit_code)))
+        .collect();
+    let resolve = |org: OrgId| citywide.get(&org).copied().unwrap_or(org);
+    let member_org: BTreeMap<MemberId, OrgId> = view
+        .members
+        .iter()
+        .filter_map(|(id, member)| Some((*id, resolve(member.org?))))
+        .collect();
+    let text = |org: Option<OrgId>| org.map(|org| org.as_bytes().to_vec());
+    let mut rows = 0u64;
+
+    {
+        let mut insert = transaction.prepare_cached(
+            "INSERT INTO fig_members (community, id, org, reported_day, month)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for (id, member) in &view.members {
+            insert.execute(params![
+                community,
+                id.as_bytes().as_slice(),
+                text(member_org.get(id).copied()),
+                member.reported_in.to_days(),
+                month_number(member.reported_in),
+            ])?;
+            rows += 1;
+        }
+    }
+    {
+        // Two keys of one credit code are one organisation; reported in on the
+        // earliest day either says.
+        let mut orgs: BTreeMap<OrgId, (&Org, Option<Date>)> = BTreeMap::new();
+        for org in view.orgs.values() {
+            let entry = orgs
+                .entry(Org::id_for(&org.credit_code))
+                .or_insert((org, org.reported_in));
+            entry.1 = match (entry.1, org.reported_in) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        let mut insert = transaction.prepare_cached(
+            "INSERT INTO fig_orgs (community, id, credit_code, name, reported_day, month)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for (id, (org, reported_in)) in orgs {
+            insert.execute(params![
+                community,
+                id.as_bytes().as_slice(),
+                org.credit_code.as_str(),
+                org.name,
+                reported_in.map(Date::to_days),
+                reported_in.map(month_number),
+            ])?;
+            rows += 1;
+        }
+    }
+    {
+        let mut insert = transaction.prepare_cached(
+            "INSERT INTO fig_pairings (community, id, org, signed_day, month, ended_day)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for (id, pairing) in &view.pairings {
+            insert.execute(params![
+                community,
+                id.as_bytes().as_slice(),
+                resolve(pairing.entity.org).as_bytes().as_slice(),
+                pairing.entity.signed_on.to_days(),
+                month_number(pairing.entity.signed_on),
+                pairing
+                    .status
+                    .ended_at
+                    .map(|at| at.date_in_shanghai().to_days()),
+            ])?;
+            rows += 1;
+        }
+    }
+    {
+        let mut insert = transaction.prepare_cached(
+            "INSERT INTO fig_wishes (community, id, kind, beneficiary_group, state,
+                 submitted_day, month, claimant_member, claimant_org, credited_org,
+                 claim_days, fulfil_days)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?;
+        for (id, wish) in &view.wishes {
+            let submitted = wish.entity.submitted_at.date_in_shanghai();
+            let claim = Claim::of(&wish.status, wish.entity.submitted_at, &resolve);
+            let credited = claim.org.or_else(|| {
+                claim
+                    .member
+                    .and_then(|member| member_org.get(&member).copied())
+            });
+            insert.execute(params![
+                community,
+                id.as_bytes().as_slice(),
+                wish.entity.kind.code(),
+                wish.entity.group.code(),
+                wish.status.state.code(),
+                submitted.to_days(),
+                month_number(submitted),
+                text_member(claim.member),
+                text(claim.org),
+                text(credited),
+                claim.claim_days,
+                claim.fulfil_days,
+            ])?;
+            rows += 1;
+        }
+    }
+    {
+        let mut insert = transaction.prepare_cached(
+            "INSERT INTO fig_projects (community, id, kind, state, submitted_day, month,
+                 claimant_org)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for (id, project) in &view.projects {
+            let submitted = project.entity.submitted_at.date_in_shanghai();
+            let claim = Claim::of(&project.status, project.entity.submitted_at, &resolve);
+            insert.execute(params![
+                community,
+                id.as_bytes().as_slice(),
+                project.entity.kind.code(),
+                project.status.state.code(),
+                submitted.to_days(),
+                month_number(submitted),
+                text(claim.org),
+            ])?;
+            rows += 1;
+        }
+    }
+    {
+        let mut insert = transaction.prepare_cached(
+            "INSERT INTO fig_activities (community, id, category, day, month, minutes, organiser)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for (id, activity) in &view.activities {
+            insert.execute(params![
+                community,
+                id.as_bytes().as_slice(),
+                activity.category.code(),
+                activity.date.to_days(),
+                month_number(activity.date),
+                activity.minutes,
+                text(activity.organiser.map(resolve)),
+            ])?;
+            rows += 1;
+        }
+    }
+    {
+        let mut insert = transaction.prepare_cached(
+            "INSERT OR IGNORE INTO fig_participations
+                 (community, activity, member, member_org, day, month, minutes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for (activity_id, member) in view.participations() {
+            let Some(activity) = view.activities.get(&activity_id) else {
+                continue;
+            };
+            insert.execute(params![
+                community,
+                activity_id.as_bytes().as_slice(),
+                member.as_bytes().as_slice(),
+                text(member_org.get(&member).copied()),
+                activity.date.to_days(),
+                month_number(activity.date),
+                activity.minutes,
+            ])?;
+            rows += 1;
+        }
+    }
+    {
+        let mut insert = transaction.prepare_cached(
+            "INSERT INTO fig_services (community, id, member, member_org, day, month, minutes,
+                 category, activity, is_voided)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for (id, service) in &view.services {
+            let record = &service.entity;
+            insert.execute(params![
+                community,
+                id.as_bytes().as_slice(),
+                record.member.as_bytes().as_slice(),
+                text(member_org.get(&record.member).copied()),
+                record.date.to_days(),
+                month_number(record.date),
+                record.minutes,
+                record.category.code(),
+                record.activity.map(|a| a.as_bytes().to_vec()),
+                service.is_voided,
+            ])?;
+            rows += 1;
+        }
+    }
+    {
+        let mut insert = transaction.prepare_cached(
+            "INSERT INTO fig_points (community, id, member, member_org, kind, points, day,
+                 month, is_voided)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for (id, entry) in &view.passbook {
+            let day = entry.entity.at.date_in_shanghai();
+            insert.execute(params![
+                community,
+                id.as_bytes().as_slice(),
+                entry.entity.member.as_bytes().as_slice(),
+                text(member_org.get(&entry.entity.member).copied()),
+                entry.entity.kind.code(),
+                entry.entity.points,
+                day.to_days(),
+                month_number(day),
+                entry.is_voided,
+            ])?;
+            rows += 1;
+        }
+    }
+
+    transaction
+        .prepare_cached(
+            "INSERT INTO fig_communities (code, name, district, street, last_seen_at,
+                 last_change_at, changes, attested_changes, malformed, is_derived)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1)
+             ON CONFLICT (code) DO UPDATE SET
+                 name = excluded.name,
+                 last_seen_at = MAX(COALESCE(excluded.last_seen_at, fig_communities.last_seen_at),
+                                    COALESCE(fig_communities.last_seen_at, excluded.last_seen_at)),
+                 last_change_at = COALESCE(excluded.last_change_at, fig_communities.last_change_at),
+                 changes = excluded.changes,
+                 attested_changes = excluded.attested_changes,
+                 malformed = excluded.malformed,
+                 is_derived = 1",
+        )?
+        .execute(params![
+            community,
+            view.community.name,
+            code.region(RegionLevel::District).as_str(),
+            code.region(RegionLevel::Street).as_str(),
+            sync.last_seen_at.map(Timestamp::as_millis),
+            sync.changed_at.map(Timestamp::as_millis),
+            sync.changes as i64,
+            sync.attested_changes.min(sync.changes) as i64,
+            view.malformed.len() as i64,
+        ])?;
+
+    rebuild_rollups(transaction, community)?;
+    Ok(Rederived { rows })
+}
+
+/// Notes that a community's node connected at `at` without changing its document.
+/// A community the hub holds no document of yet counts from now on, named by its code.
+pub fn record_seen(
+    connection: &Connection,
+    code: CommunityCode,
+    at: Timestamp,
+) -> Result<(), FiguresError> {
+    connection
+        .prepare_cached(
+            "INSERT INTO fig_communities (code, name, district, street, last_seen_at)
+             VALUES (?1, '', ?2, ?3, ?4)
+             ON CONFLICT (code) DO UPDATE SET
+                 last_seen_at = MAX(COALESCE(fig_communities.last_seen_at, excluded.last_seen_at),
+                                    excluded.last_seen_at)",
+        )?
+        .execute(params![
+            code.as_str(),
+            code.region(RegionLevel::District).as_str(),
+            code.region(RegionLevel::Street).as_str(),
+            at.as_millis(),
+        ])?;
+    Ok(())
+}
+
+/// Names a district or street (a community's name comes from its document). An empty
+/// name removes it, and the dashboard shows the code.
+pub fn set_region_name(
+    connection: &Connection,
+    prefix: &wishtree_protocol::RegionPrefix,
+    name: &str,
+) -> Result<(), FiguresError> {
+    let name = name.trim();
+    if name.is_empty() {
+        connection.execute(
+            "DELETE FROM fig_region_names WHERE prefix = ?1",
+            [prefix.as_str()],
+        )?;
+    } else {
+        connection.execute(
+            "INSERT INTO fig_region_names (prefix, name) VALUES (?1, ?2)
+             ON CONFLICT (prefix) DO UPDATE SET name = excluded.name",
+            params![prefix.as_str(), name],
+        )?;
+    }
+    Ok(())
+}
+
+/// The one call for the hub's sync side after a community's document changed:
+/// derives the view, re-derives the community's rows in one transaction of the
+/// store, and records how long it took as the figure refresh latency.
+pub fn refresh_community(
+    store: &SqliteStore,
+    doc: &CommunityDoc,
+    sync: &CommunitySync,
+    metrics: &Metrics,
+) -> Result<Rederived, FiguresError> {
+    let started = Instant::now();
+    let view = CommunityView::derive(doc)?;
+    let rederived = store
+        .with_transaction(|transaction| rederive_community(transaction, doc.code(), &view, sync))?;
+    metrics.observe_figure_refresh(started.elapsed());
+    Ok(rederived)
+}
+
+/// Rebuilds one community's rollups from its raw rows, in the caller's transaction.
+/// [`rederive_community`] does this itself; this is for rows written some other way
+/// (a bulk load, a repair).
+pub fn rebuild_community_rollups(
+    transaction: &Transaction<'_>,
+    code: CommunityCode,
+) -> Result<(), FiguresError> {
+    rebuild_rollups(transaction, code.as_str())?;
+    Ok(())
+}
+
+/// Who holds a wish or project, and how long it took, in the terms of the rows.
+struct Claim {
+    member: Option<MemberId>,
+    org: Option<OrgId>,
+    claim_days: Option<i64>,
+    fulfil_days: Option<i64>,
+}
+
+impl Claim {
+    fn of(
+        status: &ClaimStatus,
+        submitted_at: Timestamp,
+        resolve: &impl Fn(OrgId) -> OrgId,
+    ) -> Self {
+        let holds = matches!(status.state, ClaimState::Claimed | ClaimState::Fulfilled);
+        let claimant = status.claimant.as_ref().filter(|_| holds);
+        // Whole days, never negative: a replica's clock may run behind.
+        let days = |at: Option<Timestamp>| at.map(|at| submitted_at.days_until(at).max(0));
+        Self {
+            member: match claimant {
+                Some(Actor::Member(member)) => Some(*member),
+                _ => None,
+            },
+            org: match claimant {
+                Some(Actor::Org(org)) => Some(resolve(*org)),
+                _ => None,
+            },
+            claim_days: if holds { days(status.claimed_at) } else { None },
+            fulfil_days: if status.state == ClaimState::Fulfilled {
+                days(status.fulfilled_at)
+            } else {
+                None
+            },
+        }
+    }
+}
+
+fn text_member(member: Option<MemberId>) -> Option<Vec<u8>> {
+    member.map(|member| member.as_bytes().to_vec())
+}

@@ -1,0 +1,533 @@
+//! The additive measures of the figures, where each is counted in the raw tables, and
+//! the one engine that sums them over a region, a period and an organisation, reading
+//! whole months from the rollups and edge days from the raw rows.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, ToSql};
+use wishtree_protocol::RegionPrefix;
+use wishtree_protocol::id::OrgId;
+
+use super::period::{Months, Period};
+
+/// A measure that sums across communities and months.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Measure {
+    MembersReported,
+    Pairings,
+    WishesTotal,
+    WishesSubmitted,
+    WishesPublished,
+    WishesClaimed,
+    WishesFulfilled,
+    WishesRejected,
+    WishesWithdrawn,
+    ProjectsTotal,
+    ProjectsSubmitted,
+    ProjectsPublished,
+    ProjectsClaimed,
+    ProjectsFulfilled,
+    ProjectsRejected,
+    ProjectsWithdrawn,
+    Activities,
+    Participations,
+    ServiceRecords,
+    ServiceMinutes,
+    PointsEarned,
+    PointsRedeemed,
+}
+
+/// Values of every measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Measures([i64; Measure::COUNT]);
+
+/// How summed rows are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Group {
+    /// One group, keyed by the empty string.
+    Nothing,
+    /// By community.
+    Community,
+    /// By the citywide organisation id the row is credited to.
+    Org,
+    /// By month (`YYYYMM` as text).
+    Month,
+}
+
+/// Which rows a query sums: a region, and optionally one organisation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scope<'a> {
+    pub(crate) region: &'a RegionPrefix,
+    pub(crate) org: Option<OrgId>,
+}
+
+/// A raw table and the measures counted in it.
+struct Source {
+    table: &'static str,
+    /// The day column that periods cut by.
+    day: &'static str,
+    /// The column naming the organisation a row is credited to.
+    org: &'static str,
+    /// Which rows count.
+    filter: &'static str,
+    /// The measures and their aggregate expressions.
+    measures: &'static [(Measure, &'static str)],
+}
+
+/// Every raw table with its measures: the one definition of what each measure
+/// counts, used both to build the rollups and to read edge days.
+const SOURCES: [Source; 8] = [
+    Source {
+        table: "fig_members",
+        day: "reported_day",
+        org: "org",
+        filter: "1",
+        measures: &[(Measure::MembersReported, "COUNT(*)")],
+    },
+    Source {
+        table: "fig_pairings",
+        day: "signed_day",
+        org: "org",
+        filter: "ended_day IS NULL",
+        measures: &[(Measure::Pairings, "COUNT(*)")],
+    },
+    Source {
+        table: "fig_wishes",
+        day: "submitted_day",
+        org: "credited_org",
+        filter: "1",
+        measures: &[
+            (Measure::WishesTotal, "COUNT(*)"),
+            (Measure::WishesSubmitted, "SUM(state = 'submitted')"),
+            (Measure::WishesPublished, "SUM(state = 'published')"),
+            (Measure::WishesClaimed, "SUM(state = 'claimed')"),
+            (Measure::WishesFulfilled, "SUM(state = 'fulfilled')"),
+            (Measure::WishesRejected, "SUM(state = 'rejected')"),
+            (Measure::WishesWithdrawn, "SUM(state = 'withdrawn')"),
+        ],
+    },
+    Source {
+        table: "fig_projects",
+        day: "submitted_day",
+        org: "claimant_org",
+        filter: "1",
+        measures: &[
+            (Measure::ProjectsTotal, "COUNT(*)"),
+            (Measure::ProjectsSubmitted, "SUM(state = 'submitted')"),
+            (Measure::ProjectsPublished, "SUM(state = 'published')"),
+            (Measure::ProjectsClaimed, "SUM(state = 'claimed')"),
+            (Measure::ProjectsFulfilled, "SUM(state = 'fulfilled')"),
+            (Measure::ProjectsRejected, "SUM(state = 'rejected')"),
+            (Measure::ProjectsWithdrawn, "SUM(state = 'withdrawn')"),
+        ],
+    },
+    Source {
+        table: "fig_activities",
+        day: "day",
+        org: "organiser",
+        filter: "1",
+        measures: &[(Measure::Activities, "COUNT(*)")],
+    },
+    Source {
+        table: "fig_participations",
+        day: "day",
+        org: "member_org",
+        filter: "1",
+        measures: &[(Measure::Participations, "COUNT(*)")],
+    },
+    Source {
+        table: "fig_services",
+        day: "day",
+        org: "member_org",
+        filter: "is_voided = 0",
+        measures: &[
+            (Measure::ServiceRecords, "COUNT(*)"),
+            (Measure::ServiceMinutes, "SUM(minutes)"),
+        ],
+    },
+    Source {
+        table: "fig_points",
+        day: "day",
+        org: "member_org",
+        filter: "is_voided = 0",
+        measures: &[
+            (
+                Measure::PointsEarned,
+                "SUM(CASE WHEN kind = 'earn' THEN points ELSE 0 END)",
+            ),
+            (
+                Measure::PointsRedeemed,
+                "SUM(CASE WHEN kind = 'redeem' THEN points ELSE 0 END)",
+            ),
+        ],
+    },
+];
+
+impl Measure {
+    pub(crate) const COUNT: usize = 22;
+
+    pub(crate) const ALL: [Measure; Self::COUNT] = [
+        Self::MembersReported,
+        Self::Pairings,
+        Self::WishesTotal,
+        Self::WishesSubmitted,
+        Self::WishesPublished,
+        Self::WishesClaimed,
+        Self::WishesFulfilled,
+        Self::WishesRejected,
+        Self::WishesWithdrawn,
+        Self::ProjectsTotal,
+        Self::ProjectsSubmitted,
+        Self::ProjectsPublished,
+        Self::ProjectsClaimed,
+        Self::ProjectsFulfilled,
+        Self::ProjectsRejected,
+        Self::ProjectsWithdrawn,
+        Self::Activities,
+        Self::Participations,
+        Self::ServiceRecords,
+        Self::ServiceMinutes,
+        Self::PointsEarned,
+        Self::PointsRedeemed,
+    ];
+
+    /// The rollup column.
+    pub(crate) const fn column(self) -> &'static str {
+        match self {
+            Self::MembersReported => "members_reported",
+            Self::Pairings => "pairings",
+            Self::WishesTotal => "wishes_total",
+            Self::WishesSubmitted => "wishes_submitted",
+            Self::WishesPublished => "wishes_published",
+            Self::WishesClaimed => "wishes_claimed",
+            Self::WishesFulfilled => "wishes_fulfilled",
+            Self::WishesRejected => "wishes_rejected",
+            Self::WishesWithdrawn => "wishes_withdrawn",
+            Self::ProjectsTotal => "projects_total",
+            Self::ProjectsSubmitted => "projects_submitted",
+            Self::ProjectsPublished => "projects_published",
+            Self::ProjectsClaimed => "projects_claimed",
+            Self::ProjectsFulfilled => "projects_fulfilled",
+            Self::ProjectsRejected => "projects_rejected",
+            Self::ProjectsWithdrawn => "projects_withdrawn",
+            Self::Activities => "activities",
+            Self::Participations => "participations",
+            Self::ServiceRecords => "service_records",
+            Self::ServiceMinutes => "service_minutes",
+            Self::PointsEarned => "points_earned",
+            Self::PointsRedeemed => "points_redeemed",
+        }
+    }
+
+    /// Whether the measure is a stock, counted up to the end of a period (members,
+    /// pairings) rather than within it.
+    pub(crate) const fn is_stock(self) -> bool {
+        matches!(self, Self::MembersReported | Self::Pairings)
+    }
+}
+
+impl Measures {
+    pub(crate) fn value(&self, measure: Measure) -> i64 {
+        self.0[measure as usize]
+    }
+
+    /// The value as a count (measures are sums of non-negative numbers).
+    pub(crate) fn count(&self, measure: Measure) -> u64 {
+        u64::try_from(self.value(measure)).unwrap_or(0)
+    }
+
+    fn add(&mut self, measure: Measure, value: i64) {
+        self.0[measure as usize] += value;
+    }
+
+    fn set(&mut self, measure: Measure, value: i64) {
+        self.0[measure as usize] = value;
+    }
+}
+
+/// The region as a half-open range of community codes: `prefix <= code < prefix:`
+/// (`:` sorts right after `9`), which an index on the code can serve.
+pub(crate) fn region_range(region: &RegionPrefix) -> (String, String) {
+    let low = region.as_str().to_owned();
+    let high = format!("{low}:");
+    (low, high)
+}
+
+/// Sums every measure over a scope and period, grouped. Stocks are summed up to the
+/// end of the period, except when grouping by month, where every measure counts what
+/// happened in its month.
+pub(crate) fn sum_measures(
+    connection: &Connection,
+    scope: Scope<'_>,
+    period: &Period,
+    group: Group,
+) -> rusqlite::Result<BTreeMap<String, Measures>> {
+    let mut sums = sum_span(connection, scope, period, group, false)?;
+    if group != Group::Month && period.from().is_some() {
+        let stocks = sum_span(connection, scope, &period.up_to_end(), group, true)?;
+        for values in sums.values_mut() {
+            for measure in Measure::ALL.into_iter().filter(|m| m.is_stock()) {
+                values.set(measure, 0);
+            }
+        }
+        for (key, stock) in stocks {
+            let values = sums.entry(key).or_default();
+            for measure in Measure::ALL.into_iter().filter(|m| m.is_stock()) {
+                values.set(measure, stock.value(measure));
+            }
+        }
+    }
+    Ok(sums)
+}
+
+/// Rebuilds the rollup rows of one community from its raw rows.
+pub(crate) fn rebuild_rollups(connection: &Connection, community: &str) -> rusqlite::Result<()> {
+    connection.execute("DELETE FROM fig_months WHERE community = ?1", [community])?;
+    connection.execute(
+        "DELETE FROM fig_org_months WHERE community = ?1",
+        [community],
+    )?;
+    for source in &SOURCES {
+        let columns: Vec<&str> = source.measures.iter().map(|(m, _)| m.column()).collect();
+        let expressions: Vec<&str> = source.measures.iter().map(|(_, e)| *e).collect();
+        let updates: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        connection
+            .prepare_cached(&format!(
+                "INSERT INTO fig_months (community, month, {columns})
+                 SELECT community, month, {expressions} FROM {table}
+                 WHERE community = ?1 AND {filter} GROUP BY month
+                 ON CONFLICT (community, month) DO UPDATE SET {updates}",
+                columns = columns.join(", "),
+                expressions = expressions.join(", "),
+                table = source.table,
+                filter = source.filter,
+                updates = updates.join(", "),
+            ))?
+            .execute([community])?;
+        connection
+            .prepare_cached(&format!(
+                "INSERT INTO fig_org_months (org, community, month, {columns})
+                 SELECT {org}, community, month, {expressions} FROM {table}
+                 WHERE community = ?1 AND {org} IS NOT NULL AND {filter} GROUP BY {org}, month
+                 ON CONFLICT (org, community, month) DO UPDATE SET {updates}",
+                columns = columns.join(", "),
+                expressions = expressions.join(", "),
+                table = source.table,
+                org = source.org,
+                filter = source.filter,
+                updates = updates.join(", "),
+            ))?
+            .execute([community])?;
+    }
+    let all_columns: Vec<&str> = Measure::ALL.iter().map(|m| m.column()).collect();
+    let sums: Vec<String> = all_columns.iter().map(|c| format!("SUM({c})")).collect();
+    connection
+        .prepare_cached(&format!(
+            "INSERT INTO fig_months (community, month, {columns}, members_with_claimed_wish)
+             SELECT community, 0, {sums},
+                 (SELECT COUNT(DISTINCT claimant_member) FROM fig_wishes
+                  WHERE community = ?1 AND claimant_member IS NOT NULL)
+             FROM fig_months WHERE community = ?1 GROUP BY community",
+            columns = all_columns.join(", "),
+            sums = sums.join(", "),
+        ))?
+        .execute([community])?;
+    connection
+        .prepare_cached(&format!(
+            "INSERT INTO fig_org_months (org, community, month, {columns}, members_with_claimed_wish)
+             SELECT org, community, 0, {sums},
+                 (SELECT COUNT(DISTINCT w.claimant_member) FROM fig_wishes w
+                  WHERE w.community = ?1 AND w.credited_org = fig_org_months.org
+                    AND w.claimant_member IS NOT NULL)
+             FROM fig_org_months WHERE community = ?1 GROUP BY org",
+            columns = all_columns.join(", "),
+            sums = sums.join(", "),
+        ))?
+        .execute([community])?;
+    Ok(())
+}
+
+/// Sums over one period: whole months from the rollups, edge days from raw rows.
+/// With `only_stocks`, only the stock measures are read.
+fn sum_span(
+    connection: &Connection,
+    scope: Scope<'_>,
+    period: &Period,
+    group: Group,
+    only_stocks: bool,
+) -> rusqlite::Result<BTreeMap<String, Measures>> {
+    let split = period.split(group != Group::Month);
+    let measures: Vec<Measure> = Measure::ALL
+        .into_iter()
+        .filter(|m| !only_stocks || m.is_stock())
+        .collect();
+    let mut sums = BTreeMap::new();
+    sum_rollup(connection, scope, split.months, group, &measures, &mut sums)?;
+    for (first, last) in split.days {
+        for source in SOURCES
+            .iter()
+            .filter(|s| !only_stocks || s.measures.iter().any(|(m, _)| m.is_stock()))
+        {
+            sum_raw(connection, scope, source, (first, last), group, &mut sums)?;
+        }
+    }
+    Ok(sums)
+}
+
+fn sum_rollup(
+    connection: &Connection,
+    scope: Scope<'_>,
+    months: Months,
+    group: Group,
+    measures: &[Measure],
+    sums: &mut BTreeMap<String, Measures>,
+) -> rusqlite::Result<()> {
+    let (low_month, high_month, month_clause) = match months {
+        Months::Nothing => return Ok(()),
+        Months::AllTime => (0, 0, "month = ?3 AND month = ?4"),
+        // An organisation's months are read through its own index.
+        Months::Range(first, last) if scope.org.is_some() => {
+            (first, last, "+month BETWEEN ?3 AND ?4")
+        }
+        Months::Range(first, last) => (first, last, "month BETWEEN ?3 AND ?4"),
+    };
+    let by_org = scope.org.is_some() || group == Group::Org;
+    let table = if by_org {
+        "fig_org_months"
+    } else {
+        "fig_months"
+    };
+    // Grouping by the organisation's column (not its text) follows the key's order.
+    let (key, group_by) = match group {
+        Group::Nothing => ("''", "1"),
+        Group::Community => ("community", "community"),
+        Group::Org => ("lower(hex(org))", "org"),
+        Group::Month => ("CAST(month AS TEXT)", "month"),
+    };
+    let sums_sql: Vec<String> = measures
+        .iter()
+        .map(|m| format!("SUM({})", m.column()))
+        .collect();
+    let org_clause = if scope.org.is_some() {
+        "AND org = ?5"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT {key}, {sums} FROM {table}
+         WHERE community >= ?1 AND community < ?2 AND {month_clause} {org_clause}
+         GROUP BY {group_by}",
+        sums = sums_sql.join(", "),
+    );
+    let (low, high) = region_range(scope.region);
+    let org = scope
+        .org
+        .map(|org| org.as_bytes().to_vec())
+        .unwrap_or_default();
+    let mut params: Vec<&dyn ToSql> = vec![&low, &high, &low_month, &high_month];
+    if scope.org.is_some() {
+        params.push(&org);
+    }
+    let mut statement = connection.prepare_cached(&sql)?;
+    let mut rows = statement.query(params.as_slice())?;
+    while let Some(row) = rows.next()? {
+        let key: String = row.get(0)?;
+        let values = sums.entry(key).or_default();
+        for (index, measure) in measures.iter().enumerate() {
+            values.add(*measure, row.get::<_, Option<i64>>(index + 1)?.unwrap_or(0));
+        }
+    }
+    Ok(())
+}
+
+fn sum_raw(
+    connection: &Connection,
+    scope: Scope<'_>,
+    source: &Source,
+    (first, last): (i32, i32),
+    group: Group,
+    sums: &mut BTreeMap<String, Measures>,
+) -> rusqlite::Result<()> {
+    let (key, group_by) = match group {
+        Group::Nothing => ("''".to_owned(), "1".to_owned()),
+        Group::Community => ("community".to_owned(), "community".to_owned()),
+        Group::Org => (format!("lower(hex({}))", source.org), source.org.to_owned()),
+        Group::Month => ("CAST(month AS TEXT)".to_owned(), "month".to_owned()),
+    };
+    let expressions: Vec<&str> = source.measures.iter().map(|(_, e)| *e).collect();
+    let org_clause = match (scope.org, group) {
+        (Some(_), _) => format!("AND {} = ?5", source.org),
+        (None, Group::Org) => format!("AND {} IS NOT NULL", source.org),
+        (None, _) => String::new(),
+    };
+    // A wide region reads the day index, an organisation its own index; a narrow
+    // region reads its communities' rows. The unary `+` keeps SQLite from using an
+    // index for that term, which it cannot judge without statistics.
+    let (community, day) = if scope.region.as_str().len() <= 4 || scope.org.is_some() {
+        ("+community".to_owned(), source.day.to_owned())
+    } else {
+        ("community".to_owned(), format!("+{}", source.day))
+    };
+    let sql = format!(
+        "SELECT {key}, {expressions} FROM {table}
+         WHERE {community} >= ?1 AND {community} < ?2 AND {day} BETWEEN ?3 AND ?4
+           AND {filter} {org_clause}
+         GROUP BY {group_by}",
+        expressions = expressions.join(", "),
+        table = source.table,
+        filter = source.filter,
+    );
+    let (low, high) = region_range(scope.region);
+    let org = scope
+        .org
+        .map(|org| org.as_bytes().to_vec())
+        .unwrap_or_default();
+    let mut params: Vec<&dyn ToSql> = vec![&low, &high, &first, &last];
+    if scope.org.is_some() {
+        params.push(&org);
+    }
+    let mut statement = connection.prepare_cached(&sql)?;
+    let mut rows = statement.query(params.as_slice())?;
+    while let Some(row) = rows.next()? {
+        let Some(key) = row.get::<_, Option<String>>(0)? else {
+            continue;
+        };
+        let values = sums.entry(key).or_default();
+        for (index, (measure, _)) in source.measures.iter().enumerate() {
+            values.add(*measure, row.get::<_, Option<i64>>(index + 1)?.unwrap_or(0));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::figures::schema::MEASURE_COLUMNS;
+
+    #[test]
+    fn rollup_columns_follow_the_measures() {
+        let columns: Vec<&str> = MEASURE_COLUMNS
+            .split(',')
+            .filter_map(|line| line.split_whitespace().next())
+            .collect();
+        let mut expected: Vec<&str> = Measure::ALL.iter().map(|m| m.column()).collect();
+        expected.push("members_with_claimed_wish");
+        assert_eq!(columns, expected);
+        for (index, measure) in Measure::ALL.into_iter().enumerate() {
+            assert_eq!(measure as usize, index);
+            let counted = SOURCES
+                .iter()
+                .flat_map(|s| s.measures)
+                .filter(|(m, _)| *m == measure)
+                .count();
+            assert_eq!(
+                counted, 1,
+                "{measure:?} is counted in exactly one raw table"
+            );
+        }
+    }
+}

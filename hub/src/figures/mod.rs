@@ -1,0 +1,68 @@
+//! Figures: the tables the hub derives from every community's document, and the
+//! queries the organisation department's dashboard and API are built from (DESIGN §5,
+//! §9).
+//!
+//! Each time a community's document changes, [`rederive_community`] replaces that
+//! community's rows in one transaction: one row per member, organisation, pairing,
+//! wish, project, activity, participation, service record and passbook entry
+//! (`fig_*` tables in the hub's SQLite file), then rebuilds the community's monthly
+//! rollups from those rows. Figures are SQL over the tables filtered by region-code
+//! prefix, period and organisation: whole months are read from the rollups and the
+//! edge days of a period from the raw rows, so the city's figures read a few thousand
+//! rows, not millions, and both paths count with the same SQL (`measure.rs`).
+//!
+//! The hub store calls [`refresh_community`] (or [`rederive_community`] in its own
+//! transaction) when a document changed and [`record_seen`] when a node connected
+//! without changes. [`migrate`] creates the tables and is idempotent.
+
+mod derive;
+mod measure;
+mod period;
+mod query;
+mod schema;
+
+use wishtree_protocol::{CommunityCode, DocError};
+
+pub use derive::{
+    CommunitySync, Rederived, rebuild_community_rollups, record_seen, rederive_community,
+    refresh_community, set_region_name,
+};
+pub use period::{Period, PeriodError};
+pub use query::{
+    CommunityRank, CommunityStatus, Figures, Filter, MonthFigures, OrgInCommunity, OrgProfile,
+    OrgRank, RankBy, RankByError, RegionFigures, SYNC_WINDOW_MS, StateCounts, child_regions,
+    children, community_ranking, community_statuses, figures, hours, monthly, org_name,
+    org_profile, org_ranking, region_name,
+};
+pub use schema::{COMPONENT, migrate};
+
+/// Why figures could not be derived or read.
+#[derive(Debug, thiserror::Error)]
+pub enum FiguresError {
+    /// A view of another community was handed in.
+    #[error(
+        "the view is of community {found}, not of {expected}; re-derive each community from its own document"
+    )]
+    WrongCommunity {
+        /// The community being re-derived.
+        expected: CommunityCode,
+        /// The community the view belongs to.
+        found: CommunityCode,
+    },
+    /// The document could not be read.
+    #[error("the community document cannot be read: {0}")]
+    Doc(#[from] DocError),
+    /// A value in the figure tables does not parse (the database was edited by hand).
+    #[error(
+        "the figure tables hold a {what} `{value}` that does not parse; re-derive the communities"
+    )]
+    Corrupt {
+        /// What kind of value.
+        what: &'static str,
+        /// The value.
+        value: String,
+    },
+    /// An SQLite error.
+    #[error("figure database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}

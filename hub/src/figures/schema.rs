@@ -1,0 +1,234 @@
+//! The figure tables (`fig_*`) and their versioned migrations.
+//!
+//! Raw tables hold one row per entity of every community document, with only what
+//! figures need: ids (16-byte blobs), dates as day numbers (days since 1970-01-01, Shanghai calendar)
+//! and months as `YYYYMM` integers, states, minutes and points, and organisation ids
+//! resolved to their citywide form. No names of people, no resident labels, no wish
+//! titles: nothing personal is copied to the hub's tables.
+//!
+//! Rollup tables (`fig_months`, `fig_org_months`) hold the additive measures of each
+//! community (and each organisation within it) per month, plus an all-time row with
+//! `month = 0`; they are keyed by month first, so the all-time rows of a whole city
+//! lie together. They are rebuilt from the raw rows of a community in the same
+//! transaction that re-derives it, so they can never disagree with the raw rows.
+
+use rusqlite::Connection;
+
+use crate::store::migrate as run_migrations;
+
+/// The component name under which `schema_versions` records the figures' version.
+pub const COMPONENT: &str = "figures";
+
+/// The measure columns shared by both rollup tables, in [`super::measure::Measure`]
+/// order (a test checks that the two lists agree). Part of version 1: a change is a
+/// new migration.
+pub(crate) const MEASURE_COLUMNS: &str = "
+    members_reported INTEGER NOT NULL DEFAULT 0,
+    pairings INTEGER NOT NULL DEFAULT 0,
+    wishes_total INTEGER NOT NULL DEFAULT 0,
+    wishes_submitted INTEGER NOT NULL DEFAULT 0,
+    wishes_published INTEGER NOT NULL DEFAULT 0,
+    wishes_claimed INTEGER NOT NULL DEFAULT 0,
+    wishes_fulfilled INTEGER NOT NULL DEFAULT 0,
+    wishes_rejected INTEGER NOT NULL DEFAULT 0,
+    wishes_withdrawn INTEGER NOT NULL DEFAULT 0,
+    projects_total INTEGER NOT NULL DEFAULT 0,
+    projects_submitted INTEGER NOT NULL DEFAULT 0,
+    projects_published INTEGER NOT NULL DEFAULT 0,
+    projects_claimed INTEGER NOT NULL DEFAULT 0,
+    projects_fulfilled INTEGER NOT NULL DEFAULT 0,
+    projects_rejected INTEGER NOT NULL DEFAULT 0,
+    projects_withdrawn INTEGER NOT NULL DEFAULT 0,
+    activities INTEGER NOT NULL DEFAULT 0,
+    participations INTEGER NOT NULL DEFAULT 0,
+    service_records INTEGER NOT NULL DEFAULT 0,
+    service_minutes INTEGER NOT NULL DEFAULT 0,
+    points_earned INTEGER NOT NULL DEFAULT 0,
+    points_redeemed INTEGER NOT NULL DEFAULT 0,
+    members_with_claimed_wish INTEGER NOT NULL DEFAULT 0";
+
+/// Creates or upgrades the figure tables. Idempotent: a database already at the
+/// newest version is left as it is.
+pub fn migrate(connection: &Connection) -> rusqlite::Result<()> {
+    let first = first_migration();
+    run_migrations(connection, COMPONENT, &[first.as_str()])
+}
+
+/// Version 1. Frozen once released: a change is a new migration. The secondary
+/// indexes cover the columns their queries read (a wide region reads by day, an
+/// organisation by its id), so that SQLite answers from the index alone.
+fn first_migration() -> String {
+    format!(
+        r#"
+CREATE TABLE fig_communities (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    district TEXT NOT NULL,
+    street TEXT NOT NULL,
+    last_seen_at INTEGER,
+    last_change_at INTEGER,
+    changes INTEGER NOT NULL DEFAULT 0,
+    attested_changes INTEGER NOT NULL DEFAULT 0,
+    malformed INTEGER NOT NULL DEFAULT 0,
+    is_derived INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+CREATE TABLE fig_region_names (
+    prefix TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE fig_members (
+    community TEXT NOT NULL,
+    id BLOB NOT NULL,
+    org BLOB,
+    reported_day INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    PRIMARY KEY (community, id)
+) WITHOUT ROWID;
+CREATE INDEX fig_members_org ON fig_members (org, reported_day) WHERE org IS NOT NULL;
+CREATE INDEX fig_members_day ON fig_members (reported_day);
+
+CREATE TABLE fig_orgs (
+    community TEXT NOT NULL,
+    id BLOB NOT NULL,
+    credit_code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    reported_day INTEGER,
+    month INTEGER,
+    PRIMARY KEY (community, id)
+) WITHOUT ROWID;
+CREATE INDEX fig_orgs_id ON fig_orgs (id, reported_day);
+
+CREATE TABLE fig_pairings (
+    community TEXT NOT NULL,
+    id BLOB NOT NULL,
+    org BLOB NOT NULL,
+    signed_day INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    ended_day INTEGER,
+    PRIMARY KEY (community, id)
+) WITHOUT ROWID;
+CREATE INDEX fig_pairings_org ON fig_pairings (org);
+
+CREATE TABLE fig_wishes (
+    community TEXT NOT NULL,
+    id BLOB NOT NULL,
+    kind TEXT NOT NULL,
+    beneficiary_group TEXT NOT NULL,
+    state TEXT NOT NULL,
+    submitted_day INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    claimant_member BLOB,
+    claimant_org BLOB,
+    credited_org BLOB,
+    claim_days INTEGER,
+    fulfil_days INTEGER,
+    PRIMARY KEY (community, id)
+) WITHOUT ROWID;
+CREATE INDEX fig_wishes_day ON fig_wishes (submitted_day, state);
+CREATE INDEX fig_wishes_credited ON fig_wishes (credited_org, submitted_day, state)
+    WHERE credited_org IS NOT NULL;
+CREATE INDEX fig_wishes_claimants ON fig_wishes (community, claimant_member, submitted_day)
+    WHERE claimant_member IS NOT NULL;
+CREATE INDEX fig_wishes_claim_days ON fig_wishes (claim_days, submitted_day)
+    WHERE claim_days IS NOT NULL;
+CREATE INDEX fig_wishes_claim_region ON fig_wishes (community, claim_days, submitted_day)
+    WHERE claim_days IS NOT NULL;
+CREATE INDEX fig_wishes_fulfil_days ON fig_wishes (fulfil_days, submitted_day)
+    WHERE fulfil_days IS NOT NULL;
+CREATE INDEX fig_wishes_fulfil_region ON fig_wishes (community, fulfil_days, submitted_day)
+    WHERE fulfil_days IS NOT NULL;
+
+CREATE TABLE fig_projects (
+    community TEXT NOT NULL,
+    id BLOB NOT NULL,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    submitted_day INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    claimant_org BLOB,
+    PRIMARY KEY (community, id)
+) WITHOUT ROWID;
+CREATE INDEX fig_projects_org ON fig_projects (claimant_org, submitted_day, state)
+    WHERE claimant_org IS NOT NULL;
+
+CREATE TABLE fig_activities (
+    community TEXT NOT NULL,
+    id BLOB NOT NULL,
+    category TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    minutes INTEGER NOT NULL,
+    organiser BLOB,
+    PRIMARY KEY (community, id)
+) WITHOUT ROWID;
+CREATE INDEX fig_activities_day ON fig_activities (day);
+CREATE INDEX fig_activities_org ON fig_activities (organiser, day) WHERE organiser IS NOT NULL;
+
+CREATE TABLE fig_participations (
+    community TEXT NOT NULL,
+    activity BLOB NOT NULL,
+    member BLOB NOT NULL,
+    member_org BLOB,
+    day INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    minutes INTEGER NOT NULL,
+    PRIMARY KEY (community, activity, member)
+) WITHOUT ROWID;
+CREATE INDEX fig_participations_day ON fig_participations (day);
+CREATE INDEX fig_participations_org ON fig_participations (member_org, day) WHERE member_org IS NOT NULL;
+
+CREATE TABLE fig_services (
+    community TEXT NOT NULL,
+    id BLOB NOT NULL,
+    member BLOB NOT NULL,
+    member_org BLOB,
+    day INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    minutes INTEGER NOT NULL,
+    category TEXT NOT NULL,
+    activity BLOB,
+    is_voided INTEGER NOT NULL,
+    PRIMARY KEY (community, id)
+) WITHOUT ROWID;
+CREATE INDEX fig_services_day ON fig_services (day, is_voided, minutes);
+CREATE INDEX fig_services_org ON fig_services (member_org, day, is_voided, minutes)
+    WHERE member_org IS NOT NULL;
+
+CREATE TABLE fig_points (
+    community TEXT NOT NULL,
+    id BLOB NOT NULL,
+    member BLOB NOT NULL,
+    member_org BLOB,
+    kind TEXT NOT NULL,
+    points INTEGER NOT NULL,
+    day INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    is_voided INTEGER NOT NULL,
+    PRIMARY KEY (community, id)
+) WITHOUT ROWID;
+CREATE INDEX fig_points_day ON fig_points (day, is_voided, kind, points);
+CREATE INDEX fig_points_org ON fig_points (member_org, day, is_voided, kind, points)
+    WHERE member_org IS NOT NULL;
+
+CREATE TABLE fig_months (
+    community TEXT NOT NULL,
+    month INTEGER NOT NULL,
+    {MEASURE_COLUMNS},
+    PRIMARY KEY (month, community)
+) WITHOUT ROWID;
+CREATE INDEX fig_months_community ON fig_months (community, month);
+
+CREATE TABLE fig_org_months (
+    org BLOB NOT NULL,
+    community TEXT NOT NULL,
+    month INTEGER NOT NULL,
+    {MEASURE_COLUMNS},
+    PRIMARY KEY (month, org, community)
+) WITHOUT ROWID;
+CREATE INDEX fig_org_months_org ON fig_org_months (org, community, month);
+CREATE INDEX fig_org_months_community ON fig_org_months (community, month);
+"#
+    )
+}

@@ -1,0 +1,399 @@
+//! The hub's HTTP side (default 127.0.0.1:8080): the figures API in JSON and CSV,
+//! the dashboard, and `/metrics` for Prometheus.
+//!
+//! Requests only read. Each takes a connection from a small pool on the hub's SQLite
+//! file (opened with `query_only`) and runs its queries on a blocking thread, so a
+//! slow query never stalls the async runtime that also carries sync.
+
+mod api;
+mod csv;
+mod dashboard;
+mod svg;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use rusqlite::Connection;
+use wishtree_protocol::id::OrgId;
+use wishtree_protocol::model::Org;
+use wishtree_protocol::uscc::CreditCode;
+use wishtree_protocol::{Date, RegionPrefix, Timestamp};
+
+use crate::figures::{self, FiguresError, Period};
+use crate::metrics::Metrics;
+
+pub use csv::{BOM, cell as csv_cell};
+
+/// How many idle read connections the pool keeps.
+const POOL_SIZE: usize = 4;
+
+/// What the HTTP side needs: where the database is, which region the hub serves,
+/// the metrics, and a clock.
+#[derive(Clone)]
+pub struct HubHttpState {
+    database: PathBuf,
+    pool: Arc<Mutex<Vec<Connection>>>,
+    scope: RegionPrefix,
+    metrics: Arc<Metrics>,
+    clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+}
+
+/// Why a request failed: a status and a message that says what was wrong.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+/// JSON or CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Json,
+    Csv,
+}
+
+/// The query string of a request.
+#[derive(Debug, Default)]
+pub(crate) struct Params(HashMap<String, String>);
+
+impl HubHttpState {
+    /// State over the hub database at `database`, creating the figure tables if they
+    /// are missing. The dashboard starts at the whole country until
+    /// [`HubHttpState::with_scope`] names the hub's city.
+    pub fn new(database: &Path, metrics: Arc<Metrics>) -> Result<Self, FiguresError> {
+        let connection = Connection::open(database)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        figures::migrate(&connection)?;
+        Ok(Self {
+            database: database.to_owned(),
+            pool: Arc::new(Mutex::new(Vec::new())),
+            scope: RegionPrefix::everywhere(),
+            metrics,
+            clock: Arc::new(system_now),
+        })
+    }
+
+    /// The region the hub serves (its city, e.g. `1309`): where the dashboard starts
+    /// and the default region of the API.
+    pub fn with_scope(mut self, scope: RegionPrefix) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// A clock other than the system's, for tests.
+    pub fn with_clock(mut self, clock: impl Fn() -> Timestamp + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The metrics this state renders at `/metrics`.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    pub(crate) fn scope(&self) -> &RegionPrefix {
+        &self.scope
+    }
+
+    /// Runs `work` on a pooled read connection on a blocking thread.
+    pub(crate) async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let connection = state.take_connection()?;
+            let result = work(&connection);
+            state.return_connection(connection);
+            result
+        })
+        .await
+        .map_err(|error| ApiError::internal(format!("a query task failed: {error}")))?
+    }
+
+    fn take_connection(&self) -> Result<Connection, ApiError> {
+        if let Some(connection) = self.lock_pool().pop() {
+            return Ok(connection);
+        }
+        let open = || -> rusqlite::Result<Connection> {
+            let connection = Connection::open(&self.database)?;
+            connection.busy_timeout(std::time::Duration::from_secs(5))?;
+            connection.pragma_update(None, "query_only", true)?;
+            Ok(connection)
+        };
+        open().map_err(|error| {
+            ApiError::internal(format!(
+                "the hub database {} cannot be opened: {error}",
+                self.database.display()
+            ))
+        })
+    }
+
+    fn return_connection(&self, connection: Connection) {
+        let mut pool = self.lock_pool();
+        if pool.len() < POOL_SIZE {
+            pool.push(connection);
+        }
+    }
+
+    fn lock_pool(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        // A panic while holding the pool leaves a list of connections, still usable.
+        self.pool
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl fmt::Debug for HubHttpState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HubHttpState")
+            .field("database", &self.database)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The hub's HTTP routes: `/api/…` (JSON, or CSV with `Accept: text/csv` or a `.csv`
+/// suffix), the dashboard at `/`, and `/metrics`.
+pub fn router(state: HubHttpState) -> Router {
+    Router::new()
+        .route("/", get(dashboard::overview))
+        .route("/orgs/{id}", get(dashboard::org_page))
+        .route("/rankings", get(dashboard::rankings_page))
+        .route("/health", get(dashboard::health_page))
+        .route("/metrics", get(metrics))
+        .route("/api/figures", get(api::figures))
+        .route("/api/figures.csv", get(api::figures))
+        .route("/api/figures/children", get(api::children))
+        .route("/api/figures/children.csv", get(api::children))
+        .route("/api/figures/months", get(api::months))
+        .route("/api/figures/months.csv", get(api::months))
+        .route("/api/orgs/{id}/figures", get(api::org_figures))
+        .route("/api/orgs/{id}/figures.csv", get(api::org_figures))
+        .route("/api/orgs/{id}/communities", get(api::org_communities))
+        .route("/api/orgs/{id}/communities.csv", get(api::org_communities))
+        .route("/api/rankings/orgs", get(api::org_ranking))
+        .route("/api/rankings/orgs.csv", get(api::org_ranking))
+        .route("/api/rankings/communities", get(api::community_ranking))
+        .route("/api/rankings/communities.csv", get(api::community_ranking))
+        .route("/api/communities", get(api::communities))
+        .route("/api/communities.csv", get(api::communities))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// Serves the router on an already-bound listener until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: HubHttpState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+impl ApiError {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl From<FiguresError> for ApiError {
+    fn from(error: FiguresError) -> Self {
+        tracing::error!(%error, "figures query failed");
+        Self::internal(error.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": self.message });
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl Format {
+    /// CSV when the path ends in `.csv` or the client accepts `text/csv` before JSON.
+    pub(crate) fn of(path: &str, headers: &HeaderMap) -> Self {
+        if path.ends_with(".csv") {
+            return Self::Csv;
+        }
+        let accept = headers
+            .get(header::ACCEPT)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("");
+        if accept.contains("text/csv") && !accept.contains("application/json") {
+            Self::Csv
+        } else {
+            Self::Json
+        }
+    }
+}
+
+impl Params {
+    pub(crate) fn new(query: HashMap<String, String>) -> Self {
+        Self(query)
+    }
+
+    pub(crate) fn text(&self, key: &str) -> Option<&str> {
+        self.0
+            .get(key)
+            .map(|value| value.trim())
+            .filter(|value| !value.is_empty())
+    }
+
+    /// `region`, or the hub's own region when absent.
+    pub(crate) fn region(&self, default: &RegionPrefix) -> Result<RegionPrefix, ApiError> {
+        match self.text("region") {
+            None => Ok(default.clone()),
+            Some(text) => text
+                .parse()
+                .map_err(|error| ApiError::bad_request(format!("region: {error}"))),
+        }
+    }
+
+    /// `from` and `to` (dates), or `period` (a month `2026-07` or a half-year `2026H2`).
+    pub(crate) fn period(&self) -> Result<Period, ApiError> {
+        let date = |key: &str| -> Result<Option<Date>, ApiError> {
+            self.text(key)
+                .map(|text| {
+                    text.parse::<Date>()
+                        .map_err(|error| ApiError::bad_request(format!("{key}: {error}")))
+                })
+                .transpose()
+        };
+        let (from, to) = (date("from")?, date("to")?);
+        match self.text("period") {
+            Some(named) => {
+                if from.is_some() || to.is_some() {
+                    return Err(ApiError::bad_request(
+                        "period: give either period or from/to, not both",
+                    ));
+                }
+                Period::parse_named(named)
+                    .map_err(|error| ApiError::bad_request(format!("period: {error}")))
+            }
+            None => Period::new(from, to)
+                .map_err(|error| ApiError::bad_request(format!("from/to: {error}"))),
+        }
+    }
+
+    /// `org`, an organisation id or credit code, if given.
+    pub(crate) fn org(&self) -> Result<Option<OrgId>, ApiError> {
+        self.text("org").map(parse_org).transpose()
+    }
+
+    /// `limit`, between 1 and 1000, 20 if absent.
+    pub(crate) fn limit(&self) -> Result<usize, ApiError> {
+        match self.text("limit") {
+            None => Ok(20),
+            Some(text) => match text.parse::<usize>() {
+                Ok(limit) if (1..=1000).contains(&limit) => Ok(limit),
+                _ => Err(ApiError::bad_request(format!(
+                    "limit: `{}` is not a number from 1 to 1000",
+                    text.chars().take(20).collect::<String>()
+                ))),
+            },
+        }
+    }
+
+    /// `by`, the ranking order.
+    pub(crate) fn rank_by(&self) -> Result<figures::RankBy, ApiError> {
+        self.text("by")
+            .map_or(Ok(figures::RankBy::default()), |text| {
+                text.parse()
+                    .map_err(|error| ApiError::bad_request(format!("by: {error}")))
+            })
+    }
+}
+
+/// An organisation named by its id (32 hex digits) or its unified social credit code.
+pub(crate) fn parse_org(text: &str) -> Result<OrgId, ApiError> {
+    if let Ok(id) = text.parse::<OrgId>() {
+        return Ok(id);
+    }
+    text.parse::<CreditCode>()
+        .map(|code| Org::id_for(&code))
+        .map_err(|error| {
+            ApiError::bad_request(format!(
+                "org: `{}` is neither an organisation id (32 hex digits) nor a credit code ({error})",
+                text.chars().take(40).collect::<String>()
+            ))
+        })
+}
+
+/// Escapes text for HTML and SVG, in content and in attribute values.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+async fn metrics(axum::extract::State(state): axum::extract::State<HubHttpState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    ApiError::not_found(format!("there is no page at {}", uri.path())).into_response()
+}
+
+fn system_now() -> Timestamp {
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64);
+    Timestamp::from_millis(millis)
+}

@@ -1,0 +1,224 @@
+//! The hub's metrics for Prometheus: counters, gauges and latency histograms kept in
+//! atomics (no locks, no metrics crate), rendered in the text exposition format at
+//! `/metrics`. The sync side updates connections, sessions, bytes and merge latency;
+//! the figures update their refresh latency.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Upper bounds of the latency histogram buckets, in seconds (Prometheus' `le`).
+const BUCKETS: [f64; 12] = [
+    0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0,
+];
+
+/// Everything the hub counts. Share it as `Arc<Metrics>`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    connected_nodes: AtomicI64,
+    sync_sessions_active: AtomicI64,
+    sync_sessions_total: AtomicU64,
+    bytes_received: AtomicU64,
+    bytes_sent: AtomicU64,
+    merge_seconds: Histogram,
+    figure_refresh_seconds: Histogram,
+}
+
+/// A latency histogram with fixed buckets.
+#[derive(Debug, Default)]
+pub struct Histogram {
+    /// Observations per bucket (not cumulative); the last is above every bound.
+    buckets: [AtomicU64; BUCKETS.len() + 1],
+    sum_micros: AtomicU64,
+    count: AtomicU64,
+}
+
+impl Metrics {
+    /// Fresh metrics, all zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A node connected.
+    pub fn node_connected(&self) {
+        self.connected_nodes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A node's connection ended.
+    pub fn node_disconnected(&self) {
+        self.connected_nodes.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// A sync session started.
+    pub fn sync_session_started(&self) {
+        self.sync_sessions_total.fetch_add(1, Ordering::Relaxed);
+        self.sync_sessions_active.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A sync session ended.
+    pub fn sync_session_ended(&self) {
+        self.sync_sessions_active.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Bytes arrived from nodes.
+    pub fn add_bytes_received(&self, bytes: u64) {
+        self.bytes_received.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Bytes went out to nodes.
+    pub fn add_bytes_sent(&self, bytes: u64) {
+        self.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// A merge of received changes took this long.
+    pub fn observe_merge(&self, elapsed: Duration) {
+        self.merge_seconds.observe(elapsed);
+    }
+
+    /// A community's figures were refreshed in this long.
+    pub fn observe_figure_refresh(&self, elapsed: Duration) {
+        self.figure_refresh_seconds.observe(elapsed);
+    }
+
+    /// Nodes connected now.
+    pub fn connected_nodes(&self) -> i64 {
+        self.connected_nodes.load(Ordering::Relaxed)
+    }
+
+    /// Figure refreshes observed so far.
+    pub fn figure_refreshes(&self) -> u64 {
+        self.figure_refresh_seconds.count.load(Ordering::Relaxed)
+    }
+
+    /// The metrics in Prometheus' text exposition format (version 0.0.4).
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let gauge = |out: &mut String, name: &str, help: &str, value: i64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
+        };
+        let counter = |out: &mut String, name: &str, help: &str, value: u64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
+        };
+        gauge(
+            &mut out,
+            "wishtree_hub_connected_nodes",
+            "Community nodes connected now.",
+            self.connected_nodes.load(Ordering::Relaxed),
+        );
+        gauge(
+            &mut out,
+            "wishtree_hub_sync_sessions_active",
+            "Sync sessions running now.",
+            self.sync_sessions_active.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "wishtree_hub_sync_sessions_total",
+            "Sync sessions started.",
+            self.sync_sessions_total.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "wishtree_hub_received_bytes_total",
+            "Bytes received from nodes.",
+            self.bytes_received.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "wishtree_hub_sent_bytes_total",
+            "Bytes sent to nodes.",
+            self.bytes_sent.load(Ordering::Relaxed),
+        );
+        self.merge_seconds.render(
+            &mut out,
+            "wishtree_hub_merge_seconds",
+            "Time to merge received changes into a community document.",
+        );
+        self.figure_refresh_seconds.render(
+            &mut out,
+            "wishtree_hub_figure_refresh_seconds",
+            "Time to re-derive a community's figures after its document changed.",
+        );
+        out
+    }
+}
+
+impl Histogram {
+    /// Records one observation.
+    pub fn observe(&self, elapsed: Duration) {
+        let seconds = elapsed.as_secs_f64();
+        let index = BUCKETS
+            .iter()
+            .position(|bound| seconds <= *bound)
+            .unwrap_or(BUCKETS.len());
+        self.buckets[index].fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let mut cumulative = 0;
+        for (index, bound) in BUCKETS.iter().enumerate() {
+            cumulative += self.buckets[index].load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+        }
+        cumulative += self.buckets[BUCKETS.len()].load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cumulative}");
+        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "{name}_sum {sum}");
+        let _ = writeln!(out, "{name}_count {cumulative}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_render_in_the_prometheus_text_format() {
+        let metrics = Metrics::new();
+        metrics.node_connected();
+        metrics.node_connected();
+        metrics.node_disconnected();
+        metrics.sync_session_started();
+        metrics.add_bytes_received(1200);
+        metrics.add_bytes_sent(300);
+        metrics.observe_merge(Duration::from_micros(1500));
+        metrics.observe_figure_refresh(Duration::from_millis(7));
+        metrics.observe_figure_refresh(Duration::from_secs(9));
+        let text = metrics.render();
+        for line in [
+            "wishtree_hub_connected_nodes 1",
+            "wishtree_hub_sync_sessions_active 1",
+            "wishtree_hub_sync_sessions_total 1",
+            "wishtree_hub_received_bytes_total 1200",
+            "wishtree_hub_sent_bytes_total 300",
+            "wishtree_hub_merge_seconds_bucket{le=\"0.001\"} 0",
+            "wishtree_hub_merge_seconds_bucket{le=\"0.002\"} 1",
+            "wishtree_hub_figure_refresh_seconds_bucket{le=\"0.005\"} 0",
+            "wishtree_hub_figure_refresh_seconds_bucket{le=\"0.01\"} 1",
+            "wishtree_hub_figure_refresh_seconds_bucket{le=\"5\"} 1",
+            "wishtree_hub_figure_refresh_seconds_bucket{le=\"+Inf\"} 2",
+            "wishtree_hub_figure_refresh_seconds_count 2",
+            "wishtree_hub_figure_refresh_seconds_sum 9.007",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing `{line}` in\n{text}"
+            );
+        }
+        // Every sample line is `name{labels} value` with a number for the value.
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let value = line.rsplit(' ').next().expect("a value");
+            assert!(value.parse::<f64>().is_ok(), "{line}");
+        }
+    }
+}
