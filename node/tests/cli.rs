@@ -194,7 +194,7 @@ fn a_worker_scripts_a_day_of_records_and_status_shows_them() {
         &by,
     ]);
     assert!(
-        !ok && stderr.contains("claimed by someone else first"),
+        !ok && stderr.contains("already claimed by the same claimant"),
         "{stderr}"
     );
     let fulfilled = node_cli(d, &["wish", "fulfil", &wish_id, "--note", "已送达"]);
