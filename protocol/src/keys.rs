@@ -249,7 +249,8 @@ impl serde::Serialize for PublicKey {
         if serializer.is_human_readable() {
             serializer.collect_str(self)
         } else {
-            serializer.serialize_bytes(&self.to_bytes())
+            // A fixed-size array, as the deserialiser reads it back.
+            self.to_bytes().serialize(serializer)
         }
     }
 }
