@@ -92,7 +92,7 @@ pub enum Frame {
         msg: Vec<u8>,
     },
     /// Signed heads of a community's document, passed on as received.
-    Attest(SignedHeads),
+    Attest(Box<SignedHeads>),
     /// The sender ends the session cleanly.
     Bye,
 }

@@ -363,7 +363,7 @@ fn frame_encoding_round_trips_and_refuses_what_is_not_a_frame() {
     };
     assert_eq!(Frame::decode(&frame.encode()).unwrap(), frame);
     let key = KeyPair::from_secret([5; 32]);
-    let attest = Frame::Attest(SignedHeads::sign(&key, community(), &[], 7, NOW));
+    let attest = Frame::Attest(Box::new(SignedHeads::sign(&key, community(), &[], 7, NOW)));
     assert_eq!(Frame::decode(&attest.encode()).unwrap(), attest);
     assert_eq!(Frame::decode(&[]), Err(FrameError::Empty));
     assert_eq!(Frame::decode(&[7, 0]), Err(FrameError::UnknownFormat(7)));

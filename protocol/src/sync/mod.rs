@@ -340,7 +340,7 @@ impl Session {
                         "signed heads of {doc} are outside this session"
                     )));
                 }
-                host.record_attestation(&self.peer, signed, now)
+                host.record_attestation(&self.peer, *signed, now)
                     .map_err(host_failure)
             }
             (phase, frame) => Err((
@@ -511,7 +511,7 @@ impl Session {
             return;
         }
         if let Some(signed) = host.attestation_for(&self.peer, doc) {
-            effects.push(Effect::Send(Frame::Attest(signed)));
+            effects.push(Effect::Send(Frame::Attest(Box::new(signed))));
         }
     }
 
