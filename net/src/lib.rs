@@ -1,0 +1,294 @@
+//! The QUIC transport of wishtree, used by the node (client) and the hub (server): a
+//! pinned, mutually authenticated connection carrying one bidirectional stream of
+//! length-prefixed frames. What the frames say is the sync protocol's business
+//! (`wishtree-protocol`, sans-IO); this crate moves them.
+//!
+//! **Identity.** Every endpoint is its ed25519 key, presented in TLS 1.3 as an RFC 7250
+//! raw public key (no certificates, no authority). The client pins the hub's key: a
+//! hub that proves another key is refused with [`LinkError::WrongPeerKey`] before any
+//! application byte is exchanged. The server accepts any client that proves possession
+//! of an ed25519 key and exposes it as [`Link::peer`]; the hub checks its roster and,
+//! if the key is not enrolled, closes with [`CloseCode::Refused`] and a reason in
+//! words, which the node shows through [`LinkError::explain`].
+//!
+//! **The first frame.** A QUIC stream opened by the client reaches the server only
+//! once the client writes on it, so [`accept`] completes when the client's first frame
+//! (the sync protocol's `Hello`) arrives. Rule: the client speaks first, within
+//! [`EndpointOptions::handshake_timeout`] of connecting.
+//!
+//! **Frames.** A u32 big-endian length, then that many bytes; see [`frame`].
+
+pub mod frame;
+
+mod error;
+mod identity;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
+use quinn::{IdleTimeout, TransportConfig, VarInt};
+use wishtree_protocol::keys::{KeyPair, PublicKey};
+
+pub use error::{CloseCode, LinkError};
+pub use frame::{FrameReader, FrameWriter};
+/// The QUIC library, re-exported so that drivers use the same version.
+pub use quinn;
+
+/// The ALPN protocol name of wishtree's sync, version 1.
+pub const ALPN: &[u8] = b"wishtree/1";
+
+/// The default largest frame: a whole community document fits with room to spare.
+pub const DEFAULT_MAX_FRAME: usize = 32 * 1024 * 1024;
+
+/// Settings of an endpoint and of the links it makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointOptions {
+    /// How often a client sends a keep-alive when nothing else is sent, so that NAT
+    /// mappings stay open while a connection waits for live changes. Zero turns it off.
+    /// Only clients send them: the hub need not double the traffic.
+    pub keep_alive: Duration,
+    /// How long a connection may stay silent before it is dropped. Both sides offer
+    /// theirs; the smaller wins.
+    pub idle_timeout: Duration,
+    /// The largest frame read or written.
+    pub max_frame: usize,
+    /// How long a handshake may take, and (on the server) how long the client has to
+    /// send its first frame after it.
+    pub handshake_timeout: Duration,
+}
+
+/// One established connection with its stream, from either side.
+#[derive(Debug)]
+pub struct Link {
+    connection: quinn::Connection,
+    reader: FrameReader,
+    writer: FrameWriter,
+    peer: PublicKey,
+}
+
+/// Closes a link, or waits for it to close, from any task.
+#[derive(Debug, Clone)]
+pub struct LinkCloser {
+    connection: quinn::Connection,
+}
+
+impl Default for EndpointOptions {
+    fn default() -> Self {
+        Self {
+            keep_alive: Duration::from_secs(15),
+            idle_timeout: Duration::from_secs(60),
+            max_frame: DEFAULT_MAX_FRAME,
+            handshake_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+impl Link {
+    /// The peer's key, proven in the handshake.
+    pub fn peer(&self) -> PublicKey {
+        self.peer
+    }
+
+    /// The peer's current address (it can change when a node's network changes).
+    pub fn remote_address(&self) -> SocketAddr {
+        self.connection.remote_address()
+    }
+
+    /// The QUIC connection, for statistics such as the round-trip time.
+    pub fn connection(&self) -> &quinn::Connection {
+        &self.connection
+    }
+
+    /// A handle that closes this link or waits for it to close.
+    pub fn closer(&self) -> LinkCloser {
+        LinkCloser {
+            connection: self.connection.clone(),
+        }
+    }
+
+    /// Reads the next frame; see [`FrameReader::read`].
+    pub async fn read(&mut self) -> Result<Option<Vec<u8>>, LinkError> {
+        self.reader.read().await
+    }
+
+    /// Writes one frame; see [`FrameWriter::write`].
+    pub async fn write(&mut self, payload: &[u8]) -> Result<(), LinkError> {
+        self.writer.write(payload).await
+    }
+
+    /// The two halves of the stream and a closer, to read and write from different tasks.
+    pub fn split(self) -> (FrameReader, FrameWriter, LinkCloser) {
+        let closer = self.closer();
+        (self.reader, self.writer, closer)
+    }
+}
+
+impl LinkCloser {
+    /// Closes the connection at once with `code` and `reason` (which the peer's
+    /// [`LinkError::explain`] shows when `code` is [`CloseCode::Refused`]). Frames not
+    /// yet delivered are dropped; finish the writer and wait for the peer first when
+    /// they matter. The endpoint must live on for the close to reach the peer.
+    pub fn close(&self, code: CloseCode, reason: &str) {
+        self.connection.close(code.to_varint(), reason.as_bytes());
+    }
+
+    /// Waits until the connection is closed, and says why.
+    pub async fn closed(&self) -> LinkError {
+        self.connection.closed().await.into()
+    }
+
+    /// The peer's current address.
+    pub fn remote_address(&self) -> SocketAddr {
+        self.connection.remote_address()
+    }
+}
+
+/// A hub's endpoint on `bind`, presenting `key` and accepting any client key.
+/// Accept connections with `endpoint.accept()` and pass each to [`accept`].
+pub fn server_endpoint(
+    bind: SocketAddr,
+    key: &KeyPair,
+    options: &EndpointOptions,
+) -> Result<quinn::Endpoint, LinkError> {
+    let tls = identity::server_tls(key).map_err(setup_error)?;
+    let quic = QuicServerConfig::try_from(tls).map_err(setup_error)?;
+    let mut config = quinn::ServerConfig::with_crypto(Arc::new(quic));
+    let mut transport = transport(options)?;
+    // A client opens exactly one bidirectional stream; nothing else is allowed.
+    transport.max_concurrent_bidi_streams(VarInt::from_u32(1));
+    config.transport_config(Arc::new(transport));
+    quinn::Endpoint::server(config, bind).map_err(|source| LinkError::Bind { addr: bind, source })
+}
+
+/// A node's endpoint on `bind` (port 0 for any), presenting `key`. Dial with
+/// [`connect`]. One endpoint can dial many times.
+pub fn client_endpoint(
+    bind: SocketAddr,
+    key: &KeyPair,
+    options: &EndpointOptions,
+) -> Result<quinn::Endpoint, LinkError> {
+    let tls = identity::client_tls(key).map_err(setup_error)?;
+    let quic = QuicClientConfig::try_from(tls).map_err(setup_error)?;
+    let mut config = quinn::ClientConfig::new(Arc::new(quic));
+    let mut transport = transport(options)?;
+    // The server never opens streams towards a client.
+    transport.max_concurrent_bidi_streams(VarInt::from_u32(0));
+    if !options.keep_alive.is_zero() {
+        transport.keep_alive_interval(Some(options.keep_alive));
+    }
+    config.transport_config(Arc::new(transport));
+    let mut endpoint = quinn::Endpoint::client(bind)
+        .map_err(|source| LinkError::Bind { addr: bind, source })?;
+    endpoint.set_default_client_config(config);
+    Ok(endpoint)
+}
+
+/// Dials `addr`, verifies the server is `hub_key`, opens the one bidirectional stream.
+///
+/// The key is checked right after the handshake, before any frame is sent; another key
+/// closes the connection and gives [`LinkError::WrongPeerKey`]. The hub sees the stream
+/// only when the first frame is written, which the caller must do next (the sync
+/// protocol's `Hello`).
+pub async fn connect(
+    endpoint: &quinn::Endpoint,
+    addr: SocketAddr,
+    hub_key: &PublicKey,
+    options: &EndpointOptions,
+) -> Result<Link, LinkError> {
+    let connecting = endpoint
+        .connect(addr, identity::SERVER_NAME)
+        .map_err(|source| match source {
+            quinn::ConnectError::InvalidRemoteAddress(_) => LinkError::Unreachable { addr },
+            source => LinkError::Connect { addr, source },
+        })?;
+    let connection = tokio::time::timeout(options.handshake_timeout, connecting)
+        .await
+        .map_err(|_| LinkError::TimedOut)??;
+    let Some(found) = identity::peer_key(&connection) else {
+        // The verifier admits only ed25519 raw keys, so this is a bug if it happens.
+        connection.close(CloseCode::Internal.to_varint(), b"no peer key");
+        return Err(LinkError::Handshake {
+            reason: "the hub presented no ed25519 key".to_string(),
+        });
+    };
+    if found != *hub_key {
+        tracing::warn!(%addr, expected = %hub_key, %found, "hub presented another key");
+        connection.close(
+            CloseCode::Refused.to_varint(),
+            b"this is not the hub the node is configured for",
+        );
+        return Err(LinkError::WrongPeerKey {
+            expected: *hub_key,
+            found,
+        });
+    }
+    let opened = tokio::time::timeout(options.handshake_timeout, connection.open_bi()).await;
+    let (send, recv) = match opened {
+        Ok(Ok(streams)) => streams,
+        Ok(Err(error)) => return Err(error.into()),
+        Err(_) => {
+            connection.close(CloseCode::BadFrame.to_varint(), b"no stream allowed");
+            return Err(LinkError::TimedOut);
+        }
+    };
+    tracing::debug!(%addr, hub = %found.short(), "connected to the hub");
+    Ok(Link {
+        reader: FrameReader::new(recv, options.max_frame),
+        writer: FrameWriter::new(send, options.max_frame),
+        connection,
+        peer: found,
+    })
+}
+
+/// Completes an incoming handshake and accepts the peer's stream, which arrives with
+/// the peer's first frame (that frame is then the first [`Link::read`]).
+pub async fn accept(incoming: quinn::Incoming, options: &EndpointOptions) -> Result<Link, LinkError> {
+    let remote = incoming.remote_address();
+    let connecting = incoming.accept()?;
+    let connection = tokio::time::timeout(options.handshake_timeout, connecting)
+        .await
+        .map_err(|_| LinkError::TimedOut)??;
+    let Some(peer) = identity::peer_key(&connection) else {
+        // The verifier admits only ed25519 raw keys, so this is a bug if it happens.
+        connection.close(CloseCode::Internal.to_varint(), b"no peer key");
+        return Err(LinkError::Handshake {
+            reason: "the client presented no ed25519 key".to_string(),
+        });
+    };
+    let accepted = tokio::time::timeout(options.handshake_timeout, connection.accept_bi()).await;
+    let (send, recv) = match accepted {
+        Ok(Ok(streams)) => streams,
+        Ok(Err(error)) => return Err(error.into()),
+        Err(_) => {
+            connection.close(
+                CloseCode::BadFrame.to_varint(),
+                b"the node sent no first frame in time",
+            );
+            return Err(LinkError::TimedOut);
+        }
+    };
+    tracing::debug!(%remote, peer = %peer.short(), "accepted a link");
+    Ok(Link {
+        reader: FrameReader::new(recv, options.max_frame),
+        writer: FrameWriter::new(send, options.max_frame),
+        connection,
+        peer,
+    })
+}
+
+/// The QUIC transport settings both sides share.
+fn transport(options: &EndpointOptions) -> Result<TransportConfig, LinkError> {
+    let idle = IdleTimeout::try_from(options.idle_timeout).map_err(setup_error)?;
+    let mut transport = TransportConfig::default();
+    transport.max_idle_timeout(Some(idle));
+    transport.max_concurrent_uni_streams(VarInt::from_u32(0));
+    Ok(transport)
+}
+
+fn setup_error(error: impl std::fmt::Display) -> LinkError {
+    LinkError::Setup {
+        reason: error.to_string(),
+    }
+}
