@@ -1,5 +1,6 @@
 //! The `wishtree-hub` command line: set up a hub, manage its roster, copy its data.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -34,7 +35,28 @@ pub enum Command {
         /// The hub's data directory (created if missing).
         #[arg(long)]
         data: PathBuf,
+        /// The code of the city the hub serves: the first 4 digits of its communities'
+        /// 12-digit codes (e.g. 1309 for 沧州市).
+        #[arg(long)]
+        city: String,
     },
+    /// Run the hub: accept community nodes over QUIC, merge their records, and serve the
+    /// dashboard and API. Stops cleanly on Ctrl-C.
+    Run {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Where nodes connect (UDP).
+        #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:4433")]
+        quic: SocketAddr,
+        /// Where the dashboard and API listen.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        http: SocketAddr,
+    },
+    /// Write the city document (organisation directory, campaigns) that every node
+    /// receives read-only. A running hub passes the change on within seconds.
+    #[command(subcommand)]
+    City(CityCommandLine),
     /// Allow a community node's key to sync its community, or a district hub's key to sync
     /// its region.
     Enroll {
@@ -100,6 +122,53 @@ pub enum Command {
     },
 }
 
+/// Changes to the city document.
+#[derive(Debug, Subcommand)]
+pub enum CityCommandLine {
+    /// Name the city (e.g. 沧州市).
+    Name {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Add an organisation to the directory, or rename it.
+    Org {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Its unified social credit code (18 characters).
+        #[arg(long)]
+        credit_code: String,
+        /// Its name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Start a campaign, e.g. "every member claims at least one wish".
+    Campaign {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Its title.
+        #[arg(long)]
+        title: String,
+        /// The rule: member_claims_wish or org_claims_project.
+        #[arg(long, default_value = "member_claims_wish")]
+        rule: String,
+        /// How many each must claim.
+        #[arg(long, default_value_t = 1)]
+        minimum: u32,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+    },
+}
+
 /// Runs the command line and turns errors into a message and an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -115,7 +184,9 @@ pub fn main() -> ExitCode {
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Init { data } => init(&data),
+        Command::Init { data, city } => init(&data, &city),
+        Command::Run { data, quic, http } => run_hub(&data, quic, http),
+        Command::City(command) => city(command),
         Command::Enroll {
             data,
             community,
@@ -206,16 +277,112 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn init(data: &Path) -> anyhow::Result<()> {
+fn init(data: &Path, city: &str) -> anyhow::Result<()> {
+    let city: RegionPrefix = city.parse().context("bad --city")?;
+    if city.level() != Some(wishtree_protocol::RegionLevel::City) {
+        bail!(
+            "--city takes the 4-digit code of a city (e.g. 1309), not {}",
+            city.padded()
+        );
+    }
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness for the key: {e}"))?;
     let key = create_key_file(&data.join(KEY_FILE), secret)?;
-    SqliteStore::open(&data.join(DATABASE_FILE))?;
-    println!("hub created in {}", data.display());
+    let store = SqliteStore::open(&data.join(DATABASE_FILE))?;
+    store.set_setting(crate::run::CITY_SETTING, city.as_str())?;
+    println!(
+        "hub of city {} created in {}",
+        city.as_str(),
+        data.display()
+    );
     println!("hub key (give it to every node operator for `wishtree-node init --hub-key`):");
     println!("{}", key.public());
     Ok(())
+}
+
+fn run_hub(data: &Path, quic: SocketAddr, http: SocketAddr) -> anyhow::Result<()> {
+    init_logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let mut options = crate::run::RunOptions::new(data);
+        options.quic = quic;
+        options.http = http;
+        let running = crate::run::start(options).await?;
+        println!("hub key: {}", running.key);
+        println!("nodes connect to: {}", running.quic_addr);
+        println!("dashboard: http://{}/", running.http_addr);
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?;
+        println!("stopping: closing every session");
+        running.stop().await;
+        Ok(())
+    })
+}
+
+fn city(command: CityCommandLine) -> anyhow::Result<()> {
+    use wishtree_protocol::city::CityCommand;
+    use wishtree_protocol::text::{Name, Title};
+    let (data, command) = match command {
+        CityCommandLine::Name { data, name } => (
+            data,
+            CityCommand::SetName {
+                name: Name::parse("name", &name)?,
+            },
+        ),
+        CityCommandLine::Org {
+            data,
+            credit_code,
+            name,
+        } => (
+            data,
+            CityCommand::PutOrg {
+                credit_code: credit_code.parse().context("bad --credit-code")?,
+                name: Name::parse("name", &name)?,
+            },
+        ),
+        CityCommandLine::Campaign {
+            data,
+            title,
+            rule,
+            minimum,
+            from,
+            to,
+        } => (
+            data,
+            CityCommand::AddCampaign {
+                id: wishtree_protocol::id::CampaignId::from_bytes(random_bytes()?),
+                title: Title::parse("title", &title)?,
+                rule: rule.parse().context("bad --rule")?,
+                minimum,
+                from: from.parse().context("bad --from")?,
+                to: to.parse().context("bad --to")?,
+            },
+        ),
+    };
+    let store = std::sync::Arc::new(open_store(&data)?);
+    let key = read_key_file(&data.join(KEY_FILE))?;
+    let city = crate::run::city_of(store.as_ref(), &data)?;
+    let hub = crate::sync::Hub::new(
+        store,
+        key,
+        city,
+        std::sync::Arc::new(crate::metrics::Metrics::new()),
+        crate::sync::HubOptions::default(),
+    )?;
+    hub.execute_city(&command, now())?;
+    println!("the city document is updated; a running hub passes it on to every node");
+    Ok(())
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,quinn=warn,rustls=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
 
 /// Opens the store of a data directory, checking that the hub was initialised.

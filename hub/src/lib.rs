@@ -7,4 +7,6 @@ pub mod figures;
 pub mod http;
 pub mod identity;
 pub mod metrics;
+pub mod run;
 pub mod store;
+pub mod sync;

@@ -28,7 +28,7 @@ fn an_operator_sets_up_a_hub_and_manages_its_roster() {
     let data = dir.path().join("hub");
     let data = data.to_str().unwrap();
 
-    let init = hub(&["init", "--data", data]);
+    let init = hub(&["init", "--data", data, "--city", "1309"]);
     assert!(init.status.success(), "{}", text(&init));
     let printed_key = text(&init).lines().last().unwrap().trim().to_owned();
     assert!(
@@ -36,7 +36,7 @@ fn an_operator_sets_up_a_hub_and_manages_its_roster() {
             .parse::<wishtree_protocol::keys::PublicKey>()
             .is_ok()
     );
-    let again = hub(&["init", "--data", data]);
+    let again = hub(&["init", "--data", data, "--city", "1309"]);
     assert!(!again.status.success());
     assert!(
         text(&again).contains("never overwritten"),

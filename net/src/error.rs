@@ -152,7 +152,9 @@ impl CloseCode {
 
     /// The code of a number from the wire, if it is one of ours.
     pub fn from_u64(code: u64) -> Option<Self> {
-        Self::ALL.into_iter().find(|known| u64::from(known.to_u32()) == code)
+        Self::ALL
+            .into_iter()
+            .find(|known| u64::from(known.to_u32()) == code)
     }
 
     /// The code as quinn takes it.

@@ -20,7 +20,6 @@ use wishtree_protocol::text::Name;
 use wishtree_protocol::{CommunityCode, Timestamp};
 
 use crate::api::{self, ApiError};
-use crate::http::AppState;
 use crate::replica::{HubSettings, InitOptions, Replica};
 
 /// wishtree-node: the community node of wishtree (心愿树). It keeps the community's
@@ -448,13 +447,20 @@ fn serve(data: &Path, address: SocketAddr) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(address)
-            .await
-            .with_context(|| format!("cannot listen on {address}"))?;
-        let local = listener.local_addr()?;
-        println!("wishtree-node of community {code} listening on http://{local}");
+        let hub = replica.hub().map(|hub| hub.address.clone());
+        let running =
+            crate::run::start_with(replica, address, crate::sync::SyncOptions::default()).await?;
+        println!(
+            "wishtree-node of community {code} listening on http://{}",
+            running.http_addr
+        );
+        match hub {
+            Some(hub) => println!("syncing with the hub at {hub}"),
+            None => println!("no hub configured: the node works on its own"),
+        }
         std::io::stdout().flush()?;
-        crate::server::run(listener, AppState::new(replica), shutdown_signal()).await?;
+        shutdown_signal().await;
+        running.stop().await;
         eprintln!("wishtree-node stopped");
         Ok(())
     })

@@ -14,8 +14,10 @@ pub mod identity;
 pub mod password;
 pub mod replica;
 pub mod report;
+pub mod run;
 pub mod server;
 pub mod store;
+pub mod sync;
 pub mod ui;
 
 pub use replica::{Replica, SharedReplica};

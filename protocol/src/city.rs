@@ -185,7 +185,17 @@ impl CityDoc {
         expected: Option<&RegionPrefix>,
         actor: [u8; 16],
     ) -> Result<Self, DocError> {
-        let mut doc = AutoCommit::load(bytes).map_err(|e| DocError::Load(Box::new(e)))?;
+        let doc = AutoCommit::load(bytes).map_err(|e| DocError::Load(Box::new(e)))?;
+        Self::from_automerge(doc, expected, actor)
+    }
+
+    /// Wraps an automerge document after checking that it is a city document (of
+    /// `expected`, when given).
+    pub fn from_automerge(
+        mut doc: AutoCommit,
+        expected: Option<&RegionPrefix>,
+        actor: [u8; 16],
+    ) -> Result<Self, DocError> {
         doc.set_actor(ActorId::from(actor));
         let code = read_city_code(&doc)?;
         if let Some(expected) = expected
@@ -198,6 +208,11 @@ impl CityDoc {
             )));
         }
         Ok(Self { doc, code })
+    }
+
+    /// The automerge document, given up.
+    pub fn into_automerge(self) -> AutoCommit {
+        self.doc
     }
 
     /// The city's code prefix.

@@ -1,4 +1,5 @@
 //! wishtree-tests: end-to-end tests that start real hubs and nodes on loopback, the
 //! simulated-network harness, and the demo city.
 
+pub mod city;
 pub mod demo;

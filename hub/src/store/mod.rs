@@ -192,6 +192,12 @@ pub trait HubStore: Send + Sync + 'static {
 
     /// Writes a consistent copy of the whole store to `path`.
     fn backup(&self, path: &Path) -> Result<(), StoreError>;
+
+    /// A setting (the city code, …), if set.
+    fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Sets a setting.
+    fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError>;
 }
 
 impl StoredDoc {

@@ -1,0 +1,182 @@
+//! A running hub: the QUIC endpoint with its sync sessions, the figures worker and the
+//! HTTP dashboard and API, started together and stopped together.
+//!
+//! [`start`] is what `wishtree-hub run` calls and what the end-to-end tests call on
+//! port 0; it returns once both endpoints are bound, with their real addresses.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use wishtree_protocol::RegionPrefix;
+use wishtree_protocol::keys::{KeyPair, PublicKey};
+
+use crate::cli::{DATABASE_FILE, KEY_FILE, open_store};
+use crate::http::{self, HubHttpState};
+use crate::identity::read_key_file;
+use crate::metrics::Metrics;
+use crate::store::HubStore;
+use crate::sync::{Hub, HubOptions, ServeOptions, refresh_worker, serve_quic};
+
+/// The setting that names the hub's city (its region code prefix).
+pub const CITY_SETTING: &str = "city";
+
+/// How often the hub looks for city-document changes written by the `city` command.
+const CITY_POLL: Duration = Duration::from_secs(2);
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The hub's data directory.
+    pub data: PathBuf,
+    /// Where the QUIC endpoint listens.
+    pub quic: SocketAddr,
+    /// Where the dashboard and API listen.
+    pub http: SocketAddr,
+    /// Bounds of the QUIC endpoint.
+    pub serve: ServeOptions,
+    /// Bounds of the document cache.
+    pub hub: HubOptions,
+}
+
+impl RunOptions {
+    /// The defaults of DESIGN §9 for a data directory: QUIC on 0.0.0.0:4433, HTTP on
+    /// 127.0.0.1:8080.
+    pub fn new(data: &Path) -> Self {
+        Self {
+            data: data.to_owned(),
+            quic: SocketAddr::from(([0, 0, 0, 0], 4433)),
+            http: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            serve: ServeOptions::default(),
+            hub: HubOptions::default(),
+        }
+    }
+}
+
+/// A started hub. Dropping it without [`RunningHub::stop`] aborts its tasks.
+#[derive(Debug)]
+pub struct RunningHub {
+    /// The bound QUIC address.
+    pub quic_addr: SocketAddr,
+    /// The bound HTTP address.
+    pub http_addr: SocketAddr,
+    /// The hub's key, which nodes pin.
+    pub key: PublicKey,
+    hub: Arc<Hub>,
+    shutdown: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+/// The city a hub's store names, or an error saying how to set it.
+pub fn city_of(store: &impl HubStore, data: &Path) -> anyhow::Result<RegionPrefix> {
+    let text = store.setting(CITY_SETTING)?.with_context(|| {
+        format!(
+            "the hub in {} has no city: run `wishtree-hub init --data {} --city CODE` on a new directory",
+            data.display(),
+            data.display()
+        )
+    })?;
+    text.parse()
+        .map_err(|error| anyhow::anyhow!("the stored city code {text:?} is not valid: {error}"))
+}
+
+/// Starts a hub from its data directory. Returns once it listens.
+pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
+    let store = Arc::new(open_store(&options.data)?);
+    let key = read_key_file(&options.data.join(KEY_FILE))?;
+    let city = city_of(store.as_ref(), &options.data)?;
+    let metrics = Arc::new(Metrics::new());
+    let hub = Hub::new(
+        Arc::clone(&store),
+        KeyPair::from_secret(key.secret()),
+        city.clone(),
+        Arc::clone(&metrics),
+        options.hub.clone(),
+    )?;
+    let endpoint = wishtree_net::server_endpoint(options.quic, &key, &options.serve.endpoint)
+        .with_context(|| format!("cannot listen for nodes on {}", options.quic))?;
+    let quic_addr = endpoint
+        .local_addr()
+        .context("the QUIC endpoint has no address")?;
+    let listener = tokio::net::TcpListener::bind(options.http)
+        .await
+        .with_context(|| format!("cannot listen for the dashboard on {}", options.http))?;
+    let http_addr = listener.local_addr()?;
+    let state = HubHttpState::new(&options.data.join(DATABASE_FILE), Arc::clone(&metrics))?
+        .with_scope(city);
+
+    let (shutdown, watcher) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    tasks.spawn(serve_quic(
+        Arc::clone(&hub),
+        endpoint,
+        options.serve.clone(),
+        watcher.clone(),
+    ));
+    tasks.spawn(refresh_worker(Arc::clone(&hub), watcher.clone()));
+    let mut http_shutdown = watcher.clone();
+    tasks.spawn(async move {
+        let stopped = async move {
+            let _ = http_shutdown.wait_for(|stop| *stop).await;
+        };
+        if let Err(error) = http::serve(listener, state, stopped).await {
+            tracing::error!("the dashboard stopped: {error}");
+        }
+    });
+    let city_hub = Arc::clone(&hub);
+    let mut city_shutdown = watcher;
+    tasks.spawn(async move {
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(CITY_POLL) => {}
+                _ = city_shutdown.wait_for(|stop| *stop) => return,
+            }
+            let hub = Arc::clone(&city_hub);
+            match tokio::task::spawn_blocking(move || hub.reload_city_if_changed()).await {
+                Ok(Ok(true)) => tracing::info!("the city document changed; offering it to nodes"),
+                Ok(Ok(false)) => {}
+                Ok(Err(error)) => tracing::warn!("cannot read the city document: {error}"),
+                Err(error) => tracing::warn!("the city document check failed: {error}"),
+            }
+        }
+    });
+    // Figures of every community are brought up to date once at start, so that a
+    // hub restored from a backup or upgraded shows current rows.
+    let startup_hub = Arc::clone(&hub);
+    tokio::task::spawn_blocking(move || {
+        if let Ok(records) = startup_hub.store().communities() {
+            for record in records {
+                startup_hub.mark_dirty(record.community);
+            }
+        }
+    });
+    tracing::info!(
+        "hub {} listening: QUIC {quic_addr}, dashboard http://{http_addr}/",
+        key.public()
+    );
+    Ok(RunningHub {
+        quic_addr,
+        http_addr,
+        key: key.public(),
+        hub,
+        shutdown,
+        tasks,
+    })
+}
+
+impl RunningHub {
+    /// The hub's shared state (documents, store, metrics).
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    /// Closes every session with a Bye, stops the endpoints and waits for the tasks.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        while self.tasks.join_next().await.is_some() {}
+    }
+}

@@ -1,0 +1,597 @@
+//! The hub's side of sync: the documents it merges, held over its store, and the
+//! [`Host`] that every sync session of the hub drives.
+//!
+//! [`Hub`] is shared by all connections. It keeps recently used documents in memory
+//! within a bound ([`HubOptions::cached_docs`]) and loads the rest from the store on
+//! demand (a loaded document costs about 8 times its saved size in RAM, DESIGN §6).
+//! Everything a session receives is appended to the store before the session answers;
+//! automerge's sync state per (peer, document) is kept in memory and saved after every
+//! message that changed it, so a reconnect costs about the size of the new changes.
+//!
+//! The hub never edits a community's document, it merges; the only document it writes
+//! is the city document ([`Hub::execute_city`]).
+
+mod refresh;
+mod serve;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use automerge::sync::SyncDoc;
+use automerge::{AutoCommit, ChangeHash, sync};
+use tokio::sync::{Notify, broadcast};
+use wishtree_protocol::attest::SignedHeads;
+use wishtree_protocol::city::{CityCommand, CityDoc};
+use wishtree_protocol::frame::{DocId, Hello, Scope};
+use wishtree_protocol::keys::{KeyPair, PublicKey};
+use wishtree_protocol::sync::{Access, Grant, Host, HostError};
+use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
+
+pub use refresh::{refresh_one, refresh_worker};
+pub use serve::{ServeOptions, serve_quic};
+
+use crate::metrics::Metrics;
+use crate::store::{EnrolledRole, HubStore, SqliteStore, StoreError, StoredDoc};
+
+/// Compaction folds a document's chunks into one save when it has this many.
+const COMPACT_AFTER: usize = 64;
+
+/// Limits of a running hub.
+#[derive(Debug, Clone)]
+pub struct HubOptions {
+    /// Documents kept in memory; the least recently used beyond this are dropped
+    /// (they are all in the store).
+    pub cached_docs: usize,
+}
+
+impl Default for HubOptions {
+    fn default() -> Self {
+        Self { cached_docs: 512 }
+    }
+}
+
+/// The hub's documents and sync state, shared by every session. See the module doc.
+#[derive(Debug)]
+pub struct Hub {
+    store: Arc<SqliteStore>,
+    key: KeyPair,
+    city: RegionPrefix,
+    metrics: Arc<Metrics>,
+    options: HubOptions,
+    state: Mutex<HubState>,
+    /// Documents that changed, for the sessions that sync them (live push).
+    changes: broadcast::Sender<DocId>,
+    /// Communities whose figures are stale, for the refresh worker.
+    dirty: Mutex<HashSet<CommunityCode>>,
+    dirty_notify: Notify,
+}
+
+#[derive(Debug, Default)]
+struct HubState {
+    docs: HashMap<DocId, CachedDoc>,
+    /// automerge's sync state per (peer, document), loaded from the store at first use.
+    sync_states: HashMap<(PublicKey, DocId), sync::State>,
+    /// A counter for least-recently-used eviction.
+    clock: u64,
+}
+
+#[derive(Debug)]
+struct CachedDoc {
+    doc: AutoCommit,
+    used: u64,
+}
+
+/// Why the hub could not start its sync side.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A stored document does not load.
+    #[error("the stored {doc} does not load: {reason}; restore a backup")]
+    Damaged {
+        /// Which.
+        doc: DocId,
+        /// Why.
+        reason: String,
+    },
+    /// A city command was refused.
+    #[error("{0}")]
+    City(String),
+}
+
+impl Hub {
+    /// The hub of `city`, over `store`. The city document is created from its genesis
+    /// the first time.
+    pub fn new(
+        store: Arc<SqliteStore>,
+        key: KeyPair,
+        city: RegionPrefix,
+        metrics: Arc<Metrics>,
+        options: HubOptions,
+    ) -> Result<Arc<Hub>, HubError> {
+        if store.doc_bytes(StoredDoc::City)?.is_none() {
+            store.append_chunk(
+                StoredDoc::City,
+                &CityDoc::genesis(&city),
+                Timestamp::from_millis(0),
+            )?;
+        }
+        let (changes, _) = broadcast::channel(1024);
+        Ok(Arc::new(Hub {
+            store,
+            key,
+            city,
+            metrics,
+            options,
+            state: Mutex::new(HubState::default()),
+            changes,
+            dirty: Mutex::new(HashSet::new()),
+            dirty_notify: Notify::new(),
+        }))
+    }
+
+    /// The hub's key.
+    pub fn public_key(&self) -> PublicKey {
+        self.key.public()
+    }
+
+    /// The city the hub serves.
+    pub fn city(&self) -> &RegionPrefix {
+        &self.city
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<SqliteStore> {
+        &self.store
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Tells of every document that changes at the hub.
+    pub fn subscribe(&self) -> broadcast::Receiver<DocId> {
+        self.changes.subscribe()
+    }
+
+    /// The heads of a document at the hub (empty if it has none).
+    pub fn heads(&self, doc: DocId) -> Result<Vec<ChangeHash>, HubError> {
+        let mut state = self.lock();
+        Ok(self.cached(&mut state, doc)?.get_heads())
+    }
+
+    /// A copy of a document, for figures and exports.
+    pub fn snapshot(&self, doc: DocId) -> Result<AutoCommit, HubError> {
+        let mut state = self.lock();
+        Ok(self.cached(&mut state, doc)?.clone())
+    }
+
+    /// Applies a command to the city document, stores it, and offers it to every
+    /// connected node.
+    pub fn execute_city(&self, command: &CityCommand, now: Timestamp) -> Result<(), HubError> {
+        let mut state = self.lock();
+        let doc = self.cached(&mut state, DocId::City)?.clone();
+        let before = doc.clone().get_heads();
+        let mut city = CityDoc::from_automerge(doc, Some(&self.city), self.actor())
+            .map_err(|error| HubError::City(error.to_string()))?;
+        city.execute(command, now)
+            .map_err(|error| HubError::City(error.to_string()))?;
+        let mut doc = city.into_automerge();
+        let bytes = doc.save_after(&before);
+        self.store.append_chunk(StoredDoc::City, &bytes, now)?;
+        self.put_cached(&mut state, DocId::City, doc);
+        drop(state);
+        let _ = self.changes.send(DocId::City);
+        Ok(())
+    }
+
+    /// Reloads the city document from the store if another process (the `city`
+    /// command) wrote to it, and offers the change to connected nodes.
+    pub fn reload_city_if_changed(&self) -> Result<bool, HubError> {
+        let bytes = self.store.doc_bytes(StoredDoc::City)?.unwrap_or_default();
+        let stored = load_doc(DocId::City, &bytes)?;
+        let mut state = self.lock();
+        let held = self.cached(&mut state, DocId::City)?;
+        let mut stored_heads = stored.clone().get_heads();
+        let mut held_heads = held.get_heads();
+        stored_heads.sort();
+        held_heads.sort();
+        if stored_heads == held_heads {
+            return Ok(false);
+        }
+        let mut merged = held.clone();
+        let mut stored = stored;
+        merged
+            .merge(&mut stored)
+            .map_err(|error| HubError::Damaged {
+                doc: DocId::City,
+                reason: error.to_string(),
+            })?;
+        self.put_cached(&mut state, DocId::City, merged);
+        drop(state);
+        let _ = self.changes.send(DocId::City);
+        Ok(true)
+    }
+
+    /// Marks a community's figures stale for the refresh worker.
+    pub fn mark_dirty(&self, community: CommunityCode) {
+        self.dirty
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(community);
+        self.dirty_notify.notify_one();
+    }
+
+    /// The documents a peer's key may sync (for a district hub, those the hub holds
+    /// under its scope now). Empty for an unknown or revoked key.
+    pub fn docs_of(&self, peer: &PublicKey) -> Vec<DocId> {
+        let Ok(Some(enrollment)) = self.store.enrollment(peer) else {
+            return Vec::new();
+        };
+        if enrollment.revoked.is_some() {
+            return Vec::new();
+        }
+        let mut docs = match enrollment.role {
+            EnrolledRole::Node { community } => vec![DocId::Community(community)],
+            EnrolledRole::Hub { scope } => self
+                .store
+                .communities()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|record| scope.contains(&record.community))
+                .map(|record| DocId::Community(record.community))
+                .collect(),
+        };
+        docs.push(DocId::City);
+        docs
+    }
+
+    /// A session's view of the hub: the [`Host`] it drives. `upstream` is set when the
+    /// peer is the hub above this one, to which this hub passes signed heads.
+    pub fn host(self: &Arc<Self>, upstream: bool) -> HubHost {
+        HubHost {
+            hub: Arc::clone(self),
+            upstream,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HubState> {
+        // Every write under this lock goes to the store first; a panic cannot leave a
+        // document half-stored, so a poisoned lock is still usable.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn actor(&self) -> [u8; 16] {
+        let key = self.key.public().to_bytes();
+        let mut actor = [0u8; 16];
+        actor.copy_from_slice(&key[..16]);
+        actor
+    }
+
+    fn cached<'a>(
+        &self,
+        state: &'a mut HubState,
+        doc: DocId,
+    ) -> Result<&'a mut AutoCommit, HubError> {
+        state.clock += 1;
+        let used = state.clock;
+        if !state.docs.contains_key(&doc) {
+            let loaded = match self.store.doc_bytes(stored(doc))? {
+                Some(bytes) => load_doc(doc, &bytes)?,
+                None => AutoCommit::new(),
+            };
+            self.evict(state);
+            state.docs.insert(doc, CachedDoc { doc: loaded, used });
+        }
+        let cached = state
+            .docs
+            .get_mut(&doc)
+            .ok_or_else(|| HubError::City("the document cache lost a document".to_owned()))?;
+        cached.used = used;
+        Ok(&mut cached.doc)
+    }
+
+    fn put_cached(&self, state: &mut HubState, doc: DocId, document: AutoCommit) {
+        state.clock += 1;
+        let used = state.clock;
+        state.docs.insert(
+            doc,
+            CachedDoc {
+                doc: document,
+                used,
+            },
+        );
+    }
+
+    fn evict(&self, state: &mut HubState) {
+        while state.docs.len() >= self.options.cached_docs.max(1) {
+            let oldest = state
+                .docs
+                .iter()
+                .filter(|(doc, _)| **doc != DocId::City)
+                .min_by_key(|(_, cached)| cached.used)
+                .map(|(doc, _)| *doc);
+            match oldest {
+                Some(doc) => {
+                    state.docs.remove(&doc);
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn sync_state<'a>(
+        &self,
+        state: &'a mut HubState,
+        peer: &PublicKey,
+        doc: DocId,
+    ) -> Result<&'a mut sync::State, HubError> {
+        if !state.sync_states.contains_key(&(*peer, doc)) {
+            let loaded = self
+                .store
+                .sync_state(peer, stored(doc))?
+                .and_then(|bytes| sync::State::decode(&bytes).ok())
+                .unwrap_or_default();
+            state.sync_states.insert((*peer, doc), loaded);
+        }
+        state
+            .sync_states
+            .get_mut(&(*peer, doc))
+            .ok_or_else(|| HubError::City("the sync state cache lost a state".to_owned()))
+    }
+
+    fn admit(&self, peer: &PublicKey, hello: &Hello, now: Timestamp) -> Result<Grant, String> {
+        let enrollment = match self.store.enrollment(peer) {
+            Ok(Some(enrollment)) => enrollment,
+            Ok(None) => {
+                return Err(format!(
+                    "this node is not enrolled at the hub: give the hub operator this key: {peer}"
+                ));
+            }
+            Err(error) => return Err(format!("the hub cannot read its roster: {error}")),
+        };
+        if let Some(revocation) = &enrollment.revoked {
+            return Err(format!(
+                "this node's key was revoked at the hub on {} ({}): ask the hub operator to enroll this node's key again or a new one: {peer}",
+                revocation.at.display_in_shanghai(),
+                revocation.reason
+            ));
+        }
+        match (&enrollment.role, &hello.scope) {
+            (EnrolledRole::Node { community }, Scope::Community(asked)) if community == asked => {
+                if let Err(error) = self.store.record_seen(*community, now) {
+                    tracing::warn!("cannot record that {community} was seen: {error}");
+                }
+                self.mark_dirty(*community);
+                Ok(Grant {
+                    docs: vec![
+                        (DocId::Community(*community), Access::ReadWrite),
+                        (DocId::City, Access::ReadOnly),
+                    ],
+                })
+            }
+            (EnrolledRole::Hub { scope }, Scope::Region(asked)) if scope.covers(asked) => {
+                let communities = self
+                    .store
+                    .communities()
+                    .map_err(|error| format!("the hub cannot list its communities: {error}"))?;
+                let mut docs: Vec<(DocId, Access)> = communities
+                    .into_iter()
+                    .filter(|record| asked.contains(&record.community))
+                    .map(|record| (DocId::Community(record.community), Access::ReadWrite))
+                    .collect();
+                docs.push((DocId::City, Access::ReadOnly));
+                Ok(Grant { docs })
+            }
+            (role, asked) => Err(format!(
+                "this key is enrolled at the hub as {role}, and may not sync {asked}"
+            )),
+        }
+    }
+}
+
+/// One session's [`Host`] over the shared [`Hub`].
+#[derive(Debug, Clone)]
+pub struct HubHost {
+    hub: Arc<Hub>,
+    upstream: bool,
+}
+
+impl HubHost {
+    /// The hub.
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+}
+
+impl Host for HubHost {
+    fn admit(&mut self, peer: &PublicKey, hello: &Hello) -> Result<Grant, String> {
+        self.hub.admit(peer, hello, crate::cli::now())
+    }
+
+    fn heads(&mut self, doc: &DocId) -> Vec<ChangeHash> {
+        self.hub.heads(*doc).unwrap_or_else(|error| {
+            tracing::warn!("{error}");
+            Vec::new()
+        })
+    }
+
+    fn generate(
+        &mut self,
+        peer: &PublicKey,
+        doc: &DocId,
+    ) -> Result<Option<sync::Message>, HostError> {
+        let hub = &self.hub;
+        let mut guard = hub.lock();
+        let state = &mut *guard;
+        let mut sync_state = hub.sync_state(state, peer, *doc).map_err(storage)?.clone();
+        let message = hub
+            .cached(state, *doc)
+            .map_err(storage)?
+            .sync()
+            .generate_sync_message(&mut sync_state);
+        state.sync_states.insert((*peer, *doc), sync_state);
+        Ok(message)
+    }
+
+    fn receive(
+        &mut self,
+        peer: &PublicKey,
+        doc: &DocId,
+        message: sync::Message,
+        access: Access,
+        now: Timestamp,
+    ) -> Result<bool, HostError> {
+        let hub = &self.hub;
+        let started = std::time::Instant::now();
+        let mut guard = hub.lock();
+        let state = &mut *guard;
+        let mut sync_state = hub.sync_state(state, peer, *doc).map_err(storage)?.clone();
+        let document = hub.cached(state, *doc).map_err(storage)?;
+        let applied = apply_message(hub, document, &mut sync_state, doc, message, access, now);
+        let changed = match applied {
+            Ok(changed) => changed,
+            Err((error, reload)) => {
+                if reload {
+                    // What was half-applied is dropped; the store has the last good state.
+                    state.docs.remove(doc);
+                }
+                return Err(error);
+            }
+        };
+        hub.store
+            .save_sync_state(peer, stored(*doc), &sync_state.encode())
+            .map_err(|error| storage(error.into()))?;
+        state.sync_states.insert((*peer, *doc), sync_state);
+        drop(guard);
+        if changed {
+            hub.metrics.observe_merge(started.elapsed());
+            let _ = hub.changes.send(*doc);
+            if let DocId::Community(code) = doc {
+                hub.mark_dirty(*code);
+            }
+        }
+        Ok(changed)
+    }
+
+    fn attestation_for(&mut self, _peer: &PublicKey, doc: &DocId) -> Option<SignedHeads> {
+        // Only the hub above needs the communities' signed heads; a node has its own.
+        match (self.upstream, doc) {
+            (true, DocId::Community(code)) => self.hub.store.attestation(*code).ok().flatten(),
+            _ => None,
+        }
+    }
+
+    fn record_attestation(
+        &mut self,
+        _peer: &PublicKey,
+        signed: SignedHeads,
+        now: Timestamp,
+    ) -> Result<(), HostError> {
+        let community = signed.community;
+        let enrolled = self
+            .hub
+            .store
+            .community_key(community)
+            .map_err(|error| storage(error.into()))?
+            .ok_or_else(|| {
+                HostError::Forbidden(format!(
+                    "signed heads of community {community}, which has no enrolled key at this hub"
+                ))
+            })?;
+        let attested = signed
+            .verify_by(&enrolled)
+            .map_err(|error| HostError::Forbidden(format!("signed heads refused: {error}")))?;
+        let recorded = self
+            .hub
+            .store
+            .record_attestation(&attested, now)
+            .map_err(|error| storage(error.into()))?;
+        if recorded {
+            self.hub.mark_dirty(community);
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, peer: &PublicKey) {
+        let mut state = self.hub.lock();
+        for ((key, _), sync_state) in state.sync_states.iter_mut() {
+            if key == peer {
+                *sync_state = sync::State::decode(&sync_state.encode()).unwrap_or_default();
+            }
+        }
+    }
+}
+
+/// Applies a sync message to the cached document and appends what it brought to the
+/// store. On error, says whether the cached copy must be dropped and reloaded.
+fn apply_message(
+    hub: &Hub,
+    document: &mut AutoCommit,
+    sync_state: &mut sync::State,
+    doc: &DocId,
+    message: sync::Message,
+    access: Access,
+    now: Timestamp,
+) -> Result<bool, (HostError, bool)> {
+    let before = document.get_heads();
+    if access == Access::ReadOnly {
+        // A read-only peer's message is tried on a copy: the city document is small,
+        // and a refused change must leave nothing behind.
+        let mut trial = document.clone();
+        trial
+            .sync()
+            .receive_sync_message(sync_state, message)
+            .map_err(|error| (HostError::Invalid(error.to_string()), false))?;
+        if trial.get_heads() != before {
+            return Err((
+                HostError::Forbidden(format!(
+                    "{doc} is written by the hub only; this node may not change it"
+                )),
+                false,
+            ));
+        }
+        return Ok(false);
+    }
+    document
+        .sync()
+        .receive_sync_message(sync_state, message)
+        .map_err(|error| (HostError::Invalid(error.to_string()), true))?;
+    if document.get_heads() == before {
+        return Ok(false);
+    }
+    let bytes = document.save_after(&before);
+    hub.store
+        .append_chunk(stored(*doc), &bytes, now)
+        .map_err(|error| (storage(error.into()), true))?;
+    if hub.store.chunk_count(stored(*doc)).unwrap_or(0) > COMPACT_AFTER {
+        let full = document.save();
+        if let Err(error) = hub.store.compact(stored(*doc), &full) {
+            tracing::warn!("compacting {doc} failed (the chunks stay): {error}");
+        }
+    }
+    Ok(true)
+}
+
+/// The store's name of a document.
+pub fn stored(doc: DocId) -> StoredDoc {
+    match doc {
+        DocId::Community(code) => StoredDoc::Community(code),
+        DocId::City => StoredDoc::City,
+    }
+}
+
+fn load_doc(doc: DocId, bytes: &[u8]) -> Result<AutoCommit, HubError> {
+    AutoCommit::load(bytes).map_err(|error| HubError::Damaged {
+        doc,
+        reason: error.to_string(),
+    })
+}
+
+fn storage(error: HubError) -> HostError {
+    HostError::Storage(error.to_string())
+}

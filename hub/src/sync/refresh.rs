@@ -1,0 +1,79 @@
+//! The figures refresh worker: re-derives the figure rows of communities whose
+//! documents changed, off the sync path.
+//!
+//! Sessions only mark a community dirty ([`Hub::mark_dirty`]); this worker takes the
+//! whole dirty set at once, so a burst of changes to one community costs one
+//! re-derivation, and a node's change reaches the dashboard within a second while the
+//! node does not wait for it.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use wishtree_protocol::frame::DocId;
+use wishtree_protocol::{CommunityCode, CommunityDoc};
+
+use super::Hub;
+use crate::figures::{self, CommunitySync};
+use crate::store::HubStore;
+
+/// Runs until `shutdown` turns true, refreshing dirty communities.
+pub async fn refresh_worker(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let batch: Vec<CommunityCode> = {
+            let mut dirty = hub
+                .dirty
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            dirty.drain().collect()
+        };
+        if batch.is_empty() {
+            tokio::select! {
+                () = hub.dirty_notify.notified() => continue,
+                _ = shutdown.changed() => return,
+            }
+        }
+        let worker_hub = Arc::clone(&hub);
+        let refreshed = tokio::task::spawn_blocking(move || {
+            for code in batch {
+                if let Err(error) = refresh_one(&worker_hub, code) {
+                    tracing::warn!("figures of community {code} were not refreshed: {error}");
+                }
+            }
+        })
+        .await;
+        if let Err(error) = refreshed {
+            tracing::error!("the figures worker failed: {error}");
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+/// Re-derives one community's figure rows from the hub's copy of its document.
+pub fn refresh_one(hub: &Hub, code: CommunityCode) -> anyhow::Result<()> {
+    let store = hub.store();
+    let record = store
+        .communities()?
+        .into_iter()
+        .find(|record| record.community == code);
+    let last_seen_at = record.as_ref().and_then(|record| record.last_seen_at);
+    let changed_at = record.as_ref().and_then(|record| record.last_change_at);
+    let automerge = hub.snapshot(DocId::Community(code))?;
+    // A node that connected but has sent nothing yet has no document at the hub:
+    // it is counted as seen, with no rows.
+    if automerge.clone().get_heads().is_empty() {
+        if let Some(at) = last_seen_at {
+            store.with_transaction(|transaction| figures::record_seen(transaction, code, at))?;
+        }
+        return Ok(());
+    }
+    let mut doc = CommunityDoc::from_automerge(automerge, Some(code), [0; 16])?;
+    let attested: Vec<_> = store
+        .attestation(code)?
+        .map(|signed| signed.heads)
+        .unwrap_or_default();
+    let sync = CommunitySync::measure(&mut doc, &attested, last_seen_at, changed_at);
+    figures::refresh_community(store, &doc, &sync, hub.metrics())?;
+    Ok(())
+}

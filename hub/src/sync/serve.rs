@@ -1,0 +1,177 @@
+//! The hub's QUIC endpoint: accepts nodes (and district hubs), admits a bounded number
+//! of handshakes and session steps at once, and runs one sync session per connection.
+//!
+//! After a city-wide outage three thousand nodes come back within seconds of each
+//! other; unbounded, quinn's handshake rate on loopback fell from about 950/s to 365/s
+//! (DESIGN §6). So handshakes wait for a permit ([`ServeOptions::max_handshakes`]),
+//! and session steps — the part that merges and writes to disk — for another
+//! ([`ServeOptions::max_steps`]); nodes beyond the bounds are served in turn, not
+//! refused, and their own backoff spreads the retries.
+
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, broadcast, mpsc, watch};
+use tokio::task::JoinSet;
+use wishtree_net::{EndpointOptions, quinn};
+use wishtree_protocol::sync::{Effect, Ending, Event, Session};
+
+use super::Hub;
+use crate::metrics::Metrics;
+use wishtree_net::drive::{Observer, drive};
+
+/// Bounds of the hub's endpoint.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Handshakes in flight at once.
+    pub max_handshakes: usize,
+    /// Session steps (merging, storing) in flight at once.
+    pub max_steps: usize,
+    /// Transport settings.
+    pub endpoint: EndpointOptions,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            max_handshakes: 64,
+            max_steps: 4,
+            endpoint: EndpointOptions::default(),
+        }
+    }
+}
+
+/// Accepts connections on `endpoint` until `shutdown` turns true, then closes every
+/// session cleanly and returns.
+pub async fn serve_quic(
+    hub: Arc<Hub>,
+    endpoint: quinn::Endpoint,
+    options: ServeOptions,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let handshakes = Arc::new(Semaphore::new(options.max_handshakes.max(1)));
+    let steps = Arc::new(Semaphore::new(options.max_steps.max(1)));
+    let mut connections = JoinSet::new();
+    loop {
+        let incoming = tokio::select! {
+            incoming = endpoint.accept() => incoming,
+            _ = shutdown.changed() => None,
+        };
+        let Some(incoming) = incoming else { break };
+        // Finished connections are reaped as new ones come, so the set stays small.
+        while connections.try_join_next().is_some() {}
+        let permit = tokio::select! {
+            permit = Arc::clone(&handshakes).acquire_owned() => permit,
+            _ = shutdown.changed() => break,
+        };
+        let Ok(permit) = permit else { break };
+        let hub = Arc::clone(&hub);
+        let steps = Arc::clone(&steps);
+        let endpoint_options = options.endpoint.clone();
+        let shutdown = shutdown.clone();
+        connections.spawn(async move {
+            let link = wishtree_net::accept(incoming, &endpoint_options).await;
+            drop(permit);
+            match link {
+                Ok(link) => serve_link(hub, link, steps, shutdown).await,
+                Err(error) => tracing::debug!("a handshake failed: {error}"),
+            }
+        });
+    }
+    // Sessions see the shutdown too and close with a Bye; wait for them.
+    while connections.join_next().await.is_some() {}
+    endpoint.wait_idle().await;
+}
+
+async fn serve_link(
+    hub: Arc<Hub>,
+    link: wishtree_net::Link,
+    steps: Arc<Semaphore>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let peer = link.peer();
+    let address = link.remote_address();
+    let metrics = Arc::clone(hub.metrics());
+    metrics.sync_session_started();
+    let (events, local) = mpsc::unbounded_channel();
+    // Live push: every change at the hub is offered to the sessions that sync it (the
+    // driver drops changes of documents the session does not sync).
+    let mut changes = hub.subscribe();
+    let own_docs = hub.docs_of(&peer);
+    let forward = tokio::spawn(async move {
+        loop {
+            let docs = match changes.recv().await {
+                Ok(doc) => vec![doc],
+                // Changes were missed under load: offer every document of the peer.
+                Err(broadcast::error::RecvError::Lagged(_)) => own_docs.clone(),
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            for doc in docs {
+                if events.send(Event::Changed(doc)).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let mut observer = HubObserver {
+        metrics: Arc::clone(&metrics),
+        opened: false,
+        peer: peer.short(),
+    };
+    let ended = drive(
+        Session::listen(peer),
+        link,
+        hub.host(false),
+        local,
+        shutdown,
+        Some(steps),
+        crate::cli::now,
+        &mut observer,
+    )
+    .await;
+    forward.abort();
+    if observer.opened {
+        metrics.node_disconnected();
+    }
+    metrics.sync_session_ended();
+    match ended.ending {
+        Ending::Done => tracing::info!(
+            "session with {} ({address}) ended: {}",
+            peer.short(),
+            ended.reason
+        ),
+        _ => tracing::warn!(
+            "session with {} ({address}) closed ({:?}): {}",
+            peer.short(),
+            ended.ending,
+            ended.reason
+        ),
+    }
+}
+
+struct HubObserver {
+    metrics: Arc<Metrics>,
+    opened: bool,
+    peer: String,
+}
+
+impl Observer for HubObserver {
+    fn effect(&mut self, effect: &Effect) {
+        match effect {
+            Effect::Opened(docs) => {
+                self.opened = true;
+                self.metrics.node_connected();
+                tracing::info!("{} syncs {} documents", self.peer, docs.len());
+            }
+            Effect::Refused(reason) => tracing::warn!("{} refused the hub: {reason}", self.peer),
+            _ => {}
+        }
+    }
+
+    fn bytes_in(&mut self, bytes: usize) {
+        self.metrics.add_bytes_received(bytes as u64);
+    }
+
+    fn bytes_out(&mut self, bytes: usize) {
+        self.metrics.add_bytes_sent(bytes as u64);
+    }
+}

@@ -1,0 +1,115 @@
+//! Setting up a city on this machine: a hub data directory, enrolled community nodes,
+//! and starting them in-process on loopback. The end-to-end tests and the demo city
+//! both use it, through the same library calls the binaries make.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use wishtree_hub::run::{RunOptions, RunningHub};
+use wishtree_hub::store::{EnrolledRole, HubStore};
+use wishtree_node::replica::{HubSettings, InitOptions, Replica};
+use wishtree_node::run::RunningNode;
+use wishtree_node::sync::SyncOptions;
+use wishtree_protocol::keys::PublicKey;
+use wishtree_protocol::text::Name;
+use wishtree_protocol::{CommunityCode, Timestamp};
+
+/// Creates a hub in `dir` for `city` (e.g. `1309`), as `wishtree-hub init` does.
+pub fn init_hub(dir: &Path, city: &str) -> anyhow::Result<()> {
+    let data = dir.display().to_string();
+    wishtree_hub::cli::run(wishtree_hub::cli::Cli::try_parse_from([
+        "wishtree-hub",
+        "init",
+        "--data",
+        &data,
+        "--city",
+        city,
+    ])?)
+}
+
+/// The key of the hub in `dir`.
+pub fn hub_key(dir: &Path) -> anyhow::Result<PublicKey> {
+    Ok(wishtree_hub::identity::read_key_file(&dir.join(wishtree_hub::cli::KEY_FILE))?.public())
+}
+
+/// Enrolls a node's key for its community at the hub in `dir`.
+pub fn enroll(dir: &Path, community: CommunityCode, key: PublicKey) -> anyhow::Result<()> {
+    let store = wishtree_hub::cli::open_store(dir)?;
+    store.enroll(
+        key,
+        EnrolledRole::Node { community },
+        wishtree_hub::cli::now(),
+    )?;
+    Ok(())
+}
+
+/// Creates a community node in `dir` that syncs with the hub at `hub_address`.
+pub fn init_node(
+    dir: &Path,
+    community: CommunityCode,
+    name: &str,
+    worker: &str,
+    hub_address: SocketAddr,
+    hub_key: PublicKey,
+) -> anyhow::Result<Replica> {
+    let options = InitOptions {
+        community,
+        name: Name::parse("name", name)?,
+        hub: Some(HubSettings {
+            address: hub_address.to_string(),
+            key: hub_key,
+        }),
+        password: None,
+        worker: Some(Name::parse("worker", worker)?),
+    };
+    Replica::init(dir, &options, wishtree_node::now())
+        .with_context(|| format!("cannot create the node in {}", dir.display()))
+}
+
+/// Starts the hub in `dir` with QUIC and HTTP on the given addresses (port 0 for any).
+pub async fn start_hub(
+    dir: &Path,
+    quic: SocketAddr,
+    http: SocketAddr,
+) -> anyhow::Result<RunningHub> {
+    let mut options = RunOptions::new(dir);
+    options.quic = quic;
+    options.http = http;
+    wishtree_hub::run::start(options).await
+}
+
+/// Starts the node in `dir`, its HTTP on `http`.
+pub async fn start_node(dir: &Path, http: SocketAddr) -> anyhow::Result<RunningNode> {
+    wishtree_node::run::start(dir, http, SyncOptions::default()).await
+}
+
+/// Loopback, any port.
+pub fn any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// Waits until `done` holds, checking every 20 ms, for at most `limit`. Used where the
+/// condition lives across processes or threads with no event to wait on; the limit
+/// makes a test fail instead of hang.
+pub async fn wait_until(
+    limit: Duration,
+    what: &str,
+    mut done: impl FnMut() -> bool,
+) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done() {
+        if tokio::time::Instant::now() > deadline {
+            anyhow::bail!("waited {} s for {what}", limit.as_secs());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+/// Now, by the system clock.
+pub fn now() -> Timestamp {
+    wishtree_node::now()
+}

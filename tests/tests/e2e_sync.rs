@@ -1,0 +1,340 @@
+//! End to end over real loopback QUIC: a hub and community nodes started in-process
+//! with their real `run` functions on port 0. A node's change reaches the hub and its
+//! figures; the hub can stop while nodes keep writing; a node killed mid-sync
+//! converges after restart; an unknown key is refused and told why; junk on the hub's
+//! port leaves the other nodes syncing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::UdpSocket;
+use std::path::Path;
+use std::time::Duration;
+
+use automerge::ChangeHash;
+use wishtree_hub::run::RunningHub;
+use wishtree_node::run::RunningNode;
+use wishtree_protocol::CommunityCode;
+use wishtree_protocol::command::{Command, MemberFields};
+use wishtree_protocol::frame::DocId;
+use wishtree_protocol::id::MemberId;
+use wishtree_protocol::keys::KeyPair;
+use wishtree_protocol::text::{Label, Name};
+use wishtree_tests::city::{
+    any_port, enroll, hub_key, init_hub, init_node, start_hub, start_node, wait_until,
+};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn code(text: &str) -> CommunityCode {
+    text.parse().unwrap()
+}
+
+async fn add_member(node: &RunningNode, name: &str) -> Vec<ChangeHash> {
+    let mut replica = node.replica.lock().await;
+    let command = Command::AddMember {
+        id: MemberId::from_bytes(rand16()),
+        member: MemberFields {
+            name: Name::parse("name", name).unwrap(),
+            work_unit: Label::parse("work_unit", "沧州市发展和改革委员会").unwrap(),
+            org: None,
+            position: Label::parse("position", "科员").unwrap(),
+            specialties: Vec::new(),
+            intentions: Vec::new(),
+            reported_in: "2026-03-01".parse().unwrap(),
+            branch: None,
+            team: None,
+        },
+    };
+    replica.execute(&command, wishtree_node::now()).unwrap();
+    replica.heads()
+}
+
+fn rand16() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).unwrap();
+    bytes
+}
+
+fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
+    heads.sort();
+    heads
+}
+
+fn hub_has(hub: &RunningHub, community: CommunityCode, heads: &[ChangeHash]) -> bool {
+    let held = hub.hub().heads(DocId::Community(community)).unwrap();
+    sorted(held) == sorted(heads.to_vec())
+}
+
+struct City {
+    _dir: tempfile::TempDir,
+    hub_dir: std::path::PathBuf,
+    hub: RunningHub,
+}
+
+async fn city() -> City {
+    let dir = tempfile::tempdir().unwrap();
+    let hub_dir = dir.path().join("hub");
+    init_hub(&hub_dir, "1309").unwrap();
+    let hub = start_hub(&hub_dir, any_port(), any_port()).await.unwrap();
+    City {
+        _dir: dir,
+        hub_dir,
+        hub,
+    }
+}
+
+fn node_dir(city: &City, community: &str) -> std::path::PathBuf {
+    city.hub_dir.parent().unwrap().join(community)
+}
+
+/// Creates and enrolls a node, and starts it.
+async fn node(city: &City, community: &str, enrolled: bool) -> RunningNode {
+    let dir = node_dir(city, community);
+    let replica = init_node(
+        &dir,
+        code(community),
+        "名人社区",
+        "张书记",
+        city.hub.quic_addr,
+        hub_key(&city.hub_dir).unwrap(),
+    )
+    .unwrap();
+    if enrolled {
+        enroll(&city.hub_dir, code(community), replica.public_key()).unwrap();
+    }
+    drop(replica);
+    start_node(&dir, any_port()).await.unwrap()
+}
+
+fn connected(node: &RunningNode) -> bool {
+    node.replica
+        .try_lock()
+        .map(|mut replica| replica.sync_status().hub_connected)
+        .unwrap_or(false)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_on_a_node_reaches_the_hub_and_its_figures_live() {
+    let city = city().await;
+    let node = node(&city, "130903001001", true).await;
+    wait_until(LIMIT, "the node to connect", || connected(&node))
+        .await
+        .unwrap();
+
+    let heads = add_member(&node, "李明").await;
+    wait_until(LIMIT, "the member to reach the hub", || {
+        hub_has(&city.hub, code("130903001001"), &heads)
+    })
+    .await
+    .unwrap();
+
+    // The figures follow: one member reported, in the city's figures over HTTP.
+    let url = format!("http://{}/api/figures?region=1309", city.hub.http_addr);
+    wait_until(LIMIT, "the figures to count the member", || {
+        get_json(&url)["members_reported"] == 1
+    })
+    .await
+    .unwrap();
+    // The node counts nothing as missing at the hub.
+    wait_until(LIMIT, "the node to see the hub's heads", || {
+        node.replica
+            .try_lock()
+            .map(|mut replica| replica.sync_status().changes_not_at_hub == 0)
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap();
+    node.stop().await;
+    city.hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_keep_writing_while_the_hub_is_down_and_converge_after_it_returns() {
+    let mut city = city().await;
+    let a = node(&city, "130903001001", true).await;
+    let b = node(&city, "130902004002", true).await;
+    wait_until(LIMIT, "both nodes to connect", || {
+        connected(&a) && connected(&b)
+    })
+    .await
+    .unwrap();
+    let quic = city.hub.quic_addr;
+    let http = city.hub.http_addr;
+    city.hub.stop().await;
+    wait_until(LIMIT, "the nodes to notice", || {
+        !connected(&a) && !connected(&b)
+    })
+    .await
+    .unwrap();
+
+    let mut a_heads = Vec::new();
+    for i in 0..5 {
+        a_heads = add_member(&a, &format!("离线党员{i}")).await;
+    }
+    let b_heads = add_member(&b, "王芳").await;
+    let pending = a.replica.lock().await.sync_status().changes_not_at_hub;
+    assert!(
+        pending >= 5,
+        "the node counts its changes not yet at the hub: {pending}"
+    );
+
+    // The hub comes back on the same address; the nodes find it by themselves.
+    city.hub = start_hub(&city.hub_dir, quic, http).await.unwrap();
+    wait_until(
+        Duration::from_secs(30),
+        "both communities to converge",
+        || {
+            hub_has(&city.hub, code("130903001001"), &a_heads)
+                && hub_has(&city.hub, code("130902004002"), &b_heads)
+        },
+    )
+    .await
+    .unwrap();
+    a.stop().await;
+    b.stop().await;
+    city.hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_mid_sync_converges_after_restart() {
+    let city = city().await;
+    let community = "130903002003";
+    let node = node(&city, community, true).await;
+    wait_until(LIMIT, "the node to connect", || connected(&node))
+        .await
+        .unwrap();
+    for i in 0..30 {
+        add_member(&node, &format!("党员{i}")).await;
+    }
+    // Killed: the tasks are aborted with no Bye, whatever they were doing.
+    drop(node);
+    let restarted = start_until_free(&node_dir(&city, community)).await;
+    let heads = add_member(&restarted, "重启后").await;
+    wait_until(LIMIT, "the restarted node to converge", || {
+        hub_has(&city.hub, code(community), &heads)
+    })
+    .await
+    .unwrap();
+    restarted.stop().await;
+    city.hub.stop().await;
+}
+
+/// Starts a node whose previous process was just killed: its data directory's lock
+/// is released when the aborted tasks have dropped the replica.
+async fn start_until_free(dir: &Path) -> RunningNode {
+    let deadline = tokio::time::Instant::now() + LIMIT;
+    loop {
+        match start_node(dir, any_port()).await {
+            Ok(node) => return node,
+            Err(error) if tokio::time::Instant::now() < deadline => {
+                tracing::debug!("not yet: {error}");
+                tokio::task::yield_now().await;
+            }
+            Err(error) => panic!("the node does not restart: {error:#}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_key_is_refused_and_the_node_says_what_to_do() {
+    let city = city().await;
+    let node = node(&city, "130903001001", false).await;
+    let key = node.replica.lock().await.public_key().to_string();
+    let mut problem = String::new();
+    wait_until(LIMIT, "the refusal to reach the status bar", || {
+        problem = node
+            .replica
+            .try_lock()
+            .ok()
+            .and_then(|mut replica| replica.sync_status().hub_problem)
+            .unwrap_or_default();
+        problem.contains("not enrolled")
+    })
+    .await
+    .unwrap();
+    assert!(
+        problem.contains(&key),
+        "the key to give the operator: {problem}"
+    );
+    assert!(!connected(&node));
+    assert!(
+        city.hub
+            .hub()
+            .heads(DocId::Community(code("130903001001")))
+            .unwrap()
+            .is_empty(),
+        "nothing of the refused node reached the hub"
+    );
+    node.stop().await;
+    city.hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junk_datagrams_and_a_fuzzed_frame_stream_leave_other_nodes_syncing() {
+    let city = city().await;
+    let node = node(&city, "130903001001", true).await;
+    wait_until(LIMIT, "the node to connect", || connected(&node))
+        .await
+        .unwrap();
+
+    // Random UDP datagrams at the hub's port.
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for size in [1usize, 20, 1200, 1500, 64, 9] {
+        let bytes: Vec<u8> = (0..size)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect();
+        socket.send_to(&bytes, city.hub.quic_addr).unwrap();
+    }
+
+    // A peer that completes the handshake, then sends frames of junk.
+    let stranger = KeyPair::from_secret(rand32());
+    let options = wishtree_net::EndpointOptions::default();
+    let endpoint = wishtree_net::client_endpoint(any_port(), &stranger, &options).unwrap();
+    let mut link = wishtree_net::connect(&endpoint, city.hub.quic_addr, &city.hub.key, &options)
+        .await
+        .unwrap();
+    link.write(&[1, 0xff, 0xfe, 0x00, 0x13]).await.unwrap();
+    link.write(&rand32()).await.unwrap();
+    let answer = tokio::time::timeout(LIMIT, link.read()).await.unwrap();
+    assert!(answer.is_err(), "the hub closes a junk stream: {answer:?}");
+
+    // The enrolled node still syncs.
+    let heads = add_member(&node, "仍在同步").await;
+    wait_until(LIMIT, "the node's change to reach the hub", || {
+        hub_has(&city.hub, code("130903001001"), &heads)
+    })
+    .await
+    .unwrap();
+    node.stop().await;
+    city.hub.stop().await;
+}
+
+fn rand32() -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).unwrap();
+    bytes
+}
+
+/// A blocking GET of a JSON answer from the hub's API (no HTTP client crate needed).
+fn get_json(url: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let Ok(mut stream) = std::net::TcpStream::connect(host) else {
+        return serde_json::Value::Null;
+    };
+    let _ = write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    );
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).unwrap_or(serde_json::Value::Null)
+}
