@@ -19,8 +19,7 @@ use rustls::pki_types::{
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::sign::CertifiedKey;
 use rustls::{
-    CertificateError, DigitallySignedStruct, DistinguishedName, Error as TlsError,
-    SignatureScheme,
+    CertificateError, DigitallySignedStruct, DistinguishedName, Error as TlsError, SignatureScheme,
 };
 use wishtree_protocol::keys::{KeyPair, PublicKey};
 
@@ -39,8 +38,7 @@ const ED25519_SPKI_PREFIX: [u8; 12] = [
 /// The DER PKCS#8 (version 1) of an ed25519 secret, up to the 32 secret bytes:
 /// SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.112 }, OCTET STRING { OCTET STRING } }.
 const ED25519_PKCS8_PREFIX: [u8; 16] = [
-    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
-    0x20,
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ];
 
 /// The rustls settings of a hub: present `key`, require a client key.
@@ -115,19 +113,13 @@ fn provider() -> Arc<CryptoProvider> {
 
 /// `key` as rustls presents it: the raw public key as the only "certificate", and a
 /// signer made from the secret wrapped in PKCS#8.
-fn certified_key(
-    key: &KeyPair,
-    provider: &CryptoProvider,
-) -> Result<Arc<CertifiedKey>, TlsError> {
+fn certified_key(key: &KeyPair, provider: &CryptoProvider) -> Result<Arc<CertifiedKey>, TlsError> {
     let mut pkcs8 = ED25519_PKCS8_PREFIX.to_vec();
     pkcs8.extend_from_slice(&key.secret());
     let signer = provider
         .key_provider
         .load_private_key(PrivatePkcs8KeyDer::from(pkcs8).into())?;
-    let certified = CertifiedKey::new(
-        vec![CertificateDer::from(spki_of(&key.public()))],
-        signer,
-    );
+    let certified = CertifiedKey::new(vec![CertificateDer::from(spki_of(&key.public()))], signer);
     Ok(Arc::new(certified))
 }
 
@@ -297,6 +289,9 @@ mod tests {
         // `CertifiedKey::keys_match` parses an X.509 certificate, so compare the SPKIs.
         let signer_spki = certified.key.public_key().unwrap();
         assert_eq!(signer_spki.as_ref(), spki_of(&key.public()).as_slice());
-        assert_eq!(certified.end_entity_cert().unwrap().as_ref(), signer_spki.as_ref());
+        assert_eq!(
+            certified.end_entity_cert().unwrap().as_ref(),
+            signer_spki.as_ref()
+        );
     }
 }

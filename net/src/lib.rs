@@ -179,8 +179,8 @@ pub fn client_endpoint(
         transport.keep_alive_interval(Some(options.keep_alive));
     }
     config.transport_config(Arc::new(transport));
-    let mut endpoint = quinn::Endpoint::client(bind)
-        .map_err(|source| LinkError::Bind { addr: bind, source })?;
+    let mut endpoint =
+        quinn::Endpoint::client(bind).map_err(|source| LinkError::Bind { addr: bind, source })?;
     endpoint.set_default_client_config(config);
     Ok(endpoint)
 }
@@ -197,12 +197,13 @@ pub async fn connect(
     hub_key: &PublicKey,
     options: &EndpointOptions,
 ) -> Result<Link, LinkError> {
-    let connecting = endpoint
-        .connect(addr, identity::SERVER_NAME)
-        .map_err(|source| match source {
-            quinn::ConnectError::InvalidRemoteAddress(_) => LinkError::Unreachable { addr },
-            source => LinkError::Connect { addr, source },
-        })?;
+    let connecting =
+        endpoint
+            .connect(addr, identity::SERVER_NAME)
+            .map_err(|source| match source {
+                quinn::ConnectError::InvalidRemoteAddress(_) => LinkError::Unreachable { addr },
+                source => LinkError::Connect { addr, source },
+            })?;
     let connection = tokio::time::timeout(options.handshake_timeout, connecting)
         .await
         .map_err(|_| LinkError::TimedOut)??;
@@ -220,8 +221,8 @@ pub async fn connect(
             b"this is not the hub the node is configured for",
         );
         return Err(LinkError::WrongPeerKey {
-            expected: *hub_key,
-            found,
+            expected: Box::new(*hub_key),
+            found: Box::new(found),
         });
     }
     let opened = tokio::time::timeout(options.handshake_timeout, connection.open_bi()).await;
@@ -244,7 +245,10 @@ pub async fn connect(
 
 /// Completes an incoming handshake and accepts the peer's stream, which arrives with
 /// the peer's first frame (that frame is then the first [`Link::read`]).
-pub async fn accept(incoming: quinn::Incoming, options: &EndpointOptions) -> Result<Link, LinkError> {
+pub async fn accept(
+    incoming: quinn::Incoming,
+    options: &EndpointOptions,
+) -> Result<Link, LinkError> {
     let remote = incoming.remote_address();
     let connecting = incoming.accept()?;
     let connection = tokio::time::timeout(options.handshake_timeout, connecting)

@@ -12,8 +12,8 @@ use std::task::{Context, Poll};
 
 use proptest::prelude::*;
 use tokio::io::{AsyncRead, ReadBuf};
-use wishtree_net::frame::{self, FrameReader, FrameWriter, HEADER_LEN};
 use wishtree_net::LinkError;
+use wishtree_net::frame::{self, FrameReader, FrameWriter, HEADER_LEN};
 
 proptest! {
     #[test]
@@ -102,7 +102,13 @@ fn a_stream_ending_inside_the_length_is_truncated() {
     let mut reader = FrameReader::new(Pieces::new(vec![0, 0], vec![1], false), 10);
     let outcome = run(reader.read());
     assert!(
-        matches!(outcome, Err(LinkError::Truncated { expected: 4, received: 2 })),
+        matches!(
+            outcome,
+            Err(LinkError::Truncated {
+                expected: 4,
+                received: 2
+            })
+        ),
         "{outcome:?}"
     );
 }
@@ -114,7 +120,10 @@ fn the_writer_writes_what_the_reader_reads() {
     run(writer.write(b"")).unwrap();
     assert!(matches!(
         run(writer.write(&[0; 11])),
-        Err(LinkError::FrameTooLarge { size: 11, limit: 10 })
+        Err(LinkError::FrameTooLarge {
+            size: 11,
+            limit: 10
+        })
     ));
     let bytes = writer.into_inner();
     assert_eq!(bytes, [0, 0, 0, 3, b'a', b'b', b'c', 0, 0, 0, 0]);
@@ -170,7 +179,11 @@ impl AsyncRead for Pieces {
         }
         let piece = this.pieces[this.turn % this.pieces.len()];
         this.turn += 1;
-        let end = this.bytes.len().min(this.at + piece).min(this.at + buf.remaining());
+        let end = this
+            .bytes
+            .len()
+            .min(this.at + piece)
+            .min(this.at + buf.remaining());
         buf.put_slice(&this.bytes[this.at..end]);
         this.at = end;
         Poll::Ready(Ok(()))
@@ -179,9 +192,7 @@ impl AsyncRead for Pieces {
 
 /// Reads a frame, abandoning the read every time it is not ready and starting again,
 /// as a `tokio::select!` loop does.
-async fn read_abandoning(
-    reader: &mut FrameReader<Pieces>,
-) -> Result<Option<Vec<u8>>, LinkError> {
+async fn read_abandoning(reader: &mut FrameReader<Pieces>) -> Result<Option<Vec<u8>>, LinkError> {
     loop {
         let once = {
             let mut read = pin!(reader.read());

@@ -8,7 +8,6 @@ use std::future::Future;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
 use wishtree_net::{
     CloseCode, EndpointOptions, Link, LinkError, accept, client_endpoint, connect, quinn,
     server_endpoint,
@@ -46,7 +45,9 @@ async fn a_pinned_handshake_carries_frames_both_ways() {
         });
 
         let node = client_endpoint(LOOPBACK.parse().unwrap(), &node_key, &options).unwrap();
-        let mut link = connect(&node, hub_addr, &hub_key.public(), &options).await.unwrap();
+        let mut link = connect(&node, hub_addr, &hub_key.public(), &options)
+            .await
+            .unwrap();
         assert_eq!(link.peer(), hub_key.public());
         assert_eq!(link.remote_address(), hub_addr);
 
@@ -89,19 +90,28 @@ async fn a_node_pinned_to_another_key_refuses_the_hub_and_the_hub_carries_on() {
         tokio::spawn(accept_each(hub.clone(), results));
         let options = EndpointOptions::default();
 
-        let node = client_endpoint(LOOPBACK.parse().unwrap(), &KeyPair::from_secret([5; 32]), &options)
-            .unwrap();
-        let error = connect(&node, hub_addr, &configured, &options).await.unwrap_err();
+        let node = client_endpoint(
+            LOOPBACK.parse().unwrap(),
+            &KeyPair::from_secret([5; 32]),
+            &options,
+        )
+        .unwrap();
+        let error = connect(&node, hub_addr, &configured, &options)
+            .await
+            .unwrap_err();
         match &error {
             LinkError::WrongPeerKey { expected, found } => {
-                assert_eq!(*expected, configured);
-                assert_eq!(*found, hub_key.public());
+                assert_eq!(**expected, configured);
+                assert_eq!(**found, hub_key.public());
             }
             other => panic!("expected WrongPeerKey, got {other:?}"),
         }
         let explained = error.explain();
         assert!(explained.contains("--hub-key"), "{explained}");
-        assert!(explained.contains(&hub_key.public().to_string()), "{explained}");
+        assert!(
+            explained.contains(&hub_key.public().to_string()),
+            "{explained}"
+        );
         assert!(!error.is_transient());
 
         // The hub saw a node that went away before saying anything.
@@ -110,7 +120,9 @@ async fn a_node_pinned_to_another_key_refuses_the_hub_and_the_hub_carries_on() {
         // Another node, pinned right, is served.
         let other_key = KeyPair::from_secret([6; 32]);
         let other = client_endpoint(LOOPBACK.parse().unwrap(), &other_key, &options).unwrap();
-        let mut link = connect(&other, hub_addr, &hub_key.public(), &options).await.unwrap();
+        let mut link = connect(&other, hub_addr, &hub_key.public(), &options)
+            .await
+            .unwrap();
         link.write(b"hello").await.unwrap();
         let mut served = accepted.recv().await.unwrap().unwrap();
         assert_eq!(served.peer(), other_key.public());
@@ -187,9 +199,15 @@ async fn an_oversized_length_is_refused_before_its_payload() {
             }
         });
 
-        let node = client_endpoint(LOOPBACK.parse().unwrap(), &KeyPair::from_secret([10; 32]), &options)
+        let node = client_endpoint(
+            LOOPBACK.parse().unwrap(),
+            &KeyPair::from_secret([10; 32]),
+            &options,
+        )
+        .unwrap();
+        let mut link = connect(&node, hub_addr, &hub_key.public(), &options)
+            .await
             .unwrap();
-        let mut link = connect(&node, hub_addr, &hub_key.public(), &options).await.unwrap();
         // The writer refuses to send what the peer would refuse, and sends nothing.
         let error = link.write(&[0; 1001]).await.unwrap_err();
         assert!(
@@ -253,14 +271,22 @@ async fn a_stream_cut_inside_a_frame_is_truncated() {
             }
         });
 
-        let node = client_endpoint(LOOPBACK.parse().unwrap(), &KeyPair::from_secret([13; 32]), &options)
+        let node = client_endpoint(
+            LOOPBACK.parse().unwrap(),
+            &KeyPair::from_secret([13; 32]),
+            &options,
+        )
+        .unwrap();
+        let mut link = connect(&node, hub_addr, &hub_key.public(), &options)
+            .await
             .unwrap();
-        let mut link = connect(&node, hub_addr, &hub_key.public(), &options).await.unwrap();
         link.write(b"whole").await.unwrap();
         let (mut reader, writer, _closer) = link.split();
         let mut raw = writer.into_inner();
         // Ten bytes announced, three sent, then the stream ends.
-        raw.write_all(&[0, 0, 0, 10, b'a', b'b', b'c']).await.unwrap();
+        raw.write_all(&[0, 0, 0, 10, b'a', b'b', b'c'])
+            .await
+            .unwrap();
         raw.finish().unwrap();
 
         let (first, error) = hub_task.await.unwrap();
@@ -275,7 +301,10 @@ async fn a_stream_cut_inside_a_frame_is_truncated() {
             ),
             "{error:?}"
         );
-        assert!(reader.read().await.is_err(), "the hub closed the connection");
+        assert!(
+            reader.read().await.is_err(),
+            "the hub closed the connection"
+        );
     })
     .await;
 }
@@ -306,7 +335,9 @@ async fn junk_datagrams_do_not_stop_the_hub() {
         let options = EndpointOptions::default();
         let node_key = KeyPair::from_secret([15; 32]);
         let node = client_endpoint(LOOPBACK.parse().unwrap(), &node_key, &options).unwrap();
-        let mut link = connect(&node, hub_addr, &hub_key.public(), &options).await.unwrap();
+        let mut link = connect(&node, hub_addr, &hub_key.public(), &options)
+            .await
+            .unwrap();
         link.write(b"hello after junk").await.unwrap();
         // Junk that started a handshake ends in an error; the node's link arrives.
         let mut served = loop {
