@@ -60,12 +60,14 @@ pub enum LinkError {
         addr: SocketAddr,
     },
     /// The peer answered with another key than the one pinned; nothing was sent to it.
+    /// (The keys are boxed because a parsed key is large, and every `Result` of this
+    /// crate would carry its size.)
     #[error("the hub presented key {found}, not the configured {expected}; check --hub-key")]
     WrongPeerKey {
         /// The key configured.
-        expected: PublicKey,
+        expected: Box<PublicKey>,
         /// The key the peer proved it holds.
-        found: PublicKey,
+        found: Box<PublicKey>,
     },
     /// The TLS or QUIC handshake failed (the peer did not accept our key, does not speak
     /// `wishtree/1`, or presented no ed25519 key).
@@ -193,9 +195,8 @@ impl LinkError {
                     .to_string()
             }
             Self::WrongPeerKey { expected, found } => format!(
-                "The hub answered with key {found}, not the configured {expected}; \
-                 nothing was sent to it. Check --hub-key against the key the hub \
-                 operator gave you"
+                "The hub answered with key {found}, not the configured {expected}, so the \
+                 node sent it nothing: check --hub-key against the key the hub operator gave you"
             ),
             Self::Handshake { reason } => format!(
                 "The hub and this node could not agree on a secure connection ({reason}); \

@@ -124,6 +124,12 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         self.max_frame
     }
 
+    /// Bytes of memory held for the frame being read: they follow the bytes received
+    /// (plus at most 64 KiB), not the length the peer announced.
+    pub fn buffer_capacity(&self) -> usize {
+        self.payload.capacity()
+    }
+
     /// The stream underneath.
     pub fn into_inner(self) -> R {
         self.stream

@@ -222,8 +222,8 @@ pub async fn connect(
             b"this is not the hub the node is configured for",
         );
         return Err(LinkError::WrongPeerKey {
-            expected: *hub_key,
-            found,
+            expected: Box::new(*hub_key),
+            found: Box::new(found),
         });
     }
     let opened = tokio::time::timeout(options.handshake_timeout, connection.open_bi()).await;

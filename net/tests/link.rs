@@ -8,7 +8,6 @@ use std::future::Future;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
 use wishtree_net::{
     CloseCode, EndpointOptions, Link, LinkError, accept, client_endpoint, connect, quinn,
     server_endpoint,
@@ -102,8 +101,8 @@ async fn a_node_pinned_to_another_key_refuses_the_hub_and_the_hub_carries_on() {
             .unwrap_err();
         match &error {
             LinkError::WrongPeerKey { expected, found } => {
-                assert_eq!(*expected, configured);
-                assert_eq!(*found, hub_key.public());
+                assert_eq!(**expected, configured);
+                assert_eq!(**found, hub_key.public());
             }
             other => panic!("expected WrongPeerKey, got {other:?}"),
         }
