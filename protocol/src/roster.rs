@@ -244,7 +244,7 @@ impl Roster {
         // A key is listed once; the first of several entries is the one kept.
         self.entries.dedup_by_key(|entry| entry.key.to_bytes());
         self.revoked
-            .sort_by(|a, b| (a.key.to_bytes(), a.at).cmp(&(b.key.to_bytes(), b.at)));
+            .sort_by_key(|revocation| (revocation.key.to_bytes(), revocation.at));
         for revocation in &mut self.revoked {
             truncate_utf8(&mut revocation.reason, MAX_REASON_BYTES);
         }

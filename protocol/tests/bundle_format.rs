@@ -179,10 +179,7 @@ fn the_vector_decodes_to_the_fields_the_specification_lists() {
     assert_eq!(header.audience, Audience::Key(city));
     assert_eq!(header.seq, 7);
     assert_eq!(header.issued_at, Timestamp::from_millis(ISSUED_AT));
-    assert_eq!(
-        header.expires_at,
-        Timestamp::from_millis(ISSUED_AT + WEEK)
-    );
+    assert_eq!(header.expires_at, Timestamp::from_millis(ISSUED_AT + WEEK));
     assert_eq!(header.previous, Some([0x11; 32]));
     assert_eq!(header.community, Some(community()));
     assert!(header.base_heads.is_empty());
@@ -209,8 +206,7 @@ fn the_vector_decodes_to_the_fields_the_specification_lists() {
 #[test]
 fn the_specification_shows_the_vector_as_it_is() {
     let spec = std::fs::read_to_string(manifest().join("../docs/bundle-format.md")).unwrap();
-    let fixture =
-        std::fs::read_to_string(manifest().join("tests/fixtures/bundle-v1.hex")).unwrap();
+    let fixture = std::fs::read_to_string(manifest().join("tests/fixtures/bundle-v1.hex")).unwrap();
     assert!(
         spec.contains(&fixture),
         "docs/bundle-format.md does not show tests/fixtures/bundle-v1.hex as it is"

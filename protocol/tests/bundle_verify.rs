@@ -106,9 +106,11 @@ fn each_bad_bundle_is_refused_with_its_own_error_and_nothing_is_applied() {
             }),
             |e| matches!(e, BundleError::WrongAudience { .. }),
         ),
-        case("from an unknown key", changes_bundle(&outsider(), 5, |_| {}), |e| {
-            matches!(e, BundleError::UnknownKey { .. })
-        }),
+        case(
+            "from an unknown key",
+            changes_bundle(&outsider(), 5, |_| {}),
+            |e| matches!(e, BundleError::UnknownKey { .. }),
+        ),
         {
             let mut case = case("from a revoked key", good.clone(), |e| {
                 matches!(e, BundleError::RevokedKey { .. })
@@ -296,8 +298,8 @@ fn changes_of_another_community_are_refused() {
 fn a_district_hub_relaying_honestly_is_attested() {
     let mut doc = community_doc();
     let attestation = attest(&mut doc, 3);
-    let bytes = NewBundle::changes(&mut doc, &[], Some(attestation), envelope(1))
-        .sign(&district_hub());
+    let bytes =
+        NewBundle::changes(&mut doc, &[], Some(attestation), envelope(1)).sign(&district_hub());
     let verified = receive(&bytes, &city_receiver(), &city_state()).unwrap();
     let mut replica = empty_replica();
     let applied = verified.apply_changes(&mut replica).unwrap();
@@ -327,7 +329,8 @@ fn a_district_hub_altering_a_change_is_detected() {
     assert_ne!(altered.heads(), community.heads());
 
     // Naming the community's signed heads: the altered changes do not lead there.
-    let mut same_heads = NewBundle::changes(&mut altered, &[], Some(attestation.clone()), envelope(1));
+    let mut same_heads =
+        NewBundle::changes(&mut altered, &[], Some(attestation.clone()), envelope(1));
     same_heads.heads = attestation.heads.clone();
     let bytes = same_heads.sign(&district_hub());
     let verified = receive(&bytes, &city_receiver(), &city_state()).unwrap();
@@ -340,8 +343,8 @@ fn a_district_hub_altering_a_change_is_detected() {
     assert_eq!(replica.save(), before);
 
     // Naming the altered heads: applied, but not covered by the community's signature.
-    let bytes = NewBundle::changes(&mut altered, &[], Some(attestation), envelope(2))
-        .sign(&district_hub());
+    let bytes =
+        NewBundle::changes(&mut altered, &[], Some(attestation), envelope(2)).sign(&district_hub());
     let verified = receive(&bytes, &city_receiver(), &city_state()).unwrap();
     let applied = verified.apply_changes(&mut replica).unwrap();
     assert_eq!(
@@ -362,8 +365,8 @@ fn a_district_hub_authoring_a_change_in_the_communitys_name_is_detected() {
     let mut ids = Ids::new(4321);
     support::add_member(&mut doc, &mut ids, "冒名");
 
-    let bytes = NewBundle::changes(&mut doc, &[], Some(attestation), envelope(1))
-        .sign(&district_hub());
+    let bytes =
+        NewBundle::changes(&mut doc, &[], Some(attestation), envelope(1)).sign(&district_hub());
     let verified = receive(&bytes, &city_receiver(), &city_state()).unwrap();
     let mut replica = empty_replica();
     let applied = verified.apply_changes(&mut replica).unwrap();

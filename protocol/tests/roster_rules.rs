@@ -249,7 +249,10 @@ fn a_roster_travels_in_a_bundle_for_any_roster_holder() {
         .unwrap();
     let carried = verified.roster().unwrap();
     assert_eq!(
-        carried.accept(&city_key().public(), Some(5)).unwrap().version,
+        carried
+            .accept(&city_key().public(), Some(5))
+            .unwrap()
+            .version,
         6
     );
 }

@@ -76,7 +76,9 @@ impl InMemoryState {
             state.keys.insert(entry.key, roster.standing(&entry.key));
         }
         for revocation in &roster.revoked {
-            state.keys.insert(revocation.key, roster.standing(&revocation.key));
+            state
+                .keys
+                .insert(revocation.key, roster.standing(&revocation.key));
         }
         state
     }

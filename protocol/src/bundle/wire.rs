@@ -148,13 +148,23 @@ pub(super) fn decode(bytes: &[u8], limits: &Limits) -> Result<Bundle, BundleErro
         1 => BundleKind::Changes,
         2 => BundleKind::Figures,
         3 => BundleKind::Roster,
-        _ => return Err(malformed("kind", "not 1 (changes), 2 (figures) or 3 (roster)")),
+        _ => {
+            return Err(malformed(
+                "kind",
+                "not 1 (changes), 2 (figures) or 3 (roster)",
+            ));
+        }
     };
     let scope = reader.scope()?;
     let audience = match reader.u8("audience")? {
         0 => Audience::AnyRosterHolder,
         1 => Audience::Key(reader.key("audience")?),
-        _ => return Err(malformed("audience", "not 0 (any roster holder) or 1 (a key)")),
+        _ => {
+            return Err(malformed(
+                "audience",
+                "not 0 (any roster holder) or 1 (a key)",
+            ));
+        }
     };
     let seq = reader.u64("seq")?;
     let issued_at = Timestamp::from_millis(reader.i64("issued_at")?);
@@ -240,9 +250,8 @@ pub(super) fn decode(bytes: &[u8], limits: &Limits) -> Result<Bundle, BundleErro
             limit: limits.max_bytes,
         });
     }
-    let payload_len = usize::try_from(payload_len).map_err(|_| BundleError::Truncated {
-        field: "payload",
-    })?;
+    let payload_len =
+        usize::try_from(payload_len).map_err(|_| BundleError::Truncated { field: "payload" })?;
     let payload = reader.take(payload_len, "payload")?.to_vec();
     let signature = Signature::from_bytes(reader.array::<64>("signature")?);
     if reader.remaining() != 0 {
@@ -352,7 +361,10 @@ impl<'a> Reader<'a> {
     fn scope(&mut self) -> Result<RegionPrefix, BundleError> {
         let length = self.u8("scope")? as usize;
         if !matches!(length, 0 | 2 | 4 | 6 | 9 | 12) {
-            return Err(malformed("scope", "a region prefix has 0, 2, 4, 6, 9 or 12 digits"));
+            return Err(malformed(
+                "scope",
+                "a region prefix has 0, 2, 4, 6, 9 or 12 digits",
+            ));
         }
         let digits = self.take(length, "scope")?;
         if !digits.iter().all(u8::is_ascii_digit) {

@@ -75,8 +75,13 @@ pub fn node_actor() -> [u8; 16] {
 /// A community document with two members and a wish, written by the node.
 pub fn community_doc() -> CommunityDoc {
     let mut ids = Ids::new(7);
-    let mut doc = CommunityDoc::create(support::community(), "行宫社区", node_actor(), support::at(0))
-        .expect("create");
+    let mut doc = CommunityDoc::create(
+        support::community(),
+        "行宫社区",
+        node_actor(),
+        support::at(0),
+    )
+    .expect("create");
     support::add_member(&mut doc, &mut ids, "张伟");
     support::add_member(&mut doc, &mut ids, "李娜");
     support::submit_wish(&mut doc, &mut ids, "希望有一台微波炉");
