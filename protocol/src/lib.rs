@@ -6,6 +6,7 @@
 //! the hub are drivers around this crate (see `ARCHITECTURE.md`).
 
 pub mod attest;
+pub mod bundle;
 pub mod city;
 pub mod command;
 pub mod doc;
@@ -16,6 +17,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod names;
 pub mod region;
+pub mod roster;
 mod scan;
 pub mod sync;
 pub mod text;
