@@ -2,3 +2,4 @@
 //! simulated-network harness, and the demo city.
 
 pub mod demo;
+pub mod sim;

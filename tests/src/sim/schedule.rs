@@ -1,0 +1,49 @@
+//! Schedules drawn from a seed: the same seed gives the same steps on every machine,
+//! so a failing seed can be replayed as a plain test.
+
+use super::{Direction, Party, Step};
+
+/// `len` steps for a network of `nodes` nodes, drawn from `seed`. Deliveries make up
+/// about half of them, so that sessions make progress between the faults.
+pub fn random_steps(seed: u64, nodes: usize, len: usize) -> Vec<Step> {
+    let mut state = seed;
+    let nodes = nodes.max(1) as u64;
+    (0..len)
+        .map(|_| {
+            let roll = next(&mut state) % 100;
+            let node = (next(&mut state) % nodes) as usize;
+            let direction = if next(&mut state) % 2 == 0 {
+                Direction::ToHub
+            } else {
+                Direction::ToNode
+            };
+            let party = if next(&mut state) % 3 == 0 {
+                Party::Hub
+            } else {
+                Party::Node(node)
+            };
+            match roll {
+                0..50 => Step::Deliver(node, direction),
+                50..64 => Step::Write(node),
+                64..67 => Step::CityWrite,
+                67..75 => Step::Connect(node),
+                75..78 => Step::Disconnect(node),
+                78..80 => Step::Drop(node, direction),
+                80..85 => Step::Duplicate(node, direction),
+                85..90 => Step::Reorder(node, direction),
+                90..92 => Step::Corrupt(node, direction),
+                92..95 => Step::Pause(party),
+                _ => Step::Resume(party),
+            }
+        })
+        .collect()
+}
+
+/// splitmix64: small, fast and the same everywhere.
+fn next(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
