@@ -63,6 +63,9 @@ pub enum Step {
     Disconnect(usize),
     /// The first frame in flight that way is delivered.
     Deliver(usize, Direction),
+    /// One frame is delivered: on the first link, from this node on, that has frames in
+    /// flight (towards the hub first). Random schedules lean on it to make progress.
+    DeliverAny(usize),
     /// The first frame in flight that way is lost. On a reliable stream that means the
     /// connection broke, so both sessions lose it.
     Drop(usize, Direction),
@@ -86,6 +89,8 @@ pub struct Stats {
     pub frames_delivered: usize,
     /// Connections made.
     pub connections: usize,
+    /// Sessions that opened (counted at the node).
+    pub opened: usize,
     /// Sessions that ended, by how: done (cleanly or lost), refused, bad frame,
     /// internal (storage failed).
     pub ended_done: usize,
@@ -266,6 +271,18 @@ impl Sim {
             Step::Connect(node) => self.connect(node % count),
             Step::Disconnect(node) => self.lose_link(node % count),
             Step::Deliver(node, direction) => self.deliver(node % count, direction),
+            Step::DeliverAny(node) => {
+                let busy = (0..count)
+                    .map(|offset| (node + offset) % count)
+                    .flat_map(|node| [(node, Direction::ToHub), (node, Direction::ToNode)])
+                    .find(|&(node, direction)| {
+                        self.queue(node, direction)
+                            .is_some_and(|queue| !queue.is_empty())
+                    });
+                if let Some((node, direction)) = busy {
+                    self.deliver(node, direction);
+                }
+            }
             Step::Drop(node, direction) => {
                 let node = node % count;
                 if self.queue(node, direction).and_then(VecDeque::pop_front).is_some() {
@@ -485,6 +502,7 @@ impl Sim {
         for effect in &effects {
             match effect {
                 Effect::Send(frame) => link.to_hub.push_back(frame.encode()),
+                Effect::Opened(_) => self.stats.opened += 1,
                 Effect::Close { .. } => closed = true,
                 _ => {}
             }

@@ -4,7 +4,7 @@
 use super::{Direction, Party, Step};
 
 /// `len` steps for a network of `nodes` nodes, drawn from `seed`. Deliveries make up
-/// about half of them, so that sessions make progress between the faults.
+/// more than half of them, so that sessions make progress between the faults.
 pub fn random_steps(seed: u64, nodes: usize, len: usize) -> Vec<Step> {
     let mut state = seed;
     let nodes = nodes.max(1) as u64;
@@ -23,16 +23,17 @@ pub fn random_steps(seed: u64, nodes: usize, len: usize) -> Vec<Step> {
                 Party::Node(node)
             };
             match roll {
-                0..50 => Step::Deliver(node, direction),
-                50..64 => Step::Write(node),
-                64..67 => Step::CityWrite,
-                67..75 => Step::Connect(node),
-                75..78 => Step::Disconnect(node),
-                78..80 => Step::Drop(node, direction),
-                80..85 => Step::Duplicate(node, direction),
-                85..90 => Step::Reorder(node, direction),
-                90..92 => Step::Corrupt(node, direction),
-                92..95 => Step::Pause(party),
+                0..20 => Step::Deliver(node, direction),
+                20..58 => Step::DeliverAny(node),
+                58..72 => Step::Write(node),
+                72..75 => Step::CityWrite,
+                75..81 => Step::Connect(node),
+                81..83 => Step::Disconnect(node),
+                83..84 => Step::Drop(node, direction),
+                84..88 => Step::Duplicate(node, direction),
+                88..93 => Step::Reorder(node, direction),
+                93..94 => Step::Corrupt(node, direction),
+                94..95 => Step::Pause(party),
                 _ => Step::Resume(party),
             }
         })
