@@ -20,7 +20,7 @@ fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|cases| cases.parse().ok())
-        .unwrap_or(64)
+        .unwrap_or(256)
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -179,13 +179,3 @@ fn a_node_whose_own_storage_is_paused_refuses_writes_and_loses_none_it_acknowled
     assert_eq!(sim.node(0).acknowledged().len(), 1);
 }
 
-#[test]
-fn tmp_stats() {
-    for seed in 0..5 {
-        let mut sim = Sim::new(NODES);
-        sim.run(&random_steps(seed, NODES, 400));
-        let before = sim.stats().clone();
-        let d = sim.run_until_quiescent(SETTLE);
-        println!("seed {seed}: {before:?} heal deliveries {d} acked {:?}", sim.nodes().iter().map(|n| n.acknowledged().len()).collect::<Vec<_>>());
-    }
-}
