@@ -131,7 +131,11 @@ fn resync(
             description: Detail::parse("description", "清理小区卫生死角").unwrap(),
         };
         written
-            .execute(&command, &worker, Timestamp::from_millis(now.as_millis() + i as i64))
+            .execute(
+                &command,
+                &worker,
+                Timestamp::from_millis(now.as_millis() + i as i64),
+            )
             .unwrap();
     }
     let changes = written.automerge_mut().get_changes(&base_heads);
@@ -191,7 +195,9 @@ fn session(
             wire.bytes += bytes.len() + LENGTH_PREFIX;
             wire.messages += 1;
             let doc = match &frame {
-                Frame::Sync { doc: DocId::City, .. } => " city",
+                Frame::Sync {
+                    doc: DocId::City, ..
+                } => " city",
                 Frame::Sync { .. } => " community",
                 _ => "",
             };
@@ -253,7 +259,10 @@ fn automerge_sync(
             wire.bytes += bytes.len();
             wire.messages += 1;
             let message = sync::Message::decode(&bytes).unwrap();
-            receiver.sync().receive_sync_message(state, message).unwrap();
+            receiver
+                .sync()
+                .receive_sync_message(state, message)
+                .unwrap();
         }
         if let Some(message) = receiver.sync().generate_sync_message(state) {
             in_flight.push(message.encode());
@@ -266,7 +275,13 @@ fn automerge_sync(
     wire
 }
 
-fn sign(key: &KeyPair, code: CommunityCode, doc: &CommunityDoc, seq: u64, now: Timestamp) -> SignedHeads {
+fn sign(
+    key: &KeyPair,
+    code: CommunityCode,
+    doc: &CommunityDoc,
+    seq: u64,
+    now: Timestamp,
+) -> SignedHeads {
     let heads = doc.automerge().clone().get_heads();
     SignedHeads::sign(key, code, &heads, seq, now)
 }

@@ -178,4 +178,3 @@ fn a_node_whose_own_storage_is_paused_refuses_writes_and_loses_none_it_acknowled
     settle_and_check(&mut sim);
     assert_eq!(sim.node(0).acknowledged().len(), 1);
 }
-

@@ -285,7 +285,11 @@ impl Sim {
             }
             Step::Drop(node, direction) => {
                 let node = node % count;
-                if self.queue(node, direction).and_then(VecDeque::pop_front).is_some() {
+                if self
+                    .queue(node, direction)
+                    .and_then(VecDeque::pop_front)
+                    .is_some()
+                {
                     self.lose_link(node);
                 }
             }
@@ -336,12 +340,18 @@ impl Sim {
             // starves another and both directions interleave as on a real network.
             for node in 0..self.nodes.len() {
                 for direction in [Direction::ToHub, Direction::ToNode] {
-                    if self.queue(node, direction).is_some_and(|queue| !queue.is_empty()) {
+                    if self
+                        .queue(node, direction)
+                        .is_some_and(|queue| !queue.is_empty())
+                    {
                         if delivered >= max_steps {
                             panic!(
                                 "the network did not settle within {max_steps} deliveries; \
                                  in flight (to hub, to node) per node: {:?}",
-                                self.nodes.iter().map(SimNode::in_flight).collect::<Vec<_>>()
+                                self.nodes
+                                    .iter()
+                                    .map(SimNode::in_flight)
+                                    .collect::<Vec<_>>()
                             );
                         }
                         self.now = Timestamp::from_millis(self.now.as_millis() + 10);
@@ -359,13 +369,19 @@ impl Sim {
     /// at its node. `Err` says the first thing that is not so.
     pub fn check_converged(&mut self) -> Result<(), String> {
         if self.frames_in_flight() != 0 {
-            return Err(format!("{} frames still in flight", self.frames_in_flight()));
+            return Err(format!(
+                "{} frames still in flight",
+                self.frames_in_flight()
+            ));
         }
         let city_heads = self.hub.doc(&DocId::City).map(heads).unwrap_or_default();
         for (index, node) in self.nodes.iter().enumerate() {
             let doc = DocId::Community(node.code);
             if !node.is_open() {
-                return Err(format!("node {index} ({}) is not in an open session", node.code));
+                return Err(format!(
+                    "node {index} ({}) is not in an open session",
+                    node.code
+                ));
             }
             let node_doc = node
                 .host
@@ -466,9 +482,9 @@ impl Sim {
         let Some(mut link) = self.nodes[index].link.take() else {
             return;
         };
-        let node_effects = link
-            .node_session
-            .handle_event(now, Event::Lost, &mut self.nodes[index].host);
+        let node_effects =
+            link.node_session
+                .handle_event(now, Event::Lost, &mut self.nodes[index].host);
         let hub_effects = link
             .hub_session
             .handle_event(now, Event::Lost, &mut self.hub);
