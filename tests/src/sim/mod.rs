@@ -524,8 +524,10 @@ impl Sim {
             }
         }
         self.count_endings(&effects);
+        // One side closed its session: the connection goes with it, and the other side
+        // sees it lost.
         if closed {
-            self.close_link(index);
+            self.lose_link(index);
         }
     }
 
@@ -549,8 +551,10 @@ impl Sim {
         for doc in changed {
             self.hub_changed(Some(index), doc);
         }
+        // One side closed its session: the connection goes with it, and the other side
+        // sees it lost.
         if closed {
-            self.close_link(index);
+            self.lose_link(index);
         }
     }
 
@@ -567,12 +571,6 @@ impl Sim {
                 self.hub_event(index, Event::Changed(doc));
             }
         }
-    }
-
-    /// One side closed its session: the connection goes with it, and the other side
-    /// sees it lost.
-    fn close_link(&mut self, index: usize) {
-        self.lose_link(index);
     }
 
     fn count_endings(&mut self, effects: &[Effect]) {

@@ -12,12 +12,12 @@ pub fn random_steps(seed: u64, nodes: usize, len: usize) -> Vec<Step> {
         .map(|_| {
             let roll = next(&mut state) % 100;
             let node = (next(&mut state) % nodes) as usize;
-            let direction = if next(&mut state) % 2 == 0 {
+            let direction = if next(&mut state).is_multiple_of(2) {
                 Direction::ToHub
             } else {
                 Direction::ToNode
             };
-            let party = if next(&mut state) % 3 == 0 {
+            let party = if next(&mut state).is_multiple_of(3) {
                 Party::Hub
             } else {
                 Party::Node(node)
