@@ -403,3 +403,56 @@ proptest! {
         prop_assert!(pair.hub.doc(&DocId::Community(community())).is_none());
     }
 }
+
+#[test]
+fn a_reconnect_after_offline_writes_takes_two_round_trips() {
+    let mut pair = Pair::new(true);
+    pair.node.insert_doc(
+        DocId::Community(community()),
+        doc_with("wish", "为独居老人送微波炉"),
+    );
+    pair.node_event(Event::Start);
+    pair.run();
+    pair.node_event(Event::Lost);
+    pair.hub_event(Event::Lost);
+
+    // Offline, the node writes; then it reconnects with fresh sessions.
+    pair.node_doc().put(ROOT, "service", "2 小时").unwrap();
+    pair.node_session = Session::dial(
+        pair.hub_key.public(),
+        Role::Node,
+        Scope::Community(community()),
+    );
+    pair.hub_session = Session::listen(pair.node_key.public());
+    pair.node_event(Event::Start);
+
+    // Flights: everything one side has to send, then everything the other answers.
+    let mut flights = 0;
+    let mut towards_hub = true;
+    while !(pair.to_hub.is_empty() && pair.to_node.is_empty()) {
+        let flight: Vec<Vec<u8>> = if towards_hub {
+            pair.to_hub.drain(..).collect()
+        } else {
+            pair.to_node.drain(..).collect()
+        };
+        if !flight.is_empty() {
+            flights += 1;
+        }
+        for bytes in flight {
+            let frame = Frame::decode(&bytes).unwrap();
+            if towards_hub {
+                pair.hub_event(Event::Frame(frame));
+            } else {
+                pair.node_event(Event::Frame(frame));
+            }
+        }
+        towards_hub = !towards_hub;
+    }
+    // Hello; Hello with the hub's sync messages; the node's changes; the hub's answer.
+    assert_eq!(flights, 4, "a reconnect is two round trips");
+    assert_eq!(value(pair.hub_doc(), "service").as_deref(), Some("2 小时"));
+    assert!(
+        pair.node_effects
+            .contains(&Effect::CaughtUp(DocId::Community(community())))
+    );
+}

@@ -3,3 +3,4 @@
 
 pub mod city;
 pub mod demo;
+pub mod sim;

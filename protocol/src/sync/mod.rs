@@ -444,7 +444,14 @@ impl Session {
         let docs: Vec<DocId> = self.docs.keys().copied().collect();
         for doc in docs {
             self.pass_attestation(&doc, host, effects);
-            self.offer(&doc, host, effects)?;
+            // Only the listener opens automerge's exchange: its first message for every
+            // document follows its `Hello` in the same flight (a fresh or reset sync
+            // state always has one to send), and the dialer answers it with what the
+            // hub lacks. Were the dialer to open too, each side would answer the
+            // other's opening as well, and a reconnect would cost a third round trip.
+            if self.dialer.is_none() {
+                self.offer(&doc, host, effects)?;
+            }
         }
         Ok(())
     }
