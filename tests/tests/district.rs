@@ -242,6 +242,31 @@ async fn communities_sync_through_their_district_hub_to_the_city_attested() {
     .await
     .unwrap();
 
+    // The city revokes a node's key: the district hub gets the new roster, sends the
+    // node away and refuses it, saying why. Its data stays at the city.
+    let (revoked, revoked_node) = &nodes[0];
+    let revoked_key = revoked_node.replica.lock().await.public_key();
+    city_store
+        .revoke(&revoked_key, wishtree_hub::cli::now(), "节点电脑丢失")
+        .unwrap();
+    let mut problem = String::new();
+    wait_until(LIMIT, "the revoked node to be refused", || {
+        problem = revoked_node
+            .replica
+            .try_lock()
+            .ok()
+            .and_then(|mut replica| replica.sync_status().hub_problem)
+            .unwrap_or_default();
+        problem.contains("revoked")
+    })
+    .await
+    .unwrap();
+    assert!(problem.contains("节点电脑丢失"), "{problem}");
+    assert!(
+        !heads_at(&city, *revoked).is_empty(),
+        "its data stays at the city"
+    );
+
     for (_, node) in nodes {
         node.stop().await;
     }

@@ -398,6 +398,7 @@ impl Hub {
             .set_setting(RECEIVED_ROSTER_VERSION, &roster.version.to_string())?;
         self.store
             .set_setting(RECEIVED_ROSTER, &hex_encode(&signed.to_bytes()))?;
+        self.check_roster()?;
         tracing::info!(
             "installed the city's roster version {} ({} keys, {} revoked)",
             roster.version,

@@ -98,6 +98,7 @@ async fn serve_link(
     let mut changes = hub.subscribe();
     let mut roster = hub.subscribe_roster();
     let own_docs = hub.docs_of(&peer);
+    let roster_hub = Arc::clone(&hub);
     let forward = tokio::spawn(async move {
         loop {
             let events_now = tokio::select! {
@@ -110,6 +111,9 @@ async fn serve_link(
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
                 changed = roster.changed() => match changed {
+                    // A peer revoked by the new roster is sent away; it is refused,
+                    // with the reason, when it comes back.
+                    Ok(()) if roster_hub.docs_of(&peer).is_empty() => vec![Event::Close],
                     Ok(()) => vec![Event::RosterChanged],
                     Err(_) => return,
                 },
