@@ -104,6 +104,10 @@ pub async fn start(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result
     let is_new = prepare(&options.data, options.hub_quic, out)?;
     let hub_dir = options.data.join(HUB_DIR);
     let hub = start_hub(&hub_dir, options.hub_quic, options.hub_http).await?;
+    if let Err(error) = name_regions(&hub) {
+        hub.stop().await;
+        return Err(error);
+    }
     // The nodes were told the hub's address when they were made; on port 0 or with
     // other ports than then, it moved.
     let hub_address = connect_address(hub.quic_addr);
@@ -279,20 +283,9 @@ fn build(dir: &Path, hub_address: SocketAddr, out: &mut dyn Write) -> anyhow::Re
     Ok(())
 }
 
-/// Names the regions and writes the city document, with the hub not running.
+/// Writes the city document, with the hub not running.
 fn build_hub(hub_dir: &Path) -> anyhow::Result<()> {
     let store = Arc::new(wishtree_hub::cli::open_store(hub_dir)?);
-    let regions = std::iter::once(CITY).chain(DISTRICTS).chain(STREETS);
-    store.with_transaction(|transaction| {
-        for (prefix, name) in regions {
-            let prefix: RegionPrefix = prefix
-                .parse()
-                .map_err(|error| anyhow::anyhow!("bad demo region {prefix}: {error}"))?;
-            set_region_name(transaction, &prefix, name)?;
-        }
-        Ok::<_, anyhow::Error>(())
-    })?;
-
     let key = wishtree_hub::identity::read_key_file(&hub_dir.join(wishtree_hub::cli::KEY_FILE))?;
     let city = wishtree_hub::run::city_of(store.as_ref(), hub_dir)?;
     let hub = Hub::new(
@@ -325,6 +318,21 @@ fn build_hub(hub_dir: &Path) -> anyhow::Result<()> {
         hub.execute_city(command, now)?;
     }
     Ok(())
+}
+
+/// Names the city, its districts and its streets in the hub's figures. The figure
+/// tables exist once the hub has started; naming is an upsert, so every start does it.
+fn name_regions(hub: &RunningHub) -> anyhow::Result<()> {
+    let regions = std::iter::once(CITY).chain(DISTRICTS).chain(STREETS);
+    hub.hub().store().with_transaction(|transaction| {
+        for (prefix, name) in regions {
+            let prefix: RegionPrefix = prefix
+                .parse()
+                .map_err(|error| anyhow::anyhow!("bad demo region {prefix}: {error}"))?;
+            set_region_name(transaction, &prefix, name)?;
+        }
+        Ok::<_, anyhow::Error>(())
+    })
 }
 
 /// Creates, enrolls and fills the node of one community. Returns how many commands
