@@ -130,7 +130,7 @@ async fn the_demo_city_syncs_its_seed_reuses_it_and_shows_a_new_claim() {
     assert!(printed.contains(&format!("http://{}/", city.hub.http_addr)));
     for node in &city.nodes {
         assert!(
-            printed.contains(&format!("{}", node.name))
+            printed.contains(node.name)
                 && printed.contains(&format!("http://{}/", node.node.http_addr)),
             "{printed}"
         );

@@ -194,7 +194,11 @@ impl DemoCity {
 
 /// Makes the demo city in `data` unless it holds one. Returns whether it made it.
 pub fn prepare(data: &Path, hub_quic: SocketAddr, out: &mut dyn Write) -> anyhow::Result<bool> {
-    if data.join(HUB_DIR).join(wishtree_hub::cli::KEY_FILE).exists() {
+    if data
+        .join(HUB_DIR)
+        .join(wishtree_hub::cli::KEY_FILE)
+        .exists()
+    {
         writeln!(
             out,
             "reusing the demo city in {} (delete it to start afresh)",
@@ -239,13 +243,8 @@ pub fn prepare(data: &Path, hub_quic: SocketAddr, out: &mut dyn Write) -> anyhow
         // Empty, checked above; rename cannot replace it on every platform.
         std::fs::remove_dir(data).with_context(|| format!("cannot replace {}", data.display()))?;
     }
-    std::fs::rename(&staging, data).with_context(|| {
-        format!(
-            "cannot move {} to {}",
-            staging.display(),
-            data.display()
-        )
-    })?;
+    std::fs::rename(&staging, data)
+        .with_context(|| format!("cannot move {} to {}", staging.display(), data.display()))?;
     writeln!(out, "the demo city is ready in {}", data.display())?;
     Ok(true)
 }
