@@ -90,6 +90,10 @@ pub async fn drive<H: Host + Send + 'static>(
                 Some(Read::Failed(error @ LinkError::FrameTooLarge { .. })) => {
                     Event::Malformed(error.to_string())
                 }
+                // The peer closed after its Bye (the close can overtake the frame).
+                Some(Read::Failed(LinkError::ClosedByPeer { code: Some(CloseCode::Done), .. })) => {
+                    Event::Frame(Frame::Bye)
+                }
                 Some(Read::Failed(error)) => {
                     link_error = Some(error);
                     Event::Lost

@@ -46,7 +46,12 @@ fn doc_name(doc: &DocId) -> DocName {
 }
 
 impl Host for NodeHost {
-    fn admit(&mut self, _peer: &PublicKey, _hello: &Hello) -> Result<Grant, String> {
+    fn admit(
+        &mut self,
+        _peer: &PublicKey,
+        _hello: &Hello,
+        _now: Timestamp,
+    ) -> Result<Grant, String> {
         Err("a community node does not accept sync sessions; it dials its hub".to_owned())
     }
 
@@ -216,6 +221,10 @@ pub async fn run_sync(
             }
             Err(error) => Some(error.explain()),
         };
+        if *shutdown.borrow() {
+            let _ = status.send(StatusUpdate::Disconnected(None));
+            break;
+        }
         if let Some(problem) = &problem {
             tracing::warn!("sync with the hub at {}: {problem}", hub.address);
         }

@@ -597,8 +597,8 @@ impl HubHost {
 }
 
 impl Host for HubHost {
-    fn admit(&mut self, peer: &PublicKey, hello: &Hello) -> Result<Grant, String> {
-        self.hub.admit(peer, hello, crate::cli::now())
+    fn admit(&mut self, peer: &PublicKey, hello: &Hello, now: Timestamp) -> Result<Grant, String> {
+        self.hub.admit(peer, hello, now)
     }
 
     fn heads(&mut self, doc: &DocId) -> Vec<ChangeHash> {

@@ -105,6 +105,9 @@ pub async fn run_upstream(
             }
             Err(error) => Some(error.explain()),
         };
+        if *shutdown.borrow() {
+            break;
+        }
         if let Some(problem) = problem {
             tracing::info!("the session with the hub above ended: {problem}");
         }

@@ -87,7 +87,7 @@ impl MemoryHost {
 }
 
 impl Host for MemoryHost {
-    fn admit(&mut self, peer: &PublicKey, hello: &Hello) -> Result<Grant, String> {
+    fn admit(&mut self, peer: &PublicKey, hello: &Hello, _now: Timestamp) -> Result<Grant, String> {
         let Some(scope) = self.roster.get(peer) else {
             return Err(format!(
                 "this node is not enrolled at the hub: give the hub operator this key: {peer}"

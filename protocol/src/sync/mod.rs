@@ -71,7 +71,7 @@ pub enum HostError {
 pub trait Host {
     /// Listener only: whether `peer`, saying `hello`, may sync, and which documents.
     /// `Err` holds the reason to give it ("this node is not enrolled at the hub: …").
-    fn admit(&mut self, peer: &PublicKey, hello: &Hello) -> Result<Grant, String>;
+    fn admit(&mut self, peer: &PublicKey, hello: &Hello, now: Timestamp) -> Result<Grant, String>;
 
     /// The current heads of a document (empty for one the host does not have yet).
     fn heads(&mut self, doc: &DocId) -> Vec<ChangeHash>;
@@ -360,7 +360,7 @@ impl Session {
                 Err((Ending::Done, reason))
             }
             (Phase::New, Frame::Hello(hello)) if self.dialer.is_none() => {
-                self.on_dialer_hello(hello, host, effects)
+                self.on_dialer_hello(now, hello, host, effects)
             }
             (Phase::AwaitingHello, Frame::Hello(hello)) => {
                 self.on_listener_hello(hello, host, effects)
@@ -389,6 +389,7 @@ impl Session {
     /// Listener: the dialer's `Hello`.
     fn on_dialer_hello(
         &mut self,
+        now: Timestamp,
         hello: Hello,
         host: &mut impl Host,
         effects: &mut Vec<Effect>,
@@ -402,7 +403,7 @@ impl Session {
                 effects,
             ));
         }
-        let grant = match host.admit(&self.peer, &hello) {
+        let grant = match host.admit(&self.peer, &hello, now) {
             Ok(grant) => grant,
             Err(reason) => return Err(self.refuse(reason, effects)),
         };
