@@ -395,10 +395,11 @@ pub fn import_bundle(
 }
 
 /// Re-derives a community's figures, creating the figure tables if this hub has never
-/// run (they are made by the dashboard at start).
+/// run (the dashboard makes them at start, on a connection of its own, as here: the
+/// migration runs its own transactions).
 fn refresh_figures(hub: &Hub, community: CommunityCode) -> Result<(), String> {
-    hub.store()
-        .with_transaction(|transaction| figures::migrate(transaction))
+    rusqlite::Connection::open(hub.store().path())
+        .and_then(|connection| figures::migrate(&connection))
         .map_err(|error| error.to_string())?;
     refresh_one(hub, community).map_err(|error| format!("{error:#}"))
 }
