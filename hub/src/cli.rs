@@ -413,9 +413,7 @@ fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
     })?;
     println!("{}", accepted.verdict());
     if let Some(problem) = &accepted.figures_problem {
-        println!(
-            "the figures were not re-derived ({problem}); they are when the hub starts"
-        );
+        println!("the figures were not re-derived ({problem}); they are when the hub starts");
     }
     Ok(())
 }

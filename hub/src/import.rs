@@ -366,9 +366,7 @@ pub fn import_bundle(
     let started = Instant::now();
     let figures_problem = refresh_figures(hub, community).err();
     let name = store
-        .with_transaction(|transaction| {
-            figures::region_name(transaction, &community.as_region())
-        })
+        .with_transaction(|transaction| figures::region_name(transaction, &community.as_region()))
         .ok()
         .flatten()
         .unwrap_or_default();

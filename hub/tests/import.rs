@@ -84,9 +84,18 @@ fn an_operator_imports_a_bundle_and_reads_the_verdict() {
         "{verdict}"
     );
     let progress = String::from_utf8_lossy(&accepted.stderr);
-    for stage in ["reading", "verifying", "applying", "storing", "attesting", "figures"] {
+    for stage in [
+        "reading",
+        "verifying",
+        "applying",
+        "storing",
+        "attesting",
+        "figures",
+    ] {
         assert!(
-            progress.lines().any(|line| line.starts_with(stage) && line.ends_with(" ms)")),
+            progress
+                .lines()
+                .any(|line| line.starts_with(stage) && line.ends_with(" ms)")),
             "no {stage} line: {progress}"
         );
     }

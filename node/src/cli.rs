@@ -368,9 +368,7 @@ pub fn run_cli(cli: Cli) -> anyhow::Result<()> {
         Command::Run { http } => serve(&data, http),
         Command::Status { json } => status(&data, json),
         Command::Export {
-            out,
-            bundle: false,
-            ..
+            out, bundle: false, ..
         } => export(&data, &out),
         Command::Export {
             out,

@@ -190,9 +190,7 @@ fn a_week_offline_reaches_the_city_hub_on_a_usb_stick_attested() {
     assert_eq!(attested.seq, node_attestation.seq);
     assert_eq!(sorted(attested.heads.clone()), node_heads);
     assert_eq!(
-        store
-            .last_bundle_seq(&node_attestation.signer)
-            .unwrap(),
+        store.last_bundle_seq(&node_attestation.signer).unwrap(),
         Some(1)
     );
     let shown = city_figures(&store);

@@ -19,7 +19,8 @@ use super::{
 
 /// Migrations of the store's tables, in order; the index + 1 is the version. Each is
 /// frozen once released: a change is a new migration.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE roster (
     key BLOB PRIMARY KEY,
@@ -57,7 +58,8 @@ CREATE TABLE attestations (
     seq INTEGER NOT NULL,
     received_at INTEGER NOT NULL
 );
-"#, r#"
+"#,
+    r#"
 CREATE TABLE bundle_issuers (
     issuer BLOB PRIMARY KEY,
     seq INTEGER NOT NULL,
@@ -65,7 +67,8 @@ CREATE TABLE bundle_issuers (
     previous BLOB,
     accepted_at INTEGER NOT NULL
 );
-"#];
+"#,
+];
 
 /// The hub store in one SQLite file.
 #[derive(Debug)]

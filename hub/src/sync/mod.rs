@@ -362,18 +362,17 @@ impl Hub {
         peer: &PublicKey,
         doc: DocId,
     ) -> Result<&'a mut sync::State, HubError> {
-        if !state.sync_states.contains_key(&(*peer, doc)) {
-            let loaded = self
-                .store
-                .sync_state(peer, stored(doc))?
-                .and_then(|bytes| sync::State::decode(&bytes).ok())
-                .unwrap_or_default();
-            state.sync_states.insert((*peer, doc), loaded);
+        match state.sync_states.entry((*peer, doc)) {
+            std::collections::hash_map::Entry::Occupied(entry) => Ok(entry.into_mut()),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let loaded = self
+                    .store
+                    .sync_state(peer, stored(doc))?
+                    .and_then(|bytes| sync::State::decode(&bytes).ok())
+                    .unwrap_or_default();
+                Ok(entry.insert(loaded))
+            }
         }
-        state
-            .sync_states
-            .get_mut(&(*peer, doc))
-            .ok_or_else(|| HubError::City("the sync state cache lost a state".to_owned()))
     }
 
     fn admit(&self, peer: &PublicKey, hello: &Hello, now: Timestamp) -> Result<Grant, String> {
