@@ -39,6 +39,17 @@ pub enum Command {
         /// 12-digit codes (e.g. 1309 for 沧州市).
         #[arg(long)]
         city: String,
+        /// Make this a district hub serving this region (e.g. 130903) under the city
+        /// hub given by --upstream and --upstream-key; its nodes are enrolled at the
+        /// city hub, whose signed roster it receives.
+        #[arg(long, requires_all = ["upstream", "upstream_key"])]
+        district: Option<String>,
+        /// `host:port` of the city hub's QUIC endpoint (district hubs only).
+        #[arg(long, requires = "district")]
+        upstream: Option<String>,
+        /// The city hub's key, as its `init` printed it (district hubs only).
+        #[arg(long, requires = "district")]
+        upstream_key: Option<String>,
     },
     /// Run the hub: accept community nodes over QUIC, merge their records, and serve the
     /// dashboard and API. Stops cleanly on Ctrl-C.
@@ -195,7 +206,13 @@ pub fn main() -> ExitCode {
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Init { data, city } => init(&data, &city),
+        Command::Init {
+            data,
+            city,
+            district,
+            upstream,
+            upstream_key,
+        } => init(&data, &city, district.zip(upstream).zip(upstream_key)),
         Command::Run { data, quic, http } => run_hub(&data, quic, http),
         Command::City(command) => city(command),
         Command::Enroll {
@@ -289,7 +306,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn init(data: &Path, city: &str) -> anyhow::Result<()> {
+fn init(
+    data: &Path,
+    city: &str,
+    district: Option<((String, String), String)>,
+) -> anyhow::Result<()> {
     let city: RegionPrefix = city.parse().context("bad --city")?;
     if city.level() != Some(wishtree_protocol::RegionLevel::City) {
         bail!(
@@ -297,12 +318,43 @@ fn init(data: &Path, city: &str) -> anyhow::Result<()> {
             city.padded()
         );
     }
+    let district = match district {
+        Some(((district, upstream), upstream_key)) => {
+            let prefix: RegionPrefix = district.parse().context("bad --district")?;
+            if !city.covers(&prefix) || prefix == city {
+                bail!(
+                    "--district {} is not a region inside city {}",
+                    prefix.padded(),
+                    city.as_str()
+                );
+            }
+            let key: PublicKey = upstream_key
+                .parse()
+                .context("the --upstream-key is not a valid key")?;
+            Some((prefix, upstream, key))
+        }
+        None => None,
+    };
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness for the key: {e}"))?;
     let key = create_key_file(&data.join(KEY_FILE), secret)?;
     let store = SqliteStore::open(&data.join(DATABASE_FILE))?;
     store.set_setting(crate::run::CITY_SETTING, city.as_str())?;
+    if let Some((prefix, upstream, upstream_key)) = &district {
+        store.set_setting(crate::run::DISTRICT, prefix.as_str())?;
+        store.set_setting(crate::run::UPSTREAM_ADDRESS, upstream)?;
+        store.set_setting(crate::run::UPSTREAM_KEY, &upstream_key.to_string())?;
+        println!(
+            "district hub of {} under the hub at {upstream}; enroll it there with:",
+            prefix.as_str()
+        );
+        println!(
+            "  wishtree-hub enroll --data CITY_DIR --hub-scope {} --key {}",
+            prefix.as_str(),
+            key.public()
+        );
+    }
     println!(
         "hub of city {} created in {}",
         city.as_str(),
@@ -377,6 +429,9 @@ fn city(command: CityCommandLine) -> anyhow::Result<()> {
         ),
     };
     let store = std::sync::Arc::new(open_store(&data)?);
+    if crate::run::upstream_of(store.as_ref())?.is_some() {
+        bail!("this is a district hub: the city document is written at the city hub");
+    }
     let key = read_key_file(&data.join(KEY_FILE))?;
     let city = crate::run::city_of(store.as_ref(), &data)?;
     let hub = crate::sync::Hub::new(

@@ -20,12 +20,22 @@ use crate::http::{self, HubHttpState};
 use crate::identity::read_key_file;
 use crate::metrics::Metrics;
 use crate::store::HubStore;
-use crate::sync::{Hub, HubOptions, ServeOptions, refresh_worker, serve_quic};
+use crate::sync::{
+    Hub, HubOptions, ServeOptions, Upstream, refresh_worker, run_upstream, serve_quic,
+};
 
 /// The setting that names the hub's city (its region code prefix).
 pub const CITY_SETTING: &str = "city";
 
-/// How often the hub looks for city-document changes written by the `city` command.
+/// The settings that make a hub a district hub under another (see [`upstream_of`]).
+pub const UPSTREAM_ADDRESS: &str = "upstream_address";
+/// The pinned key of the hub above.
+pub const UPSTREAM_KEY: &str = "upstream_key";
+/// The region a district hub serves.
+pub const DISTRICT: &str = "district";
+
+/// How often the hub looks for city-document and roster changes written by its
+/// commands (`city`, `enroll`, `revoke`), which run as other processes.
 const CITY_POLL: Duration = Duration::from_secs(2);
 
 /// What to start.
@@ -86,6 +96,26 @@ pub fn city_of(store: &impl HubStore, data: &Path) -> anyhow::Result<RegionPrefi
         .map_err(|error| anyhow::anyhow!("the stored city code {text:?} is not valid: {error}"))
 }
 
+/// The hub above this one, if this is a district hub.
+pub fn upstream_of(store: &impl HubStore) -> anyhow::Result<Option<Upstream>> {
+    let (Some(address), Some(key), Some(scope)) = (
+        store.setting(UPSTREAM_ADDRESS)?,
+        store.setting(UPSTREAM_KEY)?,
+        store.setting(DISTRICT)?,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(Upstream {
+        address,
+        key: key
+            .parse()
+            .map_err(|error| anyhow::anyhow!("the stored upstream key is not valid: {error}"))?,
+        scope: scope
+            .parse()
+            .map_err(|error| anyhow::anyhow!("the stored district is not valid: {error}"))?,
+    }))
+}
+
 /// Starts a hub from its data directory. Returns once it listens.
 pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
     let store = Arc::new(open_store(&options.data)?);
@@ -112,8 +142,12 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
         .await
         .with_context(|| format!("cannot listen for the dashboard on {}", options.http))?;
     let http_addr = listener.local_addr()?;
+    let upstream = upstream_of(store.as_ref())?;
+    let scope = upstream
+        .as_ref()
+        .map_or_else(|| city.clone(), |upstream| upstream.scope.clone());
     let state = HubHttpState::new(&options.data.join(DATABASE_FILE), Arc::clone(&metrics))?
-        .with_scope(city);
+        .with_scope(scope);
 
     let (shutdown, watcher) = watch::channel(false);
     let mut tasks = JoinSet::new();
@@ -124,6 +158,20 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
         watcher.clone(),
     ));
     tasks.spawn(refresh_worker(Arc::clone(&hub), watcher.clone()));
+    if let Some(upstream) = upstream {
+        tracing::info!(
+            "district hub of {}: syncing with the hub at {}",
+            upstream.scope.padded(),
+            upstream.address
+        );
+        tasks.spawn(run_upstream(
+            Arc::clone(&hub),
+            upstream,
+            KeyPair::from_secret(key.secret()),
+            options.serve.endpoint.clone(),
+            watcher.clone(),
+        ));
+    }
     let mut http_shutdown = watcher.clone();
     tasks.spawn(async move {
         let stopped = async move {
@@ -140,6 +188,13 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
             tokio::select! {
                 () = tokio::time::sleep(CITY_POLL) => {}
                 _ = city_shutdown.wait_for(|stop| *stop) => return,
+            }
+            let hub = Arc::clone(&city_hub);
+            match tokio::task::spawn_blocking(move || hub.check_roster()).await {
+                Ok(Ok(true)) => tracing::info!("the roster changed; handing it to district hubs"),
+                Ok(Ok(false)) => {}
+                Ok(Err(error)) => tracing::warn!("cannot read the roster: {error}"),
+                Err(error) => tracing::warn!("the roster check failed: {error}"),
             }
             let hub = Arc::clone(&city_hub);
             match tokio::task::spawn_blocking(move || hub.reload_city_if_changed()).await {

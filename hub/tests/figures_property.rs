@@ -1,9 +1,15 @@
 //! Property test: random cities — communities in two districts, members of shared
 //! unit organisations, wishes and projects through every lifecycle, activities,
 //! service, voids and redemptions — are written as community documents through
-//! domain commands, delivered to a hub's figure tables, and every figure, for every
-//! region, period and organisation, equals the same figure computed independently
-//! from the generated plan.
+//! domain commands, synced into a city hub, and every figure, for every region,
+//! period and organisation, equals the same figure computed independently from the
+//! generated plan.
+//!
+//! The data travels the hub's real path: each node's document goes through the
+//! sans-IO sync session (node side over a [`MemoryHost`], hub side over the hub's own
+//! host and SQLite store), as encoded frames, in one session or split in two so a
+//! second session merges into what the hub already holds; then the hub's figures
+//! refresh re-derives the community. Only the network and the clock are not real.
 //!
 //! The plan is the model: what each wish's fate is, who claims it and when, which
 //! service is voided. Nothing in the expected figures is read back from a document
@@ -13,17 +19,26 @@
 
 mod figures_support;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
 
+use automerge::{AutoCommit, ChangeHash};
 use figures_support::*;
 use proptest::prelude::*;
-use wishtree_hub::figures::{self, CommunitySync, Figures, Filter, Period, RankBy, StateCounts};
+use wishtree_hub::figures::{self, Figures, Filter, Period, RankBy, StateCounts};
+use wishtree_hub::metrics::Metrics;
+use wishtree_hub::store::{EnrolledRole, HubStore, SqliteStore};
+use wishtree_hub::sync::{Hub, HubOptions, refresh_one};
+use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::command::Command;
+use wishtree_protocol::frame::{DocId, Frame, Role, Scope};
 use wishtree_protocol::id::{MemberId, OrgId, PointsEntryId, VoidId};
+use wishtree_protocol::keys::KeyPair;
 use wishtree_protocol::model::{Actor, EventKind, Org, ServiceRecord};
+use wishtree_protocol::sync::memory::MemoryHost;
+use wishtree_protocol::sync::{Effect, Ending, Event, Session};
 use wishtree_protocol::text::Label;
-use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, HalfYear, RegionPrefix, Timestamp};
 
 /// Every plan's days count from here.
@@ -88,7 +103,14 @@ struct CommunityPlan {
     services: Vec<ServicePlan>,
     /// (member pick, points, minute).
     redemptions: Vec<(usize, u32, i64)>,
-    seen_hours_ago: Option<i64>,
+    /// Hours before [`NOW`] the node last connected.
+    seen_hours_ago: i64,
+    /// Where the node's first session stops: after that many of the document's
+    /// changes (picked among them), the rest arriving in a second session. `None`
+    /// sends everything in one session.
+    split: Option<prop::sample::Index>,
+    /// Whether the node signs its final heads (a first session's heads are signed).
+    attest_final: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -148,6 +170,11 @@ fn minute(offset: i64) -> Timestamp {
     date(FIRST_DAY)
         .start_in_shanghai()
         .plus_millis(offset * 60_000)
+}
+
+/// When a node that connected `hours` before [`NOW`] was seen.
+fn seen_at(hours: i64) -> Timestamp {
+    Timestamp::from_millis(NOW.as_millis() - hours * 3_600_000)
 }
 
 fn fate() -> impl Strategy<Value = Fate> {
@@ -233,7 +260,9 @@ fn community_plan(code: CommunityCode) -> impl Strategy<Value = CommunityPlan> {
         prop::collection::vec(activity_plan(), 0..3),
         prop::collection::vec(service_plan(), 0..5),
         prop::collection::vec((any::<usize>(), 1u32..40, 0i64..320 * 1440), 0..3),
-        prop::option::of(0i64..48),
+        0i64..48,
+        prop::option::of(any::<prop::sample::Index>()),
+        any::<bool>(),
     )
         .prop_map(
             move |(
@@ -246,6 +275,8 @@ fn community_plan(code: CommunityCode) -> impl Strategy<Value = CommunityPlan> {
                 services,
                 redemptions,
                 seen,
+                split,
+                attest_final,
             )| {
                 let mut seen_orgs = BTreeSet::new();
                 let orgs = orgs
@@ -263,6 +294,8 @@ fn community_plan(code: CommunityCode) -> impl Strategy<Value = CommunityPlan> {
                     services,
                     redemptions,
                     seen_hours_ago: seen,
+                    split,
+                    attest_final,
                 }
             },
         )
@@ -303,19 +336,13 @@ fn city_plan() -> impl Strategy<Value = CityPlan> {
         })
 }
 
-/// Writes a community's plan as commands, returning the document at the midpoint
-/// (entities created, no lifecycle, voids or redemptions yet), the final document,
-/// and the facts the plan says the final document holds.
-fn write_community(
-    plan: &CommunityPlan,
-    seed: u64,
-) -> (CommunityDoc, CommunityDoc, CommunityFacts) {
+/// Writes a community's plan as commands, one change each, returning the document
+/// and the facts the plan says it holds.
+fn write_community(plan: &CommunityPlan, seed: u64) -> (CommunityDoc, CommunityFacts) {
     let mut w = Writer::new(plan.code, "社区", seed, minute(0));
     let mut facts = CommunityFacts {
         code: Some(plan.code),
-        last_seen_ms: plan
-            .seen_hours_ago
-            .map(|hours| NOW.as_millis() - hours * 3_600_000),
+        last_seen_ms: Some(seen_at(plan.seen_hours_ago).as_millis()),
         ..CommunityFacts::default()
     };
 
@@ -415,7 +442,6 @@ fn write_community(
             }
         }
     }
-    let midpoint = w.doc.clone();
 
     // Phase two: lifecycles, ends, voids, redemptions.
     for (pairing, ended) in &pairings {
@@ -482,7 +508,7 @@ fn write_community(
             u64::from(*points),
         ));
     }
-    (midpoint, w.doc, facts)
+    (w.doc, facts)
 }
 
 /// Who may claim: members (for wishes) and organisations.
@@ -610,18 +636,157 @@ fn live(
     facts
 }
 
-/// Brings the documents into a hub's figure tables, as the hub store does when a
-/// document changes. Today it re-derives each community directly; when the hub's
-/// QUIC endpoint exists, this is where the documents will be synced through a real
-/// hub instead, and the assertions stay as they are.
-fn deliver(database: &Path, documents: &[(CommunityDoc, CommunitySync)]) {
-    let mut connection = rusqlite::Connection::open(database).unwrap();
-    figures::migrate(&connection).unwrap();
-    for (doc, sync) in documents {
-        let view = CommunityView::derive(doc).unwrap();
-        let transaction = connection.transaction().unwrap();
-        figures::rederive_community(&transaction, doc.code(), &view, sync).unwrap();
-        transaction.commit().unwrap();
+/// A city hub over a store in a temporary directory: the real [`Hub`], its store,
+/// its host and its figures refresh, with nothing of the network but the frames.
+struct CityHub {
+    _dir: tempfile::TempDir,
+    database: PathBuf,
+    hub: Arc<Hub>,
+}
+
+impl CityHub {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join("hub.sqlite");
+        // The figure tables live beside the store, created as the HTTP side does.
+        figures::migrate(&rusqlite::Connection::open(&database).unwrap()).unwrap();
+        let store = Arc::new(SqliteStore::open(&database).unwrap());
+        let hub = Hub::new(
+            store,
+            KeyPair::from_secret([7; 32]),
+            region("1309"),
+            Arc::new(Metrics::new()),
+            HubOptions::default(),
+        )
+        .unwrap();
+        Self {
+            _dir: dir,
+            database,
+            hub,
+        }
+    }
+
+    /// Enrolls a community's node and returns its key.
+    fn enroll(&self, code: CommunityCode, index: u8) -> KeyPair {
+        let key = KeyPair::from_secret([index + 10; 32]);
+        self.hub
+            .store()
+            .enroll(
+                key.public(),
+                EnrolledRole::Node { community: code },
+                seen_at(100),
+            )
+            .unwrap();
+        key
+    }
+
+    /// One sync session of a node holding `node` (its community's document, or
+    /// nothing yet) with the hub, at `now`: the real sessions on both sides, frames
+    /// encoded and decoded, pumped until none are in flight, then closed by the node.
+    /// Afterwards the hub's figures are refreshed as its worker does.
+    fn sync(
+        &self,
+        code: CommunityCode,
+        node_key: &KeyPair,
+        node: &mut MemoryHost,
+        now: Timestamp,
+    ) -> Result<(), TestCaseError> {
+        let mut hub_host = self.hub.host(false);
+        let mut node_session =
+            Session::dial(self.hub.public_key(), Role::Node, Scope::Community(code));
+        let mut hub_session = Session::listen(node_key.public());
+        let mut to_hub: VecDeque<Vec<u8>> = VecDeque::new();
+        let mut to_node: VecDeque<Vec<u8>> = VecDeque::new();
+        let mut endings = Vec::new();
+        let mut sort = |effects: Vec<Effect>, queue: &mut VecDeque<Vec<u8>>| {
+            for effect in effects {
+                match effect {
+                    Effect::Send(frame) => queue.push_back(frame.encode()),
+                    Effect::Refused(reason) => endings.push((Ending::Refused, reason)),
+                    Effect::Close { ending, reason } => endings.push((ending, reason)),
+                    _ => {}
+                }
+            }
+        };
+        let mut pump = |node_session: &mut Session,
+                        hub_session: &mut Session,
+                        node: &mut MemoryHost,
+                        first: Event|
+         -> Result<(), TestCaseError> {
+            sort(node_session.handle_event(now, first, node), &mut to_hub);
+            let mut delivered = 0;
+            loop {
+                prop_assert!(delivered < 1_000, "the session did not settle");
+                if let Some(bytes) = to_hub.pop_front() {
+                    let frame = Frame::decode(&bytes).unwrap();
+                    let effects = hub_session.handle_event(now, Event::Frame(frame), &mut hub_host);
+                    sort(effects, &mut to_node);
+                } else if let Some(bytes) = to_node.pop_front() {
+                    let frame = Frame::decode(&bytes).unwrap();
+                    let effects = node_session.handle_event(now, Event::Frame(frame), node);
+                    sort(effects, &mut to_hub);
+                } else {
+                    return Ok(());
+                }
+                delivered += 1;
+            }
+        };
+        pump(&mut node_session, &mut hub_session, node, Event::Start)?;
+        prop_assert!(node_session.is_open() && hub_session.is_open());
+        pump(&mut node_session, &mut hub_session, node, Event::Close)?;
+        prop_assert!(node_session.is_closed() && hub_session.is_closed());
+        prop_assert!(
+            endings.iter().all(|(ending, _)| *ending == Ending::Done),
+            "{:?}",
+            endings
+        );
+
+        // The hub stamps an admission with its own clock; the plan's clock is NOW, so
+        // the store is told when this connection happened in the plan's time.
+        self.hub.store().record_seen(code, now).unwrap();
+        refresh_one(&self.hub, code).unwrap();
+        Ok(())
+    }
+
+    fn heads(&self, code: CommunityCode) -> Vec<ChangeHash> {
+        let mut heads = self.hub.heads(DocId::Community(code)).unwrap();
+        heads.sort();
+        heads
+    }
+}
+
+/// What a node sends in each session, and what it signs.
+struct NodeSessions {
+    /// The node's document at each session.
+    documents: Vec<AutoCommit>,
+    /// Changes of the final document, and of those the ones under the latest heads
+    /// the node signed.
+    changes: u64,
+    attested: u64,
+}
+
+/// Cuts a community's document where the plan splits it.
+fn node_sessions(plan: &CommunityPlan, doc: &CommunityDoc) -> NodeSessions {
+    let mut full = doc.automerge().clone();
+    let changes = full.get_changes(&[]);
+    let total = changes.len() as u64;
+    let mut documents = Vec::new();
+    let mut attested = 0;
+    if let Some(split) = &plan.split {
+        // The writer's history is one line: the first k changes are a prefix.
+        let last = split.index(changes.len());
+        let prefix = full.fork_at(&[changes[last].hash()]).unwrap();
+        documents.push(prefix);
+        attested = last as u64 + 1;
+    }
+    documents.push(full);
+    if plan.attest_final {
+        attested = total;
+    }
+    NodeSessions {
+        documents,
+        changes: total,
+        attested,
     }
 }
 
@@ -817,36 +982,47 @@ fn regions(plan: &CityPlan) -> Vec<RegionPrefix> {
 }
 
 fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("hub.sqlite");
+    let city = CityHub::new();
     let mut facts = Facts::default();
-    let mut middle = Vec::new();
-    let mut last = Vec::new();
+    let mut nodes = Vec::new();
     for (index, community) in plan.communities.iter().enumerate() {
-        let (midpoint, final_doc, community_facts) =
-            write_community(community, 1000 + index as u64);
-        let sync = CommunitySync {
-            last_seen_at: community_facts.last_seen_ms.map(Timestamp::from_millis),
-            changed_at: Some(NOW),
-            changes: 5,
-            attested_changes: 4,
-        };
-        middle.push((midpoint, CommunitySync::default()));
-        last.push((final_doc, sync));
+        let (doc, community_facts) = write_community(community, 1000 + index as u64);
+        let key = city.enroll(community.code, index as u8);
+        nodes.push((key, MemoryHost::new(), node_sessions(community, &doc), doc));
         facts.communities.push(community_facts);
     }
-    // Delivered twice: re-deriving must replace what the earlier state left.
-    deliver(&database, &middle);
-    deliver(&database, &last);
-    let connection = rusqlite::Connection::open(&database).unwrap();
-    if let Some((code, hours)) = plan.seen_only {
-        figures::record_seen(
-            &connection,
-            code,
-            Timestamp::from_millis(NOW.as_millis() - hours * 3_600_000),
-        )
-        .unwrap();
+    // Every node's first session, then the second sessions of the split ones: a
+    // second session merges into a document the hub has already derived figures from.
+    for round in 0..2 {
+        for (community, (key, node, sessions, _)) in plan.communities.iter().zip(&mut nodes) {
+            let Some(document) = sessions.documents.get(round) else {
+                continue;
+            };
+            let id = DocId::Community(community.code);
+            let last = round + 1 == sessions.documents.len();
+            let mut document = document.clone();
+            if !last || community.attest_final {
+                let heads = document.get_heads();
+                let signed = SignedHeads::sign(key, community.code, &heads, round as u64 + 1, NOW);
+                node.set_own_attestation(id, signed);
+            }
+            node.insert_doc(id, document);
+            // An earlier session happened two hours before the last one.
+            let hours = community.seen_hours_ago + if last { 0 } else { 2 };
+            city.sync(community.code, key, node, seen_at(hours))?;
+        }
     }
+    for (community, (_, _, _, doc)) in plan.communities.iter().zip(&mut nodes) {
+        let mut heads = doc.automerge_mut().get_heads();
+        heads.sort();
+        prop_assert_eq!(city.heads(community.code), heads, "{}", community.code);
+    }
+    if let Some((code, hours)) = plan.seen_only {
+        // A node that connects with nothing to send: counted as seen, with no rows.
+        let key = city.enroll(code, 200);
+        city.sync(code, &key, &mut MemoryHost::new(), seen_at(hours))?;
+    }
+    let connection = rusqlite::Connection::open(&city.database).unwrap();
 
     let orgs: Vec<Option<OrgId>> = [None]
         .into_iter()
@@ -936,7 +1112,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
         );
     }
     let statuses = figures::community_statuses(&connection, &region(""), NOW).unwrap();
-    for community in &facts.communities {
+    for (community, (_, _, sessions, _)) in facts.communities.iter().zip(&nodes) {
         let status = statuses
             .iter()
             .find(|s| Some(s.code) == community.code)
@@ -947,14 +1123,19 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                 .last_seen_ms
                 .is_some_and(|seen| seen >= NOW.as_millis() - figures::SYNC_WINDOW_MS)
         );
-        prop_assert_eq!(status.attested_share, Some(0.8));
+        prop_assert_eq!(status.changes, sessions.changes);
+        prop_assert_eq!(status.attested_changes, sessions.attested);
+        prop_assert_eq!(
+            status.attested_share,
+            Some(sessions.attested as f64 / sessions.changes as f64)
+        );
     }
     Ok(())
 }
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 24,
+        cases: 32,
         max_shrink_iters: 200,
         ..ProptestConfig::default()
     })]

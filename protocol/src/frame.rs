@@ -93,6 +93,9 @@ pub enum Frame {
     },
     /// Signed heads of a community's document, passed on as received.
     Attest(Box<SignedHeads>),
+    /// The city's signed roster (`roster::SignedRoster` bytes), from a hub to the
+    /// district hub below it.
+    Roster(Vec<u8>),
     /// The sender ends the session cleanly.
     Bye,
 }
@@ -147,6 +150,7 @@ impl Frame {
             Self::Refuse(_) => "Refuse",
             Self::Sync { .. } => "Sync",
             Self::Attest(_) => "Attest",
+            Self::Roster(_) => "Roster",
             Self::Bye => "Bye",
         }
     }

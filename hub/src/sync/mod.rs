@@ -13,6 +13,7 @@
 
 mod refresh;
 mod serve;
+mod upstream;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -24,11 +25,16 @@ use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::city::{CityCommand, CityDoc};
 use wishtree_protocol::frame::{DocId, Hello, Scope};
 use wishtree_protocol::keys::{KeyPair, PublicKey};
+use wishtree_protocol::roster::{
+    Revocation as RosterRevocation, Role as RosterRole, Roster, RosterEntry, RosterError,
+    SignedRoster,
+};
 use wishtree_protocol::sync::{Access, Grant, Host, HostError};
 use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 
 pub use refresh::{refresh_one, refresh_worker};
 pub use serve::{ServeOptions, serve_quic};
+pub use upstream::{Upstream, run_upstream};
 
 use crate::metrics::Metrics;
 use crate::store::{EnrolledRole, HubStore, SqliteStore, StoreError, StoredDoc};
@@ -61,6 +67,9 @@ pub struct Hub {
     state: Mutex<HubState>,
     /// Documents that changed, for the sessions that sync them (live push).
     changes: broadcast::Sender<DocId>,
+    /// The roster's version (the time of its latest enrolment or revocation), for the
+    /// sessions of district hubs, which get each new roster.
+    roster_version: tokio::sync::watch::Sender<i64>,
     /// Communities whose figures are stale, for the refresh worker.
     dirty: Mutex<HashSet<CommunityCode>>,
     dirty_notify: Notify,
@@ -98,6 +107,44 @@ pub enum HubError {
     /// A city command was refused.
     #[error("{0}")]
     City(String),
+    /// A roster from the hub above was refused.
+    #[error("the roster from the hub above is refused: {0}")]
+    Roster(String),
+}
+
+fn roster_version_of(store: &SqliteStore) -> Result<i64, StoreError> {
+    Ok(store
+        .enrollments()?
+        .iter()
+        .map(|enrollment| {
+            enrollment
+                .revoked
+                .as_ref()
+                .map_or(enrollment.enrolled_at, |revocation| revocation.at)
+                .as_millis()
+                .max(enrollment.enrolled_at.as_millis())
+        })
+        .max()
+        .unwrap_or(0))
+}
+
+/// The setting holding the signed roster received from the hub above (hex).
+const RECEIVED_ROSTER: &str = "received_roster";
+/// The setting holding that roster's version.
+const RECEIVED_ROSTER_VERSION: &str = "received_roster_version";
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 impl Hub {
@@ -118,7 +165,9 @@ impl Hub {
             )?;
         }
         let (changes, _) = broadcast::channel(1024);
+        let (roster_version, _) = tokio::sync::watch::channel(roster_version_of(store.as_ref())?);
         Ok(Arc::new(Hub {
+            roster_version,
             store,
             key,
             city,
@@ -247,6 +296,22 @@ impl Hub {
         Ok(true)
     }
 
+    /// Tells of every new roster version.
+    pub fn subscribe_roster(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.roster_version.subscribe()
+    }
+
+    /// Reads the roster's version from the store (enrolment and revocation are
+    /// commands of another process) and tells the sessions if it changed.
+    pub fn check_roster(&self) -> Result<bool, HubError> {
+        let version = roster_version_of(self.store.as_ref())?;
+        Ok(self.roster_version.send_if_modified(|held| {
+            let changed = *held != version;
+            *held = version;
+            changed
+        }))
+    }
+
     /// Marks a community's figures stale for the refresh worker.
     pub fn mark_dirty(&self, community: CommunityCode) {
         self.dirty
@@ -254,6 +319,125 @@ impl Hub {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(community);
         self.dirty_notify.notify_one();
+    }
+
+    /// The communities under `prefix` the hub holds documents of.
+    pub fn communities_in(&self, prefix: &RegionPrefix) -> Vec<DocId> {
+        self.store
+            .communities()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|record| prefix.contains(&record.community))
+            .map(|record| DocId::Community(record.community))
+            .collect()
+    }
+
+    /// The roster this hub hands the district hubs below it, signed: the one it
+    /// received from above, if it has one; else its own, signed by its key (the city
+    /// hub's key is the city key).
+    pub fn signed_roster(&self, now: Timestamp) -> Result<Vec<u8>, HubError> {
+        if let Some(received) = self.store.setting(RECEIVED_ROSTER)?
+            && let Some(bytes) = hex_decode(&received)
+        {
+            return Ok(bytes);
+        }
+        let mut entries = Vec::new();
+        let mut revoked = Vec::new();
+        let mut version = 0i64;
+        for enrollment in self.store.enrollments()? {
+            version = version.max(enrollment.enrolled_at.as_millis());
+            entries.push(RosterEntry {
+                key: enrollment.key,
+                role: match enrollment.role {
+                    EnrolledRole::Node { community } => RosterRole::Node { community },
+                    EnrolledRole::Hub { scope } => RosterRole::Hub { scope },
+                },
+                enrolled_at: enrollment.enrolled_at,
+            });
+            if let Some(revocation) = enrollment.revoked {
+                version = version.max(revocation.at.as_millis());
+                revoked.push(RosterRevocation {
+                    key: enrollment.key,
+                    at: revocation.at,
+                    reason: revocation.reason,
+                });
+            }
+        }
+        // The version grows with every enrolment and revocation: it is the time of the
+        // latest one.
+        let roster = Roster {
+            city: self.city.clone(),
+            version: u64::try_from(version).unwrap_or(0),
+            issued_at: now,
+            entries,
+            revoked,
+        };
+        Ok(roster.sign(&self.key).to_bytes())
+    }
+
+    /// Checks a roster received from the hub above (`city_key`) and, if it is newer than
+    /// the one held, makes it this hub's roster: its enrolments and revocations are
+    /// applied to the store.
+    pub fn install_roster(&self, city_key: &PublicKey, bytes: &[u8]) -> Result<(), HubError> {
+        let signed =
+            SignedRoster::from_bytes(bytes).map_err(|error| HubError::Roster(error.to_string()))?;
+        let held = self
+            .store
+            .setting(RECEIVED_ROSTER_VERSION)?
+            .and_then(|text| text.parse::<u64>().ok());
+        let roster = match signed.accept(city_key, held) {
+            Ok(roster) => roster,
+            // The same roster again is the usual case on every reconnect.
+            Err(RosterError::SameVersion { .. }) => return Ok(()),
+            Err(error) => return Err(HubError::Roster(error.to_string())),
+        };
+        if roster.city != self.city {
+            return Err(HubError::Roster(format!(
+                "the roster is of city {}, this hub serves {}",
+                roster.city.padded(),
+                self.city.padded()
+            )));
+        }
+        for revocation in &roster.revoked {
+            if let Some(enrollment) = self.store.enrollment(&revocation.key)?
+                && enrollment.revoked.is_none()
+            {
+                self.store
+                    .revoke(&revocation.key, revocation.at, &revocation.reason)?;
+            }
+        }
+        for entry in &roster.entries {
+            if roster
+                .revoked
+                .iter()
+                .any(|revocation| revocation.key == entry.key)
+            {
+                continue;
+            }
+            if self.store.enrollment(&entry.key)?.is_none() {
+                let role = match &entry.role {
+                    RosterRole::Node { community } => EnrolledRole::Node {
+                        community: *community,
+                    },
+                    RosterRole::Hub { scope } => EnrolledRole::Hub {
+                        scope: scope.clone(),
+                    },
+                };
+                self.store.enroll(entry.key, role, entry.enrolled_at)?;
+            }
+        }
+        self.store
+            .set_setting(RECEIVED_ROSTER_VERSION, &roster.version.to_string())?;
+        self.store
+            .set_setting(RECEIVED_ROSTER, &hex_encode(&signed.to_bytes()))?;
+        self.check_roster()?;
+        tracing::info!(
+            "installed the city's roster version {} ({} keys, {} revoked)",
+            roster.version,
+            roster.entries.len(),
+            roster.revoked.len()
+        );
+        Ok(())
     }
 
     /// The documents a peer's key may sync (for a district hub, those the hub holds
@@ -406,17 +590,22 @@ impl Hub {
                 })
             }
             (EnrolledRole::Hub { scope }, Scope::Region(asked)) if scope.covers(asked) => {
-                let communities = self
-                    .store
-                    .communities()
-                    .map_err(|error| format!("the hub cannot list its communities: {error}"))?;
-                let mut docs: Vec<(DocId, Access)> = communities
+                // What this hub holds under the region, and what the district hub holds
+                // that this one has not seen yet.
+                let mut docs: Vec<DocId> = self.communities_in(asked);
+                docs.extend(
+                    hello.docs.iter().map(|held| held.doc).filter(
+                        |doc| matches!(doc, DocId::Community(code) if asked.contains(code)),
+                    ),
+                );
+                docs.sort();
+                docs.dedup();
+                let mut grant: Vec<(DocId, Access)> = docs
                     .into_iter()
-                    .filter(|record| asked.contains(&record.community))
-                    .map(|record| (DocId::Community(record.community), Access::ReadWrite))
+                    .map(|doc| (doc, Access::ReadWrite))
                     .collect();
-                docs.push((DocId::City, Access::ReadOnly));
-                Ok(Grant { docs })
+                grant.push((DocId::City, Access::ReadOnly));
+                Ok(Grant { docs: grant })
             }
             (role, asked) => Err(format!(
                 "this key is enrolled at the hub as {role}, and may not sync {asked}"
@@ -544,8 +733,49 @@ impl Host for HubHost {
             .map_err(|error| storage(error.into()))?;
         if recorded {
             self.hub.mark_dirty(community);
+            // The hub above wants the new signed heads too.
+            let _ = self.hub.changes.send(DocId::Community(community));
         }
         Ok(())
+    }
+
+    fn docs_in(&mut self, scope: &Scope) -> Vec<DocId> {
+        match scope {
+            Scope::Community(code) => vec![DocId::Community(*code)],
+            Scope::Region(prefix) => self.hub.communities_in(prefix),
+        }
+    }
+
+    fn roster_for(&mut self, peer: &PublicKey) -> Option<Vec<u8>> {
+        match self.hub.store.enrollment(peer) {
+            Ok(Some(enrollment))
+                if enrollment.revoked.is_none()
+                    && matches!(enrollment.role, EnrolledRole::Hub { .. }) =>
+            {
+                match self.hub.signed_roster(crate::cli::now()) {
+                    Ok(roster) => Some(roster),
+                    Err(error) => {
+                        tracing::warn!("cannot sign the roster for {}: {error}", peer.short());
+                        None
+                    }
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn receive_roster(&mut self, peer: &PublicKey, roster: &[u8]) -> Result<(), HostError> {
+        if !self.upstream {
+            return Err(HostError::Forbidden(
+                "only the hub above may send this hub a roster".to_owned(),
+            ));
+        }
+        self.hub
+            .install_roster(peer, roster)
+            .map_err(|error| match error {
+                HubError::Store(error) => HostError::Storage(error.to_string()),
+                other => HostError::Forbidden(other.to_string()),
+            })
     }
 
     fn end(&mut self, peer: &PublicKey) {

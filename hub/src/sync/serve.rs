@@ -96,17 +96,30 @@ async fn serve_link(
     // Live push: every change at the hub is offered to the sessions that sync it (the
     // driver drops changes of documents the session does not sync).
     let mut changes = hub.subscribe();
+    let mut roster = hub.subscribe_roster();
     let own_docs = hub.docs_of(&peer);
+    let roster_hub = Arc::clone(&hub);
     let forward = tokio::spawn(async move {
         loop {
-            let docs = match changes.recv().await {
-                Ok(doc) => vec![doc],
-                // Changes were missed under load: offer every document of the peer.
-                Err(broadcast::error::RecvError::Lagged(_)) => own_docs.clone(),
-                Err(broadcast::error::RecvError::Closed) => return,
+            let events_now = tokio::select! {
+                change = changes.recv() => match change {
+                    Ok(doc) => vec![Event::Changed(doc)],
+                    // Changes were missed under load: offer every document of the peer.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        own_docs.iter().map(|doc| Event::Changed(*doc)).collect()
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                changed = roster.changed() => match changed {
+                    // A peer revoked by the new roster is sent away; it is refused,
+                    // with the reason, when it comes back.
+                    Ok(()) if roster_hub.docs_of(&peer).is_empty() => vec![Event::Close],
+                    Ok(()) => vec![Event::RosterChanged],
+                    Err(_) => return,
+                },
             };
-            for doc in docs {
-                if events.send(Event::Changed(doc)).is_err() {
+            for event in events_now {
+                if events.send(event).is_err() {
                     return;
                 }
             }

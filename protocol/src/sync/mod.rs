@@ -112,6 +112,28 @@ pub trait Host {
     /// The session with `peer` ended: in-flight parts of its sync state are dropped,
     /// as automerge asks before a reconnect.
     fn end(&mut self, peer: &PublicKey);
+
+    /// Dialer: the documents of `scope` this side holds, named in its `Hello` so the
+    /// listener grants them even if it has not seen them yet (a district hub's new
+    /// communities). A node's scope is its one community.
+    fn docs_in(&mut self, scope: &Scope) -> Vec<DocId> {
+        match scope {
+            Scope::Community(code) => vec![DocId::Community(*code)],
+            Scope::Region(_) => Vec::new(),
+        }
+    }
+
+    /// Listener: the city's signed roster to hand `peer` (a district hub), if any.
+    fn roster_for(&mut self, _peer: &PublicKey) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// Dialer: a signed roster from the hub above, to check and keep if newer.
+    fn receive_roster(&mut self, _peer: &PublicKey, _roster: &[u8]) -> Result<(), HostError> {
+        Err(HostError::Forbidden(
+            "this side does not take rosters".to_owned(),
+        ))
+    }
 }
 
 /// Something that happened to the session.
@@ -127,6 +149,8 @@ pub enum Event {
     Changed(DocId),
     /// New signed heads of a document are at hand: pass them on.
     Attested(DocId),
+    /// The roster changed: a listener hands the new one to a district hub.
+    RosterChanged,
     /// The driver wants to end the session (shutting down).
     Close,
     /// The connection was lost.
@@ -271,6 +295,15 @@ impl Session {
                 self.pass_attestation(&doc, host, &mut effects);
                 Ok(())
             }
+            Event::RosterChanged => {
+                if self.phase == Phase::Open
+                    && self.dialer.is_none()
+                    && let Some(roster) = host.roster_for(&self.peer)
+                {
+                    effects.push(Effect::Send(Frame::Roster(roster)));
+                }
+                Ok(())
+            }
             Event::Close => {
                 effects.push(Effect::Send(Frame::Bye));
                 Err((Ending::Done, "closed by this side".to_owned()))
@@ -290,12 +323,12 @@ impl Session {
         if self.phase != Phase::New {
             return Ok(());
         }
-        // A node names its documents; a district hub names none and takes what the
-        // city hub grants under its region.
-        let wanted: Vec<DocId> = match &scope {
-            Scope::Community(code) => vec![DocId::Community(*code), DocId::City],
-            Scope::Region(_) => vec![DocId::City],
-        };
+        // The dialer names the documents it holds in its scope (a node its community,
+        // a district hub its communities) and the city document; the listener adds
+        // what it holds under the scope.
+        let mut wanted = host.docs_in(&scope);
+        wanted.retain(|doc| *doc != DocId::City && scope.covers(doc));
+        wanted.push(DocId::City);
         let docs = wanted
             .into_iter()
             .map(|doc| DocHeads {
@@ -333,6 +366,9 @@ impl Session {
                 self.on_listener_hello(hello, host, effects)
             }
             (Phase::Open, Frame::Sync { doc, msg }) => self.on_sync(now, doc, &msg, host, effects),
+            (Phase::Open, Frame::Roster(bytes)) if self.dialer.is_some() => host
+                .receive_roster(&self.peer, &bytes)
+                .map_err(host_failure),
             (Phase::Open, Frame::Attest(signed)) => {
                 let doc = DocId::Community(signed.community);
                 if !self.docs.contains_key(&doc) {
@@ -441,6 +477,12 @@ impl Session {
             })
             .collect();
         effects.push(Effect::Opened(self.docs.keys().copied().collect()));
+        // A district hub gets the city's roster first: it admits its nodes by it.
+        if self.dialer.is_none()
+            && let Some(roster) = host.roster_for(&self.peer)
+        {
+            effects.push(Effect::Send(Frame::Roster(roster)));
+        }
         let docs: Vec<DocId> = self.docs.keys().copied().collect();
         for doc in docs {
             self.pass_attestation(&doc, host, effects);

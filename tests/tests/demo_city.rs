@@ -1,0 +1,201 @@
+//! The demo city, as the README's first command runs it, on port 0 in a temp dir: once
+//! it says it is in sync, the hub's figures show the seeded communities; a second run
+//! on the same data seeds nothing again; a wish claimed on a node reaches the figures.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use wishtree_protocol::command::Command;
+use wishtree_protocol::lifecycle::ClaimState;
+use wishtree_protocol::model::{Actor, EventKind};
+use wishtree_protocol::text::Detail;
+use wishtree_protocol::view::CommunityView;
+use wishtree_protocol::{CommunityDoc, Date, Timestamp};
+use wishtree_tests::city::{any_port, wait_until};
+use wishtree_tests::demo::run::{DemoCity, DemoOptions, IN_SYNC, start};
+use wishtree_tests::demo::seed::{CITY, demo_city};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// The figures a user checks on the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Counts {
+    members: u64,
+    wishes: u64,
+    published: u64,
+    claimed: u64,
+    fulfilled: u64,
+    activities: u64,
+}
+
+/// What the seed's commands add up to, derived from the commands themselves.
+fn expected_counts() -> Counts {
+    let mut counter = 0u64;
+    let mut ids = move || {
+        counter += 1;
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&counter.to_le_bytes());
+        bytes
+    };
+    let today = Date::new(2026, 11, 20).unwrap().start_in_shanghai();
+    let mut counts = Counts {
+        members: 0,
+        wishes: 0,
+        published: 0,
+        claimed: 0,
+        fulfilled: 0,
+        activities: 0,
+    };
+    for community in demo_city(&mut ids) {
+        let mut doc = CommunityDoc::create(community.code, community.name, ids(), today).unwrap();
+        let worker = Actor::Worker(community.worker.to_owned());
+        for (days_ago, command) in &community.commands {
+            let at = Timestamp::from_millis(today.as_millis() - i64::from(*days_ago) * 86_400_000);
+            doc.execute(command, &worker, at).unwrap();
+        }
+        let view = CommunityView::derive(&doc).unwrap();
+        let in_state = |state| {
+            view.wishes
+                .values()
+                .filter(|wish| wish.status.state == state)
+                .count() as u64
+        };
+        counts.members += view.members.len() as u64;
+        counts.wishes += view.wishes.len() as u64;
+        counts.published += in_state(ClaimState::Published);
+        counts.claimed += in_state(ClaimState::Claimed);
+        counts.fulfilled += in_state(ClaimState::Fulfilled);
+        counts.activities += view.activities.len() as u64;
+    }
+    counts
+}
+
+/// The city's figures as the hub's API answers them, if it answers.
+fn hub_counts(hub: SocketAddr) -> Option<Counts> {
+    let figures = get_json(&format!("http://{hub}/api/figures?region={}", CITY.0));
+    let number = |value: &serde_json::Value| value.as_u64();
+    Some(Counts {
+        members: number(&figures["members_reported"])?,
+        wishes: number(&figures["wishes"]["total"])?,
+        published: number(&figures["wishes"]["published"])?,
+        claimed: number(&figures["wishes"]["claimed"])?,
+        fulfilled: number(&figures["wishes"]["fulfilled"])?,
+        activities: number(&figures["activities"])?,
+    })
+}
+
+fn options(data: &std::path::Path) -> DemoOptions {
+    let mut options = DemoOptions::new(data);
+    options.hub_quic = any_port();
+    options.hub_http = any_port();
+    options.first_node_port = 0;
+    options.sync_limit = LIMIT;
+    options
+}
+
+/// Starts the demo city and waits until it says it is in sync; returns what it printed.
+async fn start_in_sync(options: &DemoOptions) -> (DemoCity, String) {
+    let mut out = Vec::new();
+    let city = start(options, &mut out).await.unwrap();
+    city.wait_in_sync(&mut out).await.unwrap();
+    (city, String::from_utf8(out).unwrap())
+}
+
+async fn wait_for_counts(city: &DemoCity, expected: Counts) {
+    let hub = city.hub.http_addr;
+    let mut seen = None;
+    let waited = wait_until(LIMIT, "the hub's figures", || {
+        seen = hub_counts(hub);
+        seen == Some(expected)
+    })
+    .await;
+    assert!(
+        waited.is_ok(),
+        "the hub shows {seen:?}, the seed makes {expected:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_city_syncs_its_seed_reuses_it_and_shows_a_new_claim() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = options(&dir.path().join("demo-data"));
+    let expected = expected_counts();
+
+    // First run: built, started, every URL printed, in sync, figures as seeded.
+    let (city, printed) = start_in_sync(&options).await;
+    assert!(city.is_new);
+    assert!(printed.contains(IN_SYNC), "{printed}");
+    assert!(printed.contains(&format!("http://{}/", city.hub.http_addr)));
+    for node in &city.nodes {
+        assert!(
+            printed.contains(node.name)
+                && printed.contains(&format!("http://{}/", node.node.http_addr)),
+            "{printed}"
+        );
+    }
+    assert!(printed.contains(&city.hub.key.to_string()));
+    assert_eq!(city.nodes.len(), 3);
+    wait_for_counts(&city, expected).await;
+    city.stop().await;
+
+    // Second run on the same data: reused, nothing seeded again.
+    let (city, printed) = start_in_sync(&options).await;
+    assert!(!city.is_new);
+    assert!(printed.contains("reusing"), "{printed}");
+    assert!(printed.contains(IN_SYNC), "{printed}");
+    wait_for_counts(&city, expected).await;
+    let mut members_on_nodes = 0;
+    for node in &city.nodes {
+        members_on_nodes += node.node.replica.lock().await.view().unwrap().members.len() as u64;
+    }
+    assert_eq!(members_on_nodes, expected.members);
+
+    // A member claims a published wish on a node; the hub's figures follow.
+    {
+        let mut replica = city.nodes[0].node.replica.lock().await;
+        let view = replica.view().unwrap();
+        let wish = view
+            .wishes
+            .iter()
+            .find(|(_, wish)| wish.status.state == ClaimState::Published)
+            .map(|(id, _)| *id)
+            .expect("the seed has a published wish");
+        let member = *view.members.keys().next().unwrap();
+        let claim = Command::WishEvent {
+            id: wish,
+            kind: EventKind::Claim,
+            by: Actor::Member(member),
+            note: Detail::parse("note", "").unwrap(),
+        };
+        replica.execute(&claim, wishtree_node::now()).unwrap();
+    }
+    wait_for_counts(
+        &city,
+        Counts {
+            published: expected.published - 1,
+            claimed: expected.claimed + 1,
+            ..expected
+        },
+    )
+    .await;
+    city.stop().await;
+}
+
+fn get_json(url: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let Ok(mut stream) = std::net::TcpStream::connect(host) else {
+        return serde_json::Value::Null;
+    };
+    let _ = write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    );
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).unwrap_or(serde_json::Value::Null)
+}

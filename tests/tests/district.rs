@@ -1,0 +1,275 @@
+//! A district hub under the city hub, end to end over loopback QUIC: communities talk
+//! only to their district hub, the city hub shows whole-city figures, the district
+//! hub admits nodes by the city's signed roster, and a change the district hub
+//! authors in a community's name arrives at the city unattested — flagged.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use automerge::{ChangeHash, ROOT, transaction::Transactable};
+use clap::Parser;
+use wishtree_hub::figures;
+use wishtree_hub::run::RunningHub;
+use wishtree_hub::store::{EnrolledRole, HubStore, StoredDoc};
+use wishtree_node::run::RunningNode;
+use wishtree_protocol::command::{Command, MemberFields};
+use wishtree_protocol::frame::DocId;
+use wishtree_protocol::id::MemberId;
+use wishtree_protocol::text::{Label, Name};
+use wishtree_protocol::{CommunityCode, RegionPrefix};
+use wishtree_tests::city::{
+    any_port, hub_key, init_hub, init_node, start_hub, start_node, wait_until,
+};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn code(text: &str) -> CommunityCode {
+    text.parse().unwrap()
+}
+
+async fn add_member(node: &RunningNode, name: &str) -> Vec<ChangeHash> {
+    let mut replica = node.replica.lock().await;
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).unwrap();
+    let command = Command::AddMember {
+        id: MemberId::from_bytes(id),
+        member: MemberFields {
+            name: Name::parse("name", name).unwrap(),
+            work_unit: Label::parse("work_unit", "运河区民政局").unwrap(),
+            org: None,
+            position: Label::parse("position", "科员").unwrap(),
+            specialties: Vec::new(),
+            intentions: Vec::new(),
+            reported_in: "2026-04-01".parse().unwrap(),
+            branch: None,
+            team: None,
+        },
+    };
+    replica.execute(&command, wishtree_node::now()).unwrap();
+    let mut heads = replica.heads();
+    heads.sort();
+    heads
+}
+
+fn heads_at(hub: &RunningHub, community: CommunityCode) -> Vec<ChangeHash> {
+    let mut heads = hub.hub().heads(DocId::Community(community)).unwrap();
+    heads.sort();
+    heads
+}
+
+fn members_reported(hub: &RunningHub, region: &str) -> u64 {
+    let connection = rusqlite_connection(hub);
+    let region: RegionPrefix = region.parse().unwrap();
+    let filter = figures::Filter {
+        region,
+        period: figures::Period::all(),
+        org: None,
+    };
+    figures::figures(&connection, &filter, wishtree_node::now())
+        .map(|figures| figures.members_reported)
+        .unwrap_or(0)
+}
+
+fn rusqlite_connection(hub: &RunningHub) -> rusqlite::Connection {
+    rusqlite::Connection::open(hub.hub().store().path()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn communities_sync_through_their_district_hub_to_the_city_attested() {
+    let dir = tempfile::tempdir().unwrap();
+    let city_dir = dir.path().join("city");
+    let district_dir = dir.path().join("yunhe");
+    init_hub(&city_dir, "1309").unwrap();
+    let city = start_hub(&city_dir, any_port(), any_port()).await.unwrap();
+
+    // The district hub of 运河区, under the city hub.
+    let district_data = district_dir.display().to_string();
+    let city_quic = city.quic_addr.to_string();
+    let city_key = city.key.to_string();
+    wishtree_hub::cli::run(
+        wishtree_hub::cli::Cli::try_parse_from([
+            "wishtree-hub",
+            "init",
+            "--data",
+            &district_data,
+            "--city",
+            "1309",
+            "--district",
+            "130903",
+            "--upstream",
+            &city_quic,
+            "--upstream-key",
+            &city_key,
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    let city_store = wishtree_hub::cli::open_store(&city_dir).unwrap();
+    city_store
+        .enroll(
+            hub_key(&district_dir).unwrap(),
+            EnrolledRole::Hub {
+                scope: "130903".parse().unwrap(),
+            },
+            wishtree_hub::cli::now(),
+        )
+        .unwrap();
+
+    // Two communities of the district; their nodes dial the district hub, and are
+    // enrolled at the city hub only.
+    let district = start_hub(&district_dir, any_port(), any_port())
+        .await
+        .unwrap();
+    let mut nodes = Vec::new();
+    for (community, name) in [("130903001001", "名人社区"), ("130903002003", "隆华社区")] {
+        let node_dir = dir.path().join(community);
+        let replica = init_node(
+            &node_dir,
+            code(community),
+            name,
+            "社区书记",
+            district.quic_addr,
+            district.key,
+        )
+        .unwrap();
+        city_store
+            .enroll(
+                replica.public_key(),
+                EnrolledRole::Node {
+                    community: code(community),
+                },
+                wishtree_hub::cli::now(),
+            )
+            .unwrap();
+        drop(replica);
+        nodes.push((
+            code(community),
+            start_node(&node_dir, any_port()).await.unwrap(),
+        ));
+    }
+
+    // The roster reaches the district hub, which then admits the nodes; each node's
+    // change travels node → district → city.
+    let mut expected = Vec::new();
+    for (community, node) in &nodes {
+        expected.push((*community, add_member(node, "报到党员").await));
+    }
+    wait_until(LIMIT, "both communities to reach the city hub", || {
+        expected
+            .iter()
+            .all(|(community, heads)| heads_at(&city, *community) == *heads)
+    })
+    .await
+    .unwrap();
+    let district_store = wishtree_hub::cli::open_store(&district_dir).unwrap();
+    assert!(
+        district_store
+            .community_key(code("130903001001"))
+            .unwrap()
+            .is_some(),
+        "the district hub holds the city's roster"
+    );
+
+    // The city verified each community's own signed heads, end to end.
+    wait_until(
+        LIMIT,
+        "the city to record the communities' signed heads",
+        || {
+            expected.iter().all(|(community, heads)| {
+                city_store
+                    .attestation(*community)
+                    .unwrap()
+                    .is_some_and(|signed| {
+                        let mut signed_heads = signed.heads.clone();
+                        signed_heads.sort();
+                        signed_heads == *heads
+                    })
+            })
+        },
+    )
+    .await
+    .unwrap();
+    wait_until(LIMIT, "the city's figures to count both members", || {
+        members_reported(&city, "1309") == 2
+    })
+    .await
+    .unwrap();
+
+    // The district hub authors a change in a community's name. It reaches the city,
+    // which keeps it and flags the community: not all its changes are attested.
+    let victim = code("130903002003");
+    let (district_quic, district_http) = (district.quic_addr, district.http_addr);
+    district.stop().await;
+    let mut forged = automerge::AutoCommit::load(
+        &district_store
+            .doc_bytes(StoredDoc::Community(victim))
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    let before = forged.get_heads();
+    forged
+        .put(ROOT, "forged_by_district", "伪造的服务记录")
+        .unwrap();
+    district_store
+        .append_chunk(
+            StoredDoc::Community(victim),
+            &forged.save_after(&before),
+            wishtree_hub::cli::now(),
+        )
+        .unwrap();
+    let forged_heads = {
+        let mut heads = forged.get_heads();
+        heads.sort();
+        heads
+    };
+    let district = start_hub(&district_dir, district_quic, district_http)
+        .await
+        .unwrap();
+    wait_until(LIMIT, "the forged change to reach the city", || {
+        heads_at(&city, victim) == forged_heads
+    })
+    .await
+    .unwrap();
+    wait_until(LIMIT, "the city to flag the community", || {
+        let connection = rusqlite_connection(&city);
+        figures::community_statuses(&connection, &"1309".parse().unwrap(), wishtree_node::now())
+            .unwrap()
+            .iter()
+            .any(|status| status.code == victim && status.attested_changes < status.changes)
+    })
+    .await
+    .unwrap();
+
+    // The city revokes a node's key: the district hub gets the new roster, sends the
+    // node away and refuses it, saying why. Its data stays at the city.
+    let (revoked, revoked_node) = &nodes[0];
+    let revoked_key = revoked_node.replica.lock().await.public_key();
+    city_store
+        .revoke(&revoked_key, wishtree_hub::cli::now(), "节点电脑丢失")
+        .unwrap();
+    let mut problem = String::new();
+    wait_until(LIMIT, "the revoked node to be refused", || {
+        problem = revoked_node
+            .replica
+            .try_lock()
+            .ok()
+            .and_then(|mut replica| replica.sync_status().hub_problem)
+            .unwrap_or_default();
+        problem.contains("revoked")
+    })
+    .await
+    .unwrap();
+    assert!(problem.contains("节点电脑丢失"), "{problem}");
+    assert!(
+        !heads_at(&city, *revoked).is_empty(),
+        "its data stays at the city"
+    );
+
+    for (_, node) in nodes {
+        node.stop().await;
+    }
+    district.stop().await;
+    city.stop().await;
+}
