@@ -109,6 +109,17 @@ pub enum Command {
         #[arg(long)]
         data: PathBuf,
     },
+    /// Apply a bundle file a community node wrote with `wishtree-node export --bundle`
+    /// (the USB stick): check who signed it, for whom, that nothing in it was altered
+    /// and that it is not a replay, then merge its changes and re-derive the figures.
+    /// Stop the running hub first (Ctrl-C); start it again afterwards.
+    Import {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The bundle file.
+        file: PathBuf,
+    },
     /// Write a community's document as plain automerge bytes.
     Export {
         /// The hub's data directory.
@@ -266,6 +277,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Import { data, file } => import(&data, &file),
         Command::Export {
             data,
             community,
@@ -431,6 +443,33 @@ fn city(command: CityCommandLine) -> anyhow::Result<()> {
     )?;
     hub.execute_city(&command, now())?;
     println!("the city document is updated; a running hub passes it on to every node");
+    Ok(())
+}
+
+/// `import`: with the data directory to itself, so that no running hub holds an older
+/// copy of the document in memory (see [`crate::lock`]).
+fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
+    let store = std::sync::Arc::new(open_store(data)?);
+    let _lock = crate::lock::lock_data_dir(
+        data,
+        "stop the running hub (Ctrl-C), import, then start it again",
+    )?;
+    let key = read_key_file(&data.join(KEY_FILE))?;
+    let city = crate::run::city_of(store.as_ref(), data)?;
+    let hub = crate::sync::Hub::new(
+        store,
+        key,
+        city,
+        std::sync::Arc::new(crate::metrics::Metrics::new()),
+        crate::sync::HubOptions::default(),
+    )?;
+    let accepted = crate::import::import_file(&hub, file, now(), &mut |step| {
+        eprintln!("{step}");
+    })?;
+    println!("{}", accepted.verdict());
+    if let Some(problem) = &accepted.figures_problem {
+        println!("the figures were not re-derived ({problem}); they are when the hub starts");
+    }
     Ok(())
 }
 

@@ -6,6 +6,8 @@ pub mod cli;
 pub mod figures;
 pub mod http;
 pub mod identity;
+pub mod import;
+pub mod lock;
 pub mod metrics;
 pub mod run;
 pub mod store;

@@ -79,6 +79,8 @@ pub struct RunningHub {
     hub: Arc<Hub>,
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<()>,
+    /// `hub.lock`, held while the hub runs, so that no import writes beside it.
+    _lock: std::fs::File,
 }
 
 /// The city a hub's store names, or an error saying how to set it.
@@ -117,6 +119,10 @@ pub fn upstream_of(store: &impl HubStore) -> anyhow::Result<Option<Upstream>> {
 /// Starts a hub from its data directory. Returns once it listens.
 pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
     let store = Arc::new(open_store(&options.data)?);
+    let lock = crate::lock::lock_data_dir(
+        &options.data,
+        "one hub runs per data directory; wait for the import to finish, or stop the other hub",
+    )?;
     let key = read_key_file(&options.data.join(KEY_FILE))?;
     let city = city_of(store.as_ref(), &options.data)?;
     let metrics = Arc::new(Metrics::new());
@@ -220,6 +226,7 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
         hub,
         shutdown,
         tasks,
+        _lock: lock,
     })
 }
 

@@ -5,7 +5,8 @@
 //! as the JSON API ([`crate::api`]), so they check and answer exactly the same way;
 //! they print the record as JSON. They need the data directory to themselves: while
 //! `run` is running, use its web page or JSON API instead. `status`, `export`,
-//! `backup` and the `list` commands only read, and work beside a running node.
+//! `backup` and the `list` commands only read, and work beside a running node;
+//! `export --bundle` writes (the bundle's seq) and needs the directory to itself.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -20,7 +21,7 @@ use wishtree_protocol::text::Name;
 use wishtree_protocol::{CommunityCode, Timestamp};
 
 use crate::api::{self, ApiError};
-use crate::replica::{HubSettings, InitOptions, Replica};
+use crate::replica::{BundleOptions, HubSettings, InitOptions, Replica};
 
 /// wishtree-node: the community node of wishtree (心愿树). It keeps the community's
 /// records — members, wishes, activities, service and points — on this computer,
@@ -54,11 +55,25 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write the whole community document as plain automerge bytes.
+    /// Write the whole community document as plain automerge bytes; or, with
+    /// --bundle, a signed bundle for the city hub, to carry on a USB stick when the
+    /// network is gone (the hub applies it with `wishtree-hub import FILE`).
     Export {
         /// The file to write (must not exist).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Write a signed bundle of the changes the hub does not have yet, as far as
+        /// the node knows from its last sync. Needs the data directory to itself: stop
+        /// `wishtree-node run` first.
+        #[arg(long)]
+        bundle: bool,
+        /// With --bundle: carry the whole history, for a hub that may have less than
+        /// the node last saw (e.g. restored from a backup).
+        #[arg(long, requires = "bundle")]
+        all: bool,
+        /// With --bundle: how many days the hub accepts the bundle.
+        #[arg(long, requires = "bundle", default_value_t = 30, value_name = "DAYS")]
+        expires_days: u32,
     },
     /// Merge a document written by `export` (of this community only) into the node.
     Import {
@@ -352,7 +367,15 @@ pub fn run_cli(cli: Cli) -> anyhow::Result<()> {
         Command::Init(args) => init(&data, args),
         Command::Run { http } => serve(&data, http),
         Command::Status { json } => status(&data, json),
-        Command::Export { out } => export(&data, &out),
+        Command::Export {
+            out, bundle: false, ..
+        } => export(&data, &out),
+        Command::Export {
+            out,
+            bundle: true,
+            all,
+            expires_days,
+        } => export_bundle(&data, &out, all, expires_days),
         Command::Import { file } => import(&data, &file),
         Command::Backup { out } => backup(&data, &out),
         Command::Password { password } => {
@@ -544,6 +567,55 @@ fn export(data: &Path, out: &Path) -> anyhow::Result<()> {
     let bytes = replica.save();
     write_new_file(out, &bytes)?;
     eprintln!("wrote {} bytes to {}", bytes.len(), out.display());
+    Ok(())
+}
+
+fn export_bundle(data: &Path, out: &Path, all: bool, expires_days: u32) -> anyhow::Result<()> {
+    if expires_days == 0 {
+        bail!("--expires-days must be at least 1");
+    }
+    if out.exists() {
+        bail!("{} exists already; choose a new file name", out.display());
+    }
+    let mut replica = open(data)?;
+    let options = BundleOptions {
+        is_whole_history: all,
+        valid_for: std::time::Duration::from_secs(u64::from(expires_days) * 24 * 3600),
+    };
+    let bundle = replica.export_bundle(&options, crate::now())?;
+    write_new_file(out, &bundle.bytes)?;
+    let since = if bundle.base_heads.is_empty() {
+        "the whole history".to_owned()
+    } else {
+        format!(
+            "the changes since the hub's heads as of the last sync ({})",
+            bundle
+                .hub_heads_at
+                .map_or("time unknown".to_owned(), |at| at
+                    .display_in_shanghai()
+                    .to_string())
+        )
+    };
+    println!(
+        "wrote bundle {}: {} bytes, {} changes ({since}), bundle seq {}, signed heads seq {}, expires {}",
+        out.display(),
+        bundle.bytes.len(),
+        bundle.changes,
+        bundle.seq,
+        bundle
+            .attestation_seq
+            .map_or("none".to_owned(), |seq| seq.to_string()),
+        bundle.expires_at.display_in_shanghai()
+    );
+    println!(
+        "give this file to the hub operator: wishtree-hub import --data HUB_DIR {}",
+        out.display()
+    );
+    if !bundle.base_heads.is_empty() {
+        println!(
+            "if the hub refuses it for missing changes, write one with the whole history: wishtree-node export --bundle --all"
+        );
+    }
     Ok(())
 }
 

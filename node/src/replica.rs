@@ -77,6 +77,11 @@ pub mod setting {
     pub const WORKER_NAME: &str = "worker_name";
     /// When the node was created, in ms.
     pub const CREATED_AT: &str = "created_at";
+    /// The seq of the last bundle the node issued (`export --bundle`).
+    pub const BUNDLE_SEQ: &str = "bundle_seq";
+    /// The hash of the last bundle the node issued, 64 hex digits: the next bundle's
+    /// `previous`.
+    pub const BUNDLE_PREVIOUS: &str = "bundle_previous";
 }
 
 /// The replica shared by the HTTP handlers, the UI and the sync client.
@@ -269,6 +274,61 @@ pub struct ChunkCounts {
     pub community: usize,
     /// The city document.
     pub city: usize,
+}
+
+/// What a changes bundle for the hub ([`Replica::export_bundle`]) holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BundleOptions {
+    /// The whole history, instead of the changes the hub's last known heads do not
+    /// cover.
+    pub is_whole_history: bool,
+    /// How long the hub accepts it.
+    pub valid_for: std::time::Duration,
+}
+
+/// A signed changes bundle, ready to be written to a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedBundle {
+    /// The bundle's bytes.
+    pub bytes: Vec<u8>,
+    /// Its seq among the node's bundles.
+    pub seq: u64,
+    /// How many changes it carries.
+    pub changes: usize,
+    /// The hub heads it builds on (empty: the whole history).
+    pub base_heads: Vec<ChangeHash>,
+    /// When the hub's heads were last learned (by sync), if they were.
+    pub hub_heads_at: Option<Timestamp>,
+    /// The heads it brings the hub to.
+    pub heads: Vec<ChangeHash>,
+    /// The seq of the node's signed heads it carries.
+    pub attestation_seq: Option<u64>,
+    /// When it goes stale.
+    pub expires_at: Timestamp,
+}
+
+/// Why no bundle was written. Nothing was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleExportError {
+    /// A bundle is addressed to the hub's key, and none is configured.
+    #[error(
+        "no hub is configured, and a bundle is addressed to the hub's key; create the node with --hub and --hub-key"
+    )]
+    NoHub,
+    /// A stored bundle setting does not parse.
+    #[error("the setting {key} in {path} is damaged; {RESTORE_ADVICE}")]
+    BadSetting {
+        /// The database.
+        path: String,
+        /// The setting.
+        key: &'static str,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An earlier store failure could not be recovered from.
+    #[error("{0}")]
+    Poisoned(String),
 }
 
 /// Why a replica could not be created or opened.
@@ -771,6 +831,81 @@ impl Replica {
         Ok(Received {
             is_changed: true,
             heads,
+        })
+    }
+
+    /// Makes a signed changes bundle for the hub, for a USB stick when the network is
+    /// gone (DESIGN §7): the changes the hub's heads, as last learned by sync, do not
+    /// cover (or the whole history), addressed to the hub's key, with the node's latest
+    /// signed heads. Its seq (one more than the last bundle's) and its hash (the next
+    /// bundle's `previous`) are stored before it is returned, so that no seq is ever
+    /// issued twice; a bundle that is then not written only leaves a gap, which the
+    /// format allows.
+    pub fn export_bundle(
+        &mut self,
+        options: &BundleOptions,
+        now: Timestamp,
+    ) -> Result<ExportedBundle, BundleExportError> {
+        use wishtree_protocol::bundle::{Audience, Envelope, NewBundle, bundle_hash};
+        self.check_usable().map_err(BundleExportError::Poisoned)?;
+        let hub = self.hub.clone().ok_or(BundleExportError::NoHub)?;
+        let bad_setting = |key| BundleExportError::BadSetting {
+            path: self.store.path().display().to_string(),
+            key,
+        };
+        let last_seq = match self.store.setting(setting::BUNDLE_SEQ)? {
+            Some(text) => text
+                .parse::<u64>()
+                .map_err(|_| bad_setting(setting::BUNDLE_SEQ))?,
+            None => 0,
+        };
+        // The hash is 32 bytes in hex, the form the key's secret is kept in.
+        let previous = match self.store.setting(setting::BUNDLE_PREVIOUS)? {
+            Some(text) => Some(
+                identity::secret_from_hex(&text)
+                    .ok_or_else(|| bad_setting(setting::BUNDLE_PREVIOUS))?,
+            ),
+            None => None,
+        };
+        let seq = last_seq + 1;
+        let valid_ms = i64::try_from(options.valid_for.as_millis()).unwrap_or(i64::MAX);
+        let envelope = Envelope {
+            audience: Audience::Key(hub.key),
+            seq,
+            previous,
+            issued_at: now,
+            expires_at: now.plus_millis(valid_ms),
+        };
+        let base = if options.is_whole_history {
+            Vec::new()
+        } else {
+            self.hub_link.heads.clone()
+        };
+        let attestation = self.last_attestation()?;
+        let attestation_seq = attestation.as_ref().map(|signed| signed.seq);
+        let new = NewBundle::changes(&mut self.doc, &base, attestation, envelope);
+        let changes = self
+            .doc
+            .automerge_mut()
+            .get_changes_meta(&new.base_heads)
+            .len();
+        let base_heads = new.base_heads.clone();
+        let heads = new.heads.clone();
+        let bytes = new.sign(&self.key);
+        let hash = bundle_hash(&bytes);
+        let transaction = self.store.transaction()?;
+        transaction.put_setting(setting::BUNDLE_SEQ, &seq.to_string())?;
+        transaction.put_setting(setting::BUNDLE_PREVIOUS, &identity::secret_to_hex(&hash))?;
+        transaction.commit()?;
+        Ok(ExportedBundle {
+            bytes,
+            seq,
+            changes,
+            base_heads,
+            hub_heads_at: self.hub_link.last_synced_at,
+            heads,
+            attestation_seq,
+            expires_at: envelope.expires_at,
         })
     }
 

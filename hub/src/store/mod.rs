@@ -1,11 +1,11 @@
 //! The hub's store: what a hub remembers, behind a trait.
 //!
 //! A hub keeps each community's document as chunks (as a node does), the roster of
-//! enrolled keys, the latest signed heads per community, and automerge's sync state
-//! per (peer, document). The embedded SQLite implementation ([`SqliteStore`]) is the
-//! default; the trait is what a PostgreSQL implementation for several hub processes
-//! behind one address will implement. Calls block: async drivers run them on a
-//! blocking thread.
+//! enrolled keys, the latest signed heads per community, automerge's sync state per
+//! (peer, document), and the seq of the last bundle accepted from each issuer. The
+//! embedded SQLite implementation ([`SqliteStore`]) is the default; the trait is what a
+//! PostgreSQL implementation for several hub processes behind one address will
+//! implement. Calls block: async drivers run them on a blocking thread.
 
 mod sqlite;
 
@@ -64,6 +64,19 @@ pub struct Revocation {
     pub reason: String,
 }
 
+/// What the hub records of an accepted bundle, with its data, in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleReceipt {
+    /// Who issued it.
+    pub issuer: PublicKey,
+    /// Its seq: the last accepted from the issuer from now on.
+    pub seq: u64,
+    /// Its hash (`Bundle::hash`), which the issuer's next bundle names as `previous`.
+    pub hash: [u8; 32],
+    /// The hash of the issuer's bundle before it, as the bundle says, for audit.
+    pub previous: Option<[u8; 32]>,
+}
+
 /// What the hub knows about a community's sync, for figures and health.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommunityRecord {
@@ -117,6 +130,15 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// A bundle's seq is not greater than the last accepted from its issuer (another
+    /// import took it first).
+    #[error("bundle seq {seq} is not greater than {last}, the last accepted from its issuer")]
+    BundleNotNewer {
+        /// The bundle's seq.
+        seq: u64,
+        /// The last accepted.
+        last: u64,
+    },
     /// An SQLite error.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -155,6 +177,22 @@ pub trait HubStore: Send + Sync + 'static {
 
     /// Appends changes received for a document. Durable when this returns.
     fn append_chunk(&self, doc: StoredDoc, bytes: &[u8], at: Timestamp) -> Result<(), StoreError>;
+
+    /// The seq of the last bundle accepted from `issuer`, if any.
+    fn last_bundle_seq(&self, issuer: &PublicKey) -> Result<Option<u64>, StoreError>;
+
+    /// Stores an accepted bundle: appends its changes (`chunk`, empty if it brought
+    /// none) to a document and records `receipt.seq` as the last accepted from its
+    /// issuer, in one transaction (docs/bundle-format.md: stored apart, a crash between
+    /// the two would refuse the next bundle or accept this one again). Fails with
+    /// [`StoreError::BundleNotNewer`], storing nothing, if the seq does not grow.
+    fn accept_bundle(
+        &self,
+        doc: StoredDoc,
+        chunk: &[u8],
+        receipt: &BundleReceipt,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
 
     /// Replaces a document's chunks by one full save, in one transaction.
     fn compact(&self, doc: StoredDoc, full_save: &[u8]) -> Result<(), StoreError>;

@@ -13,11 +13,14 @@ use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, Timestamp};
 
 use super::{
-    CommunityRecord, EnrolledRole, Enrollment, HubStore, Revocation, StoreError, StoredDoc,
+    BundleReceipt, CommunityRecord, EnrolledRole, Enrollment, HubStore, Revocation, StoreError,
+    StoredDoc,
 };
 
-/// Migrations of the store's tables, in order; the index + 1 is the version.
-const MIGRATIONS: &[&str] = &[r#"
+/// Migrations of the store's tables, in order; the index + 1 is the version. Each is
+/// frozen once released: a change is a new migration.
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE roster (
     key BLOB PRIMARY KEY,
@@ -55,7 +58,17 @@ CREATE TABLE attestations (
     seq INTEGER NOT NULL,
     received_at INTEGER NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE bundle_issuers (
+    issuer BLOB PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    bundle_hash BLOB NOT NULL,
+    previous BLOB,
+    accepted_at INTEGER NOT NULL
+);
+"#,
+];
 
 /// The hub store in one SQLite file.
 #[derive(Debug)]
@@ -237,17 +250,73 @@ impl HubStore for SqliteStore {
     fn append_chunk(&self, doc: StoredDoc, bytes: &[u8], at: Timestamp) -> Result<(), StoreError> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
-        transaction.execute(
-            "INSERT INTO doc_chunks (doc, seq, bytes)
-             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM doc_chunks WHERE doc = ?1), ?2)",
-            params![doc.storage_key(), bytes],
+        append_chunk_in(&transaction, doc, bytes, at)?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    fn last_bundle_seq(&self, issuer: &PublicKey) -> Result<Option<u64>, StoreError> {
+        let seq: Option<i64> = self
+            .lock()
+            .query_row(
+                "SELECT seq FROM bundle_issuers WHERE issuer = ?1",
+                [issuer.to_bytes().as_slice()],
+                |row| row.get(0),
+            )
+            .optional()?;
+        seq.map(|seq| {
+            u64::try_from(seq).map_err(|_| StoreError::Corrupt {
+                what: "bundle seq",
+                reason: format!("{seq} is negative"),
+            })
+        })
+        .transpose()
+    }
+
+    fn accept_bundle(
+        &self,
+        doc: StoredDoc,
+        chunk: &[u8],
+        receipt: &BundleReceipt,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let seq = i64::try_from(receipt.seq).map_err(|_| StoreError::BundleNotNewer {
+            seq: receipt.seq,
+            last: i64::MAX as u64,
+        })?;
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        // The seq is raised only if it grows: a second import of the same bundle that
+        // raced past the check before this transaction finds it taken, and its chunk
+        // rolls back with it.
+        let raised = transaction.execute(
+            "INSERT INTO bundle_issuers (issuer, seq, bundle_hash, previous, accepted_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (issuer) DO UPDATE SET
+                 seq = excluded.seq, bundle_hash = excluded.bundle_hash,
+                 previous = excluded.previous, accepted_at = excluded.accepted_at
+             WHERE excluded.seq > bundle_issuers.seq",
+            params![
+                receipt.issuer.to_bytes().as_slice(),
+                seq,
+                receipt.hash.as_slice(),
+                receipt.previous.as_ref().map(<[u8; 32]>::as_slice),
+                at.as_millis()
+            ],
         )?;
-        if let StoredDoc::Community(code) = doc {
-            transaction.execute(
-                "INSERT INTO communities (code, last_change_at) VALUES (?1, ?2)
-                 ON CONFLICT (code) DO UPDATE SET last_change_at = excluded.last_change_at",
-                params![code.to_string(), at.as_millis()],
+        if raised == 0 {
+            let last: i64 = transaction.query_row(
+                "SELECT seq FROM bundle_issuers WHERE issuer = ?1",
+                [receipt.issuer.to_bytes().as_slice()],
+                |row| row.get(0),
             )?;
+            return Err(StoreError::BundleNotNewer {
+                seq: receipt.seq,
+                last: u64::try_from(last).unwrap_or(0),
+            });
+        }
+        if !chunk.is_empty() {
+            append_chunk_in(&transaction, doc, chunk, at)?;
         }
         transaction.commit()?;
         Ok(())
@@ -415,6 +484,28 @@ impl HubStore for SqliteStore {
         )?;
         Ok(())
     }
+}
+
+/// Appends a chunk and notes the community's change, in the caller's transaction.
+fn append_chunk_in(
+    transaction: &rusqlite::Transaction<'_>,
+    doc: StoredDoc,
+    bytes: &[u8],
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    transaction.execute(
+        "INSERT INTO doc_chunks (doc, seq, bytes)
+         VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM doc_chunks WHERE doc = ?1), ?2)",
+        params![doc.storage_key(), bytes],
+    )?;
+    if let StoredDoc::Community(code) = doc {
+        transaction.execute(
+            "INSERT INTO communities (code, last_change_at) VALUES (?1, ?2)
+             ON CONFLICT (code) DO UPDATE SET last_change_at = excluded.last_change_at",
+            params![code.to_string(), at.as_millis()],
+        )?;
+    }
+    Ok(())
 }
 
 type RawEnrollment = (

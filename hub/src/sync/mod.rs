@@ -236,6 +236,38 @@ impl Hub {
         Ok(())
     }
 
+    /// Changes a community's document outside a sync session (a bundle import): `change`
+    /// gets a copy of the document under the document lock, so that no session
+    /// interleaves, and must store what it changed before it returns `Ok`; then the copy
+    /// replaces the held document and connected peers are offered the change. On an
+    /// error the held document stays as it was.
+    pub fn update_community<T, E: From<HubError>>(
+        &self,
+        community: CommunityCode,
+        change: impl FnOnce(&mut AutoCommit) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let doc = DocId::Community(community);
+        let mut state = self.lock();
+        let mut copy = self.cached(&mut state, doc)?.clone();
+        let before = copy.get_heads();
+        let value = change(&mut copy)?;
+        let changed = copy.get_heads() != before;
+        if changed && self.store.chunk_count(stored(doc)).unwrap_or(0) > COMPACT_AFTER {
+            // The copy holds everything stored: the change was stored by `change`.
+            let full = copy.save();
+            if let Err(error) = self.store.compact(stored(doc), &full) {
+                tracing::warn!("compacting {doc} failed (the chunks stay): {error}");
+            }
+        }
+        self.put_cached(&mut state, doc, copy);
+        drop(state);
+        if changed {
+            let _ = self.changes.send(doc);
+            self.mark_dirty(community);
+        }
+        Ok(value)
+    }
+
     /// Reloads the city document from the store if another process (the `city`
     /// command) wrote to it, and offers the change to connected nodes.
     pub fn reload_city_if_changed(&self) -> Result<bool, HubError> {

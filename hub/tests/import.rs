@@ -1,0 +1,114 @@
+//! `wishtree-hub import` as an operator runs it: progress lines with sizes and times,
+//! then one verdict line, "accepted: …" or "refused: …; nothing was applied".
+
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+use wishtree_protocol::attest::SignedHeads;
+use wishtree_protocol::bundle::{Audience, Envelope, NewBundle};
+use wishtree_protocol::keys::{KeyPair, PublicKey};
+use wishtree_protocol::{CommunityCode, CommunityDoc};
+
+fn hub(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wishtree-hub"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A node's bundle of a new community's document, signed heads included.
+fn bundle(node: &KeyPair, hub_key: PublicKey, community: CommunityCode) -> Vec<u8> {
+    let now = wishtree_hub::cli::now();
+    let mut doc = CommunityDoc::create(community, "名人社区", [5; 16], now).unwrap();
+    let heads = doc.heads();
+    let signed = SignedHeads::sign(node, community, &heads, 1, now);
+    let envelope = Envelope {
+        audience: Audience::Key(hub_key),
+        seq: 1,
+        previous: None,
+        issued_at: now,
+        expires_at: now.plus_millis(3_600_000),
+    };
+    NewBundle::changes(&mut doc, &[], Some(signed), envelope).sign(node)
+}
+
+#[test]
+fn an_operator_imports_a_bundle_and_reads_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let data = data.to_str().unwrap();
+    let init = hub(&["init", "--data", data, "--city", "1309"]);
+    assert!(init.status.success(), "{}", text(&init));
+    let hub_key: PublicKey = text(&init).lines().last().unwrap().trim().parse().unwrap();
+    let node = KeyPair::from_secret([9; 32]);
+    let community: CommunityCode = "130903001001".parse().unwrap();
+    let file = dir.path().join("stick.wtb");
+    std::fs::write(&file, bundle(&node, hub_key, community)).unwrap();
+    let file = file.to_str().unwrap();
+
+    // Not enrolled yet: refused, and told why.
+    let stranger = hub(&["import", "--data", data, file]);
+    assert!(!stranger.status.success());
+    assert!(
+        text(&stranger).contains("refused: the bundle was issued by key"),
+        "{}",
+        text(&stranger)
+    );
+    assert!(text(&stranger).contains("not on the roster; enrol the key"));
+
+    let key = node.public().to_string();
+    let enroll = hub(&[
+        "enroll",
+        "--data",
+        data,
+        "--community",
+        "130903001001",
+        "--key",
+        &key,
+    ]);
+    assert!(enroll.status.success(), "{}", text(&enroll));
+    let accepted = hub(&["import", "--data", data, file]);
+    assert!(accepted.status.success(), "{}", text(&accepted));
+    let verdict = String::from_utf8_lossy(&accepted.stdout);
+    assert!(
+        verdict.contains("new changes of community 130903001001 (名人社区), attested up to seq 1"),
+        "{verdict}"
+    );
+    let progress = String::from_utf8_lossy(&accepted.stderr);
+    for stage in [
+        "reading",
+        "verifying",
+        "applying",
+        "storing",
+        "attesting",
+        "figures",
+    ] {
+        assert!(
+            progress
+                .lines()
+                .any(|line| line.starts_with(stage) && line.ends_with(" ms)")),
+            "no {stage} line: {progress}"
+        );
+    }
+
+    let replay = hub(&["import", "--data", data, file]);
+    assert!(!replay.status.success());
+    assert!(
+        text(&replay).contains("refused: the bundle (seq 1) was already accepted from this issuer: a replay; nothing was applied"),
+        "{}",
+        text(&replay)
+    );
+
+    let missing = hub(&["import", "--data", data, "/nonexistent/stick.wtb"]);
+    assert!(!missing.status.success());
+    assert!(text(&missing).contains("cannot read the bundle /nonexistent/stick.wtb"));
+}

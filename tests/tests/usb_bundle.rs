@@ -1,0 +1,426 @@
+//! The USB stick, end to end with the real commands: a community with no network
+//! records members and wishes for a week, `wishtree-node export --bundle` writes a
+//! signed bundle, and `wishtree-hub import` applies it at the city hub, which then holds
+//! the node's heads, its signed heads, and figures that count the records. A replayed,
+//! altered or unenrolled bundle is refused and changes nothing; a second bundle after
+//! a sync carries only what the hub does not have.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use automerge::{AutoCommit, ChangeHash};
+use clap::Parser;
+use serde_json::{Value, json};
+use wishtree_hub::figures::{self, Filter, Period};
+use wishtree_hub::store::{HubStore, SqliteStore, StoredDoc};
+use wishtree_node::replica::{BundleOptions, Replica};
+use wishtree_protocol::bundle::{Bundle, Limits};
+use wishtree_protocol::{CommunityCode, RegionPrefix};
+use wishtree_tests::city::{
+    any_port, enroll, hub_key, init_hub, now, start_hub, start_node, wait_until,
+};
+
+const COMMUNITY: &str = "130903001001";
+
+fn code(text: &str) -> CommunityCode {
+    text.parse().unwrap()
+}
+
+fn node_cli(args: &[&str]) -> anyhow::Result<()> {
+    let mut argv = vec!["wishtree-node"];
+    argv.extend_from_slice(args);
+    wishtree_node::cli::run_cli(wishtree_node::cli::Cli::try_parse_from(argv)?)
+}
+
+fn hub_cli(args: &[&str]) -> anyhow::Result<()> {
+    let mut argv = vec!["wishtree-hub"];
+    argv.extend_from_slice(args);
+    wishtree_hub::cli::run(wishtree_hub::cli::Cli::try_parse_from(argv)?)
+}
+
+fn path_text(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// `wishtree-node init` with a hub address nobody listens on: the network is gone.
+fn init_offline_node(dir: &Path, community: &str, hub_dir: &Path) -> Replica {
+    let key = hub_key(hub_dir).unwrap().to_string();
+    node_cli(&[
+        "--data",
+        path_text(dir),
+        "init",
+        "--community",
+        community,
+        "--name",
+        "名人社区",
+        "--hub",
+        "127.0.0.1:9",
+        "--hub-key",
+        &key,
+    ])
+    .unwrap();
+    Replica::open(dir).unwrap()
+}
+
+/// A week of work: three members, two wishes, one claimed.
+fn record_a_week(replica: &mut Replica) {
+    let mut members = Vec::new();
+    for name in ["李明", "王芳", "赵强"] {
+        let member = wishtree_node::api::create_member(
+            replica,
+            json!({"name": name, "work_unit": "沧州市发展和改革委员会", "reported_in": "2026-03-02"}),
+            now(),
+        )
+        .unwrap();
+        members.push(id_of(&member));
+    }
+    let mut wishes = Vec::new();
+    for title in ["希望有一台微波炉", "希望有人陪我聊天"] {
+        let wish = wishtree_node::api::create_wish(
+            replica,
+            json!({"title": title, "kind": "goods", "group": "elderly_alone",
+                   "resident_label": "名人社区 彭女士"}),
+            now(),
+        )
+        .unwrap();
+        let id = id_of(&wish);
+        wishtree_node::api::wish_action(replica, &id, "publish", json!({}), now()).unwrap();
+        wishes.push(id);
+    }
+    wishtree_node::api::wish_action(
+        replica,
+        &wishes[0],
+        "claim",
+        json!({"by": format!("member:{}", members[0])}),
+        now(),
+    )
+    .unwrap();
+}
+
+fn id_of(record: &Value) -> String {
+    record["id"].as_str().unwrap().to_owned()
+}
+
+fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
+    heads.sort();
+    heads
+}
+
+/// What the hub's store holds of a community: its document's heads, its chunk count.
+fn hub_holds(store: &SqliteStore, community: &str) -> (Vec<ChangeHash>, usize) {
+    let doc = StoredDoc::Community(code(community));
+    let heads = match store.doc_bytes(doc).unwrap() {
+        Some(bytes) => sorted(AutoCommit::load(&bytes).unwrap().get_heads()),
+        None => Vec::new(),
+    };
+    (heads, store.chunk_count(doc).unwrap())
+}
+
+fn city_figures(store: &SqliteStore) -> figures::Figures {
+    let filter = Filter {
+        region: "1309".parse::<RegionPrefix>().unwrap(),
+        period: Period::new(None, None).unwrap(),
+        org: None,
+    };
+    store
+        .with_transaction(|transaction| figures::figures(transaction, &filter, now()))
+        .unwrap()
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    hub_dir: PathBuf,
+    root: PathBuf,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_owned();
+    let hub_dir = root.join("hub");
+    init_hub(&hub_dir, "1309").unwrap();
+    Setup {
+        _dir: dir,
+        hub_dir,
+        root,
+    }
+}
+
+#[test]
+fn a_week_offline_reaches_the_city_hub_on_a_usb_stick_attested() {
+    let setup = setup();
+    let hub_dir = path_text(&setup.hub_dir);
+    let node_dir = setup.root.join("node");
+    let mut replica = init_offline_node(&node_dir, COMMUNITY, &setup.hub_dir);
+    enroll(&setup.hub_dir, code(COMMUNITY), replica.public_key()).unwrap();
+    record_a_week(&mut replica);
+    let node_heads = sorted(replica.heads());
+    let node_attestation = replica.last_attestation().unwrap().unwrap();
+    drop(replica);
+
+    // The worker writes the bundle to the stick.
+    let stick = setup.root.join("stick.wtb");
+    node_cli(&[
+        "--data",
+        path_text(&node_dir),
+        "export",
+        "--bundle",
+        "--out",
+        path_text(&stick),
+    ])
+    .unwrap();
+    let bytes = std::fs::read(&stick).unwrap();
+    let header = Bundle::decode(&bytes, &Limits::default())
+        .unwrap()
+        .header()
+        .clone();
+    assert_eq!(header.seq, 1);
+    assert!(
+        header.base_heads.is_empty(),
+        "a node that never synced sends the whole history"
+    );
+    assert_eq!(header.heads, node_heads);
+
+    // The street office hands it to the hub operator.
+    hub_cli(&["import", "--data", hub_dir, path_text(&stick)]).unwrap();
+    let store = wishtree_hub::cli::open_store(&setup.hub_dir).unwrap();
+    let (held, chunks) = hub_holds(&store, COMMUNITY);
+    assert_eq!(held, node_heads, "the hub holds the node's heads");
+    let attested = store.attestation(code(COMMUNITY)).unwrap().unwrap();
+    assert_eq!(attested.seq, node_attestation.seq);
+    assert_eq!(sorted(attested.heads.clone()), node_heads);
+    assert_eq!(
+        store.last_bundle_seq(&node_attestation.signer).unwrap(),
+        Some(1)
+    );
+    let shown = city_figures(&store);
+    assert_eq!(shown.members_reported, 3);
+    assert_eq!(shown.wishes.total, 2);
+    assert_eq!(shown.wishes.claimed, 1);
+    let statuses = store
+        .with_transaction(|transaction| {
+            figures::community_statuses(transaction, &"1309".parse().unwrap(), now())
+        })
+        .unwrap();
+    assert_eq!(statuses.len(), 1);
+    assert_eq!(statuses[0].name, "名人社区");
+    assert_eq!(
+        statuses[0].attested_share,
+        Some(1.0),
+        "all of it is the community's own"
+    );
+
+    // The same stick again: a replay, refused, nothing changes.
+    let again = hub_cli(&["import", "--data", hub_dir, path_text(&stick)]).unwrap_err();
+    let message = format!("{again:#}");
+    assert!(message.contains("refused"), "{message}");
+    assert!(message.contains("replay"), "{message}");
+    assert!(message.contains("nothing was applied"), "{message}");
+    assert_eq!(hub_holds(&store, COMMUNITY), (held.clone(), chunks));
+
+    // More work, and a new bundle with one byte flipped on the way: refused, nothing
+    // changes; the intact one is accepted after it.
+    let mut replica = Replica::open(&node_dir).unwrap();
+    wishtree_node::api::create_member(
+        &mut replica,
+        json!({"name": "孙丽", "reported_in": "2026-03-09"}),
+        now(),
+    )
+    .unwrap();
+    let newer_heads = sorted(replica.heads());
+    drop(replica);
+    let second = setup.root.join("second.wtb");
+    node_cli(&[
+        "--data",
+        path_text(&node_dir),
+        "export",
+        "--bundle",
+        "--out",
+        path_text(&second),
+    ])
+    .unwrap();
+    let intact = std::fs::read(&second).unwrap();
+    for at in [intact.len() / 2, 100, intact.len() - 1] {
+        let mut damaged = intact.clone();
+        damaged[at] ^= 0x01;
+        let flipped = setup.root.join(format!("flipped-{at}.wtb"));
+        std::fs::write(&flipped, &damaged).unwrap();
+        let refused = hub_cli(&["import", "--data", hub_dir, path_text(&flipped)]).unwrap_err();
+        let message = format!("{refused:#}");
+        assert!(
+            message.contains("refused") && message.contains("nothing was applied"),
+            "byte {at}: {message}"
+        );
+        assert_eq!(hub_holds(&store, COMMUNITY), (held.clone(), chunks));
+        assert_eq!(
+            store.last_bundle_seq(&node_attestation.signer).unwrap(),
+            Some(1)
+        );
+    }
+    hub_cli(&["import", "--data", hub_dir, path_text(&second)]).unwrap();
+    assert_eq!(hub_holds(&store, COMMUNITY).0, newer_heads);
+    assert_eq!(city_figures(&store).members_reported, 4);
+    assert_eq!(
+        store.last_bundle_seq(&node_attestation.signer).unwrap(),
+        Some(2)
+    );
+}
+
+#[test]
+fn a_bundle_from_an_unenrolled_node_is_refused_and_changes_nothing() {
+    let setup = setup();
+    let node_dir = setup.root.join("stranger");
+    let mut replica = init_offline_node(&node_dir, "130903001002", &setup.hub_dir);
+    record_a_week(&mut replica);
+    drop(replica);
+    let stick = setup.root.join("stranger.wtb");
+    node_cli(&[
+        "--data",
+        path_text(&node_dir),
+        "export",
+        "--bundle",
+        "--out",
+        path_text(&stick),
+    ])
+    .unwrap();
+    let refused = hub_cli(&[
+        "import",
+        "--data",
+        path_text(&setup.hub_dir),
+        path_text(&stick),
+    ])
+    .unwrap_err();
+    let message = format!("{refused:#}");
+    assert!(message.contains("not on the roster"), "{message}");
+    assert!(message.contains("nothing was applied"), "{message}");
+    let store = wishtree_hub::cli::open_store(&setup.hub_dir).unwrap();
+    assert_eq!(hub_holds(&store, "130903001002"), (Vec::new(), 0));
+    assert!(store.communities().unwrap().is_empty());
+}
+
+/// A node that synced knows the hub's heads: its next bundle carries only the changes
+/// made since, while `--all` carries everything. And an import refuses while the hub
+/// runs, since the running hub would not see it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_sync_a_bundle_carries_only_what_the_hub_lacks() {
+    let setup = setup();
+    let hub = start_hub(&setup.hub_dir, any_port(), any_port())
+        .await
+        .unwrap();
+    let node_dir = setup.root.join("node");
+    let replica = wishtree_tests::city::init_node(
+        &node_dir,
+        code(COMMUNITY),
+        "名人社区",
+        "张书记",
+        hub.quic_addr,
+        hub.key,
+    )
+    .unwrap();
+    enroll(&setup.hub_dir, code(COMMUNITY), replica.public_key()).unwrap();
+    drop(replica);
+    let node = start_node(&node_dir, any_port()).await.unwrap();
+    {
+        let mut replica = node.replica.lock().await;
+        wishtree_node::api::create_member(
+            &mut replica,
+            json!({"name": "李明", "reported_in": "2026-03-02"}),
+            now(),
+        )
+        .unwrap();
+    }
+    let limit = std::time::Duration::from_secs(20);
+    wait_until(limit, "the node to see the hub's heads", || {
+        node.replica
+            .try_lock()
+            .map(|mut replica| replica.sync_status().changes_not_at_hub == 0)
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap();
+
+    // While the hub runs, an import is refused with what to do.
+    let stick = setup.root.join("early.wtb");
+    std::fs::write(&stick, b"not yet").unwrap();
+    let refused = hub_cli(&[
+        "import",
+        "--data",
+        path_text(&setup.hub_dir),
+        path_text(&stick),
+    ])
+    .unwrap_err();
+    assert!(
+        format!("{refused:#}").contains("stop the running hub"),
+        "{refused:#}"
+    );
+
+    node.stop().await;
+    hub.stop().await;
+
+    // The network goes; two more members are recorded.
+    let mut replica = Replica::open(&node_dir).unwrap();
+    let hub_heads_before = {
+        let store = wishtree_hub::cli::open_store(&setup.hub_dir).unwrap();
+        hub_holds(&store, COMMUNITY).0
+    };
+    for name in ["王芳", "赵强"] {
+        wishtree_node::api::create_member(
+            &mut replica,
+            json!({"name": name, "reported_in": "2026-03-03"}),
+            now(),
+        )
+        .unwrap();
+    }
+    assert_eq!(replica.sync_status().changes_not_at_hub, 2);
+    let options = BundleOptions {
+        is_whole_history: false,
+        valid_for: std::time::Duration::from_secs(30 * 24 * 3600),
+    };
+    let since = replica.export_bundle(&options, now()).unwrap();
+    assert_eq!(since.base_heads, hub_heads_before);
+    assert_eq!(since.changes, 2, "only the two changes the hub lacks");
+    let all = replica
+        .export_bundle(
+            &BundleOptions {
+                is_whole_history: true,
+                ..options
+            },
+            now(),
+        )
+        .unwrap();
+    assert!(all.base_heads.is_empty());
+    assert!(
+        all.changes > since.changes + 1,
+        "the whole history: {}",
+        all.changes
+    );
+    assert_eq!((since.seq, all.seq), (1, 2), "each bundle takes a new seq");
+    let node_heads = sorted(replica.heads());
+    drop(replica);
+
+    // The smaller bundle is enough: it builds on what the hub has.
+    let small = setup.root.join("since.wtb");
+    std::fs::write(&small, &since.bytes).unwrap();
+    hub_cli(&[
+        "import",
+        "--data",
+        path_text(&setup.hub_dir),
+        path_text(&small),
+    ])
+    .unwrap();
+    let store = wishtree_hub::cli::open_store(&setup.hub_dir).unwrap();
+    assert_eq!(hub_holds(&store, COMMUNITY).0, node_heads);
+    assert_eq!(city_figures(&store).members_reported, 3);
+    // The whole-history bundle, issued after it, still applies: nothing new in it.
+    let whole = setup.root.join("all.wtb");
+    std::fs::write(&whole, &all.bytes).unwrap();
+    hub_cli(&[
+        "import",
+        "--data",
+        path_text(&setup.hub_dir),
+        path_text(&whole),
+    ])
+    .unwrap();
+    assert_eq!(hub_holds(&store, COMMUNITY).0, node_heads);
+    assert_eq!(city_figures(&store).members_reported, 3);
+}
