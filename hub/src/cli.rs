@@ -120,6 +120,23 @@ pub enum Command {
         /// The bundle file.
         file: PathBuf,
     },
+    /// Send a peer district hub, as signed bundle files, the documents of every
+    /// community where members of one unit organisation live; the peer checks and
+    /// applies them with `wishtree-hub import`.
+    Send {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The organisation's unified social credit code (18 characters).
+        #[arg(long)]
+        org: String,
+        /// The peer hub's key.
+        #[arg(long)]
+        to: String,
+        /// The directory to write the bundles into (one file per community).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write a community's document as plain automerge bytes.
     Export {
         /// The hub's data directory.
@@ -278,6 +295,36 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import { data, file } => import(&data, &file),
+        Command::Send { data, org, to, out } => {
+            let store = open_store(&data)?;
+            let credit_code: wishtree_protocol::uscc::CreditCode =
+                org.parse().context("bad --org")?;
+            let peer: PublicKey = to.parse().context("the --to key is not a valid key")?;
+            let key = read_key_file(&data.join(KEY_FILE))?;
+            let org_id = wishtree_protocol::model::Org::id_for(&credit_code);
+            let sent =
+                crate::exchange::send_org_communities(&store, &key, org_id, peer, &out, now())?;
+            if sent.is_empty() {
+                println!("no community this hub holds has members of {credit_code}");
+            }
+            for bundle in &sent {
+                println!(
+                    "wrote {} ({} bytes, community {}{})",
+                    bundle.file.display(),
+                    bundle.bytes,
+                    bundle.community,
+                    if bundle.is_attested {
+                        ", with its signed heads"
+                    } else {
+                        ", NOT attested: the hub holds no signed heads of it"
+                    }
+                );
+            }
+            if !sent.is_empty() {
+                println!("the peer hub applies each with: wishtree-hub import --data DIR FILE");
+            }
+            Ok(())
+        }
         Command::Export {
             data,
             community,

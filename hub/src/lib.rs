@@ -3,6 +3,7 @@
 //! sees. It never edits a community's document; it only merges.
 
 pub mod cli;
+pub mod exchange;
 pub mod figures;
 pub mod http;
 pub mod identity;

@@ -1,0 +1,137 @@
+//! Between districts: a hub sends a peer district hub the community documents it is
+//! entitled to, as signed bundles.
+//!
+//! The entitlement is the one the work needs: a unit organisation's party committee
+//! sits in one district, but its members live and serve in communities all over the
+//! city; the district that holds the organisation may have the documents of the
+//! communities where its members live. Each bundle is issued by this hub, addressed to
+//! the peer's key, and carries the community's own signed heads, so the peer checks
+//! both who carried it and that the community wrote it (`wishtree-hub import`). The
+//! bundles' seq and chain are this hub's settings, as a node's are its own.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use rusqlite::params;
+use wishtree_protocol::bundle::{Audience, Envelope, NewBundle, bundle_hash};
+use wishtree_protocol::id::OrgId;
+use wishtree_protocol::keys::{KeyPair, PublicKey};
+use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
+
+use crate::store::{HubStore, SqliteStore, StoredDoc};
+
+/// The setting holding the seq of the last bundle this hub issued.
+const BUNDLE_SEQ: &str = "bundle_seq";
+/// The setting holding the hash of the last bundle this hub issued (hex).
+const BUNDLE_PREVIOUS: &str = "bundle_previous";
+/// How long a peer accepts the bundles.
+const VALID_FOR_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
+/// One bundle written for a peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// The community.
+    pub community: CommunityCode,
+    /// The file.
+    pub file: PathBuf,
+    /// Its size.
+    pub bytes: usize,
+    /// Whether the community's own signed heads went with it.
+    pub is_attested: bool,
+}
+
+/// The communities where members of `org` live, from the figure tables.
+pub fn communities_of_org(store: &SqliteStore, org: OrgId) -> anyhow::Result<Vec<CommunityCode>> {
+    store.with_transaction(|transaction| {
+        let mut statement = transaction.prepare(
+            "SELECT DISTINCT community FROM fig_members WHERE org = ?1 ORDER BY community",
+        )?;
+        let codes = statement
+            .query_map(params![org.as_bytes().as_slice()], |row| {
+                row.get::<_, String>(0)
+            })?
+            .collect::<Result<Vec<String>, _>>()?;
+        codes
+            .iter()
+            .map(|code| {
+                code.parse::<CommunityCode>()
+                    .map_err(|error| anyhow::anyhow!("a stored community code is bad: {error}"))
+            })
+            .collect()
+    })
+}
+
+/// Writes one bundle per community where members of `org` live into `out_dir`, for
+/// the hub whose key is `peer`.
+pub fn send_org_communities(
+    store: &SqliteStore,
+    key: &KeyPair,
+    org: OrgId,
+    peer: PublicKey,
+    out_dir: &Path,
+    now: Timestamp,
+) -> anyhow::Result<Vec<Sent>> {
+    let communities = communities_of_org(store, org)?;
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let mut sent = Vec::new();
+    for community in communities {
+        let Some(bytes) = store.doc_bytes(StoredDoc::Community(community))? else {
+            continue;
+        };
+        let mut doc = CommunityDoc::load(&bytes, Some(community), [0; 16])
+            .with_context(|| format!("the stored document of {community} does not load"))?;
+        let attestation = store.attestation(community)?;
+        let seq = store
+            .setting(BUNDLE_SEQ)?
+            .and_then(|text| text.parse::<u64>().ok())
+            .unwrap_or(0)
+            + 1;
+        let previous = store
+            .setting(BUNDLE_PREVIOUS)?
+            .and_then(|text| hex32(&text));
+        let is_attested = attestation.is_some();
+        let bundle = NewBundle::changes(
+            &mut doc,
+            &[],
+            attestation,
+            Envelope {
+                audience: Audience::Key(peer),
+                seq,
+                previous,
+                issued_at: now,
+                expires_at: now.plus_millis(VALID_FOR_MS),
+            },
+        )
+        .sign(key);
+        // The seq is stored before the file is written: a failed write leaves a gap in
+        // the seqs, which the format allows, never a seq used twice.
+        store.set_setting(BUNDLE_SEQ, &seq.to_string())?;
+        store.set_setting(BUNDLE_PREVIOUS, &to_hex(&bundle_hash(&bundle)))?;
+        let file = out_dir.join(format!("{community}-{seq}.wtb"));
+        std::fs::write(&file, &bundle)
+            .with_context(|| format!("cannot write {}", file.display()))?;
+        sent.push(Sent {
+            community,
+            file,
+            bytes: bundle.len(),
+            is_attested,
+        });
+    }
+    Ok(sent)
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn hex32(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 {
+        return None;
+    }
+    let mut bytes = [0u8; 32];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(bytes)
+}
