@@ -94,14 +94,14 @@ async fn a_district_hub_sends_a_peer_the_communities_of_its_organisations_member
         .unwrap();
     drop(replica);
     let node = start_node(&path("node"), any_port()).await.unwrap();
-    let (court_code, court_name): (CreditCode, &str) = city_orgs()[0].clone();
+    let (court_code, court_name): (CreditCode, &str) = city_orgs()[0];
     let heads = {
         let mut replica = node.replica.lock().await;
         let now = wishtree_node::now();
         replica
             .execute(
                 &Command::AddOrg {
-                    credit_code: court_code.clone(),
+                    credit_code: court_code,
                     name: Name::parse("name", court_name).unwrap(),
                     reported_in: None,
                 },
