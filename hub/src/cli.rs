@@ -103,6 +103,17 @@ pub enum Command {
         #[arg(long, default_value = "revoked by the operator")]
         reason: String,
     },
+    /// Apply a node's key rotation (printed by `wishtree-node rotate-key`): the old key
+    /// is revoked and the new one enrolled for the same community, if the statement is
+    /// signed by the old key and the old key is enrolled and active.
+    Rotate {
+        /// The hub's data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The statement, in hex.
+        #[arg(long)]
+        statement: String,
+    },
     /// List the enrolled keys.
     Roster {
         /// The hub's data directory.
@@ -276,6 +287,36 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "revoked {} ({}); its data stays, flagged",
                 enrollment.key, enrollment.role
+            );
+            Ok(())
+        }
+        Command::Rotate { data, statement } => {
+            let store = open_store(&data)?;
+            let bytes = hex_bytes(statement.trim())
+                .context("the --statement is not hex (copy it whole from rotate-key)")?;
+            let signed = wishtree_protocol::roster::SignedRotation::from_bytes(&bytes)
+                .context("the --statement does not decode")?;
+            let rotation = signed
+                .verify()
+                .context("the statement is not signed by the old key")?;
+            let enrollment = store.enrollment(&rotation.old)?.with_context(|| {
+                format!("the old key {} is not enrolled at this hub", rotation.old)
+            })?;
+            if enrollment.revoked.is_some() {
+                bail!(
+                    "the old key {} is revoked; a revoked key cannot hand its place on",
+                    rotation.old
+                );
+            }
+            store.revoke(
+                &rotation.old,
+                rotation.at,
+                &format!("rotated to {}", rotation.new.short()),
+            )?;
+            let enrolled = store.enroll(rotation.new, enrollment.role, rotation.at)?;
+            println!(
+                "rotated: {} is now enrolled as {}; {} is revoked, its data stays",
+                enrolled.key, enrolled.role, rotation.old
             );
             Ok(())
         }
@@ -518,6 +559,16 @@ fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
         println!("the figures were not re-derived ({problem}); they are when the hub starts");
     }
     Ok(())
+}
+
+fn hex_bytes(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 fn init_logging() {

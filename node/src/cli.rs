@@ -87,6 +87,10 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Replace the node's key by a new one (a lost or exposed key). Prints a statement
+    /// signed by the old key that the hub operator applies with `wishtree-hub rotate`;
+    /// until then the hub refuses the node. Stop the node first.
+    RotateKey,
     /// Set the password needed when the node listens beyond this computer.
     Password {
         /// The new password (at least 8 characters).
@@ -378,6 +382,21 @@ pub fn run_cli(cli: Cli) -> anyhow::Result<()> {
         } => export_bundle(&data, &out, all, expires_days),
         Command::Import { file } => import(&data, &file),
         Command::Backup { out } => backup(&data, &out),
+        Command::RotateKey => {
+            let mut replica = open(&data)?;
+            let old = replica.public_key();
+            let rotation = replica.rotate_key(crate::now())?;
+            let statement: String = rotation
+                .to_bytes()
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect();
+            println!("the node's key is now {}", replica.public_key());
+            println!("(it was {old}; the hub refuses the node until it applies the statement)");
+            println!("give the hub operator this statement, signed by the old key:");
+            println!("  wishtree-hub rotate --data HUB_DIR --statement {statement}");
+            Ok(())
+        }
         Command::Password { password } => {
             open(&data)?.set_password(&password)?;
             eprintln!("the password is set");

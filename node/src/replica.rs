@@ -35,6 +35,7 @@ use wishtree_protocol::doc::DocError;
 use wishtree_protocol::id::{MemberId, WishId};
 use wishtree_protocol::keys::{KeyPair, PublicKey};
 use wishtree_protocol::model::{Actor, Member, Wish};
+use wishtree_protocol::roster::{KeyRotation, SignedRotation};
 use wishtree_protocol::text::Name;
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc, RegionLevel, Timestamp};
@@ -49,6 +50,8 @@ use crate::store::{
 pub const DATABASE_FILE: &str = "node.sqlite";
 /// The key file inside a node's data directory.
 pub const KEY_FILE: &str = "node.key";
+/// The new key of a rotation in progress, renamed over [`KEY_FILE`] when it is done.
+pub const ROTATED_KEY_FILE: &str = "node.key.new";
 /// The lock file that keeps a second process out of a data directory.
 pub const LOCK_FILE: &str = "node.lock";
 /// A document with this many chunks is folded into one full save.
@@ -676,6 +679,53 @@ impl Replica {
         Ok(())
     }
 
+    /// Replaces the node's key by a new one, announced in a statement signed by the
+    /// old key (`wishtree-hub rotate` applies it at the hub). The current heads are
+    /// signed again by the new key at once, so the latest signed heads are the new
+    /// key's. Crash-safe: the new key file is written beside the old one, the database
+    /// switches in one transaction, then the file is renamed over the old one; an
+    /// interrupted rotation is finished at the next open.
+    pub fn rotate_key(&mut self, now: Timestamp) -> Result<SignedRotation, OpenError> {
+        self.check_usable().map_err(|reason| OpenError::Io {
+            path: self.data_dir.display().to_string(),
+            source: std::io::Error::other(reason),
+        })?;
+        let new_key = KeyPair::from_secret(random_bytes()?);
+        let rotation = KeyRotation {
+            old: self.key.public(),
+            new: new_key.public(),
+            at: now,
+        }
+        .sign(&self.key);
+        let pending = self.data_dir.join(ROTATED_KEY_FILE);
+        if pending.exists() {
+            std::fs::remove_file(&pending).map_err(|source| OpenError::Io {
+                path: pending.display().to_string(),
+                source,
+            })?;
+        }
+        create_key_file(&pending, new_key.secret())?;
+        let heads = self.doc.heads();
+        let signed = SignedHeads::sign(&new_key, self.code, &heads, self.attestation_seq + 1, now);
+        let transaction = self.store.transaction()?;
+        transaction.put_setting(
+            setting::NODE_SECRET,
+            &identity::secret_to_hex(&new_key.secret()),
+        )?;
+        transaction.put_setting(setting::NODE_KEY, &new_key.public().to_string())?;
+        transaction.put_attestation(&signed)?;
+        transaction.commit()?;
+        std::fs::rename(&pending, self.data_dir.join(KEY_FILE)).map_err(|source| {
+            OpenError::Io {
+                path: pending.display().to_string(),
+                source,
+            }
+        })?;
+        self.attestation_seq = signed.seq;
+        self.key = new_key;
+        Ok(rotation)
+    }
+
     /// The derived state of the community document, computed once per heads.
     pub fn view(&mut self) -> Result<Arc<CommunityView>, DocError> {
         let heads = self.doc.heads();
@@ -1251,6 +1301,18 @@ impl Replica {
         may_write: bool,
     ) -> Result<KeyPair, OpenError> {
         let key_file = data_dir.join(KEY_FILE);
+        // A rotation interrupted after the database switched: the new key file is
+        // beside the old one; finish it.
+        let rotated = data_dir.join(ROTATED_KEY_FILE);
+        if may_write
+            && rotated.exists()
+            && read_key_file(&rotated).is_ok_and(|key| key.secret() == secret)
+        {
+            std::fs::rename(&rotated, &key_file).map_err(|source| OpenError::Io {
+                path: rotated.display().to_string(),
+                source,
+            })?;
+        }
         if key_file.exists() {
             let key = read_key_file(&key_file)?;
             if key.secret() != secret {

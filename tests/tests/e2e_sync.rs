@@ -338,3 +338,78 @@ fn get_json(url: &str) -> serde_json::Value {
     let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
     serde_json::from_str(body).unwrap_or(serde_json::Value::Null)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_rotates_its_key_and_the_hub_takes_the_new_one_on_the_old_ones_word() {
+    use clap::Parser;
+    use wishtree_hub::store::HubStore;
+
+    let city = city().await;
+    let community = "130903001001";
+    let node = node(&city, community, true).await;
+    wait_until(LIMIT, "the node to connect", || connected(&node))
+        .await
+        .unwrap();
+    let before = add_member(&node, "轮换前").await;
+    wait_until(LIMIT, "the first change to reach the hub", || {
+        hub_has(&city.hub, code(community), &before)
+    })
+    .await
+    .unwrap();
+    let old_key = node.replica.lock().await.public_key();
+    node.stop().await;
+
+    // The node rotates its key while stopped; the statement is signed by the old key.
+    let dir = node_dir(&city, community);
+    let mut replica = wishtree_node::replica::Replica::open(&dir).unwrap();
+    let rotation = replica.rotate_key(wishtree_node::now()).unwrap();
+    let new_key = replica.public_key();
+    assert_ne!(new_key, old_key);
+    drop(replica);
+    let statement: String = rotation
+        .to_bytes()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    // A statement altered in one place is refused, and the roster stays as it was.
+    let mut altered = statement.clone().into_bytes();
+    altered[100] = if altered[100] == b'0' { b'1' } else { b'0' };
+    let data = city.hub_dir.display().to_string();
+    let hub_cli = |statement: &str| {
+        wishtree_hub::cli::run(
+            wishtree_hub::cli::Cli::try_parse_from([
+                "wishtree-hub",
+                "rotate",
+                "--data",
+                &data,
+                "--statement",
+                statement,
+            ])
+            .unwrap(),
+        )
+    };
+    assert!(hub_cli(&String::from_utf8(altered).unwrap()).is_err());
+    let store = wishtree_hub::cli::open_store(&city.hub_dir).unwrap();
+    assert_eq!(store.community_key(code(community)).unwrap(), Some(old_key));
+    hub_cli(&statement).unwrap();
+    assert_eq!(store.community_key(code(community)).unwrap(), Some(new_key));
+
+    // The node comes back under its new key and syncs; the hub records heads it signed.
+    let node = start_node(&dir, any_port()).await.unwrap();
+    let after = add_member(&node, "轮换后").await;
+    wait_until(
+        LIMIT,
+        "the hub to take the new key's changes and signed heads",
+        || {
+            hub_has(&city.hub, code(community), &after)
+                && store
+                    .attestation(code(community))
+                    .unwrap()
+                    .is_some_and(|signed| signed.signer == new_key)
+        },
+    )
+    .await
+    .unwrap();
+    node.stop().await;
+    city.hub.stop().await;
+}
