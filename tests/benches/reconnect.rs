@@ -89,6 +89,7 @@ fn main() {
 
 async fn run(nodes: usize, target: &Path, hub_bin: &Path) {
     println!("city reconnect: {nodes} nodes, hub {}", hub_bin.display());
+    println!("load average at start: {}", load_average());
 
     // Setup: documents, hub directory, roster.
     let started = Instant::now();
@@ -177,6 +178,7 @@ async fn run(nodes: usize, target: &Path, hub_bin: &Path) {
     println!("hub started in {:.2} s", hub.ready_in.as_secs_f64());
     let first = phase(&sim, &target, &never, &mut hub).await;
     let first_usage = hub.usage();
+    let first_metrics = hub_metrics(http).await;
     let first_stop = hub.stop().await;
 
     // Offline: every node records one service.
@@ -198,6 +200,7 @@ async fn run(nodes: usize, target: &Path, hub_bin: &Path) {
     let restart_ready = hub.ready_in;
     let reconnect = phase(&sim, &target, &never, &mut hub).await;
     let reconnect_usage = hub.usage();
+    let reconnect_metrics = hub_metrics(http).await;
     hub.stop().await;
 
     // Check: the hub's store holds every node's heads.
@@ -268,8 +271,17 @@ async fn run(nodes: usize, target: &Path, hub_bin: &Path) {
     println!(
         "  p50/p90/all = time from the release of the others until that share of all nodes is caught up;"
     );
-    println!("  attempts/fails = connection attempts and those that failed (handshake, refusal, loss)");
-    println!("  hub log: {}", data.join("hub-*.log").display());
+    println!(
+        "  attempts/fails = connection attempts and those that failed (handshake, refusal, loss)"
+    );
+    println!(
+        "  load average at the end: {} (other work on the machine skews every figure)",
+        load_average()
+    );
+    println!("  hub at the end of each phase (its /metrics):");
+    println!("    first sync: {first_metrics}");
+    println!("    reconnect:  {reconnect_metrics}");
+    println!("  hub log: {}", data.join("hub-*.out").display());
     assert_eq!(mismatched, 0, "the hub's store lacks some node's changes");
 }
 
@@ -289,8 +301,8 @@ impl SimNode {
         let doc_id = DocId::Community(self.code);
         let mut host = self.host.0.lock().unwrap();
         let automerge = host.doc(&doc_id).unwrap().clone();
-        let mut doc = CommunityDoc::from_automerge(automerge, Some(self.code), actor(self.index))
-            .unwrap();
+        let mut doc =
+            CommunityDoc::from_automerge(automerge, Some(self.code), actor(self.index)).unwrap();
         let now = now();
         let command = Command::RecordService {
             id: ServiceId::from_bytes(Ids(self.index as u64 ^ 0xA5A5).bytes()),
@@ -304,7 +316,10 @@ impl SimNode {
             .unwrap();
         let heads = doc.heads();
         host.insert_doc(doc_id, doc.automerge().clone());
-        host.set_own_attestation(doc_id, SignedHeads::sign(&self.key, self.code, &heads, 2, now));
+        host.set_own_attestation(
+            doc_id,
+            SignedHeads::sign(&self.key, self.code, &heads, 2, now),
+        );
     }
 
     fn heads(&self) -> Vec<ChangeHash> {
@@ -588,7 +603,13 @@ struct Usage {
 
 impl HubProcess {
     /// Starts `wishtree-hub run` and waits until it listens.
-    async fn start(bin: &Path, data: &Path, quic: SocketAddr, http: SocketAddr, name: &str) -> Self {
+    async fn start(
+        bin: &Path,
+        data: &Path,
+        quic: SocketAddr,
+        http: SocketAddr,
+        name: &str,
+    ) -> Self {
         let log = data.join(format!("hub-{name}.log"));
         let started = Instant::now();
         let mut child = Process::new(bin)
@@ -688,6 +709,32 @@ impl Drop for HubProcess {
     }
 }
 
+/// The hub's merge and figure-refresh work so far, from its `/metrics`.
+async fn hub_metrics(http: SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut text = String::new();
+    if let Ok(mut stream) = tokio::net::TcpStream::connect(http).await {
+        let request = format!("GET /metrics HTTP/1.1\r\nHost: {http}\r\nConnection: close\r\n\r\n");
+        let _ = stream.write_all(request.as_bytes()).await;
+        let _ = stream.read_to_string(&mut text).await;
+    }
+    let value = |name: &str| {
+        text.lines()
+            .find(|line| line.starts_with(name) && line[name.len()..].starts_with(' '))
+            .and_then(|line| line.split_whitespace().nth(1))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    format!(
+        "sessions {}, merges {} ({} s), figure refreshes {} ({} s)",
+        value("wishtree_hub_sync_sessions_total"),
+        value("wishtree_hub_merge_seconds_count"),
+        value("wishtree_hub_merge_seconds_sum"),
+        value("wishtree_hub_figure_refresh_seconds_count"),
+        value("wishtree_hub_figure_refresh_seconds_sum"),
+    )
+}
+
 /// Compares every community's document in the hub's store with its node's heads.
 /// Returns how many differ.
 fn verify(data: &Path, sim: &[Arc<SimNode>]) -> usize {
@@ -721,7 +768,9 @@ fn verify(data: &Path, sim: &[Arc<SimNode>]) -> usize {
 
 /// Every node's saved document, from the cache under `target` or built (and cached).
 fn documents(nodes: usize, target: &Path) -> Vec<(CommunityCode, Vec<u8>)> {
-    let cache = target.join("reconnect-docs").join(format!("v{DOCS_VERSION}"));
+    let cache = target
+        .join("reconnect-docs")
+        .join(format!("v{DOCS_VERSION}"));
     std::fs::create_dir_all(&cache).unwrap();
     let commands = template_commands();
     let next = AtomicUsize::new(0);
@@ -877,7 +926,10 @@ fn target_dir() -> PathBuf {
 }
 
 fn free_udp_port() -> SocketAddr {
-    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
 }
 
 fn free_tcp_port() -> SocketAddr {
@@ -885,6 +937,17 @@ fn free_tcp_port() -> SocketAddr {
         .unwrap()
         .local_addr()
         .unwrap()
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
 }
 
 /// A field of `/proc/<pid>/status` in kB (0 if the process is gone).

@@ -19,12 +19,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::sync::SyncDoc;
 use automerge::{AutoCommit, ChangeHash, sync};
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::{Notify, broadcast, mpsc};
 use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::city::{CityCommand, CityDoc};
 use wishtree_protocol::frame::{DocId, Hello, Scope};
 use wishtree_protocol::keys::{KeyPair, PublicKey};
-use wishtree_protocol::sync::{Access, Grant, Host, HostError};
+use wishtree_protocol::sync::{Access, Event, Grant, Host, HostError};
 use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 
 pub use refresh::{refresh_one, refresh_worker};
@@ -59,8 +59,12 @@ pub struct Hub {
     metrics: Arc<Metrics>,
     options: HubOptions,
     state: Mutex<HubState>,
-    /// Documents that changed, for the sessions that sync them (live push).
+    /// Documents that changed, for whoever subscribes.
     changes: broadcast::Sender<DocId>,
+    /// The sessions to tell of a change, per document (live push). Only the sessions
+    /// that sync a document are woken by its changes: one broadcast to every session
+    /// woke all of them for each change, quadratic work when a city's nodes sync at once.
+    followers: Mutex<HashMap<DocId, Vec<mpsc::UnboundedSender<Event>>>>,
     /// Communities whose figures are stale, for the refresh worker.
     dirty: Mutex<HashSet<CommunityCode>>,
     dirty_notify: Notify,
@@ -126,6 +130,7 @@ impl Hub {
             options,
             state: Mutex::new(HubState::default()),
             changes,
+            followers: Mutex::new(HashMap::new()),
             dirty: Mutex::new(HashSet::new()),
             dirty_notify: Notify::new(),
         }))
@@ -156,6 +161,33 @@ impl Hub {
         self.changes.subscribe()
     }
 
+    /// Sends `events` an [`Event::Changed`] each time one of `docs` changes at the hub,
+    /// until its receiver is dropped.
+    pub fn follow(&self, docs: &[DocId], events: &mpsc::UnboundedSender<Event>) {
+        let mut followers = self
+            .followers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for doc in docs {
+            let list = followers.entry(*doc).or_default();
+            // Sessions that ended are dropped here too, for documents that rarely change.
+            list.retain(|follower| !follower.is_closed());
+            list.push(events.clone());
+        }
+    }
+
+    /// Tells the subscribers and the following sessions that `doc` changed.
+    fn changed(&self, doc: DocId) {
+        let _ = self.changes.send(doc);
+        let mut followers = self
+            .followers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(list) = followers.get_mut(&doc) {
+            list.retain(|follower| follower.send(Event::Changed(doc)).is_ok());
+        }
+    }
+
     /// The heads of a document at the hub (empty if it has none).
     pub fn heads(&self, doc: DocId) -> Result<Vec<ChangeHash>, HubError> {
         let mut state = self.lock();
@@ -183,7 +215,7 @@ impl Hub {
         self.store.append_chunk(StoredDoc::City, &bytes, now)?;
         self.put_cached(&mut state, DocId::City, doc);
         drop(state);
-        let _ = self.changes.send(DocId::City);
+        self.changed(DocId::City);
         Ok(())
     }
 
@@ -211,7 +243,7 @@ impl Hub {
             })?;
         self.put_cached(&mut state, DocId::City, merged);
         drop(state);
-        let _ = self.changes.send(DocId::City);
+        self.changed(DocId::City);
         Ok(true)
     }
 
@@ -470,7 +502,7 @@ impl Host for HubHost {
         drop(guard);
         if changed {
             hub.metrics.observe_merge(started.elapsed());
-            let _ = hub.changes.send(*doc);
+            hub.changed(*doc);
             if let DocId::Community(code) = doc {
                 hub.mark_dirty(*code);
             }

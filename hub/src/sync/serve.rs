@@ -10,10 +10,10 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{Semaphore, broadcast, mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use wishtree_net::{EndpointOptions, quinn};
-use wishtree_protocol::sync::{Effect, Ending, Event, Session};
+use wishtree_protocol::sync::{Effect, Ending, Session};
 
 use super::Hub;
 use crate::metrics::Metrics;
@@ -93,25 +93,10 @@ async fn serve_link(
     let metrics = Arc::clone(hub.metrics());
     metrics.sync_session_started();
     let (events, local) = mpsc::unbounded_channel();
-    // Live push: every change at the hub is offered to the sessions that sync it (the
-    // driver drops changes of documents the session does not sync).
-    let mut changes = hub.subscribe();
-    let own_docs = hub.docs_of(&peer);
-    let forward = tokio::spawn(async move {
-        loop {
-            let docs = match changes.recv().await {
-                Ok(doc) => vec![doc],
-                // Changes were missed under load: offer every document of the peer.
-                Err(broadcast::error::RecvError::Lagged(_)) => own_docs.clone(),
-                Err(broadcast::error::RecvError::Closed) => return,
-            };
-            for doc in docs {
-                if events.send(Event::Changed(doc)).is_err() {
-                    return;
-                }
-            }
-        }
-    });
+    // Live push: every change at the hub of a document the peer syncs is offered to its
+    // session.
+    hub.follow(&hub.docs_of(&peer), &events);
+    drop(events);
     let mut observer = HubObserver {
         metrics: Arc::clone(&metrics),
         opened: false,
@@ -128,7 +113,6 @@ async fn serve_link(
         &mut observer,
     )
     .await;
-    forward.abort();
     if observer.opened {
         metrics.node_disconnected();
     }
