@@ -627,3 +627,48 @@ fn load_doc(doc: DocId, bytes: &[u8]) -> Result<AutoCommit, HubError> {
 fn storage(error: HubError) -> HostError {
     HostError::Storage(error.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_change_is_offered_only_to_the_sessions_that_sync_its_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(&dir.path().join("hub.sqlite")).unwrap());
+        let hub = Hub::new(
+            store,
+            KeyPair::from_secret([9; 32]),
+            "1309".parse().unwrap(),
+            Arc::new(Metrics::new()),
+            HubOptions::default(),
+        )
+        .unwrap();
+        let first = DocId::Community("130903001001".parse().unwrap());
+        let second = DocId::Community("130903001002".parse().unwrap());
+        let (to_first, mut first_events) = mpsc::unbounded_channel();
+        hub.follow(&[first, DocId::City], &to_first);
+        let (to_second, mut second_events) = mpsc::unbounded_channel();
+        hub.follow(&[second, DocId::City], &to_second);
+
+        hub.changed(first);
+        hub.changed(DocId::City);
+        let offered = |events: &mut mpsc::UnboundedReceiver<Event>| {
+            let mut docs = Vec::new();
+            while let Ok(Event::Changed(doc)) = events.try_recv() {
+                docs.push(doc);
+            }
+            docs
+        };
+        assert_eq!(offered(&mut first_events), [first, DocId::City]);
+        assert_eq!(offered(&mut second_events), [DocId::City]);
+
+        // A session that ended is forgotten at the next change.
+        drop(second_events);
+        hub.changed(DocId::City);
+        let followers = hub.followers.lock().unwrap();
+        assert_eq!(followers[&DocId::City].len(), 1);
+    }
+}
