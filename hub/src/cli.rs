@@ -467,9 +467,14 @@ fn run_hub(data: &Path, quic: SocketAddr, http: SocketAddr) -> anyhow::Result<()
         println!("hub key: {}", running.key);
         println!("nodes connect to: {}", running.quic_addr);
         println!("dashboard: http://{}/", running.http_addr);
-        tokio::signal::ctrl_c()
-            .await
-            .context("cannot wait for Ctrl-C")?;
+        // Ctrl-C, or SIGTERM from systemd or a container runtime.
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .context("cannot wait for SIGTERM")?;
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted.context("cannot wait for Ctrl-C")?,
+            _ = terminate.recv() => {}
+        }
         println!("stopping: closing every session");
         running.stop().await;
         Ok(())

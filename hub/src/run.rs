@@ -205,15 +205,20 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
             }
         }
     });
-    // Figures of every community are brought up to date once at start, so that a
-    // hub restored from a backup or upgraded shows current rows.
+    // Figures whose rows lag behind their document (a hub stopped in the middle of a
+    // re-derivation, an import) are brought up to date at start; the rest are current,
+    // and re-deriving a whole city at every start would stall the reconnecting nodes.
     let startup_hub = Arc::clone(&hub);
-    tokio::task::spawn_blocking(move || {
-        if let Ok(records) = startup_hub.store().communities() {
-            for record in records {
-                startup_hub.mark_dirty(record.community);
+    tokio::task::spawn_blocking(move || match stale_communities(startup_hub.store()) {
+        Ok(stale) => {
+            if !stale.is_empty() {
+                tracing::info!("re-deriving the figures of {} communities", stale.len());
+            }
+            for community in stale {
+                startup_hub.mark_dirty(community);
             }
         }
+        Err(error) => tracing::warn!("cannot tell which figures are stale: {error}"),
     });
     tracing::info!(
         "hub {} listening: QUIC {quic_addr}, dashboard http://{http_addr}/",
@@ -228,6 +233,30 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
         tasks,
         _lock: lock,
     })
+}
+
+/// Communities whose figure rows were derived from an older state of their document
+/// than the store holds, or never.
+pub fn stale_communities(
+    store: &crate::store::SqliteStore,
+) -> anyhow::Result<Vec<wishtree_protocol::CommunityCode>> {
+    let codes: Vec<String> = store.with_transaction(|transaction| {
+        let mut statement = transaction.prepare(
+            "SELECT c.code FROM communities c LEFT JOIN fig_communities f ON f.code = c.code
+             WHERE c.last_change_at IS NOT NULL
+               AND (f.code IS NULL OR f.is_derived = 0
+                    OR COALESCE(f.last_change_at, -1) != c.last_change_at)",
+        )?;
+        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+        rows.collect::<rusqlite::Result<Vec<String>>>()
+    })?;
+    codes
+        .iter()
+        .map(|code| {
+            code.parse()
+                .map_err(|error| anyhow::anyhow!("a stored community code is bad: {error}"))
+        })
+        .collect()
 }
 
 impl RunningHub {

@@ -91,7 +91,10 @@ pub async fn drive<H: Host + Send + 'static>(
                     Event::Malformed(error.to_string())
                 }
                 // The peer closed after its Bye (the close can overtake the frame).
-                Some(Read::Failed(LinkError::ClosedByPeer { code: Some(CloseCode::Done), .. })) => {
+                Some(Read::Failed(LinkError::ClosedByPeer {
+                    code: Some(CloseCode::Done | CloseCode::ShuttingDown),
+                    ..
+                })) => {
                     Event::Frame(Frame::Bye)
                 }
                 Some(Read::Failed(error)) => {
@@ -106,9 +109,12 @@ pub async fn drive<H: Host + Send + 'static>(
                 None => { local_open = false; continue; }
             },
         };
+        // Ending a session merges nothing: it does not queue behind the work of
+        // others, so a hub stopping with thousands of sessions stops at once.
+        let ends = matches!(event, Event::Close | Event::Lost);
         let _permit = match &work {
-            Some(work) => Arc::clone(work).acquire_owned().await.ok(),
-            None => None,
+            Some(work) if !ends => Arc::clone(work).acquire_owned().await.ok(),
+            _ => None,
         };
         let stepped = tokio::task::spawn_blocking(move || {
             let effects = session.handle_event(now(), event, &mut host);

@@ -126,6 +126,22 @@ impl SqliteStore {
     }
 }
 
+/// Notes that a community's node connected at `at`, on a connection or inside a
+/// transaction (the figures worker records many at once).
+pub fn record_seen_in(
+    connection: &Connection,
+    community: CommunityCode,
+    at: Timestamp,
+) -> rusqlite::Result<()> {
+    connection
+        .prepare_cached(
+            "INSERT INTO communities (code, last_seen_at) VALUES (?1, ?2)
+             ON CONFLICT (code) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+        )?
+        .execute(params![community.to_string(), at.as_millis()])?;
+    Ok(())
+}
+
 /// Runs the migrations of one component, recording its version in
 /// `schema_versions(component, version)`.
 pub fn migrate(
@@ -377,11 +393,7 @@ impl HubStore for SqliteStore {
     }
 
     fn record_seen(&self, community: CommunityCode, at: Timestamp) -> Result<(), StoreError> {
-        self.lock().execute(
-            "INSERT INTO communities (code, last_seen_at) VALUES (?1, ?2)
-             ON CONFLICT (code) DO UPDATE SET last_seen_at = excluded.last_seen_at",
-            params![community.to_string(), at.as_millis()],
-        )?;
+        record_seen_in(&self.lock(), community, at)?;
         Ok(())
     }
 

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::sync::SyncDoc;
 use automerge::{AutoCommit, ChangeHash, sync};
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::{Notify, broadcast, mpsc};
 use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::city::{CityCommand, CityDoc};
 use wishtree_protocol::frame::{DocId, Hello, Scope};
@@ -29,7 +29,7 @@ use wishtree_protocol::roster::{
     Revocation as RosterRevocation, Role as RosterRole, Roster, RosterEntry, RosterError,
     SignedRoster,
 };
-use wishtree_protocol::sync::{Access, Grant, Host, HostError};
+use wishtree_protocol::sync::{Access, Event, Grant, Host, HostError};
 use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 
 pub use refresh::{refresh_one, refresh_worker};
@@ -65,13 +65,19 @@ pub struct Hub {
     metrics: Arc<Metrics>,
     options: HubOptions,
     state: Mutex<HubState>,
-    /// Documents that changed, for the sessions that sync them (live push).
+    /// Documents that changed, for whoever subscribes.
     changes: broadcast::Sender<DocId>,
     /// The roster's version (the time of its latest enrolment or revocation), for the
     /// sessions of district hubs, which get each new roster.
     roster_version: tokio::sync::watch::Sender<i64>,
+    /// The sessions to tell of a change, per document (live push). Only the sessions
+    /// that sync a document are woken by its changes: one broadcast to every session
+    /// woke all of them for each change, quadratic work when a city's nodes sync at once.
+    followers: Mutex<HashMap<DocId, Vec<mpsc::UnboundedSender<Event>>>>,
     /// Communities whose figures are stale, for the refresh worker.
     dirty: Mutex<HashSet<CommunityCode>>,
+    /// Communities whose nodes connected, and when, for the refresh worker.
+    seen: Mutex<HashMap<CommunityCode, Timestamp>>,
     dirty_notify: Notify,
 }
 
@@ -80,6 +86,8 @@ struct HubState {
     docs: HashMap<DocId, CachedDoc>,
     /// automerge's sync state per (peer, document), loaded from the store at first use.
     sync_states: HashMap<(PublicKey, DocId), sync::State>,
+    /// The encoded sync state last written to the store, per (peer, document).
+    saved_states: HashMap<(PublicKey, DocId), Vec<u8>>,
     /// A counter for least-recently-used eviction.
     clock: u64,
 }
@@ -175,7 +183,9 @@ impl Hub {
             options,
             state: Mutex::new(HubState::default()),
             changes,
+            followers: Mutex::new(HashMap::new()),
             dirty: Mutex::new(HashSet::new()),
+            seen: Mutex::new(HashMap::new()),
             dirty_notify: Notify::new(),
         }))
     }
@@ -205,6 +215,33 @@ impl Hub {
         self.changes.subscribe()
     }
 
+    /// Sends `events` an [`Event::Changed`] each time one of `docs` changes at the hub,
+    /// until its receiver is dropped.
+    pub fn follow(&self, docs: &[DocId], events: &mpsc::UnboundedSender<Event>) {
+        let mut followers = self
+            .followers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for doc in docs {
+            let list = followers.entry(*doc).or_default();
+            // Sessions that ended are dropped here too, for documents that rarely change.
+            list.retain(|follower| !follower.is_closed());
+            list.push(events.clone());
+        }
+    }
+
+    /// Tells the subscribers and the following sessions that `doc` changed.
+    fn changed(&self, doc: DocId) {
+        let _ = self.changes.send(doc);
+        let mut followers = self
+            .followers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(list) = followers.get_mut(&doc) {
+            list.retain(|follower| follower.send(Event::Changed(doc)).is_ok());
+        }
+    }
+
     /// The heads of a document at the hub (empty if it has none).
     pub fn heads(&self, doc: DocId) -> Result<Vec<ChangeHash>, HubError> {
         let mut state = self.lock();
@@ -213,8 +250,29 @@ impl Hub {
 
     /// A copy of a document, for figures and exports.
     pub fn snapshot(&self, doc: DocId) -> Result<AutoCommit, HubError> {
-        let mut state = self.lock();
-        Ok(self.cached(&mut state, doc)?.clone())
+        {
+            let state = self.lock();
+            if let Some(cached) = state.docs.get(&doc) {
+                return Ok(cached.doc.clone());
+            }
+        }
+        // Not in memory: loaded from the store without the lock and without a place in
+        // the cache, so that re-deriving figures neither stalls sessions nor evicts
+        // the documents they are syncing.
+        match self.store.doc_bytes(stored(doc))? {
+            Some(bytes) => load_doc(doc, &bytes),
+            None => Ok(AutoCommit::new()),
+        }
+    }
+
+    /// Notes that a community's node connected; the figures worker records it with
+    /// others in one transaction.
+    pub fn mark_seen(&self, community: CommunityCode, at: Timestamp) {
+        self.seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(community, at);
+        self.dirty_notify.notify_one();
     }
 
     /// Applies a command to the city document, stores it, and offers it to every
@@ -232,7 +290,7 @@ impl Hub {
         self.store.append_chunk(StoredDoc::City, &bytes, now)?;
         self.put_cached(&mut state, DocId::City, doc);
         drop(state);
-        let _ = self.changes.send(DocId::City);
+        self.changed(DocId::City);
         Ok(())
     }
 
@@ -262,7 +320,7 @@ impl Hub {
         self.put_cached(&mut state, doc, copy);
         drop(state);
         if changed {
-            let _ = self.changes.send(doc);
+            self.changed(doc);
             self.mark_dirty(community);
         }
         Ok(value)
@@ -292,7 +350,7 @@ impl Hub {
             })?;
         self.put_cached(&mut state, DocId::City, merged);
         drop(state);
-        let _ = self.changes.send(DocId::City);
+        self.changed(DocId::City);
         Ok(true)
     }
 
@@ -578,10 +636,7 @@ impl Hub {
         }
         match (&enrollment.role, &hello.scope) {
             (EnrolledRole::Node { community }, Scope::Community(asked)) if community == asked => {
-                if let Err(error) = self.store.record_seen(*community, now) {
-                    tracing::warn!("cannot record that {community} was seen: {error}");
-                }
-                self.mark_dirty(*community);
+                self.mark_seen(*community, now);
                 Ok(Grant {
                     docs: vec![
                         (DocId::Community(*community), Access::ReadWrite),
@@ -683,14 +738,21 @@ impl Host for HubHost {
                 return Err(error);
             }
         };
-        hub.store
-            .save_sync_state(peer, stored(*doc), &sync_state.encode())
-            .map_err(|error| storage(error.into()))?;
+        // The encoded state is what both sides share; an unchanged one (a message that
+        // brought nothing new) is not written again, which saves a disk flush.
+        let encoded = sync_state.encode();
+        let previous = state.saved_states.get(&(*peer, *doc));
+        if previous != Some(&encoded) {
+            hub.store
+                .save_sync_state(peer, stored(*doc), &encoded)
+                .map_err(|error| storage(error.into()))?;
+            state.saved_states.insert((*peer, *doc), encoded);
+        }
         state.sync_states.insert((*peer, *doc), sync_state);
         drop(guard);
         if changed {
             hub.metrics.observe_merge(started.elapsed());
-            let _ = hub.changes.send(*doc);
+            hub.changed(*doc);
             if let DocId::Community(code) = doc {
                 hub.mark_dirty(*code);
             }
@@ -855,4 +917,49 @@ fn load_doc(doc: DocId, bytes: &[u8]) -> Result<AutoCommit, HubError> {
 
 fn storage(error: HubError) -> HostError {
     HostError::Storage(error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_change_is_offered_only_to_the_sessions_that_sync_its_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(&dir.path().join("hub.sqlite")).unwrap());
+        let hub = Hub::new(
+            store,
+            KeyPair::from_secret([9; 32]),
+            "1309".parse().unwrap(),
+            Arc::new(Metrics::new()),
+            HubOptions::default(),
+        )
+        .unwrap();
+        let first = DocId::Community("130903001001".parse().unwrap());
+        let second = DocId::Community("130903001002".parse().unwrap());
+        let (to_first, mut first_events) = mpsc::unbounded_channel();
+        hub.follow(&[first, DocId::City], &to_first);
+        let (to_second, mut second_events) = mpsc::unbounded_channel();
+        hub.follow(&[second, DocId::City], &to_second);
+
+        hub.changed(first);
+        hub.changed(DocId::City);
+        let offered = |events: &mut mpsc::UnboundedReceiver<Event>| {
+            let mut docs = Vec::new();
+            while let Ok(Event::Changed(doc)) = events.try_recv() {
+                docs.push(doc);
+            }
+            docs
+        };
+        assert_eq!(offered(&mut first_events), [first, DocId::City]);
+        assert_eq!(offered(&mut second_events), [DocId::City]);
+
+        // A session that ended is forgotten at the next change.
+        drop(second_events);
+        hub.changed(DocId::City);
+        let followers = hub.followers.lock().unwrap();
+        assert_eq!(followers[&DocId::City].len(), 1);
+    }
 }

@@ -6,15 +6,16 @@
 //! re-derivation, and a node's change reaches the dashboard within a second while the
 //! node does not wait for it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::watch;
 use wishtree_protocol::frame::DocId;
-use wishtree_protocol::{CommunityCode, CommunityDoc};
+use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
 
 use super::Hub;
 use crate::figures::{self, CommunitySync};
-use crate::store::HubStore;
+use crate::store::{CommunityRecord, HubStore};
 
 /// Runs until `shutdown` turns true, refreshing dirty communities.
 pub async fn refresh_worker(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) {
@@ -26,6 +27,22 @@ pub async fn refresh_worker(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) 
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             dirty.drain().collect()
         };
+        let seen: Vec<(CommunityCode, Timestamp)> = hub
+            .seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .drain()
+            .collect();
+        if !seen.is_empty() {
+            let seen_hub = Arc::clone(&hub);
+            let recorded =
+                tokio::task::spawn_blocking(move || record_seen_batch(&seen_hub, &seen)).await;
+            match recorded {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!("cannot record which nodes were seen: {error}"),
+                Err(error) => tracing::warn!("recording which nodes were seen failed: {error}"),
+            }
+        }
         if batch.is_empty() {
             tokio::select! {
                 () = hub.dirty_notify.notified() => continue,
@@ -33,9 +50,29 @@ pub async fn refresh_worker(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) 
             }
         }
         let worker_hub = Arc::clone(&hub);
+        let stopping = shutdown.clone();
         let refreshed = tokio::task::spawn_blocking(move || {
+            // One read of the communities' records per batch, not one per community
+            // (that was quadratic when every community of a city is dirty at once).
+            let records: HashMap<CommunityCode, CommunityRecord> =
+                match worker_hub.store().communities() {
+                    Ok(records) => records
+                        .into_iter()
+                        .map(|record| (record.community, record))
+                        .collect(),
+                    Err(error) => {
+                        tracing::warn!("figures were not refreshed: {error}");
+                        return;
+                    }
+                };
             for code in batch {
-                if let Err(error) = refresh_one(&worker_hub, code) {
+                // A stopping hub does not finish the batch (it can be every community
+                // of the city after a start); the figures are re-derived at the next
+                // start anyway.
+                if *stopping.borrow() {
+                    return;
+                }
+                if let Err(error) = refresh_with(&worker_hub, code, records.get(&code)) {
                     tracing::warn!("figures of community {code} were not refreshed: {error}");
                 }
             }
@@ -50,15 +87,40 @@ pub async fn refresh_worker(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) 
     }
 }
 
+/// Records in one transaction that these communities' nodes connected: in the store's
+/// communities and in the figures' sync health.
+fn record_seen_batch(
+    hub: &Hub,
+    seen: &[(CommunityCode, Timestamp)],
+) -> Result<(), crate::figures::FiguresError> {
+    hub.store().with_transaction(|transaction| {
+        for (code, at) in seen {
+            crate::store::record_seen_in(transaction, *code, *at)?;
+            figures::record_seen(transaction, *code, *at)?;
+        }
+        Ok(())
+    })
+}
+
 /// Re-derives one community's figure rows from the hub's copy of its document.
 pub fn refresh_one(hub: &Hub, code: CommunityCode) -> anyhow::Result<()> {
-    let store = hub.store();
-    let record = store
+    let record = hub
+        .store()
         .communities()?
         .into_iter()
         .find(|record| record.community == code);
-    let last_seen_at = record.as_ref().and_then(|record| record.last_seen_at);
-    let changed_at = record.as_ref().and_then(|record| record.last_change_at);
+    refresh_with(hub, code, record.as_ref())
+}
+
+/// Re-derives one community's figure rows, given its record in the store.
+fn refresh_with(
+    hub: &Hub,
+    code: CommunityCode,
+    record: Option<&CommunityRecord>,
+) -> anyhow::Result<()> {
+    let store = hub.store();
+    let last_seen_at = record.and_then(|record| record.last_seen_at);
+    let changed_at = record.and_then(|record| record.last_change_at);
     let automerge = hub.snapshot(DocId::Community(code))?;
     // A node that connected but has sent nothing yet has no document at the hub:
     // it is counted as seen, with no rows.

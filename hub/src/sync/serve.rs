@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{Semaphore, broadcast, mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use wishtree_net::{EndpointOptions, quinn};
 use wishtree_protocol::sync::{Effect, Ending, Event, Session};
@@ -79,7 +79,8 @@ pub async fn serve_quic(
     }
     // Sessions see the shutdown too and close with a Bye; wait for them.
     while connections.join_next().await.is_some() {}
-    endpoint.wait_idle().await;
+    // Lets the closes reach the peers, but a peer that is gone does not hold the stop.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), endpoint.wait_idle()).await;
 }
 
 async fn serve_link(
@@ -93,35 +94,24 @@ async fn serve_link(
     let metrics = Arc::clone(hub.metrics());
     metrics.sync_session_started();
     let (events, local) = mpsc::unbounded_channel();
-    // Live push: every change at the hub is offered to the sessions that sync it (the
-    // driver drops changes of documents the session does not sync).
-    let mut changes = hub.subscribe();
+    // Live push: every change at the hub of a document the peer syncs is offered to its
+    // session.
+    hub.follow(&hub.docs_of(&peer), &events);
+    let events_for_roster = events;
+    // A new roster goes to a district hub; a peer it revokes is sent away (it is
+    // refused, with the reason, when it comes back).
     let mut roster = hub.subscribe_roster();
-    let own_docs = hub.docs_of(&peer);
     let roster_hub = Arc::clone(&hub);
+    let roster_events = events_for_roster;
     let forward = tokio::spawn(async move {
-        loop {
-            let events_now = tokio::select! {
-                change = changes.recv() => match change {
-                    Ok(doc) => vec![Event::Changed(doc)],
-                    // Changes were missed under load: offer every document of the peer.
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        own_docs.iter().map(|doc| Event::Changed(*doc)).collect()
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return,
-                },
-                changed = roster.changed() => match changed {
-                    // A peer revoked by the new roster is sent away; it is refused,
-                    // with the reason, when it comes back.
-                    Ok(()) if roster_hub.docs_of(&peer).is_empty() => vec![Event::Close],
-                    Ok(()) => vec![Event::RosterChanged],
-                    Err(_) => return,
-                },
+        while roster.changed().await.is_ok() {
+            let event = if roster_hub.docs_of(&peer).is_empty() {
+                Event::Close
+            } else {
+                Event::RosterChanged
             };
-            for event in events_now {
-                if events.send(event).is_err() {
-                    return;
-                }
+            if roster_events.send(event).is_err() {
+                return;
             }
         }
     });
