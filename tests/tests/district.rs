@@ -266,6 +266,21 @@ async fn communities_sync_through_their_district_hub_to_the_city_attested() {
         !heads_at(&city, *revoked).is_empty(),
         "its data stays at the city"
     );
+    wait_until(
+        LIMIT,
+        "the city to flag the data the revoked key signed",
+        || {
+            let connection = rusqlite_connection(&city);
+            figures::community_statuses(&connection, &"1309".parse().unwrap(), wishtree_node::now())
+                .unwrap()
+                .iter()
+                .any(|status| {
+                    status.code == *revoked && status.signer_revoked && status.changes > 0
+                })
+        },
+    )
+    .await
+    .unwrap();
 
     for (_, node) in nodes {
         node.stop().await;

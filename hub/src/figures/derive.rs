@@ -30,6 +30,8 @@ pub struct CommunitySync {
     pub changes: u64,
     /// Of those, the changes covered by the node's latest verified signed heads.
     pub attested_changes: u64,
+    /// Those signed heads were made by a key revoked since: the data is kept, flagged.
+    pub signer_revoked: bool,
 }
 
 /// What a re-derivation wrote.
@@ -68,6 +70,7 @@ impl CommunitySync {
             changed_at,
             changes,
             attested_changes,
+            signer_revoked: false,
         }
     }
 }
@@ -329,8 +332,9 @@ pub fn rederive_community(
     transaction
         .prepare_cached(
             "INSERT INTO fig_communities (code, name, district, street, last_seen_at,
-                 last_change_at, changes, attested_changes, malformed, is_derived)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1)
+                 last_change_at, changes, attested_changes, malformed, is_derived,
+                 signer_revoked)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10)
              ON CONFLICT (code) DO UPDATE SET
                  name = excluded.name,
                  last_seen_at = MAX(COALESCE(excluded.last_seen_at, fig_communities.last_seen_at),
@@ -339,7 +343,8 @@ pub fn rederive_community(
                  changes = excluded.changes,
                  attested_changes = excluded.attested_changes,
                  malformed = excluded.malformed,
-                 is_derived = 1",
+                 is_derived = 1,
+                 signer_revoked = excluded.signer_revoked",
         )?
         .execute(params![
             community,
@@ -351,6 +356,7 @@ pub fn rederive_community(
             sync.changes as i64,
             sync.attested_changes.min(sync.changes) as i64,
             view.malformed.len() as i64,
+            sync.signer_revoked,
         ])?;
 
     rebuild_rollups(transaction, community)?;

@@ -302,6 +302,9 @@ pub struct CommunityStatus {
     pub attested_share: Option<f64>,
     /// Entities of its document that could not be read (and are not counted).
     pub malformed: u64,
+    /// Its latest signed heads were made by a key revoked since: the data is kept,
+    /// flagged for a look (a lost or stolen node).
+    pub signer_revoked: bool,
 }
 
 impl StateCounts {
@@ -734,7 +737,8 @@ pub fn community_statuses(
 ) -> Result<Vec<CommunityStatus>, FiguresError> {
     let (low, high) = region_range(region);
     let mut statement = connection.prepare_cached(
-        "SELECT code, name, last_seen_at, last_change_at, changes, attested_changes, malformed
+        "SELECT code, name, last_seen_at, last_change_at, changes, attested_changes, malformed,
+                signer_revoked
          FROM fig_communities WHERE code >= ?1 AND code < ?2 ORDER BY code",
     )?;
     let rows = statement
@@ -747,11 +751,12 @@ pub fn community_statuses(
                 row.get::<_, i64>(4)?,
                 row.get::<_, i64>(5)?,
                 row.get::<_, i64>(6)?,
+                row.get::<_, bool>(7)?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = Vec::new();
-    for (code, name, last_seen, last_change, changes, attested, malformed) in rows {
+    for (code, name, last_seen, last_change, changes, attested, malformed, signer_revoked) in rows {
         let changes = u64::try_from(changes).unwrap_or(0);
         let attested_changes = u64::try_from(attested).unwrap_or(0);
         out.push(CommunityStatus {
@@ -764,6 +769,7 @@ pub fn community_statuses(
             attested_changes,
             attested_share: ratio(attested_changes, changes),
             malformed: u64::try_from(malformed).unwrap_or(0),
+            signer_revoked,
         });
     }
     Ok(out)

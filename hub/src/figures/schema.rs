@@ -51,8 +51,13 @@ pub(crate) const MEASURE_COLUMNS: &str = "
 /// newest version is left as it is.
 pub fn migrate(connection: &Connection) -> rusqlite::Result<()> {
     let first = first_migration();
-    run_migrations(connection, COMPONENT, &[first.as_str()])
+    run_migrations(connection, COMPONENT, &[first.as_str(), SECOND_MIGRATION])
 }
+
+/// Version 2: a community whose latest signed heads were made by a key since revoked
+/// is flagged (its data is kept).
+const SECOND_MIGRATION: &str =
+    "ALTER TABLE fig_communities ADD COLUMN signer_revoked INTEGER NOT NULL DEFAULT 0;";
 
 /// Version 1. Frozen once released: a change is a new migration. The secondary
 /// indexes cover the columns their queries read (a wide region reads by day, an

@@ -261,6 +261,7 @@ pub(crate) fn communities_table(statuses: &[CommunityStatus]) -> Table {
         "attested_changes",
         "attested_share",
         "malformed",
+        "signer_revoked",
     ]);
     let time = |at: Option<Timestamp>| {
         at.map(|at| at.display_in_shanghai().to_string())
@@ -277,6 +278,7 @@ pub(crate) fn communities_table(statuses: &[CommunityStatus]) -> Table {
             status.attested_changes.to_string(),
             optional(status.attested_share),
             status.malformed.to_string(),
+            status.signer_revoked.to_string(),
         ]);
     }
     table

@@ -1144,7 +1144,15 @@ fn status_table(lang: Language, statuses: &[CommunityStatus]) -> String {
                 .unwrap_or_else(|| tr(lang, "从未", "never").to_owned()),
             if status.is_synced_24h { "good" } else { "bad" },
             if status.is_synced_24h { "✓" } else { "✗" },
-            percent(status.attested_share),
+            if status.signer_revoked {
+                format!(
+                    "{} ⚠ {}",
+                    percent(status.attested_share),
+                    tr(lang, "签名密钥已吊销", "signed by a revoked key")
+                )
+            } else {
+                percent(status.attested_share)
+            },
             status.changes,
             if status.malformed > 0 { "bad" } else { "" },
             status.malformed,

@@ -41,6 +41,8 @@ use crate::store::{EnrolledRole, HubStore, SqliteStore, StoreError, StoredDoc};
 
 /// Compaction folds a document's chunks into one save when it has this many.
 const COMPACT_AFTER: usize = 64;
+/// Or when one batch of changes is this large.
+const COMPACT_BATCH_BYTES: usize = 4096;
 
 /// Limits of a running hub.
 #[derive(Debug, Clone)]
@@ -52,7 +54,7 @@ pub struct HubOptions {
 
 impl Default for HubOptions {
     fn default() -> Self {
-        Self { cached_docs: 512 }
+        Self { cached_docs: 4096 }
     }
 }
 
@@ -363,11 +365,22 @@ impl Hub {
     /// commands of another process) and tells the sessions if it changed.
     pub fn check_roster(&self) -> Result<bool, HubError> {
         let version = roster_version_of(self.store.as_ref())?;
-        Ok(self.roster_version.send_if_modified(|held| {
+        let changed = self.roster_version.send_if_modified(|held| {
             let changed = *held != version;
             *held = version;
             changed
-        }))
+        });
+        if changed {
+            // A revoked node's community is flagged in the figures: its data stays.
+            for enrollment in self.store.enrollments()? {
+                if let (EnrolledRole::Node { community }, Some(_)) =
+                    (&enrollment.role, &enrollment.revoked)
+                {
+                    self.mark_dirty(*community);
+                }
+            }
+        }
+        Ok(changed)
     }
 
     /// Marks a community's figures stale for the refresh worker.
@@ -546,6 +559,24 @@ impl Hub {
         actor
     }
 
+    /// Loads a document into the cache if it is not there, without holding the lock
+    /// while automerge reads it, so that two sessions load two documents on two cores.
+    fn preload(&self, doc: DocId) -> Result<(), HubError> {
+        if self.lock().docs.contains_key(&doc) {
+            return Ok(());
+        }
+        let loaded = match self.store.doc_bytes(stored(doc))? {
+            Some(bytes) => load_doc(doc, &bytes)?,
+            None => return Ok(()),
+        };
+        let mut state = self.lock();
+        if !state.docs.contains_key(&doc) {
+            self.evict(&mut state);
+            self.put_cached(&mut state, doc, loaded);
+        }
+        Ok(())
+    }
+
     fn cached<'a>(
         &self,
         state: &'a mut HubState,
@@ -689,6 +720,7 @@ impl Host for HubHost {
     }
 
     fn heads(&mut self, doc: &DocId) -> Vec<ChangeHash> {
+        let _ = self.hub.preload(*doc);
         self.hub.heads(*doc).unwrap_or_else(|error| {
             tracing::warn!("{error}");
             Vec::new()
@@ -701,6 +733,7 @@ impl Host for HubHost {
         doc: &DocId,
     ) -> Result<Option<sync::Message>, HostError> {
         let hub = &self.hub;
+        hub.preload(*doc).map_err(storage)?;
         let mut guard = hub.lock();
         let state = &mut *guard;
         let mut sync_state = hub.sync_state(state, peer, *doc).map_err(storage)?.clone();
@@ -723,6 +756,7 @@ impl Host for HubHost {
     ) -> Result<bool, HostError> {
         let hub = &self.hub;
         let started = std::time::Instant::now();
+        hub.preload(*doc).map_err(storage)?;
         let mut guard = hub.lock();
         let state = &mut *guard;
         let mut sync_state = hub.sync_state(state, peer, *doc).map_err(storage)?.clone();
@@ -891,7 +925,13 @@ fn apply_message(
     hub.store
         .append_chunk(stored(*doc), &bytes, now)
         .map_err(|error| (storage(error.into()), true))?;
-    if hub.store.chunk_count(stored(*doc)).unwrap_or(0) > COMPACT_AFTER {
+    // A large batch (a first sync brings a community's whole history) is folded into
+    // one full save at once: automerge loads a saved document several times faster than
+    // it applies the same history change by change, and after a restart every
+    // reconnecting node's document is loaded.
+    if bytes.len() > COMPACT_BATCH_BYTES
+        || hub.store.chunk_count(stored(*doc)).unwrap_or(0) > COMPACT_AFTER
+    {
         let full = document.save();
         if let Err(error) = hub.store.compact(stored(*doc), &full) {
             tracing::warn!("compacting {doc} failed (the chunks stay): {error}");

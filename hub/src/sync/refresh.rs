@@ -131,11 +131,16 @@ fn refresh_with(
         return Ok(());
     }
     let mut doc = CommunityDoc::from_automerge(automerge, Some(code), [0; 16])?;
-    let attested: Vec<_> = store
-        .attestation(code)?
-        .map(|signed| signed.heads)
-        .unwrap_or_default();
-    let sync = CommunitySync::measure(&mut doc, &attested, last_seen_at, changed_at);
+    let signed = store.attestation(code)?;
+    let signer_revoked = match &signed {
+        Some(signed) => store
+            .enrollment(&signed.signer)?
+            .is_some_and(|enrollment| enrollment.revoked.is_some()),
+        None => false,
+    };
+    let attested: Vec<_> = signed.map(|signed| signed.heads).unwrap_or_default();
+    let mut sync = CommunitySync::measure(&mut doc, &attested, last_seen_at, changed_at);
+    sync.signer_revoked = signer_revoked;
     figures::refresh_community(store, &doc, &sync, hub.metrics())?;
     Ok(())
 }
