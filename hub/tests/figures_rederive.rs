@@ -140,7 +140,19 @@ fn migrations_are_versioned_and_idempotent() {
             |row| row.get(0),
         )
         .unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
+    // Version 2 flags communities whose signed heads a revoked key made.
+    connection
+        .query_row(
+            "SELECT signer_revoked FROM fig_communities LIMIT 1",
+            [],
+            |_| Ok(()),
+        )
+        .or_else(|error| match error {
+            rusqlite::Error::QueryReturnedNoRows => Ok(()),
+            other => Err(other),
+        })
+        .unwrap();
     let tables: Vec<String> = connection
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'fig_%'")
         .unwrap()
