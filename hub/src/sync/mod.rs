@@ -653,14 +653,14 @@ impl Hub {
             Ok(Some(enrollment)) => enrollment,
             Ok(None) => {
                 return Err(format!(
-                    "this node is not enrolled at the hub: give the hub operator this key: {peer}"
+                    "本节点尚未在枢纽登记，请把本节点密钥交给枢纽管理员 — this node is not enrolled at the hub: give the hub operator this key: {peer}"
                 ));
             }
             Err(error) => return Err(format!("the hub cannot read its roster: {error}")),
         };
         if let Some(revocation) = &enrollment.revoked {
             return Err(format!(
-                "this node's key was revoked at the hub on {} ({}): ask the hub operator to enroll this node's key again or a new one: {peer}",
+                "本节点密钥已被枢纽吊销，请联系枢纽管理员 — this node's key was revoked at the hub on {} ({}): ask the hub operator to enroll this node's key again or a new one: {peer}",
                 revocation.at.display_in_shanghai(),
                 revocation.reason
             ));
@@ -694,7 +694,7 @@ impl Hub {
                 Ok(Grant { docs: grant })
             }
             (role, asked) => Err(format!(
-                "this key is enrolled at the hub as {role}, and may not sync {asked}"
+                "本密钥登记的范围不同 — this key is enrolled at the hub as {role}, and may not sync {asked}"
             )),
         }
     }
