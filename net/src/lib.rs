@@ -18,6 +18,7 @@
 //!
 //! **Frames.** A u32 big-endian length, then that many bytes; see [`frame`].
 
+pub mod dial;
 pub mod drive;
 pub mod frame;
 

@@ -8,11 +8,11 @@
 //! connected, last synced, changes not yet at the hub, why the hub refused — is set on
 //! the replica as it happens.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use automerge::{ChangeHash, sync};
 use tokio::sync::{mpsc, watch};
+use wishtree_net::dial::{Dialer, random_u64};
 use wishtree_net::drive::{Observer, drive};
 use wishtree_net::{EndpointOptions, LinkError};
 use wishtree_protocol::Timestamp;
@@ -197,9 +197,9 @@ pub async fn run_sync(
         }
     });
     let mut backoff = Backoff::new();
-    let mut endpoint: Option<(SocketAddr, wishtree_net::quinn::Endpoint)> = None;
+    let mut dialer = Dialer::new(key, options.endpoint.clone());
     while !*shutdown.borrow() {
-        let problem = match connect(&hub, &key, &options, &mut endpoint).await {
+        let problem = match dialer.dial(&hub.address, &hub.key).await {
             Ok(link) => {
                 let mut observer = NodeObserver {
                     status: status.clone(),
@@ -238,46 +238,8 @@ pub async fn run_sync(
     }
     drop(status);
     let _ = status_task.await;
-    if let Some((_, endpoint)) = endpoint {
-        // Lets the Bye and the close reach the hub.
-        let _ = tokio::time::timeout(Duration::from_secs(2), endpoint.wait_idle()).await;
-    }
-}
-
-async fn connect(
-    hub: &HubSettings,
-    key: &KeyPair,
-    options: &SyncOptions,
-    endpoint: &mut Option<(SocketAddr, wishtree_net::quinn::Endpoint)>,
-) -> Result<wishtree_net::Link, LinkError> {
-    let address = tokio::net::lookup_host(hub.address.as_str())
-        .await
-        .ok()
-        .and_then(|mut addresses| addresses.next())
-        .ok_or_else(|| LinkError::Setup {
-            reason: format!(
-                "the hub address {} does not resolve; check --hub (host:port)",
-                hub.address
-            ),
-        })?;
-    let bind: SocketAddr = if address.is_ipv4() {
-        SocketAddr::from(([0, 0, 0, 0], 0))
-    } else {
-        SocketAddr::from(([0u16; 8], 0))
-    };
-    let reuse = endpoint
-        .as_ref()
-        .is_some_and(|(bound, _)| bound.is_ipv4() == address.is_ipv4());
-    if !reuse {
-        let made = wishtree_net::client_endpoint(bind, key, &options.endpoint)?;
-        *endpoint = Some((bind, made));
-    }
-    let Some((_, quic)) = endpoint.as_ref() else {
-        return Err(LinkError::Setup {
-            reason: "no QUIC endpoint".to_owned(),
-        });
-    };
-    wishtree_net::connect(quic, address, &hub.key, &options.endpoint).await
+    // Lets the Bye and the close reach the hub.
+    dialer.wait_idle(Duration::from_secs(2)).await;
 }
 
 async fn session(
@@ -315,13 +277,4 @@ async fn session(
     .await;
     forward.abort();
     ended
-}
-
-fn random_u64() -> u64 {
-    let mut bytes = [0u8; 8];
-    // Without randomness the delay is the ceiling: still correct, only less spread.
-    if getrandom::fill(&mut bytes).is_err() {
-        return u64::MAX;
-    }
-    u64::from_le_bytes(bytes)
 }

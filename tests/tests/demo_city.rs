@@ -13,7 +13,7 @@ use wishtree_protocol::model::{Actor, EventKind};
 use wishtree_protocol::text::Detail;
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityDoc, Date, Timestamp};
-use wishtree_tests::city::{any_port, wait_until};
+use wishtree_tests::city::{any_port, get_json, wait_until};
 use wishtree_tests::demo::run::{DemoCity, DemoOptions, IN_SYNC, start};
 use wishtree_tests::demo::seed::{CITY, demo_city};
 
@@ -187,21 +187,4 @@ async fn the_demo_city_syncs_its_seed_reuses_it_and_shows_a_new_claim() {
         claimed_at.elapsed().as_millis()
     );
     city.stop().await;
-}
-
-fn get_json(url: &str) -> serde_json::Value {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_at(rest.find('/').unwrap());
-    let Ok(mut stream) = std::net::TcpStream::connect(host) else {
-        return serde_json::Value::Null;
-    };
-    let _ = write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    );
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
-    serde_json::from_str(body).unwrap_or(serde_json::Value::Null)
 }

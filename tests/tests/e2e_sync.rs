@@ -20,7 +20,7 @@ use wishtree_protocol::id::MemberId;
 use wishtree_protocol::keys::KeyPair;
 use wishtree_protocol::text::{Label, Name};
 use wishtree_tests::city::{
-    any_port, enroll, hub_key, init_hub, init_node, start_hub, start_node, wait_until,
+    any_port, enroll, get_json, hub_key, init_hub, init_node, start_hub, start_node, wait_until,
 };
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -319,24 +319,6 @@ fn rand32() -> [u8; 32] {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).unwrap();
     bytes
-}
-
-/// A blocking GET of a JSON answer from the hub's API (no HTTP client crate needed).
-fn get_json(url: &str) -> serde_json::Value {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_at(rest.find('/').unwrap());
-    let Ok(mut stream) = std::net::TcpStream::connect(host) else {
-        return serde_json::Value::Null;
-    };
-    let _ = write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    );
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
-    serde_json::from_str(body).unwrap_or(serde_json::Value::Null)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

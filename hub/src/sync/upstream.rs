@@ -10,10 +10,10 @@
 //! session is then closed and opened again at once, so the grant includes it.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{broadcast, mpsc, watch};
+use wishtree_net::dial::{Dialer, random_u64};
 use wishtree_net::drive::{Observer, drive};
 use wishtree_net::{EndpointOptions, LinkError};
 use wishtree_protocol::RegionPrefix;
@@ -66,9 +66,9 @@ pub async fn run_upstream(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut backoff = Backoff::new();
-    let mut endpoint = None;
+    let mut dialer = Dialer::new(key, options);
     while !*shutdown.borrow() {
-        let problem = match dial(&upstream, &key, &options, &mut endpoint).await {
+        let problem = match dialer.dial(&upstream.address, &upstream.key).await {
             Ok(link) => {
                 let docs = Arc::new(Mutex::new(BTreeSet::new()));
                 let mut observer = UpstreamObserver {
@@ -155,41 +155,4 @@ async fn forward_changes(
             return;
         }
     }
-}
-
-async fn dial(
-    upstream: &Upstream,
-    key: &KeyPair,
-    options: &EndpointOptions,
-    endpoint: &mut Option<wishtree_net::quinn::Endpoint>,
-) -> Result<wishtree_net::Link, LinkError> {
-    let address: SocketAddr = tokio::net::lookup_host(upstream.address.as_str())
-        .await
-        .ok()
-        .and_then(|mut addresses| addresses.next())
-        .ok_or_else(|| LinkError::Setup {
-            reason: format!("the upstream address {} does not resolve", upstream.address),
-        })?;
-    if endpoint.is_none() {
-        let bind = if address.is_ipv4() {
-            SocketAddr::from(([0, 0, 0, 0], 0))
-        } else {
-            SocketAddr::from(([0u16; 8], 0))
-        };
-        *endpoint = Some(wishtree_net::client_endpoint(bind, key, options)?);
-    }
-    let Some(quic) = endpoint.as_ref() else {
-        return Err(LinkError::Setup {
-            reason: "no QUIC endpoint".to_owned(),
-        });
-    };
-    wishtree_net::connect(quic, address, &upstream.key, options).await
-}
-
-fn random_u64() -> u64 {
-    let mut bytes = [0u8; 8];
-    if getrandom::fill(&mut bytes).is_err() {
-        return u64::MAX;
-    }
-    u64::from_le_bytes(bytes)
 }
