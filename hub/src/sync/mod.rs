@@ -90,6 +90,10 @@ struct HubState {
     sync_states: HashMap<(PublicKey, DocId), sync::State>,
     /// The encoded sync state last written to the store, per (peer, document).
     saved_states: HashMap<(PublicKey, DocId), Vec<u8>>,
+    /// How often each document was written (to the store or the cache) under the lock,
+    /// so that a document loaded without the lock is kept only if nothing was written
+    /// to it meanwhile ([`Hub::preload`]).
+    generations: HashMap<DocId, u64>,
     /// A counter for least-recently-used eviction.
     clock: u64,
 }
@@ -562,15 +566,22 @@ impl Hub {
     /// Loads a document into the cache if it is not there, without holding the lock
     /// while automerge reads it, so that two sessions load two documents on two cores.
     fn preload(&self, doc: DocId) -> Result<(), HubError> {
-        if self.lock().docs.contains_key(&doc) {
-            return Ok(());
-        }
+        let generation = {
+            let state = self.lock();
+            if state.docs.contains_key(&doc) {
+                return Ok(());
+            }
+            state.generations.get(&doc).copied().unwrap_or(0)
+        };
         let loaded = match self.store.doc_bytes(stored(doc))? {
             Some(bytes) => load_doc(doc, &bytes)?,
             None => return Ok(()),
         };
         let mut state = self.lock();
-        if !state.docs.contains_key(&doc) {
+        // Written meanwhile (and since dropped from the cache): what was read may be
+        // older than the store; `cached` loads it again under the lock.
+        let unchanged = state.generations.get(&doc).copied().unwrap_or(0) == generation;
+        if unchanged && !state.docs.contains_key(&doc) {
             self.evict(&mut state);
             self.put_cached(&mut state, doc, loaded);
         }
@@ -601,6 +612,7 @@ impl Hub {
     }
 
     fn put_cached(&self, state: &mut HubState, doc: DocId, document: AutoCommit) {
+        *state.generations.entry(doc).or_default() += 1;
         state.clock += 1;
         let used = state.clock;
         state.docs.insert(
@@ -768,10 +780,14 @@ impl Host for HubHost {
                 if reload {
                     // What was half-applied is dropped; the store has the last good state.
                     state.docs.remove(doc);
+                    *state.generations.entry(*doc).or_default() += 1;
                 }
                 return Err(error);
             }
         };
+        if changed {
+            *state.generations.entry(*doc).or_default() += 1;
+        }
         // The encoded state is what both sides share; an unchanged one (a message that
         // brought nothing new) is not written again, which saves a disk flush.
         let encoded = sync_state.encode();
