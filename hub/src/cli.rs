@@ -292,7 +292,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Rotate { data, statement } => {
             let store = open_store(&data)?;
-            let bytes = hex_bytes(statement.trim())
+            let bytes = crate::hex::decode(statement.trim())
                 .context("the --statement is not hex (copy it whole from rotate-key)")?;
             let signed = wishtree_protocol::roster::SignedRotation::from_bytes(&bytes)
                 .context("the --statement does not decode")?;
@@ -564,16 +564,6 @@ fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
         println!("the figures were not re-derived ({problem}); they are when the hub starts");
     }
     Ok(())
-}
-
-fn hex_bytes(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 fn init_logging() {

@@ -89,7 +89,8 @@ pub fn send_org_communities(
             + 1;
         let previous = store
             .setting(BUNDLE_PREVIOUS)?
-            .and_then(|text| hex32(&text));
+            .and_then(|text| crate::hex::decode(&text))
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
         let is_attested = attestation.is_some();
         let bundle = NewBundle::changes(
             &mut doc,
@@ -107,7 +108,7 @@ pub fn send_org_communities(
         // The seq is stored before the file is written: a failed write leaves a gap in
         // the seqs, which the format allows, never a seq used twice.
         store.set_setting(BUNDLE_SEQ, &seq.to_string())?;
-        store.set_setting(BUNDLE_PREVIOUS, &to_hex(&bundle_hash(&bundle)))?;
+        store.set_setting(BUNDLE_PREVIOUS, &crate::hex::encode(&bundle_hash(&bundle)))?;
         let file = out_dir.join(format!("{community}-{seq}.wtb"));
         std::fs::write(&file, &bundle)
             .with_context(|| format!("cannot write {}", file.display()))?;
@@ -119,19 +120,4 @@ pub fn send_org_communities(
         });
     }
     Ok(sent)
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-fn hex32(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 {
-        return None;
-    }
-    let mut bytes = [0u8; 32];
-    for (i, byte) in bytes.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(bytes)
 }

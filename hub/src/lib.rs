@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod exchange;
 pub mod figures;
+pub mod hex;
 pub mod http;
 pub mod identity;
 pub mod import;

@@ -147,20 +147,6 @@ const RECEIVED_ROSTER: &str = "received_roster";
 /// The setting holding that roster's version.
 const RECEIVED_ROSTER_VERSION: &str = "received_roster_version";
 
-fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 impl Hub {
     /// The hub of `city`, over `store`. The city document is created from its genesis
     /// the first time.
@@ -412,7 +398,7 @@ impl Hub {
     /// hub's key is the city key).
     pub fn signed_roster(&self, now: Timestamp) -> Result<Vec<u8>, HubError> {
         if let Some(received) = self.store.setting(RECEIVED_ROSTER)?
-            && let Some(bytes) = hex_decode(&received)
+            && let Some(bytes) = crate::hex::decode(&received)
         {
             return Ok(bytes);
         }
@@ -504,7 +490,7 @@ impl Hub {
         self.store
             .set_setting(RECEIVED_ROSTER_VERSION, &roster.version.to_string())?;
         self.store
-            .set_setting(RECEIVED_ROSTER, &hex_encode(&signed.to_bytes()))?;
+            .set_setting(RECEIVED_ROSTER, &crate::hex::encode(&signed.to_bytes()))?;
         self.check_roster()?;
         tracing::info!(
             "installed the city's roster version {} ({} keys, {} revoked)",
