@@ -355,6 +355,42 @@ fn a_reconnect_after_an_interrupted_session_converges() {
     );
 }
 
+/// A node killed mid-sync comes back before the hub noticed the old connection died:
+/// the hub never saw it end, and its sync state for the node still has a message in
+/// flight. The new session must not start from that state.
+#[test]
+fn a_new_session_converges_while_the_hub_still_holds_the_dead_one() {
+    let mut pair = Pair::new(true);
+    pair.node
+        .insert_doc(DocId::Community(community()), doc_with("wish", "一"));
+    pair.node_event(Event::Start);
+    pair.run();
+    // A write goes to the hub; the hub's answer is lost with the node's process.
+    pair.node_doc().put(ROOT, "service", "2 小时").unwrap();
+    pair.node_event(Event::Changed(DocId::Community(community())));
+    while let Some(bytes) = pair.to_hub.pop_front() {
+        pair.hub_event(Event::Frame(Frame::decode(&bytes).unwrap()));
+    }
+    pair.to_node.clear();
+    // The node restarts (its in-flight state is gone); the hub's old session lives on.
+    pair.node_event(Event::Lost);
+    pair.node_doc().put(ROOT, "after", "重启后").unwrap();
+    pair.node_session = Session::dial(
+        pair.hub_key.public(),
+        Role::Node,
+        Scope::Community(community()),
+    );
+    let _old = std::mem::replace(
+        &mut pair.hub_session,
+        Session::listen(pair.node_key.public()),
+    );
+    pair.node_event(Event::Start);
+    pair.run();
+    assert_eq!(value(pair.hub_doc(), "after").as_deref(), Some("重启后"));
+    let node_heads = pair.node_doc().get_heads();
+    assert_eq!(pair.hub.heads(&DocId::Community(community())), node_heads);
+}
+
 #[test]
 fn frame_encoding_round_trips_and_refuses_what_is_not_a_frame() {
     let frame = Frame::Sync {

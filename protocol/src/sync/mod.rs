@@ -109,8 +109,8 @@ pub trait Host {
         now: Timestamp,
     ) -> Result<(), HostError>;
 
-    /// The session with `peer` ended: in-flight parts of its sync state are dropped,
-    /// as automerge asks before a reconnect.
+    /// The session with `peer` ended, or a new one opens: in-flight parts of its sync
+    /// state are dropped, as automerge asks before a reconnect.
     fn end(&mut self, peer: &PublicKey);
 
     /// Dialer: the documents of `scope` this side holds, named in its `Hello` so the
@@ -465,6 +465,11 @@ impl Session {
         effects: &mut Vec<Effect>,
     ) -> Step {
         self.phase = Phase::Open;
+        // A session starts from what both sides share, never from another connection's
+        // in-flight state: a node killed mid-sync reconnects before its hub has seen
+        // the old connection die, and a stale "sent, awaiting an answer" would keep the
+        // hub from opening the exchange.
+        host.end(&self.peer);
         self.docs = docs
             .into_iter()
             .map(|(doc, access)| {
