@@ -1,0 +1,364 @@
+//! The tables the dashboard pages share: every figure, the children of a region, the
+//! rankings of organisations and communities, and the sync health of communities.
+
+use maud::{Markup, html};
+use wishtree_protocol::names::Language;
+
+use super::layout::{date_text, link, number, optional_number, percent, region_link, tr};
+use crate::figures::{CommunityRank, CommunityStatus, Figures, OrgRank, Period, RegionFigures};
+
+/// Every figure of `figures`, one row each, named as the API names it.
+pub(super) fn figures_table(lang: Language, figures: &Figures) -> Markup {
+    let w = &figures.wishes;
+    let p = &figures.projects;
+    let rows: [(&str, &str, &str, String); 26] = [
+        (
+            "communities",
+            "社区",
+            "communities",
+            figures.communities.to_string(),
+        ),
+        (
+            "communities_synced_24h",
+            "24 小时内同步的社区",
+            "communities synced in 24 h",
+            figures.communities_synced_24h.to_string(),
+        ),
+        (
+            "members_reported",
+            "报到党员",
+            "members reported in",
+            figures.members_reported.to_string(),
+        ),
+        (
+            "orgs_reported",
+            "报到单位党组织",
+            "organisations reported in",
+            figures.orgs_reported.to_string(),
+        ),
+        (
+            "pairings",
+            "共建对子",
+            "pairings",
+            figures.pairings.to_string(),
+        ),
+        (
+            "wishes.total",
+            "微心愿 征集",
+            "wishes collected",
+            w.total.to_string(),
+        ),
+        (
+            "wishes.submitted",
+            "微心愿 待审核",
+            "wishes submitted",
+            w.submitted.to_string(),
+        ),
+        (
+            "wishes.published",
+            "微心愿 待认领（绿苹果）",
+            "wishes published (green)",
+            w.published.to_string(),
+        ),
+        (
+            "wishes.claimed",
+            "微心愿 已认领（红苹果）",
+            "wishes claimed (red)",
+            w.claimed.to_string(),
+        ),
+        (
+            "wishes.fulfilled",
+            "微心愿 已实现",
+            "wishes fulfilled",
+            w.fulfilled.to_string(),
+        ),
+        (
+            "wishes.rejected",
+            "微心愿 已驳回",
+            "wishes rejected",
+            w.rejected.to_string(),
+        ),
+        (
+            "wishes.withdrawn",
+            "微心愿 已撤回",
+            "wishes withdrawn",
+            w.withdrawn.to_string(),
+        ),
+        (
+            "wishes_fulfilled_rate",
+            "微心愿实现率",
+            "wishes fulfilled rate",
+            percent(figures.wishes_fulfilled_rate),
+        ),
+        (
+            "median_days_to_claim",
+            "认领用时中位数（天）",
+            "median days to claim",
+            optional_number(figures.median_days_to_claim),
+        ),
+        (
+            "median_days_to_fulfil",
+            "实现用时中位数（天）",
+            "median days to fulfil",
+            optional_number(figures.median_days_to_fulfil),
+        ),
+        (
+            "members_with_claimed_wish",
+            "领办微心愿的党员",
+            "members holding a wish",
+            figures.members_with_claimed_wish.to_string(),
+        ),
+        (
+            "orgs_with_claimed_project",
+            "认领项目的单位",
+            "organisations holding a project",
+            figures.orgs_with_claimed_project.to_string(),
+        ),
+        (
+            "projects.total",
+            "民生微项目 征集",
+            "projects collected",
+            p.total.to_string(),
+        ),
+        (
+            "projects.claimed",
+            "民生微项目 已认领",
+            "projects claimed",
+            p.claimed.to_string(),
+        ),
+        (
+            "projects.fulfilled",
+            "民生微项目 已解决",
+            "projects fulfilled",
+            p.fulfilled.to_string(),
+        ),
+        (
+            "activities",
+            "服务活动（次）",
+            "activities",
+            figures.activities.to_string(),
+        ),
+        (
+            "participations",
+            "参加人次",
+            "person-times",
+            figures.participations.to_string(),
+        ),
+        (
+            "service_records",
+            "服务记录",
+            "service records",
+            figures.service_records.to_string(),
+        ),
+        (
+            "service_hours",
+            "服务时长（小时）",
+            "hours of service",
+            number(figures.service_hours),
+        ),
+        (
+            "points_earned",
+            "爱心积分 存入",
+            "points earned",
+            figures.points_earned.to_string(),
+        ),
+        (
+            "points_redeemed",
+            "爱心积分 支取",
+            "points redeemed",
+            figures.points_redeemed.to_string(),
+        ),
+    ];
+    html! {
+        table.figures {
+            @for (key, zh, en, value) in rows {
+                tr {
+                    td.text { (tr(lang, zh, en)) }
+                    td.text.muted { (key) }
+                    td data-key=(key) { (value) }
+                }
+            }
+        }
+    }
+}
+
+/// The children of a region (districts of a city, …), each linked to its own page.
+pub(super) fn children_table(
+    lang: Language,
+    children: &[RegionFigures],
+    period: &Period,
+) -> Markup {
+    let headings = [
+        tr(lang, "地区", "Region"),
+        tr(lang, "社区", "Communities"),
+        tr(lang, "报到党员", "Members"),
+        tr(lang, "报到单位", "Orgs"),
+        tr(lang, "心愿征集", "Wishes"),
+        tr(lang, "认领", "Claimed"),
+        tr(lang, "实现", "Fulfilled"),
+        tr(lang, "人次", "Person-times"),
+        tr(lang, "服务小时", "Hours"),
+        tr(lang, "24 小时内同步", "Synced in 24 h"),
+    ];
+    html! {
+        table.children {
+            (heading_row(&headings))
+            @for child in children {
+                @let f = &child.figures;
+                tr {
+                    td {
+                        a href=(region_link("/", &child.region, period, lang)) data-region=(child.region.as_str()) {
+                            (child.name.as_deref().unwrap_or(child.region.as_str()))
+                        }
+                    }
+                    td { (f.communities) }
+                    td { (f.members_reported) }
+                    td { (f.orgs_reported) }
+                    td { (f.wishes.total) }
+                    td { (f.wishes.claimed_or_fulfilled()) }
+                    td { (f.wishes.fulfilled) }
+                    td { (f.participations) }
+                    td { (number(f.service_hours)) }
+                    td class=(good_or_bad(f.communities_synced_24h >= f.communities)) {
+                        (f.communities_synced_24h) "/" (f.communities)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Unit organisations ranked, each linked to its own page for the same period.
+pub(super) fn org_table(lang: Language, ranking: &[OrgRank], period: &Period) -> Markup {
+    let headings = [
+        tr(lang, "名次", "Rank"),
+        tr(lang, "单位党组织", "Organisation"),
+        tr(lang, "报到党员", "Members"),
+        tr(lang, "服务小时", "Hours"),
+        tr(lang, "人次", "Person-times"),
+        tr(lang, "认领心愿", "Wishes claimed"),
+        tr(lang, "实现心愿", "Wishes fulfilled"),
+        tr(lang, "认领项目", "Projects claimed"),
+        tr(lang, "解决问题", "Problems solved"),
+    ];
+    html! {
+        table.orgs {
+            (heading_row(&headings))
+            @for rank in ranking {
+                @let href = link(
+                    &format!("/orgs/{}", rank.org),
+                    &[("from", &date_text(period.from())), ("to", &date_text(period.to()))],
+                    lang,
+                );
+                tr {
+                    td { (rank.rank) }
+                    td.text {
+                        a href=(href) data-org=(rank.org) {
+                            @if rank.name.is_empty() { (rank.org) } @else { (rank.name) }
+                        }
+                    }
+                    td { (rank.members) }
+                    td { (number(rank.service_hours)) }
+                    td { (rank.participations) }
+                    td { (rank.wishes_claimed) }
+                    td { (rank.wishes_fulfilled) }
+                    td { (rank.projects_claimed) }
+                    td { (rank.projects_fulfilled) }
+                }
+            }
+        }
+    }
+}
+
+/// Communities ranked, each linked to its own page for the same period.
+pub(super) fn community_table(
+    lang: Language,
+    ranking: &[CommunityRank],
+    period: &Period,
+) -> Markup {
+    let headings = [
+        tr(lang, "名次", "Rank"),
+        tr(lang, "社区", "Community"),
+        tr(lang, "报到党员", "Members"),
+        tr(lang, "服务小时", "Hours"),
+        tr(lang, "人次", "Person-times"),
+        tr(lang, "认领心愿", "Wishes claimed"),
+        tr(lang, "实现心愿", "Wishes fulfilled"),
+        tr(lang, "解决问题", "Problems solved"),
+    ];
+    html! {
+        table.communities {
+            (heading_row(&headings))
+            @for rank in ranking {
+                tr {
+                    td { (rank.rank) }
+                    td.text {
+                        a href=(region_link("/", &rank.code.as_region(), period, lang)) {
+                            @if rank.name.is_empty() { (rank.code) } @else { (rank.name) }
+                        }
+                    }
+                    td { (rank.members) }
+                    td { (number(rank.service_hours)) }
+                    td { (rank.participations) }
+                    td { (rank.wishes_claimed) }
+                    td { (rank.wishes_fulfilled) }
+                    td { (rank.projects_fulfilled) }
+                }
+            }
+        }
+    }
+}
+
+/// When each community was last seen, whether it synced in the last day, and how much
+/// of its document its own key signed.
+pub(super) fn status_table(lang: Language, statuses: &[CommunityStatus]) -> Markup {
+    let headings = [
+        tr(lang, "社区", "Community"),
+        tr(lang, "最近连接", "Last seen"),
+        tr(lang, "24 小时内同步", "Synced in 24 h"),
+        tr(lang, "签名覆盖", "Attested"),
+        tr(lang, "变更数", "Changes"),
+        tr(lang, "无法读取的记录", "Unreadable records"),
+    ];
+    html! {
+        table.health {
+            (heading_row(&headings))
+            @for status in statuses {
+                tr data-community=(status.code) {
+                    td.text {
+                        a href=(link("/", &[("region", status.code.as_str())], lang)) {
+                            @if status.name.is_empty() { (status.code) } @else { (status.name) " " (status.code) }
+                        }
+                    }
+                    td {
+                        @match status.last_seen_at {
+                            Some(at) => (at.display_in_shanghai()),
+                            None => (tr(lang, "从未", "never")),
+                        }
+                    }
+                    td class=(good_or_bad(status.is_synced_24h)) {
+                        @if status.is_synced_24h { "✓" } @else { "✗" }
+                    }
+                    td {
+                        (percent(status.attested_share))
+                        @if status.signer_revoked {
+                            " ⚠ " (tr(lang, "签名密钥已吊销", "signed by a revoked key"))
+                        }
+                    }
+                    td { (status.changes) }
+                    td class=(if status.malformed > 0 { "bad" } else { "" }) { (status.malformed) }
+                }
+            }
+        }
+    }
+}
+
+fn heading_row(headings: &[&str]) -> Markup {
+    html! {
+        tr { @for heading in headings { th { (heading) } } }
+    }
+}
+
+fn good_or_bad(is_good: bool) -> &'static str {
+    if is_good { "good" } else { "bad" }
+}
