@@ -23,7 +23,6 @@
 //! before its revocation can still be checked ([`Roster::was_valid_at`]) and is kept
 //! and flagged rather than dropped.
 
-use crate::bundle::KeyStanding;
 use crate::keys::{KeyPair, PublicKey, Signature, SigningContext};
 use crate::region::{CommunityCode, RegionPrefix};
 use crate::time::Timestamp;
@@ -165,6 +164,24 @@ pub enum RosterError {
     NotActive {
         /// The key, short form.
         key: String,
+    },
+}
+
+/// What the receiver's roster says of a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyStanding {
+    /// Not on the roster.
+    Unknown,
+    /// Enrolled, and may speak for the communities of `scope`.
+    Active {
+        /// The region the key may issue data about: a node's community, a hub's
+        /// district, the city.
+        scope: RegionPrefix,
+    },
+    /// Enrolled once, revoked at `at`.
+    Revoked {
+        /// When the revocation took effect.
+        at: Timestamp,
     },
 }
 

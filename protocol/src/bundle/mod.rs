@@ -39,7 +39,9 @@ use crate::roster::SignedRoster;
 use crate::time::Timestamp;
 
 pub use apply::{AppliedChanges, Coverage};
-pub use verify::{InMemoryState, KeyStanding, Receiver, ReceiverState};
+pub use verify::{InMemoryState, Receiver, ReceiverState};
+/// Re-exported where bundles were first checked against a roster.
+pub use crate::roster::KeyStanding;
 
 /// The first 8 bytes of every bundle.
 pub const MAGIC: &[u8; 8] = b"WTBUNDLE";

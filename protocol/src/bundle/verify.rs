@@ -15,26 +15,8 @@ use sha2::{Digest, Sha256};
 use super::{Audience, Bundle, BundleError, DEFAULT_SKEW, VerifiedBundle};
 use crate::keys::{PublicKey, SigningContext};
 use crate::region::RegionPrefix;
-use crate::roster::Roster;
+use crate::roster::{KeyStanding, Roster};
 use crate::time::Timestamp;
-
-/// What the receiver's roster says of a key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyStanding {
-    /// Not on the roster.
-    Unknown,
-    /// Enrolled, and may speak for the communities of `scope`.
-    Active {
-        /// The region the key may issue data about: a node's community, a hub's
-        /// district, the city.
-        scope: RegionPrefix,
-    },
-    /// Enrolled once, revoked at `at`.
-    Revoked {
-        /// When the revocation took effect.
-        at: Timestamp,
-    },
-}
 
 /// What a receiver knows when it checks a bundle: the roster's view of keys, and the
 /// last seq it accepted from each issuer. The driver implements it over its store.
