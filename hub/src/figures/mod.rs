@@ -16,9 +16,13 @@
 //! without changes. [`migrate`] creates the tables and is idempotent.
 
 mod derive;
+mod health;
 mod measure;
+mod names;
+mod org_profile;
 mod period;
 mod query;
+mod ranking;
 mod schema;
 
 use wishtree_protocol::{CommunityCode, DocError};
@@ -27,13 +31,15 @@ pub use derive::{
     CommunitySync, Rederived, rebuild_community_rollups, record_seen, rederive_community,
     refresh_community, set_region_name,
 };
+pub use health::{CommunityStatus, SYNC_WINDOW_MS, community_statuses};
+pub use names::{org_name, region_name};
+pub use org_profile::{OrgInCommunity, OrgProfile, org_profile};
 pub use period::{Period, PeriodError};
 pub use query::{
-    CommunityRank, CommunityStatus, Figures, Filter, MonthFigures, OrgInCommunity, OrgProfile,
-    OrgRank, RankBy, RankByError, RegionFigures, SYNC_WINDOW_MS, StateCounts, child_regions,
-    children, community_ranking, community_statuses, figures, hours, monthly, org_name,
-    org_profile, org_ranking, region_name,
+    Figures, Filter, MonthFigures, RegionFigures, StateCounts, child_regions, children, figures,
+    hours, monthly,
 };
+pub use ranking::{CommunityRank, OrgRank, RankBy, RankByError, community_ranking, org_ranking};
 pub use schema::{COMPONENT, migrate};
 
 /// Why figures could not be derived or read.

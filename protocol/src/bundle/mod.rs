@@ -38,10 +38,10 @@ use crate::region::{CommunityCode, RegionPrefix};
 use crate::roster::SignedRoster;
 use crate::time::Timestamp;
 
-pub use apply::{AppliedChanges, Coverage};
-pub use verify::{InMemoryState, Receiver, ReceiverState};
 /// Re-exported where bundles were first checked against a roster.
 pub use crate::roster::KeyStanding;
+pub use apply::{AppliedChanges, Coverage};
+pub use verify::{InMemoryState, Receiver, ReceiverState};
 
 /// The first 8 bytes of every bundle.
 pub const MAGIC: &[u8; 8] = b"WTBUNDLE";

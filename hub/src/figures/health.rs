@@ -1,0 +1,85 @@
+//! Sync health: when each community was last seen and whether it synced in the last
+//! day, how much of its document its own key signed, and what could not be read.
+
+use rusqlite::{Connection, params};
+use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
+
+use super::FiguresError;
+use super::measure::region_range;
+use super::names::parse_code;
+use super::query::ratio;
+
+/// How long a community may go unseen before sync health flags it.
+pub const SYNC_WINDOW_MS: i64 = 24 * 3600 * 1000;
+
+/// Sync and attestation status of one community.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CommunityStatus {
+    /// The community.
+    pub code: CommunityCode,
+    /// Its name, from its document (empty until its document arrives).
+    pub name: String,
+    /// When its node was last seen.
+    pub last_seen_at: Option<Timestamp>,
+    /// When its document last changed at the hub.
+    pub last_change_at: Option<Timestamp>,
+    /// Whether the node was seen in the last 24 hours.
+    pub is_synced_24h: bool,
+    /// Changes in the hub's copy of its document.
+    pub changes: u64,
+    /// Of those, the ones covered by the node's signed heads.
+    pub attested_changes: u64,
+    /// `attested_changes / changes`; `None` before any change arrived.
+    pub attested_share: Option<f64>,
+    /// Entities of its document that could not be read (and are not counted).
+    pub malformed: u64,
+    /// Its latest signed heads were made by a key revoked since: the data is kept,
+    /// flagged for a look (a lost or stolen node).
+    pub signer_revoked: bool,
+}
+
+/// Sync and attestation status of every community in a region, in code order.
+pub fn community_statuses(
+    connection: &Connection,
+    region: &RegionPrefix,
+    now: Timestamp,
+) -> Result<Vec<CommunityStatus>, FiguresError> {
+    let (low, high) = region_range(region);
+    let mut statement = connection.prepare_cached(
+        "SELECT code, name, last_seen_at, last_change_at, changes, attested_changes, malformed,
+                signer_revoked
+         FROM fig_communities WHERE code >= ?1 AND code < ?2 ORDER BY code",
+    )?;
+    let rows = statement
+        .query_map(params![low, high], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<i64>>(2)?,
+                row.get::<_, Option<i64>>(3)?,
+                row.get::<_, i64>(4)?,
+                row.get::<_, i64>(5)?,
+                row.get::<_, i64>(6)?,
+                row.get::<_, bool>(7)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::new();
+    for (code, name, last_seen, last_change, changes, attested, malformed, signer_revoked) in rows {
+        let changes = u64::try_from(changes).unwrap_or(0);
+        let attested_changes = u64::try_from(attested).unwrap_or(0);
+        out.push(CommunityStatus {
+            code: parse_code(&code)?,
+            name,
+            last_seen_at: last_seen.map(Timestamp::from_millis),
+            last_change_at: last_change.map(Timestamp::from_millis),
+            is_synced_24h: last_seen.is_some_and(|seen| seen >= now.as_millis() - SYNC_WINDOW_MS),
+            changes,
+            attested_changes,
+            attested_share: ratio(attested_changes, changes),
+            malformed: u64::try_from(malformed).unwrap_or(0),
+            signer_revoked,
+        });
+    }
+    Ok(out)
+}

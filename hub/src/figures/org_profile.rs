@@ -1,0 +1,126 @@
+//! An organisation across every community whose records name it: its figures and
+//! what its members did, community by community.
+
+use rusqlite::{Connection, params};
+use wishtree_protocol::id::OrgId;
+use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
+
+use super::FiguresError;
+use super::measure::{Group, Measure, Scope, region_range, sum_measures};
+use super::names::{org_name, parse_code};
+use super::period::Period;
+use super::query::{Figures, Filter, figures, hours};
+
+/// A unit organisation across the communities whose records name it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OrgProfile {
+    /// The organisation.
+    pub org: OrgId,
+    /// Its name.
+    pub name: String,
+    /// Its unified social credit code.
+    pub credit_code: String,
+    /// Its figures.
+    pub figures: Figures,
+    /// Its members' service, community by community.
+    pub communities: Vec<OrgInCommunity>,
+}
+
+/// What an organisation and its members did in one community.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OrgInCommunity {
+    /// The community.
+    pub code: CommunityCode,
+    /// Its name.
+    pub name: String,
+    /// Whether the organisation reported in to it (up to the end of the period).
+    pub is_reported: bool,
+    /// Members of the organisation reported in there.
+    pub members: u64,
+    /// Their participations.
+    pub participations: u64,
+    /// Their minutes of service.
+    pub service_minutes: u64,
+    /// Their hours of service, to two decimals.
+    pub service_hours: f64,
+    /// Wishes held by the organisation or its members.
+    pub wishes_claimed: u64,
+    /// Of those, fulfilled.
+    pub wishes_fulfilled: u64,
+    /// Projects held by the organisation.
+    pub projects_claimed: u64,
+    /// Of those, fulfilled.
+    pub projects_fulfilled: u64,
+}
+
+/// An organisation's figures in a region and period, and its members' service in each
+/// community whose records name it; `None` if no community's records name it.
+pub fn org_profile(
+    connection: &Connection,
+    org: OrgId,
+    region: &RegionPrefix,
+    period: &Period,
+    now: Timestamp,
+) -> Result<Option<OrgProfile>, FiguresError> {
+    let Some((name, credit_code)) = org_name(connection, org)? else {
+        return Ok(None);
+    };
+    let filter = Filter {
+        region: region.clone(),
+        period: *period,
+        org: Some(org),
+    };
+    let figures = figures(connection, &filter, now)?;
+    let scope = Scope {
+        region,
+        org: Some(org),
+    };
+    let mut sums = sum_measures(connection, scope, period, Group::Community)?;
+    let (low, high) = region_range(region);
+    let (_, last_day) = period.day_bounds();
+    let mut statement = connection.prepare_cached(
+        "SELECT o.community, c.name, MAX(o.reported_day IS NOT NULL AND o.reported_day <= ?4)
+         FROM fig_orgs o JOIN fig_communities c ON c.code = o.community
+         WHERE o.id = ?1 AND o.community >= ?2 AND o.community < ?3
+         GROUP BY o.community ORDER BY o.community",
+    )?;
+    let rows = statement
+        .query_map(
+            params![org.as_bytes().as_slice(), low, high, last_day],
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, bool>(2)?,
+                ))
+            },
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut communities = Vec::new();
+    for (code, community_name, is_reported) in rows {
+        let values = sums.remove(&code).unwrap_or_default();
+        let service_minutes = values.count(Measure::ServiceMinutes);
+        communities.push(OrgInCommunity {
+            code: parse_code(&code)?,
+            name: community_name,
+            is_reported,
+            members: values.count(Measure::MembersReported),
+            participations: values.count(Measure::Participations),
+            service_minutes,
+            service_hours: hours(service_minutes),
+            wishes_claimed: values.count(Measure::WishesClaimed)
+                + values.count(Measure::WishesFulfilled),
+            wishes_fulfilled: values.count(Measure::WishesFulfilled),
+            projects_claimed: values.count(Measure::ProjectsClaimed)
+                + values.count(Measure::ProjectsFulfilled),
+            projects_fulfilled: values.count(Measure::ProjectsFulfilled),
+        });
+    }
+    Ok(Some(OrgProfile {
+        org,
+        name,
+        credit_code,
+        figures,
+        communities,
+    }))
+}

@@ -1,0 +1,251 @@
+//! Rankings of unit organisations (最美机关党支部) and communities of a region for a
+//! period, by the measure a viewer picks.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rusqlite::Connection;
+use wishtree_protocol::id::OrgId;
+use wishtree_protocol::{CommunityCode, RegionPrefix};
+
+use super::FiguresError;
+use super::measure::{Group, Measure, Measures, Scope, sum_measures};
+use super::names::{community_name, org_name, parse_code};
+use super::period::Period;
+use super::query::hours;
+
+/// What rankings order by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RankBy {
+    /// Hours of service (the default).
+    #[default]
+    ServiceHours,
+    /// Wishes claimed (claimed or fulfilled).
+    WishesClaimed,
+    /// Wishes fulfilled.
+    WishesFulfilled,
+    /// Projects claimed (claimed or fulfilled).
+    ProjectsClaimed,
+    /// Projects fulfilled.
+    ProjectsFulfilled,
+    /// Participations.
+    Participations,
+    /// Members reported in.
+    Members,
+}
+
+/// Why a ranking order was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a ranking order; use service_hours, wishes_claimed, wishes_fulfilled, projects_claimed, projects_fulfilled, participations or members"
+)]
+
+pub struct RankByError(pub String);
+
+/// One organisation in a ranking (最美机关党支部).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OrgRank {
+    /// Place, from 1.
+    pub rank: u32,
+    /// The organisation.
+    pub org: OrgId,
+    /// Its name as a community recorded it.
+    pub name: String,
+    /// Its unified social credit code.
+    pub credit_code: String,
+    /// Its members reported in.
+    pub members: u64,
+    /// Its members' participations.
+    pub participations: u64,
+    /// Its members' minutes of service.
+    pub service_minutes: u64,
+    /// Its members' hours of service, to two decimals.
+    pub service_hours: f64,
+    /// Wishes it or its members hold (claimed or fulfilled).
+    pub wishes_claimed: u64,
+    /// Of those, fulfilled.
+    pub wishes_fulfilled: u64,
+    /// Projects it holds (claimed or fulfilled).
+    pub projects_claimed: u64,
+    /// Of those, fulfilled.
+    pub projects_fulfilled: u64,
+    /// Activities it organised.
+    pub activities: u64,
+}
+
+/// One community in a ranking.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CommunityRank {
+    /// Place, from 1.
+    pub rank: u32,
+    /// The community.
+    pub code: CommunityCode,
+    /// Its name, from its document.
+    pub name: String,
+    /// Members reported in.
+    pub members: u64,
+    /// Participations.
+    pub participations: u64,
+    /// Minutes of service.
+    pub service_minutes: u64,
+    /// Hours of service, to two decimals.
+    pub service_hours: f64,
+    /// Wishes claimed or fulfilled.
+    pub wishes_claimed: u64,
+    /// Wishes fulfilled.
+    pub wishes_fulfilled: u64,
+    /// Projects claimed or fulfilled.
+    pub projects_claimed: u64,
+    /// Projects fulfilled.
+    pub projects_fulfilled: u64,
+}
+
+impl RankBy {
+    /// Every order, as the API names them.
+    pub const ALL: [RankBy; 7] = [
+        Self::ServiceHours,
+        Self::WishesClaimed,
+        Self::WishesFulfilled,
+        Self::ProjectsClaimed,
+        Self::ProjectsFulfilled,
+        Self::Participations,
+        Self::Members,
+    ];
+
+    /// The name in the API.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::ServiceHours => "service_hours",
+            Self::WishesClaimed => "wishes_claimed",
+            Self::WishesFulfilled => "wishes_fulfilled",
+            Self::ProjectsClaimed => "projects_claimed",
+            Self::ProjectsFulfilled => "projects_fulfilled",
+            Self::Participations => "participations",
+            Self::Members => "members",
+        }
+    }
+
+    fn value(self, sums: &Measures) -> i64 {
+        let claimed = |claimed, fulfilled| sums.value(claimed) + sums.value(fulfilled);
+        match self {
+            Self::ServiceHours => sums.value(Measure::ServiceMinutes),
+            Self::WishesClaimed => claimed(Measure::WishesClaimed, Measure::WishesFulfilled),
+            Self::WishesFulfilled => sums.value(Measure::WishesFulfilled),
+            Self::ProjectsClaimed => claimed(Measure::ProjectsClaimed, Measure::ProjectsFulfilled),
+            Self::ProjectsFulfilled => sums.value(Measure::ProjectsFulfilled),
+            Self::Participations => sums.value(Measure::Participations),
+            Self::Members => sums.value(Measure::MembersReported),
+        }
+    }
+}
+
+impl FromStr for RankBy {
+    type Err = RankByError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|by| by.code() == text)
+            .ok_or_else(|| RankByError(text.chars().take(40).collect()))
+    }
+}
+
+impl fmt::Display for RankBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The unit organisations of a region ranked (最美机关党支部): by `by`, then by hours
+/// of service, then by id. At most `limit`.
+pub fn org_ranking(
+    connection: &Connection,
+    region: &RegionPrefix,
+    period: &Period,
+    by: RankBy,
+    limit: usize,
+) -> Result<Vec<OrgRank>, FiguresError> {
+    let scope = Scope { region, org: None };
+    let sums = sum_measures(connection, scope, period, Group::Org)?;
+    let mut ranked: Vec<(String, Measures)> = sums.into_iter().collect();
+    ranked.sort_by(|(a_id, a), (b_id, b)| {
+        by.value(b)
+            .cmp(&by.value(a))
+            .then(
+                b.value(Measure::ServiceMinutes)
+                    .cmp(&a.value(Measure::ServiceMinutes)),
+            )
+            .then(a_id.cmp(b_id))
+    });
+    let mut out = Vec::new();
+    for (id, values) in ranked.into_iter().take(limit) {
+        let org: OrgId = id.parse().map_err(|_| FiguresError::Corrupt {
+            what: "organisation id",
+            value: id.clone(),
+        })?;
+        let (name, credit_code) = org_name(connection, org)?.unwrap_or_default();
+        let service_minutes = values.count(Measure::ServiceMinutes);
+        out.push(OrgRank {
+            rank: out.len() as u32 + 1,
+            org,
+            name,
+            credit_code,
+            members: values.count(Measure::MembersReported),
+            participations: values.count(Measure::Participations),
+            service_minutes,
+            service_hours: hours(service_minutes),
+            wishes_claimed: values.count(Measure::WishesClaimed)
+                + values.count(Measure::WishesFulfilled),
+            wishes_fulfilled: values.count(Measure::WishesFulfilled),
+            projects_claimed: values.count(Measure::ProjectsClaimed)
+                + values.count(Measure::ProjectsFulfilled),
+            projects_fulfilled: values.count(Measure::ProjectsFulfilled),
+            activities: values.count(Measure::Activities),
+        });
+    }
+    Ok(out)
+}
+
+/// The communities of a region ranked by `by`, then by hours of service, then by code.
+/// At most `limit`.
+pub fn community_ranking(
+    connection: &Connection,
+    region: &RegionPrefix,
+    period: &Period,
+    by: RankBy,
+    limit: usize,
+) -> Result<Vec<CommunityRank>, FiguresError> {
+    let scope = Scope { region, org: None };
+    let sums = sum_measures(connection, scope, period, Group::Community)?;
+    let mut ranked: Vec<(String, Measures)> = sums.into_iter().collect();
+    ranked.sort_by(|(a_code, a), (b_code, b)| {
+        by.value(b)
+            .cmp(&by.value(a))
+            .then(
+                b.value(Measure::ServiceMinutes)
+                    .cmp(&a.value(Measure::ServiceMinutes)),
+            )
+            .then(a_code.cmp(b_code))
+    });
+    let mut out = Vec::new();
+    for (code, values) in ranked.into_iter().take(limit) {
+        let code = parse_code(&code)?;
+        let service_minutes = values.count(Measure::ServiceMinutes);
+        out.push(CommunityRank {
+            rank: out.len() as u32 + 1,
+            code,
+            name: community_name(connection, code)?.unwrap_or_default(),
+            members: values.count(Measure::MembersReported),
+            participations: values.count(Measure::Participations),
+            service_minutes,
+            service_hours: hours(service_minutes),
+            wishes_claimed: values.count(Measure::WishesClaimed)
+                + values.count(Measure::WishesFulfilled),
+            wishes_fulfilled: values.count(Measure::WishesFulfilled),
+            projects_claimed: values.count(Measure::ProjectsClaimed)
+                + values.count(Measure::ProjectsFulfilled),
+            projects_fulfilled: values.count(Measure::ProjectsFulfilled),
+        });
+    }
+    Ok(out)
+}
