@@ -39,7 +39,6 @@ pub enum RankBy {
 #[error(
     "`{0}` is not a ranking order; use service_hours, wishes_claimed, wishes_fulfilled, projects_claimed, projects_fulfilled, participations or members"
 )]
-
 pub struct RankByError(pub String);
 
 /// One organisation in a ranking (最美机关党支部).
