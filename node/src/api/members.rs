@@ -1,0 +1,106 @@
+//! Members (在职党员): report-in, the ledger's seven items (personal fields stay in the
+//! node's private tables), and a member's record.
+
+use serde_json::Value;
+use wishtree_protocol::Timestamp;
+use wishtree_protocol::command::{Command, MemberFields};
+use wishtree_protocol::id::MemberId;
+use wishtree_protocol::model::Member;
+use wishtree_protocol::text::{Label, Name};
+
+use super::{ApiError, ApiResult, Fields, execute, new_id, path_id, render, require};
+use crate::replica::{PrivateRecord, Replica};
+use crate::store::MemberPrivate;
+
+/// `POST /api/members`.
+pub fn create_member(replica: &mut Replica, body: Value, now: Timestamp) -> ApiResult {
+    let fields = Fields::new(body, MEMBER_FIELDS)?;
+    let member = member_fields(&fields)?;
+    let private = member_private(&fields)?;
+    let id = MemberId::from_bytes(new_id()?);
+    let command = Command::AddMember { id, member };
+    let private = private.map(|data| PrivateRecord::Member { id, data });
+    execute(replica, &command, private.as_ref(), now, |_| None)?;
+    member_record(replica, id)
+}
+
+/// `PUT /api/members/{id}`: replaces the ledger fields; `address` and `phone`, if
+/// given, replace the personal data.
+pub fn update_member(replica: &mut Replica, id: &str, body: Value, now: Timestamp) -> ApiResult {
+    let id: MemberId = path_id(id)?;
+    require::<Member>(replica, id)?;
+    let fields = Fields::new(body, MEMBER_FIELDS)?;
+    let member = member_fields(&fields)?;
+    let private = member_private(&fields)?.map(|data| PrivateRecord::Member { id, data });
+    execute(
+        replica,
+        &Command::UpdateMember { id, member },
+        private.as_ref(),
+        now,
+        |_| None,
+    )?;
+    member_record(replica, id)
+}
+
+/// `GET /api/members`.
+pub fn list_members(replica: &mut Replica) -> ApiResult {
+    let view = replica.view()?;
+    let private = replica.store().members_private()?;
+    Ok(Value::Array(
+        view.members
+            .iter()
+            .map(|(id, member)| render::member(*id, member, private.get(id)))
+            .collect(),
+    ))
+}
+
+/// `GET /api/members/{id}`.
+pub fn member(replica: &mut Replica, id: &str) -> ApiResult {
+    member_record(replica, path_id(id)?)
+}
+
+const MEMBER_FIELDS: &[&str] = &[
+    "name",
+    "work_unit",
+    "org",
+    "position",
+    "specialties",
+    "intentions",
+    "reported_in",
+    "branch",
+    "team",
+    "address",
+    "phone",
+];
+
+fn member_fields(fields: &Fields) -> Result<MemberFields, ApiError> {
+    Ok(MemberFields {
+        name: fields.text("name", Name::parse)?,
+        work_unit: fields.text_or_empty("work_unit", Label::parse)?,
+        org: fields.optional_parsed("org")?,
+        position: fields.text_or_empty("position", Label::parse)?,
+        specialties: fields.text_list("specialties", Label::parse)?,
+        intentions: fields.parsed_list("intentions")?,
+        reported_in: fields.parsed("reported_in")?,
+        branch: fields.optional_parsed("branch")?,
+        team: fields.optional_parsed("team")?,
+    })
+}
+
+/// The personal data of a member body, if either field was given.
+fn member_private(fields: &Fields) -> Result<Option<MemberPrivate>, ApiError> {
+    let address = fields.text_or_empty("address", Label::parse)?;
+    let phone = fields.text_or_empty("phone", Label::parse)?;
+    Ok(
+        (fields.has("address") || fields.has("phone")).then(|| MemberPrivate {
+            address: address.into_string(),
+            phone: phone.into_string(),
+        }),
+    )
+}
+
+fn member_record(replica: &mut Replica, id: MemberId) -> ApiResult {
+    let member = require::<Member>(replica, id)?;
+    let private = replica.member_private(id)?;
+    Ok(render::member(id, &member, private.as_ref()))
+}

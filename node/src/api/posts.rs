@@ -1,0 +1,78 @@
+//! Service posts (服务岗位): opened by the community, claimed by members.
+
+use serde_json::Value;
+use wishtree_protocol::Timestamp;
+use wishtree_protocol::command::Command;
+use wishtree_protocol::id::PostId;
+use wishtree_protocol::lifecycle::PostStatus;
+use wishtree_protocol::model::{EventKind, Post};
+use wishtree_protocol::text::{Detail, Title};
+use wishtree_protocol::view::WithStatus;
+
+use super::{
+    ApiResult, Fields, action_kind, actor, execute, list, new_id, path_id, render, require,
+};
+use crate::replica::Replica;
+
+/// `POST /api/posts`.
+pub fn create_post(replica: &mut Replica, body: Value, now: Timestamp) -> ApiResult {
+    let fields = Fields::new(body, &["kind", "title", "detail", "seats"])?;
+    let id = PostId::from_bytes(new_id()?);
+    let command = Command::AddPost {
+        id,
+        kind: fields.parsed("kind")?,
+        title: fields.text("title", Title::parse)?,
+        detail: fields.text_or_empty("detail", Detail::parse)?,
+        seats: fields.optional_number("seats")?.unwrap_or(1),
+    };
+    execute(replica, &command, None, now, |_| None)?;
+    post(replica, &id.to_string())
+}
+
+/// `POST /api/posts/{id}/{claim|release|withdraw}`: `by` (member:<id> or org:<id>) is
+/// needed to claim or release.
+pub fn post_action(
+    replica: &mut Replica,
+    id: &str,
+    action: &str,
+    body: Value,
+    now: Timestamp,
+) -> ApiResult {
+    let id: PostId = path_id(id)?;
+    require::<Post>(replica, id)?;
+    let kind = action_kind(
+        action,
+        &[EventKind::Claim, EventKind::Release, EventKind::Withdraw],
+        "posts",
+    )?;
+    let fields = Fields::new(body, &["by", "note"])?;
+    let by = actor(
+        replica,
+        &fields,
+        matches!(kind, EventKind::Claim | EventKind::Release),
+    )?;
+    let command = Command::PostEvent {
+        id,
+        kind,
+        by,
+        note: fields.text_or_empty("note", Detail::parse)?,
+    };
+    execute(replica, &command, None, now, |replica| {
+        post(replica, &id.to_string()).ok()
+    })?;
+    post(replica, &id.to_string())
+}
+
+/// `GET /api/posts`.
+pub fn list_posts(replica: &mut Replica) -> ApiResult {
+    let view = replica.view()?;
+    Ok(list(view.posts.iter().map(|(id, p)| render::post(id, p))))
+}
+
+/// `GET /api/posts/{id}`.
+pub fn post(replica: &mut Replica, id: &str) -> ApiResult {
+    let id: PostId = path_id(id)?;
+    let entity = require::<Post>(replica, id)?;
+    let status = PostStatus::fold(&entity.events, entity.seats);
+    Ok(render::post(id, &WithStatus { entity, status }))
+}

@@ -1,0 +1,72 @@
+//! Livelihood micro-projects (民生微项目), claimed by unit organisations.
+
+use serde_json::Value;
+use wishtree_protocol::Timestamp;
+use wishtree_protocol::command::Command;
+use wishtree_protocol::id::ProjectId;
+use wishtree_protocol::lifecycle::{ClaimStatus, Claimants};
+use wishtree_protocol::model::{EventKind, Project};
+use wishtree_protocol::text::{Detail, Title};
+use wishtree_protocol::view::WithStatus;
+
+use super::{
+    ApiResult, CLAIM_ACTIONS, Fields, action_kind, actor, execute, list, new_id, path_id, render,
+    require,
+};
+use crate::replica::Replica;
+
+/// `POST /api/projects`.
+pub fn create_project(replica: &mut Replica, body: Value, now: Timestamp) -> ApiResult {
+    let fields = Fields::new(body, &["title", "detail", "kind"])?;
+    let id = ProjectId::from_bytes(new_id()?);
+    let command = Command::SubmitProject {
+        id,
+        title: fields.text("title", Title::parse)?,
+        detail: fields.text_or_empty("detail", Detail::parse)?,
+        kind: fields.parsed("kind")?,
+    };
+    execute(replica, &command, None, now, |_| None)?;
+    project(replica, &id.to_string())
+}
+
+/// `POST /api/projects/{id}/{publish|claim|release|fulfil|reject|withdraw}`; only an
+/// organisation (`by`: org:<id>) can claim a project.
+pub fn project_action(
+    replica: &mut Replica,
+    id: &str,
+    action: &str,
+    body: Value,
+    now: Timestamp,
+) -> ApiResult {
+    let id: ProjectId = path_id(id)?;
+    require::<Project>(replica, id)?;
+    let kind = action_kind(action, &CLAIM_ACTIONS, "projects")?;
+    let fields = Fields::new(body, &["by", "note"])?;
+    let by = actor(replica, &fields, kind == EventKind::Claim)?;
+    let command = Command::ProjectEvent {
+        id,
+        kind,
+        by,
+        note: fields.text_or_empty("note", Detail::parse)?,
+    };
+    execute(replica, &command, None, now, |replica| {
+        project(replica, &id.to_string()).ok()
+    })?;
+    project(replica, &id.to_string())
+}
+
+/// `GET /api/projects`.
+pub fn list_projects(replica: &mut Replica) -> ApiResult {
+    let view = replica.view()?;
+    Ok(list(
+        view.projects.iter().map(|(id, p)| render::project(id, p)),
+    ))
+}
+
+/// `GET /api/projects/{id}`.
+pub fn project(replica: &mut Replica, id: &str) -> ApiResult {
+    let id: ProjectId = path_id(id)?;
+    let entity = require::<Project>(replica, id)?;
+    let status = ClaimStatus::fold(&entity.events, Claimants::OrgsOnly);
+    Ok(render::project(id, &WithStatus { entity, status }))
+}
