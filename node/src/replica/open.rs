@@ -1,0 +1,635 @@
+//! Creating a node (`init`) and opening it: the data directory, its lock, the key,
+//! the password, key rotation, and loading both documents from their chunks (finding
+//! the damaged chunk when one does not load).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use automerge::AutoCommit;
+use tokio::sync::watch;
+use wishtree_protocol::attest::SignedHeads;
+use wishtree_protocol::city::CityDoc;
+use wishtree_protocol::doc::DocError;
+use wishtree_protocol::keys::{KeyPair, PublicKey};
+use wishtree_protocol::model::Actor;
+use wishtree_protocol::roster::{KeyRotation, SignedRotation};
+use wishtree_protocol::text::Name;
+use wishtree_protocol::{CommunityCode, CommunityDoc, RegionLevel, Timestamp};
+
+use super::{
+    COMPACT_AFTER_CHUNKS, ChangeNotice, DATABASE_FILE, DEFAULT_WORKER, HubLink, KEY_FILE,
+    LOCK_FILE, ROTATED_KEY_FILE, Replica, random_bytes, setting, sorted_heads,
+};
+use crate::identity::{self, IdentityError, create_key_file, read_key_file};
+use crate::password::{self, PasswordError};
+use crate::store::{DocName, RESTORE_ADVICE, Store, StoreError};
+
+/// What `init` needs to create a node.
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// The community the node serves.
+    pub community: CommunityCode,
+    /// The community's name.
+    pub name: Name,
+    /// The hub to sync with, if known yet.
+    pub hub: Option<HubSettings>,
+    /// The password that guards the node when it listens beyond localhost.
+    pub password: Option<String>,
+    /// The name lifecycle events of the node's worker carry.
+    pub worker: Option<Name>,
+}
+
+/// Where the hub is and who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubSettings {
+    /// `host:port` of the hub's QUIC endpoint.
+    pub address: String,
+    /// The hub's key, pinned.
+    pub key: PublicKey,
+}
+
+/// Why a replica could not be created or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The directory holds no node.
+    #[error(
+        "{dir} holds no node (no {DATABASE_FILE}): run `wishtree-node init --data {dir} --community CODE --name NAME` first, or point --data at the directory that holds the node"
+    )]
+    NotInitialised {
+        /// The data directory.
+        dir: String,
+    },
+    /// `init` found a node in the directory.
+    #[error("{file} exists already: {dir} holds a node, and init never overwrites one")]
+    AlreadyInitialised {
+        /// The data directory.
+        dir: String,
+        /// The file found.
+        file: String,
+    },
+    /// Another process holds the directory.
+    #[error(
+        "another wishtree-node process is using {dir} (is `wishtree-node run` running?); stop it first, or make the change through its web page or JSON API"
+    )]
+    Busy {
+        /// The data directory.
+        dir: String,
+    },
+    /// More than one database file and none of them `node.sqlite`.
+    #[error(
+        "{dir} holds several database files ({names}) and no {DATABASE_FILE}; keep only the one to use"
+    )]
+    SeveralDatabases {
+        /// The data directory.
+        dir: String,
+        /// The files.
+        names: String,
+    },
+    /// The database could not be used.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The key file could not be used.
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    /// The key file and the database name different keys.
+    #[error(
+        "the key file {key_file} holds another key than the database {database} was made with; put back the node.key that belongs to this database, or remove node.key to restore it from the database"
+    )]
+    KeyMismatch {
+        /// The key file.
+        key_file: String,
+        /// The database.
+        database: String,
+    },
+    /// A document in the store cannot be loaded.
+    #[error("the {doc} document in {path} cannot be read: {reason}; {RESTORE_ADVICE}")]
+    DamagedDocument {
+        /// The database.
+        path: String,
+        /// Which document.
+        doc: DocName,
+        /// What was wrong, naming the chunk if one was found at fault.
+        reason: String,
+    },
+    /// A setting every node has is missing or unreadable.
+    #[error(
+        "the database {path} has no valid `{key}` setting, so it is not a whole node database; {RESTORE_ADVICE}"
+    )]
+    BadSetting {
+        /// The database.
+        path: String,
+        /// The setting.
+        key: &'static str,
+    },
+    /// The password given at init was refused.
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    /// The data directory could not be created or read.
+    #[error("cannot use the data directory {path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The operating system gave no random bytes.
+    #[error("the system has no random source: {0}")]
+    Random(String),
+    /// The community document could not be created.
+    #[error("cannot create the community document: {0}")]
+    Create(#[source] DocError),
+}
+
+impl Replica {
+    /// Creates a node in `data_dir` (made if missing): its key file (mode 0600), its
+    /// database with the community document, and its first signed heads. Refuses a
+    /// directory that holds a node already.
+    pub fn init(
+        data_dir: &Path,
+        options: &InitOptions,
+        now: Timestamp,
+    ) -> Result<Replica, OpenError> {
+        let dir = data_dir.display().to_string();
+        std::fs::create_dir_all(data_dir).map_err(|source| OpenError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        for name in [KEY_FILE, DATABASE_FILE] {
+            let path = data_dir.join(name);
+            if path.exists() {
+                return Err(OpenError::AlreadyInitialised {
+                    dir,
+                    file: path.display().to_string(),
+                });
+            }
+        }
+        if let Some(found) = find_database(data_dir)? {
+            return Err(OpenError::AlreadyInitialised {
+                dir,
+                file: found.display().to_string(),
+            });
+        }
+        let lock = lock_directory(data_dir)?;
+        let secret: [u8; 32] = random_bytes()?;
+        let password_hash = match &options.password {
+            Some(password) => Some(password::hash_password(password, random_bytes()?)?),
+            None => None,
+        };
+        let database = data_dir.join(DATABASE_FILE);
+        let key_file = data_dir.join(KEY_FILE);
+        let created = (|| {
+            let mut store = Store::create(&database)?;
+            let key = KeyPair::from_secret(secret);
+            let mut doc = CommunityDoc::create(
+                options.community,
+                options.name.as_str(),
+                random_bytes()?,
+                now,
+            )
+            .map_err(OpenError::Create)?;
+            let heads = doc.heads();
+            let signed = SignedHeads::sign(&key, options.community, &heads, 1, now);
+            let transaction = store.transaction()?;
+            transaction.append_chunk(DocName::Community, &doc.save())?;
+            transaction.put_attestation(&signed)?;
+            let settings = [
+                (setting::COMMUNITY_CODE, Some(options.community.to_string())),
+                (setting::COMMUNITY_NAME, Some(options.name.to_string())),
+                (setting::NODE_SECRET, Some(identity::secret_to_hex(&secret))),
+                (setting::NODE_KEY, Some(key.public().to_string())),
+                (
+                    setting::HUB_ADDRESS,
+                    options.hub.as_ref().map(|hub| hub.address.clone()),
+                ),
+                (
+                    setting::HUB_KEY,
+                    options.hub.as_ref().map(|hub| hub.key.to_string()),
+                ),
+                (setting::PASSWORD_HASH, password_hash.clone()),
+                (
+                    setting::WORKER_NAME,
+                    options.worker.as_ref().map(Name::to_string),
+                ),
+                (setting::CREATED_AT, Some(now.as_millis().to_string())),
+            ];
+            for (name, value) in settings {
+                if let Some(value) = value {
+                    transaction.put_setting(name, &value)?;
+                }
+            }
+            transaction.commit()?;
+            drop(store);
+            create_key_file(&key_file, secret)?;
+            Ok::<_, OpenError>(())
+        })();
+        if let Err(error) = created {
+            // Leave no half-made node behind, so that init can be run again.
+            for path in [&database, &key_file] {
+                let _ = std::fs::remove_file(path);
+            }
+            for suffix in ["-wal", "-shm"] {
+                let _ = std::fs::remove_file(data_dir.join(format!("{DATABASE_FILE}{suffix}")));
+            }
+            return Err(error);
+        }
+        drop(lock);
+        Self::open(data_dir)
+    }
+
+    /// Opens the node in `data_dir` for reading and writing, holding the directory
+    /// until the replica is dropped. Folds the chunks into one if there are many.
+    pub fn open(data_dir: &Path) -> Result<Replica, OpenError> {
+        let lock = lock_directory(data_dir)?;
+        let database = database_path(data_dir)?;
+        let store = Store::open(&database)?;
+        let mut replica = Self::load(data_dir, store, Some(lock))?;
+        if replica.community_chunks >= replica.compact_after {
+            replica.compact(DocName::Community)?;
+        }
+        if replica.city_chunks >= replica.compact_after {
+            replica.compact(DocName::City)?;
+        }
+        Ok(replica)
+    }
+
+    /// Opens the node in `data_dir` for reading only, beside a running node if there
+    /// is one. Commands on it fail with [`StoreError::ReadOnly`].
+    pub fn open_read_only(data_dir: &Path) -> Result<Replica, OpenError> {
+        let database = database_path(data_dir)?;
+        let store = Store::open_read_only(&database)?;
+        Self::load(data_dir, store, None)
+    }
+
+    /// Whether the password is set (needed to listen beyond localhost).
+    pub fn password_hash(&self) -> Result<Option<String>, StoreError> {
+        self.store.setting(setting::PASSWORD_HASH)
+    }
+
+    /// Sets (or replaces) the password that guards the node beyond localhost.
+    pub fn set_password(&mut self, password: &str) -> Result<(), OpenError> {
+        let hash = password::hash_password(password, random_bytes()?)?;
+        let transaction = self.store.transaction()?;
+        transaction.put_setting(setting::PASSWORD_HASH, &hash)?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// Replaces the node's key by a new one, announced in a statement signed by the
+    /// old key (`wishtree-hub rotate` applies it at the hub). The current heads are
+    /// signed again by the new key at once, so the latest signed heads are the new
+    /// key's. Crash-safe: the new key file is written beside the old one, the database
+    /// switches in one transaction, then the file is renamed over the old one; an
+    /// interrupted rotation is finished at the next open.
+    pub fn rotate_key(&mut self, now: Timestamp) -> Result<SignedRotation, OpenError> {
+        self.check_usable().map_err(|reason| OpenError::Io {
+            path: self.data_dir.display().to_string(),
+            source: std::io::Error::other(reason),
+        })?;
+        let new_key = KeyPair::from_secret(random_bytes()?);
+        let rotation = KeyRotation {
+            old: self.key.public(),
+            new: new_key.public(),
+            at: now,
+        }
+        .sign(&self.key);
+        let pending = self.data_dir.join(ROTATED_KEY_FILE);
+        if pending.exists() {
+            std::fs::remove_file(&pending).map_err(|source| OpenError::Io {
+                path: pending.display().to_string(),
+                source,
+            })?;
+        }
+        create_key_file(&pending, new_key.secret())?;
+        let heads = self.doc.heads();
+        let signed = SignedHeads::sign(&new_key, self.code, &heads, self.attestation_seq + 1, now);
+        let transaction = self.store.transaction()?;
+        transaction.put_setting(
+            setting::NODE_SECRET,
+            &identity::secret_to_hex(&new_key.secret()),
+        )?;
+        transaction.put_setting(setting::NODE_KEY, &new_key.public().to_string())?;
+        transaction.put_attestation(&signed)?;
+        transaction.commit()?;
+        std::fs::rename(&pending, self.data_dir.join(KEY_FILE)).map_err(|source| {
+            OpenError::Io {
+                path: pending.display().to_string(),
+                source,
+            }
+        })?;
+        self.attestation_seq = signed.seq;
+        self.key = new_key;
+        Ok(rotation)
+    }
+
+    pub(super) fn load(
+        data_dir: &Path,
+        store: Store,
+        lock: Option<File>,
+    ) -> Result<Replica, OpenError> {
+        let database = store.path().display().to_string();
+        let bad_setting = |key: &'static str| OpenError::BadSetting {
+            path: database.clone(),
+            key,
+        };
+        let code: CommunityCode = store
+            .setting(setting::COMMUNITY_CODE)?
+            .and_then(|text| text.parse().ok())
+            .ok_or_else(|| bad_setting(setting::COMMUNITY_CODE))?;
+        let secret = store
+            .setting(setting::NODE_SECRET)?
+            .and_then(|text| identity::secret_from_hex(&text))
+            .ok_or_else(|| bad_setting(setting::NODE_SECRET))?;
+        let key = Self::load_key(data_dir, &database, secret, lock.is_some())?;
+        let hub = match (
+            store.setting(setting::HUB_ADDRESS)?,
+            store.setting(setting::HUB_KEY)?,
+        ) {
+            (Some(address), Some(key)) => Some(HubSettings {
+                address,
+                key: key.parse().map_err(|_| bad_setting(setting::HUB_KEY))?,
+            }),
+            _ => None,
+        };
+        let worker = Actor::Worker(
+            store
+                .setting(setting::WORKER_NAME)?
+                .unwrap_or_else(|| DEFAULT_WORKER.to_owned()),
+        );
+
+        let started = Instant::now();
+        // A fresh actor per process start: two starts never write under one actor.
+        let actor = random_bytes()?;
+        let (mut doc, community_chunks) = load_community(&store, code, actor)?;
+        let (mut city, city_chunks) = load_city(&store, code, actor)?;
+        tracing::debug!(
+            "loaded the documents in {} ms",
+            started.elapsed().as_millis()
+        );
+        let attestation_seq = store
+            .last_attestation(code, key.public())?
+            .map_or(0, |signed| signed.seq);
+        let hub_link = match &hub {
+            Some(hub) => {
+                let peer = store.sync_peer(&hub.key, DocName::Community)?;
+                HubLink {
+                    connected: false,
+                    last_synced_at: peer.as_ref().map(|peer| peer.at),
+                    heads: peer.map(|peer| peer.their_heads).unwrap_or_default(),
+                    problem: None,
+                }
+            }
+            None => HubLink::default(),
+        };
+        let community_saved = doc.heads();
+        let city_saved = sorted_heads(city.automerge_mut());
+        let (changes, _) = watch::channel(ChangeNotice {
+            heads: community_saved.clone(),
+            local_commits: 0,
+            remote_batches: 0,
+        });
+        Ok(Replica {
+            data_dir: data_dir.to_owned(),
+            store,
+            code,
+            doc,
+            city,
+            key,
+            worker,
+            hub,
+            community_saved,
+            city_saved,
+            community_chunks,
+            city_chunks,
+            compact_after: COMPACT_AFTER_CHUNKS,
+            attestation_seq,
+            view: None,
+            sync_states: HashMap::new(),
+            hub_link,
+            pending_cache: None,
+            changes,
+            is_poisoned: false,
+            _lock: lock,
+        })
+    }
+
+    /// The key from the key file, which must match the database's copy; a missing key
+    /// file (a restored backup) is written again from the database.
+    pub(super) fn load_key(
+        data_dir: &Path,
+        database: &str,
+        secret: [u8; 32],
+        may_write: bool,
+    ) -> Result<KeyPair, OpenError> {
+        let key_file = data_dir.join(KEY_FILE);
+        // A rotation interrupted after the database switched: the new key file is
+        // beside the old one; finish it.
+        let rotated = data_dir.join(ROTATED_KEY_FILE);
+        if may_write
+            && rotated.exists()
+            && read_key_file(&rotated).is_ok_and(|key| key.secret() == secret)
+        {
+            std::fs::rename(&rotated, &key_file).map_err(|source| OpenError::Io {
+                path: rotated.display().to_string(),
+                source,
+            })?;
+        }
+        if key_file.exists() {
+            let key = read_key_file(&key_file)?;
+            if key.secret() != secret {
+                return Err(OpenError::KeyMismatch {
+                    key_file: key_file.display().to_string(),
+                    database: database.to_owned(),
+                });
+            }
+            Ok(key)
+        } else if may_write {
+            tracing::info!(
+                "{} is missing; writing it again from the database",
+                key_file.display()
+            );
+            Ok(create_key_file(&key_file, secret)?)
+        } else {
+            Ok(KeyPair::from_secret(secret))
+        }
+    }
+}
+
+/// The database of a data directory: `node.sqlite`, or else the one `*.sqlite` file
+/// there (a backup copied into an empty directory).
+fn database_path(data_dir: &Path) -> Result<PathBuf, OpenError> {
+    let dir = data_dir.display().to_string();
+    if !data_dir.is_dir() {
+        return Err(OpenError::NotInitialised { dir });
+    }
+    let standard = data_dir.join(DATABASE_FILE);
+    if standard.exists() {
+        return Ok(standard);
+    }
+    find_database(data_dir)?.ok_or(OpenError::NotInitialised { dir })
+}
+
+/// The one `*.sqlite` file in a directory, if there is exactly one.
+fn find_database(data_dir: &Path) -> Result<Option<PathBuf>, OpenError> {
+    let io = |source| OpenError::Io {
+        path: data_dir.display().to_string(),
+        source,
+    };
+    let mut found = Vec::new();
+    if !data_dir.is_dir() {
+        return Ok(None);
+    }
+    for entry in std::fs::read_dir(data_dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.extension().is_some_and(|ext| ext == "sqlite") && path.is_file() {
+            found.push(path);
+        }
+    }
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.pop()),
+        _ => Err(OpenError::SeveralDatabases {
+            dir: data_dir.display().to_string(),
+            names: found
+                .iter()
+                .filter_map(|path| path.file_name())
+                .map(|name| name.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+fn lock_directory(data_dir: &Path) -> Result<File, OpenError> {
+    let dir = data_dir.display().to_string();
+    if !data_dir.is_dir() {
+        return Err(OpenError::NotInitialised { dir });
+    }
+    let path = data_dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| OpenError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+    // The lock is an flock, held by an open file description. A child process being
+    // spawned by this process (any thread) shares every description until it execs,
+    // so a lock just released can look held for an instant. A node that is really
+    // running holds it for good, so a short bounded wait tells the two apart.
+    let deadline = std::time::Instant::now() + LOCK_PATIENCE;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(OpenError::Busy { dir }),
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(OpenError::Io {
+                    path: path.display().to_string(),
+                    source,
+                });
+            }
+        }
+    }
+}
+
+/// How long opening waits for a data directory's lock before calling it busy.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Loads the community document from its chunks. When the whole does not load, the
+/// chunks are tried one by one to name the first one at fault.
+pub(super) fn load_community(
+    store: &Store,
+    code: CommunityCode,
+    actor: [u8; 16],
+) -> Result<(CommunityDoc, usize), OpenError> {
+    let chunks = store.chunks(DocName::Community)?;
+    let damaged = |reason: String| OpenError::DamagedDocument {
+        path: store.path().display().to_string(),
+        doc: DocName::Community,
+        reason,
+    };
+    if chunks.is_empty() {
+        return Err(damaged("it has no chunks".to_owned()));
+    }
+    if let Some(empty) = chunks.iter().find(|chunk| chunk.bytes.is_empty()) {
+        return Err(damaged(format!("chunk {} is empty", empty.seq)));
+    }
+    let total = chunks.iter().map(|chunk| chunk.bytes.len()).sum();
+    let mut bytes = Vec::with_capacity(total);
+    for chunk in &chunks {
+        bytes.extend_from_slice(&chunk.bytes);
+    }
+    let count = chunks.len();
+    match CommunityDoc::load(&bytes, Some(code), actor) {
+        Ok(doc) => Ok((doc, count)),
+        Err(error @ (DocError::WrongCommunity { .. } | DocError::NotACommunityDocument(_))) => {
+            Err(damaged(error.to_string()))
+        }
+        Err(error) => Err(damaged(
+            find_bad_chunk(&[], &chunks).unwrap_or_else(|| error.to_string()),
+        )),
+    }
+}
+
+/// Loads the city document: its genesis, then the chunks the hub's changes were
+/// stored in.
+pub(super) fn load_city(
+    store: &Store,
+    code: CommunityCode,
+    actor: [u8; 16],
+) -> Result<(CityDoc, usize), OpenError> {
+    let prefix = code.region(RegionLevel::City);
+    let genesis = CityDoc::genesis(&prefix);
+    let chunks = store.chunks(DocName::City)?;
+    let mut bytes = genesis.clone();
+    for chunk in &chunks {
+        bytes.extend_from_slice(&chunk.bytes);
+    }
+    match CityDoc::load(&bytes, Some(&prefix), actor) {
+        Ok(city) => Ok((city, chunks.len())),
+        Err(error) => Err(OpenError::DamagedDocument {
+            path: store.path().display().to_string(),
+            doc: DocName::City,
+            reason: find_bad_chunk(&genesis, &chunks).unwrap_or_else(|| error.to_string()),
+        }),
+    }
+}
+
+/// Names the first chunk at fault: the shortest run of chunks from the first that
+/// does not load ends with it. Runs from the first load or fail monotonically (a
+/// chunk only depends on those before it), so a binary search finds it.
+fn find_bad_chunk(base: &[u8], chunks: &[crate::store::Chunk]) -> Option<String> {
+    let loads = |count: usize| {
+        let mut bytes = base.to_vec();
+        for chunk in &chunks[..count] {
+            bytes.extend_from_slice(&chunk.bytes);
+        }
+        AutoCommit::load(&bytes).map(drop)
+    };
+    if loads(chunks.len()).is_ok() {
+        return None;
+    }
+    // Invariant of the search: `good` chunks load, `bad` chunks do not.
+    let (mut good, mut bad) = (0, chunks.len());
+    while bad - good > 1 {
+        let middle = (good + bad) / 2;
+        if loads(middle).is_ok() {
+            good = middle;
+        } else {
+            bad = middle;
+        }
+    }
+    let chunk = &chunks[bad - 1];
+    let error = loads(bad).err()?;
+    Some(format!(
+        "chunk {} ({} bytes) does not load: {error}",
+        chunk.seq,
+        chunk.bytes.len()
+    ))
+}
