@@ -44,7 +44,7 @@ const ED25519_PKCS8_PREFIX: [u8; 16] = [
 /// The rustls settings of a hub: present `key`, require a client key.
 pub(crate) fn server_tls(key: &KeyPair) -> Result<rustls::ServerConfig, TlsError> {
     let provider = provider();
-    let verifier = Arc::new(AnyEd25519Client {
+    let verifier = Arc::new(AnyEd25519Key {
         algorithms: provider.signature_verification_algorithms,
     });
     let certified = certified_key(key, &provider)?;
@@ -65,7 +65,7 @@ pub(crate) fn server_tls(key: &KeyPair) -> Result<rustls::ServerConfig, TlsError
 /// accept any ed25519 server key, to be pinned after the handshake.
 pub(crate) fn client_tls(key: &KeyPair) -> Result<rustls::ClientConfig, TlsError> {
     let provider = provider();
-    let verifier = Arc::new(AnyEd25519Server {
+    let verifier = Arc::new(AnyEd25519Key {
         algorithms: provider.signature_verification_algorithms,
     });
     let certified = certified_key(key, &provider)?;
@@ -154,14 +154,24 @@ fn check_signature(
     )
 }
 
-/// The client's verifier of the hub: any ed25519 raw key whose possession is proven;
-/// [`crate::connect`] pins it.
+/// The verifier of either side: any ed25519 raw key whose possession is proven. The
+/// client then pins the hub's key ([`crate::connect`]); the hub's roster decides on a
+/// client's key after the handshake. A client key is mandatory.
 #[derive(Debug)]
-struct AnyEd25519Server {
+struct AnyEd25519Key {
     algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl ServerCertVerifier for AnyEd25519Server {
+impl AnyEd25519Key {
+    fn verify_tls12(&self) -> Result<HandshakeSignatureValid, TlsError> {
+        // The configuration allows TLS 1.3 only, so this is never reached.
+        Err(TlsError::PeerIncompatible(
+            rustls::PeerIncompatible::Tls13RequiredForQuic,
+        ))
+    }
+}
+
+impl ServerCertVerifier for AnyEd25519Key {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -170,20 +180,16 @@ impl ServerCertVerifier for AnyEd25519Server {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, TlsError> {
-        check_presented(end_entity, intermediates)?;
-        Ok(ServerCertVerified::assertion())
+        check_presented(end_entity, intermediates).map(|()| ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
         &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, TlsError> {
-        // The configuration allows TLS 1.3 only, so this is never reached.
-        Err(TlsError::PeerIncompatible(
-            rustls::PeerIncompatible::Tls13RequiredForQuic,
-        ))
+        self.verify_tls12()
     }
 
     fn verify_tls13_signature(
@@ -204,14 +210,7 @@ impl ServerCertVerifier for AnyEd25519Server {
     }
 }
 
-/// The hub's verifier of clients: a key is mandatory, any ed25519 raw key whose
-/// possession is proven is accepted; the hub's roster decides afterwards.
-#[derive(Debug)]
-struct AnyEd25519Client {
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ClientCertVerifier for AnyEd25519Client {
+impl ClientCertVerifier for AnyEd25519Key {
     fn client_auth_mandatory(&self) -> bool {
         true
     }
@@ -226,20 +225,16 @@ impl ClientCertVerifier for AnyEd25519Client {
         intermediates: &[CertificateDer<'_>],
         _now: UnixTime,
     ) -> Result<ClientCertVerified, TlsError> {
-        check_presented(end_entity, intermediates)?;
-        Ok(ClientCertVerified::assertion())
+        check_presented(end_entity, intermediates).map(|()| ClientCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
         &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, TlsError> {
-        // The configuration allows TLS 1.3 only, so this is never reached.
-        Err(TlsError::PeerIncompatible(
-            rustls::PeerIncompatible::Tls13RequiredForQuic,
-        ))
+        self.verify_tls12()
     }
 
     fn verify_tls13_signature(
@@ -248,11 +243,11 @@ impl ClientCertVerifier for AnyEd25519Client {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, TlsError> {
-        check_signature(message, cert, dss, &self.algorithms)
+        ServerCertVerifier::verify_tls13_signature(self, message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        vec![SignatureScheme::ED25519]
+        ServerCertVerifier::supported_verify_schemes(self)
     }
 
     fn requires_raw_public_keys(&self) -> bool {
