@@ -528,10 +528,13 @@ fn without_colours(line: &str) -> String {
 fn starts_with_timestamp(line: &str) -> bool {
     let shape = "dddd-dd-ddTdd:dd:dd";
     line.len() >= shape.len()
-        && shape.bytes().zip(line.bytes()).all(|(want, got)| match want {
-            b'd' => got.is_ascii_digit(),
-            other => other == got,
-        })
+        && shape
+            .bytes()
+            .zip(line.bytes())
+            .all(|(want, got)| match want {
+                b'd' => got.is_ascii_digit(),
+                other => other == got,
+            })
 }
 
 /// node.js and the `@automerge/automerge` package from tests/js, if installed.
