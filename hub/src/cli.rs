@@ -33,7 +33,7 @@ pub enum Command {
     /// Create a new hub: its key (printed, to give to every node operator) and its database.
     Init {
         /// The hub's data directory (created if missing).
-        #[arg(long)]
+        #[arg(long, env = "WISHTREE_DATA")]
         data: PathBuf,
         /// The code of the city the hub serves: the first 4 digits of its communities'
         /// 12-digit codes (e.g. 1309 for 沧州市).
@@ -55,7 +55,7 @@ pub enum Command {
     /// dashboard and API. Stops cleanly on Ctrl-C.
     Run {
         /// The hub's data directory.
-        #[arg(long)]
+        #[arg(long, env = "WISHTREE_DATA")]
         data: PathBuf,
         /// Where nodes connect (UDP).
         #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:4433")]
@@ -68,11 +68,16 @@ pub enum Command {
     /// receives read-only. A running hub passes the change on within seconds.
     #[command(subcommand)]
     City(CityCommandLine),
+    /// Name the city, its districts and its streets, which the dashboard otherwise shows
+    /// by code (a community's name comes from its node). A running hub shows a new name
+    /// on its next page.
+    #[command(subcommand)]
+    Region(RegionCommandLine),
     /// Allow a community node's key to sync its community, or a district hub's key to sync
     /// its region.
     Enroll {
         /// The hub's data directory.
-        #[arg(long)]
+        #[arg(long, env = "WISHTREE_DATA")]
         data: PathBuf,
         /// The 12-digit code of the community the node serves.
         #[arg(
@@ -91,7 +96,7 @@ pub enum Command {
     /// Stop trusting a key. Its data stays and is flagged.
     Revoke {
         /// The hub's data directory.
-        #[arg(long)]
+        #[arg(long, env = "WISHTREE_DATA")]
         data: PathBuf,
         /// The key to revoke.
         #[arg(long, required_unless_present = "community")]
@@ -108,7 +113,7 @@ pub enum Command {
     /// signed by the old key and the old key is enrolled and active.
     Rotate {
         /// The hub's data directory.
-        #[arg(long)]
+        #[arg(long, env = "WISHTREE_DATA")]
         data: PathBuf,
         /// The statement, in hex.
         #[arg(long)]
@@ -117,7 +122,7 @@ pub enum Command {
     /// List the enrolled keys.
     Roster {
         /// The hub's data directory.
-        #[arg(long)]
+        #[arg(long, env = "WISHTREE_DATA")]
         data: PathBuf,
     },
     /// Apply a bundle file a community node wrote with `wishtree-node export --bundle`
@@ -126,7 +131,7 @@ pub enum Command {
     /// Stop the running hub first (Ctrl-C); start it again afterwards.
     Import {
         /// The hub's data directory.
-        #[arg(long)]
+        #[arg(long, env = "WISHTREE_DATA")]
         data: PathBuf,
         /// The bundle file.
         file: PathBuf,
@@ -136,7 +141,7 @@ pub enum Command {
     /// applies them with `wishtree-hub import`.
     Send {
         /// The hub's data directory.
-        #[arg(long)]
+        #[arg(long, env = "WISHTREE_DATA")]
         data: PathBuf,
         /// The organisation's unified social credit code (18 characters).
         #[arg(long)]
@@ -151,7 +156,7 @@ pub enum Command {
     /// Write a community's document as plain automerge bytes.
     Export {
         /// The hub's data directory.
-        #[arg(long)]
+        #[arg(long, env = "WISHTREE_DATA")]
         data: PathBuf,
         /// The community.
         #[arg(long)]
@@ -164,7 +169,7 @@ pub enum Command {
     /// --data at a directory holding the copy as hub.sqlite and the hub.key.
     Backup {
         /// The hub's data directory.
-        #[arg(long)]
+        #[arg(long, env = "WISHTREE_DATA")]
         data: PathBuf,
         /// The file to write.
         #[arg(long)]
@@ -178,7 +183,7 @@ pub enum CityCommandLine {
     /// Name the city (e.g. 沧州市).
     Name {
         /// The hub's data directory.
-        #[arg(long)]
+        #[arg(long, env = "WISHTREE_DATA")]
         data: PathBuf,
         /// The name.
         #[arg(long)]
@@ -187,7 +192,7 @@ pub enum CityCommandLine {
     /// Add an organisation to the directory, or rename it.
     Org {
         /// The hub's data directory.
-        #[arg(long)]
+        #[arg(long, env = "WISHTREE_DATA")]
         data: PathBuf,
         /// Its unified social credit code (18 characters).
         #[arg(long)]
@@ -199,7 +204,7 @@ pub enum CityCommandLine {
     /// Start a campaign, e.g. "every member claims at least one wish".
     Campaign {
         /// The hub's data directory.
-        #[arg(long)]
+        #[arg(long, env = "WISHTREE_DATA")]
         data: PathBuf,
         /// Its title.
         #[arg(long)]
@@ -216,6 +221,30 @@ pub enum CityCommandLine {
         /// Last day, YYYY-MM-DD.
         #[arg(long)]
         to: String,
+    },
+}
+
+/// Names for the regions of the hub's city.
+#[derive(Debug, Subcommand)]
+pub enum RegionCommandLine {
+    /// Name one region, e.g. `region name 130903 运河区`.
+    Name {
+        /// The hub's data directory.
+        #[arg(long, env = "WISHTREE_DATA")]
+        data: PathBuf,
+        /// A district's 6 digits, a street's 9, or the city's 4.
+        code: String,
+        /// The name the dashboard shows.
+        name: String,
+    },
+    /// Name many regions from a CSV file of `code,name` rows (a first row `code,name` is
+    /// skipped). If any row is bad, its line is reported and nothing is written.
+    Import {
+        /// The hub's data directory.
+        #[arg(long, env = "WISHTREE_DATA")]
+        data: PathBuf,
+        /// The CSV file, UTF-8.
+        file: PathBuf,
     },
 }
 
@@ -243,6 +272,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => init(&data, &city, district.zip(upstream).zip(upstream_key)),
         Command::Run { data, quic, http } => run_hub(&data, quic, http),
         Command::City(command) => city(command),
+        Command::Region(command) => region(command),
         Command::Enroll {
             data,
             community,
@@ -536,6 +566,35 @@ fn city(command: CityCommandLine) -> anyhow::Result<()> {
     )?;
     hub.execute_city(&command, now())?;
     println!("the city document is updated; a running hub passes it on to every node");
+    Ok(())
+}
+
+/// `region name` and `region import`: checked against the hub's city, then written in
+/// one transaction; the store's lock is not needed, as no document changes.
+fn region(command: RegionCommandLine) -> anyhow::Result<()> {
+    use crate::regions::{RegionName, read_csv, store_names};
+    let (RegionCommandLine::Name { data, .. } | RegionCommandLine::Import { data, .. }) = &command;
+    let store = open_store(data)?;
+    let city = crate::run::city_of(&store, data)?;
+    let names = match command {
+        RegionCommandLine::Name { code, name, .. } => {
+            vec![RegionName::parse(&city, &code, &name)?]
+        }
+        RegionCommandLine::Import { file, .. } => {
+            let input = std::fs::File::open(&file)
+                .with_context(|| format!("cannot open {}", file.display()))?;
+            read_csv(&city, std::io::BufReader::new(input))
+                .with_context(|| format!("{} is not taken", file.display()))?
+        }
+    };
+    store_names(&store, &names)?;
+    for named in &names {
+        println!("{}  {}", named.region.as_str(), named.name.as_str());
+    }
+    println!(
+        "named {} region(s); the dashboard shows the names on its next page",
+        names.len()
+    );
     Ok(())
 }
 

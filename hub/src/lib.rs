@@ -11,6 +11,7 @@ pub mod identity;
 pub mod import;
 pub mod lock;
 pub mod metrics;
+pub mod regions;
 pub mod run;
 pub mod store;
 pub mod sync;

@@ -64,8 +64,10 @@ fn an_operator_imports_a_bundle_and_reads_the_verdict() {
         text(&stranger)
     );
     assert!(text(&stranger).contains("not on the roster; enrol the key"));
-
+    // The whole key, not its short form: the operator copies it into `enroll --key`.
     let key = node.public().to_string();
+    assert!(text(&stranger).contains(&key), "{}", text(&stranger));
+
     let enroll = hub(&[
         "enroll",
         "--data",
@@ -106,6 +108,21 @@ fn an_operator_imports_a_bundle_and_reads_the_verdict() {
         text(&replay).contains("refused: the bundle (seq 1) was already accepted from this issuer: a replay; nothing was applied"),
         "{}",
         text(&replay)
+    );
+
+    // A copy of the delivered stick with a byte of its payload changed is tampering,
+    // and is called so, not a replay.
+    let mut tampered = std::fs::read(file).unwrap();
+    let in_payload = tampered.len() - 65;
+    tampered[in_payload] ^= 0x01;
+    let tampered_file = dir.path().join("tampered.wtb");
+    std::fs::write(&tampered_file, tampered).unwrap();
+    let tampered = hub(&["import", "--data", data, tampered_file.to_str().unwrap()]);
+    assert!(!tampered.status.success());
+    assert!(
+        text(&tampered).contains("refused: the bundle's payload does not match its signed hash: the payload was altered; nothing was applied"),
+        "{}",
+        text(&tampered)
     );
 
     let missing = hub(&["import", "--data", data, "/nonexistent/stick.wtb"]);

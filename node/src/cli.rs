@@ -870,6 +870,8 @@ fn today(now: Timestamp) -> String {
     now.date_in_shanghai().to_string()
 }
 
+/// Log lines carry a UTC timestamp, as the hub's do, so that a node's log and the hub's
+/// can be read side by side when a sync went wrong.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("info,quinn=warn,rustls=warn,automerge=warn")
@@ -878,7 +880,6 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
-        .without_time()
         .try_init();
 }
 

@@ -469,6 +469,15 @@ fn export_and_import_move_a_document_between_nodes_of_one_community_only() {
         file.to_str().unwrap(),
     ]);
     assert!(ok, "{stderr}");
+    let log_line = stderr
+        .lines()
+        .map(without_colours)
+        .find(|line| line.contains("import: read"))
+        .unwrap_or_else(|| panic!("no log line of the import: {stderr}"));
+    assert!(
+        starts_with_timestamp(&log_line),
+        "a log line opens with its time, as the hub's do: {log_line:?}"
+    );
     let members = node_cli(&b, &["member", "list"]);
     assert_eq!(members[0]["id"], member["id"]);
     assert_eq!(
@@ -499,6 +508,33 @@ fn export_and_import_move_a_document_between_nodes_of_one_community_only() {
         !ok && stderr.contains("not an automerge document"),
         "{stderr}"
     );
+}
+
+/// The line with its ANSI colour sequences (`ESC [ … m`) taken out.
+fn without_colours(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether the line opens with an RFC 3339 time such as `2026-12-02T15:06:19`.
+fn starts_with_timestamp(line: &str) -> bool {
+    let shape = "dddd-dd-ddTdd:dd:dd";
+    line.len() >= shape.len()
+        && shape
+            .bytes()
+            .zip(line.bytes())
+            .all(|(want, got)| match want {
+                b'd' => got.is_ascii_digit(),
+                other => other == got,
+            })
 }
 
 /// node.js and the `@automerge/automerge` package from tests/js, if installed.

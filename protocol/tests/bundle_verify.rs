@@ -190,6 +190,35 @@ fn each_bad_bundle_is_refused_with_its_own_error_and_nothing_is_applied() {
 }
 
 #[test]
+fn a_tampered_copy_of_a_delivered_bundle_is_named_as_tampering_not_as_a_replay() {
+    let good = changes_bundle(&node(), 5, |_| {});
+    let mut state = city_state();
+    state.accept(node().public(), 5);
+    let tampered = flip(&good, good.len() - 65);
+    assert!(matches!(
+        receive(&tampered, &city_receiver(), &state),
+        Err(BundleError::PayloadAltered)
+    ));
+    // The untouched copy is the replay it is.
+    assert!(matches!(
+        receive(&good, &city_receiver(), &state),
+        Err(BundleError::Replayed { seq: 5 })
+    ));
+}
+
+#[test]
+fn an_unknown_key_is_named_in_full_so_the_operator_can_enroll_it() {
+    let bytes = changes_bundle(&outsider(), 5, |_| {});
+    let error = receive(&bytes, &city_receiver(), &city_state())
+        .expect_err("a bundle from a key not on the roster is refused");
+    let key = outsider().public().to_string();
+    assert!(
+        error.to_string().contains(&key),
+        "the refusal names the whole key {key}: {error}"
+    );
+}
+
+#[test]
 fn a_good_bundle_brings_the_receiver_to_the_senders_heads() {
     let mut sender = community_doc();
     let attestation = attest(&mut sender, 1);

@@ -15,7 +15,7 @@ use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityDoc, Date, Timestamp};
 use wishtree_tests::city::{any_port, get_json, wait_until};
 use wishtree_tests::demo::run::{DemoCity, DemoOptions, IN_SYNC, start};
-use wishtree_tests::demo::seed::{CITY, demo_city};
+use wishtree_tests::demo::seed::{CITY, DISTRICTS, STREETS, demo_city};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -138,6 +138,12 @@ async fn the_demo_city_syncs_its_seed_reuses_it_and_shows_a_new_claim() {
     assert!(printed.contains(&city.hub.key.to_string()));
     assert_eq!(city.nodes.len(), 3);
     wait_for_counts(&city, expected).await;
+    // The regions carry the names `wishtree-hub region name` gave them.
+    for (code, name) in std::iter::once(CITY).chain(DISTRICTS).chain(STREETS) {
+        let hub = city.hub.http_addr;
+        let figures = get_json(&format!("http://{hub}/api/figures?region={code}"));
+        assert_eq!(figures["name"], name, "the name of {code}");
+    }
     city.stop().await;
 
     // Second run on the same data: reused, nothing seeded again.

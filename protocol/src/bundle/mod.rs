@@ -235,7 +235,7 @@ pub enum BundleError {
         "the bundle was issued by key {issuer}, which is not on the roster; enrol the key or update the roster"
     )]
     UnknownKey {
-        /// The issuer, short form.
+        /// The issuer's key in full, as `enroll --key` takes it.
         issuer: String,
     },
     /// The issuer's key was revoked.

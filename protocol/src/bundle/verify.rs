@@ -1,11 +1,13 @@
 //! The checks a receiver runs on a decoded bundle, in DESIGN §7's order, stopping at
 //! the first failure: size bounds (in [`Bundle::decode`]), known and unrevoked issuer
 //! in scope, audience, signature, expiry (and not from the future beyond the allowed
-//! skew), seq greater than the last accepted from the issuer, payload hash.
+//! skew), payload hash, seq greater than the last accepted from the issuer.
 //!
 //! The cheap checks that need no cryptography come first, so that junk costs little;
-//! the signature comes before anything that trusts the header's times and seq; the
-//! payload hash, the one cost that grows with the bundle, comes last.
+//! the signature comes before anything that trusts the header's times and seq. The
+//! payload hash, the one cost that grows with the bundle, comes before the seq all the
+//! same: a tampered copy of a bundle already delivered must be named as tampered, not
+//! as a harmless replay, and the bundle was read whole anyway.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -117,7 +119,7 @@ impl Bundle {
         match state.known_key(&issuer) {
             KeyStanding::Unknown => {
                 return Err(BundleError::UnknownKey {
-                    issuer: issuer.short(),
+                    issuer: issuer.to_string(),
                 });
             }
             KeyStanding::Revoked { at } => {
@@ -162,6 +164,11 @@ impl Bundle {
             });
         }
 
+        let hash: [u8; 32] = Sha256::digest(&self.payload).into();
+        if hash != header.payload_sha256 {
+            return Err(BundleError::PayloadAltered);
+        }
+
         if let Some(last) = state.last_accepted(&issuer) {
             if header.seq == last {
                 return Err(BundleError::Replayed { seq: header.seq });
@@ -172,11 +179,6 @@ impl Bundle {
                     last,
                 });
             }
-        }
-
-        let hash: [u8; 32] = Sha256::digest(&self.payload).into();
-        if hash != header.payload_sha256 {
-            return Err(BundleError::PayloadAltered);
         }
 
         Ok(VerifiedBundle { bundle: self })

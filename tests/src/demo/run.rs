@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use wishtree_hub::figures::set_region_name;
+use wishtree_hub::regions::{RegionName, store_names};
 use wishtree_hub::run::RunningHub;
 use wishtree_hub::sync::{Hub, HubOptions};
 use wishtree_node::replica::{PrivateRecord, setting};
@@ -319,19 +319,20 @@ fn build_hub(hub_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Names the city, its districts and its streets in the hub's figures. The figure
-/// tables exist once the hub has started; naming is an upsert, so every start does it.
+/// Names the city, its districts and its streets as `wishtree-hub region name` does.
+/// Naming is an upsert, so every start does it.
 fn name_regions(hub: &RunningHub) -> anyhow::Result<()> {
-    let regions = std::iter::once(CITY).chain(DISTRICTS).chain(STREETS);
-    hub.hub().store().with_transaction(|transaction| {
-        for (prefix, name) in regions {
-            let prefix: RegionPrefix = prefix
-                .parse()
-                .map_err(|error| anyhow::anyhow!("bad demo region {prefix}: {error}"))?;
-            set_region_name(transaction, &prefix, name)?;
-        }
-        Ok::<_, anyhow::Error>(())
-    })
+    let city: RegionPrefix = CITY
+        .0
+        .parse()
+        .map_err(|error| anyhow::anyhow!("bad demo city {}: {error}", CITY.0))?;
+    let names = std::iter::once(CITY)
+        .chain(DISTRICTS)
+        .chain(STREETS)
+        .map(|(code, name)| RegionName::parse(&city, code, name))
+        .collect::<Result<Vec<_>, _>>()?;
+    store_names(hub.hub().store(), &names)?;
+    Ok(())
 }
 
 /// Creates, enrolls and fills the node of one community. Returns how many commands

@@ -1,0 +1,191 @@
+//! A newcomer's own hub: the data directory given once in `WISHTREE_DATA`, as for the
+//! node, and the city's districts and streets named with `wishtree-hub region`, so that
+//! the dashboard shows names where it showed bare codes.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+/// Runs the hub binary with `WISHTREE_DATA` set instead of `--data`.
+fn hub(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wishtree-hub"))
+        .args(args)
+        .env("WISHTREE_DATA", data)
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `wishtree-hub run` on loopback port 0, killed when dropped.
+struct RunningHub {
+    child: Child,
+    dashboard: SocketAddr,
+}
+
+impl RunningHub {
+    fn start(data: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wishtree-hub"))
+            .args(["run", "--quic", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+            .env("WISHTREE_DATA", data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut dashboard = None;
+        // The hub prints three lines once it listens; if it fails, stdout ends.
+        for line in stdout.lines() {
+            let line = line.unwrap();
+            if let Some(address) = line.strip_prefix("dashboard: http://") {
+                dashboard = Some(address.trim_end_matches('/').parse().unwrap());
+                break;
+            }
+        }
+        let Some(dashboard) = dashboard else {
+            let _ = child.kill();
+            panic!("the hub printed no dashboard address");
+        };
+        Self { child, dashboard }
+    }
+
+    /// The dashboard page at `path`, as text.
+    fn page(&self, path: &str) -> String {
+        let mut stream =
+            TcpStream::connect_timeout(&self.dashboard, Duration::from_secs(5)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.dashboard
+        )
+        .unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        let answer = String::from_utf8(answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{path}: {answer}");
+        answer
+    }
+}
+
+impl Drop for RunningHub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn heading(code: &str, shown: &str) -> String {
+    format!(r#"<h1 data-region="{code}">{shown}</h1>"#)
+}
+
+#[test]
+fn a_newcomer_names_districts_and_streets_and_the_running_dashboard_shows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let init = hub(&data, &["init", "--city", "1309"]);
+    assert!(init.status.success(), "{}", text(&init));
+    let running = RunningHub::start(&data);
+    assert!(
+        running
+            .page("/?region=130903")
+            .contains(&heading("130903", "130903"))
+    );
+
+    let named = hub(&data, &["region", "name", "130903", "运河区"]);
+    assert!(named.status.success(), "{}", text(&named));
+    assert!(
+        running
+            .page("/?region=130903")
+            .contains(&heading("130903", "运河区")),
+        "the running hub shows the name on its next page"
+    );
+
+    // A community's name is its node's; a region of another city is a mistake.
+    let community = hub(&data, &["region", "name", "130903001001", "名人社区"]);
+    assert!(!community.status.success());
+    assert!(
+        text(&community).contains("comes from its node"),
+        "{}",
+        text(&community)
+    );
+    let elsewhere = hub(&data, &["region", "name", "110105", "朝阳区"]);
+    assert!(!elsewhere.status.success());
+    assert!(
+        text(&elsewhere).contains("of city 1309"),
+        "{}",
+        text(&elsewhere)
+    );
+
+    // One bad row: its line is named and nothing of the file is written.
+    let file = dir.path().join("regions.csv");
+    std::fs::write(
+        &file,
+        "code,name\n130903001,水月寺街道\n13090300x,南环中路街道\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let bad = hub(&data, &["region", "import", file]);
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("line 3: "), "{}", text(&bad));
+    assert!(text(&bad).contains("nothing was written"), "{}", text(&bad));
+    assert!(
+        running
+            .page("/?region=130903001")
+            .contains(&heading("130903001", "130903001"))
+    );
+
+    std::fs::write(
+        file,
+        "code,name\n130903001,水月寺街道\n130903002,南环中路街道\n130903,运河区（新）\n",
+    )
+    .unwrap();
+    let good = hub(&data, &["region", "import", file]);
+    assert!(good.status.success(), "{}", text(&good));
+    assert!(text(&good).contains("named 3 region(s)"), "{}", text(&good));
+    for (code, name) in [
+        ("130903001", "水月寺街道"),
+        ("130903002", "南环中路街道"),
+        ("130903", "运河区（新）"),
+    ] {
+        let page = running.page(&format!("/?region={code}"));
+        assert!(page.contains(&heading(code, name)), "{code}: no {name}");
+    }
+}
+
+#[test]
+fn every_command_takes_the_data_directory_from_wishtree_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let init = hub(&data, &["init", "--city", "1309"]);
+    assert!(init.status.success(), "{}", text(&init));
+    assert!(data.join("hub.key").exists());
+    let roster = hub(&data, &["roster"]);
+    assert!(roster.status.success(), "{}", text(&roster));
+    let backup = dir.path().join("backup.sqlite");
+    let backup_run = hub(&data, &["backup", "--out", backup.to_str().unwrap()]);
+    assert!(backup_run.status.success(), "{}", text(&backup_run));
+    assert!(backup.exists());
+    // `--data` still wins over the variable.
+    let other = dir.path().join("nothing");
+    let explicit = hub(&data, &["roster", "--data", other.to_str().unwrap()]);
+    assert!(!explicit.status.success());
+    assert!(
+        text(&explicit).contains("wishtree-hub init"),
+        "{}",
+        text(&explicit)
+    );
+}
