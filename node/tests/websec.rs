@@ -8,7 +8,9 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Answer, TestNode, form_token, member_body, request, wish_body};
+use support::{
+    Answer, RunningNode, TestNode, form_token, init_node, member_body, request, wish_body,
+};
 use wishtree_node::server::Access;
 
 const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
@@ -310,4 +312,28 @@ fn a_browser_that_logged_in_is_not_made_to_wait_by_a_guesser() {
     }
     check(&node, ("GET", "/api/status"), &wrong, b"", 429);
     check(&node, ("GET", "/api/status"), &right, b"", 200);
+}
+
+#[test]
+fn the_operator_names_the_hosts_a_lan_opens_the_node_by() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(init_node(dir.path()));
+    let node = RunningNode::start_with_env(
+        dir.path(),
+        &[(
+            "WISHTREE_HTTP_HOSTS",
+            "node.example.lan,Forwarded.example:9000",
+        )],
+    );
+    let port = node.address.port();
+    for (host, expected) in [
+        (format!("node.example.lan:{port}"), 200),
+        ("node.example.lan".to_owned(), 200),
+        ("forwarded.example:9000".to_owned(), 200),
+        ("forwarded.example:9001".to_owned(), 421),
+        (format!("attacker.example:{port}"), 421),
+    ] {
+        let answer = request(node.address, "GET", "/api/status", None, &[("Host", &host)]);
+        assert_eq!(answer.status, expected, "Host: {host}: {}", answer.text());
+    }
 }

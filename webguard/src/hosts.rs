@@ -173,16 +173,25 @@ mod tests {
         let names = ["node.example.lan", "Forwarded.example:9443"]
             .map(|name| name.parse::<HostName>().expect("a host name"));
         let hosts = AllowedHosts::new("0.0.0.0:8081".parse().expect("address")).with_names(names);
-        check(&hosts, Some("192.168.1.20:8081"), "192.168.1.20:8081", true);
-        check(&hosts, Some("[::ffff:192.168.1.20]:8081"), "192.168.1.20:8081", true);
-        check(&hosts, Some("[fe80::1]:8081"), "[fe80::1]:8081", true);
-        check(&hosts, Some("192.168.1.20:8081"), "node.example.lan:8081", true);
-        check(&hosts, Some("192.168.1.20:8081"), "forwarded.example:9443", true);
-        check(&hosts, Some("192.168.1.20:8081"), "0.0.0.0:8081", false);
-        check(&hosts, Some("192.168.1.20:8081"), "192.168.1.21:8081", false);
-        check(&hosts, Some("192.168.1.20:8081"), "forwarded.example:8081", false);
-        check(&hosts, Some("192.168.1.20:8081"), "evil.example:8081", false);
-        check(&hosts, None, "192.168.1.20:8081", false);
+        let lan = Some("192.168.1.20:8081");
+        for (local, host, expected) in [
+            (lan, "192.168.1.20:8081", true),
+            (
+                Some("[::ffff:192.168.1.20]:8081"),
+                "192.168.1.20:8081",
+                true,
+            ),
+            (Some("[fe80::1]:8081"), "[fe80::1]:8081", true),
+            (lan, "node.example.lan:8081", true),
+            (lan, "forwarded.example:9443", true),
+            (lan, "0.0.0.0:8081", false),
+            (lan, "192.168.1.21:8081", false),
+            (lan, "forwarded.example:8081", false),
+            (lan, "evil.example:8081", false),
+            (None, "192.168.1.20:8081", false),
+        ] {
+            check(&hosts, local, host, expected);
+        }
     }
 
     #[test]

@@ -56,7 +56,8 @@ impl LoginThrottle {
         let mut clients = self.lock();
         if clients.len() >= SWEEP_AT {
             let forget_after = self.forget_after;
-            clients.retain(|_, failures| now.saturating_duration_since(failures.last) < forget_after);
+            clients
+                .retain(|_, failures| now.saturating_duration_since(failures.last) < forget_after);
         }
         let failures = clients.entry(key(client)).or_insert(Failures {
             count: 0,
@@ -123,7 +124,11 @@ mod tests {
         let start = Instant::now();
         for attempt in 0..4 {
             throttle.failed(client, start);
-            assert_eq!(throttle.wait(client, start), None, "after failure {attempt}");
+            assert_eq!(
+                throttle.wait(client, start),
+                None,
+                "after failure {attempt}"
+            );
         }
         throttle.failed(client, start);
         assert_eq!(throttle.wait(client, start), Some(Duration::from_secs(5)));
@@ -131,7 +136,11 @@ mod tests {
         assert_eq!(throttle.wait(client, later), None);
         throttle.failed(client, later);
         assert_eq!(throttle.wait(client, later), Some(Duration::from_secs(10)));
-        assert_eq!(throttle.wait(ip("192.0.2.8"), later), None, "another client");
+        assert_eq!(
+            throttle.wait(ip("192.0.2.8"), later),
+            None,
+            "another client"
+        );
         throttle.succeeded(client);
         assert_eq!(throttle.wait(client, later), None);
     }

@@ -75,9 +75,7 @@ impl Refusal {
                 StatusCode::FORBIDDEN
             }
             Self::FormTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::NotJson { .. } | Self::NotJsonOrForm { .. } => {
-                StatusCode::UNSUPPORTED_MEDIA_TYPE
-            }
+            Self::NotJson { .. } | Self::NotJsonOrForm { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 }
