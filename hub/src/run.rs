@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use wishtree_protocol::RegionPrefix;
 use wishtree_protocol::keys::{KeyPair, PublicKey};
+use wishtree_webguard::HostName;
 
 use crate::cli::{DATABASE_FILE, KEY_FILE, open_store};
 use crate::http::{self, HubHttpState};
@@ -47,6 +48,9 @@ pub struct RunOptions {
     pub quic: SocketAddr,
     /// Where the dashboard and API listen.
     pub http: SocketAddr,
+    /// Names besides localhost and the bound address that the dashboard answers to
+    /// (a request naming any other host is refused, against DNS rebinding).
+    pub http_hosts: Vec<HostName>,
     /// Bounds of the QUIC endpoint.
     pub serve: ServeOptions,
     /// Bounds of the document cache.
@@ -61,6 +65,7 @@ impl RunOptions {
             data: data.to_owned(),
             quic: SocketAddr::from(([0, 0, 0, 0], 4433)),
             http: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            http_hosts: Vec::new(),
             serve: ServeOptions::default(),
             hub: HubOptions::default(),
         }
@@ -173,11 +178,12 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
         ));
     }
     let mut http_shutdown = watcher.clone();
+    let http_hosts = options.http_hosts.clone();
     tasks.spawn(async move {
         let stopped = async move {
             let _ = http_shutdown.wait_for(|stop| *stop).await;
         };
-        if let Err(error) = http::serve(listener, state, stopped).await {
+        if let Err(error) = http::serve_with_hosts(listener, state, http_hosts, stopped).await {
             tracing::error!("the dashboard stopped: {error}");
         }
     });

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::text::Name;
 use wishtree_protocol::{CommunityCode, Timestamp};
+use wishtree_webguard::HostName;
 
 use crate::api::{self, ApiError};
 use crate::replica::{BundleOptions, HubSettings, InitOptions, Replica};
@@ -48,6 +49,17 @@ pub enum Command {
         /// Where to listen. Any address other than 127.0.0.1 needs the password.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
         http: SocketAddr,
+        /// Another name the web page is opened by, e.g. `node.example.lan` for a node
+        /// on 0.0.0.0 (repeat, or comma-separate in WISHTREE_HTTP_HOSTS). The node
+        /// always answers to localhost and to the address it listens on; any other
+        /// name is refused, so that no web page can pose as it.
+        #[arg(
+            long = "http-host",
+            value_name = "NAME",
+            env = "WISHTREE_HTTP_HOSTS",
+            value_delimiter = ','
+        )]
+        http_hosts: Vec<HostName>,
     },
     /// Show the community, record counts, heads, sync state and a database check.
     Status {
@@ -369,7 +381,7 @@ pub fn run_cli(cli: Cli) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow!("say which data directory: --data DIR (or set WISHTREE_DATA)"))?;
     match cli.command {
         Command::Init(args) => init(&data, args),
-        Command::Run { http } => serve(&data, http),
+        Command::Run { http, http_hosts } => serve(&data, http, http_hosts),
         Command::Status { json } => status(&data, json),
         Command::Export {
             out, bundle: false, ..
@@ -474,7 +486,7 @@ fn init(data: &Path, args: InitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve(data: &Path, address: SocketAddr) -> anyhow::Result<()> {
+fn serve(data: &Path, address: SocketAddr, hosts: Vec<HostName>) -> anyhow::Result<()> {
     let mut replica = open(data)?;
     // A tuning knob, used by the crash test to make compaction frequent.
     if let Some(chunks) = std::env::var("WISHTREE_COMPACT_AFTER")
@@ -490,8 +502,13 @@ fn serve(data: &Path, address: SocketAddr) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let hub = replica.hub().map(|hub| hub.address.clone());
-        let running =
-            crate::run::start_with(replica, address, crate::sync::SyncOptions::default()).await?;
+        let running = crate::run::start_with_hosts(
+            replica,
+            address,
+            hosts,
+            crate::sync::SyncOptions::default(),
+        )
+        .await?;
         println!(
             "wishtree-node of community {code} listening on http://{}",
             running.http_addr

@@ -10,6 +10,7 @@ use std::path::Path;
 use anyhow::Context;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use wishtree_webguard::HostName;
 
 use crate::http::AppState;
 use crate::replica::{Replica, SharedReplica};
@@ -46,6 +47,16 @@ pub async fn start_with(
     http: SocketAddr,
     sync: SyncOptions,
 ) -> anyhow::Result<RunningNode> {
+    start_with_hosts(replica, http, Vec::new(), sync).await
+}
+
+/// As [`start_with`], the web side also answering to `hosts` (`--http-host`).
+pub async fn start_with_hosts(
+    replica: Replica,
+    http: SocketAddr,
+    hosts: Vec<HostName>,
+    sync: SyncOptions,
+) -> anyhow::Result<RunningNode> {
     let listener = tokio::net::TcpListener::bind(http)
         .await
         .with_context(|| format!("cannot listen on {http}"))?;
@@ -65,7 +76,7 @@ pub async fn start_with(
         let stopped = async move {
             let _ = server_stop.wait_for(|stop| *stop).await;
         };
-        if let Err(error) = crate::server::run(listener, state, stopped).await {
+        if let Err(error) = crate::server::run(listener, state, hosts, stopped).await {
             tracing::error!("the node's HTTP server stopped: {error}");
         }
     });

@@ -1,11 +1,16 @@
 //! Serving the node over HTTP: the JSON API (and the web UI beside it) on a listener
 //! the caller has bound, until a shutdown future completes (mini-redis style), so
 //! tests run the real server in-process on port 0.
+//!
+//! Every request first passes [`wishtree_webguard`]: a `Host` the node does not answer
+//! to, a state-changing request from another site's page, a form without the node's
+//! token or an API body that is not JSON is refused before any handler runs.
 
 use std::future::Future;
 
 use axum::Router;
 use tokio::net::TcpListener;
+use wishtree_webguard::{AllowedHosts, HostName, WebGuard};
 
 use crate::http::{self, AppState};
 use crate::store::StoreError;
@@ -50,9 +55,13 @@ pub enum Access {
 /// anyone on the computer may use it; on any other address every request must carry
 /// the password set at init (HTTP basic auth), and without one the node refuses to
 /// start.
+///
+/// Besides the localhost names and the bound address, the node answers to `hosts`
+/// (`--http-host`): the names a LAN reaches it by.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
+    hosts: Vec<HostName>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
     let access = if listener.local_addr()?.ip().is_loopback() {
@@ -60,14 +69,26 @@ pub async fn run(
     } else {
         Access::PasswordRequired
     };
-    serve(listener, state, access, shutdown).await
+    serve_with_hosts(listener, state, access, hosts, shutdown).await
 }
 
-/// Serves the node on `listener` with the given access until `shutdown` completes.
+/// Serves the node on `listener` with the given access until `shutdown` completes,
+/// answering to the localhost names and the bound address only.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     access: Access,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    serve_with_hosts(listener, state, access, Vec::new(), shutdown).await
+}
+
+/// As [`serve`], also answering to `hosts`.
+pub async fn serve_with_hosts(
+    listener: TcpListener,
+    state: AppState,
+    access: Access,
+    hosts: Vec<HostName>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
     let address = listener.local_addr()?;
@@ -81,8 +102,11 @@ pub async fn serve(
         };
         app = http::require_password(app, hash);
     }
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    // Applied last, so it runs first: a foreign page learns nothing, not even whether
+    // a password is asked for.
+    let app = WebGuard::new(AllowedHosts::new(address).with_names(hosts))
+        .with_json_api("/api/")
+        .guard(app);
+    wishtree_webguard::serve(listener, app, shutdown).await?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 
 mod support;
 
-use support::{Answer, TestNode, request};
+use support::{Answer, TestNode, form_token, request};
 
 const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
 
@@ -18,8 +18,12 @@ fn get_en(node: &TestNode, path: &str) -> Answer {
     request(node.address, "GET", path, None, &[("Cookie", "lang=en")])
 }
 
+/// Posts a form as the node's own page would: with the token the page carries.
 fn post_form(node: &TestNode, path: &str, fields: &[(&str, &str)]) -> Answer {
-    let body = serde_urlencoded::to_string(fields).unwrap();
+    let token = form_token(&get(node, "/wishes/new").text());
+    let mut fields = fields.to_vec();
+    fields.push(("csrf_token", &token));
+    let body = serde_urlencoded::to_string(&fields).unwrap();
     request(node.address, "POST", path, Some(body.as_bytes()), &[FORM])
 }
 

@@ -4,6 +4,11 @@
 //! Requests only read. Each takes a connection from a small pool on the hub's SQLite
 //! file (opened with `query_only`) and runs its queries on a blocking thread, so a
 //! slow query never stalls the async runtime that also carries sync.
+//!
+//! Reads are not harmless either: the figures are the city's, and a page on another
+//! site could read them through DNS rebinding. So every request first passes
+//! [`wishtree_webguard`] (in [`serve`]): a `Host` the hub does not answer to is refused,
+//! and so is any state-changing request from a foreign page, should a form ever appear.
 
 mod api;
 mod csv;
@@ -26,6 +31,7 @@ use wishtree_protocol::id::OrgId;
 use wishtree_protocol::model::Org;
 use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::{Date, RegionPrefix, Timestamp};
+use wishtree_webguard::{AllowedHosts, HostName, WebGuard};
 
 use crate::figures::{self, FiguresError, Period};
 use crate::metrics::Metrics;
@@ -194,15 +200,28 @@ pub fn router(state: HubHttpState) -> Router {
         .with_state(state)
 }
 
-/// Serves the router on an already-bound listener until `shutdown` completes.
+/// Serves the router on an already-bound listener until `shutdown` completes,
+/// answering to the localhost names and the bound address.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: HubHttpState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with_hosts(listener, state, Vec::new(), shutdown).await
+}
+
+/// As [`serve`], also answering to `hosts` (the names the dashboard is opened by).
+pub async fn serve_with_hosts(
+    listener: tokio::net::TcpListener,
+    state: HubHttpState,
+    hosts: Vec<HostName>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let hosts = AllowedHosts::new(listener.local_addr()?).with_names(hosts);
+    let app = WebGuard::new(hosts)
+        .with_json_api("/api/")
+        .guard(router(state));
+    wishtree_webguard::serve(listener, app, shutdown).await
 }
 
 impl ApiError {

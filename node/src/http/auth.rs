@@ -9,18 +9,25 @@
 //! network in the clear: bind beyond localhost only on a network you trust.
 
 use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::Request;
+use axum::extract::connect_info::ConnectInfo;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
 use sha2::{Digest, Sha256};
+use wishtree_webguard::{LoginThrottle, Peer};
 
 use crate::password::verify_password;
 
 /// Wraps every route of `router` behind the password whose hash is `password_hash`.
+/// A client that sends wrong passwords again and again must wait longer and longer
+/// before the next try (429 with `Retry-After`).
 pub fn require_password<S: Clone + Send + Sync + 'static>(
     router: Router<S>,
     password_hash: String,
@@ -28,28 +35,40 @@ pub fn require_password<S: Clone + Send + Sync + 'static>(
     let guard = Arc::new(Guard {
         password_hash,
         passed: Mutex::new(HashSet::new()),
+        throttle: LoginThrottle::new(),
     });
     router.layer(axum::middleware::from_fn(
         move |request: Request, next: Next| {
             let guard = Arc::clone(&guard);
             async move {
-                let header = request
+                let Some(header) = request
                     .headers()
                     .get(header::AUTHORIZATION)
-                    .map(|value| value.as_bytes().to_vec());
-                let allowed = match header {
-                    Some(header) => {
-                        let guard = Arc::clone(&guard);
-                        // The stretched hash is CPU work; keep it off the async threads.
-                        tokio::task::spawn_blocking(move || guard.check(&header))
-                            .await
-                            .unwrap_or(false)
-                    }
-                    None => false,
+                    .map(|value| value.as_bytes().to_vec())
+                else {
+                    // No password tried: the browser's first request, not a failure.
+                    return unauthorised();
                 };
+                let client = request
+                    .extensions()
+                    .get::<ConnectInfo<Peer>>()
+                    .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.remote.ip());
+                if guard.remembers(&header) {
+                    return next.run(request).await;
+                }
+                if let Some(wait) = guard.throttle.wait(client, Instant::now()) {
+                    return too_many_failures(wait);
+                }
+                let checking = Arc::clone(&guard);
+                // The stretched hash is CPU work; keep it off the async threads.
+                let allowed = tokio::task::spawn_blocking(move || checking.check(&header))
+                    .await
+                    .unwrap_or(false);
                 if allowed {
+                    guard.throttle.succeeded(client);
                     next.run(request).await
                 } else {
+                    guard.throttle.failed(client, Instant::now());
                     unauthorised()
                 }
             }
@@ -61,26 +80,36 @@ pub fn require_password<S: Clone + Send + Sync + 'static>(
 struct Guard {
     password_hash: String,
     passed: Mutex<HashSet<[u8; 32]>>,
+    throttle: LoginThrottle,
 }
 
 impl Guard {
-    fn check(&self, header: &[u8]) -> bool {
+    /// Whether this exact header passed before, so it needs no stretching (and no
+    /// waiting: a client that knows the password is not the one guessing).
+    fn remembers(&self, header: &[u8]) -> bool {
         let fingerprint: [u8; 32] = Sha256::digest(header).into();
-        let mut passed = self
-            .passed
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if passed.contains(&fingerprint) {
+        self.lock_passed().contains(&fingerprint)
+    }
+
+    fn check(&self, header: &[u8]) -> bool {
+        if self.remembers(header) {
             return true;
         }
         let Some(password) = basic_password(header) else {
             return false;
         };
         let is_right = verify_password(&password, &self.password_hash);
+        let mut passed = self.lock_passed();
         if is_right && passed.len() < 1000 {
-            passed.insert(fingerprint);
+            passed.insert(Sha256::digest(header).into());
         }
         is_right
+    }
+
+    fn lock_passed(&self) -> std::sync::MutexGuard<'_, HashSet<[u8; 32]>> {
+        self.passed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -99,50 +128,35 @@ fn unauthorised() -> Response {
     response
 }
 
+fn too_many_failures(wait: Duration) -> Response {
+    // Rounded up, so a client that waits as told is let through.
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        axum::Json(serde_json::json!({
+            "error": format!("too many wrong passwords from this computer: wait {seconds} s and try again with the password set at init")
+        })),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
 /// The password of an `Authorization: Basic …` header.
 fn basic_password(header: &[u8]) -> Option<String> {
     let text = std::str::from_utf8(header).ok()?;
     let (scheme, encoded) = text.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
+    if !scheme.eq_ignore_ascii_case("basic") || encoded.len() > 4096 {
         return None;
     }
-    let decoded = String::from_utf8(decode_base64(encoded.trim())?).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
     let (_user, password) = decoded.split_once(':')?;
     Some(password.to_owned())
-}
-
-/// Standard base64 with padding (RFC 4648), as basic auth uses it.
-fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(4) || bytes.len() > 4096 {
-        return None;
-    }
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    for (index, quad) in bytes.chunks_exact(4).enumerate() {
-        let is_last = index == bytes.len() / 4 - 1;
-        let padding = quad.iter().rev().take_while(|&&c| c == b'=').count();
-        if padding > 2 || (padding > 0 && !is_last) {
-            return None;
-        }
-        let mut buffer = 0u32;
-        for &c in &quad[..4 - padding] {
-            buffer = buffer << 6 | value(c)?;
-        }
-        buffer <<= 6 * padding as u32;
-        let three = [(buffer >> 16) as u8, (buffer >> 8) as u8, buffer as u8];
-        out.extend_from_slice(&three[..3 - padding]);
-    }
-    Some(out)
 }
 
 #[cfg(test)]
@@ -160,8 +174,6 @@ mod tests {
         assert_eq!(basic_password(b"Bearer abc"), None);
         assert_eq!(basic_password(b"Basic ###="), None);
         assert_eq!(basic_password(b"Basic YQ=a"), None);
-        assert_eq!(decode_base64("YWJj").unwrap(), b"abc");
-        assert_eq!(decode_base64("YWI=").unwrap(), b"ab");
     }
 
     #[test]
@@ -170,6 +182,7 @@ mod tests {
         let guard = Guard {
             password_hash: hash,
             passed: Mutex::new(HashSet::new()),
+            throttle: LoginThrottle::new(),
         };
         // "x:correct horse" and "x:wrong horse!"
         assert!(guard.check(b"Basic eDpjb3JyZWN0IGhvcnNl"));

@@ -6,6 +6,7 @@ use std::fmt::{self, Write};
 
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::names::Language;
+use wishtree_webguard::FormToken;
 
 /// Text made safe to place in HTML (element content or a quoted attribute).
 #[derive(Debug)]
@@ -85,6 +86,18 @@ impl Page {
     pub fn push_fmt(&mut self, args: fmt::Arguments<'_>) -> &mut Self {
         // Writing to a String cannot fail.
         let _ = self.body.write_fmt(args);
+        self
+    }
+
+    /// Opens a `<form method="post">` with these attributes (already escaped) and the
+    /// node's form token inside: the one way our pages open a form that writes, so no
+    /// form can go without the token the server demands.
+    pub fn open_post_form(&mut self, attributes: fmt::Arguments<'_>) -> &mut Self {
+        let _ = write!(
+            self.body,
+            "<form method=\"post\" {attributes}>{}",
+            FormToken::of_this_process().hidden_field()
+        );
         self
     }
 

@@ -78,7 +78,9 @@ pub fn members_page(
             esc(error)
         ));
     }
-    page.push("<form class=\"card\" method=\"post\" action=\"/members\" id=\"member-form\">");
+    page.open_post_form(format_args!(
+        "class=\"card\" action=\"/members\" id=\"member-form\""
+    ));
     input(&mut page, "name", t(lang, "姓名", "Name"), &form.name);
     input(
         &mut page,
@@ -240,8 +242,11 @@ pub fn member_page(
         ));
     }
     page.push("</table>");
+    page.open_post_form(format_args!(
+        "class=\"card\" action=\"/members/{id}/redeem\""
+    ));
     page.push_fmt(format_args!(
-        "<form class=\"card\" method=\"post\" action=\"/members/{id}/redeem\"><label for=\"points\">{}</label>\
+        "<label for=\"points\">{}</label>\
          <input id=\"points\" name=\"points\" inputmode=\"numeric\"><label for=\"reason\">{}</label><input id=\"reason\" name=\"reason\">\
          <p><button type=\"submit\">{}</button></p></form>",
         t(lang, "支取积分", "Points to redeem"),
@@ -317,7 +322,9 @@ pub fn activities_page(
             esc(error)
         ));
     }
-    page.push("<form class=\"card\" method=\"post\" action=\"/activities\" id=\"activity-form\">");
+    page.open_post_form(format_args!(
+        "class=\"card\" action=\"/activities\" id=\"activity-form\""
+    ));
     input(
         &mut page,
         "title",
@@ -406,8 +413,11 @@ pub fn activity_page(
         ));
     }
     page.push("</ul>");
+    page.open_post_form(format_args!(
+        "class=\"card\" action=\"/activities/{id}/participants\""
+    ));
     page.push_fmt(format_args!(
-        "<form class=\"card\" method=\"post\" action=\"/activities/{id}/participants\"><label for=\"member\">{}</label><select id=\"member\" name=\"member\">",
+        "<label for=\"member\">{}</label><select id=\"member\" name=\"member\">",
         t(lang, "报名参加", "Sign up")
     ));
     let mut members: Vec<_> = view

@@ -226,7 +226,9 @@ pub fn new_wish_page(
             esc(error)
         ));
     }
-    page.push("<form class=\"card\" method=\"post\" action=\"/wishes\" id=\"wish-form\">");
+    page.open_post_form(format_args!(
+        "class=\"card\" action=\"/wishes\" id=\"wish-form\""
+    ));
     text_input(
         &mut page,
         "title",
@@ -454,9 +456,11 @@ fn wish_section(
 fn actions(lang: Language, view: &CommunityView, id: WishId, state: ClaimState) -> String {
     let mut page = Page::new(lang, "");
     let button = |page: &mut Page, action: &str, label: &str, secondary: bool| {
+        page.open_post_form(format_args!(
+            "class=\"inline\" action=\"/wishes/{id}/{action}\""
+        ));
         page.push_fmt(format_args!(
-            "<form class=\"inline\" method=\"post\" action=\"/wishes/{id}/{action}\">\
-             <button type=\"submit\" id=\"action-{action}\"{}>{}</button></form>",
+            "<button type=\"submit\" id=\"action-{action}\"{}>{}</button></form>",
             if secondary {
                 " class=\"secondary\""
             } else {
@@ -482,9 +486,11 @@ fn actions(lang: Language, view: &CommunityView, id: WishId, state: ClaimState) 
             button(&mut page, "withdraw", t(lang, "撤回", "Withdraw"), true);
         }
         ClaimState::Claimed => {
+            page.open_post_form(format_args!(
+                "class=\"inline\" action=\"/wishes/{id}/fulfil\""
+            ));
             page.push_fmt(format_args!(
-                "<form class=\"inline\" method=\"post\" action=\"/wishes/{id}/fulfil\">\
-                 <input name=\"note\" placeholder=\"{}\" style=\"max-width:20rem\">\
+                "<input name=\"note\" placeholder=\"{}\" style=\"max-width:20rem\">\
                  <button type=\"submit\" id=\"action-fulfil\">{}</button></form>",
                 t(
                     lang,
@@ -513,9 +519,11 @@ fn actions(lang: Language, view: &CommunityView, id: WishId, state: ClaimState) 
 }
 
 fn claim_form(page: &mut Page, lang: Language, id: WishId, claimants: &[(String, String)]) {
+    page.open_post_form(format_args!(
+        "class=\"inline claim\" action=\"/wishes/{id}/claim\""
+    ));
     page.push_fmt(format_args!(
-        "<form class=\"inline claim\" method=\"post\" action=\"/wishes/{id}/claim\">\
-         <select name=\"claimant\" aria-label=\"{}\" style=\"max-width:14rem\">",
+        "<select name=\"claimant\" aria-label=\"{}\" style=\"max-width:14rem\">",
         t(lang, "认领人", "Claimant")
     ));
     for (value, label) in claimants {

@@ -161,9 +161,16 @@ pub fn try_request(
     stream.set_read_timeout(Some(Duration::from_secs(20)))?;
     let body = body.unwrap_or(&[]);
     let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
+    // The node's own address unless the test poses as a page that names another.
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        head.push_str(&format!("Host: {address}\r\n"));
+    }
     let has_type = headers
         .iter()
         .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
@@ -238,6 +245,15 @@ pub fn json_of(answer: Answer) -> (u16, Value) {
             .unwrap_or_else(|error| panic!("not JSON ({error}): {}", answer.text()))
     };
     (answer.status, value)
+}
+
+/// The form token in a page the node rendered, as the browser would send it back.
+pub fn form_token(page: &str) -> String {
+    let start = page
+        .find("name=\"csrf_token\" value=\"")
+        .unwrap_or_else(|| panic!("no form token in the page: {page}"))
+        + "name=\"csrf_token\" value=\"".len();
+    page[start..start + 64].to_owned()
 }
 
 /// The node binary.
