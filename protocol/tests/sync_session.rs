@@ -329,7 +329,11 @@ fn heads_by_a_revoked_key_are_refused_for_their_community_only_and_the_session_g
     pair.node_event(Event::Start);
     pair.run();
 
-    assert!(closes(&pair.hub_effects).is_empty(), "{:?}", pair.hub_effects);
+    assert!(
+        closes(&pair.hub_effects).is_empty(),
+        "{:?}",
+        pair.hub_effects
+    );
     assert!(pair.node_session.is_open() && pair.hub_session.is_open());
     let refusals: Vec<&Effect> = pair
         .hub_effects

@@ -403,8 +403,11 @@ async fn a_revoked_community_does_not_cut_its_district_off_from_the_city() {
         district_store,
         district_dir,
         nodes,
-    } = start_district(dir.path(), &[("130903001001", "名人社区"), ("130903002003", "隆华社区")])
-        .await;
+    } = start_district(
+        dir.path(),
+        &[("130903001001", "名人社区"), ("130903002003", "隆华社区")],
+    )
+    .await;
     let (revoked, revoked_node) = &nodes[0];
     let (neighbour, neighbour_node) = &nodes[1];
 
@@ -422,11 +425,15 @@ async fn a_revoked_community_does_not_cut_its_district_off_from_the_city() {
     })
     .await
     .unwrap();
-    wait_until(LIMIT, "the city to count both communities as synced", || {
-        expected
-            .iter()
-            .all(|(community, _)| synced_24h_at(&city, *community))
-    })
+    wait_until(
+        LIMIT,
+        "the city to count both communities as synced",
+        || {
+            expected
+                .iter()
+                .all(|(community, _)| synced_24h_at(&city, *community))
+        },
+    )
     .await
     .unwrap();
     let region = figures::Filter {
@@ -434,8 +441,8 @@ async fn a_revoked_community_does_not_cut_its_district_off_from_the_city() {
         period: figures::Period::all(),
         org: None,
     };
-    let totals = figures::figures(&rusqlite_connection(&city), &region, wishtree_node::now())
-        .unwrap();
+    let totals =
+        figures::figures(&rusqlite_connection(&city), &region, wishtree_node::now()).unwrap();
     assert_eq!(
         (totals.communities, totals.communities_synced_24h),
         (2, 2),
