@@ -281,6 +281,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let store = open_store(&data)?;
             let key: PublicKey = key.parse().context("the --key is not a valid key")?;
+            // A district hub admits nodes by the city's roster: an entry made here is
+            // never seen by the city, which would refuse the community's signed heads.
+            if let (Some(code), Some(district)) = (&community, store.setting(crate::run::DISTRICT)?)
+            {
+                bail!(
+                    "this is the district hub of {district}: nodes are enrolled at the city hub, whose roster reaches this hub by itself; run there: wishtree-hub enroll --data CITY_DIR --community {code} --key {key}"
+                );
+            }
             let role = match (community, hub_scope) {
                 (Some(code), _) => EnrolledRole::Node {
                     community: code.parse::<CommunityCode>().context("bad --community")?,
@@ -392,7 +400,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             if !sent.is_empty() {
-                println!("the peer hub applies each with: wishtree-hub import --data DIR FILE");
+                // Each bundle's seq follows the last one's: an earlier one imported after
+                // a later one is refused as a rollback.
+                println!(
+                    "the peer hub imports them in this order (an earlier one after a later one is refused as a rollback):"
+                );
+                for bundle in &sent {
+                    println!("  wishtree-hub import --data DIR {}", bundle.file.display());
+                }
             }
             Ok(())
         }

@@ -62,7 +62,8 @@ pub fn communities_of_org(store: &SqliteStore, org: OrgId) -> anyhow::Result<Vec
 }
 
 /// Writes one bundle per community where members of `org` live into `out_dir`, for
-/// the hub whose key is `peer`.
+/// the hub whose key is `peer`, in the order of their seqs (the order the peer must
+/// import them in).
 pub fn send_org_communities(
     store: &SqliteStore,
     key: &KeyPair,
@@ -109,7 +110,7 @@ pub fn send_org_communities(
         // the seqs, which the format allows, never a seq used twice.
         store.set_setting(BUNDLE_SEQ, &seq.to_string())?;
         store.set_setting(BUNDLE_PREVIOUS, &crate::hex::encode(&bundle_hash(&bundle)))?;
-        let file = out_dir.join(format!("{community}-{seq}.wtb"));
+        let file = out_dir.join(bundle_file_name(seq, community));
         std::fs::write(&file, &bundle)
             .with_context(|| format!("cannot write {}", file.display()))?;
         sent.push(Sent {
@@ -120,4 +121,38 @@ pub fn send_org_communities(
         });
     }
     Ok(sent)
+}
+
+/// The file name of a bundle: its seq first, zero-padded, so that listing the folder
+/// shows the bundles in the order the peer must import them (an earlier seq imported
+/// after a later one is refused as a rollback).
+fn bundle_file_name(seq: u64, community: CommunityCode) -> String {
+    format!("{seq:06}-{community}.wtb")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn bundle_files_list_in_the_order_they_must_be_imported() {
+        let community: CommunityCode = "130903001001".parse().unwrap();
+        let other: CommunityCode = "130902001001".parse().unwrap();
+        let mut names = vec![
+            bundle_file_name(10, other),
+            bundle_file_name(9, community),
+            bundle_file_name(100, community),
+        ];
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "000009-130903001001.wtb",
+                "000010-130902001001.wtb",
+                "000100-130903001001.wtb"
+            ]
+        );
+    }
 }

@@ -85,6 +85,11 @@ impl Metrics {
         self.connected_nodes.load(Ordering::Relaxed)
     }
 
+    /// Sync sessions started so far (nodes and district hubs).
+    pub fn sync_sessions_total(&self) -> u64 {
+        self.sync_sessions_total.load(Ordering::Relaxed)
+    }
+
     /// Figure refreshes observed so far.
     pub fn figure_refreshes(&self) -> u64 {
         self.figure_refresh_seconds.count.load(Ordering::Relaxed)

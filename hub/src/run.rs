@@ -166,7 +166,7 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
     if let Some(upstream) = upstream {
         tracing::info!(
             "district hub of {}: syncing with the hub at {}",
-            upstream.scope.padded(),
+            upstream.scope.as_str(),
             upstream.address
         );
         tasks.spawn(run_upstream(

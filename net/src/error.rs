@@ -210,7 +210,8 @@ impl LinkError {
             Self::ClosedByPeer {
                 code: Some(CloseCode::Refused),
                 ..
-            } => "The hub refused this node without giving a reason; ask the hub operator"
+            } => "The hub refused this node without giving a reason; ask the city hub's \
+                  operator, who enrolls the nodes"
                 .to_string(),
             Self::ClosedByPeer {
                 code: Some(CloseCode::ShuttingDown),

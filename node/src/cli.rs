@@ -100,8 +100,9 @@ pub enum Command {
         out: PathBuf,
     },
     /// Replace the node's key by a new one (a lost or exposed key). Prints a statement
-    /// signed by the old key that the hub operator applies with `wishtree-hub rotate`;
-    /// until then the hub refuses the node. Stop the node first.
+    /// signed by the old key that the city hub's operator applies with `wishtree-hub
+    /// rotate` (also when the node syncs through a district hub); until then the hubs
+    /// refuse the node. Stop the node first.
     RotateKey,
     /// Set the password needed when the node listens beyond this computer.
     Password {
@@ -404,9 +405,15 @@ pub fn run_cli(cli: Cli) -> anyhow::Result<()> {
                 .map(|byte| format!("{byte:02x}"))
                 .collect();
             println!("the node's key is now {}", replica.public_key());
-            println!("(it was {old}; the hub refuses the node until it applies the statement)");
-            println!("give the hub operator this statement, signed by the old key:");
-            println!("  wishtree-hub rotate --data HUB_DIR --statement {statement}");
+            println!(
+                "(it was {old}; the hubs refuse the node until the city hub applies the statement)"
+            );
+            // Keys are enrolled at the city hub only: a district hub gets the change with
+            // the city's roster.
+            println!(
+                "give the city hub's operator (not a district hub's) this statement, signed by the old key:"
+            );
+            println!("  wishtree-hub rotate --data CITY_HUB_DIR --statement {statement}");
             Ok(())
         }
         Command::Password { password } => {

@@ -20,7 +20,9 @@ use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::frame::{DocId, Hello, Role, Scope};
 use wishtree_protocol::keys::{KeyPair, PublicKey};
 use wishtree_protocol::sync::backoff::Backoff;
-use wishtree_protocol::sync::{Access, Effect, Event, Grant, Host, HostError, Session};
+use wishtree_protocol::sync::{
+    Access, AttestOutcome, Effect, Event, Grant, Host, HostError, Session,
+};
 
 use crate::replica::{HubSettings, ReceiveError, SharedReplica};
 use crate::store::DocName;
@@ -112,9 +114,9 @@ impl Host for NodeHost {
         _peer: &PublicKey,
         _signed: SignedHeads,
         _now: Timestamp,
-    ) -> Result<(), HostError> {
+    ) -> Result<AttestOutcome, HostError> {
         // A node keeps only its own signed heads; the hub has no reason to send any.
-        Ok(())
+        Ok(AttestOutcome::Kept)
     }
 
     fn end(&mut self, peer: &PublicKey) {

@@ -296,6 +296,83 @@ fn signed_heads_by_another_key_are_refused() {
 }
 
 #[test]
+fn heads_by_a_revoked_key_are_refused_for_their_community_only_and_the_session_goes_on() {
+    // A district hub passes up two communities' signed heads; the city revoked the
+    // key that signed one of them.
+    let district: wishtree_protocol::RegionPrefix = "130903".parse().unwrap();
+    let revoked = community();
+    let neighbour: CommunityCode = "130903002003".parse().unwrap();
+    let mut pair = Pair::new(false);
+    pair.hub
+        .enroll(pair.node_key.public(), Scope::Region(district.clone()));
+    pair.node_session = Session::dial(
+        pair.hub_key.public(),
+        Role::Hub,
+        Scope::Region(district.clone()),
+    );
+    let revoked_key = KeyPair::from_secret([5; 32]);
+    let neighbour_key = KeyPair::from_secret([6; 32]);
+    pair.hub.revoke(&revoked_key.public());
+    for (code, key, text) in [
+        (revoked, &revoked_key, "被吊销社区"),
+        (neighbour, &neighbour_key, "邻居社区"),
+    ] {
+        let doc = DocId::Community(code);
+        pair.hub.insert_doc(doc, AutoCommit::new());
+        let mut document = doc_with("wish", text);
+        let heads = document.get_heads();
+        pair.node.insert_doc(doc, document);
+        pair.node
+            .set_own_attestation(doc, SignedHeads::sign(key, code, &heads, 1, NOW));
+    }
+
+    pair.node_event(Event::Start);
+    pair.run();
+
+    assert!(
+        closes(&pair.hub_effects).is_empty(),
+        "{:?}",
+        pair.hub_effects
+    );
+    assert!(pair.node_session.is_open() && pair.hub_session.is_open());
+    let refusals: Vec<&Effect> = pair
+        .hub_effects
+        .iter()
+        .filter(|effect| matches!(effect, Effect::AttestationRefused { .. }))
+        .collect();
+    assert!(
+        matches!(
+            refusals.as_slice(),
+            [Effect::AttestationRefused { doc, reason }]
+                if *doc == DocId::Community(revoked) && reason.contains("revoked")
+        ),
+        "{refusals:?}"
+    );
+    assert!(pair.hub.attestation(revoked).is_none());
+    assert!(pair.hub.attestation(neighbour).is_some());
+    // Both documents synced (the revoked community's data stays, unattested).
+    for (code, text) in [(revoked, "被吊销社区"), (neighbour, "邻居社区")] {
+        let held = pair.hub.doc(&DocId::Community(code)).unwrap();
+        assert_eq!(value(held, "wish").as_deref(), Some(text));
+    }
+
+    // The neighbour's next change still gets through the same session.
+    let doc = DocId::Community(neighbour);
+    pair.node
+        .doc_mut(&doc)
+        .unwrap()
+        .put(ROOT, "wish", "邻居社区的新心愿")
+        .unwrap();
+    pair.node_event(Event::Changed(doc));
+    pair.run();
+    assert_eq!(
+        value(pair.hub.doc(&doc).unwrap(), "wish").as_deref(),
+        Some("邻居社区的新心愿")
+    );
+    assert!(closes(&pair.hub_effects).is_empty() && closes(&pair.node_effects).is_empty());
+}
+
+#[test]
 fn frames_out_of_order_or_malformed_close_the_session_and_change_nothing() {
     let mut pair = Pair::new(true);
     // A sync frame before any Hello.

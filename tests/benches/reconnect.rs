@@ -54,7 +54,9 @@ use wishtree_protocol::keys::{KeyPair, PublicKey};
 use wishtree_protocol::model::{Actor, BeneficiaryGroup, EventKind, PostKind, WishKind};
 use wishtree_protocol::sync::backoff::Backoff;
 use wishtree_protocol::sync::memory::MemoryHost;
-use wishtree_protocol::sync::{Access, Effect, Event, Grant, Host, HostError, Session};
+use wishtree_protocol::sync::{
+    Access, AttestOutcome, Effect, Event, Grant, Host, HostError, Session,
+};
 use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, Timestamp};
 
@@ -366,7 +368,7 @@ impl Host for SharedHost {
         peer: &PublicKey,
         signed: SignedHeads,
         now: Timestamp,
-    ) -> Result<(), HostError> {
+    ) -> Result<AttestOutcome, HostError> {
         self.0.lock().unwrap().record_attestation(peer, signed, now)
     }
     fn end(&mut self, peer: &PublicKey) {

@@ -288,3 +288,281 @@ async fn communities_sync_through_their_district_hub_to_the_city_attested() {
     district.stop().await;
     city.stop().await;
 }
+
+/// A city hub and the district hub of 运河区 under it, with the nodes of `communities`
+/// syncing through the district hub and enrolled at the city.
+struct District {
+    city: RunningHub,
+    district: RunningHub,
+    city_store: wishtree_hub::store::SqliteStore,
+    district_store: wishtree_hub::store::SqliteStore,
+    district_dir: std::path::PathBuf,
+    nodes: Vec<(CommunityCode, RunningNode)>,
+}
+
+fn init_district(dir: &std::path::Path, city: &RunningHub) -> std::path::PathBuf {
+    let district_dir = dir.join("yunhe");
+    let district_data = district_dir.display().to_string();
+    let city_quic = city.quic_addr.to_string();
+    let city_key = city.key.to_string();
+    wishtree_hub::cli::run(
+        wishtree_hub::cli::Cli::try_parse_from([
+            "wishtree-hub",
+            "init",
+            "--data",
+            &district_data,
+            "--city",
+            "1309",
+            "--district",
+            "130903",
+            "--upstream",
+            &city_quic,
+            "--upstream-key",
+            &city_key,
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    district_dir
+}
+
+async fn start_district(dir: &std::path::Path, communities: &[(&str, &str)]) -> District {
+    let city_dir = dir.join("city");
+    init_hub(&city_dir, "1309").unwrap();
+    let city = start_hub(&city_dir, any_port(), any_port()).await.unwrap();
+    let district_dir = init_district(dir, &city);
+    let city_store = wishtree_hub::cli::open_store(&city_dir).unwrap();
+    city_store
+        .enroll(
+            hub_key(&district_dir).unwrap(),
+            EnrolledRole::Hub {
+                scope: "130903".parse().unwrap(),
+            },
+            wishtree_hub::cli::now(),
+        )
+        .unwrap();
+    let district = start_hub(&district_dir, any_port(), any_port())
+        .await
+        .unwrap();
+    let mut nodes = Vec::new();
+    for (community, name) in communities {
+        let node_dir = dir.join(community);
+        let replica = init_node(
+            &node_dir,
+            code(community),
+            name,
+            "社区书记",
+            district.quic_addr,
+            district.key,
+        )
+        .unwrap();
+        city_store
+            .enroll(
+                replica.public_key(),
+                EnrolledRole::Node {
+                    community: code(community),
+                },
+                wishtree_hub::cli::now(),
+            )
+            .unwrap();
+        drop(replica);
+        nodes.push((
+            code(community),
+            start_node(&node_dir, any_port()).await.unwrap(),
+        ));
+    }
+    let district_store = wishtree_hub::cli::open_store(&district_dir).unwrap();
+    District {
+        city,
+        district,
+        city_store,
+        district_store,
+        district_dir,
+        nodes,
+    }
+}
+
+fn synced_24h_at(hub: &RunningHub, community: CommunityCode) -> bool {
+    figures::community_statuses(
+        &rusqlite_connection(hub),
+        &"1309".parse().unwrap(),
+        wishtree_node::now(),
+    )
+    .unwrap()
+    .iter()
+    .any(|status| status.code == community && status.is_synced_24h)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_community_does_not_cut_its_district_off_from_the_city() {
+    let dir = tempfile::tempdir().unwrap();
+    let District {
+        city,
+        district,
+        city_store,
+        district_store,
+        district_dir,
+        nodes,
+    } = start_district(
+        dir.path(),
+        &[("130903001001", "名人社区"), ("130903002003", "隆华社区")],
+    )
+    .await;
+    let (revoked, revoked_node) = &nodes[0];
+    let (neighbour, neighbour_node) = &nodes[1];
+
+    // Both communities' changes and signed heads reach the city through the district
+    // hub, and the city counts both as synced, though no node dialed it.
+    let mut expected = Vec::new();
+    for (community, node) in &nodes {
+        expected.push((*community, add_member(node, "报到党员").await));
+    }
+    wait_until(LIMIT, "both communities' signed heads at the city", || {
+        expected.iter().all(|(community, heads)| {
+            heads_at(&city, *community) == *heads
+                && city_store.attestation(*community).unwrap().is_some()
+        })
+    })
+    .await
+    .unwrap();
+    wait_until(
+        LIMIT,
+        "the city to count both communities as synced",
+        || {
+            expected
+                .iter()
+                .all(|(community, _)| synced_24h_at(&city, *community))
+        },
+    )
+    .await
+    .unwrap();
+    let region = figures::Filter {
+        region: "1309".parse().unwrap(),
+        period: figures::Period::all(),
+        org: None,
+    };
+    let totals =
+        figures::figures(&rusqlite_connection(&city), &region, wishtree_node::now()).unwrap();
+    assert_eq!(
+        (totals.communities, totals.communities_synced_24h),
+        (2, 2),
+        "{totals:?}"
+    );
+
+    // The city revokes one community's key; the district hub gets the roster, then
+    // restarts holding that community's (now revoked) signed heads.
+    let revoked_key = revoked_node.replica.lock().await.public_key();
+    let old_heads = city_store.attestation(*revoked).unwrap().unwrap();
+    city_store
+        .revoke(&revoked_key, wishtree_hub::cli::now(), "节点电脑丢失")
+        .unwrap();
+    wait_until(LIMIT, "the district hub to learn of the revocation", || {
+        district_store
+            .enrollment(&revoked_key)
+            .unwrap()
+            .is_some_and(|enrollment| enrollment.revoked.is_some())
+    })
+    .await
+    .unwrap();
+    let (district_quic, district_http) = (district.quic_addr, district.http_addr);
+    district.stop().await;
+    let sessions_before = city.hub().metrics().sync_sessions_total();
+    let district = start_hub(&district_dir, district_quic, district_http)
+        .await
+        .unwrap();
+
+    // The neighbour's next change gets through to the city.
+    let heads = add_member(neighbour_node, "新报到党员").await;
+    wait_until(LIMIT, "the neighbour's new change at the city", || {
+        heads_at(&city, *neighbour) == heads
+            && city_store
+                .attestation(*neighbour)
+                .unwrap()
+                .is_some_and(|signed| {
+                    let mut signed_heads = signed.heads.clone();
+                    signed_heads.sort();
+                    signed_heads == heads
+                })
+    })
+    .await
+    .unwrap();
+    // And the district hub keeps one session: in a reconnect loop (about two a second)
+    // a second one would open within this window.
+    let looped = wait_until(
+        Duration::from_secs(3),
+        "a second session of the district hub",
+        || city.hub().metrics().sync_sessions_total() > sessions_before + 1,
+    )
+    .await;
+    assert!(looped.is_err(), "the district hub reconnects in a loop");
+    assert_eq!(
+        city.hub().metrics().sync_sessions_total(),
+        sessions_before + 1
+    );
+
+    // Were a district hub to pass the revoked heads on anyway, the city refuses them
+    // alone, saying that the key was revoked (not that none was ever enrolled).
+    let mut host = city.hub().host(false);
+    let outcome = wishtree_protocol::sync::Host::record_attestation(
+        &mut host,
+        &district.key,
+        old_heads,
+        wishtree_hub::cli::now(),
+    )
+    .unwrap();
+    match outcome {
+        wishtree_protocol::sync::AttestOutcome::Refused(reason) => {
+            assert!(reason.contains("revoked at the city"), "{reason}");
+            assert!(reason.contains("节点电脑丢失"), "{reason}");
+        }
+        other => panic!("the revoked heads were kept: {other:?}"),
+    }
+    // The revoked community's data stays at the city.
+    assert!(!heads_at(&city, *revoked).is_empty());
+
+    for (_, node) in nodes {
+        node.stop().await;
+    }
+    district.stop().await;
+    city.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_district_hub_refuses_to_enroll_a_node_and_names_the_city_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let city_dir = dir.path().join("city");
+    init_hub(&city_dir, "1309").unwrap();
+    let city = start_hub(&city_dir, any_port(), any_port()).await.unwrap();
+    let district_dir = init_district(dir.path(), &city);
+    city.stop().await;
+
+    let key = wishtree_protocol::keys::KeyPair::from_secret([7; 32]).public();
+    let district_data = district_dir.display().to_string();
+    let key_text = key.to_string();
+    let refused = wishtree_hub::cli::run(
+        wishtree_hub::cli::Cli::try_parse_from([
+            "wishtree-hub",
+            "enroll",
+            "--data",
+            &district_data,
+            "--community",
+            "130903001001",
+            "--key",
+            &key_text,
+        ])
+        .unwrap(),
+    )
+    .expect_err("a district hub enrolls no nodes");
+    let message = format!("{refused:#}");
+    assert!(
+        message.contains(&format!(
+            "wishtree-hub enroll --data CITY_DIR --community 130903001001 --key {key}"
+        )),
+        "{message}"
+    );
+    let district_store = wishtree_hub::cli::open_store(&district_dir).unwrap();
+    assert!(
+        district_store.enrollment(&key).unwrap().is_none(),
+        "no stray entry in the district's roster"
+    );
+}

@@ -29,7 +29,7 @@ use wishtree_protocol::roster::{
     Revocation as RosterRevocation, Role as RosterRole, Roster, RosterEntry, RosterError,
     SignedRoster,
 };
-use wishtree_protocol::sync::{Access, Event, Grant, Host, HostError};
+use wishtree_protocol::sync::{Access, AttestOutcome, Event, Grant, Host, HostError};
 use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 
 pub use refresh::{refresh_one, refresh_worker};
@@ -651,14 +651,14 @@ impl Hub {
             Ok(Some(enrollment)) => enrollment,
             Ok(None) => {
                 return Err(format!(
-                    "本节点尚未在枢纽登记，请把本节点密钥交给枢纽管理员 — this node is not enrolled at the hub: give the hub operator this key: {peer}"
+                    "本节点尚未在市级枢纽登记，请把本节点密钥交给市级枢纽管理员 — this node is not enrolled at the city hub: give the city hub's operator this key: {peer}"
                 ));
             }
             Err(error) => return Err(format!("the hub cannot read its roster: {error}")),
         };
         if let Some(revocation) = &enrollment.revoked {
             return Err(format!(
-                "本节点密钥已被枢纽吊销，请联系枢纽管理员 — this node's key was revoked at the hub on {} ({}): ask the hub operator to enroll this node's key again or a new one: {peer}",
+                "本节点密钥已被市级枢纽吊销，请联系市级枢纽管理员 — this node's key was revoked at the city on {} ({}): ask the city hub's operator to enroll this node's key again or a new one (wishtree-node rotate-key): {peer}",
                 revocation.at.display_in_shanghai(),
                 revocation.reason
             ));
@@ -791,6 +791,13 @@ impl Host for HubHost {
             hub.changed(*doc);
             if let DocId::Community(code) = doc {
                 hub.mark_dirty(*code);
+                // A community is synced when its changes reach this hub, directly or
+                // through a district hub (whose nodes this hub never admits, so
+                // admission alone would leave them unseen). Changes from the hub above
+                // are not news from the community.
+                if !self.upstream {
+                    hub.mark_seen(*code, now);
+                }
             }
         }
         Ok(changed)
@@ -798,10 +805,21 @@ impl Host for HubHost {
 
     fn attestation_for(&mut self, _peer: &PublicKey, doc: &DocId) -> Option<SignedHeads> {
         // Only the hub above needs the communities' signed heads; a node has its own.
-        match (self.upstream, doc) {
-            (true, DocId::Community(code)) => self.hub.store.attestation(*code).ok().flatten(),
-            _ => None,
+        let (true, DocId::Community(code)) = (self.upstream, doc) else {
+            return None;
+        };
+        let signed = self.hub.store.attestation(*code).ok().flatten()?;
+        // Heads by a key the city's roster no longer holds for the community (revoked,
+        // or rotated away) would only be refused above: they stay here, flagged.
+        let current = self.hub.store.community_key(*code).ok().flatten();
+        if current != Some(signed.signer) {
+            tracing::debug!(
+                "not passing up the signed heads of {code}: their key {} is not its current one",
+                signed.signer.short()
+            );
+            return None;
         }
+        Some(signed)
     }
 
     fn record_attestation(
@@ -809,32 +827,45 @@ impl Host for HubHost {
         _peer: &PublicKey,
         signed: SignedHeads,
         now: Timestamp,
-    ) -> Result<(), HostError> {
+    ) -> Result<AttestOutcome, HostError> {
         let community = signed.community;
-        let enrolled = self
-            .hub
-            .store
+        let store = &self.hub.store;
+        let enrolled = store
             .community_key(community)
-            .map_err(|error| storage(error.into()))?
-            .ok_or_else(|| {
-                HostError::Forbidden(format!(
-                    "signed heads of community {community}, which has no enrolled key at this hub"
-                ))
-            })?;
-        let attested = signed
-            .verify_by(&enrolled)
-            .map_err(|error| HostError::Forbidden(format!("signed heads refused: {error}")))?;
-        let recorded = self
-            .hub
-            .store
+            .map_err(|error| storage(error.into()))?;
+        let Some(enrolled) = enrolled.filter(|key| *key == signed.signer) else {
+            // Refused for this community only: the peer may be a district hub passing
+            // on the heads of many communities, and the others must still get through.
+            let signer = store
+                .enrollment(&signed.signer)
+                .map_err(|error| storage(error.into()))?;
+            return Ok(AttestOutcome::Refused(refusal_of_signer(
+                community,
+                &signed.signer,
+                signer.as_ref(),
+                enrolled.as_ref(),
+            )));
+        };
+        let attested = match signed.verify_by(&enrolled) {
+            Ok(attested) => attested,
+            Err(error) => {
+                return Ok(AttestOutcome::Refused(format!(
+                    "signed heads refused: {error}"
+                )));
+            }
+        };
+        let recorded = store
             .record_attestation(&attested, now)
             .map_err(|error| storage(error.into()))?;
         if recorded {
             self.hub.mark_dirty(community);
+            // New signed heads are the community's own word that it synced, whichever
+            // hub they came through.
+            self.hub.mark_seen(community, now);
             // The hub above wants the new signed heads too.
             let _ = self.hub.changes.send(DocId::Community(community));
         }
-        Ok(())
+        Ok(AttestOutcome::Kept)
     }
 
     fn docs_in(&mut self, scope: &Scope) -> Vec<DocId> {
@@ -940,6 +971,35 @@ fn apply_message(
         }
     }
     Ok(true)
+}
+
+/// Why signed heads of `community` by `signer` are refused, when `current` (if any) is
+/// the community's key: the roster says whether the signer was revoked, and when.
+fn refusal_of_signer(
+    community: CommunityCode,
+    signer: &PublicKey,
+    enrollment: Option<&crate::store::Enrollment>,
+    current: Option<&PublicKey>,
+) -> String {
+    match (enrollment, current) {
+        (Some(enrollment), _) if enrollment.revoked.is_some() => {
+            let revocation = enrollment.revoked.as_ref().map_or_else(String::new, |r| {
+                format!(" on {} ({})", r.at.display_in_shanghai(), r.reason)
+            });
+            format!(
+                "signed heads of community {community} are by key {}, which was revoked at the city{revocation}: its data stays, flagged; the community syncs attested again once the city enrolls its node's new key",
+                signer.short()
+            )
+        }
+        (_, Some(current)) => format!(
+            "signed heads of community {community} are by key {}, not by its enrolled key {}: they are not kept",
+            signer.short(),
+            current.short()
+        ),
+        (_, None) => format!(
+            "signed heads of community {community}, which has no key enrolled at the city: enroll its node's key at the city hub (wishtree-hub enroll --community {community} KEY)"
+        ),
+    }
 }
 
 /// The store's name of a document.

@@ -166,6 +166,9 @@ impl Observer for HubObserver {
                 tracing::info!("{} syncs {} documents", self.peer, docs.len());
             }
             Effect::Refused(reason) => tracing::warn!("{} refused the hub: {reason}", self.peer),
+            Effect::AttestationRefused { reason, .. } => {
+                tracing::warn!("{} passed on signed heads: {reason}", self.peer);
+            }
             _ => {}
         }
     }

@@ -109,7 +109,9 @@ pub async fn run_upstream(
             break;
         }
         if let Some(problem) = problem {
-            tracing::info!("the session with the hub above ended: {problem}");
+            // The district's communities reach the city only through this session: an
+            // operator must see it end.
+            tracing::warn!("the session with the hub above ended: {problem}");
         }
         let delay = backoff.fail(random_u64());
         tokio::select! {

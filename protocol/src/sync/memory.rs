@@ -5,11 +5,11 @@
 //! paused to stand for a store that does not answer: while paused every write fails
 //! with [`HostError::Storage`], and nothing is half-applied.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use automerge::{AutoCommit, ChangeHash, sync, sync::SyncDoc};
 
-use super::{Access, Grant, Host, HostError};
+use super::{Access, AttestOutcome, Grant, Host, HostError};
 use crate::attest::SignedHeads;
 use crate::frame::{DocId, Hello, Scope};
 use crate::keys::PublicKey;
@@ -23,6 +23,8 @@ pub struct MemoryHost {
     states: HashMap<(PublicKey, DocId), sync::State>,
     /// Listener side: the keys it admits and what each may sync.
     roster: HashMap<PublicKey, Scope>,
+    /// Keys taken out of the roster: heads they signed are refused.
+    revoked: HashSet<PublicKey>,
     /// Signed heads received, the latest per community.
     attestations: BTreeMap<CommunityCode, SignedHeads>,
     /// Signed heads this host passes on for a document (a node's own).
@@ -61,9 +63,10 @@ impl MemoryHost {
         self.roster.insert(key, scope);
     }
 
-    /// Takes `key` out of the roster.
+    /// Takes `key` out of the roster; heads it signed are refused from now on.
     pub fn revoke(&mut self, key: &PublicKey) {
         self.roster.remove(key);
+        self.revoked.insert(*key);
     }
 
     /// Sets the signed heads this host passes on for `doc`.
@@ -176,8 +179,15 @@ impl Host for MemoryHost {
         peer: &PublicKey,
         signed: SignedHeads,
         _now: Timestamp,
-    ) -> Result<(), HostError> {
+    ) -> Result<AttestOutcome, HostError> {
         let community = signed.community;
+        // Heads signed by a revoked key are refused for their community only: the peer
+        // may be a district hub passing on many communities' heads.
+        if self.revoked.contains(&signed.signer) {
+            return Ok(AttestOutcome::Refused(format!(
+                "signed heads of {community} are by a key revoked at the hub"
+            )));
+        }
         // A node's own heads must be signed by its own key.
         if matches!(self.roster.get(peer), Some(Scope::Community(_))) && signed.signer != *peer {
             return Err(HostError::Forbidden(format!(
@@ -194,7 +204,7 @@ impl Host for MemoryHost {
         if newer {
             self.attestations.insert(community, signed);
         }
-        Ok(())
+        Ok(AttestOutcome::Kept)
     }
 
     fn end(&mut self, peer: &PublicKey) {

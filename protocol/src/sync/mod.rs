@@ -64,6 +64,16 @@ pub enum HostError {
     Storage(String),
 }
 
+/// What became of signed heads a peer passed on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttestOutcome {
+    /// Checked and recorded, or the same as (or older than) those held.
+    Kept,
+    /// Refused for their community only, with the reason; the session goes on, and
+    /// the community's changes still sync (unattested, so flagged).
+    Refused(String),
+}
+
 /// The documents and their sync state, as the driver keeps them.
 ///
 /// Every method is called from [`Session::handle_event`]; a method that writes must
@@ -101,13 +111,17 @@ pub trait Host {
     /// communities' to the city hub; a node its own), if any.
     fn attestation_for(&mut self, peer: &PublicKey, doc: &DocId) -> Option<SignedHeads>;
 
-    /// Checks and records signed heads received from `peer`.
+    /// Checks and records signed heads received from `peer`. Heads that are not
+    /// good for their community alone (its key was revoked, another key signs for it
+    /// now) are [`AttestOutcome::Refused`]: a district hub passes up many communities'
+    /// heads, and one revoked key must not end the session of all the others. `Err`
+    /// ends the session (the peer itself misbehaved, or the store failed).
     fn record_attestation(
         &mut self,
         peer: &PublicKey,
         signed: SignedHeads,
         now: Timestamp,
-    ) -> Result<(), HostError>;
+    ) -> Result<AttestOutcome, HostError>;
 
     /// The session with `peer` ended, or a new one opens: in-flight parts of its sync
     /// state are dropped, as automerge asks before a reconnect.
@@ -191,6 +205,14 @@ pub enum Effect {
     CaughtUp(DocId),
     /// The peer refused this side, with its reason.
     Refused(String),
+    /// Signed heads the peer passed on were refused for their community only; the
+    /// session goes on (the driver logs it).
+    AttestationRefused {
+        /// The community's document.
+        doc: DocId,
+        /// Why, in words.
+        reason: String,
+    },
     /// Close the connection. Always the last effect of a session.
     Close {
         /// The close code.
@@ -376,8 +398,16 @@ impl Session {
                         "signed heads of {doc} are outside this session"
                     )));
                 }
-                host.record_attestation(&self.peer, *signed, now)
-                    .map_err(host_failure)
+                match host
+                    .record_attestation(&self.peer, *signed, now)
+                    .map_err(host_failure)?
+                {
+                    AttestOutcome::Kept => {}
+                    AttestOutcome::Refused(reason) => {
+                        effects.push(Effect::AttestationRefused { doc, reason });
+                    }
+                }
+                Ok(())
             }
             (phase, frame) => Err((
                 Ending::BadFrame,
