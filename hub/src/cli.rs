@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
+use wishtree_webguard::HostName;
 
 use crate::identity::{create_key_file, read_key_file};
 use crate::store::{EnrolledRole, HubStore, SqliteStore, StoredDoc};
@@ -63,6 +64,16 @@ pub enum Command {
         /// Where the dashboard and API listen.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
         http: SocketAddr,
+        /// A host name the dashboard is opened by beyond localhost and its own
+        /// addresses (e.g. `dashboard.city.gov:8080`); repeat for more. A request for
+        /// any other name is refused, so that no web page can pose as the hub.
+        #[arg(
+            long = "http-host",
+            value_name = "NAME",
+            env = "WISHTREE_HTTP_HOSTS",
+            value_delimiter = ','
+        )]
+        http_hosts: Vec<HostName>,
     },
     /// Write the city document (organisation directory, campaigns) that every node
     /// receives read-only. A running hub passes the change on within seconds.
@@ -270,7 +281,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             upstream,
             upstream_key,
         } => init(&data, &city, district.zip(upstream).zip(upstream_key)),
-        Command::Run { data, quic, http } => run_hub(&data, quic, http),
+        Command::Run {
+            data,
+            quic,
+            http,
+            http_hosts,
+        } => run_hub(&data, quic, http, http_hosts),
         Command::City(command) => city(command),
         Command::Region(command) => region(command),
         Command::Enroll {
@@ -498,7 +514,12 @@ fn init(
     Ok(())
 }
 
-fn run_hub(data: &Path, quic: SocketAddr, http: SocketAddr) -> anyhow::Result<()> {
+fn run_hub(
+    data: &Path,
+    quic: SocketAddr,
+    http: SocketAddr,
+    http_hosts: Vec<HostName>,
+) -> anyhow::Result<()> {
     init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -508,6 +529,7 @@ fn run_hub(data: &Path, quic: SocketAddr, http: SocketAddr) -> anyhow::Result<()
         let mut options = crate::run::RunOptions::new(data);
         options.quic = quic;
         options.http = http;
+        options.http_hosts = http_hosts;
         let running = crate::run::start(options).await?;
         println!("hub key: {}", running.key);
         println!("nodes connect to: {}", running.quic_addr);

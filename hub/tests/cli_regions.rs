@@ -35,8 +35,13 @@ struct RunningHub {
 
 impl RunningHub {
     fn start(data: &Path) -> Self {
+        Self::start_with(data, &[])
+    }
+
+    fn start_with(data: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_wishtree-hub"))
             .args(["run", "--quic", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+            .args(extra)
             .env("WISHTREE_DATA", data)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -62,6 +67,13 @@ impl RunningHub {
 
     /// The dashboard page at `path`, as text.
     fn page(&self, path: &str) -> String {
+        let answer = self.answer(path, &self.dashboard.to_string());
+        assert!(answer.starts_with("HTTP/1.1 200"), "{path}: {answer}");
+        answer
+    }
+
+    /// The whole answer to a GET of `path` that names `host` in its Host header.
+    fn answer(&self, path: &str, host: &str) -> String {
         let mut stream =
             TcpStream::connect_timeout(&self.dashboard, Duration::from_secs(5)).unwrap();
         stream
@@ -69,15 +81,12 @@ impl RunningHub {
             .unwrap();
         write!(
             stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.dashboard
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
         )
         .unwrap();
         let mut answer = Vec::new();
         stream.read_to_end(&mut answer).unwrap();
-        let answer = String::from_utf8(answer).unwrap();
-        assert!(answer.starts_with("HTTP/1.1 200"), "{path}: {answer}");
-        answer
+        String::from_utf8(answer).unwrap()
     }
 }
 
@@ -188,4 +197,20 @@ fn every_command_takes_the_data_directory_from_wishtree_data() {
         "{}",
         text(&explicit)
     );
+}
+
+#[test]
+fn the_operator_names_the_host_the_dashboard_is_opened_by() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let init = hub(&data, &["init", "--city", "1309"]);
+    assert!(init.status.success(), "{}", text(&init));
+    let running = RunningHub::start_with(&data, &["--http-host", "dashboard.city.example"]);
+    let port = running.dashboard.port();
+    let named = running.answer("/", &format!("dashboard.city.example:{port}"));
+    assert!(named.starts_with("HTTP/1.1 200"), "{named}");
+    // Any other name is what DNS rebinding would send: refused, and no figure shown.
+    let foreign = running.answer("/", &format!("attacker.example:{port}"));
+    assert!(foreign.starts_with("HTTP/1.1 421"), "{foreign}");
+    assert!(!foreign.contains("data-figure"), "{foreign}");
 }
