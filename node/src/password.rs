@@ -27,8 +27,8 @@ pub fn hash_password(password: &str, salt: [u8; 16]) -> Result<String, PasswordE
     }
     Ok(format!(
         "sha256i${ROUNDS}${}${}",
-        hex(&salt),
-        hex(&stretch(password, &salt, ROUNDS))
+        hex::encode(salt),
+        hex::encode(stretch(password, &salt, ROUNDS))
     ))
 }
 
@@ -44,8 +44,11 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     ) else {
         return false;
     };
-    let (Ok(rounds), Some(salt), Some(hash)) = (rounds.parse::<u32>(), unhex(salt), unhex(hash))
-    else {
+    let (Ok(rounds), Some(salt), Some(hash)) = (
+        rounds.parse::<u32>(),
+        hex::decode(salt).ok(),
+        hex::decode(hash).ok(),
+    ) else {
         return false;
     };
     if !(1..=10_000_000).contains(&rounds) {
@@ -70,20 +73,6 @@ fn stretch(password: &str, salt: &[u8], rounds: u32) -> Vec<u8> {
         digest = Sha256::digest(digest);
     }
     digest.to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.is_ascii() {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
-        .collect()
 }
 
 #[cfg(test)]
