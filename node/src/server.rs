@@ -3,6 +3,7 @@
 //! tests run the real server in-process on port 0.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -72,6 +73,7 @@ pub async fn serve(
 ) -> Result<(), RunError> {
     let address = listener.local_addr()?;
     let password_hash = state.replica.lock().await.password_hash()?;
+    let replica = Arc::clone(&state.replica);
     let mut app = app(state);
     if access == Access::PasswordRequired {
         let Some(hash) = password_hash else {
@@ -79,7 +81,7 @@ pub async fn serve(
                 address: address.to_string(),
             });
         };
-        app = http::require_password(app, hash);
+        app = http::require_password(app, hash, replica);
     }
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
