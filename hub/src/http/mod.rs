@@ -30,8 +30,6 @@ use wishtree_protocol::{Date, RegionPrefix, Timestamp};
 use crate::figures::{self, FiguresError, Period};
 use crate::metrics::Metrics;
 
-pub use csv::{BOM, cell as csv_cell};
-
 /// How many idle read connections the pool keeps.
 const POOL_SIZE: usize = 4;
 
