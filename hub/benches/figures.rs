@@ -490,7 +490,7 @@ fn generate_city(connection: &mut Connection, communities: usize) -> City {
                     pairing_row
                         .execute(params![
                             community,
-                            hex(&mut rng),
+                            random_id(&mut rng),
                             orgs[org].0.as_bytes().to_vec(),
                             signed.to_days(),
                             month_of(signed)
@@ -504,7 +504,7 @@ fn generate_city(connection: &mut Connection, communities: usize) -> City {
                     if let Some(org) = org {
                         members_of_org[org] += 1;
                     }
-                    let id = hex(&mut rng);
+                    let id = random_id(&mut rng);
                     let reported = day_of(rng.below(360) as i64);
                     member_row
                         .execute(params![
@@ -545,7 +545,7 @@ fn generate_city(connection: &mut Connection, communities: usize) -> City {
                     wish_row
                         .execute(params![
                             community,
-                            hex(&mut rng),
+                            random_id(&mut rng),
                             state,
                             submitted.to_days(),
                             month_of(submitted),
@@ -569,7 +569,7 @@ fn generate_city(connection: &mut Connection, communities: usize) -> City {
                     project_row
                         .execute(params![
                             community,
-                            hex(&mut rng),
+                            random_id(&mut rng),
                             state,
                             submitted.to_days(),
                             month_of(submitted),
@@ -582,7 +582,7 @@ fn generate_city(connection: &mut Connection, communities: usize) -> City {
                                   minutes: i64,
                                   activity: Option<&[u8]>,
                                   rng: &mut Rng| {
-                    let id = hex(rng);
+                    let id = random_id(rng);
                     service_row
                         .execute(params![
                             community,
@@ -600,7 +600,7 @@ fn generate_city(connection: &mut Connection, communities: usize) -> City {
                     points_row
                         .execute(params![
                             community,
-                            hex(rng),
+                            random_id(rng),
                             member.0,
                             member.1,
                             "earn",
@@ -613,7 +613,7 @@ fn generate_city(connection: &mut Connection, communities: usize) -> City {
                 for _ in 0..ACTIVITIES_PER_COMMUNITY {
                     let day = day_of(rng.below(360) as i64);
                     let minutes = 30 + rng.below(180) as i64;
-                    let activity = hex(&mut rng);
+                    let activity = random_id(&mut rng);
                     let organiser = (rng.below(2) == 0).then(|| {
                         orgs[local[rng.below(ORGS_PER_COMMUNITY as u64) as usize]]
                             .0
@@ -877,7 +877,7 @@ fn bytes(seed: u64) -> [u8; 16] {
 }
 
 /// A random 16-byte id, as the figure tables store ids.
-fn hex(rng: &mut Rng) -> Vec<u8> {
+fn random_id(rng: &mut Rng) -> Vec<u8> {
     let mut out = rng.next().to_le_bytes().to_vec();
     out.extend_from_slice(&rng.next().to_le_bytes());
     out

@@ -346,7 +346,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Rotate { data, statement } => {
             let store = open_store(&data)?;
-            let bytes = crate::hex::decode(statement.trim())
+            let bytes = hex::decode(statement.trim())
+                .ok()
                 .context("the --statement is not hex (copy it whole from rotate-key)")?;
             let signed = wishtree_protocol::roster::SignedRotation::from_bytes(&bytes)
                 .context("the --statement does not decode")?;

@@ -90,8 +90,7 @@ pub fn send_org_communities(
             + 1;
         let previous = store
             .setting(BUNDLE_PREVIOUS)?
-            .and_then(|text| crate::hex::decode(&text))
-            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+            .and_then(|text| hex::FromHex::from_hex(&text).ok());
         let is_attested = attestation.is_some();
         let bundle = NewBundle::changes(
             &mut doc,
@@ -109,7 +108,7 @@ pub fn send_org_communities(
         // The seq is stored before the file is written: a failed write leaves a gap in
         // the seqs, which the format allows, never a seq used twice.
         store.set_setting(BUNDLE_SEQ, &seq.to_string())?;
-        store.set_setting(BUNDLE_PREVIOUS, &crate::hex::encode(&bundle_hash(&bundle)))?;
+        store.set_setting(BUNDLE_PREVIOUS, &hex::encode(bundle_hash(&bundle)))?;
         let file = out_dir.join(bundle_file_name(seq, community));
         std::fs::write(&file, &bundle)
             .with_context(|| format!("cannot write {}", file.display()))?;

@@ -8,6 +8,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
+use hex::FromHex;
 use wishtree_protocol::keys::KeyPair;
 
 /// Why the key file could not be used.
@@ -44,10 +45,7 @@ pub fn create_key_file(path: &Path, secret: [u8; 32]) -> Result<KeyPair, Identit
                 source,
             },
         })?;
-    let mut text = String::with_capacity(65);
-    for byte in secret {
-        text.push_str(&format!("{byte:02x}"));
-    }
+    let mut text = hex::encode(secret);
     text.push('\n');
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
@@ -65,15 +63,7 @@ pub fn read_key_file(path: &Path) -> Result<KeyPair, IdentityError> {
         path: shown.clone(),
         source,
     })?;
-    let text = text.trim();
-    if text.len() != 64 || !text.is_ascii() {
-        return Err(IdentityError::Malformed(shown));
-    }
-    let mut secret = [0u8; 32];
-    for (i, byte) in secret.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16)
-            .map_err(|_| IdentityError::Malformed(shown.clone()))?;
-    }
+    let secret = <[u8; 32]>::from_hex(text.trim()).map_err(|_| IdentityError::Malformed(shown))?;
     Ok(KeyPair::from_secret(secret))
 }
 
@@ -96,6 +86,12 @@ mod tests {
             Err(IdentityError::Exists(_))
         ));
         std::fs::write(&path, "not a key").unwrap();
+        assert!(matches!(
+            read_key_file(&path),
+            Err(IdentityError::Malformed(_))
+        ));
+        // `u8::from_str_radix` takes "+7" as 7; a key file is hex digits only.
+        std::fs::write(&path, format!("+7{}\n", "07".repeat(31))).unwrap();
         assert!(matches!(
             read_key_file(&path),
             Err(IdentityError::Malformed(_))

@@ -5,7 +5,6 @@
 pub mod cli;
 pub mod exchange;
 pub mod figures;
-pub mod hex;
 pub mod http;
 pub mod identity;
 pub mod import;

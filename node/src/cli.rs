@@ -399,11 +399,7 @@ pub fn run_cli(cli: Cli) -> anyhow::Result<()> {
             let mut replica = open(&data)?;
             let old = replica.public_key();
             let rotation = replica.rotate_key(crate::now())?;
-            let statement: String = rotation
-                .to_bytes()
-                .iter()
-                .map(|byte| format!("{byte:02x}"))
-                .collect();
+            let statement = hex::encode(rotation.to_bytes());
             println!("the node's key is now {}", replica.public_key());
             println!(
                 "(it was {old}; the hubs refuse the node until the city hub applies the statement)"

@@ -74,19 +74,12 @@ pub fn read_key_file(path: &Path) -> Result<KeyPair, IdentityError> {
 
 /// The secret as 64 lowercase hex digits.
 pub(crate) fn secret_to_hex(secret: &[u8; 32]) -> String {
-    secret.iter().map(|byte| format!("{byte:02x}")).collect()
+    hex::encode(secret)
 }
 
 /// The secret of 64 hex digits.
 pub(crate) fn secret_from_hex(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 || !text.is_ascii() {
-        return None;
-    }
-    let mut secret = [0u8; 32];
-    for (i, byte) in secret.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(secret)
+    hex::FromHex::from_hex(text).ok()
 }
 
 #[cfg(test)]
@@ -113,6 +106,12 @@ mod tests {
             Err(IdentityError::Malformed(_))
         ));
         std::fs::write(&path, [0xff, 0xfe, 0x00]).unwrap();
+        assert!(matches!(
+            read_key_file(&path),
+            Err(IdentityError::Malformed(_))
+        ));
+        // `u8::from_str_radix` takes "+7" as 7; a key file is hex digits only.
+        std::fs::write(&path, format!("+7{}\n", "07".repeat(31))).unwrap();
         assert!(matches!(
             read_key_file(&path),
             Err(IdentityError::Malformed(_))

@@ -16,8 +16,8 @@
 //!   count.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
+use wishtree_common::csv::{Cell, SpreadsheetCsv};
 use wishtree_protocol::id::{ActivityId, MemberId, PostId, ServiceId, WishId};
 use wishtree_protocol::lifecycle::{ClaimState, Outcome};
 use wishtree_protocol::model::{Actor, EventKind, PointsKind, PostKind};
@@ -229,7 +229,7 @@ impl HalfYearReport {
     /// one row per record. Text cells that a spreadsheet would run as a formula
     /// (starting with `=`, `+`, `-`, `@`, tab or carriage return) are prefixed with `'`.
     pub fn to_csv(&self) -> String {
-        let mut csv = String::from("\u{feff}");
+        let mut csv = SpreadsheetCsv::new();
         let totals = &self.totals;
         let summary: [(&str, Cell); 15] = [
             ("member", Cell::Text(self.member.to_string())),
@@ -276,108 +276,66 @@ impl HalfYearReport {
             ),
         ];
         for (field, value) in summary {
-            write_row(&mut csv, &[Cell::Text(field.to_owned()), value]);
+            csv.row(&[Cell::Text(field.to_owned()), value]);
         }
-        csv.push_str("\r\n");
+        csv.blank_line();
         let header = [
             "record", "id", "date", "title", "category", "minutes", "state",
         ];
-        write_row(&mut csv, &header.map(|name| Cell::Text(name.to_owned())));
+        csv.text_row(header);
         let text = |value: &str| Cell::Text(value.to_owned());
         let date =
             |value: Option<Date>| Cell::Text(value.map(|d| d.to_string()).unwrap_or_default());
         for activity in &self.activities {
-            write_row(
-                &mut csv,
-                &[
-                    text("activity"),
-                    text(&activity.id.to_string()),
-                    date(Some(activity.date)),
-                    text(&activity.title),
-                    text(activity.category.code()),
-                    Cell::Number(activity.minutes.to_string()),
-                    text(""),
-                ],
-            );
+            csv.row(&[
+                text("activity"),
+                text(&activity.id.to_string()),
+                date(Some(activity.date)),
+                text(&activity.title),
+                text(activity.category.code()),
+                Cell::Number(activity.minutes.to_string()),
+                text(""),
+            ]);
         }
         for service in &self.services {
-            write_row(
-                &mut csv,
-                &[
-                    text("service"),
-                    text(&service.id.to_string()),
-                    date(Some(service.date)),
-                    text(&service.description),
-                    text(service.category.code()),
-                    Cell::Number(service.minutes.to_string()),
-                    text(""),
-                ],
-            );
+            csv.row(&[
+                text("service"),
+                text(&service.id.to_string()),
+                date(Some(service.date)),
+                text(&service.description),
+                text(service.category.code()),
+                Cell::Number(service.minutes.to_string()),
+                text(""),
+            ]);
         }
         for wish in &self.wishes {
-            write_row(
-                &mut csv,
-                &[
-                    text("wish"),
-                    text(&wish.id.to_string()),
-                    date(wish.fulfilled_on.or(wish.claimed_on)),
-                    text(&wish.title),
-                    text(""),
-                    text(""),
-                    text(wish.state.code()),
-                ],
-            );
+            csv.row(&[
+                text("wish"),
+                text(&wish.id.to_string()),
+                date(wish.fulfilled_on.or(wish.claimed_on)),
+                text(&wish.title),
+                text(""),
+                text(""),
+                text(wish.state.code()),
+            ]);
         }
         for post in &self.posts {
-            write_row(
-                &mut csv,
-                &[
-                    text("post"),
-                    text(&post.id.to_string()),
-                    date(Some(post.from)),
-                    text(&post.title),
-                    text(post.kind.code()),
-                    text(""),
-                    text(if post.until.is_some() {
-                        "released"
-                    } else {
-                        "held"
-                    }),
-                ],
-            );
-        }
-        csv
-    }
-}
-
-/// A CSV cell: text is neutralised against formula injection, numbers we wrote are not.
-enum Cell {
-    Text(String),
-    Number(String),
-}
-
-fn write_row(csv: &mut String, cells: &[Cell]) {
-    for (index, cell) in cells.iter().enumerate() {
-        if index > 0 {
-            csv.push(',');
-        }
-        match cell {
-            Cell::Number(number) => csv.push_str(number),
-            Cell::Text(text) => {
-                let neutral = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-                    format!("'{text}")
+            csv.row(&[
+                text("post"),
+                text(&post.id.to_string()),
+                date(Some(post.from)),
+                text(&post.title),
+                text(post.kind.code()),
+                text(""),
+                text(if post.until.is_some() {
+                    "released"
                 } else {
-                    text.clone()
-                };
-                if neutral.contains([',', '"', '\n', '\r']) {
-                    let _ = write!(csv, "\"{}\"", neutral.replace('"', "\"\""));
-                } else {
-                    csv.push_str(&neutral);
-                }
-            }
+                    "held"
+                }),
+            ]);
         }
+        csv.finish()
     }
-    csv.push_str("\r\n");
 }
 
 fn wishes_of(view: &CommunityView, actor: &Actor, period: HalfYear) -> Vec<ReportWish> {

@@ -7,6 +7,7 @@
 //! token or an API body that is not JSON is refused before any handler runs.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -93,6 +94,7 @@ pub async fn serve_with_hosts(
 ) -> Result<(), RunError> {
     let address = listener.local_addr()?;
     let password_hash = state.replica.lock().await.password_hash()?;
+    let replica = Arc::clone(&state.replica);
     let mut app = app(state);
     if access == Access::PasswordRequired {
         let Some(hash) = password_hash else {
@@ -100,7 +102,7 @@ pub async fn serve_with_hosts(
                 address: address.to_string(),
             });
         };
-        app = http::require_password(app, hash);
+        app = http::require_password(app, hash, replica);
     }
     // Applied last, so it runs first: a foreign page learns nothing, not even whether
     // a password is asked for.

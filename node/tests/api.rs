@@ -799,3 +799,43 @@ fn a_node_that_needs_its_password_refuses_requests_without_it() {
     );
     assert_eq!(right.status, 200, "{}", right.text());
 }
+
+#[test]
+fn an_old_password_hash_is_replaced_by_argon2_at_the_first_login() {
+    // "correct horse" as nodes stored it before argon2: 1000 rounds of SHA-256, salt 09…09.
+    const OLD_HASH: &str = "sha256i$1000$09090909090909090909090909090909$\
+        1e5eae13e2743979bb3c9ab46d664135e4753a2e2dd5226b91d65f99626b7eee";
+    let mut node = TestNode::start_prepared(Access::PasswordRequired, |replica| {
+        replica.replace_password_hash(OLD_HASH).unwrap();
+    });
+    let login = |header: &str| {
+        request(
+            node.address,
+            "GET",
+            "/api/status",
+            None,
+            &[("Authorization", header)],
+        )
+        .status
+    };
+    // "x:wrong horse!", "x:correct horse", then "y:correct horse" (checked anew, against
+    // the new hash).
+    assert_eq!(login("Basic eDp3cm9uZyBob3JzZSE="), 401);
+    assert_eq!(login("Basic eDpjb3JyZWN0IGhvcnNl"), 200);
+    assert_eq!(login("Basic eTpjb3JyZWN0IGhvcnNl"), 200);
+    node.stop();
+    let stored = wishtree_node::replica::Replica::open(node.dir.path())
+        .unwrap()
+        .password_hash()
+        .unwrap()
+        .unwrap();
+    assert!(stored.starts_with("$argon2id$"), "{stored}");
+    assert!(wishtree_node::password::verify_password(
+        support::PASSWORD,
+        &stored
+    ));
+    assert!(!wishtree_node::password::verify_password(
+        "wrong horse!",
+        &stored
+    ));
+}

@@ -53,7 +53,7 @@ macro_rules! define_id {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                crate::id::write_hex(f, &self.0)
+                f.write_str(&hex::encode(self.0))
             }
         }
 
@@ -66,7 +66,7 @@ macro_rules! define_id {
         impl FromStr for $name {
             type Err = IdParseError;
             fn from_str(text: &str) -> Result<Self, Self::Err> {
-                crate::id::parse_hex(text).map(Self).ok_or_else(|| IdParseError {
+                hex::FromHex::from_hex(text).map(Self).map_err(|_| IdParseError {
                     kind: $kind,
                     text: text.chars().take(40).collect(),
                 })
@@ -186,36 +186,6 @@ pub(crate) fn derive_bytes(kind: &str, parts: &[&[u8]]) -> [u8; 16] {
     bytes
 }
 
-pub(crate) fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
-    for byte in bytes {
-        write!(f, "{byte:02x}")?;
-    }
-    Ok(())
-}
-
-pub(crate) fn parse_hex(text: &str) -> Option<[u8; 16]> {
-    let text = text.as_bytes();
-    if text.len() != 32 {
-        return None;
-    }
-    let mut bytes = [0u8; 16];
-    for (i, pair) in text.chunks_exact(2).enumerate() {
-        let high = hex_value(pair[0])?;
-        let low = hex_value(pair[1])?;
-        bytes[i] = high << 4 | low;
-    }
-    Some(bytes)
-}
-
-fn hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -244,6 +214,25 @@ mod tests {
             error.to_string(),
             "`12zz` is not a wish id: an id is 32 hex digits"
         );
+    }
+
+    #[test]
+    fn only_32_hex_digits_make_an_id() {
+        let zeros = "0".repeat(30);
+        let wish = WishId::from_bytes([0xab; 16]);
+        assert_eq!("AB".repeat(16).parse::<WishId>(), Ok(wish));
+        // `u8::from_str_radix` takes "+f" as 15, so a hand-written decoder let a plus in.
+        for bad in [
+            format!("+f{zeros}"),
+            format!("-f{zeros}"),
+            format!(" f{zeros}"),
+            format!("é{zeros}"),
+            format!("0{zeros}"),
+            format!("000{zeros}"),
+            String::new(),
+        ] {
+            assert!(bad.parse::<WishId>().is_err(), "{bad:?}");
+        }
     }
 
     #[test]

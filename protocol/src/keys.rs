@@ -281,16 +281,14 @@ impl Signature {
 
 impl fmt::Debug for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Signature(")?;
-        crate::id::write_hex(f, &self.0[..8])?;
-        write!(f, "…)")
+        write!(f, "Signature({}…)", hex::encode(&self.0[..8]))
     }
 }
 
 impl serde::Serialize for Signature {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if serializer.is_human_readable() {
-            serializer.collect_str(&format_args!("{}", HexBytes(&self.0)))
+            serializer.serialize_str(&hex::encode(self.0))
         } else {
             // A fixed-size array serialises without a length prefix.
             self.0.as_slice().serialize(serializer)
@@ -302,9 +300,9 @@ impl<'de> serde::Deserialize<'de> for Signature {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         if deserializer.is_human_readable() {
             let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-            parse_hex_64(&text)
+            hex::FromHex::from_hex(&*text)
                 .map(Self)
-                .ok_or_else(|| serde::de::Error::custom("a signature is 128 hex digits"))
+                .map_err(|_| serde::de::Error::custom("a signature is 128 hex digits"))
         } else {
             let bytes = <Vec<u8>>::deserialize(deserializer)?;
             <[u8; 64]>::try_from(bytes.as_slice())
@@ -312,28 +310,6 @@ impl<'de> serde::Deserialize<'de> for Signature {
                 .map_err(|_| serde::de::Error::custom("a signature has 64 bytes"))
         }
     }
-}
-
-struct HexBytes<'a>(&'a [u8]);
-
-impl fmt::Display for HexBytes<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::id::write_hex(f, self.0)
-    }
-}
-
-fn parse_hex_64(text: &str) -> Option<[u8; 64]> {
-    if text.len() != 128 {
-        return None;
-    }
-    let mut bytes = [0u8; 64];
-    for (i, half) in [&text[..32], &text[32..64], &text[64..96], &text[96..]]
-        .iter()
-        .enumerate()
-    {
-        bytes[i * 16..(i + 1) * 16].copy_from_slice(&crate::id::parse_hex(half)?);
-    }
-    Some(bytes)
 }
 
 fn contextualise(context: SigningContext, message: &[u8]) -> Vec<u8> {

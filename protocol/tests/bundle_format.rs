@@ -76,20 +76,16 @@ fn manifest() -> PathBuf {
 
 /// The fixture's bytes: hex, whitespace ignored.
 fn read_hex(text: &str) -> Vec<u8> {
-    let digits: Vec<u8> = text.bytes().filter(|b| b.is_ascii_hexdigit()).collect();
-    digits
-        .chunks(2)
-        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
-        .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    hex::decode(digits).unwrap()
 }
 
 /// 32 bytes a line.
 fn hex_lines(bytes: &[u8]) -> String {
-    bytes.chunks(32).map(|line| hex(line) + "\n").collect()
+    bytes
+        .chunks(32)
+        .map(|line| hex::encode(line) + "\n")
+        .collect()
 }
 
 /// The bundle, field by field: offset, length, name, bytes.
@@ -133,9 +129,9 @@ fn annotate(bytes: &[u8]) -> String {
     for (name, length) in fields {
         let field = &bytes[offset..offset + length];
         let shown = if length > 32 {
-            format!("{}…", hex(&field[..16]))
+            format!("{}…", hex::encode(&field[..16]))
         } else {
-            hex(field)
+            hex::encode(field)
         };
         writeln!(out, "{offset:>5} {length:>4}  {name:<28} {shown}").unwrap();
         offset += length;
@@ -158,7 +154,11 @@ fn the_vector_encodes_to_the_fixture_bytes() {
         println!("{}", annotate(&bytes));
     }
     let expected = read_hex(&std::fs::read_to_string(&fixture).unwrap());
-    assert_eq!(hex(&bytes), hex(&expected), "the bundle format changed");
+    assert_eq!(
+        hex::encode(&bytes),
+        hex::encode(&expected),
+        "the bundle format changed"
+    );
 }
 
 #[test]

@@ -348,11 +348,7 @@ async fn a_node_rotates_its_key_and_the_hub_takes_the_new_one_on_the_old_ones_wo
     let new_key = replica.public_key();
     assert_ne!(new_key, old_key);
     drop(replica);
-    let statement: String = rotation
-        .to_bytes()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let statement = hex::encode(rotation.to_bytes());
     // A statement altered in one place is refused, and the roster stays as it was.
     let mut altered = statement.clone().into_bytes();
     altered[100] = if altered[100] == b'0' { b'1' } else { b'0' };

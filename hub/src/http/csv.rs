@@ -1,16 +1,12 @@
-//! CSV for spreadsheets: UTF-8 with a byte-order mark (so that Excel shows Chinese),
-//! CRLF line ends, RFC 4180 quoting, and cells that a spreadsheet would run as a
-//! formula (`=`, `+`, `-`, `@`, and tab or carriage return) neutralised with a leading
-//! apostrophe (OWASP's advice for CSV injection).
+//! The figures as CSV tables, one per view of the dashboard; the spreadsheet form (the
+//! byte-order mark, quoting, formula cells neutralised) is `wishtree_common::csv`'s.
 
+use wishtree_common::csv::SpreadsheetCsv;
 use wishtree_protocol::Timestamp;
 
 use crate::figures::{
     CommunityRank, CommunityStatus, Figures, MonthFigures, OrgInCommunity, OrgRank, RegionFigures,
 };
-
-/// The byte-order mark that starts every CSV answer.
-pub const BOM: &str = "\u{feff}";
 
 /// A table on its way to CSV.
 #[derive(Debug, Default)]
@@ -31,29 +27,14 @@ impl Table {
         self.rows.push(row);
     }
 
-    /// The CSV text, BOM first.
+    /// The CSV text, BOM first, every cell neutralised.
     pub(crate) fn render(&self) -> String {
-        let mut out = String::from(BOM);
-        let header: Vec<String> = self.header.iter().map(|h| (*h).to_owned()).collect();
-        write_row(&mut out, &header);
+        let mut csv = SpreadsheetCsv::new();
+        csv.text_row(&self.header);
         for row in &self.rows {
-            write_row(&mut out, row);
+            csv.text_row(row);
         }
-        out
-    }
-}
-
-/// One cell, neutralised and quoted as needed.
-pub fn cell(text: &str) -> String {
-    let neutral = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if neutral.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", neutral.replace('"', "\"\""))
-    } else {
-        neutral
+        csv.finish()
     }
 }
 
@@ -333,32 +314,15 @@ fn optional(value: Option<f64>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-fn write_row(out: &mut String, row: &[String]) {
-    let cells: Vec<String> = row.iter().map(|text| cell(text)).collect();
-    out.push_str(&cells.join(","));
-    out.push_str("\r\n");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn cells_are_quoted_and_formulas_neutralised() {
-        assert_eq!(cell("行宫社区"), "行宫社区");
-        assert_eq!(cell("=1+1"), "'=1+1");
-        assert_eq!(cell("+86"), "'+86");
-        assert_eq!(cell("-2"), "'-2");
-        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(cell("\tx"), "'\tx");
-        assert_eq!(cell("a,b"), "\"a,b\"");
-        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(
-            cell("=HYPERLINK(\"x\",\"y\")"),
-            "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\""
-        );
+    fn a_table_renders_with_a_bom_and_every_cell_neutralised() {
         let mut table = Table::new(vec!["a", "b"]);
         table.push(vec!["1".into(), "二".into()]);
-        assert_eq!(table.render(), "\u{feff}a,b\r\n1,二\r\n");
+        table.push(vec!["-2".into(), "=1+1,x".into()]);
+        assert_eq!(table.render(), "\u{feff}a,b\r\n1,二\r\n'-2,\"'=1+1,x\"\r\n");
     }
 }

@@ -36,8 +36,6 @@ use wishtree_webguard::{AllowedHosts, HostName, WebGuard};
 use crate::figures::{self, FiguresError, Period};
 use crate::metrics::Metrics;
 
-pub use csv::{BOM, cell as csv_cell};
-
 /// How many idle read connections the pool keeps.
 const POOL_SIZE: usize = 4;
 

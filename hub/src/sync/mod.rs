@@ -398,7 +398,7 @@ impl Hub {
     /// hub's key is the city key).
     pub fn signed_roster(&self, now: Timestamp) -> Result<Vec<u8>, HubError> {
         if let Some(received) = self.store.setting(RECEIVED_ROSTER)?
-            && let Some(bytes) = crate::hex::decode(&received)
+            && let Ok(bytes) = hex::decode(&received)
         {
             return Ok(bytes);
         }
@@ -490,7 +490,7 @@ impl Hub {
         self.store
             .set_setting(RECEIVED_ROSTER_VERSION, &roster.version.to_string())?;
         self.store
-            .set_setting(RECEIVED_ROSTER, &crate::hex::encode(&signed.to_bytes()))?;
+            .set_setting(RECEIVED_ROSTER, &hex::encode(signed.to_bytes()))?;
         self.check_roster()?;
         tracing::info!(
             "installed the city's roster version {} ({} keys, {} revoked)",

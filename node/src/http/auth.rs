@@ -23,7 +23,8 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use wishtree_webguard::{LoginThrottle, Peer};
 
-use crate::password::verify_password;
+use crate::password::{Verified, verify_and_upgrade};
+use crate::replica::SharedReplica;
 
 /// Wraps every route of `router` behind the password whose hash is `password_hash`.
 /// A client that sends wrong passwords again and again must wait longer and longer
@@ -31,11 +32,13 @@ use crate::password::verify_password;
 pub fn require_password<S: Clone + Send + Sync + 'static>(
     router: Router<S>,
     password_hash: String,
+    replica: SharedReplica,
 ) -> Router<S> {
     let guard = Arc::new(Guard {
-        password_hash,
+        password_hash: Mutex::new(password_hash),
         passed: Mutex::new(HashSet::new()),
         throttle: LoginThrottle::new(),
+        replica: Some(replica),
     });
     router.layer(axum::middleware::from_fn(
         move |request: Request, next: Next| {
@@ -78,9 +81,11 @@ pub fn require_password<S: Clone + Send + Sync + 'static>(
 
 #[derive(Debug)]
 struct Guard {
-    password_hash: String,
+    password_hash: Mutex<String>,
     passed: Mutex<HashSet<[u8; 32]>>,
     throttle: LoginThrottle,
+    /// Where an old-form hash is replaced at a login (none in unit tests).
+    replica: Option<SharedReplica>,
 }
 
 impl Guard {
@@ -98,7 +103,7 @@ impl Guard {
         let Some(password) = basic_password(header) else {
             return false;
         };
-        let is_right = verify_password(&password, &self.password_hash);
+        let is_right = self.verify(&password);
         let mut passed = self.lock_passed();
         if is_right && passed.len() < 1000 {
             passed.insert(Sha256::digest(header).into());
@@ -110,6 +115,31 @@ impl Guard {
         self.passed
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Checks the password and, the first time an old-form hash matches, stores its
+    /// argon2id replacement (the password is at hand only now).
+    fn verify(&self, password: &str) -> bool {
+        let mut stored = self
+            .password_hash
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Ok(salt) = crate::replica::random_bytes() else {
+            return crate::password::verify_password(password, &stored);
+        };
+        let rehash = match verify_and_upgrade(password, &stored, salt) {
+            Verified::No => return false,
+            Verified::Yes => return true,
+            Verified::YesRehash(rehash) => rehash,
+        };
+        if let Some(replica) = &self.replica {
+            // Runs on a blocking thread (see `require_password`), so it may wait.
+            match replica.blocking_lock().replace_password_hash(&rehash) {
+                Ok(()) => *stored = rehash,
+                Err(error) => tracing::warn!("the password hash stays in its old form: {error}"),
+            }
+        }
+        true
     }
 }
 
@@ -180,9 +210,10 @@ mod tests {
     fn a_guard_lets_the_right_password_in_only() {
         let hash = crate::password::hash_password("correct horse", [1; 16]).unwrap();
         let guard = Guard {
-            password_hash: hash,
+            password_hash: Mutex::new(hash),
             passed: Mutex::new(HashSet::new()),
             throttle: LoginThrottle::new(),
+            replica: None,
         };
         // "x:correct horse" and "x:wrong horse!"
         assert!(guard.check(b"Basic eDpjb3JyZWN0IGhvcnNl"));

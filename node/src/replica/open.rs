@@ -276,6 +276,15 @@ impl Replica {
         Ok(())
     }
 
+    /// Stores a password hash made elsewhere: the argon2id hash that replaced an
+    /// old-form hash at a login.
+    pub fn replace_password_hash(&mut self, hash: &str) -> Result<(), StoreError> {
+        let transaction = self.store.transaction()?;
+        transaction.put_setting(setting::PASSWORD_HASH, hash)?;
+        transaction.commit()?;
+        Ok(())
+    }
+
     /// Replaces the node's key by a new one, announced in a statement signed by the
     /// old key (`wishtree-hub rotate` applies it at the hub). The current heads are
     /// signed again by the new key at once, so the latest signed heads are the new

@@ -50,8 +50,14 @@ impl TestNode {
     }
 
     pub fn start_with(access: Access) -> Self {
+        Self::start_prepared(access, |_| ())
+    }
+
+    /// A node whose replica `prepare` changes before it is served.
+    pub fn start_prepared(access: Access, prepare: impl FnOnce(&mut Replica)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let replica = init_node(dir.path());
+        let mut replica = init_node(dir.path());
+        prepare(&mut replica);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -106,14 +112,21 @@ impl TestNode {
     }
 }
 
-impl Drop for TestNode {
-    fn drop(&mut self) {
+impl TestNode {
+    /// Stops serving and lets the replica go, keeping the data directory.
+    pub fn stop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_timeout(Duration::from_secs(5));
         }
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
