@@ -195,8 +195,8 @@ pub struct ChangeNotice {
 }
 
 /// How the node stands with its hub: what the status bar shows. The sync client sets
-/// `hub_connected` and feeds the hub's heads in through
-/// [`Replica::receive_sync_message`]; the count is computed from those heads.
+/// the link's state (connecting, connected, lost and why) and feeds the hub's heads in
+/// through [`Replica::receive_sync_message`]; the count is computed from those heads.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SyncStatus {
     /// The hub's address, if one is configured.
@@ -205,6 +205,12 @@ pub struct SyncStatus {
     pub hub_key: Option<String>,
     /// Whether a sync session with the hub is open now.
     pub hub_connected: bool,
+    /// Whether the sync client is dialing the hub now (it is not connected then).
+    pub hub_connecting: bool,
+    /// Since when `hub_connected` has had its value: connected since, or disconnected
+    /// since (the session was lost, or the sync client started without one). `None`
+    /// while the sync client has not started.
+    pub hub_since: Option<Timestamp>,
     /// When the hub last sent a sync message about the community document.
     pub last_synced_at: Option<Timestamp>,
     /// Changes of the community document the hub's last known heads do not cover.
@@ -1066,13 +1072,25 @@ impl Replica {
             }
         }
         if self.hub.as_ref().is_some_and(|hub| hub.key == *peer) {
-            self.hub_link.connected = false;
+            self.set_hub_connected(false, crate::now());
         }
     }
 
-    /// Records whether a sync session with the hub is open.
-    pub fn set_hub_connected(&mut self, connected: bool) {
+    /// Records whether a sync session with the hub is open, as of `now`; the time is
+    /// kept only when the state changes (the status shows "disconnected since …").
+    pub fn set_hub_connected(&mut self, connected: bool, now: Timestamp) {
+        if self.hub_link.connected != connected || self.hub_link.since.is_none() {
+            self.hub_link.since = Some(now);
+        }
         self.hub_link.connected = connected;
+        if connected {
+            self.hub_link.connecting = false;
+        }
+    }
+
+    /// Records whether the sync client is dialing the hub now.
+    pub fn set_hub_connecting(&mut self, connecting: bool) {
+        self.hub_link.connecting = connecting;
     }
 
     /// Records why the hub refused the node or cannot be reached (`None` once it is
@@ -1107,6 +1125,8 @@ impl Replica {
             hub_address: self.hub.as_ref().map(|hub| hub.address.clone()),
             hub_key: self.hub.as_ref().map(|hub| hub.key.to_string()),
             hub_connected: self.hub_link.connected,
+            hub_connecting: self.hub_link.connecting,
+            hub_since: self.hub_link.since,
             last_synced_at: self.hub_link.last_synced_at,
             changes_not_at_hub: pending,
             hub_problem: self.hub_link.problem.clone(),
@@ -1253,6 +1273,8 @@ impl Replica {
                 let peer = store.sync_peer(&hub.key, DocName::Community)?;
                 HubLink {
                     connected: false,
+                    connecting: false,
+                    since: None,
                     last_synced_at: peer.as_ref().map(|peer| peer.at),
                     heads: peer.map(|peer| peer.their_heads).unwrap_or_default(),
                     problem: None,
@@ -1545,6 +1567,9 @@ impl std::fmt::Debug for Replica {
 #[derive(Debug, Clone, Default)]
 struct HubLink {
     connected: bool,
+    connecting: bool,
+    /// When `connected` last changed.
+    since: Option<Timestamp>,
     last_synced_at: Option<Timestamp>,
     heads: Vec<ChangeHash>,
     problem: Option<String>,
