@@ -1,8 +1,9 @@
 //! A city hub killed with SIGKILL while its nodes write, and started again at once: every
 //! node notices within seconds (the restarted hub resets the connections it no longer
-//! knows), says so in its status, reconnects with its backoff and converges. The hub is
-//! a real child process (`hub-process`, the `wishtree-hub` command line), since only a
-//! process can be killed; the nodes run in-process with their real `run`.
+//! knows), says so in its status, reconnects with its backoff and converges; and a
+//! district hub's upstream link does the same. The killed hub is a real child process
+//! (`hub-process`, the `wishtree-hub` command line), since only a process can be
+//! killed; nodes and the district hub run in-process with their real `run`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -15,13 +16,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use automerge::{AutoCommit, ChangeHash};
-use wishtree_hub::store::{HubStore, SqliteStore, StoredDoc};
+use clap::Parser;
+use wishtree_hub::store::{EnrolledRole, HubStore, SqliteStore, StoredDoc};
 use wishtree_node::run::RunningNode;
 use wishtree_protocol::command::{Command, MemberFields};
 use wishtree_protocol::id::MemberId;
 use wishtree_protocol::text::{Label, Name};
 use wishtree_protocol::{CommunityCode, Timestamp};
-use wishtree_tests::city::{any_port, enroll, hub_key, init_hub, init_node, start_node, wait_until};
+use wishtree_tests::city::{
+    any_port, enroll, hub_key, init_hub, init_node, start_hub, start_node, wait_until,
+};
 
 /// Bound of every wait; a failing test fails instead of hanging.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -174,6 +178,105 @@ async fn nodes_notice_a_hub_killed_and_restarted_within_seconds_and_converge() {
         let at_node = sorted(node.replica.lock().await.heads());
         assert_eq!(at_hub, at_node, "the hub lacks some of {community}'s changes");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_district_hub_reaches_a_city_hub_killed_and_restarted_within_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let city_dir = dir.path().join("city");
+    let district_dir = dir.path().join("yunhe");
+    init_hub(&city_dir, "1309").unwrap();
+    let city_quic = free_udp_port();
+    let district_data = district_dir.display().to_string();
+    let city_key = hub_key(&city_dir).unwrap().to_string();
+    wishtree_hub::cli::run(
+        wishtree_hub::cli::Cli::try_parse_from([
+            "wishtree-hub",
+            "init",
+            "--data",
+            &district_data,
+            "--city",
+            "1309",
+            "--district",
+            "130903",
+            "--upstream",
+            &city_quic.to_string(),
+            "--upstream-key",
+            &city_key,
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    let city_store = wishtree_hub::cli::open_store(&city_dir).unwrap();
+    city_store
+        .enroll(
+            hub_key(&district_dir).unwrap(),
+            EnrolledRole::Hub {
+                scope: "130903".parse().unwrap(),
+            },
+            wishtree_hub::cli::now(),
+        )
+        .unwrap();
+    let community: CommunityCode = COMMUNITIES[0].parse().unwrap();
+    let node_dir = dir.path().join(COMMUNITIES[0]);
+    let mut city = HubChild::start(&city_dir, city_quic);
+    let district = start_hub(&district_dir, any_port(), any_port())
+        .await
+        .unwrap();
+    let replica = init_node(
+        &node_dir,
+        community,
+        "名人社区",
+        "张书记",
+        district.quic_addr,
+        district.key,
+    )
+    .unwrap();
+    city_store
+        .enroll(
+            replica.public_key(),
+            EnrolledRole::Node { community },
+            wishtree_hub::cli::now(),
+        )
+        .unwrap();
+    drop(replica);
+    let node = start_node(&node_dir, any_port()).await.unwrap();
+    let at_city = || {
+        city_store
+            .doc_bytes(StoredDoc::Community(community))
+            .ok()
+            .flatten()
+            .and_then(|bytes| AutoCommit::load(&bytes).ok())
+            .map(|mut doc| sorted(doc.get_heads()))
+    };
+    add_member(&node, "报到党员").await;
+    let heads = sorted(node.replica.lock().await.heads());
+    wait_until(LIMIT, "the member to reach the city through the district", || {
+        at_city() == Some(heads.clone())
+    })
+    .await
+    .unwrap();
+
+    // The city hub dies without a word and comes back at once; a change made now must
+    // reach it over a new upstream session, long before any idle timeout.
+    city.kill();
+    let _city = HubChild::start(&city_dir, city_quic);
+    let listening_at = Instant::now();
+    add_member(&node, "新党员").await;
+    let heads = sorted(node.replica.lock().await.heads());
+    wait_until(
+        NOTICE_LIMIT,
+        "the change to reach the restarted city through the district",
+        || at_city() == Some(heads.clone()),
+    )
+    .await
+    .unwrap();
+    println!(
+        "the change reached the restarted city hub {:.0} ms after it listened",
+        listening_at.elapsed().as_secs_f64() * 1000.0
+    );
+    node.stop().await;
+    district.stop().await;
 }
 
 /// (connected, since) of the node's link, if its replica is free right now.
