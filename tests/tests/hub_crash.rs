@@ -58,7 +58,9 @@ async fn nodes_notice_a_hub_killed_and_restarted_within_seconds_and_converge() {
     }
     let mut hub = HubChild::start(&hub_dir, quic);
     wait_until(LIMIT, "every node to connect", || {
-        nodes.iter().all(|node| link(node).is_some_and(|link| link.0))
+        nodes
+            .iter()
+            .all(|node| link(node).is_some_and(|link| link.0))
     })
     .await
     .unwrap();
@@ -148,7 +150,10 @@ async fn nodes_notice_a_hub_killed_and_restarted_within_seconds_and_converge() {
         println!(
             "node {index}: noticed the killed hub {:.0} ms after the kill, {:.0} ms after the restarted hub listened",
             (noticed - killed_at).as_secs_f64() * 1000.0,
-            noticed.saturating_duration_since(listening_at).as_secs_f64() * 1000.0
+            noticed
+                .saturating_duration_since(listening_at)
+                .as_secs_f64()
+                * 1000.0
         );
         assert!(
             noticed < listening_at + NOTICE_LIMIT,
@@ -161,9 +166,11 @@ async fn nodes_notice_a_hub_killed_and_restarted_within_seconds_and_converge() {
         }));
         // Some sample shows the node disconnected, since the kill or later.
         assert!(
-            node_samples.iter().any(|(at, connected, since)| *at > killed_at
-                && !*connected
-                && *since >= Some(killed_stamp)),
+            node_samples
+                .iter()
+                .any(|(at, connected, since)| *at > killed_at
+                    && !*connected
+                    && *since >= Some(killed_stamp)),
             "node {index} never said it was disconnected"
         );
     }
@@ -173,10 +180,16 @@ async fn nodes_notice_a_hub_killed_and_restarted_within_seconds_and_converge() {
     let store = SqliteStore::open(&hub_dir.join(wishtree_hub::cli::DATABASE_FILE)).unwrap();
     for (community, node) in COMMUNITIES.iter().zip(&nodes) {
         let code: CommunityCode = community.parse().unwrap();
-        let bytes = store.doc_bytes(StoredDoc::Community(code)).unwrap().unwrap();
+        let bytes = store
+            .doc_bytes(StoredDoc::Community(code))
+            .unwrap()
+            .unwrap();
         let at_hub = sorted(AutoCommit::load(&bytes).unwrap().get_heads());
         let at_node = sorted(node.replica.lock().await.heads());
-        assert_eq!(at_hub, at_node, "the hub lacks some of {community}'s changes");
+        assert_eq!(
+            at_hub, at_node,
+            "the hub lacks some of {community}'s changes"
+        );
     }
 }
 
@@ -251,9 +264,11 @@ async fn a_district_hub_reaches_a_city_hub_killed_and_restarted_within_seconds()
     };
     add_member(&node, "报到党员").await;
     let heads = sorted(node.replica.lock().await.heads());
-    wait_until(LIMIT, "the member to reach the city through the district", || {
-        at_city() == Some(heads.clone())
-    })
+    wait_until(
+        LIMIT,
+        "the member to reach the city through the district",
+        || at_city() == Some(heads.clone()),
+    )
     .await
     .unwrap();
 
@@ -370,7 +385,10 @@ impl HubChild {
         assert!(sent.success());
         let deadline = Instant::now() + LIMIT;
         while self.child.try_wait().unwrap().is_none() {
-            assert!(Instant::now() < deadline, "the hub did not stop after SIGINT");
+            assert!(
+                Instant::now() < deadline,
+                "the hub did not stop after SIGINT"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }

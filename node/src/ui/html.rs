@@ -164,13 +164,18 @@ fn status_bar(lang: Language, status: &StatusBar) -> String {
         ));
     } else {
         let (class, mut text) = if status.hub_connected {
-            ("ok", t(lang, "已连接市级枢纽", "Connected to the hub").to_owned())
+            (
+                "ok",
+                t(lang, "已连接市级枢纽", "Connected to the hub").to_owned(),
+            )
         } else if status.hub_connecting && status.hub_problem.is_none() {
             (
                 "off",
                 match lang {
                     Language::Chinese => format!("正在连接市级枢纽 {}…", status.hub_address),
-                    Language::English => format!("Connecting to the hub at {}…", status.hub_address),
+                    Language::English => {
+                        format!("Connecting to the hub at {}…", status.hub_address)
+                    }
                 },
             )
         } else {
@@ -331,7 +336,9 @@ mod tests {
         let since = Timestamp::from_millis(1_780_000_000_000)
             .display_in_shanghai()
             .to_string();
-        assert!(html.contains(&format!("Not connected to the hub; data is kept here (since {since})")));
+        assert!(html.contains(&format!(
+            "Not connected to the hub; data is kept here (since {since})"
+        )));
         assert!(html.contains("The hub restarted"));
         assert!(!html.contains("Connecting to the hub"));
 
