@@ -189,11 +189,14 @@ impl LinkError {
                 "Syncing could not be set up ({reason}); this is a bug or a bad setting, \
                  please report it with this message"
             ),
-            Self::Connect { .. } | Self::Unreachable { .. } | Self::TimedOut | Self::Reset => {
+            Self::Connect { .. } | Self::Unreachable { .. } | Self::TimedOut => {
                 "The hub cannot be reached right now; the node keeps working offline \
                  and will try again by itself"
                     .to_string()
             }
+            Self::Reset => "The hub restarted and no longer knew this connection; the \
+                 node keeps working offline and reconnects by itself"
+                .to_string(),
             Self::WrongPeerKey { expected, found } => format!(
                 "The hub answered with key {found}, not the configured {expected}, so the \
                  node sent it nothing: check --hub-key against the key the hub operator gave you"

@@ -517,7 +517,7 @@ fn serve(data: &Path, address: SocketAddr, hosts: Vec<HostName>) -> anyhow::Resu
             running.http_addr
         );
         match hub {
-            Some(hub) => println!("syncing with the hub at {hub}"),
+            Some(hub) => println!("connecting to the hub at {hub}…"),
             None => println!("no hub configured: the node works on its own"),
         }
         std::io::stdout().flush()?;
@@ -578,7 +578,10 @@ fn status(data: &Path, as_json: bool) -> anyhow::Result<()> {
         None => println!("hub         none configured"),
         Some(address) => println!(
             "hub         {address}, {}, last synced {}, {} changes not yet at the hub",
-            if sync.hub_connected {
+            // This command reads the data directory; only the running node knows its link.
+            if sync.hub_since.is_none() {
+                "link: see the running node's /api/status"
+            } else if sync.hub_connected {
                 "connected"
             } else {
                 "not connected"

@@ -5,8 +5,11 @@
 //! [`NodeHost`] lends the session the replica (each call takes the replica's lock on a
 //! blocking thread), [`run_sync`] dials, drives, and waits out failures with
 //! exponential backoff and full jitter (1 s to 5 min). What the status bar shows —
-//! connected, last synced, changes not yet at the hub, why the hub refused — is set on
-//! the replica as it happens.
+//! connecting, connected or disconnected and since when, last synced, changes not yet
+//! at the hub, why the hub refused or was lost — is set on the replica as it happens.
+//! A lost hub is noticed within seconds: a restarted hub resets the old connection at
+//! the node's next packet, and a hub that stays down within the idle timeout (see
+//! [`EndpointOptions`]).
 
 use std::time::Duration;
 
@@ -133,6 +136,9 @@ pub struct SyncOptions {
 
 /// A change to what the status bar shows, applied in order by one task.
 enum StatusUpdate {
+    /// A dial starts: the status says "connecting to ADDR…" at once, not only when
+    /// the attempt ends (an unreachable hub takes the handshake timeout to fail).
+    Connecting,
     Connected,
     Disconnected(Option<String>),
     Problem(String),
@@ -183,13 +189,19 @@ pub async fn run_sync(
     let status_task = tokio::spawn(async move {
         while let Some(update) = updates.recv().await {
             let mut replica = status_replica.lock().await;
+            let now = crate::now();
             match update {
+                StatusUpdate::Connecting => {
+                    replica.set_hub_connected(false, now);
+                    replica.set_hub_connecting(true);
+                }
                 StatusUpdate::Connected => {
-                    replica.set_hub_connected(true);
+                    replica.set_hub_connected(true, now);
                     replica.set_hub_problem(None);
                 }
                 StatusUpdate::Disconnected(problem) => {
-                    replica.set_hub_connected(false);
+                    replica.set_hub_connected(false, now);
+                    replica.set_hub_connecting(false);
                     if problem.is_some() {
                         replica.set_hub_problem(problem);
                     }
@@ -201,6 +213,7 @@ pub async fn run_sync(
     let mut backoff = Backoff::new();
     let mut dialer = Dialer::new(key, options.endpoint.clone());
     while !*shutdown.borrow() {
+        let _ = status.send(StatusUpdate::Connecting);
         let problem = match dialer.dial(&hub.address, &hub.key).await {
             Ok(link) => {
                 let mut observer = NodeObserver {

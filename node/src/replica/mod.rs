@@ -468,6 +468,9 @@ impl Replica {
 #[derive(Debug, Clone, Default)]
 struct HubLink {
     connected: bool,
+    connecting: bool,
+    /// When `connected` last changed.
+    since: Option<Timestamp>,
     last_synced_at: Option<Timestamp>,
     heads: Vec<ChangeHash>,
     problem: Option<String>,

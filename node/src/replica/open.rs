@@ -384,6 +384,8 @@ impl Replica {
                 let peer = store.sync_peer(&hub.key, DocName::Community)?;
                 HubLink {
                     connected: false,
+                    connecting: false,
+                    since: None,
                     last_synced_at: peer.as_ref().map(|peer| peer.at),
                     heads: peer.map(|peer| peer.their_heads).unwrap_or_default(),
                     problem: None,

@@ -9,8 +9,8 @@ use super::Replica;
 use crate::store::StoreError;
 
 /// How the node stands with its hub: what the status bar shows. The sync client sets
-/// `hub_connected` and feeds the hub's heads in through
-/// [`Replica::receive_sync_message`]; the count is computed from those heads.
+/// the link's state (connecting, connected, lost and why) and feeds the hub's heads in
+/// through [`Replica::receive_sync_message`]; the count is computed from those heads.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SyncStatus {
     /// The hub's address, if one is configured.
@@ -19,6 +19,12 @@ pub struct SyncStatus {
     pub hub_key: Option<String>,
     /// Whether a sync session with the hub is open now.
     pub hub_connected: bool,
+    /// Whether the sync client is dialing the hub now (it is not connected then).
+    pub hub_connecting: bool,
+    /// Since when `hub_connected` has had its value: connected since, or disconnected
+    /// since (the session was lost, or the sync client started without one). `None`
+    /// while the sync client has not started.
+    pub hub_since: Option<Timestamp>,
     /// When the hub last sent a sync message about the community document.
     pub last_synced_at: Option<Timestamp>,
     /// Changes of the community document the hub's last known heads do not cover.
@@ -128,6 +134,8 @@ impl Replica {
             hub_address: self.hub.as_ref().map(|hub| hub.address.clone()),
             hub_key: self.hub.as_ref().map(|hub| hub.key.to_string()),
             hub_connected: self.hub_link.connected,
+            hub_connecting: self.hub_link.connecting,
+            hub_since: self.hub_link.since,
             last_synced_at: self.hub_link.last_synced_at,
             changes_not_at_hub: pending,
             hub_problem: self.hub_link.problem.clone(),

@@ -145,13 +145,25 @@ impl Replica {
             }
         }
         if self.hub.as_ref().is_some_and(|hub| hub.key == *peer) {
-            self.hub_link.connected = false;
+            self.set_hub_connected(false, crate::now());
         }
     }
 
-    /// Records whether a sync session with the hub is open.
-    pub fn set_hub_connected(&mut self, connected: bool) {
+    /// Records whether a sync session with the hub is open, as of `now`; the time is
+    /// kept only when the state changes (the status shows "disconnected since …").
+    pub fn set_hub_connected(&mut self, connected: bool, now: Timestamp) {
+        if self.hub_link.connected != connected || self.hub_link.since.is_none() {
+            self.hub_link.since = Some(now);
+        }
         self.hub_link.connected = connected;
+        if connected {
+            self.hub_link.connecting = false;
+        }
+    }
+
+    /// Records whether the sync client is dialing the hub now.
+    pub fn set_hub_connecting(&mut self, connecting: bool) {
+        self.hub_link.connecting = connecting;
     }
 
     /// Records why the hub refused the node or cannot be reached (`None` once it is

@@ -50,6 +50,12 @@ pub struct StatusBar {
     pub hub_configured: bool,
     /// Whether the node is connected to its hub now.
     pub hub_connected: bool,
+    /// The hub's address, as configured.
+    pub hub_address: String,
+    /// Whether the node is dialing its hub now.
+    pub hub_connecting: bool,
+    /// Since when the node has been connected, or not connected.
+    pub hub_since: Option<Timestamp>,
     /// When the last sync with the hub completed.
     pub last_sync: Option<Timestamp>,
     /// Local changes the hub does not have yet.
@@ -170,8 +176,21 @@ fn status_bar(lang: Language, status: &StatusBar) -> String {
             "Running alone (no hub configured)",
         ));
     } else {
-        let (class, text) = if status.hub_connected {
-            ("ok", t(lang, "已连接市级枢纽", "Connected to the hub"))
+        let (class, mut text) = if status.hub_connected {
+            (
+                "ok",
+                t(lang, "已连接市级枢纽", "Connected to the hub").to_owned(),
+            )
+        } else if status.hub_connecting && status.hub_problem.is_none() {
+            (
+                "off",
+                match lang {
+                    Language::Chinese => format!("正在连接市级枢纽 {}…", status.hub_address),
+                    Language::English => {
+                        format!("Connecting to the hub at {}…", status.hub_address)
+                    }
+                },
+            )
         } else {
             (
                 "off",
@@ -179,12 +198,31 @@ fn status_bar(lang: Language, status: &StatusBar) -> String {
                     lang,
                     "未连接市级枢纽，数据保存在本机",
                     "Not connected to the hub; data is kept here",
-                ),
+                )
+                .to_owned(),
             )
         };
+        // Since when, so that a lost hub reads as lost, not as a stale "connected".
+        if let Some(since) = status.hub_since {
+            let _ = write!(
+                text,
+                " ({} {})",
+                t(lang, "自", "since"),
+                since.display_in_shanghai()
+            );
+        }
+        if !status.hub_connected && status.hub_connecting && status.hub_problem.is_some() {
+            let _ = match lang {
+                Language::Chinese => write!(text, "；正在重新连接 {}…", status.hub_address),
+                Language::English => {
+                    write!(text, "; connecting to {} again…", status.hub_address)
+                }
+            };
+        }
         let _ = write!(
             html,
-            "<span class=\"{class}\" id=\"hub-state\">{text}</span>"
+            "<span class=\"{class}\" id=\"hub-state\">{}</span>",
+            esc(&text)
         );
         match status.last_sync {
             Some(at) => {
@@ -282,6 +320,7 @@ mod tests {
             last_sync: None,
             changes_not_at_hub: 3,
             hub_problem: None,
+            ..StatusBar::default()
         };
         let html = Page::new(Language::Chinese, "心愿树").finish(&status, "/");
         assert!(html.contains("未连接市级枢纽"));
@@ -289,5 +328,35 @@ mod tests {
         let html = Page::new(Language::English, "Wish tree").finish(&status, "/");
         assert!(html.contains("3 changes not yet at the hub"));
         assert!(html.contains("lang=\"en\""));
+    }
+
+    #[test]
+    fn the_status_bar_says_connecting_at_once_then_since_when_and_why() {
+        let mut status = StatusBar {
+            community: "名人社区".to_owned(),
+            hub_configured: true,
+            hub_address: "hub.example:4433".to_owned(),
+            hub_connecting: true,
+            ..StatusBar::default()
+        };
+        let html = Page::new(Language::English, "Wish tree").finish(&status, "/");
+        assert!(html.contains("Connecting to the hub at hub.example:4433…"));
+
+        status.hub_connecting = false;
+        status.hub_since = Some(Timestamp::from_millis(1_780_000_000_000));
+        status.hub_problem = Some("The hub restarted".to_owned());
+        let html = Page::new(Language::English, "Wish tree").finish(&status, "/");
+        let since = Timestamp::from_millis(1_780_000_000_000)
+            .display_in_shanghai()
+            .to_string();
+        assert!(html.contains(&format!(
+            "Not connected to the hub; data is kept here (since {since})"
+        )));
+        assert!(html.contains("The hub restarted"));
+        assert!(!html.contains("Connecting to the hub"));
+
+        status.hub_connecting = true;
+        let html = Page::new(Language::Chinese, "心愿树").finish(&status, "/");
+        assert!(html.contains("正在重新连接 hub.example:4433…"));
     }
 }
