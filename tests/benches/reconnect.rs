@@ -216,7 +216,7 @@ async fn run(nodes: usize, target: &Path, hub_bin: &Path) {
             node.record_offline(&members);
         }
     });
-    let (crash, mut hub) = crash(&sim, hub, reports, hub_bin, &data, quic, http).await;
+    let (crash, hub) = crash(&sim, hub, reports, hub_bin, &data, quic, http).await;
     let crash_usage = hub.usage();
     let crash_metrics = hub_metrics(http).await;
     hub.stop().await;
