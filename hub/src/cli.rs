@@ -297,13 +297,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let store = open_store(&data)?;
             let key: PublicKey = key.parse().context("the --key is not a valid key")?;
-            // A district hub admits nodes by the city's roster: an entry made here is
-            // never seen by the city, which would refuse the community's signed heads.
-            if let (Some(code), Some(district)) = (&community, store.setting(crate::run::DISTRICT)?)
-            {
-                bail!(
-                    "this is the district hub of {district}: nodes are enrolled at the city hub, whose roster reaches this hub by itself; run there: wishtree-hub enroll --data CITY_DIR --community {code} --key {key}"
-                );
+            if let Some(code) = &community {
+                refuse_at_district_hub(
+                    &store,
+                    &format!("wishtree-hub enroll --data CITY_DIR --community {code} --key {key}"),
+                )?;
             }
             let role = match (community, hub_scope) {
                 (Some(code), _) => EnrolledRole::Node {
@@ -325,6 +323,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             reason,
         } => {
             let store = open_store(&data)?;
+            refuse_at_district_hub(
+                &store,
+                "wishtree-hub revoke --data CITY_DIR (with the same --key or --community and --reason)",
+            )?;
             let key = match (key, community) {
                 (Some(key), _) => key
                     .parse::<PublicKey>()
@@ -346,6 +348,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Rotate { data, statement } => {
             let store = open_store(&data)?;
+            refuse_at_district_hub(
+                &store,
+                "wishtree-hub rotate --data CITY_DIR --statement … (the same statement)",
+            )?;
             let bytes = hex::decode(statement.trim())
                 .ok()
                 .context("the --statement is not hex (copy it whole from rotate-key)")?;
@@ -547,6 +553,18 @@ fn run_hub(
         running.stop().await;
         Ok(())
     })
+}
+
+/// A district hub takes its roster from the city: an entry made here is never seen by
+/// the city, which would go on refusing (or accepting) the key. So roster changes for
+/// nodes are refused here, naming the command to run at the city hub.
+fn refuse_at_district_hub(store: &SqliteStore, command_at_city: &str) -> anyhow::Result<()> {
+    if let Some(district) = store.setting(crate::run::DISTRICT)? {
+        bail!(
+            "this is the district hub of {district}: the city hub keeps the roster, which reaches this hub by itself; run there: {command_at_city}"
+        );
+    }
+    Ok(())
 }
 
 fn city(command: CityCommandLine) -> anyhow::Result<()> {

@@ -363,6 +363,12 @@ pub fn import_bundle(
         elapsed: started.elapsed(),
     });
 
+    // The community's changes reached the hub, by USB stick rather than by network: it
+    // counts as seen now, as a sync session would make it (sync health, 24 h).
+    store.with_transaction(|transaction| {
+        crate::store::record_seen_in(transaction, community, now).map_err(StoreError::from)
+    })?;
+
     let started = Instant::now();
     let figures_problem = refresh_figures(hub, community).err();
     let name = store

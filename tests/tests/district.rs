@@ -565,4 +565,20 @@ async fn a_district_hub_refuses_to_enroll_a_node_and_names_the_city_command() {
         district_store.enrollment(&key).unwrap().is_none(),
         "no stray entry in the district's roster"
     );
+
+    // Revoking or rotating a node's key is the city's roster's business too.
+    for args in [
+        vec!["revoke", "--community", "130903001001", "--reason", "lost"],
+        vec!["rotate", "--statement", "00"],
+    ] {
+        let mut line = vec!["wishtree-hub", args[0], "--data", &district_data];
+        line.extend(&args[1..]);
+        let refused = wishtree_hub::cli::run(wishtree_hub::cli::Cli::try_parse_from(line).unwrap())
+            .expect_err("a district hub changes no node's key");
+        let message = format!("{refused:#}");
+        assert!(
+            message.contains(&format!("wishtree-hub {} --data CITY_DIR", args[0])),
+            "{message}"
+        );
+    }
 }

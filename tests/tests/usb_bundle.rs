@@ -209,6 +209,10 @@ fn a_week_offline_reaches_the_city_hub_on_a_usb_stick_attested() {
         Some(1.0),
         "all of it is the community's own"
     );
+    assert!(
+        statuses[0].is_synced_24h,
+        "its changes reached the hub by stick: synced, as by network"
+    );
 
     // The same stick again: a replay, refused, nothing changes.
     let again = hub_cli(&["import", "--data", hub_dir, path_text(&stick)]).unwrap_err();
