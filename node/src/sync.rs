@@ -222,9 +222,7 @@ pub async fn run_sync(
                     refused: None,
                 };
                 let ended = session(&replica, link, code, &hub, &shutdown, &mut observer).await;
-                if observer.opened {
-                    backoff.succeed();
-                }
+                backoff.session_ended(observer.opened, observer.refused.is_some());
                 // The hub's own words win over the transport's ("not enrolled …").
                 observer
                     .refused

@@ -95,9 +95,7 @@ pub async fn run_upstream(
                 )
                 .await;
                 forward.abort();
-                if observer.opened {
-                    backoff.succeed();
-                }
+                backoff.session_ended(observer.opened, observer.refused.is_some());
                 observer
                     .refused
                     .or_else(|| ended.link_error.as_ref().map(LinkError::explain))

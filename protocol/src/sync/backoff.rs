@@ -44,6 +44,17 @@ impl Backoff {
         self.failures = 0;
     }
 
+    /// A session has ended. One that opened and was not refused was a success: the
+    /// next failure starts from 1 s again. A refusal after the opening (a key revoked,
+    /// a community outside the scope) comes back at every reconnect, so it counts as a
+    /// failure like any other, and a peer that admits and then refuses is met with a
+    /// rising delay, not twice a second.
+    pub fn session_ended(&mut self, opened: bool, refused: bool) {
+        if opened && !refused {
+            self.succeed();
+        }
+    }
+
     /// Failures since the last success.
     pub fn failures(&self) -> u32 {
         self.failures
@@ -65,6 +76,28 @@ mod tests {
         assert_eq!(ceilings, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300]);
         backoff.succeed();
         assert_eq!(backoff.ceiling(), INITIAL);
+    }
+
+    #[test]
+    fn a_session_refused_after_it_opened_is_a_failure() {
+        let mut backoff = Backoff::new();
+        for _ in 0..4 {
+            backoff.session_ended(true, true);
+            backoff.fail(0);
+        }
+        assert_eq!(backoff.failures(), 4, "refusals add up");
+        backoff.session_ended(false, false);
+        assert_eq!(
+            backoff.failures(),
+            4,
+            "a session that never opened resets nothing"
+        );
+        backoff.session_ended(true, false);
+        assert_eq!(
+            backoff.ceiling(),
+            INITIAL,
+            "a session that opened and ran resets"
+        );
     }
 
     #[test]
