@@ -81,6 +81,30 @@ pub async fn start_hub(
     wishtree_hub::run::start(options).await
 }
 
+/// Starts the hub in `dir` again on the addresses a stopped hub held. `stop` returns
+/// once every session closed, but quinn's endpoint driver releases the UDP socket on
+/// its next poll, a moment later; until then the bind fails with `AddrInUse`, which is
+/// retried for at most ten seconds (a restarted process has no such wait: the OS frees
+/// the socket when it exits).
+pub async fn restart_hub(
+    dir: &Path,
+    quic: SocketAddr,
+    http: SocketAddr,
+) -> anyhow::Result<RunningHub> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match start_hub(dir, quic, http).await {
+            Err(error)
+                if format!("{error:#}").contains("Address already in use")
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            started => return started,
+        }
+    }
+}
+
 /// Starts the node in `dir`, its HTTP on `http`.
 pub async fn start_node(dir: &Path, http: SocketAddr) -> anyhow::Result<RunningNode> {
     wishtree_node::run::start(dir, http, SyncOptions::default()).await

@@ -19,7 +19,7 @@ use wishtree_protocol::id::MemberId;
 use wishtree_protocol::text::{Label, Name};
 use wishtree_protocol::{CommunityCode, RegionPrefix};
 use wishtree_tests::city::{
-    any_port, hub_key, init_hub, init_node, start_hub, start_node, wait_until,
+    any_port, hub_key, init_hub, init_node, restart_hub, start_hub, start_node, wait_until,
 };
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -224,7 +224,7 @@ async fn communities_sync_through_their_district_hub_to_the_city_attested() {
         heads.sort();
         heads
     };
-    let district = start_hub(&district_dir, district_quic, district_http)
+    let district = restart_hub(&district_dir, district_quic, district_http)
         .await
         .unwrap();
     wait_until(LIMIT, "the forged change to reach the city", || {
@@ -467,7 +467,7 @@ async fn a_revoked_community_does_not_cut_its_district_off_from_the_city() {
     let (district_quic, district_http) = (district.quic_addr, district.http_addr);
     district.stop().await;
     let sessions_before = city.hub().metrics().sync_sessions_total();
-    let district = start_hub(&district_dir, district_quic, district_http)
+    let district = restart_hub(&district_dir, district_quic, district_http)
         .await
         .unwrap();
 
