@@ -193,7 +193,7 @@ async fn run(nodes: usize, target: &Path, hub_bin: &Path) {
     tokio::task::block_in_place(|| {
         let members = template_members();
         for node in &sim {
-            node.record_offline(&members);
+            node.record_offline(&members, 1);
         }
     });
     println!(
@@ -213,7 +213,7 @@ async fn run(nodes: usize, target: &Path, hub_bin: &Path) {
     tokio::task::block_in_place(|| {
         let members = template_members();
         for node in &sim {
-            node.record_offline(&members);
+            node.record_offline(&members, 2);
         }
     });
     let (crash, hub) = crash(&sim, hub, reports, hub_bin, &data, quic, http).await;
@@ -342,8 +342,9 @@ struct SimNode {
 
 impl SimNode {
     /// Records one service on the node's document while it is offline, and signs the
-    /// new heads, as a node's command does.
-    fn record_offline(&self, members: &[MemberId]) {
+    /// new heads (seq `round + 1`), as a node's command does. `round` (1, 2, …) makes
+    /// each record a new one.
+    fn record_offline(&self, members: &[MemberId], round: u64) {
         let doc_id = DocId::Community(self.code);
         let mut host = self.host.0.lock().unwrap();
         let automerge = host.doc(&doc_id).unwrap().clone();
@@ -351,7 +352,7 @@ impl SimNode {
             CommunityDoc::from_automerge(automerge, Some(self.code), actor(self.index)).unwrap();
         let now = now();
         let command = Command::RecordService {
-            id: ServiceId::from_bytes(Ids(self.index as u64 ^ 0xA5A5).bytes()),
+            id: ServiceId::from_bytes(Ids(self.index as u64 ^ 0xA5A5 ^ (round << 40)).bytes()),
             member: members[self.index % members.len()],
             date: "2026-08-01".parse().unwrap(),
             minutes: 90,
@@ -364,7 +365,7 @@ impl SimNode {
         host.insert_doc(doc_id, doc.automerge().clone());
         host.set_own_attestation(
             doc_id,
-            SignedHeads::sign(&self.key, self.code, &heads, 2, now),
+            SignedHeads::sign(&self.key, self.code, &heads, round + 1, now),
         );
     }
 

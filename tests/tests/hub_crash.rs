@@ -84,8 +84,7 @@ async fn nodes_notice_a_hub_killed_and_restarted_within_seconds_and_converge() {
         })
         .collect();
     // What each node's status says, every 20 ms: (when, connected, since).
-    let samples: Arc<Mutex<Vec<Vec<(Instant, bool, Option<Timestamp>)>>>> =
-        Arc::new(Mutex::new(vec![Vec::new(); nodes.len()]));
+    let samples: Arc<Mutex<Vec<Vec<Sample>>>> = Arc::new(Mutex::new(vec![Vec::new(); nodes.len()]));
     let sampling = Arc::new(AtomicBool::new(true));
     let sampler = {
         let nodes = nodes.clone();
@@ -293,6 +292,9 @@ async fn a_district_hub_reaches_a_city_hub_killed_and_restarted_within_seconds()
     node.stop().await;
     district.stop().await;
 }
+
+/// What a node's status said: when, connected, since.
+type Sample = (Instant, bool, Option<Timestamp>);
 
 /// (connected, since) of the node's link, if its replica is free right now.
 fn link(node: &RunningNode) -> Option<(bool, Option<Timestamp>)> {
