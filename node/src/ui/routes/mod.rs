@@ -10,6 +10,7 @@ use axum::extract::{Path, RawForm, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use maud::{DOCTYPE, html};
 use wishtree_protocol::names::Language;
 
 use super::html::StatusBar;
@@ -113,9 +114,20 @@ async fn page(
 ) -> Response {
     match on_replica(state, work).await {
         Ok(Ok(html)) => Html(html).into_response(),
-        Ok(Err((status, message))) => (status, Html(format!("<!doctype html><meta charset=\"utf-8\"><p>{}</p><p><a href=\"/\">心愿树 · wishtree</a></p>", super::html::esc(&message)))).into_response(),
+        Ok(Err((status, message))) => (status, Html(error_page(&message))).into_response(),
         Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.message()).into_response(),
     }
+}
+
+/// A bare page saying what went wrong, with the way home.
+fn error_page(message: &str) -> String {
+    html! {
+        (DOCTYPE)
+        meta charset="utf-8";
+        p { (message) }
+        p { a href="/" { "心愿树 · wishtree" } }
+    }
+    .into_string()
 }
 
 /// Runs a form handler on the replica's thread.
