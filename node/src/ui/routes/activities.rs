@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{ActivityId, MemberId};
 
@@ -10,7 +10,7 @@ use super::super::forms::{ActivityForm, ParticipantForm};
 use super::super::pages;
 use super::{
     execute_message, execute_status, internal, language, not_found, not_found_page, page,
-    parse_form, status_bar, with_replica,
+    parse_form, refused, status_bar, with_replica,
 };
 use crate::http::AppState;
 use crate::replica::{Replica, random_bytes};
@@ -44,18 +44,16 @@ pub(super) async fn create_activity(
     let lang = language(&headers);
     let form: ActivityForm = parse_form(&form);
     with_replica(&state, move |replica| {
-        let refuse = |replica: &mut Replica, message: String| match replica.view() {
-            Ok(view) => {
-                let html = pages::activities_page(
+        let refuse = |replica: &mut Replica, message: String| {
+            refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
+                Some(pages::activities_page(
                     lang,
-                    &view,
-                    &status_bar(replica),
+                    view,
+                    bar,
                     &form,
                     Some(&message),
-                );
-                (StatusCode::BAD_REQUEST, Html(html)).into_response()
-            }
-            Err(error) => internal(error).into_response(),
+                ))
+            })
         };
         let fields = match form.parse() {
             Ok(fields) => fields,
@@ -106,20 +104,11 @@ pub(super) async fn join_activity(
         let Ok(activity) = id.parse::<ActivityId>() else {
             return not_found_page(replica, lang);
         };
-        let refuse =
-            |replica: &mut Replica, status: StatusCode, message: String| match replica.view() {
-                Ok(view) => match pages::activity_page(
-                    lang,
-                    &view,
-                    activity,
-                    &status_bar(replica),
-                    Some(&message),
-                ) {
-                    Some(html) => (status, Html(html)).into_response(),
-                    None => not_found_page(replica, lang),
-                },
-                Err(error) => internal(error).into_response(),
-            };
+        let refuse = |replica: &mut Replica, status: StatusCode, message: String| {
+            refused(replica, lang, status, |view, bar| {
+                pages::activity_page(lang, view, activity, bar, Some(&message))
+            })
+        };
         let Ok(member) = form.member.parse::<MemberId>() else {
             return refuse(
                 replica,

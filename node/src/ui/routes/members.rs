@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{MemberId, PointsEntryId};
 use wishtree_protocol::text::Label;
@@ -12,7 +12,7 @@ use super::super::forms::{MemberForm, RedeemForm};
 use super::super::pages;
 use super::{
     execute_message, execute_status, internal, language, not_found, not_found_page, page,
-    parse_form, repeated, status_bar, with_replica,
+    parse_form, refused, repeated, status_bar, with_replica,
 };
 use crate::http::AppState;
 use crate::replica::{PrivateRecord, Replica, random_bytes};
@@ -49,20 +49,17 @@ pub(super) async fn create_member(
     let intentions = repeated(&raw, "intention");
     with_replica(&state, move |replica| {
         let refuse = |replica: &mut Replica, message: String| {
-            let view = match replica.view() {
-                Ok(view) => view,
-                Err(error) => return internal(error).into_response(),
-            };
             let private = private_members(replica).unwrap_or_default();
-            let html = pages::members_page(
-                lang,
-                &view,
-                &private,
-                &status_bar(replica),
-                &form,
-                Some(&message),
-            );
-            (StatusCode::BAD_REQUEST, Html(html)).into_response()
+            refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
+                Some(pages::members_page(
+                    lang,
+                    view,
+                    &private,
+                    bar,
+                    &form,
+                    Some(&message),
+                ))
+            })
         };
         let (fields, address, phone) = match form.parse(&intentions) {
             Ok(parsed) => parsed,
@@ -112,16 +109,10 @@ pub(super) async fn redeem(
         let Ok(id) = id.parse::<MemberId>() else {
             return not_found_page(replica, lang);
         };
-        let refuse = |replica: &mut Replica, status: StatusCode, message: String| match replica
-            .view()
-        {
-            Ok(view) => {
-                match pages::member_page(lang, &view, id, &status_bar(replica), Some(&message)) {
-                    Some(html) => (status, Html(html)).into_response(),
-                    None => not_found_page(replica, lang),
-                }
-            }
-            Err(error) => internal(error).into_response(),
+        let refuse = |replica: &mut Replica, status: StatusCode, message: String| {
+            refused(replica, lang, status, |view, bar| {
+                pages::member_page(lang, view, id, bar, Some(&message))
+            })
         };
         let Ok(points) = form.points.trim().parse::<u32>() else {
             return refuse(

@@ -12,6 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{DOCTYPE, html};
 use wishtree_protocol::names::Language;
+use wishtree_protocol::view::CommunityView;
 
 use super::html::StatusBar;
 use super::tree;
@@ -138,6 +139,24 @@ async fn with_replica(
     match on_replica(state, work).await {
         Ok(response) => response,
         Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.message()).into_response(),
+    }
+}
+
+/// A form shown again after a refusal, with `status`: `render` draws the page from the
+/// view and the status bar; a record that is not there reads as not found.
+fn refused(
+    replica: &mut Replica,
+    lang: Language,
+    status: StatusCode,
+    render: impl FnOnce(&CommunityView, &StatusBar) -> Option<String>,
+) -> Response {
+    let view = match replica.view() {
+        Ok(view) => view,
+        Err(error) => return internal(error).into_response(),
+    };
+    match render(&view, &status_bar(replica)) {
+        Some(html) => (status, Html(html)).into_response(),
+        None => not_found_page(replica, lang),
     }
 }
 

@@ -13,7 +13,7 @@ use super::super::forms::{ActionForm, WishForm};
 use super::super::tree;
 use super::{
     execute_message, execute_status, internal, language, not_found, not_found_page, page,
-    parse_form, status_bar, with_replica,
+    parse_form, refused, status_bar, with_replica,
 };
 use crate::http::AppState;
 use crate::replica::{PrivateRecord, Replica, random_bytes};
@@ -140,25 +140,13 @@ fn wish_error(
     status: StatusCode,
     message: String,
 ) -> Response {
-    let view = match replica.view() {
-        Ok(view) => view,
-        Err(error) => return internal(error).into_response(),
-    };
     let resident = replica.resident_private(id).ok().flatten();
     let resident = resident
         .as_ref()
         .map(|r| (r.real_name.as_str(), r.phone.as_str()));
-    match tree::wish_page(
-        lang,
-        &view,
-        id,
-        resident,
-        &status_bar(replica),
-        Some(&message),
-    ) {
-        Some(html) => (status, Html(html)).into_response(),
-        None => not_found_page(replica, lang),
-    }
+    refused(replica, lang, status, |view, bar| {
+        tree::wish_page(lang, view, id, resident, bar, Some(&message))
+    })
 }
 
 fn wish_action_kind(action: &str) -> Option<EventKind> {
