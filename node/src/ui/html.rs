@@ -1,37 +1,12 @@
-//! Building HTML safely: escaping, the page frame (navigation, language switch, status
-//! bar) and the one stylesheet, all embedded in the binary so the node works with no
-//! internet.
+//! Building HTML safely with maud templates, which escape every value they place: the
+//! page frame (navigation, language switch, status bar), the one way to open a form that
+//! writes, the small shapes the pages repeat, and the one stylesheet, all embedded in
+//! the binary so the node works with no internet.
 
-use std::fmt::{self, Write};
-
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::names::Language;
-use wishtree_webguard::FormToken;
-
-/// Text made safe to place in HTML (element content or a quoted attribute).
-#[derive(Debug)]
-pub struct Escaped<'a>(pub &'a str);
-
-impl fmt::Display for Escaped<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            match c {
-                '&' => f.write_str("&amp;")?,
-                '<' => f.write_str("&lt;")?,
-                '>' => f.write_str("&gt;")?,
-                '"' => f.write_str("&quot;")?,
-                '\'' => f.write_str("&#39;")?,
-                c => f.write_char(c)?,
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Escapes text for HTML.
-pub fn esc(text: &str) -> Escaped<'_> {
-    Escaped(text)
-}
+use wishtree_webguard::{FORM_TOKEN_FIELD, FormToken};
 
 /// Picks the Chinese or the English text.
 pub fn t(lang: Language, zh: &'static str, en: &'static str) -> &'static str {
@@ -64,97 +39,120 @@ pub struct StatusBar {
     pub hub_problem: Option<String>,
 }
 
-/// A page under construction: the frame around a body.
-#[derive(Debug)]
-pub struct Page {
+/// The whole document: the frame around a page's body, `current` being the path of the
+/// navigation link to mark.
+pub fn page(
     lang: Language,
-    title: String,
-    body: String,
+    title: &str,
+    status: &StatusBar,
+    current: &str,
+    body: Markup,
+) -> String {
+    let brand = t(lang, "心愿树", "wishtree");
+    let (other, label) = match lang {
+        Language::Chinese => ("en", "English"),
+        Language::English => ("zh", "中文"),
+    };
+    html! {
+        (DOCTYPE)
+        html lang=(lang.html_lang()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (brand) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    a.brand href="/" { "🌳 " (brand) }
+                    " "
+                    span.community { (status.community) }
+                    nav {
+                        @for (href, zh, en) in NAVIGATION {
+                            a href=(href) class=[(*href == current).then_some("current")] {
+                                (t(lang, zh, en))
+                            }
+                        }
+                    }
+                    a.lang href={ "/lang/" (other) } { (label) }
+                }
+                (status_bar(lang, status))
+                main {
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
+    }
+    .into_string()
 }
 
-impl Page {
-    /// A page with this title.
-    pub fn new(lang: Language, title: impl Into<String>) -> Self {
-        Self {
-            lang,
-            title: title.into(),
-            body: String::with_capacity(8 * 1024),
+/// A `<form method="post">` with the node's form token inside: the one way our pages
+/// open a form that writes, so no form can go without the token the server demands.
+pub fn post_form(class: &str, action: &str, id: Option<&str>, fields: Markup) -> Markup {
+    html! {
+        form method="post" class=(class) action=(action) id=[id] {
+            input type="hidden" name=(FORM_TOKEN_FIELD) value=(FormToken::of_this_process().as_str());
+            (fields)
         }
     }
+}
 
-    /// Appends raw, already-safe HTML.
-    pub fn push(&mut self, html: &str) -> &mut Self {
-        self.body.push_str(html);
-        self
-    }
-
-    /// Appends formatted HTML; arguments must already be escaped.
-    pub fn push_fmt(&mut self, args: fmt::Arguments<'_>) -> &mut Self {
-        // Writing to a String cannot fail.
-        let _ = self.body.write_fmt(args);
-        self
-    }
-
-    /// Opens a `<form method="post">` with these attributes (already escaped) and the
-    /// node's form token inside: the one way our pages open a form that writes, so no
-    /// form can go without the token the server demands.
-    pub fn open_post_form(&mut self, attributes: fmt::Arguments<'_>) -> &mut Self {
-        let _ = write!(
-            self.body,
-            "<form method=\"post\" {attributes}>{}",
-            FormToken::of_this_process().hidden_field()
-        );
-        self
-    }
-
-    /// The body alone, for a fragment built with a page's helpers.
-    pub fn into_body(self) -> String {
-        self.body
-    }
-
-    /// The whole document.
-    pub fn finish(self, status: &StatusBar, current: &str) -> String {
-        let lang = self.lang;
-        let mut html = String::with_capacity(self.body.len() + 4096);
-        let _ = write!(
-            html,
-            "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>{} · {}</title><style>{}</style></head><body>",
-            lang.html_lang(),
-            esc(&self.title),
-            t(lang, "心愿树", "wishtree"),
-            STYLE
-        );
-        html.push_str("<header><a class=\"brand\" href=\"/\">🌳 ");
-        html.push_str(t(lang, "心愿树", "wishtree"));
-        let _ = write!(
-            html,
-            "</a> <span class=\"community\">{}</span><nav>",
-            esc(&status.community)
-        );
-        for (href, zh, en) in NAVIGATION {
-            let class = if *href == current {
-                " class=\"current\""
-            } else {
-                ""
-            };
-            let _ = write!(html, "<a href=\"{href}\"{class}>{}</a>", t(lang, zh, en));
+/// Why the last form was refused, if it was.
+pub fn error_line(error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(error) = error {
+            p.error #error { (error) }
         }
-        let (other, label) = match lang {
-            Language::Chinese => ("en", "English"),
-            Language::English => ("zh", "中文"),
-        };
-        let _ = write!(
-            html,
-            "</nav><a class=\"lang\" href=\"/lang/{other}\">{label}</a></header>"
-        );
-        html.push_str(&status_bar(lang, status));
-        let _ = write!(html, "<main><h1>{}</h1>", esc(&self.title));
-        html.push_str(&self.body);
-        html.push_str("</main></body></html>");
-        html
     }
+}
+
+/// A labelled text input holding what was typed.
+pub fn text_input(name: &str, label: &str, value: &str) -> Markup {
+    html! {
+        label for=(name) { (label) }
+        input id=(name) name=(name) value=(value);
+    }
+}
+
+/// A labelled text input that must be filled.
+pub fn required_input(name: &str, label: &str, value: &str) -> Markup {
+    html! {
+        label for=(name) { (label) }
+        input id=(name) name=(name) value=(value) required;
+    }
+}
+
+/// A labelled choice among (value, label) options, `chosen` selected.
+pub fn select_field<'a>(
+    name: &str,
+    label: &str,
+    options: impl IntoIterator<Item = (&'a str, &'a str)>,
+    chosen: &str,
+) -> Markup {
+    html! {
+        label for=(name) { (label) }
+        select id=(name) name=(name) {
+            @for (value, text) in options {
+                option value=(value) selected[value == chosen] { (text) }
+            }
+        }
+    }
+}
+
+/// A table with a heading row; `rows` are its `tr`s.
+pub fn table(id: Option<&str>, heads: &[&str], rows: Markup) -> Markup {
+    html! {
+        table id=[id] {
+            tr { @for head in heads { th { (head) } } }
+            (rows)
+        }
+    }
+}
+
+/// The submit button closing a form.
+pub fn submit(label: &str) -> Markup {
+    html! { p { button type="submit" { (label) } } }
 }
 
 /// The links of the navigation bar: (path, Chinese, English).
@@ -167,91 +165,67 @@ const NAVIGATION: &[(&str, &str, &str)] = &[
     ("/reports", "半年报告", "Reports"),
 ];
 
-fn status_bar(lang: Language, status: &StatusBar) -> String {
-    let mut html = String::from("<div class=\"status\" id=\"status\">");
-    if !status.hub_configured {
-        html.push_str(t(
-            lang,
-            "单机运行（未配置市级枢纽）",
-            "Running alone (no hub configured)",
-        ));
-    } else {
-        let (class, mut text) = if status.hub_connected {
-            (
-                "ok",
-                t(lang, "已连接市级枢纽", "Connected to the hub").to_owned(),
-            )
-        } else if status.hub_connecting && status.hub_problem.is_none() {
-            (
-                "off",
-                match lang {
-                    Language::Chinese => format!("正在连接市级枢纽 {}…", status.hub_address),
-                    Language::English => {
-                        format!("Connecting to the hub at {}…", status.hub_address)
-                    }
-                },
-            )
-        } else {
-            (
-                "off",
-                t(
-                    lang,
-                    "未连接市级枢纽，数据保存在本机",
-                    "Not connected to the hub; data is kept here",
-                )
-                .to_owned(),
-            )
-        };
-        // Since when, so that a lost hub reads as lost, not as a stale "connected".
-        if let Some(since) = status.hub_since {
-            let _ = write!(
-                text,
-                " ({} {})",
-                t(lang, "自", "since"),
-                since.display_in_shanghai()
-            );
-        }
-        if !status.hub_connected && status.hub_connecting && status.hub_problem.is_some() {
-            let _ = match lang {
-                Language::Chinese => write!(text, "；正在重新连接 {}…", status.hub_address),
-                Language::English => {
-                    write!(text, "; connecting to {} again…", status.hub_address)
+fn status_bar(lang: Language, status: &StatusBar) -> Markup {
+    html! {
+        div.status #status {
+            @if status.hub_configured {
+                span class=(if status.hub_connected { "ok" } else { "off" }) id="hub-state" {
+                    (hub_state(lang, status))
                 }
-            };
-        }
-        let _ = write!(
-            html,
-            "<span class=\"{class}\" id=\"hub-state\">{}</span>",
-            esc(&text)
-        );
-        match status.last_sync {
-            Some(at) => {
-                let _ = write!(
-                    html,
-                    " · {} {}",
-                    t(lang, "上次同步", "last synced"),
-                    at.display_in_shanghai()
-                );
+                " · "
+                @match status.last_sync {
+                    Some(at) => { (t(lang, "上次同步", "last synced")) " " (at.display_in_shanghai()) }
+                    None => (t(lang, "尚未同步", "never synced")),
+                }
+                " · "
+                span #pending {
+                    @match lang {
+                        Language::Chinese => { (status.changes_not_at_hub) " 项更改尚未到达枢纽" }
+                        Language::English => { (status.changes_not_at_hub) " changes not yet at the hub" }
+                    }
+                }
+                @if let Some(problem) = &status.hub_problem {
+                    div.problem { (problem) }
+                }
+            } @else {
+                (t(lang, "单机运行（未配置市级枢纽）", "Running alone (no hub configured)"))
             }
-            None => {
-                let _ = write!(html, " · {}", t(lang, "尚未同步", "never synced"));
-            }
-        }
-        let _ = write!(
-            html,
-            " · <span id=\"pending\">{}</span>",
-            match lang {
-                Language::Chinese => format!("{} 项更改尚未到达枢纽", status.changes_not_at_hub),
-                Language::English =>
-                    format!("{} changes not yet at the hub", status.changes_not_at_hub),
-            }
-        );
-        if let Some(problem) = &status.hub_problem {
-            let _ = write!(html, "<div class=\"problem\">{}</div>", esc(problem));
         }
     }
-    html.push_str("</div>");
-    html
+}
+
+/// Whether the hub is connected, since when, and whether the node is dialing it.
+fn hub_state(lang: Language, status: &StatusBar) -> String {
+    let mut text = if status.hub_connected {
+        t(lang, "已连接市级枢纽", "Connected to the hub").to_owned()
+    } else if status.hub_connecting && status.hub_problem.is_none() {
+        match lang {
+            Language::Chinese => format!("正在连接市级枢纽 {}…", status.hub_address),
+            Language::English => format!("Connecting to the hub at {}…", status.hub_address),
+        }
+    } else {
+        t(
+            lang,
+            "未连接市级枢纽，数据保存在本机",
+            "Not connected to the hub; data is kept here",
+        )
+        .to_owned()
+    };
+    // Since when, so that a lost hub reads as lost, not as a stale "connected".
+    if let Some(since) = status.hub_since {
+        text.push_str(&format!(
+            " ({} {})",
+            t(lang, "自", "since"),
+            since.display_in_shanghai()
+        ));
+    }
+    if !status.hub_connected && status.hub_connecting && status.hub_problem.is_some() {
+        text.push_str(&match lang {
+            Language::Chinese => format!("；正在重新连接 {}…", status.hub_address),
+            Language::English => format!("; connecting to {} again…", status.hub_address),
+        });
+    }
+    text
 }
 
 /// The stylesheet: plain CSS, no web fonts (the system's CJK fonts are used).
@@ -297,15 +271,11 @@ mod tests {
 
     #[test]
     fn text_is_escaped_everywhere_it_is_placed() {
-        assert_eq!(
-            esc("<script>alert('x')</script> & \"q\"").to_string(),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
-        );
         let status = StatusBar {
             community: "<b>名人社区</b>".to_owned(),
             ..StatusBar::default()
         };
-        let html = Page::new(Language::Chinese, "<i>标题</i>").finish(&status, "/");
+        let html = page(Language::Chinese, "<i>标题</i>", &status, "/", html! {});
         assert!(!html.contains("<b>名人社区</b>"));
         assert!(!html.contains("<i>标题</i>"));
         assert!(html.contains("&lt;b&gt;名人社区&lt;/b&gt;"));
@@ -322,10 +292,10 @@ mod tests {
             hub_problem: None,
             ..StatusBar::default()
         };
-        let html = Page::new(Language::Chinese, "心愿树").finish(&status, "/");
+        let html = page(Language::Chinese, "心愿树", &status, "/", html! {});
         assert!(html.contains("未连接市级枢纽"));
         assert!(html.contains("3 项更改尚未到达枢纽"));
-        let html = Page::new(Language::English, "Wish tree").finish(&status, "/");
+        let html = page(Language::English, "Wish tree", &status, "/", html! {});
         assert!(html.contains("3 changes not yet at the hub"));
         assert!(html.contains("lang=\"en\""));
     }
@@ -339,13 +309,13 @@ mod tests {
             hub_connecting: true,
             ..StatusBar::default()
         };
-        let html = Page::new(Language::English, "Wish tree").finish(&status, "/");
+        let html = page(Language::English, "Wish tree", &status, "/", html! {});
         assert!(html.contains("Connecting to the hub at hub.example:4433…"));
 
         status.hub_connecting = false;
         status.hub_since = Some(Timestamp::from_millis(1_780_000_000_000));
         status.hub_problem = Some("The hub restarted".to_owned());
-        let html = Page::new(Language::English, "Wish tree").finish(&status, "/");
+        let html = page(Language::English, "Wish tree", &status, "/", html! {});
         let since = Timestamp::from_millis(1_780_000_000_000)
             .display_in_shanghai()
             .to_string();
@@ -356,7 +326,7 @@ mod tests {
         assert!(!html.contains("Connecting to the hub"));
 
         status.hub_connecting = true;
-        let html = Page::new(Language::Chinese, "心愿树").finish(&status, "/");
+        let html = page(Language::Chinese, "心愿树", &status, "/", html! {});
         assert!(html.contains("正在重新连接 hub.example:4433…"));
     }
 }

@@ -1,12 +1,13 @@
 //! The half-year member report (报到—服务—报告) as pages: choosing a member and a
 //! period, and the report itself, printable, with its CSV from the JSON API.
 
+use maud::html;
 use wishtree_protocol::HalfYear;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
-use super::html::{Page, StatusBar, esc, t};
-use super::pages::post_label;
+use super::html::{StatusBar, page, select_field, submit, t, table, text_input};
+use super::pages::{hours, post_label};
 use super::tree::state_label;
 use crate::report::HalfYearReport;
 
@@ -17,26 +18,32 @@ pub fn choose_page(
     period: HalfYear,
     status: &StatusBar,
 ) -> String {
-    let mut page = Page::new(lang, t(lang, "党员半年报告", "Half-year member report"));
-    page.push_fmt(format_args!(
-        "<form class=\"card\" method=\"get\" action=\"/reports/half-year\"><label for=\"member\">{}</label><select id=\"member\" name=\"member\">",
-        t(lang, "党员", "Member")
-    ));
     let mut members: Vec<_> = view.members.iter().collect();
     members.sort_by(|a, b| a.1.name.cmp(&b.1.name));
-    for (id, member) in members {
-        page.push_fmt(format_args!(
-            "<option value=\"{id}\">{}</option>",
-            esc(&member.name)
-        ));
-    }
-    page.push_fmt(format_args!(
-        "</select><label for=\"period\">{}</label><input id=\"period\" name=\"period\" value=\"{period}\">\
-         <p><button type=\"submit\">{}</button></p></form>",
-        t(lang, "半年（例如 2026H2）", "Half-year (e.g. 2026H2)"),
-        t(lang, "生成报告", "Show the report"),
-    ));
-    page.finish(status, "/reports")
+    let ids: Vec<String> = members.iter().map(|(id, _)| id.to_string()).collect();
+    let options = ids
+        .iter()
+        .zip(&members)
+        .map(|(value, (_, member))| (value.as_str(), member.name.as_str()));
+    // Reading a report changes nothing, so this form is a GET and carries no token.
+    let body = html! {
+        form.card method="get" action="/reports/half-year" {
+            (select_field("member", t(lang, "党员", "Member"), options, ""))
+            (text_input(
+                "period",
+                t(lang, "半年（例如 2026H2）", "Half-year (e.g. 2026H2)"),
+                &period.to_string(),
+            ))
+            (submit(t(lang, "生成报告", "Show the report")))
+        }
+    };
+    page(
+        lang,
+        t(lang, "党员半年报告", "Half-year member report"),
+        status,
+        "/reports",
+        body,
+    )
 }
 
 /// One member's report for one half-year.
@@ -49,18 +56,8 @@ pub fn report_page(lang: Language, report: &HalfYearReport, status: &StatusBar) 
         ),
         Language::English => format!("{}: report for {}", report.member_name, report.period),
     };
-    let mut page = Page::new(lang, title);
-    page.push_fmt(format_args!(
-        "<p>{} · {} · {} {} – {}</p>",
-        esc(&report.community_name),
-        esc(&report.work_unit),
-        t(lang, "期间", "period"),
-        report.first_day,
-        report.last_day
-    ));
     let totals = &report.totals;
-    page.push("<div class=\"figures\" id=\"report-totals\">");
-    for (zh, en, value, id) in [
+    let figures = [
         (
             "参加活动（次）",
             "Activities joined",
@@ -109,72 +106,79 @@ pub fn report_page(lang: Language, report: &HalfYearReport, status: &StatusBar) 
             totals.points_balance.to_string(),
             "balance",
         ),
-    ] {
-        page.push_fmt(format_args!(
-            "<div class=\"figure\">{}<b id=\"total-{id}\">{}</b></div>",
-            t(lang, zh, en),
-            esc(&value)
-        ));
-    }
-    page.push("</div>");
-
-    page.push_fmt(format_args!(
-        "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        t(lang, "服务记录", "Service"),
-        t(lang, "日期", "Date"),
-        t(lang, "类别", "Category"),
-        t(lang, "时长（小时）", "Hours"),
-        t(lang, "内容", "What"),
-    ));
-    for service in &report.services {
-        page.push_fmt(format_args!(
-            "<tr><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td></tr>",
-            service.date,
-            post_label(lang, service.category),
-            f64::from(service.minutes) / 60.0,
-            esc(&service.description)
-        ));
-    }
-    page.push("</table>");
-    page.push_fmt(format_args!(
-        "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        t(lang, "微心愿", "Wishes"),
-        t(lang, "心愿", "Wish"),
-        t(lang, "认领日期", "Claimed"),
-        t(lang, "实现日期", "Fulfilled"),
-        t(lang, "现状", "State"),
-    ));
-    for wish in &report.wishes {
-        page.push_fmt(format_args!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&wish.title),
-            wish.claimed_on.map(|d| d.to_string()).unwrap_or_default(),
-            wish.fulfilled_on.map(|d| d.to_string()).unwrap_or_default(),
-            state_label(lang, wish.state)
-        ));
-    }
-    page.push("</table>");
-    page.push_fmt(format_args!(
-        "<h2>{}</h2><ul>",
-        t(lang, "认领岗位", "Posts held")
-    ));
-    for post in &report.posts {
-        page.push_fmt(format_args!(
-            "<li>{} ({}) {} – {}</li>",
-            esc(&post.title),
-            post_label(lang, post.kind),
-            post.from,
-            post.until
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| t(lang, "至今", "now").to_owned())
-        ));
-    }
-    page.push("</ul>");
-    page.push_fmt(format_args!(
-        "<p><a id=\"report-csv\" href=\"/api/reports/half-year?member={}&amp;period={}&amp;format=csv\">{}</a></p>",
-        report.member,
-        report.period,
-        t(lang, "下载 CSV（可用 Excel 打开）", "Download CSV (opens in Excel)")
-    ));
-    page.finish(status, "/reports")
+    ];
+    let services = html! {
+        @for service in &report.services {
+            tr {
+                td { (service.date.to_string()) }
+                td { (post_label(lang, service.category)) }
+                td { (hours(service.minutes)) }
+                td { (service.description) }
+            }
+        }
+    };
+    let wishes = html! {
+        @for wish in &report.wishes {
+            tr {
+                td { (wish.title) }
+                td { (wish.claimed_on.map(|d| d.to_string()).unwrap_or_default()) }
+                td { (wish.fulfilled_on.map(|d| d.to_string()).unwrap_or_default()) }
+                td { (state_label(lang, wish.state)) }
+            }
+        }
+    };
+    let body = html! {
+        p {
+            (report.community_name) " · " (report.work_unit) " · " (t(lang, "期间", "period")) " "
+            (report.first_day.to_string()) " – " (report.last_day.to_string())
+        }
+        div.figures #report-totals {
+            @for (zh, en, value, id) in figures {
+                div.figure { (t(lang, zh, en)) b id={ "total-" (id) } { (value) } }
+            }
+        }
+        h2 { (t(lang, "服务记录", "Service")) }
+        (table(
+            None,
+            &[
+                t(lang, "日期", "Date"),
+                t(lang, "类别", "Category"),
+                t(lang, "时长（小时）", "Hours"),
+                t(lang, "内容", "What"),
+            ],
+            services,
+        ))
+        h2 { (t(lang, "微心愿", "Wishes")) }
+        (table(
+            None,
+            &[
+                t(lang, "心愿", "Wish"),
+                t(lang, "认领日期", "Claimed"),
+                t(lang, "实现日期", "Fulfilled"),
+                t(lang, "现状", "State"),
+            ],
+            wishes,
+        ))
+        h2 { (t(lang, "认领岗位", "Posts held")) }
+        ul {
+            @for post in &report.posts {
+                li {
+                    (post.title) " (" (post_label(lang, post.kind)) ") " (post.from.to_string()) " – "
+                    @match post.until {
+                        Some(until) => (until.to_string()),
+                        None => (t(lang, "至今", "now")),
+                    }
+                }
+            }
+        }
+        p {
+            a #report-csv href={
+                "/api/reports/half-year?member=" (report.member.to_string())
+                "&period=" (report.period.to_string()) "&format=csv"
+            } {
+                (t(lang, "下载 CSV（可用 Excel 打开）", "Download CSV (opens in Excel)"))
+            }
+        }
+    };
+    page(lang, &title, status, "/reports", body)
 }

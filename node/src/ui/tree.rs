@@ -2,8 +2,7 @@
 //! turn red, fulfilled ones are harvested into the basket — and the pages around it:
 //! one wish with its history and actions, and the intake form (群众点单).
 
-use std::fmt::Write;
-
+use maud::{Markup, html};
 use wishtree_protocol::id::WishId;
 use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus, Outcome};
 use wishtree_protocol::model::{Actor, BeneficiaryGroup, Wish, WishKind};
@@ -11,7 +10,9 @@ use wishtree_protocol::names::Language;
 use wishtree_protocol::view::{CommunityView, WithStatus};
 
 use super::forms::WishForm;
-use super::html::{Page, StatusBar, esc, t};
+use super::html::{
+    StatusBar, error_line, page, post_form, required_input, select_field, submit, t, text_input,
+};
 
 /// The home page: the tree, the basket, and the wishes waiting for each step.
 pub fn tree_page(
@@ -20,10 +21,6 @@ pub fn tree_page(
     status: &StatusBar,
     notice: Option<&str>,
 ) -> String {
-    let mut page = Page::new(lang, t(lang, "心愿树", "Wish tree"));
-    if let Some(notice) = notice {
-        page.push_fmt(format_args!("<p class=\"notice\">{}</p>", esc(notice)));
-    }
     let mut on_tree: Vec<(&WishId, &WithStatus<Wish, ClaimStatus>)> = view
         .wishes
         .iter()
@@ -35,50 +32,41 @@ pub fn tree_page(
         .values()
         .filter(|w| w.status.state == ClaimState::Fulfilled)
         .count();
-    page.push("<div class=\"tree\">");
-    page.push(&tree_svg(lang, &on_tree, harvested));
-    page.push("<div>");
-    page.push_fmt(format_args!(
-        "<p class=\"legend\"><span>🍏 {}</span><span>🍎 {}</span><span>🧺 {}</span></p>",
-        t(lang, "绿苹果：待认领", "green: waiting for a claim"),
-        t(lang, "红苹果：已认领", "red: claimed"),
-        t(lang, "果篮：已实现", "basket: fulfilled"),
-    ));
     let claimants = claimant_options(view);
-    wish_section(
-        &mut page,
-        lang,
-        view,
-        ClaimState::Submitted,
-        t(lang, "待审核（群众点单）", "Submitted, to review"),
-        &claimants,
-    );
-    wish_section(
-        &mut page,
-        lang,
-        view,
-        ClaimState::Published,
-        t(lang, "待认领（绿苹果）", "Published, waiting for a claim"),
-        &claimants,
-    );
-    wish_section(
-        &mut page,
-        lang,
-        view,
-        ClaimState::Claimed,
-        t(lang, "已认领（红苹果）", "Claimed"),
-        &claimants,
-    );
-    wish_section(
-        &mut page,
-        lang,
-        view,
-        ClaimState::Fulfilled,
-        t(lang, "已实现（果篮）", "Fulfilled"),
-        &claimants,
-    );
-    page.push("</div></div>");
-    page.finish(status, "/")
+    let sections = [
+        (
+            ClaimState::Submitted,
+            t(lang, "待审核（群众点单）", "Submitted, to review"),
+        ),
+        (
+            ClaimState::Published,
+            t(lang, "待认领（绿苹果）", "Published, waiting for a claim"),
+        ),
+        (ClaimState::Claimed, t(lang, "已认领（红苹果）", "Claimed")),
+        (
+            ClaimState::Fulfilled,
+            t(lang, "已实现（果篮）", "Fulfilled"),
+        ),
+    ];
+    let body = html! {
+        @if let Some(notice) = notice {
+            p.notice { (notice) }
+        }
+        div.tree {
+            (tree_svg(lang, &on_tree, harvested))
+            div {
+                p.legend {
+                    span { "🍏 " (t(lang, "绿苹果：待认领", "green: waiting for a claim")) }
+                    span { "🍎 " (t(lang, "红苹果：已认领", "red: claimed")) }
+                    span { "🧺 " (t(lang, "果篮：已实现", "basket: fulfilled")) }
+                }
+                @for (state, heading) in sections {
+                    (wish_section(lang, view, state, heading, &claimants))
+                }
+            }
+        }
+    };
+    page(lang, t(lang, "心愿树", "Wish tree"), status, "/", body)
 }
 
 /// One wish: its fields, the resident (private, shown on this node only), its history
@@ -92,121 +80,95 @@ pub fn wish_page(
     error: Option<&str>,
 ) -> Option<String> {
     let wish = view.wishes.get(&id)?;
-    let mut page = Page::new(lang, wish.entity.title.clone());
-    if let Some(error) = error {
-        page.push_fmt(format_args!(
-            "<p class=\"error\" id=\"error\">{}</p>",
-            esc(error)
-        ));
-    }
-    page.push_fmt(format_args!(
-        "<p id=\"wish-state\" data-state=\"{}\"><b>{}</b></p>",
-        wish.status.state.code(),
-        state_label(lang, wish.status.state)
-    ));
-    page.push("<table>");
-    let row = |page: &mut Page, head: &str, value: &str| {
-        page.push_fmt(format_args!(
-            "<tr><th>{}</th><td>{}</td></tr>",
-            esc(head),
-            esc(value)
-        ));
-    };
-    row(&mut page, t(lang, "心愿", "Wish"), &wish.entity.title);
-    row(&mut page, t(lang, "详情", "Detail"), &wish.entity.detail);
-    row(
-        &mut page,
-        t(lang, "类型", "Kind"),
-        kind_label(lang, wish.entity.kind),
-    );
-    row(
-        &mut page,
-        t(lang, "困难群体", "Group"),
-        group_label(lang, wish.entity.group),
-    );
-    row(
-        &mut page,
-        t(lang, "居民", "Resident"),
-        &wish.entity.resident_label,
-    );
+    let mut rows: Vec<(&str, String)> = vec![
+        (t(lang, "心愿", "Wish"), wish.entity.title.clone()),
+        (t(lang, "详情", "Detail"), wish.entity.detail.clone()),
+        (
+            t(lang, "类型", "Kind"),
+            kind_label(lang, wish.entity.kind).to_owned(),
+        ),
+        (
+            t(lang, "困难群体", "Group"),
+            group_label(lang, wish.entity.group).to_owned(),
+        ),
+        (
+            t(lang, "居民", "Resident"),
+            wish.entity.resident_label.clone(),
+        ),
+    ];
     if let Some((name, phone)) = resident {
-        row(
-            &mut page,
+        rows.push((
             t(
                 lang,
                 "居民姓名（仅本机）",
                 "Resident's name (this node only)",
             ),
-            name,
-        );
-        row(
-            &mut page,
+            name.to_owned(),
+        ));
+        rows.push((
             t(lang, "联系电话（仅本机）", "Phone (this node only)"),
-            phone,
-        );
+            phone.to_owned(),
+        ));
     }
     if let Some(value) = wish.entity.estimated_value {
-        row(
-            &mut page,
+        rows.push((
             t(lang, "估价（元）", "Estimated value (yuan)"),
-            &value.to_string(),
-        );
+            value.to_string(),
+        ));
     }
-    row(
-        &mut page,
+    rows.push((
         t(lang, "提交时间", "Submitted"),
-        &wish.entity.submitted_at.display_in_shanghai().to_string(),
-    );
+        wish.entity.submitted_at.display_in_shanghai().to_string(),
+    ));
     if let Some(claimant) = &wish.status.claimant {
-        row(
-            &mut page,
-            t(lang, "认领人", "Claimed by"),
-            &actor_name(view, claimant),
-        );
+        rows.push((t(lang, "认领人", "Claimed by"), actor_name(view, claimant)));
     }
-    page.push("</table>");
-    page.push(&actions(lang, view, id, wish.status.state));
-
-    page.push_fmt(format_args!(
-        "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        t(lang, "经过", "History"),
+    let history = [
         t(lang, "时间", "When"),
         t(lang, "操作", "What"),
         t(lang, "操作人", "Who"),
         t(lang, "结果", "Outcome"),
-    ));
-    for folded in &wish.status.history {
-        let outcome = match &folded.outcome {
-            Outcome::Applied => t(lang, "生效", "applied").to_owned(),
-            Outcome::Ignored { refusal } => match lang {
-                Language::Chinese => format!("未生效：{}", refusal.describe_zh()),
-                Language::English => format!("ignored: {refusal}"),
-            },
-        };
-        let class = if matches!(folded.outcome, Outcome::Applied) {
-            ""
-        } else {
-            " class=\"flag\""
-        };
-        page.push_fmt(format_args!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td{class}>{}</td></tr>",
-            folded.event.at.display_in_shanghai(),
-            esc(match lang {
-                Language::Chinese => folded.event.kind.label_zh(),
-                Language::English => folded.event.kind.label_en(),
-            }),
-            esc(&actor_name(view, &folded.event.by)),
-            esc(&outcome),
-        ));
-        if !folded.event.note.is_empty() {
-            page.push_fmt(format_args!(
-                "<tr><td></td><td colspan=\"3\" class=\"muted\">{}</td></tr>",
-                esc(&folded.event.note)
-            ));
+    ];
+    let body = html! {
+        (error_line(error))
+        p #wish-state data-state=(wish.status.state.code()) {
+            b { (state_label(lang, wish.status.state)) }
         }
-    }
-    page.push("</table>");
-    Some(page.finish(status, "/"))
+        table {
+            @for (head, value) in &rows {
+                tr { th { (head) } td { (value) } }
+            }
+        }
+        (actions(lang, view, id, wish.status.state))
+        h2 { (t(lang, "经过", "History")) }
+        (super::html::table(None, &history, html! {
+            @for folded in &wish.status.history {
+                tr {
+                    td { (folded.event.at.display_in_shanghai().to_string()) }
+                    td {
+                        @match lang {
+                            Language::Chinese => (folded.event.kind.label_zh()),
+                            Language::English => (folded.event.kind.label_en()),
+                        }
+                    }
+                    td { (actor_name(view, &folded.event.by)) }
+                    td class=[(!matches!(folded.outcome, Outcome::Applied)).then_some("flag")] {
+                        @match &folded.outcome {
+                            Outcome::Applied => (t(lang, "生效", "applied")),
+                            Outcome::Ignored { refusal } => @match lang {
+                                Language::Chinese => { "未生效：" (refusal.describe_zh()) }
+                                Language::English => { "ignored: " (refusal.to_string()) }
+                            },
+                        }
+                    }
+                }
+                @if !folded.event.note.is_empty() {
+                    tr { td {} td.muted colspan="3" { (folded.event.note) } }
+                }
+            }
+        }))
+    };
+    Some(page(lang, &wish.entity.title, status, "/", body))
 }
 
 /// The intake form (群众点单), with the values of a refused attempt kept.
@@ -216,109 +178,55 @@ pub fn new_wish_page(
     status: &StatusBar,
     error: Option<&str>,
 ) -> String {
-    let mut page = Page::new(
+    let kinds = WishKind::ALL
+        .iter()
+        .map(|kind| (kind.code(), kind_label(lang, *kind)));
+    let groups = BeneficiaryGroup::ALL
+        .iter()
+        .map(|group| (group.code(), group_label(lang, *group)));
+    let fields = html! {
+        (required_input(
+            "title",
+            t(lang, "心愿（例如：希望有一台微波炉）", "Wish (e.g. a microwave)"),
+            &form.title,
+        ))
+        label for="detail" { (t(lang, "详情", "Detail")) }
+        textarea #detail name="detail" rows="3" { (form.detail) }
+        (select_field("kind", t(lang, "类型", "Kind"), kinds, &form.kind))
+        (select_field("group", t(lang, "困难群体", "Group"), groups, &form.group))
+        (required_input(
+            "resident_label",
+            t(lang, "公开称呼（例如：行宫社区 彭女士）", "Public label (e.g. Ms Peng)"),
+            &form.resident_label,
+        ))
+        (text_input(
+            "resident_name",
+            t(lang, "居民姓名（仅保存在本机）", "Resident's name (kept on this node only)"),
+            &form.resident_name,
+        ))
+        (text_input(
+            "resident_phone",
+            t(lang, "联系电话（仅保存在本机）", "Phone (kept on this node only)"),
+            &form.resident_phone,
+        ))
+        (text_input(
+            "estimated_value",
+            t(lang, "估价（元，可不填）", "Estimated value in yuan (optional)"),
+            &form.estimated_value,
+        ))
+        (submit(t(lang, "登记", "Record")))
+    };
+    let body = html! {
+        (error_line(error))
+        (post_form("card", "/wishes", Some("wish-form"), fields))
+    };
+    page(
         lang,
         t(lang, "群众点单：登记微心愿", "Record a resident's wish"),
-    );
-    if let Some(error) = error {
-        page.push_fmt(format_args!(
-            "<p class=\"error\" id=\"error\">{}</p>",
-            esc(error)
-        ));
-    }
-    page.open_post_form(format_args!(
-        "class=\"card\" action=\"/wishes\" id=\"wish-form\""
-    ));
-    text_input(
-        &mut page,
-        "title",
-        t(
-            lang,
-            "心愿（例如：希望有一台微波炉）",
-            "Wish (e.g. a microwave)",
-        ),
-        &form.title,
-        true,
-    );
-    page.push_fmt(format_args!(
-        "<label for=\"detail\">{}</label><textarea id=\"detail\" name=\"detail\" rows=\"3\">{}</textarea>",
-        t(lang, "详情", "Detail"),
-        esc(&form.detail)
-    ));
-    page.push_fmt(format_args!(
-        "<label for=\"kind\">{}</label><select id=\"kind\" name=\"kind\">",
-        t(lang, "类型", "Kind")
-    ));
-    for kind in WishKind::ALL {
-        option(
-            &mut page,
-            kind.code(),
-            kind_label(lang, *kind),
-            form.kind == kind.code(),
-        );
-    }
-    page.push_fmt(format_args!(
-        "</select><label for=\"group\">{}</label><select id=\"group\" name=\"group\">",
-        t(lang, "困难群体", "Group")
-    ));
-    for group in BeneficiaryGroup::ALL {
-        option(
-            &mut page,
-            group.code(),
-            group_label(lang, *group),
-            form.group == group.code(),
-        );
-    }
-    page.push("</select>");
-    text_input(
-        &mut page,
-        "resident_label",
-        t(
-            lang,
-            "公开称呼（例如：行宫社区 彭女士）",
-            "Public label (e.g. Ms Peng)",
-        ),
-        &form.resident_label,
-        true,
-    );
-    text_input(
-        &mut page,
-        "resident_name",
-        t(
-            lang,
-            "居民姓名（仅保存在本机）",
-            "Resident's name (kept on this node only)",
-        ),
-        &form.resident_name,
-        false,
-    );
-    text_input(
-        &mut page,
-        "resident_phone",
-        t(
-            lang,
-            "联系电话（仅保存在本机）",
-            "Phone (kept on this node only)",
-        ),
-        &form.resident_phone,
-        false,
-    );
-    text_input(
-        &mut page,
-        "estimated_value",
-        t(
-            lang,
-            "估价（元，可不填）",
-            "Estimated value in yuan (optional)",
-        ),
-        &form.estimated_value,
-        false,
-    );
-    page.push_fmt(format_args!(
-        "<p><button type=\"submit\">{}</button></p></form>",
-        t(lang, "登记", "Record")
-    ));
-    page.finish(status, "/wishes/new")
+        status,
+        "/wishes/new",
+        body,
+    )
 }
 
 /// The name of an actor as people know it.
@@ -364,21 +272,11 @@ fn tree_svg(
     lang: Language,
     on_tree: &[(&WishId, &WithStatus<Wish, ClaimStatus>)],
     harvested: usize,
-) -> String {
+) -> Markup {
     const GOLDEN_ANGLE: f64 = 2.399_963_229_728_653;
-    let mut svg = String::with_capacity(4096 + on_tree.len() * 256);
-    let _ = write!(
-        svg,
-        "<svg id=\"apple-tree\" viewBox=\"0 0 600 560\" role=\"img\" aria-label=\"{}\">\
-         <rect x=\"270\" y=\"330\" width=\"60\" height=\"190\" fill=\"#795548\"/>\
-         <ellipse cx=\"300\" cy=\"230\" rx=\"270\" ry=\"200\" fill=\"#a5d6a7\"/>\
-         <ellipse cx=\"210\" cy=\"200\" rx=\"150\" ry=\"130\" fill=\"#81c784\" opacity=\".6\"/>\
-         <ellipse cx=\"400\" cy=\"210\" rx=\"150\" ry=\"130\" fill=\"#81c784\" opacity=\".6\"/>",
-        t(lang, "心愿苹果树", "wish apple tree")
-    );
     let count = on_tree.len().max(1) as f64;
     let radius = (16.0 * (30.0 / count).sqrt()).clamp(7.0, 16.0);
-    for (index, (id, wish)) in on_tree.iter().enumerate() {
+    let apples = on_tree.iter().enumerate().map(|(index, (id, wish))| {
         let r = ((index as f64 + 0.5) / count).sqrt();
         let angle = index as f64 * GOLDEN_ANGLE;
         let x = 300.0 + 235.0 * r * angle.cos();
@@ -388,151 +286,128 @@ fn tree_svg(
         } else {
             ("apple-green", "published")
         };
-        let _ = write!(
-            svg,
-            "<a href=\"/wishes/{id}\"><g class=\"apple\" id=\"apple-{id}\" data-state=\"{state}\">\
-             <title>{}</title>\
-             <line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#5d4037\" stroke-width=\"2\"/>\
-             <circle class=\"{class}\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{radius:.1}\"/></g></a>",
-            esc(&wish.entity.title),
-            y - radius,
-            x + radius * 0.4,
-            y - radius * 1.6,
-        );
+        (**id, &wish.entity.title, x, y, class, state)
+    });
+    html! {
+        svg #apple-tree viewBox="0 0 600 560" role="img" aria-label=(t(lang, "心愿苹果树", "wish apple tree")) {
+            rect x="270" y="330" width="60" height="190" fill="#795548" {}
+            ellipse cx="300" cy="230" rx="270" ry="200" fill="#a5d6a7" {}
+            ellipse cx="210" cy="200" rx="150" ry="130" fill="#81c784" opacity=".6" {}
+            ellipse cx="400" cy="210" rx="150" ry="130" fill="#81c784" opacity=".6" {}
+            @for (id, title, x, y, class, state) in apples {
+                a href={ "/wishes/" (id.to_string()) } {
+                    g class="apple" id={ "apple-" (id.to_string()) } data-state=(state) {
+                        title { (title) }
+                        line x1=(format!("{x:.1}")) y1=(format!("{:.1}", y - radius))
+                            x2=(format!("{:.1}", x + radius * 0.4)) y2=(format!("{:.1}", y - radius * 1.6))
+                            stroke="#5d4037" stroke-width="2" {}
+                        circle class=(class) cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r=(format!("{radius:.1}")) {}
+                    }
+                }
+            }
+            g #basket data-count=(harvested) {
+                path d="M420 470 h150 l-20 70 h-110 z" fill="#d7a86e" stroke="#8d6e63" stroke-width="3" {}
+                text x="495" y="515" text-anchor="middle" font-size="20" fill="#4e342e" {
+                    (t(lang, "已实现", "fulfilled")) " " (harvested)
+                }
+            }
+        }
     }
-    let _ = write!(
-        svg,
-        "<g id=\"basket\" data-count=\"{harvested}\"><path d=\"M420 470 h150 l-20 70 h-110 z\" fill=\"#d7a86e\" stroke=\"#8d6e63\" stroke-width=\"3\"/>\
-         <text x=\"495\" y=\"515\" text-anchor=\"middle\" font-size=\"20\" fill=\"#4e342e\">{} {harvested}</text></g></svg>",
-        t(lang, "已实现", "fulfilled")
-    );
-    svg
 }
 
 fn wish_section(
-    page: &mut Page,
     lang: Language,
     view: &CommunityView,
     state: ClaimState,
     heading: &str,
     claimants: &[(String, String)],
-) {
+) -> Markup {
     let mut wishes: Vec<_> = view
         .wishes
         .iter()
         .filter(|(_, w)| w.status.state == state)
         .collect();
     wishes.sort_by_key(|(id, w)| (std::cmp::Reverse(w.entity.submitted_at), **id));
-    page.push_fmt(format_args!(
-        "<h2>{} <span class=\"muted\">({})</span></h2>",
-        esc(heading),
-        wishes.len()
-    ));
-    if wishes.is_empty() {
-        return;
-    }
-    page.push_fmt(format_args!(
-        "<ul class=\"wishes\" id=\"list-{}\">",
-        state.code()
-    ));
-    for (id, wish) in wishes.into_iter().take(50) {
-        page.push_fmt(format_args!(
-            "<li><a href=\"/wishes/{id}\">{}</a> <span class=\"muted\">{} · {}</span>",
-            esc(&wish.entity.title),
-            esc(&wish.entity.resident_label),
-            group_label(lang, wish.entity.group)
-        ));
-        if let Some(claimant) = &wish.status.claimant {
-            page.push_fmt(format_args!(" — {}", esc(&actor_name(view, claimant))));
+    html! {
+        h2 { (heading) " " span.muted { "(" (wishes.len()) ")" } }
+        @if !wishes.is_empty() {
+            ul.wishes id={ "list-" (state.code()) } {
+                @for (id, wish) in wishes.into_iter().take(50) {
+                    li {
+                        a href={ "/wishes/" (id.to_string()) } { (wish.entity.title) }
+                        " "
+                        span.muted {
+                            (wish.entity.resident_label) " · " (group_label(lang, wish.entity.group))
+                        }
+                        @if let Some(claimant) = &wish.status.claimant {
+                            " — " (actor_name(view, claimant))
+                        }
+                        @if state == ClaimState::Published {
+                            (claim_form(lang, *id, claimants))
+                        }
+                    }
+                }
+            }
         }
-        if state == ClaimState::Published {
-            claim_form(page, lang, *id, claimants);
-        }
-        page.push("</li>");
     }
-    page.push("</ul>");
 }
 
-fn actions(lang: Language, view: &CommunityView, id: WishId, state: ClaimState) -> String {
-    let mut page = Page::new(lang, "");
-    let button = |page: &mut Page, action: &str, label: &str, secondary: bool| {
-        page.open_post_form(format_args!(
-            "class=\"inline\" action=\"/wishes/{id}/{action}\""
-        ));
-        page.push_fmt(format_args!(
-            "<button type=\"submit\" id=\"action-{action}\"{}>{}</button></form>",
-            if secondary {
-                " class=\"secondary\""
-            } else {
-                ""
+fn actions(lang: Language, view: &CommunityView, id: WishId, state: ClaimState) -> Markup {
+    let button = |action: &str, label: &str| {
+        post_form(
+            "inline",
+            &format!("/wishes/{id}/{action}"),
+            None,
+            html! {
+                button.secondary type="submit" id={ "action-" (action) } { (label) }
             },
-            esc(label)
-        ));
+        )
     };
-    page.push("<div class=\"card\" id=\"actions\">");
-    match state {
-        ClaimState::Submitted => {
-            button(
-                &mut page,
-                "publish",
-                t(lang, "发布（社区下单）", "Publish"),
-                false,
-            );
-            button(&mut page, "reject", t(lang, "驳回", "Reject"), true);
-            button(&mut page, "withdraw", t(lang, "撤回", "Withdraw"), true);
-        }
-        ClaimState::Published => {
-            claim_form(&mut page, lang, id, &claimant_options(view));
-            button(&mut page, "withdraw", t(lang, "撤回", "Withdraw"), true);
-        }
-        ClaimState::Claimed => {
-            page.open_post_form(format_args!(
-                "class=\"inline\" action=\"/wishes/{id}/fulfil\""
-            ));
-            page.push_fmt(format_args!(
-                "<input name=\"note\" placeholder=\"{}\" style=\"max-width:20rem\">\
-                 <button type=\"submit\" id=\"action-fulfil\">{}</button></form>",
-                t(
-                    lang,
-                    "如何实现的（可不填）",
-                    "How it was fulfilled (optional)"
-                ),
-                t(lang, "已实现", "Fulfilled")
-            ));
-            button(
-                &mut page,
-                "release",
-                t(lang, "放弃认领", "Release the claim"),
-                true,
-            );
-            button(&mut page, "withdraw", t(lang, "撤回", "Withdraw"), true);
-        }
-        ClaimState::Fulfilled | ClaimState::Rejected | ClaimState::Withdrawn => {
-            page.push_fmt(format_args!(
-                "<span class=\"muted\">{}</span>",
-                t(lang, "已结束", "Closed")
-            ));
+    let withdraw = button("withdraw", t(lang, "撤回", "Withdraw"));
+    html! {
+        div.card #actions {
+            @match state {
+                ClaimState::Submitted => {
+                    (post_form("inline", &format!("/wishes/{id}/publish"), None, html! {
+                        button type="submit" #action-publish { (t(lang, "发布（社区下单）", "Publish")) }
+                    }))
+                    (button("reject", t(lang, "驳回", "Reject")))
+                    (withdraw)
+                }
+                ClaimState::Published => {
+                    (claim_form(lang, id, &claimant_options(view)))
+                    (withdraw)
+                }
+                ClaimState::Claimed => {
+                    (post_form("inline", &format!("/wishes/{id}/fulfil"), None, html! {
+                        input name="note" placeholder=(t(lang, "如何实现的（可不填）", "How it was fulfilled (optional)")) style="max-width:20rem";
+                        button type="submit" #action-fulfil { (t(lang, "已实现", "Fulfilled")) }
+                    }))
+                    (button("release", t(lang, "放弃认领", "Release the claim")))
+                    (withdraw)
+                }
+                ClaimState::Fulfilled | ClaimState::Rejected | ClaimState::Withdrawn => {
+                    span.muted { (t(lang, "已结束", "Closed")) }
+                }
+            }
         }
     }
-    page.push("</div>");
-    page.into_body()
 }
 
-fn claim_form(page: &mut Page, lang: Language, id: WishId, claimants: &[(String, String)]) {
-    page.open_post_form(format_args!(
-        "class=\"inline claim\" action=\"/wishes/{id}/claim\""
-    ));
-    page.push_fmt(format_args!(
-        "<select name=\"claimant\" aria-label=\"{}\" style=\"max-width:14rem\">",
-        t(lang, "认领人", "Claimant")
-    ));
-    for (value, label) in claimants {
-        option(page, value, label, false);
-    }
-    page.push_fmt(format_args!(
-        "</select><button type=\"submit\" class=\"claim-button\">{}</button></form>",
-        t(lang, "认领（党员接单）", "Claim")
-    ));
+fn claim_form(lang: Language, id: WishId, claimants: &[(String, String)]) -> Markup {
+    post_form(
+        "inline claim",
+        &format!("/wishes/{id}/claim"),
+        None,
+        html! {
+            select name="claimant" aria-label=(t(lang, "认领人", "Claimant")) style="max-width:14rem" {
+                @for (value, label) in claimants {
+                    option value=(value) { (label) }
+                }
+            }
+            button.claim-button type="submit" { (t(lang, "认领（党员接单）", "Claim")) }
+        },
+    )
 }
 
 /// Members and organisations who may claim, as (`member:<id>` / `org:<id>`, name).
@@ -551,22 +426,4 @@ fn claimant_options(view: &CommunityView) -> Vec<(String, String)> {
     orgs.sort_by(|a, b| a.1.cmp(&b.1));
     options.extend(orgs);
     options
-}
-
-fn text_input(page: &mut Page, name: &str, label: &str, value: &str, required: bool) {
-    page.push_fmt(format_args!(
-        "<label for=\"{name}\">{}</label><input id=\"{name}\" name=\"{name}\" value=\"{}\"{}>",
-        esc(label),
-        esc(value),
-        if required { " required" } else { "" }
-    ));
-}
-
-fn option(page: &mut Page, value: &str, label: &str, selected: bool) {
-    page.push_fmt(format_args!(
-        "<option value=\"{}\"{}>{}</option>",
-        esc(value),
-        if selected { " selected" } else { "" },
-        esc(label)
-    ));
 }

@@ -1,0 +1,129 @@
+//! The activity routes: the list and its form, one activity, and signing a member up.
+
+use axum::extract::{Path, RawForm, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use wishtree_protocol::command::Command;
+use wishtree_protocol::id::{ActivityId, MemberId};
+
+use super::super::forms::{ActivityForm, ParticipantForm};
+use super::super::pages;
+use super::{
+    execute_message, execute_status, internal, language, not_found, not_found_page, page,
+    parse_form, refused, status_bar, with_replica,
+};
+use crate::http::AppState;
+use crate::replica::{Replica, random_bytes};
+
+pub(super) async fn activities(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = language(&headers);
+    page(&state, move |replica| {
+        let view = replica.view().map_err(internal)?;
+        let form = ActivityForm {
+            date: crate::now().date_in_shanghai().to_string(),
+            hours: "2".to_owned(),
+            category: "aid".to_owned(),
+            ..ActivityForm::default()
+        };
+        Ok(pages::activities_page(
+            lang,
+            &view,
+            &status_bar(replica),
+            &form,
+            None,
+        ))
+    })
+    .await
+}
+
+pub(super) async fn create_activity(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: RawForm,
+) -> Response {
+    let lang = language(&headers);
+    let form: ActivityForm = parse_form(&form);
+    with_replica(&state, move |replica| {
+        let refuse = |replica: &mut Replica, message: String| {
+            refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
+                Some(pages::activities_page(
+                    lang,
+                    view,
+                    bar,
+                    &form,
+                    Some(&message),
+                ))
+            })
+        };
+        let fields = match form.parse() {
+            Ok(fields) => fields,
+            Err(error) => return refuse(replica, error.0),
+        };
+        let id = match random_bytes::<16>() {
+            Ok(bytes) => ActivityId::from_bytes(bytes),
+            Err(error) => return refuse(replica, error.to_string()),
+        };
+        match replica.execute(
+            &Command::AddActivity {
+                id,
+                activity: fields,
+            },
+            crate::now(),
+        ) {
+            Ok(_) => Redirect::to(&format!("/activities/{id}")).into_response(),
+            Err(error) => refuse(replica, execute_message(lang, &error)),
+        }
+    })
+    .await
+}
+
+pub(super) async fn activity(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = language(&headers);
+    page(&state, move |replica| {
+        let id: ActivityId = id.parse().map_err(|_| not_found(lang))?;
+        let view = replica.view().map_err(internal)?;
+        pages::activity_page(lang, &view, id, &status_bar(replica), None)
+            .ok_or_else(|| not_found(lang))
+    })
+    .await
+}
+
+pub(super) async fn join_activity(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: RawForm,
+) -> Response {
+    let lang = language(&headers);
+    let form: ParticipantForm = parse_form(&form);
+    with_replica(&state, move |replica| {
+        let Ok(activity) = id.parse::<ActivityId>() else {
+            return not_found_page(replica, lang);
+        };
+        let refuse = |replica: &mut Replica, status: StatusCode, message: String| {
+            refused(replica, lang, status, |view, bar| {
+                pages::activity_page(lang, view, activity, bar, Some(&message))
+            })
+        };
+        let Ok(member) = form.member.parse::<MemberId>() else {
+            return refuse(
+                replica,
+                StatusCode::BAD_REQUEST,
+                "choose a member to sign up".to_owned(),
+            );
+        };
+        match replica.execute(&Command::AddParticipant { activity, member }, crate::now()) {
+            Ok(_) => Redirect::to(&format!("/activities/{activity}")).into_response(),
+            Err(error) => refuse(
+                replica,
+                execute_status(&error),
+                execute_message(lang, &error),
+            ),
+        }
+    })
+    .await
+}

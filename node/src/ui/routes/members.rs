@@ -1,0 +1,164 @@
+//! The member routes: the ledger and its form, one member with their passbook, and
+//! redeeming points.
+
+use axum::extract::{Path, RawForm, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use wishtree_protocol::command::Command;
+use wishtree_protocol::id::{MemberId, PointsEntryId};
+use wishtree_protocol::text::Label;
+
+use super::super::forms::{MemberForm, RedeemForm};
+use super::super::pages;
+use super::{
+    execute_message, execute_status, internal, language, not_found, not_found_page, page,
+    parse_form, refused, repeated, status_bar, with_replica,
+};
+use crate::http::AppState;
+use crate::replica::{PrivateRecord, Replica, random_bytes};
+use crate::store::MemberPrivate;
+
+pub(super) async fn members(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = language(&headers);
+    page(&state, move |replica| {
+        let view = replica.view().map_err(internal)?;
+        let private = private_members(replica)?;
+        let form = MemberForm {
+            reported_in: crate::now().date_in_shanghai().to_string(),
+            ..MemberForm::default()
+        };
+        Ok(pages::members_page(
+            lang,
+            &view,
+            &private,
+            &status_bar(replica),
+            &form,
+            None,
+        ))
+    })
+    .await
+}
+
+pub(super) async fn create_member(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: RawForm,
+) -> Response {
+    let lang = language(&headers);
+    let form: MemberForm = parse_form(&raw);
+    let intentions = repeated(&raw, "intention");
+    with_replica(&state, move |replica| {
+        let refuse = |replica: &mut Replica, message: String| {
+            let private = private_members(replica).unwrap_or_default();
+            refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
+                Some(pages::members_page(
+                    lang,
+                    view,
+                    &private,
+                    bar,
+                    &form,
+                    Some(&message),
+                ))
+            })
+        };
+        let (fields, address, phone) = match form.parse(&intentions) {
+            Ok(parsed) => parsed,
+            Err(error) => return refuse(replica, error.0),
+        };
+        let id = match random_bytes::<16>() {
+            Ok(bytes) => MemberId::from_bytes(bytes),
+            Err(error) => return refuse(replica, error.to_string()),
+        };
+        let command = Command::AddMember { id, member: fields };
+        let private = PrivateRecord::Member {
+            id,
+            data: MemberPrivate { address, phone },
+        };
+        match replica.execute_with_private(&command, &private, crate::now()) {
+            Ok(_) => Redirect::to(&format!("/members/{id}")).into_response(),
+            Err(error) => refuse(replica, execute_message(lang, &error)),
+        }
+    })
+    .await
+}
+
+pub(super) async fn member(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = language(&headers);
+    page(&state, move |replica| {
+        let id: MemberId = id.parse().map_err(|_| not_found(lang))?;
+        let view = replica.view().map_err(internal)?;
+        pages::member_page(lang, &view, id, &status_bar(replica), None)
+            .ok_or_else(|| not_found(lang))
+    })
+    .await
+}
+
+pub(super) async fn redeem(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: RawForm,
+) -> Response {
+    let lang = language(&headers);
+    let form: RedeemForm = parse_form(&form);
+    with_replica(&state, move |replica| {
+        let Ok(id) = id.parse::<MemberId>() else {
+            return not_found_page(replica, lang);
+        };
+        let refuse = |replica: &mut Replica, status: StatusCode, message: String| {
+            refused(replica, lang, status, |view, bar| {
+                pages::member_page(lang, view, id, bar, Some(&message))
+            })
+        };
+        let Ok(points) = form.points.trim().parse::<u32>() else {
+            return refuse(
+                replica,
+                StatusCode::BAD_REQUEST,
+                format!("points `{}` is not a whole number", form.points),
+            );
+        };
+        let reason = match Label::parse("reason", &form.reason) {
+            Ok(reason) => reason,
+            Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.to_string()),
+        };
+        let entry = match random_bytes::<16>() {
+            Ok(bytes) => PointsEntryId::from_bytes(bytes),
+            Err(error) => {
+                return refuse(
+                    replica,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    error.to_string(),
+                );
+            }
+        };
+        let command = Command::Redeem {
+            id: entry,
+            member: id,
+            points,
+            reason,
+        };
+        match replica.execute(&command, crate::now()) {
+            Ok(_) => Redirect::to(&format!("/members/{id}")).into_response(),
+            Err(error) => refuse(
+                replica,
+                execute_status(&error),
+                execute_message(lang, &error),
+            ),
+        }
+    })
+    .await
+}
+
+fn private_members(replica: &mut Replica) -> Result<pages::PrivateMembers, (StatusCode, String)> {
+    Ok(replica
+        .store()
+        .members_private()
+        .map_err(internal)?
+        .into_iter()
+        .map(|(id, data)| (id, (data.address, data.phone)))
+        .collect())
+}

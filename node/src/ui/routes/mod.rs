@@ -1,0 +1,278 @@
+//! The UI's routes: thin handlers that read the replica's derived view or turn a
+//! posted form into a domain command, through the same replica lock as the JSON API
+//! ([`crate::http::on_replica`]). A refused form is shown again, with what was typed
+//! and why, and nothing is stored; an accepted one redirects (post/redirect/get).
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::{Path, RawForm, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::{DOCTYPE, html};
+use wishtree_protocol::names::Language;
+use wishtree_protocol::view::CommunityView;
+
+use super::html::StatusBar;
+use super::tree;
+use crate::http::{AppState, on_replica};
+use crate::replica::{ExecuteError, Replica};
+
+mod activities;
+mod members;
+mod reports;
+mod wishes;
+
+use activities::{activities, activity, create_activity, join_activity};
+use members::{create_member, member, members, redeem};
+use reports::{board, half_year, reports};
+use wishes::{create_wish, new_wish, wish, wish_action};
+
+/// The routes of the web UI, to mount beside the JSON API.
+pub fn ui_router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/lang/{lang}", get(set_language))
+        .route("/wishes/new", get(new_wish))
+        .route("/wishes", post(create_wish))
+        .route("/wishes/{id}", get(wish))
+        .route("/wishes/{id}/{action}", post(wish_action))
+        .route("/members", get(members).post(create_member))
+        .route("/members/{id}", get(member))
+        .route("/members/{id}/redeem", post(redeem))
+        .route("/activities", get(activities).post(create_activity))
+        .route("/activities/{id}", get(activity))
+        .route("/activities/{id}/participants", post(join_activity))
+        .route("/board", get(board))
+        .route("/reports", get(reports))
+        .route("/reports/half-year", get(half_year))
+}
+
+/// The language of the reader: the `lang` cookie set by `/lang/{lang}`, Chinese by
+/// default.
+fn language(headers: &HeaderMap) -> Language {
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix("lang="));
+    Language::from_query(cookie)
+}
+
+async fn set_language(Path(lang): Path<String>, headers: HeaderMap) -> Response {
+    let lang = Language::from_query(Some(&lang));
+    // Back to the page the switch was clicked on, if it was one of ours.
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|referer| referer.find("://").map(|i| &referer[i + 3..]))
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
+        .unwrap_or_else(|| "/".to_owned());
+    let mut response = Redirect::to(&back).into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&format!(
+        "lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax"
+    )) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = language(&headers);
+    page(&state, move |replica| {
+        let view = replica.view().map_err(internal)?;
+        Ok(tree::tree_page(lang, &view, &status_bar(replica), None))
+    })
+    .await
+}
+/// What the status bar shows, from the replica.
+fn status_bar(replica: &mut Replica) -> StatusBar {
+    let community = replica
+        .doc()
+        .community()
+        .map(|community| community.name)
+        .unwrap_or_default();
+    let sync = replica.sync_status();
+    StatusBar {
+        community,
+        hub_configured: sync.hub_address.is_some(),
+        hub_connected: sync.hub_connected,
+        hub_address: sync.hub_address.clone().unwrap_or_default(),
+        hub_connecting: sync.hub_connecting,
+        hub_since: sync.hub_since,
+        last_sync: sync.last_synced_at,
+        changes_not_at_hub: sync.changes_not_at_hub,
+        hub_problem: sync.hub_problem,
+    }
+}
+
+/// Renders a page on the replica's thread; an error becomes its status and message.
+async fn page(
+    state: &AppState,
+    work: impl FnOnce(&mut Replica) -> Result<String, (StatusCode, String)> + Send + 'static,
+) -> Response {
+    match on_replica(state, work).await {
+        Ok(Ok(html)) => Html(html).into_response(),
+        Ok(Err((status, message))) => (status, Html(error_page(&message))).into_response(),
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.message()).into_response(),
+    }
+}
+
+/// A bare page saying what went wrong, with the way home.
+fn error_page(message: &str) -> String {
+    html! {
+        (DOCTYPE)
+        meta charset="utf-8";
+        p { (message) }
+        p { a href="/" { "心愿树 · wishtree" } }
+    }
+    .into_string()
+}
+
+/// Runs a form handler on the replica's thread.
+async fn with_replica(
+    state: &AppState,
+    work: impl FnOnce(&mut Replica) -> Response + Send + 'static,
+) -> Response {
+    match on_replica(state, work).await {
+        Ok(response) => response,
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.message()).into_response(),
+    }
+}
+
+/// A form shown again after a refusal, with `status`: `render` draws the page from the
+/// view and the status bar; a record that is not there reads as not found.
+fn refused(
+    replica: &mut Replica,
+    lang: Language,
+    status: StatusCode,
+    render: impl FnOnce(&CommunityView, &StatusBar) -> Option<String>,
+) -> Response {
+    let view = match replica.view() {
+        Ok(view) => view,
+        Err(error) => return internal(error).into_response(),
+    };
+    match render(&view, &status_bar(replica)) {
+        Some(html) => (status, Html(html)).into_response(),
+        None => not_found_page(replica, lang),
+    }
+}
+
+fn not_found_page(replica: &mut Replica, lang: Language) -> Response {
+    let _ = replica;
+    let (status, message) = not_found(lang);
+    (status, Html(message)).into_response()
+}
+
+fn not_found(lang: Language) -> (StatusCode, String) {
+    (
+        StatusCode::NOT_FOUND,
+        super::html::t(lang, "没有找到这条记录", "There is no such record").to_owned(),
+    )
+}
+
+fn internal(error: impl std::fmt::Display) -> (StatusCode, String) {
+    (StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+}
+
+/// The status of a refused command: 409 for a rule, 404 for a missing record.
+fn execute_status(error: &ExecuteError) -> StatusCode {
+    use wishtree_protocol::command::CommandError;
+    match error {
+        ExecuteError::Command(CommandError::NotFound { .. }) => StatusCode::NOT_FOUND,
+        ExecuteError::Command(CommandError::OutOfRange { .. }) => StatusCode::BAD_REQUEST,
+        ExecuteError::Command(CommandError::Doc(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+        ExecuteError::Command(_) => StatusCode::CONFLICT,
+        ExecuteError::NoSuchEntity { .. } => StatusCode::NOT_FOUND,
+        ExecuteError::Store(_) | ExecuteError::Poisoned(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// Why a command was refused, in the reader's language where the rules have words.
+fn execute_message(lang: Language, error: &ExecuteError) -> String {
+    use wishtree_protocol::command::CommandError;
+    match (lang, error) {
+        (Language::Chinese, ExecuteError::Command(CommandError::Refused { refusal })) => {
+            format!("操作未生效：{}", refusal.describe_zh())
+        }
+        (
+            Language::Chinese,
+            ExecuteError::Command(CommandError::InsufficientPoints { balance, asked }),
+        ) => {
+            format!("积分不足：余额 {balance}，不能支取 {asked}")
+        }
+        (Language::Chinese, ExecuteError::Command(CommandError::AlreadyParticipating)) => {
+            "该党员已报名参加这项活动".to_owned()
+        }
+        (Language::Chinese, other) => format!("操作未保存：{other}"),
+        (Language::English, other) => other.to_string(),
+    }
+}
+
+/// Parses a urlencoded form into a struct whose fields all default, so a missing field
+/// shows as empty on the re-rendered form instead of failing the request.
+fn parse_form<T: serde::de::DeserializeOwned + Default>(form: &RawForm) -> T {
+    let pairs: Vec<(String, String)> = form_pairs(form);
+    // Keep the last value of each key; repeated keys (checkboxes) are read separately.
+    let map: HashMap<String, String> = pairs.into_iter().collect();
+    serde_json::to_value(map)
+        .ok()
+        .and_then(|value| serde_json::from_value(value).ok())
+        .unwrap_or_default()
+}
+
+/// Every value of a repeated field (checkboxes).
+fn repeated(form: &RawForm, key: &str) -> Vec<String> {
+    form_pairs(form)
+        .into_iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v)
+        .collect()
+}
+
+fn form_pairs(form: &RawForm) -> Vec<(String, String)> {
+    // Decoding never fails on what a browser sends; anything else reads as no fields,
+    // and the form is shown again asking for them.
+    serde_urlencoded::from_bytes(&form.0).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::forms::{MemberForm, WishForm};
+
+    #[test]
+    fn bad_form_bytes_read_as_no_fields() {
+        for bytes in [
+            &b"%zz%4&=&&x"[..],
+            b"\xff\xfe=1",
+            b"name=%E5%BD%AD+%E7%A8%8B",
+        ] {
+            let form = RawForm(axum::body::Bytes::copy_from_slice(bytes));
+            let _: WishForm = parse_form(&form);
+        }
+        let form = RawForm(axum::body::Bytes::from_static(b"title=%E5%BD%AD+%E7%A8%8B"));
+        let parsed: WishForm = parse_form(&form);
+        assert_eq!(parsed.title, "彭 程");
+    }
+
+    #[test]
+    fn unknown_form_fields_and_repeats_are_handled() {
+        let form = RawForm(axum::body::Bytes::from_static(
+            b"name=%E5%BC%A0%E5%A9%B7&intention=aid&intention=health&junk=1",
+        ));
+        let parsed: MemberForm = parse_form(&form);
+        assert_eq!(parsed.name, "张婷");
+        assert_eq!(repeated(&form, "intention"), vec!["aid", "health"]);
+    }
+
+    #[test]
+    fn the_language_comes_from_the_cookie() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(language(&headers), Language::Chinese);
+        headers.insert(header::COOKIE, HeaderValue::from_static("a=b; lang=en"));
+        assert_eq!(language(&headers), Language::English);
+    }
+}
