@@ -1,0 +1,339 @@
+//! Domain commands: everything a community node can do to its document.
+//!
+//! A command is plain data (ids are drawn by the driver, which has the random
+//! source); [`CommunityDoc::apply`](crate::CommunityDoc::apply) (in `apply.rs`) checks
+//! it against the current state and writes it one entity at a time. A command that would be illegal *now* — claiming a wish that
+//! is already claimed on this replica — is refused before anything is written, with
+//! the reason. The same conflict arising between two offline replicas cannot be
+//! refused; it is resolved by the fold when they merge (see [`crate::lifecycle`]).
+
+mod apply;
+
+use crate::doc::DocError;
+use crate::id::{
+    ActivityId, BranchId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, ServiceId,
+    TeamId, VoidId, WishId,
+};
+use crate::lifecycle::Refusal;
+use crate::model::{Actor, BeneficiaryGroup, EventKind, PostKind, ProjectKind, WishKind};
+use crate::text::{Detail, Label, Name, Title};
+use crate::time::Date;
+use crate::uscc::CreditCode;
+
+/// The longest service one record may claim: a whole day.
+pub const MAX_SERVICE_MINUTES: u32 = 24 * 60;
+
+/// A change a community worker asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Renames the community.
+    SetCommunityName {
+        /// The new name.
+        name: Name,
+    },
+    /// Sets the points earned per hour of service of a category.
+    SetPointsRate {
+        /// The category.
+        category: PostKind,
+        /// Points per hour.
+        points_per_hour: u32,
+    },
+    /// Records a member who reported in.
+    AddMember {
+        /// The new id.
+        id: MemberId,
+        /// The ledger fields.
+        member: MemberFields,
+    },
+    /// Corrects a member's ledger fields.
+    UpdateMember {
+        /// The member.
+        id: MemberId,
+        /// The ledger fields.
+        member: MemberFields,
+    },
+    /// Records a unit organisation (its id is derived from its credit code).
+    AddOrg {
+        /// Its credit code.
+        credit_code: CreditCode,
+        /// Its name.
+        name: Name,
+        /// The day it reported in to this community, if it did.
+        reported_in: Option<Date>,
+    },
+    /// Records a pairing agreement with an organisation.
+    AddPairing {
+        /// The new id.
+        id: PairingId,
+        /// The organisation.
+        org: OrgId,
+        /// What it pledged.
+        commitments: Vec<Title>,
+        /// The day it was signed.
+        signed_on: Date,
+    },
+    /// Ends a pairing.
+    EndPairing {
+        /// The pairing.
+        id: PairingId,
+        /// Why.
+        note: Detail,
+    },
+    /// Founds a functional branch.
+    AddBranch {
+        /// The new id.
+        id: BranchId,
+        /// Name.
+        name: Name,
+        /// The secretary, if chosen.
+        secretary: Option<MemberId>,
+        /// The founding day.
+        founded_on: Date,
+    },
+    /// Forms a service team.
+    AddTeam {
+        /// The new id.
+        id: TeamId,
+        /// Name.
+        name: Name,
+        /// The skill it offers.
+        focus: Label,
+    },
+    /// Opens a service post.
+    AddPost {
+        /// The new id.
+        id: PostId,
+        /// Kind.
+        kind: PostKind,
+        /// Title.
+        title: Title,
+        /// Detail.
+        detail: Detail,
+        /// How many may hold it.
+        seats: u32,
+    },
+    /// Records a wish a resident ordered (群众点单).
+    SubmitWish {
+        /// The new id.
+        id: WishId,
+        /// The wish.
+        wish: WishFields,
+    },
+    /// Records a livelihood project or pressing problem.
+    SubmitProject {
+        /// The new id.
+        id: ProjectId,
+        /// Title.
+        title: Title,
+        /// Detail.
+        detail: Detail,
+        /// Kind.
+        kind: ProjectKind,
+    },
+    /// Moves a wish along its lifecycle.
+    WishEvent {
+        /// The wish.
+        id: WishId,
+        /// What happens.
+        kind: EventKind,
+        /// Who does it: the claimant for claims, a worker otherwise.
+        by: Actor,
+        /// A note, e.g. how it was fulfilled.
+        note: Detail,
+    },
+    /// Moves a project along its lifecycle.
+    ProjectEvent {
+        /// The project.
+        id: ProjectId,
+        /// What happens.
+        kind: EventKind,
+        /// Who does it.
+        by: Actor,
+        /// A note.
+        note: Detail,
+    },
+    /// Claims, releases or withdraws a post.
+    PostEvent {
+        /// The post.
+        id: PostId,
+        /// What happens.
+        kind: EventKind,
+        /// Who does it.
+        by: Actor,
+        /// A note.
+        note: Detail,
+    },
+    /// Plans or records an activity.
+    AddActivity {
+        /// The new id.
+        id: ActivityId,
+        /// The activity.
+        activity: ActivityFields,
+    },
+    /// Records a member's participation in an activity: a service record and the
+    /// points it earns.
+    AddParticipant {
+        /// The activity.
+        activity: ActivityId,
+        /// The member.
+        member: MemberId,
+    },
+    /// Records service outside an activity, and the points it earns.
+    RecordService {
+        /// The new id.
+        id: ServiceId,
+        /// Who served.
+        member: MemberId,
+        /// The day.
+        date: Date,
+        /// How long, in minutes.
+        minutes: u32,
+        /// Category.
+        category: PostKind,
+        /// What was done.
+        description: Detail,
+    },
+    /// Spends points from a member's passbook.
+    Redeem {
+        /// The new entry id.
+        id: PointsEntryId,
+        /// Whose passbook.
+        member: MemberId,
+        /// How many points.
+        points: u32,
+        /// For what.
+        reason: Label,
+    },
+    /// Cancels a service record and the points it earned.
+    VoidService {
+        /// The new void id.
+        id: VoidId,
+        /// The record.
+        service: ServiceId,
+        /// Why.
+        reason: Label,
+    },
+    /// Cancels a passbook entry.
+    VoidPoints {
+        /// The new void id.
+        id: VoidId,
+        /// The entry.
+        entry: PointsEntryId,
+        /// Why.
+        reason: Label,
+    },
+}
+
+/// The ledger fields of a member (七清楚, without address and phone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberFields {
+    /// Name.
+    pub name: Name,
+    /// Work unit.
+    pub work_unit: Label,
+    /// The unit organisation, if known.
+    pub org: Option<OrgId>,
+    /// Position.
+    pub position: Label,
+    /// Specialties.
+    pub specialties: Vec<Label>,
+    /// Kinds of service offered.
+    pub intentions: Vec<PostKind>,
+    /// The day of reporting in.
+    pub reported_in: Date,
+    /// Branch, if any.
+    pub branch: Option<BranchId>,
+    /// Team, if any.
+    pub team: Option<TeamId>,
+}
+
+/// The fields of a new wish, as `POST /api/wishes` takes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WishFields {
+    /// Title.
+    pub title: Title,
+    /// Detail.
+    pub detail: Detail,
+    /// Goods or service.
+    pub kind: WishKind,
+    /// Beneficiary group.
+    pub group: BeneficiaryGroup,
+    /// The resident's label chosen by the worker.
+    pub resident_label: Name,
+    /// Estimated value in yuan.
+    pub estimated_value: Option<u32>,
+}
+
+/// The fields of a new activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityFields {
+    /// Title.
+    pub title: Title,
+    /// Category.
+    pub category: PostKind,
+    /// The day.
+    pub date: Date,
+    /// Minutes each participant serves.
+    pub minutes: u32,
+    /// Organising organisation, if any.
+    pub organiser: Option<OrgId>,
+    /// Where.
+    pub place: Label,
+}
+
+/// Why a command was refused. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// A referenced entity does not exist.
+    #[error("there is no {kind} {id}")]
+    NotFound {
+        /// What kind.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// The id of a new entity is taken.
+    #[error("{kind} {id} already exists")]
+    AlreadyExists {
+        /// What kind.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// The transition is not legal in the current state.
+    #[error("{refusal}")]
+    Refused {
+        /// Why.
+        refusal: Refusal,
+    },
+    /// A redemption larger than the balance.
+    #[error("the passbook has {balance} points; {asked} cannot be redeemed")]
+    InsufficientPoints {
+        /// The balance.
+        balance: i64,
+        /// The points asked for.
+        asked: u32,
+    },
+    /// The member already takes part in the activity.
+    #[error("the member already takes part in this activity")]
+    AlreadyParticipating,
+    /// The fact is already voided.
+    #[error("{kind} {id} is already voided")]
+    AlreadyVoided {
+        /// What kind.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// A number is out of range.
+    #[error("{field} must be {rule}")]
+    OutOfRange {
+        /// The field.
+        field: &'static str,
+        /// The rule, e.g. `between 1 and 1440`.
+        rule: &'static str,
+    },
+    /// The document could not be read or written.
+    #[error(transparent)]
+    Doc(#[from] DocError),
+}
