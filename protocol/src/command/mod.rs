@@ -4,8 +4,9 @@
 //! source); [`CommunityDoc::apply`](crate::CommunityDoc::apply) (in `apply.rs`) checks
 //! it against the current state and writes it one entity at a time. A command that
 //! would be illegal *now* — claiming a wish that is already claimed on this replica —
-//! is refused before anything is written, with the reason. The same conflict arising between two offline replicas cannot be
-//! refused; it is resolved by the fold when they merge (see [`crate::lifecycle`]).
+//! is refused before anything is written, with the reason. The same conflict arising
+//! between two offline replicas cannot be refused; it is resolved by the fold when
+//! they merge (see [`crate::lifecycle`]).
 
 mod apply;
 
