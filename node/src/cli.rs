@@ -23,6 +23,7 @@ use wishtree_webguard::HostName;
 
 use crate::api::{self, ApiError};
 use crate::replica::{BundleOptions, HubSettings, InitOptions, Replica};
+use crate::report::ReportCsv;
 
 /// wishtree-node: the community node of wishtree (心愿树). It keeps the community's
 /// records — members, wishes, activities, service and points — on this computer,

@@ -28,6 +28,7 @@ use serde_json::Value;
 pub use self::auth::require_password;
 use crate::api::{self, ApiError, ApiResult};
 use crate::replica::{Replica, SharedReplica};
+use crate::report::ReportCsv;
 
 /// The largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 1024 * 1024;
