@@ -5,7 +5,7 @@ use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::{Command, WishFields};
 use wishtree_protocol::id::WishId;
 use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus, Claimants};
-use wishtree_protocol::model::{EventKind, Wish};
+use wishtree_protocol::model::{EventSubject, Wish};
 use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::view::WithStatus;
 
@@ -76,7 +76,7 @@ pub fn wish_action(
     require::<Wish>(replica, id)?;
     let kind = action_kind(action, &CLAIM_ACTIONS, "wishes")?;
     let fields = Fields::new(body, &["by", "note"])?;
-    let by = actor(replica, &fields, kind == EventKind::Claim)?;
+    let by = actor(replica, &fields, kind, EventSubject::Wish)?;
     let command = Command::WishEvent {
         id,
         kind,
