@@ -16,8 +16,9 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
+use wishtree_protocol::command::WishFields;
 use wishtree_protocol::keys::PublicKey;
-use wishtree_protocol::text::Name;
+use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::{CommunityCode, Timestamp};
 use wishtree_webguard::HostName;
 
@@ -766,17 +767,33 @@ fn wish(data: &Path, command: WishCommand) -> anyhow::Result<()> {
             value,
             resident_name,
             resident_phone,
-        } => write(data, |replica, now| {
-            api::create_wish(
-                replica,
-                json!({
-                    "title": title, "detail": detail, "kind": kind, "group": group,
-                    "resident_label": resident_label, "estimated_value": value,
-                    "resident_name": resident_name, "resident_phone": resident_phone,
-                }),
-                now,
-            )
-        }),
+        } => {
+            let text = |field: &'static str, text: Option<&str>| {
+                Label::parse(field, text.unwrap_or("")).map_err(|error| anyhow!("{error}"))
+            };
+            let parsed = |field: &str, error: &dyn std::fmt::Display| anyhow!("{field}: {error}");
+            let new = api::NewWish {
+                wish: WishFields {
+                    title: Title::parse("title", &title).map_err(|error| anyhow!("{error}"))?,
+                    detail: Detail::parse("detail", detail.as_deref().unwrap_or(""))
+                        .map_err(|error| anyhow!("{error}"))?,
+                    kind: kind
+                        .trim()
+                        .parse()
+                        .map_err(|error| parsed("kind", &error))?,
+                    group: group
+                        .trim()
+                        .parse()
+                        .map_err(|error| parsed("group", &error))?,
+                    resident_label: Name::parse("resident_label", &resident_label)
+                        .map_err(|error| anyhow!("{error}"))?,
+                    estimated_value: value,
+                },
+                resident_name: text("resident_name", resident_name.as_deref())?,
+                resident_phone: text("resident_phone", resident_phone.as_deref())?,
+            };
+            write(data, |replica, now| api::create_wish(replica, new, now))
+        }
         WishCommand::List { state } => read(data, move |replica| {
             api::list_wishes(replica, state.as_deref())
         }),

@@ -79,8 +79,11 @@ fn record_a_week(replica: &mut Replica) {
     for title in ["希望有一台微波炉", "希望有人陪我聊天"] {
         let wish = wishtree_node::api::create_wish(
             replica,
-            json!({"title": title, "kind": "goods", "group": "elderly_alone",
+            wishtree_node::api::NewWish::from_json(
+                json!({"title": title, "kind": "goods", "group": "elderly_alone",
                    "resident_label": "名人社区 彭女士"}),
+            )
+            .unwrap(),
             now(),
         )
         .unwrap();

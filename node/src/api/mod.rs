@@ -42,7 +42,7 @@ pub use self::passbook::{
 pub use self::posts::{create_post, list_posts, post, post_action};
 pub use self::projects::{create_project, list_projects, project, project_action};
 pub use self::teams::{create_branch, create_team, list_branches, list_teams};
-pub use self::wishes::{create_wish, list_wishes, wish, wish_action};
+pub use self::wishes::{NewWish, create_wish, list_wishes, wish, wish_action};
 use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
 use crate::store::StoreError;
 

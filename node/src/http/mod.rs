@@ -297,7 +297,10 @@ async fn list_wishes(
 }
 
 async fn create_wish(State(state): State<AppState>, body: Body) -> Response {
-    write(&state, body, StatusCode::CREATED, api::create_wish).await
+    write(&state, body, StatusCode::CREATED, |replica, body, now| {
+        api::create_wish(replica, api::NewWish::from_json(body)?, now)
+    })
+    .await
 }
 
 async fn wish(State(state): State<AppState>, Path(id): Path<String>) -> Response {
