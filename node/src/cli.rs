@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
-use wishtree_protocol::command::WishFields;
+use wishtree_protocol::command::{MemberFields, WishFields};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::{CommunityCode, Timestamp};
@@ -713,19 +713,73 @@ fn member(data: &Path, command: MemberCommand) -> anyhow::Result<()> {
             phone,
         } => write(data, |replica, now| {
             let reported_in = reported_in.unwrap_or_else(|| today(now));
-            api::create_member(
-                replica,
-                json!({
-                    "name": name, "work_unit": work_unit, "position": position,
-                    "specialties": specialty, "intentions": intention,
-                    "reported_in": reported_in, "org": org,
-                    "address": address, "phone": phone,
-                }),
-                now,
+            let new = new_member(
+                name,
+                work_unit,
+                position,
+                specialty,
+                intention,
+                &reported_in,
+                org,
+                address,
+                phone,
             )
+            .map_err(|error| ApiError::bad_request(None, error.to_string()))?;
+            api::create_member(replica, new, now)
         }),
         MemberCommand::List => read(data, api::list_members),
     }
+}
+
+/// The member `member add` records, checked as the JSON API checks a body.
+// The arguments are `member add`'s flags, one for one.
+#[allow(clippy::too_many_arguments)]
+fn new_member(
+    name: String,
+    work_unit: Option<String>,
+    position: Option<String>,
+    specialties: Vec<String>,
+    intentions: Vec<String>,
+    reported_in: &str,
+    org: Option<String>,
+    address: Option<String>,
+    phone: Option<String>,
+) -> anyhow::Result<api::NewMember> {
+    let label = |field: &'static str, text: &str| {
+        Label::parse(field, text).map_err(|error| anyhow!("{error}"))
+    };
+    let member = MemberFields {
+        name: Name::parse("name", &name).map_err(|error| anyhow!("{error}"))?,
+        work_unit: label("work_unit", work_unit.as_deref().unwrap_or(""))?,
+        org: match org.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(text.parse().map_err(|error| anyhow!("org: {error}"))?),
+        },
+        position: label("position", position.as_deref().unwrap_or(""))?,
+        specialties: specialties
+            .iter()
+            .map(|text| label("specialties", text))
+            .collect::<Result<_, _>>()?,
+        intentions: intentions
+            .iter()
+            .map(|code| {
+                code.trim()
+                    .parse()
+                    .map_err(|error| anyhow!("intentions: {error}"))
+            })
+            .collect::<Result<_, _>>()?,
+        reported_in: reported_in
+            .trim()
+            .parse()
+            .map_err(|error| anyhow!("reported_in: {error}"))?,
+        branch: None,
+        team: None,
+    };
+    Ok(api::NewMember {
+        member,
+        address: address.map(|text| label("address", &text)).transpose()?,
+        phone: phone.map(|text| label("phone", &text)).transpose()?,
+    })
 }
 
 fn org(data: &Path, command: OrgCommand) -> anyhow::Result<()> {

@@ -41,7 +41,12 @@ fn sync_pair(a: &mut Replica, b: &mut Replica) {
 }
 
 fn add_member(replica: &mut Replica, name: &str) -> String {
-    api::create_member(replica, member_body(name), now()).unwrap()["id"]
+    api::create_member(
+        replica,
+        api::NewMember::from_json(member_body(name)).unwrap(),
+        now(),
+    )
+    .unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned()

@@ -69,7 +69,7 @@ fn record_a_week(replica: &mut Replica) {
     for name in ["李明", "王芳", "赵强"] {
         let member = wishtree_node::api::create_member(
             replica,
-            json!({"name": name, "work_unit": "沧州市发展和改革委员会", "reported_in": "2026-03-02"}),
+            wishtree_node::api::NewMember::from_json(json!({"name": name, "work_unit": "沧州市发展和改革委员会", "reported_in": "2026-03-02"})).unwrap(),
             now(),
         )
         .unwrap();
@@ -226,7 +226,10 @@ fn a_week_offline_reaches_the_city_hub_on_a_usb_stick_attested() {
     let mut replica = Replica::open(&node_dir).unwrap();
     wishtree_node::api::create_member(
         &mut replica,
-        json!({"name": "孙丽", "reported_in": "2026-03-09"}),
+        wishtree_node::api::NewMember::from_json(
+            json!({"name": "孙丽", "reported_in": "2026-03-09"}),
+        )
+        .unwrap(),
         now(),
     )
     .unwrap();
@@ -327,7 +330,10 @@ async fn after_a_sync_a_bundle_carries_only_what_the_hub_lacks() {
         let mut replica = node.replica.lock().await;
         wishtree_node::api::create_member(
             &mut replica,
-            json!({"name": "李明", "reported_in": "2026-03-02"}),
+            wishtree_node::api::NewMember::from_json(
+                json!({"name": "李明", "reported_in": "2026-03-02"}),
+            )
+            .unwrap(),
             now(),
         )
         .unwrap();
@@ -369,7 +375,10 @@ async fn after_a_sync_a_bundle_carries_only_what_the_hub_lacks() {
     for name in ["王芳", "赵强"] {
         wishtree_node::api::create_member(
             &mut replica,
-            json!({"name": name, "reported_in": "2026-03-03"}),
+            wishtree_node::api::NewMember::from_json(
+                json!({"name": name, "reported_in": "2026-03-03"}),
+            )
+            .unwrap(),
             now(),
         )
         .unwrap();

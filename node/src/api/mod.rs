@@ -32,7 +32,7 @@ use wishtree_protocol::model::{Actor, AuthorError, Entity, EventKind, EventSubje
 pub use self::activities::{activity, add_participant, create_activity, list_activities};
 pub use self::community::{half_year_report, rename_community, set_points_rate, status};
 pub use self::fields::Fields;
-pub use self::members::{create_member, list_members, member, update_member};
+pub use self::members::{NewMember, create_member, list_members, member, update_member};
 pub use self::orgs::{
     create_org, create_pairing, end_pairing, list_orgs, list_pairings, org, pairing,
 };

@@ -190,7 +190,10 @@ async fn list_members(State(state): State<AppState>) -> Response {
 }
 
 async fn create_member(State(state): State<AppState>, body: Body) -> Response {
-    write(&state, body, StatusCode::CREATED, api::create_member).await
+    write(&state, body, StatusCode::CREATED, |replica, body, now| {
+        api::create_member(replica, api::NewMember::from_json(body)?, now)
+    })
+    .await
 }
 
 async fn member(State(state): State<AppState>, Path(id): Path<String>) -> Response {
@@ -203,7 +206,7 @@ async fn update_member(
     body: Body,
 ) -> Response {
     write(&state, body, StatusCode::OK, move |r, b, now| {
-        api::update_member(r, &id, b, now)
+        api::update_member(r, &id, api::NewMember::from_json(b)?, now)
     })
     .await
 }
