@@ -16,13 +16,15 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
+use wishtree_protocol::command::{MemberFields, WishFields};
 use wishtree_protocol::keys::PublicKey;
-use wishtree_protocol::text::Name;
+use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::{CommunityCode, Timestamp};
 use wishtree_webguard::HostName;
 
 use crate::api::{self, ApiError};
 use crate::replica::{BundleOptions, HubSettings, InitOptions, Replica};
+use crate::report::ReportCsv;
 
 /// wishtree-node: the community node of wishtree (心愿树). It keeps the community's
 /// records — members, wishes, activities, service and points — on this computer,
@@ -711,19 +713,73 @@ fn member(data: &Path, command: MemberCommand) -> anyhow::Result<()> {
             phone,
         } => write(data, |replica, now| {
             let reported_in = reported_in.unwrap_or_else(|| today(now));
-            api::create_member(
-                replica,
-                json!({
-                    "name": name, "work_unit": work_unit, "position": position,
-                    "specialties": specialty, "intentions": intention,
-                    "reported_in": reported_in, "org": org,
-                    "address": address, "phone": phone,
-                }),
-                now,
+            let new = new_member(
+                name,
+                work_unit,
+                position,
+                specialty,
+                intention,
+                &reported_in,
+                org,
+                address,
+                phone,
             )
+            .map_err(|error| ApiError::bad_request(None, error.to_string()))?;
+            api::create_member(replica, new, now)
         }),
         MemberCommand::List => read(data, api::list_members),
     }
+}
+
+/// The member `member add` records, checked as the JSON API checks a body.
+// The arguments are `member add`'s flags, one for one.
+#[allow(clippy::too_many_arguments)]
+fn new_member(
+    name: String,
+    work_unit: Option<String>,
+    position: Option<String>,
+    specialties: Vec<String>,
+    intentions: Vec<String>,
+    reported_in: &str,
+    org: Option<String>,
+    address: Option<String>,
+    phone: Option<String>,
+) -> anyhow::Result<api::NewMember> {
+    let label = |field: &'static str, text: &str| {
+        Label::parse(field, text).map_err(|error| anyhow!("{error}"))
+    };
+    let member = MemberFields {
+        name: Name::parse("name", &name).map_err(|error| anyhow!("{error}"))?,
+        work_unit: label("work_unit", work_unit.as_deref().unwrap_or(""))?,
+        org: match org.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(text.parse().map_err(|error| anyhow!("org: {error}"))?),
+        },
+        position: label("position", position.as_deref().unwrap_or(""))?,
+        specialties: specialties
+            .iter()
+            .map(|text| label("specialties", text))
+            .collect::<Result<_, _>>()?,
+        intentions: intentions
+            .iter()
+            .map(|code| {
+                code.trim()
+                    .parse()
+                    .map_err(|error| anyhow!("intentions: {error}"))
+            })
+            .collect::<Result<_, _>>()?,
+        reported_in: reported_in
+            .trim()
+            .parse()
+            .map_err(|error| anyhow!("reported_in: {error}"))?,
+        branch: None,
+        team: None,
+    };
+    Ok(api::NewMember {
+        member,
+        address: address.map(|text| label("address", &text)).transpose()?,
+        phone: phone.map(|text| label("phone", &text)).transpose()?,
+    })
 }
 
 fn org(data: &Path, command: OrgCommand) -> anyhow::Result<()> {
@@ -765,17 +821,33 @@ fn wish(data: &Path, command: WishCommand) -> anyhow::Result<()> {
             value,
             resident_name,
             resident_phone,
-        } => write(data, |replica, now| {
-            api::create_wish(
-                replica,
-                json!({
-                    "title": title, "detail": detail, "kind": kind, "group": group,
-                    "resident_label": resident_label, "estimated_value": value,
-                    "resident_name": resident_name, "resident_phone": resident_phone,
-                }),
-                now,
-            )
-        }),
+        } => {
+            let text = |field: &'static str, text: Option<&str>| {
+                Label::parse(field, text.unwrap_or("")).map_err(|error| anyhow!("{error}"))
+            };
+            let parsed = |field: &str, error: &dyn std::fmt::Display| anyhow!("{field}: {error}");
+            let new = api::NewWish {
+                wish: WishFields {
+                    title: Title::parse("title", &title).map_err(|error| anyhow!("{error}"))?,
+                    detail: Detail::parse("detail", detail.as_deref().unwrap_or(""))
+                        .map_err(|error| anyhow!("{error}"))?,
+                    kind: kind
+                        .trim()
+                        .parse()
+                        .map_err(|error| parsed("kind", &error))?,
+                    group: group
+                        .trim()
+                        .parse()
+                        .map_err(|error| parsed("group", &error))?,
+                    resident_label: Name::parse("resident_label", &resident_label)
+                        .map_err(|error| anyhow!("{error}"))?,
+                    estimated_value: value,
+                },
+                resident_name: text("resident_name", resident_name.as_deref())?,
+                resident_phone: text("resident_phone", resident_phone.as_deref())?,
+            };
+            write(data, |replica, now| api::create_wish(replica, new, now))
+        }
         WishCommand::List { state } => read(data, move |replica| {
             api::list_wishes(replica, state.as_deref())
         }),

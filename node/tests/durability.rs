@@ -311,7 +311,7 @@ fn closed_node_with_records() -> (tempfile::TempDir, std::path::PathBuf) {
     for n in 0..40 {
         wishtree_node::api::create_wish(
             &mut replica,
-            wish_body(&format!("心愿 {n}")),
+            wishtree_node::api::NewWish::from_json(wish_body(&format!("心愿 {n}"))).unwrap(),
             wishtree_node::now(),
         )
         .unwrap();

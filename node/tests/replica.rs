@@ -41,7 +41,12 @@ fn sync_pair(a: &mut Replica, b: &mut Replica) {
 }
 
 fn add_member(replica: &mut Replica, name: &str) -> String {
-    api::create_member(replica, member_body(name), now()).unwrap()["id"]
+    api::create_member(
+        replica,
+        api::NewMember::from_json(member_body(name)).unwrap(),
+        now(),
+    )
+    .unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned()
@@ -67,7 +72,7 @@ fn two_replicas_sync_through_stored_states_and_the_hub_status_counts_what_is_mis
         .iter()
         .map(|name| add_member(&mut node, name))
         .collect();
-    api::create_wish(&mut hub, wish_body("微波炉"), now()).unwrap();
+    api::create_wish(&mut hub, new_wish("微波炉"), now()).unwrap();
 
     let before = node.sync_status();
     assert_eq!(before.hub_key, Some(hub.public_key().to_string()));
@@ -264,7 +269,7 @@ fn a_failed_write_leaves_memory_as_the_store_is() {
             "CREATE TRIGGER refuse BEFORE INSERT ON attestations BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;",
         )
         .unwrap();
-    let error = api::create_wish(&mut node, wish_body("微波炉"), now()).unwrap_err();
+    let error = api::create_wish(&mut node, new_wish("微波炉"), now()).unwrap_err();
     assert_eq!(error.status_code(), 500, "{error:?}");
     assert_eq!(
         node.heads(),
@@ -275,7 +280,7 @@ fn a_failed_write_leaves_memory_as_the_store_is() {
 
     saboteur.execute_batch("DROP TRIGGER refuse").unwrap();
     drop(saboteur);
-    let wish = api::create_wish(&mut node, wish_body("轮椅"), now()).unwrap();
+    let wish = api::create_wish(&mut node, new_wish("轮椅"), now()).unwrap();
     assert_eq!(node.attestation_seq(), 3);
     drop(node);
     let mut node = Replica::open(dir.path()).unwrap();
@@ -305,4 +310,8 @@ fn a_read_only_replica_refuses_writes() {
         "{error}"
     );
     assert_eq!(reader.attestation_seq(), 1);
+}
+
+fn new_wish(title: &str) -> api::NewWish {
+    api::NewWish::from_json(wish_body(title)).unwrap()
 }

@@ -17,6 +17,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod names;
 pub mod region;
+pub mod report;
 pub mod roster;
 mod scan;
 pub mod sync;

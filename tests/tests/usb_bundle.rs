@@ -69,7 +69,7 @@ fn record_a_week(replica: &mut Replica) {
     for name in ["李明", "王芳", "赵强"] {
         let member = wishtree_node::api::create_member(
             replica,
-            json!({"name": name, "work_unit": "沧州市发展和改革委员会", "reported_in": "2026-03-02"}),
+            wishtree_node::api::NewMember::from_json(json!({"name": name, "work_unit": "沧州市发展和改革委员会", "reported_in": "2026-03-02"})).unwrap(),
             now(),
         )
         .unwrap();
@@ -79,8 +79,11 @@ fn record_a_week(replica: &mut Replica) {
     for title in ["希望有一台微波炉", "希望有人陪我聊天"] {
         let wish = wishtree_node::api::create_wish(
             replica,
-            json!({"title": title, "kind": "goods", "group": "elderly_alone",
+            wishtree_node::api::NewWish::from_json(
+                json!({"title": title, "kind": "goods", "group": "elderly_alone",
                    "resident_label": "名人社区 彭女士"}),
+            )
+            .unwrap(),
             now(),
         )
         .unwrap();
@@ -227,7 +230,10 @@ fn a_week_offline_reaches_the_city_hub_on_a_usb_stick_attested() {
     let mut replica = Replica::open(&node_dir).unwrap();
     wishtree_node::api::create_member(
         &mut replica,
-        json!({"name": "孙丽", "reported_in": "2026-03-09"}),
+        wishtree_node::api::NewMember::from_json(
+            json!({"name": "孙丽", "reported_in": "2026-03-09"}),
+        )
+        .unwrap(),
         now(),
     )
     .unwrap();
@@ -328,7 +334,10 @@ async fn after_a_sync_a_bundle_carries_only_what_the_hub_lacks() {
         let mut replica = node.replica.lock().await;
         wishtree_node::api::create_member(
             &mut replica,
-            json!({"name": "李明", "reported_in": "2026-03-02"}),
+            wishtree_node::api::NewMember::from_json(
+                json!({"name": "李明", "reported_in": "2026-03-02"}),
+            )
+            .unwrap(),
             now(),
         )
         .unwrap();
@@ -370,7 +379,10 @@ async fn after_a_sync_a_bundle_carries_only_what_the_hub_lacks() {
     for name in ["王芳", "赵强"] {
         wishtree_node::api::create_member(
             &mut replica,
-            json!({"name": name, "reported_in": "2026-03-03"}),
+            wishtree_node::api::NewMember::from_json(
+                json!({"name": name, "reported_in": "2026-03-03"}),
+            )
+            .unwrap(),
             now(),
         )
         .unwrap();

@@ -12,26 +12,67 @@ use super::{ApiError, ApiResult, Fields, execute, new_id, path_id, render, requi
 use crate::replica::{PrivateRecord, Replica};
 use crate::store::MemberPrivate;
 
+/// A member to record or a ledger to replace, checked: what `POST /api/members` and
+/// `PUT /api/members/{id}` read from their body and the CLI builds from its arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMember {
+    /// The ledger fields the city may see.
+    pub member: MemberFields,
+    /// Home address, kept on this node only; `None` leaves the stored one as it is.
+    pub address: Option<Label>,
+    /// Phone, kept on this node only; `None` leaves the stored one as it is.
+    pub phone: Option<Label>,
+}
+
+impl NewMember {
+    /// Reads a member body, refusing unknown fields, with errors that name the field.
+    pub fn from_json(body: Value) -> Result<Self, ApiError> {
+        let fields = Fields::new(body, MEMBER_FIELDS)?;
+        let personal = |field: &'static str| -> Result<Option<Label>, ApiError> {
+            let text = fields.text_or_empty(field, Label::parse)?;
+            Ok(fields.has(field).then_some(text))
+        };
+        Ok(Self {
+            member: member_fields(&fields)?,
+            address: personal("address")?,
+            phone: personal("phone")?,
+        })
+    }
+
+    /// The personal data, if either field was given.
+    fn private(address: Option<Label>, phone: Option<Label>) -> Option<MemberPrivate> {
+        (address.is_some() || phone.is_some()).then(|| MemberPrivate {
+            address: address.map(Label::into_string).unwrap_or_default(),
+            phone: phone.map(Label::into_string).unwrap_or_default(),
+        })
+    }
+}
+
 /// `POST /api/members`.
-pub fn create_member(replica: &mut Replica, body: Value, now: Timestamp) -> ApiResult {
-    let fields = Fields::new(body, MEMBER_FIELDS)?;
-    let member = member_fields(&fields)?;
-    let private = member_private(&fields)?;
+pub fn create_member(replica: &mut Replica, new: NewMember, now: Timestamp) -> ApiResult {
+    let NewMember {
+        member,
+        address,
+        phone,
+    } = new;
     let id = MemberId::from_bytes(new_id()?);
     let command = Command::AddMember { id, member };
-    let private = private.map(|data| PrivateRecord::Member { id, data });
+    let private = NewMember::private(address, phone).map(|data| PrivateRecord::Member { id, data });
     execute(replica, &command, private.as_ref(), now, |_| None)?;
     member_record(replica, id)
 }
 
 /// `PUT /api/members/{id}`: replaces the ledger fields; `address` and `phone`, if
 /// given, replace the personal data.
-pub fn update_member(replica: &mut Replica, id: &str, body: Value, now: Timestamp) -> ApiResult {
+pub fn update_member(replica: &mut Replica, id: &str, new: NewMember, now: Timestamp) -> ApiResult {
     let id: MemberId = path_id(id)?;
     require::<Member>(replica, id)?;
-    let fields = Fields::new(body, MEMBER_FIELDS)?;
-    let member = member_fields(&fields)?;
-    let private = member_private(&fields)?.map(|data| PrivateRecord::Member { id, data });
+    let NewMember {
+        member,
+        address,
+        phone,
+    } = new;
+    let private = NewMember::private(address, phone).map(|data| PrivateRecord::Member { id, data });
     execute(
         replica,
         &Command::UpdateMember { id, member },
@@ -85,18 +126,6 @@ fn member_fields(fields: &Fields) -> Result<MemberFields, ApiError> {
         branch: fields.optional_parsed("branch")?,
         team: fields.optional_parsed("team")?,
     })
-}
-
-/// The personal data of a member body, if either field was given.
-fn member_private(fields: &Fields) -> Result<Option<MemberPrivate>, ApiError> {
-    let address = fields.text_or_empty("address", Label::parse)?;
-    let phone = fields.text_or_empty("phone", Label::parse)?;
-    Ok(
-        (fields.has("address") || fields.has("phone")).then(|| MemberPrivate {
-            address: address.into_string(),
-            phone: phone.into_string(),
-        }),
-    )
 }
 
 fn member_record(replica: &mut Replica, id: MemberId) -> ApiResult {

@@ -27,12 +27,12 @@ use wishtree_protocol::id::{
     ActivityId, BranchId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, ServiceId,
     TeamId, VoidId, WishId,
 };
-use wishtree_protocol::model::{Actor, Entity, EventKind};
+use wishtree_protocol::model::{Actor, AuthorError, Entity, EventKind, EventSubject};
 
 pub use self::activities::{activity, add_participant, create_activity, list_activities};
 pub use self::community::{half_year_report, rename_community, set_points_rate, status};
 pub use self::fields::Fields;
-pub use self::members::{create_member, list_members, member, update_member};
+pub use self::members::{NewMember, create_member, list_members, member, update_member};
 pub use self::orgs::{
     create_org, create_pairing, end_pairing, list_orgs, list_pairings, org, pairing,
 };
@@ -42,7 +42,7 @@ pub use self::passbook::{
 pub use self::posts::{create_post, list_posts, post, post_action};
 pub use self::projects::{create_project, list_projects, project, project_action};
 pub use self::teams::{create_branch, create_team, list_branches, list_teams};
-pub use self::wishes::{create_wish, list_wishes, wish, wish_action};
+pub use self::wishes::{NewWish, create_wish, list_wishes, wish, wish_action};
 use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
 use crate::store::StoreError;
 
@@ -309,21 +309,26 @@ fn action_kind(action: &str, allowed: &[EventKind], what: &str) -> Result<EventK
         })
 }
 
-/// The author of a lifecycle event: `by` if given, else the node's worker. When
-/// `must_claim`, `by` is required and must be a member or an organisation.
-fn actor(replica: &Replica, fields: &Fields, must_claim: bool) -> Result<Actor, ApiError> {
-    match fields.optional_parsed::<Actor>("by")? {
-        Some(actor) if must_claim && !actor.is_claimant() => Err(ApiError::bad_request(
-            Some("by".into()),
-            "by must be the member (member:<id>) or organisation (org:<id>) who claims",
-        )),
-        Some(actor) => Ok(actor),
-        None if must_claim => Err(ApiError::bad_request(
-            Some("by".into()),
-            "by is missing: give the member (member:<id>) or organisation (org:<id>) who claims",
-        )),
-        None => Ok(replica.worker().clone()),
-    }
+/// The author of a lifecycle event on `subject`, by the rule of
+/// [`Actor::author`], from `by` if given; the messages name the API's field.
+fn actor(
+    replica: &Replica,
+    fields: &Fields,
+    kind: EventKind,
+    subject: EventSubject,
+) -> Result<Actor, ApiError> {
+    let given = fields.optional_parsed::<Actor>("by")?;
+    Actor::author(kind, subject, given, replica.worker()).map_err(|error| {
+        let message = match error {
+            AuthorError::NotAClaimant(_) => {
+                "by must be the member (member:<id>) or organisation (org:<id>) who claims"
+            }
+            AuthorError::MissingClaimant => {
+                "by is missing: give the member (member:<id>) or organisation (org:<id>) who claims"
+            }
+        };
+        ApiError::bad_request(Some("by".into()), message)
+    })
 }
 
 fn new_id() -> Result<[u8; 16], ApiError> {

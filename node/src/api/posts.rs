@@ -5,7 +5,7 @@ use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::PostId;
 use wishtree_protocol::lifecycle::PostStatus;
-use wishtree_protocol::model::{EventKind, Post};
+use wishtree_protocol::model::{EventKind, EventSubject, Post};
 use wishtree_protocol::text::{Detail, Title};
 use wishtree_protocol::view::WithStatus;
 
@@ -46,11 +46,7 @@ pub fn post_action(
         "posts",
     )?;
     let fields = Fields::new(body, &["by", "note"])?;
-    let by = actor(
-        replica,
-        &fields,
-        matches!(kind, EventKind::Claim | EventKind::Release),
-    )?;
+    let by = actor(replica, &fields, kind, EventSubject::Post)?;
     let command = Command::PostEvent {
         id,
         kind,

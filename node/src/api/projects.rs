@@ -5,7 +5,7 @@ use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::ProjectId;
 use wishtree_protocol::lifecycle::{ClaimStatus, Claimants};
-use wishtree_protocol::model::{EventKind, Project};
+use wishtree_protocol::model::{EventSubject, Project};
 use wishtree_protocol::text::{Detail, Title};
 use wishtree_protocol::view::WithStatus;
 
@@ -42,7 +42,7 @@ pub fn project_action(
     require::<Project>(replica, id)?;
     let kind = action_kind(action, &CLAIM_ACTIONS, "projects")?;
     let fields = Fields::new(body, &["by", "note"])?;
-    let by = actor(replica, &fields, kind == EventKind::Claim)?;
+    let by = actor(replica, &fields, kind, EventSubject::Project)?;
     let command = Command::ProjectEvent {
         id,
         kind,

@@ -5,7 +5,7 @@ use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::{Command, WishFields};
 use wishtree_protocol::id::WishId;
 use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus, Claimants};
-use wishtree_protocol::model::{EventKind, Wish};
+use wishtree_protocol::model::{EventSubject, Wish};
 use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::view::WithStatus;
 
@@ -16,32 +16,58 @@ use super::{
 use crate::replica::{PrivateRecord, Replica};
 use crate::store::ResidentPrivate;
 
-/// `POST /api/wishes`: `{title, detail, kind, group, resident_label,
-/// estimated_value?}` and the private `resident_name`, `resident_phone`.
-pub fn create_wish(replica: &mut Replica, body: Value, now: Timestamp) -> ApiResult {
-    let fields = Fields::new(
-        body,
-        &[
-            "title",
-            "detail",
-            "kind",
-            "group",
-            "resident_label",
-            "estimated_value",
-            "resident_name",
-            "resident_phone",
-        ],
-    )?;
-    let new_wish = WishFields {
-        title: fields.text("title", Title::parse)?,
-        detail: fields.text_or_empty("detail", Detail::parse)?,
-        kind: fields.parsed("kind")?,
-        group: fields.parsed("group")?,
-        resident_label: fields.text("resident_label", Name::parse)?,
-        estimated_value: fields.optional_number("estimated_value")?,
-    };
-    let real_name = fields.text_or_empty("resident_name", Label::parse)?;
-    let phone = fields.text_or_empty("resident_phone", Label::parse)?;
+/// A wish to submit, checked: what `POST /api/wishes` reads from its body and the CLI
+/// builds from its arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewWish {
+    /// What the city may see of it.
+    pub wish: WishFields,
+    /// The resident's real name, kept on this node only; may be empty.
+    pub resident_name: Label,
+    /// The resident's phone, kept on this node only; may be empty.
+    pub resident_phone: Label,
+}
+
+impl NewWish {
+    /// Reads `{title, detail, kind, group, resident_label, estimated_value?,
+    /// resident_name?, resident_phone?}`, refusing unknown fields, with errors that name
+    /// the field.
+    pub fn from_json(body: Value) -> Result<Self, ApiError> {
+        let fields = Fields::new(
+            body,
+            &[
+                "title",
+                "detail",
+                "kind",
+                "group",
+                "resident_label",
+                "estimated_value",
+                "resident_name",
+                "resident_phone",
+            ],
+        )?;
+        Ok(Self {
+            wish: WishFields {
+                title: fields.text("title", Title::parse)?,
+                detail: fields.text_or_empty("detail", Detail::parse)?,
+                kind: fields.parsed("kind")?,
+                group: fields.parsed("group")?,
+                resident_label: fields.text("resident_label", Name::parse)?,
+                estimated_value: fields.optional_number("estimated_value")?,
+            },
+            resident_name: fields.text_or_empty("resident_name", Label::parse)?,
+            resident_phone: fields.text_or_empty("resident_phone", Label::parse)?,
+        })
+    }
+}
+
+/// `POST /api/wishes`: submits `new`, with its private name and phone if given.
+pub fn create_wish(replica: &mut Replica, new: NewWish, now: Timestamp) -> ApiResult {
+    let NewWish {
+        wish: new_wish,
+        resident_name: real_name,
+        resident_phone: phone,
+    } = new;
     let id = WishId::from_bytes(new_id()?);
     let private = (!real_name.as_str().is_empty() || !phone.as_str().is_empty()).then(|| {
         PrivateRecord::Resident {
@@ -76,7 +102,7 @@ pub fn wish_action(
     require::<Wish>(replica, id)?;
     let kind = action_kind(action, &CLAIM_ACTIONS, "wishes")?;
     let fields = Fields::new(body, &["by", "note"])?;
-    let by = actor(replica, &fields, kind == EventKind::Claim)?;
+    let by = actor(replica, &fields, kind, EventSubject::Wish)?;
     let command = Command::WishEvent {
         id,
         kind,
@@ -118,4 +144,128 @@ pub fn wish(replica: &mut Replica, id: &str) -> ApiResult {
         &WithStatus { entity, status },
         private.as_ref(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A small deterministic generator, so that the bodies below are the same on every
+    /// run and a failure can be replayed.
+    struct Bodies(u64);
+
+    impl Bodies {
+        fn next(&mut self, bound: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) % bound
+        }
+
+        fn value(&mut self, depth: u32) -> Value {
+            let texts = [
+                "",
+                " ",
+                "goods",
+                "service",
+                "elderly_alone",
+                "希望有一台微波炉",
+                "\u{0}",
+                "\u{202e}x",
+                "=1+1",
+            ];
+            match self.next(if depth == 0 { 5 } else { 7 }) {
+                0 => Value::Null,
+                1 => json!(self.next(2) == 0),
+                2 => json!(texts[self.next(texts.len() as u64) as usize]),
+                3 => match self.next(4) {
+                    0 => json!(-1),
+                    1 => json!(1.5),
+                    2 => json!(u64::MAX),
+                    _ => json!(self.next(100_000)),
+                },
+                4 => json!("x".repeat(self.next(300) as usize)),
+                5 => Value::Array((0..self.next(3)).map(|_| self.value(depth - 1)).collect()),
+                _ => self.object(depth - 1),
+            }
+        }
+
+        /// A good body with up to three fields replaced, removed or misspelt.
+        fn object(&mut self, depth: u32) -> Value {
+            let keys = [
+                "title",
+                "detail",
+                "kind",
+                "group",
+                "resident_label",
+                "estimated_value",
+                "resident_name",
+                "resident_phone",
+                "titel",
+            ];
+            let mut body = json!({"title": "希望有一台微波炉", "kind": "goods",
+                "group": "elderly_alone", "resident_label": "行宫社区 彭女士"});
+            for _ in 0..self.next(4) {
+                let key = keys[self.next(keys.len() as u64) as usize];
+                if self.next(3) == 0 {
+                    if let Some(map) = body.as_object_mut() {
+                        map.remove(key);
+                    }
+                } else {
+                    body[key] = self.value(depth);
+                }
+            }
+            body
+        }
+    }
+
+    /// Any JSON body gives a wish or a refusal that names a field or the body, never a
+    /// panic.
+    #[test]
+    fn any_json_body_gives_a_wish_or_an_error() {
+        let mut bodies = Bodies(11);
+        let (mut accepted, mut refused) = (0, 0);
+        for _ in 0..20_000 {
+            let body = if bodies.next(8) == 0 {
+                bodies.value(2)
+            } else {
+                bodies.object(1)
+            };
+            match NewWish::from_json(body) {
+                Ok(_) => accepted += 1,
+                Err(ApiError::BadRequest { message, .. }) => {
+                    assert!(!message.is_empty());
+                    refused += 1;
+                }
+                Err(other) => panic!("not a bad request: {other:?}"),
+            }
+        }
+        assert!(
+            accepted > 0 && refused > 0,
+            "{accepted} accepted, {refused} refused"
+        );
+    }
+
+    #[test]
+    fn a_good_body_becomes_a_new_wish_and_a_misspelt_field_is_refused() {
+        let body = json!({"title": "希望有一台微波炉", "kind": "goods",
+            "group": "disabled", "resident_label": "行宫社区 彭女士", "estimated_value": 300,
+            "resident_phone": "13800000000"});
+        let new = NewWish::from_json(body).unwrap();
+        assert_eq!(new.wish.title.as_str(), "希望有一台微波炉");
+        assert_eq!(new.wish.estimated_value, Some(300));
+        assert_eq!(new.resident_phone.as_str(), "13800000000");
+        assert_eq!(new.resident_name.as_str(), "");
+
+        let misspelt = json!({"title": "x", "kind": "goods", "group": "disabled",
+            "resident_label": "彭女士", "resident_phon": "138"});
+        let error = NewWish::from_json(misspelt).unwrap_err();
+        assert!(
+            error.message().starts_with("unknown field `resident_phon`"),
+            "{error:?}"
+        );
+    }
 }

@@ -28,6 +28,7 @@ use serde_json::Value;
 pub use self::auth::require_password;
 use crate::api::{self, ApiError, ApiResult};
 use crate::replica::{Replica, SharedReplica};
+use crate::report::ReportCsv;
 
 /// The largest request body accepted, in bytes.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -189,7 +190,10 @@ async fn list_members(State(state): State<AppState>) -> Response {
 }
 
 async fn create_member(State(state): State<AppState>, body: Body) -> Response {
-    write(&state, body, StatusCode::CREATED, api::create_member).await
+    write(&state, body, StatusCode::CREATED, |replica, body, now| {
+        api::create_member(replica, api::NewMember::from_json(body)?, now)
+    })
+    .await
 }
 
 async fn member(State(state): State<AppState>, Path(id): Path<String>) -> Response {
@@ -202,7 +206,7 @@ async fn update_member(
     body: Body,
 ) -> Response {
     write(&state, body, StatusCode::OK, move |r, b, now| {
-        api::update_member(r, &id, b, now)
+        api::update_member(r, &id, api::NewMember::from_json(b)?, now)
     })
     .await
 }
@@ -296,7 +300,10 @@ async fn list_wishes(
 }
 
 async fn create_wish(State(state): State<AppState>, body: Body) -> Response {
-    write(&state, body, StatusCode::CREATED, api::create_wish).await
+    write(&state, body, StatusCode::CREATED, |replica, body, now| {
+        api::create_wish(replica, api::NewWish::from_json(body)?, now)
+    })
+    .await
 }
 
 async fn wish(State(state): State<AppState>, Path(id): Path<String>) -> Response {

@@ -6,7 +6,9 @@ use serde::Deserialize;
 use wishtree_protocol::Date;
 use wishtree_protocol::command::{ActivityFields, MemberFields, WishFields};
 use wishtree_protocol::id::OrgId;
-use wishtree_protocol::model::{Actor, BeneficiaryGroup, PostKind, WishKind};
+use wishtree_protocol::model::{
+    Actor, BeneficiaryGroup, EventKind, EventSubject, PostKind, WishKind,
+};
 use wishtree_protocol::text::{Detail, Label, Name, Title};
 
 /// The intake form of a wish (群众点单).
@@ -209,13 +211,18 @@ impl ActivityForm {
 }
 
 impl ActionForm {
-    /// The claimant chosen.
-    pub fn claimant(&self) -> Result<Actor, FormError> {
-        self.claimant
-            .parse::<Actor>()
-            .ok()
-            .filter(Actor::is_claimant)
-            .ok_or_else(|| FormError("choose a member or an organisation to claim it".to_owned()))
+    /// The author of a `kind` event on a wish, by the rule of [`Actor::author`]: the
+    /// claimant chosen for a claim, else the node's `worker`.
+    pub fn claimant(&self, kind: EventKind, worker: &Actor) -> Result<Actor, FormError> {
+        // The form's claimant field only speaks for a claim; other actions are the
+        // worker's, whatever the field holds.
+        let given = if kind == EventKind::Claim {
+            self.claimant.parse::<Actor>().ok()
+        } else {
+            None
+        };
+        Actor::author(kind, EventSubject::Wish, given, worker)
+            .map_err(|_| FormError("choose a member or an organisation to claim it".to_owned()))
     }
 
     /// The note.

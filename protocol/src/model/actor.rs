@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::id::{MemberId, OrgId};
+use crate::model::event::EventKind;
 
 /// The author of a lifecycle event.
 ///
@@ -19,6 +20,28 @@ pub enum Actor {
     Worker(String),
 }
 
+/// What a lifecycle event is about, as far as who may author it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventSubject {
+    /// A wish (微心愿).
+    Wish,
+    /// A project (项目).
+    Project,
+    /// A post (岗位), whose seats are held one per member.
+    Post,
+}
+
+/// Why an event cannot be authored as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthorError {
+    /// The event needs a claimant and none was named.
+    #[error("name the member (member:<id>) or organisation (org:<id>) who claims")]
+    MissingClaimant,
+    /// The event needs a claimant and someone else was named.
+    #[error("`{0}` cannot claim: name a member (member:<id>) or organisation (org:<id>)")]
+    NotAClaimant(Actor),
+}
+
 /// Why a text is not an actor.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not an actor: expected member:<id>, org:<id> or worker:<name>")]
@@ -28,6 +51,31 @@ impl Actor {
     /// Whether the actor may claim things (a member or an organisation).
     pub fn is_claimant(&self) -> bool {
         matches!(self, Self::Member(_) | Self::Org(_))
+    }
+
+    /// The author of an event of `kind` on `subject`, from the one `given` by the
+    /// caller. A claim must name its claimant, and so must the release of a post's
+    /// seat, since each holder gives back their own; any other event is by whoever is
+    /// named, or else by the `worker` operating the node.
+    pub fn author(
+        kind: EventKind,
+        subject: EventSubject,
+        given: Option<Actor>,
+        worker: &Actor,
+    ) -> Result<Actor, AuthorError> {
+        let needs_claimant = match kind {
+            EventKind::Claim => true,
+            EventKind::Release => subject == EventSubject::Post,
+            _ => false,
+        };
+        match given {
+            Some(actor) if needs_claimant && !actor.is_claimant() => {
+                Err(AuthorError::NotAClaimant(actor))
+            }
+            Some(actor) => Ok(actor),
+            None if needs_claimant => Err(AuthorError::MissingClaimant),
+            None => Ok(worker.clone()),
+        }
     }
 }
 
@@ -80,5 +128,79 @@ impl autosurgeon::Hydrate for Actor {
     fn hydrate_string(text: &str) -> Result<Self, autosurgeon::HydrateError> {
         text.parse()
             .map_err(|e: ActorParseError| autosurgeon::HydrateError::unexpected("an actor", e.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(
+        kind: EventKind,
+        subject: EventSubject,
+        given: Option<&str>,
+        expect: Result<&str, AuthorError>,
+    ) {
+        let worker = Actor::Worker("陈玉萍".into());
+        let given = given.map(|text| text.parse::<Actor>().unwrap());
+        let author = Actor::author(kind, subject, given, &worker);
+        assert_eq!(
+            author.map(|actor| actor.to_string()),
+            expect.map(str::to_owned)
+        );
+    }
+
+    #[test]
+    fn a_claim_needs_a_member_or_an_organisation() {
+        let member = "member:00000000000000000000000000000001";
+        let org = "org:00000000000000000000000000000002";
+        for subject in [
+            EventSubject::Wish,
+            EventSubject::Project,
+            EventSubject::Post,
+        ] {
+            check(EventKind::Claim, subject, Some(member), Ok(member));
+            check(EventKind::Claim, subject, Some(org), Ok(org));
+            check(
+                EventKind::Claim,
+                subject,
+                None,
+                Err(AuthorError::MissingClaimant),
+            );
+            check(
+                EventKind::Claim,
+                subject,
+                Some("worker:王"),
+                Err(AuthorError::NotAClaimant(Actor::Worker("王".into()))),
+            );
+        }
+    }
+
+    #[test]
+    fn other_events_default_to_the_worker_except_a_post_release() {
+        check(
+            EventKind::Publish,
+            EventSubject::Wish,
+            None,
+            Ok("worker:陈玉萍"),
+        );
+        check(
+            EventKind::Release,
+            EventSubject::Wish,
+            None,
+            Ok("worker:陈玉萍"),
+        );
+        check(
+            EventKind::Withdraw,
+            EventSubject::Post,
+            Some("worker:王"),
+            Ok("worker:王"),
+        );
+        check(
+            EventKind::Release,
+            EventSubject::Post,
+            None,
+            Err(AuthorError::MissingClaimant),
+        );
     }
 }

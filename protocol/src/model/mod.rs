@@ -21,7 +21,7 @@ mod post;
 mod service;
 mod wish;
 
-pub use actor::{Actor, ActorParseError};
+pub use actor::{Actor, ActorParseError, AuthorError, EventSubject};
 pub use community::{Community, CommunityRules};
 pub use event::{EventKind, LifecycleEvent};
 pub use group::{Branch, Team};

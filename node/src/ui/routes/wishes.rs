@@ -107,15 +107,9 @@ pub(super) async fn wish_action(
         let Some(kind) = wish_action_kind(&action) else {
             return not_found_page(replica, lang);
         };
-        let by = if kind == EventKind::Claim {
-            match form.claimant() {
-                Ok(actor) => actor,
-                Err(error) => {
-                    return wish_error(replica, lang, id, StatusCode::BAD_REQUEST, error.0);
-                }
-            }
-        } else {
-            replica.worker().clone()
+        let by = match form.claimant(kind, replica.worker()) {
+            Ok(actor) => actor,
+            Err(error) => return wish_error(replica, lang, id, StatusCode::BAD_REQUEST, error.0),
         };
         let note = match form.note() {
             Ok(note) => note,
