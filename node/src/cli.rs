@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
+use wishtree_common::{init_logging, shutdown_signal};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::text::Name;
 use wishtree_protocol::{CommunityCode, Timestamp};
@@ -23,6 +24,8 @@ use wishtree_webguard::HostName;
 
 use crate::api::{self, ApiError};
 use crate::replica::{BundleOptions, HubSettings, InitOptions, Replica};
+
+mod records;
 
 /// wishtree-node: the community node of wishtree (心愿树). It keeps the community's
 /// records — members, wishes, activities, service and points — on this computer,
@@ -417,16 +420,16 @@ pub fn run_cli(cli: Cli) -> anyhow::Result<()> {
             eprintln!("the password is set");
             Ok(())
         }
-        Command::Member(command) => member(&data, command),
-        Command::Org(command) => org(&data, command),
-        Command::Wish(command) => wish(&data, command),
-        Command::Activity(command) => activity(&data, command),
-        Command::Service(command) => service(&data, command),
+        Command::Member(command) => records::member(&data, command),
+        Command::Org(command) => records::org(&data, command),
+        Command::Wish(command) => records::wish(&data, command),
+        Command::Activity(command) => records::activity(&data, command),
+        Command::Service(command) => records::service(&data, command),
         Command::Redeem {
             member,
             points,
             reason,
-        } => write(&data, |replica, now| {
+        } => records::write(&data, |replica, now| {
             api::create_redemption(
                 replica,
                 json!({"member": member, "points": points, "reason": reason}),
@@ -697,166 +700,6 @@ fn backup(data: &Path, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn member(data: &Path, command: MemberCommand) -> anyhow::Result<()> {
-    match command {
-        MemberCommand::Add {
-            name,
-            work_unit,
-            position,
-            specialty,
-            intention,
-            reported_in,
-            org,
-            address,
-            phone,
-        } => write(data, |replica, now| {
-            let reported_in = reported_in.unwrap_or_else(|| today(now));
-            api::create_member(
-                replica,
-                json!({
-                    "name": name, "work_unit": work_unit, "position": position,
-                    "specialties": specialty, "intentions": intention,
-                    "reported_in": reported_in, "org": org,
-                    "address": address, "phone": phone,
-                }),
-                now,
-            )
-        }),
-        MemberCommand::List => read(data, api::list_members),
-    }
-}
-
-fn org(data: &Path, command: OrgCommand) -> anyhow::Result<()> {
-    match command {
-        OrgCommand::Add {
-            credit_code,
-            name,
-            reported_in,
-        } => write(data, |replica, now| {
-            api::create_org(
-                replica,
-                json!({"credit_code": credit_code, "name": name, "reported_in": reported_in}),
-                now,
-            )
-        }),
-        OrgCommand::List => read(data, api::list_orgs),
-    }
-}
-
-fn wish(data: &Path, command: WishCommand) -> anyhow::Result<()> {
-    let action = |action: &'static str, args: WishAction| {
-        write(data, move |replica, now| {
-            api::wish_action(
-                replica,
-                &args.id,
-                action,
-                json!({"by": args.by, "note": args.note}),
-                now,
-            )
-        })
-    };
-    match command {
-        WishCommand::Add {
-            title,
-            detail,
-            kind,
-            group,
-            resident_label,
-            value,
-            resident_name,
-            resident_phone,
-        } => write(data, |replica, now| {
-            api::create_wish(
-                replica,
-                json!({
-                    "title": title, "detail": detail, "kind": kind, "group": group,
-                    "resident_label": resident_label, "estimated_value": value,
-                    "resident_name": resident_name, "resident_phone": resident_phone,
-                }),
-                now,
-            )
-        }),
-        WishCommand::List { state } => read(data, move |replica| {
-            api::list_wishes(replica, state.as_deref())
-        }),
-        WishCommand::Publish(args) => action("publish", args),
-        WishCommand::Claim(args) => action("claim", args),
-        WishCommand::Release(args) => action("release", args),
-        WishCommand::Fulfil(args) => action("fulfil", args),
-        WishCommand::Reject(args) => action("reject", args),
-        WishCommand::Withdraw(args) => action("withdraw", args),
-    }
-}
-
-fn activity(data: &Path, command: ActivityCommand) -> anyhow::Result<()> {
-    match command {
-        ActivityCommand::Add {
-            title,
-            category,
-            date,
-            minutes,
-            place,
-            organiser,
-        } => write(data, |replica, now| {
-            api::create_activity(
-                replica,
-                json!({
-                    "title": title, "category": category, "date": date,
-                    "minutes": minutes, "place": place, "organiser": organiser,
-                }),
-                now,
-            )
-        }),
-        ActivityCommand::Join { activity, member } => write(data, |replica, now| {
-            api::add_participant(replica, &activity, json!({"member": member}), now)
-        }),
-        ActivityCommand::List => read(data, api::list_activities),
-    }
-}
-
-fn service(data: &Path, command: ServiceCommand) -> anyhow::Result<()> {
-    match command {
-        ServiceCommand::Add {
-            member,
-            date,
-            minutes,
-            category,
-            description,
-        } => write(data, |replica, now| {
-            let date = date.unwrap_or_else(|| today(now));
-            api::create_service(
-                replica,
-                json!({
-                    "member": member, "date": date, "minutes": minutes,
-                    "category": category, "description": description,
-                }),
-                now,
-            )
-        }),
-        ServiceCommand::List => read(data, api::list_services),
-    }
-}
-
-/// Runs a write operation on the node, holding its directory, and prints the record.
-fn write(
-    data: &Path,
-    operation: impl FnOnce(&mut Replica, Timestamp) -> Result<Value, ApiError>,
-) -> anyhow::Result<()> {
-    let mut replica = open(data)?;
-    let record = operation(&mut replica, crate::now()).map_err(api_error)?;
-    print_json(&record)
-}
-
-/// Runs a read operation beside a running node, and prints the answer.
-fn read(
-    data: &Path,
-    operation: impl FnOnce(&mut Replica) -> Result<Value, ApiError>,
-) -> anyhow::Result<()> {
-    let mut replica = open_read_only(data)?;
-    let answer = operation(&mut replica).map_err(api_error)?;
-    print_json(&answer)
-}
-
 fn open(data: &Path) -> anyhow::Result<Replica> {
     Ok(Replica::open(data)?)
 }
@@ -877,12 +720,7 @@ fn print_json(value: &Value) -> anyhow::Result<()> {
 }
 
 fn write_new_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
+    let mut file = wishtree_common::key_file::create_private(path)
         .with_context(|| format!("cannot create {}", path.display()))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
@@ -891,33 +729,4 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 fn today(now: Timestamp) -> String {
     now.date_in_shanghai().to_string()
-}
-
-/// Log lines carry a UTC timestamp, as the hub's do, so that a node's log and the hub's
-/// can be read side by side when a sync went wrong.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,quinn=warn,rustls=warn,automerge=warn")
-    });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
-}
-
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    let mut terminate =
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => {
-                let _ = interrupt.await;
-                return;
-            }
-        };
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate.recv() => {}
-    }
 }

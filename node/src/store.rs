@@ -12,7 +12,6 @@
 //! store never repairs or skips anything silently.
 
 use std::fmt;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -192,15 +191,10 @@ impl Store {
     /// Creates a new database file, readable by its owner only (it holds personal
     /// data), and runs the migrations. Refuses an existing file.
     pub fn create(path: &Path) -> Result<Self, StoreError> {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|source| StoreError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
+        wishtree_common::key_file::create_private(path).map_err(|source| StoreError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         Self::open(path)
     }
 
@@ -513,15 +507,10 @@ impl Store {
         out: &Path,
         mut progress: impl FnMut(BackupProgress),
     ) -> Result<(), StoreError> {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(out)
-            .map_err(|source| StoreError::Io {
-                path: out.display().to_string(),
-                source,
-            })?;
+        wishtree_common::key_file::create_private(out).map_err(|source| StoreError::Io {
+            path: out.display().to_string(),
+            source,
+        })?;
         let result = (|| {
             let mut target = Connection::open(out)?;
             {
