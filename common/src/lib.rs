@@ -7,6 +7,7 @@ pub mod csv;
 pub mod dir_lock;
 pub mod key_file;
 mod logging;
+pub mod migrations;
 mod shutdown;
 
 pub use logging::{DEFAULT_FILTER, init_logging};

@@ -17,6 +17,7 @@ use std::str::FromStr;
 
 use automerge::ChangeHash;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
+use wishtree_common::migrations::MigrationError;
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::id::{MemberId, WishId};
@@ -138,7 +139,7 @@ pub enum StoreError {
     },
     /// Written by a newer build, whose tables this build does not know.
     #[error(
-        "the database {path} was written by a newer wishtree-node (schema {found}; this build knows {known}); run the newer version"
+        "the database {path} was written by a newer wishtree-node (schema {found}; this build knows {known}); upgrade wishtree on this computer, or run the newer version"
     )]
     NewerSchema {
         /// The file.
@@ -566,27 +567,11 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let current = self.schema_version()?;
-        let known = MIGRATIONS.len() as i64;
-        if current > known {
-            return Err(self.newer_schema(current));
+        match wishtree_common::migrations::migrate(&mut self.connection, MIGRATIONS) {
+            Ok(()) => Ok(()),
+            Err(MigrationError::Newer { found, .. }) => Err(self.newer_schema(found)),
+            Err(MigrationError::Sqlite(error)) => Err(self.error(error)),
         }
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
-            let path = self.path.as_path();
-            let transaction = self
-                .connection
-                .transaction()
-                .map_err(|e| classify(path, e))?;
-            transaction
-                .execute_batch(sql)
-                .map_err(|e| classify(path, e))?;
-            // PRAGMA takes no parameters; the version is a number we wrote.
-            transaction
-                .execute_batch(&format!("PRAGMA user_version = {}", index + 1))
-                .map_err(|e| classify(path, e))?;
-            transaction.commit().map_err(|e| classify(path, e))?;
-        }
-        Ok(())
     }
 
     fn private_rows<K: FromStr + Ord, V>(
@@ -900,6 +885,9 @@ mod tests {
             matches!(error, StoreError::NewerSchema { found: 99, .. }),
             "{error}"
         );
+        let message = error.to_string();
+        assert!(message.contains(&path.display().to_string()), "{message}");
+        assert!(message.contains("upgrade wishtree"), "{message}");
     }
 
     #[test]
