@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
 use wishtree_common::{init_logging, shutdown_signal};
@@ -23,8 +23,9 @@ use wishtree_protocol::{CommunityCode, Timestamp};
 use wishtree_webguard::HostName;
 
 use crate::api::{self, ApiError};
-use crate::replica::{BundleOptions, HubSettings, InitOptions, Replica};
+use crate::replica::{HubSettings, InitOptions, Replica};
 
+mod data;
 mod records;
 
 /// wishtree-node: the community node of wishtree (心愿树). It keeps the community's
@@ -386,18 +387,18 @@ pub fn run_cli(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init(args) => init(&data, args),
         Command::Run { http, http_hosts } => serve(&data, http, http_hosts),
-        Command::Status { json } => status(&data, json),
+        Command::Status { json } => data::status(&data, json),
         Command::Export {
             out, bundle: false, ..
-        } => export(&data, &out),
+        } => data::export(&data, &out),
         Command::Export {
             out,
             bundle: true,
             all,
             expires_days,
-        } => export_bundle(&data, &out, all, expires_days),
-        Command::Import { file } => import(&data, &file),
-        Command::Backup { out } => backup(&data, &out),
+        } => data::export_bundle(&data, &out, all, expires_days),
+        Command::Import { file } => data::import(&data, &file),
+        Command::Backup { out } => data::backup(&data, &out),
         Command::RotateKey => {
             let mut replica = open(&data)?;
             let old = replica.public_key();
@@ -531,175 +532,6 @@ fn serve(data: &Path, address: SocketAddr, hosts: Vec<HostName>) -> anyhow::Resu
     })
 }
 
-fn status(data: &Path, as_json: bool) -> anyhow::Result<()> {
-    let mut replica = open_read_only(data)?;
-    let status = replica.status()?;
-    let integrity = replica.integrity_check()?;
-    if as_json {
-        let mut value = serde_json::to_value(&status)?;
-        value["integrity_check"] = if integrity.is_empty() {
-            json!("ok")
-        } else {
-            json!(integrity)
-        };
-        return print_json(&value);
-    }
-    let counts = &status.counts;
-    println!(
-        "community   {} {}",
-        status.community.code, status.community.name
-    );
-    println!("node key    {}", status.node_key);
-    println!("data        {}", status.data_dir);
-    println!(
-        "records     {} members, {} organisations, {} wishes, {} projects, {} posts, {} activities ({} participations), {} service records, {} passbook entries, {} voids",
-        counts.members,
-        counts.orgs,
-        counts.wishes,
-        counts.projects,
-        counts.posts,
-        counts.activities,
-        counts.participations,
-        counts.services,
-        counts.passbook_entries,
-        counts.voids
-    );
-    if counts.malformed > 0 {
-        println!(
-            "unreadable  {} records (see the JSON API)",
-            counts.malformed
-        );
-    }
-    println!("heads       {}", status.heads.join(" "));
-    println!("attested    seq {}", status.attestation_seq);
-    println!(
-        "chunks      community {}, city {}",
-        status.chunks.community, status.chunks.city
-    );
-    let sync = &status.sync;
-    match &sync.hub_address {
-        None => println!("hub         none configured"),
-        Some(address) => println!(
-            "hub         {address}, {}, last synced {}, {} changes not yet at the hub",
-            // This command reads the data directory; only the running node knows its link.
-            if sync.hub_since.is_none() {
-                "link: see the running node's /api/status"
-            } else if sync.hub_connected {
-                "connected"
-            } else {
-                "not connected"
-            },
-            sync.last_synced_at.map_or("never".to_owned(), |at| at
-                .display_in_shanghai()
-                .to_string()),
-            sync.changes_not_at_hub
-        ),
-    }
-    if integrity.is_empty() {
-        println!("database    integrity_check ok");
-        Ok(())
-    } else {
-        println!("database    integrity_check FAILED:");
-        for finding in &integrity {
-            println!("            {finding}");
-        }
-        bail!("the database is damaged; {}", crate::store::RESTORE_ADVICE)
-    }
-}
-
-fn export(data: &Path, out: &Path) -> anyhow::Result<()> {
-    let mut replica = open_read_only(data)?;
-    let bytes = replica.save();
-    write_new_file(out, &bytes)?;
-    eprintln!("wrote {} bytes to {}", bytes.len(), out.display());
-    Ok(())
-}
-
-fn export_bundle(data: &Path, out: &Path, all: bool, expires_days: u32) -> anyhow::Result<()> {
-    if expires_days == 0 {
-        bail!("--expires-days must be at least 1");
-    }
-    if out.exists() {
-        bail!("{} exists already; choose a new file name", out.display());
-    }
-    let mut replica = open(data)?;
-    let options = BundleOptions {
-        is_whole_history: all,
-        valid_for: std::time::Duration::from_secs(u64::from(expires_days) * 24 * 3600),
-    };
-    let bundle = replica.export_bundle(&options, crate::now())?;
-    write_new_file(out, &bundle.bytes)?;
-    let since = if bundle.base_heads.is_empty() {
-        "the whole history".to_owned()
-    } else {
-        format!(
-            "the changes since the hub's heads as of the last sync ({})",
-            bundle
-                .hub_heads_at
-                .map_or("time unknown".to_owned(), |at| at
-                    .display_in_shanghai()
-                    .to_string())
-        )
-    };
-    println!(
-        "wrote bundle {}: {} bytes, {} changes ({since}), bundle seq {}, signed heads seq {}, expires {}",
-        out.display(),
-        bundle.bytes.len(),
-        bundle.changes,
-        bundle.seq,
-        bundle
-            .attestation_seq
-            .map_or("none".to_owned(), |seq| seq.to_string()),
-        bundle.expires_at.display_in_shanghai()
-    );
-    println!(
-        "give this file to the hub operator: wishtree-hub import --data HUB_DIR {}",
-        out.display()
-    );
-    if !bundle.base_heads.is_empty() {
-        println!(
-            "if the hub refuses it for missing changes, write one with the whole history: wishtree-node export --bundle --all"
-        );
-    }
-    Ok(())
-}
-
-fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
-    eprintln!("reading {}", file.display());
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let mut replica = open(data)?;
-    let received = replica
-        .import(&bytes, crate::now())
-        .with_context(|| format!("cannot import {}", file.display()))?;
-    if received.is_changed {
-        eprintln!("merged {} into the node", file.display());
-    } else {
-        eprintln!("{} brought nothing new", file.display());
-    }
-    Ok(())
-}
-
-fn backup(data: &Path, out: &Path) -> anyhow::Result<()> {
-    let replica = open_read_only(data)?;
-    let mut last_shown = None;
-    replica.backup_to(out, |progress| {
-        let percent = if progress.total > 0 {
-            100 - progress.remaining * 100 / progress.total
-        } else {
-            100
-        };
-        if last_shown != Some(percent / 10) {
-            last_shown = Some(percent / 10);
-            eprintln!("backup {percent}%");
-        }
-    })?;
-    eprintln!(
-        "backed up to {}; to restore, put it into an empty directory and run `wishtree-node run --data DIR`",
-        out.display()
-    );
-    Ok(())
-}
-
 fn open(data: &Path) -> anyhow::Result<Replica> {
     Ok(Replica::open(data)?)
 }
@@ -717,14 +549,6 @@ fn print_json(value: &Value) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut stdout, value)?;
     writeln!(stdout)?;
     Ok(())
-}
-
-fn write_new_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut file = wishtree_common::key_file::create_private(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn today(now: Timestamp) -> String {
