@@ -1,5 +1,14 @@
 //! wishtree-common: what the node and the hub drivers both need and write once (CSV
-//! for spreadsheets so far). It holds driver helpers, not protocol or domain policy,
-//! which live in `wishtree-protocol`.
+//! for spreadsheets, key files, the data-directory lock, logging, the shutdown signal,
+//! schema migrations). It holds driver helpers, not protocol or domain policy, which
+//! live in `wishtree-protocol`.
 
 pub mod csv;
+pub mod dir_lock;
+pub mod key_file;
+mod logging;
+pub mod migrations;
+mod shutdown;
+
+pub use logging::{DEFAULT_FILTER, init_logging};
+pub use shutdown::shutdown_signal;

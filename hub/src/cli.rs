@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use wishtree_common::init_logging;
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 use wishtree_webguard::HostName;
@@ -541,14 +542,9 @@ fn run_hub(
         println!("hub key: {}", running.key);
         println!("nodes connect to: {}", running.quic_addr);
         println!("dashboard: http://{}/", running.http_addr);
-        // Ctrl-C, or SIGTERM from systemd or a container runtime.
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .context("cannot wait for SIGTERM")?;
-        tokio::select! {
-            interrupted = tokio::signal::ctrl_c() => interrupted.context("cannot wait for Ctrl-C")?,
-            _ = terminate.recv() => {}
-        }
+        // Ctrl-C, or SIGTERM from systemd or a container runtime (Windows: the console
+        // closing or the machine shutting down).
+        wishtree_common::shutdown_signal().await;
         println!("stopping: closing every session");
         running.stop().await;
         Ok(())
@@ -679,13 +675,6 @@ fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
         println!("the figures were not re-derived ({problem}); they are when the hub starts");
     }
     Ok(())
-}
-
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,quinn=warn,rustls=warn,automerge=warn")
-    });
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
 
 /// Opens the store of a data directory, checking that the hub was initialised.

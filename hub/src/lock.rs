@@ -8,13 +8,11 @@
 
 use std::fs::File;
 use std::path::Path;
-use std::time::{Duration, Instant};
+
+use wishtree_common::dir_lock::DirLockError;
 
 /// The lock file inside a hub's data directory.
 pub const LOCK_FILE: &str = "hub.lock";
-
-/// How long taking the lock waits before calling the directory busy.
-const LOCK_PATIENCE: Duration = Duration::from_millis(500);
 
 /// Why the lock could not be taken.
 #[derive(Debug, thiserror::Error)]
@@ -42,39 +40,8 @@ pub enum LockError {
 /// Takes the exclusive lock of a hub's data directory; it is released when the file
 /// is dropped, or by the OS if the process dies. `advice` says what to do if busy.
 pub fn lock_data_dir(data: &Path, advice: &'static str) -> Result<File, LockError> {
-    let path = data.join(LOCK_FILE);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| LockError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-    // The lock is an flock, held by an open file description. A child process being
-    // spawned by this process shares every description until it execs, so a lock just
-    // released can look held for an instant. A hub that really runs holds it for good,
-    // so a short bounded wait tells the two apart (as the node's lock does).
-    let deadline = Instant::now() + LOCK_PATIENCE;
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(LockError::Busy {
-                    dir: data.display().to_string(),
-                    advice,
-                });
-            }
-            Err(std::fs::TryLockError::Error(source)) => {
-                return Err(LockError::Io {
-                    path: path.display().to_string(),
-                    source,
-                });
-            }
-        }
-    }
+    wishtree_common::dir_lock::lock(data, LOCK_FILE).map_err(|error| match error {
+        DirLockError::Busy { dir } => LockError::Busy { dir, advice },
+        DirLockError::Io { path, source } => LockError::Io { path, source },
+    })
 }

@@ -13,18 +13,21 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
-use wishtree_protocol::command::{MemberFields, WishFields};
+use wishtree_common::{init_logging, shutdown_signal};
 use wishtree_protocol::keys::PublicKey;
-use wishtree_protocol::text::{Detail, Label, Name, Title};
+use wishtree_protocol::text::Name;
 use wishtree_protocol::{CommunityCode, Timestamp};
 use wishtree_webguard::HostName;
 
 use crate::api::{self, ApiError};
-use crate::replica::{BundleOptions, HubSettings, InitOptions, Replica};
+use crate::replica::{HubSettings, InitOptions, Replica};
 use crate::report::ReportCsv;
+
+mod data;
+mod records;
 
 /// wishtree-node: the community node of wishtree (心愿树). It keeps the community's
 /// records — members, wishes, activities, service and points — on this computer,
@@ -385,18 +388,18 @@ pub fn run_cli(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init(args) => init(&data, args),
         Command::Run { http, http_hosts } => serve(&data, http, http_hosts),
-        Command::Status { json } => status(&data, json),
+        Command::Status { json } => data::status(&data, json),
         Command::Export {
             out, bundle: false, ..
-        } => export(&data, &out),
+        } => data::export(&data, &out),
         Command::Export {
             out,
             bundle: true,
             all,
             expires_days,
-        } => export_bundle(&data, &out, all, expires_days),
-        Command::Import { file } => import(&data, &file),
-        Command::Backup { out } => backup(&data, &out),
+        } => data::export_bundle(&data, &out, all, expires_days),
+        Command::Import { file } => data::import(&data, &file),
+        Command::Backup { out } => data::backup(&data, &out),
         Command::RotateKey => {
             let mut replica = open(&data)?;
             let old = replica.public_key();
@@ -419,16 +422,16 @@ pub fn run_cli(cli: Cli) -> anyhow::Result<()> {
             eprintln!("the password is set");
             Ok(())
         }
-        Command::Member(command) => member(&data, command),
-        Command::Org(command) => org(&data, command),
-        Command::Wish(command) => wish(&data, command),
-        Command::Activity(command) => activity(&data, command),
-        Command::Service(command) => service(&data, command),
+        Command::Member(command) => records::member(&data, command),
+        Command::Org(command) => records::org(&data, command),
+        Command::Wish(command) => records::wish(&data, command),
+        Command::Activity(command) => records::activity(&data, command),
+        Command::Service(command) => records::service(&data, command),
         Command::Redeem {
             member,
             points,
             reason,
-        } => write(&data, |replica, now| {
+        } => records::write(&data, |replica, now| {
             api::create_redemption(
                 replica,
                 json!({"member": member, "points": points, "reason": reason}),
@@ -530,405 +533,6 @@ fn serve(data: &Path, address: SocketAddr, hosts: Vec<HostName>) -> anyhow::Resu
     })
 }
 
-fn status(data: &Path, as_json: bool) -> anyhow::Result<()> {
-    let mut replica = open_read_only(data)?;
-    let status = replica.status()?;
-    let integrity = replica.integrity_check()?;
-    if as_json {
-        let mut value = serde_json::to_value(&status)?;
-        value["integrity_check"] = if integrity.is_empty() {
-            json!("ok")
-        } else {
-            json!(integrity)
-        };
-        return print_json(&value);
-    }
-    let counts = &status.counts;
-    println!(
-        "community   {} {}",
-        status.community.code, status.community.name
-    );
-    println!("node key    {}", status.node_key);
-    println!("data        {}", status.data_dir);
-    println!(
-        "records     {} members, {} organisations, {} wishes, {} projects, {} posts, {} activities ({} participations), {} service records, {} passbook entries, {} voids",
-        counts.members,
-        counts.orgs,
-        counts.wishes,
-        counts.projects,
-        counts.posts,
-        counts.activities,
-        counts.participations,
-        counts.services,
-        counts.passbook_entries,
-        counts.voids
-    );
-    if counts.malformed > 0 {
-        println!(
-            "unreadable  {} records (see the JSON API)",
-            counts.malformed
-        );
-    }
-    println!("heads       {}", status.heads.join(" "));
-    println!("attested    seq {}", status.attestation_seq);
-    println!(
-        "chunks      community {}, city {}",
-        status.chunks.community, status.chunks.city
-    );
-    let sync = &status.sync;
-    match &sync.hub_address {
-        None => println!("hub         none configured"),
-        Some(address) => println!(
-            "hub         {address}, {}, last synced {}, {} changes not yet at the hub",
-            // This command reads the data directory; only the running node knows its link.
-            if sync.hub_since.is_none() {
-                "link: see the running node's /api/status"
-            } else if sync.hub_connected {
-                "connected"
-            } else {
-                "not connected"
-            },
-            sync.last_synced_at.map_or("never".to_owned(), |at| at
-                .display_in_shanghai()
-                .to_string()),
-            sync.changes_not_at_hub
-        ),
-    }
-    if integrity.is_empty() {
-        println!("database    integrity_check ok");
-        Ok(())
-    } else {
-        println!("database    integrity_check FAILED:");
-        for finding in &integrity {
-            println!("            {finding}");
-        }
-        bail!("the database is damaged; {}", crate::store::RESTORE_ADVICE)
-    }
-}
-
-fn export(data: &Path, out: &Path) -> anyhow::Result<()> {
-    let mut replica = open_read_only(data)?;
-    let bytes = replica.save();
-    write_new_file(out, &bytes)?;
-    eprintln!("wrote {} bytes to {}", bytes.len(), out.display());
-    Ok(())
-}
-
-fn export_bundle(data: &Path, out: &Path, all: bool, expires_days: u32) -> anyhow::Result<()> {
-    if expires_days == 0 {
-        bail!("--expires-days must be at least 1");
-    }
-    if out.exists() {
-        bail!("{} exists already; choose a new file name", out.display());
-    }
-    let mut replica = open(data)?;
-    let options = BundleOptions {
-        is_whole_history: all,
-        valid_for: std::time::Duration::from_secs(u64::from(expires_days) * 24 * 3600),
-    };
-    let bundle = replica.export_bundle(&options, crate::now())?;
-    write_new_file(out, &bundle.bytes)?;
-    let since = if bundle.base_heads.is_empty() {
-        "the whole history".to_owned()
-    } else {
-        format!(
-            "the changes since the hub's heads as of the last sync ({})",
-            bundle
-                .hub_heads_at
-                .map_or("time unknown".to_owned(), |at| at
-                    .display_in_shanghai()
-                    .to_string())
-        )
-    };
-    println!(
-        "wrote bundle {}: {} bytes, {} changes ({since}), bundle seq {}, signed heads seq {}, expires {}",
-        out.display(),
-        bundle.bytes.len(),
-        bundle.changes,
-        bundle.seq,
-        bundle
-            .attestation_seq
-            .map_or("none".to_owned(), |seq| seq.to_string()),
-        bundle.expires_at.display_in_shanghai()
-    );
-    println!(
-        "give this file to the hub operator: wishtree-hub import --data HUB_DIR {}",
-        out.display()
-    );
-    if !bundle.base_heads.is_empty() {
-        println!(
-            "if the hub refuses it for missing changes, write one with the whole history: wishtree-node export --bundle --all"
-        );
-    }
-    Ok(())
-}
-
-fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
-    eprintln!("reading {}", file.display());
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let mut replica = open(data)?;
-    let received = replica
-        .import(&bytes, crate::now())
-        .with_context(|| format!("cannot import {}", file.display()))?;
-    if received.is_changed {
-        eprintln!("merged {} into the node", file.display());
-    } else {
-        eprintln!("{} brought nothing new", file.display());
-    }
-    Ok(())
-}
-
-fn backup(data: &Path, out: &Path) -> anyhow::Result<()> {
-    let replica = open_read_only(data)?;
-    let mut last_shown = None;
-    replica.backup_to(out, |progress| {
-        let percent = if progress.total > 0 {
-            100 - progress.remaining * 100 / progress.total
-        } else {
-            100
-        };
-        if last_shown != Some(percent / 10) {
-            last_shown = Some(percent / 10);
-            eprintln!("backup {percent}%");
-        }
-    })?;
-    eprintln!(
-        "backed up to {}; to restore, put it into an empty directory and run `wishtree-node run --data DIR`",
-        out.display()
-    );
-    Ok(())
-}
-
-fn member(data: &Path, command: MemberCommand) -> anyhow::Result<()> {
-    match command {
-        MemberCommand::Add {
-            name,
-            work_unit,
-            position,
-            specialty,
-            intention,
-            reported_in,
-            org,
-            address,
-            phone,
-        } => write(data, |replica, now| {
-            let reported_in = reported_in.unwrap_or_else(|| today(now));
-            let new = new_member(
-                name,
-                work_unit,
-                position,
-                specialty,
-                intention,
-                &reported_in,
-                org,
-                address,
-                phone,
-            )
-            .map_err(|error| ApiError::bad_request(None, error.to_string()))?;
-            api::create_member(replica, new, now)
-        }),
-        MemberCommand::List => read(data, api::list_members),
-    }
-}
-
-/// The member `member add` records, checked as the JSON API checks a body.
-// The arguments are `member add`'s flags, one for one.
-#[allow(clippy::too_many_arguments)]
-fn new_member(
-    name: String,
-    work_unit: Option<String>,
-    position: Option<String>,
-    specialties: Vec<String>,
-    intentions: Vec<String>,
-    reported_in: &str,
-    org: Option<String>,
-    address: Option<String>,
-    phone: Option<String>,
-) -> anyhow::Result<api::NewMember> {
-    let label = |field: &'static str, text: &str| {
-        Label::parse(field, text).map_err(|error| anyhow!("{error}"))
-    };
-    let member = MemberFields {
-        name: Name::parse("name", &name).map_err(|error| anyhow!("{error}"))?,
-        work_unit: label("work_unit", work_unit.as_deref().unwrap_or(""))?,
-        org: match org.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(text) => Some(text.parse().map_err(|error| anyhow!("org: {error}"))?),
-        },
-        position: label("position", position.as_deref().unwrap_or(""))?,
-        specialties: specialties
-            .iter()
-            .map(|text| label("specialties", text))
-            .collect::<Result<_, _>>()?,
-        intentions: intentions
-            .iter()
-            .map(|code| {
-                code.trim()
-                    .parse()
-                    .map_err(|error| anyhow!("intentions: {error}"))
-            })
-            .collect::<Result<_, _>>()?,
-        reported_in: reported_in
-            .trim()
-            .parse()
-            .map_err(|error| anyhow!("reported_in: {error}"))?,
-        branch: None,
-        team: None,
-    };
-    Ok(api::NewMember {
-        member,
-        address: address.map(|text| label("address", &text)).transpose()?,
-        phone: phone.map(|text| label("phone", &text)).transpose()?,
-    })
-}
-
-fn org(data: &Path, command: OrgCommand) -> anyhow::Result<()> {
-    match command {
-        OrgCommand::Add {
-            credit_code,
-            name,
-            reported_in,
-        } => write(data, |replica, now| {
-            api::create_org(
-                replica,
-                json!({"credit_code": credit_code, "name": name, "reported_in": reported_in}),
-                now,
-            )
-        }),
-        OrgCommand::List => read(data, api::list_orgs),
-    }
-}
-
-fn wish(data: &Path, command: WishCommand) -> anyhow::Result<()> {
-    let action = |action: &'static str, args: WishAction| {
-        write(data, move |replica, now| {
-            api::wish_action(
-                replica,
-                &args.id,
-                action,
-                json!({"by": args.by, "note": args.note}),
-                now,
-            )
-        })
-    };
-    match command {
-        WishCommand::Add {
-            title,
-            detail,
-            kind,
-            group,
-            resident_label,
-            value,
-            resident_name,
-            resident_phone,
-        } => {
-            let text = |field: &'static str, text: Option<&str>| {
-                Label::parse(field, text.unwrap_or("")).map_err(|error| anyhow!("{error}"))
-            };
-            let parsed = |field: &str, error: &dyn std::fmt::Display| anyhow!("{field}: {error}");
-            let new = api::NewWish {
-                wish: WishFields {
-                    title: Title::parse("title", &title).map_err(|error| anyhow!("{error}"))?,
-                    detail: Detail::parse("detail", detail.as_deref().unwrap_or(""))
-                        .map_err(|error| anyhow!("{error}"))?,
-                    kind: kind
-                        .trim()
-                        .parse()
-                        .map_err(|error| parsed("kind", &error))?,
-                    group: group
-                        .trim()
-                        .parse()
-                        .map_err(|error| parsed("group", &error))?,
-                    resident_label: Name::parse("resident_label", &resident_label)
-                        .map_err(|error| anyhow!("{error}"))?,
-                    estimated_value: value,
-                },
-                resident_name: text("resident_name", resident_name.as_deref())?,
-                resident_phone: text("resident_phone", resident_phone.as_deref())?,
-            };
-            write(data, |replica, now| api::create_wish(replica, new, now))
-        }
-        WishCommand::List { state } => read(data, move |replica| {
-            api::list_wishes(replica, state.as_deref())
-        }),
-        WishCommand::Publish(args) => action("publish", args),
-        WishCommand::Claim(args) => action("claim", args),
-        WishCommand::Release(args) => action("release", args),
-        WishCommand::Fulfil(args) => action("fulfil", args),
-        WishCommand::Reject(args) => action("reject", args),
-        WishCommand::Withdraw(args) => action("withdraw", args),
-    }
-}
-
-fn activity(data: &Path, command: ActivityCommand) -> anyhow::Result<()> {
-    match command {
-        ActivityCommand::Add {
-            title,
-            category,
-            date,
-            minutes,
-            place,
-            organiser,
-        } => write(data, |replica, now| {
-            api::create_activity(
-                replica,
-                json!({
-                    "title": title, "category": category, "date": date,
-                    "minutes": minutes, "place": place, "organiser": organiser,
-                }),
-                now,
-            )
-        }),
-        ActivityCommand::Join { activity, member } => write(data, |replica, now| {
-            api::add_participant(replica, &activity, json!({"member": member}), now)
-        }),
-        ActivityCommand::List => read(data, api::list_activities),
-    }
-}
-
-fn service(data: &Path, command: ServiceCommand) -> anyhow::Result<()> {
-    match command {
-        ServiceCommand::Add {
-            member,
-            date,
-            minutes,
-            category,
-            description,
-        } => write(data, |replica, now| {
-            let date = date.unwrap_or_else(|| today(now));
-            api::create_service(
-                replica,
-                json!({
-                    "member": member, "date": date, "minutes": minutes,
-                    "category": category, "description": description,
-                }),
-                now,
-            )
-        }),
-        ServiceCommand::List => read(data, api::list_services),
-    }
-}
-
-/// Runs a write operation on the node, holding its directory, and prints the record.
-fn write(
-    data: &Path,
-    operation: impl FnOnce(&mut Replica, Timestamp) -> Result<Value, ApiError>,
-) -> anyhow::Result<()> {
-    let mut replica = open(data)?;
-    let record = operation(&mut replica, crate::now()).map_err(api_error)?;
-    print_json(&record)
-}
-
-/// Runs a read operation beside a running node, and prints the answer.
-fn read(
-    data: &Path,
-    operation: impl FnOnce(&mut Replica) -> Result<Value, ApiError>,
-) -> anyhow::Result<()> {
-    let mut replica = open_read_only(data)?;
-    let answer = operation(&mut replica).map_err(api_error)?;
-    print_json(&answer)
-}
-
 fn open(data: &Path) -> anyhow::Result<Replica> {
     Ok(Replica::open(data)?)
 }
@@ -948,48 +552,6 @@ fn print_json(value: &Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_new_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))
-}
-
 fn today(now: Timestamp) -> String {
     now.date_in_shanghai().to_string()
-}
-
-/// Log lines carry a UTC timestamp, as the hub's do, so that a node's log and the hub's
-/// can be read side by side when a sync went wrong.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,quinn=warn,rustls=warn,automerge=warn")
-    });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
-}
-
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    let mut terminate =
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => {
-                let _ = interrupt.await;
-                return;
-            }
-        };
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate.recv() => {}
-    }
 }

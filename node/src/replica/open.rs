@@ -517,40 +517,13 @@ fn lock_directory(data_dir: &Path) -> Result<File, OpenError> {
     if !data_dir.is_dir() {
         return Err(OpenError::NotInitialised { dir });
     }
-    let path = data_dir.join(LOCK_FILE);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| OpenError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-    // The lock is an flock, held by an open file description. A child process being
-    // spawned by this process (any thread) shares every description until it execs,
-    // so a lock just released can look held for an instant. A node that is really
-    // running holds it for good, so a short bounded wait tells the two apart.
-    let deadline = std::time::Instant::now() + LOCK_PATIENCE;
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            Err(std::fs::TryLockError::WouldBlock) => return Err(OpenError::Busy { dir }),
-            Err(std::fs::TryLockError::Error(source)) => {
-                return Err(OpenError::Io {
-                    path: path.display().to_string(),
-                    source,
-                });
-            }
+    wishtree_common::dir_lock::lock(data_dir, LOCK_FILE).map_err(|error| match error {
+        wishtree_common::dir_lock::DirLockError::Busy { .. } => OpenError::Busy { dir },
+        wishtree_common::dir_lock::DirLockError::Io { path, source } => {
+            OpenError::Io { path, source }
         }
-    }
+    })
 }
-
-/// How long opening waits for a data directory's lock before calling it busy.
-const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Loads the community document from its chunks. When the whole does not load, the
 /// chunks are tried one by one to name the first one at fault.

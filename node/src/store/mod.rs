@@ -12,56 +12,24 @@
 //! store never repairs or skips anything silently.
 
 use std::fmt;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use automerge::ChangeHash;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
+use wishtree_common::migrations::MigrationError;
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::attest::SignedHeads;
-use wishtree_protocol::id::{MemberId, WishId};
 use wishtree_protocol::keys::{PublicKey, Signature};
+
+use self::migrations::MIGRATIONS;
+pub use self::private::{MemberPrivate, ResidentPrivate};
+
+mod migrations;
+mod private;
 
 /// What to do about a damaged store, said wherever one is found.
 pub const RESTORE_ADVICE: &str = "restore a backup: put the file written by \
 `wishtree-node backup --out FILE` into an empty directory and point --data at that directory";
-
-/// Migrations of the node's tables, in order; `PRAGMA user_version` is the number
-/// applied.
-const MIGRATIONS: &[&str] = &[r#"
-CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE doc_chunks (
-    doc TEXT NOT NULL CHECK (doc IN ('community', 'city')),
-    seq INTEGER NOT NULL,
-    bytes BLOB NOT NULL,
-    PRIMARY KEY (doc, seq)
-);
-CREATE TABLE private_members (
-    member_id TEXT PRIMARY KEY,
-    address TEXT NOT NULL,
-    phone TEXT NOT NULL
-);
-CREATE TABLE private_residents (
-    wish_id TEXT PRIMARY KEY,
-    real_name TEXT NOT NULL,
-    phone TEXT NOT NULL
-);
-CREATE TABLE sync_peers (
-    peer_key BLOB NOT NULL,
-    doc TEXT NOT NULL,
-    sync_state BLOB NOT NULL,
-    their_heads BLOB NOT NULL,
-    at INTEGER NOT NULL,
-    PRIMARY KEY (peer_key, doc)
-);
-CREATE TABLE attestations (
-    seq INTEGER PRIMARY KEY,
-    heads BLOB NOT NULL,
-    at INTEGER NOT NULL,
-    signature BLOB NOT NULL
-);
-"#];
 
 /// The node's database.
 #[derive(Debug)]
@@ -97,24 +65,6 @@ pub struct Chunk {
     pub bytes: Vec<u8>,
 }
 
-/// A member's personal data (the two items of 七清楚 that never leave the node).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct MemberPrivate {
-    /// Home address.
-    pub address: String,
-    /// Phone number.
-    pub phone: String,
-}
-
-/// A resident's personal data, kept for the wish they ordered.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ResidentPrivate {
-    /// The resident's real name.
-    pub real_name: String,
-    /// Phone number.
-    pub phone: String,
-}
-
 /// What the node keeps about one peer and one document for sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncPeer {
@@ -139,7 +89,7 @@ pub enum StoreError {
     },
     /// Written by a newer build, whose tables this build does not know.
     #[error(
-        "the database {path} was written by a newer wishtree-node (schema {found}; this build knows {known}); run the newer version"
+        "the database {path} was written by a newer wishtree-node (schema {found}; this build knows {known}); upgrade wishtree on this computer, or run the newer version"
     )]
     NewerSchema {
         /// The file.
@@ -192,15 +142,10 @@ impl Store {
     /// Creates a new database file, readable by its owner only (it holds personal
     /// data), and runs the migrations. Refuses an existing file.
     pub fn create(path: &Path) -> Result<Self, StoreError> {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|source| StoreError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
+        wishtree_common::key_file::create_private(path).map_err(|source| StoreError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         Self::open(path)
     }
 
@@ -332,60 +277,6 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
-    /// One member's personal data.
-    pub fn member_private(&self, id: MemberId) -> Result<Option<MemberPrivate>, StoreError> {
-        self.connection
-            .query_row(
-                "SELECT address, phone FROM private_members WHERE member_id = ?1",
-                [id.to_string()],
-                |row| {
-                    Ok(MemberPrivate {
-                        address: row.get(0)?,
-                        phone: row.get(1)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| self.error(e))
-    }
-
-    /// Every member's personal data, by member.
-    pub fn members_private(
-        &self,
-    ) -> Result<std::collections::BTreeMap<MemberId, MemberPrivate>, StoreError> {
-        self.private_rows(
-            "SELECT member_id, address, phone FROM private_members",
-            |address, phone| MemberPrivate { address, phone },
-        )
-    }
-
-    /// One resident's personal data, by the wish they ordered.
-    pub fn resident_private(&self, wish: WishId) -> Result<Option<ResidentPrivate>, StoreError> {
-        self.connection
-            .query_row(
-                "SELECT real_name, phone FROM private_residents WHERE wish_id = ?1",
-                [wish.to_string()],
-                |row| {
-                    Ok(ResidentPrivate {
-                        real_name: row.get(0)?,
-                        phone: row.get(1)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| self.error(e))
-    }
-
-    /// Every resident's personal data, by wish.
-    pub fn residents_private(
-        &self,
-    ) -> Result<std::collections::BTreeMap<WishId, ResidentPrivate>, StoreError> {
-        self.private_rows(
-            "SELECT wish_id, real_name, phone FROM private_residents",
-            |real_name, phone| ResidentPrivate { real_name, phone },
-        )
-    }
-
     /// What the node keeps about a peer for a document.
     pub fn sync_peer(
         &self,
@@ -513,15 +404,10 @@ impl Store {
         out: &Path,
         mut progress: impl FnMut(BackupProgress),
     ) -> Result<(), StoreError> {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(out)
-            .map_err(|source| StoreError::Io {
-                path: out.display().to_string(),
-                source,
-            })?;
+        wishtree_common::key_file::create_private(out).map_err(|source| StoreError::Io {
+            path: out.display().to_string(),
+            source,
+        })?;
         let result = (|| {
             let mut target = Connection::open(out)?;
             {
@@ -577,57 +463,11 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let current = self.schema_version()?;
-        let known = MIGRATIONS.len() as i64;
-        if current > known {
-            return Err(self.newer_schema(current));
+        match wishtree_common::migrations::migrate(&mut self.connection, MIGRATIONS) {
+            Ok(()) => Ok(()),
+            Err(MigrationError::Newer { found, .. }) => Err(self.newer_schema(found)),
+            Err(MigrationError::Sqlite(error)) => Err(self.error(error)),
         }
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
-            let path = self.path.as_path();
-            let transaction = self
-                .connection
-                .transaction()
-                .map_err(|e| classify(path, e))?;
-            transaction
-                .execute_batch(sql)
-                .map_err(|e| classify(path, e))?;
-            // PRAGMA takes no parameters; the version is a number we wrote.
-            transaction
-                .execute_batch(&format!("PRAGMA user_version = {}", index + 1))
-                .map_err(|e| classify(path, e))?;
-            transaction.commit().map_err(|e| classify(path, e))?;
-        }
-        Ok(())
-    }
-
-    fn private_rows<K: FromStr + Ord, V>(
-        &self,
-        sql: &str,
-        make: impl Fn(String, String) -> V,
-    ) -> Result<std::collections::BTreeMap<K, V>, StoreError> {
-        let mut statement = self
-            .connection
-            .prepare_cached(sql)
-            .map_err(|e| self.error(e))?;
-        let rows = statement
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                ))
-            })
-            .map_err(|e| self.error(e))?;
-        let mut map = std::collections::BTreeMap::new();
-        for row in rows {
-            let (key, first, second) = row.map_err(|e| self.error(e))?;
-            let key = key.parse().map_err(|_| StoreError::Damaged {
-                path: self.shown(),
-                reason: format!("a personal-data row is keyed by `{key}`, which is not an id"),
-            })?;
-            map.insert(key, make(first, second));
-        }
-        Ok(map)
     }
 
     fn newer_schema(&self, found: i64) -> StoreError {
@@ -692,38 +532,6 @@ impl StoreTransaction<'_> {
                 "INSERT INTO settings (key, value) VALUES (?1, ?2)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 params![key, value],
-            )
-            .map(drop)
-            .map_err(|e| self.error(e))
-    }
-
-    /// Stores a member's personal data.
-    pub fn put_member_private(
-        &self,
-        id: MemberId,
-        private: &MemberPrivate,
-    ) -> Result<(), StoreError> {
-        self.transaction
-            .execute(
-                "INSERT INTO private_members (member_id, address, phone) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (member_id) DO UPDATE SET address = excluded.address, phone = excluded.phone",
-                params![id.to_string(), private.address, private.phone],
-            )
-            .map(drop)
-            .map_err(|e| self.error(e))
-    }
-
-    /// Stores a resident's personal data for the wish they ordered.
-    pub fn put_resident_private(
-        &self,
-        wish: WishId,
-        private: &ResidentPrivate,
-    ) -> Result<(), StoreError> {
-        self.transaction
-            .execute(
-                "INSERT INTO private_residents (wish_id, real_name, phone) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (wish_id) DO UPDATE SET real_name = excluded.real_name, phone = excluded.phone",
-                params![wish.to_string(), private.real_name, private.phone],
             )
             .map(drop)
             .map_err(|e| self.error(e))
@@ -843,90 +651,4 @@ fn classify(path: &Path, error: rusqlite::Error) -> StoreError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_append_and_compact_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::create(&dir.path().join("node.sqlite")).unwrap();
-        let transaction = store.transaction().unwrap();
-        assert_eq!(
-            transaction.append_chunk(DocName::Community, b"a").unwrap(),
-            1
-        );
-        assert_eq!(
-            transaction.append_chunk(DocName::Community, b"b").unwrap(),
-            2
-        );
-        assert_eq!(transaction.append_chunk(DocName::City, b"c").unwrap(), 1);
-        transaction.commit().unwrap();
-        let seqs: Vec<i64> = store
-            .chunks(DocName::Community)
-            .unwrap()
-            .iter()
-            .map(|chunk| chunk.seq)
-            .collect();
-        assert_eq!(seqs, [1, 2]);
-
-        let transaction = store.transaction().unwrap();
-        transaction
-            .replace_chunks(DocName::Community, b"ab")
-            .unwrap();
-        transaction.commit().unwrap();
-        assert_eq!(
-            store.chunks(DocName::Community).unwrap(),
-            [Chunk {
-                seq: 3,
-                bytes: b"ab".to_vec()
-            }]
-        );
-        assert_eq!(store.chunk_count(DocName::City).unwrap(), 1);
-    }
-
-    #[test]
-    fn an_uncommitted_transaction_leaves_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::create(&dir.path().join("node.sqlite")).unwrap();
-        {
-            let transaction = store.transaction().unwrap();
-            transaction.append_chunk(DocName::Community, b"a").unwrap();
-            transaction.put_setting("name", "x").unwrap();
-        }
-        assert_eq!(store.chunk_count(DocName::Community).unwrap(), 0);
-        assert_eq!(store.setting("name").unwrap(), None);
-    }
-
-    #[test]
-    fn a_newer_schema_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("node.sqlite");
-        drop(Store::create(&path).unwrap());
-        Connection::open(&path)
-            .unwrap()
-            .execute_batch("PRAGMA user_version = 99")
-            .unwrap();
-        let error = Store::open(&path).unwrap_err();
-        assert!(
-            matches!(error, StoreError::NewerSchema { found: 99, .. }),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn a_file_that_is_not_a_database_is_damaged() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("node.sqlite");
-        std::fs::write(&path, vec![0x42; 8192]).unwrap();
-        let error = Store::open(&path).unwrap_err();
-        assert!(matches!(error, StoreError::Damaged { .. }), "{error}");
-        assert!(error.to_string().contains("wishtree-node backup"));
-    }
-
-    #[test]
-    fn heads_round_trip() {
-        let heads = vec![ChangeHash([1; 32]), ChangeHash([2; 32])];
-        assert_eq!(decode_heads(&encode_heads(&heads)).unwrap(), heads);
-        assert_eq!(decode_heads(&[0; 31]), None);
-    }
-}
+mod tests;

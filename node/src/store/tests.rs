@@ -1,0 +1,90 @@
+//! The store's own tests: chunks, transactions, schema versions, damaged files.
+
+use super::*;
+
+#[test]
+fn chunks_append_and_compact_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create(&dir.path().join("node.sqlite")).unwrap();
+    let transaction = store.transaction().unwrap();
+    assert_eq!(
+        transaction.append_chunk(DocName::Community, b"a").unwrap(),
+        1
+    );
+    assert_eq!(
+        transaction.append_chunk(DocName::Community, b"b").unwrap(),
+        2
+    );
+    assert_eq!(transaction.append_chunk(DocName::City, b"c").unwrap(), 1);
+    transaction.commit().unwrap();
+    let seqs: Vec<i64> = store
+        .chunks(DocName::Community)
+        .unwrap()
+        .iter()
+        .map(|chunk| chunk.seq)
+        .collect();
+    assert_eq!(seqs, [1, 2]);
+
+    let transaction = store.transaction().unwrap();
+    transaction
+        .replace_chunks(DocName::Community, b"ab")
+        .unwrap();
+    transaction.commit().unwrap();
+    assert_eq!(
+        store.chunks(DocName::Community).unwrap(),
+        [Chunk {
+            seq: 3,
+            bytes: b"ab".to_vec()
+        }]
+    );
+    assert_eq!(store.chunk_count(DocName::City).unwrap(), 1);
+}
+
+#[test]
+fn an_uncommitted_transaction_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create(&dir.path().join("node.sqlite")).unwrap();
+    {
+        let transaction = store.transaction().unwrap();
+        transaction.append_chunk(DocName::Community, b"a").unwrap();
+        transaction.put_setting("name", "x").unwrap();
+    }
+    assert_eq!(store.chunk_count(DocName::Community).unwrap(), 0);
+    assert_eq!(store.setting("name").unwrap(), None);
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("node.sqlite");
+    drop(Store::create(&path).unwrap());
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 99")
+        .unwrap();
+    let error = Store::open(&path).unwrap_err();
+    assert!(
+        matches!(error, StoreError::NewerSchema { found: 99, .. }),
+        "{error}"
+    );
+    let message = error.to_string();
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("upgrade wishtree"), "{message}");
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("node.sqlite");
+    std::fs::write(&path, vec![0x42; 8192]).unwrap();
+    let error = Store::open(&path).unwrap_err();
+    assert!(matches!(error, StoreError::Damaged { .. }), "{error}");
+    assert!(error.to_string().contains("wishtree-node backup"));
+}
+
+#[test]
+fn heads_round_trip() {
+    let heads = vec![ChangeHash([1; 32]), ChangeHash([2; 32])];
+    assert_eq!(decode_heads(&encode_heads(&heads)).unwrap(), heads);
+    assert_eq!(decode_heads(&[0; 31]), None);
+}
