@@ -16,7 +16,7 @@ use wishtree_protocol::RegionPrefix;
 use wishtree_protocol::keys::{KeyPair, PublicKey};
 use wishtree_webguard::HostName;
 
-use crate::cli::{DATABASE_FILE, KEY_FILE, open_store};
+use crate::data_dir::{DATABASE_FILE, KEY_FILE, open_store};
 use crate::http::{self, HubHttpState};
 use crate::identity::read_key_file;
 use crate::metrics::Metrics;

@@ -367,7 +367,7 @@ async fn a_node_rotates_its_key_and_the_hub_takes_the_new_one_on_the_old_ones_wo
         )
     };
     assert!(hub_cli(&String::from_utf8(altered).unwrap()).is_err());
-    let store = wishtree_hub::cli::open_store(&city.hub_dir).unwrap();
+    let store = wishtree_hub::data_dir::open_store(&city.hub_dir).unwrap();
     assert_eq!(store.community_key(code(community)).unwrap(), Some(old_key));
     hub_cli(&statement).unwrap();
     assert_eq!(store.community_key(code(community)).unwrap(), Some(new_key));

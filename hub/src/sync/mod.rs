@@ -881,7 +881,7 @@ impl Host for HubHost {
                 if enrollment.revoked.is_none()
                     && matches!(enrollment.role, EnrolledRole::Hub { .. }) =>
             {
-                match self.hub.signed_roster(crate::cli::now()) {
+                match self.hub.signed_roster(crate::clock::now()) {
                     Ok(roster) => Some(roster),
                     Err(error) => {
                         tracing::warn!("cannot sign the roster for {}: {error}", peer.short());

@@ -127,7 +127,7 @@ async fn serve_link(
         local,
         shutdown,
         Some(steps),
-        crate::cli::now,
+        crate::clock::now,
         &mut observer,
     )
     .await;

@@ -90,7 +90,7 @@ pub async fn run_upstream(
                     local,
                     shutdown.clone(),
                     Some(Arc::new(tokio::sync::Semaphore::new(1))),
-                    crate::cli::now,
+                    crate::clock::now,
                     &mut observer,
                 )
                 .await;
