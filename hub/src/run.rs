@@ -53,7 +53,8 @@ pub struct RunOptions {
     pub http_hosts: Vec<HostName>,
     /// Bounds of the QUIC endpoint.
     pub serve: ServeOptions,
-    /// Bounds of the document cache.
+    /// Bounds of the document cache, and the hub's clock (the system's unless a test
+    /// sets one).
     pub hub: HubOptions,
 }
 
@@ -152,7 +153,8 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
         .as_ref()
         .map_or_else(|| city.clone(), |upstream| upstream.scope.clone());
     let state = HubHttpState::new(&options.data.join(DATABASE_FILE), Arc::clone(&metrics))?
-        .with_scope(scope);
+        .with_scope(scope)
+        .with_clock(hub.clock().clone());
 
     let (shutdown, watcher) = watch::channel(false);
     let mut tasks = JoinSet::new();

@@ -118,9 +118,10 @@ async fn run(nodes: usize, target: &Path, hub_bin: &Path) {
         .status()
         .unwrap();
     assert!(status.success(), "wishtree-hub init failed");
-    let hub_key = wishtree_hub::identity::read_key_file(&data.join(wishtree_hub::data_dir::KEY_FILE))
-        .unwrap()
-        .public();
+    let hub_key =
+        wishtree_hub::identity::read_key_file(&data.join(wishtree_hub::data_dir::KEY_FILE))
+            .unwrap()
+            .public();
     let started = Instant::now();
     {
         let store = SqliteStore::open(&data.join(wishtree_hub::data_dir::DATABASE_FILE)).unwrap();

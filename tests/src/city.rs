@@ -32,7 +32,10 @@ pub fn init_hub(dir: &Path, city: &str) -> anyhow::Result<()> {
 
 /// The key of the hub in `dir`.
 pub fn hub_key(dir: &Path) -> anyhow::Result<PublicKey> {
-    Ok(wishtree_hub::identity::read_key_file(&dir.join(wishtree_hub::data_dir::KEY_FILE))?.public())
+    Ok(
+        wishtree_hub::identity::read_key_file(&dir.join(wishtree_hub::data_dir::KEY_FILE))?
+            .public(),
+    )
 }
 
 /// Enrolls a node's key for its community at the hub in `dir`.

@@ -36,6 +36,7 @@ pub use refresh::{refresh_one, refresh_worker};
 pub use serve::{ServeOptions, serve_quic};
 pub use upstream::{Upstream, run_upstream};
 
+use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::store::{EnrolledRole, HubStore, SqliteStore, StoreError, StoredDoc};
 
@@ -50,11 +51,16 @@ pub struct HubOptions {
     /// Documents kept in memory; the least recently used beyond this are dropped
     /// (they are all in the store).
     pub cached_docs: usize,
+    /// The clock of the sessions, the accept loop, the upstream link and the dashboard.
+    pub clock: Clock,
 }
 
 impl Default for HubOptions {
     fn default() -> Self {
-        Self { cached_docs: 4096 }
+        Self {
+            cached_docs: 4096,
+            clock: Clock::system(),
+        }
     }
 }
 
@@ -195,6 +201,11 @@ impl Hub {
     /// The store.
     pub fn store(&self) -> &Arc<SqliteStore> {
         &self.store
+    }
+
+    /// The hub's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.options.clock
     }
 
     /// The metrics.
@@ -881,7 +892,7 @@ impl Host for HubHost {
                 if enrollment.revoked.is_none()
                     && matches!(enrollment.role, EnrolledRole::Hub { .. }) =>
             {
-                match self.hub.signed_roster(crate::clock::now()) {
+                match self.hub.signed_roster(self.hub.clock().now()) {
                     Ok(roster) => Some(roster),
                     Err(error) => {
                         tracing::warn!("cannot sign the roster for {}: {error}", peer.short());

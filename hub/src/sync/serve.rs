@@ -120,6 +120,7 @@ async fn serve_link(
         opened: false,
         peer: peer.short(),
     };
+    let clock = hub.clock().clone();
     let ended = drive(
         Session::listen(peer),
         link,
@@ -127,7 +128,7 @@ async fn serve_link(
         local,
         shutdown,
         Some(steps),
-        crate::clock::now,
+        move || clock.now(),
         &mut observer,
     )
     .await;

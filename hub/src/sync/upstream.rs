@@ -79,6 +79,7 @@ pub async fn run_upstream(
                 let (events, local) = mpsc::unbounded_channel();
                 let _ = events.send(Event::Start);
                 let forward = tokio::spawn(forward_changes(hub.subscribe(), events, docs));
+                let clock = hub.clock().clone();
                 let ended = drive(
                     Session::dial(
                         upstream.key,
@@ -90,7 +91,7 @@ pub async fn run_upstream(
                     local,
                     shutdown.clone(),
                     Some(Arc::new(tokio::sync::Semaphore::new(1))),
-                    crate::clock::now,
+                    move || clock.now(),
                     &mut observer,
                 )
                 .await;

@@ -285,7 +285,8 @@ fn build(dir: &Path, hub_address: SocketAddr, out: &mut dyn Write) -> anyhow::Re
 /// Writes the city document, with the hub not running.
 fn build_hub(hub_dir: &Path) -> anyhow::Result<()> {
     let store = Arc::new(wishtree_hub::data_dir::open_store(hub_dir)?);
-    let key = wishtree_hub::identity::read_key_file(&hub_dir.join(wishtree_hub::data_dir::KEY_FILE))?;
+    let key =
+        wishtree_hub::identity::read_key_file(&hub_dir.join(wishtree_hub::data_dir::KEY_FILE))?;
     let city = wishtree_hub::run::city_of(store.as_ref(), hub_dir)?;
     let hub = Hub::new(
         store,
