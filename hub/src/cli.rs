@@ -592,12 +592,12 @@ fn city(command: CityCommandLine) -> anyhow::Result<()> {
     }
     let key = read_key_file(&data.join(KEY_FILE))?;
     let city = crate::run::city_of(store.as_ref(), &data)?;
-    let hub = crate::sync::Hub::new(
+    let hub = crate::state::Hub::new(
         store,
         key,
         city,
         std::sync::Arc::new(crate::metrics::Metrics::new()),
-        crate::sync::HubOptions::default(),
+        crate::state::HubOptions::default(),
     )?;
     hub.execute_city(&command, now())?;
     println!("the city document is updated; a running hub passes it on to every node");
@@ -643,12 +643,12 @@ fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
     )?;
     let key = read_key_file(&data.join(KEY_FILE))?;
     let city = crate::run::city_of(store.as_ref(), data)?;
-    let hub = crate::sync::Hub::new(
+    let hub = crate::state::Hub::new(
         store,
         key,
         city,
         std::sync::Arc::new(crate::metrics::Metrics::new()),
-        crate::sync::HubOptions::default(),
+        crate::state::HubOptions::default(),
     )?;
     let accepted = crate::import::import_file(&hub, file, now(), &mut |step| {
         eprintln!("{step}");

@@ -14,5 +14,6 @@ pub mod lock;
 pub mod metrics;
 pub mod regions;
 pub mod run;
+pub mod state;
 pub mod store;
 pub mod sync;

@@ -17,13 +17,13 @@ use wishtree_protocol::keys::{KeyPair, PublicKey};
 use wishtree_webguard::HostName;
 
 use crate::data_dir::{DATABASE_FILE, KEY_FILE, open_store};
+use crate::figures::refresh_worker;
 use crate::http::{self, HubHttpState};
 use crate::identity::read_key_file;
 use crate::metrics::Metrics;
+use crate::state::{Hub, HubOptions};
 use crate::store::HubStore;
-use crate::sync::{
-    Hub, HubOptions, ServeOptions, Upstream, refresh_worker, run_upstream, serve_quic,
-};
+use crate::sync::{ServeOptions, Upstream, run_upstream, serve_quic};
 
 /// The setting that names the hub's city (its region code prefix).
 pub const CITY_SETTING: &str = "city";

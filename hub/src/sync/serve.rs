@@ -15,8 +15,8 @@ use tokio::task::JoinSet;
 use wishtree_net::{EndpointOptions, quinn};
 use wishtree_protocol::sync::{Effect, Ending, Event, Session};
 
-use super::Hub;
 use crate::metrics::Metrics;
+use crate::state::Hub;
 use wishtree_net::drive::{Observer, drive};
 
 /// Bounds of the hub's endpoint.

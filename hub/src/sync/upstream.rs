@@ -22,7 +22,7 @@ use wishtree_protocol::keys::{KeyPair, PublicKey};
 use wishtree_protocol::sync::backoff::Backoff;
 use wishtree_protocol::sync::{Effect, Event, Session};
 
-use super::Hub;
+use crate::state::Hub;
 
 /// Where the hub above is.
 #[derive(Debug, Clone, PartialEq, Eq)]

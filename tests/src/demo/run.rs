@@ -18,7 +18,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use wishtree_hub::regions::{RegionName, store_names};
 use wishtree_hub::run::RunningHub;
-use wishtree_hub::sync::{Hub, HubOptions};
+use wishtree_hub::state::{Hub, HubOptions};
 use wishtree_node::replica::{PrivateRecord, setting};
 use wishtree_node::run::RunningNode;
 use wishtree_node::store::{MemberPrivate, ResidentPrivate, Store};
