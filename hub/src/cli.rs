@@ -8,16 +8,13 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use wishtree_common::init_logging;
 use wishtree_protocol::keys::PublicKey;
-use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
+use wishtree_protocol::{CommunityCode, RegionPrefix};
 use wishtree_webguard::HostName;
 
+use crate::clock::now;
+use crate::data_dir::{DATABASE_FILE, KEY_FILE, open_store};
 use crate::identity::{create_key_file, read_key_file};
 use crate::store::{EnrolledRole, HubStore, SqliteStore, StoredDoc};
-
-/// The key file inside a hub's data directory.
-pub const KEY_FILE: &str = "hub.key";
-/// The database inside a hub's data directory.
-pub const DATABASE_FILE: &str = "hub.sqlite";
 
 /// wishtree-hub: the city hub of wishtree (心愿树). It merges the records of every
 /// community node, keeps the roster of enrolled node keys, and shows citywide figures.
@@ -609,12 +606,12 @@ fn city(command: CityCommandLine) -> anyhow::Result<()> {
     }
     let key = read_key_file(&data.join(KEY_FILE))?;
     let city = crate::run::city_of(store.as_ref(), &data)?;
-    let hub = crate::sync::Hub::new(
+    let hub = crate::state::Hub::new(
         store,
         key,
         city,
         std::sync::Arc::new(crate::metrics::Metrics::new()),
-        crate::sync::HubOptions::default(),
+        crate::state::HubOptions::default(),
     )?;
     hub.execute_city(&command, now())?;
     println!("the city document is updated; a running hub passes it on to every node");
@@ -660,12 +657,12 @@ fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
     )?;
     let key = read_key_file(&data.join(KEY_FILE))?;
     let city = crate::run::city_of(store.as_ref(), data)?;
-    let hub = crate::sync::Hub::new(
+    let hub = crate::state::Hub::new(
         store,
         key,
         city,
         std::sync::Arc::new(crate::metrics::Metrics::new()),
-        crate::sync::HubOptions::default(),
+        crate::state::HubOptions::default(),
     )?;
     let accepted = crate::import::import_file(&hub, file, now(), &mut |step| {
         eprintln!("{step}");
@@ -675,28 +672,6 @@ fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
         println!("the figures were not re-derived ({problem}); they are when the hub starts");
     }
     Ok(())
-}
-
-/// Opens the store of a data directory, checking that the hub was initialised.
-pub fn open_store(data: &Path) -> anyhow::Result<SqliteStore> {
-    let database = data.join(DATABASE_FILE);
-    if !database.exists() || !data.join(KEY_FILE).exists() {
-        bail!(
-            "{} is not a hub data directory (no {KEY_FILE} and {DATABASE_FILE}); run `wishtree-hub init --data {}` first",
-            data.display(),
-            data.display()
-        );
-    }
-    read_key_file(&data.join(KEY_FILE))?;
-    Ok(SqliteStore::open(&database)?)
-}
-
-/// The current time.
-pub fn now() -> Timestamp {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as i64);
-    Timestamp::from_millis(millis)
 }
 
 fn random_bytes() -> anyhow::Result<[u8; 16]> {

@@ -24,8 +24,9 @@ use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, Timestamp};
 
 use crate::figures;
+use crate::figures::refresh_one;
+use crate::state::{Hub, HubError};
 use crate::store::{BundleReceipt, EnrolledRole, HubStore, StoreError, StoredDoc};
-use crate::sync::{Hub, HubError, refresh_one};
 
 /// What the hub's roster and bundle log say of one issuer: the [`ReceiverState`] a
 /// bundle is verified against, read from the store before the check (the trait's

@@ -3,6 +3,8 @@
 //! sees. It never edits a community's document; it only merges.
 
 pub mod cli;
+pub mod clock;
+pub mod data_dir;
 pub mod exchange;
 pub mod figures;
 pub mod http;
@@ -12,5 +14,6 @@ pub mod lock;
 pub mod metrics;
 pub mod regions;
 pub mod run;
+pub mod state;
 pub mod store;
 pub mod sync;

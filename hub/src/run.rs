@@ -16,14 +16,14 @@ use wishtree_protocol::RegionPrefix;
 use wishtree_protocol::keys::{KeyPair, PublicKey};
 use wishtree_webguard::HostName;
 
-use crate::cli::{DATABASE_FILE, KEY_FILE, open_store};
+use crate::data_dir::{DATABASE_FILE, KEY_FILE, open_store};
+use crate::figures::refresh_worker;
 use crate::http::{self, HubHttpState};
 use crate::identity::read_key_file;
 use crate::metrics::Metrics;
+use crate::state::{Hub, HubOptions};
 use crate::store::HubStore;
-use crate::sync::{
-    Hub, HubOptions, ServeOptions, Upstream, refresh_worker, run_upstream, serve_quic,
-};
+use crate::sync::{ServeOptions, Upstream, run_upstream, serve_quic};
 
 /// The setting that names the hub's city (its region code prefix).
 pub const CITY_SETTING: &str = "city";
@@ -53,7 +53,8 @@ pub struct RunOptions {
     pub http_hosts: Vec<HostName>,
     /// Bounds of the QUIC endpoint.
     pub serve: ServeOptions,
-    /// Bounds of the document cache.
+    /// Bounds of the document cache, and the hub's clock (the system's unless a test
+    /// sets one).
     pub hub: HubOptions,
 }
 
@@ -152,7 +153,8 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
         .as_ref()
         .map_or_else(|| city.clone(), |upstream| upstream.scope.clone());
     let state = HubHttpState::new(&options.data.join(DATABASE_FILE), Arc::clone(&metrics))?
-        .with_scope(scope);
+        .with_scope(scope)
+        .with_clock(hub.clock().clone());
 
     let (shutdown, watcher) = watch::channel(false);
     let mut tasks = JoinSet::new();

@@ -27,7 +27,7 @@ fn text(output: &Output) -> String {
 
 /// A node's bundle of a new community's document, signed heads included.
 fn bundle(node: &KeyPair, hub_key: PublicKey, community: CommunityCode) -> Vec<u8> {
-    let now = wishtree_hub::cli::now();
+    let now = wishtree_hub::clock::now();
     let mut doc = CommunityDoc::create(community, "名人社区", [5; 16], now).unwrap();
     let heads = doc.heads();
     let signed = SignedHeads::sign(node, community, &heads, 1, now);

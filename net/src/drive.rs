@@ -56,7 +56,7 @@ pub async fn drive<H: Host + Send + 'static>(
     mut local: mpsc::UnboundedReceiver<Event>,
     mut shutdown: watch::Receiver<bool>,
     work: Option<Arc<Semaphore>>,
-    now: fn() -> Timestamp,
+    now: impl Fn() -> Timestamp + Send + Sync,
     observer: &mut dyn Observer,
 ) -> Ended {
     let (mut reader, mut writer, closer) = link.split();
@@ -116,8 +116,10 @@ pub async fn drive<H: Host + Send + 'static>(
             Some(work) if !ends => Arc::clone(work).acquire_owned().await.ok(),
             _ => None,
         };
+        // Read here, after the wait for a permit, so the clock need not be 'static.
+        let at = now();
         let stepped = tokio::task::spawn_blocking(move || {
-            let effects = session.handle_event(now(), event, &mut host);
+            let effects = session.handle_event(at, event, &mut host);
             (session, host, effects)
         })
         .await;

@@ -118,12 +118,13 @@ async fn run(nodes: usize, target: &Path, hub_bin: &Path) {
         .status()
         .unwrap();
     assert!(status.success(), "wishtree-hub init failed");
-    let hub_key = wishtree_hub::identity::read_key_file(&data.join(wishtree_hub::cli::KEY_FILE))
-        .unwrap()
-        .public();
+    let hub_key =
+        wishtree_hub::identity::read_key_file(&data.join(wishtree_hub::data_dir::KEY_FILE))
+            .unwrap()
+            .public();
     let started = Instant::now();
     {
-        let store = SqliteStore::open(&data.join(wishtree_hub::cli::DATABASE_FILE)).unwrap();
+        let store = SqliteStore::open(&data.join(wishtree_hub::data_dir::DATABASE_FILE)).unwrap();
         for index in 0..nodes {
             store
                 .enroll(
@@ -876,7 +877,7 @@ async fn hub_metrics(http: SocketAddr) -> String {
 /// Compares every community's document in the hub's store with its node's heads.
 /// Returns how many differ.
 fn verify(data: &Path, sim: &[Arc<SimNode>]) -> usize {
-    let store = SqliteStore::open(&data.join(wishtree_hub::cli::DATABASE_FILE)).unwrap();
+    let store = SqliteStore::open(&data.join(wishtree_hub::data_dir::DATABASE_FILE)).unwrap();
     let store = &store;
     let mismatched = AtomicUsize::new(0);
     let next = AtomicUsize::new(0);
@@ -1043,7 +1044,7 @@ fn actor(index: usize) -> [u8; 16] {
 }
 
 fn now() -> Timestamp {
-    wishtree_hub::cli::now()
+    wishtree_hub::clock::now()
 }
 
 fn random_u64() -> u64 {

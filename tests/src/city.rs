@@ -32,16 +32,19 @@ pub fn init_hub(dir: &Path, city: &str) -> anyhow::Result<()> {
 
 /// The key of the hub in `dir`.
 pub fn hub_key(dir: &Path) -> anyhow::Result<PublicKey> {
-    Ok(wishtree_hub::identity::read_key_file(&dir.join(wishtree_hub::cli::KEY_FILE))?.public())
+    Ok(
+        wishtree_hub::identity::read_key_file(&dir.join(wishtree_hub::data_dir::KEY_FILE))?
+            .public(),
+    )
 }
 
 /// Enrolls a node's key for its community at the hub in `dir`.
 pub fn enroll(dir: &Path, community: CommunityCode, key: PublicKey) -> anyhow::Result<()> {
-    let store = wishtree_hub::cli::open_store(dir)?;
+    let store = wishtree_hub::data_dir::open_store(dir)?;
     store.enroll(
         key,
         EnrolledRole::Node { community },
-        wishtree_hub::cli::now(),
+        wishtree_hub::clock::now(),
     )?;
     Ok(())
 }

@@ -42,7 +42,7 @@ async fn a_district_hub_sends_a_peer_the_communities_of_its_organisations_member
     let city = start_hub(&path("city"), any_port(), any_port())
         .await
         .unwrap();
-    let city_store = wishtree_hub::cli::open_store(&path("city")).unwrap();
+    let city_store = wishtree_hub::data_dir::open_store(&path("city")).unwrap();
     let (city_quic, city_key) = (city.quic_addr.to_string(), city.key.to_string());
     for (name, district) in [("yunhe", "130903"), ("xinhua", "130902")] {
         let data = path(name).display().to_string();
@@ -66,7 +66,7 @@ async fn a_district_hub_sends_a_peer_the_communities_of_its_organisations_member
                 EnrolledRole::Hub {
                     scope: district.parse().unwrap(),
                 },
-                wishtree_hub::cli::now(),
+                wishtree_hub::clock::now(),
             )
             .unwrap();
     }
@@ -89,7 +89,7 @@ async fn a_district_hub_sends_a_peer_the_communities_of_its_organisations_member
         .enroll(
             replica.public_key(),
             EnrolledRole::Node { community },
-            wishtree_hub::cli::now(),
+            wishtree_hub::clock::now(),
         )
         .unwrap();
     drop(replica);
@@ -129,7 +129,7 @@ async fn a_district_hub_sends_a_peer_the_communities_of_its_organisations_member
             .unwrap();
         sorted(replica.heads())
     };
-    let yunhe_store = wishtree_hub::cli::open_store(&path("yunhe")).unwrap();
+    let yunhe_store = wishtree_hub::data_dir::open_store(&path("yunhe")).unwrap();
     wait_until(
         LIMIT,
         "the community to reach its district hub with figures",
@@ -157,7 +157,7 @@ async fn a_district_hub_sends_a_peer_the_communities_of_its_organisations_member
     let xinhua = start_hub(&path("xinhua"), any_port(), any_port())
         .await
         .unwrap();
-    let xinhua_store = wishtree_hub::cli::open_store(&path("xinhua")).unwrap();
+    let xinhua_store = wishtree_hub::data_dir::open_store(&path("xinhua")).unwrap();
     wait_until(LIMIT, "新华区 to hold the city's roster", || {
         xinhua_store.community_key(community).unwrap().is_some()
     })

@@ -105,14 +105,14 @@ async fn communities_sync_through_their_district_hub_to_the_city_attested() {
         .unwrap(),
     )
     .unwrap();
-    let city_store = wishtree_hub::cli::open_store(&city_dir).unwrap();
+    let city_store = wishtree_hub::data_dir::open_store(&city_dir).unwrap();
     city_store
         .enroll(
             hub_key(&district_dir).unwrap(),
             EnrolledRole::Hub {
                 scope: "130903".parse().unwrap(),
             },
-            wishtree_hub::cli::now(),
+            wishtree_hub::clock::now(),
         )
         .unwrap();
 
@@ -139,7 +139,7 @@ async fn communities_sync_through_their_district_hub_to_the_city_attested() {
                 EnrolledRole::Node {
                     community: code(community),
                 },
-                wishtree_hub::cli::now(),
+                wishtree_hub::clock::now(),
             )
             .unwrap();
         drop(replica);
@@ -162,7 +162,7 @@ async fn communities_sync_through_their_district_hub_to_the_city_attested() {
     })
     .await
     .unwrap();
-    let district_store = wishtree_hub::cli::open_store(&district_dir).unwrap();
+    let district_store = wishtree_hub::data_dir::open_store(&district_dir).unwrap();
     assert!(
         district_store
             .community_key(code("130903001001"))
@@ -216,7 +216,7 @@ async fn communities_sync_through_their_district_hub_to_the_city_attested() {
         .append_chunk(
             StoredDoc::Community(victim),
             &forged.save_after(&before),
-            wishtree_hub::cli::now(),
+            wishtree_hub::clock::now(),
         )
         .unwrap();
     let forged_heads = {
@@ -247,7 +247,7 @@ async fn communities_sync_through_their_district_hub_to_the_city_attested() {
     let (revoked, revoked_node) = &nodes[0];
     let revoked_key = revoked_node.replica.lock().await.public_key();
     city_store
-        .revoke(&revoked_key, wishtree_hub::cli::now(), "节点电脑丢失")
+        .revoke(&revoked_key, wishtree_hub::clock::now(), "节点电脑丢失")
         .unwrap();
     let mut problem = String::new();
     wait_until(LIMIT, "the revoked node to be refused", || {
@@ -331,14 +331,14 @@ async fn start_district(dir: &std::path::Path, communities: &[(&str, &str)]) -> 
     init_hub(&city_dir, "1309").unwrap();
     let city = start_hub(&city_dir, any_port(), any_port()).await.unwrap();
     let district_dir = init_district(dir, &city);
-    let city_store = wishtree_hub::cli::open_store(&city_dir).unwrap();
+    let city_store = wishtree_hub::data_dir::open_store(&city_dir).unwrap();
     city_store
         .enroll(
             hub_key(&district_dir).unwrap(),
             EnrolledRole::Hub {
                 scope: "130903".parse().unwrap(),
             },
-            wishtree_hub::cli::now(),
+            wishtree_hub::clock::now(),
         )
         .unwrap();
     let district = start_hub(&district_dir, any_port(), any_port())
@@ -362,7 +362,7 @@ async fn start_district(dir: &std::path::Path, communities: &[(&str, &str)]) -> 
                 EnrolledRole::Node {
                     community: code(community),
                 },
-                wishtree_hub::cli::now(),
+                wishtree_hub::clock::now(),
             )
             .unwrap();
         drop(replica);
@@ -371,7 +371,7 @@ async fn start_district(dir: &std::path::Path, communities: &[(&str, &str)]) -> 
             start_node(&node_dir, any_port()).await.unwrap(),
         ));
     }
-    let district_store = wishtree_hub::cli::open_store(&district_dir).unwrap();
+    let district_store = wishtree_hub::data_dir::open_store(&district_dir).unwrap();
     District {
         city,
         district,
@@ -454,7 +454,7 @@ async fn a_revoked_community_does_not_cut_its_district_off_from_the_city() {
     let revoked_key = revoked_node.replica.lock().await.public_key();
     let old_heads = city_store.attestation(*revoked).unwrap().unwrap();
     city_store
-        .revoke(&revoked_key, wishtree_hub::cli::now(), "节点电脑丢失")
+        .revoke(&revoked_key, wishtree_hub::clock::now(), "节点电脑丢失")
         .unwrap();
     wait_until(LIMIT, "the district hub to learn of the revocation", || {
         district_store
@@ -507,7 +507,7 @@ async fn a_revoked_community_does_not_cut_its_district_off_from_the_city() {
         &mut host,
         &district.key,
         old_heads,
-        wishtree_hub::cli::now(),
+        wishtree_hub::clock::now(),
     )
     .unwrap();
     match outcome {
@@ -560,7 +560,7 @@ async fn a_district_hub_refuses_to_enroll_a_node_and_names_the_city_command() {
         )),
         "{message}"
     );
-    let district_store = wishtree_hub::cli::open_store(&district_dir).unwrap();
+    let district_store = wishtree_hub::data_dir::open_store(&district_dir).unwrap();
     assert!(
         district_store.enrollment(&key).unwrap().is_none(),
         "no stray entry in the district's roster"

@@ -367,7 +367,7 @@ async fn a_node_rotates_its_key_and_the_hub_takes_the_new_one_on_the_old_ones_wo
         )
     };
     assert!(hub_cli(&String::from_utf8(altered).unwrap()).is_err());
-    let store = wishtree_hub::cli::open_store(&city.hub_dir).unwrap();
+    let store = wishtree_hub::data_dir::open_store(&city.hub_dir).unwrap();
     assert_eq!(store.community_key(code(community)).unwrap(), Some(old_key));
     hub_cli(&statement).unwrap();
     assert_eq!(store.community_key(code(community)).unwrap(), Some(new_key));
@@ -389,5 +389,55 @@ async fn a_node_rotates_its_key_and_the_hub_takes_the_new_one_on_the_old_ones_wo
     .await
     .unwrap();
     node.stop().await;
+    city.hub.stop().await;
+}
+
+/// The hub reads time from the clock it is given, in its sessions and its dashboard
+/// alike: a community whose node synced counts as not synced once that clock is 25
+/// hours ahead, without waiting a day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_community_counts_as_not_synced_when_the_hub_clock_is_a_day_ahead() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    let dir = tempfile::tempdir().unwrap();
+    let hub_dir = dir.path().join("hub");
+    init_hub(&hub_dir, "1309").unwrap();
+    let ahead_ms = Arc::new(AtomicI64::new(0));
+    let mut options = wishtree_hub::run::RunOptions::new(&hub_dir);
+    options.quic = any_port();
+    options.http = any_port();
+    let offset = Arc::clone(&ahead_ms);
+    options.hub.clock = wishtree_hub::clock::Clock::new(move || {
+        wishtree_protocol::Timestamp::from_millis(
+            wishtree_hub::clock::now().as_millis() + offset.load(Ordering::SeqCst),
+        )
+    });
+    let hub = wishtree_hub::run::start(options).await.unwrap();
+    let city = City {
+        _dir: dir,
+        hub_dir,
+        hub,
+    };
+    let community = "130903001001";
+    let running = node(&city, community, true).await;
+    let url = format!("http://{}/api/communities", city.hub.http_addr);
+    let synced = |url: &str| -> Option<bool> {
+        get_json(url)
+            .as_array()?
+            .iter()
+            .find(|status| status["code"] == community)?["is_synced_24h"]
+            .as_bool()
+    };
+    wait_until(LIMIT, "the community to count as synced", || {
+        synced(&url) == Some(true)
+    })
+    .await
+    .unwrap();
+    // The node stops, so nothing it sends later counts as seen at the new time.
+    running.stop().await;
+
+    ahead_ms.store(25 * 60 * 60 * 1000, Ordering::SeqCst);
+    assert_eq!(synced(&url), Some(false));
     city.hub.stop().await;
 }

@@ -176,7 +176,7 @@ async fn nodes_notice_a_hub_killed_and_restarted_within_seconds_and_converge() {
 
     // The hub's own store holds exactly what each node holds.
     hub.stop();
-    let store = SqliteStore::open(&hub_dir.join(wishtree_hub::cli::DATABASE_FILE)).unwrap();
+    let store = SqliteStore::open(&hub_dir.join(wishtree_hub::data_dir::DATABASE_FILE)).unwrap();
     for (community, node) in COMMUNITIES.iter().zip(&nodes) {
         let code: CommunityCode = community.parse().unwrap();
         let bytes = store
@@ -219,14 +219,14 @@ async fn a_district_hub_reaches_a_city_hub_killed_and_restarted_within_seconds()
         .unwrap(),
     )
     .unwrap();
-    let city_store = wishtree_hub::cli::open_store(&city_dir).unwrap();
+    let city_store = wishtree_hub::data_dir::open_store(&city_dir).unwrap();
     city_store
         .enroll(
             hub_key(&district_dir).unwrap(),
             EnrolledRole::Hub {
                 scope: "130903".parse().unwrap(),
             },
-            wishtree_hub::cli::now(),
+            wishtree_hub::clock::now(),
         )
         .unwrap();
     let community: CommunityCode = COMMUNITIES[0].parse().unwrap();
@@ -248,7 +248,7 @@ async fn a_district_hub_reaches_a_city_hub_killed_and_restarted_within_seconds()
         .enroll(
             replica.public_key(),
             EnrolledRole::Node { community },
-            wishtree_hub::cli::now(),
+            wishtree_hub::clock::now(),
         )
         .unwrap();
     drop(replica);

@@ -186,7 +186,7 @@ fn a_week_offline_reaches_the_city_hub_on_a_usb_stick_attested() {
 
     // The street office hands it to the hub operator.
     hub_cli(&["import", "--data", hub_dir, path_text(&stick)]).unwrap();
-    let store = wishtree_hub::cli::open_store(&setup.hub_dir).unwrap();
+    let store = wishtree_hub::data_dir::open_store(&setup.hub_dir).unwrap();
     let (held, chunks) = hub_holds(&store, COMMUNITY);
     assert_eq!(held, node_heads, "the hub holds the node's heads");
     let attested = store.attestation(code(COMMUNITY)).unwrap().unwrap();
@@ -303,7 +303,7 @@ fn a_bundle_from_an_unenrolled_node_is_refused_and_changes_nothing() {
     let message = format!("{refused:#}");
     assert!(message.contains("not on the roster"), "{message}");
     assert!(message.contains("nothing was applied"), "{message}");
-    let store = wishtree_hub::cli::open_store(&setup.hub_dir).unwrap();
+    let store = wishtree_hub::data_dir::open_store(&setup.hub_dir).unwrap();
     assert_eq!(hub_holds(&store, "130903001002"), (Vec::new(), 0));
     assert!(store.communities().unwrap().is_empty());
 }
@@ -373,7 +373,7 @@ async fn after_a_sync_a_bundle_carries_only_what_the_hub_lacks() {
     // The network goes; two more members are recorded.
     let mut replica = Replica::open(&node_dir).unwrap();
     let hub_heads_before = {
-        let store = wishtree_hub::cli::open_store(&setup.hub_dir).unwrap();
+        let store = wishtree_hub::data_dir::open_store(&setup.hub_dir).unwrap();
         hub_holds(&store, COMMUNITY).0
     };
     for name in ["王芳", "赵强"] {
@@ -424,7 +424,7 @@ async fn after_a_sync_a_bundle_carries_only_what_the_hub_lacks() {
         path_text(&small),
     ])
     .unwrap();
-    let store = wishtree_hub::cli::open_store(&setup.hub_dir).unwrap();
+    let store = wishtree_hub::data_dir::open_store(&setup.hub_dir).unwrap();
     assert_eq!(hub_holds(&store, COMMUNITY).0, node_heads);
     assert_eq!(city_figures(&store).members_reported, 3);
     // The whole-history bundle, issued after it, still applies: nothing new in it.

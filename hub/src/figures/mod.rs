@@ -23,6 +23,7 @@ mod org_profile;
 mod period;
 mod query;
 mod ranking;
+mod refresh;
 mod schema;
 
 use wishtree_protocol::{CommunityCode, DocError};
@@ -40,6 +41,7 @@ pub use query::{
     hours, monthly,
 };
 pub use ranking::{CommunityRank, OrgRank, RankBy, RankByError, community_ranking, org_ranking};
+pub use refresh::{refresh_one, refresh_worker};
 pub use schema::{COMPONENT, migrate};
 
 /// Why figures could not be derived or read.

@@ -20,7 +20,6 @@ use std::fmt;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -33,6 +32,7 @@ use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::{Date, RegionPrefix, Timestamp};
 use wishtree_webguard::{AllowedHosts, HostName, WebGuard};
 
+use crate::clock::Clock;
 use crate::figures::{self, FiguresError, Period};
 use crate::metrics::Metrics;
 
@@ -47,7 +47,7 @@ pub struct HubHttpState {
     pool: Arc<Mutex<Vec<Connection>>>,
     scope: RegionPrefix,
     metrics: Arc<Metrics>,
-    clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+    clock: Clock,
 }
 
 /// Why a request failed: a status and a message that says what was wrong.
@@ -81,7 +81,7 @@ impl HubHttpState {
             pool: Arc::new(Mutex::new(Vec::new())),
             scope: RegionPrefix::everywhere(),
             metrics,
-            clock: Arc::new(system_now),
+            clock: Clock::system(),
         })
     }
 
@@ -93,8 +93,8 @@ impl HubHttpState {
     }
 
     /// A clock other than the system's, for tests.
-    pub fn with_clock(mut self, clock: impl Fn() -> Timestamp + Send + Sync + 'static) -> Self {
-        self.clock = Arc::new(clock);
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -104,7 +104,7 @@ impl HubHttpState {
     }
 
     pub(crate) fn now(&self) -> Timestamp {
-        (self.clock)()
+        self.clock.now()
     }
 
     pub(crate) fn scope(&self) -> &RegionPrefix {
@@ -406,11 +406,4 @@ async fn metrics(axum::extract::State(state): axum::extract::State<HubHttpState>
 
 async fn not_found(uri: axum::http::Uri) -> Response {
     ApiError::not_found(format!("there is no page at {}", uri.path())).into_response()
-}
-
-fn system_now() -> Timestamp {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as i64);
-    Timestamp::from_millis(millis)
 }

@@ -15,8 +15,8 @@ use tokio::task::JoinSet;
 use wishtree_net::{EndpointOptions, quinn};
 use wishtree_protocol::sync::{Effect, Ending, Event, Session};
 
-use super::Hub;
 use crate::metrics::Metrics;
+use crate::state::Hub;
 use wishtree_net::drive::{Observer, drive};
 
 /// Bounds of the hub's endpoint.
@@ -120,6 +120,7 @@ async fn serve_link(
         opened: false,
         peer: peer.short(),
     };
+    let clock = hub.clock().clone();
     let ended = drive(
         Session::listen(peer),
         link,
@@ -127,7 +128,7 @@ async fn serve_link(
         local,
         shutdown,
         Some(steps),
-        crate::cli::now,
+        move || clock.now(),
         &mut observer,
     )
     .await;

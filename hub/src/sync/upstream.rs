@@ -22,7 +22,7 @@ use wishtree_protocol::keys::{KeyPair, PublicKey};
 use wishtree_protocol::sync::backoff::Backoff;
 use wishtree_protocol::sync::{Effect, Event, Session};
 
-use super::Hub;
+use crate::state::Hub;
 
 /// Where the hub above is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +79,7 @@ pub async fn run_upstream(
                 let (events, local) = mpsc::unbounded_channel();
                 let _ = events.send(Event::Start);
                 let forward = tokio::spawn(forward_changes(hub.subscribe(), events, docs));
+                let clock = hub.clock().clone();
                 let ended = drive(
                     Session::dial(
                         upstream.key,
@@ -90,7 +91,7 @@ pub async fn run_upstream(
                     local,
                     shutdown.clone(),
                     Some(Arc::new(tokio::sync::Semaphore::new(1))),
-                    crate::cli::now,
+                    move || clock.now(),
                     &mut observer,
                 )
                 .await;

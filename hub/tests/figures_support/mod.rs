@@ -486,7 +486,7 @@ impl Server {
         let state = HubHttpState::new(database, Arc::new(Metrics::new()))
             .unwrap()
             .with_scope(region(scope))
-            .with_clock(|| NOW);
+            .with_clock(wishtree_hub::clock::Clock::new(|| NOW));
         Self::start_with(state)
     }
 

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use serde_json::{Value, json};
 use anyhow::anyhow;
+use serde_json::{Value, json};
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::{MemberFields, WishFields};
 use wishtree_protocol::text::{Detail, Label, Name, Title};

@@ -18,7 +18,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use wishtree_hub::regions::{RegionName, store_names};
 use wishtree_hub::run::RunningHub;
-use wishtree_hub::sync::{Hub, HubOptions};
+use wishtree_hub::state::{Hub, HubOptions};
 use wishtree_node::replica::{PrivateRecord, setting};
 use wishtree_node::run::RunningNode;
 use wishtree_node::store::{MemberPrivate, ResidentPrivate, Store};
@@ -196,7 +196,7 @@ impl DemoCity {
 pub fn prepare(data: &Path, hub_quic: SocketAddr, out: &mut dyn Write) -> anyhow::Result<bool> {
     if data
         .join(HUB_DIR)
-        .join(wishtree_hub::cli::KEY_FILE)
+        .join(wishtree_hub::data_dir::KEY_FILE)
         .exists()
     {
         writeln!(
@@ -284,8 +284,9 @@ fn build(dir: &Path, hub_address: SocketAddr, out: &mut dyn Write) -> anyhow::Re
 
 /// Writes the city document, with the hub not running.
 fn build_hub(hub_dir: &Path) -> anyhow::Result<()> {
-    let store = Arc::new(wishtree_hub::cli::open_store(hub_dir)?);
-    let key = wishtree_hub::identity::read_key_file(&hub_dir.join(wishtree_hub::cli::KEY_FILE))?;
+    let store = Arc::new(wishtree_hub::data_dir::open_store(hub_dir)?);
+    let key =
+        wishtree_hub::identity::read_key_file(&hub_dir.join(wishtree_hub::data_dir::KEY_FILE))?;
     let city = wishtree_hub::run::city_of(store.as_ref(), hub_dir)?;
     let hub = Hub::new(
         store,

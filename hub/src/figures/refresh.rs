@@ -13,8 +13,8 @@ use tokio::sync::watch;
 use wishtree_protocol::frame::DocId;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
 
-use super::Hub;
 use crate::figures::{self, CommunitySync};
+use crate::state::Hub;
 use crate::store::{CommunityRecord, HubStore};
 
 /// Runs until `shutdown` turns true, refreshing dirty communities.

@@ -1,0 +1,245 @@
+//! The hub's state, shared by every connection: the documents it merges (a bounded
+//! cache over its store), automerge's sync state per peer and document, the roster, the
+//! city document and the change broadcast.
+//!
+//! [`Hub`] keeps recently used documents in memory within a bound
+//! ([`HubOptions::cached_docs`]) and loads the rest from the store on demand (a loaded
+//! document costs about 8 times its saved size in RAM, DESIGN §6). The sync sessions
+//! drive it through [`crate::sync::HubHost`].
+//!
+//! The hub never edits a community's document, it merges; the only document it writes
+//! is the city document ([`Hub::execute_city`]).
+
+mod changes;
+mod city;
+mod documents;
+mod roster;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use automerge::{AutoCommit, sync};
+use tokio::sync::{Notify, broadcast, mpsc};
+use wishtree_protocol::city::CityDoc;
+use wishtree_protocol::frame::DocId;
+use wishtree_protocol::keys::{KeyPair, PublicKey};
+use wishtree_protocol::sync::Event;
+use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
+
+use crate::clock::Clock;
+use crate::metrics::Metrics;
+use crate::store::{HubStore, SqliteStore, StoreError, StoredDoc};
+use roster::roster_version_of;
+
+/// Compaction folds a document's chunks into one save when it has this many.
+pub(crate) const COMPACT_AFTER: usize = 64;
+/// Or when one batch of changes is this large.
+pub(crate) const COMPACT_BATCH_BYTES: usize = 4096;
+
+/// Limits of a running hub.
+#[derive(Debug, Clone)]
+pub struct HubOptions {
+    /// Documents kept in memory; the least recently used beyond this are dropped
+    /// (they are all in the store).
+    pub cached_docs: usize,
+    /// The clock of the sessions, the accept loop, the upstream link and the dashboard.
+    pub clock: Clock,
+}
+
+impl Default for HubOptions {
+    fn default() -> Self {
+        Self {
+            cached_docs: 4096,
+            clock: Clock::system(),
+        }
+    }
+}
+
+/// The hub's documents and sync state, shared by every session. See the module doc.
+#[derive(Debug)]
+pub struct Hub {
+    store: Arc<SqliteStore>,
+    key: KeyPair,
+    city: RegionPrefix,
+    metrics: Arc<Metrics>,
+    options: HubOptions,
+    state: Mutex<HubState>,
+    /// Documents that changed, for whoever subscribes.
+    pub(crate) changes: broadcast::Sender<DocId>,
+    /// The roster's version (the time of its latest enrolment or revocation), for the
+    /// sessions of district hubs, which get each new roster.
+    roster_version: tokio::sync::watch::Sender<i64>,
+    /// The sessions to tell of a change, per document (live push). Only the sessions
+    /// that sync a document are woken by its changes: one broadcast to every session
+    /// woke all of them for each change, quadratic work when a city's nodes sync at once.
+    followers: Mutex<HashMap<DocId, Vec<mpsc::UnboundedSender<Event>>>>,
+    /// Communities whose figures are stale, for the refresh worker.
+    pub(crate) dirty: Mutex<HashSet<CommunityCode>>,
+    /// Communities whose nodes connected, and when, for the refresh worker.
+    pub(crate) seen: Mutex<HashMap<CommunityCode, Timestamp>>,
+    pub(crate) dirty_notify: Notify,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct HubState {
+    pub(crate) docs: HashMap<DocId, CachedDoc>,
+    /// automerge's sync state per (peer, document), loaded from the store at first use.
+    pub(crate) sync_states: HashMap<(PublicKey, DocId), sync::State>,
+    /// The encoded sync state last written to the store, per (peer, document).
+    pub(crate) saved_states: HashMap<(PublicKey, DocId), Vec<u8>>,
+    /// How often each document was written (to the store or the cache) under the lock,
+    /// so that a document loaded without the lock is kept only if nothing was written
+    /// to it meanwhile ([`Hub::preload`]).
+    pub(crate) generations: HashMap<DocId, u64>,
+    /// A counter for least-recently-used eviction.
+    clock: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct CachedDoc {
+    doc: AutoCommit,
+    used: u64,
+}
+
+/// Why the hub could not start its sync side.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A stored document does not load.
+    #[error("the stored {doc} does not load: {reason}; restore a backup")]
+    Damaged {
+        /// Which.
+        doc: DocId,
+        /// Why.
+        reason: String,
+    },
+    /// A city command was refused.
+    #[error("{0}")]
+    City(String),
+    /// A roster from the hub above was refused.
+    #[error("the roster from the hub above is refused: {0}")]
+    Roster(String),
+}
+
+impl Hub {
+    /// The hub of `city`, over `store`. The city document is created from its genesis
+    /// the first time.
+    pub fn new(
+        store: Arc<SqliteStore>,
+        key: KeyPair,
+        city: RegionPrefix,
+        metrics: Arc<Metrics>,
+        options: HubOptions,
+    ) -> Result<Arc<Hub>, HubError> {
+        if store.doc_bytes(StoredDoc::City)?.is_none() {
+            store.append_chunk(
+                StoredDoc::City,
+                &CityDoc::genesis(&city),
+                Timestamp::from_millis(0),
+            )?;
+        }
+        let (changes, _) = broadcast::channel(1024);
+        let (roster_version, _) = tokio::sync::watch::channel(roster_version_of(store.as_ref())?);
+        Ok(Arc::new(Hub {
+            roster_version,
+            store,
+            key,
+            city,
+            metrics,
+            options,
+            state: Mutex::new(HubState::default()),
+            changes,
+            followers: Mutex::new(HashMap::new()),
+            dirty: Mutex::new(HashSet::new()),
+            seen: Mutex::new(HashMap::new()),
+            dirty_notify: Notify::new(),
+        }))
+    }
+
+    /// The hub's key.
+    pub fn public_key(&self) -> PublicKey {
+        self.key.public()
+    }
+
+    /// The city the hub serves.
+    pub fn city(&self) -> &RegionPrefix {
+        &self.city
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<SqliteStore> {
+        &self.store
+    }
+
+    /// The hub's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.options.clock
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+}
+
+/// The store's name of a document.
+pub fn stored(doc: DocId) -> StoredDoc {
+    match doc {
+        DocId::Community(code) => StoredDoc::Community(code),
+        DocId::City => StoredDoc::City,
+    }
+}
+
+pub(crate) fn load_doc(doc: DocId, bytes: &[u8]) -> Result<AutoCommit, HubError> {
+    AutoCommit::load(bytes).map_err(|error| HubError::Damaged {
+        doc,
+        reason: error.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_change_is_offered_only_to_the_sessions_that_sync_its_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(&dir.path().join("hub.sqlite")).unwrap());
+        let hub = Hub::new(
+            store,
+            KeyPair::from_secret([9; 32]),
+            "1309".parse().unwrap(),
+            Arc::new(Metrics::new()),
+            HubOptions::default(),
+        )
+        .unwrap();
+        let first = DocId::Community("130903001001".parse().unwrap());
+        let second = DocId::Community("130903001002".parse().unwrap());
+        let (to_first, mut first_events) = mpsc::unbounded_channel();
+        hub.follow(&[first, DocId::City], &to_first);
+        let (to_second, mut second_events) = mpsc::unbounded_channel();
+        hub.follow(&[second, DocId::City], &to_second);
+
+        hub.changed(first);
+        hub.changed(DocId::City);
+        let offered = |events: &mut mpsc::UnboundedReceiver<Event>| {
+            let mut docs = Vec::new();
+            while let Ok(Event::Changed(doc)) = events.try_recv() {
+                docs.push(doc);
+            }
+            docs
+        };
+        assert_eq!(offered(&mut first_events), [first, DocId::City]);
+        assert_eq!(offered(&mut second_events), [DocId::City]);
+
+        // A session that ended is forgotten at the next change.
+        drop(second_events);
+        hub.changed(DocId::City);
+        let followers = hub.followers.lock().unwrap();
+        assert_eq!(followers[&DocId::City].len(), 1);
+    }
+}
