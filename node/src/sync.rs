@@ -122,8 +122,8 @@ impl Host for NodeHost {
         Ok(AttestOutcome::Kept)
     }
 
-    fn end(&mut self, peer: &PublicKey) {
-        self.replica.blocking_lock().end_sync_session(peer);
+    fn end(&mut self, peer: &PublicKey, now: Timestamp) {
+        self.replica.blocking_lock().end_sync_session(peer, now);
     }
 }
 

@@ -104,7 +104,7 @@ fn two_replicas_sync_through_stored_states_and_the_hub_status_counts_what_is_mis
     assert!(!peer.their_heads.is_empty());
 
     // A reconnect after a restart costs little: the stored state knows what is shared.
-    node.end_sync_session(&hub.public_key());
+    node.end_sync_session(&hub.public_key(), now());
     sync_pair(&mut node, &mut hub);
     assert_eq!(node.heads(), hub.heads());
     assert_eq!(node.sync_status().changes_not_at_hub, 0);

@@ -417,8 +417,8 @@ impl Host for SharedHost {
     ) -> Result<AttestOutcome, HostError> {
         self.0.lock().unwrap().record_attestation(peer, signed, now)
     }
-    fn end(&mut self, peer: &PublicKey) {
-        self.0.lock().unwrap().end(peer)
+    fn end(&mut self, peer: &PublicKey, now: Timestamp) {
+        self.0.lock().unwrap().end(peer, now)
     }
 }
 

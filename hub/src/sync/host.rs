@@ -237,7 +237,7 @@ impl Host for HubHost {
             })
     }
 
-    fn end(&mut self, peer: &PublicKey) {
+    fn end(&mut self, peer: &PublicKey, _now: Timestamp) {
         let mut state = self.hub.lock();
         for ((key, _), sync_state) in state.sync_states.iter_mut() {
             if key == peer {

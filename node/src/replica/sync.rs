@@ -136,16 +136,16 @@ impl Replica {
         Ok(received)
     }
 
-    /// Ends a sync session with `peer`: the in-flight parts of its state are dropped,
-    /// as automerge asks before a reconnect; what both sides share is kept.
-    pub fn end_sync_session(&mut self, peer: &PublicKey) {
+    /// Ends a sync session with `peer` at `now`: the in-flight parts of its state are
+    /// dropped, as automerge asks before a reconnect; what both sides share is kept.
+    pub fn end_sync_session(&mut self, peer: &PublicKey, now: Timestamp) {
         for ((key, _), state) in self.sync_states.iter_mut() {
             if key == peer {
                 *state = sync::State::decode(&state.encode()).unwrap_or_default();
             }
         }
         if self.hub.as_ref().is_some_and(|hub| hub.key == *peer) {
-            self.set_hub_connected(false, crate::now());
+            self.set_hub_connected(false, now);
         }
     }
 

@@ -207,7 +207,7 @@ impl Host for MemoryHost {
         Ok(AttestOutcome::Kept)
     }
 
-    fn end(&mut self, peer: &PublicKey) {
+    fn end(&mut self, peer: &PublicKey, _now: Timestamp) {
         for ((key, _), state) in self.states.iter_mut() {
             if key == peer {
                 // Only what both sides share survives a reconnect: the encoded form

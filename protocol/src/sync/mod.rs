@@ -123,9 +123,9 @@ pub trait Host {
         now: Timestamp,
     ) -> Result<AttestOutcome, HostError>;
 
-    /// The session with `peer` ended, or a new one opens: in-flight parts of its sync
-    /// state are dropped, as automerge asks before a reconnect.
-    fn end(&mut self, peer: &PublicKey);
+    /// The session with `peer` ended, or a new one opens, at `now`: in-flight parts of
+    /// its sync state are dropped, as automerge asks before a reconnect.
+    fn end(&mut self, peer: &PublicKey, now: Timestamp);
 
     /// Dialer: the documents of `scope` this side holds, named in its `Hello` so the
     /// listener grants them even if it has not seen them yet (a district hub's new
@@ -333,7 +333,7 @@ impl Session {
             Event::Lost => Err((Ending::Done, "the connection was lost".to_owned())),
         };
         if let Err((ending, reason)) = outcome {
-            self.close(ending, reason, host, &mut effects);
+            self.close(now, ending, reason, host, &mut effects);
         }
         effects
     }
@@ -385,7 +385,7 @@ impl Session {
                 self.on_dialer_hello(now, hello, host, effects)
             }
             (Phase::AwaitingHello, Frame::Hello(hello)) => {
-                self.on_listener_hello(hello, host, effects)
+                self.on_listener_hello(now, hello, host, effects)
             }
             (Phase::Open, Frame::Sync { doc, msg }) => self.on_sync(now, doc, &msg, host, effects),
             (Phase::Open, Frame::Roster(bytes)) if self.dialer.is_some() => host
@@ -451,12 +451,13 @@ impl Session {
             scope: hello.scope,
             docs,
         })));
-        self.open(grant.docs, host, effects)
+        self.open(now, grant.docs, host, effects)
     }
 
     /// Dialer: the listener's answer.
     fn on_listener_hello(
         &mut self,
+        now: Timestamp,
         hello: Hello,
         host: &mut impl Host,
         effects: &mut Vec<Effect>,
@@ -485,11 +486,12 @@ impl Session {
             .iter()
             .map(|d| (d.doc, Access::ReadWrite))
             .collect();
-        self.open(docs, host, effects)
+        self.open(now, docs, host, effects)
     }
 
     fn open(
         &mut self,
+        now: Timestamp,
         docs: Vec<(DocId, Access)>,
         host: &mut impl Host,
         effects: &mut Vec<Effect>,
@@ -499,7 +501,7 @@ impl Session {
         // in-flight state: a node killed mid-sync reconnects before its hub has seen
         // the old connection die, and a stale "sent, awaiting an answer" would keep the
         // hub from opening the exchange.
-        host.end(&self.peer);
+        host.end(&self.peer, now);
         self.docs = docs
             .into_iter()
             .map(|(doc, access)| {
@@ -610,6 +612,7 @@ impl Session {
 
     fn close(
         &mut self,
+        now: Timestamp,
         ending: Ending,
         reason: String,
         host: &mut impl Host,
@@ -627,7 +630,7 @@ impl Session {
             })));
         }
         self.phase = Phase::Closed;
-        host.end(&self.peer);
+        host.end(&self.peer, now);
         effects.push(Effect::Close { ending, reason });
     }
 }
