@@ -403,9 +403,9 @@ pub fn import_bundle(
 /// run (the dashboard makes them at start, on a connection of its own, as here: the
 /// migration runs its own transactions).
 fn refresh_figures(hub: &Hub, community: CommunityCode) -> Result<(), String> {
-    rusqlite::Connection::open(hub.store().path())
-        .and_then(|connection| figures::migrate(&connection))
-        .map_err(|error| error.to_string())?;
+    let connection =
+        rusqlite::Connection::open(hub.store().path()).map_err(|error| error.to_string())?;
+    figures::migrate(&connection).map_err(|error| error.to_string())?;
     refresh_one(hub, community).map_err(|error| format!("{error:#}"))
 }
 

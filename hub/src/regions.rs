@@ -95,7 +95,7 @@ pub enum RegionStoreError {
         /// The database.
         path: String,
         /// The error.
-        source: rusqlite::Error,
+        source: wishtree_common::migrations::MigrationError,
     },
     /// Writing the names failed; none of them was stored.
     #[error("cannot store the region names (none was stored): {0}")]
@@ -183,6 +183,7 @@ pub fn read_csv(city: &RegionPrefix, input: impl Read) -> Result<Vec<RegionName>
 /// migration runs its own transactions).
 pub fn store_names(store: &SqliteStore, names: &[RegionName]) -> Result<(), RegionStoreError> {
     rusqlite::Connection::open(store.path())
+        .map_err(Into::into)
         .and_then(|connection| figures::migrate(&connection))
         .map_err(|source| RegionStoreError::Prepare {
             path: store.path().display().to_string(),

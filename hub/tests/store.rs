@@ -187,3 +187,36 @@ fn a_file_that_is_not_a_database_is_named_with_what_to_do() {
     assert!(error.contains("hub.sqlite"), "{error}");
     assert!(error.contains("restore a backup"), "{error}");
 }
+
+#[test]
+fn a_database_written_by_a_newer_release_is_refused_and_left_as_it_is() {
+    for component in ["store", "figures"] {
+        let (_dir, store) = open();
+        let path = store.path().to_owned();
+        drop(store);
+        let connection = rusqlite::Connection::open(&path).unwrap();
+        wishtree_hub::figures::migrate(&connection).unwrap();
+        connection
+            .execute(
+                "UPDATE schema_versions SET version = 99 WHERE component = ?1",
+                [component],
+            )
+            .unwrap();
+        let refused = match component {
+            "store" => SqliteStore::open(&path).unwrap_err().to_string(),
+            _ => wishtree_hub::figures::migrate(&connection)
+                .unwrap_err()
+                .to_string(),
+        };
+        assert!(refused.contains("at schema 99, newer than"), "{refused}");
+        assert!(refused.contains("wishtree"), "{refused}");
+        let version: i64 = connection
+            .query_row(
+                "SELECT version FROM schema_versions WHERE component = ?1",
+                [component],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(version, 99, "{component}: nothing was written");
+    }
+}

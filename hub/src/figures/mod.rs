@@ -47,6 +47,9 @@ pub use schema::{COMPONENT, migrate};
 /// Why figures could not be derived or read.
 #[derive(Debug, thiserror::Error)]
 pub enum FiguresError {
+    /// The figure tables were made by a newer release, or could not be made.
+    #[error("the figure tables cannot be used: {0}")]
+    Schema(#[from] wishtree_common::migrations::MigrationError),
     /// A view of another community was handed in.
     #[error(
         "the view is of community {found}, not of {expected}; re-derive each community from its own document"

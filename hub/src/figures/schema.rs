@@ -14,6 +14,8 @@
 
 use rusqlite::Connection;
 
+use wishtree_common::migrations::MigrationError;
+
 use crate::store::migrate as run_migrations;
 
 /// The component name under which `schema_versions` records the figures' version.
@@ -49,7 +51,7 @@ pub(crate) const MEASURE_COLUMNS: &str = "
 
 /// Creates or upgrades the figure tables. Idempotent: a database already at the
 /// newest version is left as it is.
-pub fn migrate(connection: &Connection) -> rusqlite::Result<()> {
+pub fn migrate(connection: &Connection) -> Result<(), MigrationError> {
     let first = first_migration();
     run_migrations(connection, COMPONENT, &[first.as_str(), SECOND_MIGRATION])
 }

@@ -101,6 +101,18 @@ pub enum StoreError {
         /// What went wrong.
         reason: String,
     },
+    /// The database was written by a newer release of the hub.
+    #[error(
+        "the hub database {path} is at schema {found}, newer than this build's {known}: a newer wishtree-hub wrote it; run that release (or newer) on it"
+    )]
+    Newer {
+        /// The file.
+        path: String,
+        /// The version in the file.
+        found: i64,
+        /// The newest version this build knows.
+        known: i64,
+    },
     /// The key is enrolled already (for another role or community).
     #[error("key {key} is already enrolled for {role}")]
     AlreadyEnrolled {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, params};
+use wishtree_common::migrations::MigrationError;
 use wishtree_protocol::attest::{Attested, SignedHeads};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, Timestamp};
@@ -92,7 +93,14 @@ impl SqliteStore {
             )
             .map_err(damaged)?;
         // A file that is not a database fails here, on the first read.
-        migrate(&connection, "store", MIGRATIONS).map_err(damaged)?;
+        migrate(&connection, "store", MIGRATIONS).map_err(|error| match error {
+            MigrationError::Newer { found, known } => StoreError::Newer {
+                path: path.display().to_string(),
+                found,
+                known,
+            },
+            MigrationError::Sqlite(error) => damaged(error),
+        })?;
         Ok(Self {
             path: path.to_owned(),
             connection: Mutex::new(connection),
@@ -143,12 +151,13 @@ pub fn record_seen_in(
 }
 
 /// Runs the migrations of one component, recording its version in
-/// `schema_versions(component, version)`.
+/// `schema_versions(component, version)`. A component at a version above the steps
+/// this build knows was written by a newer release: it is refused, never written.
 pub fn migrate(
     connection: &Connection,
     component: &str,
     migrations: &[&str],
-) -> rusqlite::Result<()> {
+) -> Result<(), MigrationError> {
     connection.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
     )?;
@@ -160,6 +169,12 @@ pub fn migrate(
         )
         .optional()?
         .map_or(0, |version| version.max(0) as usize);
+    if current > migrations.len() {
+        return Err(MigrationError::Newer {
+            found: current as i64,
+            known: migrations.len() as i64,
+        });
+    }
     for (index, sql) in migrations.iter().enumerate().skip(current) {
         let transaction = connection.unchecked_transaction()?;
         transaction.execute_batch(sql)?;
