@@ -7,14 +7,17 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
+use automerge::ChangeHash;
 use clap::Parser;
 use wishtree_hub::run::{RunOptions, RunningHub};
 use wishtree_hub::store::{EnrolledRole, HubStore};
 use wishtree_node::replica::{HubSettings, InitOptions, Replica};
 use wishtree_node::run::RunningNode;
 use wishtree_node::sync::SyncOptions;
+use wishtree_protocol::command::{Command, MemberFields};
+use wishtree_protocol::id::MemberId;
 use wishtree_protocol::keys::PublicKey;
-use wishtree_protocol::text::Name;
+use wishtree_protocol::text::{Label, Name};
 use wishtree_protocol::{CommunityCode, Timestamp};
 
 /// Creates a hub in `dir` for `city` (e.g. `1309`), as `wishtree-hub init` does.
@@ -160,4 +163,32 @@ pub fn get_json(url: &str) -> serde_json::Value {
     let _ = stream.read_to_string(&mut answer);
     let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
     serde_json::from_str(body).unwrap_or(serde_json::Value::Null)
+}
+
+/// Records a member on a running node, as a worker would, and returns the node's heads,
+/// sorted: the change every sync test watches travel.
+pub async fn add_member(node: &RunningNode, name: &str) -> Vec<ChangeHash> {
+    let mut replica = node.replica.lock().await;
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).expect("the system has randomness");
+    let command = Command::AddMember {
+        id: MemberId::from_bytes(id),
+        member: MemberFields {
+            name: Name::parse("name", name).expect("a test name is a name"),
+            work_unit: Label::parse("work_unit", "沧州市发展和改革委员会").expect("a label"),
+            org: None,
+            position: Label::parse("position", "科员").expect("a label"),
+            specialties: Vec::new(),
+            intentions: Vec::new(),
+            reported_in: "2026-03-01".parse().expect("a date"),
+            branch: None,
+            team: None,
+        },
+    };
+    replica
+        .execute(&command, wishtree_node::now())
+        .expect("the node records the member");
+    let mut heads = replica.heads();
+    heads.sort();
+    heads
 }

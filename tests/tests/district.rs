@@ -13,43 +13,17 @@ use wishtree_hub::figures;
 use wishtree_hub::run::RunningHub;
 use wishtree_hub::store::{EnrolledRole, HubStore, StoredDoc};
 use wishtree_node::run::RunningNode;
-use wishtree_protocol::command::{Command, MemberFields};
 use wishtree_protocol::frame::DocId;
-use wishtree_protocol::id::MemberId;
-use wishtree_protocol::text::{Label, Name};
 use wishtree_protocol::{CommunityCode, RegionPrefix};
 use wishtree_tests::city::{
-    any_port, hub_key, init_hub, init_node, restart_hub, start_hub, start_node, wait_until,
+    add_member, any_port, hub_key, init_hub, init_node, restart_hub, start_hub, start_node,
+    wait_until,
 };
 
 const LIMIT: Duration = Duration::from_secs(30);
 
 fn code(text: &str) -> CommunityCode {
     text.parse().unwrap()
-}
-
-async fn add_member(node: &RunningNode, name: &str) -> Vec<ChangeHash> {
-    let mut replica = node.replica.lock().await;
-    let mut id = [0u8; 16];
-    getrandom::fill(&mut id).unwrap();
-    let command = Command::AddMember {
-        id: MemberId::from_bytes(id),
-        member: MemberFields {
-            name: Name::parse("name", name).unwrap(),
-            work_unit: Label::parse("work_unit", "运河区民政局").unwrap(),
-            org: None,
-            position: Label::parse("position", "科员").unwrap(),
-            specialties: Vec::new(),
-            intentions: Vec::new(),
-            reported_in: "2026-04-01".parse().unwrap(),
-            branch: None,
-            team: None,
-        },
-    };
-    replica.execute(&command, wishtree_node::now()).unwrap();
-    let mut heads = replica.heads();
-    heads.sort();
-    heads
 }
 
 fn heads_at(hub: &RunningHub, community: CommunityCode) -> Vec<ChangeHash> {

@@ -14,45 +14,17 @@ use automerge::ChangeHash;
 use wishtree_hub::run::RunningHub;
 use wishtree_node::run::RunningNode;
 use wishtree_protocol::CommunityCode;
-use wishtree_protocol::command::{Command, MemberFields};
 use wishtree_protocol::frame::DocId;
-use wishtree_protocol::id::MemberId;
 use wishtree_protocol::keys::KeyPair;
-use wishtree_protocol::text::{Label, Name};
 use wishtree_tests::city::{
-    any_port, enroll, get_json, hub_key, init_hub, init_node, start_hub, start_node, wait_until,
+    add_member, any_port, enroll, get_json, hub_key, init_hub, init_node, start_hub, start_node,
+    wait_until,
 };
 
 const LIMIT: Duration = Duration::from_secs(20);
 
 fn code(text: &str) -> CommunityCode {
     text.parse().unwrap()
-}
-
-async fn add_member(node: &RunningNode, name: &str) -> Vec<ChangeHash> {
-    let mut replica = node.replica.lock().await;
-    let command = Command::AddMember {
-        id: MemberId::from_bytes(rand16()),
-        member: MemberFields {
-            name: Name::parse("name", name).unwrap(),
-            work_unit: Label::parse("work_unit", "沧州市发展和改革委员会").unwrap(),
-            org: None,
-            position: Label::parse("position", "科员").unwrap(),
-            specialties: Vec::new(),
-            intentions: Vec::new(),
-            reported_in: "2026-03-01".parse().unwrap(),
-            branch: None,
-            team: None,
-        },
-    };
-    replica.execute(&command, wishtree_node::now()).unwrap();
-    replica.heads()
-}
-
-fn rand16() -> [u8; 16] {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).unwrap();
-    bytes
 }
 
 fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {

@@ -19,12 +19,9 @@ use automerge::{AutoCommit, ChangeHash};
 use clap::Parser;
 use wishtree_hub::store::{EnrolledRole, HubStore, SqliteStore, StoredDoc};
 use wishtree_node::run::RunningNode;
-use wishtree_protocol::command::{Command, MemberFields};
-use wishtree_protocol::id::MemberId;
-use wishtree_protocol::text::{Label, Name};
 use wishtree_protocol::{CommunityCode, Timestamp};
 use wishtree_tests::city::{
-    any_port, enroll, hub_key, init_hub, init_node, start_hub, start_node, wait_until,
+    add_member, any_port, enroll, hub_key, init_hub, init_node, start_hub, start_node, wait_until,
 };
 
 /// Bound of every wait; a failing test fails instead of hanging.
@@ -301,27 +298,6 @@ fn link(node: &RunningNode) -> Option<(bool, Option<Timestamp>)> {
     let mut replica = node.replica.try_lock().ok()?;
     let status = replica.sync_status();
     Some((status.hub_connected, status.hub_since))
-}
-
-async fn add_member(node: &RunningNode, name: &str) {
-    let mut replica = node.replica.lock().await;
-    let mut id = [0u8; 16];
-    getrandom::fill(&mut id).unwrap();
-    let command = Command::AddMember {
-        id: MemberId::from_bytes(id),
-        member: MemberFields {
-            name: Name::parse("name", name).unwrap(),
-            work_unit: Label::parse("work_unit", "沧州市发展和改革委员会").unwrap(),
-            org: None,
-            position: Label::parse("position", "科员").unwrap(),
-            specialties: Vec::new(),
-            intentions: Vec::new(),
-            reported_in: "2026-03-01".parse().unwrap(),
-            branch: None,
-            team: None,
-        },
-    };
-    replica.execute(&command, wishtree_node::now()).unwrap();
 }
 
 fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
