@@ -28,6 +28,7 @@ use wishtree_protocol::id::{
     TeamId, VoidId, WishId,
 };
 use wishtree_protocol::model::{Actor, AuthorError, Entity, EventKind, EventSubject};
+use wishtree_protocol::text::Detail;
 
 pub use self::activities::{activity, add_participant, create_activity, list_activities};
 pub use self::community::{half_year_report, rename_community, set_points_rate, status};
@@ -217,6 +218,42 @@ const CLAIM_ACTIONS: [EventKind; 6] = [
     EventKind::Reject,
     EventKind::Withdraw,
 ];
+
+/// What one kind of lifecycle takes at `/api/{collection}/{id}/{action}`: the actions
+/// it allows, its subject for the claimant rule, and the record it answers with.
+struct Lifecycle {
+    actions: &'static [EventKind],
+    subject: EventSubject,
+    record: fn(&mut Replica, &str) -> ApiResult,
+}
+
+/// A lifecycle event posted with `{by?, note?}`: the action and its author checked, the
+/// command that `event` makes run, the record answered.
+fn lifecycle_event<E: Entity>(
+    replica: &mut Replica,
+    id: &str,
+    action: &str,
+    body: Value,
+    now: Timestamp,
+    lifecycle: &Lifecycle,
+    event: impl FnOnce(E::Id, EventKind, Actor, Detail) -> Command,
+) -> ApiResult
+where
+    <E::Id as FromStr>::Err: std::fmt::Display,
+{
+    let id: E::Id = path_id(id)?;
+    require::<E>(replica, id)?;
+    let kind = action_kind(action, lifecycle.actions, E::COLLECTION)?;
+    let fields = Fields::new(body, &["by", "note"])?;
+    let by = actor(replica, &fields, kind, lifecycle.subject)?;
+    let command = event(id, kind, by, fields.text_or_empty("note", Detail::parse)?);
+    let record = lifecycle.record;
+    let id = id.to_string();
+    execute(replica, &command, None, now, |replica| {
+        record(replica, &id).ok()
+    })?;
+    record(replica, &id)
+}
 
 /// Runs a command as the node's worker; on refusal, `state` gives the record's
 /// current state for the 409 answer.

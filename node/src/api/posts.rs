@@ -10,7 +10,7 @@ use wishtree_protocol::text::{Detail, Title};
 use wishtree_protocol::view::WithStatus;
 
 use super::{
-    ApiResult, Fields, action_kind, actor, execute, list, new_id, path_id, render, require,
+    ApiResult, Fields, Lifecycle, execute, lifecycle_event, list, new_id, path_id, render, require,
 };
 use crate::replica::Replica;
 
@@ -38,25 +38,20 @@ pub fn post_action(
     body: Value,
     now: Timestamp,
 ) -> ApiResult {
-    let id: PostId = path_id(id)?;
-    require::<Post>(replica, id)?;
-    let kind = action_kind(
-        action,
-        &[EventKind::Claim, EventKind::Release, EventKind::Withdraw],
-        "posts",
-    )?;
-    let fields = Fields::new(body, &["by", "note"])?;
-    let by = actor(replica, &fields, kind, EventSubject::Post)?;
-    let command = Command::PostEvent {
-        id,
-        kind,
-        by,
-        note: fields.text_or_empty("note", Detail::parse)?,
+    let lifecycle = Lifecycle {
+        actions: &[EventKind::Claim, EventKind::Release, EventKind::Withdraw],
+        subject: EventSubject::Post,
+        record: post,
     };
-    execute(replica, &command, None, now, |replica| {
-        post(replica, &id.to_string()).ok()
-    })?;
-    post(replica, &id.to_string())
+    lifecycle_event::<Post>(
+        replica,
+        id,
+        action,
+        body,
+        now,
+        &lifecycle,
+        |id, kind, by, note| Command::PostEvent { id, kind, by, note },
+    )
 }
 
 /// `GET /api/posts`.

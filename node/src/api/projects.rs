@@ -10,8 +10,8 @@ use wishtree_protocol::text::{Detail, Title};
 use wishtree_protocol::view::WithStatus;
 
 use super::{
-    ApiResult, CLAIM_ACTIONS, Fields, action_kind, actor, execute, list, new_id, path_id, render,
-    require,
+    ApiResult, CLAIM_ACTIONS, Fields, Lifecycle, execute, lifecycle_event, list, new_id, path_id,
+    render, require,
 };
 use crate::replica::Replica;
 
@@ -38,21 +38,20 @@ pub fn project_action(
     body: Value,
     now: Timestamp,
 ) -> ApiResult {
-    let id: ProjectId = path_id(id)?;
-    require::<Project>(replica, id)?;
-    let kind = action_kind(action, &CLAIM_ACTIONS, "projects")?;
-    let fields = Fields::new(body, &["by", "note"])?;
-    let by = actor(replica, &fields, kind, EventSubject::Project)?;
-    let command = Command::ProjectEvent {
-        id,
-        kind,
-        by,
-        note: fields.text_or_empty("note", Detail::parse)?,
+    let lifecycle = Lifecycle {
+        actions: &CLAIM_ACTIONS,
+        subject: EventSubject::Project,
+        record: project,
     };
-    execute(replica, &command, None, now, |replica| {
-        project(replica, &id.to_string()).ok()
-    })?;
-    project(replica, &id.to_string())
+    lifecycle_event::<Project>(
+        replica,
+        id,
+        action,
+        body,
+        now,
+        &lifecycle,
+        |id, kind, by, note| Command::ProjectEvent { id, kind, by, note },
+    )
 }
 
 /// `GET /api/projects`.

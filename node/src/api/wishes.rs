@@ -10,8 +10,8 @@ use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::view::WithStatus;
 
 use super::{
-    ApiError, ApiResult, CLAIM_ACTIONS, Fields, action_kind, actor, execute, list, new_id, path_id,
-    render, require,
+    ApiError, ApiResult, CLAIM_ACTIONS, Fields, Lifecycle, execute, lifecycle_event, list, new_id,
+    path_id, render, require,
 };
 use crate::replica::{PrivateRecord, Replica};
 use crate::store::ResidentPrivate;
@@ -98,21 +98,20 @@ pub fn wish_action(
     body: Value,
     now: Timestamp,
 ) -> ApiResult {
-    let id: WishId = path_id(id)?;
-    require::<Wish>(replica, id)?;
-    let kind = action_kind(action, &CLAIM_ACTIONS, "wishes")?;
-    let fields = Fields::new(body, &["by", "note"])?;
-    let by = actor(replica, &fields, kind, EventSubject::Wish)?;
-    let command = Command::WishEvent {
-        id,
-        kind,
-        by,
-        note: fields.text_or_empty("note", Detail::parse)?,
+    let lifecycle = Lifecycle {
+        actions: &CLAIM_ACTIONS,
+        subject: EventSubject::Wish,
+        record: wish,
     };
-    execute(replica, &command, None, now, |replica| {
-        wish(replica, &id.to_string()).ok()
-    })?;
-    wish(replica, &id.to_string())
+    lifecycle_event::<Wish>(
+        replica,
+        id,
+        action,
+        body,
+        now,
+        &lifecycle,
+        |id, kind, by, note| Command::WishEvent { id, kind, by, note },
+    )
 }
 
 /// `GET /api/wishes[?state=published]`.
