@@ -1,9 +1,10 @@
 //! wishtree-common: what the node and the hub drivers both need and write once (the clock,
-//! CSV for spreadsheets, key files, the data-directory lock, logging, the shutdown signal,
+//! config files, CSV for spreadsheets, key files, the data-directory lock, logging, the shutdown signal,
 //! schema migrations). It holds driver helpers, not protocol or domain policy, which
 //! live in `wishtree-protocol`.
 
 pub mod clock;
+pub mod config;
 pub mod csv;
 pub mod dir_lock;
 pub mod key_file;

@@ -21,6 +21,10 @@ use crate::store::{EnrolledRole, HubStore, SqliteStore, StoredDoc};
 #[derive(Debug, Parser)]
 #[command(name = "wishtree-hub", version, about, long_about = None)]
 pub struct Cli {
+    /// A TOML file of settings, one key per long flag (`http = "0.0.0.0:8081"`); flags
+    /// and WISHTREE_* variables override it (or set WISHTREE_CONFIG).
+    #[arg(long, global = true, env = "WISHTREE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -259,7 +263,13 @@ pub enum RegionCommandLine {
 
 /// Runs the command line and turns errors into a message and an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match wishtree_common::config::parse::<Cli>() {
+        Ok(cli) => cli,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

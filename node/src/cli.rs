@@ -36,6 +36,10 @@ mod records;
 #[derive(Debug, Parser)]
 #[command(name = "wishtree-node", version)]
 pub struct Cli {
+    /// A TOML file of settings, one key per long flag (`http = "0.0.0.0:8081"`); flags
+    /// and WISHTREE_* variables override it (or set WISHTREE_CONFIG).
+    #[arg(long, global = true, env = "WISHTREE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// The node's data directory (or set WISHTREE_DATA).
     #[arg(long, global = true, env = "WISHTREE_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
@@ -368,7 +372,13 @@ pub enum ServiceCommand {
 
 /// Parses the command line and runs it; the exit code says whether it worked.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match wishtree_common::config::parse::<Cli>() {
+        Ok(cli) => cli,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
     init_logging();
     match run_cli(cli) {
         Ok(()) => ExitCode::SUCCESS,
