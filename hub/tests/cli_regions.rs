@@ -214,3 +214,19 @@ fn the_operator_names_the_host_the_dashboard_is_opened_by() {
     assert!(foreign.starts_with("HTTP/1.1 421"), "{foreign}");
     assert!(!foreign.contains("data-figure"), "{foreign}");
 }
+
+#[test]
+fn the_example_config_of_deploy_starts_the_hub_and_serves_every_command() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/hub.toml");
+    let example = example.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    // WISHTREE_DATA (set by `hub`) overrides the file's /var/lib path, as flags do.
+    let init = hub(&data, &["--config", example, "init", "--city", "1309"]);
+    assert!(init.status.success(), "{}", text(&init));
+    let running = RunningHub::start_with(&data, &["--config", example]);
+    assert!(running.page("/").contains("<html"));
+    // The same file serves a command that takes only some of its keys.
+    let roster = hub(&data, &["--config", example, "roster"]);
+    assert!(roster.status.success(), "{}", text(&roster));
+}

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::{COMMUNITY, binary, cli};
+use support::{COMMUNITY, RunningNode, binary, cli, json_of, request};
 
 fn init(data: &Path) {
     let (ok, _, stderr) = cli(&[
@@ -103,4 +103,29 @@ fn a_bad_key_is_refused_naming_file_line_and_key_and_nothing_is_created() {
         "{stderr}"
     );
     assert!(!data.exists(), "nothing may be written on a bad config");
+}
+
+#[test]
+fn the_example_config_of_deploy_starts_the_node() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/node.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    // As deploy/README.md says, with the data directory and port a test must choose.
+    let (ok, _, stderr) = cli(&[
+        "--config",
+        example.to_str().unwrap(),
+        "init",
+        "--data",
+        data.to_str().unwrap(),
+        "--community",
+        COMMUNITY,
+        "--name",
+        "行宫社区",
+    ]);
+    assert!(ok, "{stderr}");
+    let node =
+        RunningNode::start_with_env(&data, &[("WISHTREE_CONFIG", example.to_str().unwrap())]);
+    let (status, body) = json_of(request(node.address, "GET", "/api/status", None, &[]));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["community"]["code"], COMMUNITY, "{body}");
 }
