@@ -12,5 +12,5 @@ mod logging;
 pub mod migrations;
 mod shutdown;
 
-pub use logging::{DEFAULT_FILTER, init_logging};
+pub use logging::{DEFAULT_FILTER, LogFormat, init_logging};
 pub use shutdown::shutdown_signal;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use wishtree_common::init_logging;
+use wishtree_common::{LogFormat, init_logging};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, RegionPrefix};
 use wishtree_webguard::HostName;
@@ -25,6 +25,16 @@ pub struct Cli {
     /// and WISHTREE_* variables override it (or set WISHTREE_CONFIG).
     #[arg(long, global = true, env = "WISHTREE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// How log lines are written: text on a terminal and JSON lines elsewhere (auto),
+    /// or always one of them (or set WISHTREE_LOG_FORMAT).
+    #[arg(
+        long,
+        global = true,
+        env = "WISHTREE_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Auto
+    )]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -294,7 +304,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             quic,
             http,
             http_hosts,
-        } => run_hub(&data, quic, http, http_hosts),
+        } => run_hub(&data, quic, http, http_hosts, cli.log_format),
         Command::City(command) => city(command),
         Command::Region(command) => region(command),
         Command::Enroll {
@@ -534,8 +544,9 @@ fn run_hub(
     quic: SocketAddr,
     http: SocketAddr,
     http_hosts: Vec<HostName>,
+    log_format: LogFormat,
 ) -> anyhow::Result<()> {
-    init_logging();
+    init_logging(log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
