@@ -1,8 +1,9 @@
 //! wishtree-common: what the node and the hub drivers both need and write once (CSV
 //! for spreadsheets, key files, the data-directory lock, logging, the shutdown signal,
-//! schema migrations). It holds driver helpers, not protocol or domain policy, which
+//! schema migrations, the `--http-host` argument). It holds driver helpers, not protocol or domain policy, which
 //! live in `wishtree-protocol`.
 
+pub mod cli_args;
 pub mod csv;
 pub mod dir_lock;
 pub mod key_file;

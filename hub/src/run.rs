@@ -22,7 +22,7 @@ use crate::http::{self, HubHttpState};
 use crate::identity::read_key_file;
 use crate::metrics::Metrics;
 use crate::state::{Hub, HubOptions};
-use crate::store::HubStore;
+use crate::store::{HubStore, SqliteStore};
 use crate::sync::{ServeOptions, Upstream, run_upstream, serve_quic};
 
 /// The setting that names the hub's city (its region code prefix).
@@ -120,6 +120,21 @@ pub fn upstream_of(store: &impl HubStore) -> anyhow::Result<Option<Upstream>> {
             .parse()
             .map_err(|error| anyhow::anyhow!("the stored district is not valid: {error}"))?,
     }))
+}
+
+/// The hub of a data directory for a command that changes its documents without
+/// serving (`city`, `import`): the key and the city from the directory, the system
+/// clock, metrics of its own.
+pub fn command_hub(data: &Path, store: Arc<SqliteStore>) -> anyhow::Result<Arc<Hub>> {
+    let key = read_key_file(&data.join(KEY_FILE))?;
+    let city = city_of(store.as_ref(), data)?;
+    Ok(Hub::new(
+        store,
+        key,
+        city,
+        Arc::new(Metrics::new()),
+        HubOptions::default(),
+    )?)
 }
 
 /// Starts a hub from its data directory. Returns once it listens.
@@ -246,7 +261,7 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
 /// Communities whose figure rows were derived from an older state of their document
 /// than the store holds, or never.
 pub fn stale_communities(
-    store: &crate::store::SqliteStore,
+    store: &SqliteStore,
 ) -> anyhow::Result<Vec<wishtree_protocol::CommunityCode>> {
     let codes: Vec<String> = store.with_transaction(|transaction| {
         let mut statement = transaction.prepare(
