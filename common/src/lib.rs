@@ -1,8 +1,9 @@
 //! wishtree-common: what the node and the hub drivers both need and write once (the clock,
-//! config files, CSV for spreadsheets, key files, the data-directory lock, logging, the shutdown signal,
-//! schema migrations). It holds driver helpers, not protocol or domain policy, which
-//! live in `wishtree-protocol`.
+//! config files, the `--http-host` argument, CSV for spreadsheets, key files, the
+//! data-directory lock, logging, the shutdown signal, schema migrations). It holds driver
+//! helpers, not protocol or domain policy, which live in `wishtree-protocol`.
 
+pub mod cli_args;
 pub mod clock;
 pub mod config;
 pub mod csv;

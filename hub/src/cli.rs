@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use wishtree_common::cli_args::HttpHostArgs;
 use wishtree_common::{LogFormat, init_logging};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, RegionPrefix};
@@ -76,16 +77,8 @@ pub enum Command {
         /// Where the dashboard and API listen.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
         http: SocketAddr,
-        /// A host name the dashboard is opened by beyond localhost and its own
-        /// addresses (e.g. `dashboard.city.gov:8080`); repeat for more. A request for
-        /// any other name is refused, so that no web page can pose as the hub.
-        #[arg(
-            long = "http-host",
-            value_name = "NAME",
-            env = "WISHTREE_HTTP_HOSTS",
-            value_delimiter = ','
-        )]
-        http_hosts: Vec<HostName>,
+        #[command(flatten)]
+        hosts: HttpHostArgs,
     },
     /// Write the city document (organisation directory, campaigns) that every node
     /// receives read-only. A running hub passes the change on within seconds.
@@ -303,8 +296,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             data,
             quic,
             http,
-            http_hosts,
-        } => run_hub(&data, quic, http, http_hosts, cli.log_format),
+            hosts,
+        } => run_hub(&data, quic, http, hosts.http_hosts, cli.log_format),
         Command::City(command) => city(command),
         Command::Region(command) => region(command),
         Command::Enroll {
@@ -625,15 +618,7 @@ fn city(command: CityCommandLine) -> anyhow::Result<()> {
     if crate::run::upstream_of(store.as_ref())?.is_some() {
         bail!("this is a district hub: the city document is written at the city hub");
     }
-    let key = read_key_file(&data.join(KEY_FILE))?;
-    let city = crate::run::city_of(store.as_ref(), &data)?;
-    let hub = crate::state::Hub::new(
-        store,
-        key,
-        city,
-        std::sync::Arc::new(crate::metrics::Metrics::new()),
-        crate::state::HubOptions::default(),
-    )?;
+    let hub = crate::run::command_hub(&data, store)?;
     hub.execute_city(&command, now())?;
     println!("the city document is updated; a running hub passes it on to every node");
     Ok(())
@@ -676,15 +661,7 @@ fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
         data,
         "stop the running hub (Ctrl-C), import, then start it again",
     )?;
-    let key = read_key_file(&data.join(KEY_FILE))?;
-    let city = crate::run::city_of(store.as_ref(), data)?;
-    let hub = crate::state::Hub::new(
-        store,
-        key,
-        city,
-        std::sync::Arc::new(crate::metrics::Metrics::new()),
-        crate::state::HubOptions::default(),
-    )?;
+    let hub = crate::run::command_hub(data, store)?;
     let accepted = crate::import::import_file(&hub, file, now(), &mut |step| {
         eprintln!("{step}");
     })?;

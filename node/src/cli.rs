@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
+use wishtree_common::cli_args::HttpHostArgs;
 use wishtree_common::{LogFormat, init_logging, shutdown_signal};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::text::Name;
@@ -68,17 +69,8 @@ pub enum Command {
         /// Where to listen. Any address other than 127.0.0.1 needs the password.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
         http: SocketAddr,
-        /// Another name the web page is opened by, e.g. `node.example.lan` for a node
-        /// on 0.0.0.0 (repeat, or comma-separate in WISHTREE_HTTP_HOSTS). The node
-        /// always answers to localhost and to the address it listens on; any other
-        /// name is refused, so that no web page can pose as it.
-        #[arg(
-            long = "http-host",
-            value_name = "NAME",
-            env = "WISHTREE_HTTP_HOSTS",
-            value_delimiter = ','
-        )]
-        http_hosts: Vec<HostName>,
+        #[command(flatten)]
+        hosts: HttpHostArgs,
     },
     /// Show the community, record counts, heads, sync state and a database check.
     Status {
@@ -407,7 +399,7 @@ pub fn run_cli(cli: Cli) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow!("say which data directory: --data DIR (or set WISHTREE_DATA)"))?;
     match cli.command {
         Command::Init(args) => init(&data, args),
-        Command::Run { http, http_hosts } => serve(&data, http, http_hosts),
+        Command::Run { http, hosts } => serve(&data, http, hosts.http_hosts),
         Command::Status { json } => data::status(&data, json),
         Command::Export {
             out, bundle: false, ..

@@ -13,7 +13,7 @@
 //!
 //! The hub store calls [`refresh_community`] (or [`rederive_community`] in its own
 //! transaction) when a document changed and [`record_seen`] when a node connected
-//! without changes. [`migrate`] creates the tables and is idempotent.
+//! without changes. The tables are made with the store's (`crate::schema`).
 
 mod derive;
 mod health;
@@ -24,7 +24,6 @@ mod period;
 mod query;
 mod ranking;
 mod refresh;
-mod schema;
 
 use wishtree_protocol::{CommunityCode, DocError};
 
@@ -42,7 +41,6 @@ pub use query::{
 };
 pub use ranking::{CommunityRank, OrgRank, RankBy, RankByError, community_ranking, org_ranking};
 pub use refresh::{refresh_one, refresh_worker};
-pub use schema::{COMPONENT, migrate};
 
 /// Why figures could not be derived or read.
 #[derive(Debug, thiserror::Error)]

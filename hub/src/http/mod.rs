@@ -73,9 +73,9 @@ impl HubHttpState {
     /// are missing. The dashboard starts at the whole country until
     /// [`HubHttpState::with_scope`] names the hub's city.
     pub fn new(database: &Path, metrics: Arc<Metrics>) -> Result<Self, FiguresError> {
-        let connection = Connection::open(database)?;
+        let mut connection = Connection::open(database)?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
-        figures::migrate(&connection)?;
+        crate::schema::migrate(&mut connection)?;
         Ok(Self {
             database: database.to_owned(),
             pool: Arc::new(Mutex::new(Vec::new())),

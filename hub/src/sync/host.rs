@@ -12,7 +12,7 @@ use wishtree_protocol::Timestamp;
 use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::frame::{DocId, Hello, Scope};
 use wishtree_protocol::keys::PublicKey;
-use wishtree_protocol::sync::{Access, AttestOutcome, Grant, Host, HostError};
+use wishtree_protocol::sync::{Access, AttestOutcome, Grant, Host, HostError, receive_message};
 
 use crate::state::{COMPACT_AFTER, COMPACT_BATCH_BYTES, Hub, HubError, stored};
 use crate::store::{EnrolledRole, HubStore};
@@ -259,29 +259,12 @@ fn apply_message(
     now: Timestamp,
 ) -> Result<bool, (HostError, bool)> {
     let before = document.get_heads();
-    if access == Access::ReadOnly {
-        // A read-only peer's message is tried on a copy: the city document is small,
-        // and a refused change must leave nothing behind.
-        let mut trial = document.clone();
-        trial
-            .sync()
-            .receive_sync_message(sync_state, message)
-            .map_err(|error| (HostError::Invalid(error.to_string()), false))?;
-        if trial.get_heads() != before {
-            return Err((
-                HostError::Forbidden(format!(
-                    "{doc} is written by the hub only; this node may not change it"
-                )),
-                false,
-            ));
-        }
-        return Ok(false);
-    }
-    document
-        .sync()
-        .receive_sync_message(sync_state, message)
-        .map_err(|error| (HostError::Invalid(error.to_string()), true))?;
-    if document.get_heads() == before {
+    let changed = receive_message(document, sync_state, doc, message, access).map_err(|error| {
+        // Only a writable peer's message is applied in place, and may be half-applied.
+        let reload = access == Access::ReadWrite && matches!(error, HostError::Invalid(_));
+        (error, reload)
+    })?;
+    if !changed {
         return Ok(false);
     }
     let bytes = document.save_after(&before);
