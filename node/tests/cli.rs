@@ -699,3 +699,68 @@ fn an_exported_document_loads_unchanged_in_the_javascript_automerge() {
         assert_eq!(js_wish["events"][1]["by"], by.as_str());
     }
 }
+
+/// The record commands read their flags as the JSON API reads a body: what people
+/// type is accepted, a refusal names the flag's field, and nothing is written.
+#[test]
+fn record_commands_accept_what_people_type_and_refuse_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    init(&data, COMMUNITY);
+    let data_flag = data.to_str().unwrap();
+    let wish = node_cli(
+        &data,
+        &[
+            "wish", "add", "--title", "希望有一台微波炉", "--kind", "goods", "--group",
+            "disabled", "--resident-label", "行宫社区 彭女士", "--value", "400元",
+        ],
+    );
+    assert_eq!(wish["estimated_value"], 400);
+    let member = node_cli(
+        &data,
+        &["member", "add", "--name", "张婷", "--reported-in", "2026/05/20"],
+    );
+    assert_eq!(member["reported_in"], "2026-05-20");
+    let member = member["id"].as_str().unwrap().to_owned();
+
+    let tomorrow =
+        wishtree_protocol::Date::from_days(wishtree_node::now().date_in_shanghai().to_days() + 1)
+            .to_string();
+    for (args, says) in [
+        (
+            vec!["activity", "add", "--title", "义诊", "--category", "health", "--date",
+                &tomorrow, "--minutes", "60"],
+            "date: ",
+        ),
+        (
+            vec!["activity", "add", "--title", "义诊", "--category", "health", "--date",
+                "2026-07-01", "--minutes", "一小时"],
+            "minutes must be a whole number",
+        ),
+        (
+            vec!["service", "add", "--member", &member, "--date", &tomorrow, "--minutes",
+                "60", "--category", "aid"],
+            "is after today",
+        ),
+        (
+            vec!["member", "add", "--name", "李文杰", "--reported-in", &tomorrow],
+            "reported_in: ",
+        ),
+        (
+            vec!["wish", "add", "--title", " ", "--kind", "goods", "--group", "disabled",
+                "--resident-label", "彭女士"],
+            "title is empty",
+        ),
+    ] {
+        let mut full = vec!["--data", data_flag];
+        full.extend(args.iter().copied());
+        let (ok, _, stderr) = cli(&full);
+        assert!(!ok && stderr.contains(says), "{args:?}: {stderr}");
+    }
+    let mut replica = Replica::open_read_only(&data).unwrap();
+    let view = replica.view().unwrap();
+    assert_eq!(view.members.len(), 1);
+    assert_eq!(view.activities.len(), 0);
+    assert_eq!(view.services.len(), 0);
+    assert_eq!(view.wishes.len(), 1);
+}
