@@ -19,9 +19,9 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use wishtree_node::api::Input;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use wishtree_node::api::Input;
 
 use automerge::Automerge;
 use rusqlite::Connection;

@@ -864,9 +864,7 @@ fn typed_dates_and_money_are_read_and_future_dates_are_refused() {
         "`四百` is not a whole number of yuan",
     );
 
-    let activity = |date: &str, minutes: Value| {
-        json!({"title": "义诊", "category": "health", "date": date, "minutes": minutes})
-    };
+    let activity = |date: &str, minutes: Value| json!({"title": "义诊", "category": "health", "date": date, "minutes": minutes});
     let (status, created) = node.post("/api/activities", &activity("2026/07/15", json!(90)));
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["date"], "2026-07-15");
@@ -885,7 +883,11 @@ fn typed_dates_and_money_are_read_and_future_dates_are_refused() {
     );
     let service = json!({"member": member, "date": tomorrow(), "minutes": 60,
         "category": "aid"});
-    assert_bad(node.post("/api/services", &service), "date", "is after today");
+    assert_bad(
+        node.post("/api/services", &service),
+        "date",
+        "is after today",
+    );
     let mut late = member_body("李文杰");
     late["reported_in"] = json!(tomorrow());
     assert_bad(

@@ -7,11 +7,11 @@
 
 mod support;
 
-use wishtree_node::api::Input;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use wishtree_node::api::Input;
 
 use rusqlite::Connection;
 use serde_json::Value;

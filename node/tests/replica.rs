@@ -6,10 +6,10 @@
 
 mod support;
 
-use wishtree_node::api::Input;
 use automerge::sync::{State, SyncDoc};
 use support::{init_node, init_node_of, member_body, wish_body};
 use wishtree_node::api;
+use wishtree_node::api::Input;
 use wishtree_node::replica::{ExecuteError, HubSettings, InitOptions, Replica};
 use wishtree_node::store::{DocName, StoreError};
 use wishtree_protocol::city::{CityCommand, CityDoc};

@@ -185,7 +185,10 @@ fn assert_at_field(page: &str, name: &str, message: &str) {
         "the message of {name} is not beside it"
     );
     let summary = page.find("id=\"error\"").expect("no summary");
-    assert!(summary < input, "the summary is not above the form's fields");
+    assert!(
+        summary < input,
+        "the summary is not above the form's fields"
+    );
     assert!(page.contains(&format!("href=\"#{name}\"")));
 }
 
@@ -351,7 +354,12 @@ fn what_people_type_is_accepted_and_a_refusal_is_chinese_at_the_field() {
     assert_eq!(refused.status, 400);
     let text = refused.text();
     assert_at_field(&text, "hours", "时长须大于 0 小时、不超过 24 小时");
-    for typed in ["青少年七彩暑期安全教育", "2026/07/15", "value=\"30\"", "惠新苑社区居委会"] {
+    for typed in [
+        "青少年七彩暑期安全教育",
+        "2026/07/15",
+        "value=\"30\"",
+        "惠新苑社区居委会",
+    ] {
         assert!(text.contains(typed), "{typed} was not kept");
     }
     assert_no_english(&text);
@@ -369,10 +377,9 @@ fn what_people_type_is_accepted_and_a_refusal_is_chinese_at_the_field() {
 #[test]
 fn a_date_after_today_is_refused_and_nothing_is_stored() {
     let node = TestNode::start();
-    let tomorrow = wishtree_protocol::Date::from_days(
-        wishtree_node::now().date_in_shanghai().to_days() + 1,
-    )
-    .to_string();
+    let tomorrow =
+        wishtree_protocol::Date::from_days(wishtree_node::now().date_in_shanghai().to_days() + 1)
+            .to_string();
     let member = post_form(
         &node,
         "/members",

@@ -7,8 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use wishtree_node::api::Input;
 use std::path::{Path, PathBuf};
+use wishtree_node::api::Input;
 
 use automerge::{AutoCommit, ChangeHash};
 use clap::Parser;
@@ -98,8 +98,11 @@ fn record_a_week(replica: &mut Replica) {
         replica,
         &wishes[0],
         "claim",
-        wishtree_node::api::Action::from_json(json!({"by": format!("member:{}", members[0])}), now())
-            .unwrap(),
+        wishtree_node::api::Action::from_json(
+            json!({"by": format!("member:{}", members[0])}),
+            now(),
+        )
+        .unwrap(),
         now(),
     )
     .unwrap();

@@ -9,8 +9,7 @@ use wishtree_protocol::text::{Label, Title};
 
 use super::passbook::{earned_points_record, service_record};
 use super::{
-    ApiResult, Expected, FieldError, Fields, Input, execute, list, new_id, path_id, render,
-    require,
+    ApiResult, Expected, FieldError, Fields, Input, execute, list, new_id, path_id, render, require,
 };
 use crate::replica::Replica;
 

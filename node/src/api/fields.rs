@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 use wishtree_protocol::text::TextError;
 use wishtree_protocol::{Date, Timestamp};
 
-pub use super::problem::{Expected, FieldError, Problem};
 use super::ApiError;
+pub use super::problem::{Expected, FieldError, Problem};
 
 /// A typed input of one write, read from [`Fields`] with the node's clock.
 pub trait Input: Sized {
@@ -83,11 +83,6 @@ impl Fields {
         Self {
             source: Source::Pairs(pairs.into_iter().collect()),
         }
-    }
-
-    /// No fields (for actions whose fields are all optional).
-    pub fn empty() -> Self {
-        Self::pairs([])
     }
 
     /// Refuses a JSON field that is not in `allowed`.
@@ -182,8 +177,7 @@ impl Fields {
 
     /// A required whole number.
     pub fn number(&self, field: &'static str) -> Result<u32, FieldError> {
-        self.optional_number(field)?
-            .ok_or_else(|| missing(field))
+        self.optional_number(field)?.ok_or_else(|| missing(field))
     }
 
     /// An optional whole number; missing, `null` or blank is `None`.
@@ -311,10 +305,9 @@ impl Fields {
                 Problem::NotANumber(text.chars().take(40).collect()),
             ));
         }
-        digits
-            .parse()
-            .map(Some)
-            .map_err(|_| FieldError::new(field, Problem::NotANumber(text.chars().take(40).collect())))
+        digits.parse().map(Some).map_err(|_| {
+            FieldError::new(field, Problem::NotANumber(text.chars().take(40).collect()))
+        })
     }
 
     fn strings(&self, field: &'static str) -> Result<Vec<&str>, FieldError> {
@@ -341,10 +334,7 @@ impl Fields {
                 .collect(),
         };
         if items.len() > 100 {
-            return Err(FieldError::new(
-                field,
-                Problem::TooManyItems(items.len()),
-            ));
+            return Err(FieldError::new(field, Problem::TooManyItems(items.len())));
         }
         Ok(items)
     }
@@ -431,7 +421,9 @@ mod tests {
             "不能为空",
         );
         check(
-            fields.parsed::<WishKind>("kind", Expected::Choice).unwrap_err(),
+            fields
+                .parsed::<WishKind>("kind", Expected::Choice)
+                .unwrap_err(),
             "kind",
             "kind: `car` is not a wish kind",
             "请从列表中选择",
@@ -469,7 +461,11 @@ mod tests {
         let error = fields.refuse_unknown(&["title"]).unwrap_err();
         assert!(error.english().starts_with("unknown field `titel`"));
         let error = Fields::json(json!([1])).unwrap_err();
-        assert!(error.message().starts_with("the body must be a JSON object"));
+        assert!(
+            error
+                .message()
+                .starts_with("the body must be a JSON object")
+        );
     }
 
     /// What people type reads as what they mean, from a form as from JSON.
@@ -495,7 +491,11 @@ mod tests {
         assert_eq!(form.minutes_or_hours().unwrap(), 90);
         let error = form.date("date", now()).unwrap_err();
         assert_eq!(error.chinese(), "日期不能晚于今天");
-        assert!(error.english().contains("after today"), "{}", error.english());
+        assert!(
+            error.english().contains("after today"),
+            "{}",
+            error.english()
+        );
         let too_long = pairs(&[("hours", "25")]).minutes_or_hours().unwrap_err();
         assert_eq!(too_long.field, "hours");
         assert_eq!(too_long.chinese(), "时长须大于 0 小时、不超过 24 小时");

@@ -1,17 +1,16 @@
 //! Unit party organisations and their co-building pairings (共建协议) with the community.
 
-use wishtree_protocol::{Date, Timestamp};
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{OrgId, PairingId};
-use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::lifecycle::PairingStatus;
 use wishtree_protocol::model::{Org, Pairing};
 use wishtree_protocol::text::{Detail, Name, Title};
+use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::view::WithStatus;
+use wishtree_protocol::{Date, Timestamp};
 
 use super::{
-    ApiResult, Expected, FieldError, Fields, Input, execute, list, new_id, path_id, render,
-    require,
+    ApiResult, Expected, FieldError, Fields, Input, execute, list, new_id, path_id, render, require,
 };
 use crate::replica::Replica;
 

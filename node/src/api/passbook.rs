@@ -2,12 +2,12 @@
 //! that correct a mistaken fact.
 
 use serde_json::Value;
-use wishtree_protocol::{Date, Timestamp};
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{MemberId, PointsEntryId, ServiceId, VoidId};
 use wishtree_protocol::model::{Member, PointsEntry, PostKind, ServiceRecord, Void};
 use wishtree_protocol::text::{Detail, Label};
 use wishtree_protocol::view::Voidable;
+use wishtree_protocol::{Date, Timestamp};
 
 use super::{
     ApiError, ApiResult, Expected, FieldError, Fields, Input, Problem, execute, list, new_id,
@@ -40,8 +40,14 @@ pub struct NewService {
 }
 
 impl Input for NewService {
-    const FIELDS: &'static [&'static str] =
-        &["member", "date", "minutes", "hours", "category", "description"];
+    const FIELDS: &'static [&'static str] = &[
+        "member",
+        "date",
+        "minutes",
+        "hours",
+        "category",
+        "description",
+    ];
 
     fn read(fields: &Fields, now: Timestamp) -> Result<Self, FieldError> {
         Ok(Self {
@@ -119,10 +125,7 @@ impl Input for NewVoid {
             (Some(service), None) => VoidTarget::Service(service),
             (None, Some(entry)) => VoidTarget::PointsEntry(entry),
             _ => {
-                return Err(FieldError::new(
-                    "service",
-                    Problem::OneOf("points_entry"),
-                ));
+                return Err(FieldError::new("service", Problem::OneOf("points_entry")));
             }
         };
         Ok(Self { target, reason })

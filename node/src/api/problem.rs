@@ -100,12 +100,12 @@ impl FieldError {
             Problem::Missing => format!("{field} is missing"),
             Problem::Text(error) => error.to_string(),
             Problem::Invalid { english, .. } => format!("{field}: {english}"),
-            Problem::NotADate(text) => format!(
-                "{field}: `{text}` is not a date; write it as YYYY-MM-DD, e.g. 2026-11-23"
-            ),
-            Problem::InFuture { date, today } => format!(
-                "{field}: {date} is after today ({today}); record only what has happened"
-            ),
+            Problem::NotADate(text) => {
+                format!("{field}: `{text}` is not a date; write it as YYYY-MM-DD, e.g. 2026-11-23")
+            }
+            Problem::InFuture { date, today } => {
+                format!("{field}: {date} is after today ({today}); record only what has happened")
+            }
             Problem::NotANumber(text) => {
                 format!("{field} must be a whole number from 0 to 4294967295, not {text}")
             }

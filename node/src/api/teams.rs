@@ -1,9 +1,9 @@
 //! Functional party branches (功能型党支部) and service teams (服务团队).
 
-use wishtree_protocol::{Date, Timestamp};
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{BranchId, MemberId, TeamId};
 use wishtree_protocol::text::{Label, Name};
+use wishtree_protocol::{Date, Timestamp};
 
 use super::{
     ApiResult, Expected, FieldError, Fields, Input, execute, list, new_id, render, require,

@@ -193,17 +193,7 @@ mod tests {
 
         /// A good body with up to three fields replaced, removed or misspelt.
         fn object(&mut self, depth: u32) -> Value {
-            let keys = [
-                "title",
-                "detail",
-                "kind",
-                "group",
-                "resident_label",
-                "estimated_value",
-                "resident_name",
-                "resident_phone",
-                "titel",
-            ];
+            let keys: Vec<&str> = NewWish::FIELDS.iter().copied().chain(["titel"]).collect();
             let mut body = json!({"title": "希望有一台微波炉", "kind": "goods",
                 "group": "elderly_alone", "resident_label": "行宫社区 彭女士"});
             for _ in 0..self.next(4) {

@@ -32,7 +32,10 @@ pub(super) fn member(data: &Path, command: MemberCommand) -> anyhow::Result<()> 
                 ("name", Some(name)),
                 ("work_unit", work_unit),
                 ("position", position),
-                ("reported_in", Some(reported_in.unwrap_or_else(|| today(now)))),
+                (
+                    "reported_in",
+                    Some(reported_in.unwrap_or_else(|| today(now))),
+                ),
                 ("org", org),
                 ("address", address),
                 ("phone", phone),
@@ -195,9 +198,7 @@ fn read(
 }
 
 /// The flags given, as `(field, text)` pairs; a flag not given is no pair.
-fn pairs<const N: usize>(
-    flags: [(&'static str, Option<String>); N],
-) -> Vec<(String, String)> {
+fn pairs<const N: usize>(flags: [(&'static str, Option<String>); N]) -> Vec<(String, String)> {
     flags
         .into_iter()
         .filter_map(|(field, text)| text.map(|text| (field.to_owned(), text)))

@@ -203,7 +203,8 @@ mod tests {
         for bytes in [&b"%zz%4&=&&x"[..], b"\xff\xfe=1"] {
             let _ = Form::from_body(bytes);
         }
-        let form = Form::from_body(b"title=%E5%BD%AD+%E7%A8%8B&csrf_token=abc&kind=goods&kind=service");
+        let form =
+            Form::from_body(b"title=%E5%BD%AD+%E7%A8%8B&csrf_token=abc&kind=goods&kind=service");
         assert_eq!(form.value("title"), "彭 程");
         assert_eq!(form.value("csrf_token"), "");
         assert_eq!(form.value("kind"), "service");
@@ -242,7 +243,10 @@ mod tests {
         let refusal = Refusal::from(error);
         let beside = field_error(Language::Chinese, Some(&refusal), "hours").into_string();
         assert!(beside.contains("id=\"error-hours\""), "{beside}");
-        assert!(beside.contains("时长须大于 0 小时、不超过 24 小时"), "{beside}");
+        assert!(
+            beside.contains("时长须大于 0 小时、不超过 24 小时"),
+            "{beside}"
+        );
         assert!(
             field_error(Language::Chinese, Some(&refusal), "date")
                 .into_string()

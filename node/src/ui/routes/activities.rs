@@ -10,7 +10,7 @@ use super::super::forms::{Form, Refusal};
 use super::super::pages;
 use super::{
     execute_status, internal, language, not_found, not_found_page, page, refusal, refused,
-    status_bar, with_replica,
+    status_bar, submit, with_replica,
 };
 use crate::api::{NewActivity, NewParticipant};
 use crate::http::AppState;
@@ -65,10 +65,14 @@ pub(super) async fn create_activity(
             id,
             activity: new.0,
         };
-        match replica.execute(&command, now) {
-            Ok(_) => Redirect::to(&format!("/activities/{id}")).into_response(),
-            Err(error) => refuse(replica, refusal(lang, &error)),
-        }
+        submit(
+            replica,
+            lang,
+            &command,
+            None,
+            &format!("/activities/{id}"),
+            refuse,
+        )
     })
     .await
 }

@@ -10,7 +10,7 @@ use super::super::forms::{Form, Refusal};
 use super::super::pages;
 use super::{
     execute_status, internal, language, not_found, not_found_page, page, refusal, refused,
-    status_bar, with_replica,
+    status_bar, submit, with_replica,
 };
 use crate::api::{NewMember, NewRedemption};
 use crate::http::AppState;
@@ -66,14 +66,8 @@ pub(super) async fn create_member(
             Err(error) => return refuse(replica, Refusal::Rule(error.to_string())),
         };
         let (command, private) = new.into_command(id);
-        let result = match &private {
-            None => replica.execute(&command, now),
-            Some(private) => replica.execute_with_private(&command, private, now),
-        };
-        match result {
-            Ok(_) => Redirect::to(&format!("/members/{id}")).into_response(),
-            Err(error) => refuse(replica, refusal(lang, &error)),
-        }
+        let done = format!("/members/{id}");
+        submit(replica, lang, &command, private.as_ref(), &done, refuse)
     })
     .await
 }
@@ -87,8 +81,15 @@ pub(super) async fn member(
     page(&state, move |replica| {
         let id: MemberId = id.parse().map_err(|_| not_found(lang))?;
         let view = replica.view().map_err(internal)?;
-        pages::member_page(lang, &view, id, &status_bar(replica), &Form::default(), None)
-            .ok_or_else(|| not_found(lang))
+        pages::member_page(
+            lang,
+            &view,
+            id,
+            &status_bar(replica),
+            &Form::default(),
+            None,
+        )
+        .ok_or_else(|| not_found(lang))
     })
     .await
 }

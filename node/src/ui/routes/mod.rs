@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{DOCTYPE, html};
+use wishtree_protocol::command::Command;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
@@ -20,7 +21,7 @@ use super::html::StatusBar;
 use super::tree;
 use crate::api::{FieldError, Problem};
 use crate::http::{AppState, on_replica};
-use crate::replica::{ExecuteError, Replica};
+use crate::replica::{ExecuteError, PrivateRecord, Replica};
 
 mod activities;
 mod members;
@@ -40,13 +41,19 @@ pub fn ui_router() -> Router<AppState> {
         .route("/wishes/new", get(new_wish))
         .route("/wishes", get(new_wish).post(create_wish))
         .route("/wishes/{id}", get(wish))
-        .route("/wishes/{id}/{action}", get(wish_at_action).post(wish_action))
+        .route(
+            "/wishes/{id}/{action}",
+            get(wish_at_action).post(wish_action),
+        )
         .route("/members", get(members).post(create_member))
         .route("/members/{id}", get(member))
         .route("/members/{id}/redeem", get(member).post(redeem))
         .route("/activities", get(activities).post(create_activity))
         .route("/activities/{id}", get(activity))
-        .route("/activities/{id}/participants", get(activity).post(join_activity))
+        .route(
+            "/activities/{id}/participants",
+            get(activity).post(join_activity),
+        )
         .route("/board", get(board))
         .route("/reports", get(reports))
         .route("/reports/half-year", get(half_year))
@@ -145,6 +152,24 @@ async fn with_replica(
     }
 }
 
+/// Runs a form's command as the node's worker, with its private record if any:
+/// saved, the browser goes to `done` (post/redirect/get); refused, `refuse` shows the
+/// form again with why.
+fn submit(
+    replica: &mut Replica,
+    lang: Language,
+    command: &Command,
+    private: Option<&PrivateRecord>,
+    done: &str,
+    refuse: impl FnOnce(&mut Replica, Refusal) -> Response,
+) -> Response {
+    let worker = replica.worker().clone();
+    match replica.execute_as(command, &worker, private, crate::now()) {
+        Ok(_) => Redirect::to(done).into_response(),
+        Err(error) => refuse(replica, refusal(lang, &error)),
+    }
+}
+
 /// A form shown again after a refusal, with `status`: `render` draws the page from the
 /// view and the status bar; a record that is not there reads as not found.
 fn refused(
@@ -223,7 +248,8 @@ fn execute_message(lang: Language, error: &ExecuteError) -> String {
         }
         (
             Language::Chinese,
-            ExecuteError::Command(CommandError::NotFound { .. }) | ExecuteError::NoSuchEntity { .. },
+            ExecuteError::Command(CommandError::NotFound { .. })
+            | ExecuteError::NoSuchEntity { .. },
         ) => "操作未保存：所选的记录不存在，请从列表中重新选择".to_owned(),
         (Language::Chinese, ExecuteError::Command(CommandError::AlreadyExists { .. })) => {
             "操作未保存：这条记录已经存在".to_owned()

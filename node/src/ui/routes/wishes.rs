@@ -13,7 +13,7 @@ use super::super::forms::{Form, Refusal};
 use super::super::tree;
 use super::{
     execute_status, internal, language, not_found, not_found_page, page, refusal, refused,
-    status_bar, with_replica,
+    status_bar, submit, with_replica,
 };
 use crate::api::{Action, NewWish};
 use crate::http::AppState;
@@ -50,14 +50,8 @@ pub(super) async fn create_wish(
             Err(error) => return refuse(replica, Refusal::Rule(error.to_string())),
         };
         let (command, private) = new.into_command(id);
-        let result = match &private {
-            None => replica.execute(&command, now),
-            Some(private) => replica.execute_with_private(&command, private, now),
-        };
-        match result {
-            Ok(_) => Redirect::to(&format!("/wishes/{id}")).into_response(),
-            Err(error) => refuse(replica, refusal(lang, &error)),
-        }
+        let done = format!("/wishes/{id}");
+        submit(replica, lang, &command, private.as_ref(), &done, refuse)
     })
     .await
 }
