@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
-use serde_json::{Value, json};
+use serde_json::Value;
 use wishtree_common::cli_args::HttpHostArgs;
 use wishtree_common::{LogFormat, init_logging, shutdown_signal};
 use wishtree_protocol::keys::PublicKey;
@@ -143,7 +143,7 @@ pub enum Command {
         member: String,
         /// How many points.
         #[arg(long)]
-        points: u32,
+        points: String,
         /// For what.
         #[arg(long)]
         reason: String,
@@ -265,9 +265,9 @@ pub enum WishCommand {
         /// The resident as the city may see them, e.g. "行宫社区 彭女士".
         #[arg(long)]
         resident_label: String,
-        /// Estimated value in yuan.
+        /// Estimated value in yuan, e.g. 400 or 400元.
         #[arg(long)]
-        value: Option<u32>,
+        value: Option<String>,
         /// The resident's real name (kept on this node only).
         #[arg(long)]
         resident_name: Option<String>,
@@ -321,12 +321,12 @@ pub enum ActivityCommand {
         /// health, law_policy.
         #[arg(long)]
         category: String,
-        /// The day, YYYY-MM-DD.
+        /// The day, YYYY-MM-DD (2026/11/20 reads too); not later than today.
         #[arg(long)]
         date: String,
         /// Minutes each participant serves.
         #[arg(long)]
-        minutes: u32,
+        minutes: String,
         /// Where.
         #[arg(long)]
         place: Option<String>,
@@ -359,7 +359,7 @@ pub enum ServiceCommand {
         date: Option<String>,
         /// How long, in minutes.
         #[arg(long)]
-        minutes: u32,
+        minutes: String,
         /// Category: aid, convenience, jobs, safety, environment, culture_sport,
         /// health, law_policy.
         #[arg(long)]
@@ -443,13 +443,7 @@ pub fn run_cli(cli: Cli) -> anyhow::Result<()> {
             member,
             points,
             reason,
-        } => records::write(&data, |replica, now| {
-            api::create_redemption(
-                replica,
-                json!({"member": member, "points": points, "reason": reason}),
-                now,
-            )
-        }),
+        } => records::redeem(&data, member, points, reason),
         Command::Report {
             member,
             period,

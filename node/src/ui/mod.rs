@@ -145,9 +145,15 @@ mod tests {
         let board = super::pages::board_page(Language::Chinese, &view, &StatusBar::default());
         assert!(board.contains("想要一个新书包"));
         assert!(board.contains("张婷"));
-        let member =
-            super::pages::member_page(Language::English, &view, zhang, &StatusBar::default(), None)
-                .unwrap();
+        let member = super::pages::member_page(
+            Language::English,
+            &view,
+            zhang,
+            &StatusBar::default(),
+            &super::forms::Form::default(),
+            None,
+        )
+        .unwrap();
         assert!(member.contains("想要一个新书包"));
         assert!(member.contains("Love passbook"));
     }

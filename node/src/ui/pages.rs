@@ -10,10 +10,8 @@ use wishtree_protocol::model::{Actor, PointsKind, PostKind};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
-use super::forms::{ActivityForm, MemberForm};
-use super::html::{
-    StatusBar, error_line, page, post_form, select_field, submit, t, table, text_input,
-};
+use super::forms::{Filled, Form, Refusal};
+use super::html::{StatusBar, page, post_form, select_field, submit, t, table};
 use super::tree::{actor_name, state_label};
 
 /// A member's personal data, kept on this node only: (address, phone).
@@ -25,9 +23,14 @@ pub fn members_page(
     view: &CommunityView,
     private: &PrivateMembers,
     status: &StatusBar,
-    form: &MemberForm,
-    error: Option<&str>,
+    form: &Form,
+    refusal: Option<&Refusal>,
 ) -> String {
+    let filled = Filled {
+        lang,
+        form,
+        refusal,
+    };
     let mut members: Vec<_> = view.members.iter().collect();
     members.sort_by(|a, b| {
         a.1.reported_in
@@ -73,45 +76,39 @@ pub fn members_page(
         .collect();
     let org_options =
         std::iter::once(("", "—")).chain(orgs.iter().map(|(value, name)| (value.as_str(), *name)));
+    // The summary opens the form, so a refused registration shows its error where
+    // the worker is looking, not a screen below.
     let fields = html! {
-        (text_input("name", t(lang, "姓名", "Name"), &form.name))
-        (text_input("work_unit", t(lang, "所在单位", "Work unit"), &form.work_unit))
-        (select_field("org", t(lang, "所在单位党组织", "Unit organisation"), org_options, &form.org))
-        (text_input("position", t(lang, "现任职务", "Position"), &form.position))
-        (text_input(
+        (filled.summary())
+        (filled.input("name", t(lang, "姓名", "Name")))
+        (filled.input("work_unit", t(lang, "所在单位", "Work unit")))
+        (filled.select("org", t(lang, "所在单位党组织", "Unit organisation"), org_options))
+        (filled.input("position", t(lang, "现任职务", "Position")))
+        (filled.input(
             "specialties",
             t(lang, "个人特长（用顿号或逗号分隔）", "Specialties (comma separated)"),
-            &form.specialties,
         ))
         label { (t(lang, "服务志愿", "Offers to serve in")) }
         @for kind in PostKind::ALL {
             label.inline style="font-weight:normal;margin-right:.8rem" {
-                input type="checkbox" name="intention" value=(kind.code());
+                input type="checkbox" name="intentions" value=(kind.code())
+                    checked[form.has_value("intentions", kind.code())];
                 " " (post_label(lang, *kind))
             }
         }
-        (text_input(
-            "reported_in",
-            t(lang, "报到日期（YYYY-MM-DD）", "Reported in (YYYY-MM-DD)"),
-            &form.reported_in,
-        ))
-        (text_input(
+        (filled.error("intentions"))
+        (filled.input("reported_in", t(lang, "报到日期（例如 2026-11-20）", "Reported in (e.g. 2026-11-20)")))
+        (filled.input(
             "address",
             t(lang, "家庭住址（仅保存在本机）", "Home address (this node only)"),
-            &form.address,
         ))
-        (text_input(
-            "phone",
-            t(lang, "联系方式（仅保存在本机）", "Phone (this node only)"),
-            &form.phone,
-        ))
+        (filled.input("phone", t(lang, "联系方式（仅保存在本机）", "Phone (this node only)")))
         (submit(t(lang, "登记", "Record")))
     };
     let body = html! {
         p { (t(lang, "已报到党员", "Members reported in:")) " " b #member-count { (members.len()) } }
         (table(Some("members"), &heads, rows))
         h2 { (t(lang, "登记报到党员", "Record a member")) }
-        (error_line(error))
         (post_form("card", "/members", Some("member-form"), fields))
     };
     page(
@@ -129,8 +126,14 @@ pub fn member_page(
     view: &CommunityView,
     id: MemberId,
     status: &StatusBar,
-    error: Option<&str>,
+    form: &Form,
+    refusal: Option<&Refusal>,
 ) -> Option<String> {
+    let filled = Filled {
+        lang,
+        form,
+        refusal,
+    };
     let member = view.members.get(&id)?;
     let book = view.passbooks.get(&id).cloned().unwrap_or_default();
     let mut entries: Vec<_> = view
@@ -169,13 +172,13 @@ pub fn member_page(
     let me = Actor::Member(id);
     let redeem = html! {
         label for="points" { (t(lang, "支取积分", "Points to redeem")) }
-        input #points name="points" inputmode="numeric";
-        label for="reason" { (t(lang, "兑换内容", "For what")) }
-        input #reason name="reason";
+        input #points name="points" inputmode="numeric" value=(form.value("points"));
+        (filled.error("points"))
+        (filled.input("reason", t(lang, "兑换内容", "For what")))
         (submit(t(lang, "支取", "Redeem")))
     };
     let body = html! {
-        (error_line(error))
+        (filled.summary())
         p {
             (member.work_unit) " · " (member.position) " · "
             (t(lang, "报到于", "reported in")) " " (member.reported_in.to_string())
@@ -222,9 +225,14 @@ pub fn activities_page(
     lang: Language,
     view: &CommunityView,
     status: &StatusBar,
-    form: &ActivityForm,
-    error: Option<&str>,
+    form: &Form,
+    refusal: Option<&Refusal>,
 ) -> String {
+    let filled = Filled {
+        lang,
+        form,
+        refusal,
+    };
     let mut activities: Vec<_> = view.activities.iter().collect();
     activities.sort_by(|a, b| b.1.date.cmp(&a.1.date).then(a.0.cmp(b.0)));
     let counted: BTreeMap<ActivityId, usize> =
@@ -255,21 +263,17 @@ pub fn activities_page(
         .iter()
         .map(|kind| (kind.code(), post_label(lang, *kind)));
     let fields = html! {
-        (text_input("title", t(lang, "活动名称", "Title"), &form.title))
-        (select_field("category", t(lang, "类别", "Category"), categories, &form.category))
-        (text_input("date", t(lang, "日期（YYYY-MM-DD）", "Date (YYYY-MM-DD)"), &form.date))
-        (text_input(
-            "hours",
-            t(lang, "每人服务时长（小时）", "Hours each participant serves"),
-            &form.hours,
-        ))
-        (text_input("place", t(lang, "地点", "Place"), &form.place))
+        (filled.summary())
+        (filled.input("title", t(lang, "活动名称", "Title")))
+        (filled.select("category", t(lang, "类别", "Category"), categories))
+        (filled.input("date", t(lang, "日期（例如 2026-11-20）", "Date (e.g. 2026-11-20)")))
+        (filled.input("hours", t(lang, "每人服务时长（小时）", "Hours each participant serves")))
+        (filled.input("place", t(lang, "地点", "Place")))
         (submit(t(lang, "新建", "Create")))
     };
     let body = html! {
         (table(Some("activities"), &heads, rows))
         h2 { (t(lang, "新建活动", "New activity")) }
-        (error_line(error))
         (post_form("card", "/activities", Some("activity-form"), fields))
     };
     page(
@@ -287,8 +291,13 @@ pub fn activity_page(
     view: &CommunityView,
     id: ActivityId,
     status: &StatusBar,
-    error: Option<&str>,
+    refusal: Option<&Refusal>,
 ) -> Option<String> {
+    let filled = Filled {
+        lang,
+        form: &Form::default(),
+        refusal,
+    };
     let activity = view.activities.get(&id)?;
     let participants: Vec<MemberId> = view
         .participations()
@@ -302,16 +311,20 @@ pub fn activity_page(
         .collect();
     members.sort_by(|a, b| a.1.name.cmp(&b.1.name));
     let ids: Vec<String> = members.iter().map(|(m, _)| m.to_string()).collect();
-    let options = ids
-        .iter()
-        .zip(&members)
-        .map(|(value, (_, member))| (value.as_str(), member.name.as_str()));
+    // Nobody is chosen until the worker chooses, so one click cannot sign up the
+    // first name on the list.
+    let options = std::iter::once(("", t(lang, "请选择党员", "Choose a member"))).chain(
+        ids.iter()
+            .zip(&members)
+            .map(|(value, (_, member))| (value.as_str(), member.name.as_str())),
+    );
     let sign_up = html! {
         (select_field("member", t(lang, "报名参加", "Sign up"), options, ""))
+        (filled.error("member"))
         (submit(t(lang, "报名", "Sign up")))
     };
     let body = html! {
-        (error_line(error))
+        (filled.summary())
         p {
             (activity.date.to_string()) " · " (post_label(lang, activity.category)) " · "
             (hours(activity.minutes)) " " (t(lang, "小时", "hours")) " · " (activity.place)

@@ -4,29 +4,25 @@
 use axum::extract::{Path, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{MemberId, PointsEntryId};
-use wishtree_protocol::text::Label;
 
-use super::super::forms::{MemberForm, RedeemForm};
+use super::super::forms::{Form, Refusal};
 use super::super::pages;
 use super::{
-    execute_message, execute_status, internal, language, not_found, not_found_page, page,
-    parse_form, refused, repeated, status_bar, with_replica,
+    execute_status, internal, language, not_found, not_found_page, page, refusal, refused,
+    status_bar, submit, with_replica,
 };
+use crate::api::{NewMember, NewRedemption};
 use crate::http::AppState;
-use crate::replica::{PrivateRecord, Replica, random_bytes};
-use crate::store::MemberPrivate;
+use crate::replica::{Replica, random_bytes};
 
 pub(super) async fn members(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = language(&headers);
     page(&state, move |replica| {
         let view = replica.view().map_err(internal)?;
         let private = private_members(replica)?;
-        let form = MemberForm {
-            reported_in: crate::now().date_in_shanghai().to_string(),
-            ..MemberForm::default()
-        };
+        let today = crate::now().date_in_shanghai().to_string();
+        let form = Form::with(&[("reported_in", &today)]);
         Ok(pages::members_page(
             lang,
             &view,
@@ -45,10 +41,9 @@ pub(super) async fn create_member(
     raw: RawForm,
 ) -> Response {
     let lang = language(&headers);
-    let form: MemberForm = parse_form(&raw);
-    let intentions = repeated(&raw, "intention");
+    let form = Form::from_body(&raw.0);
     with_replica(&state, move |replica| {
-        let refuse = |replica: &mut Replica, message: String| {
+        let refuse = |replica: &mut Replica, refusal: Refusal| {
             let private = private_members(replica).unwrap_or_default();
             refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
                 Some(pages::members_page(
@@ -57,27 +52,22 @@ pub(super) async fn create_member(
                     &private,
                     bar,
                     &form,
-                    Some(&message),
+                    Some(&refusal),
                 ))
             })
         };
-        let (fields, address, phone) = match form.parse(&intentions) {
-            Ok(parsed) => parsed,
-            Err(error) => return refuse(replica, error.0),
+        let now = crate::now();
+        let new: NewMember = match form.read(now) {
+            Ok(new) => new,
+            Err(error) => return refuse(replica, error.into()),
         };
         let id = match random_bytes::<16>() {
             Ok(bytes) => MemberId::from_bytes(bytes),
-            Err(error) => return refuse(replica, error.to_string()),
+            Err(error) => return refuse(replica, Refusal::Rule(error.to_string())),
         };
-        let command = Command::AddMember { id, member: fields };
-        let private = PrivateRecord::Member {
-            id,
-            data: MemberPrivate { address, phone },
-        };
-        match replica.execute_with_private(&command, &private, crate::now()) {
-            Ok(_) => Redirect::to(&format!("/members/{id}")).into_response(),
-            Err(error) => refuse(replica, execute_message(lang, &error)),
-        }
+        let (command, private) = new.into_command(id);
+        let done = format!("/members/{id}");
+        submit(replica, lang, &command, private.as_ref(), &done, refuse)
     })
     .await
 }
@@ -91,8 +81,15 @@ pub(super) async fn member(
     page(&state, move |replica| {
         let id: MemberId = id.parse().map_err(|_| not_found(lang))?;
         let view = replica.view().map_err(internal)?;
-        pages::member_page(lang, &view, id, &status_bar(replica), None)
-            .ok_or_else(|| not_found(lang))
+        pages::member_page(
+            lang,
+            &view,
+            id,
+            &status_bar(replica),
+            &Form::default(),
+            None,
+        )
+        .ok_or_else(|| not_found(lang))
     })
     .await
 }
@@ -101,29 +98,23 @@ pub(super) async fn redeem(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    form: RawForm,
+    raw: RawForm,
 ) -> Response {
     let lang = language(&headers);
-    let form: RedeemForm = parse_form(&form);
+    let form = Form::from_body(&raw.0);
     with_replica(&state, move |replica| {
         let Ok(id) = id.parse::<MemberId>() else {
             return not_found_page(replica, lang);
         };
-        let refuse = |replica: &mut Replica, status: StatusCode, message: String| {
+        let refuse = |replica: &mut Replica, status: StatusCode, refusal: Refusal| {
             refused(replica, lang, status, |view, bar| {
-                pages::member_page(lang, view, id, bar, Some(&message))
+                pages::member_page(lang, view, id, bar, &form, Some(&refusal))
             })
         };
-        let Ok(points) = form.points.trim().parse::<u32>() else {
-            return refuse(
-                replica,
-                StatusCode::BAD_REQUEST,
-                format!("points `{}` is not a whole number", form.points),
-            );
-        };
-        let reason = match Label::parse("reason", &form.reason) {
-            Ok(reason) => reason,
-            Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.to_string()),
+        let now = crate::now();
+        let new: NewRedemption = match form.clone().and("member", &id.to_string()).read(now) {
+            Ok(new) => new,
+            Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.into()),
         };
         let entry = match random_bytes::<16>() {
             Ok(bytes) => PointsEntryId::from_bytes(bytes),
@@ -131,23 +122,13 @@ pub(super) async fn redeem(
                 return refuse(
                     replica,
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    error.to_string(),
+                    Refusal::Rule(error.to_string()),
                 );
             }
         };
-        let command = Command::Redeem {
-            id: entry,
-            member: id,
-            points,
-            reason,
-        };
-        match replica.execute(&command, crate::now()) {
+        match replica.execute(&new.into_command(entry), now) {
             Ok(_) => Redirect::to(&format!("/members/{id}")).into_response(),
-            Err(error) => refuse(
-                replica,
-                execute_status(&error),
-                execute_message(lang, &error),
-            ),
+            Err(error) => refuse(replica, execute_status(&error), refusal(lang, &error)),
         }
     })
     .await

@@ -6,26 +6,22 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::WishId;
-use wishtree_protocol::model::EventKind;
+use wishtree_protocol::model::{EventKind, EventSubject};
 use wishtree_protocol::names::Language;
 
-use super::super::forms::{ActionForm, WishForm};
+use super::super::forms::{Form, Refusal};
 use super::super::tree;
 use super::{
-    execute_message, execute_status, internal, language, not_found, not_found_page, page,
-    parse_form, refused, status_bar, with_replica,
+    execute_status, internal, language, not_found, not_found_page, page, refusal, refused,
+    status_bar, submit, with_replica,
 };
+use crate::api::{Action, NewWish};
 use crate::http::AppState;
-use crate::replica::{PrivateRecord, Replica, random_bytes};
-use crate::store::ResidentPrivate;
+use crate::replica::{Replica, random_bytes};
 
 pub(super) async fn new_wish(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = language(&headers);
-    let form = WishForm {
-        kind: "goods".to_owned(),
-        group: "elderly_alone".to_owned(),
-        ..WishForm::default()
-    };
+    let form = Form::with(&[("kind", "goods"), ("group", "elderly_alone")]);
     page(&state, move |replica| {
         Ok(tree::new_wish_page(lang, &form, &status_bar(replica), None))
     })
@@ -35,40 +31,27 @@ pub(super) async fn new_wish(State(state): State<AppState>, headers: HeaderMap) 
 pub(super) async fn create_wish(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: RawForm,
+    raw: RawForm,
 ) -> Response {
     let lang = language(&headers);
-    let form: WishForm = parse_form(&form);
+    let form = Form::from_body(&raw.0);
     with_replica(&state, move |replica| {
-        let refuse = |replica: &mut Replica, message: String| {
-            let html = tree::new_wish_page(lang, &form, &status_bar(replica), Some(&message));
+        let refuse = |replica: &mut Replica, refusal: Refusal| {
+            let html = tree::new_wish_page(lang, &form, &status_bar(replica), Some(&refusal));
             (StatusCode::BAD_REQUEST, Html(html)).into_response()
         };
-        let (fields, name, phone) = match form.parse() {
-            Ok(parsed) => parsed,
-            Err(error) => return refuse(replica, error.0),
+        let now = crate::now();
+        let new: NewWish = match form.read(now) {
+            Ok(new) => new,
+            Err(error) => return refuse(replica, error.into()),
         };
         let id = match random_bytes::<16>() {
             Ok(bytes) => WishId::from_bytes(bytes),
-            Err(error) => return refuse(replica, error.to_string()),
+            Err(error) => return refuse(replica, Refusal::Rule(error.to_string())),
         };
-        let command = Command::SubmitWish { id, wish: fields };
-        let result = if name.is_empty() && phone.is_empty() {
-            replica.execute(&command, crate::now())
-        } else {
-            let private = PrivateRecord::Resident {
-                wish: id,
-                data: ResidentPrivate {
-                    real_name: name,
-                    phone,
-                },
-            };
-            replica.execute_with_private(&command, &private, crate::now())
-        };
-        match result {
-            Ok(_) => Redirect::to(&format!("/wishes/{id}")).into_response(),
-            Err(error) => refuse(replica, execute_message(lang, &error)),
-        }
+        let (command, private) = new.into_command(id);
+        let done = format!("/wishes/{id}");
+        submit(replica, lang, &command, private.as_ref(), &done, refuse)
     })
     .await
 }
@@ -78,6 +61,24 @@ pub(super) async fn wish(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
+    wish_page(state, headers, id).await
+}
+
+/// GET on the address an action posts to: the wish's page, so that the address a
+/// refused action leaves in the address bar still shows it.
+pub(super) async fn wish_at_action(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+) -> Response {
+    if wish_action_kind(&action).is_none() {
+        let lang = language(&headers);
+        return (not_found(lang).0, Html(not_found(lang).1)).into_response();
+    }
+    wish_page(state, headers, id).await
+}
+
+async fn wish_page(state: AppState, headers: HeaderMap, id: String) -> Response {
     let lang = language(&headers);
     page(&state, move |replica| {
         let id: WishId = id.parse().map_err(|_| not_found(lang))?;
@@ -96,10 +97,10 @@ pub(super) async fn wish_action(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
-    form: RawForm,
+    raw: RawForm,
 ) -> Response {
     let lang = language(&headers);
-    let form: ActionForm = parse_form(&form);
+    let form = Form::from_body(&raw.0);
     with_replica(&state, move |replica| {
         let Ok(id) = id.parse::<WishId>() else {
             return not_found_page(replica, lang);
@@ -107,20 +108,23 @@ pub(super) async fn wish_action(
         let Some(kind) = wish_action_kind(&action) else {
             return not_found_page(replica, lang);
         };
-        let by = match form.claimant(kind, replica.worker()) {
-            Ok(actor) => actor,
-            Err(error) => return wish_error(replica, lang, id, StatusCode::BAD_REQUEST, error.0),
-        };
-        let note = match form.note() {
-            Ok(note) => note,
-            Err(error) => return wish_error(replica, lang, id, StatusCode::BAD_REQUEST, error.0),
+        let now = crate::now();
+        let input = form.read::<Action>(now).and_then(|input| {
+            let by = input.author(kind, EventSubject::Wish, replica.worker())?;
+            Ok((by, input.note))
+        });
+        let (by, note) = match input {
+            Ok(input) => input,
+            Err(error) => {
+                return wish_error(replica, lang, id, StatusCode::BAD_REQUEST, error.into());
+            }
         };
         let command = Command::WishEvent { id, kind, by, note };
-        match replica.execute(&command, crate::now()) {
+        match replica.execute(&command, now) {
             Ok(_) => Redirect::to(&format!("/wishes/{id}")).into_response(),
             Err(error) => {
                 let status = execute_status(&error);
-                wish_error(replica, lang, id, status, execute_message(lang, &error))
+                wish_error(replica, lang, id, status, refusal(lang, &error))
             }
         }
     })
@@ -132,14 +136,14 @@ fn wish_error(
     lang: Language,
     id: WishId,
     status: StatusCode,
-    message: String,
+    refusal: Refusal,
 ) -> Response {
     let resident = replica.resident_private(id).ok().flatten();
     let resident = resident
         .as_ref()
         .map(|r| (r.real_name.as_str(), r.phone.as_str()));
     refused(replica, lang, status, |view, bar| {
-        tree::wish_page(lang, view, id, resident, bar, Some(&message))
+        tree::wish_page(lang, view, id, resident, bar, Some(&refusal))
     })
 }
 
