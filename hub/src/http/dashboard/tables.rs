@@ -169,17 +169,19 @@ pub(super) fn figures_table(lang: Language, figures: &Figures) -> Markup {
             figures.points_redeemed.to_string(),
         ),
     ];
-    html! {
-        table.figures {
+    let headings = [tr(lang, "指标", "Figure"), tr(lang, "数值", "Value")];
+    table(
+        "figures",
+        &headings,
+        html! {
             @for (key, zh, en, value) in rows {
                 tr {
                     td.text { (tr(lang, zh, en)) }
-                    td.text.muted { (key) }
                     td data-key=(key) { (value) }
                 }
             }
-        }
-    }
+        },
+    )
 }
 
 /// The children of a region (districts of a city, …), each linked to its own page.
@@ -200,9 +202,10 @@ pub(super) fn children_table(
         tr(lang, "服务小时", "Hours"),
         tr(lang, "24 小时内同步", "Synced in 24 h"),
     ];
-    html! {
-        table.children {
-            (heading_row(&headings))
+    table(
+        "children",
+        &headings,
+        html! {
             @for child in children {
                 @let f = &child.figures;
                 tr {
@@ -224,8 +227,8 @@ pub(super) fn children_table(
                     }
                 }
             }
-        }
-    }
+        },
+    )
 }
 
 /// Unit organisations ranked, each linked to its own page for the same period.
@@ -241,33 +244,33 @@ pub(super) fn org_table(lang: Language, ranking: &[OrgRank], period: &Period) ->
         tr(lang, "认领项目", "Projects claimed"),
         tr(lang, "解决问题", "Problems solved"),
     ];
-    html! {
-        table.orgs {
-            (heading_row(&headings))
-            @for rank in ranking {
-                @let href = link(
-                    &format!("/orgs/{}", rank.org),
-                    &[("from", &date_text(period.from())), ("to", &date_text(period.to()))],
-                    lang,
-                );
-                tr {
-                    td { (rank.rank) }
-                    td.text {
-                        a href=(href) data-org=(rank.org) {
-                            @if rank.name.is_empty() { (rank.org) } @else { (rank.name) }
-                        }
-                    }
-                    td { (rank.members) }
-                    td { (number(rank.service_hours)) }
-                    td { (rank.participations) }
-                    td { (rank.wishes_claimed) }
-                    td { (rank.wishes_fulfilled) }
-                    td { (rank.projects_claimed) }
-                    td { (rank.projects_fulfilled) }
-                }
-            }
-        }
-    }
+    let rows = ranking.iter().map(|rank| Ranked {
+        rank: rank.rank,
+        href: link(
+            &format!("/orgs/{}", rank.org),
+            &[
+                ("from", &date_text(period.from())),
+                ("to", &date_text(period.to())),
+            ],
+            lang,
+        ),
+        data_org: Some(rank.org.to_string()),
+        name: if rank.name.is_empty() {
+            rank.org.to_string()
+        } else {
+            rank.name.clone()
+        },
+        values: vec![
+            rank.members.to_string(),
+            number(rank.service_hours),
+            rank.participations.to_string(),
+            rank.wishes_claimed.to_string(),
+            rank.wishes_fulfilled.to_string(),
+            rank.projects_claimed.to_string(),
+            rank.projects_fulfilled.to_string(),
+        ],
+    });
+    ranked_table(lang, "orgs", &headings, rows)
 }
 
 /// Communities ranked, each linked to its own page for the same period.
@@ -286,43 +289,44 @@ pub(super) fn community_table(
         tr(lang, "实现心愿", "Wishes fulfilled"),
         tr(lang, "解决问题", "Problems solved"),
     ];
-    html! {
-        table.communities {
-            (heading_row(&headings))
-            @for rank in ranking {
-                tr {
-                    td { (rank.rank) }
-                    td.text {
-                        a href=(region_link("/", &rank.code.as_region(), period, lang)) {
-                            @if rank.name.is_empty() { (rank.code) } @else { (rank.name) }
-                        }
-                    }
-                    td { (rank.members) }
-                    td { (number(rank.service_hours)) }
-                    td { (rank.participations) }
-                    td { (rank.wishes_claimed) }
-                    td { (rank.wishes_fulfilled) }
-                    td { (rank.projects_fulfilled) }
-                }
-            }
-        }
-    }
+    let rows = ranking.iter().map(|rank| Ranked {
+        rank: rank.rank,
+        href: region_link("/", &rank.code.as_region(), period, lang),
+        data_org: None,
+        name: if rank.name.is_empty() {
+            rank.code.to_string()
+        } else {
+            rank.name.clone()
+        },
+        values: vec![
+            rank.members.to_string(),
+            number(rank.service_hours),
+            rank.participations.to_string(),
+            rank.wishes_claimed.to_string(),
+            rank.wishes_fulfilled.to_string(),
+            rank.projects_fulfilled.to_string(),
+        ],
+    });
+    ranked_table(lang, "communities", &headings, rows)
 }
 
-/// When each community was last seen, whether it synced in the last day, and how much
-/// of its document its own key signed.
+/// When each community last exchanged data with the hub, whether that was in the last
+/// day, and how much of its records its own platform signed — in words, not symbols,
+/// so that neither colour nor an emoji font carries the state.
 pub(super) fn status_table(lang: Language, statuses: &[CommunityStatus]) -> Markup {
     let headings = [
         tr(lang, "社区", "Community"),
-        tr(lang, "最近连接", "Last seen"),
+        tr(lang, "上次同步", "Last synced"),
         tr(lang, "24 小时内同步", "Synced in 24 h"),
-        tr(lang, "签名覆盖", "Attested"),
-        tr(lang, "变更数", "Changes"),
+        tr(
+            lang,
+            "经社区签名确认的记录",
+            "Records signed by the community",
+        ),
         tr(lang, "无法读取的记录", "Unreadable records"),
     ];
     html! {
-        table.health {
-            (heading_row(&headings))
+        (table("health", &headings, html! {
             @for status in statuses {
                 tr data-community=(status.code) {
                     td.text {
@@ -333,24 +337,70 @@ pub(super) fn status_table(lang: Language, statuses: &[CommunityStatus]) -> Mark
                     td {
                         @match status.last_seen_at {
                             Some(at) => (at.display_in_shanghai()),
-                            None => (tr(lang, "从未", "never")),
+                            None => (tr(lang, "从未同步", "never")),
                         }
                     }
-                    td class=(good_or_bad(status.is_synced_24h)) {
-                        @if status.is_synced_24h { "✓" } @else { "✗" }
+                    td class=(good_or_bad(status.is_synced_24h)) data-synced=(status.is_synced_24h) {
+                        @if status.is_synced_24h { (tr(lang, "是", "yes")) } @else { (tr(lang, "否，超过 24 小时", "no, over 24 h")) }
                     }
                     td {
                         (percent(status.attested_share))
                         @if status.signer_revoked {
-                            " ⚠ " (tr(lang, "签名密钥已吊销", "signed by a revoked key"))
+                            " " span.bad { (tr(lang, "（注意：签名密钥已吊销）", "(note: signed by a revoked key)")) }
                         }
                     }
-                    td { (status.changes) }
                     td class=(if status.malformed > 0 { "bad" } else { "" }) { (status.malformed) }
                 }
             }
+        }))
+    }
+}
+
+/// A table with its heading row, inside a box that scrolls sideways on a narrow screen
+/// rather than widening the page.
+pub(super) fn table(class: &str, headings: &[&str], rows: Markup) -> Markup {
+    html! {
+        div.scroll {
+            table class=(class) {
+                (heading_row(headings))
+                (rows)
+            }
         }
     }
+}
+
+/// One row of a ranking: its place, the name linked to its page, the figures as shown.
+struct Ranked {
+    rank: u32,
+    href: String,
+    data_org: Option<String>,
+    name: String,
+    values: Vec<String>,
+}
+
+fn ranked_table(
+    lang: Language,
+    class: &str,
+    headings: &[&str],
+    rows: impl Iterator<Item = Ranked>,
+) -> Markup {
+    let rows: Vec<Ranked> = rows.collect();
+    table(
+        class,
+        headings,
+        html! {
+            @if rows.is_empty() {
+                tr { td.text colspan=(headings.len()) { (tr(lang, "暂无", "none yet")) } }
+            }
+            @for row in &rows {
+                tr {
+                    td { (row.rank) }
+                    td.text { a href=(row.href) data-org=[row.data_org.as_deref()] { (row.name) } }
+                    @for value in &row.values { td { (value) } }
+                }
+            }
+        },
+    )
 }
 
 fn heading_row(headings: &[&str]) -> Markup {
