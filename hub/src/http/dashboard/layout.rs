@@ -50,6 +50,7 @@ form.period .presets a{display:inline-flex;align-items:center;min-height:44px;pa
 p.error{background:#fdecea;border-left:4px solid #b22222;padding:8px 12px;color:#8a1c1c}
 .downloads a{display:inline-flex;align-items:center;min-height:44px;margin-right:12px;color:#444}
 .alerts li{margin:6px 0}
+@media (max-width:700px){main a{display:inline-block;min-height:44px;line-height:44px}header{padding:4px 8px}main{padding:8px 10px 32px}}
 .print-only{display:none}
 @media print{
 @page{size:A4;margin:15mm}

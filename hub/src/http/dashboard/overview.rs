@@ -101,7 +101,7 @@ fn render(request: &PageRequest, period: &Period, data: &Overview) -> Response {
         (headline(lang, region, figures))
         (alerts(lang, period, data))
         div.grid {
-            div.card { (funnel(lang, figures)) }
+            div.card.chart-box { (funnel(lang, figures)) }
             div.card {
                 h2 { (tr(lang, "“双微”要求落实情况", "Guangzhou rule: everyone takes one")) }
                 (campaign_rule(lang, figures))
