@@ -13,6 +13,7 @@ use wishtree_common::csv::{Cell, SpreadsheetCsv};
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::names::Language;
 
+use super::service::{HasService, SERVICE_COLUMNS};
 use crate::figures::{
     CommunityRank, CommunityStatus, Figures, MonthFigures, OrgInCommunity, OrgRank, RegionFigures,
 };
@@ -38,6 +39,16 @@ struct Column<T> {
     cell: fn(&T, Language) -> Cell,
 }
 
+impl<T> Column<T> {
+    /// The header in Chinese, or the API's key in English.
+    fn header(&self, lang: Language) -> &'static str {
+        match lang {
+            Language::Chinese => self.zh,
+            Language::English => self.key,
+        }
+    }
+}
+
 impl Table {
     /// The CSV text, BOM first, every text cell neutralised.
     pub(crate) fn render(&self) -> String {
@@ -51,13 +62,7 @@ impl Table {
 
     fn of<T>(lang: Language, columns: &[Column<T>], rows: &[T]) -> Self {
         Self {
-            header: columns
-                .iter()
-                .map(|column| match lang {
-                    Language::Chinese => column.zh,
-                    Language::English => column.key,
-                })
-                .collect(),
+            header: columns.iter().map(|column| column.header(lang)).collect(),
             rows: rows
                 .iter()
                 .map(|row| {
@@ -68,6 +73,34 @@ impl Table {
                 })
                 .collect(),
         }
+    }
+
+    /// A table of rows with service figures: `head`, the service columns, `tail`.
+    fn with_service<T: HasService>(
+        lang: Language,
+        head: &[Column<T>],
+        tail: &[Column<T>],
+        rows: &[T],
+    ) -> Self {
+        let mut table = Self::of(lang, head, rows);
+        table
+            .header
+            .extend(SERVICE_COLUMNS.iter().map(|column| match lang {
+                Language::Chinese => column.zh,
+                Language::English => column.key,
+            }));
+        let tail = Self::of(lang, tail, rows);
+        table.header.extend(tail.header);
+        for ((cells, row), tail) in table.rows.iter_mut().zip(rows).zip(tail.rows) {
+            let service = row.service();
+            cells.extend(
+                SERVICE_COLUMNS
+                    .iter()
+                    .map(|column| count((column.value)(&service))),
+            );
+            cells.extend(tail);
+        }
+        table
     }
 }
 
@@ -91,15 +124,15 @@ pub(crate) fn months_table(lang: Language, months: &[MonthFigures]) -> Table {
 }
 
 pub(crate) fn org_ranking_table(lang: Language, ranking: &[OrgRank]) -> Table {
-    Table::of(lang, &ORG_RANKING, ranking)
+    Table::with_service(lang, &ORG_RANKING, &ORG_ACTIVITIES, ranking)
 }
 
 pub(crate) fn community_ranking_table(lang: Language, ranking: &[CommunityRank]) -> Table {
-    Table::of(lang, &COMMUNITY_RANKING, ranking)
+    Table::with_service(lang, &COMMUNITY_RANKING, &[], ranking)
 }
 
 pub(crate) fn org_communities_table(lang: Language, communities: &[OrgInCommunity]) -> Table {
-    Table::of(lang, &ORG_COMMUNITIES, communities)
+    Table::with_service(lang, &ORG_COMMUNITIES, &[], communities)
 }
 
 pub(crate) fn communities_table(lang: Language, statuses: &[CommunityStatus]) -> Table {
@@ -108,283 +141,111 @@ pub(crate) fn communities_table(lang: Language, statuses: &[CommunityStatus]) ->
 
 /// The columns of a figures row, in order; the nested state counts are flattened as
 /// `wishes_<state>` and `projects_<state>`.
+// One column a line, as a table reads.
+#[rustfmt::skip]
 fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 37] {
     [
-        column("region", "地区代码", |r, _| {
-            code(r.figures.region.as_str())
-        }),
-        column("name", "地区或单位", |r, _| {
-            text(r.name.unwrap_or_default())
-        }),
+        column("region", "地区代码", |r, _| code(r.figures.region.as_str())),
+        column("name", "地区或单位", |r, _| text(r.name.unwrap_or_default())),
         column("from", "起始日期", |r, _| date(r.figures.from)),
         column("to", "截止日期", |r, _| date(r.figures.to)),
-        column("communities", "社区数", |r, _| {
-            count(r.figures.communities)
-        }),
-        column(
-            "communities_synced_24h",
-            "24小时内同步的社区",
-            |r, _| count(r.figures.communities_synced_24h),
-        ),
-        column("members_reported", "报到党员", |r, _| {
-            count(r.figures.members_reported)
-        }),
-        column("orgs_reported", "报到单位党组织", |r, _| {
-            count(r.figures.orgs_reported)
-        }),
+        column("communities", "社区数", |r, _| count(r.figures.communities)),
+        column("communities_synced_24h", "24小时内同步的社区", |r, _| count(r.figures.communities_synced_24h)),
+        column("members_reported", "报到党员", |r, _| count(r.figures.members_reported)),
+        column("orgs_reported", "报到单位党组织", |r, _| count(r.figures.orgs_reported)),
         column("pairings", "共建对子", |r, _| count(r.figures.pairings)),
-        column("wishes_total", "微心愿征集", |r, _| {
-            count(r.figures.wishes.total)
-        }),
-        column("wishes_submitted", "微心愿待审核", |r, _| {
-            count(r.figures.wishes.submitted)
-        }),
-        column("wishes_published", "微心愿待认领", |r, _| {
-            count(r.figures.wishes.published)
-        }),
-        column("wishes_claimed", "微心愿已认领", |r, _| {
-            count(r.figures.wishes.claimed)
-        }),
-        column("wishes_fulfilled", "微心愿已实现", |r, _| {
-            count(r.figures.wishes.fulfilled)
-        }),
-        column("wishes_rejected", "微心愿已驳回", |r, _| {
-            count(r.figures.wishes.rejected)
-        }),
-        column("wishes_withdrawn", "微心愿已撤回", |r, _| {
-            count(r.figures.wishes.withdrawn)
-        }),
-        column("wishes_fulfilled_rate", "微心愿实现率", |r, _| {
-            ratio(r.figures.wishes_fulfilled_rate)
-        }),
-        column(
-            "median_days_to_claim",
-            "认领用时中位数（天）",
-            |r, _| ratio(r.figures.median_days_to_claim),
-        ),
-        column(
-            "median_days_to_fulfil",
-            "实现用时中位数（天）",
-            |r, _| ratio(r.figures.median_days_to_fulfil),
-        ),
-        column(
-            "members_with_claimed_wish",
-            "领办微心愿的党员",
-            |r, _| count(r.figures.members_with_claimed_wish),
-        ),
-        column(
-            "members_with_claimed_wish_rate",
-            "领办微心愿的党员占比",
-            |r, _| ratio(r.figures.members_with_claimed_wish_rate),
-        ),
-        column(
-            "orgs_with_claimed_project",
-            "认领项目的单位",
-            |r, _| count(r.figures.orgs_with_claimed_project),
-        ),
-        column(
-            "orgs_with_claimed_project_rate",
-            "认领项目的单位占比",
-            |r, _| ratio(r.figures.orgs_with_claimed_project_rate),
-        ),
-        column("projects_total", "民生微项目征集", |r, _| {
-            count(r.figures.projects.total)
-        }),
-        column("projects_submitted", "民生微项目待审核", |r, _| {
-            count(r.figures.projects.submitted)
-        }),
-        column("projects_published", "民生微项目待认领", |r, _| {
-            count(r.figures.projects.published)
-        }),
-        column("projects_claimed", "民生微项目已认领", |r, _| {
-            count(r.figures.projects.claimed)
-        }),
-        column("projects_fulfilled", "民生微项目已解决", |r, _| {
-            count(r.figures.projects.fulfilled)
-        }),
-        column("projects_rejected", "民生微项目已驳回", |r, _| {
-            count(r.figures.projects.rejected)
-        }),
-        column("projects_withdrawn", "民生微项目已撤回", |r, _| {
-            count(r.figures.projects.withdrawn)
-        }),
-        column("activities", "服务活动（次）", |r, _| {
-            count(r.figures.activities)
-        }),
-        column("participations", "参加人次", |r, _| {
-            count(r.figures.participations)
-        }),
-        column("service_records", "服务记录", |r, _| {
-            count(r.figures.service_records)
-        }),
-        column("service_minutes", "服务时长（分钟）", |r, _| {
-            count(r.figures.service_minutes)
-        }),
-        column("service_hours", "服务时长（小时）", |r, _| {
-            count(r.figures.service_hours)
-        }),
-        column("points_earned", "爱心积分存入", |r, _| {
-            count(r.figures.points_earned)
-        }),
-        column("points_redeemed", "爱心积分支取", |r, _| {
-            count(r.figures.points_redeemed)
-        }),
+        column("wishes_total", "微心愿征集", |r, _| count(r.figures.wishes.total)),
+        column("wishes_submitted", "微心愿待审核", |r, _| count(r.figures.wishes.submitted)),
+        column("wishes_published", "微心愿待认领", |r, _| count(r.figures.wishes.published)),
+        column("wishes_claimed", "微心愿已认领", |r, _| count(r.figures.wishes.claimed)),
+        column("wishes_fulfilled", "微心愿已实现", |r, _| count(r.figures.wishes.fulfilled)),
+        column("wishes_rejected", "微心愿已驳回", |r, _| count(r.figures.wishes.rejected)),
+        column("wishes_withdrawn", "微心愿已撤回", |r, _| count(r.figures.wishes.withdrawn)),
+        column("wishes_fulfilled_rate", "微心愿实现率", |r, _| ratio(r.figures.wishes_fulfilled_rate)),
+        column("median_days_to_claim", "认领用时中位数（天）", |r, _| ratio(r.figures.median_days_to_claim)),
+        column("median_days_to_fulfil", "实现用时中位数（天）", |r, _| ratio(r.figures.median_days_to_fulfil)),
+        column("members_with_claimed_wish", "领办微心愿的党员", |r, _| count(r.figures.members_with_claimed_wish)),
+        column("members_with_claimed_wish_rate", "领办微心愿的党员占比", |r, _| ratio(r.figures.members_with_claimed_wish_rate)),
+        column("orgs_with_claimed_project", "认领项目的单位", |r, _| count(r.figures.orgs_with_claimed_project)),
+        column("orgs_with_claimed_project_rate", "认领项目的单位占比", |r, _| ratio(r.figures.orgs_with_claimed_project_rate)),
+        column("projects_total", "民生微项目征集", |r, _| count(r.figures.projects.total)),
+        column("projects_submitted", "民生微项目待审核", |r, _| count(r.figures.projects.submitted)),
+        column("projects_published", "民生微项目待认领", |r, _| count(r.figures.projects.published)),
+        column("projects_claimed", "民生微项目已认领", |r, _| count(r.figures.projects.claimed)),
+        column("projects_fulfilled", "民生微项目已解决", |r, _| count(r.figures.projects.fulfilled)),
+        column("projects_rejected", "民生微项目已驳回", |r, _| count(r.figures.projects.rejected)),
+        column("projects_withdrawn", "民生微项目已撤回", |r, _| count(r.figures.projects.withdrawn)),
+        column("activities", "服务活动（次）", |r, _| count(r.figures.activities)),
+        column("participations", "参加人次", |r, _| count(r.figures.participations)),
+        column("service_records", "服务记录", |r, _| count(r.figures.service_records)),
+        column("service_minutes", "服务时长（分钟）", |r, _| count(r.figures.service_minutes)),
+        column("service_hours", "服务时长（小时）", |r, _| count(r.figures.service_hours)),
+        column("points_earned", "爱心积分存入", |r, _| count(r.figures.points_earned)),
+        column("points_redeemed", "爱心积分支取", |r, _| count(r.figures.points_redeemed)),
     ]
 }
 
+// One column a line, as a table reads.
+#[rustfmt::skip]
 const MONTHS: [Column<MonthFigures>; 12] = [
     column("month", "月份", |m, _| text(&m.month)),
-    column("members_reported", "报到党员", |m, _| {
-        count(m.members_reported)
-    }),
-    column("wishes_total", "微心愿征集", |m, _| {
-        count(m.wishes_total)
-    }),
-    column("wishes_claimed", "微心愿认领", |m, _| {
-        count(m.wishes_claimed)
-    }),
-    column("wishes_fulfilled", "微心愿实现", |m, _| {
-        count(m.wishes_fulfilled)
-    }),
-    column("projects_fulfilled", "解决问题", |m, _| {
-        count(m.projects_fulfilled)
-    }),
-    column("activities", "服务活动（次）", |m, _| {
-        count(m.activities)
-    }),
-    column("participations", "参加人次", |m, _| {
-        count(m.participations)
-    }),
-    column("service_minutes", "服务时长（分钟）", |m, _| {
-        count(m.service_minutes)
-    }),
-    column("service_hours", "服务时长（小时）", |m, _| {
-        count(m.service_hours)
-    }),
-    column("points_earned", "爱心积分存入", |m, _| {
-        count(m.points_earned)
-    }),
-    column("points_redeemed", "爱心积分支取", |m, _| {
-        count(m.points_redeemed)
-    }),
+    column("members_reported", "报到党员", |m, _| count(m.members_reported)),
+    column("wishes_total", "微心愿征集", |m, _| count(m.wishes_total)),
+    column("wishes_claimed", "微心愿认领", |m, _| count(m.wishes_claimed)),
+    column("wishes_fulfilled", "微心愿实现", |m, _| count(m.wishes_fulfilled)),
+    column("projects_fulfilled", "解决问题", |m, _| count(m.projects_fulfilled)),
+    column("activities", "服务活动（次）", |m, _| count(m.activities)),
+    column("participations", "参加人次", |m, _| count(m.participations)),
+    column("service_minutes", "服务时长（分钟）", |m, _| count(m.service_minutes)),
+    column("service_hours", "服务时长（小时）", |m, _| count(m.service_hours)),
+    column("points_earned", "爱心积分存入", |m, _| count(m.points_earned)),
+    column("points_redeemed", "爱心积分支取", |m, _| count(m.points_redeemed)),
 ];
 
-const ORG_RANKING: [Column<OrgRank>; 12] = [
+// One column a line, as a table reads.
+#[rustfmt::skip]
+const ORG_RANKING: [Column<OrgRank>; 3] = [
     column("rank", "名次", |r, _| count(r.rank)),
     column("name", "单位党组织", |r, _| text(&r.name)),
-    column("credit_code", "统一社会信用代码", |r, _| {
-        code(&r.credit_code)
-    }),
-    column("members", "报到党员", |r, _| count(r.members)),
-    column("participations", "参加人次", |r, _| {
-        count(r.participations)
-    }),
-    column("service_minutes", "服务时长（分钟）", |r, _| {
-        count(r.service_minutes)
-    }),
-    column("service_hours", "服务时长（小时）", |r, _| {
-        count(r.service_hours)
-    }),
-    column("wishes_claimed", "认领微心愿", |r, _| {
-        count(r.wishes_claimed)
-    }),
-    column("wishes_fulfilled", "实现微心愿", |r, _| {
-        count(r.wishes_fulfilled)
-    }),
-    column("projects_claimed", "认领民生微项目", |r, _| {
-        count(r.projects_claimed)
-    }),
-    column("projects_fulfilled", "解决问题", |r, _| {
-        count(r.projects_fulfilled)
-    }),
-    column("activities", "组织服务活动", |r, _| {
-        count(r.activities)
-    }),
+    column("credit_code", "统一社会信用代码", |r, _| code(&r.credit_code)),
 ];
 
-const COMMUNITY_RANKING: [Column<CommunityRank>; 11] = [
+// One column a line, as a table reads.
+#[rustfmt::skip]
+const ORG_ACTIVITIES: [Column<OrgRank>; 1] =
+    [column("activities", "组织服务活动", |r, _| {
+        count(r.activities)
+    })];
+
+// One column a line, as a table reads.
+#[rustfmt::skip]
+const COMMUNITY_RANKING: [Column<CommunityRank>; 3] = [
     column("rank", "名次", |r, _| count(r.rank)),
     column("code", "社区代码", |r, _| code(r.code.as_str())),
     column("name", "社区", |r, _| text(&r.name)),
-    column("members", "报到党员", |r, _| count(r.members)),
-    column("participations", "参加人次", |r, _| {
-        count(r.participations)
-    }),
-    column("service_minutes", "服务时长（分钟）", |r, _| {
-        count(r.service_minutes)
-    }),
-    column("service_hours", "服务时长（小时）", |r, _| {
-        count(r.service_hours)
-    }),
-    column("wishes_claimed", "认领微心愿", |r, _| {
-        count(r.wishes_claimed)
-    }),
-    column("wishes_fulfilled", "实现微心愿", |r, _| {
-        count(r.wishes_fulfilled)
-    }),
-    column("projects_claimed", "认领民生微项目", |r, _| {
-        count(r.projects_claimed)
-    }),
-    column("projects_fulfilled", "解决问题", |r, _| {
-        count(r.projects_fulfilled)
-    }),
 ];
 
-const ORG_COMMUNITIES: [Column<OrgInCommunity>; 11] = [
+// One column a line, as a table reads.
+#[rustfmt::skip]
+const ORG_COMMUNITIES: [Column<OrgInCommunity>; 3] = [
     column("code", "社区代码", |c, _| code(c.code.as_str())),
     column("name", "社区", |c, _| text(&c.name)),
-    column("is_reported", "单位已报到", |c, lang| {
-        yes_no(c.is_reported, lang)
-    }),
-    column("members", "报到党员", |c, _| count(c.members)),
-    column("participations", "参加人次", |c, _| {
-        count(c.participations)
-    }),
-    column("service_minutes", "服务时长（分钟）", |c, _| {
-        count(c.service_minutes)
-    }),
-    column("service_hours", "服务时长（小时）", |c, _| {
-        count(c.service_hours)
-    }),
-    column("wishes_claimed", "认领微心愿", |c, _| {
-        count(c.wishes_claimed)
-    }),
-    column("wishes_fulfilled", "实现微心愿", |c, _| {
-        count(c.wishes_fulfilled)
-    }),
-    column("projects_claimed", "认领民生微项目", |c, _| {
-        count(c.projects_claimed)
-    }),
-    column("projects_fulfilled", "解决问题", |c, _| {
-        count(c.projects_fulfilled)
-    }),
+    column("is_reported", "单位已报到", |c, lang| yes_no(c.is_reported, lang)),
 ];
 
+// One column a line, as a table reads.
+#[rustfmt::skip]
 const COMMUNITIES: [Column<CommunityStatus>; 10] = [
     column("code", "社区代码", |s, _| code(s.code.as_str())),
     column("name", "社区", |s, _| text(&s.name)),
     column("last_seen_at", "上次同步", |s, _| time(s.last_seen_at)),
-    column("last_change_at", "数据上次更新", |s, _| {
-        time(s.last_change_at)
-    }),
-    column("is_synced_24h", "24小时内同步", |s, lang| {
-        yes_no(s.is_synced_24h, lang)
-    }),
+    column("last_change_at", "数据上次更新", |s, _| time(s.last_change_at)),
+    column("is_synced_24h", "24小时内同步", |s, lang| yes_no(s.is_synced_24h, lang)),
     column("changes", "记录更新次数", |s, _| count(s.changes)),
-    column(
-        "attested_changes",
-        "经社区签名确认的更新",
-        |s, _| count(s.attested_changes),
-    ),
-    column("attested_share", "签名确认比例", |s, _| {
-        ratio(s.attested_share)
-    }),
-    column("malformed", "无法读取的记录", |s, _| {
-        count(s.malformed)
-    }),
-    column("signer_revoked", "签名密钥已吊销", |s, lang| {
-        yes_no(s.signer_revoked, lang)
-    }),
+    column("attested_changes", "经社区签名确认的更新", |s, _| count(s.attested_changes)),
+    column("attested_share", "签名确认比例", |s, _| ratio(s.attested_share)),
+    column("malformed", "无法读取的记录", |s, _| count(s.malformed)),
+    column("signer_revoked", "签名密钥已吊销", |s, lang| yes_no(s.signer_revoked, lang)),
 ];
 
 const fn column<T>(
@@ -468,7 +329,7 @@ mod tests {
             "{zh}"
         );
         assert!(
-            zh.contains("\r\n\"=\"\"130903001002\"\"\",\"'=1+1,x\",是,2,0,90,1.5,"),
+            zh.contains("\r\n\"=\"\"130903001002\"\"\",\"'=1+1,x\",是,2,1.5,90,0,"),
             "{zh}"
         );
         let en = org_communities_table(Language::English, &communities).render();

@@ -14,6 +14,7 @@ mod api;
 mod csv;
 mod dashboard;
 mod period;
+mod service;
 mod svg;
 
 use std::collections::HashMap;

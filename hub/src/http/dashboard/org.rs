@@ -10,12 +10,13 @@ use axum::response::Response;
 use maud::{PreEscaped, html};
 use wishtree_protocol::names::Language;
 
+use super::super::service::HasService;
 use super::super::svg::{self, Bar};
 use super::super::{HubHttpState, parse_org};
 use super::PageRequest;
 use super::layout::{SERVICE, error_page, number, region_link, short_months, tr};
 use super::overview::figure;
-use super::tables::{figures_table, table};
+use super::tables::{figures_table, name_or, service_cells, service_headings, table};
 use crate::figures::{self, MonthFigures, OrgProfile, Period};
 
 pub(crate) async fn org_page(
@@ -70,17 +71,13 @@ fn render(
     let projects_fulfilled = figure("projects_fulfilled", f.projects.fulfilled);
     let activities = figure("activities", f.activities);
     let pairings = figure("pairings", f.pairings);
-    let headings = [
-        tr(lang, "社区", "Community"),
-        tr(lang, "单位报到", "Org reported in"),
-        tr(lang, "报到党员", "Members"),
-        tr(lang, "参加人次", "Person-times"),
-        tr(lang, "服务小时", "Hours"),
-        tr(lang, "认领心愿", "Wishes claimed"),
-        tr(lang, "实现心愿", "Wishes fulfilled"),
-        tr(lang, "认领项目", "Projects claimed"),
-        tr(lang, "解决问题", "Problems solved"),
-    ];
+    let headings = service_headings(
+        lang,
+        &[
+            tr(lang, "社区", "Community"),
+            tr(lang, "单位已报到", "Org reported in"),
+        ],
+    );
     let hours_title = tr(lang, "每月服务时长（小时）", "Hours of service by month");
     let body = html! {
         h1 data-org=(profile.org) { (profile.name) }
@@ -110,17 +107,13 @@ fn render(
                 tr {
                     td {
                         a href=(region_link("/", &community.code.as_region(), period, lang)) {
-                            @if community.name.is_empty() { (community.code) } @else { (community.name) }
+                            (name_or(&community.name, &community.code))
                         }
                     }
-                    td { (tr(lang, if community.is_reported { "是" } else { "否" }, if community.is_reported { "yes" } else { "no" })) }
-                    td { (community.members) }
-                    td { (community.participations) }
-                    td { (number(community.service_hours)) }
-                    td { (community.wishes_claimed) }
-                    td { (community.wishes_fulfilled) }
-                    td { (community.projects_claimed) }
-                    td { (community.projects_fulfilled) }
+                    td {
+                        @if community.is_reported { (tr(lang, "是", "yes")) } @else { (tr(lang, "否", "no")) }
+                    }
+                    (service_cells(&community.service()))
                 }
             }
         }))

@@ -4,6 +4,7 @@
 use maud::{Markup, html};
 use wishtree_protocol::names::Language;
 
+use super::super::service::{HasService, SERVICE_COLUMNS, Service};
 use super::layout::{date_text, link, number, optional_number, percent, region_link, tr};
 use crate::figures::{CommunityRank, CommunityStatus, Figures, OrgRank, Period, RegionFigures};
 
@@ -233,44 +234,23 @@ pub(super) fn children_table(
 
 /// Unit organisations ranked, each linked to its own page for the same period.
 pub(super) fn org_table(lang: Language, ranking: &[OrgRank], period: &Period) -> Markup {
-    let headings = [
-        tr(lang, "名次", "Rank"),
-        tr(lang, "单位党组织", "Organisation"),
-        tr(lang, "报到党员", "Members"),
-        tr(lang, "服务小时", "Hours"),
-        tr(lang, "人次", "Person-times"),
-        tr(lang, "认领心愿", "Wishes claimed"),
-        tr(lang, "实现心愿", "Wishes fulfilled"),
-        tr(lang, "认领项目", "Projects claimed"),
-        tr(lang, "解决问题", "Problems solved"),
+    let dates = [
+        ("from", date_text(period.from())),
+        ("to", date_text(period.to())),
     ];
     let rows = ranking.iter().map(|rank| Ranked {
         rank: rank.rank,
         href: link(
             &format!("/orgs/{}", rank.org),
-            &[
-                ("from", &date_text(period.from())),
-                ("to", &date_text(period.to())),
-            ],
+            &dates.each_ref().map(|(key, value)| (*key, value.as_str())),
             lang,
         ),
         data_org: Some(rank.org.to_string()),
-        name: if rank.name.is_empty() {
-            rank.org.to_string()
-        } else {
-            rank.name.clone()
-        },
-        values: vec![
-            rank.members.to_string(),
-            number(rank.service_hours),
-            rank.participations.to_string(),
-            rank.wishes_claimed.to_string(),
-            rank.wishes_fulfilled.to_string(),
-            rank.projects_claimed.to_string(),
-            rank.projects_fulfilled.to_string(),
-        ],
+        name: name_or(&rank.name, &rank.org),
+        service: rank.service(),
     });
-    ranked_table(lang, "orgs", &headings, rows)
+    let ranked = tr(lang, "单位党组织", "Organisation");
+    ranked_table(lang, "orgs", ranked, rows)
 }
 
 /// Communities ranked, each linked to its own page for the same period.
@@ -279,35 +259,44 @@ pub(super) fn community_table(
     ranking: &[CommunityRank],
     period: &Period,
 ) -> Markup {
-    let headings = [
-        tr(lang, "名次", "Rank"),
-        tr(lang, "社区", "Community"),
-        tr(lang, "报到党员", "Members"),
-        tr(lang, "服务小时", "Hours"),
-        tr(lang, "人次", "Person-times"),
-        tr(lang, "认领心愿", "Wishes claimed"),
-        tr(lang, "实现心愿", "Wishes fulfilled"),
-        tr(lang, "解决问题", "Problems solved"),
-    ];
     let rows = ranking.iter().map(|rank| Ranked {
         rank: rank.rank,
         href: region_link("/", &rank.code.as_region(), period, lang),
         data_org: None,
-        name: if rank.name.is_empty() {
-            rank.code.to_string()
-        } else {
-            rank.name.clone()
-        },
-        values: vec![
-            rank.members.to_string(),
-            number(rank.service_hours),
-            rank.participations.to_string(),
-            rank.wishes_claimed.to_string(),
-            rank.wishes_fulfilled.to_string(),
-            rank.projects_fulfilled.to_string(),
-        ],
+        name: name_or(&rank.name, &rank.code),
+        service: rank.service(),
     });
-    ranked_table(lang, "communities", &headings, rows)
+    ranked_table(lang, "communities", tr(lang, "社区", "Community"), rows)
+}
+
+/// The headings of the service figures a table shows, after `first` ones of its own.
+pub(super) fn service_headings<'a>(lang: Language, first: &[&'a str]) -> Vec<&'a str> {
+    let mut headings = first.to_vec();
+    headings.extend(
+        SERVICE_COLUMNS
+            .iter()
+            .filter(|column| column.on_page)
+            .map(|column| column.heading(lang)),
+    );
+    headings
+}
+
+/// The service figures of a row as the tables show them.
+pub(super) fn service_cells(service: &Service) -> Markup {
+    html! {
+        @for column in SERVICE_COLUMNS.iter().filter(|column| column.on_page) {
+            td { (number((column.value)(service))) }
+        }
+    }
+}
+
+/// A name, or the id it stands for while the name is unknown.
+pub(super) fn name_or(name: &str, id: &impl std::fmt::Display) -> String {
+    if name.is_empty() {
+        id.to_string()
+    } else {
+        name.to_owned()
+    }
 }
 
 /// When each community last exchanged data with the hub, whether that was in the last
@@ -369,25 +358,26 @@ pub(super) fn table(class: &str, headings: &[&str], rows: Markup) -> Markup {
     }
 }
 
-/// One row of a ranking: its place, the name linked to its page, the figures as shown.
+/// One row of a ranking: its place, the name linked to its page, its service figures.
 struct Ranked {
     rank: u32,
     href: String,
     data_org: Option<String>,
     name: String,
-    values: Vec<String>,
+    service: Service,
 }
 
 fn ranked_table(
     lang: Language,
     class: &str,
-    headings: &[&str],
+    ranked: &str,
     rows: impl Iterator<Item = Ranked>,
 ) -> Markup {
     let rows: Vec<Ranked> = rows.collect();
+    let headings = service_headings(lang, &[tr(lang, "名次", "Rank"), ranked]);
     table(
         class,
-        headings,
+        &headings,
         html! {
             @if rows.is_empty() {
                 tr { td.text colspan=(headings.len()) { (tr(lang, "暂无", "none yet")) } }
@@ -396,7 +386,7 @@ fn ranked_table(
                 tr {
                     td { (row.rank) }
                     td.text { a href=(row.href) data-org=[row.data_org.as_deref()] { (row.name) } }
-                    @for value in &row.values { td { (value) } }
+                    (service_cells(&row.service))
                 }
             }
         },
