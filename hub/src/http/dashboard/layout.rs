@@ -35,11 +35,10 @@ ul.headline b{color:#b22222;font-size:1.35em;margin:0 2px}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:.95em}
 th,td{border-bottom:1px solid #e5e0d5;padding:6px 8px;text-align:right;white-space:nowrap}th{background:#f0ebe0}
 th:first-child,td:first-child,td.text,th.text{text-align:left;white-space:normal;min-width:6em}
-td a{color:#b22222;display:inline-block;min-height:44px;line-height:44px}
+main a{color:#b22222}
 .muted{color:#595959;fill:#595959}.bad{color:#b22222;font-weight:bold}.good{color:#2e7d32}
 .chart-box{overflow-x:auto}
-svg.chart{width:100%;min-width:520px;height:auto;font-size:14px;max-width:860px;display:block;margin:auto}
-svg.bars{min-width:0}
+svg.chart{width:100%;height:auto;font-size:14px;max-width:860px;display:block;margin:auto}
 h3{font-size:1em;margin:4px 0 8px;color:#595959}svg .small{font-size:13px;fill:#444}svg a text{fill:#b22222}
 svg .funnel-label{font-size:16px;fill:#222;font-weight:bold}
 form.period{display:flex;gap:8px 12px;align-items:center;flex-wrap:wrap;margin:6px 0;background:#fff;padding:8px 12px;border-radius:6px}
@@ -50,7 +49,7 @@ form.period .presets a{display:inline-flex;align-items:center;min-height:44px;pa
 p.error{background:#fdecea;border-left:4px solid #b22222;padding:8px 12px;color:#8a1c1c}
 .downloads a{display:inline-flex;align-items:center;min-height:44px;margin-right:12px;color:#444}
 .alerts li{margin:6px 0}
-@media (max-width:700px){main a{display:inline-block;min-height:44px;line-height:44px}header{padding:4px 8px}main{padding:8px 10px 32px}}
+@media (max-width:700px){main a{display:inline-block;min-height:44px;line-height:44px}svg.chart{min-width:520px}header{padding:4px 8px}main{padding:8px 10px 32px}}
 .print-only{display:none}
 @media print{
 @page{size:A4;margin:15mm}
@@ -62,7 +61,6 @@ main{max-width:none;padding:0}
 .card,ul.headline li{box-shadow:none;border:1px solid #ccc;break-inside:avoid}
 .scroll,.chart-box{overflow:visible}svg.chart{min-width:0}
 a{color:inherit!important;text-decoration:none}
-td a{min-height:0;line-height:inherit}
 }
 "#;
 
