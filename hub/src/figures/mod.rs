@@ -15,6 +15,7 @@
 //! transaction) when a document changed and [`record_seen`] when a node connected
 //! without changes. The tables are made with the store's (`crate::schema`).
 
+mod alerts;
 mod derive;
 mod health;
 mod measure;
@@ -27,12 +28,13 @@ mod refresh;
 
 use wishtree_protocol::{CommunityCode, DocError};
 
+pub use alerts::{WISH_WAITING_ALERT_DAYS, WaitingWishes, waiting_wishes};
 pub use derive::{
     CommunitySync, Rederived, rebuild_community_rollups, record_seen, rederive_community,
     refresh_community, set_region_name,
 };
 pub use health::{CommunityStatus, SYNC_WINDOW_MS, community_statuses};
-pub use names::{org_name, region_name};
+pub use names::{org_name, region_is_known, region_name};
 pub use org_profile::{OrgInCommunity, OrgProfile, org_profile};
 pub use period::{Period, PeriodError};
 pub use query::{

@@ -24,6 +24,7 @@ impl Hub {
         HubHost {
             hub: Arc::clone(self),
             upstream,
+            node_of: None,
         }
     }
 }
@@ -33,6 +34,9 @@ impl Hub {
 pub struct HubHost {
     hub: Arc<Hub>,
     upstream: bool,
+    /// The community whose node the peer is, once admitted as one: every message it
+    /// sends is an exchange, and sync health counts the last one, not the handshake.
+    node_of: Option<CommunityCode>,
 }
 
 impl HubHost {
@@ -44,7 +48,12 @@ impl HubHost {
 
 impl Host for HubHost {
     fn admit(&mut self, peer: &PublicKey, hello: &Hello, now: Timestamp) -> Result<Grant, String> {
-        self.hub.admit(peer, hello, now)
+        let grant = self.hub.admit(peer, hello, now)?;
+        // Admission checked that a peer asking for one community is that community's node.
+        if let Scope::Community(code) = hello.scope {
+            self.node_of = Some(code);
+        }
+        Ok(grant)
     }
 
     fn heads(&mut self, doc: &DocId) -> Vec<ChangeHash> {
@@ -116,6 +125,12 @@ impl Host for HubHost {
         }
         state.sync_states.insert((*peer, *doc), sync_state);
         drop(guard);
+        if let Some(code) = self.node_of {
+            // The node's "last synced" is the last message it had from the hub; the hub
+            // counts the last message it had from the node, whether or not it brought
+            // a change, so that a link open for days stays healthy while it syncs.
+            hub.mark_seen(code, now);
+        }
         if changed {
             hub.metrics().observe_merge(started.elapsed());
             hub.changed(*doc);
