@@ -521,36 +521,17 @@ mod tests {
         let released = f.wish("陪聊", "2026-07-01");
         let across = f.wish("轮椅", "2026-05-01");
         let lis = f.wish("台灯", "2026-07-01");
-        let worker = Actor::Worker("w".into());
+        let (by_wang, by_worker) = (Actor::Member(wang), Actor::Worker("w".into()));
+        let (claim, fulfil, release) = (EventKind::Claim, EventKind::Fulfil, EventKind::Release);
         for (wish, kind, by, at) in [
-            (
-                fulfilled,
-                EventKind::Claim,
-                Actor::Member(wang),
-                "2026-07-03",
-            ),
-            (
-                fulfilled,
-                EventKind::Fulfil,
-                Actor::Member(wang),
-                "2026-07-20",
-            ),
-            (
-                released,
-                EventKind::Claim,
-                Actor::Member(wang),
-                "2026-08-01",
-            ),
-            (
-                released,
-                EventKind::Release,
-                Actor::Member(wang),
-                "2026-08-02",
-            ),
-            (across, EventKind::Claim, Actor::Member(wang), "2026-05-02"),
-            (across, EventKind::Fulfil, worker, "2026-07-05"),
+            (fulfilled, claim, &by_wang, "2026-07-03"),
+            (fulfilled, fulfil, &by_wang, "2026-07-20"),
+            (released, claim, &by_wang, "2026-08-01"),
+            (released, release, &by_wang, "2026-08-02"),
+            (across, claim, &by_wang, "2026-05-02"),
+            (across, fulfil, &by_worker, "2026-07-05"),
         ] {
-            f.wish_event(wish, kind, by, at);
+            f.wish_event(wish, kind, by.clone(), at);
         }
         f.wish_event(lis, EventKind::Claim, Actor::Member(li), "2026-07-02");
 
