@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use automerge::ChangeHash;
 use tokio::sync::watch;
@@ -48,6 +49,7 @@ use self::open::{load_city, load_community};
 pub use self::status::{ChunkCounts, Counts, NodeStatus, SyncStatus};
 use self::sync::sorted_heads;
 pub use self::sync::{ReceiveError, Received};
+use crate::metrics::WriteMetrics;
 use crate::store::{DocName, MemberPrivate, ResidentPrivate, Store, StoreError};
 
 /// The database inside a node's data directory.
@@ -123,6 +125,7 @@ pub struct Replica {
     hub_link: HubLink,
     pending_cache: Option<(Vec<ChangeHash>, Vec<ChangeHash>, usize)>,
     changes: watch::Sender<ChangeNotice>,
+    write_metrics: WriteMetrics,
     is_poisoned: bool,
     /// Held for the life of the replica; the OS releases it if the process dies.
     _lock: Option<File>,
@@ -306,6 +309,24 @@ impl Replica {
     /// the change as a chunk, the node's signature over the new heads (with the next
     /// seq) and `private`. Returns only after that transaction is on disk.
     pub fn execute_as(
+        &mut self,
+        command: &Command,
+        worker: &Actor,
+        private: Option<&PrivateRecord>,
+        now: Timestamp,
+    ) -> Result<Committed, ExecuteError> {
+        let started = Instant::now();
+        let result = self.apply_and_persist(command, worker, private, now);
+        self.write_metrics.record(&result, started.elapsed());
+        result
+    }
+
+    /// What the replica counts of its writes, for `/metrics`.
+    pub fn write_metrics(&self) -> &WriteMetrics {
+        &self.write_metrics
+    }
+
+    fn apply_and_persist(
         &mut self,
         command: &Command,
         worker: &Actor,
