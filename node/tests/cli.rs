@@ -480,7 +480,9 @@ fn export_and_import_move_a_document_between_nodes_of_one_community_only() {
     let entry: Value = serde_json::from_str(&log_line)
         .unwrap_or_else(|error| panic!("not a JSON log line ({error}): {log_line:?}"));
     assert!(
-        entry["timestamp"].as_str().is_some_and(starts_with_timestamp),
+        entry["timestamp"]
+            .as_str()
+            .is_some_and(starts_with_timestamp),
         "a log line carries its time, as the hub's do: {log_line:?}"
     );
     let members = node_cli(&b, &["member", "list"]);

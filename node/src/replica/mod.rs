@@ -316,7 +316,45 @@ impl Replica {
         now: Timestamp,
     ) -> Result<Committed, ExecuteError> {
         let started = Instant::now();
-        let result = self.apply_and_persist(command, worker, private, now);
+        // Every way a write can end is timed and counted, so the body is one closure.
+        let mut apply_and_persist = || -> Result<Committed, ExecuteError> {
+            self.check_usable().map_err(ExecuteError::Poisoned)?;
+            if self.store.is_read_only() {
+                return Err(ExecuteError::Store(StoreError::ReadOnly {
+                    path: self.store.path().display().to_string(),
+                }));
+            }
+            self.doc.apply(command, worker, now)?;
+            let change = self.doc.commit(now);
+            if let Some(private) = private
+                && let Err(error) = self.check_private_target(private)
+            {
+                if change.is_some() {
+                    self.reload_after_failure();
+                }
+                return Err(error);
+            }
+            let committed = match self.persist_local(private, now) {
+                Ok((heads, attestation)) => Committed {
+                    change,
+                    heads,
+                    attestation,
+                },
+                Err(error) => {
+                    self.reload_after_failure();
+                    return Err(error.into());
+                }
+            };
+            if change.is_some() {
+                self.changes.send_modify(|notice| {
+                    notice.heads = committed.heads.clone();
+                    notice.local_commits += 1;
+                });
+                self.compact_if_due(DocName::Community);
+            }
+            Ok(committed)
+        };
+        let result = apply_and_persist();
         self.write_metrics.record(&result, started.elapsed());
         result
     }
@@ -324,50 +362,6 @@ impl Replica {
     /// What the replica counts of its writes, for `/metrics`.
     pub fn write_metrics(&self) -> &WriteMetrics {
         &self.write_metrics
-    }
-
-    fn apply_and_persist(
-        &mut self,
-        command: &Command,
-        worker: &Actor,
-        private: Option<&PrivateRecord>,
-        now: Timestamp,
-    ) -> Result<Committed, ExecuteError> {
-        self.check_usable().map_err(ExecuteError::Poisoned)?;
-        if self.store.is_read_only() {
-            return Err(ExecuteError::Store(StoreError::ReadOnly {
-                path: self.store.path().display().to_string(),
-            }));
-        }
-        self.doc.apply(command, worker, now)?;
-        let change = self.doc.commit(now);
-        if let Some(private) = private
-            && let Err(error) = self.check_private_target(private)
-        {
-            if change.is_some() {
-                self.reload_after_failure();
-            }
-            return Err(error);
-        }
-        let committed = match self.persist_local(private, now) {
-            Ok((heads, attestation)) => Committed {
-                change,
-                heads,
-                attestation,
-            },
-            Err(error) => {
-                self.reload_after_failure();
-                return Err(error.into());
-            }
-        };
-        if change.is_some() {
-            self.changes.send_modify(|notice| {
-                notice.heads = committed.heads.clone();
-                notice.local_commits += 1;
-            });
-            self.compact_if_due(DocName::Community);
-        }
-        Ok(committed)
     }
 
     /// Stores personal data for an existing member or wish, without a document change.
