@@ -3,6 +3,7 @@
 //! with sign-up, passbooks, the public board and the half-year report — with every
 //! asset embedded in the binary, so it works with no internet.
 
+pub mod collate;
 pub mod forms;
 pub mod html;
 pub mod pages;
