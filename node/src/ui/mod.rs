@@ -3,9 +3,11 @@
 //! with sign-up, passbooks, the public board and the half-year report — with every
 //! asset embedded in the binary, so it works with no internet.
 
+pub mod closing;
 pub mod forms;
 pub mod html;
 pub mod pages;
+pub mod paging;
 
 pub use routes::ui_router;
 pub mod report;
@@ -145,9 +147,16 @@ mod tests {
         let board = super::pages::board_page(Language::Chinese, &view, &StatusBar::default());
         assert!(board.contains("想要一个新书包"));
         assert!(board.contains("张婷"));
-        let member =
-            super::pages::member_page(Language::English, &view, zhang, &StatusBar::default(), None)
-                .unwrap();
+        let member = super::pages::member_page(
+            Language::English,
+            &view,
+            zhang,
+            ("", ""),
+            &StatusBar::default(),
+            None,
+            None,
+        )
+        .unwrap();
         assert!(member.contains("想要一个新书包"));
         assert!(member.contains("Love passbook"));
     }

@@ -6,7 +6,7 @@ use wishtree_protocol::HalfYear;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
-use super::html::{StatusBar, page, select_field, submit, t, table, text_input};
+use super::html::{Row, StatusBar, page, select_field, submit, t, table, text_input};
 use super::pages::{hours, post_label};
 use super::tree::state_label;
 use crate::report::HalfYearReport;
@@ -107,26 +107,30 @@ pub fn report_page(lang: Language, report: &HalfYearReport, status: &StatusBar) 
             "balance",
         ),
     ];
-    let services = html! {
-        @for service in &report.services {
-            tr {
-                td { (service.date.to_string()) }
-                td { (post_label(lang, service.category)) }
-                td { (hours(service.minutes)) }
-                td { (service.description) }
-            }
-        }
-    };
-    let wishes = html! {
-        @for wish in &report.wishes {
-            tr {
-                td { (wish.title) }
-                td { (wish.claimed_on.map(|d| d.to_string()).unwrap_or_default()) }
-                td { (wish.fulfilled_on.map(|d| d.to_string()).unwrap_or_default()) }
-                td { (state_label(lang, wish.state)) }
-            }
-        }
-    };
+    let services = report
+        .services
+        .iter()
+        .map(|service| {
+            Row::new(vec![
+                html! { (service.date.to_string()) },
+                html! { (post_label(lang, service.category)) },
+                html! { (hours(service.minutes)) },
+                html! { (service.description) },
+            ])
+        })
+        .collect();
+    let wishes = report
+        .wishes
+        .iter()
+        .map(|wish| {
+            Row::new(vec![
+                html! { (wish.title) },
+                html! { (wish.claimed_on.map(|d| d.to_string()).unwrap_or_default()) },
+                html! { (wish.fulfilled_on.map(|d| d.to_string()).unwrap_or_default()) },
+                html! { (state_label(lang, wish.state)) },
+            ])
+        })
+        .collect();
     let body = html! {
         p {
             (report.community_name) " · " (report.work_unit) " · " (t(lang, "期间", "period")) " "
@@ -139,6 +143,7 @@ pub fn report_page(lang: Language, report: &HalfYearReport, status: &StatusBar) 
         }
         h2 { (t(lang, "服务记录", "Service")) }
         (table(
+            lang,
             None,
             &[
                 t(lang, "日期", "Date"),
@@ -150,6 +155,7 @@ pub fn report_page(lang: Language, report: &HalfYearReport, status: &StatusBar) 
         ))
         h2 { (t(lang, "微心愿", "Wishes")) }
         (table(
+            lang,
             None,
             &[
                 t(lang, "心愿", "Wish"),

@@ -1,6 +1,8 @@
 //! The activity routes: the list and its form, one activity, and signing a member up.
 
-use axum::extract::{Path, RawForm, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use wishtree_protocol::command::Command;
@@ -15,9 +17,13 @@ use super::{
 use crate::http::AppState;
 use crate::replica::{Replica, random_bytes};
 
-pub(super) async fn activities(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn activities(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
+    page(&state, lang, move |replica| {
         let view = replica.view().map_err(internal)?;
         let form = ActivityForm {
             date: crate::now().date_in_shanghai().to_string(),
@@ -31,6 +37,7 @@ pub(super) async fn activities(State(state): State<AppState>, headers: HeaderMap
             &status_bar(replica),
             &form,
             None,
+            query.get("page").map(String::as_str),
         ))
     })
     .await
@@ -52,6 +59,7 @@ pub(super) async fn create_activity(
                     bar,
                     &form,
                     Some(&message),
+                    None,
                 ))
             })
         };
@@ -83,7 +91,7 @@ pub(super) async fn activity(
     Path(id): Path<String>,
 ) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
+    page(&state, lang, move |replica| {
         let id: ActivityId = id.parse().map_err(|_| not_found(lang))?;
         let view = replica.view().map_err(internal)?;
         pages::activity_page(lang, &view, id, &status_bar(replica), None)

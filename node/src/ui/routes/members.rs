@@ -1,26 +1,34 @@
 //! The member routes: the ledger and its form, one member with their passbook, and
 //! redeeming points.
 
-use axum::extract::{Path, RawForm, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{MemberId, PointsEntryId};
 use wishtree_protocol::text::Label;
 
-use super::super::forms::{MemberForm, RedeemForm};
+use super::super::forms::{FormError, MemberForm, RedeemForm};
+use super::super::html::{Said, t};
 use super::super::pages;
 use super::{
     execute_message, execute_status, internal, language, not_found, not_found_page, page,
     parse_form, refused, repeated, status_bar, with_replica,
 };
+use crate::api::NewMember;
 use crate::http::AppState;
 use crate::replica::{PrivateRecord, Replica, random_bytes};
 use crate::store::MemberPrivate;
 
-pub(super) async fn members(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn members(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
+    page(&state, lang, move |replica| {
         let view = replica.view().map_err(internal)?;
         let private = private_members(replica)?;
         let form = MemberForm {
@@ -34,6 +42,7 @@ pub(super) async fn members(State(state): State<AppState>, headers: HeaderMap) -
             &status_bar(replica),
             &form,
             None,
+            query.get("page").map(String::as_str),
         ))
     })
     .await
@@ -58,6 +67,7 @@ pub(super) async fn create_member(
                     bar,
                     &form,
                     Some(&message),
+                    None,
                 ))
             })
         };
@@ -86,13 +96,92 @@ pub(super) async fn member(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
+    // A write that succeeded redirects here with `saved`, to say so once.
+    let notice = query
+        .contains_key("saved")
+        .then(|| t(lang, "已保存", "Saved"));
+    page(&state, lang, move |replica| {
         let id: MemberId = id.parse().map_err(|_| not_found(lang))?;
         let view = replica.view().map_err(internal)?;
-        pages::member_page(lang, &view, id, &status_bar(replica), None)
-            .ok_or_else(|| not_found(lang))
+        let private = replica
+            .member_private(id)
+            .map_err(internal)?
+            .unwrap_or_default();
+        pages::member_page(
+            lang,
+            &view,
+            id,
+            (&private.address, &private.phone),
+            &status_bar(replica),
+            None,
+            notice.map(Said::Notice),
+        )
+        .ok_or_else(|| not_found(lang))
+    })
+    .await
+}
+
+/// `POST /members/{id}`: the ledger edited, through the JSON API's member update, so
+/// the page and the API keep one rule; a refusal shows the form again as typed.
+pub(super) async fn update_member(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    raw: RawForm,
+) -> Response {
+    let lang = language(&headers);
+    let form: MemberForm = parse_form(&raw);
+    let intentions = repeated(&raw, "intention");
+    with_replica(&state, move |replica| {
+        let Ok(member) = id.parse::<MemberId>() else {
+            return not_found_page(replica, lang);
+        };
+        let refuse = |replica: &mut Replica, status: StatusCode, message: String| {
+            let offered: Vec<&str> = intentions.iter().map(String::as_str).collect();
+            let private = replica
+                .member_private(member)
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            refused(replica, lang, status, |view, bar| {
+                pages::member_page(
+                    lang,
+                    view,
+                    member,
+                    (&private.address, &private.phone),
+                    bar,
+                    Some((&form, &offered)),
+                    Some(Said::Error(&message)),
+                )
+            })
+        };
+        let new = match form
+            .parse(&intentions)
+            .and_then(|(fields, address, phone)| {
+                Ok(NewMember {
+                    member: fields,
+                    address: Some(
+                        Label::parse("address", &address).map_err(|e| FormError(e.to_string()))?,
+                    ),
+                    phone: Some(
+                        Label::parse("phone", &phone).map_err(|e| FormError(e.to_string()))?,
+                    ),
+                })
+            }) {
+            Ok(new) => new,
+            Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.0),
+        };
+        match crate::api::update_member(replica, &id, new, crate::now()) {
+            Ok(_) => Redirect::to(&format!("/members/{member}?saved")).into_response(),
+            Err(error) => {
+                let status = StatusCode::from_u16(error.status_code())
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                refuse(replica, status, error.message())
+            }
+        }
     })
     .await
 }
@@ -110,8 +199,21 @@ pub(super) async fn redeem(
             return not_found_page(replica, lang);
         };
         let refuse = |replica: &mut Replica, status: StatusCode, message: String| {
+            let private = replica
+                .member_private(id)
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             refused(replica, lang, status, |view, bar| {
-                pages::member_page(lang, view, id, bar, Some(&message))
+                pages::member_page(
+                    lang,
+                    view,
+                    id,
+                    (&private.address, &private.phone),
+                    bar,
+                    None,
+                    Some(Said::Error(&message)),
+                )
             })
         };
         let Ok(points) = form.points.trim().parse::<u32>() else {
@@ -142,7 +244,7 @@ pub(super) async fn redeem(
             reason,
         };
         match replica.execute(&command, crate::now()) {
-            Ok(_) => Redirect::to(&format!("/members/{id}")).into_response(),
+            Ok(_) => Redirect::to(&format!("/members/{id}?saved")).into_response(),
             Err(error) => refuse(
                 replica,
                 execute_status(&error),

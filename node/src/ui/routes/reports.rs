@@ -15,7 +15,7 @@ use crate::report::HalfYearReport;
 
 pub(super) async fn board(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
+    page(&state, lang, move |replica| {
         let view = replica.view().map_err(internal)?;
         Ok(pages::board_page(lang, &view, &status_bar(replica)))
     })
@@ -24,7 +24,7 @@ pub(super) async fn board(State(state): State<AppState>, headers: HeaderMap) -> 
 
 pub(super) async fn reports(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
+    page(&state, lang, move |replica| {
         let view = replica.view().map_err(internal)?;
         let period = crate::now().date_in_shanghai().half_year();
         Ok(report::choose_page(
@@ -43,7 +43,7 @@ pub(super) async fn half_year(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
+    page(&state, lang, move |replica| {
         let view = replica.view().map_err(internal)?;
         let member: MemberId = query
             .get("member")

@@ -9,6 +9,7 @@ use wishtree_protocol::id::WishId;
 use wishtree_protocol::model::EventKind;
 use wishtree_protocol::names::Language;
 
+use super::super::closing::{self, Closing};
 use super::super::forms::{ActionForm, WishForm};
 use super::super::tree;
 use super::{
@@ -26,7 +27,7 @@ pub(super) async fn new_wish(State(state): State<AppState>, headers: HeaderMap) 
         group: "elderly_alone".to_owned(),
         ..WishForm::default()
     };
-    page(&state, move |replica| {
+    page(&state, lang, move |replica| {
         Ok(tree::new_wish_page(lang, &form, &status_bar(replica), None))
     })
     .await
@@ -79,7 +80,7 @@ pub(super) async fn wish(
     Path(id): Path<String>,
 ) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
+    page(&state, lang, move |replica| {
         let id: WishId = id.parse().map_err(|_| not_found(lang))?;
         let view = replica.view().map_err(internal)?;
         let resident = replica.resident_private(id).map_err(internal)?;
@@ -115,6 +116,17 @@ pub(super) async fn wish_action(
             Ok(note) => note,
             Err(error) => return wish_error(replica, lang, id, StatusCode::BAD_REQUEST, error.0),
         };
+        // A wish that leaves the tree keeps why: the confirmation page asks for it, and
+        // a post without it (a form sent twice, a script) is refused the same way.
+        if let Some(closing) = Closing::of(kind)
+            && closing.needs_reason()
+            && note.as_str().trim().is_empty()
+        {
+            let message = closing.missing_reason(lang);
+            return refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
+                closing::confirm_page(lang, view, id, closing, bar, "", Some(message))
+            });
+        }
         let command = Command::WishEvent { id, kind, by, note };
         match replica.execute(&command, crate::now()) {
             Ok(_) => Redirect::to(&format!("/wishes/{id}")).into_response(),

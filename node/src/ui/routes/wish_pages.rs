@@ -1,0 +1,74 @@
+//! The wish pages that only read: the confirmation page of a step that ends or undoes
+//! a wish (its form posts to the step's own route), the list of closed wishes, and
+//! the wishes of one state, paged.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use wishtree_protocol::id::WishId;
+use wishtree_protocol::lifecycle::ClaimState;
+
+use super::super::closing::{self, Closing};
+use super::super::tree;
+use super::{internal, language, not_found, page, status_bar};
+use crate::http::AppState;
+
+/// `GET /wishes/{id}/{action}`: asks before a wish is rejected, withdrawn or released.
+pub(super) async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+) -> Response {
+    let lang = language(&headers);
+    page(&state, lang, move |replica| {
+        let id: WishId = id.parse().map_err(|_| not_found(lang))?;
+        let closing = Closing::from_action(&action).ok_or_else(|| not_found(lang))?;
+        let view = replica.view().map_err(internal)?;
+        closing::confirm_page(lang, &view, id, closing, &status_bar(replica), "", None)
+            .ok_or_else(|| not_found(lang))
+    })
+    .await
+}
+
+/// `GET /wishes/closed`: the rejected and withdrawn wishes with their reasons.
+pub(super) async fn closed(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = language(&headers);
+    page(&state, lang, move |replica| {
+        let view = replica.view().map_err(internal)?;
+        Ok(closing::closed_page(
+            lang,
+            &view,
+            &status_bar(replica),
+            query.get("page").map(String::as_str),
+        ))
+    })
+    .await
+}
+
+/// `GET /wishes/in/{state}`: the wishes of one state, paged.
+pub(super) async fn in_state(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(claim_state): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = language(&headers);
+    page(&state, lang, move |replica| {
+        let claim_state: ClaimState = claim_state.parse().map_err(|_| not_found(lang))?;
+        let view = replica.view().map_err(internal)?;
+        Ok(tree::state_page(
+            lang,
+            &view,
+            claim_state,
+            &status_bar(replica),
+            query.get("page").map(String::as_str),
+        ))
+    })
+    .await
+}
