@@ -225,8 +225,11 @@ fn is_closed(state: ClaimState) -> bool {
     matches!(state, ClaimState::Rejected | ClaimState::Withdrawn)
 }
 
-/// The event that closed the wish: the last reject or withdraw that took effect.
-fn closing_event(status: &ClaimStatus) -> Option<&Closed> {
+/// The event that closed a closed wish: the last reject or withdraw that took effect.
+pub fn closing_event(status: &ClaimStatus) -> Option<&Closed> {
+    if !is_closed(status.state) {
+        return None;
+    }
     status
         .history
         .iter()

@@ -4,6 +4,7 @@
 //! asset embedded in the binary, so it works with no internet.
 
 pub mod closing;
+pub mod exports;
 pub mod forms;
 pub mod html;
 pub mod pages;

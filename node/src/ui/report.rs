@@ -1,5 +1,6 @@
 //! The half-year member report (报到—服务—报告) as pages: choosing a member and a
-//! period, and the report itself, printable, with its CSV from the JSON API.
+//! period, and the report itself, printable on A4 with boxes for the community's
+//! opinion, the signatures and the stamp, with its CSV for people.
 
 use maud::html;
 use wishtree_protocol::HalfYear;
@@ -177,12 +178,25 @@ pub fn report_page(lang: Language, report: &HalfYearReport, status: &StatusBar) 
                 }
             }
         }
-        p {
+        p.no-print {
             a #report-csv href={
-                "/api/reports/half-year?member=" (report.member.to_string())
-                "&period=" (report.period.to_string()) "&format=csv"
+                "/reports/half-year.csv?member=" (report.member.to_string())
+                "&period=" (report.period.to_string())
             } {
                 (t(lang, "下载 CSV（可用 Excel 打开）", "Download CSV (opens in Excel)"))
+            }
+        }
+        // What the paper needs that the screen does not: the community's opinion, the
+        // member's signature and the stamp.
+        section.sign-off #sign-off {
+            div.box {
+                b { (t(lang, "社区党组织意见", "The community party organisation's opinion")) }
+            }
+            div.stamp { (t(lang, "（盖章）", "(stamp)")) }
+            p.line {
+                (t(lang, "党员签名：", "Member's signature: ")) "＿＿＿＿＿＿＿＿　"
+                (t(lang, "负责人签名：", "Signed for the community: ")) "＿＿＿＿＿＿＿＿　"
+                (t(lang, "日期：", "Date: ")) "＿＿＿＿年＿＿月＿＿日"
             }
         }
     };

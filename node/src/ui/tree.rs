@@ -68,6 +68,11 @@ pub fn tree_page(
                 @for (state, heading) in sections {
                     (wish_section(lang, view, state, heading, &claimants))
                 }
+                p.no-print {
+                    a #ledger-csv href="/wishes.csv" {
+                        (t(lang, "下载本半年心愿台账（CSV）", "Download this half-year's wish ledger (CSV)"))
+                    }
+                }
                 p {
                     a #closed-link href="/wishes/closed" {
                         (t(lang, "已关闭的心愿（驳回、撤回）", "Closed wishes (rejected, withdrawn)"))

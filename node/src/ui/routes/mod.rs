@@ -27,7 +27,7 @@ mod wishes;
 
 use activities::{activities, activity, create_activity, join_activity};
 use members::{create_member, member, members, redeem, update_member};
-use reports::{board, half_year, reports};
+use reports::{board, half_year, half_year_csv, reports, wish_ledger_csv};
 use wish_pages::{closed, confirm, in_state};
 use wishes::{create_wish, new_wish, wish, wish_action};
 
@@ -51,6 +51,8 @@ pub fn ui_router() -> Router<AppState> {
         .route("/board", get(board))
         .route("/reports", get(reports))
         .route("/reports/half-year", get(half_year))
+        .route("/reports/half-year.csv", get(half_year_csv))
+        .route("/wishes.csv", get(wish_ledger_csv))
         .fallback(unknown_path)
 }
 
