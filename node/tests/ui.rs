@@ -479,6 +479,26 @@ fn the_member_page_shows_hours_and_details_and_saves_an_edit() {
     assert!(refused.text().contains("所长") && refused.text().contains("2026-13-01"));
     let (_, member) = node.get(&format!("/api/members/{zhang}"));
     assert_eq!(member["position"], "副所长");
+
+    // A phone that is no phone is refused at once, in Chinese; one written with
+    // spaces is kept as its digits.
+    let mut edit = vec![
+        ("name", "张婷"),
+        ("position", "副所长"),
+        ("reported_in", "2026-05-20"),
+        ("phone", "1391234"),
+    ];
+    let refused = post_form(&node, &format!("/members/{zhang}"), &edit);
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.text().contains("不是有效的电话号码"),
+        "{}",
+        refused.text()
+    );
+    edit[3] = ("phone", "139 1234 0000");
+    post_ok(&node, &format!("/members/{zhang}"), &edit);
+    let (_, member) = node.get(&format!("/api/members/{zhang}"));
+    assert_eq!(member["phone"], "13912340000");
 }
 
 /// A CSV download read back as a spreadsheet would: its file name and its rows.

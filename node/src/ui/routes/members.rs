@@ -8,7 +8,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{MemberId, PointsEntryId};
-use wishtree_protocol::text::Label;
+use wishtree_protocol::names::Language;
+use wishtree_protocol::text::{Label, Phone};
 
 use super::super::forms::{FormError, MemberForm, RedeemForm};
 use super::super::html::{Said, t};
@@ -166,9 +167,7 @@ pub(super) async fn update_member(
                     address: Some(
                         Label::parse("address", &address).map_err(|e| FormError(e.to_string()))?,
                     ),
-                    phone: Some(
-                        Label::parse("phone", &phone).map_err(|e| FormError(e.to_string()))?,
-                    ),
+                    phone: Some(checked_phone(lang, &phone)?),
                 })
             }) {
             Ok(new) => new,
@@ -253,6 +252,22 @@ pub(super) async fn redeem(
         }
     })
     .await
+}
+
+/// The phone as typed, checked and kept as its digits; empty stays empty.
+fn checked_phone(lang: Language, typed: &str) -> Result<Label, FormError> {
+    let digits = if typed.trim().is_empty() {
+        String::new()
+    } else {
+        let phone = Phone::parse("phone", typed).map_err(|error| {
+            FormError(match lang {
+                Language::Chinese => error.describe_zh(),
+                Language::English => error.to_string(),
+            })
+        })?;
+        phone.as_str().to_owned()
+    };
+    Label::parse("phone", &digits).map_err(|error| FormError(error.to_string()))
 }
 
 fn private_members(replica: &mut Replica) -> Result<pages::PrivateMembers, (StatusCode, String)> {
