@@ -11,8 +11,8 @@ use wishtree_protocol::id::{ActivityId, MemberId};
 use super::super::forms::{ActivityForm, ParticipantForm};
 use super::super::pages;
 use super::{
-    execute_message, execute_status, internal, language, not_found, not_found_page, page,
-    parse_form, refused, status_bar, with_replica,
+    execute_message, execute_status, language, not_found, not_found_page, parse_form, refused,
+    view_page, with_replica,
 };
 use crate::http::AppState;
 use crate::replica::{Replica, random_bytes};
@@ -23,21 +23,16 @@ pub(super) async fn activities(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = language(&headers);
-    page(&state, lang, move |replica| {
-        let view = replica.view().map_err(internal)?;
+    view_page(&state, lang, move |view, bar| {
         let form = ActivityForm {
             date: crate::now().date_in_shanghai().to_string(),
             hours: "2".to_owned(),
             category: "aid".to_owned(),
             ..ActivityForm::default()
         };
+        let list_page = query.get("page").map(String::as_str);
         Ok(pages::activities_page(
-            lang,
-            &view,
-            &status_bar(replica),
-            &form,
-            None,
-            query.get("page").map(String::as_str),
+            lang, view, bar, &form, None, list_page,
         ))
     })
     .await
@@ -91,11 +86,9 @@ pub(super) async fn activity(
     Path(id): Path<String>,
 ) -> Response {
     let lang = language(&headers);
-    page(&state, lang, move |replica| {
+    view_page(&state, lang, move |view, bar| {
         let id: ActivityId = id.parse().map_err(|_| not_found(lang))?;
-        let view = replica.view().map_err(internal)?;
-        pages::activity_page(lang, &view, id, &status_bar(replica), None)
-            .ok_or_else(|| not_found(lang))
+        pages::activity_page(lang, view, id, bar, None).ok_or_else(|| not_found(lang))
     })
     .await
 }

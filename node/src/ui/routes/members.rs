@@ -142,22 +142,14 @@ pub(super) async fn update_member(
         };
         let refuse = |replica: &mut Replica, status: StatusCode, message: String| {
             let offered: Vec<&str> = intentions.iter().map(String::as_str).collect();
-            let private = replica
-                .member_private(member)
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            refused(replica, lang, status, |view, bar| {
-                pages::member_page(
-                    lang,
-                    view,
-                    member,
-                    (&private.address, &private.phone),
-                    bar,
-                    Some((&form, &offered)),
-                    Some(Said::Error(&message)),
-                )
-            })
+            member_refused(
+                replica,
+                lang,
+                member,
+                status,
+                Some((&form, &offered)),
+                &message,
+            )
         };
         let new = match form
             .parse(&intentions)
@@ -198,22 +190,7 @@ pub(super) async fn redeem(
             return not_found_page(replica, lang);
         };
         let refuse = |replica: &mut Replica, status: StatusCode, message: String| {
-            let private = replica
-                .member_private(id)
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            refused(replica, lang, status, |view, bar| {
-                pages::member_page(
-                    lang,
-                    view,
-                    id,
-                    (&private.address, &private.phone),
-                    bar,
-                    None,
-                    Some(Said::Error(&message)),
-                )
-            })
+            member_refused(replica, lang, id, status, None, &message)
         };
         let Ok(points) = form.points.trim().parse::<u32>() else {
             return refuse(
@@ -252,6 +229,34 @@ pub(super) async fn redeem(
         }
     })
     .await
+}
+
+/// The member's page shown again after a refused write, with why, and with the edit
+/// form as typed when the edit was refused.
+fn member_refused(
+    replica: &mut Replica,
+    lang: Language,
+    id: MemberId,
+    status: StatusCode,
+    edit: Option<(&MemberForm, &[&str])>,
+    message: &str,
+) -> Response {
+    let private = replica
+        .member_private(id)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    refused(replica, lang, status, |view, bar| {
+        pages::member_page(
+            lang,
+            view,
+            id,
+            (&private.address, &private.phone),
+            bar,
+            edit,
+            Some(Said::Error(message)),
+        )
+    })
 }
 
 /// The phone as typed, checked and kept as its digits; empty stays empty.

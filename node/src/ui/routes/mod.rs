@@ -88,9 +88,8 @@ async fn set_language(Path(lang): Path<String>, headers: HeaderMap) -> Response 
 
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = language(&headers);
-    page(&state, lang, move |replica| {
-        let view = replica.view().map_err(internal)?;
-        Ok(tree::tree_page(lang, &view, &status_bar(replica), None))
+    view_page(&state, lang, move |view, bar| {
+        Ok(tree::tree_page(lang, view, bar, None))
     })
     .await
 }
@@ -135,6 +134,22 @@ async fn page(
         Ok(Err((status, html))) => (status, Html(html)).into_response(),
         Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.message()).into_response(),
     }
+}
+
+/// Renders a page that reads the derived view only: `render` draws it from the view
+/// and the status bar.
+async fn view_page(
+    state: &AppState,
+    lang: Language,
+    render: impl FnOnce(&CommunityView, &StatusBar) -> Result<String, (StatusCode, String)>
+    + Send
+    + 'static,
+) -> Response {
+    page(state, lang, move |replica| {
+        let view = replica.view().map_err(internal)?;
+        render(&view, &status_bar(replica))
+    })
+    .await
 }
 
 /// A page saying what went wrong, in the frame of every page.

@@ -12,31 +12,24 @@ use wishtree_protocol::id::MemberId;
 use wishtree_protocol::names::Language;
 
 use super::super::{exports, pages, report};
-use super::{internal, language, not_found, page, status_bar};
+use super::{internal, language, not_found, page, status_bar, view_page};
 use crate::http::{AppState, on_replica};
 use crate::replica::Replica;
 use crate::report::HalfYearReport;
 
 pub(super) async fn board(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = language(&headers);
-    page(&state, lang, move |replica| {
-        let view = replica.view().map_err(internal)?;
-        Ok(pages::board_page(lang, &view, &status_bar(replica)))
+    view_page(&state, lang, move |view, bar| {
+        Ok(pages::board_page(lang, view, bar))
     })
     .await
 }
 
 pub(super) async fn reports(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = language(&headers);
-    page(&state, lang, move |replica| {
-        let view = replica.view().map_err(internal)?;
+    view_page(&state, lang, move |view, bar| {
         let period = crate::now().date_in_shanghai().half_year();
-        Ok(report::choose_page(
-            lang,
-            &view,
-            period,
-            &status_bar(replica),
-        ))
+        Ok(report::choose_page(lang, view, period, bar))
     })
     .await
 }
@@ -48,13 +41,7 @@ pub(super) async fn half_year(
 ) -> Response {
     let lang = language(&headers);
     page(&state, lang, move |replica| {
-        let view = replica.view().map_err(internal)?;
-        let member: MemberId = query
-            .get("member")
-            .and_then(|text| text.parse().ok())
-            .ok_or_else(|| not_found(lang))?;
-        let period = period_of(&query)?;
-        let report = HalfYearReport::compute(&view, member, period).map_err(|_| not_found(lang))?;
+        let report = member_report(replica, lang, &query)?;
         Ok(report::report_page(lang, &report, &status_bar(replica)))
     })
     .await
@@ -68,14 +55,9 @@ pub(super) async fn half_year_csv(
 ) -> Response {
     let lang = language(&headers);
     download(&state, lang, move |replica| {
-        let view = replica.view().map_err(internal)?;
-        let member: MemberId = query
-            .get("member")
-            .and_then(|text| text.parse().ok())
-            .ok_or_else(|| not_found(lang))?;
-        let period = period_of(&query)?;
-        let report = HalfYearReport::compute(&view, member, period).map_err(|_| not_found(lang))?;
-        Ok(exports::half_year_report(&report))
+        Ok(exports::half_year_report(&member_report(
+            replica, lang, &query,
+        )?))
     })
     .await
 }
@@ -92,6 +74,21 @@ pub(super) async fn wish_ledger_csv(
         Ok(exports::wish_ledger(&view, period_of(&query)?))
     })
     .await
+}
+
+/// The report of the `member` and `period` asked for; an unknown member is not found.
+fn member_report(
+    replica: &mut Replica,
+    lang: Language,
+    query: &HashMap<String, String>,
+) -> Result<HalfYearReport, (StatusCode, String)> {
+    let view = replica.view().map_err(internal)?;
+    let member: MemberId = query
+        .get("member")
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| not_found(lang))?;
+    let period = period_of(query)?;
+    HalfYearReport::compute(&view, member, period).map_err(|_| not_found(lang))
 }
 
 /// The `period` asked for, or the half-year of today.

@@ -12,7 +12,7 @@ use wishtree_protocol::lifecycle::ClaimState;
 
 use super::super::closing::{self, Closing};
 use super::super::tree;
-use super::{internal, language, not_found, page, status_bar};
+use super::{language, not_found, view_page};
 use crate::http::AppState;
 
 /// `GET /wishes/{id}/{action}`: asks before a wish is rejected, withdrawn or released.
@@ -22,12 +22,10 @@ pub(super) async fn confirm(
     Path((id, action)): Path<(String, String)>,
 ) -> Response {
     let lang = language(&headers);
-    page(&state, lang, move |replica| {
+    view_page(&state, lang, move |view, bar| {
         let id: WishId = id.parse().map_err(|_| not_found(lang))?;
         let closing = Closing::from_action(&action).ok_or_else(|| not_found(lang))?;
-        let view = replica.view().map_err(internal)?;
-        closing::confirm_page(lang, &view, id, closing, &status_bar(replica), "", None)
-            .ok_or_else(|| not_found(lang))
+        closing::confirm_page(lang, view, id, closing, bar, "", None).ok_or_else(|| not_found(lang))
     })
     .await
 }
@@ -39,14 +37,9 @@ pub(super) async fn closed(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = language(&headers);
-    page(&state, lang, move |replica| {
-        let view = replica.view().map_err(internal)?;
-        Ok(closing::closed_page(
-            lang,
-            &view,
-            &status_bar(replica),
-            query.get("page").map(String::as_str),
-        ))
+    view_page(&state, lang, move |view, bar| {
+        let list_page = query.get("page").map(String::as_str);
+        Ok(closing::closed_page(lang, view, bar, list_page))
     })
     .await
 }
@@ -59,16 +52,10 @@ pub(super) async fn in_state(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = language(&headers);
-    page(&state, lang, move |replica| {
+    view_page(&state, lang, move |view, bar| {
         let claim_state: ClaimState = claim_state.parse().map_err(|_| not_found(lang))?;
-        let view = replica.view().map_err(internal)?;
-        Ok(tree::state_page(
-            lang,
-            &view,
-            claim_state,
-            &status_bar(replica),
-            query.get("page").map(String::as_str),
-        ))
+        let list_page = query.get("page").map(String::as_str);
+        Ok(tree::state_page(lang, view, claim_state, bar, list_page))
     })
     .await
 }
