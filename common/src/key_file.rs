@@ -11,6 +11,8 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
 
+use wishtree_protocol::keys::KeyPair;
+
 /// Why the key file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
@@ -64,6 +66,17 @@ pub fn read(path: &Path) -> Result<[u8; 32], KeyFileError> {
     secret_from_hex(text.trim()).ok_or(KeyFileError::Malformed(shown))
 }
 
+/// Creates a key file holding `secret` (see [`create`]) and returns its key pair.
+pub fn create_key_pair(path: &Path, secret: [u8; 32]) -> Result<KeyPair, KeyFileError> {
+    create(path, &secret)?;
+    Ok(KeyPair::from_secret(secret))
+}
+
+/// The key pair of a key file.
+pub fn read_key_pair(path: &Path) -> Result<KeyPair, KeyFileError> {
+    read(path).map(KeyPair::from_secret)
+}
+
 /// Creates a new file for writing that only its owner can read: mode 0600 on Unix; on
 /// Windows it inherits the ACL of its directory. Refuses an existing file
 /// (`ErrorKind::AlreadyExists`). Key files, databases, backups and exports hold
@@ -110,6 +123,14 @@ mod tests {
             Err(KeyFileError::Exists(_))
         ));
         assert_eq!(read(&path).unwrap(), [7; 32], "the first key is kept");
+        assert_eq!(
+            read_key_pair(&path).unwrap().public(),
+            KeyPair::from_secret([7; 32]).public()
+        );
+        assert!(matches!(
+            create_key_pair(&path, [8; 32]),
+            Err(KeyFileError::Exists(_))
+        ));
         std::fs::write(&path, "not a key").unwrap();
         assert!(matches!(read(&path), Err(KeyFileError::Malformed(_))));
         std::fs::write(&path, [0xff, 0xfe, 0x00]).unwrap();

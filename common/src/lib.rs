@@ -1,8 +1,11 @@
-//! wishtree-common: what the node and the hub drivers both need and write once (CSV
-//! for spreadsheets, key files, the data-directory lock, logging, the shutdown signal,
-//! schema migrations). It holds driver helpers, not protocol or domain policy, which
-//! live in `wishtree-protocol`.
+//! wishtree-common: what the node and the hub drivers both need and write once (the clock,
+//! config files, the `--http-host` argument, CSV for spreadsheets, key files, the
+//! data-directory lock, logging, the shutdown signal, schema migrations). It holds driver
+//! helpers, not protocol or domain policy, which live in `wishtree-protocol`.
 
+pub mod cli_args;
+pub mod clock;
+pub mod config;
 pub mod csv;
 pub mod dir_lock;
 pub mod key_file;
@@ -10,5 +13,5 @@ mod logging;
 pub mod migrations;
 mod shutdown;
 
-pub use logging::{DEFAULT_FILTER, init_logging};
+pub use logging::{DEFAULT_FILTER, LogFormat, init_logging};
 pub use shutdown::shutdown_signal;

@@ -49,7 +49,7 @@ fn main() {
     connection
         .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
         .unwrap();
-    figures::migrate(&connection).unwrap();
+    wishtree_hub::schema::migrate(&mut connection).unwrap();
 
     let started = Instant::now();
     let city = generate_city(&mut connection, communities);

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use wishtree_common::init_logging;
+use wishtree_common::cli_args::HttpHostArgs;
+use wishtree_common::{LogFormat, init_logging};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, RegionPrefix};
 use wishtree_webguard::HostName;
@@ -21,6 +22,20 @@ use crate::store::{EnrolledRole, HubStore, SqliteStore, StoredDoc};
 #[derive(Debug, Parser)]
 #[command(name = "wishtree-hub", version, about, long_about = None)]
 pub struct Cli {
+    /// A TOML file of settings, one key per long flag (`http = "0.0.0.0:8081"`); flags
+    /// and WISHTREE_* variables override it (or set WISHTREE_CONFIG).
+    #[arg(long, global = true, env = "WISHTREE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// How log lines are written: text on a terminal and JSON lines elsewhere (auto),
+    /// or always one of them (or set WISHTREE_LOG_FORMAT).
+    #[arg(
+        long,
+        global = true,
+        env = "WISHTREE_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Auto
+    )]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -62,16 +77,8 @@ pub enum Command {
         /// Where the dashboard and API listen.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
         http: SocketAddr,
-        /// A host name the dashboard is opened by beyond localhost and its own
-        /// addresses (e.g. `dashboard.city.gov:8080`); repeat for more. A request for
-        /// any other name is refused, so that no web page can pose as the hub.
-        #[arg(
-            long = "http-host",
-            value_name = "NAME",
-            env = "WISHTREE_HTTP_HOSTS",
-            value_delimiter = ','
-        )]
-        http_hosts: Vec<HostName>,
+        #[command(flatten)]
+        hosts: HttpHostArgs,
     },
     /// Write the city document (organisation directory, campaigns) that every node
     /// receives read-only. A running hub passes the change on within seconds.
@@ -259,7 +266,13 @@ pub enum RegionCommandLine {
 
 /// Runs the command line and turns errors into a message and an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match wishtree_common::config::parse::<Cli>() {
+        Ok(cli) => cli,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -283,8 +296,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             data,
             quic,
             http,
-            http_hosts,
-        } => run_hub(&data, quic, http, http_hosts),
+            hosts,
+        } => run_hub(&data, quic, http, hosts.http_hosts, cli.log_format),
         Command::City(command) => city(command),
         Command::Region(command) => region(command),
         Command::Enroll {
@@ -524,8 +537,9 @@ fn run_hub(
     quic: SocketAddr,
     http: SocketAddr,
     http_hosts: Vec<HostName>,
+    log_format: LogFormat,
 ) -> anyhow::Result<()> {
-    init_logging();
+    init_logging(log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -604,15 +618,7 @@ fn city(command: CityCommandLine) -> anyhow::Result<()> {
     if crate::run::upstream_of(store.as_ref())?.is_some() {
         bail!("this is a district hub: the city document is written at the city hub");
     }
-    let key = read_key_file(&data.join(KEY_FILE))?;
-    let city = crate::run::city_of(store.as_ref(), &data)?;
-    let hub = crate::state::Hub::new(
-        store,
-        key,
-        city,
-        std::sync::Arc::new(crate::metrics::Metrics::new()),
-        crate::state::HubOptions::default(),
-    )?;
+    let hub = crate::run::command_hub(&data, store)?;
     hub.execute_city(&command, now())?;
     println!("the city document is updated; a running hub passes it on to every node");
     Ok(())
@@ -655,15 +661,7 @@ fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
         data,
         "stop the running hub (Ctrl-C), import, then start it again",
     )?;
-    let key = read_key_file(&data.join(KEY_FILE))?;
-    let city = crate::run::city_of(store.as_ref(), data)?;
-    let hub = crate::state::Hub::new(
-        store,
-        key,
-        city,
-        std::sync::Arc::new(crate::metrics::Metrics::new()),
-        crate::state::HubOptions::default(),
-    )?;
+    let hub = crate::run::command_hub(data, store)?;
     let accepted = crate::import::import_file(&hub, file, now(), &mut |step| {
         eprintln!("{step}");
     })?;

@@ -399,13 +399,8 @@ pub fn import_bundle(
     })
 }
 
-/// Re-derives a community's figures, creating the figure tables if this hub has never
-/// run (the dashboard makes them at start, on a connection of its own, as here: the
-/// migration runs its own transactions).
+/// Re-derives a community's figures (the store's open made their tables).
 fn refresh_figures(hub: &Hub, community: CommunityCode) -> Result<(), String> {
-    let connection =
-        rusqlite::Connection::open(hub.store().path()).map_err(|error| error.to_string())?;
-    figures::migrate(&connection).map_err(|error| error.to_string())?;
     refresh_one(hub, community).map_err(|error| format!("{error:#}"))
 }
 

@@ -14,6 +14,7 @@ pub mod lock;
 pub mod metrics;
 pub mod regions;
 pub mod run;
+pub mod schema;
 pub mod state;
 pub mod store;
 pub mod sync;

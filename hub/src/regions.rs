@@ -89,14 +89,6 @@ pub enum RegionCsvError {
 /// Why names could not be stored.
 #[derive(Debug, thiserror::Error)]
 pub enum RegionStoreError {
-    /// The figure tables could not be created.
-    #[error("cannot prepare the figure tables in {path}: {source}")]
-    Prepare {
-        /// The database.
-        path: String,
-        /// The error.
-        source: wishtree_common::migrations::MigrationError,
-    },
     /// Writing the names failed; none of them was stored.
     #[error("cannot store the region names (none was stored): {0}")]
     Write(#[from] FiguresError),
@@ -178,17 +170,9 @@ pub fn read_csv(city: &RegionPrefix, input: impl Read) -> Result<Vec<RegionName>
 }
 
 /// Stores the names in one transaction, replacing any earlier name of the same
-/// regions; the dashboard shows them on its next page. Creates the figure tables first
-/// if this hub has never run (on a connection of its own, as the dashboard does: the
-/// migration runs its own transactions).
+/// regions; the dashboard shows them on its next page. The store's open made the
+/// figure tables.
 pub fn store_names(store: &SqliteStore, names: &[RegionName]) -> Result<(), RegionStoreError> {
-    rusqlite::Connection::open(store.path())
-        .map_err(Into::into)
-        .and_then(|connection| figures::migrate(&connection))
-        .map_err(|source| RegionStoreError::Prepare {
-            path: store.path().display().to_string(),
-            source,
-        })?;
     store.with_transaction(|transaction| {
         for named in names {
             figures::set_region_name(transaction, &named.region, named.name.as_str())?;

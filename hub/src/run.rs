@@ -22,7 +22,7 @@ use crate::http::{self, HubHttpState};
 use crate::identity::read_key_file;
 use crate::metrics::Metrics;
 use crate::state::{Hub, HubOptions};
-use crate::store::HubStore;
+use crate::store::{HubStore, SqliteStore};
 use crate::sync::{ServeOptions, Upstream, run_upstream, serve_quic};
 
 /// The setting that names the hub's city (its region code prefix).
@@ -122,6 +122,21 @@ pub fn upstream_of(store: &impl HubStore) -> anyhow::Result<Option<Upstream>> {
     }))
 }
 
+/// The hub of a data directory for a command that changes its documents without
+/// serving (`city`, `import`): the key and the city from the directory, the system
+/// clock, metrics of its own.
+pub fn command_hub(data: &Path, store: Arc<SqliteStore>) -> anyhow::Result<Arc<Hub>> {
+    let key = read_key_file(&data.join(KEY_FILE))?;
+    let city = city_of(store.as_ref(), data)?;
+    Ok(Hub::new(
+        store,
+        key,
+        city,
+        Arc::new(Metrics::new()),
+        HubOptions::default(),
+    )?)
+}
+
 /// Starts a hub from its data directory. Returns once it listens.
 pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
     let store = Arc::new(open_store(&options.data)?);
@@ -197,20 +212,20 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
                 () = tokio::time::sleep(CITY_POLL) => {}
                 _ = city_shutdown.wait_for(|stop| *stop) => return,
             }
-            let hub = Arc::clone(&city_hub);
-            match tokio::task::spawn_blocking(move || hub.check_roster()).await {
-                Ok(Ok(true)) => tracing::info!("the roster changed; handing it to district hubs"),
-                Ok(Ok(false)) => {}
-                Ok(Err(error)) => tracing::warn!("cannot read the roster: {error}"),
-                Err(error) => tracing::warn!("the roster check failed: {error}"),
-            }
-            let hub = Arc::clone(&city_hub);
-            match tokio::task::spawn_blocking(move || hub.reload_city_if_changed()).await {
-                Ok(Ok(true)) => tracing::info!("the city document changed; offering it to nodes"),
-                Ok(Ok(false)) => {}
-                Ok(Err(error)) => tracing::warn!("cannot read the city document: {error}"),
-                Err(error) => tracing::warn!("the city document check failed: {error}"),
-            }
+            check_beside(
+                &city_hub,
+                Hub::check_roster,
+                "the roster",
+                "the roster changed; handing it to district hubs",
+            )
+            .await;
+            check_beside(
+                &city_hub,
+                Hub::reload_city_if_changed,
+                "the city document",
+                "the city document changed; offering it to nodes",
+            )
+            .await;
         }
     });
     // Figures whose rows lag behind their document (a hub stopped in the middle of a
@@ -246,7 +261,7 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
 /// Communities whose figure rows were derived from an older state of their document
 /// than the store holds, or never.
 pub fn stale_communities(
-    store: &crate::store::SqliteStore,
+    store: &SqliteStore,
 ) -> anyhow::Result<Vec<wishtree_protocol::CommunityCode>> {
     let codes: Vec<String> = store.with_transaction(|transaction| {
         let mut statement = transaction.prepare(
@@ -277,5 +292,22 @@ impl RunningHub {
     pub async fn stop(mut self) {
         let _ = self.shutdown.send(true);
         while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// One look, on a blocking thread, at what the commands (other processes) write beside
+/// a running hub: `check` says whether `what` changed, and `changed` is logged if so.
+async fn check_beside<E: std::fmt::Display + Send + 'static>(
+    hub: &Arc<Hub>,
+    check: fn(&Hub) -> Result<bool, E>,
+    what: &str,
+    changed: &str,
+) {
+    let hub = Arc::clone(hub);
+    match tokio::task::spawn_blocking(move || check(&hub)).await {
+        Ok(Ok(true)) => tracing::info!("{changed}"),
+        Ok(Ok(false)) => {}
+        Ok(Err(error)) => tracing::warn!("cannot read {what}: {error}"),
+        Err(error) => tracing::warn!("{what} check failed: {error}"),
     }
 }

@@ -214,3 +214,65 @@ fn the_operator_names_the_host_the_dashboard_is_opened_by() {
     assert!(foreign.starts_with("HTTP/1.1 421"), "{foreign}");
     assert!(!foreign.contains("data-figure"), "{foreign}");
 }
+
+#[test]
+fn the_example_config_of_deploy_starts_the_hub_and_serves_every_command() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/hub.toml");
+    let example = example.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    // WISHTREE_DATA (set by `hub`) overrides the file's /var/lib path, as flags do.
+    let init = hub(&data, &["--config", example, "init", "--city", "1309"]);
+    assert!(init.status.success(), "{}", text(&init));
+    let running = RunningHub::start_with(&data, &["--config", example]);
+    assert!(running.page("/").contains("<html"));
+    // The same file serves a command that takes only some of its keys.
+    let roster = hub(&data, &["--config", example, "roster"]);
+    assert!(roster.status.success(), "{}", text(&roster));
+}
+
+#[test]
+fn logs_are_json_lines_when_stderr_is_not_a_terminal_and_text_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    assert!(hub(&data, &["init", "--city", "1309"]).status.success());
+    let first_log_line = |format: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wishtree-hub"))
+            .args(format)
+            .args(["run", "--quic", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+            .env("WISHTREE_DATA", &data)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stderr.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        line
+    };
+    let line = first_log_line(&[]);
+    let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|error| {
+        panic!("not a JSON line ({error}): {line}");
+    });
+    assert_eq!(entry["level"], "INFO", "{line}");
+    assert!(
+        entry["timestamp"].as_str().unwrap().ends_with('Z'),
+        "{line}"
+    );
+    assert!(
+        entry["fields"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("listening"),
+        "{line}"
+    );
+    let line = first_log_line(&["--log-format", "text"]);
+    assert!(
+        line.contains(" INFO hub ") && line.contains("listening"),
+        "{line}"
+    );
+}

@@ -66,7 +66,7 @@ fn the_language_switch_gives_english() {
         r#"Micro-wishes: <b data-figure="wishes_total">7</b> collected"#,
         r#"<b data-figure="projects_fulfilled">1</b> problems solved"#,
         r#"href="/?region=130903&amp;lang=en""#,
-        r#"hreflang="zh-CN">中文</a>"#,
+        r#"hreflang="zh-CN" lang="zh-CN">中文</a>"#,
     ] {
         assert!(html.contains(phrase), "missing `{phrase}`");
     }
@@ -74,7 +74,7 @@ fn the_language_switch_gives_english() {
         server
             .get("/")
             .text()
-            .contains(r#"hreflang="en">English</a>"#)
+            .contains(r#"hreflang="en" lang="en">English</a>"#)
     );
 }
 
@@ -104,7 +104,10 @@ fn drill_down_reaches_streets_and_communities() {
         community.contains(r#"data-community="130903001002""#),
         "status row"
     );
-    assert!(community.contains("✗"), "not seen for two days");
+    assert!(
+        community.contains(r#"data-synced="false">否，超过 24 小时</td>"#),
+        "not seen for two days, said in words"
+    );
 }
 
 #[test]
@@ -134,14 +137,15 @@ fn rankings_and_health_pages() {
     let city = sample_city();
     let server = Server::start(&city.database, "1309");
     let rankings = server.get("/rankings?by=wishes_fulfilled").text();
-    assert!(rankings.contains("<b>实现心愿</b>"));
+    assert!(rankings.contains(r#"<b aria-current="true">实现心愿</b>"#));
     assert!(rankings.contains(&format!(r#"data-org="{}""#, city.big_org)));
     // The formula-named organisation is shown as text, escaped.
     assert!(rankings.contains("=HYPERLINK(&quot;http://x&quot;,&quot;点我&quot;)"));
     let health = server.get("/health?lang=en").text();
     assert!(
-        health
-            .contains(r#"<b class="bad" data-figure="communities_not_synced_24h">1</b> not seen"#)
+        health.contains(
+            r#"<b class="bad" data-figure="communities_not_synced_24h">1</b> not synced"#
+        )
     );
     let first_row = health.find("data-community=").unwrap();
     assert!(
@@ -160,7 +164,197 @@ fn bad_requests_get_a_page_that_names_the_problem() {
     let page = server.get("/rankings?lang=en&from=2026-02-30");
     assert_eq!(page.status, 400);
     let text = page.text();
-    assert!(text.contains("2026-02-30") && text.contains("Cannot show this page"));
+    assert!(text.contains("from: `2026-02-30` is not a date"), "{text}");
+    assert!(text.contains(r#"name="from" value="2026-02-30""#), "{text}");
+}
+
+/// A refused period is shown on the page, at the period form, in the page's language,
+/// with what was typed kept; the API keeps its English.
+#[test]
+fn a_refused_period_is_shown_in_chinese_at_the_form() {
+    let city = sample_city();
+    let server = Server::start(&city.database, "1309");
+    for (path, typed, message) in [
+        (
+            "/?from=2026-05-01&to=2026-04-01",
+            [("from", "2026-05-01"), ("to", "2026-04-01")],
+            "起始日期 2026-05-01 晚于截止日期 2026-04-01，请对调两个日期",
+        ),
+        (
+            "/rankings?from=%E6%98%A8%E5%A4%A9&by=wishes_fulfilled",
+            [("from", "昨天"), ("to", "")],
+            "起始日期“昨天”不是有效日期，请写成 2026-07-01 或 2026/07/01",
+        ),
+        (
+            "/health?to=2026-13-01",
+            [("from", ""), ("to", "2026-13-01")],
+            "截止日期“2026-13-01”不是有效日期",
+        ),
+    ] {
+        let page = server.get(path);
+        let html = page.text();
+        if path.starts_with("/health") {
+            // Sync health has no period: it is as of now.
+            assert_eq!(page.status, 200, "{path}");
+            continue;
+        }
+        assert_eq!(page.status, 400, "{path}");
+        assert!(html.contains(r#"<form class="period""#), "{path}: the form");
+        assert!(html.contains(message), "{path}: {html}");
+        assert!(html.contains(r#"role="alert""#), "{path}");
+        for (field, value) in typed {
+            assert!(
+                html.contains(&format!(r#"name="{field}" value="{value}""#)),
+                "{path}: {field} keeps `{value}`"
+            );
+        }
+        assert!(!html.contains("swap from and to"), "{path}");
+    }
+    // The order of the ranking survives a refused period.
+    let page = server.get("/rankings?from=x&by=wishes_fulfilled").text();
+    assert!(page.contains(r#"name="by" value="wishes_fulfilled""#));
+    let api = server.get("/api/figures?from=2026-05-01&to=2026-04-01");
+    assert_eq!(api.status, 400);
+    assert!(api.text().contains("swap from and to"));
+}
+
+#[test]
+fn dates_are_read_as_people_type_them() {
+    let city = sample_city();
+    let server = Server::start(&city.database, "1309");
+    let dashed = server.get("/?from=2026-07-01&to=2026-12-31");
+    for typed in [
+        "/?from=2026/07/01&to=2026/12/31",
+        "/?from=2026.7.1&to=2026.12.31",
+    ] {
+        let page = server.get(typed);
+        assert_eq!(page.status, 200, "{typed}");
+        let html = page.text();
+        assert!(
+            html.contains(r#"name="from" value="2026-07-01""#),
+            "{typed}"
+        );
+        let figure = |html: &str| {
+            let at = html.find(r#"data-figure="service_hours">"#).unwrap();
+            html[at..].split("</b>").next().unwrap().to_owned()
+        };
+        assert_eq!(figure(&html), figure(&dashed.text()), "{typed}");
+    }
+    assert_eq!(server.get("/api/figures?from=2026/07/01").status, 200);
+}
+
+#[test]
+fn an_unknown_region_or_page_is_a_styled_404() {
+    let city = sample_city();
+    let server = Server::start(&city.database, "1309");
+    for (path, said) in [
+        ("/?region=9999", "本平台没有地区 9999 的数据"),
+        ("/rankings?region=1310", "本平台没有地区 1310 的数据"),
+        ("/nowhere", "没有这个页面"),
+        (
+            &*format!("/orgs/{}", credit_code(55)),
+            "本平台没有这个单位党组织的记录",
+        ),
+    ] {
+        let page = server.get(path);
+        assert_eq!(page.status, 404, "{path}");
+        assert!(
+            page.header("content-type")
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let html = page.text();
+        assert!(
+            html.contains("<style>") && html.contains("<nav"),
+            "{path}: styled"
+        );
+        assert!(html.contains(said), "{path}: {html}");
+    }
+    // A region of the hub's city, even with no community of its own, is a page.
+    assert_eq!(server.get("/?region=130903002").status, 200);
+    assert_eq!(server.get("/?region=130999").status, 200);
+    assert_eq!(server.get("/?region=13").status, 200);
+    let api = server.get("/api/nowhere");
+    assert_eq!(api.status, 404);
+    assert!(api.text().starts_with(r#"{"error""#));
+}
+
+#[test]
+fn the_language_switch_and_the_downloads_keep_the_period_and_the_order() {
+    let city = sample_city();
+    let server = Server::start(&city.database, "1309");
+    let html = server
+        .get("/rankings?region=130903&by=wishes_fulfilled&from=2026-07-01&to=2026-12-31")
+        .text();
+    for kept in [
+        // The language switch.
+        r#"href="/rankings?region=130903&amp;from=2026-07-01&amp;to=2026-12-31&amp;by=wishes_fulfilled&amp;lang=en""#,
+        // The CSV of the ranking.
+        r#"href="/api/rankings/orgs.csv?region=130903&amp;by=wishes_fulfilled&amp;from=2026-07-01&amp;to=2026-12-31""#,
+        // The period form.
+        r#"name="by" value="wishes_fulfilled""#,
+    ] {
+        assert!(html.contains(kept), "missing `{kept}`");
+    }
+}
+
+#[test]
+fn the_viewer_gets_presets_alerts_and_plain_words() {
+    let city = sample_city();
+    let server = Server::start(&city.database, "1309");
+    let html = server.get("/").text();
+    // NOW is 2026-08-01 in Shanghai.
+    for preset in [
+        r#"href="/?region=1309&amp;from=2026-01-01&amp;to=2026-12-31">本年</a>"#,
+        r#"href="/?region=1309&amp;from=2026-01-01&amp;to=2026-06-30">上半年</a>"#,
+        r#"href="/?region=1309&amp;from=2026-07-01&amp;to=2026-12-31">下半年</a>"#,
+        r#"href="/?region=1309&amp;from=2026-07-01&amp;to=2026-07-31">上月</a>"#,
+    ] {
+        assert!(html.contains(preset), "missing `{preset}`");
+    }
+    // 名人社区's third wish was published on 2026-05-02 and nobody claimed it.
+    assert!(
+        html.contains("名人社区</a>：1 个微心愿发布后超过 30 天无人认领（最早 2026-05-01 提交）"),
+        "{html}"
+    );
+    // In January the organisation's members reported in and did no service yet.
+    let january = server.get("/?from=2026-01-01&to=2026-01-31").text();
+    assert!(
+        january.contains("个单位党组织本期间没有服务记录") && january.contains("沧州市发改委党组"),
+        "{january}"
+    );
+    // No jargon for viewers: no key names, no 枢纽, no 签名覆盖 or 变更数.
+    for jargon in [
+        ">members_reported<",
+        ">wishes.total<",
+        "枢纽",
+        "签名覆盖",
+        "变更数",
+        "✓",
+        "✗",
+        "⚠",
+    ] {
+        for path in ["/", "/health", "/?region=130903001002"] {
+            assert!(
+                !server.get(path).text().contains(jargon),
+                "{path} shows `{jargon}`"
+            );
+        }
+    }
+}
+
+/// The print sheet drops what only a screen needs and prints the title, the period and
+/// the time of the data on A4.
+#[test]
+fn the_print_sheet_keeps_title_period_and_time() {
+    let city = sample_city();
+    let server = Server::start(&city.database, "1309");
+    let html = server.get("/?period=2026H1").text();
+    let print = &html[html.find("@media print").unwrap()..];
+    assert!(print.contains("@page{size:A4"));
+    assert!(print.contains("header nav,header a.lang,form.period,.downloads"));
+    assert!(html.contains(r#"<p class="print-only">统计期间：2026-01-01 至 2026-06-30</p>"#));
+    assert!(html.contains("数据时间："));
 }
 
 #[test]

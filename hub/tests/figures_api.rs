@@ -210,8 +210,43 @@ fn communities_show_sync_and_attestation() {
     assert_eq!(statuses[0]["attested_share"], 0.8);
 }
 
+/// A CSV as a spreadsheet program reads it: the byte-order mark first, then records.
+fn read_csv(answer: &Answer) -> (Vec<String>, Vec<Vec<String>>) {
+    assert!(answer.body.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM first");
+    let mut reader = csv::Reader::from_reader(&answer.body[3..]);
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|record| record.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+/// The file name a browser saves a download under: RFC 5987's `filename*`, decoded.
+fn saved_as(answer: &Answer) -> String {
+    let disposition = answer.header("content-disposition").unwrap();
+    let encoded = disposition.split("filename*=UTF-8''").nth(1).unwrap();
+    let mut bytes = Vec::new();
+    let mut rest = encoded.as_bytes();
+    while let Some((&first, tail)) = rest.split_first() {
+        if first == b'%' {
+            bytes.push(u8::from_str_radix(std::str::from_utf8(&tail[..2]).unwrap(), 16).unwrap());
+            rest = &tail[2..];
+        } else {
+            bytes.push(first);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).unwrap()
+}
+
 #[test]
-fn csv_has_the_bom_the_columns_and_no_live_formulas() {
+fn csv_reads_back_as_the_columns_a_person_expects() {
     let city = sample_city();
     let server = Server::start(&city.database, "1309");
     let json = server.json("/api/figures?region=130903");
@@ -228,59 +263,99 @@ fn csv_has_the_bom_the_columns_and_no_live_formulas() {
             "{:?}",
             answer.headers
         );
-        assert!(answer.body.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM first");
-        let text = answer.text();
-        let text = text.trim_start_matches('\u{feff}');
-        let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
-        assert_eq!(lines.len(), 2);
-        let header: Vec<&str> = lines[0].split(',').collect();
-        let row: Vec<&str> = lines[1].split(',').collect();
-        assert_eq!(header.len(), row.len());
-        assert_eq!(&header[..4], ["region", "name", "from", "to"]);
-        let cell = |key: &str| row[header.iter().position(|h| *h == key).unwrap()];
-        assert_eq!(cell("name"), "运河区");
-        for key in [
-            "communities",
-            "members_reported",
-            "orgs_reported",
-            "pairings",
-            "activities",
-            "participations",
-            "service_minutes",
-            "points_earned",
+        let (header, rows) = read_csv(&answer);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            &header[..4],
+            ["地区代码", "地区或单位", "起始日期", "截止日期"]
+        );
+        let row = &rows[0];
+        let cell = |key: &str| row[header.iter().position(|h| h == key).unwrap()].as_str();
+        // The code stays text in Excel and WPS: `="130903"`, never 130903 as a number.
+        assert_eq!(cell("地区代码"), r#"="130903""#);
+        assert_eq!(cell("地区或单位"), "运河区");
+        for (column, key) in [
+            ("社区数", "communities"),
+            ("报到党员", "members_reported"),
+            ("报到单位党组织", "orgs_reported"),
+            ("共建对子", "pairings"),
+            ("服务活动（次）", "activities"),
+            ("参加人次", "participations"),
+            ("服务时长（分钟）", "service_minutes"),
+            ("爱心积分存入", "points_earned"),
         ] {
-            assert_eq!(cell(key), json[key].to_string(), "{key}");
+            assert_eq!(cell(column), json[key].to_string(), "{column}");
         }
-        for state in ["total", "claimed", "fulfilled", "rejected"] {
-            assert_eq!(
-                cell(&format!("wishes_{state}")),
-                json["wishes"][state].to_string()
-            );
+        for (column, state) in [
+            ("微心愿征集", "total"),
+            ("微心愿已认领", "claimed"),
+            ("微心愿已实现", "fulfilled"),
+            ("微心愿已驳回", "rejected"),
+        ] {
+            assert_eq!(cell(column), json["wishes"][state].to_string(), "{column}");
         }
+        assert_eq!(saved_as(&answer), "指标-运河区-all.csv");
     }
 
-    // The organisation named `=HYPERLINK(…)` arrives as text, not as a formula.
-    let ranking = server.get("/api/rankings/orgs.csv?region=1309");
-    let text = ranking.text();
+    // The ranking names organisations, not ids; the organisation named `=HYPERLINK(…)`
+    // arrives as text, not as a formula; the period and the order are in the file name.
+    let ranking = server.get("/api/rankings/orgs.csv?region=1309&period=2026H2&by=members");
+    assert_eq!(saved_as(&ranking), "排名-单位-沧州市-2026H2.csv");
     assert!(
-        text.contains(r#""'=HYPERLINK(""http://x"",""点我"")""#),
-        "{text}"
+        ranking
+            .header("content-disposition")
+            .unwrap()
+            .starts_with(r#"attachment; filename="org-ranking-1309-2026H2.csv"; "#)
     );
-    for line in text.split("\r\n") {
-        for cell in line.split(',') {
-            let cell = cell.trim_start_matches('"');
+    let (header, rows) = read_csv(&ranking);
+    assert_eq!(
+        &header[..4],
+        ["名次", "单位党组织", "统一社会信用代码", "报到党员"]
+    );
+    assert!(rows.iter().any(|row| row[1] == "沧州市发改委党组"));
+    assert!(
+        rows.iter()
+            .any(|row| row[1] == r#"'=HYPERLINK("http://x","点我")"#)
+    );
+    let text = ranking.text();
+    for row in &rows {
+        for cell in row {
             assert!(
-                !cell.starts_with(['=', '+', '-', '@']),
-                "live formula cell `{cell}` in {line}"
+                !(cell.len() == 32 && cell.bytes().all(|b| b.is_ascii_hexdigit())),
+                "an id `{cell}` in {text}"
+            );
+            let is_code = cell.starts_with("=\"") && cell.ends_with('"');
+            assert!(
+                is_code || !cell.starts_with(['=', '+', '-', '@']),
+                "live formula cell `{cell}` in {text}"
             );
         }
     }
-    let communities = server.get("/api/communities.csv?region=1309");
+    // Ordered by members, as asked.
+    let members: Vec<u64> = rows.iter().map(|row| row[3].parse().unwrap()).collect();
     assert!(
-        communities
-            .text()
-            .starts_with("\u{feff}code,name,last_seen_at")
+        members.windows(2).all(|pair| pair[0] >= pair[1]),
+        "{members:?}"
     );
+
+    let (header, rows) = read_csv(&server.get("/api/communities.csv?region=1309"));
+    assert_eq!(
+        &header[..5],
+        [
+            "社区代码",
+            "社区",
+            "上次同步",
+            "数据上次更新",
+            "24小时内同步"
+        ]
+    );
+    let stale = rows.iter().find(|row| row[1] == "北环桥社区").unwrap();
+    assert_eq!(stale[0], r#"="130903001002""#);
+    assert_eq!(stale[4], "否");
+
+    // In English the headers are the API's keys.
+    let (header, _) = read_csv(&server.get("/api/communities.csv?region=1309&lang=en"));
+    assert_eq!(&header[..3], ["code", "name", "last_seen_at"]);
 }
 
 #[test]

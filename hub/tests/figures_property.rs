@@ -649,8 +649,7 @@ impl CityHub {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let database = dir.path().join("hub.sqlite");
-        // The figure tables live beside the store, created as the HTTP side does.
-        figures::migrate(&rusqlite::Connection::open(&database).unwrap()).unwrap();
+        // The figure tables live beside the store, which makes them on opening.
         let store = Arc::new(SqliteStore::open(&database).unwrap());
         let hub = Hub::new(
             store,

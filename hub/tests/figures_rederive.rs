@@ -10,6 +10,7 @@ mod figures_support;
 use figures_support::*;
 use wishtree_hub::figures::{self, CommunitySync, FiguresError, Filter, Period};
 use wishtree_hub::metrics::Metrics;
+use wishtree_hub::schema;
 use wishtree_hub::store::SqliteStore;
 use wishtree_protocol::model::{Actor, EventKind};
 use wishtree_protocol::view::CommunityView;
@@ -30,9 +31,8 @@ fn city_figures(connection: &rusqlite::Connection) -> figures::Figures {
 #[test]
 fn a_changed_document_replaces_its_rows_and_the_store_refresh_is_timed() {
     let dir = tempfile::tempdir().unwrap();
+    // The store makes the figure tables on opening.
     let store = SqliteStore::open(&dir.path().join("hub.sqlite")).unwrap();
-    // The store runs the figures' migrations on opening, outside any transaction.
-    figures::migrate(&rusqlite::Connection::open(store.path()).unwrap()).unwrap();
     let metrics = Metrics::new();
 
     let mut writer = Writer::new(code("130903001001"), "名人社区", 7, at_minute(0));
@@ -130,31 +130,21 @@ fn the_attested_share_counts_the_changes_below_the_signed_heads() {
 
 #[test]
 fn migrations_are_versioned_and_idempotent() {
-    let connection = rusqlite::Connection::open_in_memory().unwrap();
-    figures::migrate(&connection).unwrap();
-    figures::migrate(&connection).unwrap();
+    let mut connection = rusqlite::Connection::open_in_memory().unwrap();
+    schema::migrate(&mut connection).unwrap();
+    schema::migrate(&mut connection).unwrap();
     let version: i64 = connection
-        .query_row(
-            "SELECT version FROM schema_versions WHERE component = 'figures'",
-            [],
-            |row| row.get(0),
-        )
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 2);
-    // Version 2 flags communities whose signed heads a revoked key made.
+    assert_eq!(version, schema::VERSION);
+    // The figures' second step flags communities whose signed heads a revoked key made.
     connection
-        .query_row(
-            "SELECT signer_revoked FROM fig_communities LIMIT 1",
-            [],
-            |_| Ok(()),
-        )
-        .or_else(|error| match error {
-            rusqlite::Error::QueryReturnedNoRows => Ok(()),
-            other => Err(other),
-        })
+        .prepare("SELECT signer_revoked FROM fig_communities")
         .unwrap();
     let tables: Vec<String> = connection
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'fig_%'")
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'fig_%' ORDER BY name",
+        )
         .unwrap()
         .query_map([], |row| row.get(0))
         .unwrap()
@@ -162,8 +152,16 @@ fn migrations_are_versioned_and_idempotent() {
         .unwrap();
     assert_eq!(
         tables,
-        ["schema_versions"],
-        "every figure table is prefixed fig_"
+        [
+            "attestations",
+            "bundle_issuers",
+            "communities",
+            "doc_chunks",
+            "roster",
+            "settings",
+            "sync_peers"
+        ],
+        "every figure table is prefixed fig_, the rest are the store's"
     );
 }
 
@@ -193,8 +191,8 @@ fn a_view_of_another_community_is_refused_and_nothing_changes() {
 
 #[test]
 fn regions_are_named_and_unnamed() {
-    let connection = rusqlite::Connection::open_in_memory().unwrap();
-    figures::migrate(&connection).unwrap();
+    let mut connection = rusqlite::Connection::open_in_memory().unwrap();
+    schema::migrate(&mut connection).unwrap();
     figures::set_region_name(&connection, &region("130903"), " 运河区 ").unwrap();
     assert_eq!(
         figures::region_name(&connection, &region("130903")).unwrap(),

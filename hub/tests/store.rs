@@ -3,6 +3,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+use std::sync::Arc;
+
+use wishtree_hub::figures::{self, Filter, Period};
+use wishtree_hub::http::HubHttpState;
+use wishtree_hub::metrics::Metrics;
 use wishtree_hub::store::{EnrolledRole, HubStore, SqliteStore, StoreError, StoredDoc};
 use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::keys::KeyPair;
@@ -190,33 +195,108 @@ fn a_file_that_is_not_a_database_is_named_with_what_to_do() {
 
 #[test]
 fn a_database_written_by_a_newer_release_is_refused_and_left_as_it_is() {
-    for component in ["store", "figures"] {
-        let (_dir, store) = open();
-        let path = store.path().to_owned();
-        drop(store);
-        let connection = rusqlite::Connection::open(&path).unwrap();
-        wishtree_hub::figures::migrate(&connection).unwrap();
-        connection
-            .execute(
-                "UPDATE schema_versions SET version = 99 WHERE component = ?1",
-                [component],
-            )
-            .unwrap();
-        let refused = match component {
-            "store" => SqliteStore::open(&path).unwrap_err().to_string(),
-            _ => wishtree_hub::figures::migrate(&connection)
-                .unwrap_err()
-                .to_string(),
-        };
-        assert!(refused.contains("at schema 99, newer than"), "{refused}");
-        assert!(refused.contains("wishtree"), "{refused}");
-        let version: i64 = connection
-            .query_row(
-                "SELECT version FROM schema_versions WHERE component = ?1",
-                [component],
-                |row| row.get(0),
-            )
-            .unwrap();
-        assert_eq!(version, 99, "{component}: nothing was written");
-    }
+    let (_dir, store) = open();
+    let path = store.path().to_owned();
+    drop(store);
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute_batch("PRAGMA user_version = 99")
+        .unwrap();
+    let refused = SqliteStore::open(&path).unwrap_err().to_string();
+    assert!(refused.contains("at schema 99, newer than"), "{refused}");
+    assert!(refused.contains("wishtree"), "{refused}");
+    // The dashboard's own connection refuses it too.
+    let refused = HubHttpState::new(&path, Arc::new(Metrics::new()))
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("at schema 99, newer than"), "{refused}");
+    let version: i64 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 99, "nothing was written");
+}
+
+/// `hub-schema-versions.sqlite` was made by the release before the hub moved to one
+/// schema version (`wishtree-hub init --city 1309`, `region name 130903 运河区`,
+/// `city name 沧州市`, two nodes enrolled and one revoked, then `import` of a bundle
+/// with one member and one wish): it kept `schema_versions` at store 2, figures 2.
+#[test]
+fn a_database_of_the_release_with_schema_versions_opens_with_every_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.sqlite");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/hub-schema-versions.sqlite"
+    );
+    std::fs::copy(fixture, &path).unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, wishtree_hub::schema::VERSION);
+    let legacy: i64 = connection
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_versions'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(legacy, 0, "the old bookkeeping is gone");
+
+    // The store's records.
+    let community = code("130903001001");
+    let node = KeyPair::from_secret([9; 32]).public();
+    let revoked = KeyPair::from_secret([8; 32]).public();
+    assert_eq!(store.setting("city").unwrap().as_deref(), Some("1309"));
+    assert_eq!(store.community_key(community).unwrap(), Some(node));
+    let revocation = store
+        .enrollment(&revoked)
+        .unwrap()
+        .unwrap()
+        .revoked
+        .unwrap();
+    assert_eq!(revocation.reason, "lost laptop");
+    assert_eq!(store.enrollments().unwrap().len(), 2);
+    assert_eq!(store.last_bundle_seq(&node).unwrap(), Some(1));
+    assert_eq!(store.attestation(community).unwrap().unwrap().seq, 1);
+    let bytes = store
+        .doc_bytes(StoredDoc::Community(community))
+        .unwrap()
+        .unwrap();
+    let doc = CommunityDoc::load(&bytes, Some(community), [0; 16]).unwrap();
+    assert_eq!(doc.code(), community);
+    assert!(store.doc_bytes(StoredDoc::City).unwrap().is_some());
+
+    // The figures' rows and the operator's region names, kept as they were: nothing is
+    // stale, so a starting hub re-derives nothing.
+    assert_eq!(
+        figures::region_name(&connection, &"130903".parse().unwrap())
+            .unwrap()
+            .as_deref(),
+        Some("运河区")
+    );
+    let city = figures::figures(
+        &connection,
+        &Filter {
+            region: "1309".parse().unwrap(),
+            period: Period::all(),
+            org: None,
+        },
+        Timestamp::from_millis(1_780_000_000_000),
+    )
+    .unwrap();
+    assert_eq!(city.communities, 1);
+    assert_eq!(city.members_reported, 1);
+    assert_eq!(city.wishes.total, 1);
+    assert!(
+        wishtree_hub::run::stale_communities(&store)
+            .unwrap()
+            .is_empty()
+    );
+
+    // Opening it again changes nothing.
+    drop(store);
+    SqliteStore::open(&path).unwrap();
 }

@@ -21,6 +21,7 @@ mod support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
+use wishtree_node::api::Input;
 
 use automerge::Automerge;
 use rusqlite::Connection;
@@ -127,7 +128,9 @@ fn write_latency(scratch: &Path) {
             let mut replica = shared.blocking_lock();
             let body = service_body(&members, n);
             let started = Instant::now();
-            wishtree_node::api::create_service(&mut replica, body, wishtree_node::now()).unwrap();
+            let now = wishtree_node::now();
+            let new = wishtree_node::api::NewService::from_json(body, now).unwrap();
+            wishtree_node::api::create_service(&mut replica, new, now).unwrap();
             direct.push(started.elapsed());
         }
         if n % 2 == 0 {

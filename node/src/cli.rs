@@ -15,8 +15,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
-use serde_json::{Value, json};
-use wishtree_common::{init_logging, shutdown_signal};
+use serde_json::Value;
+use wishtree_common::cli_args::HttpHostArgs;
+use wishtree_common::{LogFormat, init_logging, shutdown_signal};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::text::Name;
 use wishtree_protocol::{CommunityCode, Timestamp};
@@ -36,6 +37,20 @@ mod records;
 #[derive(Debug, Parser)]
 #[command(name = "wishtree-node", version)]
 pub struct Cli {
+    /// A TOML file of settings, one key per long flag (`http = "0.0.0.0:8081"`); flags
+    /// and WISHTREE_* variables override it (or set WISHTREE_CONFIG).
+    #[arg(long, global = true, env = "WISHTREE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// How log lines are written: text on a terminal and JSON lines elsewhere (auto),
+    /// or always one of them (or set WISHTREE_LOG_FORMAT).
+    #[arg(
+        long,
+        global = true,
+        env = "WISHTREE_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Auto
+    )]
+    pub log_format: LogFormat,
     /// The node's data directory (or set WISHTREE_DATA).
     #[arg(long, global = true, env = "WISHTREE_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
@@ -54,17 +69,8 @@ pub enum Command {
         /// Where to listen. Any address other than 127.0.0.1 needs the password.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
         http: SocketAddr,
-        /// Another name the web page is opened by, e.g. `node.example.lan` for a node
-        /// on 0.0.0.0 (repeat, or comma-separate in WISHTREE_HTTP_HOSTS). The node
-        /// always answers to localhost and to the address it listens on; any other
-        /// name is refused, so that no web page can pose as it.
-        #[arg(
-            long = "http-host",
-            value_name = "NAME",
-            env = "WISHTREE_HTTP_HOSTS",
-            value_delimiter = ','
-        )]
-        http_hosts: Vec<HostName>,
+        #[command(flatten)]
+        hosts: HttpHostArgs,
     },
     /// Show the community, record counts, heads, sync state and a database check.
     Status {
@@ -137,7 +143,7 @@ pub enum Command {
         member: String,
         /// How many points.
         #[arg(long)]
-        points: u32,
+        points: String,
         /// For what.
         #[arg(long)]
         reason: String,
@@ -259,9 +265,9 @@ pub enum WishCommand {
         /// The resident as the city may see them, e.g. "行宫社区 彭女士".
         #[arg(long)]
         resident_label: String,
-        /// Estimated value in yuan.
+        /// Estimated value in yuan, e.g. 400 or 400元.
         #[arg(long)]
-        value: Option<u32>,
+        value: Option<String>,
         /// The resident's real name (kept on this node only).
         #[arg(long)]
         resident_name: Option<String>,
@@ -315,12 +321,12 @@ pub enum ActivityCommand {
         /// health, law_policy.
         #[arg(long)]
         category: String,
-        /// The day, YYYY-MM-DD.
+        /// The day, YYYY-MM-DD (2026/11/20 reads too); not later than today.
         #[arg(long)]
         date: String,
         /// Minutes each participant serves.
         #[arg(long)]
-        minutes: u32,
+        minutes: String,
         /// Where.
         #[arg(long)]
         place: Option<String>,
@@ -353,7 +359,7 @@ pub enum ServiceCommand {
         date: Option<String>,
         /// How long, in minutes.
         #[arg(long)]
-        minutes: u32,
+        minutes: String,
         /// Category: aid, convenience, jobs, safety, environment, culture_sport,
         /// health, law_policy.
         #[arg(long)]
@@ -368,8 +374,14 @@ pub enum ServiceCommand {
 
 /// Parses the command line and runs it; the exit code says whether it worked.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging();
+    let cli = match wishtree_common::config::parse::<Cli>() {
+        Ok(cli) => cli,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(cli.log_format);
     match run_cli(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -387,7 +399,7 @@ pub fn run_cli(cli: Cli) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow!("say which data directory: --data DIR (or set WISHTREE_DATA)"))?;
     match cli.command {
         Command::Init(args) => init(&data, args),
-        Command::Run { http, http_hosts } => serve(&data, http, http_hosts),
+        Command::Run { http, hosts } => serve(&data, http, hosts.http_hosts),
         Command::Status { json } => data::status(&data, json),
         Command::Export {
             out, bundle: false, ..
@@ -431,13 +443,7 @@ pub fn run_cli(cli: Cli) -> anyhow::Result<()> {
             member,
             points,
             reason,
-        } => records::write(&data, |replica, now| {
-            api::create_redemption(
-                replica,
-                json!({"member": member, "points": points, "reason": reason}),
-                now,
-            )
-        }),
+        } => records::redeem(&data, member, points, reason),
         Command::Report {
             member,
             period,

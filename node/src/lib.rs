@@ -22,10 +22,5 @@ pub mod ui;
 
 pub use replica::{Replica, SharedReplica};
 
-/// The current time, from the system clock.
-pub fn now() -> wishtree_protocol::Timestamp {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis());
-    wishtree_protocol::Timestamp::from_millis(i64::try_from(millis).unwrap_or(i64::MAX))
-}
+/// The current time, from the system clock (the one clock node and hub share).
+pub use wishtree_common::clock::now;

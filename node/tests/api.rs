@@ -77,6 +77,19 @@ fn members_are_created_listed_read_and_corrected_with_their_personal_data() {
     let mut body = member_body("x");
     body["name"] = json!("王\u{200b}建国");
     assert_bad(node.post("/api/members", &body), "name", "invisible");
+    // The phone is checked where every write reads it, and kept as its digits.
+    let mut body = member_body("x");
+    body["phone"] = json!("1391234");
+    assert_bad(
+        node.post("/api/members", &body),
+        "phone",
+        "is not a phone number",
+    );
+    let mut body = member_body("王建国");
+    body["phone"] = json!("+86 139-1234-5678");
+    let (status, spaced) = node.put(&format!("/api/members/{id}"), &body);
+    assert_eq!(status, 200, "{spaced}");
+    assert_eq!(spaced["phone"], "13912345678");
     let mut body = member_body("x");
     body["specialties"] = json!("安全教育");
     assert_bad(
@@ -838,4 +851,67 @@ fn an_old_password_hash_is_replaced_by_argon2_at_the_first_login() {
         "wrong horse!",
         &stored
     ));
+}
+
+/// A day after today by the node's clock, in ISO form.
+fn tomorrow() -> String {
+    wishtree_protocol::Date::from_days(wishtree_node::now().date_in_shanghai().to_days() + 1)
+        .to_string()
+}
+
+/// What people type reads as they mean it; what cannot have happened yet is refused,
+/// and every refusal names its field in English.
+#[test]
+fn typed_dates_and_money_are_read_and_future_dates_are_refused() {
+    let node = TestNode::start();
+    let member = id_of(&node.post("/api/members", &member_body("王建国")).1);
+    let mut wish = wish_body("希望有一台微波炉");
+    wish["estimated_value"] = json!("400元");
+    let (status, created) = node.post("/api/wishes", &wish);
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["estimated_value"], 400);
+    wish["estimated_value"] = json!("四百");
+    assert_bad(
+        node.post("/api/wishes", &wish),
+        "estimated_value",
+        "`四百` is not a whole number of yuan",
+    );
+
+    let activity = |date: &str, minutes: Value| json!({"title": "义诊", "category": "health", "date": date, "minutes": minutes});
+    let (status, created) = node.post("/api/activities", &activity("2026/07/15", json!(90)));
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["date"], "2026-07-15");
+    let (status, created) = node.post("/api/activities", &activity("2026.7.16", json!("90")));
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["date"], "2026-07-16");
+    assert_bad(
+        node.post("/api/activities", &activity(&tomorrow(), json!(90))),
+        "date",
+        "is after today",
+    );
+    assert_bad(
+        node.post("/api/activities", &activity("2026-07-15", json!(2000))),
+        "minutes",
+        "minutes must be between 1 and 1440",
+    );
+    let service = json!({"member": member, "date": tomorrow(), "minutes": 60,
+        "category": "aid"});
+    assert_bad(
+        node.post("/api/services", &service),
+        "date",
+        "is after today",
+    );
+    let mut late = member_body("李文杰");
+    late["reported_in"] = json!(tomorrow());
+    assert_bad(
+        node.post("/api/members", &late),
+        "reported_in",
+        "is after today",
+    );
+    let (_, members) = node.get("/api/members");
+    assert_eq!(members.as_array().unwrap().len(), 1);
+    let (_, services) = node.get("/api/services");
+    assert_eq!(services.as_array().unwrap().len(), 0);
+    let (_, activities) = node.get("/api/activities");
+    assert_eq!(activities.as_array().unwrap().len(), 2);
 }

@@ -169,11 +169,13 @@ fn a_worker_scripts_a_day_of_records_and_status_shows_them() {
             "--resident-label",
             "行宫社区 彭女士",
             "--value",
-            "400",
+            "400元",
             "--resident-name",
             "彭秀英",
         ],
     );
+    // The value as people write it.
+    assert_eq!(wish["estimated_value"], 400);
     let wish_id = wish["id"].as_str().unwrap().to_owned();
     assert_eq!(
         node_cli(d, &["wish", "publish", &wish_id])["status"]["state"],
@@ -698,4 +700,106 @@ fn an_exported_document_loads_unchanged_in_the_javascript_automerge() {
         );
         assert_eq!(js_wish["events"][1]["by"], by.as_str());
     }
+}
+
+/// The record commands read their flags as the JSON API reads a body: what people
+/// type is accepted (a value of `400元` is in the day's script above), a refusal
+/// names the flag's field, and nothing is written.
+#[test]
+fn record_commands_accept_what_people_type_and_refuse_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    init(&data, COMMUNITY);
+    let data_flag = data.to_str().unwrap();
+    let member = node_cli(
+        &data,
+        &[
+            "member",
+            "add",
+            "--name",
+            "张婷",
+            "--reported-in",
+            "2026/05/20",
+        ],
+    );
+    assert_eq!(member["reported_in"], "2026-05-20");
+    let member = member["id"].as_str().unwrap().to_owned();
+
+    let tomorrow =
+        wishtree_protocol::Date::from_days(wishtree_node::now().date_in_shanghai().to_days() + 1)
+            .to_string();
+    let words = |args: &[&str]| -> Vec<String> { args.iter().map(|a| (*a).to_owned()).collect() };
+    let activity = |date: &str, minutes: &str| {
+        words(&[
+            "activity",
+            "add",
+            "--title",
+            "义诊",
+            "--category",
+            "health",
+            "--date",
+            date,
+            "--minutes",
+            minutes,
+        ])
+    };
+    for (args, says) in [
+        (activity(&tomorrow, "60"), "date: "),
+        (
+            activity("2026-07-01", "一小时"),
+            "minutes must be a whole number",
+        ),
+        (
+            words(&[
+                "service",
+                "add",
+                "--member",
+                &member,
+                "--date",
+                &tomorrow,
+                "--minutes",
+                "60",
+                "--category",
+                "aid",
+            ]),
+            "is after today",
+        ),
+        (
+            words(&[
+                "member",
+                "add",
+                "--name",
+                "李文杰",
+                "--reported-in",
+                &tomorrow,
+            ]),
+            "reported_in: ",
+        ),
+        (
+            words(&[
+                "wish",
+                "add",
+                "--title",
+                " ",
+                "--kind",
+                "goods",
+                "--group",
+                "disabled",
+                "--resident-label",
+                "彭女士",
+            ]),
+            "title is empty",
+        ),
+    ] {
+        let mut full = vec!["--data", data_flag];
+        full.extend(args.iter().map(String::as_str));
+        let (ok, _, stderr) = cli(&full);
+        assert!(!ok && stderr.contains(says), "{args:?}: {stderr}");
+    }
+    let mut replica = Replica::open_read_only(&data).unwrap();
+    let view = replica.view().unwrap();
+    assert_eq!(view.members.len(), 1);
+    assert_eq!(view.activities.len(), 0);
+    assert_eq!(view.services.len(), 0);
+    assert_eq!(view.wishes.len(), 0);
 }

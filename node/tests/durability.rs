@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use wishtree_node::api::Input;
 
 use rusqlite::Connection;
 use serde_json::Value;
@@ -311,7 +312,11 @@ fn closed_node_with_records() -> (tempfile::TempDir, std::path::PathBuf) {
     for n in 0..40 {
         wishtree_node::api::create_wish(
             &mut replica,
-            wishtree_node::api::NewWish::from_json(wish_body(&format!("心愿 {n}"))).unwrap(),
+            wishtree_node::api::NewWish::from_json(
+                wish_body(&format!("心愿 {n}")),
+                wishtree_node::now(),
+            )
+            .unwrap(),
             wishtree_node::now(),
         )
         .unwrap();

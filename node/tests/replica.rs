@@ -9,6 +9,7 @@ mod support;
 use automerge::sync::{State, SyncDoc};
 use support::{init_node, init_node_of, member_body, wish_body};
 use wishtree_node::api;
+use wishtree_node::api::Input;
 use wishtree_node::replica::{ExecuteError, HubSettings, InitOptions, Replica};
 use wishtree_node::store::{DocName, StoreError};
 use wishtree_protocol::city::{CityCommand, CityDoc};
@@ -43,7 +44,7 @@ fn sync_pair(a: &mut Replica, b: &mut Replica) {
 fn add_member(replica: &mut Replica, name: &str) -> String {
     api::create_member(
         replica,
-        api::NewMember::from_json(member_body(name)).unwrap(),
+        api::NewMember::from_json(member_body(name), now()).unwrap(),
         now(),
     )
     .unwrap()["id"]
@@ -190,7 +191,11 @@ fn every_commit_is_announced_on_the_watch() {
     // A refused command announces nothing.
     let refused = api::create_redemption(
         &mut node,
-        serde_json::json!({"member": "00000000000000000000000000000000", "points": 1, "reason": "x"}),
+        api::NewRedemption::from_json(
+            serde_json::json!({"member": "00000000000000000000000000000000", "points": 1, "reason": "x"}),
+            now(),
+        )
+        .unwrap(),
         now(),
     );
     assert!(refused.is_err());
@@ -313,5 +318,5 @@ fn a_read_only_replica_refuses_writes() {
 }
 
 fn new_wish(title: &str) -> api::NewWish {
-    api::NewWish::from_json(wish_body(title)).unwrap()
+    api::NewWish::from_json(wish_body(title), now()).unwrap()
 }

@@ -59,8 +59,8 @@ fn add_member(node: &TestNode, name: &str) -> String {
             ("work_unit", "密云区城关派出所"),
             ("position", "民警"),
             ("specialties", "安全教育、普法"),
-            ("intention", "safety"),
-            ("intention", "aid"),
+            ("intentions", "safety"),
+            ("intentions", "aid"),
             ("reported_in", "2026-05-20"),
             ("address", "3号楼2单元"),
             ("phone", "13912345678"),
@@ -96,7 +96,7 @@ fn a_wish_goes_from_the_form_to_a_red_apple() {
     post_ok(
         &node,
         &format!("/wishes/{wish}/claim"),
-        &[("claimant", &format!("member:{zhang}"))],
+        &[("by", &format!("member:{zhang}"))],
     );
     let tree = get(&node, "/").text();
     assert!(
@@ -108,7 +108,7 @@ fn a_wish_goes_from_the_form_to_a_red_apple() {
     let refused = post_form(
         &node,
         &format!("/wishes/{wish}/claim"),
-        &[("claimant", &format!("member:{li}"))],
+        &[("by", &format!("member:{li}"))],
     );
     assert_eq!(refused.status, 409);
     assert!(
@@ -137,13 +137,14 @@ fn a_refused_form_keeps_what_was_typed_and_stores_nothing() {
     let refused = post_form(&node, "/wishes", &fields);
     assert_eq!(refused.status, 400);
     let text = refused.text();
-    assert!(text.contains("title is empty"), "{text}");
+    assert_at_field(&text, "title", "不能为空");
     assert!(text.contains("隆华社区 毛奶奶"));
     assert!(text.contains("母亲重病，想更快热饭"));
+    assert_no_english(&text);
 
     let invisible = post_form(&node, "/wishes", &wish_fields("电\u{200B}饭煲"));
     assert_eq!(invisible.status, 400);
-    assert!(invisible.text().contains("U+200B"));
+    assert_at_field(&invisible.text(), "title", "U+200B");
 
     let (status, wishes) = node.get("/api/wishes");
     assert_eq!(status, 200);
@@ -155,8 +156,73 @@ fn a_refused_form_keeps_what_was_typed_and_stores_nothing() {
         &[("name", "王五"), ("reported_in", "2026-13-01")],
     );
     assert_eq!(member.status, 400);
-    assert!(member.text().contains("2026-13-01"));
-    assert!(member.text().contains("王五"));
+    assert_at_field(
+        &member.text(),
+        "reported_in",
+        "“2026-13-01”不是有效的日期，请写成 2026-11-20",
+    );
+    assert!(member.text().contains("value=\"2026-13-01\""));
+    assert!(member.text().contains("value=\"王五\""));
+}
+
+/// Asserts that the page shows `message` beside the field `name`, and a summary at
+/// the top of the form that links to it.
+fn assert_at_field(page: &str, name: &str, message: &str) {
+    let beside = format!("id=\"error-{name}\">");
+    let at = page
+        .find(&beside)
+        .unwrap_or_else(|| panic!("no message beside {name}: {page}"));
+    let shown = &page[at + beside.len()..];
+    let shown = &shown[..shown.find("</p>").unwrap_or(shown.len())];
+    assert!(shown.contains(message), "beside {name}: {shown}");
+    let input = page
+        .find(&format!("id=\"{name}\""))
+        .unwrap_or_else(|| panic!("no field {name}"));
+    // The message follows its field, before any other field.
+    assert!(input < at, "the message of {name} comes before its field");
+    assert!(
+        !page[input..at].contains("<label"),
+        "the message of {name} is not beside it"
+    );
+    let summary = page.find("id=\"error\"").expect("no summary");
+    assert!(
+        summary < input,
+        "the summary is not above the form's fields"
+    );
+    assert!(page.contains(&format!("href=\"#{name}\"")));
+}
+
+/// Asserts that the visible text of a Chinese page has no English words: a refusal
+/// in developer English is what a worker must never see.
+fn assert_no_english(page: &str) {
+    let mut visible = String::new();
+    let mut rest = page;
+    // Drop the stylesheet, then every tag.
+    if let (Some(start), Some(end)) = (rest.find("<style>"), rest.find("</style>")) {
+        visible.push_str(&rest[..start]);
+        rest = &rest[end..];
+    }
+    visible.push_str(rest);
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in visible.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    // The language switch names English in English, on purpose.
+    let allowed = ["English", "DOCTYPE", "html"];
+    let english: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|word| word.len() >= 2 && !allowed.contains(word))
+        .collect();
+    assert!(english.is_empty(), "English on a Chinese page: {english:?}");
 }
 
 #[test]
@@ -244,6 +310,10 @@ fn activities_sign_up_members_once_and_passbooks_show_the_points() {
     );
     assert_eq!(overdraw.status, 409);
     assert!(overdraw.text().contains("积分不足"));
+    // The redemption is shown as typed; the edit form below keeps the member's own
+    // ledger, not the refused redemption's fields.
+    assert!(overdraw.text().contains("value=\"16\""));
+    assert!(overdraw.text().contains("value=\"民警\""));
     let (_, member) = post_ok(
         &node,
         &format!("/members/{zhang}/redeem"),
@@ -301,6 +371,7 @@ fn rejecting_withdrawing_and_releasing_ask_first_and_keep_the_reason() {
     let bare = post_form(&node, &format!("/wishes/{wish}/reject"), &[("note", "  ")]);
     assert_eq!(bare.status, 400);
     assert!(bare.text().contains("请填写驳回理由"), "{}", bare.text());
+    assert!(bare.text().contains("id=\"confirm-form\""));
     assert_eq!(wish_state(&node, &wish), "submitted");
 
     let (_, page) = post_ok(
@@ -321,7 +392,7 @@ fn rejecting_withdrawing_and_releasing_ask_first_and_keep_the_reason() {
     post_ok(
         &node,
         &format!("/wishes/{other}/claim"),
-        &[("claimant", &format!("member:{zhang}"))],
+        &[("by", &format!("member:{zhang}"))],
     );
     assert_eq!(get(&node, &format!("/wishes/{other}/release")).status, 200);
     post_ok(&node, &format!("/wishes/{other}/release"), &[("note", "")]);
@@ -351,8 +422,11 @@ fn rejecting_withdrawing_and_releasing_ask_first_and_keep_the_reason() {
     ] {
         assert!(closed.contains(expected), "{expected}: {closed}");
     }
-    // A step with no confirmation is no page.
-    assert_eq!(get(&node, &format!("/wishes/{wish}/publish")).status, 404);
+    // A step with no confirmation answers GET with the wish's page, not a question.
+    let publish = get(&node, &format!("/wishes/{wish}/publish"));
+    assert_eq!(publish.status, 200);
+    assert!(publish.text().contains("id=\"wish-state\""));
+    assert!(!publish.text().contains("id=\"confirm-form\""));
 }
 
 #[test]
@@ -451,7 +525,7 @@ fn the_member_page_shows_hours_and_details_and_saves_an_edit() {
             ("work_unit", "密云区城关派出所"),
             ("position", "副所长"),
             ("specialties", "安全教育"),
-            ("intention", "health"),
+            ("intentions", "health"),
             ("reported_in", "2026-05-20"),
             ("address", "5号楼1单元"),
             ("phone", "13912345678"),
@@ -490,11 +564,8 @@ fn the_member_page_shows_hours_and_details_and_saves_an_edit() {
     ];
     let refused = post_form(&node, &format!("/members/{zhang}"), &edit);
     assert_eq!(refused.status, 400);
-    assert!(
-        refused.text().contains("不是有效的电话号码"),
-        "{}",
-        refused.text()
-    );
+    assert_at_field(&refused.text(), "phone", "不是有效的电话号码");
+    assert_no_english(&refused.text());
     edit[3] = ("phone", "139 1234 0000");
     post_ok(&node, &format!("/members/{zhang}"), &edit);
     let (_, member) = node.get(&format!("/api/members/{zhang}"));
@@ -549,7 +620,7 @@ fn the_exports_read_back_as_the_columns_a_person_expects() {
     post_ok(
         &node,
         &format!("/wishes/{wish}/claim"),
-        &[("claimant", &format!("member:{zhang}"))],
+        &[("by", &format!("member:{zhang}"))],
     );
     let closed = new_wish(&node, "想要一台电视");
     post_ok(
@@ -666,4 +737,138 @@ fn the_half_year_report_prints_with_boxes_for_opinion_signature_and_stamp() {
     ] {
         assert!(report.contains(expected), "{expected}");
     }
+}
+
+#[test]
+fn what_people_type_is_accepted_and_a_refusal_is_chinese_at_the_field() {
+    let node = TestNode::start();
+    // A value in yuan as people write it.
+    let mut fields = wish_fields("希望有一台微波炉");
+    fields[7] = ("estimated_value", "400元");
+    post_ok(&node, "/wishes", &fields);
+    let (_, wishes) = node.get("/api/wishes");
+    assert_eq!(wishes[0]["estimated_value"], 400);
+
+    // A date with slashes, and hours that are out of range.
+    let activity = [
+        ("title", "青少年七彩暑期安全教育"),
+        ("category", "safety"),
+        ("date", "2026/07/15"),
+        ("hours", "30"),
+        ("place", "惠新苑社区居委会"),
+    ];
+    let refused = post_form(&node, "/activities", &activity);
+    assert_eq!(refused.status, 400);
+    let text = refused.text();
+    assert_at_field(&text, "hours", "时长须大于 0 小时、不超过 24 小时");
+    for typed in [
+        "青少年七彩暑期安全教育",
+        "2026/07/15",
+        "value=\"30\"",
+        "惠新苑社区居委会",
+    ] {
+        assert!(text.contains(typed), "{typed} was not kept");
+    }
+    assert_no_english(&text);
+    let (_, activities) = node.get("/api/activities");
+    assert_eq!(activities.as_array().unwrap().len(), 0);
+
+    let mut activity = activity;
+    activity[3] = ("hours", "1.5");
+    post_ok(&node, "/activities", &activity);
+    let (_, activities) = node.get("/api/activities");
+    assert_eq!(activities[0]["date"], "2026-07-15");
+    assert_eq!(activities[0]["minutes"], 90);
+}
+
+#[test]
+fn a_date_after_today_is_refused_and_nothing_is_stored() {
+    let node = TestNode::start();
+    let tomorrow =
+        wishtree_protocol::Date::from_days(wishtree_node::now().date_in_shanghai().to_days() + 1)
+            .to_string();
+    let member = post_form(
+        &node,
+        "/members",
+        &[("name", "王五"), ("reported_in", &tomorrow)],
+    );
+    assert_eq!(member.status, 400);
+    assert_at_field(&member.text(), "reported_in", "日期不能晚于今天");
+    assert_no_english(&member.text());
+    let activity = post_form(
+        &node,
+        "/activities",
+        &[
+            ("title", "义诊"),
+            ("category", "health"),
+            ("date", &tomorrow),
+            ("hours", "2"),
+        ],
+    );
+    assert_eq!(activity.status, 400);
+    assert_at_field(&activity.text(), "date", "日期不能晚于今天");
+    let (_, members) = node.get("/api/members");
+    assert_eq!(members.as_array().unwrap().len(), 0);
+    let (_, activities) = node.get("/api/activities");
+    assert_eq!(activities.as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn the_claim_form_starts_with_nobody_chosen_and_refuses_to_claim_for_nobody() {
+    let node = TestNode::start();
+    let (location, _) = post_ok(&node, "/wishes", &wish_fields("想要一个书包"));
+    post_ok(&node, &format!("{location}/publish"), &[]);
+    add_member(&node, "张婷");
+    let page = get(&node, &location).text();
+    let select = page.find("name=\"by\"").unwrap();
+    let first_option = &page[select..][..page[select..].find("</option>").unwrap()];
+    assert!(
+        first_option.contains("<option value=\"\" selected>请选择认领人"),
+        "{first_option}"
+    );
+    assert!(get(&node, "/").text().contains("请选择认领人"));
+
+    let refused = post_form(&node, &format!("{location}/claim"), &[("by", "")]);
+    assert_eq!(refused.status, 400);
+    assert!(refused.text().contains("id=\"error-by\">请选择认领人"));
+    assert_no_english(&refused.text());
+    let (_, wish) = node.get(&format!("/api{location}"));
+    assert_eq!(wish["status"]["state"], "published", "{wish}");
+}
+
+/// After a refused form the address bar holds the path it posted to: reloading it or
+/// switching the language there shows the page, not a blank 405.
+#[test]
+fn the_addresses_forms_post_to_answer_get_with_their_page() {
+    let node = TestNode::start();
+    let zhang = add_member(&node, "张婷");
+    let (wish, _) = post_ok(&node, "/wishes", &wish_fields("想要一个书包"));
+    let (activity, _) = post_ok(
+        &node,
+        "/activities",
+        &[
+            ("title", "义诊"),
+            ("category", "health"),
+            ("date", "2026-07-01"),
+            ("hours", "2"),
+        ],
+    );
+    let refused = post_form(&node, "/wishes", &wish_fields(""));
+    assert_eq!(refused.status, 400);
+    for (path, shows) in [
+        ("/wishes".to_owned(), "id=\"wish-form\""),
+        ("/members".to_owned(), "id=\"member-form\""),
+        ("/activities".to_owned(), "id=\"activity-form\""),
+        (format!("{wish}/claim"), "id=\"wish-state\""),
+        (format!("{wish}/reject"), "id=\"confirm-form\""),
+        (format!("/members/{zhang}/redeem"), "name=\"points\""),
+        (format!("{activity}/participants"), "id=\"participants\""),
+    ] {
+        let page = get(&node, &path);
+        assert_eq!(page.status, 200, "{path}");
+        assert!(page.text().contains(shows), "{path}");
+        let english = get_en(&node, &path);
+        assert_eq!(english.status, 200, "{path}");
+    }
+    assert_eq!(get(&node, &format!("{wish}/dance")).status, 404);
 }

@@ -285,6 +285,44 @@ impl FromStr for Date {
     }
 }
 
+impl Date {
+    /// A date as people type it: `2026-11-20`, `2026/11/20`, `2026.11.20`,
+    /// `2026年11月20日`, with one- or two-digit months and days, full-width digits
+    /// and separators, and spaces around. The strict form of [`FromStr`] is what
+    /// documents and the API's answers carry; this is for what arrives from a person.
+    pub fn from_typed(text: &str) -> Result<Self, TimeParseError> {
+        let error = || TimeParseError::Date(text.trim().chars().take(40).collect());
+        let normal: String = text
+            .trim()
+            .chars()
+            .map(|c| match c {
+                // Full-width digits and punctuation, as a Chinese input method types them.
+                '\u{FF10}'..='\u{FF19}' => char::from(b'0' + (c as u32 - 0xFF10) as u8),
+                '／' | '．' | '－' | '。' | '年' | '月' => '-',
+                '/' | '.' => '-',
+                other => other,
+            })
+            .collect();
+        let normal = normal.strip_suffix('日').unwrap_or(&normal);
+        let mut parts = normal.split('-');
+        let (Some(year), Some(month), Some(day), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(error());
+        };
+        let digits = |part: &str, lengths: std::ops::RangeInclusive<usize>| {
+            (lengths.contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| part.parse::<u32>().ok())
+                .flatten()
+                .ok_or_else(error)
+        };
+        let year = digits(year.trim(), 4..=4)? as i32;
+        let month = digits(month.trim(), 1..=2)? as u8;
+        let day = digits(day.trim(), 1..=2)? as u8;
+        Date::new(year, month, day).ok_or_else(error)
+    }
+}
+
 impl fmt::Display for HalfYear {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}H{}", self.year, self.half)
@@ -417,6 +455,45 @@ mod tests {
         fn parsing_never_panics(text in "\\PC{0,12}") {
             let _ = text.parse::<Date>();
             let _ = text.parse::<HalfYear>();
+            let _ = Date::from_typed(&text);
+        }
+
+        /// Every way a person may type a date reads as the same day as its ISO form.
+        #[test]
+        fn typed_dates_read_as_their_iso_form(days in -25_000i32..29_000) {
+            let date = Date::from_days(days);
+            let (y, m, d) = (date.year(), date.month(), date.day());
+            let full_width = |text: String| -> String {
+                text.chars()
+                    .map(|c| match c.to_digit(10) {
+                        Some(digit) => char::from_u32(0xFF10 + digit).unwrap_or(c),
+                        None => c,
+                    })
+                    .collect()
+            };
+            for typed in [
+                date.to_string(),
+                format!("{y}/{m:02}/{d:02}"),
+                format!("{y}.{m:02}.{d:02}"),
+                format!("{y}/{m}/{d}"),
+                format!("{y}.{m}.{d}"),
+                format!(" {y}-{m}-{d} "),
+                format!("{y}年{m}月{d}日"),
+                full_width(format!("{y}/{m}/{d}")),
+                full_width(date.to_string()),
+            ] {
+                prop_assert_eq!(Date::from_typed(&typed), Ok(date), "{}", typed);
+            }
+        }
+
+        /// Junk around a date, or in place of one, is an error.
+        #[test]
+        fn junk_is_not_a_typed_date(days in -25_000i32..29_000, junk in "[a-z#+:]{1,3}") {
+            let date = Date::from_days(days);
+            let (after, before) = (format!("{date}{junk}"), format!("{junk}{date}"));
+            prop_assert!(Date::from_typed(&after).is_err());
+            prop_assert!(Date::from_typed(&before).is_err());
+            prop_assert!(Date::from_typed(&junk).is_err());
         }
     }
 }

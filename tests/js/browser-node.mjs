@@ -65,10 +65,10 @@ try {
 
   step = 'claim it for a member';
   await page.goto(`${base}/wishes/${wish}`);
-  const options = await page.locator('#actions select[name=claimant] option').evaluateAll((all) => all.map((o) => o.value));
+  const options = await page.locator('#actions select[name=by] option').evaluateAll((all) => all.map((o) => o.value));
   const member = options.find((value) => value.startsWith('member:'));
   if (!member) throw new Error('no member to claim with');
-  await page.selectOption('#actions select[name=claimant]', member);
+  await page.selectOption('#actions select[name=by]', member);
   await Promise.all([page.waitForLoadState('load'), page.click('#actions .claim-button')]);
   await expectState(page, 'claimed');
 

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
+use wishtree_node::api::Input;
 
 use automerge::{AutoCommit, ChangeHash};
 use clap::Parser;
@@ -69,7 +70,7 @@ fn record_a_week(replica: &mut Replica) {
     for name in ["李明", "王芳", "赵强"] {
         let member = wishtree_node::api::create_member(
             replica,
-            wishtree_node::api::NewMember::from_json(json!({"name": name, "work_unit": "沧州市发展和改革委员会", "reported_in": "2026-03-02"})).unwrap(),
+            wishtree_node::api::NewMember::from_json(json!({"name": name, "work_unit": "沧州市发展和改革委员会", "reported_in": "2026-03-02"}), now()).unwrap(),
             now(),
         )
         .unwrap();
@@ -82,20 +83,26 @@ fn record_a_week(replica: &mut Replica) {
             wishtree_node::api::NewWish::from_json(
                 json!({"title": title, "kind": "goods", "group": "elderly_alone",
                    "resident_label": "名人社区 彭女士"}),
+                now(),
             )
             .unwrap(),
             now(),
         )
         .unwrap();
         let id = id_of(&wish);
-        wishtree_node::api::wish_action(replica, &id, "publish", json!({}), now()).unwrap();
+        let publish = wishtree_node::api::Action::from_json(json!({}), now()).unwrap();
+        wishtree_node::api::wish_action(replica, &id, "publish", publish, now()).unwrap();
         wishes.push(id);
     }
     wishtree_node::api::wish_action(
         replica,
         &wishes[0],
         "claim",
-        json!({"by": format!("member:{}", members[0])}),
+        wishtree_node::api::Action::from_json(
+            json!({"by": format!("member:{}", members[0])}),
+            now(),
+        )
+        .unwrap(),
         now(),
     )
     .unwrap();
@@ -232,6 +239,7 @@ fn a_week_offline_reaches_the_city_hub_on_a_usb_stick_attested() {
         &mut replica,
         wishtree_node::api::NewMember::from_json(
             json!({"name": "孙丽", "reported_in": "2026-03-09"}),
+            now(),
         )
         .unwrap(),
         now(),
@@ -336,6 +344,7 @@ async fn after_a_sync_a_bundle_carries_only_what_the_hub_lacks() {
             &mut replica,
             wishtree_node::api::NewMember::from_json(
                 json!({"name": "李明", "reported_in": "2026-03-02"}),
+                now(),
             )
             .unwrap(),
             now(),
@@ -381,6 +390,7 @@ async fn after_a_sync_a_bundle_carries_only_what_the_hub_lacks() {
             &mut replica,
             wishtree_node::api::NewMember::from_json(
                 json!({"name": name, "reported_in": "2026-03-03"}),
+                now(),
             )
             .unwrap(),
             now(),

@@ -506,7 +506,7 @@ fn sum_raw(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::figures::schema::MEASURE_COLUMNS;
+    use crate::schema::MEASURE_COLUMNS;
 
     #[test]
     fn rollup_columns_follow_the_measures() {

@@ -13,8 +13,9 @@
 //!
 //! The hub store calls [`refresh_community`] (or [`rederive_community`] in its own
 //! transaction) when a document changed and [`record_seen`] when a node connected
-//! without changes. [`migrate`] creates the tables and is idempotent.
+//! without changes. The tables are made with the store's (`crate::schema`).
 
+mod alerts;
 mod derive;
 mod health;
 mod measure;
@@ -24,16 +25,16 @@ mod period;
 mod query;
 mod ranking;
 mod refresh;
-mod schema;
 
 use wishtree_protocol::{CommunityCode, DocError};
 
+pub use alerts::{WISH_WAITING_ALERT_DAYS, WaitingWishes, waiting_wishes};
 pub use derive::{
     CommunitySync, Rederived, rebuild_community_rollups, record_seen, rederive_community,
     refresh_community, set_region_name,
 };
 pub use health::{CommunityStatus, SYNC_WINDOW_MS, community_statuses};
-pub use names::{org_name, region_name};
+pub use names::{org_name, region_is_known, region_name};
 pub use org_profile::{OrgInCommunity, OrgProfile, org_profile};
 pub use period::{Period, PeriodError};
 pub use query::{
@@ -42,7 +43,6 @@ pub use query::{
 };
 pub use ranking::{CommunityRank, OrgRank, RankBy, RankByError, community_ranking, org_ranking};
 pub use refresh::{refresh_one, refresh_worker};
-pub use schema::{COMPONENT, migrate};
 
 /// Why figures could not be derived or read.
 #[derive(Debug, thiserror::Error)]

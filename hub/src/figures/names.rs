@@ -23,6 +23,21 @@ pub fn region_name(
         .optional()?)
 }
 
+/// Whether the hub knows `region`: a community under it has records here, or the
+/// region has a recorded name. A code the hub knows nothing of is not a region of zeros.
+pub fn region_is_known(
+    connection: &Connection,
+    region: &RegionPrefix,
+) -> Result<bool, FiguresError> {
+    let (low, high) = region_range(region);
+    Ok(connection
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM fig_communities WHERE code >= ?1 AND code < ?2)
+                 OR EXISTS (SELECT 1 FROM fig_region_names WHERE prefix = ?3)",
+        )?
+        .query_row(params![low, high, region.as_str()], |row| row.get(0))?)
+}
+
 /// An organisation's name and credit code as the communities recorded them (the
 /// record of a community it reported in to first).
 pub fn org_name(

@@ -164,20 +164,8 @@ pub fn org_ranking(
     by: RankBy,
     limit: usize,
 ) -> Result<Vec<OrgRank>, FiguresError> {
-    let scope = Scope { region, org: None };
-    let sums = sum_measures(connection, scope, period, Group::Org)?;
-    let mut ranked: Vec<(String, Measures)> = sums.into_iter().collect();
-    ranked.sort_by(|(a_id, a), (b_id, b)| {
-        by.value(b)
-            .cmp(&by.value(a))
-            .then(
-                b.value(Measure::ServiceMinutes)
-                    .cmp(&a.value(Measure::ServiceMinutes)),
-            )
-            .then(a_id.cmp(b_id))
-    });
     let mut out = Vec::new();
-    for (id, values) in ranked.into_iter().take(limit) {
+    for (id, values) in ranked(connection, region, period, Group::Org, by, limit)? {
         let org: OrgId = id.parse().map_err(|_| FiguresError::Corrupt {
             what: "organisation id",
             value: id.clone(),
@@ -214,20 +202,8 @@ pub fn community_ranking(
     by: RankBy,
     limit: usize,
 ) -> Result<Vec<CommunityRank>, FiguresError> {
-    let scope = Scope { region, org: None };
-    let sums = sum_measures(connection, scope, period, Group::Community)?;
-    let mut ranked: Vec<(String, Measures)> = sums.into_iter().collect();
-    ranked.sort_by(|(a_code, a), (b_code, b)| {
-        by.value(b)
-            .cmp(&by.value(a))
-            .then(
-                b.value(Measure::ServiceMinutes)
-                    .cmp(&a.value(Measure::ServiceMinutes)),
-            )
-            .then(a_code.cmp(b_code))
-    });
     let mut out = Vec::new();
-    for (code, values) in ranked.into_iter().take(limit) {
+    for (code, values) in ranked(connection, region, period, Group::Community, by, limit)? {
         let code = parse_code(&code)?;
         let service_minutes = values.count(Measure::ServiceMinutes);
         out.push(CommunityRank {
@@ -247,4 +223,32 @@ pub fn community_ranking(
         });
     }
     Ok(out)
+}
+
+/// The sums of a region's groups (organisations or communities) in a period, ranked by
+/// `by`, then by hours of service, then by the group's key (an id, a code); at most
+/// `limit`.
+fn ranked(
+    connection: &Connection,
+    region: &RegionPrefix,
+    period: &Period,
+    group: Group,
+    by: RankBy,
+    limit: usize,
+) -> Result<Vec<(String, Measures)>, FiguresError> {
+    let scope = Scope { region, org: None };
+    let mut ranked: Vec<(String, Measures)> = sum_measures(connection, scope, period, group)?
+        .into_iter()
+        .collect();
+    ranked.sort_by(|(a_key, a), (b_key, b)| {
+        by.value(b)
+            .cmp(&by.value(a))
+            .then(
+                b.value(Measure::ServiceMinutes)
+                    .cmp(&a.value(Measure::ServiceMinutes)),
+            )
+            .then(a_key.cmp(b_key))
+    });
+    ranked.truncate(limit);
+    Ok(ranked)
 }

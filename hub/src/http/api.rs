@@ -1,17 +1,35 @@
-//! The figures API of DESIGN §9, in JSON or CSV.
+//! The figures API of DESIGN §9, in JSON or CSV: one handler for every view, which
+//! reads the query once, answers JSON with the API's keys, and CSV for a person (see
+//! [`super::csv`]) under a file name that says what and when (`排名-单位-沧州市-2026H2.csv`).
 
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
+use rusqlite::Connection;
 use serde::Serialize;
+use wishtree_protocol::id::OrgId;
+use wishtree_protocol::names::Language;
+use wishtree_protocol::{HalfYear, RegionPrefix, Timestamp};
 
-use super::csv::{self, Table};
+use super::csv::{self, NamedFigures, Table};
 use super::{ApiError, Format, HubHttpState, Params, parse_org};
-use crate::figures::{self, Figures, Filter};
+use crate::figures::{self, Figures, Filter, Period};
+
+/// The paths of the API, each also answered with a `.csv` suffix.
+pub(crate) const PATHS: [&str; 8] = [
+    "/api/figures",
+    "/api/figures/children",
+    "/api/figures/months",
+    "/api/orgs/{id}/figures",
+    "/api/orgs/{id}/communities",
+    "/api/rankings/orgs",
+    "/api/rankings/communities",
+    "/api/communities",
+];
 
 /// Figures with the region's name, as `/api/figures` answers.
 #[derive(Debug, Serialize)]
@@ -21,212 +39,210 @@ struct Named<'a> {
     figures: &'a Figures,
 }
 
-pub(crate) async fn figures(
+/// Which view a request asks for, from its path.
+#[derive(Debug, Clone, Copy)]
+enum View {
+    Figures,
+    Children,
+    Months,
+    OrgFigures(OrgId),
+    OrgCommunities(OrgId),
+    OrgRanking,
+    CommunityRanking,
+    Communities,
+}
+
+/// What a request asks, read once for every view.
+struct Asked {
+    params: Params,
+    region: RegionPrefix,
+    period: Period,
+    lang: Language,
+    now: Timestamp,
+}
+
+/// An answer: its JSON, its CSV table, and what the CSV file is named after.
+struct Answer {
+    json: serde_json::Value,
+    table: Table,
+    /// What the file holds, in Chinese and in English (`排名-单位`, `org-ranking`).
+    what: (&'static str, &'static str),
+    /// Whose figures: a region's or an organisation's name, or a code.
+    whose: String,
+}
+
+/// Every view of the API.
+pub(crate) async fn answer(
     State(state): State<HubHttpState>,
     uri: Uri,
     headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let view = View::of(uri.path())?;
     let params = params(query)?;
-    let filter = Filter {
+    let asked = Asked {
         region: params.region(state.scope())?,
         period: params.period()?,
-        org: params.org()?,
+        lang: Language::from_query(params.text("lang")),
+        now: state.now(),
+        params,
     };
-    let now = state.now();
-    let region = filter.region.clone();
-    let (name, figures) = state
-        .read(move |connection| {
-            let figures = figures::figures(connection, &filter, now)?;
-            Ok((figures::region_name(connection, &filter.region)?, figures))
-        })
+    // The order and the limit of the rankings are read before the query runs, so that a
+    // bad one is refused as the rest are.
+    let ranking = (asked.params.rank_by()?, asked.params.limit()?);
+    let org = asked.params.org()?;
+    let (answer, asked) = state
+        .read(move |connection| Ok((view.read(connection, &asked, ranking, org)?, asked)))
         .await?;
     Ok(match Format::of(uri.path(), &headers) {
-        Format::Json => Json(Named {
-            name,
-            figures: &figures,
+        Format::Json => Json(answer.json).into_response(),
+        Format::Csv => csv_response(&answer, &asked),
+    })
+}
+
+impl View {
+    fn of(path: &str) -> Result<Self, ApiError> {
+        let path = path.strip_suffix(".csv").unwrap_or(path);
+        let segments: Vec<&str> = path.split('/').collect();
+        let org = |id: &str| parse_org(id);
+        Ok(match segments.as_slice() {
+            ["", "api", "figures"] => Self::Figures,
+            ["", "api", "figures", "children"] => Self::Children,
+            ["", "api", "figures", "months"] => Self::Months,
+            ["", "api", "orgs", id, "figures"] => Self::OrgFigures(org(id)?),
+            ["", "api", "orgs", id, "communities"] => Self::OrgCommunities(org(id)?),
+            ["", "api", "rankings", "orgs"] => Self::OrgRanking,
+            ["", "api", "rankings", "communities"] => Self::CommunityRanking,
+            ["", "api", "communities"] => Self::Communities,
+            _ => return Err(ApiError::not_found(format!("there is no page at {path}"))),
         })
-        .into_response(),
-        Format::Csv => csv_response(
-            &format!("figures-{}", file_part(region.as_str())),
-            csv::figures_table(&[(name, &figures)]),
-        ),
-    })
-}
+    }
 
-pub(crate) async fn children(
-    State(state): State<HubHttpState>,
-    uri: Uri,
-    headers: HeaderMap,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let params = params(query)?;
-    let region = params.region(state.scope())?;
-    let period = params.period()?;
-    let now = state.now();
-    let name = format!("children-{}", file_part(region.as_str()));
-    let children = state
-        .read(move |connection| Ok(figures::children(connection, &region, &period, now)?))
-        .await?;
-    Ok(match Format::of(uri.path(), &headers) {
-        Format::Json => Json(children).into_response(),
-        Format::Csv => csv_response(&name, csv::children_table(&children)),
-    })
-}
-
-pub(crate) async fn months(
-    State(state): State<HubHttpState>,
-    uri: Uri,
-    headers: HeaderMap,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let params = params(query)?;
-    let region = params.region(state.scope())?;
-    let period = params.period()?;
-    let org = params.org()?;
-    let name = format!("months-{}", file_part(region.as_str()));
-    let months = state
-        .read(move |connection| Ok(figures::monthly(connection, &region, org, &period)?))
-        .await?;
-    Ok(match Format::of(uri.path(), &headers) {
-        Format::Json => Json(months).into_response(),
-        Format::Csv => csv_response(&name, csv::months_table(&months)),
-    })
-}
-
-pub(crate) async fn org_figures(
-    State(state): State<HubHttpState>,
-    Path(id): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let params = params(query)?;
-    let org = parse_org(id.trim_end_matches(".csv"))?;
-    let region = params.region(state.scope())?;
-    let period = params.period()?;
-    let now = state.now();
-    let profile = state
-        .read(move |connection| {
-            Ok(figures::org_profile(
-                connection, org, &region, &period, now,
-            )?)
-        })
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "no community's records at this hub name organisation {org}"
-            ))
-        })?;
-    Ok(match Format::of(uri.path(), &headers) {
-        Format::Json => Json(profile).into_response(),
-        Format::Csv => csv_response(
-            &format!("org-{org}"),
-            csv::figures_table(&[(Some(profile.name.clone()), &profile.figures)]),
-        ),
-    })
-}
-
-pub(crate) async fn org_communities(
-    State(state): State<HubHttpState>,
-    Path(id): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let params = params(query)?;
-    let org = parse_org(&id)?;
-    let region = params.region(state.scope())?;
-    let period = params.period()?;
-    let now = state.now();
-    let profile = state
-        .read(move |connection| {
-            Ok(figures::org_profile(
-                connection, org, &region, &period, now,
-            )?)
-        })
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "no community's records at this hub name organisation {org}"
-            ))
-        })?;
-    Ok(match Format::of(uri.path(), &headers) {
-        Format::Json => Json(profile.communities).into_response(),
-        Format::Csv => csv_response(
-            &format!("org-{org}-communities"),
-            csv::org_communities_table(&profile.communities),
-        ),
-    })
-}
-
-pub(crate) async fn org_ranking(
-    State(state): State<HubHttpState>,
-    uri: Uri,
-    headers: HeaderMap,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let params = params(query)?;
-    let region = params.region(state.scope())?;
-    let period = params.period()?;
-    let by = params.rank_by()?;
-    let limit = params.limit()?;
-    let name = format!("org-ranking-{}", file_part(region.as_str()));
-    let ranking = state
-        .read(move |connection| {
-            Ok(figures::org_ranking(
-                connection, &region, &period, by, limit,
-            )?)
-        })
-        .await?;
-    Ok(match Format::of(uri.path(), &headers) {
-        Format::Json => Json(ranking).into_response(),
-        Format::Csv => csv_response(&name, csv::org_ranking_table(&ranking)),
-    })
-}
-
-pub(crate) async fn community_ranking(
-    State(state): State<HubHttpState>,
-    uri: Uri,
-    headers: HeaderMap,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let params = params(query)?;
-    let region = params.region(state.scope())?;
-    let period = params.period()?;
-    let by = params.rank_by()?;
-    let limit = params.limit()?;
-    let name = format!("community-ranking-{}", file_part(region.as_str()));
-    let ranking = state
-        .read(move |connection| {
-            Ok(figures::community_ranking(
-                connection, &region, &period, by, limit,
-            )?)
-        })
-        .await?;
-    Ok(match Format::of(uri.path(), &headers) {
-        Format::Json => Json(ranking).into_response(),
-        Format::Csv => csv_response(&name, csv::community_ranking_table(&ranking)),
-    })
-}
-
-pub(crate) async fn communities(
-    State(state): State<HubHttpState>,
-    uri: Uri,
-    headers: HeaderMap,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let params = params(query)?;
-    let region = params.region(state.scope())?;
-    let now = state.now();
-    let name = format!("communities-{}", file_part(region.as_str()));
-    let statuses = state
-        .read(move |connection| Ok(figures::community_statuses(connection, &region, now)?))
-        .await?;
-    Ok(match Format::of(uri.path(), &headers) {
-        Format::Json => Json(statuses).into_response(),
-        Format::Csv => csv_response(&name, csv::communities_table(&statuses)),
-    })
+    fn read(
+        self,
+        connection: &Connection,
+        asked: &Asked,
+        (by, limit): (figures::RankBy, usize),
+        org: Option<OrgId>,
+    ) -> Result<Answer, ApiError> {
+        let (region, period, now, lang) = (&asked.region, &asked.period, asked.now, asked.lang);
+        let place = || -> Result<String, ApiError> {
+            Ok(figures::region_name(connection, region)?
+                .unwrap_or_else(|| file_part(region.as_str()).to_owned()))
+        };
+        let answer = |json: serde_json::Result<serde_json::Value>,
+                      table,
+                      what,
+                      whose|
+         -> Result<Answer, ApiError> {
+            let json = json.map_err(|error| {
+                ApiError::internal(format!("the answer cannot be written as JSON: {error}"))
+            })?;
+            Ok(Answer {
+                json,
+                table,
+                what,
+                whose,
+            })
+        };
+        match self {
+            Self::Figures => {
+                let filter = Filter {
+                    region: region.clone(),
+                    period: *period,
+                    org,
+                };
+                let figures = figures::figures(connection, &filter, now)?;
+                let name = figures::region_name(connection, region)?;
+                let table = csv::figures_table(
+                    lang,
+                    &[NamedFigures {
+                        name: name.as_deref(),
+                        figures: &figures,
+                    }],
+                );
+                let json = serde_json::to_value(Named {
+                    name,
+                    figures: &figures,
+                });
+                answer(json, table, ("指标", "figures"), place()?)
+            }
+            Self::Children => {
+                let children = figures::children(connection, region, period, now)?;
+                answer(
+                    serde_json::to_value(&children),
+                    csv::children_table(lang, &children),
+                    ("下级地区", "children"),
+                    place()?,
+                )
+            }
+            Self::Months => {
+                let months = figures::monthly(connection, region, org, period)?;
+                answer(
+                    serde_json::to_value(&months),
+                    csv::months_table(lang, &months),
+                    ("月度", "months"),
+                    place()?,
+                )
+            }
+            Self::OrgFigures(org) | Self::OrgCommunities(org) => {
+                let profile = figures::org_profile(connection, org, region, period, now)?
+                    .ok_or_else(|| {
+                        ApiError::not_found(format!(
+                            "no community's records at this hub name organisation {org}"
+                        ))
+                    })?;
+                if let Self::OrgCommunities(_) = self {
+                    let table = csv::org_communities_table(lang, &profile.communities);
+                    answer(
+                        serde_json::to_value(&profile.communities),
+                        table,
+                        ("单位各社区", "org-communities"),
+                        profile.name.clone(),
+                    )
+                } else {
+                    let named = NamedFigures {
+                        name: Some(&profile.name),
+                        figures: &profile.figures,
+                    };
+                    let table = csv::figures_table(lang, &[named]);
+                    answer(
+                        serde_json::to_value(&profile),
+                        table,
+                        ("单位指标", "org"),
+                        profile.name.clone(),
+                    )
+                }
+            }
+            Self::OrgRanking => {
+                let ranking = figures::org_ranking(connection, region, period, by, limit)?;
+                answer(
+                    serde_json::to_value(&ranking),
+                    csv::org_ranking_table(lang, &ranking),
+                    ("排名-单位", "org-ranking"),
+                    place()?,
+                )
+            }
+            Self::CommunityRanking => {
+                let ranking = figures::community_ranking(connection, region, period, by, limit)?;
+                answer(
+                    serde_json::to_value(&ranking),
+                    csv::community_ranking_table(lang, &ranking),
+                    ("排名-社区", "community-ranking"),
+                    place()?,
+                )
+            }
+            Self::Communities => {
+                let statuses = figures::community_statuses(connection, region, now)?;
+                answer(
+                    serde_json::to_value(&statuses),
+                    csv::communities_table(lang, &statuses),
+                    ("同步状况", "communities"),
+                    place()?,
+                )
+            }
+        }
+    }
 }
 
 pub(crate) fn params(
@@ -241,18 +257,66 @@ pub(crate) fn params(
     }
 }
 
-fn csv_response(name: &str, table: Table) -> Response {
+/// The CSV as a download: `filename*` (RFC 5987) names it in Chinese for the browsers
+/// of today, `filename` in ASCII for anything older.
+fn csv_response(answer: &Answer, asked: &Asked) -> Response {
+    let (zh, en) = answer.what;
+    let period = period_part(&asked.period);
+    let readable = match asked.lang {
+        Language::Chinese => format!("{zh}-{}-{period}.csv", answer.whose),
+        Language::English => format!("{en}-{}-{period}.csv", answer.whose),
+    };
+    let ascii = format!("{en}-{}-{period}.csv", file_part(asked.region.as_str()));
+    let ascii: String = ascii
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = readable
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}.csv\""),
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
             ),
         ],
-        table.render(),
+        answer.table.render(),
     )
         .into_response()
+}
+
+/// A period for a file name: `2026H2`, `2026-07`, `2026-01-01_2026-03-31` or `all`.
+fn period_part(period: &Period) -> String {
+    let (Some(from), Some(to)) = (period.from(), period.to()) else {
+        return match (period.from(), period.to()) {
+            (Some(from), None) => format!("{from}_"),
+            (None, Some(to)) => format!("_{to}"),
+            _ => "all".to_owned(),
+        };
+    };
+    let half: HalfYear = from.half_year();
+    if Period::half_year(half) == *period {
+        return half.to_string();
+    }
+    if Period::month(from.year(), from.month()).is_some_and(|month| month == *period) {
+        return format!("{:04}-{:02}", from.year(), from.month());
+    }
+    format!("{from}_{to}")
 }
 
 /// A region prefix for a file name; the whole country is `all`.

@@ -1,9 +1,19 @@
-//! The figures as CSV tables, one per view of the dashboard; the spreadsheet form (the
+//! The figures as CSV tables a person opens in Excel or WPS, one per view of the
+//! dashboard: headers in Chinese (with `lang=en`, the API's keys), names rather than
+//! ids, yes and no in words, and codes kept as text. The spreadsheet form (the
 //! byte-order mark, quoting, formula cells neutralised) is `wishtree_common::csv`'s.
+//!
+//! A region or credit code is written as `="130903"`: opened as it is, a spreadsheet
+//! reads `130903001002` as a number and shows `1.30903E+11`. Excel and WPS both
+//! evaluate `="…"` to the text inside and show it as written; the other common trick,
+//! a leading tab, stays inside the cell's value (a lookup against the code then fails)
+//! and is itself a character our formula neutraliser guards against.
 
-use wishtree_common::csv::SpreadsheetCsv;
+use wishtree_common::csv::{Cell, SpreadsheetCsv};
 use wishtree_protocol::Timestamp;
+use wishtree_protocol::names::Language;
 
+use super::service::{HasService, SERVICE_COLUMNS};
 use crate::figures::{
     CommunityRank, CommunityStatus, Figures, MonthFigures, OrgInCommunity, OrgRank, RegionFigures,
 };
@@ -12,306 +22,286 @@ use crate::figures::{
 #[derive(Debug, Default)]
 pub(crate) struct Table {
     header: Vec<&'static str>,
-    rows: Vec<Vec<String>>,
+    rows: Vec<Vec<Cell>>,
+}
+
+/// Figures with the name of what they are the figures of (a region, an organisation).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NamedFigures<'a> {
+    pub(crate) name: Option<&'a str>,
+    pub(crate) figures: &'a Figures,
+}
+
+/// One column: the API's key, the Chinese header, and the cell of a row in a language.
+struct Column<T> {
+    key: &'static str,
+    zh: &'static str,
+    cell: fn(&T, Language) -> Cell,
+}
+
+impl<T> Column<T> {
+    /// The header in Chinese, or the API's key in English.
+    fn header(&self, lang: Language) -> &'static str {
+        match lang {
+            Language::Chinese => self.zh,
+            Language::English => self.key,
+        }
+    }
 }
 
 impl Table {
-    pub(crate) fn new(header: Vec<&'static str>) -> Self {
-        Self {
-            header,
-            rows: Vec::new(),
-        }
-    }
-
-    pub(crate) fn push(&mut self, row: Vec<String>) {
-        self.rows.push(row);
-    }
-
-    /// The CSV text, BOM first, every cell neutralised.
+    /// The CSV text, BOM first, every text cell neutralised.
     pub(crate) fn render(&self) -> String {
         let mut csv = SpreadsheetCsv::new();
         csv.text_row(&self.header);
         for row in &self.rows {
-            csv.text_row(row);
+            csv.row(row);
         }
         csv.finish()
     }
+
+    fn of<T>(lang: Language, columns: &[Column<T>], rows: &[T]) -> Self {
+        Self {
+            header: columns.iter().map(|column| column.header(lang)).collect(),
+            rows: rows
+                .iter()
+                .map(|row| {
+                    columns
+                        .iter()
+                        .map(|column| (column.cell)(row, lang))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    /// A table of rows with service figures: `head`, the service columns, `tail`.
+    fn with_service<T: HasService>(
+        lang: Language,
+        head: &[Column<T>],
+        tail: &[Column<T>],
+        rows: &[T],
+    ) -> Self {
+        let mut table = Self::of(lang, head, rows);
+        table
+            .header
+            .extend(SERVICE_COLUMNS.iter().map(|column| match lang {
+                Language::Chinese => column.zh,
+                Language::English => column.key,
+            }));
+        let tail = Self::of(lang, tail, rows);
+        table.header.extend(tail.header);
+        for ((cells, row), tail) in table.rows.iter_mut().zip(rows).zip(tail.rows) {
+            let service = row.service();
+            cells.extend(
+                SERVICE_COLUMNS
+                    .iter()
+                    .map(|column| count((column.value)(&service))),
+            );
+            cells.extend(tail);
+        }
+        table
+    }
+}
+
+pub(crate) fn figures_table(lang: Language, rows: &[NamedFigures<'_>]) -> Table {
+    Table::of(lang, &figures_columns(), rows)
+}
+
+pub(crate) fn children_table(lang: Language, children: &[RegionFigures]) -> Table {
+    let rows: Vec<NamedFigures<'_>> = children
+        .iter()
+        .map(|child| NamedFigures {
+            name: child.name.as_deref(),
+            figures: &child.figures,
+        })
+        .collect();
+    figures_table(lang, &rows)
+}
+
+pub(crate) fn months_table(lang: Language, months: &[MonthFigures]) -> Table {
+    Table::of(lang, &MONTHS, months)
+}
+
+pub(crate) fn org_ranking_table(lang: Language, ranking: &[OrgRank]) -> Table {
+    Table::with_service(lang, &ORG_RANKING, &ORG_ACTIVITIES, ranking)
+}
+
+pub(crate) fn community_ranking_table(lang: Language, ranking: &[CommunityRank]) -> Table {
+    Table::with_service(lang, &COMMUNITY_RANKING, &[], ranking)
+}
+
+pub(crate) fn org_communities_table(lang: Language, communities: &[OrgInCommunity]) -> Table {
+    Table::with_service(lang, &ORG_COMMUNITIES, &[], communities)
+}
+
+pub(crate) fn communities_table(lang: Language, statuses: &[CommunityStatus]) -> Table {
+    Table::of(lang, &COMMUNITIES, statuses)
 }
 
 /// The columns of a figures row, in order; the nested state counts are flattened as
 /// `wishes_<state>` and `projects_<state>`.
-pub(crate) const FIGURES_COLUMNS: [&str; 38] = [
-    "region",
-    "name",
-    "from",
-    "to",
-    "org",
-    "communities",
-    "communities_synced_24h",
-    "members_reported",
-    "orgs_reported",
-    "pairings",
-    "wishes_total",
-    "wishes_submitted",
-    "wishes_published",
-    "wishes_claimed",
-    "wishes_fulfilled",
-    "wishes_rejected",
-    "wishes_withdrawn",
-    "wishes_fulfilled_rate",
-    "median_days_to_claim",
-    "median_days_to_fulfil",
-    "members_with_claimed_wish",
-    "members_with_claimed_wish_rate",
-    "orgs_with_claimed_project",
-    "orgs_with_claimed_project_rate",
-    "projects_total",
-    "projects_submitted",
-    "projects_published",
-    "projects_claimed",
-    "projects_fulfilled",
-    "projects_rejected",
-    "projects_withdrawn",
-    "activities",
-    "participations",
-    "service_records",
-    "service_minutes",
-    "service_hours",
-    "points_earned",
-    "points_redeemed",
-];
-
-pub(crate) fn figures_table(rows: &[(Option<String>, &Figures)]) -> Table {
-    let mut table = Table::new(FIGURES_COLUMNS.to_vec());
-    for (name, figures) in rows {
-        table.push(figures_row(figures, name.as_deref()));
-    }
-    table
-}
-
-pub(crate) fn children_table(children: &[RegionFigures]) -> Table {
-    let rows: Vec<(Option<String>, &Figures)> = children
-        .iter()
-        .map(|child| (child.name.clone(), &child.figures))
-        .collect();
-    figures_table(&rows)
-}
-
-pub(crate) fn months_table(months: &[MonthFigures]) -> Table {
-    let mut table = Table::new(vec![
-        "month",
-        "members_reported",
-        "wishes_total",
-        "wishes_claimed",
-        "wishes_fulfilled",
-        "projects_fulfilled",
-        "activities",
-        "participations",
-        "service_minutes",
-        "service_hours",
-        "points_earned",
-        "points_redeemed",
-    ]);
-    for month in months {
-        table.push(vec![
-            month.month.clone(),
-            month.members_reported.to_string(),
-            month.wishes_total.to_string(),
-            month.wishes_claimed.to_string(),
-            month.wishes_fulfilled.to_string(),
-            month.projects_fulfilled.to_string(),
-            month.activities.to_string(),
-            month.participations.to_string(),
-            month.service_minutes.to_string(),
-            month.service_hours.to_string(),
-            month.points_earned.to_string(),
-            month.points_redeemed.to_string(),
-        ]);
-    }
-    table
-}
-
-pub(crate) fn org_ranking_table(ranking: &[OrgRank]) -> Table {
-    let mut table = Table::new(vec![
-        "rank",
-        "org",
-        "name",
-        "credit_code",
-        "members",
-        "participations",
-        "service_minutes",
-        "service_hours",
-        "wishes_claimed",
-        "wishes_fulfilled",
-        "projects_claimed",
-        "projects_fulfilled",
-        "activities",
-    ]);
-    for rank in ranking {
-        table.push(vec![
-            rank.rank.to_string(),
-            rank.org.to_string(),
-            rank.name.clone(),
-            rank.credit_code.clone(),
-            rank.members.to_string(),
-            rank.participations.to_string(),
-            rank.service_minutes.to_string(),
-            rank.service_hours.to_string(),
-            rank.wishes_claimed.to_string(),
-            rank.wishes_fulfilled.to_string(),
-            rank.projects_claimed.to_string(),
-            rank.projects_fulfilled.to_string(),
-            rank.activities.to_string(),
-        ]);
-    }
-    table
-}
-
-pub(crate) fn community_ranking_table(ranking: &[CommunityRank]) -> Table {
-    let mut table = Table::new(vec![
-        "rank",
-        "code",
-        "name",
-        "members",
-        "participations",
-        "service_minutes",
-        "service_hours",
-        "wishes_claimed",
-        "wishes_fulfilled",
-        "projects_claimed",
-        "projects_fulfilled",
-    ]);
-    for rank in ranking {
-        table.push(vec![
-            rank.rank.to_string(),
-            rank.code.to_string(),
-            rank.name.clone(),
-            rank.members.to_string(),
-            rank.participations.to_string(),
-            rank.service_minutes.to_string(),
-            rank.service_hours.to_string(),
-            rank.wishes_claimed.to_string(),
-            rank.wishes_fulfilled.to_string(),
-            rank.projects_claimed.to_string(),
-            rank.projects_fulfilled.to_string(),
-        ]);
-    }
-    table
-}
-
-pub(crate) fn org_communities_table(communities: &[OrgInCommunity]) -> Table {
-    let mut table = Table::new(vec![
-        "code",
-        "name",
-        "is_reported",
-        "members",
-        "participations",
-        "service_minutes",
-        "service_hours",
-        "wishes_claimed",
-        "wishes_fulfilled",
-        "projects_claimed",
-        "projects_fulfilled",
-    ]);
-    for community in communities {
-        table.push(vec![
-            community.code.to_string(),
-            community.name.clone(),
-            community.is_reported.to_string(),
-            community.members.to_string(),
-            community.participations.to_string(),
-            community.service_minutes.to_string(),
-            community.service_hours.to_string(),
-            community.wishes_claimed.to_string(),
-            community.wishes_fulfilled.to_string(),
-            community.projects_claimed.to_string(),
-            community.projects_fulfilled.to_string(),
-        ]);
-    }
-    table
-}
-
-pub(crate) fn communities_table(statuses: &[CommunityStatus]) -> Table {
-    let mut table = Table::new(vec![
-        "code",
-        "name",
-        "last_seen_at",
-        "last_change_at",
-        "is_synced_24h",
-        "changes",
-        "attested_changes",
-        "attested_share",
-        "malformed",
-        "signer_revoked",
-    ]);
-    let time = |at: Option<Timestamp>| {
-        at.map(|at| at.display_in_shanghai().to_string())
-            .unwrap_or_default()
-    };
-    for status in statuses {
-        table.push(vec![
-            status.code.to_string(),
-            status.name.clone(),
-            time(status.last_seen_at),
-            time(status.last_change_at),
-            status.is_synced_24h.to_string(),
-            status.changes.to_string(),
-            status.attested_changes.to_string(),
-            optional(status.attested_share),
-            status.malformed.to_string(),
-            status.signer_revoked.to_string(),
-        ]);
-    }
-    table
-}
-
-fn figures_row(figures: &Figures, name: Option<&str>) -> Vec<String> {
-    let w = &figures.wishes;
-    let p = &figures.projects;
-    vec![
-        figures.region.to_string(),
-        name.unwrap_or_default().to_owned(),
-        figures.from.map(|d| d.to_string()).unwrap_or_default(),
-        figures.to.map(|d| d.to_string()).unwrap_or_default(),
-        figures.org.map(|o| o.to_string()).unwrap_or_default(),
-        figures.communities.to_string(),
-        figures.communities_synced_24h.to_string(),
-        figures.members_reported.to_string(),
-        figures.orgs_reported.to_string(),
-        figures.pairings.to_string(),
-        w.total.to_string(),
-        w.submitted.to_string(),
-        w.published.to_string(),
-        w.claimed.to_string(),
-        w.fulfilled.to_string(),
-        w.rejected.to_string(),
-        w.withdrawn.to_string(),
-        optional(figures.wishes_fulfilled_rate),
-        optional(figures.median_days_to_claim),
-        optional(figures.median_days_to_fulfil),
-        figures.members_with_claimed_wish.to_string(),
-        optional(figures.members_with_claimed_wish_rate),
-        figures.orgs_with_claimed_project.to_string(),
-        optional(figures.orgs_with_claimed_project_rate),
-        p.total.to_string(),
-        p.submitted.to_string(),
-        p.published.to_string(),
-        p.claimed.to_string(),
-        p.fulfilled.to_string(),
-        p.rejected.to_string(),
-        p.withdrawn.to_string(),
-        figures.activities.to_string(),
-        figures.participations.to_string(),
-        figures.service_records.to_string(),
-        figures.service_minutes.to_string(),
-        figures.service_hours.to_string(),
-        figures.points_earned.to_string(),
-        figures.points_redeemed.to_string(),
+// One column a line, as a table reads.
+#[rustfmt::skip]
+fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 37] {
+    [
+        column("region", "地区代码", |r, _| code(r.figures.region.as_str())),
+        column("name", "地区或单位", |r, _| text(r.name.unwrap_or_default())),
+        column("from", "起始日期", |r, _| date(r.figures.from)),
+        column("to", "截止日期", |r, _| date(r.figures.to)),
+        column("communities", "社区数", |r, _| count(r.figures.communities)),
+        column("communities_synced_24h", "24小时内同步的社区", |r, _| count(r.figures.communities_synced_24h)),
+        column("members_reported", "报到党员", |r, _| count(r.figures.members_reported)),
+        column("orgs_reported", "报到单位党组织", |r, _| count(r.figures.orgs_reported)),
+        column("pairings", "共建对子", |r, _| count(r.figures.pairings)),
+        column("wishes_total", "微心愿征集", |r, _| count(r.figures.wishes.total)),
+        column("wishes_submitted", "微心愿待审核", |r, _| count(r.figures.wishes.submitted)),
+        column("wishes_published", "微心愿待认领", |r, _| count(r.figures.wishes.published)),
+        column("wishes_claimed", "微心愿已认领", |r, _| count(r.figures.wishes.claimed)),
+        column("wishes_fulfilled", "微心愿已实现", |r, _| count(r.figures.wishes.fulfilled)),
+        column("wishes_rejected", "微心愿已驳回", |r, _| count(r.figures.wishes.rejected)),
+        column("wishes_withdrawn", "微心愿已撤回", |r, _| count(r.figures.wishes.withdrawn)),
+        column("wishes_fulfilled_rate", "微心愿实现率", |r, _| ratio(r.figures.wishes_fulfilled_rate)),
+        column("median_days_to_claim", "认领用时中位数（天）", |r, _| ratio(r.figures.median_days_to_claim)),
+        column("median_days_to_fulfil", "实现用时中位数（天）", |r, _| ratio(r.figures.median_days_to_fulfil)),
+        column("members_with_claimed_wish", "领办微心愿的党员", |r, _| count(r.figures.members_with_claimed_wish)),
+        column("members_with_claimed_wish_rate", "领办微心愿的党员占比", |r, _| ratio(r.figures.members_with_claimed_wish_rate)),
+        column("orgs_with_claimed_project", "认领项目的单位", |r, _| count(r.figures.orgs_with_claimed_project)),
+        column("orgs_with_claimed_project_rate", "认领项目的单位占比", |r, _| ratio(r.figures.orgs_with_claimed_project_rate)),
+        column("projects_total", "民生微项目征集", |r, _| count(r.figures.projects.total)),
+        column("projects_submitted", "民生微项目待审核", |r, _| count(r.figures.projects.submitted)),
+        column("projects_published", "民生微项目待认领", |r, _| count(r.figures.projects.published)),
+        column("projects_claimed", "民生微项目已认领", |r, _| count(r.figures.projects.claimed)),
+        column("projects_fulfilled", "民生微项目已解决", |r, _| count(r.figures.projects.fulfilled)),
+        column("projects_rejected", "民生微项目已驳回", |r, _| count(r.figures.projects.rejected)),
+        column("projects_withdrawn", "民生微项目已撤回", |r, _| count(r.figures.projects.withdrawn)),
+        column("activities", "服务活动（次）", |r, _| count(r.figures.activities)),
+        column("participations", "参加人次", |r, _| count(r.figures.participations)),
+        column("service_records", "服务记录", |r, _| count(r.figures.service_records)),
+        column("service_minutes", "服务时长（分钟）", |r, _| count(r.figures.service_minutes)),
+        column("service_hours", "服务时长（小时）", |r, _| count(r.figures.service_hours)),
+        column("points_earned", "爱心积分存入", |r, _| count(r.figures.points_earned)),
+        column("points_redeemed", "爱心积分支取", |r, _| count(r.figures.points_redeemed)),
     ]
 }
 
-fn optional(value: Option<f64>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_default()
+// One column a line, as a table reads.
+#[rustfmt::skip]
+const MONTHS: [Column<MonthFigures>; 12] = [
+    column("month", "月份", |m, _| text(&m.month)),
+    column("members_reported", "报到党员", |m, _| count(m.members_reported)),
+    column("wishes_total", "微心愿征集", |m, _| count(m.wishes_total)),
+    column("wishes_claimed", "微心愿认领", |m, _| count(m.wishes_claimed)),
+    column("wishes_fulfilled", "微心愿实现", |m, _| count(m.wishes_fulfilled)),
+    column("projects_fulfilled", "解决问题", |m, _| count(m.projects_fulfilled)),
+    column("activities", "服务活动（次）", |m, _| count(m.activities)),
+    column("participations", "参加人次", |m, _| count(m.participations)),
+    column("service_minutes", "服务时长（分钟）", |m, _| count(m.service_minutes)),
+    column("service_hours", "服务时长（小时）", |m, _| count(m.service_hours)),
+    column("points_earned", "爱心积分存入", |m, _| count(m.points_earned)),
+    column("points_redeemed", "爱心积分支取", |m, _| count(m.points_redeemed)),
+];
+
+// One column a line, as a table reads.
+#[rustfmt::skip]
+const ORG_RANKING: [Column<OrgRank>; 3] = [
+    column("rank", "名次", |r, _| count(r.rank)),
+    column("name", "单位党组织", |r, _| text(&r.name)),
+    column("credit_code", "统一社会信用代码", |r, _| code(&r.credit_code)),
+];
+
+// One column a line, as a table reads.
+#[rustfmt::skip]
+const ORG_ACTIVITIES: [Column<OrgRank>; 1] =
+    [column("activities", "组织服务活动", |r, _| {
+        count(r.activities)
+    })];
+
+// One column a line, as a table reads.
+#[rustfmt::skip]
+const COMMUNITY_RANKING: [Column<CommunityRank>; 3] = [
+    column("rank", "名次", |r, _| count(r.rank)),
+    column("code", "社区代码", |r, _| code(r.code.as_str())),
+    column("name", "社区", |r, _| text(&r.name)),
+];
+
+// One column a line, as a table reads.
+#[rustfmt::skip]
+const ORG_COMMUNITIES: [Column<OrgInCommunity>; 3] = [
+    column("code", "社区代码", |c, _| code(c.code.as_str())),
+    column("name", "社区", |c, _| text(&c.name)),
+    column("is_reported", "单位已报到", |c, lang| yes_no(c.is_reported, lang)),
+];
+
+// One column a line, as a table reads.
+#[rustfmt::skip]
+const COMMUNITIES: [Column<CommunityStatus>; 10] = [
+    column("code", "社区代码", |s, _| code(s.code.as_str())),
+    column("name", "社区", |s, _| text(&s.name)),
+    column("last_seen_at", "上次同步", |s, _| time(s.last_seen_at)),
+    column("last_change_at", "数据上次更新", |s, _| time(s.last_change_at)),
+    column("is_synced_24h", "24小时内同步", |s, lang| yes_no(s.is_synced_24h, lang)),
+    column("changes", "记录更新次数", |s, _| count(s.changes)),
+    column("attested_changes", "经社区签名确认的更新", |s, _| count(s.attested_changes)),
+    column("attested_share", "签名确认比例", |s, _| ratio(s.attested_share)),
+    column("malformed", "无法读取的记录", |s, _| count(s.malformed)),
+    column("signer_revoked", "签名密钥已吊销", |s, lang| yes_no(s.signer_revoked, lang)),
+];
+
+const fn column<T>(
+    key: &'static str,
+    zh: &'static str,
+    cell: fn(&T, Language) -> Cell,
+) -> Column<T> {
+    Column { key, zh, cell }
+}
+
+/// A number the program wrote.
+fn count(value: impl ToString) -> Cell {
+    Cell::Number(value.to_string())
+}
+
+/// Text from outside, neutralised when written.
+fn text(value: &str) -> Cell {
+    Cell::Text(value.to_owned())
+}
+
+/// A code a spreadsheet must keep as text (see the module's note); anything but letters
+/// and digits is written as neutralised text instead.
+fn code(value: &str) -> Cell {
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Cell::Number(format!("=\"{value}\""))
+    } else {
+        text(value)
+    }
+}
+
+fn ratio(value: Option<f64>) -> Cell {
+    Cell::Number(value.map(|v| v.to_string()).unwrap_or_default())
+}
+
+fn date(value: Option<wishtree_protocol::Date>) -> Cell {
+    Cell::Number(value.map(|d| d.to_string()).unwrap_or_default())
+}
+
+fn time(value: Option<Timestamp>) -> Cell {
+    Cell::Number(
+        value
+            .map(|at| at.display_in_shanghai().to_string())
+            .unwrap_or_default(),
+    )
+}
+
+fn yes_no(value: bool, lang: Language) -> Cell {
+    Cell::Number(
+        match (lang, value) {
+            (Language::Chinese, true) => "是",
+            (Language::Chinese, false) => "否",
+            (Language::English, true) => "true",
+            (Language::English, false) => "false",
+        }
+        .to_owned(),
+    )
 }
 
 #[cfg(test)]
@@ -319,10 +309,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_table_renders_with_a_bom_and_every_cell_neutralised() {
-        let mut table = Table::new(vec!["a", "b"]);
-        table.push(vec!["1".into(), "二".into()]);
-        table.push(vec!["-2".into(), "=1+1,x".into()]);
-        assert_eq!(table.render(), "\u{feff}a,b\r\n1,二\r\n'-2,\"'=1+1,x\"\r\n");
+    fn a_table_renders_with_a_bom_codes_as_text_and_names_neutralised() {
+        let communities = [OrgInCommunity {
+            code: "130903001002".parse().unwrap(),
+            name: "=1+1,x".into(),
+            is_reported: true,
+            members: 2,
+            participations: 0,
+            service_minutes: 90,
+            service_hours: 1.5,
+            wishes_claimed: 0,
+            wishes_fulfilled: 0,
+            projects_claimed: 0,
+            projects_fulfilled: 0,
+        }];
+        let zh = org_communities_table(Language::Chinese, &communities).render();
+        assert!(
+            zh.starts_with("\u{feff}社区代码,社区,单位已报到,报到党员"),
+            "{zh}"
+        );
+        assert!(
+            zh.contains("\r\n\"=\"\"130903001002\"\"\",\"'=1+1,x\",是,2,1.5,90,0,"),
+            "{zh}"
+        );
+        let en = org_communities_table(Language::English, &communities).render();
+        assert!(
+            en.starts_with("\u{feff}code,name,is_reported,members"),
+            "{en}"
+        );
+        assert!(en.contains(",true,2,"), "{en}");
+        assert_eq!(code("9113/x"), Cell::Text("9113/x".into()));
     }
 }

@@ -13,6 +13,8 @@
 mod api;
 mod csv;
 mod dashboard;
+mod period;
+mod service;
 mod svg;
 
 use std::collections::HashMap;
@@ -28,8 +30,9 @@ use axum::routing::get;
 use rusqlite::Connection;
 use wishtree_protocol::id::OrgId;
 use wishtree_protocol::model::Org;
+use wishtree_protocol::names::Language;
 use wishtree_protocol::uscc::CreditCode;
-use wishtree_protocol::{Date, RegionPrefix, Timestamp};
+use wishtree_protocol::{RegionPrefix, Timestamp};
 use wishtree_webguard::{AllowedHosts, HostName, WebGuard};
 
 use crate::clock::Clock;
@@ -73,9 +76,9 @@ impl HubHttpState {
     /// are missing. The dashboard starts at the whole country until
     /// [`HubHttpState::with_scope`] names the hub's city.
     pub fn new(database: &Path, metrics: Arc<Metrics>) -> Result<Self, FiguresError> {
-        let connection = Connection::open(database)?;
+        let mut connection = Connection::open(database)?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
-        figures::migrate(&connection)?;
+        crate::schema::migrate(&mut connection)?;
         Ok(Self {
             database: database.to_owned(),
             pool: Arc::new(Mutex::new(Vec::new())),
@@ -172,30 +175,18 @@ impl fmt::Debug for HubHttpState {
 /// The hub's HTTP routes: `/api/…` (JSON, or CSV with `Accept: text/csv` or a `.csv`
 /// suffix), the dashboard at `/`, and `/metrics`.
 pub fn router(state: HubHttpState) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route("/", get(dashboard::overview))
         .route("/orgs/{id}", get(dashboard::org_page))
         .route("/rankings", get(dashboard::rankings_page))
         .route("/health", get(dashboard::health_page))
-        .route("/metrics", get(metrics))
-        .route("/api/figures", get(api::figures))
-        .route("/api/figures.csv", get(api::figures))
-        .route("/api/figures/children", get(api::children))
-        .route("/api/figures/children.csv", get(api::children))
-        .route("/api/figures/months", get(api::months))
-        .route("/api/figures/months.csv", get(api::months))
-        .route("/api/orgs/{id}/figures", get(api::org_figures))
-        .route("/api/orgs/{id}/figures.csv", get(api::org_figures))
-        .route("/api/orgs/{id}/communities", get(api::org_communities))
-        .route("/api/orgs/{id}/communities.csv", get(api::org_communities))
-        .route("/api/rankings/orgs", get(api::org_ranking))
-        .route("/api/rankings/orgs.csv", get(api::org_ranking))
-        .route("/api/rankings/communities", get(api::community_ranking))
-        .route("/api/rankings/communities.csv", get(api::community_ranking))
-        .route("/api/communities", get(api::communities))
-        .route("/api/communities.csv", get(api::communities))
-        .fallback(not_found)
-        .with_state(state)
+        .route("/metrics", get(metrics));
+    for path in api::PATHS {
+        router = router
+            .route(path, get(api::answer))
+            .route(&format!("{path}.csv"), get(api::answer));
+    }
+    router.fallback(not_found).with_state(state)
 }
 
 /// Serves the router on an already-bound listener until `shutdown` completes,
@@ -309,28 +300,8 @@ impl Params {
 
     /// `from` and `to` (dates), or `period` (a month `2026-07` or a half-year `2026H2`).
     pub(crate) fn period(&self) -> Result<Period, ApiError> {
-        let date = |key: &str| -> Result<Option<Date>, ApiError> {
-            self.text(key)
-                .map(|text| {
-                    text.parse::<Date>()
-                        .map_err(|error| ApiError::bad_request(format!("{key}: {error}")))
-                })
-                .transpose()
-        };
-        let (from, to) = (date("from")?, date("to")?);
-        match self.text("period") {
-            Some(named) => {
-                if from.is_some() || to.is_some() {
-                    return Err(ApiError::bad_request(
-                        "period: give either period or from/to, not both",
-                    ));
-                }
-                Period::parse_named(named)
-                    .map_err(|error| ApiError::bad_request(format!("period: {error}")))
-            }
-            None => Period::new(from, to)
-                .map_err(|error| ApiError::bad_request(format!("from/to: {error}"))),
-        }
+        self.period_or_problem()
+            .map_err(|problem| ApiError::bad_request(problem.message(Language::English)))
     }
 
     /// `org`, an organisation id or credit code, if given.
@@ -404,6 +375,24 @@ async fn metrics(axum::extract::State(state): axum::extract::State<HubHttpState>
         .into_response()
 }
 
-async fn not_found(uri: axum::http::Uri) -> Response {
-    ApiError::not_found(format!("there is no page at {}", uri.path())).into_response()
+/// A path the hub does not serve: JSON under `/api/`, a page (in the language asked
+/// for) anywhere else.
+async fn not_found(
+    axum::extract::State(state): axum::extract::State<HubHttpState>,
+    uri: axum::http::Uri,
+) -> Response {
+    let path = uri.path();
+    if path.starts_with("/api/") {
+        return ApiError::not_found(format!("there is no page at {path}")).into_response();
+    }
+    let lang = Language::from_query(
+        uri.query()
+            .and_then(|query| {
+                form_urlencoded::parse(query.as_bytes())
+                    .find(|(key, _)| key == "lang")
+                    .map(|(_, value)| value.into_owned())
+            })
+            .as_deref(),
+    );
+    dashboard::not_found_page(lang, state.now())
 }

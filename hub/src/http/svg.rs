@@ -13,6 +13,14 @@ use super::escape;
 /// Width of every chart's coordinate system; the page scales it to the column.
 const WIDTH: f64 = 640.0;
 
+/// At most this many labels under a chart's columns or points, whatever the range: a
+/// 44-month range shows every fourth month, so labels never overlap.
+const MAX_AXIS_LABELS: usize = 12;
+
+/// Dash patterns of the lines, in order, so that a line is told by its pattern as well
+/// as its colour (in the legend too).
+const DASHES: [&str; 4] = ["", "8 4", "2 3", "10 3 2 3"];
+
 /// One bar of a bar chart.
 #[derive(Debug, Clone)]
 pub(crate) struct Bar {
@@ -110,6 +118,7 @@ pub(crate) fn columns(title: &str, labels: &[String], bars: &[Bar], color: &str)
         r##"<line x1="{left}" y1="{bottom}" x2="{x2}" y2="{bottom}" stroke="#999"/>"##,
         x2 = WIDTH - left
     );
+    let every = label_step(labels.len());
     for (index, (bar, label)) in bars.iter().zip(labels).enumerate() {
         let x = left + space * index as f64;
         let h = if max > 0.0 {
@@ -119,16 +128,26 @@ pub(crate) fn columns(title: &str, labels: &[String], bars: &[Bar], color: &str)
         };
         let w = (space * 0.7).min(48.0);
         let cx = x + space / 2.0;
+        // The value over a column is shown where its label is, or for any column when
+        // they are few; the column's title gives it on hover either way.
         let _ = write!(
             svg,
-            r#"<rect x="{rx:.1}" y="{ry:.1}" width="{w:.1}" height="{h:.1}" fill="{color}" rx="2"/><text x="{cx:.1}" y="{vy:.1}" text-anchor="middle" class="small">{shown}</text><text x="{cx:.1}" y="{ly:.1}" text-anchor="middle" class="small">{label}</text>"#,
+            r#"<rect x="{rx:.1}" y="{ry:.1}" width="{w:.1}" height="{h:.1}" fill="{color}" rx="2"><title>{label} {shown}</title></rect>"#,
             rx = cx - w / 2.0,
             ry = bottom - h,
-            vy = bottom - h - 4.0,
             shown = escape(&bar.shown),
-            ly = bottom + 16.0,
             label = escape(label),
         );
+        if index % every == 0 {
+            let _ = write!(
+                svg,
+                r#"<text x="{cx:.1}" y="{vy:.1}" text-anchor="middle" class="small">{shown}</text><text x="{cx:.1}" y="{ly:.1}" text-anchor="middle" class="small">{label}</text>"#,
+                vy = bottom - h - 4.0,
+                shown = escape(&bar.shown),
+                ly = bottom + 18.0,
+                label = escape(label),
+            );
+        }
     }
     svg.push_str("</svg>");
     svg
@@ -166,7 +185,12 @@ pub(crate) fn lines(title: &str, labels: &[String], series: &[Series]) -> String
         tx = left - 4.0,
         ty = top + 4.0,
     );
-    for (index, label) in labels.iter().enumerate() {
+    let every = label_step(labels.len());
+    for (index, label) in labels
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| index % every == 0)
+    {
         let _ = write!(
             svg,
             r#"<text x="{x:.1}" y="{y}" text-anchor="middle" class="small">{label}</text>"#,
@@ -184,9 +208,10 @@ pub(crate) fn lines(title: &str, labels: &[String], series: &[Series]) -> String
             .collect();
         let _ = write!(
             svg,
-            r#"<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2"/>"#,
+            r#"<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2.5" stroke-dasharray="{dash}"/>"#,
             points = points.join(" "),
             color = line.color,
+            dash = DASHES[number % DASHES.len()],
         );
         for (index, value) in line.values.iter().enumerate() {
             let _ = write!(
@@ -200,11 +225,13 @@ pub(crate) fn lines(title: &str, labels: &[String], series: &[Series]) -> String
         let lx = left + 150.0 * number as f64;
         let _ = write!(
             svg,
-            r#"<rect x="{lx}" y="{ly}" width="12" height="12" fill="{color}"/><text x="{tx}" y="{ty}">{name}</text>"#,
-            ly = height - 20.0,
+            r#"<line x1="{lx}" y1="{ly}" x2="{lx2}" y2="{ly}" stroke="{color}" stroke-width="3" stroke-dasharray="{dash}"/><text x="{tx}" y="{ty}">{name}</text>"#,
+            ly = height - 14.0,
+            lx2 = lx + 28.0,
             color = line.color,
-            tx = lx + 18.0,
-            ty = height - 10.0,
+            dash = DASHES[number % DASHES.len()],
+            tx = lx + 34.0,
+            ty = height - 9.0,
             name = escape(&line.name),
         );
     }
@@ -246,6 +273,11 @@ pub(crate) fn funnel(title: &str, steps: &[Step]) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// Every how many labels one is shown, so that at most [`MAX_AXIS_LABELS`] are.
+fn label_step(labels: usize) -> usize {
+    labels.div_ceil(MAX_AXIS_LABELS).max(1)
 }
 
 fn open(title: &str, height: f64) -> String {
@@ -297,5 +329,42 @@ mod tests {
         assert!(funnel.contains("实现 5 (50%)"), "{funnel}");
         assert!(lines("x", &[], &[]).ends_with("</svg>"));
         assert!(columns("x", &[], &[], "#000").ends_with("</svg>"));
+    }
+
+    #[test]
+    fn month_labels_are_thinned_whatever_the_range() {
+        for (months, shown) in [(1, 1), (12, 12), (13, 7), (24, 12), (44, 11), (120, 12)] {
+            let labels: Vec<String> = (0..months).map(|m| format!("m{m:03}")).collect();
+            let bars: Vec<Bar> = labels
+                .iter()
+                .map(|label| Bar {
+                    label: label.clone(),
+                    value: 1.0,
+                    shown: "1".into(),
+                    href: None,
+                })
+                .collect();
+            let count = |svg: &str| {
+                labels
+                    .iter()
+                    .filter(|l| svg.contains(&format!(">{l}</text>")))
+                    .count()
+            };
+            assert_eq!(
+                count(&columns("x", &labels, &bars, "#000")),
+                shown,
+                "{months} columns"
+            );
+            let series = [Series {
+                name: "s".into(),
+                color: "#000",
+                values: vec![1.0; months],
+            }];
+            assert_eq!(
+                count(&lines("x", &labels, &series)),
+                shown,
+                "{months} points"
+            );
+        }
     }
 }

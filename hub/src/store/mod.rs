@@ -16,7 +16,7 @@ use wishtree_protocol::attest::{Attested, SignedHeads};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 
-pub use sqlite::{SqliteStore, migrate, record_seen_in};
+pub use sqlite::{SqliteStore, record_seen_in};
 
 /// A document the hub keeps: one per community, and the city document it authors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -18,59 +18,6 @@ use super::{
     StoredDoc,
 };
 
-/// Migrations of the store's tables, in order; the index + 1 is the version. Each is
-/// frozen once released: a change is a new migration.
-const MIGRATIONS: &[&str] = &[
-    r#"
-CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE roster (
-    key BLOB PRIMARY KEY,
-    role TEXT NOT NULL CHECK (role IN ('node', 'hub')),
-    community TEXT,
-    scope TEXT,
-    enrolled_at INTEGER NOT NULL,
-    revoked_at INTEGER,
-    revoke_reason TEXT
-);
-CREATE UNIQUE INDEX roster_active_community ON roster (community)
-    WHERE role = 'node' AND revoked_at IS NULL;
-CREATE TABLE doc_chunks (
-    doc TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    bytes BLOB NOT NULL,
-    PRIMARY KEY (doc, seq)
-);
-CREATE TABLE communities (
-    code TEXT PRIMARY KEY,
-    last_seen_at INTEGER,
-    last_change_at INTEGER
-);
-CREATE TABLE sync_peers (
-    peer BLOB NOT NULL,
-    doc TEXT NOT NULL,
-    state BLOB NOT NULL,
-    at INTEGER NOT NULL,
-    PRIMARY KEY (peer, doc)
-);
-CREATE TABLE attestations (
-    community TEXT PRIMARY KEY,
-    signed TEXT NOT NULL,
-    signer BLOB NOT NULL,
-    seq INTEGER NOT NULL,
-    received_at INTEGER NOT NULL
-);
-"#,
-    r#"
-CREATE TABLE bundle_issuers (
-    issuer BLOB PRIMARY KEY,
-    seq INTEGER NOT NULL,
-    bundle_hash BLOB NOT NULL,
-    previous BLOB,
-    accepted_at INTEGER NOT NULL
-);
-"#,
-];
-
 /// The hub store in one SQLite file.
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -85,7 +32,7 @@ impl SqliteStore {
             path: path.display().to_string(),
             reason: error.to_string(),
         };
-        let connection = Connection::open(path).map_err(damaged)?;
+        let mut connection = Connection::open(path).map_err(damaged)?;
         connection
             .execute_batch(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
@@ -93,7 +40,7 @@ impl SqliteStore {
             )
             .map_err(damaged)?;
         // A file that is not a database fails here, on the first read.
-        migrate(&connection, "store", MIGRATIONS).map_err(|error| match error {
+        crate::schema::migrate(&mut connection).map_err(|error| match error {
             MigrationError::Newer { found, known } => StoreError::Newer {
                 path: path.display().to_string(),
                 found,
@@ -147,44 +94,6 @@ pub fn record_seen_in(
              ON CONFLICT (code) DO UPDATE SET last_seen_at = excluded.last_seen_at",
         )?
         .execute(params![community.to_string(), at.as_millis()])?;
-    Ok(())
-}
-
-/// Runs the migrations of one component, recording its version in
-/// `schema_versions(component, version)`. A component at a version above the steps
-/// this build knows was written by a newer release: it is refused, never written.
-pub fn migrate(
-    connection: &Connection,
-    component: &str,
-    migrations: &[&str],
-) -> Result<(), MigrationError> {
-    connection.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
-    )?;
-    let current: usize = connection
-        .query_row(
-            "SELECT version FROM schema_versions WHERE component = ?1",
-            [component],
-            |row| row.get::<_, i64>(0),
-        )
-        .optional()?
-        .map_or(0, |version| version.max(0) as usize);
-    if current > migrations.len() {
-        return Err(MigrationError::Newer {
-            found: current as i64,
-            known: migrations.len() as i64,
-        });
-    }
-    for (index, sql) in migrations.iter().enumerate().skip(current) {
-        let transaction = connection.unchecked_transaction()?;
-        transaction.execute_batch(sql)?;
-        transaction.execute(
-            "INSERT INTO schema_versions (component, version) VALUES (?1, ?2)
-             ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-            params![component, (index + 1) as i64],
-        )?;
-        transaction.commit()?;
-    }
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use wishtree_protocol::Timestamp;
 use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::frame::{DocId, Hello, Scope};
 use wishtree_protocol::keys::PublicKey;
-use wishtree_protocol::sync::{Access, AttestOutcome, Grant, Host, HostError};
+use wishtree_protocol::sync::{Access, AttestOutcome, Grant, Host, HostError, receive_message};
 
 use crate::state::{COMPACT_AFTER, COMPACT_BATCH_BYTES, Hub, HubError, stored};
 use crate::store::{EnrolledRole, HubStore};
@@ -24,6 +24,7 @@ impl Hub {
         HubHost {
             hub: Arc::clone(self),
             upstream,
+            node_of: None,
         }
     }
 }
@@ -33,6 +34,9 @@ impl Hub {
 pub struct HubHost {
     hub: Arc<Hub>,
     upstream: bool,
+    /// The community whose node the peer is, once admitted as one: every message it
+    /// sends is an exchange, and sync health counts the last one, not the handshake.
+    node_of: Option<CommunityCode>,
 }
 
 impl HubHost {
@@ -44,7 +48,12 @@ impl HubHost {
 
 impl Host for HubHost {
     fn admit(&mut self, peer: &PublicKey, hello: &Hello, now: Timestamp) -> Result<Grant, String> {
-        self.hub.admit(peer, hello, now)
+        let grant = self.hub.admit(peer, hello, now)?;
+        // Admission checked that a peer asking for one community is that community's node.
+        if let Scope::Community(code) = hello.scope {
+            self.node_of = Some(code);
+        }
+        Ok(grant)
     }
 
     fn heads(&mut self, doc: &DocId) -> Vec<ChangeHash> {
@@ -116,6 +125,12 @@ impl Host for HubHost {
         }
         state.sync_states.insert((*peer, *doc), sync_state);
         drop(guard);
+        if let Some(code) = self.node_of {
+            // The node's "last synced" is the last message it had from the hub; the hub
+            // counts the last message it had from the node, whether or not it brought
+            // a change, so that a link open for days stays healthy while it syncs.
+            hub.mark_seen(code, now);
+        }
         if changed {
             hub.metrics().observe_merge(started.elapsed());
             hub.changed(*doc);
@@ -259,29 +274,12 @@ fn apply_message(
     now: Timestamp,
 ) -> Result<bool, (HostError, bool)> {
     let before = document.get_heads();
-    if access == Access::ReadOnly {
-        // A read-only peer's message is tried on a copy: the city document is small,
-        // and a refused change must leave nothing behind.
-        let mut trial = document.clone();
-        trial
-            .sync()
-            .receive_sync_message(sync_state, message)
-            .map_err(|error| (HostError::Invalid(error.to_string()), false))?;
-        if trial.get_heads() != before {
-            return Err((
-                HostError::Forbidden(format!(
-                    "{doc} is written by the hub only; this node may not change it"
-                )),
-                false,
-            ));
-        }
-        return Ok(false);
-    }
-    document
-        .sync()
-        .receive_sync_message(sync_state, message)
-        .map_err(|error| (HostError::Invalid(error.to_string()), true))?;
-    if document.get_heads() == before {
+    let changed = receive_message(document, sync_state, doc, message, access).map_err(|error| {
+        // Only a writable peer's message is applied in place, and may be half-applied.
+        let reload = access == Access::ReadWrite && matches!(error, HostError::Invalid(_));
+        (error, reload)
+    })?;
+    if !changed {
         return Ok(false);
     }
     let bytes = document.save_after(&before);

@@ -266,7 +266,7 @@ impl Writer {
 /// as the hub store does when a document changes.
 pub fn deliver(database: &Path, doc: &CommunityDoc, last_seen_at: Option<Timestamp>) {
     let mut connection = rusqlite::Connection::open(database).unwrap();
-    figures::migrate(&connection).unwrap();
+    wishtree_hub::schema::migrate(&mut connection).unwrap();
     let view = CommunityView::derive(doc).unwrap();
     let sync = CommunitySync {
         last_seen_at,

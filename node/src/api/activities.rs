@@ -1,6 +1,6 @@
 //! Service activities (志愿服务活动) and the members who take part.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::{ActivityFields, Command};
 use wishtree_protocol::id::{ActivityId, MemberId};
@@ -8,44 +8,79 @@ use wishtree_protocol::model::{Activity, ServiceRecord};
 use wishtree_protocol::text::{Label, Title};
 
 use super::passbook::{earned_points_record, service_record};
-use super::{ApiResult, Fields, execute, list, new_id, path_id, render, require};
+use super::{
+    ApiResult, Expected, FieldError, Fields, Input, execute, list, new_id, path_id, render, require,
+};
 use crate::replica::Replica;
 
+/// An activity to record: what `POST /api/activities`, the activity form and
+/// `activity add` read. The date cannot be later than today; the time each participant
+/// serves is given as `minutes` or as `hours` (`1.5`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewActivity(pub ActivityFields);
+
+impl Input for NewActivity {
+    const FIELDS: &'static [&'static str] = &[
+        "title",
+        "category",
+        "date",
+        "minutes",
+        "hours",
+        "organiser",
+        "place",
+    ];
+
+    fn read(fields: &Fields, now: Timestamp) -> Result<Self, FieldError> {
+        Ok(Self(ActivityFields {
+            title: fields.text("title", Title::parse)?,
+            category: fields.parsed("category", Expected::Choice)?,
+            date: fields.date("date", now)?,
+            minutes: fields.minutes_or_hours()?,
+            organiser: fields.optional_parsed("organiser", Expected::Id)?,
+            place: fields.text_or_empty("place", Label::parse)?,
+        }))
+    }
+}
+
+/// A member joining an activity: `{member}`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NewParticipant {
+    /// The member.
+    pub member: MemberId,
+}
+
+impl Input for NewParticipant {
+    const FIELDS: &'static [&'static str] = &["member"];
+
+    fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
+        Ok(Self {
+            member: fields.parsed("member", Expected::Id)?,
+        })
+    }
+}
+
 /// `POST /api/activities`.
-pub fn create_activity(replica: &mut Replica, body: Value, now: Timestamp) -> ApiResult {
-    let fields = Fields::new(
-        body,
-        &["title", "category", "date", "minutes", "organiser", "place"],
-    )?;
+pub fn create_activity(replica: &mut Replica, new: NewActivity, now: Timestamp) -> ApiResult {
     let id = ActivityId::from_bytes(new_id()?);
-    let new_activity = ActivityFields {
-        title: fields.text("title", Title::parse)?,
-        category: fields.parsed("category")?,
-        date: fields.parsed("date")?,
-        minutes: fields.number("minutes")?,
-        organiser: fields.optional_parsed("organiser")?,
-        place: fields.text_or_empty("place", Label::parse)?,
+    let command = Command::AddActivity {
+        id,
+        activity: new.0,
     };
-    execute(
-        replica,
-        &Command::AddActivity {
-            id,
-            activity: new_activity,
-        },
-        None,
-        now,
-        |_| None,
-    )?;
+    execute(replica, &command, None, now, |_| None)?;
     activity(replica, &id.to_string())
 }
 
 /// `POST /api/activities/{id}/participants` with `{member}`: the participation, its
 /// service record and the points it earned.
-pub fn add_participant(replica: &mut Replica, id: &str, body: Value, now: Timestamp) -> ApiResult {
+pub fn add_participant(
+    replica: &mut Replica,
+    id: &str,
+    new: NewParticipant,
+    now: Timestamp,
+) -> ApiResult {
     let activity_id: ActivityId = path_id(id)?;
     require::<Activity>(replica, activity_id)?;
-    let fields = Fields::new(body, &["member"])?;
-    let member: MemberId = fields.parsed("member")?;
+    let member = new.member;
     let command = Command::AddParticipant {
         activity: activity_id,
         member,

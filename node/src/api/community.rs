@@ -8,7 +8,7 @@ use wishtree_protocol::model::PostKind;
 use wishtree_protocol::text::Name;
 use wishtree_protocol::{HalfYear, Timestamp};
 
-use super::{ApiError, ApiResult, Fields, execute, query_value};
+use super::{ApiError, ApiResult, FieldError, Fields, Input, execute, query_value};
 use crate::replica::Replica;
 use crate::report::{HalfYearReport, ReportError};
 
@@ -18,12 +18,43 @@ pub fn status(replica: &mut Replica) -> ApiResult {
     Ok(serde_json::to_value(status).unwrap_or(Value::Null))
 }
 
+/// The community's new name: `{name}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommunityName {
+    /// The name.
+    pub name: Name,
+}
+
+impl Input for CommunityName {
+    const FIELDS: &'static [&'static str] = &["name"];
+
+    fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
+        Ok(Self {
+            name: fields.text("name", Name::parse)?,
+        })
+    }
+}
+
+/// Points a category earns an hour: `{points_per_hour}`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PointsRate {
+    /// The points.
+    pub points_per_hour: u32,
+}
+
+impl Input for PointsRate {
+    const FIELDS: &'static [&'static str] = &["points_per_hour"];
+
+    fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
+        Ok(Self {
+            points_per_hour: fields.number("points_per_hour")?,
+        })
+    }
+}
+
 /// `PUT /api/community` with `{name}`: renames the community.
-pub fn rename_community(replica: &mut Replica, body: Value, now: Timestamp) -> ApiResult {
-    let fields = Fields::new(body, &["name"])?;
-    let command = Command::SetCommunityName {
-        name: fields.text("name", Name::parse)?,
-    };
+pub fn rename_community(replica: &mut Replica, new: CommunityName, now: Timestamp) -> ApiResult {
+    let command = Command::SetCommunityName { name: new.name };
     execute(replica, &command, None, now, |_| None)?;
     Ok(serde_json::to_value(replica.doc().community()?).unwrap_or(Value::Null))
 }
@@ -32,16 +63,15 @@ pub fn rename_community(replica: &mut Replica, body: Value, now: Timestamp) -> A
 pub fn set_points_rate(
     replica: &mut Replica,
     category: &str,
-    body: Value,
+    rate: PointsRate,
     now: Timestamp,
 ) -> ApiResult {
     let category: PostKind = category.parse().map_err(|error| {
         ApiError::bad_request(Some("category".into()), format!("category: {error}"))
     })?;
-    let fields = Fields::new(body, &["points_per_hour"])?;
     let command = Command::SetPointsRate {
         category,
-        points_per_hour: fields.number("points_per_hour")?,
+        points_per_hour: rate.points_per_hour,
     };
     execute(replica, &command, None, now, |_| None)?;
     Ok(serde_json::to_value(replica.doc().rules()).unwrap_or(Value::Null))

@@ -1,18 +1,20 @@
-//! The operations behind the JSON API and the command line: a request body in, a
+//! The operations behind the JSON API and the command line: a typed input in, a
 //! command run on the replica, the record out as JSON.
 //!
 //! Both the HTTP handlers ([`crate::http`]) and the CLI call these functions, so a
 //! record created by `wishtree-node wish add` is checked and answered exactly as one
-//! posted to `POST /api/wishes`. Every function takes `&mut Replica` and does
+//! posted to `POST /api/wishes`; the web UI reads the same inputs from its forms
+//! (see [`fields`]). Every function takes `&mut Replica` and does
 //! blocking work: call it from a blocking thread (see [`crate::http`]).
 
 mod activities;
 mod community;
-mod fields;
+pub mod fields;
 mod members;
 mod orgs;
 mod passbook;
 mod posts;
+mod problem;
 mod projects;
 pub mod render;
 mod teams;
@@ -30,19 +32,26 @@ use wishtree_protocol::id::{
 use wishtree_protocol::model::{Actor, AuthorError, Entity, EventKind, EventSubject};
 use wishtree_protocol::text::Detail;
 
-pub use self::activities::{activity, add_participant, create_activity, list_activities};
-pub use self::community::{half_year_report, rename_community, set_points_rate, status};
-pub use self::fields::Fields;
+pub use self::activities::{
+    NewActivity, NewParticipant, activity, add_participant, create_activity, list_activities,
+};
+pub use self::community::{
+    CommunityName, PointsRate, half_year_report, rename_community, set_points_rate, status,
+};
+pub use self::fields::{Expected, FieldError, Fields, Input, Problem};
+
 pub use self::members::{NewMember, create_member, list_members, member, update_member};
 pub use self::orgs::{
-    create_org, create_pairing, end_pairing, list_orgs, list_pairings, org, pairing,
+    NewOrg, NewPairing, PairingEnd, create_org, create_pairing, end_pairing, list_orgs,
+    list_pairings, org, pairing,
 };
 pub use self::passbook::{
-    create_redemption, create_service, create_void, list_services, list_voids, passbook, service,
+    NewRedemption, NewService, NewVoid, VoidTarget, create_redemption, create_service, create_void,
+    list_services, list_voids, passbook, service,
 };
-pub use self::posts::{create_post, list_posts, post, post_action};
-pub use self::projects::{create_project, list_projects, project, project_action};
-pub use self::teams::{create_branch, create_team, list_branches, list_teams};
+pub use self::posts::{NewPost, create_post, list_posts, post, post_action};
+pub use self::projects::{NewProject, create_project, list_projects, project, project_action};
+pub use self::teams::{NewBranch, NewTeam, create_branch, create_team, list_branches, list_teams};
 pub use self::wishes::{NewWish, create_wish, list_wishes, wish, wish_action};
 use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
 use crate::store::StoreError;
@@ -173,8 +182,8 @@ impl ApiError {
                 Self::not_found(format!("there is no {kind} {id}"))
             }
             ExecuteError::NoSuchEntity { .. } => Self::not_found(error.to_string()),
-            ExecuteError::Command(CommandError::OutOfRange { field, .. }) => {
-                Self::bad_request(Some(field.to_owned()), error.to_string())
+            ExecuteError::Command(CommandError::OutOfRange { field, rule }) => {
+                FieldError::new(field, Problem::OutOfRange { rule }).into()
             }
             ExecuteError::Command(
                 CommandError::AlreadyExists { .. }
@@ -191,6 +200,15 @@ impl ApiError {
             },
             ExecuteError::Store(store) => Self::from_store(store),
             ExecuteError::Poisoned(message) => Self::Unavailable { message },
+        }
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        Self::BadRequest {
+            message: error.english(),
+            field: Some(error.field),
         }
     }
 }
@@ -227,13 +245,54 @@ struct Lifecycle {
     record: fn(&mut Replica, &str) -> ApiResult,
 }
 
-/// A lifecycle event posted with `{by?, note?}`: the action and its author checked, the
-/// command that `event` makes run, the record answered.
+/// What a lifecycle action takes (`{by?, note?}`): who acts, if not the node's worker,
+/// and a note — the reason of a rejection, how a wish was fulfilled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Action {
+    /// `member:<id>` or `org:<id>`: needed to claim.
+    pub by: Option<Actor>,
+    /// The note kept in the record's history.
+    pub note: Detail,
+}
+
+impl Input for Action {
+    const FIELDS: &'static [&'static str] = &["by", "note"];
+
+    fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
+        Ok(Self {
+            by: fields.optional_parsed("by", Expected::Claimant)?,
+            note: fields.text_or_empty("note", Detail::parse)?,
+        })
+    }
+}
+
+impl Action {
+    /// The author of a `kind` event on `subject`, by the rule of [`Actor::author`]:
+    /// the claimant given, else the node's `worker`. Only a claim or a release speaks
+    /// for someone else; the other actions are the worker's.
+    pub fn author(
+        &self,
+        kind: EventKind,
+        subject: EventSubject,
+        worker: &Actor,
+    ) -> Result<Actor, FieldError> {
+        Actor::author(kind, subject, self.by.clone(), worker).map_err(|error| {
+            let problem = match error {
+                AuthorError::NotAClaimant(_) => Problem::NotAClaimant,
+                AuthorError::MissingClaimant => Problem::NoClaimant,
+            };
+            FieldError::new("by", problem)
+        })
+    }
+}
+
+/// A lifecycle event: the action and its author checked, the command that `event`
+/// makes run, the record answered.
 fn lifecycle_event<E: Entity>(
     replica: &mut Replica,
     id: &str,
     action: &str,
-    body: Value,
+    input: Action,
     now: Timestamp,
     lifecycle: &Lifecycle,
     event: impl FnOnce(E::Id, EventKind, Actor, Detail) -> Command,
@@ -244,9 +303,8 @@ where
     let id: E::Id = path_id(id)?;
     require::<E>(replica, id)?;
     let kind = action_kind(action, lifecycle.actions, E::COLLECTION)?;
-    let fields = Fields::new(body, &["by", "note"])?;
-    let by = actor(replica, &fields, kind, lifecycle.subject)?;
-    let command = event(id, kind, by, fields.text_or_empty("note", Detail::parse)?);
+    let by = input.author(kind, lifecycle.subject, replica.worker())?;
+    let command = event(id, kind, by, input.note);
     let record = lifecycle.record;
     let id = id.to_string();
     execute(replica, &command, None, now, |replica| {
@@ -344,28 +402,6 @@ fn action_kind(action: &str, allowed: &[EventKind], what: &str) -> Result<EventK
                 names.join(", ")
             ))
         })
-}
-
-/// The author of a lifecycle event on `subject`, by the rule of
-/// [`Actor::author`], from `by` if given; the messages name the API's field.
-fn actor(
-    replica: &Replica,
-    fields: &Fields,
-    kind: EventKind,
-    subject: EventSubject,
-) -> Result<Actor, ApiError> {
-    let given = fields.optional_parsed::<Actor>("by")?;
-    Actor::author(kind, subject, given, replica.worker()).map_err(|error| {
-        let message = match error {
-            AuthorError::NotAClaimant(_) => {
-                "by must be the member (member:<id>) or organisation (org:<id>) who claims"
-            }
-            AuthorError::MissingClaimant => {
-                "by is missing: give the member (member:<id>) or organisation (org:<id>) who claims"
-            }
-        };
-        ApiError::bad_request(Some("by".into()), message)
-    })
 }
 
 fn new_id() -> Result<[u8; 16], ApiError> {

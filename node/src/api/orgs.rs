@@ -1,29 +1,93 @@
 //! Unit party organisations and their co-building pairings (共建协议) with the community.
 
-use serde_json::Value;
-use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{OrgId, PairingId};
 use wishtree_protocol::lifecycle::PairingStatus;
 use wishtree_protocol::model::{Org, Pairing};
 use wishtree_protocol::text::{Detail, Name, Title};
+use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::view::WithStatus;
+use wishtree_protocol::{Date, Timestamp};
 
-use super::{ApiResult, Fields, execute, list, new_id, path_id, render, require};
+use super::{
+    ApiResult, Expected, FieldError, Fields, Input, execute, list, new_id, path_id, render, require,
+};
 use crate::replica::Replica;
+
+/// A unit organisation to record: `{credit_code, name, reported_in?}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOrg {
+    /// Its unified social credit code, from which its id is derived.
+    pub credit_code: CreditCode,
+    /// Its name.
+    pub name: Name,
+    /// The day it reported in to this community, not later than today.
+    pub reported_in: Option<Date>,
+}
+
+impl Input for NewOrg {
+    const FIELDS: &'static [&'static str] = &["credit_code", "name", "reported_in"];
+
+    fn read(fields: &Fields, now: Timestamp) -> Result<Self, FieldError> {
+        Ok(Self {
+            credit_code: fields.parsed("credit_code", Expected::CreditCode)?,
+            name: fields.text("name", Name::parse)?,
+            reported_in: fields.optional_date("reported_in", now)?,
+        })
+    }
+}
+
+/// A co-building pairing to record: `{org, commitments, signed_on}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPairing {
+    /// The organisation.
+    pub org: OrgId,
+    /// What it commits to.
+    pub commitments: Vec<Title>,
+    /// The day it was signed, not later than today.
+    pub signed_on: Date,
+}
+
+impl Input for NewPairing {
+    const FIELDS: &'static [&'static str] = &["org", "commitments", "signed_on"];
+
+    fn read(fields: &Fields, now: Timestamp) -> Result<Self, FieldError> {
+        Ok(Self {
+            org: fields.parsed("org", Expected::Id)?,
+            commitments: fields.text_list("commitments", Title::parse)?,
+            signed_on: fields.date("signed_on", now)?,
+        })
+    }
+}
+
+/// The end of a pairing: `{note?}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairingEnd {
+    /// Why it ended.
+    pub note: Detail,
+}
+
+impl Input for PairingEnd {
+    const FIELDS: &'static [&'static str] = &["note"];
+
+    fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
+        Ok(Self {
+            note: fields.text_or_empty("note", Detail::parse)?,
+        })
+    }
+}
 
 /// `POST /api/orgs`: records an organisation, or updates the one with that credit
 /// code (its id is derived from the code).
-pub fn create_org(replica: &mut Replica, body: Value, now: Timestamp) -> ApiResult {
-    let fields = Fields::new(body, &["credit_code", "name", "reported_in"])?;
-    let credit_code = fields.parsed("credit_code")?;
+pub fn create_org(replica: &mut Replica, new: NewOrg, now: Timestamp) -> ApiResult {
+    let id = Org::id_for(&new.credit_code);
     let command = Command::AddOrg {
-        credit_code,
-        name: fields.text("name", Name::parse)?,
-        reported_in: fields.optional_parsed("reported_in")?,
+        credit_code: new.credit_code,
+        name: new.name,
+        reported_in: new.reported_in,
     };
     execute(replica, &command, None, now, |_| None)?;
-    org(replica, &Org::id_for(&credit_code).to_string())
+    org(replica, &id.to_string())
 }
 
 /// `GET /api/orgs`.
@@ -39,28 +103,23 @@ pub fn org(replica: &mut Replica, id: &str) -> ApiResult {
 }
 
 /// `POST /api/pairings`.
-pub fn create_pairing(replica: &mut Replica, body: Value, now: Timestamp) -> ApiResult {
-    let fields = Fields::new(body, &["org", "commitments", "signed_on"])?;
+pub fn create_pairing(replica: &mut Replica, new: NewPairing, now: Timestamp) -> ApiResult {
     let id = PairingId::from_bytes(new_id()?);
     let command = Command::AddPairing {
         id,
-        org: fields.parsed("org")?,
-        commitments: fields.text_list("commitments", Title::parse)?,
-        signed_on: fields.parsed("signed_on")?,
+        org: new.org,
+        commitments: new.commitments,
+        signed_on: new.signed_on,
     };
     execute(replica, &command, None, now, |_| None)?;
     pairing(replica, &id.to_string())
 }
 
 /// `POST /api/pairings/{id}/end`.
-pub fn end_pairing(replica: &mut Replica, id: &str, body: Value, now: Timestamp) -> ApiResult {
+pub fn end_pairing(replica: &mut Replica, id: &str, end: PairingEnd, now: Timestamp) -> ApiResult {
     let id: PairingId = path_id(id)?;
     require::<Pairing>(replica, id)?;
-    let fields = Fields::new(body, &["note"])?;
-    let command = Command::EndPairing {
-        id,
-        note: fields.text_or_empty("note", Detail::parse)?,
-    };
+    let command = Command::EndPairing { id, note: end.note };
     execute(replica, &command, None, now, |replica| {
         pairing(replica, &id.to_string()).ok()
     })?;

@@ -2,14 +2,17 @@
 //! that correct a mistaken fact.
 
 use serde_json::Value;
-use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{MemberId, PointsEntryId, ServiceId, VoidId};
 use wishtree_protocol::model::{Member, PointsEntry, PostKind, ServiceRecord, Void};
 use wishtree_protocol::text::{Detail, Label};
 use wishtree_protocol::view::Voidable;
+use wishtree_protocol::{Date, Timestamp};
 
-use super::{ApiError, ApiResult, Fields, execute, list, new_id, path_id, render, require};
+use super::{
+    ApiError, ApiResult, Expected, FieldError, Fields, Input, Problem, execute, list, new_id,
+    path_id, render, require,
+};
 use crate::replica::Replica;
 
 /// `GET /api/members/{id}/passbook`.
@@ -20,20 +23,125 @@ pub fn passbook(replica: &mut Replica, id: &str) -> ApiResult {
     Ok(render::passbook(&view, id))
 }
 
+/// Service outside an activity: `{member, date, minutes | hours, category,
+/// description?}`; the date cannot be later than today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewService {
+    /// Who served.
+    pub member: MemberId,
+    /// The day.
+    pub date: Date,
+    /// How long.
+    pub minutes: u32,
+    /// The kind of service.
+    pub category: PostKind,
+    /// What was done.
+    pub description: Detail,
+}
+
+impl Input for NewService {
+    const FIELDS: &'static [&'static str] = &[
+        "member",
+        "date",
+        "minutes",
+        "hours",
+        "category",
+        "description",
+    ];
+
+    fn read(fields: &Fields, now: Timestamp) -> Result<Self, FieldError> {
+        Ok(Self {
+            member: fields.parsed("member", Expected::Id)?,
+            date: fields.date("date", now)?,
+            minutes: fields.minutes_or_hours()?,
+            category: fields.parsed("category", Expected::Choice)?,
+            description: fields.text_or_empty("description", Detail::parse)?,
+        })
+    }
+}
+
+/// Points spent from a member's passbook: `{member, points, reason}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRedemption {
+    /// Whose points.
+    pub member: MemberId,
+    /// How many.
+    pub points: u32,
+    /// For what.
+    pub reason: Label,
+}
+
+impl Input for NewRedemption {
+    const FIELDS: &'static [&'static str] = &["member", "points", "reason"];
+
+    fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
+        Ok(Self {
+            member: fields.parsed("member", Expected::Id)?,
+            points: fields.number("points")?,
+            reason: fields.text("reason", Label::parse)?,
+        })
+    }
+}
+
+impl NewRedemption {
+    /// The command that records the redemption as `id`.
+    pub fn into_command(self, id: PointsEntryId) -> Command {
+        Command::Redeem {
+            id,
+            member: self.member,
+            points: self.points,
+            reason: self.reason,
+        }
+    }
+}
+
+/// A void of a mistaken service record or passbook entry: exactly one of `service`
+/// and `points_entry`, and a `reason`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewVoid {
+    /// What is voided.
+    pub target: VoidTarget,
+    /// Why.
+    pub reason: Label,
+}
+
+/// What a void cancels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum VoidTarget {
+    /// A service record (and the points it earned).
+    Service(ServiceId),
+    /// A passbook entry.
+    PointsEntry(PointsEntryId),
+}
+
+impl Input for NewVoid {
+    const FIELDS: &'static [&'static str] = &["service", "points_entry", "reason"];
+
+    fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
+        let reason = fields.text("reason", Label::parse)?;
+        let service = fields.optional_parsed("service", Expected::Id)?;
+        let entry = fields.optional_parsed("points_entry", Expected::Id)?;
+        let target = match (service, entry) {
+            (Some(service), None) => VoidTarget::Service(service),
+            (None, Some(entry)) => VoidTarget::PointsEntry(entry),
+            _ => {
+                return Err(FieldError::new("service", Problem::OneOf("points_entry")));
+            }
+        };
+        Ok(Self { target, reason })
+    }
+}
+
 /// `POST /api/services`: service outside an activity, and the points it earns.
-pub fn create_service(replica: &mut Replica, body: Value, now: Timestamp) -> ApiResult {
-    let fields = Fields::new(
-        body,
-        &["member", "date", "minutes", "category", "description"],
-    )?;
+pub fn create_service(replica: &mut Replica, new: NewService, now: Timestamp) -> ApiResult {
     let id = ServiceId::from_bytes(new_id()?);
     let command = Command::RecordService {
         id,
-        member: fields.parsed("member")?,
-        date: fields.parsed("date")?,
-        minutes: fields.number("minutes")?,
-        category: fields.parsed::<PostKind>("category")?,
-        description: fields.text_or_empty("description", Detail::parse)?,
+        member: new.member,
+        date: new.date,
+        minutes: new.minutes,
+        category: new.category,
+        description: new.description,
     };
     execute(replica, &command, None, now, |_| None)?;
     let mut record = service_record(replica, id)?;
@@ -61,43 +169,26 @@ pub fn service(replica: &mut Replica, id: &str) -> ApiResult {
 
 /// `POST /api/redemptions`: spends points; 409 with the passbook if the balance is
 /// too small.
-pub fn create_redemption(replica: &mut Replica, body: Value, now: Timestamp) -> ApiResult {
-    let fields = Fields::new(body, &["member", "points", "reason"])?;
+pub fn create_redemption(replica: &mut Replica, new: NewRedemption, now: Timestamp) -> ApiResult {
     let id = PointsEntryId::from_bytes(new_id()?);
-    let member: MemberId = fields.parsed("member")?;
-    let command = Command::Redeem {
-        id,
-        member,
-        points: fields.number("points")?,
-        reason: fields.text("reason", Label::parse)?,
-    };
-    execute(replica, &command, None, now, |replica| {
+    let member = new.member;
+    execute(replica, &new.into_command(id), None, now, |replica| {
         passbook(replica, &member.to_string()).ok()
     })?;
     points_record(replica, id)
 }
 
-/// `POST /api/voids`: cancels a service record (`service`) or a passbook entry
-/// (`points_entry`), with a `reason`.
-pub fn create_void(replica: &mut Replica, body: Value, now: Timestamp) -> ApiResult {
-    let fields = Fields::new(body, &["service", "points_entry", "reason"])?;
+/// `POST /api/voids`: cancels a service record or a passbook entry, with a reason.
+pub fn create_void(replica: &mut Replica, new: NewVoid, now: Timestamp) -> ApiResult {
     let id = VoidId::from_bytes(new_id()?);
-    let reason = fields.text("reason", Label::parse)?;
-    let service: Option<ServiceId> = fields.optional_parsed("service")?;
-    let entry: Option<PointsEntryId> = fields.optional_parsed("points_entry")?;
-    let command = match (service, entry) {
-        (Some(service), None) => Command::VoidService {
+    let reason = new.reason;
+    let command = match new.target {
+        VoidTarget::Service(service) => Command::VoidService {
             id,
             service,
             reason,
         },
-        (None, Some(entry)) => Command::VoidPoints { id, entry, reason },
-        _ => {
-            return Err(ApiError::bad_request(
-                Some("service".into()),
-                "give exactly one of service and points_entry",
-            ));
-        }
+        VoidTarget::PointsEntry(entry) => Command::VoidPoints { id, entry, reason },
     };
     execute(replica, &command, None, now, |_| None)?;
     let void = require::<Void>(replica, id)?;

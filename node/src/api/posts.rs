@@ -1,29 +1,54 @@
 //! Service posts (服务岗位): opened by the community, claimed by members.
 
-use serde_json::Value;
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::PostId;
 use wishtree_protocol::lifecycle::PostStatus;
-use wishtree_protocol::model::{EventKind, EventSubject, Post};
+use wishtree_protocol::model::{EventKind, EventSubject, Post, PostKind};
 use wishtree_protocol::text::{Detail, Title};
 use wishtree_protocol::view::WithStatus;
 
 use super::{
-    ApiResult, Fields, Lifecycle, execute, lifecycle_event, list, new_id, path_id, render, require,
+    Action, ApiResult, Expected, FieldError, Fields, Input, Lifecycle, execute, lifecycle_event,
+    list, new_id, path_id, render, require,
 };
 use crate::replica::Replica;
 
+/// A service post to open: `{kind, title, detail?, seats?}` (one seat if not given).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPost {
+    /// Its kind.
+    pub kind: PostKind,
+    /// Its title.
+    pub title: Title,
+    /// What it asks.
+    pub detail: Detail,
+    /// How many may hold it.
+    pub seats: u32,
+}
+
+impl Input for NewPost {
+    const FIELDS: &'static [&'static str] = &["kind", "title", "detail", "seats"];
+
+    fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
+        Ok(Self {
+            kind: fields.parsed("kind", Expected::Choice)?,
+            title: fields.text("title", Title::parse)?,
+            detail: fields.text_or_empty("detail", Detail::parse)?,
+            seats: fields.optional_number("seats")?.unwrap_or(1),
+        })
+    }
+}
+
 /// `POST /api/posts`.
-pub fn create_post(replica: &mut Replica, body: Value, now: Timestamp) -> ApiResult {
-    let fields = Fields::new(body, &["kind", "title", "detail", "seats"])?;
+pub fn create_post(replica: &mut Replica, new: NewPost, now: Timestamp) -> ApiResult {
     let id = PostId::from_bytes(new_id()?);
     let command = Command::AddPost {
         id,
-        kind: fields.parsed("kind")?,
-        title: fields.text("title", Title::parse)?,
-        detail: fields.text_or_empty("detail", Detail::parse)?,
-        seats: fields.optional_number("seats")?.unwrap_or(1),
+        kind: new.kind,
+        title: new.title,
+        detail: new.detail,
+        seats: new.seats,
     };
     execute(replica, &command, None, now, |_| None)?;
     post(replica, &id.to_string())
@@ -35,7 +60,7 @@ pub fn post_action(
     replica: &mut Replica,
     id: &str,
     action: &str,
-    body: Value,
+    input: Action,
     now: Timestamp,
 ) -> ApiResult {
     let lifecycle = Lifecycle {
@@ -47,7 +72,7 @@ pub fn post_action(
         replica,
         id,
         action,
-        body,
+        input,
         now,
         &lifecycle,
         |id, kind, by, note| Command::PostEvent { id, kind, by, note },

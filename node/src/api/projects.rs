@@ -1,29 +1,50 @@
 //! Livelihood micro-projects (民生微项目), claimed by unit organisations.
 
-use serde_json::Value;
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::ProjectId;
 use wishtree_protocol::lifecycle::{ClaimStatus, Claimants};
-use wishtree_protocol::model::{EventSubject, Project};
+use wishtree_protocol::model::{EventSubject, Project, ProjectKind};
 use wishtree_protocol::text::{Detail, Title};
 use wishtree_protocol::view::WithStatus;
 
 use super::{
-    ApiResult, CLAIM_ACTIONS, Fields, Lifecycle, execute, lifecycle_event, list, new_id, path_id,
-    render, require,
+    Action, ApiResult, CLAIM_ACTIONS, Expected, FieldError, Fields, Input, Lifecycle, execute,
+    lifecycle_event, list, new_id, path_id, render, require,
 };
 use crate::replica::Replica;
 
+/// A livelihood micro-project to submit: `{title, detail?, kind}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewProject {
+    /// Its title.
+    pub title: Title,
+    /// What it needs.
+    pub detail: Detail,
+    /// Its kind.
+    pub kind: ProjectKind,
+}
+
+impl Input for NewProject {
+    const FIELDS: &'static [&'static str] = &["title", "detail", "kind"];
+
+    fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
+        Ok(Self {
+            title: fields.text("title", Title::parse)?,
+            detail: fields.text_or_empty("detail", Detail::parse)?,
+            kind: fields.parsed("kind", Expected::Choice)?,
+        })
+    }
+}
+
 /// `POST /api/projects`.
-pub fn create_project(replica: &mut Replica, body: Value, now: Timestamp) -> ApiResult {
-    let fields = Fields::new(body, &["title", "detail", "kind"])?;
+pub fn create_project(replica: &mut Replica, new: NewProject, now: Timestamp) -> ApiResult {
     let id = ProjectId::from_bytes(new_id()?);
     let command = Command::SubmitProject {
         id,
-        title: fields.text("title", Title::parse)?,
-        detail: fields.text_or_empty("detail", Detail::parse)?,
-        kind: fields.parsed("kind")?,
+        title: new.title,
+        detail: new.detail,
+        kind: new.kind,
     };
     execute(replica, &command, None, now, |_| None)?;
     project(replica, &id.to_string())
@@ -35,7 +56,7 @@ pub fn project_action(
     replica: &mut Replica,
     id: &str,
     action: &str,
-    body: Value,
+    input: Action,
     now: Timestamp,
 ) -> ApiResult {
     let lifecycle = Lifecycle {
@@ -47,7 +68,7 @@ pub fn project_action(
         replica,
         id,
         action,
-        body,
+        input,
         now,
         &lifecycle,
         |id, kind, by, note| Command::ProjectEvent { id, kind, by, note },

@@ -1,23 +1,66 @@
 //! Functional party branches (功能型党支部) and service teams (服务团队).
 
-use serde_json::Value;
-use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::Command;
-use wishtree_protocol::id::{BranchId, TeamId};
+use wishtree_protocol::id::{BranchId, MemberId, TeamId};
 use wishtree_protocol::text::{Label, Name};
+use wishtree_protocol::{Date, Timestamp};
 
-use super::{ApiResult, Fields, execute, list, new_id, render, require};
+use super::{
+    ApiResult, Expected, FieldError, Fields, Input, execute, list, new_id, render, require,
+};
 use crate::replica::Replica;
 
+/// A functional party branch to record: `{name, secretary?, founded_on}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewBranch {
+    /// Its name.
+    pub name: Name,
+    /// Its secretary, if chosen.
+    pub secretary: Option<MemberId>,
+    /// The day it was founded, not later than today.
+    pub founded_on: Date,
+}
+
+impl Input for NewBranch {
+    const FIELDS: &'static [&'static str] = &["name", "secretary", "founded_on"];
+
+    fn read(fields: &Fields, now: Timestamp) -> Result<Self, FieldError> {
+        Ok(Self {
+            name: fields.text("name", Name::parse)?,
+            secretary: fields.optional_parsed("secretary", Expected::Id)?,
+            founded_on: fields.date("founded_on", now)?,
+        })
+    }
+}
+
+/// A service team to record: `{name, focus?}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTeam {
+    /// Its name.
+    pub name: Name,
+    /// What it does.
+    pub focus: Label,
+}
+
+impl Input for NewTeam {
+    const FIELDS: &'static [&'static str] = &["name", "focus"];
+
+    fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
+        Ok(Self {
+            name: fields.text("name", Name::parse)?,
+            focus: fields.text_or_empty("focus", Label::parse)?,
+        })
+    }
+}
+
 /// `POST /api/branches`.
-pub fn create_branch(replica: &mut Replica, body: Value, now: Timestamp) -> ApiResult {
-    let fields = Fields::new(body, &["name", "secretary", "founded_on"])?;
+pub fn create_branch(replica: &mut Replica, new: NewBranch, now: Timestamp) -> ApiResult {
     let id = BranchId::from_bytes(new_id()?);
     let command = Command::AddBranch {
         id,
-        name: fields.text("name", Name::parse)?,
-        secretary: fields.optional_parsed("secretary")?,
-        founded_on: fields.parsed("founded_on")?,
+        name: new.name,
+        secretary: new.secretary,
+        founded_on: new.founded_on,
     };
     execute(replica, &command, None, now, |_| None)?;
     let branch = require::<wishtree_protocol::model::Branch>(replica, id)?;
@@ -33,13 +76,12 @@ pub fn list_branches(replica: &mut Replica) -> ApiResult {
 }
 
 /// `POST /api/teams`.
-pub fn create_team(replica: &mut Replica, body: Value, now: Timestamp) -> ApiResult {
-    let fields = Fields::new(body, &["name", "focus"])?;
+pub fn create_team(replica: &mut Replica, new: NewTeam, now: Timestamp) -> ApiResult {
     let id = TeamId::from_bytes(new_id()?);
     let command = Command::AddTeam {
         id,
-        name: fields.text("name", Name::parse)?,
-        focus: fields.text_or_empty("focus", Label::parse)?,
+        name: new.name,
+        focus: new.focus,
     };
     execute(replica, &command, None, now, |_| None)?;
     let team = require::<wishtree_protocol::model::Team>(replica, id)?;

@@ -1,6 +1,5 @@
 //! Micro-wishes (微心愿): submitted, published, claimed, fulfilled, and their side exits.
 
-use serde_json::Value;
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::{Command, WishFields};
 use wishtree_protocol::id::WishId;
@@ -10,8 +9,8 @@ use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::view::WithStatus;
 
 use super::{
-    ApiError, ApiResult, CLAIM_ACTIONS, Fields, Lifecycle, execute, lifecycle_event, list, new_id,
-    path_id, render, require,
+    Action, ApiError, ApiResult, CLAIM_ACTIONS, Expected, FieldError, Fields, Input, Lifecycle,
+    execute, lifecycle_event, list, new_id, path_id, render, require,
 };
 use crate::replica::{PrivateRecord, Replica};
 use crate::store::ResidentPrivate;
@@ -28,32 +27,29 @@ pub struct NewWish {
     pub resident_phone: Label,
 }
 
-impl NewWish {
+impl Input for NewWish {
+    const FIELDS: &'static [&'static str] = &[
+        "title",
+        "detail",
+        "kind",
+        "group",
+        "resident_label",
+        "estimated_value",
+        "resident_name",
+        "resident_phone",
+    ];
+
     /// Reads `{title, detail, kind, group, resident_label, estimated_value?,
-    /// resident_name?, resident_phone?}`, refusing unknown fields, with errors that name
-    /// the field.
-    pub fn from_json(body: Value) -> Result<Self, ApiError> {
-        let fields = Fields::new(
-            body,
-            &[
-                "title",
-                "detail",
-                "kind",
-                "group",
-                "resident_label",
-                "estimated_value",
-                "resident_name",
-                "resident_phone",
-            ],
-        )?;
+    /// resident_name?, resident_phone?}`; the value may be written `400元`.
+    fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
         Ok(Self {
             wish: WishFields {
                 title: fields.text("title", Title::parse)?,
                 detail: fields.text_or_empty("detail", Detail::parse)?,
-                kind: fields.parsed("kind")?,
-                group: fields.parsed("group")?,
+                kind: fields.parsed("kind", Expected::Choice)?,
+                group: fields.parsed("group", Expected::Choice)?,
                 resident_label: fields.text("resident_label", Name::parse)?,
-                estimated_value: fields.optional_number("estimated_value")?,
+                estimated_value: fields.optional_yuan("estimated_value")?,
             },
             resident_name: fields.text_or_empty("resident_name", Label::parse)?,
             resident_phone: fields.text_or_empty("resident_phone", Label::parse)?,
@@ -61,30 +57,33 @@ impl NewWish {
     }
 }
 
+impl NewWish {
+    /// The command that submits the wish as `id`, and its private record if a name or
+    /// phone was given.
+    pub fn into_command(self, id: WishId) -> (Command, Option<PrivateRecord>) {
+        let Self {
+            wish,
+            resident_name: real_name,
+            resident_phone: phone,
+        } = self;
+        let private = (!real_name.as_str().is_empty() || !phone.as_str().is_empty()).then(|| {
+            PrivateRecord::Resident {
+                wish: id,
+                data: ResidentPrivate {
+                    real_name: real_name.into_string(),
+                    phone: phone.into_string(),
+                },
+            }
+        });
+        (Command::SubmitWish { id, wish }, private)
+    }
+}
+
 /// `POST /api/wishes`: submits `new`, with its private name and phone if given.
 pub fn create_wish(replica: &mut Replica, new: NewWish, now: Timestamp) -> ApiResult {
-    let NewWish {
-        wish: new_wish,
-        resident_name: real_name,
-        resident_phone: phone,
-    } = new;
     let id = WishId::from_bytes(new_id()?);
-    let private = (!real_name.as_str().is_empty() || !phone.as_str().is_empty()).then(|| {
-        PrivateRecord::Resident {
-            wish: id,
-            data: ResidentPrivate {
-                real_name: real_name.into_string(),
-                phone: phone.into_string(),
-            },
-        }
-    });
-    execute(
-        replica,
-        &Command::SubmitWish { id, wish: new_wish },
-        private.as_ref(),
-        now,
-        |_| None,
-    )?;
+    let (command, private) = new.into_command(id);
+    execute(replica, &command, private.as_ref(), now, |_| None)?;
     wish(replica, &id.to_string())
 }
 
@@ -95,7 +94,7 @@ pub fn wish_action(
     replica: &mut Replica,
     id: &str,
     action: &str,
-    body: Value,
+    input: Action,
     now: Timestamp,
 ) -> ApiResult {
     let lifecycle = Lifecycle {
@@ -107,7 +106,7 @@ pub fn wish_action(
         replica,
         id,
         action,
-        body,
+        input,
         now,
         &lifecycle,
         |id, kind, by, note| Command::WishEvent { id, kind, by, note },
@@ -147,7 +146,7 @@ pub fn wish(replica: &mut Replica, id: &str) -> ApiResult {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 
@@ -194,17 +193,7 @@ mod tests {
 
         /// A good body with up to three fields replaced, removed or misspelt.
         fn object(&mut self, depth: u32) -> Value {
-            let keys = [
-                "title",
-                "detail",
-                "kind",
-                "group",
-                "resident_label",
-                "estimated_value",
-                "resident_name",
-                "resident_phone",
-                "titel",
-            ];
+            let keys: Vec<&str> = NewWish::FIELDS.iter().copied().chain(["titel"]).collect();
             let mut body = json!({"title": "希望有一台微波炉", "kind": "goods",
                 "group": "elderly_alone", "resident_label": "行宫社区 彭女士"});
             for _ in 0..self.next(4) {
@@ -233,7 +222,7 @@ mod tests {
             } else {
                 bodies.object(1)
             };
-            match NewWish::from_json(body) {
+            match NewWish::from_json(body, Timestamp::from_millis(0)) {
                 Ok(_) => accepted += 1,
                 Err(ApiError::BadRequest { message, .. }) => {
                     assert!(!message.is_empty());
@@ -253,7 +242,7 @@ mod tests {
         let body = json!({"title": "希望有一台微波炉", "kind": "goods",
             "group": "disabled", "resident_label": "行宫社区 彭女士", "estimated_value": 300,
             "resident_phone": "13800000000"});
-        let new = NewWish::from_json(body).unwrap();
+        let new = NewWish::from_json(body, Timestamp::from_millis(0)).unwrap();
         assert_eq!(new.wish.title.as_str(), "希望有一台微波炉");
         assert_eq!(new.wish.estimated_value, Some(300));
         assert_eq!(new.resident_phone.as_str(), "13800000000");
@@ -261,7 +250,7 @@ mod tests {
 
         let misspelt = json!({"title": "x", "kind": "goods", "group": "disabled",
             "resident_label": "彭女士", "resident_phon": "138"});
-        let error = NewWish::from_json(misspelt).unwrap_err();
+        let error = NewWish::from_json(misspelt, Timestamp::from_millis(0)).unwrap_err();
         assert!(
             error.message().starts_with("unknown field `resident_phon`"),
             "{error:?}"

@@ -26,7 +26,7 @@ use axum::routing::{get, post, put};
 use serde_json::Value;
 
 pub use self::auth::require_password;
-use crate::api::{self, ApiError, ApiResult};
+use crate::api::{self, ApiError, ApiResult, Input};
 use crate::replica::{Replica, SharedReplica};
 use crate::report::ReportCsv;
 
@@ -171,7 +171,10 @@ async fn status(State(state): State<AppState>) -> Response {
 }
 
 async fn rename_community(State(state): State<AppState>, body: Body) -> Response {
-    write(&state, body, StatusCode::OK, api::rename_community).await
+    write(&state, body, StatusCode::OK, |r, b, now| {
+        api::rename_community(r, api::CommunityName::from_json(b, now)?, now)
+    })
+    .await
 }
 
 async fn set_points_rate(
@@ -180,7 +183,7 @@ async fn set_points_rate(
     body: Body,
 ) -> Response {
     write(&state, body, StatusCode::OK, move |r, b, now| {
-        api::set_points_rate(r, &category, b, now)
+        api::set_points_rate(r, &category, api::PointsRate::from_json(b, now)?, now)
     })
     .await
 }
@@ -191,7 +194,7 @@ async fn list_members(State(state): State<AppState>) -> Response {
 
 async fn create_member(State(state): State<AppState>, body: Body) -> Response {
     write(&state, body, StatusCode::CREATED, |replica, body, now| {
-        api::create_member(replica, api::NewMember::from_json(body)?, now)
+        api::create_member(replica, api::NewMember::from_json(body, now)?, now)
     })
     .await
 }
@@ -206,7 +209,7 @@ async fn update_member(
     body: Body,
 ) -> Response {
     write(&state, body, StatusCode::OK, move |r, b, now| {
-        api::update_member(r, &id, api::NewMember::from_json(b)?, now)
+        api::update_member(r, &id, api::NewMember::from_json(b, now)?, now)
     })
     .await
 }
@@ -220,7 +223,10 @@ async fn list_orgs(State(state): State<AppState>) -> Response {
 }
 
 async fn create_org(State(state): State<AppState>, body: Body) -> Response {
-    write(&state, body, StatusCode::CREATED, api::create_org).await
+    write(&state, body, StatusCode::CREATED, |r, b, now| {
+        api::create_org(r, api::NewOrg::from_json(b, now)?, now)
+    })
+    .await
 }
 
 async fn org(State(state): State<AppState>, Path(id): Path<String>) -> Response {
@@ -232,7 +238,10 @@ async fn list_pairings(State(state): State<AppState>) -> Response {
 }
 
 async fn create_pairing(State(state): State<AppState>, body: Body) -> Response {
-    write(&state, body, StatusCode::CREATED, api::create_pairing).await
+    write(&state, body, StatusCode::CREATED, |r, b, now| {
+        api::create_pairing(r, api::NewPairing::from_json(b, now)?, now)
+    })
+    .await
 }
 
 async fn pairing(State(state): State<AppState>, Path(id): Path<String>) -> Response {
@@ -245,7 +254,7 @@ async fn end_pairing(
     body: Body,
 ) -> Response {
     write(&state, body, StatusCode::OK, move |r, b, now| {
-        api::end_pairing(r, &id, b, now)
+        api::end_pairing(r, &id, api::PairingEnd::from_json(b, now)?, now)
     })
     .await
 }
@@ -255,7 +264,10 @@ async fn list_branches(State(state): State<AppState>) -> Response {
 }
 
 async fn create_branch(State(state): State<AppState>, body: Body) -> Response {
-    write(&state, body, StatusCode::CREATED, api::create_branch).await
+    write(&state, body, StatusCode::CREATED, |r, b, now| {
+        api::create_branch(r, api::NewBranch::from_json(b, now)?, now)
+    })
+    .await
 }
 
 async fn list_teams(State(state): State<AppState>) -> Response {
@@ -263,7 +275,10 @@ async fn list_teams(State(state): State<AppState>) -> Response {
 }
 
 async fn create_team(State(state): State<AppState>, body: Body) -> Response {
-    write(&state, body, StatusCode::CREATED, api::create_team).await
+    write(&state, body, StatusCode::CREATED, |r, b, now| {
+        api::create_team(r, api::NewTeam::from_json(b, now)?, now)
+    })
+    .await
 }
 
 async fn list_posts(State(state): State<AppState>) -> Response {
@@ -271,7 +286,10 @@ async fn list_posts(State(state): State<AppState>) -> Response {
 }
 
 async fn create_post(State(state): State<AppState>, body: Body) -> Response {
-    write(&state, body, StatusCode::CREATED, api::create_post).await
+    write(&state, body, StatusCode::CREATED, |r, b, now| {
+        api::create_post(r, api::NewPost::from_json(b, now)?, now)
+    })
+    .await
 }
 
 async fn post_record(State(state): State<AppState>, Path(id): Path<String>) -> Response {
@@ -284,7 +302,7 @@ async fn post_action(
     body: Body,
 ) -> Response {
     write(&state, body, StatusCode::OK, move |r, b, now| {
-        api::post_action(r, &id, &action, b, now)
+        api::post_action(r, &id, &action, api::Action::from_json(b, now)?, now)
     })
     .await
 }
@@ -301,7 +319,7 @@ async fn list_wishes(
 
 async fn create_wish(State(state): State<AppState>, body: Body) -> Response {
     write(&state, body, StatusCode::CREATED, |replica, body, now| {
-        api::create_wish(replica, api::NewWish::from_json(body)?, now)
+        api::create_wish(replica, api::NewWish::from_json(body, now)?, now)
     })
     .await
 }
@@ -316,7 +334,7 @@ async fn wish_action(
     body: Body,
 ) -> Response {
     write(&state, body, StatusCode::OK, move |r, b, now| {
-        api::wish_action(r, &id, &action, b, now)
+        api::wish_action(r, &id, &action, api::Action::from_json(b, now)?, now)
     })
     .await
 }
@@ -326,7 +344,10 @@ async fn list_projects(State(state): State<AppState>) -> Response {
 }
 
 async fn create_project(State(state): State<AppState>, body: Body) -> Response {
-    write(&state, body, StatusCode::CREATED, api::create_project).await
+    write(&state, body, StatusCode::CREATED, |r, b, now| {
+        api::create_project(r, api::NewProject::from_json(b, now)?, now)
+    })
+    .await
 }
 
 async fn project(State(state): State<AppState>, Path(id): Path<String>) -> Response {
@@ -339,7 +360,7 @@ async fn project_action(
     body: Body,
 ) -> Response {
     write(&state, body, StatusCode::OK, move |r, b, now| {
-        api::project_action(r, &id, &action, b, now)
+        api::project_action(r, &id, &action, api::Action::from_json(b, now)?, now)
     })
     .await
 }
@@ -349,7 +370,10 @@ async fn list_activities(State(state): State<AppState>) -> Response {
 }
 
 async fn create_activity(State(state): State<AppState>, body: Body) -> Response {
-    write(&state, body, StatusCode::CREATED, api::create_activity).await
+    write(&state, body, StatusCode::CREATED, |r, b, now| {
+        api::create_activity(r, api::NewActivity::from_json(b, now)?, now)
+    })
+    .await
 }
 
 async fn activity(State(state): State<AppState>, Path(id): Path<String>) -> Response {
@@ -362,7 +386,7 @@ async fn add_participant(
     body: Body,
 ) -> Response {
     write(&state, body, StatusCode::CREATED, move |r, b, now| {
-        api::add_participant(r, &id, b, now)
+        api::add_participant(r, &id, api::NewParticipant::from_json(b, now)?, now)
     })
     .await
 }
@@ -372,7 +396,10 @@ async fn list_services(State(state): State<AppState>) -> Response {
 }
 
 async fn create_service(State(state): State<AppState>, body: Body) -> Response {
-    write(&state, body, StatusCode::CREATED, api::create_service).await
+    write(&state, body, StatusCode::CREATED, |r, b, now| {
+        api::create_service(r, api::NewService::from_json(b, now)?, now)
+    })
+    .await
 }
 
 async fn service(State(state): State<AppState>, Path(id): Path<String>) -> Response {
@@ -380,7 +407,10 @@ async fn service(State(state): State<AppState>, Path(id): Path<String>) -> Respo
 }
 
 async fn create_redemption(State(state): State<AppState>, body: Body) -> Response {
-    write(&state, body, StatusCode::CREATED, api::create_redemption).await
+    write(&state, body, StatusCode::CREATED, |r, b, now| {
+        api::create_redemption(r, api::NewRedemption::from_json(b, now)?, now)
+    })
+    .await
 }
 
 async fn list_voids(State(state): State<AppState>) -> Response {
@@ -388,7 +418,10 @@ async fn list_voids(State(state): State<AppState>) -> Response {
 }
 
 async fn create_void(State(state): State<AppState>, body: Body) -> Response {
-    write(&state, body, StatusCode::CREATED, api::create_void).await
+    write(&state, body, StatusCode::CREATED, |r, b, now| {
+        api::create_void(r, api::NewVoid::from_json(b, now)?, now)
+    })
+    .await
 }
 
 /// `GET /api/reports/half-year?member=ID&period=2026H2`: JSON, or CSV with

@@ -11,7 +11,8 @@ use wishtree_protocol::model::{EventKind, Wish};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::{CommunityView, WithStatus};
 
-use super::html::{Row, StatusBar, error_line, page, post_form, t, table};
+use super::forms::{Filled, Form, Refusal};
+use super::html::{Row, StatusBar, page, post_form, t, table};
 use super::paging::Page;
 use super::tree::{actor_name, state_label};
 
@@ -27,16 +28,6 @@ pub enum Closing {
 }
 
 impl Closing {
-    /// The step named by the last part of its path (`/wishes/{id}/reject`).
-    pub fn from_action(action: &str) -> Option<Self> {
-        match action {
-            "reject" => Some(Self::Reject),
-            "withdraw" => Some(Self::Withdraw),
-            "release" => Some(Self::Release),
-            _ => None,
-        }
-    }
-
     /// The step of an event kind, if that kind is confirmed first.
     pub fn of(kind: EventKind) -> Option<Self> {
         match kind {
@@ -53,13 +44,17 @@ impl Closing {
         matches!(self, Self::Reject | Self::Withdraw)
     }
 
-    /// Why the step was refused when no reason came with it.
-    pub fn missing_reason(self, lang: Language) -> &'static str {
-        match self {
-            Self::Reject => t(lang, "请填写驳回理由", "Give the reason for rejecting"),
-            Self::Withdraw => t(lang, "请填写撤回理由", "Give the reason for withdrawing"),
-            Self::Release => t(lang, "请填写理由", "Give the reason"),
-        }
+    /// Why the step was refused when no reason came with it, said at the top of the
+    /// confirmation form, right above the reason's box.
+    pub fn missing_reason(self, lang: Language) -> Refusal {
+        Refusal::Rule(
+            match self {
+                Self::Reject => t(lang, "请填写驳回理由", "Give the reason for rejecting"),
+                Self::Withdraw => t(lang, "请填写撤回理由", "Give the reason for withdrawing"),
+                Self::Release => t(lang, "请填写理由", "Give the reason"),
+            }
+            .to_owned(),
+        )
     }
 
     /// The path segment of the step.
@@ -113,17 +108,22 @@ impl Closing {
     }
 }
 
-/// The confirmation page of `closing` for one wish, with the reason typed so far and
-/// why the last attempt was refused.
+/// The confirmation page of `closing` for one wish, with the reason typed so far
+/// (`note` of `form`) and why the last attempt was refused.
 pub fn confirm_page(
     lang: Language,
     view: &CommunityView,
     id: WishId,
     closing: Closing,
     status: &StatusBar,
-    reason: &str,
-    error: Option<&str>,
+    form: &Form,
+    refusal: Option<&Refusal>,
 ) -> Option<String> {
+    let filled = Filled {
+        lang,
+        form,
+        refusal,
+    };
     let wish = view.wishes.get(&id)?;
     let reason_label = if closing.needs_reason() {
         t(
@@ -135,15 +135,16 @@ pub fn confirm_page(
         t(lang, "理由（可不填）", "Reason (optional)")
     };
     let fields = html! {
+        (filled.summary())
         label for="note" { (reason_label) }
-        textarea #note name="note" rows="3" required[closing.needs_reason()] { (reason) }
+        textarea #note name="note" rows="3" required[closing.needs_reason()] { (form.value("note")) }
+        (filled.error("note"))
         p {
             button type="submit" id={ "confirm-" (closing.code()) } { (closing.label(lang)) }
             a.button.cancel #cancel href={ "/wishes/" (id.to_string()) } { (t(lang, "取消", "Cancel")) }
         }
     };
     let body = html! {
-        (error_line(error))
         p {
             b { (wish.entity.title) }
             " · " (wish.entity.resident_label) " · " (state_label(lang, wish.status.state))

@@ -1,304 +1,259 @@
-//! The forms of the node UI: what a browser posts, kept as typed text so that a refused
-//! form is shown again with everything the worker typed, and turned into domain
-//! commands by the same checked types the JSON API uses.
+//! The forms of the node UI: what a browser posted, kept as the text typed so that a
+//! refused form is shown again with everything in it, and read by the same typed
+//! inputs as the JSON API and the CLI ([`crate::api::Input`]). A refusal
+//! ([`Refusal`]) is shown in the reader's language at the top of the form and, when a
+//! field is at fault, beside that field.
 
-use serde::Deserialize;
-use wishtree_protocol::Date;
-use wishtree_protocol::command::{ActivityFields, MemberFields, WishFields};
-use wishtree_protocol::id::OrgId;
-use wishtree_protocol::model::{
-    Actor, BeneficiaryGroup, EventKind, EventSubject, PostKind, WishKind,
-};
-use wishtree_protocol::text::{Detail, Label, Name, Title};
+use maud::{Markup, html};
+use wishtree_protocol::Timestamp;
+use wishtree_protocol::names::Language;
+use wishtree_webguard::FORM_TOKEN_FIELD;
 
-/// The intake form of a wish (群众点单).
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct WishForm {
-    /// Title.
-    #[serde(default)]
-    pub title: String,
-    /// Detail.
-    #[serde(default)]
-    pub detail: String,
-    /// `goods` or `service`.
-    #[serde(default)]
-    pub kind: String,
-    /// Beneficiary group code.
-    #[serde(default)]
-    pub group: String,
-    /// Public label of the resident.
-    #[serde(default)]
-    pub resident_label: String,
-    /// Real name (private).
-    #[serde(default)]
-    pub resident_name: String,
-    /// Phone (private).
-    #[serde(default)]
-    pub resident_phone: String,
-    /// Estimated value in yuan, may be empty.
-    #[serde(default)]
-    pub estimated_value: String,
+use super::html::{required_input, select_field, text_input};
+use crate::api::{FieldError, Input};
+
+/// The fields of a posted form, as typed, in the order sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Form {
+    pairs: Vec<(String, String)>,
 }
 
-/// A member of the ledger (七清楚).
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct MemberForm {
-    /// Name.
-    #[serde(default)]
-    pub name: String,
-    /// Work unit.
-    #[serde(default)]
-    pub work_unit: String,
-    /// `org:<id>` or empty.
-    #[serde(default)]
-    pub org: String,
-    /// Position.
-    #[serde(default)]
-    pub position: String,
-    /// Specialties, separated by commas (，or ,).
-    #[serde(default)]
-    pub specialties: String,
-    /// Post kinds offered, one code (repeated field).
-    #[serde(default)]
-    pub intention: String,
-    /// Reported-in day, YYYY-MM-DD.
-    #[serde(default)]
-    pub reported_in: String,
-    /// Home address (private).
-    #[serde(default)]
-    pub address: String,
-    /// Phone (private).
-    #[serde(default)]
-    pub phone: String,
-}
-
-/// A new activity.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ActivityForm {
-    /// Title.
-    #[serde(default)]
-    pub title: String,
-    /// Category code.
-    #[serde(default)]
-    pub category: String,
-    /// Day, YYYY-MM-DD.
-    #[serde(default)]
-    pub date: String,
-    /// Hours each participant serves, e.g. `1.5`.
-    #[serde(default)]
-    pub hours: String,
-    /// Place.
-    #[serde(default)]
-    pub place: String,
-}
-
-/// A choice of claimant (`member:<id>` or `org:<id>`) and an optional note.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ActionForm {
-    /// Who claims, for a claim.
-    #[serde(default)]
-    pub claimant: String,
-    /// A note.
-    #[serde(default)]
-    pub note: String,
-}
-
-/// A member joining an activity.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ParticipantForm {
-    /// The member's id.
-    #[serde(default)]
-    pub member: String,
-}
-
-/// A redemption of points.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct RedeemForm {
-    /// How many points.
-    #[serde(default)]
-    pub points: String,
-    /// For what.
-    #[serde(default)]
-    pub reason: String,
-}
-
-/// What a form was refused for, in words for the worker.
+/// Why a form was refused: a field at fault, or a rule of the work (already in the
+/// reader's language).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FormError(pub String);
-
-impl WishForm {
-    /// The wish fields, and the private name and phone.
-    pub fn parse(&self) -> Result<(WishFields, String, String), FormError> {
-        let fields = WishFields {
-            title: Title::parse("title", &self.title).map_err(error)?,
-            detail: Detail::parse("detail", &self.detail).map_err(error)?,
-            kind: self.kind.parse::<WishKind>().map_err(error)?,
-            group: self.group.parse::<BeneficiaryGroup>().map_err(error)?,
-            resident_label: Name::parse("resident_label", &self.resident_label).map_err(error)?,
-            estimated_value: optional_number("estimated_value", &self.estimated_value)?,
-        };
-        let name = Label::parse("resident_name", &self.resident_name).map_err(error)?;
-        let phone = Label::parse("resident_phone", &self.resident_phone).map_err(error)?;
-        Ok((fields, name.into_string(), phone.into_string()))
-    }
+pub enum Refusal {
+    /// A field is at fault.
+    Field(FieldError),
+    /// The command was refused as a whole, e.g. a wish someone else claimed first.
+    Rule(String),
 }
 
-impl MemberForm {
-    /// The ledger fields, and the private address and phone.
-    pub fn parse(
-        &self,
-        intentions: &[String],
-    ) -> Result<(MemberFields, String, String), FormError> {
-        let org = match self.org.trim() {
-            "" => None,
-            text => Some(
-                text.trim_start_matches("org:")
-                    .parse::<OrgId>()
-                    .map_err(error)?,
-            ),
-        };
-        let specialties = self
-            .specialties
-            .split([',', '，', '、'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| Label::parse("specialties", s).map_err(error))
-            .collect::<Result<Vec<_>, _>>()?;
-        let intentions = intentions
-            .iter()
-            .map(|code| code.parse::<PostKind>().map_err(error))
-            .collect::<Result<Vec<_>, _>>()?;
-        let fields = MemberFields {
-            name: Name::parse("name", &self.name).map_err(error)?,
-            work_unit: Label::parse("work_unit", &self.work_unit).map_err(error)?,
-            org,
-            position: Label::parse("position", &self.position).map_err(error)?,
-            specialties,
-            intentions,
-            reported_in: self.reported_in.trim().parse::<Date>().map_err(error)?,
-            branch: None,
-            team: None,
-        };
-        let address = Label::parse("address", &self.address).map_err(error)?;
-        let phone = Label::parse("phone", &self.phone).map_err(error)?;
-        Ok((fields, address.into_string(), phone.into_string()))
-    }
+/// A form being drawn: what was typed and why it was refused, in the reader's
+/// language; each input it draws holds what was typed and has its message beside it.
+#[derive(Debug, Clone, Copy)]
+pub struct Filled<'a> {
+    /// The reader's language.
+    pub lang: Language,
+    /// What was typed.
+    pub form: &'a Form,
+    /// Why it was refused, if it was.
+    pub refusal: Option<&'a Refusal>,
 }
 
-impl ActivityForm {
-    /// The activity fields.
-    pub fn parse(&self) -> Result<ActivityFields, FormError> {
-        let hours: f64 = self.hours.trim().parse().map_err(|_| {
-            FormError(format!(
-                "hours `{}` is not a number of hours, e.g. 1.5",
-                self.hours
-            ))
-        })?;
-        if !(0.0..=24.0).contains(&hours) || hours == 0.0 {
-            return Err(FormError(
-                "hours must be more than 0 and at most 24".to_owned(),
-            ));
+impl Filled<'_> {
+    /// A labelled text input.
+    pub fn input(&self, name: &str, label: &str) -> Markup {
+        html! {
+            (text_input(name, label, self.form.value(name)))
+            (self.error(name))
         }
-        Ok(ActivityFields {
-            title: Title::parse("title", &self.title).map_err(error)?,
-            category: self.category.parse::<PostKind>().map_err(error)?,
-            date: self.date.trim().parse::<Date>().map_err(error)?,
-            minutes: (hours * 60.0).round() as u32,
-            organiser: None,
-            place: Label::parse("place", &self.place).map_err(error)?,
-        })
+    }
+
+    /// A labelled text input that must be filled.
+    pub fn required(&self, name: &str, label: &str) -> Markup {
+        html! {
+            (required_input(name, label, self.form.value(name)))
+            (self.error(name))
+        }
+    }
+
+    /// A labelled choice among (value, label) options.
+    pub fn select<'o>(
+        &self,
+        name: &str,
+        label: &str,
+        options: impl IntoIterator<Item = (&'o str, &'o str)>,
+    ) -> Markup {
+        html! {
+            (select_field(name, label, options, self.form.value(name)))
+            (self.error(name))
+        }
+    }
+
+    /// The message beside `name`, if it is the field at fault.
+    pub fn error(&self, name: &str) -> Markup {
+        field_error(self.lang, self.refusal, name)
+    }
+
+    /// The summary at the top of the form.
+    pub fn summary(&self) -> Markup {
+        error_summary(self.lang, self.refusal)
     }
 }
 
-impl ActionForm {
-    /// The author of a `kind` event on a wish, by the rule of [`Actor::author`]: the
-    /// claimant chosen for a claim, else the node's `worker`.
-    pub fn claimant(&self, kind: EventKind, worker: &Actor) -> Result<Actor, FormError> {
-        // The form's claimant field only speaks for a claim; other actions are the
-        // worker's, whatever the field holds.
-        let given = if kind == EventKind::Claim {
-            self.claimant.parse::<Actor>().ok()
-        } else {
-            None
-        };
-        Actor::author(kind, EventSubject::Wish, given, worker)
-            .map_err(|_| FormError("choose a member or an organisation to claim it".to_owned()))
+impl Form {
+    /// The form a browser posted (`application/x-www-form-urlencoded`), without the
+    /// form token. Bytes that do not decode read as no fields, and the form is shown
+    /// again asking for them.
+    pub fn from_body(bytes: &[u8]) -> Self {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes).unwrap_or_default();
+        Self {
+            pairs: pairs
+                .into_iter()
+                .filter(|(name, _)| name != FORM_TOKEN_FIELD)
+                .collect(),
+        }
     }
 
-    /// The note.
-    pub fn note(&self) -> Result<Detail, FormError> {
-        Detail::parse("note", &self.note).map_err(error)
+    /// A form filled in with `values` before anyone typed, e.g. today's date.
+    pub fn with(values: &[(&str, &str)]) -> Self {
+        Self {
+            pairs: values
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+        }
+    }
+
+    /// The form with one more field, e.g. the member a page's path names.
+    pub fn and(mut self, name: &str, value: &str) -> Self {
+        self.pairs.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// What was typed in the field (the last value if it repeats), or empty text.
+    pub fn value(&self, name: &str) -> &str {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(field, _)| field == name)
+            .map_or("", |(_, value)| value)
+    }
+
+    /// Whether `value` is among the values of a repeated field (checkboxes).
+    pub fn has_value(&self, name: &str, value: &str) -> bool {
+        self.pairs
+            .iter()
+            .any(|(field, given)| field == name && given == value)
+    }
+
+    /// The typed input the form holds, read as the JSON API reads a body.
+    pub fn read<I: Input>(&self, now: Timestamp) -> Result<I, FieldError> {
+        I::from_pairs(self.pairs.iter().cloned(), now)
     }
 }
 
-fn optional_number(field: &str, text: &str) -> Result<Option<u32>, FormError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
+impl Refusal {
+    /// The field at fault, if one is.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Field(error) => Some(&error.field),
+            Self::Rule(_) => None,
+        }
     }
-    text.parse()
-        .map(Some)
-        .map_err(|_| FormError(format!("{field} `{text}` is not a whole number of yuan")))
+
+    /// The message, in the reader's language.
+    pub fn message(&self, lang: Language) -> String {
+        match (self, lang) {
+            (Self::Field(error), Language::Chinese) => error.chinese(),
+            (Self::Field(error), Language::English) => error.english(),
+            (Self::Rule(message), _) => message.clone(),
+        }
+    }
 }
 
-fn error(error: impl std::fmt::Display) -> FormError {
-    FormError(error.to_string())
+impl From<FieldError> for Refusal {
+    fn from(error: FieldError) -> Self {
+        Self::Field(error)
+    }
+}
+
+/// The summary at the top of a refused form: what was not saved and, for a field,
+/// a link to it.
+pub fn error_summary(lang: Language, refusal: Option<&Refusal>) -> Markup {
+    html! {
+        @if let Some(refusal) = refusal {
+            div.error #error role="alert" {
+                @match refusal.field() {
+                    Some(field) => {
+                        (match lang {
+                            Language::Chinese => "未保存，请改正标出的一项：",
+                            Language::English => "Not saved; correct the field marked: ",
+                        })
+                        a href={ "#" (field) } { (refusal.message(lang)) }
+                    }
+                    None => (refusal.message(lang)),
+                }
+            }
+        }
+    }
+}
+
+/// The message beside the field `name`, if it is the one at fault.
+pub fn field_error(lang: Language, refusal: Option<&Refusal>, name: &str) -> Markup {
+    html! {
+        @if let Some(refusal) = refusal.filter(|refusal| refusal.field() == Some(name)) {
+            p.error.field-error id={ "error-" (name) } { (refusal.message(lang)) }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::{NewActivity, NewWish};
 
-    #[test]
-    fn a_good_wish_form_becomes_fields_and_private_data() {
-        let form = WishForm {
-            title: "希望有一台微波炉".into(),
-            detail: "".into(),
-            kind: "goods".into(),
-            group: "disabled".into(),
-            resident_label: "行宫社区 彭女士".into(),
-            resident_name: "彭程".into(),
-            resident_phone: "13800000000".into(),
-            estimated_value: " 400 ".into(),
-        };
-        let (fields, name, phone) = form.parse().unwrap();
-        assert_eq!(fields.estimated_value, Some(400));
-        assert_eq!((name.as_str(), phone.as_str()), ("彭程", "13800000000"));
+    fn now() -> Timestamp {
+        // 2026-11-24 in Shanghai (half past midnight).
+        Timestamp::from_millis(1_795_451_400_000)
     }
 
     #[test]
-    fn bad_forms_name_the_field() {
-        let form = WishForm {
-            kind: "goods".into(),
-            group: "disabled".into(),
-            resident_label: "彭女士".into(),
-            ..WishForm::default()
-        };
-        assert_eq!(form.parse().unwrap_err().0, "title is empty");
-        let form = WishForm {
-            title: "心愿".into(),
-            kind: "goods".into(),
-            group: "disabled".into(),
-            resident_label: "彭女士".into(),
-            estimated_value: "四百".into(),
-            ..WishForm::default()
-        };
-        assert_eq!(
-            form.parse().unwrap_err().0,
-            "estimated_value `四百` is not a whole number of yuan"
+    fn bad_form_bytes_read_as_no_fields_and_the_token_is_dropped() {
+        for bytes in [&b"%zz%4&=&&x"[..], b"\xff\xfe=1"] {
+            let _ = Form::from_body(bytes);
+        }
+        let form =
+            Form::from_body(b"title=%E5%BD%AD+%E7%A8%8B&csrf_token=abc&kind=goods&kind=service");
+        assert_eq!(form.value("title"), "彭 程");
+        assert_eq!(form.value("csrf_token"), "");
+        assert_eq!(form.value("kind"), "service");
+        assert!(form.has_value("kind", "goods"));
+    }
+
+    #[test]
+    fn a_form_reads_as_the_api_reads_a_body_with_what_people_type() {
+        let form = Form::from_body(
+            "title=希望有一台微波炉&kind=goods&group=disabled&resident_label=彭女士&estimated_value=400元"
+                .as_bytes(),
         );
-        let activity = ActivityForm {
-            title: "义诊".into(),
-            category: "health".into(),
-            date: "2026-07-01".into(),
-            hours: "1.5".into(),
-            place: "".into(),
-        };
-        assert_eq!(activity.parse().unwrap().minutes, 90);
-        let bad = ActivityForm {
-            hours: "25".into(),
-            ..activity
-        };
-        assert!(bad.parse().is_err());
+        let wish: NewWish = form.read(now()).unwrap();
+        assert_eq!(wish.wish.estimated_value, Some(400));
+
+        let activity = Form::with(&[
+            ("title", "义诊"),
+            ("category", "health"),
+            ("date", "2026/11/20"),
+            ("hours", "1.5"),
+        ]);
+        let read: NewActivity = activity.read(now()).unwrap();
+        assert_eq!(read.0.minutes, 90);
+        assert_eq!(read.0.date.to_string(), "2026-11-20");
+    }
+
+    #[test]
+    fn a_refusal_shows_in_chinese_at_the_field() {
+        let form = Form::with(&[
+            ("title", "义诊"),
+            ("category", "health"),
+            ("date", "2026-11-20"),
+            ("hours", "25"),
+        ]);
+        let error = form.read::<NewActivity>(now()).unwrap_err();
+        let refusal = Refusal::from(error);
+        let beside = field_error(Language::Chinese, Some(&refusal), "hours").into_string();
+        assert!(beside.contains("id=\"error-hours\""), "{beside}");
+        assert!(
+            beside.contains("时长须大于 0 小时、不超过 24 小时"),
+            "{beside}"
+        );
+        assert!(
+            field_error(Language::Chinese, Some(&refusal), "date")
+                .into_string()
+                .is_empty()
+        );
+        let summary = error_summary(Language::Chinese, Some(&refusal)).into_string();
+        assert!(summary.contains("href=\"#hours\""), "{summary}");
+        assert!(!summary.contains("hours must"), "{summary}");
     }
 }

@@ -121,15 +121,6 @@ pub fn post_form(class: &str, action: &str, id: Option<&str>, fields: Markup) ->
     }
 }
 
-/// Why the last form was refused, if it was.
-pub fn error_line(error: Option<&str>) -> Markup {
-    html! {
-        @if let Some(error) = error {
-            p.error #error { (error) }
-        }
-    }
-}
-
 /// A labelled text input holding what was typed.
 pub fn text_input(name: &str, label: &str, value: &str) -> Markup {
     html! {
@@ -183,26 +174,6 @@ pub fn table(lang: Language, id: Option<&str>, heads: &[&str], rows: Vec<Row>) -
                     }
                 }
             }
-        }
-    }
-}
-
-/// What a page says about the last write: saved, or refused and why.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Said<'a> {
-    /// The write was saved (e.g. 已保存).
-    Notice(&'a str),
-    /// The write was refused, for this reason.
-    Error(&'a str),
-}
-
-/// The line saying what became of the last write, if anything is to be said.
-pub fn said_line(said: Option<Said<'_>>) -> Markup {
-    html! {
-        @match said {
-            Some(Said::Notice(notice)) => p.notice #notice role="status" { (notice) },
-            Some(Said::Error(error)) => (error_line(Some(error))),
-            None => {},
         }
     }
 }

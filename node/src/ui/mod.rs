@@ -154,8 +154,7 @@ mod tests {
             zhang,
             ("", ""),
             &StatusBar::default(),
-            None,
-            None,
+            super::pages::MemberWrite::None,
         )
         .unwrap();
         assert!(member.contains("想要一个新书包"));

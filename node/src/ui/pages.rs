@@ -6,20 +6,31 @@ use std::collections::BTreeMap;
 use maud::html;
 use wishtree_protocol::id::{ActivityId, MemberId};
 use wishtree_protocol::lifecycle::ClaimState;
-use wishtree_protocol::model::{Actor, PointsKind, PostKind};
+use wishtree_protocol::model::{Actor, Member, PointsKind, PostKind};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
-use super::forms::{ActivityForm, MemberForm};
-use super::html::{
-    Row, Said, StatusBar, error_line, page, post_form, said_line, select_field, submit, t, table,
-    text_input,
-};
+use super::forms::{Filled, Form, Refusal, error_summary};
+use super::html::{Row, StatusBar, page, post_form, select_field, submit, t, table};
 use super::paging::Page;
 use super::tree::{actor_name, state_label};
 
 /// A member's personal data, kept on this node only: (address, phone).
 pub type PrivateMembers = BTreeMap<MemberId, (String, String)>;
+
+/// What a member's page says about the last write made on it.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum MemberWrite<'a> {
+    /// Nothing to say: the page was opened.
+    #[default]
+    None,
+    /// The last write was saved (已保存).
+    Saved,
+    /// The redemption was refused: what was typed, and why.
+    RedeemRefused(&'a Form, &'a Refusal),
+    /// The ledger edit was refused: what was typed, and why.
+    EditRefused(&'a Form, &'a Refusal),
+}
 
 /// The member ledger, `list_page` of it, with the form to add a member.
 pub fn members_page(
@@ -27,10 +38,15 @@ pub fn members_page(
     view: &CommunityView,
     private: &PrivateMembers,
     status: &StatusBar,
-    form: &MemberForm,
-    error: Option<&str>,
+    form: &Form,
+    refusal: Option<&Refusal>,
     list_page: Option<&str>,
 ) -> String {
+    let filled = Filled {
+        lang,
+        form,
+        refusal,
+    };
     let mut members: Vec<_> = view.members.iter().collect();
     members.sort_by(|a, b| a.1.name.cmp(&b.1.name).then(a.0.cmp(b.0)));
     let shown = Page::of(list_page, members.len());
@@ -64,13 +80,17 @@ pub fn members_page(
             ])
         })
         .collect();
-    let fields = member_fields(lang, view, form, &[], t(lang, "登记", "Record"));
+    // The summary opens the form, so a refused registration shows its error where
+    // the worker is looking, not a screen below.
+    let fields = html! {
+        (filled.summary())
+        (member_fields(&filled, view, t(lang, "登记", "Record")))
+    };
     let body = html! {
         p { (t(lang, "已报到党员", "Members reported in:")) " " b #member-count { (total) } }
         (table(lang, Some("members"), &heads, rows))
         (shown.links(lang, "/members", "members"))
         h2 { (t(lang, "登记报到党员", "Record a member")) }
-        (error_line(error))
         (post_form("card", "/members", Some("member-form"), fields))
     };
     page(
@@ -84,18 +104,37 @@ pub fn members_page(
 
 /// One member: the ledger's seven items (七清楚) with the personal ones kept on this
 /// node, hours of service, the love passbook with its balance and flags, claims, and
-/// the form to edit the ledger. `edit` holds a refused edit's values and ticked
-/// intentions; without it the form holds the member's own.
+/// the forms to redeem points and to edit the ledger. A refused form holds what was
+/// typed; otherwise the edit form holds the member's own ledger.
 pub fn member_page(
     lang: Language,
     view: &CommunityView,
     id: MemberId,
     private: (&str, &str),
     status: &StatusBar,
-    edit: Option<(&MemberForm, &[&str])>,
-    said: Option<Said<'_>>,
+    write: MemberWrite<'_>,
 ) -> Option<String> {
     let member = view.members.get(&id)?;
+    let (address, phone) = private;
+    let own = own_ledger(member, address, phone);
+    let nothing_typed = Form::default();
+    let (redeem_form, edit_form, refusal) = match write {
+        MemberWrite::None | MemberWrite::Saved => (&nothing_typed, &own, None),
+        MemberWrite::RedeemRefused(typed, refusal) => (typed, &own, Some(refusal)),
+        MemberWrite::EditRefused(typed, refusal) => (&nothing_typed, typed, Some(refusal)),
+    };
+    // One refusal at a time: the two forms have no field name in common, so the
+    // message beside a field shows in the form that was posted.
+    let redeem_filled = Filled {
+        lang,
+        form: redeem_form,
+        refusal,
+    };
+    let edit_filled = Filled {
+        lang,
+        form: edit_form,
+        refusal,
+    };
     let book = view.passbooks.get(&id).cloned().unwrap_or_default();
     let mut entries: Vec<_> = view
         .passbook
@@ -133,7 +172,6 @@ pub fn member_page(
         })
         .collect();
     let me = Actor::Member(id);
-    let (address, phone) = private;
     let minutes: u64 = view
         .counted_services()
         .filter(|(_, service)| service.member == id)
@@ -172,33 +210,11 @@ pub fn member_page(
             member.reported_in.to_string(),
         ),
     ];
-    let own;
-    let offered: Vec<&str> = member.intentions.iter().map(|kind| kind.code()).collect();
-    let (form, offered) = match edit {
-        Some(edit) => edit,
-        None => {
-            own = MemberForm {
-                name: member.name.clone(),
-                work_unit: member.work_unit.clone(),
-                org: member
-                    .org
-                    .map(|org| format!("org:{org}"))
-                    .unwrap_or_default(),
-                position: member.position.clone(),
-                specialties: member.specialties.join("、"),
-                intention: String::new(),
-                reported_in: member.reported_in.to_string(),
-                address: address.to_owned(),
-                phone: phone.to_owned(),
-            };
-            (&own, offered.as_slice())
-        }
-    };
     let redeem = html! {
         label for="points" { (t(lang, "支取积分", "Points to redeem")) }
-        input #points name="points" inputmode="numeric";
-        label for="reason" { (t(lang, "兑换内容", "For what")) }
-        input #reason name="reason";
+        input #points name="points" inputmode="numeric" value=(redeem_form.value("points"));
+        (redeem_filled.error("points"))
+        (redeem_filled.input("reason", t(lang, "兑换内容", "For what")))
         (submit(t(lang, "支取", "Redeem")))
     };
     let claimed: Vec<_> = view
@@ -207,7 +223,10 @@ pub fn member_page(
         .filter(|(_, wish)| wish.status.claimant.as_ref() == Some(&me))
         .collect();
     let body = html! {
-        (said_line(said))
+        @if matches!(write, MemberWrite::Saved) {
+            p.notice #notice role="status" { (t(lang, "已保存", "Saved")) }
+        }
+        (error_summary(lang, refusal))
         table #ledger {
             @for (head, value) in &ledger {
                 tr { th scope="row" { (head) } td { (value) } }
@@ -254,21 +273,16 @@ pub fn member_page(
             "card",
             &format!("/members/{id}"),
             Some("member-edit-form"),
-            member_fields(lang, view, form, offered, t(lang, "保存", "Save")),
+            member_fields(&edit_filled, view, t(lang, "保存", "Save")),
         ))
     };
     Some(page(lang, &member.name, status, "/members", body))
 }
 
-/// The fields of the ledger form, to add a member or edit one: `form` holds the
-/// values, `offered` the codes of the service intentions to tick.
-pub fn member_fields(
-    lang: Language,
-    view: &CommunityView,
-    form: &MemberForm,
-    offered: &[&str],
-    button: &str,
-) -> maud::Markup {
+/// The fields of the ledger form, to add a member or edit one, holding what `filled`
+/// holds, each with its message beside it.
+pub fn member_fields(filled: &Filled, view: &CommunityView, button: &str) -> maud::Markup {
+    let lang = filled.lang;
     let orgs: Vec<(String, &str)> = view
         .orgs
         .iter()
@@ -277,41 +291,58 @@ pub fn member_fields(
     let org_options =
         std::iter::once(("", "—")).chain(orgs.iter().map(|(value, name)| (value.as_str(), *name)));
     html! {
-        (text_input("name", t(lang, "姓名", "Name"), &form.name))
-        (text_input("work_unit", t(lang, "所在单位", "Work unit"), &form.work_unit))
-        (select_field("org", t(lang, "所在单位党组织", "Unit organisation"), org_options, &form.org))
-        (text_input("position", t(lang, "现任职务", "Position"), &form.position))
-        (text_input(
+        (filled.input("name", t(lang, "姓名", "Name")))
+        (filled.input("work_unit", t(lang, "所在单位", "Work unit")))
+        (filled.select("org", t(lang, "所在单位党组织", "Unit organisation"), org_options))
+        (filled.input("position", t(lang, "现任职务", "Position")))
+        (filled.input(
             "specialties",
             t(lang, "个人特长（用顿号或逗号分隔）", "Specialties (comma separated)"),
-            &form.specialties,
         ))
         fieldset {
             legend { (t(lang, "服务意向", "Offers to serve in")) }
             @for kind in PostKind::ALL {
                 label.choice {
-                    input type="checkbox" name="intention" value=(kind.code()) checked[offered.contains(&kind.code())];
+                    input type="checkbox" name="intentions" value=(kind.code())
+                        checked[filled.form.has_value("intentions", kind.code())];
                     (post_label(lang, *kind))
                 }
             }
         }
-        (text_input(
-            "reported_in",
-            t(lang, "报到日期（YYYY-MM-DD）", "Reported in (YYYY-MM-DD)"),
-            &form.reported_in,
-        ))
-        (text_input(
+        (filled.error("intentions"))
+        (filled.input("reported_in", t(lang, "报到日期（例如 2026-11-20）", "Reported in (e.g. 2026-11-20)")))
+        (filled.input(
             "address",
             t(lang, "家庭住址（仅保存在本机）", "Home address (this node only)"),
-            &form.address,
         ))
-        (text_input(
-            "phone",
-            t(lang, "联系方式（仅保存在本机）", "Phone (this node only)"),
-            &form.phone,
-        ))
+        (filled.input("phone", t(lang, "联系方式（仅保存在本机）", "Phone (this node only)")))
         (submit(button))
     }
+}
+
+/// The member's own ledger as the edit form starts with it, written as the form's
+/// fields are (the organisation as `org:<id>`, one `intentions` per service offered).
+fn own_ledger(member: &Member, address: &str, phone: &str) -> Form {
+    let org = member
+        .org
+        .map(|org| format!("org:{org}"))
+        .unwrap_or_default();
+    let reported_in = member.reported_in.to_string();
+    let specialties = member.specialties.join("、");
+    let form = Form::with(&[
+        ("name", &member.name),
+        ("work_unit", &member.work_unit),
+        ("org", &org),
+        ("position", &member.position),
+        ("specialties", &specialties),
+        ("reported_in", &reported_in),
+        ("address", address),
+        ("phone", phone),
+    ]);
+    member
+        .intentions
+        .iter()
+        .fold(form, |form, kind| form.and("intentions", kind.code()))
 }
 
 /// Activities, newest first, `list_page` of them, with the form to add one.
@@ -319,10 +350,15 @@ pub fn activities_page(
     lang: Language,
     view: &CommunityView,
     status: &StatusBar,
-    form: &ActivityForm,
-    error: Option<&str>,
+    form: &Form,
+    refusal: Option<&Refusal>,
     list_page: Option<&str>,
 ) -> String {
+    let filled = Filled {
+        lang,
+        form,
+        refusal,
+    };
     let mut activities: Vec<_> = view.activities.iter().collect();
     activities.sort_by(|a, b| b.1.date.cmp(&a.1.date).then(a.0.cmp(b.0)));
     let counted: BTreeMap<ActivityId, usize> =
@@ -356,22 +392,18 @@ pub fn activities_page(
         .iter()
         .map(|kind| (kind.code(), post_label(lang, *kind)));
     let fields = html! {
-        (text_input("title", t(lang, "活动名称", "Title"), &form.title))
-        (select_field("category", t(lang, "类别", "Category"), categories, &form.category))
-        (text_input("date", t(lang, "日期（YYYY-MM-DD）", "Date (YYYY-MM-DD)"), &form.date))
-        (text_input(
-            "hours",
-            t(lang, "每人服务时长（小时）", "Hours each participant serves"),
-            &form.hours,
-        ))
-        (text_input("place", t(lang, "地点", "Place"), &form.place))
+        (filled.summary())
+        (filled.input("title", t(lang, "活动名称", "Title")))
+        (filled.select("category", t(lang, "类别", "Category"), categories))
+        (filled.input("date", t(lang, "日期（例如 2026-11-20）", "Date (e.g. 2026-11-20)")))
+        (filled.input("hours", t(lang, "每人服务时长（小时）", "Hours each participant serves")))
+        (filled.input("place", t(lang, "地点", "Place")))
         (submit(t(lang, "新建", "Create")))
     };
     let body = html! {
         (table(lang, Some("activities"), &heads, rows))
         (shown.links(lang, "/activities", "activities"))
         h2 { (t(lang, "新建活动", "New activity")) }
-        (error_line(error))
         (post_form("card", "/activities", Some("activity-form"), fields))
     };
     page(
@@ -389,8 +421,13 @@ pub fn activity_page(
     view: &CommunityView,
     id: ActivityId,
     status: &StatusBar,
-    error: Option<&str>,
+    refusal: Option<&Refusal>,
 ) -> Option<String> {
+    let filled = Filled {
+        lang,
+        form: &Form::default(),
+        refusal,
+    };
     let activity = view.activities.get(&id)?;
     let participants: Vec<MemberId> = view
         .participations()
@@ -404,16 +441,20 @@ pub fn activity_page(
         .collect();
     members.sort_by(|a, b| a.1.name.cmp(&b.1.name));
     let ids: Vec<String> = members.iter().map(|(m, _)| m.to_string()).collect();
-    let options = ids
-        .iter()
-        .zip(&members)
-        .map(|(value, (_, member))| (value.as_str(), member.name.as_str()));
+    // Nobody is chosen until the worker chooses, so one click cannot sign up the
+    // first name on the list.
+    let options = std::iter::once(("", t(lang, "请选择党员", "Choose a member"))).chain(
+        ids.iter()
+            .zip(&members)
+            .map(|(value, (_, member))| (value.as_str(), member.name.as_str())),
+    );
     let sign_up = html! {
         (select_field("member", t(lang, "报名参加", "Sign up"), options, ""))
+        (filled.error("member"))
         (submit(t(lang, "报名", "Sign up")))
     };
     let body = html! {
-        (error_line(error))
+        (filled.summary())
         p {
             (activity.date.to_string()) " · " (post_label(lang, activity.category)) " · "
             (hours(activity.minutes)) " " (t(lang, "小时", "hours")) " · " (activity.place)

@@ -10,11 +10,8 @@ use wishtree_protocol::names::Language;
 use wishtree_protocol::view::{CommunityView, WithStatus};
 
 use super::closing::{Closing, closed_count};
-use super::forms::WishForm;
-use super::html::{
-    Row, StatusBar, error_line, page, post_form, required_input, select_field, submit, t,
-    text_input,
-};
+use super::forms::{Filled, Form, Refusal};
+use super::html::{Row, StatusBar, page, post_form, submit, t};
 use super::paging::Page;
 
 /// The home page: the tree, the basket, and the wishes waiting for each step.
@@ -93,8 +90,13 @@ pub fn wish_page(
     id: WishId,
     resident: Option<(&str, &str)>,
     status: &StatusBar,
-    error: Option<&str>,
+    refusal: Option<&Refusal>,
 ) -> Option<String> {
+    let filled = Filled {
+        lang,
+        form: &Form::default(),
+        refusal,
+    };
     let wish = view.wishes.get(&id)?;
     let mut rows: Vec<(&str, String)> = vec![
         (t(lang, "心愿", "Wish"), wish.entity.title.clone()),
@@ -180,7 +182,7 @@ pub fn wish_page(
         })
         .collect();
     let body = html! {
-        (error_line(error))
+        (filled.summary())
         p #wish-state data-state=(wish.status.state.code()) {
             b { (state_label(lang, wish.status.state)) }
         }
@@ -189,7 +191,7 @@ pub fn wish_page(
                 tr { th { (head) } td { (value) } }
             }
         }
-        (actions(lang, view, id, wish.status.state))
+        (actions(&filled, view, id, wish.status.state))
         h2 { (t(lang, "办理经过", "History")) }
         (super::html::table(lang, Some("history"), &history, history_rows))
     };
@@ -199,10 +201,15 @@ pub fn wish_page(
 /// The intake form (群众点单), with the values of a refused attempt kept.
 pub fn new_wish_page(
     lang: Language,
-    form: &WishForm,
+    form: &Form,
     status: &StatusBar,
-    error: Option<&str>,
+    refusal: Option<&Refusal>,
 ) -> String {
+    let filled = Filled {
+        lang,
+        form,
+        refusal,
+    };
     let kinds = WishKind::ALL
         .iter()
         .map(|kind| (kind.code(), kind_label(lang, *kind)));
@@ -210,39 +217,35 @@ pub fn new_wish_page(
         .iter()
         .map(|group| (group.code(), group_label(lang, *group)));
     let fields = html! {
-        (required_input(
+        (filled.summary())
+        (filled.required(
             "title",
             t(lang, "心愿（例如：希望有一台微波炉）", "Wish (e.g. a microwave)"),
-            &form.title,
         ))
         label for="detail" { (t(lang, "详情", "Detail")) }
-        textarea #detail name="detail" rows="3" { (form.detail) }
-        (select_field("kind", t(lang, "类型", "Kind"), kinds, &form.kind))
-        (select_field("group", t(lang, "困难群体", "Group"), groups, &form.group))
-        (required_input(
+        textarea #detail name="detail" rows="3" { (form.value("detail")) }
+        (filled.error("detail"))
+        (filled.select("kind", t(lang, "类型", "Kind"), kinds))
+        (filled.select("group", t(lang, "困难群体", "Group"), groups))
+        (filled.required(
             "resident_label",
             t(lang, "公开称呼（例如：行宫社区 彭女士）", "Public label (e.g. Ms Peng)"),
-            &form.resident_label,
         ))
-        (text_input(
+        (filled.input(
             "resident_name",
             t(lang, "居民姓名（仅保存在本机）", "Resident's name (kept on this node only)"),
-            &form.resident_name,
         ))
-        (text_input(
+        (filled.input(
             "resident_phone",
             t(lang, "联系电话（仅保存在本机）", "Phone (kept on this node only)"),
-            &form.resident_phone,
         ))
-        (text_input(
+        (filled.input(
             "estimated_value",
-            t(lang, "估价（元，可不填）", "Estimated value in yuan (optional)"),
-            &form.estimated_value,
+            t(lang, "估价（元，可不填，例如 400）", "Estimated value in yuan (optional, e.g. 400)"),
         ))
         (submit(t(lang, "登记", "Record")))
     };
     let body = html! {
-        (error_line(error))
         (post_form("card", "/wishes", Some("wish-form"), fields))
     };
     page(
@@ -429,7 +432,7 @@ fn wish_list(
                             " — " (actor_name(view, claimant))
                         }
                         @if state == ClaimState::Published {
-                            (claim_form(lang, *id, claimants))
+                            (claim_form(&Filled { lang, form: &Form::default(), refusal: None }, *id, claimants))
                         }
                     }
                 }
@@ -438,7 +441,8 @@ fn wish_list(
     }
 }
 
-fn actions(lang: Language, view: &CommunityView, id: WishId, state: ClaimState) -> Markup {
+fn actions(filled: &Filled, view: &CommunityView, id: WishId, state: ClaimState) -> Markup {
+    let lang = filled.lang;
     // The steps that end or undo a wish open their confirmation page first.
     let button = |closing: Closing| {
         html! {
@@ -458,7 +462,7 @@ fn actions(lang: Language, view: &CommunityView, id: WishId, state: ClaimState) 
                     (withdraw)
                 }
                 ClaimState::Published => {
-                    (claim_form(lang, id, &claimant_options(view)))
+                    (claim_form(filled, id, &claimant_options(view)))
                     (withdraw)
                 }
                 ClaimState::Claimed => {
@@ -477,18 +481,23 @@ fn actions(lang: Language, view: &CommunityView, id: WishId, state: ClaimState) 
     }
 }
 
-fn claim_form(lang: Language, id: WishId, claimants: &[(String, String)]) -> Markup {
+/// The claim form: nobody is chosen until the worker chooses (请选择认领人), so one
+/// click cannot claim a wish for the first name on the list.
+fn claim_form(filled: &Filled, id: WishId, claimants: &[(String, String)]) -> Markup {
+    let lang = filled.lang;
     post_form(
         "inline claim",
         &format!("/wishes/{id}/claim"),
         None,
         html! {
-            select name="claimant" aria-label=(t(lang, "认领人", "Claimant")) style="max-width:14rem" {
+            select name="by" aria-label=(t(lang, "认领人", "Claimant")) style="max-width:14rem" {
+                option value="" selected { (t(lang, "请选择认领人", "Choose who claims")) }
                 @for (value, label) in claimants {
                     option value=(value) { (label) }
                 }
             }
             button.claim-button type="submit" { (t(lang, "认领（党员接单）", "Claim")) }
+            (filled.error("by"))
         },
     )
 }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use automerge::{AutoCommit, ChangeHash, sync, sync::SyncDoc};
 
-use super::{Access, AttestOutcome, Grant, Host, HostError};
+use super::{Access, AttestOutcome, Grant, Host, HostError, receive_message};
 use crate::attest::SignedHeads;
 use crate::frame::{DocId, Hello, Scope};
 use crate::keys::PublicKey;
@@ -154,17 +154,7 @@ impl Host for MemoryHost {
         // document and the sync state as they were.
         let mut state = self.state(peer, doc).clone();
         let mut document = self.docs.get(doc).cloned().unwrap_or_default();
-        let before = document.get_heads();
-        document
-            .sync()
-            .receive_sync_message(&mut state, message)
-            .map_err(|error| HostError::Invalid(error.to_string()))?;
-        let changed = document.get_heads() != before;
-        if changed && access == Access::ReadOnly {
-            return Err(HostError::Forbidden(format!(
-                "{doc} is written by the hub only; this node may not change it"
-            )));
-        }
+        let changed = receive_message(&mut document, &mut state, doc, message, access)?;
         self.docs.insert(*doc, document);
         self.states.insert((*peer, *doc), state);
         Ok(changed)

@@ -22,6 +22,7 @@
 
 pub mod backoff;
 pub mod memory;
+mod receive;
 
 use std::collections::BTreeMap;
 
@@ -31,6 +32,8 @@ use crate::attest::SignedHeads;
 use crate::frame::{DocHeads, DocId, Frame, Hello, PROTOCOL_VERSION, Refuse, Role, Scope};
 use crate::keys::PublicKey;
 use crate::time::Timestamp;
+
+pub use receive::receive_message;
 
 /// What a peer may do with a document it syncs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

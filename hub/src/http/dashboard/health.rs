@@ -1,5 +1,6 @@
 //! Sync health (`/health`): every community of a region, the ones not synced in the
-//! last day first, with when each was last seen and how much of it is signed.
+//! last day first, with when each last exchanged data with the hub and how much of it
+//! its own platform signed.
 
 use std::collections::HashMap;
 
@@ -10,32 +11,23 @@ use maud::html;
 use wishtree_protocol::names::Language;
 
 use super::super::HubHttpState;
-use super::layout::{error_page, link, page, tr};
-use super::page_params;
+use super::PageRequest;
+use super::layout::{link, tr};
 use super::tables::status_table;
 use crate::figures;
 
 pub(crate) async fn health_page(
     State(state): State<HubHttpState>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Response {
-    let (lang, params) = match page_params(query) {
-        Ok(found) => found,
-        Err((lang, error)) => return error_page(lang, error),
-    };
-    let region = match params.region(state.scope()) {
-        Ok(region) => region,
-        Err(error) => return error_page(lang, error),
-    };
-    let now = state.now();
-    let query_region = region.clone();
-    let data = state
-        .read(move |connection| Ok(figures::community_statuses(connection, &query_region, now)?))
-        .await;
-    let mut statuses = match data {
-        Ok(statuses) => statuses,
-        Err(error) => return error_page(lang, error),
-    };
+) -> Result<Response, Response> {
+    let request = PageRequest::read(&state, query).await?;
+    let lang = request.lang();
+    let now = request.now();
+    let region = request.region().clone();
+    let mut statuses = state
+        .read(move |connection| Ok(figures::community_statuses(connection, &region, now)?))
+        .await
+        .map_err(|error| request.error(&error))?;
     statuses.sort_by_key(|s| (s.is_synced_24h, s.last_seen_at, s.code));
     let stale = statuses.iter().filter(|s| !s.is_synced_24h).count();
     let stale_figure = html! {
@@ -46,19 +38,15 @@ pub(crate) async fn health_page(
         p {
             @match lang {
                 Language::Chinese => { "共 " (statuses.len()) " 个社区，" (stale_figure) " 个社区 24 小时内未同步。" }
-                Language::English => { (statuses.len()) " communities; " (stale_figure) " not seen in the last 24 hours." }
+                Language::English => { (statuses.len()) " communities; " (stale_figure) " not synced in the last 24 hours." }
             }
         }
         (status_table(lang, &statuses))
         p.downloads {
-            a href=(link("/api/communities.csv", &[("region", region.as_str())], lang)) { "CSV" }
+            a href=(link("/api/communities.csv", &[("region", request.region().as_str())], lang)) {
+                (tr(lang, "下载同步状况（CSV 表格）", "Download sync health (CSV)"))
+            }
         }
     };
-    page(
-        lang,
-        tr(lang, "同步状况", "Sync health"),
-        "/health",
-        &region,
-        body,
-    )
+    Ok(request.page(tr(lang, "同步状况", "Sync health"), "/health", None, body))
 }

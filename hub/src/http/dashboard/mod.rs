@@ -5,14 +5,19 @@
 //! One module per page — the overview of a region with drill-down city → district →
 //! street → community (`/?region=…`, [`overview`]), an organisation across its
 //! communities (`/orgs/{id}`, [`org`]), the rankings (`/rankings`) and sync health
-//! (`/health`) — over the shared frame and helpers of [`layout`] and the tables of
-//! [`tables`]. Headline numbers carry `data-figure` attributes named as the API's keys,
-//! so a test (or a screen reader's user) can tell which figure each number is.
+//! (`/health`) — over the shared frame and helpers of [`layout`], the period form of
+//! [`period_form`] and the tables of [`tables`]. Every page starts from a
+//! [`PageRequest`]: the language, the region (outside the hub's city, a region it
+//! knows nothing of is a 404) and the period (a refused one is shown in the page's language at the form, with
+//! what was typed kept). Headline numbers carry `data-figure` attributes named as the
+//! API's keys, so a test (or a screen reader's user) can tell which figure each number
+//! is.
 
 mod health;
 mod layout;
 mod org;
 mod overview;
+mod period_form;
 mod rankings;
 mod tables;
 
@@ -20,20 +25,194 @@ use std::collections::HashMap;
 
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{Markup, html};
 use wishtree_protocol::names::Language;
+use wishtree_protocol::{RegionPrefix, Timestamp};
 
 pub(crate) use self::health::health_page;
+use self::layout::{Frame, api_error_page, date_text, error_page, page, tr};
 pub(crate) use self::org::org_page;
 pub(crate) use self::overview::overview;
+use self::period_form::{PeriodForm, described};
 pub(crate) use self::rankings::rankings_page;
 use super::api::params;
-use super::{ApiError, Params};
+use super::{ApiError, HubHttpState, Params};
+use crate::figures::{self, Period};
 
-/// The language and the parameters of a page's query; a query that does not parse is
-/// answered in Chinese, the dashboard's first language.
-fn page_params(
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<(Language, Params), (Language, ApiError)> {
-    let params = params(query).map_err(|error| (Language::Chinese, error))?;
-    Ok((Language::from_query(params.text("lang")), params))
+/// The page for a path the dashboard does not have.
+pub(crate) fn not_found_page(lang: Language, now: Timestamp) -> Response {
+    let message = tr(
+        lang,
+        "没有这个页面：网址可能有误，请从总览进入",
+        "there is no such page: the address may be mistyped; start from the overview",
+    );
+    error_page(lang, message, StatusCode::NOT_FOUND, now)
+}
+
+/// What every page is asked: its language, its region, and the rest of its query.
+struct PageRequest {
+    lang: Language,
+    params: Params,
+    region: RegionPrefix,
+    /// The query as asked, which the language switch keeps.
+    query: Vec<(&'static str, String)>,
+    now: Timestamp,
+}
+
+/// The parameters a page keeps in its links besides the region and the period.
+const KEPT: [&str; 2] = ["by", "limit"];
+
+/// Every parameter of a page's query but its language.
+const ASKED: [&str; 6] = ["region", "from", "to", "period", "by", "limit"];
+
+impl PageRequest {
+    /// The language, the region (known to the hub) and the query of a page, or the
+    /// page that says why it cannot be shown.
+    async fn read(
+        state: &HubHttpState,
+        query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    ) -> Result<Self, Response> {
+        let now = state.now();
+        let params =
+            params(query).map_err(|error| api_error_page(Language::Chinese, &error, now))?;
+        let lang = Language::from_query(params.text("lang"));
+        let region = params.region(state.scope()).map_err(|_| {
+            let typed: String = params
+                .text("region")
+                .unwrap_or_default()
+                .chars()
+                .take(20)
+                .collect();
+            let message = match lang {
+                Language::Chinese => {
+                    format!("地区代码“{typed}”无法识别：地区代码是 2 到 12 位数字，如 130903")
+                }
+                Language::English => {
+                    format!("region: `{typed}` is not a region code (2 to 12 digits, e.g. 130903)")
+                }
+            };
+            error_page(lang, &message, StatusCode::BAD_REQUEST, now)
+        })?;
+        let scope = state.scope().clone();
+        let asked = region.clone();
+        let is_known = state
+            .read(move |connection| {
+                // Within the hub's own city every region is its to show, with or
+                // without data yet (a district whose nodes have not synced is news);
+                // outside it, only what some community's records name.
+                Ok(asked.covers(&scope)
+                    || scope.covers(&asked)
+                    || figures::region_is_known(connection, &asked)?)
+            })
+            .await
+            .map_err(|error| api_error_page(lang, &error, now))?;
+        if !is_known {
+            let code = region.as_str();
+            let message = match lang {
+                Language::Chinese => {
+                    format!("本平台没有地区 {code} 的数据：请核对地区代码，或从总览逐级进入")
+                }
+                Language::English => format!(
+                    "this hub holds nothing for region {code}: check the code, or start from the overview"
+                ),
+            };
+            return Err(error_page(lang, &message, StatusCode::NOT_FOUND, now));
+        }
+        let query = ASKED
+            .iter()
+            .filter_map(|key| Some((*key, params.text(key)?.to_owned())))
+            .collect();
+        Ok(Self {
+            lang,
+            params,
+            region,
+            query,
+            now,
+        })
+    }
+
+    /// The page's language.
+    fn lang(&self) -> Language {
+        self.lang
+    }
+
+    /// The region the page shows.
+    fn region(&self) -> &RegionPrefix {
+        &self.region
+    }
+
+    /// The rest of the query.
+    fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// When the request was read, by the hub's clock.
+    fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// The period asked for, or the page `path` with its period form showing what was
+    /// typed and why it was refused.
+    // The error is the page the handler answers with, made once per request: boxing
+    // it would only add an allocation on the way out.
+    #[allow(clippy::result_large_err)]
+    fn period(&self, title: &str, path: &str) -> Result<Period, Response> {
+        self.params.period_or_problem().map_err(|problem| {
+            let form = PeriodForm {
+                problem: Some(problem.message(self.lang)),
+                from: self.params.text("from").unwrap_or_default().to_owned(),
+                to: self.params.text("to").unwrap_or_default().to_owned(),
+                ..self.period_form(path, &Period::all())
+            };
+            let body = html! {
+                h1 { (title) }
+                (form.render(self.lang))
+            };
+            let mut response = page(&self.frame(title, path, None), body);
+            *response.status_mut() = StatusCode::BAD_REQUEST;
+            response
+        })
+    }
+
+    /// The period form of the page at `path`, showing `period`.
+    fn period_form<'a>(&'a self, path: &'a str, period: &Period) -> PeriodForm<'a> {
+        PeriodForm {
+            action: path,
+            region: &self.region,
+            keep: self.kept(),
+            from: date_text(period.from()),
+            to: date_text(period.to()),
+            problem: None,
+            today: self.now.date_in_shanghai(),
+        }
+    }
+
+    /// The page: `body` in the frame, the language switch keeping the query.
+    fn page(&self, title: &str, path: &str, period: Option<&Period>, body: Markup) -> Response {
+        page(&self.frame(title, path, period), body)
+    }
+
+    /// The page for an error met after the request was read.
+    fn error(&self, error: &ApiError) -> Response {
+        api_error_page(self.lang, error, self.now)
+    }
+
+    fn frame<'a>(&'a self, title: &'a str, path: &'a str, period: Option<&Period>) -> Frame<'a> {
+        Frame {
+            lang: self.lang,
+            title,
+            path,
+            query: &self.query,
+            period: period.map(|period| described(self.lang, period)),
+            as_of: self.now,
+        }
+    }
+
+    fn kept(&self) -> Vec<(&'static str, String)> {
+        KEPT.iter()
+            .filter_map(|key| Some((*key, self.params.text(key)?.to_owned())))
+            .collect()
+    }
 }

@@ -5,69 +5,61 @@ use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{PreEscaped, html};
-use wishtree_protocol::RegionPrefix;
 use wishtree_protocol::names::Language;
 
+use super::super::service::HasService;
 use super::super::svg::{self, Bar};
-use super::super::{ApiError, HubHttpState, parse_org};
-use super::layout::{
-    SERVICE, error_page, number, page, period_form, region_link, short_months, tr,
-};
+use super::super::{HubHttpState, parse_org};
+use super::PageRequest;
+use super::layout::{SERVICE, error_page, number, region_link, short_months, tr};
 use super::overview::figure;
-use super::page_params;
-use super::tables::figures_table;
+use super::tables::{figures_table, name_or, service_cells, service_headings, table};
 use crate::figures::{self, MonthFigures, OrgProfile, Period};
 
 pub(crate) async fn org_page(
     State(state): State<HubHttpState>,
     Path(id): Path<String>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Response {
-    let (lang, params) = match page_params(query) {
-        Ok(found) => found,
-        Err((lang, error)) => return error_page(lang, error),
+) -> Result<Response, Response> {
+    let request = PageRequest::read(&state, query).await?;
+    let lang = request.lang();
+    let not_found = || {
+        let message = match lang {
+            Language::Chinese => "本平台没有这个单位党组织的记录：请从排行或总览进入".to_owned(),
+            Language::English => format!(
+                "no community's records at this hub name organisation {}",
+                id.chars().take(40).collect::<String>()
+            ),
+        };
+        error_page(lang, &message, StatusCode::NOT_FOUND, request.now())
     };
-    let request = || -> Result<_, ApiError> {
-        Ok((
-            parse_org(&id)?,
-            params.region(state.scope())?,
-            params.period()?,
-        ))
-    };
-    let (org, region, period) = match request() {
-        Ok(found) => found,
-        Err(error) => return error_page(lang, error),
-    };
-    let now = state.now();
-    let query_region = region.clone();
-    let data = state
+    let org = parse_org(&id).map_err(|_| not_found())?;
+    let base = format!("/orgs/{org}");
+    let period = request.period(tr(lang, "单位党组织", "Organisation"), &base)?;
+    let (now, region) = (request.now(), request.region().clone());
+    let (profile, months) = state
         .read(move |connection| {
-            let profile = figures::org_profile(connection, org, &query_region, &period, now)?;
-            let months = figures::monthly(connection, &query_region, Some(org), &period)?;
+            let profile = figures::org_profile(connection, org, &region, &period, now)?;
+            let months = figures::monthly(connection, &region, Some(org), &period)?;
             Ok((profile, months))
         })
-        .await;
-    match data {
-        Ok((Some(profile), months)) => render(lang, &region, &period, &profile, &months),
-        Ok((None, _)) => error_page(
-            lang,
-            ApiError::not_found(format!(
-                "no community's records at this hub name organisation {org}"
-            )),
-        ),
-        Err(error) => error_page(lang, error),
-    }
+        .await
+        .map_err(|error| request.error(&error))?;
+    let profile = profile.ok_or_else(not_found)?;
+    Ok(render(&request, &base, &period, &profile, &months))
 }
 
 fn render(
-    lang: Language,
-    region: &RegionPrefix,
+    request: &PageRequest,
+    base: &str,
     period: &Period,
     profile: &OrgProfile,
     months: &[MonthFigures],
 ) -> Response {
+    let lang = request.lang();
     let f = &profile.figures;
     let communities = figure("communities", f.communities);
     let members = figure("members_reported", f.members_reported);
@@ -79,23 +71,18 @@ fn render(
     let projects_fulfilled = figure("projects_fulfilled", f.projects.fulfilled);
     let activities = figure("activities", f.activities);
     let pairings = figure("pairings", f.pairings);
-    let base = format!("/orgs/{}", profile.org);
-    let headings = [
-        tr(lang, "社区", "Community"),
-        tr(lang, "单位报到", "Org reported in"),
-        tr(lang, "报到党员", "Members"),
-        tr(lang, "参加人次", "Person-times"),
-        tr(lang, "服务小时", "Hours"),
-        tr(lang, "认领心愿", "Wishes claimed"),
-        tr(lang, "实现心愿", "Wishes fulfilled"),
-        tr(lang, "认领项目", "Projects claimed"),
-        tr(lang, "解决问题", "Problems solved"),
-    ];
+    let headings = service_headings(
+        lang,
+        &[
+            tr(lang, "社区", "Community"),
+            tr(lang, "单位已报到", "Org reported in"),
+        ],
+    );
     let hours_title = tr(lang, "每月服务时长（小时）", "Hours of service by month");
     let body = html! {
         h1 data-org=(profile.org) { (profile.name) }
         p.muted { (tr(lang, "统一社会信用代码", "Unified social credit code")) " " (profile.credit_code) }
-        (period_form(lang, region, period, &base))
+        (request.period_form(base, period).render(lang))
         ul.headline {
             @match lang {
                 Language::Chinese => {
@@ -115,26 +102,21 @@ fn render(
             }
         }
         h2 { (tr(lang, "党员在各社区的服务", "Its members' service, community by community")) }
-        table {
-            tr { @for heading in headings { th { (heading) } } }
+        (table("org-communities", &headings, html! {
             @for community in &profile.communities {
                 tr {
                     td {
                         a href=(region_link("/", &community.code.as_region(), period, lang)) {
-                            @if community.name.is_empty() { (community.code) } @else { (community.name) }
+                            (name_or(&community.name, &community.code))
                         }
                     }
-                    td { @if community.is_reported { "✓" } }
-                    td { (community.members) }
-                    td { (community.participations) }
-                    td { (number(community.service_hours)) }
-                    td { (community.wishes_claimed) }
-                    td { (community.wishes_fulfilled) }
-                    td { (community.projects_claimed) }
-                    td { (community.projects_fulfilled) }
+                    td {
+                        @if community.is_reported { (tr(lang, "是", "yes")) } @else { (tr(lang, "否", "no")) }
+                    }
+                    (service_cells(&community.service()))
                 }
             }
-        }
+        }))
         @if !months.is_empty() {
             @let labels: Vec<String> = months.iter().map(|m| m.month.clone()).collect();
             @let bars: Vec<Bar> = months.iter().map(|m| Bar {
@@ -144,10 +126,10 @@ fn render(
                 href: None,
             }).collect();
             h2 { (hours_title) }
-            div.card { (PreEscaped(svg::columns(hours_title, &short_months(&labels), &bars, SERVICE))) }
+            div.card.chart-box { (PreEscaped(svg::columns(hours_title, &short_months(&labels), &bars, SERVICE))) }
         }
         h2 { (tr(lang, "全部指标", "Every figure")) }
         (figures_table(lang, f))
     };
-    page(lang, &profile.name, &base, region, body)
+    request.page(&profile.name, base, Some(period), body)
 }

@@ -10,18 +10,19 @@ use axum::response::Response;
 use maud::{Markup, PreEscaped, html};
 use rusqlite::Connection;
 use wishtree_protocol::names::Language;
-use wishtree_protocol::{RegionLevel, RegionPrefix, Timestamp};
+use wishtree_protocol::{RegionLevel, RegionPrefix};
 
 use super::super::svg::{self, Bar, Series, Step};
 use super::super::{ApiError, HubHttpState};
+use super::PageRequest;
 use super::layout::{
-    CLAIMED, COLLECTED, FULFILLED, SERVICE, error_page, link, number, page, percent, period_form,
-    region_link, region_word, short_months, tr,
+    CLAIMED, CLAIMED_TINT, COLLECTED, COLLECTED_TINT, FULFILLED, FULFILLED_TINT, SERVICE,
+    date_text, link, number, percent, region_link, region_word, short_months, tr,
 };
-use super::page_params;
 use super::tables::{children_table, figures_table, org_table, status_table};
 use crate::figures::{
     self, CommunityStatus, Figures, Filter, MonthFigures, OrgRank, Period, RankBy, RegionFigures,
+    WISH_WAITING_ALERT_DAYS, WaitingWishes,
 };
 
 /// What the overview of a region shows.
@@ -31,64 +32,51 @@ struct Overview {
     children: Vec<RegionFigures>,
     months: Vec<MonthFigures>,
     top_orgs: Vec<OrgRank>,
+    /// Organisations with members reported in and no service in the period.
+    idle_orgs: Vec<OrgRank>,
     statuses: Vec<CommunityStatus>,
+    waiting: Vec<WaitingWishes>,
 }
 
 pub(crate) async fn overview(
     State(state): State<HubHttpState>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Response {
-    let (lang, params) = match page_params(query) {
-        Ok(found) => found,
-        Err((lang, error)) => return error_page(lang, error),
-    };
-    let request = || -> Result<(RegionPrefix, Period), ApiError> {
-        Ok((params.region(state.scope())?, params.period()?))
-    };
-    let (region, period) = match request() {
-        Ok(found) => found,
-        Err(error) => return error_page(lang, error),
-    };
+) -> Result<Response, Response> {
+    let request = PageRequest::read(&state, query).await?;
+    let period = request.period(region_word(request.lang(), request.region()), "/")?;
     let scope = state.scope().clone();
-    let now = state.now();
-    let query_region = region.clone();
+    let now = request.now();
+    let region = request.region().clone();
     let data = state
         .read(move |connection| {
-            let region = query_region;
             let filter = Filter {
                 region: region.clone(),
                 period,
                 org: None,
             };
+            let orgs = figures::org_ranking(connection, &region, &period, RankBy::default(), 1000)?;
             Ok(Overview {
                 figures: figures::figures(connection, &filter, now)?,
                 crumbs: crumbs(connection, &scope, &region)?,
                 children: figures::children(connection, &region, &period, now)?,
                 months: figures::monthly(connection, &region, None, &period)?,
-                top_orgs: figures::org_ranking(
-                    connection,
-                    &region,
-                    &period,
-                    RankBy::default(),
-                    10,
-                )?,
+                idle_orgs: orgs
+                    .iter()
+                    .filter(|org| org.service_minutes == 0 && org.participations == 0)
+                    .cloned()
+                    .collect(),
+                top_orgs: orgs.into_iter().take(10).collect(),
                 statuses: figures::community_statuses(connection, &region, now)?,
+                waiting: figures::waiting_wishes(connection, &region, now.date_in_shanghai())?,
             })
         })
-        .await;
-    match data {
-        Ok(data) => render(lang, &region, &period, now, &data),
-        Err(error) => error_page(lang, error),
-    }
+        .await
+        .map_err(|error| request.error(&error))?;
+    Ok(render(&request, &period, &data))
 }
 
-fn render(
-    lang: Language,
-    region: &RegionPrefix,
-    period: &Period,
-    now: Timestamp,
-    data: &Overview,
-) -> Response {
+fn render(request: &PageRequest, period: &Period, data: &Overview) -> Response {
+    let (lang, region) = (request.lang(), request.region());
     let figures = &data.figures;
     let title = data
         .crumbs
@@ -109,10 +97,11 @@ fn render(
             }
         }
         h1 data-region=(region.as_str()) { (title) }
-        (period_form(lang, region, period, "/"))
+        (request.period_form("/", period).render(lang))
         (headline(lang, region, figures))
+        (alerts(lang, period, data))
         div.grid {
-            div.card { (funnel(lang, figures)) }
+            div.card.chart-box { (funnel(lang, figures)) }
             div.card {
                 h2 { (tr(lang, "“双微”要求落实情况", "Guangzhou rule: everyone takes one")) }
                 (campaign_rule(lang, figures))
@@ -145,14 +134,53 @@ fn render(
             (org_table(lang, &data.top_orgs, period))
         }
         p.downloads {
-            (tr(lang, "下载：", "Download:")) " "
-            a href=(region_link("/api/figures.csv", region, period, lang)) { "figures.csv" }
-            a href=(region_link("/api/figures/children.csv", region, period, lang)) { "children.csv" }
-            a href=(region_link("/api/figures/months.csv", region, period, lang)) { "months.csv" }
+            (tr(lang, "下载 CSV 表格：", "Download as CSV:")) " "
+            a href=(region_link("/api/figures.csv", region, period, lang)) { (tr(lang, "全部指标", "every figure")) }
+            a href=(region_link("/api/figures/children.csv", region, period, lang)) { (tr(lang, "下级地区", "the regions below")) }
+            a href=(region_link("/api/figures/months.csv", region, period, lang)) { (tr(lang, "月度趋势", "month by month")) }
         }
-        p.muted { (tr(lang, "数据时间：", "As of")) " " (now.display_in_shanghai()) }
     };
-    page(lang, &title, "/", region, body)
+    request.page(&title, "/", Some(period), body)
+}
+
+/// What to look at first: wishes waiting too long for someone to claim them, and unit
+/// organisations whose members did no service in the period.
+fn alerts(lang: Language, period: &Period, data: &Overview) -> Markup {
+    if data.waiting.is_empty() && data.idle_orgs.is_empty() {
+        return html! {};
+    }
+    let days = WISH_WAITING_ALERT_DAYS;
+    html! {
+        section.card.alerts aria-labelledby="alerts-heading" {
+            h2 #alerts-heading { (tr(lang, "需要关注", "Needs attention")) }
+            ul {
+                @for waiting in &data.waiting {
+                    @let name = if waiting.name.is_empty() { waiting.code.to_string() } else { waiting.name.clone() };
+                    li data-alert="waiting-wishes" {
+                        a href=(region_link("/", &waiting.code.as_region(), period, lang)) { (name) }
+                        @match lang {
+                            Language::Chinese => { "：" (waiting.wishes) " 个微心愿发布后超过 " (days) " 天无人认领（最早 " (waiting.oldest) " 提交）" }
+                            Language::English => { ": " (waiting.wishes) " wishes unclaimed for more than " (days) " days (the oldest submitted " (waiting.oldest) ")" }
+                        }
+                    }
+                }
+                @if !data.idle_orgs.is_empty() {
+                    li data-alert="idle-orgs" {
+                        @match lang {
+                            Language::Chinese => { (data.idle_orgs.len()) " 个单位党组织本期间没有服务记录：" }
+                            Language::English => { (data.idle_orgs.len()) " unit organisations recorded no service in this period: " }
+                        }
+                        @for (index, org) in data.idle_orgs.iter().take(20).enumerate() {
+                            @if index > 0 { (tr(lang, "、", ", ")) }
+                            @let href = link(&format!("/orgs/{}", org.org), &[("from", &date_text(period.from())), ("to", &date_text(period.to()))], lang);
+                            a href=(href) { @if org.name.is_empty() { (org.org) } @else { (org.name) } }
+                        }
+                        @if data.idle_orgs.len() > 20 { (tr(lang, " 等", " and more")) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The headline, worded as the articles word it.
@@ -204,17 +232,17 @@ fn funnel(lang: Language, figures: &Figures) -> Markup {
         Step {
             label: tr(lang, "征集", "collected").to_owned(),
             value: figures.wishes.total,
-            color: COLLECTED,
+            color: COLLECTED_TINT,
         },
         Step {
             label: tr(lang, "认领", "claimed").to_owned(),
             value: figures.wishes.claimed_or_fulfilled(),
-            color: CLAIMED,
+            color: CLAIMED_TINT,
         },
         Step {
             label: tr(lang, "实现", "fulfilled").to_owned(),
             value: figures.wishes.fulfilled,
-            color: FULFILLED,
+            color: FULFILLED_TINT,
         },
     ];
     html! {
@@ -292,7 +320,7 @@ fn children(
     };
     html! {
         h2 { (title) }
-        div.card { (PreEscaped(svg::horizontal_bars(&title, &bars, CLAIMED))) }
+        div.card.chart-box { (PreEscaped(svg::horizontal_bars(&title, &bars, CLAIMED))) }
         (children_table(lang, children, period))
     }
 }
@@ -324,11 +352,11 @@ fn trends(lang: Language, months: &[MonthFigures]) -> Markup {
     html! {
         h2 { (tr(lang, "月度趋势", "Monthly trends")) }
         div.grid {
-            div.card {
+            div.card.chart-box {
                 h3 { (hours_title) }
                 (PreEscaped(svg::columns(hours_title, &short_months(&labels), &bars, SERVICE)))
             }
-            div.card {
+            div.card.chart-box {
                 h3 { (wishes_title) }
                 (PreEscaped(svg::lines(wishes_title, &short_months(&labels), &lines)))
             }

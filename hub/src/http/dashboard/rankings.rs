@@ -1,5 +1,6 @@
 //! The rankings (`/rankings`): unit organisations (最美机关党支部) and communities of a
-//! region for a period, ordered by the measure the viewer picks.
+//! region for a period, ordered by the measure the viewer picks; the downloads and the
+//! language switch keep the period and the order.
 
 use std::collections::HashMap;
 
@@ -9,49 +10,45 @@ use axum::response::Response;
 use maud::html;
 use wishtree_protocol::names::Language;
 
-use super::super::{ApiError, HubHttpState};
-use super::layout::{date_text, error_page, link, page, period_form, region_word, tr};
-use super::page_params;
+use super::super::HubHttpState;
+use super::PageRequest;
+use super::layout::{date_text, link, region_word, tr};
 use super::tables::{community_table, org_table};
 use crate::figures::{self, RankBy};
 
 pub(crate) async fn rankings_page(
     State(state): State<HubHttpState>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Response {
-    let (lang, params) = match page_params(query) {
-        Ok(found) => found,
-        Err((lang, error)) => return error_page(lang, error),
-    };
-    let request = || -> Result<_, ApiError> {
-        Ok((
-            params.region(state.scope())?,
-            params.period()?,
-            params.rank_by()?,
-            params.limit()?,
-        ))
-    };
-    let (region, period, by, limit) = match request() {
-        Ok(found) => found,
-        Err(error) => return error_page(lang, error),
-    };
-    let query_region = region.clone();
-    let data = state
+) -> Result<Response, Response> {
+    let request = PageRequest::read(&state, query).await?;
+    let lang = request.lang();
+    let title = tr(lang, "排行", "Rankings");
+    let period = request.period(title, "/rankings")?;
+    let bad_parameter = |error| request.error(&error);
+    let by = request.params().rank_by().map_err(bad_parameter)?;
+    let limit = request.params().limit().map_err(bad_parameter)?;
+    let region = request.region().clone();
+    let (orgs, communities, name) = state
         .read(move |connection| {
             Ok((
-                figures::org_ranking(connection, &query_region, &period, by, limit)?,
-                figures::community_ranking(connection, &query_region, &period, by, limit)?,
-                figures::region_name(connection, &query_region)?,
+                figures::org_ranking(connection, &region, &period, by, limit)?,
+                figures::community_ranking(connection, &region, &period, by, limit)?,
+                figures::region_name(connection, &region)?,
             ))
         })
-        .await;
-    let (orgs, communities, name) = match data {
-        Ok(found) => found,
-        Err(error) => return error_page(lang, error),
+        .await
+        .map_err(|error| request.error(&error))?;
+    let region = request.region();
+    let place = name.unwrap_or_else(|| region_word(lang, region).to_owned());
+    let (from, to) = (date_text(period.from()), date_text(period.to()));
+    let asked = |by: RankBy| {
+        [
+            ("region", region.as_str()),
+            ("by", by.code()),
+            ("from", from.as_str()),
+            ("to", to.as_str()),
+        ]
     };
-    let place = name.unwrap_or_else(|| region_word(lang, &region).to_owned());
-    let from = date_text(period.from());
-    let to = date_text(period.to());
     let body = html! {
         h1 {
             @match lang {
@@ -59,16 +56,14 @@ pub(crate) async fn rankings_page(
                 Language::English => { "Rankings: " (place) }
             }
         }
-        (period_form(lang, &region, &period, "/rankings"))
+        (request.period_form("/rankings", &period).render(lang))
         p {
             (tr(lang, "排序：", "Order by: "))
             @for option in RankBy::ALL {
                 @if option == by {
-                    b { (rank_label(lang, option)) } " "
+                    b aria-current="true" { (rank_label(lang, option)) } " "
                 } @else {
-                    a href=(link("/rankings", &[("region", region.as_str()), ("by", option.code()), ("from", &from), ("to", &to)], lang)) {
-                        (rank_label(lang, option))
-                    }
+                    a href=(link("/rankings", &asked(option), lang)) { (rank_label(lang, option)) }
                     " "
                 }
             }
@@ -78,16 +73,15 @@ pub(crate) async fn rankings_page(
         h2 { (tr(lang, "社区", "Communities")) }
         (community_table(lang, &communities, &period))
         p.downloads {
-            a href=(link("/api/rankings/orgs.csv", &[("region", region.as_str()), ("by", by.code())], lang)) { "CSV" }
+            a href=(link("/api/rankings/orgs.csv", &asked(by), lang)) {
+                (tr(lang, "下载单位党组织排行（CSV 表格）", "Download the organisations' ranking (CSV)"))
+            }
+            a href=(link("/api/rankings/communities.csv", &asked(by), lang)) {
+                (tr(lang, "下载社区排行（CSV 表格）", "Download the communities' ranking (CSV)"))
+            }
         }
     };
-    page(
-        lang,
-        tr(lang, "排行", "Rankings"),
-        "/rankings",
-        &region,
-        body,
-    )
+    Ok(request.page(title, "/rankings", Some(&period), body))
 }
 
 fn rank_label(lang: Language, by: RankBy) -> &'static str {

@@ -4,6 +4,7 @@
 use maud::{Markup, html};
 use wishtree_protocol::names::Language;
 
+use super::super::service::{HasService, SERVICE_COLUMNS, Service};
 use super::layout::{date_text, link, number, optional_number, percent, region_link, tr};
 use crate::figures::{CommunityRank, CommunityStatus, Figures, OrgRank, Period, RegionFigures};
 
@@ -169,17 +170,19 @@ pub(super) fn figures_table(lang: Language, figures: &Figures) -> Markup {
             figures.points_redeemed.to_string(),
         ),
     ];
-    html! {
-        table.figures {
+    let headings = [tr(lang, "指标", "Figure"), tr(lang, "数值", "Value")];
+    table(
+        "figures",
+        &headings,
+        html! {
             @for (key, zh, en, value) in rows {
                 tr {
                     td.text { (tr(lang, zh, en)) }
-                    td.text.muted { (key) }
                     td data-key=(key) { (value) }
                 }
             }
-        }
-    }
+        },
+    )
 }
 
 /// The children of a region (districts of a city, …), each linked to its own page.
@@ -200,9 +203,10 @@ pub(super) fn children_table(
         tr(lang, "服务小时", "Hours"),
         tr(lang, "24 小时内同步", "Synced in 24 h"),
     ];
-    html! {
-        table.children {
-            (heading_row(&headings))
+    table(
+        "children",
+        &headings,
+        html! {
             @for child in children {
                 @let f = &child.figures;
                 tr {
@@ -224,50 +228,29 @@ pub(super) fn children_table(
                     }
                 }
             }
-        }
-    }
+        },
+    )
 }
 
 /// Unit organisations ranked, each linked to its own page for the same period.
 pub(super) fn org_table(lang: Language, ranking: &[OrgRank], period: &Period) -> Markup {
-    let headings = [
-        tr(lang, "名次", "Rank"),
-        tr(lang, "单位党组织", "Organisation"),
-        tr(lang, "报到党员", "Members"),
-        tr(lang, "服务小时", "Hours"),
-        tr(lang, "人次", "Person-times"),
-        tr(lang, "认领心愿", "Wishes claimed"),
-        tr(lang, "实现心愿", "Wishes fulfilled"),
-        tr(lang, "认领项目", "Projects claimed"),
-        tr(lang, "解决问题", "Problems solved"),
+    let dates = [
+        ("from", date_text(period.from())),
+        ("to", date_text(period.to())),
     ];
-    html! {
-        table.orgs {
-            (heading_row(&headings))
-            @for rank in ranking {
-                @let href = link(
-                    &format!("/orgs/{}", rank.org),
-                    &[("from", &date_text(period.from())), ("to", &date_text(period.to()))],
-                    lang,
-                );
-                tr {
-                    td { (rank.rank) }
-                    td.text {
-                        a href=(href) data-org=(rank.org) {
-                            @if rank.name.is_empty() { (rank.org) } @else { (rank.name) }
-                        }
-                    }
-                    td { (rank.members) }
-                    td { (number(rank.service_hours)) }
-                    td { (rank.participations) }
-                    td { (rank.wishes_claimed) }
-                    td { (rank.wishes_fulfilled) }
-                    td { (rank.projects_claimed) }
-                    td { (rank.projects_fulfilled) }
-                }
-            }
-        }
-    }
+    let rows = ranking.iter().map(|rank| Ranked {
+        rank: rank.rank,
+        href: link(
+            &format!("/orgs/{}", rank.org),
+            &dates.each_ref().map(|(key, value)| (*key, value.as_str())),
+            lang,
+        ),
+        data_org: Some(rank.org.to_string()),
+        name: name_or(&rank.name, &rank.org),
+        service: rank.service(),
+    });
+    let ranked = tr(lang, "单位党组织", "Organisation");
+    ranked_table(lang, "orgs", ranked, rows)
 }
 
 /// Communities ranked, each linked to its own page for the same period.
@@ -276,53 +259,63 @@ pub(super) fn community_table(
     ranking: &[CommunityRank],
     period: &Period,
 ) -> Markup {
-    let headings = [
-        tr(lang, "名次", "Rank"),
-        tr(lang, "社区", "Community"),
-        tr(lang, "报到党员", "Members"),
-        tr(lang, "服务小时", "Hours"),
-        tr(lang, "人次", "Person-times"),
-        tr(lang, "认领心愿", "Wishes claimed"),
-        tr(lang, "实现心愿", "Wishes fulfilled"),
-        tr(lang, "解决问题", "Problems solved"),
-    ];
+    let rows = ranking.iter().map(|rank| Ranked {
+        rank: rank.rank,
+        href: region_link("/", &rank.code.as_region(), period, lang),
+        data_org: None,
+        name: name_or(&rank.name, &rank.code),
+        service: rank.service(),
+    });
+    ranked_table(lang, "communities", tr(lang, "社区", "Community"), rows)
+}
+
+/// The headings of the service figures a table shows, after `first` ones of its own.
+pub(super) fn service_headings<'a>(lang: Language, first: &[&'a str]) -> Vec<&'a str> {
+    let mut headings = first.to_vec();
+    headings.extend(
+        SERVICE_COLUMNS
+            .iter()
+            .filter(|column| column.on_page)
+            .map(|column| column.heading(lang)),
+    );
+    headings
+}
+
+/// The service figures of a row as the tables show them.
+pub(super) fn service_cells(service: &Service) -> Markup {
     html! {
-        table.communities {
-            (heading_row(&headings))
-            @for rank in ranking {
-                tr {
-                    td { (rank.rank) }
-                    td.text {
-                        a href=(region_link("/", &rank.code.as_region(), period, lang)) {
-                            @if rank.name.is_empty() { (rank.code) } @else { (rank.name) }
-                        }
-                    }
-                    td { (rank.members) }
-                    td { (number(rank.service_hours)) }
-                    td { (rank.participations) }
-                    td { (rank.wishes_claimed) }
-                    td { (rank.wishes_fulfilled) }
-                    td { (rank.projects_fulfilled) }
-                }
-            }
+        @for column in SERVICE_COLUMNS.iter().filter(|column| column.on_page) {
+            td { (number((column.value)(service))) }
         }
     }
 }
 
-/// When each community was last seen, whether it synced in the last day, and how much
-/// of its document its own key signed.
+/// A name, or the id it stands for while the name is unknown.
+pub(super) fn name_or(name: &str, id: &impl std::fmt::Display) -> String {
+    if name.is_empty() {
+        id.to_string()
+    } else {
+        name.to_owned()
+    }
+}
+
+/// When each community last exchanged data with the hub, whether that was in the last
+/// day, and how much of its records its own platform signed — in words, not symbols,
+/// so that neither colour nor an emoji font carries the state.
 pub(super) fn status_table(lang: Language, statuses: &[CommunityStatus]) -> Markup {
     let headings = [
         tr(lang, "社区", "Community"),
-        tr(lang, "最近连接", "Last seen"),
+        tr(lang, "上次同步", "Last synced"),
         tr(lang, "24 小时内同步", "Synced in 24 h"),
-        tr(lang, "签名覆盖", "Attested"),
-        tr(lang, "变更数", "Changes"),
+        tr(
+            lang,
+            "经社区签名确认的记录",
+            "Records signed by the community",
+        ),
         tr(lang, "无法读取的记录", "Unreadable records"),
     ];
     html! {
-        table.health {
-            (heading_row(&headings))
+        (table("health", &headings, html! {
             @for status in statuses {
                 tr data-community=(status.code) {
                     td.text {
@@ -333,24 +326,71 @@ pub(super) fn status_table(lang: Language, statuses: &[CommunityStatus]) -> Mark
                     td {
                         @match status.last_seen_at {
                             Some(at) => (at.display_in_shanghai()),
-                            None => (tr(lang, "从未", "never")),
+                            None => (tr(lang, "从未同步", "never")),
                         }
                     }
-                    td class=(good_or_bad(status.is_synced_24h)) {
-                        @if status.is_synced_24h { "✓" } @else { "✗" }
+                    td class=(good_or_bad(status.is_synced_24h)) data-synced=(status.is_synced_24h) {
+                        @if status.is_synced_24h { (tr(lang, "是", "yes")) } @else { (tr(lang, "否，超过 24 小时", "no, over 24 h")) }
                     }
                     td {
                         (percent(status.attested_share))
                         @if status.signer_revoked {
-                            " ⚠ " (tr(lang, "签名密钥已吊销", "signed by a revoked key"))
+                            " " span.bad { (tr(lang, "（注意：签名密钥已吊销）", "(note: signed by a revoked key)")) }
                         }
                     }
-                    td { (status.changes) }
                     td class=(if status.malformed > 0 { "bad" } else { "" }) { (status.malformed) }
                 }
             }
+        }))
+    }
+}
+
+/// A table with its heading row, inside a box that scrolls sideways on a narrow screen
+/// rather than widening the page.
+pub(super) fn table(class: &str, headings: &[&str], rows: Markup) -> Markup {
+    html! {
+        div.scroll {
+            table class=(class) {
+                (heading_row(headings))
+                (rows)
+            }
         }
     }
+}
+
+/// One row of a ranking: its place, the name linked to its page, its service figures.
+struct Ranked {
+    rank: u32,
+    href: String,
+    data_org: Option<String>,
+    name: String,
+    service: Service,
+}
+
+fn ranked_table(
+    lang: Language,
+    class: &str,
+    ranked: &str,
+    rows: impl Iterator<Item = Ranked>,
+) -> Markup {
+    let rows: Vec<Ranked> = rows.collect();
+    let headings = service_headings(lang, &[tr(lang, "名次", "Rank"), ranked]);
+    table(
+        class,
+        &headings,
+        html! {
+            @if rows.is_empty() {
+                tr { td.text colspan=(headings.len()) { (tr(lang, "暂无", "none yet")) } }
+            }
+            @for row in &rows {
+                tr {
+                    td { (row.rank) }
+                    td.text { a href=(row.href) data-org=[row.data_org.as_deref()] { (row.name) } }
+                    (service_cells(&row.service))
+                }
+            }
+        },
+    )
 }
 
 fn heading_row(headings: &[&str]) -> Markup {

@@ -6,14 +6,15 @@ use axum::extract::{Path, Query, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use wishtree_protocol::command::Command;
-use wishtree_protocol::id::{ActivityId, MemberId};
+use wishtree_protocol::id::ActivityId;
 
-use super::super::forms::{ActivityForm, ParticipantForm};
+use super::super::forms::{Form, Refusal};
 use super::super::pages;
 use super::{
-    execute_message, execute_status, language, not_found, not_found_page, parse_form, refused,
-    view_page, with_replica,
+    execute_status, language, not_found, not_found_page, refusal, refused, submit, view_page,
+    with_replica,
 };
+use crate::api::{NewActivity, NewParticipant};
 use crate::http::AppState;
 use crate::replica::{Replica, random_bytes};
 
@@ -24,12 +25,8 @@ pub(super) async fn activities(
 ) -> Response {
     let lang = language(&headers);
     view_page(&state, lang, move |view, bar| {
-        let form = ActivityForm {
-            date: crate::now().date_in_shanghai().to_string(),
-            hours: "2".to_owned(),
-            category: "aid".to_owned(),
-            ..ActivityForm::default()
-        };
+        let today = crate::now().date_in_shanghai().to_string();
+        let form = Form::with(&[("date", &today), ("hours", "2"), ("category", "aid")]);
         let list_page = query.get("page").map(String::as_str);
         Ok(pages::activities_page(
             lang, view, bar, &form, None, list_page,
@@ -41,41 +38,44 @@ pub(super) async fn activities(
 pub(super) async fn create_activity(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: RawForm,
+    raw: RawForm,
 ) -> Response {
     let lang = language(&headers);
-    let form: ActivityForm = parse_form(&form);
+    let form = Form::from_body(&raw.0);
     with_replica(&state, move |replica| {
-        let refuse = |replica: &mut Replica, message: String| {
+        let refuse = |replica: &mut Replica, refusal: Refusal| {
             refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
                 Some(pages::activities_page(
                     lang,
                     view,
                     bar,
                     &form,
-                    Some(&message),
+                    Some(&refusal),
                     None,
                 ))
             })
         };
-        let fields = match form.parse() {
-            Ok(fields) => fields,
-            Err(error) => return refuse(replica, error.0),
+        let now = crate::now();
+        let new: NewActivity = match form.read(now) {
+            Ok(new) => new,
+            Err(error) => return refuse(replica, error.into()),
         };
         let id = match random_bytes::<16>() {
             Ok(bytes) => ActivityId::from_bytes(bytes),
-            Err(error) => return refuse(replica, error.to_string()),
+            Err(error) => return refuse(replica, Refusal::Rule(error.to_string())),
         };
-        match replica.execute(
-            &Command::AddActivity {
-                id,
-                activity: fields,
-            },
-            crate::now(),
-        ) {
-            Ok(_) => Redirect::to(&format!("/activities/{id}")).into_response(),
-            Err(error) => refuse(replica, execute_message(lang, &error)),
-        }
+        let command = Command::AddActivity {
+            id,
+            activity: new.0,
+        };
+        submit(
+            replica,
+            lang,
+            &command,
+            None,
+            &format!("/activities/{id}"),
+            refuse,
+        )
     })
     .await
 }
@@ -97,33 +97,27 @@ pub(super) async fn join_activity(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    form: RawForm,
+    raw: RawForm,
 ) -> Response {
     let lang = language(&headers);
-    let form: ParticipantForm = parse_form(&form);
+    let form = Form::from_body(&raw.0);
     with_replica(&state, move |replica| {
         let Ok(activity) = id.parse::<ActivityId>() else {
             return not_found_page(replica, lang);
         };
-        let refuse = |replica: &mut Replica, status: StatusCode, message: String| {
+        let refuse = |replica: &mut Replica, status: StatusCode, refusal: Refusal| {
             refused(replica, lang, status, |view, bar| {
-                pages::activity_page(lang, view, activity, bar, Some(&message))
+                pages::activity_page(lang, view, activity, bar, Some(&refusal))
             })
         };
-        let Ok(member) = form.member.parse::<MemberId>() else {
-            return refuse(
-                replica,
-                StatusCode::BAD_REQUEST,
-                "choose a member to sign up".to_owned(),
-            );
+        let now = crate::now();
+        let member = match form.read::<NewParticipant>(now) {
+            Ok(new) => new.member,
+            Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.into()),
         };
-        match replica.execute(&Command::AddParticipant { activity, member }, crate::now()) {
+        match replica.execute(&Command::AddParticipant { activity, member }, now) {
             Ok(_) => Redirect::to(&format!("/activities/{activity}")).into_response(),
-            Err(error) => refuse(
-                replica,
-                execute_status(&error),
-                execute_message(lang, &error),
-            ),
+            Err(error) => refuse(replica, execute_status(&error), refusal(lang, &error)),
         }
     })
     .await

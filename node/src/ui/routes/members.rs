@@ -1,27 +1,23 @@
-//! The member routes: the ledger and its form, one member with their passbook, and
-//! redeeming points.
+//! The member routes: the ledger and its form, one member with their passbook and the
+//! edit of their ledger, and redeeming points.
 
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{MemberId, PointsEntryId};
 use wishtree_protocol::names::Language;
-use wishtree_protocol::text::{Label, Phone};
 
-use super::super::forms::{FormError, MemberForm, RedeemForm};
-use super::super::html::{Said, t};
-use super::super::pages;
+use super::super::forms::{Form, Refusal};
+use super::super::pages::{self, MemberWrite};
 use super::{
-    execute_message, execute_status, internal, language, not_found, not_found_page, page,
-    parse_form, refused, repeated, status_bar, with_replica,
+    execute_status, internal, language, not_found, not_found_page, page, refusal, refused,
+    status_bar, submit, with_replica,
 };
-use crate::api::NewMember;
+use crate::api::{NewMember, NewRedemption};
 use crate::http::AppState;
-use crate::replica::{PrivateRecord, Replica, random_bytes};
-use crate::store::MemberPrivate;
+use crate::replica::{Replica, random_bytes};
 
 pub(super) async fn members(
     State(state): State<AppState>,
@@ -32,10 +28,8 @@ pub(super) async fn members(
     page(&state, lang, move |replica| {
         let view = replica.view().map_err(internal)?;
         let private = private_members(replica)?;
-        let form = MemberForm {
-            reported_in: crate::now().date_in_shanghai().to_string(),
-            ..MemberForm::default()
-        };
+        let today = crate::now().date_in_shanghai().to_string();
+        let form = Form::with(&[("reported_in", &today)]);
         Ok(pages::members_page(
             lang,
             &view,
@@ -55,10 +49,9 @@ pub(super) async fn create_member(
     raw: RawForm,
 ) -> Response {
     let lang = language(&headers);
-    let form: MemberForm = parse_form(&raw);
-    let intentions = repeated(&raw, "intention");
+    let form = Form::from_body(&raw.0);
     with_replica(&state, move |replica| {
-        let refuse = |replica: &mut Replica, message: String| {
+        let refuse = |replica: &mut Replica, refusal: Refusal| {
             let private = private_members(replica).unwrap_or_default();
             refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
                 Some(pages::members_page(
@@ -67,32 +60,28 @@ pub(super) async fn create_member(
                     &private,
                     bar,
                     &form,
-                    Some(&message),
+                    Some(&refusal),
                     None,
                 ))
             })
         };
-        let (fields, address, phone) = match form.parse(&intentions) {
-            Ok(parsed) => parsed,
-            Err(error) => return refuse(replica, error.0),
+        let now = crate::now();
+        let new: NewMember = match form.read(now) {
+            Ok(new) => new,
+            Err(error) => return refuse(replica, error.into()),
         };
         let id = match random_bytes::<16>() {
             Ok(bytes) => MemberId::from_bytes(bytes),
-            Err(error) => return refuse(replica, error.to_string()),
+            Err(error) => return refuse(replica, Refusal::Rule(error.to_string())),
         };
-        let command = Command::AddMember { id, member: fields };
-        let private = PrivateRecord::Member {
-            id,
-            data: MemberPrivate { address, phone },
-        };
-        match replica.execute_with_private(&command, &private, crate::now()) {
-            Ok(_) => Redirect::to(&format!("/members/{id}")).into_response(),
-            Err(error) => refuse(replica, execute_message(lang, &error)),
-        }
+        let (command, private) = new.into_command(id);
+        let done = format!("/members/{id}");
+        submit(replica, lang, &command, private.as_ref(), &done, refuse)
     })
     .await
 }
 
+/// `GET /members/{id}`, and GET on the addresses its forms post to.
 pub(super) async fn member(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -101,9 +90,11 @@ pub(super) async fn member(
 ) -> Response {
     let lang = language(&headers);
     // A write that succeeded redirects here with `saved`, to say so once.
-    let notice = query
-        .contains_key("saved")
-        .then(|| t(lang, "已保存", "Saved"));
+    let write = if query.contains_key("saved") {
+        MemberWrite::Saved
+    } else {
+        MemberWrite::None
+    };
     page(&state, lang, move |replica| {
         let id: MemberId = id.parse().map_err(|_| not_found(lang))?;
         let view = replica.view().map_err(internal)?;
@@ -117,16 +108,16 @@ pub(super) async fn member(
             id,
             (&private.address, &private.phone),
             &status_bar(replica),
-            None,
-            notice.map(Said::Notice),
+            write,
         )
         .ok_or_else(|| not_found(lang))
     })
     .await
 }
 
-/// `POST /members/{id}`: the ledger edited, through the JSON API's member update, so
-/// the page and the API keep one rule; a refusal shows the form again as typed.
+/// `POST /members/{id}`: the ledger edited, read by the same typed input as
+/// `PUT /api/members/{id}` and the CLI, so one rule (the phone's too) holds for all; a
+/// refusal shows the form again as typed.
 pub(super) async fn update_member(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -134,45 +125,24 @@ pub(super) async fn update_member(
     raw: RawForm,
 ) -> Response {
     let lang = language(&headers);
-    let form: MemberForm = parse_form(&raw);
-    let intentions = repeated(&raw, "intention");
+    let form = Form::from_body(&raw.0);
     with_replica(&state, move |replica| {
-        let Ok(member) = id.parse::<MemberId>() else {
+        let Ok(id) = id.parse::<MemberId>() else {
             return not_found_page(replica, lang);
         };
-        let refuse = |replica: &mut Replica, status: StatusCode, message: String| {
-            let offered: Vec<&str> = intentions.iter().map(String::as_str).collect();
-            member_refused(
-                replica,
-                lang,
-                member,
-                status,
-                Some((&form, &offered)),
-                &message,
-            )
+        // As for a new member: a refusal is the form's to correct (400); a member who is
+        // not there reads as not found.
+        let refuse = |replica: &mut Replica, refusal: Refusal| {
+            let write = MemberWrite::EditRefused(&form, &refusal);
+            member_refused(replica, lang, id, StatusCode::BAD_REQUEST, write)
         };
-        let new = match form
-            .parse(&intentions)
-            .and_then(|(fields, address, phone)| {
-                Ok(NewMember {
-                    member: fields,
-                    address: Some(
-                        Label::parse("address", &address).map_err(|e| FormError(e.to_string()))?,
-                    ),
-                    phone: Some(checked_phone(lang, &phone)?),
-                })
-            }) {
+        let new: NewMember = match form.read(crate::now()) {
             Ok(new) => new,
-            Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.0),
+            Err(error) => return refuse(replica, error.into()),
         };
-        match crate::api::update_member(replica, &id, new, crate::now()) {
-            Ok(_) => Redirect::to(&format!("/members/{member}?saved")).into_response(),
-            Err(error) => {
-                let status = StatusCode::from_u16(error.status_code())
-                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                refuse(replica, status, error.message())
-            }
-        }
+        let (command, private) = new.into_update(id);
+        let done = format!("/members/{id}?saved");
+        submit(replica, lang, &command, private.as_ref(), &done, refuse)
     })
     .await
 }
@@ -181,27 +151,27 @@ pub(super) async fn redeem(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    form: RawForm,
+    raw: RawForm,
 ) -> Response {
     let lang = language(&headers);
-    let form: RedeemForm = parse_form(&form);
+    let form = Form::from_body(&raw.0);
     with_replica(&state, move |replica| {
         let Ok(id) = id.parse::<MemberId>() else {
             return not_found_page(replica, lang);
         };
-        let refuse = |replica: &mut Replica, status: StatusCode, message: String| {
-            member_refused(replica, lang, id, status, None, &message)
-        };
-        let Ok(points) = form.points.trim().parse::<u32>() else {
-            return refuse(
+        let refuse = |replica: &mut Replica, status: StatusCode, refusal: Refusal| {
+            member_refused(
                 replica,
-                StatusCode::BAD_REQUEST,
-                format!("points `{}` is not a whole number", form.points),
-            );
+                lang,
+                id,
+                status,
+                MemberWrite::RedeemRefused(&form, &refusal),
+            )
         };
-        let reason = match Label::parse("reason", &form.reason) {
-            Ok(reason) => reason,
-            Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.to_string()),
+        let now = crate::now();
+        let new: NewRedemption = match form.clone().and("member", &id.to_string()).read(now) {
+            Ok(new) => new,
+            Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.into()),
         };
         let entry = match random_bytes::<16>() {
             Ok(bytes) => PointsEntryId::from_bytes(bytes),
@@ -209,37 +179,26 @@ pub(super) async fn redeem(
                 return refuse(
                     replica,
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    error.to_string(),
+                    Refusal::Rule(error.to_string()),
                 );
             }
         };
-        let command = Command::Redeem {
-            id: entry,
-            member: id,
-            points,
-            reason,
-        };
-        match replica.execute(&command, crate::now()) {
+        match replica.execute(&new.into_command(entry), now) {
             Ok(_) => Redirect::to(&format!("/members/{id}?saved")).into_response(),
-            Err(error) => refuse(
-                replica,
-                execute_status(&error),
-                execute_message(lang, &error),
-            ),
+            Err(error) => refuse(replica, execute_status(&error), refusal(lang, &error)),
         }
     })
     .await
 }
 
-/// The member's page shown again after a refused write, with why, and with the edit
-/// form as typed when the edit was refused.
+/// The member's page shown again after a refused write, with why, and with the form
+/// that was refused as typed.
 fn member_refused(
     replica: &mut Replica,
     lang: Language,
     id: MemberId,
     status: StatusCode,
-    edit: Option<(&MemberForm, &[&str])>,
-    message: &str,
+    write: MemberWrite<'_>,
 ) -> Response {
     let private = replica
         .member_private(id)
@@ -253,26 +212,9 @@ fn member_refused(
             id,
             (&private.address, &private.phone),
             bar,
-            edit,
-            Some(Said::Error(message)),
+            write,
         )
     })
-}
-
-/// The phone as typed, checked and kept as its digits; empty stays empty.
-fn checked_phone(lang: Language, typed: &str) -> Result<Label, FormError> {
-    let digits = if typed.trim().is_empty() {
-        String::new()
-    } else {
-        let phone = Phone::parse("phone", typed).map_err(|error| {
-            FormError(match lang {
-                Language::Chinese => error.describe_zh(),
-                Language::English => error.to_string(),
-            })
-        })?;
-        phone.as_str().to_owned()
-    };
-    Label::parse("phone", &digits).map_err(|error| FormError(error.to_string()))
 }
 
 fn private_members(replica: &mut Replica) -> Result<pages::PrivateMembers, (StatusCode, String)> {

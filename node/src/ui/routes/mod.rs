@@ -1,23 +1,27 @@
 //! The UI's routes: thin handlers that read the replica's derived view or turn a
 //! posted form into a domain command, through the same replica lock as the JSON API
 //! ([`crate::http::on_replica`]). A refused form is shown again, with what was typed
-//! and why, and nothing is stored; an accepted one redirects (post/redirect/get).
-
-use std::collections::HashMap;
+//! and why at the field at fault, and nothing is stored; an accepted one redirects
+//! (post/redirect/get). Every path a form posts to also answers GET with its page, so
+//! the address a refused form leaves in the address bar can be reloaded or switched to
+//! the other language.
 
 use axum::Router;
-use axum::extract::{Path, RawForm, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use maud::html;
+use wishtree_protocol::command::Command;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
+use super::forms::Refusal;
 use super::html::{StatusBar, t};
 use super::tree;
+use crate::api::{FieldError, Problem};
 use crate::http::{AppState, on_replica};
-use crate::replica::{ExecuteError, Replica};
+use crate::replica::{ExecuteError, PrivateRecord, Replica};
 
 mod activities;
 mod members;
@@ -28,8 +32,8 @@ mod wishes;
 use activities::{activities, activity, create_activity, join_activity};
 use members::{create_member, member, members, redeem, update_member};
 use reports::{board, half_year, half_year_csv, reports, wish_ledger_csv};
-use wish_pages::{closed, confirm, in_state};
-use wishes::{create_wish, new_wish, wish, wish_action};
+use wish_pages::{closed, in_state};
+use wishes::{create_wish, new_wish, wish, wish_action, wish_at_action};
 
 /// The routes of the web UI, to mount beside the JSON API.
 pub fn ui_router() -> Router<AppState> {
@@ -37,17 +41,23 @@ pub fn ui_router() -> Router<AppState> {
         .route("/", get(home))
         .route("/lang/{lang}", get(set_language))
         .route("/wishes/new", get(new_wish))
-        .route("/wishes", post(create_wish))
+        .route("/wishes", get(new_wish).post(create_wish))
         .route("/wishes/closed", get(closed))
         .route("/wishes/in/{state}", get(in_state))
         .route("/wishes/{id}", get(wish))
-        .route("/wishes/{id}/{action}", get(confirm).post(wish_action))
+        .route(
+            "/wishes/{id}/{action}",
+            get(wish_at_action).post(wish_action),
+        )
         .route("/members", get(members).post(create_member))
         .route("/members/{id}", get(member).post(update_member))
-        .route("/members/{id}/redeem", post(redeem))
+        .route("/members/{id}/redeem", get(member).post(redeem))
         .route("/activities", get(activities).post(create_activity))
         .route("/activities/{id}", get(activity))
-        .route("/activities/{id}/participants", post(join_activity))
+        .route(
+            "/activities/{id}/participants",
+            get(activity).post(join_activity),
+        )
         .route("/board", get(board))
         .route("/reports", get(reports))
         .route("/reports/half-year", get(half_year))
@@ -186,6 +196,24 @@ async fn with_replica(
     }
 }
 
+/// Runs a form's command as the node's worker, with its private record if any:
+/// saved, the browser goes to `done` (post/redirect/get); refused, `refuse` shows the
+/// form again with why.
+fn submit(
+    replica: &mut Replica,
+    lang: Language,
+    command: &Command,
+    private: Option<&PrivateRecord>,
+    done: &str,
+    refuse: impl FnOnce(&mut Replica, Refusal) -> Response,
+) -> Response {
+    let worker = replica.worker().clone();
+    match replica.execute_as(command, &worker, private, crate::now()) {
+        Ok(_) => Redirect::to(done).into_response(),
+        Err(error) => refuse(replica, refusal(lang, &error)),
+    }
+}
+
 /// A form shown again after a refusal, with `status`: `render` draws the page from the
 /// view and the status bar; a record that is not there reads as not found.
 fn refused(
@@ -239,6 +267,18 @@ fn execute_status(error: &ExecuteError) -> StatusCode {
     }
 }
 
+/// Why a command was refused: a range the protocol checks is a field's fault, shown
+/// at the field; anything else is said at the top of the form.
+fn refusal(lang: Language, error: &ExecuteError) -> Refusal {
+    use wishtree_protocol::command::CommandError;
+    match error {
+        ExecuteError::Command(CommandError::OutOfRange { field, rule }) => {
+            Refusal::Field(FieldError::new(*field, Problem::OutOfRange { rule }))
+        }
+        other => Refusal::Rule(execute_message(lang, other)),
+    }
+}
+
 /// Why a command was refused, in the reader's language where the rules have words.
 fn execute_message(lang: Language, error: &ExecuteError) -> String {
     use wishtree_protocol::command::CommandError;
@@ -255,67 +295,26 @@ fn execute_message(lang: Language, error: &ExecuteError) -> String {
         (Language::Chinese, ExecuteError::Command(CommandError::AlreadyParticipating)) => {
             "该党员已报名参加这项活动".to_owned()
         }
-        (Language::Chinese, other) => format!("操作未保存：{other}"),
+        (
+            Language::Chinese,
+            ExecuteError::Command(CommandError::NotFound { .. })
+            | ExecuteError::NoSuchEntity { .. },
+        ) => "操作未保存：所选的记录不存在，请从列表中重新选择".to_owned(),
+        (Language::Chinese, ExecuteError::Command(CommandError::AlreadyExists { .. })) => {
+            "操作未保存：这条记录已经存在".to_owned()
+        }
+        (Language::Chinese, ExecuteError::Command(CommandError::AlreadyVoided { .. })) => {
+            "操作未保存：这条记录已经作废".to_owned()
+        }
+        // A store failure or a broken document: the details are for the operator.
+        (Language::Chinese, other) => format!("操作未保存，请联系管理员：{other}"),
         (Language::English, other) => other.to_string(),
     }
-}
-
-/// Parses a urlencoded form into a struct whose fields all default, so a missing field
-/// shows as empty on the re-rendered form instead of failing the request.
-fn parse_form<T: serde::de::DeserializeOwned + Default>(form: &RawForm) -> T {
-    let pairs: Vec<(String, String)> = form_pairs(form);
-    // Keep the last value of each key; repeated keys (checkboxes) are read separately.
-    let map: HashMap<String, String> = pairs.into_iter().collect();
-    serde_json::to_value(map)
-        .ok()
-        .and_then(|value| serde_json::from_value(value).ok())
-        .unwrap_or_default()
-}
-
-/// Every value of a repeated field (checkboxes).
-fn repeated(form: &RawForm, key: &str) -> Vec<String> {
-    form_pairs(form)
-        .into_iter()
-        .filter(|(k, _)| k == key)
-        .map(|(_, v)| v)
-        .collect()
-}
-
-fn form_pairs(form: &RawForm) -> Vec<(String, String)> {
-    // Decoding never fails on what a browser sends; anything else reads as no fields,
-    // and the form is shown again asking for them.
-    serde_urlencoded::from_bytes(&form.0).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::forms::{MemberForm, WishForm};
-
-    #[test]
-    fn bad_form_bytes_read_as_no_fields() {
-        for bytes in [
-            &b"%zz%4&=&&x"[..],
-            b"\xff\xfe=1",
-            b"name=%E5%BD%AD+%E7%A8%8B",
-        ] {
-            let form = RawForm(axum::body::Bytes::copy_from_slice(bytes));
-            let _: WishForm = parse_form(&form);
-        }
-        let form = RawForm(axum::body::Bytes::from_static(b"title=%E5%BD%AD+%E7%A8%8B"));
-        let parsed: WishForm = parse_form(&form);
-        assert_eq!(parsed.title, "彭 程");
-    }
-
-    #[test]
-    fn unknown_form_fields_and_repeats_are_handled() {
-        let form = RawForm(axum::body::Bytes::from_static(
-            b"name=%E5%BC%A0%E5%A9%B7&intention=aid&intention=health&junk=1",
-        ));
-        let parsed: MemberForm = parse_form(&form);
-        assert_eq!(parsed.name, "张婷");
-        assert_eq!(repeated(&form, "intention"), vec!["aid", "health"]);
-    }
 
     #[test]
     fn the_language_comes_from_the_cookie() {

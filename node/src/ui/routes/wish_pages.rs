@@ -1,6 +1,6 @@
 //! The wish pages that only read: the confirmation page of a step that ends or undoes
-//! a wish (its form posts to the step's own route), the list of closed wishes, and
-//! the wishes of one state, paged.
+//! a wish (its form posts to the step's own route, which answers GET with it), the
+//! list of closed wishes, and the wishes of one state, paged.
 
 use std::collections::HashMap;
 
@@ -9,23 +9,26 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use wishtree_protocol::id::WishId;
 use wishtree_protocol::lifecycle::ClaimState;
+use wishtree_protocol::names::Language;
 
 use super::super::closing::{self, Closing};
+use super::super::forms::Form;
 use super::super::tree;
 use super::{language, not_found, view_page};
 use crate::http::AppState;
 
-/// `GET /wishes/{id}/{action}`: asks before a wish is rejected, withdrawn or released.
+/// The page of `GET /wishes/{id}/{reject|withdraw|release}`: asks before a wish is
+/// rejected, withdrawn or released, nothing typed yet.
 pub(super) async fn confirm(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path((id, action)): Path<(String, String)>,
+    state: AppState,
+    lang: Language,
+    id: String,
+    closing: Closing,
 ) -> Response {
-    let lang = language(&headers);
     view_page(&state, lang, move |view, bar| {
         let id: WishId = id.parse().map_err(|_| not_found(lang))?;
-        let closing = Closing::from_action(&action).ok_or_else(|| not_found(lang))?;
-        closing::confirm_page(lang, view, id, closing, bar, "", None).ok_or_else(|| not_found(lang))
+        closing::confirm_page(lang, view, id, closing, bar, &Form::default(), None)
+            .ok_or_else(|| not_found(lang))
     })
     .await
 }

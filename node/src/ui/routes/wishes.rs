@@ -6,27 +6,24 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::WishId;
-use wishtree_protocol::model::EventKind;
+use wishtree_protocol::model::{EventKind, EventSubject};
 use wishtree_protocol::names::Language;
 
 use super::super::closing::{self, Closing};
-use super::super::forms::{ActionForm, WishForm};
+use super::super::forms::{Form, Refusal};
 use super::super::tree;
+use super::wish_pages::confirm;
 use super::{
-    execute_message, execute_status, internal, language, not_found, not_found_page, page,
-    parse_form, refused, status_bar, with_replica,
+    execute_status, internal, language, not_found, not_found_page, page, refusal, refused,
+    status_bar, submit, with_replica,
 };
+use crate::api::{Action, NewWish};
 use crate::http::AppState;
-use crate::replica::{PrivateRecord, Replica, random_bytes};
-use crate::store::ResidentPrivate;
+use crate::replica::{Replica, random_bytes};
 
 pub(super) async fn new_wish(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = language(&headers);
-    let form = WishForm {
-        kind: "goods".to_owned(),
-        group: "elderly_alone".to_owned(),
-        ..WishForm::default()
-    };
+    let form = Form::with(&[("kind", "goods"), ("group", "elderly_alone")]);
     page(&state, lang, move |replica| {
         Ok(tree::new_wish_page(lang, &form, &status_bar(replica), None))
     })
@@ -36,40 +33,27 @@ pub(super) async fn new_wish(State(state): State<AppState>, headers: HeaderMap) 
 pub(super) async fn create_wish(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: RawForm,
+    raw: RawForm,
 ) -> Response {
     let lang = language(&headers);
-    let form: WishForm = parse_form(&form);
+    let form = Form::from_body(&raw.0);
     with_replica(&state, move |replica| {
-        let refuse = |replica: &mut Replica, message: String| {
-            let html = tree::new_wish_page(lang, &form, &status_bar(replica), Some(&message));
+        let refuse = |replica: &mut Replica, refusal: Refusal| {
+            let html = tree::new_wish_page(lang, &form, &status_bar(replica), Some(&refusal));
             (StatusCode::BAD_REQUEST, Html(html)).into_response()
         };
-        let (fields, name, phone) = match form.parse() {
-            Ok(parsed) => parsed,
-            Err(error) => return refuse(replica, error.0),
+        let now = crate::now();
+        let new: NewWish = match form.read(now) {
+            Ok(new) => new,
+            Err(error) => return refuse(replica, error.into()),
         };
         let id = match random_bytes::<16>() {
             Ok(bytes) => WishId::from_bytes(bytes),
-            Err(error) => return refuse(replica, error.to_string()),
+            Err(error) => return refuse(replica, Refusal::Rule(error.to_string())),
         };
-        let command = Command::SubmitWish { id, wish: fields };
-        let result = if name.is_empty() && phone.is_empty() {
-            replica.execute(&command, crate::now())
-        } else {
-            let private = PrivateRecord::Resident {
-                wish: id,
-                data: ResidentPrivate {
-                    real_name: name,
-                    phone,
-                },
-            };
-            replica.execute_with_private(&command, &private, crate::now())
-        };
-        match result {
-            Ok(_) => Redirect::to(&format!("/wishes/{id}")).into_response(),
-            Err(error) => refuse(replica, execute_message(lang, &error)),
-        }
+        let (command, private) = new.into_command(id);
+        let done = format!("/wishes/{id}");
+        submit(replica, lang, &command, private.as_ref(), &done, refuse)
     })
     .await
 }
@@ -79,6 +63,28 @@ pub(super) async fn wish(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
+    wish_page(state, headers, id).await
+}
+
+/// GET on the address an action posts to: for a step that ends or undoes a wish, its
+/// confirmation page (the wish page links there); for another step, the wish's page,
+/// so that the address a refused action leaves in the address bar still shows it.
+pub(super) async fn wish_at_action(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+) -> Response {
+    let lang = language(&headers);
+    match wish_action_kind(&action) {
+        None => page(&state, lang, move |_| Err(not_found(lang))).await,
+        Some(kind) => match Closing::of(kind) {
+            Some(closing) => confirm(state, lang, id, closing).await,
+            None => wish_page(state, headers, id).await,
+        },
+    }
+}
+
+async fn wish_page(state: AppState, headers: HeaderMap, id: String) -> Response {
     let lang = language(&headers);
     page(&state, lang, move |replica| {
         let id: WishId = id.parse().map_err(|_| not_found(lang))?;
@@ -97,10 +103,10 @@ pub(super) async fn wish_action(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
-    form: RawForm,
+    raw: RawForm,
 ) -> Response {
     let lang = language(&headers);
-    let form: ActionForm = parse_form(&form);
+    let form = Form::from_body(&raw.0);
     with_replica(&state, move |replica| {
         let Ok(id) = id.parse::<WishId>() else {
             return not_found_page(replica, lang);
@@ -108,31 +114,38 @@ pub(super) async fn wish_action(
         let Some(kind) = wish_action_kind(&action) else {
             return not_found_page(replica, lang);
         };
-        let by = match form.claimant(kind, replica.worker()) {
-            Ok(actor) => actor,
-            Err(error) => return wish_error(replica, lang, id, StatusCode::BAD_REQUEST, error.0),
+        let now = crate::now();
+        let input = form.read::<Action>(now).and_then(|input| {
+            let by = input.author(kind, EventSubject::Wish, replica.worker())?;
+            Ok((by, input.note))
+        });
+        let closing = Closing::of(kind);
+        // A refused confirmation is asked again on its own page, with the reason as
+        // typed; another step's refusal shows on the wish's page.
+        let refuse_input = |replica: &mut Replica, refusal: Refusal| match closing {
+            Some(closing) => refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
+                closing::confirm_page(lang, view, id, closing, bar, &form, Some(&refusal))
+            }),
+            None => wish_error(replica, lang, id, StatusCode::BAD_REQUEST, refusal),
         };
-        let note = match form.note() {
-            Ok(note) => note,
-            Err(error) => return wish_error(replica, lang, id, StatusCode::BAD_REQUEST, error.0),
+        let (by, note) = match input {
+            Ok(input) => input,
+            Err(error) => return refuse_input(replica, error.into()),
         };
         // A wish that leaves the tree keeps why: the confirmation page asks for it, and
         // a post without it (a form sent twice, a script) is refused the same way.
-        if let Some(closing) = Closing::of(kind)
+        if let Some(closing) = closing
             && closing.needs_reason()
             && note.as_str().trim().is_empty()
         {
-            let message = closing.missing_reason(lang);
-            return refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
-                closing::confirm_page(lang, view, id, closing, bar, "", Some(message))
-            });
+            return refuse_input(replica, closing.missing_reason(lang));
         }
         let command = Command::WishEvent { id, kind, by, note };
-        match replica.execute(&command, crate::now()) {
+        match replica.execute(&command, now) {
             Ok(_) => Redirect::to(&format!("/wishes/{id}")).into_response(),
             Err(error) => {
                 let status = execute_status(&error);
-                wish_error(replica, lang, id, status, execute_message(lang, &error))
+                wish_error(replica, lang, id, status, refusal(lang, &error))
             }
         }
     })
@@ -144,14 +157,14 @@ fn wish_error(
     lang: Language,
     id: WishId,
     status: StatusCode,
-    message: String,
+    refusal: Refusal,
 ) -> Response {
     let resident = replica.resident_private(id).ok().flatten();
     let resident = resident
         .as_ref()
         .map(|r| (r.real_name.as_str(), r.phone.as_str()));
     refused(replica, lang, status, |view, bar| {
-        tree::wish_page(lang, view, id, resident, bar, Some(&message))
+        tree::wish_page(lang, view, id, resident, bar, Some(&refusal))
     })
 }
 

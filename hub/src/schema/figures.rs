@@ -1,4 +1,5 @@
-//! The figure tables (`fig_*`) and their versioned migrations.
+//! The figure tables (`fig_*`): what the figures derive from every community's
+//! document, and the names of the city's regions.
 //!
 //! Raw tables hold one row per entity of every community document, with only what
 //! figures need: ids (16-byte blobs), dates as day numbers (days since 1970-01-01, Shanghai calendar)
@@ -12,19 +13,12 @@
 //! lie together. They are rebuilt from the raw rows of a community in the same
 //! transaction that re-derives it, so they can never disagree with the raw rows.
 
-use rusqlite::Connection;
-
-use wishtree_common::migrations::MigrationError;
-
-use crate::store::migrate as run_migrations;
-
-/// The component name under which `schema_versions` records the figures' version.
-pub const COMPONENT: &str = "figures";
-
-/// The measure columns shared by both rollup tables, in [`super::measure::Measure`]
-/// order (a test checks that the two lists agree). Part of version 1: a change is a
-/// new migration.
-pub(crate) const MEASURE_COLUMNS: &str = "
+/// The measure columns shared by both rollup tables, in `figures::measure::Measure`
+/// order (a test checks that the two lists agree). Part of the figures' first step: a
+/// change is a new step. A macro, so that the steps stay constant text.
+macro_rules! measure_columns {
+    () => {
+        "
     members_reported INTEGER NOT NULL DEFAULT 0,
     pairings INTEGER NOT NULL DEFAULT 0,
     wishes_total INTEGER NOT NULL DEFAULT 0,
@@ -47,26 +41,28 @@ pub(crate) const MEASURE_COLUMNS: &str = "
     service_minutes INTEGER NOT NULL DEFAULT 0,
     points_earned INTEGER NOT NULL DEFAULT 0,
     points_redeemed INTEGER NOT NULL DEFAULT 0,
-    members_with_claimed_wish INTEGER NOT NULL DEFAULT 0";
-
-/// Creates or upgrades the figure tables. Idempotent: a database already at the
-/// newest version is left as it is.
-pub fn migrate(connection: &Connection) -> Result<(), MigrationError> {
-    let first = first_migration();
-    run_migrations(connection, COMPONENT, &[first.as_str(), SECOND_MIGRATION])
+    members_with_claimed_wish INTEGER NOT NULL DEFAULT 0"
+    };
 }
 
-/// Version 2: a community whose latest signed heads were made by a key since revoked
-/// is flagged (its data is kept).
-const SECOND_MIGRATION: &str =
+/// The measure columns, for the test that checks their order.
+#[cfg(test)]
+pub(crate) const MEASURE_COLUMNS: &str = measure_columns!();
+
+/// The figures' steps, in order. Each is frozen once released: a change is a new step
+/// at the end of [`super::STEPS`].
+pub(super) const STEPS: [&str; 2] = [FIRST_STEP, SECOND_STEP];
+
+/// The second step: a community whose latest signed heads were made by a key since
+/// revoked is flagged (its data is kept).
+const SECOND_STEP: &str =
     "ALTER TABLE fig_communities ADD COLUMN signer_revoked INTEGER NOT NULL DEFAULT 0;";
 
-/// Version 1. Frozen once released: a change is a new migration. The secondary
-/// indexes cover the columns their queries read (a wide region reads by day, an
-/// organisation by its id), so that SQLite answers from the index alone.
-fn first_migration() -> String {
-    format!(
-        r#"
+/// The first step. The secondary indexes cover the columns their queries read (a wide
+/// region reads by day, an organisation by its id), so that SQLite answers from the
+/// index alone.
+const FIRST_STEP: &str = concat!(
+    r#"
 CREATE TABLE fig_communities (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -221,8 +217,9 @@ CREATE INDEX fig_points_org ON fig_points (member_org, day, is_voided, kind, poi
 
 CREATE TABLE fig_months (
     community TEXT NOT NULL,
-    month INTEGER NOT NULL,
-    {MEASURE_COLUMNS},
+    month INTEGER NOT NULL,"#,
+    measure_columns!(),
+    r#",
     PRIMARY KEY (month, community)
 ) WITHOUT ROWID;
 CREATE INDEX fig_months_community ON fig_months (community, month);
@@ -230,12 +227,12 @@ CREATE INDEX fig_months_community ON fig_months (community, month);
 CREATE TABLE fig_org_months (
     org BLOB NOT NULL,
     community TEXT NOT NULL,
-    month INTEGER NOT NULL,
-    {MEASURE_COLUMNS},
+    month INTEGER NOT NULL,"#,
+    measure_columns!(),
+    r#",
     PRIMARY KEY (month, org, community)
 ) WITHOUT ROWID;
 CREATE INDEX fig_org_months_org ON fig_org_months (org, community, month);
 CREATE INDEX fig_org_months_community ON fig_org_months (community, month);
 "#
-    )
-}
+);
