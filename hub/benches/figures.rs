@@ -13,15 +13,13 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, params};
 use wishtree_hub::figures::{self, CommunitySync, Filter, Period, RankBy};
-use wishtree_protocol::command::{ActivityFields, Command, MemberFields, WishFields};
-use wishtree_protocol::id::{ActivityId, MemberId, OrgId, ProjectId, ServiceId, WishId};
-use wishtree_protocol::model::{
-    Actor, BeneficiaryGroup, EventKind, Org, PostKind, ProjectKind, WishKind,
-};
-use wishtree_protocol::text::{Detail, Label, Name, Title};
-use wishtree_protocol::uscc::CreditCode;
+use wishtree_protocol::command::Command;
+use wishtree_protocol::id::{MemberId, OrgId, ServiceId, WishId};
+use wishtree_protocol::model::{Actor, EventKind, Org, PostKind};
+use wishtree_protocol::text::Detail;
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, RegionPrefix, Timestamp};
+use wishtree_testkit::community::{Writer, credit_code, worker};
 
 const MEMBERS_PER_COMMUNITY: usize = 100;
 const ORGS_IN_CITY: usize = 1_500;
@@ -678,153 +676,56 @@ fn generate_city(connection: &mut Connection, communities: usize) -> City {
 /// A community document of realistic size built through domain commands: 100 members,
 /// 60 wishes, 8 projects, 40 activities of 5 participants, 133 services.
 fn realistic_community(code: CommunityCode) -> CommunityDoc {
-    let worker = Actor::Worker("陈玉萍".to_owned());
-    let mut seed = 1u64;
-    let mut next = || {
-        seed += 1;
-        bytes(seed)
-    };
     let start = Timestamp::from_millis(1_760_000_000_000);
-    let mut doc = CommunityDoc::create(code, "名人社区", next(), start).unwrap();
-    let run = |doc: &mut CommunityDoc, command: Command| {
-        doc.execute(&command, &worker, start).unwrap();
-    };
-    let mut orgs = Vec::new();
-    for index in 0..ORGS_PER_COMMUNITY as u32 {
-        let code = credit_code(index);
-        run(
-            &mut doc,
-            Command::AddOrg {
-                credit_code: code,
-                name: Name::parse("name", "沧州市发改委党组").unwrap(),
-                reported_in: Some("2026-03-01".parse().unwrap()),
-            },
-        );
-        orgs.push(Org::id_for(&code));
-    }
-    let mut members = Vec::new();
-    for index in 0..MEMBERS_PER_COMMUNITY {
-        let id = MemberId::from_bytes(next());
-        run(
-            &mut doc,
-            Command::AddMember {
-                id,
-                member: MemberFields {
-                    name: Name::parse("name", "张婷").unwrap(),
-                    work_unit: Label::parse("work_unit", "市发改委").unwrap(),
-                    org: (index % 10 < 7).then(|| orgs[index % orgs.len()]),
-                    position: Label::parse("position", "科员").unwrap(),
-                    specialties: vec![Label::parse("specialty", "法律").unwrap()],
-                    intentions: vec![PostKind::LawPolicy],
-                    reported_in: "2026-02-01".parse().unwrap(),
-                    branch: None,
-                    team: None,
-                },
-            },
-        );
-        members.push(id);
-    }
+    let mut writer = Writer::new(code, "名人社区", 1, start);
+    let reported_in: Date = "2026-03-01".parse().unwrap();
+    let orgs: Vec<OrgId> = (0..ORGS_PER_COMMUNITY as u32)
+        .map(|index| {
+            writer.add_org(
+                credit_code(index),
+                "沧州市发改委党组",
+                Some(reported_in),
+                start,
+            )
+        })
+        .collect();
+    let joined: Date = "2026-02-01".parse().unwrap();
+    let members: Vec<MemberId> = (0..MEMBERS_PER_COMMUNITY)
+        .map(|index| {
+            let org = (index % 10 < 7).then(|| orgs[index % orgs.len()]);
+            writer.add_member(org, joined, start)
+        })
+        .collect();
     for index in 0..WISHES_PER_COMMUNITY {
-        let id = WishId::from_bytes(next());
-        run(
-            &mut doc,
-            Command::SubmitWish {
-                id,
-                wish: WishFields {
-                    title: Title::parse("title", "希望有一台微波炉").unwrap(),
-                    detail: Detail::parse("detail", "方便热饭").unwrap(),
-                    kind: WishKind::Goods,
-                    group: BeneficiaryGroup::ElderlyAlone,
-                    resident_label: Name::parse("label", "彭女士").unwrap(),
-                    estimated_value: Some(300),
-                },
-            },
-        );
-        let event = |kind, by: Actor| Command::WishEvent {
-            id,
-            kind,
-            by,
-            note: Detail::parse("note", "").unwrap(),
-        };
+        let id = writer.submit_wish(start);
         if index % 4 != 0 {
-            run(&mut doc, event(EventKind::Publish, worker.clone()));
+            writer.wish_event(id, EventKind::Publish, worker(), start);
         }
         if index % 4 == 2 {
             let member = Actor::Member(members[index % members.len()]);
-            run(&mut doc, event(EventKind::Claim, member.clone()));
-            run(&mut doc, event(EventKind::Fulfil, member));
+            writer.wish_event(id, EventKind::Claim, member.clone(), start);
+            writer.wish_event(id, EventKind::Fulfil, member, start);
         }
     }
     for index in 0..PROJECTS_PER_COMMUNITY {
-        let id = ProjectId::from_bytes(next());
-        run(
-            &mut doc,
-            Command::SubmitProject {
-                id,
-                title: Title::parse("title", "加装楼梯扶手").unwrap(),
-                detail: Detail::parse("detail", "").unwrap(),
-                kind: ProjectKind::MicroProject,
-            },
-        );
-        run(
-            &mut doc,
-            Command::ProjectEvent {
-                id,
-                kind: EventKind::Publish,
-                by: worker.clone(),
-                note: Detail::parse("note", "").unwrap(),
-            },
-        );
-        run(
-            &mut doc,
-            Command::ProjectEvent {
-                id,
-                kind: EventKind::Claim,
-                by: Actor::Org(orgs[index % orgs.len()]),
-                note: Detail::parse("note", "").unwrap(),
-            },
-        );
+        let id = writer.submit_project(start);
+        writer.project_event(id, EventKind::Publish, worker(), start);
+        let org = Actor::Org(orgs[index % orgs.len()]);
+        writer.project_event(id, EventKind::Claim, org, start);
     }
+    let day: Date = "2026-07-15".parse().unwrap();
     for index in 0..ACTIVITIES_PER_COMMUNITY {
-        let id = ActivityId::from_bytes(next());
-        run(
-            &mut doc,
-            Command::AddActivity {
-                id,
-                activity: ActivityFields {
-                    title: Title::parse("title", "青少年七彩暑期安全教育").unwrap(),
-                    category: PostKind::Safety,
-                    date: "2026-07-15".parse().unwrap(),
-                    minutes: 90,
-                    organiser: Some(orgs[index % orgs.len()]),
-                    place: Label::parse("place", "社区居委会").unwrap(),
-                },
-            },
-        );
+        let id = writer.add_activity(day, 90, Some(orgs[index % orgs.len()]), start);
         for offset in 0..PARTICIPANTS_PER_ACTIVITY {
-            run(
-                &mut doc,
-                Command::AddParticipant {
-                    activity: id,
-                    member: members[(index * 3 + offset * 11) % members.len()],
-                },
-            );
+            let member = members[(index * 3 + offset * 11) % members.len()];
+            writer.participate(id, member, start);
         }
     }
+    let day: Date = "2026-06-10".parse().unwrap();
     for index in 0..SERVICES_PER_COMMUNITY {
-        run(
-            &mut doc,
-            Command::RecordService {
-                id: ServiceId::from_bytes(next()),
-                member: members[index % members.len()],
-                date: "2026-06-10".parse().unwrap(),
-                minutes: 45,
-                category: PostKind::Aid,
-                description: Detail::parse("description", "探访独居老人").unwrap(),
-            },
-        );
+        writer.record_service(members[index % members.len()], day, 45, start);
     }
-    doc
+    writer.doc
 }
 
 fn published_wishes(doc: &CommunityDoc) -> Vec<WishId> {
@@ -858,14 +759,6 @@ fn percentiles(mut durations: Vec<Duration>) -> (Duration, Duration) {
 
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
-}
-
-fn credit_code(number: u32) -> CreditCode {
-    let body = format!("91130900MA{number:07}");
-    let mut first = [0u8; 17];
-    first.copy_from_slice(body.as_bytes());
-    let check = CreditCode::check_character(&first).unwrap();
-    format!("{body}{}", char::from(check)).parse().unwrap()
 }
 
 fn bytes(seed: u64) -> [u8; 16] {

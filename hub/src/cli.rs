@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use wishtree_common::cli_args::HttpHostArgs;
+use wishtree_common::cli_args::{GlobalArgs, HttpHostArgs};
 use wishtree_common::{LogFormat, init_logging};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, RegionPrefix};
@@ -22,20 +22,9 @@ use crate::store::{EnrolledRole, HubStore, SqliteStore, StoredDoc};
 #[derive(Debug, Parser)]
 #[command(name = "wishtree-hub", version, about, long_about = None)]
 pub struct Cli {
-    /// A TOML file of settings, one key per long flag (`http = "0.0.0.0:8081"`); flags
-    /// and WISHTREE_* variables override it (or set WISHTREE_CONFIG).
-    #[arg(long, global = true, env = "WISHTREE_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// How log lines are written: text on a terminal and JSON lines elsewhere (auto),
-    /// or always one of them (or set WISHTREE_LOG_FORMAT).
-    #[arg(
-        long,
-        global = true,
-        env = "WISHTREE_LOG_FORMAT",
-        value_enum,
-        default_value_t = LogFormat::Auto
-    )]
-    pub log_format: LogFormat,
+    /// The config file and the log format.
+    #[command(flatten)]
+    pub global: GlobalArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -297,7 +286,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             quic,
             http,
             hosts,
-        } => run_hub(&data, quic, http, hosts.http_hosts, cli.log_format),
+        } => run_hub(&data, quic, http, hosts.http_hosts, cli.global.log_format),
         Command::City(command) => city(command),
         Command::Region(command) => region(command),
         Command::Enroll {

@@ -1,16 +1,13 @@
 //! The hub's metrics for Prometheus: counters, gauges and latency histograms kept in
-//! atomics (no locks, no metrics crate), rendered in the text exposition format at
-//! `/metrics`. The sync side updates connections, sessions, bytes and merge latency;
-//! the figures update their refresh latency.
+//! atomics (no locks, no metrics crate), rendered at `/metrics` with
+//! [`wishtree_common::metrics`], which the node's page shares. The sync side updates
+//! connections, sessions, bytes and merge latency; the figures update their refresh
+//! latency.
 
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Upper bounds of the latency histogram buckets, in seconds (Prometheus' `le`).
-const BUCKETS: [f64; 12] = [
-    0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0,
-];
+use wishtree_common::metrics::{Exposition, Histogram};
 
 /// Everything the hub counts. Share it as `Arc<Metrics>`.
 #[derive(Debug, Default)]
@@ -22,15 +19,6 @@ pub struct Metrics {
     bytes_sent: AtomicU64,
     merge_seconds: Histogram,
     figure_refresh_seconds: Histogram,
-}
-
-/// A latency histogram with fixed buckets.
-#[derive(Debug, Default)]
-pub struct Histogram {
-    /// Observations per bucket (not cumulative); the last is above every bound.
-    buckets: [AtomicU64; BUCKETS.len() + 1],
-    sum_micros: AtomicU64,
-    count: AtomicU64,
 }
 
 impl Metrics {
@@ -92,94 +80,48 @@ impl Metrics {
 
     /// Figure refreshes observed so far.
     pub fn figure_refreshes(&self) -> u64 {
-        self.figure_refresh_seconds.count.load(Ordering::Relaxed)
+        self.figure_refresh_seconds.count()
     }
 
     /// The metrics in Prometheus' text exposition format (version 0.0.4).
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        let gauge = |out: &mut String, name: &str, help: &str, value: i64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-            );
-        };
-        let counter = |out: &mut String, name: &str, help: &str, value: u64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
-            );
-        };
-        gauge(
-            &mut out,
-            "wishtree_hub_connected_nodes",
-            "Community nodes connected now.",
-            self.connected_nodes.load(Ordering::Relaxed),
-        );
-        gauge(
-            &mut out,
-            "wishtree_hub_sync_sessions_active",
-            "Sync sessions running now.",
-            self.sync_sessions_active.load(Ordering::Relaxed),
-        );
-        counter(
-            &mut out,
-            "wishtree_hub_sync_sessions_total",
-            "Sync sessions started.",
-            self.sync_sessions_total.load(Ordering::Relaxed),
-        );
-        counter(
-            &mut out,
-            "wishtree_hub_received_bytes_total",
-            "Bytes received from nodes.",
-            self.bytes_received.load(Ordering::Relaxed),
-        );
-        counter(
-            &mut out,
-            "wishtree_hub_sent_bytes_total",
-            "Bytes sent to nodes.",
-            self.bytes_sent.load(Ordering::Relaxed),
-        );
-        self.merge_seconds.render(
-            &mut out,
-            "wishtree_hub_merge_seconds",
-            "Time to merge received changes into a community document.",
-        );
-        self.figure_refresh_seconds.render(
-            &mut out,
-            "wishtree_hub_figure_refresh_seconds",
-            "Time to re-derive a community's figures after its document changed.",
-        );
-        out
-    }
-}
-
-impl Histogram {
-    /// Records one observation.
-    pub fn observe(&self, elapsed: Duration) {
-        let seconds = elapsed.as_secs_f64();
-        let index = BUCKETS
-            .iter()
-            .position(|bound| seconds <= *bound)
-            .unwrap_or(BUCKETS.len());
-        self.buckets[index].fetch_add(1, Ordering::Relaxed);
-        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn render(&self, out: &mut String, name: &str, help: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        let mut cumulative = 0;
-        for (index, bound) in BUCKETS.iter().enumerate() {
-            cumulative += self.buckets[index].load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
-        }
-        cumulative += self.buckets[BUCKETS.len()].load(Ordering::Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cumulative}");
-        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "{name}_sum {sum}");
-        let _ = writeln!(out, "{name}_count {cumulative}");
+        Exposition::new()
+            .gauge(
+                "wishtree_hub_connected_nodes",
+                "Community nodes connected now.",
+                self.connected_nodes.load(Ordering::Relaxed),
+            )
+            .gauge(
+                "wishtree_hub_sync_sessions_active",
+                "Sync sessions running now.",
+                self.sync_sessions_active.load(Ordering::Relaxed),
+            )
+            .counter(
+                "wishtree_hub_sync_sessions_total",
+                "Sync sessions started.",
+                self.sync_sessions_total.load(Ordering::Relaxed),
+            )
+            .counter(
+                "wishtree_hub_received_bytes_total",
+                "Bytes received from nodes.",
+                self.bytes_received.load(Ordering::Relaxed),
+            )
+            .counter(
+                "wishtree_hub_sent_bytes_total",
+                "Bytes sent to nodes.",
+                self.bytes_sent.load(Ordering::Relaxed),
+            )
+            .histogram(
+                "wishtree_hub_merge_seconds",
+                "Time to merge received changes into a community document.",
+                &self.merge_seconds,
+            )
+            .histogram(
+                "wishtree_hub_figure_refresh_seconds",
+                "Time to re-derive a community's figures after its document changed.",
+                &self.figure_refresh_seconds,
+            )
+            .finish()
     }
 }
 

@@ -4,11 +4,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+
+use wishtree_testkit::socket;
+use wishtree_testkit::{Answer, Request};
 
 /// Runs the hub binary with `WISHTREE_DATA` set instead of `--data`.
 fn hub(data: &Path, args: &[&str]) -> Output {
@@ -68,25 +70,14 @@ impl RunningHub {
     /// The dashboard page at `path`, as text.
     fn page(&self, path: &str) -> String {
         let answer = self.answer(path, &self.dashboard.to_string());
-        assert!(answer.starts_with("HTTP/1.1 200"), "{path}: {answer}");
-        answer
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text());
+        answer.text()
     }
 
-    /// The whole answer to a GET of `path` that names `host` in its Host header.
-    fn answer(&self, path: &str, host: &str) -> String {
-        let mut stream =
-            TcpStream::connect_timeout(&self.dashboard, Duration::from_secs(5)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).unwrap();
-        String::from_utf8(answer).unwrap()
+    /// The answer to a GET of `path` that names `host` in its Host header, over a real
+    /// connection to the running binary.
+    fn answer(&self, path: &str, host: &str) -> Answer {
+        socket::send(self.dashboard, &Request::get(path).header("Host", host)).unwrap()
     }
 }
 
@@ -208,11 +199,15 @@ fn the_operator_names_the_host_the_dashboard_is_opened_by() {
     let running = RunningHub::start_with(&data, &["--http-host", "dashboard.city.example"]);
     let port = running.dashboard.port();
     let named = running.answer("/", &format!("dashboard.city.example:{port}"));
-    assert!(named.starts_with("HTTP/1.1 200"), "{named}");
+    assert_eq!(named.status, 200, "{}", named.text());
     // Any other name is what DNS rebinding would send: refused, and no figure shown.
     let foreign = running.answer("/", &format!("attacker.example:{port}"));
-    assert!(foreign.starts_with("HTTP/1.1 421"), "{foreign}");
-    assert!(!foreign.contains("data-figure"), "{foreign}");
+    assert_eq!(foreign.status, 421, "{}", foreign.text());
+    assert!(
+        !foreign.text().contains("data-figure"),
+        "{}",
+        foreign.text()
+    );
 }
 
 #[test]

@@ -41,6 +41,7 @@ use wishtree_protocol::sync::memory::MemoryHost;
 use wishtree_protocol::sync::{Effect, Ending, Event, Session};
 use wishtree_protocol::text::Label;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, HalfYear, RegionPrefix, Timestamp};
+use wishtree_testkit::community::note;
 
 /// Every plan's days count from here.
 const FIRST_DAY: &str = "2025-10-01";

@@ -28,11 +28,12 @@ use rusqlite::Connection;
 use serde_json::json;
 use wishtree_node::replica::Replica;
 use wishtree_node::server::Access;
-use wishtree_protocol::command::{Command, MemberFields, WishFields};
-use wishtree_protocol::id::{MemberId, ServiceId, WishId};
-use wishtree_protocol::model::{Actor, BeneficiaryGroup, EventKind, PostKind, WishKind};
-use wishtree_protocol::text::{Detail, Label, Name, Title};
+use wishtree_protocol::id::MemberId;
 use wishtree_protocol::{CommunityDoc, Timestamp};
+use wishtree_testkit::Request;
+use wishtree_testkit::community::Writer;
+use wishtree_testkit::server::InProcessServer;
+use wishtree_testkit::socket::KeepAlive;
 
 fn main() {
     let quick = std::env::args().any(|arg| arg == "quick");
@@ -55,8 +56,10 @@ fn write_latency(scratch: &Path) {
     let chunks_before = replica.chunk_counts().community;
     let state = wishtree_node::http::AppState::new(replica);
     let shared = state.replica.clone();
-    let server = InProcess::start(state);
-    let mut client = KeepAlive::connect(server.address);
+    let server = InProcessServer::start(move |listener, shutdown| {
+        wishtree_node::server::serve(listener, state, Access::Open, shutdown)
+    });
+    let mut client = KeepAlive::connect(server.address).unwrap();
 
     let bare_path = scratch.join("bare.sqlite");
     let bare = Connection::open(&bare_path).unwrap();
@@ -206,70 +209,10 @@ fn start_time(scratch: &Path, scales: &[usize]) {
 /// half of them claimed) and 300 service records with their points, one change per
 /// command as a node makes them.
 fn community(scale: usize, seed: u64) -> (CommunityDoc, Vec<MemberId>) {
-    let mut ids = Ids(seed);
     let code = support::COMMUNITY.parse().unwrap();
-    let mut doc = CommunityDoc::create(code, "行宫社区", ids.bytes(), at(0)).unwrap();
-    let worker = Actor::Worker("陈玉萍".into());
-    let run = |doc: &mut CommunityDoc, command: Command, minute: i64| {
-        doc.execute(&command, &worker, at(minute)).unwrap();
-    };
-    let members: Vec<MemberId> = (0..100 * scale)
-        .map(|n| {
-            let id = MemberId::from_bytes(ids.bytes());
-            let member = MemberFields {
-                name: Name::parse("name", &format!("党员{n}")).unwrap(),
-                work_unit: Label::parse("work_unit", "密云区城关派出所").unwrap(),
-                org: None,
-                position: Label::parse("position", "民警").unwrap(),
-                specialties: vec![Label::parse("specialty", "安全教育").unwrap()],
-                intentions: vec![PostKind::Safety],
-                reported_in: "2026-05-20".parse().unwrap(),
-                branch: None,
-                team: None,
-            };
-            run(&mut doc, Command::AddMember { id, member }, n as i64);
-            id
-        })
-        .collect();
-    for n in 0..40 * scale {
-        let id = WishId::from_bytes(ids.bytes());
-        let wish = WishFields {
-            title: Title::parse("title", &format!("心愿{n}")).unwrap(),
-            detail: Detail::parse("detail", "母亲重病，午休时间短，想更快热饭").unwrap(),
-            kind: WishKind::Goods,
-            group: BeneficiaryGroup::Disabled,
-            resident_label: Name::parse("resident_label", "行宫社区 彭女士").unwrap(),
-            estimated_value: Some(400),
-        };
-        run(&mut doc, Command::SubmitWish { id, wish }, n as i64);
-        let event = |kind, by| Command::WishEvent {
-            id,
-            kind,
-            by,
-            note: Detail::parse("note", "").unwrap(),
-        };
-        run(
-            &mut doc,
-            event(EventKind::Publish, worker.clone()),
-            n as i64,
-        );
-        if n % 2 == 0 {
-            let by = Actor::Member(members[n % members.len()]);
-            run(&mut doc, event(EventKind::Claim, by), n as i64);
-        }
-    }
-    for n in 0..300 * scale {
-        let command = Command::RecordService {
-            id: ServiceId::from_bytes(ids.bytes()),
-            member: members[n % members.len()],
-            date: "2026-08-03".parse().unwrap(),
-            minutes: 60,
-            category: PostKind::Aid,
-            description: Detail::parse("description", "陪独居老人聊天").unwrap(),
-        };
-        run(&mut doc, command, n as i64);
-    }
-    (doc, members)
+    let mut writer = Writer::new(code, "行宫社区", seed, at(0));
+    let written = writer.design_size(scale, true, |n| at(n as i64));
+    (writer.doc, written.members)
 }
 
 fn service_body(members: &[MemberId], n: usize) -> serde_json::Value {
@@ -285,54 +228,9 @@ fn service_body(members: &[MemberId], n: usize) -> serde_json::Value {
 /// Posts a service record on the client's kept-alive connection, as a browser would,
 /// and reads the whole answer.
 fn post_service(client: &mut KeepAlive, members: &[MemberId], n: usize) {
-    let body = service_body(members, n).to_string();
-    let (status, answer) = client.post("/api/services", body.as_bytes());
-    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&answer));
-}
-
-/// A minimal HTTP/1.1 client on one kept-alive connection.
-struct KeepAlive {
-    stream: std::io::BufReader<std::net::TcpStream>,
-}
-
-impl KeepAlive {
-    fn connect(address: std::net::SocketAddr) -> Self {
-        let stream = std::net::TcpStream::connect(address).unwrap();
-        stream.set_nodelay(true).unwrap();
-        Self {
-            stream: std::io::BufReader::new(stream),
-        }
-    }
-
-    fn post(&mut self, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
-        use std::io::{BufRead, Read, Write};
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        let stream = self.stream.get_mut();
-        stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(body).unwrap();
-        let mut line = String::new();
-        self.stream.read_line(&mut line).unwrap();
-        let status = line.split(' ').nth(1).unwrap().parse().unwrap();
-        let mut length = 0;
-        loop {
-            line.clear();
-            self.stream.read_line(&mut line).unwrap();
-            if line == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap();
-            }
-        }
-        let mut answer = vec![0; length];
-        self.stream.read_exact(&mut answer).unwrap();
-        (status, answer)
-    }
+    let request = Request::json("POST", "/api/services", &service_body(members, n));
+    let answer = client.send(&request).unwrap();
+    assert_eq!(answer.status, 201, "{}", answer.text());
 }
 
 /// The last `count` community chunks the node stored, read beside it.
@@ -379,71 +277,6 @@ fn report(
     }
 }
 
-/// The node served in-process on 127.0.0.1, port 0.
-struct InProcess {
-    address: std::net::SocketAddr,
-    runtime: Option<tokio::runtime::Runtime>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl InProcess {
-    fn start(state: wishtree_node::http::AppState) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let address = listener.local_addr().unwrap();
-        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        runtime.spawn(async move {
-            wishtree_node::server::serve(listener, state, Access::Open, async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        });
-        Self {
-            address,
-            runtime: Some(runtime),
-            shutdown: Some(shutdown),
-        }
-    }
-}
-
-impl Drop for InProcess {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(Duration::from_secs(5));
-        }
-    }
-}
-
 fn at(minute: i64) -> Timestamp {
     Timestamp::from_millis(1_790_000_000_000 + minute * 60_000)
-}
-
-/// A deterministic source of ids (splitmix64).
-struct Ids(u64);
-
-impl Ids {
-    fn bytes(&mut self) -> [u8; 16] {
-        let mut out = [0u8; 16];
-        out[..8].copy_from_slice(&self.next().to_le_bytes());
-        out[8..].copy_from_slice(&self.next().to_le_bytes());
-        out
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }

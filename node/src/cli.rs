@@ -16,8 +16,8 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
-use wishtree_common::cli_args::HttpHostArgs;
-use wishtree_common::{LogFormat, init_logging, shutdown_signal};
+use wishtree_common::cli_args::{GlobalArgs, HttpHostArgs};
+use wishtree_common::{init_logging, shutdown_signal};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::text::Name;
 use wishtree_protocol::{CommunityCode, Timestamp};
@@ -37,20 +37,9 @@ mod records;
 #[derive(Debug, Parser)]
 #[command(name = "wishtree-node", version)]
 pub struct Cli {
-    /// A TOML file of settings, one key per long flag (`http = "0.0.0.0:8081"`); flags
-    /// and WISHTREE_* variables override it (or set WISHTREE_CONFIG).
-    #[arg(long, global = true, env = "WISHTREE_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// How log lines are written: text on a terminal and JSON lines elsewhere (auto),
-    /// or always one of them (or set WISHTREE_LOG_FORMAT).
-    #[arg(
-        long,
-        global = true,
-        env = "WISHTREE_LOG_FORMAT",
-        value_enum,
-        default_value_t = LogFormat::Auto
-    )]
-    pub log_format: LogFormat,
+    /// The config file and the log format.
+    #[command(flatten)]
+    pub global: GlobalArgs,
     /// The node's data directory (or set WISHTREE_DATA).
     #[arg(long, global = true, env = "WISHTREE_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
@@ -381,7 +370,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(cli.log_format);
+    init_logging(cli.global.log_format);
     match run_cli(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

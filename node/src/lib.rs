@@ -11,6 +11,7 @@ pub mod api;
 pub mod cli;
 pub mod http;
 pub mod identity;
+pub mod metrics;
 pub mod password;
 pub mod replica;
 pub mod report;

@@ -142,11 +142,7 @@ mod tests {
     use super::*;
 
     fn on(date: &str) -> Timestamp {
-        // Noon in Shanghai, so the day is the same in every reading.
-        date.parse::<Date>()
-            .unwrap()
-            .start_in_shanghai()
-            .plus_millis(12 * 3600 * 1000)
+        date.parse::<Date>().unwrap().noon_in_shanghai()
     }
 
     #[test]

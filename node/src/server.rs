@@ -7,6 +7,7 @@
 //! token or an API body that is not JSON is refused before any handler runs.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -92,7 +93,20 @@ pub async fn serve_with_hosts(
     hosts: Vec<HostName>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
-    let address = listener.local_addr()?;
+    let app = guarded_app(state, access, hosts, listener.local_addr()?).await?;
+    wishtree_webguard::serve(listener, app, shutdown).await?;
+    Ok(())
+}
+
+/// Every route of the node behind the web guard (and the password, if `access` asks
+/// for one), as [`serve_with_hosts`] serves it on `address`; tests send requests to it
+/// in-process.
+pub async fn guarded_app(
+    state: AppState,
+    access: Access,
+    hosts: Vec<HostName>,
+    address: SocketAddr,
+) -> Result<Router, RunError> {
     let password_hash = state.replica.lock().await.password_hash()?;
     let replica = Arc::clone(&state.replica);
     let mut app = app(state);
@@ -106,9 +120,7 @@ pub async fn serve_with_hosts(
     }
     // Applied last, so it runs first: a foreign page learns nothing, not even whether
     // a password is asked for.
-    let app = WebGuard::new(AllowedHosts::new(address).with_names(hosts))
+    Ok(WebGuard::new(AllowedHosts::new(address).with_names(hosts))
         .with_json_api("/api/")
-        .guard(app);
-    wishtree_webguard::serve(listener, app, shutdown).await?;
-    Ok(())
+        .guard(app))
 }

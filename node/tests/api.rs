@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{TestNode, member_body, request, wish_body};
+use support::{Request, TestNode, member_body, request, wish_body};
 use wishtree_node::server::Access;
 
 const CREDIT_CODE: &str = "91350100M000100Y43";
@@ -713,24 +713,19 @@ fn status_community_rules_and_half_year_reports() {
     assert_eq!(report["totals"]["service_minutes"], 90);
     assert_eq!(report["totals"]["points_earned"], 30);
     assert_eq!(report["member_name"], "王建国");
-    let csv = request(
-        node.address,
-        "GET",
-        &format!("/api/reports/half-year?member={member}&period=2026H2"),
-        None,
-        &[("Accept", "text/csv")],
+    let csv = node.send(
+        Request::get(&format!(
+            "/api/reports/half-year?member={member}&period=2026H2"
+        ))
+        .header("Accept", "text/csv"),
     );
     assert_eq!(csv.status, 200);
     assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
     assert!(csv.text().starts_with("\u{feff}member,"));
     assert!(csv.text().contains("points_earned,30\r\n"));
-    let by_query = request(
-        node.address,
-        "GET",
-        &format!("/api/reports/half-year?member={member}&period=2026H2&format=csv"),
-        None,
-        &[],
-    );
+    let by_query = node.send(Request::get(&format!(
+        "/api/reports/half-year?member={member}&period=2026H2&format=csv"
+    )));
     assert_eq!(by_query.body, csv.body);
 
     assert_bad(
@@ -778,7 +773,7 @@ fn oversized_bodies_unknown_routes_and_wrong_methods_are_refused() {
             .unwrap()
             .contains("/api/nothing/here")
     );
-    let answer = request(node.address, "DELETE", "/api/members", None, &[]);
+    let answer = node.send(Request::new("DELETE", "/api/members"));
     assert_eq!(answer.status, 405);
     assert_eq!(node.get("/api/wishes").1, json!([]));
 }

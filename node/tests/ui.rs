@@ -6,16 +6,16 @@
 
 mod support;
 
-use support::{Answer, TestNode, form_token, request};
+use support::{Answer, Request, TestNode, form_token};
 
 const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
 
 fn get(node: &TestNode, path: &str) -> Answer {
-    request(node.address, "GET", path, None, &[])
+    node.send(Request::get(path))
 }
 
 fn get_en(node: &TestNode, path: &str) -> Answer {
-    request(node.address, "GET", path, None, &[("Cookie", "lang=en")])
+    node.send(Request::get(path).header("Cookie", "lang=en"))
 }
 
 /// Posts a form as the node's own page would: with the token the page carries.
@@ -24,7 +24,7 @@ fn post_form(node: &TestNode, path: &str, fields: &[(&str, &str)]) -> Answer {
     let mut fields = fields.to_vec();
     fields.push(("csrf_token", &token));
     let body = serde_urlencoded::to_string(&fields).unwrap();
-    request(node.address, "POST", path, Some(body.as_bytes()), &[FORM])
+    node.send(Request::new("POST", path).header(FORM.0, FORM.1).body(body))
 }
 
 /// Posts a form that must be accepted, and follows the redirect.
@@ -251,13 +251,7 @@ fn unknown_records_are_not_found() {
 #[test]
 fn the_language_switch_turns_the_pages_english() {
     let node = TestNode::start();
-    let switch = request(
-        node.address,
-        "GET",
-        "/lang/en",
-        None,
-        &[("Referer", "http://127.0.0.1/members")],
-    );
+    let switch = node.send(Request::get("/lang/en").header("Referer", "http://127.0.0.1/members"));
     assert_eq!(switch.status, 303);
     assert_eq!(switch.header("location"), Some("/members"));
     assert!(switch.header("set-cookie").unwrap().starts_with("lang=en"));

@@ -22,6 +22,7 @@ pub mod roster;
 mod scan;
 pub mod sync;
 pub mod text;
+mod text_form;
 pub mod time;
 pub mod uscc;
 pub mod view;

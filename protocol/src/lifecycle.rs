@@ -155,18 +155,10 @@ impl ClaimStatus {
             published_at: None,
             claimed_at: None,
             fulfilled_at: None,
-            history: Vec::with_capacity(events.len()),
+            history: Vec::new(),
         };
-        for event in events {
-            let outcome = match status.step(event, claimants) {
-                Ok(()) => Outcome::Applied,
-                Err(refusal) => Outcome::Ignored { refusal },
-            };
-            status.history.push(FoldedEvent {
-                event: event.clone(),
-                outcome,
-            });
-        }
+        let history = fold_events(events, |event| status.step(event, claimants));
+        status.history = history;
         status
     }
 
@@ -275,18 +267,10 @@ impl PostStatus {
         let mut status = PostStatus {
             holders: Vec::new(),
             is_withdrawn: false,
-            history: Vec::with_capacity(events.len()),
+            history: Vec::new(),
         };
-        for event in events {
-            let outcome = match status.step(event, seats) {
-                Ok(()) => Outcome::Applied,
-                Err(refusal) => Outcome::Ignored { refusal },
-            };
-            status.history.push(FoldedEvent {
-                event: event.clone(),
-                outcome,
-            });
-        }
+        let history = fold_events(events, |event| status.step(event, seats));
+        status.history = history;
         status
     }
 
@@ -341,29 +325,16 @@ impl PostStatus {
 impl PairingStatus {
     /// Folds the events of a pairing, which starts in force.
     pub fn fold(events: &[LifecycleEvent]) -> Self {
-        let mut status = PairingStatus {
-            ended_at: None,
-            history: Vec::with_capacity(events.len()),
-        };
-        for event in events {
-            let outcome = match (event.kind, status.ended_at) {
-                (EventKind::End, None) => {
-                    status.ended_at = Some(event.at);
-                    Outcome::Applied
-                }
-                (EventKind::End, Some(_)) => Outcome::Ignored {
-                    refusal: Refusal::Closed,
-                },
-                (kind, _) => Outcome::Ignored {
-                    refusal: Refusal::NotForThis { kind },
-                },
-            };
-            status.history.push(FoldedEvent {
-                event: event.clone(),
-                outcome,
-            });
-        }
-        status
+        let mut ended_at = None;
+        let history = fold_events(events, |event| match (event.kind, ended_at) {
+            (EventKind::End, None) => {
+                ended_at = Some(event.at);
+                Ok(())
+            }
+            (EventKind::End, Some(_)) => Err(Refusal::Closed),
+            (kind, _) => Err(Refusal::NotForThis { kind }),
+        });
+        PairingStatus { ended_at, history }
     }
 
     /// Whether the pairing is in force.
@@ -416,6 +387,24 @@ impl Refusal {
             Self::NotForThis { kind } => format!("不能{}", kind.label_zh()),
         }
     }
+}
+
+/// Runs `step` over `events` in document order, keeping each event with what it did:
+/// the one loop of every fold here.
+fn fold_events(
+    events: &[LifecycleEvent],
+    mut step: impl FnMut(&LifecycleEvent) -> Result<(), Refusal>,
+) -> Vec<FoldedEvent> {
+    events
+        .iter()
+        .map(|event| FoldedEvent {
+            event: event.clone(),
+            outcome: match step(event) {
+                Ok(()) => Outcome::Applied,
+                Err(refusal) => Outcome::Ignored { refusal },
+            },
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -73,33 +73,7 @@ macro_rules! define_names {
             }
         }
 
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.code())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                text.parse().map_err(serde::de::Error::custom)
-            }
-        }
-
-        impl autosurgeon::Reconcile for $name {
-            type Key<'a> = autosurgeon::reconcile::NoKey;
-            fn reconcile<R: autosurgeon::Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
-                reconciler.str(self.code())
-            }
-        }
-
-        impl autosurgeon::Hydrate for $name {
-            fn hydrate_string(text: &str) -> Result<Self, autosurgeon::HydrateError> {
-                text.parse().map_err(|e: $crate::names::NameParseError| {
-                    autosurgeon::HydrateError::unexpected($set, e.text)
-                })
-            }
-        }
+        $crate::text_form::text_form!($name, $set);
     };
 }
 

@@ -260,46 +260,8 @@ impl fmt::Debug for RegionPrefix {
     }
 }
 
-impl serde::Serialize for CommunityCode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CommunityCode {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-impl serde::Serialize for RegionPrefix {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for RegionPrefix {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-impl autosurgeon::Reconcile for CommunityCode {
-    type Key<'a> = autosurgeon::reconcile::NoKey;
-    fn reconcile<R: autosurgeon::Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
-        reconciler.str(self.as_str())
-    }
-}
-
-impl autosurgeon::Hydrate for CommunityCode {
-    fn hydrate_string(text: &str) -> Result<Self, autosurgeon::HydrateError> {
-        text.parse().map_err(|_| {
-            autosurgeon::HydrateError::unexpected("a 12-digit community code", text.to_owned())
-        })
-    }
-}
+crate::text_form::text_form!(CommunityCode, "a 12-digit community code");
+crate::text_form::text_form!(RegionPrefix, "a region code");
 
 /// Keeps the digits of `text`, turning full-width digits into ASCII and dropping
 /// spaces (ASCII and the ideographic space), and refuses anything else.

@@ -464,11 +464,7 @@ mod tests {
     }
 
     fn on(date: &str) -> Timestamp {
-        // Noon in Shanghai, so the day is the same in every reading.
-        date.parse::<Date>()
-            .unwrap()
-            .start_in_shanghai()
-            .plus_millis(12 * 3600 * 1000)
+        date.parse::<Date>().unwrap().noon_in_shanghai()
     }
 
     /// A known set of records, some inside 2026H2 and some outside, gives exactly the
@@ -522,40 +518,21 @@ mod tests {
         // Wishes: claimed and fulfilled in H2; claimed in H2 then released; claimed in
         // H1 and fulfilled in H2; Li's claim, which is not Wang's.
         let fulfilled = f.wish("微波炉", "2026-07-01");
-        f.wish_event(
-            fulfilled,
-            EventKind::Claim,
-            Actor::Member(wang),
-            "2026-07-03",
-        );
-        f.wish_event(
-            fulfilled,
-            EventKind::Fulfil,
-            Actor::Member(wang),
-            "2026-07-20",
-        );
         let released = f.wish("陪聊", "2026-07-01");
-        f.wish_event(
-            released,
-            EventKind::Claim,
-            Actor::Member(wang),
-            "2026-08-01",
-        );
-        f.wish_event(
-            released,
-            EventKind::Release,
-            Actor::Member(wang),
-            "2026-08-02",
-        );
         let across = f.wish("轮椅", "2026-05-01");
-        f.wish_event(across, EventKind::Claim, Actor::Member(wang), "2026-05-02");
-        f.wish_event(
-            across,
-            EventKind::Fulfil,
-            Actor::Worker("w".into()),
-            "2026-07-05",
-        );
         let lis = f.wish("台灯", "2026-07-01");
+        let (by_wang, by_worker) = (Actor::Member(wang), Actor::Worker("w".into()));
+        let (claim, fulfil, release) = (EventKind::Claim, EventKind::Fulfil, EventKind::Release);
+        for (wish, kind, by, at) in [
+            (fulfilled, claim, &by_wang, "2026-07-03"),
+            (fulfilled, fulfil, &by_wang, "2026-07-20"),
+            (released, claim, &by_wang, "2026-08-01"),
+            (released, release, &by_wang, "2026-08-02"),
+            (across, claim, &by_wang, "2026-05-02"),
+            (across, fulfil, &by_worker, "2026-07-05"),
+        ] {
+            f.wish_event(wish, kind, by.clone(), at);
+        }
         f.wish_event(lis, EventKind::Claim, Actor::Member(li), "2026-07-02");
 
         // Posts: held from H1 into H2; held and released within H1 (not counted).

@@ -196,6 +196,12 @@ impl Date {
         Timestamp(i64::from(self.to_days()) * MS_PER_DAY - SHANGHAI_OFFSET_MS)
     }
 
+    /// Noon of the day in Shanghai: an instant that falls on this day whether it is
+    /// read in Shanghai or in UTC.
+    pub fn noon_in_shanghai(self) -> Timestamp {
+        self.start_in_shanghai().plus_millis(MS_PER_DAY / 2)
+    }
+
     /// The month as `YYYY-MM`, the key of monthly figures.
     pub fn month_key(self) -> String {
         format!("{:04}-{:02}", self.year, self.month)
@@ -354,42 +360,8 @@ impl FromStr for HalfYear {
     }
 }
 
-macro_rules! text_serde {
-    ($ty:ty, $what:literal) => {
-        impl serde::Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                text.parse().map_err(serde::de::Error::custom)
-            }
-        }
-
-        impl autosurgeon::Reconcile for $ty {
-            type Key<'a> = autosurgeon::reconcile::NoKey;
-            fn reconcile<R: autosurgeon::Reconciler>(
-                &self,
-                mut reconciler: R,
-            ) -> Result<(), R::Error> {
-                reconciler.str(self.to_string())
-            }
-        }
-
-        impl autosurgeon::Hydrate for $ty {
-            fn hydrate_string(text: &str) -> Result<Self, autosurgeon::HydrateError> {
-                text.parse()
-                    .map_err(|_| autosurgeon::HydrateError::unexpected($what, text.to_owned()))
-            }
-        }
-    };
-}
-
-text_serde!(Date, "a date YYYY-MM-DD");
-text_serde!(HalfYear, "a half-year YYYYH1 or YYYYH2");
+crate::text_form::text_form!(Date, "a date YYYY-MM-DD");
+crate::text_form::text_form!(HalfYear, "a half-year YYYYH1 or YYYYH2");
 
 fn days_in_month(year: i32, month: u8) -> u8 {
     match month {

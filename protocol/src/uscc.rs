@@ -128,32 +128,7 @@ impl fmt::Debug for CreditCode {
     }
 }
 
-impl serde::Serialize for CreditCode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for CreditCode {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-impl autosurgeon::Reconcile for CreditCode {
-    type Key<'a> = autosurgeon::reconcile::NoKey;
-    fn reconcile<R: autosurgeon::Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
-        reconciler.str(self.as_str())
-    }
-}
-
-impl autosurgeon::Hydrate for CreditCode {
-    fn hydrate_string(text: &str) -> Result<Self, autosurgeon::HydrateError> {
-        text.parse()
-            .map_err(|_| autosurgeon::HydrateError::unexpected("a credit code", text.to_owned()))
-    }
-}
+crate::text_form::text_form!(CreditCode, "a credit code");
 
 fn alphabet_value(byte: u8) -> Option<u32> {
     ALPHABET.iter().position(|&b| b == byte).map(|i| i as u32)

@@ -64,6 +64,7 @@ use wishtree_protocol::sync::{
 };
 use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, Timestamp};
+use wishtree_testkit::community::Ids;
 
 /// How long a phase may take before the benchmark gives up (it stops by itself).
 const PHASE_LIMIT: Duration = Duration::from_secs(900);
@@ -353,7 +354,7 @@ impl SimNode {
             CommunityDoc::from_automerge(automerge, Some(self.code), actor(self.index)).unwrap();
         let now = now();
         let command = Command::RecordService {
-            id: ServiceId::from_bytes(Ids(self.index as u64 ^ 0xA5A5 ^ (round << 40)).bytes()),
+            id: ServiceId::from_bytes(Ids::new(self.index as u64 ^ 0xA5A5 ^ (round << 40)).bytes()),
             member: members[self.index % members.len()],
             date: "2026-08-01".parse().unwrap(),
             minutes: 90,
@@ -850,13 +851,14 @@ impl Drop for HubProcess {
 
 /// The hub's merge and figure-refresh work so far, from its `/metrics`.
 async fn hub_metrics(http: SocketAddr) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut text = String::new();
-    if let Ok(mut stream) = tokio::net::TcpStream::connect(http).await {
-        let request = format!("GET /metrics HTTP/1.1\r\nHost: {http}\r\nConnection: close\r\n\r\n");
-        let _ = stream.write_all(request.as_bytes()).await;
-        let _ = stream.read_to_string(&mut text).await;
-    }
+    let answer = tokio::task::spawn_blocking(move || {
+        wishtree_testkit::socket::send(http, &wishtree_testkit::Request::get("/metrics"))
+    })
+    .await;
+    let text = match answer {
+        Ok(Ok(answer)) => answer.text(),
+        _ => String::new(),
+    };
     let value = |name: &str| {
         text.lines()
             .find(|line| line.starts_with(name) && line[name.len()..].starts_with(' '))
@@ -961,7 +963,7 @@ fn build_document(code: CommunityCode, index: usize, commands: &[Command]) -> Ve
 /// 100 members, 40 wishes submitted and published, 300 service records (as the
 /// `resync` benchmark builds its community).
 fn template_commands() -> Vec<Command> {
-    let mut ids = Ids(7);
+    let mut ids = Ids::new(7);
     let worker = Actor::Worker("陈玉萍".to_owned());
     let mut commands = Vec::new();
     let members: Vec<MemberId> = (0..100)
@@ -1033,14 +1035,14 @@ fn code_of(index: usize) -> CommunityCode {
 
 fn node_key(index: usize) -> KeyPair {
     let mut secret = [0u8; 32];
-    let mut ids = Ids(0x5EED_0000 + index as u64);
+    let mut ids = Ids::new(0x5EED_0000 + index as u64);
     secret[..16].copy_from_slice(&ids.bytes());
     secret[16..].copy_from_slice(&ids.bytes());
     KeyPair::from_secret(secret)
 }
 
 fn actor(index: usize) -> [u8; 16] {
-    Ids(0xAC70_0000 + index as u64).bytes()
+    Ids::new(0xAC70_0000 + index as u64).bytes()
 }
 
 fn now() -> Timestamp {
@@ -1121,21 +1123,4 @@ fn process_cpu_seconds(pid: u32) -> f64 {
         .map(|both| both.iter().filter_map(|t| t.parse::<u64>().ok()).sum())
         .unwrap_or(0);
     ticks as f64 / 100.0
-}
-
-/// Deterministic ids, so that every run measures the same documents.
-struct Ids(u64);
-
-impl Ids {
-    fn bytes(&mut self) -> [u8; 16] {
-        let mut out = [0u8; 16];
-        for chunk in out.chunks_mut(8) {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
-        }
-        out
-    }
 }

@@ -21,15 +21,16 @@
 use automerge::sync::{self, SyncDoc};
 use automerge::{AutoCommit, ROOT, transaction::Transactable};
 use wishtree_protocol::attest::SignedHeads;
-use wishtree_protocol::command::{Command, MemberFields, WishFields};
+use wishtree_protocol::command::Command;
 use wishtree_protocol::frame::{DocId, Frame, Role, Scope};
-use wishtree_protocol::id::{MemberId, ServiceId, WishId};
+use wishtree_protocol::id::{MemberId, ServiceId};
 use wishtree_protocol::keys::KeyPair;
-use wishtree_protocol::model::{Actor, BeneficiaryGroup, EventKind, PostKind, WishKind};
+use wishtree_protocol::model::{Actor, PostKind};
 use wishtree_protocol::sync::memory::MemoryHost;
 use wishtree_protocol::sync::{Effect, Event, Session};
-use wishtree_protocol::text::{Detail, Label, Name, Title};
-use wishtree_protocol::{CommunityCode, CommunityDoc, Date, Timestamp};
+use wishtree_protocol::text::Detail;
+use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
+use wishtree_testkit::community::{Ids, Writer};
 
 /// The transport's length prefix of every frame.
 const LENGTH_PREFIX: usize = 4;
@@ -50,7 +51,7 @@ impl Wire {
 
 fn main() {
     let code: CommunityCode = "130903001001".parse().unwrap();
-    let mut ids = Ids(7);
+    let mut ids = Ids::new(7);
     let (base, members) = community(code, &mut ids);
     println!(
         "resync after K offline records, 1x community document ({} bytes saved)",
@@ -287,77 +288,11 @@ fn sign(
 }
 
 /// A community of DESIGN's 1x size, built with domain commands (as the `commands`
-/// bench of `wishtree-protocol` builds it).
+/// bench of `wishtree-protocol` builds it); `ids` goes on where the community's ended.
 fn community(code: CommunityCode, ids: &mut Ids) -> (CommunityDoc, Vec<MemberId>) {
     let now = Timestamp::from_millis(1_780_000_000_000);
-    let worker = Actor::Worker("陈玉萍".to_owned());
-    let mut doc = CommunityDoc::create(code, "名人社区", ids.bytes(), now).unwrap();
-    let members: Vec<MemberId> = (0..100)
-        .map(|i| {
-            let id = MemberId::from_bytes(ids.bytes());
-            let member = MemberFields {
-                name: Name::parse("name", &format!("党员{i}")).unwrap(),
-                work_unit: Label::parse("work_unit", "运河区城管局").unwrap(),
-                org: None,
-                position: Label::parse("position", "科员").unwrap(),
-                specialties: vec![Label::parse("specialty", "安全教育").unwrap()],
-                intentions: vec![PostKind::Safety, PostKind::Aid],
-                reported_in: Date::new(2026, 5, 20).unwrap(),
-                branch: None,
-                team: None,
-            };
-            doc.execute(&Command::AddMember { id, member }, &worker, now)
-                .unwrap();
-            id
-        })
-        .collect();
-    for i in 0..40 {
-        let id = WishId::from_bytes(ids.bytes());
-        let wish = WishFields {
-            title: Title::parse("title", &format!("心愿{i}：希望有一台微波炉")).unwrap(),
-            detail: Detail::parse("detail", "母亲重病，想更快热饭").unwrap(),
-            kind: WishKind::Goods,
-            group: BeneficiaryGroup::Disabled,
-            resident_label: Name::parse("resident_label", "彭女士").unwrap(),
-            estimated_value: Some(400),
-        };
-        doc.execute(&Command::SubmitWish { id, wish }, &worker, now)
-            .unwrap();
-        let publish = Command::WishEvent {
-            id,
-            kind: EventKind::Publish,
-            by: worker.clone(),
-            note: Detail::parse("note", "").unwrap(),
-        };
-        doc.execute(&publish, &worker, now).unwrap();
-    }
-    for i in 0..300 {
-        let command = Command::RecordService {
-            id: ServiceId::from_bytes(ids.bytes()),
-            member: members[i % members.len()],
-            date: "2026-07-01".parse().unwrap(),
-            minutes: 60,
-            category: PostKind::Aid,
-            description: Detail::parse("description", "走访慰问困难家庭").unwrap(),
-        };
-        doc.execute(&command, &worker, now).unwrap();
-    }
-    (doc, members)
-}
-
-/// Deterministic ids, so that every run measures the same documents.
-struct Ids(u64);
-
-impl Ids {
-    fn bytes(&mut self) -> [u8; 16] {
-        let mut out = [0u8; 16];
-        for chunk in out.chunks_mut(8) {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
-        }
-        out
-    }
+    let mut writer = Writer::new(code, "名人社区", 7, now);
+    let written = writer.design_size(1, false, |_| now);
+    *ids = writer.ids;
+    (writer.doc, written.members)
 }

@@ -144,27 +144,6 @@ pub fn now() -> Timestamp {
     wishtree_node::now()
 }
 
-/// A blocking GET of a JSON answer from a hub's or node's HTTP API on loopback (no
-/// HTTP client crate needed); `Null` if it cannot be had.
-pub fn get_json(url: &str) -> serde_json::Value {
-    use std::io::{Read, Write};
-    let Some(rest) = url.strip_prefix("http://") else {
-        return serde_json::Value::Null;
-    };
-    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let Ok(mut stream) = std::net::TcpStream::connect(host) else {
-        return serde_json::Value::Null;
-    };
-    let _ = write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    );
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
-    serde_json::from_str(body).unwrap_or(serde_json::Value::Null)
-}
-
 /// Records a member on a running node, as a worker would, and returns the node's heads,
 /// sorted: the change every sync test watches travel.
 pub async fn add_member(node: &RunningNode, name: &str) -> Vec<ChangeHash> {

@@ -13,7 +13,8 @@ use wishtree_protocol::model::{Actor, EventKind};
 use wishtree_protocol::text::Detail;
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityDoc, Date, Timestamp};
-use wishtree_tests::city::{any_port, get_json, wait_until};
+use wishtree_testkit::socket::get_json;
+use wishtree_tests::city::{any_port, wait_until};
 use wishtree_tests::demo::run::{DemoCity, DemoOptions, IN_SYNC, start};
 use wishtree_tests::demo::seed::{CITY, DISTRICTS, STREETS, demo_city};
 

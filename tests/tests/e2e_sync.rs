@@ -16,9 +16,9 @@ use wishtree_node::run::RunningNode;
 use wishtree_protocol::CommunityCode;
 use wishtree_protocol::frame::DocId;
 use wishtree_protocol::keys::KeyPair;
+use wishtree_testkit::socket::get_json;
 use wishtree_tests::city::{
-    add_member, any_port, enroll, get_json, hub_key, init_hub, init_node, start_hub, start_node,
-    wait_until,
+    add_member, any_port, enroll, hub_key, init_hub, init_node, start_hub, start_node, wait_until,
 };
 
 const LIMIT: Duration = Duration::from_secs(20);

@@ -1,59 +1,28 @@
 //! Helpers for the figures and dashboard tests: a sample city written as community
-//! documents through domain commands, delivered into a hub database, the HTTP router
-//! served on 127.0.0.1:0 in a background thread, and a minimal HTTP/1.1 client.
+//! documents through domain commands (`wishtree_testkit::community::Writer`), delivered
+//! into a hub database, and the HTTP router served in-process.
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use wishtree_hub::figures::{self, CommunitySync};
-use wishtree_hub::http::{HubHttpState, serve};
+use wishtree_hub::http::{HubHttpState, router, serve};
 use wishtree_hub::metrics::Metrics;
-use wishtree_protocol::command::{ActivityFields, Command, MemberFields, WishFields};
-use wishtree_protocol::id::{ActivityId, MemberId, OrgId, PairingId, ProjectId, ServiceId, WishId};
-use wishtree_protocol::model::{
-    Actor, BeneficiaryGroup, EventKind, Org, PostKind, ProjectKind, WishKind,
-};
-use wishtree_protocol::text::{Detail, Label, Name, Title};
-use wishtree_protocol::uscc::CreditCode;
+use wishtree_protocol::id::OrgId;
+use wishtree_protocol::model::{Actor, EventKind, Org};
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, RegionPrefix, Timestamp};
+pub use wishtree_testkit::community::{Writer, credit_code, worker};
+use wishtree_testkit::server::InProcessServer;
+pub use wishtree_testkit::{Answer, Request};
+use wishtree_testkit::{oneshot, socket};
+use wishtree_webguard::{AllowedHosts, WebGuard};
 
 /// The instant the sample city is looked at: 2026-08-01 12:00 in Shanghai.
 pub const NOW: Timestamp = Timestamp::from_millis(1_785_556_800_000);
-
-/// A deterministic source of ids (splitmix64).
-pub struct Ids(u64);
-
-impl Ids {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn bytes(&mut self) -> [u8; 16] {
-        let mut out = [0u8; 16];
-        out[..8].copy_from_slice(&self.next().to_le_bytes());
-        out[8..].copy_from_slice(&self.next().to_le_bytes());
-        out
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
-pub fn worker() -> Actor {
-    Actor::Worker("陈玉萍".to_owned())
-}
 
 pub fn date(text: &str) -> Date {
     text.parse().unwrap()
@@ -65,201 +34,6 @@ pub fn code(text: &str) -> CommunityCode {
 
 pub fn region(text: &str) -> RegionPrefix {
     text.parse().unwrap()
-}
-
-/// A valid credit code made from a number (the check character computed).
-pub fn credit_code(number: u32) -> CreditCode {
-    let body = format!("91130900MA{number:07}");
-    let mut first = [0u8; 17];
-    first.copy_from_slice(body.as_bytes());
-    let check = CreditCode::check_character(&first).unwrap();
-    format!("{body}{}", char::from(check)).parse().unwrap()
-}
-
-pub fn note() -> Detail {
-    Detail::parse("note", "").unwrap()
-}
-
-/// Writes commands into a community document, one change each, at chosen times.
-pub struct Writer {
-    pub doc: CommunityDoc,
-    pub ids: Ids,
-}
-
-impl Writer {
-    pub fn new(code: CommunityCode, name: &str, seed: u64, at: Timestamp) -> Self {
-        let mut ids = Ids::new(seed);
-        let doc = CommunityDoc::create(code, name, ids.bytes(), at).unwrap();
-        Self { doc, ids }
-    }
-
-    pub fn run(&mut self, command: Command, at: Timestamp) {
-        self.doc
-            .execute(&command, &worker(), at)
-            .unwrap_or_else(|error| panic!("{command:?}: {error}"));
-    }
-
-    pub fn add_org(
-        &mut self,
-        code: CreditCode,
-        name: &str,
-        reported_in: Option<Date>,
-        at: Timestamp,
-    ) -> OrgId {
-        self.run(
-            Command::AddOrg {
-                credit_code: code,
-                name: Name::parse("name", name).unwrap(),
-                reported_in,
-            },
-            at,
-        );
-        Org::id_for(&code)
-    }
-
-    pub fn add_member(&mut self, org: Option<OrgId>, reported_in: Date, at: Timestamp) -> MemberId {
-        let id = MemberId::from_bytes(self.ids.bytes());
-        self.run(
-            Command::AddMember {
-                id,
-                member: MemberFields {
-                    name: Name::parse("name", "张婷").unwrap(),
-                    work_unit: Label::parse("work_unit", "市发改委").unwrap(),
-                    org,
-                    position: Label::parse("position", "科员").unwrap(),
-                    specialties: Vec::new(),
-                    intentions: vec![PostKind::Aid],
-                    reported_in,
-                    branch: None,
-                    team: None,
-                },
-            },
-            at,
-        );
-        id
-    }
-
-    pub fn add_pairing(&mut self, org: OrgId, signed_on: Date, at: Timestamp) -> PairingId {
-        let id = PairingId::from_bytes(self.ids.bytes());
-        self.run(
-            Command::AddPairing {
-                id,
-                org,
-                commitments: vec![Title::parse("commitment", "每月开展一次志愿服务").unwrap()],
-                signed_on,
-            },
-            at,
-        );
-        id
-    }
-
-    pub fn submit_wish(&mut self, at: Timestamp) -> WishId {
-        let id = WishId::from_bytes(self.ids.bytes());
-        self.run(
-            Command::SubmitWish {
-                id,
-                wish: WishFields {
-                    title: Title::parse("title", "希望有一台微波炉").unwrap(),
-                    detail: Detail::parse("detail", "方便为孩子热饭").unwrap(),
-                    kind: WishKind::Goods,
-                    group: BeneficiaryGroup::SingleParentChild,
-                    resident_label: Name::parse("resident_label", "行宫社区 彭女士").unwrap(),
-                    estimated_value: Some(300),
-                },
-            },
-            at,
-        );
-        id
-    }
-
-    pub fn wish_event(&mut self, id: WishId, kind: EventKind, by: Actor, at: Timestamp) {
-        self.run(
-            Command::WishEvent {
-                id,
-                kind,
-                by,
-                note: note(),
-            },
-            at,
-        );
-    }
-
-    pub fn submit_project(&mut self, at: Timestamp) -> ProjectId {
-        let id = ProjectId::from_bytes(self.ids.bytes());
-        self.run(
-            Command::SubmitProject {
-                id,
-                title: Title::parse("title", "“扶”您上下楼").unwrap(),
-                detail: Detail::parse("detail", "加装楼梯扶手").unwrap(),
-                kind: ProjectKind::MicroProject,
-            },
-            at,
-        );
-        id
-    }
-
-    pub fn project_event(&mut self, id: ProjectId, kind: EventKind, by: Actor, at: Timestamp) {
-        self.run(
-            Command::ProjectEvent {
-                id,
-                kind,
-                by,
-                note: note(),
-            },
-            at,
-        );
-    }
-
-    pub fn add_activity(
-        &mut self,
-        day: Date,
-        minutes: u32,
-        organiser: Option<OrgId>,
-        at: Timestamp,
-    ) -> ActivityId {
-        let id = ActivityId::from_bytes(self.ids.bytes());
-        self.run(
-            Command::AddActivity {
-                id,
-                activity: ActivityFields {
-                    title: Title::parse("title", "青少年七彩暑期安全教育").unwrap(),
-                    category: PostKind::Safety,
-                    date: day,
-                    minutes,
-                    organiser,
-                    place: Label::parse("place", "社区居委会").unwrap(),
-                },
-            },
-            at,
-        );
-        id
-    }
-
-    pub fn participate(&mut self, activity: ActivityId, member: MemberId, at: Timestamp) {
-        self.run(Command::AddParticipant { activity, member }, at);
-    }
-
-    pub fn record_service(
-        &mut self,
-        member: MemberId,
-        day: Date,
-        minutes: u32,
-        at: Timestamp,
-    ) -> ServiceId {
-        let id = ServiceId::from_bytes(self.ids.bytes());
-        self.run(
-            Command::RecordService {
-                id,
-                member,
-                date: day,
-                minutes,
-                category: PostKind::Aid,
-                description: Detail::parse("description", "陪独居老人聊天").unwrap(),
-            },
-            at,
-        );
-        id
-    }
 }
 
 /// Derives each document's view and re-derives its community in the hub database,
@@ -474,11 +248,12 @@ pub fn sample_city() -> SampleCity {
     }
 }
 
-/// The router served on 127.0.0.1:0 in a thread of its own, stopped when dropped.
+/// The hub's router behind the web guard, as `serve` puts it, served on 127.0.0.1:0
+/// and answering in-process (`get`, `json`) or over the socket ([`request`]).
 pub struct Server {
     pub address: SocketAddr,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    router: axum::Router,
+    server: InProcessServer,
 }
 
 impl Server {
@@ -491,86 +266,44 @@ impl Server {
     }
 
     pub fn start_with(state: HubHttpState) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let address = listener.local_addr().unwrap();
-        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            runtime
-                .block_on(serve(listener, state, async move {
-                    let _ = stop.await;
-                }))
-                .unwrap();
-        });
+        let served = state.clone();
+        let server =
+            InProcessServer::start(move |listener, shutdown| serve(listener, served, shutdown));
+        let router = WebGuard::new(AllowedHosts::new(server.address))
+            .with_json_api("/api/")
+            .guard(router(state));
         Self {
-            address,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
+            address: server.address,
+            router,
+            server,
         }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        self.server.url()
     }
 
+    /// A GET answered in-process, with the server's address as `Host`.
     pub fn get(&self, path: &str) -> Answer {
-        get(self.address, path, &[])
+        self.get_with(path, &[])
     }
 
     pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
-        get(self.address, path, headers)
+        let mut request = Request::get(path).headers(headers);
+        if !request.has_header("host") {
+            request = request.header("Host", &self.address.to_string());
+        }
+        oneshot::send_blocking(self.server.runtime(), &self.router, request)
     }
 
     pub fn json(&self, path: &str) -> serde_json::Value {
         let answer = self.get(path);
         assert_eq!(answer.status, 200, "{path}: {}", answer.text());
-        serde_json::from_slice(&answer.body).unwrap()
+        answer.json()
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// An HTTP answer.
-#[derive(Debug)]
-pub struct Answer {
-    pub status: u16,
-    pub headers: BTreeMap<String, String>,
-    pub body: Vec<u8>,
-}
-
-impl Answer {
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(&name.to_ascii_lowercase())
-            .map(String::as_str)
-    }
-}
-
-/// A GET over a fresh connection, read to the end (`Connection: close`).
-pub fn get(address: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Answer {
-    request(address, "GET", path, headers, b"")
-}
-
-/// One HTTP/1.1 request on its own connection; `Host` is the server's address unless
+/// One request over a real connection; `Host` is the server's address unless
 /// `headers` names another.
 pub fn request(
     address: SocketAddr,
@@ -579,68 +312,6 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Answer {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if !headers
-        .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
-    {
-        request.push_str(&format!("Host: {address}\r\n"));
-    }
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
-    let mut body = raw[split + 4..].to_vec();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: BTreeMap<String, String> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
-        .collect();
-    if headers
-        .get("transfer-encoding")
-        .is_some_and(|v| v.contains("chunked"))
-    {
-        body = dechunk(&body);
-    }
-    Answer {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let end = raw.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size_text = std::str::from_utf8(&raw[..end]).unwrap();
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
-        raw = &raw[end + 2..];
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&raw[..size]);
-        raw = &raw[size + 2..];
-    }
+    let request = Request::new(method, path).headers(headers).body(body);
+    socket::send(address, &request).unwrap()
 }

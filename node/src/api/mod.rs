@@ -25,10 +25,6 @@ use std::str::FromStr;
 use serde_json::{Value, json};
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::{Command, CommandError};
-use wishtree_protocol::id::{
-    ActivityId, BranchId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, ServiceId,
-    TeamId, VoidId, WishId,
-};
 use wishtree_protocol::model::{Actor, AuthorError, Entity, EventKind, EventSubject};
 use wishtree_protocol::text::Detail;
 
@@ -347,26 +343,7 @@ fn require<E: Entity>(replica: &Replica, id: E::Id) -> Result<E, ApiError> {
     replica
         .doc()
         .entity::<E>(id)?
-        .ok_or_else(|| ApiError::not_found(format!("there is no {} {id}", kind_of::<E>())))
-}
-
-/// The word for an entity kind in messages.
-fn kind_of<E: Entity>() -> &'static str {
-    match E::COLLECTION {
-        "members" => MemberId::KIND,
-        "orgs" => OrgId::KIND,
-        "pairings" => PairingId::KIND,
-        "branches" => BranchId::KIND,
-        "teams" => TeamId::KIND,
-        "posts" => PostId::KIND,
-        "wishes" => WishId::KIND,
-        "projects" => ProjectId::KIND,
-        "activities" => ActivityId::KIND,
-        "services" => ServiceId::KIND,
-        "passbook" => PointsEntryId::KIND,
-        "voids" => VoidId::KIND,
-        other => other,
-    }
+        .ok_or_else(|| ApiError::not_found(format!("there is no {} {id}", E::KIND)))
 }
 
 /// An id from a URL path.

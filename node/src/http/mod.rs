@@ -49,9 +49,10 @@ impl AppState {
     }
 }
 
-/// The routes of `/api`.
+/// The routes of `/api`, and `/metrics`.
 pub fn api_router() -> Router<AppState> {
     Router::new()
+        .route("/metrics", get(metrics))
         .route("/api/status", get(status))
         .route("/api/community", put(rename_community))
         .route(
@@ -164,6 +165,25 @@ async fn write(
     };
     let result = on_replica(state, move |replica| work(replica, body, crate::now())).await;
     respond(result.and_then(|r| r), success)
+}
+
+/// `/metrics`: the node's metrics for Prometheus, behind the same password as the rest.
+async fn metrics(State(state): State<AppState>) -> Response {
+    match on_replica(&state, |replica| {
+        crate::metrics::render(replica, crate::now())
+    })
+    .await
+    {
+        Ok(text) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(error) => error_response(&error),
+    }
 }
 
 async fn status(State(state): State<AppState>) -> Response {

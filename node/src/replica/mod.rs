@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use automerge::ChangeHash;
 use tokio::sync::watch;
@@ -48,6 +49,7 @@ use self::open::{load_city, load_community};
 pub use self::status::{ChunkCounts, Counts, NodeStatus, SyncStatus};
 use self::sync::sorted_heads;
 pub use self::sync::{ReceiveError, Received};
+use crate::metrics::WriteMetrics;
 use crate::store::{DocName, MemberPrivate, ResidentPrivate, Store, StoreError};
 
 /// The database inside a node's data directory.
@@ -123,6 +125,7 @@ pub struct Replica {
     hub_link: HubLink,
     pending_cache: Option<(Vec<ChangeHash>, Vec<ChangeHash>, usize)>,
     changes: watch::Sender<ChangeNotice>,
+    write_metrics: WriteMetrics,
     is_poisoned: bool,
     /// Held for the life of the replica; the OS releases it if the process dies.
     _lock: Option<File>,
@@ -312,41 +315,53 @@ impl Replica {
         private: Option<&PrivateRecord>,
         now: Timestamp,
     ) -> Result<Committed, ExecuteError> {
-        self.check_usable().map_err(ExecuteError::Poisoned)?;
-        if self.store.is_read_only() {
-            return Err(ExecuteError::Store(StoreError::ReadOnly {
-                path: self.store.path().display().to_string(),
-            }));
-        }
-        self.doc.apply(command, worker, now)?;
-        let change = self.doc.commit(now);
-        if let Some(private) = private
-            && let Err(error) = self.check_private_target(private)
-        {
+        let started = Instant::now();
+        // Every way a write can end is timed and counted, so the body is one closure.
+        let mut apply_and_persist = || -> Result<Committed, ExecuteError> {
+            self.check_usable().map_err(ExecuteError::Poisoned)?;
+            if self.store.is_read_only() {
+                return Err(ExecuteError::Store(StoreError::ReadOnly {
+                    path: self.store.path().display().to_string(),
+                }));
+            }
+            self.doc.apply(command, worker, now)?;
+            let change = self.doc.commit(now);
+            if let Some(private) = private
+                && let Err(error) = self.check_private_target(private)
+            {
+                if change.is_some() {
+                    self.reload_after_failure();
+                }
+                return Err(error);
+            }
+            let committed = match self.persist_local(private, now) {
+                Ok((heads, attestation)) => Committed {
+                    change,
+                    heads,
+                    attestation,
+                },
+                Err(error) => {
+                    self.reload_after_failure();
+                    return Err(error.into());
+                }
+            };
             if change.is_some() {
-                self.reload_after_failure();
+                self.changes.send_modify(|notice| {
+                    notice.heads = committed.heads.clone();
+                    notice.local_commits += 1;
+                });
+                self.compact_if_due(DocName::Community);
             }
-            return Err(error);
-        }
-        let committed = match self.persist_local(private, now) {
-            Ok((heads, attestation)) => Committed {
-                change,
-                heads,
-                attestation,
-            },
-            Err(error) => {
-                self.reload_after_failure();
-                return Err(error.into());
-            }
+            Ok(committed)
         };
-        if change.is_some() {
-            self.changes.send_modify(|notice| {
-                notice.heads = committed.heads.clone();
-                notice.local_commits += 1;
-            });
-            self.compact_if_due(DocName::Community);
-        }
-        Ok(committed)
+        let result = apply_and_persist();
+        self.write_metrics.record(&result, started.elapsed());
+        result
+    }
+
+    /// What the replica counts of its writes, for `/metrics`.
+    pub fn write_metrics(&self) -> &WriteMetrics {
+        &self.write_metrics
     }
 
     /// Stores personal data for an existing member or wish, without a document change.

@@ -420,6 +420,7 @@ impl Replica {
             hub_link,
             pending_cache: None,
             changes,
+            write_metrics: Default::default(),
             is_poisoned: false,
             _lock: lock,
         })

@@ -152,22 +152,7 @@ impl Store {
     /// Opens an existing database for reading and writing and runs the migrations it
     /// lacks.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        if !path.exists() {
-            return Err(StoreError::Io {
-                path: path.display().to_string(),
-                source: std::io::Error::from(std::io::ErrorKind::NotFound),
-            });
-        }
-        let connection = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| classify(path, e))?;
-        let mut store = Self {
-            path: path.to_owned(),
-            connection,
-            is_read_only: false,
-        };
+        let mut store = Self::connect(path, false)?;
         store.configure()?;
         store.quick_check()?;
         store.migrate()?;
@@ -177,22 +162,7 @@ impl Store {
     /// Opens an existing database for reading only, beside a running node: `status`,
     /// `export` and `backup` use this. Its schema must be one this build knows.
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
-        if !path.exists() {
-            return Err(StoreError::Io {
-                path: path.display().to_string(),
-                source: std::io::Error::from(std::io::ErrorKind::NotFound),
-            });
-        }
-        let connection = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| classify(path, e))?;
-        let store = Self {
-            path: path.to_owned(),
-            connection,
-            is_read_only: true,
-        };
+        let store = Self::connect(path, true)?;
         store
             .connection
             .busy_timeout(std::time::Duration::from_secs(5))
@@ -210,6 +180,30 @@ impl Store {
             });
         }
         Ok(store)
+    }
+
+    /// Opens the connection to an existing file (never creating one: a missing file is
+    /// `NotFound`), for reading and writing or for reading only.
+    fn connect(path: &Path, is_read_only: bool) -> Result<Self, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Io {
+                path: path.display().to_string(),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            });
+        }
+        let access = if is_read_only {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+        };
+        let connection =
+            Connection::open_with_flags(path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|e| classify(path, e))?;
+        Ok(Self {
+            path: path.to_owned(),
+            connection,
+            is_read_only,
+        })
     }
 
     /// The database file.

@@ -1,19 +1,22 @@
-//! Helpers shared by the node's integration tests: a node served in-process on port 0,
-//! a minimal HTTP/1.1 client over loopback, and the node binary as a child process.
+//! Helpers shared by the node's integration tests: a node served in-process on port 0
+//! (answering in-process through `wishtree_testkit::oneshot`, or over loopback through
+//! `wishtree_testkit::socket`), and the node binary as a child process.
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::Duration;
 
 use serde_json::Value;
 use wishtree_node::http::AppState;
 use wishtree_node::replica::{InitOptions, Replica};
-use wishtree_node::server::{Access, serve};
+use wishtree_node::server::{Access, guarded_app, serve};
 use wishtree_protocol::text::Name;
+use wishtree_testkit::server::InProcessServer;
+pub use wishtree_testkit::{Answer, Request};
+use wishtree_testkit::{oneshot, socket};
 
 pub const COMMUNITY: &str = "110118001002";
 pub const OTHER_COMMUNITY: &str = "110118001003";
@@ -36,12 +39,16 @@ pub fn init_node_of(dir: &Path, community: &str) -> Replica {
     Replica::init(dir, &options, wishtree_node::now()).unwrap()
 }
 
-/// A node served in-process on 127.0.0.1, port 0, until dropped.
+/// A node served in-process on 127.0.0.1, port 0, until dropped. Its `get`, `post`,
+/// `put` and `send` go to the node's guarded router in-process; where a connection is
+/// the point (the guard's bound address, the login throttle), tests use [`request`]
+/// on `address`.
 pub struct TestNode {
     pub dir: tempfile::TempDir,
     pub address: SocketAddr,
-    runtime: Option<tokio::runtime::Runtime>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Taken by `stop`, so that the replica it holds is let go.
+    router: Option<axum::Router>,
+    server: InProcessServer,
 }
 
 impl TestNode {
@@ -58,100 +65,62 @@ impl TestNode {
         let dir = tempfile::tempdir().unwrap();
         let mut replica = init_node(dir.path());
         prepare(&mut replica);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let address = listener.local_addr().unwrap();
-        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        runtime.spawn(async move {
-            serve(listener, AppState::new(replica), access, async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
+        let state = AppState::new(replica);
+        let served = state.clone();
+        let server = InProcessServer::start(move |listener, shutdown| {
+            serve(listener, served, access, shutdown)
         });
+        let router = server
+            .runtime()
+            .block_on(guarded_app(state, access, Vec::new(), server.address))
+            .unwrap();
         Self {
             dir,
-            address,
-            runtime: Some(runtime),
-            shutdown: Some(shutdown),
+            address: server.address,
+            router: Some(router),
+            server,
         }
+    }
+
+    /// `request` answered by the node's router in-process. `Host` is the node's
+    /// address, and a body without a type is JSON, unless the request names them.
+    pub fn send(&self, request: Request) -> Answer {
+        let request = with_defaults(self.address, request);
+        let router = self.router.as_ref().expect("the node was stopped");
+        oneshot::send_blocking(self.server.runtime(), router, request)
     }
 
     pub fn get(&self, path: &str) -> (u16, Value) {
-        json_of(request(self.address, "GET", path, None, &[]))
+        json_of(self.send(Request::get(path)))
     }
 
     pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        json_of(request(
-            self.address,
-            "POST",
-            path,
-            Some(body.to_string().as_bytes()),
-            &[],
-        ))
+        json_of(self.send(Request::json("POST", path, body)))
     }
 
     pub fn put(&self, path: &str, body: &Value) -> (u16, Value) {
-        json_of(request(
-            self.address,
-            "PUT",
-            path,
-            Some(body.to_string().as_bytes()),
-            &[],
-        ))
+        json_of(self.send(Request::json("PUT", path, body)))
     }
 
     pub fn post_raw(&self, path: &str, body: &[u8]) -> (u16, Value) {
-        json_of(request(self.address, "POST", path, Some(body), &[]))
+        json_of(self.send(Request::new("POST", path).body(body)))
     }
-}
 
-impl TestNode {
     /// Stops serving and lets the replica go, keeping the data directory.
     pub fn stop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(Duration::from_secs(5));
-        }
+        self.router = None;
+        self.server.stop();
     }
 }
 
 impl Drop for TestNode {
     fn drop(&mut self) {
+        // Before the data directory goes.
         self.stop();
     }
 }
 
-/// An HTTP answer.
-#[derive(Debug)]
-pub struct Answer {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Answer {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
-    pub fn text(&self) -> String {
-        String::from_utf8(self.body.clone()).unwrap()
-    }
-}
-
-/// One HTTP/1.1 request on its own connection, answered in full.
+/// One request over a real connection to `address`, answered in full.
 pub fn request(
     address: SocketAddr,
     method: &str,
@@ -170,94 +139,26 @@ pub fn try_request(
     body: Option<&[u8]>,
     headers: &[(&str, &str)],
 ) -> std::io::Result<Answer> {
-    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))?;
-    stream.set_read_timeout(Some(Duration::from_secs(20)))?;
-    let body = body.unwrap_or(&[]);
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    // The node's own address unless the test poses as a page that names another.
-    if !headers
-        .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
-    {
-        head.push_str(&format!("Host: {address}\r\n"));
-    }
-    let has_type = headers
-        .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
-    if !body.is_empty() && !has_type {
-        head.push_str("Content-Type: application/json\r\n");
-    }
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes())?;
-    // A refused large body may be answered before it is all sent.
-    let _ = stream.write_all(body);
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|window| window == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no complete answer"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no status line"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    let is_chunked = headers.iter().any(|(name, value)| {
-        name.eq_ignore_ascii_case("transfer-encoding") && value.contains("chunked")
-    });
-    if is_chunked {
-        body = dechunk(&body).ok_or_else(|| std::io::Error::other("bad chunked body"))?;
-    }
-    let length = headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.parse::<usize>().ok());
-    if length.is_some_and(|length| length != body.len()) {
-        return Err(std::io::Error::other("the answer was cut short"));
-    }
-    Ok(Answer {
-        status,
-        headers,
-        body,
-    })
+    let request = Request::new(method, path)
+        .headers(headers)
+        .body(body.unwrap_or_default());
+    socket::send(address, &with_defaults(address, request))
 }
 
-fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = raw.windows(2).position(|w| w == b"\r\n")?;
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&raw[..line_end]).ok()?.trim(), 16).ok()?;
-        raw = &raw[line_end + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(raw.get(..size)?);
-        raw = raw.get(size + 2..)?;
+/// The node's own address as `Host`, and JSON as a body's type, unless the test poses
+/// as a page that names others.
+fn with_defaults(address: SocketAddr, mut request: Request) -> Request {
+    if !request.has_header("host") {
+        request = request.header("Host", &address.to_string());
     }
+    if !request.body.is_empty() && !request.has_header("content-type") {
+        request = request.header("Content-Type", "application/json");
+    }
+    request
 }
 
 pub fn json_of(answer: Answer) -> (u16, Value) {
-    let value = if answer.body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&answer.body)
-            .unwrap_or_else(|error| panic!("not JSON ({error}): {}", answer.text()))
-    };
-    (answer.status, value)
+    (answer.status, answer.json())
 }
 
 /// The form token in a page the node rendered, as the browser would send it back.

@@ -2,10 +2,7 @@
 //! written one entity at a time, with the helpers it needs.
 
 use crate::doc::{CommunityDoc, DocError};
-use crate::id::{
-    ActivityId, BranchId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, ServiceId,
-    TeamId, VoidId, WishId,
-};
+use crate::id::{MemberId, ServiceId};
 use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus, PostStatus, Refusal};
 use crate::model::{
     Activity, Actor, Branch, EventKind, LifecycleEvent, Member, Org, Pairing, Participation,
@@ -406,7 +403,7 @@ impl CommunityDoc {
 
     fn require<E: crate::model::Entity>(&self, id: E::Id) -> Result<E, CommandError> {
         self.entity::<E>(id)?.ok_or_else(|| CommandError::NotFound {
-            kind: entity_kind(E::COLLECTION),
+            kind: E::KIND,
             id: id.to_string(),
         })
     }
@@ -414,7 +411,7 @@ impl CommunityDoc {
     fn require_present<E: crate::model::Entity>(&self, id: E::Id) -> Result<(), CommandError> {
         if !self.contains::<E>(id)? {
             return Err(CommandError::NotFound {
-                kind: entity_kind(E::COLLECTION),
+                kind: E::KIND,
                 id: id.to_string(),
             });
         }
@@ -426,7 +423,7 @@ impl CommunityDoc {
         id: E::Id,
     ) -> Result<Vec<LifecycleEvent>, CommandError> {
         self.events::<E>(id)?.ok_or_else(|| CommandError::NotFound {
-            kind: entity_kind(E::COLLECTION),
+            kind: E::KIND,
             id: id.to_string(),
         })
     }
@@ -434,7 +431,7 @@ impl CommunityDoc {
     fn require_absent<E: crate::model::Entity>(&self, id: E::Id) -> Result<(), CommandError> {
         if self.contains::<E>(id)? {
             return Err(CommandError::AlreadyExists {
-                kind: entity_kind(E::COLLECTION),
+                kind: E::KIND,
                 id: id.to_string(),
             });
         }
@@ -511,24 +508,5 @@ fn check_minutes(minutes: u32) -> Result<(), CommandError> {
             field: "minutes",
             rule: "between 1 and 1440 (one day)",
         })
-    }
-}
-
-/// The singular word for a collection, for messages.
-fn entity_kind(collection: &str) -> &'static str {
-    match collection {
-        "members" => MemberId::KIND,
-        "orgs" => OrgId::KIND,
-        "pairings" => PairingId::KIND,
-        "branches" => BranchId::KIND,
-        "teams" => TeamId::KIND,
-        "posts" => PostId::KIND,
-        "wishes" => WishId::KIND,
-        "projects" => ProjectId::KIND,
-        "activities" => ActivityId::KIND,
-        "services" => ServiceId::KIND,
-        "passbook" => PointsEntryId::KIND,
-        "voids" => VoidId::KIND,
-        _ => "entity",
     }
 }

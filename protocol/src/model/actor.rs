@@ -104,32 +104,7 @@ impl FromStr for Actor {
     }
 }
 
-impl serde::Serialize for Actor {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Actor {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-impl autosurgeon::Reconcile for Actor {
-    type Key<'a> = autosurgeon::reconcile::NoKey;
-    fn reconcile<R: autosurgeon::Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
-        reconciler.str(self.to_string())
-    }
-}
-
-impl autosurgeon::Hydrate for Actor {
-    fn hydrate_string(text: &str) -> Result<Self, autosurgeon::HydrateError> {
-        text.parse()
-            .map_err(|e: ActorParseError| autosurgeon::HydrateError::unexpected("an actor", e.0))
-    }
-}
+crate::text_form::text_form!(Actor, "an actor");
 
 #[cfg(test)]
 mod tests {

@@ -43,6 +43,8 @@ pub trait Entity: Hydrate + Reconcile + Clone {
     type Id: Copy + Ord + Display + FromStr + std::fmt::Debug;
     /// The key of the collection at the document root.
     const COLLECTION: &'static str;
+    /// What one of them is called in messages (its id's `KIND`, e.g. `wish`).
+    const KIND: &'static str;
 }
 
 macro_rules! entity {
@@ -50,6 +52,7 @@ macro_rules! entity {
         impl Entity for $ty {
             type Id = $id;
             const COLLECTION: &'static str = $collection;
+            const KIND: &'static str = <$id>::KIND;
         }
     };
 }

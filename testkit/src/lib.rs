@@ -1,0 +1,17 @@
+//! What the integration tests and benches of node, hub and `wishtree-tests` share:
+//! one request and answer type with two ways to send it ([`oneshot`] against a router
+//! in-process, [`socket`] over a real connection), one in-process server on port 0
+//! ([`server`]) and one community builder ([`community`]).
+//!
+//! A dev-dependency only. Everything here panics on failure, because a panic is how a
+//! test or a bench reports one.
+
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+pub mod community;
+pub mod http;
+pub mod oneshot;
+pub mod server;
+pub mod socket;
+
+pub use http::{Answer, Request};
