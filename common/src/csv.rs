@@ -2,7 +2,8 @@
 //! that Excel shows Chinese), CRLF line ends, RFC 4180 quoting, and text cells that a
 //! spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or
 //! carriage return) neutralised with a leading apostrophe (OWASP's advice against CSV
-//! injection).
+//! injection); and the `Content-Disposition` of a download with a file name in any
+//! language (RFC 6266 with RFC 5987's `filename*`).
 
 use std::borrow::Cow;
 
@@ -16,6 +17,10 @@ pub enum Cell {
     Text(String),
     /// A number the program wrote itself, kept as it is (a `-5` balance stays `-5`).
     Number(String),
+    /// A code of digits (a region code, a phone number) that a spreadsheet must keep as
+    /// text: written as `="…"`, so Excel neither drops leading zeros nor shows
+    /// `1.30903E+11`. Anything but ASCII digits is written as [`Cell::Text`].
+    Code(String),
 }
 
 /// A CSV text being written, the byte-order mark already in place.
@@ -52,6 +57,8 @@ impl SpreadsheetCsv {
             .map(|cell| match cell {
                 Cell::Text(text) => neutralise(text),
                 Cell::Number(number) => Cow::Borrowed(number.as_str()),
+                Cell::Code(code) if is_digits(code) => Cow::Owned(format!("=\"{code}\"")),
+                Cell::Code(text) => neutralise(text),
             })
             .collect();
         self.record(&cells);
@@ -107,6 +114,42 @@ pub fn neutralise(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// The `Content-Disposition` of a download named `file_name`: `filename*` carries the
+/// name in UTF-8 (e.g. `心愿台账-名人社区-2026H2.csv`), `filename` an ASCII stand-in
+/// for clients that know no better.
+pub fn attachment(file_name: &str) -> String {
+    // RFC 5987's attr-char: what may stand unencoded in an extended value.
+    const NOT_ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'!')
+        .remove(b'#')
+        .remove(b'$')
+        .remove(b'&')
+        .remove(b'+')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'^')
+        .remove(b'_')
+        .remove(b'`')
+        .remove(b'|')
+        .remove(b'~');
+    let ascii: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded = percent_encoding::utf8_percent_encode(file_name, NOT_ATTR_CHAR);
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+fn is_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// A writer appending CRLF-terminated records to `bytes`.
 fn writer_onto(bytes: Vec<u8>) -> ::csv::Writer<Vec<u8>> {
     ::csv::WriterBuilder::new()
@@ -153,5 +196,33 @@ mod tests {
         csv.blank_line();
         csv.text_row(["1", "二", ""]);
         assert_eq!(csv.finish(), "\u{feff}a,b\r\n'-1,-1\r\n\r\n1,二,\r\n");
+    }
+
+    #[test]
+    fn codes_stay_text_in_a_spreadsheet() {
+        let mut csv = SpreadsheetCsv::new();
+        csv.row(&[
+            Cell::Code("130903001002".into()),
+            Cell::Code("0311".into()),
+            Cell::Code("=1+1".into()),
+            Cell::Code(String::new()),
+        ]);
+        assert_eq!(
+            csv.finish(),
+            "\u{feff}\"=\"\"130903001002\"\"\",\"=\"\"0311\"\"\",'=1+1,\r\n"
+        );
+    }
+
+    #[test]
+    fn file_names_in_chinese_are_encoded_for_the_header() {
+        assert_eq!(
+            attachment("心愿台账-名人社区-2026H2.csv"),
+            "attachment; filename=\"____-____-2026H2.csv\"; \
+             filename*=UTF-8''%E5%BF%83%E6%84%BF%E5%8F%B0%E8%B4%A6-%E5%90%8D%E4%BA%BA%E7%A4%BE%E5%8C%BA-2026H2.csv"
+        );
+        assert_eq!(
+            attachment("a b\"c.csv"),
+            "attachment; filename=\"a_b_c.csv\"; filename*=UTF-8''a%20b%22c.csv"
+        );
     }
 }

@@ -77,6 +77,19 @@ fn members_are_created_listed_read_and_corrected_with_their_personal_data() {
     let mut body = member_body("x");
     body["name"] = json!("王\u{200b}建国");
     assert_bad(node.post("/api/members", &body), "name", "invisible");
+    // The phone is checked where every write reads it, and kept as its digits.
+    let mut body = member_body("x");
+    body["phone"] = json!("1391234");
+    assert_bad(
+        node.post("/api/members", &body),
+        "phone",
+        "is not a phone number",
+    );
+    let mut body = member_body("王建国");
+    body["phone"] = json!("+86 139-1234-5678");
+    let (status, spaced) = node.put(&format!("/api/members/{id}"), &body);
+    assert_eq!(status, 200, "{spaced}");
+    assert_eq!(spaced["phone"], "13912345678");
     let mut body = member_body("x");
     body["specialties"] = json!("安全教育");
     assert_bad(

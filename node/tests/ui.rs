@@ -304,6 +304,10 @@ fn activities_sign_up_members_once_and_passbooks_show_the_points() {
     );
     assert_eq!(overdraw.status, 409);
     assert!(overdraw.text().contains("积分不足"));
+    // The redemption is shown as typed; the edit form below keeps the member's own
+    // ledger, not the refused redemption's fields.
+    assert!(overdraw.text().contains("value=\"16\""));
+    assert!(overdraw.text().contains("value=\"民警\""));
     let (_, member) = post_ok(
         &node,
         &format!("/members/{zhang}/redeem"),
@@ -324,6 +328,409 @@ fn activities_sign_up_members_once_and_passbooks_show_the_points() {
     );
     assert_eq!(bad_period.status, 400);
     assert!(get(&node, "/reports").text().contains("张婷"));
+}
+
+/// The state of a wish, as the JSON API says it.
+fn wish_state(node: &TestNode, wish: &str) -> String {
+    let (status, body) = node.get(&format!("/api/wishes/{wish}"));
+    assert_eq!(status, 200);
+    body["status"]["state"].as_str().unwrap().to_owned()
+}
+
+fn new_wish(node: &TestNode, title: &str) -> String {
+    let (location, _) = post_ok(node, "/wishes", &wish_fields(title));
+    location.trim_start_matches("/wishes/").to_owned()
+}
+
+#[test]
+fn rejecting_withdrawing_and_releasing_ask_first_and_keep_the_reason() {
+    let node = TestNode::start();
+    let wish = new_wish(&node, "想要一台电风扇");
+    let page = get(&node, &format!("/wishes/{wish}")).text();
+    // One click only opens the question; nothing on the wish page posts a rejection.
+    assert!(
+        page.contains(&format!("href=\"/wishes/{wish}/reject\"")),
+        "{page}"
+    );
+    assert!(!page.contains(&format!("action=\"/wishes/{wish}/reject\"")));
+
+    let confirm = get(&node, &format!("/wishes/{wish}/reject"));
+    assert_eq!(confirm.status, 200);
+    let text = confirm.text();
+    assert!(text.contains("驳回这个心愿？"), "{text}");
+    assert!(text.contains("理由（必填"));
+    assert!(text.contains(&format!("id=\"cancel\" href=\"/wishes/{wish}\"")));
+
+    // Without a reason the step is refused on the question's page, and nothing changes.
+    let bare = post_form(&node, &format!("/wishes/{wish}/reject"), &[("note", "  ")]);
+    assert_eq!(bare.status, 400);
+    assert!(bare.text().contains("请填写驳回理由"), "{}", bare.text());
+    assert!(bare.text().contains("id=\"confirm-form\""));
+    assert_eq!(wish_state(&node, &wish), "submitted");
+
+    let (_, page) = post_ok(
+        &node,
+        &format!("/wishes/{wish}/reject"),
+        &[("note", "与第二批重复登记")],
+    );
+    assert_eq!(wish_state(&node, &wish), "rejected");
+    assert!(
+        page.text().contains("与第二批重复登记"),
+        "the reason is in the history"
+    );
+
+    // Releasing a claim may go without a reason; withdrawing may not.
+    let other = new_wish(&node, "想要一个新书包");
+    let zhang = add_member(&node, "张婷");
+    post_ok(&node, &format!("/wishes/{other}/publish"), &[]);
+    post_ok(
+        &node,
+        &format!("/wishes/{other}/claim"),
+        &[("by", &format!("member:{zhang}"))],
+    );
+    assert_eq!(get(&node, &format!("/wishes/{other}/release")).status, 200);
+    post_ok(&node, &format!("/wishes/{other}/release"), &[("note", "")]);
+    assert_eq!(wish_state(&node, &other), "published");
+    assert_eq!(
+        post_form(&node, &format!("/wishes/{other}/withdraw"), &[]).status,
+        400
+    );
+    post_ok(
+        &node,
+        &format!("/wishes/{other}/withdraw"),
+        &[("note", "居民已自行购买")],
+    );
+
+    // Both closed wishes are listed with their reasons, reachable from the tree.
+    let tree = get(&node, "/").text();
+    assert!(tree.contains("href=\"/wishes/closed\""));
+    assert!(!tree.contains(&format!("href=\"/wishes/{wish}\"")));
+    let closed = get(&node, "/wishes/closed").text();
+    for expected in [
+        "想要一台电风扇",
+        "与第二批重复登记",
+        "想要一个新书包",
+        "居民已自行购买",
+        "驳回",
+        "撤回",
+    ] {
+        assert!(closed.contains(expected), "{expected}: {closed}");
+    }
+    // A step with no confirmation answers GET with the wish's page, not a question.
+    let publish = get(&node, &format!("/wishes/{wish}/publish"));
+    assert_eq!(publish.status, 200);
+    assert!(publish.text().contains("id=\"wish-state\""));
+    assert!(!publish.text().contains("id=\"confirm-form\""));
+}
+
+#[test]
+fn long_lists_are_paged_instead_of_cut() {
+    let node = TestNode::start();
+    for n in 0..53 {
+        let (status, _) = node.post(
+            "/api/members",
+            &serde_json::json!({
+                "name": format!("党员{n:02}"),
+                "work_unit": "密云区城关派出所",
+                "reported_in": "2026-05-20",
+            }),
+        );
+        assert_eq!(status, 201);
+    }
+    let rows = |text: &str| {
+        text.matches("<td data-label=\"姓名\"><a href=\"/members/")
+            .count()
+    };
+    let first = get(&node, "/members").text();
+    assert!(first.contains("id=\"member-count\">53<"));
+    assert_eq!(rows(&first), 50);
+    assert!(first.contains("第 1 / 2 页，共 53 条"), "{first}");
+    assert!(first.contains("href=\"/members?page=2#members\""));
+    let second = get(&node, "/members?page=2").text();
+    assert_eq!(rows(&second), 3);
+    assert!(second.contains("党员52") && !second.contains("党员00<"));
+    assert!(second.contains("href=\"/members?page=1#members\""));
+}
+
+#[test]
+fn a_page_that_is_not_there_is_a_styled_page_in_the_readers_language() {
+    let node = TestNode::start();
+    for path in [
+        "/nonsense",
+        "/wishes/0123456789abcdef0123456789abcdef",
+        "/wishes/in/ripe",
+    ] {
+        let answer = get(&node, path);
+        assert_eq!(answer.status, 404, "{path}");
+        let text = answer.text();
+        assert!(
+            text.contains("<nav>") && text.contains("没有找到"),
+            "{path}: {text}"
+        );
+        assert!(text.contains("返回心愿树"));
+    }
+    let english = get_en(&node, "/nonsense").text();
+    assert!(english.contains("Not found") && english.contains("Back to the wish tree"));
+    // The JSON API keeps its own answer.
+    let (status, body) = node.get("/api/nonsense");
+    assert_eq!(status, 404);
+    assert!(body["error"].is_string() || body.is_object(), "{body}");
+}
+
+#[test]
+fn the_member_page_shows_hours_and_details_and_saves_an_edit() {
+    let node = TestNode::start();
+    let zhang = add_member(&node, "张婷");
+    let (location, _) = post_ok(
+        &node,
+        "/activities",
+        &[
+            ("title", "敬老院义诊"),
+            ("category", "health"),
+            ("date", "2026-07-15"),
+            ("hours", "2"),
+            ("place", "密云区敬老院"),
+        ],
+    );
+    post_ok(
+        &node,
+        &format!("{location}/participants"),
+        &[("member", &zhang)],
+    );
+    let page = get(&node, &format!("/members/{zhang}")).text();
+    assert!(page.contains("id=\"member-hours\">2.0<"), "{page}");
+    for detail in [
+        "密云区城关派出所",
+        "民警",
+        "安全教育",
+        "治安维稳",
+        "3号楼2单元",
+        "13912345678",
+    ] {
+        assert!(page.contains(detail), "{detail}");
+    }
+    assert!(!page.contains("id=\"notice\""));
+
+    let (location, page) = post_ok(
+        &node,
+        &format!("/members/{zhang}"),
+        &[
+            ("name", "张婷"),
+            ("work_unit", "密云区城关派出所"),
+            ("position", "副所长"),
+            ("specialties", "安全教育"),
+            ("intentions", "health"),
+            ("reported_in", "2026-05-20"),
+            ("address", "5号楼1单元"),
+            ("phone", "13912345678"),
+        ],
+    );
+    assert_eq!(location, format!("/members/{zhang}?saved"));
+    let text = page.text();
+    assert!(text.contains("已保存"), "{text}");
+    assert!(text.contains("副所长") && text.contains("5号楼1单元"));
+    let (_, member) = node.get(&format!("/api/members/{zhang}"));
+    assert_eq!(member["position"], "副所长");
+    assert_eq!(member["intentions"], serde_json::json!(["health"]));
+
+    // A refused edit keeps what was typed and changes nothing.
+    let refused = post_form(
+        &node,
+        &format!("/members/{zhang}"),
+        &[
+            ("name", "张婷"),
+            ("position", "所长"),
+            ("reported_in", "2026-13-01"),
+        ],
+    );
+    assert_eq!(refused.status, 400);
+    assert!(refused.text().contains("所长") && refused.text().contains("2026-13-01"));
+    let (_, member) = node.get(&format!("/api/members/{zhang}"));
+    assert_eq!(member["position"], "副所长");
+
+    // A phone that is no phone is refused at once, in Chinese; one written with
+    // spaces is kept as its digits.
+    let mut edit = vec![
+        ("name", "张婷"),
+        ("position", "副所长"),
+        ("reported_in", "2026-05-20"),
+        ("phone", "1391234"),
+    ];
+    let refused = post_form(&node, &format!("/members/{zhang}"), &edit);
+    assert_eq!(refused.status, 400);
+    assert_at_field(&refused.text(), "phone", "不是有效的电话号码");
+    assert_no_english(&refused.text());
+    edit[3] = ("phone", "139 1234 0000");
+    post_ok(&node, &format!("/members/{zhang}"), &edit);
+    let (_, member) = node.get(&format!("/api/members/{zhang}"));
+    assert_eq!(member["phone"], "13912340000");
+}
+
+/// A CSV download read back as a spreadsheet would: its file name and its rows.
+fn download(node: &TestNode, path: &str) -> (String, Vec<Vec<String>>) {
+    let answer = get(node, path);
+    assert_eq!(answer.status, 200, "{path}: {}", answer.text());
+    assert_eq!(
+        answer.header("content-type"),
+        Some("text/csv; charset=utf-8")
+    );
+    let disposition = answer.header("content-disposition").unwrap().to_owned();
+    let encoded = disposition.split("filename*=UTF-8''").nth(1).unwrap();
+    let name: Vec<u8> = {
+        let bytes = encoded.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                out.push(u8::from_str_radix(&encoded[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        out
+    };
+    let text = answer.text();
+    let body = text
+        .strip_prefix('\u{feff}')
+        .expect("a byte-order mark for Excel");
+    let rows = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body.as_bytes())
+        .records()
+        .map(|record| record.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    (String::from_utf8(name).unwrap(), rows)
+}
+
+#[test]
+fn the_exports_read_back_as_the_columns_a_person_expects() {
+    let node = TestNode::start();
+    let zhang = add_member(&node, "张婷");
+    let wish = new_wish(&node, "希望有一台微波炉");
+    post_ok(&node, &format!("/wishes/{wish}/publish"), &[]);
+    post_ok(
+        &node,
+        &format!("/wishes/{wish}/claim"),
+        &[("by", &format!("member:{zhang}"))],
+    );
+    let closed = new_wish(&node, "想要一台电视");
+    post_ok(
+        &node,
+        &format!("/wishes/{closed}/reject"),
+        &[("note", "超出微心愿范围")],
+    );
+    // The node's clock decides the half-year a download covers by default.
+    let today = wishtree_node::now().date_in_shanghai();
+    let period = today.half_year();
+    let (location, _) = post_ok(
+        &node,
+        "/activities",
+        &[
+            ("title", "青少年七彩暑期安全教育"),
+            ("category", "safety"),
+            ("date", &today.to_string()),
+            ("hours", "1.5"),
+            ("place", "惠新苑社区居委会"),
+        ],
+    );
+    post_ok(
+        &node,
+        &format!("{location}/participants"),
+        &[("member", &zhang)],
+    );
+
+    let (name, rows) = download(&node, "/wishes.csv");
+    assert_eq!(name, format!("心愿台账-行宫社区-{period}.csv"));
+    assert_eq!(
+        rows[0],
+        [
+            "心愿",
+            "详情",
+            "类型",
+            "困难群体",
+            "居民（公开称呼）",
+            "状态",
+            "提交日期",
+            "认领人",
+            "认领日期",
+            "实现日期",
+            "估价（元）",
+            "关闭理由"
+        ]
+    );
+    assert_eq!(rows.len(), 3);
+    let claimed = rows
+        .iter()
+        .find(|row| row[0] == "希望有一台微波炉")
+        .unwrap();
+    assert_eq!(
+        (
+            claimed[2].as_str(),
+            claimed[3].as_str(),
+            claimed[5].as_str(),
+            claimed[7].as_str()
+        ),
+        ("物资", "残疾人", "已认领", "张婷")
+    );
+    assert_eq!(claimed[10], "400");
+    let rejected = rows.iter().find(|row| row[0] == "想要一台电视").unwrap();
+    assert_eq!(
+        (rejected[5].as_str(), rejected[11].as_str()),
+        ("已驳回", "超出微心愿范围")
+    );
+    // No 32-character id and no resident's real name or phone leave the node.
+    let all = rows.concat().join(",");
+    assert!(!all.contains(&zhang) && !all.contains("彭程") && !all.contains("13800000001"));
+
+    let (name, rows) = download(
+        &node,
+        &format!("/reports/half-year.csv?member={zhang}&period={period}"),
+    );
+    assert_eq!(name, format!("党员半年报告-张婷-{period}.csv"));
+    assert_eq!(rows[0], ["项目", "数值"]);
+    assert!(rows.contains(&vec!["党员".to_owned(), "张婷".to_owned()]));
+    assert!(rows.contains(&vec!["服务时长（小时）".to_owned(), "1.5".to_owned()]));
+    let records = rows.iter().position(|row| row[0] == "记录").unwrap();
+    assert_eq!(
+        rows[records],
+        ["记录", "日期", "内容", "服务类别", "时长（小时）", "状态"]
+    );
+    // The activity is one row, not an activity and a service.
+    let activity_rows: Vec<_> = rows[records + 1..]
+        .iter()
+        .filter(|row| row.iter().any(|cell| cell == "青少年七彩暑期安全教育"))
+        .collect();
+    assert_eq!(activity_rows.len(), 1, "{rows:?}");
+    assert_eq!(activity_rows[0][0], "活动");
+    assert_eq!(activity_rows[0][3], "治安维稳");
+    assert!(
+        rows.iter()
+            .any(|row| row[0] == "微心愿" && row[5] == "已认领")
+    );
+    assert!(!rows.concat().join(",").contains(&zhang));
+}
+
+#[test]
+fn the_half_year_report_prints_with_boxes_for_opinion_signature_and_stamp() {
+    let node = TestNode::start();
+    let zhang = add_member(&node, "张婷");
+    let report = get(
+        &node,
+        &format!("/reports/half-year?member={zhang}&period=2026H2"),
+    )
+    .text();
+    for expected in [
+        "社区党组织意见",
+        "党员签名",
+        "（盖章）",
+        "@page{size:A4",
+        "id=\"print-line\"",
+    ] {
+        assert!(report.contains(expected), "{expected}");
+    }
 }
 
 #[test]
@@ -447,7 +854,7 @@ fn the_addresses_forms_post_to_answer_get_with_their_page() {
         ("/members".to_owned(), "id=\"member-form\""),
         ("/activities".to_owned(), "id=\"activity-form\""),
         (format!("{wish}/claim"), "id=\"wish-state\""),
-        (format!("{wish}/reject"), "id=\"wish-state\""),
+        (format!("{wish}/reject"), "id=\"confirm-form\""),
         (format!("/members/{zhang}/redeem"), "name=\"points\""),
         (format!("{activity}/participants"), "id=\"participants\""),
     ] {

@@ -1,6 +1,10 @@
 //! The web UI in headless Chromium: a worker records a wish on the intake form,
 //! publishes it, claims it for a member, and sees its apple turn red
-//! (`tests/js/browser-node.mjs`); the JSON API then agrees the wish is claimed.
+//! (`tests/js/browser-node.mjs`); the JSON API then agrees the wish is claimed. A
+//! worker's day at a phone and a desktop (`tests/js/browser-node-day.mjs`): no
+//! horizontal overflow, no English on Chinese pages, 44 px controls, a folding nav,
+//! a rejection through its confirmation; and the half-year report printed to PDF by
+//! Chromium's own `--print-to-pdf`, on A4.
 //!
 //! Needs node.js, Debian's Chromium at /usr/bin/chromium and `npm ci` in `tests/js`
 //! (`scripts/test-all` installs them). Without them the test is skipped loudly, or
@@ -39,28 +43,25 @@ fn missing_tools() -> Vec<String> {
     missing
 }
 
-#[test]
-fn a_worker_records_publishes_and_claims_a_wish_and_the_apple_turns_red() {
+/// Whether the browser tests can run here; if not, says so loudly, or fails when every
+/// test must run.
+fn browser_available() -> bool {
     let missing = missing_tools();
-    if !missing.is_empty() {
-        let message = format!("the browser test needs {}", missing.join(", "));
-        if std::env::var("WISHTREE_REQUIRE_ALL_TESTS").is_ok_and(|v| v == "1") {
-            panic!("{message}; scripts/test-all installs them");
-        }
-        eprintln!("\n!!! SKIPPED node browser test: {message} !!!\n");
-        return;
+    if missing.is_empty() {
+        return true;
     }
-    let node = TestNode::start();
-    let (status, _) = node.post(
-        "/api/members",
-        &json!({"name": "张婷", "work_unit": "密云区城关派出所", "reported_in": "2026-05-20"}),
-    );
-    assert_eq!(status, 201);
+    let message = format!("the browser test needs {}", missing.join(", "));
+    if std::env::var("WISHTREE_REQUIRE_ALL_TESTS").is_ok_and(|v| v == "1") {
+        panic!("{message}; scripts/test-all installs them");
+    }
+    eprintln!("\n!!! SKIPPED node browser test: {message} !!!\n");
+    false
+}
 
-    let mut child = Command::new("node")
-        .arg("browser-node.mjs")
-        .arg(format!("http://{}", node.address))
-        .current_dir(js_dir())
+/// Runs `command` to its end within [`DEADLINE`]; its stdout, or a failure with both
+/// of its outputs.
+fn run_to_end(mut command: Command) -> String {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -77,16 +78,159 @@ fn a_worker_records_publishes_and_claims_a_wish_and_the_apple_turns_red() {
         std::thread::sleep(Duration::from_millis(100));
     };
     let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    stdout
+}
+
+/// One of the scripts in `tests/js`, run against `node` with `args`.
+fn script(name: &str, node: &TestNode, args: &[&str]) -> String {
+    let mut command = Command::new("node");
+    command
+        .arg(name)
+        .arg(format!("http://{}", node.address))
+        .args(args)
+        .current_dir(js_dir());
+    run_to_end(command)
+}
+
+#[test]
+fn a_worker_records_publishes_and_claims_a_wish_and_the_apple_turns_red() {
+    if !browser_available() {
+        return;
+    }
+    let node = TestNode::start();
+    let (status, _) = node.post(
+        "/api/members",
+        &json!({"name": "张婷", "work_unit": "密云区城关派出所", "reported_in": "2026-05-20"}),
+    );
+    assert_eq!(status, 201);
+
+    let stdout = script("browser-node.mjs", &node, &[]);
     let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     let wish = summary["wish"].as_str().unwrap();
     let (status, record) = node.get(&format!("/api/wishes/{wish}"));
     assert_eq!(status, 200);
     assert_eq!(record["status"]["state"], "claimed", "{record}");
     assert_eq!(record["title"], "希望有一台微波炉");
+}
+
+/// A node with a member who served, a submitted wish, a claimed one, and an
+/// activity: (member, submitted wish, activity).
+fn seeded_node() -> (TestNode, String, String, String) {
+    let node = TestNode::start();
+    let id = |(status, body): (u16, serde_json::Value)| {
+        assert!(status == 201 || status == 200, "{status} {body}");
+        body["id"].as_str().unwrap().to_owned()
+    };
+    let member = id(node.post(
+        "/api/members",
+        &json!({
+            "name": "欧阳晓明", "work_unit": "密云区人民政府办公室（区政府研究室）",
+            "position": "四级调研员", "specialties": ["法律咨询", "书法"],
+            "intentions": ["law_policy", "culture_sport"], "reported_in": "2026-05-20",
+            "address": "3号楼2单元501", "phone": "13912345678",
+        }),
+    ));
+    let today = wishtree_node::now().date_in_shanghai().to_string();
+    let activity = id(node.post(
+        "/api/activities",
+        &json!({"title": "青少年七彩暑期安全教育", "category": "safety", "date": today,
+                "minutes": 90, "place": "惠新苑社区居委会"}),
+    ));
+    let (status, _) = node.post(
+        &format!("/api/activities/{activity}/participants"),
+        &json!({"member": member}),
+    );
+    assert_eq!(status, 201, "sign-up");
+    let wish = |title: &str| {
+        id(node.post(
+            "/api/wishes",
+            &json!({"title": title, "kind": "goods", "group": "elderly_alone",
+                    "resident_label": "行宫社区 彭女士"}),
+        ))
+    };
+    let claimed = wish("希望有人陪伴聊天，每周一次");
+    for (action, body) in [
+        ("publish", json!({})),
+        ("claim", json!({"by": format!("member:{member}")})),
+    ] {
+        let (status, answer) = node.post(&format!("/api/wishes/{claimed}/{action}"), &body);
+        assert_eq!(status, 200, "{action}: {answer}");
+    }
+    let submitted = wish("希望有一台微波炉");
+    (node, member, submitted, activity)
+}
+
+#[test]
+fn a_workers_day_fits_a_phone_and_a_desktop_in_chinese() {
+    if !browser_available() {
+        return;
+    }
+    let (node, member, wish, activity) = seeded_node();
+    let seeded = json!({"member": member, "wish": wish, "activity": activity}).to_string();
+    let stdout = script("browser-node-day.mjs", &node, &[&seeded]);
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    eprintln!("measured: {summary}");
+    let (_, record) = node.get(&format!("/api/wishes/{wish}"));
+    assert_eq!(record["status"]["state"], "rejected", "{record}");
+}
+
+#[test]
+fn the_half_year_report_prints_to_a4_pdf() {
+    if !browser_available() {
+        return;
+    }
+    let (node, member, _, _) = seeded_node();
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("report.pdf");
+    let mut command = Command::new("/usr/bin/chromium");
+    command
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!(
+            "http://{}/reports/half-year?member={member}",
+            node.address
+        ));
+    run_to_end(command);
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF"));
+    // Chromium writes each page's size uncompressed: A4 is 595.92 × 842.88 points
+    // (210 × 297 mm); US Letter, its default without the print stylesheet, 612 × 792.
+    let text = String::from_utf8_lossy(&bytes);
+    let boxes: Vec<&str> = text
+        .match_indices("/MediaBox [")
+        .map(|(at, _)| {
+            let rest = &text[at + 11..];
+            &rest[..rest.find(']').unwrap()]
+        })
+        .collect();
+    assert!(!boxes.is_empty(), "no page in the PDF");
+    for media_box in &boxes {
+        let numbers: Vec<f64> = media_box
+            .split_whitespace()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let (width, height) = (numbers[2] - numbers[0], numbers[3] - numbers[1]);
+        assert!(
+            (width - 595.3).abs() < 2.0 && (height - 841.9).abs() < 2.0,
+            "a page of {width}×{height} points is not A4"
+        );
+    }
+    // The navigation does not print (a short report fits one page; with the header,
+    // the status bar and the forms it did not).
+    assert_eq!(boxes.len(), 1, "{boxes:?}");
 }

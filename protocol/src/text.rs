@@ -158,6 +158,91 @@ fn is_refused(c: char, multi_line: bool) -> bool {
     invisible && !(multi_line && c == '\u{200D}')
 }
 
+/// A phone number as people write it, checked: a mainland mobile (11 digits from 13–19,
+/// `+86` allowed before it), a landline with its area code (0 and 9 to 11 more digits,
+/// e.g. `010-69012345`), or a local number of 7 or 8 digits. Spaces, hyphens,
+/// brackets and full-width digits are accepted as typed and dropped: the number keeps
+/// its digits only, so one phone is written one way.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Phone(String);
+
+/// Why a phone number was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{field} `{text}` is not a phone number; write a mobile (11 digits, e.g. 13912345678) or a landline with its area code (e.g. 010-69012345)"
+)]
+pub struct PhoneError {
+    /// The field, e.g. `phone`.
+    pub field: &'static str,
+    /// What was typed, cut to 40 characters.
+    pub text: String,
+}
+
+impl PhoneError {
+    /// The reason in Chinese, for the page where it was typed.
+    pub fn describe_zh(&self) -> String {
+        format!(
+            "“{}”不是有效的电话号码：请填写11位手机号（如 13912345678）或带区号的座机（如 010-69012345）",
+            self.text
+        )
+    }
+}
+
+impl Phone {
+    /// Checks `text` as a phone number for `field`.
+    pub fn parse(field: &'static str, text: &str) -> Result<Self, PhoneError> {
+        let refuse = || PhoneError {
+            field,
+            text: text.trim().chars().take(40).collect(),
+        };
+        let mut digits = String::new();
+        for (index, c) in text.trim().chars().enumerate() {
+            match c {
+                '0'..='9' => digits.push(c),
+                // Full-width digits, as a Chinese input method types them.
+                '０'..='９' => digits.push(char::from(b'0' + (u32::from(c) - 0xFF10) as u8)),
+                '+' | '＋' if index == 0 => {}
+                ' ' | '\u{3000}' | '-' | '－' | '(' | ')' | '（' | '）' => {}
+                _ => return Err(refuse()),
+            }
+        }
+        let has_country_code = text.trim_start().starts_with(['+', '＋']);
+        let national = match digits.strip_prefix("86") {
+            Some(rest) if has_country_code || (rest.len() == 11 && rest.starts_with('1')) => {
+                rest.to_owned()
+            }
+            _ if has_country_code => return Err(refuse()),
+            _ => digits,
+        };
+        let bytes = national.as_bytes();
+        let is_mobile = bytes.len() == 11 && bytes[0] == b'1' && (b'3'..=b'9').contains(&bytes[1]);
+        let is_landline = (10..=12).contains(&bytes.len()) && bytes[0] == b'0';
+        let is_local = (7..=8).contains(&bytes.len()) && !matches!(bytes[0], b'0' | b'1');
+        if is_mobile || is_landline || is_local {
+            Ok(Self(national))
+        } else {
+            Err(refuse())
+        }
+    }
+
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Phone({:?})", self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -201,7 +286,44 @@ mod tests {
         assert_eq!(Detail::parse("detail", "").unwrap().as_str(), "");
     }
 
+    #[test]
+    fn phone_numbers_are_read_as_people_write_them() {
+        for (typed, kept) in [
+            ("13912345678", Some("13912345678")),
+            ("139 1234 5678", Some("13912345678")),
+            ("139-1234-5678", Some("13912345678")),
+            ("+86 139 1234 5678", Some("13912345678")),
+            ("8613912345678", Some("13912345678")),
+            ("１３９１２３４５６７８", Some("13912345678")),
+            ("010-69012345", Some("01069012345")),
+            ("（0311）8765432", Some("03118765432")),
+            ("69012345", Some("69012345")),
+            ("1391234567", None),
+            ("12912345678", None),
+            ("139123456789", None),
+            ("abc", None),
+            ("138\u{200B}00000001", None),
+            ("+1 650 253 0000", None),
+            ("", None),
+        ] {
+            let parsed = Phone::parse("phone", typed);
+            assert_eq!(parsed.as_ref().ok().map(Phone::as_str), kept, "{typed:?}");
+        }
+        let error = Phone::parse("phone", "1391234").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("phone `1391234` is not a phone number")
+        );
+        assert!(error.describe_zh().contains("不是有效的电话号码"));
+    }
+
     proptest! {
+        #[test]
+        fn arbitrary_phones_never_panic(text in "\\PC{0,40}") {
+            let _ = Phone::parse("phone", &text);
+        }
+
         #[test]
         fn accepted_text_is_kept_exactly(text in "[\\p{Han}\\p{L}\\p{N}][\\p{Han}\\p{L}\\p{N}\\p{P} ]{0,60}[\\p{Han}\\p{L}\\p{N}]") {
             let title = Title::parse("title", &text).unwrap();

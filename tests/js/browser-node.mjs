@@ -95,6 +95,6 @@ async function expectApple(page, wish, state, colour) {
   const shown = await apple.getAttribute('data-state');
   if (shown !== state) throw new Error(`the apple is ${shown}, expected ${state}`);
   const fill = await apple.locator('circle').evaluate((circle) => getComputedStyle(circle).fill);
-  const expected = colour === 'apple-red' ? 'rgb(229, 57, 53)' : 'rgb(67, 160, 71)';
+  const expected = colour === 'apple-red' ? 'rgb(198, 40, 40)' : 'rgb(46, 125, 50)';
   if (fill !== expected) throw new Error(`the apple is painted ${fill}, expected ${expected}`);
 }

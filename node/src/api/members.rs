@@ -6,10 +6,11 @@ use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::{Command, MemberFields};
 use wishtree_protocol::id::MemberId;
 use wishtree_protocol::model::{Actor, Member};
-use wishtree_protocol::text::{Label, Name};
+use wishtree_protocol::text::{Label, Name, Phone};
 
 use super::{
-    ApiResult, Expected, FieldError, Fields, Input, execute, new_id, path_id, render, require,
+    ApiResult, Expected, FieldError, Fields, Input, Problem, execute, new_id, path_id, render,
+    require,
 };
 use crate::replica::{PrivateRecord, Replica};
 use crate::store::MemberPrivate;
@@ -22,7 +23,8 @@ pub struct NewMember {
     pub member: MemberFields,
     /// Home address, kept on this node only; `None` leaves the stored one as it is.
     pub address: Option<Label>,
-    /// Phone, kept on this node only; `None` leaves the stored one as it is.
+    /// Phone, kept on this node only as its digits (checked by [`Phone`]; empty text
+    /// clears it); `None` leaves the stored one as it is.
     pub phone: Option<Label>,
 }
 
@@ -66,7 +68,7 @@ impl Input for NewMember {
         Ok(Self {
             member,
             address: personal("address")?,
-            phone: personal("phone")?,
+            phone: phone(fields)?,
         })
     }
 }
@@ -82,16 +84,42 @@ impl NewMember {
 
     /// The command that records the member as `id`, and its private record if given.
     pub fn into_command(self, id: MemberId) -> (Command, Option<PrivateRecord>) {
+        let (member, private) = self.split(id);
+        (Command::AddMember { id, member }, private)
+    }
+
+    /// The command that replaces the ledger of member `id`, and its private record if
+    /// given: what `PUT /api/members/{id}` and the member page's edit form run.
+    pub fn into_update(self, id: MemberId) -> (Command, Option<PrivateRecord>) {
+        let (member, private) = self.split(id);
+        (Command::UpdateMember { id, member }, private)
+    }
+
+    /// The ledger fields, and the private record of member `id` if given.
+    fn split(self, id: MemberId) -> (MemberFields, Option<PrivateRecord>) {
         let private =
             Self::private(self.address, self.phone).map(|data| PrivateRecord::Member { id, data });
-        (
-            Command::AddMember {
-                id,
-                member: self.member,
-            },
-            private,
-        )
+        (self.member, private)
     }
+}
+
+/// The phone of a member, if given: checked, and kept as its digits so that one phone
+/// is written one way; blank text clears it.
+fn phone(fields: &Fields) -> Result<Option<Label>, FieldError> {
+    if !fields.has("phone") {
+        return Ok(None);
+    }
+    let typed = fields.text_or_empty("phone", Label::parse)?;
+    if typed.as_str().trim().is_empty() {
+        return Label::parse("phone", "")
+            .map(Some)
+            .map_err(|error| FieldError::new("phone", Problem::Text(error)));
+    }
+    let phone = Phone::parse("phone", typed.as_str())
+        .map_err(|error| FieldError::new("phone", Problem::Phone(error)))?;
+    Label::parse("phone", phone.as_str())
+        .map(Some)
+        .map_err(|error| FieldError::new("phone", Problem::Text(error)))
 }
 
 /// `POST /api/members`.
@@ -107,19 +135,8 @@ pub fn create_member(replica: &mut Replica, new: NewMember, now: Timestamp) -> A
 pub fn update_member(replica: &mut Replica, id: &str, new: NewMember, now: Timestamp) -> ApiResult {
     let id: MemberId = path_id(id)?;
     require::<Member>(replica, id)?;
-    let NewMember {
-        member,
-        address,
-        phone,
-    } = new;
-    let private = NewMember::private(address, phone).map(|data| PrivateRecord::Member { id, data });
-    execute(
-        replica,
-        &Command::UpdateMember { id, member },
-        private.as_ref(),
-        now,
-        |_| None,
-    )?;
+    let (command, private) = new.into_update(id);
+    execute(replica, &command, private.as_ref(), now, |_| None)?;
     member_record(replica, id)
 }
 

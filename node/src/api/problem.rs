@@ -4,7 +4,7 @@
 use std::fmt;
 
 use wishtree_protocol::Date;
-use wishtree_protocol::text::TextError;
+use wishtree_protocol::text::{PhoneError, TextError};
 
 /// A field at fault and what was wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +29,8 @@ pub enum Problem {
         /// The parser's own message.
         english: String,
     },
+    /// Not a phone number: a mobile, a landline with its area code, or a local number.
+    Phone(PhoneError),
     /// Not a date (the text, cut to 40 characters).
     NotADate(String),
     /// A date after today: what is recorded must have happened.
@@ -100,6 +102,7 @@ impl FieldError {
             Problem::Missing => format!("{field} is missing"),
             Problem::Text(error) => error.to_string(),
             Problem::Invalid { english, .. } => format!("{field}: {english}"),
+            Problem::Phone(error) => error.to_string(),
             Problem::NotADate(text) => {
                 format!("{field}: `{text}` is not a date; write it as YYYY-MM-DD, e.g. 2026-11-23")
             }
@@ -153,6 +156,7 @@ impl FieldError {
                 Expected::Claimant => "请选择认领人",
             }
             .to_owned(),
+            Problem::Phone(error) => error.describe_zh(),
             Problem::NotADate(text) => format!("“{text}”不是有效的日期，请写成 2026-11-20"),
             Problem::InFuture { .. } => "日期不能晚于今天".to_owned(),
             Problem::NotANumber(_) => "须填整数".to_owned(),

@@ -37,6 +37,24 @@ pub struct StatusBar {
     pub changes_not_at_hub: usize,
     /// Why the hub refused the node, if it did (e.g. not enrolled), with what to do.
     pub hub_problem: Option<String>,
+    /// When the page's data was read, printed on paper so a report says how fresh it is.
+    pub read_at: Option<Timestamp>,
+}
+
+/// One row of a [`table`]: its cells in the order of the heads, and a class to mark it.
+#[derive(Debug, Default)]
+pub struct Row {
+    /// A class for the row (`flag` marks one to look at).
+    pub class: Option<&'static str>,
+    /// The cells, one for each head.
+    pub cells: Vec<Markup>,
+}
+
+impl Row {
+    /// A row of `cells` with no class.
+    pub fn new(cells: Vec<Markup>) -> Self {
+        Self { class: None, cells }
+    }
 }
 
 /// The whole document: the frame around a page's body, `current` being the path of the
@@ -64,21 +82,26 @@ pub fn page(
             }
             body {
                 header {
-                    a.brand href="/" { "🌳 " (brand) }
+                    a.brand href="/" { (brand) }
                     " "
                     span.community { (status.community) }
+                    // A checkbox and its label fold the navigation on a phone with no
+                    // script; on a wide screen both are hidden and the links show.
+                    input #menu-toggle type="checkbox";
+                    label.menu-button for="menu-toggle" { (t(lang, "菜单", "Menu")) }
                     nav {
                         @for (href, zh, en) in NAVIGATION {
                             a href=(href) class=[(*href == current).then_some("current")] {
                                 (t(lang, zh, en))
                             }
                         }
+                        a.lang href={ "/lang/" (other) } { (label) }
                     }
-                    a.lang href={ "/lang/" (other) } { (label) }
                 }
                 (status_bar(lang, status))
                 main {
                     h1 { (title) }
+                    (print_line(lang, status))
                     (body)
                 }
             }
@@ -94,15 +117,6 @@ pub fn post_form(class: &str, action: &str, id: Option<&str>, fields: Markup) ->
         form method="post" class=(class) action=(action) id=[id] {
             input type="hidden" name=(FORM_TOKEN_FIELD) value=(FormToken::of_this_process().as_str());
             (fields)
-        }
-    }
-}
-
-/// Why the last form was refused, if it was.
-pub fn error_line(error: Option<&str>) -> Markup {
-    html! {
-        @if let Some(error) = error {
-            p.error #error { (error) }
         }
     }
 }
@@ -140,12 +154,26 @@ pub fn select_field<'a>(
     }
 }
 
-/// A table with a heading row; `rows` are its `tr`s.
-pub fn table(id: Option<&str>, heads: &[&str], rows: Markup) -> Markup {
+/// A table with a heading row, or 暂无 when there are no rows. On a phone each row
+/// becomes a card whose cells carry their head as a label, so no column is squeezed
+/// to a character a line.
+pub fn table(lang: Language, id: Option<&str>, heads: &[&str], rows: Vec<Row>) -> Markup {
     html! {
-        table id=[id] {
-            tr { @for head in heads { th { (head) } } }
-            (rows)
+        @if rows.is_empty() {
+            p.empty id=[id] { (t(lang, "暂无", "None yet")) }
+        } @else {
+            table.cards id=[id] {
+                thead { tr { @for head in heads { th scope="col" { (head) } } } }
+                tbody {
+                    @for row in rows {
+                        tr class=[row.class] {
+                            @for (head, cell) in heads.iter().zip(row.cells) {
+                                td data-label=(head) { (cell) }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -165,6 +193,18 @@ const NAVIGATION: &[(&str, &str, &str)] = &[
     ("/reports", "半年报告", "Reports"),
 ];
 
+/// What a printed page says under its title: the community and when the data was read.
+fn print_line(lang: Language, status: &StatusBar) -> Markup {
+    html! {
+        p.print-only #print-line {
+            (status.community)
+            @if let Some(at) = status.read_at {
+                " · " (t(lang, "数据时间", "data as of")) " " (at.display_in_shanghai())
+            }
+        }
+    }
+}
+
 fn status_bar(lang: Language, status: &StatusBar) -> Markup {
     html! {
         div.status #status {
@@ -180,7 +220,7 @@ fn status_bar(lang: Language, status: &StatusBar) -> Markup {
                 " · "
                 span #pending {
                     @match lang {
-                        Language::Chinese => { (status.changes_not_at_hub) " 项更改尚未到达枢纽" }
+                        Language::Chinese => { (status.changes_not_at_hub) " 项更改尚未到达市级平台" }
                         Language::English => { (status.changes_not_at_hub) " changes not yet at the hub" }
                     }
                 }
@@ -188,7 +228,7 @@ fn status_bar(lang: Language, status: &StatusBar) -> Markup {
                     div.problem { (problem) }
                 }
             } @else {
-                (t(lang, "单机运行（未配置市级枢纽）", "Running alone (no hub configured)"))
+                (t(lang, "单机运行（未配置市级平台）", "Running alone (no hub configured)"))
             }
         }
     }
@@ -197,16 +237,16 @@ fn status_bar(lang: Language, status: &StatusBar) -> Markup {
 /// Whether the hub is connected, since when, and whether the node is dialing it.
 fn hub_state(lang: Language, status: &StatusBar) -> String {
     let mut text = if status.hub_connected {
-        t(lang, "已连接市级枢纽", "Connected to the hub").to_owned()
+        t(lang, "已连接市级平台", "Connected to the hub").to_owned()
     } else if status.hub_connecting && status.hub_problem.is_none() {
         match lang {
-            Language::Chinese => format!("正在连接市级枢纽 {}…", status.hub_address),
+            Language::Chinese => format!("正在连接市级平台 {}…", status.hub_address),
             Language::English => format!("Connecting to the hub at {}…", status.hub_address),
         }
     } else {
         t(
             lang,
-            "未连接市级枢纽，数据保存在本机",
+            "未连接市级平台，数据保存在本机",
             "Not connected to the hub; data is kept here",
         )
         .to_owned()
@@ -228,17 +268,26 @@ fn hub_state(lang: Language, status: &StatusBar) -> String {
     text
 }
 
-/// The stylesheet: plain CSS, no web fonts (the system's CJK fonts are used).
+/// The stylesheet: plain CSS, no web fonts (the system's CJK fonts are used). Muted
+/// text keeps a contrast of at least 4.5:1 on the page's background; every control is
+/// at least 44 px tall; below 40rem the navigation folds and tables become cards; on
+/// paper only the page's content prints, on A4.
 const STYLE: &str = r#"
 *{box-sizing:border-box}
-body{margin:0;font-family:"PingFang SC","Microsoft YaHei","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;color:#222;background:#faf7f0}
-header{display:flex;flex-wrap:wrap;align-items:center;gap:1rem;padding:.6rem 1rem;background:#b71c1c;color:#fff}
+body{margin:0;font-family:"PingFang SC","Microsoft YaHei","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;color:#222;background:#faf7f0;overflow-wrap:anywhere}
+header{display:flex;flex-wrap:wrap;align-items:center;gap:0 1rem;padding:0 1rem;background:#b71c1c;color:#fff}
 header a{color:#fff;text-decoration:none}
 header .brand{font-weight:bold;font-size:1.2rem}
-header nav{display:flex;flex-wrap:wrap;gap:.8rem;flex:1}
-header nav a.current{border-bottom:2px solid #ffd54f}
+header .brand,header nav a{display:inline-flex;align-items:center;min-height:44px}
+header nav{display:flex;flex-wrap:wrap;gap:0 .8rem;flex:1}
+header nav a.current{border-bottom:3px solid #ffd54f}
+header nav a.lang{margin-left:auto}
+#menu-toggle{position:absolute;opacity:0;width:1px;height:1px}
+.menu-button{display:none}
+:focus-visible{outline:3px solid #0d47a1;outline-offset:2px}
+header :focus-visible,#menu-toggle:focus-visible+.menu-button{outline:3px solid #ffd54f}
 .status{padding:.4rem 1rem;background:#fff3e0;font-size:.9rem;border-bottom:1px solid #e0c9a6}
-.status .ok{color:#2e7d32;font-weight:bold}.status .off{color:#b71c1c;font-weight:bold}
+.status .ok{color:#1b5e20;font-weight:bold}.status .off{color:#b71c1c;font-weight:bold}
 .status .problem{color:#b71c1c;margin-top:.3rem}
 main{max-width:72rem;margin:0 auto;padding:1rem}
 h1{font-size:1.5rem;margin:.5rem 0 1rem}h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
@@ -246,23 +295,58 @@ table{border-collapse:collapse;width:100%;background:#fff;margin:.5rem 0}
 th,td{border:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
 th{background:#f3ede2}
 form.card,.card{background:#fff;border:1px solid #e0d6c6;border-radius:.4rem;padding:1rem;margin:.6rem 0}
-label{display:block;margin:.4rem 0 .15rem;font-weight:bold}
-input,select,textarea{font:inherit;padding:.3rem;width:100%;max-width:32rem}
-input[type=checkbox]{width:auto}
-button{font:inherit;padding:.35rem .9rem;margin:.3rem .3rem .3rem 0;background:#b71c1c;color:#fff;border:0;border-radius:.3rem;cursor:pointer}
-button.secondary{background:#6d6d6d}
+label,legend{display:block;margin:.4rem 0 .15rem;font-weight:bold}
+fieldset{border:0;padding:0;margin:0}
+label.choice{display:inline-flex;align-items:center;gap:.3rem;min-height:44px;margin-right:.8rem;font-weight:normal}
+input,select,textarea{font:inherit;padding:.3rem .4rem;width:100%;max-width:32rem;min-height:44px;border:1px solid #8a8170;border-radius:.2rem;background:#fff}
+input[type=checkbox]{width:1.3rem;min-height:1.3rem}
+button,a.button{display:inline-flex;align-items:center;min-height:44px;font:inherit;padding:.35rem .9rem;margin:.3rem .3rem .3rem 0;background:#b71c1c;color:#fff;border:0;border-radius:.3rem;cursor:pointer;text-decoration:none}
+button.secondary,a.button.secondary{background:#5f5f5f}
+a.button.cancel{background:#fff;color:#222;border:1px solid #8a8170}
 .inline{display:inline}
 .error{background:#ffebee;border:1px solid #e57373;color:#b71c1c;padding:.5rem;border-radius:.3rem}
 .notice{background:#e8f5e9;border:1px solid #81c784;padding:.5rem;border-radius:.3rem}
 .flag{color:#b71c1c;font-weight:bold}
-.muted{color:#777}
+.muted,.empty{color:#595959}
+.pager a{display:inline-flex;align-items:center;min-height:44px;margin-right:1rem}
 .tree{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}
 .tree svg{max-width:36rem;width:100%;height:auto}
-.legend span{margin-right:1rem}
-.apple-green{fill:#43a047}.apple-red{fill:#e53935}
+.legend span{display:inline-flex;align-items:center;gap:.3rem;margin-right:1rem}
+.apple-green{fill:#2e7d32;stroke:#0b3d0e;stroke-width:2.5}.apple-red{fill:#c62828;stroke:#5d0a0a;stroke-width:2.5}
 .figures{display:flex;flex-wrap:wrap;gap:.8rem}
 .figure{background:#fff;border:1px solid #e0d6c6;border-radius:.4rem;padding:.6rem 1rem;min-width:9rem}
 .figure b{display:block;font-size:1.6rem;color:#b71c1c}
+.sign-off{display:grid;grid-template-columns:1fr 12rem;gap:1rem;margin-top:1.5rem}
+.sign-off .box{border:1px solid #555;min-height:8rem;padding:.5rem}
+.sign-off .stamp{border:1px dashed #555;min-height:10rem;display:flex;align-items:flex-end;justify-content:center;padding:.5rem}
+.sign-off .line{grid-column:1/-1}
+.print-only{display:none}
+@media (max-width:40rem){
+header{padding:0 .6rem;gap:0 .6rem}
+.menu-button{display:inline-flex;align-items:center;min-height:44px;margin:0 0 0 auto;padding:0 .6rem;border:1px solid #fff;border-radius:.3rem;font-weight:normal;cursor:pointer}
+header nav{display:none;flex-basis:100%;flex-direction:column;padding-bottom:.4rem}
+#menu-toggle:checked~nav{display:flex}
+header nav a.lang{margin-left:0}
+.status{padding:.2rem .6rem;font-size:.8rem}
+main{padding:.6rem}
+table.cards thead{display:none}
+table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
+table.cards{background:none}
+table.cards tr{background:#fff;border:1px solid #ddd;border-radius:.4rem;margin:.5rem 0;padding:.3rem 0}
+table.cards td{border:0;padding:.2rem .6rem .2rem 7.5rem;position:relative;min-height:1.8rem}
+table.cards td::before{content:attr(data-label);position:absolute;left:.6rem;width:6.5rem;font-weight:bold;color:#595959}
+.sign-off{grid-template-columns:1fr}
+}
+@media print{
+@page{size:A4;margin:15mm}
+header,.status,nav,form,.no-print,#actions,.pager{display:none!important}
+.print-only{display:block}
+body{background:#fff;color:#000;font-size:11pt}
+main{max-width:none;padding:0}
+a{color:#000;text-decoration:none}
+.figure{border-color:#999}
+tr,.sign-off{break-inside:avoid}
+}
 "#;
 
 #[cfg(test)]
@@ -293,8 +377,8 @@ mod tests {
             ..StatusBar::default()
         };
         let html = page(Language::Chinese, "心愿树", &status, "/", html! {});
-        assert!(html.contains("未连接市级枢纽"));
-        assert!(html.contains("3 项更改尚未到达枢纽"));
+        assert!(html.contains("未连接市级平台"));
+        assert!(html.contains("3 项更改尚未到达市级平台"));
         let html = page(Language::English, "Wish tree", &status, "/", html! {});
         assert!(html.contains("3 changes not yet at the hub"));
         assert!(html.contains("lang=\"en\""));

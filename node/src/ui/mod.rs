@@ -3,10 +3,13 @@
 //! with sign-up, passbooks, the public board and the half-year report — with every
 //! asset embedded in the binary, so it works with no internet.
 
+pub mod closing;
 pub mod collate;
+pub mod exports;
 pub mod forms;
 pub mod html;
 pub mod pages;
+pub mod paging;
 
 pub use routes::ui_router;
 pub mod report;
@@ -150,9 +153,9 @@ mod tests {
             Language::English,
             &view,
             zhang,
+            ("", ""),
             &StatusBar::default(),
-            &super::forms::Form::default(),
-            None,
+            super::pages::MemberWrite::None,
         )
         .unwrap();
         assert!(member.contains("想要一个新书包"));

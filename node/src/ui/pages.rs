@@ -6,18 +6,33 @@ use std::collections::BTreeMap;
 use maud::html;
 use wishtree_protocol::id::{ActivityId, MemberId};
 use wishtree_protocol::lifecycle::ClaimState;
-use wishtree_protocol::model::{Actor, PointsKind, PostKind};
+use wishtree_protocol::model::{Actor, Member, PointsKind, PostKind};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
-use super::forms::{Filled, Form, Refusal};
-use super::html::{StatusBar, page, post_form, select_field, submit, t, table};
+use super::forms::{Filled, Form, Refusal, error_summary};
+use super::html::{Row, StatusBar, page, post_form, select_field, submit, t, table};
+use super::paging::Page;
 use super::tree::{actor_name, state_label};
 
 /// A member's personal data, kept on this node only: (address, phone).
 pub type PrivateMembers = BTreeMap<MemberId, (String, String)>;
 
-/// The member ledger with the form to add a member.
+/// What a member's page says about the last write made on it.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum MemberWrite<'a> {
+    /// Nothing to say: the page was opened.
+    #[default]
+    None,
+    /// The last write was saved (已保存).
+    Saved,
+    /// The redemption was refused: what was typed, and why.
+    RedeemRefused(&'a Form, &'a Refusal),
+    /// The ledger edit was refused: what was typed, and why.
+    EditRefused(&'a Form, &'a Refusal),
+}
+
+/// The member ledger, `list_page` of it, with the form to add a member.
 pub fn members_page(
     lang: Language,
     view: &CommunityView,
@@ -25,6 +40,7 @@ pub fn members_page(
     status: &StatusBar,
     form: &Form,
     refusal: Option<&Refusal>,
+    list_page: Option<&str>,
 ) -> String {
     let filled = Filled {
         lang,
@@ -32,82 +48,48 @@ pub fn members_page(
         refusal,
     };
     let mut members: Vec<_> = view.members.iter().collect();
-    members.sort_by(|a, b| {
-        a.1.reported_in
-            .cmp(&b.1.reported_in)
-            .then(a.1.name.cmp(&b.1.name))
-    });
+    members.sort_by(|a, b| a.1.name.cmp(&b.1.name).then(a.0.cmp(b.0)));
+    let shown = Page::of(list_page, members.len());
+    let total = members.len();
+    let members = shown.slice(members);
     let heads = [
         t(lang, "姓名", "Name"),
         t(lang, "所在单位", "Work unit"),
         t(lang, "现任职务", "Position"),
         t(lang, "个人特长", "Specialties"),
-        t(lang, "服务志愿", "Offers"),
+        t(lang, "服务意向", "Offers"),
         t(lang, "家庭住址（仅本机）", "Address (this node)"),
         t(lang, "联系方式（仅本机）", "Phone (this node)"),
         t(lang, "报到日期", "Reported in"),
     ];
-    let rows = html! {
-        @for (id, member) in &members {
-            @let (address, phone) = private
+    let rows = members
+        .iter()
+        .map(|(id, member)| {
+            let (address, phone) = private
                 .get(id)
                 .map_or(("", ""), |(a, p)| (a.as_str(), p.as_str()));
-            @let intentions: Vec<&str> = member
-                .intentions
-                .iter()
-                .map(|k| post_label(lang, *k))
-                .collect();
-            tr {
-                td { a href={ "/members/" (id.to_string()) } { (member.name) } }
-                td { (member.work_unit) }
-                td { (member.position) }
-                td { (member.specialties.join("、")) }
-                td { (intentions.join("、")) }
-                td { (address) }
-                td { (phone) }
-                td { (member.reported_in.to_string()) }
-            }
-        }
-    };
-    let orgs: Vec<(String, &str)> = view
-        .orgs
-        .iter()
-        .map(|(id, org)| (format!("org:{id}"), org.name.as_str()))
+            Row::new(vec![
+                html! { a href={ "/members/" (id.to_string()) } { (member.name) } },
+                html! { (member.work_unit) },
+                html! { (member.position) },
+                html! { (member.specialties.join("、")) },
+                html! { (intentions(lang, &member.intentions)) },
+                html! { (address) },
+                html! { (phone) },
+                html! { (member.reported_in.to_string()) },
+            ])
+        })
         .collect();
-    let org_options =
-        std::iter::once(("", "—")).chain(orgs.iter().map(|(value, name)| (value.as_str(), *name)));
     // The summary opens the form, so a refused registration shows its error where
     // the worker is looking, not a screen below.
     let fields = html! {
         (filled.summary())
-        (filled.input("name", t(lang, "姓名", "Name")))
-        (filled.input("work_unit", t(lang, "所在单位", "Work unit")))
-        (filled.select("org", t(lang, "所在单位党组织", "Unit organisation"), org_options))
-        (filled.input("position", t(lang, "现任职务", "Position")))
-        (filled.input(
-            "specialties",
-            t(lang, "个人特长（用顿号或逗号分隔）", "Specialties (comma separated)"),
-        ))
-        label { (t(lang, "服务志愿", "Offers to serve in")) }
-        @for kind in PostKind::ALL {
-            label.inline style="font-weight:normal;margin-right:.8rem" {
-                input type="checkbox" name="intentions" value=(kind.code())
-                    checked[form.has_value("intentions", kind.code())];
-                " " (post_label(lang, *kind))
-            }
-        }
-        (filled.error("intentions"))
-        (filled.input("reported_in", t(lang, "报到日期（例如 2026-11-20）", "Reported in (e.g. 2026-11-20)")))
-        (filled.input(
-            "address",
-            t(lang, "家庭住址（仅保存在本机）", "Home address (this node only)"),
-        ))
-        (filled.input("phone", t(lang, "联系方式（仅保存在本机）", "Phone (this node only)")))
-        (submit(t(lang, "登记", "Record")))
+        (member_fields(&filled, view, t(lang, "登记", "Record")))
     };
     let body = html! {
-        p { (t(lang, "已报到党员", "Members reported in:")) " " b #member-count { (members.len()) } }
-        (table(Some("members"), &heads, rows))
+        p { (t(lang, "已报到党员", "Members reported in:")) " " b #member-count { (total) } }
+        (table(lang, Some("members"), &heads, rows))
+        (shown.links(lang, "/members", "members"))
         h2 { (t(lang, "登记报到党员", "Record a member")) }
         (post_form("card", "/members", Some("member-form"), fields))
     };
@@ -120,21 +102,39 @@ pub fn members_page(
     )
 }
 
-/// One member: ledger, love passbook with its balance and flags, claims and service.
+/// One member: the ledger's seven items (七清楚) with the personal ones kept on this
+/// node, hours of service, the love passbook with its balance and flags, claims, and
+/// the forms to redeem points and to edit the ledger. A refused form holds what was
+/// typed; otherwise the edit form holds the member's own ledger.
 pub fn member_page(
     lang: Language,
     view: &CommunityView,
     id: MemberId,
+    private: (&str, &str),
     status: &StatusBar,
-    form: &Form,
-    refusal: Option<&Refusal>,
+    write: MemberWrite<'_>,
 ) -> Option<String> {
-    let filled = Filled {
+    let member = view.members.get(&id)?;
+    let (address, phone) = private;
+    let own = own_ledger(member, address, phone);
+    let nothing_typed = Form::default();
+    let (redeem_form, edit_form, refusal) = match write {
+        MemberWrite::None | MemberWrite::Saved => (&nothing_typed, &own, None),
+        MemberWrite::RedeemRefused(typed, refusal) => (typed, &own, Some(refusal)),
+        MemberWrite::EditRefused(typed, refusal) => (&nothing_typed, typed, Some(refusal)),
+    };
+    // One refusal at a time: the two forms have no field name in common, so the
+    // message beside a field shows in the form that was posted.
+    let redeem_filled = Filled {
         lang,
-        form,
+        form: redeem_form,
         refusal,
     };
-    let member = view.members.get(&id)?;
+    let edit_filled = Filled {
+        lang,
+        form: edit_form,
+        refusal,
+    };
     let book = view.passbooks.get(&id).cloned().unwrap_or_default();
     let mut entries: Vec<_> = view
         .passbook
@@ -148,47 +148,97 @@ pub fn member_page(
         t(lang, "积分", "Points"),
         t(lang, "事由", "Reason"),
     ];
-    let rows = html! {
-        @for (entry_id, entry) in entries {
-            tr class=[book.overdrawn_by.contains(entry_id).then_some("flag")] {
-                td { (entry.entity.at.display_in_shanghai().to_string()) }
-                td {
+    let rows = entries
+        .into_iter()
+        .map(|(entry_id, entry)| Row {
+            class: book.overdrawn_by.contains(entry_id).then_some("flag"),
+            cells: vec![
+                html! { (entry.entity.at.display_in_shanghai().to_string()) },
+                html! {
                     @match lang {
                         Language::Chinese => (entry.entity.kind.label_zh()),
                         Language::English => (entry.entity.kind.label_en()),
                     }
-                }
-                td {
+                },
+                html! {
                     (if entry.entity.kind == PointsKind::Earn { "+" } else { "−" })
                     (entry.entity.points)
-                }
-                td {
+                },
+                html! {
                     (entry.entity.reason)
                     @if entry.is_voided { (t(lang, "（已作废）", " (voided)")) }
-                }
-            }
-        }
-    };
+                },
+            ],
+        })
+        .collect();
     let me = Actor::Member(id);
+    let minutes: u64 = view
+        .counted_services()
+        .filter(|(_, service)| service.member == id)
+        .map(|(_, service)| u64::from(service.minutes))
+        .sum();
+    let org = member
+        .org
+        .and_then(|org| view.orgs.get(&org))
+        .map_or("", |org| org.name.as_str());
+    let ledger = [
+        (t(lang, "姓名", "Name"), member.name.clone()),
+        (t(lang, "所在单位", "Work unit"), member.work_unit.clone()),
+        (
+            t(lang, "所在单位党组织", "Unit organisation"),
+            org.to_owned(),
+        ),
+        (t(lang, "现任职务", "Position"), member.position.clone()),
+        (
+            t(lang, "个人特长", "Specialties"),
+            member.specialties.join("、"),
+        ),
+        (
+            t(lang, "服务意向", "Offers"),
+            intentions(lang, &member.intentions),
+        ),
+        (
+            t(lang, "家庭住址（仅本机）", "Address (this node)"),
+            address.to_owned(),
+        ),
+        (
+            t(lang, "联系方式（仅本机）", "Phone (this node)"),
+            phone.to_owned(),
+        ),
+        (
+            t(lang, "报到日期", "Reported in"),
+            member.reported_in.to_string(),
+        ),
+    ];
     let redeem = html! {
         label for="points" { (t(lang, "支取积分", "Points to redeem")) }
-        input #points name="points" inputmode="numeric" value=(form.value("points"));
-        (filled.error("points"))
-        (filled.input("reason", t(lang, "兑换内容", "For what")))
+        input #points name="points" inputmode="numeric" value=(redeem_form.value("points"));
+        (redeem_filled.error("points"))
+        (redeem_filled.input("reason", t(lang, "兑换内容", "For what")))
         (submit(t(lang, "支取", "Redeem")))
     };
+    let claimed: Vec<_> = view
+        .wishes
+        .iter()
+        .filter(|(_, wish)| wish.status.claimant.as_ref() == Some(&me))
+        .collect();
     let body = html! {
-        (filled.summary())
-        p {
-            (member.work_unit) " · " (member.position) " · "
-            (t(lang, "报到于", "reported in")) " " (member.reported_in.to_string())
+        @if matches!(write, MemberWrite::Saved) {
+            p.notice #notice role="status" { (t(lang, "已保存", "Saved")) }
         }
-        h2 { (t(lang, "爱心存折", "Love passbook")) }
+        (error_summary(lang, refusal))
+        table #ledger {
+            @for (head, value) in &ledger {
+                tr { th scope="row" { (head) } td { (value) } }
+            }
+        }
         div.figures {
-            div.figure { (t(lang, "余额", "Balance")) b #balance { (book.balance) } }
+            div.figure { (t(lang, "服务时长（小时）", "Hours of service")) b #member-hours { (hours_of(minutes)) } }
+            div.figure { (t(lang, "积分余额", "Points balance")) b #balance { (book.balance) } }
             div.figure { (t(lang, "累计存入", "Earned")) b { (book.earned) } }
             div.figure { (t(lang, "累计支取", "Redeemed")) b { (book.redeemed) } }
         }
+        h2 { (t(lang, "爱心存折", "Love passbook")) }
         @if book.is_overdrawn() {
             p.flag #overdrawn {
                 (t(
@@ -198,12 +248,14 @@ pub fn member_page(
                 ))
             }
         }
-        (table(Some("passbook"), &heads, rows))
+        (table(lang, Some("passbook"), &heads, rows))
         (post_form("card", &format!("/members/{id}/redeem"), None, redeem))
         h2 { (t(lang, "认领的心愿", "Wishes claimed")) }
-        ul {
-            @for (wish_id, wish) in &view.wishes {
-                @if wish.status.claimant.as_ref() == Some(&me) {
+        @if claimed.is_empty() {
+            p.empty { (t(lang, "暂无", "None yet")) }
+        } @else {
+            ul #member-wishes {
+                @for (wish_id, wish) in claimed {
                     li {
                         a href={ "/wishes/" (wish_id.to_string()) } { (wish.entity.title) }
                         " — " (state_label(lang, wish.status.state))
@@ -216,17 +268,91 @@ pub fn member_page(
                 (t(lang, "半年报告（报到—服务—报告）", "Half-year report"))
             }
         }
+        h2 #edit { (t(lang, "修改台账", "Edit the ledger")) }
+        (post_form(
+            "card",
+            &format!("/members/{id}"),
+            Some("member-edit-form"),
+            member_fields(&edit_filled, view, t(lang, "保存", "Save")),
+        ))
     };
     Some(page(lang, &member.name, status, "/members", body))
 }
 
-/// Activities, newest first, with the form to add one.
+/// The fields of the ledger form, to add a member or edit one, holding what `filled`
+/// holds, each with its message beside it.
+pub fn member_fields(filled: &Filled, view: &CommunityView, button: &str) -> maud::Markup {
+    let lang = filled.lang;
+    let orgs: Vec<(String, &str)> = view
+        .orgs
+        .iter()
+        .map(|(id, org)| (format!("org:{id}"), org.name.as_str()))
+        .collect();
+    let org_options =
+        std::iter::once(("", "—")).chain(orgs.iter().map(|(value, name)| (value.as_str(), *name)));
+    html! {
+        (filled.input("name", t(lang, "姓名", "Name")))
+        (filled.input("work_unit", t(lang, "所在单位", "Work unit")))
+        (filled.select("org", t(lang, "所在单位党组织", "Unit organisation"), org_options))
+        (filled.input("position", t(lang, "现任职务", "Position")))
+        (filled.input(
+            "specialties",
+            t(lang, "个人特长（用顿号或逗号分隔）", "Specialties (comma separated)"),
+        ))
+        fieldset {
+            legend { (t(lang, "服务意向", "Offers to serve in")) }
+            @for kind in PostKind::ALL {
+                label.choice {
+                    input type="checkbox" name="intentions" value=(kind.code())
+                        checked[filled.form.has_value("intentions", kind.code())];
+                    (post_label(lang, *kind))
+                }
+            }
+        }
+        (filled.error("intentions"))
+        (filled.input("reported_in", t(lang, "报到日期（例如 2026-11-20）", "Reported in (e.g. 2026-11-20)")))
+        (filled.input(
+            "address",
+            t(lang, "家庭住址（仅保存在本机）", "Home address (this node only)"),
+        ))
+        (filled.input("phone", t(lang, "联系方式（仅保存在本机）", "Phone (this node only)")))
+        (submit(button))
+    }
+}
+
+/// The member's own ledger as the edit form starts with it, written as the form's
+/// fields are (the organisation as `org:<id>`, one `intentions` per service offered).
+fn own_ledger(member: &Member, address: &str, phone: &str) -> Form {
+    let org = member
+        .org
+        .map(|org| format!("org:{org}"))
+        .unwrap_or_default();
+    let reported_in = member.reported_in.to_string();
+    let specialties = member.specialties.join("、");
+    let form = Form::with(&[
+        ("name", &member.name),
+        ("work_unit", &member.work_unit),
+        ("org", &org),
+        ("position", &member.position),
+        ("specialties", &specialties),
+        ("reported_in", &reported_in),
+        ("address", address),
+        ("phone", phone),
+    ]);
+    member
+        .intentions
+        .iter()
+        .fold(form, |form, kind| form.and("intentions", kind.code()))
+}
+
+/// Activities, newest first, `list_page` of them, with the form to add one.
 pub fn activities_page(
     lang: Language,
     view: &CommunityView,
     status: &StatusBar,
     form: &Form,
     refusal: Option<&Refusal>,
+    list_page: Option<&str>,
 ) -> String {
     let filled = Filled {
         lang,
@@ -248,17 +374,20 @@ pub fn activities_page(
         t(lang, "时长（小时）", "Hours"),
         t(lang, "参加人数", "Participants"),
     ];
-    let rows = html! {
-        @for (id, activity) in activities {
-            tr {
-                td { (activity.date.to_string()) }
-                td { a href={ "/activities/" (id.to_string()) } { (activity.title) } }
-                td { (post_label(lang, activity.category)) }
-                td { (hours(activity.minutes)) }
-                td { (counted.get(id).copied().unwrap_or(0)) }
-            }
-        }
-    };
+    let shown = Page::of(list_page, activities.len());
+    let rows = shown
+        .slice(activities)
+        .into_iter()
+        .map(|(id, activity)| {
+            Row::new(vec![
+                html! { (activity.date.to_string()) },
+                html! { a href={ "/activities/" (id.to_string()) } { (activity.title) } },
+                html! { (post_label(lang, activity.category)) },
+                html! { (hours(activity.minutes)) },
+                html! { (counted.get(id).copied().unwrap_or(0)) },
+            ])
+        })
+        .collect();
     let categories = PostKind::ALL
         .iter()
         .map(|kind| (kind.code(), post_label(lang, *kind)));
@@ -272,7 +401,8 @@ pub fn activities_page(
         (submit(t(lang, "新建", "Create")))
     };
     let body = html! {
-        (table(Some("activities"), &heads, rows))
+        (table(lang, Some("activities"), &heads, rows))
+        (shown.links(lang, "/activities", "activities"))
         h2 { (t(lang, "新建活动", "New activity")) }
         (post_form("card", "/activities", Some("activity-form"), fields))
     };
@@ -355,58 +485,65 @@ pub fn board_page(lang: Language, view: &CommunityView, status: &StatusBar) -> S
         .filter(|(_, w)| matches!(w.status.state, ClaimState::Claimed | ClaimState::Fulfilled))
         .collect();
     claimed.sort_by_key(|(id, w)| (std::cmp::Reverse(w.status.claimed_at), **id));
-    let wishes = html! {
-        @for (_, wish) in claimed {
-            tr {
-                td { (wish.entity.title) }
-                td {
-                    @if let Some(claimant) = &wish.status.claimant {
-                        (actor_name(view, claimant))
-                    }
-                }
-                td { (state_label(lang, wish.status.state)) }
-            }
-        }
-    };
-    let posts = html! {
-        @for post in view.posts.values().filter(|p| !p.status.is_withdrawn) {
-            @let holders: Vec<String> = post
+    let wishes = claimed
+        .into_iter()
+        .map(|(_, wish)| {
+            let claimant = wish.status.claimant.as_ref().map(|c| actor_name(view, c));
+            Row::new(vec![
+                html! { (wish.entity.title) },
+                html! { (claimant.unwrap_or_default()) },
+                html! { (state_label(lang, wish.status.state)) },
+            ])
+        })
+        .collect();
+    let posts = view
+        .posts
+        .values()
+        .filter(|p| !p.status.is_withdrawn)
+        .map(|post| {
+            let holders: Vec<String> = post
                 .status
                 .holders
                 .iter()
                 .map(|h| actor_name(view, h))
                 .collect();
-            tr {
-                td { (post.entity.title) }
-                td { (post_label(lang, post.entity.kind)) }
-                td { (holders.join("、")) }
-            }
-        }
-    };
-    let pledges = html! {
-        @for pairing in view.pairings.values().filter(|p| p.status.is_active()) {
-            tr {
-                td { (view.orgs.get(&pairing.entity.org).map_or("", |o| o.name.as_str())) }
-                td { (pairing.entity.commitments.join("；")) }
-                td { (pairing.entity.signed_on.to_string()) }
-            }
-        }
-    };
+            Row::new(vec![
+                html! { (post.entity.title) },
+                html! { (post_label(lang, post.entity.kind)) },
+                html! { (holders.join("、")) },
+            ])
+        })
+        .collect();
+    let pledges = view
+        .pairings
+        .values()
+        .filter(|p| p.status.is_active())
+        .map(|pairing| {
+            Row::new(vec![
+                html! { (view.orgs.get(&pairing.entity.org).map_or("", |o| o.name.as_str())) },
+                html! { (pairing.entity.commitments.join("；")) },
+                html! { (pairing.entity.signed_on.to_string()) },
+            ])
+        })
+        .collect();
     let body = html! {
         h2 { (t(lang, "微心愿认领公示", "Wishes claimed")) }
         (table(
+            lang,
             Some("board-wishes"),
             &[t(lang, "心愿", "Wish"), t(lang, "认领人", "Claimed by"), t(lang, "状态", "State")],
             wishes,
         ))
         h2 { (t(lang, "服务岗位认领公示", "Service posts")) }
         (table(
+            lang,
             None,
             &[t(lang, "岗位", "Post"), t(lang, "类别", "Kind"), t(lang, "认领人", "Held by")],
             posts,
         ))
         h2 { (t(lang, "共建承诺公示", "Pairings and pledges")) }
         (table(
+            lang,
             None,
             &[
                 t(lang, "单位党组织", "Organisation"),
@@ -433,7 +570,19 @@ pub fn post_label(lang: Language, kind: PostKind) -> &'static str {
     }
 }
 
+/// A member's service intentions, named in the reader's language.
+pub fn intentions(lang: Language, kinds: &[PostKind]) -> String {
+    let names: Vec<&str> = kinds.iter().map(|kind| post_label(lang, *kind)).collect();
+    names.join("、")
+}
+
 /// Minutes as hours with one decimal, as the pages show service time.
 pub fn hours(minutes: u32) -> String {
-    format!("{:.1}", f64::from(minutes) / 60.0)
+    hours_of(u64::from(minutes))
+}
+
+/// A sum of minutes as hours with one decimal.
+pub fn hours_of(minutes: u64) -> String {
+    // Minutes summed over a member's service stay far below 2^52: the cast is exact.
+    format!("{:.1}", minutes as f64 / 60.0)
 }

@@ -1,12 +1,13 @@
 //! The half-year member report (报到—服务—报告) as pages: choosing a member and a
-//! period, and the report itself, printable, with its CSV from the JSON API.
+//! period, and the report itself, printable on A4 with boxes for the community's
+//! opinion, the signatures and the stamp, with its CSV for people.
 
 use maud::html;
 use wishtree_protocol::HalfYear;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
-use super::html::{StatusBar, page, select_field, submit, t, table, text_input};
+use super::html::{Row, StatusBar, page, select_field, submit, t, table, text_input};
 use super::pages::{hours, post_label};
 use super::tree::state_label;
 use crate::report::HalfYearReport;
@@ -107,26 +108,30 @@ pub fn report_page(lang: Language, report: &HalfYearReport, status: &StatusBar) 
             "balance",
         ),
     ];
-    let services = html! {
-        @for service in &report.services {
-            tr {
-                td { (service.date.to_string()) }
-                td { (post_label(lang, service.category)) }
-                td { (hours(service.minutes)) }
-                td { (service.description) }
-            }
-        }
-    };
-    let wishes = html! {
-        @for wish in &report.wishes {
-            tr {
-                td { (wish.title) }
-                td { (wish.claimed_on.map(|d| d.to_string()).unwrap_or_default()) }
-                td { (wish.fulfilled_on.map(|d| d.to_string()).unwrap_or_default()) }
-                td { (state_label(lang, wish.state)) }
-            }
-        }
-    };
+    let services = report
+        .services
+        .iter()
+        .map(|service| {
+            Row::new(vec![
+                html! { (service.date.to_string()) },
+                html! { (post_label(lang, service.category)) },
+                html! { (hours(service.minutes)) },
+                html! { (service.description) },
+            ])
+        })
+        .collect();
+    let wishes = report
+        .wishes
+        .iter()
+        .map(|wish| {
+            Row::new(vec![
+                html! { (wish.title) },
+                html! { (wish.claimed_on.map(|d| d.to_string()).unwrap_or_default()) },
+                html! { (wish.fulfilled_on.map(|d| d.to_string()).unwrap_or_default()) },
+                html! { (state_label(lang, wish.state)) },
+            ])
+        })
+        .collect();
     let body = html! {
         p {
             (report.community_name) " · " (report.work_unit) " · " (t(lang, "期间", "period")) " "
@@ -139,6 +144,7 @@ pub fn report_page(lang: Language, report: &HalfYearReport, status: &StatusBar) 
         }
         h2 { (t(lang, "服务记录", "Service")) }
         (table(
+            lang,
             None,
             &[
                 t(lang, "日期", "Date"),
@@ -150,6 +156,7 @@ pub fn report_page(lang: Language, report: &HalfYearReport, status: &StatusBar) 
         ))
         h2 { (t(lang, "微心愿", "Wishes")) }
         (table(
+            lang,
             None,
             &[
                 t(lang, "心愿", "Wish"),
@@ -171,12 +178,25 @@ pub fn report_page(lang: Language, report: &HalfYearReport, status: &StatusBar) 
                 }
             }
         }
-        p {
+        p.no-print {
             a #report-csv href={
-                "/api/reports/half-year?member=" (report.member.to_string())
-                "&period=" (report.period.to_string()) "&format=csv"
+                "/reports/half-year.csv?member=" (report.member.to_string())
+                "&period=" (report.period.to_string())
             } {
                 (t(lang, "下载 CSV（可用 Excel 打开）", "Download CSV (opens in Excel)"))
+            }
+        }
+        // What the paper needs that the screen does not: the community's opinion, the
+        // member's signature and the stamp.
+        section.sign-off #sign-off {
+            div.box {
+                b { (t(lang, "社区党组织意见", "The community party organisation's opinion")) }
+            }
+            div.stamp { (t(lang, "（盖章）", "(stamp)")) }
+            p.line {
+                (t(lang, "党员签名：", "Member's signature: ")) "＿＿＿＿＿＿＿＿　"
+                (t(lang, "负责人签名：", "Signed for the community: ")) "＿＿＿＿＿＿＿＿　"
+                (t(lang, "日期：", "Date: ")) "＿＿＿＿年＿＿月＿＿日"
             }
         }
     };

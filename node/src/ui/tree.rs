@@ -9,8 +9,10 @@ use wishtree_protocol::model::{Actor, BeneficiaryGroup, Wish, WishKind};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::{CommunityView, WithStatus};
 
+use super::closing::{Closing, closed_count};
 use super::forms::{Filled, Form, Refusal};
-use super::html::{StatusBar, page, post_form, submit, t};
+use super::html::{Row, StatusBar, page, post_form, submit, t};
+use super::paging::Page;
 
 /// The home page: the tree, the basket, and the wishes waiting for each step.
 pub fn tree_page(
@@ -53,13 +55,26 @@ pub fn tree_page(
         div.tree {
             (tree_svg(lang, &on_tree, harvested))
             div {
+                // Drawn marks, not emoji: not every office PC has an emoji font, and the
+                // tick tells a claimed apple from a waiting one without colour.
                 p.legend {
-                    span { "🍏 " (t(lang, "绿苹果：待认领", "green: waiting for a claim")) }
-                    span { "🍎 " (t(lang, "红苹果：已认领", "red: claimed")) }
-                    span { "🧺 " (t(lang, "果篮：已实现", "basket: fulfilled")) }
+                    span { (legend_apple(false)) (t(lang, "绿苹果：待认领", "green: waiting for a claim")) }
+                    span { (legend_apple(true)) (t(lang, "红苹果（带勾）：已认领", "red, ticked: claimed")) }
+                    span { (t(lang, "果篮：已实现", "basket: fulfilled")) }
                 }
                 @for (state, heading) in sections {
                     (wish_section(lang, view, state, heading, &claimants))
+                }
+                p.no-print {
+                    a #ledger-csv href="/wishes.csv" {
+                        (t(lang, "下载本半年心愿台账（CSV）", "Download this half-year's wish ledger (CSV)"))
+                    }
+                }
+                p {
+                    a #closed-link href="/wishes/closed" {
+                        (t(lang, "已关闭的心愿（驳回、撤回）", "Closed wishes (rejected, withdrawn)"))
+                        " (" (closed_count(view)) ")"
+                    }
                 }
             }
         }
@@ -132,6 +147,40 @@ pub fn wish_page(
         t(lang, "操作人", "Who"),
         t(lang, "结果", "Outcome"),
     ];
+    let history_rows = wish
+        .status
+        .history
+        .iter()
+        .map(|folded| Row {
+            class: None,
+            cells: vec![
+                html! { (folded.event.at.display_in_shanghai().to_string()) },
+                html! {
+                    @match lang {
+                        Language::Chinese => (folded.event.kind.label_zh()),
+                        Language::English => (folded.event.kind.label_en()),
+                    }
+                    // The note is the reason of a rejection or withdrawal, or how a
+                    // wish was fulfilled: it belongs with the step.
+                    @if !folded.event.note.is_empty() {
+                        div.note { (folded.event.note) }
+                    }
+                },
+                html! { (actor_name(view, &folded.event.by)) },
+                html! {
+                    @match &folded.outcome {
+                        Outcome::Applied => (t(lang, "生效", "applied")),
+                        Outcome::Ignored { refusal } => span.flag {
+                            @match lang {
+                                Language::Chinese => { "未生效：" (refusal.describe_zh()) }
+                                Language::English => { "ignored: " (refusal.to_string()) }
+                            }
+                        },
+                    }
+                },
+            ],
+        })
+        .collect();
     let body = html! {
         (filled.summary())
         p #wish-state data-state=(wish.status.state.code()) {
@@ -143,33 +192,8 @@ pub fn wish_page(
             }
         }
         (actions(&filled, view, id, wish.status.state))
-        h2 { (t(lang, "经过", "History")) }
-        (super::html::table(None, &history, html! {
-            @for folded in &wish.status.history {
-                tr {
-                    td { (folded.event.at.display_in_shanghai().to_string()) }
-                    td {
-                        @match lang {
-                            Language::Chinese => (folded.event.kind.label_zh()),
-                            Language::English => (folded.event.kind.label_en()),
-                        }
-                    }
-                    td { (actor_name(view, &folded.event.by)) }
-                    td class=[(!matches!(folded.outcome, Outcome::Applied)).then_some("flag")] {
-                        @match &folded.outcome {
-                            Outcome::Applied => (t(lang, "生效", "applied")),
-                            Outcome::Ignored { refusal } => @match lang {
-                                Language::Chinese => { "未生效：" (refusal.describe_zh()) }
-                                Language::English => { "ignored: " (refusal.to_string()) }
-                            },
-                        }
-                    }
-                }
-                @if !folded.event.note.is_empty() {
-                    tr { td {} td.muted colspan="3" { (folded.event.note) } }
-                }
-            }
-        }))
+        h2 { (t(lang, "办理经过", "History")) }
+        (super::html::table(lang, Some("history"), &history, history_rows))
     };
     Some(page(lang, &wish.entity.title, status, "/", body))
 }
@@ -306,6 +330,9 @@ fn tree_svg(
                             x2=(format!("{:.1}", x + radius * 0.4)) y2=(format!("{:.1}", y - radius * 1.6))
                             stroke="#5d4037" stroke-width="2" {}
                         circle class=(class) cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r=(format!("{radius:.1}")) {}
+                        @if state == "claimed" {
+                            (tick(x, y, radius))
+                        }
                     }
                 }
             }
@@ -319,6 +346,29 @@ fn tree_svg(
     }
 }
 
+/// The wishes in one state, the newest first, `list_page` of them, on a page of
+/// their own: where the tree's lists lead when they hold more than one page.
+pub fn state_page(
+    lang: Language,
+    view: &CommunityView,
+    state: ClaimState,
+    status: &StatusBar,
+    list_page: Option<&str>,
+) -> String {
+    let claimants = claimant_options(view);
+    let wishes = wishes_in(view, state);
+    let shown = Page::of(list_page, wishes.len());
+    let path = format!("/wishes/in/{}", state.code());
+    let body = html! {
+        p { a href="/" { (t(lang, "返回心愿树", "Back to the wish tree")) } }
+        (wish_list(lang, view, state, shown.slice(wishes), &claimants))
+        (shown.links(lang, &path, &format!("list-{}", state.code())))
+    };
+    page(lang, state_label(lang, state), status, "/", body)
+}
+
+/// A section of the tree page: the first page of the wishes in `state`, and a link to
+/// the rest when there are more.
 fn wish_section(
     lang: Language,
     view: &CommunityView,
@@ -326,17 +376,52 @@ fn wish_section(
     heading: &str,
     claimants: &[(String, String)],
 ) -> Markup {
+    let wishes = wishes_in(view, state);
+    let total = wishes.len();
+    let first = Page::of(None, total);
+    html! {
+        h2 { (heading) " " span.muted { "(" (total) ")" } }
+        (wish_list(lang, view, state, first.slice(wishes), claimants))
+        @if first.count > 1 {
+            p.pager {
+                a href={ "/wishes/in/" (state.code()) "?page=2#list-" (state.code()) } {
+                    @match lang {
+                        Language::Chinese => { "下一页（共 " (total) " 个）" }
+                        Language::English => { "Next page (" (total) " in all)" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The wishes in `state`, the newest first.
+fn wishes_in(
+    view: &CommunityView,
+    state: ClaimState,
+) -> Vec<(&WishId, &WithStatus<Wish, ClaimStatus>)> {
     let mut wishes: Vec<_> = view
         .wishes
         .iter()
         .filter(|(_, w)| w.status.state == state)
         .collect();
     wishes.sort_by_key(|(id, w)| (std::cmp::Reverse(w.entity.submitted_at), **id));
+    wishes
+}
+
+fn wish_list(
+    lang: Language,
+    view: &CommunityView,
+    state: ClaimState,
+    wishes: Vec<(&WishId, &WithStatus<Wish, ClaimStatus>)>,
+    claimants: &[(String, String)],
+) -> Markup {
     html! {
-        h2 { (heading) " " span.muted { "(" (wishes.len()) ")" } }
-        @if !wishes.is_empty() {
+        @if wishes.is_empty() {
+            p.empty { (t(lang, "暂无", "None yet")) }
+        } @else {
             ul.wishes id={ "list-" (state.code()) } {
-                @for (id, wish) in wishes.into_iter().take(50) {
+                @for (id, wish) in wishes {
                     li {
                         a href={ "/wishes/" (id.to_string()) } { (wish.entity.title) }
                         " "
@@ -358,17 +443,14 @@ fn wish_section(
 
 fn actions(filled: &Filled, view: &CommunityView, id: WishId, state: ClaimState) -> Markup {
     let lang = filled.lang;
-    let button = |action: &str, label: &str| {
-        post_form(
-            "inline",
-            &format!("/wishes/{id}/{action}"),
-            None,
-            html! {
-                button.secondary type="submit" id={ "action-" (action) } { (label) }
-            },
-        )
+    // The steps that end or undo a wish open their confirmation page first.
+    let button = |closing: Closing| {
+        html! {
+            a.button.secondary id={ "action-" (closing.code()) }
+                href={ "/wishes/" (id.to_string()) "/" (closing.code()) } { (closing.label(lang)) }
+        }
     };
-    let withdraw = button("withdraw", t(lang, "撤回", "Withdraw"));
+    let withdraw = button(Closing::Withdraw);
     html! {
         div.card #actions {
             @match state {
@@ -376,7 +458,7 @@ fn actions(filled: &Filled, view: &CommunityView, id: WishId, state: ClaimState)
                     (post_form("inline", &format!("/wishes/{id}/publish"), None, html! {
                         button type="submit" #action-publish { (t(lang, "发布（社区下单）", "Publish")) }
                     }))
-                    (button("reject", t(lang, "驳回", "Reject")))
+                    (button(Closing::Reject))
                     (withdraw)
                 }
                 ClaimState::Published => {
@@ -385,10 +467,10 @@ fn actions(filled: &Filled, view: &CommunityView, id: WishId, state: ClaimState)
                 }
                 ClaimState::Claimed => {
                     (post_form("inline", &format!("/wishes/{id}/fulfil"), None, html! {
-                        input name="note" placeholder=(t(lang, "如何实现的（可不填）", "How it was fulfilled (optional)")) style="max-width:20rem";
+                        input name="note" aria-label=(t(lang, "如何实现的（可不填）", "How it was fulfilled (optional)")) placeholder=(t(lang, "如何实现的（可不填）", "How it was fulfilled (optional)")) style="max-width:20rem";
                         button type="submit" #action-fulfil { (t(lang, "已实现", "Fulfilled")) }
                     }))
-                    (button("release", t(lang, "放弃认领", "Release the claim")))
+                    (button(Closing::Release))
                     (withdraw)
                 }
                 ClaimState::Fulfilled | ClaimState::Rejected | ClaimState::Withdrawn => {
@@ -436,4 +518,35 @@ fn claimant_options(view: &CommunityView) -> Vec<(String, String)> {
     orgs.sort_by(|a, b| a.1.cmp(&b.1));
     options.extend(orgs);
     options
+}
+
+/// A white tick on a claimed apple, so its state shows without colour.
+fn tick(x: f64, y: f64, radius: f64) -> Markup {
+    let path = format!(
+        "M{:.1} {:.1} L{:.1} {:.1} L{:.1} {:.1}",
+        x - radius * 0.5,
+        y,
+        x - radius * 0.1,
+        y + radius * 0.4,
+        x + radius * 0.55,
+        y - radius * 0.45,
+    );
+    html! {
+        path.tick d=(path) fill="none" stroke="#fff" stroke-width=(format!("{:.1}", (radius / 4.0).max(2.0))) stroke-linecap="round" {}
+    }
+}
+
+/// An apple as the legend draws it: the tree's shape, ticked when claimed.
+fn legend_apple(is_claimed: bool) -> Markup {
+    let class = if is_claimed {
+        "apple-red"
+    } else {
+        "apple-green"
+    };
+    html! {
+        svg width="22" height="22" viewBox="0 0 22 22" aria-hidden="true" {
+            circle class=(class) cx="11" cy="11" r="9" {}
+            @if is_claimed { (tick(11.0, 11.0, 9.0)) }
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! The activity routes: the list and its form, one activity, and signing a member up.
 
-use axum::extract::{Path, RawForm, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use wishtree_protocol::command::Command;
@@ -9,25 +11,25 @@ use wishtree_protocol::id::ActivityId;
 use super::super::forms::{Form, Refusal};
 use super::super::pages;
 use super::{
-    execute_status, internal, language, not_found, not_found_page, page, refusal, refused,
-    status_bar, submit, with_replica,
+    execute_status, language, not_found, not_found_page, refusal, refused, submit, view_page,
+    with_replica,
 };
 use crate::api::{NewActivity, NewParticipant};
 use crate::http::AppState;
 use crate::replica::{Replica, random_bytes};
 
-pub(super) async fn activities(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn activities(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
-        let view = replica.view().map_err(internal)?;
+    view_page(&state, lang, move |view, bar| {
         let today = crate::now().date_in_shanghai().to_string();
         let form = Form::with(&[("date", &today), ("hours", "2"), ("category", "aid")]);
+        let list_page = query.get("page").map(String::as_str);
         Ok(pages::activities_page(
-            lang,
-            &view,
-            &status_bar(replica),
-            &form,
-            None,
+            lang, view, bar, &form, None, list_page,
         ))
     })
     .await
@@ -49,6 +51,7 @@ pub(super) async fn create_activity(
                     bar,
                     &form,
                     Some(&refusal),
+                    None,
                 ))
             })
         };
@@ -83,11 +86,9 @@ pub(super) async fn activity(
     Path(id): Path<String>,
 ) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
+    view_page(&state, lang, move |view, bar| {
         let id: ActivityId = id.parse().map_err(|_| not_found(lang))?;
-        let view = replica.view().map_err(internal)?;
-        pages::activity_page(lang, &view, id, &status_bar(replica), None)
-            .ok_or_else(|| not_found(lang))
+        pages::activity_page(lang, view, id, bar, None).ok_or_else(|| not_found(lang))
     })
     .await
 }

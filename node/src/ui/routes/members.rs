@@ -1,13 +1,16 @@
-//! The member routes: the ledger and its form, one member with their passbook, and
-//! redeeming points.
+//! The member routes: the ledger and its form, one member with their passbook and the
+//! edit of their ledger, and redeeming points.
 
-use axum::extract::{Path, RawForm, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use wishtree_protocol::id::{MemberId, PointsEntryId};
+use wishtree_protocol::names::Language;
 
 use super::super::forms::{Form, Refusal};
-use super::super::pages;
+use super::super::pages::{self, MemberWrite};
 use super::{
     execute_status, internal, language, not_found, not_found_page, page, refusal, refused,
     status_bar, submit, with_replica,
@@ -16,9 +19,13 @@ use crate::api::{NewMember, NewRedemption};
 use crate::http::AppState;
 use crate::replica::{Replica, random_bytes};
 
-pub(super) async fn members(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(super) async fn members(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
+    page(&state, lang, move |replica| {
         let view = replica.view().map_err(internal)?;
         let private = private_members(replica)?;
         let today = crate::now().date_in_shanghai().to_string();
@@ -30,6 +37,7 @@ pub(super) async fn members(State(state): State<AppState>, headers: HeaderMap) -
             &status_bar(replica),
             &form,
             None,
+            query.get("page").map(String::as_str),
         ))
     })
     .await
@@ -53,6 +61,7 @@ pub(super) async fn create_member(
                     bar,
                     &form,
                     Some(&refusal),
+                    None,
                 ))
             })
         };
@@ -72,24 +81,68 @@ pub(super) async fn create_member(
     .await
 }
 
+/// `GET /members/{id}`, and GET on the addresses its forms post to.
 pub(super) async fn member(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
+    // A write that succeeded redirects here with `saved`, to say so once.
+    let write = if query.contains_key("saved") {
+        MemberWrite::Saved
+    } else {
+        MemberWrite::None
+    };
+    page(&state, lang, move |replica| {
         let id: MemberId = id.parse().map_err(|_| not_found(lang))?;
         let view = replica.view().map_err(internal)?;
+        let private = replica
+            .member_private(id)
+            .map_err(internal)?
+            .unwrap_or_default();
         pages::member_page(
             lang,
             &view,
             id,
+            (&private.address, &private.phone),
             &status_bar(replica),
-            &Form::default(),
-            None,
+            write,
         )
         .ok_or_else(|| not_found(lang))
+    })
+    .await
+}
+
+/// `POST /members/{id}`: the ledger edited, read by the same typed input as
+/// `PUT /api/members/{id}` and the CLI, so one rule (the phone's too) holds for all; a
+/// refusal shows the form again as typed.
+pub(super) async fn update_member(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    raw: RawForm,
+) -> Response {
+    let lang = language(&headers);
+    let form = Form::from_body(&raw.0);
+    with_replica(&state, move |replica| {
+        let Ok(id) = id.parse::<MemberId>() else {
+            return not_found_page(replica, lang);
+        };
+        // As for a new member: a refusal is the form's to correct (400); a member who is
+        // not there reads as not found.
+        let refuse = |replica: &mut Replica, refusal: Refusal| {
+            let write = MemberWrite::EditRefused(&form, &refusal);
+            member_refused(replica, lang, id, StatusCode::BAD_REQUEST, write)
+        };
+        let new: NewMember = match form.read(crate::now()) {
+            Ok(new) => new,
+            Err(error) => return refuse(replica, error.into()),
+        };
+        let (command, private) = new.into_update(id);
+        let done = format!("/members/{id}?saved");
+        submit(replica, lang, &command, private.as_ref(), &done, refuse)
     })
     .await
 }
@@ -107,9 +160,13 @@ pub(super) async fn redeem(
             return not_found_page(replica, lang);
         };
         let refuse = |replica: &mut Replica, status: StatusCode, refusal: Refusal| {
-            refused(replica, lang, status, |view, bar| {
-                pages::member_page(lang, view, id, bar, &form, Some(&refusal))
-            })
+            member_refused(
+                replica,
+                lang,
+                id,
+                status,
+                MemberWrite::RedeemRefused(&form, &refusal),
+            )
         };
         let now = crate::now();
         let new: NewRedemption = match form.clone().and("member", &id.to_string()).read(now) {
@@ -127,11 +184,37 @@ pub(super) async fn redeem(
             }
         };
         match replica.execute(&new.into_command(entry), now) {
-            Ok(_) => Redirect::to(&format!("/members/{id}")).into_response(),
+            Ok(_) => Redirect::to(&format!("/members/{id}?saved")).into_response(),
             Err(error) => refuse(replica, execute_status(&error), refusal(lang, &error)),
         }
     })
     .await
+}
+
+/// The member's page shown again after a refused write, with why, and with the form
+/// that was refused as typed.
+fn member_refused(
+    replica: &mut Replica,
+    lang: Language,
+    id: MemberId,
+    status: StatusCode,
+    write: MemberWrite<'_>,
+) -> Response {
+    let private = replica
+        .member_private(id)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    refused(replica, lang, status, |view, bar| {
+        pages::member_page(
+            lang,
+            view,
+            id,
+            (&private.address, &private.phone),
+            bar,
+            write,
+        )
+    })
 }
 
 fn private_members(replica: &mut Replica) -> Result<pages::PrivateMembers, (StatusCode, String)> {

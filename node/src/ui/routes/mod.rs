@@ -8,16 +8,16 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use maud::{DOCTYPE, html};
+use maud::html;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
 use super::forms::Refusal;
-use super::html::StatusBar;
+use super::html::{StatusBar, t};
 use super::tree;
 use crate::api::{FieldError, Problem};
 use crate::http::{AppState, on_replica};
@@ -26,11 +26,13 @@ use crate::replica::{ExecuteError, PrivateRecord, Replica};
 mod activities;
 mod members;
 mod reports;
+mod wish_pages;
 mod wishes;
 
 use activities::{activities, activity, create_activity, join_activity};
-use members::{create_member, member, members, redeem};
-use reports::{board, half_year, reports};
+use members::{create_member, member, members, redeem, update_member};
+use reports::{board, half_year, half_year_csv, reports, wish_ledger_csv};
+use wish_pages::{closed, in_state};
 use wishes::{create_wish, new_wish, wish, wish_action, wish_at_action};
 
 /// The routes of the web UI, to mount beside the JSON API.
@@ -40,13 +42,15 @@ pub fn ui_router() -> Router<AppState> {
         .route("/lang/{lang}", get(set_language))
         .route("/wishes/new", get(new_wish))
         .route("/wishes", get(new_wish).post(create_wish))
+        .route("/wishes/closed", get(closed))
+        .route("/wishes/in/{state}", get(in_state))
         .route("/wishes/{id}", get(wish))
         .route(
             "/wishes/{id}/{action}",
             get(wish_at_action).post(wish_action),
         )
         .route("/members", get(members).post(create_member))
-        .route("/members/{id}", get(member))
+        .route("/members/{id}", get(member).post(update_member))
         .route("/members/{id}/redeem", get(member).post(redeem))
         .route("/activities", get(activities).post(create_activity))
         .route("/activities/{id}", get(activity))
@@ -57,6 +61,9 @@ pub fn ui_router() -> Router<AppState> {
         .route("/board", get(board))
         .route("/reports", get(reports))
         .route("/reports/half-year", get(half_year))
+        .route("/reports/half-year.csv", get(half_year_csv))
+        .route("/wishes.csv", get(wish_ledger_csv))
+        .fallback(unknown_path)
 }
 
 /// The language of the reader: the `lang` cookie set by `/lang/{lang}`, Chinese by
@@ -91,9 +98,8 @@ async fn set_language(Path(lang): Path<String>, headers: HeaderMap) -> Response 
 
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
-        let view = replica.view().map_err(internal)?;
-        Ok(tree::tree_page(lang, &view, &status_bar(replica), None))
+    view_page(&state, lang, move |view, bar| {
+        Ok(tree::tree_page(lang, view, bar, None))
     })
     .await
 }
@@ -115,30 +121,68 @@ fn status_bar(replica: &mut Replica) -> StatusBar {
         last_sync: sync.last_synced_at,
         changes_not_at_hub: sync.changes_not_at_hub,
         hub_problem: sync.hub_problem,
+        read_at: Some(crate::now()),
     }
 }
 
-/// Renders a page on the replica's thread; an error becomes its status and message.
+/// Renders a page on the replica's thread; an error becomes its status and a page in
+/// the reader's language saying what went wrong, with the way home.
 async fn page(
     state: &AppState,
+    lang: Language,
     work: impl FnOnce(&mut Replica) -> Result<String, (StatusCode, String)> + Send + 'static,
 ) -> Response {
-    match on_replica(state, work).await {
+    let rendered = on_replica(state, move |replica| {
+        work(replica).map_err(|(status, message)| {
+            let html = problem_page(lang, status, &message, &status_bar(replica));
+            (status, html)
+        })
+    })
+    .await;
+    match rendered {
         Ok(Ok(html)) => Html(html).into_response(),
-        Ok(Err((status, message))) => (status, Html(error_page(&message))).into_response(),
+        Ok(Err((status, html))) => (status, Html(html)).into_response(),
         Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.message()).into_response(),
     }
 }
 
-/// A bare page saying what went wrong, with the way home.
-fn error_page(message: &str) -> String {
-    html! {
-        (DOCTYPE)
-        meta charset="utf-8";
-        p { (message) }
-        p { a href="/" { "心愿树 · wishtree" } }
+/// Renders a page that reads the derived view only: `render` draws it from the view
+/// and the status bar.
+async fn view_page(
+    state: &AppState,
+    lang: Language,
+    render: impl FnOnce(&CommunityView, &StatusBar) -> Result<String, (StatusCode, String)>
+    + Send
+    + 'static,
+) -> Response {
+    page(state, lang, move |replica| {
+        let view = replica.view().map_err(internal)?;
+        render(&view, &status_bar(replica))
+    })
+    .await
+}
+
+/// A page saying what went wrong, in the frame of every page.
+fn problem_page(lang: Language, status: StatusCode, message: &str, bar: &StatusBar) -> String {
+    let title = if status == StatusCode::NOT_FOUND {
+        t(lang, "没有找到", "Not found")
+    } else {
+        t(lang, "出错了", "Something went wrong")
+    };
+    let body = html! {
+        p.error #problem { (message) }
+        p { a.button href="/" { (t(lang, "返回心愿树", "Back to the wish tree")) } }
+    };
+    super::html::page(lang, title, bar, "", body)
+}
+
+/// Any other path: the styled not-found page, or for the JSON API a bare 404.
+async fn unknown_path(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") || uri.path() == "/api" {
+        return StatusCode::NOT_FOUND.into_response();
     }
-    .into_string()
+    let lang = language(&headers);
+    page(&state, lang, move |_| Err(not_found(lang))).await
 }
 
 /// Runs a form handler on the replica's thread.
@@ -189,15 +233,20 @@ fn refused(
 }
 
 fn not_found_page(replica: &mut Replica, lang: Language) -> Response {
-    let _ = replica;
     let (status, message) = not_found(lang);
-    (status, Html(message)).into_response()
+    let html = problem_page(lang, status, &message, &status_bar(replica));
+    (status, Html(html)).into_response()
 }
 
 fn not_found(lang: Language) -> (StatusCode, String) {
     (
         StatusCode::NOT_FOUND,
-        super::html::t(lang, "没有找到这条记录", "There is no such record").to_owned(),
+        t(
+            lang,
+            "没有找到这条记录：链接可能有误，或记录已不存在",
+            "There is no such record: the link may be wrong, or the record is gone",
+        )
+        .to_owned(),
     )
 }
 

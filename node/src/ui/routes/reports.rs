@@ -1,38 +1,35 @@
-//! The read-only routes that look back: the public board and the half-year report.
+//! The read-only routes that look back: the public board, the half-year report, and
+//! the CSV downloads for people (the report, the wish ledger).
 
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use wishtree_common::csv::attachment;
 use wishtree_protocol::HalfYear;
 use wishtree_protocol::id::MemberId;
+use wishtree_protocol::names::Language;
 
-use super::super::{pages, report};
-use super::{internal, language, not_found, page, status_bar};
-use crate::http::AppState;
+use super::super::{exports, pages, report};
+use super::{internal, language, not_found, page, status_bar, view_page};
+use crate::http::{AppState, on_replica};
+use crate::replica::Replica;
 use crate::report::HalfYearReport;
 
 pub(super) async fn board(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
-        let view = replica.view().map_err(internal)?;
-        Ok(pages::board_page(lang, &view, &status_bar(replica)))
+    view_page(&state, lang, move |view, bar| {
+        Ok(pages::board_page(lang, view, bar))
     })
     .await
 }
 
 pub(super) async fn reports(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
-        let view = replica.view().map_err(internal)?;
+    view_page(&state, lang, move |view, bar| {
         let period = crate::now().date_in_shanghai().half_year();
-        Ok(report::choose_page(
-            lang,
-            &view,
-            period,
-            &status_bar(replica),
-        ))
+        Ok(report::choose_page(lang, view, period, bar))
     })
     .await
 }
@@ -43,23 +40,90 @@ pub(super) async fn half_year(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
-        let view = replica.view().map_err(internal)?;
-        let member: MemberId = query
-            .get("member")
-            .and_then(|text| text.parse().ok())
-            .ok_or_else(|| not_found(lang))?;
-        let period: HalfYear = match query.get("period").filter(|text| !text.is_empty()) {
-            Some(text) => {
-                text.parse()
-                    .map_err(|error: wishtree_protocol::time::TimeParseError| {
-                        (StatusCode::BAD_REQUEST, error.to_string())
-                    })?
-            }
-            None => crate::now().date_in_shanghai().half_year(),
-        };
-        let report = HalfYearReport::compute(&view, member, period).map_err(|_| not_found(lang))?;
+    page(&state, lang, move |replica| {
+        let report = member_report(replica, lang, &query)?;
         Ok(report::report_page(lang, &report, &status_bar(replica)))
     })
     .await
+}
+
+/// `GET /reports/half-year.csv?member=ID&period=2026H2`: the report as a person's CSV.
+pub(super) async fn half_year_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = language(&headers);
+    download(&state, lang, move |replica| {
+        Ok(exports::half_year_report(&member_report(
+            replica, lang, &query,
+        )?))
+    })
+    .await
+}
+
+/// `GET /wishes.csv?period=2026H2`: the wish ledger of a half-year (this one if none).
+pub(super) async fn wish_ledger_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = language(&headers);
+    download(&state, lang, move |replica| {
+        let view = replica.view().map_err(internal)?;
+        Ok(exports::wish_ledger(&view, period_of(&query)?))
+    })
+    .await
+}
+
+/// The report of the `member` and `period` asked for; an unknown member is not found.
+fn member_report(
+    replica: &mut Replica,
+    lang: Language,
+    query: &HashMap<String, String>,
+) -> Result<HalfYearReport, (StatusCode, String)> {
+    let view = replica.view().map_err(internal)?;
+    let member: MemberId = query
+        .get("member")
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| not_found(lang))?;
+    let period = period_of(query)?;
+    HalfYearReport::compute(&view, member, period).map_err(|_| not_found(lang))
+}
+
+/// The `period` asked for, or the half-year of today.
+fn period_of(query: &HashMap<String, String>) -> Result<HalfYear, (StatusCode, String)> {
+    match query.get("period").filter(|text| !text.is_empty()) {
+        Some(text) => text
+            .parse()
+            .map_err(|error: wishtree_protocol::time::TimeParseError| {
+                (StatusCode::BAD_REQUEST, error.to_string())
+            }),
+        None => Ok(crate::now().date_in_shanghai().half_year()),
+    }
+}
+
+/// Sends what `work` exports as a CSV attachment, or its error as a page.
+async fn download(
+    state: &AppState,
+    lang: Language,
+    work: impl FnOnce(&mut Replica) -> Result<exports::Download, (StatusCode, String)> + Send + 'static,
+) -> Response {
+    let exported = on_replica(state, work).await;
+    match exported {
+        Ok(Ok(download)) => {
+            let mut response = download.csv.into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            if let Ok(value) = HeaderValue::from_str(&attachment(&download.file_name)) {
+                headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+            response
+        }
+        Ok(Err(error)) => page(state, lang, move |_| Err(error)).await,
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.message()).into_response(),
+    }
 }

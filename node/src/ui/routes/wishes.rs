@@ -9,8 +9,10 @@ use wishtree_protocol::id::WishId;
 use wishtree_protocol::model::{EventKind, EventSubject};
 use wishtree_protocol::names::Language;
 
+use super::super::closing::{self, Closing};
 use super::super::forms::{Form, Refusal};
 use super::super::tree;
+use super::wish_pages::confirm;
 use super::{
     execute_status, internal, language, not_found, not_found_page, page, refusal, refused,
     status_bar, submit, with_replica,
@@ -22,7 +24,7 @@ use crate::replica::{Replica, random_bytes};
 pub(super) async fn new_wish(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = language(&headers);
     let form = Form::with(&[("kind", "goods"), ("group", "elderly_alone")]);
-    page(&state, move |replica| {
+    page(&state, lang, move |replica| {
         Ok(tree::new_wish_page(lang, &form, &status_bar(replica), None))
     })
     .await
@@ -64,23 +66,27 @@ pub(super) async fn wish(
     wish_page(state, headers, id).await
 }
 
-/// GET on the address an action posts to: the wish's page, so that the address a
-/// refused action leaves in the address bar still shows it.
+/// GET on the address an action posts to: for a step that ends or undoes a wish, its
+/// confirmation page (the wish page links there); for another step, the wish's page,
+/// so that the address a refused action leaves in the address bar still shows it.
 pub(super) async fn wish_at_action(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
 ) -> Response {
-    if wish_action_kind(&action).is_none() {
-        let lang = language(&headers);
-        return (not_found(lang).0, Html(not_found(lang).1)).into_response();
+    let lang = language(&headers);
+    match wish_action_kind(&action) {
+        None => page(&state, lang, move |_| Err(not_found(lang))).await,
+        Some(kind) => match Closing::of(kind) {
+            Some(closing) => confirm(state, lang, id, closing).await,
+            None => wish_page(state, headers, id).await,
+        },
     }
-    wish_page(state, headers, id).await
 }
 
 async fn wish_page(state: AppState, headers: HeaderMap, id: String) -> Response {
     let lang = language(&headers);
-    page(&state, move |replica| {
+    page(&state, lang, move |replica| {
         let id: WishId = id.parse().map_err(|_| not_found(lang))?;
         let view = replica.view().map_err(internal)?;
         let resident = replica.resident_private(id).map_err(internal)?;
@@ -113,12 +119,27 @@ pub(super) async fn wish_action(
             let by = input.author(kind, EventSubject::Wish, replica.worker())?;
             Ok((by, input.note))
         });
+        let closing = Closing::of(kind);
+        // A refused confirmation is asked again on its own page, with the reason as
+        // typed; another step's refusal shows on the wish's page.
+        let refuse_input = |replica: &mut Replica, refusal: Refusal| match closing {
+            Some(closing) => refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
+                closing::confirm_page(lang, view, id, closing, bar, &form, Some(&refusal))
+            }),
+            None => wish_error(replica, lang, id, StatusCode::BAD_REQUEST, refusal),
+        };
         let (by, note) = match input {
             Ok(input) => input,
-            Err(error) => {
-                return wish_error(replica, lang, id, StatusCode::BAD_REQUEST, error.into());
-            }
+            Err(error) => return refuse_input(replica, error.into()),
         };
+        // A wish that leaves the tree keeps why: the confirmation page asks for it, and
+        // a post without it (a form sent twice, a script) is refused the same way.
+        if let Some(closing) = closing
+            && closing.needs_reason()
+            && note.as_str().trim().is_empty()
+        {
+            return refuse_input(replica, closing.missing_reason(lang));
+        }
         let command = Command::WishEvent { id, kind, by, note };
         match replica.execute(&command, now) {
             Ok(_) => Redirect::to(&format!("/wishes/{id}")).into_response(),

@@ -1,0 +1,241 @@
+//! The steps that end or undo a wish — 驳回 (reject), 撤回 (withdraw), 放弃认领
+//! (release) — asked twice: a confirmation page that says what will happen and asks
+//! the reason (kept as the lifecycle event's note, in the wish's history), with a way
+//! back; and the list of closed wishes (已关闭), rejected or withdrawn, with their reason.
+//! Both work without JavaScript: the confirmation is a GET page whose form posts.
+
+use maud::html;
+use wishtree_protocol::id::WishId;
+use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus, Outcome};
+use wishtree_protocol::model::{EventKind, Wish};
+use wishtree_protocol::names::Language;
+use wishtree_protocol::view::{CommunityView, WithStatus};
+
+use super::forms::{Filled, Form, Refusal};
+use super::html::{Row, StatusBar, page, post_form, t, table};
+use super::paging::Page;
+use super::tree::{actor_name, state_label};
+
+/// A step that ends or undoes a wish, and so is confirmed first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing {
+    /// 驳回: the community refuses a submitted wish.
+    Reject,
+    /// 撤回: the wish is taken back, whatever its state.
+    Withdraw,
+    /// 放弃认领: the claimant gives the wish back to the tree.
+    Release,
+}
+
+impl Closing {
+    /// The step of an event kind, if that kind is confirmed first.
+    pub fn of(kind: EventKind) -> Option<Self> {
+        match kind {
+            EventKind::Reject => Some(Self::Reject),
+            EventKind::Withdraw => Some(Self::Withdraw),
+            EventKind::Release => Some(Self::Release),
+            _ => None,
+        }
+    }
+
+    /// Whether the step must say why: a wish that leaves the tree for good must keep
+    /// its reason; a released claim may give one.
+    pub fn needs_reason(self) -> bool {
+        matches!(self, Self::Reject | Self::Withdraw)
+    }
+
+    /// Why the step was refused when no reason came with it, said at the top of the
+    /// confirmation form, right above the reason's box.
+    pub fn missing_reason(self, lang: Language) -> Refusal {
+        Refusal::Rule(
+            match self {
+                Self::Reject => t(lang, "请填写驳回理由", "Give the reason for rejecting"),
+                Self::Withdraw => t(lang, "请填写撤回理由", "Give the reason for withdrawing"),
+                Self::Release => t(lang, "请填写理由", "Give the reason"),
+            }
+            .to_owned(),
+        )
+    }
+
+    /// The path segment of the step.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Reject => "reject",
+            Self::Withdraw => "withdraw",
+            Self::Release => "release",
+        }
+    }
+
+    /// The button's words.
+    pub fn label(self, lang: Language) -> &'static str {
+        match self {
+            Self::Reject => t(lang, "驳回", "Reject"),
+            Self::Withdraw => t(lang, "撤回", "Withdraw"),
+            Self::Release => t(lang, "放弃认领", "Release the claim"),
+        }
+    }
+
+    fn question(self, lang: Language) -> &'static str {
+        match self {
+            Self::Reject => t(lang, "驳回这个心愿？", "Reject this wish?"),
+            Self::Withdraw => t(lang, "撤回这个心愿？", "Withdraw this wish?"),
+            Self::Release => t(
+                lang,
+                "放弃对这个心愿的认领？",
+                "Release the claim on this wish?",
+            ),
+        }
+    }
+
+    fn consequence(self, lang: Language) -> &'static str {
+        match self {
+            Self::Reject => t(
+                lang,
+                "驳回后心愿不会上树，转入“已关闭”列表，理由记入办理经过。",
+                "The wish will not go on the tree; it moves to the closed list, and the reason is kept in its history.",
+            ),
+            Self::Withdraw => t(
+                lang,
+                "撤回后心愿从心愿树上取下，转入“已关闭”列表，理由记入办理经过。",
+                "The wish comes off the tree and moves to the closed list; the reason is kept in its history.",
+            ),
+            Self::Release => t(
+                lang,
+                "放弃后心愿重新挂回心愿树，等待他人认领。",
+                "The wish goes back on the tree for someone else to claim.",
+            ),
+        }
+    }
+}
+
+/// The confirmation page of `closing` for one wish, with the reason typed so far
+/// (`note` of `form`) and why the last attempt was refused.
+pub fn confirm_page(
+    lang: Language,
+    view: &CommunityView,
+    id: WishId,
+    closing: Closing,
+    status: &StatusBar,
+    form: &Form,
+    refusal: Option<&Refusal>,
+) -> Option<String> {
+    let filled = Filled {
+        lang,
+        form,
+        refusal,
+    };
+    let wish = view.wishes.get(&id)?;
+    let reason_label = if closing.needs_reason() {
+        t(
+            lang,
+            "理由（必填，记入办理经过）",
+            "Reason (required, kept in the history)",
+        )
+    } else {
+        t(lang, "理由（可不填）", "Reason (optional)")
+    };
+    let fields = html! {
+        (filled.summary())
+        label for="note" { (reason_label) }
+        textarea #note name="note" rows="3" required[closing.needs_reason()] { (form.value("note")) }
+        (filled.error("note"))
+        p {
+            button type="submit" id={ "confirm-" (closing.code()) } { (closing.label(lang)) }
+            a.button.cancel #cancel href={ "/wishes/" (id.to_string()) } { (t(lang, "取消", "Cancel")) }
+        }
+    };
+    let body = html! {
+        p {
+            b { (wish.entity.title) }
+            " · " (wish.entity.resident_label) " · " (state_label(lang, wish.status.state))
+        }
+        p { (closing.consequence(lang)) }
+        (post_form(
+            "card",
+            &format!("/wishes/{id}/{}", closing.code()),
+            Some("confirm-form"),
+            fields,
+        ))
+    };
+    Some(page(lang, closing.question(lang), status, "/", body))
+}
+
+/// The wishes rejected or withdrawn, the last closed first, `list_page` of them, each
+/// with when, by whom and why.
+pub fn closed_page(
+    lang: Language,
+    view: &CommunityView,
+    status: &StatusBar,
+    list_page: Option<&str>,
+) -> String {
+    let mut closed: Vec<(WishId, &WithStatus<Wish, ClaimStatus>, Option<&Closed>)> = view
+        .wishes
+        .iter()
+        .filter(|(_, wish)| is_closed(wish.status.state))
+        .map(|(id, wish)| (*id, wish, closing_event(&wish.status)))
+        .collect();
+    closed.sort_by_key(|(id, _, event)| (std::cmp::Reverse(event.map(|e| e.at)), *id));
+    let shown = Page::of(list_page, closed.len());
+    let rows = shown
+        .slice(closed)
+        .into_iter()
+        .map(|(id, wish, event)| {
+            Row::new(vec![
+                html! { a href={ "/wishes/" (id.to_string()) } { (wish.entity.title) } },
+                html! { (wish.entity.resident_label) },
+                html! { (state_label(lang, wish.status.state)) },
+                html! { @if let Some(event) = event { (event.at.display_in_shanghai().to_string()) } },
+                html! { @if let Some(event) = event { (actor_name(view, &event.by)) } },
+                html! { @if let Some(event) = event { (event.note) } },
+            ])
+        })
+        .collect();
+    let heads = [
+        t(lang, "心愿", "Wish"),
+        t(lang, "居民", "Resident"),
+        t(lang, "状态", "State"),
+        t(lang, "关闭时间", "Closed"),
+        t(lang, "操作人", "By"),
+        t(lang, "理由", "Reason"),
+    ];
+    let body = html! {
+        p { a href="/" { (t(lang, "返回心愿树", "Back to the wish tree")) } }
+        (table(lang, Some("closed"), &heads, rows))
+        (shown.links(lang, "/wishes/closed", "closed"))
+    };
+    page(
+        lang,
+        t(lang, "已关闭的心愿", "Closed wishes"),
+        status,
+        "/",
+        body,
+    )
+}
+
+/// How many wishes are closed, for the link from the tree.
+pub fn closed_count(view: &CommunityView) -> usize {
+    view.wishes
+        .values()
+        .filter(|wish| is_closed(wish.status.state))
+        .count()
+}
+
+type Closed = wishtree_protocol::model::LifecycleEvent;
+
+fn is_closed(state: ClaimState) -> bool {
+    matches!(state, ClaimState::Rejected | ClaimState::Withdrawn)
+}
+
+/// The event that closed a closed wish: the last reject or withdraw that took effect.
+pub fn closing_event(status: &ClaimStatus) -> Option<&Closed> {
+    if !is_closed(status.state) {
+        return None;
+    }
+    status
+        .history
+        .iter()
+        .rev()
+        .filter(|folded| matches!(folded.outcome, Outcome::Applied))
+        .map(|folded| &folded.event)
+        .find(|event| matches!(event.kind, EventKind::Reject | EventKind::Withdraw))
+}

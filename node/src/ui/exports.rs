@@ -1,0 +1,186 @@
+//! CSV downloads for people, beside the JSON API's codes: Chinese headers and labels,
+//! names instead of ids, each record once, and a file name a person can read
+//! (`心愿台账-名人社区-2026H2.csv`). Personal data (a resident's real name, a member's
+//! phone) stays out: a file travels further than the node.
+
+use wishtree_common::csv::{Cell, SpreadsheetCsv};
+use wishtree_protocol::HalfYear;
+use wishtree_protocol::view::CommunityView;
+
+use super::closing::closing_event;
+use super::tree::actor_name;
+use crate::report::HalfYearReport;
+
+/// A CSV text and the name to save it under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Download {
+    /// The file name, in Chinese.
+    pub file_name: String,
+    /// The CSV text.
+    pub csv: String,
+}
+
+/// The half-year report of one member: the figures as `项目,数值` rows, an empty row,
+/// then one row per service (an activity's participation once, under its activity's
+/// title), claimed wish and post held.
+pub fn half_year_report(report: &HalfYearReport) -> Download {
+    let mut csv = SpreadsheetCsv::new();
+    let totals = &report.totals;
+    let number = |value: String| Cell::Number(value);
+    let summary = [
+        ("党员", Cell::Text(report.member_name.clone())),
+        ("所在单位", Cell::Text(report.work_unit.clone())),
+        ("社区", Cell::Text(report.community_name.clone())),
+        ("期间", Cell::Text(report.period.label_zh())),
+        (
+            "起止日期",
+            Cell::Text(format!("{} 至 {}", report.first_day, report.last_day)),
+        ),
+        (
+            "参加活动（次）",
+            number(totals.activities_joined.to_string()),
+        ),
+        (
+            "服务时长（小时）",
+            number(format!("{:.1}", totals.service_hours)),
+        ),
+        (
+            "认领微心愿（个）",
+            number(totals.wishes_claimed.to_string()),
+        ),
+        (
+            "实现微心愿（个）",
+            number(totals.wishes_fulfilled.to_string()),
+        ),
+        ("认领岗位（个）", number(totals.posts_held.to_string())),
+        ("获得积分", number(totals.points_earned.to_string())),
+        ("支取积分", number(totals.points_redeemed.to_string())),
+        ("期末积分余额", number(totals.points_balance.to_string())),
+    ];
+    csv.text_row(["项目", "数值"]);
+    for (field, value) in summary {
+        csv.row(&[Cell::Text(field.to_owned()), value]);
+    }
+    csv.blank_line();
+    csv.text_row(["记录", "日期", "内容", "服务类别", "时长（小时）", "状态"]);
+    let text = |value: &str| Cell::Text(value.to_owned());
+    for service in &report.services {
+        // A participation is a service record of its activity: one row, titled as
+        // the activity, not a second row for the activity itself.
+        let activity = service
+            .activity
+            .and_then(|id| report.activities.iter().find(|a| a.id == id));
+        let (record, what) = match activity {
+            Some(activity) => ("活动", activity.title.as_str()),
+            None => ("服务", service.description.as_str()),
+        };
+        csv.row(&[
+            text(record),
+            text(&service.date.to_string()),
+            text(what),
+            text(service.category.label_zh()),
+            number(format!("{:.1}", f64::from(service.minutes) / 60.0)),
+            text(""),
+        ]);
+    }
+    for wish in &report.wishes {
+        csv.row(&[
+            text("微心愿"),
+            text(
+                &wish
+                    .fulfilled_on
+                    .or(wish.claimed_on)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            ),
+            text(&wish.title),
+            text(""),
+            text(""),
+            text(wish.state.label_zh()),
+        ]);
+    }
+    for post in &report.posts {
+        csv.row(&[
+            text("服务岗位"),
+            text(&post.from.to_string()),
+            text(&post.title),
+            text(post.kind.label_zh()),
+            text(""),
+            text(if post.until.is_some() {
+                "已卸任"
+            } else {
+                "在岗"
+            }),
+        ]);
+    }
+    Download {
+        file_name: format!("党员半年报告-{}-{}.csv", report.member_name, report.period),
+        csv: csv.finish(),
+    }
+}
+
+/// The wish ledger (心愿台账) of the wishes submitted in `period`, the oldest first:
+/// what each wish is, for whom (the public label only), where it stands, who claimed
+/// it, and why a closed one was closed.
+pub fn wish_ledger(view: &CommunityView, period: HalfYear) -> Download {
+    let mut wishes: Vec<_> = view
+        .wishes
+        .iter()
+        .filter(|(_, wish)| period.contains(wish.entity.submitted_at.date_in_shanghai()))
+        .collect();
+    wishes.sort_by_key(|(id, wish)| (wish.entity.submitted_at, **id));
+    let mut csv = SpreadsheetCsv::new();
+    csv.text_row([
+        "心愿",
+        "详情",
+        "类型",
+        "困难群体",
+        "居民（公开称呼）",
+        "状态",
+        "提交日期",
+        "认领人",
+        "认领日期",
+        "实现日期",
+        "估价（元）",
+        "关闭理由",
+    ]);
+    let text = |value: &str| Cell::Text(value.to_owned());
+    let day = |at: Option<wishtree_protocol::Timestamp>| {
+        Cell::Text(
+            at.map(|at| at.date_in_shanghai().to_string())
+                .unwrap_or_default(),
+        )
+    };
+    for (_, wish) in wishes {
+        let status = &wish.status;
+        let claimant = status
+            .claimant
+            .as_ref()
+            .map(|actor| actor_name(view, actor))
+            .unwrap_or_default();
+        let reason = closing_event(status).map_or("", |event| event.note.as_str());
+        csv.row(&[
+            text(&wish.entity.title),
+            text(&wish.entity.detail),
+            text(wish.entity.kind.label_zh()),
+            text(wish.entity.group.label_zh()),
+            text(&wish.entity.resident_label),
+            text(status.state.label_zh()),
+            day(Some(wish.entity.submitted_at)),
+            text(&claimant),
+            day(status.claimed_at),
+            day(status.fulfilled_at),
+            Cell::Number(
+                wish.entity
+                    .estimated_value
+                    .map(|value| value.to_string())
+                    .unwrap_or_default(),
+            ),
+            text(reason),
+        ]);
+    }
+    Download {
+        file_name: format!("心愿台账-{}-{}.csv", view.community.name, period),
+        csv: csv.finish(),
+    }
+}
