@@ -866,3 +866,16 @@ fn the_addresses_forms_post_to_answer_get_with_their_page() {
     }
     assert_eq!(get(&node, &format!("{wish}/dance")).status, 404);
 }
+
+#[test]
+fn members_are_listed_in_pinyin_order_as_a_register_is_kept() {
+    let node = TestNode::start();
+    // By code point 张 (U+5F20) comes before 李 (U+674E) and 王 (U+738B); by pinyin
+    // li < wang < zhang.
+    for name in ["张婷", "王五", "李强"] {
+        add_member(&node, name);
+    }
+    let page = get(&node, "/members").text();
+    let at = |name: &str| page.find(name).unwrap_or_else(|| panic!("{name} missing"));
+    assert!(at("李强") < at("王五") && at("王五") < at("张婷"), "{page}");
+}

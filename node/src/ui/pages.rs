@@ -48,7 +48,9 @@ pub fn members_page(
         refusal,
     };
     let mut members: Vec<_> = view.members.iter().collect();
-    members.sort_by(|a, b| a.1.name.cmp(&b.1.name).then(a.0.cmp(b.0)));
+    // Ties of one name keep the order of their ids.
+    members.sort_by_key(|(id, _)| **id);
+    super::collate::sort_by_pinyin(&mut members, |(_, member)| &member.name);
     let shown = Page::of(list_page, members.len());
     let total = members.len();
     let members = shown.slice(members);
@@ -439,7 +441,7 @@ pub fn activity_page(
         .iter()
         .filter(|(m, _)| !participants.contains(m))
         .collect();
-    members.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+    super::collate::sort_by_pinyin(&mut members, |(_, member)| &member.name);
     let ids: Vec<String> = members.iter().map(|(m, _)| m.to_string()).collect();
     // Nobody is chosen until the worker chooses, so one click cannot sign up the
     // first name on the list.

@@ -20,7 +20,7 @@ pub fn choose_page(
     status: &StatusBar,
 ) -> String {
     let mut members: Vec<_> = view.members.iter().collect();
-    members.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+    super::collate::sort_by_pinyin(&mut members, |(_, member)| &member.name);
     let ids: Vec<String> = members.iter().map(|(id, _)| id.to_string()).collect();
     let options = ids
         .iter()

@@ -509,13 +509,13 @@ fn claimant_options(view: &CommunityView) -> Vec<(String, String)> {
         .iter()
         .map(|(id, m)| (format!("member:{id}"), m.name.clone()))
         .collect();
-    options.sort_by(|a, b| a.1.cmp(&b.1));
+    super::collate::sort_by_pinyin(&mut options, |(_, name)| name);
     let mut orgs: Vec<(String, String)> = view
         .orgs
         .iter()
         .map(|(id, o)| (format!("org:{id}"), format!("{}（单位）", o.name)))
         .collect();
-    orgs.sort_by(|a, b| a.1.cmp(&b.1));
+    super::collate::sort_by_pinyin(&mut orgs, |(_, name)| name);
     options.extend(orgs);
     options
 }
