@@ -53,11 +53,17 @@ pub enum ConfigError {
     },
 }
 
-/// The process's command line parsed into `C`, with the keys of its config file; clap
-/// prints help, versions and its own errors and exits, as `C::parse` does.
-pub fn parse<C: clap::Parser>() -> Result<C, ConfigError> {
-    let args = with_config_file(C::command(), std::env::args_os().collect())?;
-    Ok(C::parse_from(args))
+/// The process's command line parsed into `C`, with the keys of its config file. As
+/// `C::parse` does for clap's own errors, a config file that cannot be used is printed
+/// and the process exits with status 2 (a usage error), before anything is done.
+pub fn parse<C: clap::Parser>() -> C {
+    match with_config_file(C::command(), std::env::args_os().collect()) {
+        Ok(args) => C::parse_from(args),
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(2);
+        }
+    }
 }
 
 /// The command line `args` with the keys of the config file it names (by

@@ -255,13 +255,7 @@ pub enum RegionCommandLine {
 
 /// Runs the command line and turns errors into a message and an exit code.
 pub fn main() -> ExitCode {
-    let cli = match wishtree_common::config::parse::<Cli>() {
-        Ok(cli) => cli,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-    };
+    let cli = wishtree_common::config::parse::<Cli>();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

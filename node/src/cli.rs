@@ -363,13 +363,7 @@ pub enum ServiceCommand {
 
 /// Parses the command line and runs it; the exit code says whether it worked.
 pub fn main() -> ExitCode {
-    let cli = match wishtree_common::config::parse::<Cli>() {
-        Ok(cli) => cli,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-    };
+    let cli = wishtree_common::config::parse::<Cli>();
     init_logging(cli.global.log_format);
     match run_cli(cli) {
         Ok(()) => ExitCode::SUCCESS,
