@@ -23,17 +23,7 @@ fn node_cli(dir: &Path, args: &[&str]) -> Value {
 }
 
 fn init(dir: &Path, community: &str) -> String {
-    let (ok, stdout, stderr) = cli(&[
-        "init",
-        "--data",
-        dir.to_str().unwrap(),
-        "--community",
-        community,
-        "--name",
-        "行宫社区",
-    ]);
-    assert!(ok, "{stderr}");
-    stdout
+    support::cli_init(&[], dir, community)
 }
 
 #[test]

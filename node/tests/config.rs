@@ -10,19 +10,10 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::{COMMUNITY, RunningNode, binary, cli, json_of, request};
+use support::{COMMUNITY, RunningNode, binary, cli, cli_init, json_of, request};
 
 fn init(data: &Path) {
-    let (ok, _, stderr) = cli(&[
-        "init",
-        "--data",
-        data.to_str().unwrap(),
-        "--community",
-        COMMUNITY,
-        "--name",
-        "行宫社区",
-    ]);
-    assert!(ok, "{stderr}");
+    cli_init(&[], data, COMMUNITY);
 }
 
 fn status_community(output: &std::process::Output) -> String {
@@ -111,18 +102,7 @@ fn the_example_config_of_deploy_starts_the_node() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("node");
     // As deploy/README.md says, with the data directory and port a test must choose.
-    let (ok, _, stderr) = cli(&[
-        "--config",
-        example.to_str().unwrap(),
-        "init",
-        "--data",
-        data.to_str().unwrap(),
-        "--community",
-        COMMUNITY,
-        "--name",
-        "行宫社区",
-    ]);
-    assert!(ok, "{stderr}");
+    cli_init(&["--config", example.to_str().unwrap()], &data, COMMUNITY);
     let node =
         RunningNode::start_with_env(&data, &[("WISHTREE_CONFIG", example.to_str().unwrap())]);
     let (status, body) = json_of(request(node.address, "GET", "/api/status", None, &[]));

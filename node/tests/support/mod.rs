@@ -192,6 +192,24 @@ pub fn cli(args: &[&str]) -> (bool, String, String) {
     (output.status.success(), stdout, stderr)
 }
 
+/// `wishtree-node [before…] init --data DIR --community C --name 行宫社区`, which must
+/// succeed; its stdout (the key lines).
+pub fn cli_init(before: &[&str], dir: &Path, community: &str) -> String {
+    let mut args = before.to_vec();
+    args.extend([
+        "init",
+        "--data",
+        dir.to_str().unwrap(),
+        "--community",
+        community,
+        "--name",
+        "行宫社区",
+    ]);
+    let (ok, stdout, stderr) = cli(&args);
+    assert!(ok, "{stderr}");
+    stdout
+}
+
 /// `wishtree-node run` as a child process, listening on a port of its choosing.
 pub struct RunningNode {
     pub child: Child,
