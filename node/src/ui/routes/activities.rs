@@ -11,7 +11,7 @@ use wishtree_protocol::id::ActivityId;
 use super::super::forms::{Form, Refusal};
 use super::super::pages;
 use super::{
-    execute_status, language, not_found, not_found_page, refusal, refused, submit, view_page,
+    execute_status, language, not_found, record_form, refusal, refused, submit, view_page,
     with_replica,
 };
 use crate::api::{NewActivity, NewParticipant};
@@ -99,26 +99,27 @@ pub(super) async fn join_activity(
     Path(id): Path<String>,
     raw: RawForm,
 ) -> Response {
-    let lang = language(&headers);
-    let form = Form::from_body(&raw.0);
-    with_replica(&state, move |replica| {
-        let Ok(activity) = id.parse::<ActivityId>() else {
-            return not_found_page(replica, lang);
-        };
-        let refuse = |replica: &mut Replica, status: StatusCode, refusal: Refusal| {
-            refused(replica, lang, status, |view, bar| {
-                pages::activity_page(lang, view, activity, bar, Some(&refusal))
-            })
-        };
-        let now = crate::now();
-        let member = match form.read::<NewParticipant>(now) {
-            Ok(new) => new.member,
-            Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.into()),
-        };
-        match replica.execute(&Command::AddParticipant { activity, member }, now) {
-            Ok(_) => Redirect::to(&format!("/activities/{activity}")).into_response(),
-            Err(error) => refuse(replica, execute_status(&error), refusal(lang, &error)),
-        }
-    })
+    record_form(
+        &state,
+        &headers,
+        id,
+        raw,
+        move |replica, lang, activity: ActivityId, form| {
+            let refuse = |replica: &mut Replica, status: StatusCode, refusal: Refusal| {
+                refused(replica, lang, status, |view, bar| {
+                    pages::activity_page(lang, view, activity, bar, Some(&refusal))
+                })
+            };
+            let now = crate::now();
+            let member = match form.read::<NewParticipant>(now) {
+                Ok(new) => new.member,
+                Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.into()),
+            };
+            match replica.execute(&Command::AddParticipant { activity, member }, now) {
+                Ok(_) => Redirect::to(&format!("/activities/{activity}")).into_response(),
+                Err(error) => refuse(replica, execute_status(&error), refusal(lang, &error)),
+            }
+        },
+    )
     .await
 }

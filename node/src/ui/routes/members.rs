@@ -12,8 +12,8 @@ use wishtree_protocol::names::Language;
 use super::super::forms::{Form, Refusal};
 use super::super::pages::{self, MemberWrite};
 use super::{
-    execute_status, internal, language, not_found, not_found_page, page, refusal, refused,
-    status_bar, submit, with_replica,
+    execute_status, internal, language, not_found, page, record_form, refusal, refused, status_bar,
+    submit, with_replica,
 };
 use crate::api::{NewMember, NewRedemption};
 use crate::http::AppState;
@@ -124,26 +124,27 @@ pub(super) async fn update_member(
     Path(id): Path<String>,
     raw: RawForm,
 ) -> Response {
-    let lang = language(&headers);
-    let form = Form::from_body(&raw.0);
-    with_replica(&state, move |replica| {
-        let Ok(id) = id.parse::<MemberId>() else {
-            return not_found_page(replica, lang);
-        };
-        // As for a new member: a refusal is the form's to correct (400); a member who is
-        // not there reads as not found.
-        let refuse = |replica: &mut Replica, refusal: Refusal| {
-            let write = MemberWrite::EditRefused(&form, &refusal);
-            member_refused(replica, lang, id, StatusCode::BAD_REQUEST, write)
-        };
-        let new: NewMember = match form.read(crate::now()) {
-            Ok(new) => new,
-            Err(error) => return refuse(replica, error.into()),
-        };
-        let (command, private) = new.into_update(id);
-        let done = format!("/members/{id}?saved");
-        submit(replica, lang, &command, private.as_ref(), &done, refuse)
-    })
+    record_form(
+        &state,
+        &headers,
+        id,
+        raw,
+        move |replica, lang, id: MemberId, form| {
+            // As for a new member: a refusal is the form's to correct (400); a member who is
+            // not there reads as not found.
+            let refuse = |replica: &mut Replica, refusal: Refusal| {
+                let write = MemberWrite::EditRefused(&form, &refusal);
+                member_refused(replica, lang, id, StatusCode::BAD_REQUEST, write)
+            };
+            let new: NewMember = match form.read(crate::now()) {
+                Ok(new) => new,
+                Err(error) => return refuse(replica, error.into()),
+            };
+            let (command, private) = new.into_update(id);
+            let done = format!("/members/{id}?saved");
+            submit(replica, lang, &command, private.as_ref(), &done, refuse)
+        },
+    )
     .await
 }
 
@@ -153,41 +154,42 @@ pub(super) async fn redeem(
     Path(id): Path<String>,
     raw: RawForm,
 ) -> Response {
-    let lang = language(&headers);
-    let form = Form::from_body(&raw.0);
-    with_replica(&state, move |replica| {
-        let Ok(id) = id.parse::<MemberId>() else {
-            return not_found_page(replica, lang);
-        };
-        let refuse = |replica: &mut Replica, status: StatusCode, refusal: Refusal| {
-            member_refused(
-                replica,
-                lang,
-                id,
-                status,
-                MemberWrite::RedeemRefused(&form, &refusal),
-            )
-        };
-        let now = crate::now();
-        let new: NewRedemption = match form.clone().and("member", &id.to_string()).read(now) {
-            Ok(new) => new,
-            Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.into()),
-        };
-        let entry = match random_bytes::<16>() {
-            Ok(bytes) => PointsEntryId::from_bytes(bytes),
-            Err(error) => {
-                return refuse(
+    record_form(
+        &state,
+        &headers,
+        id,
+        raw,
+        move |replica, lang, id: MemberId, form| {
+            let refuse = |replica: &mut Replica, status: StatusCode, refusal: Refusal| {
+                member_refused(
                     replica,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Refusal::Rule(error.to_string()),
-                );
+                    lang,
+                    id,
+                    status,
+                    MemberWrite::RedeemRefused(&form, &refusal),
+                )
+            };
+            let now = crate::now();
+            let new: NewRedemption = match form.clone().and("member", &id.to_string()).read(now) {
+                Ok(new) => new,
+                Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.into()),
+            };
+            let entry = match random_bytes::<16>() {
+                Ok(bytes) => PointsEntryId::from_bytes(bytes),
+                Err(error) => {
+                    return refuse(
+                        replica,
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        Refusal::Rule(error.to_string()),
+                    );
+                }
+            };
+            match replica.execute(&new.into_command(entry), now) {
+                Ok(_) => Redirect::to(&format!("/members/{id}?saved")).into_response(),
+                Err(error) => refuse(replica, execute_status(&error), refusal(lang, &error)),
             }
-        };
-        match replica.execute(&new.into_command(entry), now) {
-            Ok(_) => Redirect::to(&format!("/members/{id}?saved")).into_response(),
-            Err(error) => refuse(replica, execute_status(&error), refusal(lang, &error)),
-        }
-    })
+        },
+    )
     .await
 }
 

@@ -7,7 +7,7 @@
 //! the other language.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawForm, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -16,7 +16,7 @@ use wishtree_protocol::command::Command;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
-use super::forms::Refusal;
+use super::forms::{Form, Refusal};
 use super::html::{StatusBar, t};
 use super::tree;
 use crate::api::{FieldError, Problem};
@@ -194,6 +194,25 @@ async fn with_replica(
         Ok(response) => response,
         Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.message()).into_response(),
     }
+}
+
+/// A form posted about one record (`/members/{id}`, `/activities/{id}/participants`):
+/// the id parsed, a styled not-found page if it is not one, and `work` run on the
+/// replica's thread with the form as typed.
+async fn record_form<I: std::str::FromStr + Send + 'static>(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: String,
+    raw: RawForm,
+    work: impl FnOnce(&mut Replica, Language, I, Form) -> Response + Send + 'static,
+) -> Response {
+    let lang = language(headers);
+    let form = Form::from_body(&raw.0);
+    with_replica(state, move |replica| match id.parse::<I>() {
+        Ok(id) => work(replica, lang, id, form),
+        Err(_) => not_found_page(replica, lang),
+    })
+    .await
 }
 
 /// Runs a form's command as the node's worker, with its private record if any:
