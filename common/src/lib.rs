@@ -1,6 +1,6 @@
 //! wishtree-common: what the node and the hub drivers both need and write once (the clock,
 //! config files, the `--http-host` argument, CSV for spreadsheets, key files, the
-//! data-directory lock, logging, metrics, the shutdown signal, schema migrations). It holds driver
+//! data-directory lock, logging, metrics, the shutdown signal, schema migrations, password hashes). It holds driver
 //! helpers, not protocol or domain policy, which live in `wishtree-protocol`.
 
 pub mod cli_args;
@@ -12,6 +12,7 @@ pub mod key_file;
 mod logging;
 pub mod metrics;
 pub mod migrations;
+pub mod password;
 mod shutdown;
 
 pub use logging::{DEFAULT_FILTER, LogFormat, init_logging};

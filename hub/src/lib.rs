@@ -2,6 +2,7 @@
 //! roster of enrolled node keys, and derives the figures the organisation department
 //! sees. It never edits a community's document; it only merges.
 
+pub mod accounts;
 pub mod cli;
 pub mod clock;
 pub mod data_dir;

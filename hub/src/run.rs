@@ -48,6 +48,10 @@ pub struct RunOptions {
     pub quic: SocketAddr,
     /// Where the dashboard and API listen.
     pub http: SocketAddr,
+    /// Where `/metrics` listens on its own, open to whoever reaches it (for a
+    /// Prometheus on the hub's machine or a monitoring network); `None` serves it
+    /// beside the dashboard, also open, at `http`.
+    pub metrics: Option<SocketAddr>,
     /// Names besides localhost and the bound address that the dashboard answers to
     /// (a request naming any other host is refused, against DNS rebinding).
     pub http_hosts: Vec<HostName>,
@@ -66,6 +70,7 @@ impl RunOptions {
             data: data.to_owned(),
             quic: SocketAddr::from(([0, 0, 0, 0], 4433)),
             http: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            metrics: None,
             http_hosts: Vec::new(),
             serve: ServeOptions::default(),
             hub: HubOptions::default(),
@@ -80,6 +85,8 @@ pub struct RunningHub {
     pub quic_addr: SocketAddr,
     /// The bound HTTP address.
     pub http_addr: SocketAddr,
+    /// The bound address of `/metrics` on its own, if asked for.
+    pub metrics_addr: Option<SocketAddr>,
     /// The hub's key, which nodes pin.
     pub key: PublicKey,
     hub: Arc<Hub>,
@@ -167,9 +174,24 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
     let scope = upstream
         .as_ref()
         .map_or_else(|| city.clone(), |upstream| upstream.scope.clone());
-    let state = HubHttpState::new(&options.data.join(DATABASE_FILE), Arc::clone(&metrics))?
+    let mut state = HubHttpState::new(&options.data.join(DATABASE_FILE), Arc::clone(&metrics))?
         .with_scope(scope)
         .with_clock(hub.clock().clone());
+    let metrics_listener = match options.metrics {
+        Some(address) => {
+            state = state.without_metrics();
+            Some(
+                tokio::net::TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("cannot listen for /metrics on {address}"))?,
+            )
+        }
+        None => None,
+    };
+    let metrics_addr = match &metrics_listener {
+        Some(listener) => Some(listener.local_addr()?),
+        None => None,
+    };
 
     let (shutdown, watcher) = watch::channel(false);
     let mut tasks = JoinSet::new();
@@ -193,6 +215,18 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
             options.serve.endpoint.clone(),
             watcher.clone(),
         ));
+    }
+    if let Some(listener) = metrics_listener {
+        let mut metrics_shutdown = watcher.clone();
+        let (state, hosts) = (state.clone(), options.http_hosts.clone());
+        tasks.spawn(async move {
+            let stopped = async move {
+                let _ = metrics_shutdown.wait_for(|stop| *stop).await;
+            };
+            if let Err(error) = http::serve_metrics(listener, state, hosts, stopped).await {
+                tracing::error!("/metrics stopped: {error}");
+            }
+        });
     }
     let mut http_shutdown = watcher.clone();
     let http_hosts = options.http_hosts.clone();
@@ -250,6 +284,7 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
     Ok(RunningHub {
         quic_addr,
         http_addr,
+        metrics_addr,
         key: key.public(),
         hub,
         shutdown,

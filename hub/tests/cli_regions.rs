@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
+use wishtree_testkit::login::{Session, log_in};
 use wishtree_testkit::socket;
 use wishtree_testkit::{Answer, Request};
 
@@ -29,10 +30,12 @@ fn text(output: &Output) -> String {
     )
 }
 
-/// `wishtree-hub run` on loopback port 0, killed when dropped.
+/// `wishtree-hub run` on loopback port 0, killed when dropped, with a city viewer
+/// signed in.
 struct RunningHub {
     child: Child,
     dashboard: SocketAddr,
+    session: Session,
 }
 
 impl RunningHub {
@@ -41,6 +44,22 @@ impl RunningHub {
     }
 
     fn start_with(data: &Path, extra: &[&str]) -> Self {
+        // Standard input is empty here, so the hub draws the password and prints it.
+        let added = hub(
+            data,
+            &[
+                "account", "add", "--role", "city", "--scope", "1309", "--name", "city",
+            ],
+        );
+        assert!(added.status.success(), "{}", text(&added));
+        let printed = text(&added);
+        let password = printed
+            .lines()
+            .find_map(|line| {
+                line.split_once("password (shown once; the hub keeps only its hash): ")
+            })
+            .map(|(_, password)| password.trim().to_owned())
+            .unwrap_or_else(|| panic!("no password printed: {printed}"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_wishtree-hub"))
             .args(["run", "--quic", "127.0.0.1:0", "--http", "127.0.0.1:0"])
             .args(extra)
@@ -64,7 +83,16 @@ impl RunningHub {
             let _ = child.kill();
             panic!("the hub printed no dashboard address");
         };
-        Self { child, dashboard }
+        let session = log_in(
+            &mut |request| socket::send(dashboard, &request).unwrap(),
+            "city",
+            &password,
+        );
+        Self {
+            child,
+            dashboard,
+            session,
+        }
     }
 
     /// The dashboard page at `path`, as text.
@@ -77,7 +105,8 @@ impl RunningHub {
     /// The answer to a GET of `path` that names `host` in its Host header, over a real
     /// connection to the running binary.
     fn answer(&self, path: &str, host: &str) -> Answer {
-        socket::send(self.dashboard, &Request::get(path).header("Host", host)).unwrap()
+        let request = self.session.on(Request::get(path).header("Host", host));
+        socket::send(self.dashboard, &request).unwrap()
     }
 }
 

@@ -62,10 +62,12 @@ fn a_link_open_for_more_than_a_day_is_healthy_while_it_syncs() {
     let (stop_worker, stopping) = tokio::sync::watch::channel(false);
     runtime.spawn(refresh_worker(Arc::clone(&hub), stopping));
     let server = Server::start_with(
+        &database,
         HubHttpState::new(&database, Arc::new(Metrics::new()))
             .unwrap()
             .with_scope(region("1309"))
             .with_clock(clock),
+        "1309",
     );
     let seen_at = |store: &SqliteStore| {
         store
@@ -128,7 +130,14 @@ fn a_link_open_for_more_than_a_day_is_healthy_while_it_syncs() {
         serde_json::to_value(later).unwrap(),
         "最近同步 is the exchange, not the handshake"
     );
-    let page = server.get("/health").text();
+    // A day on, the morning's session has run out: the viewer signs in again.
+    let page = server
+        .send(
+            server
+                .log_in("city")
+                .on(figures_support::Request::get("/health")),
+        )
+        .text();
     assert!(
         page.contains(r#"data-synced="true">是</td>"#),
         "the health page shows the link as synced: {page}"

@@ -16,7 +16,7 @@ fn check(
     expected: u16,
 ) -> Answer {
     let body: &[u8] = if method == "GET" { b"" } else { b"{}" };
-    let answer = request(server.address, method, path, headers, body);
+    let answer = server.request(method, path, headers, body);
     assert_eq!(
         answer.status,
         expected,
@@ -117,7 +117,7 @@ fn the_hub_sends_no_cors_headers() {
         ),
         ("GET", vec![evil]),
     ] {
-        let answer = request(server.address, method, "/api/figures", &headers, b"");
+        let answer = server.request(method, "/api/figures", &headers, b"");
         assert!(
             answer
                 .headers

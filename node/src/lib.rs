@@ -12,7 +12,7 @@ pub mod cli;
 pub mod http;
 pub mod identity;
 pub mod metrics;
-pub mod password;
+pub use wishtree_common::password;
 pub mod replica;
 pub mod report;
 pub mod run;

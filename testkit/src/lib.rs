@@ -1,7 +1,8 @@
 //! What the integration tests and benches of node, hub and `wishtree-tests` share:
 //! one request and answer type with two ways to send it ([`oneshot`] against a router
 //! in-process, [`socket`] over a real connection), one in-process server on port 0
-//! ([`server`]) and one community builder ([`community`]).
+//! ([`server`]), signing in through a login form ([`login`]) and one community builder
+//! ([`community`]).
 //!
 //! A dev-dependency only. Everything here panics on failure, because a panic is how a
 //! test or a bench reports one.
@@ -10,6 +11,7 @@
 
 pub mod community;
 pub mod http;
+pub mod login;
 pub mod oneshot;
 pub mod server;
 pub mod socket;

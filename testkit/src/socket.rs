@@ -32,6 +32,11 @@ pub fn send(address: SocketAddr, request: &Request) -> std::io::Result<Answer> {
 /// cannot be reached or does not answer with JSON (a poll of a process that may not
 /// be up yet).
 pub fn get_json(url: &str) -> serde_json::Value {
+    get_json_with(url, &[])
+}
+
+/// As [`get_json`], with `headers` (e.g. `Authorization: Bearer …` for the hub's API).
+pub fn get_json_with(url: &str, headers: &[(&str, &str)]) -> serde_json::Value {
     let Some((address, path)) = url.strip_prefix("http://").and_then(|rest| {
         let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         Some((host.parse::<SocketAddr>().ok()?, path))
@@ -39,7 +44,7 @@ pub fn get_json(url: &str) -> serde_json::Value {
         return serde_json::Value::Null;
     };
     let path = if path.is_empty() { "/" } else { path };
-    send(address, &Request::get(path))
+    send(address, &Request::get(path).headers(headers))
         .ok()
         .and_then(|answer| serde_json::from_slice(&answer.body).ok())
         .unwrap_or(serde_json::Value::Null)

@@ -55,7 +55,23 @@ pub const FORM_LIMIT: usize = 1024 * 1024;
 pub struct WebGuard {
     hosts: AllowedHosts,
     token: &'static FormToken,
+    form_check: Option<FormCheck>,
     json_api: Option<&'static str>,
+}
+
+/// A server's own check of a form's token, in place of the process's [`FormToken`]:
+/// given the request's head and the token the form carried, whether it is the right
+/// one (e.g. a token tied to the browser's session cookie).
+#[derive(Clone)]
+struct FormCheck(Arc<FormCheckFn>);
+
+/// The function behind a [`FormCheck`].
+type FormCheckFn = dyn Fn(&Parts, &str) -> bool + Send + Sync;
+
+impl std::fmt::Debug for FormCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FormCheck(…)")
+    }
 }
 
 /// Both ends of a TCP connection, recorded by [`serve`] for every request: the local
@@ -75,8 +91,21 @@ impl WebGuard {
         Self {
             hosts,
             token: FormToken::of_this_process(),
+            form_check: None,
             json_api: None,
         }
+    }
+
+    /// Checks the token of every posted form with `check` instead of comparing it with
+    /// the process's [`FormToken`]: for a server whose users have sessions, whose
+    /// forms carry a token tied to the session. The field is still
+    /// [`FORM_TOKEN_FIELD`], and a form without it is still refused.
+    pub fn with_form_check(
+        mut self,
+        check: impl Fn(&Parts, &str) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.form_check = Some(FormCheck(Arc::new(check)));
+        self
     }
 
     /// Paths starting with `prefix` (e.g. `/api/`) take bodies only as
@@ -183,7 +212,11 @@ impl WebGuard {
                     .iter()
                     .find(|(name, _)| name == FORM_TOKEN_FIELD)
                     .map(|(_, value)| value.as_str());
-                if token.is_some_and(|token| self.token.matches(token)) {
+                let matches = |token: &str| match &self.form_check {
+                    Some(FormCheck(check)) => check(parts, token),
+                    None => self.token.matches(token),
+                };
+                if token.is_some_and(matches) {
                     Ok(Body::from(bytes))
                 } else {
                     Err(Refusal::NoFormToken)

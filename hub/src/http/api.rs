@@ -1,12 +1,14 @@
 //! The figures API of DESIGN §9, in JSON or CSV: one handler for every view, which
-//! reads the query once, answers JSON with the API's keys, and CSV for a person (see
-//! [`super::csv`]) under a file name that says what and when (`排名-单位-沧州市-2026H2.csv`).
+//! reads the query once, checks it against the account's scope, answers JSON with the
+//! API's keys, and CSV for a person (see [`super::csv`]) under a file name that says
+//! what and when (`排名-单位-沧州市-2026H2.csv`). Every CSV export, and every read of
+//! an organisation's figures, is written to the audit log before it is answered.
 
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rusqlite::Connection;
@@ -15,6 +17,7 @@ use wishtree_protocol::id::OrgId;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::{HalfYear, RegionPrefix, Timestamp};
 
+use super::auth::Viewer;
 use super::csv::{self, NamedFigures, Table};
 use super::{ApiError, Format, HubHttpState, Params, parse_org};
 use crate::figures::{self, Figures, Filter, Period};
@@ -74,14 +77,20 @@ struct Answer {
 /// Every view of the API.
 pub(crate) async fn answer(
     State(state): State<HubHttpState>,
+    Extension(viewer): Extension<Viewer>,
     uri: Uri,
     headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let view = View::of(uri.path())?;
     let params = params(query)?;
+    let region = params.region(&viewer.access().home_region(state.scope()))?;
+    match view {
+        View::OrgFigures(org) | View::OrgCommunities(org) => viewer.check_org(org, &region)?,
+        _ => viewer.check_region(&region)?,
+    }
     let asked = Asked {
-        region: params.region(state.scope())?,
+        region,
         period: params.period()?,
         lang: Language::from_query(params.text("lang")),
         now: state.now(),
@@ -94,7 +103,16 @@ pub(crate) async fn answer(
     let (answer, asked) = state
         .read(move |connection| Ok((view.read(connection, &asked, ranking, org)?, asked)))
         .await?;
-    Ok(match Format::of(uri.path(), &headers) {
+    let format = Format::of(uri.path(), &headers);
+    let action = match (format, view) {
+        (Format::Csv, _) => Some("export"),
+        (Format::Json, View::OrgFigures(_) | View::OrgCommunities(_)) => Some("view"),
+        (Format::Json, _) => None,
+    };
+    if let Some(action) = action {
+        state.audit(viewer.name(), action, uri.to_string()).await?;
+    }
+    Ok(match format {
         Format::Json => Json(answer.json).into_response(),
         Format::Csv => csv_response(&answer, &asked),
     })

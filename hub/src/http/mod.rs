@@ -7,10 +7,16 @@
 //!
 //! Reads are not harmless either: the figures are the city's, and a page on another
 //! site could read them through DNS rebinding. So every request first passes
-//! [`wishtree_webguard`] (in [`serve`]): a `Host` the hub does not answer to is refused,
-//! and so is any state-changing request from a foreign page, should a form ever appear.
+//! [`wishtree_webguard`] (in [`guarded`]): a `Host` the hub does not answer to is
+//! refused, and so is any state-changing request from a foreign page; a form (login,
+//! logout) must carry the CSRF token tied to the browser's session or login cookie.
+//! Then every route but `/login` and `/metrics` needs an account ([`auth`]), and each
+//! handler checks the region or organisation it reads against the account's scope.
+//! The writes the HTTP side makes — sessions and the audit log — go through one
+//! connection of their own ([`HubHttpState::write`]).
 
 mod api;
+mod auth;
 mod csv;
 mod dashboard;
 mod period;
@@ -26,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use rusqlite::Connection;
 use wishtree_protocol::id::OrgId;
 use wishtree_protocol::model::Org;
@@ -35,6 +41,7 @@ use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::{RegionPrefix, Timestamp};
 use wishtree_webguard::{AllowedHosts, HostName, WebGuard};
 
+use crate::accounts::{LoginThrottle, SessionKey};
 use crate::clock::Clock;
 use crate::figures::{self, FiguresError, Period};
 use crate::metrics::Metrics;
@@ -48,9 +55,26 @@ const POOL_SIZE: usize = 4;
 pub struct HubHttpState {
     database: PathBuf,
     pool: Arc<Mutex<Vec<Connection>>>,
+    /// The one connection that writes: sessions and the audit log.
+    writer: Arc<Mutex<Connection>>,
     scope: RegionPrefix,
     metrics: Arc<Metrics>,
     clock: Clock,
+    session_key: SessionKey,
+    throttle: Arc<LoginThrottle>,
+    /// Whether `/metrics` is served beside the dashboard (or on its own address).
+    serves_metrics: bool,
+}
+
+/// Why the HTTP side could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpStateError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Figures(#[from] FiguresError),
+    /// The session key could not be read or made.
+    #[error("the session key: {0}")]
+    SessionKey(#[from] wishtree_common::key_file::KeyFileError),
 }
 
 /// Why a request failed: a status and a message that says what was wrong.
@@ -72,20 +96,35 @@ pub(crate) enum Format {
 pub(crate) struct Params(HashMap<String, String>);
 
 impl HubHttpState {
-    /// State over the hub database at `database`, creating the figure tables if they
-    /// are missing. The dashboard starts at the whole country until
+    /// State over the hub database at `database`, creating the tables if they are
+    /// missing; the session key is `session.key` beside the database, drawn at the
+    /// first start. The dashboard starts at the whole country until
     /// [`HubHttpState::with_scope`] names the hub's city.
-    pub fn new(database: &Path, metrics: Arc<Metrics>) -> Result<Self, FiguresError> {
-        let mut connection = Connection::open(database)?;
-        connection.busy_timeout(std::time::Duration::from_secs(5))?;
-        crate::schema::migrate(&mut connection)?;
+    pub fn new(database: &Path, metrics: Arc<Metrics>) -> Result<Self, HttpStateError> {
+        let mut connection = Connection::open(database).map_err(FiguresError::from)?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(FiguresError::from)?;
+        crate::schema::migrate(&mut connection).map_err(FiguresError::from)?;
+        let data = database.parent().unwrap_or(Path::new("."));
         Ok(Self {
             database: database.to_owned(),
             pool: Arc::new(Mutex::new(Vec::new())),
+            writer: Arc::new(Mutex::new(connection)),
             scope: RegionPrefix::everywhere(),
             metrics,
             clock: Clock::system(),
+            session_key: SessionKey::load_or_create(data)?,
+            throttle: Arc::new(LoginThrottle::new()),
+            serves_metrics: true,
         })
+    }
+
+    /// Leaves `/metrics` out of the dashboard's routes, for a hub that serves it on
+    /// an address of its own ([`metrics_router`]).
+    pub fn without_metrics(mut self) -> Self {
+        self.serves_metrics = false;
+        self
     }
 
     /// The region the hub serves (its city, e.g. `1309`): where the dashboard starts
@@ -112,6 +151,49 @@ impl HubHttpState {
 
     pub(crate) fn scope(&self) -> &RegionPrefix {
         &self.scope
+    }
+
+    pub(crate) fn session_key(&self) -> &SessionKey {
+        &self.session_key
+    }
+
+    pub(crate) fn throttle(&self) -> &LoginThrottle {
+        &self.throttle
+    }
+
+    /// Runs `work` on the writing connection on a blocking thread.
+    pub(crate) async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let writer = Arc::clone(&self.writer);
+        tokio::task::spawn_blocking(move || {
+            // A panic while writing leaves a connection that is still usable: the
+            // transaction it held was rolled back when it was dropped.
+            let mut connection = writer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            work(&mut connection)
+        })
+        .await
+        .map_err(|error| ApiError::internal(format!("a write task failed: {error}")))?
+    }
+
+    /// Appends `(who, action, what)` to the audit log, now. A failure to write it
+    /// fails the request: an export that cannot be logged is not made.
+    pub(crate) async fn audit(
+        &self,
+        who: &str,
+        action: &'static str,
+        what: String,
+    ) -> Result<(), ApiError> {
+        let (who, now) = (who.to_owned(), self.now());
+        self.write(move |connection| {
+            Ok(crate::accounts::audit(
+                connection, now, &who, action, &what,
+            )?)
+        })
+        .await
     }
 
     /// Runs `work` on a pooled read connection on a blocking thread.
@@ -173,20 +255,63 @@ impl fmt::Debug for HubHttpState {
 }
 
 /// The hub's HTTP routes: `/api/…` (JSON, or CSV with `Accept: text/csv` or a `.csv`
-/// suffix), the dashboard at `/`, and `/metrics`.
+/// suffix), the dashboard at `/`, each behind an account; `/login`, and `/metrics`
+/// unless [`HubHttpState::without_metrics`] moved it.
 pub fn router(state: HubHttpState) -> Router {
     let mut router = Router::new()
         .route("/", get(dashboard::overview))
         .route("/orgs/{id}", get(dashboard::org_page))
         .route("/rankings", get(dashboard::rankings_page))
         .route("/health", get(dashboard::health_page))
-        .route("/metrics", get(metrics));
+        .route("/login", get(dashboard::login_page).post(dashboard::login))
+        .route("/logout", post(dashboard::logout));
+    if state.serves_metrics {
+        router = router.route("/metrics", get(metrics));
+    }
     for path in api::PATHS {
         router = router
             .route(path, get(api::answer))
             .route(&format!("{path}.csv"), get(api::answer));
     }
-    router.fallback(not_found).with_state(state)
+    // A layer, not a route layer: a path the hub does not serve is nobody's business
+    // either, so an anonymous request for it is sent to the login like the rest.
+    router
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_account,
+        ))
+        .with_state(state)
+}
+
+/// `/metrics` alone, for `wishtree-hub run --metrics ADDR`: Prometheus scrapes it on an
+/// address of its own, which the dashboard's accounts do not guard.
+pub fn metrics_router(state: HubHttpState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// The router behind the web guard, answering to the localhost names, `local` (the
+/// bound address) and `hosts`: what [`serve`] puts on the socket, and what tests send
+/// requests to in-process. A posted form must carry the CSRF token of the browser's
+/// session cookie (the login form: of its login cookie).
+pub fn guarded(state: HubHttpState, local: std::net::SocketAddr, hosts: Vec<HostName>) -> Router {
+    let hosts = AllowedHosts::new(local).with_names(hosts);
+    let key = state.session_key().clone();
+    WebGuard::new(hosts)
+        .with_json_api("/api/")
+        .with_form_check(move |parts, given| {
+            let cookies: Vec<&str> = parts
+                .headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .collect();
+            let is_login_form = parts.uri.path() == "/login";
+            key.form_token_matches(&cookies.join("; "), is_login_form, given)
+        })
+        .guard(router(state))
 }
 
 /// Serves the router on an already-bound listener until `shutdown` completes,
@@ -206,10 +331,19 @@ pub async fn serve_with_hosts(
     hosts: Vec<HostName>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let app = guarded(state, listener.local_addr()?, hosts);
+    wishtree_webguard::serve(listener, app, shutdown).await
+}
+
+/// Serves [`metrics_router`] on its own listener until `shutdown` completes.
+pub async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    state: HubHttpState,
+    hosts: Vec<HostName>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let hosts = AllowedHosts::new(listener.local_addr()?).with_names(hosts);
-    let app = WebGuard::new(hosts)
-        .with_json_api("/api/")
-        .guard(router(state));
+    let app = WebGuard::new(hosts).guard(metrics_router(state));
     wishtree_webguard::serve(listener, app, shutdown).await
 }
 
@@ -224,6 +358,13 @@ impl ApiError {
     pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::NOT_FOUND,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
             message: message.into(),
         }
     }

@@ -1,4 +1,4 @@
-//! The hub database's tables, the store's and the figures', as one list of steps with
+//! The hub database's tables, the store's, the figures' and the accounts', as one list of steps with
 //! one version in `PRAGMA user_version`, run by `wishtree_common::migrations` as the
 //! node's are. A file written by a newer release is refused, never written.
 //!
@@ -9,6 +9,7 @@
 //! figures' steps then follow as usual; nothing is dropped, and no figure is
 //! re-derived for the move.
 
+mod accounts;
 mod figures;
 mod store;
 
@@ -20,11 +21,12 @@ pub(crate) use figures::MEASURE_COLUMNS;
 
 /// Every step of the hub database, in order; the index + 1 is the version. A new step
 /// goes at the end, whichever tables it touches.
-const STEPS: [&str; 4] = [
+const STEPS: [&str; 5] = [
     store::STEPS[0],
     store::STEPS[1],
     figures::STEPS[0],
     figures::STEPS[1],
+    accounts::STEPS[0],
 ];
 
 /// The version of a database this build has migrated.

@@ -8,18 +8,19 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use wishtree_hub::accounts::{self, AccountName, NewAccount, Role, Scope};
 use wishtree_hub::figures::{self, CommunitySync};
-use wishtree_hub::http::{HubHttpState, router, serve};
+use wishtree_hub::http::{HubHttpState, guarded, serve};
 use wishtree_hub::metrics::Metrics;
 use wishtree_protocol::id::OrgId;
 use wishtree_protocol::model::{Actor, EventKind, Org};
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, RegionPrefix, Timestamp};
 pub use wishtree_testkit::community::{Writer, credit_code, worker};
+pub use wishtree_testkit::login::Session;
 use wishtree_testkit::server::InProcessServer;
 pub use wishtree_testkit::{Answer, Request};
-use wishtree_testkit::{oneshot, socket};
-use wishtree_webguard::{AllowedHosts, WebGuard};
+use wishtree_testkit::{login, oneshot, socket};
 
 /// The instant the sample city is looked at: 2026-08-01 12:00 in Shanghai.
 pub const NOW: Timestamp = Timestamp::from_millis(1_785_556_800_000);
@@ -248,12 +249,59 @@ pub fn sample_city() -> SampleCity {
     }
 }
 
+/// The password of every account the tests make.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Creates an account in the hub database at `database`, with [`PASSWORD`]; the scope
+/// is taken as given (a test may scope a viewer to the whole country with `""`).
+pub fn add_account(database: &Path, role: Role, scope: &str, name: &str) {
+    let scope = match role {
+        Role::Org => Scope::Unit(scope.parse().unwrap()),
+        _ => Scope::Region(region(scope)),
+    };
+    let account = NewAccount {
+        name: name.parse::<AccountName>().unwrap(),
+        role,
+        scope,
+    };
+    let hash = wishtree_common::password::hash_password(PASSWORD, [1; 16]).unwrap();
+    let mut connection = rusqlite::Connection::open(database).unwrap();
+    wishtree_hub::schema::migrate(&mut connection).unwrap();
+    let transaction = connection.transaction().unwrap();
+    accounts::add_account(&transaction, &account, &hash, NOW).unwrap();
+    transaction.commit().unwrap();
+}
+
+/// Issues a token for account `name` and returns it, as `account token` does.
+pub fn add_token(database: &Path, name: &str) -> String {
+    // Tokens differ by a count, so that one account may be given several.
+    static ISSUED: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+    let count = ISSUED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let token = accounts::ApiToken::from_random([count; 32]);
+    let connection = rusqlite::Connection::open(database).unwrap();
+    accounts::add_token(
+        &connection,
+        name,
+        &accounts::ApiToken::hash_of(token.as_str()),
+        NOW,
+    )
+    .unwrap();
+    token.as_str().to_owned()
+}
+
 /// The hub's router behind the web guard, as `serve` puts it, served on 127.0.0.1:0
-/// and answering in-process (`get`, `json`) or over the socket ([`request`]).
+/// and answering in-process (`get`, `json`) or over the socket ([`Server::request`]).
+/// Every request is sent as the city viewer `city` — a page with the session of its
+/// login through the form, the API with its token (which outlives a session, for
+/// tests that move the clock on by days) — unless it names its own `Cookie` or
+/// `Authorization` or goes through [`Server::anonymous`].
 pub struct Server {
     pub address: SocketAddr,
+    pub database: PathBuf,
     router: axum::Router,
     server: InProcessServer,
+    session: Session,
+    token: String,
 }
 
 impl Server {
@@ -262,38 +310,72 @@ impl Server {
             .unwrap()
             .with_scope(region(scope))
             .with_clock(wishtree_hub::clock::Clock::new(|| NOW));
-        Self::start_with(state)
+        Self::start_with(database, state, scope)
     }
 
-    pub fn start_with(state: HubHttpState) -> Self {
+    /// Serves `state` (over `database`), signed in as a city viewer of `scope`.
+    pub fn start_with(database: &Path, state: HubHttpState, scope: &str) -> Self {
+        add_account(database, Role::City, scope, "city");
         let served = state.clone();
         let server =
             InProcessServer::start(move |listener, shutdown| serve(listener, served, shutdown));
-        let router = WebGuard::new(AllowedHosts::new(server.address))
-            .with_json_api("/api/")
-            .guard(router(state));
-        Self {
+        let router = guarded(state, server.address, Vec::new());
+        let mut server = Self {
             address: server.address,
+            database: database.to_owned(),
             router,
             server,
-        }
+            session: Session {
+                cookie: String::new(),
+                form_token: String::new(),
+            },
+            token: add_token(database, "city"),
+        };
+        server.session = server.log_in("city");
+        server
     }
 
     pub fn url(&self) -> String {
         self.server.url()
     }
 
-    /// A GET answered in-process, with the server's address as `Host`.
+    /// The city viewer's session the requests are sent with.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Signs in as account `name` (with [`PASSWORD`]) through the login form.
+    pub fn log_in(&self, name: &str) -> Session {
+        login::log_in(&mut |request| self.send_anonymous(request), name, PASSWORD)
+    }
+
+    /// A GET answered in-process, as the city viewer, with the server's address as
+    /// `Host`.
     pub fn get(&self, path: &str) -> Answer {
         self.get_with(path, &[])
     }
 
     pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
-        let mut request = Request::get(path).headers(headers);
+        self.send(Request::get(path).headers(headers))
+    }
+
+    /// `request` answered in-process, as the city viewer unless it names its own
+    /// `Cookie` or `Authorization`.
+    pub fn send(&self, request: Request) -> Answer {
+        self.send_anonymous(self.signed(request))
+    }
+
+    /// `request` answered in-process as it is, signed in or not.
+    pub fn send_anonymous(&self, mut request: Request) -> Answer {
         if !request.has_header("host") {
             request = request.header("Host", &self.address.to_string());
         }
         oneshot::send_blocking(self.server.runtime(), &self.router, request)
+    }
+
+    /// A GET by nobody signed in.
+    pub fn anonymous(&self, path: &str) -> Answer {
+        self.send_anonymous(Request::get(path))
     }
 
     pub fn json(&self, path: &str) -> serde_json::Value {
@@ -301,17 +383,29 @@ impl Server {
         assert_eq!(answer.status, 200, "{path}: {}", answer.text());
         answer.json()
     }
-}
 
-/// One request over a real connection; `Host` is the server's address unless
-/// `headers` names another.
-pub fn request(
-    address: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Answer {
-    let request = Request::new(method, path).headers(headers).body(body);
-    socket::send(address, &request).unwrap()
+    /// One request over a real connection, as the city viewer unless `headers` name a
+    /// `Cookie` or `Authorization`; `Host` is the server's address unless named.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Answer {
+        let request = Request::new(method, path).headers(headers).body(body);
+        socket::send(self.address, &self.signed(request)).unwrap()
+    }
+
+    /// `request` as the city viewer, unless it names its own `Cookie` or
+    /// `Authorization`.
+    fn signed(&self, request: Request) -> Request {
+        if request.has_header("cookie") || request.has_header("authorization") {
+            request
+        } else if request.path.starts_with("/api/") {
+            request.header("Authorization", &format!("Bearer {}", self.token))
+        } else {
+            self.session.on(request)
+        }
+    }
 }

@@ -5,22 +5,24 @@
 use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::response::Response;
 use maud::html;
 use wishtree_protocol::names::Language;
 
 use super::super::HubHttpState;
-use super::PageRequest;
+use super::super::auth::Viewer;
 use super::layout::{link, tr};
 use super::tables::status_table;
+use super::{PageRequest, Shows};
 use crate::figures;
 
 pub(crate) async fn health_page(
     State(state): State<HubHttpState>,
+    Extension(viewer): Extension<Viewer>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, Response> {
-    let request = PageRequest::read(&state, query).await?;
+    let request = PageRequest::read(&state, viewer, query, Shows::Region).await?;
     let lang = request.lang();
     let now = request.now();
     let region = request.region().clone();

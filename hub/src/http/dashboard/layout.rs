@@ -9,6 +9,7 @@ use wishtree_protocol::names::Language;
 use wishtree_protocol::{Date, RegionLevel, RegionPrefix, Timestamp};
 
 use super::super::ApiError;
+use super::super::auth::Viewer;
 use crate::figures::Period;
 
 /// The page's styles, inline: the hub serves no other asset. Muted text is #595959 on
@@ -23,6 +24,11 @@ header a{color:#fff;text-decoration:none;display:inline-flex;align-items:center;
 header nav{display:flex;gap:4px 12px;flex:1;flex-wrap:wrap}header a.lang{border:1px solid #fff;border-radius:3px;padding:0 10px}
 a:focus-visible,button:focus-visible,input:focus-visible{outline:3px solid #1a56db;outline-offset:2px}
 header a:focus-visible{outline-color:#fff}
+header form.logout button{font:inherit;min-height:44px;padding:0 10px;background:none;color:#fff;border:1px solid #fff;border-radius:3px}
+form.login{max-width:360px;background:#fff;padding:16px;border-radius:6px;display:grid;gap:8px}
+form.login input{font:inherit;min-height:44px;padding:0 8px;border:1px solid #767676;border-radius:3px}
+form.login input[aria-invalid=true]{border:2px solid #b22222}
+form.login button{font:inherit;min-height:44px;background:#b22222;color:#fff;border:0;border-radius:3px}
 main{max-width:1100px;margin:0 auto;padding:12px 16px 40px}
 .crumbs{margin:8px 0;color:#595959}.crumbs a{color:#b22222;display:inline-block;min-height:44px;line-height:44px}
 h1{font-size:1.5em;margin:10px 0}h2{font-size:1.15em;margin:24px 0 8px;border-left:4px solid #b22222;padding-left:8px}
@@ -54,7 +60,7 @@ p.error{background:#fdecea;border-left:4px solid #b22222;padding:8px 12px;color:
 @media print{
 @page{size:A4;margin:15mm}
 body{background:#fff;font-size:11pt}
-header nav,header a.lang,form.period,.downloads,.crumbs{display:none!important}
+header nav,header a.lang,header form.logout,form.period,.downloads,.crumbs{display:none!important}
 header{background:none;color:#000;border-bottom:2px solid #b22222;padding:0 0 4px}
 .print-only{display:block}
 main{max-width:none;padding:0}
@@ -91,6 +97,10 @@ pub(super) struct Frame<'a> {
     pub(super) period: Option<String>,
     /// When the page's data was read.
     pub(super) as_of: Timestamp,
+    /// Who is signed in: their name and the logout button in the header; the region
+    /// pages are in the navigation only for a viewer of regions. `None` on the login
+    /// page and on error pages.
+    pub(super) viewer: Option<&'a Viewer>,
 }
 
 /// The page frame: header with navigation and the language switch, then the body, then
@@ -125,9 +135,20 @@ pub(super) fn page(frame: &Frame<'_>, body: Markup) -> Response {
                 header {
                     span.brand { (brand) }
                     nav aria-label=(tr(lang, "栏目", "Sections")) {
-                        a href=(link("/", &[], lang)) { (tr(lang, "总览", "Overview")) }
-                        a href=(link("/rankings", &region, lang)) { (tr(lang, "排行", "Rankings")) }
-                        a href=(link("/health", &region, lang)) { (tr(lang, "同步状况", "Sync health")) }
+                        @if frame.viewer.is_some_and(|viewer| !viewer.is_unit()) {
+                            a href=(link("/", &[], lang)) { (tr(lang, "总览", "Overview")) }
+                            a href=(link("/rankings", &region, lang)) { (tr(lang, "排行", "Rankings")) }
+                            a href=(link("/health", &region, lang)) { (tr(lang, "同步状况", "Sync health")) }
+                        }
+                    }
+                    @if let Some(viewer) = frame.viewer {
+                        span.account { (viewer.name()) }
+                        @if let Some(token) = viewer.form_token() {
+                            form.logout method="post" action="/logout" {
+                                input type="hidden" name=(wishtree_webguard::FORM_TOKEN_FIELD) value=(token);
+                                button type="submit" { (tr(lang, "退出登录", "Log out")) }
+                            }
+                        }
                     }
                     a.lang href=(link(frame.path, &kept, other)) hreflang=(other.html_lang()) lang=(other.html_lang()) {
                         @match lang {
@@ -165,6 +186,20 @@ pub(super) fn error_page(
             tr(lang, "未找到", "Not found"),
             tr(lang, "未找到要查看的内容", "There is nothing here"),
         )
+    } else if status == StatusCode::FORBIDDEN {
+        (
+            tr(lang, "无权查看", "Forbidden"),
+            tr(
+                lang,
+                "您的账号无权查看此内容",
+                "Your account may not see this",
+            ),
+        )
+    } else if status == StatusCode::TOO_MANY_REQUESTS {
+        (
+            tr(lang, "请稍后再试", "Too many tries"),
+            tr(lang, "登录失败次数过多", "Too many failed logins"),
+        )
     } else {
         (
             tr(lang, "错误", "Error"),
@@ -183,6 +218,7 @@ pub(super) fn error_page(
         query: &[],
         period: None,
         as_of,
+        viewer: None,
     };
     let mut response = page(&frame, body);
     *response.status_mut() = if status.is_success() {
@@ -201,6 +237,8 @@ pub(super) fn api_error_page(lang: Language, error: &ApiError, as_of: Timestamp)
         Language::Chinese => {
             let said = if error.status() == StatusCode::NOT_FOUND {
                 "未找到要查看的内容，请从总览重新进入"
+            } else if error.status() == StatusCode::FORBIDDEN {
+                "您的账号无权查看这个地区或单位的数据：账号只能查看其范围内的地区，单位账号只能查看本单位的页面"
             } else if error.status() == StatusCode::BAD_REQUEST {
                 "网址中的查询条件无法识别，请从总览重新进入"
             } else {

@@ -15,6 +15,7 @@
 
 mod health;
 mod layout;
+mod login;
 mod org;
 mod overview;
 mod period_form;
@@ -28,16 +29,19 @@ use axum::extract::rejection::QueryRejection;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
+use wishtree_protocol::id::OrgId;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::{RegionPrefix, Timestamp};
 
 pub(crate) use self::health::health_page;
 use self::layout::{Frame, api_error_page, date_text, error_page, page, tr};
+pub(crate) use self::login::{login, login_page, logout};
 pub(crate) use self::org::org_page;
 pub(crate) use self::overview::overview;
 use self::period_form::{PeriodForm, described};
 pub(crate) use self::rankings::rankings_page;
 use super::api::params;
+use super::auth::Viewer;
 use super::{ApiError, HubHttpState, Params};
 use crate::figures::{self, Period};
 
@@ -51,8 +55,19 @@ pub(crate) fn not_found_page(lang: Language, now: Timestamp) -> Response {
     error_page(lang, message, StatusCode::NOT_FOUND, now)
 }
 
+/// What a page shows, which decides what the account must be allowed to see.
+#[derive(Debug, Clone, Copy)]
+enum Shows {
+    /// A region's figures (its region is checked against the account's scope).
+    Region,
+    /// An organisation's pages (`None` if its id did not parse: a 404 for a viewer,
+    /// a 403 for an organisation account, which has one unit only).
+    Org(Option<OrgId>),
+}
+
 /// What every page is asked: its language, its region, and the rest of its query.
 struct PageRequest {
+    viewer: Viewer,
     lang: Language,
     params: Params,
     region: RegionPrefix,
@@ -68,17 +83,20 @@ const KEPT: [&str; 2] = ["by", "limit"];
 const ASKED: [&str; 6] = ["region", "from", "to", "period", "by", "limit"];
 
 impl PageRequest {
-    /// The language, the region (known to the hub) and the query of a page, or the
-    /// page that says why it cannot be shown.
+    /// The language, the region (known to the hub, and the account's to see) and the
+    /// query of a page, or the page that says why it cannot be shown.
     async fn read(
         state: &HubHttpState,
+        viewer: Viewer,
         query: Result<Query<HashMap<String, String>>, QueryRejection>,
+        shows: Shows,
     ) -> Result<Self, Response> {
         let now = state.now();
         let params =
             params(query).map_err(|error| api_error_page(Language::Chinese, &error, now))?;
         let lang = Language::from_query(params.text("lang"));
-        let region = params.region(state.scope()).map_err(|_| {
+        let home = viewer.access().home_region(state.scope());
+        let region = params.region(&home).map_err(|_| {
             let typed: String = params
                 .text("region")
                 .unwrap_or_default()
@@ -95,6 +113,16 @@ impl PageRequest {
             };
             error_page(lang, &message, StatusCode::BAD_REQUEST, now)
         })?;
+        let allowed = match shows {
+            Shows::Region => viewer.check_region(&region),
+            Shows::Org(Some(org)) => viewer.check_org(org, &region),
+            Shows::Org(None) if viewer.is_unit() => Err(ApiError::forbidden("not its own unit")),
+            Shows::Org(None) => Ok(()),
+        };
+        if let Err(error) = allowed {
+            tracing::info!(account = viewer.name(), path = ?shows, region = region.as_str(), "refused: {}", error.message());
+            return Err(api_error_page(lang, &error, now));
+        }
         let scope = state.scope().clone();
         let asked = region.clone();
         let is_known = state
@@ -125,12 +153,18 @@ impl PageRequest {
             .filter_map(|key| Some((*key, params.text(key)?.to_owned())))
             .collect();
         Ok(Self {
+            viewer,
             lang,
             params,
             region,
             query,
             now,
         })
+    }
+
+    /// The signed-in account.
+    fn viewer(&self) -> &Viewer {
+        &self.viewer
     }
 
     /// The page's language.
@@ -207,6 +241,7 @@ impl PageRequest {
             query: &self.query,
             period: period.map(|period| described(self.lang, period)),
             as_of: self.now,
+            viewer: Some(&self.viewer),
         }
     }
 

@@ -4,27 +4,31 @@
 use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use maud::{PreEscaped, html};
 use wishtree_protocol::names::Language;
 
+use super::super::auth::Viewer;
 use super::super::service::HasService;
 use super::super::svg::{self, Bar};
 use super::super::{HubHttpState, parse_org};
-use super::PageRequest;
 use super::layout::{SERVICE, error_page, number, region_link, short_months, tr};
 use super::overview::figure;
 use super::tables::{figures_table, name_or, service_cells, service_headings, table};
+use super::{PageRequest, Shows};
 use crate::figures::{self, MonthFigures, OrgProfile, Period};
 
 pub(crate) async fn org_page(
     State(state): State<HubHttpState>,
+    Extension(viewer): Extension<Viewer>,
     Path(id): Path<String>,
+    uri: Uri,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, Response> {
-    let request = PageRequest::read(&state, query).await?;
+    let shows = Shows::Org(parse_org(&id).ok());
+    let request = PageRequest::read(&state, viewer, query, shows).await?;
     let lang = request.lang();
     let not_found = || {
         let message = match lang {
@@ -49,6 +53,12 @@ pub(crate) async fn org_page(
         .await
         .map_err(|error| request.error(&error))?;
     let profile = profile.ok_or_else(not_found)?;
+    // A unit's members' service, community by community, is per-organisation data:
+    // who looked at it is logged.
+    state
+        .audit(request.viewer().name(), "view", uri.to_string())
+        .await
+        .map_err(|error| request.error(&error))?;
     Ok(render(&request, &base, &period, &profile, &months))
 }
 

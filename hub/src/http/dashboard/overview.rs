@@ -5,21 +5,23 @@
 use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::extract::{Extension, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, PreEscaped, html};
 use rusqlite::Connection;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::{RegionLevel, RegionPrefix};
 
+use super::super::auth::Viewer;
 use super::super::svg::{self, Bar, Series, Step};
 use super::super::{ApiError, HubHttpState};
-use super::PageRequest;
 use super::layout::{
     CLAIMED, CLAIMED_TINT, COLLECTED, COLLECTED_TINT, FULFILLED, FULFILLED_TINT, SERVICE,
     date_text, link, number, percent, region_link, region_word, short_months, tr,
 };
 use super::tables::{children_table, figures_table, org_table, status_table};
+use super::{PageRequest, Shows};
+use crate::accounts::Access;
 use crate::figures::{
     self, CommunityStatus, Figures, Filter, MonthFigures, OrgRank, Period, RankBy, RegionFigures,
     WISH_WAITING_ALERT_DAYS, WaitingWishes,
@@ -40,11 +42,21 @@ struct Overview {
 
 pub(crate) async fn overview(
     State(state): State<HubHttpState>,
+    Extension(viewer): Extension<Viewer>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, Response> {
-    let request = PageRequest::read(&state, query).await?;
+    // An organisation account has no region to overview: its home is its unit's page.
+    if let Access::Unit { credit_code, .. } = viewer.access()
+        && query
+            .as_ref()
+            .is_ok_and(|Query(query)| !query.contains_key("region"))
+    {
+        return Ok(Redirect::to(&format!("/orgs/{credit_code}")).into_response());
+    }
+    let request = PageRequest::read(&state, viewer, query, Shows::Region).await?;
     let period = request.period(region_word(request.lang(), request.region()), "/")?;
-    let scope = state.scope().clone();
+    // The crumbs start at the account's own region: the ones above are not its to open.
+    let scope = request.viewer().access().home_region(state.scope());
     let now = request.now();
     let region = request.region().clone();
     let data = state

@@ -5,22 +5,24 @@
 use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::response::Response;
 use maud::html;
 use wishtree_protocol::names::Language;
 
 use super::super::HubHttpState;
-use super::PageRequest;
+use super::super::auth::Viewer;
 use super::layout::{date_text, link, region_word, tr};
 use super::tables::{community_table, org_table};
+use super::{PageRequest, Shows};
 use crate::figures::{self, RankBy};
 
 pub(crate) async fn rankings_page(
     State(state): State<HubHttpState>,
+    Extension(viewer): Extension<Viewer>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, Response> {
-    let request = PageRequest::read(&state, query).await?;
+    let request = PageRequest::read(&state, viewer, query, Shows::Region).await?;
     let lang = request.lang();
     let title = tr(lang, "排行", "Rankings");
     let period = request.period(title, "/rankings")?;

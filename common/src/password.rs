@@ -1,5 +1,6 @@
-//! The password that guards the node when it listens beyond localhost: stored as an
-//! argon2id hash in a PHC string (`$argon2id$v=19$m=…,t=…,p=…$<salt>$<hash>`).
+//! Password hashes: the node's password when it listens beyond localhost and the hub's
+//! account passwords, stored as an argon2id hash in a PHC string
+//! (`$argon2id$v=19$m=…,t=…,p=…$<salt>$<hash>`).
 //!
 //! Nodes set up before argon2 stored `sha256i$<rounds>$<salt hex>$<hash hex>`, SHA-256
 //! applied `rounds` times to `salt ‖ password` (then to the previous digest). Such a

@@ -1,4 +1,7 @@
-//! The `wishtree-hub` command line: set up a hub, manage its roster, copy its data.
+//! The `wishtree-hub` command line: set up a hub, manage its roster and its accounts,
+//! copy its data. The `account` commands are in `account.rs`.
+
+mod account;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,7 +13,6 @@ use wishtree_common::cli_args::{GlobalArgs, HttpHostArgs};
 use wishtree_common::{LogFormat, init_logging};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, RegionPrefix};
-use wishtree_webguard::HostName;
 
 use crate::clock::now;
 use crate::data_dir::{DATABASE_FILE, KEY_FILE, open_store};
@@ -66,6 +68,10 @@ pub enum Command {
         /// Where the dashboard and API listen.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
         http: SocketAddr,
+        /// Serve `/metrics` on this address of its own (e.g. 127.0.0.1:9180) instead of
+        /// beside the dashboard; it needs no account either way.
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<SocketAddr>,
         #[command(flatten)]
         hosts: HttpHostArgs,
     },
@@ -170,6 +176,9 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The accounts of the dashboard and the API: add, list, revoke, token, audit.
+    #[command(subcommand)]
+    Account(account::AccountCommandLine),
     /// Copy the whole hub database consistently while the hub runs; restore by pointing
     /// --data at a directory holding the copy as hub.sqlite and the hub.key.
     Backup {
@@ -260,7 +269,13 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            // Refused for what was typed, as clap refuses a bad flag: nothing was
+            // written, and a script can tell this from a failure of the hub.
+            if account::is_bad_input(&error) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -279,9 +294,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             data,
             quic,
             http,
+            metrics,
             hosts,
-        } => run_hub(&data, quic, http, hosts.http_hosts, cli.global.log_format),
+        } => {
+            let mut options = crate::run::RunOptions::new(&data);
+            options.quic = quic;
+            options.http = http;
+            options.metrics = metrics;
+            options.http_hosts = hosts.http_hosts;
+            run_hub(options, cli.global.log_format)
+        }
         Command::City(command) => city(command),
+        Command::Account(command) => account::run(command),
         Command::Region(command) => region(command),
         Command::Enroll {
             data,
@@ -515,27 +539,20 @@ fn init(
     Ok(())
 }
 
-fn run_hub(
-    data: &Path,
-    quic: SocketAddr,
-    http: SocketAddr,
-    http_hosts: Vec<HostName>,
-    log_format: LogFormat,
-) -> anyhow::Result<()> {
+fn run_hub(options: crate::run::RunOptions, log_format: LogFormat) -> anyhow::Result<()> {
     init_logging(log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let mut options = crate::run::RunOptions::new(data);
-        options.quic = quic;
-        options.http = http;
-        options.http_hosts = http_hosts;
         let running = crate::run::start(options).await?;
         println!("hub key: {}", running.key);
         println!("nodes connect to: {}", running.quic_addr);
         println!("dashboard: http://{}/", running.http_addr);
+        if let Some(address) = running.metrics_addr {
+            println!("metrics: http://{address}/metrics");
+        }
         // Ctrl-C, or SIGTERM from systemd or a container runtime (Windows: the console
         // closing or the machine shutting down).
         wishtree_common::shutdown_signal().await;

@@ -1,0 +1,36 @@
+//! The accounts' tables: people who read the dashboard and the API (`accounts`), the
+//! tokens scripts use (`account_tokens`, hashes only), the live sessions of the login
+//! cookie (`account_sessions`) and the audit log (`audit_log`).
+
+/// The accounts' steps, in order. Each is frozen once released: a change is a new step
+/// at the end of [`super::STEPS`].
+pub(super) const STEPS: [&str; 1] = [r#"
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('city', 'district', 'street', 'org')),
+    scope TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE TABLE account_tokens (
+    token_hash BLOB PRIMARY KEY,
+    account INTEGER NOT NULL REFERENCES accounts (id),
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE account_sessions (
+    id BLOB PRIMARY KEY,
+    account INTEGER NOT NULL REFERENCES accounts (id),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    account TEXT NOT NULL,
+    action TEXT NOT NULL,
+    what TEXT NOT NULL
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+"#];
