@@ -33,6 +33,35 @@ pub fn init_hub(dir: &Path, city: &str) -> anyhow::Result<()> {
     ])?)
 }
 
+/// A city viewer of the hub in `dir`: the name and password it logs in with, and the
+/// `Authorization` header value of a token for the API.
+#[derive(Debug, Clone)]
+pub struct CityViewer {
+    /// The account's name.
+    pub name: String,
+    /// Its password, drawn when it was made.
+    pub password: String,
+    /// `Bearer …`, for the JSON/CSV API.
+    pub authorization: String,
+}
+
+/// Creates a city viewer `name` at the hub in `dir` (with a drawn password and a token),
+/// through the same calls `wishtree-hub account add` and `account token` make.
+pub fn add_city_viewer(dir: &Path, name: &str) -> anyhow::Result<CityViewer> {
+    use wishtree_hub::accounts::{self, NewAccount};
+    let store = wishtree_hub::data_dir::open_store(dir)?;
+    let city = wishtree_hub::run::city_of(&store, dir)?;
+    let account = NewAccount::parse(&city, "city", city.as_str(), name)?;
+    let password = accounts::draw_password()?;
+    accounts::create_account(&store, &account, &password, now())?;
+    let (_, token) = accounts::issue_token(&store, name, now())?;
+    Ok(CityViewer {
+        name: name.to_owned(),
+        password,
+        authorization: format!("Bearer {}", token.as_str()),
+    })
+}
+
 /// The key of the hub in `dir`.
 pub fn hub_key(dir: &Path) -> anyhow::Result<PublicKey> {
     Ok(

@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use wishtree_protocol::command::Command;
@@ -13,9 +12,10 @@ use wishtree_protocol::model::{Actor, EventKind};
 use wishtree_protocol::text::Detail;
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityDoc, Date, Timestamp};
-use wishtree_testkit::socket::get_json;
+use wishtree_testkit::login::log_in;
+use wishtree_testkit::socket::{self, get_json_with};
 use wishtree_tests::city::{any_port, wait_until};
-use wishtree_tests::demo::run::{DemoCity, DemoOptions, IN_SYNC, start};
+use wishtree_tests::demo::run::{DemoCity, DemoOptions, IN_SYNC, VIEWER, start};
 use wishtree_tests::demo::seed::{CITY, DISTRICTS, STREETS, demo_city};
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -73,9 +73,24 @@ fn expected_counts() -> Counts {
     counts
 }
 
+/// The hub's API answer at `path`, signed in as the demo's city viewer with the
+/// password the demo printed.
+fn hub_json(city: &DemoCity, path: &str) -> serde_json::Value {
+    let hub = city.hub.http_addr;
+    let session = log_in(
+        &mut |request| socket::send(hub, &request).unwrap(),
+        VIEWER,
+        &city.viewer_password,
+    );
+    get_json_with(
+        &format!("http://{hub}{path}"),
+        &[("Cookie", &session.cookie)],
+    )
+}
+
 /// The city's figures as the hub's API answers them, if it answers.
-fn hub_counts(hub: SocketAddr) -> Option<Counts> {
-    let figures = get_json(&format!("http://{hub}/api/figures?region={}", CITY.0));
+fn hub_counts(city: &DemoCity) -> Option<Counts> {
+    let figures = hub_json(city, &format!("/api/figures?region={}", CITY.0));
     let number = |value: &serde_json::Value| value.as_u64();
     Some(Counts {
         members: number(&figures["members_reported"])?,
@@ -105,10 +120,9 @@ async fn start_in_sync(options: &DemoOptions) -> (DemoCity, String) {
 }
 
 async fn wait_for_counts(city: &DemoCity, expected: Counts) {
-    let hub = city.hub.http_addr;
     let mut seen = None;
     let waited = wait_until(LIMIT, "the hub's figures", || {
-        seen = hub_counts(hub);
+        seen = hub_counts(city);
         seen == Some(expected)
     })
     .await;
@@ -128,7 +142,10 @@ async fn the_demo_city_syncs_its_seed_reuses_it_and_shows_a_new_claim() {
     let (city, printed) = start_in_sync(&options).await;
     assert!(city.is_new);
     assert!(printed.contains(IN_SYNC), "{printed}");
-    assert!(printed.contains(&format!("http://{}/", city.hub.http_addr)));
+    assert!(printed.contains(&format!(
+        "http://{}/  login: {VIEWER} / {}",
+        city.hub.http_addr, city.viewer_password
+    )));
     for node in &city.nodes {
         assert!(
             printed.contains(node.name)
@@ -141,8 +158,7 @@ async fn the_demo_city_syncs_its_seed_reuses_it_and_shows_a_new_claim() {
     wait_for_counts(&city, expected).await;
     // The regions carry the names `wishtree-hub region name` gave them.
     for (code, name) in std::iter::once(CITY).chain(DISTRICTS).chain(STREETS) {
-        let hub = city.hub.http_addr;
-        let figures = get_json(&format!("http://{hub}/api/figures?region={code}"));
+        let figures = hub_json(&city, &format!("/api/figures?region={code}"));
         assert_eq!(figures["name"], name, "the name of {code}");
     }
     city.stop().await;

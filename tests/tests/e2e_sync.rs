@@ -16,9 +16,10 @@ use wishtree_node::run::RunningNode;
 use wishtree_protocol::CommunityCode;
 use wishtree_protocol::frame::DocId;
 use wishtree_protocol::keys::KeyPair;
-use wishtree_testkit::socket::get_json;
+use wishtree_testkit::socket::get_json_with;
 use wishtree_tests::city::{
-    add_member, any_port, enroll, hub_key, init_hub, init_node, start_hub, start_node, wait_until,
+    add_city_viewer, add_member, any_port, enroll, hub_key, init_hub, init_node, start_hub,
+    start_node, wait_until,
 };
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -41,18 +42,27 @@ struct City {
     _dir: tempfile::TempDir,
     hub_dir: std::path::PathBuf,
     hub: RunningHub,
+    /// A city viewer's `Authorization`, for the hub's API.
+    viewer: String,
 }
 
 async fn city() -> City {
     let dir = tempfile::tempdir().unwrap();
     let hub_dir = dir.path().join("hub");
     init_hub(&hub_dir, "1309").unwrap();
+    let viewer = add_city_viewer(&hub_dir, "e2e").unwrap().authorization;
     let hub = start_hub(&hub_dir, any_port(), any_port()).await.unwrap();
     City {
         _dir: dir,
         hub_dir,
         hub,
+        viewer,
     }
+}
+
+/// The hub's API answer at `url` as the city viewer, `Null` if there is none yet.
+fn api(city: &City, url: &str) -> serde_json::Value {
+    get_json_with(url, &[("Authorization", &city.viewer)])
 }
 
 fn node_dir(city: &City, community: &str) -> std::path::PathBuf {
@@ -103,7 +113,7 @@ async fn a_change_on_a_node_reaches_the_hub_and_its_figures_live() {
     // The figures follow: one member reported, in the city's figures over HTTP.
     let url = format!("http://{}/api/figures?region=1309", city.hub.http_addr);
     wait_until(LIMIT, "the figures to count the member", || {
-        get_json(&url)["members_reported"] == 1
+        api(&city, &url)["members_reported"] == 1
     })
     .await
     .unwrap();
@@ -375,6 +385,7 @@ async fn a_community_counts_as_not_synced_when_the_hub_clock_is_a_day_ahead() {
     let dir = tempfile::tempdir().unwrap();
     let hub_dir = dir.path().join("hub");
     init_hub(&hub_dir, "1309").unwrap();
+    let viewer = add_city_viewer(&hub_dir, "e2e").unwrap().authorization;
     let ahead_ms = Arc::new(AtomicI64::new(0));
     let mut options = wishtree_hub::run::RunOptions::new(&hub_dir);
     options.quic = any_port();
@@ -390,12 +401,13 @@ async fn a_community_counts_as_not_synced_when_the_hub_clock_is_a_day_ahead() {
         _dir: dir,
         hub_dir,
         hub,
+        viewer,
     };
     let community = "130903001001";
     let running = node(&city, community, true).await;
     let url = format!("http://{}/api/communities", city.hub.http_addr);
     let synced = |url: &str| -> Option<bool> {
-        get_json(url)
+        api(&city, url)
             .as_array()?
             .iter()
             .find(|status| status["code"] == community)?["is_synced_24h"]

@@ -28,7 +28,8 @@ pub use session::{
 };
 pub use store::{
     AuditEntry, account_by_token, add_account, add_token, audit, audit_entries, close_session,
-    list_accounts, login_candidate, open_session, revoke_account, session_account,
+    create_account, issue_token, list_accounts, login_candidate, open_session, revoke_account,
+    session_account,
 };
 pub use throttle::LoginThrottle;
 
@@ -145,6 +146,9 @@ pub enum AccountError {
     /// `--since` is not a date.
     #[error("--since: {0}; give a day as 2026-11-20")]
     BadSince(String),
+    /// The operating system gave no randomness for a salt or a token.
+    #[error("no randomness for a salt or a token: {0}")]
+    Randomness(String),
     /// The store failed.
     #[error("the hub database: {0}")]
     Store(#[from] rusqlite::Error),
@@ -163,6 +167,7 @@ impl AccountError {
             self,
             Self::Store(_)
                 | Self::Damaged(_)
+                | Self::Randomness(_)
                 | Self::Password(wishtree_common::password::PasswordError::Hashing(_))
         )
     }
@@ -353,6 +358,31 @@ impl Access {
             Self::Region(_) | Self::Unit { .. } => hub_scope.clone(),
         }
     }
+}
+
+/// A password of 16 characters people can read out without mistaking one for another.
+pub fn draw_password() -> Result<String, AccountError> {
+    const ALPHABET: &[u8; 50] = b"abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY346789";
+    let mut password = String::with_capacity(16);
+    while password.len() < 16 {
+        let bytes: [u8; 32] = random()?;
+        // Bytes from 250 up are dropped, so that every character is as likely.
+        password.extend(
+            bytes
+                .iter()
+                .filter(|byte| **byte < 250)
+                .map(|byte| char::from(ALPHABET[usize::from(*byte) % 50]))
+                .take(16 - password.len()),
+        );
+    }
+    Ok(password)
+}
+
+/// `N` random bytes from the operating system: salts, tokens, session ids, nonces.
+pub fn random<const N: usize>() -> Result<[u8; N], AccountError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|error| AccountError::Randomness(error.to_string()))?;
+    Ok(bytes)
 }
 
 #[cfg(test)]

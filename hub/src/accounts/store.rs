@@ -8,9 +8,11 @@
 //! revocation takes effect at the next request whichever way the account came in.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use wishtree_common::password::hash_password;
 use wishtree_protocol::Timestamp;
 
-use super::{Account, AccountError, AccountName, NewAccount, Role, Scope};
+use super::{Account, AccountError, AccountName, ApiToken, NewAccount, Role, Scope, random};
+use crate::store::SqliteStore;
 
 /// One line of the audit log: who did what, when.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +29,30 @@ pub struct AuditEntry {
 }
 
 const ACCOUNT_COLUMNS: &str = "id, name, role, scope, created_at, revoked_at";
+
+/// Creates `account` with `password` (hashed with argon2id and a fresh salt) in the
+/// hub's store: what `account add`, the demo city and the tests all call.
+pub fn create_account(
+    store: &SqliteStore,
+    account: &NewAccount,
+    password: &str,
+    now: Timestamp,
+) -> Result<Account, AccountError> {
+    let hash = hash_password(password, random()?)?;
+    store.with_transaction(|transaction| add_account(transaction, account, &hash, now))
+}
+
+/// Issues a new token to the active account `name`; only its hash is stored.
+pub fn issue_token(
+    store: &SqliteStore,
+    name: &str,
+    now: Timestamp,
+) -> Result<(Account, ApiToken), AccountError> {
+    let token = ApiToken::from_random(random()?);
+    let hash = ApiToken::hash_of(token.as_str());
+    let account = store.with_transaction(|transaction| add_token(transaction, name, &hash, now))?;
+    Ok((account, token))
+}
 
 /// Creates an account with the password hash given, and logs it as the operator's act.
 /// Run inside a transaction (`SqliteStore::with_transaction`), as the other writes of

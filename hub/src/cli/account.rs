@@ -11,10 +11,9 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use wishtree_common::password::hash_password;
 use wishtree_protocol::{Date, RegionPrefix};
 
-use crate::accounts::{self, AccountError, ApiToken, NewAccount};
+use crate::accounts::{self, AccountError, NewAccount};
 use crate::clock::now;
 use crate::data_dir::open_store;
 use crate::store::SqliteStore;
@@ -127,11 +126,7 @@ pub(super) fn run(command: AccountCommandLine) -> anyhow::Result<()> {
         }
         AccountCommandLine::Token { data, name } => {
             let store = open_store(&data)?;
-            let token = ApiToken::from_random(random()?);
-            let hash = ApiToken::hash_of(token.as_str());
-            let account = store.with_transaction(|connection| {
-                accounts::add_token(connection, &name, &hash, now())
-            })?;
+            let (account, token) = accounts::issue_token(&store, &name, now())?;
             println!(
                 "token for {} (shown once; the hub keeps only its hash):",
                 account.name
@@ -187,11 +182,9 @@ fn add(
     };
     let (password, drawn) = match typed {
         Some(password) => (password, false),
-        None => (draw_password()?, true),
+        None => (accounts::draw_password()?, true),
     };
-    let hash = hash_password(&password, random()?).map_err(AccountError::from)?;
-    let account = store
-        .with_transaction(|connection| accounts::add_account(connection, &new, &hash, now()))?;
+    let account = accounts::create_account(&store, &new, &password, now())?;
     println!(
         "account {} created: {} viewer of {}",
         account.name, account.role, account.scope
@@ -226,30 +219,6 @@ fn read_password(mut stdin: std::io::Stdin, asked: bool) -> Result<Option<String
             "--password-stdin was given but standard input is empty".to_owned(),
         )),
     }
-}
-
-/// A password of 16 characters people can read out without mistaking one for another.
-fn draw_password() -> anyhow::Result<String> {
-    const ALPHABET: &[u8; 50] = b"abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY346789";
-    let mut password = String::with_capacity(16);
-    while password.len() < 16 {
-        let bytes: [u8; 32] = random()?;
-        // Bytes from 250 up are dropped, so that every character is as likely.
-        password.extend(
-            bytes
-                .iter()
-                .filter(|byte| **byte < 250)
-                .map(|byte| char::from(ALPHABET[usize::from(*byte) % 50]))
-                .take(16 - password.len()),
-        );
-    }
-    Ok(password)
-}
-
-fn random<const N: usize>() -> anyhow::Result<[u8; N]> {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    Ok(bytes)
 }
 
 /// Whether a failed command was refused for what was typed (exit code 2).

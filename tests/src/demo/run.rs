@@ -41,6 +41,11 @@ pub const IN_SYNC: &str = "the demo city is in sync";
 /// community codes.
 const HUB_DIR: &str = "hub";
 
+/// The demo's city viewer: its name, and the file in the hub's directory that keeps
+/// its drawn password, so that every run prints it beside the dashboard's address.
+pub const VIEWER: &str = "city-viewer";
+const VIEWER_FILE: &str = "demo-login.txt";
+
 /// Written first into a staging directory, so that only a directory the runner made
 /// is ever removed by it.
 const STAGING_MARK: &str = "demo-city-staging";
@@ -66,6 +71,8 @@ pub struct DemoOptions {
 pub struct DemoCity {
     /// The hub.
     pub hub: RunningHub,
+    /// The password of the city viewer [`VIEWER`].
+    pub viewer_password: String,
     /// The nodes, in the seed's order.
     pub nodes: Vec<DemoNode>,
     /// Whether this run built the city (rather than reusing it).
@@ -103,6 +110,10 @@ impl DemoOptions {
 pub async fn start(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<DemoCity> {
     let is_new = prepare(&options.data, options.hub_quic, out)?;
     let hub_dir = options.data.join(HUB_DIR);
+    let viewer_password = std::fs::read_to_string(hub_dir.join(VIEWER_FILE))
+        .with_context(|| format!("cannot read the demo's login in {}", hub_dir.display()))?
+        .trim()
+        .to_owned();
     let hub = start_hub(&hub_dir, options.hub_quic, options.hub_http).await?;
     if let Err(error) = name_regions(&hub) {
         hub.stop().await;
@@ -144,7 +155,7 @@ pub async fn start(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result
     writeln!(out, "open in a browser:")?;
     writeln!(
         out,
-        "  hub dashboard ({})  http://{}/",
+        "  hub dashboard ({})  http://{}/  login: {VIEWER} / {viewer_password}",
         CITY.1, hub.http_addr
     )?;
     for (node, community) in nodes.iter().zip(&communities) {
@@ -158,6 +169,7 @@ pub async fn start(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result
     writeln!(out, "nodes connect to the hub at {}", hub.quic_addr)?;
     Ok(DemoCity {
         hub,
+        viewer_password,
         nodes,
         is_new,
         sync_limit: options.sync_limit,
@@ -254,6 +266,12 @@ fn build(dir: &Path, hub_address: SocketAddr, out: &mut dyn Write) -> anyhow::Re
     let hub_dir = dir.join(HUB_DIR);
     init_hub(&hub_dir, CITY.0)?;
     build_hub(&hub_dir)?;
+    // The dashboard needs an account: a city viewer, its password kept beside the
+    // hub (readable by its owner only) for the runs to come.
+    let viewer = crate::city::add_city_viewer(&hub_dir, VIEWER)?;
+    let mut file = wishtree_common::key_file::create_private(&hub_dir.join(VIEWER_FILE))
+        .context("cannot keep the demo's login")?;
+    writeln!(file, "{}", viewer.password).context("cannot keep the demo's login")?;
     writeln!(
         out,
         "hub: named {} and its {} districts and {} streets; city document with {} organisations and the campaign {CAMPAIGN_TITLE}",

@@ -314,10 +314,7 @@ fn set(response: &mut Response, cookie: &str) {
 }
 
 fn random<const N: usize>() -> Result<[u8; N], &'static str> {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes)
-        .map_err(|_| "no randomness for a session: the operating system gave none")?;
-    Ok(bytes)
+    accounts::random().map_err(|_| "no randomness for a session: the operating system gave none")
 }
 
 /// A hash no password matches in practice, to spend an unknown name's argon2 run on.
