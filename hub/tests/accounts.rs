@@ -430,13 +430,7 @@ fn every_export_and_every_view_of_an_organisation_is_in_the_audit_log() {
 /// account that `account list` shows without any secret.
 #[test]
 fn the_cli_refuses_a_bad_role_or_scope_with_exit_code_2() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("hub");
-    assert!(
-        run_hub(&data, &["init", "--city", "1309"], "")
-            .status
-            .success()
-    );
+    let (_dir, data) = new_hub();
     let add = |role: &str, scope: &str, name: &str, password: &str| {
         run_hub(
             &data,
@@ -538,13 +532,7 @@ fn the_cli_refuses_a_bad_role_or_scope_with_exit_code_2() {
 /// has none, and asks for a login like every other path.
 #[test]
 fn metrics_can_be_bound_to_their_own_address() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("hub");
-    assert!(
-        run_hub(&data, &["init", "--city", "1309"], "")
-            .status
-            .success()
-    );
+    let (_dir, data) = new_hub();
     let mut child = Command::new(env!("CARGO_BIN_EXE_wishtree-hub"))
         .args([
             "run",
@@ -641,6 +629,15 @@ fn hub_cli(database: &Path, args: &[&str]) -> String {
     let output = run_hub(data, args, "");
     assert!(output.status.success(), "{}", text(&output));
     String::from_utf8(output.stdout).unwrap()
+}
+
+/// A new hub of 沧州市 (1309) in a temp dir, as `wishtree-hub init` makes it.
+fn new_hub() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let init = run_hub(&data, &["init", "--city", "1309"], "");
+    assert!(init.status.success(), "{}", text(&init));
+    (dir, data)
 }
 
 /// Runs the hub binary on `data` with `stdin` piped in.

@@ -9,7 +9,7 @@
 //!   targets and legible chart text on the phone, no English words on a Chinese page
 //!   but an allow-list, and the print sheet (emulated print media) without navigation
 //!   or forms.
-//! - `chromium --headless --print-to-pdf` prints the overview on A4.
+//! - Chromium prints the overview on A4 (`Page.printToPDF` through chromedriver).
 //!
 //! All need Debian's Chromium at /usr/bin/chromium. Without what they need the tests
 //! are skipped loudly, or fail when `WISHTREE_REQUIRE_ALL_TESTS=1`.
@@ -81,6 +81,7 @@ fn the_dashboard_in_chromium_shows_the_numbers_of_the_api() {
     let mut child = Command::new("node")
         .arg("browser-dashboard.mjs")
         .arg(server.url())
+        .arg(&server.session().cookie)
         .current_dir(js_dir())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -122,8 +123,9 @@ fn the_dashboard_in_chromium_shows_the_numbers_of_the_api() {
 }
 
 /// Words of ASCII letters a Chinese page may show: the language switch, the format of
-/// the downloads, and the sample city's organisation named like a spreadsheet formula.
-const ALLOWED_WORDS: [&str; 4] = ["English", "CSV", "HYPERLINK", "http"];
+/// the downloads, the sample city's organisation named like a spreadsheet formula, and
+/// the name of the account signed in (`city`).
+const ALLOWED_WORDS: [&str; 5] = ["English", "CSV", "HYPERLINK", "http", "city"];
 
 /// What the checks read from a page, in the browser.
 const MEASURE: &str = r#"
@@ -195,6 +197,7 @@ fn every_page_fits_a_phone_and_a_desktop_and_speaks_chinese() {
     let driver = Driver::start();
     for (width, height) in [(390, 844), (1280, 900)] {
         let browser = driver.session(width, height);
+        browser.sign_in(&server);
         for path in &pages {
             for lang in ["", "lang=en"] {
                 let url = match (lang, path.contains('?')) {
@@ -268,33 +271,30 @@ fn every_page_fits_a_phone_and_a_desktop_and_speaks_chinese() {
     }
 }
 
+/// Printed by Chromium's own printing (the DevTools `Page.printToPDF`, through
+/// chromedriver, so that the browser is signed in), with the page's `@page` size.
 #[test]
 fn the_overview_prints_on_a4() {
-    if !can_run("print-to-PDF test", &missing_chromium()) {
+    if !can_run("print-to-PDF test", &missing_driver()) {
         return;
     }
     let city = sample_city();
     let server = Server::start(&city.database, "1309");
-    let dir = tempfile::tempdir().unwrap();
-    let pdf = dir.path().join("overview.pdf");
-    let profile = dir.path().join("profile");
-    let status = Command::new("/usr/bin/chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--no-pdf-header-footer",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--print-to-pdf={}", pdf.display()))
-        .arg(format!("{}/?period=2026H1", server.url()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
+    let driver = Driver::start();
+    let browser = driver.session(1280, 900);
+    browser.sign_in(&server);
+    browser.open(&format!("{}/?period=2026H1", server.url()));
+    let printed = browser.call(
+        "goog/cdp/execute",
+        json!({ "cmd": "Page.printToPDF", "params": { "preferCSSPageSize": true, "displayHeaderFooter": false } }),
+    );
+    let data = printed["value"]["data"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no PDF: {printed}"));
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
         .unwrap();
-    assert!(status.success());
-    let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF"));
     let text = String::from_utf8_lossy(&bytes);
     let boxes: Vec<&str> = text
@@ -449,6 +449,18 @@ impl Drop for Driver {
 }
 
 impl Browser<'_> {
+    /// Gives the browser the session cookie of the server's city viewer (a cookie is
+    /// set for the site the window is on, so the login page is opened first).
+    fn sign_in(&self, server: &Server) {
+        self.open(&format!("{}/login", server.url()));
+        let (name, value) = server.session().cookie.split_once('=').unwrap();
+        let answer = self.call(
+            "cookie",
+            json!({ "cookie": { "name": name, "value": value, "path": "/", "httpOnly": true } }),
+        );
+        assert_eq!(answer["value"], Value::Null, "{answer}");
+    }
+
     fn open(&self, url: &str) {
         let answer = self.call("url", json!({ "url": url }));
         assert_eq!(answer["value"], Value::Null, "{url}: {answer}");

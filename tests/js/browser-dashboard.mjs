@@ -3,7 +3,8 @@
 // and checks them against the hub's JSON API. Then switches to English and checks
 // again. Prints a JSON summary; exits non-zero on the first mismatch.
 //
-// Usage: node browser-dashboard.mjs http://127.0.0.1:PORT
+// Usage: node browser-dashboard.mjs http://127.0.0.1:PORT NAME=VALUE
+// (the session cookie of a signed-in viewer: the dashboard and its API need one)
 
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,10 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const base = process.argv[2];
-if (!base) {
-  console.error('usage: node browser-dashboard.mjs <dashboard url>');
+const cookie = process.argv[3];
+if (!base || !cookie || !cookie.includes('=')) {
+  console.error('usage: node browser-dashboard.mjs <dashboard url> <session cookie name=value>');
   process.exit(2);
 }
+const [cookieName, ...cookieValue] = cookie.split('=');
 
 // The headline figures and how to read each from the API's figures object.
 const HEADLINE = {
@@ -45,6 +48,8 @@ const context = await chromium.launchPersistentContext(profile, {
     '--disable-sync',
   ],
 });
+
+await context.addCookies([{ name: cookieName, value: cookieValue.join('='), url: base }]);
 
 const visited = [];
 try {
@@ -94,7 +99,7 @@ async function checkHeadline(page) {
   const shown = await page
     .locator('ul.headline b[data-figure]')
     .evaluateAll((cells) => cells.map((b) => [b.dataset.figure, b.textContent.trim()]));
-  const answer = await fetch(`${base}/api/figures?region=${region}`);
+  const answer = await fetch(`${base}/api/figures?region=${region}`, { headers: { Cookie: cookie } });
   if (!answer.ok) throw new Error(`/api/figures?region=${region} answered ${answer.status}`);
   const figures = await answer.json();
   const seen = new Set();
