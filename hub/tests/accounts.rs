@@ -343,6 +343,8 @@ fn a_revoked_accounts_session_and_token_are_refused_at_once() {
     let page = server.send(session.on(Request::get("/")));
     assert_eq!(page.status, 303, "the live session ends");
     assert_eq!(page.header("location"), Some("/login"));
+    let login = server.send(session.on(Request::get("/login")));
+    assert_eq!(login.status, 200, "the login page, not back to the page");
     assert_eq!(api(), 401, "the token ends");
     assert_eq!(
         server

@@ -153,7 +153,11 @@ fn migrations_are_versioned_and_idempotent() {
     assert_eq!(
         tables,
         [
+            "account_sessions",
+            "account_tokens",
+            "accounts",
             "attestations",
+            "audit_log",
             "bundle_issuers",
             "communities",
             "doc_chunks",
@@ -161,7 +165,7 @@ fn migrations_are_versioned_and_idempotent() {
             "settings",
             "sync_peers"
         ],
-        "every figure table is prefixed fig_, the rest are the store's"
+        "every figure table is prefixed fig_, the rest are the store's and the accounts'"
     );
 }
 

@@ -2,6 +2,10 @@
 //! copy its data. The `account` commands are in `account.rs`.
 
 mod account;
+mod city;
+
+pub use city::{CityCommandLine, RegionCommandLine};
+use city::{city, region};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -188,77 +192,6 @@ pub enum Command {
         /// The file to write.
         #[arg(long)]
         out: PathBuf,
-    },
-}
-
-/// Changes to the city document.
-#[derive(Debug, Subcommand)]
-pub enum CityCommandLine {
-    /// Name the city (e.g. 沧州市).
-    Name {
-        /// The hub's data directory.
-        #[arg(long, env = "WISHTREE_DATA")]
-        data: PathBuf,
-        /// The name.
-        #[arg(long)]
-        name: String,
-    },
-    /// Add an organisation to the directory, or rename it.
-    Org {
-        /// The hub's data directory.
-        #[arg(long, env = "WISHTREE_DATA")]
-        data: PathBuf,
-        /// Its unified social credit code (18 characters).
-        #[arg(long)]
-        credit_code: String,
-        /// Its name.
-        #[arg(long)]
-        name: String,
-    },
-    /// Start a campaign, e.g. "every member claims at least one wish".
-    Campaign {
-        /// The hub's data directory.
-        #[arg(long, env = "WISHTREE_DATA")]
-        data: PathBuf,
-        /// Its title.
-        #[arg(long)]
-        title: String,
-        /// The rule: member_claims_wish or org_claims_project.
-        #[arg(long, default_value = "member_claims_wish")]
-        rule: String,
-        /// How many each must claim.
-        #[arg(long, default_value_t = 1)]
-        minimum: u32,
-        /// First day, YYYY-MM-DD.
-        #[arg(long)]
-        from: String,
-        /// Last day, YYYY-MM-DD.
-        #[arg(long)]
-        to: String,
-    },
-}
-
-/// Names for the regions of the hub's city.
-#[derive(Debug, Subcommand)]
-pub enum RegionCommandLine {
-    /// Name one region, e.g. `region name 130903 运河区`.
-    Name {
-        /// The hub's data directory.
-        #[arg(long, env = "WISHTREE_DATA")]
-        data: PathBuf,
-        /// A district's 6 digits, a street's 9, or the city's 4.
-        code: String,
-        /// The name the dashboard shows.
-        name: String,
-    },
-    /// Name many regions from a CSV file of `code,name` rows (a first row `code,name` is
-    /// skipped). If any row is bad, its line is reported and nothing is written.
-    Import {
-        /// The hub's data directory.
-        #[arg(long, env = "WISHTREE_DATA")]
-        data: PathBuf,
-        /// The CSV file, UTF-8.
-        file: PathBuf,
     },
 }
 
@@ -571,85 +504,6 @@ fn refuse_at_district_hub(store: &SqliteStore, command_at_city: &str) -> anyhow:
             "this is the district hub of {district}: the city hub keeps the roster, which reaches this hub by itself; run there: {command_at_city}"
         );
     }
-    Ok(())
-}
-
-fn city(command: CityCommandLine) -> anyhow::Result<()> {
-    use wishtree_protocol::city::CityCommand;
-    use wishtree_protocol::text::{Name, Title};
-    let (data, command) = match command {
-        CityCommandLine::Name { data, name } => (
-            data,
-            CityCommand::SetName {
-                name: Name::parse("name", &name)?,
-            },
-        ),
-        CityCommandLine::Org {
-            data,
-            credit_code,
-            name,
-        } => (
-            data,
-            CityCommand::PutOrg {
-                credit_code: credit_code.parse().context("bad --credit-code")?,
-                name: Name::parse("name", &name)?,
-            },
-        ),
-        CityCommandLine::Campaign {
-            data,
-            title,
-            rule,
-            minimum,
-            from,
-            to,
-        } => (
-            data,
-            CityCommand::AddCampaign {
-                id: wishtree_protocol::id::CampaignId::from_bytes(random_bytes()?),
-                title: Title::parse("title", &title)?,
-                rule: rule.parse().context("bad --rule")?,
-                minimum,
-                from: from.parse().context("bad --from")?,
-                to: to.parse().context("bad --to")?,
-            },
-        ),
-    };
-    let store = std::sync::Arc::new(open_store(&data)?);
-    if crate::run::upstream_of(store.as_ref())?.is_some() {
-        bail!("this is a district hub: the city document is written at the city hub");
-    }
-    let hub = crate::run::command_hub(&data, store)?;
-    hub.execute_city(&command, now())?;
-    println!("the city document is updated; a running hub passes it on to every node");
-    Ok(())
-}
-
-/// `region name` and `region import`: checked against the hub's city, then written in
-/// one transaction; the store's lock is not needed, as no document changes.
-fn region(command: RegionCommandLine) -> anyhow::Result<()> {
-    use crate::regions::{RegionName, read_csv, store_names};
-    let (RegionCommandLine::Name { data, .. } | RegionCommandLine::Import { data, .. }) = &command;
-    let store = open_store(data)?;
-    let city = crate::run::city_of(&store, data)?;
-    let names = match command {
-        RegionCommandLine::Name { code, name, .. } => {
-            vec![RegionName::parse(&city, &code, &name)?]
-        }
-        RegionCommandLine::Import { file, .. } => {
-            let input = std::fs::File::open(&file)
-                .with_context(|| format!("cannot open {}", file.display()))?;
-            read_csv(&city, std::io::BufReader::new(input))
-                .with_context(|| format!("{} is not taken", file.display()))?
-        }
-    };
-    store_names(&store, &names)?;
-    for named in &names {
-        println!("{}  {}", named.region.as_str(), named.name.as_str());
-    }
-    println!(
-        "named {} region(s); the dashboard shows the names on its next page",
-        names.len()
-    );
     Ok(())
 }
 

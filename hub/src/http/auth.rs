@@ -138,11 +138,7 @@ async fn find_viewer(
 ) -> Result<Option<Viewer>, ApiError> {
     let now = state.now();
     let key = state.session_key().clone();
-    let session = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find_map(|cookies| cookie_value(cookies, SESSION_COOKIE))
+    let session = cookie_value(&cookie_header(headers), SESSION_COOKIE)
         .and_then(|value| key.read_session_cookie(value, now).ok());
     let token = bearer(headers).filter(|_| is_api).map(ApiToken::hash_of);
     if session.is_none() && token.is_none() {
@@ -170,6 +166,16 @@ async fn find_viewer(
         session,
         account,
     }))
+}
+
+/// Every `Cookie` header of a request as one (HTTP/2 may send several).
+pub(crate) fn cookie_header(headers: &HeaderMap) -> String {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The token of `Authorization: Bearer …`.

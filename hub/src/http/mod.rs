@@ -302,14 +302,8 @@ pub fn guarded(state: HubHttpState, local: std::net::SocketAddr, hosts: Vec<Host
     WebGuard::new(hosts)
         .with_json_api("/api/")
         .with_form_check(move |parts, given| {
-            let cookies: Vec<&str> = parts
-                .headers
-                .get_all(header::COOKIE)
-                .iter()
-                .filter_map(|value| value.to_str().ok())
-                .collect();
             let is_login_form = parts.uri.path() == "/login";
-            key.form_token_matches(&cookies.join("; "), is_login_form, given)
+            key.form_token_matches(&auth::cookie_header(&parts.headers), is_login_form, given)
         })
         .guard(router(state))
 }

@@ -22,7 +22,7 @@ use wishtree_protocol::names::Language;
 use wishtree_webguard::{FORM_TOKEN_FIELD, Peer};
 
 use super::super::HubHttpState;
-use super::super::auth::Viewer;
+use super::super::auth::{Viewer, cookie_header};
 use super::layout::{Frame, error_page, page, tr};
 use crate::accounts::{
     self, LOGIN_COOKIE, LoginCookie, SESSION_COOKIE, SESSION_LIFETIME_MS, SessionCookie,
@@ -50,10 +50,18 @@ pub(crate) async fn login_page(
     let next = safe_next(query.get("next").map(String::as_str));
     let key = state.session_key();
     let cookies = cookie_header(&headers);
-    let signed_in = cookie_value(&cookies, SESSION_COOKIE)
-        .and_then(|value| key.read_session_cookie(value, state.now()).ok());
-    if signed_in.is_some() {
-        return Redirect::to(next).into_response();
+    let now = state.now();
+    let cookie = cookie_value(&cookies, SESSION_COOKIE)
+        .and_then(|value| key.read_session_cookie(value, now).ok());
+    // Only a session the store still holds goes on: a revoked account's cookie, still
+    // signed, would otherwise be sent back and forth between here and the page.
+    if let Some(cookie) = cookie {
+        let live = state
+            .read(move |connection| Ok(accounts::session_account(connection, &cookie.id, now)?))
+            .await;
+        if matches!(live, Ok(Some(_))) {
+            return Redirect::to(next).into_response();
+        }
     }
     let (login, set_cookie) = match cookie_value(&cookies, LOGIN_COOKIE)
         .and_then(|value| key.read_login_cookie(value).ok())
@@ -296,15 +304,6 @@ fn safe_next(next: Option<&str>) -> &str {
         }
         _ => "/",
     }
-}
-
-fn cookie_header(headers: &HeaderMap) -> String {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 fn set(response: &mut Response, cookie: &str) {
