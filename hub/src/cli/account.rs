@@ -186,7 +186,7 @@ fn add(
     };
     let account = accounts::create_account(&store, &new, &password, now())?;
     println!(
-        "account {} created: {} viewer of {}",
+        "account {} created: role {}, scope {}",
         account.name, account.role, account.scope
     );
     if drawn {

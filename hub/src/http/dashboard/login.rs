@@ -291,14 +291,15 @@ impl LoginForm<'_> {
     }
 }
 
-/// Where a login leads: a path of this hub, never another site (`//evil.example`).
+/// Where a login leads: a path of this hub, never another site (`//evil.example`),
+/// in printable ASCII as the login's redirect sends it (a browser percent-encodes the rest).
 fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(path)
             if path.starts_with('/')
                 && !path.starts_with("//")
                 && !path.starts_with("/\\")
-                && !path.chars().any(char::is_control) =>
+                && path.bytes().all(|byte| byte.is_ascii_graphic()) =>
         {
             path
         }
@@ -320,4 +321,27 @@ fn random<const N: usize>() -> Result<[u8; N], &'static str> {
 fn dummy_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| hash_password("no account has this password", [0; 16]).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn a_login_leads_only_to_a_path_of_this_hub() {
+        for (next, expected) in [
+            (Some("/rankings?region=130903"), "/rankings?region=130903"),
+            (Some("/"), "/"),
+            (Some("//evil.example/"), "/"),
+            (Some("/\\evil.example"), "/"),
+            (Some("https://evil.example/"), "/"),
+            (Some("/a\r\nSet-Cookie: x=y"), "/"),
+            (Some("/a b"), "/"),
+            (Some("/中文"), "/"),
+            (Some(""), "/"),
+            (None, "/"),
+        ] {
+            assert_eq!(safe_next(next), expected, "{next:?}");
+        }
+    }
 }
