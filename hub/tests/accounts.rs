@@ -412,6 +412,17 @@ fn every_export_and_every_view_of_an_organisation_is_in_the_audit_log() {
         "{log}"
     );
     assert!(log.contains(&format!("big-unit  view  {own}")), "{log}");
+    // The units' ranking is per-organisation data too, on the API and as a page.
+    for path in [
+        "/api/rankings/orgs?region=130903",
+        "/rankings?region=130903",
+    ] {
+        assert_eq!(accounts.status(&accounts.district, path), 200);
+        assert!(
+            audit_log(&accounts.server.database).contains(&format!("yunhe  view  {path}")),
+            "{path}"
+        );
+    }
     assert!(!log.contains("region=130902"), "{log}");
     assert!(log.contains("yunhe  login"), "{log}");
     // One account's lines, and the lines of a day.

@@ -2,7 +2,8 @@
 //! reads the query once, checks it against the account's scope, answers JSON with the
 //! API's keys, and CSV for a person (see [`super::csv`]) under a file name that says
 //! what and when (`排名-单位-沧州市-2026H2.csv`). Every CSV export, and every read of
-//! an organisation's figures, is written to the audit log before it is answered.
+//! per-organisation figures (a unit's profile, the units' ranking), is written to the
+//! audit log before it is answered.
 
 use std::collections::HashMap;
 
@@ -106,7 +107,9 @@ pub(crate) async fn answer(
     let format = Format::of(uri.path(), &headers);
     let action = match (format, view) {
         (Format::Csv, _) => Some("export"),
-        (Format::Json, View::OrgFigures(_) | View::OrgCommunities(_)) => Some("view"),
+        (Format::Json, View::OrgFigures(_) | View::OrgCommunities(_) | View::OrgRanking) => {
+            Some("view")
+        }
         (Format::Json, _) => None,
     };
     if let Some(action) = action {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Query, State};
+use axum::http::Uri;
 use axum::response::Response;
 use maud::html;
 use wishtree_protocol::names::Language;
@@ -20,6 +21,7 @@ use crate::figures::{self, RankBy};
 pub(crate) async fn rankings_page(
     State(state): State<HubHttpState>,
     Extension(viewer): Extension<Viewer>,
+    uri: Uri,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, Response> {
     let request = PageRequest::read(&state, viewer, query, Shows::Region).await?;
@@ -38,6 +40,11 @@ pub(crate) async fn rankings_page(
                 figures::region_name(connection, &region)?,
             ))
         })
+        .await
+        .map_err(|error| request.error(&error))?;
+    // The units' figures side by side are per-organisation data: who looked is logged.
+    state
+        .audit(request.viewer().name(), "view", uri.to_string())
         .await
         .map_err(|error| request.error(&error))?;
     let region = request.region();
