@@ -5,10 +5,11 @@
 //! One module per page — the overview of a region with drill-down city → district →
 //! street → community (`/?region=…`, [`overview`]), an organisation across its
 //! communities (`/orgs/{id}`, [`org`]), the rankings (`/rankings`) and sync health
-//! (`/health`) — over the shared frame and helpers of [`layout`], the period form of
-//! [`period_form`] and the tables of [`tables`]. Every page starts from a
-//! [`PageRequest`]: the language, the region (outside the hub's city, a region it
-//! knows nothing of is a 404) and the period (a refused one is shown in the page's language at the form, with
+//! (`/health`), and the login form ([`login`]) — over the shared frame and helpers of
+//! [`layout`], the period form of [`period_form`] and the tables of [`tables`]. Every
+//! page starts from a [`PageRequest`]: the signed-in account, the language, the region
+//! (one the account may see, or a 403 page; outside the hub's city, a region it knows
+//! nothing of is a 404) and the period (a refused one is shown in the page's language at the form, with
 //! what was typed kept). Headline numbers carry `data-figure` attributes named as the
 //! API's keys, so a test (or a screen reader's user) can tell which figure each number
 //! is.
@@ -120,7 +121,13 @@ impl PageRequest {
             Shows::Org(None) => Ok(()),
         };
         if let Err(error) = allowed {
-            tracing::info!(account = viewer.name(), path = ?shows, region = region.as_str(), "refused: {}", error.message());
+            tracing::info!(
+                account = viewer.name(),
+                shows = ?shows,
+                region = region.as_str(),
+                "refused: {}",
+                error.message()
+            );
             return Err(api_error_page(lang, &error, now));
         }
         let scope = state.scope().clone();
