@@ -181,6 +181,9 @@ impl ApiError {
             ExecuteError::Command(CommandError::OutOfRange { field, rule }) => {
                 FieldError::new(field, Problem::OutOfRange { rule }).into()
             }
+            ExecuteError::Command(CommandError::ReasonRequired { .. }) => {
+                Self::bad_request(Some("note".to_owned()), error.to_string())
+            }
             ExecuteError::Command(
                 CommandError::AlreadyExists { .. }
                 | CommandError::Refused { .. }

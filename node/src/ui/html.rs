@@ -101,6 +101,7 @@ pub fn page(
                 (status_bar(lang, status))
                 main {
                     h1 { (title) }
+                    (PreEscaped(NOTICE_SLOT))
                     (print_line(lang, status))
                     (body)
                 }
@@ -109,6 +110,10 @@ pub fn page(
     }
     .into_string()
 }
+
+/// Where a page says 已保存 after a saved write (filled by the UI's routes, which know
+/// whether the last write was saved; left as an HTML comment otherwise).
+pub const NOTICE_SLOT: &str = "<!--notice-->";
 
 /// A `<form method="post">` with the node's form token inside: the one way our pages
 /// open a form that writes, so no form can go without the token the server demands.

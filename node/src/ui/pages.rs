@@ -24,8 +24,6 @@ pub enum MemberWrite<'a> {
     /// Nothing to say: the page was opened.
     #[default]
     None,
-    /// The last write was saved (已保存).
-    Saved,
     /// The redemption was refused: what was typed, and why.
     RedeemRefused(&'a Form, &'a Refusal),
     /// The ledger edit was refused: what was typed, and why.
@@ -121,7 +119,7 @@ pub fn member_page(
     let own = own_ledger(member, address, phone);
     let nothing_typed = Form::default();
     let (redeem_form, edit_form, refusal) = match write {
-        MemberWrite::None | MemberWrite::Saved => (&nothing_typed, &own, None),
+        MemberWrite::None => (&nothing_typed, &own, None),
         MemberWrite::RedeemRefused(typed, refusal) => (typed, &own, Some(refusal)),
         MemberWrite::EditRefused(typed, refusal) => (&nothing_typed, typed, Some(refusal)),
     };
@@ -225,9 +223,6 @@ pub fn member_page(
         .filter(|(_, wish)| wish.status.claimant.as_ref() == Some(&me))
         .collect();
     let body = html! {
-        @if matches!(write, MemberWrite::Saved) {
-            p.notice #notice role="status" { (t(lang, "已保存", "Saved")) }
-        }
         (error_summary(lang, refusal))
         table #ledger {
             @for (head, value) in &ledger {

@@ -4,14 +4,14 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::ActivityId;
 
 use super::super::forms::{Form, Refusal};
 use super::super::pages;
 use super::{
-    execute_status, language, not_found, record_form, refusal, refused, submit, view_page,
+    execute_status, language, not_found, record_form, refusal, refused, saved, submit, view_page,
     with_replica,
 };
 use crate::api::{NewActivity, NewParticipant};
@@ -116,7 +116,7 @@ pub(super) async fn join_activity(
                 Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.into()),
             };
             match replica.execute(&Command::AddParticipant { activity, member }, now) {
-                Ok(_) => Redirect::to(&format!("/activities/{activity}")).into_response(),
+                Ok(_) => saved(&format!("/activities/{activity}")),
                 Err(error) => refuse(replica, execute_status(&error), refusal(lang, &error)),
             }
         },

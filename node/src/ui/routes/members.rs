@@ -5,15 +5,15 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use wishtree_protocol::id::{MemberId, PointsEntryId};
 use wishtree_protocol::names::Language;
 
 use super::super::forms::{Form, Refusal};
 use super::super::pages::{self, MemberWrite};
 use super::{
-    execute_status, internal, language, not_found, page, record_form, refusal, refused, status_bar,
-    submit, with_replica,
+    execute_status, internal, language, not_found, page, record_form, refusal, refused, saved,
+    status_bar, submit, with_replica,
 };
 use crate::api::{NewMember, NewRedemption};
 use crate::http::AppState;
@@ -86,15 +86,8 @@ pub(super) async fn member(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = language(&headers);
-    // A write that succeeded redirects here with `saved`, to say so once.
-    let write = if query.contains_key("saved") {
-        MemberWrite::Saved
-    } else {
-        MemberWrite::None
-    };
     page(&state, lang, move |replica| {
         let id: MemberId = id.parse().map_err(|_| not_found(lang))?;
         let view = replica.view().map_err(internal)?;
@@ -108,7 +101,7 @@ pub(super) async fn member(
             id,
             (&private.address, &private.phone),
             &status_bar(replica),
-            write,
+            MemberWrite::None,
         )
         .ok_or_else(|| not_found(lang))
     })
@@ -141,7 +134,7 @@ pub(super) async fn update_member(
                 Err(error) => return refuse(replica, error.into()),
             };
             let (command, private) = new.into_update(id);
-            let done = format!("/members/{id}?saved");
+            let done = format!("/members/{id}");
             submit(replica, lang, &command, private.as_ref(), &done, refuse)
         },
     )
@@ -185,7 +178,7 @@ pub(super) async fn redeem(
                 }
             };
             match replica.execute(&new.into_command(entry), now) {
-                Ok(_) => Redirect::to(&format!("/members/{id}?saved")).into_response(),
+                Ok(_) => saved(&format!("/members/{id}")),
                 Err(error) => refuse(replica, execute_status(&error), refusal(lang, &error)),
             }
         },

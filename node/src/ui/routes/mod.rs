@@ -26,12 +26,14 @@ use crate::replica::{ExecuteError, PrivateRecord, Replica};
 mod activities;
 mod members;
 mod reports;
+mod saved;
 mod wish_pages;
 mod wishes;
 
 use activities::{activities, activity, create_activity, join_activity};
 use members::{create_member, member, members, redeem, update_member};
 use reports::{board, half_year, half_year_csv, reports, wish_ledger_csv};
+use saved::saved;
 use wish_pages::{closed, in_state};
 use wishes::{create_wish, new_wish, wish, wish_action, wish_at_action};
 
@@ -64,18 +66,26 @@ pub fn ui_router() -> Router<AppState> {
         .route("/reports/half-year.csv", get(half_year_csv))
         .route("/wishes.csv", get(wish_ledger_csv))
         .fallback(unknown_path)
+        .layer(axum::middleware::from_fn(saved::announce))
 }
 
 /// The language of the reader: the `lang` cookie set by `/lang/{lang}`, Chinese by
 /// default.
 fn language(headers: &HeaderMap) -> Language {
-    let cookie = headers
+    Language::from_query(cookie(headers, "lang"))
+}
+
+/// The value of the request's cookie `name`, if it has one.
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix("lang="));
-    Language::from_query(cookie)
+        .find_map(|pair| {
+            let (key, value) = pair.trim().split_once('=')?;
+            (key == name).then_some(value)
+        })
 }
 
 async fn set_language(Path(lang): Path<String>, headers: HeaderMap) -> Response {
@@ -228,7 +238,7 @@ fn submit(
 ) -> Response {
     let worker = replica.worker().clone();
     match replica.execute_as(command, &worker, private, crate::now()) {
-        Ok(_) => Redirect::to(done).into_response(),
+        Ok(_) => saved(done),
         Err(error) => refuse(replica, refusal(lang, &error)),
     }
 }
@@ -278,7 +288,9 @@ fn execute_status(error: &ExecuteError) -> StatusCode {
     use wishtree_protocol::command::CommandError;
     match error {
         ExecuteError::Command(CommandError::NotFound { .. }) => StatusCode::NOT_FOUND,
-        ExecuteError::Command(CommandError::OutOfRange { .. }) => StatusCode::BAD_REQUEST,
+        ExecuteError::Command(
+            CommandError::OutOfRange { .. } | CommandError::ReasonRequired { .. },
+        ) => StatusCode::BAD_REQUEST,
         ExecuteError::Command(CommandError::Doc(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         ExecuteError::Command(_) => StatusCode::CONFLICT,
         ExecuteError::NoSuchEntity { .. } => StatusCode::NOT_FOUND,
@@ -293,6 +305,9 @@ fn refusal(lang: Language, error: &ExecuteError) -> Refusal {
     match error {
         ExecuteError::Command(CommandError::OutOfRange { field, rule }) => {
             Refusal::Field(FieldError::new(*field, Problem::OutOfRange { rule }))
+        }
+        ExecuteError::Command(CommandError::ReasonRequired { .. }) => {
+            Refusal::Field(FieldError::new("note", Problem::Missing))
         }
         other => Refusal::Rule(execute_message(lang, other)),
     }
@@ -325,8 +340,12 @@ fn execute_message(lang: Language, error: &ExecuteError) -> String {
         (Language::Chinese, ExecuteError::Command(CommandError::AlreadyVoided { .. })) => {
             "操作未保存：这条记录已经作废".to_owned()
         }
-        // A store failure or a broken document: the details are for the operator.
-        (Language::Chinese, other) => format!("操作未保存，请联系管理员：{other}"),
+        // A store failure or a broken document: the details are for the operator, in
+        // the log; the worker is told what to do.
+        (Language::Chinese, other) => {
+            tracing::error!(error = %other, "a write from the web UI failed");
+            "操作未保存：系统出错（详情已记入日志），请联系管理员".to_owned()
+        }
         (Language::English, other) => other.to_string(),
     }
 }

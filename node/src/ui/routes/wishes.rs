@@ -3,8 +3,8 @@
 
 use axum::extract::{Path, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use wishtree_protocol::command::Command;
+use axum::response::{Html, IntoResponse, Response};
+use wishtree_protocol::command::{Command, CommandError};
 use wishtree_protocol::id::WishId;
 use wishtree_protocol::model::{EventKind, EventSubject};
 use wishtree_protocol::names::Language;
@@ -14,12 +14,12 @@ use super::super::forms::{Form, Refusal};
 use super::super::tree;
 use super::wish_pages::confirm;
 use super::{
-    execute_status, internal, language, not_found, not_found_page, page, refusal, refused,
+    execute_status, internal, language, not_found, not_found_page, page, refusal, refused, saved,
     status_bar, submit, with_replica,
 };
 use crate::api::{Action, NewWish};
 use crate::http::AppState;
-use crate::replica::{Replica, random_bytes};
+use crate::replica::{ExecuteError, Replica, random_bytes};
 
 pub(super) async fn new_wish(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = language(&headers);
@@ -132,17 +132,14 @@ pub(super) async fn wish_action(
             Ok(input) => input,
             Err(error) => return refuse_input(replica, error.into()),
         };
-        // A wish that leaves the tree keeps why: the confirmation page asks for it, and
-        // a post without it (a form sent twice, a script) is refused the same way.
-        if let Some(closing) = closing
-            && closing.needs_reason()
-            && note.as_str().trim().is_empty()
-        {
-            return refuse_input(replica, closing.missing_reason(lang));
-        }
+        // A wish that leaves the tree keeps why: the protocol refuses a reject or a
+        // withdrawal without its reason, and the confirmation page asks again.
         let command = Command::WishEvent { id, kind, by, note };
         match replica.execute(&command, now) {
-            Ok(_) => Redirect::to(&format!("/wishes/{id}")).into_response(),
+            Ok(_) => saved(&format!("/wishes/{id}")),
+            Err(error @ ExecuteError::Command(CommandError::ReasonRequired { .. })) => {
+                refuse_input(replica, refusal(lang, &error))
+            }
             Err(error) => {
                 let status = execute_status(&error);
                 wish_error(replica, lang, id, status, refusal(lang, &error))
