@@ -32,19 +32,13 @@ pub enum MemberWrite<'a> {
 
 /// The member ledger, `list_page` of it, with the form to add a member.
 pub fn members_page(
-    lang: Language,
     view: &CommunityView,
     private: &PrivateMembers,
     status: &StatusBar,
-    form: &Form,
-    refusal: Option<&Refusal>,
+    filled: Filled<'_>,
     list_page: Option<&str>,
 ) -> String {
-    let filled = Filled {
-        lang,
-        form,
-        refusal,
-    };
+    let lang = filled.lang;
     let mut members: Vec<_> = view.members.iter().collect();
     // Ties of one name keep the order of their ids.
     members.sort_by_key(|(id, _)| **id);
@@ -344,18 +338,12 @@ fn own_ledger(member: &Member, address: &str, phone: &str) -> Form {
 
 /// Activities, newest first, `list_page` of them, with the form to add one.
 pub fn activities_page(
-    lang: Language,
     view: &CommunityView,
     status: &StatusBar,
-    form: &Form,
-    refusal: Option<&Refusal>,
+    filled: Filled<'_>,
     list_page: Option<&str>,
 ) -> String {
-    let filled = Filled {
-        lang,
-        form,
-        refusal,
-    };
+    let lang = filled.lang;
     let mut activities: Vec<_> = view.activities.iter().collect();
     activities.sort_by(|a, b| b.1.date.cmp(&a.1.date).then(a.0.cmp(b.0)));
     let counted: BTreeMap<ActivityId, usize> =

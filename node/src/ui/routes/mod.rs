@@ -7,7 +7,8 @@
 //! the other language.
 
 use axum::Router;
-use axum::extract::{Path, RawForm, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -19,9 +20,9 @@ use wishtree_protocol::view::CommunityView;
 use super::forms::{Form, Refusal};
 use super::html::{StatusBar, t};
 use super::tree;
-use crate::api::{FieldError, Problem};
+use crate::api::{FieldError, Input, Problem};
 use crate::http::{AppState, on_replica};
-use crate::replica::{ExecuteError, PrivateRecord, Replica};
+use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
 
 mod activities;
 mod members;
@@ -69,6 +70,23 @@ pub fn ui_router() -> Router<AppState> {
         .layer(axum::middleware::from_fn(saved::announce))
 }
 
+/// The reader's language, as a handler's argument ([`language`]).
+struct Lang(Language);
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(language(&parts.headers)))
+    }
+}
+
+/// The page of a paged list asked for (`?page=2`), if any; other keys are ignored.
+#[derive(Debug, Default, serde::Deserialize)]
+struct Listed {
+    page: Option<String>,
+}
+
 /// The language of the reader: the `lang` cookie set by `/lang/{lang}`, Chinese by
 /// default.
 fn language(headers: &HeaderMap) -> Language {
@@ -106,8 +124,7 @@ async fn set_language(Path(lang): Path<String>, headers: HeaderMap) -> Response 
     response
 }
 
-async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let lang = language(&headers);
+async fn home(State(state): State<AppState>, Lang(lang): Lang) -> Response {
     view_page(&state, lang, move |view, bar| {
         Ok(tree::tree_page(lang, view, bar, None))
     })
@@ -187,11 +204,10 @@ fn problem_page(lang: Language, status: StatusCode, message: &str, bar: &StatusB
 }
 
 /// Any other path: the styled not-found page, or for the JSON API a bare 404.
-async fn unknown_path(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+async fn unknown_path(State(state): State<AppState>, Lang(lang): Lang, uri: Uri) -> Response {
     if uri.path().starts_with("/api/") || uri.path() == "/api" {
         return StatusCode::NOT_FOUND.into_response();
     }
-    let lang = language(&headers);
     page(&state, lang, move |_| Err(not_found(lang))).await
 }
 
@@ -206,23 +222,55 @@ async fn with_replica(
     }
 }
 
-/// A form posted about one record (`/members/{id}`, `/activities/{id}/participants`):
-/// the id parsed, a styled not-found page if it is not one, and `work` run on the
-/// replica's thread with the form as typed.
-async fn record_form<I: std::str::FromStr + Send + 'static>(
-    state: &AppState,
-    headers: &HeaderMap,
+/// A form posted about one record (`/members/{id}`, `/activities/{id}/participants`),
+/// as a handler's argument: the reader's language, the record's id as written in the
+/// path, and the form as typed.
+struct RecordForm {
+    state: AppState,
+    lang: Language,
     id: String,
-    raw: RawForm,
-    work: impl FnOnce(&mut Replica, Language, I, Form) -> Response + Send + 'static,
-) -> Response {
-    let lang = language(headers);
-    let form = Form::from_body(&raw.0);
-    with_replica(state, move |replica| match id.parse::<I>() {
-        Ok(id) => work(replica, lang, id, form),
-        Err(_) => not_found_page(replica, lang),
-    })
-    .await
+    form: Form,
+}
+
+impl FromRequest<AppState> for RecordForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let lang = language(&parts.headers);
+        let Path(id) = Path::<String>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let form = Form::from_request(Request::from_parts(parts, body), state).await?;
+        let state = state.clone();
+        Ok(Self {
+            state,
+            lang,
+            id,
+            form,
+        })
+    }
+}
+
+impl RecordForm {
+    /// Runs `work` on the replica's thread with the id parsed, or draws the styled
+    /// not-found page if it is not one.
+    async fn run<I: std::str::FromStr + Send + 'static>(
+        self,
+        work: impl FnOnce(&mut Replica, Language, I, Form) -> Response + Send + 'static,
+    ) -> Response {
+        let Self {
+            state,
+            lang,
+            id,
+            form,
+        } = self;
+        with_replica(&state, move |replica| match id.parse::<I>() {
+            Ok(id) => work(replica, lang, id, form),
+            Err(_) => not_found_page(replica, lang),
+        })
+        .await
+    }
 }
 
 /// Runs a form's command as the node's worker, with its private record if any:
@@ -240,6 +288,34 @@ fn submit(
     match replica.execute_as(command, &worker, private, crate::now()) {
         Ok(_) => saved(done),
         Err(error) => refuse(replica, refusal(lang, &error)),
+    }
+}
+
+/// A new record from a posted form, as the node's worker: the typed input read, a
+/// fresh id drawn, and the command `make` builds of them run; saved, the browser goes
+/// to the record's page `{path}/{id}`; refused, `refuse` shows the form again with why.
+fn create<I: Input, Id: From<[u8; 16]> + std::fmt::Display + Copy>(
+    replica: &mut Replica,
+    lang: Language,
+    form: &Form,
+    path: &str,
+    make: impl FnOnce(I, Id) -> (Command, Option<PrivateRecord>),
+    refuse: impl FnOnce(&mut Replica, Refusal) -> Response,
+) -> Response {
+    let made = form
+        .read::<I>(crate::now())
+        .map_err(Refusal::from)
+        .and_then(|input| match random_bytes::<16>() {
+            Ok(bytes) => Ok((input, Id::from(bytes))),
+            Err(error) => Err(Refusal::Rule(error.to_string())),
+        });
+    match made {
+        Ok((input, id)) => {
+            let (command, private) = make(input, id);
+            let done = format!("{path}/{id}");
+            submit(replica, lang, &command, private.as_ref(), &done, refuse)
+        }
+        Err(refusal) => refuse(replica, refusal),
     }
 }
 
