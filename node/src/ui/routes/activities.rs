@@ -9,8 +9,8 @@ use wishtree_protocol::id::ActivityId;
 use super::super::forms::{Filled, Form, Refusal};
 use super::super::pages;
 use super::{
-    Lang, Listed, RecordForm, create, execute_status, not_found, refusal, refused, saved,
-    view_page, with_replica,
+    Lang, Listed, PostedForm, RecordForm, create, execute_status, not_found, refusal, refused,
+    saved, view_page,
 };
 use crate::api::{NewActivity, NewParticipant};
 use crate::http::AppState;
@@ -31,25 +31,22 @@ pub(super) async fn activities(
     .await
 }
 
-pub(super) async fn create_activity(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    form: Form,
-) -> Response {
-    with_replica(&state, move |replica| {
-        let refuse = |replica: &mut Replica, refusal: Refusal| {
-            refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
-                let filled = Filled::new(lang, &form, Some(&refusal));
-                Some(pages::activities_page(view, bar, filled, None))
-            })
-        };
-        let make = |new: NewActivity, id: ActivityId| {
-            let activity = new.0;
-            (Command::AddActivity { id, activity }, None)
-        };
-        create(replica, lang, &form, "/activities", make, refuse)
-    })
-    .await
+pub(super) async fn create_activity(posted: PostedForm) -> Response {
+    posted
+        .run(move |replica, lang, form| {
+            let refuse = |replica: &mut Replica, refusal: Refusal| {
+                refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
+                    let filled = Filled::new(lang, &form, Some(&refusal));
+                    Some(pages::activities_page(view, bar, filled, None))
+                })
+            };
+            let make = |new: NewActivity, id: ActivityId| {
+                let activity = new.0;
+                (Command::AddActivity { id, activity }, None)
+            };
+            create(replica, lang, &form, "/activities", make, refuse)
+        })
+        .await
 }
 
 pub(super) async fn activity(

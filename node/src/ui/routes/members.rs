@@ -10,8 +10,8 @@ use wishtree_protocol::names::Language;
 use super::super::forms::{Filled, Form, Refusal};
 use super::super::pages::{self, MemberWrite};
 use super::{
-    Lang, Listed, RecordForm, create, execute_status, internal, not_found, page, refusal, refused,
-    saved, status_bar, submit, with_replica,
+    Lang, Listed, PostedForm, RecordForm, create, execute_status, internal, not_found, page,
+    refusal, refused, saved, status_bar, submit,
 };
 use crate::api::{NewMember, NewRedemption};
 use crate::http::AppState;
@@ -35,23 +35,20 @@ pub(super) async fn members(
     .await
 }
 
-pub(super) async fn create_member(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    form: Form,
-) -> Response {
-    with_replica(&state, move |replica| {
-        let refuse = |replica: &mut Replica, refusal: Refusal| {
-            let private = private_members(replica).unwrap_or_default();
-            refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
-                let filled = Filled::new(lang, &form, Some(&refusal));
-                Some(pages::members_page(view, &private, bar, filled, None))
-            })
-        };
-        let make = |new: NewMember, id: MemberId| new.into_command(id);
-        create(replica, lang, &form, "/members", make, refuse)
-    })
-    .await
+pub(super) async fn create_member(posted: PostedForm) -> Response {
+    posted
+        .run(move |replica, lang, form| {
+            let refuse = |replica: &mut Replica, refusal: Refusal| {
+                let private = private_members(replica).unwrap_or_default();
+                refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
+                    let filled = Filled::new(lang, &form, Some(&refusal));
+                    Some(pages::members_page(view, &private, bar, filled, None))
+                })
+            };
+            let make = |new: NewMember, id: MemberId| new.into_command(id);
+            create(replica, lang, &form, "/members", make, refuse)
+        })
+        .await
 }
 
 /// `GET /members/{id}`, and GET on the addresses its forms post to.

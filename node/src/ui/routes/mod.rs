@@ -222,14 +222,41 @@ async fn with_replica(
     }
 }
 
-/// A form posted about one record (`/members/{id}`, `/activities/{id}/participants`),
-/// as a handler's argument: the reader's language, the record's id as written in the
-/// path, and the form as typed.
-struct RecordForm {
+/// A posted form, as a handler's argument: the reader's language and the form as
+/// typed, to handle on the replica's thread ([`PostedForm::run`]).
+struct PostedForm {
     state: AppState,
     lang: Language,
-    id: String,
     form: Form,
+}
+
+impl FromRequest<AppState> for PostedForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let lang = language(request.headers());
+        let form = Form::from_request(request, state).await?;
+        let state = state.clone();
+        Ok(Self { state, lang, form })
+    }
+}
+
+impl PostedForm {
+    /// Runs `work` on the replica's thread.
+    async fn run(
+        self,
+        work: impl FnOnce(&mut Replica, Language, Form) -> Response + Send + 'static,
+    ) -> Response {
+        let Self { state, lang, form } = self;
+        with_replica(&state, move |replica| work(replica, lang, form)).await
+    }
+}
+
+/// A form posted about one record (`/members/{id}`, `/activities/{id}/participants`),
+/// as a handler's argument: the record's id as written in the path, and the form.
+struct RecordForm {
+    id: String,
+    posted: PostedForm,
 }
 
 impl FromRequest<AppState> for RecordForm {
@@ -237,18 +264,11 @@ impl FromRequest<AppState> for RecordForm {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = request.into_parts();
-        let lang = language(&parts.headers);
         let Path(id) = Path::<String>::from_request_parts(&mut parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let form = Form::from_request(Request::from_parts(parts, body), state).await?;
-        let state = state.clone();
-        Ok(Self {
-            state,
-            lang,
-            id,
-            form,
-        })
+        let posted = PostedForm::from_request(Request::from_parts(parts, body), state).await?;
+        Ok(Self { id, posted })
     }
 }
 
@@ -259,17 +279,13 @@ impl RecordForm {
         self,
         work: impl FnOnce(&mut Replica, Language, I, Form) -> Response + Send + 'static,
     ) -> Response {
-        let Self {
-            state,
-            lang,
-            id,
-            form,
-        } = self;
-        with_replica(&state, move |replica| match id.parse::<I>() {
-            Ok(id) => work(replica, lang, id, form),
-            Err(_) => not_found_page(replica, lang),
-        })
-        .await
+        let id = self.id;
+        self.posted
+            .run(move |replica, lang, form| match id.parse::<I>() {
+                Ok(id) => work(replica, lang, id, form),
+                Err(_) => not_found_page(replica, lang),
+            })
+            .await
     }
 }
 

@@ -14,8 +14,8 @@ use super::super::forms::{Form, Refusal};
 use super::super::tree;
 use super::wish_pages::confirm;
 use super::{
-    Lang, create, execute_status, internal, not_found, not_found_page, page, refusal, refused,
-    saved, status_bar, with_replica,
+    Lang, PostedForm, create, execute_status, internal, not_found, not_found_page, page, refusal,
+    refused, saved, status_bar, with_replica,
 };
 use crate::api::{Action, NewWish};
 use crate::http::AppState;
@@ -29,20 +29,17 @@ pub(super) async fn new_wish(State(state): State<AppState>, Lang(lang): Lang) ->
     .await
 }
 
-pub(super) async fn create_wish(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    form: Form,
-) -> Response {
-    with_replica(&state, move |replica| {
-        let refuse = |replica: &mut Replica, refusal: Refusal| {
-            let html = tree::new_wish_page(lang, &form, &status_bar(replica), Some(&refusal));
-            (StatusCode::BAD_REQUEST, Html(html)).into_response()
-        };
-        let make = |new: NewWish, id: WishId| new.into_command(id);
-        create(replica, lang, &form, "/wishes", make, refuse)
-    })
-    .await
+pub(super) async fn create_wish(posted: PostedForm) -> Response {
+    posted
+        .run(move |replica, lang, form| {
+            let refuse = |replica: &mut Replica, refusal: Refusal| {
+                let html = tree::new_wish_page(lang, &form, &status_bar(replica), Some(&refusal));
+                (StatusCode::BAD_REQUEST, Html(html)).into_response()
+            };
+            let make = |new: NewWish, id: WishId| new.into_command(id);
+            create(replica, lang, &form, "/wishes", make, refuse)
+        })
+        .await
 }
 
 pub(super) async fn wish(
