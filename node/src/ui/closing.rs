@@ -106,11 +106,7 @@ pub fn confirm_page(
     form: &Form,
     refusal: Option<&Refusal>,
 ) -> Option<String> {
-    let filled = Filled {
-        lang,
-        form,
-        refusal,
-    };
+    let filled = Filled::new(lang, form, refusal);
     let wish = view.wishes.get(&id)?;
     let reason_label = if closing.needs_reason() {
         t(

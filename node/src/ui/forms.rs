@@ -20,6 +20,9 @@ pub struct Form {
     pairs: Vec<(String, String)>,
 }
 
+/// A form before anyone typed in it.
+pub static NOTHING_TYPED: Form = Form { pairs: Vec::new() };
+
 /// Why a form was refused: a field at fault, or a rule of the work (already in the
 /// reader's language).
 #[derive(Debug, Clone, PartialEq, Eq)]

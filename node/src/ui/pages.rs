@@ -10,7 +10,7 @@ use wishtree_protocol::model::{Actor, Member, PointsKind, PostKind};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
-use super::forms::{Filled, Form, Refusal, error_summary};
+use super::forms::{Filled, Form, NOTHING_TYPED, Refusal, error_summary};
 use super::html::{Row, StatusBar, page, post_form, select_field, submit, t, table};
 use super::paging::Page;
 use super::tree::{actor_name, state_label};
@@ -111,24 +111,16 @@ pub fn member_page(
     let member = view.members.get(&id)?;
     let (address, phone) = private;
     let own = own_ledger(member, address, phone);
-    let nothing_typed = Form::default();
+
     let (redeem_form, edit_form, refusal) = match write {
-        MemberWrite::None => (&nothing_typed, &own, None),
+        MemberWrite::None => (&NOTHING_TYPED, &own, None),
         MemberWrite::RedeemRefused(typed, refusal) => (typed, &own, Some(refusal)),
-        MemberWrite::EditRefused(typed, refusal) => (&nothing_typed, typed, Some(refusal)),
+        MemberWrite::EditRefused(typed, refusal) => (&NOTHING_TYPED, typed, Some(refusal)),
     };
     // One refusal at a time: the two forms have no field name in common, so the
     // message beside a field shows in the form that was posted.
-    let redeem_filled = Filled {
-        lang,
-        form: redeem_form,
-        refusal,
-    };
-    let edit_filled = Filled {
-        lang,
-        form: edit_form,
-        refusal,
-    };
+    let redeem_filled = Filled::new(lang, redeem_form, refusal);
+    let edit_filled = Filled::new(lang, edit_form, refusal);
     let book = view.passbooks.get(&id).cloned().unwrap_or_default();
     let mut entries: Vec<_> = view
         .passbook
@@ -408,11 +400,7 @@ pub fn activity_page(
     status: &StatusBar,
     refusal: Option<&Refusal>,
 ) -> Option<String> {
-    let filled = Filled {
-        lang,
-        form: &Form::default(),
-        refusal,
-    };
+    let filled = Filled::new(lang, &NOTHING_TYPED, refusal);
     let activity = view.activities.get(&id)?;
     let participants: Vec<MemberId> = view
         .participations()
