@@ -9,8 +9,8 @@ use wishtree_protocol::text::{Detail, Title};
 use wishtree_protocol::view::WithStatus;
 
 use super::{
-    Action, ApiResult, CLAIM_ACTIONS, Expected, FieldError, Fields, Input, Lifecycle, execute,
-    lifecycle_event, list, new_id, path_id, render, require,
+    ApiResult, CLAIM_ACTIONS, Expected, FieldError, Fields, Input, Lifecycle, execute, list,
+    new_id, path_id, render, require,
 };
 use crate::replica::Replica;
 
@@ -52,28 +52,12 @@ pub fn create_project(replica: &mut Replica, new: NewProject, now: Timestamp) ->
 
 /// `POST /api/projects/{id}/{publish|claim|release|fulfil|reject|withdraw}`; only an
 /// organisation (`by`: org:<id>) can claim a project.
-pub fn project_action(
-    replica: &mut Replica,
-    id: &str,
-    action: &str,
-    input: Action,
-    now: Timestamp,
-) -> ApiResult {
-    let lifecycle = Lifecycle {
-        actions: &CLAIM_ACTIONS,
-        subject: EventSubject::Project,
-        record: project,
-    };
-    lifecycle_event::<Project>(
-        replica,
-        id,
-        action,
-        input,
-        now,
-        &lifecycle,
-        |id, kind, by, note| Command::ProjectEvent { id, kind, by, note },
-    )
-}
+pub static PROJECTS: Lifecycle<Project> = Lifecycle {
+    actions: &CLAIM_ACTIONS,
+    subject: EventSubject::Project,
+    event: |id, kind, by, note| Command::ProjectEvent { id, kind, by, note },
+    record: project,
+};
 
 /// `GET /api/projects`.
 pub fn list_projects(replica: &mut Replica) -> ApiResult {

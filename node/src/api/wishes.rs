@@ -9,8 +9,8 @@ use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::view::WithStatus;
 
 use super::{
-    Action, ApiError, ApiResult, CLAIM_ACTIONS, Expected, FieldError, Fields, Input, Lifecycle,
-    execute, lifecycle_event, list, new_id, path_id, render, require,
+    ApiError, ApiResult, CLAIM_ACTIONS, Expected, FieldError, Fields, Input, Lifecycle, execute,
+    list, new_id, path_id, render, require,
 };
 use crate::replica::{PrivateRecord, Replica};
 use crate::store::ResidentPrivate;
@@ -90,28 +90,12 @@ pub fn create_wish(replica: &mut Replica, new: NewWish, now: Timestamp) -> ApiRe
 /// `POST /api/wishes/{id}/{publish|claim|release|fulfil|reject|withdraw}`: `by`
 /// (member:<id> or org:<id>) is needed to claim; the others default to the node's
 /// worker. A transition that is not legal now answers 409 with the wish as it is.
-pub fn wish_action(
-    replica: &mut Replica,
-    id: &str,
-    action: &str,
-    input: Action,
-    now: Timestamp,
-) -> ApiResult {
-    let lifecycle = Lifecycle {
-        actions: &CLAIM_ACTIONS,
-        subject: EventSubject::Wish,
-        record: wish,
-    };
-    lifecycle_event::<Wish>(
-        replica,
-        id,
-        action,
-        input,
-        now,
-        &lifecycle,
-        |id, kind, by, note| Command::WishEvent { id, kind, by, note },
-    )
-}
+pub static WISHES: Lifecycle<Wish> = Lifecycle {
+    actions: &CLAIM_ACTIONS,
+    subject: EventSubject::Wish,
+    event: |id, kind, by, note| Command::WishEvent { id, kind, by, note },
+    record: wish,
+};
 
 /// `GET /api/wishes[?state=published]`.
 pub fn list_wishes(replica: &mut Replica, state: Option<&str>) -> ApiResult {
