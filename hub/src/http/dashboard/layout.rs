@@ -4,7 +4,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, html};
+use wishtree_common::html::document;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::{Date, RegionLevel, RegionPrefix, Timestamp};
 
@@ -112,16 +113,8 @@ pub(super) fn page(frame: &Frame<'_>, body: Markup) -> Response {
         .copied()
         .filter(|(key, _)| *key == "region")
         .collect();
-    html! {
-        (DOCTYPE)
-        html lang=(lang.html_lang()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (frame.title) " · " (brand) }
-                style { (PreEscaped(STYLE)) }
-            }
-            body {
+    let title = format!("{} · {brand}", frame.title);
+    document(lang, &title, STYLE, html! {
                 header {
                     span.brand { (brand) }
                     nav aria-label=(tr(lang, "栏目", "Sections")) {
@@ -146,9 +139,7 @@ pub(super) fn page(frame: &Frame<'_>, body: Markup) -> Response {
                         (tr(lang, "数据时间：", "Data as of ")) (frame.as_of.display_in_shanghai())
                     }
                 }
-            }
-        }
-    }
+    })
     .into_response()
 }
 
