@@ -115,30 +115,30 @@ pub(super) fn page(frame: &Frame<'_>, body: Markup) -> Response {
         .collect();
     let title = format!("{} · {brand}", frame.title);
     document(lang, &title, STYLE, html! {
-                header {
-                    span.brand { (brand) }
-                    nav aria-label=(tr(lang, "栏目", "Sections")) {
-                        a href=(link("/", &[], lang)) { (tr(lang, "总览", "Overview")) }
-                        a href=(link("/rankings", &region, lang)) { (tr(lang, "排行", "Rankings")) }
-                        a href=(link("/health", &region, lang)) { (tr(lang, "同步状况", "Sync health")) }
-                    }
-                    a.lang href=(link(frame.path, &kept, other)) hreflang=(other.html_lang()) lang=(other.html_lang()) {
-                        @match lang {
-                            Language::Chinese => "English",
-                            Language::English => "中文",
-                        }
-                    }
+        header {
+            span.brand { (brand) }
+            nav aria-label=(tr(lang, "栏目", "Sections")) {
+                a href=(link("/", &[], lang)) { (tr(lang, "总览", "Overview")) }
+                a href=(link("/rankings", &region, lang)) { (tr(lang, "排行", "Rankings")) }
+                a href=(link("/health", &region, lang)) { (tr(lang, "同步状况", "Sync health")) }
+            }
+            a.lang href=(link(frame.path, &kept, other)) hreflang=(other.html_lang()) lang=(other.html_lang()) {
+                @match lang {
+                    Language::Chinese => "English",
+                    Language::English => "中文",
                 }
-                main {
-                    p.print-only { b { (frame.title) } }
-                    @if let Some(period) = &frame.period {
-                        p.print-only { (tr(lang, "统计期间：", "Period: ")) (period) }
-                    }
-                    (body)
-                    p.muted data-as-of {
-                        (tr(lang, "数据时间：", "Data as of ")) (frame.as_of.display_in_shanghai())
-                    }
-                }
+            }
+        }
+        main {
+            p.print-only { b { (frame.title) } }
+            @if let Some(period) = &frame.period {
+                p.print-only { (tr(lang, "统计期间：", "Period: ")) (period) }
+            }
+            (body)
+            p.muted data-as-of {
+                (tr(lang, "数据时间：", "Data as of ")) (frame.as_of.display_in_shanghai())
+            }
+        }
     })
     .into_response()
 }
