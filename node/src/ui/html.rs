@@ -78,30 +78,30 @@ pub fn page(
         &tab,
         STYLE,
         html! {
-                    header {
-                        a.brand href="/" { (brand) }
-                        " "
-                        span.community { (status.community) }
-                        // A checkbox and its label fold the navigation on a phone with no
-                        // script; on a wide screen both are hidden and the links show.
-                        input #menu-toggle type="checkbox";
-                        label.menu-button for="menu-toggle" { (t(lang, "菜单", "Menu")) }
-                        nav {
-                            @for (href, zh, en) in NAVIGATION {
-                                a href=(href) class=[(*href == current).then_some("current")] {
-                                    (t(lang, zh, en))
-                                }
-                            }
-                            a.lang href={ "/lang/" (other) } { (label) }
+            header {
+                a.brand href="/" { (brand) }
+                " "
+                span.community { (status.community) }
+                // A checkbox and its label fold the navigation on a phone with no
+                // script; on a wide screen both are hidden and the links show.
+                input #menu-toggle type="checkbox";
+                label.menu-button for="menu-toggle" { (t(lang, "菜单", "Menu")) }
+                nav {
+                    @for (href, zh, en) in NAVIGATION {
+                        a href=(href) class=[(*href == current).then_some("current")] {
+                            (t(lang, zh, en))
                         }
                     }
-                    (status_bar(lang, status))
-                    main {
-                        h1 { (title) }
-                        (PreEscaped(NOTICE_SLOT))
-                        (print_line(lang, status))
-                        (body)
-                    }
+                    a.lang href={ "/lang/" (other) } { (label) }
+                }
+            }
+            (status_bar(lang, status))
+            main {
+                h1 { (title) }
+                (PreEscaped(NOTICE_SLOT))
+                (print_line(lang, status))
+                (body)
+            }
         },
     )
     .into_string()
