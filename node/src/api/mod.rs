@@ -397,6 +397,39 @@ fn action_kind(action: &str, allowed: &[EventKind], what: &str) -> Result<EventK
         })
 }
 
+/// A new record: a fresh id, the command `make` builds with it run as the node's
+/// worker (with its private record, if any), and the record answered by `record`.
+fn create<Id: From<[u8; 16]> + Copy, W: Into<Write>>(
+    replica: &mut Replica,
+    now: Timestamp,
+    make: impl FnOnce(Id) -> W,
+    record: impl FnOnce(&mut Replica, Id) -> ApiResult,
+) -> ApiResult {
+    let id = Id::from(new_id()?);
+    let Write { command, private } = make(id).into();
+    execute(replica, &command, private.as_ref(), now, |_| None)?;
+    record(replica, id)
+}
+
+/// What a write stores: the command, and the personal data kept beside it on this node.
+struct Write {
+    command: Command,
+    private: Option<PrivateRecord>,
+}
+
+impl From<Command> for Write {
+    fn from(command: Command) -> Self {
+        let private = None;
+        Self { command, private }
+    }
+}
+
+impl From<(Command, Option<PrivateRecord>)> for Write {
+    fn from((command, private): (Command, Option<PrivateRecord>)) -> Self {
+        Self { command, private }
+    }
+}
+
 fn new_id() -> Result<[u8; 16], ApiError> {
     random_bytes().map_err(|error| ApiError::Internal {
         message: error.to_string(),

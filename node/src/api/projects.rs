@@ -9,8 +9,8 @@ use wishtree_protocol::text::{Detail, Title};
 use wishtree_protocol::view::WithStatus;
 
 use super::{
-    ApiResult, CLAIM_ACTIONS, Expected, FieldError, Fields, Input, Lifecycle, execute, list,
-    new_id, path_id, render, require,
+    ApiResult, CLAIM_ACTIONS, Expected, FieldError, Fields, Input, Lifecycle, create, list,
+    path_id, render, require,
 };
 use crate::replica::Replica;
 
@@ -39,15 +39,13 @@ impl Input for NewProject {
 
 /// `POST /api/projects`.
 pub fn create_project(replica: &mut Replica, new: NewProject, now: Timestamp) -> ApiResult {
-    let id = ProjectId::from_bytes(new_id()?);
-    let command = Command::SubmitProject {
+    let make = |id: ProjectId| Command::SubmitProject {
         id,
         title: new.title,
         detail: new.detail,
         kind: new.kind,
     };
-    execute(replica, &command, None, now, |_| None)?;
-    project(replica, &id.to_string())
+    create(replica, now, make, |r, id| project(r, &id.to_string()))
 }
 
 /// `POST /api/projects/{id}/{publish|claim|release|fulfil|reject|withdraw}`; only an

@@ -9,8 +9,8 @@ use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::view::WithStatus;
 
 use super::{
-    ApiError, ApiResult, CLAIM_ACTIONS, Expected, FieldError, Fields, Input, Lifecycle, execute,
-    list, new_id, path_id, render, require,
+    ApiError, ApiResult, CLAIM_ACTIONS, Expected, FieldError, Fields, Input, Lifecycle, create,
+    list, path_id, render, require,
 };
 use crate::replica::{PrivateRecord, Replica};
 use crate::store::ResidentPrivate;
@@ -81,10 +81,8 @@ impl NewWish {
 
 /// `POST /api/wishes`: submits `new`, with its private name and phone if given.
 pub fn create_wish(replica: &mut Replica, new: NewWish, now: Timestamp) -> ApiResult {
-    let id = WishId::from_bytes(new_id()?);
-    let (command, private) = new.into_command(id);
-    execute(replica, &command, private.as_ref(), now, |_| None)?;
-    wish(replica, &id.to_string())
+    let make = |id: WishId| new.into_command(id);
+    create(replica, now, make, |r, id| wish(r, &id.to_string()))
 }
 
 /// `POST /api/wishes/{id}/{publish|claim|release|fulfil|reject|withdraw}`: `by`
