@@ -287,6 +287,23 @@ impl Action {
     }
 }
 
+impl<E: Entity> Lifecycle<E> {
+    /// The lifecycle of a claimable record (a wish, a project): every claim action.
+    const fn claimable(
+        subject: EventSubject,
+        event: fn(E::Id, EventKind, Actor, Detail) -> Command,
+        record: fn(&mut Replica, &str) -> ApiResult,
+    ) -> Self {
+        let actions = &CLAIM_ACTIONS;
+        Self {
+            actions,
+            subject,
+            event,
+            record,
+        }
+    }
+}
+
 impl<E: Entity> std::fmt::Debug for Lifecycle<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Lifecycle")

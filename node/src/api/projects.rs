@@ -4,13 +4,13 @@ use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::ProjectId;
 use wishtree_protocol::lifecycle::{ClaimStatus, Claimants};
-use wishtree_protocol::model::{EventSubject, Project, ProjectKind};
+use wishtree_protocol::model::{Actor, EventKind, EventSubject, Project, ProjectKind};
 use wishtree_protocol::text::{Detail, Title};
 use wishtree_protocol::view::WithStatus;
 
 use super::{
-    ApiResult, CLAIM_ACTIONS, Expected, FieldError, Fields, Input, Lifecycle, create, list,
-    path_id, render, require,
+    ApiResult, Expected, FieldError, Fields, Input, Lifecycle, create, list, path_id, render,
+    require,
 };
 use crate::replica::Replica;
 
@@ -48,15 +48,6 @@ pub fn create_project(replica: &mut Replica, new: NewProject, now: Timestamp) ->
     create(replica, now, make, |r, id| project(r, &id.to_string()))
 }
 
-/// `POST /api/projects/{id}/{publish|claim|release|fulfil|reject|withdraw}`; only an
-/// organisation (`by`: org:<id>) can claim a project.
-pub static PROJECTS: Lifecycle<Project> = Lifecycle {
-    actions: &CLAIM_ACTIONS,
-    subject: EventSubject::Project,
-    event: |id, kind, by, note| Command::ProjectEvent { id, kind, by, note },
-    record: project,
-};
-
 /// `GET /api/projects`.
 pub fn list_projects(replica: &mut Replica) -> ApiResult {
     let view = replica.view()?;
@@ -71,4 +62,13 @@ pub fn project(replica: &mut Replica, id: &str) -> ApiResult {
     let entity = require::<Project>(replica, id)?;
     let status = ClaimStatus::fold(&entity.events, Claimants::OrgsOnly);
     Ok(render::project(id, &WithStatus { entity, status }))
+}
+
+/// `POST /api/projects/{id}/{publish|claim|release|fulfil|reject|withdraw}`; only an
+/// organisation (`by`: org:<id>) can claim a project.
+pub static PROJECTS: Lifecycle<Project> =
+    Lifecycle::claimable(EventSubject::Project, project_event, project);
+
+fn project_event(id: ProjectId, kind: EventKind, by: Actor, note: Detail) -> Command {
+    Command::ProjectEvent { id, kind, by, note }
 }
