@@ -125,7 +125,7 @@ fn phone(fields: &Fields) -> Result<Option<Label>, FieldError> {
 /// `POST /api/members`.
 pub fn create_member(replica: &mut Replica, new: NewMember, now: Timestamp) -> ApiResult {
     let make = |id: MemberId| new.into_command(id);
-    create(replica, now, make, |r, id| member_record(r, id))
+    create(replica, now, make, member_record)
 }
 
 /// `PUT /api/members/{id}`: replaces the ledger fields; `address` and `phone`, if
