@@ -1,5 +1,5 @@
 //! wishtree-common: what the node and the hub drivers both need and write once (the clock,
-//! config files, the `--http-host` argument, CSV for spreadsheets, key files, the
+//! config files, the `--http-host` argument, CSV for spreadsheets, the HTML document frame, key files, the
 //! data-directory lock, logging, metrics, the shutdown signal, schema migrations, password hashes). It holds driver
 //! helpers, not protocol or domain policy, which live in `wishtree-protocol`.
 
@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod csv;
 pub mod dir_lock;
+pub mod html;
 pub mod key_file;
 mod logging;
 pub mod metrics;
