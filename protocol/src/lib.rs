@@ -11,6 +11,7 @@ pub mod city;
 pub mod command;
 pub mod doc;
 pub mod frame;
+mod guard;
 pub mod id;
 pub mod keys;
 pub mod lifecycle;

@@ -170,3 +170,17 @@ fn crashers_stay_fixed() {
     }
     println!("replayed {replayed} crashers");
 }
+
+/// Found by `a_signed_mutated_payload_is_applied_whole_or_not_at_all`: these bytes in a
+/// change's columns made automerge 0.12 panic (an integer conversion unwrapped in its
+/// object-id decoder); the bundle is now refused with an error instead.
+#[test]
+fn a_change_that_panics_automerges_decoder_is_refused() {
+    let (_, payload) = valid();
+    let overwrite = Mutation::Overwrite {
+        at: 622_330_827_170_213_836,
+        bytes: vec![128, 128, 128, 128, 16],
+    };
+    let mutated = mutate(payload, &overwrite).expect("the bytes change");
+    assert!(run_signed_payload(mutated).is_err());
+}

@@ -23,6 +23,7 @@ use automerge::{Change, ChangeHash};
 
 use super::{Audience, Bundle, BundleError, BundleKind, FORMAT_VERSION, Header, Limits, MAGIC};
 use crate::attest::SignedHeads;
+use crate::guard::decode_untrusted;
 use crate::keys::{PublicKey, Signature};
 use crate::region::{CommunityCode, RegionPrefix};
 use crate::time::Timestamp;
@@ -111,9 +112,14 @@ pub fn decode_changes(payload: &[u8], limits: &Limits) -> Result<Vec<Change>, Bu
     for index in 0..count {
         let length = reader.u32("change length").map_err(payload_error)? as usize;
         let bytes = reader.take(length, "change").map_err(payload_error)?;
-        let change = Change::try_from(bytes).map_err(|error| {
-            BundleError::PayloadNotChanges(format!("change {} cannot be read: {error}", index + 1))
-        })?;
+        let unreadable = |why: String| {
+            BundleError::PayloadNotChanges(format!("change {} cannot be read: {why}", index + 1))
+        };
+        let change = match decode_untrusted(|| Change::try_from(bytes)) {
+            Some(Ok(change)) => change,
+            Some(Err(error)) => return Err(unreadable(error.to_string())),
+            None => return Err(unreadable("its columns are malformed".to_owned())),
+        };
         changes.push(change);
     }
     if reader.remaining() != 0 {

@@ -30,6 +30,7 @@ use automerge::{ChangeHash, sync};
 
 use crate::attest::SignedHeads;
 use crate::frame::{DocHeads, DocId, Frame, Hello, PROTOCOL_VERSION, Refuse, Role, Scope};
+use crate::guard::decode_untrusted;
 use crate::keys::PublicKey;
 use crate::time::Timestamp;
 
@@ -551,12 +552,15 @@ impl Session {
             return Err(refused(format!("{doc} is outside this session")));
         };
         let access = state.access;
-        let message = sync::Message::decode(msg).map_err(|error| {
-            (
-                Ending::BadFrame,
-                format!("a sync message about {doc} does not decode: {error}"),
-            )
-        })?;
+        let bad_frame = |why: String| {
+            let message = format!("a sync message about {doc} does not decode: {why}");
+            (Ending::BadFrame, message)
+        };
+        let message = match decode_untrusted(|| sync::Message::decode(msg)) {
+            Some(Ok(message)) => message,
+            Some(Err(error)) => return Err(bad_frame(error.to_string())),
+            None => return Err(bad_frame("its changes are malformed".to_owned())),
+        };
         let mut peer_heads = message.heads.clone();
         peer_heads.sort();
         let changed = host
