@@ -1101,15 +1101,18 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                     org: Some(rank.org),
                 },
             );
-            prop_assert_eq!(rank.service_minutes, org.service_minutes);
-            prop_assert_eq!(rank.members, org.members_reported);
-            prop_assert_eq!(rank.wishes_claimed, org.wishes.claimed_or_fulfilled());
-            prop_assert_eq!(rank.projects_fulfilled, org.projects.fulfilled);
+            prop_assert_eq!(rank.service.service_minutes, org.service_minutes);
+            prop_assert_eq!(rank.service.members, org.members_reported);
+            prop_assert_eq!(
+                rank.service.wishes_claimed,
+                org.wishes.claimed_or_fulfilled()
+            );
+            prop_assert_eq!(rank.service.projects_fulfilled, org.projects.fulfilled);
         }
         prop_assert!(
             ranking
                 .windows(2)
-                .all(|pair| pair[0].service_minutes >= pair[1].service_minutes)
+                .all(|pair| pair[0].service.service_minutes >= pair[1].service.service_minutes)
         );
     }
     let statuses = figures::community_statuses(&connection, &region(""), NOW).unwrap();

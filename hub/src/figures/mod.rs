@@ -25,6 +25,7 @@ mod period;
 mod query;
 mod ranking;
 mod refresh;
+mod service;
 
 use wishtree_protocol::{CommunityCode, DocError};
 
@@ -43,6 +44,7 @@ pub use query::{
 };
 pub use ranking::{CommunityRank, OrgRank, RankBy, RankByError, community_ranking, org_ranking};
 pub use refresh::{refresh_one, refresh_worker};
+pub use service::Service;
 
 /// Why figures could not be derived or read.
 #[derive(Debug, thiserror::Error)]

@@ -6,10 +6,11 @@ use wishtree_protocol::id::OrgId;
 use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 
 use super::FiguresError;
-use super::measure::{Group, Measure, Scope, region_range, sum_measures};
+use super::measure::{Group, Scope, region_range, sum_measures};
 use super::names::{org_name, parse_code};
 use super::period::Period;
-use super::query::{Figures, Filter, figures, hours};
+use super::query::{Figures, Filter, figures};
+use super::service::Service;
 
 /// A unit organisation across the communities whose records name it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -35,22 +36,9 @@ pub struct OrgInCommunity {
     pub name: String,
     /// Whether the organisation reported in to it (up to the end of the period).
     pub is_reported: bool,
-    /// Members of the organisation reported in there.
-    pub members: u64,
-    /// Their participations.
-    pub participations: u64,
-    /// Their minutes of service.
-    pub service_minutes: u64,
-    /// Their hours of service, to two decimals.
-    pub service_hours: f64,
-    /// Wishes held by the organisation or its members.
-    pub wishes_claimed: u64,
-    /// Of those, fulfilled.
-    pub wishes_fulfilled: u64,
-    /// Projects held by the organisation.
-    pub projects_claimed: u64,
-    /// Of those, fulfilled.
-    pub projects_fulfilled: u64,
+    /// Its service figures (members, person-times, hours, wishes, projects).
+    #[serde(flatten)]
+    pub service: Service,
 }
 
 /// An organisation's figures in a region and period, and its members' service in each
@@ -99,21 +87,11 @@ pub fn org_profile(
     let mut communities = Vec::new();
     for (code, community_name, is_reported) in rows {
         let values = sums.remove(&code).unwrap_or_default();
-        let service_minutes = values.count(Measure::ServiceMinutes);
         communities.push(OrgInCommunity {
             code: parse_code(&code)?,
             name: community_name,
             is_reported,
-            members: values.count(Measure::MembersReported),
-            participations: values.count(Measure::Participations),
-            service_minutes,
-            service_hours: hours(service_minutes),
-            wishes_claimed: values.count(Measure::WishesClaimed)
-                + values.count(Measure::WishesFulfilled),
-            wishes_fulfilled: values.count(Measure::WishesFulfilled),
-            projects_claimed: values.count(Measure::ProjectsClaimed)
-                + values.count(Measure::ProjectsFulfilled),
-            projects_fulfilled: values.count(Measure::ProjectsFulfilled),
+            service: Service::of(&values),
         });
     }
     Ok(Some(OrgProfile {

@@ -12,7 +12,7 @@ use super::FiguresError;
 use super::measure::{Group, Measure, Measures, Scope, sum_measures};
 use super::names::{community_name, org_name, parse_code};
 use super::period::Period;
-use super::query::hours;
+use super::service::Service;
 
 /// What rankings order by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,22 +52,9 @@ pub struct OrgRank {
     pub name: String,
     /// Its unified social credit code.
     pub credit_code: String,
-    /// Its members reported in.
-    pub members: u64,
-    /// Its members' participations.
-    pub participations: u64,
-    /// Its members' minutes of service.
-    pub service_minutes: u64,
-    /// Its members' hours of service, to two decimals.
-    pub service_hours: f64,
-    /// Wishes it or its members hold (claimed or fulfilled).
-    pub wishes_claimed: u64,
-    /// Of those, fulfilled.
-    pub wishes_fulfilled: u64,
-    /// Projects it holds (claimed or fulfilled).
-    pub projects_claimed: u64,
-    /// Of those, fulfilled.
-    pub projects_fulfilled: u64,
+    /// Its service figures (members, person-times, hours, wishes, projects).
+    #[serde(flatten)]
+    pub service: Service,
     /// Activities it organised.
     pub activities: u64,
 }
@@ -81,22 +68,9 @@ pub struct CommunityRank {
     pub code: CommunityCode,
     /// Its name, from its document.
     pub name: String,
-    /// Members reported in.
-    pub members: u64,
-    /// Participations.
-    pub participations: u64,
-    /// Minutes of service.
-    pub service_minutes: u64,
-    /// Hours of service, to two decimals.
-    pub service_hours: f64,
-    /// Wishes claimed or fulfilled.
-    pub wishes_claimed: u64,
-    /// Wishes fulfilled.
-    pub wishes_fulfilled: u64,
-    /// Projects claimed or fulfilled.
-    pub projects_claimed: u64,
-    /// Projects fulfilled.
-    pub projects_fulfilled: u64,
+    /// Its service figures (members, person-times, hours, wishes, projects).
+    #[serde(flatten)]
+    pub service: Service,
 }
 
 impl RankBy {
@@ -171,22 +145,12 @@ pub fn org_ranking(
             value: id.clone(),
         })?;
         let (name, credit_code) = org_name(connection, org)?.unwrap_or_default();
-        let service_minutes = values.count(Measure::ServiceMinutes);
         out.push(OrgRank {
             rank: out.len() as u32 + 1,
             org,
             name,
             credit_code,
-            members: values.count(Measure::MembersReported),
-            participations: values.count(Measure::Participations),
-            service_minutes,
-            service_hours: hours(service_minutes),
-            wishes_claimed: values.count(Measure::WishesClaimed)
-                + values.count(Measure::WishesFulfilled),
-            wishes_fulfilled: values.count(Measure::WishesFulfilled),
-            projects_claimed: values.count(Measure::ProjectsClaimed)
-                + values.count(Measure::ProjectsFulfilled),
-            projects_fulfilled: values.count(Measure::ProjectsFulfilled),
+            service: Service::of(&values),
             activities: values.count(Measure::Activities),
         });
     }
@@ -205,21 +169,11 @@ pub fn community_ranking(
     let mut out = Vec::new();
     for (code, values) in ranked(connection, region, period, Group::Community, by, limit)? {
         let code = parse_code(&code)?;
-        let service_minutes = values.count(Measure::ServiceMinutes);
         out.push(CommunityRank {
             rank: out.len() as u32 + 1,
             code,
             name: community_name(connection, code)?.unwrap_or_default(),
-            members: values.count(Measure::MembersReported),
-            participations: values.count(Measure::Participations),
-            service_minutes,
-            service_hours: hours(service_minutes),
-            wishes_claimed: values.count(Measure::WishesClaimed)
-                + values.count(Measure::WishesFulfilled),
-            wishes_fulfilled: values.count(Measure::WishesFulfilled),
-            projects_claimed: values.count(Measure::ProjectsClaimed)
-                + values.count(Measure::ProjectsFulfilled),
-            projects_fulfilled: values.count(Measure::ProjectsFulfilled),
+            service: Service::of(&values),
         });
     }
     Ok(out)

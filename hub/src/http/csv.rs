@@ -307,6 +307,7 @@ fn yes_no(value: bool, lang: Language) -> Cell {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::figures::Service;
 
     #[test]
     fn a_table_renders_with_a_bom_codes_as_text_and_names_neutralised() {
@@ -314,14 +315,12 @@ mod tests {
             code: "130903001002".parse().unwrap(),
             name: "=1+1,x".into(),
             is_reported: true,
-            members: 2,
-            participations: 0,
-            service_minutes: 90,
-            service_hours: 1.5,
-            wishes_claimed: 0,
-            wishes_fulfilled: 0,
-            projects_claimed: 0,
-            projects_fulfilled: 0,
+            service: Service {
+                members: 2,
+                service_minutes: 90,
+                service_hours: 1.5,
+                ..Service::default()
+            },
         }];
         let zh = org_communities_table(Language::Chinese, &communities).render();
         assert!(

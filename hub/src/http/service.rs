@@ -4,20 +4,8 @@
 
 use wishtree_protocol::names::Language;
 
+pub(crate) use crate::figures::Service;
 use crate::figures::{CommunityRank, OrgInCommunity, OrgRank};
-
-/// The service figures of one row.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Service {
-    members: u64,
-    participations: u64,
-    service_minutes: u64,
-    service_hours: f64,
-    wishes_claimed: u64,
-    wishes_fulfilled: u64,
-    projects_claimed: u64,
-    projects_fulfilled: u64,
-}
 
 /// One service figure as a column.
 #[derive(Debug)]
@@ -91,12 +79,6 @@ pub(crate) const SERVICE_COLUMNS: [ServiceColumn; 8] = [
     ),
 ];
 
-/// A row with service figures.
-pub(crate) trait HasService {
-    /// Its service figures.
-    fn service(&self) -> Service;
-}
-
 impl ServiceColumn {
     /// The header of the column in `lang`.
     pub(crate) fn heading(&self, lang: Language) -> &'static str {
@@ -107,27 +89,29 @@ impl ServiceColumn {
     }
 }
 
-/// Implements [`HasService`] for rows that carry the service figures as fields.
-macro_rules! has_service {
-    ($($row:ty),*) => {$(
-        impl HasService for $row {
-            fn service(&self) -> Service {
-                Service {
-                    members: self.members,
-                    participations: self.participations,
-                    service_minutes: self.service_minutes,
-                    service_hours: self.service_hours,
-                    wishes_claimed: self.wishes_claimed,
-                    wishes_fulfilled: self.wishes_fulfilled,
-                    projects_claimed: self.projects_claimed,
-                    projects_fulfilled: self.projects_fulfilled,
-                }
-            }
-        }
-    )*};
+/// A row with service figures.
+pub(crate) trait HasService {
+    /// Its service figures.
+    fn service(&self) -> Service;
 }
 
-has_service!(OrgRank, CommunityRank, OrgInCommunity);
+impl HasService for OrgRank {
+    fn service(&self) -> Service {
+        self.service
+    }
+}
+
+impl HasService for CommunityRank {
+    fn service(&self) -> Service {
+        self.service
+    }
+}
+
+impl HasService for OrgInCommunity {
+    fn service(&self) -> Service {
+        self.service
+    }
+}
 
 const fn column(
     key: &'static str,

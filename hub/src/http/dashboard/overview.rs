@@ -74,7 +74,9 @@ pub(crate) async fn overview(
                 months: figures::monthly(connection, &region, None, &period)?,
                 idle_orgs: orgs
                     .iter()
-                    .filter(|org| org.service_minutes == 0 && org.participations == 0)
+                    .filter(|org| {
+                        org.service.service_minutes == 0 && org.service.participations == 0
+                    })
                     .cloned()
                     .collect(),
                 top_orgs: orgs.into_iter().take(10).collect(),
