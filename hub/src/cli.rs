@@ -133,7 +133,8 @@ pub enum Command {
     /// Apply a bundle file a community node wrote with `wishtree-node export --bundle`
     /// (the USB stick): check who signed it, for whom, that nothing in it was altered
     /// and that it is not a replay, then merge its changes and re-derive the figures.
-    /// Stop the running hub first (Ctrl-C); start it again afterwards.
+    /// A hub running on the data directory is handed the bundle and shows the new
+    /// figures at once; with none running, the store is written directly.
     Import {
         /// The hub's data directory.
         #[arg(long, env = "WISHTREE_DATA")]
@@ -390,7 +391,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Import { data, file } => import(&data, &file),
+        Command::Import { data, file } => crate::admin::import(&data, &file),
         Command::Send { data, org, to, out } => {
             let store = open_store(&data)?;
             let credit_code: wishtree_protocol::uscc::CreditCode =
@@ -447,12 +448,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("wrote {}", out.display());
             Ok(())
         }
-        Command::Backup { data, out } => {
-            let store = open_store(&data)?;
-            store.backup(&out)?;
-            println!("wrote {}", out.display());
-            Ok(())
-        }
+        Command::Backup { data, out } => crate::backup::backup(&data, &out),
     }
 }
 
@@ -633,25 +629,6 @@ fn region(command: RegionCommandLine) -> anyhow::Result<()> {
         "named {} region(s); the dashboard shows the names on its next page",
         names.len()
     );
-    Ok(())
-}
-
-/// `import`: with the data directory to itself, so that no running hub holds an older
-/// copy of the document in memory (see [`crate::lock`]).
-fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
-    let store = std::sync::Arc::new(open_store(data)?);
-    let _lock = crate::lock::lock_data_dir(
-        data,
-        "stop the running hub (Ctrl-C), import, then start it again",
-    )?;
-    let hub = crate::run::command_hub(data, store)?;
-    let accepted = crate::import::import_file(&hub, file, now(), &mut |step| {
-        eprintln!("{step}");
-    })?;
-    println!("{}", accepted.verdict());
-    if let Some(problem) = &accepted.figures_problem {
-        println!("the figures were not re-derived ({problem}); they are when the hub starts");
-    }
     Ok(())
 }
 

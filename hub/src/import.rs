@@ -229,6 +229,15 @@ pub fn import_file(
     now: Timestamp,
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<Accepted, ImportError> {
+    let bytes = read_bundle_file(path, progress)?;
+    import_bundle(hub, &bytes, now, progress)
+}
+
+/// Reads a bundle file whose size is within the limit, reporting the step.
+pub fn read_bundle_file(
+    path: &Path,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Result<Vec<u8>, ImportError> {
     let started = Instant::now();
     let read_error = |source| ImportError::Read {
         path: path.display().to_string(),
@@ -248,7 +257,7 @@ pub fn import_file(
         detail: format!("{} from {}", size_text(bytes.len() as u64), path.display()),
         elapsed: started.elapsed(),
     });
-    import_bundle(hub, &bytes, now, progress)
+    Ok(bytes)
 }
 
 /// Imports a bundle's bytes into `hub` at `now`; see the module doc.

@@ -2,6 +2,8 @@
 //! roster of enrolled node keys, and derives the figures the organisation department
 //! sees. It never edits a community's document; it only merges.
 
+pub mod admin;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod data_dir;
