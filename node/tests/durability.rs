@@ -556,6 +556,24 @@ fn a_bundle_is_written_while_the_node_runs_and_writes() {
     writer.join().unwrap();
     // Stopped, the command opens the directory itself and goes on from the stored seq.
     assert_eq!(export("third.wtb").0, 3);
+    // A process holding the directory that serves no socket is named, with the way out,
+    // and no file is written.
+    let holder = Replica::open(dir.path()).unwrap();
+    let out = sticks.path().join("fourth.wtb");
+    let (ok, _, stderr) = cli(&[
+        "export",
+        "--bundle",
+        "--data",
+        dir.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        !ok && stderr.contains("stop `wishtree-node run`"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    drop(holder);
 }
 
 /// A hub's roster holding only the node's key, with no bundle accepted yet.
