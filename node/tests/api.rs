@@ -268,15 +268,34 @@ fn a_wish_goes_through_its_lifecycle_and_illegal_steps_answer_409_with_the_wish(
     assert_eq!(status, 404);
 
     // A second wish, rejected; and one withdrawn after publication.
+    // Rejecting keeps why: without a reason the API refuses at the field, and the wish
+    // stays as it was.
     let rejected = id_of(&node.post("/api/wishes", &wish_body("轮椅")).1);
+    let (status, answer) = node.post(&format!("/api/wishes/{rejected}/reject"), &json!({}));
     assert_eq!(
-        node.post(&format!("/api/wishes/{rejected}/reject"), &json!({}))
-            .0,
+        (status, answer["field"].as_str()),
+        (400, Some("note")),
+        "{answer}"
+    );
+    let (status, answer) = node.post(
+        &format!("/api/wishes/{rejected}/reject"),
+        &json!({"note": "   "}),
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        node.post(
+            &format!("/api/wishes/{rejected}/reject"),
+            &json!({"note": "不属于微心愿范围"})
+        )
+        .0,
         200
     );
     let withdrawn = id_of(&node.post("/api/wishes", &wish_body("台灯")).1);
     node.post(&format!("/api/wishes/{withdrawn}/publish"), &json!({}));
-    let (status, answer) = node.post(&format!("/api/wishes/{withdrawn}/withdraw"), &json!({}));
+    let (status, answer) = node.post(
+        &format!("/api/wishes/{withdrawn}/withdraw"),
+        &json!({"note": "居民已自行解决"}),
+    );
     assert_eq!(
         (status, answer["status"]["state"].as_str()),
         (200, Some("withdrawn"))

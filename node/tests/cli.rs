@@ -211,8 +211,11 @@ fn a_worker_scripts_a_day_of_records_and_status_shows_them() {
         ],
     );
     let other_id = other["id"].as_str().unwrap();
+    // A rejection keeps why: without --note it is refused, naming the flag's field.
+    let (ok, _, stderr) = cli(&["--data", d.to_str().unwrap(), "wish", "reject", other_id]);
+    assert!(!ok && stderr.contains("reason"), "{stderr}");
     assert_eq!(
-        node_cli(d, &["wish", "reject", other_id])["status"]["state"],
+        node_cli(d, &["wish", "reject", other_id, "--note", "重复登记"])["status"]["state"],
         "rejected"
     );
     let third = node_cli(
@@ -232,7 +235,7 @@ fn a_worker_scripts_a_day_of_records_and_status_shows_them() {
     );
     let third_id = third["id"].as_str().unwrap();
     assert_eq!(
-        node_cli(d, &["wish", "withdraw", third_id])["status"]["state"],
+        node_cli(d, &["wish", "withdraw", third_id, "--note", "已由亲属解决"])["status"]["state"],
         "withdrawn"
     );
     let list = node_cli(d, &["wish", "list", "--state", "fulfilled"]);

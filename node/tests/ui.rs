@@ -27,13 +27,19 @@ fn post_form(node: &TestNode, path: &str, fields: &[(&str, &str)]) -> Answer {
     node.send(Request::new("POST", path).header(FORM.0, FORM.1).body(body))
 }
 
-/// Posts a form that must be accepted, and follows the redirect.
+/// Posts a form that must be accepted, and follows the redirect as a browser would,
+/// with the cookie it set.
 fn post_ok(node: &TestNode, path: &str, fields: &[(&str, &str)]) -> (String, Answer) {
     let answer = post_form(node, path, fields);
     assert_eq!(answer.status, 303, "{path}: {}", answer.text());
     let location = answer.header("location").unwrap().to_owned();
-    let page = get(node, &location);
+    let mut follow = Request::get(&location);
+    if let Some(cookie) = answer.header("set-cookie") {
+        follow = follow.header("Cookie", cookie.split(';').next().unwrap());
+    }
+    let page = node.send(follow);
     assert_eq!(page.status, 200, "{location}");
+    assert!(page.text().contains("已保存"), "{location}: no notice");
     (location, page)
 }
 
@@ -364,7 +370,7 @@ fn rejecting_withdrawing_and_releasing_ask_first_and_keep_the_reason() {
     // Without a reason the step is refused on the question's page, and nothing changes.
     let bare = post_form(&node, &format!("/wishes/{wish}/reject"), &[("note", "  ")]);
     assert_eq!(bare.status, 400);
-    assert!(bare.text().contains("请填写驳回理由"), "{}", bare.text());
+    assert!(bare.text().contains("请填写此项"), "{}", bare.text());
     assert!(bare.text().contains("id=\"confirm-form\""));
     assert_eq!(wish_state(&node, &wish), "submitted");
 
@@ -525,9 +531,11 @@ fn the_member_page_shows_hours_and_details_and_saves_an_edit() {
             ("phone", "13912345678"),
         ],
     );
-    assert_eq!(location, format!("/members/{zhang}?saved"));
+    assert_eq!(location, format!("/members/{zhang}"));
     let text = page.text();
     assert!(text.contains("已保存"), "{text}");
+    // Said once: the page opened again has no notice.
+    assert!(!get(&node, &location).text().contains("已保存"));
     assert!(text.contains("副所长") && text.contains("5号楼1单元"));
     let (_, member) = node.get(&format!("/api/members/{zhang}"));
     assert_eq!(member["position"], "副所长");

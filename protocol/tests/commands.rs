@@ -156,6 +156,21 @@ fn a_submitted_wish_can_be_rejected_and_not_published() {
     let mut ids = Ids::new(3);
     let mut doc = new_doc(&mut ids);
     let wish = submit_wish(&mut doc, &mut ids, "不合理的心愿");
+    // Rejecting takes the wish off the tree for good, so it must say why: a blank
+    // note is refused and the wish stays submitted.
+    for blank in ["", "  \n"] {
+        let bare = Command::WishEvent {
+            id: wish,
+            kind: EventKind::Reject,
+            by: worker(),
+            note: Detail::parse("note", blank).unwrap(),
+        };
+        assert!(matches!(
+            doc.execute(&bare, &worker(), at(4)),
+            Err(CommandError::ReasonRequired { step: "reject" })
+        ));
+    }
+    assert_eq!(state_of(&doc, wish), ClaimState::Submitted);
     doc.execute(
         &wish_event(wish, EventKind::Reject, worker()),
         &worker(),

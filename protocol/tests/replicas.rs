@@ -276,7 +276,7 @@ fn apply(
                 id: pick(&fixture.wishes, *n),
                 kind,
                 by,
-                note: note(),
+                note: reason(kind),
             }
         }
         Step::ProjectEvent {
@@ -289,7 +289,7 @@ fn apply(
                 id: pick(&fixture.projects, *n),
                 kind,
                 by: claimant(fixture, *actor),
-                note: note(),
+                note: reason(kind),
             }
         }
         Step::PostEvent {

@@ -51,6 +51,16 @@ pub fn note() -> Detail {
     Detail::parse("note", "").unwrap()
 }
 
+/// The note of a lifecycle step: empty, but 驳回 and 撤回 must say why.
+pub fn note_for(kind: EventKind) -> Detail {
+    let text = if kind.needs_reason() {
+        "核实不符"
+    } else {
+        ""
+    };
+    Detail::parse("note", text).unwrap()
+}
+
 /// A valid credit code made from a number (the check character computed).
 pub fn credit_code(number: u32) -> CreditCode {
     let body = format!("91130900MA{number:07}");
@@ -209,7 +219,7 @@ impl Writer {
                 id,
                 kind,
                 by,
-                note: note(),
+                note: note_for(kind),
             },
             at,
         );
@@ -237,7 +247,7 @@ impl Writer {
                 id,
                 kind,
                 by,
-                note: note(),
+                note: note_for(kind),
             },
             at,
         );

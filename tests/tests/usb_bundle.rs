@@ -93,21 +93,24 @@ fn record_a_week(replica: &mut Replica) {
         .unwrap();
         let id = id_of(&wish);
         let publish = wishtree_node::api::Action::from_json(json!({}), now()).unwrap();
-        wishtree_node::api::wish_action(replica, &id, "publish", publish, now()).unwrap();
+        wishtree_node::api::WISHES
+            .act(replica, &id, "publish", publish, now())
+            .unwrap();
         wishes.push(id);
     }
-    wishtree_node::api::wish_action(
-        replica,
-        &wishes[0],
-        "claim",
-        wishtree_node::api::Action::from_json(
-            json!({"by": format!("member:{}", members[0])}),
+    wishtree_node::api::WISHES
+        .act(
+            replica,
+            &wishes[0],
+            "claim",
+            wishtree_node::api::Action::from_json(
+                json!({"by": format!("member:{}", members[0])}),
+                now(),
+            )
+            .unwrap(),
             now(),
         )
-        .unwrap(),
-        now(),
-    )
-    .unwrap();
+        .unwrap();
 }
 
 fn id_of(record: &Value) -> String {

@@ -9,7 +9,7 @@ use wishtree_protocol::text::{Label, Title};
 
 use super::passbook::{earned_points_record, service_record};
 use super::{
-    ApiResult, Expected, FieldError, Fields, Input, execute, list, new_id, path_id, render, require,
+    ApiResult, Expected, FieldError, Fields, Input, create, execute, list, path_id, render, require,
 };
 use crate::replica::Replica;
 
@@ -61,13 +61,11 @@ impl Input for NewParticipant {
 
 /// `POST /api/activities`.
 pub fn create_activity(replica: &mut Replica, new: NewActivity, now: Timestamp) -> ApiResult {
-    let id = ActivityId::from_bytes(new_id()?);
-    let command = Command::AddActivity {
+    let make = |id: ActivityId| Command::AddActivity {
         id,
         activity: new.0,
     };
-    execute(replica, &command, None, now, |_| None)?;
-    activity(replica, &id.to_string())
+    create(replica, now, make, |r, id| activity(r, &id.to_string()))
 }
 
 /// `POST /api/activities/{id}/participants` with `{member}`: the participation, its

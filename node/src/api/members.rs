@@ -9,7 +9,7 @@ use wishtree_protocol::model::{Actor, Member};
 use wishtree_protocol::text::{Label, Name, Phone};
 
 use super::{
-    ApiResult, Expected, FieldError, Fields, Input, Problem, execute, new_id, path_id, render,
+    ApiResult, Expected, FieldError, Fields, Input, Problem, create, execute, path_id, render,
     require,
 };
 use crate::replica::{PrivateRecord, Replica};
@@ -124,10 +124,8 @@ fn phone(fields: &Fields) -> Result<Option<Label>, FieldError> {
 
 /// `POST /api/members`.
 pub fn create_member(replica: &mut Replica, new: NewMember, now: Timestamp) -> ApiResult {
-    let id = MemberId::from_bytes(new_id()?);
-    let (command, private) = new.into_command(id);
-    execute(replica, &command, private.as_ref(), now, |_| None)?;
-    member_record(replica, id)
+    let make = |id: MemberId| new.into_command(id);
+    create(replica, now, make, member_record)
 }
 
 /// `PUT /api/members/{id}`: replaces the ledger fields; `address` and `phone`, if

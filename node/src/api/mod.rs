@@ -45,10 +45,10 @@ pub use self::passbook::{
     NewRedemption, NewService, NewVoid, VoidTarget, create_redemption, create_service, create_void,
     list_services, list_voids, passbook, service,
 };
-pub use self::posts::{NewPost, create_post, list_posts, post, post_action};
-pub use self::projects::{NewProject, create_project, list_projects, project, project_action};
+pub use self::posts::{NewPost, POSTS, create_post, list_posts, post};
+pub use self::projects::{NewProject, PROJECTS, create_project, list_projects, project};
 pub use self::teams::{NewBranch, NewTeam, create_branch, create_team, list_branches, list_teams};
-pub use self::wishes::{NewWish, create_wish, list_wishes, wish, wish_action};
+pub use self::wishes::{NewWish, WISHES, create_wish, list_wishes, wish};
 use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
 use crate::store::StoreError;
 
@@ -181,6 +181,9 @@ impl ApiError {
             ExecuteError::Command(CommandError::OutOfRange { field, rule }) => {
                 FieldError::new(field, Problem::OutOfRange { rule }).into()
             }
+            ExecuteError::Command(CommandError::ReasonRequired { .. }) => {
+                Self::bad_request(Some("note".to_owned()), error.to_string())
+            }
             ExecuteError::Command(
                 CommandError::AlreadyExists { .. }
                 | CommandError::Refused { .. }
@@ -234,10 +237,12 @@ const CLAIM_ACTIONS: [EventKind; 6] = [
 ];
 
 /// What one kind of lifecycle takes at `/api/{collection}/{id}/{action}`: the actions
-/// it allows, its subject for the claimant rule, and the record it answers with.
-struct Lifecycle {
+/// it allows, its subject for the claimant rule, the command an event makes, and the
+/// record it answers with. One for each of wishes, projects and posts ([`Lifecycle::act`]).
+pub struct Lifecycle<E: Entity> {
     actions: &'static [EventKind],
     subject: EventSubject,
+    event: fn(E::Id, EventKind, Actor, Detail) -> Command,
     record: fn(&mut Replica, &str) -> ApiResult,
 }
 
@@ -282,31 +287,59 @@ impl Action {
     }
 }
 
-/// A lifecycle event: the action and its author checked, the command that `event`
-/// makes run, the record answered.
-fn lifecycle_event<E: Entity>(
-    replica: &mut Replica,
-    id: &str,
-    action: &str,
-    input: Action,
-    now: Timestamp,
-    lifecycle: &Lifecycle,
-    event: impl FnOnce(E::Id, EventKind, Actor, Detail) -> Command,
-) -> ApiResult
+impl<E: Entity> Lifecycle<E> {
+    /// The lifecycle of a claimable record (a wish, a project): every claim action.
+    const fn claimable(
+        subject: EventSubject,
+        event: fn(E::Id, EventKind, Actor, Detail) -> Command,
+        record: fn(&mut Replica, &str) -> ApiResult,
+    ) -> Self {
+        let actions = &CLAIM_ACTIONS;
+        Self {
+            actions,
+            subject,
+            event,
+            record,
+        }
+    }
+}
+
+impl<E: Entity> std::fmt::Debug for Lifecycle<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lifecycle")
+            .field("collection", &E::COLLECTION)
+            .field("actions", &self.actions)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: Entity> Lifecycle<E>
 where
     <E::Id as FromStr>::Err: std::fmt::Display,
 {
-    let id: E::Id = path_id(id)?;
-    require::<E>(replica, id)?;
-    let kind = action_kind(action, lifecycle.actions, E::COLLECTION)?;
-    let by = input.author(kind, lifecycle.subject, replica.worker())?;
-    let command = event(id, kind, by, input.note);
-    let record = lifecycle.record;
-    let id = id.to_string();
-    execute(replica, &command, None, now, |replica| {
-        record(replica, &id).ok()
-    })?;
-    record(replica, &id)
+    /// `action` on the record `id`: the action and its author checked, the event's
+    /// command run as the node's worker, the record answered (on refusal, with its
+    /// state as it is).
+    pub fn act(
+        &self,
+        replica: &mut Replica,
+        id: &str,
+        action: &str,
+        input: Action,
+        now: Timestamp,
+    ) -> ApiResult {
+        let id: E::Id = path_id(id)?;
+        require::<E>(replica, id)?;
+        let kind = action_kind(action, self.actions, E::COLLECTION)?;
+        let by = input.author(kind, self.subject, replica.worker())?;
+        let command = (self.event)(id, kind, by, input.note);
+        let record = self.record;
+        let id = id.to_string();
+        execute(replica, &command, None, now, |replica| {
+            record(replica, &id).ok()
+        })?;
+        record(replica, &id)
+    }
 }
 
 /// Runs a command as the node's worker; on refusal, `state` gives the record's
@@ -379,6 +412,39 @@ fn action_kind(action: &str, allowed: &[EventKind], what: &str) -> Result<EventK
                 names.join(", ")
             ))
         })
+}
+
+/// A new record: a fresh id, the command `make` builds with it run as the node's
+/// worker (with its private record, if any), and the record answered by `record`.
+fn create<Id: From<[u8; 16]> + Copy, W: Into<Write>>(
+    replica: &mut Replica,
+    now: Timestamp,
+    make: impl FnOnce(Id) -> W,
+    record: impl FnOnce(&mut Replica, Id) -> ApiResult,
+) -> ApiResult {
+    let id = Id::from(new_id()?);
+    let Write { command, private } = make(id).into();
+    execute(replica, &command, private.as_ref(), now, |_| None)?;
+    record(replica, id)
+}
+
+/// What a write stores: the command, and the personal data kept beside it on this node.
+struct Write {
+    command: Command,
+    private: Option<PrivateRecord>,
+}
+
+impl From<Command> for Write {
+    fn from(command: Command) -> Self {
+        let private = None;
+        Self { command, private }
+    }
+}
+
+impl From<(Command, Option<PrivateRecord>)> for Write {
+    fn from((command, private): (Command, Option<PrivateRecord>)) -> Self {
+        Self { command, private }
+    }
 }
 
 fn new_id() -> Result<[u8; 16], ApiError> {

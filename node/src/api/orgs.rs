@@ -10,7 +10,7 @@ use wishtree_protocol::view::WithStatus;
 use wishtree_protocol::{Date, Timestamp};
 
 use super::{
-    ApiResult, Expected, FieldError, Fields, Input, execute, list, new_id, path_id, render, require,
+    ApiResult, Expected, FieldError, Fields, Input, create, execute, list, path_id, render, require,
 };
 use crate::replica::Replica;
 
@@ -104,15 +104,13 @@ pub fn org(replica: &mut Replica, id: &str) -> ApiResult {
 
 /// `POST /api/pairings`.
 pub fn create_pairing(replica: &mut Replica, new: NewPairing, now: Timestamp) -> ApiResult {
-    let id = PairingId::from_bytes(new_id()?);
-    let command = Command::AddPairing {
+    let make = |id: PairingId| Command::AddPairing {
         id,
         org: new.org,
         commitments: new.commitments,
         signed_on: new.signed_on,
     };
-    execute(replica, &command, None, now, |_| None)?;
-    pairing(replica, &id.to_string())
+    create(replica, now, make, |r, id| pairing(r, &id.to_string()))
 }
 
 /// `POST /api/pairings/{id}/end`.

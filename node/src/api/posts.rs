@@ -9,8 +9,8 @@ use wishtree_protocol::text::{Detail, Title};
 use wishtree_protocol::view::WithStatus;
 
 use super::{
-    Action, ApiResult, Expected, FieldError, Fields, Input, Lifecycle, execute, lifecycle_event,
-    list, new_id, path_id, render, require,
+    ApiResult, Expected, FieldError, Fields, Input, Lifecycle, create, list, path_id, render,
+    require,
 };
 use crate::replica::Replica;
 
@@ -42,42 +42,24 @@ impl Input for NewPost {
 
 /// `POST /api/posts`.
 pub fn create_post(replica: &mut Replica, new: NewPost, now: Timestamp) -> ApiResult {
-    let id = PostId::from_bytes(new_id()?);
-    let command = Command::AddPost {
+    let make = |id: PostId| Command::AddPost {
         id,
         kind: new.kind,
         title: new.title,
         detail: new.detail,
         seats: new.seats,
     };
-    execute(replica, &command, None, now, |_| None)?;
-    post(replica, &id.to_string())
+    create(replica, now, make, |r, id| post(r, &id.to_string()))
 }
 
 /// `POST /api/posts/{id}/{claim|release|withdraw}`: `by` (member:<id> or org:<id>) is
 /// needed to claim or release.
-pub fn post_action(
-    replica: &mut Replica,
-    id: &str,
-    action: &str,
-    input: Action,
-    now: Timestamp,
-) -> ApiResult {
-    let lifecycle = Lifecycle {
-        actions: &[EventKind::Claim, EventKind::Release, EventKind::Withdraw],
-        subject: EventSubject::Post,
-        record: post,
-    };
-    lifecycle_event::<Post>(
-        replica,
-        id,
-        action,
-        input,
-        now,
-        &lifecycle,
-        |id, kind, by, note| Command::PostEvent { id, kind, by, note },
-    )
-}
+pub static POSTS: Lifecycle<Post> = Lifecycle {
+    actions: &[EventKind::Claim, EventKind::Release, EventKind::Withdraw],
+    subject: EventSubject::Post,
+    event: |id, kind, by, note| Command::PostEvent { id, kind, by, note },
+    record: post,
+};
 
 /// `GET /api/posts`.
 pub fn list_posts(replica: &mut Replica) -> ApiResult {

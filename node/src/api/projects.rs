@@ -4,13 +4,13 @@ use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::ProjectId;
 use wishtree_protocol::lifecycle::{ClaimStatus, Claimants};
-use wishtree_protocol::model::{EventSubject, Project, ProjectKind};
+use wishtree_protocol::model::{Actor, EventKind, EventSubject, Project, ProjectKind};
 use wishtree_protocol::text::{Detail, Title};
 use wishtree_protocol::view::WithStatus;
 
 use super::{
-    Action, ApiResult, CLAIM_ACTIONS, Expected, FieldError, Fields, Input, Lifecycle, execute,
-    lifecycle_event, list, new_id, path_id, render, require,
+    ApiResult, Expected, FieldError, Fields, Input, Lifecycle, create, list, path_id, render,
+    require,
 };
 use crate::replica::Replica;
 
@@ -39,40 +39,13 @@ impl Input for NewProject {
 
 /// `POST /api/projects`.
 pub fn create_project(replica: &mut Replica, new: NewProject, now: Timestamp) -> ApiResult {
-    let id = ProjectId::from_bytes(new_id()?);
-    let command = Command::SubmitProject {
+    let make = |id: ProjectId| Command::SubmitProject {
         id,
         title: new.title,
         detail: new.detail,
         kind: new.kind,
     };
-    execute(replica, &command, None, now, |_| None)?;
-    project(replica, &id.to_string())
-}
-
-/// `POST /api/projects/{id}/{publish|claim|release|fulfil|reject|withdraw}`; only an
-/// organisation (`by`: org:<id>) can claim a project.
-pub fn project_action(
-    replica: &mut Replica,
-    id: &str,
-    action: &str,
-    input: Action,
-    now: Timestamp,
-) -> ApiResult {
-    let lifecycle = Lifecycle {
-        actions: &CLAIM_ACTIONS,
-        subject: EventSubject::Project,
-        record: project,
-    };
-    lifecycle_event::<Project>(
-        replica,
-        id,
-        action,
-        input,
-        now,
-        &lifecycle,
-        |id, kind, by, note| Command::ProjectEvent { id, kind, by, note },
-    )
+    create(replica, now, make, |r, id| project(r, &id.to_string()))
 }
 
 /// `GET /api/projects`.
@@ -89,4 +62,13 @@ pub fn project(replica: &mut Replica, id: &str) -> ApiResult {
     let entity = require::<Project>(replica, id)?;
     let status = ClaimStatus::fold(&entity.events, Claimants::OrgsOnly);
     Ok(render::project(id, &WithStatus { entity, status }))
+}
+
+/// `POST /api/projects/{id}/{publish|claim|release|fulfil|reject|withdraw}`; only an
+/// organisation (`by`: org:<id>) can claim a project.
+pub static PROJECTS: Lifecycle<Project> =
+    Lifecycle::claimable(EventSubject::Project, project_event, project);
+
+fn project_event(id: ProjectId, kind: EventKind, by: Actor, note: Detail) -> Command {
+    Command::ProjectEvent { id, kind, by, note }
 }

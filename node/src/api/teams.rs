@@ -5,9 +5,7 @@ use wishtree_protocol::id::{BranchId, MemberId, TeamId};
 use wishtree_protocol::text::{Label, Name};
 use wishtree_protocol::{Date, Timestamp};
 
-use super::{
-    ApiResult, Expected, FieldError, Fields, Input, execute, list, new_id, render, require,
-};
+use super::{ApiResult, Expected, FieldError, Fields, Input, create, list, render, require};
 use crate::replica::Replica;
 
 /// A functional party branch to record: `{name, secretary?, founded_on}`.
@@ -55,16 +53,16 @@ impl Input for NewTeam {
 
 /// `POST /api/branches`.
 pub fn create_branch(replica: &mut Replica, new: NewBranch, now: Timestamp) -> ApiResult {
-    let id = BranchId::from_bytes(new_id()?);
-    let command = Command::AddBranch {
+    let make = |id: BranchId| Command::AddBranch {
         id,
         name: new.name,
         secretary: new.secretary,
         founded_on: new.founded_on,
     };
-    execute(replica, &command, None, now, |_| None)?;
-    let branch = require::<wishtree_protocol::model::Branch>(replica, id)?;
-    Ok(render::branch(id, &branch))
+    create(replica, now, make, |r, id| {
+        let branch = require::<wishtree_protocol::model::Branch>(r, id)?;
+        Ok(render::branch(id, &branch))
+    })
 }
 
 /// `GET /api/branches`.
@@ -77,15 +75,15 @@ pub fn list_branches(replica: &mut Replica) -> ApiResult {
 
 /// `POST /api/teams`.
 pub fn create_team(replica: &mut Replica, new: NewTeam, now: Timestamp) -> ApiResult {
-    let id = TeamId::from_bytes(new_id()?);
-    let command = Command::AddTeam {
+    let make = |id: TeamId| Command::AddTeam {
         id,
         name: new.name,
         focus: new.focus,
     };
-    execute(replica, &command, None, now, |_| None)?;
-    let team = require::<wishtree_protocol::model::Team>(replica, id)?;
-    Ok(render::team(id, &team))
+    create(replica, now, make, |r, id| {
+        let team = require::<wishtree_protocol::model::Team>(r, id)?;
+        Ok(render::team(id, &team))
+    })
 }
 
 /// `GET /api/teams`.

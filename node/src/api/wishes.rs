@@ -4,13 +4,13 @@ use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::{Command, WishFields};
 use wishtree_protocol::id::WishId;
 use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus, Claimants};
-use wishtree_protocol::model::{EventSubject, Wish};
+use wishtree_protocol::model::{Actor, EventKind, EventSubject, Wish};
 use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::view::WithStatus;
 
 use super::{
-    Action, ApiError, ApiResult, CLAIM_ACTIONS, Expected, FieldError, Fields, Input, Lifecycle,
-    execute, lifecycle_event, list, new_id, path_id, render, require,
+    ApiError, ApiResult, Expected, FieldError, Fields, Input, Lifecycle, create, list, path_id,
+    render, require,
 };
 use crate::replica::{PrivateRecord, Replica};
 use crate::store::ResidentPrivate;
@@ -81,36 +81,8 @@ impl NewWish {
 
 /// `POST /api/wishes`: submits `new`, with its private name and phone if given.
 pub fn create_wish(replica: &mut Replica, new: NewWish, now: Timestamp) -> ApiResult {
-    let id = WishId::from_bytes(new_id()?);
-    let (command, private) = new.into_command(id);
-    execute(replica, &command, private.as_ref(), now, |_| None)?;
-    wish(replica, &id.to_string())
-}
-
-/// `POST /api/wishes/{id}/{publish|claim|release|fulfil|reject|withdraw}`: `by`
-/// (member:<id> or org:<id>) is needed to claim; the others default to the node's
-/// worker. A transition that is not legal now answers 409 with the wish as it is.
-pub fn wish_action(
-    replica: &mut Replica,
-    id: &str,
-    action: &str,
-    input: Action,
-    now: Timestamp,
-) -> ApiResult {
-    let lifecycle = Lifecycle {
-        actions: &CLAIM_ACTIONS,
-        subject: EventSubject::Wish,
-        record: wish,
-    };
-    lifecycle_event::<Wish>(
-        replica,
-        id,
-        action,
-        input,
-        now,
-        &lifecycle,
-        |id, kind, by, note| Command::WishEvent { id, kind, by, note },
-    )
+    let make = |id: WishId| new.into_command(id);
+    create(replica, now, make, |r, id| wish(r, &id.to_string()))
 }
 
 /// `GET /api/wishes[?state=published]`.
@@ -142,6 +114,15 @@ pub fn wish(replica: &mut Replica, id: &str) -> ApiResult {
         &WithStatus { entity, status },
         private.as_ref(),
     ))
+}
+
+/// `POST /api/wishes/{id}/{publish|claim|release|fulfil|reject|withdraw}`: `by`
+/// (member:<id> or org:<id>) is needed to claim; the others default to the node's
+/// worker. A transition that is not legal now answers 409 with the wish as it is.
+pub static WISHES: Lifecycle<Wish> = Lifecycle::claimable(EventSubject::Wish, wish_event, wish);
+
+fn wish_event(id: WishId, kind: EventKind, by: Actor, note: Detail) -> Command {
+    Command::WishEvent { id, kind, by, note }
 }
 
 #[cfg(test)]

@@ -71,7 +71,7 @@ pub(super) fn wish(data: &Path, command: WishCommand) -> anyhow::Result<()> {
         write(data, move |replica, now| {
             let given = pairs([("by", args.by), ("note", args.note)]);
             let input = api::Action::from_pairs(given, now)?;
-            api::wish_action(replica, &args.id, action, input, now)
+            api::WISHES.act(replica, &args.id, action, input, now)
         })
     };
     match command {

@@ -22,8 +22,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{MethodRouter, get, post, put};
 use serde_json::Value;
+use wishtree_protocol::model::Entity;
 
 pub use self::auth::require_password;
 use crate::api::{self, ApiError, ApiResult, Input};
@@ -71,13 +72,13 @@ pub fn api_router() -> Router<AppState> {
         .route("/api/teams", get(list_teams).post(create_team))
         .route("/api/posts", get(list_posts).post(create_post))
         .route("/api/posts/{id}", get(post_record))
-        .route("/api/posts/{id}/{action}", post(post_action))
+        .route("/api/posts/{id}/{action}", lifecycle(&api::POSTS))
         .route("/api/wishes", get(list_wishes).post(create_wish))
         .route("/api/wishes/{id}", get(wish))
-        .route("/api/wishes/{id}/{action}", post(wish_action))
+        .route("/api/wishes/{id}/{action}", lifecycle(&api::WISHES))
         .route("/api/projects", get(list_projects).post(create_project))
         .route("/api/projects/{id}", get(project))
-        .route("/api/projects/{id}/{action}", post(project_action))
+        .route("/api/projects/{id}/{action}", lifecycle(&api::PROJECTS))
         .route(
             "/api/activities",
             get(list_activities).post(create_activity),
@@ -316,15 +317,21 @@ async fn post_record(State(state): State<AppState>, Path(id): Path<String>) -> R
     read(&state, move |r| api::post(r, &id)).await
 }
 
-async fn post_action(
-    State(state): State<AppState>,
-    Path((id, action)): Path<(String, String)>,
-    body: Body,
-) -> Response {
-    write(&state, body, StatusCode::OK, move |r, b, now| {
-        api::post_action(r, &id, &action, api::Action::from_json(b, now)?, now)
-    })
-    .await
+/// `POST /api/{collection}/{id}/{action}` for one kind of lifecycle.
+fn lifecycle<E: Entity>(lifecycle: &'static api::Lifecycle<E>) -> MethodRouter<AppState>
+where
+    <E::Id as std::str::FromStr>::Err: std::fmt::Display,
+{
+    post(
+        move |State(state): State<AppState>,
+              Path((id, action)): Path<(String, String)>,
+              body: Body| async move {
+            write(&state, body, StatusCode::OK, move |r, b, now| {
+                lifecycle.act(r, &id, &action, api::Action::from_json(b, now)?, now)
+            })
+            .await
+        },
+    )
 }
 
 async fn list_wishes(
@@ -348,17 +355,6 @@ async fn wish(State(state): State<AppState>, Path(id): Path<String>) -> Response
     read(&state, move |r| api::wish(r, &id)).await
 }
 
-async fn wish_action(
-    State(state): State<AppState>,
-    Path((id, action)): Path<(String, String)>,
-    body: Body,
-) -> Response {
-    write(&state, body, StatusCode::OK, move |r, b, now| {
-        api::wish_action(r, &id, &action, api::Action::from_json(b, now)?, now)
-    })
-    .await
-}
-
 async fn list_projects(State(state): State<AppState>) -> Response {
     read(&state, api::list_projects).await
 }
@@ -372,17 +368,6 @@ async fn create_project(State(state): State<AppState>, body: Body) -> Response {
 
 async fn project(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     read(&state, move |r| api::project(r, &id)).await
-}
-
-async fn project_action(
-    State(state): State<AppState>,
-    Path((id, action)): Path<(String, String)>,
-    body: Body,
-) -> Response {
-    write(&state, body, StatusCode::OK, move |r, b, now| {
-        api::project_action(r, &id, &action, api::Action::from_json(b, now)?, now)
-    })
-    .await
 }
 
 async fn list_activities(State(state): State<AppState>) -> Response {

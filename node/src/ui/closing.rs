@@ -44,19 +44,6 @@ impl Closing {
         matches!(self, Self::Reject | Self::Withdraw)
     }
 
-    /// Why the step was refused when no reason came with it, said at the top of the
-    /// confirmation form, right above the reason's box.
-    pub fn missing_reason(self, lang: Language) -> Refusal {
-        Refusal::Rule(
-            match self {
-                Self::Reject => t(lang, "请填写驳回理由", "Give the reason for rejecting"),
-                Self::Withdraw => t(lang, "请填写撤回理由", "Give the reason for withdrawing"),
-                Self::Release => t(lang, "请填写理由", "Give the reason"),
-            }
-            .to_owned(),
-        )
-    }
-
     /// The path segment of the step.
     pub fn code(self) -> &'static str {
         match self {
@@ -119,11 +106,7 @@ pub fn confirm_page(
     form: &Form,
     refusal: Option<&Refusal>,
 ) -> Option<String> {
-    let filled = Filled {
-        lang,
-        form,
-        refusal,
-    };
+    let filled = Filled::new(lang, form, refusal);
     let wish = view.wishes.get(&id)?;
     let reason_label = if closing.needs_reason() {
         t(

@@ -4,6 +4,8 @@
 //! ([`Refusal`]) is shown in the reader's language at the top of the form and, when a
 //! field is at fault, beside that field.
 
+use axum::extract::{FromRequest, RawForm, Request};
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::names::Language;
@@ -18,6 +20,9 @@ pub struct Form {
     pairs: Vec<(String, String)>,
 }
 
+/// A form before anyone typed in it.
+pub static NOTHING_TYPED: Form = Form { pairs: Vec::new() };
+
 /// Why a form was refused: a field at fault, or a rule of the work (already in the
 /// reader's language).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +31,18 @@ pub enum Refusal {
     Field(FieldError),
     /// The command was refused as a whole, e.g. a wish someone else claimed first.
     Rule(String),
+}
+
+/// A handler takes the posted form as an argument.
+impl<S: Send + Sync> FromRequest<S> for Form {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let RawForm(bytes) = RawForm::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self::from_body(&bytes))
+    }
 }
 
 /// A form being drawn: what was typed and why it was refused, in the reader's
@@ -40,7 +57,16 @@ pub struct Filled<'a> {
     pub refusal: Option<&'a Refusal>,
 }
 
-impl Filled<'_> {
+impl<'a> Filled<'a> {
+    /// `form` as typed, refused for `refusal` if it was.
+    pub fn new(lang: Language, form: &'a Form, refusal: Option<&'a Refusal>) -> Self {
+        Self {
+            lang,
+            form,
+            refusal,
+        }
+    }
+
     /// A labelled text input.
     pub fn input(&self, name: &str, label: &str) -> Markup {
         html! {

@@ -3,7 +3,8 @@
 //! writes, the small shapes the pages repeat, and the one stylesheet, all embedded in
 //! the binary so the node works with no internet.
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, PreEscaped, html};
+use wishtree_common::html::document;
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::names::Language;
 use wishtree_webguard::{FORM_TOKEN_FIELD, FormToken};
@@ -71,44 +72,44 @@ pub fn page(
         Language::Chinese => ("en", "English"),
         Language::English => ("zh", "中文"),
     };
-    html! {
-        (DOCTYPE)
-        html lang=(lang.html_lang()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · " (brand) }
-                style { (PreEscaped(STYLE)) }
-            }
-            body {
-                header {
-                    a.brand href="/" { (brand) }
-                    " "
-                    span.community { (status.community) }
-                    // A checkbox and its label fold the navigation on a phone with no
-                    // script; on a wide screen both are hidden and the links show.
-                    input #menu-toggle type="checkbox";
-                    label.menu-button for="menu-toggle" { (t(lang, "菜单", "Menu")) }
-                    nav {
-                        @for (href, zh, en) in NAVIGATION {
-                            a href=(href) class=[(*href == current).then_some("current")] {
-                                (t(lang, zh, en))
-                            }
+    let tab = format!("{title} · {brand}");
+    document(
+        lang,
+        &tab,
+        STYLE,
+        html! {
+            header {
+                a.brand href="/" { (brand) }
+                " "
+                span.community { (status.community) }
+                // A checkbox and its label fold the navigation on a phone with no
+                // script; on a wide screen both are hidden and the links show.
+                input #menu-toggle type="checkbox";
+                label.menu-button for="menu-toggle" { (t(lang, "菜单", "Menu")) }
+                nav {
+                    @for (href, zh, en) in NAVIGATION {
+                        a href=(href) class=[(*href == current).then_some("current")] {
+                            (t(lang, zh, en))
                         }
-                        a.lang href={ "/lang/" (other) } { (label) }
                     }
-                }
-                (status_bar(lang, status))
-                main {
-                    h1 { (title) }
-                    (print_line(lang, status))
-                    (body)
+                    a.lang href={ "/lang/" (other) } { (label) }
                 }
             }
-        }
-    }
+            (status_bar(lang, status))
+            main {
+                h1 { (title) }
+                (PreEscaped(NOTICE_SLOT))
+                (print_line(lang, status))
+                (body)
+            }
+        },
+    )
     .into_string()
 }
+
+/// Where a page says 已保存 after a saved write (filled by the UI's routes, which know
+/// whether the last write was saved; left as an HTML comment otherwise).
+pub const NOTICE_SLOT: &str = "<!--notice-->";
 
 /// A `<form method="post">` with the node's form token inside: the one way our pages
 /// open a form that writes, so no form can go without the token the server demands.

@@ -10,7 +10,7 @@ use wishtree_protocol::model::{Actor, Member, PointsKind, PostKind};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
-use super::forms::{Filled, Form, Refusal, error_summary};
+use super::forms::{Filled, Form, NOTHING_TYPED, Refusal, error_summary};
 use super::html::{Row, StatusBar, page, post_form, select_field, submit, t, table};
 use super::paging::Page;
 use super::tree::{actor_name, state_label};
@@ -24,8 +24,6 @@ pub enum MemberWrite<'a> {
     /// Nothing to say: the page was opened.
     #[default]
     None,
-    /// The last write was saved (已保存).
-    Saved,
     /// The redemption was refused: what was typed, and why.
     RedeemRefused(&'a Form, &'a Refusal),
     /// The ledger edit was refused: what was typed, and why.
@@ -34,19 +32,13 @@ pub enum MemberWrite<'a> {
 
 /// The member ledger, `list_page` of it, with the form to add a member.
 pub fn members_page(
-    lang: Language,
     view: &CommunityView,
     private: &PrivateMembers,
     status: &StatusBar,
-    form: &Form,
-    refusal: Option<&Refusal>,
+    filled: Filled<'_>,
     list_page: Option<&str>,
 ) -> String {
-    let filled = Filled {
-        lang,
-        form,
-        refusal,
-    };
+    let lang = filled.lang;
     let mut members: Vec<_> = view.members.iter().collect();
     // Ties of one name keep the order of their ids.
     members.sort_by_key(|(id, _)| **id);
@@ -119,24 +111,16 @@ pub fn member_page(
     let member = view.members.get(&id)?;
     let (address, phone) = private;
     let own = own_ledger(member, address, phone);
-    let nothing_typed = Form::default();
+
     let (redeem_form, edit_form, refusal) = match write {
-        MemberWrite::None | MemberWrite::Saved => (&nothing_typed, &own, None),
+        MemberWrite::None => (&NOTHING_TYPED, &own, None),
         MemberWrite::RedeemRefused(typed, refusal) => (typed, &own, Some(refusal)),
-        MemberWrite::EditRefused(typed, refusal) => (&nothing_typed, typed, Some(refusal)),
+        MemberWrite::EditRefused(typed, refusal) => (&NOTHING_TYPED, typed, Some(refusal)),
     };
     // One refusal at a time: the two forms have no field name in common, so the
     // message beside a field shows in the form that was posted.
-    let redeem_filled = Filled {
-        lang,
-        form: redeem_form,
-        refusal,
-    };
-    let edit_filled = Filled {
-        lang,
-        form: edit_form,
-        refusal,
-    };
+    let redeem_filled = Filled::new(lang, redeem_form, refusal);
+    let edit_filled = Filled::new(lang, edit_form, refusal);
     let book = view.passbooks.get(&id).cloned().unwrap_or_default();
     let mut entries: Vec<_> = view
         .passbook
@@ -225,9 +209,6 @@ pub fn member_page(
         .filter(|(_, wish)| wish.status.claimant.as_ref() == Some(&me))
         .collect();
     let body = html! {
-        @if matches!(write, MemberWrite::Saved) {
-            p.notice #notice role="status" { (t(lang, "已保存", "Saved")) }
-        }
         (error_summary(lang, refusal))
         table #ledger {
             @for (head, value) in &ledger {
@@ -349,18 +330,12 @@ fn own_ledger(member: &Member, address: &str, phone: &str) -> Form {
 
 /// Activities, newest first, `list_page` of them, with the form to add one.
 pub fn activities_page(
-    lang: Language,
     view: &CommunityView,
     status: &StatusBar,
-    form: &Form,
-    refusal: Option<&Refusal>,
+    filled: Filled<'_>,
     list_page: Option<&str>,
 ) -> String {
-    let filled = Filled {
-        lang,
-        form,
-        refusal,
-    };
+    let lang = filled.lang;
     let mut activities: Vec<_> = view.activities.iter().collect();
     activities.sort_by(|a, b| b.1.date.cmp(&a.1.date).then(a.0.cmp(b.0)));
     let counted: BTreeMap<ActivityId, usize> =
@@ -425,11 +400,7 @@ pub fn activity_page(
     status: &StatusBar,
     refusal: Option<&Refusal>,
 ) -> Option<String> {
-    let filled = Filled {
-        lang,
-        form: &Form::default(),
-        refusal,
-    };
+    let filled = Filled::new(lang, &NOTHING_TYPED, refusal);
     let activity = view.activities.get(&id)?;
     let participants: Vec<MemberId> = view
         .participations()

@@ -10,7 +10,7 @@ use wishtree_protocol::names::Language;
 use wishtree_protocol::view::{CommunityView, WithStatus};
 
 use super::closing::{Closing, closed_count};
-use super::forms::{Filled, Form, Refusal};
+use super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
 use super::html::{Row, StatusBar, page, post_form, submit, t};
 use super::paging::Page;
 
@@ -92,11 +92,7 @@ pub fn wish_page(
     status: &StatusBar,
     refusal: Option<&Refusal>,
 ) -> Option<String> {
-    let filled = Filled {
-        lang,
-        form: &Form::default(),
-        refusal,
-    };
+    let filled = Filled::new(lang, &NOTHING_TYPED, refusal);
     let wish = view.wishes.get(&id)?;
     let mut rows: Vec<(&str, String)> = vec![
         (t(lang, "心愿", "Wish"), wish.entity.title.clone()),
@@ -205,11 +201,7 @@ pub fn new_wish_page(
     status: &StatusBar,
     refusal: Option<&Refusal>,
 ) -> String {
-    let filled = Filled {
-        lang,
-        form,
-        refusal,
-    };
+    let filled = Filled::new(lang, form, refusal);
     let kinds = WishKind::ALL
         .iter()
         .map(|kind| (kind.code(), kind_label(lang, *kind)));
@@ -432,7 +424,7 @@ fn wish_list(
                             " — " (actor_name(view, claimant))
                         }
                         @if state == ClaimState::Published {
-                            (claim_form(&Filled { lang, form: &Form::default(), refusal: None }, *id, claimants))
+                            (claim_form(&Filled::new(lang, &NOTHING_TYPED, None), *id, claimants))
                         }
                     }
                 }

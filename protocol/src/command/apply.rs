@@ -226,6 +226,7 @@ impl CommunityDoc {
                 ClaimStatus::fold(&events, Claimants::MembersAndOrgs)
                     .check(&event, Claimants::MembersAndOrgs)
                     .map_err(|refusal| CommandError::Refused { refusal })?;
+                require_reason(*kind, note)?;
                 self.append_event::<Wish>(*id, &event)?;
             }
             Command::ProjectEvent { id, kind, by, note } => {
@@ -235,6 +236,7 @@ impl CommunityDoc {
                 ClaimStatus::fold(&events, Claimants::OrgsOnly)
                     .check(&event, Claimants::OrgsOnly)
                     .map_err(|refusal| CommandError::Refused { refusal })?;
+                require_reason(*kind, note)?;
                 self.append_event::<Project>(*id, &event)?;
             }
             Command::PostEvent { id, kind, by, note } => {
@@ -497,6 +499,16 @@ fn event(kind: EventKind, by: Actor, at: Timestamp, note: &Detail) -> LifecycleE
         by,
         at,
         note: note.to_string(),
+    }
+}
+
+/// A step that takes a wish or project off the tree for good keeps why
+/// ([`EventKind::needs_reason`]).
+fn require_reason(kind: EventKind, note: &Detail) -> Result<(), CommandError> {
+    if kind.needs_reason() && note.as_str().trim().is_empty() {
+        Err(CommandError::ReasonRequired { step: kind.code() })
+    } else {
+        Ok(())
     }
 }
 

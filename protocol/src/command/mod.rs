@@ -318,6 +318,13 @@ pub enum CommandError {
     /// The member already takes part in the activity.
     #[error("the member already takes part in this activity")]
     AlreadyParticipating,
+    /// A wish or project rejected or withdrawn leaves the tree for good, so it must say
+    /// why: the reason stays in its history for whoever asks later.
+    #[error("a {step} must give its reason in `note`")]
+    ReasonRequired {
+        /// The step, e.g. `reject`.
+        step: &'static str,
+    },
     /// The fact is already voided.
     #[error("{kind} {id} is already voided")]
     AlreadyVoided {

@@ -27,6 +27,14 @@ define_names! {
     }
 }
 
+impl EventKind {
+    /// Whether a wish or project taken this step must say why in its note: 驳回 and 撤回
+    /// take it off the tree for good, and the reason stays in its history.
+    pub fn needs_reason(self) -> bool {
+        matches!(self, Self::Reject | Self::Withdraw)
+    }
+}
+
 /// One appended fact: `{kind, by, at, note}`.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
 pub struct LifecycleEvent {

@@ -111,8 +111,18 @@ pub fn wish_event(id: WishId, kind: EventKind, by: Actor) -> Command {
         id,
         kind,
         by,
-        note: Detail::parse("note", "").expect("note"),
+        note: reason(kind),
     }
+}
+
+/// The note of a step: 驳回 and 撤回 must say why.
+pub fn reason(kind: EventKind) -> Detail {
+    let text = if kind.needs_reason() {
+        "核实不符"
+    } else {
+        ""
+    };
+    Detail::parse("note", text).expect("note")
 }
 
 pub fn activity_fields(title: &str, minutes: u32) -> ActivityFields {

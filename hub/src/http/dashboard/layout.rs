@@ -4,7 +4,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, html};
+use wishtree_common::html::document;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::{Date, RegionLevel, RegionPrefix, Timestamp};
 
@@ -112,43 +113,33 @@ pub(super) fn page(frame: &Frame<'_>, body: Markup) -> Response {
         .copied()
         .filter(|(key, _)| *key == "region")
         .collect();
-    html! {
-        (DOCTYPE)
-        html lang=(lang.html_lang()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (frame.title) " · " (brand) }
-                style { (PreEscaped(STYLE)) }
+    let title = format!("{} · {brand}", frame.title);
+    document(lang, &title, STYLE, html! {
+        header {
+            span.brand { (brand) }
+            nav aria-label=(tr(lang, "栏目", "Sections")) {
+                a href=(link("/", &[], lang)) { (tr(lang, "总览", "Overview")) }
+                a href=(link("/rankings", &region, lang)) { (tr(lang, "排行", "Rankings")) }
+                a href=(link("/health", &region, lang)) { (tr(lang, "同步状况", "Sync health")) }
             }
-            body {
-                header {
-                    span.brand { (brand) }
-                    nav aria-label=(tr(lang, "栏目", "Sections")) {
-                        a href=(link("/", &[], lang)) { (tr(lang, "总览", "Overview")) }
-                        a href=(link("/rankings", &region, lang)) { (tr(lang, "排行", "Rankings")) }
-                        a href=(link("/health", &region, lang)) { (tr(lang, "同步状况", "Sync health")) }
-                    }
-                    a.lang href=(link(frame.path, &kept, other)) hreflang=(other.html_lang()) lang=(other.html_lang()) {
-                        @match lang {
-                            Language::Chinese => "English",
-                            Language::English => "中文",
-                        }
-                    }
-                }
-                main {
-                    p.print-only { b { (frame.title) } }
-                    @if let Some(period) = &frame.period {
-                        p.print-only { (tr(lang, "统计期间：", "Period: ")) (period) }
-                    }
-                    (body)
-                    p.muted data-as-of {
-                        (tr(lang, "数据时间：", "Data as of ")) (frame.as_of.display_in_shanghai())
-                    }
+            a.lang href=(link(frame.path, &kept, other)) hreflang=(other.html_lang()) lang=(other.html_lang()) {
+                @match lang {
+                    Language::Chinese => "English",
+                    Language::English => "中文",
                 }
             }
         }
-    }
+        main {
+            p.print-only { b { (frame.title) } }
+            @if let Some(period) = &frame.period {
+                p.print-only { (tr(lang, "统计期间：", "Period: ")) (period) }
+            }
+            (body)
+            p.muted data-as-of {
+                (tr(lang, "数据时间：", "Data as of ")) (frame.as_of.display_in_shanghai())
+            }
+        }
+    })
     .into_response()
 }
 

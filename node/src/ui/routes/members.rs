@@ -1,19 +1,17 @@
 //! The member routes: the ledger and its form, one member with their passbook and the
 //! edit of their ledger, and redeeming points.
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, Query, RawForm, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
 use wishtree_protocol::id::{MemberId, PointsEntryId};
 use wishtree_protocol::names::Language;
 
-use super::super::forms::{Form, Refusal};
+use super::super::forms::{Filled, Form, Refusal};
 use super::super::pages::{self, MemberWrite};
 use super::{
-    execute_status, internal, language, not_found, page, record_form, refusal, refused, status_bar,
-    submit, with_replica,
+    Lang, Listed, PostedForm, RecordForm, create, execute_status, internal, not_found, page,
+    refusal, refused, saved, status_bar, submit,
 };
 use crate::api::{NewMember, NewRedemption};
 use crate::http::AppState;
@@ -21,80 +19,44 @@ use crate::replica::{Replica, random_bytes};
 
 pub(super) async fn members(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
+    Lang(lang): Lang,
+    Query(listed): Query<Listed>,
 ) -> Response {
-    let lang = language(&headers);
     page(&state, lang, move |replica| {
         let view = replica.view().map_err(internal)?;
         let private = private_members(replica)?;
         let today = crate::now().date_in_shanghai().to_string();
         let form = Form::with(&[("reported_in", &today)]);
-        Ok(pages::members_page(
-            lang,
-            &view,
-            &private,
-            &status_bar(replica),
-            &form,
-            None,
-            query.get("page").map(String::as_str),
-        ))
+        let filled = Filled::new(lang, &form, None);
+        let bar = status_bar(replica);
+        let page = listed.page.as_deref();
+        Ok(pages::members_page(&view, &private, &bar, filled, page))
     })
     .await
 }
 
-pub(super) async fn create_member(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    raw: RawForm,
-) -> Response {
-    let lang = language(&headers);
-    let form = Form::from_body(&raw.0);
-    with_replica(&state, move |replica| {
-        let refuse = |replica: &mut Replica, refusal: Refusal| {
-            let private = private_members(replica).unwrap_or_default();
-            refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
-                Some(pages::members_page(
-                    lang,
-                    view,
-                    &private,
-                    bar,
-                    &form,
-                    Some(&refusal),
-                    None,
-                ))
-            })
-        };
-        let now = crate::now();
-        let new: NewMember = match form.read(now) {
-            Ok(new) => new,
-            Err(error) => return refuse(replica, error.into()),
-        };
-        let id = match random_bytes::<16>() {
-            Ok(bytes) => MemberId::from_bytes(bytes),
-            Err(error) => return refuse(replica, Refusal::Rule(error.to_string())),
-        };
-        let (command, private) = new.into_command(id);
-        let done = format!("/members/{id}");
-        submit(replica, lang, &command, private.as_ref(), &done, refuse)
-    })
-    .await
+pub(super) async fn create_member(posted: PostedForm) -> Response {
+    posted
+        .run(move |replica, lang, form| {
+            let refuse = |replica: &mut Replica, refusal: Refusal| {
+                let private = private_members(replica).unwrap_or_default();
+                refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
+                    let filled = Filled::new(lang, &form, Some(&refusal));
+                    Some(pages::members_page(view, &private, bar, filled, None))
+                })
+            };
+            let make = |new: NewMember, id: MemberId| new.into_command(id);
+            create(replica, lang, &form, "/members", make, refuse)
+        })
+        .await
 }
 
 /// `GET /members/{id}`, and GET on the addresses its forms post to.
 pub(super) async fn member(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Lang(lang): Lang,
     Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let lang = language(&headers);
-    // A write that succeeded redirects here with `saved`, to say so once.
-    let write = if query.contains_key("saved") {
-        MemberWrite::Saved
-    } else {
-        MemberWrite::None
-    };
     page(&state, lang, move |replica| {
         let id: MemberId = id.parse().map_err(|_| not_found(lang))?;
         let view = replica.view().map_err(internal)?;
@@ -108,7 +70,7 @@ pub(super) async fn member(
             id,
             (&private.address, &private.phone),
             &status_bar(replica),
-            write,
+            MemberWrite::None,
         )
         .ok_or_else(|| not_found(lang))
     })
@@ -118,18 +80,9 @@ pub(super) async fn member(
 /// `POST /members/{id}`: the ledger edited, read by the same typed input as
 /// `PUT /api/members/{id}` and the CLI, so one rule (the phone's too) holds for all; a
 /// refusal shows the form again as typed.
-pub(super) async fn update_member(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    raw: RawForm,
-) -> Response {
-    record_form(
-        &state,
-        &headers,
-        id,
-        raw,
-        move |replica, lang, id: MemberId, form| {
+pub(super) async fn update_member(posted: RecordForm) -> Response {
+    posted
+        .run(move |replica, lang, id: MemberId, form| {
             // As for a new member: a refusal is the form's to correct (400); a member who is
             // not there reads as not found.
             let refuse = |replica: &mut Replica, refusal: Refusal| {
@@ -141,25 +94,15 @@ pub(super) async fn update_member(
                 Err(error) => return refuse(replica, error.into()),
             };
             let (command, private) = new.into_update(id);
-            let done = format!("/members/{id}?saved");
+            let done = format!("/members/{id}");
             submit(replica, lang, &command, private.as_ref(), &done, refuse)
-        },
-    )
-    .await
+        })
+        .await
 }
 
-pub(super) async fn redeem(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    raw: RawForm,
-) -> Response {
-    record_form(
-        &state,
-        &headers,
-        id,
-        raw,
-        move |replica, lang, id: MemberId, form| {
+pub(super) async fn redeem(posted: RecordForm) -> Response {
+    posted
+        .run(move |replica, lang, id: MemberId, form| {
             let refuse = |replica: &mut Replica, status: StatusCode, refusal: Refusal| {
                 member_refused(
                     replica,
@@ -185,12 +128,11 @@ pub(super) async fn redeem(
                 }
             };
             match replica.execute(&new.into_command(entry), now) {
-                Ok(_) => Redirect::to(&format!("/members/{id}?saved")).into_response(),
+                Ok(_) => saved(&format!("/members/{id}")),
                 Err(error) => refuse(replica, execute_status(&error), refusal(lang, &error)),
             }
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// The member's page shown again after a refused write, with why, and with the form

@@ -7,7 +7,8 @@
 //! the other language.
 
 use axum::Router;
-use axum::extract::{Path, RawForm, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -19,19 +20,21 @@ use wishtree_protocol::view::CommunityView;
 use super::forms::{Form, Refusal};
 use super::html::{StatusBar, t};
 use super::tree;
-use crate::api::{FieldError, Problem};
+use crate::api::{FieldError, Input, Problem};
 use crate::http::{AppState, on_replica};
-use crate::replica::{ExecuteError, PrivateRecord, Replica};
+use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
 
 mod activities;
 mod members;
 mod reports;
+mod saved;
 mod wish_pages;
 mod wishes;
 
 use activities::{activities, activity, create_activity, join_activity};
 use members::{create_member, member, members, redeem, update_member};
 use reports::{board, half_year, half_year_csv, reports, wish_ledger_csv};
+use saved::saved;
 use wish_pages::{closed, in_state};
 use wishes::{create_wish, new_wish, wish, wish_action, wish_at_action};
 
@@ -64,18 +67,43 @@ pub fn ui_router() -> Router<AppState> {
         .route("/reports/half-year.csv", get(half_year_csv))
         .route("/wishes.csv", get(wish_ledger_csv))
         .fallback(unknown_path)
+        .layer(axum::middleware::from_fn(saved::announce))
+}
+
+/// The reader's language, as a handler's argument ([`language`]).
+struct Lang(Language);
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(language(&parts.headers)))
+    }
+}
+
+/// The page of a paged list asked for (`?page=2`), if any; other keys are ignored.
+#[derive(Debug, Default, serde::Deserialize)]
+struct Listed {
+    page: Option<String>,
 }
 
 /// The language of the reader: the `lang` cookie set by `/lang/{lang}`, Chinese by
 /// default.
 fn language(headers: &HeaderMap) -> Language {
-    let cookie = headers
+    Language::from_query(cookie(headers, "lang"))
+}
+
+/// The value of the request's cookie `name`, if it has one.
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix("lang="));
-    Language::from_query(cookie)
+        .find_map(|pair| {
+            let (key, value) = pair.trim().split_once('=')?;
+            (key == name).then_some(value)
+        })
 }
 
 async fn set_language(Path(lang): Path<String>, headers: HeaderMap) -> Response {
@@ -96,8 +124,7 @@ async fn set_language(Path(lang): Path<String>, headers: HeaderMap) -> Response 
     response
 }
 
-async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let lang = language(&headers);
+async fn home(State(state): State<AppState>, Lang(lang): Lang) -> Response {
     view_page(&state, lang, move |view, bar| {
         Ok(tree::tree_page(lang, view, bar, None))
     })
@@ -177,11 +204,10 @@ fn problem_page(lang: Language, status: StatusCode, message: &str, bar: &StatusB
 }
 
 /// Any other path: the styled not-found page, or for the JSON API a bare 404.
-async fn unknown_path(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+async fn unknown_path(State(state): State<AppState>, Lang(lang): Lang, uri: Uri) -> Response {
     if uri.path().starts_with("/api/") || uri.path() == "/api" {
         return StatusCode::NOT_FOUND.into_response();
     }
-    let lang = language(&headers);
     page(&state, lang, move |_| Err(not_found(lang))).await
 }
 
@@ -196,23 +222,71 @@ async fn with_replica(
     }
 }
 
-/// A form posted about one record (`/members/{id}`, `/activities/{id}/participants`):
-/// the id parsed, a styled not-found page if it is not one, and `work` run on the
-/// replica's thread with the form as typed.
-async fn record_form<I: std::str::FromStr + Send + 'static>(
-    state: &AppState,
-    headers: &HeaderMap,
+/// A posted form, as a handler's argument: the reader's language and the form as
+/// typed, to handle on the replica's thread ([`PostedForm::run`]).
+struct PostedForm {
+    state: AppState,
+    lang: Language,
+    form: Form,
+}
+
+impl FromRequest<AppState> for PostedForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let lang = language(request.headers());
+        let form = Form::from_request(request, state).await?;
+        let state = state.clone();
+        Ok(Self { state, lang, form })
+    }
+}
+
+impl PostedForm {
+    /// Runs `work` on the replica's thread.
+    async fn run(
+        self,
+        work: impl FnOnce(&mut Replica, Language, Form) -> Response + Send + 'static,
+    ) -> Response {
+        let Self { state, lang, form } = self;
+        with_replica(&state, move |replica| work(replica, lang, form)).await
+    }
+}
+
+/// A form posted about one record (`/members/{id}`, `/activities/{id}/participants`),
+/// as a handler's argument: the record's id as written in the path, and the form.
+struct RecordForm {
     id: String,
-    raw: RawForm,
-    work: impl FnOnce(&mut Replica, Language, I, Form) -> Response + Send + 'static,
-) -> Response {
-    let lang = language(headers);
-    let form = Form::from_body(&raw.0);
-    with_replica(state, move |replica| match id.parse::<I>() {
-        Ok(id) => work(replica, lang, id, form),
-        Err(_) => not_found_page(replica, lang),
-    })
-    .await
+    posted: PostedForm,
+}
+
+impl FromRequest<AppState> for RecordForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let Path(id) = Path::<String>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let posted = PostedForm::from_request(Request::from_parts(parts, body), state).await?;
+        Ok(Self { id, posted })
+    }
+}
+
+impl RecordForm {
+    /// Runs `work` on the replica's thread with the id parsed, or draws the styled
+    /// not-found page if it is not one.
+    async fn run<I: std::str::FromStr + Send + 'static>(
+        self,
+        work: impl FnOnce(&mut Replica, Language, I, Form) -> Response + Send + 'static,
+    ) -> Response {
+        let id = self.id;
+        self.posted
+            .run(move |replica, lang, form| match id.parse::<I>() {
+                Ok(id) => work(replica, lang, id, form),
+                Err(_) => not_found_page(replica, lang),
+            })
+            .await
+    }
 }
 
 /// Runs a form's command as the node's worker, with its private record if any:
@@ -228,8 +302,36 @@ fn submit(
 ) -> Response {
     let worker = replica.worker().clone();
     match replica.execute_as(command, &worker, private, crate::now()) {
-        Ok(_) => Redirect::to(done).into_response(),
+        Ok(_) => saved(done),
         Err(error) => refuse(replica, refusal(lang, &error)),
+    }
+}
+
+/// A new record from a posted form, as the node's worker: the typed input read, a
+/// fresh id drawn, and the command `make` builds of them run; saved, the browser goes
+/// to the record's page `{path}/{id}`; refused, `refuse` shows the form again with why.
+fn create<I: Input, Id: From<[u8; 16]> + std::fmt::Display + Copy>(
+    replica: &mut Replica,
+    lang: Language,
+    form: &Form,
+    path: &str,
+    make: impl FnOnce(I, Id) -> (Command, Option<PrivateRecord>),
+    refuse: impl FnOnce(&mut Replica, Refusal) -> Response,
+) -> Response {
+    let made = form
+        .read::<I>(crate::now())
+        .map_err(Refusal::from)
+        .and_then(|input| match random_bytes::<16>() {
+            Ok(bytes) => Ok((input, Id::from(bytes))),
+            Err(error) => Err(Refusal::Rule(error.to_string())),
+        });
+    match made {
+        Ok((input, id)) => {
+            let (command, private) = make(input, id);
+            let done = format!("{path}/{id}");
+            submit(replica, lang, &command, private.as_ref(), &done, refuse)
+        }
+        Err(refusal) => refuse(replica, refusal),
     }
 }
 
@@ -278,7 +380,9 @@ fn execute_status(error: &ExecuteError) -> StatusCode {
     use wishtree_protocol::command::CommandError;
     match error {
         ExecuteError::Command(CommandError::NotFound { .. }) => StatusCode::NOT_FOUND,
-        ExecuteError::Command(CommandError::OutOfRange { .. }) => StatusCode::BAD_REQUEST,
+        ExecuteError::Command(
+            CommandError::OutOfRange { .. } | CommandError::ReasonRequired { .. },
+        ) => StatusCode::BAD_REQUEST,
         ExecuteError::Command(CommandError::Doc(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         ExecuteError::Command(_) => StatusCode::CONFLICT,
         ExecuteError::NoSuchEntity { .. } => StatusCode::NOT_FOUND,
@@ -293,6 +397,9 @@ fn refusal(lang: Language, error: &ExecuteError) -> Refusal {
     match error {
         ExecuteError::Command(CommandError::OutOfRange { field, rule }) => {
             Refusal::Field(FieldError::new(*field, Problem::OutOfRange { rule }))
+        }
+        ExecuteError::Command(CommandError::ReasonRequired { .. }) => {
+            Refusal::Field(FieldError::new("note", Problem::Missing))
         }
         other => Refusal::Rule(execute_message(lang, other)),
     }
@@ -325,8 +432,12 @@ fn execute_message(lang: Language, error: &ExecuteError) -> String {
         (Language::Chinese, ExecuteError::Command(CommandError::AlreadyVoided { .. })) => {
             "操作未保存：这条记录已经作废".to_owned()
         }
-        // A store failure or a broken document: the details are for the operator.
-        (Language::Chinese, other) => format!("操作未保存，请联系管理员：{other}"),
+        // A store failure or a broken document: the details are for the operator, in
+        // the log; the worker is told what to do.
+        (Language::Chinese, other) => {
+            tracing::error!(error = %other, "a write from the web UI failed");
+            "操作未保存：系统出错（详情已记入日志），请联系管理员".to_owned()
+        }
         (Language::English, other) => other.to_string(),
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use wishtree_common::csv::attachment;
 use wishtree_protocol::HalfYear;
@@ -12,21 +12,19 @@ use wishtree_protocol::id::MemberId;
 use wishtree_protocol::names::Language;
 
 use super::super::{exports, pages, report};
-use super::{internal, language, not_found, page, status_bar, view_page};
+use super::{Lang, internal, not_found, page, status_bar, view_page};
 use crate::http::{AppState, on_replica};
 use crate::replica::Replica;
 use crate::report::HalfYearReport;
 
-pub(super) async fn board(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let lang = language(&headers);
+pub(super) async fn board(State(state): State<AppState>, Lang(lang): Lang) -> Response {
     view_page(&state, lang, move |view, bar| {
         Ok(pages::board_page(lang, view, bar))
     })
     .await
 }
 
-pub(super) async fn reports(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let lang = language(&headers);
+pub(super) async fn reports(State(state): State<AppState>, Lang(lang): Lang) -> Response {
     view_page(&state, lang, move |view, bar| {
         let period = crate::now().date_in_shanghai().half_year();
         Ok(report::choose_page(lang, view, period, bar))
@@ -36,10 +34,9 @@ pub(super) async fn reports(State(state): State<AppState>, headers: HeaderMap) -
 
 pub(super) async fn half_year(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Lang(lang): Lang,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let lang = language(&headers);
     page(&state, lang, move |replica| {
         let report = member_report(replica, lang, &query)?;
         Ok(report::report_page(lang, &report, &status_bar(replica)))
@@ -50,10 +47,9 @@ pub(super) async fn half_year(
 /// `GET /reports/half-year.csv?member=ID&period=2026H2`: the report as a person's CSV.
 pub(super) async fn half_year_csv(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Lang(lang): Lang,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let lang = language(&headers);
     download(&state, lang, move |replica| {
         Ok(exports::half_year_report(&member_report(
             replica, lang, &query,
@@ -65,10 +61,9 @@ pub(super) async fn half_year_csv(
 /// `GET /wishes.csv?period=2026H2`: the wish ledger of a half-year (this one if none).
 pub(super) async fn wish_ledger_csv(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Lang(lang): Lang,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let lang = language(&headers);
     download(&state, lang, move |replica| {
         let view = replica.view().map_err(internal)?;
         Ok(exports::wish_ledger(&view, period_of(&query)?))

@@ -2,10 +2,7 @@
 //! a wish (its form posts to the step's own route, which answers GET with it), the
 //! list of closed wishes, and the wishes of one state, paged.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use wishtree_protocol::id::WishId;
 use wishtree_protocol::lifecycle::ClaimState;
@@ -14,7 +11,7 @@ use wishtree_protocol::names::Language;
 use super::super::closing::{self, Closing};
 use super::super::forms::Form;
 use super::super::tree;
-use super::{language, not_found, view_page};
+use super::{Lang, Listed, not_found, view_page};
 use crate::http::AppState;
 
 /// The page of `GET /wishes/{id}/{reject|withdraw|release}`: asks before a wish is
@@ -36,13 +33,16 @@ pub(super) async fn confirm(
 /// `GET /wishes/closed`: the rejected and withdrawn wishes with their reasons.
 pub(super) async fn closed(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
+    Lang(lang): Lang,
+    Query(listed): Query<Listed>,
 ) -> Response {
-    let lang = language(&headers);
     view_page(&state, lang, move |view, bar| {
-        let list_page = query.get("page").map(String::as_str);
-        Ok(closing::closed_page(lang, view, bar, list_page))
+        Ok(closing::closed_page(
+            lang,
+            view,
+            bar,
+            listed.page.as_deref(),
+        ))
     })
     .await
 }
@@ -50,15 +50,19 @@ pub(super) async fn closed(
 /// `GET /wishes/in/{state}`: the wishes of one state, paged.
 pub(super) async fn in_state(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Lang(lang): Lang,
     Path(claim_state): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    Query(listed): Query<Listed>,
 ) -> Response {
-    let lang = language(&headers);
     view_page(&state, lang, move |view, bar| {
         let claim_state: ClaimState = claim_state.parse().map_err(|_| not_found(lang))?;
-        let list_page = query.get("page").map(String::as_str);
-        Ok(tree::state_page(lang, view, claim_state, bar, list_page))
+        Ok(tree::state_page(
+            lang,
+            view,
+            claim_state,
+            bar,
+            listed.page.as_deref(),
+        ))
     })
     .await
 }

@@ -1,10 +1,10 @@
 //! The wish routes: the intake form, one wish, and the steps of its life (publish,
 //! claim, fulfil, release, reject, withdraw).
 
-use axum::extract::{Path, RawForm, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use wishtree_protocol::command::Command;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use wishtree_protocol::command::{Command, CommandError};
 use wishtree_protocol::id::WishId;
 use wishtree_protocol::model::{EventKind, EventSubject};
 use wishtree_protocol::names::Language;
@@ -14,15 +14,14 @@ use super::super::forms::{Form, Refusal};
 use super::super::tree;
 use super::wish_pages::confirm;
 use super::{
-    execute_status, internal, language, not_found, not_found_page, page, refusal, refused,
-    status_bar, submit, with_replica,
+    Lang, PostedForm, create, execute_status, internal, not_found, not_found_page, page, refusal,
+    refused, saved, status_bar, with_replica,
 };
 use crate::api::{Action, NewWish};
 use crate::http::AppState;
-use crate::replica::{Replica, random_bytes};
+use crate::replica::{ExecuteError, Replica};
 
-pub(super) async fn new_wish(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let lang = language(&headers);
+pub(super) async fn new_wish(State(state): State<AppState>, Lang(lang): Lang) -> Response {
     let form = Form::with(&[("kind", "goods"), ("group", "elderly_alone")]);
     page(&state, lang, move |replica| {
         Ok(tree::new_wish_page(lang, &form, &status_bar(replica), None))
@@ -30,40 +29,25 @@ pub(super) async fn new_wish(State(state): State<AppState>, headers: HeaderMap) 
     .await
 }
 
-pub(super) async fn create_wish(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    raw: RawForm,
-) -> Response {
-    let lang = language(&headers);
-    let form = Form::from_body(&raw.0);
-    with_replica(&state, move |replica| {
-        let refuse = |replica: &mut Replica, refusal: Refusal| {
-            let html = tree::new_wish_page(lang, &form, &status_bar(replica), Some(&refusal));
-            (StatusCode::BAD_REQUEST, Html(html)).into_response()
-        };
-        let now = crate::now();
-        let new: NewWish = match form.read(now) {
-            Ok(new) => new,
-            Err(error) => return refuse(replica, error.into()),
-        };
-        let id = match random_bytes::<16>() {
-            Ok(bytes) => WishId::from_bytes(bytes),
-            Err(error) => return refuse(replica, Refusal::Rule(error.to_string())),
-        };
-        let (command, private) = new.into_command(id);
-        let done = format!("/wishes/{id}");
-        submit(replica, lang, &command, private.as_ref(), &done, refuse)
-    })
-    .await
+pub(super) async fn create_wish(posted: PostedForm) -> Response {
+    posted
+        .run(move |replica, lang, form| {
+            let refuse = |replica: &mut Replica, refusal: Refusal| {
+                let html = tree::new_wish_page(lang, &form, &status_bar(replica), Some(&refusal));
+                (StatusCode::BAD_REQUEST, Html(html)).into_response()
+            };
+            let make = |new: NewWish, id: WishId| new.into_command(id);
+            create(replica, lang, &form, "/wishes", make, refuse)
+        })
+        .await
 }
 
 pub(super) async fn wish(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Lang(lang): Lang,
     Path(id): Path<String>,
 ) -> Response {
-    wish_page(state, headers, id).await
+    wish_page(state, lang, id).await
 }
 
 /// GET on the address an action posts to: for a step that ends or undoes a wish, its
@@ -71,21 +55,19 @@ pub(super) async fn wish(
 /// so that the address a refused action leaves in the address bar still shows it.
 pub(super) async fn wish_at_action(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Lang(lang): Lang,
     Path((id, action)): Path<(String, String)>,
 ) -> Response {
-    let lang = language(&headers);
     match wish_action_kind(&action) {
         None => page(&state, lang, move |_| Err(not_found(lang))).await,
         Some(kind) => match Closing::of(kind) {
             Some(closing) => confirm(state, lang, id, closing).await,
-            None => wish_page(state, headers, id).await,
+            None => wish_page(state, lang, id).await,
         },
     }
 }
 
-async fn wish_page(state: AppState, headers: HeaderMap, id: String) -> Response {
-    let lang = language(&headers);
+async fn wish_page(state: AppState, lang: Language, id: String) -> Response {
     page(&state, lang, move |replica| {
         let id: WishId = id.parse().map_err(|_| not_found(lang))?;
         let view = replica.view().map_err(internal)?;
@@ -101,12 +83,10 @@ async fn wish_page(state: AppState, headers: HeaderMap, id: String) -> Response 
 
 pub(super) async fn wish_action(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Lang(lang): Lang,
     Path((id, action)): Path<(String, String)>,
-    raw: RawForm,
+    form: Form,
 ) -> Response {
-    let lang = language(&headers);
-    let form = Form::from_body(&raw.0);
     with_replica(&state, move |replica| {
         let Ok(id) = id.parse::<WishId>() else {
             return not_found_page(replica, lang);
@@ -132,17 +112,14 @@ pub(super) async fn wish_action(
             Ok(input) => input,
             Err(error) => return refuse_input(replica, error.into()),
         };
-        // A wish that leaves the tree keeps why: the confirmation page asks for it, and
-        // a post without it (a form sent twice, a script) is refused the same way.
-        if let Some(closing) = closing
-            && closing.needs_reason()
-            && note.as_str().trim().is_empty()
-        {
-            return refuse_input(replica, closing.missing_reason(lang));
-        }
+        // A wish that leaves the tree keeps why: the protocol refuses a reject or a
+        // withdrawal without its reason, and the confirmation page asks again.
         let command = Command::WishEvent { id, kind, by, note };
         match replica.execute(&command, now) {
-            Ok(_) => Redirect::to(&format!("/wishes/{id}")).into_response(),
+            Ok(_) => saved(&format!("/wishes/{id}")),
+            Err(error @ ExecuteError::Command(CommandError::ReasonRequired { .. })) => {
+                refuse_input(replica, refusal(lang, &error))
+            }
             Err(error) => {
                 let status = execute_status(&error);
                 wish_error(replica, lang, id, status, refusal(lang, &error))

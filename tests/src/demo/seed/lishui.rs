@@ -1,0 +1,162 @@
+//! 新华区丽水社区 of the demo city.
+
+use wishtree_protocol::command::Command;
+use wishtree_protocol::id::PointsEntryId;
+use wishtree_protocol::model::{Actor, BeneficiaryGroup, EventKind, PostKind, WishKind};
+use wishtree_protocol::uscc::CreditCode;
+
+use super::*;
+
+/// 新华区丽水社区: love passbooks; 赵玉茹 has the most points.
+pub(super) fn lishui(
+    ids: &mut dyn FnMut() -> [u8; 16],
+    orgs: &[(CreditCode, &'static str)],
+) -> DemoCommunity {
+    let mut b = Builder::new(ids, "赵刚");
+    let hospital = b.org(150, &orgs[4], true);
+    let city_office = b.org(140, &orgs[2], false);
+    b.push(
+        140,
+        Command::SetPointsRate {
+            category: PostKind::Health,
+            points_per_hour: 15,
+        },
+    );
+    let zhao = b.member(
+        160,
+        "赵玉茹",
+        "沧州市粮食局",
+        None,
+        "会计",
+        &["组织动员"],
+        &[PostKind::Aid, PostKind::Health],
+    );
+    let zhang = b.member(
+        150,
+        "张昕",
+        "沧州市政府办公室",
+        Some(city_office),
+        "常务副秘书长",
+        &["协调"],
+        &[PostKind::Environment],
+    );
+    let ma = b.member(
+        130,
+        "马晓东",
+        "沧州中西医结合医院",
+        Some(hospital),
+        "医生",
+        &["义诊", "健康讲座"],
+        &[PostKind::Health],
+    );
+    let gao = b.member(
+        100,
+        "高雅",
+        "新华区文化馆",
+        None,
+        "馆员",
+        &["舞蹈"],
+        &[PostKind::CultureSport],
+    );
+    let tian = b.member(
+        45,
+        "田野",
+        "新华区税务局",
+        None,
+        "科员",
+        &["电脑维修"],
+        &[PostKind::Convenience],
+    );
+    b.activity(
+        130,
+        "检测点执勤与义务消杀",
+        PostKind::Health,
+        300,
+        None,
+        "粮贸宿舍",
+        &[zhao, zhang],
+    );
+    b.activity(
+        95,
+        "健康义诊进社区",
+        PostKind::Health,
+        180,
+        Some(hospital),
+        "丽水社区卫生站",
+        &[ma, zhao],
+    );
+    b.activity(
+        60,
+        "社区文艺晚会",
+        PostKind::CultureSport,
+        150,
+        None,
+        "丽水社区文化广场",
+        &[gao, zhao, tian],
+    );
+    b.activity(
+        15,
+        "老旧小区环境整治",
+        PostKind::Environment,
+        120,
+        Some(city_office),
+        "丽水社区13个小区",
+        &[zhang, tian, zhao],
+    );
+    b.service(70, zhao, 240, PostKind::Aid, "服务居家隔离人员");
+    b.service(35, ma, 60, PostKind::Health, "为老人免费测血压、血糖");
+    let redemption = PointsEntryId::from_bytes((b.ids)());
+    b.push(
+        10,
+        Command::Redeem {
+            id: redemption,
+            member: zhao,
+            points: 30,
+            reason: label("兑换米面油"),
+        },
+    );
+    let books = b.wish(
+        50,
+        "送我一套百科全书",
+        "爱读书的困难学生",
+        WishKind::Goods,
+        BeneficiaryGroup::StudentHardship,
+        "丽水社区 小林",
+        "林晓",
+        Some(260),
+    );
+    b.wish_event(49, books, EventKind::Publish, b.worker.clone(), "");
+    b.wish_event(47, books, EventKind::Claim, Actor::Org(hospital), "");
+    b.wish_event(40, books, EventKind::Fulfil, Actor::Org(hospital), "");
+    let walkman = b.wish(
+        25,
+        "想要一台随身听",
+        "独居老人，想听戏",
+        WishKind::Goods,
+        BeneficiaryGroup::ElderlyAlone,
+        "丽水社区 刘爷爷",
+        "刘福山",
+        Some(100),
+    );
+    b.wish_event(24, walkman, EventKind::Publish, b.worker.clone(), "");
+    b.wish_event(22, walkman, EventKind::Claim, Actor::Member(tian), "");
+    let desk = b.wish(
+        8,
+        "希望有一张能写作业的书桌",
+        "孩子只能在小桌子上弯腰写作业",
+        WishKind::Goods,
+        BeneficiaryGroup::StudentHardship,
+        "丽水社区 伍奶奶",
+        "伍秀英",
+        Some(500),
+    );
+    b.wish_event(6, desk, EventKind::Publish, b.worker.clone(), "");
+    b.post(
+        120,
+        PostKind::Health,
+        "医疗保健岗：每周义诊",
+        2,
+        &[Actor::Member(ma)],
+    );
+    b.finish("130902004002", "丽水社区", "新华区", "建北街道", "赵刚")
+}
