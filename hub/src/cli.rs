@@ -17,6 +17,8 @@ use crate::data_dir::{DATABASE_FILE, KEY_FILE, open_store};
 use crate::identity::{create_key_file, read_key_file};
 use crate::store::{EnrolledRole, HubStore, SqliteStore, StoredDoc};
 
+mod import_command;
+
 /// wishtree-hub: the city hub of wishtree (心愿树). It merges the records of every
 /// community node, keeps the roster of enrolled node keys, and shows citywide figures.
 #[derive(Debug, Parser)]
@@ -391,7 +393,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Import { data, file } => crate::admin::import(&data, &file),
+        Command::Import { data, file } => import_command::import(&data, &file),
         Command::Send { data, org, to, out } => {
             let store = open_store(&data)?;
             let credit_code: wishtree_protocol::uscc::CreditCode =

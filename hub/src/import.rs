@@ -215,6 +215,17 @@ impl Accepted {
         )
     }
 
+    /// The verdict, and a line if the figures were not re-derived.
+    pub fn report(&self) -> String {
+        match &self.figures_problem {
+            None => self.verdict(),
+            Some(problem) => format!(
+                "{}\nthe figures were not re-derived ({problem}); a running hub tries again at once, a stopped one when it starts",
+                self.verdict()
+            ),
+        }
+    }
+
     /// Whether the community's signed heads cover all of its document at the hub.
     pub fn is_attested(&self) -> bool {
         matches!(self.coverage, Coverage::Attested { .. })
