@@ -215,6 +215,17 @@ impl Accepted {
         )
     }
 
+    /// The verdict, and a line if the figures were not re-derived.
+    pub fn report(&self) -> String {
+        match &self.figures_problem {
+            None => self.verdict(),
+            Some(problem) => format!(
+                "{}\nthe figures were not re-derived ({problem}); a running hub tries again at once, a stopped one when it starts",
+                self.verdict()
+            ),
+        }
+    }
+
     /// Whether the community's signed heads cover all of its document at the hub.
     pub fn is_attested(&self) -> bool {
         matches!(self.coverage, Coverage::Attested { .. })
@@ -229,6 +240,15 @@ pub fn import_file(
     now: Timestamp,
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<Accepted, ImportError> {
+    let bytes = read_bundle_file(path, progress)?;
+    import_bundle(hub, &bytes, now, progress)
+}
+
+/// Reads a bundle file whose size is within the limit, reporting the step.
+pub fn read_bundle_file(
+    path: &Path,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Result<Vec<u8>, ImportError> {
     let started = Instant::now();
     let read_error = |source| ImportError::Read {
         path: path.display().to_string(),
@@ -248,7 +268,7 @@ pub fn import_file(
         detail: format!("{} from {}", size_text(bytes.len() as u64), path.display()),
         elapsed: started.elapsed(),
     });
-    import_bundle(hub, &bytes, now, progress)
+    Ok(bytes)
 }
 
 /// Imports a bundle's bytes into `hub` at `now`; see the module doc.

@@ -3,6 +3,8 @@
 //! sees. It never edits a community's document; it only merges.
 
 pub mod accounts;
+pub mod admin;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod data_dir;

@@ -1,10 +1,11 @@
 //! The lock that keeps a running hub and an offline import out of each other's way.
 //!
 //! `wishtree-hub run` holds `hub.lock` in its data directory for as long as it runs,
-//! and `wishtree-hub import` holds it while it writes. A running hub keeps documents
-//! in memory and folds a document's chunks into one save of what it holds; an import
-//! beside it would not be seen, and that fold could drop the imported chunk. So an
-//! import refuses while the hub runs, and a hub does not start during an import.
+//! and an offline `wishtree-hub import` holds it while it writes. A running hub keeps
+//! documents in memory and folds a document's chunks into one save of what it holds;
+//! an import written beside it would not be seen, and that fold could drop the imported
+//! chunk. So an import that finds the lock held hands its bundle to the running hub
+//! ([`crate::admin`]), and a hub does not start during an offline import.
 
 use std::fs::File;
 use std::path::Path;

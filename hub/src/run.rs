@@ -1,5 +1,5 @@
-//! A running hub: the QUIC endpoint with its sync sessions, the figures worker and the
-//! HTTP dashboard and API, started together and stopped together.
+//! A running hub: the QUIC endpoint with its sync sessions, the figures worker, the
+//! HTTP dashboard and API and the admin socket, started together and stopped together.
 //!
 //! [`start`] is what `wishtree-hub run` calls and what the end-to-end tests call on
 //! port 0; it returns once both endpoints are bound, with their real addresses.
@@ -92,7 +92,8 @@ pub struct RunningHub {
     hub: Arc<Hub>,
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<()>,
-    /// `hub.lock`, held while the hub runs, so that no import writes beside it.
+    /// `hub.lock`, held while the hub runs, so that no offline import writes beside it
+    /// (an import hands its bundle to the running hub instead).
     _lock: std::fs::File,
 }
 
@@ -238,6 +239,13 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
             tracing::error!("the dashboard stopped: {error}");
         }
     });
+    if let Some(socket) = crate::admin::bind(&options.data) {
+        let mut admin_shutdown = watcher.clone();
+        let handler = Arc::new(crate::admin::HubAdmin::new(Arc::clone(&hub)));
+        tasks.spawn(socket.serve(handler, crate::admin::max_body(), async move {
+            let _ = admin_shutdown.wait_for(|stop| *stop).await;
+        }));
+    }
     let city_hub = Arc::clone(&hub);
     let mut city_shutdown = watcher;
     tasks.spawn(async move {

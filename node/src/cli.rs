@@ -6,7 +6,8 @@
 //! they print the record as JSON. They need the data directory to themselves: while
 //! `run` is running, use its web page or JSON API instead. `status`, `export`,
 //! `backup` and the `list` commands only read, and work beside a running node;
-//! `export --bundle` writes (the bundle's seq) and needs the directory to itself.
+//! `export --bundle` writes (the bundle's seq), so a running node writes it for the
+//! command over its admin socket ([`crate::admin`]).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -75,8 +76,8 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
         /// Write a signed bundle of the changes the hub does not have yet, as far as
-        /// the node knows from its last sync. Needs the data directory to itself: stop
-        /// `wishtree-node run` first.
+        /// the node knows from its last sync. Works while `wishtree-node run` runs (the
+        /// running node writes it, over its admin socket).
         #[arg(long)]
         bundle: bool,
         /// With --bundle: carry the whole history, for a hub that may have less than

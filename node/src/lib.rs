@@ -7,6 +7,7 @@
 //! command line; [`server::run`] serves an already-bound listener until a shutdown
 //! future completes, so tests run the real server in-process on port 0.
 
+pub mod admin;
 pub mod api;
 pub mod cli;
 pub mod http;

@@ -1,5 +1,5 @@
-//! A running node: the HTTP server (JSON API and web UI) and the sync client, started
-//! together and stopped together.
+//! A running node: the HTTP server (JSON API and web UI), the sync client and the admin
+//! socket, started together and stopped together.
 //!
 //! [`start`] is what `wishtree-node run` calls, and what the end-to-end tests and the
 //! demo city call in-process on port 0; it returns once the HTTP listener is bound.
@@ -67,10 +67,23 @@ pub async fn start_with_hosts(
         }
         .into());
     }
+    // Only the process holding the directory's lock may take the socket's place.
+    let admin_socket = if replica.holds_lock() {
+        crate::admin::bind(replica.data_dir())
+    } else {
+        None
+    };
     let state = AppState::new(replica);
     let shared = state.replica.clone();
     let (stop, stopping) = watch::channel(false);
     let mut tasks = JoinSet::new();
+    if let Some(socket) = admin_socket {
+        let mut admin_stop = stopping.clone();
+        let handler = std::sync::Arc::new(crate::admin::NodeAdmin::new(shared.clone()));
+        tasks.spawn(socket.serve(handler, crate::admin::max_body(), async move {
+            let _ = admin_stop.wait_for(|stop| *stop).await;
+        }));
+    }
     let mut server_stop = stopping.clone();
     tasks.spawn(async move {
         let stopped = async move {

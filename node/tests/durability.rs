@@ -17,9 +17,12 @@ use rusqlite::Connection;
 use serde_json::Value;
 use support::{RunningNode, cli, init_node, try_request, wish_body};
 use wishtree_node::replica::{DATABASE_FILE, KEY_FILE, OpenError, Replica};
+use wishtree_protocol::bundle::{Bundle, KeyStanding, Receiver, ReceiverState};
+use wishtree_protocol::keys::PublicKey;
+use wishtree_protocol::{CommunityCode, CommunityDoc};
 
 /// What a client was told was saved.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Acknowledged {
     wishes: BTreeSet<String>,
     members: BTreeSet<String>,
@@ -251,6 +254,9 @@ fn a_backup_taken_while_the_node_writes_restores_by_pointing_data_at_it() {
     };
     let backups = tempfile::tempdir().unwrap();
     let backup = backups.path().join("wishtree-2026-11-23.sqlite");
+    // What was acknowledged before the backup began must all be in it; the writes
+    // acknowledged while it runs may or may not be.
+    let before_backup = acknowledged.lock().unwrap().clone();
     let (ok, _, stderr) = cli(&[
         "backup",
         "--data",
@@ -290,6 +296,7 @@ fn a_backup_taken_while_the_node_writes_restores_by_pointing_data_at_it() {
         "the backup is one consistent snapshot"
     );
     drop(restored);
+    check_store(backups.path(), &before_backup);
 
     // And the binary runs on it.
     let node = RunningNode::start(backups.path());
@@ -454,4 +461,139 @@ fn a_directory_without_a_node_and_a_busy_directory_are_explained() {
     assert!(Replica::open_read_only(dir.path()).is_ok());
     drop(replica);
     assert!(Replica::open(dir.path()).is_ok());
+}
+
+/// `export --bundle` beside a running node that is being written to: the running node
+/// writes the bundle (and its seq), the command writes the file; the bundle holds every
+/// write acknowledged before it was asked for, and seqs go on after the node stops.
+#[test]
+fn a_bundle_is_written_while_the_node_runs_and_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub_key = wishtree_protocol::keys::KeyPair::from_secret([7; 32]).public();
+    let options = wishtree_node::replica::InitOptions {
+        community: support::COMMUNITY.parse().unwrap(),
+        name: wishtree_protocol::text::Name::parse("name", "行宫社区").unwrap(),
+        hub: Some(wishtree_node::replica::HubSettings {
+            address: "127.0.0.1:9".to_owned(),
+            key: hub_key,
+        }),
+        password: None,
+        worker: None,
+    };
+    let node_key = Replica::init(dir.path(), &options, wishtree_node::now())
+        .unwrap()
+        .public_key();
+    let node = RunningNode::start(dir.path());
+    let acknowledged = Arc::new(Mutex::new(Acknowledged::default()));
+    for n in 0..5 {
+        let body = wish_body(&format!("导出前 {n}")).to_string();
+        let answer = try_request(
+            node.address,
+            "POST",
+            "/api/wishes",
+            Some(body.as_bytes()),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(answer.status, 201);
+    }
+    let writer = {
+        let acknowledged = Arc::clone(&acknowledged);
+        let address = node.address;
+        std::thread::spawn(move || write_until_gone(address, 2, acknowledged))
+    };
+    let sticks = tempfile::tempdir().unwrap();
+    let export = |name: &str| {
+        let out = sticks.path().join(name);
+        let data = dir.path().to_str().unwrap();
+        let (ok, stdout, stderr) = cli(&[
+            "export",
+            "--bundle",
+            "--data",
+            data,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(ok, "{stdout}{stderr}");
+        assert!(stdout.contains("wrote bundle"), "{stdout}");
+        let bytes = std::fs::read(&out).unwrap();
+        let bundle = Bundle::decode(&bytes, &Default::default()).unwrap();
+        let at_hub = Receiver::new(hub_key, wishtree_node::now());
+        let verified = bundle.verify(&at_hub, &EnrolledNode(node_key)).unwrap();
+        // What a hub that had nothing would hold after applying it.
+        let code = support::COMMUNITY.parse().unwrap();
+        let mut doc =
+            CommunityDoc::load(&CommunityDoc::genesis(code), Some(code), [3; 16]).unwrap();
+        verified.apply_changes(&mut doc).unwrap();
+        (verified.header().seq, doc)
+    };
+    let before_export = acknowledged.lock().unwrap().clone();
+    let (first, doc) = export("first.wtb");
+    let (second, _) = export("second.wtb");
+    assert_eq!((first, second), (1, 2), "the running node stored each seq");
+    // The whole history (the node never synced): applied to nothing, it holds every
+    // write acknowledged before the export was asked for.
+    let view = wishtree_protocol::view::CommunityView::derive(&doc).unwrap();
+    let titles: BTreeSet<&str> = view
+        .wishes
+        .values()
+        .map(|wish| wish.entity.title.as_str())
+        .collect();
+    for n in 0..5 {
+        assert!(
+            titles.contains(format!("导出前 {n}").as_str()),
+            "{titles:?}"
+        );
+    }
+    for entry in &before_export.wishes {
+        let (_, id) = entry.split_once('|').unwrap();
+        assert!(view.wishes.contains_key(&id.parse().unwrap()), "{entry}");
+    }
+    for id in &before_export.members {
+        assert!(view.members.contains_key(&id.parse().unwrap()), "{id}");
+    }
+    node.kill();
+    writer.join().unwrap();
+    // Stopped, the command opens the directory itself and goes on from the stored seq.
+    assert_eq!(export("third.wtb").0, 3);
+    // A process holding the directory that serves no socket is named, with the way out,
+    // and no file is written.
+    let holder = Replica::open(dir.path()).unwrap();
+    let out = sticks.path().join("fourth.wtb");
+    let (ok, _, stderr) = cli(&[
+        "export",
+        "--bundle",
+        "--data",
+        dir.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        !ok && stderr.contains("stop `wishtree-node run`"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    drop(holder);
+}
+
+/// A hub's roster holding only the node's key, with no bundle accepted yet.
+struct EnrolledNode(PublicKey);
+
+impl ReceiverState for EnrolledNode {
+    fn known_key(&self, key: &PublicKey) -> KeyStanding {
+        if *key == self.0 {
+            KeyStanding::Active {
+                scope: support::COMMUNITY
+                    .parse::<CommunityCode>()
+                    .unwrap()
+                    .as_region(),
+            }
+        } else {
+            KeyStanding::Unknown
+        }
+    }
+
+    fn last_accepted(&self, _issuer: &PublicKey) -> Option<u64> {
+        None
+    }
 }

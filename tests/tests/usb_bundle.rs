@@ -3,7 +3,9 @@
 //! signed bundle, and `wishtree-hub import` applies it at the city hub, which then holds
 //! the node's heads, its signed heads, and figures that count the records. A replayed,
 //! altered or unenrolled bundle is refused and changes nothing; a second bundle after
-//! a sync carries only what the hub does not have.
+//! a sync carries only what the hub does not have. Neither side stops for it: a running
+//! node writes the bundle, a running hub imports it and its dashboard shows it at
+//! once, and the hub's online backup restores to the same figures.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,7 +21,7 @@ use wishtree_node::replica::{BundleOptions, Replica};
 use wishtree_protocol::bundle::{Bundle, Limits};
 use wishtree_protocol::{CommunityCode, RegionPrefix};
 use wishtree_tests::city::{
-    any_port, enroll, hub_key, init_hub, now, start_hub, start_node, wait_until,
+    add_city_viewer, any_port, enroll, hub_key, init_hub, now, start_hub, start_node, wait_until,
 };
 
 const COMMUNITY: &str = "130903001001";
@@ -141,6 +143,45 @@ fn city_figures(store: &SqliteStore) -> figures::Figures {
         .unwrap()
 }
 
+/// `wishtree-node export --bundle --out FILE` on the node in `node_dir`.
+fn export_stick(node_dir: &Path, file: &Path) {
+    node_cli(&[
+        "--data",
+        path_text(node_dir),
+        "export",
+        "--bundle",
+        "--out",
+        path_text(file),
+    ])
+    .unwrap();
+}
+
+/// An enrolled offline node's week of work, on a stick.
+struct Week {
+    node_dir: PathBuf,
+    stick: PathBuf,
+    node_heads: Vec<ChangeHash>,
+    node_attestation: wishtree_protocol::attest::SignedHeads,
+}
+
+fn a_week_on_a_stick(setup: &Setup) -> Week {
+    let node_dir = setup.root.join("node");
+    let mut replica = init_offline_node(&node_dir, COMMUNITY, &setup.hub_dir);
+    enroll(&setup.hub_dir, code(COMMUNITY), replica.public_key()).unwrap();
+    record_a_week(&mut replica);
+    let node_heads = sorted(replica.heads());
+    let node_attestation = replica.last_attestation().unwrap().unwrap();
+    drop(replica);
+    let stick = setup.root.join("stick.wtb");
+    export_stick(&node_dir, &stick);
+    Week {
+        node_dir,
+        stick,
+        node_heads,
+        node_attestation,
+    }
+}
+
 struct Setup {
     _dir: tempfile::TempDir,
     hub_dir: PathBuf,
@@ -163,25 +204,13 @@ fn setup() -> Setup {
 fn a_week_offline_reaches_the_city_hub_on_a_usb_stick_attested() {
     let setup = setup();
     let hub_dir = path_text(&setup.hub_dir);
-    let node_dir = setup.root.join("node");
-    let mut replica = init_offline_node(&node_dir, COMMUNITY, &setup.hub_dir);
-    enroll(&setup.hub_dir, code(COMMUNITY), replica.public_key()).unwrap();
-    record_a_week(&mut replica);
-    let node_heads = sorted(replica.heads());
-    let node_attestation = replica.last_attestation().unwrap().unwrap();
-    drop(replica);
-
     // The worker writes the bundle to the stick.
-    let stick = setup.root.join("stick.wtb");
-    node_cli(&[
-        "--data",
-        path_text(&node_dir),
-        "export",
-        "--bundle",
-        "--out",
-        path_text(&stick),
-    ])
-    .unwrap();
+    let Week {
+        node_dir,
+        stick,
+        node_heads,
+        node_attestation,
+    } = a_week_on_a_stick(&setup);
     let bytes = std::fs::read(&stick).unwrap();
     let header = Bundle::decode(&bytes, &Limits::default())
         .unwrap()
@@ -251,15 +280,7 @@ fn a_week_offline_reaches_the_city_hub_on_a_usb_stick_attested() {
     let newer_heads = sorted(replica.heads());
     drop(replica);
     let second = setup.root.join("second.wtb");
-    node_cli(&[
-        "--data",
-        path_text(&node_dir),
-        "export",
-        "--bundle",
-        "--out",
-        path_text(&second),
-    ])
-    .unwrap();
+    export_stick(&node_dir, &second);
     let intact = std::fs::read(&second).unwrap();
     for at in [intact.len() / 2, 100, intact.len() - 1] {
         let mut damaged = intact.clone();
@@ -295,15 +316,7 @@ fn a_bundle_from_an_unenrolled_node_is_refused_and_changes_nothing() {
     record_a_week(&mut replica);
     drop(replica);
     let stick = setup.root.join("stranger.wtb");
-    node_cli(&[
-        "--data",
-        path_text(&node_dir),
-        "export",
-        "--bundle",
-        "--out",
-        path_text(&stick),
-    ])
-    .unwrap();
+    export_stick(&node_dir, &stick);
     let refused = hub_cli(&[
         "import",
         "--data",
@@ -320,8 +333,7 @@ fn a_bundle_from_an_unenrolled_node_is_refused_and_changes_nothing() {
 }
 
 /// A node that synced knows the hub's heads: its next bundle carries only the changes
-/// made since, while `--all` carries everything. And an import refuses while the hub
-/// runs, since the running hub would not see it.
+/// made since, while `--all` carries everything.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_sync_a_bundle_carries_only_what_the_hub_lacks() {
     let setup = setup();
@@ -364,19 +376,20 @@ async fn after_a_sync_a_bundle_carries_only_what_the_hub_lacks() {
     .await
     .unwrap();
 
-    // While the hub runs, an import is refused with what to do.
+    // While the hub runs, an import is handed to it; a stick that is no bundle is
+    // refused by the running hub, saying what is wrong.
     let stick = setup.root.join("early.wtb");
     std::fs::write(&stick, b"not yet").unwrap();
-    let refused = hub_cli(&[
-        "import",
-        "--data",
-        path_text(&setup.hub_dir),
-        path_text(&stick),
-    ])
-    .unwrap_err();
+    let hub_dir = setup.hub_dir.clone();
+    let refused = tokio::task::spawn_blocking(move || {
+        hub_cli(&["import", "--data", path_text(&hub_dir), path_text(&stick)]).unwrap_err()
+    })
+    .await
+    .unwrap();
+    let message = format!("{refused:#}");
     assert!(
-        format!("{refused:#}").contains("stop the running hub"),
-        "{refused:#}"
+        message.contains("refused") && message.contains("nothing was applied"),
+        "{message}"
     );
 
     node.stop().await;
@@ -452,4 +465,91 @@ async fn after_a_sync_a_bundle_carries_only_what_the_hub_lacks() {
     .unwrap();
     assert_eq!(hub_holds(&store, COMMUNITY).0, node_heads);
     assert_eq!(city_figures(&store).members_reported, 3);
+}
+
+/// The running hub takes the stick over its admin socket: a bad one is refused with
+/// nothing applied, a good one shows on the dashboard at once, without a restart; and
+/// the online backup taken while it runs restores to the same documents and figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stick_reaches_the_running_hub_and_its_dashboard_without_a_restart() {
+    let setup = setup();
+    let Week {
+        stick,
+        node_heads,
+        node_attestation,
+        ..
+    } = a_week_on_a_stick(&setup);
+    let node_key = node_attestation.signer;
+    let mut flipped = std::fs::read(&stick).unwrap();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x01;
+    let flipped_stick = setup.root.join("flipped.wtb");
+    std::fs::write(&flipped_stick, flipped).unwrap();
+
+    let viewer = add_city_viewer(&setup.hub_dir, "stick")
+        .unwrap()
+        .authorization;
+    let hub = start_hub(&setup.hub_dir, any_port(), any_port())
+        .await
+        .unwrap();
+    let figures_url = format!("http://{}/api/figures?region=1309", hub.http_addr);
+    let shown = move || {
+        wishtree_testkit::socket::get_json_with(&figures_url, &[("Authorization", &viewer)])
+    };
+    let import = |file: PathBuf| {
+        let hub_dir = setup.hub_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            hub_cli(&["import", "--data", path_text(&hub_dir), path_text(&file)])
+        })
+    };
+    let before = tokio::task::spawn_blocking(shown.clone()).await.unwrap();
+    assert_eq!(before["members_reported"], 0, "{before}");
+
+    let refused = import(flipped_stick).await.unwrap().unwrap_err();
+    let message = format!("{refused:#}");
+    assert!(
+        message.contains("refused") && message.contains("nothing was applied"),
+        "{message}"
+    );
+    let store = wishtree_hub::data_dir::open_store(&setup.hub_dir).unwrap();
+    assert_eq!(hub_holds(&store, COMMUNITY), (Vec::new(), 0));
+    assert_eq!(store.last_bundle_seq(&node_key).unwrap(), None);
+
+    import(stick).await.unwrap().unwrap();
+    // The import answers after the figures are re-derived: no wait.
+    let after = tokio::task::spawn_blocking(shown).await.unwrap();
+    assert_eq!(after["members_reported"], 3, "{after}");
+    assert_eq!(after["wishes"]["total"], 2, "{after}");
+    assert_eq!(hub_holds(&store, COMMUNITY).0, node_heads);
+    assert_eq!(store.last_bundle_seq(&node_key).unwrap(), Some(1));
+
+    // The online backup, taken while the hub runs, restores to the same hub.
+    let backup = setup.root.join("hub-backup.sqlite");
+    let hub_dir = setup.hub_dir.clone();
+    let out = backup.clone();
+    tokio::task::spawn_blocking(move || {
+        hub_cli(&[
+            "backup",
+            "--data",
+            path_text(&hub_dir),
+            "--out",
+            path_text(&out),
+        ])
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    hub.stop().await;
+    let restored_dir = setup.root.join("restored");
+    std::fs::create_dir(&restored_dir).unwrap();
+    std::fs::copy(&backup, restored_dir.join("hub.sqlite")).unwrap();
+    std::fs::copy(setup.hub_dir.join("hub.key"), restored_dir.join("hub.key")).unwrap();
+    let restored = wishtree_hub::data_dir::open_store(&restored_dir).unwrap();
+    assert_eq!(
+        hub_holds(&restored, COMMUNITY),
+        hub_holds(&store, COMMUNITY)
+    );
+    assert_eq!(city_figures(&restored), city_figures(&store));
+    assert_eq!(city_figures(&restored).members_reported, 3);
+    assert_eq!(restored.last_bundle_seq(&node_key).unwrap(), Some(1));
 }

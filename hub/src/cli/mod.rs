@@ -23,6 +23,8 @@ use crate::data_dir::{DATABASE_FILE, KEY_FILE, open_store};
 use crate::identity::{create_key_file, read_key_file};
 use crate::store::{EnrolledRole, HubStore, SqliteStore, StoredDoc};
 
+mod import_command;
+
 /// wishtree-hub: the city hub of wishtree (心愿树). It merges the records of every
 /// community node, keeps the roster of enrolled node keys, and shows citywide figures.
 #[derive(Debug, Parser)]
@@ -143,7 +145,8 @@ pub enum Command {
     /// Apply a bundle file a community node wrote with `wishtree-node export --bundle`
     /// (the USB stick): check who signed it, for whom, that nothing in it was altered
     /// and that it is not a replay, then merge its changes and re-derive the figures.
-    /// Stop the running hub first (Ctrl-C); start it again afterwards.
+    /// A hub running on the data directory is handed the bundle and shows the new
+    /// figures at once; with none running, the store is written directly.
     Import {
         /// The hub's data directory.
         #[arg(long, env = "WISHTREE_DATA")]
@@ -347,7 +350,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Import { data, file } => import(&data, &file),
+        Command::Import { data, file } => import_command::import(&data, &file),
         Command::Send { data, org, to, out } => {
             let store = open_store(&data)?;
             let credit_code: wishtree_protocol::uscc::CreditCode =
@@ -404,12 +407,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("wrote {}", out.display());
             Ok(())
         }
-        Command::Backup { data, out } => {
-            let store = open_store(&data)?;
-            store.backup(&out)?;
-            println!("wrote {}", out.display());
-            Ok(())
-        }
+        Command::Backup { data, out } => crate::backup::backup(&data, &out),
     }
 }
 
@@ -503,25 +501,6 @@ fn refuse_at_district_hub(store: &SqliteStore, command_at_city: &str) -> anyhow:
         bail!(
             "this is the district hub of {district}: the city hub keeps the roster, which reaches this hub by itself; run there: {command_at_city}"
         );
-    }
-    Ok(())
-}
-
-/// `import`: with the data directory to itself, so that no running hub holds an older
-/// copy of the document in memory (see [`crate::lock`]).
-fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
-    let store = std::sync::Arc::new(open_store(data)?);
-    let _lock = crate::lock::lock_data_dir(
-        data,
-        "stop the running hub (Ctrl-C), import, then start it again",
-    )?;
-    let hub = crate::run::command_hub(data, store)?;
-    let accepted = crate::import::import_file(&hub, file, now(), &mut |step| {
-        eprintln!("{step}");
-    })?;
-    println!("{}", accepted.verdict());
-    if let Some(problem) = &accepted.figures_problem {
-        println!("the figures were not re-derived ({problem}); they are when the hub starts");
     }
     Ok(())
 }

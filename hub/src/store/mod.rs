@@ -151,6 +151,9 @@ pub enum StoreError {
         /// The last accepted.
         last: u64,
     },
+    /// A backup was not written (no file is left behind).
+    #[error("the backup was not written: {0}")]
+    Backup(#[from] wishtree_common::sqlite_backup::BackupError),
     /// An SQLite error.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -240,7 +243,8 @@ pub trait HubStore: Send + Sync + 'static {
     /// The latest signed heads recorded for a community.
     fn attestation(&self, community: CommunityCode) -> Result<Option<SignedHeads>, StoreError>;
 
-    /// Writes a consistent copy of the whole store to `path`.
+    /// Writes a consistent copy of the whole store to the new file `path`, as it was
+    /// when the backup began, while the hub goes on writing.
     fn backup(&self, path: &Path) -> Result<(), StoreError>;
 
     /// A setting (the city code, …), if set.

@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use wishtree_common::migrations::MigrationError;
+use wishtree_common::sqlite_backup::{BackupProgress, online_backup};
 use wishtree_protocol::attest::{Attested, SignedHeads};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, Timestamp};
@@ -70,6 +71,18 @@ impl SqliteStore {
         let value = work(&transaction)?;
         transaction.commit()?;
         Ok(value)
+    }
+
+    /// [`HubStore::backup`], telling `progress` how far it is: SQLite's online backup
+    /// in one read snapshot ([`wishtree_common::sqlite_backup`]). It holds this store's
+    /// connection for the copy, so a running hub's writes go on only through another
+    /// store (`wishtree-hub backup` is a process of its own).
+    pub fn backup_with_progress(
+        &self,
+        path: &Path,
+        progress: impl FnMut(BackupProgress),
+    ) -> Result<(), StoreError> {
+        Ok(online_backup(&self.lock(), path, progress)?)
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -412,13 +425,7 @@ impl HubStore for SqliteStore {
     }
 
     fn backup(&self, path: &Path) -> Result<(), StoreError> {
-        let connection = self.lock();
-        connection.backup(
-            rusqlite::MAIN_DB,
-            path,
-            None::<fn(rusqlite::backup::Progress)>,
-        )?;
-        Ok(())
+        self.backup_with_progress(path, |_| {})
     }
 }
 

@@ -1,14 +1,17 @@
 //! The commands that look at a node's data or copy it: `status`, `export` (JSON or a
-//! USB bundle), `import` (a bundle from the hub) and `backup`.
+//! USB bundle), `import` (a bundle from the hub) and `backup`. All but `import` work
+//! while the node runs: the readers beside it, `export --bundle` through the running
+//! node's admin socket ([`crate::admin`]).
 
 use std::io::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use serde_json::json;
 
 use super::{open, open_read_only, print_json};
-use crate::replica::BundleOptions;
+use crate::admin::BundleRequest;
+use crate::replica::{OpenError, Replica};
 
 pub(super) fn status(data: &Path, as_json: bool) -> anyhow::Result<()> {
     let mut replica = open_read_only(data)?;
@@ -100,51 +103,27 @@ pub(super) fn export_bundle(
     all: bool,
     expires_days: u32,
 ) -> anyhow::Result<()> {
-    if expires_days == 0 {
-        bail!("--expires-days must be at least 1");
-    }
     if out.exists() {
         bail!("{} exists already; choose a new file name", out.display());
     }
-    let mut replica = open(data)?;
-    let options = BundleOptions {
-        is_whole_history: all,
-        valid_for: std::time::Duration::from_secs(u64::from(expires_days) * 24 * 3600),
+    let request = BundleRequest {
+        all,
+        expires_days,
+        out: out.display().to_string(),
     };
-    let bundle = replica.export_bundle(&options, crate::now())?;
-    write_new_file(out, &bundle.bytes)?;
-    let since = if bundle.base_heads.is_empty() {
-        "the whole history".to_owned()
-    } else {
-        format!(
-            "the changes since the hub's heads as of the last sync ({})",
-            bundle
-                .hub_heads_at
-                .map_or("time unknown".to_owned(), |at| at
-                    .display_in_shanghai()
-                    .to_string())
-        )
+    let options = request.options().map_err(|refusal| anyhow!(refusal))?;
+    let (bytes, summary) = match Replica::open(data) {
+        Ok(mut replica) => {
+            let bundle = replica.export_bundle(&options, crate::now())?;
+            let summary = bundle.summary(&request.out);
+            (bundle.bytes, summary)
+        }
+        // The node runs: it writes the bundle (and stores its seq) itself.
+        Err(OpenError::Busy { .. }) => crate::admin::export_bundle_from_running(data, &request)?,
+        Err(error) => return Err(error.into()),
     };
-    println!(
-        "wrote bundle {}: {} bytes, {} changes ({since}), bundle seq {}, signed heads seq {}, expires {}",
-        out.display(),
-        bundle.bytes.len(),
-        bundle.changes,
-        bundle.seq,
-        bundle
-            .attestation_seq
-            .map_or("none".to_owned(), |seq| seq.to_string()),
-        bundle.expires_at.display_in_shanghai()
-    );
-    println!(
-        "give this file to the hub operator: wishtree-hub import --data HUB_DIR {}",
-        out.display()
-    );
-    if !bundle.base_heads.is_empty() {
-        println!(
-            "if the hub refuses it for missing changes, write one with the whole history: wishtree-node export --bundle --all"
-        );
-    }
+    write_new_file(out, &bytes)?;
+    println!("{summary}");
     Ok(())
 }
 
@@ -165,18 +144,7 @@ pub(super) fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
 
 pub(super) fn backup(data: &Path, out: &Path) -> anyhow::Result<()> {
     let replica = open_read_only(data)?;
-    let mut last_shown = None;
-    replica.backup_to(out, |progress| {
-        let percent = if progress.total > 0 {
-            100 - progress.remaining * 100 / progress.total
-        } else {
-            100
-        };
-        if last_shown != Some(percent / 10) {
-            last_shown = Some(percent / 10);
-            eprintln!("backup {percent}%");
-        }
-    })?;
+    replica.backup_to(out, wishtree_common::sqlite_backup::print_progress())?;
     eprintln!(
         "backed up to {}; to restore, put it into an empty directory and run `wishtree-node run --data DIR`",
         out.display()

@@ -65,6 +65,38 @@ pub enum BundleExportError {
     Poisoned(String),
 }
 
+impl ExportedBundle {
+    /// What to tell the worker who wrote it to `out`: what it holds and where it goes.
+    pub fn summary(&self, out: &str) -> String {
+        let since = if self.base_heads.is_empty() {
+            "the whole history".to_owned()
+        } else {
+            format!(
+                "the changes since the hub's heads as of the last sync ({})",
+                self.hub_heads_at.map_or("time unknown".to_owned(), |at| at
+                    .display_in_shanghai()
+                    .to_string())
+            )
+        };
+        let mut lines = format!(
+            "wrote bundle {out}: {} bytes, {} changes ({since}), bundle seq {}, signed heads seq {}, expires {}\n\
+             give this file to the hub operator: wishtree-hub import --data HUB_DIR {out}",
+            self.bytes.len(),
+            self.changes,
+            self.seq,
+            self.attestation_seq
+                .map_or("none".to_owned(), |seq| seq.to_string()),
+            self.expires_at.display_in_shanghai()
+        );
+        if !self.base_heads.is_empty() {
+            lines.push_str(
+                "\nif the hub refuses it for missing changes, write one with the whole history: wishtree-node export --bundle --all",
+            );
+        }
+        lines
+    }
+}
+
 impl Replica {
     /// Merges a whole document (an export of this community, from this node or
     /// another) into the community document and stores the new changes, signing the

@@ -202,6 +202,12 @@ impl Replica {
         &self.data_dir
     }
 
+    /// Whether this replica holds its data directory's lock (opened to write, not
+    /// beside a running node).
+    pub fn holds_lock(&self) -> bool {
+        self._lock.is_some()
+    }
+
     /// The community the node serves.
     pub fn code(&self) -> CommunityCode {
         self.code

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 use automerge::ChangeHash;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use wishtree_common::migrations::MigrationError;
+use wishtree_common::sqlite_backup::BackupError;
+pub use wishtree_common::sqlite_backup::BackupProgress;
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::keys::{PublicKey, Signature};
@@ -127,15 +129,6 @@ pub enum StoreError {
         /// The error.
         source: std::io::Error,
     },
-}
-
-/// Progress of a backup, in pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BackupProgress {
-    /// Pages still to copy.
-    pub remaining: i32,
-    /// Pages in the database.
-    pub total: i32,
 }
 
 impl Store {
@@ -396,37 +389,14 @@ impl Store {
     pub fn backup_to(
         &self,
         out: &Path,
-        mut progress: impl FnMut(BackupProgress),
+        progress: impl FnMut(BackupProgress),
     ) -> Result<(), StoreError> {
-        wishtree_common::key_file::create_private(out).map_err(|source| StoreError::Io {
-            path: out.display().to_string(),
-            source,
-        })?;
-        let result = (|| {
-            let mut target = Connection::open(out)?;
-            {
-                let backup = rusqlite::backup::Backup::new(&self.connection, &mut target)?;
-                loop {
-                    let step = backup.step(256)?;
-                    let now = backup.progress();
-                    progress(BackupProgress {
-                        remaining: now.remaining,
-                        total: now.pagecount,
-                    });
-                    match step {
-                        rusqlite::backup::StepResult::Done => break,
-                        rusqlite::backup::StepResult::More => {}
-                        // A writer holds the database for a moment; try again.
-                        _ => std::thread::sleep(std::time::Duration::from_millis(5)),
-                    }
-                }
-            }
-            // The copy keeps the source's WAL mode; fold its log into the file so that
-            // the backup is one self-contained file.
-            target.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-            target.close().map_err(|(_, e)| e)
-        })();
-        result.map_err(|e| classify(&self.path, e))
+        wishtree_common::sqlite_backup::online_backup(&self.connection, out, progress).map_err(
+            |error| match error {
+                BackupError::Create { path, source } => StoreError::Io { path, source },
+                BackupError::Sqlite(error) => classify(&self.path, error),
+            },
+        )
     }
 
     /// The schema version of the file.

@@ -1,0 +1,176 @@
+//! Upgrades: every release keeps a hub data directory it made, under
+//! `tests/fixtures/upgrade/<release>/` (written by `scripts/make-upgrade-fixtures`),
+//! and `tests/fixtures/hub-schema-versions.sqlite` is the database of the release
+//! before those (see `store.rs`). This build opens each one, migrates it, and must
+//! hold the same documents, and figures equal both to what the release stored and to
+//! what this build derives again from the documents. Expected values come from the
+//! fixture's own chunks, read with plain SQL before this build's store touches it.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use automerge::{AutoCommit, ChangeHash};
+use rusqlite::Connection;
+use wishtree_hub::data_dir::DATABASE_FILE;
+use wishtree_hub::figures::{self, Figures, Filter, Period};
+use wishtree_hub::metrics::Metrics;
+use wishtree_hub::state::{Hub, HubOptions};
+use wishtree_hub::store::{HubStore, SqliteStore, StoredDoc};
+use wishtree_protocol::keys::KeyPair;
+use wishtree_protocol::view::CommunityView;
+use wishtree_protocol::{CommunityCode, CommunityDoc, RegionPrefix, Timestamp};
+
+/// What a release wrote, read with plain SQL: each document's chunks in order.
+struct AsWritten {
+    documents: BTreeMap<String, Vec<u8>>,
+    city: RegionPrefix,
+}
+
+#[test]
+fn every_release_s_hub_opens_migrated_with_the_same_documents_and_figures() {
+    let fixtures = fixtures();
+    assert!(
+        fixtures.len() >= 2,
+        "no upgrade fixture found: {fixtures:?}"
+    );
+    for fixture in fixtures {
+        check(&fixture);
+    }
+}
+
+fn check(fixture: &Path) {
+    let shown = fixture.display();
+    // A copy: the fixture stays as the release wrote it.
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join(DATABASE_FILE);
+    std::fs::copy(fixture, &database).unwrap();
+    let written = read_as_written(&database);
+
+    let store = SqliteStore::open(&database)
+        .unwrap_or_else(|error| panic!("{shown} does not open: {error}"));
+    let version: i64 = Connection::open(&database)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, wishtree_hub::schema::VERSION, "{shown}");
+
+    // The documents: the same heads as the release stored.
+    let mut communities = Vec::new();
+    let mut wishes = 0;
+    for (key, bytes) in &written.documents {
+        let doc = StoredDoc::from_storage_key(key).unwrap();
+        let held = store.doc_bytes(doc).unwrap().unwrap();
+        assert_eq!(
+            heads(&held),
+            heads(bytes),
+            "{shown}: document {key} changed"
+        );
+        if let StoredDoc::Community(code) = doc {
+            let doc = CommunityDoc::load(bytes, Some(code), [0; 16]).unwrap();
+            wishes += CommunityView::derive(&doc).unwrap().wishes.len();
+            communities.push(code);
+        }
+    }
+    assert!(!communities.is_empty(), "{shown}: no community to compare");
+
+    // The figures as the release stored them, read by this build ...
+    let now = wishtree_hub::clock::now();
+    let regions = regions(&written.city, &communities);
+    let kept = figures_of(&store, &regions, now);
+    let city = &kept[0];
+    assert_eq!(city.communities, communities.len() as u64, "{shown}");
+    assert_eq!(city.wishes.total, wishes as u64, "{shown}");
+
+    // ... equal the figures this build derives again from the documents.
+    let hub = Hub::new(
+        Arc::new(store),
+        KeyPair::from_secret([1; 32]),
+        written.city.clone(),
+        Arc::new(Metrics::new()),
+        HubOptions::default(),
+    )
+    .unwrap();
+    for code in &communities {
+        figures::refresh_one(&hub, *code).unwrap();
+    }
+    assert_eq!(
+        figures_of(hub.store(), &regions, now),
+        kept,
+        "{shown}: the figures differ from the documents' after the upgrade"
+    );
+}
+
+fn read_as_written(database: &Path) -> AsWritten {
+    let connection = Connection::open(database).unwrap();
+    let mut documents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut chunks = connection
+        .prepare("SELECT doc, bytes FROM doc_chunks ORDER BY doc, seq")
+        .unwrap();
+    let rows = chunks
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?))
+        })
+        .unwrap();
+    for row in rows {
+        let (doc, bytes) = row.unwrap();
+        documents.entry(doc).or_default().extend(bytes);
+    }
+    let city: String = connection
+        .query_row("SELECT value FROM settings WHERE key = 'city'", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    AsWritten {
+        documents,
+        city: city.parse().unwrap(),
+    }
+}
+
+fn heads(bytes: &[u8]) -> Vec<ChangeHash> {
+    let mut heads = AutoCommit::load(bytes).unwrap().get_heads();
+    heads.sort();
+    heads
+}
+
+/// The city first, then each community's district, then each community.
+fn regions(city: &RegionPrefix, communities: &[CommunityCode]) -> Vec<RegionPrefix> {
+    let mut regions = vec![city.clone()];
+    for code in communities {
+        regions.push(code.as_str()[..6].parse().unwrap());
+        regions.push(code.as_region());
+    }
+    regions
+}
+
+fn figures_of(store: &SqliteStore, regions: &[RegionPrefix], now: Timestamp) -> Vec<Figures> {
+    regions
+        .iter()
+        .map(|region| {
+            let filter = Filter {
+                region: region.clone(),
+                period: Period::all(),
+                org: None,
+            };
+            store
+                .with_transaction(|transaction| figures::figures(transaction, &filter, now))
+                .unwrap()
+        })
+        .collect()
+}
+
+/// The database of the release before the fixtures, then one directory per release.
+fn fixtures() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut releases: Vec<PathBuf> = std::fs::read_dir(root.join("upgrade"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path().join(DATABASE_FILE))
+        .filter(|path| path.exists())
+        .collect();
+    releases.sort();
+    let mut found = vec![root.join("hub-schema-versions.sqlite")];
+    found.extend(releases);
+    found
+}

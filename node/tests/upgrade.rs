@@ -1,0 +1,139 @@
+//! Upgrades: every release keeps a node data directory it made, under
+//! `tests/fixtures/upgrade/<release>/` (written by `scripts/make-upgrade-fixtures`).
+//! This build opens each one, migrates it, and must show exactly the records the
+//! release's document holds, with the personal data beside them, and go on writing.
+//! The expected values are read from the fixture's own chunks and rows before this
+//! build's store touches the file, never written down from today's output.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+use wishtree_node::api::Input;
+use wishtree_node::replica::{DATABASE_FILE, KEY_FILE, Replica};
+use wishtree_protocol::CommunityDoc;
+use wishtree_protocol::view::CommunityView;
+
+/// What a release wrote, read with plain SQL: the community document from its chunks
+/// in order, the personal rows, the schema version.
+struct AsWritten {
+    view: CommunityView,
+    personal: BTreeSet<(String, String, String)>,
+    version: i64,
+}
+
+#[test]
+fn every_release_s_node_opens_migrated_with_the_same_records() {
+    let fixtures = fixtures();
+    assert!(!fixtures.is_empty(), "no upgrade fixture found");
+    let current = current_version();
+    for fixture in fixtures {
+        check(&fixture, current);
+    }
+}
+
+fn check(fixture: &Path, current: i64) {
+    let shown = fixture.display();
+    // A copy: the fixture stays as the release wrote it.
+    let dir = tempfile::tempdir().unwrap();
+    for file in [DATABASE_FILE, KEY_FILE] {
+        std::fs::copy(fixture.join(file), dir.path().join(file)).unwrap();
+    }
+    let written = read_as_written(&dir.path().join(DATABASE_FILE));
+    assert!(
+        written.version <= current,
+        "{shown}: a fixture newer than this build"
+    );
+
+    let mut replica =
+        Replica::open(dir.path()).unwrap_or_else(|error| panic!("{shown} does not open: {error}"));
+    assert_eq!(replica.integrity_check().unwrap(), Vec::<String>::new());
+    assert_eq!(
+        *replica.view().unwrap(),
+        written.view,
+        "{shown}: the records differ after the upgrade"
+    );
+    let status = replica.status().unwrap();
+    assert_eq!(status.counts.members, written.view.members.len());
+    assert_eq!(status.counts.wishes, written.view.wishes.len());
+    assert!(
+        !written.view.wishes.is_empty() && !written.view.members.is_empty(),
+        "{shown}: a fixture with nothing in it tests nothing"
+    );
+
+    // Still a working node: a write goes through and the file is at this build's schema.
+    let member = wishtree_node::api::NewMember::from_json(
+        serde_json::json!({"name": "升级后", "reported_in": "2026-03-02"}),
+        wishtree_node::now(),
+    )
+    .unwrap();
+    wishtree_node::api::create_member(&mut replica, member, wishtree_node::now()).unwrap();
+    drop(replica);
+    let after = read_as_written(&dir.path().join(DATABASE_FILE));
+    assert_eq!(
+        after.version, current,
+        "{shown}: not migrated to this build's schema"
+    );
+    assert_eq!(
+        after.personal, written.personal,
+        "{shown}: personal data changed"
+    );
+    assert_eq!(after.view.members.len(), written.view.members.len() + 1);
+}
+
+fn read_as_written(database: &Path) -> AsWritten {
+    let connection = Connection::open(database).unwrap();
+    let mut bytes = Vec::new();
+    let mut chunks = connection
+        .prepare("SELECT bytes FROM doc_chunks WHERE doc = 'community' ORDER BY seq")
+        .unwrap();
+    for chunk in chunks
+        .query_map([], |row| row.get::<_, Vec<u8>>(0))
+        .unwrap()
+    {
+        bytes.extend(chunk.unwrap());
+    }
+    let doc = CommunityDoc::load(&bytes, None, [0; 16]).unwrap();
+    let mut rows = connection
+        .prepare("SELECT member_id, address, phone FROM private_members")
+        .unwrap();
+    let personal = rows
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let version = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    AsWritten {
+        view: CommunityView::derive(&doc).unwrap(),
+        personal,
+        version,
+    }
+}
+
+/// The schema version this build gives a new node.
+fn current_version() -> i64 {
+    let dir = tempfile::tempdir().unwrap();
+    drop(support::init_node(dir.path()));
+    Connection::open(dir.path().join(DATABASE_FILE))
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap()
+}
+
+/// One directory per release, oldest first.
+fn fixtures() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/upgrade");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.join(DATABASE_FILE).exists())
+        .collect();
+    found.sort();
+    found
+}
