@@ -7,12 +7,18 @@
 //!    most 3x. A third line runs the same operation without HTTP, to show where the
 //!    time goes; `WISHTREE_BENCH_DIR=/dev/shm` shows the node's own cost with syncs
 //!    that cost nothing.
+//!    Then eight clients at once: each client's acknowledged write latency while
+//!    eight post together through the API (writes that arrive together share one
+//!    transaction, `replica::GroupCommit`), against the same bare commit. Target: p50
+//!    and p99 at most 3x.
 //! 2. Node start (`Replica::open`: lock, open and check the database, read the
 //!    chunks, load the document) at 1x, 10x and 100x community size against a bare
 //!    `Automerge::load` of the same document. Target: at most 1.5x.
 //!
-//! `cargo bench -p wishtree-node --bench node` (add `-- quick` to skip 100x). The
-//! data lives under the target directory, on the same disk as a node's would.
+//! `cargo bench -p wishtree-node --bench node` (add `-- quick` to skip 100x, `--
+//! writes` to measure the writes alone). The
+//! data lives under the target directory, on the same disk as a node's would. It ends
+//! with one line per target: `target NAME: met (FIGURE against GOAL)` or `MISSED`.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, dead_code)]
 
@@ -41,11 +47,22 @@ fn main() {
     let base =
         std::env::var("WISHTREE_BENCH_DIR").unwrap_or(env!("CARGO_TARGET_TMPDIR").to_owned());
     let scratch = tempfile::tempdir_in(base).unwrap();
-    write_latency(scratch.path());
-    start_time(scratch.path(), if quick { &[1, 10] } else { &[1, 10, 100] });
+    let mut verdicts = Vec::new();
+    write_latency(scratch.path(), &mut verdicts);
+    // `writes` alone, e.g. under a profiler.
+    if !std::env::args().any(|arg| arg == "writes") {
+        start_time(
+            scratch.path(),
+            if quick { &[1, 10] } else { &[1, 10, 100] },
+            &mut verdicts,
+        );
+    }
+    for verdict in verdicts {
+        println!("{verdict}");
+    }
 }
 
-fn write_latency(scratch: &Path) {
+fn write_latency(scratch: &Path, verdicts: &mut Vec<String>) {
     println!("== acknowledged write latency (POST /api/services, 1x community)");
     let node_dir = scratch.join("latency-node");
     let mut replica = support::init_node(&node_dir);
@@ -110,6 +127,7 @@ fn write_latency(scratch: &Path) {
                 .unwrap();
             bare_done.send(started.elapsed()).unwrap();
         }
+        bare
     });
     let bare_commit = |chunk: &Vec<u8>, raw: &mut Vec<Duration>| {
         to_bare.send(chunk.clone()).unwrap();
@@ -141,15 +159,46 @@ fn write_latency(scratch: &Path) {
         }
     }
     drop(to_bare);
-    bare_thread.join().unwrap();
-    let written = warm_up + 2 * writes;
+    let bare = bare_thread.join().unwrap();
+    drop(bare);
+    let count_chunks = || -> usize {
+        reader
+            .query_row(
+                "SELECT COUNT(*) FROM doc_chunks WHERE doc = 'community'",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .unwrap() as usize
+    };
+    let chunks_alone = count_chunks();
+    // One writer at a time: each write is a transaction of its own.
+    assert_eq!(
+        chunks_alone - chunks_before,
+        warm_up + 2 * writes,
+        "one chunk per write"
+    );
+    let services_before = shared.blocking_lock().view().unwrap().services.len();
+    let (mut together, wall, concurrent_written) = concurrent_writes(server.address, &members);
     drop(server);
-    let chunks_after = Replica::open_read_only(&node_dir)
-        .unwrap()
-        .chunk_counts()
-        .community;
-    assert_eq!(chunks_after - chunks_before, written, "one chunk per write");
-    report("JSON API write", &mut api, "bare WAL commit", &mut raw, 3.0);
+    let mut reopened = Replica::open_read_only(&node_dir).unwrap();
+    let services_after = reopened.view().unwrap().services.len();
+    assert_eq!(
+        services_after - services_before,
+        concurrent_written,
+        "every acknowledged write is in the store"
+    );
+    println!(
+        "  {concurrent_written} writes of {CLIENTS} clients at once were stored in {} transactions, {:.0} writes/s",
+        count_chunks() - chunks_alone,
+        concurrent_written as f64 / wall.as_secs_f64()
+    );
+    verdicts.extend(report(
+        "JSON API write",
+        &mut api,
+        "bare WAL commit",
+        &mut raw,
+        3.0,
+    ));
     report(
         "api::create_service without HTTP",
         &mut direct,
@@ -157,9 +206,50 @@ fn write_latency(scratch: &Path) {
         &mut raw,
         3.0,
     );
+    verdicts.extend(report(
+        &format!("JSON API write, {CLIENTS} clients at once"),
+        &mut together,
+        "bare WAL commit",
+        &mut raw,
+        3.0,
+    ));
 }
 
-fn start_time(scratch: &Path, scales: &[usize]) {
+/// Clients writing at once, in the concurrent phase.
+const CLIENTS: usize = 8;
+
+/// Eight clients posting at once through the API, each write timed from its request
+/// to its answer. Answers the latencies, the wall time and how many writes were made.
+fn concurrent_writes(
+    address: std::net::SocketAddr,
+    members: &[MemberId],
+) -> (Vec<Duration>, Duration, usize) {
+    let per_client = 200;
+    let started = Instant::now();
+    let latencies = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|index| {
+                scope.spawn(move || {
+                    let mut client = KeepAlive::connect(address).unwrap();
+                    (0..per_client)
+                        .map(|n| {
+                            let started = Instant::now();
+                            post_service(&mut client, members, 1_000_000 + index * per_client + n);
+                            started.elapsed()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    (latencies, started.elapsed(), CLIENTS * per_client)
+}
+
+fn start_time(scratch: &Path, scales: &[usize], verdicts: &mut Vec<String>) {
     println!("== node start (Replica::open) against Automerge::load of the same document");
     for &scale in scales {
         let built = Instant::now();
@@ -195,13 +285,13 @@ fn start_time(scratch: &Path, scales: &[usize]) {
             load.push(started.elapsed());
             drop(loaded);
         }
-        report(
+        verdicts.extend(report(
             &format!("{scale}x node start"),
             &mut open,
             "Automerge::load",
             &mut load,
             1.5,
-        );
+        ));
     }
 }
 
@@ -248,13 +338,15 @@ fn last_chunks(dir: &Path, count: usize) -> Vec<Vec<u8>> {
     chunks
 }
 
+/// Prints the quantiles of `measured` against `base`, and answers one verdict line
+/// per quantile: `target NAME: met (FIGURE against GOAL)` or `MISSED`.
 fn report(
     label: &str,
     measured: &mut [Duration],
     base_label: &str,
     base: &mut [Duration],
     target: f64,
-) {
+) -> Vec<String> {
     measured.sort();
     base.sort();
     let pick = |times: &[Duration], q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
@@ -265,6 +357,7 @@ fn report(
     } else {
         &[("p50", 0.5), ("p99", 0.99)]
     };
+    let mut verdicts = Vec::new();
     for &(name, q) in quantiles {
         let (a, b) = (pick(measured, q), pick(base, q));
         let ratio = a.as_secs_f64() / b.as_secs_f64();
@@ -274,7 +367,12 @@ fn report(
             b.as_secs_f64() * 1000.0,
             if ratio <= target { "" } else { "  OVER TARGET" }
         );
+        verdicts.push(format!(
+            "target {label} {name}: {} ({ratio:.2}x against {target}x)",
+            if ratio <= target { "met" } else { "MISSED" }
+        ));
     }
+    verdicts
 }
 
 fn at(minute: i64) -> Timestamp {

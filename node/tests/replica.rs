@@ -1,15 +1,20 @@
 //! The replica's interface for the sync client and the UI: automerge sync between two
 //! replicas through their stored states, the hub status, the city document, the change
-//! watch, compaction, import and recovery from a failed write.
+//! watch, compaction, import and recovery from a failed write, and group commit.
 
 #![allow(clippy::unwrap_used)]
 
 mod support;
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use automerge::sync::{State, SyncDoc};
+use serde_json::Value;
 use support::{init_node, init_node_of, member_body, wish_body};
 use wishtree_node::api;
 use wishtree_node::api::Input;
+use wishtree_node::http::AppState;
 use wishtree_node::replica::{ExecuteError, HubSettings, InitOptions, Replica};
 use wishtree_node::store::{DocName, StoreError};
 use wishtree_protocol::city::{CityCommand, CityDoc};
@@ -267,13 +272,7 @@ fn a_failed_write_leaves_memory_as_the_store_is() {
     add_member(&mut node, "王建国");
     let heads = node.heads();
     // Make the next commit fail inside its transaction, after the document changed.
-    let database = dir.path().join(wishtree_node::replica::DATABASE_FILE);
-    let saboteur = rusqlite::Connection::open(&database).unwrap();
-    saboteur
-        .execute_batch(
-            "CREATE TRIGGER refuse BEFORE INSERT ON attestations BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;",
-        )
-        .unwrap();
+    let saboteur = refuse_signatures(dir.path());
     let error = api::create_wish(&mut node, new_wish("微波炉"), now()).unwrap_err();
     assert_eq!(error.status_code(), 500, "{error:?}");
     assert_eq!(
@@ -319,4 +318,130 @@ fn a_read_only_replica_refuses_writes() {
 
 fn new_wish(title: &str) -> api::NewWish {
     api::NewWish::from_json(wish_body(title), now()).unwrap()
+}
+
+/// Queues `titles` as wish writes while the replica's lock is held, then lets go:
+/// one leader takes them all. Answers each write's result.
+fn write_together(state: &AppState, titles: &[&str]) -> Vec<Result<Value, api::ApiError>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let held = state.replica.blocking_lock();
+    let writes: Vec<_> = titles
+        .iter()
+        .map(|title| {
+            let writes = Arc::clone(&state.writes);
+            let new = new_wish(title);
+            runtime.spawn(async move {
+                writes
+                    .write(
+                        move |replica| api::create_wish(replica, new, now()),
+                        |error| Err(api::ApiError::from_store(error)),
+                    )
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while state.writes.queued() < titles.len() {
+        assert!(Instant::now() < deadline, "the writes never queued");
+        std::thread::yield_now();
+    }
+    drop(held);
+    let answers = writes
+        .into_iter()
+        .map(|write| runtime.block_on(write).unwrap())
+        .collect();
+    runtime.shutdown_background();
+    answers
+}
+
+#[test]
+fn writes_that_arrive_together_share_one_transaction_and_are_answered_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::new(init_node(dir.path()));
+    let (chunks, seq) = {
+        let replica = state.replica.blocking_lock();
+        (replica.chunk_counts().community, replica.attestation_seq())
+    };
+    let titles = [
+        "轮椅",
+        "微波炉",
+        "助听器",
+        "台灯",
+        "棉被",
+        "收音机",
+        "电饭煲",
+        "老花镜",
+    ];
+    let answers = write_together(&state, &titles);
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+    {
+        let replica = state.replica.blocking_lock();
+        assert_eq!(
+            replica.chunk_counts().community,
+            chunks + 1,
+            "one chunk for the batch"
+        );
+        assert_eq!(
+            replica.attestation_seq(),
+            seq + 1,
+            "one signature for the batch"
+        );
+    }
+    drop(state);
+    // Every answered write is in the store.
+    let mut reopened = Replica::open(dir.path()).unwrap();
+    let view = reopened.view().unwrap();
+    for answer in answers {
+        let id = answer.unwrap()["id"].as_str().unwrap().parse().unwrap();
+        assert!(view.wishes.contains_key(&id));
+    }
+}
+
+#[test]
+fn a_batch_whose_transaction_fails_answers_every_write_with_the_error_and_keeps_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::new(init_node(dir.path()));
+    let saboteur = refuse_signatures(dir.path());
+    let answers = write_together(&state, &["轮椅", "微波炉", "助听器"]);
+    for answer in &answers {
+        let error = answer.as_ref().unwrap_err();
+        assert_eq!(error.status_code(), 500, "{error:?}");
+    }
+    assert_eq!(
+        state.replica.blocking_lock().view().unwrap().wishes.len(),
+        0,
+        "memory is as the store is"
+    );
+
+    saboteur.execute_batch("DROP TRIGGER refuse").unwrap();
+    let answers = write_together(&state, &["棉被"]);
+    assert!(answers[0].is_ok(), "{answers:?}");
+    drop(state);
+    assert_eq!(
+        Replica::open(dir.path())
+            .unwrap()
+            .view()
+            .unwrap()
+            .wishes
+            .len(),
+        1
+    );
+}
+
+/// Makes every commit fail inside its transaction (at its signature), until the
+/// trigger it answers the connection of is dropped.
+fn refuse_signatures(dir: &std::path::Path) -> rusqlite::Connection {
+    let database = dir.join(wishtree_node::replica::DATABASE_FILE);
+    let saboteur = rusqlite::Connection::open(&database).unwrap();
+    saboteur
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON attestations BEGIN SELECT RAISE(ABORT, 'disk trouble'); END;",
+        )
+        .unwrap();
+    saboteur
 }

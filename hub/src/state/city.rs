@@ -12,18 +12,19 @@ impl Hub {
     /// Applies a command to the city document, stores it, and offers it to every
     /// connected node.
     pub fn execute_city(&self, command: &CityCommand, now: Timestamp) -> Result<(), HubError> {
-        let mut state = self.lock();
-        let doc = self.cached(&mut state, DocId::City)?.clone();
-        let before = doc.clone().get_heads();
-        let mut city = CityDoc::from_automerge(doc, Some(&self.city), self.actor())
-            .map_err(|error| HubError::City(error.to_string()))?;
-        city.execute(command, now)
-            .map_err(|error| HubError::City(error.to_string()))?;
-        let mut doc = city.into_automerge();
-        let bytes = doc.save_after(&before);
-        self.store.append_chunk(StoredDoc::City, &bytes, now)?;
-        self.put_cached(&mut state, DocId::City, doc);
-        drop(state);
+        self.with_doc(DocId::City, |locked| {
+            let doc = locked.doc()?.clone();
+            let before = doc.clone().get_heads();
+            let mut city = CityDoc::from_automerge(doc, Some(&self.city), self.actor())
+                .map_err(|error| HubError::City(error.to_string()))?;
+            city.execute(command, now)
+                .map_err(|error| HubError::City(error.to_string()))?;
+            let mut doc = city.into_automerge();
+            let bytes = doc.save_after(&before);
+            self.store.append_chunk(StoredDoc::City, &bytes, now)?;
+            locked.replace(doc);
+            Ok::<_, HubError>(())
+        })?;
         self.changed(DocId::City);
         Ok(())
     }
@@ -33,26 +34,29 @@ impl Hub {
     pub fn reload_city_if_changed(&self) -> Result<bool, HubError> {
         let bytes = self.store.doc_bytes(StoredDoc::City)?.unwrap_or_default();
         let stored = load_doc(DocId::City, &bytes)?;
-        let mut state = self.lock();
-        let held = self.cached(&mut state, DocId::City)?;
-        let mut stored_heads = stored.clone().get_heads();
-        let mut held_heads = held.get_heads();
-        stored_heads.sort();
-        held_heads.sort();
-        if stored_heads == held_heads {
-            return Ok(false);
+        let changed = self.with_doc(DocId::City, |locked| {
+            let held = locked.doc()?;
+            let mut stored_heads = stored.clone().get_heads();
+            let mut held_heads = held.get_heads();
+            stored_heads.sort();
+            held_heads.sort();
+            if stored_heads == held_heads {
+                return Ok(false);
+            }
+            let mut merged = held.clone();
+            let mut stored = stored;
+            merged
+                .merge(&mut stored)
+                .map_err(|error| HubError::Damaged {
+                    doc: DocId::City,
+                    reason: error.to_string(),
+                })?;
+            locked.replace(merged);
+            Ok::<_, HubError>(true)
+        })?;
+        if changed {
+            self.changed(DocId::City);
         }
-        let mut merged = held.clone();
-        let mut stored = stored;
-        merged
-            .merge(&mut stored)
-            .map_err(|error| HubError::Damaged {
-                doc: DocId::City,
-                reason: error.to_string(),
-            })?;
-        self.put_cached(&mut state, DocId::City, merged);
-        drop(state);
-        self.changed(DocId::City);
-        Ok(true)
+        Ok(changed)
     }
 }

@@ -1,34 +1,60 @@
-//! The documents at the hub: a least-recently-used cache over the store, loaded
-//! without the lock where possible, and automerge's sync state per peer and document.
+//! The documents at the hub, one lock each: a least-recently-used cache over the
+//! store, and automerge's sync state per peer beside each document.
+//!
+//! Every document has a slot ([`DocSlot`]) behind a mutex of its own; the hub's map of
+//! slots is locked only to find or add a slot, never while a document is loaded,
+//! merged or stored. So sessions of different communities merge on different cores
+//! at once, and a session waits only for another session of the same document. A slot
+//! whose document was evicted keeps its sync states, so that a session in the middle
+//! of an exchange loses nothing when its document is dropped from memory.
 
-use std::sync::MutexGuard;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::{AutoCommit, ChangeHash, sync};
 use wishtree_protocol::CommunityCode;
 use wishtree_protocol::frame::DocId;
 use wishtree_protocol::keys::PublicKey;
 
-use super::{COMPACT_AFTER, CachedDoc, Hub, HubError, HubState, load_doc, stored};
+use super::{COMPACT_AFTER, Hub, HubError, load_doc, stored};
 use crate::store::HubStore;
+
+/// One document at the hub and the sync states of the peers that sync it.
+#[derive(Debug, Default)]
+pub(crate) struct DocSlot {
+    /// The document, if it is in memory.
+    doc: Option<AutoCommit>,
+    /// automerge's sync state per peer, loaded from the store at first use.
+    sync_states: HashMap<PublicKey, sync::State>,
+    /// The encoded sync state last written to the store, per peer.
+    saved_states: HashMap<PublicKey, Vec<u8>>,
+    /// When the slot was last used, for least-recently-used eviction.
+    used: u64,
+}
+
+/// A slot locked for one document: what a session reads, merges and stores under.
+pub(crate) struct Locked<'a> {
+    hub: &'a Hub,
+    id: DocId,
+    slot: MutexGuard<'a, DocSlot>,
+}
 
 impl Hub {
     /// The heads of a document at the hub (empty if it has none).
     pub fn heads(&self, doc: DocId) -> Result<Vec<ChangeHash>, HubError> {
-        let mut state = self.lock();
-        Ok(self.cached(&mut state, doc)?.get_heads())
+        self.with_doc(doc, |locked| Ok(locked.doc()?.get_heads()))
     }
 
     /// A copy of a document, for figures and exports.
     pub fn snapshot(&self, doc: DocId) -> Result<AutoCommit, HubError> {
-        {
-            let state = self.lock();
-            if let Some(cached) = state.docs.get(&doc) {
-                return Ok(cached.doc.clone());
-            }
+        let slot = self.slot(doc);
+        if let Some(held) = &lock_slot(&slot).doc {
+            return Ok(held.clone());
         }
-        // Not in memory: loaded from the store without the lock and without a place in
-        // the cache, so that re-deriving figures neither stalls sessions nor evicts
-        // the documents they are syncing.
+        // Not in memory: loaded from the store without a place in the cache, so that
+        // re-deriving figures neither evicts the documents sessions are syncing nor
+        // holds the document's lock while automerge reads it.
         match self.store.doc_bytes(stored(doc))? {
             Some(bytes) => load_doc(doc, &bytes),
             None => Ok(AutoCommit::new()),
@@ -36,7 +62,7 @@ impl Hub {
     }
 
     /// Changes a community's document outside a sync session (a bundle import): `change`
-    /// gets a copy of the document under the document lock, so that no session
+    /// gets a copy of the document under the document's lock, so that no session
     /// interleaves, and must store what it changed before it returns `Ok`; then the copy
     /// replaces the held document and connected peers are offered the change. On an
     /// error the held document stays as it was.
@@ -46,20 +72,21 @@ impl Hub {
         change: impl FnOnce(&mut AutoCommit) -> Result<T, E>,
     ) -> Result<T, E> {
         let doc = DocId::Community(community);
-        let mut state = self.lock();
-        let mut copy = self.cached(&mut state, doc)?.clone();
-        let before = copy.get_heads();
-        let value = change(&mut copy)?;
-        let changed = copy.get_heads() != before;
-        if changed && self.store.chunk_count(stored(doc)).unwrap_or(0) > COMPACT_AFTER {
-            // The copy holds everything stored: the change was stored by `change`.
-            let full = copy.save();
-            if let Err(error) = self.store.compact(stored(doc), &full) {
-                tracing::warn!("compacting {doc} failed (the chunks stay): {error}");
+        let (value, changed) = self.with_doc(doc, |locked| {
+            let mut copy = locked.doc()?.clone();
+            let before = copy.get_heads();
+            let value = change(&mut copy)?;
+            let changed = copy.get_heads() != before;
+            if changed && self.store.chunk_count(stored(doc)).unwrap_or(0) > COMPACT_AFTER {
+                // The copy holds everything stored: the change was stored by `change`.
+                let full = copy.save();
+                if let Err(error) = self.store.compact(stored(doc), &full) {
+                    tracing::warn!("compacting {doc} failed (the chunks stay): {error}");
+                }
             }
-        }
-        self.put_cached(&mut state, doc, copy);
-        drop(state);
+            locked.replace(copy);
+            Ok::<_, E>((value, changed))
+        })?;
         if changed {
             self.changed(doc);
             self.mark_dirty(community);
@@ -67,12 +94,55 @@ impl Hub {
         Ok(value)
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, HubState> {
-        // Every write under this lock goes to the store first; a panic cannot leave a
-        // document half-stored, so a poisoned lock is still usable.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Runs `work` with the document's lock held and the document in memory (loaded
+    /// from the store if it was not; a new, empty one if the store has none). Other
+    /// documents are not held up: the hub-wide map is locked only to find the slot.
+    pub(crate) fn with_doc<T, E: From<HubError>>(
+        &self,
+        doc: DocId,
+        work: impl FnOnce(&mut Locked<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let slot = self.slot(doc);
+        let (result, loaded) = {
+            let mut locked = Locked {
+                hub: self,
+                id: doc,
+                slot: lock_slot(&slot),
+            };
+            locked.slot.used = self.tick();
+            let loaded = locked.slot.doc.is_none();
+            if loaded {
+                let document = match self.store.doc_bytes(stored(doc)).map_err(HubError::from)? {
+                    Some(bytes) => load_doc(doc, &bytes)?,
+                    None => AutoCommit::new(),
+                };
+                locked.slot.doc = Some(document);
+                self.loaded_docs.fetch_add(1, Ordering::Relaxed);
+            }
+            (work(&mut locked), loaded)
+        };
+        // Outside the document's lock: eviction takes the map's lock and then tries
+        // other documents' locks, never the other way round.
+        if loaded {
+            self.evict(doc);
+        }
+        result
+    }
+
+    /// Forgets what is in flight in every sync state of `peer` for `docs` (a session
+    /// ended): what both sides stored is kept, what the peer had in flight is not.
+    pub(crate) fn reset_sync_states<'a>(
+        &self,
+        peer: &PublicKey,
+        docs: impl IntoIterator<Item = &'a DocId>,
+    ) {
+        for doc in docs {
+            let slot = self.slot(*doc);
+            let mut slot = lock_slot(&slot);
+            if let Some(state) = slot.sync_states.get_mut(peer) {
+                *state = sync::State::decode(&state.encode()).unwrap_or_default();
+            }
+        }
     }
 
     pub(crate) fn actor(&self) -> [u8; 16] {
@@ -82,100 +152,127 @@ impl Hub {
         actor
     }
 
-    /// Loads a document into the cache if it is not there, without holding the lock
-    /// while automerge reads it, so that two sessions load two documents on two cores.
-    pub(crate) fn preload(&self, doc: DocId) -> Result<(), HubError> {
-        let generation = {
-            let state = self.lock();
-            if state.docs.contains_key(&doc) {
-                return Ok(());
+    /// The slot of a document, added if it has none.
+    fn slot(&self, doc: DocId) -> Arc<Mutex<DocSlot>> {
+        let mut slots = self.slots();
+        Arc::clone(slots.entry(doc).or_default())
+    }
+
+    fn slots(&self) -> MutexGuard<'_, HashMap<DocId, Arc<Mutex<DocSlot>>>> {
+        // Slots are only added under this lock; a panic cannot leave the map half-written.
+        self.slots
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn tick(&self) -> u64 {
+        self.use_clock.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Drops least recently used documents (never the city's, nor `keep`) while more
+    /// than the bound are in memory. A document whose lock is held is in use, and
+    /// skipped.
+    fn evict(&self, keep: DocId) {
+        let bound = self.options.cached_docs.max(1);
+        while self.loaded_docs.load(Ordering::Relaxed) > bound {
+            let slots = self.slots();
+            let mut oldest: Option<(u64, MutexGuard<'_, DocSlot>)> = None;
+            for (id, slot) in slots.iter() {
+                if *id == keep || *id == DocId::City {
+                    continue;
+                }
+                let Ok(guard) = slot.try_lock() else {
+                    continue;
+                };
+                if guard.doc.is_some() && oldest.as_ref().is_none_or(|(used, _)| guard.used < *used)
+                {
+                    oldest = Some((guard.used, guard));
+                }
             }
-            state.generations.get(&doc).copied().unwrap_or(0)
-        };
-        let loaded = match self.store.doc_bytes(stored(doc))? {
-            Some(bytes) => load_doc(doc, &bytes)?,
-            None => return Ok(()),
-        };
-        let mut state = self.lock();
-        // Written meanwhile (and since dropped from the cache): what was read may be
-        // older than the store; `cached` loads it again under the lock.
-        let unchanged = state.generations.get(&doc).copied().unwrap_or(0) == generation;
-        if unchanged && !state.docs.contains_key(&doc) {
-            self.evict(&mut state);
-            self.put_cached(&mut state, doc, loaded);
-        }
-        Ok(())
-    }
-
-    pub(crate) fn cached<'a>(
-        &self,
-        state: &'a mut HubState,
-        doc: DocId,
-    ) -> Result<&'a mut AutoCommit, HubError> {
-        state.clock += 1;
-        let used = state.clock;
-        if !state.docs.contains_key(&doc) {
-            let loaded = match self.store.doc_bytes(stored(doc))? {
-                Some(bytes) => load_doc(doc, &bytes)?,
-                None => AutoCommit::new(),
-            };
-            self.evict(state);
-            state.docs.insert(doc, CachedDoc { doc: loaded, used });
-        }
-        let cached = state
-            .docs
-            .get_mut(&doc)
-            .ok_or_else(|| HubError::City("the document cache lost a document".to_owned()))?;
-        cached.used = used;
-        Ok(&mut cached.doc)
-    }
-
-    pub(crate) fn put_cached(&self, state: &mut HubState, doc: DocId, document: AutoCommit) {
-        *state.generations.entry(doc).or_default() += 1;
-        state.clock += 1;
-        let used = state.clock;
-        state.docs.insert(
-            doc,
-            CachedDoc {
-                doc: document,
-                used,
-            },
-        );
-    }
-
-    pub(crate) fn evict(&self, state: &mut HubState) {
-        while state.docs.len() >= self.options.cached_docs.max(1) {
-            let oldest = state
-                .docs
-                .iter()
-                .filter(|(doc, _)| **doc != DocId::City)
-                .min_by_key(|(_, cached)| cached.used)
-                .map(|(doc, _)| *doc);
             match oldest {
-                Some(doc) => {
-                    state.docs.remove(&doc);
+                Some((_, mut guard)) => {
+                    guard.doc = None;
+                    self.loaded_docs.fetch_sub(1, Ordering::Relaxed);
                 }
                 None => break,
             }
         }
     }
+}
 
-    pub(crate) fn sync_state<'a>(
-        &self,
-        state: &'a mut HubState,
-        peer: &PublicKey,
-        doc: DocId,
-    ) -> Result<&'a mut sync::State, HubError> {
-        match state.sync_states.entry((*peer, doc)) {
-            std::collections::hash_map::Entry::Occupied(entry) => Ok(entry.into_mut()),
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                let loaded = self
-                    .store
-                    .sync_state(peer, stored(doc))?
-                    .and_then(|bytes| sync::State::decode(&bytes).ok())
-                    .unwrap_or_default();
-                Ok(entry.insert(loaded))
-            }
+impl<'a> Locked<'a> {
+    /// The hub.
+    pub(crate) fn hub(&self) -> &'a Hub {
+        self.hub
+    }
+
+    /// The document.
+    pub(crate) fn doc(&mut self) -> Result<&mut AutoCommit, HubError> {
+        self.slot.doc.as_mut().ok_or_else(|| HubError::Damaged {
+            doc: self.id,
+            reason: "it was dropped from memory after a failed write".to_owned(),
+        })
+    }
+
+    /// Replaces the document held in memory by `document`.
+    pub(crate) fn replace(&mut self, document: AutoCommit) {
+        if self.slot.doc.is_none() {
+            self.hub.loaded_docs.fetch_add(1, Ordering::Relaxed);
+        }
+        self.slot.doc = Some(document);
+    }
+
+    /// Drops the document from memory (what was half-applied to it); the next use
+    /// loads it again from the store, which has the last good state.
+    pub(crate) fn drop_doc(&mut self) {
+        if self.slot.doc.take().is_some() {
+            self.hub.loaded_docs.fetch_sub(1, Ordering::Relaxed);
         }
     }
+
+    /// The document and the sync state of `peer` for it (loaded from the store at
+    /// first use), for one exchange.
+    pub(crate) fn doc_and_sync_state(
+        &mut self,
+        peer: &PublicKey,
+    ) -> Result<(&mut AutoCommit, &mut sync::State), HubError> {
+        if !self.slot.sync_states.contains_key(peer) {
+            let loaded = self
+                .hub
+                .store
+                .sync_state(peer, stored(self.id))?
+                .and_then(|bytes| sync::State::decode(&bytes).ok())
+                .unwrap_or_default();
+            self.slot.sync_states.insert(*peer, loaded);
+        }
+        let id = self.id;
+        let slot = &mut *self.slot;
+        let doc = slot.doc.as_mut().ok_or_else(|| HubError::Damaged {
+            doc: id,
+            reason: "it was dropped from memory after a failed write".to_owned(),
+        })?;
+        let state = slot
+            .sync_states
+            .get_mut(peer)
+            .ok_or_else(|| HubError::City("the sync state was lost".to_owned()))?;
+        Ok((doc, state))
+    }
+
+    /// The sync state of `peer` encoded, if it differs from what was last written to
+    /// the store (an unchanged one is not written again, which saves a disk sync).
+    pub(crate) fn sync_state_to_save(&self, peer: &PublicKey) -> Option<Vec<u8>> {
+        let encoded = self.slot.sync_states.get(peer)?.encode();
+        (self.slot.saved_states.get(peer) != Some(&encoded)).then_some(encoded)
+    }
+
+    /// Records that `encoded` is the sync state of `peer` in the store.
+    pub(crate) fn sync_state_saved(&mut self, peer: &PublicKey, encoded: Vec<u8>) {
+        self.slot.saved_states.insert(*peer, encoded);
+    }
+}
+
+fn lock_slot(slot: &Mutex<DocSlot>) -> MutexGuard<'_, DocSlot> {
+    // Every write under a slot's lock goes to the store first; a panic cannot leave a
+    // document half-stored, so a poisoned lock is still usable.
+    slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

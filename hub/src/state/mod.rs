@@ -4,8 +4,9 @@
 //!
 //! [`Hub`] keeps recently used documents in memory within a bound
 //! ([`HubOptions::cached_docs`]) and loads the rest from the store on demand (a loaded
-//! document costs about 8 times its saved size in RAM, DESIGN §6). The sync sessions
-//! drive it through [`crate::sync::HubHost`].
+//! document costs about 8 times its saved size in RAM, DESIGN §6), each document
+//! behind a lock of its own, so that different communities merge at once. The sync
+//! sessions drive it through [`crate::sync::HubHost`].
 //!
 //! The hub never edits a community's document, it merges; the only document it writes
 //! is the city document ([`Hub::execute_city`]).
@@ -16,9 +17,10 @@ mod documents;
 mod roster;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 
-use automerge::{AutoCommit, sync};
+use automerge::AutoCommit;
 use tokio::sync::{Notify, broadcast, mpsc};
 use wishtree_protocol::city::CityDoc;
 use wishtree_protocol::frame::DocId;
@@ -29,6 +31,8 @@ use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::store::{HubStore, SqliteStore, StoreError, StoredDoc};
+use documents::DocSlot;
+pub(crate) use documents::Locked;
 use roster::roster_version_of;
 
 /// Compaction folds a document's chunks into one save when it has this many.
@@ -63,7 +67,13 @@ pub struct Hub {
     city: RegionPrefix,
     metrics: Arc<Metrics>,
     options: HubOptions,
-    state: Mutex<HubState>,
+    /// Every document's slot, each behind its own lock (see `documents.rs`); this map
+    /// is locked only to find or add a slot.
+    slots: Mutex<HashMap<DocId, Arc<Mutex<DocSlot>>>>,
+    /// Documents in memory, against [`HubOptions::cached_docs`].
+    loaded_docs: AtomicUsize,
+    /// A counter for least-recently-used eviction.
+    use_clock: AtomicU64,
     /// Documents that changed, for whoever subscribes.
     pub(crate) changes: broadcast::Sender<DocId>,
     /// The roster's version (the time of its latest enrolment or revocation), for the
@@ -78,27 +88,6 @@ pub struct Hub {
     /// Communities whose nodes connected, and when, for the refresh worker.
     pub(crate) seen: Mutex<HashMap<CommunityCode, Timestamp>>,
     pub(crate) dirty_notify: Notify,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct HubState {
-    pub(crate) docs: HashMap<DocId, CachedDoc>,
-    /// automerge's sync state per (peer, document), loaded from the store at first use.
-    pub(crate) sync_states: HashMap<(PublicKey, DocId), sync::State>,
-    /// The encoded sync state last written to the store, per (peer, document).
-    pub(crate) saved_states: HashMap<(PublicKey, DocId), Vec<u8>>,
-    /// How often each document was written (to the store or the cache) under the lock,
-    /// so that a document loaded without the lock is kept only if nothing was written
-    /// to it meanwhile ([`Hub::preload`]).
-    pub(crate) generations: HashMap<DocId, u64>,
-    /// A counter for least-recently-used eviction.
-    clock: u64,
-}
-
-#[derive(Debug)]
-pub(crate) struct CachedDoc {
-    doc: AutoCommit,
-    used: u64,
 }
 
 /// Why the hub could not start its sync side.
@@ -149,7 +138,9 @@ impl Hub {
             city,
             metrics,
             options,
-            state: Mutex::new(HubState::default()),
+            slots: Mutex::new(HashMap::new()),
+            loaded_docs: AtomicUsize::new(0),
+            use_clock: AtomicU64::new(0),
             changes,
             followers: Mutex::new(HashMap::new()),
             dirty: Mutex::new(HashSet::new()),

@@ -212,6 +212,12 @@ pub trait HubStore: Send + Sync + 'static {
     /// Replaces a document's chunks by one full save, in one transaction.
     fn compact(&self, doc: StoredDoc, full_save: &[u8]) -> Result<(), StoreError>;
 
+    /// Stores what one sync message brought, in one transaction (one disk sync where
+    /// there were up to three): the new changes, the full save that replaces the
+    /// document's chunks if compaction is due, and the peer's sync state. Durable when
+    /// this returns; on an error nothing of it is stored.
+    fn store_merge(&self, merge: &MergeWrite<'_>) -> Result<(), StoreError>;
+
     /// How many chunks a document has (compaction is due when there are many).
     fn chunk_count(&self, doc: StoredDoc) -> Result<usize, StoreError>;
 
@@ -252,6 +258,21 @@ pub trait HubStore: Send + Sync + 'static {
 
     /// Sets a setting.
     fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError>;
+}
+
+/// What one sync message leaves in the store ([`HubStore::store_merge`]).
+#[derive(Debug, Clone, Copy)]
+pub struct MergeWrite<'a> {
+    /// The document.
+    pub doc: StoredDoc,
+    /// The changes the message brought, if any.
+    pub chunk: Option<&'a [u8]>,
+    /// The whole document, saved, if its chunks are to be folded into one.
+    pub full_save: Option<&'a [u8]>,
+    /// The peer and its encoded sync state, if that changed.
+    pub sync_state: Option<(&'a PublicKey, &'a [u8])>,
+    /// When.
+    pub at: Timestamp,
 }
 
 impl StoredDoc {

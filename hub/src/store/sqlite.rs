@@ -15,8 +15,8 @@ use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, Timestamp};
 
 use super::{
-    BundleReceipt, CommunityRecord, EnrolledRole, Enrollment, HubStore, Revocation, StoreError,
-    StoredDoc,
+    BundleReceipt, CommunityRecord, EnrolledRole, Enrollment, HubStore, MergeWrite, Revocation,
+    StoreError, StoredDoc,
 };
 
 /// The hub store in one SQLite file.
@@ -278,17 +278,23 @@ impl HubStore for SqliteStore {
     fn compact(&self, doc: StoredDoc, full_save: &[u8]) -> Result<(), StoreError> {
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
-        let key = doc.storage_key();
-        let last: Option<i64> = transaction.query_row(
-            "SELECT MAX(seq) FROM doc_chunks WHERE doc = ?1",
-            [&key],
-            |row| row.get(0),
-        )?;
-        transaction.execute("DELETE FROM doc_chunks WHERE doc = ?1", [&key])?;
-        transaction.execute(
-            "INSERT INTO doc_chunks (doc, seq, bytes) VALUES (?1, ?2, ?3)",
-            params![key, last.unwrap_or(0) + 1, full_save],
-        )?;
+        compact_in(&transaction, doc, full_save)?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    fn store_merge(&self, merge: &MergeWrite<'_>) -> Result<(), StoreError> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        if let Some(chunk) = merge.chunk {
+            append_chunk_in(&transaction, merge.doc, chunk, merge.at)?;
+        }
+        if let Some(full_save) = merge.full_save {
+            compact_in(&transaction, merge.doc, full_save)?;
+        }
+        if let Some((peer, state)) = merge.sync_state {
+            save_sync_state_in(&transaction, peer, merge.doc, state)?;
+        }
         transaction.commit()?;
         Ok(())
     }
@@ -351,12 +357,7 @@ impl HubStore for SqliteStore {
         doc: StoredDoc,
         state: &[u8],
     ) -> Result<(), StoreError> {
-        self.lock().execute(
-            "INSERT INTO sync_peers (peer, doc, state, at) VALUES (?1, ?2, ?3, 0)
-             ON CONFLICT (peer, doc) DO UPDATE SET state = excluded.state",
-            params![peer.to_bytes().as_slice(), doc.storage_key(), state],
-        )?;
-        Ok(())
+        save_sync_state_in(&self.lock(), peer, doc, state)
     }
 
     fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -430,6 +431,37 @@ impl HubStore for SqliteStore {
 }
 
 /// Appends a chunk and notes the community's change, in the caller's transaction.
+/// Replaces a document's chunks by one full save, which keeps the next seq so that
+/// seqs never repeat.
+fn compact_in(connection: &Connection, doc: StoredDoc, full_save: &[u8]) -> Result<(), StoreError> {
+    let key = doc.storage_key();
+    let last: Option<i64> = connection.query_row(
+        "SELECT MAX(seq) FROM doc_chunks WHERE doc = ?1",
+        [&key],
+        |row| row.get(0),
+    )?;
+    connection.execute("DELETE FROM doc_chunks WHERE doc = ?1", [&key])?;
+    connection.execute(
+        "INSERT INTO doc_chunks (doc, seq, bytes) VALUES (?1, ?2, ?3)",
+        params![key, last.unwrap_or(0) + 1, full_save],
+    )?;
+    Ok(())
+}
+
+fn save_sync_state_in(
+    connection: &Connection,
+    peer: &PublicKey,
+    doc: StoredDoc,
+    state: &[u8],
+) -> Result<(), StoreError> {
+    connection.execute(
+        "INSERT INTO sync_peers (peer, doc, state, at) VALUES (?1, ?2, ?3, 0)
+         ON CONFLICT (peer, doc) DO UPDATE SET state = excluded.state",
+        params![peer.to_bytes().as_slice(), doc.storage_key(), state],
+    )?;
+    Ok(())
+}
+
 fn append_chunk_in(
     transaction: &rusqlite::Transaction<'_>,
     doc: StoredDoc,

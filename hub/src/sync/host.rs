@@ -3,6 +3,7 @@
 //! (peer, document) is kept in memory and saved after every message that changed it, so
 //! a reconnect costs about the size of the new changes.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use automerge::sync::SyncDoc;
@@ -14,8 +15,8 @@ use wishtree_protocol::frame::{DocId, Hello, Scope};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::sync::{Access, AttestOutcome, Grant, Host, HostError, receive_message};
 
-use crate::state::{COMPACT_AFTER, COMPACT_BATCH_BYTES, Hub, HubError, stored};
-use crate::store::{EnrolledRole, HubStore};
+use crate::state::{COMPACT_AFTER, COMPACT_BATCH_BYTES, Hub, HubError, Locked, stored};
+use crate::store::{EnrolledRole, HubStore, MergeWrite};
 
 impl Hub {
     /// A session's view of the hub: the [`Host`] it drives. `upstream` is set when the
@@ -25,6 +26,7 @@ impl Hub {
             hub: Arc::clone(self),
             upstream,
             node_of: None,
+            touched: HashSet::new(),
         }
     }
 }
@@ -37,6 +39,9 @@ pub struct HubHost {
     /// The community whose node the peer is, once admitted as one: every message it
     /// sends is an exchange, and sync health counts the last one, not the handshake.
     node_of: Option<CommunityCode>,
+    /// The documents this session exchanged messages about, whose sync states are
+    /// reset when it ends.
+    touched: HashSet<DocId>,
 }
 
 impl HubHost {
@@ -57,7 +62,6 @@ impl Host for HubHost {
     }
 
     fn heads(&mut self, doc: &DocId) -> Vec<ChangeHash> {
-        let _ = self.hub.preload(*doc);
         self.hub.heads(*doc).unwrap_or_else(|error| {
             tracing::warn!("{error}");
             Vec::new()
@@ -69,18 +73,13 @@ impl Host for HubHost {
         peer: &PublicKey,
         doc: &DocId,
     ) -> Result<Option<sync::Message>, HostError> {
-        let hub = &self.hub;
-        hub.preload(*doc).map_err(storage)?;
-        let mut guard = hub.lock();
-        let state = &mut *guard;
-        let mut sync_state = hub.sync_state(state, peer, *doc).map_err(storage)?.clone();
-        let message = hub
-            .cached(state, *doc)
-            .map_err(storage)?
-            .sync()
-            .generate_sync_message(&mut sync_state);
-        state.sync_states.insert((*peer, *doc), sync_state);
-        Ok(message)
+        self.touched.insert(*doc);
+        self.hub
+            .with_doc(*doc, |locked| {
+                let (document, sync_state) = locked.doc_and_sync_state(peer)?;
+                Ok::<_, HubError>(document.sync().generate_sync_message(sync_state))
+            })
+            .map_err(storage)
     }
 
     fn receive(
@@ -93,38 +92,32 @@ impl Host for HubHost {
     ) -> Result<bool, HostError> {
         let hub = &self.hub;
         let started = std::time::Instant::now();
-        hub.preload(*doc).map_err(storage)?;
-        let mut guard = hub.lock();
-        let state = &mut *guard;
-        let mut sync_state = hub.sync_state(state, peer, *doc).map_err(storage)?.clone();
-        let document = hub.cached(state, *doc).map_err(storage)?;
-        let applied = apply_message(hub, document, &mut sync_state, doc, message, access, now);
-        let changed = match applied {
-            Ok(changed) => changed,
-            Err((error, reload)) => {
-                if reload {
-                    // What was half-applied is dropped; the store has the last good state.
-                    state.docs.remove(doc);
-                    *state.generations.entry(*doc).or_default() += 1;
+        self.touched.insert(*doc);
+        // Only this document's lock is held: sessions of other documents merge at once.
+        let changed = hub
+            .with_doc(*doc, |locked| {
+                let (document, sync_state) = locked.doc_and_sync_state(peer)?;
+                // The state as it was, kept if the message is refused or not stored.
+                let before = sync_state.clone();
+                let merged = apply_message(document, sync_state, doc, message, access);
+                let stored = merged.and_then(|merge| {
+                    store_merge(locked, peer, doc, &merge, now).map(|()| merge.chunk.is_some())
+                });
+                match stored {
+                    Ok(changed) => Ok(changed),
+                    Err((error, reload)) => {
+                        let (_, sync_state) = locked.doc_and_sync_state(peer)?;
+                        *sync_state = before;
+                        if reload {
+                            // What was applied is dropped; the store has the last good
+                            // state.
+                            locked.drop_doc();
+                        }
+                        Err(Failed(error))
+                    }
                 }
-                return Err(error);
-            }
-        };
-        if changed {
-            *state.generations.entry(*doc).or_default() += 1;
-        }
-        // The encoded state is what both sides share; an unchanged one (a message that
-        // brought nothing new) is not written again, which saves a disk flush.
-        let encoded = sync_state.encode();
-        let previous = state.saved_states.get(&(*peer, *doc));
-        if previous != Some(&encoded) {
-            hub.store()
-                .save_sync_state(peer, stored(*doc), &encoded)
-                .map_err(|error| storage(error.into()))?;
-            state.saved_states.insert((*peer, *doc), encoded);
-        }
-        state.sync_states.insert((*peer, *doc), sync_state);
-        drop(guard);
+            })
+            .map_err(|Failed(error)| error)?;
         if let Some(code) = self.node_of {
             // The node's "last synced" is the last message it had from the hub; the hub
             // counts the last message it had from the node, whether or not it brought
@@ -253,26 +246,28 @@ impl Host for HubHost {
     }
 
     fn end(&mut self, peer: &PublicKey, _now: Timestamp) {
-        let mut state = self.hub.lock();
-        for ((key, _), sync_state) in state.sync_states.iter_mut() {
-            if key == peer {
-                *sync_state = sync::State::decode(&sync_state.encode()).unwrap_or_default();
-            }
-        }
+        self.hub.reset_sync_states(peer, &self.touched);
     }
 }
 
-/// Applies a sync message to the cached document and appends what it brought to the
-/// store. On error, says whether the cached copy must be dropped and reloaded.
+/// What a sync message did to the held document, to be stored before the session
+/// answers.
+struct Merge {
+    /// The changes it brought, if any.
+    chunk: Option<Vec<u8>>,
+    /// The whole document, if its chunks are to be folded into one.
+    full_save: Option<Vec<u8>>,
+}
+
+/// Applies a sync message to the held document. On error, says whether the held copy
+/// must be dropped and loaded again.
 fn apply_message(
-    hub: &Hub,
     document: &mut AutoCommit,
     sync_state: &mut sync::State,
     doc: &DocId,
     message: sync::Message,
     access: Access,
-    now: Timestamp,
-) -> Result<bool, (HostError, bool)> {
+) -> Result<Merge, (HostError, bool)> {
     let before = document.get_heads();
     let changed = receive_message(document, sync_state, doc, message, access).map_err(|error| {
         // Only a writable peer's message is applied in place, and may be half-applied.
@@ -280,25 +275,62 @@ fn apply_message(
         (error, reload)
     })?;
     if !changed {
-        return Ok(false);
+        return Ok(Merge {
+            chunk: None,
+            full_save: None,
+        });
     }
     let bytes = document.save_after(&before);
-    hub.store()
-        .append_chunk(stored(*doc), &bytes, now)
-        .map_err(|error| (storage(error.into()), true))?;
     // A large batch (a first sync brings a community's whole history) is folded into
     // one full save at once: automerge loads a saved document several times faster than
     // it applies the same history change by change, and after a restart every
     // reconnecting node's document is loaded.
-    if bytes.len() > COMPACT_BATCH_BYTES
-        || hub.store().chunk_count(stored(*doc)).unwrap_or(0) > COMPACT_AFTER
+    let full_save = (bytes.len() > COMPACT_BATCH_BYTES).then(|| document.save());
+    Ok(Merge {
+        chunk: Some(bytes),
+        full_save,
+    })
+}
+
+/// Stores a merge and the peer's sync state (if it changed) in one transaction. On
+/// error the held document must be dropped if the merge changed it.
+fn store_merge(
+    locked: &mut Locked<'_>,
+    peer: &PublicKey,
+    doc: &DocId,
+    merge: &Merge,
+    now: Timestamp,
+) -> Result<(), (HostError, bool)> {
+    let store = locked.hub().store();
+    let mut full_save = merge.full_save.clone();
+    if merge.chunk.is_some()
+        && full_save.is_none()
+        && store.chunk_count(stored(*doc)).unwrap_or(0) >= COMPACT_AFTER
     {
-        let full = document.save();
-        if let Err(error) = hub.store().compact(stored(*doc), &full) {
-            tracing::warn!("compacting {doc} failed (the chunks stay): {error}");
-        }
+        full_save = Some(locked.doc().map_err(|error| (storage(error), true))?.save());
     }
-    Ok(true)
+    // The encoded state is what both sides share; an unchanged one (a message that
+    // brought nothing new) is not written again, which saves a disk sync.
+    let sync_state = locked.sync_state_to_save(peer);
+    if merge.chunk.is_none() && sync_state.is_none() {
+        return Ok(());
+    }
+    let write = MergeWrite {
+        doc: stored(*doc),
+        chunk: merge.chunk.as_deref(),
+        full_save: full_save.as_deref(),
+        sync_state: sync_state.as_deref().map(|state| (peer, state)),
+        at: now,
+    };
+    locked
+        .hub()
+        .store()
+        .store_merge(&write)
+        .map_err(|error| (storage(error.into()), merge.chunk.is_some()))?;
+    if let Some(encoded) = sync_state {
+        locked.sync_state_saved(peer, encoded);
+    }
+    Ok(())
 }
 
 /// Why signed heads of `community` by `signer` are refused, when `current` (if any) is
@@ -332,4 +364,175 @@ fn refusal_of_signer(
 
 fn storage(error: HubError) -> HostError {
     HostError::Storage(error.to_string())
+}
+
+/// What went wrong with the hub's side of a session is its storage, as the peer sees it.
+struct Failed(HostError);
+
+impl From<HubError> for Failed {
+    fn from(error: HubError) -> Self {
+        Self(storage(error))
+    }
+}
+
+impl From<HostError> for Failed {
+    fn from(error: HostError) -> Self {
+        Self(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use automerge::ReadDoc;
+    use automerge::transaction::Transactable;
+    use wishtree_protocol::keys::KeyPair;
+
+    use super::*;
+    use crate::metrics::Metrics;
+    use crate::state::HubOptions;
+    use crate::store::SqliteStore;
+
+    const NOW: Timestamp = Timestamp::from_millis(1_795_000_000_000);
+
+    fn hub(dir: &std::path::Path) -> Arc<Hub> {
+        let store = Arc::new(SqliteStore::open(&dir.join("hub.sqlite")).unwrap());
+        Hub::new(
+            store,
+            KeyPair::from_secret([9; 32]),
+            "1309".parse().unwrap(),
+            Arc::new(Metrics::new()),
+            HubOptions::default(),
+        )
+        .unwrap()
+    }
+
+    fn community(n: u8) -> DocId {
+        DocId::Community(format!("13090300100{n}").parse().unwrap())
+    }
+
+    /// A node's side of the exchange: its document and its sync state with the hub.
+    struct Node {
+        key: PublicKey,
+        doc: AutoCommit,
+        state: sync::State,
+    }
+
+    impl Node {
+        fn new(secret: u8) -> Self {
+            Self {
+                key: KeyPair::from_secret([secret; 32]).public(),
+                doc: AutoCommit::new(),
+                state: sync::State::new(),
+            }
+        }
+
+        fn write(&mut self, n: usize) {
+            self.doc
+                .put(automerge::ROOT, format!("record {n}"), n as u64)
+                .unwrap();
+            self.doc.commit();
+        }
+
+        /// Exchanges messages with the hub until neither side has anything to send.
+        fn sync_with(&mut self, host: &mut HubHost, doc: DocId) {
+            loop {
+                let sent = self.doc.sync().generate_sync_message(&mut self.state);
+                if let Some(message) = &sent {
+                    host.receive(&self.key, &doc, message.clone(), Access::ReadWrite, NOW)
+                        .unwrap();
+                }
+                let answer = host.generate(&self.key, &doc).unwrap();
+                if let Some(answer) = &answer {
+                    self.doc
+                        .sync()
+                        .receive_sync_message(&mut self.state, answer.clone())
+                        .unwrap();
+                }
+                if sent.is_none() && answer.is_none() {
+                    return;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_merge_does_not_wait_for_another_community_s_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = hub(dir.path());
+        let (held, holding) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let holder = {
+            let hub = Arc::clone(&hub);
+            std::thread::spawn(move || {
+                hub.with_doc(community(1), |_| {
+                    held.send(()).unwrap();
+                    // Held until the other merge is done (or the test gives up).
+                    let _ = released.recv_timeout(Duration::from_secs(30));
+                    Ok::<_, HubError>(())
+                })
+                .unwrap();
+            })
+        };
+        holding.recv().unwrap();
+
+        let (merged, merging) = mpsc::channel();
+        let mut host = hub.host(false);
+        let merger = std::thread::spawn(move || {
+            let mut node = Node::new(2);
+            node.write(0);
+            node.sync_with(&mut host, community(2));
+            merged.send(node.doc.get_heads()).unwrap();
+        });
+        let heads = merging.recv_timeout(Duration::from_secs(10));
+        release.send(()).unwrap();
+        holder.join().unwrap();
+        merger.join().unwrap();
+        let heads = heads.expect("the merge of community 2 waited for community 1's lock");
+        assert_eq!(hub.heads(community(2)).unwrap(), heads);
+    }
+
+    #[test]
+    fn two_communities_merging_at_once_both_converge_and_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = hub(dir.path());
+        let writes = 60;
+        let sessions: Vec<_> = [1u8, 2]
+            .into_iter()
+            .map(|n| {
+                let mut host = hub.host(false);
+                std::thread::spawn(move || {
+                    let mut node = Node::new(n);
+                    for write in 0..writes {
+                        node.write(write);
+                        node.sync_with(&mut host, community(n));
+                    }
+                    (community(n), node.doc)
+                })
+            })
+            .collect();
+        let nodes: Vec<(DocId, AutoCommit)> = sessions
+            .into_iter()
+            .map(|session| session.join().unwrap())
+            .collect();
+        drop(hub);
+
+        // What the store holds, read by a hub started afresh, is every node's document.
+        let reopened = self::hub(dir.path());
+        for (doc, mut node_doc) in nodes {
+            let mut stored = reopened.snapshot(doc).unwrap();
+            assert_eq!(stored.get_heads(), node_doc.get_heads(), "{doc}");
+            for write in 0..writes {
+                let key = format!("record {write}");
+                assert!(
+                    stored.get(automerge::ROOT, &key).unwrap().is_some(),
+                    "{doc}: {key}"
+                );
+            }
+        }
+    }
 }

@@ -158,7 +158,9 @@ impl ApiError {
         body
     }
 
-    fn from_store(error: StoreError) -> Self {
+    /// The answer to a store failure; also what a write of a group commit whose
+    /// transaction failed is answered ([`crate::replica::GroupCommit`]).
+    pub fn from_store(error: &StoreError) -> Self {
         match error {
             StoreError::DiskFull { .. } => Self::DiskFull {
                 message: error.to_string(),
@@ -197,7 +199,7 @@ impl ApiError {
             ExecuteError::Command(CommandError::Doc(doc)) => Self::Internal {
                 message: doc.to_string(),
             },
-            ExecuteError::Store(store) => Self::from_store(store),
+            ExecuteError::Store(store) => Self::from_store(&store),
             ExecuteError::Poisoned(message) => Self::Unavailable { message },
         }
     }
@@ -214,7 +216,7 @@ impl From<FieldError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        Self::from_store(error)
+        Self::from_store(&error)
     }
 }
 

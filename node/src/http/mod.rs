@@ -15,6 +15,7 @@
 mod auth;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -28,7 +29,7 @@ use wishtree_protocol::model::Entity;
 
 pub use self::auth::require_password;
 use crate::api::{self, ApiError, ApiResult, Input};
-use crate::replica::{Replica, SharedReplica};
+use crate::replica::{GroupCommit, Replica, SharedReplica};
 use crate::report::ReportCsv;
 
 /// The largest request body accepted, in bytes.
@@ -39,13 +40,18 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub struct AppState {
     /// The replica.
     pub replica: SharedReplica,
+    /// The queue in front of it for writes, which share a transaction when they come
+    /// together.
+    pub writes: Arc<GroupCommit>,
 }
 
 impl AppState {
     /// The state around a replica.
     pub fn new(replica: Replica) -> Self {
+        let replica = Arc::new(tokio::sync::Mutex::new(replica));
         Self {
-            replica: std::sync::Arc::new(tokio::sync::Mutex::new(replica)),
+            writes: Arc::new(GroupCommit::new(Arc::clone(&replica))),
+            replica,
         }
     }
 }
@@ -110,6 +116,21 @@ pub async fn on_replica<T: Send + 'static>(
     })
 }
 
+/// Runs a write on the replica in the next group commit ([`GroupCommit`]): answered
+/// once it is on disk, or with the store's error if its batch could not be stored.
+pub async fn on_replica_write(
+    state: &AppState,
+    work: impl FnOnce(&mut Replica) -> ApiResult + Send + 'static,
+) -> ApiResult {
+    state
+        .writes
+        .write(work, |error| Err(ApiError::from_store(error)))
+        .await
+        .map_err(|stopped| ApiError::Internal {
+            message: stopped.to_string(),
+        })?
+}
+
 /// The answer to an operation: `success` with the JSON, or the error's status with
 /// `{"error": …}`.
 pub fn respond(result: ApiResult, success: StatusCode) -> Response {
@@ -164,8 +185,8 @@ async fn write(
         Ok(body) => body,
         Err(error) => return error_response(&error),
     };
-    let result = on_replica(state, move |replica| work(replica, body, crate::now())).await;
-    respond(result.and_then(|r| r), success)
+    let result = on_replica_write(state, move |replica| work(replica, body, crate::now())).await;
+    respond(result, success)
 }
 
 /// `/metrics`: the node's metrics for Prometheus, behind the same password as the rest.

@@ -37,12 +37,15 @@ use wishtree_protocol::model::{Actor, Member, Wish};
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
 
+mod batch;
 mod bundle;
 mod compact;
 mod open;
 mod status;
 mod sync;
 
+use self::batch::Batch;
+pub use self::batch::GroupCommit;
 pub use self::bundle::{BundleExportError, BundleOptions, ExportedBundle};
 pub use self::open::{HubSettings, InitOptions, OpenError};
 use self::open::{load_city, load_community};
@@ -127,6 +130,8 @@ pub struct Replica {
     changes: watch::Sender<ChangeNotice>,
     write_metrics: WriteMetrics,
     is_poisoned: bool,
+    /// The writes of a group commit not yet flushed ([`GroupCommit`]).
+    batch: Option<Batch>,
     /// Held for the life of the replica; the OS releases it if the process dies.
     _lock: Option<File>,
 }
@@ -313,7 +318,10 @@ impl Replica {
 
     /// Applies a command written by `worker`, then in one SQLite transaction stores
     /// the change as a chunk, the node's signature over the new heads (with the next
-    /// seq) and `private`. Returns only after that transaction is on disk.
+    /// seq) and `private`. Returns only after that transaction is on disk — except
+    /// inside a batch ([`GroupCommit`]), where the change is stored and signed with the
+    /// rest of the batch, `attestation` is `None`, and the caller is answered only
+    /// after the flush.
     pub fn execute_as(
         &mut self,
         command: &Command,
@@ -331,14 +339,24 @@ impl Replica {
                 }));
             }
             self.doc.apply(command, worker, now)?;
-            let change = self.doc.commit(now);
+            // The target of personal data is checked before the change is committed,
+            // so that a refusal drops the pending operations alone: a reload from the
+            // store would also drop the earlier writes of a batch not yet flushed.
             if let Some(private) = private
                 && let Err(error) = self.check_private_target(private)
             {
-                if change.is_some() {
-                    self.reload_after_failure();
-                }
+                self.doc.rollback();
                 return Err(error);
+            }
+            let change = self.doc.commit(now);
+            if let Some(batch) = &mut self.batch {
+                // Stored, signed and announced when the batch is flushed.
+                batch.add(change.is_some(), private.cloned(), started);
+                return Ok(Committed {
+                    change,
+                    heads: self.doc.heads(),
+                    attestation: None,
+                });
             }
             let committed = match self.persist_local(private, now) {
                 Ok((heads, attestation)) => Committed {
@@ -361,7 +379,10 @@ impl Replica {
             Ok(committed)
         };
         let result = apply_and_persist();
-        self.write_metrics.record(&result, started.elapsed());
+        // A batched write is on disk only when its batch is flushed, and counted then.
+        if result.is_err() || self.batch.is_none() {
+            self.write_metrics.record(&result, started.elapsed());
+        }
         result
     }
 
@@ -374,27 +395,40 @@ impl Replica {
     pub fn put_private(&mut self, record: &PrivateRecord) -> Result<(), ExecuteError> {
         self.check_usable().map_err(ExecuteError::Poisoned)?;
         self.check_private_target(record)?;
+        if let Some(batch) = &mut self.batch {
+            batch.add(false, Some(record.clone()), Instant::now());
+            return Ok(());
+        }
         let transaction = self.store.transaction()?;
         write_private(&transaction, record)?;
         transaction.commit()?;
         Ok(())
     }
 
-    /// A member's personal data.
+    /// A member's personal data (what a batch not yet flushed holds for them first,
+    /// so that a write's answer shows what it wrote).
     pub fn member_private(&self, id: MemberId) -> Result<Option<MemberPrivate>, StoreError> {
-        self.store.member_private(id)
+        let batched = self.batched_private().find_map(|record| match record {
+            PrivateRecord::Member { id: member, data } if *member == id => Some(data.clone()),
+            _ => None,
+        });
+        batched.map_or_else(|| self.store.member_private(id), |data| Ok(Some(data)))
     }
 
-    /// A resident's personal data, by their wish.
+    /// A resident's personal data, by their wish (a batch's first, as for members).
     pub fn resident_private(&self, wish: WishId) -> Result<Option<ResidentPrivate>, StoreError> {
-        self.store.resident_private(wish)
+        let batched = self.batched_private().find_map(|record| match record {
+            PrivateRecord::Resident { wish: of, data } if *of == wish => Some(data.clone()),
+            _ => None,
+        });
+        batched.map_or_else(|| self.store.resident_private(wish), |data| Ok(Some(data)))
     }
 
     /// Stores what the community document holds beyond its stored heads, signing the
     /// new heads, with `private`, in one transaction.
-    fn persist_local(
+    fn persist_local<'a>(
         &mut self,
-        private: Option<&PrivateRecord>,
+        private: impl IntoIterator<Item = &'a PrivateRecord>,
         now: Timestamp,
     ) -> Result<(Vec<ChangeHash>, Option<SignedHeads>), StoreError> {
         let heads = self.doc.heads();
@@ -413,7 +447,7 @@ impl Replica {
         if let Some(signed) = &attestation {
             transaction.put_attestation(signed)?;
         }
-        if let Some(private) = private {
+        for private in private {
             write_private(&transaction, private)?;
         }
         transaction.commit()?;

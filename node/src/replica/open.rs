@@ -422,6 +422,7 @@ impl Replica {
             changes,
             write_metrics: Default::default(),
             is_poisoned: false,
+            batch: None,
             _lock: lock,
         })
     }

@@ -211,14 +211,19 @@ async fn unknown_path(State(state): State<AppState>, Lang(lang): Lang, uri: Uri)
     page(&state, lang, move |_| Err(not_found(lang))).await
 }
 
-/// Runs a form handler on the replica's thread.
+/// Runs a form handler on the replica's thread, in the next group commit
+/// ([`crate::replica::GroupCommit`]): its answer is sent once what it wrote is on disk.
 async fn with_replica(
     state: &AppState,
     work: impl FnOnce(&mut Replica) -> Response + Send + 'static,
 ) -> Response {
-    match on_replica(state, work).await {
+    let lost = |error: &crate::store::StoreError| {
+        let message = format!("没有保存（Not saved）: {error}");
+        (StatusCode::INTERNAL_SERVER_ERROR, message).into_response()
+    };
+    match state.writes.write(work, lost).await {
         Ok(response) => response,
-        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.message()).into_response(),
+        Err(stopped) => (StatusCode::INTERNAL_SERVER_ERROR, stopped.to_string()).into_response(),
     }
 }
 
