@@ -189,6 +189,8 @@ const NAVIGATION: &[(&str, &str, &str)] = &[
     ("/", "心愿树", "Wish tree"),
     ("/wishes/new", "群众点单", "New wish"),
     ("/members", "党员台账", "Members"),
+    ("/orgs", "单位党组织", "Organisations"),
+    ("/pairings", "共建协议", "Pairings"),
     ("/activities", "志愿服务", "Activities"),
     ("/board", "公示栏", "Public board"),
     ("/reports", "半年报告", "Reports"),

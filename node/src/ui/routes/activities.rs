@@ -9,7 +9,7 @@ use wishtree_protocol::id::ActivityId;
 use super::super::forms::{Filled, Form, Refusal};
 use super::super::pages;
 use super::{
-    Lang, Listed, PostedForm, RecordForm, create, execute_status, not_found, refusal, refused,
+    Lang, Listed, PostedForm, RecordForm, create, execute_status, record_page, refusal, refused,
     saved, view_page,
 };
 use crate::api::{NewActivity, NewParticipant};
@@ -54,9 +54,8 @@ pub(super) async fn activity(
     Lang(lang): Lang,
     Path(id): Path<String>,
 ) -> Response {
-    view_page(&state, lang, move |view, bar| {
-        let id: ActivityId = id.parse().map_err(|_| not_found(lang))?;
-        pages::activity_page(lang, view, id, bar, None).ok_or_else(|| not_found(lang))
+    record_page(&state, lang, id, move |_, view, id: ActivityId, bar| {
+        Ok(pages::activity_page(lang, view, id, bar, None))
     })
     .await
 }

@@ -26,6 +26,7 @@ use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
 
 mod activities;
 mod members;
+mod orgs;
 mod reports;
 mod saved;
 mod wish_pages;
@@ -33,6 +34,10 @@ mod wishes;
 
 use activities::{activities, activity, create_activity, join_activity};
 use members::{create_member, member, members, redeem, update_member};
+use orgs::{
+    confirm_end, create_org, create_pairing, end_pairing, org, orgs, orgs_csv, pairing, pairings,
+    pairings_csv,
+};
 use reports::{board, half_year, half_year_csv, reports, wish_ledger_csv};
 use saved::saved;
 use wish_pages::{closed, in_state};
@@ -61,6 +66,13 @@ pub fn ui_router() -> Router<AppState> {
             "/activities/{id}/participants",
             get(activity).post(join_activity),
         )
+        .route("/orgs", get(orgs).post(create_org))
+        .route("/orgs.csv", get(orgs_csv))
+        .route("/orgs/{id}", get(org))
+        .route("/pairings", get(pairings).post(create_pairing))
+        .route("/pairings.csv", get(pairings_csv))
+        .route("/pairings/{id}", get(pairing))
+        .route("/pairings/{id}/end", get(confirm_end).post(end_pairing))
         .route("/board", get(board))
         .route("/reports", get(reports))
         .route("/reports/half-year", get(half_year))
@@ -185,6 +197,31 @@ async fn view_page(
     page(state, lang, move |replica| {
         let view = replica.view().map_err(internal)?;
         render(&view, &status_bar(replica))
+    })
+    .await
+}
+
+/// Renders the page of one record, the id in the path parsed (one that is not an id
+/// reads as not found): `render` draws it from the replica, the view, the id and the
+/// status bar, `None` when the record is not there.
+async fn record_page<I: std::str::FromStr + Send + 'static>(
+    state: &AppState,
+    lang: Language,
+    id: String,
+    render: impl FnOnce(
+        &mut Replica,
+        &CommunityView,
+        I,
+        &StatusBar,
+    ) -> Result<Option<String>, (StatusCode, String)>
+    + Send
+    + 'static,
+) -> Response {
+    page(state, lang, move |replica| {
+        let id: I = id.parse().map_err(|_| not_found(lang))?;
+        let view = replica.view().map_err(internal)?;
+        let bar = status_bar(replica);
+        render(replica, &view, id, &bar)?.ok_or_else(|| not_found(lang))
     })
     .await
 }
