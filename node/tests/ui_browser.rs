@@ -2,7 +2,7 @@
 //! publishes it, claims it for a member, and sees its apple turn red
 //! (`tests/js/browser-node.mjs`); the JSON API then agrees the wish is claimed. A
 //! worker's day at a phone and a desktop (`tests/js/browser-node-day.mjs`), the
-//! ledger's pages included (organisations, the directory search, pairings): no
+//! ledger's pages included (organisations, the directory search, pairings, posts): no
 //! horizontal overflow, no English on Chinese pages, 44 px controls, a folding nav,
 //! a rejection through its confirmation; and the half-year report printed to PDF by
 //! Chromium's own `--print-to-pdf`, on A4.
@@ -121,9 +121,9 @@ fn a_worker_records_publishes_and_claims_a_wish_and_the_apple_turns_red() {
 }
 
 /// A node with a unit organisation from the city's directory and its pairing, a
-/// member of that unit who served, a submitted wish, a claimed one, and an activity:
-/// the node and the ids (`member`, `wish` the submitted one, `activity`, `org`,
-/// `pairing`).
+/// member of that unit who served, a submitted wish, a claimed one, an activity, and
+/// a post one seat of which the organisation holds: the node and the ids (`member`,
+/// `wish` the submitted one, `activity`, `org`, `pairing`, `post`).
 fn seeded_node() -> (TestNode, serde_json::Value) {
     let code = wishtree_testkit::community::credit_code(1).to_string();
     let node = support::node_with_directory(&[(&code, "沧州市发展和改革委员会机关党委")]);
@@ -140,6 +140,15 @@ fn seeded_node() -> (TestNode, serde_json::Value) {
         &json!({"org": org, "commitments": ["每季度开展一次志愿服务", "资助两名困难学生"],
                 "signed_on": "2026-03-01"}),
     ));
+    let post = id(node.post(
+        "/api/posts",
+        &json!({"kind": "aid", "title": "楼道长", "detail": "每周走访独居老人", "seats": 2}),
+    ));
+    let (status, _) = node.post(
+        &format!("/api/posts/{post}/claim"),
+        &json!({"by": format!("org:{org}")}),
+    );
+    assert_eq!(status, 200, "the post's seat");
     let member = id(node.post(
         "/api/members",
         &json!({
@@ -178,7 +187,7 @@ fn seeded_node() -> (TestNode, serde_json::Value) {
     }
     let submitted = wish("希望有一台微波炉");
     let seeded = json!({"member": member, "wish": submitted, "activity": activity,
-                        "org": org, "pairing": pairing});
+                        "org": org, "pairing": pairing, "post": post});
     (node, seeded)
 }
 

@@ -412,3 +412,139 @@ fn the_ledger_pages_speak_english_on_request_and_sit_in_the_navigation() {
     let list = get(&node, "/orgs").text();
     assert!(list.contains("href=\"/orgs\" class=\"current\""), "{list}");
 }
+
+fn post_count(node: &TestNode) -> usize {
+    let (status, posts) = node.get("/api/posts");
+    assert_eq!(status, 200);
+    posts.as_array().unwrap().len()
+}
+
+#[test]
+fn a_post_is_opened_its_seats_claimed_and_released_and_it_is_withdrawn() {
+    let node = TestNode::start();
+    let empty = get(&node, "/posts").text();
+    assert!(empty.contains("id=\"posts\">暂无"), "{empty}");
+    assert_no_english(&empty);
+
+    let cases: [(Fields, &str, &str); 3] = [
+        (
+            &[("kind", "aid"), ("title", ""), ("seats", "2")],
+            "title",
+            "不能为空",
+        ),
+        (
+            &[("kind", "aid"), ("title", "楼道长"), ("seats", "两个")],
+            "seats",
+            "",
+        ),
+        (
+            &[("kind", "dance"), ("title", "楼道长"), ("seats", "2")],
+            "kind",
+            "请从列表中选择",
+        ),
+    ];
+    for (fields, field, message) in cases {
+        let refused = post_form(&node, "/posts", fields);
+        assert_eq!(refused.status, 400, "{fields:?}");
+        let text = refused.text();
+        assert_at_field(&text, field, message);
+        assert_no_english(&text);
+    }
+    assert_eq!(post_count(&node), 0, "nothing written");
+
+    let (location, page) = post_ok(
+        &node,
+        "/posts",
+        &[
+            ("kind", "aid"),
+            ("title", "楼道长"),
+            ("detail", "每周走访独居老人"),
+            ("seats", "2"),
+        ],
+    );
+    let post = location.trim_start_matches("/posts/").to_owned();
+    let text = page.text();
+    assert!(text.contains("0 / 2") && text.contains("招募中"), "{text}");
+    assert_no_english(&text);
+
+    let (member, _) = post_ok(
+        &node,
+        "/members",
+        &[
+            ("name", "张婷"),
+            ("work_unit", "城关派出所"),
+            ("reported_in", "2026-05-20"),
+        ],
+    );
+    let member = member.trim_start_matches("/members/").to_owned();
+    let org = add_org(&node, &credit_code(5).to_string(), "沧州市第一中学党委");
+    let claim = format!("/posts/{post}/claim");
+    let nobody = post_form(&node, &claim, &[("by", "")]);
+    assert_eq!(nobody.status, 400);
+    assert!(nobody.text().contains("请选择认领人"), "{}", nobody.text());
+
+    post_ok(&node, &claim, &[("by", &format!("member:{member}"))]);
+    let twice = post_form(&node, &claim, &[("by", &format!("member:{member}"))]);
+    assert_eq!(twice.status, 409);
+    assert!(twice.text().contains("操作未生效"), "{}", twice.text());
+    let (_, page) = post_ok(&node, &claim, &[("by", &format!("org:{org}"))]);
+    let text = page.text();
+    assert!(text.contains("2 / 2") && text.contains("已满员"), "{text}");
+    assert!(!text.contains("认领席位"), "a full post offers no seat");
+    let board = get(&node, "/board").text();
+    assert!(
+        board.contains("楼道长") && board.contains("张婷"),
+        "{board}"
+    );
+    assert_eq!(get(&node, &claim).status, 200, "the step's address reloads");
+
+    let (_, page) = post_ok(
+        &node,
+        &format!("/posts/{post}/release"),
+        &[("by", &format!("member:{member}"))],
+    );
+    assert!(page.text().contains("1 / 2"), "{}", page.text());
+
+    let withdraw = format!("/posts/{post}/withdraw");
+    let confirm = get(&node, &withdraw);
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.text().contains("撤销这个服务岗位？"));
+    assert_no_english(&confirm.text());
+    let (_, page) = post_ok(&node, &withdraw, &[("note", "岗位调整")]);
+    assert!(page.text().contains("已撤销"), "{}", page.text());
+    assert!(!get(&node, "/board").text().contains("楼道长"));
+    let late = post_form(&node, &claim, &[("by", &format!("member:{member}"))]);
+    assert_eq!(late.status, 409);
+
+    let (name, rows) = download(&node, "/posts.csv");
+    assert!(name.starts_with("服务岗位台账-"), "{name}");
+    assert_eq!(
+        rows[0],
+        [
+            "岗位",
+            "类别",
+            "岗位职责",
+            "席位",
+            "已认领",
+            "认领人",
+            "状态"
+        ]
+    );
+    assert_eq!(
+        rows[1][..4],
+        ["楼道长", "扶弱济困", "每周走访独居老人", "2"]
+    );
+    assert_eq!(rows[1][6], "已撤销");
+
+    for path in [
+        format!("/posts/{post}/dance"),
+        "/posts/zz".to_owned(),
+        "/posts/0123456789abcdef0123456789abcdef".to_owned(),
+    ] {
+        assert_eq!(get(&node, &path).status, 404, "{path}");
+    }
+    assert_eq!(
+        post_form(&node, &format!("/posts/{post}/dance"), &[]).status,
+        404
+    );
+}

@@ -10,6 +10,7 @@ use wishtree_protocol::view::CommunityView;
 
 use super::closing::closing_event;
 use super::orgs::{Directory, OrgCounts, end_reason, org_name, pairing_state};
+use super::posts::{holder_names, post_state};
 use super::tree::actor_name;
 use crate::report::HalfYearReport;
 
@@ -251,6 +252,38 @@ pub fn pairing_ledger(view: &CommunityView) -> Download {
     }
     Download {
         file_name: format!("共建协议台账-{}.csv", view.community.name),
+        csv: csv.finish(),
+    }
+}
+
+/// The service posts (服务岗位台账), the oldest first: kind, title, what it asks, seats
+/// held of how many, who holds them, and its state.
+pub fn post_ledger(view: &CommunityView) -> Download {
+    let mut posts: Vec<_> = view.posts.iter().collect();
+    posts.sort_by_key(|(id, post)| (post.entity.created_at, **id));
+    let mut csv = SpreadsheetCsv::new();
+    csv.text_row([
+        "岗位",
+        "类别",
+        "岗位职责",
+        "席位",
+        "已认领",
+        "认领人",
+        "状态",
+    ]);
+    for (_, post) in posts {
+        csv.row(&[
+            Cell::Text(post.entity.title.clone()),
+            Cell::Text(post.entity.kind.label_zh().to_owned()),
+            Cell::Text(post.entity.detail.clone()),
+            Cell::Number(post.entity.seats.to_string()),
+            Cell::Number(post.status.holders.len().to_string()),
+            Cell::Text(holder_names(view, &post.status).join("、")),
+            Cell::Text(post_state(Language::Chinese, post).to_owned()),
+        ]);
+    }
+    Download {
+        file_name: format!("服务岗位台账-{}.csv", view.community.name),
         csv: csv.finish(),
     }
 }

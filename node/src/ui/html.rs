@@ -179,6 +179,13 @@ pub fn table(lang: Language, id: Option<&str>, heads: &[&str], rows: Vec<Row>) -
     }
 }
 
+/// The link that downloads a list as a person's CSV.
+pub fn csv_link(lang: Language, id: &str, href: &str) -> Markup {
+    html! {
+        p { a id=(id) href=(href) { (t(lang, "导出台账（CSV，可用 Excel 打开）", "Export the ledger (CSV)")) } }
+    }
+}
+
 /// The submit button closing a form.
 pub fn submit(label: &str) -> Markup {
     html! { p { button type="submit" { (label) } } }
@@ -191,6 +198,7 @@ const NAVIGATION: &[(&str, &str, &str)] = &[
     ("/members", "党员台账", "Members"),
     ("/orgs", "单位党组织", "Organisations"),
     ("/pairings", "共建协议", "Pairings"),
+    ("/posts", "服务岗位", "Posts"),
     ("/activities", "志愿服务", "Activities"),
     ("/board", "公示栏", "Public board"),
     ("/reports", "半年报告", "Reports"),

@@ -15,8 +15,9 @@ use wishtree_protocol::model::{Actor, EventKind, Pairing};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::{CommunityView, WithStatus};
 
+use super::closing::{Confirm, confirm_form};
 use super::forms::{Filled, Form, Refusal};
-use super::html::{Row, StatusBar, page, post_form, submit, t, table};
+use super::html::{Row, StatusBar, csv_link, page, post_form, submit, t, table};
 use super::paging::Page;
 use super::tree::state_label;
 
@@ -129,7 +130,7 @@ pub fn org_page(
         .posts
         .iter()
         .filter(|(_, post)| !post.status.is_withdrawn && post.status.holders.contains(&me))
-        .map(|(_, post)| Linked::new(String::new(), &post.entity.title, ""))
+        .map(|(post, p)| Linked::new(format!("/posts/{post}"), &p.entity.title, ""))
         .collect();
     let projects = view
         .projects
@@ -264,24 +265,21 @@ pub fn end_pairing_page(
 ) -> Option<String> {
     let pairing = view.pairings.get(&id)?;
     let filled = Filled::new(lang, form, refusal);
-    let fields = html! {
-        (filled.summary())
+    let confirm = Confirm {
+        record: format!("/pairings/{id}"),
+        code: "end",
+        button: t(lang, "确认终止", "End it"),
+        needs_reason: true,
+    };
+    let body = html! {
+        (pairing_summary(lang, view, pairing))
+        h2 { (t(lang, "终止这份共建协议？", "End this pairing?")) }
         p { (t(
             lang,
             "终止后协议不再列入公示栏，理由记入协议的办理经过，不能撤销。",
             "An ended pairing leaves the public board; the reason is kept in its history, for good.",
         )) }
-        (filled.textarea("note", t(lang, "终止理由（必填）", "Reason (required)"), true))
-        p {
-            button type="submit" { (t(lang, "确认终止", "End it")) }
-            " "
-            a.button href={ "/pairings/" (id.to_string()) } { (t(lang, "返回", "Back")) }
-        }
-    };
-    let body = html! {
-        (pairing_summary(lang, view, pairing))
-        h2 { (t(lang, "终止这份共建协议？", "End this pairing?")) }
-        (post_form("card", &format!("/pairings/{id}/end"), Some("end-form"), fields))
+        (confirm_form(&filled, &confirm))
     };
     Some(page(
         lang,
@@ -290,13 +288,6 @@ pub fn end_pairing_page(
         "/pairings",
         body,
     ))
-}
-
-/// The link that downloads a list as a person's CSV.
-fn csv_link(lang: Language, id: &str, href: &str) -> Markup {
-    html! {
-        p { a id=(id) href=(href) { (t(lang, "导出台账（CSV，可用 Excel 打开）", "Export the ledger (CSV)")) } }
-    }
 }
 
 /// Whether an organisation is in the city's directory, in words.

@@ -27,6 +27,7 @@ use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
 mod activities;
 mod members;
 mod orgs;
+mod posts;
 mod reports;
 mod saved;
 mod wish_pages;
@@ -38,6 +39,7 @@ use orgs::{
     confirm_end, create_org, create_pairing, end_pairing, org, orgs, orgs_csv, pairing, pairings,
     pairings_csv,
 };
+use posts::{create_post, post, post_action, post_at_action, posts, posts_csv};
 use reports::{board, half_year, half_year_csv, reports, wish_ledger_csv};
 use saved::saved;
 use wish_pages::{closed, in_state};
@@ -73,6 +75,13 @@ pub fn ui_router() -> Router<AppState> {
         .route("/pairings.csv", get(pairings_csv))
         .route("/pairings/{id}", get(pairing))
         .route("/pairings/{id}/end", get(confirm_end).post(end_pairing))
+        .route("/posts", get(posts).post(create_post))
+        .route("/posts.csv", get(posts_csv))
+        .route("/posts/{id}", get(post))
+        .route(
+            "/posts/{id}/{action}",
+            get(post_at_action).post(post_action),
+        )
         .route("/board", get(board))
         .route("/reports", get(reports))
         .route("/reports/half-year", get(half_year))
