@@ -2,10 +2,10 @@
 //! publishes it, claims it for a member, and sees its apple turn red
 //! (`tests/js/browser-node.mjs`); the JSON API then agrees the wish is claimed. A
 //! worker's day at a phone and a desktop (`tests/js/browser-node-day.mjs`), the
-//! ledger's pages included (organisations, the directory search, pairings, posts): no
-//! horizontal overflow, no English on Chinese pages, 44 px controls, a folding nav,
-//! a rejection through its confirmation; and the half-year report printed to PDF by
-//! Chromium's own `--print-to-pdf`, on A4.
+//! ledger's pages included (organisations, the directory search, pairings, posts,
+//! projects): no horizontal overflow, no English on Chinese pages, 44 px controls, a
+//! folding nav, a rejection through its confirmation; and the half-year report
+//! printed to PDF by Chromium's own `--print-to-pdf`, on A4.
 //!
 //! Needs node.js, Debian's Chromium at /usr/bin/chromium and `npm ci` in `tests/js`
 //! (`scripts/test-all` installs them). Without them the test is skipped loudly, or
@@ -121,9 +121,10 @@ fn a_worker_records_publishes_and_claims_a_wish_and_the_apple_turns_red() {
 }
 
 /// A node with a unit organisation from the city's directory and its pairing, a
-/// member of that unit who served, a submitted wish, a claimed one, an activity, and
-/// a post one seat of which the organisation holds: the node and the ids (`member`,
-/// `wish` the submitted one, `activity`, `org`, `pairing`, `post`).
+/// member of that unit who served, a submitted wish, a claimed one, an activity, a
+/// post one seat of which the organisation holds and a project it claimed: the node
+/// and the ids (`member`, `wish` the submitted one, `activity`, `org`, `pairing`,
+/// `post`, `project`).
 fn seeded_node() -> (TestNode, serde_json::Value) {
     let code = wishtree_testkit::community::credit_code(1).to_string();
     let node = support::node_with_directory(&[(&code, "沧州市发展和改革委员会机关党委")]);
@@ -149,6 +150,17 @@ fn seeded_node() -> (TestNode, serde_json::Value) {
         &json!({"by": format!("org:{org}")}),
     );
     assert_eq!(status, 200, "the post's seat");
+    let project = id(node.post(
+        "/api/projects",
+        &json!({"title": "加装楼道扶手", "kind": "micro_project", "detail": "3号楼老人多"}),
+    ));
+    for (action, body) in [
+        ("publish", json!({})),
+        ("claim", json!({"by": format!("org:{org}")})),
+    ] {
+        let (status, answer) = node.post(&format!("/api/projects/{project}/{action}"), &body);
+        assert_eq!(status, 200, "{action}: {answer}");
+    }
     let member = id(node.post(
         "/api/members",
         &json!({
@@ -187,7 +199,8 @@ fn seeded_node() -> (TestNode, serde_json::Value) {
     }
     let submitted = wish("希望有一台微波炉");
     let seeded = json!({"member": member, "wish": submitted, "activity": activity,
-                        "org": org, "pairing": pairing, "post": post});
+                        "org": org, "pairing": pairing, "post": post,
+                        "project": project});
     (node, seeded)
 }
 

@@ -548,3 +548,141 @@ fn a_post_is_opened_its_seats_claimed_and_released_and_it_is_withdrawn() {
         404
     );
 }
+
+fn project_state(node: &TestNode, project: &str) -> String {
+    let (_, record) = node.get(&format!("/api/projects/{project}"));
+    record["status"]["state"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_project_goes_from_submitted_to_done_and_closing_steps_ask_first() {
+    let node = TestNode::start();
+    let empty = get(&node, "/projects").text();
+    assert!(empty.contains("id=\"projects\">暂无"), "{empty}");
+    assert_no_english(&empty);
+
+    let refused = post_form(
+        &node,
+        "/projects",
+        &[
+            ("title", ""),
+            ("kind", "micro_project"),
+            ("detail", "3号楼"),
+        ],
+    );
+    assert_eq!(refused.status, 400);
+    assert_at_field(&refused.text(), "title", "不能为空");
+    assert!(refused.text().contains("3号楼"));
+    let (_, projects) = node.get("/api/projects");
+    assert_eq!(projects.as_array().unwrap().len(), 0, "nothing written");
+
+    let fields = [
+        ("title", "加装楼道扶手"),
+        ("kind", "micro_project"),
+        ("detail", "3号楼老人多"),
+    ];
+    let (location, page) = post_ok(&node, "/projects", &fields);
+    let project = location.trim_start_matches("/projects/").to_owned();
+    assert!(page.text().contains("action-publish"));
+    assert_no_english(&page.text());
+    post_ok(&node, &format!("/projects/{project}/publish"), &[]);
+
+    // Only an organisation claims a project: a member is refused, in Chinese.
+    let (member, _) = post_ok(
+        &node,
+        "/members",
+        &[
+            ("name", "张婷"),
+            ("work_unit", "城关派出所"),
+            ("reported_in", "2026-05-20"),
+        ],
+    );
+    let member = member.trim_start_matches("/members/");
+    let claim = format!("/projects/{project}/claim");
+    let by_member = post_form(&node, &claim, &[("by", &format!("member:{member}"))]);
+    assert_eq!(by_member.status, 409, "{}", by_member.text());
+    assert_no_english(&by_member.text());
+    assert_eq!(project_state(&node, &project), "published");
+    let org = add_org(&node, &credit_code(3).to_string(), "沧州市第一中学党委");
+    post_ok(&node, &claim, &[("by", &format!("org:{org}"))]);
+    assert_eq!(project_state(&node, &project), "claimed");
+    assert!(
+        get(&node, &format!("/orgs/{org}"))
+            .text()
+            .contains("加装楼道扶手")
+    );
+
+    // A release asks first; then the project is published again.
+    let release = format!("/projects/{project}/release");
+    let confirm = get(&node, &release);
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.text().contains("放弃对这个项目的认领？"));
+    assert_no_english(&confirm.text());
+    post_ok(
+        &node,
+        &release,
+        &[("by", &format!("org:{org}")), ("note", "")],
+    );
+    assert_eq!(project_state(&node, &project), "published");
+    post_ok(&node, &claim, &[("by", &format!("org:{org}"))]);
+    let (_, page) = post_ok(
+        &node,
+        &format!("/projects/{project}/fulfil"),
+        &[("note", "扶手已装好")],
+    );
+    assert!(page.text().contains("扶手已装好"), "{}", page.text());
+    assert_eq!(project_state(&node, &project), "fulfilled");
+
+    // A withdrawal needs its reason, kept as typed when refused.
+    let (location, _) = post_ok(
+        &node,
+        "/projects",
+        &[("title", "修路灯"), ("kind", "pressing_problem")],
+    );
+    let second = location.trim_start_matches("/projects/").to_owned();
+    let withdraw = format!("/projects/{second}/withdraw");
+    let refused = post_form(&node, &withdraw, &[("note", " ")]);
+    assert_eq!(refused.status, 400);
+    assert_at_field(&refused.text(), "note", "请填写此项");
+    assert_eq!(project_state(&node, &second), "submitted");
+    let (_, page) = post_ok(&node, &withdraw, &[("note", "街道已统一维修")]);
+    assert!(page.text().contains("街道已统一维修"));
+    assert_eq!(project_state(&node, &second), "withdrawn");
+
+    let (name, rows) = download(&node, "/projects.csv");
+    assert!(name.starts_with("民生微项目台账-"), "{name}");
+    assert_eq!(
+        rows[0],
+        [
+            "项目",
+            "类型",
+            "项目内容",
+            "状态",
+            "认领单位",
+            "提交日期",
+            "关闭理由"
+        ]
+    );
+    assert_eq!(
+        rows[1][..5],
+        [
+            "加装楼道扶手",
+            "民生微项目",
+            "3号楼老人多",
+            "已实现",
+            "沧州市第一中学党委"
+        ]
+    );
+    assert_eq!(rows[2][6], "街道已统一维修");
+
+    for path in [
+        format!("/projects/{project}/dance"),
+        "/projects/zz".to_owned(),
+    ] {
+        assert_eq!(get(&node, &path).status, 404, "{path}");
+    }
+    assert_eq!(
+        post_form(&node, &format!("/projects/{project}/dance"), &[]).status,
+        404
+    );
+}

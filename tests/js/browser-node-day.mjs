@@ -7,7 +7,7 @@
 // JSON summary of what it measured and exits 0, or exits non-zero with the step and
 // what failed.
 //
-// Usage: node browser-node-day.mjs http://127.0.0.1:PORT '{"member":…,"wish":…,"activity":…,"org":…,"pairing":…,"post":…}'
+// Usage: node browser-node-day.mjs http://127.0.0.1:PORT '{"member":…,"wish":…,"activity":…,"org":…,"pairing":…,"post":…,"project":…}'
 
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { join } from 'node:path';
 
 const base = process.argv[2];
 const seeded = JSON.parse(process.argv[3] ?? '{}');
-if (!base || !seeded.member || !seeded.wish || !seeded.activity || !seeded.org || !seeded.pairing || !seeded.post) {
+if (!base || !seeded.member || !seeded.wish || !seeded.activity || !seeded.org || !seeded.pairing || !seeded.post || !seeded.project) {
   console.error('usage: node browser-node-day.mjs <node url> <seeded ids as JSON>');
   process.exit(2);
 }
@@ -44,6 +44,9 @@ const pages = [
   '/posts',
   `/posts/${seeded.post}`,
   `/posts/${seeded.post}/withdraw`,
+  '/projects',
+  `/projects/${seeded.project}`,
+  `/projects/${seeded.project}/release`,
   '/board',
   '/reports',
   `/reports/half-year?member=${seeded.member}`,

@@ -287,3 +287,37 @@ pub fn post_ledger(view: &CommunityView) -> Download {
         csv: csv.finish(),
     }
 }
+
+/// The livelihood projects (民生微项目台账), the oldest first: what each is, where it
+/// stands, the organisation that claimed it, and why a closed one was closed.
+pub fn project_ledger(view: &CommunityView) -> Download {
+    let mut projects: Vec<_> = view.projects.iter().collect();
+    projects.sort_by_key(|(id, project)| (project.entity.submitted_at, **id));
+    let mut csv = SpreadsheetCsv::new();
+    csv.text_row([
+        "项目",
+        "类型",
+        "项目内容",
+        "状态",
+        "认领单位",
+        "提交日期",
+        "关闭理由",
+    ]);
+    for (_, project) in projects {
+        let status = &project.status;
+        let reason = closing_event(status).map_or("", |event| event.note.as_str());
+        csv.row(&[
+            Cell::Text(project.entity.title.clone()),
+            Cell::Text(project.entity.kind.label_zh().to_owned()),
+            Cell::Text(project.entity.detail.clone()),
+            Cell::Text(status.state.label_zh().to_owned()),
+            Cell::Text(super::projects::claimant(view, status)),
+            Cell::Text(project.entity.submitted_at.date_in_shanghai().to_string()),
+            Cell::Text(reason.to_owned()),
+        ]);
+    }
+    Download {
+        file_name: format!("民生微项目台账-{}.csv", view.community.name),
+        csv: csv.finish(),
+    }
+}

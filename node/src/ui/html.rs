@@ -199,6 +199,7 @@ const NAVIGATION: &[(&str, &str, &str)] = &[
     ("/orgs", "单位党组织", "Organisations"),
     ("/pairings", "共建协议", "Pairings"),
     ("/posts", "服务岗位", "Posts"),
+    ("/projects", "民生微项目", "Projects"),
     ("/activities", "志愿服务", "Activities"),
     ("/board", "公示栏", "Public board"),
     ("/reports", "半年报告", "Reports"),

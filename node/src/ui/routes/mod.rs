@@ -17,7 +17,7 @@ use wishtree_protocol::command::Command;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
-use super::forms::{Form, Refusal};
+use super::forms::{Filled, Form, Refusal};
 use super::html::{StatusBar, t};
 use super::tree;
 use crate::api::{FieldError, Input, Problem};
@@ -28,6 +28,7 @@ mod activities;
 mod members;
 mod orgs;
 mod posts;
+mod projects;
 mod reports;
 mod saved;
 mod wish_pages;
@@ -40,6 +41,9 @@ use orgs::{
     pairings_csv,
 };
 use posts::{create_post, post, post_action, post_at_action, posts, posts_csv};
+use projects::{
+    create_project, project, project_action, project_at_action, projects, projects_csv,
+};
 use reports::{board, half_year, half_year_csv, reports, wish_ledger_csv};
 use saved::saved;
 use wish_pages::{closed, in_state};
@@ -81,6 +85,13 @@ pub fn ui_router() -> Router<AppState> {
         .route(
             "/posts/{id}/{action}",
             get(post_at_action).post(post_action),
+        )
+        .route("/projects", get(projects).post(create_project))
+        .route("/projects.csv", get(projects_csv))
+        .route("/projects/{id}", get(project))
+        .route(
+            "/projects/{id}/{action}",
+            get(project_at_action).post(project_action),
         )
         .route("/board", get(board))
         .route("/reports", get(reports))
@@ -379,6 +390,40 @@ fn create<I: Input, Id: From<[u8; 16]> + std::fmt::Display + Copy>(
         }
         Err(refusal) => refuse(replica, refusal),
     }
+}
+
+/// A list page with the form that adds to it: `(view, status bar, form as filled,
+/// page of the list)`.
+type ListPage = fn(&CommunityView, &StatusBar, Filled<'_>, Option<&str>) -> String;
+
+/// A new record from the form of the list page at `path`: the command `make` builds of
+/// the typed input and a fresh id run, the browser sent to the record's page; refused,
+/// the list page `list` drawn again (400) with the form as typed and why.
+async fn create_listed<
+    I: Input + 'static,
+    Id: From<[u8; 16]> + std::fmt::Display + Copy + 'static,
+>(
+    posted: PostedForm,
+    path: &'static str,
+    list: ListPage,
+    make: fn(I, Id) -> Command,
+) -> Response {
+    posted
+        .run(move |replica, lang, form| {
+            let refuse = |replica: &mut Replica, refusal: Refusal| {
+                refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
+                    Some(list(
+                        view,
+                        bar,
+                        Filled::new(lang, &form, Some(&refusal)),
+                        None,
+                    ))
+                })
+            };
+            let make = |input: I, id: Id| (make(input, id), None);
+            create(replica, lang, &form, path, make, refuse)
+        })
+        .await
 }
 
 /// A form shown again after a refusal, with `status`: `render` draws the page from the

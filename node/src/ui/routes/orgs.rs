@@ -15,8 +15,8 @@ use super::super::html::t;
 use super::super::orgs::{self, Directory};
 use super::reports::download;
 use super::{
-    Lang, PostedForm, RecordForm, create, execute_status, internal, page, record_page, refusal,
-    refused, saved, status_bar, submit,
+    Lang, PostedForm, RecordForm, create_listed, execute_status, internal, page, record_page,
+    refusal, refused, saved, status_bar, submit,
 };
 use crate::api::{NewOrg, NewPairing, PairingEnd};
 use crate::http::AppState;
@@ -149,18 +149,13 @@ pub(super) async fn pairings(
 }
 
 pub(super) async fn create_pairing(posted: PostedForm) -> Response {
-    posted
-        .run(move |replica, lang, form| {
-            let refuse = |replica: &mut Replica, refusal: Refusal| {
-                refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
-                    let filled = Filled::new(lang, &form, Some(&refusal));
-                    Some(orgs::pairings_page(view, bar, filled, None))
-                })
-            };
-            let make = |new: NewPairing, id: PairingId| (new.into_command(id), None);
-            create(replica, lang, &form, "/pairings", make, refuse)
-        })
-        .await
+    create_listed(
+        posted,
+        "/pairings",
+        orgs::pairings_page,
+        NewPairing::into_command,
+    )
+    .await
 }
 
 pub(super) async fn pairing(

@@ -13,7 +13,7 @@ use super::super::forms::{Filled, Form, Refusal};
 use super::super::posts;
 use super::reports::download;
 use super::{
-    Lang, Listed, PostedForm, create, execute_status, internal, not_found_page, record_page,
+    Lang, Listed, PostedForm, create_listed, execute_status, internal, not_found_page, record_page,
     refusal, refused, saved, view_page, with_replica,
 };
 use crate::api::{Action, NewPost, POSTS};
@@ -34,18 +34,7 @@ pub(super) async fn posts(
 }
 
 pub(super) async fn create_post(posted: PostedForm) -> Response {
-    posted
-        .run(move |replica, lang, form| {
-            let refuse = |replica: &mut Replica, refusal: Refusal| {
-                refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
-                    let filled = Filled::new(lang, &form, Some(&refusal));
-                    Some(posts::posts_page(view, bar, filled, None))
-                })
-            };
-            let make = |new: NewPost, id: PostId| (new.into_command(id), None);
-            create(replica, lang, &form, "/posts", make, refuse)
-        })
-        .await
+    create_listed(posted, "/posts", posts::posts_page, NewPost::into_command).await
 }
 
 pub(super) async fn post(
