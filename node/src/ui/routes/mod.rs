@@ -14,13 +14,14 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::html;
 use wishtree_protocol::command::Command;
+use wishtree_protocol::model::{Entity, EventKind};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
 use super::forms::{Filled, Form, Refusal};
 use super::html::{StatusBar, t};
 use super::tree;
-use crate::api::{FieldError, Input, Problem};
+use crate::api::{Action, FieldError, Input, Lifecycle, Problem};
 use crate::http::{AppState, on_replica};
 use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
 
@@ -424,6 +425,82 @@ async fn create_listed<
             create(replica, lang, &form, path, make, refuse)
         })
         .await
+}
+
+/// The page of a record for one of its steps: `(lang, view, id, status bar, step, the
+/// step's form as typed, why it was refused)` — the step's confirmation, or the
+/// record's own page; `None` if the record is not there.
+type StepPage<Id> = fn(
+    Language,
+    &CommunityView,
+    Id,
+    &StatusBar,
+    EventKind,
+    &Form,
+    Option<&Refusal>,
+) -> Option<String>;
+
+/// GET on the address a step of record `id` posts to (`{path}/{id}/{action}`): the
+/// page `draw` gives for the step, nothing typed, so a refused step's address can be
+/// reloaded; a step the record does not take is not found.
+async fn step_page<E: Entity>(
+    state: &AppState,
+    lang: Language,
+    (id, action): (String, String),
+    lifecycle: &'static Lifecycle<E>,
+    draw: StepPage<E::Id>,
+) -> Response
+where
+    E::Id: Send + 'static,
+    <E::Id as std::str::FromStr>::Err: std::fmt::Display,
+{
+    let kind = lifecycle.kind(&action);
+    record_page(state, lang, id, move |_, view, id: E::Id, bar| {
+        let nothing = Form::default();
+        Ok(kind.and_then(|kind| draw(lang, view, id, bar, kind, &nothing, None)))
+    })
+    .await
+}
+
+/// `POST {path}/{id}/{action}`: a step of record `id` read as the API reads it
+/// (`by` to claim or release, `note`) and run through the API's `lifecycle`; saved,
+/// the browser goes to the record's page; refused, `draw` shows the step's page again
+/// with the form as typed and why.
+async fn step<E: Entity>(
+    state: &AppState,
+    lang: Language,
+    (id, action): (String, String),
+    form: Form,
+    (lifecycle, path): (&'static Lifecycle<E>, &'static str),
+    draw: StepPage<E::Id>,
+) -> Response
+where
+    E::Id: Send + 'static,
+    <E::Id as std::str::FromStr>::Err: std::fmt::Display,
+{
+    with_replica(state, move |replica| {
+        let (Ok(id), Some(kind)) = (id.parse::<E::Id>(), lifecycle.kind(&action)) else {
+            return not_found_page(replica, lang);
+        };
+        let refuse = |replica: &mut Replica, status: StatusCode, refusal: Refusal| {
+            refused(replica, lang, status, |view, bar| {
+                draw(lang, view, id, bar, kind, &form, Some(&refusal))
+            })
+        };
+        let now = crate::now();
+        let command = form
+            .read::<Action>(now)
+            .and_then(|input| lifecycle.command(id, kind, input, replica.worker()));
+        let command = match command {
+            Ok(command) => command,
+            Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.into()),
+        };
+        match replica.execute(&command, now) {
+            Ok(_) => saved(&format!("{path}/{id}")),
+            Err(error) => refuse(replica, execute_status(&error), refusal(lang, &error)),
+        }
+    })
+    .await
 }
 
 /// A form shown again after a refusal, with `status`: `render` draws the page from the

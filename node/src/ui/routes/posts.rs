@@ -3,22 +3,22 @@
 //! the same lifecycle as `POST /api/posts/{id}/{action}`, and the CSV ledger.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use wishtree_protocol::id::PostId;
 use wishtree_protocol::model::EventKind;
+use wishtree_protocol::names::Language;
+use wishtree_protocol::view::CommunityView;
 
 use super::super::exports;
 use super::super::forms::{Filled, Form, Refusal};
+use super::super::html::StatusBar;
 use super::super::posts;
 use super::reports::download;
 use super::{
-    Lang, Listed, PostedForm, create_listed, execute_status, internal, not_found_page, record_page,
-    refusal, refused, saved, view_page, with_replica,
+    Lang, Listed, PostedForm, create_listed, internal, record_page, step, step_page, view_page,
 };
-use crate::api::{Action, NewPost, POSTS};
+use crate::api::{NewPost, POSTS};
 use crate::http::AppState;
-use crate::replica::Replica;
 
 pub(super) async fn posts(
     State(state): State<AppState>,
@@ -49,60 +49,48 @@ pub(super) async fn post(
 }
 
 /// GET on the address a step posts to: the withdrawal's confirmation, or for a claim
-/// or a release the post's page, so a refused step's address can be reloaded.
+/// or a release the post's page.
 pub(super) async fn post_at_action(
     State(state): State<AppState>,
     Lang(lang): Lang,
-    Path((id, action)): Path<(String, String)>,
+    Path(step_of): Path<(String, String)>,
 ) -> Response {
-    let kind = POSTS.kind(&action);
-    record_page(&state, lang, id, move |_, view, id: PostId, bar| {
-        Ok(match kind {
-            Some(EventKind::Withdraw) => {
-                posts::withdraw_page(lang, view, id, bar, &Form::default(), None)
-            }
-            Some(_) => posts::post_page(lang, view, id, bar, None),
-            None => None,
-        })
-    })
-    .await
+    step_page(&state, lang, step_of, &POSTS, post_step_page).await
 }
 
-/// `POST /posts/{id}/{claim|release|withdraw}`: read as the API reads it (`by` to claim
-/// or release); a refused withdrawal is asked again on its confirmation, another
-/// step's refusal shows on the post's page.
+/// `POST /posts/{id}/{claim|release|withdraw}` (`by` to claim or release).
 pub(super) async fn post_action(
     State(state): State<AppState>,
     Lang(lang): Lang,
-    Path((id, action)): Path<(String, String)>,
+    Path(step_of): Path<(String, String)>,
     form: Form,
 ) -> Response {
-    with_replica(&state, move |replica| {
-        let (Ok(id), Some(kind)) = (id.parse::<PostId>(), POSTS.kind(&action)) else {
-            return not_found_page(replica, lang);
-        };
-        let refuse = |replica: &mut Replica, status: StatusCode, refusal: Refusal| {
-            refused(replica, lang, status, |view, bar| match kind {
-                EventKind::Withdraw => {
-                    posts::withdraw_page(lang, view, id, bar, &form, Some(&refusal))
-                }
-                _ => posts::post_page(lang, view, id, bar, Some(&refusal)),
-            })
-        };
-        let now = crate::now();
-        let command = form
-            .read::<Action>(now)
-            .and_then(|input| POSTS.command(id, kind, input, replica.worker()));
-        let command = match command {
-            Ok(command) => command,
-            Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.into()),
-        };
-        match replica.execute(&command, now) {
-            Ok(_) => saved(&format!("/posts/{id}")),
-            Err(error) => refuse(replica, execute_status(&error), refusal(lang, &error)),
-        }
-    })
+    step(
+        &state,
+        lang,
+        step_of,
+        form,
+        (&POSTS, "/posts"),
+        post_step_page,
+    )
     .await
+}
+
+/// The page of a post's step: a withdrawal is asked on its confirmation, another
+/// step's refusal shows on the post's page.
+fn post_step_page(
+    lang: Language,
+    view: &CommunityView,
+    id: PostId,
+    bar: &StatusBar,
+    kind: EventKind,
+    form: &Form,
+    refusal: Option<&Refusal>,
+) -> Option<String> {
+    match kind {
+        EventKind::Withdraw => posts::withdraw_page(lang, view, id, bar, form, refusal),
+        _ => posts::post_page(lang, view, id, bar, refusal),
+    }
 }
 
 /// `GET /posts.csv`: the posts as a person's CSV.

@@ -3,22 +3,23 @@
 //! withdraw and release after their confirmation), and the CSV ledger.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use wishtree_protocol::id::ProjectId;
+use wishtree_protocol::model::EventKind;
+use wishtree_protocol::names::Language;
+use wishtree_protocol::view::CommunityView;
 
 use super::super::closing::Closing;
 use super::super::exports;
 use super::super::forms::{Filled, Form, Refusal};
+use super::super::html::StatusBar;
 use super::super::projects;
 use super::reports::download;
 use super::{
-    Lang, Listed, PostedForm, create_listed, execute_status, internal, not_found_page, record_page,
-    refusal, refused, saved, view_page, with_replica,
+    Lang, Listed, PostedForm, create_listed, internal, record_page, step, step_page, view_page,
 };
-use crate::api::{Action, NewProject, PROJECTS};
+use crate::api::{NewProject, PROJECTS};
 use crate::http::AppState;
-use crate::replica::Replica;
 
 pub(super) async fn projects(
     State(state): State<AppState>,
@@ -60,57 +61,37 @@ pub(super) async fn project(
 pub(super) async fn project_at_action(
     State(state): State<AppState>,
     Lang(lang): Lang,
-    Path((id, action)): Path<(String, String)>,
+    Path(step_of): Path<(String, String)>,
 ) -> Response {
-    let kind = PROJECTS.kind(&action);
-    record_page(&state, lang, id, move |_, view, id: ProjectId, bar| {
-        let nothing = Form::default();
-        Ok(match kind.map(|kind| (kind, Closing::of(kind))) {
-            Some((_, Some(closing))) => {
-                projects::confirm_page(lang, view, id, closing, bar, &nothing, None)
-            }
-            Some((_, None)) => projects::project_page(lang, view, id, bar, None),
-            None => None,
-        })
-    })
-    .await
+    step_page(&state, lang, step_of, &PROJECTS, project_step_page).await
 }
 
-/// `POST /projects/{id}/{publish|claim|release|fulfil|reject|withdraw}`; a refused
-/// confirmation is asked again as typed, another step's refusal shows on the page.
+/// `POST /projects/{id}/{publish|claim|release|fulfil|reject|withdraw}`.
 pub(super) async fn project_action(
     State(state): State<AppState>,
     Lang(lang): Lang,
-    Path((id, action)): Path<(String, String)>,
+    Path(step_of): Path<(String, String)>,
     form: Form,
 ) -> Response {
-    with_replica(&state, move |replica| {
-        let (Ok(id), Some(kind)) = (id.parse::<ProjectId>(), PROJECTS.kind(&action)) else {
-            return not_found_page(replica, lang);
-        };
-        let closing = Closing::of(kind);
-        let refuse = |replica: &mut Replica, status: StatusCode, refusal: Refusal| {
-            refused(replica, lang, status, |view, bar| match closing {
-                Some(closing) => {
-                    projects::confirm_page(lang, view, id, closing, bar, &form, Some(&refusal))
-                }
-                None => projects::project_page(lang, view, id, bar, Some(&refusal)),
-            })
-        };
-        let now = crate::now();
-        let command = form
-            .read::<Action>(now)
-            .and_then(|input| PROJECTS.command(id, kind, input, replica.worker()));
-        let command = match command {
-            Ok(command) => command,
-            Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.into()),
-        };
-        match replica.execute(&command, now) {
-            Ok(_) => saved(&format!("/projects/{id}")),
-            Err(error) => refuse(replica, execute_status(&error), refusal(lang, &error)),
-        }
-    })
-    .await
+    let lifecycle = (&PROJECTS, "/projects");
+    step(&state, lang, step_of, form, lifecycle, project_step_page).await
+}
+
+/// The page of a project's step: a step that ends or undoes it is asked on its
+/// confirmation, another step's refusal shows on the project's page.
+fn project_step_page(
+    lang: Language,
+    view: &CommunityView,
+    id: ProjectId,
+    bar: &StatusBar,
+    kind: EventKind,
+    form: &Form,
+    refusal: Option<&Refusal>,
+) -> Option<String> {
+    match Closing::of(kind) {
+        Some(closing) => projects::confirm_page(lang, view, id, closing, bar, form, refusal),
+        None => projects::project_page(lang, view, id, bar, refusal),
+    }
 }
 
 /// `GET /projects.csv`: the projects as a person's CSV.
