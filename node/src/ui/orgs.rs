@@ -17,7 +17,9 @@ use wishtree_protocol::view::{CommunityView, WithStatus};
 
 use super::closing::{Confirm, confirm_form};
 use super::forms::{Filled, Form, Refusal};
-use super::html::{Row, StatusBar, csv_link, page, post_form, submit, t, table};
+use super::html::{
+    Ledger, Row, StatusBar, csv_link, ledger_page, page, post_form, submit, t, table,
+};
 use super::paging::Page;
 use super::tree::state_label;
 
@@ -204,11 +206,7 @@ pub fn pairings_page(
         (filled.input("signed_on", t(lang, "签订日期（例如 2026-11-20）", "Signed on (e.g. 2026-11-20)")))
         (submit(t(lang, "签订", "Sign")))
     };
-    let body = html! {
-        (table(lang, Some("pairings"), &pairing_heads(lang), rows))
-        (shown.links(lang, "/pairings", "pairings"))
-        (csv_link(lang, "pairings-csv", "/pairings.csv"))
-        h2 { (t(lang, "签订共建协议", "Sign a pairing")) }
+    let form = html! {
         @if view.orgs.is_empty() {
             // A pairing posted with no organisation here still says why it was refused.
             (filled.summary())
@@ -220,13 +218,16 @@ pub fn pairings_page(
             (post_form("card", "/pairings", Some("pairing-form"), fields))
         }
     };
-    page(
-        lang,
-        t(lang, "共建协议", "Pairings"),
-        status,
-        "/pairings",
-        body,
-    )
+    let ledger = Ledger {
+        name: "pairings",
+        title: t(lang, "共建协议", "Pairings"),
+        heads: &pairing_heads(lang),
+        rows,
+        shown,
+        form_title: t(lang, "签订共建协议", "Sign a pairing"),
+        form,
+    };
+    ledger_page(lang, status, ledger)
 }
 
 /// One pairing: its organisation, commitments, dates and, when it has ended, why; an

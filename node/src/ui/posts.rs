@@ -11,7 +11,7 @@ use wishtree_protocol::view::{CommunityView, WithStatus};
 
 use super::closing::{Confirm, confirm_form};
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
-use super::html::{Row, StatusBar, csv_link, page, post_form, submit, t, table};
+use super::html::{Ledger, Row, StatusBar, ledger_page, page, post_form, submit, t};
 use super::pages::post_label;
 use super::paging::Page;
 use super::tree::{actor_name, claim_form, claimant_options};
@@ -63,20 +63,16 @@ pub fn posts_page(
         (filled.input("seats", t(lang, "席位（可认领的人数）", "Seats (how many may hold it)")))
         (submit(t(lang, "设岗", "Open")))
     };
-    let body = html! {
-        (table(lang, Some("posts"), &heads, rows))
-        (shown.links(lang, "/posts", "posts"))
-        (csv_link(lang, "posts-csv", "/posts.csv"))
-        h2 { (t(lang, "设立服务岗位", "Open a post")) }
-        (post_form("card", "/posts", Some("post-form"), fields))
+    let ledger = Ledger {
+        name: "posts",
+        title: t(lang, "服务岗位", "Service posts"),
+        heads: &heads,
+        rows,
+        shown,
+        form_title: t(lang, "设立服务岗位", "Open a post"),
+        form: post_form("card", "/posts", Some("post-form"), fields),
     };
-    page(
-        lang,
-        t(lang, "服务岗位", "Service posts"),
-        status,
-        "/posts",
-        body,
-    )
+    ledger_page(lang, status, ledger)
 }
 
 /// One post: what it is, its holders each with the release of their seat, the claim

@@ -13,7 +13,7 @@ use wishtree_protocol::view::{CommunityView, WithStatus};
 
 use super::closing::{Closing, Confirm, closing_event, confirm_form};
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
-use super::html::{Row, StatusBar, csv_link, page, post_form, submit, t, table};
+use super::html::{Ledger, Row, StatusBar, ledger_page, page, post_form, submit, t};
 use super::paging::Page;
 use super::tree::{actor_name, claim_form, state_label};
 
@@ -58,20 +58,16 @@ pub fn projects_page(
         (filled.textarea("detail", t(lang, "项目内容（可不填）", "What it needs (optional)"), false))
         (submit(t(lang, "提交", "Submit")))
     };
-    let body = html! {
-        (table(lang, Some("projects"), &heads, rows))
-        (shown.links(lang, "/projects", "projects"))
-        (csv_link(lang, "projects-csv", "/projects.csv"))
-        h2 { (t(lang, "征集民生微项目", "Submit a project")) }
-        (post_form("card", "/projects", Some("project-form"), fields))
+    let ledger = Ledger {
+        name: "projects",
+        title: t(lang, "民生微项目", "Livelihood projects"),
+        heads: &heads,
+        rows,
+        shown,
+        form_title: t(lang, "征集民生微项目", "Submit a project"),
+        form: post_form("card", "/projects", Some("project-form"), fields),
     };
-    page(
-        lang,
-        t(lang, "民生微项目", "Livelihood projects"),
-        status,
-        "/projects",
-        body,
-    )
+    ledger_page(lang, status, ledger)
 }
 
 /// One project: what it is, where it stands, its history with notes, and the steps its
