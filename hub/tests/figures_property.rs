@@ -41,7 +41,7 @@ use wishtree_protocol::sync::memory::MemoryHost;
 use wishtree_protocol::sync::{Effect, Ending, Event, Session};
 use wishtree_protocol::text::Label;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, HalfYear, RegionPrefix, Timestamp};
-use wishtree_testkit::community::note;
+use wishtree_testkit::community::note_for;
 
 /// Every plan's days count from here.
 const FIRST_DAY: &str = "2025-10-01";
@@ -451,7 +451,7 @@ fn write_community(plan: &CommunityPlan, seed: u64) -> (CommunityDoc, CommunityF
             w.run(
                 Command::EndPairing {
                     id: *pairing,
-                    note: note(),
+                    note: note_for(EventKind::End),
                 },
                 minute(290 * 1440),
             );

@@ -9,7 +9,6 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use automerge::sync::{State, SyncDoc};
 use serde_json::Value;
 use support::{init_node, init_node_of, member_body, wish_body};
 use wishtree_node::api;
@@ -146,30 +145,7 @@ fn the_city_document_is_received_stored_and_never_written() {
     )
     .unwrap();
     assert_eq!(node.city_view().unwrap().name, "", "nothing received yet");
-    let hub_key = wishtree_protocol::keys::KeyPair::from_secret([9; 32]).public();
-    let mut hub_state = State::new();
-    for _ in 0..10 {
-        let mut quiet = true;
-        if let Some(message) = city
-            .automerge_mut()
-            .sync()
-            .generate_sync_message(&mut hub_state)
-        {
-            quiet = false;
-            node.receive_sync_message(&hub_key, DocName::City, message, now())
-                .unwrap();
-        }
-        if let Some(message) = node.generate_sync_message(&hub_key, DocName::City).unwrap() {
-            quiet = false;
-            city.automerge_mut()
-                .sync()
-                .receive_sync_message(&mut hub_state, message)
-                .unwrap();
-        }
-        if quiet {
-            break;
-        }
-    }
+    support::receive_city(&mut node, &mut city);
     let view = node.city_view().unwrap();
     assert_eq!(view.name, "北京市");
     assert_eq!(view.orgs["91350100M000100Y43"].name, "发改委");

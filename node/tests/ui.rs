@@ -6,42 +6,8 @@
 
 mod support;
 
-use support::{Answer, Request, TestNode, form_token};
-
-const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
-
-fn get(node: &TestNode, path: &str) -> Answer {
-    node.send(Request::get(path))
-}
-
-fn get_en(node: &TestNode, path: &str) -> Answer {
-    node.send(Request::get(path).header("Cookie", "lang=en"))
-}
-
-/// Posts a form as the node's own page would: with the token the page carries.
-fn post_form(node: &TestNode, path: &str, fields: &[(&str, &str)]) -> Answer {
-    let token = form_token(&get(node, "/wishes/new").text());
-    let mut fields = fields.to_vec();
-    fields.push(("csrf_token", &token));
-    let body = serde_urlencoded::to_string(&fields).unwrap();
-    node.send(Request::new("POST", path).header(FORM.0, FORM.1).body(body))
-}
-
-/// Posts a form that must be accepted, and follows the redirect as a browser would,
-/// with the cookie it set.
-fn post_ok(node: &TestNode, path: &str, fields: &[(&str, &str)]) -> (String, Answer) {
-    let answer = post_form(node, path, fields);
-    assert_eq!(answer.status, 303, "{path}: {}", answer.text());
-    let location = answer.header("location").unwrap().to_owned();
-    let mut follow = Request::get(&location);
-    if let Some(cookie) = answer.header("set-cookie") {
-        follow = follow.header("Cookie", cookie.split(';').next().unwrap());
-    }
-    let page = node.send(follow);
-    assert_eq!(page.status, 200, "{location}");
-    assert!(page.text().contains("已保存"), "{location}: no notice");
-    (location, page)
-}
+use support::ui::{assert_at_field, assert_no_english, download, get, get_en, post_form, post_ok};
+use support::{Request, TestNode};
 
 fn wish_fields(title: &str) -> Vec<(&str, &str)> {
     vec![
@@ -169,66 +135,6 @@ fn a_refused_form_keeps_what_was_typed_and_stores_nothing() {
     );
     assert!(member.text().contains("value=\"2026-13-01\""));
     assert!(member.text().contains("value=\"王五\""));
-}
-
-/// Asserts that the page shows `message` beside the field `name`, and a summary at
-/// the top of the form that links to it.
-fn assert_at_field(page: &str, name: &str, message: &str) {
-    let beside = format!("id=\"error-{name}\">");
-    let at = page
-        .find(&beside)
-        .unwrap_or_else(|| panic!("no message beside {name}: {page}"));
-    let shown = &page[at + beside.len()..];
-    let shown = &shown[..shown.find("</p>").unwrap_or(shown.len())];
-    assert!(shown.contains(message), "beside {name}: {shown}");
-    let input = page
-        .find(&format!("id=\"{name}\""))
-        .unwrap_or_else(|| panic!("no field {name}"));
-    // The message follows its field, before any other field.
-    assert!(input < at, "the message of {name} comes before its field");
-    assert!(
-        !page[input..at].contains("<label"),
-        "the message of {name} is not beside it"
-    );
-    let summary = page.find("id=\"error\"").expect("no summary");
-    assert!(
-        summary < input,
-        "the summary is not above the form's fields"
-    );
-    assert!(page.contains(&format!("href=\"#{name}\"")));
-}
-
-/// Asserts that the visible text of a Chinese page has no English words: a refusal
-/// in developer English is what a worker must never see.
-fn assert_no_english(page: &str) {
-    let mut visible = String::new();
-    let mut rest = page;
-    // Drop the stylesheet, then every tag.
-    if let (Some(start), Some(end)) = (rest.find("<style>"), rest.find("</style>")) {
-        visible.push_str(&rest[..start]);
-        rest = &rest[end..];
-    }
-    visible.push_str(rest);
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in visible.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
-            }
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    // The language switch names English in English, on purpose.
-    let allowed = ["English", "DOCTYPE", "html"];
-    let english: Vec<&str> = text
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .filter(|word| word.len() >= 2 && !allowed.contains(word))
-        .collect();
-    assert!(english.is_empty(), "English on a Chinese page: {english:?}");
 }
 
 #[test]
@@ -572,45 +478,6 @@ fn the_member_page_shows_hours_and_details_and_saves_an_edit() {
     post_ok(&node, &format!("/members/{zhang}"), &edit);
     let (_, member) = node.get(&format!("/api/members/{zhang}"));
     assert_eq!(member["phone"], "13912340000");
-}
-
-/// A CSV download read back as a spreadsheet would: its file name and its rows.
-fn download(node: &TestNode, path: &str) -> (String, Vec<Vec<String>>) {
-    let answer = get(node, path);
-    assert_eq!(answer.status, 200, "{path}: {}", answer.text());
-    assert_eq!(
-        answer.header("content-type"),
-        Some("text/csv; charset=utf-8")
-    );
-    let disposition = answer.header("content-disposition").unwrap().to_owned();
-    let encoded = disposition.split("filename*=UTF-8''").nth(1).unwrap();
-    let name: Vec<u8> = {
-        let bytes = encoded.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'%' {
-                out.push(u8::from_str_radix(&encoded[i + 1..i + 3], 16).unwrap());
-                i += 3;
-            } else {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-        out
-    };
-    let text = answer.text();
-    let body = text
-        .strip_prefix('\u{feff}')
-        .expect("a byte-order mark for Excel");
-    let rows = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(body.as_bytes())
-        .records()
-        .map(|record| record.unwrap().iter().map(str::to_owned).collect())
-        .collect();
-    (String::from_utf8(name).unwrap(), rows)
 }
 
 #[test]

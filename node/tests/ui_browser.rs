@@ -1,10 +1,11 @@
 //! The web UI in headless Chromium: a worker records a wish on the intake form,
 //! publishes it, claims it for a member, and sees its apple turn red
 //! (`tests/js/browser-node.mjs`); the JSON API then agrees the wish is claimed. A
-//! worker's day at a phone and a desktop (`tests/js/browser-node-day.mjs`): no
-//! horizontal overflow, no English on Chinese pages, 44 px controls, a folding nav,
-//! a rejection through its confirmation; and the half-year report printed to PDF by
-//! Chromium's own `--print-to-pdf`, on A4.
+//! worker's day at a phone and a desktop (`tests/js/browser-node-day.mjs`), the
+//! ledger's pages included (organisations, the directory search, pairings, posts,
+//! projects): no horizontal overflow, no English on Chinese pages, 44 px controls, a
+//! folding nav, a rejection through its confirmation; and the half-year report
+//! printed to PDF by Chromium's own `--print-to-pdf`, on A4.
 //!
 //! Needs node.js, Debian's Chromium at /usr/bin/chromium and `npm ci` in `tests/js`
 //! (`scripts/test-all` installs them). Without them the test is skipped loudly, or
@@ -119,18 +120,52 @@ fn a_worker_records_publishes_and_claims_a_wish_and_the_apple_turns_red() {
     assert_eq!(record["title"], "希望有一台微波炉");
 }
 
-/// A node with a member who served, a submitted wish, a claimed one, and an
-/// activity: (member, submitted wish, activity).
-fn seeded_node() -> (TestNode, String, String, String) {
-    let node = TestNode::start();
+/// A node with a unit organisation from the city's directory and its pairing, a
+/// member of that unit who served, a submitted wish, a claimed one, an activity, a
+/// post one seat of which the organisation holds and a project it claimed: the node
+/// and the ids (`member`, `wish` the submitted one, `activity`, `org`, `pairing`,
+/// `post`, `project`).
+fn seeded_node() -> (TestNode, serde_json::Value) {
+    let code = wishtree_testkit::community::credit_code(1).to_string();
+    let node = support::node_with_directory(&[(&code, "沧州市发展和改革委员会机关党委")]);
     let id = |(status, body): (u16, serde_json::Value)| {
         assert!(status == 201 || status == 200, "{status} {body}");
         body["id"].as_str().unwrap().to_owned()
     };
+    let org = id(node.post(
+        "/api/orgs",
+        &json!({"credit_code": code, "name": "沧州市发展和改革委员会机关党委"}),
+    ));
+    let pairing = id(node.post(
+        "/api/pairings",
+        &json!({"org": org, "commitments": ["每季度开展一次志愿服务", "资助两名困难学生"],
+                "signed_on": "2026-03-01"}),
+    ));
+    let post = id(node.post(
+        "/api/posts",
+        &json!({"kind": "aid", "title": "楼道长", "detail": "每周走访独居老人", "seats": 2}),
+    ));
+    let (status, _) = node.post(
+        &format!("/api/posts/{post}/claim"),
+        &json!({"by": format!("org:{org}")}),
+    );
+    assert_eq!(status, 200, "the post's seat");
+    let project = id(node.post(
+        "/api/projects",
+        &json!({"title": "加装楼道扶手", "kind": "micro_project", "detail": "3号楼老人多"}),
+    ));
+    for (action, body) in [
+        ("publish", json!({})),
+        ("claim", json!({"by": format!("org:{org}")})),
+    ] {
+        let (status, answer) = node.post(&format!("/api/projects/{project}/{action}"), &body);
+        assert_eq!(status, 200, "{action}: {answer}");
+    }
     let member = id(node.post(
         "/api/members",
         &json!({
             "name": "欧阳晓明", "work_unit": "密云区人民政府办公室（区政府研究室）",
+            "org": format!("org:{org}"),
             "position": "四级调研员", "specialties": ["法律咨询", "书法"],
             "intentions": ["law_policy", "culture_sport"], "reported_in": "2026-05-20",
             "address": "3号楼2单元501", "phone": "13912345678",
@@ -163,7 +198,10 @@ fn seeded_node() -> (TestNode, String, String, String) {
         assert_eq!(status, 200, "{action}: {answer}");
     }
     let submitted = wish("希望有一台微波炉");
-    (node, member, submitted, activity)
+    let seeded = json!({"member": member, "wish": submitted, "activity": activity,
+                        "org": org, "pairing": pairing, "post": post,
+                        "project": project});
+    (node, seeded)
 }
 
 #[test]
@@ -171,9 +209,9 @@ fn a_workers_day_fits_a_phone_and_a_desktop_in_chinese() {
     if !browser_available() {
         return;
     }
-    let (node, member, wish, activity) = seeded_node();
-    let seeded = json!({"member": member, "wish": wish, "activity": activity}).to_string();
-    let stdout = script("browser-node-day.mjs", &node, &[&seeded]);
+    let (node, seeded) = seeded_node();
+    let wish = seeded["wish"].as_str().unwrap().to_owned();
+    let stdout = script("browser-node-day.mjs", &node, &[&seeded.to_string()]);
     let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     eprintln!("measured: {summary}");
     let (_, record) = node.get(&format!("/api/wishes/{wish}"));
@@ -185,7 +223,8 @@ fn the_half_year_report_prints_to_a4_pdf() {
     if !browser_available() {
         return;
     }
-    let (node, member, _, _) = seeded_node();
+    let (node, seeded) = seeded_node();
+    let member = seeded["member"].as_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("report.pdf");
     let mut command = Command::new("/usr/bin/chromium");

@@ -7,7 +7,7 @@
 // JSON summary of what it measured and exits 0, or exits non-zero with the step and
 // what failed.
 //
-// Usage: node browser-node-day.mjs http://127.0.0.1:PORT '{"member":…,"wish":…,"activity":…}'
+// Usage: node browser-node-day.mjs http://127.0.0.1:PORT '{"member":…,"wish":…,"activity":…,"org":…,"pairing":…,"post":…,"project":…}'
 
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { join } from 'node:path';
 
 const base = process.argv[2];
 const seeded = JSON.parse(process.argv[3] ?? '{}');
-if (!base || !seeded.member || !seeded.wish || !seeded.activity) {
+if (!base || !seeded.member || !seeded.wish || !seeded.activity || !seeded.org || !seeded.pairing || !seeded.post || !seeded.project) {
   console.error('usage: node browser-node-day.mjs <node url> <seeded ids as JSON>');
   process.exit(2);
 }
@@ -35,6 +35,18 @@ const pages = [
   `/members/${seeded.member}`,
   '/activities',
   `/activities/${seeded.activity}`,
+  '/orgs',
+  '/orgs?q=%E5%8F%91%E5%B1%95',
+  `/orgs/${seeded.org}`,
+  '/pairings',
+  `/pairings/${seeded.pairing}`,
+  `/pairings/${seeded.pairing}/end`,
+  '/posts',
+  `/posts/${seeded.post}`,
+  `/posts/${seeded.post}/withdraw`,
+  '/projects',
+  `/projects/${seeded.project}`,
+  `/projects/${seeded.project}/release`,
   '/board',
   '/reports',
   `/reports/half-year?member=${seeded.member}`,
@@ -62,7 +74,9 @@ try {
       step = `${name} ${path}`;
       await page.goto(`${base}${path}`);
       const found = await page.evaluate(() => {
-        const words = (document.body.innerText.match(/[A-Za-z]{2,}/g) ?? []);
+        // A unified social credit code (18 digits and capitals) is a code, not English.
+        const text = document.body.innerText.replace(/\b(?=[0-9A-Z]*\d)[0-9A-Z]{18}\b/g, '');
+        const words = (text.match(/[A-Za-z]{2,}/g) ?? []);
         const small = [];
         for (const element of document.querySelectorAll(
           'button, a.button, select, input:not([type=hidden]):not([type=checkbox]), textarea, header nav a, .menu-button, label.choice',

@@ -323,12 +323,13 @@ impl Fields {
                     .collect::<Result<_, _>>()?,
                 Some(other) => return Err(wrong_type(field, "a list of texts", other)),
             },
-            // A form gives a list as one text separated by commas (顿号 too) or as
-            // repeated fields (checkboxes, the CLI's repeated flags).
+            // A form gives a list as one text separated by commas (顿号 too) or lines
+            // (a text area), or as repeated fields (checkboxes, the CLI's repeated
+            // flags).
             Source::Pairs(pairs) => pairs
                 .iter()
                 .filter(|(name, _)| name == field)
-                .flat_map(|(_, text)| text.split([',', '，', '、']))
+                .flat_map(|(_, text)| text.split([',', '，', '、', '\n']))
                 .map(str::trim)
                 .filter(|text| !text.is_empty())
                 .collect(),

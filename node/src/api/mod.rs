@@ -319,6 +319,27 @@ impl<E: Entity> Lifecycle<E>
 where
     <E::Id as FromStr>::Err: std::fmt::Display,
 {
+    /// The step whose code is `action`, if the record takes it (for the UI's paths).
+    pub fn kind(&self, action: &str) -> Option<EventKind> {
+        self.actions
+            .iter()
+            .copied()
+            .find(|kind| kind.code() == action)
+    }
+
+    /// The command of step `kind` on record `id`, its author checked by the rule of
+    /// [`Action::author`] (`worker` acting unless someone claims or releases).
+    pub fn command(
+        &self,
+        id: E::Id,
+        kind: EventKind,
+        input: Action,
+        worker: &Actor,
+    ) -> Result<Command, FieldError> {
+        let by = input.author(kind, self.subject, worker)?;
+        Ok((self.event)(id, kind, by, input.note))
+    }
+
     /// `action` on the record `id`: the action and its author checked, the event's
     /// command run as the node's worker, the record answered (on refusal, with its
     /// state as it is).
@@ -333,8 +354,7 @@ where
         let id: E::Id = path_id(id)?;
         require::<E>(replica, id)?;
         let kind = action_kind(action, self.actions, E::COLLECTION)?;
-        let by = input.author(kind, self.subject, replica.worker())?;
-        let command = (self.event)(id, kind, by, input.note);
+        let command = self.command(id, kind, input, replica.worker())?;
         let record = self.record;
         let id = id.to_string();
         execute(replica, &command, None, now, |replica| {

@@ -37,6 +37,17 @@ impl Input for NewOrg {
     }
 }
 
+impl NewOrg {
+    /// The command that records the organisation (or renames the one with its code).
+    pub fn into_command(self) -> Command {
+        Command::AddOrg {
+            credit_code: self.credit_code,
+            name: self.name,
+            reported_in: self.reported_in,
+        }
+    }
+}
+
 /// A co-building pairing to record: `{org, commitments, signed_on}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPairing {
@@ -60,7 +71,19 @@ impl Input for NewPairing {
     }
 }
 
-/// The end of a pairing: `{note?}`.
+impl NewPairing {
+    /// The command that records the pairing as `id`.
+    pub fn into_command(self, id: PairingId) -> Command {
+        Command::AddPairing {
+            id,
+            org: self.org,
+            commitments: self.commitments,
+            signed_on: self.signed_on,
+        }
+    }
+}
+
+/// The end of a pairing: `{note}`, its reason (the protocol refuses an end without one).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PairingEnd {
     /// Why it ended.
@@ -77,15 +100,21 @@ impl Input for PairingEnd {
     }
 }
 
+impl PairingEnd {
+    /// The command that ends pairing `id`.
+    pub fn into_command(self, id: PairingId) -> Command {
+        Command::EndPairing {
+            id,
+            note: self.note,
+        }
+    }
+}
+
 /// `POST /api/orgs`: records an organisation, or updates the one with that credit
 /// code (its id is derived from the code).
 pub fn create_org(replica: &mut Replica, new: NewOrg, now: Timestamp) -> ApiResult {
     let id = Org::id_for(&new.credit_code);
-    let command = Command::AddOrg {
-        credit_code: new.credit_code,
-        name: new.name,
-        reported_in: new.reported_in,
-    };
+    let command = new.into_command();
     execute(replica, &command, None, now, |_| None)?;
     org(replica, &id.to_string())
 }
@@ -104,12 +133,7 @@ pub fn org(replica: &mut Replica, id: &str) -> ApiResult {
 
 /// `POST /api/pairings`.
 pub fn create_pairing(replica: &mut Replica, new: NewPairing, now: Timestamp) -> ApiResult {
-    let make = |id: PairingId| Command::AddPairing {
-        id,
-        org: new.org,
-        commitments: new.commitments,
-        signed_on: new.signed_on,
-    };
+    let make = |id: PairingId| new.into_command(id);
     create(replica, now, make, |r, id| pairing(r, &id.to_string()))
 }
 
@@ -117,7 +141,7 @@ pub fn create_pairing(replica: &mut Replica, new: NewPairing, now: Timestamp) ->
 pub fn end_pairing(replica: &mut Replica, id: &str, end: PairingEnd, now: Timestamp) -> ApiResult {
     let id: PairingId = path_id(id)?;
     require::<Pairing>(replica, id)?;
-    let command = Command::EndPairing { id, note: end.note };
+    let command = end.into_command(id);
     execute(replica, &command, None, now, |replica| {
         pairing(replica, &id.to_string()).ok()
     })?;

@@ -40,15 +40,22 @@ impl Input for NewPost {
     }
 }
 
+impl NewPost {
+    /// The command that opens the post as `id`.
+    pub fn into_command(self, id: PostId) -> Command {
+        Command::AddPost {
+            id,
+            kind: self.kind,
+            title: self.title,
+            detail: self.detail,
+            seats: self.seats,
+        }
+    }
+}
+
 /// `POST /api/posts`.
 pub fn create_post(replica: &mut Replica, new: NewPost, now: Timestamp) -> ApiResult {
-    let make = |id: PostId| Command::AddPost {
-        id,
-        kind: new.kind,
-        title: new.title,
-        detail: new.detail,
-        seats: new.seats,
-    };
+    let make = |id: PostId| new.into_command(id);
     create(replica, now, make, |r, id| post(r, &id.to_string()))
 }
 

@@ -152,7 +152,9 @@ impl FieldError {
             Problem::Invalid { what, .. } => match what {
                 Expected::Choice => "请从列表中选择",
                 Expected::Id => "编号不对，请从列表中选择",
-                Expected::CreditCode => "统一社会信用代码不对，应为 18 位",
+                Expected::CreditCode => {
+                    "统一社会信用代码不对：应为 18 位，最后一位是校验码，请对照营业执照核对"
+                }
                 Expected::Claimant => "请选择认领人",
             }
             .to_owned(),

@@ -37,14 +37,21 @@ impl Input for NewProject {
     }
 }
 
+impl NewProject {
+    /// The command that submits the project as `id`.
+    pub fn into_command(self, id: ProjectId) -> Command {
+        Command::SubmitProject {
+            id,
+            title: self.title,
+            detail: self.detail,
+            kind: self.kind,
+        }
+    }
+}
+
 /// `POST /api/projects`.
 pub fn create_project(replica: &mut Replica, new: NewProject, now: Timestamp) -> ApiResult {
-    let make = |id: ProjectId| Command::SubmitProject {
-        id,
-        title: new.title,
-        detail: new.detail,
-        kind: new.kind,
-    };
+    let make = |id: ProjectId| new.into_command(id);
     create(replica, now, make, |r, id| project(r, &id.to_string()))
 }
 

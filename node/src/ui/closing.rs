@@ -4,7 +4,7 @@
 //! back; and the list of closed wishes (已关闭), rejected or withdrawn, with their reason.
 //! Both work without JavaScript: the confirmation is a GET page whose form posts.
 
-use maud::html;
+use maud::{Markup, html};
 use wishtree_protocol::id::WishId;
 use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus, Outcome};
 use wishtree_protocol::model::{EventKind, Wish};
@@ -108,7 +108,43 @@ pub fn confirm_page(
 ) -> Option<String> {
     let filled = Filled::new(lang, form, refusal);
     let wish = view.wishes.get(&id)?;
-    let reason_label = if closing.needs_reason() {
+    let confirm = Confirm {
+        record: format!("/wishes/{id}"),
+        code: closing.code(),
+        button: closing.label(lang),
+        needs_reason: closing.needs_reason(),
+    };
+    let body = html! {
+        p {
+            b { (wish.entity.title) }
+            " · " (wish.entity.resident_label) " · " (state_label(lang, wish.status.state))
+        }
+        p { (closing.consequence(lang)) }
+        (confirm_form(&filled, &confirm))
+    };
+    Some(page(lang, closing.question(lang), status, "/", body))
+}
+
+/// A step confirmed on a page of its own: the record's page (the way back; the form
+/// posts to `{record}/{code}`), the step's code (naming the button `confirm-{code}`),
+/// the button's words, and whether it must say why.
+#[derive(Debug, Clone)]
+pub struct Confirm<'a> {
+    /// The path of the record's page.
+    pub record: String,
+    /// The step's code.
+    pub code: &'a str,
+    /// The confirming button's words.
+    pub button: &'a str,
+    /// Whether the reason must be given.
+    pub needs_reason: bool,
+}
+
+/// The form of a confirmation: the reason (kept in the record's history) as typed so
+/// far with why it was refused, the confirming button and the way back.
+pub fn confirm_form(filled: &Filled, confirm: &Confirm) -> Markup {
+    let lang = filled.lang;
+    let reason_label = if confirm.needs_reason {
         t(
             lang,
             "理由（必填，记入办理经过）",
@@ -119,28 +155,14 @@ pub fn confirm_page(
     };
     let fields = html! {
         (filled.summary())
-        label for="note" { (reason_label) }
-        textarea #note name="note" rows="3" required[closing.needs_reason()] { (form.value("note")) }
-        (filled.error("note"))
+        (filled.textarea("note", reason_label, confirm.needs_reason))
         p {
-            button type="submit" id={ "confirm-" (closing.code()) } { (closing.label(lang)) }
-            a.button.cancel #cancel href={ "/wishes/" (id.to_string()) } { (t(lang, "取消", "Cancel")) }
+            button type="submit" id={ "confirm-" (confirm.code) } { (confirm.button) }
+            a.button.cancel #cancel href=(confirm.record) { (t(lang, "取消", "Cancel")) }
         }
     };
-    let body = html! {
-        p {
-            b { (wish.entity.title) }
-            " · " (wish.entity.resident_label) " · " (state_label(lang, wish.status.state))
-        }
-        p { (closing.consequence(lang)) }
-        (post_form(
-            "card",
-            &format!("/wishes/{id}/{}", closing.code()),
-            Some("confirm-form"),
-            fields,
-        ))
-    };
-    Some(page(lang, closing.question(lang), status, "/", body))
+    let action = format!("{}/{}", confirm.record, confirm.code);
+    post_form("card", &action, Some("confirm-form"), fields)
 }
 
 /// The wishes rejected or withdrawn, the last closed first, `list_page` of them, each

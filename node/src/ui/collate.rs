@@ -34,6 +34,17 @@ pub fn sort_by_pinyin<T>(items: &mut [T], name_of: impl Fn(&T) -> &str) {
     });
 }
 
+/// The records of `map` by the pinyin of the name `name_of` gives; records of one name
+/// keep the order of their ids (the map's order: the sort is stable).
+pub fn by_pinyin<K: Ord, V>(
+    map: &std::collections::BTreeMap<K, V>,
+    name_of: impl Fn(&V) -> &str,
+) -> Vec<(&K, &V)> {
+    let mut records: Vec<_> = map.iter().collect();
+    sort_by_pinyin(&mut records, |(_, record)| name_of(record));
+    records
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,9 +5,12 @@
 
 use wishtree_common::csv::{Cell, SpreadsheetCsv};
 use wishtree_protocol::HalfYear;
+use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
 use super::closing::closing_event;
+use super::orgs::{Directory, OrgCounts, end_reason, org_name, pairing_state};
+use super::posts::{holder_names, post_state};
 use super::tree::actor_name;
 use crate::report::HalfYearReport;
 
@@ -181,6 +184,140 @@ pub fn wish_ledger(view: &CommunityView, period: HalfYear) -> Download {
     }
     Download {
         file_name: format!("心愿台账-{}-{}.csv", view.community.name, period),
+        csv: csv.finish(),
+    }
+}
+
+/// The community's unit organisations (单位党组织台账), by name: each with its credit
+/// code, the day it reported in, its members here, its active pairings and whether the
+/// city's directory lists it.
+pub fn org_ledger(view: &CommunityView, directory: &Directory) -> Download {
+    let orgs = super::collate::by_pinyin(&view.orgs, |org| &org.name);
+    let mut csv = SpreadsheetCsv::new();
+    csv.text_row([
+        "单位党组织",
+        "统一社会信用代码",
+        "报到日期",
+        "报到党员（人）",
+        "有效共建协议（份）",
+        "全市名录",
+    ]);
+    for (id, org) in orgs {
+        let counts = OrgCounts::of(view, *id);
+        let listed = directory.contains_key(org.credit_code.as_str());
+        csv.row(&[
+            Cell::Text(org.name.clone()),
+            Cell::Text(org.credit_code.as_str().to_owned()),
+            Cell::Text(org.reported_in.map(|d| d.to_string()).unwrap_or_default()),
+            Cell::Number(counts.members.to_string()),
+            Cell::Number(counts.active_pairings.to_string()),
+            Cell::Text(if listed { "已收录" } else { "未收录" }.to_owned()),
+        ]);
+    }
+    Download {
+        file_name: format!("单位党组织台账-{}.csv", view.community.name),
+        csv: csv.finish(),
+    }
+}
+
+/// The pairings (共建协议台账), the oldest signed first: organisation, commitments,
+/// dates, state and why an ended one ended.
+pub fn pairing_ledger(view: &CommunityView) -> Download {
+    let mut pairings: Vec<_> = view.pairings.iter().collect();
+    pairings.sort_by_key(|(id, pairing)| (pairing.entity.signed_on, **id));
+    let mut csv = SpreadsheetCsv::new();
+    csv.text_row([
+        "单位党组织",
+        "承诺事项",
+        "签订日期",
+        "状态",
+        "终止日期",
+        "终止理由",
+    ]);
+    for (_, pairing) in pairings {
+        let status = &pairing.status;
+        csv.row(&[
+            Cell::Text(org_name(view, pairing.entity.org).to_owned()),
+            Cell::Text(pairing.entity.commitments.join("；")),
+            Cell::Text(pairing.entity.signed_on.to_string()),
+            Cell::Text(pairing_state(Language::Chinese, status).to_owned()),
+            Cell::Text(
+                status
+                    .ended_at
+                    .map(|at| at.date_in_shanghai().to_string())
+                    .unwrap_or_default(),
+            ),
+            Cell::Text(end_reason(status).unwrap_or_default().to_owned()),
+        ]);
+    }
+    Download {
+        file_name: format!("共建协议台账-{}.csv", view.community.name),
+        csv: csv.finish(),
+    }
+}
+
+/// The service posts (服务岗位台账), the oldest first: kind, title, what it asks, seats
+/// held of how many, who holds them, and its state.
+pub fn post_ledger(view: &CommunityView) -> Download {
+    let mut posts: Vec<_> = view.posts.iter().collect();
+    posts.sort_by_key(|(id, post)| (post.entity.created_at, **id));
+    let mut csv = SpreadsheetCsv::new();
+    csv.text_row([
+        "岗位",
+        "类别",
+        "岗位职责",
+        "席位",
+        "已认领",
+        "认领人",
+        "状态",
+    ]);
+    for (_, post) in posts {
+        csv.row(&[
+            Cell::Text(post.entity.title.clone()),
+            Cell::Text(post.entity.kind.label_zh().to_owned()),
+            Cell::Text(post.entity.detail.clone()),
+            Cell::Number(post.entity.seats.to_string()),
+            Cell::Number(post.status.holders.len().to_string()),
+            Cell::Text(holder_names(view, &post.status).join("、")),
+            Cell::Text(post_state(Language::Chinese, post).to_owned()),
+        ]);
+    }
+    Download {
+        file_name: format!("服务岗位台账-{}.csv", view.community.name),
+        csv: csv.finish(),
+    }
+}
+
+/// The livelihood projects (民生微项目台账), the oldest first: what each is, where it
+/// stands, the organisation that claimed it, and why a closed one was closed.
+pub fn project_ledger(view: &CommunityView) -> Download {
+    let mut projects: Vec<_> = view.projects.iter().collect();
+    projects.sort_by_key(|(id, project)| (project.entity.submitted_at, **id));
+    let mut csv = SpreadsheetCsv::new();
+    csv.text_row([
+        "项目",
+        "类型",
+        "项目内容",
+        "状态",
+        "认领单位",
+        "提交日期",
+        "关闭理由",
+    ]);
+    for (_, project) in projects {
+        let status = &project.status;
+        let reason = closing_event(status).map_or("", |event| event.note.as_str());
+        csv.row(&[
+            Cell::Text(project.entity.title.clone()),
+            Cell::Text(project.entity.kind.label_zh().to_owned()),
+            Cell::Text(project.entity.detail.clone()),
+            Cell::Text(status.state.label_zh().to_owned()),
+            Cell::Text(super::projects::claimant(view, status)),
+            Cell::Text(project.entity.submitted_at.date_in_shanghai().to_string()),
+            Cell::Text(reason.to_owned()),
+        ]);
+    }
+    Download {
+        file_name: format!("民生微项目台账-{}.csv", view.community.name),
         csv: csv.finish(),
     }
 }

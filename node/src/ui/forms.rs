@@ -83,6 +83,15 @@ impl<'a> Filled<'a> {
         }
     }
 
+    /// A labelled text area of a few lines, `required` if it must be filled.
+    pub fn textarea(&self, name: &str, label: &str, required: bool) -> Markup {
+        html! {
+            label for=(name) { (label) }
+            textarea id=(name) name=(name) rows="3" required[required] { (self.form.value(name)) }
+            (self.error(name))
+        }
+    }
+
     /// A labelled choice among (value, label) options.
     pub fn select<'o>(
         &self,

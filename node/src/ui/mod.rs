@@ -1,6 +1,7 @@
 //! The node's web UI (Chinese first, English on request): server-rendered pages for the
-//! day's work — the wish apple tree, the intake form, the member ledger, activities
-//! with sign-up, passbooks, the public board and the half-year report — with every
+//! day's work — the wish apple tree, the intake form, the member ledger, unit
+//! organisations and their pairings, service posts with their seats, livelihood projects, activities with sign-up, passbooks, the public
+//! board and the half-year report — with every
 //! asset embedded in the binary, so it works with no internet.
 
 pub mod closing;
@@ -8,8 +9,11 @@ pub mod collate;
 pub mod exports;
 pub mod forms;
 pub mod html;
+pub mod orgs;
 pub mod pages;
 pub mod paging;
+pub mod posts;
+pub mod projects;
 
 pub use routes::ui_router;
 pub mod report;

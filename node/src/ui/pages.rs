@@ -39,10 +39,7 @@ pub fn members_page(
     list_page: Option<&str>,
 ) -> String {
     let lang = filled.lang;
-    let mut members: Vec<_> = view.members.iter().collect();
-    // Ties of one name keep the order of their ids.
-    members.sort_by_key(|(id, _)| **id);
-    super::collate::sort_by_pinyin(&mut members, |(_, member)| &member.name);
+    let members = super::collate::by_pinyin(&view.members, |member| &member.name);
     let shown = Page::of(list_page, members.len());
     let total = members.len();
     let members = shown.slice(members);

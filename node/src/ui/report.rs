@@ -19,8 +19,7 @@ pub fn choose_page(
     period: HalfYear,
     status: &StatusBar,
 ) -> String {
-    let mut members: Vec<_> = view.members.iter().collect();
-    super::collate::sort_by_pinyin(&mut members, |(_, member)| &member.name);
+    let members = super::collate::by_pinyin(&view.members, |member| &member.name);
     let ids: Vec<String> = members.iter().map(|(id, _)| id.to_string()).collect();
     let options = ids
         .iter()

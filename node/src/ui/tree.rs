@@ -424,7 +424,7 @@ fn wish_list(
                             " — " (actor_name(view, claimant))
                         }
                         @if state == ClaimState::Published {
-                            (claim_form(&Filled::new(lang, &NOTHING_TYPED, None), *id, claimants))
+                            (claim_form(&Filled::new(lang, &NOTHING_TYPED, None), &format!("/wishes/{id}/claim"), claimants, claim_label(lang)))
                         }
                     }
                 }
@@ -454,7 +454,7 @@ fn actions(filled: &Filled, view: &CommunityView, id: WishId, state: ClaimState)
                     (withdraw)
                 }
                 ClaimState::Published => {
-                    (claim_form(filled, id, &claimant_options(view)))
+                    (claim_form(filled, &format!("/wishes/{id}/claim"), &claimant_options(view), claim_label(lang)))
                     (withdraw)
                 }
                 ClaimState::Claimed => {
@@ -473,13 +473,19 @@ fn actions(filled: &Filled, view: &CommunityView, id: WishId, state: ClaimState)
     }
 }
 
-/// The claim form: nobody is chosen until the worker chooses (请选择认领人), so one
-/// click cannot claim a wish for the first name on the list.
-fn claim_form(filled: &Filled, id: WishId, claimants: &[(String, String)]) -> Markup {
+/// The claim form posting to `action` (a wish's or a post seat's): nobody is chosen
+/// until the worker chooses (请选择认领人), so one click cannot claim for the first
+/// name on the list.
+pub fn claim_form(
+    filled: &Filled,
+    action: &str,
+    claimants: &[(String, String)],
+    button: &str,
+) -> Markup {
     let lang = filled.lang;
     post_form(
         "inline claim",
-        &format!("/wishes/{id}/claim"),
+        action,
         None,
         html! {
             select name="by" aria-label=(t(lang, "认领人", "Claimant")) style="max-width:14rem" {
@@ -488,14 +494,19 @@ fn claim_form(filled: &Filled, id: WishId, claimants: &[(String, String)]) -> Ma
                     option value=(value) { (label) }
                 }
             }
-            button.claim-button type="submit" { (t(lang, "认领（党员接单）", "Claim")) }
+            button.claim-button type="submit" { (button) }
             (filled.error("by"))
         },
     )
 }
 
+/// The words of a wish's claim button.
+fn claim_label(lang: Language) -> &'static str {
+    t(lang, "认领（党员接单）", "Claim")
+}
+
 /// Members and organisations who may claim, as (`member:<id>` / `org:<id>`, name).
-fn claimant_options(view: &CommunityView) -> Vec<(String, String)> {
+pub fn claimant_options(view: &CommunityView) -> Vec<(String, String)> {
     let mut options: Vec<(String, String)> = view
         .members
         .iter()

@@ -18,6 +18,8 @@ use wishtree_testkit::server::InProcessServer;
 pub use wishtree_testkit::{Answer, Request};
 use wishtree_testkit::{oneshot, socket};
 
+pub mod ui;
+
 pub const COMMUNITY: &str = "110118001002";
 pub const OTHER_COMMUNITY: &str = "110118001003";
 pub const PASSWORD: &str = "correct horse";
@@ -291,5 +293,61 @@ pub fn wish_body(title: &str) -> Value {
         "estimated_value": 400,
         "resident_name": "彭秀英",
         "resident_phone": "13900000000",
+    })
+}
+
+/// Hands `node` the hub's copy of the city document, `city`, by exchanging sync
+/// messages as the hub would until both sides are quiet.
+pub fn receive_city(node: &mut Replica, city: &mut wishtree_protocol::city::CityDoc) {
+    use automerge::sync::{State, SyncDoc};
+    use wishtree_node::store::DocName;
+    let now = wishtree_node::now();
+    let hub_key = wishtree_protocol::keys::KeyPair::from_secret([9; 32]).public();
+    let mut hub_state = State::new();
+    for _ in 0..10 {
+        let mut quiet = true;
+        if let Some(message) = city
+            .automerge_mut()
+            .sync()
+            .generate_sync_message(&mut hub_state)
+        {
+            quiet = false;
+            node.receive_sync_message(&hub_key, DocName::City, message, now)
+                .unwrap();
+        }
+        if let Some(message) = node.generate_sync_message(&hub_key, DocName::City).unwrap() {
+            quiet = false;
+            city.automerge_mut()
+                .sync()
+                .receive_sync_message(&mut hub_state, message)
+                .unwrap();
+        }
+        if quiet {
+            return;
+        }
+    }
+    panic!("the city document did not settle in 10 rounds");
+}
+
+/// A node whose city directory (received from the hub) lists `units` as (credit code,
+/// name).
+pub fn node_with_directory(units: &[(&str, &str)]) -> TestNode {
+    use wishtree_protocol::city::{CityCommand, CityDoc};
+    let units: Vec<(String, String)> = units
+        .iter()
+        .map(|(code, name)| ((*code).to_owned(), (*name).to_owned()))
+        .collect();
+    TestNode::start_prepared(Access::Open, move |replica| {
+        // The city of the test community (110118001002) is 1101.
+        let prefix: wishtree_protocol::RegionPrefix = "1101".parse().unwrap();
+        let mut city = CityDoc::new(&prefix, [7; 16]).unwrap();
+        for (code, name) in &units {
+            let command = CityCommand::PutOrg {
+                credit_code: code.parse().unwrap(),
+                name: Name::parse("name", name).unwrap(),
+            };
+            city.execute(&command, wishtree_node::now()).unwrap();
+        }
+        receive_city(replica, &mut city);
     })
 }

@@ -129,6 +129,7 @@ impl CommunityDoc {
                         refusal: Refusal::Closed,
                     });
                 }
+                require_reason(EventKind::End, note)?;
                 let event = event(EventKind::End, worker.clone(), now, note);
                 self.append_event::<Pairing>(*id, &event)?;
             }
@@ -502,7 +503,7 @@ fn event(kind: EventKind, by: Actor, at: Timestamp, note: &Detail) -> LifecycleE
     }
 }
 
-/// A step that takes a wish or project off the tree for good keeps why
+/// A step that closes a record for good keeps why
 /// ([`EventKind::needs_reason`]).
 fn require_reason(kind: EventKind, note: &Detail) -> Result<(), CommandError> {
     if kind.needs_reason() && note.as_str().trim().is_empty() {

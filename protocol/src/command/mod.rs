@@ -318,8 +318,8 @@ pub enum CommandError {
     /// The member already takes part in the activity.
     #[error("the member already takes part in this activity")]
     AlreadyParticipating,
-    /// A wish or project rejected or withdrawn leaves the tree for good, so it must say
-    /// why: the reason stays in its history for whoever asks later.
+    /// A wish or project rejected or withdrawn, or a pairing ended, is closed for good,
+    /// so it must say why: the reason stays in its history for whoever asks later.
     #[error("a {step} must give its reason in `note`")]
     ReasonRequired {
         /// The step, e.g. `reject`.

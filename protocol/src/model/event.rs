@@ -28,10 +28,11 @@ define_names! {
 }
 
 impl EventKind {
-    /// Whether a wish or project taken this step must say why in its note: 驳回 and 撤回
-    /// take it off the tree for good, and the reason stays in its history.
+    /// Whether a record taken this step must say why in its note: 驳回 and 撤回 take a
+    /// wish or project off the tree for good, 终止 ends a pairing (共建协议) for good, and
+    /// the reason stays in its history.
     pub fn needs_reason(self) -> bool {
-        matches!(self, Self::Reject | Self::Withdraw)
+        matches!(self, Self::Reject | Self::Withdraw | Self::End)
     }
 }
 

@@ -9,8 +9,8 @@ use wishtree_protocol::id::ActivityId;
 use super::super::forms::{Filled, Form, Refusal};
 use super::super::pages;
 use super::{
-    Lang, Listed, PostedForm, RecordForm, create, execute_status, not_found, refusal, refused,
-    saved, view_page,
+    Lang, Listed, PostedForm, RecordForm, create_listed, execute_status, record_page, refusal,
+    refused, saved, view_page,
 };
 use crate::api::{NewActivity, NewParticipant};
 use crate::http::AppState;
@@ -32,21 +32,11 @@ pub(super) async fn activities(
 }
 
 pub(super) async fn create_activity(posted: PostedForm) -> Response {
-    posted
-        .run(move |replica, lang, form| {
-            let refuse = |replica: &mut Replica, refusal: Refusal| {
-                refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
-                    let filled = Filled::new(lang, &form, Some(&refusal));
-                    Some(pages::activities_page(view, bar, filled, None))
-                })
-            };
-            let make = |new: NewActivity, id: ActivityId| {
-                let activity = new.0;
-                (Command::AddActivity { id, activity }, None)
-            };
-            create(replica, lang, &form, "/activities", make, refuse)
-        })
-        .await
+    let make = |new: NewActivity, id: ActivityId| Command::AddActivity {
+        id,
+        activity: new.0,
+    };
+    create_listed(posted, "/activities", pages::activities_page, make).await
 }
 
 pub(super) async fn activity(
@@ -54,9 +44,8 @@ pub(super) async fn activity(
     Lang(lang): Lang,
     Path(id): Path<String>,
 ) -> Response {
-    view_page(&state, lang, move |view, bar| {
-        let id: ActivityId = id.parse().map_err(|_| not_found(lang))?;
-        pages::activity_page(lang, view, id, bar, None).ok_or_else(|| not_found(lang))
+    record_page(&state, lang, id, move |_, view, id: ActivityId, bar| {
+        Ok(pages::activity_page(lang, view, id, bar, None))
     })
     .await
 }

@@ -14,18 +14,22 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::html;
 use wishtree_protocol::command::Command;
+use wishtree_protocol::model::{Entity, EventKind};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
-use super::forms::{Form, Refusal};
+use super::forms::{Filled, Form, Refusal};
 use super::html::{StatusBar, t};
 use super::tree;
-use crate::api::{FieldError, Input, Problem};
+use crate::api::{Action, FieldError, Input, Lifecycle, Problem};
 use crate::http::{AppState, on_replica};
 use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
 
 mod activities;
 mod members;
+mod orgs;
+mod posts;
+mod projects;
 mod reports;
 mod saved;
 mod wish_pages;
@@ -33,6 +37,14 @@ mod wishes;
 
 use activities::{activities, activity, create_activity, join_activity};
 use members::{create_member, member, members, redeem, update_member};
+use orgs::{
+    confirm_end, create_org, create_pairing, end_pairing, org, orgs, orgs_csv, pairing, pairings,
+    pairings_csv,
+};
+use posts::{create_post, post, post_action, post_at_action, posts, posts_csv};
+use projects::{
+    create_project, project, project_action, project_at_action, projects, projects_csv,
+};
 use reports::{board, half_year, half_year_csv, reports, wish_ledger_csv};
 use saved::saved;
 use wish_pages::{closed, in_state};
@@ -60,6 +72,27 @@ pub fn ui_router() -> Router<AppState> {
         .route(
             "/activities/{id}/participants",
             get(activity).post(join_activity),
+        )
+        .route("/orgs", get(orgs).post(create_org))
+        .route("/orgs.csv", get(orgs_csv))
+        .route("/orgs/{id}", get(org))
+        .route("/pairings", get(pairings).post(create_pairing))
+        .route("/pairings.csv", get(pairings_csv))
+        .route("/pairings/{id}", get(pairing))
+        .route("/pairings/{id}/end", get(confirm_end).post(end_pairing))
+        .route("/posts", get(posts).post(create_post))
+        .route("/posts.csv", get(posts_csv))
+        .route("/posts/{id}", get(post))
+        .route(
+            "/posts/{id}/{action}",
+            get(post_at_action).post(post_action),
+        )
+        .route("/projects", get(projects).post(create_project))
+        .route("/projects.csv", get(projects_csv))
+        .route("/projects/{id}", get(project))
+        .route(
+            "/projects/{id}/{action}",
+            get(project_at_action).post(project_action),
         )
         .route("/board", get(board))
         .route("/reports", get(reports))
@@ -185,6 +218,31 @@ async fn view_page(
     page(state, lang, move |replica| {
         let view = replica.view().map_err(internal)?;
         render(&view, &status_bar(replica))
+    })
+    .await
+}
+
+/// Renders the page of one record, the id in the path parsed (one that is not an id
+/// reads as not found): `render` draws it from the replica, the view, the id and the
+/// status bar, `None` when the record is not there.
+async fn record_page<I: std::str::FromStr + Send + 'static>(
+    state: &AppState,
+    lang: Language,
+    id: String,
+    render: impl FnOnce(
+        &mut Replica,
+        &CommunityView,
+        I,
+        &StatusBar,
+    ) -> Result<Option<String>, (StatusCode, String)>
+    + Send
+    + 'static,
+) -> Response {
+    page(state, lang, move |replica| {
+        let id: I = id.parse().map_err(|_| not_found(lang))?;
+        let view = replica.view().map_err(internal)?;
+        let bar = status_bar(replica);
+        render(replica, &view, id, &bar)?.ok_or_else(|| not_found(lang))
     })
     .await
 }
@@ -338,6 +396,116 @@ fn create<I: Input, Id: From<[u8; 16]> + std::fmt::Display + Copy>(
         }
         Err(refusal) => refuse(replica, refusal),
     }
+}
+
+/// A list page with the form that adds to it: `(view, status bar, form as filled,
+/// page of the list)`.
+type ListPage = fn(&CommunityView, &StatusBar, Filled<'_>, Option<&str>) -> String;
+
+/// A new record from the form of the list page at `path`: the command `make` builds of
+/// the typed input and a fresh id run, the browser sent to the record's page; refused,
+/// the list page `list` drawn again (400) with the form as typed and why.
+async fn create_listed<
+    I: Input + 'static,
+    Id: From<[u8; 16]> + std::fmt::Display + Copy + 'static,
+>(
+    posted: PostedForm,
+    path: &'static str,
+    list: ListPage,
+    make: fn(I, Id) -> Command,
+) -> Response {
+    posted
+        .run(move |replica, lang, form| {
+            let refuse = |replica: &mut Replica, refusal: Refusal| {
+                refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
+                    Some(list(
+                        view,
+                        bar,
+                        Filled::new(lang, &form, Some(&refusal)),
+                        None,
+                    ))
+                })
+            };
+            let make = |input: I, id: Id| (make(input, id), None);
+            create(replica, lang, &form, path, make, refuse)
+        })
+        .await
+}
+
+/// The page of a record for one of its steps: `(lang, view, id, status bar, step, the
+/// step's form as typed, why it was refused)` — the step's confirmation, or the
+/// record's own page; `None` if the record is not there.
+type StepPage<Id> = fn(
+    Language,
+    &CommunityView,
+    Id,
+    &StatusBar,
+    EventKind,
+    &Form,
+    Option<&Refusal>,
+) -> Option<String>;
+
+/// GET on the address a step of record `id` posts to (`{path}/{id}/{action}`): the
+/// page `draw` gives for the step, nothing typed, so a refused step's address can be
+/// reloaded; a step the record does not take is not found.
+async fn step_page<E: Entity>(
+    state: &AppState,
+    lang: Language,
+    (id, action): (String, String),
+    lifecycle: &'static Lifecycle<E>,
+    draw: StepPage<E::Id>,
+) -> Response
+where
+    E::Id: Send + 'static,
+    <E::Id as std::str::FromStr>::Err: std::fmt::Display,
+{
+    let kind = lifecycle.kind(&action);
+    record_page(state, lang, id, move |_, view, id: E::Id, bar| {
+        let nothing = Form::default();
+        Ok(kind.and_then(|kind| draw(lang, view, id, bar, kind, &nothing, None)))
+    })
+    .await
+}
+
+/// `POST {path}/{id}/{action}`: a step of record `id` read as the API reads it
+/// (`by` to claim or release, `note`) and run through the API's `lifecycle`; saved,
+/// the browser goes to the record's page; refused, `draw` shows the step's page again
+/// with the form as typed and why.
+async fn step<E: Entity>(
+    state: &AppState,
+    lang: Language,
+    (id, action): (String, String),
+    form: Form,
+    (lifecycle, path): (&'static Lifecycle<E>, &'static str),
+    draw: StepPage<E::Id>,
+) -> Response
+where
+    E::Id: Send + 'static,
+    <E::Id as std::str::FromStr>::Err: std::fmt::Display,
+{
+    with_replica(state, move |replica| {
+        let (Ok(id), Some(kind)) = (id.parse::<E::Id>(), lifecycle.kind(&action)) else {
+            return not_found_page(replica, lang);
+        };
+        let refuse = |replica: &mut Replica, status: StatusCode, refusal: Refusal| {
+            refused(replica, lang, status, |view, bar| {
+                draw(lang, view, id, bar, kind, &form, Some(&refusal))
+            })
+        };
+        let now = crate::now();
+        let command = form
+            .read::<Action>(now)
+            .and_then(|input| lifecycle.command(id, kind, input, replica.worker()));
+        let command = match command {
+            Ok(command) => command,
+            Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.into()),
+        };
+        match replica.execute(&command, now) {
+            Ok(_) => saved(&format!("{path}/{id}")),
+            Err(error) => refuse(replica, execute_status(&error), refusal(lang, &error)),
+        }
+    })
+    .await
 }
 
 /// A form shown again after a refusal, with `status`: `render` draws the page from the

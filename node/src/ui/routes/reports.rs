@@ -99,7 +99,7 @@ fn period_of(query: &HashMap<String, String>) -> Result<HalfYear, (StatusCode, S
 }
 
 /// Sends what `work` exports as a CSV attachment, or its error as a page.
-async fn download(
+pub(super) async fn download(
     state: &AppState,
     lang: Language,
     work: impl FnOnce(&mut Replica) -> Result<exports::Download, (StatusCode, String)> + Send + 'static,

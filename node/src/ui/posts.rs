@@ -1,0 +1,198 @@
+//! The pages of service posts (服务岗位): the posts with their seats and holders and the
+//! form to open one; one post, with a seat claimed for a member or an organisation,
+//! a holder's seat released, and the confirmation that withdraws the post.
+
+use maud::html;
+use wishtree_protocol::id::PostId;
+use wishtree_protocol::lifecycle::PostStatus;
+use wishtree_protocol::model::{Post, PostKind};
+use wishtree_protocol::names::Language;
+use wishtree_protocol::view::{CommunityView, WithStatus};
+
+use super::closing::{Confirm, confirm_form};
+use super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
+use super::html::{Ledger, Row, StatusBar, ledger_page, page, post_form, submit, t};
+use super::pages::post_label;
+use super::paging::Page;
+use super::tree::{actor_name, claim_form, claimant_options};
+
+/// The posts, the open ones first and the newest first among them, `list_page` of
+/// them, with the form to open one.
+pub fn posts_page(
+    view: &CommunityView,
+    status: &StatusBar,
+    filled: Filled<'_>,
+    list_page: Option<&str>,
+) -> String {
+    let lang = filled.lang;
+    let mut posts: Vec<_> = view.posts.iter().collect();
+    posts.sort_by_key(|(id, post)| {
+        let newest = std::cmp::Reverse(post.entity.created_at);
+        (post.status.is_withdrawn, newest, **id)
+    });
+    let shown = Page::of(list_page, posts.len());
+    let heads = [
+        t(lang, "岗位", "Post"),
+        t(lang, "类别", "Kind"),
+        t(lang, "已认领 / 席位", "Held / seats"),
+        t(lang, "认领人", "Held by"),
+        t(lang, "状态", "State"),
+    ];
+    let rows = shown
+        .slice(posts)
+        .into_iter()
+        .map(|(id, post)| Row {
+            class: post.status.is_withdrawn.then_some("closed"),
+            cells: vec![
+                html! { a href={ "/posts/" (id.to_string()) } { (post.entity.title) } },
+                html! { (post_label(lang, post.entity.kind)) },
+                html! { (seats(post)) },
+                html! { (holder_names(view, &post.status).join("、")) },
+                html! { (post_state(lang, post)) },
+            ],
+        })
+        .collect();
+    let kinds = PostKind::ALL
+        .iter()
+        .map(|kind| (kind.code(), post_label(lang, *kind)));
+    let fields = html! {
+        (filled.summary())
+        (filled.select("kind", t(lang, "岗位类别", "Kind"), kinds))
+        (filled.input("title", t(lang, "岗位名称", "Title")))
+        (filled.textarea("detail", t(lang, "岗位职责（可不填）", "What it asks (optional)"), false))
+        (filled.input("seats", t(lang, "席位（可认领的人数）", "Seats (how many may hold it)")))
+        (submit(t(lang, "设岗", "Open")))
+    };
+    let ledger = Ledger {
+        name: "posts",
+        title: t(lang, "服务岗位", "Service posts"),
+        heads: &heads,
+        rows,
+        shown,
+        form_title: t(lang, "设立服务岗位", "Open a post"),
+        form: post_form("card", "/posts", Some("post-form"), fields),
+    };
+    ledger_page(lang, status, ledger)
+}
+
+/// One post: what it is, its holders each with the release of their seat, the claim
+/// of a free seat, and the way to withdraw it; `refusal` is why the last step was
+/// refused.
+pub fn post_page(
+    lang: Language,
+    view: &CommunityView,
+    id: PostId,
+    status: &StatusBar,
+    refusal: Option<&Refusal>,
+) -> Option<String> {
+    let post = view.posts.get(&id)?;
+    let filled = Filled::new(lang, &NOTHING_TYPED, refusal);
+    let is_open = !post.status.is_withdrawn;
+    let has_free_seat = is_open && seats_held(&post.status) < post.entity.seats;
+    let body = html! {
+        (filled.summary())
+        (post_summary(lang, post))
+        h2 { (t(lang, "在岗人员", "Holders")) }
+        @if post.status.holders.is_empty() {
+            p.empty #holders { (t(lang, "暂无", "None yet")) }
+        } @else {
+            ul #holders {
+                @for holder in &post.status.holders {
+                    li {
+                        (actor_name(view, holder)) " "
+                        @if is_open {
+                            (post_form("inline", &format!("/posts/{id}/release"), None, html! {
+                                input type="hidden" name="by" value=(holder.to_string());
+                                button.secondary type="submit" { (t(lang, "卸任", "Release")) }
+                            }))
+                        }
+                    }
+                }
+            }
+        }
+        @if has_free_seat {
+            h2 { (t(lang, "认领席位", "Claim a seat")) }
+            (claim_form(&filled, &format!("/posts/{id}/claim"), &claimant_options(view), t(lang, "认领岗位", "Claim")))
+        }
+        @if is_open {
+            p { a.button.secondary #action-withdraw href={ "/posts/" (id.to_string()) "/withdraw" } { (t(lang, "撤销岗位", "Withdraw the post")) } }
+        }
+    };
+    Some(page(lang, &post.entity.title, status, "/posts", body))
+}
+
+/// The confirmation that withdraws a post, asking why (kept in its history).
+pub fn withdraw_page(
+    lang: Language,
+    view: &CommunityView,
+    id: PostId,
+    status: &StatusBar,
+    form: &Form,
+    refusal: Option<&Refusal>,
+) -> Option<String> {
+    let post = view.posts.get(&id)?;
+    let filled = Filled::new(lang, form, refusal);
+    let confirm = Confirm {
+        record: format!("/posts/{id}"),
+        code: "withdraw",
+        button: t(lang, "撤销岗位", "Withdraw"),
+        needs_reason: false,
+    };
+    let body = html! {
+        (post_summary(lang, post))
+        p { (t(
+            lang,
+            "撤销后岗位不再接受认领，在岗人员一并卸任，不再列入公示栏。",
+            "A withdrawn post takes no more claims; its holders leave it, and it leaves the public board.",
+        )) }
+        (confirm_form(&filled, &confirm))
+    };
+    Some(page(
+        lang,
+        t(lang, "撤销这个服务岗位？", "Withdraw this post?"),
+        status,
+        "/posts",
+        body,
+    ))
+}
+
+/// How many seats are held, of how many.
+pub fn seats(post: &WithStatus<Post, PostStatus>) -> String {
+    format!("{} / {}", seats_held(&post.status), post.entity.seats)
+}
+
+/// The state of a post, in words: open with free seats, full, or withdrawn.
+pub fn post_state(lang: Language, post: &WithStatus<Post, PostStatus>) -> &'static str {
+    if post.status.is_withdrawn {
+        t(lang, "已撤销", "withdrawn")
+    } else if seats_held(&post.status) >= post.entity.seats {
+        t(lang, "已满员", "full")
+    } else {
+        t(lang, "招募中", "open")
+    }
+}
+
+/// The names of a post's holders.
+pub fn holder_names(view: &CommunityView, status: &PostStatus) -> Vec<String> {
+    status
+        .holders
+        .iter()
+        .map(|holder| actor_name(view, holder))
+        .collect()
+}
+
+fn seats_held(status: &PostStatus) -> u32 {
+    u32::try_from(status.holders.len()).unwrap_or(u32::MAX)
+}
+
+/// What a post is: its kind, what it asks, its seats and state.
+fn post_summary(lang: Language, post: &WithStatus<Post, PostStatus>) -> maud::Markup {
+    html! {
+        table #post-record {
+            tr { th scope="row" { (t(lang, "类别", "Kind")) } td { (post_label(lang, post.entity.kind)) } }
+            tr { th scope="row" { (t(lang, "岗位职责", "What it asks")) } td { (post.entity.detail) } }
+            tr { th scope="row" { (t(lang, "已认领 / 席位", "Held / seats")) } td #post-seats { (seats(post)) } }
+            tr { th scope="row" { (t(lang, "状态", "State")) } td #post-state { (post_state(lang, post)) } }
+        }
+    }
+}
