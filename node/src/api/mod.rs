@@ -32,7 +32,8 @@ pub use self::activities::{
     NewActivity, NewParticipant, activity, add_participant, create_activity, list_activities,
 };
 pub use self::community::{
-    CommunityName, PointsRate, half_year_report, rename_community, set_points_rate, status,
+    CommunityName, PeriodToSeal, PointsRate, half_year_report, list_seals, rename_community,
+    seal_period, set_points_rate, status,
 };
 pub use self::fields::{Expected, FieldError, Fields, Input, Problem};
 
@@ -174,7 +175,7 @@ impl ApiError {
         }
     }
 
-    fn from_execute(error: ExecuteError, state: Option<Value>) -> Self {
+    pub(crate) fn from_execute(error: ExecuteError, state: Option<Value>) -> Self {
         match error {
             ExecuteError::Command(CommandError::NotFound { kind, id }) => {
                 Self::not_found(format!("there is no {kind} {id}"))
@@ -191,13 +192,17 @@ impl ApiError {
                 | CommandError::Refused { .. }
                 | CommandError::InsufficientPoints { .. }
                 | CommandError::AlreadyParticipating
-                | CommandError::AlreadyVoided { .. },
+                | CommandError::AlreadyVoided { .. }
+                | CommandError::PeriodNotOver { .. },
             ) => Self::Conflict {
                 message: error.to_string(),
                 state,
             },
             ExecuteError::Command(CommandError::Doc(doc)) => Self::Internal {
                 message: doc.to_string(),
+            },
+            ExecuteError::Command(CommandError::BadSeal { .. }) => Self::Internal {
+                message: error.to_string(),
             },
             ExecuteError::Store(store) => Self::from_store(&store),
             ExecuteError::Poisoned(message) => Self::Unavailable { message },

@@ -96,6 +96,7 @@ pub fn api_router() -> Router<AppState> {
         .route("/api/redemptions", post(create_redemption))
         .route("/api/voids", get(list_voids).post(create_void))
         .route("/api/reports/half-year", get(half_year_report))
+        .route("/api/seals", get(list_seals).post(seal_period))
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
@@ -450,6 +451,17 @@ async fn create_void(State(state): State<AppState>, body: Body) -> Response {
     .await
 }
 
+async fn list_seals(State(state): State<AppState>) -> Response {
+    read(&state, api::list_seals).await
+}
+
+async fn seal_period(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, |r, b, now| {
+        api::seal_period(r, api::PeriodToSeal::from_json(b, now)?, now)
+    })
+    .await
+}
+
 /// `GET /api/reports/half-year?member=ID&period=2026H2`: JSON, or CSV with
 /// `Accept: text/csv` or `format=csv`.
 async fn half_year_report(
@@ -473,12 +485,13 @@ async fn half_year_report(
     .and_then(|r| r);
     match result {
         Err(error) => error_response(&error),
-        Ok(report) if wants_csv => {
+        Ok(sealed) if wants_csv => {
+            let report = &sealed.report;
             let disposition = format!(
                 "attachment; filename=\"report-{}-{}.csv\"",
                 report.member, report.period
             );
-            let mut response = report.to_csv().into_response();
+            let mut response = sealed.to_csv().into_response();
             let headers = response.headers_mut();
             headers.insert(
                 header::CONTENT_TYPE,

@@ -17,8 +17,9 @@ use crate::id::{
 };
 use crate::lifecycle::Refusal;
 use crate::model::{Actor, BeneficiaryGroup, EventKind, PostKind, ProjectKind, WishKind};
+use crate::seal::SignedSeal;
 use crate::text::{Detail, Label, Name, Title};
-use crate::time::Date;
+use crate::time::{Date, HalfYear};
 use crate::uscc::CreditCode;
 
 /// The longest service one record may claim: a whole day.
@@ -223,6 +224,12 @@ pub enum Command {
         /// Why.
         reason: Label,
     },
+    /// Closes a half-year: writes the node's seal, signed over the document's heads as
+    /// they are when the command is applied (the driver signs them just before).
+    SealPeriod {
+        /// The seal.
+        seal: SignedSeal,
+    },
 }
 
 /// The ledger fields of a member (七清楚, without address and phone).
@@ -332,6 +339,21 @@ pub enum CommandError {
         kind: &'static str,
         /// Its id.
         id: String,
+    },
+    /// A half-year can be sealed only once it is over, by the node's clock.
+    #[error("{period} is not over yet; it can be sealed from {from}")]
+    PeriodNotOver {
+        /// The period.
+        period: HalfYear,
+        /// The first day it can be sealed.
+        from: Date,
+    },
+    /// The seal does not hold over this document as it is: a driver's bug, never a
+    /// person's mistake.
+    #[error("the seal cannot be written: {reason}")]
+    BadSeal {
+        /// What is wrong.
+        reason: String,
     },
     /// A number is out of range.
     #[error("{field} must be {rule}")]

@@ -18,6 +18,7 @@ mod member;
 mod names;
 mod org;
 mod post;
+mod seal;
 mod service;
 mod wish;
 
@@ -29,6 +30,7 @@ pub use member::Member;
 pub use names::{BeneficiaryGroup, PointsKind, PostKind, ProjectKind, WishKind};
 pub use org::{Org, Pairing};
 pub use post::Post;
+pub use seal::Seal;
 pub use service::{Activity, Participation, PointsEntry, ServiceRecord, Void};
 pub use wish::{Project, Wish};
 
@@ -70,6 +72,13 @@ entity!(ServiceRecord, ServiceId, "services");
 entity!(PointsEntry, PointsEntryId, "passbook");
 entity!(Void, VoidId, "voids");
 
+// Seals are keyed by their period, which is not an id.
+impl Entity for Seal {
+    type Id = crate::time::HalfYear;
+    const COLLECTION: &'static str = "seals";
+    const KIND: &'static str = "seal";
+}
+
 /// Every collection at the document root, in the order the schema lists them.
 pub const COLLECTIONS: [&str; 12] = [
     "members",
@@ -85,3 +94,10 @@ pub const COLLECTIONS: [&str; 12] = [
     "passbook",
     "voids",
 ];
+
+/// Collections added after schema 1, in the order they were added. The genesis change
+/// does not create them (its bytes must never change, see [`crate::doc`]): the first
+/// write to one creates its map. Only a community's node writes its document, so no
+/// two replicas race to create the same map; a document without the map reads as one
+/// with the map empty.
+pub const LATE_COLLECTIONS: [&str; 1] = ["seals"];
