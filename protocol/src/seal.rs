@@ -50,15 +50,14 @@ pub enum SealError {
     /// The signature is wrong.
     #[error(transparent)]
     Signature(#[from] BadSignature),
-    /// Signed by another key than the community's enrolled one.
-    #[error("the seal of {period} is signed by {found}, not by the community's key {expected}")]
-    WrongSigner {
+    /// Signed by a key the reader does not hold for the community (the hub's roster,
+    /// the node's own key).
+    #[error("the seal of {period} is signed by {signer}, not a key enrolled for the community")]
+    NotEnrolled {
         /// The period.
         period: HalfYear,
-        /// The enrolled key, short form.
-        expected: String,
         /// The signing key, short form.
-        found: String,
+        signer: String,
     },
     /// The seal as stored in the document cannot be read.
     #[error("the seal of {period} cannot be read: {reason}")]
@@ -116,14 +115,14 @@ impl SignedSeal {
 
     /// Checks as [`SignedSeal::verify`], and that `enrolled` is the signer.
     pub fn verify_by(&self, enrolled: &PublicKey) -> Result<(), SealError> {
+        self.verify()?;
         if &self.signer != enrolled {
-            return Err(SealError::WrongSigner {
+            return Err(SealError::NotEnrolled {
                 period: self.period,
-                expected: enrolled.short(),
-                found: self.signer.short(),
+                signer: self.signer.short(),
             });
         }
-        self.verify()
+        Ok(())
     }
 }
 
@@ -172,7 +171,7 @@ mod tests {
         let other = KeyPair::from_secret([6; 32]).public();
         assert!(matches!(
             seal.verify_by(&other),
-            Err(SealError::WrongSigner { .. })
+            Err(SealError::NotEnrolled { .. })
         ));
     }
 

@@ -141,6 +141,9 @@ fn refresh_with(
     let attested: Vec<_> = signed.map(|signed| signed.heads).unwrap_or_default();
     let mut sync = CommunitySync::measure(&mut doc, &attested, last_seen_at, changed_at);
     sync.signer_revoked = signer_revoked;
+    let seals = crate::seals::tally(store.as_ref(), &mut doc)?;
+    sync.seals = seals.seals;
+    sync.seals_failed = seals.failed;
     figures::refresh_community(store, &doc, &sync, hub.metrics())?;
     Ok(())
 }

@@ -235,7 +235,7 @@ const ORG_COMMUNITIES: [Column<OrgInCommunity>; 3] = [
 
 // One column a line, as a table reads.
 #[rustfmt::skip]
-const COMMUNITIES: [Column<CommunityStatus>; 10] = [
+const COMMUNITIES: [Column<CommunityStatus>; 12] = [
     column("code", "社区代码", |s, _| code(s.code.as_str())),
     column("name", "社区", |s, _| text(&s.name)),
     column("last_seen_at", "上次同步", |s, _| time(s.last_seen_at)),
@@ -246,6 +246,8 @@ const COMMUNITIES: [Column<CommunityStatus>; 10] = [
     column("attested_share", "签名确认比例", |s, _| ratio(s.attested_share)),
     column("malformed", "无法读取的记录", |s, _| count(s.malformed)),
     column("signer_revoked", "签名密钥已吊销", |s, lang| yes_no(s.signer_revoked, lang)),
+    column("seals", "已封存的半年度", |s, _| count(s.seals)),
+    column("seals_failed", "封存签名未通过核验", |s, _| count(s.seals_failed)),
 ];
 
 const fn column<T>(

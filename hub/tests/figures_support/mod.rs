@@ -48,7 +48,7 @@ pub fn deliver(database: &Path, doc: &CommunityDoc, last_seen_at: Option<Timesta
         changed_at: last_seen_at,
         changes: 10,
         attested_changes: 8,
-        signer_revoked: false,
+        ..CommunitySync::default()
     };
     let transaction = connection.transaction().unwrap();
     figures::rederive_community(&transaction, doc.code(), &view, &sync).unwrap();

@@ -308,8 +308,10 @@ impl Replica {
         let view = self
             .view()
             .map_err(|error| ReportError::Doc(error.to_string()))?;
-        let key = self.key.public();
-        SealedReport::compute(&mut self.doc, &view, member, period, Some(&key))
+        let own = self.key.public();
+        SealedReport::compute(&mut self.doc, &view, member, period, |signer| {
+            *signer == own
+        })
     }
 
     /// A watch that changes after every local commit and every batch of changes

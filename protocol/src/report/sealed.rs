@@ -118,14 +118,15 @@ impl Change {
 
 impl SealedReport {
     /// The report of `member` for `period` from `doc` (whose derived view now is
-    /// `now`), against the period's seal. With `enrolled`, the seal must be signed by
-    /// that key (the hub passes the community's key from its roster; the node its own).
+    /// `now`), against the period's seal, which holds if its signature does and
+    /// `is_enrolled` trusts its signer for the community (the hub asks its roster; the
+    /// node knows its own key).
     pub fn compute(
         doc: &mut CommunityDoc,
         now: &CommunityView,
         member: MemberId,
         period: HalfYear,
-        enrolled: Option<&PublicKey>,
+        is_enrolled: impl Fn(&PublicKey) -> bool,
     ) -> Result<Self, ReportError> {
         let current = HalfYearReport::compute(now, member, period)?;
         let Some(stored) = doc.entity::<Seal>(period).map_err(ReportError::doc)? else {
@@ -135,7 +136,7 @@ impl SealedReport {
                 amendments: Vec::new(),
             });
         };
-        let (check, heads) = check_seal(doc.code(), period, &stored, enrolled);
+        let (check, heads) = check_seal(doc.code(), period, &stored, is_enrolled);
         let sealed_view = heads.and_then(|heads| {
             let forked = doc.automerge_mut().fork_at(&heads).ok()?;
             let forked = CommunityDoc::from_automerge(forked, Some(doc.code()), [0; 16]).ok()?;
@@ -172,7 +173,7 @@ fn check_seal(
     community: crate::CommunityCode,
     period: HalfYear,
     stored: &Seal,
-    enrolled: Option<&PublicKey>,
+    is_enrolled: impl Fn(&PublicKey) -> bool,
 ) -> (SealCheck, Option<Vec<ChangeHash>>) {
     let mut check = SealCheck {
         at: stored.at,
@@ -187,10 +188,16 @@ fn check_seal(
             (check, None)
         }
         Ok(signed) => {
-            let verdict = match enrolled {
-                Some(key) => signed.verify_by(key),
-                None => signed.verify(),
-            };
+            let verdict = signed.verify().and_then(|()| {
+                if is_enrolled(&signed.signer) {
+                    Ok(())
+                } else {
+                    Err(SealError::NotEnrolled {
+                        period,
+                        signer: signed.signer.short(),
+                    })
+                }
+            });
             check.verified = verdict.is_ok();
             check.problem = verdict.err().map(|error| error.to_string());
             check.heads = signed.heads.clone();
