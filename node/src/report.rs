@@ -26,8 +26,9 @@ impl ReportCsv for HalfYearReport {
 }
 
 /// A sealed period's report adds, after the records, a `seal` row (the day sealed,
-/// the signer, `verified` or `not_verified`) and one `amendment` row per record
-/// changed after the seal (its change in the last column).
+/// the signer, `verified` or `not_verified`), an `evaluation` row (the day, the
+/// comment, the grade) and one `amendment` row per record changed after the seal (its
+/// change in the last column).
 impl ReportCsv for SealedReport {
     fn to_csv(&self) -> String {
         let mut csv = report_rows(&self.report);
@@ -45,6 +46,17 @@ impl ReportCsv for SealedReport {
                 } else {
                     "not_verified"
                 }),
+            ]);
+        }
+        if let Some(evaluation) = &self.evaluation {
+            csv.row(&[
+                text("evaluation"),
+                text(""),
+                text(&evaluation.at.date_in_shanghai().to_string()),
+                text(&evaluation.comment),
+                text(""),
+                text(""),
+                text(evaluation.grade.code()),
             ]);
         }
         for amendment in &self.amendments {

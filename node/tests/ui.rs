@@ -674,6 +674,50 @@ fn a_worker_seals_a_half_year_that_is_over_and_later_records_show_apart() {
     assert!(amended.contains("封存后的补录与更正"));
     assert!(amended.contains("封存后补录"));
     assert_no_english(&amended);
+    // The community's evaluation, recorded on the sealed report and corrected.
+    assert!(amended.contains("id=\"evaluation-form\""));
+    let (_, evaluated) = post_ok(
+        &node,
+        "/reports/evaluate",
+        &[
+            ("member", &zhang),
+            ("period", "2026H1"),
+            ("grade", "qualified"),
+            ("comment", "按时参加服务"),
+        ],
+    );
+    let evaluated = evaluated.text();
+    assert!(
+        evaluated.contains("id=\"evaluation-grade\">合格<"),
+        "{evaluated}"
+    );
+    assert!(evaluated.contains("按时参加服务"));
+    let (_, corrected) = post_ok(
+        &node,
+        "/reports/evaluate",
+        &[
+            ("member", &zhang),
+            ("period", "2026H1"),
+            ("grade", "excellent"),
+            ("comment", ""),
+        ],
+    );
+    assert!(corrected.text().contains("id=\"evaluation-grade\">优秀<"));
+    let forged = post_form(
+        &node,
+        "/reports/evaluate",
+        &[
+            ("member", &zhang),
+            ("period", "2026H1"),
+            ("grade", "outstanding"),
+        ],
+    );
+    assert_eq!(forged.status, 400);
+    assert!(forged.text().contains("评价未保存"), "{}", forged.text());
+    assert!(
+        forged.text().contains("id=\"evaluation-grade\">优秀<"),
+        "nothing changed"
+    );
 }
 
 #[test]

@@ -218,3 +218,53 @@ fn a_document_from_before_seals_reads_as_unsealed() {
     seal(&mut doc, &key, first_half(), 3).unwrap();
     assert!(report(&mut doc, zhang, &key).seal.unwrap().verified);
 }
+
+#[test]
+fn a_member_is_evaluated_once_the_half_year_is_sealed_and_the_report_carries_it() {
+    use wishtree_protocol::model::EvaluationGrade;
+
+    let mut ids = Ids::new(43);
+    let key = KeyPair::from_secret([4; 32]);
+    let mut doc = new_doc(&mut ids);
+    let zhang = add_member(&mut doc, &mut ids, "张婷");
+    let evaluate = |grade| Command::Evaluate {
+        member: zhang,
+        period: first_half(),
+        grade,
+        comment: Detail::parse("comment", "积极参加社区服务").unwrap(),
+    };
+    let refused = doc
+        .execute(&evaluate(EvaluationGrade::Excellent), &worker(), at(2))
+        .unwrap_err();
+    assert!(
+        matches!(refused, CommandError::NotSealed { .. }),
+        "{refused}"
+    );
+
+    seal(&mut doc, &key, first_half(), 3).unwrap();
+    doc.execute(&evaluate(EvaluationGrade::Qualified), &worker(), at(4))
+        .unwrap();
+    // A correction replaces the grade: one evaluation per member and period.
+    doc.execute(&evaluate(EvaluationGrade::Excellent), &worker(), at(5))
+        .unwrap();
+    let evaluation = report(&mut doc, zhang, &key).evaluation.unwrap();
+    assert_eq!(evaluation.grade, EvaluationGrade::Excellent);
+    assert_eq!(evaluation.comment, "积极参加社区服务");
+    let nobody = wishtree_protocol::id::MemberId::from_bytes([99; 16]);
+    let missing = doc
+        .execute(
+            &Command::Evaluate {
+                member: nobody,
+                period: first_half(),
+                grade: EvaluationGrade::Qualified,
+                comment: Detail::parse("comment", "").unwrap(),
+            },
+            &worker(),
+            at(6),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(missing, CommandError::NotFound { .. }),
+        "{missing}"
+    );
+}

@@ -4,8 +4,8 @@
 use serde_json::Value;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::MemberId;
-use wishtree_protocol::model::{PostKind, Seal};
-use wishtree_protocol::text::Name;
+use wishtree_protocol::model::{Evaluation, EvaluationGrade, PostKind, Seal};
+use wishtree_protocol::text::{Detail, Name};
 use wishtree_protocol::{HalfYear, Timestamp};
 
 use super::{ApiError, ApiResult, Expected, FieldError, Fields, Input, execute, query_value};
@@ -149,4 +149,69 @@ fn seal_json(replica: &Replica, period: HalfYear, seal: &Seal) -> Value {
         "signer": seal.signer,
         "verified": verdict.is_ok(),
     })
+}
+
+/// The community's evaluation of a member for a sealed half-year:
+/// `{member, period, grade, comment?}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvaluation {
+    /// The member.
+    pub member: MemberId,
+    /// The sealed half-year.
+    pub period: HalfYear,
+    /// The grade (`excellent`, `qualified`, `basically_qualified`, `unqualified`).
+    pub grade: EvaluationGrade,
+    /// The community's words.
+    pub comment: Detail,
+}
+
+impl Input for NewEvaluation {
+    const FIELDS: &'static [&'static str] = &["member", "period", "grade", "comment"];
+
+    fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
+        Ok(Self {
+            member: fields.parsed("member", Expected::Id)?,
+            period: fields.parsed("period", Expected::Period)?,
+            grade: fields.parsed("grade", Expected::Choice)?,
+            comment: fields.text_or_empty("comment", Detail::parse)?,
+        })
+    }
+}
+
+impl NewEvaluation {
+    /// The command that records it.
+    pub fn command(self) -> Command {
+        Command::Evaluate {
+            member: self.member,
+            period: self.period,
+            grade: self.grade,
+            comment: self.comment,
+        }
+    }
+}
+
+/// `POST /api/evaluations`: records (or corrects) a member's evaluation for a sealed
+/// half-year. Answers the evaluation.
+pub fn evaluate(replica: &mut Replica, input: NewEvaluation, now: Timestamp) -> ApiResult {
+    let id = Evaluation::id_for(input.member, input.period);
+    execute(replica, &input.command(), None, now, |_| None)?;
+    let evaluation = replica.doc().entity::<Evaluation>(id)?;
+    Ok(serde_json::to_value(evaluation).unwrap_or(Value::Null))
+}
+
+/// `GET /api/evaluations?period=2026H1`: the evaluations of a half-year (all without
+/// `period`), by member.
+pub fn list_evaluations(replica: &mut Replica, period: Option<&str>) -> ApiResult {
+    let period: Option<HalfYear> = match period.filter(|text| !text.is_empty()) {
+        Some(text) => Some(query_value("period", Some(text))?),
+        None => None,
+    };
+    let (evaluations, _) = replica.doc().entities::<Evaluation>()?;
+    let mut listed: Vec<Evaluation> = evaluations
+        .into_iter()
+        .map(|(_, evaluation)| evaluation)
+        .filter(|evaluation| period.is_none_or(|period| evaluation.period == period))
+        .collect();
+    listed.sort_by_key(|evaluation| (evaluation.period, evaluation.member));
+    Ok(serde_json::to_value(listed).unwrap_or(Value::Null))
 }

@@ -32,8 +32,8 @@ pub use self::activities::{
     NewActivity, NewParticipant, activity, add_participant, create_activity, list_activities,
 };
 pub use self::community::{
-    CommunityName, PeriodToSeal, PointsRate, half_year_report, list_seals, rename_community,
-    seal_period, set_points_rate, status,
+    CommunityName, NewEvaluation, PeriodToSeal, PointsRate, evaluate, half_year_report,
+    list_evaluations, list_seals, rename_community, seal_period, set_points_rate, status,
 };
 pub use self::fields::{Expected, FieldError, Fields, Input, Problem};
 
@@ -193,7 +193,8 @@ impl ApiError {
                 | CommandError::InsufficientPoints { .. }
                 | CommandError::AlreadyParticipating
                 | CommandError::AlreadyVoided { .. }
-                | CommandError::PeriodNotOver { .. },
+                | CommandError::PeriodNotOver { .. }
+                | CommandError::NotSealed { .. },
             ) => Self::Conflict {
                 message: error.to_string(),
                 state,
@@ -390,6 +391,7 @@ fn execute(
                         | CommandError::AlreadyParticipating
                         | CommandError::AlreadyVoided { .. }
                         | CommandError::AlreadyExists { .. }
+                        | CommandError::NotSealed { .. }
                 )
             );
             let state = if is_conflict { state(replica) } else { None };

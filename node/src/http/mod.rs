@@ -97,6 +97,7 @@ pub fn api_router() -> Router<AppState> {
         .route("/api/voids", get(list_voids).post(create_void))
         .route("/api/reports/half-year", get(half_year_report))
         .route("/api/seals", get(list_seals).post(seal_period))
+        .route("/api/evaluations", get(list_evaluations).post(evaluate))
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
@@ -458,6 +459,23 @@ async fn list_seals(State(state): State<AppState>) -> Response {
 async fn seal_period(State(state): State<AppState>, body: Body) -> Response {
     write(&state, body, StatusCode::CREATED, |r, b, now| {
         api::seal_period(r, api::PeriodToSeal::from_json(b, now)?, now)
+    })
+    .await
+}
+
+async fn list_evaluations(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    read(&state, move |replica| {
+        api::list_evaluations(replica, query.get("period").map(String::as_str))
+    })
+    .await
+}
+
+async fn evaluate(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, |r, b, now| {
+        api::evaluate(r, api::NewEvaluation::from_json(b, now)?, now)
     })
     .await
 }

@@ -1,13 +1,15 @@
 //! The seal of a half-year on the report page (报到—服务—报告): the mark that the
 //! period is closed and its signature holds, the button that closes a period that is
-//! over, and the records written after the seal that would have changed it, listed
-//! apart and never counted in the sealed figures.
+//! over, the community's evaluation of the member once it is sealed, and the records
+//! written after the seal that would have changed it, listed apart and never counted
+//! in the sealed figures.
 
 use maud::{Markup, html};
 use wishtree_protocol::Date;
+use wishtree_protocol::model::EvaluationGrade;
 use wishtree_protocol::names::Language;
 
-use super::html::{Row, post_form, submit, t, table};
+use super::html::{Row, post_form, select_field, submit, t, table};
 use crate::report::SealedReport;
 
 /// The seal section of `report`'s page; `today` by the node's clock decides whether
@@ -48,6 +50,9 @@ pub fn seal_section(
                     (can_seal_from.to_string())
                 },
             }
+            @if report.seal.is_some() {
+                (evaluation_form(lang, report))
+            }
             @if !report.amendments.is_empty() {
                 h2 { (t(lang, "封存后的补录与更正（不计入本报告）", "Written after the seal (not counted here)")) }
                 (table(
@@ -63,5 +68,38 @@ pub fn seal_section(
                 ))
             }
         }
+    }
+}
+
+/// The community's evaluation of the member for the sealed period (社区评价): what was
+/// recorded, and the form that records or corrects it.
+fn evaluation_form(lang: Language, report: &SealedReport) -> Markup {
+    let evaluation = report.evaluation.as_ref();
+    let chosen = evaluation.map_or("", |evaluation| evaluation.grade.code());
+    let grades = EvaluationGrade::ALL
+        .iter()
+        .map(|grade| (grade.code(), lang.pick(grade.label_zh(), grade.label_en())));
+    html! {
+        @if let Some(evaluation) = evaluation {
+            p #evaluation {
+                b { (t(lang, "社区评价：", "The community's evaluation: ")) }
+                span #evaluation-grade { (lang.pick(evaluation.grade.label_zh(), evaluation.grade.label_en())) }
+                @if !evaluation.comment.is_empty() { " — " (evaluation.comment) }
+            }
+        }
+        (post_form("card no-print", "/reports/evaluate", Some("evaluation-form"), html! {
+            input type="hidden" name="member" value=(report.report.member.to_string());
+            input type="hidden" name="period" value=(report.report.period.to_string());
+            (select_field("grade", t(lang, "评价等次", "Grade"), grades, chosen))
+            label for="comment" { (t(lang, "评语", "Comment")) }
+            textarea id="comment" name="comment" rows="3" {
+                (evaluation.map_or("", |evaluation| evaluation.comment.as_str()))
+            }
+            (submit(if evaluation.is_some() {
+                t(lang, "更正评价", "Correct the evaluation")
+            } else {
+                t(lang, "保存评价", "Save the evaluation")
+            }))
+        }))
     }
 }

@@ -5,8 +5,8 @@ use crate::doc::{CommunityDoc, DocError};
 use crate::id::{MemberId, ServiceId};
 use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus, PostStatus, Refusal};
 use crate::model::{
-    Activity, Actor, Branch, EventKind, LifecycleEvent, Member, Org, Pairing, Participation,
-    PointsEntry, PointsKind, Post, Project, Seal, ServiceRecord, Team, Void, Wish,
+    Activity, Actor, Branch, Evaluation, EventKind, LifecycleEvent, Member, Org, Pairing,
+    Participation, PointsEntry, PointsKind, Post, Project, Seal, ServiceRecord, Team, Void, Wish,
 };
 use crate::seal::SignedSeal;
 use crate::text::{Detail, Label, Title};
@@ -391,6 +391,26 @@ impl CommunityDoc {
                 self.put_entity(*id, &void)?;
             }
             Command::SealPeriod { seal } => self.put_seal(seal, now)?,
+            Command::Evaluate {
+                member,
+                period,
+                grade,
+                comment,
+            } => {
+                self.require_present::<Member>(*member)?;
+                if !self.contains::<Seal>(*period)? {
+                    return Err(CommandError::NotSealed { period: *period });
+                }
+                let evaluation = Evaluation {
+                    member: *member,
+                    period: *period,
+                    grade: *grade,
+                    comment: comment.to_string(),
+                    by: worker.clone(),
+                    at: now,
+                };
+                self.put_entity(Evaluation::id_for(*member, *period), &evaluation)?;
+            }
         }
         Ok(())
     }

@@ -16,7 +16,9 @@ use crate::id::{
     TeamId, VoidId, WishId,
 };
 use crate::lifecycle::Refusal;
-use crate::model::{Actor, BeneficiaryGroup, EventKind, PostKind, ProjectKind, WishKind};
+use crate::model::{
+    Actor, BeneficiaryGroup, EvaluationGrade, EventKind, PostKind, ProjectKind, WishKind,
+};
 use crate::seal::SignedSeal;
 use crate::text::{Detail, Label, Name, Title};
 use crate::time::{Date, HalfYear};
@@ -230,6 +232,18 @@ pub enum Command {
         /// The seal.
         seal: SignedSeal,
     },
+    /// Records (or corrects) the community's evaluation of a member for a sealed
+    /// half-year.
+    Evaluate {
+        /// The member.
+        member: MemberId,
+        /// The sealed half-year.
+        period: HalfYear,
+        /// The grade.
+        grade: EvaluationGrade,
+        /// The community's words; may be empty.
+        comment: Detail,
+    },
 }
 
 /// The ledger fields of a member (七清楚, without address and phone).
@@ -347,6 +361,12 @@ pub enum CommandError {
         period: HalfYear,
         /// The first day it can be sealed.
         from: Date,
+    },
+    /// A member is evaluated for a half-year only once it is sealed.
+    #[error("{period} is not sealed yet; seal it before evaluating its members")]
+    NotSealed {
+        /// The period.
+        period: HalfYear,
     },
     /// The seal does not hold over this document as it is: a driver's bug, never a
     /// person's mistake.

@@ -27,16 +27,16 @@ pub use community::{Community, CommunityRules};
 pub use event::{EventKind, LifecycleEvent};
 pub use group::{Branch, Team};
 pub use member::Member;
-pub use names::{BeneficiaryGroup, PointsKind, PostKind, ProjectKind, WishKind};
+pub use names::{BeneficiaryGroup, EvaluationGrade, PointsKind, PostKind, ProjectKind, WishKind};
 pub use org::{Org, Pairing};
 pub use post::Post;
-pub use seal::Seal;
+pub use seal::{Evaluation, Seal};
 pub use service::{Activity, Participation, PointsEntry, ServiceRecord, Void};
 pub use wish::{Project, Wish};
 
 use crate::id::{
-    ActivityId, BranchId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, ServiceId,
-    TeamId, VoidId, WishId,
+    ActivityId, BranchId, EvaluationId, MemberId, OrgId, PairingId, PointsEntryId, PostId,
+    ProjectId, ServiceId, TeamId, VoidId, WishId,
 };
 
 /// A kind of entity kept in a top-level map of the document.
@@ -71,6 +71,7 @@ entity!(Activity, ActivityId, "activities");
 entity!(ServiceRecord, ServiceId, "services");
 entity!(PointsEntry, PointsEntryId, "passbook");
 entity!(Void, VoidId, "voids");
+entity!(Evaluation, EvaluationId, "evaluations");
 
 // Seals are keyed by their period, which is not an id.
 impl Entity for Seal {
@@ -100,4 +101,4 @@ pub const COLLECTIONS: [&str; 12] = [
 /// write to one creates its map. Only a community's node writes its document, so no
 /// two replicas race to create the same map; a document without the map reads as one
 /// with the map empty.
-pub const LATE_COLLECTIONS: [&str; 1] = ["seals"];
+pub const LATE_COLLECTIONS: [&str; 2] = ["seals", "evaluations"];

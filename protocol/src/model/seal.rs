@@ -1,8 +1,12 @@
-//! A seal as the community document keeps it: under `seals/{period}` (e.g.
-//! `seals/2026H1`), as text a person can read in the document. See [`crate::seal`] for
-//! what a seal means and how it is checked.
+//! Closing a half-year, as the community document keeps it: the seal under
+//! `seals/{period}` (e.g. `seals/2026H1`), as text a person can read in the document
+//! (see [`crate::seal`] for what a seal means and how it is checked), and the
+//! community's evaluation of each member for a sealed period under `evaluations/{id}`.
 
 use autosurgeon::Reconcile;
+
+use crate::id::{EvaluationId, MemberId};
+use crate::model::{Actor, EvaluationGrade};
 
 use crate::region::CommunityCode;
 use crate::seal::{SealError, SignedSeal};
@@ -70,5 +74,39 @@ impl Seal {
             signer,
             signature: crate::keys::Signature::from_bytes(signature),
         })
+    }
+}
+
+/// The community's evaluation of a member for a sealed half-year (an 等次 and a
+/// comment), recorded after the seal and signed with the next heads like any fact.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
+pub struct Evaluation {
+    /// The member.
+    pub member: MemberId,
+    /// The half-year.
+    pub period: HalfYear,
+    /// The grade.
+    pub grade: EvaluationGrade,
+    /// The community's words.
+    pub comment: String,
+    /// Who recorded it.
+    pub by: Actor,
+    /// When it was recorded (last).
+    pub at: Timestamp,
+}
+
+crate::scan::hydrate_by_scan!(Evaluation {
+    member,
+    period,
+    grade,
+    comment,
+    by,
+    at
+});
+
+impl Evaluation {
+    /// The id of `member`'s evaluation for `period`: one per member and period.
+    pub fn id_for(member: MemberId, period: HalfYear) -> EvaluationId {
+        EvaluationId::derive(&[member.as_bytes(), period.to_string().as_bytes()])
     }
 }

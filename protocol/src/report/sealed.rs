@@ -12,7 +12,7 @@ use super::{HalfYearReport, ReportActivity, ReportError, ReportPost, ReportServi
 use crate::CommunityDoc;
 use crate::id::MemberId;
 use crate::keys::PublicKey;
-use crate::model::Seal;
+use crate::model::{Evaluation, Seal};
 use crate::names::Language;
 use crate::seal::SealError;
 use crate::time::{Date, HalfYear, Timestamp};
@@ -29,6 +29,8 @@ pub struct SealedReport {
     pub seal: Option<SealCheck>,
     /// What changed the period after the seal; empty when it is not sealed.
     pub amendments: Vec<Amendment>,
+    /// The community's evaluation of the member for the sealed period, if recorded.
+    pub evaluation: Option<Evaluation>,
 }
 
 /// A seal as a report shows it.
@@ -134,8 +136,12 @@ impl SealedReport {
                 report: current,
                 seal: None,
                 amendments: Vec::new(),
+                evaluation: None,
             });
         };
+        let evaluation = doc
+            .entity::<Evaluation>(Evaluation::id_for(member, period))
+            .map_err(ReportError::doc)?;
         let (check, heads) = check_seal(doc.code(), period, &stored, is_enrolled);
         let sealed_view = heads.and_then(|heads| {
             let forked = doc.automerge_mut().fork_at(&heads).ok()?;
@@ -152,6 +158,7 @@ impl SealedReport {
                     ..check
                 }),
                 amendments: Vec::new(),
+                evaluation,
             });
         };
         // A member added after the seal has an empty sealed report.
@@ -164,6 +171,7 @@ impl SealedReport {
             report: sealed,
             seal: Some(check),
             amendments,
+            evaluation,
         })
     }
 }

@@ -7,15 +7,17 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use wishtree_common::csv::attachment;
-use wishtree_protocol::HalfYear;
 use wishtree_protocol::id::MemberId;
 use wishtree_protocol::names::Language;
+use wishtree_protocol::{HalfYear, Timestamp};
 
+use super::super::forms::Form;
 use super::super::{exports, pages, report};
 use super::{
     Lang, PostedForm, execute_message, execute_status, internal, not_found, page, saved,
     status_bar, view_page,
 };
+use crate::api::NewEvaluation;
 use crate::http::{AppState, on_replica};
 use crate::replica::Replica;
 use crate::report::{ReportError, SealedReport};
@@ -59,43 +61,84 @@ pub(super) async fn half_year(
 pub(super) async fn seal(posted: PostedForm) -> Response {
     posted
         .run(move |replica, lang, form| {
-            let query: HashMap<String, String> = ["member", "period"]
-                .into_iter()
-                .map(|name| (name.to_owned(), form.value(name).to_owned()))
-                .collect();
-            let period = match period_of(&query) {
-                Ok(period) => period,
-                Err(error) => return error.into_response(),
-            };
-            let now = crate::now();
-            let refusal = match replica.seal(period, now) {
-                // Back to the member's report, the id as parsed (never as typed).
-                Ok(_) => {
-                    return match form.value("member").parse::<MemberId>() {
-                        Ok(member) => saved(&format!(
-                            "/reports/half-year?member={member}&period={period}"
-                        )),
-                        Err(_) => saved("/reports"),
-                    };
-                }
-                Err(error) => (execute_status(&error), execute_message(lang, &error)),
-            };
-            let (status, message) = refusal;
-            match member_report(replica, lang, &query) {
-                Ok(report) => {
-                    let html = report::report_page(
-                        lang,
-                        &report,
-                        now.date_in_shanghai(),
-                        Some(&message),
-                        &status_bar(replica),
-                    );
-                    (status, Html(html)).into_response()
-                }
-                Err(error) => error.into_response(),
-            }
+            report_step(replica, lang, &form, |replica, period, now| {
+                replica
+                    .seal(period, now)
+                    .map(drop)
+                    .map_err(|error| (execute_status(&error), execute_message(lang, &error)))
+            })
         })
         .await
+}
+
+/// `POST /reports/evaluate` with `member`, `period`, `grade` and `comment`: records the
+/// community's evaluation of the member for the sealed half-year.
+pub(super) async fn evaluate(posted: PostedForm) -> Response {
+    posted
+        .run(move |replica, lang, form| {
+            let input = form.read::<NewEvaluation>(crate::now());
+            report_step(replica, lang, &form, move |replica, _, now| {
+                let input = input.map_err(|error| {
+                    let message = match lang {
+                        Language::Chinese => format!("评价未保存：{}", error.chinese()),
+                        Language::English => error.english(),
+                    };
+                    (StatusCode::BAD_REQUEST, message)
+                })?;
+                let command = input.command();
+                let worker = replica.worker().clone();
+                replica
+                    .execute_as(&command, &worker, None, now)
+                    .map(drop)
+                    .map_err(|error| (execute_status(&error), execute_message(lang, &error)))
+            })
+        })
+        .await
+}
+
+/// A form posted from a member's report page (`member`, `period`): `step` runs on
+/// the replica; done, the browser goes back to the report (saying 已保存); refused, the
+/// report is drawn again with why at the top.
+fn report_step(
+    replica: &mut Replica,
+    lang: Language,
+    form: &Form,
+    step: impl FnOnce(&mut Replica, HalfYear, Timestamp) -> Result<(), (StatusCode, String)>,
+) -> Response {
+    let query: HashMap<String, String> = ["member", "period"]
+        .into_iter()
+        .map(|name| (name.to_owned(), form.value(name).to_owned()))
+        .collect();
+    let period = match period_of(&query) {
+        Ok(period) => period,
+        Err(error) => return error.into_response(),
+    };
+    let now = crate::now();
+    let (status, message) = match step(replica, period, now) {
+        // Back to the member's report, the id as parsed (never as typed).
+        Ok(()) => {
+            return match form.value("member").parse::<MemberId>() {
+                Ok(member) => saved(&format!(
+                    "/reports/half-year?member={member}&period={period}"
+                )),
+                Err(_) => saved("/reports"),
+            };
+        }
+        Err(refusal) => refusal,
+    };
+    match member_report(replica, lang, &query) {
+        Ok(report) => {
+            let html = report::report_page(
+                lang,
+                &report,
+                now.date_in_shanghai(),
+                Some(&message),
+                &status_bar(replica),
+            );
+            (status, Html(html)).into_response()
+        }
+        Err(error) => error.into_response(),
+    }
 }
 
 /// `GET /reports/half-year.csv?member=ID&period=2026H2`: the report as a person's CSV.
