@@ -59,9 +59,17 @@ const SECOND_STEP: &str =
     "ALTER TABLE fig_communities ADD COLUMN signer_revoked INTEGER NOT NULL DEFAULT 0;";
 
 /// The third step: each community's sealed half-years, and how many of its seals do
-/// not hold against the roster.
+/// not hold against the roster; the city's campaigns, from the city document.
 const THIRD_STEP: &str = "ALTER TABLE fig_communities ADD COLUMN seals INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE fig_communities ADD COLUMN seals_failed INTEGER NOT NULL DEFAULT 0;";
+ALTER TABLE fig_communities ADD COLUMN seals_failed INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE fig_campaigns (
+    id BLOB PRIMARY KEY,
+    title TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    minimum INTEGER NOT NULL,
+    from_day INTEGER NOT NULL,
+    to_day INTEGER NOT NULL
+) WITHOUT ROWID;";
 
 /// The first step. The secondary indexes cover the columns their queries read (a wide
 /// region reads by day, an organisation by its id), so that SQLite answers from the

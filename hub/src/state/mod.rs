@@ -17,7 +17,7 @@ mod documents;
 mod roster;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 
 use automerge::AutoCommit;
@@ -87,6 +87,9 @@ pub struct Hub {
     pub(crate) dirty: Mutex<HashSet<CommunityCode>>,
     /// Communities whose nodes connected, and when, for the refresh worker.
     pub(crate) seen: Mutex<HashMap<CommunityCode, Timestamp>>,
+    /// The city document changed since its figure rows (the campaigns) were derived;
+    /// true at start, so that every start derives them once.
+    pub(crate) city_dirty: AtomicBool,
     pub(crate) dirty_notify: Notify,
 }
 
@@ -145,6 +148,7 @@ impl Hub {
             followers: Mutex::new(HashMap::new()),
             dirty: Mutex::new(HashSet::new()),
             seen: Mutex::new(HashMap::new()),
+            city_dirty: AtomicBool::new(true),
             dirty_notify: Notify::new(),
         }))
     }
