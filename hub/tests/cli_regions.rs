@@ -300,3 +300,77 @@ fn logs_are_json_lines_when_stderr_is_not_a_terminal_and_text_on_request() {
         "{line}"
     );
 }
+
+#[test]
+fn the_operator_sets_units_and_campaigns_and_the_running_dashboard_measures_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let init = hub(&data, &["init", "--city", "1309"]);
+    assert!(init.status.success(), "{}", text(&init));
+    let running = RunningHub::start(&data);
+    assert!(running.page("/").contains("市平台尚未设定活动规则"));
+
+    let code = "91350100M000100Y43";
+    let unknown = hub(
+        &data,
+        &["city", "members", "--credit-code", code, "--members", "220"],
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown).contains("not in the city's directory"),
+        "{}",
+        text(&unknown)
+    );
+    for args in [
+        &[
+            "city",
+            "org",
+            "--credit-code",
+            code,
+            "--name",
+            "沧州市发改委党组",
+        ][..],
+        &["city", "members", "--credit-code", code, "--members", "220"][..],
+        &[
+            "city",
+            "campaign",
+            "--title",
+            "“双微”行动",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-12-31",
+        ][..],
+    ] {
+        let done = hub(&data, args);
+        assert!(done.status.success(), "{args:?}: {}", text(&done));
+    }
+    let none = hub(
+        &data,
+        &["city", "members", "--credit-code", code, "--members", "0"],
+    );
+    assert!(!none.status.success());
+    assert!(text(&none).contains("at least 1"), "{}", text(&none));
+
+    // The running hub picks the city document up and derives its rows.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut page = String::new();
+    while std::time::Instant::now() < deadline {
+        page = running.page("/");
+        if page.contains("“双微”行动") && page.contains("申报的 1 个单位共有在职党员 220 名")
+        {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let rows = std::process::Command::new("sqlite3")
+        .arg(data.join("hub.sqlite"))
+        .arg("select count(*) from fig_directory; select count(*) from fig_campaigns;")
+        .output()
+        .unwrap();
+    panic!(
+        "the dashboard does not show the campaign and the unit: {} {}",
+        String::from_utf8_lossy(&rows.stdout),
+        page.len()
+    );
+}

@@ -48,6 +48,10 @@ fn the_overview_speaks_as_the_articles_do() {
         r#"在职党员至少领办 1 个微心愿：<b data-campaign-met="4">4</b> / 7 名达到"#,
         r#"data-campaign-behind="3""#,
         r#"单位党组织至少认领 1 个民生微项目：<b data-campaign-met="1">1</b> / 2 个达到"#,
+        // Report-in coverage: the 发改委's 4 of 5 members and none of the other unit's 2.
+        r#"申报的 2 个单位共有在职党员 7 名，已到社区报到 <b data-figure="coverage_reported">4</b> 名"#,
+        r#"<li data-behind="2">公式单位：尚有 2 名未报到"#,
+        r#"<li data-behind="1">沧州市发改委党组：尚有 1 名未报到"#,
         "沧州市发改委党组",
         r#"<b class="bad" data-figure="communities_synced_24h">3</b>"#,
     ] {

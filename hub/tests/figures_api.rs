@@ -210,6 +210,52 @@ fn communities_show_sync_and_attestation() {
     assert_eq!(statuses[0]["attested_share"], 0.8);
 }
 
+#[test]
+fn coverage_and_campaigns_come_from_the_city_document() {
+    let city = sample_city();
+    let server = Server::start(&city.database, "1309");
+    // The 发改委 declared 5 in-service members, 4 of whom reported in (two districts);
+    // the other unit declared 2, none reported in.
+    let coverage = server.json("/api/coverage?region=1309");
+    assert_eq!(
+        (
+            &coverage["units"],
+            &coverage["in_service_members"],
+            &coverage["reported"]
+        ),
+        (&Value::from(2), &Value::from(7), &Value::from(4)),
+        "{coverage}"
+    );
+    let units = coverage["by_unit"].as_array().unwrap();
+    assert_eq!(units[0]["name"], "公式单位", "the most behind first");
+    assert_eq!(
+        (&units[1]["reported"], &units[1]["behind"]),
+        (&Value::from(4), &Value::from(1))
+    );
+    // In 新华区 only the member who lives there counts.
+    let xinhua = server.json("/api/coverage?region=130902");
+    assert_eq!(xinhua["reported"], 1, "{xinhua}");
+    let (header, rows) = read_csv(&server.get("/api/coverage.csv?region=1309"));
+    assert_eq!(
+        header[..4],
+        [
+            "统一社会信用代码",
+            "单位",
+            "在职党员（申报）",
+            "已到社区报到"
+        ]
+    );
+    assert_eq!(rows.len(), 2);
+
+    let campaigns = server.json("/api/campaigns?region=1309");
+    let members = &campaigns[0];
+    assert_eq!(members["rule"], "member_claims_wish");
+    assert_eq!(
+        (&members["eligible"], &members["met"], &members["behind"]),
+        (&Value::from(7), &Value::from(4), &Value::from(3))
+    );
+}
+
 /// A CSV as a spreadsheet program reads it: the byte-order mark first, then records.
 fn read_csv(answer: &Answer) -> (Vec<String>, Vec<Vec<String>>) {
     assert!(answer.body.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM first");

@@ -1139,7 +1139,8 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
 }
 
 /// Campaigns over every bounded period of the plan, both rules, minimums 1 and 2: how
-/// many met each, in each region, equals the count of the plan's claims.
+/// many met each, in each region, equals the count of the plan's claims; and each
+/// unit's report-in coverage equals the count of its members in the region.
 fn check_campaigns(
     database: &std::path::Path,
     facts: &Facts,
@@ -1195,10 +1196,48 @@ fn check_campaigns(
             }
         }
     }
+    // Every unit of the pool declares 3 in-service members.
+    for index in 0..3u32 {
+        let credit_code = credit_code(index + 1);
+        let put = CityCommand::PutOrg {
+            credit_code,
+            name: wishtree_protocol::text::Name::parse("name", "单位").unwrap(),
+        };
+        city.execute(&put, NOW).unwrap();
+        let declare = CityCommand::DeclareMembers {
+            credit_code,
+            in_service_members: 3,
+        };
+        city.execute(&declare, NOW).unwrap();
+    }
     let mut connection = rusqlite::Connection::open(database).unwrap();
     let transaction = connection.transaction().unwrap();
-    figures::refresh_campaigns(&transaction, &city.view().unwrap()).unwrap();
+    let view = city.view().unwrap();
+    figures::refresh_campaigns(&transaction, &view).unwrap();
+    figures::refresh_directory(&transaction, &view).unwrap();
     transaction.commit().unwrap();
+    for region in regions(plan) {
+        let coverage = figures::coverage(&connection, &region).unwrap();
+        for index in 0..3 {
+            let org = pool_org(index);
+            let members = facts
+                .communities
+                .iter()
+                .filter(|c| c.code.is_some_and(|code| region.contains(&code)))
+                .flat_map(|c| &c.members)
+                .filter(|(_, member_org, _)| *member_org == Some(org))
+                .count() as u64;
+            let unit = coverage
+                .by_unit
+                .iter()
+                .find(|unit| unit.org == org)
+                .unwrap();
+            prop_assert_eq!(
+                (unit.reported, unit.behind),
+                (members.min(3), 3 - members.min(3))
+            );
+        }
+    }
     for region in regions(plan) {
         let progress = figures::campaign_progress(&connection, &region, NOW).unwrap();
         prop_assert_eq!(progress.len(), asked.len());

@@ -45,10 +45,13 @@ define_names! {
 }
 
 /// An organisation in the city's directory, keyed by its credit code.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DirectoryOrg {
     /// Its name.
     pub name: String,
+    /// How many in-service party members the unit declares it has: the denominator of
+    /// its report-in coverage (“220名在职党员已经全部到社区报到”), if declared.
+    pub in_service_members: Option<u32>,
 }
 
 /// What the city says a kind of post is for.
@@ -73,7 +76,7 @@ pub struct Campaign {
     pub to: Date,
 }
 
-crate::scan::hydrate_by_scan!(DirectoryOrg { name });
+crate::scan::hydrate_by_scan!(DirectoryOrg { name; optional: in_service_members });
 crate::scan::hydrate_by_scan!(Category { description });
 crate::scan::hydrate_by_scan!(Campaign {
     title,
@@ -97,6 +100,13 @@ pub enum CityCommand {
         credit_code: CreditCode,
         /// Its name.
         name: Name,
+    },
+    /// Declares how many in-service members a unit of the directory has.
+    DeclareMembers {
+        /// The unit's credit code.
+        credit_code: CreditCode,
+        /// Its in-service party members.
+        in_service_members: u32,
     },
     /// Describes a kind of post.
     PutCategory {
@@ -131,6 +141,12 @@ pub enum CityCommandError {
     /// A campaign that ends before it starts, or asks for nothing.
     #[error("{0}")]
     BadCampaign(&'static str),
+    /// The unit is not in the directory.
+    #[error("{0} is not in the city's directory; add it first (city org)")]
+    UnknownOrg(String),
+    /// A declaration of no members.
+    #[error("a unit declares at least 1 in-service member")]
+    NoMembers,
     /// The document could not be written.
     #[error(transparent)]
     Doc(#[from] DocError),
@@ -299,11 +315,42 @@ impl CityDoc {
                     .put(&city, "name", name.as_str())
                     .map_err(DocError::from)?;
             }
+            // The name alone is written, so that a rename keeps the declared members.
             CityCommand::PutOrg { credit_code, name } => {
-                let org = DirectoryOrg {
-                    name: name.to_string(),
+                let orgs = self.map_at(ROOT, "orgs")?;
+                let org = match self
+                    .doc
+                    .get(&orgs, credit_code.as_str())
+                    .map_err(DocError::from)?
+                {
+                    Some((Value::Object(ObjType::Map), org)) => org,
+                    _ => self
+                        .doc
+                        .put_object(&orgs, credit_code.as_str(), ObjType::Map)
+                        .map_err(DocError::from)?,
                 };
-                self.reconcile_at("orgs", credit_code.as_str(), &org)?;
+                self.doc
+                    .put(&org, "name", name.as_str())
+                    .map_err(DocError::from)?;
+            }
+            CityCommand::DeclareMembers {
+                credit_code,
+                in_service_members,
+            } => {
+                if *in_service_members == 0 {
+                    return Err(CityCommandError::NoMembers);
+                }
+                let orgs = self.map_at(ROOT, "orgs")?;
+                let Some((Value::Object(ObjType::Map), org)) = self
+                    .doc
+                    .get(&orgs, credit_code.as_str())
+                    .map_err(DocError::from)?
+                else {
+                    return Err(CityCommandError::UnknownOrg(credit_code.to_string()));
+                };
+                self.doc
+                    .put(&org, "in_service_members", u64::from(*in_service_members))
+                    .map_err(DocError::from)?;
             }
             CityCommand::PutCategory { kind, description } => {
                 let category = Category {
@@ -448,6 +495,35 @@ mod tests {
 
     fn city() -> RegionPrefix {
         "1309".parse().unwrap()
+    }
+
+    #[test]
+    fn a_unit_declares_its_members_and_a_rename_keeps_them() {
+        let mut hub = CityDoc::new(&city(), [1; 16]).unwrap();
+        let now = Timestamp::from_millis(1_790_000_000_000);
+        let code: CreditCode = "91350100M000100Y43".parse().unwrap();
+        let declare = |members| CityCommand::DeclareMembers {
+            credit_code: code,
+            in_service_members: members,
+        };
+        assert!(matches!(
+            hub.execute(&declare(220), now),
+            Err(CityCommandError::UnknownOrg(_))
+        ));
+        let name = |name: &str| CityCommand::PutOrg {
+            credit_code: code,
+            name: Name::parse("name", name).unwrap(),
+        };
+        hub.execute(&name("沧州市发改委"), now).unwrap();
+        assert!(matches!(
+            hub.execute(&declare(0), now),
+            Err(CityCommandError::NoMembers)
+        ));
+        hub.execute(&declare(220), now).unwrap();
+        hub.execute(&name("沧州市发展和改革委员会"), now).unwrap();
+        let org = &hub.view().unwrap().orgs[code.as_str()];
+        assert_eq!(org.name, "沧州市发展和改革委员会");
+        assert_eq!(org.in_service_members, Some(220));
     }
 
     #[test]

@@ -170,6 +170,10 @@ async fn the_demo_city_syncs_its_seed_reuses_it_and_shows_a_new_claim() {
     let met = campaign["met"].as_u64().unwrap();
     assert!(met > 0 && met <= expected.members, "{campaign}");
     assert_eq!(campaign["behind"], expected.members - met);
+    // Every unit declared its in-service members: coverage counts them.
+    let coverage = hub_json(&city, &format!("/api/coverage?region={}", CITY.0));
+    assert_eq!(coverage["units"], 6, "{coverage}");
+    assert!(coverage["reported"].as_u64().unwrap() > 0, "{coverage}");
     // The regions carry the names `wishtree-hub region name` gave them.
     for (code, name) in std::iter::once(CITY).chain(DISTRICTS).chain(STREETS) {
         let figures = hub_json(&city, &format!("/api/figures?region={code}"));

@@ -34,6 +34,19 @@ pub enum CityCommandLine {
         #[arg(long)]
         name: String,
     },
+    /// Declare how many in-service party members a unit of the directory has: the
+    /// denominator of its report-in coverage.
+    Members {
+        /// The hub's data directory.
+        #[arg(long, env = "WISHTREE_DATA")]
+        data: PathBuf,
+        /// The unit's unified social credit code (18 characters).
+        #[arg(long)]
+        credit_code: String,
+        /// Its in-service party members.
+        #[arg(long)]
+        members: u32,
+    },
     /// Start a campaign, e.g. "every member claims at least one wish".
     Campaign {
         /// The hub's data directory.
@@ -100,6 +113,17 @@ pub(super) fn city(command: CityCommandLine) -> anyhow::Result<()> {
             CityCommand::PutOrg {
                 credit_code: credit_code.parse().context("bad --credit-code")?,
                 name: Name::parse("name", &name)?,
+            },
+        ),
+        CityCommandLine::Members {
+            data,
+            credit_code,
+            members,
+        } => (
+            data,
+            CityCommand::DeclareMembers {
+                credit_code: credit_code.parse().context("bad --credit-code")?,
+                in_service_members: members,
             },
         ),
         CityCommandLine::Campaign {

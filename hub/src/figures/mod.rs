@@ -17,6 +17,7 @@
 
 mod alerts;
 mod campaigns;
+mod coverage;
 mod derive;
 mod health;
 mod measure;
@@ -32,6 +33,7 @@ use wishtree_protocol::{CommunityCode, DocError};
 
 pub use alerts::{WISH_WAITING_ALERT_DAYS, WaitingWishes, waiting_wishes};
 pub use campaigns::{CampaignProgress, campaign_progress, refresh_campaigns};
+pub use coverage::{Coverage, UnitCoverage, coverage, refresh_directory};
 pub use derive::{
     CommunitySync, Rederived, rebuild_community_rollups, record_seen, rederive_community,
     refresh_community, set_region_name,

@@ -112,7 +112,8 @@ fn record_seen_batch(
     })
 }
 
-/// Re-derives the figure rows that come from the city document (the campaigns).
+/// Re-derives the figure rows that come from the city document: the campaigns and the
+/// directory of units with their declared members.
 pub fn refresh_city(hub: &Hub) -> anyhow::Result<()> {
     let automerge = hub.snapshot(DocId::City)?;
     // A district hub that has not received the city document yet has nothing to derive.
@@ -120,8 +121,10 @@ pub fn refresh_city(hub: &Hub) -> anyhow::Result<()> {
         return Ok(());
     }
     let city = CityDoc::from_automerge(automerge, None, [0; 16])?.view()?;
-    hub.store()
-        .with_transaction(|transaction| figures::refresh_campaigns(transaction, &city))?;
+    hub.store().with_transaction(|transaction| {
+        figures::refresh_campaigns(transaction, &city)?;
+        figures::refresh_directory(transaction, &city)
+    })?;
     Ok(())
 }
 

@@ -24,7 +24,7 @@ use super::{ApiError, Format, HubHttpState, Params, parse_org};
 use crate::figures::{self, Figures, Filter, Period};
 
 /// The paths of the API, each also answered with a `.csv` suffix.
-pub(crate) const PATHS: [&str; 9] = [
+pub(crate) const PATHS: [&str; 10] = [
     "/api/figures",
     "/api/figures/children",
     "/api/figures/months",
@@ -34,6 +34,7 @@ pub(crate) const PATHS: [&str; 9] = [
     "/api/rankings/communities",
     "/api/communities",
     "/api/campaigns",
+    "/api/coverage",
 ];
 
 /// Figures with the region's name, as `/api/figures` answers.
@@ -56,6 +57,7 @@ enum View {
     CommunityRanking,
     Communities,
     Campaigns,
+    Coverage,
 }
 
 /// What a request asks, read once for every view.
@@ -138,6 +140,7 @@ impl View {
             ["", "api", "rankings", "communities"] => Self::CommunityRanking,
             ["", "api", "communities"] => Self::Communities,
             ["", "api", "campaigns"] => Self::Campaigns,
+            ["", "api", "coverage"] => Self::Coverage,
             _ => return Err(ApiError::not_found(format!("there is no page at {path}"))),
         })
     }
@@ -271,6 +274,15 @@ impl View {
                     serde_json::to_value(&campaigns),
                     csv::campaigns_table(lang, &campaigns),
                     ("活动规则落实", "campaigns"),
+                    place()?,
+                )
+            }
+            Self::Coverage => {
+                let coverage = figures::coverage(connection, region)?;
+                answer(
+                    serde_json::to_value(&coverage),
+                    csv::coverage_table(lang, &coverage.by_unit),
+                    ("报到覆盖率", "coverage"),
                     place()?,
                 )
             }

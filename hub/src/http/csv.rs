@@ -16,7 +16,7 @@ use wishtree_protocol::names::Language;
 use super::service::{HasService, SERVICE_COLUMNS};
 use crate::figures::{
     CampaignProgress, CommunityRank, CommunityStatus, Figures, MonthFigures, OrgInCommunity,
-    OrgRank, RegionFigures,
+    OrgRank, RegionFigures, UnitCoverage,
 };
 
 /// A table on its way to CSV.
@@ -140,6 +140,11 @@ pub(crate) fn communities_table(lang: Language, statuses: &[CommunityStatus]) ->
     Table::of(lang, &COMMUNITIES, statuses)
 }
 
+/// Each declaring unit's report-in coverage, the most behind first.
+pub(crate) fn coverage_table(lang: Language, units: &[UnitCoverage]) -> Table {
+    Table::of(lang, &COVERAGE, units)
+}
+
 /// The city's campaigns and how far the region is with each.
 pub(crate) fn campaigns_table(lang: Language, campaigns: &[CampaignProgress]) -> Table {
     Table::of(lang, &CAMPAIGNS, campaigns)
@@ -254,6 +259,17 @@ const COMMUNITIES: [Column<CommunityStatus>; 12] = [
     column("signer_revoked", "签名密钥已吊销", |s, lang| yes_no(s.signer_revoked, lang)),
     column("seals", "已封存的半年度", |s, _| count(s.seals)),
     column("seals_failed", "封存签名未通过核验", |s, _| count(s.seals_failed)),
+];
+
+// One column a line, as a table reads.
+#[rustfmt::skip]
+const COVERAGE: [Column<UnitCoverage>; 6] = [
+    column("credit_code", "统一社会信用代码", |u, _| code(&u.credit_code)),
+    column("name", "单位", |u, _| text(&u.name)),
+    column("in_service_members", "在职党员（申报）", |u, _| count(u.in_service_members)),
+    column("reported", "已到社区报到", |u, _| count(u.reported)),
+    column("behind", "尚未报到", |u, _| count(u.behind)),
+    column("share", "报到比例", |u, _| ratio(u.share)),
 ];
 
 // One column a line, as a table reads.

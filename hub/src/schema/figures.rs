@@ -59,7 +59,8 @@ const SECOND_STEP: &str =
     "ALTER TABLE fig_communities ADD COLUMN signer_revoked INTEGER NOT NULL DEFAULT 0;";
 
 /// The third step: each community's sealed half-years, and how many of its seals do
-/// not hold against the roster; the city's campaigns, from the city document.
+/// not hold against the roster; the city's campaigns and its directory of units with
+/// their declared in-service members, from the city document.
 const THIRD_STEP: &str = "ALTER TABLE fig_communities ADD COLUMN seals INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE fig_communities ADD COLUMN seals_failed INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE fig_campaigns (
@@ -69,6 +70,12 @@ CREATE TABLE fig_campaigns (
     minimum INTEGER NOT NULL,
     from_day INTEGER NOT NULL,
     to_day INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE fig_directory (
+    org BLOB PRIMARY KEY,
+    credit_code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    in_service_members INTEGER
 ) WITHOUT ROWID;";
 
 /// The first step. The secondary indexes cover the columns their queries read (a wide

@@ -22,6 +22,9 @@ impl Hub {
             let mut doc = city.into_automerge();
             let bytes = doc.save_after(&before);
             self.store.append_chunk(StoredDoc::City, &bytes, now)?;
+            let mut heads = doc.get_heads();
+            heads.sort();
+            *lock(&self.city_heads) = heads;
             locked.replace(doc);
             Ok::<_, HubError>(())
         })?;
@@ -30,18 +33,25 @@ impl Hub {
     }
 
     /// Reloads the city document from the store if another process (the `city`
-    /// command) wrote to it, and offers the change to connected nodes.
+    /// command) wrote to it, and offers the change to connected nodes and to the
+    /// figures worker.
     pub fn reload_city_if_changed(&self) -> Result<bool, HubError> {
         let bytes = self.store.doc_bytes(StoredDoc::City)?.unwrap_or_default();
         let stored = load_doc(DocId::City, &bytes)?;
-        let changed = self.with_doc(DocId::City, |locked| {
+        let mut stored_heads = stored.clone().get_heads();
+        stored_heads.sort();
+        // Compared with what this process last knew, not with the document in memory:
+        // a document first loaded after the other process wrote holds the write
+        // already, and the write must still be announced.
+        if *lock(&self.city_heads) == stored_heads {
+            return Ok(false);
+        }
+        self.with_doc(DocId::City, |locked| {
             let held = locked.doc()?;
-            let mut stored_heads = stored.clone().get_heads();
             let mut held_heads = held.get_heads();
-            stored_heads.sort();
             held_heads.sort();
-            if stored_heads == held_heads {
-                return Ok(false);
+            if held_heads == stored_heads {
+                return Ok(());
             }
             let mut merged = held.clone();
             let mut stored = stored;
@@ -52,11 +62,16 @@ impl Hub {
                     reason: error.to_string(),
                 })?;
             locked.replace(merged);
-            Ok::<_, HubError>(true)
+            Ok::<_, HubError>(())
         })?;
-        if changed {
-            self.changed(DocId::City);
-        }
-        Ok(changed)
+        *lock(&self.city_heads) = stored_heads;
+        self.changed(DocId::City);
+        Ok(true)
     }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

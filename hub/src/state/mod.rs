@@ -90,6 +90,10 @@ pub struct Hub {
     /// The city document changed since its figure rows (the campaigns) were derived;
     /// true at start, so that every start derives them once.
     pub(crate) city_dirty: AtomicBool,
+    /// The heads of the city document as this process last stored or read it, sorted:
+    /// a write by another process (the `city` command) shows as stored heads that
+    /// differ, whether or not the document was in memory yet.
+    pub(crate) city_heads: Mutex<Vec<automerge::ChangeHash>>,
     pub(crate) dirty_notify: Notify,
 }
 
@@ -132,6 +136,12 @@ impl Hub {
                 Timestamp::from_millis(0),
             )?;
         }
+        let city_heads = {
+            let bytes = store.doc_bytes(StoredDoc::City)?.unwrap_or_default();
+            let mut heads = load_doc(DocId::City, &bytes)?.get_heads();
+            heads.sort();
+            heads
+        };
         let (changes, _) = broadcast::channel(1024);
         let (roster_version, _) = tokio::sync::watch::channel(roster_version_of(store.as_ref())?);
         Ok(Arc::new(Hub {
@@ -149,6 +159,7 @@ impl Hub {
             dirty: Mutex::new(HashSet::new()),
             seen: Mutex::new(HashMap::new()),
             city_dirty: AtomicBool::new(true),
+            city_heads: Mutex::new(city_heads),
             dirty_notify: Notify::new(),
         }))
     }

@@ -241,7 +241,10 @@ pub fn sample_city() -> SampleCity {
     ] {
         figures::set_region_name(&connection, &region(prefix), name).unwrap();
     }
-    set_campaigns(&database);
+    set_city_document(
+        &database,
+        &[(big, "沧州市发改委党组", 5), (formula, "公式单位", 2)],
+    );
     SampleCity {
         dir,
         database,
@@ -411,14 +414,27 @@ impl Server {
     }
 }
 
-/// The city document's two campaigns of 2026 (the Guangzhou rule), derived into the
-/// figure tables as a running hub does when its city document changes.
-fn set_campaigns(database: &Path) {
+/// The city document: its directory (each unit with its declared in-service members)
+/// and its two campaigns of 2026 (the Guangzhou rule), derived into the figure tables
+/// as a running hub does when its city document changes.
+fn set_city_document(database: &Path, units: &[(wishtree_protocol::uscc::CreditCode, &str, u32)]) {
     use wishtree_protocol::city::{CampaignRule, CityCommand, CityDoc};
     use wishtree_protocol::id::CampaignId;
-    use wishtree_protocol::text::Title;
+    use wishtree_protocol::text::{Name, Title};
 
     let mut city = CityDoc::new(&region("1309"), [7; 16]).unwrap();
+    for (credit_code, name, members) in units {
+        let put = CityCommand::PutOrg {
+            credit_code: *credit_code,
+            name: Name::parse("name", name).unwrap(),
+        };
+        city.execute(&put, at_minute(1)).unwrap();
+        let declare = CityCommand::DeclareMembers {
+            credit_code: *credit_code,
+            in_service_members: *members,
+        };
+        city.execute(&declare, at_minute(1)).unwrap();
+    }
     for (byte, title, rule) in [
         (
             1,
@@ -445,5 +461,6 @@ fn set_campaigns(database: &Path) {
     let mut connection = rusqlite::Connection::open(database).unwrap();
     let transaction = connection.transaction().unwrap();
     figures::refresh_campaigns(&transaction, &view).unwrap();
+    figures::refresh_directory(&transaction, &view).unwrap();
     transaction.commit().unwrap();
 }

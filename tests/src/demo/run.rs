@@ -317,10 +317,15 @@ fn build_hub(hub_dir: &Path) -> anyhow::Result<()> {
     let mut commands = vec![CityCommand::SetName {
         name: Name::parse("name", CITY.1)?,
     }];
-    for (credit_code, name) in seed::city_orgs() {
+    for ((credit_code, name), members) in seed::city_orgs().into_iter().zip(seed::DECLARED_MEMBERS)
+    {
         commands.push(CityCommand::PutOrg {
             credit_code,
             name: Name::parse("name", name)?,
+        });
+        commands.push(CityCommand::DeclareMembers {
+            credit_code,
+            in_service_members: members,
         });
     }
     let (from, to) = (Date::new(2026, 1, 1), Date::new(2026, 12, 31));

@@ -24,8 +24,8 @@ use super::tables::{children_table, figures_table, org_table, status_table};
 use super::{PageRequest, Shows};
 use crate::accounts::Access;
 use crate::figures::{
-    self, CampaignProgress, CommunityStatus, Figures, Filter, MonthFigures, OrgRank, Period,
-    RankBy, RegionFigures, WISH_WAITING_ALERT_DAYS, WaitingWishes,
+    self, CampaignProgress, CommunityStatus, Coverage, Figures, Filter, MonthFigures, OrgRank,
+    Period, RankBy, RegionFigures, WISH_WAITING_ALERT_DAYS, WaitingWishes,
 };
 
 /// What the overview of a region shows.
@@ -40,6 +40,7 @@ struct Overview {
     statuses: Vec<CommunityStatus>,
     waiting: Vec<WaitingWishes>,
     campaigns: Vec<CampaignProgress>,
+    coverage: Coverage,
 }
 
 pub(crate) async fn overview(
@@ -85,6 +86,7 @@ pub(crate) async fn overview(
                 statuses: figures::community_statuses(connection, &region, now)?,
                 waiting: figures::waiting_wishes(connection, &region, now.date_in_shanghai())?,
                 campaigns: figures::campaign_progress(connection, &region, now)?,
+                coverage: figures::coverage(connection, &region)?,
             })
         })
         .await
@@ -122,6 +124,8 @@ fn render(request: &PageRequest, period: &Period, data: &Overview) -> Response {
             div.card {
                 h2 { (tr(lang, "市级活动规则落实情况", "The city's campaigns")) }
                 (campaigns(lang, &data.campaigns))
+                h2 { (tr(lang, "在职党员报到覆盖率", "Report-in coverage")) }
+                (coverage(lang, region, &data.coverage))
                 h2 { (tr(lang, "同步状况", "Sync health")) }
                 p {
                     (sync_sentence(lang, figures, data.statuses.iter().any(|s| !s.is_synced_24h)))
@@ -302,6 +306,53 @@ fn campaigns(lang: Language, campaigns: &[CampaignProgress]) -> Markup {
                     }
                     span class=(if campaign.behind > 0 { "bad" } else { "good" }) data-campaign-behind=(campaign.behind) {
                         (tr(lang, "未达到 ", "behind: ")) (campaign.behind)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How many of the members the units declared are reported in, and the units most
+/// behind (a unit's name is not personal data).
+fn coverage(lang: Language, region: &RegionPrefix, coverage: &Coverage) -> Markup {
+    let behind: Vec<_> = coverage
+        .by_unit
+        .iter()
+        .filter(|unit| unit.behind > 0)
+        .take(5)
+        .collect();
+    html! {
+        @if coverage.units == 0 {
+            p.muted #coverage {
+                (tr(lang, "尚无单位申报在职党员人数。", "No unit has declared its in-service members yet."))
+            }
+        } @else {
+            p #coverage {
+                @match lang {
+                    Language::Chinese => {
+                        "申报的 " (coverage.units) " 个单位共有在职党员 " (coverage.in_service_members) " 名，已到社区报到 "
+                        b data-figure="coverage_reported" { (coverage.reported) } " 名（" (percent(coverage.share)) "）；"
+                        b data-figure="units_complete" { (coverage.units_complete) } " 个单位已全部报到。"
+                    }
+                    Language::English => {
+                        (coverage.units) " units declared " (coverage.in_service_members) " in-service members; "
+                        b data-figure="coverage_reported" { (coverage.reported) } " reported in (" (percent(coverage.share)) "); "
+                        b data-figure="units_complete" { (coverage.units_complete) } " units complete."
+                    }
+                }
+                " "
+                a href=(link("/api/coverage.csv", &[("region", region.as_str())], lang)) {
+                    (tr(lang, "下载各单位明细（CSV）", "each unit (CSV)"))
+                }
+            }
+            @if !behind.is_empty() {
+                ul #units-behind {
+                    @for unit in behind {
+                        li data-behind=(unit.behind) {
+                            (unit.name) "："
+                            (tr(lang, "尚有 ", "")) (unit.behind) (tr(lang, " 名未报到（", " not reported in (")) (percent(unit.share)) (tr(lang, "已报到）", " reported in)"))
+                        }
                     }
                 }
             }

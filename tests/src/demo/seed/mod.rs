@@ -80,6 +80,10 @@ pub fn city_orgs() -> Vec<(CreditCode, &'static str)> {
     .collect()
 }
 
+/// How many in-service members each unit of [`city_orgs`] declares, in its order: the
+/// denominators of the report-in coverage the dashboard shows.
+pub const DECLARED_MEMBERS: [u32; 6] = [6, 8, 5, 10, 12, 4];
+
 /// Builds a valid credit code from its first seventeen characters.
 fn credit_code(first_seventeen: &str) -> CreditCode {
     let mut first = [0u8; 17];
