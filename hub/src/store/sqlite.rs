@@ -15,8 +15,9 @@ use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, Timestamp};
 
 use super::{
-    BundleReceipt, CommunityRecord, EnrolledRole, Enrollment, HubStore, MergeWrite, Revocation,
-    StoreError, StoredDoc,
+    BundleReceipt, CommunityRecord, EnrolledRole, Enrollment, HubStore, MergeWrite, RawEnrollment,
+    StoreError, StoredDoc, community_record, decode_enrollment, decode_key, decode_seq,
+    role_columns, signed_heads_from_json, signed_heads_json,
 };
 
 /// The hub store in one SQLite file.
@@ -124,10 +125,7 @@ impl HubStore for SqliteStore {
                 role: existing.role.to_string(),
             });
         }
-        let (role_name, community, scope) = match &role {
-            EnrolledRole::Node { community } => ("node", Some(community.to_string()), None),
-            EnrolledRole::Hub { scope } => ("hub", None, Some(scope.to_string())),
-        };
+        let (role_name, community, scope) = role_columns(&role);
         if let EnrolledRole::Node { community } = &role
             && let Some(active) = active_key(&connection, *community)?
         {
@@ -217,13 +215,7 @@ impl HubStore for SqliteStore {
                 |row| row.get(0),
             )
             .optional()?;
-        seq.map(|seq| {
-            u64::try_from(seq).map_err(|_| StoreError::Corrupt {
-                what: "bundle seq",
-                reason: format!("{seq} is negative"),
-            })
-        })
-        .transpose()
+        seq.map(decode_seq).transpose()
     }
 
     fn accept_bundle(
@@ -321,16 +313,7 @@ impl HubStore for SqliteStore {
         })?;
         rows.map(|row| {
             let (code, seen, changed) = row?;
-            Ok(CommunityRecord {
-                community: code.parse().map_err(
-                    |e: wishtree_protocol::region::RegionParseError| StoreError::Corrupt {
-                        what: "community code",
-                        reason: e.to_string(),
-                    },
-                )?,
-                last_seen_at: seen.map(Timestamp::from_millis),
-                last_change_at: changed.map(Timestamp::from_millis),
-            })
+            community_record(code, seen, changed)
         })
         .collect()
     }
@@ -384,10 +367,7 @@ impl HubStore for SqliteStore {
         received_at: Timestamp,
     ) -> Result<bool, StoreError> {
         let signed = attested.signed();
-        let json = serde_json::to_string(signed).map_err(|e| StoreError::Corrupt {
-            what: "signed heads",
-            reason: e.to_string(),
-        })?;
+        let json = signed_heads_json(signed)?;
         // Newer means a greater seq from the same signer; a new signer (a rotated key)
         // replaces the old one's record.
         let changed = self.lock().execute(
@@ -416,17 +396,31 @@ impl HubStore for SqliteStore {
                 |row| row.get(0),
             )
             .optional()?;
-        json.map(|json| {
-            serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
-                what: "signed heads",
-                reason: e.to_string(),
-            })
-        })
-        .transpose()
+        json.as_deref().map(signed_heads_from_json).transpose()
     }
 
     fn backup(&self, path: &Path) -> Result<(), StoreError> {
         self.backup_with_progress(path, |_| {})
+    }
+
+    fn doc_seq(&self, doc: StoredDoc) -> Result<u64, StoreError> {
+        let last: Option<i64> = self.lock().query_row(
+            "SELECT MAX(seq) FROM doc_chunks WHERE doc = ?1",
+            [doc.storage_key()],
+            |row| row.get(0),
+        )?;
+        decode_seq(last.unwrap_or(0))
+    }
+
+    fn chunks_after(&self, doc: StoredDoc, after: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare("SELECT bytes FROM doc_chunks WHERE doc = ?1 AND seq > ?2 ORDER BY seq")?;
+        let rows = statement.query_map(
+            params![doc.storage_key(), i64::try_from(after).unwrap_or(i64::MAX)],
+            |row| row.get(0),
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
 
@@ -483,16 +477,6 @@ fn append_chunk_in(
     Ok(())
 }
 
-type RawEnrollment = (
-    Vec<u8>,
-    String,
-    Option<String>,
-    Option<String>,
-    i64,
-    Option<i64>,
-    Option<String>,
-);
-
 fn row_to_raw(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEnrollment> {
     Ok((
         row.get(0)?,
@@ -533,49 +517,4 @@ fn active_key(
         )
         .optional()?;
     key.map(|bytes| decode_key(&bytes)).transpose()
-}
-
-fn decode_key(bytes: &[u8]) -> Result<PublicKey, StoreError> {
-    let corrupt = |reason: String| StoreError::Corrupt {
-        what: "key",
-        reason,
-    };
-    let array: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| corrupt(format!("{} bytes", bytes.len())))?;
-    PublicKey::from_bytes(&array).map_err(|e| corrupt(e.to_string()))
-}
-
-fn decode_enrollment(raw: RawEnrollment) -> Result<Enrollment, StoreError> {
-    let (key, role, community, scope, enrolled_at, revoked_at, reason) = raw;
-    let corrupt = |reason: String| StoreError::Corrupt {
-        what: "roster entry",
-        reason,
-    };
-    let role = match (role.as_str(), community, scope) {
-        ("node", Some(community), _) => EnrolledRole::Node {
-            community: community
-                .parse()
-                .map_err(|e: wishtree_protocol::region::RegionParseError| corrupt(e.to_string()))?,
-        },
-        ("hub", _, Some(scope)) => EnrolledRole::Hub {
-            scope: scope
-                .parse()
-                .map_err(|e: wishtree_protocol::region::RegionParseError| corrupt(e.to_string()))?,
-        },
-        (other, _, _) => {
-            return Err(corrupt(format!(
-                "role `{other}` without its community or scope"
-            )));
-        }
-    };
-    Ok(Enrollment {
-        key: decode_key(&key)?,
-        role,
-        enrolled_at: Timestamp::from_millis(enrolled_at),
-        revoked: revoked_at.map(|at| Revocation {
-            at: Timestamp::from_millis(at),
-            reason: reason.unwrap_or_default(),
-        }),
-    })
 }
