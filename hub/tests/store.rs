@@ -412,7 +412,7 @@ fn a_database_of_the_release_with_schema_versions_opens_with_every_record() {
     assert_eq!(city.members_reported, 1);
     assert_eq!(city.wishes.total, 1);
     assert!(
-        wishtree_hub::run::stale_communities(&store)
+        wishtree_hub::run::stale_communities(&store, &store)
             .unwrap()
             .is_empty()
     );

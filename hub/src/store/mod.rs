@@ -171,7 +171,7 @@ pub enum StoreError {
 }
 
 /// What a hub remembers. Implementations are shared by many tasks.
-pub trait HubStore: Send + Sync + 'static {
+pub trait HubStore: Send + Sync + fmt::Debug + 'static {
     /// Adds a key to the roster.
     fn enroll(
         &self,
