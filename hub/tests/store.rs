@@ -32,6 +32,18 @@ fn open() -> (tempfile::TempDir, SqliteStore) {
     (dir, store)
 }
 
+/// Names the community 运河区名人社区, as its worker would.
+fn rename(doc: &mut CommunityDoc) {
+    doc.execute(
+        &wishtree_protocol::command::Command::SetCommunityName {
+            name: wishtree_protocol::text::Name::parse("name", "运河区名人社区").unwrap(),
+        },
+        &wishtree_protocol::model::Actor::Worker("刘炳浩".into()),
+        at(2),
+    )
+    .unwrap();
+}
+
 /// Each named test body (`fn name(store: &dyn HubStore)`) as two tests, one per store.
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {$(
@@ -116,14 +128,7 @@ fn chunks_load_as_one_document_and_compact_in_one_transaction(store: &dyn HubSto
     store
         .append_chunk(doc_key, &doc.save_incremental(), at(1))
         .unwrap();
-    doc.execute(
-        &wishtree_protocol::command::Command::SetCommunityName {
-            name: wishtree_protocol::text::Name::parse("name", "运河区名人社区").unwrap(),
-        },
-        &wishtree_protocol::model::Actor::Worker("刘炳浩".into()),
-        at(2),
-    )
-    .unwrap();
+    rename(&mut doc);
     store
         .append_chunk(doc_key, &doc.save_incremental(), at(2))
         .unwrap();
@@ -217,14 +222,7 @@ fn a_merge_is_stored_whole_and_chunks_after_a_seq_bring_a_copy_up_to_date(store:
     assert_eq!(store.sync_state(&peer, doc_key).unwrap().unwrap(), b"state");
 
     // Another process adds a change, then compacts: the full save takes the next seq.
-    doc.execute(
-        &wishtree_protocol::command::Command::SetCommunityName {
-            name: wishtree_protocol::text::Name::parse("name", "运河区名人社区").unwrap(),
-        },
-        &wishtree_protocol::model::Actor::Worker("刘炳浩".into()),
-        at(2),
-    )
-    .unwrap();
+    rename(&mut doc);
     let second = doc.save_incremental();
     store.append_chunk(doc_key, &second, at(2)).unwrap();
     assert_eq!(store.chunks_after(doc_key, held_at).unwrap(), vec![second]);

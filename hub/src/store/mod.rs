@@ -8,6 +8,7 @@
 //! implement. Calls block: async drivers run them on a blocking thread.
 
 mod postgres;
+mod sql;
 mod sqlite;
 
 use std::fmt;
@@ -389,6 +390,14 @@ pub(crate) fn role_columns(role: &EnrolledRole) -> (&'static str, Option<String>
         EnrolledRole::Node { community } => ("node", Some(community.to_string()), None),
         EnrolledRole::Hub { scope } => ("hub", None, Some(scope.to_string())),
     }
+}
+
+/// A bundle's seq as stored; one too large for the column is refused as not newer.
+pub(crate) fn stored_bundle_seq(receipt: &BundleReceipt) -> Result<i64, StoreError> {
+    i64::try_from(receipt.seq).map_err(|_| StoreError::BundleNotNewer {
+        seq: receipt.seq,
+        last: i64::MAX as u64,
+    })
 }
 
 /// A stored seq, which is never negative.

@@ -29,7 +29,7 @@ use wishtree_protocol::{CommunityCode, Timestamp};
 
 use super::{
     BundleReceipt, CommunityRecord, DocLock, EnrolledRole, Enrollment, HubStore, MergeWrite,
-    StoreError, StoredDoc, decode_enrollment, decode_key, decode_seq,
+    StoreError, StoredDoc, decode_enrollment, decode_key, decode_seq, sql, stored_bundle_seq,
 };
 
 /// The first key of every advisory lock this store takes (the second names what is
@@ -305,6 +305,12 @@ impl Drop for Pooled {
     }
 }
 
+/// A statement of [`sql`] with PostgreSQL's parameters: `$1` for SQLite's `?1` (no
+/// statement there has a `?` of another kind).
+fn pg(statement: &str) -> String {
+    statement.replace('?', "$")
+}
+
 /// Waits for `future` on this thread, parking it between polls. See the module doc for
 /// why this is safe for tokio-postgres's client futures anywhere.
 fn block_on<F: Future>(future: F) -> F::Output {
@@ -336,19 +342,11 @@ async fn append_chunk_in(
     at: Timestamp,
 ) -> Result<(), StoreError> {
     client
-        .execute(
-            "INSERT INTO doc_chunks (doc, seq, bytes)
-             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM doc_chunks WHERE doc = $1), $2)",
-            &[&doc.storage_key(), &bytes],
-        )
+        .execute(&pg(sql::APPEND_CHUNK), &[&doc.storage_key(), &bytes])
         .await?;
     if let StoredDoc::Community(code) = doc {
         client
-            .execute(
-                "INSERT INTO communities (code, last_change_at) VALUES ($1, $2)
-                 ON CONFLICT (code) DO UPDATE SET last_change_at = excluded.last_change_at",
-                &[&code.to_string(), &at.as_millis()],
-            )
+            .execute(&pg(sql::NOTE_CHANGE), &[&code.to_string(), &at.as_millis()])
             .await?;
     }
     Ok(())
@@ -361,16 +359,11 @@ async fn compact_in(
     full_save: &[u8],
 ) -> Result<(), StoreError> {
     let key = doc.storage_key();
-    let last: Option<i64> = client
-        .query_one("SELECT MAX(seq) FROM doc_chunks WHERE doc = $1", &[&key])
-        .await?
-        .get(0);
-    client
-        .execute("DELETE FROM doc_chunks WHERE doc = $1", &[&key])
-        .await?;
+    let last: Option<i64> = client.query_one(&pg(sql::LAST_SEQ), &[&key]).await?.get(0);
+    client.execute(&pg(sql::DELETE_CHUNKS), &[&key]).await?;
     client
         .execute(
-            "INSERT INTO doc_chunks (doc, seq, bytes) VALUES ($1, $2, $3)",
+            &pg(sql::INSERT_CHUNK_AT),
             &[&key, &(last.unwrap_or(0) + 1), &full_save],
         )
         .await?;
@@ -385,16 +378,12 @@ async fn save_sync_state_in(
 ) -> Result<(), StoreError> {
     client
         .execute(
-            "INSERT INTO sync_peers (peer, doc, state, at) VALUES ($1, $2, $3, 0)
-             ON CONFLICT (peer, doc) DO UPDATE SET state = excluded.state",
+            &pg(sql::UPSERT_SYNC_STATE),
             &[&peer.to_bytes().as_slice(), &doc.storage_key(), &state],
         )
         .await?;
     Ok(())
 }
-
-const ENROLLMENT_COLUMNS: &str =
-    "SELECT key, role, community, scope, enrolled_at, revoked_at, revoke_reason FROM roster";
 
 fn row_to_enrollment(row: &tokio_postgres::Row) -> Result<Enrollment, StoreError> {
     decode_enrollment((
@@ -414,7 +403,7 @@ async fn read_enrollment(
 ) -> Result<Option<Enrollment>, StoreError> {
     client
         .query_opt(
-            &format!("{ENROLLMENT_COLUMNS} WHERE key = $1"),
+            &format!("{} WHERE key = $1", sql::ENROLLMENTS),
             &[&key.to_bytes().as_slice()],
         )
         .await?
@@ -427,10 +416,7 @@ async fn active_key(
     community: CommunityCode,
 ) -> Result<Option<PublicKey>, StoreError> {
     client
-        .query_opt(
-            "SELECT key FROM roster WHERE role = 'node' AND community = $1 AND revoked_at IS NULL",
-            &[&community.to_string()],
-        )
+        .query_opt(&pg(sql::ACTIVE_KEY), &[&community.to_string()])
         .await?
         .map(|row| decode_key(&row.try_get::<_, Vec<u8>>(0)?))
         .transpose()
@@ -467,7 +453,7 @@ impl HubStore for PgStore {
             }
             transaction
                 .execute(
-                    "INSERT INTO roster (key, role, community, scope, enrolled_at) VALUES ($1, $2, $3, $4, $5)",
+                    &pg(sql::INSERT_ENROLLMENT),
                     &[
                         &enrolled.key.to_bytes().as_slice(),
                         &role_name,
@@ -490,7 +476,7 @@ impl HubStore for PgStore {
         self.in_transaction(async move |transaction| {
             let changed = transaction
                 .execute(
-                    "UPDATE roster SET revoked_at = $2, revoke_reason = $3 WHERE key = $1 AND revoked_at IS NULL",
+                    &pg(sql::REVOKE),
                     &[&key.to_bytes().as_slice(), &at.as_millis(), &reason],
                 )
                 .await?;
@@ -516,7 +502,7 @@ impl HubStore for PgStore {
 
     fn enrollments(&self) -> Result<Vec<Enrollment>, StoreError> {
         self.query(
-            &format!("{ENROLLMENT_COLUMNS} ORDER BY enrolled_at, key"),
+            &format!("{} ORDER BY enrolled_at, key", sql::ENROLLMENTS),
             &[],
         )?
         .iter()
@@ -525,10 +511,7 @@ impl HubStore for PgStore {
     }
 
     fn doc_bytes(&self, doc: StoredDoc) -> Result<Option<Vec<u8>>, StoreError> {
-        let rows = self.query(
-            "SELECT bytes FROM doc_chunks WHERE doc = $1 ORDER BY seq",
-            &[&doc.storage_key()],
-        )?;
+        let rows = self.query(&pg(sql::CHUNKS), &[&doc.storage_key()])?;
         if rows.is_empty() {
             return Ok(None);
         }
@@ -546,13 +529,10 @@ impl HubStore for PgStore {
     }
 
     fn last_bundle_seq(&self, issuer: &PublicKey) -> Result<Option<u64>, StoreError> {
-        self.query(
-            "SELECT seq FROM bundle_issuers WHERE issuer = $1",
-            &[&issuer.to_bytes().as_slice()],
-        )?
-        .first()
-        .map(|row| decode_seq(row.try_get(0)?))
-        .transpose()
+        self.query(&pg(sql::BUNDLE_SEQ), &[&issuer.to_bytes().as_slice()])?
+            .first()
+            .map(|row| decode_seq(row.try_get(0)?))
+            .transpose()
     }
 
     fn accept_bundle(
@@ -562,21 +542,13 @@ impl HubStore for PgStore {
         receipt: &BundleReceipt,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let seq = i64::try_from(receipt.seq).map_err(|_| StoreError::BundleNotNewer {
-            seq: receipt.seq,
-            last: i64::MAX as u64,
-        })?;
+        let seq = stored_bundle_seq(receipt)?;
         self.in_transaction(async move |transaction| {
             // As in SQLite's: the seq is raised only if it grows, and a second import
             // that raced past the check rolls back with its chunk.
             let raised = transaction
                 .execute(
-                    "INSERT INTO bundle_issuers (issuer, seq, bundle_hash, previous, accepted_at)
-                     VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (issuer) DO UPDATE SET
-                         seq = excluded.seq, bundle_hash = excluded.bundle_hash,
-                         previous = excluded.previous, accepted_at = excluded.accepted_at
-                     WHERE excluded.seq > bundle_issuers.seq",
+                    &pg(sql::RAISE_BUNDLE_SEQ),
                     &[
                         &receipt.issuer.to_bytes().as_slice(),
                         &seq,
@@ -589,7 +561,7 @@ impl HubStore for PgStore {
             if raised == 0 {
                 let last: i64 = transaction
                     .query_one(
-                        "SELECT seq FROM bundle_issuers WHERE issuer = $1",
+                        &pg(sql::BUNDLE_SEQ),
                         &[&receipt.issuer.to_bytes().as_slice()],
                     )
                     .await?
@@ -628,10 +600,7 @@ impl HubStore for PgStore {
 
     fn chunk_count(&self, doc: StoredDoc) -> Result<usize, StoreError> {
         let count: i64 = self
-            .query(
-                "SELECT COUNT(*) FROM doc_chunks WHERE doc = $1",
-                &[&doc.storage_key()],
-            )?
+            .query(&pg(sql::CHUNK_COUNT), &[&doc.storage_key()])?
             .first()
             .map(|row| row.try_get(0))
             .transpose()?
@@ -640,19 +609,15 @@ impl HubStore for PgStore {
     }
 
     fn communities(&self) -> Result<Vec<CommunityRecord>, StoreError> {
-        self.query(
-            "SELECT code, last_seen_at, last_change_at FROM communities ORDER BY code",
-            &[],
-        )?
-        .iter()
-        .map(|row| super::community_record(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
-        .collect()
+        self.query(&pg(sql::COMMUNITIES), &[])?
+            .iter()
+            .map(|row| super::community_record(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+            .collect()
     }
 
     fn record_seen(&self, community: CommunityCode, at: Timestamp) -> Result<(), StoreError> {
         self.execute(
-            "INSERT INTO communities (code, last_seen_at) VALUES ($1, $2)
-             ON CONFLICT (code) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+            &pg(sql::NOTE_SEEN),
             &[&community.to_string(), &at.as_millis()],
         )?;
         Ok(())
@@ -660,7 +625,7 @@ impl HubStore for PgStore {
 
     fn sync_state(&self, peer: &PublicKey, doc: StoredDoc) -> Result<Option<Vec<u8>>, StoreError> {
         self.query(
-            "SELECT state FROM sync_peers WHERE peer = $1 AND doc = $2",
+            &pg(sql::SYNC_STATE),
             &[&peer.to_bytes().as_slice(), &doc.storage_key()],
         )?
         .first()
@@ -686,11 +651,7 @@ impl HubStore for PgStore {
         let signed = attested.signed();
         let json = super::signed_heads_json(signed)?;
         let changed = self.execute(
-            "INSERT INTO attestations (community, signed, signer, seq, received_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (community) DO UPDATE SET
-                 signed = excluded.signed, signer = excluded.signer, seq = excluded.seq,
-                 received_at = excluded.received_at
-             WHERE excluded.signer != attestations.signer OR excluded.seq > attestations.seq",
+            &pg(sql::UPSERT_ATTESTATION),
             &[
                 &signed.community.to_string(),
                 &json,
@@ -703,13 +664,10 @@ impl HubStore for PgStore {
     }
 
     fn attestation(&self, community: CommunityCode) -> Result<Option<SignedHeads>, StoreError> {
-        self.query(
-            "SELECT signed FROM attestations WHERE community = $1",
-            &[&community.to_string()],
-        )?
-        .first()
-        .map(|row| super::signed_heads_from_json(row.try_get(0)?))
-        .transpose()
+        self.query(&pg(sql::ATTESTATION), &[&community.to_string()])?
+            .first()
+            .map(|row| super::signed_heads_from_json(row.try_get(0)?))
+            .transpose()
     }
 
     fn backup(&self, _path: &Path) -> Result<(), StoreError> {
@@ -719,18 +677,14 @@ impl HubStore for PgStore {
     }
 
     fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.query("SELECT value FROM settings WHERE key = $1", &[&key])?
+        self.query(&pg(sql::SETTING), &[&key])?
             .first()
             .map(|row| Ok(row.try_get(0)?))
             .transpose()
     }
 
     fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.execute(
-            "INSERT INTO settings (key, value) VALUES ($1, $2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            &[&key, &value],
-        )?;
+        self.execute(&pg(sql::UPSERT_SETTING), &[&key, &value])?;
         Ok(())
     }
 
@@ -754,10 +708,7 @@ impl HubStore for PgStore {
 
     fn doc_seq(&self, doc: StoredDoc) -> Result<u64, StoreError> {
         let last: Option<i64> = self
-            .query(
-                "SELECT MAX(seq) FROM doc_chunks WHERE doc = $1",
-                &[&doc.storage_key()],
-            )?
+            .query(&pg(sql::LAST_SEQ), &[&doc.storage_key()])?
             .first()
             .map(|row| row.try_get(0))
             .transpose()?
@@ -767,12 +718,9 @@ impl HubStore for PgStore {
 
     fn chunks_after(&self, doc: StoredDoc, after: u64) -> Result<Vec<Vec<u8>>, StoreError> {
         let after = i64::try_from(after).unwrap_or(i64::MAX);
-        self.query(
-            "SELECT bytes FROM doc_chunks WHERE doc = $1 AND seq > $2 ORDER BY seq",
-            &[&doc.storage_key(), &after],
-        )?
-        .iter()
-        .map(|row| Ok(row.try_get(0)?))
-        .collect()
+        self.query(&pg(sql::CHUNKS_AFTER), &[&doc.storage_key(), &after])?
+            .iter()
+            .map(|row| Ok(row.try_get(0)?))
+            .collect()
     }
 }
