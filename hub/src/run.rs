@@ -139,12 +139,13 @@ pub fn upstream_of(store: &(impl HubStore + ?Sized)) -> anyhow::Result<Option<Up
 /// pin one key, and reach any of the processes.
 pub const HUB_KEY_SETTING: &str = "hub_key";
 
-/// Checks that a hub of `city` with `key` may use the shared store: one that holds
-/// another city's or another key's hub is refused (copy `hub.key` from the data
-/// directory of the first process). A new store is given the city and the key.
-pub fn join_shared_store(
+/// Checks, before `init` writes anything, that a hub of `city` whose key is `key` (or
+/// a new one, `None`) may use the shared store: one that holds another city's hub, or
+/// another key's, is refused (every process of one hub has the same key: copy
+/// `hub.key` from the data directory of the first).
+pub fn check_shared_store(
     store: &dyn HubStore,
-    key: &PublicKey,
+    key: Option<&PublicKey>,
     city: &RegionPrefix,
 ) -> anyhow::Result<()> {
     if let Some(held) = store.setting(CITY_SETTING)?
@@ -155,21 +156,15 @@ pub fn join_shared_store(
             city.as_str()
         );
     }
-    check_shared_key(store, key)?;
-    store.set_setting(HUB_KEY_SETTING, &key.to_string())?;
-    Ok(())
-}
-
-/// Refuses a key other than the one the shared store's hub has.
-fn check_shared_key(store: &dyn HubStore, key: &PublicKey) -> anyhow::Result<()> {
-    if let Some(held) = store.setting(HUB_KEY_SETTING)?
-        && held != key.to_string()
-    {
-        anyhow::bail!(
+    match (store.setting(HUB_KEY_SETTING)?, key) {
+        (Some(held), None) => anyhow::bail!(
+            "the PostgreSQL store belongs to the hub with key {held}: every process of one hub has the same key; copy hub.key from the first process's data directory into this one before `init`"
+        ),
+        (Some(held), Some(key)) if held != key.to_string() => anyhow::bail!(
             "the PostgreSQL store belongs to the hub with key {held}, and this data directory has {key}: every process of one hub has the same key; copy hub.key from the first process's data directory before `init`"
-        );
+        ),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// The hub of a data directory for a command that changes its documents without
@@ -196,10 +191,10 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
         "one hub runs per data directory; wait for the import to finish, or stop the other hub",
     )?;
     let key = read_key_file(&options.data.join(KEY_FILE))?;
-    if store.is_shared() {
-        check_shared_key(store.as_ref(), &key.public())?;
-    }
     let city = city_of(store.as_ref(), &options.data)?;
+    if store.is_shared() {
+        check_shared_store(store.as_ref(), Some(&key.public()), &city)?;
+    }
     let metrics = Arc::new(Metrics::new());
     let hub = Hub::with_stores(
         Arc::clone(&store),

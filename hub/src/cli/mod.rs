@@ -471,7 +471,21 @@ fn init(
     };
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
     let key_path = data.join(KEY_FILE);
-    let key = if store_url.is_some() && key_path.exists() {
+    // A PostgreSQL store is checked before anything is written here.
+    let shared = match store_url {
+        Some(url) => {
+            let shared = crate::data_dir::open_postgres(url)?;
+            let existing = if key_path.exists() {
+                Some(read_key_file(&key_path)?.public())
+            } else {
+                None
+            };
+            crate::run::check_shared_store(&shared, existing.as_ref(), &city)?;
+            Some(Arc::new(shared))
+        }
+        None => None,
+    };
+    let key = if shared.is_some() && key_path.exists() {
         // Another process of a hub on PostgreSQL: its key, copied from the first.
         read_key_file(&key_path)?
     } else {
@@ -481,10 +495,9 @@ fn init(
         create_key_file(&key_path, secret)?
     };
     let local = SqliteStore::open(&data.join(DATABASE_FILE))?;
-    let store: Arc<dyn HubStore> = match store_url {
-        Some(url) => {
-            let shared = Arc::new(crate::data_dir::open_postgres(url)?);
-            crate::run::join_shared_store(shared.as_ref(), &key.public(), &city)?;
+    let store: Arc<dyn HubStore> = match shared {
+        Some(shared) => {
+            shared.set_setting(crate::run::HUB_KEY_SETTING, &key.public().to_string())?;
             local.set_setting(STORE_SETTING, STORE_POSTGRES)?;
             shared
         }
