@@ -494,20 +494,24 @@ fn init(
             .map_err(|e| anyhow::anyhow!("no randomness for the key: {e}"))?;
         create_key_file(&key_path, secret)?
     };
-    let local = SqliteStore::open(&data.join(DATABASE_FILE))?;
-    let store: Arc<dyn HubStore> = match shared {
-        Some(shared) => {
-            shared.set_setting(crate::run::HUB_KEY_SETTING, &key.public().to_string())?;
-            local.set_setting(STORE_SETTING, STORE_POSTGRES)?;
-            shared
+    let local = Arc::new(SqliteStore::open(&data.join(DATABASE_FILE))?);
+    // The settings go to the store, and with PostgreSQL to the directory's file too:
+    // what reads the file alone (accounts, region names) finds the city there.
+    let mut stores: Vec<Arc<dyn HubStore>> = vec![Arc::clone(&local) as Arc<dyn HubStore>];
+    if let Some(shared) = shared {
+        shared.set_setting(crate::run::HUB_KEY_SETTING, &key.public().to_string())?;
+        local.set_setting(STORE_SETTING, STORE_POSTGRES)?;
+        stores.push(shared);
+    }
+    for store in &stores {
+        store.set_setting(crate::run::CITY_SETTING, city.as_str())?;
+        if let Some((prefix, upstream, upstream_key)) = &district {
+            store.set_setting(crate::run::DISTRICT, prefix.as_str())?;
+            store.set_setting(crate::run::UPSTREAM_ADDRESS, upstream)?;
+            store.set_setting(crate::run::UPSTREAM_KEY, &upstream_key.to_string())?;
         }
-        None => Arc::new(local),
-    };
-    store.set_setting(crate::run::CITY_SETTING, city.as_str())?;
-    if let Some((prefix, upstream, upstream_key)) = &district {
-        store.set_setting(crate::run::DISTRICT, prefix.as_str())?;
-        store.set_setting(crate::run::UPSTREAM_ADDRESS, upstream)?;
-        store.set_setting(crate::run::UPSTREAM_KEY, &upstream_key.to_string())?;
+    }
+    if let Some((prefix, upstream, _)) = &district {
         println!(
             "district hub of {} under the hub at {upstream}; enroll it there with:",
             prefix.as_str()
