@@ -8,7 +8,10 @@
 //! connections run on a small runtime this store owns, and a call waits for its answer
 //! by parking its own thread ([`block_on`]): tokio-postgres's client side does no IO
 //! itself (it hands messages to the connection's task), so any thread may wait on it,
-//! in a tokio task or not. Idle connections are kept in a small pool.
+//! in a tokio task or not. Idle connections are kept in a small pool; how many are in
+//! use at once is bounded by the hub's callers (`ServeOptions::max_steps` session steps,
+//! each holding at most a document's lock and one query, the figures worker, the polls),
+//! not here.
 //!
 //! Several processes: a document is merged by one process at a time, under a session
 //! advisory lock on its storage key ([`HubStore::lock_doc`]), taken by the hub around
