@@ -116,7 +116,7 @@ impl IssuerState {
     /// The standing of `issuer` on the hub's roster and the seq of the last bundle
     /// accepted from it. A node's key may speak for its own community, a district
     /// hub's for its region.
-    pub fn load(store: &impl HubStore, issuer: &PublicKey) -> Result<Self, StoreError> {
+    pub fn load(store: &(impl HubStore + ?Sized), issuer: &PublicKey) -> Result<Self, StoreError> {
         let standing = match store.enrollment(issuer)? {
             None => KeyStanding::Unknown,
             Some(enrollment) => match (enrollment.revoked, enrollment.role) {
@@ -386,13 +386,12 @@ pub fn import_bundle(
 
     // The community's changes reached the hub, by USB stick rather than by network: it
     // counts as seen now, as a sync session would make it (sync health, 24 h).
-    store.with_transaction(|transaction| {
-        crate::store::record_seen_in(transaction, community, now).map_err(StoreError::from)
-    })?;
+    store.record_seen(community, now)?;
 
     let started = Instant::now();
     let figures_problem = refresh_figures(hub, community).err();
-    let name = store
+    let name = hub
+        .local()
         .with_transaction(|transaction| figures::region_name(transaction, &community.as_region()))
         .ok()
         .flatten()

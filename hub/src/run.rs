@@ -16,7 +16,7 @@ use wishtree_protocol::RegionPrefix;
 use wishtree_protocol::keys::{KeyPair, PublicKey};
 use wishtree_webguard::HostName;
 
-use crate::data_dir::{DATABASE_FILE, KEY_FILE, open_store};
+use crate::data_dir::{DATABASE_FILE, HubStores, KEY_FILE, open_stores};
 use crate::figures::refresh_worker;
 use crate::http::{self, HubHttpState};
 use crate::identity::read_key_file;
@@ -24,6 +24,7 @@ use crate::metrics::Metrics;
 use crate::state::{Hub, HubOptions};
 use crate::store::{HubStore, SqliteStore};
 use crate::sync::{ServeOptions, Upstream, run_upstream, serve_quic};
+use wishtree_protocol::CommunityCode;
 
 /// The setting that names the hub's city (its region code prefix).
 pub const CITY_SETTING: &str = "city";
@@ -60,6 +61,9 @@ pub struct RunOptions {
     /// Bounds of the document cache, and the hub's clock (the system's unless a test
     /// sets one).
     pub hub: HubOptions,
+    /// The PostgreSQL store (`postgres://…`) the hub keeps its documents in, shared
+    /// with other hub processes; `None` for the data directory's SQLite file.
+    pub store: Option<String>,
 }
 
 impl RunOptions {
@@ -74,6 +78,7 @@ impl RunOptions {
             http_hosts: Vec::new(),
             serve: ServeOptions::default(),
             hub: HubOptions::default(),
+            store: None,
         }
     }
 }
@@ -98,7 +103,7 @@ pub struct RunningHub {
 }
 
 /// The city a hub's store names, or an error saying how to set it.
-pub fn city_of(store: &impl HubStore, data: &Path) -> anyhow::Result<RegionPrefix> {
+pub fn city_of(store: &(impl HubStore + ?Sized), data: &Path) -> anyhow::Result<RegionPrefix> {
     let text = store.setting(CITY_SETTING)?.with_context(|| {
         format!(
             "the hub in {} has no city: run `wishtree-hub init --data {} --city CODE` on a new directory",
@@ -111,7 +116,7 @@ pub fn city_of(store: &impl HubStore, data: &Path) -> anyhow::Result<RegionPrefi
 }
 
 /// The hub above this one, if this is a district hub.
-pub fn upstream_of(store: &impl HubStore) -> anyhow::Result<Option<Upstream>> {
+pub fn upstream_of(store: &(impl HubStore + ?Sized)) -> anyhow::Result<Option<Upstream>> {
     let (Some(address), Some(key), Some(scope)) = (
         store.setting(UPSTREAM_ADDRESS)?,
         store.setting(UPSTREAM_KEY)?,
@@ -130,14 +135,47 @@ pub fn upstream_of(store: &impl HubStore) -> anyhow::Result<Option<Upstream>> {
     }))
 }
 
+/// The setting of a shared store naming the key of the hub its processes share: nodes
+/// pin one key, and reach any of the processes.
+pub const HUB_KEY_SETTING: &str = "hub_key";
+
+/// Checks, before `init` writes anything, that a hub of `city` whose key is `key` (or
+/// a new one, `None`) may use the shared store: one that holds another city's hub, or
+/// another key's, is refused (every process of one hub has the same key: copy
+/// `hub.key` from the data directory of the first).
+pub fn check_shared_store(
+    store: &dyn HubStore,
+    key: Option<&PublicKey>,
+    city: &RegionPrefix,
+) -> anyhow::Result<()> {
+    if let Some(held) = store.setting(CITY_SETTING)?
+        && held != city.as_str()
+    {
+        anyhow::bail!(
+            "the PostgreSQL store holds the hub of city {held}, not {}",
+            city.as_str()
+        );
+    }
+    match (store.setting(HUB_KEY_SETTING)?, key) {
+        (Some(held), None) => anyhow::bail!(
+            "the PostgreSQL store belongs to the hub with key {held}: every process of one hub has the same key; copy hub.key from the first process's data directory into this one before `init`"
+        ),
+        (Some(held), Some(key)) if held != key.to_string() => anyhow::bail!(
+            "the PostgreSQL store belongs to the hub with key {held}, and this data directory has {key}: every process of one hub has the same key; copy hub.key from the first process's data directory before `init`"
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// The hub of a data directory for a command that changes its documents without
 /// serving (`city`, `import`): the key and the city from the directory, the system
 /// clock, metrics of its own.
-pub fn command_hub(data: &Path, store: Arc<SqliteStore>) -> anyhow::Result<Arc<Hub>> {
+pub fn command_hub(data: &Path, stores: HubStores) -> anyhow::Result<Arc<Hub>> {
     let key = read_key_file(&data.join(KEY_FILE))?;
-    let city = city_of(store.as_ref(), data)?;
-    Ok(Hub::new(
-        store,
+    let city = city_of(stores.store.as_ref(), data)?;
+    Ok(Hub::with_stores(
+        stores.store,
+        stores.local,
         key,
         city,
         Arc::new(Metrics::new()),
@@ -147,16 +185,20 @@ pub fn command_hub(data: &Path, store: Arc<SqliteStore>) -> anyhow::Result<Arc<H
 
 /// Starts a hub from its data directory. Returns once it listens.
 pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
-    let store = Arc::new(open_store(&options.data)?);
+    let HubStores { store, local } = open_stores(&options.data, options.store.as_deref())?;
     let lock = crate::lock::lock_data_dir(
         &options.data,
         "one hub runs per data directory; wait for the import to finish, or stop the other hub",
     )?;
     let key = read_key_file(&options.data.join(KEY_FILE))?;
     let city = city_of(store.as_ref(), &options.data)?;
+    if store.is_shared() {
+        check_shared_store(store.as_ref(), Some(&key.public()), &city)?;
+    }
     let metrics = Arc::new(Metrics::new());
-    let hub = Hub::new(
+    let hub = Hub::with_stores(
         Arc::clone(&store),
+        local,
         KeyPair::from_secret(key.secret()),
         city.clone(),
         Arc::clone(&metrics),
@@ -268,19 +310,27 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
                 "the city document changed; offering it to nodes",
             )
             .await;
+            // Other hub processes on the same store merge communities too; their
+            // figures here (in this process's file) follow within a poll.
+            if city_hub.store().is_shared() {
+                check_beside(
+                    &city_hub,
+                    |hub| mark_stale_dirty(hub).map(|stale| stale > 0),
+                    "which figures other hubs made stale",
+                    "re-deriving figures of communities other hubs merged",
+                )
+                .await;
+            }
         }
     });
     // Figures whose rows lag behind their document (a hub stopped in the middle of a
     // re-derivation, an import) are brought up to date at start; the rest are current,
     // and re-deriving a whole city at every start would stall the reconnecting nodes.
     let startup_hub = Arc::clone(&hub);
-    tokio::task::spawn_blocking(move || match stale_communities(startup_hub.store()) {
+    tokio::task::spawn_blocking(move || match mark_stale_dirty(&startup_hub) {
         Ok(stale) => {
-            if !stale.is_empty() {
-                tracing::info!("re-deriving the figures of {} communities", stale.len());
-            }
-            for community in stale {
-                startup_hub.mark_dirty(community);
+            if stale > 0 {
+                tracing::info!("re-deriving the figures of {stale} communities");
             }
         }
         Err(error) => tracing::warn!("cannot tell which figures are stale: {error}"),
@@ -301,28 +351,43 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
     })
 }
 
+/// Marks dirty, for the figures worker, every community whose figure rows are stale
+/// ([`stale_communities`]); says how many.
+fn mark_stale_dirty(hub: &Hub) -> anyhow::Result<usize> {
+    let stale = stale_communities(hub.store().as_ref(), hub.local())?;
+    for community in &stale {
+        hub.mark_dirty(*community);
+    }
+    Ok(stale.len())
+}
+
 /// Communities whose figure rows were derived from an older state of their document
-/// than the store holds, or never.
+/// than the store holds, or never: the store's record of each community's last change
+/// against the one its figure rows (in the data directory's file) were derived at.
 pub fn stale_communities(
-    store: &SqliteStore,
-) -> anyhow::Result<Vec<wishtree_protocol::CommunityCode>> {
-    let codes: Vec<String> = store.with_transaction(|transaction| {
-        let mut statement = transaction.prepare(
-            "SELECT c.code FROM communities c LEFT JOIN fig_communities f ON f.code = c.code
-             WHERE c.last_change_at IS NOT NULL
-               AND (f.code IS NULL OR f.is_derived = 0
-                    OR COALESCE(f.last_change_at, -1) != c.last_change_at)",
-        )?;
-        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
-        rows.collect::<rusqlite::Result<Vec<String>>>()
-    })?;
-    codes
-        .iter()
-        .map(|code| {
-            code.parse()
-                .map_err(|error| anyhow::anyhow!("a stored community code is bad: {error}"))
+    store: &dyn HubStore,
+    local: &SqliteStore,
+) -> anyhow::Result<Vec<CommunityCode>> {
+    let derived: std::collections::HashMap<String, Option<i64>> =
+        local.with_transaction(|transaction| {
+            let mut statement = transaction.prepare(
+                "SELECT code, last_change_at FROM fig_communities WHERE is_derived != 0",
+            )?;
+            let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()
+        })?;
+    Ok(store
+        .communities()?
+        .into_iter()
+        .filter_map(|record| {
+            let changed = record.last_change_at?.as_millis();
+            let derived_at = derived
+                .get(&record.community.to_string())
+                .copied()
+                .flatten();
+            (derived_at != Some(changed)).then_some(record.community)
         })
-        .collect()
+        .collect())
 }
 
 impl RunningHub {

@@ -123,3 +123,120 @@ fn commands_on_a_missing_hub_say_how_to_create_one() {
         text(&output)
     );
 }
+
+/// `--store`: a hub on PostgreSQL set up as an operator does, with the address from the
+/// config file, from `WISHTREE_STORE` and from the flag; and each refusal: an address
+/// that is not PostgreSQL's, a directory of the other kind, another hub's key.
+#[test]
+fn a_hub_on_postgres_is_set_up_from_flag_variable_or_config_and_mixing_is_refused() {
+    let Some(database) = wishtree_testkit::postgres::TestDatabase::create("hub CLI on PostgreSQL")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    let first = first.to_str().unwrap();
+    let init = hub(&[
+        "init",
+        "--data",
+        first,
+        "--city",
+        "1309",
+        "--store",
+        database.url(),
+    ]);
+    assert!(init.status.success(), "{}", text(&init));
+    let key = KeyPair::from_secret([5; 32]).public().to_string();
+
+    // The config file's `store`, and the variable, reach every command.
+    let config = dir.path().join("hub.toml");
+    std::fs::write(&config, format!("store = \"{}\"\n", database.url())).unwrap();
+    let config = config.to_str().unwrap();
+    let enrolled = hub(&[
+        "enroll",
+        "--config",
+        config,
+        "--data",
+        first,
+        "--community",
+        "130903001001",
+        "--key",
+        &key,
+    ]);
+    assert!(enrolled.status.success(), "{}", text(&enrolled));
+    let roster = Command::new(env!("CARGO_BIN_EXE_wishtree-hub"))
+        .args(["roster", "--data", first])
+        .env("WISHTREE_STORE", database.url())
+        .output()
+        .unwrap();
+    assert!(text(&roster).contains(&key), "{}", text(&roster));
+
+    // Without it, the directory's empty file is not read.
+    let refused = hub(&["roster", "--data", first]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("keeps its documents in PostgreSQL"),
+        "{}",
+        text(&refused)
+    );
+    // Not a PostgreSQL address; and the password is never echoed.
+    let refused = hub(&[
+        "roster",
+        "--data",
+        first,
+        "--store",
+        "mysql://u:secret@h/db",
+    ]);
+    assert!(
+        text(&refused).contains("takes a PostgreSQL address"),
+        "{}",
+        text(&refused)
+    );
+    assert!(!text(&refused).contains("secret"));
+    // A directory made without --store refuses one.
+    let plain = dir.path().join("plain");
+    let plain = plain.to_str().unwrap();
+    assert!(
+        hub(&["init", "--data", plain, "--city", "1309"])
+            .status
+            .success()
+    );
+    let refused = hub(&["roster", "--data", plain, "--store", database.url()]);
+    assert!(
+        text(&refused).contains("its own SQLite file"),
+        "{}",
+        text(&refused)
+    );
+    // A second process with a key of its own is another hub: refused at init.
+    let second = dir.path().join("second");
+    let second = second.to_str().unwrap();
+    let refused = hub(&[
+        "init",
+        "--data",
+        second,
+        "--city",
+        "1309",
+        "--store",
+        database.url(),
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("copy hub.key"),
+        "{}",
+        text(&refused)
+    );
+    // Nor another city.
+    let other_city = dir.path().join("other");
+    std::fs::create_dir_all(&other_city).unwrap();
+    std::fs::copy(dir.path().join("first/hub.key"), other_city.join("hub.key")).unwrap();
+    let refused = hub(&[
+        "init",
+        "--data",
+        other_city.to_str().unwrap(),
+        "--city",
+        "1310",
+        "--store",
+        database.url(),
+    ]);
+    assert!(text(&refused).contains("not 1310"), "{}", text(&refused));
+}

@@ -30,7 +30,7 @@ use wishtree_hub::figures::refresh_one;
 use wishtree_hub::figures::{self, Figures, Filter, Period, RankBy, StateCounts};
 use wishtree_hub::metrics::Metrics;
 use wishtree_hub::state::{Hub, HubOptions};
-use wishtree_hub::store::{EnrolledRole, HubStore, SqliteStore};
+use wishtree_hub::store::{EnrolledRole, SqliteStore};
 use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::frame::{DocId, Frame, Role, Scope};

@@ -1,5 +1,7 @@
 //! The hub store: roster rules, chunks and compaction, sync state, attestations,
-//! backups, and damaged files.
+//! backups, and damaged files. The rules of the trait run against both stores
+//! (`on_both_stores!`: `<test>::sqlite` and `<test>::postgres`, the latter in a database
+//! of its own in the cluster of `scripts/with-test-pg`).
 
 #![allow(clippy::unwrap_used)]
 
@@ -8,10 +10,13 @@ use std::sync::Arc;
 use wishtree_hub::figures::{self, Filter, Period};
 use wishtree_hub::http::HubHttpState;
 use wishtree_hub::metrics::Metrics;
-use wishtree_hub::store::{EnrolledRole, HubStore, SqliteStore, StoreError, StoredDoc};
+use wishtree_hub::store::{
+    BundleReceipt, EnrolledRole, HubStore, MergeWrite, PgStore, SqliteStore, StoreError, StoredDoc,
+};
 use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::keys::KeyPair;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
+use wishtree_testkit::postgres::TestDatabase;
 
 fn code(text: &str) -> CommunityCode {
     text.parse().unwrap()
@@ -27,9 +32,54 @@ fn open() -> (tempfile::TempDir, SqliteStore) {
     (dir, store)
 }
 
-#[test]
-fn a_community_has_one_active_key_and_revoked_keys_are_kept() {
-    let (_dir, store) = open();
+/// Names the community 运河区名人社区, as its worker would.
+fn rename(doc: &mut CommunityDoc) {
+    doc.execute(
+        &wishtree_protocol::command::Command::SetCommunityName {
+            name: wishtree_protocol::text::Name::parse("name", "运河区名人社区").unwrap(),
+        },
+        &wishtree_protocol::model::Actor::Worker("刘炳浩".into()),
+        at(2),
+    )
+    .unwrap();
+}
+
+/// Each named test body (`fn name(store: &dyn HubStore)`) as two tests, one per store.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                let (_dir, store) = super::open();
+                super::$name(&store);
+            }
+
+            #[test]
+            fn postgres() {
+                let Some(database) = super::TestDatabase::create(concat!(
+                    "store test ",
+                    stringify!($name)
+                )) else {
+                    return;
+                };
+                let store = super::PgStore::open(database.url()).unwrap();
+                super::$name(&store);
+            }
+        }
+    )*};
+}
+
+on_both_stores!(
+    a_community_has_one_active_key_and_revoked_keys_are_kept,
+    chunks_load_as_one_document_and_compact_in_one_transaction,
+    sync_state_is_kept_per_peer_and_document,
+    only_newer_attestations_replace_the_recorded_one,
+    a_merge_is_stored_whole_and_chunks_after_a_seq_bring_a_copy_up_to_date,
+    a_bundle_seq_only_grows_and_a_refused_one_stores_nothing,
+    settings_are_kept_and_replaced,
+);
+
+fn a_community_has_one_active_key_and_revoked_keys_are_kept(store: &dyn HubStore) {
     let community = code("130903003001");
     let first = KeyPair::from_secret([1; 32]).public();
     let second = KeyPair::from_secret([2; 32]).public();
@@ -70,9 +120,7 @@ fn a_community_has_one_active_key_and_revoked_keys_are_kept() {
     ));
 }
 
-#[test]
-fn chunks_load_as_one_document_and_compact_in_one_transaction() {
-    let (_dir, store) = open();
+fn chunks_load_as_one_document_and_compact_in_one_transaction(store: &dyn HubStore) {
     let community = code("130903003001");
     let doc_key = StoredDoc::Community(community);
     assert_eq!(store.doc_bytes(doc_key).unwrap(), None);
@@ -80,14 +128,7 @@ fn chunks_load_as_one_document_and_compact_in_one_transaction() {
     store
         .append_chunk(doc_key, &doc.save_incremental(), at(1))
         .unwrap();
-    doc.execute(
-        &wishtree_protocol::command::Command::SetCommunityName {
-            name: wishtree_protocol::text::Name::parse("name", "运河区名人社区").unwrap(),
-        },
-        &wishtree_protocol::model::Actor::Worker("刘炳浩".into()),
-        at(2),
-    )
-    .unwrap();
+    rename(&mut doc);
     store
         .append_chunk(doc_key, &doc.save_incremental(), at(2))
         .unwrap();
@@ -117,9 +158,7 @@ fn chunks_load_as_one_document_and_compact_in_one_transaction() {
     assert_eq!(store.communities().unwrap()[0].last_seen_at, Some(at(9)));
 }
 
-#[test]
-fn sync_state_is_kept_per_peer_and_document() {
-    let (_dir, store) = open();
+fn sync_state_is_kept_per_peer_and_document(store: &dyn HubStore) {
     let peer = KeyPair::from_secret([1; 32]).public();
     let other = KeyPair::from_secret([2; 32]).public();
     let doc = StoredDoc::Community(code("130903003001"));
@@ -136,9 +175,7 @@ fn sync_state_is_kept_per_peer_and_document() {
     assert_eq!(store.sync_state(&other, doc).unwrap(), None);
 }
 
-#[test]
-fn only_newer_attestations_replace_the_recorded_one() {
-    let (_dir, store) = open();
+fn only_newer_attestations_replace_the_recorded_one(store: &dyn HubStore) {
     let community = code("130903003001");
     let key = KeyPair::from_secret([1; 32]);
     let heads = [automerge::ChangeHash([5; 32])];
@@ -160,6 +197,88 @@ fn only_newer_attestations_replace_the_recorded_one() {
         .verify()
         .unwrap();
     assert!(store.record_attestation(&fresh, at(21)).unwrap());
+}
+
+fn a_merge_is_stored_whole_and_chunks_after_a_seq_bring_a_copy_up_to_date(store: &dyn HubStore) {
+    let community = code("130903003001");
+    let doc_key = StoredDoc::Community(community);
+    let peer = KeyPair::from_secret([1; 32]).public();
+    assert_eq!(store.doc_seq(doc_key).unwrap(), 0);
+    let mut doc = CommunityDoc::create(community, "名人社区", [1; 16], at(1)).unwrap();
+    let first = doc.save_incremental();
+    store
+        .store_merge(&MergeWrite {
+            doc: doc_key,
+            chunk: Some(&first),
+            full_save: None,
+            sync_state: Some((&peer, b"state")),
+            at: at(1),
+        })
+        .unwrap();
+    let held_at = store.doc_seq(doc_key).unwrap();
+    assert_eq!(held_at, 1);
+    let mut held =
+        automerge::AutoCommit::load(&store.doc_bytes(doc_key).unwrap().unwrap()).unwrap();
+    assert_eq!(store.sync_state(&peer, doc_key).unwrap().unwrap(), b"state");
+
+    // Another process adds a change, then compacts: the full save takes the next seq.
+    rename(&mut doc);
+    let second = doc.save_incremental();
+    store.append_chunk(doc_key, &second, at(2)).unwrap();
+    assert_eq!(store.chunks_after(doc_key, held_at).unwrap(), vec![second]);
+    store
+        .store_merge(&MergeWrite {
+            doc: doc_key,
+            chunk: None,
+            full_save: Some(&doc.save()),
+            sync_state: None,
+            at: at(3),
+        })
+        .unwrap();
+    assert_eq!(store.doc_seq(doc_key).unwrap(), 3, "seqs never repeat");
+    assert_eq!(store.chunk_count(doc_key).unwrap(), 1);
+    for chunk in store.chunks_after(doc_key, held_at).unwrap() {
+        held.load_incremental(&chunk).unwrap();
+    }
+    let caught_up = CommunityDoc::from_automerge(held, Some(community), [2; 16]).unwrap();
+    assert_eq!(caught_up.community().unwrap().name, "运河区名人社区");
+    assert!(store.chunks_after(doc_key, 3).unwrap().is_empty());
+}
+
+fn a_bundle_seq_only_grows_and_a_refused_one_stores_nothing(store: &dyn HubStore) {
+    let issuer = KeyPair::from_secret([4; 32]).public();
+    let doc = StoredDoc::Community(code("130903003001"));
+    let receipt = |seq| BundleReceipt {
+        issuer,
+        seq,
+        hash: [seq as u8; 32],
+        previous: None,
+    };
+    assert_eq!(store.last_bundle_seq(&issuer).unwrap(), None);
+    store
+        .accept_bundle(doc, b"one", &receipt(2), at(1))
+        .unwrap();
+    assert_eq!(store.last_bundle_seq(&issuer).unwrap(), Some(2));
+    assert!(matches!(
+        store.accept_bundle(doc, b"two", &receipt(2), at(2)),
+        Err(StoreError::BundleNotNewer { seq: 2, last: 2 })
+    ));
+    assert_eq!(store.doc_bytes(doc).unwrap().unwrap(), b"one");
+    store.accept_bundle(doc, b"", &receipt(3), at(3)).unwrap();
+    assert_eq!(store.last_bundle_seq(&issuer).unwrap(), Some(3));
+    assert_eq!(
+        store.chunk_count(doc).unwrap(),
+        1,
+        "an empty bundle adds no chunk"
+    );
+}
+
+fn settings_are_kept_and_replaced(store: &dyn HubStore) {
+    assert_eq!(store.setting("city").unwrap(), None);
+    store.set_setting("city", "1309").unwrap();
+    store.set_setting("city", "1310").unwrap();
+    assert_eq!(store.setting("city").unwrap().as_deref(), Some("1310"));
+    assert!(!store.is_shared() || store.lock_doc(StoredDoc::City).is_ok());
 }
 
 #[test]
@@ -291,7 +410,7 @@ fn a_database_of_the_release_with_schema_versions_opens_with_every_record() {
     assert_eq!(city.members_reported, 1);
     assert_eq!(city.wishes.total, 1);
     assert!(
-        wishtree_hub::run::stale_communities(&store)
+        wishtree_hub::run::stale_communities(&store, &store)
             .unwrap()
             .is_empty()
     );

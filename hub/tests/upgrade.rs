@@ -97,7 +97,7 @@ fn check(fixture: &Path) {
         figures::refresh_one(&hub, *code).unwrap();
     }
     assert_eq!(
-        figures_of(hub.store(), &regions, now),
+        figures_of(hub.local(), &regions, now),
         kept,
         "{shown}: the figures differ from the documents' after the upgrade"
     );

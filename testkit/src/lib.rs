@@ -1,8 +1,8 @@
 //! What the integration tests and benches of node, hub and `wishtree-tests` share:
 //! one request and answer type with two ways to send it ([`oneshot`] against a router
 //! in-process, [`socket`] over a real connection), one in-process server on port 0
-//! ([`server`]), signing in through a login form ([`login`]) and one community builder
-//! ([`community`]).
+//! ([`server`]), signing in through a login form ([`login`]), one community builder
+//! ([`community`]) and a PostgreSQL database per test ([`postgres`]).
 //!
 //! A dev-dependency only. Everything here panics on failure, because a panic is how a
 //! test or a bench reports one.
@@ -13,6 +13,7 @@ pub mod community;
 pub mod http;
 pub mod login;
 pub mod oneshot;
+pub mod postgres;
 pub mod server;
 pub mod socket;
 

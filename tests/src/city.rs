@@ -10,7 +10,7 @@ use anyhow::Context;
 use automerge::ChangeHash;
 use clap::Parser;
 use wishtree_hub::run::{RunOptions, RunningHub};
-use wishtree_hub::store::{EnrolledRole, HubStore};
+use wishtree_hub::store::EnrolledRole;
 use wishtree_node::replica::{HubSettings, InitOptions, Replica};
 use wishtree_node::run::RunningNode;
 use wishtree_node::sync::SyncOptions;
@@ -22,15 +22,17 @@ use wishtree_protocol::{CommunityCode, Timestamp};
 
 /// Creates a hub in `dir` for `city` (e.g. `1309`), as `wishtree-hub init` does.
 pub fn init_hub(dir: &Path, city: &str) -> anyhow::Result<()> {
+    init_hub_on(dir, city, None)
+}
+
+/// [`init_hub`] with its documents in the PostgreSQL `store`, if one is given.
+pub fn init_hub_on(dir: &Path, city: &str, store: Option<&str>) -> anyhow::Result<()> {
     let data = dir.display().to_string();
-    wishtree_hub::cli::run(wishtree_hub::cli::Cli::try_parse_from([
-        "wishtree-hub",
-        "init",
-        "--data",
-        &data,
-        "--city",
-        city,
-    ])?)
+    let mut line = vec!["wishtree-hub", "init", "--data", &data, "--city", city];
+    if let Some(store) = store {
+        line.extend(["--store", store]);
+    }
+    wishtree_hub::cli::run(wishtree_hub::cli::Cli::try_parse_from(line)?)
 }
 
 /// A city viewer of the hub in `dir`: the name and password it logs in with, and the
@@ -72,7 +74,17 @@ pub fn hub_key(dir: &Path) -> anyhow::Result<PublicKey> {
 
 /// Enrolls a node's key for its community at the hub in `dir`.
 pub fn enroll(dir: &Path, community: CommunityCode, key: PublicKey) -> anyhow::Result<()> {
-    let store = wishtree_hub::data_dir::open_store(dir)?;
+    enroll_on(dir, community, key, None)
+}
+
+/// [`enroll`] at a hub whose documents are in the PostgreSQL `store`, if one is given.
+pub fn enroll_on(
+    dir: &Path,
+    community: CommunityCode,
+    key: PublicKey,
+    store: Option<&str>,
+) -> anyhow::Result<()> {
+    let store = wishtree_hub::data_dir::open_stores(dir, store)?.store;
     store.enroll(
         key,
         EnrolledRole::Node { community },
@@ -110,9 +122,20 @@ pub async fn start_hub(
     quic: SocketAddr,
     http: SocketAddr,
 ) -> anyhow::Result<RunningHub> {
+    start_hub_on(dir, quic, http, None).await
+}
+
+/// [`start_hub`] with its documents in the PostgreSQL `store`, if one is given.
+pub async fn start_hub_on(
+    dir: &Path,
+    quic: SocketAddr,
+    http: SocketAddr,
+    store: Option<&str>,
+) -> anyhow::Result<RunningHub> {
     let mut options = RunOptions::new(dir);
     options.quic = quic;
     options.http = http;
+    options.store = store.map(str::to_owned);
     wishtree_hub::run::start(options).await
 }
 

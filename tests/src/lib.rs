@@ -3,4 +3,5 @@
 
 pub mod city;
 pub mod demo;
+pub mod hub_child;
 pub mod sim;

@@ -46,7 +46,7 @@ fn members_reported(hub: &RunningHub, region: &str) -> u64 {
 }
 
 fn rusqlite_connection(hub: &RunningHub) -> rusqlite::Connection {
-    rusqlite::Connection::open(hub.hub().store().path()).unwrap()
+    rusqlite::Connection::open(hub.hub().local().path()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,8 @@
 //! with their real `run` functions on port 0. A node's change reaches the hub and its
 //! figures; the hub can stop while nodes keep writing; a node killed mid-sync
 //! converges after restart; an unknown key is refused and told why; junk on the hub's
-//! port leaves the other nodes syncing.
+//! port leaves the other nodes syncing. Each runs with the hub on its SQLite file and on
+//! PostgreSQL (`on_both_stores!`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -18,8 +19,8 @@ use wishtree_protocol::frame::DocId;
 use wishtree_protocol::keys::KeyPair;
 use wishtree_testkit::socket::get_json_with;
 use wishtree_tests::city::{
-    add_city_viewer, add_member, any_port, enroll, hub_key, init_hub, init_node, start_hub,
-    start_node, wait_until,
+    add_city_viewer, add_member, any_port, enroll_on, hub_key, init_hub, init_hub_on, init_node,
+    start_hub_on, start_node, wait_until,
 };
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -41,24 +42,64 @@ fn hub_has(hub: &RunningHub, community: CommunityCode, heads: &[ChangeHash]) -> 
 struct City {
     _dir: tempfile::TempDir,
     hub_dir: std::path::PathBuf,
+    /// The PostgreSQL store the hub keeps its documents in, if not its SQLite file.
+    store: Option<String>,
     hub: RunningHub,
     /// A city viewer's `Authorization`, for the hub's API.
     viewer: String,
 }
 
-async fn city() -> City {
+async fn city(store: Option<&str>) -> City {
     let dir = tempfile::tempdir().unwrap();
     let hub_dir = dir.path().join("hub");
-    init_hub(&hub_dir, "1309").unwrap();
+    init_hub_on(&hub_dir, "1309", store).unwrap();
     let viewer = add_city_viewer(&hub_dir, "e2e").unwrap().authorization;
-    let hub = start_hub(&hub_dir, any_port(), any_port()).await.unwrap();
+    let hub = start_hub_on(&hub_dir, any_port(), any_port(), store)
+        .await
+        .unwrap();
     City {
         _dir: dir,
         hub_dir,
+        store: store.map(str::to_owned),
         hub,
         viewer,
     }
 }
+
+/// Each named test (`async fn name(store: Option<&str>)`) as two: `<name>::sqlite`,
+/// the hub on its SQLite file, and `<name>::postgres`, on a PostgreSQL database of its
+/// own in the cluster of `scripts/with-test-pg`.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(None).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(database) = wishtree_testkit::postgres::TestDatabase::create(concat!(
+                    "e2e ",
+                    stringify!($name)
+                )) else {
+                    return;
+                };
+                super::$name(Some(database.url())).await;
+            }
+        }
+    )*};
+}
+
+on_both_stores!(
+    a_change_on_a_node_reaches_the_hub_and_its_figures_live,
+    nodes_keep_writing_while_the_hub_is_down_and_converge_after_it_returns,
+    a_node_killed_mid_sync_converges_after_restart,
+    an_unknown_key_is_refused_and_the_node_says_what_to_do,
+    junk_datagrams_and_a_fuzzed_frame_stream_leave_other_nodes_syncing,
+    a_node_rotates_its_key_and_the_hub_takes_the_new_one_on_the_old_ones_word,
+    a_sealed_half_year_reads_the_same_at_the_hub_and_a_forged_seal_is_flagged,
+);
 
 /// The hub's API answer at `url` as the city viewer, `Null` if there is none yet.
 fn api(city: &City, url: &str) -> serde_json::Value {
@@ -82,7 +123,13 @@ async fn node(city: &City, community: &str, enrolled: bool) -> RunningNode {
     )
     .unwrap();
     if enrolled {
-        enroll(&city.hub_dir, code(community), replica.public_key()).unwrap();
+        enroll_on(
+            &city.hub_dir,
+            code(community),
+            replica.public_key(),
+            city.store.as_deref(),
+        )
+        .unwrap();
     }
     drop(replica);
     start_node(&dir, any_port()).await.unwrap()
@@ -95,9 +142,8 @@ fn connected(node: &RunningNode) -> bool {
         .unwrap_or(false)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_change_on_a_node_reaches_the_hub_and_its_figures_live() {
-    let city = city().await;
+async fn a_change_on_a_node_reaches_the_hub_and_its_figures_live(store: Option<&str>) {
+    let city = city(store).await;
     let node = node(&city, "130903001001", true).await;
     wait_until(LIMIT, "the node to connect", || connected(&node))
         .await
@@ -130,9 +176,10 @@ async fn a_change_on_a_node_reaches_the_hub_and_its_figures_live() {
     city.hub.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nodes_keep_writing_while_the_hub_is_down_and_converge_after_it_returns() {
-    let mut city = city().await;
+async fn nodes_keep_writing_while_the_hub_is_down_and_converge_after_it_returns(
+    store: Option<&str>,
+) {
+    let mut city = city(store).await;
     let a = node(&city, "130903001001", true).await;
     let b = node(&city, "130902004002", true).await;
     wait_until(LIMIT, "both nodes to connect", || {
@@ -161,7 +208,9 @@ async fn nodes_keep_writing_while_the_hub_is_down_and_converge_after_it_returns(
     );
 
     // The hub comes back on the same address; the nodes find it by themselves.
-    city.hub = start_hub(&city.hub_dir, quic, http).await.unwrap();
+    city.hub = start_hub_on(&city.hub_dir, quic, http, store)
+        .await
+        .unwrap();
     wait_until(
         Duration::from_secs(30),
         "both communities to converge",
@@ -177,9 +226,8 @@ async fn nodes_keep_writing_while_the_hub_is_down_and_converge_after_it_returns(
     city.hub.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_killed_mid_sync_converges_after_restart() {
-    let city = city().await;
+async fn a_node_killed_mid_sync_converges_after_restart(store: Option<&str>) {
+    let city = city(store).await;
     let community = "130903002003";
     let node = node(&city, community, true).await;
     wait_until(LIMIT, "the node to connect", || connected(&node))
@@ -217,9 +265,8 @@ async fn start_until_free(dir: &Path) -> RunningNode {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unknown_key_is_refused_and_the_node_says_what_to_do() {
-    let city = city().await;
+async fn an_unknown_key_is_refused_and_the_node_says_what_to_do(store: Option<&str>) {
+    let city = city(store).await;
     let node = node(&city, "130903001001", false).await;
     let key = node.replica.lock().await.public_key().to_string();
     let mut problem = String::new();
@@ -251,9 +298,8 @@ async fn an_unknown_key_is_refused_and_the_node_says_what_to_do() {
     city.hub.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn junk_datagrams_and_a_fuzzed_frame_stream_leave_other_nodes_syncing() {
-    let city = city().await;
+async fn junk_datagrams_and_a_fuzzed_frame_stream_leave_other_nodes_syncing(store: Option<&str>) {
+    let city = city(store).await;
     let node = node(&city, "130903001001", true).await;
     wait_until(LIMIT, "the node to connect", || connected(&node))
         .await
@@ -303,12 +349,12 @@ fn rand32() -> [u8; 32] {
     bytes
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_rotates_its_key_and_the_hub_takes_the_new_one_on_the_old_ones_word() {
+async fn a_node_rotates_its_key_and_the_hub_takes_the_new_one_on_the_old_ones_word(
+    store: Option<&str>,
+) {
     use clap::Parser;
-    use wishtree_hub::store::HubStore;
 
-    let city = city().await;
+    let city = city(store).await;
     let community = "130903001001";
     let node = node(&city, community, true).await;
     wait_until(LIMIT, "the node to connect", || connected(&node))
@@ -336,23 +382,32 @@ async fn a_node_rotates_its_key_and_the_hub_takes_the_new_one_on_the_old_ones_wo
     altered[100] = if altered[100] == b'0' { b'1' } else { b'0' };
     let data = city.hub_dir.display().to_string();
     let hub_cli = |statement: &str| {
-        wishtree_hub::cli::run(
-            wishtree_hub::cli::Cli::try_parse_from([
-                "wishtree-hub",
-                "rotate",
-                "--data",
-                &data,
-                "--statement",
-                statement,
-            ])
-            .unwrap(),
-        )
+        let mut line = vec![
+            "wishtree-hub",
+            "rotate",
+            "--data",
+            &data,
+            "--statement",
+            statement,
+        ];
+        if let Some(store) = store {
+            line.extend(["--store", store]);
+        }
+        wishtree_hub::cli::run(wishtree_hub::cli::Cli::try_parse_from(line).unwrap())
     };
     assert!(hub_cli(&String::from_utf8(altered).unwrap()).is_err());
-    let store = wishtree_hub::data_dir::open_store(&city.hub_dir).unwrap();
-    assert_eq!(store.community_key(code(community)).unwrap(), Some(old_key));
+    let roster = wishtree_hub::data_dir::open_stores(&city.hub_dir, store)
+        .unwrap()
+        .store;
+    assert_eq!(
+        roster.community_key(code(community)).unwrap(),
+        Some(old_key)
+    );
     hub_cli(&statement).unwrap();
-    assert_eq!(store.community_key(code(community)).unwrap(), Some(new_key));
+    assert_eq!(
+        roster.community_key(code(community)).unwrap(),
+        Some(new_key)
+    );
 
     // The node comes back under its new key and syncs; the hub records heads it signed.
     let node = start_node(&dir, any_port()).await.unwrap();
@@ -362,7 +417,7 @@ async fn a_node_rotates_its_key_and_the_hub_takes_the_new_one_on_the_old_ones_wo
         "the hub to take the new key's changes and signed heads",
         || {
             hub_has(&city.hub, code(community), &after)
-                && store
+                && roster
                     .attestation(code(community))
                     .unwrap()
                     .is_some_and(|signed| signed.signer == new_key)
@@ -400,6 +455,7 @@ async fn a_community_counts_as_not_synced_when_the_hub_clock_is_a_day_ahead() {
     let city = City {
         _dir: dir,
         hub_dir,
+        store: None,
         hub,
         viewer,
     };
@@ -426,8 +482,9 @@ async fn a_community_counts_as_not_synced_when_the_hub_clock_is_a_day_ahead() {
     city.hub.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sealed_half_year_reads_the_same_at_the_hub_and_a_forged_seal_is_flagged() {
+async fn a_sealed_half_year_reads_the_same_at_the_hub_and_a_forged_seal_is_flagged(
+    store: Option<&str>,
+) {
     use wishtree_protocol::HalfYear;
     use wishtree_protocol::command::Command;
     use wishtree_protocol::id::{MemberId, ServiceId};
@@ -435,7 +492,7 @@ async fn a_sealed_half_year_reads_the_same_at_the_hub_and_a_forged_seal_is_flagg
     use wishtree_protocol::seal::SignedSeal;
     use wishtree_protocol::text::Detail;
 
-    let city = city().await;
+    let city = city(store).await;
     let community = "130903001001";
     let running = node(&city, community, true).await;
     wait_until(LIMIT, "the node to connect", || connected(&running))

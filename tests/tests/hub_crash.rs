@@ -7,10 +7,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, UdpSocket};
-use std::path::Path;
-use std::process::{Child, Command as Process, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,6 +19,10 @@ use wishtree_protocol::{CommunityCode, Timestamp};
 use wishtree_tests::city::{
     add_member, any_port, enroll, hub_key, init_hub, init_node, start_hub, start_node, wait_until,
 };
+use wishtree_tests::hub_child::{HubChild, free_udp_port};
+
+/// The `wishtree-hub` command line as a binary of this package.
+const HUB_PROCESS: &str = env!("CARGO_BIN_EXE_hub-process");
 
 /// Bound of every wait; a failing test fails instead of hanging.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -53,7 +53,7 @@ async fn nodes_notice_a_hub_killed_and_restarted_within_seconds_and_converge() {
         drop(replica);
         nodes.push(Arc::new(start_node(&node_dir, any_port()).await.unwrap()));
     }
-    let mut hub = HubChild::start(&hub_dir, quic);
+    let mut hub = HubChild::start(HUB_PROCESS, &hub_dir, quic, &[]);
     wait_until(LIMIT, "every node to connect", || {
         nodes
             .iter()
@@ -106,7 +106,7 @@ async fn nodes_notice_a_hub_killed_and_restarted_within_seconds_and_converge() {
     let killed_at = Instant::now();
     let killed_stamp = wishtree_node::now();
     hub.kill();
-    let hub = HubChild::start(&hub_dir, quic);
+    let hub = HubChild::start(HUB_PROCESS, &hub_dir, quic, &[]);
     let listening_at = Instant::now();
     wait_until(LIMIT, "every node to reconnect after the kill", || {
         nodes.iter().all(|node| {
@@ -228,7 +228,7 @@ async fn a_district_hub_reaches_a_city_hub_killed_and_restarted_within_seconds()
         .unwrap();
     let community: CommunityCode = COMMUNITIES[0].parse().unwrap();
     let node_dir = dir.path().join(COMMUNITIES[0]);
-    let mut city = HubChild::start(&city_dir, city_quic);
+    let mut city = HubChild::start(HUB_PROCESS, &city_dir, city_quic, &[]);
     let district = start_hub(&district_dir, any_port(), any_port())
         .await
         .unwrap();
@@ -271,7 +271,7 @@ async fn a_district_hub_reaches_a_city_hub_killed_and_restarted_within_seconds()
     // The city hub dies without a word and comes back at once; a change made now must
     // reach it over a new upstream session, long before any idle timeout.
     city.kill();
-    let _city = HubChild::start(&city_dir, city_quic);
+    let _city = HubChild::start(HUB_PROCESS, &city_dir, city_quic, &[]);
     let listening_at = Instant::now();
     add_member(&node, "新党员").await;
     let heads = sorted(node.replica.lock().await.heads());
@@ -303,79 +303,4 @@ fn link(node: &RunningNode) -> Option<(bool, Option<Timestamp>)> {
 fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
     heads.sort();
     heads
-}
-
-fn free_udp_port() -> SocketAddr {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-/// The hub as a child process; killed when dropped, so a failing test leaves none.
-struct HubChild {
-    child: Child,
-}
-
-impl HubChild {
-    /// Starts `wishtree-hub run` on `quic` and waits until it listens.
-    fn start(data: &Path, quic: SocketAddr) -> Self {
-        let mut child = Process::new(env!("CARGO_BIN_EXE_hub-process"))
-            .args(["run", "--data"])
-            .arg(data)
-            .args(["--quic", &quic.to_string(), "--http", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // The hub prints its addresses once it listens; the rest of stdout is drained
-        // by the thread so that the pipe never fills.
-        let stdout = child.stdout.take().unwrap();
-        let (ready, listening) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if line.starts_with("dashboard:") {
-                    let _ = ready.send(());
-                }
-            }
-        });
-        let mut hub = Self { child };
-        if listening.recv_timeout(LIMIT).is_err() {
-            hub.kill();
-            panic!("the hub did not start listening within {LIMIT:?}");
-        }
-        hub
-    }
-
-    /// SIGKILL: no Bye, no close; the nodes' connections are left open.
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// SIGINT, as an operator's Ctrl-C, and waits for the process to end.
-    fn stop(mut self) {
-        let sent = Process::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        let deadline = Instant::now() + LIMIT;
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(
-                Instant::now() < deadline,
-                "the hub did not stop after SIGINT"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for HubChild {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            self.kill();
-        }
-    }
 }

@@ -94,7 +94,7 @@ pub enum RegionCommandLine {
     },
 }
 
-pub(super) fn city(command: CityCommandLine) -> anyhow::Result<()> {
+pub(super) fn city(command: CityCommandLine, store_url: Option<&str>) -> anyhow::Result<()> {
     use wishtree_protocol::city::CityCommand;
     use wishtree_protocol::text::{Name, Title};
     let (data, command) = match command {
@@ -145,11 +145,11 @@ pub(super) fn city(command: CityCommandLine) -> anyhow::Result<()> {
             },
         ),
     };
-    let store = std::sync::Arc::new(open_store(&data)?);
-    if crate::run::upstream_of(store.as_ref())?.is_some() {
+    let stores = crate::data_dir::open_stores(&data, store_url)?;
+    if crate::run::upstream_of(stores.store.as_ref())?.is_some() {
         bail!("this is a district hub: the city document is written at the city hub");
     }
-    let hub = crate::run::command_hub(&data, store)?;
+    let hub = crate::run::command_hub(&data, stores)?;
     hub.execute_city(&command, now())?;
     println!("the city document is updated; a running hub passes it on to every node");
     Ok(())

@@ -3,26 +3,24 @@
 //! the directory's lock held, so that no hub starts meanwhile.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Context;
 use wishtree_common::admin_socket::{AdminError, AdminRequest, call};
 
 use crate::admin::{ADMIN_SOCKET, IMPORT};
 use crate::clock::now;
-use crate::data_dir::open_store;
+use crate::data_dir::open_stores;
 use crate::import::{import_file, read_bundle_file};
 use crate::lock::LockError;
 
 /// `wishtree-hub import FILE`: handed to the running hub if one runs on `data`,
 /// into the store otherwise. Progress lines go to stderr, the verdict to stdout.
-pub(super) fn import(data: &Path, file: &Path) -> anyhow::Result<()> {
+pub(super) fn import(data: &Path, file: &Path, store_url: Option<&str>) -> anyhow::Result<()> {
     let show = &mut |line: &str| eprintln!("{line}");
     match crate::lock::lock_data_dir(data, "") {
         Ok(_lock) => {
             // No hub runs, and none starts until the lock is dropped.
-            let store = Arc::new(open_store(data)?);
-            let hub = crate::run::command_hub(data, store)?;
+            let hub = crate::run::command_hub(data, open_stores(data, store_url)?)?;
             let accepted = import_file(&hub, file, now(), &mut |step| show(&step.to_string()))?;
             println!("{}", accepted.report());
             Ok(())

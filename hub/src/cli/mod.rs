@@ -10,6 +10,7 @@ use city::{city, region};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -19,7 +20,9 @@ use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, RegionPrefix};
 
 use crate::clock::now;
-use crate::data_dir::{DATABASE_FILE, KEY_FILE, open_store};
+use crate::data_dir::{
+    DATABASE_FILE, KEY_FILE, STORE_POSTGRES, STORE_SETTING, open_store, open_stores,
+};
 use crate::identity::{create_key_file, read_key_file};
 use crate::store::{EnrolledRole, HubStore, SqliteStore, StoredDoc};
 
@@ -33,6 +36,19 @@ pub struct Cli {
     /// The config file and the log format.
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Keep documents, roster and sync state in this PostgreSQL database
+    /// (postgres://user:password@host:port/database), which several hub processes may
+    /// share; without it everything is in the data directory's SQLite file. Give it to
+    /// `init` and to every command after (or set WISHTREE_STORE, or `store` in the
+    /// config file).
+    #[arg(
+        long,
+        global = true,
+        env = "WISHTREE_STORE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub store: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -218,6 +234,12 @@ pub fn main() -> ExitCode {
 
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let store_url = cli.store.as_deref();
+    // The store of a data directory for the commands that read or write the roster
+    // and the documents.
+    let hub_store = |data: &Path| -> anyhow::Result<Arc<dyn HubStore>> {
+        Ok(open_stores(data, store_url)?.store)
+    };
     match cli.command {
         Command::Init {
             data,
@@ -225,7 +247,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             district,
             upstream,
             upstream_key,
-        } => init(&data, &city, district.zip(upstream).zip(upstream_key)),
+        } => init(
+            &data,
+            &city,
+            district.zip(upstream).zip(upstream_key),
+            store_url,
+        ),
         Command::Run {
             data,
             quic,
@@ -238,9 +265,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             options.http = http;
             options.metrics = metrics;
             options.http_hosts = hosts.http_hosts;
+            options.store = cli.store.clone();
             run_hub(options, cli.global.log_format)
         }
-        Command::City(command) => city(command),
+        Command::City(command) => city(command, store_url),
         Command::Account(command) => account::run(command),
         Command::Region(command) => region(command),
         Command::Enroll {
@@ -249,11 +277,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             hub_scope,
             key,
         } => {
-            let store = open_store(&data)?;
+            let store = hub_store(&data)?;
             let key: PublicKey = key.parse().context("the --key is not a valid key")?;
             if let Some(code) = &community {
                 refuse_at_district_hub(
-                    &store,
+                    store.as_ref(),
                     &format!("wishtree-hub enroll --data CITY_DIR --community {code} --key {key}"),
                 )?;
             }
@@ -276,9 +304,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             community,
             reason,
         } => {
-            let store = open_store(&data)?;
+            let store = hub_store(&data)?;
             refuse_at_district_hub(
-                &store,
+                store.as_ref(),
                 "wishtree-hub revoke --data CITY_DIR (with the same --key or --community and --reason)",
             )?;
             let key = match (key, community) {
@@ -301,9 +329,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Rotate { data, statement } => {
-            let store = open_store(&data)?;
+            let store = hub_store(&data)?;
             refuse_at_district_hub(
-                &store,
+                store.as_ref(),
                 "wishtree-hub rotate --data CITY_DIR --statement … (the same statement)",
             )?;
             let bytes = hex::decode(statement.trim())
@@ -336,7 +364,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Roster { data } => {
-            let store = open_store(&data)?;
+            let store = hub_store(&data)?;
             for enrollment in store.enrollments()? {
                 let state = match &enrollment.revoked {
                     Some(revocation) => format!(
@@ -350,7 +378,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Import { data, file } => import_command::import(&data, &file),
+        Command::Import { data, file } => import_command::import(&data, &file, store_url),
         Command::Send { data, org, to, out } => {
             let store = open_store(&data)?;
             let credit_code: wishtree_protocol::uscc::CreditCode =
@@ -393,7 +421,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             community,
             out,
         } => {
-            let store = open_store(&data)?;
+            let store = hub_store(&data)?;
             let code: CommunityCode = community.parse().context("bad --community")?;
             let bytes = store
                 .doc_bytes(StoredDoc::Community(code))?
@@ -415,6 +443,7 @@ fn init(
     data: &Path,
     city: &str,
     district: Option<((String, String), String)>,
+    store_url: Option<&str>,
 ) -> anyhow::Result<()> {
     let city: RegionPrefix = city.parse().context("bad --city")?;
     if city.level() != Some(wishtree_protocol::RegionLevel::City) {
@@ -441,15 +470,48 @@ fn init(
         None => None,
     };
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
-    let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness for the key: {e}"))?;
-    let key = create_key_file(&data.join(KEY_FILE), secret)?;
-    let store = SqliteStore::open(&data.join(DATABASE_FILE))?;
-    store.set_setting(crate::run::CITY_SETTING, city.as_str())?;
-    if let Some((prefix, upstream, upstream_key)) = &district {
-        store.set_setting(crate::run::DISTRICT, prefix.as_str())?;
-        store.set_setting(crate::run::UPSTREAM_ADDRESS, upstream)?;
-        store.set_setting(crate::run::UPSTREAM_KEY, &upstream_key.to_string())?;
+    let key_path = data.join(KEY_FILE);
+    // A PostgreSQL store is checked before anything is written here.
+    let shared = match store_url {
+        Some(url) => {
+            let shared = crate::data_dir::open_postgres(url)?;
+            let existing = if key_path.exists() {
+                Some(read_key_file(&key_path)?.public())
+            } else {
+                None
+            };
+            crate::run::check_shared_store(&shared, existing.as_ref(), &city)?;
+            Some(Arc::new(shared))
+        }
+        None => None,
+    };
+    let key = if shared.is_some() && key_path.exists() {
+        // Another process of a hub on PostgreSQL: its key, copied from the first.
+        read_key_file(&key_path)?
+    } else {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret)
+            .map_err(|e| anyhow::anyhow!("no randomness for the key: {e}"))?;
+        create_key_file(&key_path, secret)?
+    };
+    let local = Arc::new(SqliteStore::open(&data.join(DATABASE_FILE))?);
+    // The settings go to the store, and with PostgreSQL to the directory's file too:
+    // what reads the file alone (accounts, region names) finds the city there.
+    let mut stores: Vec<Arc<dyn HubStore>> = vec![Arc::clone(&local) as Arc<dyn HubStore>];
+    if let Some(shared) = shared {
+        shared.set_setting(crate::run::HUB_KEY_SETTING, &key.public().to_string())?;
+        local.set_setting(STORE_SETTING, STORE_POSTGRES)?;
+        stores.push(shared);
+    }
+    for store in &stores {
+        store.set_setting(crate::run::CITY_SETTING, city.as_str())?;
+        if let Some((prefix, upstream, upstream_key)) = &district {
+            store.set_setting(crate::run::DISTRICT, prefix.as_str())?;
+            store.set_setting(crate::run::UPSTREAM_ADDRESS, upstream)?;
+            store.set_setting(crate::run::UPSTREAM_KEY, &upstream_key.to_string())?;
+        }
+    }
+    if let Some((prefix, upstream, _)) = &district {
         println!(
             "district hub of {} under the hub at {upstream}; enroll it there with:",
             prefix.as_str()
@@ -496,7 +558,7 @@ fn run_hub(options: crate::run::RunOptions, log_format: LogFormat) -> anyhow::Re
 /// A district hub takes its roster from the city: an entry made here is never seen by
 /// the city, which would go on refusing (or accepting) the key. So roster changes for
 /// nodes are refused here, naming the command to run at the city hub.
-fn refuse_at_district_hub(store: &SqliteStore, command_at_city: &str) -> anyhow::Result<()> {
+fn refuse_at_district_hub(store: &dyn HubStore, command_at_city: &str) -> anyhow::Result<()> {
     if let Some(district) = store.setting(crate::run::DISTRICT)? {
         bail!(
             "this is the district hub of {district}: the city hub keeps the roster, which reaches this hub by itself; run there: {command_at_city}"

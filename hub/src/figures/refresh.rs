@@ -17,7 +17,7 @@ use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
 
 use crate::figures::{self, CommunitySync};
 use crate::state::Hub;
-use crate::store::{CommunityRecord, HubStore};
+use crate::store::CommunityRecord;
 
 /// Runs until `shutdown` turns true, refreshing dirty communities.
 pub async fn refresh_worker(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) {
@@ -99,17 +99,24 @@ pub async fn refresh_worker(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) 
 
 /// Records in one transaction that these communities' nodes connected: in the store's
 /// communities and in the figures' sync health.
-fn record_seen_batch(
-    hub: &Hub,
-    seen: &[(CommunityCode, Timestamp)],
-) -> Result<(), crate::figures::FiguresError> {
-    hub.store().with_transaction(|transaction| {
+fn record_seen_batch(hub: &Hub, seen: &[(CommunityCode, Timestamp)]) -> anyhow::Result<()> {
+    // A store of its own (PostgreSQL) is written apart from the figures' file.
+    let store_is_local = !hub.store().is_shared();
+    if !store_is_local {
         for (code, at) in seen {
-            crate::store::record_seen_in(transaction, *code, *at)?;
+            hub.store().record_seen(*code, *at)?;
+        }
+    }
+    hub.local().with_transaction(|transaction| {
+        for (code, at) in seen {
+            if store_is_local {
+                crate::store::record_seen_in(transaction, *code, *at)?;
+            }
             figures::record_seen(transaction, *code, *at)?;
         }
-        Ok(())
-    })
+        Ok::<_, crate::figures::FiguresError>(())
+    })?;
+    Ok(())
 }
 
 /// Re-derives the figure rows that come from the city document: the campaigns and the
@@ -121,7 +128,7 @@ pub fn refresh_city(hub: &Hub) -> anyhow::Result<()> {
         return Ok(());
     }
     let city = CityDoc::from_automerge(automerge, None, [0; 16])?.view()?;
-    hub.store().with_transaction(|transaction| {
+    hub.local().with_transaction(|transaction| {
         figures::refresh_campaigns(transaction, &city)?;
         figures::refresh_directory(transaction, &city)
     })?;
@@ -152,7 +159,8 @@ fn refresh_with(
     // it is counted as seen, with no rows.
     if automerge.clone().get_heads().is_empty() {
         if let Some(at) = last_seen_at {
-            store.with_transaction(|transaction| figures::record_seen(transaction, code, at))?;
+            hub.local()
+                .with_transaction(|transaction| figures::record_seen(transaction, code, at))?;
         }
         return Ok(());
     }
@@ -170,6 +178,6 @@ fn refresh_with(
     let seals = crate::seals::tally(store.as_ref(), &mut doc)?;
     sync.seals = seals.seals;
     sync.seals_failed = seals.failed;
-    figures::refresh_community(store, &doc, &sync, hub.metrics())?;
+    figures::refresh_community(hub.local(), &doc, &sync, hub.metrics())?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use wishtree_protocol::city::{CityCommand, CityDoc};
 use wishtree_protocol::frame::DocId;
 
 use super::{Hub, HubError, load_doc};
-use crate::store::{HubStore, StoredDoc};
+use crate::store::StoredDoc;
 
 impl Hub {
     /// Applies a command to the city document, stores it, and offers it to every

@@ -7,6 +7,13 @@
 //! at once, and a session waits only for another session of the same document. A slot
 //! whose document was evicted keeps its sync states, so that a session in the middle
 //! of an exchange loses nothing when its document is dropped from memory.
+//!
+//! A store other hub processes write too (PostgreSQL, [`HubStore::is_shared`]) adds a
+//! second lock: [`Hub::with_doc`] takes the document's lock in the store after the
+//! slot's, then brings the held copy up to date with the chunks stored since it was
+//! last in step (by seq, [`HubStore::chunks_after`]) before any work, and notes the
+//! seq it is in step with after the work, before the lock is released. So two processes
+//! never merge one document at once, and neither merges into a stale copy.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -18,7 +25,6 @@ use wishtree_protocol::frame::DocId;
 use wishtree_protocol::keys::PublicKey;
 
 use super::{COMPACT_AFTER, Hub, HubError, load_doc, stored};
-use crate::store::HubStore;
 
 /// One document at the hub and the sync states of the peers that sync it.
 #[derive(Debug, Default)]
@@ -31,6 +37,8 @@ pub(crate) struct DocSlot {
     saved_states: HashMap<PublicKey, Vec<u8>>,
     /// When the slot was last used, for least-recently-used eviction.
     used: u64,
+    /// The seq of the last stored chunk the held document holds (shared stores only).
+    seq: u64,
 }
 
 /// A slot locked for one document: what a session reads, merges and stores under.
@@ -48,9 +56,12 @@ impl Hub {
 
     /// A copy of a document, for figures and exports.
     pub fn snapshot(&self, doc: DocId) -> Result<AutoCommit, HubError> {
-        let slot = self.slot(doc);
-        if let Some(held) = &lock_slot(&slot).doc {
-            return Ok(held.clone());
+        // With a shared store the held copy may be behind what other processes stored.
+        if !self.store.is_shared() {
+            let slot = self.slot(doc);
+            if let Some(held) = &lock_slot(&slot).doc {
+                return Ok(held.clone());
+            }
         }
         // Not in memory: loaded from the store without a place in the cache, so that
         // re-deriving figures neither evicts the documents sessions are syncing nor
@@ -103,15 +114,20 @@ impl Hub {
         work: impl FnOnce(&mut Locked<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         let slot = self.slot(doc);
-        let (result, loaded) = {
+        let (result, loaded, caught_up) = {
             let mut locked = Locked {
                 hub: self,
                 id: doc,
                 slot: lock_slot(&slot),
             };
             locked.slot.used = self.tick();
+            // Dropped before the slot's lock (declared after it).
+            let _across_processes = self.store.lock_doc(stored(doc)).map_err(HubError::from)?;
             let loaded = locked.slot.doc.is_none();
-            if loaded {
+            let mut caught_up = false;
+            if self.store.is_shared() {
+                caught_up = self.catch_up(&mut locked)?;
+            } else if loaded {
                 let document = match self.store.doc_bytes(stored(doc)).map_err(HubError::from)? {
                     Some(bytes) => load_doc(doc, &bytes)?,
                     None => AutoCommit::new(),
@@ -119,18 +135,70 @@ impl Hub {
                 locked.slot.doc = Some(document);
                 self.loaded_docs.fetch_add(1, Ordering::Relaxed);
             }
-            (work(&mut locked), loaded)
+            let result = work(&mut locked);
+            if self.store.is_shared() {
+                // What this process stored under the lock is in the held copy.
+                match self.store.doc_seq(stored(doc)) {
+                    Ok(seq) => locked.slot.seq = seq,
+                    Err(error) => {
+                        tracing::warn!("{doc} is dropped from memory: {error}");
+                        locked.drop_doc();
+                    }
+                }
+            }
+            (result, loaded, caught_up)
         };
         // Outside the document's lock: eviction takes the map's lock and then tries
         // other documents' locks, never the other way round.
         if loaded {
             self.evict(doc);
         }
+        // Another process changed the document: the sessions here that sync it are
+        // offered the change, as if it were merged here.
+        if caught_up {
+            self.changed(doc);
+        }
         result
     }
 
+    /// Brings the held copy of a document in step with a shared store (its lock held):
+    /// loads it if it is not in memory, else applies the chunks other processes stored
+    /// since; a copy they do not load into is loaded again whole. Says whether a held
+    /// copy changed.
+    fn catch_up(&self, locked: &mut Locked<'_>) -> Result<bool, HubError> {
+        let key = stored(locked.id);
+        let last = self.store.doc_seq(key)?;
+        let mut changed = false;
+        let held_at = locked.slot.seq;
+        if let Some(held) = locked.slot.doc.as_mut() {
+            if last == held_at {
+                return Ok(false);
+            }
+            let applied = self
+                .store
+                .chunks_after(key, held_at)?
+                .iter()
+                .try_for_each(|chunk| held.load_incremental(chunk).map(drop));
+            if applied.is_ok() {
+                locked.slot.seq = last;
+                return Ok(true);
+            }
+            locked.drop_doc();
+            changed = true;
+        }
+        let document = match self.store.doc_bytes(key)? {
+            Some(bytes) => load_doc(locked.id, &bytes)?,
+            None => AutoCommit::new(),
+        };
+        locked.replace(document);
+        locked.slot.seq = self.store.doc_seq(key)?;
+        Ok(changed)
+    }
+
     /// Forgets what is in flight in every sync state of `peer` for `docs` (a session
-    /// ended): what both sides stored is kept, what the peer had in flight is not.
+    /// ended): what both sides stored is kept, what the peer had in flight is not. With
+    /// a shared store the state is dropped, to be read again from the store: the peer
+    /// may sync with another process next.
     pub(crate) fn reset_sync_states<'a>(
         &self,
         peer: &PublicKey,
@@ -139,7 +207,10 @@ impl Hub {
         for doc in docs {
             let slot = self.slot(*doc);
             let mut slot = lock_slot(&slot);
-            if let Some(state) = slot.sync_states.get_mut(peer) {
+            if self.store.is_shared() {
+                slot.sync_states.remove(peer);
+                slot.saved_states.remove(peer);
+            } else if let Some(state) = slot.sync_states.get_mut(peer) {
                 *state = sync::State::decode(&state.encode()).unwrap_or_default();
             }
         }

@@ -62,7 +62,12 @@ impl Default for HubOptions {
 /// The hub's documents and sync state, shared by every session. See the module doc.
 #[derive(Debug)]
 pub struct Hub {
-    store: Arc<SqliteStore>,
+    /// What the hub remembers: documents, roster, sync state (SQLite, or PostgreSQL
+    /// shared with other hub processes).
+    store: Arc<dyn HubStore>,
+    /// The data directory's SQLite file: the figures, accounts and region names, and
+    /// with no other store, `store` itself.
+    local: Arc<SqliteStore>,
     key: KeyPair,
     city: RegionPrefix,
     metrics: Arc<Metrics>,
@@ -120,10 +125,24 @@ pub enum HubError {
 }
 
 impl Hub {
-    /// The hub of `city`, over `store`. The city document is created from its genesis
-    /// the first time.
+    /// The hub of `city`, over `store`, its data directory's SQLite file. The city
+    /// document is created from its genesis the first time.
     pub fn new(
         store: Arc<SqliteStore>,
+        key: KeyPair,
+        city: RegionPrefix,
+        metrics: Arc<Metrics>,
+        options: HubOptions,
+    ) -> Result<Arc<Hub>, HubError> {
+        let shared: Arc<dyn HubStore> = Arc::clone(&store) as Arc<dyn HubStore>;
+        Self::with_stores(shared, store, key, city, metrics, options)
+    }
+
+    /// The hub of `city` over `store` (e.g. PostgreSQL, which other hub processes may
+    /// share), keeping its figures in `local`, its data directory's SQLite file.
+    pub fn with_stores(
+        store: Arc<dyn HubStore>,
+        local: Arc<SqliteStore>,
         key: KeyPair,
         city: RegionPrefix,
         metrics: Arc<Metrics>,
@@ -147,6 +166,7 @@ impl Hub {
         Ok(Arc::new(Hub {
             roster_version,
             store,
+            local,
             key,
             city,
             metrics,
@@ -175,8 +195,14 @@ impl Hub {
     }
 
     /// The store.
-    pub fn store(&self) -> &Arc<SqliteStore> {
+    pub fn store(&self) -> &Arc<dyn HubStore> {
         &self.store
+    }
+
+    /// The data directory's SQLite file, where the figures are (beside the store's
+    /// tables when it is the store).
+    pub fn local(&self) -> &Arc<SqliteStore> {
+        &self.local
     }
 
     /// The hub's clock.

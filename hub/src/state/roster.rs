@@ -11,9 +11,9 @@ use wishtree_protocol::sync::{Access, Grant};
 use wishtree_protocol::{RegionPrefix, Timestamp};
 
 use super::{Hub, HubError};
-use crate::store::{EnrolledRole, HubStore, SqliteStore, StoreError};
+use crate::store::{EnrolledRole, HubStore, StoreError};
 
-pub(super) fn roster_version_of(store: &SqliteStore) -> Result<i64, StoreError> {
+pub(super) fn roster_version_of(store: &dyn HubStore) -> Result<i64, StoreError> {
     Ok(store
         .enrollments()?
         .iter()

@@ -7,6 +7,8 @@
 //! PostgreSQL implementation for several hub processes behind one address will
 //! implement. Calls block: async drivers run them on a blocking thread.
 
+mod postgres;
+mod sql;
 mod sqlite;
 
 use std::fmt;
@@ -16,6 +18,7 @@ use wishtree_protocol::attest::{Attested, SignedHeads};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 
+pub use postgres::PgStore;
 pub use sqlite::{SqliteStore, record_seen_in};
 
 /// A document the hub keeps: one per community, and the city document it authors.
@@ -157,10 +160,19 @@ pub enum StoreError {
     /// An SQLite error.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The PostgreSQL server cannot be reached (or refused the login).
+    #[error("the PostgreSQL store cannot be reached: {0}")]
+    Unreachable(String),
+    /// A PostgreSQL error.
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// The store cannot do this; the message says what to do instead.
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 /// What a hub remembers. Implementations are shared by many tasks.
-pub trait HubStore: Send + Sync + 'static {
+pub trait HubStore: Send + Sync + fmt::Debug + 'static {
     /// Adds a key to the roster.
     fn enroll(
         &self,
@@ -258,6 +270,54 @@ pub trait HubStore: Send + Sync + 'static {
 
     /// Sets a setting.
     fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError>;
+
+    /// Whether other hub processes write this store too (PostgreSQL). Then the hub
+    /// merges a document only under [`HubStore::lock_doc`], and first brings the copy it
+    /// holds up to date with what the others stored ([`HubStore::chunks_after`]).
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    /// Takes the lock under which one process at a time loads, merges and stores a
+    /// document, waiting for it; released when the [`DocLock`] is dropped (or the
+    /// process dies). A store only this process writes needs none.
+    fn lock_doc(&self, _doc: StoredDoc) -> Result<DocLock, StoreError> {
+        Ok(DocLock::none())
+    }
+
+    /// The seq of a document's last chunk (0 if it has none). It only grows:
+    /// appending and compacting both take the next one.
+    fn doc_seq(&self, doc: StoredDoc) -> Result<u64, StoreError>;
+
+    /// A document's chunks with a seq above `after`, in order (after a compaction, the
+    /// full save among them), each loadable into a copy that holds every chunk up to
+    /// `after`.
+    fn chunks_after(&self, doc: StoredDoc, after: u64) -> Result<Vec<Vec<u8>>, StoreError>;
+}
+
+/// A document's lock across processes ([`HubStore::lock_doc`]), released on drop.
+pub struct DocLock(Option<Box<dyn Send>>);
+
+impl DocLock {
+    /// No lock (a store one process writes).
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    /// A lock that `guard` releases when dropped.
+    pub fn held(guard: impl Send + 'static) -> Self {
+        Self(Some(Box::new(guard)))
+    }
+}
+
+impl fmt::Debug for DocLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "DocLock(held)"
+        } else {
+            "DocLock(none)"
+        })
+    }
 }
 
 /// What one sync message leaves in the store ([`HubStore::store_merge`]).
@@ -310,4 +370,121 @@ impl fmt::Display for EnrolledRole {
             Self::Hub { scope } => write!(f, "the hub of region {}", scope.padded()),
         }
     }
+}
+
+/// A roster row as both stores read it: key, role, community, scope, enrolled at,
+/// revoked at, revocation reason.
+pub(crate) type RawEnrollment = (
+    Vec<u8>,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<String>,
+);
+
+/// The role, community and scope columns of a roster row.
+pub(crate) fn role_columns(role: &EnrolledRole) -> (&'static str, Option<String>, Option<String>) {
+    match role {
+        EnrolledRole::Node { community } => ("node", Some(community.to_string()), None),
+        EnrolledRole::Hub { scope } => ("hub", None, Some(scope.to_string())),
+    }
+}
+
+/// A bundle's seq as stored; one too large for the column is refused as not newer.
+pub(crate) fn stored_bundle_seq(receipt: &BundleReceipt) -> Result<i64, StoreError> {
+    i64::try_from(receipt.seq).map_err(|_| StoreError::BundleNotNewer {
+        seq: receipt.seq,
+        last: i64::MAX as u64,
+    })
+}
+
+/// A stored seq, which is never negative.
+pub(crate) fn decode_seq(seq: i64) -> Result<u64, StoreError> {
+    u64::try_from(seq).map_err(|_| StoreError::Corrupt {
+        what: "seq",
+        reason: format!("{seq} is negative"),
+    })
+}
+
+/// A row of the communities table.
+pub(crate) fn community_record(
+    code: String,
+    last_seen_at: Option<i64>,
+    last_change_at: Option<i64>,
+) -> Result<CommunityRecord, StoreError> {
+    Ok(CommunityRecord {
+        community: code
+            .parse()
+            .map_err(
+                |e: wishtree_protocol::region::RegionParseError| StoreError::Corrupt {
+                    what: "community code",
+                    reason: e.to_string(),
+                },
+            )?,
+        last_seen_at: last_seen_at.map(Timestamp::from_millis),
+        last_change_at: last_change_at.map(Timestamp::from_millis),
+    })
+}
+
+/// Signed heads as they are stored (JSON).
+pub(crate) fn signed_heads_json(signed: &SignedHeads) -> Result<String, StoreError> {
+    serde_json::to_string(signed).map_err(|e| StoreError::Corrupt {
+        what: "signed heads",
+        reason: e.to_string(),
+    })
+}
+
+/// Stored signed heads.
+pub(crate) fn signed_heads_from_json(json: &str) -> Result<SignedHeads, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
+        what: "signed heads",
+        reason: e.to_string(),
+    })
+}
+
+pub(crate) fn decode_key(bytes: &[u8]) -> Result<PublicKey, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        what: "key",
+        reason,
+    };
+    let array: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| corrupt(format!("{} bytes", bytes.len())))?;
+    PublicKey::from_bytes(&array).map_err(|e| corrupt(e.to_string()))
+}
+
+pub(crate) fn decode_enrollment(raw: RawEnrollment) -> Result<Enrollment, StoreError> {
+    let (key, role, community, scope, enrolled_at, revoked_at, reason) = raw;
+    let corrupt = |reason: String| StoreError::Corrupt {
+        what: "roster entry",
+        reason,
+    };
+    let role = match (role.as_str(), community, scope) {
+        ("node", Some(community), _) => EnrolledRole::Node {
+            community: community
+                .parse()
+                .map_err(|e: wishtree_protocol::region::RegionParseError| corrupt(e.to_string()))?,
+        },
+        ("hub", _, Some(scope)) => EnrolledRole::Hub {
+            scope: scope
+                .parse()
+                .map_err(|e: wishtree_protocol::region::RegionParseError| corrupt(e.to_string()))?,
+        },
+        (other, _, _) => {
+            return Err(corrupt(format!(
+                "role `{other}` without its community or scope"
+            )));
+        }
+    };
+    Ok(Enrollment {
+        key: decode_key(&key)?,
+        role,
+        enrolled_at: Timestamp::from_millis(enrolled_at),
+        revoked: revoked_at.map(|at| Revocation {
+            at: Timestamp::from_millis(at),
+            reason: reason.unwrap_or_default(),
+        }),
+    })
 }

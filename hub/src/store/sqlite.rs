@@ -15,8 +15,9 @@ use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, Timestamp};
 
 use super::{
-    BundleReceipt, CommunityRecord, EnrolledRole, Enrollment, HubStore, MergeWrite, Revocation,
-    StoreError, StoredDoc,
+    BundleReceipt, CommunityRecord, EnrolledRole, Enrollment, HubStore, MergeWrite, RawEnrollment,
+    StoreError, StoredDoc, community_record, decode_enrollment, decode_key, decode_seq,
+    role_columns, signed_heads_from_json, signed_heads_json, sql, stored_bundle_seq,
 };
 
 /// The hub store in one SQLite file.
@@ -102,10 +103,7 @@ pub fn record_seen_in(
     at: Timestamp,
 ) -> rusqlite::Result<()> {
     connection
-        .prepare_cached(
-            "INSERT INTO communities (code, last_seen_at) VALUES (?1, ?2)
-             ON CONFLICT (code) DO UPDATE SET last_seen_at = excluded.last_seen_at",
-        )?
+        .prepare_cached(sql::NOTE_SEEN)?
         .execute(params![community.to_string(), at.as_millis()])?;
     Ok(())
 }
@@ -124,10 +122,7 @@ impl HubStore for SqliteStore {
                 role: existing.role.to_string(),
             });
         }
-        let (role_name, community, scope) = match &role {
-            EnrolledRole::Node { community } => ("node", Some(community.to_string()), None),
-            EnrolledRole::Hub { scope } => ("hub", None, Some(scope.to_string())),
-        };
+        let (role_name, community, scope) = role_columns(&role);
         if let EnrolledRole::Node { community } = &role
             && let Some(active) = active_key(&connection, *community)?
         {
@@ -137,8 +132,14 @@ impl HubStore for SqliteStore {
             });
         }
         connection.execute(
-            "INSERT INTO roster (key, role, community, scope, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![key.to_bytes().as_slice(), role_name, community, scope, at.as_millis()],
+            sql::INSERT_ENROLLMENT,
+            params![
+                key.to_bytes().as_slice(),
+                role_name,
+                community,
+                scope,
+                at.as_millis()
+            ],
         )?;
         Ok(Enrollment {
             key,
@@ -156,7 +157,7 @@ impl HubStore for SqliteStore {
     ) -> Result<Enrollment, StoreError> {
         let connection = self.lock();
         let changed = connection.execute(
-            "UPDATE roster SET revoked_at = ?2, revoke_reason = ?3 WHERE key = ?1 AND revoked_at IS NULL",
+            sql::REVOKE,
             params![key.to_bytes().as_slice(), at.as_millis(), reason],
         )?;
         let enrollment = read_enrollment(&connection, key)?
@@ -177,18 +178,15 @@ impl HubStore for SqliteStore {
 
     fn enrollments(&self) -> Result<Vec<Enrollment>, StoreError> {
         let connection = self.lock();
-        let mut statement = connection.prepare(
-            "SELECT key, role, community, scope, enrolled_at, revoked_at, revoke_reason
-             FROM roster ORDER BY enrolled_at, key",
-        )?;
+        let mut statement =
+            connection.prepare(&format!("{} ORDER BY enrolled_at, key", sql::ENROLLMENTS))?;
         let rows = statement.query_map([], row_to_raw)?;
         rows.map(|row| decode_enrollment(row?)).collect()
     }
 
     fn doc_bytes(&self, doc: StoredDoc) -> Result<Option<Vec<u8>>, StoreError> {
         let connection = self.lock();
-        let mut statement =
-            connection.prepare("SELECT bytes FROM doc_chunks WHERE doc = ?1 ORDER BY seq")?;
+        let mut statement = connection.prepare(sql::CHUNKS)?;
         let mut rows = statement.query([doc.storage_key()])?;
         let mut bytes = Vec::new();
         let mut any = false;
@@ -211,19 +209,11 @@ impl HubStore for SqliteStore {
     fn last_bundle_seq(&self, issuer: &PublicKey) -> Result<Option<u64>, StoreError> {
         let seq: Option<i64> = self
             .lock()
-            .query_row(
-                "SELECT seq FROM bundle_issuers WHERE issuer = ?1",
-                [issuer.to_bytes().as_slice()],
-                |row| row.get(0),
-            )
-            .optional()?;
-        seq.map(|seq| {
-            u64::try_from(seq).map_err(|_| StoreError::Corrupt {
-                what: "bundle seq",
-                reason: format!("{seq} is negative"),
+            .query_row(sql::BUNDLE_SEQ, [issuer.to_bytes().as_slice()], |row| {
+                row.get(0)
             })
-        })
-        .transpose()
+            .optional()?;
+        seq.map(decode_seq).transpose()
     }
 
     fn accept_bundle(
@@ -233,22 +223,14 @@ impl HubStore for SqliteStore {
         receipt: &BundleReceipt,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let seq = i64::try_from(receipt.seq).map_err(|_| StoreError::BundleNotNewer {
-            seq: receipt.seq,
-            last: i64::MAX as u64,
-        })?;
+        let seq = stored_bundle_seq(receipt)?;
         let mut connection = self.lock();
         let transaction = connection.transaction()?;
         // The seq is raised only if it grows: a second import of the same bundle that
         // raced past the check before this transaction finds it taken, and its chunk
         // rolls back with it.
         let raised = transaction.execute(
-            "INSERT INTO bundle_issuers (issuer, seq, bundle_hash, previous, accepted_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (issuer) DO UPDATE SET
-                 seq = excluded.seq, bundle_hash = excluded.bundle_hash,
-                 previous = excluded.previous, accepted_at = excluded.accepted_at
-             WHERE excluded.seq > bundle_issuers.seq",
+            sql::RAISE_BUNDLE_SEQ,
             params![
                 receipt.issuer.to_bytes().as_slice(),
                 seq,
@@ -259,7 +241,7 @@ impl HubStore for SqliteStore {
         )?;
         if raised == 0 {
             let last: i64 = transaction.query_row(
-                "SELECT seq FROM bundle_issuers WHERE issuer = ?1",
+                sql::BUNDLE_SEQ,
                 [receipt.issuer.to_bytes().as_slice()],
                 |row| row.get(0),
             )?;
@@ -300,18 +282,15 @@ impl HubStore for SqliteStore {
     }
 
     fn chunk_count(&self, doc: StoredDoc) -> Result<usize, StoreError> {
-        let count: i64 = self.lock().query_row(
-            "SELECT COUNT(*) FROM doc_chunks WHERE doc = ?1",
-            [doc.storage_key()],
-            |row| row.get(0),
-        )?;
+        let count: i64 = self
+            .lock()
+            .query_row(sql::CHUNK_COUNT, [doc.storage_key()], |row| row.get(0))?;
         Ok(count.max(0) as usize)
     }
 
     fn communities(&self) -> Result<Vec<CommunityRecord>, StoreError> {
         let connection = self.lock();
-        let mut statement = connection
-            .prepare("SELECT code, last_seen_at, last_change_at FROM communities ORDER BY code")?;
+        let mut statement = connection.prepare(sql::COMMUNITIES)?;
         let rows = statement.query_map([], |row| {
             Ok((
                 row.get::<_, String>(0)?,
@@ -321,16 +300,7 @@ impl HubStore for SqliteStore {
         })?;
         rows.map(|row| {
             let (code, seen, changed) = row?;
-            Ok(CommunityRecord {
-                community: code.parse().map_err(
-                    |e: wishtree_protocol::region::RegionParseError| StoreError::Corrupt {
-                        what: "community code",
-                        reason: e.to_string(),
-                    },
-                )?,
-                last_seen_at: seen.map(Timestamp::from_millis),
-                last_change_at: changed.map(Timestamp::from_millis),
-            })
+            community_record(code, seen, changed)
         })
         .collect()
     }
@@ -344,7 +314,7 @@ impl HubStore for SqliteStore {
         Ok(self
             .lock()
             .query_row(
-                "SELECT state FROM sync_peers WHERE peer = ?1 AND doc = ?2",
+                sql::SYNC_STATE,
                 params![peer.to_bytes().as_slice(), doc.storage_key()],
                 |row| row.get(0),
             )
@@ -363,18 +333,13 @@ impl HubStore for SqliteStore {
     fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .lock()
-            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
-                row.get(0)
-            })
+            .query_row(sql::SETTING, [key], |row| row.get(0))
             .optional()?)
     }
 
     fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.lock().execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
+        self.lock()
+            .execute(sql::UPSERT_SETTING, params![key, value])?;
         Ok(())
     }
 
@@ -384,18 +349,11 @@ impl HubStore for SqliteStore {
         received_at: Timestamp,
     ) -> Result<bool, StoreError> {
         let signed = attested.signed();
-        let json = serde_json::to_string(signed).map_err(|e| StoreError::Corrupt {
-            what: "signed heads",
-            reason: e.to_string(),
-        })?;
+        let json = signed_heads_json(signed)?;
         // Newer means a greater seq from the same signer; a new signer (a rotated key)
         // replaces the old one's record.
         let changed = self.lock().execute(
-            "INSERT INTO attestations (community, signed, signer, seq, received_at) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (community) DO UPDATE SET
-                 signed = excluded.signed, signer = excluded.signer, seq = excluded.seq,
-                 received_at = excluded.received_at
-             WHERE excluded.signer != attestations.signer OR excluded.seq > attestations.seq",
+            sql::UPSERT_ATTESTATION,
             params![
                 signed.community.to_string(),
                 json,
@@ -410,23 +368,30 @@ impl HubStore for SqliteStore {
     fn attestation(&self, community: CommunityCode) -> Result<Option<SignedHeads>, StoreError> {
         let json: Option<String> = self
             .lock()
-            .query_row(
-                "SELECT signed FROM attestations WHERE community = ?1",
-                [community.to_string()],
-                |row| row.get(0),
-            )
+            .query_row(sql::ATTESTATION, [community.to_string()], |row| row.get(0))
             .optional()?;
-        json.map(|json| {
-            serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
-                what: "signed heads",
-                reason: e.to_string(),
-            })
-        })
-        .transpose()
+        json.as_deref().map(signed_heads_from_json).transpose()
     }
 
     fn backup(&self, path: &Path) -> Result<(), StoreError> {
         self.backup_with_progress(path, |_| {})
+    }
+
+    fn doc_seq(&self, doc: StoredDoc) -> Result<u64, StoreError> {
+        let last: Option<i64> =
+            self.lock()
+                .query_row(sql::LAST_SEQ, [doc.storage_key()], |row| row.get(0))?;
+        decode_seq(last.unwrap_or(0))
+    }
+
+    fn chunks_after(&self, doc: StoredDoc, after: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection.prepare(sql::CHUNKS_AFTER)?;
+        let rows = statement.query_map(
+            params![doc.storage_key(), i64::try_from(after).unwrap_or(i64::MAX)],
+            |row| row.get(0),
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
 
@@ -435,14 +400,10 @@ impl HubStore for SqliteStore {
 /// seqs never repeat.
 fn compact_in(connection: &Connection, doc: StoredDoc, full_save: &[u8]) -> Result<(), StoreError> {
     let key = doc.storage_key();
-    let last: Option<i64> = connection.query_row(
-        "SELECT MAX(seq) FROM doc_chunks WHERE doc = ?1",
-        [&key],
-        |row| row.get(0),
-    )?;
-    connection.execute("DELETE FROM doc_chunks WHERE doc = ?1", [&key])?;
+    let last: Option<i64> = connection.query_row(sql::LAST_SEQ, [&key], |row| row.get(0))?;
+    connection.execute(sql::DELETE_CHUNKS, [&key])?;
     connection.execute(
-        "INSERT INTO doc_chunks (doc, seq, bytes) VALUES (?1, ?2, ?3)",
+        sql::INSERT_CHUNK_AT,
         params![key, last.unwrap_or(0) + 1, full_save],
     )?;
     Ok(())
@@ -455,8 +416,7 @@ fn save_sync_state_in(
     state: &[u8],
 ) -> Result<(), StoreError> {
     connection.execute(
-        "INSERT INTO sync_peers (peer, doc, state, at) VALUES (?1, ?2, ?3, 0)
-         ON CONFLICT (peer, doc) DO UPDATE SET state = excluded.state",
+        sql::UPSERT_SYNC_STATE,
         params![peer.to_bytes().as_slice(), doc.storage_key(), state],
     )?;
     Ok(())
@@ -468,30 +428,12 @@ fn append_chunk_in(
     bytes: &[u8],
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    transaction.execute(
-        "INSERT INTO doc_chunks (doc, seq, bytes)
-         VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM doc_chunks WHERE doc = ?1), ?2)",
-        params![doc.storage_key(), bytes],
-    )?;
+    transaction.execute(sql::APPEND_CHUNK, params![doc.storage_key(), bytes])?;
     if let StoredDoc::Community(code) = doc {
-        transaction.execute(
-            "INSERT INTO communities (code, last_change_at) VALUES (?1, ?2)
-             ON CONFLICT (code) DO UPDATE SET last_change_at = excluded.last_change_at",
-            params![code.to_string(), at.as_millis()],
-        )?;
+        transaction.execute(sql::NOTE_CHANGE, params![code.to_string(), at.as_millis()])?;
     }
     Ok(())
 }
-
-type RawEnrollment = (
-    Vec<u8>,
-    String,
-    Option<String>,
-    Option<String>,
-    i64,
-    Option<i64>,
-    Option<String>,
-);
 
 fn row_to_raw(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEnrollment> {
     Ok((
@@ -511,8 +453,7 @@ fn read_enrollment(
 ) -> Result<Option<Enrollment>, StoreError> {
     connection
         .query_row(
-            "SELECT key, role, community, scope, enrolled_at, revoked_at, revoke_reason
-             FROM roster WHERE key = ?1",
+            &format!("{} WHERE key = ?1", sql::ENROLLMENTS),
             [key.to_bytes().as_slice()],
             row_to_raw,
         )
@@ -526,56 +467,7 @@ fn active_key(
     community: CommunityCode,
 ) -> Result<Option<PublicKey>, StoreError> {
     let key: Option<Vec<u8>> = connection
-        .query_row(
-            "SELECT key FROM roster WHERE role = 'node' AND community = ?1 AND revoked_at IS NULL",
-            [community.to_string()],
-            |row| row.get(0),
-        )
+        .query_row(sql::ACTIVE_KEY, [community.to_string()], |row| row.get(0))
         .optional()?;
     key.map(|bytes| decode_key(&bytes)).transpose()
-}
-
-fn decode_key(bytes: &[u8]) -> Result<PublicKey, StoreError> {
-    let corrupt = |reason: String| StoreError::Corrupt {
-        what: "key",
-        reason,
-    };
-    let array: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| corrupt(format!("{} bytes", bytes.len())))?;
-    PublicKey::from_bytes(&array).map_err(|e| corrupt(e.to_string()))
-}
-
-fn decode_enrollment(raw: RawEnrollment) -> Result<Enrollment, StoreError> {
-    let (key, role, community, scope, enrolled_at, revoked_at, reason) = raw;
-    let corrupt = |reason: String| StoreError::Corrupt {
-        what: "roster entry",
-        reason,
-    };
-    let role = match (role.as_str(), community, scope) {
-        ("node", Some(community), _) => EnrolledRole::Node {
-            community: community
-                .parse()
-                .map_err(|e: wishtree_protocol::region::RegionParseError| corrupt(e.to_string()))?,
-        },
-        ("hub", _, Some(scope)) => EnrolledRole::Hub {
-            scope: scope
-                .parse()
-                .map_err(|e: wishtree_protocol::region::RegionParseError| corrupt(e.to_string()))?,
-        },
-        (other, _, _) => {
-            return Err(corrupt(format!(
-                "role `{other}` without its community or scope"
-            )));
-        }
-    };
-    Ok(Enrollment {
-        key: decode_key(&key)?,
-        role,
-        enrolled_at: Timestamp::from_millis(enrolled_at),
-        revoked: revoked_at.map(|at| Revocation {
-            at: Timestamp::from_millis(at),
-            reason: reason.unwrap_or_default(),
-        }),
-    })
 }

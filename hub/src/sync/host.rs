@@ -16,7 +16,7 @@ use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::sync::{Access, AttestOutcome, Grant, Host, HostError, receive_message};
 
 use crate::state::{COMPACT_AFTER, COMPACT_BATCH_BYTES, Hub, HubError, Locked, stored};
-use crate::store::{EnrolledRole, HubStore, MergeWrite};
+use crate::store::{EnrolledRole, MergeWrite};
 
 impl Hub {
     /// A session's view of the hub: the [`Host`] it drives. `upstream` is set when the
