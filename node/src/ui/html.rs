@@ -179,39 +179,6 @@ pub fn table(lang: Language, id: Option<&str>, heads: &[&str], rows: Vec<Row>) -
     }
 }
 
-/// A ledger's list page: at `/{name}`, its table (id `name`, 暂无 when empty) with
-/// its pager, the link to `/{name}.csv`, and under `form_title` what adds to it.
-#[derive(Debug)]
-pub struct Ledger<'a> {
-    /// The path segment, the table's id and the CSV's name, e.g. `posts`.
-    pub name: &'a str,
-    /// The page's title.
-    pub title: &'a str,
-    /// The heads of the table.
-    pub heads: &'a [&'a str],
-    /// This page's rows.
-    pub rows: Vec<Row>,
-    /// Which page of the list is shown.
-    pub shown: super::paging::Page,
-    /// The heading of the form.
-    pub form_title: &'a str,
-    /// The form (or why there is none yet).
-    pub form: Markup,
-}
-
-/// The page of a [`Ledger`].
-pub fn ledger_page(lang: Language, status: &StatusBar, ledger: Ledger<'_>) -> String {
-    let path = format!("/{}", ledger.name);
-    let body = html! {
-        (table(lang, Some(ledger.name), ledger.heads, ledger.rows))
-        (ledger.shown.links(lang, &path, ledger.name))
-        (csv_link(lang, &format!("{}-csv", ledger.name), &format!("{path}.csv")))
-        h2 { (ledger.form_title) }
-        (ledger.form)
-    };
-    page(lang, ledger.title, status, &path, body)
-}
-
 /// The link that downloads a list as a person's CSV.
 pub fn csv_link(lang: Language, id: &str, href: &str) -> Markup {
     html! {

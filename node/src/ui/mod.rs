@@ -9,6 +9,7 @@ pub mod collate;
 pub mod exports;
 pub mod forms;
 pub mod html;
+pub mod ledger;
 pub mod orgs;
 pub mod pages;
 pub mod paging;

@@ -7,11 +7,11 @@
 //! the other language.
 
 use axum::Router;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use maud::html;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::model::{Entity, EventKind};
@@ -35,8 +35,8 @@ mod saved;
 mod wish_pages;
 mod wishes;
 
-use activities::{activities, activity, create_activity, join_activity};
-use members::{create_member, member, members, redeem, update_member};
+use activities::{activities, activities_csv, activity, create_activity, join_activity};
+use members::{create_member, member, members, members_csv, redeem, update_member};
 use orgs::{
     confirm_end, create_org, create_pairing, end_pairing, org, orgs, orgs_csv, pairing, pairings,
     pairings_csv,
@@ -52,7 +52,7 @@ use wishes::{create_wish, new_wish, wish, wish_action, wish_at_action};
 
 /// The routes of the web UI, to mount beside the JSON API.
 pub fn ui_router() -> Router<AppState> {
-    Router::new()
+    let router = Router::new()
         .route("/", get(home))
         .route("/lang/{lang}", get(set_language))
         .route("/wishes/new", get(new_wish))
@@ -64,32 +64,16 @@ pub fn ui_router() -> Router<AppState> {
             "/wishes/{id}/{action}",
             get(wish_at_action).post(wish_action),
         )
-        .route("/members", get(members).post(create_member))
-        .route("/members/{id}", get(member).post(update_member))
         .route("/members/{id}/redeem", get(member).post(redeem))
-        .route("/activities", get(activities).post(create_activity))
-        .route("/activities/{id}", get(activity))
         .route(
             "/activities/{id}/participants",
             get(activity).post(join_activity),
         )
-        .route("/orgs", get(orgs).post(create_org))
-        .route("/orgs.csv", get(orgs_csv))
-        .route("/orgs/{id}", get(org))
-        .route("/pairings", get(pairings).post(create_pairing))
-        .route("/pairings.csv", get(pairings_csv))
-        .route("/pairings/{id}", get(pairing))
         .route("/pairings/{id}/end", get(confirm_end).post(end_pairing))
-        .route("/posts", get(posts).post(create_post))
-        .route("/posts.csv", get(posts_csv))
-        .route("/posts/{id}", get(post))
         .route(
             "/posts/{id}/{action}",
             get(post_at_action).post(post_action),
         )
-        .route("/projects", get(projects).post(create_project))
-        .route("/projects.csv", get(projects_csv))
-        .route("/projects/{id}", get(project))
         .route(
             "/projects/{id}/{action}",
             get(project_at_action).post(project_action),
@@ -98,10 +82,61 @@ pub fn ui_router() -> Router<AppState> {
         .route("/reports", get(reports))
         .route("/reports/half-year", get(half_year))
         .route("/reports/half-year.csv", get(half_year_csv))
-        .route("/wishes.csv", get(wish_ledger_csv))
+        .route("/wishes.csv", get(wish_ledger_csv));
+    let ledgers: [Ledger; 6] = [
+        (
+            "members",
+            get(members).post(create_member),
+            get(members_csv),
+            get(member).post(update_member),
+        ),
+        (
+            "activities",
+            get(activities).post(create_activity),
+            get(activities_csv),
+            get(activity),
+        ),
+        ("orgs", get(orgs).post(create_org), get(orgs_csv), get(org)),
+        (
+            "pairings",
+            get(pairings).post(create_pairing),
+            get(pairings_csv),
+            get(pairing),
+        ),
+        (
+            "posts",
+            get(posts).post(create_post),
+            get(posts_csv),
+            get(post),
+        ),
+        (
+            "projects",
+            get(projects).post(create_project),
+            get(projects_csv),
+            get(project),
+        ),
+    ];
+    ledgers
+        .into_iter()
+        .fold(router, |router, (name, list, csv, record)| {
+            // A ledger's list and what adds to it, its CSV, and one of its records.
+            router
+                .route(&format!("/{name}"), list)
+                .route(&format!("/{name}.csv"), csv)
+                .route(&format!("/{name}/{{id}}"), record)
+        })
         .fallback(unknown_path)
         .layer(axum::middleware::from_fn(saved::announce))
 }
+
+/// A ledger's routes: its name (`/{name}`), its list and what adds to it, its CSV
+/// (`/{name}.csv`), and one of its records (`/{name}/{id}`).
+type Ledger = (
+    &'static str,
+    MethodRouter<AppState>,
+    MethodRouter<AppState>,
+    MethodRouter<AppState>,
+);
 
 /// The reader's language, as a handler's argument ([`language`]).
 struct Lang(Language);
@@ -118,6 +153,93 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 #[derive(Debug, Default, serde::Deserialize)]
 struct Listed {
     page: Option<String>,
+}
+
+/// A list page asked for (`/posts?page=2`), as a handler's argument: the reader's
+/// language and the page of the list ([`Listing::draw`]).
+struct Listing {
+    state: AppState,
+    lang: Language,
+    list_page: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Listing {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        // A query that is not ours (`?page=x&y`) reads as the first page.
+        let listed = Query::<Listed>::from_request_parts(parts, state)
+            .await
+            .map(|Query(listed)| listed)
+            .unwrap_or_default();
+        let lang = language(&parts.headers);
+        Ok(Self {
+            state: state.clone(),
+            lang,
+            list_page: listed.page,
+        })
+    }
+}
+
+impl Listing {
+    /// Draws the list page `list`, its form holding `defaults` (the values a new
+    /// record most often has).
+    async fn draw(self, defaults: &[(&str, &str)], list: ListPage) -> Response {
+        let Self {
+            state,
+            lang,
+            list_page,
+        } = self;
+        let form = Form::with(defaults);
+        view_page(&state, lang, move |view, bar| {
+            let filled = Filled::new(lang, &form, None);
+            Ok(list(view, bar, filled, list_page.as_deref()))
+        })
+        .await
+    }
+}
+
+/// A record's page asked for (`/posts/{id}`), as a handler's argument: the reader's
+/// language and the record's id as written in the path ([`Opened::draw`]).
+struct Opened {
+    state: AppState,
+    lang: Language,
+    id: String,
+}
+
+impl FromRequestParts<AppState> for Opened {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let lang = language(&parts.headers);
+        Ok(Self {
+            state: state.clone(),
+            lang,
+            id,
+        })
+    }
+}
+
+impl Opened {
+    /// Draws the record's page from the view: `draw` is given the language, the view,
+    /// the id parsed and the status bar, and gives `None` when the record is not there
+    /// (the styled not-found page, as for an id that is not one).
+    async fn draw<I: std::str::FromStr + Send + 'static>(
+        self,
+        draw: impl FnOnce(Language, &CommunityView, I, &StatusBar) -> Option<String> + Send + 'static,
+    ) -> Response {
+        let lang = self.lang;
+        record_page(&self.state, lang, self.id, move |_, view, id: I, bar| {
+            Ok(draw(lang, view, id, bar))
+        })
+        .await
+    }
 }
 
 /// The language of the reader: the `lang` cookie set by `/lang/{lang}`, Chinese by

@@ -10,13 +10,13 @@ use wishtree_protocol::model::Org;
 use wishtree_protocol::uscc::CreditCode;
 
 use super::super::exports;
-use super::super::forms::{Filled, Form, Refusal};
+use super::super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
 use super::super::html::t;
 use super::super::orgs::{self, Directory};
 use super::reports::download;
 use super::{
-    Lang, PostedForm, RecordForm, create_listed, execute_status, internal, page, record_page,
-    refusal, refused, saved, status_bar, submit,
+    Lang, Opened, PostedForm, RecordForm, create_listed, execute_status, internal, page,
+    record_page, refusal, refused, saved, status_bar, submit,
 };
 use crate::api::{NewOrg, NewPairing, PairingEnd};
 use crate::http::AppState;
@@ -158,28 +158,16 @@ pub(super) async fn create_pairing(posted: PostedForm) -> Response {
     .await
 }
 
-pub(super) async fn pairing(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    Path(id): Path<String>,
-) -> Response {
-    record_page(&state, lang, id, move |_, view, id: PairingId, bar| {
-        Ok(orgs::pairing_page(lang, view, id, bar))
-    })
-    .await
+pub(super) async fn pairing(opened: Opened) -> Response {
+    opened.draw::<PairingId>(orgs::pairing_page).await
 }
 
 /// `GET /pairings/{id}/end`: the confirmation, asking the reason.
-pub(super) async fn confirm_end(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    Path(id): Path<String>,
-) -> Response {
-    record_page(&state, lang, id, move |_, view, id: PairingId, bar| {
-        let nothing = Form::default();
-        Ok(orgs::end_pairing_page(lang, view, id, bar, &nothing, None))
-    })
-    .await
+pub(super) async fn confirm_end(opened: Opened) -> Response {
+    let draw = |lang, view: &_, id: PairingId, bar: &_| {
+        orgs::end_pairing_page(lang, view, id, bar, &NOTHING_TYPED, None)
+    };
+    opened.draw(draw).await
 }
 
 /// `POST /pairings/{id}/end`: the pairing ended with its reason (the protocol refuses
