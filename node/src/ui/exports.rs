@@ -26,10 +26,10 @@ pub struct Download {
     pub csv: String,
 }
 
-/// A ledger's CSV ([`Ledger::csv`]), named by its title and the community.
-pub fn ledger_file<R>(ledger: &Ledger<'_, R>, community: &str) -> Download {
+/// A ledger's CSV ([`Ledger::csv`]), named by its title and the community of `view`.
+pub fn ledger_file<R>(view: &CommunityView, ledger: &Ledger<'_, R>) -> Download {
     Download {
-        file_name: format!("{}-{community}.csv", ledger.title()),
+        file_name: format!("{}-{}.csv", ledger.title(), view.community.name),
         csv: ledger.csv(),
     }
 }

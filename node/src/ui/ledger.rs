@@ -256,6 +256,17 @@ pub fn add_form(
     }
 }
 
+/// The table of one record: a head and its value a row, with `id`.
+pub fn record_table(id: &str, rows: &[(&str, Markup)]) -> Markup {
+    html! {
+        table id=(id) {
+            @for (head, value) in rows {
+                tr { th scope="row" { (head) } td { (value) } }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -567,6 +567,8 @@ pub fn board_page(lang: Language, view: &CommunityView, status: &StatusBar) -> S
             &[t(lang, "岗位", "Post"), t(lang, "类别", "Kind"), t(lang, "认领人", "Held by")],
             posts,
         ))
+        h2 { (t(lang, "党员亮身份、亮承诺、亮业绩", "Members: who they are, what they pledge, what they did")) }
+        (member_pledges(lang, view).table(lang, "board-members"))
         h2 { (t(lang, "共建承诺公示", "Pairings and pledges")) }
         (table(
             lang,
@@ -586,6 +588,89 @@ pub fn board_page(lang: Language, view: &CommunityView, status: &StatusBar) -> S
         "/board",
         body,
     )
+}
+
+/// Each member shown on the board as the articles ask (亮身份、亮承诺、亮业绩): who
+/// they are (unit, position, branch, team), what they pledged (the service they
+/// offer and the posts they hold), and what they did (hours served, wishes
+/// fulfilled). Only what the city may see: nothing personal.
+fn member_pledges<'a>(
+    lang: Language,
+    view: &'a CommunityView,
+) -> Ledger<'a, (&'a MemberId, &'a Member)> {
+    let members = super::collate::by_pinyin(&view.members, |member| &member.name);
+    let group = |name: Option<&'a str>| name.unwrap_or("");
+    Ledger::new("board-members", "", members)
+        .column(t(lang, "党员", "Member"), |(_, member)| {
+            Value::text(&member.name)
+        })
+        .column(t(lang, "亮身份", "Who"), move |(_, member)| {
+            let branch = group(
+                member
+                    .branch
+                    .and_then(|id| view.branches.get(&id))
+                    .map(|b| b.name.as_str()),
+            );
+            let team = group(
+                member
+                    .team
+                    .and_then(|id| view.teams.get(&id))
+                    .map(|t| t.name.as_str()),
+            );
+            let parts = [
+                member.work_unit.as_str(),
+                member.position.as_str(),
+                branch,
+                team,
+            ];
+            Value::text(
+                parts
+                    .iter()
+                    .filter(|part| !part.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            )
+        })
+        .column(t(lang, "亮承诺", "Pledges"), move |(id, member)| {
+            let me = Actor::Member(**id);
+            let posts = view
+                .posts
+                .values()
+                .filter(|post| !post.status.is_withdrawn && post.status.holders.contains(&me))
+                .map(|post| post.entity.title.as_str());
+            let offers = intentions(lang, &member.intentions);
+            let pledged: Vec<&str> = std::iter::once(offers.as_str())
+                .filter(|o| !o.is_empty())
+                .chain(posts)
+                .collect();
+            Value::text(pledged.join("；"))
+        })
+        .column(t(lang, "亮业绩", "Done"), move |(id, _)| {
+            let minutes: u64 = view
+                .counted_services()
+                .filter(|(_, service)| service.member == **id)
+                .map(|(_, service)| u64::from(service.minutes))
+                .sum();
+            let me = Actor::Member(**id);
+            let fulfilled = view
+                .wishes
+                .values()
+                .filter(|wish| {
+                    wish.status.state == ClaimState::Fulfilled
+                        && wish.status.claimant.as_ref() == Some(&me)
+                })
+                .count();
+            Value::text(match lang {
+                Language::Chinese => {
+                    format!("服务 {} 小时，实现微心愿 {fulfilled} 个", hours_of(minutes))
+                }
+                Language::English => format!(
+                    "{} hours served, {fulfilled} wishes fulfilled",
+                    hours_of(minutes)
+                ),
+            })
+        })
 }
 
 /// The label of a post kind in the reader's language.

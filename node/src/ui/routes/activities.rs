@@ -9,9 +9,8 @@ use wishtree_protocol::names::Language;
 
 use super::super::forms::Refusal;
 use super::super::{exports, pages};
-use super::reports::download;
 use super::{
-    Listing, Opened, PostedForm, RecordForm, create_listed, execute_status, internal, refusal,
+    Listing, Opened, PostedForm, RecordForm, create_listed, execute_status, ledger_csv, refusal,
     refused, saved,
 };
 use crate::api::{NewActivity, NewParticipant};
@@ -65,10 +64,8 @@ pub(super) async fn join_activity(posted: RecordForm) -> Response {
 
 /// `GET /activities.csv`: the activities, as their list shows them, with the place.
 pub(super) async fn activities_csv(State(state): State<AppState>) -> Response {
-    download(&state, Language::Chinese, move |replica| {
-        let view = replica.view().map_err(internal)?;
-        let ledger = pages::activity_ledger(Language::Chinese, &view);
-        Ok(exports::ledger_file(&ledger, &view.community.name))
+    ledger_csv(&state, |view| {
+        exports::ledger_file(view, &pages::activity_ledger(Language::Chinese, view))
     })
     .await
 }

@@ -179,7 +179,7 @@ pub(super) async fn members_csv(State(state): State<AppState>) -> Response {
         let view = replica.view().map_err(internal)?;
         let private = private_members(replica)?;
         let ledger = pages::member_ledger(Language::Chinese, &view, &private);
-        Ok(exports::ledger_file(&ledger, &view.community.name))
+        Ok(exports::ledger_file(&view, &ledger))
     })
     .await
 }

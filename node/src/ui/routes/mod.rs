@@ -26,8 +26,10 @@ use crate::http::{AppState, on_replica};
 use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
 
 mod activities;
+mod groups;
 mod members;
 mod orgs;
+mod passbook;
 mod posts;
 mod projects;
 mod reports;
@@ -36,10 +38,15 @@ mod wish_pages;
 mod wishes;
 
 use activities::{activities, activities_csv, activity, create_activity, join_activity};
+use groups::{branch, branches, branches_csv, create_branch, create_team, team, teams, teams_csv};
 use members::{create_member, member, members, members_csv, redeem, update_member};
 use orgs::{
     confirm_end, create_org, create_pairing, end_pairing, org, orgs, orgs_csv, pairing, pairings,
     pairings_csv,
+};
+use passbook::{
+    create_redemption, create_service, redemption, redemptions, redemptions_csv, service, services,
+    services_csv, void_record, void_redemption, void_service, voids, voids_csv,
 };
 use posts::{create_post, post, post_action, post_at_action, posts, posts_csv};
 use projects::{
@@ -70,6 +77,11 @@ pub fn ui_router() -> Router<AppState> {
             get(activity).post(join_activity),
         )
         .route("/pairings/{id}/end", get(confirm_end).post(end_pairing))
+        .route("/services/{id}/void", get(service).post(void_service))
+        .route(
+            "/redemptions/{id}/void",
+            get(redemption).post(void_redemption),
+        )
         .route(
             "/posts/{id}/{action}",
             get(post_at_action).post(post_action),
@@ -83,7 +95,7 @@ pub fn ui_router() -> Router<AppState> {
         .route("/reports/half-year", get(half_year))
         .route("/reports/half-year.csv", get(half_year_csv))
         .route("/wishes.csv", get(wish_ledger_csv));
-    let ledgers: [Ledger; 6] = [
+    let ledgers: [Ledger; 11] = [
         (
             "members",
             get(members).post(create_member),
@@ -115,6 +127,31 @@ pub fn ui_router() -> Router<AppState> {
             get(projects_csv),
             get(project),
         ),
+        (
+            "branches",
+            get(branches).post(create_branch),
+            get(branches_csv),
+            get(branch),
+        ),
+        (
+            "teams",
+            get(teams).post(create_team),
+            get(teams_csv),
+            get(team),
+        ),
+        (
+            "services",
+            get(services).post(create_service),
+            get(services_csv),
+            get(service),
+        ),
+        (
+            "redemptions",
+            get(redemptions).post(create_redemption),
+            get(redemptions_csv),
+            get(redemption),
+        ),
+        ("voids", get(voids), get(voids_csv), get(void_record)),
     ];
     ledgers
         .into_iter()
@@ -298,6 +335,9 @@ fn status_bar(replica: &mut Replica) -> StatusBar {
         hub_configured: sync.hub_address.is_some(),
         hub_connected: sync.hub_connected,
         hub_address: sync.hub_address.clone().unwrap_or_default(),
+        hub_is_district: replica
+            .hub()
+            .is_some_and(|hub| hub.level == crate::replica::HubLevel::District),
         hub_connecting: sync.hub_connecting,
         hub_since: sync.hub_since,
         last_sync: sync.last_synced_at,
@@ -305,6 +345,19 @@ fn status_bar(replica: &mut Replica) -> StatusBar {
         hub_problem: sync.hub_problem,
         read_at: Some(crate::now()),
     }
+}
+
+/// Sends a ledger's CSV, which `file` writes from the view
+/// ([`super::exports::ledger_file`]).
+async fn ledger_csv(
+    state: &AppState,
+    file: impl FnOnce(&CommunityView) -> super::exports::Download + Send + 'static,
+) -> Response {
+    reports::download(state, Language::Chinese, move |replica| {
+        let view = replica.view().map_err(internal)?;
+        Ok(file(&view))
+    })
+    .await
 }
 
 /// Renders a page on the replica's thread; an error becomes its status and a page in
