@@ -11,7 +11,7 @@ use wishtree_protocol::view::CommunityView;
 
 use super::forms::Filled;
 use super::html::{StatusBar, page, t};
-use super::ledger::{Ledger, Value, add_form, record_table};
+use super::ledger::{Adding, Ledger, Value, record_table};
 
 /// The functional branches, by name, `list_page` of them, with the form to found one.
 pub fn branches_page(
@@ -34,15 +34,9 @@ pub fn branches_page(
         (filled.select("secretary", t(lang, "支部书记（可暂不选）", "Secretary (optional)"), secretaries))
         (filled.input("founded_on", t(lang, "成立日期（例如 2026-11-20）", "Founded on (e.g. 2026-11-20)")))
     };
-    let title = t(lang, "成立功能型党支部", "Found a branch");
-    let form = add_form(
-        &filled,
-        ("/branches", "branch-form"),
-        title,
-        fields,
-        t(lang, "成立", "Found"),
-    );
-    branch_ledger(lang, view).page(lang, status, list_page, html! {}, form)
+    let ledger = branch_ledger(lang, view);
+    let form = ledger.form(&filled, &ADD_BRANCH, fields);
+    ledger.page(lang, status, list_page, html! {}, form)
 }
 
 /// The branches as a ledger: the list page's table and, built in Chinese, its CSV.
@@ -108,15 +102,9 @@ pub fn teams_page(
         (filled.input("name", t(lang, "服务队名称（例如 法律援助服务队）", "Name (e.g. legal aid team)")))
         (filled.input("focus", t(lang, "服务特长（例如 政策宣讲、法律援助、医疗保健）", "What it offers (e.g. legal aid)")))
     };
-    let title = t(lang, "组建服务队", "Form a team");
-    let form = add_form(
-        &filled,
-        ("/teams", "team-form"),
-        title,
-        fields,
-        t(lang, "组建", "Form"),
-    );
-    team_ledger(lang, view).page(lang, status, list_page, html! {}, form)
+    let ledger = team_ledger(lang, view);
+    let form = ledger.form(&filled, &ADD_TEAM, fields);
+    ledger.page(lang, status, list_page, html! {}, form)
 }
 
 /// The teams as a ledger: the list page's table and, built in Chinese, its CSV.
@@ -197,3 +185,17 @@ fn name_of(view: &CommunityView, id: MemberId) -> String {
         .get(&id)
         .map_or_else(String::new, |member| member.name.clone())
 }
+
+/// The form that adds to the ledger.
+const ADD_BRANCH: Adding = Adding {
+    id: "branch-form",
+    title: ("成立功能型党支部", "Found a branch"),
+    button: ("成立", "Found"),
+};
+
+/// The form that adds to the ledger.
+const ADD_TEAM: Adding = Adding {
+    id: "team-form",
+    title: ("组建服务队", "Form a team"),
+    button: ("组建", "Form"),
+};

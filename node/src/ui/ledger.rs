@@ -10,7 +10,7 @@ use wishtree_common::csv::{Cell, SpreadsheetCsv};
 use wishtree_protocol::names::Language;
 
 use super::forms::Filled;
-use super::html::{Row, StatusBar, csv_link, page, post_form, submit, table};
+use super::html::{Row, StatusBar, csv_link, page, post_form, submit, t, table};
 use super::paging::Page;
 
 /// What a record shows in one column.
@@ -187,6 +187,24 @@ impl<'a, R> Ledger<'a, R> {
         page(lang, self.title, status, &path, body)
     }
 
+    /// The form that adds to the ledger, posting to `/{name}`: its heading, then a
+    /// card that says first why it was last refused, then the `fields`, then the
+    /// button.
+    pub fn form(&self, filled: &Filled<'_>, adding: &Adding, fields: Markup) -> Markup {
+        let say = |(zh, en): (&'static str, &'static str)| t(filled.lang, zh, en);
+        // The summary opens the form, so a refusal shows where the worker is looking,
+        // not a screen below.
+        let fields = html! {
+            (filled.summary())
+            (fields)
+            (submit(say(adding.button)))
+        };
+        html! {
+            h2 { (say(adding.title)) }
+            (post_form("card", &format!("/{}", self.name), Some(adding.id), fields))
+        }
+    }
+
     /// The CSV of every record, all columns (build the ledger in Chinese for Chinese
     /// heads).
     pub fn csv(&self) -> String {
@@ -233,27 +251,16 @@ impl<'a, R> Ledger<'a, R> {
     }
 }
 
-/// The form under a ledger that adds to it: its heading `title`, then a card posting
-/// to `/{name}` (id `{form_id}`) that says first why it was last refused, then the
-/// `fields`, then the `button`.
-pub fn add_form(
-    filled: &Filled<'_>,
-    (action, form_id): (&str, &str),
-    title: &str,
-    fields: Markup,
-    button: &str,
-) -> Markup {
-    // The summary opens the form, so a refusal shows where the worker is looking,
-    // not a screen below.
-    let fields = html! {
-        (filled.summary())
-        (fields)
-        (submit(button))
-    };
-    html! {
-        h2 { (title) }
-        (post_form("card", action, Some(form_id), fields))
-    }
+/// The form under a ledger that adds to it: its id, and its heading and button as
+/// (Chinese, English).
+#[derive(Debug, Clone, Copy)]
+pub struct Adding {
+    /// The form's id, e.g. `team-form` (pages link to it).
+    pub id: &'static str,
+    /// Its heading.
+    pub title: (&'static str, &'static str),
+    /// Its button.
+    pub button: (&'static str, &'static str),
 }
 
 /// The table of one record: a head and its value a row, with `id`.

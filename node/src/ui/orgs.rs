@@ -18,7 +18,7 @@ use wishtree_protocol::view::{CommunityView, WithStatus};
 use super::closing::{Confirm, Words, confirmation_page};
 use super::forms::{Filled, Form, Refusal};
 use super::html::{Row, StatusBar, page, t, table};
-use super::ledger::{Ledger, Value, add_form};
+use super::ledger::{Adding, Ledger, Value};
 use super::tree::state_label;
 
 /// The city's organisation directory, by credit code (empty until the hub sends it).
@@ -78,7 +78,7 @@ pub fn orgs_page(
     let form = html! {
         h2 #directory { (t(lang, "从全市单位名录中选择", "Choose from the city's directory")) }
         (directory_search(lang, view, directory, query))
-        (add_form(&filled, ("/orgs", "org-form"), t(lang, "添加单位党组织", "Add an organisation"), fields, t(lang, "添加", "Add")))
+        (ledger.form(&filled, &ADD_ORG, fields))
     };
     ledger.page(lang, status, list_page, intro, form)
 }
@@ -173,11 +173,12 @@ pub fn pairings_page(
         ))
         (filled.input("signed_on", t(lang, "签订日期（例如 2026-11-20）", "Signed on (e.g. 2026-11-20)")))
     };
-    let title = t(lang, "签订共建协议", "Sign a pairing");
+    let ledger = pairing_ledger(lang, view, |_| true);
     let form = if view.orgs.is_empty() {
         // A pairing posted with no organisation here still says why it was refused.
+        let (zh, en) = ADD_PAIRING.title;
         html! {
-            h2 { (title) }
+            h2 { (t(lang, zh, en)) }
             (filled.summary())
             p.empty #no-orgs {
                 (t(lang, "本社区还没有单位党组织，请先", "No organisation yet: first "))
@@ -185,15 +186,9 @@ pub fn pairings_page(
             }
         }
     } else {
-        add_form(
-            &filled,
-            ("/pairings", "pairing-form"),
-            title,
-            fields,
-            t(lang, "签订", "Sign"),
-        )
+        ledger.form(&filled, &ADD_PAIRING, fields)
     };
-    pairing_ledger(lang, view, |_| true).page(lang, status, list_page, html! {}, form)
+    ledger.page(lang, status, list_page, html! {}, form)
 }
 
 /// One pairing: its organisation, commitments, dates and, when it has ended, why; an
@@ -501,3 +496,17 @@ fn linked_list(lang: Language, id: &str, items: Vec<Linked<'_>>) -> Markup {
         }
     }
 }
+
+/// The form that adds to the ledger.
+const ADD_ORG: Adding = Adding {
+    id: "org-form",
+    title: ("添加单位党组织", "Add an organisation"),
+    button: ("添加", "Add"),
+};
+
+/// The form that adds to the ledger.
+const ADD_PAIRING: Adding = Adding {
+    id: "pairing-form",
+    title: ("签订共建协议", "Sign a pairing"),
+    button: ("签订", "Sign"),
+};

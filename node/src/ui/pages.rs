@@ -12,7 +12,7 @@ use wishtree_protocol::view::CommunityView;
 
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal, error_summary};
 use super::html::{Row, StatusBar, page, post_form, select_field, submit, t, table};
-use super::ledger::{Ledger, Value, add_form};
+use super::ledger::{Adding, Ledger, Value};
 use super::tree::{actor_name, state_label};
 
 /// A member's personal data, kept on this node only: (address, phone).
@@ -44,14 +44,7 @@ pub fn members_page(
         p { (t(lang, "已报到党员", "Members reported in:")) " " b #member-count { (ledger.len()) } }
     };
     let fields = member_fields(&filled, view);
-    let title = t(lang, "登记报到党员", "Record a member");
-    let form = add_form(
-        &filled,
-        ("/members", "member-form"),
-        title,
-        fields,
-        t(lang, "登记", "Record"),
-    );
+    let form = ledger.form(&filled, &ADD_MEMBER, fields);
     ledger.page(lang, status, list_page, intro, form)
 }
 
@@ -399,13 +392,7 @@ pub fn activities_page(
         (filled.input("hours", t(lang, "每人服务时长（小时）", "Hours each participant serves")))
         (filled.input("place", t(lang, "地点", "Place")))
     };
-    let form = add_form(
-        &filled,
-        ("/activities", "activity-form"),
-        t(lang, "新建活动", "New activity"),
-        fields,
-        t(lang, "新建", "Create"),
-    );
+    let form = ledger.form(&filled, &ADD_ACTIVITY, fields);
     ledger.page(lang, status, list_page, html! {}, form)
 }
 
@@ -697,3 +684,17 @@ pub fn hours_of(minutes: u64) -> String {
     // Minutes summed over a member's service stay far below 2^52: the cast is exact.
     format!("{:.1}", minutes as f64 / 60.0)
 }
+
+/// The form that adds to the ledger.
+const ADD_MEMBER: Adding = Adding {
+    id: "member-form",
+    title: ("登记报到党员", "Record a member"),
+    button: ("登记", "Record"),
+};
+
+/// The form that adds to the ledger.
+const ADD_ACTIVITY: Adding = Adding {
+    id: "activity-form",
+    title: ("新建活动", "New activity"),
+    button: ("新建", "Create"),
+};

@@ -12,7 +12,7 @@ use wishtree_protocol::view::{CommunityView, Voidable};
 
 use super::forms::{Filled, Form, Refusal};
 use super::html::{StatusBar, page, post_form, submit, t};
-use super::ledger::{Ledger, Value, add_form, record_table};
+use super::ledger::{Adding, Ledger, Value, record_table};
 use super::pages::{hours, post_label};
 use super::tree::actor_name;
 
@@ -36,15 +36,9 @@ pub fn services_page(
         (filled.select("category", t(lang, "服务类别", "Category"), categories))
         (filled.textarea("description", t(lang, "服务内容（可不填）", "What was done (optional)"), false))
     };
-    let title = t(lang, "登记个人服务", "Record service");
-    let form = add_form(
-        &filled,
-        ("/services", "service-form"),
-        title,
-        fields,
-        t(lang, "登记", "Record"),
-    );
-    service_ledger(lang, view).page(lang, status, list_page, html! {}, form)
+    let ledger = service_ledger(lang, view);
+    let form = ledger.form(&filled, &ADD_SERVICE, fields);
+    ledger.page(lang, status, list_page, html! {}, form)
 }
 
 /// The service records as a ledger: the list page's table and, built in Chinese, its
@@ -147,15 +141,9 @@ pub fn redemptions_page(
         (filled.input("points", t(lang, "兑换积分", "Points")))
         (filled.input("reason", t(lang, "兑换事项（例如 兑换洗衣液一瓶）", "For what (e.g. a bottle of detergent)")))
     };
-    let title = t(lang, "积分兑换", "Redeem points");
-    let form = add_form(
-        &filled,
-        ("/redemptions", "redemption-form"),
-        title,
-        fields,
-        t(lang, "兑换", "Redeem"),
-    );
-    redemption_ledger(lang, view).page(lang, status, list_page, html! {}, form)
+    let ledger = redemption_ledger(lang, view);
+    let form = ledger.form(&filled, &ADD_REDEMPTION, fields);
+    ledger.page(lang, status, list_page, html! {}, form)
 }
 
 /// The redemptions as a ledger: the list page's table and, built in Chinese, its CSV.
@@ -447,3 +435,17 @@ fn correction(
         },
     }
 }
+
+/// The form that adds to the ledger.
+const ADD_SERVICE: Adding = Adding {
+    id: "service-form",
+    title: ("登记个人服务", "Record service"),
+    button: ("登记", "Record"),
+};
+
+/// The form that adds to the ledger.
+const ADD_REDEMPTION: Adding = Adding {
+    id: "redemption-form",
+    title: ("积分兑换", "Redeem points"),
+    button: ("兑换", "Redeem"),
+};

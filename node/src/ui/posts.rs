@@ -12,7 +12,7 @@ use wishtree_protocol::view::{CommunityView, WithStatus};
 use super::closing::{Confirm, Words, confirmation_page};
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
 use super::html::{StatusBar, page, post_form, t};
-use super::ledger::{Ledger, Value, add_form};
+use super::ledger::{Adding, Ledger, Value};
 use super::pages::post_label;
 use super::tree::{actor_name, claim_form, claimant_options};
 
@@ -57,13 +57,7 @@ pub fn posts_page(
         (filled.textarea("detail", t(lang, "岗位职责（可不填）", "What it asks (optional)"), false))
         (filled.input("seats", t(lang, "席位（可认领的人数）", "Seats (how many may hold it)")))
     };
-    let form = add_form(
-        &filled,
-        ("/posts", "post-form"),
-        t(lang, "设立服务岗位", "Open a post"),
-        fields,
-        t(lang, "设岗", "Open"),
-    );
+    let form = ledger.form(&filled, &ADD_POST, fields);
     ledger.page(lang, status, list_page, html! {}, form)
 }
 
@@ -181,3 +175,10 @@ fn post_summary(lang: Language, post: &WithStatus<Post, PostStatus>) -> maud::Ma
         }
     }
 }
+
+/// The form that adds to the ledger.
+const ADD_POST: Adding = Adding {
+    id: "post-form",
+    title: ("设立服务岗位", "Open a post"),
+    button: ("设岗", "Open"),
+};

@@ -14,7 +14,7 @@ use wishtree_protocol::view::{CommunityView, WithStatus};
 use super::closing::{Closing, closing_event, confirmation_page};
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
 use super::html::{StatusBar, page, post_form, t};
-use super::ledger::{Ledger, Value, add_form};
+use super::ledger::{Adding, Ledger, Value};
 use super::tree::{actor_name, claim_form, state_label};
 
 /// The projects, the newest first, `list_page` of them, with the form to submit one.
@@ -55,13 +55,7 @@ pub fn projects_page(
         (filled.select("kind", t(lang, "类型", "Kind"), kinds))
         (filled.textarea("detail", t(lang, "项目内容（可不填）", "What it needs (optional)"), false))
     };
-    let form = add_form(
-        &filled,
-        ("/projects", "project-form"),
-        t(lang, "征集民生微项目", "Submit a project"),
-        fields,
-        t(lang, "提交", "Submit"),
-    );
+    let form = ledger.form(&filled, &ADD_PROJECT, fields);
     ledger.page(lang, status, list_page, html! {}, form)
 }
 
@@ -224,3 +218,10 @@ fn project_summary(
         }
     }
 }
+
+/// The form that adds to the ledger.
+const ADD_PROJECT: Adding = Adding {
+    id: "project-form",
+    title: ("征集民生微项目", "Submit a project"),
+    button: ("提交", "Submit"),
+};
