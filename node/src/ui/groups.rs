@@ -9,17 +9,24 @@ use wishtree_protocol::model::{Branch, Member, Team};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
-use super::forms::Filled;
 use super::html::{StatusBar, page, t};
-use super::ledger::{Adding, Ledger, Value, record_table};
+use super::ledger::{Adding, Ledger, ListAsked, Value, record_table};
+
+/// The form that adds to the ledger.
+const ADD_BRANCH: Adding = Adding {
+    id: "branch-form",
+    title: ("成立功能型党支部", "Found a branch"),
+    button: ("成立", "Found"),
+};
 
 /// The functional branches, by name, `list_page` of them, with the form to found one.
-pub fn branches_page(
-    view: &CommunityView,
-    status: &StatusBar,
-    filled: Filled<'_>,
-    list_page: Option<&str>,
-) -> String {
+pub fn branches_page(asked: ListAsked<'_>) -> String {
+    let ListAsked {
+        view,
+        status,
+        filled,
+        list_page,
+    } = asked;
     let lang = filled.lang;
     let members = super::collate::by_pinyin(&view.members, |member| &member.name);
     let values: Vec<String> = members.iter().map(|(id, _)| id.to_string()).collect();
@@ -90,13 +97,21 @@ pub fn branch_page(
     ))
 }
 
+/// The form that adds to the ledger.
+const ADD_TEAM: Adding = Adding {
+    id: "team-form",
+    title: ("组建服务队", "Form a team"),
+    button: ("组建", "Form"),
+};
+
 /// The service teams, by name, `list_page` of them, with the form to form one.
-pub fn teams_page(
-    view: &CommunityView,
-    status: &StatusBar,
-    filled: Filled<'_>,
-    list_page: Option<&str>,
-) -> String {
+pub fn teams_page(asked: ListAsked<'_>) -> String {
+    let ListAsked {
+        view,
+        status,
+        filled,
+        list_page,
+    } = asked;
     let lang = filled.lang;
     let fields = html! {
         (filled.input("name", t(lang, "服务队名称（例如 法律援助服务队）", "Name (e.g. legal aid team)")))
@@ -185,17 +200,3 @@ fn name_of(view: &CommunityView, id: MemberId) -> String {
         .get(&id)
         .map_or_else(String::new, |member| member.name.clone())
 }
-
-/// The form that adds to the ledger.
-const ADD_BRANCH: Adding = Adding {
-    id: "branch-form",
-    title: ("成立功能型党支部", "Found a branch"),
-    button: ("成立", "Found"),
-};
-
-/// The form that adds to the ledger.
-const ADD_TEAM: Adding = Adding {
-    id: "team-form",
-    title: ("组建服务队", "Form a team"),
-    button: ("组建", "Form"),
-};

@@ -8,6 +8,7 @@
 use maud::{Markup, html};
 use wishtree_common::csv::{Cell, SpreadsheetCsv};
 use wishtree_protocol::names::Language;
+use wishtree_protocol::view::CommunityView;
 
 use super::forms::Filled;
 use super::html::{Row, StatusBar, csv_link, page, post_form, submit, t, table};
@@ -249,6 +250,21 @@ impl<'a, R> Ledger<'a, R> {
             .iter()
             .filter(|column| column.shown == Shown::Everywhere)
     }
+}
+
+/// What a ledger's list page is drawn from: the view, the status bar, its form as
+/// filled (what was typed and why it was refused, or the defaults), and the page of
+/// the list asked for.
+#[derive(Debug)]
+pub struct ListAsked<'a> {
+    /// The community's derived view.
+    pub view: &'a CommunityView,
+    /// The status bar.
+    pub status: &'a StatusBar,
+    /// The form that adds to the ledger, as filled.
+    pub filled: Filled<'a>,
+    /// The page of the list (`?page=2`), if one was asked for.
+    pub list_page: Option<&'a str>,
 }
 
 /// The form under a ledger that adds to it: its id, and its heading and button as

@@ -18,7 +18,7 @@ use wishtree_protocol::view::{CommunityView, WithStatus};
 use super::closing::{Confirm, Words, confirmation_page};
 use super::forms::{Filled, Form, Refusal};
 use super::html::{Row, StatusBar, page, t, table};
-use super::ledger::{Adding, Ledger, Value};
+use super::ledger::{Adding, Ledger, ListAsked, Value};
 use super::tree::state_label;
 
 /// The city's organisation directory, by credit code (empty until the hub sends it).
@@ -27,6 +27,13 @@ pub type Directory = BTreeMap<String, DirectoryOrg>;
 /// How many directory entries a search shows: enough to pick from, few enough for a
 /// phone; more typed narrows it.
 const DIRECTORY_SHOWN: usize = 20;
+
+/// The form that adds to the ledger.
+const ADD_ORG: Adding = Adding {
+    id: "org-form",
+    title: ("添加单位党组织", "Add an organisation"),
+    button: ("添加", "Add"),
+};
 
 /// The community's organisations, `list_page` of them; the directory searched for
 /// `query`; and the form to add one, holding what `filled` holds.
@@ -145,13 +152,21 @@ pub fn org_page(
     Some(page(lang, &org.name, status, "/orgs", body))
 }
 
+/// The form that adds to the ledger.
+const ADD_PAIRING: Adding = Adding {
+    id: "pairing-form",
+    title: ("签订共建协议", "Sign a pairing"),
+    button: ("签订", "Sign"),
+};
+
 /// The pairings, `list_page` of them, with the form to sign one.
-pub fn pairings_page(
-    view: &CommunityView,
-    status: &StatusBar,
-    filled: Filled<'_>,
-    list_page: Option<&str>,
-) -> String {
+pub fn pairings_page(asked: ListAsked<'_>) -> String {
+    let ListAsked {
+        view,
+        status,
+        filled,
+        list_page,
+    } = asked;
     let lang = filled.lang;
     let orgs = super::collate::by_pinyin(&view.orgs, |org| &org.name);
     let values: Vec<String> = orgs.iter().map(|(id, _)| id.to_string()).collect();
@@ -496,17 +511,3 @@ fn linked_list(lang: Language, id: &str, items: Vec<Linked<'_>>) -> Markup {
         }
     }
 }
-
-/// The form that adds to the ledger.
-const ADD_ORG: Adding = Adding {
-    id: "org-form",
-    title: ("添加单位党组织", "Add an organisation"),
-    button: ("添加", "Add"),
-};
-
-/// The form that adds to the ledger.
-const ADD_PAIRING: Adding = Adding {
-    id: "pairing-form",
-    title: ("签订共建协议", "Sign a pairing"),
-    button: ("签订", "Sign"),
-};

@@ -12,7 +12,7 @@ use wishtree_protocol::view::CommunityView;
 
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal, error_summary};
 use super::html::{Row, StatusBar, page, post_form, select_field, submit, t, table};
-use super::ledger::{Adding, Ledger, Value};
+use super::ledger::{Adding, Ledger, ListAsked, Value};
 use super::tree::{actor_name, state_label};
 
 /// A member's personal data, kept on this node only: (address, phone).
@@ -29,6 +29,13 @@ pub enum MemberWrite<'a> {
     /// The ledger edit was refused: what was typed, and why.
     EditRefused(&'a Form, &'a Refusal),
 }
+
+/// The form that adds to the ledger.
+const ADD_MEMBER: Adding = Adding {
+    id: "member-form",
+    title: ("登记报到党员", "Record a member"),
+    button: ("登记", "Record"),
+};
 
 /// The member ledger, `list_page` of it, with the form to add a member.
 pub fn members_page(
@@ -373,13 +380,21 @@ fn own_ledger(member: &Member, address: &str, phone: &str) -> Form {
         .fold(form, |form, kind| form.and("intentions", kind.code()))
 }
 
+/// The form that adds to the ledger.
+const ADD_ACTIVITY: Adding = Adding {
+    id: "activity-form",
+    title: ("新建活动", "New activity"),
+    button: ("新建", "Create"),
+};
+
 /// Activities, newest first, `list_page` of them, with the form to add one.
-pub fn activities_page(
-    view: &CommunityView,
-    status: &StatusBar,
-    filled: Filled<'_>,
-    list_page: Option<&str>,
-) -> String {
+pub fn activities_page(asked: ListAsked<'_>) -> String {
+    let ListAsked {
+        view,
+        status,
+        filled,
+        list_page,
+    } = asked;
     let lang = filled.lang;
     let ledger = activity_ledger(lang, view);
     let categories = PostKind::ALL
@@ -684,17 +699,3 @@ pub fn hours_of(minutes: u64) -> String {
     // Minutes summed over a member's service stay far below 2^52: the cast is exact.
     format!("{:.1}", minutes as f64 / 60.0)
 }
-
-/// The form that adds to the ledger.
-const ADD_MEMBER: Adding = Adding {
-    id: "member-form",
-    title: ("登记报到党员", "Record a member"),
-    button: ("登记", "Record"),
-};
-
-/// The form that adds to the ledger.
-const ADD_ACTIVITY: Adding = Adding {
-    id: "activity-form",
-    title: ("新建活动", "New activity"),
-    button: ("新建", "Create"),
-};

@@ -12,18 +12,26 @@ use wishtree_protocol::view::{CommunityView, Voidable};
 
 use super::forms::{Filled, Form, Refusal};
 use super::html::{StatusBar, page, post_form, submit, t};
-use super::ledger::{Adding, Ledger, Value, record_table};
+use super::ledger::{Adding, Ledger, ListAsked, Value, record_table};
 use super::pages::{hours, post_label};
 use super::tree::actor_name;
 
+/// The form that adds to the ledger.
+const ADD_SERVICE: Adding = Adding {
+    id: "service-form",
+    title: ("登记个人服务", "Record service"),
+    button: ("登记", "Record"),
+};
+
 /// The service records, the newest day first, `list_page` of them, with the form to
 /// record service outside an activity.
-pub fn services_page(
-    view: &CommunityView,
-    status: &StatusBar,
-    filled: Filled<'_>,
-    list_page: Option<&str>,
-) -> String {
+pub fn services_page(asked: ListAsked<'_>) -> String {
+    let ListAsked {
+        view,
+        status,
+        filled,
+        list_page,
+    } = asked;
     let lang = filled.lang;
     let categories = PostKind::ALL
         .iter()
@@ -127,13 +135,21 @@ pub fn service_page(
     Some(page(lang, title, status, "/services", body))
 }
 
+/// The form that adds to the ledger.
+const ADD_REDEMPTION: Adding = Adding {
+    id: "redemption-form",
+    title: ("积分兑换", "Redeem points"),
+    button: ("兑换", "Redeem"),
+};
+
 /// The redemptions, the newest first, `list_page` of them, with the form to redeem.
-pub fn redemptions_page(
-    view: &CommunityView,
-    status: &StatusBar,
-    filled: Filled<'_>,
-    list_page: Option<&str>,
-) -> String {
+pub fn redemptions_page(asked: ListAsked<'_>) -> String {
+    let ListAsked {
+        view,
+        status,
+        filled,
+        list_page,
+    } = asked;
     let lang = filled.lang;
     let members = member_choices(lang, view);
     let fields = html! {
@@ -435,17 +451,3 @@ fn correction(
         },
     }
 }
-
-/// The form that adds to the ledger.
-const ADD_SERVICE: Adding = Adding {
-    id: "service-form",
-    title: ("登记个人服务", "Record service"),
-    button: ("登记", "Record"),
-};
-
-/// The form that adds to the ledger.
-const ADD_REDEMPTION: Adding = Adding {
-    id: "redemption-form",
-    title: ("积分兑换", "Redeem points"),
-    button: ("兑换", "Redeem"),
-};

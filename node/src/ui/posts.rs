@@ -12,18 +12,26 @@ use wishtree_protocol::view::{CommunityView, WithStatus};
 use super::closing::{Confirm, Words, confirmation_page};
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
 use super::html::{StatusBar, page, post_form, t};
-use super::ledger::{Adding, Ledger, Value};
+use super::ledger::{Adding, Ledger, ListAsked, Value};
 use super::pages::post_label;
 use super::tree::{actor_name, claim_form, claimant_options};
 
+/// The form that adds to the ledger.
+const ADD_POST: Adding = Adding {
+    id: "post-form",
+    title: ("设立服务岗位", "Open a post"),
+    button: ("设岗", "Open"),
+};
+
 /// The posts, the open ones first and the newest first among them, `list_page` of
 /// them, with the form to open one.
-pub fn posts_page(
-    view: &CommunityView,
-    status: &StatusBar,
-    filled: Filled<'_>,
-    list_page: Option<&str>,
-) -> String {
+pub fn posts_page(asked: ListAsked<'_>) -> String {
+    let ListAsked {
+        view,
+        status,
+        filled,
+        list_page,
+    } = asked;
     let lang = filled.lang;
     let mut posts: Vec<_> = view.posts.iter().collect();
     posts.sort_by_key(|(id, post)| {
@@ -175,10 +183,3 @@ fn post_summary(lang: Language, post: &WithStatus<Post, PostStatus>) -> maud::Ma
         }
     }
 }
-
-/// The form that adds to the ledger.
-const ADD_POST: Adding = Adding {
-    id: "post-form",
-    title: ("设立服务岗位", "Open a post"),
-    button: ("设岗", "Open"),
-};

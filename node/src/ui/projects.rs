@@ -14,16 +14,24 @@ use wishtree_protocol::view::{CommunityView, WithStatus};
 use super::closing::{Closing, closing_event, confirmation_page};
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
 use super::html::{StatusBar, page, post_form, t};
-use super::ledger::{Adding, Ledger, Value};
+use super::ledger::{Adding, Ledger, ListAsked, Value};
 use super::tree::{actor_name, claim_form, state_label};
 
+/// The form that adds to the ledger.
+const ADD_PROJECT: Adding = Adding {
+    id: "project-form",
+    title: ("征集民生微项目", "Submit a project"),
+    button: ("提交", "Submit"),
+};
+
 /// The projects, the newest first, `list_page` of them, with the form to submit one.
-pub fn projects_page(
-    view: &CommunityView,
-    status: &StatusBar,
-    filled: Filled<'_>,
-    list_page: Option<&str>,
-) -> String {
+pub fn projects_page(asked: ListAsked<'_>) -> String {
+    let ListAsked {
+        view,
+        status,
+        filled,
+        list_page,
+    } = asked;
     let lang = filled.lang;
     let mut projects: Vec<_> = view.projects.iter().collect();
     projects.sort_by_key(|(id, project)| (std::cmp::Reverse(project.entity.submitted_at), **id));
@@ -218,10 +226,3 @@ fn project_summary(
         }
     }
 }
-
-/// The form that adds to the ledger.
-const ADD_PROJECT: Adding = Adding {
-    id: "project-form",
-    title: ("征集民生微项目", "Submit a project"),
-    button: ("提交", "Submit"),
-};

@@ -20,6 +20,7 @@ use wishtree_protocol::view::CommunityView;
 
 use super::forms::{Filled, Form, Refusal};
 use super::html::{StatusBar, t};
+use super::ledger::ListAsked;
 use super::tree;
 use crate::api::{Action, FieldError, Input, Lifecycle, Problem};
 use crate::http::{AppState, on_replica};
@@ -233,7 +234,13 @@ impl Listing {
         let form = Form::with(defaults);
         view_page(&state, lang, move |view, bar| {
             let filled = Filled::new(lang, &form, None);
-            Ok(list(view, bar, filled, list_page.as_deref()))
+            let list_page = list_page.as_deref();
+            Ok(list(ListAsked {
+                view,
+                status: bar,
+                filled,
+                list_page,
+            }))
         })
         .await
     }
@@ -573,9 +580,8 @@ fn create<I: Input, Id: From<[u8; 16]> + std::fmt::Display + Copy>(
     }
 }
 
-/// A list page with the form that adds to it: `(view, status bar, form as filled,
-/// page of the list)`.
-type ListPage = fn(&CommunityView, &StatusBar, Filled<'_>, Option<&str>) -> String;
+/// A list page with the form that adds to it.
+type ListPage = fn(ListAsked<'_>) -> String;
 
 /// A new record from the form of the list page at `path`: the command `make` builds of
 /// the typed input and a fresh id run, the browser sent to the record's page; refused,
@@ -593,12 +599,13 @@ async fn create_listed<
         .run(move |replica, lang, form| {
             let refuse = |replica: &mut Replica, refusal: Refusal| {
                 refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
-                    Some(list(
+                    let filled = Filled::new(lang, &form, Some(&refusal));
+                    Some(list(ListAsked {
                         view,
-                        bar,
-                        Filled::new(lang, &form, Some(&refusal)),
-                        None,
-                    ))
+                        status: bar,
+                        filled,
+                        list_page: None,
+                    }))
                 })
             };
             let make = |input: I, id: Id| (make(input, id), None);

@@ -12,11 +12,12 @@ use wishtree_protocol::uscc::CreditCode;
 use super::super::exports;
 use super::super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
 use super::super::html::t;
+use super::super::ledger::ListAsked;
 use super::super::orgs::{self, Directory};
 use super::reports::download;
 use super::{
     Lang, Opened, PostedForm, RecordForm, create_listed, execute_status, internal, page,
-    record_page, refusal, refused, saved, status_bar, submit,
+    record_page, refusal, refused, saved, status_bar, submit, view_page,
 };
 use crate::api::{NewOrg, NewPairing, PairingEnd};
 use crate::http::AppState;
@@ -126,24 +127,26 @@ pub(super) async fn orgs_csv(State(state): State<AppState>, Lang(lang): Lang) ->
     .await
 }
 
+/// `GET /pairings`, its form signed today, for the organisation whose page it was
+/// opened from (`?org=`), if any.
 pub(super) async fn pairings(
     State(state): State<AppState>,
     Lang(lang): Lang,
     Query(query): Query<OrgsQuery>,
 ) -> Response {
-    page(&state, lang, move |replica| {
-        let view = replica.view().map_err(internal)?;
+    view_page(&state, lang, move |view, status| {
         let today = crate::now().date_in_shanghai().to_string();
         let org = query.org.unwrap_or_default();
         let form = Form::with(&[("org", &org), ("signed_on", &today)]);
         let filled = Filled::new(lang, &form, None);
-        let bar = status_bar(replica);
-        Ok(orgs::pairings_page(
-            &view,
-            &bar,
+        let list_page = query.page.as_deref();
+        let asked = ListAsked {
+            view,
+            status,
             filled,
-            query.page.as_deref(),
-        ))
+            list_page,
+        };
+        Ok(orgs::pairings_page(asked))
     })
     .await
 }
