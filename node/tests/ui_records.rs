@@ -361,6 +361,16 @@ fn the_member_ledger_exports_with_the_personal_items_and_the_board_shows_pledges
     );
     let (_, rows) = download(&node, "/activities.csv");
     assert_eq!(rows.len(), 1, "the heads only");
+    // Every list page links its CSV: the wish lists link the wish ledger.
+    for path in [
+        "/wishes/closed",
+        "/wishes/in/published",
+        "/activities",
+        "/voids",
+    ] {
+        let text = get(&node, path).text();
+        assert!(text.contains(".csv\""), "{path} has no CSV link");
+    }
 
     let board = get(&node, "/board").text();
     assert!(board.contains("亮身份"), "{board}");

@@ -12,7 +12,7 @@ use wishtree_protocol::names::Language;
 use wishtree_protocol::view::{CommunityView, WithStatus};
 
 use super::forms::{Filled, Form, Refusal};
-use super::html::{Row, StatusBar, page, post_form, t, table};
+use super::html::{Row, StatusBar, csv_link, page, post_form, t, table};
 use super::paging::Page;
 use super::tree::{actor_name, state_label};
 
@@ -261,6 +261,9 @@ pub fn closed_page(
         p { a href="/" { (t(lang, "返回心愿树", "Back to the wish tree")) } }
         (table(lang, Some("closed"), &heads, rows))
         (shown.links(lang, "/wishes/closed", "closed"))
+        // The wish ledger of the half-year has every wish, closed ones with their
+        // reason.
+        (csv_link(lang, "wishes-csv", "/wishes.csv"))
     };
     page(
         lang,
