@@ -12,21 +12,9 @@ use wishtree_protocol::view::CommunityView;
 use super::html::{StatusBar, page, t};
 use super::ledger::{Adding, Ledger, ListAsked, Value, record_table};
 
-/// The form that adds to the ledger.
-const ADD_BRANCH: Adding = Adding {
-    id: "branch-form",
-    title: ("成立功能型党支部", "Found a branch"),
-    button: ("成立", "Found"),
-};
-
 /// The functional branches, by name, `list_page` of them, with the form to found one.
 pub fn branches_page(asked: ListAsked<'_>) -> String {
-    let ListAsked {
-        view,
-        status,
-        filled,
-        list_page,
-    } = asked;
+    let (view, filled) = (asked.view, &asked.filled);
     let lang = filled.lang;
     let members = super::collate::by_pinyin(&view.members, |member| &member.name);
     let values: Vec<String> = members.iter().map(|(id, _)| id.to_string()).collect();
@@ -42,9 +30,15 @@ pub fn branches_page(asked: ListAsked<'_>) -> String {
         (filled.input("founded_on", t(lang, "成立日期（例如 2026-11-20）", "Founded on (e.g. 2026-11-20)")))
     };
     let ledger = branch_ledger(lang, view);
-    let form = ledger.form(&filled, &ADD_BRANCH, fields);
-    ledger.page(lang, status, list_page, html! {}, form)
+    ledger.page_adding(&asked, &ADD_BRANCH, fields)
 }
+
+/// The form under the list page above, that adds to its ledger.
+const ADD_BRANCH: Adding = Adding {
+    id: "branch-form",
+    title: ("成立功能型党支部", "Found a branch"),
+    button: ("成立", "Found"),
+};
 
 /// The branches as a ledger: the list page's table and, built in Chinese, its CSV.
 pub fn branch_ledger(lang: Language, view: &CommunityView) -> Ledger<'_, (&BranchId, &Branch)> {
@@ -97,30 +91,24 @@ pub fn branch_page(
     ))
 }
 
-/// The form that adds to the ledger.
-const ADD_TEAM: Adding = Adding {
-    id: "team-form",
-    title: ("组建服务队", "Form a team"),
-    button: ("组建", "Form"),
-};
-
 /// The service teams, by name, `list_page` of them, with the form to form one.
 pub fn teams_page(asked: ListAsked<'_>) -> String {
-    let ListAsked {
-        view,
-        status,
-        filled,
-        list_page,
-    } = asked;
+    let (view, filled) = (asked.view, &asked.filled);
     let lang = filled.lang;
     let fields = html! {
         (filled.input("name", t(lang, "服务队名称（例如 法律援助服务队）", "Name (e.g. legal aid team)")))
         (filled.input("focus", t(lang, "服务特长（例如 政策宣讲、法律援助、医疗保健）", "What it offers (e.g. legal aid)")))
     };
     let ledger = team_ledger(lang, view);
-    let form = ledger.form(&filled, &ADD_TEAM, fields);
-    ledger.page(lang, status, list_page, html! {}, form)
+    ledger.page_adding(&asked, &ADD_TEAM, fields)
 }
+
+/// The form under the list page above, that adds to its ledger.
+const ADD_TEAM: Adding = Adding {
+    id: "team-form",
+    title: ("组建服务队", "Form a team"),
+    button: ("组建", "Form"),
+};
 
 /// The teams as a ledger: the list page's table and, built in Chinese, its CSV.
 pub fn team_ledger(lang: Language, view: &CommunityView) -> Ledger<'_, (&TeamId, &Team)> {

@@ -206,6 +206,14 @@ impl<'a, R> Ledger<'a, R> {
         }
     }
 
+    /// The list page with nothing above the table and the form `adding` below, of
+    /// `fields` as `asked` has them filled.
+    pub fn page_adding(self, asked: &ListAsked<'_>, adding: &Adding, fields: Markup) -> String {
+        let form = self.form(&asked.filled, adding, fields);
+        let lang = asked.filled.lang;
+        self.page(lang, asked.status, asked.list_page, html! {}, form)
+    }
+
     /// The CSV of every record, all columns (build the ledger in Chinese for Chinese
     /// heads).
     pub fn csv(&self) -> String {

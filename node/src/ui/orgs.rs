@@ -28,13 +28,6 @@ pub type Directory = BTreeMap<String, DirectoryOrg>;
 /// phone; more typed narrows it.
 const DIRECTORY_SHOWN: usize = 20;
 
-/// The form that adds to the ledger.
-const ADD_ORG: Adding = Adding {
-    id: "org-form",
-    title: ("添加单位党组织", "Add an organisation"),
-    button: ("添加", "Add"),
-};
-
 /// The community's organisations, `list_page` of them; the directory searched for
 /// `query`; and the form to add one, holding what `filled` holds.
 pub fn orgs_page(
@@ -89,6 +82,13 @@ pub fn orgs_page(
     };
     ledger.page(lang, status, list_page, intro, form)
 }
+
+/// The form under the list page above, that adds to its ledger.
+const ADD_ORG: Adding = Adding {
+    id: "org-form",
+    title: ("添加单位党组织", "Add an organisation"),
+    button: ("添加", "Add"),
+};
 
 /// One organisation: its record, its members here, its pairings, and the posts,
 /// projects and wishes it holds.
@@ -152,21 +152,9 @@ pub fn org_page(
     Some(page(lang, &org.name, status, "/orgs", body))
 }
 
-/// The form that adds to the ledger.
-const ADD_PAIRING: Adding = Adding {
-    id: "pairing-form",
-    title: ("签订共建协议", "Sign a pairing"),
-    button: ("签订", "Sign"),
-};
-
 /// The pairings, `list_page` of them, with the form to sign one.
 pub fn pairings_page(asked: ListAsked<'_>) -> String {
-    let ListAsked {
-        view,
-        status,
-        filled,
-        list_page,
-    } = asked;
+    let (view, filled) = (asked.view, &asked.filled);
     let lang = filled.lang;
     let orgs = super::collate::by_pinyin(&view.orgs, |org| &org.name);
     let values: Vec<String> = orgs.iter().map(|(id, _)| id.to_string()).collect();
@@ -201,10 +189,17 @@ pub fn pairings_page(asked: ListAsked<'_>) -> String {
             }
         }
     } else {
-        ledger.form(&filled, &ADD_PAIRING, fields)
+        ledger.form(filled, &ADD_PAIRING, fields)
     };
-    ledger.page(lang, status, list_page, html! {}, form)
+    ledger.page(lang, asked.status, asked.list_page, html! {}, form)
 }
+
+/// The form under the list page above, that adds to its ledger.
+const ADD_PAIRING: Adding = Adding {
+    id: "pairing-form",
+    title: ("签订共建协议", "Sign a pairing"),
+    button: ("签订", "Sign"),
+};
 
 /// One pairing: its organisation, commitments, dates and, when it has ended, why; an
 /// active one links to the confirmation that ends it.

@@ -30,13 +30,6 @@ pub enum MemberWrite<'a> {
     EditRefused(&'a Form, &'a Refusal),
 }
 
-/// The form that adds to the ledger.
-const ADD_MEMBER: Adding = Adding {
-    id: "member-form",
-    title: ("登记报到党员", "Record a member"),
-    button: ("登记", "Record"),
-};
-
 /// The member ledger, `list_page` of it, with the form to add a member.
 pub fn members_page(
     view: &CommunityView,
@@ -54,6 +47,13 @@ pub fn members_page(
     let form = ledger.form(&filled, &ADD_MEMBER, fields);
     ledger.page(lang, status, list_page, intro, form)
 }
+
+/// The form under the list page above, that adds to its ledger.
+const ADD_MEMBER: Adding = Adding {
+    id: "member-form",
+    title: ("登记报到党员", "Record a member"),
+    button: ("登记", "Record"),
+};
 
 /// The member ledger (七清楚), by name, with the two personal items this node keeps:
 /// the list page's table and, built in Chinese, its CSV.
@@ -380,21 +380,9 @@ fn own_ledger(member: &Member, address: &str, phone: &str) -> Form {
         .fold(form, |form, kind| form.and("intentions", kind.code()))
 }
 
-/// The form that adds to the ledger.
-const ADD_ACTIVITY: Adding = Adding {
-    id: "activity-form",
-    title: ("新建活动", "New activity"),
-    button: ("新建", "Create"),
-};
-
 /// Activities, newest first, `list_page` of them, with the form to add one.
 pub fn activities_page(asked: ListAsked<'_>) -> String {
-    let ListAsked {
-        view,
-        status,
-        filled,
-        list_page,
-    } = asked;
+    let (view, filled) = (asked.view, &asked.filled);
     let lang = filled.lang;
     let ledger = activity_ledger(lang, view);
     let categories = PostKind::ALL
@@ -407,9 +395,15 @@ pub fn activities_page(asked: ListAsked<'_>) -> String {
         (filled.input("hours", t(lang, "每人服务时长（小时）", "Hours each participant serves")))
         (filled.input("place", t(lang, "地点", "Place")))
     };
-    let form = ledger.form(&filled, &ADD_ACTIVITY, fields);
-    ledger.page(lang, status, list_page, html! {}, form)
+    ledger.page_adding(&asked, &ADD_ACTIVITY, fields)
 }
+
+/// The form under the list page above, that adds to its ledger.
+const ADD_ACTIVITY: Adding = Adding {
+    id: "activity-form",
+    title: ("新建活动", "New activity"),
+    button: ("新建", "Create"),
+};
 
 /// The activities, newest first, with how many took part: the list page's table
 /// and, built in Chinese, its CSV (with the place).

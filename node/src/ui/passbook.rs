@@ -16,22 +16,10 @@ use super::ledger::{Adding, Ledger, ListAsked, Value, record_table};
 use super::pages::{hours, post_label};
 use super::tree::actor_name;
 
-/// The form that adds to the ledger.
-const ADD_SERVICE: Adding = Adding {
-    id: "service-form",
-    title: ("登记个人服务", "Record service"),
-    button: ("登记", "Record"),
-};
-
 /// The service records, the newest day first, `list_page` of them, with the form to
 /// record service outside an activity.
 pub fn services_page(asked: ListAsked<'_>) -> String {
-    let ListAsked {
-        view,
-        status,
-        filled,
-        list_page,
-    } = asked;
+    let (view, filled) = (asked.view, &asked.filled);
     let lang = filled.lang;
     let categories = PostKind::ALL
         .iter()
@@ -45,9 +33,15 @@ pub fn services_page(asked: ListAsked<'_>) -> String {
         (filled.textarea("description", t(lang, "服务内容（可不填）", "What was done (optional)"), false))
     };
     let ledger = service_ledger(lang, view);
-    let form = ledger.form(&filled, &ADD_SERVICE, fields);
-    ledger.page(lang, status, list_page, html! {}, form)
+    ledger.page_adding(&asked, &ADD_SERVICE, fields)
 }
+
+/// The form under the list page above, that adds to its ledger.
+const ADD_SERVICE: Adding = Adding {
+    id: "service-form",
+    title: ("登记个人服务", "Record service"),
+    button: ("登记", "Record"),
+};
 
 /// The service records as a ledger: the list page's table and, built in Chinese, its
 /// CSV. An activity's participations are service records too, titled by the activity.
@@ -135,21 +129,9 @@ pub fn service_page(
     Some(page(lang, title, status, "/services", body))
 }
 
-/// The form that adds to the ledger.
-const ADD_REDEMPTION: Adding = Adding {
-    id: "redemption-form",
-    title: ("积分兑换", "Redeem points"),
-    button: ("兑换", "Redeem"),
-};
-
 /// The redemptions, the newest first, `list_page` of them, with the form to redeem.
 pub fn redemptions_page(asked: ListAsked<'_>) -> String {
-    let ListAsked {
-        view,
-        status,
-        filled,
-        list_page,
-    } = asked;
+    let (view, filled) = (asked.view, &asked.filled);
     let lang = filled.lang;
     let members = member_choices(lang, view);
     let fields = html! {
@@ -158,9 +140,15 @@ pub fn redemptions_page(asked: ListAsked<'_>) -> String {
         (filled.input("reason", t(lang, "兑换事项（例如 兑换洗衣液一瓶）", "For what (e.g. a bottle of detergent)")))
     };
     let ledger = redemption_ledger(lang, view);
-    let form = ledger.form(&filled, &ADD_REDEMPTION, fields);
-    ledger.page(lang, status, list_page, html! {}, form)
+    ledger.page_adding(&asked, &ADD_REDEMPTION, fields)
 }
+
+/// The form under the list page above, that adds to its ledger.
+const ADD_REDEMPTION: Adding = Adding {
+    id: "redemption-form",
+    title: ("积分兑换", "Redeem points"),
+    button: ("兑换", "Redeem"),
+};
 
 /// The redemptions as a ledger: the list page's table and, built in Chinese, its CSV.
 pub fn redemption_ledger(

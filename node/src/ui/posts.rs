@@ -16,22 +16,10 @@ use super::ledger::{Adding, Ledger, ListAsked, Value};
 use super::pages::post_label;
 use super::tree::{actor_name, claim_form, claimant_options};
 
-/// The form that adds to the ledger.
-const ADD_POST: Adding = Adding {
-    id: "post-form",
-    title: ("设立服务岗位", "Open a post"),
-    button: ("设岗", "Open"),
-};
-
 /// The posts, the open ones first and the newest first among them, `list_page` of
 /// them, with the form to open one.
 pub fn posts_page(asked: ListAsked<'_>) -> String {
-    let ListAsked {
-        view,
-        status,
-        filled,
-        list_page,
-    } = asked;
+    let (view, filled) = (asked.view, &asked.filled);
     let lang = filled.lang;
     let mut posts: Vec<_> = view.posts.iter().collect();
     posts.sort_by_key(|(id, post)| {
@@ -65,9 +53,15 @@ pub fn posts_page(asked: ListAsked<'_>) -> String {
         (filled.textarea("detail", t(lang, "岗位职责（可不填）", "What it asks (optional)"), false))
         (filled.input("seats", t(lang, "席位（可认领的人数）", "Seats (how many may hold it)")))
     };
-    let form = ledger.form(&filled, &ADD_POST, fields);
-    ledger.page(lang, status, list_page, html! {}, form)
+    ledger.page_adding(&asked, &ADD_POST, fields)
 }
+
+/// The form under the list page above, that adds to its ledger.
+const ADD_POST: Adding = Adding {
+    id: "post-form",
+    title: ("设立服务岗位", "Open a post"),
+    button: ("设岗", "Open"),
+};
 
 /// One post: what it is, its holders each with the release of their seat, the claim
 /// of a free seat, and the way to withdraw it; `refusal` is why the last step was

@@ -17,21 +17,9 @@ use super::html::{StatusBar, page, post_form, t};
 use super::ledger::{Adding, Ledger, ListAsked, Value};
 use super::tree::{actor_name, claim_form, state_label};
 
-/// The form that adds to the ledger.
-const ADD_PROJECT: Adding = Adding {
-    id: "project-form",
-    title: ("征集民生微项目", "Submit a project"),
-    button: ("提交", "Submit"),
-};
-
 /// The projects, the newest first, `list_page` of them, with the form to submit one.
 pub fn projects_page(asked: ListAsked<'_>) -> String {
-    let ListAsked {
-        view,
-        status,
-        filled,
-        list_page,
-    } = asked;
+    let (view, filled) = (asked.view, &asked.filled);
     let lang = filled.lang;
     let mut projects: Vec<_> = view.projects.iter().collect();
     projects.sort_by_key(|(id, project)| (std::cmp::Reverse(project.entity.submitted_at), **id));
@@ -63,9 +51,15 @@ pub fn projects_page(asked: ListAsked<'_>) -> String {
         (filled.select("kind", t(lang, "类型", "Kind"), kinds))
         (filled.textarea("detail", t(lang, "项目内容（可不填）", "What it needs (optional)"), false))
     };
-    let form = ledger.form(&filled, &ADD_PROJECT, fields);
-    ledger.page(lang, status, list_page, html! {}, form)
+    ledger.page_adding(&asked, &ADD_PROJECT, fields)
 }
+
+/// The form under the list page above, that adds to its ledger.
+const ADD_PROJECT: Adding = Adding {
+    id: "project-form",
+    title: ("征集民生微项目", "Submit a project"),
+    button: ("提交", "Submit"),
+};
 
 /// One project: what it is, where it stands, its history with notes, and the steps its
 /// state allows; `refusal` is why the last step was refused.
