@@ -25,7 +25,7 @@ use wishtree_protocol::{CommunityCode, Timestamp};
 use wishtree_webguard::HostName;
 
 use crate::api::{self, ApiError};
-use crate::replica::{HubSettings, InitOptions, Replica};
+use crate::replica::{HubLevel, HubSettings, InitOptions, Replica};
 use crate::report::ReportCsv;
 
 mod data;
@@ -167,6 +167,10 @@ pub struct InitArgs {
     /// The city hub's key, as the hub operator gave it.
     #[arg(long, requires = "hub")]
     pub hub_key: Option<String>,
+    /// Whether --hub is the city's platform (city, the default) or a district's
+    /// (district): the pages name it 市平台 or 区平台.
+    #[arg(long, requires = "hub")]
+    pub hub_level: Option<String>,
     /// A password, needed to listen beyond this computer (at least 8 characters).
     #[arg(long)]
     pub password: Option<String>,
@@ -453,6 +457,13 @@ fn init(data: &Path, args: InitArgs) -> anyhow::Result<()> {
         (Some(address), Some(key)) => Some(HubSettings {
             address,
             key: key.parse::<PublicKey>().context("--hub-key")?,
+            level: match args.hub_level {
+                Some(level) => level
+                    .parse::<HubLevel>()
+                    .map_err(anyhow::Error::msg)
+                    .context("--hub-level")?,
+                None => HubLevel::City,
+            },
         }),
         _ => None,
     };

@@ -801,3 +801,41 @@ fn record_commands_accept_what_people_type_and_refuse_naming_the_field() {
     assert_eq!(view.services.len(), 0);
     assert_eq!(view.wishes.len(), 0);
 }
+
+#[test]
+fn the_hub_level_is_kept_so_the_pages_name_the_district_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = wishtree_protocol::keys::KeyPair::from_secret([7; 32])
+        .public()
+        .to_string();
+    let args = |data: &Path, level: &'static str| {
+        vec![
+            "init".to_owned(),
+            "--data".to_owned(),
+            data.to_str().unwrap().to_owned(),
+            "--community".to_owned(),
+            COMMUNITY.to_owned(),
+            "--name".to_owned(),
+            "行宫社区".to_owned(),
+            "--hub".to_owned(),
+            "127.0.0.1:4433".to_owned(),
+            "--hub-key".to_owned(),
+            key.clone(),
+            "--hub-level".to_owned(),
+            level.to_owned(),
+        ]
+    };
+    let bad = dir.path().join("bad");
+    let typed = args(&bad, "province");
+    let (ok, _, stderr) = cli(&typed.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!ok && stderr.contains("--hub-level"), "{stderr}");
+    assert!(!bad.join("node.sqlite").exists());
+
+    let data = dir.path().join("node");
+    let typed = args(&data, "district");
+    let (ok, _, stderr) = cli(&typed.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(ok, "{stderr}");
+    let replica = Replica::open_read_only(&data).unwrap();
+    let hub = replica.hub().unwrap();
+    assert_eq!(hub.level, wishtree_node::replica::HubLevel::District);
+}

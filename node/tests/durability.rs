@@ -476,6 +476,7 @@ fn a_bundle_is_written_while_the_node_runs_and_writes() {
         hub: Some(wishtree_node::replica::HubSettings {
             address: "127.0.0.1:9".to_owned(),
             key: hub_key,
+            level: wishtree_node::replica::HubLevel::City,
         }),
         password: None,
         worker: None,

@@ -68,6 +68,7 @@ fn two_replicas_sync_through_stored_states_and_the_hub_status_counts_what_is_mis
         hub: Some(HubSettings {
             address: "127.0.0.1:4433".to_owned(),
             key: hub.public_key(),
+            level: wishtree_node::replica::HubLevel::City,
         }),
         password: None,
         worker: None,

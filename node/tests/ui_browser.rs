@@ -3,8 +3,9 @@
 //! (`tests/js/browser-node.mjs`); the JSON API then agrees the wish is claimed. A
 //! worker's day at a phone and a desktop (`tests/js/browser-node-day.mjs`), the
 //! ledger's pages included (organisations, the directory search, pairings, posts,
-//! projects): no horizontal overflow, no English on Chinese pages, 44 px controls, a
-//! folding nav, a rejection through its confirmation; and the half-year report
+//! projects, branches, teams, service records, redemptions, corrections): no
+//! horizontal overflow, no English on Chinese pages, 44 px controls, a folding nav
+//! whose groups open on hover or focus, a rejection through its confirmation; and the half-year report
 //! printed to PDF by Chromium's own `--print-to-pdf`, on A4.
 //!
 //! Needs node.js, Debian's Chromium at /usr/bin/chromium and `npm ci` in `tests/js`
@@ -198,9 +199,37 @@ fn seeded_node() -> (TestNode, serde_json::Value) {
         assert_eq!(status, 200, "{action}: {answer}");
     }
     let submitted = wish("希望有一台微波炉");
+    let branch = id(node.post(
+        "/api/branches",
+        &json!({"name": "行宫社区在职党员功能型党支部", "secretary": member, "founded_on": "2026-05-01"}),
+    ));
+    let team = id(node.post(
+        "/api/teams",
+        &json!({"name": "法律援助服务队", "focus": "法律援助、矛盾调解"}),
+    ));
+    let service = id(node.post(
+        "/api/services",
+        &json!({"member": member, "date": "2026-06-01", "minutes": 120, "category": "aid",
+                "description": "陪独居老人就医"}),
+    ));
+    let voided = id(node.post(
+        "/api/services",
+        &json!({"member": member, "date": "2026-06-02", "minutes": 60, "category": "aid",
+                "description": "登记重复"}),
+    ));
+    let void = id(node.post(
+        "/api/voids",
+        &json!({"service": voided, "reason": "与 6 月 1 日的记录重复"}),
+    ));
+    let redemption = id(node.post(
+        "/api/redemptions",
+        &json!({"member": member, "points": 5, "reason": "兑换洗衣液一瓶"}),
+    ));
     let seeded = json!({"member": member, "wish": submitted, "activity": activity,
                         "org": org, "pairing": pairing, "post": post,
-                        "project": project});
+                        "project": project, "branch": branch, "team": team,
+                        "service": service, "voided": voided, "void": void,
+                        "redemption": redemption});
     (node, seeded)
 }
 

@@ -47,6 +47,17 @@ const pages = [
   '/projects',
   `/projects/${seeded.project}`,
   `/projects/${seeded.project}/release`,
+  '/branches',
+  `/branches/${seeded.branch}`,
+  '/teams',
+  `/teams/${seeded.team}`,
+  '/services',
+  `/services/${seeded.service}`,
+  `/services/${seeded.voided}`,
+  '/redemptions',
+  `/redemptions/${seeded.redemption}`,
+  '/voids',
+  `/voids/${seeded.void}`,
   '/board',
   '/reports',
   `/reports/half-year?member=${seeded.member}`,
@@ -106,12 +117,24 @@ try {
       summary[name].chrome = Math.max(summary[name].chrome ?? 0, found.chrome);
     }
 
+    if (name === 'desktop') {
+      step = 'desktop: a group of the navigation opens on hover and on focus';
+      await page.goto(`${base}/`);
+      if (await page.isVisible('header nav a[href="/services"]')) throw new Error('the group is open before it is asked');
+      await page.hover('header .group-name >> nth=1');
+      if (!(await page.isVisible('header nav a[href="/services"]'))) throw new Error('the group does not open on hover');
+      await page.mouse.move(0, 600);
+      await page.focus('header .group-name >> nth=0');
+      if (!(await page.isVisible('header nav a[href="/branches"]'))) throw new Error('the group does not open on focus');
+    }
+
     if (name === 'phone') {
       step = 'phone: the navigation folds and opens';
       await page.goto(`${base}/members`);
       if (await page.isVisible('header nav a[href="/activities"]')) throw new Error('the nav is open on a phone');
       await page.click('.menu-button');
       if (!(await page.isVisible('header nav a[href="/activities"]'))) throw new Error('the menu does not open');
+      if (!(await page.isVisible('header nav a[href="/voids"]'))) throw new Error("a group's links are hidden in the phone's menu");
       if (summary.phone.chrome > 844 * 0.2) throw new Error(`header and status take ${summary.phone.chrome}px`);
 
       step = 'phone: tables are cards';

@@ -108,6 +108,7 @@ pub fn init_node(
         hub: Some(HubSettings {
             address: hub_address.to_string(),
             key: hub_key,
+            level: wishtree_node::replica::HubLevel::City,
         }),
         password: None,
         worker: Some(Name::parse("worker", worker)?),

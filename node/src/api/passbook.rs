@@ -5,7 +5,7 @@ use serde_json::Value;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{MemberId, PointsEntryId, ServiceId, VoidId};
 use wishtree_protocol::model::{Member, PointsEntry, PostKind, ServiceRecord, Void};
-use wishtree_protocol::text::{Detail, Label};
+use wishtree_protocol::text::{Detail, Label, TextError};
 use wishtree_protocol::view::Voidable;
 use wishtree_protocol::{Date, Timestamp};
 
@@ -57,6 +57,20 @@ impl Input for NewService {
             category: fields.parsed("category", Expected::Choice)?,
             description: fields.text_or_empty("description", Detail::parse)?,
         })
+    }
+}
+
+impl NewService {
+    /// The command that records the service as `id`.
+    pub fn into_command(self, id: ServiceId) -> Command {
+        Command::RecordService {
+            id,
+            member: self.member,
+            date: self.date,
+            minutes: self.minutes,
+            category: self.category,
+            description: self.description,
+        }
     }
 }
 
@@ -118,7 +132,12 @@ impl Input for NewVoid {
     const FIELDS: &'static [&'static str] = &["service", "points_entry", "reason"];
 
     fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
+        // A void is the record of a mistake: whoever reads it later must learn why.
         let reason = fields.text("reason", Label::parse)?;
+        if reason.as_str().trim().is_empty() {
+            let empty = TextError::Empty { field: "reason" };
+            return Err(FieldError::new("reason", Problem::Text(empty)));
+        }
         let service = fields.optional_parsed("service", Expected::Id)?;
         let entry = fields.optional_parsed("points_entry", Expected::Id)?;
         let target = match (service, entry) {
@@ -132,18 +151,25 @@ impl Input for NewVoid {
     }
 }
 
+impl NewVoid {
+    /// The command that records the void as `id`.
+    pub fn into_command(self, id: VoidId) -> Command {
+        let reason = self.reason;
+        match self.target {
+            VoidTarget::Service(service) => Command::VoidService {
+                id,
+                service,
+                reason,
+            },
+            VoidTarget::PointsEntry(entry) => Command::VoidPoints { id, entry, reason },
+        }
+    }
+}
+
 /// `POST /api/services`: service outside an activity, and the points it earns.
 pub fn create_service(replica: &mut Replica, new: NewService, now: Timestamp) -> ApiResult {
     let id = ServiceId::from_bytes(new_id()?);
-    let command = Command::RecordService {
-        id,
-        member: new.member,
-        date: new.date,
-        minutes: new.minutes,
-        category: new.category,
-        description: new.description,
-    };
-    execute(replica, &command, None, now, |_| None)?;
+    execute(replica, &new.into_command(id), None, now, |_| None)?;
     let mut record = service_record(replica, id)?;
     record["points_entry"] = earned_points_record(replica, id)?;
     Ok(record)
@@ -181,16 +207,7 @@ pub fn create_redemption(replica: &mut Replica, new: NewRedemption, now: Timesta
 /// `POST /api/voids`: cancels a service record or a passbook entry, with a reason.
 pub fn create_void(replica: &mut Replica, new: NewVoid, now: Timestamp) -> ApiResult {
     let id = VoidId::from_bytes(new_id()?);
-    let reason = new.reason;
-    let command = match new.target {
-        VoidTarget::Service(service) => Command::VoidService {
-            id,
-            service,
-            reason,
-        },
-        VoidTarget::PointsEntry(entry) => Command::VoidPoints { id, entry, reason },
-    };
-    execute(replica, &command, None, now, |_| None)?;
+    execute(replica, &new.into_command(id), None, now, |_| None)?;
     let void = require::<Void>(replica, id)?;
     Ok(render::void(id, &void))
 }

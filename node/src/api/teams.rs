@@ -51,18 +51,40 @@ impl Input for NewTeam {
     }
 }
 
+impl NewBranch {
+    /// The command that founds the branch as `id`.
+    pub fn into_command(self, id: BranchId) -> Command {
+        Command::AddBranch {
+            id,
+            name: self.name,
+            secretary: self.secretary,
+            founded_on: self.founded_on,
+        }
+    }
+}
+
+impl NewTeam {
+    /// The command that forms the team as `id`.
+    pub fn into_command(self, id: TeamId) -> Command {
+        Command::AddTeam {
+            id,
+            name: self.name,
+            focus: self.focus,
+        }
+    }
+}
+
 /// `POST /api/branches`.
 pub fn create_branch(replica: &mut Replica, new: NewBranch, now: Timestamp) -> ApiResult {
-    let make = |id: BranchId| Command::AddBranch {
-        id,
-        name: new.name,
-        secretary: new.secretary,
-        founded_on: new.founded_on,
-    };
-    create(replica, now, make, |r, id| {
-        let branch = require::<wishtree_protocol::model::Branch>(r, id)?;
-        Ok(render::branch(id, &branch))
-    })
+    create(
+        replica,
+        now,
+        |id| new.into_command(id),
+        |r, id| {
+            let branch = require::<wishtree_protocol::model::Branch>(r, id)?;
+            Ok(render::branch(id, &branch))
+        },
+    )
 }
 
 /// `GET /api/branches`.
@@ -75,15 +97,15 @@ pub fn list_branches(replica: &mut Replica) -> ApiResult {
 
 /// `POST /api/teams`.
 pub fn create_team(replica: &mut Replica, new: NewTeam, now: Timestamp) -> ApiResult {
-    let make = |id: TeamId| Command::AddTeam {
-        id,
-        name: new.name,
-        focus: new.focus,
-    };
-    create(replica, now, make, |r, id| {
-        let team = require::<wishtree_protocol::model::Team>(r, id)?;
-        Ok(render::team(id, &team))
-    })
+    create(
+        replica,
+        now,
+        |id| new.into_command(id),
+        |r, id| {
+            let team = require::<wishtree_protocol::model::Team>(r, id)?;
+            Ok(render::team(id, &team))
+        },
+    )
 }
 
 /// `GET /api/teams`.

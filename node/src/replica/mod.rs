@@ -49,7 +49,7 @@ mod sync;
 use self::batch::Batch;
 pub use self::batch::GroupCommit;
 pub use self::bundle::{BundleExportError, BundleOptions, ExportedBundle};
-pub use self::open::{HubSettings, InitOptions, OpenError};
+pub use self::open::{HubLevel, HubSettings, InitOptions, OpenError};
 use self::open::{load_city, load_community};
 pub use self::status::{ChunkCounts, Counts, NodeStatus, SyncStatus};
 use self::sync::sorted_heads;
@@ -90,6 +90,8 @@ pub mod setting {
     pub const HUB_ADDRESS: &str = "hub_address";
     /// The hub's public key, as text.
     pub const HUB_KEY: &str = "hub_key";
+    /// Whether the hub is the city's or a district's (`city`, `district`).
+    pub const HUB_LEVEL: &str = "hub_level";
     /// The hash of the UI password (see `crate::password`).
     pub const PASSWORD_HASH: &str = "password_hash";
     /// The name the node's worker signs lifecycle events with.

@@ -48,6 +48,43 @@ pub struct HubSettings {
     pub address: String,
     /// The hub's key, pinned.
     pub key: PublicKey,
+    /// Whether the hub is the city's (市平台) or a district's (区平台), for the words
+    /// the pages use: a node knows whom it dials.
+    pub level: HubLevel,
+}
+
+/// Which platform a node's hub is, as the people who run it say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HubLevel {
+    /// 市平台: the city hub (a node that says nothing syncs with it).
+    #[default]
+    City,
+    /// 区平台: a district hub, under the city's.
+    District,
+}
+
+impl HubLevel {
+    /// The code stored in the node's settings and typed after `--hub-level`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::City => "city",
+            Self::District => "district",
+        }
+    }
+}
+
+impl std::str::FromStr for HubLevel {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim() {
+            "city" => Ok(Self::City),
+            "district" => Ok(Self::District),
+            other => Err(format!(
+                "the hub level {other:?} is not known: say city (市平台) or district (区平台)"
+            )),
+        }
+    }
 }
 
 /// Why a replica could not be created or opened.
@@ -207,6 +244,10 @@ impl Replica {
                     setting::HUB_KEY,
                     options.hub.as_ref().map(|hub| hub.key.to_string()),
                 ),
+                (
+                    setting::HUB_LEVEL,
+                    options.hub.as_ref().map(|hub| hub.level.code().to_owned()),
+                ),
                 (setting::PASSWORD_HASH, password_hash.clone()),
                 (
                     setting::WORKER_NAME,
@@ -358,6 +399,11 @@ impl Replica {
             (Some(address), Some(key)) => Some(HubSettings {
                 address,
                 key: key.parse().map_err(|_| bad_setting(setting::HUB_KEY))?,
+                // A node made before the level was kept syncs with the city hub.
+                level: match store.setting(setting::HUB_LEVEL)? {
+                    Some(level) => level.parse().map_err(|_| bad_setting(setting::HUB_LEVEL))?,
+                    None => HubLevel::City,
+                },
             }),
             _ => None,
         };

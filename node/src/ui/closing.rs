@@ -12,7 +12,7 @@ use wishtree_protocol::names::Language;
 use wishtree_protocol::view::{CommunityView, WithStatus};
 
 use super::forms::{Filled, Form, Refusal};
-use super::html::{Row, StatusBar, page, post_form, t, table};
+use super::html::{Row, StatusBar, csv_link, page, post_form, t, table};
 use super::paging::Page;
 use super::tree::{actor_name, state_label};
 
@@ -62,36 +62,51 @@ impl Closing {
         }
     }
 
-    fn question(self, lang: Language) -> &'static str {
-        match self {
-            Self::Reject => t(lang, "驳回这个心愿？", "Reject this wish?"),
-            Self::Withdraw => t(lang, "撤回这个心愿？", "Withdraw this wish?"),
-            Self::Release => t(
-                lang,
-                "放弃对这个心愿的认领？",
-                "Release the claim on this wish?",
+    /// What the step says of a wish.
+    fn wish_words(self) -> Words {
+        let (question, consequence) = match self {
+            Self::Reject => (
+                ("驳回这个心愿？", "Reject this wish?"),
+                (
+                    "驳回后心愿不会上树，转入“已关闭”列表，理由记入办理经过。",
+                    "The wish will not go on the tree; it moves to the closed list, and the reason is kept in its history.",
+                ),
             ),
+            Self::Withdraw => (
+                ("撤回这个心愿？", "Withdraw this wish?"),
+                (
+                    "撤回后心愿从心愿树上取下，转入“已关闭”列表，理由记入办理经过。",
+                    "The wish comes off the tree and moves to the closed list; the reason is kept in its history.",
+                ),
+            ),
+            Self::Release => (
+                ("放弃对这个心愿的认领？", "Release the claim on this wish?"),
+                (
+                    "放弃后心愿重新挂回心愿树，等待他人认领。",
+                    "The wish goes back on the tree for someone else to claim.",
+                ),
+            ),
+        };
+        self.words(question, consequence)
+    }
+
+    /// The words of the step, its button its label.
+    pub fn words(
+        self,
+        question: (&'static str, &'static str),
+        consequence: (&'static str, &'static str),
+    ) -> Words {
+        let button = (self.label(Language::Chinese), self.label(Language::English));
+        Words {
+            question,
+            consequence,
+            button,
         }
     }
 
-    fn consequence(self, lang: Language) -> &'static str {
-        match self {
-            Self::Reject => t(
-                lang,
-                "驳回后心愿不会上树，转入“已关闭”列表，理由记入办理经过。",
-                "The wish will not go on the tree; it moves to the closed list, and the reason is kept in its history.",
-            ),
-            Self::Withdraw => t(
-                lang,
-                "撤回后心愿从心愿树上取下，转入“已关闭”列表，理由记入办理经过。",
-                "The wish comes off the tree and moves to the closed list; the reason is kept in its history.",
-            ),
-            Self::Release => t(
-                lang,
-                "放弃后心愿重新挂回心愿树，等待他人认领。",
-                "The wish goes back on the tree for someone else to claim.",
-            ),
-        }
+    /// The confirmation of the step for the record at `record`.
+    pub fn confirm(self, record: String, nav: &'static str) -> Confirm<'static> {
+        Confirm::new(record, self.code(), self.needs_reason(), nav)
     }
 }
 
@@ -106,43 +121,82 @@ pub fn confirm_page(
     form: &Form,
     refusal: Option<&Refusal>,
 ) -> Option<String> {
-    let filled = Filled::new(lang, form, refusal);
     let wish = view.wishes.get(&id)?;
-    let confirm = Confirm {
-        record: format!("/wishes/{id}"),
-        code: closing.code(),
-        button: closing.label(lang),
-        needs_reason: closing.needs_reason(),
-    };
-    let body = html! {
+    let what = html! {
         p {
             b { (wish.entity.title) }
             " · " (wish.entity.resident_label) " · " (state_label(lang, wish.status.state))
         }
-        p { (closing.consequence(lang)) }
-        (confirm_form(&filled, &confirm))
     };
-    Some(page(lang, closing.question(lang), status, "/", body))
+    let filled = Filled::new(lang, form, refusal);
+    let confirm = closing.confirm(format!("/wishes/{id}"), "/");
+    Some(confirmation_page(
+        &filled,
+        status,
+        what,
+        &confirm,
+        &closing.wish_words(),
+    ))
+}
+
+/// What a confirmed step says, each as (Chinese, English): its question (the page's
+/// title), what it will do, and its button.
+#[derive(Debug, Clone, Copy)]
+pub struct Words {
+    /// The question, e.g. 撤销这个服务岗位？
+    pub question: (&'static str, &'static str),
+    /// What will happen.
+    pub consequence: (&'static str, &'static str),
+    /// The confirming button.
+    pub button: (&'static str, &'static str),
 }
 
 /// A step confirmed on a page of its own: the record's page (the way back; the form
 /// posts to `{record}/{code}`), the step's code (naming the button `confirm-{code}`),
-/// the button's words, and whether it must say why.
+/// whether it must say why, and the navigation link to mark.
 #[derive(Debug, Clone)]
 pub struct Confirm<'a> {
-    /// The path of the record's page.
-    pub record: String,
-    /// The step's code.
-    pub code: &'a str,
-    /// The confirming button's words.
-    pub button: &'a str,
-    /// Whether the reason must be given.
-    pub needs_reason: bool,
+    record: String,
+    code: &'a str,
+    needs_reason: bool,
+    nav: &'a str,
+}
+
+impl<'a> Confirm<'a> {
+    /// The step `code` of the record at `record`.
+    pub fn new(record: String, code: &'a str, needs_reason: bool, nav: &'a str) -> Self {
+        Self {
+            record,
+            code,
+            needs_reason,
+            nav,
+        }
+    }
+}
+
+/// The page that confirms a step: the question as its title, `what` the record is,
+/// what the step will do, and the form ([`confirm_form`]) with the reason typed so
+/// far and why the last attempt was refused.
+pub fn confirmation_page(
+    filled: &Filled,
+    status: &StatusBar,
+    what: Markup,
+    confirm: &Confirm,
+    words: &Words,
+) -> String {
+    let lang = filled.lang;
+    let say = |(zh, en): (&'static str, &'static str)| t(lang, zh, en);
+    let body = html! {
+        (what)
+        p { (say(words.consequence)) }
+        (confirm_form(filled, confirm, say(words.button)))
+    };
+    page(lang, say(words.question), status, confirm.nav, body)
 }
 
 /// The form of a confirmation: the reason (kept in the record's history) as typed so
 /// far with why it was refused, the confirming button and the way back.
-pub fn confirm_form(filled: &Filled, confirm: &Confirm) -> Markup {
+fn confirm_form(filled: &Filled, confirm: &Confirm, button: &str) -> Markup {
     let lang = filled.lang;
     let reason_label = if confirm.needs_reason {
         t(
@@ -157,7 +211,7 @@ pub fn confirm_form(filled: &Filled, confirm: &Confirm) -> Markup {
         (filled.summary())
         (filled.textarea("note", reason_label, confirm.needs_reason))
         p {
-            button type="submit" id={ "confirm-" (confirm.code) } { (confirm.button) }
+            button type="submit" id={ "confirm-" (confirm.code) } { (button) }
             a.button.cancel #cancel href=(confirm.record) { (t(lang, "取消", "Cancel")) }
         }
     };
@@ -207,6 +261,9 @@ pub fn closed_page(
         p { a href="/" { (t(lang, "返回心愿树", "Back to the wish tree")) } }
         (table(lang, Some("closed"), &heads, rows))
         (shown.links(lang, "/wishes/closed", "closed"))
+        // The wish ledger of the half-year has every wish, closed ones with their
+        // reason.
+        (csv_link(lang, "wishes-csv", "/wishes.csv"))
     };
     page(
         lang,

@@ -1,7 +1,9 @@
 //! CSV downloads for people, beside the JSON API's codes: Chinese headers and labels,
 //! names instead of ids, each record once, and a file name a person can read
-//! (`心愿台账-名人社区-2026H2.csv`). Personal data (a resident's real name, a member's
-//! phone) stays out: a file travels further than the node.
+//! (`心愿台账-名人社区-2026H2.csv`). A resident's personal data stays out: a file
+//! travels further than the node. The member ledger keeps its members' address and
+//! phone, as the paper ledger (七清楚) does: it is the node's own ledger, exported by
+//! its worker, and never leaves the node by sync.
 
 use wishtree_common::csv::{Cell, SpreadsheetCsv};
 use wishtree_protocol::HalfYear;
@@ -9,6 +11,7 @@ use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
 use super::closing::closing_event;
+use super::ledger::Ledger;
 use super::orgs::{Directory, OrgCounts, end_reason, org_name, pairing_state};
 use super::posts::{holder_names, post_state};
 use super::tree::actor_name;
@@ -21,6 +24,14 @@ pub struct Download {
     pub file_name: String,
     /// The CSV text.
     pub csv: String,
+}
+
+/// A ledger's CSV ([`Ledger::csv`]), named by its title and the community of `view`.
+pub fn ledger_file<R>(view: &CommunityView, ledger: &Ledger<'_, R>) -> Download {
+    Download {
+        file_name: format!("{}-{}.csv", ledger.title(), view.community.name),
+        csv: ledger.csv(),
+    }
 }
 
 /// The half-year report of one member: the figures as `项目,数值` rows, an empty row,

@@ -28,6 +28,8 @@ pub struct StatusBar {
     pub hub_connected: bool,
     /// The hub's address, as configured.
     pub hub_address: String,
+    /// Whether the hub is a district's platform (区平台) rather than the city's (市平台).
+    pub hub_is_district: bool,
     /// Whether the node is dialing its hub now.
     pub hub_connecting: bool,
     /// Since when the node has been connected, or not connected.
@@ -87,9 +89,20 @@ pub fn page(
                 input #menu-toggle type="checkbox";
                 label.menu-button for="menu-toggle" { (t(lang, "菜单", "Menu")) }
                 nav {
-                    @for (href, zh, en) in NAVIGATION {
-                        a href=(href) class=[(*href == current).then_some("current")] {
-                            (t(lang, zh, en))
+                    @for item in NAVIGATION {
+                        @match item {
+                            Nav::Link(link) => (nav_link(lang, link, current)),
+                            Nav::Group(zh, en, links) => {
+                                // A group opens on hover or focus on a wide screen,
+                                // and lies open inside the folded menu on a phone.
+                                @let is_here = links.iter().any(|(href, ..)| *href == current);
+                                div.group {
+                                    span tabindex="0" class=(if is_here { "group-name current" } else { "group-name" }) { (t(lang, zh, en)) }
+                                    div.items {
+                                        @for link in *links { (nav_link(lang, link, current)) }
+                                    }
+                                }
+                            }
                         }
                     }
                     a.lang href={ "/lang/" (other) } { (label) }
@@ -179,39 +192,6 @@ pub fn table(lang: Language, id: Option<&str>, heads: &[&str], rows: Vec<Row>) -
     }
 }
 
-/// A ledger's list page: at `/{name}`, its table (id `name`, 暂无 when empty) with
-/// its pager, the link to `/{name}.csv`, and under `form_title` what adds to it.
-#[derive(Debug)]
-pub struct Ledger<'a> {
-    /// The path segment, the table's id and the CSV's name, e.g. `posts`.
-    pub name: &'a str,
-    /// The page's title.
-    pub title: &'a str,
-    /// The heads of the table.
-    pub heads: &'a [&'a str],
-    /// This page's rows.
-    pub rows: Vec<Row>,
-    /// Which page of the list is shown.
-    pub shown: super::paging::Page,
-    /// The heading of the form.
-    pub form_title: &'a str,
-    /// The form (or why there is none yet).
-    pub form: Markup,
-}
-
-/// The page of a [`Ledger`].
-pub fn ledger_page(lang: Language, status: &StatusBar, ledger: Ledger<'_>) -> String {
-    let path = format!("/{}", ledger.name);
-    let body = html! {
-        (table(lang, Some(ledger.name), ledger.heads, ledger.rows))
-        (ledger.shown.links(lang, &path, ledger.name))
-        (csv_link(lang, &format!("{}-csv", ledger.name), &format!("{path}.csv")))
-        h2 { (ledger.form_title) }
-        (ledger.form)
-    };
-    page(lang, ledger.title, status, &path, body)
-}
-
 /// The link that downloads a list as a person's CSV.
 pub fn csv_link(lang: Language, id: &str, href: &str) -> Markup {
     html! {
@@ -224,19 +204,53 @@ pub fn submit(label: &str) -> Markup {
     html! { p { button type="submit" { (label) } } }
 }
 
-/// The links of the navigation bar: (path, Chinese, English).
-const NAVIGATION: &[(&str, &str, &str)] = &[
-    ("/", "心愿树", "Wish tree"),
-    ("/wishes/new", "群众点单", "New wish"),
-    ("/members", "党员台账", "Members"),
-    ("/orgs", "单位党组织", "Organisations"),
-    ("/pairings", "共建协议", "Pairings"),
-    ("/posts", "服务岗位", "Posts"),
-    ("/projects", "民生微项目", "Projects"),
-    ("/activities", "志愿服务", "Activities"),
-    ("/board", "公示栏", "Public board"),
-    ("/reports", "半年报告", "Reports"),
+/// A link of the navigation bar: (path, Chinese, English).
+type NavLink = (&'static str, &'static str, &'static str);
+
+/// An item of the navigation bar: a link, or a group of links under its name.
+enum Nav {
+    Link(NavLink),
+    Group(&'static str, &'static str, &'static [NavLink]),
+}
+
+/// The navigation bar: the day's two pages, the ledgers kept of people and
+/// organisations, the service and its records, and what is shown and reported.
+const NAVIGATION: &[Nav] = &[
+    Nav::Link(("/", "心愿树", "Wish tree")),
+    Nav::Link(("/wishes/new", "群众点单", "New wish")),
+    Nav::Group(
+        "党员与组织",
+        "People",
+        &[
+            ("/members", "党员台账", "Members"),
+            ("/orgs", "单位党组织", "Organisations"),
+            ("/pairings", "共建协议", "Pairings"),
+            ("/branches", "功能型党支部", "Branches"),
+            ("/teams", "服务队", "Teams"),
+        ],
+    ),
+    Nav::Group(
+        "服务与积分",
+        "Service",
+        &[
+            ("/posts", "服务岗位", "Posts"),
+            ("/projects", "民生微项目", "Projects"),
+            ("/activities", "志愿服务活动", "Activities"),
+            ("/services", "个人服务记录", "Service records"),
+            ("/redemptions", "积分兑换", "Redemptions"),
+            ("/voids", "更正记录", "Corrections"),
+        ],
+    ),
+    Nav::Link(("/board", "公示栏", "Public board")),
+    Nav::Link(("/reports", "半年报告", "Reports")),
 ];
+
+/// One link of the navigation bar, marked if it is the page's own.
+fn nav_link(lang: Language, (href, zh, en): &NavLink, current: &str) -> Markup {
+    html! {
+        a href=(href) class=[(*href == current).then_some("current")] { (t(lang, zh, en)) }
+    }
+}
 
 /// What a printed page says under its title: the community and when the data was read.
 fn print_line(lang: Language, status: &StatusBar) -> Markup {
@@ -265,15 +279,15 @@ fn status_bar(lang: Language, status: &StatusBar) -> Markup {
                 " · "
                 span #pending {
                     @match lang {
-                        Language::Chinese => { (status.changes_not_at_hub) " 项更改尚未到达市级平台" }
-                        Language::English => { (status.changes_not_at_hub) " changes not yet at the hub" }
+                        Language::Chinese => { (status.changes_not_at_hub) " 项更改尚未到达" (hub_name(lang, status)) }
+                        Language::English => { (status.changes_not_at_hub) " changes not yet at the " (hub_name(lang, status)) }
                     }
                 }
                 @if let Some(problem) = &status.hub_problem {
                     div.problem { (problem) }
                 }
             } @else {
-                (t(lang, "单机运行（未配置市级平台）", "Running alone (no hub configured)"))
+                (t(lang, "单机运行（未配置市/区平台）", "Running alone (no city or district platform configured)"))
             }
         }
     }
@@ -281,20 +295,22 @@ fn status_bar(lang: Language, status: &StatusBar) -> Markup {
 
 /// Whether the hub is connected, since when, and whether the node is dialing it.
 fn hub_state(lang: Language, status: &StatusBar) -> String {
+    let hub = hub_name(lang, status);
     let mut text = if status.hub_connected {
-        t(lang, "已连接市级平台", "Connected to the hub").to_owned()
+        match lang {
+            Language::Chinese => format!("已连接{hub}"),
+            Language::English => format!("Connected to the {hub}"),
+        }
     } else if status.hub_connecting && status.hub_problem.is_none() {
         match lang {
-            Language::Chinese => format!("正在连接市级平台 {}…", status.hub_address),
-            Language::English => format!("Connecting to the hub at {}…", status.hub_address),
+            Language::Chinese => format!("正在连接{hub} {}…", status.hub_address),
+            Language::English => format!("Connecting to the {hub} at {}…", status.hub_address),
         }
     } else {
-        t(
-            lang,
-            "未连接市级平台，数据保存在本机",
-            "Not connected to the hub; data is kept here",
-        )
-        .to_owned()
+        match lang {
+            Language::Chinese => format!("未连接{hub}，数据保存在本机"),
+            Language::English => format!("Not connected to the {hub}; data is kept here"),
+        }
     };
     // Since when, so that a lost hub reads as lost, not as a stale "connected".
     if let Some(since) = status.hub_since {
@@ -313,6 +329,15 @@ fn hub_state(lang: Language, status: &StatusBar) -> String {
     text
 }
 
+/// What the node's hub is called: 市平台 or 区平台, as the people who run them say.
+fn hub_name(lang: Language, status: &StatusBar) -> &'static str {
+    if status.hub_is_district {
+        t(lang, "区平台", "district platform")
+    } else {
+        t(lang, "市平台", "city platform")
+    }
+}
+
 /// The stylesheet: plain CSS, no web fonts (the system's CJK fonts are used). Muted
 /// text keeps a contrast of at least 4.5:1 on the page's background; every control is
 /// at least 44 px tall; below 40rem the navigation folds and tables become cards; on
@@ -325,7 +350,12 @@ header a{color:#fff;text-decoration:none}
 header .brand{font-weight:bold;font-size:1.2rem}
 header .brand,header nav a{display:inline-flex;align-items:center;min-height:44px}
 header nav{display:flex;flex-wrap:wrap;gap:0 .8rem;flex:1}
-header nav a.current{border-bottom:3px solid #ffd54f}
+header nav a.current,header .group-name.current{border-bottom:3px solid #ffd54f}
+header .group{position:relative;display:flex}
+header .group-name{display:inline-flex;align-items:center;min-height:44px;cursor:pointer}
+header .group-name::after{content:"▾";margin-left:.2rem}
+header .items{display:none;position:absolute;top:100%;left:-.6rem;z-index:10;flex-direction:column;min-width:10rem;padding:0 .6rem .3rem;background:#b71c1c;box-shadow:0 4px 8px rgba(0,0,0,.25)}
+header .group:hover .items,header .group:focus-within .items{display:flex}
 header nav a.lang{margin-left:auto}
 #menu-toggle{position:absolute;opacity:0;width:1px;height:1px}
 .menu-button{display:none}
@@ -372,6 +402,10 @@ header{padding:0 .6rem;gap:0 .6rem}
 header nav{display:none;flex-basis:100%;flex-direction:column;padding-bottom:.4rem}
 #menu-toggle:checked~nav{display:flex}
 header nav a.lang{margin-left:0}
+header .group{flex-direction:column}
+header .group-name::after{content:""}
+header .group-name{min-height:2rem;font-size:.85rem;opacity:.85;cursor:default}
+header .items{display:flex;position:static;box-shadow:none;padding:0 0 0 1rem;min-width:0}
 .status{padding:.2rem .6rem;font-size:.8rem}
 main{padding:.6rem}
 table.cards thead{display:none}
@@ -422,10 +456,11 @@ mod tests {
             ..StatusBar::default()
         };
         let html = page(Language::Chinese, "心愿树", &status, "/", html! {});
-        assert!(html.contains("未连接市级平台"));
-        assert!(html.contains("3 项更改尚未到达市级平台"));
+        assert!(html.contains("未连接市平台"));
+        assert!(html.contains("3 项更改尚未到达市平台"));
+        assert!(!html.contains("枢纽"));
         let html = page(Language::English, "Wish tree", &status, "/", html! {});
-        assert!(html.contains("3 changes not yet at the hub"));
+        assert!(html.contains("3 changes not yet at the city platform"));
         assert!(html.contains("lang=\"en\""));
     }
 
@@ -439,7 +474,7 @@ mod tests {
             ..StatusBar::default()
         };
         let html = page(Language::English, "Wish tree", &status, "/", html! {});
-        assert!(html.contains("Connecting to the hub at hub.example:4433…"));
+        assert!(html.contains("Connecting to the city platform at hub.example:4433…"));
 
         status.hub_connecting = false;
         status.hub_since = Some(Timestamp::from_millis(1_780_000_000_000));
@@ -449,13 +484,18 @@ mod tests {
             .display_in_shanghai()
             .to_string();
         assert!(html.contains(&format!(
-            "Not connected to the hub; data is kept here (since {since})"
+            "Not connected to the city platform; data is kept here (since {since})"
         )));
         assert!(html.contains("The hub restarted"));
-        assert!(!html.contains("Connecting to the hub"));
+        assert!(!html.contains("Connecting to the city platform"));
 
         status.hub_connecting = true;
         let html = page(Language::Chinese, "心愿树", &status, "/", html! {});
         assert!(html.contains("正在重新连接 hub.example:4433…"));
+
+        status.hub_is_district = true;
+        status.hub_connected = true;
+        let html = page(Language::Chinese, "心愿树", &status, "/", html! {});
+        assert!(html.contains("已连接区平台"), "a district hub is named so");
     }
 }

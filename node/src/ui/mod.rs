@@ -8,10 +8,13 @@ pub mod closing;
 pub mod collate;
 pub mod exports;
 pub mod forms;
+pub mod groups;
 pub mod html;
+pub mod ledger;
 pub mod orgs;
 pub mod pages;
 pub mod paging;
+pub mod passbook;
 pub mod posts;
 pub mod projects;
 

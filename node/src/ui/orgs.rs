@@ -10,17 +10,15 @@ use std::collections::BTreeMap;
 use maud::{Markup, html};
 use wishtree_protocol::city::DirectoryOrg;
 use wishtree_protocol::id::{OrgId, PairingId};
-use wishtree_protocol::lifecycle::PairingStatus;
+use wishtree_protocol::lifecycle::{ClaimStatus, PairingStatus};
 use wishtree_protocol::model::{Actor, EventKind, Pairing};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::{CommunityView, WithStatus};
 
-use super::closing::{Confirm, confirm_form};
+use super::closing::{Confirm, Words, confirmation_page};
 use super::forms::{Filled, Form, Refusal};
-use super::html::{
-    Ledger, Row, StatusBar, csv_link, ledger_page, page, post_form, submit, t, table,
-};
-use super::paging::Page;
+use super::html::{Row, StatusBar, page, t, table};
+use super::ledger::{Adding, Ledger, ListAsked, Value};
 use super::tree::state_label;
 
 /// The city's organisation directory, by credit code (empty until the hub sends it).
@@ -42,58 +40,55 @@ pub fn orgs_page(
 ) -> String {
     let lang = filled.lang;
     let orgs = super::collate::by_pinyin(&view.orgs, |org| &org.name);
-    let shown = Page::of(list_page, orgs.len());
-    let heads = [
-        t(lang, "单位党组织", "Organisation"),
-        t(lang, "统一社会信用代码", "Credit code"),
-        t(lang, "报到日期", "Reported in"),
-        t(lang, "报到党员", "Members"),
-        t(lang, "有效共建协议", "Active pairings"),
-        t(lang, "全市名录", "City directory"),
-    ];
-    let rows = shown
-        .slice(orgs)
-        .into_iter()
-        .map(|(id, org)| {
-            let counts = OrgCounts::of(view, *id);
-            Row::new(vec![
-                html! { a href={ "/orgs/" (id.to_string()) } { (org.name) } },
-                html! { (org.credit_code.as_str()) },
-                html! { (org.reported_in.map(|d| d.to_string()).unwrap_or_default()) },
-                html! { (counts.members) },
-                html! { (counts.active_pairings) },
-                html! { (listed_label(lang, directory.contains_key(org.credit_code.as_str()))) },
-            ])
+    let ledger = Ledger::new("orgs", t(lang, "单位党组织", "Unit organisations"), orgs)
+        .column(t(lang, "单位党组织", "Organisation"), |(id, org)| {
+            Value::link(format!("/orgs/{id}"), &org.name)
         })
-        .collect();
+        .column(
+            t(lang, "统一社会信用代码", "Credit code"),
+            |(_, org)| Value::text(org.credit_code.as_str()),
+        )
+        .column(t(lang, "报到日期", "Reported in"), |(_, org)| {
+            Value::text(org.reported_in.map(|d| d.to_string()).unwrap_or_default())
+        })
+        .column(t(lang, "报到党员", "Members"), |(id, _)| {
+            Value::number(OrgCounts::of(view, **id).members)
+        })
+        .column(
+            t(lang, "有效共建协议", "Active pairings"),
+            |(id, _)| Value::number(OrgCounts::of(view, **id).active_pairings),
+        )
+        .column(t(lang, "全市名录", "City directory"), |(_, org)| {
+            Value::text(listed_label(
+                lang,
+                directory.contains_key(org.credit_code.as_str()),
+            ))
+        });
     let fields = html! {
-        (filled.summary())
         (filled.input("credit_code", t(lang, "统一社会信用代码（18 位）", "Unified social credit code (18 characters)")))
         (filled.input(
             "name",
             t(lang, "单位党组织名称（名录中已有的单位按名录名称保存，可不填）", "Name (a unit in the directory keeps the directory's name)"),
         ))
         (filled.input("reported_in", t(lang, "报到日期（可不填，例如 2026-11-20）", "Reported in (optional, e.g. 2026-11-20)")))
-        (submit(t(lang, "添加", "Add")))
     };
-    let body = html! {
+    let intro = html! {
         p { (t(lang, "本社区单位党组织", "Organisations here:")) " " b #org-count { (view.orgs.len()) } }
-        (table(lang, Some("orgs"), &heads, rows))
-        (shown.links(lang, "/orgs", "orgs"))
-        (csv_link(lang, "orgs-csv", "/orgs.csv"))
+    };
+    let form = html! {
         h2 #directory { (t(lang, "从全市单位名录中选择", "Choose from the city's directory")) }
         (directory_search(lang, view, directory, query))
-        h2 { (t(lang, "添加单位党组织", "Add an organisation")) }
-        (post_form("card", "/orgs", Some("org-form"), fields))
+        (ledger.form(&filled, &ADD_ORG, fields))
     };
-    page(
-        lang,
-        t(lang, "单位党组织", "Unit organisations"),
-        status,
-        "/orgs",
-        body,
-    )
+    ledger.page(lang, status, list_page, intro, form)
 }
+
+/// The form under the list page above, that adds to its ledger.
+const ADD_ORG: Adding = Adding {
+    id: "org-form",
+    title: ("添加单位党组织", "Add an organisation"),
+    button: ("添加", "Add"),
+};
 
 /// One organisation: its record, its members here, its pairings, and the posts,
 /// projects and wishes it holds.
@@ -127,31 +122,15 @@ pub fn org_page(
         .filter(|(_, member)| member.org == Some(id))
         .map(|(member, m)| Linked::new(format!("/members/{member}"), &m.name, ""))
         .collect();
-    let pairings = pairing_rows(lang, view, |pairing| pairing.entity.org == id);
+    let pairings = pairing_ledger(lang, view, |pairing| pairing.entity.org == id);
     let posts = view
         .posts
         .iter()
         .filter(|(_, post)| !post.status.is_withdrawn && post.status.holders.contains(&me))
         .map(|(post, p)| Linked::new(format!("/posts/{post}"), &p.entity.title, ""))
         .collect();
-    let projects = view
-        .projects
-        .iter()
-        .filter(|(_, project)| project.status.claimant.as_ref() == Some(&me))
-        .map(|(_, project)| {
-            let state = state_label(lang, project.status.state);
-            Linked::new(String::new(), &project.entity.title, state)
-        })
-        .collect();
-    let wishes = view
-        .wishes
-        .iter()
-        .filter(|(_, wish)| wish.status.claimant.as_ref() == Some(&me))
-        .map(|(wish, w)| {
-            let state = state_label(lang, w.status.state);
-            Linked::new(format!("/wishes/{wish}"), &w.entity.title, state)
-        })
-        .collect();
+    let projects = claimed_by(lang, &me, "/projects", &view.projects, |p| &p.title);
+    let wishes = claimed_by(lang, &me, "/wishes", &view.wishes, |w| &w.title);
     let body = html! {
         table #org-record {
             @for (head, value) in &record {
@@ -161,7 +140,7 @@ pub fn org_page(
         h2 { (t(lang, "在本社区报到的党员", "Members reported in here")) }
         (linked_list(lang, "org-members", members))
         h2 { (t(lang, "共建协议", "Pairings")) }
-        (table(lang, Some("org-pairings"), &pairing_heads(lang), pairings))
+        (pairings.table(lang, "org-pairings"))
         p { a.button href={ "/pairings?org=" (id.to_string()) "#pairing-form" } { (t(lang, "签订共建协议", "Sign a pairing")) } }
         h2 { (t(lang, "认领的服务岗位", "Posts held")) }
         (linked_list(lang, "org-posts", posts))
@@ -174,16 +153,9 @@ pub fn org_page(
 }
 
 /// The pairings, `list_page` of them, with the form to sign one.
-pub fn pairings_page(
-    view: &CommunityView,
-    status: &StatusBar,
-    filled: Filled<'_>,
-    list_page: Option<&str>,
-) -> String {
+pub fn pairings_page(asked: ListAsked<'_>) -> String {
+    let (view, filled) = (asked.view, &asked.filled);
     let lang = filled.lang;
-    let rows = pairing_rows(lang, view, |_| true);
-    let shown = Page::of(list_page, rows.len());
-    let rows = shown.slice(rows);
     let orgs = super::collate::by_pinyin(&view.orgs, |org| &org.name);
     let values: Vec<String> = orgs.iter().map(|(id, _)| id.to_string()).collect();
     // Nobody is chosen until the worker chooses, unless the page was opened from an
@@ -196,7 +168,6 @@ pub fn pairings_page(
                 .map(|(value, (_, org))| (value.as_str(), org.name.as_str())),
         );
     let fields = html! {
-        (filled.summary())
         (filled.select("org", t(lang, "单位党组织", "Organisation"), options))
         (filled.textarea(
             "commitments",
@@ -204,31 +175,31 @@ pub fn pairings_page(
             false,
         ))
         (filled.input("signed_on", t(lang, "签订日期（例如 2026-11-20）", "Signed on (e.g. 2026-11-20)")))
-        (submit(t(lang, "签订", "Sign")))
     };
-    let form = html! {
-        @if view.orgs.is_empty() {
-            // A pairing posted with no organisation here still says why it was refused.
+    let ledger = pairing_ledger(lang, view, |_| true);
+    let form = if view.orgs.is_empty() {
+        // A pairing posted with no organisation here still says why it was refused.
+        let (zh, en) = ADD_PAIRING.title;
+        html! {
+            h2 { (t(lang, zh, en)) }
             (filled.summary())
             p.empty #no-orgs {
                 (t(lang, "本社区还没有单位党组织，请先", "No organisation yet: first "))
                 a href="/orgs#org-form" { (t(lang, "添加单位党组织", "add one")) }
             }
-        } @else {
-            (post_form("card", "/pairings", Some("pairing-form"), fields))
         }
+    } else {
+        ledger.form(filled, &ADD_PAIRING, fields)
     };
-    let ledger = Ledger {
-        name: "pairings",
-        title: t(lang, "共建协议", "Pairings"),
-        heads: &pairing_heads(lang),
-        rows,
-        shown,
-        form_title: t(lang, "签订共建协议", "Sign a pairing"),
-        form,
-    };
-    ledger_page(lang, status, ledger)
+    ledger.page(lang, asked.status, asked.list_page, html! {}, form)
 }
+
+/// The form under the list page above, that adds to its ledger.
+const ADD_PAIRING: Adding = Adding {
+    id: "pairing-form",
+    title: ("签订共建协议", "Sign a pairing"),
+    button: ("签订", "Sign"),
+};
 
 /// One pairing: its organisation, commitments, dates and, when it has ended, why; an
 /// active one links to the confirmation that ends it.
@@ -266,30 +237,20 @@ pub fn end_pairing_page(
 ) -> Option<String> {
     let pairing = view.pairings.get(&id)?;
     let filled = Filled::new(lang, form, refusal);
-    let confirm = Confirm {
-        record: format!("/pairings/{id}"),
-        code: "end",
-        button: t(lang, "确认终止", "End it"),
-        needs_reason: true,
-    };
-    let body = html! {
-        (pairing_summary(lang, view, pairing))
-        h2 { (t(lang, "终止这份共建协议？", "End this pairing?")) }
-        p { (t(
-            lang,
-            "终止后协议不再列入公示栏，理由记入协议的办理经过，不能撤销。",
-            "An ended pairing leaves the public board; the reason is kept in its history, for good.",
-        )) }
-        (confirm_form(&filled, &confirm))
-    };
-    Some(page(
-        lang,
-        &pairing_title(lang, view, pairing),
-        status,
-        "/pairings",
-        body,
-    ))
+    let confirm = Confirm::new(format!("/pairings/{id}"), "end", true, "/pairings");
+    let what = pairing_summary(lang, view, pairing);
+    Some(confirmation_page(&filled, status, what, &confirm, &END))
 }
+
+/// What the end of a pairing says.
+const END: Words = Words {
+    question: ("终止这份共建协议？", "End this pairing?"),
+    consequence: (
+        "终止后协议不再列入公示栏，理由记入协议的办理经过，不能撤销。",
+        "An ended pairing leaves the public board; the reason is kept in its history, for good.",
+    ),
+    button: ("确认终止", "End it"),
+};
 
 /// Whether an organisation is in the city's directory, in words.
 fn listed_label(lang: Language, listed: bool) -> &'static str {
@@ -411,21 +372,13 @@ fn directory_search(
     }
 }
 
-fn pairing_heads(lang: Language) -> [&'static str; 4] {
-    [
-        t(lang, "单位党组织", "Organisation"),
-        t(lang, "承诺事项", "Commitments"),
-        t(lang, "签订日期", "Signed on"),
-        t(lang, "状态", "State"),
-    ]
-}
-
-/// The rows of the pairings `keep` keeps, the newest first, as agreements are filed.
-fn pairing_rows(
+/// The ledger of the pairings `keep` keeps, the newest first, as agreements are
+/// filed.
+fn pairing_ledger<'a>(
     lang: Language,
-    view: &CommunityView,
+    view: &'a CommunityView,
     keep: impl Fn(&WithStatus<Pairing, PairingStatus>) -> bool,
-) -> Vec<Row> {
+) -> Ledger<'a, (&'a PairingId, &'a WithStatus<Pairing, PairingStatus>)> {
     let mut pairings: Vec<_> = view.pairings.iter().filter(|(_, p)| keep(p)).collect();
     pairings.sort_by(|a, b| {
         b.1.entity
@@ -433,27 +386,26 @@ fn pairing_rows(
             .cmp(&a.1.entity.signed_on)
             .then(a.0.cmp(b.0))
     });
-    pairings
-        .into_iter()
-        .map(|(id, pairing)| pairing_row(lang, view, *id, pairing))
-        .collect()
-}
-
-fn pairing_row(
-    lang: Language,
-    view: &CommunityView,
-    id: PairingId,
-    pairing: &WithStatus<Pairing, PairingStatus>,
-) -> Row {
-    Row {
-        class: (!pairing.status.is_active()).then_some("closed"),
-        cells: vec![
-            html! { a href={ "/pairings/" (id.to_string()) } { (org_name(view, pairing.entity.org)) } },
-            html! { (pairing.entity.commitments.join("；")) },
-            html! { (pairing.entity.signed_on.to_string()) },
-            html! { (pairing_state(lang, &pairing.status)) },
-        ],
-    }
+    Ledger::new("pairings", t(lang, "共建协议", "Pairings"), pairings)
+        .column(
+            t(lang, "单位党组织", "Organisation"),
+            |(id, pairing)| {
+                Value::link(
+                    format!("/pairings/{id}"),
+                    org_name(view, pairing.entity.org),
+                )
+            },
+        )
+        .column(t(lang, "承诺事项", "Commitments"), |(_, pairing)| {
+            Value::text(pairing.entity.commitments.join("；"))
+        })
+        .column(t(lang, "签订日期", "Signed on"), |(_, pairing)| {
+            Value::text(pairing.entity.signed_on.to_string())
+        })
+        .column(t(lang, "状态", "State"), move |(_, pairing)| {
+            Value::text(pairing_state(lang, &pairing.status))
+        })
+        .closed_when(|(_, pairing)| !pairing.status.is_active())
 }
 
 /// The name of an organisation of this community (empty if the record is missing).
@@ -516,6 +468,25 @@ impl<'a> Linked<'a> {
     fn new(href: String, text: &'a str, note: &'a str) -> Self {
         Self { href, text, note }
     }
+}
+
+/// The records of `records` that `me` claimed, each linked to `{path}/{id}`, with
+/// its state.
+fn claimed_by<'v, Id: std::fmt::Display, E>(
+    lang: Language,
+    me: &Actor,
+    path: &str,
+    records: &'v BTreeMap<Id, WithStatus<E, ClaimStatus>>,
+    title: fn(&E) -> &str,
+) -> Vec<Linked<'v>> {
+    records
+        .iter()
+        .filter(|(_, record)| record.status.claimant.as_ref() == Some(me))
+        .map(|(id, record)| {
+            let state = state_label(lang, record.status.state);
+            Linked::new(format!("{path}/{id}"), title(&record.entity), state)
+        })
+        .collect()
 }
 
 /// A short list, or 暂无.

@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use maud::html;
 use wishtree_protocol::id::{ActivityId, MemberId};
 use wishtree_protocol::lifecycle::ClaimState;
-use wishtree_protocol::model::{Actor, Member, PointsKind, PostKind};
+use wishtree_protocol::model::{Activity, Actor, Member, PointsKind, PostKind};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal, error_summary};
 use super::html::{Row, StatusBar, page, post_form, select_field, submit, t, table};
-use super::paging::Page;
+use super::ledger::{Adding, Ledger, ListAsked, Value};
 use super::tree::{actor_name, state_label};
 
 /// A member's personal data, kept on this node only: (address, phone).
@@ -39,58 +39,86 @@ pub fn members_page(
     list_page: Option<&str>,
 ) -> String {
     let lang = filled.lang;
+    let ledger = member_ledger(lang, view, private);
+    let intro = html! {
+        p { (t(lang, "已报到党员", "Members reported in:")) " " b #member-count { (ledger.len()) } }
+    };
+    let fields = member_fields(&filled, view);
+    let form = ledger.form(&filled, &ADD_MEMBER, fields);
+    ledger.page(lang, status, list_page, intro, form)
+}
+
+/// The form under the list page above, that adds to its ledger.
+const ADD_MEMBER: Adding = Adding {
+    id: "member-form",
+    title: ("登记报到党员", "Record a member"),
+    button: ("登记", "Record"),
+};
+
+/// The member ledger (七清楚), by name, with the two personal items this node keeps:
+/// the list page's table and, built in Chinese, its CSV.
+pub fn member_ledger<'a>(
+    lang: Language,
+    view: &'a CommunityView,
+    private: &'a PrivateMembers,
+) -> Ledger<'a, (&'a MemberId, &'a Member)> {
+    let personal = |id: &MemberId| {
+        private
+            .get(id)
+            .map_or(("", ""), |(a, p)| (a.as_str(), p.as_str()))
+    };
     let members = super::collate::by_pinyin(&view.members, |member| &member.name);
-    let shown = Page::of(list_page, members.len());
-    let total = members.len();
-    let members = shown.slice(members);
-    let heads = [
-        t(lang, "姓名", "Name"),
-        t(lang, "所在单位", "Work unit"),
-        t(lang, "现任职务", "Position"),
-        t(lang, "个人特长", "Specialties"),
-        t(lang, "服务意向", "Offers"),
-        t(lang, "家庭住址（仅本机）", "Address (this node)"),
-        t(lang, "联系方式（仅本机）", "Phone (this node)"),
-        t(lang, "报到日期", "Reported in"),
-    ];
-    let rows = members
-        .iter()
-        .map(|(id, member)| {
-            let (address, phone) = private
-                .get(id)
-                .map_or(("", ""), |(a, p)| (a.as_str(), p.as_str()));
-            Row::new(vec![
-                html! { a href={ "/members/" (id.to_string()) } { (member.name) } },
-                html! { (member.work_unit) },
-                html! { (member.position) },
-                html! { (member.specialties.join("、")) },
-                html! { (intentions(lang, &member.intentions)) },
-                html! { (address) },
-                html! { (phone) },
-                html! { (member.reported_in.to_string()) },
-            ])
+    let title = t(lang, "在职党员信息台账（七清楚）", "Member ledger");
+    Ledger::new("members", title, members)
+        .column(t(lang, "姓名", "Name"), |(id, member)| {
+            Value::link(format!("/members/{id}"), &member.name)
         })
-        .collect();
-    // The summary opens the form, so a refused registration shows its error where
-    // the worker is looking, not a screen below.
-    let fields = html! {
-        (filled.summary())
-        (member_fields(&filled, view, t(lang, "登记", "Record")))
-    };
-    let body = html! {
-        p { (t(lang, "已报到党员", "Members reported in:")) " " b #member-count { (total) } }
-        (table(lang, Some("members"), &heads, rows))
-        (shown.links(lang, "/members", "members"))
-        h2 { (t(lang, "登记报到党员", "Record a member")) }
-        (post_form("card", "/members", Some("member-form"), fields))
-    };
-    page(
-        lang,
-        t(lang, "在职党员信息台账（七清楚）", "Member ledger"),
-        status,
-        "/members",
-        body,
-    )
+        .column(t(lang, "所在单位", "Work unit"), |(_, member)| {
+            Value::text(&member.work_unit)
+        })
+        .column(t(lang, "现任职务", "Position"), |(_, member)| {
+            Value::text(&member.position)
+        })
+        .column(t(lang, "个人特长", "Specialties"), |(_, member)| {
+            Value::text(member.specialties.join("、"))
+        })
+        .column(t(lang, "服务意向", "Offers"), move |(_, member)| {
+            Value::text(intentions(lang, &member.intentions))
+        })
+        .column(
+            t(lang, "家庭住址（仅本机）", "Address (this node)"),
+            move |(id, _)| Value::text(personal(id).0),
+        )
+        .column(
+            t(lang, "联系方式（仅本机）", "Phone (this node)"),
+            move |(id, _)| Value::text(personal(id).1),
+        )
+        .column(t(lang, "报到日期", "Reported in"), |(_, member)| {
+            Value::text(member.reported_in.to_string())
+        })
+        .file_column(t(lang, "单位党组织", "Organisation"), |(_, member)| {
+            Value::text(
+                member
+                    .org
+                    .map_or("", |org| super::orgs::org_name(view, org)),
+            )
+        })
+        .file_column(t(lang, "功能型党支部", "Branch"), |(_, member)| {
+            Value::text(
+                member
+                    .branch
+                    .and_then(|id| view.branches.get(&id))
+                    .map_or("", |b| b.name.as_str()),
+            )
+        })
+        .file_column(t(lang, "服务队", "Team"), |(_, member)| {
+            Value::text(
+                member
+                    .team
+                    .and_then(|id| view.teams.get(&id))
+                    .map_or("", |team| team.name.as_str()),
+            )
+        })
 }
 
 /// One member: the ledger's seven items (七清楚) with the personal ones kept on this
@@ -253,7 +281,7 @@ pub fn member_page(
             "card",
             &format!("/members/{id}"),
             Some("member-edit-form"),
-            member_fields(&edit_filled, view, t(lang, "保存", "Save")),
+            html! { (member_fields(&edit_filled, view)) (submit(t(lang, "保存", "Save"))) },
         ))
     };
     Some(page(lang, &member.name, status, "/members", body))
@@ -261,19 +289,27 @@ pub fn member_page(
 
 /// The fields of the ledger form, to add a member or edit one, holding what `filled`
 /// holds, each with its message beside it.
-pub fn member_fields(filled: &Filled, view: &CommunityView, button: &str) -> maud::Markup {
+pub fn member_fields(filled: &Filled, view: &CommunityView) -> maud::Markup {
     let lang = filled.lang;
-    let orgs: Vec<(String, &str)> = view
-        .orgs
-        .iter()
-        .map(|(id, org)| (format!("org:{id}"), org.name.as_str()))
-        .collect();
-    let org_options =
-        std::iter::once(("", "—")).chain(orgs.iter().map(|(value, name)| (value.as_str(), *name)));
+    let orgs = choices(
+        view.orgs
+            .iter()
+            .map(|(id, org)| (format!("org:{id}"), org.name.as_str())),
+    );
+    let branches = choices(
+        view.branches
+            .iter()
+            .map(|(id, branch)| (id.to_string(), branch.name.as_str())),
+    );
+    let teams = choices(
+        view.teams
+            .iter()
+            .map(|(id, team)| (id.to_string(), team.name.as_str())),
+    );
     html! {
         (filled.input("name", t(lang, "姓名", "Name")))
         (filled.input("work_unit", t(lang, "所在单位", "Work unit")))
-        (filled.select("org", t(lang, "所在单位党组织", "Unit organisation"), org_options))
+        (filled.select("org", t(lang, "所在单位党组织", "Unit organisation"), as_options(&orgs)))
         (filled.input("position", t(lang, "现任职务", "Position")))
         (filled.input(
             "specialties",
@@ -296,8 +332,23 @@ pub fn member_fields(filled: &Filled, view: &CommunityView, button: &str) -> mau
             t(lang, "家庭住址（仅保存在本机）", "Home address (this node only)"),
         ))
         (filled.input("phone", t(lang, "联系方式（仅保存在本机）", "Phone (this node only)")))
-        (submit(button))
+        (filled.select("branch", t(lang, "功能型党支部（可不选）", "Functional branch (optional)"), as_options(&branches)))
+        (filled.select("team", t(lang, "服务队（可不选）", "Service team (optional)"), as_options(&teams)))
     }
+}
+
+/// The choices of a select that may be left empty: "—" first, then (value, label).
+fn choices<'v>(records: impl Iterator<Item = (String, &'v str)>) -> Vec<(String, &'v str)> {
+    std::iter::once((String::new(), "—"))
+        .chain(records)
+        .collect()
+}
+
+/// [`choices`] as a select's options.
+fn as_options<'c>(choices: &'c [(String, &'c str)]) -> impl Iterator<Item = (&'c str, &'c str)> {
+    choices
+        .iter()
+        .map(|(value, label)| (value.as_str(), *label))
 }
 
 /// The member's own ledger as the edit form starts with it, written as the form's
@@ -309,6 +360,8 @@ fn own_ledger(member: &Member, address: &str, phone: &str) -> Form {
         .unwrap_or_default();
     let reported_in = member.reported_in.to_string();
     let specialties = member.specialties.join("、");
+    let branch = member.branch.map(|id| id.to_string()).unwrap_or_default();
+    let team = member.team.map(|id| id.to_string()).unwrap_or_default();
     let form = Form::with(&[
         ("name", &member.name),
         ("work_unit", &member.work_unit),
@@ -318,6 +371,8 @@ fn own_ledger(member: &Member, address: &str, phone: &str) -> Form {
         ("reported_in", &reported_in),
         ("address", address),
         ("phone", phone),
+        ("branch", &branch),
+        ("team", &team),
     ]);
     member
         .intentions
@@ -326,13 +381,36 @@ fn own_ledger(member: &Member, address: &str, phone: &str) -> Form {
 }
 
 /// Activities, newest first, `list_page` of them, with the form to add one.
-pub fn activities_page(
-    view: &CommunityView,
-    status: &StatusBar,
-    filled: Filled<'_>,
-    list_page: Option<&str>,
-) -> String {
+pub fn activities_page(asked: ListAsked<'_>) -> String {
+    let (view, filled) = (asked.view, &asked.filled);
     let lang = filled.lang;
+    let ledger = activity_ledger(lang, view);
+    let categories = PostKind::ALL
+        .iter()
+        .map(|kind| (kind.code(), post_label(lang, *kind)));
+    let fields = html! {
+        (filled.input("title", t(lang, "活动名称", "Title")))
+        (filled.select("category", t(lang, "类别", "Category"), categories))
+        (filled.input("date", t(lang, "日期（例如 2026-11-20）", "Date (e.g. 2026-11-20)")))
+        (filled.input("hours", t(lang, "每人服务时长（小时）", "Hours each participant serves")))
+        (filled.input("place", t(lang, "地点", "Place")))
+    };
+    ledger.page_adding(&asked, &ADD_ACTIVITY, fields)
+}
+
+/// The form under the list page above, that adds to its ledger.
+const ADD_ACTIVITY: Adding = Adding {
+    id: "activity-form",
+    title: ("新建活动", "New activity"),
+    button: ("新建", "Create"),
+};
+
+/// The activities, newest first, with how many took part: the list page's table
+/// and, built in Chinese, its CSV (with the place).
+pub fn activity_ledger(
+    lang: Language,
+    view: &CommunityView,
+) -> Ledger<'_, (&ActivityId, &Activity)> {
     let mut activities: Vec<_> = view.activities.iter().collect();
     activities.sort_by(|a, b| b.1.date.cmp(&a.1.date).then(a.0.cmp(b.0)));
     let counted: BTreeMap<ActivityId, usize> =
@@ -341,52 +419,26 @@ pub fn activities_page(
                 *counts.entry(activity).or_default() += 1;
                 counts
             });
-    let heads = [
-        t(lang, "日期", "Date"),
-        t(lang, "活动", "Activity"),
-        t(lang, "类别", "Category"),
-        t(lang, "时长（小时）", "Hours"),
-        t(lang, "参加人数", "Participants"),
-    ];
-    let shown = Page::of(list_page, activities.len());
-    let rows = shown
-        .slice(activities)
-        .into_iter()
-        .map(|(id, activity)| {
-            Row::new(vec![
-                html! { (activity.date.to_string()) },
-                html! { a href={ "/activities/" (id.to_string()) } { (activity.title) } },
-                html! { (post_label(lang, activity.category)) },
-                html! { (hours(activity.minutes)) },
-                html! { (counted.get(id).copied().unwrap_or(0)) },
-            ])
+    let title = t(lang, "志愿服务活动", "Service activities");
+    Ledger::new("activities", title, activities)
+        .column(t(lang, "日期", "Date"), |(_, activity)| {
+            Value::text(activity.date.to_string())
         })
-        .collect();
-    let categories = PostKind::ALL
-        .iter()
-        .map(|kind| (kind.code(), post_label(lang, *kind)));
-    let fields = html! {
-        (filled.summary())
-        (filled.input("title", t(lang, "活动名称", "Title")))
-        (filled.select("category", t(lang, "类别", "Category"), categories))
-        (filled.input("date", t(lang, "日期（例如 2026-11-20）", "Date (e.g. 2026-11-20)")))
-        (filled.input("hours", t(lang, "每人服务时长（小时）", "Hours each participant serves")))
-        (filled.input("place", t(lang, "地点", "Place")))
-        (submit(t(lang, "新建", "Create")))
-    };
-    let body = html! {
-        (table(lang, Some("activities"), &heads, rows))
-        (shown.links(lang, "/activities", "activities"))
-        h2 { (t(lang, "新建活动", "New activity")) }
-        (post_form("card", "/activities", Some("activity-form"), fields))
-    };
-    page(
-        lang,
-        t(lang, "志愿服务活动", "Service activities"),
-        status,
-        "/activities",
-        body,
-    )
+        .column(t(lang, "活动", "Activity"), |(id, activity)| {
+            Value::link(format!("/activities/{id}"), &activity.title)
+        })
+        .column(t(lang, "类别", "Category"), move |(_, activity)| {
+            Value::text(post_label(lang, activity.category))
+        })
+        .column(t(lang, "时长（小时）", "Hours"), |(_, activity)| {
+            Value::number(hours(activity.minutes))
+        })
+        .column(t(lang, "参加人数", "Participants"), move |(id, _)| {
+            Value::number(counted.get(*id).copied().unwrap_or(0))
+        })
+        .file_column(t(lang, "地点", "Place"), |(_, activity)| {
+            Value::text(&activity.place)
+        })
 }
 
 /// One activity with its participants and the sign-up form.
@@ -511,6 +563,8 @@ pub fn board_page(lang: Language, view: &CommunityView, status: &StatusBar) -> S
             &[t(lang, "岗位", "Post"), t(lang, "类别", "Kind"), t(lang, "认领人", "Held by")],
             posts,
         ))
+        h2 { (t(lang, "党员亮身份、亮承诺、亮业绩", "Members: who they are, what they pledge, what they did")) }
+        (member_pledges(lang, view).table(lang, "board-members"))
         h2 { (t(lang, "共建承诺公示", "Pairings and pledges")) }
         (table(
             lang,
@@ -530,6 +584,89 @@ pub fn board_page(lang: Language, view: &CommunityView, status: &StatusBar) -> S
         "/board",
         body,
     )
+}
+
+/// Each member shown on the board as the articles ask (亮身份、亮承诺、亮业绩): who
+/// they are (unit, position, branch, team), what they pledged (the service they
+/// offer and the posts they hold), and what they did (hours served, wishes
+/// fulfilled). Only what the city may see: nothing personal.
+fn member_pledges<'a>(
+    lang: Language,
+    view: &'a CommunityView,
+) -> Ledger<'a, (&'a MemberId, &'a Member)> {
+    let members = super::collate::by_pinyin(&view.members, |member| &member.name);
+    let group = |name: Option<&'a str>| name.unwrap_or("");
+    Ledger::new("board-members", "", members)
+        .column(t(lang, "党员", "Member"), |(_, member)| {
+            Value::text(&member.name)
+        })
+        .column(t(lang, "亮身份", "Who"), move |(_, member)| {
+            let branch = group(
+                member
+                    .branch
+                    .and_then(|id| view.branches.get(&id))
+                    .map(|b| b.name.as_str()),
+            );
+            let team = group(
+                member
+                    .team
+                    .and_then(|id| view.teams.get(&id))
+                    .map(|t| t.name.as_str()),
+            );
+            let parts = [
+                member.work_unit.as_str(),
+                member.position.as_str(),
+                branch,
+                team,
+            ];
+            Value::text(
+                parts
+                    .iter()
+                    .filter(|part| !part.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            )
+        })
+        .column(t(lang, "亮承诺", "Pledges"), move |(id, member)| {
+            let me = Actor::Member(**id);
+            let posts = view
+                .posts
+                .values()
+                .filter(|post| !post.status.is_withdrawn && post.status.holders.contains(&me))
+                .map(|post| post.entity.title.as_str());
+            let offers = intentions(lang, &member.intentions);
+            let pledged: Vec<&str> = std::iter::once(offers.as_str())
+                .filter(|o| !o.is_empty())
+                .chain(posts)
+                .collect();
+            Value::text(pledged.join("；"))
+        })
+        .column(t(lang, "亮业绩", "Done"), move |(id, _)| {
+            let minutes: u64 = view
+                .counted_services()
+                .filter(|(_, service)| service.member == **id)
+                .map(|(_, service)| u64::from(service.minutes))
+                .sum();
+            let me = Actor::Member(**id);
+            let fulfilled = view
+                .wishes
+                .values()
+                .filter(|wish| {
+                    wish.status.state == ClaimState::Fulfilled
+                        && wish.status.claimant.as_ref() == Some(&me)
+                })
+                .count();
+            Value::text(match lang {
+                Language::Chinese => {
+                    format!("服务 {} 小时，实现微心愿 {fulfilled} 个", hours_of(minutes))
+                }
+                Language::English => format!(
+                    "{} hours served, {fulfilled} wishes fulfilled",
+                    hours_of(minutes)
+                ),
+            })
+        })
 }
 
 /// The label of a post kind in the reader's language.

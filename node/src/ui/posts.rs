@@ -9,71 +9,59 @@ use wishtree_protocol::model::{Post, PostKind};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::{CommunityView, WithStatus};
 
-use super::closing::{Confirm, confirm_form};
+use super::closing::{Confirm, Words, confirmation_page};
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
-use super::html::{Ledger, Row, StatusBar, ledger_page, page, post_form, submit, t};
+use super::html::{StatusBar, page, post_form, t};
+use super::ledger::{Adding, Ledger, ListAsked, Value};
 use super::pages::post_label;
-use super::paging::Page;
 use super::tree::{actor_name, claim_form, claimant_options};
 
 /// The posts, the open ones first and the newest first among them, `list_page` of
 /// them, with the form to open one.
-pub fn posts_page(
-    view: &CommunityView,
-    status: &StatusBar,
-    filled: Filled<'_>,
-    list_page: Option<&str>,
-) -> String {
+pub fn posts_page(asked: ListAsked<'_>) -> String {
+    let (view, filled) = (asked.view, &asked.filled);
     let lang = filled.lang;
     let mut posts: Vec<_> = view.posts.iter().collect();
     posts.sort_by_key(|(id, post)| {
         let newest = std::cmp::Reverse(post.entity.created_at);
         (post.status.is_withdrawn, newest, **id)
     });
-    let shown = Page::of(list_page, posts.len());
-    let heads = [
-        t(lang, "岗位", "Post"),
-        t(lang, "类别", "Kind"),
-        t(lang, "已认领 / 席位", "Held / seats"),
-        t(lang, "认领人", "Held by"),
-        t(lang, "状态", "State"),
-    ];
-    let rows = shown
-        .slice(posts)
-        .into_iter()
-        .map(|(id, post)| Row {
-            class: post.status.is_withdrawn.then_some("closed"),
-            cells: vec![
-                html! { a href={ "/posts/" (id.to_string()) } { (post.entity.title) } },
-                html! { (post_label(lang, post.entity.kind)) },
-                html! { (seats(post)) },
-                html! { (holder_names(view, &post.status).join("、")) },
-                html! { (post_state(lang, post)) },
-            ],
+    let ledger = Ledger::new("posts", t(lang, "服务岗位", "Service posts"), posts)
+        .column(t(lang, "岗位", "Post"), |(id, post)| {
+            Value::link(format!("/posts/{id}"), &post.entity.title)
         })
-        .collect();
+        .column(t(lang, "类别", "Kind"), |(_, post)| {
+            Value::text(post_label(lang, post.entity.kind))
+        })
+        .column(
+            t(lang, "已认领 / 席位", "Held / seats"),
+            |(_, post)| Value::text(seats(post)),
+        )
+        .column(t(lang, "认领人", "Held by"), |(_, post)| {
+            Value::text(holder_names(view, &post.status).join("、"))
+        })
+        .column(t(lang, "状态", "State"), |(_, post)| {
+            Value::text(post_state(lang, post))
+        })
+        .closed_when(|(_, post)| post.status.is_withdrawn);
     let kinds = PostKind::ALL
         .iter()
         .map(|kind| (kind.code(), post_label(lang, *kind)));
     let fields = html! {
-        (filled.summary())
         (filled.select("kind", t(lang, "岗位类别", "Kind"), kinds))
         (filled.input("title", t(lang, "岗位名称", "Title")))
         (filled.textarea("detail", t(lang, "岗位职责（可不填）", "What it asks (optional)"), false))
         (filled.input("seats", t(lang, "席位（可认领的人数）", "Seats (how many may hold it)")))
-        (submit(t(lang, "设岗", "Open")))
     };
-    let ledger = Ledger {
-        name: "posts",
-        title: t(lang, "服务岗位", "Service posts"),
-        heads: &heads,
-        rows,
-        shown,
-        form_title: t(lang, "设立服务岗位", "Open a post"),
-        form: post_form("card", "/posts", Some("post-form"), fields),
-    };
-    ledger_page(lang, status, ledger)
+    ledger.page_adding(&asked, &ADD_POST, fields)
 }
+
+/// The form under the list page above, that adds to its ledger.
+const ADD_POST: Adding = Adding {
+    id: "post-form",
+    title: ("设立服务岗位", "Open a post"),
+    button: ("设岗", "Open"),
+};
 
 /// One post: what it is, its holders each with the release of their seat, the claim
 /// of a free seat, and the way to withdraw it; `refusal` is why the last step was
@@ -132,29 +120,22 @@ pub fn withdraw_page(
 ) -> Option<String> {
     let post = view.posts.get(&id)?;
     let filled = Filled::new(lang, form, refusal);
-    let confirm = Confirm {
-        record: format!("/posts/{id}"),
-        code: "withdraw",
-        button: t(lang, "撤销岗位", "Withdraw"),
-        needs_reason: false,
-    };
-    let body = html! {
-        (post_summary(lang, post))
-        p { (t(
-            lang,
-            "撤销后岗位不再接受认领，在岗人员一并卸任，不再列入公示栏。",
-            "A withdrawn post takes no more claims; its holders leave it, and it leaves the public board.",
-        )) }
-        (confirm_form(&filled, &confirm))
-    };
-    Some(page(
-        lang,
-        t(lang, "撤销这个服务岗位？", "Withdraw this post?"),
-        status,
-        "/posts",
-        body,
+    let confirm = Confirm::new(format!("/posts/{id}"), "withdraw", false, "/posts");
+    let what = post_summary(lang, post);
+    Some(confirmation_page(
+        &filled, status, what, &confirm, &WITHDRAW,
     ))
 }
+
+/// What the withdrawal of a post says.
+const WITHDRAW: Words = Words {
+    question: ("撤销这个服务岗位？", "Withdraw this post?"),
+    consequence: (
+        "撤销后岗位不再接受认领，在岗人员一并卸任，不再列入公示栏。",
+        "A withdrawn post takes no more claims; its holders leave it, and it leaves the public board.",
+    ),
+    button: ("撤销岗位", "Withdraw"),
+};
 
 /// How many seats are held, of how many.
 pub fn seats(post: &WithStatus<Post, PostStatus>) -> String {

@@ -2,7 +2,7 @@
 //! form to submit one; one project with the steps its state allows (publish, claim by
 //! an organisation, fulfil; reject, withdraw and release asked first on a
 //! confirmation page, with the steps and form the wishes use: [`Closing`],
-//! [`confirm_form`]).
+//! [`confirmation_page`]).
 
 use maud::{Markup, html};
 use wishtree_protocol::id::ProjectId;
@@ -11,64 +11,55 @@ use wishtree_protocol::model::{Project, ProjectKind};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::{CommunityView, WithStatus};
 
-use super::closing::{Closing, Confirm, closing_event, confirm_form};
+use super::closing::{Closing, closing_event, confirmation_page};
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
-use super::html::{Ledger, Row, StatusBar, ledger_page, page, post_form, submit, t};
-use super::paging::Page;
+use super::html::{StatusBar, page, post_form, t};
+use super::ledger::{Adding, Ledger, ListAsked, Value};
 use super::tree::{actor_name, claim_form, state_label};
 
 /// The projects, the newest first, `list_page` of them, with the form to submit one.
-pub fn projects_page(
-    view: &CommunityView,
-    status: &StatusBar,
-    filled: Filled<'_>,
-    list_page: Option<&str>,
-) -> String {
+pub fn projects_page(asked: ListAsked<'_>) -> String {
+    let (view, filled) = (asked.view, &asked.filled);
     let lang = filled.lang;
     let mut projects: Vec<_> = view.projects.iter().collect();
     projects.sort_by_key(|(id, project)| (std::cmp::Reverse(project.entity.submitted_at), **id));
-    let shown = Page::of(list_page, projects.len());
-    let heads = [
-        t(lang, "项目", "Project"),
-        t(lang, "类型", "Kind"),
-        t(lang, "状态", "State"),
-        t(lang, "认领单位", "Claimed by"),
-        t(lang, "提交日期", "Submitted"),
-    ];
-    let rows = shown
-        .slice(projects)
-        .into_iter()
-        .map(|(id, project)| {
-            Row::new(vec![
-                html! { a href={ "/projects/" (id.to_string()) } { (project.entity.title) } },
-                html! { (kind_label(lang, project.entity.kind)) },
-                html! { (state_label(lang, project.status.state)) },
-                html! { (claimant(view, &project.status)) },
-                html! { (project.entity.submitted_at.date_in_shanghai().to_string()) },
-            ])
-        })
-        .collect();
+    let ledger = Ledger::new(
+        "projects",
+        t(lang, "民生微项目", "Livelihood projects"),
+        projects,
+    )
+    .column(t(lang, "项目", "Project"), |(id, project)| {
+        Value::link(format!("/projects/{id}"), &project.entity.title)
+    })
+    .column(t(lang, "类型", "Kind"), |(_, project)| {
+        Value::text(kind_label(lang, project.entity.kind))
+    })
+    .column(t(lang, "状态", "State"), |(_, project)| {
+        Value::text(state_label(lang, project.status.state))
+    })
+    .column(t(lang, "认领单位", "Claimed by"), |(_, project)| {
+        Value::text(claimant(view, &project.status))
+    })
+    .column(t(lang, "提交日期", "Submitted"), |(_, project)| {
+        Value::text(project.entity.submitted_at.date_in_shanghai().to_string())
+    });
     let kinds = ProjectKind::ALL
         .iter()
         .map(|kind| (kind.code(), kind_label(lang, *kind)));
     let fields = html! {
-        (filled.summary())
         (filled.input("title", t(lang, "项目名称（例如 加装楼道扶手）", "Title (e.g. stair handrails)")))
         (filled.select("kind", t(lang, "类型", "Kind"), kinds))
         (filled.textarea("detail", t(lang, "项目内容（可不填）", "What it needs (optional)"), false))
-        (submit(t(lang, "提交", "Submit")))
     };
-    let ledger = Ledger {
-        name: "projects",
-        title: t(lang, "民生微项目", "Livelihood projects"),
-        heads: &heads,
-        rows,
-        shown,
-        form_title: t(lang, "征集民生微项目", "Submit a project"),
-        form: post_form("card", "/projects", Some("project-form"), fields),
-    };
-    ledger_page(lang, status, ledger)
+    ledger.page_adding(&asked, &ADD_PROJECT, fields)
 }
+
+/// The form under the list page above, that adds to its ledger.
+const ADD_PROJECT: Adding = Adding {
+    id: "project-form",
+    title: ("征集民生微项目", "Submit a project"),
+    button: ("提交", "Submit"),
+};
 
 /// One project: what it is, where it stands, its history with notes, and the steps its
 /// state allows; `refusal` is why the last step was refused.
@@ -114,49 +105,37 @@ pub fn confirm_page(
     refusal: Option<&Refusal>,
 ) -> Option<String> {
     let project = view.projects.get(&id)?;
-    let filled = Filled::new(lang, form, refusal);
-    let confirm = Confirm {
-        record: format!("/projects/{id}"),
-        code: closing.code(),
-        button: closing.label(lang),
-        needs_reason: closing.needs_reason(),
-    };
     let (question, consequence) = match closing {
         Closing::Reject => (
-            t(lang, "驳回这个项目？", "Reject this project?"),
-            t(
-                lang,
+            ("驳回这个项目？", "Reject this project?"),
+            (
                 "驳回后项目不再公布认领，理由记入办理经过。",
                 "The project will not be published; the reason is kept in its history.",
             ),
         ),
         Closing::Withdraw => (
-            t(lang, "撤回这个项目？", "Withdraw this project?"),
-            t(
-                lang,
+            ("撤回这个项目？", "Withdraw this project?"),
+            (
                 "撤回后项目终止，理由记入办理经过。",
                 "The project ends; the reason is kept in its history.",
             ),
         ),
         Closing::Release => (
-            t(
-                lang,
+            (
                 "放弃对这个项目的认领？",
                 "Release the claim on this project?",
             ),
-            t(
-                lang,
+            (
                 "放弃后项目重新公布，等待其他单位认领。",
                 "The project is published again for another organisation to claim.",
             ),
         ),
     };
-    let body = html! {
-        (project_summary(lang, view, project))
-        p { (consequence) }
-        (confirm_form(&filled, &confirm))
-    };
-    Some(page(lang, question, status, "/projects", body))
+    let filled = Filled::new(lang, form, refusal);
+    let confirm = closing.confirm(format!("/projects/{id}"), "/projects");
+    let what = project_summary(lang, view, project);
+    let words = closing.words(question, consequence);
+    Some(confirmation_page(&filled, status, what, &confirm, &words))
 }
 
 /// The label of a project kind in the reader's language.

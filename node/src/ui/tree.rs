@@ -11,7 +11,7 @@ use wishtree_protocol::view::{CommunityView, WithStatus};
 
 use super::closing::{Closing, closed_count};
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
-use super::html::{Row, StatusBar, page, post_form, submit, t};
+use super::html::{Row, StatusBar, csv_link, page, post_form, submit, t};
 use super::paging::Page;
 
 /// The home page: the tree, the basket, and the wishes waiting for each step.
@@ -355,6 +355,7 @@ pub fn state_page(
         p { a href="/" { (t(lang, "返回心愿树", "Back to the wish tree")) } }
         (wish_list(lang, view, state, shown.slice(wishes), &claimants))
         (shown.links(lang, &path, &format!("list-{}", state.code())))
+        (csv_link(lang, "wishes-csv", "/wishes.csv"))
     };
     page(lang, state_label(lang, state), status, "/", body)
 }

@@ -1,34 +1,30 @@
 //! The activity routes: the list and its form, one activity, and signing a member up.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::ActivityId;
+use wishtree_protocol::names::Language;
 
-use super::super::forms::{Filled, Form, Refusal};
-use super::super::pages;
+use super::super::forms::Refusal;
+use super::super::{exports, pages};
 use super::{
-    Lang, Listed, PostedForm, RecordForm, create_listed, execute_status, record_page, refusal,
-    refused, saved, view_page,
+    Listing, Opened, PostedForm, RecordForm, create_listed, execute_status, ledger_csv, refusal,
+    refused, saved,
 };
 use crate::api::{NewActivity, NewParticipant};
 use crate::http::AppState;
 use crate::replica::Replica;
 
-pub(super) async fn activities(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    Query(listed): Query<Listed>,
-) -> Response {
-    view_page(&state, lang, move |view, bar| {
-        let today = crate::now().date_in_shanghai().to_string();
-        let form = Form::with(&[("date", &today), ("hours", "2"), ("category", "aid")]);
-        let filled = Filled::new(lang, &form, None);
-        let page = listed.page.as_deref();
-        Ok(pages::activities_page(view, bar, filled, page))
-    })
-    .await
+pub(super) async fn activities(listing: Listing) -> Response {
+    let today = crate::now().date_in_shanghai().to_string();
+    let defaults = [
+        ("date", today.as_str()),
+        ("hours", "2"),
+        ("category", "aid"),
+    ];
+    listing.draw(&defaults, pages::activities_page).await
 }
 
 pub(super) async fn create_activity(posted: PostedForm) -> Response {
@@ -39,15 +35,10 @@ pub(super) async fn create_activity(posted: PostedForm) -> Response {
     create_listed(posted, "/activities", pages::activities_page, make).await
 }
 
-pub(super) async fn activity(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    Path(id): Path<String>,
-) -> Response {
-    record_page(&state, lang, id, move |_, view, id: ActivityId, bar| {
-        Ok(pages::activity_page(lang, view, id, bar, None))
-    })
-    .await
+pub(super) async fn activity(opened: Opened) -> Response {
+    let draw =
+        |lang, view: &_, id: ActivityId, bar: &_| pages::activity_page(lang, view, id, bar, None);
+    opened.draw(draw).await
 }
 
 pub(super) async fn join_activity(posted: RecordForm) -> Response {
@@ -69,4 +60,12 @@ pub(super) async fn join_activity(posted: RecordForm) -> Response {
             }
         })
         .await
+}
+
+/// `GET /activities.csv`: the activities, as their list shows them, with the place.
+pub(super) async fn activities_csv(State(state): State<AppState>) -> Response {
+    ledger_csv(&state, |view| {
+        exports::ledger_file(view, &pages::activity_ledger(Language::Chinese, view))
+    })
+    .await
 }

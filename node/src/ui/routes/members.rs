@@ -7,8 +7,10 @@ use axum::response::Response;
 use wishtree_protocol::id::{MemberId, PointsEntryId};
 use wishtree_protocol::names::Language;
 
+use super::super::exports;
 use super::super::forms::{Filled, Form, Refusal};
 use super::super::pages::{self, MemberWrite};
+use super::reports::download;
 use super::{
     Lang, Listed, PostedForm, RecordForm, create, execute_status, internal, not_found, page,
     refusal, refused, saved, status_bar, submit,
@@ -169,4 +171,15 @@ fn private_members(replica: &mut Replica) -> Result<pages::PrivateMembers, (Stat
         .into_iter()
         .map(|(id, data)| (id, (data.address, data.phone)))
         .collect())
+}
+
+/// `GET /members.csv`: the member ledger with the two personal items this node keeps.
+pub(super) async fn members_csv(State(state): State<AppState>) -> Response {
+    download(&state, Language::Chinese, move |replica| {
+        let view = replica.view().map_err(internal)?;
+        let private = private_members(replica)?;
+        let ledger = pages::member_ledger(Language::Chinese, &view, &private);
+        Ok(exports::ledger_file(&view, &ledger))
+    })
+    .await
 }

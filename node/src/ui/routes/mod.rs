@@ -7,11 +7,11 @@
 //! the other language.
 
 use axum::Router;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use maud::html;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::model::{Entity, EventKind};
@@ -20,14 +20,17 @@ use wishtree_protocol::view::CommunityView;
 
 use super::forms::{Filled, Form, Refusal};
 use super::html::{StatusBar, t};
+use super::ledger::ListAsked;
 use super::tree;
 use crate::api::{Action, FieldError, Input, Lifecycle, Problem};
 use crate::http::{AppState, on_replica};
 use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
 
 mod activities;
+mod groups;
 mod members;
 mod orgs;
+mod passbook;
 mod posts;
 mod projects;
 mod reports;
@@ -35,11 +38,16 @@ mod saved;
 mod wish_pages;
 mod wishes;
 
-use activities::{activities, activity, create_activity, join_activity};
-use members::{create_member, member, members, redeem, update_member};
+use activities::{activities, activities_csv, activity, create_activity, join_activity};
+use groups::{branch, branches, branches_csv, create_branch, create_team, team, teams, teams_csv};
+use members::{create_member, member, members, members_csv, redeem, update_member};
 use orgs::{
     confirm_end, create_org, create_pairing, end_pairing, org, orgs, orgs_csv, pairing, pairings,
     pairings_csv,
+};
+use passbook::{
+    create_redemption, create_service, redemption, redemptions, redemptions_csv, service, services,
+    services_csv, void_record, void_redemption, void_service, voids, voids_csv,
 };
 use posts::{create_post, post, post_action, post_at_action, posts, posts_csv};
 use projects::{
@@ -52,7 +60,7 @@ use wishes::{create_wish, new_wish, wish, wish_action, wish_at_action};
 
 /// The routes of the web UI, to mount beside the JSON API.
 pub fn ui_router() -> Router<AppState> {
-    Router::new()
+    let router = Router::new()
         .route("/", get(home))
         .route("/lang/{lang}", get(set_language))
         .route("/wishes/new", get(new_wish))
@@ -64,32 +72,21 @@ pub fn ui_router() -> Router<AppState> {
             "/wishes/{id}/{action}",
             get(wish_at_action).post(wish_action),
         )
-        .route("/members", get(members).post(create_member))
-        .route("/members/{id}", get(member).post(update_member))
         .route("/members/{id}/redeem", get(member).post(redeem))
-        .route("/activities", get(activities).post(create_activity))
-        .route("/activities/{id}", get(activity))
         .route(
             "/activities/{id}/participants",
             get(activity).post(join_activity),
         )
-        .route("/orgs", get(orgs).post(create_org))
-        .route("/orgs.csv", get(orgs_csv))
-        .route("/orgs/{id}", get(org))
-        .route("/pairings", get(pairings).post(create_pairing))
-        .route("/pairings.csv", get(pairings_csv))
-        .route("/pairings/{id}", get(pairing))
         .route("/pairings/{id}/end", get(confirm_end).post(end_pairing))
-        .route("/posts", get(posts).post(create_post))
-        .route("/posts.csv", get(posts_csv))
-        .route("/posts/{id}", get(post))
+        .route("/services/{id}/void", get(service).post(void_service))
+        .route(
+            "/redemptions/{id}/void",
+            get(redemption).post(void_redemption),
+        )
         .route(
             "/posts/{id}/{action}",
             get(post_at_action).post(post_action),
         )
-        .route("/projects", get(projects).post(create_project))
-        .route("/projects.csv", get(projects_csv))
-        .route("/projects/{id}", get(project))
         .route(
             "/projects/{id}/{action}",
             get(project_at_action).post(project_action),
@@ -100,10 +97,86 @@ pub fn ui_router() -> Router<AppState> {
         .route("/reports/half-year.csv", get(half_year_csv))
         .route("/reports/seal", axum::routing::post(seal))
         .route("/reports/evaluate", axum::routing::post(evaluate))
-        .route("/wishes.csv", get(wish_ledger_csv))
+        .route("/wishes.csv", get(wish_ledger_csv));
+    let ledgers: [Ledger; 11] = [
+        (
+            "members",
+            get(members).post(create_member),
+            get(members_csv),
+            get(member).post(update_member),
+        ),
+        (
+            "activities",
+            get(activities).post(create_activity),
+            get(activities_csv),
+            get(activity),
+        ),
+        ("orgs", get(orgs).post(create_org), get(orgs_csv), get(org)),
+        (
+            "pairings",
+            get(pairings).post(create_pairing),
+            get(pairings_csv),
+            get(pairing),
+        ),
+        (
+            "posts",
+            get(posts).post(create_post),
+            get(posts_csv),
+            get(post),
+        ),
+        (
+            "projects",
+            get(projects).post(create_project),
+            get(projects_csv),
+            get(project),
+        ),
+        (
+            "branches",
+            get(branches).post(create_branch),
+            get(branches_csv),
+            get(branch),
+        ),
+        (
+            "teams",
+            get(teams).post(create_team),
+            get(teams_csv),
+            get(team),
+        ),
+        (
+            "services",
+            get(services).post(create_service),
+            get(services_csv),
+            get(service),
+        ),
+        (
+            "redemptions",
+            get(redemptions).post(create_redemption),
+            get(redemptions_csv),
+            get(redemption),
+        ),
+        ("voids", get(voids), get(voids_csv), get(void_record)),
+    ];
+    ledgers
+        .into_iter()
+        .fold(router, |router, (name, list, csv, record)| {
+            // A ledger's list and what adds to it, its CSV, and one of its records.
+            router
+                .route(&format!("/{name}"), list)
+                .route(&format!("/{name}.csv"), csv)
+                .route(&format!("/{name}/{{id}}"), record)
+        })
         .fallback(unknown_path)
         .layer(axum::middleware::from_fn(saved::announce))
 }
+
+/// A ledger's routes: its name (`/{name}`), its list and what adds to it, its CSV
+/// (`/{name}.csv`), and one of its records (`/{name}/{id}`).
+type Ledger = (
+    &'static str,
+    MethodRouter<AppState>,
+    MethodRouter<AppState>,
+    MethodRouter<AppState>,
+);
 
 /// The reader's language, as a handler's argument ([`language`]).
 struct Lang(Language);
@@ -120,6 +193,99 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 #[derive(Debug, Default, serde::Deserialize)]
 struct Listed {
     page: Option<String>,
+}
+
+/// A list page asked for (`/posts?page=2`), as a handler's argument: the reader's
+/// language and the page of the list ([`Listing::draw`]).
+struct Listing {
+    state: AppState,
+    lang: Language,
+    list_page: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Listing {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        // A query that is not ours (`?page=x&y`) reads as the first page.
+        let listed = Query::<Listed>::from_request_parts(parts, state)
+            .await
+            .map(|Query(listed)| listed)
+            .unwrap_or_default();
+        let lang = language(&parts.headers);
+        Ok(Self {
+            state: state.clone(),
+            lang,
+            list_page: listed.page,
+        })
+    }
+}
+
+impl Listing {
+    /// Draws the list page `list`, its form holding `defaults` (the values a new
+    /// record most often has).
+    async fn draw(self, defaults: &[(&str, &str)], list: ListPage) -> Response {
+        let Self {
+            state,
+            lang,
+            list_page,
+        } = self;
+        let form = Form::with(defaults);
+        view_page(&state, lang, move |view, bar| {
+            let filled = Filled::new(lang, &form, None);
+            let list_page = list_page.as_deref();
+            Ok(list(ListAsked {
+                view,
+                status: bar,
+                filled,
+                list_page,
+            }))
+        })
+        .await
+    }
+}
+
+/// A record's page asked for (`/posts/{id}`), as a handler's argument: the reader's
+/// language and the record's id as written in the path ([`Opened::draw`]).
+struct Opened {
+    state: AppState,
+    lang: Language,
+    id: String,
+}
+
+impl FromRequestParts<AppState> for Opened {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let lang = language(&parts.headers);
+        Ok(Self {
+            state: state.clone(),
+            lang,
+            id,
+        })
+    }
+}
+
+impl Opened {
+    /// Draws the record's page from the view: `draw` is given the language, the view,
+    /// the id parsed and the status bar, and gives `None` when the record is not there
+    /// (the styled not-found page, as for an id that is not one).
+    async fn draw<I: std::str::FromStr + Send + 'static>(
+        self,
+        draw: impl FnOnce(Language, &CommunityView, I, &StatusBar) -> Option<String> + Send + 'static,
+    ) -> Response {
+        let lang = self.lang;
+        record_page(&self.state, lang, self.id, move |_, view, id: I, bar| {
+            Ok(draw(lang, view, id, bar))
+        })
+        .await
+    }
 }
 
 /// The language of the reader: the `lang` cookie set by `/lang/{lang}`, Chinese by
@@ -178,6 +344,9 @@ fn status_bar(replica: &mut Replica) -> StatusBar {
         hub_configured: sync.hub_address.is_some(),
         hub_connected: sync.hub_connected,
         hub_address: sync.hub_address.clone().unwrap_or_default(),
+        hub_is_district: replica
+            .hub()
+            .is_some_and(|hub| hub.level == crate::replica::HubLevel::District),
         hub_connecting: sync.hub_connecting,
         hub_since: sync.hub_since,
         last_sync: sync.last_synced_at,
@@ -185,6 +354,19 @@ fn status_bar(replica: &mut Replica) -> StatusBar {
         hub_problem: sync.hub_problem,
         read_at: Some(crate::now()),
     }
+}
+
+/// Sends a ledger's CSV, which `file` writes from the view
+/// ([`super::exports::ledger_file`]).
+async fn ledger_csv(
+    state: &AppState,
+    file: impl FnOnce(&CommunityView) -> super::exports::Download + Send + 'static,
+) -> Response {
+    reports::download(state, Language::Chinese, move |replica| {
+        let view = replica.view().map_err(internal)?;
+        Ok(file(&view))
+    })
+    .await
 }
 
 /// Renders a page on the replica's thread; an error becomes its status and a page in
@@ -400,9 +582,8 @@ fn create<I: Input, Id: From<[u8; 16]> + std::fmt::Display + Copy>(
     }
 }
 
-/// A list page with the form that adds to it: `(view, status bar, form as filled,
-/// page of the list)`.
-type ListPage = fn(&CommunityView, &StatusBar, Filled<'_>, Option<&str>) -> String;
+/// A list page with the form that adds to it.
+type ListPage = fn(ListAsked<'_>) -> String;
 
 /// A new record from the form of the list page at `path`: the command `make` builds of
 /// the typed input and a fresh id run, the browser sent to the record's page; refused,
@@ -420,12 +601,13 @@ async fn create_listed<
         .run(move |replica, lang, form| {
             let refuse = |replica: &mut Replica, refusal: Refusal| {
                 refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
-                    Some(list(
+                    let filled = Filled::new(lang, &form, Some(&refusal));
+                    Some(list(ListAsked {
                         view,
-                        bar,
-                        Filled::new(lang, &form, Some(&refusal)),
-                        None,
-                    ))
+                        status: bar,
+                        filled,
+                        list_page: None,
+                    }))
                 })
             };
             let make = |input: I, id: Id| (make(input, id), None);

@@ -10,13 +10,14 @@ use wishtree_protocol::model::Org;
 use wishtree_protocol::uscc::CreditCode;
 
 use super::super::exports;
-use super::super::forms::{Filled, Form, Refusal};
+use super::super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
 use super::super::html::t;
+use super::super::ledger::ListAsked;
 use super::super::orgs::{self, Directory};
 use super::reports::download;
 use super::{
-    Lang, PostedForm, RecordForm, create_listed, execute_status, internal, page, record_page,
-    refusal, refused, saved, status_bar, submit,
+    Lang, Opened, PostedForm, RecordForm, create_listed, execute_status, internal, page,
+    record_page, refusal, refused, saved, status_bar, submit, view_page,
 };
 use crate::api::{NewOrg, NewPairing, PairingEnd};
 use crate::http::AppState;
@@ -126,24 +127,26 @@ pub(super) async fn orgs_csv(State(state): State<AppState>, Lang(lang): Lang) ->
     .await
 }
 
+/// `GET /pairings`, its form signed today, for the organisation whose page it was
+/// opened from (`?org=`), if any.
 pub(super) async fn pairings(
     State(state): State<AppState>,
     Lang(lang): Lang,
     Query(query): Query<OrgsQuery>,
 ) -> Response {
-    page(&state, lang, move |replica| {
-        let view = replica.view().map_err(internal)?;
+    view_page(&state, lang, move |view, status| {
         let today = crate::now().date_in_shanghai().to_string();
         let org = query.org.unwrap_or_default();
         let form = Form::with(&[("org", &org), ("signed_on", &today)]);
         let filled = Filled::new(lang, &form, None);
-        let bar = status_bar(replica);
-        Ok(orgs::pairings_page(
-            &view,
-            &bar,
+        let list_page = query.page.as_deref();
+        let asked = ListAsked {
+            view,
+            status,
             filled,
-            query.page.as_deref(),
-        ))
+            list_page,
+        };
+        Ok(orgs::pairings_page(asked))
     })
     .await
 }
@@ -158,28 +161,16 @@ pub(super) async fn create_pairing(posted: PostedForm) -> Response {
     .await
 }
 
-pub(super) async fn pairing(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    Path(id): Path<String>,
-) -> Response {
-    record_page(&state, lang, id, move |_, view, id: PairingId, bar| {
-        Ok(orgs::pairing_page(lang, view, id, bar))
-    })
-    .await
+pub(super) async fn pairing(opened: Opened) -> Response {
+    opened.draw::<PairingId>(orgs::pairing_page).await
 }
 
 /// `GET /pairings/{id}/end`: the confirmation, asking the reason.
-pub(super) async fn confirm_end(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    Path(id): Path<String>,
-) -> Response {
-    record_page(&state, lang, id, move |_, view, id: PairingId, bar| {
-        let nothing = Form::default();
-        Ok(orgs::end_pairing_page(lang, view, id, bar, &nothing, None))
-    })
-    .await
+pub(super) async fn confirm_end(opened: Opened) -> Response {
+    let draw = |lang, view: &_, id: PairingId, bar: &_| {
+        orgs::end_pairing_page(lang, view, id, bar, &NOTHING_TYPED, None)
+    };
+    opened.draw(draw).await
 }
 
 /// `POST /pairings/{id}/end`: the pairing ended with its reason (the protocol refuses

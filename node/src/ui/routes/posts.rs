@@ -2,7 +2,7 @@
 //! (a seat claimed or released, the post withdrawn after its confirmation) through
 //! the same lifecycle as `POST /api/posts/{id}/{action}`, and the CSV ledger.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use wishtree_protocol::id::PostId;
 use wishtree_protocol::model::EventKind;
@@ -10,42 +10,27 @@ use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
 use super::super::exports;
-use super::super::forms::{Filled, Form, Refusal};
+use super::super::forms::{Form, Refusal};
 use super::super::html::StatusBar;
 use super::super::posts;
 use super::reports::download;
-use super::{
-    Lang, Listed, PostedForm, create_listed, internal, record_page, step, step_page, view_page,
-};
+use super::{Lang, Listing, Opened, PostedForm, create_listed, internal, step, step_page};
 use crate::api::{NewPost, POSTS};
 use crate::http::AppState;
 
-pub(super) async fn posts(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    Query(listed): Query<Listed>,
-) -> Response {
-    view_page(&state, lang, move |view, bar| {
-        let form = Form::with(&[("kind", "convenience"), ("seats", "1")]);
-        let filled = Filled::new(lang, &form, None);
-        Ok(posts::posts_page(view, bar, filled, listed.page.as_deref()))
-    })
-    .await
+pub(super) async fn posts(listing: Listing) -> Response {
+    let defaults = [("kind", "convenience"), ("seats", "1")];
+    listing.draw(&defaults, posts::posts_page).await
 }
 
 pub(super) async fn create_post(posted: PostedForm) -> Response {
     create_listed(posted, "/posts", posts::posts_page, NewPost::into_command).await
 }
 
-pub(super) async fn post(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    Path(id): Path<String>,
-) -> Response {
-    record_page(&state, lang, id, move |_, view, id: PostId, bar| {
-        Ok(posts::post_page(lang, view, id, bar, None))
-    })
-    .await
+pub(super) async fn post(opened: Opened) -> Response {
+    opened
+        .draw(|lang, view, id: PostId, bar| posts::post_page(lang, view, id, bar, None))
+        .await
 }
 
 /// GET on the address a step posts to: the withdrawal's confirmation, or for a claim

@@ -2,7 +2,7 @@
 //! its steps through the same lifecycle as `POST /api/projects/{id}/{action}` (reject,
 //! withdraw and release after their confirmation), and the CSV ledger.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use wishtree_protocol::id::ProjectId;
 use wishtree_protocol::model::EventKind;
@@ -11,28 +11,17 @@ use wishtree_protocol::view::CommunityView;
 
 use super::super::closing::Closing;
 use super::super::exports;
-use super::super::forms::{Filled, Form, Refusal};
+use super::super::forms::{Form, Refusal};
 use super::super::html::StatusBar;
 use super::super::projects;
 use super::reports::download;
-use super::{
-    Lang, Listed, PostedForm, create_listed, internal, record_page, step, step_page, view_page,
-};
+use super::{Lang, Listing, Opened, PostedForm, create_listed, internal, step, step_page};
 use crate::api::{NewProject, PROJECTS};
 use crate::http::AppState;
 
-pub(super) async fn projects(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    Query(listed): Query<Listed>,
-) -> Response {
-    view_page(&state, lang, move |view, bar| {
-        let form = Form::with(&[("kind", "micro_project")]);
-        let filled = Filled::new(lang, &form, None);
-        let list_page = listed.page.as_deref();
-        Ok(projects::projects_page(view, bar, filled, list_page))
-    })
-    .await
+pub(super) async fn projects(listing: Listing) -> Response {
+    let defaults = [("kind", "micro_project")];
+    listing.draw(&defaults, projects::projects_page).await
 }
 
 pub(super) async fn create_project(posted: PostedForm) -> Response {
@@ -45,15 +34,10 @@ pub(super) async fn create_project(posted: PostedForm) -> Response {
     .await
 }
 
-pub(super) async fn project(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    Path(id): Path<String>,
-) -> Response {
-    record_page(&state, lang, id, move |_, view, id: ProjectId, bar| {
-        Ok(projects::project_page(lang, view, id, bar, None))
-    })
-    .await
+pub(super) async fn project(opened: Opened) -> Response {
+    let draw =
+        |lang, view: &_, id: ProjectId, bar: &_| projects::project_page(lang, view, id, bar, None);
+    opened.draw(draw).await
 }
 
 /// GET on the address a step posts to: the confirmation of a step that ends or undoes
