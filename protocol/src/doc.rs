@@ -7,6 +7,7 @@
 //! schema, community {code, name}, rules {points_per_hour{}},
 //! members{}, orgs{}, pairings{}, branches{}, teams{}, posts{}, wishes{}, projects{},
 //! activities{}, services{}, passbook{}, voids{}
+//! and, added later, created by the node's first write to it: cards{}
 //! ```
 //!
 //! Two invariants make offline replicas merge cleanly:
@@ -28,7 +29,9 @@ use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, 
 use autosurgeon::Hydrate;
 
 use crate::id::{ActivityId, MemberId};
-use crate::model::{COLLECTIONS, Community, CommunityRules, Entity, LifecycleEvent, Participation};
+use crate::model::{
+    COLLECTIONS, Community, CommunityRules, Entity, LATE_COLLECTIONS, LifecycleEvent, Participation,
+};
 use crate::region::CommunityCode;
 use crate::time::Timestamp;
 
@@ -235,7 +238,9 @@ impl CommunityDoc {
 
     /// One entity, or `None` if there is none with that id.
     pub fn entity<E: Entity>(&self, id: E::Id) -> Result<Option<E>, DocError> {
-        let collection = self.collection(E::COLLECTION)?;
+        let Some(collection) = self.collection(E::COLLECTION)? else {
+            return Ok(None);
+        };
         let key = id.to_string();
         if self.doc.get(&collection, key.as_str())?.is_none() {
             return Ok(None);
@@ -251,13 +256,19 @@ impl CommunityDoc {
 
     /// Whether an entity with that id exists.
     pub fn contains<E: Entity>(&self, id: E::Id) -> Result<bool, DocError> {
-        let collection = self.collection(E::COLLECTION)?;
+        let Some(collection) = self.collection(E::COLLECTION)? else {
+            return Ok(false);
+        };
         Ok(self.doc.get(&collection, id.to_string())?.is_some())
     }
 
     /// Writes one entity at its key, creating or updating it.
     pub fn put_entity<E: Entity>(&mut self, id: E::Id, entity: &E) -> Result<(), DocError> {
-        let collection = self.collection(E::COLLECTION)?;
+        let collection = match self.collection(E::COLLECTION)? {
+            Some(collection) => collection,
+            // Only a late collection is ever missing here (see `LATE_COLLECTIONS`).
+            None => self.doc.put_object(ROOT, E::COLLECTION, ObjType::Map)?,
+        };
         let key = id.to_string();
         let reconcile_error = |key: String, error| DocError::Reconcile {
             collection: E::COLLECTION,
@@ -289,7 +300,9 @@ impl CommunityDoc {
     /// The lifecycle events of an entity, or `None` if there is no such entity. Cheaper
     /// than reading the whole entity when only its state is wanted.
     pub fn events<E: Entity>(&self, id: E::Id) -> Result<Option<Vec<LifecycleEvent>>, DocError> {
-        let collection = self.collection(E::COLLECTION)?;
+        let Some(collection) = self.collection(E::COLLECTION)? else {
+            return Ok(None);
+        };
         let entity = match self.doc.get(&collection, id.to_string())? {
             Some((Value::Object(ObjType::Map), entity)) => entity,
             Some(_) => {
@@ -370,7 +383,9 @@ impl CommunityDoc {
 
     /// The ids in a collection, in key order. Keys that are not ids are skipped.
     pub fn ids<E: Entity>(&self) -> Result<Vec<E::Id>, DocError> {
-        let collection = self.collection(E::COLLECTION)?;
+        let Some(collection) = self.collection(E::COLLECTION)? else {
+            return Ok(Vec::new());
+        };
         Ok(self
             .doc
             .keys(&collection)
@@ -381,7 +396,9 @@ impl CommunityDoc {
     /// Every entity of a collection that can be read, in key order, and those that
     /// cannot.
     pub fn entities<E: Entity>(&self) -> Result<Collection<E>, DocError> {
-        let collection = self.collection(E::COLLECTION)?;
+        let Some(collection) = self.collection(E::COLLECTION)? else {
+            return Ok((Vec::new(), Vec::new()));
+        };
         let mut good = Vec::new();
         let mut bad = Vec::new();
         for key in self.doc.keys(&collection) {
@@ -476,9 +493,12 @@ impl CommunityDoc {
         Ok(())
     }
 
-    fn collection(&self, name: &'static str) -> Result<ObjId, DocError> {
+    /// The map of a collection; `None` for a late collection not yet written (see
+    /// [`LATE_COLLECTIONS`]), an error for any other missing one.
+    fn collection(&self, name: &'static str) -> Result<Option<ObjId>, DocError> {
         match self.doc.get(ROOT, name)? {
-            Some((Value::Object(ObjType::Map), id)) => Ok(id),
+            Some((Value::Object(ObjType::Map), id)) => Ok(Some(id)),
+            None if LATE_COLLECTIONS.contains(&name) => Ok(None),
             _ => Err(DocError::NotACommunityDocument(format!(
                 "the `{name}` map is missing"
             ))),
@@ -486,13 +506,14 @@ impl CommunityDoc {
     }
 
     fn entity_object<E: Entity>(&self, id: E::Id) -> Result<ObjId, DocError> {
-        let collection = self.collection(E::COLLECTION)?;
+        let not_found = || DocError::NotFound {
+            kind: E::COLLECTION,
+            id: id.to_string(),
+        };
+        let collection = self.collection(E::COLLECTION)?.ok_or_else(not_found)?;
         match self.doc.get(&collection, id.to_string())? {
             Some((Value::Object(ObjType::Map), object)) => Ok(object),
-            _ => Err(DocError::NotFound {
-                kind: E::COLLECTION,
-                id: id.to_string(),
-            }),
+            _ => Err(not_found()),
         }
     }
 }

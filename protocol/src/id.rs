@@ -150,6 +150,12 @@ define_id!(
     "campaign"
 );
 
+define_id!(
+    /// A member card (党员服务卡): one of the cards issued to a member.
+    CardId,
+    "card"
+);
+
 /// Hashes a domain-separated list of parts down to 16 bytes.
 pub(crate) fn derive_bytes(kind: &str, parts: &[&[u8]]) -> [u8; 16] {
     let mut hasher = Sha256::new();

@@ -36,6 +36,8 @@ pub enum SigningContext {
     KeyRotation,
     /// The heads a half-year's records end at.
     Seal,
+    /// A member card: the statement binding a member to a card secret.
+    Card,
 }
 
 impl SigningContext {
@@ -47,6 +49,7 @@ impl SigningContext {
             Self::Roster => "wishtree-roster-v1",
             Self::KeyRotation => "wishtree-rotate-v1",
             Self::Seal => "wishtree-seal-v1",
+            Self::Card => "wishtree-card-v1",
         }
     }
 }

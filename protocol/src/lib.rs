@@ -7,6 +7,7 @@
 
 pub mod attest;
 pub mod bundle;
+pub mod card;
 pub mod city;
 pub mod command;
 pub mod doc;

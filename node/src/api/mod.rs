@@ -191,7 +191,8 @@ impl ApiError {
                 | CommandError::Refused { .. }
                 | CommandError::InsufficientPoints { .. }
                 | CommandError::AlreadyParticipating
-                | CommandError::AlreadyVoided { .. },
+                | CommandError::AlreadyVoided { .. }
+                | CommandError::AlreadyRevoked { .. },
             ) => Self::Conflict {
                 message: error.to_string(),
                 state,

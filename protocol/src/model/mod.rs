@@ -11,6 +11,7 @@ use std::str::FromStr;
 use autosurgeon::{Hydrate, Reconcile};
 
 mod actor;
+mod card;
 mod community;
 mod event;
 mod group;
@@ -22,6 +23,7 @@ mod service;
 mod wish;
 
 pub use actor::{Actor, ActorParseError, AuthorError, EventSubject};
+pub use card::CardRecord;
 pub use community::{Community, CommunityRules};
 pub use event::{EventKind, LifecycleEvent};
 pub use group::{Branch, Team};
@@ -33,8 +35,8 @@ pub use service::{Activity, Participation, PointsEntry, ServiceRecord, Void};
 pub use wish::{Project, Wish};
 
 use crate::id::{
-    ActivityId, BranchId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, ServiceId,
-    TeamId, VoidId, WishId,
+    ActivityId, BranchId, CardId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId,
+    ServiceId, TeamId, VoidId, WishId,
 };
 
 /// A kind of entity kept in a top-level map of the document.
@@ -69,6 +71,12 @@ entity!(Activity, ActivityId, "activities");
 entity!(ServiceRecord, ServiceId, "services");
 entity!(PointsEntry, PointsEntryId, "passbook");
 entity!(Void, VoidId, "voids");
+entity!(CardRecord, CardId, "cards");
+
+/// Collections added after schema 1, which a document may lack: the node creates one
+/// the first time it writes to it (it is the document's only writer, so no other
+/// replica creates it concurrently), and a reader finds it empty until then.
+pub const LATE_COLLECTIONS: [&str; 1] = ["cards"];
 
 /// Every collection at the document root, in the order the schema lists them.
 pub const COLLECTIONS: [&str; 12] = [
