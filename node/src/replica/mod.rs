@@ -88,6 +88,9 @@ pub mod setting {
     pub const HUB_ADDRESS: &str = "hub_address";
     /// The hub's public key, as text.
     pub const HUB_KEY: &str = "hub_key";
+    /// The hub's web address for phones (e.g. `https://hub.example.cn`), which member
+    /// cards link to; unset, a card's link is its path alone.
+    pub const HUB_WEB: &str = "hub_web";
     /// The hash of the UI password (see `crate::password`).
     pub const PASSWORD_HASH: &str = "password_hash";
     /// The name the node's worker signs lifecycle events with.
@@ -176,6 +179,22 @@ pub struct ChangeNotice {
     /// Batches of changes received from elsewhere since the process started (either
     /// document).
     pub remote_batches: u64,
+}
+
+/// Why the hub's web address was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum HubWebError {
+    /// Not `http://` or `https://`.
+    #[error(
+        "the hub's web address must start with https:// (or http://), e.g. https://hub.example.cn"
+    )]
+    Scheme,
+    /// Empty, too long, or with spaces, `#`, `?`, quotes or angle brackets.
+    #[error("the hub's web address has no host, or characters an address cannot have")]
+    Host,
+    /// The setting could not be stored.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Why a command was not committed. In every case nothing was stored and the
@@ -384,6 +403,28 @@ impl Replica {
             self.write_metrics.record(&result, started.elapsed());
         }
         result
+    }
+
+    /// Sets the hub's web address that member cards link to: `http://` or `https://`
+    /// and a host, nothing after the host but a path.
+    pub fn set_hub_web(&mut self, web: &str) -> Result<(), HubWebError> {
+        let web = web.trim().trim_end_matches('/');
+        let host = web
+            .strip_prefix("https://")
+            .or_else(|| web.strip_prefix("http://"))
+            .ok_or(HubWebError::Scheme)?;
+        if host.is_empty()
+            || host.len() > 200
+            || host.chars().any(|c| {
+                c.is_whitespace() || c.is_control() || matches!(c, '#' | '?' | '"' | '<' | '>')
+            })
+        {
+            return Err(HubWebError::Host);
+        }
+        let transaction = self.store.transaction()?;
+        transaction.put_setting(setting::HUB_WEB, web)?;
+        transaction.commit()?;
+        Ok(())
     }
 
     /// What the replica counts of its writes, for `/metrics`.

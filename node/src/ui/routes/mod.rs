@@ -26,6 +26,7 @@ use crate::http::{AppState, on_replica};
 use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
 
 mod activities;
+mod cards;
 mod members;
 mod orgs;
 mod posts;
@@ -36,6 +37,7 @@ mod wish_pages;
 mod wishes;
 
 use activities::{activities, activity, create_activity, join_activity};
+use cards::{card_member, issue_card, revoke_card};
 use members::{create_member, member, members, redeem, update_member};
 use orgs::{
     confirm_end, create_org, create_pairing, end_pairing, org, orgs, orgs_csv, pairing, pairings,
@@ -67,6 +69,8 @@ pub fn ui_router() -> Router<AppState> {
         .route("/members", get(members).post(create_member))
         .route("/members/{id}", get(member).post(update_member))
         .route("/members/{id}/redeem", get(member).post(redeem))
+        .route("/members/{id}/cards", get(member).post(issue_card))
+        .route("/cards/{id}/revoke", get(card_member).post(revoke_card))
         .route("/activities", get(activities).post(create_activity))
         .route("/activities/{id}", get(activity))
         .route(
@@ -604,6 +608,9 @@ fn execute_message(lang: Language, error: &ExecuteError) -> String {
         }
         (Language::Chinese, ExecuteError::Command(CommandError::AlreadyVoided { .. })) => {
             "操作未保存：这条记录已经作废".to_owned()
+        }
+        (Language::Chinese, ExecuteError::Command(CommandError::AlreadyRevoked { .. })) => {
+            "操作未保存：这张会员卡已经吊销".to_owned()
         }
         // A store failure or a broken document: the details are for the operator, in
         // the log; the worker is told what to do.
