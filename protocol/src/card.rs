@@ -186,6 +186,24 @@ impl std::str::FromStr for CardSecretHash {
 crate::text_form::text_form!(CardSecretHash, "a card secret hash of 64 hex digits");
 
 impl CardStatement {
+    /// The statement of a card whose secret is `secret`, valid over `(issued, expires)`.
+    fn of_secret(
+        community: CommunityCode,
+        member: MemberId,
+        card: CardId,
+        (issued, expires): (Timestamp, Timestamp),
+        secret: &CardSecret,
+    ) -> Self {
+        Self {
+            community,
+            member,
+            card,
+            issued,
+            expires,
+            secret_hash: secret.hash(),
+        }
+    }
+
     /// The bytes the signature covers (see the module doc).
     fn signed_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(12 + 16 + 16 + 8 + 8 + 32);
@@ -210,14 +228,8 @@ impl MemberCard {
         expires: Timestamp,
         secret: CardSecret,
     ) -> Self {
-        let statement = CardStatement {
-            community,
-            member,
-            card,
-            issued,
-            expires,
-            secret_hash: secret.hash(),
-        };
+        let statement =
+            CardStatement::of_secret(community, member, card, (issued, expires), &secret);
         let signature = key.sign(SigningContext::Card, &statement.signed_bytes());
         Self {
             statement,
@@ -270,14 +282,13 @@ impl MemberCard {
             .map_err(|_| CardError::Malformed("bad signer key"))?;
         let signature = Signature::from_bytes(reader.take()?);
         Ok(Self {
-            statement: CardStatement {
+            statement: CardStatement::of_secret(
                 community,
                 member,
                 card,
-                issued,
-                expires,
-                secret_hash: secret.hash(),
-            },
+                (issued, expires),
+                &secret,
+            ),
             secret,
             signer,
             signature,
