@@ -306,3 +306,42 @@ async fn a_card_opens_the_members_pages_until_a_synced_revocation_refuses_it() {
     other.stop().await;
     hub.stop().await;
 }
+
+/// A phone (Chromium at 360 px) opens the card's link: `tests/js/browser-card.mjs`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_opens_its_card_link_in_chromium() {
+    if !wishtree_testkit::browser::available("phone card browser test") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let hub_dir = dir.path().join("hub");
+    init_hub(&hub_dir, "1309").unwrap();
+    let hub = start_hub(&hub_dir, any_port(), any_port()).await.unwrap();
+    let home = node(&hub, &hub_dir, HOME).await;
+    let member = add_member(&home, "李明").await;
+    let card = {
+        let mut replica = home.replica.lock().await;
+        let new = NewCard { valid_days: 730 };
+        api::issue_card(&mut replica, &member.to_string(), new, wishtree_node::now()).unwrap()
+    };
+    synced(&hub, &home, HOME).await;
+    let mut command = std::process::Command::new("node");
+    command
+        .arg("browser-card.mjs")
+        .arg(format!("http://{}", hub.http_addr))
+        .arg(card["text"].as_str().unwrap())
+        .arg("李明")
+        .current_dir(wishtree_testkit::browser::js_dir());
+    let stdout =
+        tokio::task::spawn_blocking(move || wishtree_testkit::browser::run_to_end(command))
+            .await
+            .unwrap();
+    let summary: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(summary["balance"], "0");
+    assert!(
+        summary["refused"].as_str().unwrap().contains("签名"),
+        "{summary}"
+    );
+    home.stop().await;
+    hub.stop().await;
+}
