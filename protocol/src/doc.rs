@@ -7,7 +7,7 @@
 //! schema, community {code, name}, rules {points_per_hour{}},
 //! members{}, orgs{}, pairings{}, branches{}, teams{}, posts{}, wishes{}, projects{},
 //! activities{}, services{}, passbook{}, voids{}
-//! and, added later, created by the node's first write to it: cards{}
+//! and, added later, created by the node's first write to each: cards{}, inbox{}
 //! ```
 //!
 //! Two invariants make offline replicas merge cleanly:

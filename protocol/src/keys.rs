@@ -38,6 +38,8 @@ pub enum SigningContext {
     Seal,
     /// A member card: the statement binding a member to a card secret.
     Card,
+    /// An entry of a community's inbox, signed by the hub.
+    Inbox,
 }
 
 impl SigningContext {
@@ -50,6 +52,7 @@ impl SigningContext {
             Self::KeyRotation => "wishtree-rotate-v1",
             Self::Seal => "wishtree-seal-v1",
             Self::Card => "wishtree-card-v1",
+            Self::Inbox => "wishtree-inbox-v1",
         }
     }
 }

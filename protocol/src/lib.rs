@@ -14,6 +14,7 @@ pub mod doc;
 pub mod frame;
 mod guard;
 pub mod id;
+pub mod inbox;
 pub mod keys;
 pub mod lifecycle;
 pub mod model;

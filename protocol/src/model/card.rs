@@ -1,10 +1,11 @@
-//! The record of a member card (党员服务卡) in the community document: what the hub
-//! checks a card against on every request (see [`crate::card`]).
+//! The records the people's interface leaves in the community document: a member card
+//! (党员服务卡), which the hub checks a card against on every request (see
+//! [`crate::card`]), and the outcome of an inbox entry (see [`crate::inbox`]).
 
 use autosurgeon::Reconcile;
 
 use crate::card::CardSecretHash;
-use crate::id::MemberId;
+use crate::id::{MemberId, WishId};
 use crate::time::Timestamp;
 
 /// One card issued to a member. The card's secret is not here, only its hash; nothing
@@ -34,3 +35,26 @@ impl CardRecord {
 }
 
 crate::scan::hydrate_by_scan!(CardRecord { member, issued, expires, secret_hash; optional: revoked_at, revoked_reason });
+
+/// What the node did with an entry of its inbox (`crate::inbox`), recorded in the
+/// community document at the entry's id: written once, in the change that ran the
+/// entry's command, so an entry is applied at most once.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
+pub struct InboxOutcome {
+    /// The entry's place in the inbox when it was applied.
+    pub seq: u64,
+    /// What was asked (`claim`).
+    pub kind: String,
+    /// The wish it was about, for a claim.
+    pub wish: Option<WishId>,
+    /// The member who asked.
+    pub member: Option<MemberId>,
+    /// Whether the command ran (已认领); if not, `reason` says why (未生效).
+    pub applied: bool,
+    /// Why it was refused, in English as the rules say it; empty when applied.
+    pub reason: String,
+    /// When the node applied it.
+    pub at: Timestamp,
+}
+
+crate::scan::hydrate_by_scan!(InboxOutcome { seq, kind, applied, reason, at; optional: wish, member });

@@ -23,7 +23,7 @@ mod service;
 mod wish;
 
 pub use actor::{Actor, ActorParseError, AuthorError, EventSubject};
-pub use card::CardRecord;
+pub use card::{CardRecord, InboxOutcome};
 pub use community::{Community, CommunityRules};
 pub use event::{EventKind, LifecycleEvent};
 pub use group::{Branch, Team};
@@ -35,8 +35,8 @@ pub use service::{Activity, Participation, PointsEntry, ServiceRecord, Void};
 pub use wish::{Project, Wish};
 
 use crate::id::{
-    ActivityId, BranchId, CardId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId,
-    ServiceId, TeamId, VoidId, WishId,
+    ActivityId, BranchId, CardId, InboxEntryId, MemberId, OrgId, PairingId, PointsEntryId, PostId,
+    ProjectId, ServiceId, TeamId, VoidId, WishId,
 };
 
 /// A kind of entity kept in a top-level map of the document.
@@ -72,11 +72,12 @@ entity!(ServiceRecord, ServiceId, "services");
 entity!(PointsEntry, PointsEntryId, "passbook");
 entity!(Void, VoidId, "voids");
 entity!(CardRecord, CardId, "cards");
+entity!(InboxOutcome, InboxEntryId, "inbox");
 
 /// Collections added after schema 1, which a document may lack: the node creates one
 /// the first time it writes to it (it is the document's only writer, so no other
 /// replica creates it concurrently), and a reader finds it empty until then.
-pub const LATE_COLLECTIONS: [&str; 1] = ["cards"];
+pub const LATE_COLLECTIONS: [&str; 2] = ["cards", "inbox"];
 
 /// Every collection at the document root, in the order the schema lists them.
 pub const COLLECTIONS: [&str; 12] = [
