@@ -15,16 +15,14 @@ use wishtree_hub::run::RunningHub;
 use wishtree_node::api::{self, CardRevocation, NewCard};
 use wishtree_node::run::RunningNode;
 use wishtree_protocol::card::{CardSecret, MemberCard};
-use wishtree_protocol::command::{Command, MemberFields};
-use wishtree_protocol::frame::DocId;
-use wishtree_protocol::id::{CardId, MemberId};
+use wishtree_protocol::id::CardId;
 use wishtree_protocol::keys::KeyPair;
-use wishtree_protocol::text::{Label, Name};
+use wishtree_protocol::text::Label;
 use wishtree_protocol::{CommunityCode, Timestamp};
 use wishtree_testkit::http::{Answer, Request};
 use wishtree_testkit::socket;
 use wishtree_tests::city::{
-    any_port, enroll, hub_key, init_hub, init_node, start_hub, start_node, wait_until,
+    any_port, enrolled_node, hub_holds_node, init_hub, record_member, start_hub,
 };
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -36,53 +34,13 @@ fn code(text: &str) -> CommunityCode {
 }
 
 async fn node(hub: &RunningHub, hub_dir: &std::path::Path, community: &str) -> RunningNode {
-    let dir = hub_dir.parent().unwrap().join(community);
-    let replica = init_node(
-        &dir,
-        code(community),
-        "名人社区",
-        "张书记",
-        hub.quic_addr,
-        hub_key(hub_dir).unwrap(),
-    )
-    .unwrap();
-    enroll(hub_dir, code(community), replica.public_key()).unwrap();
-    drop(replica);
-    start_node(&dir, any_port()).await.unwrap()
+    enrolled_node(hub, hub_dir, code(community)).await.unwrap()
 }
 
-/// Waits until the hub holds everything the node wrote.
 async fn synced(hub: &RunningHub, node: &RunningNode, community: &str) {
-    let mut heads = node.replica.lock().await.heads();
-    heads.sort();
-    wait_until(LIMIT, "the node's writes to reach the hub", || {
-        let mut held = hub.hub().heads(DocId::Community(code(community))).unwrap();
-        held.sort();
-        held == heads
-    })
-    .await
-    .unwrap();
-}
-
-async fn add_member(node: &RunningNode, name: &str) -> MemberId {
-    let id = MemberId::from_bytes(rand16());
-    let command = Command::AddMember {
-        id,
-        member: MemberFields {
-            name: Name::parse("name", name).unwrap(),
-            work_unit: Label::parse("work_unit", "沧州市发展和改革委员会").unwrap(),
-            org: None,
-            position: Label::parse("position", "科员").unwrap(),
-            specialties: Vec::new(),
-            intentions: Vec::new(),
-            reported_in: "2026-03-01".parse().unwrap(),
-            branch: None,
-            team: None,
-        },
-    };
-    let mut replica = node.replica.lock().await;
-    replica.execute(&command, wishtree_node::now()).unwrap();
-    id
+    hub_holds_node(hub, node, code(community), LIMIT)
+        .await
+        .unwrap();
 }
 
 fn rand16() -> [u8; 16] {
@@ -127,7 +85,7 @@ async fn a_card_opens_the_members_pages_until_a_synced_revocation_refuses_it() {
     let home = node(&hub, &hub_dir, HOME).await;
     let other = node(&hub, &hub_dir, OTHER).await;
 
-    let member = add_member(&home, "李明").await;
+    let member = record_member(&home, "李明").await;
     let card = {
         let mut replica = home.replica.lock().await;
         let new = NewCard { valid_days: 730 };
@@ -318,7 +276,7 @@ async fn a_phone_opens_its_card_link_in_chromium() {
     init_hub(&hub_dir, "1309").unwrap();
     let hub = start_hub(&hub_dir, any_port(), any_port()).await.unwrap();
     let home = node(&hub, &hub_dir, HOME).await;
-    let member = add_member(&home, "李明").await;
+    let member = record_member(&home, "李明").await;
     let card = {
         let mut replica = home.replica.lock().await;
         let new = NewCard { valid_days: 730 };

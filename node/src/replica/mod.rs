@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use automerge::ChangeHash;
+use automerge::{AutoCommit, ChangeHash};
 use tokio::sync::watch;
 use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::city::{CityDoc, CityView};
@@ -48,7 +48,7 @@ use self::batch::Batch;
 pub use self::batch::GroupCommit;
 pub use self::bundle::{BundleExportError, BundleOptions, ExportedBundle};
 pub use self::open::{HubSettings, InitOptions, OpenError};
-use self::open::{load_city, load_community};
+use self::open::{load_city, load_community, load_inbox};
 pub use self::status::{ChunkCounts, Counts, NodeStatus, SyncStatus};
 use self::sync::sorted_heads;
 pub use self::sync::{ReceiveError, Received};
@@ -116,14 +116,19 @@ pub struct Replica {
     /// The city document, from its genesis (derived from the city's code, the first
     /// four digits of the community's) plus what the hub sent.
     city: CityDoc,
+    /// The community's inbox as the hub sent it (empty until it sends one): read-only
+    /// here, applied to the community document by [`Replica::apply_inbox`].
+    inbox: AutoCommit,
     key: KeyPair,
     worker: Actor,
     hub: Option<HubSettings>,
     /// The heads the stored chunks of each document cover.
     community_saved: Vec<ChangeHash>,
     city_saved: Vec<ChangeHash>,
+    inbox_saved: Vec<ChangeHash>,
     community_chunks: usize,
     city_chunks: usize,
+    inbox_chunks: usize,
     compact_after: usize,
     attestation_seq: u64,
     view: Option<(Vec<ChangeHash>, Arc<CommunityView>)>,
@@ -531,16 +536,20 @@ impl Replica {
         self.pending_cache = None;
         let reloaded = random_bytes().and_then(|actor| {
             let community = load_community(&self.store, self.code, actor)?;
-            Ok((community, load_city(&self.store, self.code, actor)?))
+            let city = load_city(&self.store, self.code, actor)?;
+            Ok((community, city, load_inbox(&self.store)?))
         });
         match reloaded {
-            Ok(((doc, community_chunks), (mut city, city_chunks))) => {
+            Ok(((doc, community_chunks), (mut city, city_chunks), (mut inbox, inbox_chunks))) => {
                 self.doc = doc;
                 self.community_saved = self.doc.heads();
                 self.community_chunks = community_chunks;
                 self.city_saved = sorted_heads(city.automerge_mut());
                 self.city = city;
                 self.city_chunks = city_chunks;
+                self.inbox_saved = sorted_heads(&mut inbox);
+                self.inbox = inbox;
+                self.inbox_chunks = inbox_chunks;
             }
             Err(error) => {
                 tracing::error!("after a failed write the store cannot be read again: {error}");
