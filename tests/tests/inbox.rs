@@ -139,3 +139,144 @@ async fn a_claim_made_while_the_node_is_stopped_is_applied_within_one_sync() {
     node.stop().await;
     hub.stop().await;
 }
+
+/// The phone's request to `path` at the hub, with the card session `cookie` if any.
+fn phone(
+    hub: &RunningHub,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+    cookie: Option<&str>,
+) -> wishtree_testkit::http::Answer {
+    let address = hub.http_addr;
+    let mut request = match body {
+        Some(body) => wishtree_testkit::http::Request::json(method, path, body)
+            .header("Origin", &format!("http://{address}")),
+        None => wishtree_testkit::http::Request::new(method, path),
+    }
+    .header("Host", &address.to_string());
+    if let Some(cookie) = cookie {
+        request = request.header("Cookie", cookie);
+    }
+    wishtree_testkit::socket::send(address, &request).unwrap()
+}
+
+/// Issue 12, item 3: a member with a card claims a wish from the market while the node
+/// is stopped; the page says 待社区确认; the node starts and within one sync the page
+/// says 已认领. The market shows nothing personal and filters; claims without a card
+/// or of a wish not open are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_from_the_phone_while_the_node_is_stopped_reads_claimed_after_one_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub_dir = dir.path().join("hub");
+    init_hub(&hub_dir, "1309").unwrap();
+    let hub = start_hub(&hub_dir, any_port(), any_port()).await.unwrap();
+    let node = enrolled_node(&hub, &hub_dir, code()).await.unwrap();
+    let member = record_member(&node, "李明").await;
+    let wish = published_wish(&node).await;
+    let card = {
+        let mut replica = node.replica.lock().await;
+        let new = api::NewCard { valid_days: 30 };
+        api::issue_card(&mut replica, &member.to_string(), new, wishtree_node::now()).unwrap()
+    };
+    // Personal data of the resident, kept on the node only.
+    hub_holds_node(&hub, &node, code(), LIMIT).await.unwrap();
+    node.stop().await;
+
+    let body = serde_json::json!({ "card": card["text"] });
+    let opened = phone(&hub, "POST", "/api/card-session", Some(&body), None);
+    assert_eq!(opened.status, 200, "{}", opened.text());
+    let cookie = opened
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    // The market lists the wish, filtered, with nothing but what the city may see.
+    let market = phone(
+        &hub,
+        "GET",
+        "/api/market/wishes?region=130903&group=disabled",
+        None,
+        None,
+    );
+    assert_eq!(market.status, 200, "{}", market.text());
+    let listed = market.json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["resident_label"], "行宫社区 彭女士");
+    assert!(!listed.to_string().contains("母亲重病"), "no detail");
+    let none = phone(&hub, "GET", "/api/market/wishes?kind=service", None, None).json();
+    assert_eq!(none.as_array().unwrap().len(), 0);
+    assert_eq!(
+        phone(&hub, "GET", "/api/market/wishes?group=nobody", None, None).status,
+        400
+    );
+    let page = phone(&hub, "GET", "/m/", None, Some(&cookie)).text();
+    assert!(page.contains("希望有一台微波炉") && page.contains("我来认领"));
+
+    // Claims: without a card, of no wish, then the real one (twice: one entry).
+    let claim = serde_json::json!({ "wish": wish.to_string() });
+    assert_eq!(
+        phone(&hub, "POST", "/api/market/claims", Some(&claim), None).status,
+        401
+    );
+    let unknown = serde_json::json!({ "wish": "0".repeat(32) });
+    assert_eq!(
+        phone(
+            &hub,
+            "POST",
+            "/api/market/claims",
+            Some(&unknown),
+            Some(&cookie)
+        )
+        .status,
+        404
+    );
+    let accepted = phone(
+        &hub,
+        "POST",
+        "/api/market/claims",
+        Some(&claim),
+        Some(&cookie),
+    );
+    assert_eq!(accepted.status, 202, "{}", accepted.text());
+    let again = phone(
+        &hub,
+        "POST",
+        "/api/market/claims",
+        Some(&claim),
+        Some(&cookie),
+    );
+    assert_eq!(again.json()["entry"], accepted.json()["entry"], "one entry");
+    assert_eq!(hub.hub().inbox_entries(code()).unwrap().len(), 1);
+    let page = phone(&hub, "GET", "/m/card", None, Some(&cookie)).text();
+    assert!(page.contains("待社区确认"), "{page}");
+    assert!(!page.contains("已认领"), "nothing says claimed before the node applied it");
+
+    // The node comes back: within one sync the member's page says 已认领.
+    let node_dir = hub_dir.parent().unwrap().join(code().to_string());
+    let node = start_node(&node_dir, any_port()).await.unwrap();
+    wait_until(LIMIT, "the page to say 已认领", || {
+        phone(&hub, "GET", "/m/card", None, Some(&cookie))
+            .text()
+            .contains("已认领")
+    })
+    .await
+    .unwrap();
+    // The wish left the market, and a second claim of it is refused.
+    let listed = phone(&hub, "GET", "/api/market/wishes", None, None).json();
+    assert_eq!(listed.as_array().unwrap().len(), 0);
+    let late = phone(
+        &hub,
+        "POST",
+        "/api/market/claims",
+        Some(&claim),
+        Some(&cookie),
+    );
+    assert_eq!(late.status, 409, "{}", late.text());
+    assert_eq!(late.json()["reason"], "not_published");
+    node.stop().await;
+    hub.stop().await;
+}

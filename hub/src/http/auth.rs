@@ -121,10 +121,14 @@ pub(crate) async fn require_account(
     }
 }
 
-/// The member's pages and the card exchange, which a member card opens instead of an
-/// account (`super::member` checks the card on every request).
+/// The member's pages, the card exchange and the market, which a member card opens
+/// instead of an account (`super::member` checks the card on every request that needs
+/// one; the market shows nothing personal).
 fn is_member_path(path: &str) -> bool {
-    path == "/m/card" || path == "/api/card-session"
+    matches!(
+        path,
+        "/m/card" | "/m/" | "/api/card-session" | "/api/market/wishes" | "/api/market/claims"
+    )
 }
 
 /// `/login`, with the page asked for as `next` so that the login leads back to it.

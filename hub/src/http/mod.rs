@@ -292,7 +292,10 @@ pub fn router(state: HubHttpState) -> Router {
         .route("/login", get(dashboard::login_page).post(dashboard::login))
         .route("/logout", post(dashboard::logout))
         .route("/m/card", get(member::card_page))
-        .route("/api/card-session", post(member::open_card_session));
+        .route("/m/", get(member::market_page))
+        .route("/api/card-session", post(member::open_card_session))
+        .route("/api/market/wishes", get(member::market_wishes))
+        .route("/api/market/claims", post(member::claim));
     if state.serves_metrics {
         router = router.route("/metrics", get(metrics));
     }

@@ -18,8 +18,12 @@
 //! What the pages show is the member's own, from the community document the hub
 //! holds: their claims, activities, passbook and half-year reports (`page.rs`).
 
+mod market;
 mod page;
 
+pub(crate) use market::{claim, market_page, market_wishes};
+
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
@@ -31,7 +35,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use wishtree_protocol::card::{CardError, MemberCard};
 use wishtree_protocol::frame::DocId;
-use wishtree_protocol::model::CardRecord;
+use wishtree_protocol::id::InboxEntryId;
+use wishtree_protocol::inbox::InboxEntry;
+use wishtree_protocol::model::{CardRecord, InboxOutcome};
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityDoc, Timestamp};
 use wishtree_webguard::Peer;
@@ -59,6 +65,10 @@ const EXCHANGE_LIMIT: usize = 1024;
 pub(crate) struct CardHolder {
     card: MemberCard,
     view: CommunityView,
+    /// The community's inbox at the hub, in order.
+    inbox: Vec<InboxEntry>,
+    /// What the node did with the entries it applied, from the community document.
+    outcomes: HashMap<InboxEntryId, InboxOutcome>,
 }
 
 /// Why a card was not taken: the card's fault (said to the member), or the hub's.
@@ -80,7 +90,7 @@ pub(crate) async fn card_page(State(state): State<HubHttpState>, headers: Header
         return page::opener(StatusCode::OK, None);
     };
     match checked(&state, text, now).await {
-        Ok(holder) => page::member_pages(&holder.card, &holder.view, now),
+        Ok(holder) => page::member_pages(&holder, now),
         Err(refusal) => {
             let mut response = page::opener(refusal.status(), Some(&refusal.message_zh()));
             // A card refused now (revoked, expired) is refused for good: the phone drops it.
@@ -202,9 +212,23 @@ pub(crate) fn check_card(
     verified
         .check_record(record.as_ref())
         .map_err(CardRefusal::Card)?;
-    let view =
-        CommunityView::derive(&doc).map_err(|error| CardRefusal::Internal(error.to_string()))?;
-    Ok(CardHolder { card, view })
+    let internal = |error: &dyn std::fmt::Display| CardRefusal::Internal(error.to_string());
+    let view = CommunityView::derive(&doc).map_err(|error| internal(&error))?;
+    let inbox = hub
+        .inbox_entries(community)
+        .map_err(|error| internal(&error))?;
+    let outcomes = doc
+        .entities::<InboxOutcome>()
+        .map_err(|error| internal(&error))?
+        .0
+        .into_iter()
+        .collect();
+    Ok(CardHolder {
+        card,
+        view,
+        inbox,
+        outcomes,
+    })
 }
 
 impl CardRefusal {

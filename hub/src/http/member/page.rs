@@ -1,18 +1,21 @@
-//! The phone pages of `/m/card`, zh-CN, with their styles inline and no asset from
-//! outside, readable at 360 px: the opener (which exchanges the card in the URL
-//! fragment for a card session, or says why the card was refused) and the member's own
-//! pages — claims, activities, passbook, half-year reports, theirs only.
+//! The phone pages of `/m/card` and `/m/`, zh-CN, with their styles inline and no
+//! asset from outside, readable at 360 px: the opener (which exchanges the card in the
+//! URL fragment for a card session, or says why the card was refused), the member's own
+//! pages — claims and what became of them, activities, passbook, half-year reports,
+//! theirs only — and the market of published wishes.
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
 use wishtree_common::html::document;
-use wishtree_protocol::card::MemberCard;
-use wishtree_protocol::model::{Actor, PointsKind};
+use wishtree_protocol::inbox::InboxRequest;
+use wishtree_protocol::model::{Actor, BeneficiaryGroup, PointsKind, WishKind};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::report::HalfYearReport;
-use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{Date, Timestamp};
+
+use super::CardHolder;
+use super::market::{Filters, MarketWish};
 
 /// Phone first: one column, large type, 44 px touch targets, nothing wider than the
 /// screen.
@@ -26,7 +29,11 @@ h1{font-size:1.3em;margin:8px 0}h2{font-size:1.1em;margin:20px 0 8px;border-left
 .figure{background:#fff;border-radius:6px;padding:10px;text-align:center}.figure b{display:block;color:#b22222;font-size:1.5em}
 ul.items{list-style:none;padding:0;margin:0}ul.items li{background:#fff;border-radius:6px;padding:10px 12px;margin:6px 0}
 .muted{color:#595959}.state{color:#b22222;font-weight:bold}
-p.error{background:#fdecea;border-left:4px solid #b22222;padding:10px 12px;color:#8a1c1c}
+p.error,.error{background:#fdecea;border-left:4px solid #b22222;padding:10px 12px;color:#8a1c1c}
+form.filters{display:grid;gap:6px;background:#fff;padding:10px;border-radius:6px}
+input,select,button{font:inherit;min-height:44px;max-width:100%}
+button{background:#b22222;color:#fff;border:0;border-radius:4px;padding:0 14px}
+main a{color:#b22222;display:inline-block;min-height:44px;line-height:44px}
 "#;
 
 /// Exchanges the card in the fragment once, then drops the fragment from the address
@@ -76,7 +83,8 @@ pub(super) fn opener(status: StatusCode, refused: Option<&str>) -> Response {
 
 /// The member's own pages: what the community document says about them, and nothing
 /// about anyone else.
-pub(super) fn member_pages(card: &MemberCard, view: &CommunityView, now: Timestamp) -> Response {
+pub(super) fn member_pages(holder: &CardHolder, now: Timestamp) -> Response {
+    let (card, view) = (&holder.card, &holder.view);
     let member_id = card.statement.member;
     let Some(member) = view.members.get(&member_id) else {
         return opener(
@@ -123,6 +131,11 @@ pub(super) fn member_pages(card: &MemberCard, view: &CommunityView, now: Timesta
                 div.figure { "积分余额" b #balance { (book.balance) } }
                 div.figure { "服务时长（小时）" b #hours { (hours(minutes)) } }
             }
+            h2 { "我的认领申请" }
+            (list("member-requests", requests(holder).into_iter().map(|(title, state)| html! {
+                (title) " " span.state { (state) }
+            })))
+            p { a href="/m/" { "去心愿超市认领心愿" } }
             h2 { "我认领的心愿" }
             (list("member-claims", claims.iter().map(|wish| html! {
                 (wish.entity.title) " "
@@ -158,6 +171,113 @@ pub(super) fn member_pages(card: &MemberCard, view: &CommunityView, now: Timesta
     };
     respond(StatusCode::OK, &member.name, body)
 }
+
+/// The member's claims made at the hub, newest first, with what became of each: 待社区确认
+/// until the node applied it, then 已认领 or 未生效（已被他人先认领）.
+fn requests(holder: &CardHolder) -> Vec<(String, &'static str)> {
+    let member = holder.card.statement.member;
+    holder
+        .inbox
+        .iter()
+        .rev()
+        .filter_map(|entry| {
+            let InboxRequest::Claim {
+                wish, member: by, ..
+            } = entry.request;
+            (by == member).then_some((entry.id, wish))
+        })
+        .map(|(id, wish)| {
+            let title = holder.view.wishes.get(&wish).map_or_else(
+                || "（心愿已不在台账中）".to_owned(),
+                |held| held.entity.title.clone(),
+            );
+            let state = match holder.outcomes.get(&id) {
+                None => "待社区确认",
+                Some(outcome) if outcome.applied => "已认领",
+                Some(_) => "未生效（已被他人先认领）",
+            };
+            (title, state)
+        })
+        .collect()
+}
+
+/// The market: the published wishes under the filters, each with its claim button for a
+/// phone with a card session.
+pub(super) fn market(wishes: &[MarketWish], filters: &Filters, signed_in: bool) -> Response {
+    let chosen = |value: Option<&str>, code: &str| value == Some(code);
+    let group = filters.group.map(|group| group.code());
+    let kind = filters.kind.map(|kind| kind.code());
+    let body = html! {
+        header { "心愿树 · 心愿超市" }
+        main {
+            h1 { "心愿超市" }
+            form.filters method="get" action="/m/" {
+                label for="region" { "地区代码（区或街道）" }
+                input #region name="region" inputmode="numeric"
+                    value=(filters.region.as_ref().map(|region| region.as_str().to_owned()).unwrap_or_default());
+                label for="group" { "困难群众类别" }
+                select #group name="group" {
+                    option value="" { "全部" }
+                    @for each in BeneficiaryGroup::ALL {
+                        option value=(each.code()) selected[chosen(group, each.code())] { (each.label_zh()) }
+                    }
+                }
+                label for="kind" { "心愿类型" }
+                select #kind name="kind" {
+                    option value="" { "全部" }
+                    @for each in WishKind::ALL {
+                        option value=(each.code()) selected[chosen(kind, each.code())] { (each.label_zh()) }
+                    }
+                }
+                button type="submit" { "筛选" }
+            }
+            @if !signed_in {
+                p.muted { "认领心愿请先扫描社区发放的会员卡。" }
+            }
+            p #claim-status role="status" {}
+            (list("market-wishes", wishes.iter().map(|wish| html! {
+                b { (wish.title) }
+                br;
+                span.muted {
+                    (wish.community_name) " · " (wish.resident_label) " · "
+                    (wish.group.label_zh()) " · " (wish.kind.label_zh())
+                }
+                @if signed_in {
+                    br;
+                    button.claim type="button" data-wish=(wish.id.to_string()) { "我来认领" }
+                }
+            })))
+        }
+        script { (PreEscaped(CLAIM_SCRIPT)) }
+    };
+    respond(StatusCode::OK, "心愿超市", body)
+}
+
+/// Posts a claim as JSON (the JSON API needs no form token, and a foreign page cannot
+/// send it), then says what the hub answered.
+const CLAIM_SCRIPT: &str = r#"
+document.querySelectorAll("button.claim").forEach(function (button) {
+  button.addEventListener("click", function () {
+    var out = document.getElementById("claim-status");
+    button.disabled = true;
+    fetch("/api/market/claims", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify({ wish: button.dataset.wish })
+    }).then(function (answer) {
+      return answer.json();
+    }).then(function (body) {
+      out.textContent = body.message_zh || "已提交";
+      if (body.reason) { out.className = "error"; button.disabled = false; }
+    }).catch(function () {
+      out.className = "error";
+      out.textContent = "网络连接失败，请稍后再试";
+      button.disabled = false;
+    });
+  });
+});
+"#;
 
 /// A list of items, or 暂无.
 fn list(id: &str, items: impl Iterator<Item = Markup>) -> Markup {
