@@ -253,7 +253,10 @@ async fn a_claim_from_the_phone_while_the_node_is_stopped_reads_claimed_after_on
     assert_eq!(hub.hub().inbox_entries(code()).unwrap().len(), 1);
     let page = phone(&hub, "GET", "/m/card", None, Some(&cookie)).text();
     assert!(page.contains("待社区确认"), "{page}");
-    assert!(!page.contains("已认领"), "nothing says claimed before the node applied it");
+    assert!(
+        !page.contains("已认领"),
+        "nothing says claimed before the node applied it"
+    );
 
     // The node comes back: within one sync the member's page says 已认领.
     let node_dir = hub_dir.parent().unwrap().join(code().to_string());
