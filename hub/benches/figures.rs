@@ -298,7 +298,7 @@ fn main() {
             changed_at: Some(at),
             changes: 1000,
             attested_changes: 1000,
-            signer_revoked: false,
+            ..CommunitySync::default()
         };
         figures::rederive_community(&transaction, code, &view, &sync).unwrap();
         transaction.commit().unwrap();

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod regions;
 pub mod run;
 pub mod schema;
+pub mod seals;
 pub mod state;
 pub mod store;
 pub mod sync;

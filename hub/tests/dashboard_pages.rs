@@ -42,8 +42,12 @@ fn the_overview_speaks_as_the_articles_do() {
         "各区报到党员",
         "每月服务时长（小时）",
         "每月微心愿",
-        // The Guangzhou rule and the ranking.
-        r#"<b data-figure="members_with_claimed_wish">4</b>"#,
+        // The city's campaigns (the Guangzhou rule, from the city document) and the
+        // ranking: 4 of the 7 members hold a wish, 1 of the 2 units a project.
+        "“双微”行动：党员领办微心愿",
+        r#"在职党员至少领办 1 个微心愿：<b data-campaign-met="4">4</b> / 7 名达到"#,
+        r#"data-campaign-behind="3""#,
+        r#"单位党组织至少认领 1 个民生微项目：<b data-campaign-met="1">1</b> / 2 个达到"#,
         "沧州市发改委党组",
         r#"<b class="bad" data-figure="communities_synced_24h">3</b>"#,
     ] {

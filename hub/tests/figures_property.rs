@@ -1024,6 +1024,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
         city.sync(code, &key, &mut MemoryHost::new(), seen_at(hours))?;
     }
     let connection = rusqlite::Connection::open(&city.database).unwrap();
+    check_campaigns(&city.database, &facts, &plan)?;
 
     let orgs: Vec<Option<OrgId>> = [None]
         .into_iter()
@@ -1133,6 +1134,130 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
             status.attested_share,
             Some(sessions.attested as f64 / sessions.changes as f64)
         );
+    }
+    Ok(())
+}
+
+/// Campaigns over every bounded period of the plan, both rules, minimums 1 and 2: how
+/// many met each, in each region, equals the count of the plan's claims.
+fn check_campaigns(
+    database: &std::path::Path,
+    facts: &Facts,
+    plan: &CityPlan,
+) -> Result<(), TestCaseError> {
+    use wishtree_protocol::city::{CampaignRule, CityCommand, CityDoc};
+    use wishtree_protocol::id::CampaignId;
+    use wishtree_protocol::text::Title;
+
+    let bounded: Vec<(Date, Date)> = periods(plan)
+        .iter()
+        .filter_map(|period| Some((period.from()?, period.to()?)))
+        .collect();
+    let mut city = CityDoc::new(&region("1309"), [7; 16]).unwrap();
+    let mut asked = Vec::new();
+    for (index, (from, to)) in bounded.iter().enumerate() {
+        for (rule_index, rule) in [
+            CampaignRule::MemberClaimsWish,
+            CampaignRule::OrgClaimsProject,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for minimum in 1..=2u32 {
+                let title = format!("活动 {index}-{rule_index}-{minimum}");
+                let command = CityCommand::AddCampaign {
+                    id: CampaignId::from_bytes([
+                        index as u8,
+                        rule_index as u8,
+                        minimum as u8,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        1,
+                    ]),
+                    title: Title::parse("title", &title).unwrap(),
+                    rule,
+                    minimum,
+                    from: *from,
+                    to: *to,
+                };
+                city.execute(&command, NOW).unwrap();
+                asked.push((title, rule, minimum, *from, *to));
+            }
+        }
+    }
+    let mut connection = rusqlite::Connection::open(database).unwrap();
+    let transaction = connection.transaction().unwrap();
+    figures::refresh_campaigns(&transaction, &city.view().unwrap()).unwrap();
+    transaction.commit().unwrap();
+    for region in regions(plan) {
+        let progress = figures::campaign_progress(&connection, &region, NOW).unwrap();
+        prop_assert_eq!(progress.len(), asked.len());
+        for (title, rule, minimum, from, to) in &asked {
+            let found = progress.iter().find(|p| &p.title == title).unwrap();
+            let period = Period::new(Some(*from), Some(*to)).unwrap();
+            let figures = expected(
+                facts,
+                plan,
+                &Filter {
+                    region: region.clone(),
+                    period,
+                    org: None,
+                },
+            );
+            let within = |day: Date| period.contains(day);
+            let in_region = facts
+                .communities
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.code.is_some_and(|code| region.contains(&code)));
+            let mut tally: BTreeMap<(usize, Option<usize>, Option<OrgId>), u32> = BTreeMap::new();
+            for (index, community) in in_region {
+                match rule {
+                    CampaignRule::MemberClaimsWish => {
+                        for wish in community.wishes.iter().filter(|w| within(w.submitted_day)) {
+                            if let Some(member) = wish.member {
+                                *tally.entry((index, Some(member), None)).or_default() += 1;
+                            }
+                        }
+                    }
+                    CampaignRule::OrgClaimsProject => {
+                        for project in community
+                            .projects
+                            .iter()
+                            .filter(|p| within(p.submitted_day))
+                        {
+                            if let Some(org) = project.org {
+                                // An organisation is one across the city.
+                                *tally.entry((0, None, Some(org))).or_default() += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            let eligible = match rule {
+                CampaignRule::MemberClaimsWish => figures.members_reported,
+                CampaignRule::OrgClaimsProject => figures.orgs_reported,
+            };
+            let met =
+                (tally.values().filter(|count| **count >= *minimum).count() as u64).min(eligible);
+            prop_assert_eq!(
+                (found.eligible, found.met, found.behind),
+                (eligible, met, eligible - met),
+                "{} in {:?}",
+                title,
+                region
+            );
+        }
     }
     Ok(())
 }

@@ -5,8 +5,8 @@ use wishtree_common::csv::{Cell, SpreadsheetCsv};
 use wishtree_protocol::Date;
 
 pub use wishtree_protocol::report::{
-    HalfYearReport, ReportActivity, ReportError, ReportPost, ReportService, ReportTotals,
-    ReportWish,
+    Amendment, HalfYearReport, ReportActivity, ReportError, ReportPost, ReportService,
+    ReportTotals, ReportWish, SealCheck, SealedReport,
 };
 
 /// Writes a [`HalfYearReport`] as CSV; a trait because the report type lives in
@@ -21,113 +21,171 @@ pub trait ReportCsv {
 
 impl ReportCsv for HalfYearReport {
     fn to_csv(&self) -> String {
-        let mut csv = SpreadsheetCsv::new();
-        let totals = &self.totals;
-        let summary: [(&str, Cell); 15] = [
-            ("member", Cell::Text(self.member.to_string())),
-            ("member_name", Cell::Text(self.member_name.clone())),
-            ("work_unit", Cell::Text(self.work_unit.clone())),
-            ("community", Cell::Text(self.community_name.clone())),
-            ("period", Cell::Text(self.period.to_string())),
-            (
-                "activities_joined",
-                Cell::Number(totals.activities_joined.to_string()),
-            ),
-            (
-                "service_records",
-                Cell::Number(totals.service_records.to_string()),
-            ),
-            (
-                "service_minutes",
-                Cell::Number(totals.service_minutes.to_string()),
-            ),
-            (
-                "service_hours",
-                Cell::Number(format!("{:.1}", totals.service_hours)),
-            ),
-            (
-                "wishes_claimed",
-                Cell::Number(totals.wishes_claimed.to_string()),
-            ),
-            (
-                "wishes_fulfilled",
-                Cell::Number(totals.wishes_fulfilled.to_string()),
-            ),
-            ("posts_held", Cell::Number(totals.posts_held.to_string())),
-            (
-                "points_earned",
-                Cell::Number(totals.points_earned.to_string()),
-            ),
-            (
-                "points_redeemed",
-                Cell::Number(totals.points_redeemed.to_string()),
-            ),
-            (
-                "points_balance",
-                Cell::Number(totals.points_balance.to_string()),
-            ),
-        ];
-        for (field, value) in summary {
-            csv.row(&[Cell::Text(field.to_owned()), value]);
-        }
-        csv.blank_line();
-        let header = [
-            "record", "id", "date", "title", "category", "minutes", "state",
-        ];
-        csv.text_row(header);
+        report_rows(self).finish()
+    }
+}
+
+/// A sealed period's report adds, after the records, a `seal` row (the day sealed,
+/// the signer, `verified` or `not_verified`), an `evaluation` row (the day, the
+/// comment, the grade) and one `amendment` row per record changed after the seal (its
+/// change in the last column).
+impl ReportCsv for SealedReport {
+    fn to_csv(&self) -> String {
+        let mut csv = report_rows(&self.report);
         let text = |value: &str| Cell::Text(value.to_owned());
-        let date =
-            |value: Option<Date>| Cell::Text(value.map(|d| d.to_string()).unwrap_or_default());
-        for activity in &self.activities {
+        if let Some(seal) = &self.seal {
             csv.row(&[
-                text("activity"),
-                text(&activity.id.to_string()),
-                date(Some(activity.date)),
-                text(&activity.title),
-                text(activity.category.code()),
-                Cell::Number(activity.minutes.to_string()),
+                text("seal"),
                 text(""),
-            ]);
-        }
-        for service in &self.services {
-            csv.row(&[
-                text("service"),
-                text(&service.id.to_string()),
-                date(Some(service.date)),
-                text(&service.description),
-                text(service.category.code()),
-                Cell::Number(service.minutes.to_string()),
-                text(""),
-            ]);
-        }
-        for wish in &self.wishes {
-            csv.row(&[
-                text("wish"),
-                text(&wish.id.to_string()),
-                date(wish.fulfilled_on.or(wish.claimed_on)),
-                text(&wish.title),
+                text(&seal.at.date_in_shanghai().to_string()),
+                text(&seal.signer),
                 text(""),
                 text(""),
-                text(wish.state.code()),
-            ]);
-        }
-        for post in &self.posts {
-            csv.row(&[
-                text("post"),
-                text(&post.id.to_string()),
-                date(Some(post.from)),
-                text(&post.title),
-                text(post.kind.code()),
-                text(""),
-                text(if post.until.is_some() {
-                    "released"
+                text(if seal.verified {
+                    "verified"
                 } else {
-                    "held"
+                    "not_verified"
                 }),
+            ]);
+        }
+        if let Some(evaluation) = &self.evaluation {
+            csv.row(&[
+                text("evaluation"),
+                text(""),
+                text(&evaluation.at.date_in_shanghai().to_string()),
+                text(&evaluation.comment),
+                text(""),
+                text(""),
+                text(evaluation.grade.code()),
+            ]);
+        }
+        for amendment in &self.amendments {
+            let change = serde_json::to_value(amendment.change).unwrap_or_default();
+            let record = serde_json::to_value(amendment.record).unwrap_or_default();
+            csv.row(&[
+                text(&format!(
+                    "amendment:{}",
+                    record.as_str().unwrap_or_default()
+                )),
+                text(&amendment.id),
+                text(&amendment.date.map(|d| d.to_string()).unwrap_or_default()),
+                text(&amendment.title),
+                text(""),
+                text(""),
+                text(change.as_str().unwrap_or_default()),
             ]);
         }
         csv.finish()
     }
+}
+
+/// The rows of a report: the figures, an empty row, one row per record.
+fn report_rows(report: &HalfYearReport) -> SpreadsheetCsv {
+    let mut csv = SpreadsheetCsv::new();
+    let totals = &report.totals;
+    let summary: [(&str, Cell); 15] = [
+        ("member", Cell::Text(report.member.to_string())),
+        ("member_name", Cell::Text(report.member_name.clone())),
+        ("work_unit", Cell::Text(report.work_unit.clone())),
+        ("community", Cell::Text(report.community_name.clone())),
+        ("period", Cell::Text(report.period.to_string())),
+        (
+            "activities_joined",
+            Cell::Number(totals.activities_joined.to_string()),
+        ),
+        (
+            "service_records",
+            Cell::Number(totals.service_records.to_string()),
+        ),
+        (
+            "service_minutes",
+            Cell::Number(totals.service_minutes.to_string()),
+        ),
+        (
+            "service_hours",
+            Cell::Number(format!("{:.1}", totals.service_hours)),
+        ),
+        (
+            "wishes_claimed",
+            Cell::Number(totals.wishes_claimed.to_string()),
+        ),
+        (
+            "wishes_fulfilled",
+            Cell::Number(totals.wishes_fulfilled.to_string()),
+        ),
+        ("posts_held", Cell::Number(totals.posts_held.to_string())),
+        (
+            "points_earned",
+            Cell::Number(totals.points_earned.to_string()),
+        ),
+        (
+            "points_redeemed",
+            Cell::Number(totals.points_redeemed.to_string()),
+        ),
+        (
+            "points_balance",
+            Cell::Number(totals.points_balance.to_string()),
+        ),
+    ];
+    for (field, value) in summary {
+        csv.row(&[Cell::Text(field.to_owned()), value]);
+    }
+    csv.blank_line();
+    let header = [
+        "record", "id", "date", "title", "category", "minutes", "state",
+    ];
+    csv.text_row(header);
+    let text = |value: &str| Cell::Text(value.to_owned());
+    let date = |value: Option<Date>| Cell::Text(value.map(|d| d.to_string()).unwrap_or_default());
+    for activity in &report.activities {
+        csv.row(&[
+            text("activity"),
+            text(&activity.id.to_string()),
+            date(Some(activity.date)),
+            text(&activity.title),
+            text(activity.category.code()),
+            Cell::Number(activity.minutes.to_string()),
+            text(""),
+        ]);
+    }
+    for service in &report.services {
+        csv.row(&[
+            text("service"),
+            text(&service.id.to_string()),
+            date(Some(service.date)),
+            text(&service.description),
+            text(service.category.code()),
+            Cell::Number(service.minutes.to_string()),
+            text(""),
+        ]);
+    }
+    for wish in &report.wishes {
+        csv.row(&[
+            text("wish"),
+            text(&wish.id.to_string()),
+            date(wish.fulfilled_on.or(wish.claimed_on)),
+            text(&wish.title),
+            text(""),
+            text(""),
+            text(wish.state.code()),
+        ]);
+    }
+    for post in &report.posts {
+        csv.row(&[
+            text("post"),
+            text(&post.id.to_string()),
+            date(Some(post.from)),
+            text(&post.title),
+            text(post.kind.code()),
+            text(""),
+            text(if post.until.is_some() {
+                "released"
+            } else {
+                "held"
+            }),
+        ]);
+    }
+    csv
 }
 
 #[cfg(test)]

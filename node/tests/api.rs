@@ -767,6 +767,59 @@ fn status_community_rules_and_half_year_reports() {
 }
 
 #[test]
+fn a_half_year_is_sealed_once_it_is_over_and_its_report_keeps_the_sealed_figures() {
+    let node = TestNode::start();
+    let member = id_of(&node.post("/api/members", &member_body("王建国")).1);
+    let service = |date: &str, minutes: u32| {
+        let body = json!({"member": member, "date": date, "minutes": minutes, "category": "aid"});
+        assert_eq!(node.post("/api/services", &body).0, 201);
+    };
+    service("2026-03-10", 60);
+
+    assert_bad(
+        node.post("/api/seals", &json!({"period": "2026H3"})),
+        "period",
+        "period",
+    );
+    let (status, early) = node.post("/api/seals", &json!({"period": "2099H1"}));
+    assert_eq!(status, 409, "{early}");
+    assert!(
+        early["error"].as_str().unwrap().contains("not over yet"),
+        "{early}"
+    );
+
+    let (status, seal) = node.post("/api/seals", &json!({"period": "2026H1"}));
+    assert_eq!(status, 201, "{seal}");
+    assert_eq!(seal["period"], "2026H1");
+    assert_eq!(seal["verified"], true);
+    assert_eq!(node.post("/api/seals", &json!({"period": "2026H1"})).0, 409);
+    let (_, seals) = node.get("/api/seals");
+    assert_eq!(seals.as_array().unwrap().len(), 1);
+
+    service("2026-05-01", 30);
+    let address = format!("/api/reports/half-year?member={member}&period=2026H1");
+    let (status, report) = node.get(&address);
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["totals"]["service_minutes"], 60);
+    assert_eq!(report["seal"]["verified"], true);
+    assert_eq!(report["seal"]["heads"], seal["heads"]);
+    let amendments = report["amendments"].as_array().unwrap();
+    assert!(
+        amendments.iter().any(|a| a["record"] == "service"
+            && a["change"] == "added"
+            && a["date"] == "2026-05-01"),
+        "{report}"
+    );
+    let csv = node.send(Request::get(&address).header("Accept", "text/csv"));
+    assert!(csv.text().contains("\r\nseal,,"), "{}", csv.text());
+    assert!(
+        csv.text().contains("\r\namendment:service,"),
+        "{}",
+        csv.text()
+    );
+}
+
+#[test]
 fn oversized_bodies_unknown_routes_and_wrong_methods_are_refused() {
     let node = TestNode::start();
     let mut big = wish_body("大");

@@ -609,6 +609,118 @@ fn the_half_year_report_prints_with_boxes_for_opinion_signature_and_stamp() {
 }
 
 #[test]
+fn a_worker_seals_a_half_year_that_is_over_and_later_records_show_apart() {
+    let node = TestNode::start();
+    let zhang = add_member(&node, "张婷");
+    let service = |date: &str, minutes: u32| {
+        let (status, _) = node.post(
+            "/api/services",
+            &serde_json::json!({"member": zhang, "date": date, "minutes": minutes, "category": "aid"}),
+        );
+        assert_eq!(status, 201);
+    };
+    service("2026-03-10", 60);
+    let address = format!("/reports/half-year?member={zhang}&period=2026H1");
+    let before = get(&node, &address).text();
+    assert!(before.contains("id=\"seal-form\""), "{before}");
+    assert!(before.contains("封存本半年度"));
+
+    let (location, sealed) = post_ok(
+        &node,
+        "/reports/seal",
+        &[("member", &zhang), ("period", "2026H1")],
+    );
+    assert_eq!(location, address);
+    let sealed = sealed.text();
+    assert!(sealed.contains("已封存"), "{sealed}");
+    assert!(sealed.contains("社区签名已核验"));
+    assert!(!sealed.contains("id=\"seal-form\""));
+
+    // Sealed twice: refused, the report shown again with why.
+    let again = post_form(
+        &node,
+        "/reports/seal",
+        &[("member", &zhang), ("period", "2026H1")],
+    );
+    assert_eq!(again.status, 409);
+    assert!(
+        again.text().contains("这个半年度已经封存"),
+        "{}",
+        again.text()
+    );
+    // A half-year not over yet has no button, and posting anyway is refused.
+    let future = format!("/reports/half-year?member={zhang}&period=2099H1");
+    assert!(
+        get(&node, &future)
+            .text()
+            .contains("本半年度结束后可以封存")
+    );
+    let early = post_form(
+        &node,
+        "/reports/seal",
+        &[("member", &zhang), ("period", "2099H1")],
+    );
+    assert_eq!(early.status, 409);
+    assert!(
+        early.text().contains("2099年上半年尚未结束"),
+        "{}",
+        early.text()
+    );
+
+    // Back-dated after the seal: listed apart, not counted.
+    service("2026-05-01", 30);
+    let amended = get(&node, &address).text();
+    assert!(amended.contains("id=\"total-hours\">1.0<"), "{amended}");
+    assert!(amended.contains("封存后的补录与更正"));
+    assert!(amended.contains("封存后补录"));
+    assert_no_english(&amended);
+    // The community's evaluation, recorded on the sealed report and corrected.
+    assert!(amended.contains("id=\"evaluation-form\""));
+    let (_, evaluated) = post_ok(
+        &node,
+        "/reports/evaluate",
+        &[
+            ("member", &zhang),
+            ("period", "2026H1"),
+            ("grade", "qualified"),
+            ("comment", "按时参加服务"),
+        ],
+    );
+    let evaluated = evaluated.text();
+    assert!(
+        evaluated.contains("id=\"evaluation-grade\">合格<"),
+        "{evaluated}"
+    );
+    assert!(evaluated.contains("按时参加服务"));
+    let (_, corrected) = post_ok(
+        &node,
+        "/reports/evaluate",
+        &[
+            ("member", &zhang),
+            ("period", "2026H1"),
+            ("grade", "excellent"),
+            ("comment", ""),
+        ],
+    );
+    assert!(corrected.text().contains("id=\"evaluation-grade\">优秀<"));
+    let forged = post_form(
+        &node,
+        "/reports/evaluate",
+        &[
+            ("member", &zhang),
+            ("period", "2026H1"),
+            ("grade", "outstanding"),
+        ],
+    );
+    assert_eq!(forged.status, 400);
+    assert!(forged.text().contains("评价未保存"), "{}", forged.text());
+    assert!(
+        forged.text().contains("id=\"evaluation-grade\">优秀<"),
+        "nothing changed"
+    );
+}
+
+#[test]
 fn what_people_type_is_accepted_and_a_refusal_is_chinese_at_the_field() {
     let node = TestNode::start();
     // A value in yuan as people write it.

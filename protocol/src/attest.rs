@@ -101,12 +101,7 @@ impl SignedHeads {
 
     /// Checks the form and the signature, by whichever key signed.
     pub fn verify(&self) -> Result<Attested, AttestError> {
-        if self.heads.len() > MAX_HEADS {
-            return Err(AttestError::TooManyHeads(self.heads.len()));
-        }
-        if self.heads.windows(2).any(|pair| pair[0] >= pair[1]) {
-            return Err(AttestError::NotCanonical);
-        }
+        check_heads(&self.heads)?;
         self.signer.verify(
             SigningContext::Attest,
             &signed_bytes(self.community, &self.heads, self.seq, self.at),
@@ -163,15 +158,44 @@ fn signed_bytes(
     seq: u64,
     at: Timestamp,
 ) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(12 + 8 + 8 + 4 + 32 * heads.len());
+    statement_bytes(
+        community,
+        &[&seq.to_be_bytes(), &at.as_millis().to_be_bytes()],
+        heads,
+    )
+}
+
+/// The layout every statement over a community's heads shares (signed heads, seals):
+/// the community's 12 ASCII digits, the statement's own fixed-size fields in order,
+/// the head count (u32 BE) and the heads.
+pub(crate) fn statement_bytes(
+    community: CommunityCode,
+    fields: &[&[u8]],
+    heads: &[ChangeHash],
+) -> Vec<u8> {
+    let fields_len: usize = fields.iter().map(|field| field.len()).sum();
+    let mut bytes = Vec::with_capacity(12 + fields_len + 4 + 32 * heads.len());
     bytes.extend_from_slice(community.as_str().as_bytes());
-    bytes.extend_from_slice(&seq.to_be_bytes());
-    bytes.extend_from_slice(&at.as_millis().to_be_bytes());
+    for field in fields {
+        bytes.extend_from_slice(field);
+    }
     bytes.extend_from_slice(&(heads.len() as u32).to_be_bytes());
     for head in heads {
         bytes.extend_from_slice(&head.0);
     }
     bytes
+}
+
+/// Checks that heads are in the canonical form that is signed: at most
+/// [`MAX_HEADS`], sorted and distinct.
+pub(crate) fn check_heads(heads: &[ChangeHash]) -> Result<(), AttestError> {
+    if heads.len() > MAX_HEADS {
+        return Err(AttestError::TooManyHeads(heads.len()));
+    }
+    if heads.windows(2).any(|pair| pair[0] >= pair[1]) {
+        return Err(AttestError::NotCanonical);
+    }
+    Ok(())
 }
 
 /// Serde for a list of change hashes as raw 32-byte arrays (hex in JSON).

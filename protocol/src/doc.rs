@@ -7,7 +7,6 @@
 //! schema, community {code, name}, rules {points_per_hour{}},
 //! members{}, orgs{}, pairings{}, branches{}, teams{}, posts{}, wishes{}, projects{},
 //! activities{}, services{}, passbook{}, voids{}
-//! and, added later, created by the node's first write to each: cards{}, inbox{}
 //! ```
 //!
 //! Two invariants make offline replicas merge cleanly:
@@ -264,11 +263,7 @@ impl CommunityDoc {
 
     /// Writes one entity at its key, creating or updating it.
     pub fn put_entity<E: Entity>(&mut self, id: E::Id, entity: &E) -> Result<(), DocError> {
-        let collection = match self.collection(E::COLLECTION)? {
-            Some(collection) => collection,
-            // Only a late collection is ever missing here (see `LATE_COLLECTIONS`).
-            None => self.doc.put_object(ROOT, E::COLLECTION, ObjType::Map)?,
-        };
+        let collection = self.collection_for_write(E::COLLECTION)?;
         let key = id.to_string();
         let reconcile_error = |key: String, error| DocError::Reconcile {
             collection: E::COLLECTION,
@@ -493,8 +488,8 @@ impl CommunityDoc {
         Ok(())
     }
 
-    /// The map of a collection; `None` for a late collection not yet written (see
-    /// [`LATE_COLLECTIONS`]), an error for any other missing one.
+    /// The map of a collection; `None` for a collection added after schema 1 that no
+    /// write has created yet ([`LATE_COLLECTIONS`]).
     fn collection(&self, name: &'static str) -> Result<Option<ObjId>, DocError> {
         match self.doc.get(ROOT, name)? {
             Some((Value::Object(ObjType::Map), id)) => Ok(Some(id)),
@@ -505,15 +500,27 @@ impl CommunityDoc {
         }
     }
 
+    /// The map of a collection, created if it is a late one not created yet.
+    fn collection_for_write(&mut self, name: &'static str) -> Result<ObjId, DocError> {
+        match self.collection(name)? {
+            Some(collection) => Ok(collection),
+            None => Ok(self.doc.put_object(ROOT, name, ObjType::Map)?),
+        }
+    }
+
     fn entity_object<E: Entity>(&self, id: E::Id) -> Result<ObjId, DocError> {
-        let not_found = || DocError::NotFound {
-            kind: E::COLLECTION,
-            id: id.to_string(),
-        };
-        let collection = self.collection(E::COLLECTION)?.ok_or_else(not_found)?;
+        let collection = self
+            .collection(E::COLLECTION)?
+            .ok_or_else(|| DocError::NotFound {
+                kind: E::COLLECTION,
+                id: id.to_string(),
+            })?;
         match self.doc.get(&collection, id.to_string())? {
             Some((Value::Object(ObjType::Map), object)) => Ok(object),
-            _ => Err(not_found()),
+            _ => Err(DocError::NotFound {
+                kind: E::COLLECTION,
+                id: id.to_string(),
+            }),
         }
     }
 }

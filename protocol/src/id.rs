@@ -145,6 +145,13 @@ define_id!(
 );
 
 define_id!(
+    /// The community's evaluation of a member for a sealed half-year; derived from
+    /// (member, period), so a member has one per period.
+    EvaluationId,
+    "evaluation"
+);
+
+define_id!(
     /// A campaign of the city document, e.g. 每名在职党员至少领办 1 个微心愿.
     CampaignId,
     "campaign"

@@ -23,6 +23,7 @@ pub mod region;
 pub mod report;
 pub mod roster;
 mod scan;
+pub mod seal;
 pub mod sync;
 pub mod text;
 mod text_form;

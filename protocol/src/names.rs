@@ -102,6 +102,14 @@ impl Language {
         }
     }
 
+    /// The one of two words in this language.
+    pub fn pick<T>(self, zh: T, en: T) -> T {
+        match self {
+            Self::Chinese => zh,
+            Self::English => en,
+        }
+    }
+
     /// The value of the HTML `lang` attribute.
     pub fn html_lang(self) -> &'static str {
         match self {

@@ -214,6 +214,16 @@ impl HalfYear {
         ((1..=2).contains(&half) && (1900..=9999).contains(&year)).then_some(Self { year, half })
     }
 
+    /// The year.
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
+    /// 1 for January–June, 2 for July–December.
+    pub fn half(self) -> u8 {
+        self.half
+    }
+
     /// The first day of the period.
     pub fn first_day(self) -> Date {
         Date {

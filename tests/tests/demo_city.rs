@@ -15,7 +15,7 @@ use wishtree_protocol::{CommunityDoc, Date, Timestamp};
 use wishtree_testkit::login::log_in;
 use wishtree_testkit::socket::{self, get_json_with};
 use wishtree_tests::city::{any_port, wait_until};
-use wishtree_tests::demo::run::{DemoCity, DemoOptions, IN_SYNC, VIEWER, start};
+use wishtree_tests::demo::run::{CAMPAIGN_TITLE, DemoCity, DemoOptions, IN_SYNC, VIEWER, start};
 use wishtree_tests::demo::seed::{CITY, DISTRICTS, STREETS, demo_city};
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -169,6 +169,20 @@ async fn the_demo_city_syncs_its_seed_reuses_it_and_shows_a_new_claim() {
     .header("Host", &city.hub.http_addr.to_string());
     let answer = wishtree_testkit::socket::send(city.hub.http_addr, &exchange).unwrap();
     assert_eq!(answer.status, 200, "{}", answer.text());
+    // The campaign the city document sets is measured over every member reported in.
+    let mut campaigns = serde_json::Value::Null;
+    let url = format!("/api/campaigns?region={}", CITY.0);
+    let waited = wait_until(LIMIT, "the city's campaign", || {
+        campaigns = hub_json(&city, &url);
+        campaigns[0]["title"] == CAMPAIGN_TITLE
+    })
+    .await;
+    assert!(waited.is_ok(), "{campaigns}");
+    let campaign = &campaigns[0];
+    assert_eq!(campaign["eligible"], expected.members, "{campaign}");
+    let met = campaign["met"].as_u64().unwrap();
+    assert!(met > 0 && met <= expected.members, "{campaign}");
+    assert_eq!(campaign["behind"], expected.members - met);
     // The regions carry the names `wishtree-hub region name` gave them.
     for (code, name) in std::iter::once(CITY).chain(DISTRICTS).chain(STREETS) {
         let figures = hub_json(&city, &format!("/api/figures?region={code}"));

@@ -425,3 +425,105 @@ async fn a_community_counts_as_not_synced_when_the_hub_clock_is_a_day_ahead() {
     assert_eq!(synced(&url), Some(false));
     city.hub.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_half_year_reads_the_same_at_the_hub_and_a_forged_seal_is_flagged() {
+    use wishtree_protocol::HalfYear;
+    use wishtree_protocol::command::Command;
+    use wishtree_protocol::id::{MemberId, ServiceId};
+    use wishtree_protocol::model::PostKind;
+    use wishtree_protocol::seal::SignedSeal;
+    use wishtree_protocol::text::Detail;
+
+    let city = city().await;
+    let community = "130903001001";
+    let running = node(&city, community, true).await;
+    wait_until(LIMIT, "the node to connect", || connected(&running))
+        .await
+        .unwrap();
+    add_member(&running, "李明").await;
+    let first_half = HalfYear::new(2026, 1).unwrap();
+    let (member, heads) = {
+        let mut replica = running.replica.lock().await;
+        let member: MemberId = *replica.view().unwrap().members.keys().next().unwrap();
+        let now = wishtree_node::now();
+        for (date, minutes) in [("2026-03-10", 60), ("2026-04-02", 30)] {
+            let service = Command::RecordService {
+                id: ServiceId::from_bytes(rand32()[..16].try_into().unwrap()),
+                member,
+                date: date.parse().unwrap(),
+                minutes,
+                category: PostKind::Aid,
+                description: Detail::parse("description", "陪老人聊天").unwrap(),
+            };
+            replica.execute(&service, now).unwrap();
+        }
+        replica.seal(first_half, now).unwrap();
+        // Written after the seal, dated into the sealed half-year.
+        let late = Command::RecordService {
+            id: ServiceId::from_bytes(rand32()[..16].try_into().unwrap()),
+            member,
+            date: "2026-05-01".parse().unwrap(),
+            minutes: 45,
+            category: PostKind::Aid,
+            description: Detail::parse("description", "补录：送菜上门").unwrap(),
+        };
+        replica.execute(&late, now).unwrap();
+        // A seal of another half-year signed by a key the roster does not know, as a
+        // tampered node would write it.
+        let stranger = KeyPair::from_secret(rand32());
+        let heads = replica.heads();
+        let forged = SignedSeal::sign(
+            &stranger,
+            code(community),
+            HalfYear::new(2025, 2).unwrap(),
+            &heads,
+            now,
+        );
+        replica
+            .execute(&Command::SealPeriod { seal: forged }, now)
+            .unwrap();
+        (member, replica.heads())
+    };
+    wait_until(LIMIT, "the seals to reach the hub", || {
+        hub_has(&city.hub, code(community), &heads)
+    })
+    .await
+    .unwrap();
+
+    let at_node = running
+        .replica
+        .lock()
+        .await
+        .sealed_report(member, first_half)
+        .unwrap();
+    let at_hub =
+        wishtree_hub::seals::sealed_report(city.hub.hub(), code(community), member, first_half)
+            .unwrap();
+    assert_eq!(at_hub, at_node, "the hub re-derives the node's report");
+    assert_eq!(at_hub.report.totals.service_minutes, 90);
+    assert!(at_hub.seal.as_ref().unwrap().verified);
+    assert_eq!(at_hub.amendments.len(), 2, "{:?}", at_hub.amendments);
+
+    let forged = wishtree_hub::seals::sealed_report(
+        city.hub.hub(),
+        code(community),
+        member,
+        HalfYear::new(2025, 2).unwrap(),
+    )
+    .unwrap();
+    assert!(!forged.seal.unwrap().verified);
+
+    let url = format!("http://{}/api/communities", city.hub.http_addr);
+    wait_until(LIMIT, "the hub to flag the forged seal", || {
+        api(&city, &url).as_array().is_some_and(|statuses| {
+            statuses.iter().any(|status| {
+                status["code"] == community && status["seals"] == 2 && status["seals_failed"] == 1
+            })
+        })
+    })
+    .await
+    .unwrap_or_else(|error| panic!("{error}: {}", api(&city, &url)));
+    running.stop().await;
+    city.hub.stop().await;
+}

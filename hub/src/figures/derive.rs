@@ -32,6 +32,10 @@ pub struct CommunitySync {
     pub attested_changes: u64,
     /// Those signed heads were made by a key revoked since: the data is kept, flagged.
     pub signer_revoked: bool,
+    /// Half-years the community sealed.
+    pub seals: u64,
+    /// Of those, seals that do not hold (see [`crate::seals`]).
+    pub seals_failed: u64,
 }
 
 /// What a re-derivation wrote.
@@ -71,6 +75,8 @@ impl CommunitySync {
             changes,
             attested_changes,
             signer_revoked: false,
+            seals: 0,
+            seals_failed: 0,
         }
     }
 }
@@ -333,8 +339,8 @@ pub fn rederive_community(
         .prepare_cached(
             "INSERT INTO fig_communities (code, name, district, street, last_seen_at,
                  last_change_at, changes, attested_changes, malformed, is_derived,
-                 signer_revoked)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10)
+                 signer_revoked, seals, seals_failed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12)
              ON CONFLICT (code) DO UPDATE SET
                  name = excluded.name,
                  last_seen_at = MAX(COALESCE(excluded.last_seen_at, fig_communities.last_seen_at),
@@ -344,7 +350,9 @@ pub fn rederive_community(
                  attested_changes = excluded.attested_changes,
                  malformed = excluded.malformed,
                  is_derived = 1,
-                 signer_revoked = excluded.signer_revoked",
+                 signer_revoked = excluded.signer_revoked,
+                 seals = excluded.seals,
+                 seals_failed = excluded.seals_failed",
         )?
         .execute(params![
             community,
@@ -357,6 +365,8 @@ pub fn rederive_community(
             sync.attested_changes.min(sync.changes) as i64,
             view.malformed.len() as i64,
             sync.signer_revoked,
+            sync.seals as i64,
+            sync.seals_failed as i64,
         ])?;
 
     rebuild_rollups(transaction, community)?;

@@ -36,6 +36,10 @@ pub struct CommunityStatus {
     /// Its latest signed heads were made by a key revoked since: the data is kept,
     /// flagged for a look (a lost or stolen node).
     pub signer_revoked: bool,
+    /// Half-years the community sealed.
+    pub seals: u64,
+    /// Of those, seals that do not hold against the roster: flagged for a look.
+    pub seals_failed: u64,
 }
 
 /// Sync and attestation status of every community in a region, in code order.
@@ -47,7 +51,7 @@ pub fn community_statuses(
     let (low, high) = region_range(region);
     let mut statement = connection.prepare_cached(
         "SELECT code, name, last_seen_at, last_change_at, changes, attested_changes, malformed,
-                signer_revoked
+                signer_revoked, seals, seals_failed
          FROM fig_communities WHERE code >= ?1 AND code < ?2 ORDER BY code",
     )?;
     let rows = statement
@@ -61,11 +65,25 @@ pub fn community_statuses(
                 row.get::<_, i64>(5)?,
                 row.get::<_, i64>(6)?,
                 row.get::<_, bool>(7)?,
+                row.get::<_, i64>(8)?,
+                row.get::<_, i64>(9)?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = Vec::new();
-    for (code, name, last_seen, last_change, changes, attested, malformed, signer_revoked) in rows {
+    for (
+        code,
+        name,
+        last_seen,
+        last_change,
+        changes,
+        attested,
+        malformed,
+        signer_revoked,
+        seals,
+        seals_failed,
+    ) in rows
+    {
         let changes = u64::try_from(changes).unwrap_or(0);
         let attested_changes = u64::try_from(attested).unwrap_or(0);
         out.push(CommunityStatus {
@@ -79,6 +97,8 @@ pub fn community_statuses(
             attested_share: ratio(attested_changes, changes),
             malformed: u64::try_from(malformed).unwrap_or(0),
             signer_revoked,
+            seals: u64::try_from(seals).unwrap_or(0),
+            seals_failed: u64::try_from(seals_failed).unwrap_or(0),
         });
     }
     Ok(out)

@@ -16,6 +16,7 @@
 //! without changes. The tables are made with the store's (`crate::schema`).
 
 mod alerts;
+mod campaigns;
 mod derive;
 mod health;
 mod measure;
@@ -30,6 +31,7 @@ mod service;
 use wishtree_protocol::{CommunityCode, DocError};
 
 pub use alerts::{WISH_WAITING_ALERT_DAYS, WaitingWishes, waiting_wishes};
+pub use campaigns::{CampaignProgress, campaign_progress, refresh_campaigns};
 pub use derive::{
     CommunitySync, Rederived, rebuild_community_rollups, record_seen, rederive_community,
     refresh_community, set_region_name,
@@ -43,7 +45,7 @@ pub use query::{
     hours, monthly,
 };
 pub use ranking::{CommunityRank, OrgRank, RankBy, RankByError, community_ranking, org_ranking};
-pub use refresh::{refresh_one, refresh_worker};
+pub use refresh::{refresh_city, refresh_one, refresh_worker};
 pub use service::Service;
 
 /// Why figures could not be derived or read.

@@ -8,8 +8,10 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use tokio::sync::watch;
+use wishtree_protocol::city::CityDoc;
 use wishtree_protocol::frame::DocId;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
 
@@ -41,6 +43,14 @@ pub async fn refresh_worker(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) 
                 Ok(Ok(())) => {}
                 Ok(Err(error)) => tracing::warn!("cannot record which nodes were seen: {error}"),
                 Err(error) => tracing::warn!("recording which nodes were seen failed: {error}"),
+            }
+        }
+        if hub.city_dirty.swap(false, Ordering::SeqCst) {
+            let city_hub = Arc::clone(&hub);
+            match tokio::task::spawn_blocking(move || refresh_city(&city_hub)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!("the campaigns were not refreshed: {error}"),
+                Err(error) => tracing::warn!("refreshing the campaigns failed: {error}"),
             }
         }
         if batch.is_empty() {
@@ -102,6 +112,19 @@ fn record_seen_batch(
     })
 }
 
+/// Re-derives the figure rows that come from the city document (the campaigns).
+pub fn refresh_city(hub: &Hub) -> anyhow::Result<()> {
+    let automerge = hub.snapshot(DocId::City)?;
+    // A district hub that has not received the city document yet has nothing to derive.
+    if automerge.clone().get_heads().is_empty() {
+        return Ok(());
+    }
+    let city = CityDoc::from_automerge(automerge, None, [0; 16])?.view()?;
+    hub.store()
+        .with_transaction(|transaction| figures::refresh_campaigns(transaction, &city))?;
+    Ok(())
+}
+
 /// Re-derives one community's figure rows from the hub's copy of its document.
 pub fn refresh_one(hub: &Hub, code: CommunityCode) -> anyhow::Result<()> {
     let record = hub
@@ -141,6 +164,9 @@ fn refresh_with(
     let attested: Vec<_> = signed.map(|signed| signed.heads).unwrap_or_default();
     let mut sync = CommunitySync::measure(&mut doc, &attested, last_seen_at, changed_at);
     sync.signer_revoked = signer_revoked;
+    let seals = crate::seals::tally(store.as_ref(), &mut doc)?;
+    sync.seals = seals.seals;
+    sync.seals_failed = seals.failed;
     figures::refresh_community(store, &doc, &sync, hub.metrics())?;
     Ok(())
 }

@@ -24,7 +24,7 @@ use super::{ApiError, Format, HubHttpState, Params, parse_org};
 use crate::figures::{self, Figures, Filter, Period};
 
 /// The paths of the API, each also answered with a `.csv` suffix.
-pub(crate) const PATHS: [&str; 8] = [
+pub(crate) const PATHS: [&str; 9] = [
     "/api/figures",
     "/api/figures/children",
     "/api/figures/months",
@@ -33,6 +33,7 @@ pub(crate) const PATHS: [&str; 8] = [
     "/api/rankings/orgs",
     "/api/rankings/communities",
     "/api/communities",
+    "/api/campaigns",
 ];
 
 /// Figures with the region's name, as `/api/figures` answers.
@@ -54,6 +55,7 @@ enum View {
     OrgRanking,
     CommunityRanking,
     Communities,
+    Campaigns,
 }
 
 /// What a request asks, read once for every view.
@@ -135,6 +137,7 @@ impl View {
             ["", "api", "rankings", "orgs"] => Self::OrgRanking,
             ["", "api", "rankings", "communities"] => Self::CommunityRanking,
             ["", "api", "communities"] => Self::Communities,
+            ["", "api", "campaigns"] => Self::Campaigns,
             _ => return Err(ApiError::not_found(format!("there is no page at {path}"))),
         })
     }
@@ -259,6 +262,15 @@ impl View {
                     serde_json::to_value(&statuses),
                     csv::communities_table(lang, &statuses),
                     ("同步状况", "communities"),
+                    place()?,
+                )
+            }
+            Self::Campaigns => {
+                let campaigns = figures::campaign_progress(connection, region, now)?;
+                answer(
+                    serde_json::to_value(&campaigns),
+                    csv::campaigns_table(lang, &campaigns),
+                    ("活动规则落实", "campaigns"),
                     place()?,
                 )
             }

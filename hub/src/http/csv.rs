@@ -15,7 +15,8 @@ use wishtree_protocol::names::Language;
 
 use super::service::{HasService, SERVICE_COLUMNS};
 use crate::figures::{
-    CommunityRank, CommunityStatus, Figures, MonthFigures, OrgInCommunity, OrgRank, RegionFigures,
+    CampaignProgress, CommunityRank, CommunityStatus, Figures, MonthFigures, OrgInCommunity,
+    OrgRank, RegionFigures,
 };
 
 /// A table on its way to CSV.
@@ -139,6 +140,11 @@ pub(crate) fn communities_table(lang: Language, statuses: &[CommunityStatus]) ->
     Table::of(lang, &COMMUNITIES, statuses)
 }
 
+/// The city's campaigns and how far the region is with each.
+pub(crate) fn campaigns_table(lang: Language, campaigns: &[CampaignProgress]) -> Table {
+    Table::of(lang, &CAMPAIGNS, campaigns)
+}
+
 /// The columns of a figures row, in order; the nested state counts are flattened as
 /// `wishes_<state>` and `projects_<state>`.
 // One column a line, as a table reads.
@@ -235,7 +241,7 @@ const ORG_COMMUNITIES: [Column<OrgInCommunity>; 3] = [
 
 // One column a line, as a table reads.
 #[rustfmt::skip]
-const COMMUNITIES: [Column<CommunityStatus>; 10] = [
+const COMMUNITIES: [Column<CommunityStatus>; 12] = [
     column("code", "社区代码", |s, _| code(s.code.as_str())),
     column("name", "社区", |s, _| text(&s.name)),
     column("last_seen_at", "上次同步", |s, _| time(s.last_seen_at)),
@@ -246,6 +252,22 @@ const COMMUNITIES: [Column<CommunityStatus>; 10] = [
     column("attested_share", "签名确认比例", |s, _| ratio(s.attested_share)),
     column("malformed", "无法读取的记录", |s, _| count(s.malformed)),
     column("signer_revoked", "签名密钥已吊销", |s, lang| yes_no(s.signer_revoked, lang)),
+    column("seals", "已封存的半年度", |s, _| count(s.seals)),
+    column("seals_failed", "封存签名未通过核验", |s, _| count(s.seals_failed)),
+];
+
+// One column a line, as a table reads.
+#[rustfmt::skip]
+const CAMPAIGNS: [Column<CampaignProgress>; 9] = [
+    column("title", "活动", |c, _| text(&c.title)),
+    column("rule", "要求", |c, lang| text(lang.pick(c.rule.label_zh(), c.rule.label_en()))),
+    column("minimum", "至少（个）", |c, _| count(c.minimum)),
+    column("from", "起始日期", |c, _| date(Some(c.from))),
+    column("to", "截止日期", |c, _| date(Some(c.to))),
+    column("eligible", "应达到", |c, _| count(c.eligible)),
+    column("met", "已达到", |c, _| count(c.met)),
+    column("behind", "未达到", |c, _| count(c.behind)),
+    column("met_rate", "达到比例", |c, _| ratio(c.met_rate)),
 ];
 
 const fn column<T>(

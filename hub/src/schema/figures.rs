@@ -51,12 +51,25 @@ pub(crate) const MEASURE_COLUMNS: &str = measure_columns!();
 
 /// The figures' steps, in order. Each is frozen once released: a change is a new step
 /// at the end of [`super::STEPS`].
-pub(super) const STEPS: [&str; 2] = [FIRST_STEP, SECOND_STEP];
+pub(super) const STEPS: [&str; 3] = [FIRST_STEP, SECOND_STEP, THIRD_STEP];
 
 /// The second step: a community whose latest signed heads were made by a key since
 /// revoked is flagged (its data is kept).
 const SECOND_STEP: &str =
     "ALTER TABLE fig_communities ADD COLUMN signer_revoked INTEGER NOT NULL DEFAULT 0;";
+
+/// The third step: each community's sealed half-years, and how many of its seals do
+/// not hold against the roster; the city's campaigns, from the city document.
+const THIRD_STEP: &str = "ALTER TABLE fig_communities ADD COLUMN seals INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE fig_communities ADD COLUMN seals_failed INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE fig_campaigns (
+    id BLOB PRIMARY KEY,
+    title TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    minimum INTEGER NOT NULL,
+    from_day INTEGER NOT NULL,
+    to_day INTEGER NOT NULL
+) WITHOUT ROWID;";
 
 /// The first step. The secondary indexes cover the columns their queries read (a wide
 /// region reads by day, an organisation by its id), so that SQLite answers from the

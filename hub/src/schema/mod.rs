@@ -21,12 +21,13 @@ pub(crate) use figures::MEASURE_COLUMNS;
 
 /// Every step of the hub database, in order; the index + 1 is the version. A new step
 /// goes at the end, whichever tables it touches.
-const STEPS: [&str; 5] = [
+const STEPS: [&str; 6] = [
     store::STEPS[0],
     store::STEPS[1],
     figures::STEPS[0],
     figures::STEPS[1],
     accounts::STEPS[0],
+    figures::STEPS[2],
 ];
 
 /// The version of a database this build has migrated.
@@ -99,8 +100,8 @@ mod tests {
             )
             .unwrap();
         for (component, steps, count) in [
-            ("store", &store::STEPS, store),
-            ("figures", &figures::STEPS, figures),
+            ("store", &store::STEPS[..], store),
+            ("figures", &figures::STEPS[..], figures),
         ] {
             for step in &steps[..count] {
                 connection.execute_batch(step).unwrap();

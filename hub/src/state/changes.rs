@@ -32,6 +32,11 @@ impl Hub {
     /// Tells the subscribers and the following sessions that `doc` changed.
     pub(crate) fn changed(&self, doc: DocId) {
         let _ = self.changes.send(doc);
+        if doc == DocId::City {
+            self.city_dirty
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            self.dirty_notify.notify_one();
+        }
         let mut followers = self
             .followers
             .lock()

@@ -18,7 +18,7 @@ mod inbox;
 mod roster;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 
 use automerge::AutoCommit;
@@ -88,6 +88,9 @@ pub struct Hub {
     pub(crate) dirty: Mutex<HashSet<CommunityCode>>,
     /// Communities whose nodes connected, and when, for the refresh worker.
     pub(crate) seen: Mutex<HashMap<CommunityCode, Timestamp>>,
+    /// The city document changed since its figure rows (the campaigns) were derived;
+    /// true at start, so that every start derives them once.
+    pub(crate) city_dirty: AtomicBool,
     pub(crate) dirty_notify: Notify,
 }
 
@@ -146,6 +149,7 @@ impl Hub {
             followers: Mutex::new(HashMap::new()),
             dirty: Mutex::new(HashSet::new()),
             seen: Mutex::new(HashMap::new()),
+            city_dirty: AtomicBool::new(true),
             dirty_notify: Notify::new(),
         }))
     }

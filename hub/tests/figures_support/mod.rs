@@ -48,7 +48,7 @@ pub fn deliver(database: &Path, doc: &CommunityDoc, last_seen_at: Option<Timesta
         changed_at: last_seen_at,
         changes: 10,
         attested_changes: 8,
-        signer_revoked: false,
+        ..CommunitySync::default()
     };
     let transaction = connection.transaction().unwrap();
     figures::rederive_community(&transaction, doc.code(), &view, &sync).unwrap();
@@ -241,6 +241,7 @@ pub fn sample_city() -> SampleCity {
     ] {
         figures::set_region_name(&connection, &region(prefix), name).unwrap();
     }
+    set_campaigns(&database);
     SampleCity {
         dir,
         database,
@@ -408,4 +409,41 @@ impl Server {
             self.session.on(request)
         }
     }
+}
+
+/// The city document's two campaigns of 2026 (the Guangzhou rule), derived into the
+/// figure tables as a running hub does when its city document changes.
+fn set_campaigns(database: &Path) {
+    use wishtree_protocol::city::{CampaignRule, CityCommand, CityDoc};
+    use wishtree_protocol::id::CampaignId;
+    use wishtree_protocol::text::Title;
+
+    let mut city = CityDoc::new(&region("1309"), [7; 16]).unwrap();
+    for (byte, title, rule) in [
+        (
+            1,
+            "“双微”行动：党员领办微心愿",
+            CampaignRule::MemberClaimsWish,
+        ),
+        (
+            2,
+            "“双微”行动：单位认领民生微项目",
+            CampaignRule::OrgClaimsProject,
+        ),
+    ] {
+        let command = CityCommand::AddCampaign {
+            id: CampaignId::from_bytes([byte; 16]),
+            title: Title::parse("title", title).unwrap(),
+            rule,
+            minimum: 1,
+            from: date("2026-01-01"),
+            to: date("2026-12-31"),
+        };
+        city.execute(&command, at_minute(1)).unwrap();
+    }
+    let view = city.view().unwrap();
+    let mut connection = rusqlite::Connection::open(database).unwrap();
+    let transaction = connection.transaction().unwrap();
+    figures::refresh_campaigns(&transaction, &view).unwrap();
+    transaction.commit().unwrap();
 }

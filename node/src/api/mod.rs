@@ -37,7 +37,8 @@ pub use self::cards::{
     member_cards, revoke_card,
 };
 pub use self::community::{
-    CommunityName, PointsRate, half_year_report, rename_community, set_points_rate, status,
+    CommunityName, NewEvaluation, PeriodToSeal, PointsRate, evaluate, half_year_report,
+    list_evaluations, list_seals, rename_community, seal_period, set_points_rate, status,
 };
 pub use self::fields::{Expected, FieldError, Fields, Input, Problem};
 
@@ -179,7 +180,7 @@ impl ApiError {
         }
     }
 
-    fn from_execute(error: ExecuteError, state: Option<Value>) -> Self {
+    pub(crate) fn from_execute(error: ExecuteError, state: Option<Value>) -> Self {
         match error {
             ExecuteError::Command(CommandError::NotFound { kind, id }) => {
                 Self::not_found(format!("there is no {kind} {id}"))
@@ -197,13 +198,18 @@ impl ApiError {
                 | CommandError::InsufficientPoints { .. }
                 | CommandError::AlreadyParticipating
                 | CommandError::AlreadyVoided { .. }
-                | CommandError::AlreadyRevoked { .. },
+                | CommandError::AlreadyRevoked { .. }
+                | CommandError::PeriodNotOver { .. }
+                | CommandError::NotSealed { .. },
             ) => Self::Conflict {
                 message: error.to_string(),
                 state,
             },
             ExecuteError::Command(CommandError::Doc(doc)) => Self::Internal {
                 message: doc.to_string(),
+            },
+            ExecuteError::Command(CommandError::BadSeal { .. }) => Self::Internal {
+                message: error.to_string(),
             },
             ExecuteError::Store(store) => Self::from_store(&store),
             ExecuteError::Poisoned(message) => Self::Unavailable { message },
@@ -391,6 +397,7 @@ fn execute(
                         | CommandError::AlreadyParticipating
                         | CommandError::AlreadyVoided { .. }
                         | CommandError::AlreadyExists { .. }
+                        | CommandError::NotSealed { .. }
                 )
             );
             let state = if is_conflict { state(replica) } else { None };

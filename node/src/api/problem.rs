@@ -84,6 +84,8 @@ pub enum Expected {
     CreditCode,
     /// A member or organisation who claims.
     Claimant,
+    /// A half-year, e.g. `2026H1`.
+    Period,
 }
 
 impl FieldError {
@@ -156,6 +158,7 @@ impl FieldError {
                     "统一社会信用代码不对：应为 18 位，最后一位是校验码，请对照营业执照核对"
                 }
                 Expected::Claimant => "请选择认领人",
+                Expected::Period => "半年度的写法不对，例如 2026H1（上半年）、2026H2（下半年）",
             }
             .to_owned(),
             Problem::Phone(error) => error.describe_zh(),

@@ -101,6 +101,8 @@ pub fn api_router() -> Router<AppState> {
         .route("/api/redemptions", post(create_redemption))
         .route("/api/voids", get(list_voids).post(create_void))
         .route("/api/reports/half-year", get(half_year_report))
+        .route("/api/seals", get(list_seals).post(seal_period))
+        .route("/api/evaluations", get(list_evaluations).post(evaluate))
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
@@ -477,6 +479,34 @@ async fn create_void(State(state): State<AppState>, body: Body) -> Response {
     .await
 }
 
+async fn list_seals(State(state): State<AppState>) -> Response {
+    read(&state, api::list_seals).await
+}
+
+async fn seal_period(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, |r, b, now| {
+        api::seal_period(r, api::PeriodToSeal::from_json(b, now)?, now)
+    })
+    .await
+}
+
+async fn list_evaluations(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    read(&state, move |replica| {
+        api::list_evaluations(replica, query.get("period").map(String::as_str))
+    })
+    .await
+}
+
+async fn evaluate(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, |r, b, now| {
+        api::evaluate(r, api::NewEvaluation::from_json(b, now)?, now)
+    })
+    .await
+}
+
 /// `GET /api/reports/half-year?member=ID&period=2026H2`: JSON, or CSV with
 /// `Accept: text/csv` or `format=csv`.
 async fn half_year_report(
@@ -500,12 +530,13 @@ async fn half_year_report(
     .and_then(|r| r);
     match result {
         Err(error) => error_response(&error),
-        Ok(report) if wants_csv => {
+        Ok(sealed) if wants_csv => {
+            let report = &sealed.report;
             let disposition = format!(
                 "attachment; filename=\"report-{}-{}.csv\"",
                 report.member, report.period
             );
-            let mut response = report.to_csv().into_response();
+            let mut response = sealed.to_csv().into_response();
             let headers = response.headers_mut();
             headers.insert(
                 header::CONTENT_TYPE,

@@ -34,8 +34,10 @@ use wishtree_protocol::doc::DocError;
 use wishtree_protocol::id::{MemberId, WishId};
 use wishtree_protocol::keys::{KeyPair, PublicKey};
 use wishtree_protocol::model::{Actor, Member, Wish};
+use wishtree_protocol::report::{ReportError, SealedReport};
+use wishtree_protocol::seal::SignedSeal;
 use wishtree_protocol::view::CommunityView;
-use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
+use wishtree_protocol::{CommunityCode, CommunityDoc, HalfYear, Timestamp};
 
 mod batch;
 mod bundle;
@@ -309,6 +311,31 @@ impl Replica {
         let view = Arc::new(CommunityView::derive(&self.doc)?);
         self.view = Some((heads, Arc::clone(&view)));
         Ok(view)
+    }
+
+    /// Closes `period`: signs the document's heads as they are now and writes the
+    /// seal ([`Command::SealPeriod`]), stored and announced as any write. Refused
+    /// before the period is over by the node's clock, and once it is sealed.
+    pub fn seal(&mut self, period: HalfYear, now: Timestamp) -> Result<Committed, ExecuteError> {
+        let heads = self.doc.heads();
+        let seal = SignedSeal::sign(&self.key, self.code, period, &heads, now);
+        self.execute(&Command::SealPeriod { seal }, now)
+    }
+
+    /// `member`'s report for `period`, from the sealed state if the period is sealed,
+    /// with the seal checked against this node's key and the late amendments.
+    pub fn sealed_report(
+        &mut self,
+        member: MemberId,
+        period: HalfYear,
+    ) -> Result<SealedReport, ReportError> {
+        let view = self
+            .view()
+            .map_err(|error| ReportError::Doc(error.to_string()))?;
+        let own = self.key.public();
+        SealedReport::compute(&mut self.doc, &view, member, period, |signer| {
+            *signer == own
+        })
     }
 
     /// A watch that changes after every local commit and every batch of changes

@@ -19,6 +19,7 @@ pub mod projects;
 pub use routes::ui_router;
 pub mod report;
 pub mod routes;
+pub mod seal;
 pub mod tree;
 
 #[cfg(test)]

@@ -3,14 +3,15 @@
 //! opinion, the signatures and the stamp, with its CSV for people.
 
 use maud::html;
-use wishtree_protocol::HalfYear;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
+use wishtree_protocol::{Date, HalfYear};
 
 use super::html::{Row, StatusBar, page, select_field, submit, t, table, text_input};
 use super::pages::{hours, post_label};
+use super::seal::seal_section;
 use super::tree::state_label;
-use crate::report::HalfYearReport;
+use crate::report::SealedReport;
 
 /// The form to choose a member and a half-year.
 pub fn choose_page(
@@ -46,8 +47,16 @@ pub fn choose_page(
     )
 }
 
-/// One member's report for one half-year.
-pub fn report_page(lang: Language, report: &HalfYearReport, status: &StatusBar) -> String {
+/// One member's report for one half-year, with its seal (see [`super::seal`]); `today`
+/// by the node's clock, `seal_error` why sealing was just refused.
+pub fn report_page(
+    lang: Language,
+    sealed: &SealedReport,
+    today: Date,
+    seal_error: Option<&str>,
+    status: &StatusBar,
+) -> String {
+    let report = &sealed.report;
     let title = match lang {
         Language::Chinese => format!(
             "{} {} 报到服务情况报告",
@@ -136,6 +145,7 @@ pub fn report_page(lang: Language, report: &HalfYearReport, status: &StatusBar) 
             (report.community_name) " · " (report.work_unit) " · " (t(lang, "期间", "period")) " "
             (report.first_day.to_string()) " – " (report.last_day.to_string())
         }
+        (seal_section(lang, sealed, today, seal_error))
         div.figures #report-totals {
             @for (zh, en, value, id) in figures {
                 div.figure { (t(lang, zh, en)) b id={ "total-" (id) } { (value) } }

@@ -5,11 +5,13 @@ use crate::doc::{CommunityDoc, DocError};
 use crate::id::{MemberId, ServiceId};
 use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus, PostStatus, Refusal};
 use crate::model::{
-    Activity, Actor, Branch, CardRecord, EventKind, LifecycleEvent, Member, Org, Pairing,
-    Participation, PointsEntry, PointsKind, Post, Project, ServiceRecord, Team, Void, Wish,
+    Activity, Actor, Branch, CardRecord, Evaluation, EventKind, LifecycleEvent, Member, Org,
+    Pairing, Participation, PointsEntry, PointsKind, Post, Project, Seal, ServiceRecord, Team,
+    Void, Wish,
 };
+use crate::seal::SignedSeal;
 use crate::text::{Detail, Label, Title};
-use crate::time::Timestamp;
+use crate::time::{Date, Timestamp};
 use crate::view::Passbook;
 
 use super::{Command, CommandError, MAX_SERVICE_MINUTES, MemberFields};
@@ -426,7 +428,55 @@ impl CommunityDoc {
                 };
                 self.put_entity(*id, &void)?;
             }
+            Command::SealPeriod { seal } => self.put_seal(seal, now)?,
+            Command::Evaluate {
+                member,
+                period,
+                grade,
+                comment,
+            } => {
+                self.require_present::<Member>(*member)?;
+                if !self.contains::<Seal>(*period)? {
+                    return Err(CommandError::NotSealed { period: *period });
+                }
+                let evaluation = Evaluation {
+                    member: *member,
+                    period: *period,
+                    grade: *grade,
+                    comment: comment.to_string(),
+                    by: worker.clone(),
+                    at: now,
+                };
+                self.put_entity(Evaluation::id_for(*member, *period), &evaluation)?;
+            }
         }
+        Ok(())
+    }
+
+    /// Writes a seal: only for a half-year that is over by `now`, once, signed by the
+    /// document's own community over its current heads.
+    fn put_seal(&mut self, seal: &SignedSeal, now: Timestamp) -> Result<(), CommandError> {
+        let from = Date::from_days(seal.period.last_day().to_days() + 1);
+        if now.date_in_shanghai() < from {
+            return Err(CommandError::PeriodNotOver {
+                period: seal.period,
+                from,
+            });
+        }
+        self.require_absent::<Seal>(seal.period)?;
+        let bad = |reason: String| CommandError::BadSeal { reason };
+        if seal.community != self.code() {
+            return Err(bad(format!("it is {}'s seal", seal.community)));
+        }
+        let mut heads = self.heads();
+        heads.sort();
+        if seal.heads != heads {
+            return Err(bad(
+                "it does not name the document's current heads".to_owned()
+            ));
+        }
+        seal.verify().map_err(|error| bad(error.to_string()))?;
+        self.put_entity(seal.period, &Seal::from(seal))?;
         Ok(())
     }
 

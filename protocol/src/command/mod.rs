@@ -17,9 +17,12 @@ use crate::id::{
     ServiceId, TeamId, VoidId, WishId,
 };
 use crate::lifecycle::Refusal;
-use crate::model::{Actor, BeneficiaryGroup, EventKind, PostKind, ProjectKind, WishKind};
+use crate::model::{
+    Actor, BeneficiaryGroup, EvaluationGrade, EventKind, PostKind, ProjectKind, WishKind,
+};
+use crate::seal::SignedSeal;
 use crate::text::{Detail, Label, Name, Title};
-use crate::time::{Date, Timestamp};
+use crate::time::{Date, HalfYear, Timestamp};
 use crate::uscc::CreditCode;
 
 /// The longest service one record may claim: a whole day.
@@ -244,6 +247,24 @@ pub enum Command {
         /// Why.
         reason: Label,
     },
+    /// Closes a half-year: writes the node's seal, signed over the document's heads as
+    /// they are when the command is applied (the driver signs them just before).
+    SealPeriod {
+        /// The seal.
+        seal: SignedSeal,
+    },
+    /// Records (or corrects) the community's evaluation of a member for a sealed
+    /// half-year.
+    Evaluate {
+        /// The member.
+        member: MemberId,
+        /// The sealed half-year.
+        period: HalfYear,
+        /// The grade.
+        grade: EvaluationGrade,
+        /// The community's words; may be empty.
+        comment: Detail,
+    },
 }
 
 /// The ledger fields of a member (七清楚, without address and phone).
@@ -359,6 +380,27 @@ pub enum CommandError {
     AlreadyRevoked {
         /// The card.
         id: String,
+    },
+    /// A half-year can be sealed only once it is over, by the node's clock.
+    #[error("{period} is not over yet; it can be sealed from {from}")]
+    PeriodNotOver {
+        /// The period.
+        period: HalfYear,
+        /// The first day it can be sealed.
+        from: Date,
+    },
+    /// A member is evaluated for a half-year only once it is sealed.
+    #[error("{period} is not sealed yet; seal it before evaluating its members")]
+    NotSealed {
+        /// The period.
+        period: HalfYear,
+    },
+    /// The seal does not hold over this document as it is: a driver's bug, never a
+    /// person's mistake.
+    #[error("the seal cannot be written: {reason}")]
+    BadSeal {
+        /// What is wrong.
+        reason: String,
     },
     /// A number is out of range.
     #[error("{field} must be {rule}")]

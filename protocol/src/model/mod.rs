@@ -19,6 +19,7 @@ mod member;
 mod names;
 mod org;
 mod post;
+mod seal;
 mod service;
 mod wish;
 
@@ -28,15 +29,16 @@ pub use community::{Community, CommunityRules};
 pub use event::{EventKind, LifecycleEvent};
 pub use group::{Branch, Team};
 pub use member::Member;
-pub use names::{BeneficiaryGroup, PointsKind, PostKind, ProjectKind, WishKind};
+pub use names::{BeneficiaryGroup, EvaluationGrade, PointsKind, PostKind, ProjectKind, WishKind};
 pub use org::{Org, Pairing};
 pub use post::Post;
+pub use seal::{Evaluation, Seal};
 pub use service::{Activity, Participation, PointsEntry, ServiceRecord, Void};
 pub use wish::{Project, Wish};
 
 use crate::id::{
-    ActivityId, BranchId, CardId, InboxEntryId, MemberId, OrgId, PairingId, PointsEntryId, PostId,
-    ProjectId, ServiceId, TeamId, VoidId, WishId,
+    ActivityId, BranchId, CardId, EvaluationId, InboxEntryId, MemberId, OrgId, PairingId,
+    PointsEntryId, PostId, ProjectId, ServiceId, TeamId, VoidId, WishId,
 };
 
 /// A kind of entity kept in a top-level map of the document.
@@ -73,11 +75,14 @@ entity!(PointsEntry, PointsEntryId, "passbook");
 entity!(Void, VoidId, "voids");
 entity!(CardRecord, CardId, "cards");
 entity!(InboxOutcome, InboxEntryId, "inbox");
+entity!(Evaluation, EvaluationId, "evaluations");
 
-/// Collections added after schema 1, which a document may lack: the node creates one
-/// the first time it writes to it (it is the document's only writer, so no other
-/// replica creates it concurrently), and a reader finds it empty until then.
-pub const LATE_COLLECTIONS: [&str; 2] = ["cards", "inbox"];
+// Seals are keyed by their period, which is not an id.
+impl Entity for Seal {
+    type Id = crate::time::HalfYear;
+    const COLLECTION: &'static str = "seals";
+    const KIND: &'static str = "seal";
+}
 
 /// Every collection at the document root, in the order the schema lists them.
 pub const COLLECTIONS: [&str; 12] = [
@@ -94,3 +99,10 @@ pub const COLLECTIONS: [&str; 12] = [
     "passbook",
     "voids",
 ];
+
+/// Collections added after schema 1, in the order they were added. The genesis change
+/// does not create them (its bytes must never change, see [`crate::doc`]): the first
+/// write to one creates its map. Only a community's node writes its document, so no
+/// two replicas race to create the same map; a document without the map reads as one
+/// with the map empty.
+pub const LATE_COLLECTIONS: [&str; 4] = ["seals", "evaluations", "cards", "inbox"];

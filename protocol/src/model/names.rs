@@ -1,5 +1,6 @@
 //! The closed sets of the domain: wish kinds, beneficiary groups, post kinds (which are
-//! also the categories of service), project kinds and passbook entry kinds.
+//! also the categories of service), project kinds, passbook entry kinds and evaluation
+//! grades.
 
 use crate::names::define_names;
 
@@ -75,5 +76,20 @@ define_names! {
         Earn = ("earn", "存入", "earned"),
         /// Points spent on a benefit (支取).
         Redeem = ("redeem", "支取", "redeemed"),
+    }
+}
+
+define_names! {
+    /// The grade of the community's evaluation of a member for a half-year: the four
+    /// grades of 民主评议党员, which the unit's 述职评议考核 takes over.
+    EvaluationGrade, "evaluation grade" {
+        /// 优秀.
+        Excellent = ("excellent", "优秀", "excellent"),
+        /// 合格.
+        Qualified = ("qualified", "合格", "qualified"),
+        /// 基本合格.
+        BasicallyQualified = ("basically_qualified", "基本合格", "basically qualified"),
+        /// 不合格.
+        Unqualified = ("unqualified", "不合格", "unqualified"),
     }
 }

@@ -1,5 +1,5 @@
 //! The overview of a region (`/?region=…`): the headline as the articles word it, the
-//! wish funnel, the campaign rule, the children to drill into (city → district →
+//! wish funnel, the city's campaigns, the children to drill into (city → district →
 //! street → community), monthly trends, every figure and the top organisations.
 
 use std::collections::HashMap;
@@ -9,6 +9,7 @@ use axum::extract::{Extension, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, PreEscaped, html};
 use rusqlite::Connection;
+use wishtree_protocol::city::CampaignRule;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::{RegionLevel, RegionPrefix};
 
@@ -23,8 +24,8 @@ use super::tables::{children_table, figures_table, org_table, status_table};
 use super::{PageRequest, Shows};
 use crate::accounts::Access;
 use crate::figures::{
-    self, CommunityStatus, Figures, Filter, MonthFigures, OrgRank, Period, RankBy, RegionFigures,
-    WISH_WAITING_ALERT_DAYS, WaitingWishes,
+    self, CampaignProgress, CommunityStatus, Figures, Filter, MonthFigures, OrgRank, Period,
+    RankBy, RegionFigures, WISH_WAITING_ALERT_DAYS, WaitingWishes,
 };
 
 /// What the overview of a region shows.
@@ -38,6 +39,7 @@ struct Overview {
     idle_orgs: Vec<OrgRank>,
     statuses: Vec<CommunityStatus>,
     waiting: Vec<WaitingWishes>,
+    campaigns: Vec<CampaignProgress>,
 }
 
 pub(crate) async fn overview(
@@ -82,6 +84,7 @@ pub(crate) async fn overview(
                 top_orgs: orgs.into_iter().take(10).collect(),
                 statuses: figures::community_statuses(connection, &region, now)?,
                 waiting: figures::waiting_wishes(connection, &region, now.date_in_shanghai())?,
+                campaigns: figures::campaign_progress(connection, &region, now)?,
             })
         })
         .await
@@ -117,8 +120,8 @@ fn render(request: &PageRequest, period: &Period, data: &Overview) -> Response {
         div.grid {
             div.card.chart-box { (funnel(lang, figures)) }
             div.card {
-                h2 { (tr(lang, "“双微”要求落实情况", "Guangzhou rule: everyone takes one")) }
-                (campaign_rule(lang, figures))
+                h2 { (tr(lang, "市级活动规则落实情况", "The city's campaigns")) }
+                (campaigns(lang, &data.campaigns))
                 h2 { (tr(lang, "同步状况", "Sync health")) }
                 p {
                     (sync_sentence(lang, figures, data.statuses.iter().any(|s| !s.is_synced_24h)))
@@ -265,28 +268,41 @@ fn funnel(lang: Language, figures: &Figures) -> Markup {
     }
 }
 
-/// How far the Guangzhou rule is met: every member holds a wish, every unit a project.
-fn campaign_rule(lang: Language, figures: &Figures) -> Markup {
-    let members = figure(
-        "members_with_claimed_wish",
-        figures.members_with_claimed_wish,
-    );
-    let members_rate = percent(figures.members_with_claimed_wish_rate);
-    let orgs = figure(
-        "orgs_with_claimed_project",
-        figures.orgs_with_claimed_project,
-    );
-    let orgs_rate = percent(figures.orgs_with_claimed_project_rate);
+/// How far each campaign the city document sets is met in the region: who it asks,
+/// how many met it, how many are behind.
+fn campaigns(lang: Language, campaigns: &[CampaignProgress]) -> Markup {
     html! {
-        ul {
-            @match lang {
-                Language::Chinese => {
-                    li { "至少领办 1 个微心愿的在职党员 " (members) " 名，占报到党员 " (members_rate) }
-                    li { "至少认领 1 个民生微项目的单位党组织 " (orgs) " 个，占报到单位 " (orgs_rate) }
-                }
-                Language::English => {
-                    li { (members) " members hold at least one wish: " (members_rate) " of members reported in" }
-                    li { (orgs) " organisations hold at least one project: " (orgs_rate) " of organisations reported in" }
+        @if campaigns.is_empty() {
+            p.muted #no-campaigns {
+                (tr(lang, "市平台尚未设定活动规则（由市委组织部在市平台设定）。",
+                    "The city has set no campaign yet (the city hub's operator sets them)."))
+            }
+        }
+        ul #campaigns {
+            @for campaign in campaigns {
+                li data-campaign=(campaign.rule.code()) {
+                    b { (campaign.title) } " "
+                    span.muted { (campaign.from.to_string()) " – " (campaign.to.to_string()) } br;
+                    @match (lang, campaign.rule) {
+                        (Language::Chinese, CampaignRule::MemberClaimsWish) => {
+                            "在职党员至少领办 " (campaign.minimum) " 个微心愿："
+                            b data-campaign-met=(campaign.met) { (campaign.met) } " / " (campaign.eligible) " 名达到（"
+                            (percent(campaign.met_rate)) "），"
+                        }
+                        (Language::Chinese, CampaignRule::OrgClaimsProject) => {
+                            "单位党组织至少认领 " (campaign.minimum) " 个民生微项目："
+                            b data-campaign-met=(campaign.met) { (campaign.met) } " / " (campaign.eligible) " 个达到（"
+                            (percent(campaign.met_rate)) "），"
+                        }
+                        (Language::English, _) => {
+                            (campaign.rule.label_en()) " (at least " (campaign.minimum) "): "
+                            b data-campaign-met=(campaign.met) { (campaign.met) } " of " (campaign.eligible) " met it ("
+                            (percent(campaign.met_rate)) "), "
+                        }
+                    }
+                    span class=(if campaign.behind > 0 { "bad" } else { "good" }) data-campaign-behind=(campaign.behind) {
+                        (tr(lang, "未达到 ", "behind: ")) (campaign.behind)
+                    }
                 }
             }
         }

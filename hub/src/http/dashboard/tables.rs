@@ -337,6 +337,11 @@ pub(super) fn status_table(lang: Language, statuses: &[CommunityStatus]) -> Mark
                         @if status.signer_revoked {
                             " " span.bad { (tr(lang, "（注意：签名密钥已吊销）", "(note: signed by a revoked key)")) }
                         }
+                        @if status.seals_failed > 0 {
+                            " " span.bad data-seals-failed=(status.seals_failed) {
+                                (tr(lang, "（注意：有半年度封存签名未通过核验）", "(note: a half-year's seal does not hold)"))
+                            }
+                        }
                     }
                     td class=(if status.malformed > 0 { "bad" } else { "" }) { (status.malformed) }
                 }

@@ -47,7 +47,7 @@ use posts::{create_post, post, post_action, post_at_action, posts, posts_csv};
 use projects::{
     create_project, project, project_action, project_at_action, projects, projects_csv,
 };
-use reports::{board, half_year, half_year_csv, reports, wish_ledger_csv};
+use reports::{board, evaluate, half_year, half_year_csv, reports, seal, wish_ledger_csv};
 use saved::saved;
 use wish_pages::{closed, in_state};
 use wishes::{create_wish, new_wish, wish, wish_action, wish_at_action};
@@ -102,6 +102,8 @@ pub fn ui_router() -> Router<AppState> {
         .route("/reports", get(reports))
         .route("/reports/half-year", get(half_year))
         .route("/reports/half-year.csv", get(half_year_csv))
+        .route("/reports/seal", axum::routing::post(seal))
+        .route("/reports/evaluate", axum::routing::post(evaluate))
         .route("/wishes.csv", get(wish_ledger_csv))
         .fallback(unknown_path)
         .layer(axum::middleware::from_fn(saved::announce))
@@ -603,6 +605,13 @@ fn execute_message(lang: Language, error: &ExecuteError) -> String {
             ExecuteError::Command(CommandError::NotFound { .. })
             | ExecuteError::NoSuchEntity { .. },
         ) => "操作未保存：所选的记录不存在，请从列表中重新选择".to_owned(),
+        (
+            Language::Chinese,
+            ExecuteError::Command(CommandError::AlreadyExists { kind: "seal", .. }),
+        ) => "这个半年度已经封存，不能再次封存".to_owned(),
+        (Language::Chinese, ExecuteError::Command(CommandError::NotSealed { period })) => {
+            format!("{}尚未封存：请先封存，再评价党员", period.label_zh())
+        }
         (Language::Chinese, ExecuteError::Command(CommandError::AlreadyExists { .. })) => {
             "操作未保存：这条记录已经存在".to_owned()
         }
@@ -611,6 +620,12 @@ fn execute_message(lang: Language, error: &ExecuteError) -> String {
         }
         (Language::Chinese, ExecuteError::Command(CommandError::AlreadyRevoked { .. })) => {
             "操作未保存：这张会员卡已经吊销".to_owned()
+        }
+        (
+            Language::Chinese,
+            ExecuteError::Command(CommandError::PeriodNotOver { period, from }),
+        ) => {
+            format!("{}尚未结束，{from} 起才能封存", period.label_zh())
         }
         // A store failure or a broken document: the details are for the operator, in
         // the log; the worker is told what to do.

@@ -5,17 +5,22 @@ use std::collections::HashMap;
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use wishtree_common::csv::attachment;
-use wishtree_protocol::HalfYear;
 use wishtree_protocol::id::MemberId;
 use wishtree_protocol::names::Language;
+use wishtree_protocol::{HalfYear, Timestamp};
 
+use super::super::forms::Form;
 use super::super::{exports, pages, report};
-use super::{Lang, internal, not_found, page, status_bar, view_page};
+use super::{
+    Lang, PostedForm, execute_message, execute_status, internal, not_found, page, saved,
+    status_bar, view_page,
+};
+use crate::api::NewEvaluation;
 use crate::http::{AppState, on_replica};
 use crate::replica::Replica;
-use crate::report::HalfYearReport;
+use crate::report::{ReportError, SealedReport};
 
 pub(super) async fn board(State(state): State<AppState>, Lang(lang): Lang) -> Response {
     view_page(&state, lang, move |view, bar| {
@@ -39,9 +44,101 @@ pub(super) async fn half_year(
 ) -> Response {
     page(&state, lang, move |replica| {
         let report = member_report(replica, lang, &query)?;
-        Ok(report::report_page(lang, &report, &status_bar(replica)))
+        let today = crate::now().date_in_shanghai();
+        Ok(report::report_page(
+            lang,
+            &report,
+            today,
+            None,
+            &status_bar(replica),
+        ))
     })
     .await
+}
+
+/// `POST /reports/seal` with `member` and `period`: closes the half-year, then shows
+/// the member's report again, now sealed; refused, the report with why.
+pub(super) async fn seal(posted: PostedForm) -> Response {
+    posted
+        .run(move |replica, lang, form| {
+            report_step(replica, lang, &form, |replica, period, now| {
+                replica
+                    .seal(period, now)
+                    .map(drop)
+                    .map_err(|error| (execute_status(&error), execute_message(lang, &error)))
+            })
+        })
+        .await
+}
+
+/// `POST /reports/evaluate` with `member`, `period`, `grade` and `comment`: records the
+/// community's evaluation of the member for the sealed half-year.
+pub(super) async fn evaluate(posted: PostedForm) -> Response {
+    posted
+        .run(move |replica, lang, form| {
+            let input = form.read::<NewEvaluation>(crate::now());
+            report_step(replica, lang, &form, move |replica, _, now| {
+                let input = input.map_err(|error| {
+                    let message = match lang {
+                        Language::Chinese => format!("评价未保存：{}", error.chinese()),
+                        Language::English => error.english(),
+                    };
+                    (StatusCode::BAD_REQUEST, message)
+                })?;
+                let command = input.command();
+                let worker = replica.worker().clone();
+                replica
+                    .execute_as(&command, &worker, None, now)
+                    .map(drop)
+                    .map_err(|error| (execute_status(&error), execute_message(lang, &error)))
+            })
+        })
+        .await
+}
+
+/// A form posted from a member's report page (`member`, `period`): `step` runs on
+/// the replica; done, the browser goes back to the report (saying 已保存); refused, the
+/// report is drawn again with why at the top.
+fn report_step(
+    replica: &mut Replica,
+    lang: Language,
+    form: &Form,
+    step: impl FnOnce(&mut Replica, HalfYear, Timestamp) -> Result<(), (StatusCode, String)>,
+) -> Response {
+    let query: HashMap<String, String> = ["member", "period"]
+        .into_iter()
+        .map(|name| (name.to_owned(), form.value(name).to_owned()))
+        .collect();
+    let period = match period_of(&query) {
+        Ok(period) => period,
+        Err(error) => return error.into_response(),
+    };
+    let now = crate::now();
+    let (status, message) = match step(replica, period, now) {
+        // Back to the member's report, the id as parsed (never as typed).
+        Ok(()) => {
+            return match form.value("member").parse::<MemberId>() {
+                Ok(member) => saved(&format!(
+                    "/reports/half-year?member={member}&period={period}"
+                )),
+                Err(_) => saved("/reports"),
+            };
+        }
+        Err(refusal) => refusal,
+    };
+    match member_report(replica, lang, &query) {
+        Ok(report) => {
+            let html = report::report_page(
+                lang,
+                &report,
+                now.date_in_shanghai(),
+                Some(&message),
+                &status_bar(replica),
+            );
+            (status, Html(html)).into_response()
+        }
+        Err(error) => error.into_response(),
+    }
 }
 
 /// `GET /reports/half-year.csv?member=ID&period=2026H2`: the report as a person's CSV.
@@ -51,9 +148,9 @@ pub(super) async fn half_year_csv(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     download(&state, lang, move |replica| {
-        Ok(exports::half_year_report(&member_report(
-            replica, lang, &query,
-        )?))
+        Ok(exports::half_year_report(
+            &member_report(replica, lang, &query)?.report,
+        ))
     })
     .await
 }
@@ -76,14 +173,18 @@ fn member_report(
     replica: &mut Replica,
     lang: Language,
     query: &HashMap<String, String>,
-) -> Result<HalfYearReport, (StatusCode, String)> {
-    let view = replica.view().map_err(internal)?;
+) -> Result<SealedReport, (StatusCode, String)> {
     let member: MemberId = query
         .get("member")
         .and_then(|text| text.parse().ok())
         .ok_or_else(|| not_found(lang))?;
     let period = period_of(query)?;
-    HalfYearReport::compute(&view, member, period).map_err(|_| not_found(lang))
+    replica
+        .sealed_report(member, period)
+        .map_err(|error| match error {
+            ReportError::NoSuchMember(_) => not_found(lang),
+            ReportError::Doc(message) => internal(message),
+        })
 }
 
 /// The `period` asked for, or the half-year of today.

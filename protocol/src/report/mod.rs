@@ -16,6 +16,8 @@
 //!   sum of every entry dated on or before the period's last day. Voided entries never
 //!   count.
 
+mod sealed;
+
 use std::collections::BTreeMap;
 
 use crate::id::{ActivityId, MemberId, PostId, ServiceId, WishId};
@@ -23,6 +25,8 @@ use crate::lifecycle::{ClaimState, Outcome};
 use crate::model::{Actor, EventKind, PointsKind, PostKind};
 use crate::view::CommunityView;
 use crate::{Date, HalfYear};
+
+pub use sealed::{AmendedRecord, Amendment, Change, SealCheck, SealedReport};
 
 /// One member's half-year report.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -146,6 +150,15 @@ pub enum ReportError {
     /// The member is not in the document.
     #[error("there is no member {0}")]
     NoSuchMember(MemberId),
+    /// The document could not be read.
+    #[error("the document cannot be read: {0}")]
+    Doc(String),
+}
+
+impl ReportError {
+    fn doc(error: crate::DocError) -> Self {
+        Self::Doc(error.to_string())
+    }
 }
 
 impl HalfYearReport {
@@ -222,6 +235,21 @@ impl HalfYearReport {
             wishes,
             posts,
         })
+    }
+}
+
+impl HalfYearReport {
+    /// A report of the same member and period with nothing in it: the sealed report
+    /// of a member recorded after the seal.
+    fn empty_like(report: &Self) -> Self {
+        Self {
+            totals: ReportTotals::default(),
+            activities: Vec::new(),
+            services: Vec::new(),
+            wishes: Vec::new(),
+            posts: Vec::new(),
+            ..report.clone()
+        }
     }
 }
 
