@@ -173,26 +173,33 @@ async fn a_claim_from_the_phone_while_the_node_is_stopped_reads_claimed_after_on
     let hub = start_hub(&hub_dir, any_port(), any_port()).await.unwrap();
     let node = enrolled_node(&hub, &hub_dir, code()).await.unwrap();
     let member = record_member(&node, "李明").await;
+    let other = record_member(&node, "王芳").await;
     let wish = published_wish(&node).await;
-    let card = {
-        let mut replica = node.replica.lock().await;
-        let new = api::NewCard { valid_days: 30 };
-        api::issue_card(&mut replica, &member.to_string(), new, wishtree_node::now()).unwrap()
+    let card_of = |member: wishtree_protocol::id::MemberId| {
+        let replica = node.replica.clone();
+        async move {
+            let mut replica = replica.lock().await;
+            let new = api::NewCard { valid_days: 30 };
+            api::issue_card(&mut replica, &member.to_string(), new, wishtree_node::now()).unwrap()
+        }
     };
-    // Personal data of the resident, kept on the node only.
+    let (card, other_card) = (card_of(member).await, card_of(other).await);
     hub_holds_node(&hub, &node, code(), LIMIT).await.unwrap();
     node.stop().await;
 
-    let body = serde_json::json!({ "card": card["text"] });
-    let opened = phone(&hub, "POST", "/api/card-session", Some(&body), None);
-    assert_eq!(opened.status, 200, "{}", opened.text());
-    let cookie = opened
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let session = |card: &serde_json::Value| {
+        let body = serde_json::json!({ "card": card["text"] });
+        let opened = phone(&hub, "POST", "/api/card-session", Some(&body), None);
+        assert_eq!(opened.status, 200, "{}", opened.text());
+        opened
+            .header("set-cookie")
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let (cookie, other_cookie) = (session(&card), session(&other_card));
 
     // The market lists the wish, filtered, with nothing but what the city may see.
     let market = phone(
@@ -251,6 +258,15 @@ async fn a_claim_from_the_phone_while_the_node_is_stopped_reads_claimed_after_on
     );
     assert_eq!(again.json()["entry"], accepted.json()["entry"], "one entry");
     assert_eq!(hub.hub().inbox_entries(code()).unwrap().len(), 1);
+    // A second member claims the same wish meanwhile: pending too, until the node decides.
+    let second = phone(
+        &hub,
+        "POST",
+        "/api/market/claims",
+        Some(&claim),
+        Some(&other_cookie),
+    );
+    assert_eq!(second.status, 202, "{}", second.text());
     let page = phone(&hub, "GET", "/m/card", None, Some(&cookie)).text();
     assert!(page.contains("待社区确认"), "{page}");
     assert!(
@@ -268,6 +284,9 @@ async fn a_claim_from_the_phone_while_the_node_is_stopped_reads_claimed_after_on
     })
     .await
     .unwrap();
+    // The one who came second is told why, in the same sync.
+    let page = phone(&hub, "GET", "/m/card", None, Some(&other_cookie)).text();
+    assert!(page.contains("未生效（已被他人先认领）"), "{page}");
     // The wish left the market, and a second claim of it is refused.
     let listed = phone(&hub, "GET", "/api/market/wishes", None, None).json();
     assert_eq!(listed.as_array().unwrap().len(), 0);
