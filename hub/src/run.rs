@@ -219,7 +219,8 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
         .map_or_else(|| city.clone(), |upstream| upstream.scope.clone());
     let mut state = HubHttpState::new(&options.data.join(DATABASE_FILE), Arc::clone(&metrics))?
         .with_scope(scope)
-        .with_clock(hub.clock().clone());
+        .with_clock(hub.clock().clone())
+        .with_hub(Arc::clone(&hub));
     let metrics_listener = match options.metrics {
         Some(address) => {
             state = state.without_metrics();

@@ -27,36 +27,6 @@ use std::time::{Duration, Instant};
 use figures_support::*;
 use serde_json::{Value, json};
 
-/// How long the browser may take for the whole walk.
-const DEADLINE: Duration = Duration::from_secs(120);
-
-fn js_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/js")
-}
-
-/// What is missing to run the browser, if anything.
-fn missing_tools() -> Vec<String> {
-    let mut missing = Vec::new();
-    let node = Command::new("node")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    if !node.is_ok_and(|status| status.success()) {
-        missing.push("node.js (`node`)".to_owned());
-    }
-    if !PathBuf::from("/usr/bin/chromium").exists() {
-        missing.push("Chromium at /usr/bin/chromium (apt-get install chromium)".to_owned());
-    }
-    if !js_dir()
-        .join("node_modules/playwright-core/package.json")
-        .exists()
-    {
-        missing.push("playwright-core (run `npm ci` in tests/js)".to_owned());
-    }
-    missing
-}
-
 /// Whether a test may run: `false` (and a loud line) when a tool is missing, a panic
 /// instead when every test must run.
 fn can_run(test: &str, missing: &[String]) -> bool {
@@ -73,36 +43,18 @@ fn can_run(test: &str, missing: &[String]) -> bool {
 
 #[test]
 fn the_dashboard_in_chromium_shows_the_numbers_of_the_api() {
-    if !can_run("dashboard browser test", &missing_tools()) {
+    if !wishtree_testkit::browser::available("dashboard browser test") {
         return;
     }
     let city = sample_city();
     let server = Server::start(&city.database, "1309");
-    let mut child = Command::new("node")
+    let mut command = Command::new("node");
+    command
         .arg("browser-dashboard.mjs")
         .arg(server.url())
         .arg(&server.session().cookie)
-        .current_dir(js_dir())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the browser walk did not finish within {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(status.success(), "browser walk failed:\n{stdout}\n{stderr}");
+        .current_dir(wishtree_testkit::browser::js_dir());
+    let stdout = wishtree_testkit::browser::run_to_end(command);
     let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     let regions: Vec<&str> = summary["visited"]
         .as_array()

@@ -171,6 +171,9 @@ pub struct InitArgs {
     /// (district): the pages name it 市平台 or 区平台.
     #[arg(long, requires = "hub")]
     pub hub_level: Option<String>,
+    /// The hub's web address for phones (`https://…`), which member cards link to.
+    #[arg(long)]
+    pub hub_web: Option<String>,
     /// A password, needed to listen beyond this computer (at least 8 characters).
     #[arg(long)]
     pub password: Option<String>,
@@ -480,7 +483,10 @@ fn init(data: &Path, args: InitArgs) -> anyhow::Result<()> {
         password: args.password,
         worker,
     };
-    let replica = Replica::init(data, &options, crate::now())?;
+    let mut replica = Replica::init(data, &options, crate::now())?;
+    if let Some(web) = &args.hub_web {
+        replica.set_hub_web(web).context("--hub-web")?;
+    }
     println!(
         "created the node of {} {} in {}",
         community,

@@ -47,6 +47,7 @@ fn doc_name(doc: &DocId) -> DocName {
     match doc {
         DocId::Community(_) => DocName::Community,
         DocId::City => DocName::City,
+        DocId::Inbox(_) => DocName::Inbox,
     }
 }
 
@@ -84,7 +85,7 @@ impl Host for NodeHost {
         now: Timestamp,
     ) -> Result<bool, HostError> {
         let mut replica = self.replica.blocking_lock();
-        if let DocId::Community(code) = doc
+        if let DocId::Community(code) | DocId::Inbox(code) = doc
             && *code != replica.code()
         {
             return Err(HostError::Forbidden(format!(
@@ -108,7 +109,16 @@ impl Host for NodeHost {
                 .last_attestation()
                 .ok()
                 .flatten(),
-            DocId::City => None,
+            DocId::City | DocId::Inbox(_) => None,
+        }
+    }
+
+    /// The node's community, and its inbox: asking for the inbox is how a hub learns
+    /// that this node knows the document.
+    fn docs_in(&mut self, scope: &Scope) -> Vec<DocId> {
+        match scope {
+            Scope::Community(code) => vec![DocId::Community(*code), DocId::Inbox(*code)],
+            Scope::Region(_) => Vec::new(),
         }
     }
 

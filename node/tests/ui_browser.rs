@@ -16,77 +16,14 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use serde_json::json;
 use support::TestNode;
+use wishtree_testkit::browser::{js_dir, run_to_end};
 
-/// How long the browser may take for the whole walk.
-const DEADLINE: Duration = Duration::from_secs(120);
-
-fn js_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/js")
-}
-
-/// What is missing to run the browser, if anything.
-fn missing_tools() -> Vec<String> {
-    let mut missing = Vec::new();
-    if !PathBuf::from("/usr/bin/chromium").exists() {
-        missing.push("Chromium at /usr/bin/chromium".to_owned());
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        missing.push("node.js".to_owned());
-    }
-    if !js_dir().join("node_modules/playwright-core").exists() {
-        missing.push("playwright-core (npm ci in tests/js)".to_owned());
-    }
-    missing
-}
-
-/// Whether the browser tests can run here; if not, says so loudly, or fails when every
-/// test must run.
 fn browser_available() -> bool {
-    let missing = missing_tools();
-    if missing.is_empty() {
-        return true;
-    }
-    let message = format!("the browser test needs {}", missing.join(", "));
-    if std::env::var("WISHTREE_REQUIRE_ALL_TESTS").is_ok_and(|v| v == "1") {
-        panic!("{message}; scripts/test-all installs them");
-    }
-    eprintln!("\n!!! SKIPPED node browser test: {message} !!!\n");
-    false
-}
-
-/// Runs `command` to its end within [`DEADLINE`]; its stdout, or a failure with both
-/// of its outputs.
-fn run_to_end(mut command: Command) -> String {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > DEADLINE {
-            let _ = child.kill();
-            panic!("the browser did not finish within {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+    wishtree_testkit::browser::available("node browser test")
 }
 
 /// One of the scripts in `tests/js`, run against `node` with `args`.

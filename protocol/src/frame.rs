@@ -26,6 +26,8 @@ pub enum DocId {
     Community(CommunityCode),
     /// The city document: written by the city hub only.
     City,
+    /// A community's inbox (`crate::inbox`): written by the hub, read by the node.
+    Inbox(CommunityCode),
 }
 
 /// What the dialing side is.
@@ -161,6 +163,7 @@ impl std::fmt::Display for DocId {
         match self {
             Self::Community(code) => write!(f, "community {code}"),
             Self::City => f.write_str("the city document"),
+            Self::Inbox(code) => write!(f, "the inbox of community {code}"),
         }
     }
 }
@@ -170,8 +173,10 @@ impl Scope {
     pub fn covers(&self, doc: &DocId) -> bool {
         match (self, doc) {
             (_, DocId::City) => true,
-            (Self::Community(own), DocId::Community(code)) => own == code,
-            (Self::Region(prefix), DocId::Community(code)) => prefix.contains(code),
+            (Self::Community(own), DocId::Community(code) | DocId::Inbox(code)) => own == code,
+            (Self::Region(prefix), DocId::Community(code) | DocId::Inbox(code)) => {
+                prefix.contains(code)
+            }
         }
     }
 }

@@ -157,6 +157,18 @@ define_id!(
     "campaign"
 );
 
+define_id!(
+    /// A member card (党员服务卡): one of the cards issued to a member.
+    CardId,
+    "card"
+);
+
+define_id!(
+    /// An entry of a community's inbox (收件箱), drawn by the hub.
+    InboxEntryId,
+    "inbox entry"
+);
+
 /// Hashes a domain-separated list of parts down to 16 bytes.
 pub(crate) fn derive_bytes(kind: &str, parts: &[&[u8]]) -> [u8; 16] {
     let mut hasher = Sha256::new();

@@ -36,6 +36,10 @@ pub enum SigningContext {
     KeyRotation,
     /// The heads a half-year's records end at.
     Seal,
+    /// A member card: the statement binding a member to a card secret.
+    Card,
+    /// An entry of a community's inbox, signed by the hub.
+    Inbox,
 }
 
 impl SigningContext {
@@ -47,6 +51,8 @@ impl SigningContext {
             Self::Roster => "wishtree-roster-v1",
             Self::KeyRotation => "wishtree-rotate-v1",
             Self::Seal => "wishtree-seal-v1",
+            Self::Card => "wishtree-card-v1",
+            Self::Inbox => "wishtree-inbox-v1",
         }
     }
 }

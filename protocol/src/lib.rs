@@ -7,12 +7,14 @@
 
 pub mod attest;
 pub mod bundle;
+pub mod card;
 pub mod city;
 pub mod command;
 pub mod doc;
 pub mod frame;
 mod guard;
 pub mod id;
+pub mod inbox;
 pub mod keys;
 pub mod lifecycle;
 pub mod model;

@@ -570,3 +570,79 @@ fn posts_seat_their_holders_in_order() {
             .all(|folded| folded.outcome == Outcome::Applied)
     );
 }
+
+/// A card is recorded by its secret's hash, in a collection a document of schema 1
+/// lacks until the first card; a revocation is written once, with its reason, and
+/// reaches another replica with the next merge.
+#[test]
+fn a_card_is_recorded_then_revoked_once_and_the_revocation_travels() {
+    use wishtree_protocol::card::{CardSecret, MemberCard};
+    use wishtree_protocol::id::CardId;
+    use wishtree_protocol::keys::KeyPair;
+    use wishtree_protocol::model::CardRecord;
+
+    let mut ids = Ids::new(31);
+    let mut doc = new_doc(&mut ids);
+    let mut hub_copy = CommunityDoc::load(&doc.save(), Some(community()), ids.bytes()).unwrap();
+    let card = CardId::from_bytes(ids.bytes());
+    assert_eq!(doc.entities::<CardRecord>().unwrap().0, Vec::new());
+    assert!(doc.entity::<CardRecord>(card).unwrap().is_none());
+    let zhang = add_member(&mut doc, &mut ids, "张婷");
+    let key = KeyPair::from_secret([5; 32]);
+    let issued = MemberCard::issue(
+        &key,
+        community(),
+        zhang,
+        card,
+        at(1),
+        at(60 * 24 * 365),
+        CardSecret::from_bytes([9; 16]),
+    );
+    let issue = Command::IssueCard {
+        id: card,
+        member: zhang,
+        issued: at(1),
+        expires: at(60 * 24 * 365),
+        secret_hash: issued.statement.secret_hash,
+    };
+    let unknown_member = Command::IssueCard {
+        id: CardId::from_bytes(ids.bytes()),
+        member: wishtree_protocol::id::MemberId::from_bytes([0; 16]),
+        issued: at(1),
+        expires: at(2),
+        secret_hash: issued.statement.secret_hash,
+    };
+    assert!(matches!(
+        doc.execute(&unknown_member, &worker(), at(1)),
+        Err(CommandError::NotFound { .. })
+    ));
+    doc.execute(&issue, &worker(), at(1)).unwrap();
+    assert!(matches!(
+        doc.execute(&issue, &worker(), at(1)),
+        Err(CommandError::AlreadyExists { .. })
+    ));
+    let record = doc.entity::<CardRecord>(card).unwrap().unwrap();
+    let verified = issued.verify(&key.public(), at(2)).unwrap();
+    assert_eq!(verified.check_record(Some(&record)), Ok(()));
+
+    let revoke = |reason: &str| Command::RevokeCard {
+        id: card,
+        reason: Label::parse("reason", reason).unwrap(),
+    };
+    assert!(matches!(
+        doc.execute(&revoke(" "), &worker(), at(3)),
+        Err(CommandError::ReasonRequired { .. })
+    ));
+    doc.execute(&revoke("手机丢失"), &worker(), at(3)).unwrap();
+    assert!(matches!(
+        doc.execute(&revoke("再次"), &worker(), at(4)),
+        Err(CommandError::AlreadyRevoked { .. })
+    ));
+    hub_copy.merge(&mut doc).unwrap();
+    let at_hub = hub_copy.entity::<CardRecord>(card).unwrap().unwrap();
+    assert_eq!(at_hub.revoked_reason.as_deref(), Some("手机丢失"));
+    assert!(matches!(
+        verified.check_record(Some(&at_hub)),
+        Err(wishtree_protocol::card::CardError::Revoked { .. })
+    ));
+}

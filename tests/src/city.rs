@@ -200,11 +200,20 @@ pub fn now() -> Timestamp {
 /// Records a member on a running node, as a worker would, and returns the node's heads,
 /// sorted: the change every sync test watches travel.
 pub async fn add_member(node: &RunningNode, name: &str) -> Vec<ChangeHash> {
+    record_member(node, name).await;
+    let mut heads = node.replica.lock().await.heads();
+    heads.sort();
+    heads
+}
+
+/// Records a member on a running node, as a worker would, and returns the member's id.
+pub async fn record_member(node: &RunningNode, name: &str) -> MemberId {
     let mut replica = node.replica.lock().await;
     let mut id = [0u8; 16];
     getrandom::fill(&mut id).expect("the system has randomness");
+    let id = MemberId::from_bytes(id);
     let command = Command::AddMember {
-        id: MemberId::from_bytes(id),
+        id,
         member: MemberFields {
             name: Name::parse("name", name).expect("a test name is a name"),
             work_unit: Label::parse("work_unit", "沧州市发展和改革委员会").expect("a label"),
@@ -220,7 +229,49 @@ pub async fn add_member(node: &RunningNode, name: &str) -> Vec<ChangeHash> {
     replica
         .execute(&command, wishtree_node::now())
         .expect("the node records the member");
-    let mut heads = replica.heads();
+    id
+}
+
+/// Creates a node of `community` beside the hub's directory, enrolls it at the hub and
+/// starts it.
+pub async fn enrolled_node(
+    hub: &RunningHub,
+    hub_dir: &Path,
+    community: CommunityCode,
+) -> anyhow::Result<RunningNode> {
+    let dir = hub_dir
+        .parent()
+        .context("the hub's directory has a parent")?
+        .join(community.to_string());
+    let replica = init_node(
+        &dir,
+        community,
+        "名人社区",
+        "张书记",
+        hub.quic_addr,
+        hub_key(hub_dir)?,
+    )?;
+    enroll(hub_dir, community, replica.public_key())?;
+    drop(replica);
+    start_node(&dir, any_port()).await
+}
+
+/// Waits until the hub holds everything the node wrote, for at most `limit`.
+pub async fn hub_holds_node(
+    hub: &RunningHub,
+    node: &RunningNode,
+    community: CommunityCode,
+    limit: Duration,
+) -> anyhow::Result<()> {
+    let mut heads = node.replica.lock().await.heads();
     heads.sort();
-    heads
+    wait_until(limit, "the node's writes to reach the hub", || {
+        let mut held = hub
+            .hub()
+            .heads(wishtree_protocol::frame::DocId::Community(community))
+            .unwrap_or_default();
+        held.sort();
+        held == heads
+    })
+    .await
 }

@@ -156,6 +156,19 @@ async fn the_demo_city_syncs_its_seed_reuses_it_and_shows_a_new_claim() {
     assert!(printed.contains(&city.hub.key.to_string()));
     assert_eq!(city.nodes.len(), 3);
     wait_for_counts(&city, expected).await;
+    // The member card it prints opens a member's page at the hub, once synced.
+    let card = printed
+        .split_whitespace()
+        .find_map(|word| word.split_once("/m/card#").map(|(_, card)| card.to_owned()))
+        .unwrap_or_else(|| panic!("no member card link: {printed}"));
+    let exchange = wishtree_testkit::http::Request::json(
+        "POST",
+        "/api/card-session",
+        &serde_json::json!({ "card": card }),
+    )
+    .header("Host", &city.hub.http_addr.to_string());
+    let answer = wishtree_testkit::socket::send(city.hub.http_addr, &exchange).unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.text());
     // The campaign the city document sets is measured over every member reported in.
     let mut campaigns = serde_json::Value::Null;
     let url = format!("/api/campaigns?region={}", CITY.0);

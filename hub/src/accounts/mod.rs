@@ -23,8 +23,8 @@ use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::{RegionLevel, RegionPrefix, Timestamp};
 
 pub use session::{
-    ApiToken, CookieError, LOGIN_COOKIE, LoginCookie, SESSION_COOKIE, SESSION_KEY_FILE,
-    SessionCookie, SessionKey, cookie_value,
+    ApiToken, CARD_COOKIE, CookieError, LOGIN_COOKIE, LoginCookie, SESSION_COOKIE,
+    SESSION_KEY_FILE, SessionCookie, SessionKey, cookie_value,
 };
 pub use store::{
     AuditEntry, account_by_token, add_account, add_token, audit, audit_entries, close_session,

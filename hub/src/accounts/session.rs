@@ -29,11 +29,14 @@ pub const SESSION_KEY_FILE: &str = "session.key";
 pub const SESSION_COOKIE: &str = "wishtree_session";
 /// The cookie of a browser on the login page.
 pub const LOGIN_COOKIE: &str = "wishtree_login";
+/// The cookie of a member's phone that opened a member card (`/m/card`).
+pub const CARD_COOKIE: &str = "wishtree_card";
 
 const COOKIE_CONTEXT: &[u8] = b"wishtree hub session cookie v1\0";
 const LOGIN_CONTEXT: &[u8] = b"wishtree hub login cookie v1\0";
 const SESSION_CSRF_CONTEXT: &[u8] = b"wishtree hub session form v1\0";
 const LOGIN_CSRF_CONTEXT: &[u8] = b"wishtree hub login form v1\0";
+const CARD_CONTEXT: &[u8] = b"wishtree hub card session v1\0";
 
 /// The hub's key for signing cookies and deriving CSRF tokens.
 #[derive(Clone)]
@@ -150,6 +153,39 @@ impl SessionKey {
         let nonce = decode_16(body)?;
         self.verify(LOGIN_CONTEXT, body.as_bytes(), tag)?;
         Ok(LoginCookie { nonce })
+    }
+
+    /// The cookie value of a card session: the card's text (base64url, no dots), when
+    /// the session ends, and the tag. The whole card rides along so that every request
+    /// checks it again — signature, expiry, secret, revocation — against the roster
+    /// and the document as they are then; the tag only keeps a forged cookie from
+    /// costing a document read.
+    pub fn card_cookie(&self, card_text: &str, expires_at: Timestamp) -> String {
+        let body = format!("{card_text}.{}", expires_at.as_millis());
+        let tag = self.tag(CARD_CONTEXT, body.as_bytes());
+        format!("{body}.{tag}")
+    }
+
+    /// Reads a card session cookie: its shape, its tag, then its expiry at `now`.
+    /// Answers the card's text, to be checked as a card.
+    pub fn read_card_cookie<'v>(
+        &self,
+        value: &'v str,
+        now: Timestamp,
+    ) -> Result<&'v str, CookieError> {
+        let (body, tag) = value.rsplit_once('.').ok_or(CookieError::Malformed)?;
+        let (card, expires) = body.split_once('.').ok_or(CookieError::Malformed)?;
+        if expires.is_empty() || expires.len() > 19 || !expires.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(CookieError::Malformed);
+        }
+        let expires_at =
+            Timestamp::from_millis(expires.parse::<i64>().map_err(|_| CookieError::Malformed)?);
+        self.verify(CARD_CONTEXT, body.as_bytes(), tag)?;
+        if expires_at <= now {
+            return Err(CookieError::Expired);
+        }
+        Ok(card)
     }
 
     /// The CSRF token of the forms of session `id`.
@@ -310,6 +346,29 @@ mod tests {
         assert_ne!(ApiToken::hash_of(token.as_str()), ApiToken::hash_of("wt_"));
     }
 
+    #[test]
+    fn a_card_cookie_reads_back_only_unaltered_and_before_its_end() {
+        let key = key();
+        let value = key.card_cookie("AbC-_9", Timestamp::from_millis(2_000));
+        let before = Timestamp::from_millis(1_000);
+        assert_eq!(key.read_card_cookie(&value, before), Ok("AbC-_9"));
+        assert_eq!(
+            key.read_card_cookie(&value, Timestamp::from_millis(2_000)),
+            Err(CookieError::Expired)
+        );
+        let other_card = value.replacen("AbC", "XbC", 1);
+        assert_eq!(
+            key.read_card_cookie(&other_card, before),
+            Err(CookieError::BadSignature)
+        );
+        // A session cookie is no card cookie.
+        let session = key.session_cookie(&SessionCookie {
+            id: [1; 16],
+            expires_at: Timestamp::from_millis(2_000),
+        });
+        assert!(key.read_card_cookie(&session, before).is_err());
+    }
+
     proptest! {
         /// Whatever bytes a browser sends as a cookie, reading it answers an error or a
         /// cookie, never a panic; and nothing but a signed value is taken.
@@ -321,6 +380,7 @@ mod tests {
             for text in [header.as_str(), from_bytes.as_str()] {
                 prop_assert!(key.read_session_cookie(text, now).is_err());
                 prop_assert!(key.read_login_cookie(text).is_err());
+                prop_assert!(key.read_card_cookie(text, now).is_err());
                 let _ = cookie_value(text, SESSION_COOKIE);
                 prop_assert!(!key.form_token_matches(text, false, text));
                 prop_assert!(!key.form_token_matches(text, true, text));

@@ -1,6 +1,7 @@
 //! Failed logins, counted per account name and per client address, so that a
 //! password is guessed neither at one account from many addresses nor at many
-//! accounts from one address.
+//! accounts from one address. Failed member card exchanges are counted the same way,
+//! the card's id standing for the name (`http::member`).
 //!
 //! Five failures within 15 minutes block further tries of that name, or from that
 //! address, until the oldest of them is 15 minutes old. Time is the hub's clock, passed
@@ -21,9 +22,19 @@ const WINDOW_MS: i64 = 15 * 60 * 1000;
 const SWEEP_AT: usize = 4096;
 
 /// The recent failed logins of names and addresses.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LoginThrottle {
     failures: Mutex<HashMap<Key, VecDeque<Timestamp>>>,
+    /// Failures of one name allowed within the window.
+    per_name: usize,
+    /// Failures from one address allowed within the window.
+    per_client: usize,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self::with_limits(FREE_FAILURES, FREE_FAILURES)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -33,21 +44,35 @@ enum Key {
 }
 
 impl LoginThrottle {
-    /// No failures yet.
+    /// No failures yet; five of a name, or from an address, block it.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// No failures yet; `per_name` failures of one name, or `per_client` from one
+    /// address, within the window block it. Member cards allow an address more than a
+    /// card: many phones share one address behind a carrier's NAT.
+    pub fn with_limits(per_name: usize, per_client: usize) -> Self {
+        Self {
+            failures: Mutex::default(),
+            per_name,
+            per_client,
+        }
     }
 
     /// Whether a login as `name` from `client` must wait at `now`.
     pub fn is_blocked(&self, name: &str, client: IpAddr, now: Timestamp) -> bool {
         let mut failures = self.lock();
-        [Key::Name(name.to_owned()), Key::Client(client_key(client))]
-            .iter()
-            .any(|key| {
-                failures
-                    .get_mut(key)
-                    .is_some_and(|times| recent(times, now) >= FREE_FAILURES)
-            })
+        [
+            (Key::Name(name.to_owned()), self.per_name),
+            (Key::Client(client_key(client)), self.per_client),
+        ]
+        .iter()
+        .any(|(key, limit)| {
+            failures
+                .get_mut(key)
+                .is_some_and(|times| recent(times, now) >= *limit)
+        })
     }
 
     /// Records a failed login as `name` from `client`.

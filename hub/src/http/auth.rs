@@ -95,7 +95,7 @@ pub(crate) async fn require_account(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    if path == "/login" || (path == "/metrics" && state.serves_metrics) {
+    if path == "/login" || (path == "/metrics" && state.serves_metrics) || is_member_path(path) {
         return next.run(request).await;
     }
     let is_api = request.uri().path().starts_with("/api/");
@@ -119,6 +119,16 @@ pub(crate) async fn require_account(
         Ok(None) => Redirect::to(&login_address(request.uri())).into_response(),
         Err(error) => error.into_response(),
     }
+}
+
+/// The member's pages, the card exchange and the market, which a member card opens
+/// instead of an account (`super::member` checks the card on every request that needs
+/// one; the market shows nothing personal).
+fn is_member_path(path: &str) -> bool {
+    matches!(
+        path,
+        "/m/card" | "/m/" | "/api/card-session" | "/api/market/wishes" | "/api/market/claims"
+    )
 }
 
 /// `/login`, with the page asked for as `next` so that the login leads back to it.

@@ -19,6 +19,7 @@ mod api;
 mod auth;
 mod csv;
 mod dashboard;
+mod member;
 mod period;
 mod service;
 mod svg;
@@ -45,6 +46,7 @@ use crate::accounts::{LoginThrottle, SessionKey};
 use crate::clock::Clock;
 use crate::figures::{self, FiguresError, Period};
 use crate::metrics::Metrics;
+use crate::state::Hub;
 
 /// How many idle read connections the pool keeps.
 const POOL_SIZE: usize = 4;
@@ -62,6 +64,11 @@ pub struct HubHttpState {
     clock: Clock,
     session_key: SessionKey,
     throttle: Arc<LoginThrottle>,
+    /// Failed member card exchanges, per card and per address (`member`).
+    card_throttle: Arc<LoginThrottle>,
+    /// The hub's documents, for the member pages; `None` where the HTTP side runs
+    /// without a hub (the dashboard's own tests).
+    hub: Option<Arc<Hub>>,
     /// Whether `/metrics` is served beside the dashboard (or on its own address).
     serves_metrics: bool,
 }
@@ -116,6 +123,11 @@ impl HubHttpState {
             clock: Clock::system(),
             session_key: SessionKey::load_or_create(data)?,
             throttle: Arc::new(LoginThrottle::new()),
+            card_throttle: Arc::new(LoginThrottle::with_limits(
+                member::FAILURES_PER_CARD,
+                member::FAILURES_PER_ADDRESS,
+            )),
+            hub: None,
             serves_metrics: true,
         })
     }
@@ -131,6 +143,12 @@ impl HubHttpState {
     /// and the default region of the API.
     pub fn with_scope(mut self, scope: RegionPrefix) -> Self {
         self.scope = scope;
+        self
+    }
+
+    /// The hub whose community documents the member pages read (`/m/card`).
+    pub fn with_hub(mut self, hub: Arc<Hub>) -> Self {
+        self.hub = Some(hub);
         self
     }
 
@@ -159,6 +177,14 @@ impl HubHttpState {
 
     pub(crate) fn throttle(&self) -> &LoginThrottle {
         &self.throttle
+    }
+
+    pub(crate) fn card_throttle(&self) -> &LoginThrottle {
+        &self.card_throttle
+    }
+
+    pub(crate) fn hub(&self) -> Option<&Arc<Hub>> {
+        self.hub.as_ref()
     }
 
     /// Runs `work` on the writing connection on a blocking thread.
@@ -264,7 +290,12 @@ pub fn router(state: HubHttpState) -> Router {
         .route("/rankings", get(dashboard::rankings_page))
         .route("/health", get(dashboard::health_page))
         .route("/login", get(dashboard::login_page).post(dashboard::login))
-        .route("/logout", post(dashboard::logout));
+        .route("/logout", post(dashboard::logout))
+        .route("/m/card", get(member::card_page))
+        .route("/m/", get(member::market_page))
+        .route("/api/card-session", post(member::open_card_session))
+        .route("/api/market/wishes", get(member::market_wishes))
+        .route("/api/market/claims", post(member::claim));
     if state.serves_metrics {
         router = router.route("/metrics", get(metrics));
     }

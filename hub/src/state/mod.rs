@@ -14,6 +14,7 @@
 mod changes;
 mod city;
 mod documents;
+mod inbox;
 mod roster;
 
 use std::collections::{HashMap, HashSet};
@@ -221,6 +222,7 @@ pub fn stored(doc: DocId) -> StoredDoc {
     match doc {
         DocId::Community(code) => StoredDoc::Community(code),
         DocId::City => StoredDoc::City,
+        DocId::Inbox(code) => StoredDoc::Inbox(code),
     }
 }
 

@@ -180,7 +180,9 @@ impl Hub {
             return Vec::new();
         }
         let mut docs = match enrollment.role {
-            EnrolledRole::Node { community } => vec![DocId::Community(community)],
+            EnrolledRole::Node { community } => {
+                vec![DocId::Community(community), DocId::Inbox(community)]
+            }
             EnrolledRole::Hub { scope } => self
                 .store
                 .communities()
@@ -230,12 +232,17 @@ impl Hub {
         match (&enrollment.role, &hello.scope) {
             (EnrolledRole::Node { community }, Scope::Community(asked)) if community == asked => {
                 self.mark_seen(*community, now);
-                Ok(Grant {
-                    docs: vec![
-                        (DocId::Community(*community), Access::ReadWrite),
-                        (DocId::City, Access::ReadOnly),
-                    ],
-                })
+                let mut grant = vec![
+                    (DocId::Community(*community), Access::ReadWrite),
+                    (DocId::City, Access::ReadOnly),
+                ];
+                // Only a node that asks for its inbox knows the document: an older node
+                // would take it for a document outside its scope.
+                let inbox = DocId::Inbox(*community);
+                if hello.docs.iter().any(|held| held.doc == inbox) {
+                    grant.push((inbox, Access::ReadOnly));
+                }
+                Ok(Grant { docs: grant })
             }
             (EnrolledRole::Hub { scope }, Scope::Region(asked)) if scope.covers(asked) => {
                 // What this hub holds under the region, and what the district hub holds

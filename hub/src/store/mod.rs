@@ -28,6 +28,8 @@ pub enum StoredDoc {
     Community(CommunityCode),
     /// The city document (organisation directory, post categories, campaign rules).
     City,
+    /// A community's inbox, which the hub writes (`wishtree_protocol::inbox`).
+    Inbox(CommunityCode),
 }
 
 /// What an enrolled key may do.
@@ -336,11 +338,13 @@ pub struct MergeWrite<'a> {
 }
 
 impl StoredDoc {
-    /// The key of the document in storage: the community code, or `city`.
+    /// The key of the document in storage: the community code, `city`, or
+    /// `inbox:` and the community code.
     pub fn storage_key(&self) -> String {
         match self {
             Self::Community(code) => code.to_string(),
             Self::City => "city".to_owned(),
+            Self::Inbox(code) => format!("inbox:{code}"),
         }
     }
 
@@ -348,6 +352,8 @@ impl StoredDoc {
     pub fn from_storage_key(key: &str) -> Option<Self> {
         if key == "city" {
             Some(Self::City)
+        } else if let Some(code) = key.strip_prefix("inbox:") {
+            code.parse().ok().map(Self::Inbox)
         } else {
             key.parse().ok().map(Self::Community)
         }
@@ -359,6 +365,7 @@ impl fmt::Display for StoredDoc {
         match self {
             Self::Community(code) => write!(f, "community {code}"),
             Self::City => f.write_str("the city document"),
+            Self::Inbox(code) => write!(f, "the inbox of community {code}"),
         }
     }
 }

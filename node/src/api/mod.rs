@@ -8,6 +8,7 @@
 //! blocking work: call it from a blocking thread (see [`crate::http`]).
 
 mod activities;
+mod cards;
 mod community;
 pub mod fields;
 mod members;
@@ -30,6 +31,10 @@ use wishtree_protocol::text::Detail;
 
 pub use self::activities::{
     NewActivity, NewParticipant, activity, add_participant, create_activity, list_activities,
+};
+pub use self::cards::{
+    CARD_PATH, CardRevocation, DEFAULT_CARD_DAYS, MAX_CARD_DAYS, NewCard, cards_of, issue_card,
+    member_cards, revoke_card,
 };
 pub use self::community::{
     CommunityName, NewEvaluation, PeriodToSeal, PointsRate, evaluate, half_year_report,
@@ -193,6 +198,7 @@ impl ApiError {
                 | CommandError::InsufficientPoints { .. }
                 | CommandError::AlreadyParticipating
                 | CommandError::AlreadyVoided { .. }
+                | CommandError::AlreadyRevoked { .. }
                 | CommandError::PeriodNotOver { .. }
                 | CommandError::NotSealed { .. },
             ) => Self::Conflict {

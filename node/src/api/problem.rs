@@ -193,6 +193,7 @@ fn out_of_range_zh(field: &str) -> &'static str {
         "estimated_value" => "估价不能超过 1000000 元",
         "points" => "积分至少为 1",
         "points_per_hour" => "每小时积分不能超过 1000",
+        "valid_days" => "有效天数须在 1 到 1825 天（五年）之间",
         _ => "超出允许的范围",
     }
 }

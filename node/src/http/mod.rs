@@ -69,6 +69,11 @@ pub fn api_router() -> Router<AppState> {
         .route("/api/members", get(list_members).post(create_member))
         .route("/api/members/{id}", get(member).put(update_member))
         .route("/api/members/{id}/passbook", get(passbook))
+        .route(
+            "/api/members/{id}/cards",
+            get(member_cards).post(issue_card),
+        )
+        .route("/api/cards/{id}/revoke", post(revoke_card))
         .route("/api/orgs", get(list_orgs).post(create_org))
         .route("/api/orgs/{id}", get(org))
         .route("/api/pairings", get(list_pairings).post(create_pairing))
@@ -260,6 +265,28 @@ async fn update_member(
 
 async fn passbook(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     read(&state, move |r| api::passbook(r, &id)).await
+}
+
+async fn member_cards(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    read(&state, move |r| api::member_cards(r, &id)).await
+}
+
+async fn issue_card(State(state): State<AppState>, Path(id): Path<String>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, move |r, b, now| {
+        api::issue_card(r, &id, api::NewCard::from_json(b, now)?, now)
+    })
+    .await
+}
+
+async fn revoke_card(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
+    write(&state, body, StatusCode::OK, move |r, b, now| {
+        api::revoke_card(r, &id, api::CardRevocation::from_json(b, now)?, now)
+    })
+    .await
 }
 
 async fn list_orgs(State(state): State<AppState>) -> Response {

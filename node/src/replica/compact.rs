@@ -34,19 +34,14 @@ impl Replica {
             });
         }
         let started = Instant::now();
-        let chunks = match doc {
-            DocName::Community => self.community_chunks,
-            DocName::City => self.city_chunks,
-        };
-        let (bytes, heads) = match doc {
-            DocName::Community => (self.doc.save(), self.doc.heads()),
-            DocName::City => {
-                if self.city_chunks == 0 {
-                    // Nothing received: the genesis needs no storing.
-                    return Ok(());
-                }
-                (self.city.save(), sorted_heads(self.city.automerge_mut()))
-            }
+        let chunks = *self.held(doc).2;
+        if doc != DocName::Community && chunks == 0 {
+            // Nothing received: the city's genesis needs no storing, an empty inbox none.
+            return Ok(());
+        }
+        let (bytes, heads) = {
+            let automerge = self.held(doc).0;
+            (automerge.save(), sorted_heads(automerge))
         };
         tracing::info!(
             "compacting {chunks} chunks of the {doc} document into one save of {} bytes",
@@ -55,16 +50,9 @@ impl Replica {
         let transaction = self.store.transaction()?;
         transaction.replace_chunks(doc, &bytes)?;
         transaction.commit()?;
-        match doc {
-            DocName::Community => {
-                self.community_saved = heads;
-                self.community_chunks = 1;
-            }
-            DocName::City => {
-                self.city_saved = heads;
-                self.city_chunks = 1;
-            }
-        }
+        let (_, saved, stored_chunks) = self.held(doc);
+        *saved = heads;
+        *stored_chunks = 1;
         tracing::info!(
             "compacted the {doc} document in {} ms",
             started.elapsed().as_millis()
@@ -73,10 +61,7 @@ impl Replica {
     }
 
     pub(super) fn compact_if_due(&mut self, doc: DocName) {
-        let chunks = match doc {
-            DocName::Community => self.community_chunks,
-            DocName::City => self.city_chunks,
-        };
+        let chunks = *self.held(doc).2;
         if chunks >= self.compact_after
             && let Err(error) = self.compact(doc)
         {

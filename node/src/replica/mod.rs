@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use automerge::ChangeHash;
+use automerge::{AutoCommit, ChangeHash};
 use tokio::sync::watch;
 use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::city::{CityDoc, CityView};
@@ -50,7 +50,7 @@ use self::batch::Batch;
 pub use self::batch::GroupCommit;
 pub use self::bundle::{BundleExportError, BundleOptions, ExportedBundle};
 pub use self::open::{HubLevel, HubSettings, InitOptions, OpenError};
-use self::open::{load_city, load_community};
+use self::open::{load_city, load_community, load_inbox};
 pub use self::status::{ChunkCounts, Counts, NodeStatus, SyncStatus};
 use self::sync::sorted_heads;
 pub use self::sync::{ReceiveError, Received};
@@ -92,6 +92,9 @@ pub mod setting {
     pub const HUB_KEY: &str = "hub_key";
     /// Whether the hub is the city's or a district's (`city`, `district`).
     pub const HUB_LEVEL: &str = "hub_level";
+    /// The hub's web address for phones (e.g. `https://hub.example.cn`), which member
+    /// cards link to; unset, a card's link is its path alone.
+    pub const HUB_WEB: &str = "hub_web";
     /// The hash of the UI password (see `crate::password`).
     pub const PASSWORD_HASH: &str = "password_hash";
     /// The name the node's worker signs lifecycle events with.
@@ -117,14 +120,19 @@ pub struct Replica {
     /// The city document, from its genesis (derived from the city's code, the first
     /// four digits of the community's) plus what the hub sent.
     city: CityDoc,
+    /// The community's inbox as the hub sent it (empty until it sends one): read-only
+    /// here, applied to the community document by [`Replica::apply_inbox`].
+    inbox: AutoCommit,
     key: KeyPair,
     worker: Actor,
     hub: Option<HubSettings>,
     /// The heads the stored chunks of each document cover.
     community_saved: Vec<ChangeHash>,
     city_saved: Vec<ChangeHash>,
+    inbox_saved: Vec<ChangeHash>,
     community_chunks: usize,
     city_chunks: usize,
+    inbox_chunks: usize,
     compact_after: usize,
     attestation_seq: u64,
     view: Option<(Vec<ChangeHash>, Arc<CommunityView>)>,
@@ -180,6 +188,22 @@ pub struct ChangeNotice {
     /// Batches of changes received from elsewhere since the process started (either
     /// document).
     pub remote_batches: u64,
+}
+
+/// Why the hub's web address was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum HubWebError {
+    /// Not `http://` or `https://`.
+    #[error(
+        "the hub's web address must start with https:// (or http://), e.g. https://hub.example.cn"
+    )]
+    Scheme,
+    /// Empty, too long, or with spaces, `#`, `?`, quotes or angle brackets.
+    #[error("the hub's web address has no host, or characters an address cannot have")]
+    Host,
+    /// The setting could not be stored.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Why a command was not committed. In every case nothing was stored and the
@@ -415,6 +439,28 @@ impl Replica {
         result
     }
 
+    /// Sets the hub's web address that member cards link to: `http://` or `https://`
+    /// and a host, nothing after the host but a path.
+    pub fn set_hub_web(&mut self, web: &str) -> Result<(), HubWebError> {
+        let web = web.trim().trim_end_matches('/');
+        let host = web
+            .strip_prefix("https://")
+            .or_else(|| web.strip_prefix("http://"))
+            .ok_or(HubWebError::Scheme)?;
+        if host.is_empty()
+            || host.len() > 200
+            || host.chars().any(|c| {
+                c.is_whitespace() || c.is_control() || matches!(c, '#' | '?' | '"' | '<' | '>')
+            })
+        {
+            return Err(HubWebError::Host);
+        }
+        let transaction = self.store.transaction()?;
+        transaction.put_setting(setting::HUB_WEB, web)?;
+        transaction.commit()?;
+        Ok(())
+    }
+
     /// What the replica counts of its writes, for `/metrics`.
     pub fn write_metrics(&self) -> &WriteMetrics {
         &self.write_metrics
@@ -519,16 +565,20 @@ impl Replica {
         self.pending_cache = None;
         let reloaded = random_bytes().and_then(|actor| {
             let community = load_community(&self.store, self.code, actor)?;
-            Ok((community, load_city(&self.store, self.code, actor)?))
+            let city = load_city(&self.store, self.code, actor)?;
+            Ok((community, city, load_inbox(&self.store)?))
         });
         match reloaded {
-            Ok(((doc, community_chunks), (mut city, city_chunks))) => {
+            Ok(((doc, community_chunks), (mut city, city_chunks), (mut inbox, inbox_chunks))) => {
                 self.doc = doc;
                 self.community_saved = self.doc.heads();
                 self.community_chunks = community_chunks;
                 self.city_saved = sorted_heads(city.automerge_mut());
                 self.city = city;
                 self.city_chunks = city_chunks;
+                self.inbox_saved = sorted_heads(&mut inbox);
+                self.inbox = inbox;
+                self.inbox_chunks = inbox_chunks;
             }
             Err(error) => {
                 tracing::error!("after a failed write the store cannot be read again: {error}");

@@ -292,6 +292,13 @@ impl Replica {
         if replica.city_chunks >= replica.compact_after {
             replica.compact(DocName::City)?;
         }
+        if replica.inbox_chunks >= replica.compact_after {
+            replica.compact(DocName::Inbox)?;
+        }
+        // Entries received but not yet applied when the node stopped.
+        if let Err(error) = replica.apply_inbox(crate::now()) {
+            tracing::warn!("the inbox could not be applied at start: {error}");
+        }
         Ok(replica)
     }
 
@@ -418,6 +425,7 @@ impl Replica {
         let actor = random_bytes()?;
         let (mut doc, community_chunks) = load_community(&store, code, actor)?;
         let (mut city, city_chunks) = load_city(&store, code, actor)?;
+        let (mut inbox, inbox_chunks) = load_inbox(&store)?;
         tracing::debug!(
             "loaded the documents in {} ms",
             started.elapsed().as_millis()
@@ -441,6 +449,7 @@ impl Replica {
         };
         let community_saved = doc.heads();
         let city_saved = sorted_heads(city.automerge_mut());
+        let inbox_saved = sorted_heads(&mut inbox);
         let (changes, _) = watch::channel(ChangeNotice {
             heads: community_saved.clone(),
             local_commits: 0,
@@ -452,13 +461,16 @@ impl Replica {
             code,
             doc,
             city,
+            inbox,
             key,
             worker,
             hub,
             community_saved,
             city_saved,
+            inbox_saved,
             community_chunks,
             city_chunks,
+            inbox_chunks,
             compact_after: COMPACT_AFTER_CHUNKS,
             attestation_seq,
             view: None,
@@ -629,6 +641,27 @@ pub(super) fn load_city(
             path: store.path().display().to_string(),
             doc: DocName::City,
             reason: find_bad_chunk(&genesis, &chunks).unwrap_or_else(|| error.to_string()),
+        }),
+    }
+}
+
+/// Loads the community's inbox from the chunks the hub's changes were stored in (no
+/// genesis of its own: the node holds what the hub sent, nothing before).
+pub(super) fn load_inbox(store: &Store) -> Result<(AutoCommit, usize), OpenError> {
+    let chunks = store.chunks(DocName::Inbox)?;
+    let bytes: Vec<u8> = chunks
+        .iter()
+        .flat_map(|chunk| chunk.bytes.clone())
+        .collect();
+    if bytes.is_empty() {
+        return Ok((AutoCommit::new(), 0));
+    }
+    match AutoCommit::load(&bytes) {
+        Ok(inbox) => Ok((inbox, chunks.len())),
+        Err(error) => Err(OpenError::DamagedDocument {
+            path: store.path().display().to_string(),
+            doc: DocName::Inbox,
+            reason: find_bad_chunk(&[], &chunks).unwrap_or_else(|| error.to_string()),
         }),
     }
 }

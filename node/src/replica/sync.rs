@@ -5,10 +5,12 @@
 use automerge::sync::{self, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 use wishtree_protocol::Timestamp;
+use wishtree_protocol::command::CommandError;
 use wishtree_protocol::doc::DocError;
+use wishtree_protocol::inbox::{InboxApplied, InboxDoc};
 use wishtree_protocol::keys::PublicKey;
 
-use super::Replica;
+use super::{ExecuteError, Replica};
 use crate::store::{DocName, StoreError, SyncPeer};
 
 /// What changes received from elsewhere did.
@@ -43,19 +45,12 @@ impl Replica {
     pub fn apply_remote(&mut self, doc: DocName, bytes: &[u8]) -> Result<Received, ReceiveError> {
         self.check_usable().map_err(ReceiveError::Poisoned)?;
         let before = self.doc_heads(doc);
-        let applied = match doc {
-            DocName::Community => self
-                .doc
-                .load_incremental(bytes)
-                .map(drop)
-                .map_err(ReceiveError::from),
-            DocName::City => self
-                .city
-                .automerge_mut()
-                .load_incremental(bytes)
-                .map(drop)
-                .map_err(ReceiveError::from),
-        };
+        let applied = self
+            .held(doc)
+            .0
+            .load_incremental(bytes)
+            .map(drop)
+            .map_err(ReceiveError::from);
         if let Err(error) = applied {
             self.reload_after_failure();
             return Err(error);
@@ -71,18 +66,9 @@ impl Replica {
         doc: DocName,
     ) -> Result<Option<sync::Message>, StoreError> {
         self.load_sync_state(peer, doc)?;
-        let state = self
-            .sync_states
-            .get_mut(&(*peer, doc))
-            .expect("load_sync_state inserted the state");
-        let message = match doc {
-            DocName::Community => self.doc.automerge_mut().sync().generate_sync_message(state),
-            DocName::City => self
-                .city
-                .automerge_mut()
-                .sync()
-                .generate_sync_message(state),
-        };
+        let mut state = self.sync_states.remove(&(*peer, doc)).unwrap_or_default();
+        let message = self.held(doc).0.sync().generate_sync_message(&mut state);
+        self.sync_states.insert((*peer, doc), state);
         Ok(message)
     }
 
@@ -106,18 +92,11 @@ impl Replica {
             .get(&(*peer, doc))
             .cloned()
             .unwrap_or_default();
-        let result = match doc {
-            DocName::Community => self
-                .doc
-                .automerge_mut()
-                .sync()
-                .receive_sync_message(&mut state, message),
-            DocName::City => self
-                .city
-                .automerge_mut()
-                .sync()
-                .receive_sync_message(&mut state, message),
-        };
+        let result = self
+            .held(doc)
+            .0
+            .sync()
+            .receive_sync_message(&mut state, message);
         if let Err(error) = result {
             self.reload_after_failure();
             return Err(error.into());
@@ -133,7 +112,57 @@ impl Replica {
             self.hub_link.last_synced_at = Some(now);
         }
         self.sync_states.insert((*peer, doc), state);
+        if doc == DocName::Inbox
+            && received.is_changed
+            && let Err(error) = self.apply_inbox(now)
+        {
+            // The entries stay in the inbox and are applied at the next change or start.
+            tracing::warn!("the inbox could not be applied: {error}");
+        }
         Ok(received)
+    }
+
+    /// Applies the inbox's new entries to the community document (in inbox order, each
+    /// at most once: `CommunityDoc::apply_inbox`) and stores the change with the node's
+    /// signed heads, as a local write is stored. Without a hub there is no inbox.
+    pub fn apply_inbox(&mut self, now: Timestamp) -> Result<InboxApplied, ExecuteError> {
+        self.check_usable().map_err(ExecuteError::Poisoned)?;
+        let Some(hub) = self.hub.as_ref().map(|hub| hub.key) else {
+            return Ok(InboxApplied::default());
+        };
+        if self.inbox.get_heads().is_empty() || self.store.is_read_only() {
+            return Ok(InboxApplied::default());
+        }
+        let entries = InboxDoc::from_automerge(self.inbox.clone(), self.code, [0; 16])
+            .and_then(|inbox| inbox.entries())
+            .map_err(CommandError::from)?;
+        let worker = self.worker.clone();
+        let applied = self
+            .doc
+            .apply_inbox(&entries, &hub, &worker, now)
+            .map_err(CommandError::from)?;
+        if applied.applied.is_empty() && applied.refused.is_empty() {
+            return Ok(applied);
+        }
+        match self.persist_local(None, now) {
+            Ok((heads, _)) => {
+                self.changes.send_modify(|notice| {
+                    notice.heads = heads;
+                    notice.local_commits += 1;
+                });
+                self.compact_if_due(DocName::Community);
+                tracing::info!(
+                    "applied {} inbox entries, refused {}",
+                    applied.applied.len(),
+                    applied.refused.len()
+                );
+                Ok(applied)
+            }
+            Err(error) => {
+                self.reload_after_failure();
+                Err(error.into())
+            }
+        }
     }
 
     /// Ends a sync session with `peer` at `now`: the in-flight parts of its state are
@@ -183,10 +212,8 @@ impl Replica {
         let heads = self.doc_heads(doc);
         let is_changed = heads != before;
         let chunk = if is_changed {
-            match doc {
-                DocName::Community => self.doc.automerge_mut().save_after(&self.community_saved),
-                DocName::City => self.city.automerge_mut().save_after(&self.city_saved),
-            }
+            let (automerge, saved, _) = self.held(doc);
+            automerge.save_after(saved)
         } else {
             Vec::new()
         };
@@ -208,16 +235,9 @@ impl Replica {
             return Err(error.into());
         }
         if !chunk.is_empty() {
-            match doc {
-                DocName::Community => {
-                    self.community_chunks += 1;
-                    self.community_saved = heads.clone();
-                }
-                DocName::City => {
-                    self.city_chunks += 1;
-                    self.city_saved = heads.clone();
-                }
-            }
+            let (_, saved, chunks) = self.held(doc);
+            *chunks += 1;
+            *saved = heads.clone();
         }
         if is_changed {
             let community_heads = self.doc.heads();
@@ -255,9 +275,31 @@ impl Replica {
 
     /// The heads of either document, sorted (for a sync `Hello`).
     pub fn doc_heads(&mut self, doc: DocName) -> Vec<ChangeHash> {
+        sorted_heads(self.held(doc).0)
+    }
+
+    /// The automerge document of `doc`, the heads its stored chunks cover, and how
+    /// many chunks it has: what every document's sync and storage goes through.
+    pub(super) fn held(
+        &mut self,
+        doc: DocName,
+    ) -> (&mut AutoCommit, &mut Vec<ChangeHash>, &mut usize) {
         match doc {
-            DocName::Community => self.doc.heads(),
-            DocName::City => sorted_heads(self.city.automerge_mut()),
+            DocName::Community => (
+                self.doc.automerge_mut(),
+                &mut self.community_saved,
+                &mut self.community_chunks,
+            ),
+            DocName::City => (
+                self.city.automerge_mut(),
+                &mut self.city_saved,
+                &mut self.city_chunks,
+            ),
+            DocName::Inbox => (
+                &mut self.inbox,
+                &mut self.inbox_saved,
+                &mut self.inbox_chunks,
+            ),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The node's schema: SQL steps applied in order by `wishtree_common::migrations`.
 
 /// Migrations of the node's tables, in order; `PRAGMA user_version` is the number
-/// applied.
-pub(super) const MIGRATIONS: &[&str] = &[r#"
+/// applied. The second lets `doc_chunks` hold the community's inbox (issue 12).
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE doc_chunks (
     doc TEXT NOT NULL CHECK (doc IN ('community', 'city')),
@@ -34,4 +35,16 @@ CREATE TABLE attestations (
     at INTEGER NOT NULL,
     signature BLOB NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE doc_chunks_with_inbox (
+    doc TEXT NOT NULL CHECK (doc IN ('community', 'city', 'inbox')),
+    seq INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (doc, seq)
+);
+INSERT INTO doc_chunks_with_inbox (doc, seq, bytes) SELECT doc, seq, bytes FROM doc_chunks;
+DROP TABLE doc_chunks;
+ALTER TABLE doc_chunks_with_inbox RENAME TO doc_chunks;
+"#,
+];

@@ -56,6 +56,8 @@ pub enum DocName {
     Community,
     /// The city document the hub writes and the node only receives.
     City,
+    /// The community's inbox, which the hub writes and the node only receives.
+    Inbox,
 }
 
 /// One stored piece of a document: a full save or an incremental one.
@@ -565,6 +567,7 @@ impl DocName {
         match self {
             Self::Community => "community",
             Self::City => "city",
+            Self::Inbox => "inbox",
         }
     }
 }

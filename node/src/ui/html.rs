@@ -379,6 +379,11 @@ button,a.button{display:inline-flex;align-items:center;min-height:44px;font:inhe
 button.secondary,a.button.secondary{background:#5f5f5f}
 a.button.cancel{background:#fff;color:#222;border:1px solid #8a8170}
 .inline{display:inline}
+.member-card{border:2px solid #b71c1c;border-radius:.6rem;padding:1rem;max-width:22rem;background:#fff;break-inside:avoid}
+.member-card .card-title{font-weight:bold;color:#b71c1c}
+.member-card .card-name{font-size:1.4rem;margin:.2rem 0}
+.member-card .qr svg{width:100%;max-width:240px;height:auto}
+.card-link{font-size:.7rem;word-break:break-all}
 .error{background:#ffebee;border:1px solid #e57373;color:#b71c1c;padding:.5rem;border-radius:.3rem}
 .notice{background:#e8f5e9;border:1px solid #81c784;padding:.5rem;border-radius:.3rem}
 .flag{color:#b71c1c;font-weight:bold}

@@ -4,6 +4,7 @@
 //! board and the half-year report — with every
 //! asset embedded in the binary, so it works with no internet.
 
+pub mod cards;
 pub mod closing;
 pub mod collate;
 pub mod exports;
@@ -164,6 +165,7 @@ mod tests {
             ("", ""),
             &StatusBar::default(),
             super::pages::MemberWrite::None,
+            maud::html! {},
         )
         .unwrap();
         assert!(member.contains("想要一个新书包"));

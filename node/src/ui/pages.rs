@@ -132,6 +132,7 @@ pub fn member_page(
     private: (&str, &str),
     status: &StatusBar,
     write: MemberWrite<'_>,
+    cards: maud::Markup,
 ) -> Option<String> {
     let member = view.members.get(&id)?;
     let (address, phone) = private;
@@ -276,6 +277,7 @@ pub fn member_page(
                 (t(lang, "半年报告（报到—服务—报告）", "Half-year report"))
             }
         }
+        (cards)
         h2 #edit { (t(lang, "修改台账", "Edit the ledger")) }
         (post_form(
             "card",

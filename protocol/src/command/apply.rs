@@ -5,8 +5,9 @@ use crate::doc::{CommunityDoc, DocError};
 use crate::id::{MemberId, ServiceId};
 use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus, PostStatus, Refusal};
 use crate::model::{
-    Activity, Actor, Branch, Evaluation, EventKind, LifecycleEvent, Member, Org, Pairing,
-    Participation, PointsEntry, PointsKind, Post, Project, Seal, ServiceRecord, Team, Void, Wish,
+    Activity, Actor, Branch, CardRecord, Evaluation, EventKind, LifecycleEvent, Member, Org,
+    Pairing, Participation, PointsEntry, PointsKind, Post, Project, Seal, ServiceRecord, Team,
+    Void, Wish,
 };
 use crate::seal::SignedSeal;
 use crate::text::{Detail, Label, Title};
@@ -367,6 +368,43 @@ impl CommunityDoc {
                     at: now,
                 };
                 self.put_entity(*id, &void)?;
+            }
+            Command::IssueCard {
+                id,
+                member,
+                issued,
+                expires,
+                secret_hash,
+            } => {
+                self.require_absent::<CardRecord>(*id)?;
+                self.require_present::<Member>(*member)?;
+                if expires <= issued {
+                    return Err(CommandError::OutOfRange {
+                        field: "expires",
+                        rule: "later than the day the card is issued",
+                    });
+                }
+                let record = CardRecord {
+                    member: *member,
+                    issued: *issued,
+                    expires: *expires,
+                    secret_hash: *secret_hash,
+                    revoked_at: None,
+                    revoked_reason: None,
+                };
+                self.put_entity(*id, &record)?;
+            }
+            Command::RevokeCard { id, reason } => {
+                let mut record = self.require::<CardRecord>(*id)?;
+                if record.is_revoked() {
+                    return Err(CommandError::AlreadyRevoked { id: id.to_string() });
+                }
+                if reason.as_str().trim().is_empty() {
+                    return Err(CommandError::ReasonRequired { step: "revoke" });
+                }
+                record.revoked_at = Some(now);
+                record.revoked_reason = Some(reason.to_string());
+                self.put_entity(*id, &record)?;
             }
             Command::VoidPoints { id, entry, reason } => {
                 self.require_absent::<Void>(*id)?;

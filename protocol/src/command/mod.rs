@@ -10,10 +10,11 @@
 
 mod apply;
 
+use crate::card::CardSecretHash;
 use crate::doc::DocError;
 use crate::id::{
-    ActivityId, BranchId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, ServiceId,
-    TeamId, VoidId, WishId,
+    ActivityId, BranchId, CardId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId,
+    ServiceId, TeamId, VoidId, WishId,
 };
 use crate::lifecycle::Refusal;
 use crate::model::{
@@ -21,7 +22,7 @@ use crate::model::{
 };
 use crate::seal::SignedSeal;
 use crate::text::{Detail, Label, Name, Title};
-use crate::time::{Date, HalfYear};
+use crate::time::{Date, HalfYear, Timestamp};
 use crate::uscc::CreditCode;
 
 /// The longest service one record may claim: a whole day.
@@ -217,6 +218,26 @@ pub enum Command {
         /// Why.
         reason: Label,
     },
+    /// Records a member card the node issued and signed (the secret's hash only).
+    IssueCard {
+        /// The card's id, as in its signed statement.
+        id: CardId,
+        /// The member.
+        member: MemberId,
+        /// When it was issued, as in the statement.
+        issued: Timestamp,
+        /// When it expires, as in the statement.
+        expires: Timestamp,
+        /// The hash of its secret.
+        secret_hash: CardSecretHash,
+    },
+    /// Revokes a member card: the hub refuses it from the sync that brings this.
+    RevokeCard {
+        /// The card.
+        id: CardId,
+        /// Why, e.g. 手机丢失.
+        reason: Label,
+    },
     /// Cancels a passbook entry.
     VoidPoints {
         /// The new void id.
@@ -352,6 +373,12 @@ pub enum CommandError {
         /// What kind.
         kind: &'static str,
         /// Its id.
+        id: String,
+    },
+    /// The card is already revoked.
+    #[error("card {id} is already revoked")]
+    AlreadyRevoked {
+        /// The card.
         id: String,
     },
     /// A half-year can be sealed only once it is over, by the node's clock.

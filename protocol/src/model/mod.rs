@@ -11,6 +11,7 @@ use std::str::FromStr;
 use autosurgeon::{Hydrate, Reconcile};
 
 mod actor;
+mod card;
 mod community;
 mod event;
 mod group;
@@ -23,6 +24,7 @@ mod service;
 mod wish;
 
 pub use actor::{Actor, ActorParseError, AuthorError, EventSubject};
+pub use card::{CardRecord, InboxOutcome};
 pub use community::{Community, CommunityRules};
 pub use event::{EventKind, LifecycleEvent};
 pub use group::{Branch, Team};
@@ -35,8 +37,8 @@ pub use service::{Activity, Participation, PointsEntry, ServiceRecord, Void};
 pub use wish::{Project, Wish};
 
 use crate::id::{
-    ActivityId, BranchId, EvaluationId, MemberId, OrgId, PairingId, PointsEntryId, PostId,
-    ProjectId, ServiceId, TeamId, VoidId, WishId,
+    ActivityId, BranchId, CardId, EvaluationId, InboxEntryId, MemberId, OrgId, PairingId,
+    PointsEntryId, PostId, ProjectId, ServiceId, TeamId, VoidId, WishId,
 };
 
 /// A kind of entity kept in a top-level map of the document.
@@ -71,6 +73,8 @@ entity!(Activity, ActivityId, "activities");
 entity!(ServiceRecord, ServiceId, "services");
 entity!(PointsEntry, PointsEntryId, "passbook");
 entity!(Void, VoidId, "voids");
+entity!(CardRecord, CardId, "cards");
+entity!(InboxOutcome, InboxEntryId, "inbox");
 entity!(Evaluation, EvaluationId, "evaluations");
 
 // Seals are keyed by their period, which is not an id.
@@ -101,4 +105,4 @@ pub const COLLECTIONS: [&str; 12] = [
 /// write to one creates its map. Only a community's node writes its document, so no
 /// two replicas race to create the same map; a document without the map reads as one
 /// with the map empty.
-pub const LATE_COLLECTIONS: [&str; 2] = ["seals", "evaluations"];
+pub const LATE_COLLECTIONS: [&str; 4] = ["seals", "evaluations", "cards", "inbox"];

@@ -165,6 +165,16 @@ pub async fn start(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result
             node.name, community.district, community.street, node.code, node.node.http_addr
         )?;
     }
+    if let Some(first) = nodes.first() {
+        match member_card_link(&first.node, hub.http_addr).await {
+            Ok(Some(link)) => writeln!(
+                out,
+                "  a member's card, to open on a phone (after the first sync): {link}"
+            )?,
+            Ok(None) => {}
+            Err(error) => writeln!(out, "  no member card: {error:#}")?,
+        }
+    }
     writeln!(out, "hub key: {}", hub.key)?;
     writeln!(out, "nodes connect to the hub at {}", hub.quic_addr)?;
     Ok(DemoCity {
@@ -174,6 +184,28 @@ pub async fn start(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result
         is_new,
         sync_limit: options.sync_limit,
     })
+}
+
+/// Issues a card to the first member of `node` (a new one each run: a card's secret is
+/// shown once) and answers its link at the hub's page `/m/card`.
+async fn member_card_link(
+    node: &RunningNode,
+    hub_http: SocketAddr,
+) -> anyhow::Result<Option<String>> {
+    let mut replica = node.replica.lock().await;
+    let Some(member) = replica.view()?.members.keys().next().copied() else {
+        return Ok(None);
+    };
+    let new = wishtree_node::api::NewCard { valid_days: 30 };
+    let card = wishtree_node::api::issue_card(
+        &mut replica,
+        &member.to_string(),
+        new,
+        wishtree_node::now(),
+    )
+    .map_err(|error| anyhow::anyhow!(error.message()))?;
+    let text = card["text"].as_str().unwrap_or_default();
+    Ok(Some(format!("http://{hub_http}/m/card#{text}")))
 }
 
 impl DemoNode {

@@ -7,6 +7,7 @@ use axum::response::Response;
 use wishtree_protocol::id::{MemberId, PointsEntryId};
 use wishtree_protocol::names::Language;
 
+use super::super::cards::{self, CardRefused};
 use super::super::exports;
 use super::super::forms::{Filled, Form, Refusal};
 use super::super::pages::{self, MemberWrite};
@@ -15,7 +16,7 @@ use super::{
     Lang, Listed, PostedForm, RecordForm, create, execute_status, internal, not_found, page,
     refusal, refused, saved, status_bar, submit,
 };
-use crate::api::{NewMember, NewRedemption};
+use crate::api::{self, NewMember, NewRedemption};
 use crate::http::AppState;
 use crate::replica::{Replica, random_bytes};
 
@@ -66,6 +67,7 @@ pub(super) async fn member(
             .member_private(id)
             .map_err(internal)?
             .unwrap_or_default();
+        let cards = cards_section(replica, lang, id, None);
         pages::member_page(
             lang,
             &view,
@@ -73,6 +75,7 @@ pub(super) async fn member(
             (&private.address, &private.phone),
             &status_bar(replica),
             MemberWrite::None,
+            cards,
         )
         .ok_or_else(|| not_found(lang))
     })
@@ -89,7 +92,7 @@ pub(super) async fn update_member(posted: RecordForm) -> Response {
             // not there reads as not found.
             let refuse = |replica: &mut Replica, refusal: Refusal| {
                 let write = MemberWrite::EditRefused(&form, &refusal);
-                member_refused(replica, lang, id, StatusCode::BAD_REQUEST, write)
+                member_refused(replica, lang, id, StatusCode::BAD_REQUEST, write, None)
             };
             let new: NewMember = match form.read(crate::now()) {
                 Ok(new) => new,
@@ -112,6 +115,7 @@ pub(super) async fn redeem(posted: RecordForm) -> Response {
                     id,
                     status,
                     MemberWrite::RedeemRefused(&form, &refusal),
+                    None,
                 )
             };
             let now = crate::now();
@@ -138,19 +142,21 @@ pub(super) async fn redeem(posted: RecordForm) -> Response {
 }
 
 /// The member's page shown again after a refused write, with why, and with the form
-/// that was refused as typed.
-fn member_refused(
+/// that was refused as typed (a card's form: `card`).
+pub(super) fn member_refused(
     replica: &mut Replica,
     lang: Language,
     id: MemberId,
     status: StatusCode,
     write: MemberWrite<'_>,
+    card: Option<CardRefused<'_>>,
 ) -> Response {
     let private = replica
         .member_private(id)
         .ok()
         .flatten()
         .unwrap_or_default();
+    let cards = cards_section(replica, lang, id, card);
     refused(replica, lang, status, |view, bar| {
         pages::member_page(
             lang,
@@ -159,8 +165,23 @@ fn member_refused(
             (&private.address, &private.phone),
             bar,
             write,
+            cards,
         )
     })
+}
+
+/// The cards section of member `id`'s page (empty if the cards cannot be read: the
+/// rest of the page still shows).
+fn cards_section(
+    replica: &Replica,
+    lang: Language,
+    id: MemberId,
+    refused: Option<CardRefused<'_>>,
+) -> maud::Markup {
+    match api::cards_of(replica, id) {
+        Ok(cards) => cards::cards_section(lang, id, &cards, crate::now(), refused),
+        Err(error) => maud::html! { p.error { (error.message()) } },
+    }
 }
 
 fn private_members(replica: &mut Replica) -> Result<pages::PrivateMembers, (StatusCode, String)> {

@@ -27,6 +27,7 @@ use crate::http::{AppState, on_replica};
 use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
 
 mod activities;
+mod cards;
 mod groups;
 mod members;
 mod orgs;
@@ -39,6 +40,7 @@ mod wish_pages;
 mod wishes;
 
 use activities::{activities, activities_csv, activity, create_activity, join_activity};
+use cards::{card_member, issue_card, revoke_card};
 use groups::{branch, branches, branches_csv, create_branch, create_team, team, teams, teams_csv};
 use members::{create_member, member, members, members_csv, redeem, update_member};
 use orgs::{
@@ -73,6 +75,8 @@ pub fn ui_router() -> Router<AppState> {
             get(wish_at_action).post(wish_action),
         )
         .route("/members/{id}/redeem", get(member).post(redeem))
+        .route("/members/{id}/cards", get(member).post(issue_card))
+        .route("/cards/{id}/revoke", get(card_member).post(revoke_card))
         .route(
             "/activities/{id}/participants",
             get(activity).post(join_activity),
@@ -795,6 +799,9 @@ fn execute_message(lang: Language, error: &ExecuteError) -> String {
         }
         (Language::Chinese, ExecuteError::Command(CommandError::AlreadyVoided { .. })) => {
             "操作未保存：这条记录已经作废".to_owned()
+        }
+        (Language::Chinese, ExecuteError::Command(CommandError::AlreadyRevoked { .. })) => {
+            "操作未保存：这张会员卡已经吊销".to_owned()
         }
         (
             Language::Chinese,

@@ -1,0 +1,311 @@
+//! A member's own pages at the hub, opened by a member card (`/m/card`, DESIGN §10):
+//! no account and no password, only the card the community's node signed.
+//!
+//! The card travels in the URL fragment (`/m/card#<card text>`), which the browser
+//! never sends to a server, so it is in no log. The page's small inline script posts
+//! it once to `POST /api/card-session`, which checks the card and answers a card
+//! session cookie (HMAC-signed, HttpOnly, SameSite=Strict; `accounts::session`). The
+//! cookie carries the card itself, and every request checks it again
+//! ([`check_card`]): signed by the node key the roster holds for its community now,
+//! not expired, its secret's hash and its member those the community document records,
+//! not revoked there. So a revocation that a sync brings in refuses the very next
+//! request, and a card of a node whose key was revoked at the hub opens nothing.
+//!
+//! Failed exchanges are counted per card and per client address
+//! (`accounts::LoginThrottle`: five of a card, twenty from an address, in 15 minutes),
+//! so neither one card nor cards in general are tried over and over from one phone.
+//!
+//! What the pages show is the member's own, from the community document the hub
+//! holds: their claims, activities, passbook and half-year reports (`page.rs`).
+
+mod market;
+mod page;
+
+pub(crate) use market::{claim, market_page, market_wishes};
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use wishtree_protocol::card::{CardError, MemberCard};
+use wishtree_protocol::frame::DocId;
+use wishtree_protocol::id::InboxEntryId;
+use wishtree_protocol::inbox::InboxEntry;
+use wishtree_protocol::model::{CardRecord, InboxOutcome};
+use wishtree_protocol::view::CommunityView;
+use wishtree_protocol::{CommunityDoc, Timestamp};
+use wishtree_webguard::Peer;
+
+use super::HubHttpState;
+use super::auth::cookie_header;
+use crate::accounts::{CARD_COOKIE, cookie_value};
+use crate::state::Hub;
+
+/// How long a card session lasts at most (the card's own expiry may end it sooner):
+/// 30 days, after which the member opens the card's link again.
+const CARD_SESSION_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
+/// Failed exchanges of one card allowed in 15 minutes.
+pub(super) const FAILURES_PER_CARD: usize = 5;
+/// Failed exchanges from one address allowed in 15 minutes: more than a card's, since
+/// many phones share an address behind a carrier's NAT.
+pub(super) const FAILURES_PER_ADDRESS: usize = 20;
+
+/// The largest body `POST /api/card-session` reads: a card is 231 characters.
+const EXCHANGE_LIMIT: usize = 1024;
+
+/// A card that passed every check, with what the member's pages are drawn from.
+pub(crate) struct CardHolder {
+    card: MemberCard,
+    view: CommunityView,
+    /// The community's inbox at the hub, in order.
+    inbox: Vec<InboxEntry>,
+    /// What the node did with the entries it applied, from the community document.
+    outcomes: HashMap<InboxEntryId, InboxOutcome>,
+}
+
+/// Why a card was not taken: the card's fault (said to the member), or the hub's.
+#[derive(Debug)]
+pub(crate) enum CardRefusal {
+    /// The card is refused, for this reason.
+    Card(CardError),
+    /// Too many failed tries from this card or this address.
+    Throttled,
+    /// The hub could not check it (store, document).
+    Internal(String),
+}
+
+/// `GET /m/card`: the member's own pages for a phone holding a card session, or the
+/// page that exchanges the card in the fragment for one.
+pub(crate) async fn card_page(State(state): State<HubHttpState>, headers: HeaderMap) -> Response {
+    let now = state.now();
+    let Some(text) = session_card(&state, &headers, now) else {
+        return page::opener(StatusCode::OK, None);
+    };
+    match checked(&state, text, now).await {
+        Ok(holder) => page::member_pages(&holder, now),
+        Err(refusal) => {
+            let mut response = page::opener(refusal.status(), Some(&refusal.message_zh()));
+            // A card refused now (revoked, expired) is refused for good: the phone drops it.
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, clear_cookie());
+            response
+        }
+    }
+}
+
+/// `POST /api/card-session` with `{"card": TEXT}`: the card checked, and a card session
+/// cookie for the phone; refused with the reason in English (`error`) and in Chinese
+/// (`message_zh`, which the page shows).
+pub(crate) async fn open_card_session(
+    State(state): State<HubHttpState>,
+    extensions: Extensions,
+    body: Bytes,
+) -> Response {
+    let now = state.now();
+    let client = extensions
+        .get::<ConnectInfo<Peer>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.remote.ip());
+    let text = match card_text_of(&body) {
+        Some(text) => text,
+        None => {
+            return refused(CardRefusal::Card(CardError::Malformed(
+                "no card in the body",
+            )));
+        }
+    };
+    // Counted by card id when the text has one. A malformed text is counted by its own
+    // beginning, so that it counts for its address without one shared name that would
+    // block every malformed try, and the address's count with it.
+    let throttle_name = MemberCard::from_text(&text).map_or_else(
+        |_| format!("text:{}", text.chars().take(40).collect::<String>()),
+        |card| format!("card:{}", card.statement.card),
+    );
+    if state
+        .card_throttle()
+        .is_blocked(&throttle_name, client, now)
+    {
+        tracing::warn!(%client, "card session refused: too many failures");
+        return refused(CardRefusal::Throttled);
+    }
+    match checked(&state, text.clone(), now).await {
+        Ok(holder) => {
+            let ends = holder
+                .card
+                .statement
+                .expires
+                .min(now.plus_millis(CARD_SESSION_MS));
+            let value = state.session_key().card_cookie(&text, ends);
+            let seconds = (ends.as_millis() - now.as_millis()).max(0) / 1000;
+            let cookie = format!(
+                "{CARD_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={seconds}"
+            );
+            tracing::info!(card = %holder.card.statement.card, "card session opened");
+            let mut response = (
+                StatusCode::OK,
+                Json(json!({ "member": holder.card.statement.member })),
+            )
+                .into_response();
+            if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(refusal) => {
+            if !matches!(refusal, CardRefusal::Internal(_)) {
+                state.card_throttle().failed(&throttle_name, client, now);
+                tracing::warn!(%client, reason = %refusal.english(), "card refused");
+            }
+            refused(refusal)
+        }
+    }
+}
+
+/// Checks a card's text against the roster and the community's document at `now`
+/// (see the module doc), on a blocking thread.
+async fn checked(
+    state: &HubHttpState,
+    text: String,
+    now: Timestamp,
+) -> Result<CardHolder, CardRefusal> {
+    let Some(hub) = state.hub().cloned() else {
+        return Err(CardRefusal::Internal(
+            "this hub serves no member pages (no documents behind its HTTP side)".to_owned(),
+        ));
+    };
+    tokio::task::spawn_blocking(move || check_card(&hub, &text, now))
+        .await
+        .map_err(|error| CardRefusal::Internal(format!("the card check stopped: {error}")))?
+}
+
+/// Every check of a card, in the order of `wishtree_protocol::card`.
+pub(crate) fn check_card(
+    hub: &Arc<Hub>,
+    text: &str,
+    now: Timestamp,
+) -> Result<CardHolder, CardRefusal> {
+    let card = MemberCard::from_text(text).map_err(CardRefusal::Card)?;
+    let community = card.statement.community;
+    let enrolled = hub
+        .store()
+        .community_key(community)
+        .map_err(|error| CardRefusal::Internal(error.to_string()))?
+        .ok_or(CardRefusal::Card(CardError::UnknownCommunity(community)))?;
+    let verified = card.verify(&enrolled, now).map_err(CardRefusal::Card)?;
+    let document = hub
+        .snapshot(DocId::Community(community))
+        .map_err(|error| CardRefusal::Internal(error.to_string()))?;
+    // A hub that never received the community's document holds an empty one.
+    let doc = CommunityDoc::from_automerge(document, Some(community), [0; 16])
+        .map_err(|_| CardRefusal::Card(CardError::NotRecorded))?;
+    let record = doc
+        .entity::<CardRecord>(card.statement.card)
+        .map_err(|error| CardRefusal::Internal(error.to_string()))?;
+    verified
+        .check_record(record.as_ref())
+        .map_err(CardRefusal::Card)?;
+    let internal = |error: &dyn std::fmt::Display| CardRefusal::Internal(error.to_string());
+    let view = CommunityView::derive(&doc).map_err(|error| internal(&error))?;
+    let inbox = hub
+        .inbox_entries(community)
+        .map_err(|error| internal(&error))?;
+    let outcomes = doc
+        .entities::<InboxOutcome>()
+        .map_err(|error| internal(&error))?
+        .0
+        .into_iter()
+        .collect();
+    Ok(CardHolder {
+        card,
+        view,
+        inbox,
+        outcomes,
+    })
+}
+
+impl CardRefusal {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Card(CardError::Malformed(_)) => StatusCode::BAD_REQUEST,
+            Self::Card(_) => StatusCode::FORBIDDEN,
+            Self::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A short code for the refusal, for scripts and tests.
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Card(CardError::Malformed(_)) => "malformed",
+            Self::Card(CardError::UnknownCommunity(_)) => "unknown_community",
+            Self::Card(CardError::WrongKey { .. }) => "wrong_key",
+            Self::Card(CardError::BadSignature) => "bad_signature",
+            Self::Card(CardError::Expired(_)) => "expired",
+            Self::Card(CardError::NotRecorded) => "not_recorded",
+            Self::Card(CardError::BadSecret) => "bad_secret",
+            Self::Card(CardError::Revoked { .. }) => "revoked",
+            Self::Throttled => "throttled",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn english(&self) -> String {
+        match self {
+            Self::Card(error) => error.to_string(),
+            Self::Throttled => {
+                "too many failed tries with this card or from this address: try again in 15 minutes"
+                    .to_owned()
+            }
+            Self::Internal(message) => message.clone(),
+        }
+    }
+
+    fn message_zh(&self) -> String {
+        match self {
+            Self::Card(error) => error.message_zh(),
+            Self::Throttled => "尝试次数过多：请 15 分钟后再试".to_owned(),
+            Self::Internal(_) => "平台暂时无法核验会员卡，请稍后再试".to_owned(),
+        }
+    }
+}
+
+/// The card text of a card session cookie, if the request has one that the hub
+/// signed and that has not run out.
+fn session_card(state: &HubHttpState, headers: &HeaderMap, now: Timestamp) -> Option<String> {
+    let cookies = cookie_header(headers);
+    let value = cookie_value(&cookies, CARD_COOKIE)?;
+    state
+        .session_key()
+        .read_card_cookie(value, now)
+        .ok()
+        .map(str::to_owned)
+}
+
+/// The card in a JSON body `{"card": TEXT}`, bounded before it is parsed.
+fn card_text_of(body: &[u8]) -> Option<String> {
+    if body.len() > EXCHANGE_LIMIT {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    value.get("card")?.as_str().map(str::to_owned)
+}
+
+fn refused(refusal: CardRefusal) -> Response {
+    let body = json!({
+        "error": refusal.english(),
+        "reason": refusal.code(),
+        "message_zh": refusal.message_zh(),
+    });
+    (refusal.status(), Json(body)).into_response()
+}
+
+fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static("wishtree_card=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+}
