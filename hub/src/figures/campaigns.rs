@@ -71,15 +71,7 @@ pub fn campaign_progress(
             "SELECT title, rule, minimum, from_day, to_day FROM fig_campaigns
              ORDER BY from_day, title",
         )?
-        .query_map([], |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-            ))
-        })?
+        .query_map([], |row| row.try_into())?
         .collect::<Result<_, _>>()?;
     let mut progress = Vec::with_capacity(campaigns.len());
     for (title, rule, minimum, from_day, to_day) in campaigns {
@@ -98,16 +90,11 @@ pub fn campaign_progress(
             org: None,
         };
         let figures: Figures = super::figures(connection, &filter, now)?;
-        let (eligible, met) = match rule {
-            CampaignRule::MemberClaimsWish => (
-                figures.members_reported,
-                members_meeting(connection, region, minimum, from_day, to_day)?,
-            ),
-            CampaignRule::OrgClaimsProject => (
-                figures.orgs_reported,
-                orgs_meeting(connection, region, minimum, from_day, to_day)?,
-            ),
+        let eligible = match rule {
+            CampaignRule::MemberClaimsWish => figures.members_reported,
+            CampaignRule::OrgClaimsProject => figures.orgs_reported,
         };
+        let met = claimants_meeting(connection, rule, region, minimum, (from_day, to_day))?;
         // Claimants not reported in (a unit that claimed from elsewhere) never count
         // above the whole.
         let met = met.min(eligible);
@@ -126,45 +113,30 @@ pub fn campaign_progress(
     Ok(progress)
 }
 
-/// Members of `region` holding at least `minimum` wishes collected in the days.
-fn members_meeting(
+/// Claimants in `region` holding at least `minimum` wishes (members: a member is one in
+/// their community) or projects (organisations: a unit is one across the city)
+/// collected in the days.
+fn claimants_meeting(
     connection: &Connection,
+    rule: CampaignRule,
     region: &RegionPrefix,
     minimum: u32,
-    from_day: i32,
-    to_day: i32,
+    (from_day, to_day): (i32, i32),
 ) -> Result<u64, FiguresError> {
+    let (table, claimant) = match rule {
+        CampaignRule::MemberClaimsWish => ("fig_wishes", "community, claimant_member"),
+        CampaignRule::OrgClaimsProject => ("fig_projects", "claimant_org"),
+    };
     let (low, high) = region_range(region);
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM {table}
+         WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?3 AND ?4
+           AND {last} IS NOT NULL
+         GROUP BY {claimant} HAVING COUNT(*) >= ?5)",
+        last = claimant.rsplit(", ").next().unwrap_or(claimant),
+    );
     let count: i64 = connection
-        .prepare_cached(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM fig_wishes
-             WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?3 AND ?4
-               AND claimant_member IS NOT NULL
-             GROUP BY community, claimant_member HAVING COUNT(*) >= ?5)",
-        )?
-        .query_row(params![low, high, from_day, to_day, minimum], |row| {
-            row.get(0)
-        })?;
-    Ok(u64::try_from(count).unwrap_or(0))
-}
-
-/// Organisations holding at least `minimum` projects of `region` collected in the
-/// days.
-fn orgs_meeting(
-    connection: &Connection,
-    region: &RegionPrefix,
-    minimum: u32,
-    from_day: i32,
-    to_day: i32,
-) -> Result<u64, FiguresError> {
-    let (low, high) = region_range(region);
-    let count: i64 = connection
-        .prepare_cached(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM fig_projects
-             WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?3 AND ?4
-               AND claimant_org IS NOT NULL
-             GROUP BY claimant_org HAVING COUNT(*) >= ?5)",
-        )?
+        .prepare_cached(&sql)?
         .query_row(params![low, high, from_day, to_day, minimum], |row| {
             row.get(0)
         })?;

@@ -11,7 +11,7 @@ use wishtree_protocol::model::CardRecord;
 use wishtree_protocol::names::Language;
 
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal, error_summary, field_error};
-use super::html::{Row, StatusBar, page, post_form, submit, t, table};
+use super::html::{Row, StatusBar, page, post_form, submit, t, table, words};
 use crate::api::DEFAULT_CARD_DAYS;
 
 /// A refused card form on the member's page: the issue form, or one card's revocation.
@@ -36,13 +36,16 @@ pub fn cards_section(
         _ => (&NOTHING_TYPED, None),
     };
     let issue = Filled::new(lang, issue_form, issue_refusal);
-    let heads = [
-        t(lang, "卡号", "Card"),
-        t(lang, "发放时间", "Issued"),
-        t(lang, "有效期至", "Expires"),
-        t(lang, "状态", "State"),
-        t(lang, "吊销", "Revoke"),
-    ];
+    let heads = words(
+        lang,
+        &[
+            ("卡号", "Card"),
+            ("发放时间", "Issued"),
+            ("有效期至", "Expires"),
+            ("状态", "State"),
+            ("吊销", "Revoke"),
+        ],
+    );
     let rows = cards
         .iter()
         .map(|(card, record)| {

@@ -12,7 +12,7 @@ use wishtree_protocol::names::Language;
 use wishtree_protocol::view::{CommunityView, WithStatus};
 
 use super::forms::{Filled, Form, Refusal};
-use super::html::{Row, StatusBar, csv_link, page, post_form, t, table};
+use super::html::{Row, StatusBar, csv_link, page, post_form, t, table, words};
 use super::paging::Page;
 use super::tree::{actor_name, state_label};
 
@@ -249,14 +249,17 @@ pub fn closed_page(
             ])
         })
         .collect();
-    let heads = [
-        t(lang, "心愿", "Wish"),
-        t(lang, "居民", "Resident"),
-        t(lang, "状态", "State"),
-        t(lang, "关闭时间", "Closed"),
-        t(lang, "操作人", "By"),
-        t(lang, "理由", "Reason"),
-    ];
+    let heads = words(
+        lang,
+        &[
+            ("心愿", "Wish"),
+            ("居民", "Resident"),
+            ("状态", "State"),
+            ("关闭时间", "Closed"),
+            ("操作人", "By"),
+            ("理由", "Reason"),
+        ],
+    );
     let body = html! {
         p { a href="/" { (t(lang, "返回心愿树", "Back to the wish tree")) } }
         (table(lang, Some("closed"), &heads, rows))

@@ -168,6 +168,25 @@ pub fn select_field<'a>(
     }
 }
 
+/// Each `(中文, English)` pair in the reader's language: a table's heads.
+pub fn words(lang: Language, pairs: &[(&'static str, &'static str)]) -> Vec<&'static str> {
+    pairs.iter().map(|(zh, en)| t(lang, zh, en)).collect()
+}
+
+/// A section of a page: its heading, then its [`table`] (both in the reader's
+/// language, given as `(中文, English)`).
+pub fn titled_table(
+    lang: Language,
+    (zh, en): (&'static str, &'static str),
+    heads: &[(&'static str, &'static str)],
+    rows: Vec<Row>,
+) -> Markup {
+    html! {
+        h2 { (t(lang, zh, en)) }
+        (table(lang, None, &words(lang, heads), rows))
+    }
+}
+
 /// A table with a heading row, or 暂无 when there are no rows. On a phone each row
 /// becomes a card whose cells carry their head as a label, so no column is squeezed
 /// to a character a line.

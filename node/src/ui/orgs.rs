@@ -17,7 +17,7 @@ use wishtree_protocol::view::{CommunityView, WithStatus};
 
 use super::closing::{Confirm, Words, confirmation_page};
 use super::forms::{Filled, Form, Refusal};
-use super::html::{Row, StatusBar, page, t, table};
+use super::html::{Row, StatusBar, page, t, table, words};
 use super::ledger::{Adding, Ledger, ListAsked, Value};
 use super::tree::state_label;
 
@@ -329,11 +329,14 @@ fn directory_search(
         .iter()
         .map(|(id, org)| (org.credit_code.as_str(), *id))
         .collect();
-    let heads = [
-        t(lang, "单位", "Unit"),
-        t(lang, "统一社会信用代码", "Credit code"),
-        t(lang, "操作", "Action"),
-    ];
+    let heads = words(
+        lang,
+        &[
+            ("单位", "Unit"),
+            ("统一社会信用代码", "Credit code"),
+            ("操作", "Action"),
+        ],
+    );
     let rows = found
         .iter()
         .take(DIRECTORY_SHOWN)

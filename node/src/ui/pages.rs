@@ -11,7 +11,9 @@ use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal, error_summary};
-use super::html::{Row, StatusBar, page, post_form, select_field, submit, t, table};
+use super::html::{
+    Row, StatusBar, page, post_form, select_field, submit, t, table, titled_table, words,
+};
 use super::ledger::{Adding, Ledger, ListAsked, Value};
 use super::tree::{actor_name, state_label};
 
@@ -154,12 +156,15 @@ pub fn member_page(
         .filter(|(_, e)| e.entity.member == id)
         .collect();
     entries.sort_by_key(|(entry_id, e)| (e.entity.at, **entry_id));
-    let heads = [
-        t(lang, "时间", "When"),
-        t(lang, "类型", "Kind"),
-        t(lang, "积分", "Points"),
-        t(lang, "事由", "Reason"),
-    ];
+    let heads = words(
+        lang,
+        &[
+            ("时间", "When"),
+            ("类型", "Kind"),
+            ("积分", "Points"),
+            ("事由", "Reason"),
+        ],
+    );
     let rows = entries
         .into_iter()
         .map(|(entry_id, entry)| Row {
@@ -567,17 +572,7 @@ pub fn board_page(lang: Language, view: &CommunityView, status: &StatusBar) -> S
         ))
         h2 { (t(lang, "党员亮身份、亮承诺、亮业绩", "Members: who they are, what they pledge, what they did")) }
         (member_pledges(lang, view).table(lang, "board-members"))
-        h2 { (t(lang, "共建承诺公示", "Pairings and pledges")) }
-        (table(
-            lang,
-            None,
-            &[
-                t(lang, "单位党组织", "Organisation"),
-                t(lang, "承诺", "Pledges"),
-                t(lang, "签订日期", "Signed"),
-            ],
-            pledges,
-        ))
+        (titled_table(lang, ("共建承诺公示", "Pairings and pledges"), &[("单位党组织", "Organisation"), ("承诺", "Pledges"), ("签订日期", "Signed")], pledges))
     };
     page(
         lang,

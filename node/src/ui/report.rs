@@ -7,7 +7,7 @@ use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{Date, HalfYear};
 
-use super::html::{Row, StatusBar, page, select_field, submit, t, table, text_input};
+use super::html::{Row, StatusBar, page, select_field, submit, t, text_input, titled_table};
 use super::pages::{hours, post_label};
 use super::seal::seal_section;
 use super::tree::state_label;
@@ -151,30 +151,8 @@ pub fn report_page(
                 div.figure { (t(lang, zh, en)) b id={ "total-" (id) } { (value) } }
             }
         }
-        h2 { (t(lang, "服务记录", "Service")) }
-        (table(
-            lang,
-            None,
-            &[
-                t(lang, "日期", "Date"),
-                t(lang, "类别", "Category"),
-                t(lang, "时长（小时）", "Hours"),
-                t(lang, "内容", "What"),
-            ],
-            services,
-        ))
-        h2 { (t(lang, "微心愿", "Wishes")) }
-        (table(
-            lang,
-            None,
-            &[
-                t(lang, "心愿", "Wish"),
-                t(lang, "认领日期", "Claimed"),
-                t(lang, "实现日期", "Fulfilled"),
-                t(lang, "现状", "State"),
-            ],
-            wishes,
-        ))
+        (titled_table(lang, ("服务记录", "Service"), &[("日期", "Date"), ("类别", "Category"), ("时长（小时）", "Hours"), ("内容", "What")], services))
+        (titled_table(lang, ("微心愿", "Wishes"), &[("心愿", "Wish"), ("认领日期", "Claimed"), ("实现日期", "Fulfilled"), ("现状", "State")], wishes))
         h2 { (t(lang, "认领岗位", "Posts held")) }
         ul {
             @for post in &report.posts {

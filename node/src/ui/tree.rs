@@ -11,7 +11,7 @@ use wishtree_protocol::view::{CommunityView, WithStatus};
 
 use super::closing::{Closing, closed_count};
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
-use super::html::{Row, StatusBar, csv_link, page, post_form, submit, t};
+use super::html::{Row, StatusBar, csv_link, page, post_form, submit, t, words};
 use super::paging::Page;
 
 /// The home page: the tree, the basket, and the wishes waiting for each step.
@@ -137,12 +137,15 @@ pub fn wish_page(
     if let Some(claimant) = &wish.status.claimant {
         rows.push((t(lang, "认领人", "Claimed by"), actor_name(view, claimant)));
     }
-    let history = [
-        t(lang, "时间", "When"),
-        t(lang, "操作", "What"),
-        t(lang, "操作人", "Who"),
-        t(lang, "结果", "Outcome"),
-    ];
+    let history = words(
+        lang,
+        &[
+            ("时间", "When"),
+            ("操作", "What"),
+            ("操作人", "Who"),
+            ("结果", "Outcome"),
+        ],
+    );
     let history_rows = wish
         .status
         .history

@@ -229,6 +229,23 @@ impl FromRequestParts<AppState> for Listing {
 }
 
 impl Listing {
+    /// Draws a list page with no form on it: `list` is given the language, the view,
+    /// the status bar and the page of the list asked for.
+    async fn show(
+        self,
+        list: fn(Language, &CommunityView, &StatusBar, Option<&str>) -> String,
+    ) -> Response {
+        let Self {
+            state,
+            lang,
+            list_page,
+        } = self;
+        view_page(&state, lang, move |view, bar| {
+            Ok(list(lang, view, bar, list_page.as_deref()))
+        })
+        .await
+    }
+
     /// Draws the list page `list`, its form holding `defaults` (the values a new
     /// record most often has).
     async fn draw(self, defaults: &[(&str, &str)], list: ListPage) -> Response {

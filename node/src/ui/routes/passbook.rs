@@ -15,8 +15,8 @@ use super::super::forms::{Form, NOTHING_TYPED, Refusal};
 use super::super::html::StatusBar;
 use super::super::passbook;
 use super::{
-    Lang, Listed, Listing, Opened, PostedForm, RecordForm, create_listed, execute_status,
-    ledger_csv, refusal, refused, saved, view_page,
+    Listing, Opened, PostedForm, RecordForm, create_listed, execute_status, ledger_csv, refusal,
+    refused, saved,
 };
 use crate::api::{NewRedemption, NewService, NewVoid};
 use crate::http::AppState;
@@ -106,20 +106,8 @@ pub(super) async fn redemptions_csv(State(state): State<AppState>) -> Response {
     .await
 }
 
-pub(super) async fn voids(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    axum::extract::Query(listed): axum::extract::Query<Listed>,
-) -> Response {
-    view_page(&state, lang, move |view, bar| {
-        Ok(passbook::voids_page(
-            lang,
-            view,
-            bar,
-            listed.page.as_deref(),
-        ))
-    })
-    .await
+pub(super) async fn voids(listing: Listing) -> Response {
+    listing.show(passbook::voids_page).await
 }
 
 pub(super) async fn void_record(opened: Opened) -> Response {

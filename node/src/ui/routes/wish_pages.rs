@@ -11,7 +11,7 @@ use wishtree_protocol::names::Language;
 use super::super::closing::{self, Closing};
 use super::super::forms::Form;
 use super::super::tree;
-use super::{Lang, Listed, not_found, view_page};
+use super::{Lang, Listed, Listing, not_found, view_page};
 use crate::http::AppState;
 
 /// The page of `GET /wishes/{id}/{reject|withdraw|release}`: asks before a wish is
@@ -31,20 +31,8 @@ pub(super) async fn confirm(
 }
 
 /// `GET /wishes/closed`: the rejected and withdrawn wishes with their reasons.
-pub(super) async fn closed(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    Query(listed): Query<Listed>,
-) -> Response {
-    view_page(&state, lang, move |view, bar| {
-        Ok(closing::closed_page(
-            lang,
-            view,
-            bar,
-            listed.page.as_deref(),
-        ))
-    })
-    .await
+pub(super) async fn closed(listing: Listing) -> Response {
+    listing.show(closing::closed_page).await
 }
 
 /// `GET /wishes/in/{state}`: the wishes of one state, paged.
