@@ -34,6 +34,9 @@ struct Args {
     /// Seconds the replicas are given to converge after the healing.
     #[arg(long, default_value_t = 120)]
     converge_limit: u64,
+    /// Only print each schedule and its faults by kind, running nothing (to pick seeds).
+    #[arg(long)]
+    dry_run: bool,
     /// Where each run's data and logs go (a run that passed is removed).
     #[arg(long, default_value = "./chaos-runs")]
     dir: PathBuf,
@@ -52,7 +55,13 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> anyhow::Result<bool> {
-    let binaries = Binaries::beside_current_exe()?;
+    let binaries = match Binaries::beside_current_exe() {
+        Err(_) if args.dry_run => Binaries {
+            hub: PathBuf::new(),
+            node: PathBuf::new(),
+        },
+        found => found?,
+    };
     let first = match args.seed {
         Some(seed) => seed,
         None => {
@@ -70,6 +79,10 @@ fn run(args: &Args) -> anyhow::Result<bool> {
         let schedule = Schedule::draw(seed, topology, length);
         println!("== run {} of {}, seed {seed}", index + 1, args.runs);
         print!("{schedule}");
+        if args.dry_run {
+            println!("   {:?}", schedule.counts());
+            continue;
+        }
         let root = args.dir.join(format!("seed-{seed}"));
         if root.exists() {
             std::fs::remove_dir_all(&root)?;
@@ -94,6 +107,9 @@ fn run(args: &Args) -> anyhow::Result<bool> {
             println!("   kept {} for a look", root.display());
         }
         report.runs.push(outcome);
+    }
+    if args.dry_run {
+        return Ok(true);
     }
     println!(
         "== all {} runs, seeds {first}..{}",

@@ -351,6 +351,44 @@ impl Cluster {
         }
     }
 
+    /// Where a hub's backup for a restore fault is kept.
+    fn backup_path(&self, hub: Proc) -> PathBuf {
+        self.hub_dir(hub).with_extension("backup.sqlite")
+    }
+
+    /// Backs a hub's store up beside the running hub (SQLite's online backup, as
+    /// `wishtree-hub backup` makes it), replacing an older one.
+    pub fn back_up(&mut self, hub: Proc) -> anyhow::Result<()> {
+        let backup = self.backup_path(hub);
+        if backup.exists() {
+            std::fs::remove_file(&backup)?;
+        }
+        let store = self
+            .hub_dir(hub)
+            .join(wishtree_hub::data_dir::DATABASE_FILE);
+        wishtree_hub::store::SqliteStore::open(&store)?.backup(&backup)?;
+        Ok(())
+    }
+
+    /// Kills a hub, puts its store back to the last backup (as an operator restoring
+    /// it would: the backup copied over, the old write-ahead log gone) and starts it.
+    pub fn restore(&mut self, hub: Proc) -> anyhow::Result<()> {
+        self.kill_process(hub);
+        let store = self
+            .hub_dir(hub)
+            .join(wishtree_hub::data_dir::DATABASE_FILE);
+        std::fs::copy(self.backup_path(hub), &store)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = store.clone().into_os_string();
+            side.push(suffix);
+            let side = PathBuf::from(side);
+            if side.exists() {
+                std::fs::remove_file(side)?;
+            }
+        }
+        self.start_process(hub)
+    }
+
     /// SIGSTOP.
     pub fn stop_process(&mut self, process: Proc) -> anyhow::Result<()> {
         if let Some(state) = self.processes.get_mut(&process)

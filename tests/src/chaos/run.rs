@@ -116,6 +116,8 @@ pub fn run_schedule(options: &RunOptions) -> anyhow::Result<RunOutcome> {
             Action::Start(process) => cluster.start_process(process),
             Action::Stop(process) => cluster.stop_process(process),
             Action::Continue(process) => cluster.continue_process(process),
+            Action::Backup(hub) => cluster.back_up(hub),
+            Action::Restore(hub) => cluster.restore(hub),
         };
         if let Err(error) = done {
             outcome.problems.push(format!(

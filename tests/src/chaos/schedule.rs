@@ -25,6 +25,8 @@ const DOWN: (Duration, Duration) = (Duration::ZERO, Duration::from_secs(2));
 const PARTITION: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(8));
 /// How long a lossy, slow link stays so.
 const DEGRADED: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(10));
+/// How old a hub's backup is when the hub is put back to it.
+const RESTORE_AGE: (Duration, Duration) = (Duration::from_secs(3), Duration::from_secs(12));
 /// The worst a degraded link gets: 30 % loss, 1.5 s delay and 0.5 s jitter (2 s in all).
 const MAX_LOSS: f64 = 0.3;
 const MAX_DELAY: Duration = Duration::from_millis(1500);
@@ -127,6 +129,14 @@ pub enum Fault {
         /// How long it stays dead.
         down: Duration,
     },
+    /// A backup of a hub's store now; after `age`, the hub killed, put back to that
+    /// backup and started: its nodes must bring it up to date, not the other way.
+    Restore {
+        /// The hub (`Proc::City` or `Proc::District`).
+        hub: Proc,
+        /// How old the backup is when it is put back.
+        age: Duration,
+    },
     /// SIGSTOP, and SIGCONT after `hold` (longer than the idle timeout).
     Pause {
         /// The process.
@@ -166,6 +176,7 @@ impl Fault {
             Self::Degrade { .. } => "loss+latency+dup+reorder",
             Self::Kill { .. } => "sigkill",
             Self::Pause { .. } => "sigstop>idle",
+            Self::Restore { .. } => "hub restored from backup",
         }
     }
 }
@@ -183,6 +194,10 @@ pub enum Action {
     Stop(Proc),
     /// SIGCONT.
     Continue(Proc),
+    /// Backs a hub's store up (online, beside the running hub).
+    Backup(Proc),
+    /// Kills a hub, puts its store back to the backup, and starts it.
+    Restore(Proc),
 }
 
 /// The faults of one run, drawn from `seed`.
@@ -213,6 +228,7 @@ impl Schedule {
                 Fault::Degrade { link, hold, .. } => (vec![*link], None, at + *hold),
                 Fault::Kill { process, down } => (Vec::new(), Some(*process), at + *down),
                 Fault::Pause { process, hold } => (Vec::new(), Some(*process), at + *hold),
+                Fault::Restore { hub, age } => (Vec::new(), Some(*hub), at + *age),
             };
             let free = held_links
                 .iter()
@@ -264,6 +280,10 @@ impl Schedule {
                 Fault::Pause { process, hold } => {
                     actions.push((at, Action::Stop(*process)));
                     actions.push((at + *hold, Action::Continue(*process)));
+                }
+                Fault::Restore { hub, age } => {
+                    actions.push((at, Action::Backup(*hub)));
+                    actions.push((at + *age, Action::Restore(*hub)));
                 }
             }
         }
@@ -323,6 +343,11 @@ impl fmt::Display for Schedule {
                     "SIGSTOP {process} for {:.1} s",
                     hold.as_secs_f64()
                 )?,
+                Fault::Restore { hub, age } => write!(
+                    formatter,
+                    "back {hub} up; {:.1} s later restore it from that backup",
+                    age.as_secs_f64()
+                )?,
             }
             writeln!(formatter)?;
         }
@@ -368,6 +393,14 @@ fn draw_fault(rng: &mut Rng, topology: Topology, processes: &[Proc], links: &[Li
                 hold: rng.between(PARTITION.0, PARTITION.1),
             }
         }
+        97.. => Fault::Restore {
+            hub: if rng.chance(0.5) {
+                Proc::City
+            } else {
+                Proc::District
+            },
+            age: rng.between(RESTORE_AGE.0, RESTORE_AGE.1),
+        },
         _ => Fault::Degrade {
             link: links[pick(rng, links.len())],
             faults: LinkFaults {
@@ -415,6 +448,10 @@ mod tests {
                         assert!(*at + *hold <= schedule.length);
                         (vec![process.to_string()], *at + *hold)
                     }
+                    Fault::Restore { hub, age } => {
+                        assert!(matches!(hub, Proc::City | Proc::District));
+                        (vec![hub.to_string()], *at + *age)
+                    }
                 };
                 for target in targets {
                     let end = ends.entry(target.clone()).or_default();
@@ -451,6 +488,7 @@ mod tests {
             "partition node|hub",
             "partition district|city",
             "partition half the city",
+            "hub restored from backup",
         ] {
             assert!(
                 counts.get(kind).is_some_and(|count| *count > 0),
