@@ -51,26 +51,16 @@ fn main() {
 
     let started = Instant::now();
     let city = generate_city(&mut connection, communities);
-    let rows: i64 = [
-        "fig_members",
-        "fig_orgs",
-        "fig_pairings",
-        "fig_wishes",
-        "fig_projects",
-        "fig_activities",
-        "fig_participations",
-        "fig_services",
-        "fig_points",
-    ]
-    .iter()
-    .map(|table| {
-        connection
-            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
-                row.get::<_, i64>(0)
-            })
-            .unwrap()
-    })
-    .sum();
+    let rows: i64 = wishtree_hub::figures::RAW_TABLES
+        .iter()
+        .map(|table| {
+            connection
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
+                    row.get::<_, i64>(0)
+                })
+                .unwrap()
+        })
+        .sum();
     let services: i64 = connection
         .query_row("SELECT COUNT(*) FROM fig_services", [], |row| row.get(0))
         .unwrap();

@@ -58,6 +58,23 @@ impl Dialer {
         connect(&endpoint, resolved, pinned, &self.options).await
     }
 
+    /// As [`Dialer::dial`], given up (`None`) as soon as `shutdown` turns true (or its
+    /// sender is gone). A hub that does not answer keeps a handshake waiting up to the
+    /// idle timeout, which a process asked to stop must not wait out: the chaos
+    /// harness found nodes and district hubs taking 15 s to end on SIGINT while their
+    /// hub was unreachable.
+    pub async fn dial_unless_stopped(
+        &mut self,
+        address: &str,
+        pinned: &PublicKey,
+        shutdown: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> Option<Result<Link, LinkError>> {
+        tokio::select! {
+            dialled = self.dial(address, pinned) => Some(dialled),
+            _ = shutdown.wait_for(|stop| *stop) => None,
+        }
+    }
+
     /// Waits, at most `limit`, for the closes sent on the endpoint to reach the hub.
     pub async fn wait_idle(&self, limit: Duration) {
         if let Some((_, endpoint)) = &self.endpoint {

@@ -224,8 +224,15 @@ pub async fn run_sync(
     let mut dialer = Dialer::new(key, options.endpoint.clone());
     while !*shutdown.borrow() {
         let _ = status.send(StatusUpdate::Connecting);
-        let problem = match dialer.dial(&hub.address, &hub.key).await {
-            Ok(link) => {
+        let dialled = dialer
+            .dial_unless_stopped(&hub.address, &hub.key, &mut shutdown)
+            .await;
+        let problem = match dialled {
+            None => {
+                let _ = status.send(StatusUpdate::Disconnected(None));
+                break;
+            }
+            Some(Ok(link)) => {
                 let mut observer = NodeObserver {
                     status: status.clone(),
                     opened: false,
@@ -242,7 +249,7 @@ pub async fn run_sync(
                             .then(|| ended.reason.clone())
                     })
             }
-            Err(error) => Some(error.explain()),
+            Some(Err(error)) => Some(error.explain()),
         };
         if *shutdown.borrow() {
             let _ = status.send(StatusUpdate::Disconnected(None));

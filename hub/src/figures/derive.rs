@@ -81,6 +81,20 @@ impl CommunitySync {
     }
 }
 
+/// The raw figure tables: one row per entity of a community, each keyed by
+/// `community` (the rollups `fig_months` and `fig_org_months` are built from them).
+pub const RAW_TABLES: [&str; 9] = [
+    "fig_members",
+    "fig_orgs",
+    "fig_pairings",
+    "fig_wishes",
+    "fig_projects",
+    "fig_activities",
+    "fig_participations",
+    "fig_services",
+    "fig_points",
+];
+
 /// Replaces every figure row of `code` by rows derived from `view`, and rebuilds the
 /// community's rollups, inside the caller's transaction. Nothing personal is copied:
 /// ids, days, states, minutes and points, organisation names and credit codes, and
@@ -98,17 +112,7 @@ pub fn rederive_community(
         });
     }
     let community = code.as_str();
-    for table in [
-        "fig_members",
-        "fig_orgs",
-        "fig_pairings",
-        "fig_wishes",
-        "fig_projects",
-        "fig_activities",
-        "fig_participations",
-        "fig_services",
-        "fig_points",
-    ] {
+    for table in RAW_TABLES {
         transaction
             .prepare_cached(&format!("DELETE FROM {table} WHERE community = ?1"))?
             .execute([community])?;

@@ -35,8 +35,8 @@ pub use alerts::{WISH_WAITING_ALERT_DAYS, WaitingWishes, waiting_wishes};
 pub use campaigns::{CampaignProgress, campaign_progress, refresh_campaigns};
 pub use coverage::{Coverage, UnitCoverage, coverage, refresh_directory};
 pub use derive::{
-    CommunitySync, Rederived, rebuild_community_rollups, record_seen, rederive_community,
-    refresh_community, set_region_name,
+    CommunitySync, RAW_TABLES, Rederived, rebuild_community_rollups, record_seen,
+    rederive_community, refresh_community, set_region_name,
 };
 pub use health::{CommunityStatus, SYNC_WINDOW_MS, community_statuses};
 pub use names::{org_name, region_is_known, region_name};

@@ -195,15 +195,54 @@ impl Hub {
         Ok(changed)
     }
 
-    /// Forgets what is in flight in every sync state of `peer` for `docs` (a session
-    /// ended): what both sides stored is kept, what the peer had in flight is not. With
-    /// a shared store the state is dropped, to be read again from the store: the peer
-    /// may sync with another process next.
-    pub(crate) fn reset_sync_states<'a>(
+    /// Makes a new session of `peer` its current one, and returns its number. The
+    /// sessions before it are over: a peer dials again only when its last session
+    /// died (it restarted, or its link broke), though this hub may not learn so until
+    /// the idle timeout. Until then the dead session would share the peer's sync
+    /// states with the new one, and a message it generated for nobody would leave the
+    /// new session waiting for an answer that never comes — the chaos harness saw a
+    /// restarted district hub's changes stall short of the city so. So the peer's sync
+    /// states restart from what was stored, and the old session is refused at its next
+    /// step ([`Hub::is_current_session`]).
+    pub(crate) fn open_session(&self, peer: &PublicKey) -> u64 {
+        let number = self.session_counter.fetch_add(1, Ordering::Relaxed) + 1;
+        self.lock_sessions().insert(*peer, number);
+        let docs: Vec<DocId> = self.slots().keys().copied().collect();
+        self.reset_sync_states(peer, &docs);
+        number
+    }
+
+    /// Whether session `number` is still `peer`'s current one.
+    pub(crate) fn is_current_session(&self, peer: &PublicKey, number: u64) -> bool {
+        self.lock_sessions().get(peer) == Some(&number)
+    }
+
+    /// Session `number` of `peer` ended (or is opening: the session resets its peer's
+    /// states as it opens), having exchanged messages about `docs`. If it is the
+    /// current one, what it had in flight is forgotten; a newer session's states are
+    /// left alone. The peer's entry stays: one number per enrolled key.
+    pub(crate) fn close_session<'a>(
         &self,
         peer: &PublicKey,
+        number: Option<u64>,
         docs: impl IntoIterator<Item = &'a DocId>,
     ) {
+        if number.is_some_and(|number| !self.is_current_session(peer, number)) {
+            return;
+        }
+        self.reset_sync_states(peer, docs);
+    }
+
+    fn lock_sessions(&self) -> MutexGuard<'_, HashMap<PublicKey, u64>> {
+        // A single insert or remove under the lock: never half-written.
+        self.sessions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Forgets what is in flight in every sync state of `peer` for `docs` (a session
+    /// ended): what both sides stored is kept, what the peer had in flight is not.
+    fn reset_sync_states<'a>(&self, peer: &PublicKey, docs: impl IntoIterator<Item = &'a DocId>) {
         for doc in docs {
             let slot = self.slot(*doc);
             let mut slot = lock_slot(&slot);

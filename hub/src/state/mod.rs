@@ -101,6 +101,11 @@ pub struct Hub {
     /// differ, whether or not the document was in memory yet.
     pub(crate) city_heads: Mutex<Vec<automerge::ChangeHash>>,
     pub(crate) dirty_notify: Notify,
+    /// The current session of each peer, by number (see [`Hub::open_session`]): a peer's
+    /// sync states are one per document, so only one session of a peer may use them.
+    sessions: Mutex<HashMap<PublicKey, u64>>,
+    /// The last session number given.
+    session_counter: AtomicU64,
 }
 
 /// Why the hub could not start its sync side.
@@ -177,6 +182,8 @@ impl Hub {
             use_clock: AtomicU64::new(0),
             changes,
             followers: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(HashMap::new()),
+            session_counter: AtomicU64::new(0),
             dirty: Mutex::new(HashSet::new()),
             seen: Mutex::new(HashMap::new()),
             city_dirty: AtomicBool::new(true),

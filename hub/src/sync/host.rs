@@ -26,6 +26,7 @@ impl Hub {
             hub: Arc::clone(self),
             upstream,
             node_of: None,
+            session: None,
             touched: HashSet::new(),
         }
     }
@@ -39,6 +40,8 @@ pub struct HubHost {
     /// The community whose node the peer is, once admitted as one: every message it
     /// sends is an exchange, and sync health counts the last one, not the handshake.
     node_of: Option<CommunityCode>,
+    /// This session's number once admitted ([`Hub::open_session`]).
+    session: Option<u64>,
     /// The documents this session exchanged messages about, whose sync states are
     /// reset when it ends.
     touched: HashSet<DocId>,
@@ -49,6 +52,17 @@ impl HubHost {
     pub fn hub(&self) -> &Arc<Hub> {
         &self.hub
     }
+
+    /// Refuses a step of a session that a newer session of the same peer replaced:
+    /// the peer's sync states are the newer one's now.
+    fn check_current(&self, peer: &PublicKey) -> Result<(), HostError> {
+        match self.session {
+            Some(number) if !self.hub.is_current_session(peer, number) => Err(
+                HostError::Forbidden("a newer session of this peer replaced this one".to_owned()),
+            ),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl Host for HubHost {
@@ -58,6 +72,7 @@ impl Host for HubHost {
         if let Scope::Community(code) = hello.scope {
             self.node_of = Some(code);
         }
+        self.session = Some(self.hub.open_session(peer));
         Ok(grant)
     }
 
@@ -73,6 +88,7 @@ impl Host for HubHost {
         peer: &PublicKey,
         doc: &DocId,
     ) -> Result<Option<sync::Message>, HostError> {
+        self.check_current(peer)?;
         self.touched.insert(*doc);
         self.hub
             .with_doc(*doc, |locked| {
@@ -90,6 +106,7 @@ impl Host for HubHost {
         access: Access,
         now: Timestamp,
     ) -> Result<bool, HostError> {
+        self.check_current(peer)?;
         let hub = &self.hub;
         let started = std::time::Instant::now();
         self.touched.insert(*doc);
@@ -246,7 +263,7 @@ impl Host for HubHost {
     }
 
     fn end(&mut self, peer: &PublicKey, _now: Timestamp) {
-        self.hub.reset_sync_states(peer, &self.touched);
+        self.hub.close_session(peer, self.session, &self.touched);
     }
 }
 
@@ -458,6 +475,62 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A host for a new session of `peer`, as admission makes it.
+    fn session_of(hub: &Arc<Hub>, peer: &PublicKey) -> HubHost {
+        let mut host = hub.host(false);
+        host.session = Some(hub.open_session(peer));
+        host
+    }
+
+    /// Found by the chaos harness: a peer that restarted dials again while the hub
+    /// still holds its dead session (until the idle timeout). The dead session, woken
+    /// by a change the new session brought, generated a message for nobody from the
+    /// peer's one sync state; the new session then held its answer back (a message
+    /// "in flight") and both sides waited for ever, short of converging.
+    #[test]
+    fn a_dead_session_of_a_peer_does_not_stall_its_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = hub(dir.path());
+        let doc = community(1);
+        let mut node = Node::new(3);
+        node.write(0);
+        let mut dead = session_of(&hub, &node.key);
+        node.sync_with(&mut dead, doc);
+        assert_eq!(hub.heads(doc).unwrap(), node.doc.get_heads());
+
+        // The node restarts (its sync state as stored) and writes; a new session.
+        node.state = sync::State::decode(&node.state.encode()).unwrap();
+        node.write(1);
+        let mut new = session_of(&hub, &node.key);
+        let first = node
+            .doc
+            .sync()
+            .generate_sync_message(&mut node.state)
+            .unwrap();
+        new.receive(&node.key, &doc, first, Access::ReadWrite, NOW)
+            .unwrap();
+        // The dead session is woken by the change broadcast and tries to answer.
+        assert!(
+            matches!(dead.generate(&node.key, &doc), Err(HostError::Forbidden(_))),
+            "a replaced session is refused"
+        );
+        node.sync_with(&mut new, doc);
+        assert_eq!(hub.heads(doc).unwrap(), node.doc.get_heads());
+
+        // The dead session's end leaves the new one's state alone.
+        let before = hub
+            .with_doc(doc, |locked| {
+                Ok::<_, HubError>(locked.doc_and_sync_state(&node.key)?.1.encode())
+            })
+            .unwrap();
+        dead.end(&node.key, NOW);
+        assert!(hub.is_current_session(&node.key, new.session.unwrap()));
+        node.write(2);
+        node.sync_with(&mut new, doc);
+        assert_eq!(hub.heads(doc).unwrap(), node.doc.get_heads());
+        assert!(!before.is_empty());
     }
 
     #[test]

@@ -68,8 +68,12 @@ pub async fn run_upstream(
     let mut backoff = Backoff::new();
     let mut dialer = Dialer::new(key, options);
     while !*shutdown.borrow() {
-        let problem = match dialer.dial(&upstream.address, &upstream.key).await {
-            Ok(link) => {
+        let dialled = dialer
+            .dial_unless_stopped(&upstream.address, &upstream.key, &mut shutdown)
+            .await;
+        let problem = match dialled {
+            None => break,
+            Some(Ok(link)) => {
                 let docs = Arc::new(Mutex::new(BTreeSet::new()));
                 let mut observer = UpstreamObserver {
                     docs: Arc::clone(&docs),
@@ -102,7 +106,7 @@ pub async fn run_upstream(
                     .or_else(|| ended.link_error.as_ref().map(LinkError::explain))
                     .or(Some(ended.reason))
             }
-            Err(error) => Some(error.explain()),
+            Some(Err(error)) => Some(error.explain()),
         };
         if *shutdown.borrow() {
             break;

@@ -24,6 +24,7 @@ use wishtree_protocol::sync::memory::MemoryHost;
 use wishtree_protocol::sync::{Effect, Ending, Event, Session};
 use wishtree_protocol::{CommunityCode, Timestamp};
 
+pub(crate) use schedule::next as splitmix64;
 pub use schedule::random_steps;
 
 /// The list in every community document that the simulated writes append to.

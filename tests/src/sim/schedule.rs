@@ -40,8 +40,8 @@ pub fn random_steps(seed: u64, nodes: usize, len: usize) -> Vec<Step> {
         .collect()
 }
 
-/// splitmix64: small, fast and the same everywhere.
-fn next(state: &mut u64) -> u64 {
+/// splitmix64: small, fast and the same everywhere (the chaos harness's `Rng` too).
+pub(crate) fn next(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = *state;
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
