@@ -42,20 +42,37 @@ pub fn refresh_campaigns(
     transaction: &Transaction<'_>,
     city: &CityView,
 ) -> Result<(), FiguresError> {
-    transaction.execute("DELETE FROM fig_campaigns", [])?;
-    let mut insert = transaction.prepare_cached(
-        "INSERT INTO fig_campaigns (id, title, rule, minimum, from_day, to_day)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for (id, campaign) in &city.campaigns {
-        insert.execute(params![
-            id.as_bytes().as_slice(),
-            campaign.title,
+    let rows = city.campaigns.iter().map(|(id, campaign)| {
+        (
+            id.as_bytes().to_vec(),
+            campaign.title.clone(),
             campaign.rule.code(),
             campaign.minimum,
             campaign.from.to_days(),
             campaign.to.to_days(),
-        ])?;
+        )
+    });
+    replace_city_rows(
+        transaction,
+        "fig_campaigns",
+        "INSERT INTO fig_campaigns (id, title, rule, minimum, from_day, to_day)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        rows,
+    )
+}
+
+/// Replaces every row of `table`, derived from the city document, by `rows`, each
+/// written by the statement `insert`.
+pub(super) fn replace_city_rows<P: rusqlite::Params>(
+    transaction: &Transaction<'_>,
+    table: &'static str,
+    insert: &str,
+    rows: impl IntoIterator<Item = P>,
+) -> Result<(), FiguresError> {
+    transaction.execute(&format!("DELETE FROM {table}"), [])?;
+    let mut insert = transaction.prepare_cached(insert)?;
+    for row in rows {
+        insert.execute(row)?;
     }
     Ok(())
 }

@@ -59,24 +59,23 @@ pub fn refresh_directory(
     transaction: &Transaction<'_>,
     city: &CityView,
 ) -> Result<(), FiguresError> {
-    transaction.execute("DELETE FROM fig_directory", [])?;
-    let mut insert = transaction.prepare_cached(
+    // A key that is not a credit code (a hand-edited document) is not a unit.
+    let rows = city.orgs.iter().filter_map(|(credit_code, org)| {
+        let code = credit_code.parse().ok()?;
+        Some((
+            Org::id_for(&code).as_bytes().to_vec(),
+            credit_code.clone(),
+            org.name.clone(),
+            org.in_service_members,
+        ))
+    });
+    super::campaigns::replace_city_rows(
+        transaction,
+        "fig_directory",
         "INSERT INTO fig_directory (org, credit_code, name, in_service_members)
          VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for (credit_code, org) in &city.orgs {
-        // A key that is not a credit code (a hand-edited document) is not a unit.
-        let Ok(code) = credit_code.parse() else {
-            continue;
-        };
-        insert.execute(params![
-            Org::id_for(&code).as_bytes().as_slice(),
-            credit_code,
-            org.name,
-            org.in_service_members,
-        ])?;
-    }
-    Ok(())
+        rows,
+    )
 }
 
 /// The coverage of `region`.

@@ -14,6 +14,26 @@ use super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
 use super::html::{Row, StatusBar, csv_link, page, post_form, submit, t, words};
 use super::paging::Page;
 
+/// The fields of the wish form a worker may leave empty, as `(name, 中文, English)`: the
+/// resident's name and phone stay on this node only.
+const OPTIONAL_WISH_FIELDS: [(&str, &str, &str); 3] = [
+    (
+        "resident_name",
+        "居民姓名（仅保存在本机）",
+        "Resident's name (kept on this node only)",
+    ),
+    (
+        "resident_phone",
+        "联系电话（仅保存在本机）",
+        "Phone (kept on this node only)",
+    ),
+    (
+        "estimated_value",
+        "估价（元，可不填，例如 400）",
+        "Estimated value in yuan (optional, e.g. 400)",
+    ),
+];
+
 /// The home page: the tree, the basket, and the wishes waiting for each step.
 pub fn tree_page(
     lang: Language,
@@ -226,18 +246,9 @@ pub fn new_wish_page(
             "resident_label",
             t(lang, "公开称呼（例如：行宫社区 彭女士）", "Public label (e.g. Ms Peng)"),
         ))
-        (filled.input(
-            "resident_name",
-            t(lang, "居民姓名（仅保存在本机）", "Resident's name (kept on this node only)"),
-        ))
-        (filled.input(
-            "resident_phone",
-            t(lang, "联系电话（仅保存在本机）", "Phone (kept on this node only)"),
-        ))
-        (filled.input(
-            "estimated_value",
-            t(lang, "估价（元，可不填，例如 400）", "Estimated value in yuan (optional, e.g. 400)"),
-        ))
+        @for (name, zh, en) in OPTIONAL_WISH_FIELDS {
+            (filled.input(name, t(lang, zh, en)))
+        }
         (submit(t(lang, "登记", "Record")))
     };
     let body = html! {
