@@ -160,14 +160,15 @@ async fn nodes_notice_a_hub_killed_and_restarted_within_seconds_and_converge() {
         assert!(node_samples.iter().all(|(at, connected, since)| {
             *at < noticed || !*connected || *since > Some(killed_stamp)
         }));
-        // Some sample shows the node disconnected, since the kill or later.
+        // What the node says once it noticed is a session of the restarted hub, or
+        // none. (It may say "disconnected" for less than the sampling interval: a node
+        // redials the restarted hub in tens of milliseconds, so a sample showing it
+        // disconnected is not something to wait for.)
         assert!(
             node_samples
                 .iter()
-                .any(|(at, connected, since)| *at > killed_at
-                    && !*connected
-                    && *since >= Some(killed_stamp)),
-            "node {index} never said it was disconnected"
+                .any(|(at, _, since)| *at >= noticed && *since > Some(killed_stamp)),
+            "node {index} never reported a session of the restarted hub"
         );
     }
 
