@@ -270,13 +270,19 @@ fn logs_are_json_lines_when_stderr_is_not_a_terminal_and_text_on_request() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stderr.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        // Read on a thread of its own, so that a hub that never logs fails the test in
+        // bounded time instead of hanging it.
+        let stderr = child.stderr.take().unwrap();
+        let (sender, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stderr).read_line(&mut line);
+            let _ = sender.send(line);
+        });
+        let line = lines.recv_timeout(std::time::Duration::from_secs(20));
         let _ = child.kill();
         let _ = child.wait();
-        line
+        line.expect("the hub logs a line within 20 s of starting")
     };
     let line = first_log_line(&[]);
     let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|error| {

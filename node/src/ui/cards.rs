@@ -72,7 +72,7 @@ pub fn cards_section(
         p.hint {
             (t(
                 lang,
-                "会员卡是党员用手机登录市级平台的凭证（二维码）。补发新卡不会自动吊销旧卡；手机丢失时请先吊销旧卡再补发。",
+                "会员卡是党员用手机登录市（区）平台的凭证（二维码）。补发新卡不会自动吊销旧卡；手机丢失时请先吊销旧卡再补发。",
                 "A card opens the member's pages at the city hub from a phone (a QR code). A new card does not revoke the old ones; for a lost phone, revoke the old card, then issue a new one.",
             ))
         }
@@ -121,7 +121,7 @@ pub fn issued_card_page(
             p.flag #no-hub-web {
                 (t(
                     lang,
-                    "本节点还没有设置市级平台的网址，链接只有路径部分：请在市级平台网址后加上这段路径；请运维人员为本节点设置市级平台网址。",
+                    "本节点还没有设置市（区）平台的网址，链接只有路径部分：请在市（区）平台网址后加上这段路径；请运维人员为本节点设置市（区）平台网址。",
                     "This node has no hub web address, so the link is only a path: put the hub's address in front of it (wishtree-node init --hub-web).",
                 ))
             }

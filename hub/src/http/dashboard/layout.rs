@@ -233,7 +233,7 @@ pub(super) fn api_error_page(lang: Language, error: &ApiError, as_of: Timestamp)
             } else if error.status() == StatusCode::BAD_REQUEST {
                 "网址中的查询条件无法识别，请从总览重新进入"
             } else {
-                "数据暂时无法读取，请稍后再试或联系市级平台管理员"
+                "数据暂时无法读取，请稍后再试或联系平台管理员"
             };
             said.to_owned()
         }

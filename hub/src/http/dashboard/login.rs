@@ -147,7 +147,7 @@ pub(crate) async fn login(
         tracing::warn!(account = name, %client, "login refused: too many failures");
         let message = tr(
             lang,
-            "登录失败次数过多：请 15 分钟后再试；如忘记密码，请联系市级平台管理员",
+            "登录失败次数过多：请 15 分钟后再试；如忘记密码，请联系平台管理员",
             "too many failed logins: try again in 15 minutes, or ask the hub's operator",
         );
         return error_page(lang, message, StatusCode::TOO_MANY_REQUESTS, now);
@@ -274,7 +274,7 @@ impl LoginForm<'_> {
                     aria-invalid=[self.problem.map(|_| "true")];
                 button type="submit" { (title) }
             }
-            p.muted { (tr(lang, "账号由市级平台管理员开设；忘记密码请联系管理员。", "Accounts are created by the hub's operator; ask them if you forgot your password.")) }
+            p.muted { (tr(lang, "账号由平台管理员开设；忘记密码请联系管理员。", "Accounts are created by the hub's operator; ask them if you forgot your password.")) }
         };
         let frame = Frame {
             lang,
