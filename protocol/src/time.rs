@@ -250,6 +250,11 @@ impl HalfYear {
         }
     }
 
+    /// The day after the period: the first on which it is over (and can be sealed).
+    pub fn day_after(self) -> Date {
+        Date::from_days(self.last_day().to_days() + 1)
+    }
+
     /// Whether the date lies in the period.
     pub fn contains(self, date: Date) -> bool {
         date.half_year() == self

@@ -7,11 +7,11 @@
 
 use rusqlite::{Connection, Transaction, params};
 use wishtree_protocol::city::{CampaignRule, CityView};
-use wishtree_protocol::{Date, RegionPrefix, Timestamp};
+use wishtree_protocol::{Date, RegionPrefix};
 
 use super::measure::region_range;
 use super::query::ratio;
-use super::{Figures, FiguresError, Filter, Period};
+use super::{FiguresError, Period};
 
 /// A campaign and how far a region is with it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -81,7 +81,6 @@ pub(super) fn replace_city_rows<P: rusqlite::Params>(
 pub fn campaign_progress(
     connection: &Connection,
     region: &RegionPrefix,
-    now: Timestamp,
 ) -> Result<Vec<CampaignProgress>, FiguresError> {
     let campaigns: Vec<(String, String, u32, i32, i32)> = connection
         .prepare_cached(
@@ -101,15 +100,10 @@ pub fn campaign_progress(
             what: "campaign period",
             value: error.to_string(),
         })?;
-        let filter = Filter {
-            region: region.clone(),
-            period,
-            org: None,
-        };
-        let figures: Figures = super::figures(connection, &filter, now)?;
+        let (members, orgs) = super::query::reported(connection, region, &period)?;
         let eligible = match rule {
-            CampaignRule::MemberClaimsWish => figures.members_reported,
-            CampaignRule::OrgClaimsProject => figures.orgs_reported,
+            CampaignRule::MemberClaimsWish => members,
+            CampaignRule::OrgClaimsProject => orgs,
         };
         let met = claimants_meeting(connection, rule, region, minimum, (from_day, to_day))?;
         // Claimants not reported in (a unit that claimed from elsewhere) never count

@@ -351,6 +351,21 @@ pub fn monthly(
     Ok(out)
 }
 
+/// Members and organisations reported in to `region` by the end of `period`: what a
+/// campaign is measured against, without the rest of [`figures`].
+pub(crate) fn reported(
+    connection: &Connection,
+    region: &RegionPrefix,
+    period: &Period,
+) -> Result<(u64, u64), FiguresError> {
+    let scope = Scope { region, org: None };
+    let sums = sum_measures(connection, scope, period, Group::Nothing)?
+        .remove("")
+        .unwrap_or_default();
+    let orgs = count_orgs_reported(connection, scope, period)?;
+    Ok((sums.count(Measure::MembersReported), orgs))
+}
+
 fn count_communities(
     connection: &Connection,
     scope: Scope<'_>,

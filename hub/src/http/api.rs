@@ -269,7 +269,7 @@ impl View {
                 )
             }
             Self::Campaigns => {
-                let campaigns = figures::campaign_progress(connection, region, now)?;
+                let campaigns = figures::campaign_progress(connection, region)?;
                 answer(
                     serde_json::to_value(&campaigns),
                     csv::campaigns_table(lang, &campaigns),

@@ -21,7 +21,7 @@ pub fn seal_section(
     error: Option<&str>,
 ) -> Markup {
     let period = report.report.period;
-    let can_seal_from = Date::from_days(period.last_day().to_days() + 1);
+    let can_seal_from = period.day_after();
     html! {
         section #seal {
             @if let Some(error) = error {

@@ -11,7 +11,7 @@ use crate::model::{
 };
 use crate::seal::SignedSeal;
 use crate::text::{Detail, Label, Title};
-use crate::time::{Date, Timestamp};
+use crate::time::Timestamp;
 use crate::view::Passbook;
 
 use super::{Command, CommandError, MAX_SERVICE_MINUTES, MemberFields};
@@ -456,7 +456,7 @@ impl CommunityDoc {
     /// Writes a seal: only for a half-year that is over by `now`, once, signed by the
     /// document's own community over its current heads.
     fn put_seal(&mut self, seal: &SignedSeal, now: Timestamp) -> Result<(), CommandError> {
-        let from = Date::from_days(seal.period.last_day().to_days() + 1);
+        let from = seal.period.day_after();
         if now.date_in_shanghai() < from {
             return Err(CommandError::PeriodNotOver {
                 period: seal.period,

@@ -85,7 +85,7 @@ pub(crate) async fn overview(
                 top_orgs: orgs.into_iter().take(10).collect(),
                 statuses: figures::community_statuses(connection, &region, now)?,
                 waiting: figures::waiting_wishes(connection, &region, now.date_in_shanghai())?,
-                campaigns: figures::campaign_progress(connection, &region, now)?,
+                campaigns: figures::campaign_progress(connection, &region)?,
                 coverage: figures::coverage(connection, &region)?,
             })
         })
