@@ -667,6 +667,17 @@ fn a_worker_seals_a_half_year_that_is_over_and_later_records_show_apart() {
         early.text()
     );
 
+    // A period written wrong: refused on a page, in Chinese, nothing sealed.
+    let garbled = post_form(
+        &node,
+        "/reports/seal",
+        &[("member", &zhang), ("period", "2026H3")],
+    );
+    assert_eq!(garbled.status, 400);
+    let garbled = garbled.text();
+    assert!(garbled.contains("<html"), "{garbled}");
+    assert!(garbled.contains("半年度写法有误"), "{garbled}");
+
     // Back-dated after the seal: listed apart, not counted.
     service("2026-05-01", 30);
     let amended = get(&node, &address).text();

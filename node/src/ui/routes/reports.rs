@@ -14,8 +14,8 @@ use wishtree_protocol::{HalfYear, Timestamp};
 use super::super::forms::Form;
 use super::super::{exports, pages, report};
 use super::{
-    Lang, PostedForm, execute_message, execute_status, internal, not_found, page, saved,
-    status_bar, view_page,
+    Lang, PostedForm, execute_message, execute_status, internal, not_found, page, problem_page,
+    saved, status_bar, view_page,
 };
 use crate::api::NewEvaluation;
 use crate::http::{AppState, on_replica};
@@ -109,9 +109,12 @@ fn report_step(
         .into_iter()
         .map(|name| (name.to_owned(), form.value(name).to_owned()))
         .collect();
-    let period = match period_of(&query) {
+    let period = match period_of(lang, &query) {
         Ok(period) => period,
-        Err(error) => return error.into_response(),
+        Err((status, message)) => {
+            let html = problem_page(lang, status, &message, &status_bar(replica));
+            return (status, Html(html)).into_response();
+        }
     };
     let now = crate::now();
     let (status, message) = match step(replica, period, now) {
@@ -137,7 +140,10 @@ fn report_step(
             );
             (status, Html(html)).into_response()
         }
-        Err(error) => error.into_response(),
+        Err((status, message)) => {
+            let html = problem_page(lang, status, &message, &status_bar(replica));
+            (status, Html(html)).into_response()
+        }
     }
 }
 
@@ -163,7 +169,7 @@ pub(super) async fn wish_ledger_csv(
 ) -> Response {
     download(&state, lang, move |replica| {
         let view = replica.view().map_err(internal)?;
-        Ok(exports::wish_ledger(&view, period_of(&query)?))
+        Ok(exports::wish_ledger(&view, period_of(lang, &query)?))
     })
     .await
 }
@@ -178,7 +184,7 @@ fn member_report(
         .get("member")
         .and_then(|text| text.parse().ok())
         .ok_or_else(|| not_found(lang))?;
-    let period = period_of(query)?;
+    let period = period_of(lang, query)?;
     replica
         .sealed_report(member, period)
         .map_err(|error| match error {
@@ -188,12 +194,19 @@ fn member_report(
 }
 
 /// The `period` asked for, or the half-year of today.
-fn period_of(query: &HashMap<String, String>) -> Result<HalfYear, (StatusCode, String)> {
+fn period_of(
+    lang: Language,
+    query: &HashMap<String, String>,
+) -> Result<HalfYear, (StatusCode, String)> {
     match query.get("period").filter(|text| !text.is_empty()) {
         Some(text) => text
             .parse()
             .map_err(|error: wishtree_protocol::time::TimeParseError| {
-                (StatusCode::BAD_REQUEST, error.to_string())
+                let message = match lang {
+                    Language::Chinese => "半年度写法有误：请写成 2026H1 或 2026H2".to_owned(),
+                    Language::English => error.to_string(),
+                };
+                (StatusCode::BAD_REQUEST, message)
             }),
         None => Ok(crate::now().date_in_shanghai().half_year()),
     }
