@@ -16,6 +16,7 @@ mod logging;
 pub mod metrics;
 pub mod migrations;
 pub mod password;
+pub mod report_csv;
 mod shutdown;
 pub mod sqlite_backup;
 

@@ -729,6 +729,17 @@ fn a_worker_seals_a_half_year_that_is_over_and_later_records_show_apart() {
         forged.text().contains("id=\"evaluation-grade\">优秀<"),
         "nothing changed"
     );
+
+    // The report's CSV carries the seal, the evaluation and the amendment, apart.
+    let csv = get(
+        &node,
+        &format!("/reports/half-year.csv?member={zhang}&period=2026H1"),
+    )
+    .text();
+    assert!(csv.contains("社区签名已核验"), "{csv}");
+    assert!(csv.contains("社区评价等次,优秀"), "{csv}");
+    assert!(csv.contains("封存后的补录与更正（不计入本报告）"), "{csv}");
+    assert!(csv.contains("封存后补录"), "{csv}");
 }
 
 #[test]

@@ -15,7 +15,7 @@ use super::ledger::Ledger;
 use super::orgs::{Directory, OrgCounts, end_reason, org_name, pairing_state};
 use super::posts::{holder_names, post_state};
 use super::tree::actor_name;
-use crate::report::HalfYearReport;
+use crate::report::SealedReport;
 
 /// A CSV text and the name to save it under.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,103 +34,11 @@ pub fn ledger_file<R>(view: &CommunityView, ledger: &Ledger<'_, R>) -> Download 
     }
 }
 
-/// The half-year report of one member: the figures as `项目,数值` rows, an empty row,
-/// then one row per service (an activity's participation once, under its activity's
-/// title), claimed wish and post held.
-pub fn half_year_report(report: &HalfYearReport) -> Download {
-    let mut csv = SpreadsheetCsv::new();
-    let totals = &report.totals;
-    let number = |value: String| Cell::Number(value);
-    let summary = [
-        ("党员", Cell::Text(report.member_name.clone())),
-        ("所在单位", Cell::Text(report.work_unit.clone())),
-        ("社区", Cell::Text(report.community_name.clone())),
-        ("期间", Cell::Text(report.period.label_zh())),
-        (
-            "起止日期",
-            Cell::Text(format!("{} 至 {}", report.first_day, report.last_day)),
-        ),
-        (
-            "参加活动（次）",
-            number(totals.activities_joined.to_string()),
-        ),
-        (
-            "服务时长（小时）",
-            number(format!("{:.1}", totals.service_hours)),
-        ),
-        (
-            "认领微心愿（个）",
-            number(totals.wishes_claimed.to_string()),
-        ),
-        (
-            "实现微心愿（个）",
-            number(totals.wishes_fulfilled.to_string()),
-        ),
-        ("认领岗位（个）", number(totals.posts_held.to_string())),
-        ("获得积分", number(totals.points_earned.to_string())),
-        ("支取积分", number(totals.points_redeemed.to_string())),
-        ("期末积分余额", number(totals.points_balance.to_string())),
-    ];
-    csv.text_row(["项目", "数值"]);
-    for (field, value) in summary {
-        csv.row(&[Cell::Text(field.to_owned()), value]);
-    }
-    csv.blank_line();
-    csv.text_row(["记录", "日期", "内容", "服务类别", "时长（小时）", "状态"]);
-    let text = |value: &str| Cell::Text(value.to_owned());
-    for service in &report.services {
-        // A participation is a service record of its activity: one row, titled as
-        // the activity, not a second row for the activity itself.
-        let activity = service
-            .activity
-            .and_then(|id| report.activities.iter().find(|a| a.id == id));
-        let (record, what) = match activity {
-            Some(activity) => ("活动", activity.title.as_str()),
-            None => ("服务", service.description.as_str()),
-        };
-        csv.row(&[
-            text(record),
-            text(&service.date.to_string()),
-            text(what),
-            text(service.category.label_zh()),
-            number(format!("{:.1}", f64::from(service.minutes) / 60.0)),
-            text(""),
-        ]);
-    }
-    for wish in &report.wishes {
-        csv.row(&[
-            text("微心愿"),
-            text(
-                &wish
-                    .fulfilled_on
-                    .or(wish.claimed_on)
-                    .map(|d| d.to_string())
-                    .unwrap_or_default(),
-            ),
-            text(&wish.title),
-            text(""),
-            text(""),
-            text(wish.state.label_zh()),
-        ]);
-    }
-    for post in &report.posts {
-        csv.row(&[
-            text("服务岗位"),
-            text(&post.from.to_string()),
-            text(&post.title),
-            text(post.kind.label_zh()),
-            text(""),
-            text(if post.until.is_some() {
-                "已卸任"
-            } else {
-                "在岗"
-            }),
-        ]);
-    }
-    Download {
-        file_name: format!("党员半年报告-{}-{}.csv", report.member_name, report.period),
-        csv: csv.finish(),
-    }
+/// The half-year report of one member as a person's CSV
+/// ([`wishtree_common::report_csv::sealed_report`]).
+pub fn half_year_report(report: &SealedReport) -> Download {
+    let (file_name, csv) = wishtree_common::report_csv::sealed_report(report);
+    Download { file_name, csv }
 }
 
 /// The wish ledger (心愿台账) of the wishes submitted in `period`, the oldest first:

@@ -154,9 +154,9 @@ pub(super) async fn half_year_csv(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     download(&state, lang, move |replica| {
-        Ok(exports::half_year_report(
-            &member_report(replica, lang, &query)?.report,
-        ))
+        Ok(exports::half_year_report(&member_report(
+            replica, lang, &query,
+        )?))
     })
     .await
 }
