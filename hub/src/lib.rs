@@ -15,6 +15,7 @@ pub mod identity;
 pub mod import;
 pub mod lock;
 pub mod metrics;
+pub mod quota;
 pub mod regions;
 pub mod run;
 pub mod schema;

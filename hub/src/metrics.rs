@@ -17,6 +17,7 @@ pub struct Metrics {
     sync_sessions_total: AtomicU64,
     bytes_received: AtomicU64,
     bytes_sent: AtomicU64,
+    quota_refusals: AtomicU64,
     merge_seconds: Histogram,
     figure_refresh_seconds: Histogram,
 }
@@ -56,6 +57,11 @@ impl Metrics {
     /// Bytes went out to nodes.
     pub fn add_bytes_sent(&self, bytes: u64) {
         self.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// A community's merge was refused past its quota ([`crate::quota`]).
+    pub fn quota_refused(&self) {
+        self.quota_refusals.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A merge of received changes took this long.
@@ -110,6 +116,11 @@ impl Metrics {
                 "wishtree_hub_sent_bytes_total",
                 "Bytes sent to nodes.",
                 self.bytes_sent.load(Ordering::Relaxed),
+            )
+            .counter(
+                "wishtree_hub_quota_refusals_total",
+                "Sync messages refused because a community went past its quota.",
+                self.quota_refusals.load(Ordering::Relaxed),
             )
             .histogram(
                 "wishtree_hub_merge_seconds",

@@ -51,6 +51,7 @@ fn a_link_open_for_more_than_a_day_is_healthy_while_it_syncs() {
         HubOptions {
             cached_docs: 16,
             clock: clock.clone(),
+            ..HubOptions::default()
         },
     )
     .unwrap();

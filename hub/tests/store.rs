@@ -11,7 +11,8 @@ use wishtree_hub::figures::{self, Filter, Period};
 use wishtree_hub::http::HubHttpState;
 use wishtree_hub::metrics::Metrics;
 use wishtree_hub::store::{
-    BundleReceipt, EnrolledRole, HubStore, MergeWrite, PgStore, SqliteStore, StoreError, StoredDoc,
+    BundleReceipt, ChunkStats, EnrolledRole, HubStore, MergeWrite, PgStore, SqliteStore,
+    StoreError, StoredDoc,
 };
 use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::keys::KeyPair;
@@ -124,15 +125,17 @@ fn chunks_load_as_one_document_and_compact_in_one_transaction(store: &dyn HubSto
     let community = code("130903003001");
     let doc_key = StoredDoc::Community(community);
     assert_eq!(store.doc_bytes(doc_key).unwrap(), None);
+    assert_eq!(store.chunk_stats(doc_key).unwrap(), ChunkStats::default());
     let mut doc = CommunityDoc::create(community, "名人社区", [1; 16], at(1)).unwrap();
-    store
-        .append_chunk(doc_key, &doc.save_incremental(), at(1))
-        .unwrap();
+    let first = doc.save_incremental();
+    store.append_chunk(doc_key, &first, at(1)).unwrap();
     rename(&mut doc);
-    store
-        .append_chunk(doc_key, &doc.save_incremental(), at(2))
-        .unwrap();
-    assert_eq!(store.chunk_count(doc_key).unwrap(), 2);
+    let second = doc.save_incremental();
+    store.append_chunk(doc_key, &second, at(2)).unwrap();
+    let stats = store.chunk_stats(doc_key).unwrap();
+    assert_eq!(stats.count, 2);
+    // The stored size, which a community's quota bounds.
+    assert_eq!(stats.bytes, (first.len() + second.len()) as u64);
 
     let loaded = CommunityDoc::load(
         &store.doc_bytes(doc_key).unwrap().unwrap(),
@@ -142,8 +145,10 @@ fn chunks_load_as_one_document_and_compact_in_one_transaction(store: &dyn HubSto
     .unwrap();
     assert_eq!(loaded.community().unwrap().name, "运河区名人社区");
 
-    store.compact(doc_key, &doc.save()).unwrap();
-    assert_eq!(store.chunk_count(doc_key).unwrap(), 1);
+    let full = doc.save();
+    store.compact(doc_key, &full).unwrap();
+    let stats = store.chunk_stats(doc_key).unwrap();
+    assert_eq!((stats.count, stats.bytes), (1, full.len() as u64));
     let loaded = CommunityDoc::load(
         &store.doc_bytes(doc_key).unwrap().unwrap(),
         Some(community),
@@ -236,7 +241,7 @@ fn a_merge_is_stored_whole_and_chunks_after_a_seq_bring_a_copy_up_to_date(store:
         })
         .unwrap();
     assert_eq!(store.doc_seq(doc_key).unwrap(), 3, "seqs never repeat");
-    assert_eq!(store.chunk_count(doc_key).unwrap(), 1);
+    assert_eq!(store.chunk_stats(doc_key).unwrap().count, 1);
     for chunk in store.chunks_after(doc_key, held_at).unwrap() {
         held.load_incremental(&chunk).unwrap();
     }
@@ -267,7 +272,7 @@ fn a_bundle_seq_only_grows_and_a_refused_one_stores_nothing(store: &dyn HubStore
     store.accept_bundle(doc, b"", &receipt(3), at(3)).unwrap();
     assert_eq!(store.last_bundle_seq(&issuer).unwrap(), Some(3));
     assert_eq!(
-        store.chunk_count(doc).unwrap(),
+        store.chunk_stats(doc).unwrap().count,
         1,
         "an empty bundle adds no chunk"
     );

@@ -129,7 +129,7 @@ fn hub_holds(store: &SqliteStore, community: &str) -> (Vec<ChangeHash>, usize) {
         Some(bytes) => sorted(AutoCommit::load(&bytes).unwrap().get_heads()),
         None => Vec::new(),
     };
-    (heads, store.chunk_count(doc).unwrap())
+    (heads, store.chunk_stats(doc).unwrap().count)
 }
 
 fn city_figures(store: &SqliteStore) -> figures::Figures {

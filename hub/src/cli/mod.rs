@@ -4,6 +4,7 @@
 mod account;
 mod city;
 
+use crate::quota::{MIB, Quotas};
 pub use city::{CityCommandLine, RegionCommandLine};
 use city::{city, region};
 
@@ -96,6 +97,8 @@ pub enum Command {
         metrics: Option<SocketAddr>,
         #[command(flatten)]
         hosts: HttpHostArgs,
+        #[command(flatten)]
+        quotas: QuotaArgs,
     },
     /// Write the city document (organisation directory, campaigns) that every node
     /// receives read-only. A running hub passes the change on within seconds.
@@ -259,8 +262,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             http,
             metrics,
             hosts,
+            quotas,
         } => {
             let mut options = crate::run::RunOptions::new(&data);
+            options.hub.quotas = quotas.quotas();
             options.quic = quic;
             options.http = http;
             options.metrics = metrics;
@@ -571,4 +576,32 @@ fn random_bytes() -> anyhow::Result<[u8; 16]> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     Ok(bytes)
+}
+
+/// What one community's node may put into this hub: past a bound its sync messages are
+/// refused with the reason, the hub keeps what it had, and the health page lists the
+/// community. The defaults are about 50 times what a large community writes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct QuotaArgs {
+    /// The largest a community's document may grow at this hub, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = Quotas::DEFAULT.document_bytes / MIB)]
+    quota_document_mib: u64,
+    /// The largest single change a node may send, in KiB (a record's texts are short).
+    #[arg(long, value_name = "KIB", default_value_t = Quotas::DEFAULT.change_bytes / 1024)]
+    quota_change_kib: u64,
+    /// New changes a minute from one community, sustained; a node back from days
+    /// offline still gets its whole catch-up through at once.
+    #[arg(long, value_name = "N", default_value_t = Quotas::DEFAULT.changes_per_minute)]
+    quota_changes_per_minute: u64,
+}
+
+impl QuotaArgs {
+    /// The bounds these arguments set.
+    pub fn quotas(&self) -> Quotas {
+        Quotas {
+            document_bytes: self.quota_document_mib.saturating_mul(MIB),
+            change_bytes: self.quota_change_kib.saturating_mul(1024),
+            changes_per_minute: self.quota_changes_per_minute,
+        }
+    }
 }

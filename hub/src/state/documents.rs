@@ -88,7 +88,13 @@ impl Hub {
             let before = copy.get_heads();
             let value = change(&mut copy)?;
             let changed = copy.get_heads() != before;
-            if changed && self.store.chunk_count(stored(doc)).unwrap_or(0) > COMPACT_AFTER {
+            if changed
+                && self
+                    .store
+                    .chunk_stats(stored(doc))
+                    .map_or(0, |stats| stats.count)
+                    > COMPACT_AFTER
+            {
                 // The copy holds everything stored: the change was stored by `change`.
                 let full = copy.save();
                 if let Err(error) = self.store.compact(stored(doc), &full) {

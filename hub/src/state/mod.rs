@@ -31,6 +31,7 @@ use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 
 use crate::clock::Clock;
 use crate::metrics::Metrics;
+use crate::quota::{QuotaBook, Quotas};
 use crate::store::{HubStore, SqliteStore, StoreError, StoredDoc};
 use documents::DocSlot;
 pub(crate) use documents::Locked;
@@ -47,6 +48,8 @@ pub struct HubOptions {
     /// Documents kept in memory; the least recently used beyond this are dropped
     /// (they are all in the store).
     pub cached_docs: usize,
+    /// What one community's node may put into this hub ([`crate::quota`]).
+    pub quotas: Quotas,
     /// The clock of the sessions, the accept loop, the upstream link and the dashboard.
     pub clock: Clock,
 }
@@ -55,6 +58,7 @@ impl Default for HubOptions {
     fn default() -> Self {
         Self {
             cached_docs: 4096,
+            quotas: Quotas::default(),
             clock: Clock::system(),
         }
     }
@@ -106,6 +110,8 @@ pub struct Hub {
     sessions: Mutex<HashMap<PublicKey, u64>>,
     /// The last session number given.
     session_counter: AtomicU64,
+    /// Each community's quota bucket, and the merges refused past a bound.
+    quota_book: QuotaBook,
 }
 
 /// Why the hub could not start its sync side.
@@ -170,6 +176,7 @@ impl Hub {
         let (changes, _) = broadcast::channel(1024);
         let (roster_version, _) = tokio::sync::watch::channel(roster_version_of(store.as_ref())?);
         Ok(Arc::new(Hub {
+            quota_book: QuotaBook::new(options.quotas),
             roster_version,
             store,
             local,
@@ -190,6 +197,11 @@ impl Hub {
             city_heads: Mutex::new(city_heads),
             dirty_notify: Notify::new(),
         }))
+    }
+
+    /// The communities' quotas and the merges they refused.
+    pub fn quota_book(&self) -> &QuotaBook {
+        &self.quota_book
     }
 
     /// The hub's key.

@@ -232,8 +232,9 @@ pub trait HubStore: Send + Sync + fmt::Debug + 'static {
     /// this returns; on an error nothing of it is stored.
     fn store_merge(&self, merge: &MergeWrite<'_>) -> Result<(), StoreError>;
 
-    /// How many chunks a document has (compaction is due when there are many).
-    fn chunk_count(&self, doc: StoredDoc) -> Result<usize, StoreError>;
+    /// How many chunks a document has (compaction is due when there are many) and
+    /// their size (the community's quota, [`crate::quota`]).
+    fn chunk_stats(&self, doc: StoredDoc) -> Result<ChunkStats, StoreError>;
 
     /// The communities the hub holds documents of.
     fn communities(&self) -> Result<Vec<CommunityRecord>, StoreError>;
@@ -319,6 +320,25 @@ impl fmt::Debug for DocLock {
         } else {
             "DocLock(none)"
         })
+    }
+}
+
+/// A document's chunks in the store: how many, and their size in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChunkStats {
+    /// How many chunks.
+    pub count: usize,
+    /// Their bytes together: the document's stored size.
+    pub bytes: u64,
+}
+
+impl ChunkStats {
+    /// From the counts a query returns.
+    pub(crate) fn new(count: i64, bytes: i64) -> Self {
+        Self {
+            count: usize::try_from(count).unwrap_or(0),
+            bytes: u64::try_from(bytes).unwrap_or(0),
+        }
     }
 }
 

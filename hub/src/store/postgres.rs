@@ -31,8 +31,9 @@ use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, Timestamp};
 
 use super::{
-    BundleReceipt, CommunityRecord, DocLock, EnrolledRole, Enrollment, HubStore, MergeWrite,
-    StoreError, StoredDoc, decode_enrollment, decode_key, decode_seq, sql, stored_bundle_seq,
+    BundleReceipt, ChunkStats, CommunityRecord, DocLock, EnrolledRole, Enrollment, HubStore,
+    MergeWrite, StoreError, StoredDoc, decode_enrollment, decode_key, decode_seq, sql,
+    stored_bundle_seq,
 };
 
 mod hub_store;

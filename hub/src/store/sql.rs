@@ -32,7 +32,8 @@ pub(super) const UPSERT_SETTING: &str = "INSERT INTO settings (key, value) VALUE
 pub(super) const UPSERT_SYNC_STATE: &str =
     "INSERT INTO sync_peers (peer, doc, state, at) VALUES (?1, ?2, ?3, 0)
      ON CONFLICT (peer, doc) DO UPDATE SET state = excluded.state";
-pub(super) const CHUNK_COUNT: &str = "SELECT COUNT(*) FROM doc_chunks WHERE doc = ?1";
+pub(super) const CHUNK_STATS: &str =
+    "SELECT COUNT(*), COALESCE(SUM(LENGTH(bytes)), 0) FROM doc_chunks WHERE doc = ?1";
 pub(super) const LAST_SEQ: &str = "SELECT MAX(seq) FROM doc_chunks WHERE doc = ?1";
 pub(super) const CHUNKS_AFTER: &str =
     "SELECT bytes FROM doc_chunks WHERE doc = ?1 AND seq > ?2 ORDER BY seq";

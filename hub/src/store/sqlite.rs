@@ -15,9 +15,9 @@ use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, Timestamp};
 
 use super::{
-    BundleReceipt, CommunityRecord, EnrolledRole, Enrollment, HubStore, MergeWrite, RawEnrollment,
-    StoreError, StoredDoc, community_record, decode_enrollment, decode_key, decode_seq,
-    role_columns, signed_heads_from_json, signed_heads_json, sql, stored_bundle_seq,
+    BundleReceipt, ChunkStats, CommunityRecord, EnrolledRole, Enrollment, HubStore, MergeWrite,
+    RawEnrollment, StoreError, StoredDoc, community_record, decode_enrollment, decode_key,
+    decode_seq, role_columns, signed_heads_from_json, signed_heads_json, sql, stored_bundle_seq,
 };
 
 /// The hub store in one SQLite file.
@@ -281,11 +281,11 @@ impl HubStore for SqliteStore {
         Ok(())
     }
 
-    fn chunk_count(&self, doc: StoredDoc) -> Result<usize, StoreError> {
-        let count: i64 = self
-            .lock()
-            .query_row(sql::CHUNK_COUNT, [doc.storage_key()], |row| row.get(0))?;
-        Ok(count.max(0) as usize)
+    fn chunk_stats(&self, doc: StoredDoc) -> Result<ChunkStats, StoreError> {
+        let (count, bytes): (i64, i64) =
+            self.lock()
+                .query_row(sql::CHUNK_STATS, [doc.storage_key()], |row| row.try_into())?;
+        Ok(ChunkStats::new(count, bytes))
     }
 
     fn communities(&self) -> Result<Vec<CommunityRecord>, StoreError> {

@@ -15,8 +15,9 @@ use wishtree_protocol::frame::{DocId, Hello, Scope};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::sync::{Access, AttestOutcome, Grant, Host, HostError, receive_message};
 
+use crate::quota::Growth;
 use crate::state::{COMPACT_AFTER, COMPACT_BATCH_BYTES, Hub, HubError, Locked, stored};
-use crate::store::{EnrolledRole, MergeWrite};
+use crate::store::{ChunkStats, EnrolledRole, MergeWrite};
 
 impl Hub {
     /// A session's view of the hub: the [`Host`] it drives. `upstream` is set when the
@@ -110,6 +111,22 @@ impl Host for HubHost {
         let hub = &self.hub;
         let started = std::time::Instant::now();
         self.touched.insert(*doc);
+        // A message larger than a whole document may be is refused unread.
+        let quotas = hub.quota_book().quotas();
+        let sent: usize = message.changes.iter().map(<[u8]>::len).sum();
+        if let DocId::Community(code) = doc
+            && sent as u64 > quotas.document_bytes
+        {
+            let growth = Growth {
+                stored_bytes: sent as u64,
+                changes: 0,
+                largest_change: 0,
+            };
+            if let Err(reason) = hub.quota_book().admit(*code, growth, now) {
+                hub.metrics().quota_refused();
+                return Err(HostError::Forbidden(reason));
+            }
+        }
         // Only this document's lock is held: sessions of other documents merge at once.
         let changed = hub
             .with_doc(*doc, |locked| {
@@ -118,7 +135,9 @@ impl Host for HubHost {
                 let before = sync_state.clone();
                 let merged = apply_message(document, sync_state, doc, message, access);
                 let stored = merged.and_then(|merge| {
-                    store_merge(locked, peer, doc, &merge, now).map(|()| merge.chunk.is_some())
+                    let stats = within_quota(locked, doc, &merge, now)?;
+                    store_merge(locked, peer, doc, &merge, stats, now)
+                        .map(|()| merge.chunk.is_some())
                 });
                 match stored {
                     Ok(changed) => Ok(changed),
@@ -274,6 +293,10 @@ struct Merge {
     chunk: Option<Vec<u8>>,
     /// The whole document, if its chunks are to be folded into one.
     full_save: Option<Vec<u8>>,
+    /// How many changes the message brought.
+    changes: u64,
+    /// The largest of them, in bytes.
+    largest_change: u64,
 }
 
 /// Applies a sync message to the held document. On error, says whether the held copy
@@ -295,8 +318,16 @@ fn apply_message(
         return Ok(Merge {
             chunk: None,
             full_save: None,
+            changes: 0,
+            largest_change: 0,
         });
     }
+    let (changes, largest_change) = document
+        .get_changes(&before)
+        .iter()
+        .fold((0, 0), |(count, largest), change| {
+            (count + 1, largest.max(change.raw_bytes().len() as u64))
+        });
     let bytes = document.save_after(&before);
     // A large batch (a first sync brings a community's whole history) is folded into
     // one full save at once: automerge loads a saved document several times faster than
@@ -306,7 +337,45 @@ fn apply_message(
     Ok(Merge {
         chunk: Some(bytes),
         full_save,
+        changes,
+        largest_change,
     })
+}
+
+/// Checks a merge into a community's document against the community's quota
+/// ([`crate::quota`]), before anything is stored; refused, the held document (which
+/// has the merge applied) must be dropped. Returns the document's chunks as stored.
+fn within_quota(
+    locked: &mut Locked<'_>,
+    doc: &DocId,
+    merge: &Merge,
+    now: Timestamp,
+) -> Result<ChunkStats, (HostError, bool)> {
+    let Some(chunk) = &merge.chunk else {
+        return Ok(ChunkStats::default());
+    };
+    let hub = locked.hub();
+    let stats = hub
+        .store()
+        .chunk_stats(stored(*doc))
+        .map_err(|error| (storage(error.into()), true))?;
+    if let DocId::Community(code) = doc {
+        let stored_bytes = match &merge.full_save {
+            Some(full) => full.len() as u64,
+            None => stats.bytes + chunk.len() as u64,
+        };
+        let growth = Growth {
+            stored_bytes,
+            changes: merge.changes,
+            largest_change: merge.largest_change,
+        };
+        if let Err(reason) = hub.quota_book().admit(*code, growth, now) {
+            hub.metrics().quota_refused();
+            tracing::warn!("{reason}");
+            return Err((HostError::Forbidden(reason), true));
+        }
+    }
+    Ok(stats)
 }
 
 /// Stores a merge and the peer's sync state (if it changed) in one transaction. On
@@ -316,14 +385,11 @@ fn store_merge(
     peer: &PublicKey,
     doc: &DocId,
     merge: &Merge,
+    stats: ChunkStats,
     now: Timestamp,
 ) -> Result<(), (HostError, bool)> {
-    let store = locked.hub().store();
     let mut full_save = merge.full_save.clone();
-    if merge.chunk.is_some()
-        && full_save.is_none()
-        && store.chunk_count(stored(*doc)).unwrap_or(0) >= COMPACT_AFTER
-    {
+    if merge.chunk.is_some() && full_save.is_none() && stats.count >= COMPACT_AFTER {
         full_save = Some(locked.doc().map_err(|error| (storage(error), true))?.save());
     }
     // The encoded state is what both sides share; an unchanged one (a message that

@@ -180,14 +180,12 @@ impl HubStore for PgStore {
         })
     }
 
-    fn chunk_count(&self, doc: StoredDoc) -> Result<usize, StoreError> {
-        let count: i64 = self
-            .query(&pg(sql::CHUNK_COUNT), &[&doc.storage_key()])?
-            .first()
-            .map(|row| row.try_get(0))
-            .transpose()?
-            .unwrap_or(0);
-        Ok(count.max(0) as usize)
+    fn chunk_stats(&self, doc: StoredDoc) -> Result<ChunkStats, StoreError> {
+        let rows = self.query(&pg(sql::CHUNK_STATS), &[&doc.storage_key()])?;
+        let Some(row) = rows.first() else {
+            return Ok(ChunkStats::default());
+        };
+        Ok(ChunkStats::new(row.try_get(0)?, row.try_get(1)?))
     }
 
     fn communities(&self) -> Result<Vec<CommunityRecord>, StoreError> {
