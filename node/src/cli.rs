@@ -373,6 +373,10 @@ pub enum ServiceCommand {
 pub fn main() -> ExitCode {
     let cli = wishtree_common::config::parse::<Cli>();
     init_logging(cli.global.log_format);
+    if let Err(error) = wishtree_common::clock::announce_skew() {
+        eprintln!("error: {error}");
+        return ExitCode::from(2);
+    }
     match run_cli(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -839,3 +839,31 @@ fn the_hub_level_is_kept_so_the_pages_name_the_district_platform() {
     let hub = replica.hub().unwrap();
     assert_eq!(hub.level, wishtree_node::replica::HubLevel::District);
 }
+
+#[test]
+fn a_clock_set_off_by_the_environment_dates_the_records_and_a_bad_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path(), COMMUNITY);
+    let run = |skew: &str| {
+        Command::new(support::binary())
+            .args(["--data", dir.path().to_str().unwrap()])
+            .args(["member", "add", "--name", "王建国", "--work-unit", "派出所"])
+            .env_remove("WISHTREE_DATA")
+            .env("WISHTREE_CLOCK_SKEW", skew)
+            .output()
+            .unwrap()
+    };
+    // An office PC's clock ten days ahead: the record says so, as the chaos runs rely on.
+    let ahead = run("864000");
+    assert!(ahead.status.success(), "{ahead:?}");
+    let member: Value = serde_json::from_slice(&ahead.stdout).unwrap();
+    let created = member["created_at"].as_i64().unwrap();
+    let now = wishtree_node::now().as_millis();
+    let days = (created - now) as f64 / 86_400_000.0;
+    assert!((9.9..10.1).contains(&days), "{days} days ahead: {member}");
+
+    let refused = run("10d");
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("WISHTREE_CLOCK_SKEW=10d"), "{stderr}");
+}

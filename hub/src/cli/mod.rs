@@ -539,6 +539,7 @@ fn init(
 
 fn run_hub(options: crate::run::RunOptions, log_format: LogFormat) -> anyhow::Result<()> {
     init_logging(log_format);
+    wishtree_common::clock::announce_skew().map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -84,6 +84,9 @@ struct Process {
     child: Option<Child>,
     paused: bool,
     log: PathBuf,
+    /// How far its clock reads off, in seconds, from its next start on
+    /// (`WISHTREE_CLOCK_SKEW`).
+    skew: i64,
 }
 
 /// The running city.
@@ -202,6 +205,7 @@ impl Cluster {
                         child: None,
                         paused: false,
                         log,
+                        skew: 0,
                     },
                 )
             })
@@ -319,7 +323,7 @@ impl Cluster {
                 (&self.binaries.node, args, "listening on http://")
             }
         };
-        let (child, address) = spawn(binary, &args, &state.log, ready)
+        let (child, address) = spawn(binary, &args, &state.log, ready, state.skew)
             .with_context(|| format!("{process} did not start"))?;
         state.child = Some(child);
         state.paused = false;
@@ -333,6 +337,13 @@ impl Cluster {
             }
         }
         Ok(())
+    }
+
+    /// Sets how far `process`'s clock reads off from its next start on.
+    pub fn set_skew(&mut self, process: Proc, seconds: i64) {
+        if let Some(state) = self.processes.get_mut(&process) {
+            state.skew = seconds;
+        }
     }
 
     /// SIGKILL, and waits for the process to be gone.
@@ -502,9 +513,14 @@ fn spawn(
     args: &[String],
     log: &Path,
     ready: &'static str,
+    skew: i64,
 ) -> anyhow::Result<(Child, String)> {
     let log = OpenOptions::new().create(true).append(true).open(log)?;
-    let mut child = Command::new(binary)
+    let mut command = Command::new(binary);
+    if skew != 0 {
+        command.env(wishtree_common::clock::SKEW_VARIABLE, skew.to_string());
+    }
+    let mut child = command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -118,6 +118,10 @@ pub fn run_schedule(options: &RunOptions) -> anyhow::Result<RunOutcome> {
             Action::Continue(process) => cluster.continue_process(process),
             Action::Backup(hub) => cluster.back_up(hub),
             Action::Restore(hub) => cluster.restore(hub),
+            Action::Skew(process, seconds) => {
+                cluster.set_skew(process, seconds);
+                Ok(())
+            }
         };
         if let Err(error) = done {
             outcome.problems.push(format!(

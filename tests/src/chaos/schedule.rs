@@ -25,6 +25,8 @@ const DOWN: (Duration, Duration) = (Duration::ZERO, Duration::from_secs(2));
 const PARTITION: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(8));
 /// How long a lossy, slow link stays so.
 const DEGRADED: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(10));
+/// The most a node's clock is set off, either way: a week.
+const MAX_SKEW_DAYS: u64 = 7;
 /// How old a hub's backup is when the hub is put back to it.
 const RESTORE_AGE: (Duration, Duration) = (Duration::from_secs(3), Duration::from_secs(12));
 /// The worst a degraded link gets: 30 % loss, 1.5 s delay and 0.5 s jitter (2 s in all).
@@ -144,6 +146,17 @@ pub enum Fault {
         /// How long it stays stopped.
         hold: Duration,
     },
+    /// A node's clock set off by `seconds` (days either way; 0 puts it right): the node
+    /// is killed and started again after `down` reading the skewed clock, which it keeps
+    /// through later restarts until another skew.
+    Skew {
+        /// The node, by index.
+        node: usize,
+        /// How far off its clock reads, in seconds.
+        seconds: i64,
+        /// How long it stays dead.
+        down: Duration,
+    },
 }
 
 /// Which processes a partition separates.
@@ -177,6 +190,7 @@ impl Fault {
             Self::Kill { .. } => "sigkill",
             Self::Pause { .. } => "sigstop>idle",
             Self::Restore { .. } => "hub restored from backup",
+            Self::Skew { .. } => "node clock skew",
         }
     }
 }
@@ -198,6 +212,8 @@ pub enum Action {
     Backup(Proc),
     /// Kills a hub, puts its store back to the backup, and starts it.
     Restore(Proc),
+    /// From the process's next start on, its clock reads this many seconds off.
+    Skew(Proc, i64),
 }
 
 /// The faults of one run, drawn from `seed`.
@@ -229,6 +245,7 @@ impl Schedule {
                 Fault::Kill { process, down } => (Vec::new(), Some(*process), at + *down),
                 Fault::Pause { process, hold } => (Vec::new(), Some(*process), at + *hold),
                 Fault::Restore { hub, age } => (Vec::new(), Some(*hub), at + *age),
+                Fault::Skew { node, down, .. } => (Vec::new(), Some(Proc::Node(*node)), at + *down),
             };
             let free = held_links
                 .iter()
@@ -284,6 +301,16 @@ impl Schedule {
                 Fault::Restore { hub, age } => {
                     actions.push((at, Action::Backup(*hub)));
                     actions.push((at + *age, Action::Restore(*hub)));
+                }
+                Fault::Skew {
+                    node,
+                    seconds,
+                    down,
+                } => {
+                    let process = Proc::Node(*node);
+                    actions.push((at, Action::Skew(process, *seconds)));
+                    actions.push((at, Action::Kill(process)));
+                    actions.push((at + *down, Action::Start(process)));
                 }
             }
         }
@@ -348,6 +375,16 @@ impl fmt::Display for Schedule {
                     "back {hub} up; {:.1} s later restore it from that backup",
                     age.as_secs_f64()
                 )?,
+                Fault::Skew {
+                    node,
+                    seconds,
+                    down,
+                } => write!(
+                    formatter,
+                    "SIGKILL node{node}, restarted after {:.1} s with its clock {:+.1} days off",
+                    down.as_secs_f64(),
+                    *seconds as f64 / 86_400.0
+                )?,
             }
             writeln!(formatter)?;
         }
@@ -360,10 +397,29 @@ impl fmt::Display for Schedule {
 fn draw_fault(rng: &mut Rng, topology: Topology, processes: &[Proc], links: &[Link]) -> Fault {
     let pick = |rng: &mut Rng, count: usize| usize::try_from(rng.below(count as u64)).unwrap_or(0);
     match rng.below(100) {
-        0..35 => Fault::Kill {
+        0..31 => Fault::Kill {
             process: processes[pick(rng, processes.len())],
             down: rng.between(DOWN.0, DOWN.1),
         },
+        31..35 => {
+            // A week either way, to the second; one in four puts the clock right.
+            let seconds = if rng.chance(0.25) {
+                0
+            } else {
+                let magnitude = 1 + rng.below(MAX_SKEW_DAYS * 86_400);
+                let magnitude = i64::try_from(magnitude).unwrap_or(i64::MAX);
+                if rng.chance(0.5) {
+                    magnitude
+                } else {
+                    -magnitude
+                }
+            };
+            Fault::Skew {
+                node: pick(rng, topology.nodes),
+                seconds,
+                down: rng.between(DOWN.0, DOWN.1),
+            }
+        }
         35..45 => Fault::Pause {
             process: processes[pick(rng, processes.len())],
             hold: rng.between(PAUSE.0, PAUSE.1),
@@ -452,6 +508,14 @@ mod tests {
                         assert!(matches!(hub, Proc::City | Proc::District));
                         (vec![hub.to_string()], *at + *age)
                     }
+                    Fault::Skew {
+                        node,
+                        seconds,
+                        down,
+                    } => {
+                        assert!(seconds.unsigned_abs() <= 7 * 86_400);
+                        (vec![Proc::Node(*node).to_string()], *at + *down)
+                    }
                 };
                 for target in targets {
                     let end = ends.entry(target.clone()).or_default();
@@ -489,6 +553,7 @@ mod tests {
             "partition district|city",
             "partition half the city",
             "hub restored from backup",
+            "node clock skew",
         ] {
             assert!(
                 counts.get(kind).is_some_and(|count| *count > 0),
