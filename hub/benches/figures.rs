@@ -274,6 +274,7 @@ fn main() {
                 date: "2026-07-20".parse().unwrap(),
                 minutes: 60,
                 category: PostKind::Aid,
+                item: wishtree_protocol::model::ScoringItem::Other,
                 description: Detail::parse("description", "探访").unwrap(),
             },
         };

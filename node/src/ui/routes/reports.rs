@@ -188,7 +188,7 @@ fn member_report(
 }
 
 /// The `period` asked for, or the half-year of today.
-fn period_of(query: &HashMap<String, String>) -> Result<HalfYear, (StatusCode, String)> {
+pub(super) fn period_of(query: &HashMap<String, String>) -> Result<HalfYear, (StatusCode, String)> {
     match query.get("period").filter(|text| !text.is_empty()) {
         Some(text) => text
             .parse()
