@@ -9,7 +9,6 @@ mod figures_support;
 
 use figures_support::*;
 use serde_json::Value;
-use wishtree_hub::accounts::Role;
 
 /// (rank, points, community) of a JSON ranking.
 fn places(ranking: &Value) -> Vec<(u64, u64, String)> {
@@ -103,15 +102,7 @@ fn members_are_ranked_by_the_points_they_earned_in_the_half_year() {
 fn a_ranking_is_shown_only_to_viewers_whose_scope_holds_its_region() {
     let city = sample_city();
     let server = Server::start(&city.database, "1309");
-    add_account(&city.database, Role::District, "130903", "yunhe");
-    add_account(
-        &city.database,
-        Role::Org,
-        credit_code(1).as_str(),
-        "big-unit",
-    );
-    let district = server.log_in("yunhe");
-    let unit = server.log_in("big-unit");
+    let (district, unit) = district_and_unit(&server);
     let status = |session: &Session, path: &str| server.send(session.on(Request::get(path))).status;
     for (path, expected) in [
         ("/api/rankings/points?region=130903&period=2026H2", 200),

@@ -24,14 +24,15 @@ use crate::figures;
 pub(crate) async fn points_page(
     State(state): State<HubHttpState>,
     Extension(viewer): Extension<Viewer>,
-    uri: Uri,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    uri: Uri,
 ) -> Result<Response, Response> {
     let request = PageRequest::read(&state, viewer, query, Shows::Region).await?;
-    let lang = request.lang();
+    let (lang, path) = (request.lang(), "/rankings/points");
     let title = tr(lang, "积分排行", "Points ranking");
-    let period = request.period(title, "/rankings/points")?;
-    let half = points_period(&period, request.now()).map_err(|error| request.error(&error))?;
+    // Kept by half-year: a period of dates is refused at the form, any other at the page.
+    let asked = request.period(title, path)?;
+    let half = points_period(&asked, request.now()).map_err(|error| request.error(&error))?;
     let limit = request
         .params()
         .limit()
@@ -48,7 +49,7 @@ pub(crate) async fn points_page(
     let at = |half: HalfYear| {
         let period = half.to_string();
         link(
-            "/rankings/points",
+            path,
             &[("region", region.as_str()), ("period", period.as_str())],
             lang,
         )
@@ -104,5 +105,5 @@ pub(crate) async fn points_page(
             }
         }
     };
-    Ok(request.page(title, "/rankings/points", None, body))
+    Ok(request.page(title, path, None, body))
 }
