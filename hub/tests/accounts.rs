@@ -31,16 +31,10 @@ struct Accounts {
 fn accounts() -> Accounts {
     let city = sample_city();
     let server = Server::start(&city.database, "1309");
-    add_account(&city.database, Role::District, "130903", "yunhe");
-    add_account(
-        &city.database,
-        Role::Org,
-        credit_code(1).as_str(),
-        "big-unit",
-    );
+    let (district, unit) = district_and_unit(&server);
     Accounts {
-        district: server.log_in("yunhe"),
-        unit: server.log_in("big-unit"),
+        district,
+        unit,
         server,
         _city: city,
     }

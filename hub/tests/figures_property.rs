@@ -40,7 +40,9 @@ use wishtree_protocol::model::{Actor, EventKind, Org, ServiceRecord};
 use wishtree_protocol::sync::memory::MemoryHost;
 use wishtree_protocol::sync::{Effect, Ending, Event, Session};
 use wishtree_protocol::text::Label;
-use wishtree_protocol::{CommunityCode, CommunityDoc, Date, HalfYear, RegionPrefix, Timestamp};
+use wishtree_protocol::{
+    CommunityCode, CommunityDoc, Date, HalfYear, RegionLevel, RegionPrefix, Timestamp,
+};
 use wishtree_testkit::community::note_for;
 
 /// Every plan's days count from here.
@@ -1116,6 +1118,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                 .all(|pair| pair[0].service.service_minutes >= pair[1].service.service_minutes)
         );
     }
+    check_points_rankings(&connection, &facts, &plan)?;
     let statuses = figures::community_statuses(&connection, &region(""), NOW).unwrap();
     for (community, (_, _, sessions, _)) in facts.communities.iter().zip(&nodes) {
         let status = statuses
@@ -1134,6 +1137,87 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
             status.attested_share,
             Some(sessions.attested as f64 / sessions.changes as f64)
         );
+    }
+    Ok(())
+}
+
+/// Points rankings for every half-year the plan's entries fall in, in every region:
+/// who is ranked, with what points and in which place, equals the plan's earned
+/// entries summed per member; and each ranked member's standing in their community,
+/// street and city equals the places counted from the plan.
+fn check_points_rankings(
+    connection: &rusqlite::Connection,
+    facts: &Facts,
+    plan: &CityPlan,
+) -> Result<(), TestCaseError> {
+    // (half-year, community, member index) -> points earned.
+    let mut earned: BTreeMap<(HalfYear, CommunityCode, usize), u64> = BTreeMap::new();
+    for community in &facts.communities {
+        let Some(code) = community.code else { continue };
+        for (member, date, points, _) in &community.points {
+            if *points > 0 {
+                *earned.entry((date.half_year(), code, *member)).or_default() += points;
+            }
+        }
+    }
+    let halves: BTreeSet<HalfYear> = [day(0), day(300), day(600)]
+        .iter()
+        .map(|date| date.half_year())
+        .chain(earned.keys().map(|(half, _, _)| *half))
+        .collect();
+    // The place of `points` among the plan's members of `region`: 1 + how many earned more.
+    let place = |half: HalfYear, region: &RegionPrefix, points: u64| -> (u64, u64) {
+        let within = earned
+            .iter()
+            .filter(|((h, code, _), _)| *h == half && region.contains(code));
+        let (above, of) = within.fold((0, 0), |(above, of), (_, p)| {
+            (above + u64::from(*p > points), of + 1)
+        });
+        (above + 1, of)
+    };
+    for region in regions(plan) {
+        for half in &halves {
+            let ranking = figures::points_ranking(connection, &region, *half, 1000).unwrap();
+            let mut expected: Vec<(u64, CommunityCode, u64)> = earned
+                .iter()
+                .filter(|((h, code, _), _)| h == half && region.contains(code))
+                .map(|((_, code, _), points)| (place(*half, &region, *points).0, *code, *points))
+                .collect();
+            expected.sort();
+            let mut found: Vec<(u64, CommunityCode, u64)> = ranking
+                .members
+                .iter()
+                .map(|m| (m.rank, m.community, m.points))
+                .collect();
+            prop_assert!(
+                found
+                    .windows(2)
+                    .all(|pair| pair[0].2 >= pair[1].2 && pair[0].0 <= pair[1].0),
+                "not in order: {:?}",
+                found
+            );
+            found.sort();
+            prop_assert_eq!(ranking.ranked, expected.len() as u64, "{} {}", region, half);
+            prop_assert_eq!(&found, &expected, "{} {}", region, half);
+            if region.as_str().is_empty() {
+                for ranked in &ranking.members {
+                    let standing =
+                        figures::standing(connection, ranked.community, ranked.member, *half)
+                            .unwrap();
+                    prop_assert_eq!(standing.points, ranked.points);
+                    for (level, at) in [
+                        (RegionLevel::Community, standing.community),
+                        (RegionLevel::Street, standing.street),
+                        (RegionLevel::City, standing.city),
+                    ] {
+                        let (rank, of) =
+                            place(*half, &ranked.community.region(level), ranked.points);
+                        let at = at.unwrap();
+                        prop_assert_eq!((at.rank, at.of), (rank, of), "{:?}", level);
+                    }
+                }
+            }
+        }
     }
     Ok(())
 }

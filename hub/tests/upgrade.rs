@@ -80,6 +80,7 @@ fn check(fixture: &Path) {
     let now = wishtree_hub::clock::now();
     let regions = regions(&written.city, &communities);
     let kept = figures_of(&store, &regions, now);
+    let kept_rankings = rankings_of(&store, &regions);
     let city = &kept[0];
     assert_eq!(city.communities, communities.len() as u64, "{shown}");
     assert_eq!(city.wishes.total, wishes as u64, "{shown}");
@@ -101,6 +102,30 @@ fn check(fixture: &Path) {
         kept,
         "{shown}: the figures differ from the documents' after the upgrade"
     );
+    // The points rankings the migration filled from the stored rows equal those derived
+    // from the documents.
+    assert_eq!(
+        rankings_of(hub.local(), &regions),
+        kept_rankings,
+        "{shown}: the points rankings differ from the documents' after the upgrade"
+    );
+}
+
+/// Every region's points ranking for the half-years around the fixtures.
+fn rankings_of(store: &SqliteStore, regions: &[RegionPrefix]) -> Vec<figures::PointsRanking> {
+    let halves = ["2025H2", "2026H1", "2026H2", "2027H1"];
+    regions
+        .iter()
+        .flat_map(|region| halves.iter().map(move |half| (region, half)))
+        .map(|(region, half)| {
+            let half = half.parse().unwrap();
+            store
+                .with_transaction(|transaction| {
+                    figures::points_ranking(transaction, region, half, 1000)
+                })
+                .unwrap()
+        })
+        .collect()
 }
 
 fn read_as_written(database: &Path) -> AsWritten {

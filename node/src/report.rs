@@ -237,6 +237,7 @@ mod tests {
             date: "2026-08-03".parse().unwrap(),
             minutes: 30,
             category: PostKind::Aid,
+            item: wishtree_protocol::model::ScoringItem::Other,
             description: Detail::parse("description", "-陪老人聊天").unwrap(),
         };
         doc.execute(&service, &worker, on("2026-08-03")).unwrap();

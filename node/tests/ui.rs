@@ -209,21 +209,37 @@ fn activities_sign_up_members_once_and_passbooks_show_the_points() {
     // 1.5 hours at the default 10 points an hour.
     let member = get(&node, &format!("/members/{zhang}")).text();
     assert!(member.contains("id=\"balance\">15<"), "{member}");
+    // Redemptions are chosen from the catalogue.
+    let benefit = |title: &str, cost: u32| {
+        let (status, body) = node.post(
+            "/api/benefits",
+            &serde_json::json!({"title": title, "cost": cost}),
+        );
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    };
+    let (oil, rice) = (benefit("兑换粮油", 5), benefit("兑换大米", 16));
     let overdraw = post_form(
         &node,
         &format!("/members/{zhang}/redeem"),
-        &[("points", "16"), ("reason", "兑换粮油")],
+        &[("benefit", &rice)],
     );
     assert_eq!(overdraw.status, 409);
     assert!(overdraw.text().contains("积分不足"));
-    // The redemption is shown as typed; the edit form below keeps the member's own
+    // The redemption is shown as chosen; the edit form below keeps the member's own
     // ledger, not the refused redemption's fields.
-    assert!(overdraw.text().contains("value=\"16\""));
+    assert!(
+        overdraw
+            .text()
+            .contains(&format!("value=\"{rice}\" selected")),
+        "{}",
+        overdraw.text()
+    );
     assert!(overdraw.text().contains("value=\"民警\""));
     let (_, member) = post_ok(
         &node,
         &format!("/members/{zhang}/redeem"),
-        &[("points", "5"), ("reason", "兑换粮油")],
+        &[("benefit", &oil)],
     );
     assert!(member.text().contains("id=\"balance\">10<"));
 
@@ -864,7 +880,7 @@ fn the_addresses_forms_post_to_answer_get_with_their_page() {
         ("/activities".to_owned(), "id=\"activity-form\""),
         (format!("{wish}/claim"), "id=\"wish-state\""),
         (format!("{wish}/reject"), "id=\"confirm-form\""),
-        (format!("/members/{zhang}/redeem"), "name=\"points\""),
+        (format!("/members/{zhang}/redeem"), "name=\"benefit\""),
         (format!("{activity}/participants"), "id=\"participants\""),
     ] {
         let page = get(&node, &path);

@@ -233,42 +233,41 @@ fn points_are_redeemed_from_the_ledger_and_a_redemption_can_be_voided() {
     let balance = passbook["balance"].as_i64().unwrap();
     assert!(balance > 0, "{passbook}");
 
+    // Redemptions are chosen from the catalogue (福利目录).
+    let benefit = |title: &str, cost: i64| {
+        let (status, body) = node.post(
+            "/api/benefits",
+            &serde_json::json!({"title": title, "cost": cost}),
+        );
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    };
+    let detergent = benefit("兑换洗衣液一瓶", 1);
+    let too_dear = benefit("兑换电饭煲", balance + 1);
     refused(
         &node,
-        (
-            "/redemptions",
-            &[("member", ""), ("points", "1"), ("reason", "洗衣液")],
-        ),
+        ("/redemptions", &[("member", ""), ("benefit", &detergent)]),
         "member",
         "voids",
     );
-    let too_many = (balance + 1).to_string();
     let answer = post_form(
         &node,
         "/redemptions",
-        &[
-            ("member", &zhang),
-            ("points", &too_many),
-            ("reason", "洗衣液"),
-        ],
+        &[("member", &zhang), ("benefit", &too_dear)],
     );
     assert_eq!(answer.status, 400, "{}", answer.text());
     assert!(answer.text().contains("积分不足"), "{}", answer.text());
     let answer = post_form(
         &node,
         "/redemptions",
-        &[("member", &zhang), ("points", "两分"), ("reason", "洗衣液")],
+        &[("member", &zhang), ("benefit", "两分")],
     );
-    assert_at_field(&answer.text(), "points", "须填整数");
+    assert_at_field(&answer.text(), "benefit", "编号不对");
 
     let (location, page) = post_ok(
         &node,
         "/redemptions",
-        &[
-            ("member", &zhang),
-            ("points", "1"),
-            ("reason", "兑换洗衣液一瓶"),
-        ],
+        &[("member", &zhang), ("benefit", &detergent)],
     );
     let entry = location.trim_start_matches("/redemptions/").to_owned();
     assert!(page.text().contains("兑换洗衣液一瓶"));

@@ -42,6 +42,7 @@ fn main() {
         date: "2026-08-01".parse().unwrap(),
         minutes: 90,
         category: PostKind::Environment,
+        item: wishtree_protocol::model::ScoringItem::Other,
         description: Detail::parse("description", "清理小区卫生死角").unwrap(),
     };
     doc.execute(&service, &worker(), Timestamp::from_millis(NOW))
@@ -168,6 +169,7 @@ fn community(ids: &mut Ids) -> CommunityDoc {
             date: "2026-07-01".parse().unwrap(),
             minutes: 60,
             category: PostKind::Aid,
+            item: wishtree_protocol::model::ScoringItem::Other,
             description: Detail::parse("description", "走访慰问困难家庭").unwrap(),
         };
         doc.execute(&command, &worker(), now).unwrap();

@@ -101,6 +101,7 @@ fn run_pair(
                     date: "2026-08-01".parse().unwrap(),
                     minutes: 90,
                     category: PostKind::Environment,
+                    item: wishtree_protocol::model::ScoringItem::Other,
                     description: Detail::parse("description", "清理小区卫生死角").unwrap(),
                 };
                 let start = Instant::now();
@@ -272,6 +273,7 @@ fn community(scale: usize, ids: &mut Ids) -> (CommunityDoc, Vec<MemberId>, Vec<W
             date: "2026-07-01".parse().unwrap(),
             minutes: 60,
             category: PostKind::Aid,
+            item: wishtree_protocol::model::ScoringItem::Other,
             description: Detail::parse("description", "走访慰问困难家庭").unwrap(),
         };
         doc.execute(&command, &worker, now).unwrap();

@@ -169,6 +169,12 @@ define_id!(
     "inbox entry"
 );
 
+define_id!(
+    /// A benefit of a community's catalogue (福利目录).
+    BenefitId,
+    "benefit"
+);
+
 /// Hashes a domain-separated list of parts down to 16 bytes.
 pub(crate) fn derive_bytes(kind: &str, parts: &[&[u8]]) -> [u8; 16] {
     let mut hasher = Sha256::new();

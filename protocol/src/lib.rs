@@ -19,6 +19,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod model;
 pub mod names;
+pub mod ranking;
 pub mod region;
 pub mod report;
 pub mod roster;

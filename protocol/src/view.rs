@@ -9,13 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::doc::{CommunityDoc, DocError, Malformed};
 use crate::id::{
-    ActivityId, BranchId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, ServiceId,
-    TeamId, VoidId, WishId,
+    ActivityId, BenefitId, BranchId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId,
+    ServiceId, TeamId, VoidId, WishId,
 };
 use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus, PostStatus};
 use crate::model::{
-    Activity, Branch, Community, CommunityRules, Member, Org, Pairing, PointsEntry, PointsKind,
-    Post, Project, ServiceRecord, Team, Void, Wish,
+    Activity, Benefit, Branch, Community, CommunityRules, Member, Org, Pairing, PointsEntry,
+    PointsKind, Post, Project, ScoringItem, ScoringRate, ServiceRecord, Team, Void, Wish,
 };
 
 /// The derived state of one community document.
@@ -27,6 +27,10 @@ pub struct CommunityView {
     pub schema: u64,
     /// The community's rules.
     pub rules: CommunityRules,
+    /// Points per kind of service, as the community set them (积分标准).
+    pub scoring: BTreeMap<ScoringItem, ScoringRate>,
+    /// The benefit catalogue (福利目录), withdrawn benefits included.
+    pub benefits: BTreeMap<BenefitId, Benefit>,
     /// Members by id.
     pub members: BTreeMap<MemberId, Member>,
     /// Organisations by id.
@@ -123,6 +127,8 @@ impl CommunityView {
         let activities = take(&mut malformed, doc.entities::<Activity>()?);
         let services = take(&mut malformed, doc.entities::<ServiceRecord>()?);
         let passbook = take(&mut malformed, doc.entities::<PointsEntry>()?);
+        let scoring = take(&mut malformed, doc.entities::<ScoringRate>()?);
+        let benefits = take(&mut malformed, doc.entities::<Benefit>()?);
         let voids: BTreeMap<VoidId, Void> = take(&mut malformed, doc.entities::<Void>()?)
             .into_iter()
             .collect();
@@ -134,6 +140,8 @@ impl CommunityView {
             community: doc.community()?,
             schema: doc.schema(),
             rules: doc.rules(),
+            scoring: scoring.into_iter().collect(),
+            benefits: benefits.into_iter().collect(),
             members: members.into_iter().collect(),
             orgs: orgs.into_iter().collect(),
             pairings: pairings
@@ -205,6 +213,18 @@ impl CommunityView {
             .sum()
     }
 
+    /// How many of a benefit are left to give out: `None` for a benefit without a
+    /// stock (or not in the catalogue).
+    pub fn benefit_left(&self, id: BenefitId) -> Option<u64> {
+        let stock = self.benefits.get(&id)?.stock?;
+        let given = self
+            .passbook
+            .values()
+            .filter(|entry| !entry.is_voided && entry.entity.benefit == Some(id))
+            .count() as u64;
+        Some(u64::from(stock).saturating_sub(given))
+    }
+
     /// The passbooks alone, for a command that needs one balance without the rest.
     pub(crate) fn derive_passbook_only(
         services: Vec<(ServiceId, ServiceRecord)>,
@@ -215,6 +235,21 @@ impl CommunityView {
         let (_, passbook) = apply_voids(services, entries, &voids);
         sum_passbooks(&passbook)
     }
+}
+
+/// The redemptions of a benefit that count (not voided), read from the entries and
+/// voids as stored, for a command that checks a stock without deriving the view.
+pub(crate) fn redemptions_of(
+    benefit: BenefitId,
+    entries: &[(PointsEntryId, PointsEntry)],
+    voids: &[(VoidId, Void)],
+) -> u64 {
+    let voided: BTreeSet<PointsEntryId> =
+        voids.iter().filter_map(|(_, v)| v.points_entry).collect();
+    entries
+        .iter()
+        .filter(|(id, entry)| entry.benefit == Some(benefit) && !voided.contains(id))
+        .count() as u64
 }
 
 type VoidedServices = BTreeMap<ServiceId, Voidable<ServiceRecord>>;

@@ -329,6 +329,7 @@ fn redemptions_check_the_balance_and_concurrent_overdraw_is_flagged() {
             date: date("2026-06-01"),
             minutes: 60,
             category: PostKind::Health,
+            item: wishtree_protocol::model::ScoringItem::Other,
             description: Detail::parse("description", "检测点执勤").unwrap(),
         },
         &worker(),

@@ -316,6 +316,7 @@ fn apply(
             date: date("2026-08-01"),
             minutes: *minutes,
             category: PostKind::Environment,
+            item: wishtree_protocol::model::ScoringItem::Other,
             description: Detail::parse("description", "清理小区卫生死角").expect("text"),
         },
         Step::Redeem { member, points } => Command::Redeem {

@@ -38,6 +38,7 @@ fn record_service(
         date: date(day),
         minutes,
         category: PostKind::Aid,
+        item: wishtree_protocol::model::ScoringItem::Other,
         description: Detail::parse("description", "陪独居老人聊天").unwrap(),
     };
     doc.execute(&command, &worker(), at(5)).unwrap();

@@ -300,6 +300,7 @@ impl Writer {
                 date: day,
                 minutes,
                 category: PostKind::Aid,
+                item: wishtree_protocol::model::ScoringItem::Other,
                 description: Detail::parse("description", "陪独居老人聊天").unwrap(),
             },
             at,

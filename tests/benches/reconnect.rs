@@ -359,6 +359,7 @@ impl SimNode {
             date: "2026-08-01".parse().unwrap(),
             minutes: 90,
             category: PostKind::Environment,
+            item: wishtree_protocol::model::ScoringItem::Other,
             description: Detail::parse("description", "清理小区卫生死角").unwrap(),
         };
         doc.execute(&command, &Actor::Worker("陈玉萍".to_owned()), now)
@@ -1009,6 +1010,7 @@ fn template_commands() -> Vec<Command> {
             date: "2026-07-01".parse().unwrap(),
             minutes: 60,
             category: PostKind::Aid,
+            item: wishtree_protocol::model::ScoringItem::Other,
             description: Detail::parse("description", "走访慰问困难家庭").unwrap(),
         });
     }

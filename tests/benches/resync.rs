@@ -129,6 +129,7 @@ fn resync(
             date: "2026-08-01".parse().unwrap(),
             minutes: 90,
             category: PostKind::Environment,
+            item: wishtree_protocol::model::ScoringItem::Other,
             description: Detail::parse("description", "清理小区卫生死角").unwrap(),
         };
         written

@@ -511,6 +511,7 @@ async fn a_sealed_half_year_reads_the_same_at_the_hub_and_a_forged_seal_is_flagg
                 date: date.parse().unwrap(),
                 minutes,
                 category: PostKind::Aid,
+                item: wishtree_protocol::model::ScoringItem::Other,
                 description: Detail::parse("description", "陪老人聊天").unwrap(),
             };
             replica.execute(&service, now).unwrap();
@@ -523,6 +524,7 @@ async fn a_sealed_half_year_reads_the_same_at_the_hub_and_a_forged_seal_is_flagg
             date: "2026-05-01".parse().unwrap(),
             minutes: 45,
             category: PostKind::Aid,
+            item: wishtree_protocol::model::ScoringItem::Other,
             description: Detail::parse("description", "补录：送菜上门").unwrap(),
         };
         replica.execute(&late, now).unwrap();

@@ -15,14 +15,17 @@ use wishtree_hub::run::RunningHub;
 use wishtree_node::api::{self, CardRevocation, NewCard};
 use wishtree_node::run::RunningNode;
 use wishtree_protocol::card::{CardSecret, MemberCard};
-use wishtree_protocol::id::CardId;
+use wishtree_protocol::command::Command;
+use wishtree_protocol::id::{CardId, ServiceId};
 use wishtree_protocol::keys::KeyPair;
+use wishtree_protocol::model::{PostKind, ScoringItem};
+use wishtree_protocol::text::Detail;
 use wishtree_protocol::text::Label;
 use wishtree_protocol::{CommunityCode, Timestamp};
 use wishtree_testkit::http::{Answer, Request};
 use wishtree_testkit::socket;
 use wishtree_tests::city::{
-    any_port, enrolled_node, hub_holds_node, init_hub, record_member, start_hub,
+    any_port, enrolled_node, hub_holds_node, init_hub, record_member, start_hub, wait_until,
 };
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -86,6 +89,28 @@ async fn a_card_opens_the_members_pages_until_a_synced_revocation_refuses_it() {
     let other = node(&hub, &hub_dir, OTHER).await;
 
     let member = record_member(&home, "李明").await;
+    // Points for the rankings: 李明 10, a neighbour 30, a member of the next community
+    // (same street) 60. The card shows 李明 his own places only.
+    let neighbour = record_member(&home, "王芳").await;
+    let elsewhere = record_member(&other, "赵强").await;
+    for (node, who, minutes) in [
+        (&home, member, 60),
+        (&home, neighbour, 180),
+        (&other, elsewhere, 360),
+    ] {
+        let mut replica = node.replica.lock().await;
+        let command = Command::RecordService {
+            id: ServiceId::from_bytes(rand16()),
+            member: who,
+            date: wishtree_node::now().date_in_shanghai(),
+            minutes,
+            category: PostKind::Aid,
+            item: ScoringItem::Other,
+            description: Detail::parse("description", "入户走访").unwrap(),
+        };
+        replica.execute(&command, wishtree_node::now()).unwrap();
+    }
+    synced(&hub, &other, OTHER).await;
     let card = {
         let mut replica = home.replica.lock().await;
         let new = NewCard { valid_days: 730 };
@@ -110,6 +135,19 @@ async fn a_card_opens_the_members_pages_until_a_synced_revocation_refuses_it() {
     assert_eq!(page.status, 200, "{}", page.text());
     let page = page.text();
     assert!(page.contains("李明") && page.contains("积分余额") && page.contains("半年报告"));
+    // The points ranking: once the figures worker has derived both communities, the
+    // page gives 李明's place in his community, street and city, and no other name.
+    let ranked = |page: &str| page.contains("id=\"rank-city\">3 / 3<");
+    wait_until(LIMIT, "the member's points standing", || {
+        ranked(&card_page(http, Some(&cookie)).text())
+    })
+    .await
+    .unwrap();
+    let page = card_page(http, Some(&cookie)).text();
+    assert!(page.contains("id=\"rank-community\">2 / 2<"), "{page}");
+    assert!(page.contains("id=\"rank-street\">3 / 3<"), "{page}");
+    assert!(page.contains("id=\"rank-points\">10<"), "{page}");
+    assert!(!page.contains("王芳") && !page.contains("赵强"), "{page}");
     assert!(page.contains("lang=\"zh-CN\""));
     assert!(
         !page.contains("http://") && !page.contains("https://"),

@@ -81,9 +81,10 @@ impl CommunitySync {
     }
 }
 
-/// The raw figure tables: one row per entity of a community, each keyed by
-/// `community` (the rollups `fig_months` and `fig_org_months` are built from them).
-pub const RAW_TABLES: [&str; 9] = [
+/// The raw figure tables: one row per entity of a community (and per member and
+/// half-year with points, `fig_member_points`), each keyed by `community` (the rollups
+/// `fig_months` and `fig_org_months` are built from them).
+pub const RAW_TABLES: [&str; 10] = [
     "fig_members",
     "fig_orgs",
     "fig_pairings",
@@ -93,6 +94,7 @@ pub const RAW_TABLES: [&str; 9] = [
     "fig_participations",
     "fig_services",
     "fig_points",
+    "fig_member_points",
 ];
 
 /// Replaces every figure row of `code` by rows derived from `view`, and rebuilds the
@@ -338,6 +340,8 @@ pub fn rederive_community(
             rows += 1;
         }
     }
+
+    rows += super::points::insert_rows(transaction, code, view)?;
 
     transaction
         .prepare_cached(

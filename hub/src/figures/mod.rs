@@ -24,6 +24,7 @@ mod measure;
 mod names;
 mod org_profile;
 mod period;
+mod points;
 mod query;
 mod ranking;
 mod refresh;
@@ -42,6 +43,7 @@ pub use health::{CommunityStatus, SYNC_WINDOW_MS, community_statuses};
 pub use names::{org_name, region_is_known, region_name};
 pub use org_profile::{OrgInCommunity, OrgProfile, org_profile};
 pub use period::{Period, PeriodError};
+pub use points::{MemberPoints, Place, PointsRanking, Standing, points_ranking, standing};
 pub use query::{
     Figures, Filter, MonthFigures, RegionFigures, StateCounts, child_regions, children, figures,
     hours, monthly,

@@ -24,7 +24,7 @@ use super::{ApiError, Format, HubHttpState, Params, parse_org};
 use crate::figures::{self, Figures, Filter, Period};
 
 /// The paths of the API, each also answered with a `.csv` suffix.
-pub(crate) const PATHS: [&str; 10] = [
+pub(crate) const PATHS: [&str; 11] = [
     "/api/figures",
     "/api/figures/children",
     "/api/figures/months",
@@ -32,6 +32,7 @@ pub(crate) const PATHS: [&str; 10] = [
     "/api/orgs/{id}/communities",
     "/api/rankings/orgs",
     "/api/rankings/communities",
+    "/api/rankings/points",
     "/api/communities",
     "/api/campaigns",
     "/api/coverage",
@@ -55,6 +56,7 @@ enum View {
     OrgCommunities(OrgId),
     OrgRanking,
     CommunityRanking,
+    PointsRanking,
     Communities,
     Campaigns,
     Coverage,
@@ -67,6 +69,8 @@ struct Asked {
     period: Period,
     lang: Language,
     now: Timestamp,
+    /// The hub's documents, to name the members of a points ranking.
+    hub: Option<std::sync::Arc<crate::state::Hub>>,
 }
 
 /// An answer: its JSON, its CSV table, and what the CSV file is named after.
@@ -99,6 +103,7 @@ pub(crate) async fn answer(
         period: params.period()?,
         lang: Language::from_query(params.text("lang")),
         now: state.now(),
+        hub: state.hub().cloned(),
         params,
     };
     // The order and the limit of the rankings are read before the query runs, so that a
@@ -111,9 +116,10 @@ pub(crate) async fn answer(
     let format = Format::of(uri.path(), &headers);
     let action = match (format, view) {
         (Format::Csv, _) => Some("export"),
-        (Format::Json, View::OrgFigures(_) | View::OrgCommunities(_) | View::OrgRanking) => {
-            Some("view")
-        }
+        (
+            Format::Json,
+            View::OrgFigures(_) | View::OrgCommunities(_) | View::OrgRanking | View::PointsRanking,
+        ) => Some("view"),
         (Format::Json, _) => None,
     };
     if let Some(action) = action {
@@ -138,6 +144,7 @@ impl View {
             ["", "api", "orgs", id, "communities"] => Self::OrgCommunities(org(id)?),
             ["", "api", "rankings", "orgs"] => Self::OrgRanking,
             ["", "api", "rankings", "communities"] => Self::CommunityRanking,
+            ["", "api", "rankings", "points"] => Self::PointsRanking,
             ["", "api", "communities"] => Self::Communities,
             ["", "api", "campaigns"] => Self::Campaigns,
             ["", "api", "coverage"] => Self::Coverage,
@@ -259,6 +266,17 @@ impl View {
                     place()?,
                 )
             }
+            Self::PointsRanking => {
+                let half = points_period(period, now)?;
+                let mut ranking = figures::points_ranking(connection, region, half, limit)?;
+                super::points::name_members(asked.hub.as_deref(), &mut ranking.members);
+                answer(
+                    serde_json::to_value(&ranking),
+                    csv::points_ranking_table(lang, &ranking.members),
+                    ("积分排行", "points-ranking"),
+                    place()?,
+                )
+            }
             Self::Communities => {
                 let statuses = figures::community_statuses(connection, region, now)?;
                 answer(
@@ -287,6 +305,19 @@ impl View {
                 )
             }
         }
+    }
+}
+
+/// The half-year a points ranking is for: the one asked for (`period=2026H1`), or this
+/// one when no period is given; rankings are kept by half-year, so any other period is
+/// refused.
+pub(crate) fn points_period(period: &Period, now: Timestamp) -> Result<HalfYear, ApiError> {
+    match (period.from(), period.to()) {
+        (None, None) => Ok(now.date_in_shanghai().half_year()),
+        (Some(from), _) if Period::half_year(from.half_year()) == *period => Ok(from.half_year()),
+        _ => Err(ApiError::bad_request(
+            "points rankings are kept by half-year: ask for period=2026H1 or period=2026H2",
+        )),
     }
 }
 

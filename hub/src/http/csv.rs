@@ -15,8 +15,8 @@ use wishtree_protocol::names::Language;
 
 use super::service::{HasService, SERVICE_COLUMNS};
 use crate::figures::{
-    CampaignProgress, CommunityRank, CommunityStatus, Figures, MonthFigures, OrgInCommunity,
-    OrgRank, RegionFigures, UnitCoverage,
+    CampaignProgress, CommunityRank, CommunityStatus, Figures, MemberPoints, MonthFigures,
+    OrgInCommunity, OrgRank, RegionFigures, UnitCoverage,
 };
 
 /// A table on its way to CSV.
@@ -143,6 +143,11 @@ pub(crate) fn communities_table(lang: Language, statuses: &[CommunityStatus]) ->
 /// Each declaring unit's report-in coverage, the most behind first.
 pub(crate) fn coverage_table(lang: Language, units: &[UnitCoverage]) -> Table {
     Table::of(lang, &COVERAGE, units)
+}
+
+/// Members ranked by the points they earned in a half-year.
+pub(crate) fn points_ranking_table(lang: Language, members: &[MemberPoints]) -> Table {
+    Table::of(lang, &POINTS_RANKING, members)
 }
 
 /// The city's campaigns and how far the region is with each.
@@ -284,6 +289,16 @@ const CAMPAIGNS: [Column<CampaignProgress>; 9] = [
     column("met", "已达到", |c, _| count(c.met)),
     column("behind", "未达到", |c, _| count(c.behind)),
     column("met_rate", "达到比例", |c, _| ratio(c.met_rate)),
+];
+
+// One column a line, as a table reads.
+#[rustfmt::skip]
+const POINTS_RANKING: [Column<MemberPoints>; 5] = [
+    column("rank", "名次", |m, _| count(m.rank)),
+    column("name", "党员", |m, _| text(&m.name)),
+    column("community", "社区代码", |m, _| code(m.community.as_str())),
+    column("community_name", "社区", |m, _| text(&m.community_name)),
+    column("points", "积分", |m, _| count(m.points)),
 ];
 
 const fn column<T>(

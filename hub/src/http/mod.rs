@@ -21,6 +21,7 @@ mod csv;
 mod dashboard;
 mod member;
 mod period;
+mod points;
 mod service;
 mod svg;
 
@@ -288,6 +289,7 @@ pub fn router(state: HubHttpState) -> Router {
         .route("/", get(dashboard::overview))
         .route("/orgs/{id}", get(dashboard::org_page))
         .route("/rankings", get(dashboard::rankings_page))
+        .route("/rankings/points", get(dashboard::points_page))
         .route("/health", get(dashboard::health_page))
         .route("/login", get(dashboard::login_page).post(dashboard::login))
         .route("/logout", post(dashboard::logout))

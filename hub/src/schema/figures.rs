@@ -53,6 +53,27 @@ pub(crate) const MEASURE_COLUMNS: &str = measure_columns!();
 /// at the end of [`super::STEPS`].
 pub(super) const STEPS: [&str; 3] = [FIRST_STEP, SECOND_STEP, THIRD_STEP];
 
+/// The points rankings (积分排名, issue 13): each member's points earned per
+/// half-year (`2026H1`), so a ranking of the city reads one index. Filled here from
+/// the passbook rows already derived (the same entries, days and voids as
+/// `wishtree_protocol::ranking`), so an upgraded hub ranks at once and re-derives
+/// nothing.
+pub(super) const POINTS_STEP: &str = "CREATE TABLE fig_member_points (
+    community TEXT NOT NULL,
+    member BLOB NOT NULL,
+    period TEXT NOT NULL,
+    points INTEGER NOT NULL,
+    PRIMARY KEY (community, member, period)
+) WITHOUT ROWID;
+CREATE INDEX fig_member_points_rank ON fig_member_points (period, points DESC, member, community);
+CREATE INDEX fig_member_points_region ON fig_member_points (period, community, points);
+INSERT INTO fig_member_points (community, member, period, points)
+    SELECT community, member,
+           CAST(month / 100 AS TEXT) || CASE WHEN month % 100 <= 6 THEN 'H1' ELSE 'H2' END,
+           SUM(points)
+    FROM fig_points WHERE kind = 'earn' AND is_voided = 0 AND points > 0
+    GROUP BY community, member, 3;";
+
 /// The second step: a community whose latest signed heads were made by a key since
 /// revoked is flagged (its data is kept).
 const SECOND_STEP: &str =

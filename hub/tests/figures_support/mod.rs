@@ -253,6 +253,19 @@ pub fn sample_city() -> SampleCity {
     }
 }
 
+/// 运河区's viewer (`yunhe`) and the big unit's organisation account (`big-unit`) of
+/// the sample city, signed in at `server`: (district, unit).
+pub fn district_and_unit(server: &Server) -> (Session, Session) {
+    add_account(&server.database, Role::District, "130903", "yunhe");
+    add_account(
+        &server.database,
+        Role::Org,
+        credit_code(1).as_str(),
+        "big-unit",
+    );
+    (server.log_in("yunhe"), server.log_in("big-unit"))
+}
+
 /// The password of every account the tests make.
 pub const PASSWORD: &str = "correct horse battery";
 

@@ -18,6 +18,7 @@ mod posts;
 mod problem;
 mod projects;
 pub mod render;
+mod scoring;
 mod teams;
 mod wishes;
 
@@ -48,11 +49,15 @@ pub use self::orgs::{
     list_pairings, org, pairing,
 };
 pub use self::passbook::{
-    NewRedemption, NewService, NewVoid, VoidTarget, create_redemption, create_service, create_void,
-    list_services, list_voids, passbook, service,
+    NewRedemption, NewService, NewVoid, RedemptionChoice, VoidTarget, create_redemption,
+    create_service, create_void, list_services, list_voids, passbook, service,
 };
 pub use self::posts::{NewPost, POSTS, create_post, list_posts, post};
 pub use self::projects::{NewProject, PROJECTS, create_project, list_projects, project};
+pub use self::scoring::{
+    NewBenefit, NewScoringRate, benefit, benefit_json, create_benefit, list_benefits, scoring,
+    set_scoring_rate, withdraw_benefit,
+};
 pub use self::teams::{NewBranch, NewTeam, create_branch, create_team, list_branches, list_teams};
 pub use self::wishes::{NewWish, WISHES, create_wish, list_wishes, wish};
 use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
@@ -196,6 +201,8 @@ impl ApiError {
                 CommandError::AlreadyExists { .. }
                 | CommandError::Refused { .. }
                 | CommandError::InsufficientPoints { .. }
+                | CommandError::BenefitWithdrawn { .. }
+                | CommandError::OutOfStock { .. }
                 | CommandError::AlreadyParticipating
                 | CommandError::AlreadyVoided { .. }
                 | CommandError::AlreadyRevoked { .. }
@@ -394,6 +401,8 @@ fn execute(
                 ExecuteError::Command(
                     CommandError::Refused { .. }
                         | CommandError::InsufficientPoints { .. }
+                        | CommandError::BenefitWithdrawn { .. }
+                        | CommandError::OutOfStock { .. }
                         | CommandError::AlreadyParticipating
                         | CommandError::AlreadyVoided { .. }
                         | CommandError::AlreadyExists { .. }

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 use wishtree_protocol::command::Command;
-use wishtree_protocol::id::{MemberId, PointsEntryId, ServiceId, VoidId};
-use wishtree_protocol::model::{Member, PointsEntry, PostKind, ServiceRecord, Void};
+use wishtree_protocol::id::{BenefitId, MemberId, PointsEntryId, ServiceId, VoidId};
+use wishtree_protocol::model::{Member, PointsEntry, PostKind, ScoringItem, ServiceRecord, Void};
 use wishtree_protocol::text::{Detail, Label, TextError};
 use wishtree_protocol::view::Voidable;
 use wishtree_protocol::{Date, Timestamp};
@@ -23,7 +23,7 @@ pub fn passbook(replica: &mut Replica, id: &str) -> ApiResult {
     Ok(render::passbook(&view, id))
 }
 
-/// Service outside an activity: `{member, date, minutes | hours, category,
+/// Service outside an activity: `{member, date, minutes | hours, category, item?,
 /// description?}`; the date cannot be later than today.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewService {
@@ -33,8 +33,10 @@ pub struct NewService {
     pub date: Date,
     /// How long.
     pub minutes: u32,
-    /// The kind of service.
+    /// The category of service.
     pub category: PostKind,
+    /// The kind of service it scores as (`other` if not given).
+    pub item: ScoringItem,
     /// What was done.
     pub description: Detail,
 }
@@ -46,6 +48,7 @@ impl Input for NewService {
         "minutes",
         "hours",
         "category",
+        "item",
         "description",
     ];
 
@@ -55,6 +58,9 @@ impl Input for NewService {
             date: fields.date("date", now)?,
             minutes: fields.minutes_or_hours()?,
             category: fields.parsed("category", Expected::Choice)?,
+            item: fields
+                .optional_parsed("item", Expected::Choice)?
+                .unwrap_or(ScoringItem::Other),
             description: fields.text_or_empty("description", Detail::parse)?,
         })
     }
@@ -69,42 +75,72 @@ impl NewService {
             date: self.date,
             minutes: self.minutes,
             category: self.category,
+            item: self.item,
             description: self.description,
         }
     }
 }
 
-/// Points spent from a member's passbook: `{member, points, reason}`.
+/// Points spent from a member's passbook: `{member, benefit}`, a benefit of the
+/// catalogue at its cost; or, as before the catalogue (and for the CLI's older
+/// scripts), `{member, points, reason}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewRedemption {
     /// Whose points.
     pub member: MemberId,
-    /// How many.
-    pub points: u32,
-    /// For what.
-    pub reason: Label,
+    /// What they are spent on.
+    pub choice: RedemptionChoice,
+}
+
+/// What a redemption buys.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RedemptionChoice {
+    /// A benefit of the catalogue, at its cost.
+    Benefit(BenefitId),
+    /// Points for a reason typed in (a redemption from before the catalogue).
+    FreeText {
+        /// How many.
+        points: u32,
+        /// For what.
+        reason: Label,
+    },
 }
 
 impl Input for NewRedemption {
-    const FIELDS: &'static [&'static str] = &["member", "points", "reason"];
+    const FIELDS: &'static [&'static str] = &["member", "benefit", "points", "reason"];
 
     fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
-        Ok(Self {
-            member: fields.parsed("member", Expected::Id)?,
-            points: fields.number("points")?,
-            reason: fields.text("reason", Label::parse)?,
-        })
+        let member = fields.parsed("member", Expected::Id)?;
+        let choice = match fields.optional_parsed("benefit", Expected::Id)? {
+            Some(benefit) => RedemptionChoice::Benefit(benefit),
+            None if fields.optional_number("points")?.is_none() => {
+                return Err(FieldError::new("benefit", Problem::Missing));
+            }
+            None => RedemptionChoice::FreeText {
+                points: fields.number("points")?,
+                reason: fields.text("reason", Label::parse)?,
+            },
+        };
+        Ok(Self { member, choice })
     }
 }
 
 impl NewRedemption {
     /// The command that records the redemption as `id`.
     pub fn into_command(self, id: PointsEntryId) -> Command {
-        Command::Redeem {
-            id,
-            member: self.member,
-            points: self.points,
-            reason: self.reason,
+        let member = self.member;
+        match self.choice {
+            RedemptionChoice::Benefit(benefit) => Command::RedeemBenefit {
+                id,
+                member,
+                benefit,
+            },
+            RedemptionChoice::FreeText { points, reason } => Command::Redeem {
+                id,
+                member,
+                points,
+                reason,
+            },
         }
     }
 }

@@ -167,7 +167,7 @@ impl FieldError {
             Problem::NotANumber(_) => "须填整数".to_owned(),
             Problem::NotYuan(_) => "须填整数金额（元），例如 400".to_owned(),
             Problem::NotHours(_) => "须填小时数，例如 1.5".to_owned(),
-            Problem::OutOfRange { .. } => out_of_range_zh(&self.field).to_owned(),
+            Problem::OutOfRange { rule } => out_of_range_zh(&self.field, rule).to_owned(),
             Problem::WrongType { .. } => "格式不对".to_owned(),
             Problem::Unknown { .. } => "没有这一项".to_owned(),
             Problem::TooManyItems(_) => "最多填 100 项".to_owned(),
@@ -184,15 +184,18 @@ impl fmt::Display for FieldError {
     }
 }
 
-/// The protocol's ranges, in Chinese, by the field they bound.
-fn out_of_range_zh(field: &str) -> &'static str {
+/// The protocol's ranges, in Chinese, by the field they bound (and the rule, where a
+/// field has two bounds).
+fn out_of_range_zh(field: &str, rule: &str) -> &'static str {
     match field {
+        "points" if rule == "at most 1000" => "积分不能超过 1000",
         "minutes" => "时长须在 1 到 1440 分钟之间",
         "hours" => "时长须大于 0 小时、不超过 24 小时",
         "seats" => "名额须在 1 到 1000 之间",
         "estimated_value" => "估价不能超过 1000000 元",
         "points" => "积分至少为 1",
         "points_per_hour" => "每小时积分不能超过 1000",
+        "cost" => "所需积分至少为 1",
         "valid_days" => "有效天数须在 1 到 1825 天（五年）之间",
         _ => "超出允许的范围",
     }

@@ -66,6 +66,11 @@ pub fn api_router() -> Router<AppState> {
             "/api/rules/points-per-hour/{category}",
             put(set_points_rate),
         )
+        .route("/api/scoring", get(scoring))
+        .route("/api/scoring/{item}", put(set_scoring_rate))
+        .route("/api/benefits", get(list_benefits).post(create_benefit))
+        .route("/api/benefits/{id}", get(benefit))
+        .route("/api/benefits/{id}/withdraw", post(withdraw_benefit))
         .route("/api/members", get(list_members).post(create_member))
         .route("/api/members/{id}", get(member).put(update_member))
         .route("/api/members/{id}/passbook", get(passbook))
@@ -233,6 +238,47 @@ async fn set_points_rate(
 ) -> Response {
     write(&state, body, StatusCode::OK, move |r, b, now| {
         api::set_points_rate(r, &category, api::PointsRate::from_json(b, now)?, now)
+    })
+    .await
+}
+
+async fn scoring(State(state): State<AppState>) -> Response {
+    read(&state, api::scoring).await
+}
+
+async fn set_scoring_rate(
+    State(state): State<AppState>,
+    Path(item): Path<String>,
+    body: Body,
+) -> Response {
+    write(&state, body, StatusCode::OK, move |r, b, now| {
+        api::set_scoring_rate(r, &item, b, now)
+    })
+    .await
+}
+
+async fn list_benefits(State(state): State<AppState>) -> Response {
+    read(&state, api::list_benefits).await
+}
+
+async fn create_benefit(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, |r, b, now| {
+        api::create_benefit(r, api::NewBenefit::from_json(b, now)?, now)
+    })
+    .await
+}
+
+async fn benefit(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    read(&state, move |r| api::benefit(r, &id)).await
+}
+
+async fn withdraw_benefit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
+    write(&state, body, StatusCode::OK, move |r, _, now| {
+        api::withdraw_benefit(r, &id, now)
     })
     .await
 }

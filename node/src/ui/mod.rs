@@ -22,6 +22,7 @@ pub mod projects;
 pub use routes::ui_router;
 pub mod report;
 pub mod routes;
+pub mod scoring;
 pub mod seal;
 pub mod tree;
 

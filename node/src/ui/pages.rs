@@ -228,11 +228,8 @@ pub fn member_page(
         ),
     ];
     let redeem = html! {
-        label for="points" { (t(lang, "支取积分", "Points to redeem")) }
-        input #points name="points" inputmode="numeric" value=(redeem_form.value("points"));
-        (redeem_filled.error("points"))
-        (redeem_filled.input("reason", t(lang, "兑换内容", "For what")))
-        (submit(t(lang, "支取", "Redeem")))
+        (super::scoring::benefit_select(&redeem_filled, view))
+        (submit(t(lang, "兑换", "Redeem")))
     };
     let claimed: Vec<_> = view
         .wishes

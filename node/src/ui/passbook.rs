@@ -6,7 +6,9 @@
 
 use maud::{Markup, html};
 use wishtree_protocol::id::{MemberId, PointsEntryId, ServiceId, VoidId};
-use wishtree_protocol::model::{PointsEntry, PointsKind, PostKind, ServiceRecord, Void};
+use wishtree_protocol::model::{
+    PointsEntry, PointsKind, PostKind, ScoringItem, ServiceRecord, Void,
+};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::{CommunityView, Voidable};
 
@@ -24,12 +26,17 @@ pub fn services_page(asked: ListAsked<'_>) -> String {
     let categories = PostKind::ALL
         .iter()
         .map(|kind| (kind.code(), post_label(lang, *kind)));
+    let items = ScoringItem::ALL
+        .iter()
+        .filter(|item| **item != ScoringItem::Activity)
+        .map(|item| (item.code(), super::scoring::item_label(lang, *item)));
     let members = member_choices(lang, view);
     let fields = html! {
         (filled.select("member", t(lang, "党员", "Member"), members.iter().map(|(v, l)| (v.as_str(), l.as_str()))))
         (filled.input("date", t(lang, "服务日期（例如 2026-11-20）", "Date (e.g. 2026-11-20)")))
         (filled.input("hours", t(lang, "服务时长（小时，例如 1.5）", "Hours (e.g. 1.5)")))
         (filled.select("category", t(lang, "服务类别", "Category"), categories))
+        (filled.select("item", t(lang, "积分项目", "Kind of service"), items))
         (filled.textarea("description", t(lang, "服务内容（可不填）", "What was done (optional)"), false))
     };
     let ledger = service_ledger(lang, view);
@@ -136,8 +143,7 @@ pub fn redemptions_page(asked: ListAsked<'_>) -> String {
     let members = member_choices(lang, view);
     let fields = html! {
         (filled.select("member", t(lang, "党员", "Member"), members.iter().map(|(v, l)| (v.as_str(), l.as_str()))))
-        (filled.input("points", t(lang, "兑换积分", "Points")))
-        (filled.input("reason", t(lang, "兑换事项（例如 兑换洗衣液一瓶）", "For what (e.g. a bottle of detergent)")))
+        (super::scoring::benefit_select(filled, view))
     };
     let ledger = redemption_ledger(lang, view);
     ledger.page_adding(&asked, &ADD_REDEMPTION, fields)

@@ -2,12 +2,12 @@
 //! written one entity at a time, with the helpers it needs.
 
 use crate::doc::{CommunityDoc, DocError};
-use crate::id::{MemberId, ServiceId};
+use crate::id::{BenefitId, MemberId, PointsEntryId, ServiceId};
 use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus, PostStatus, Refusal};
 use crate::model::{
-    Activity, Actor, Branch, CardRecord, Evaluation, EventKind, LifecycleEvent, Member, Org,
-    Pairing, Participation, PointsEntry, PointsKind, Post, Project, Seal, ServiceRecord, Team,
-    Void, Wish,
+    Activity, Actor, Benefit, Branch, CardRecord, Evaluation, EventKind, LifecycleEvent, Member,
+    Org, Pairing, Participation, PointsEntry, PointsKind, Post, Project, ScoringItem, ScoringRate,
+    Seal, ServiceRecord, Team, Void, Wish,
 };
 use crate::seal::SignedSeal;
 use crate::text::{Detail, Label, Title};
@@ -79,6 +79,81 @@ impl CommunityDoc {
                     .points_per_hour
                     .insert(category.code().to_owned(), *points_per_hour);
                 self.put_rules(&rules)?;
+            }
+            Command::SetScoringRate { item, points, per } => {
+                if *points > 1000 {
+                    return Err(CommandError::OutOfRange {
+                        field: "points",
+                        rule: "at most 1000",
+                    });
+                }
+                let rate = ScoringRate {
+                    points: *points,
+                    per: *per,
+                    set_at: now,
+                };
+                self.put_entity(*item, &rate)?;
+            }
+            Command::AddBenefit {
+                id,
+                title,
+                cost,
+                stock,
+            } => {
+                self.require_absent::<Benefit>(*id)?;
+                if *cost == 0 {
+                    return Err(CommandError::OutOfRange {
+                        field: "cost",
+                        rule: "at least 1",
+                    });
+                }
+                let benefit = Benefit {
+                    title: title.to_string(),
+                    cost: *cost,
+                    stock: *stock,
+                    created_at: now,
+                    withdrawn_at: None,
+                };
+                self.put_entity(*id, &benefit)?;
+            }
+            Command::WithdrawBenefit { id } => {
+                let mut benefit = self.require::<Benefit>(*id)?;
+                if !benefit.is_active() {
+                    return Err(CommandError::BenefitWithdrawn { id: id.to_string() });
+                }
+                benefit.withdrawn_at = Some(now);
+                self.put_entity(*id, &benefit)?;
+            }
+            Command::RedeemBenefit {
+                id,
+                member,
+                benefit: benefit_id,
+            } => {
+                let benefit = self.require::<Benefit>(*benefit_id)?;
+                if !benefit.is_active() {
+                    return Err(CommandError::BenefitWithdrawn {
+                        id: benefit_id.to_string(),
+                    });
+                }
+                if let Some(stock) = benefit.stock {
+                    let (entries, _) = self.entities::<PointsEntry>()?;
+                    let (voids, _) = self.entities::<Void>()?;
+                    if crate::view::redemptions_of(*benefit_id, &entries, &voids)
+                        >= u64::from(stock)
+                    {
+                        return Err(CommandError::OutOfStock {
+                            id: benefit_id.to_string(),
+                        });
+                    }
+                }
+                self.put_redemption(
+                    *id,
+                    *member,
+                    benefit.cost,
+                    &benefit.title,
+                    Some(*benefit_id),
+                    now,
+                )?;
             }
             Command::AddMember { id, member } => {
                 self.require_absent::<Member>(*id)?;
@@ -286,6 +361,7 @@ impl CommunityDoc {
                     category: details.category,
                     description: details.title.clone(),
                     activity: Some(*activity),
+                    item: Some(ScoringItem::Activity),
                     points: 0,
                     recorded_at: now,
                 };
@@ -297,6 +373,7 @@ impl CommunityDoc {
                 date,
                 minutes,
                 category,
+                item,
                 description,
             } => {
                 self.require_absent::<ServiceRecord>(*id)?;
@@ -309,6 +386,7 @@ impl CommunityDoc {
                     category: *category,
                     description: description.to_string(),
                     activity: None,
+                    item: Some(*item),
                     points: 0,
                     recorded_at: now,
                 };
@@ -319,32 +397,7 @@ impl CommunityDoc {
                 member,
                 points,
                 reason,
-            } => {
-                self.require_absent::<PointsEntry>(*id)?;
-                self.require_present::<Member>(*member)?;
-                if *points == 0 {
-                    return Err(CommandError::OutOfRange {
-                        field: "points",
-                        rule: "at least 1",
-                    });
-                }
-                let balance = self.passbook_of(*member)?.balance;
-                if balance < i64::from(*points) {
-                    return Err(CommandError::InsufficientPoints {
-                        balance,
-                        asked: *points,
-                    });
-                }
-                let entry = PointsEntry {
-                    member: *member,
-                    kind: PointsKind::Redeem,
-                    points: *points,
-                    reason: reason.to_string(),
-                    service: None,
-                    at: now,
-                };
-                self.put_entity(*id, &entry)?;
-            }
+            } => self.put_redemption(*id, *member, *points, reason.as_str(), None, now)?,
             Command::VoidService {
                 id,
                 service,
@@ -480,14 +533,62 @@ impl CommunityDoc {
         Ok(())
     }
 
-    /// Writes a service record with the points it earns at the community's rate now.
+    /// Writes a service record with the points it earns at the community's rate now:
+    /// its kind's rate if the community set one, its category's points per hour if not.
     fn put_service_with_points(
         &mut self,
         id: ServiceId,
         mut record: ServiceRecord,
     ) -> Result<(), CommandError> {
-        record.points = self.rules().points_for(record.category, record.minutes);
+        let rate = match record.item {
+            Some(item) => self.entity::<ScoringRate>(item)?,
+            None => None,
+        };
+        record.points = match rate {
+            Some(rate) => rate.points_for(record.minutes),
+            None => self.rules().points_for(record.category, record.minutes),
+        };
         self.put_entity(id, &record)?;
+        Ok(())
+    }
+
+    /// Writes a redemption of `points` from `member`'s passbook, refusing one the
+    /// balance does not cover (offline replicas can still overdraw together; the view
+    /// flags that).
+    fn put_redemption(
+        &mut self,
+        id: PointsEntryId,
+        member: MemberId,
+        points: u32,
+        reason: &str,
+        benefit: Option<BenefitId>,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
+        self.require_absent::<PointsEntry>(id)?;
+        self.require_present::<Member>(member)?;
+        if points == 0 {
+            return Err(CommandError::OutOfRange {
+                field: "points",
+                rule: "at least 1",
+            });
+        }
+        let balance = self.passbook_of(member)?.balance;
+        if balance < i64::from(points) {
+            return Err(CommandError::InsufficientPoints {
+                balance,
+                asked: points,
+            });
+        }
+        let entry = PointsEntry {
+            member,
+            kind: PointsKind::Redeem,
+            points,
+            reason: reason.to_owned(),
+            service: None,
+            benefit,
+            at: now,
+        };
+        self.put_entity(id, &entry)?;
         Ok(())
     }
 

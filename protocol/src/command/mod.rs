@@ -13,12 +13,13 @@ mod apply;
 use crate::card::CardSecretHash;
 use crate::doc::DocError;
 use crate::id::{
-    ActivityId, BranchId, CardId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId,
-    ServiceId, TeamId, VoidId, WishId,
+    ActivityId, BenefitId, BranchId, CardId, MemberId, OrgId, PairingId, PointsEntryId, PostId,
+    ProjectId, ServiceId, TeamId, VoidId, WishId,
 };
 use crate::lifecycle::Refusal;
 use crate::model::{
-    Actor, BeneficiaryGroup, EvaluationGrade, EventKind, PostKind, ProjectKind, WishKind,
+    Actor, BeneficiaryGroup, EvaluationGrade, EventKind, PostKind, ProjectKind, ScoringItem,
+    ScoringUnit, WishKind,
 };
 use crate::seal::SignedSeal;
 use crate::text::{Detail, Label, Name, Title};
@@ -42,6 +43,41 @@ pub enum Command {
         category: PostKind,
         /// Points per hour.
         points_per_hour: u32,
+    },
+    /// Sets the points a kind of service earns (积分项目), per hour or per time. A record
+    /// of a kind with no rate set earns its category's points per hour, as before.
+    SetScoringRate {
+        /// The kind of service.
+        item: ScoringItem,
+        /// Points per unit, at most 1000.
+        points: u32,
+        /// Per hour or per time.
+        per: ScoringUnit,
+    },
+    /// Adds a benefit to the catalogue (福利目录).
+    AddBenefit {
+        /// The new id.
+        id: BenefitId,
+        /// What it is.
+        title: Title,
+        /// Its cost in points, at least 1.
+        cost: u32,
+        /// How many there are to give out, if limited.
+        stock: Option<u32>,
+    },
+    /// Withdraws a benefit from the catalogue: it can no longer be chosen.
+    WithdrawBenefit {
+        /// The benefit.
+        id: BenefitId,
+    },
+    /// Spends a member's points on a benefit of the catalogue, at its cost.
+    RedeemBenefit {
+        /// The new entry id.
+        id: PointsEntryId,
+        /// Whose passbook.
+        member: MemberId,
+        /// The benefit.
+        benefit: BenefitId,
     },
     /// Records a member who reported in.
     AddMember {
@@ -195,6 +231,8 @@ pub enum Command {
         minutes: u32,
         /// Category.
         category: PostKind,
+        /// The kind of service it scores as.
+        item: ScoringItem,
         /// What was done.
         description: Detail,
     },
@@ -356,6 +394,18 @@ pub enum CommandError {
         balance: i64,
         /// The points asked for.
         asked: u32,
+    },
+    /// The benefit was withdrawn from the catalogue.
+    #[error("benefit {id} was withdrawn from the catalogue")]
+    BenefitWithdrawn {
+        /// The benefit.
+        id: String,
+    },
+    /// Every one of a benefit's stock is given out.
+    #[error("benefit {id} is out of stock")]
+    OutOfStock {
+        /// The benefit.
+        id: String,
     },
     /// The member already takes part in the activity.
     #[error("the member already takes part in this activity")]

@@ -18,6 +18,7 @@ mod group;
 mod member;
 mod names;
 mod org;
+mod points;
 mod post;
 mod seal;
 mod service;
@@ -29,16 +30,20 @@ pub use community::{Community, CommunityRules};
 pub use event::{EventKind, LifecycleEvent};
 pub use group::{Branch, Team};
 pub use member::Member;
-pub use names::{BeneficiaryGroup, EvaluationGrade, PointsKind, PostKind, ProjectKind, WishKind};
+pub use names::{
+    BeneficiaryGroup, EvaluationGrade, PointsKind, PostKind, ProjectKind, ScoringItem, ScoringUnit,
+    WishKind,
+};
 pub use org::{Org, Pairing};
+pub use points::{Benefit, ScoringRate};
 pub use post::Post;
 pub use seal::{Evaluation, Seal};
 pub use service::{Activity, Participation, PointsEntry, ServiceRecord, Void};
 pub use wish::{Project, Wish};
 
 use crate::id::{
-    ActivityId, BranchId, CardId, EvaluationId, InboxEntryId, MemberId, OrgId, PairingId,
-    PointsEntryId, PostId, ProjectId, ServiceId, TeamId, VoidId, WishId,
+    ActivityId, BenefitId, BranchId, CardId, EvaluationId, InboxEntryId, MemberId, OrgId,
+    PairingId, PointsEntryId, PostId, ProjectId, ServiceId, TeamId, VoidId, WishId,
 };
 
 /// A kind of entity kept in a top-level map of the document.
@@ -76,6 +81,14 @@ entity!(Void, VoidId, "voids");
 entity!(CardRecord, CardId, "cards");
 entity!(InboxOutcome, InboxEntryId, "inbox");
 entity!(Evaluation, EvaluationId, "evaluations");
+entity!(Benefit, BenefitId, "benefits");
+
+// A scoring rate is keyed by the kind of service it scores.
+impl Entity for ScoringRate {
+    type Id = ScoringItem;
+    const COLLECTION: &'static str = "scoring";
+    const KIND: &'static str = "scoring rate";
+}
 
 // Seals are keyed by their period, which is not an id.
 impl Entity for Seal {
@@ -105,4 +118,11 @@ pub const COLLECTIONS: [&str; 12] = [
 /// write to one creates its map. Only a community's node writes its document, so no
 /// two replicas race to create the same map; a document without the map reads as one
 /// with the map empty.
-pub const LATE_COLLECTIONS: [&str; 4] = ["seals", "evaluations", "cards", "inbox"];
+pub const LATE_COLLECTIONS: [&str; 6] = [
+    "seals",
+    "evaluations",
+    "cards",
+    "inbox",
+    "scoring",
+    "benefits",
+];

@@ -93,3 +93,30 @@ define_names! {
         Unqualified = ("unqualified", "不合格", "unqualified"),
     }
 }
+
+define_names! {
+    /// A kind of service the community scores (积分项目): the key of its points table.
+    ScoringItem, "scoring item" {
+        /// 参加志愿服务活动: a participation in an activity.
+        Activity = ("activity", "参加志愿服务活动", "activity participation"),
+        /// 岗位值守: service on a post the member holds.
+        PostDuty = ("post_duty", "岗位值守", "post duty"),
+        /// 圆梦微心愿: service fulfilling a micro-wish.
+        Wish = ("wish", "圆梦微心愿", "wish fulfilment"),
+        /// 参与民生微项目: work on a livelihood project.
+        Project = ("project", "参与民生微项目", "project work"),
+        /// 其他服务.
+        Other = ("other", "其他服务", "other service"),
+    }
+}
+
+define_names! {
+    /// What a scoring item's points are counted per: an hour of service, or a time
+    /// (one record, however long).
+    ScoringUnit, "scoring unit" {
+        /// 每小时.
+        Hour = ("hour", "每小时", "per hour"),
+        /// 每次.
+        Time = ("time", "每次", "per time"),
+    }
+}

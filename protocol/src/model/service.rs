@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use autosurgeon::Reconcile;
 
-use crate::id::{ActivityId, MemberId, OrgId, PointsEntryId, ServiceId};
+use crate::id::{ActivityId, BenefitId, MemberId, OrgId, PointsEntryId, ServiceId};
 use crate::model::actor::Actor;
-use crate::model::names::{PointsKind, PostKind};
+use crate::model::names::{PointsKind, PostKind, ScoringItem};
 use crate::time::{Date, Timestamp};
 
 /// A service activity with the members who took part.
@@ -54,6 +54,9 @@ pub struct ServiceRecord {
     pub description: String,
     /// The activity this record is a participation in, if any.
     pub activity: Option<ActivityId>,
+    /// The kind of service it scores as (积分项目); `None` in records written before
+    /// the community had a points table by kind, which were scored by category alone.
+    pub item: Option<ScoringItem>,
     /// Love-passbook points the service earned, at the community's rate when it was
     /// recorded. The passbook's earn entry for it is derived from the record
     /// ([`ServiceRecord::earned_entry`]), not stored: one fact, one place.
@@ -75,6 +78,9 @@ pub struct PointsEntry {
     pub reason: String,
     /// The service record that earned the points, if any.
     pub service: Option<ServiceId>,
+    /// The benefit of the catalogue a redemption bought; `None` for earnings and for
+    /// redemptions written as free text before the catalogue.
+    pub benefit: Option<BenefitId>,
     /// When.
     pub at: Timestamp,
 }
@@ -117,6 +123,7 @@ impl ServiceRecord {
                 points: self.points,
                 reason: self.description.clone(),
                 service: Some(id),
+                benefit: None,
                 at: self.recorded_at,
             };
             (Self::points_entry_id(id), entry)
@@ -128,8 +135,8 @@ crate::scan::hydrate_by_scan!(Activity { title, category, date, minutes, place, 
 
 crate::scan::hydrate_by_scan!(Participation { at });
 
-crate::scan::hydrate_by_scan!(ServiceRecord { member, date, minutes, category, description, points, recorded_at; optional: activity });
+crate::scan::hydrate_by_scan!(ServiceRecord { member, date, minutes, category, description, points, recorded_at; optional: activity, item });
 
-crate::scan::hydrate_by_scan!(PointsEntry { member, kind, points, reason, at; optional: service });
+crate::scan::hydrate_by_scan!(PointsEntry { member, kind, points, reason, at; optional: service, benefit });
 
 crate::scan::hydrate_by_scan!(Void { reason, by, at; optional: service, points_entry });

@@ -456,6 +456,7 @@ mod tests {
                     date: date.parse().unwrap(),
                     minutes,
                     category: PostKind::Aid,
+                    item: crate::model::ScoringItem::Other,
                     description: Detail::parse("description", "-陪老人聊天").unwrap(),
                 },
                 on(at),

@@ -131,6 +131,7 @@ pub(super) fn page(frame: &Frame<'_>, body: Markup) -> Response {
                 @if frame.viewer.is_some_and(|viewer| !viewer.is_unit()) {
                     a href=(link("/", &[], lang)) { (tr(lang, "总览", "Overview")) }
                     a href=(link("/rankings", &region, lang)) { (tr(lang, "排行", "Rankings")) }
+                    a href=(link("/rankings/points", &region, lang)) { (tr(lang, "积分排行", "Points")) }
                     a href=(link("/health", &region, lang)) { (tr(lang, "同步状况", "Sync health")) }
                 }
             }

@@ -20,6 +20,7 @@ mod login;
 mod org;
 mod overview;
 mod period_form;
+mod points;
 mod rankings;
 mod tables;
 
@@ -40,6 +41,7 @@ pub(crate) use self::login::{login, login_page, logout};
 pub(crate) use self::org::org_page;
 pub(crate) use self::overview::overview;
 use self::period_form::{PeriodForm, described};
+pub(crate) use self::points::points_page;
 pub(crate) use self::rankings::rankings_page;
 use super::api::params;
 use super::auth::Viewer;
@@ -192,6 +194,33 @@ impl PageRequest {
     /// When the request was read, by the hub's clock.
     fn now(&self) -> Timestamp {
         self.now
+    }
+
+    /// Reads what `work` asks of the figures of the page's region, with the region's
+    /// name (its word when unnamed), and logs that the viewer looked — for pages of
+    /// per-organisation or per-member data. A failure is the error page.
+    // As `period`: the error is the page the handler answers with.
+    #[allow(clippy::result_large_err)]
+    async fn read_logged<T: Send + 'static>(
+        &self,
+        state: &HubHttpState,
+        uri: &axum::http::Uri,
+        work: impl FnOnce(&rusqlite::Connection, &RegionPrefix) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<(T, String), Response> {
+        let region = self.region.clone();
+        let (answer, name) = state
+            .read(move |connection| {
+                let answer = work(connection, &region)?;
+                Ok((answer, crate::figures::region_name(connection, &region)?))
+            })
+            .await
+            .map_err(|error| self.error(&error))?;
+        state
+            .audit(self.viewer.name(), "view", uri.to_string())
+            .await
+            .map_err(|error| self.error(&error))?;
+        let place = name.unwrap_or_else(|| layout::region_word(self.lang, &self.region).to_owned());
+        Ok((answer, place))
     }
 
     /// The period asked for, or the page `path` with its period form showing what was

@@ -13,7 +13,7 @@ use wishtree_protocol::names::Language;
 
 use super::super::HubHttpState;
 use super::super::auth::Viewer;
-use super::layout::{date_text, link, region_word, tr};
+use super::layout::{date_text, link, tr};
 use super::tables::{community_table, org_table};
 use super::{PageRequest, Shows};
 use crate::figures::{self, RankBy};
@@ -31,24 +31,16 @@ pub(crate) async fn rankings_page(
     let bad_parameter = |error| request.error(&error);
     let by = request.params().rank_by().map_err(bad_parameter)?;
     let limit = request.params().limit().map_err(bad_parameter)?;
-    let region = request.region().clone();
-    let (orgs, communities, name) = state
-        .read(move |connection| {
+    // The units' figures side by side are per-organisation data: who looked is logged.
+    let ((orgs, communities), place) = request
+        .read_logged(&state, &uri, move |connection, region| {
             Ok((
-                figures::org_ranking(connection, &region, &period, by, limit)?,
-                figures::community_ranking(connection, &region, &period, by, limit)?,
-                figures::region_name(connection, &region)?,
+                figures::org_ranking(connection, region, &period, by, limit)?,
+                figures::community_ranking(connection, region, &period, by, limit)?,
             ))
         })
-        .await
-        .map_err(|error| request.error(&error))?;
-    // The units' figures side by side are per-organisation data: who looked is logged.
-    state
-        .audit(request.viewer().name(), "view", uri.to_string())
-        .await
-        .map_err(|error| request.error(&error))?;
+        .await?;
     let region = request.region();
-    let place = name.unwrap_or_else(|| region_word(lang, region).to_owned());
     let (from, to) = (date_text(period.from()), date_text(period.to()));
     let asked = |by: RankBy| {
         [

@@ -89,7 +89,31 @@ pub(crate) async fn card_page(State(state): State<HubHttpState>, headers: Header
         return page::opener(StatusCode::OK, None);
     };
     match checked(&state, text, now).await {
-        Ok(holder) => page::member_pages(&holder, now),
+        Ok(holder) => {
+            // Their own place only: the card names the community and the member.
+            let (community, member) = (
+                holder.card.statement.community,
+                holder.card.statement.member,
+            );
+            let period = now.date_in_shanghai().half_year();
+            let standing = state
+                .read(move |connection| {
+                    Ok(crate::figures::standing(
+                        connection, community, member, period,
+                    )?)
+                })
+                .await;
+            match standing {
+                Ok(standing) => page::member_pages(&holder, Some((period, &standing)), now),
+                Err(error) => {
+                    tracing::warn!(
+                        "a member's points standing cannot be read: {}",
+                        error.message
+                    );
+                    page::member_pages(&holder, None, now)
+                }
+            }
+        }
         Err(refusal) => {
             let mut response = page::opener(refusal.status(), Some(&refusal.message_zh()));
             // A card refused now (revoked, expired) is refused for good: the phone drops it.

@@ -12,10 +12,11 @@ use wishtree_protocol::inbox::InboxRequest;
 use wishtree_protocol::model::{Actor, BeneficiaryGroup, PointsKind, WishKind};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::report::HalfYearReport;
-use wishtree_protocol::{Date, Timestamp};
+use wishtree_protocol::{Date, HalfYear, Timestamp};
 
 use super::CardHolder;
 use super::market::{Filters, MarketWish};
+use crate::figures::{Place, Standing};
 
 /// Phone first: one column, large type, 44 px touch targets, nothing wider than the
 /// screen.
@@ -83,7 +84,13 @@ pub(super) fn opener(status: StatusCode, refused: Option<&str>) -> Response {
 
 /// The member's own pages: what the community document says about them, and nothing
 /// about anyone else.
-pub(super) fn member_pages(holder: &CardHolder, now: Timestamp) -> Response {
+/// `standing` is the member's place in the points rankings of a half-year (积分排名),
+/// from the figures; `None` if they could not be read.
+pub(super) fn member_pages(
+    holder: &CardHolder,
+    standing: Option<(HalfYear, &Standing)>,
+    now: Timestamp,
+) -> Response {
     let (card, view) = (&holder.card, &holder.view);
     let member_id = card.statement.member;
     let Some(member) = view.members.get(&member_id) else {
@@ -131,6 +138,19 @@ pub(super) fn member_pages(holder: &CardHolder, now: Timestamp) -> Response {
                 div.figure { "积分余额" b #balance { (book.balance) } }
                 div.figure { "服务时长（小时）" b #hours { (hours(minutes)) } }
             }
+            @if let Some((period, standing)) = standing {
+                h2 { "积分排名（" (period.label_zh()) "）" }
+                @if standing.points == 0 {
+                    p #member-rank.muted { "本期暂无积分，尚未上榜。" }
+                } @else {
+                    div.figures #member-rank {
+                        div.figure { "本期积分" b #rank-points { (standing.points) } }
+                        (place("社区排名", "rank-community", standing.community))
+                        (place("街道排名", "rank-street", standing.street))
+                        (place("全市排名", "rank-city", standing.city))
+                    }
+                }
+            }
             h2 { "我的认领申请" }
             (list("member-requests", requests(holder).into_iter().map(|(title, state)| html! {
                 (title) " " span.state { (state) }
@@ -170,6 +190,21 @@ pub(super) fn member_pages(holder: &CardHolder, now: Timestamp) -> Response {
         script { (PreEscaped(OPENER_SCRIPT)) }
     };
     respond(StatusCode::OK, &member.name, body)
+}
+
+/// A place in a ranking as a figure: `3 / 120`.
+fn place(label: &str, id: &str, place: Option<Place>) -> Markup {
+    html! {
+        div.figure {
+            (label)
+            b id=(id) {
+                @match place {
+                    Some(place) => { (place.rank) " / " (place.of) },
+                    None => { "—" },
+                }
+            }
+        }
+    }
 }
 
 /// The member's claims made at the hub, newest first, with what became of each: 待社区确认

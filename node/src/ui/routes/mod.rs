@@ -36,6 +36,7 @@ mod posts;
 mod projects;
 mod reports;
 mod saved;
+mod scoring;
 mod wish_pages;
 mod wishes;
 
@@ -58,6 +59,10 @@ use projects::{
 };
 use reports::{board, evaluate, half_year, half_year_csv, reports, seal, wish_ledger_csv};
 use saved::saved;
+use scoring::{
+    benefit, benefits, benefits_csv, create_benefit, ranking, scoring, scoring_csv, set_rate,
+    withdraw_benefit,
+};
 use wish_pages::{closed, in_state};
 use wishes::{create_wish, new_wish, wish, wish_action, wish_at_action};
 
@@ -96,6 +101,13 @@ pub fn ui_router() -> Router<AppState> {
             "/projects/{id}/{action}",
             get(project_at_action).post(project_action),
         )
+        .route("/scoring", get(scoring).post(set_rate))
+        .route("/scoring.csv", get(scoring_csv))
+        .route(
+            "/benefits/{id}/withdraw",
+            get(benefit).post(withdraw_benefit),
+        )
+        .route("/ranking", get(ranking))
         .route("/board", get(board))
         .route("/reports", get(reports))
         .route("/reports/half-year", get(half_year))
@@ -103,7 +115,7 @@ pub fn ui_router() -> Router<AppState> {
         .route("/reports/seal", axum::routing::post(seal))
         .route("/reports/evaluate", axum::routing::post(evaluate))
         .route("/wishes.csv", get(wish_ledger_csv));
-    let ledgers: [Ledger; 11] = [
+    let ledgers: [Ledger; 12] = [
         (
             "members",
             get(members).post(create_member),
@@ -160,6 +172,12 @@ pub fn ui_router() -> Router<AppState> {
             get(redemption),
         ),
         ("voids", get(voids), get(voids_csv), get(void_record)),
+        (
+            "benefits",
+            get(benefits).post(create_benefit),
+            get(benefits_csv),
+            get(benefit),
+        ),
     ];
     ledgers
         .into_iter()
@@ -583,6 +601,12 @@ fn execute_message(lang: Language, error: &ExecuteError) -> String {
             ExecuteError::Command(CommandError::InsufficientPoints { balance, asked }),
         ) => {
             format!("积分不足：余额 {balance}，不能支取 {asked}")
+        }
+        (Language::Chinese, ExecuteError::Command(CommandError::BenefitWithdrawn { .. })) => {
+            "这项福利已经撤下，不能再兑换".to_owned()
+        }
+        (Language::Chinese, ExecuteError::Command(CommandError::OutOfStock { .. })) => {
+            "这项福利已经兑换完了".to_owned()
         }
         (Language::Chinese, ExecuteError::Command(CommandError::AlreadyParticipating)) => {
             "该党员已报名参加这项活动".to_owned()

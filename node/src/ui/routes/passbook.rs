@@ -33,6 +33,7 @@ pub(super) async fn services(listing: Listing) -> Response {
         ("date", today.as_str()),
         ("hours", "1"),
         ("category", "aid"),
+        ("item", "other"),
     ];
     listing.draw(&defaults, passbook::services_page).await
 }

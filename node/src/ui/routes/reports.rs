@@ -194,7 +194,7 @@ fn member_report(
 }
 
 /// The `period` asked for, or the half-year of today.
-fn period_of(
+pub(super) fn period_of(
     lang: Language,
     query: &HashMap<String, String>,
 ) -> Result<HalfYear, (StatusCode, String)> {

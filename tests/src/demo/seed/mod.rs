@@ -278,6 +278,7 @@ impl<'a> Builder<'a> {
                 date: date_days_ago(days_ago),
                 minutes,
                 category,
+                item: wishtree_protocol::model::ScoringItem::Other,
                 description: detail_of(what),
             },
         );
