@@ -10,6 +10,7 @@
 //! re-derived for the move.
 
 mod accounts;
+mod bulletins;
 mod figures;
 mod store;
 
@@ -21,13 +22,14 @@ pub(crate) use figures::MEASURE_COLUMNS;
 
 /// Every step of the hub database, in order; the index + 1 is the version. A new step
 /// goes at the end, whichever tables it touches.
-const STEPS: [&str; 6] = [
+const STEPS: [&str; 7] = [
     store::STEPS[0],
     store::STEPS[1],
     figures::STEPS[0],
     figures::STEPS[1],
     accounts::STEPS[0],
     figures::STEPS[2],
+    bulletins::STEPS[0],
 ];
 
 /// The version of a database this build has migrated.

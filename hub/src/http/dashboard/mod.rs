@@ -14,6 +14,8 @@
 //! API's keys, so a test (or a screen reader's user) can tell which figure each number
 //! is.
 
+mod bulletin;
+mod bulletin_view;
 mod health;
 mod layout;
 mod login;
@@ -34,6 +36,7 @@ use wishtree_protocol::id::OrgId;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::{RegionPrefix, Timestamp};
 
+pub(crate) use self::bulletin::{bulletin_csv_file, bulletin_page, bulletins_page, issue_bulletin};
 pub(crate) use self::health::health_page;
 use self::layout::{Frame, api_error_page, date_text, error_page, page, tr};
 pub(crate) use self::login::{login, login_page, logout};
@@ -45,6 +48,11 @@ use super::api::params;
 use super::auth::Viewer;
 use super::{ApiError, HubHttpState, Params};
 use crate::figures::{self, Period};
+
+/// A bulletin's body as its page draws it, in Chinese (the bench renders it).
+pub(crate) fn bulletin_html(bulletin: &crate::bulletins::Bulletin) -> String {
+    bulletin_view::bulletin_body(Language::Chinese, bulletin).into_string()
+}
 
 /// The page for a path the dashboard does not have.
 pub(crate) fn not_found_page(lang: Language, now: Timestamp) -> Response {
