@@ -66,11 +66,12 @@ pub fn build(
     number(&mut communities);
     let all_orgs =
         figures::org_ranking(connection, region, &days, RankBy::ServiceHours, ALL_UNITS)?;
-    let idle: Vec<Ranked> = all_orgs
+    let mut idle: Vec<Ranked> = all_orgs
         .iter()
         .filter(|org| org.service.service_minutes == 0 && org.service.participations == 0)
         .map(|org| ranked(org.name.clone(), org.credit_code.clone(), &org.service))
         .collect();
+    number(&mut idle);
     let mut orgs: Vec<Ranked> = all_orgs
         .into_iter()
         .take(LIST_LENGTH)

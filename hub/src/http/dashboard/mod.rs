@@ -4,9 +4,10 @@
 //!
 //! One module per page — the overview of a region with drill-down city → district →
 //! street → community (`/?region=…`, [`overview`]), an organisation across its
-//! communities (`/orgs/{id}`, [`org`]), the rankings (`/rankings`) and sync health
-//! (`/health`), and the login form ([`login`]) — over the shared frame and helpers of
-//! [`layout`], the period form of [`period_form`] and the tables of [`tables`]. Every
+//! communities (`/orgs/{id}`, [`org`]), the rankings (`/rankings`), sync health
+//! (`/health`), the bulletins (`/bulletins`, [`bulletin`], drawn by
+//! [`bulletin_view`]), and the login form ([`login`]) — over the shared frame and
+//! helpers of [`layout`], the period form of [`period_form`] and the tables of [`tables`]. Every
 //! page starts from a [`PageRequest`]: the signed-in account, the language, the region
 //! (one the account may see, or a 403 page; outside the hub's city, a region it knows
 //! nothing of is a 404) and the period (a refused one is shown in the page's language at the form, with
