@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod backup;
+pub mod bulletins;
 pub mod cli;
 pub mod clock;
 pub mod data_dir;

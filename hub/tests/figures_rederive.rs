@@ -158,6 +158,7 @@ fn migrations_are_versioned_and_idempotent() {
             "accounts",
             "attestations",
             "audit_log",
+            "bulletins",
             "bundle_issuers",
             "communities",
             "doc_chunks",
@@ -165,7 +166,7 @@ fn migrations_are_versioned_and_idempotent() {
             "settings",
             "sync_peers"
         ],
-        "every figure table is prefixed fig_, the rest are the store's and the accounts'"
+        "every figure table is prefixed fig_, the rest are the store's, the accounts' and the bulletins'"
     );
 }
 

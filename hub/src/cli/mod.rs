@@ -2,6 +2,7 @@
 //! copy its data. The `account` commands are in `account.rs`.
 
 mod account;
+mod bulletin;
 mod city;
 
 use crate::quota::{MIB, Quotas};
@@ -205,6 +206,9 @@ pub enum Command {
     /// The accounts of the dashboard and the API: add, list, revoke, token, audit.
     #[command(subcommand)]
     Account(account::AccountCommandLine),
+    /// Bulletins (通报) of a region for a closed month or half-year: issue, list.
+    #[command(subcommand)]
+    Bulletin(bulletin::BulletinCommandLine),
     /// Copy the whole hub database consistently while the hub runs; restore by pointing
     /// --data at a directory holding the copy as hub.sqlite and the hub.key.
     Backup {
@@ -275,6 +279,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::City(command) => city(command, store_url),
         Command::Account(command) => account::run(command),
+        Command::Bulletin(command) => bulletin::run(command),
         Command::Region(command) => region(command),
         Command::Enroll {
             data,

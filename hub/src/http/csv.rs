@@ -321,7 +321,7 @@ fn text(value: &str) -> Cell {
 
 /// A code a spreadsheet must keep as text (see the module's note); anything but letters
 /// and digits is written as neutralised text instead.
-fn code(value: &str) -> Cell {
+pub(crate) fn code(value: &str) -> Cell {
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_alphanumeric()) {
         Cell::Number(format!("=\"{value}\""))
     } else {

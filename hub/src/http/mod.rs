@@ -291,6 +291,12 @@ pub fn router(state: HubHttpState) -> Router {
         .route("/rankings", get(dashboard::rankings_page))
         .route("/rankings/points", get(dashboard::points_page))
         .route("/health", get(dashboard::health_page))
+        .route(
+            "/bulletins",
+            get(dashboard::bulletins_page).post(dashboard::issue_bulletin),
+        )
+        .route("/bulletins/{id}", get(dashboard::bulletin_page))
+        .route("/bulletins/{id}/csv", get(dashboard::bulletin_csv_file))
         .route("/login", get(dashboard::login_page).post(dashboard::login))
         .route("/logout", post(dashboard::logout))
         .route("/m/card", get(member::card_page))
@@ -315,6 +321,11 @@ pub fn router(state: HubHttpState) -> Router {
             auth::require_account,
         ))
         .with_state(state)
+}
+
+/// An issued bulletin's body as the dashboard draws it (zh-CN), from what was stored.
+pub fn bulletin_html(bulletin: &crate::bulletins::Bulletin) -> String {
+    dashboard::bulletin_html(bulletin)
 }
 
 /// `/metrics` alone, for `wishtree-hub run --metrics ADDR`: Prometheus scrapes it on an

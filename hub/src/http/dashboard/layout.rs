@@ -68,6 +68,7 @@ main{max-width:none;padding:0}
 .card,ul.headline li{box-shadow:none;border:1px solid #ccc;break-inside:avoid}
 .scroll,.chart-box{overflow:visible}svg.chart{min-width:0}
 a{color:inherit!important;text-decoration:none}
+.no-print{display:none!important}.bulletin h2,.bulletin h3{break-after:avoid}.bulletin th,.bulletin td{white-space:normal;padding:3px 5px}.bulletin .grid{grid-template-columns:1fr 1fr}
 }
 "#;
 
@@ -133,6 +134,7 @@ pub(super) fn page(frame: &Frame<'_>, body: Markup) -> Response {
                     a href=(link("/rankings", &region, lang)) { (tr(lang, "排行", "Rankings")) }
                     a href=(link("/rankings/points", &region, lang)) { (tr(lang, "积分排行", "Points")) }
                     a href=(link("/health", &region, lang)) { (tr(lang, "同步状况", "Sync health")) }
+                    a href=(link("/bulletins", &region, lang)) { (tr(lang, "通报", "Bulletins")) }
                 }
             }
             @if let Some(viewer) = frame.viewer {

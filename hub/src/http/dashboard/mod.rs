@@ -4,9 +4,10 @@
 //!
 //! One module per page — the overview of a region with drill-down city → district →
 //! street → community (`/?region=…`, [`overview`]), an organisation across its
-//! communities (`/orgs/{id}`, [`org`]), the rankings (`/rankings`) and sync health
-//! (`/health`), and the login form ([`login`]) — over the shared frame and helpers of
-//! [`layout`], the period form of [`period_form`] and the tables of [`tables`]. Every
+//! communities (`/orgs/{id}`, [`org`]), the rankings (`/rankings`), sync health
+//! (`/health`), the bulletins (`/bulletins`, [`bulletin`], drawn by
+//! [`bulletin_view`]), and the login form ([`login`]) — over the shared frame and
+//! helpers of [`layout`], the period form of [`period_form`] and the tables of [`tables`]. Every
 //! page starts from a [`PageRequest`]: the signed-in account, the language, the region
 //! (one the account may see, or a 403 page; outside the hub's city, a region it knows
 //! nothing of is a 404) and the period (a refused one is shown in the page's language at the form, with
@@ -14,6 +15,8 @@
 //! API's keys, so a test (or a screen reader's user) can tell which figure each number
 //! is.
 
+mod bulletin;
+mod bulletin_view;
 mod health;
 mod layout;
 mod login;
@@ -35,6 +38,7 @@ use wishtree_protocol::id::OrgId;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::{RegionPrefix, Timestamp};
 
+pub(crate) use self::bulletin::{bulletin_csv_file, bulletin_page, bulletins_page, issue_bulletin};
 pub(crate) use self::health::health_page;
 use self::layout::{Frame, api_error_page, date_text, error_page, page, tr};
 pub(crate) use self::login::{login, login_page, logout};
@@ -47,6 +51,11 @@ use super::api::params;
 use super::auth::Viewer;
 use super::{ApiError, HubHttpState, Params};
 use crate::figures::{self, Period};
+
+/// A bulletin's body as its page draws it, in Chinese (the bench renders it).
+pub(crate) fn bulletin_html(bulletin: &crate::bulletins::Bulletin) -> String {
+    bulletin_view::bulletin_body(Language::Chinese, bulletin).into_string()
+}
 
 /// The page for a path the dashboard does not have.
 pub(crate) fn not_found_page(lang: Language, now: Timestamp) -> Response {
