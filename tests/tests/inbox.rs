@@ -85,6 +85,7 @@ async fn a_claim_made_while_the_node_is_stopped_is_applied_within_one_sync() {
         wish,
         member,
         card: CardId::from_bytes(rand16()),
+        home: code(),
     };
     let now = wishtree_node::now();
     let winner = hub

@@ -197,6 +197,7 @@ impl ApiError {
                 | CommandError::Refused { .. }
                 | CommandError::InsufficientPoints { .. }
                 | CommandError::AlreadyParticipating
+                | CommandError::Attendance(_)
                 | CommandError::AlreadyVoided { .. }
                 | CommandError::AlreadyRevoked { .. }
                 | CommandError::PeriodNotOver { .. }

@@ -29,7 +29,9 @@ pub use community::{Community, CommunityRules};
 pub use event::{EventKind, LifecycleEvent};
 pub use group::{Branch, Team};
 pub use member::Member;
-pub use names::{BeneficiaryGroup, EvaluationGrade, PointsKind, PostKind, ProjectKind, WishKind};
+pub use names::{
+    AttendanceStage, BeneficiaryGroup, EvaluationGrade, PointsKind, PostKind, ProjectKind, WishKind,
+};
 pub use org::{Org, Pairing};
 pub use post::Post;
 pub use seal::{Evaluation, Seal};

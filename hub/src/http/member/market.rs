@@ -5,26 +5,29 @@
 //! (`POST /api/market/claims`), which a card session makes and the hub appends to the
 //! community's inbox for its node to apply (`wishtree_protocol::inbox`).
 //!
-//! A claim is refused at the hub when the card is, when the wish is not published now
-//! in the document the hub holds, or when it is another community's: the node applies a
-//! claim only by a member of its own ledger. Tapping twice appends one entry.
+//! A claim is refused at the hub when the card is, when the card or its address has
+//! claimed too often (`MemberLimits`), or when the wish is not published now in the
+//! document the hub holds. A wish of another community than the member's is claimed
+//! as an outside member: the entry goes to that community's inbox naming the member's
+//! home community and id, nothing personal, and that community's node records the
+//! claimant as `Actor::Outside`. Tapping twice appends one entry.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use wishtree_protocol::frame::DocId;
-use wishtree_protocol::id::{InboxEntryId, WishId};
+use wishtree_protocol::id::WishId;
 use wishtree_protocol::inbox::InboxRequest;
 use wishtree_protocol::lifecycle::ClaimState;
 use wishtree_protocol::model::{BeneficiaryGroup, WishKind};
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc, RegionPrefix};
 
-use super::{checked, page, session_card};
+use super::{Held, Limited, append_request, member_request, page, refusal, session_card};
 use crate::http::HubHttpState;
 
 /// A published wish as the market shows it: nothing personal.
@@ -84,110 +87,98 @@ pub(crate) async fn market_wishes(
     }
 }
 
-/// `POST /api/market/claims` with `{"wish": ID}`: the signed-in member's claim,
-/// appended to their community's inbox (202, `pending`), or refused with why.
+/// `POST /api/market/claims` with `{"wish": ID, "community": CODE}`: the signed-in
+/// member's claim, appended to the wish's community's inbox (202, `pending`), or
+/// refused with why. `community` defaults to the member's own; a wish of another
+/// community is claimed as an outside member, named by their home community and id.
 pub(crate) async fn claim(
     State(state): State<HubHttpState>,
     headers: HeaderMap,
+    extensions: Extensions,
     body: Bytes,
 ) -> Response {
-    let now = state.now();
-    let Some(text) = session_card(&state, &headers, now) else {
-        return refused(
-            StatusCode::UNAUTHORIZED,
-            "no_card",
-            "open your member card first (/m/card)",
-            "请先扫描会员卡登录",
-        );
+    let holder = match member_request(&state, &headers, &extensions, Limited::Claim).await {
+        Ok(holder) => holder,
+        Err(refused) => return refused,
     };
-    let wish: Option<WishId> = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|body| body.get("wish")?.as_str()?.parse().ok());
-    let Some(wish) = wish else {
-        return refused(
+    let Some((wish, community)) = claim_of(&body) else {
+        return refusal(
             StatusCode::BAD_REQUEST,
             "bad_request",
-            "the body must be {\"wish\": ID}",
+            "the body must be {\"wish\": ID, \"community\": CODE}",
             "请求无法识别",
         );
     };
-    let holder = match checked(&state, text, now).await {
-        Ok(holder) => holder,
-        Err(refusal) => {
-            return refused(
-                refusal.status(),
-                refusal.code(),
-                &refusal.english(),
-                &refusal.message_zh(),
+    let home = holder.card.statement.community;
+    let member = holder.card.statement.member;
+    let card = holder.card.statement.card;
+    let community = community.unwrap_or(home);
+    let held = if community == home {
+        Ok(Some(Held {
+            view: holder.view,
+            inbox: holder.inbox,
+            outcomes: holder.outcomes,
+        }))
+    } else {
+        let Some(hub) = state.hub().cloned() else {
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "internal",
+                "this hub serves no member pages",
+                "平台暂时无法受理，请稍后再试",
+            );
+        };
+        tokio::task::spawn_blocking(move || Held::load(&hub, community))
+            .await
+            .unwrap_or_else(|error| Err(error.to_string()))
+    };
+    let held = match held {
+        Ok(held) => held,
+        Err(message) => {
+            return refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                &message,
+                "平台暂时无法受理，请稍后再试",
             );
         }
     };
-    let community = holder.card.statement.community;
-    let member = holder.card.statement.member;
-    let Some(held) = holder.view.wishes.get(&wish) else {
-        return refused(
+    let Some((held, wish_held)) = held
+        .as_ref()
+        .and_then(|held| Some((held, held.view.wishes.get(&wish)?)))
+    else {
+        return refusal(
             StatusCode::NOT_FOUND,
-            "not_this_community",
-            "there is no such wish in your community; a member claims the wishes of their own community",
-            "只能认领本社区发布的心愿",
+            "no_such_wish",
+            "the community has no such wish",
+            "没有找到这个心愿：它可能已被社区撤回",
         );
     };
-    if held.status.state != ClaimState::Published {
-        return refused(
+    if wish_held.status.state != ClaimState::Published {
+        return refusal(
             StatusCode::CONFLICT,
             "not_published",
             "the wish is not open for claiming now",
             "这个心愿现在不能认领（未发布，或已被认领）",
         );
     }
-    let card = holder.card.statement.card;
-    let Some(hub) = state.hub().cloned() else {
-        return refused(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "internal",
-            "this hub serves no member pages",
-            "平台暂时无法受理，请稍后再试",
-        );
+    let request = InboxRequest::Claim {
+        wish,
+        member,
+        card,
+        home,
     };
-    let appended = tokio::task::spawn_blocking(move || {
-        // Tapped twice: the entry already there is the answer.
-        let pending = holder.inbox.iter().find(|entry| {
-            matches!(entry.request, InboxRequest::Claim { wish: w, member: m, .. } if w == wish && m == member)
-                && !holder.outcomes.contains_key(&entry.id)
-        });
-        if let Some(entry) = pending {
-            return Ok(entry.id);
-        }
-        let id = InboxEntryId::from_bytes(crate::accounts::random().map_err(|_| {
-            "no randomness for an entry id: the operating system gave none".to_owned()
-        })?);
-        let request = InboxRequest::Claim { wish, member, card };
-        hub.append_inbox(community, id, request, now)
-            .map(|entry| entry.id)
-            .map_err(|error| error.to_string())
-    })
-    .await;
-    match appended {
-        Ok(Ok(entry)) => (
-            StatusCode::ACCEPTED,
-            Json(
-                json!({ "entry": entry, "status": "pending", "message_zh": "已提交，待社区确认" }),
-            ),
-        )
-            .into_response(),
-        Ok(Err(message)) => refused(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            &message,
-            "平台暂时无法受理，请稍后再试",
-        ),
-        Err(error) => refused(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            &error.to_string(),
-            "平台暂时无法受理，请稍后再试",
-        ),
-    }
+    // Tapped twice: the entry already there, not applied yet, is the answer.
+    let pending = held
+        .inbox
+        .iter()
+        .find(|entry| {
+            matches!(entry.request, InboxRequest::Claim { wish: w, member: m, home: h, .. }
+                if w == wish && m == member && h == home)
+                && !held.outcomes.contains_key(&entry.id)
+        })
+        .map(|entry| entry.id);
+    append_request(&state, community, request, pending, "已提交，待社区确认").await
 }
 
 impl Filters {
@@ -286,7 +277,16 @@ fn published(code: CommunityCode, view: &CommunityView) -> impl Iterator<Item = 
         })
 }
 
-fn refused(status: StatusCode, reason: &str, english: &str, zh: &str) -> Response {
-    let body = json!({ "error": english, "reason": reason, "message_zh": zh });
-    (status, Json(body)).into_response()
+/// The wish and community of a claim's body, bounded before it is parsed.
+fn claim_of(body: &[u8]) -> Option<(WishId, Option<CommunityCode>)> {
+    if body.len() > 1024 {
+        return None;
+    }
+    let body: Value = serde_json::from_slice(body).ok()?;
+    let wish = body.get("wish")?.as_str()?.parse().ok()?;
+    let community = match body.get("community") {
+        None | Some(Value::Null) => None,
+        Some(code) => Some(code.as_str()?.parse().ok()?),
+    };
+    Some((wish, community))
 }

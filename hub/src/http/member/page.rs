@@ -180,11 +180,11 @@ fn requests(holder: &CardHolder) -> Vec<(String, &'static str)> {
         .inbox
         .iter()
         .rev()
-        .filter_map(|entry| {
-            let InboxRequest::Claim {
+        .filter_map(|entry| match entry.request {
+            InboxRequest::Claim {
                 wish, member: by, ..
-            } = entry.request;
-            (by == member).then_some((entry.id, wish))
+            } => (by == member).then_some((entry.id, wish)),
+            InboxRequest::Attend { .. } => None,
         })
         .map(|(id, wish)| {
             let title = holder.view.wishes.get(&wish).map_or_else(
@@ -244,7 +244,8 @@ pub(super) fn market(wishes: &[MarketWish], filters: &Filters, signed_in: bool) 
                 }
                 @if signed_in {
                     br;
-                    button.claim type="button" data-wish=(wish.id.to_string()) { "我来认领" }
+                    button.claim type="button" data-wish=(wish.id.to_string())
+                        data-community=(wish.community.as_str()) { "我来认领" }
                 }
             })))
         }
@@ -264,7 +265,7 @@ document.querySelectorAll("button.claim").forEach(function (button) {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       credentials: "same-origin",
-      body: JSON.stringify({ wish: button.dataset.wish })
+      body: JSON.stringify({ wish: button.dataset.wish, community: button.dataset.community })
     }).then(function (answer) {
       return answer.json();
     }).then(function (body) {
@@ -296,7 +297,7 @@ fn hours(minutes: u64) -> String {
     format!("{}.{}", tenths / 10, tenths % 10)
 }
 
-fn respond(status: StatusCode, title: &str, body: Markup) -> Response {
+pub(super) fn respond(status: StatusCode, title: &str, body: Markup) -> Response {
     let page = document(Language::Chinese, &format!("{title} · 心愿树"), STYLE, body);
     (
         status,
