@@ -33,7 +33,10 @@ fn a_sign_up_credits_nothing_until_a_worker_confirms_attendance() {
         &json!({ "member": member }),
     );
     assert_eq!(status, 201, "{signed_up}");
-    assert_eq!(signed_up["participant_count"], 0, "a sign-up is no attendance");
+    assert_eq!(
+        signed_up["participant_count"], 0,
+        "a sign-up is no attendance"
+    );
     assert_eq!(signed_up["participants"], json!([]));
     let (_, passbook) = node.get(&format!("/api/members/{member}/passbook"));
     assert_eq!(passbook["balance"], 0, "{passbook}");
@@ -71,20 +74,32 @@ fn the_check_in_code_is_signed_by_the_node_on_the_activity_s_day_only() {
     let key: wishtree_protocol::keys::PublicKey =
         status_json["node_key"].as_str().unwrap().parse().unwrap();
     assert!(parsed.is_signed_by(&key), "signed by the node's key");
-    assert!(code["link"].as_str().unwrap().ends_with(&format!("/m/checkin#{text}")));
+    assert!(
+        code["link"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/m/checkin#{text}"))
+    );
     assert!(code["qr_svg"].as_str().unwrap().starts_with("<svg"));
 
-    let page = node.send(support::Request::get(&format!("/activities/{running}/check-in")));
+    let page = node.send(support::Request::get(&format!(
+        "/activities/{running}/check-in"
+    )));
     assert_eq!(page.status, 200);
     let html = page.text();
-    assert!(html.contains("id=\"check-in-qr\"") && html.contains("<svg"), "{html}");
+    assert!(
+        html.contains("id=\"check-in-qr\"") && html.contains("<svg"),
+        "{html}"
+    );
     assert!(html.contains("http-equiv=\"refresh\""));
 
     let past = activity_on(&node, "2026-01-05");
     let (status, refused) = node.get(&format!("/api/activities/{past}/check-in-code"));
     assert_eq!(status, 409, "{refused}");
     assert!(refused["error"].as_str().unwrap().contains("on its day"));
-    let page = node.send(support::Request::get(&format!("/activities/{past}/check-in")));
+    let page = node.send(support::Request::get(&format!(
+        "/activities/{past}/check-in"
+    )));
     assert_eq!(page.status, 409);
     assert!(page.text().contains("只在活动当天显示"));
 }

@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use wishtree_hub::run::RunningHub;
 use wishtree_node::api::{self, CardRevocation, NewCard};
 use wishtree_node::run::RunningNode;
@@ -19,11 +19,11 @@ use wishtree_protocol::id::CardId;
 use wishtree_protocol::keys::KeyPair;
 use wishtree_protocol::text::Label;
 use wishtree_protocol::{CommunityCode, Timestamp};
-use wishtree_testkit::http::{Answer, Request};
-use wishtree_testkit::socket;
+use wishtree_testkit::http::Answer;
 use wishtree_tests::city::{
     any_port, enrolled_node, hub_holds_node, init_hub, record_member, start_hub,
 };
+use wishtree_tests::phone::{self, exchange, refusal as refused};
 
 const LIMIT: Duration = Duration::from_secs(20);
 const HOME: &str = "130903001001";
@@ -49,30 +49,8 @@ fn rand16() -> [u8; 16] {
     bytes
 }
 
-/// The phone's request to exchange `card` for a session, as the page's script sends it.
-fn exchange(hub: SocketAddr, card: &str) -> Answer {
-    let request = Request::json("POST", "/api/card-session", &json!({ "card": card }))
-        .header("Host", &hub.to_string())
-        .header("Origin", &format!("http://{hub}"));
-    socket::send(hub, &request).unwrap()
-}
-
 fn card_page(hub: SocketAddr, cookie: Option<&str>) -> Answer {
-    let mut request = Request::get("/m/card").header("Host", &hub.to_string());
-    if let Some(cookie) = cookie {
-        request = request.header("Cookie", cookie);
-    }
-    socket::send(hub, &request).unwrap()
-}
-
-/// The refusal's reason code and Chinese words, after checking its status.
-fn refused(answer: &Answer, status: u16) -> (String, String) {
-    assert_eq!(answer.status, status, "{}", answer.text());
-    let body: Value = answer.json();
-    (
-        body["reason"].as_str().unwrap().to_owned(),
-        body["message_zh"].as_str().unwrap().to_owned(),
-    )
+    phone::get(hub, cookie, "/m/card")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

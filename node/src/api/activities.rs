@@ -6,14 +6,14 @@
 
 use serde_json::json;
 use wishtree_protocol::Timestamp;
-use wishtree_protocol::command::{ActivityFields, Command};
 use wishtree_protocol::checkin::CheckInCode;
+use wishtree_protocol::command::{ActivityFields, Command};
 use wishtree_protocol::id::{ActivityId, CheckInCodeId, MemberId};
 use wishtree_protocol::model::{Activity, ServiceRecord};
 use wishtree_protocol::text::{Label, Title};
 
-use super::passbook::{earned_points_record, service_record};
 use super::cards::{hub_link, qr_svg};
+use super::passbook::{earned_points_record, service_record};
 use super::{
     ApiError, ApiResult, Expected, FieldError, Fields, Input, create, execute, list, new_id,
     path_id, render, require,

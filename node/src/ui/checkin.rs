@@ -38,5 +38,11 @@ pub fn check_in_page(lang: Language, code: &Value, status: &StatusBar) -> String
         }
         p.no-print { a href={ "/activities/" (activity) } { (t(lang, "返回活动", "Back to the activity")) } }
     };
-    page(lang, t(lang, "活动签到", "Check-in"), status, "/activities", body)
+    page(
+        lang,
+        t(lang, "活动签到", "Check-in"),
+        status,
+        "/activities",
+        body,
+    )
 }

@@ -491,7 +491,10 @@ pub fn activity_page(
         .filter(|(_, participation)| !participation.is_attended())
         .filter_map(|(member, participation)| {
             let stage = participation.stage?;
-            Some((member.parse().ok()?, t(lang, stage.label_zh(), stage.label_en())))
+            Some((
+                member.parse().ok()?,
+                t(lang, stage.label_zh(), stage.label_en()),
+            ))
         })
         .collect();
     let body = html! {

@@ -11,8 +11,8 @@ use super::super::forms::Refusal;
 use super::super::html::t;
 use super::super::{checkin, exports, pages};
 use super::{
-    Listing, Opened, PostedForm, RecordForm, create_listed, execute_status, ledger_csv,
-    on_replica, problem_page, refusal, refused, saved, status_bar,
+    Listing, Opened, PostedForm, RecordForm, create_listed, execute_status, ledger_csv, on_replica,
+    problem_page, refusal, refused, saved, status_bar,
 };
 use crate::api::{self, NewActivity, NewParticipant};
 use crate::http::AppState;
@@ -73,7 +73,8 @@ pub(super) async fn check_in(opened: Opened) -> Response {
         match answer {
             Ok(code) => (StatusCode::OK, checkin::check_in_page(lang, &code, &bar)),
             Err(error) => {
-                let status = StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::CONFLICT);
+                let status =
+                    StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::CONFLICT);
                 let message = match error {
                     api::ApiError::Conflict { .. } => t(
                         lang,

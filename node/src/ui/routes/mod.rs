@@ -39,9 +39,7 @@ mod saved;
 mod wish_pages;
 mod wishes;
 
-use activities::{
-    activities, activities_csv, activity, check_in, create_activity, join_activity,
-};
+use activities::{activities, activities_csv, activity, check_in, create_activity, join_activity};
 use cards::{card_member, issue_card, revoke_card};
 use extract::{Lang, Listed, Listing, Opened, PostedForm, RecordForm, cookie, language};
 use groups::{branch, branches, branches_csv, create_branch, create_team, team, teams, teams_csv};
