@@ -164,7 +164,16 @@ async fn a_claim_from_the_phone_while_the_node_is_stopped_reads_claimed_after_on
         open_session(hub.http_addr, &other_card),
     );
 
-    // The market lists the wish, filtered, with nothing but what the city may see.
+    // The market lists the wish, filtered, with nothing but what the city may see,
+    // once the figures worker has derived the community (within a second).
+    wait_until(LIMIT, "the market to list the wish", || {
+        phone(&hub, "GET", "/api/market/wishes", None, None)
+            .json()
+            .as_array()
+            .is_some_and(|listed| listed.len() == 1)
+    })
+    .await
+    .unwrap();
     let market = phone(
         &hub,
         "GET",
@@ -250,9 +259,15 @@ async fn a_claim_from_the_phone_while_the_node_is_stopped_reads_claimed_after_on
     // The one who came second is told why, in the same sync.
     let page = phone(&hub, "GET", "/m/card", None, Some(&other_cookie)).text();
     assert!(page.contains("未生效（已被他人先认领）"), "{page}");
-    // The wish left the market, and a second claim of it is refused.
-    let listed = phone(&hub, "GET", "/api/market/wishes", None, None).json();
-    assert_eq!(listed.as_array().unwrap().len(), 0);
+    // The wish leaves the market, and a second claim of it is refused.
+    wait_until(LIMIT, "the wish to leave the market", || {
+        phone(&hub, "GET", "/api/market/wishes", None, None)
+            .json()
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    })
+    .await
+    .unwrap();
     let late = phone(
         &hub,
         "POST",

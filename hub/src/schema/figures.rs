@@ -51,7 +51,22 @@ pub(crate) const MEASURE_COLUMNS: &str = measure_columns!();
 
 /// The figures' steps, in order. Each is frozen once released: a change is a new step
 /// at the end of [`super::STEPS`].
-pub(super) const STEPS: [&str; 3] = [FIRST_STEP, SECOND_STEP, THIRD_STEP];
+pub(super) const STEPS: [&str; 4] = [FIRST_STEP, SECOND_STEP, THIRD_STEP, FOURTH_STEP];
+
+/// The fourth step: the citywide market's published wishes, what the market shows of
+/// each (title, kind, group, the resident's label the worker chose — what `/m/` shows
+/// anyone), so that the market reads one indexed table instead of every document.
+const FOURTH_STEP: &str = "CREATE TABLE fig_market_wishes (
+    community TEXT NOT NULL,
+    id BLOB NOT NULL,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    beneficiary_group TEXT NOT NULL,
+    resident_label TEXT NOT NULL,
+    published_at INTEGER NOT NULL,
+    PRIMARY KEY (community, id)
+) WITHOUT ROWID;
+CREATE INDEX fig_market_wishes_newest ON fig_market_wishes (published_at DESC, community, id);";
 
 /// The second step: a community whose latest signed heads were made by a key since
 /// revoked is flagged (its data is kept).

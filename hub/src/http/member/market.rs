@@ -1,7 +1,9 @@
 //! The citywide market on a phone (`/m/`, `GET /api/market/wishes`): the published
 //! wishes of the communities the hub holds, with nothing personal — the title, the kind,
 //! the resident's label and group the worker chose, the community — filtered by region
-//! (a district or street code), beneficiary group and kind; and a member's claim
+//! (a district or street code), beneficiary group and kind, newest first, a page at a
+//! time, read from the table the figures worker keeps (`figures::market`, so within a
+//! second of a sync); and a member's claim
 //! (`POST /api/market/claims`), which a card session makes and the hub appends to the
 //! community's inbox for its node to apply (`wishtree_protocol::inbox`).
 //!
@@ -19,28 +21,15 @@ use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use wishtree_protocol::frame::DocId;
 use wishtree_protocol::id::WishId;
 use wishtree_protocol::inbox::InboxRequest;
 use wishtree_protocol::lifecycle::ClaimState;
 use wishtree_protocol::model::{BeneficiaryGroup, WishKind};
-use wishtree_protocol::view::CommunityView;
-use wishtree_protocol::{CommunityCode, CommunityDoc, RegionPrefix};
+use wishtree_protocol::{CommunityCode, RegionPrefix};
 
 use super::{Held, Limited, append_request, member_request, page, refusal, session_card};
-use crate::http::HubHttpState;
-
-/// A published wish as the market shows it: nothing personal.
-#[derive(Debug, Clone, serde::Serialize)]
-pub(super) struct MarketWish {
-    pub(super) community: CommunityCode,
-    pub(super) community_name: String,
-    pub(super) id: WishId,
-    pub(super) title: String,
-    pub(super) kind: WishKind,
-    pub(super) group: BeneficiaryGroup,
-    pub(super) resident_label: String,
-}
+use crate::figures::{self, MarketPage, MarketQuery};
+use crate::http::{ApiError, HubHttpState};
 
 /// The market's filters, as typed in the query.
 #[derive(Debug, Default)]
@@ -48,6 +37,8 @@ pub(super) struct Filters {
     pub(super) region: Option<RegionPrefix>,
     pub(super) group: Option<BeneficiaryGroup>,
     pub(super) kind: Option<WishKind>,
+    /// The page, from 0.
+    pub(super) page: usize,
 }
 
 /// `GET /m/`: the market page.
@@ -59,7 +50,7 @@ pub(crate) async fn market_page(
     let signed_in = session_card(&state, &headers, state.now()).is_some();
     match Filters::read(&query) {
         Ok(filters) => match market(&state, &filters).await {
-            Ok(wishes) => page::market(&wishes, &filters, signed_in),
+            Ok(found) => page::market(&found, &filters, signed_in),
             Err(message) => page::opener(StatusCode::INTERNAL_SERVER_ERROR, Some(&message)),
         },
         Err((_, zh)) => page::opener(StatusCode::BAD_REQUEST, Some(&zh)),
@@ -78,7 +69,7 @@ pub(crate) async fn market_wishes(
         }
     };
     match market(&state, &filters).await {
-        Ok(wishes) => Json(wishes).into_response(),
+        Ok(found) => Json(found.wishes).into_response(),
         Err(message) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             Json(json!({ "error": message })),
@@ -211,70 +202,49 @@ impl Filters {
                     .map_err(|error| (format!("kind: {error}"), "心愿类型不正确".to_owned()))
             })
             .transpose()?;
+        let page = text("page")
+            .map(|value| {
+                value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|page| *page < 100_000)
+                    .ok_or_else(|| {
+                        (
+                            "page: not a page number".to_owned(),
+                            "页码不正确".to_owned(),
+                        )
+                    })
+            })
+            .transpose()?
+            .unwrap_or(0);
         Ok(Self {
             region,
             group,
             kind,
+            page,
         })
-    }
-
-    fn admits(&self, wish: &MarketWish) -> bool {
-        self.group.is_none_or(|group| group == wish.group)
-            && self.kind.is_none_or(|kind| kind == wish.kind)
     }
 }
 
-/// The published wishes under the filters' region (the hub's city when none), read
-/// from the documents the hub holds.
-async fn market(state: &HubHttpState, filters: &Filters) -> Result<Vec<MarketWish>, String> {
-    let Some(hub) = state.hub().cloned() else {
-        return Ok(Vec::new());
+/// One page of the published wishes under the filters' region (the hub's city when
+/// none), read from the market table the figures worker keeps (`figures::market_page`).
+async fn market(state: &HubHttpState, filters: &Filters) -> Result<MarketPage, String> {
+    let query = MarketQuery {
+        region: filters
+            .region
+            .clone()
+            .unwrap_or_else(|| state.scope().clone()),
+        group: filters.group,
+        kind: filters.kind,
+        page: filters.page,
     };
-    let region = filters
-        .region
-        .clone()
-        .unwrap_or_else(|| state.scope().clone());
-    let (group, kind) = (filters.group, filters.kind);
-    tokio::task::spawn_blocking(move || {
-        let filters = Filters {
-            region: None,
-            group,
-            kind,
-        };
-        let mut wishes = Vec::new();
-        for doc in hub.communities_in(&region) {
-            let DocId::Community(code) = doc else {
-                continue;
-            };
-            let held = hub.snapshot(doc).map_err(|error| error.to_string())?;
-            // A community whose document cannot be read offers nothing, and the rest
-            // of the market still shows.
-            let Ok(view) = CommunityDoc::from_automerge(held, Some(code), [0; 16])
-                .and_then(|doc| CommunityView::derive(&doc))
-            else {
-                continue;
-            };
-            wishes.extend(published(code, &view).filter(|wish| filters.admits(wish)));
-        }
-        Ok(wishes)
-    })
-    .await
-    .map_err(|error| format!("the market stopped: {error}"))?
-}
-
-fn published(code: CommunityCode, view: &CommunityView) -> impl Iterator<Item = MarketWish> + '_ {
-    view.wishes
-        .iter()
-        .filter(|(_, wish)| wish.status.state == ClaimState::Published)
-        .map(move |(id, wish)| MarketWish {
-            community: code,
-            community_name: view.community.name.clone(),
-            id: *id,
-            title: wish.entity.title.clone(),
-            kind: wish.entity.kind,
-            group: wish.entity.group,
-            resident_label: wish.entity.resident_label.clone(),
+    state
+        .read(move |connection| {
+            figures::market_page(connection, &query)
+                .map_err(|error| ApiError::internal(error.to_string()))
         })
+        .await
+        .map_err(|error| error.message().to_owned())
 }
 
 /// The wish and community of a claim's body, bounded before it is parsed.

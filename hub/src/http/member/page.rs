@@ -15,7 +15,8 @@ use wishtree_protocol::report::HalfYearReport;
 use wishtree_protocol::{Date, Timestamp};
 
 use super::CardHolder;
-use super::market::{Filters, MarketWish};
+use super::market::Filters;
+use crate::figures::{MARKET_PAGE, MarketPage};
 
 /// Phone first: one column, large type, 44 px touch targets, nothing wider than the
 /// screen.
@@ -203,7 +204,24 @@ fn requests(holder: &CardHolder) -> Vec<(String, &'static str)> {
 
 /// The market: the published wishes under the filters, each with its claim button for a
 /// phone with a card session.
-pub(super) fn market(wishes: &[MarketWish], filters: &Filters, signed_in: bool) -> Response {
+pub(super) fn market(found: &MarketPage, filters: &Filters, signed_in: bool) -> Response {
+    let wishes = &found.wishes;
+    let shown_to = filters.page * MARKET_PAGE + wishes.len();
+    // The same filters on another page.
+    let page_link = |page: usize| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        if let Some(region) = &filters.region {
+            query.append_pair("region", region.as_str());
+        }
+        if let Some(group) = filters.group {
+            query.append_pair("group", group.code());
+        }
+        if let Some(kind) = filters.kind {
+            query.append_pair("kind", kind.code());
+        }
+        query.append_pair("page", &page.to_string());
+        format!("/m/?{}", query.finish())
+    };
     let chosen = |value: Option<&str>, code: &str| value == Some(code);
     let group = filters.group.map(|group| group.code());
     let kind = filters.kind.map(|kind| kind.code());
@@ -235,6 +253,7 @@ pub(super) fn market(wishes: &[MarketWish], filters: &Filters, signed_in: bool) 
                 p.muted { "认领心愿请先扫描社区发放的会员卡。" }
             }
             p #claim-status role="status" {}
+            p.muted #market-total { "共 " (found.total) " 个心愿待认领" }
             (list("market-wishes", wishes.iter().map(|wish| html! {
                 b { (wish.title) }
                 br;
@@ -248,6 +267,10 @@ pub(super) fn market(wishes: &[MarketWish], filters: &Filters, signed_in: bool) 
                         data-community=(wish.community.as_str()) { "我来认领" }
                 }
             })))
+            p {
+                @if filters.page > 0 { a #market-previous href=(page_link(filters.page - 1)) { "上一页" } " " }
+                @if (shown_to as u64) < found.total { a #market-next href=(page_link(filters.page + 1)) { "下一页" } }
+            }
         }
         script { (PreEscaped(CLAIM_SCRIPT)) }
     };
