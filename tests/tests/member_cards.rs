@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use wishtree_hub::run::RunningHub;
 use wishtree_node::api::{self, CardRevocation, NewCard};
 use wishtree_node::run::RunningNode;
@@ -243,7 +243,8 @@ async fn a_card_opens_the_members_pages_until_a_synced_revocation_refuses_it() {
     hub.stop().await;
 }
 
-/// A phone (Chromium at 360 px) opens the card's link: `tests/js/browser-card.mjs`.
+/// A phone (Chromium at 360 px) opens the card's link, claims a wish from the market
+/// and checks in to a running activity: `tests/js/browser-card.mjs`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_opens_its_card_link_in_chromium() {
     if !wishtree_testkit::browser::available("phone card browser test") {
@@ -260,13 +261,37 @@ async fn a_phone_opens_its_card_link_in_chromium() {
         let new = NewCard { valid_days: 730 };
         api::issue_card(&mut replica, &member.to_string(), new, wishtree_node::now()).unwrap()
     };
+    let wish = wishtree_tests::city::wish_on(&home, "希望有一台微波炉", true).await;
+    let check_in_code = {
+        let mut replica = home.replica.lock().await;
+        let now = wishtree_node::now();
+        let body = json!({
+            "title": "垃圾分类宣传", "category": "environment",
+            "date": now.date_in_shanghai().to_string(), "minutes": 60, "place": "社区广场",
+        });
+        let new = <api::NewActivity as api::Input>::from_json(body, now).unwrap();
+        let activity = api::create_activity(&mut replica, new, now).unwrap();
+        let id = activity["id"].as_str().unwrap().to_owned();
+        api::check_in_code(&mut replica, &id, now).unwrap()["code"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     synced(&hub, &home, HOME).await;
+    wishtree_tests::city::wait_until(LIMIT, "the market to list the wish", || {
+        phone::get(hub.http_addr, None, "/api/market/wishes")
+            .text()
+            .contains(&wish.to_string())
+    })
+    .await
+    .unwrap();
     let mut command = std::process::Command::new("node");
     command
         .arg("browser-card.mjs")
         .arg(format!("http://{}", hub.http_addr))
         .arg(card["text"].as_str().unwrap())
         .arg("李明")
+        .arg(&check_in_code)
         .current_dir(wishtree_testkit::browser::js_dir());
     let stdout =
         tokio::task::spawn_blocking(move || wishtree_testkit::browser::run_to_end(command))
@@ -278,6 +303,15 @@ async fn a_phone_opens_its_card_link_in_chromium() {
         summary["refused"].as_str().unwrap().contains("签名"),
         "{summary}"
     );
+    assert!(
+        summary["claimed"].as_str().unwrap().contains("待社区确认"),
+        "{summary}"
+    );
+    assert!(
+        summary["checked_in"].as_str().unwrap().contains("已签到"),
+        "{summary}"
+    );
+    assert_eq!(hub.hub().inbox_entries(code(HOME)).unwrap().len(), 2);
     home.stop().await;
     hub.stop().await;
 }
