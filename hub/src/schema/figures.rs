@@ -5,7 +5,10 @@
 //! figures need: ids (16-byte blobs), dates as day numbers (days since 1970-01-01, Shanghai calendar)
 //! and months as `YYYYMM` integers, states, minutes and points, and organisation ids
 //! resolved to their citywide form. No names of people, no resident labels, no wish
-//! titles: nothing personal is copied to the hub's tables.
+//! titles: nothing personal is copied to the hub's tables. The one exception is the
+//! market's table (`fig_market_wishes`), which holds what `/m/` shows anyone of a
+//! published wish — its title and the label the worker chose for the resident — and
+//! nothing else.
 //!
 //! Rollup tables (`fig_months`, `fig_org_months`) hold the additive measures of each
 //! community (and each organisation within it) per month, plus an all-time row with
