@@ -204,7 +204,7 @@ fn activities_sign_up_members_once_and_passbooks_show_the_points() {
         &[("member", &zhang)],
     );
     assert_eq!(again.status, 409);
-    assert!(again.text().contains("已报名"));
+    assert!(again.text().contains("已确认出勤"));
 
     // 1.5 hours at the default 10 points an hour.
     let member = get(&node, &format!("/members/{zhang}")).text();

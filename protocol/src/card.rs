@@ -375,11 +375,12 @@ impl CardError {
     }
 }
 
-/// Reads fixed-size fields off the front of a slice, refusing a short one.
-struct Reader<'a>(&'a [u8]);
+/// Reads fixed-size fields off the front of a slice, refusing a short one (cards and
+/// check-in codes, `checkin.rs`).
+pub(crate) struct Reader<'a>(pub(crate) &'a [u8]);
 
 impl Reader<'_> {
-    fn take<const N: usize>(&mut self) -> Result<[u8; N], CardError> {
+    pub(crate) fn take<const N: usize>(&mut self) -> Result<[u8; N], CardError> {
         let (head, rest) = self
             .0
             .split_first_chunk::<N>()

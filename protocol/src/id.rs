@@ -175,6 +175,12 @@ define_id!(
     "benefit"
 );
 
+define_id!(
+    /// A check-in code (签到码) the node showed for an activity, drawn by the node.
+    CheckInCodeId,
+    "check-in code"
+);
+
 /// Hashes a domain-separated list of parts down to 16 bytes.
 pub(crate) fn derive_bytes(kind: &str, parts: &[&[u8]]) -> [u8; 16] {
     let mut hasher = Sha256::new();

@@ -1,5 +1,6 @@
 //! The inbox (收件箱, DESIGN §10): one small hub-authored document per community,
-//! holding what people did at the hub — a member's claim of a wish, for now — as
+//! holding what people did at the hub — a member's claim of a wish (their own
+//! community's, or from the citywide market another's), a check-in or check-out — as
 //! entries signed by the hub's key (`wishtree-inbox-v1`). The node receives it
 //! read-only, as it receives the city document, and never mixes it with the community
 //! document: it applies each entry as an ordinary command under its own rules
@@ -9,7 +10,8 @@
 //! Layout:
 //!
 //! ```text
-//! community (12 digits), entries [ {id, at, kind, wish, member, card, signature} ]
+//! community (12 digits),
+//! entries [ {id, at, kind, wish?, member, card, home?, code?, signature} ]
 //! ```
 //!
 //! Only the hub appends, so the list's order is the order the hub accepted the
@@ -17,8 +19,16 @@
 //!
 //! ```text
 //! "wishtree-inbox-v1" 0x00 | community (12 ASCII digits) | id (16) | at (i64 BE, ms)
-//! | kind (1: claim) | wish (16) | member (16) | card (16)
+//! | kind, then by kind:
+//!   1 claim by a member of this community:   wish (16) | member (16) | card (16)
+//!   4 claim by a member of another:          wish | member | card | home (12 digits)
+//!   2 check-in, 3 check-out:                 member | card | the code's signed
+//!                                            fields | the code's signature (64)
 //! ```
+//!
+//! A check-in or check-out carries the node's own check-in code
+//! (`crate::checkin`), which the node checks against its own key before it credits
+//! anything: the hub relays attendance, it cannot make it up.
 //!
 //! **The fold.** Entries are applied in inbox order, each at most once: an entry whose
 //! id already has an outcome in the community document is skipped, so any number of
@@ -32,6 +42,7 @@ use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, ChangeHash, ObjType, ROOT, ReadDoc, Value};
 use autosurgeon::{Hydrate, Reconcile};
 
+use crate::checkin::{CheckInCode, CheckInError, Direction};
 use crate::command::{Command, CommandError};
 use crate::doc::{CommunityDoc, DocError};
 use crate::id::{CardId, InboxEntryId, MemberId, WishId};
@@ -48,6 +59,21 @@ pub enum InboxRequest {
     Claim {
         /// The wish.
         wish: WishId,
+        /// The member.
+        member: MemberId,
+        /// The card the member was signed in with.
+        card: CardId,
+        /// The member's home community, the card's: this inbox's community, or
+        /// another for a claim from the citywide market (recorded as
+        /// [`Actor::Outside`]).
+        home: CommunityCode,
+    },
+    /// A member checks in to or out of an activity with the code the node showed.
+    Attend {
+        /// In or out.
+        direction: Direction,
+        /// The code scanned, as the node signed it.
+        code: CheckInCode,
         /// The member.
         member: MemberId,
         /// The card the member was signed in with.
@@ -83,9 +109,11 @@ struct StoredEntry {
     id: InboxEntryId,
     at: Timestamp,
     kind: String,
-    wish: WishId,
+    wish: Option<WishId>,
     member: MemberId,
     card: CardId,
+    home: Option<CommunityCode>,
+    code: Option<String>,
     signature: String,
 }
 
@@ -130,16 +158,80 @@ impl InboxEntry {
         .is_ok()
     }
 
-    /// The command the entry asks the node to run, and who acts.
-    fn command(&self) -> Command {
+    /// The command the entry asks the node to run, or why it cannot run: a check-in
+    /// code the node `own` key did not sign, or of another community.
+    fn command(&self, own: &PublicKey) -> Result<Command, String> {
         match self.request {
-            InboxRequest::Claim { wish, member, .. } => Command::WishEvent {
+            InboxRequest::Claim {
+                wish, member, home, ..
+            } => Ok(Command::WishEvent {
                 id: wish,
                 kind: EventKind::Claim,
-                by: Actor::Member(member),
+                by: if home == self.community {
+                    Actor::Member(member)
+                } else {
+                    Actor::Outside(home, member)
+                },
                 // Invariant: a short line of Chinese is a valid note.
                 note: Detail::parse("note", "经市级平台认领").expect("a valid note"),
-            },
+            }),
+            InboxRequest::Attend {
+                direction,
+                code,
+                member,
+                ..
+            } => {
+                if code.community != self.community {
+                    return Err(CheckInError::OtherCommunity(code.community).to_string());
+                }
+                if !code.is_signed_by(own) {
+                    return Err(CheckInError::BadSignature.to_string());
+                }
+                let (activity, code, at) = (code.activity, code.id, code.issued);
+                Ok(match direction {
+                    Direction::In => Command::CheckIn {
+                        activity,
+                        member,
+                        code,
+                        at,
+                    },
+                    Direction::Out => Command::CheckOut {
+                        activity,
+                        member,
+                        code,
+                        at,
+                    },
+                })
+            }
+        }
+    }
+
+    /// The outcome's record of what was asked, before the node decides.
+    fn outcome(&self, seq: u64, at: Timestamp) -> InboxOutcome {
+        let (kind, wish, member, home, activity) = match self.request {
+            InboxRequest::Claim {
+                wish, member, home, ..
+            } => {
+                let home = (home != self.community).then_some(home);
+                ("claim", Some(wish), member, home, None)
+            }
+            InboxRequest::Attend {
+                direction,
+                code,
+                member,
+                ..
+            } => (direction.kind(), None, member, None, Some(code.activity)),
+        };
+        InboxOutcome {
+            seq,
+            kind: kind.to_owned(),
+            wish,
+            member: Some(member),
+            home,
+            activity,
+            applied: true,
+            reason: String::new(),
+            at,
         }
     }
 }
@@ -254,11 +346,11 @@ impl CommunityDoc {
     /// Applies the inbox's new entries in order, each at most once (see the module
     /// doc), written by `worker` at `now`: each entry's command and its outcome are
     /// committed as one change (a refused command rolls back what is pending, so
-    /// nothing else may be). `hub` is the key the node pins for its hub.
+    /// nothing else may be). `keys` are the hub's key the node pins and its own.
     pub fn apply_inbox(
         &mut self,
         entries: &[InboxEntry],
-        hub: &PublicKey,
+        keys: &InboxKeys,
         worker: &Actor,
         now: Timestamp,
     ) -> Result<InboxApplied, DocError> {
@@ -271,25 +363,21 @@ impl CommunityDoc {
             }
             let refusal = if entry.community != self.code() {
                 Some("the entry is for another community".to_owned())
-            } else if !entry.is_signed_by(hub) {
+            } else if !entry.is_signed_by(&keys.hub) {
                 Some("the entry is not signed by the hub's key".to_owned())
             } else {
-                match self.apply(&entry.command(), worker, now) {
-                    Ok(()) => None,
-                    Err(CommandError::Doc(error)) => return Err(error),
-                    Err(error) => Some(error.to_string()),
+                match entry.command(&keys.node) {
+                    Err(refusal) => Some(refusal),
+                    Ok(command) => match self.apply(&command, worker, now) {
+                        Ok(()) => None,
+                        Err(CommandError::Doc(error)) => return Err(error),
+                        Err(error) => Some(error.to_string()),
+                    },
                 }
             };
-            let InboxRequest::Claim { wish, member, .. } = entry.request;
-            let outcome = InboxOutcome {
-                seq: seq as u64,
-                kind: "claim".to_owned(),
-                wish: Some(wish),
-                member: Some(member),
-                applied: refusal.is_none(),
-                reason: refusal.clone().unwrap_or_default(),
-                at: now,
-            };
+            let mut outcome = entry.outcome(seq as u64, now);
+            outcome.applied = refusal.is_none();
+            outcome.reason = refusal.clone().unwrap_or_default();
             self.put_entity(entry.id, &outcome)?;
             self.commit(now);
             match refusal {
@@ -303,35 +391,98 @@ impl CommunityDoc {
 
 impl StoredEntry {
     fn of(entry: &InboxEntry) -> Self {
-        let InboxRequest::Claim { wish, member, card } = entry.request;
-        Self {
-            id: entry.id,
-            at: entry.at,
-            kind: "claim".to_owned(),
-            wish,
-            member,
-            card,
-            signature: hex::encode(entry.signature.to_bytes()),
+        let signature = hex::encode(entry.signature.to_bytes());
+        let (id, at) = (entry.id, entry.at);
+        match entry.request {
+            InboxRequest::Claim {
+                wish,
+                member,
+                card,
+                home,
+            } => Self {
+                id,
+                at,
+                kind: "claim".to_owned(),
+                wish: Some(wish),
+                member,
+                card,
+                // An entry of the member's own community is written as before homes
+                // existed, so older readers read it as they did.
+                home: (home != entry.community).then_some(home),
+                code: None,
+                signature,
+            },
+            InboxRequest::Attend {
+                direction,
+                code,
+                member,
+                card,
+            } => Self {
+                id,
+                at,
+                kind: direction.kind().to_owned(),
+                wish: None,
+                member,
+                card,
+                home: None,
+                code: Some(code.to_text()),
+                signature,
+            },
         }
     }
 
     fn into_entry(self, community: CommunityCode) -> Option<InboxEntry> {
-        if self.kind != "claim" {
-            return None;
-        }
+        let request = match self.kind.as_str() {
+            "claim" => InboxRequest::Claim {
+                wish: self.wish?,
+                member: self.member,
+                card: self.card,
+                home: self.home.unwrap_or(community),
+            },
+            kind => InboxRequest::Attend {
+                direction: Direction::of_kind(kind)?,
+                code: CheckInCode::from_text(self.code.as_deref()?).ok()?,
+                member: self.member,
+                card: self.card,
+            },
+        };
         let mut signature = [0u8; 64];
         hex::decode_to_slice(&self.signature, &mut signature).ok()?;
         Some(InboxEntry {
             id: self.id,
             community,
             at: self.at,
-            request: InboxRequest::Claim {
-                wish: self.wish,
-                member: self.member,
-                card: self.card,
-            },
+            request,
             signature: Signature::from_bytes(signature),
         })
+    }
+}
+
+/// The keys an inbox is applied under: the hub's, which signs every entry, and the
+/// node's own, which signed the check-in codes that entries carry.
+#[derive(Debug, Clone, Copy)]
+pub struct InboxKeys {
+    /// The hub key the node pins.
+    pub hub: PublicKey,
+    /// The node's own key.
+    pub node: PublicKey,
+}
+
+impl Direction {
+    /// The entry and outcome kind: `check_in` or `check_out`.
+    pub const fn kind(self) -> &'static str {
+        match self {
+            Self::In => "check_in",
+            Self::Out => "check_out",
+        }
+    }
+
+    fn of_kind(kind: &str) -> Option<Self> {
+        match kind {
+            "check_in" => Some(Self::In),
+            "check_out" => Some(Self::Out),
+            _ => None,
+        }
     }
 }
 
@@ -341,16 +492,40 @@ fn signed_bytes(
     at: Timestamp,
     request: &InboxRequest,
 ) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(12 + 16 + 8 + 1 + 48);
+    let mut bytes = Vec::with_capacity(12 + 16 + 8 + 1 + 48 + 124);
     bytes.extend_from_slice(community.as_str().as_bytes());
     bytes.extend_from_slice(id.as_bytes());
     bytes.extend_from_slice(&at.as_millis().to_be_bytes());
     match request {
-        InboxRequest::Claim { wish, member, card } => {
-            bytes.push(1);
+        InboxRequest::Claim {
+            wish,
+            member,
+            card,
+            home,
+        } => {
+            let outside = *home != community;
+            bytes.push(if outside { 4 } else { 1 });
             bytes.extend_from_slice(wish.as_bytes());
             bytes.extend_from_slice(member.as_bytes());
             bytes.extend_from_slice(card.as_bytes());
+            if outside {
+                bytes.extend_from_slice(home.as_str().as_bytes());
+            }
+        }
+        InboxRequest::Attend {
+            direction,
+            code,
+            member,
+            card,
+        } => {
+            bytes.push(match direction {
+                Direction::In => 2,
+                Direction::Out => 3,
+            });
+            bytes.extend_from_slice(member.as_bytes());
+            bytes.extend_from_slice(card.as_bytes());
+            bytes.extend_from_slice(&code.fields());
+            bytes.extend_from_slice(&code.signature.to_bytes());
         }
     }
     bytes

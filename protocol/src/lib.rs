@@ -8,6 +8,7 @@
 pub mod attest;
 pub mod bundle;
 pub mod card;
+pub mod checkin;
 pub mod city;
 pub mod command;
 pub mod doc;

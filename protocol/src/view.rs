@@ -183,13 +183,18 @@ impl CommunityView {
         })
     }
 
-    /// Every participation (人次) that counts: a member listed in an activity whose
-    /// participation record is not voided. Each (activity, member) pair appears once.
+    /// Every participation (人次) that counts: a member who attended an activity (a
+    /// sign-up or a check-in without check-out does not count) and whose record is not
+    /// voided. Each (activity, member) pair appears once.
     pub fn participations(&self) -> impl Iterator<Item = (ActivityId, MemberId)> + '_ {
         self.activities
             .iter()
             .flat_map(move |(activity_id, activity)| {
-                activity.participants.keys().filter_map(move |key| {
+                let attended = activity
+                    .participants
+                    .iter()
+                    .filter(|(_, participation)| participation.is_attended());
+                attended.filter_map(move |(key, _)| {
                     let member: MemberId = key.parse().ok()?;
                     let service = ServiceRecord::id_for_participation(*activity_id, member);
                     let is_voided = self.services.get(&service).is_some_and(|s| s.is_voided);

@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use wishtree_protocol::CommunityDoc;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{CardId, InboxEntryId, MemberId, WishId};
-use wishtree_protocol::inbox::{InboxDoc, InboxEntry, InboxRequest};
+use wishtree_protocol::inbox::{InboxDoc, InboxEntry, InboxKeys, InboxRequest};
 use wishtree_protocol::keys::KeyPair;
 use wishtree_protocol::lifecycle::Outcome;
 use wishtree_protocol::model::{Actor, EventKind, InboxOutcome};
@@ -50,6 +50,15 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 /// The outcomes of a replica, by entry, as (seq, applied).
+/// The keys the node applies under; no entry here carries a check-in code, so the
+/// node's own key is any.
+fn keys(hub: &KeyPair) -> InboxKeys {
+    InboxKeys {
+        hub: hub.public(),
+        node: KeyPair::from_secret([7; 32]).public(),
+    }
+}
+
 fn outcomes(doc: &CommunityDoc) -> Vec<(InboxEntryId, u64, bool)> {
     let (outcomes, bad) = doc.entities::<InboxOutcome>().unwrap();
     assert!(bad.is_empty());
@@ -108,6 +117,7 @@ proptest! {
                         wish: wishes[wish],
                         member: members[member],
                         card: CardId::from_bytes(ids.bytes()),
+                        home: community(),
                     };
                     let entry = InboxEntry::sign(
                         key,
@@ -121,7 +131,7 @@ proptest! {
                 Step::Deliver { eighths } => {
                     let entries = inbox.entries().unwrap();
                     let shown = entries.len() * eighths / 8;
-                    node.apply_inbox(&entries[..shown], &hub_key.public(), &worker(), now)
+                    node.apply_inbox(&entries[..shown], &keys(&hub_key), &worker(), now)
                         .unwrap();
                 }
                 Step::LocalClaim { wish, member } => {
@@ -148,10 +158,10 @@ proptest! {
         // The whole inbox, delivered twice.
         let entries = inbox.entries().unwrap();
         let now = at(minute + 1);
-        node.apply_inbox(&entries, &hub_key.public(), &worker(), now).unwrap();
+        node.apply_inbox(&entries, &keys(&hub_key), &worker(), now).unwrap();
         chunks.push(node.save_incremental());
         let heads = node.heads();
-        let again = node.apply_inbox(&entries, &hub_key.public(), &worker(), at(minute + 2)).unwrap();
+        let again = node.apply_inbox(&entries, &keys(&hub_key), &worker(), at(minute + 2)).unwrap();
         prop_assert!(again.applied.is_empty() && again.refused.is_empty());
         prop_assert_eq!(node.heads(), heads, "a re-delivery changes nothing");
 
@@ -168,7 +178,9 @@ proptest! {
         // An applied claim is an effective claim in the wish's history, by its member.
         let view = CommunityView::derive(&node).unwrap();
         for entry in &entries {
-            let InboxRequest::Claim { wish, member, .. } = entry.request;
+            let InboxRequest::Claim { wish, member, .. } = entry.request else {
+                continue;
+            };
             let (_, _, applied) = found.iter().find(|(id, ..)| *id == entry.id).copied().unwrap();
             if applied {
                 let effective = view.wishes[&wish].status.history.iter().any(|folded| {
@@ -206,6 +218,7 @@ fn an_inbox_reads_back_only_for_its_community_and_its_entries_verify() {
             wish: WishId::from_bytes(ids.bytes()),
             member: MemberId::from_bytes(ids.bytes()),
             card: CardId::from_bytes(ids.bytes()),
+            home: community(),
         },
     );
     inbox.append(&entry, at(1)).unwrap();

@@ -2,13 +2,15 @@
 // (`/m/card#<card>`) is exchanged by the page's script for a card session, the
 // fragment leaves the address bar, the member's own pages show in Chinese with no
 // horizontal scroll and no script-readable cookie; a bad card link shows its refusal
-// in Chinese. Prints a JSON summary; exits non-zero on the first failure.
+// in Chinese. With a check-in code, the member then claims the first wish of the
+// market (`/m/`) and checks in to the activity by the code's link (`/m/checkin#…`).
+// Prints a JSON summary; exits non-zero on the first failure.
 //
-// Usage: node browser-card.mjs http://127.0.0.1:PORT CARD_TEXT MEMBER_NAME
+// Usage: node browser-card.mjs http://127.0.0.1:PORT CARD_TEXT MEMBER_NAME [CHECK_IN_CODE]
 
 import { chromium } from 'playwright-core';
 
-const [base, card, memberName] = process.argv.slice(2);
+const [base, card, memberName, checkInCode] = process.argv.slice(2);
 if (!base || !card || !memberName) {
   console.error('usage: node browser-card.mjs <hub url> <card text> <member name>');
   process.exit(2);
@@ -56,6 +58,25 @@ try {
   step = 'the session carries without the card';
   await page.goto(`${base}/m/card`);
   await page.waitForSelector('#member-name');
+
+  if (checkInCode) {
+    step = 'the member claims a wish from the market';
+    await page.goto(`${base}/m/`);
+    await page.click('button.claim');
+    await page.waitForFunction(() => document.getElementById('claim-status').textContent.trim() !== '');
+    summary.claimed = (await page.textContent('#claim-status')).trim();
+    found = await page.evaluate(check);
+    if (found.overflow > 0) throw new Error(`${found.overflow}px of horizontal overflow on the market`);
+
+    step = 'the member checks in by the activity code';
+    await page.goto(`${base}/m/checkin#${checkInCode}`);
+    await page.click('#check-in');
+    await page.waitForFunction(() => document.getElementById('checkin-status').textContent.trim() !== '');
+    summary.checked_in = (await page.textContent('#checkin-status')).trim();
+    found = await page.evaluate(check);
+    if (found.overflow > 0) throw new Error(`${found.overflow}px of horizontal overflow on check-in`);
+    if (found.words.length) throw new Error(`English on the check-in page: ${found.words.join(' ')}`);
+  }
 
   step = 'a bad card link is refused in Chinese';
   const stranger = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN', isMobile: true });

@@ -15,7 +15,7 @@ use wishtree_node::replica::{HubSettings, InitOptions, Replica};
 use wishtree_node::run::RunningNode;
 use wishtree_node::sync::SyncOptions;
 use wishtree_protocol::command::{Command, MemberFields};
-use wishtree_protocol::id::MemberId;
+use wishtree_protocol::id::{MemberId, WishId};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::text::{Label, Name};
 use wishtree_protocol::{CommunityCode, Timestamp};
@@ -274,4 +274,44 @@ pub async fn hub_holds_node(
         held == heads
     })
     .await
+}
+
+/// A wish recorded on the node, published (the green apple) if `publish`, else left
+/// `submitted`.
+pub async fn wish_on(node: &RunningNode, title: &str, publish: bool) -> WishId {
+    let mut replica = node.replica.lock().await;
+    let now = wishtree_node::now();
+    let body = serde_json::json!({
+        "title": title, "detail": "母亲重病，想更快热饭", "kind": "goods",
+        "group": "disabled", "resident_label": "行宫社区 彭女士",
+    });
+    let new = <wishtree_node::api::NewWish as wishtree_node::api::Input>::from_json(body, now)
+        .expect("a valid wish");
+    let wish =
+        wishtree_node::api::create_wish(&mut replica, new, now).expect("the wish is recorded");
+    let id = wish["id"].as_str().expect("the wish has an id").to_owned();
+    if publish {
+        let action = wishtree_node::api::Action {
+            by: None,
+            note: wishtree_protocol::text::Detail::parse("note", "").expect("an empty note"),
+        };
+        wishtree_node::api::WISHES
+            .act(&mut replica, &id, "publish", action, now)
+            .expect("the wish is published");
+    }
+    id.parse().expect("a wish id")
+}
+
+/// A member card the node issues to `member`: its text, for a phone's link.
+pub async fn card_for(node: &RunningNode, member: MemberId) -> String {
+    let mut replica = node.replica.lock().await;
+    let new = wishtree_node::api::NewCard { valid_days: 730 };
+    let card = wishtree_node::api::issue_card(
+        &mut replica,
+        &member.to_string(),
+        new,
+        wishtree_node::now(),
+    )
+    .expect("the card is issued");
+    card["text"].as_str().expect("the card's text").to_owned()
 }

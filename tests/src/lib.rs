@@ -5,4 +5,5 @@ pub mod chaos;
 pub mod city;
 pub mod demo;
 pub mod hub_child;
+pub mod phone;
 pub mod sim;

@@ -9,7 +9,6 @@
 use std::time::Duration;
 
 use wishtree_hub::run::RunningHub;
-use wishtree_node::api::{self, NewWish};
 use wishtree_node::run::RunningNode;
 use wishtree_protocol::frame::DocId;
 use wishtree_protocol::id::{CardId, InboxEntryId, WishId};
@@ -19,9 +18,10 @@ use wishtree_protocol::model::{Actor, InboxOutcome};
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc};
 use wishtree_tests::city::{
-    any_port, enrolled_node, hub_holds_node, init_hub, record_member, start_hub, start_node,
-    wait_until,
+    any_port, card_for, enrolled_node, hub_holds_node, init_hub, record_member, start_hub,
+    start_node, wait_until, wish_on,
 };
+use wishtree_tests::phone::open_session;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -43,28 +43,7 @@ fn at_hub(hub: &RunningHub) -> CommunityDoc {
 
 /// A published wish on the node.
 async fn published_wish(node: &RunningNode) -> WishId {
-    let mut replica = node.replica.lock().await;
-    let now = wishtree_node::now();
-    let body = serde_json::json!({
-        "title": "希望有一台微波炉", "detail": "母亲重病，想更快热饭", "kind": "goods",
-        "group": "disabled", "resident_label": "行宫社区 彭女士",
-    });
-    let new = <NewWish as api::Input>::from_json(body, now).unwrap();
-    let wish = api::create_wish(&mut replica, new, now).unwrap();
-    let id = wish["id"].as_str().unwrap().to_owned();
-    api::WISHES
-        .act(
-            &mut replica,
-            &id,
-            "publish",
-            api::Action {
-                by: None,
-                note: wishtree_protocol::text::Detail::parse("note", "").unwrap(),
-            },
-            now,
-        )
-        .unwrap();
-    id.parse().unwrap()
+    wish_on(node, "希望有一台微波炉", true).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,6 +64,7 @@ async fn a_claim_made_while_the_node_is_stopped_is_applied_within_one_sync() {
         wish,
         member,
         card: CardId::from_bytes(rand16()),
+        home: code(),
     };
     let now = wishtree_node::now();
     let winner = hub
@@ -175,33 +155,25 @@ async fn a_claim_from_the_phone_while_the_node_is_stopped_reads_claimed_after_on
     let member = record_member(&node, "李明").await;
     let other = record_member(&node, "王芳").await;
     let wish = published_wish(&node).await;
-    let card_of = |member: wishtree_protocol::id::MemberId| {
-        let replica = node.replica.clone();
-        async move {
-            let mut replica = replica.lock().await;
-            let new = api::NewCard { valid_days: 30 };
-            api::issue_card(&mut replica, &member.to_string(), new, wishtree_node::now()).unwrap()
-        }
-    };
-    let (card, other_card) = (card_of(member).await, card_of(other).await);
+    let (card, other_card) = (card_for(&node, member).await, card_for(&node, other).await);
     hub_holds_node(&hub, &node, code(), LIMIT).await.unwrap();
     node.stop().await;
 
-    let session = |card: &serde_json::Value| {
-        let body = serde_json::json!({ "card": card["text"] });
-        let opened = phone(&hub, "POST", "/api/card-session", Some(&body), None);
-        assert_eq!(opened.status, 200, "{}", opened.text());
-        opened
-            .header("set-cookie")
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned()
-    };
-    let (cookie, other_cookie) = (session(&card), session(&other_card));
+    let (cookie, other_cookie) = (
+        open_session(hub.http_addr, &card),
+        open_session(hub.http_addr, &other_card),
+    );
 
-    // The market lists the wish, filtered, with nothing but what the city may see.
+    // The market lists the wish, filtered, with nothing but what the city may see,
+    // once the figures worker has derived the community (within a second).
+    wait_until(LIMIT, "the market to list the wish", || {
+        phone(&hub, "GET", "/api/market/wishes", None, None)
+            .json()
+            .as_array()
+            .is_some_and(|listed| listed.len() == 1)
+    })
+    .await
+    .unwrap();
     let market = phone(
         &hub,
         "GET",
@@ -287,9 +259,15 @@ async fn a_claim_from_the_phone_while_the_node_is_stopped_reads_claimed_after_on
     // The one who came second is told why, in the same sync.
     let page = phone(&hub, "GET", "/m/card", None, Some(&other_cookie)).text();
     assert!(page.contains("未生效（已被他人先认领）"), "{page}");
-    // The wish left the market, and a second claim of it is refused.
-    let listed = phone(&hub, "GET", "/api/market/wishes", None, None).json();
-    assert_eq!(listed.as_array().unwrap().len(), 0);
+    // The wish leaves the market, and a second claim of it is refused.
+    wait_until(LIMIT, "the wish to leave the market", || {
+        phone(&hub, "GET", "/api/market/wishes", None, None)
+            .json()
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    })
+    .await
+    .unwrap();
     let late = phone(
         &hub,
         "POST",

@@ -22,11 +22,11 @@ use wishtree_protocol::model::{PostKind, ScoringItem};
 use wishtree_protocol::text::Detail;
 use wishtree_protocol::text::Label;
 use wishtree_protocol::{CommunityCode, Timestamp};
-use wishtree_testkit::http::{Answer, Request};
-use wishtree_testkit::socket;
+use wishtree_testkit::http::Answer;
 use wishtree_tests::city::{
     any_port, enrolled_node, hub_holds_node, init_hub, record_member, start_hub, wait_until,
 };
+use wishtree_tests::phone::{self, exchange, refusal as refused};
 
 const LIMIT: Duration = Duration::from_secs(20);
 const HOME: &str = "130903001001";
@@ -52,30 +52,8 @@ fn rand16() -> [u8; 16] {
     bytes
 }
 
-/// The phone's request to exchange `card` for a session, as the page's script sends it.
-fn exchange(hub: SocketAddr, card: &str) -> Answer {
-    let request = Request::json("POST", "/api/card-session", &json!({ "card": card }))
-        .header("Host", &hub.to_string())
-        .header("Origin", &format!("http://{hub}"));
-    socket::send(hub, &request).unwrap()
-}
-
 fn card_page(hub: SocketAddr, cookie: Option<&str>) -> Answer {
-    let mut request = Request::get("/m/card").header("Host", &hub.to_string());
-    if let Some(cookie) = cookie {
-        request = request.header("Cookie", cookie);
-    }
-    socket::send(hub, &request).unwrap()
-}
-
-/// The refusal's reason code and Chinese words, after checking its status.
-fn refused(answer: &Answer, status: u16) -> (String, String) {
-    assert_eq!(answer.status, status, "{}", answer.text());
-    let body: Value = answer.json();
-    (
-        body["reason"].as_str().unwrap().to_owned(),
-        body["message_zh"].as_str().unwrap().to_owned(),
-    )
+    phone::get(hub, cookie, "/m/card")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -303,7 +281,8 @@ async fn a_card_opens_the_members_pages_until_a_synced_revocation_refuses_it() {
     hub.stop().await;
 }
 
-/// A phone (Chromium at 360 px) opens the card's link: `tests/js/browser-card.mjs`.
+/// A phone (Chromium at 360 px) opens the card's link, claims a wish from the market
+/// and checks in to a running activity: `tests/js/browser-card.mjs`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_opens_its_card_link_in_chromium() {
     if !wishtree_testkit::browser::available("phone card browser test") {
@@ -320,13 +299,37 @@ async fn a_phone_opens_its_card_link_in_chromium() {
         let new = NewCard { valid_days: 730 };
         api::issue_card(&mut replica, &member.to_string(), new, wishtree_node::now()).unwrap()
     };
+    let wish = wishtree_tests::city::wish_on(&home, "希望有一台微波炉", true).await;
+    let check_in_code = {
+        let mut replica = home.replica.lock().await;
+        let now = wishtree_node::now();
+        let body = json!({
+            "title": "垃圾分类宣传", "category": "environment",
+            "date": now.date_in_shanghai().to_string(), "minutes": 60, "place": "社区广场",
+        });
+        let new = <api::NewActivity as api::Input>::from_json(body, now).unwrap();
+        let activity = api::create_activity(&mut replica, new, now).unwrap();
+        let id = activity["id"].as_str().unwrap().to_owned();
+        api::check_in_code(&mut replica, &id, now).unwrap()["code"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     synced(&hub, &home, HOME).await;
+    wishtree_tests::city::wait_until(LIMIT, "the market to list the wish", || {
+        phone::get(hub.http_addr, None, "/api/market/wishes")
+            .text()
+            .contains(&wish.to_string())
+    })
+    .await
+    .unwrap();
     let mut command = std::process::Command::new("node");
     command
         .arg("browser-card.mjs")
         .arg(format!("http://{}", hub.http_addr))
         .arg(card["text"].as_str().unwrap())
         .arg("李明")
+        .arg(&check_in_code)
         .current_dir(wishtree_testkit::browser::js_dir());
     let stdout =
         tokio::task::spawn_blocking(move || wishtree_testkit::browser::run_to_end(command))
@@ -338,6 +341,15 @@ async fn a_phone_opens_its_card_link_in_chromium() {
         summary["refused"].as_str().unwrap().contains("签名"),
         "{summary}"
     );
+    assert!(
+        summary["claimed"].as_str().unwrap().contains("待社区确认"),
+        "{summary}"
+    );
+    assert!(
+        summary["checked_in"].as_str().unwrap().contains("已签到"),
+        "{summary}"
+    );
+    assert_eq!(hub.hub().inbox_entries(code(HOME)).unwrap().len(), 2);
     home.stop().await;
     hub.stop().await;
 }

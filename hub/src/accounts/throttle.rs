@@ -88,6 +88,13 @@ impl LoginThrottle {
         }
     }
 
+    /// Records one request as `name` from `client`, whatever its outcome: the same
+    /// count, for a limit on how often something is done (claims and check-ins at the
+    /// hub) rather than on how often it fails.
+    pub fn counted(&self, name: &str, client: IpAddr, now: Timestamp) {
+        self.failed(name, client, now);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, VecDeque<Timestamp>>> {
         // A panic while holding the map leaves counts that are still usable.
         self.failures

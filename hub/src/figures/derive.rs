@@ -378,6 +378,8 @@ pub fn rederive_community(
         ])?;
 
     rebuild_rollups(transaction, community)?;
+    // The market's rows are not figures: not counted in `rows`.
+    super::market::rederive_market(transaction, community, view)?;
     Ok(Rederived { rows })
 }
 

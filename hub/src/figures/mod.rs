@@ -20,6 +20,7 @@ mod campaigns;
 mod coverage;
 mod derive;
 mod health;
+mod market;
 mod measure;
 mod names;
 mod org_profile;
@@ -40,6 +41,7 @@ pub use derive::{
     rederive_community, refresh_community, set_region_name,
 };
 pub use health::{CommunityStatus, SYNC_WINDOW_MS, community_statuses};
+pub use market::{MARKET_PAGE, MarketPage, MarketQuery, MarketWish, market_page, rederive_market};
 pub use names::{org_name, region_is_known, region_name};
 pub use org_profile::{OrgInCommunity, OrgProfile, org_profile};
 pub use period::{Period, PeriodError};

@@ -67,6 +67,8 @@ pub struct HubHttpState {
     throttle: Arc<LoginThrottle>,
     /// Failed member card exchanges, per card and per address (`member`).
     card_throttle: Arc<LoginThrottle>,
+    /// Claims and check-ins, per card and per address (`member`).
+    member_limits: Arc<member::MemberLimits>,
     /// The hub's documents, for the member pages; `None` where the HTTP side runs
     /// without a hub (the dashboard's own tests).
     hub: Option<Arc<Hub>>,
@@ -128,6 +130,7 @@ impl HubHttpState {
                 member::FAILURES_PER_CARD,
                 member::FAILURES_PER_ADDRESS,
             )),
+            member_limits: Arc::default(),
             hub: None,
             serves_metrics: true,
         })
@@ -182,6 +185,10 @@ impl HubHttpState {
 
     pub(crate) fn card_throttle(&self) -> &LoginThrottle {
         &self.card_throttle
+    }
+
+    pub(crate) fn member_limits(&self) -> &member::MemberLimits {
+        &self.member_limits
     }
 
     pub(crate) fn hub(&self) -> Option<&Arc<Hub>> {
@@ -303,7 +310,9 @@ pub fn router(state: HubHttpState) -> Router {
         .route("/m/", get(member::market_page))
         .route("/api/card-session", post(member::open_card_session))
         .route("/api/market/wishes", get(member::market_wishes))
-        .route("/api/market/claims", post(member::claim));
+        .route("/api/market/claims", post(member::claim))
+        .route("/m/checkin", get(member::check_in_page))
+        .route("/api/market/checkins", post(member::check_in));
     if state.serves_metrics {
         router = router.route("/metrics", get(metrics));
     }

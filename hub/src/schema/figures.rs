@@ -5,7 +5,10 @@
 //! figures need: ids (16-byte blobs), dates as day numbers (days since 1970-01-01, Shanghai calendar)
 //! and months as `YYYYMM` integers, states, minutes and points, and organisation ids
 //! resolved to their citywide form. No names of people, no resident labels, no wish
-//! titles: nothing personal is copied to the hub's tables.
+//! titles: nothing personal is copied to the hub's tables. The one exception is the
+//! market's table (`fig_market_wishes`), which holds what `/m/` shows anyone of a
+//! published wish — its title and the label the worker chose for the resident — and
+//! nothing else.
 //!
 //! Rollup tables (`fig_months`, `fig_org_months`) hold the additive measures of each
 //! community (and each organisation within it) per month, plus an all-time row with
@@ -51,7 +54,22 @@ pub(crate) const MEASURE_COLUMNS: &str = measure_columns!();
 
 /// The figures' steps, in order. Each is frozen once released: a change is a new step
 /// at the end of [`super::STEPS`].
-pub(super) const STEPS: [&str; 3] = [FIRST_STEP, SECOND_STEP, THIRD_STEP];
+pub(super) const STEPS: [&str; 4] = [FIRST_STEP, SECOND_STEP, THIRD_STEP, FOURTH_STEP];
+
+/// The fourth step: the citywide market's published wishes, what the market shows of
+/// each (title, kind, group, the resident's label the worker chose — what `/m/` shows
+/// anyone), so that the market reads one indexed table instead of every document.
+const FOURTH_STEP: &str = "CREATE TABLE fig_market_wishes (
+    community TEXT NOT NULL,
+    id BLOB NOT NULL,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    beneficiary_group TEXT NOT NULL,
+    resident_label TEXT NOT NULL,
+    published_at INTEGER NOT NULL,
+    PRIMARY KEY (community, id)
+) WITHOUT ROWID;
+CREATE INDEX fig_market_wishes_newest ON fig_market_wishes (published_at DESC, community, id);";
 
 /// The points rankings (积分排名, issue 13): each member's points earned per
 /// half-year (`2026H1`), so a ranking of the city reads one index. Filled here from

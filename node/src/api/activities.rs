@@ -1,15 +1,22 @@
-//! Service activities (志愿服务活动) and the members who take part.
+//! Service activities (志愿服务活动) and the members who take part: sign-up (报名,
+//! an intention), the check-in code the node shows while an activity runs (签到码,
+//! signed by the node's key with its clock, scanned at the hub), and a worker's
+//! confirmation of attendance by hand (`add_participant`), which is what credits the
+//! activity's hours for a member without a phone.
 
 use serde_json::json;
 use wishtree_protocol::Timestamp;
+use wishtree_protocol::checkin::CheckInCode;
 use wishtree_protocol::command::{ActivityFields, Command};
-use wishtree_protocol::id::{ActivityId, MemberId};
+use wishtree_protocol::id::{ActivityId, CheckInCodeId, MemberId};
 use wishtree_protocol::model::{Activity, ServiceRecord};
 use wishtree_protocol::text::{Label, Title};
 
+use super::cards::{hub_link, qr_svg};
 use super::passbook::{earned_points_record, service_record};
 use super::{
-    ApiResult, Expected, FieldError, Fields, Input, create, execute, list, path_id, render, require,
+    ApiError, ApiResult, Expected, FieldError, Fields, Input, create, execute, list, new_id,
+    path_id, render, require,
 };
 use crate::replica::Replica;
 
@@ -68,8 +75,10 @@ pub fn create_activity(replica: &mut Replica, new: NewActivity, now: Timestamp) 
     create(replica, now, make, |r, id| activity(r, &id.to_string()))
 }
 
-/// `POST /api/activities/{id}/participants` with `{member}`: the participation, its
-/// service record and the points it earned.
+/// `POST /api/activities/{id}/participants` with `{member}`: a worker confirms the
+/// member attended (for a member without a phone, or after the fact): the
+/// participation, its service record of the activity's length and the points it
+/// earned. A sign-up or check-in of the member becomes attendance.
 pub fn add_participant(
     replica: &mut Replica,
     id: &str,
@@ -92,6 +101,61 @@ pub fn add_participant(
         "member": member,
         "service": service_record(replica, service)?,
         "points_entry": earned_points_record(replica, service)?,
+    }))
+}
+
+/// The path of the hub's check-in page; the code follows `#`, so that it is never
+/// sent to a server or written to a log.
+pub const CHECK_IN_PATH: &str = "/m/checkin#";
+
+/// `POST /api/activities/{id}/sign-ups` with `{member}`: the member signs up (报名),
+/// an intention that credits nothing; hours come from attendance.
+pub fn sign_up(replica: &mut Replica, id: &str, new: NewParticipant, now: Timestamp) -> ApiResult {
+    let activity_id: ActivityId = path_id(id)?;
+    require::<Activity>(replica, activity_id)?;
+    let command = Command::SignUp {
+        activity: activity_id,
+        member: new.member,
+    };
+    execute(replica, &command, None, now, |replica| {
+        activity(replica, &activity_id.to_string()).ok()
+    })?;
+    activity(replica, &activity_id.to_string())
+}
+
+/// `GET /api/activities/{id}/check-in-code`: a check-in code for the activity, signed
+/// by the node's key at `now` (its clock), valid for a few minutes, with the link at
+/// the hub that a phone opens by scanning it and the QR code of that link as SVG.
+/// Only on the activity's day (Shanghai): a code is shown while the activity runs.
+pub fn check_in_code(replica: &mut Replica, id: &str, now: Timestamp) -> ApiResult {
+    let activity_id: ActivityId = path_id(id)?;
+    let details = require::<Activity>(replica, activity_id)?;
+    let today = now.date_in_shanghai();
+    if details.date != today {
+        return Err(ApiError::Conflict {
+            message: format!(
+                "the activity is on {}, not today ({today}): a check-in code is shown on its day",
+                details.date
+            ),
+            state: None,
+        });
+    }
+    let code = CheckInCode::issue(
+        replica.key_pair(),
+        replica.code(),
+        activity_id,
+        CheckInCodeId::from_bytes(new_id()?),
+        now,
+    );
+    let link = hub_link(replica, CHECK_IN_PATH, &code.to_text())?;
+    Ok(json!({
+        "activity": activity_id,
+        "title": details.title,
+        "code": code.to_text(),
+        "issued": code.issued,
+        "expires": code.expires,
+        "qr_svg": qr_svg(&link)?,
+        "link": link,
     }))
 }
 

@@ -106,7 +106,7 @@ pub fn issue_card(replica: &mut Replica, member: &str, new: NewCard, now: Timest
     };
     execute(replica, &command, None, now, |_| None)?;
     let text = card.to_text();
-    let link = card_link(replica, &text)?;
+    let link = hub_link(replica, CARD_PATH, &text)?;
     let mut answer = card_record(replica, id)?;
     answer["text"] = Value::String(text);
     answer["qr_svg"] = Value::String(qr_svg(&link)?);
@@ -159,21 +159,22 @@ pub fn cards_of(
     Ok(cards)
 }
 
-/// The link that opens the card at the hub: the hub's web address (setting
-/// `hub_web`, `init --hub-web`) and [`CARD_PATH`]; the path alone if none is set.
-fn card_link(replica: &Replica, text: &str) -> Result<String, ApiError> {
+/// The link at the hub for `path` and `text` (a card, a check-in code): the hub's web
+/// address (setting `hub_web`, `init --hub-web`) and the path; the path alone if none
+/// is set.
+pub(super) fn hub_link(replica: &Replica, path: &str, text: &str) -> Result<String, ApiError> {
     let base = replica
         .store()
         .setting(setting::HUB_WEB)?
         .unwrap_or_default();
-    Ok(format!("{}{CARD_PATH}{text}", base.trim_end_matches('/')))
+    Ok(format!("{}{path}{text}", base.trim_end_matches('/')))
 }
 
 /// The QR code of `link`, as an SVG element (no XML declaration, so that it can be
 /// put in a page as it is).
-fn qr_svg(link: &str) -> Result<String, ApiError> {
+pub(super) fn qr_svg(link: &str) -> Result<String, ApiError> {
     let code = QrCode::new(link.as_bytes()).map_err(|error| ApiError::Internal {
-        message: format!("the card's link does not fit a QR code: {error}"),
+        message: format!("the link does not fit a QR code: {error}"),
     })?;
     let image = code
         .render::<svg::Color<'_>>()

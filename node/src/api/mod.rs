@@ -31,7 +31,8 @@ use wishtree_protocol::model::{Actor, AuthorError, Entity, EventKind, EventSubje
 use wishtree_protocol::text::Detail;
 
 pub use self::activities::{
-    NewActivity, NewParticipant, activity, add_participant, create_activity, list_activities,
+    CHECK_IN_PATH, NewActivity, NewParticipant, activity, add_participant, check_in_code,
+    create_activity, list_activities, sign_up,
 };
 pub use self::cards::{
     CARD_PATH, CardRevocation, DEFAULT_CARD_DAYS, MAX_CARD_DAYS, NewCard, cards_of, issue_card,
@@ -204,6 +205,7 @@ impl ApiError {
                 | CommandError::BenefitWithdrawn { .. }
                 | CommandError::OutOfStock { .. }
                 | CommandError::AlreadyParticipating
+                | CommandError::Attendance(_)
                 | CommandError::AlreadyVoided { .. }
                 | CommandError::AlreadyRevoked { .. }
                 | CommandError::PeriodNotOver { .. }

@@ -71,10 +71,17 @@ pub fn project(id: impl Display, project: &WithStatus<Project, ClaimStatus>) -> 
     Value::Object(with_id(id, project))
 }
 
-/// An activity; `participants` is the list of member ids, with their count.
+/// An activity; `participants` is the list of member ids who attended, with their
+/// count (a sign-up or a check-in without check-out is not attendance, and is in the
+/// `participants` map with its stage only).
 pub fn activity(id: impl Display, activity: &Activity) -> Value {
     let mut object = with_id(id, activity);
-    let participants: Vec<&String> = activity.participants.keys().collect();
+    let participants: Vec<&String> = activity
+        .participants
+        .iter()
+        .filter(|(_, participation)| participation.is_attended())
+        .map(|(member, _)| member)
+        .collect();
     object.insert("participant_count".into(), json!(participants.len()));
     object.insert("participants".into(), json!(participants));
     Value::Object(object)

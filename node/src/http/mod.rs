@@ -101,6 +101,8 @@ pub fn api_router() -> Router<AppState> {
         )
         .route("/api/activities/{id}", get(activity))
         .route("/api/activities/{id}/participants", post(add_participant))
+        .route("/api/activities/{id}/sign-ups", post(sign_up))
+        .route("/api/activities/{id}/check-in-code", get(check_in_code))
         .route("/api/services", get(list_services).post(create_service))
         .route("/api/services/{id}", get(service))
         .route("/api/redemptions", post(create_redemption))
@@ -488,6 +490,20 @@ async fn add_participant(
 ) -> Response {
     write(&state, body, StatusCode::CREATED, move |r, b, now| {
         api::add_participant(r, &id, api::NewParticipant::from_json(b, now)?, now)
+    })
+    .await
+}
+
+async fn sign_up(State(state): State<AppState>, Path(id): Path<String>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, move |r, b, now| {
+        api::sign_up(r, &id, api::NewParticipant::from_json(b, now)?, now)
+    })
+    .await
+}
+
+async fn check_in_code(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    read(&state, move |replica| {
+        api::check_in_code(replica, &id, crate::now())
     })
     .await
 }

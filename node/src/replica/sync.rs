@@ -7,7 +7,7 @@ use automerge::{AutoCommit, ChangeHash};
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::command::CommandError;
 use wishtree_protocol::doc::DocError;
-use wishtree_protocol::inbox::{InboxApplied, InboxDoc};
+use wishtree_protocol::inbox::{InboxApplied, InboxDoc, InboxKeys};
 use wishtree_protocol::keys::PublicKey;
 
 use super::{ExecuteError, Replica};
@@ -139,7 +139,15 @@ impl Replica {
         let worker = self.worker.clone();
         let applied = self
             .doc
-            .apply_inbox(&entries, &hub, &worker, now)
+            .apply_inbox(
+                &entries,
+                &InboxKeys {
+                    hub,
+                    node: self.key.public(),
+                },
+                &worker,
+                now,
+            )
             .map_err(CommandError::from)?;
         if applied.applied.is_empty() && applied.refused.is_empty() {
             return Ok(applied);

@@ -5,6 +5,7 @@
 //! asset embedded in the binary, so it works with no internet.
 
 pub mod cards;
+pub mod checkin;
 pub mod closing;
 pub mod collate;
 pub mod exports;

@@ -445,7 +445,9 @@ pub fn activity_ledger(
         })
 }
 
-/// One activity with its participants and the sign-up form.
+/// One activity with the members who attended, those signed up or checked in and not
+/// yet attended, the link to its check-in QR code, and the worker's confirmation of
+/// attendance by hand (确认出勤, for a member without a phone).
 pub fn activity_page(
     lang: Language,
     view: &CommunityView,
@@ -474,11 +476,24 @@ pub fn activity_page(
             .zip(&members)
             .map(|(value, (_, member))| (value.as_str(), member.name.as_str())),
     );
-    let sign_up = html! {
-        (select_field("member", t(lang, "报名参加", "Sign up"), options, ""))
+    let confirm = html! {
+        (select_field("member", t(lang, "确认出勤（无手机的党员或补录）", "Confirm attendance (members without a phone, or after the fact)"), options, ""))
         (filled.error("member"))
-        (submit(t(lang, "报名", "Sign up")))
+        (submit(t(lang, "确认出勤", "Confirm attendance")))
     };
+    // Signed up or checked in, not attended yet: intentions, no hours.
+    let pending: Vec<(MemberId, &'static str)> = activity
+        .participants
+        .iter()
+        .filter(|(_, participation)| !participation.is_attended())
+        .filter_map(|(member, participation)| {
+            let stage = participation.stage?;
+            Some((
+                member.parse().ok()?,
+                t(lang, stage.label_zh(), stage.label_en()),
+            ))
+        })
+        .collect();
     let body = html! {
         (filled.summary())
         p {
@@ -498,7 +513,18 @@ pub fn activity_page(
                 }
             }
         }
-        (post_form("card", &format!("/activities/{id}/participants"), None, sign_up))
+        @if !pending.is_empty() {
+            h2 { (t(lang, "已报名或已签到（未计时长）", "Signed up or checked in (no hours yet)")) }
+            ul #pending-participants {
+                @for (member, stage) in &pending {
+                    li { (actor_name(view, &Actor::Member(*member))) " · " (stage) }
+                }
+            }
+        }
+        p { a #check-in-link href={ "/activities/" (id.to_string()) "/check-in" } {
+            (t(lang, "显示签到二维码（活动当天）", "Show the check-in QR code (on the day)"))
+        } }
+        (post_form("card", &format!("/activities/{id}/participants"), None, confirm))
     };
     Some(page(lang, &activity.title, status, "/activities", body))
 }

@@ -275,6 +275,9 @@ pub fn actor_name(view: &CommunityView, actor: &Actor) -> String {
             |o| o.name.clone(),
         ),
         Actor::Worker(name) => name.clone(),
+        // Their name is in their own community's document, which this node does not
+        // hold: the member is named by their home community and id.
+        Actor::Outside(home, id) => format!("社区 {home} 的党员 {}", &id.to_string()[..8]),
     }
 }
 

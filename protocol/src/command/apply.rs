@@ -1,13 +1,14 @@
 //! [`CommunityDoc::apply`]: each command checked against the current state, then
 //! written one entity at a time, with the helpers it needs.
 
+use crate::checkin::CheckInError;
 use crate::doc::{CommunityDoc, DocError};
 use crate::id::{BenefitId, MemberId, PointsEntryId, ServiceId};
 use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus, PostStatus, Refusal};
 use crate::model::{
-    Activity, Actor, Benefit, Branch, CardRecord, Evaluation, EventKind, LifecycleEvent, Member,
-    Org, Pairing, Participation, PointsEntry, PointsKind, Post, Project, ScoringItem, ScoringRate,
-    Seal, ServiceRecord, Team, Void, Wish,
+    Activity, Actor, AttendanceStage, Benefit, Branch, CardRecord, Evaluation, EventKind,
+    LifecycleEvent, Member, Org, Pairing, Participation, PointsEntry, PointsKind, Post, Project,
+    ScoringItem, ScoringRate, Seal, ServiceRecord, Team, Void, Wish,
 };
 use crate::seal::SignedSeal;
 use crate::text::{Detail, Label, Title};
@@ -347,25 +348,89 @@ impl CommunityDoc {
             Command::AddParticipant { activity, member } => {
                 let details = self.require::<Activity>(*activity)?;
                 self.require_present::<Member>(*member)?;
-                if details.participants.contains_key(&member.to_string()) {
+                let held = participation(&details, *member);
+                if held.as_ref().is_some_and(Participation::is_attended) {
                     return Err(CommandError::AlreadyParticipating);
                 }
-                self.put_participation(*activity, *member, &Participation { at: now })?;
-                // The record and its points have ids derived from (activity, member),
-                // so the same participation entered on two replicas is one record.
-                let service = ServiceRecord::id_for_participation(*activity, *member);
-                let record = ServiceRecord {
-                    member: *member,
-                    date: details.date,
-                    minutes: details.minutes,
-                    category: details.category,
-                    description: details.title.clone(),
-                    activity: Some(*activity),
-                    item: Some(ScoringItem::Activity),
-                    points: 0,
-                    recorded_at: now,
+                let mut attended =
+                    held.unwrap_or_else(|| Participation::at_stage(AttendanceStage::Attended, now));
+                attended.stage = Some(AttendanceStage::Attended);
+                self.attend(
+                    *activity,
+                    &details,
+                    *member,
+                    details.minutes,
+                    &attended,
+                    now,
+                )?;
+            }
+            Command::SignUp { activity, member } => {
+                let details = self.require::<Activity>(*activity)?;
+                self.require_present::<Member>(*member)?;
+                if participation(&details, *member).is_some() {
+                    return Err(CommandError::AlreadyParticipating);
+                }
+                let signed_up = Participation::at_stage(AttendanceStage::SignedUp, now);
+                self.put_participation(*activity, *member, &signed_up)?;
+            }
+            Command::CheckIn {
+                activity,
+                member,
+                code,
+                at,
+            } => {
+                let details = self.require_activity(*activity)?;
+                self.require_present::<Member>(*member)?;
+                let held = participation(&details, *member);
+                let mut checked_in = match held {
+                    Some(held) if held.is_attended() => {
+                        return Err(CommandError::AlreadyParticipating);
+                    }
+                    Some(held) if held.check_in_code == Some(*code) => {
+                        return Err(CheckInError::Replayed.into());
+                    }
+                    Some(held) if held.stage == Some(AttendanceStage::CheckedIn) => {
+                        return Err(CheckInError::AlreadyCheckedIn.into());
+                    }
+                    Some(held) => held,
+                    None => Participation::at_stage(AttendanceStage::CheckedIn, now),
                 };
-                self.put_service_with_points(service, record)?;
+                checked_in.stage = Some(AttendanceStage::CheckedIn);
+                checked_in.checked_in = Some(*at);
+                checked_in.check_in_code = Some(*code);
+                self.put_participation(*activity, *member, &checked_in)?;
+            }
+            Command::CheckOut {
+                activity,
+                member,
+                code,
+                at,
+            } => {
+                let details = self.require_activity(*activity)?;
+                self.require_present::<Member>(*member)?;
+                let held = participation(&details, *member)
+                    .filter(|held| held.stage == Some(AttendanceStage::CheckedIn));
+                let (Some(mut held), Some(since)) =
+                    (held.clone(), held.and_then(|held| held.checked_in))
+                else {
+                    return Err(CheckInError::NotCheckedIn.into());
+                };
+                if held.check_in_code == Some(*code) {
+                    return Err(CheckInError::Replayed.into());
+                }
+                // The node's two clock readings, never the phone's; capped by the
+                // activity's length, so lingering earns nothing more.
+                let seen = at.as_millis().saturating_sub(since.as_millis()) / 60_000;
+                let minutes = u32::try_from(seen).unwrap_or(u32::MAX).min(details.minutes);
+                if minutes == 0 {
+                    return Err(CommandError::OutOfRange {
+                        field: "minutes",
+                        rule: "at least one minute between check-in and check-out",
+                    });
+                }
+                held.stage = Some(AttendanceStage::Attended);
+                held.checked_out = Some(*at);
+                self.attend(*activity, &details, *member, minutes, &held, now)?;
             }
             Command::RecordService {
                 id,
@@ -629,11 +694,48 @@ impl CommunityDoc {
         Ok(())
     }
 
+    /// The activity of a check-in or check-out: one the node has no record of is the
+    /// member's refusal, in their words, not a worker's.
+    fn require_activity(&self, id: crate::id::ActivityId) -> Result<Activity, CommandError> {
+        self.entity::<Activity>(id)?
+            .ok_or_else(|| CheckInError::NoSuchActivity.into())
+    }
+
+    /// Writes an attended participation and its service record of `minutes`, with the
+    /// points it earns. The record's id is derived from (activity, member), so the
+    /// same participation entered on two replicas is one record.
+    fn attend(
+        &mut self,
+        activity: crate::id::ActivityId,
+        details: &Activity,
+        member: MemberId,
+        minutes: u32,
+        participation: &Participation,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
+        self.put_participation(activity, member, participation)?;
+        let service = ServiceRecord::id_for_participation(activity, member);
+        let record = ServiceRecord {
+            member,
+            date: details.date,
+            minutes,
+            category: details.category,
+            description: details.title.clone(),
+            activity: Some(activity),
+            item: Some(ScoringItem::Activity),
+            points: 0,
+            recorded_at: now,
+        };
+        self.put_service_with_points(service, record)
+    }
+
     fn check_actor(&self, actor: &Actor) -> Result<(), CommandError> {
         match actor {
             Actor::Member(id) => self.require_present::<Member>(*id),
             Actor::Org(id) => self.require_present::<Org>(*id),
-            Actor::Worker(_) => Ok(()),
+            // A member of another community is known to their own community's
+            // document, which this node does not hold; the hub checked their card.
+            Actor::Worker(_) | Actor::Outside(..) => Ok(()),
         }
     }
 
@@ -680,6 +782,11 @@ impl MemberFields {
             created_at: now,
         }
     }
+}
+
+/// `member`'s participation in `activity`, if any.
+fn participation(activity: &Activity, member: MemberId) -> Option<Participation> {
+    activity.participants.get(&member.to_string()).cloned()
 }
 
 fn event(kind: EventKind, by: Actor, at: Timestamp, note: &Detail) -> LifecycleEvent {

@@ -11,9 +11,11 @@
 mod apply;
 
 use crate::card::CardSecretHash;
+use crate::checkin::CheckInError;
 use crate::doc::DocError;
 use crate::id::{
-    ActivityId, BenefitId, BranchId, CardId, MemberId, OrgId, PairingId, PointsEntryId, PostId,
+    ActivityId, BenefitId, BranchId, CardId, CheckInCodeId, MemberId, OrgId, PairingId,
+    PointsEntryId, PostId,
     ProjectId, ServiceId, TeamId, VoidId, WishId,
 };
 use crate::lifecycle::Refusal;
@@ -211,13 +213,45 @@ pub enum Command {
         /// The activity.
         activity: ActivityFields,
     },
-    /// Records a member's participation in an activity: a service record and the
-    /// points it earns.
+    /// Records a member's attendance as a worker confirms it by hand (for a member
+    /// without a phone, or entered after the fact): a service record of the activity's
+    /// length and the points it earns. A sign-up or check-in of the member becomes
+    /// attendance.
     AddParticipant {
         /// The activity.
         activity: ActivityId,
         /// The member.
         member: MemberId,
+    },
+    /// Signs a member up for an activity (报名): an intention, with no hours.
+    SignUp {
+        /// The activity.
+        activity: ActivityId,
+        /// The member.
+        member: MemberId,
+    },
+    /// Checks a member in (签到) by a code the node showed; nothing is credited yet.
+    CheckIn {
+        /// The activity.
+        activity: ActivityId,
+        /// The member.
+        member: MemberId,
+        /// The code scanned.
+        code: CheckInCodeId,
+        /// The code's issue time: the node's clock when it showed the code.
+        at: Timestamp,
+    },
+    /// Checks a member out (签退) by a later code: the time between the two codes'
+    /// issue times, capped by the activity's length, is credited as service.
+    CheckOut {
+        /// The activity.
+        activity: ActivityId,
+        /// The member.
+        member: MemberId,
+        /// The code scanned.
+        code: CheckInCodeId,
+        /// The code's issue time, as for a check-in.
+        at: Timestamp,
     },
     /// Records service outside an activity, and the points it earns.
     RecordService {
@@ -452,6 +486,9 @@ pub enum CommandError {
         /// What is wrong.
         reason: String,
     },
+    /// A check-in or check-out the attendance rules refuse.
+    #[error(transparent)]
+    Attendance(#[from] CheckInError),
     /// A number is out of range.
     #[error("{field} must be {rule}")]
     OutOfRange {

@@ -1,14 +1,17 @@
-//! Who did something: a member, a unit organisation, or a community worker.
+//! Who did something: a member (of this community or, from the citywide market, of
+//! another), a unit organisation, or a community worker.
 
 use std::fmt;
 use std::str::FromStr;
 
 use crate::id::{MemberId, OrgId};
 use crate::model::event::EventKind;
+use crate::region::CommunityCode;
 
 /// The author of a lifecycle event.
 ///
-/// Its text form (`member:<id>`, `org:<id>`, `worker:<name>`) is what the document
+/// Its text form (`member:<id>`, `org:<id>`, `worker:<name>`, `outside:<community>:<id>`)
+/// is what the document
 /// stores, so that a claimant is one scalar that merges like any other.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Actor {
@@ -18,6 +21,10 @@ pub enum Actor {
     Org(OrgId),
     /// A community worker operating the node, by the name they sign with.
     Worker(String),
+    /// A member of another community (their home, where they reported in), claiming
+    /// from the citywide market: only the home community's code and the member's id
+    /// cross, nothing personal; their name is in the home community's document.
+    Outside(CommunityCode, MemberId),
 }
 
 /// What a lifecycle event is about, as far as who may author it.
@@ -50,7 +57,7 @@ pub struct ActorParseError(pub String);
 impl Actor {
     /// Whether the actor may claim things (a member or an organisation).
     pub fn is_claimant(&self) -> bool {
-        matches!(self, Self::Member(_) | Self::Org(_))
+        matches!(self, Self::Member(_) | Self::Org(_) | Self::Outside(..))
     }
 
     /// The author of an event of `kind` on `subject`, from the one `given` by the
@@ -85,6 +92,7 @@ impl fmt::Display for Actor {
             Self::Member(id) => write!(f, "member:{id}"),
             Self::Org(id) => write!(f, "org:{id}"),
             Self::Worker(name) => write!(f, "worker:{name}"),
+            Self::Outside(home, id) => write!(f, "outside:{home}:{id}"),
         }
     }
 }
@@ -99,6 +107,13 @@ impl FromStr for Actor {
             "member" => rest.parse().map(Self::Member).map_err(|_| error()),
             "org" => rest.parse().map(Self::Org).map_err(|_| error()),
             "worker" => Ok(Self::Worker(rest.to_owned())),
+            "outside" => {
+                let (home, id) = rest.split_once(':').ok_or_else(error)?;
+                let home = home.parse().map_err(|_| error())?;
+                id.parse()
+                    .map(|id| Self::Outside(home, id))
+                    .map_err(|_| error())
+            }
             _ => Err(error()),
         }
     }
@@ -136,6 +151,8 @@ mod tests {
         ] {
             check(EventKind::Claim, subject, Some(member), Ok(member));
             check(EventKind::Claim, subject, Some(org), Ok(org));
+            let outside = "outside:130903001002:00000000000000000000000000000003";
+            check(EventKind::Claim, subject, Some(outside), Ok(outside));
             check(
                 EventKind::Claim,
                 subject,

@@ -5,7 +5,8 @@
 use autosurgeon::Reconcile;
 
 use crate::card::CardSecretHash;
-use crate::id::{MemberId, WishId};
+use crate::id::{ActivityId, MemberId, WishId};
+use crate::region::CommunityCode;
 use crate::time::Timestamp;
 
 /// One card issued to a member. The card's secret is not here, only its hash; nothing
@@ -43,12 +44,16 @@ crate::scan::hydrate_by_scan!(CardRecord { member, issued, expires, secret_hash;
 pub struct InboxOutcome {
     /// The entry's place in the inbox when it was applied.
     pub seq: u64,
-    /// What was asked (`claim`).
+    /// What was asked (`claim`, `check_in`, `check_out`).
     pub kind: String,
     /// The wish it was about, for a claim.
     pub wish: Option<WishId>,
     /// The member who asked.
     pub member: Option<MemberId>,
+    /// The member's home community, for a claim by a member of another community.
+    pub home: Option<CommunityCode>,
+    /// The activity, for a check-in or check-out.
+    pub activity: Option<ActivityId>,
     /// Whether the command ran (已认领); if not, `reason` says why (未生效).
     pub applied: bool,
     /// Why it was refused, in English as the rules say it; empty when applied.
@@ -57,4 +62,4 @@ pub struct InboxOutcome {
     pub at: Timestamp,
 }
 
-crate::scan::hydrate_by_scan!(InboxOutcome { seq, kind, applied, reason, at; optional: wish, member });
+crate::scan::hydrate_by_scan!(InboxOutcome { seq, kind, applied, reason, at; optional: wish, member, home, activity });

@@ -31,8 +31,8 @@ pub use event::{EventKind, LifecycleEvent};
 pub use group::{Branch, Team};
 pub use member::Member;
 pub use names::{
-    BeneficiaryGroup, EvaluationGrade, PointsKind, PostKind, ProjectKind, ScoringItem, ScoringUnit,
-    WishKind,
+    AttendanceStage, BeneficiaryGroup, EvaluationGrade, PointsKind, PostKind, ProjectKind,
+    ScoringItem, ScoringUnit, WishKind,
 };
 pub use org::{Org, Pairing};
 pub use points::{Benefit, ScoringRate};

@@ -120,3 +120,18 @@ define_names! {
         Time = ("time", "每次", "per time"),
     }
 }
+
+define_names! {
+    /// How far a member's participation in an activity has come (报名 · 签到 · 出勤).
+    /// A participation without a stage was written before sign-up and attendance were
+    /// told apart, when entering a participant credited the hours at once: it reads as
+    /// attended.
+    AttendanceStage, "attendance stage" {
+        /// Signed up: an intention, no hours.
+        SignedUp = ("signed_up", "已报名", "signed up"),
+        /// Checked in by a code the node showed; hours come at check-out.
+        CheckedIn = ("checked_in", "已签到", "checked in"),
+        /// Attended: checked out, or confirmed by a worker; the hours are recorded.
+        Attended = ("attended", "已出勤", "attended"),
+    }
+}

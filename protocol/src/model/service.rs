@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use autosurgeon::Reconcile;
 
-use crate::id::{ActivityId, BenefitId, MemberId, OrgId, PointsEntryId, ServiceId};
+use crate::id::{ActivityId, BenefitId, CheckInCodeId, MemberId, OrgId, PointsEntryId, ServiceId};
 use crate::model::actor::Actor;
-use crate::model::names::{PointsKind, PostKind, ScoringItem};
+use crate::model::names::{AttendanceStage, PointsKind, PostKind, ScoringItem};
 use crate::time::{Date, Timestamp};
 
 /// A service activity with the members who took part.
@@ -32,11 +32,22 @@ pub struct Activity {
     pub participants: BTreeMap<String, Participation>,
 }
 
-/// One member's participation in an activity.
+/// One member's participation in an activity: a sign-up (an intention), a check-in,
+/// or attendance. Only attendance counts as a participation (人次) and carries hours.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
 pub struct Participation {
     /// When the participation was recorded.
     pub at: Timestamp,
+    /// How far it has come; `None` in a participation written before sign-up and
+    /// attendance were told apart, which reads as attended ([`Participation::is_attended`]).
+    pub stage: Option<AttendanceStage>,
+    /// When the member checked in: the issue time of the code the node showed (the
+    /// node's clock, never the phone's).
+    pub checked_in: Option<Timestamp>,
+    /// The code the member checked in with.
+    pub check_in_code: Option<CheckInCodeId>,
+    /// When the member checked out, as `checked_in`.
+    pub checked_out: Option<Timestamp>,
 }
 
 /// Who served, when, how long and what. Immutable; corrected by a [`Void`].
@@ -133,7 +144,26 @@ impl ServiceRecord {
 
 crate::scan::hydrate_by_scan!(Activity { title, category, date, minutes, place, created_at, participants; optional: organiser });
 
-crate::scan::hydrate_by_scan!(Participation { at });
+impl Participation {
+    /// A participation at `stage`, recorded at `at`, with no check-in yet.
+    pub fn at_stage(stage: AttendanceStage, at: Timestamp) -> Self {
+        Self {
+            at,
+            stage: Some(stage),
+            checked_in: None,
+            check_in_code: None,
+            checked_out: None,
+        }
+    }
+
+    /// Whether it counts as attendance (人次, hours): attended, or written before
+    /// stages existed.
+    pub fn is_attended(&self) -> bool {
+        matches!(self.stage, None | Some(AttendanceStage::Attended))
+    }
+}
+
+crate::scan::hydrate_by_scan!(Participation { at; optional: stage, checked_in, check_in_code, checked_out });
 
 crate::scan::hydrate_by_scan!(ServiceRecord { member, date, minutes, category, description, points, recorded_at; optional: activity, item });
 

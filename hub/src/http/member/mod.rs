@@ -18,9 +18,11 @@
 //! What the pages show is the member's own, from the community document the hub
 //! holds: their claims, activities, passbook and half-year reports (`page.rs`).
 
+mod attend;
 mod market;
 mod page;
 
+pub(crate) use attend::{check_in, check_in_page};
 pub(crate) use market::{claim, market_page, market_wishes};
 
 use std::collections::HashMap;
@@ -57,12 +59,44 @@ pub(super) const FAILURES_PER_CARD: usize = 5;
 /// many phones share an address behind a carrier's NAT.
 pub(super) const FAILURES_PER_ADDRESS: usize = 20;
 
+/// Claims one card may make in 15 minutes: a member who claims more than this is not
+/// choosing wishes one by one.
+pub(super) const CLAIMS_PER_CARD: usize = 10;
+/// Claims from one address in 15 minutes (many phones share a carrier's address).
+pub(super) const CLAIMS_PER_ADDRESS: usize = 60;
+/// Check-ins and check-outs of one card in 15 minutes.
+pub(super) const CHECK_INS_PER_CARD: usize = 10;
+/// Check-ins and check-outs from one address in 15 minutes: a whole activity may sit
+/// behind one Wi-Fi.
+pub(super) const CHECK_INS_PER_ADDRESS: usize = 200;
+
+/// The limits on what a card session does at the hub, counted per card and per
+/// address whatever the outcome, so that neither a card nor an address floods a
+/// community's inbox.
+#[derive(Debug)]
+pub(crate) struct MemberLimits {
+    claims: crate::accounts::LoginThrottle,
+    check_ins: crate::accounts::LoginThrottle,
+}
+
+impl Default for MemberLimits {
+    fn default() -> Self {
+        use crate::accounts::LoginThrottle;
+        Self {
+            claims: LoginThrottle::with_limits(CLAIMS_PER_CARD, CLAIMS_PER_ADDRESS),
+            check_ins: LoginThrottle::with_limits(CHECK_INS_PER_CARD, CHECK_INS_PER_ADDRESS),
+        }
+    }
+}
+
 /// The largest body `POST /api/card-session` reads: a card is 231 characters.
 const EXCHANGE_LIMIT: usize = 1024;
 
 /// A card that passed every check, with what the member's pages are drawn from.
 pub(crate) struct CardHolder {
     card: MemberCard,
+    /// The node key the roster holds for the card's community now.
+    node_key: wishtree_protocol::keys::PublicKey,
     view: CommunityView,
     /// The community's inbox at the hub, in order.
     inbox: Vec<InboxEntry>,
@@ -134,9 +168,7 @@ pub(crate) async fn open_card_session(
     body: Bytes,
 ) -> Response {
     let now = state.now();
-    let client = extensions
-        .get::<ConnectInfo<Peer>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.remote.ip());
+    let client = client_of(&extensions);
     let text = match card_text_of(&body) {
         Some(text) => text,
         None => {
@@ -235,23 +267,58 @@ pub(crate) fn check_card(
     verified
         .check_record(record.as_ref())
         .map_err(CardRefusal::Card)?;
-    let internal = |error: &dyn std::fmt::Display| CardRefusal::Internal(error.to_string());
-    let view = CommunityView::derive(&doc).map_err(|error| internal(&error))?;
-    let inbox = hub
-        .inbox_entries(community)
-        .map_err(|error| internal(&error))?;
-    let outcomes = doc
-        .entities::<InboxOutcome>()
-        .map_err(|error| internal(&error))?
-        .0
-        .into_iter()
-        .collect();
+    let held = Held::of(hub, &doc).map_err(CardRefusal::Internal)?;
     Ok(CardHolder {
         card,
-        view,
-        inbox,
-        outcomes,
+        node_key: enrolled,
+        view: held.view,
+        inbox: held.inbox,
+        outcomes: held.outcomes,
     })
+}
+
+/// What the hub holds of a community for its members' requests: the view of its
+/// document, its inbox, and what the node did with the entries it applied.
+pub(super) struct Held {
+    pub(super) view: CommunityView,
+    pub(super) inbox: Vec<InboxEntry>,
+    pub(super) outcomes: HashMap<InboxEntryId, InboxOutcome>,
+}
+
+impl Held {
+    /// Of `doc`, the document the hub holds for its community.
+    fn of(hub: &Hub, doc: &CommunityDoc) -> Result<Self, String> {
+        let view = CommunityView::derive(doc).map_err(|error| error.to_string())?;
+        let inbox = hub
+            .inbox_entries(doc.code())
+            .map_err(|error| error.to_string())?;
+        let outcomes = doc
+            .entities::<InboxOutcome>()
+            .map_err(|error| error.to_string())?
+            .0
+            .into_iter()
+            .collect();
+        Ok(Self {
+            view,
+            inbox,
+            outcomes,
+        })
+    }
+
+    /// Of `community`, read on the calling (blocking) thread; `None` if the hub holds
+    /// no document of it.
+    pub(super) fn load(
+        hub: &Hub,
+        community: wishtree_protocol::CommunityCode,
+    ) -> Result<Option<Self>, String> {
+        let document = hub
+            .snapshot(DocId::Community(community))
+            .map_err(|error| error.to_string())?;
+        match CommunityDoc::from_automerge(document, Some(community), [0; 16]) {
+            Ok(doc) => Self::of(hub, &doc).map(Some),
+            Err(_) => Ok(None),
+        }
+    }
 }
 
 impl CardRefusal {
@@ -300,6 +367,13 @@ impl CardRefusal {
     }
 }
 
+/// The address a request came from (unspecified where the server records none).
+fn client_of(extensions: &Extensions) -> IpAddr {
+    extensions
+        .get::<ConnectInfo<Peer>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.remote.ip())
+}
+
 /// The card text of a card session cookie, if the request has one that the hub
 /// signed and that has not run out.
 fn session_card(state: &HubHttpState, headers: &HeaderMap, now: Timestamp) -> Option<String> {
@@ -321,13 +395,120 @@ fn card_text_of(body: &[u8]) -> Option<String> {
     value.get("card")?.as_str().map(str::to_owned)
 }
 
-fn refused(refusal: CardRefusal) -> Response {
-    let body = json!({
-        "error": refusal.english(),
-        "reason": refusal.code(),
-        "message_zh": refusal.message_zh(),
-    });
-    (refusal.status(), Json(body)).into_response()
+/// Which limit a member's request counts against.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Limited {
+    /// A claim of a wish.
+    Claim,
+    /// A check-in or check-out.
+    CheckIn,
+}
+
+/// The front every member's request at the hub passes (a claim, a check-in): a card
+/// session, the limit per card and per address (counted whatever comes after), and
+/// every check of the card; refused with its own words otherwise.
+pub(super) async fn member_request(
+    state: &HubHttpState,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    limited: Limited,
+) -> Result<CardHolder, Response> {
+    let now = state.now();
+    let Some(text) = session_card(state, headers, now) else {
+        return Err(refusal(
+            StatusCode::UNAUTHORIZED,
+            "no_card",
+            "open your member card first (/m/card)",
+            "请先扫描会员卡登录",
+        ));
+    };
+    let (throttle, zh) = match limited {
+        Limited::Claim => (
+            &state.member_limits().claims,
+            "认领过于频繁：请 15 分钟后再试",
+        ),
+        Limited::CheckIn => (
+            &state.member_limits().check_ins,
+            "签到过于频繁：请 15 分钟后再试",
+        ),
+    };
+    let client = client_of(extensions);
+    let name = MemberCard::from_text(&text).map_or_else(
+        |_| "card:unreadable".to_owned(),
+        |card| format!("card:{}", card.statement.card),
+    );
+    if throttle.is_blocked(&name, client, now) {
+        tracing::warn!(%client, "member request refused: over the limit");
+        return Err(refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many",
+            "too many requests from this card or this address: try again in 15 minutes",
+            zh,
+        ));
+    }
+    throttle.counted(&name, client, now);
+    checked(state, text, now).await.map_err(refused)
+}
+
+/// Appends `request` to `community`'s inbox, signed by the hub at `now`, on a blocking
+/// thread, unless `pending` is the same request appended before and not applied yet
+/// (tapped twice): 202 with the entry and `message_zh`.
+pub(super) async fn append_request(
+    state: &HubHttpState,
+    community: wishtree_protocol::CommunityCode,
+    request: wishtree_protocol::inbox::InboxRequest,
+    pending: Option<InboxEntryId>,
+    message_zh: &str,
+) -> Response {
+    let now = state.now();
+    let unavailable = |english: &str| {
+        refusal(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            english,
+            "平台暂时无法受理，请稍后再试",
+        )
+    };
+    let Some(hub) = state.hub().cloned() else {
+        return unavailable("this hub serves no member pages");
+    };
+    let appended = tokio::task::spawn_blocking(move || {
+        if let Some(entry) = pending {
+            return Ok(entry);
+        }
+        let id = InboxEntryId::from_bytes(crate::accounts::random().map_err(|_| {
+            "no randomness for an entry id: the operating system gave none".to_owned()
+        })?);
+        hub.append_inbox(community, id, request, now)
+            .map(|entry| entry.id)
+            .map_err(|error| error.to_string())
+    })
+    .await;
+    match appended {
+        Ok(Ok(entry)) => (
+            StatusCode::ACCEPTED,
+            Json(json!({ "entry": entry, "status": "pending", "message_zh": message_zh })),
+        )
+            .into_response(),
+        Ok(Err(message)) => unavailable(&message),
+        Err(error) => unavailable(&error.to_string()),
+    }
+}
+
+/// A refusal of a member's request in JSON: English for scripts, a short code, and the
+/// words the phone shows.
+pub(super) fn refusal(status: StatusCode, reason: &str, english: &str, zh: &str) -> Response {
+    let body = json!({ "error": english, "reason": reason, "message_zh": zh });
+    (status, Json(body)).into_response()
+}
+
+fn refused(refused: CardRefusal) -> Response {
+    refusal(
+        refused.status(),
+        refused.code(),
+        &refused.english(),
+        &refused.message_zh(),
+    )
 }
 
 fn clear_cookie() -> HeaderValue {

@@ -15,8 +15,8 @@ use wishtree_protocol::report::HalfYearReport;
 use wishtree_protocol::{Date, HalfYear, Timestamp};
 
 use super::CardHolder;
-use super::market::{Filters, MarketWish};
-use crate::figures::{Place, Standing};
+use super::market::Filters;
+use crate::figures::{MARKET_PAGE, MarketPage, Place, Standing};
 
 /// Phone first: one column, large type, 44 px touch targets, nothing wider than the
 /// screen.
@@ -215,11 +215,11 @@ fn requests(holder: &CardHolder) -> Vec<(String, &'static str)> {
         .inbox
         .iter()
         .rev()
-        .filter_map(|entry| {
-            let InboxRequest::Claim {
+        .filter_map(|entry| match entry.request {
+            InboxRequest::Claim {
                 wish, member: by, ..
-            } = entry.request;
-            (by == member).then_some((entry.id, wish))
+            } => (by == member).then_some((entry.id, wish)),
+            InboxRequest::Attend { .. } => None,
         })
         .map(|(id, wish)| {
             let title = holder.view.wishes.get(&wish).map_or_else(
@@ -238,7 +238,24 @@ fn requests(holder: &CardHolder) -> Vec<(String, &'static str)> {
 
 /// The market: the published wishes under the filters, each with its claim button for a
 /// phone with a card session.
-pub(super) fn market(wishes: &[MarketWish], filters: &Filters, signed_in: bool) -> Response {
+pub(super) fn market(found: &MarketPage, filters: &Filters, signed_in: bool) -> Response {
+    let wishes = &found.wishes;
+    let shown_to = filters.page * MARKET_PAGE + wishes.len();
+    // The same filters on another page.
+    let page_link = |page: usize| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        if let Some(region) = &filters.region {
+            query.append_pair("region", region.as_str());
+        }
+        if let Some(group) = filters.group {
+            query.append_pair("group", group.code());
+        }
+        if let Some(kind) = filters.kind {
+            query.append_pair("kind", kind.code());
+        }
+        query.append_pair("page", &page.to_string());
+        format!("/m/?{}", query.finish())
+    };
     let chosen = |value: Option<&str>, code: &str| value == Some(code);
     let group = filters.group.map(|group| group.code());
     let kind = filters.kind.map(|kind| kind.code());
@@ -270,6 +287,7 @@ pub(super) fn market(wishes: &[MarketWish], filters: &Filters, signed_in: bool) 
                 p.muted { "认领心愿请先扫描社区发放的会员卡。" }
             }
             p #claim-status role="status" {}
+            p.muted #market-total { "共 " (found.total) " 个心愿待认领" }
             (list("market-wishes", wishes.iter().map(|wish| html! {
                 b { (wish.title) }
                 br;
@@ -279,9 +297,14 @@ pub(super) fn market(wishes: &[MarketWish], filters: &Filters, signed_in: bool) 
                 }
                 @if signed_in {
                     br;
-                    button.claim type="button" data-wish=(wish.id.to_string()) { "我来认领" }
+                    button.claim type="button" data-wish=(wish.id.to_string())
+                        data-community=(wish.community.as_str()) { "我来认领" }
                 }
             })))
+            p {
+                @if filters.page > 0 { a #market-previous href=(page_link(filters.page - 1)) { "上一页" } " " }
+                @if (shown_to as u64) < found.total { a #market-next href=(page_link(filters.page + 1)) { "下一页" } }
+            }
         }
         script { (PreEscaped(CLAIM_SCRIPT)) }
     };
@@ -299,7 +322,7 @@ document.querySelectorAll("button.claim").forEach(function (button) {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       credentials: "same-origin",
-      body: JSON.stringify({ wish: button.dataset.wish })
+      body: JSON.stringify({ wish: button.dataset.wish, community: button.dataset.community })
     }).then(function (answer) {
       return answer.json();
     }).then(function (body) {
@@ -331,7 +354,7 @@ fn hours(minutes: u64) -> String {
     format!("{}.{}", tenths / 10, tenths % 10)
 }
 
-fn respond(status: StatusCode, title: &str, body: Markup) -> Response {
+pub(super) fn respond(status: StatusCode, title: &str, body: Markup) -> Response {
     let page = document(Language::Chinese, &format!("{title} · 心愿树"), STYLE, body);
     (
         status,

@@ -2,18 +2,19 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{Html, IntoResponse, Response};
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::ActivityId;
 use wishtree_protocol::names::Language;
 
 use super::super::forms::Refusal;
-use super::super::{exports, pages};
+use super::super::html::t;
+use super::super::{checkin, exports, pages};
 use super::{
-    Listing, Opened, PostedForm, RecordForm, create_listed, execute_status, ledger_csv, refusal,
-    refused, saved,
+    Listing, Opened, PostedForm, RecordForm, create_listed, execute_status, ledger_csv, on_replica,
+    problem_page, refusal, refused, saved, status_bar,
 };
-use crate::api::{NewActivity, NewParticipant};
+use crate::api::{self, NewActivity, NewParticipant};
 use crate::http::AppState;
 use crate::replica::Replica;
 
@@ -60,6 +61,38 @@ pub(super) async fn join_activity(posted: RecordForm) -> Response {
             }
         })
         .await
+}
+
+/// `GET /activities/{id}/check-in`: the activity's check-in QR code, fresh each
+/// minute; on another day than the activity's, why not.
+pub(super) async fn check_in(opened: Opened) -> Response {
+    let Opened { state, lang, id } = opened;
+    let drawn = on_replica(&state, move |replica| {
+        let answer = api::check_in_code(replica, &id, crate::now());
+        let bar = status_bar(replica);
+        match answer {
+            Ok(code) => (StatusCode::OK, checkin::check_in_page(lang, &code, &bar)),
+            Err(error) => {
+                let status =
+                    StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::CONFLICT);
+                let message = match error {
+                    api::ApiError::Conflict { .. } => t(
+                        lang,
+                        "签到二维码只在活动当天显示",
+                        "The check-in code is shown on the activity's day only",
+                    )
+                    .to_owned(),
+                    other => other.message(),
+                };
+                (status, problem_page(lang, status, &message, &bar))
+            }
+        }
+    })
+    .await;
+    match drawn {
+        Ok((status, html)) => (status, Html(html)).into_response(),
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.message()).into_response(),
+    }
 }
 
 /// `GET /activities.csv`: the activities, as their list shows them, with the place.

@@ -40,7 +40,7 @@ mod scoring;
 mod wish_pages;
 mod wishes;
 
-use activities::{activities, activities_csv, activity, create_activity, join_activity};
+use activities::{activities, activities_csv, activity, check_in, create_activity, join_activity};
 use cards::{card_member, issue_card, revoke_card};
 use extract::{Lang, Listed, Listing, Opened, PostedForm, RecordForm, cookie, language};
 use groups::{branch, branches, branches_csv, create_branch, create_team, team, teams, teams_csv};
@@ -87,6 +87,7 @@ pub fn ui_router() -> Router<AppState> {
             "/activities/{id}/participants",
             get(activity).post(join_activity),
         )
+        .route("/activities/{id}/check-in", get(check_in))
         .route("/pairings/{id}/end", get(confirm_end).post(end_pairing))
         .route("/services/{id}/void", get(service).post(void_service))
         .route(
@@ -609,7 +610,10 @@ fn execute_message(lang: Language, error: &ExecuteError) -> String {
             "这项福利已经兑换完了".to_owned()
         }
         (Language::Chinese, ExecuteError::Command(CommandError::AlreadyParticipating)) => {
-            "该党员已报名参加这项活动".to_owned()
+            "该党员已确认出勤，不能重复记录".to_owned()
+        }
+        (Language::Chinese, ExecuteError::Command(CommandError::Attendance(error))) => {
+            error.message_zh()
         }
         (
             Language::Chinese,
