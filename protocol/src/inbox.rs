@@ -1,5 +1,6 @@
 //! The inbox (收件箱, DESIGN §10): one small hub-authored document per community,
-//! holding what people did at the hub — a member's claim of a wish, for now — as
+//! holding what people did at the hub — a member's claim of a wish, a resident's sealed
+//! submission (`submission.rs`) — as
 //! entries signed by the hub's key (`wishtree-inbox-v1`). The node receives it
 //! read-only, as it receives the city document, and never mixes it with the community
 //! document: it applies each entry as an ordinary command under its own rules
@@ -18,6 +19,8 @@
 //! ```text
 //! "wishtree-inbox-v1" 0x00 | community (12 ASCII digits) | id (16) | at (i64 BE, ms)
 //! | kind (1: claim) | wish (16) | member (16) | card (16)
+//! | kind (2: submission) | receipt (5) | wish kind, group, title, sealed bytes
+//!                                       (each u32 BE length + bytes)
 //! ```
 //!
 //! **The fold.** Entries are applied in inbox order, each at most once: an entry whose
@@ -38,11 +41,12 @@ use crate::id::{CardId, InboxEntryId, MemberId, WishId};
 use crate::keys::{KeyPair, PublicKey, Signature, SigningContext};
 use crate::model::{Actor, EventKind, InboxOutcome};
 use crate::region::CommunityCode;
+use crate::submission::Submission;
 use crate::text::Detail;
 use crate::time::Timestamp;
 
 /// What a person asked for at the hub.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InboxRequest {
     /// A member, signed in by a card, claims a published wish (党员接单).
     Claim {
@@ -53,6 +57,9 @@ pub enum InboxRequest {
         /// The card the member was signed in with.
         card: CardId,
     },
+    /// A resident's wish from the poster's form, the personal fields sealed to the
+    /// node's encryption key (群众点单).
+    Submission(Box<Submission>),
 }
 
 /// One entry of a community's inbox, signed by the hub.
@@ -77,15 +84,17 @@ pub struct InboxDoc {
     code: CommunityCode,
 }
 
-/// An entry as the document stores it (text forms, the signature in hex).
+/// An entry as the document stores it (text forms, the signature in hex). A claim
+/// has a member and a card; a submission its own fields, the sealed bytes in base64.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 struct StoredEntry {
     id: InboxEntryId,
     at: Timestamp,
     kind: String,
     wish: WishId,
-    member: MemberId,
-    card: CardId,
+    member: Option<MemberId>,
+    card: Option<CardId>,
+    submission: Option<crate::submission::StoredSubmission>,
     signature: String,
 }
 
@@ -96,6 +105,9 @@ pub struct InboxApplied {
     pub applied: Vec<InboxEntryId>,
     /// Entries refused now, with why (recorded too).
     pub refused: Vec<InboxEntryId>,
+    /// The submissions among the applied entries: the node opens their sealed fields
+    /// into its private tables in the same transaction as the change.
+    pub submitted: Vec<(InboxEntryId, Box<Submission>)>,
 }
 
 impl InboxEntry {
@@ -132,8 +144,9 @@ impl InboxEntry {
 
     /// The command the entry asks the node to run, and who acts.
     fn command(&self) -> Command {
-        match self.request {
-            InboxRequest::Claim { wish, member, .. } => Command::WishEvent {
+        match &self.request {
+            InboxRequest::Submission(submission) => submission.command(self.community),
+            &InboxRequest::Claim { wish, member, .. } => Command::WishEvent {
                 id: wish,
                 kind: EventKind::Claim,
                 by: Actor::Member(member),
@@ -280,12 +293,20 @@ impl CommunityDoc {
                     Err(error) => Some(error.to_string()),
                 }
             };
-            let InboxRequest::Claim { wish, member, .. } = entry.request;
+            let (kind, wish, member) = match &entry.request {
+                InboxRequest::Claim { wish, member, .. } => ("claim", *wish, Some(*member)),
+                InboxRequest::Submission(submission) => {
+                    if refusal.is_none() {
+                        done.submitted.push((entry.id, submission.clone()));
+                    }
+                    ("submission", submission.wish(entry.community), None)
+                }
+            };
             let outcome = InboxOutcome {
                 seq: seq as u64,
-                kind: "claim".to_owned(),
+                kind: kind.to_owned(),
                 wish: Some(wish),
-                member: Some(member),
+                member,
                 applied: refusal.is_none(),
                 reason: refusal.clone().unwrap_or_default(),
                 at: now,
@@ -303,33 +324,47 @@ impl CommunityDoc {
 
 impl StoredEntry {
     fn of(entry: &InboxEntry) -> Self {
-        let InboxRequest::Claim { wish, member, card } = entry.request;
+        let (kind, wish, member, card, submission) = match &entry.request {
+            InboxRequest::Claim { wish, member, card } => {
+                ("claim", *wish, Some(*member), Some(*card), None)
+            }
+            InboxRequest::Submission(submission) => (
+                "submission",
+                submission.wish(entry.community),
+                None,
+                None,
+                Some(crate::submission::StoredSubmission::of(submission)),
+            ),
+        };
         Self {
             id: entry.id,
             at: entry.at,
-            kind: "claim".to_owned(),
+            kind: kind.to_owned(),
             wish,
             member,
             card,
+            submission,
             signature: hex::encode(entry.signature.to_bytes()),
         }
     }
 
     fn into_entry(self, community: CommunityCode) -> Option<InboxEntry> {
-        if self.kind != "claim" {
-            return None;
-        }
+        let request = match self.kind.as_str() {
+            "claim" => InboxRequest::Claim {
+                wish: self.wish,
+                member: self.member?,
+                card: self.card?,
+            },
+            "submission" => InboxRequest::Submission(Box::new(self.submission?.read()?)),
+            _ => return None,
+        };
         let mut signature = [0u8; 64];
         hex::decode_to_slice(&self.signature, &mut signature).ok()?;
         Some(InboxEntry {
             id: self.id,
             community,
             at: self.at,
-            request: InboxRequest::Claim {
-                wish: self.wish,
-                member: self.member,
-                card: self.card,
-            },
+            request,
             signature: Signature::from_bytes(signature),
         })
     }
@@ -352,6 +387,7 @@ fn signed_bytes(
             bytes.extend_from_slice(member.as_bytes());
             bytes.extend_from_slice(card.as_bytes());
         }
+        InboxRequest::Submission(submission) => submission.signed_bytes(&mut bytes),
     }
     bytes
 }

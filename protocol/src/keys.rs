@@ -40,6 +40,8 @@ pub enum SigningContext {
     Card,
     /// An entry of a community's inbox, signed by the hub.
     Inbox,
+    /// A node's X25519 encryption key, signed by its ed25519 key (`submission.rs`).
+    EncryptionKey,
 }
 
 impl SigningContext {
@@ -53,6 +55,7 @@ impl SigningContext {
             Self::Seal => "wishtree-seal-v1",
             Self::Card => "wishtree-card-v1",
             Self::Inbox => "wishtree-inbox-v1",
+            Self::EncryptionKey => "wishtree-sealkey-v1",
         }
     }
 }

@@ -168,7 +168,9 @@ proptest! {
         // An applied claim is an effective claim in the wish's history, by its member.
         let view = CommunityView::derive(&node).unwrap();
         for entry in &entries {
-            let InboxRequest::Claim { wish, member, .. } = entry.request;
+            let InboxRequest::Claim { wish, member, .. } = entry.request else {
+                continue;
+            };
             let (_, _, applied) = found.iter().find(|(id, ..)| *id == entry.id).copied().unwrap();
             if applied {
                 let effective = view.wishes[&wish].status.history.iter().any(|folded| {

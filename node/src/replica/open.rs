@@ -295,6 +295,7 @@ impl Replica {
         if replica.inbox_chunks >= replica.compact_after {
             replica.compact(DocName::Inbox)?;
         }
+        replica.publish_encryption_key(crate::now())?;
         // Entries received but not yet applied when the node stopped.
         if let Err(error) = replica.apply_inbox(crate::now()) {
             tracing::warn!("the inbox could not be applied at start: {error}");

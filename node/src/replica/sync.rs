@@ -144,7 +144,8 @@ impl Replica {
         if applied.applied.is_empty() && applied.refused.is_empty() {
             return Ok(applied);
         }
-        match self.persist_local(None, now) {
+        let private = self.open_submissions(&applied.submitted)?;
+        match self.persist_local(&private, now) {
             Ok((heads, _)) => {
                 self.changes.send_modify(|notice| {
                     notice.heads = heads;

@@ -427,6 +427,7 @@ fn seed_node(
             let data = ResidentPrivate {
                 real_name: real_name.clone(),
                 phone: phone.clone(),
+                address: String::new(),
             };
             (*wish, PrivateRecord::Resident { wish: *wish, data })
         })

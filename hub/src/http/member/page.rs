@@ -183,7 +183,10 @@ fn requests(holder: &CardHolder) -> Vec<(String, &'static str)> {
         .filter_map(|entry| {
             let InboxRequest::Claim {
                 wish, member: by, ..
-            } = entry.request;
+            } = entry.request
+            else {
+                return None;
+            };
             (by == member).then_some((entry.id, wish))
         })
         .map(|(id, wish)| {
