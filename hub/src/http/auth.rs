@@ -127,7 +127,13 @@ pub(crate) async fn require_account(
 fn is_member_path(path: &str) -> bool {
     matches!(
         path,
-        "/m/card" | "/m/" | "/api/card-session" | "/api/market/wishes" | "/api/market/claims"
+        "/m/card"
+            | "/m/"
+            | "/api/card-session"
+            | "/api/market/wishes"
+            | "/api/market/claims"
+            | "/m/wish/new"
+            | "/m/wish/lookup"
     )
 }
 

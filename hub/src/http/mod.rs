@@ -66,6 +66,9 @@ pub struct HubHttpState {
     throttle: Arc<LoginThrottle>,
     /// Failed member card exchanges, per card and per address (`member`).
     card_throttle: Arc<LoginThrottle>,
+    /// Residents' submissions, counted per community and per address (a flood limit,
+    /// not failures: every accepted submission counts).
+    submission_throttle: Arc<LoginThrottle>,
     /// The hub's documents, for the member pages; `None` where the HTTP side runs
     /// without a hub (the dashboard's own tests).
     hub: Option<Arc<Hub>>,
@@ -127,6 +130,10 @@ impl HubHttpState {
                 member::FAILURES_PER_CARD,
                 member::FAILURES_PER_ADDRESS,
             )),
+            submission_throttle: Arc::new(LoginThrottle::with_limits(
+                member::SUBMISSIONS_PER_COMMUNITY,
+                member::SUBMISSIONS_PER_ADDRESS,
+            )),
             hub: None,
             serves_metrics: true,
         })
@@ -181,6 +188,10 @@ impl HubHttpState {
 
     pub(crate) fn card_throttle(&self) -> &LoginThrottle {
         &self.card_throttle
+    }
+
+    pub(crate) fn submission_throttle(&self) -> &LoginThrottle {
+        &self.submission_throttle
     }
 
     pub(crate) fn hub(&self) -> Option<&Arc<Hub>> {
@@ -280,6 +291,10 @@ impl fmt::Debug for HubHttpState {
     }
 }
 
+/// Residents' submissions taken from one address in 15 minutes before the rest are
+/// refused (`member/resident.rs`).
+pub const SUBMISSIONS_PER_ADDRESS: usize = member::SUBMISSIONS_PER_ADDRESS;
+
 /// The hub's HTTP routes: `/api/…` (JSON, or CSV with `Accept: text/csv` or a `.csv`
 /// suffix), the dashboard at `/`, each behind an account; `/login`, and `/metrics`
 /// unless [`HubHttpState::without_metrics`] moved it.
@@ -295,7 +310,12 @@ pub fn router(state: HubHttpState) -> Router {
         .route("/m/", get(member::market_page))
         .route("/api/card-session", post(member::open_card_session))
         .route("/api/market/wishes", get(member::market_wishes))
-        .route("/api/market/claims", post(member::claim));
+        .route("/api/market/claims", post(member::claim))
+        .route(
+            member::RESIDENT_FORM_PATH,
+            get(member::wish_form).post(member::submit_wish),
+        )
+        .route("/m/wish/lookup", get(member::lookup));
     if state.serves_metrics {
         router = router.route("/metrics", get(metrics));
     }
@@ -333,7 +353,10 @@ pub fn guarded(state: HubHttpState, local: std::net::SocketAddr, hosts: Vec<Host
     WebGuard::new(hosts)
         .with_json_api("/api/")
         .with_form_check(move |parts, given| {
-            let is_login_form = parts.uri.path() == "/login";
+            // The resident's wish form has no session either: it carries the token of
+            // the same nonce cookie as the login form.
+            let path = parts.uri.path();
+            let is_login_form = path == "/login" || path == member::RESIDENT_FORM_PATH;
             key.form_token_matches(&auth::cookie_header(&parts.headers), is_login_form, given)
         })
         .guard(router(state))

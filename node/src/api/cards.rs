@@ -162,16 +162,27 @@ pub fn cards_of(
 /// The link that opens the card at the hub: the hub's web address (setting
 /// `hub_web`, `init --hub-web`) and [`CARD_PATH`]; the path alone if none is set.
 fn card_link(replica: &Replica, text: &str) -> Result<String, ApiError> {
+    hub_link(replica, &format!("{CARD_PATH}{text}"))
+}
+
+/// `path` at the hub's web address (setting `hub_web`); the path alone if none is set.
+pub fn hub_link(replica: &Replica, path: &str) -> Result<String, ApiError> {
     let base = replica
         .store()
         .setting(setting::HUB_WEB)?
         .unwrap_or_default();
-    Ok(format!("{}{CARD_PATH}{text}", base.trim_end_matches('/')))
+    Ok(format!("{}{path}", base.trim_end_matches('/')))
+}
+
+/// The link on the community's poster: the hub's wish form for residents
+/// (`/m/wish/new?c=<community>`, issue 12).
+pub fn poster_link(replica: &Replica) -> Result<String, ApiError> {
+    hub_link(replica, &format!("/m/wish/new?c={}", replica.code()))
 }
 
 /// The QR code of `link`, as an SVG element (no XML declaration, so that it can be
 /// put in a page as it is).
-fn qr_svg(link: &str) -> Result<String, ApiError> {
+pub fn qr_svg(link: &str) -> Result<String, ApiError> {
     let code = QrCode::new(link.as_bytes()).map_err(|error| ApiError::Internal {
         message: format!("the card's link does not fit a QR code: {error}"),
     })?;

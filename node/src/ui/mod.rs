@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod pages;
 pub mod paging;
 pub mod passbook;
+pub mod poster;
 pub mod posts;
 pub mod projects;
 

@@ -20,8 +20,13 @@
 
 mod market;
 mod page;
+mod resident;
 
 pub(crate) use market::{claim, market_page, market_wishes};
+pub(crate) use resident::{
+    FORM_PATH as RESIDENT_FORM_PATH, PER_ADDRESS as SUBMISSIONS_PER_ADDRESS,
+    PER_COMMUNITY as SUBMISSIONS_PER_COMMUNITY, lookup, submit_wish, wish_form,
+};
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};

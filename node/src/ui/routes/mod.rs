@@ -32,6 +32,7 @@ mod groups;
 mod members;
 mod orgs;
 mod passbook;
+mod poster;
 mod posts;
 mod projects;
 mod reports;
@@ -97,6 +98,7 @@ pub fn ui_router() -> Router<AppState> {
             get(project_at_action).post(project_action),
         )
         .route("/board", get(board))
+        .route("/poster", get(poster::poster))
         .route("/reports", get(reports))
         .route("/reports/half-year", get(half_year))
         .route("/reports/half-year.csv", get(half_year_csv))
