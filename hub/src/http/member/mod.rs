@@ -115,9 +115,7 @@ pub(crate) async fn open_card_session(
     body: Bytes,
 ) -> Response {
     let now = state.now();
-    let client = extensions
-        .get::<ConnectInfo<Peer>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.remote.ip());
+    let client = client_address(&extensions);
     let text = match card_text_of(&body) {
         Some(text) => text,
         None => {
@@ -291,6 +289,14 @@ fn session_card(state: &HubHttpState, headers: &HeaderMap, now: Timestamp) -> Op
         .read_card_cookie(value, now)
         .ok()
         .map(str::to_owned)
+}
+
+/// The client's address, as the listener recorded it (unspecified in-process, where
+/// there is no socket): what flood and failure limits count by.
+pub(super) fn client_address(extensions: &Extensions) -> IpAddr {
+    extensions
+        .get::<ConnectInfo<Peer>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.remote.ip())
 }
 
 /// The card in a JSON body `{"card": TEXT}`, bounded before it is parsed.

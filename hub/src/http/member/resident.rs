@@ -23,10 +23,9 @@
 //! and a body that is not the form.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -41,7 +40,7 @@ use wishtree_protocol::submission::{
 use wishtree_protocol::text::Title;
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc};
-use wishtree_webguard::{FORM_TOKEN_FIELD, Peer};
+use wishtree_webguard::FORM_TOKEN_FIELD;
 
 use super::page::respond;
 use crate::accounts::{LOGIN_COOKIE, LoginCookie, cookie_value, random};
@@ -109,9 +108,7 @@ pub(crate) async fn submit_wish(
     body: Body,
 ) -> Response {
     let now = state.now();
-    let client = extensions
-        .get::<ConnectInfo<Peer>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.remote.ip());
+    let client = super::client_address(&extensions);
     let Ok(bytes) = axum::body::to_bytes(body, SUBMISSION_LIMIT).await else {
         return refusal_page(&Refusal::TooLarge);
     };
