@@ -154,6 +154,10 @@ async fn started() -> (tempfile::TempDir, RunningHub, RunningNode) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resident_submission_is_sealed_at_the_hub_and_opened_by_the_node_only() {
     let (dir, hub, node) = started().await;
+    // The node's poster links to the hub's form for its community, with its QR code.
+    let poster = send_node(&node, "/poster");
+    assert!(poster.contains(&format!("/m/wish/new?c={}", code())));
+    assert!(poster.contains("<svg") && poster.contains("点单"));
     let session = open_form(&hub);
     let answer = post(&hub, &session, &wish_fields("希望有一台助行器", PHONE));
     assert_eq!(answer.status, 303, "{}", answer.text());

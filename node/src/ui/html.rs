@@ -262,6 +262,7 @@ const NAVIGATION: &[Nav] = &[
     ),
     Nav::Link(("/board", "公示栏", "Public board")),
     Nav::Link(("/reports", "半年报告", "Reports")),
+    Nav::Link(("/poster", "点单海报", "Poster")),
 ];
 
 /// One link of the navigation bar, marked if it is the page's own.
