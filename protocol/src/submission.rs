@@ -601,16 +601,23 @@ impl StoredSubmission {
 }
 
 impl CommunityDoc {
-    /// The node's published encryption key statement, if it has written one; a value
-    /// that does not read as one is none (the hub then seals to nobody).
-    pub fn encryption_key(&self) -> Result<Option<SignedEncryptionKey>, DocError> {
-        Ok(match self.automerge().get(ROOT, DOC_KEY)? {
-            Some((Value::Scalar(value), _)) => match value.as_ref() {
-                ScalarValue::Str(text) => SignedEncryptionKey::from_text(text).ok(),
-                _ => None,
-            },
-            _ => None,
-        })
+    /// The encryption key statements published in the document: one, or several
+    /// when replicas that each published one merged (a test's two replicas of one
+    /// community, a node re-initialised). The reader keeps the one signed by the key
+    /// it trusts; a value that does not read as a statement is left out.
+    pub fn encryption_keys(&self) -> Result<Vec<SignedEncryptionKey>, DocError> {
+        Ok(self
+            .automerge()
+            .get_all(ROOT, DOC_KEY)?
+            .into_iter()
+            .filter_map(|(value, _)| match value {
+                Value::Scalar(value) => match value.as_ref() {
+                    ScalarValue::Str(text) => SignedEncryptionKey::from_text(text).ok(),
+                    _ => None,
+                },
+                Value::Object(_) => None,
+            })
+            .collect())
     }
 
     /// Publishes the node's encryption key statement (the node only), pending until

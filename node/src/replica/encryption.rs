@@ -48,8 +48,11 @@ impl Replica {
             return Ok(());
         }
         let key = self.encryption_key_or_new()?.public();
-        let current = self.doc.encryption_key().ok().flatten();
-        if current.is_some_and(|held| held.key == key && held.signer == self.key.public()) {
+        let held = self.doc.encryption_keys().unwrap_or_default();
+        if held
+            .iter()
+            .any(|held| held.key == key && held.signer == self.key.public())
+        {
             return Ok(());
         }
         let statement = SignedEncryptionKey::sign(&self.key, self.code, key, now);

@@ -245,11 +245,12 @@ async fn sealing_target(
             .community()
             .map(|community| community.name)
             .unwrap_or_default();
-        let statement = doc
-            .encryption_key()
+        let key = doc
+            .encryption_keys()
             .map_err(|error| Refusal::Internal(error.to_string()))?
+            .iter()
+            .find_map(|statement| statement.verify(&enrolled).ok())
             .ok_or(Refusal::NoKey)?;
-        let key = statement.verify(&enrolled).map_err(|_| Refusal::NoKey)?;
         Ok((name, key))
     })
     .await
