@@ -274,7 +274,10 @@ fn main() {
         ours,
         baseline,
     );
-    println!("points ranking of the city: {} members ranked", ranked.ranked);
+    println!(
+        "points ranking of the city: {} members ranked",
+        ranked.ranked
+    );
 
     // A city bulletin (通报): figures, rankings, who is behind, and the page body drawn,
     // as `wishtree-hub bulletin issue` and the dashboard's form gather it. It is made
@@ -401,7 +404,11 @@ fn main() {
         if name.starts_with("of which") {
             continue;
         }
-        let goal = if name.starts_with("view derive") { 20 } else { 50 };
+        let goal = if name.starts_with("view derive") {
+            20
+        } else {
+            50
+        };
         target_line(name, "p99", *p99, Duration::from_millis(goal));
     }
     target_line(

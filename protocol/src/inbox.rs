@@ -1,6 +1,7 @@
 //! The inbox (收件箱, DESIGN §10): one small hub-authored document per community,
 //! holding what people did at the hub — a member's claim of a wish (their own
-//! community's, or from the citywide market another's), a check-in or check-out — as
+//! community's, or from the citywide market another's), a check-in or check-out, a
+//! resident's sealed submission (`submission.rs`) — as
 //! entries signed by the hub's key (`wishtree-inbox-v1`). The node receives it
 //! read-only, as it receives the city document, and never mixes it with the community
 //! document: it applies each entry as an ordinary command under its own rules
@@ -11,7 +12,7 @@
 //!
 //! ```text
 //! community (12 digits),
-//! entries [ {id, at, kind, wish?, member, card, home?, code?, signature} ]
+//! entries [ {id, at, kind, wish?, member?, card?, home?, code?, submission?, signature} ]
 //! ```
 //!
 //! Only the hub appends, so the list's order is the order the hub accepted the
@@ -24,6 +25,8 @@
 //!   4 claim by a member of another:          wish | member | card | home (12 digits)
 //!   2 check-in, 3 check-out:                 member | card | the code's signed
 //!                                            fields | the code's signature (64)
+//!   5 a resident's submission:               receipt (5) | wish kind, group, title,
+//!                                            sealed bytes (each u32 BE length + bytes)
 //! ```
 //!
 //! A check-in or check-out carries the node's own check-in code
@@ -49,11 +52,12 @@ use crate::id::{CardId, InboxEntryId, MemberId, WishId};
 use crate::keys::{KeyPair, PublicKey, Signature, SigningContext};
 use crate::model::{Actor, EventKind, InboxOutcome};
 use crate::region::CommunityCode;
+use crate::submission::{StoredSubmission, Submission};
 use crate::text::Detail;
 use crate::time::Timestamp;
 
 /// What a person asked for at the hub.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InboxRequest {
     /// A member, signed in by a card, claims a published wish (党员接单).
     Claim {
@@ -79,6 +83,9 @@ pub enum InboxRequest {
         /// The card the member was signed in with.
         card: CardId,
     },
+    /// A resident's wish from the poster's form, the personal fields sealed to the
+    /// node's encryption key (群众点单).
+    Submission(Box<Submission>),
 }
 
 /// One entry of a community's inbox, signed by the hub.
@@ -103,17 +110,20 @@ pub struct InboxDoc {
     code: CommunityCode,
 }
 
-/// An entry as the document stores it (text forms, the signature in hex).
+/// An entry as the document stores it (text forms, the signature in hex). A claim or
+/// a check-in has a member and a card; a submission its own fields, the sealed bytes
+/// in base64.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 struct StoredEntry {
     id: InboxEntryId,
     at: Timestamp,
     kind: String,
     wish: Option<WishId>,
-    member: MemberId,
-    card: CardId,
+    member: Option<MemberId>,
+    card: Option<CardId>,
     home: Option<CommunityCode>,
     code: Option<String>,
+    submission: Option<StoredSubmission>,
     signature: String,
 }
 
@@ -124,6 +134,9 @@ pub struct InboxApplied {
     pub applied: Vec<InboxEntryId>,
     /// Entries refused now, with why (recorded too).
     pub refused: Vec<InboxEntryId>,
+    /// The submissions among the applied entries: the node opens their sealed fields
+    /// into its private tables in the same transaction as the change.
+    pub submitted: Vec<(InboxEntryId, Box<Submission>)>,
 }
 
 impl InboxEntry {
@@ -161,8 +174,9 @@ impl InboxEntry {
     /// The command the entry asks the node to run, or why it cannot run: a check-in
     /// code the node `own` key did not sign, or of another community.
     fn command(&self, own: &PublicKey) -> Result<Command, String> {
-        match self.request {
-            InboxRequest::Claim {
+        match &self.request {
+            InboxRequest::Submission(submission) => Ok(submission.command(self.community)),
+            &InboxRequest::Claim {
                 wish, member, home, ..
             } => Ok(Command::WishEvent {
                 id: wish,
@@ -175,7 +189,7 @@ impl InboxEntry {
                 // Invariant: a short line of Chinese is a valid note.
                 note: Detail::parse("note", "经市级平台认领").expect("a valid note"),
             }),
-            InboxRequest::Attend {
+            &InboxRequest::Attend {
                 direction,
                 code,
                 member,
@@ -208,25 +222,38 @@ impl InboxEntry {
 
     /// The outcome's record of what was asked, before the node decides.
     fn outcome(&self, seq: u64, at: Timestamp) -> InboxOutcome {
-        let (kind, wish, member, home, activity) = match self.request {
-            InboxRequest::Claim {
+        let (kind, wish, member, home, activity) = match &self.request {
+            &InboxRequest::Claim {
                 wish, member, home, ..
             } => {
                 let home = (home != self.community).then_some(home);
-                ("claim", Some(wish), member, home, None)
+                ("claim", Some(wish), Some(member), home, None)
             }
-            InboxRequest::Attend {
+            &InboxRequest::Attend {
                 direction,
                 code,
                 member,
                 ..
-            } => (direction.kind(), None, member, None, Some(code.activity)),
+            } => (
+                direction.kind(),
+                None,
+                Some(member),
+                None,
+                Some(code.activity),
+            ),
+            InboxRequest::Submission(submission) => (
+                "submission",
+                Some(submission.wish(self.community)),
+                None,
+                None,
+                None,
+            ),
         };
         InboxOutcome {
             seq,
             kind: kind.to_owned(),
             wish,
-            member: Some(member),
+            member,
             home,
             activity,
             applied: true,
@@ -375,6 +402,9 @@ impl CommunityDoc {
                     },
                 }
             };
+            if let (None, InboxRequest::Submission(submission)) = (&refusal, &entry.request) {
+                done.submitted.push((entry.id, submission.clone()));
+            }
             let mut outcome = entry.outcome(seq as u64, now);
             outcome.applied = refusal.is_none();
             outcome.reason = refusal.clone().unwrap_or_default();
@@ -393,40 +423,47 @@ impl StoredEntry {
     fn of(entry: &InboxEntry) -> Self {
         let signature = hex::encode(entry.signature.to_bytes());
         let (id, at) = (entry.id, entry.at);
-        match entry.request {
-            InboxRequest::Claim {
+        let stored = |kind: &str, wish, member, card| Self {
+            id,
+            at,
+            kind: kind.to_owned(),
+            wish,
+            member,
+            card,
+            home: None,
+            code: None,
+            submission: None,
+            signature: signature.clone(),
+        };
+        match &entry.request {
+            &InboxRequest::Claim {
                 wish,
                 member,
                 card,
                 home,
             } => Self {
-                id,
-                at,
-                kind: "claim".to_owned(),
-                wish: Some(wish),
-                member,
-                card,
                 // An entry of the member's own community is written as before homes
                 // existed, so older readers read it as they did.
                 home: (home != entry.community).then_some(home),
-                code: None,
-                signature,
+                ..stored("claim", Some(wish), Some(member), Some(card))
             },
-            InboxRequest::Attend {
+            &InboxRequest::Attend {
                 direction,
                 code,
                 member,
                 card,
             } => Self {
-                id,
-                at,
-                kind: direction.kind().to_owned(),
-                wish: None,
-                member,
-                card,
-                home: None,
                 code: Some(code.to_text()),
-                signature,
+                ..stored(direction.kind(), None, Some(member), Some(card))
+            },
+            InboxRequest::Submission(submission) => Self {
+                submission: Some(StoredSubmission::of(submission)),
+                ..stored(
+                    "submission",
+                    Some(submission.wish(entry.community)),
+                    None,
+                    None,
+                )
             },
         }
     }
@@ -435,15 +472,16 @@ impl StoredEntry {
         let request = match self.kind.as_str() {
             "claim" => InboxRequest::Claim {
                 wish: self.wish?,
-                member: self.member,
-                card: self.card,
+                member: self.member?,
+                card: self.card?,
                 home: self.home.unwrap_or(community),
             },
+            "submission" => InboxRequest::Submission(Box::new(self.submission?.read()?)),
             kind => InboxRequest::Attend {
                 direction: Direction::of_kind(kind)?,
                 code: CheckInCode::from_text(self.code.as_deref()?).ok()?,
-                member: self.member,
-                card: self.card,
+                member: self.member?,
+                card: self.card?,
             },
         };
         let mut signature = [0u8; 64];
@@ -527,6 +565,7 @@ fn signed_bytes(
             bytes.extend_from_slice(&code.fields());
             bytes.extend_from_slice(&code.signature.to_bytes());
         }
+        InboxRequest::Submission(submission) => submission.signed_bytes(&mut bytes),
     }
     bytes
 }

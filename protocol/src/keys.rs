@@ -42,6 +42,8 @@ pub enum SigningContext {
     Inbox,
     /// A check-in code for an activity, signed by the node with its clock.
     CheckIn,
+    /// A node's X25519 encryption key, signed by its ed25519 key (`submission.rs`).
+    EncryptionKey,
 }
 
 impl SigningContext {
@@ -56,6 +58,7 @@ impl SigningContext {
             Self::Card => "wishtree-card-v1",
             Self::Inbox => "wishtree-inbox-v1",
             Self::CheckIn => "wishtree-checkin-v1",
+            Self::EncryptionKey => "wishtree-sealkey-v1",
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod report;
 pub mod roster;
 mod scan;
 pub mod seal;
+pub mod submission;
 pub mod sync;
 pub mod text;
 mod text_form;

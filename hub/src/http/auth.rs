@@ -134,6 +134,8 @@ fn is_member_path(path: &str) -> bool {
             | "/api/market/wishes"
             | "/api/market/claims"
             | "/api/market/checkins"
+            | "/m/wish/new"
+            | "/m/wish/lookup"
     )
 }
 

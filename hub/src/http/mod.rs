@@ -69,6 +69,9 @@ pub struct HubHttpState {
     card_throttle: Arc<LoginThrottle>,
     /// Claims and check-ins, per card and per address (`member`).
     member_limits: Arc<member::MemberLimits>,
+    /// Residents' submissions, counted per community and per address (a flood limit,
+    /// not failures: every accepted submission counts).
+    submission_throttle: Arc<LoginThrottle>,
     /// The hub's documents, for the member pages; `None` where the HTTP side runs
     /// without a hub (the dashboard's own tests).
     hub: Option<Arc<Hub>>,
@@ -131,6 +134,10 @@ impl HubHttpState {
                 member::FAILURES_PER_ADDRESS,
             )),
             member_limits: Arc::default(),
+            submission_throttle: Arc::new(LoginThrottle::with_limits(
+                member::SUBMISSIONS_PER_COMMUNITY,
+                member::SUBMISSIONS_PER_ADDRESS,
+            )),
             hub: None,
             serves_metrics: true,
         })
@@ -189,6 +196,10 @@ impl HubHttpState {
 
     pub(crate) fn member_limits(&self) -> &member::MemberLimits {
         &self.member_limits
+    }
+
+    pub(crate) fn submission_throttle(&self) -> &LoginThrottle {
+        &self.submission_throttle
     }
 
     pub(crate) fn hub(&self) -> Option<&Arc<Hub>> {
@@ -288,6 +299,10 @@ impl fmt::Debug for HubHttpState {
     }
 }
 
+/// Residents' submissions taken from one address in 15 minutes before the rest are
+/// refused (`member/resident.rs`).
+pub const SUBMISSIONS_PER_ADDRESS: usize = member::SUBMISSIONS_PER_ADDRESS;
+
 /// The hub's HTTP routes: `/api/…` (JSON, or CSV with `Accept: text/csv` or a `.csv`
 /// suffix), the dashboard at `/`, each behind an account; `/login`, and `/metrics`
 /// unless [`HubHttpState::without_metrics`] moved it.
@@ -312,7 +327,12 @@ pub fn router(state: HubHttpState) -> Router {
         .route("/api/market/wishes", get(member::market_wishes))
         .route("/api/market/claims", post(member::claim))
         .route("/m/checkin", get(member::check_in_page))
-        .route("/api/market/checkins", post(member::check_in));
+        .route("/api/market/checkins", post(member::check_in))
+        .route(
+            member::RESIDENT_FORM_PATH,
+            get(member::wish_form).post(member::submit_wish),
+        )
+        .route("/m/wish/lookup", get(member::lookup));
     if state.serves_metrics {
         router = router.route("/metrics", get(metrics));
     }
@@ -355,7 +375,10 @@ pub fn guarded(state: HubHttpState, local: std::net::SocketAddr, hosts: Vec<Host
     WebGuard::new(hosts)
         .with_json_api("/api/")
         .with_form_check(move |parts, given| {
-            let is_login_form = parts.uri.path() == "/login";
+            // The resident's wish form has no session either: it carries the token of
+            // the same nonce cookie as the login form.
+            let path = parts.uri.path();
+            let is_login_form = path == "/login" || path == member::RESIDENT_FORM_PATH;
             key.form_token_matches(&auth::cookie_header(&parts.headers), is_login_form, given)
         })
         .guard(router(state))

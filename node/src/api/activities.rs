@@ -147,7 +147,7 @@ pub fn check_in_code(replica: &mut Replica, id: &str, now: Timestamp) -> ApiResu
         CheckInCodeId::from_bytes(new_id()?),
         now,
     );
-    let link = hub_link(replica, CHECK_IN_PATH, &code.to_text())?;
+    let link = hub_link(replica, &format!("{CHECK_IN_PATH}{}", code.to_text()))?;
     Ok(json!({
         "activity": activity_id,
         "title": details.title,

@@ -106,7 +106,7 @@ pub fn issue_card(replica: &mut Replica, member: &str, new: NewCard, now: Timest
     };
     execute(replica, &command, None, now, |_| None)?;
     let text = card.to_text();
-    let link = hub_link(replica, CARD_PATH, &text)?;
+    let link = hub_link(replica, &format!("{CARD_PATH}{text}"))?;
     let mut answer = card_record(replica, id)?;
     answer["text"] = Value::String(text);
     answer["qr_svg"] = Value::String(qr_svg(&link)?);
@@ -159,20 +159,25 @@ pub fn cards_of(
     Ok(cards)
 }
 
-/// The link at the hub for `path` and `text` (a card, a check-in code): the hub's web
-/// address (setting `hub_web`, `init --hub-web`) and the path; the path alone if none
-/// is set.
-pub(super) fn hub_link(replica: &Replica, path: &str, text: &str) -> Result<String, ApiError> {
+/// `path` at the hub's web address (setting `hub_web`, `init --hub-web`) — a card's
+/// link, a check-in code's, the poster's; the path alone if none is set.
+pub fn hub_link(replica: &Replica, path: &str) -> Result<String, ApiError> {
     let base = replica
         .store()
         .setting(setting::HUB_WEB)?
         .unwrap_or_default();
-    Ok(format!("{}{path}{text}", base.trim_end_matches('/')))
+    Ok(format!("{}{path}", base.trim_end_matches('/')))
+}
+
+/// The link on the community's poster: the hub's wish form for residents
+/// (`/m/wish/new?c=<community>`, issue 12).
+pub fn poster_link(replica: &Replica) -> Result<String, ApiError> {
+    hub_link(replica, &format!("/m/wish/new?c={}", replica.code()))
 }
 
 /// The QR code of `link`, as an SVG element (no XML declaration, so that it can be
 /// put in a page as it is).
-pub(super) fn qr_svg(link: &str) -> Result<String, ApiError> {
+pub fn qr_svg(link: &str) -> Result<String, ApiError> {
     let code = QrCode::new(link.as_bytes()).map_err(|error| ApiError::Internal {
         message: format!("the link does not fit a QR code: {error}"),
     })?;

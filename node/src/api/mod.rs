@@ -35,8 +35,8 @@ pub use self::activities::{
     create_activity, list_activities, sign_up,
 };
 pub use self::cards::{
-    CARD_PATH, CardRevocation, DEFAULT_CARD_DAYS, MAX_CARD_DAYS, NewCard, cards_of, issue_card,
-    member_cards, revoke_card,
+    CARD_PATH, CardRevocation, DEFAULT_CARD_DAYS, MAX_CARD_DAYS, NewCard, cards_of, hub_link,
+    issue_card, member_cards, poster_link, qr_svg, revoke_card,
 };
 pub use self::community::{
     CommunityName, NewEvaluation, PeriodToSeal, PointsRate, evaluate, half_year_report,

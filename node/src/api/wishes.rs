@@ -72,6 +72,7 @@ impl NewWish {
                 data: ResidentPrivate {
                     real_name: real_name.into_string(),
                     phone: phone.into_string(),
+                    address: String::new(),
                 },
             }
         });

@@ -42,6 +42,7 @@ use wishtree_protocol::{CommunityCode, CommunityDoc, HalfYear, Timestamp};
 mod batch;
 mod bundle;
 mod compact;
+mod encryption;
 mod open;
 mod status;
 mod sync;
@@ -106,6 +107,8 @@ pub mod setting {
     /// The hash of the last bundle the node issued, 64 hex digits: the next bundle's
     /// `previous`.
     pub const BUNDLE_PREVIOUS: &str = "bundle_previous";
+    /// The seed of the node's X25519 encryption key, 64 hex digits (`encryption.rs`).
+    pub const ENCRYPTION_SEED: &str = "encryption_seed";
 }
 
 /// The replica shared by the HTTP handlers, the UI and the sync client.

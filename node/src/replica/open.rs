@@ -15,6 +15,7 @@ use wishtree_protocol::doc::DocError;
 use wishtree_protocol::keys::{KeyPair, PublicKey};
 use wishtree_protocol::model::Actor;
 use wishtree_protocol::roster::{KeyRotation, SignedRotation};
+use wishtree_protocol::submission::{EncryptionKeyPair, SignedEncryptionKey};
 use wishtree_protocol::text::Name;
 use wishtree_protocol::{CommunityCode, CommunityDoc, RegionLevel, Timestamp};
 
@@ -226,6 +227,18 @@ impl Replica {
                 now,
             )
             .map_err(OpenError::Create)?;
+            // The encryption key is published with the first heads the node signs, so
+            // a new node's first attestation already carries it (`encryption.rs`).
+            let encryption_seed: [u8; 32] = random_bytes()?;
+            let statement = SignedEncryptionKey::sign(
+                &key,
+                options.community,
+                EncryptionKeyPair::from_seed(encryption_seed).public(),
+                now,
+            );
+            doc.put_encryption_key(&statement)
+                .map_err(OpenError::Create)?;
+            doc.commit(now);
             let heads = doc.heads();
             let signed = SignedHeads::sign(&key, options.community, &heads, 1, now);
             let transaction = store.transaction()?;
@@ -254,6 +267,7 @@ impl Replica {
                     options.worker.as_ref().map(Name::to_string),
                 ),
                 (setting::CREATED_AT, Some(now.as_millis().to_string())),
+                (setting::ENCRYPTION_SEED, Some(hex::encode(encryption_seed))),
             ];
             for (name, value) in settings {
                 if let Some(value) = value {
@@ -295,6 +309,7 @@ impl Replica {
         if replica.inbox_chunks >= replica.compact_after {
             replica.compact(DocName::Inbox)?;
         }
+        replica.publish_encryption_key(crate::now())?;
         // Entries received but not yet applied when the node stopped.
         if let Err(error) = replica.apply_inbox(crate::now()) {
             tracing::warn!("the inbox could not be applied at start: {error}");

@@ -152,7 +152,15 @@ impl Replica {
         if applied.applied.is_empty() && applied.refused.is_empty() {
             return Ok(applied);
         }
-        match self.persist_local(None, now) {
+        let private = match self.open_submissions(&applied.submitted) {
+            Ok(private) => private,
+            Err(error) => {
+                // The document is ahead of the store: back to what the store holds.
+                self.reload_after_failure();
+                return Err(error);
+            }
+        };
+        match self.persist_local(&private, now) {
             Ok((heads, _)) => {
                 self.changes.send_modify(|notice| {
                     notice.heads = heads;

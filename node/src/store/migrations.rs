@@ -1,7 +1,8 @@
 //! The node's schema: SQL steps applied in order by `wishtree_common::migrations`.
 
 /// Migrations of the node's tables, in order; `PRAGMA user_version` is the number
-/// applied. The second lets `doc_chunks` hold the community's inbox (issue 12).
+/// applied. The second lets `doc_chunks` hold the community's inbox (issue 12); the
+/// third keeps a resident's address, which a sealed submission brings (issue 12).
 pub(super) const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,5 +47,8 @@ CREATE TABLE doc_chunks_with_inbox (
 INSERT INTO doc_chunks_with_inbox (doc, seq, bytes) SELECT doc, seq, bytes FROM doc_chunks;
 DROP TABLE doc_chunks;
 ALTER TABLE doc_chunks_with_inbox RENAME TO doc_chunks;
+"#,
+    r#"
+ALTER TABLE private_residents ADD COLUMN address TEXT NOT NULL DEFAULT '';
 "#,
 ];

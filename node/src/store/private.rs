@@ -24,6 +24,8 @@ pub struct ResidentPrivate {
     pub real_name: String,
     /// Phone number.
     pub phone: String,
+    /// Address, if the resident gave one (a sealed submission from the poster's form).
+    pub address: String,
 }
 
 impl Store {
@@ -49,8 +51,8 @@ impl Store {
         &self,
     ) -> Result<std::collections::BTreeMap<MemberId, MemberPrivate>, StoreError> {
         self.private_rows(
-            "SELECT member_id, address, phone FROM private_members",
-            |address, phone| MemberPrivate { address, phone },
+            "SELECT member_id, address, phone, '' FROM private_members",
+            |address, phone, _| MemberPrivate { address, phone },
         )
     }
 
@@ -58,12 +60,13 @@ impl Store {
     pub fn resident_private(&self, wish: WishId) -> Result<Option<ResidentPrivate>, StoreError> {
         self.connection
             .query_row(
-                "SELECT real_name, phone FROM private_residents WHERE wish_id = ?1",
+                "SELECT real_name, phone, address FROM private_residents WHERE wish_id = ?1",
                 [wish.to_string()],
                 |row| {
                     Ok(ResidentPrivate {
                         real_name: row.get(0)?,
                         phone: row.get(1)?,
+                        address: row.get(2)?,
                     })
                 },
             )
@@ -76,15 +79,19 @@ impl Store {
         &self,
     ) -> Result<std::collections::BTreeMap<WishId, ResidentPrivate>, StoreError> {
         self.private_rows(
-            "SELECT wish_id, real_name, phone FROM private_residents",
-            |real_name, phone| ResidentPrivate { real_name, phone },
+            "SELECT wish_id, real_name, phone, address FROM private_residents",
+            |real_name, phone, address| ResidentPrivate {
+                real_name,
+                phone,
+                address,
+            },
         )
     }
 
     fn private_rows<K: FromStr + Ord, V>(
         &self,
         sql: &str,
-        make: impl Fn(String, String) -> V,
+        make: impl Fn(String, String, String) -> V,
     ) -> Result<std::collections::BTreeMap<K, V>, StoreError> {
         let mut statement = self
             .connection
@@ -96,17 +103,18 @@ impl Store {
                     row.get::<_, String>(0)?,
                     row.get::<_, String>(1)?,
                     row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
                 ))
             })
             .map_err(|e| self.error(e))?;
         let mut map = std::collections::BTreeMap::new();
         for row in rows {
-            let (key, first, second) = row.map_err(|e| self.error(e))?;
+            let (key, first, second, third) = row.map_err(|e| self.error(e))?;
             let key = key.parse().map_err(|_| StoreError::Damaged {
                 path: self.shown(),
                 reason: format!("a personal-data row is keyed by `{key}`, which is not an id"),
             })?;
-            map.insert(key, make(first, second));
+            map.insert(key, make(first, second, third));
         }
         Ok(map)
     }
@@ -137,9 +145,10 @@ impl StoreTransaction<'_> {
     ) -> Result<(), StoreError> {
         self.transaction
             .execute(
-                "INSERT INTO private_residents (wish_id, real_name, phone) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (wish_id) DO UPDATE SET real_name = excluded.real_name, phone = excluded.phone",
-                params![wish.to_string(), private.real_name, private.phone],
+                "INSERT INTO private_residents (wish_id, real_name, phone, address) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (wish_id) DO UPDATE SET real_name = excluded.real_name,
+                     phone = excluded.phone, address = excluded.address",
+                params![wish.to_string(), private.real_name, private.phone, private.address],
             )
             .map(drop)
             .map_err(|e| self.error(e))

@@ -265,6 +265,7 @@ const NAVIGATION: &[Nav] = &[
     ),
     Nav::Link(("/board", "公示栏", "Public board")),
     Nav::Link(("/reports", "半年报告", "Reports")),
+    Nav::Link(("/poster", "点单海报", "Poster")),
 ];
 
 /// One link of the navigation bar, marked if it is the page's own.
@@ -405,6 +406,10 @@ a.button.cancel{background:#fff;color:#222;border:1px solid #8a8170}
 .member-card .card-title{font-weight:bold;color:#b71c1c}
 .member-card .card-name{font-size:1.4rem;margin:.2rem 0}
 .member-card .qr svg{width:100%;max-width:240px;height:auto}
+.poster{border:3px solid #b71c1c;border-radius:.6rem;padding:1.5rem;max-width:36rem;margin:0 auto;background:#fff;text-align:center;break-inside:avoid}
+.poster .poster-title{font-size:1.6rem;font-weight:bold;color:#b71c1c;margin:0}
+.poster .poster-lead{font-size:1.4rem;margin:.5rem 0}
+.poster .qr svg{width:100%;max-width:320px;height:auto}
 .card-link{font-size:.7rem;word-break:break-all}
 .error{background:#ffebee;border:1px solid #e57373;color:#b71c1c;padding:.5rem;border-radius:.3rem}
 .notice{background:#e8f5e9;border:1px solid #81c784;padding:.5rem;border-radius:.3rem}

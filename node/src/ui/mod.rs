@@ -17,6 +17,7 @@ pub mod orgs;
 pub mod pages;
 pub mod paging;
 pub mod passbook;
+pub mod poster;
 pub mod posts;
 pub mod projects;
 
@@ -131,7 +132,11 @@ mod tests {
             Language::Chinese,
             &view,
             red,
-            Some(("彭程", "138")),
+            Some(&crate::store::ResidentPrivate {
+                real_name: "彭程".to_owned(),
+                phone: "138".to_owned(),
+                address: "幸福里3号楼".to_owned(),
+            }),
             &StatusBar::default(),
             None,
         )

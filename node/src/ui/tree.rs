@@ -13,6 +13,7 @@ use super::closing::{Closing, closed_count};
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
 use super::html::{Row, StatusBar, csv_link, page, post_form, submit, t, words};
 use super::paging::Page;
+use crate::store::ResidentPrivate;
 
 /// The fields of the wish form a worker may leave empty, as `(name, 中文, English)`: the
 /// resident's name and phone stay on this node only.
@@ -108,7 +109,7 @@ pub fn wish_page(
     lang: Language,
     view: &CommunityView,
     id: WishId,
-    resident: Option<(&str, &str)>,
+    resident: Option<&ResidentPrivate>,
     status: &StatusBar,
     refusal: Option<&Refusal>,
 ) -> Option<String> {
@@ -130,19 +131,25 @@ pub fn wish_page(
             wish.entity.resident_label.clone(),
         ),
     ];
-    if let Some((name, phone)) = resident {
+    if let Some(resident) = resident {
         rows.push((
             t(
                 lang,
                 "居民姓名（仅本机）",
                 "Resident's name (this node only)",
             ),
-            name.to_owned(),
+            resident.real_name.clone(),
         ));
         rows.push((
             t(lang, "联系电话（仅本机）", "Phone (this node only)"),
-            phone.to_owned(),
+            resident.phone.clone(),
         ));
+        if !resident.address.is_empty() {
+            rows.push((
+                t(lang, "住址（仅本机）", "Address (this node only)"),
+                resident.address.clone(),
+            ));
+        }
     }
     if let Some(value) = wish.entity.estimated_value {
         rows.push((

@@ -15,8 +15,7 @@ use crate::checkin::CheckInError;
 use crate::doc::DocError;
 use crate::id::{
     ActivityId, BenefitId, BranchId, CardId, CheckInCodeId, MemberId, OrgId, PairingId,
-    PointsEntryId, PostId,
-    ProjectId, ServiceId, TeamId, VoidId, WishId,
+    PointsEntryId, PostId, ProjectId, ServiceId, TeamId, VoidId, WishId,
 };
 use crate::lifecycle::Refusal;
 use crate::model::{

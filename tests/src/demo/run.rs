@@ -174,6 +174,13 @@ pub async fn start(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result
             Ok(None) => {}
             Err(error) => writeln!(out, "  no member card: {error:#}")?,
         }
+        // The resident's poster: the node prints it at /poster; its link opens the
+        // hub's wish form for the community.
+        writeln!(
+            out,
+            "  a resident's poster link, to open on a phone (after the first sync): http://{}/m/wish/new?c={}  (the node's printable poster: http://{}/poster)",
+            hub.http_addr, first.code, first.node.http_addr
+        )?;
     }
     writeln!(out, "hub key: {}", hub.key)?;
     writeln!(out, "nodes connect to the hub at {}", hub.quic_addr)?;
@@ -427,6 +434,7 @@ fn seed_node(
             let data = ResidentPrivate {
                 real_name: real_name.clone(),
                 phone: phone.clone(),
+                address: String::new(),
             };
             (*wish, PrivateRecord::Resident { wish: *wish, data })
         })

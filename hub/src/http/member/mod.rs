@@ -21,9 +21,14 @@
 mod attend;
 mod market;
 mod page;
+mod resident;
 
 pub(crate) use attend::{check_in, check_in_page};
 pub(crate) use market::{claim, market_page, market_wishes};
+pub(crate) use resident::{
+    FORM_PATH as RESIDENT_FORM_PATH, PER_ADDRESS as SUBMISSIONS_PER_ADDRESS,
+    PER_COMMUNITY as SUBMISSIONS_PER_COMMUNITY, lookup, submit_wish, wish_form,
+};
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -168,7 +173,7 @@ pub(crate) async fn open_card_session(
     body: Bytes,
 ) -> Response {
     let now = state.now();
-    let client = client_of(&extensions);
+    let client = client_address(&extensions);
     let text = match card_text_of(&body) {
         Some(text) => text,
         None => {
@@ -367,13 +372,6 @@ impl CardRefusal {
     }
 }
 
-/// The address a request came from (unspecified where the server records none).
-fn client_of(extensions: &Extensions) -> IpAddr {
-    extensions
-        .get::<ConnectInfo<Peer>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.remote.ip())
-}
-
 /// The card text of a card session cookie, if the request has one that the hub
 /// signed and that has not run out.
 fn session_card(state: &HubHttpState, headers: &HeaderMap, now: Timestamp) -> Option<String> {
@@ -384,6 +382,14 @@ fn session_card(state: &HubHttpState, headers: &HeaderMap, now: Timestamp) -> Op
         .read_card_cookie(value, now)
         .ok()
         .map(str::to_owned)
+}
+
+/// The client's address, as the listener recorded it (unspecified in-process, where
+/// there is no socket): what flood and failure limits count by.
+pub(super) fn client_address(extensions: &Extensions) -> IpAddr {
+    extensions
+        .get::<ConnectInfo<Peer>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.remote.ip())
 }
 
 /// The card in a JSON body `{"card": TEXT}`, bounded before it is parsed.
@@ -432,7 +438,7 @@ pub(super) async fn member_request(
             "签到过于频繁：请 15 分钟后再试",
         ),
     };
-    let client = client_of(extensions);
+    let client = client_address(extensions);
     let name = MemberCard::from_text(&text).map_or_else(
         |_| "card:unreadable".to_owned(),
         |card| format!("card:{}", card.statement.card),

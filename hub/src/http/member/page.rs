@@ -35,6 +35,9 @@ form.filters{display:grid;gap:6px;background:#fff;padding:10px;border-radius:6px
 input,select,button{font:inherit;min-height:44px;max-width:100%}
 button{background:#b22222;color:#fff;border:0;border-radius:4px;padding:0 14px}
 main a{color:#b22222;display:inline-block;min-height:44px;line-height:44px}
+.wish-state{background:#fff;border-radius:6px;padding:12px;margin:10px 0;border-left:6px solid #888}
+.wish-state.published{border-color:#2e7d32;background:#e8f5e9}.wish-state.claimed{border-color:#b22222;background:#fdecea}
+.wish-state.fulfilled{border-color:#b8860b;background:#fff8e1}
 "#;
 
 /// Exchanges the card in the fragment once, then drops the fragment from the address
@@ -219,7 +222,7 @@ fn requests(holder: &CardHolder) -> Vec<(String, &'static str)> {
             InboxRequest::Claim {
                 wish, member: by, ..
             } => (by == member).then_some((entry.id, wish)),
-            InboxRequest::Attend { .. } => None,
+            InboxRequest::Attend { .. } | InboxRequest::Submission(_) => None,
         })
         .map(|(id, wish)| {
             let title = holder.view.wishes.get(&wish).map_or_else(

@@ -32,6 +32,7 @@ mod groups;
 mod members;
 mod orgs;
 mod passbook;
+mod poster;
 mod posts;
 mod projects;
 mod reports;
@@ -110,6 +111,7 @@ pub fn ui_router() -> Router<AppState> {
         )
         .route("/ranking", get(ranking))
         .route("/board", get(board))
+        .route("/poster", get(poster::poster))
         .route("/reports", get(reports))
         .route("/reports/half-year", get(half_year))
         .route("/reports/half-year.csv", get(half_year_csv))

@@ -72,11 +72,15 @@ async fn wish_page(state: AppState, lang: Language, id: String) -> Response {
         let id: WishId = id.parse().map_err(|_| not_found(lang))?;
         let view = replica.view().map_err(internal)?;
         let resident = replica.resident_private(id).map_err(internal)?;
-        let resident = resident
-            .as_ref()
-            .map(|r| (r.real_name.as_str(), r.phone.as_str()));
-        tree::wish_page(lang, &view, id, resident, &status_bar(replica), None)
-            .ok_or_else(|| not_found(lang))
+        tree::wish_page(
+            lang,
+            &view,
+            id,
+            resident.as_ref(),
+            &status_bar(replica),
+            None,
+        )
+        .ok_or_else(|| not_found(lang))
     })
     .await
 }
@@ -137,11 +141,8 @@ fn wish_error(
     refusal: Refusal,
 ) -> Response {
     let resident = replica.resident_private(id).ok().flatten();
-    let resident = resident
-        .as_ref()
-        .map(|r| (r.real_name.as_str(), r.phone.as_str()));
     refused(replica, lang, status, |view, bar| {
-        tree::wish_page(lang, view, id, resident, bar, Some(&refusal))
+        tree::wish_page(lang, view, id, resident.as_ref(), bar, Some(&refusal))
     })
 }
 
