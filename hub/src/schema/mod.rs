@@ -21,13 +21,15 @@ pub(crate) use figures::MEASURE_COLUMNS;
 
 /// Every step of the hub database, in order; the index + 1 is the version. A new step
 /// goes at the end, whichever tables it touches.
-const STEPS: [&str; 6] = [
+const STEPS: [&str; 8] = [
     store::STEPS[0],
     store::STEPS[1],
     figures::STEPS[0],
     figures::STEPS[1],
     accounts::STEPS[0],
     figures::STEPS[2],
+    figures::STEPS[3],
+    accounts::STEPS[1],
 ];
 
 /// The version of a database this build has migrated.
