@@ -227,10 +227,7 @@ pub fn unit_member_reports(
         ],
         |row| {
             Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, Vec<u8>>(2)?,
-                row.get::<_, String>(3)?,
+                who(row)?,
                 row.get::<_, Option<bool>>(4)?,
                 row.get::<_, Option<String>>(5)?,
                 row.get::<_, Option<String>>(6)?,
@@ -241,7 +238,8 @@ pub fn unit_member_reports(
     )?;
     let mut found = Vec::new();
     for row in rows {
-        let (code, community_name, member, name, verified, problem, grade, comment, numbers) = row?;
+        let (who, verified, problem, grade, comment, numbers) = row?;
+        let (community, community_name, member, name) = parse_who(who)?;
         let mut values = [0u64; 7];
         for (value, number) in values.iter_mut().zip(numbers) {
             *value = u64::try_from(number?.unwrap_or(0)).unwrap_or(0);
@@ -256,9 +254,9 @@ pub fn unit_member_reports(
             amendments,
         ] = values;
         found.push(MemberReportRow {
-            community: parse_code(&code)?,
+            community,
             community_name,
-            member: member_id(&member)?,
+            member,
             name,
             seal: match verified {
                 None => SealMark::NotSealed,
@@ -379,28 +377,39 @@ pub fn unit_members_behind(
             to_day,
             minimum
         ],
-        |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, Vec<u8>>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, i64>(4)?,
-            ))
-        },
+        |row| Ok((who(row)?, row.get::<_, i64>(4)?)),
     )?;
     let mut behind = Vec::new();
     for row in rows {
-        let (code, community_name, member, name, claimed) = row?;
+        let (who, claimed) = row?;
+        let (community, community_name, member, name) = parse_who(who)?;
         behind.push(MemberBehind {
-            community: parse_code(&code)?,
+            community,
             community_name,
-            member: member_id(&member)?,
+            member,
             name,
             claimed: u64::try_from(claimed).unwrap_or(0),
         });
     }
     Ok(behind)
+}
+
+/// The first four columns of a unit's member row: community, its name, member, name.
+type Who = (String, String, Vec<u8>, String);
+
+fn who(row: &rusqlite::Row<'_>) -> rusqlite::Result<Who> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+}
+
+fn parse_who(
+    (code, community_name, member, name): Who,
+) -> Result<(CommunityCode, String, MemberId, String), FiguresError> {
+    Ok((
+        parse_code(&code)?,
+        community_name,
+        member_id(&member)?,
+        name,
+    ))
 }
 
 fn member_id(bytes: &[u8]) -> Result<MemberId, FiguresError> {
