@@ -7,6 +7,7 @@
 mod figures_support;
 
 use figures_support::*;
+use wishtree_hub::accounts::Role;
 
 /// Text that exists only in the documents' personal or descriptive fields: a member's
 /// name and position, a resident's label, a wish's title and detail, a service's
@@ -145,6 +146,29 @@ fn the_organisation_page_shows_its_members_across_communities() {
     let missing = server.get(&format!("/orgs/{}", credit_code(55)));
     assert_eq!(missing.status, 404);
     assert!(missing.text().contains("data-error"));
+}
+
+/// The campaign that asks every member: the unit's own page names its members who are
+/// behind (of the big unit's four, the one of 名人社区 who claimed no wish); a viewer's
+/// page of the same unit counts them only.
+#[test]
+fn the_unit_sees_its_members_behind_by_name_and_a_viewer_by_count() {
+    let city = sample_city();
+    let server = Server::start(&city.database, "1309");
+    add_account(&city.database, Role::Org, credit_code(1).as_str(), "unit");
+    let unit = server.log_in("unit");
+    let path = format!("/orgs/{}", city.big_org);
+    let own = server.send(unit.on(Request::get(&path))).text();
+    assert!(own.contains(r#"<p data-behind="1">"#), "{own}");
+    let behind = &own[own.find(r#"class="behind""#).unwrap()..];
+    assert!(
+        behind.contains(r#"<td class="text member-name">张婷</td>"#),
+        "{behind}"
+    );
+    assert!(behind.contains("名人社区"));
+    let viewer = server.get(&path).text();
+    assert!(viewer.contains(r#"<p data-behind="1">"#));
+    assert!(!viewer.contains(r#"class="behind""#) && !viewer.contains("张婷"));
 }
 
 #[test]
