@@ -3,8 +3,12 @@
 //! measures p50 and p99 of the city, district and organisation queries (target p99
 //! 50 ms), of the city's points ranking for a half-year (target p99 50 ms) and the time
 //! to re-derive one community after a change (target 20 ms), each beside a plain SQL
-//! GROUP BY over the same raw rows in the same run; and a city bulletin built and drawn
-//! (target 2 s, every run counted, the cold one too).
+//! GROUP BY over the same raw rows in the same run; a city bulletin built and drawn
+//! (target 2 s, every run counted, the cold one too); and an organisation's
+//! report-back page (`/orgs/{id}/reports`, issue 13) with 5,000 member reports among
+//! the reports of every unit's member of the city, served by the real router
+//! in-process (account, audit line, queries, HTML), target p99 100 ms. It ends with one
+//! `target NAME: met (FIGURE against GOAL)` or `MISSED` line per target.
 //!
 //! `cargo bench -p wishtree-hub --bench figures`; `WISHTREE_BENCH_COMMUNITIES=300`
 //! for a quicker, smaller city.
@@ -35,6 +39,10 @@ const SERVICES_PER_COMMUNITY: usize = 133;
 const QUERY_RUNS: usize = 200;
 const REDERIVE_RUNS: usize = 60;
 const BULLETIN_RUNS: usize = 5;
+/// The report-back page: its unit's member reports, the runs, and the goal.
+const UNIT_MEMBER_REPORTS: usize = 5_000;
+const PAGE_RUNS: usize = 100;
+const PAGE_GOAL_MS: f64 = 100.0;
 
 fn main() {
     let communities: usize = std::env::var("WISHTREE_BENCH_COMMUNITIES")
@@ -315,6 +323,17 @@ fn main() {
         );
     }
 
+    // An organisation's report-back page.
+    let page_path = seed_unit_reports(&mut connection, &city.codes);
+    let page_times = report_back_page_times(&path, &page_path, now);
+    let (page_p50, page_p99) = percentiles(page_times);
+    println!();
+    println!(
+        "report-back page, {UNIT_MEMBER_REPORTS} member reports: p50 {:.1} ms, p99 {:.1} ms",
+        ms(page_p50),
+        ms(page_p99)
+    );
+
     // Re-deriving one community after a change, on a document of realistic size.
     let code = city.codes[communities / 2];
     let mut doc = realistic_community(code);
@@ -417,6 +436,12 @@ fn main() {
         slowest_bulletin,
         Duration::from_secs(2),
     );
+    target_line(
+        &format!("report-back page, {UNIT_MEMBER_REPORTS} member reports"),
+        "p99",
+        page_p99,
+        Duration::from_millis(PAGE_GOAL_MS as u64),
+    );
 }
 
 /// `target NAME: met (FIGURE against GOAL)`, or `MISSED`.
@@ -427,6 +452,158 @@ fn target_line(name: &str, what: &str, figure: Duration, goal: Duration) {
         ms(figure),
         ms(goal)
     );
+}
+
+/// Writes the report-back rows: every unit member of the city (from `fig_members`)
+/// named, with a sealed 2026H1 report of few figures, and one unit of
+/// [`UNIT_MEMBER_REPORTS`] members spread over the communities, each with a report of a
+/// realistic size. Answers the path of that unit's page.
+fn seed_unit_reports(connection: &mut Connection, codes: &[CommunityCode]) -> String {
+    let started = Instant::now();
+    let unit_code = credit_code(7_777);
+    let unit = Org::id_for(&unit_code);
+    let report = serde_json::json!({
+        "member_name": "王建国", "work_unit": "沧州市发展和改革委员会", "community_name": "名人社区",
+        "period": "2026H1", "first_day": "2026-01-01", "last_day": "2026-06-30",
+        "totals": { "activities_joined": 3, "service_records": 5, "service_minutes": 420,
+                    "service_hours": 7.0, "wishes_claimed": 1, "wishes_fulfilled": 1,
+                    "posts_held": 1, "points_earned": 70, "points_redeemed": 0, "points_balance": 70 },
+        "services": (0..5).map(|i| serde_json::json!({ "id": format!("{i:032x}"), "date": "2026-03-10",
+                    "category": "aid", "minutes": 84, "description": "陪独居老人聊天、打扫卫生", "activity": null })).collect::<Vec<_>>(),
+        "seal": { "at": "2026-07-02T01:00:00Z", "signer": "KQ75FI3-7VSDRIE-34XY5BC-BLEJYJL-DYBVHDE-4L3TMVU-2E4O3S6-72EW3A2",
+                  "heads": ["00".repeat(32)], "verified": true, "problem": null },
+        "amendments": [], "evaluation": { "grade": "excellent", "comment": "积极参加社区服务" },
+    })
+    .to_string();
+    let transaction = connection.transaction().unwrap();
+    transaction
+        .execute_batch(
+            "INSERT INTO fig_unit_members (community, id, org, name, reported_day)
+               SELECT community, id, org, '党员', reported_day FROM fig_members WHERE org IS NOT NULL;
+             INSERT INTO fig_member_reports (community, period, member, org, is_verified, problem,
+                 grade, comment, activities, service_minutes, wishes_claimed, wishes_fulfilled,
+                 posts_held, points_earned, amendments, report)
+               SELECT community, '2026H1', id, org, 1, NULL, 'qualified', '', 1, 60, 0, 0, 0, 10, 0, '{}'
+               FROM fig_unit_members;",
+        )
+        .unwrap();
+    {
+        let mut org_row = transaction
+            .prepare(
+                "INSERT OR IGNORE INTO fig_orgs (community, id, credit_code, name, reported_day, month)
+                 VALUES (?1, ?2, ?3, '沧州市发展和改革委员会党组', NULL, NULL)",
+            )
+            .unwrap();
+        let mut member = transaction
+            .prepare(
+                "INSERT INTO fig_unit_members (community, id, org, name, reported_day)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .unwrap();
+        let mut sealed = transaction
+            .prepare(
+                "INSERT INTO fig_member_reports (community, period, member, org, is_verified,
+                     problem, grade, comment, activities, service_minutes, wishes_claimed,
+                     wishes_fulfilled, posts_held, points_earned, amendments, report)
+                 VALUES (?1, '2026H1', ?2, ?3, 1, NULL, ?4, '积极参加社区服务', 3, 420, 1, 1, 1, 70, 0, ?5)",
+            )
+            .unwrap();
+        let reported = "2026-02-01".parse::<Date>().unwrap().to_days();
+        for index in 0..UNIT_MEMBER_REPORTS {
+            let community = codes[index % codes.len()].as_str();
+            let id = bytes(9_000_000 + index as u64).to_vec();
+            org_row
+                .execute(params![
+                    community,
+                    unit.as_bytes().to_vec(),
+                    unit_code.as_str()
+                ])
+                .unwrap();
+            member
+                .execute(params![
+                    community,
+                    id,
+                    unit.as_bytes().to_vec(),
+                    format!("党员{index}"),
+                    reported
+                ])
+                .unwrap();
+            let grade = ["excellent", "qualified"][index % 2];
+            sealed
+                .execute(params![
+                    community,
+                    id,
+                    unit.as_bytes().to_vec(),
+                    grade,
+                    report
+                ])
+                .unwrap();
+        }
+    }
+    transaction.commit().unwrap();
+    let reports: i64 = connection
+        .query_row("SELECT COUNT(*) FROM fig_member_reports", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    println!(
+        "report-back rows: {reports} member reports, the unit's {UNIT_MEMBER_REPORTS} among them, written in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    format!("/orgs/{}/reports?period=2026H1", unit_code.as_str())
+}
+
+/// Times `PAGE_RUNS` requests for the page at `page_path`, signed in as the unit's
+/// account through the login form, each through the hub's whole router in-process.
+fn report_back_page_times(
+    database: &std::path::Path,
+    page_path: &str,
+    now: Timestamp,
+) -> Vec<Duration> {
+    use std::sync::Arc;
+    use wishtree_hub::accounts::{self, AccountName, NewAccount, Role, Scope};
+    use wishtree_testkit::http::Request;
+    use wishtree_testkit::{login, oneshot};
+
+    let password = "correct horse battery";
+    let connection = Connection::open(database).unwrap();
+    let account = NewAccount {
+        name: "unit".parse::<AccountName>().unwrap(),
+        role: Role::Org,
+        scope: Scope::Unit(credit_code(7_777)),
+    };
+    let hash = wishtree_common::password::hash_password(password, [1; 16]).unwrap();
+    accounts::add_account(&connection, &account, &hash, now).unwrap();
+    drop(connection);
+    let state = wishtree_hub::http::HubHttpState::new(
+        database,
+        Arc::new(wishtree_hub::metrics::Metrics::new()),
+    )
+    .unwrap()
+    .with_scope("1309".parse().unwrap())
+    .with_clock(wishtree_hub::clock::Clock::new(move || now));
+    let router = wishtree_hub::http::guarded(state, ([127, 0, 0, 1], 8080).into(), Vec::new());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let session = login::log_in(
+        &mut |request| runtime.block_on(oneshot::send(&router, request)),
+        "unit",
+        password,
+    );
+    let first = runtime.block_on(oneshot::send(&router, session.on(Request::get(page_path))));
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(
+        first.text().matches("data-seal=\"verified\"").count(),
+        UNIT_MEMBER_REPORTS,
+        "the page lists every report"
+    );
+    time(PAGE_RUNS, |_| {
+        let answer = runtime.block_on(oneshot::send(&router, session.on(Request::get(page_path))));
+        assert_eq!(answer.status, 200);
+    })
 }
 
 /// What the generator remembers for the queries.

@@ -95,6 +95,25 @@ pub fn sealed_report(
     )?)
 }
 
+/// The keys that signed a seal of `doc` and are enrolled for its community: the
+/// signers the figures' member reports trust (`figures::rederive_unit_reports`).
+pub fn enrolled_signers(
+    store: &(impl HubStore + ?Sized),
+    doc: &mut CommunityDoc,
+) -> Result<Vec<PublicKey>, SealCheckError> {
+    let (seals, _malformed) = doc.entities::<Seal>()?;
+    let mut enrolled = Vec::new();
+    for (_, seal) in seals {
+        let Ok(key) = seal.signer.parse::<PublicKey>() else {
+            continue;
+        };
+        if !enrolled.contains(&key) && is_enrolled_for(store, doc.code(), &key)? {
+            enrolled.push(key);
+        }
+    }
+    Ok(enrolled)
+}
+
 /// Whether `key` is (or was: a seal made before a rotation or a revocation still
 /// holds; the revocation is flagged on its own) enrolled for `code`'s node.
 fn is_enrolled_for(

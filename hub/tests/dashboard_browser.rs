@@ -143,6 +143,8 @@ fn every_page_fits_a_phone_and_a_desktop_and_speaks_chinese() {
         "/rankings?by=wishes_fulfilled&period=2026H2".to_owned(),
         "/health".to_owned(),
         format!("/orgs/{}", city.big_org),
+        format!("/orgs/{}/reports?period=2026H1", city.big_org),
+        format!("/orgs/{}/annual?year=2026", city.big_org),
         "/?from=2026-05-01&to=2026-04-01".to_owned(),
         "/?region=9999".to_owned(),
     ];
@@ -266,6 +268,92 @@ fn the_overview_prints_on_a4() {
             "a page of {numbers:?} points, not A4"
         );
     }
+}
+
+/// What the print sheet leaves of the annual report, with print media emulated: the
+/// navigation and the unit's form hidden, an `@page` rule of A4 in force, the report
+/// and the unit's own text shown.
+const PRINTED_ANNUAL: &str = r#"
+const shown = (selector) => [...document.querySelectorAll(selector)].some((el) => getComputedStyle(el).display !== 'none');
+const pageSizes = [...document.styleSheets].flatMap((sheet) => [...sheet.cssRules])
+  .flatMap((rule) => rule instanceof CSSMediaRule && window.matchMedia(rule.conditionText).matches ? [...rule.cssRules] : [rule])
+  .filter((rule) => rule instanceof CSSPageRule)
+  .map((rule) => rule.style.getPropertyValue('size'));
+const unitText = document.querySelector('.unit-text');
+return {
+  nav: shown('header nav'),
+  form: shown('form.unit-text'),
+  downloads: shown('.downloads'),
+  pageSizes,
+  unitText: unitText && getComputedStyle(unitText).display !== 'none' ? unitText.innerText : null,
+  text: document.body.innerText,
+};
+"#;
+
+/// A unit signs in, opens its members' reports, sees one member's report with the
+/// verified mark, and prints its annual report.
+#[test]
+fn a_unit_sees_a_verified_report_and_prints_its_annual_report() {
+    if !can_run("unit report-back browser test", &missing_driver()) {
+        return;
+    }
+    let city = sample_city();
+    add_account(
+        &city.database,
+        wishtree_hub::accounts::Role::Org,
+        credit_code(1).as_str(),
+        "unit",
+    );
+    let words = "本单位在职党员全部到社区报到，共建对子运行良好。";
+    let connection = rusqlite::Connection::open(&city.database).unwrap();
+    wishtree_hub::accounts::save_annual_text(&connection, city.big_org, 2026, words, NOW, "unit")
+        .unwrap();
+    drop(connection);
+    let server = Server::start(&city.database, "1309");
+    let session = server.log_in("unit");
+    let driver = Driver::start();
+    let browser = driver.session(1280, 900);
+    browser.sign_in_as(&server, &session);
+    browser.open(&format!("{}/", server.url()));
+    // The unit's home is its page; its navigation leads to the members' reports.
+    let reports = browser.run(
+        "return [...document.querySelectorAll('header nav a')].map((a) => a.href).find((href) => href.includes('/reports'));",
+    );
+    let reports = reports.as_str().unwrap();
+    browser.open(&format!("{reports}?period=2026H1"));
+    let list = browser.run(
+        "return { verified: [...document.querySelectorAll('table.member-reports [data-seal=verified]')].length,          first: document.querySelector('table.member-reports a').href };",
+    );
+    // 名人社区's two members and 世纪城社区's one, in two districts.
+    assert_eq!(list["verified"], 3, "{list}");
+    browser.open(list["first"].as_str().unwrap());
+    let member = browser.run("return document.querySelector('section.member-report').innerText;");
+    let member = member.as_str().unwrap();
+    assert!(member.contains("已验签"), "{member}");
+    assert!(
+        member.contains("社区评价等次") && member.contains("积极参加社区服务"),
+        "{member}"
+    );
+
+    browser.open(&format!(
+        "{}/orgs/{}/annual?year=2026",
+        server.url(),
+        city.big_org
+    ));
+    browser.cdp("Emulation.setEmulatedMedia", json!({ "media": "print" }));
+    let printed = browser.run(PRINTED_ANNUAL);
+    for part in ["nav", "form", "downloads"] {
+        assert_eq!(printed[part], false, "the {part} is printed: {printed}");
+    }
+    // The CSSOM gives the page size in lower case.
+    assert_eq!(printed["pageSizes"], json!(["a4"]), "{printed}");
+    assert_eq!(printed["unitText"], words, "{printed}");
+    let text = printed["text"].as_str().unwrap();
+    assert!(text.contains("一、党员到社区报到和服务情况"), "{text}");
+    assert!(
+        text.contains("本半年度尚未封存"),
+        "2026H2 is said to be unsealed: {text}"
+    );
 }
 
 fn missing_chromium() -> Vec<String> {
@@ -404,8 +492,13 @@ impl Browser<'_> {
     /// Gives the browser the session cookie of the server's city viewer (a cookie is
     /// set for the site the window is on, so the login page is opened first).
     fn sign_in(&self, server: &Server) {
+        self.sign_in_as(server, server.session());
+    }
+
+    /// Gives the browser the session cookie of `session`.
+    fn sign_in_as(&self, server: &Server, session: &Session) {
         self.open(&format!("{}/login", server.url()));
-        let (name, value) = server.session().cookie.split_once('=').unwrap();
+        let (name, value) = session.cookie.split_once('=').unwrap();
         let answer = self.call(
             "cookie",
             json!({ "cookie": { "name": name, "value": value, "path": "/", "httpOnly": true } }),

@@ -7,11 +7,19 @@
 mod figures_support;
 
 use figures_support::*;
+use wishtree_hub::accounts::Role;
 
 /// Text that exists only in the documents' personal or descriptive fields: a member's
 /// name and position, a resident's label, a wish's title and detail, a service's
-/// description. None of it may reach the hub's tables, pages or API.
+/// description. None of it may reach the hub's figure tables, pages or API — but the
+/// report-back rows ([`REPORT_BACK`]), which hold a unit's members' names and sealed
+/// reports for that unit's own pages.
 const PRIVATE: [&str; 6] = ["张婷", "科员", "彭女士", "微波炉", "热饭", "陪独居老人"];
+
+/// The report-back tables, and what even they never hold: a member's position, a
+/// resident's label, a wish's detail.
+const REPORT_BACK: [&str; 2] = ["fig_unit_members", "fig_member_reports"];
+const NEVER: [&str; 3] = ["科员", "彭女士", "热饭"];
 
 #[test]
 fn the_overview_speaks_as_the_articles_do() {
@@ -138,6 +146,29 @@ fn the_organisation_page_shows_its_members_across_communities() {
     let missing = server.get(&format!("/orgs/{}", credit_code(55)));
     assert_eq!(missing.status, 404);
     assert!(missing.text().contains("data-error"));
+}
+
+/// The campaign that asks every member: the unit's own page names its members who are
+/// behind (of the big unit's four, the one of 名人社区 who claimed no wish); a viewer's
+/// page of the same unit counts them only.
+#[test]
+fn the_unit_sees_its_members_behind_by_name_and_a_viewer_by_count() {
+    let city = sample_city();
+    let server = Server::start(&city.database, "1309");
+    add_account(&city.database, Role::Org, credit_code(1).as_str(), "unit");
+    let unit = server.log_in("unit");
+    let path = format!("/orgs/{}", city.big_org);
+    let own = server.send(unit.on(Request::get(&path))).text();
+    assert!(own.contains(r#"<p data-behind="1">"#), "{own}");
+    let behind = &own[own.find(r#"class="behind""#).unwrap()..];
+    assert!(
+        behind.contains(r#"<td class="text member-name">张婷</td>"#),
+        "{behind}"
+    );
+    assert!(behind.contains("名人社区"));
+    let viewer = server.get(&path).text();
+    assert!(viewer.contains(r#"<p data-behind="1">"#));
+    assert!(!viewer.contains(r#"class="behind""#) && !viewer.contains("张婷"));
 }
 
 #[test]
@@ -399,7 +430,12 @@ fn no_personal_data_reaches_the_hub() {
         while let Some(row) = rows.next().unwrap() {
             for index in 0..columns {
                 if let Ok(text) = row.get::<_, String>(index) {
-                    for private in PRIVATE
+                    let forbidden: &[&str] = if REPORT_BACK.contains(&table.as_str()) {
+                        &NEVER
+                    } else {
+                        &PRIVATE
+                    };
+                    for private in forbidden
                         .iter()
                         .filter(|private| !shown_to_anyone.contains(private))
                     {

@@ -164,7 +164,8 @@ fn migrations_are_versioned_and_idempotent() {
             "doc_chunks",
             "roster",
             "settings",
-            "sync_peers"
+            "sync_peers",
+            "unit_annual_texts"
         ],
         "every figure table is prefixed fig_, the rest are the store's, the accounts' and the bulletins'"
     );

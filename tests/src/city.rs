@@ -50,10 +50,20 @@ pub struct CityViewer {
 /// Creates a city viewer `name` at the hub in `dir` (with a drawn password and a token),
 /// through the same calls `wishtree-hub account add` and `account token` make.
 pub fn add_city_viewer(dir: &Path, name: &str) -> anyhow::Result<CityViewer> {
+    let store = wishtree_hub::data_dir::open_store(dir)?;
+    let city = wishtree_hub::run::city_of(&store, dir)?;
+    drop(store);
+    add_account(dir, "city", city.as_str(), name)
+}
+
+/// Creates an account `name` of `role` (`city`, `district`, `street`, `org`) over
+/// `scope` (a region code, or an organisation's credit code) at the hub in `dir`, with
+/// a drawn password and a token, as `wishtree-hub account add` and `account token` do.
+pub fn add_account(dir: &Path, role: &str, scope: &str, name: &str) -> anyhow::Result<CityViewer> {
     use wishtree_hub::accounts::{self, NewAccount};
     let store = wishtree_hub::data_dir::open_store(dir)?;
     let city = wishtree_hub::run::city_of(&store, dir)?;
-    let account = NewAccount::parse(&city, "city", city.as_str(), name)?;
+    let account = NewAccount::parse(&city, role, scope, name)?;
     let password = accounts::draw_password()?;
     accounts::create_account(&store, &account, &password, now())?;
     let (_, token) = accounts::issue_token(&store, name, now())?;

@@ -15,8 +15,10 @@ use wishtree_protocol::{CommunityDoc, Date, Timestamp};
 use wishtree_testkit::login::log_in;
 use wishtree_testkit::socket::{self, get_json_with};
 use wishtree_tests::city::{any_port, wait_until};
-use wishtree_tests::demo::run::{CAMPAIGN_TITLE, DemoCity, DemoOptions, IN_SYNC, VIEWER, start};
-use wishtree_tests::demo::seed::{CITY, DISTRICTS, STREETS, demo_city};
+use wishtree_tests::demo::run::{
+    CAMPAIGN_TITLE, DemoCity, DemoOptions, IN_SYNC, UNIT, UNIT_INDEX, VIEWER, start,
+};
+use wishtree_tests::demo::seed::{CITY, DISTRICTS, STREETS, city_orgs, demo_city};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -187,6 +189,35 @@ async fn the_demo_city_syncs_its_seed_reuses_it_and_shows_a_new_claim() {
     let coverage = hub_json(&city, &format!("/api/coverage?region={}", CITY.0));
     assert_eq!(coverage["units"], 6, "{coverage}");
     assert!(coverage["reported"].as_u64().unwrap() > 0, "{coverage}");
+    // The unit's account it prints opens its members' sealed 2026H1 reports, each
+    // verified and evaluated.
+    let unit_code = city_orgs()[UNIT_INDEX].0;
+    assert!(
+        printed.contains(&format!(
+            "http://{}/orgs/{unit_code}/reports  login: {UNIT} / {}",
+            city.hub.http_addr, city.unit_password
+        )),
+        "{printed}"
+    );
+    let hub = city.hub.http_addr;
+    let unit = log_in(
+        &mut |request| socket::send(hub, &request).unwrap(),
+        UNIT,
+        &city.unit_password,
+    );
+    let reports = format!("http://{hub}/api/orgs/{unit_code}/reports?period=2026H1");
+    let mut members = serde_json::Value::Null;
+    let waited = wait_until(LIMIT, "the unit's sealed reports", || {
+        members = get_json_with(&reports, &[("Cookie", &unit.cookie)])["members"].clone();
+        members.as_array().is_some_and(|members| {
+            !members.is_empty()
+                && members
+                    .iter()
+                    .all(|m| m["seal"]["state"] == "verified" && m["grade"].is_string())
+        })
+    })
+    .await;
+    assert!(waited.is_ok(), "{members}");
     // The regions carry the names `wishtree-hub region name` gave them.
     for (code, name) in std::iter::once(CITY).chain(DISTRICTS).chain(STREETS) {
         let figures = hub_json(&city, &format!("/api/figures?region={code}"));

@@ -10,6 +10,7 @@
 //! the count of failed logins. The HTTP side (`http/auth.rs`, `http/login.rs`) and the
 //! CLI (`cli/account.rs`) are drivers over them.
 
+mod annual_text;
 mod session;
 mod store;
 mod throttle;
@@ -22,6 +23,7 @@ use wishtree_protocol::model::Org;
 use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::{RegionLevel, RegionPrefix, Timestamp};
 
+pub use annual_text::{ANNUAL_TEXT_LIMIT, AnnualText, annual_text, save_annual_text};
 pub use session::{
     ApiToken, CARD_COOKIE, CookieError, LOGIN_COOKIE, LoginCookie, SESSION_COOKIE,
     SESSION_KEY_FILE, SessionCookie, SessionKey, cookie_value,

@@ -441,8 +441,22 @@ pub fn refresh_community(
 ) -> Result<Rederived, FiguresError> {
     let started = Instant::now();
     let view = CommunityView::derive(doc)?;
-    let rederived = store
-        .with_transaction(|transaction| rederive_community(transaction, doc.code(), &view, sync))?;
+    refresh_community_view(store, doc.code(), &view, sync, metrics, started)
+}
+
+/// As [`refresh_community`], from a view the caller derived (the figures worker derives
+/// it once for the figures and the report-back rows); `started` is when the work began,
+/// for the refresh metric.
+pub fn refresh_community_view(
+    store: &SqliteStore,
+    code: CommunityCode,
+    view: &CommunityView,
+    sync: &CommunitySync,
+    metrics: &Metrics,
+    started: Instant,
+) -> Result<Rederived, FiguresError> {
+    let rederived =
+        store.with_transaction(|transaction| rederive_community(transaction, code, view, sync))?;
     metrics.observe_figure_refresh(started.elapsed());
     Ok(rederived)
 }

@@ -30,6 +30,7 @@ mod query;
 mod ranking;
 mod refresh;
 mod service;
+mod unit_reports;
 
 use wishtree_protocol::{CommunityCode, DocError};
 
@@ -38,7 +39,7 @@ pub use campaigns::{CampaignProgress, campaign_progress, refresh_campaigns};
 pub use coverage::{Coverage, UnitCoverage, coverage, refresh_directory};
 pub use derive::{
     CommunitySync, RAW_TABLES, Rederived, rebuild_community_rollups, record_seen,
-    rederive_community, refresh_community, set_region_name,
+    rederive_community, refresh_community, refresh_community_view, set_region_name,
 };
 pub use health::{CommunityStatus, SYNC_WINDOW_MS, community_statuses};
 pub use market::{MARKET_PAGE, MarketPage, MarketQuery, MarketWish, market_page, rederive_market};
@@ -53,6 +54,11 @@ pub use query::{
 pub use ranking::{CommunityRank, OrgRank, RankBy, RankByError, community_ranking, org_ranking};
 pub use refresh::{refresh_city, refresh_one, refresh_worker};
 pub use service::Service;
+pub use unit_reports::{
+    GRADES, HalfYearSummary, MemberBehind, MemberReportRow, MemberTotals, SealMark,
+    rederive_unit_reports, unit_has_members_in, unit_member_report, unit_member_reports,
+    unit_members_behind,
+};
 
 /// Why figures could not be derived or read.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +89,9 @@ pub enum FiguresError {
         /// The value.
         value: String,
     },
+    /// A sealed member report could not be computed from the document.
+    #[error("a sealed member report cannot be computed: {0}")]
+    Report(String),
     /// An SQLite error.
     #[error("figure database error: {0}")]
     Sqlite(#[from] rusqlite::Error),

@@ -178,6 +178,14 @@ fn refresh_with(
     let seals = crate::seals::tally(store.as_ref(), &mut doc)?;
     sync.seals = seals.seals;
     sync.seals_failed = seals.failed;
-    figures::refresh_community(hub.local(), &doc, &sync, hub.metrics())?;
+    let started = std::time::Instant::now();
+    let view = wishtree_protocol::view::CommunityView::derive(&doc)?;
+    figures::refresh_community_view(hub.local(), code, &view, &sync, hub.metrics(), started)?;
+    // The seals' signers are asked of the roster before the local transaction opens;
+    // the reports then trust exactly those.
+    let enrolled = crate::seals::enrolled_signers(store.as_ref(), &mut doc)?;
+    hub.local().with_transaction(|transaction| {
+        figures::rederive_unit_reports(transaction, &mut doc, &view, |key| enrolled.contains(key))
+    })?;
     Ok(())
 }

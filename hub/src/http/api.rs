@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Query, State};
-use axum::http::{HeaderMap, Uri, header};
+use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use rusqlite::Connection;
 use serde::Serialize;
@@ -343,37 +343,7 @@ fn csv_response(answer: &Answer, asked: &Asked) -> Response {
         Language::English => format!("{en}-{}-{period}.csv", answer.whose),
     };
     let ascii = format!("{en}-{}-{period}.csv", file_part(asked.region.as_str()));
-    let ascii: String = ascii
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = readable
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
-        answer.table.render(),
-    )
-        .into_response()
+    csv::download(&answer.table, &readable, &ascii)
 }
 
 /// A period for a file name: `2026H2`, `2026-07`, `2026-01-01_2026-03-31` or `all`.

@@ -54,6 +54,14 @@ impl Viewer {
         matches!(self.access, Access::Unit { .. })
     }
 
+    /// The organisation of an organisation's account.
+    pub(crate) fn unit(&self) -> Option<OrgId> {
+        match self.access {
+            Access::Unit { org, .. } => Some(org),
+            Access::Region(_) => None,
+        }
+    }
+
     /// The figures of `region` may be read, or why not (403).
     pub(crate) fn check_region(&self, region: &RegionPrefix) -> Result<(), ApiError> {
         if self.access.may_see_region(region) {
@@ -85,6 +93,27 @@ impl Viewer {
                 self.name()
             ))),
         }
+    }
+
+    /// The report-back pages of unit `org` over `region` — its members by name and
+    /// their sealed reports — may be read, or why not (403): an organisation account's
+    /// of its own unit; a region's viewer's of a unit with members reported in within
+    /// its region (`has_members_there`), showing those members only.
+    pub(crate) fn check_unit_members(
+        &self,
+        org: OrgId,
+        region: &RegionPrefix,
+        has_members_there: bool,
+    ) -> Result<(), ApiError> {
+        self.check_org(org, region)?;
+        if self.is_unit() || has_members_there {
+            return Ok(());
+        }
+        Err(ApiError::forbidden(format!(
+            "account {} sees the members of units with members reported in within region {}, and organisation {org} has none there",
+            self.name(),
+            shown(region)
+        )))
     }
 }
 

@@ -13,10 +13,11 @@ use wishtree_common::csv::{Cell, SpreadsheetCsv};
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::names::Language;
 
+use super::dashboard::AnnualReport;
 use super::service::{HasService, SERVICE_COLUMNS};
 use crate::figures::{
-    CampaignProgress, CommunityRank, CommunityStatus, Figures, MemberPoints, MonthFigures,
-    OrgInCommunity, OrgRank, RegionFigures, UnitCoverage,
+    CampaignProgress, CommunityRank, CommunityStatus, Figures, HalfYearSummary, MemberPoints,
+    MemberReportRow, MonthFigures, OrgInCommunity, OrgRank, RegionFigures, SealMark, UnitCoverage,
 };
 
 /// A table on its way to CSV.
@@ -103,6 +104,67 @@ impl Table {
         }
         table
     }
+}
+
+/// A unit's members and their half-year reports (report-back to the unit).
+pub(crate) fn member_reports_table(lang: Language, rows: &[MemberReportRow]) -> Table {
+    Table::of(lang, &MEMBER_REPORTS, rows)
+}
+
+/// A unit's annual report: one row per half-year, the unit's text in a last row.
+pub(crate) fn annual_table(lang: Language, report: &AnnualReport) -> Table {
+    let mut table = Table::of(lang, &HALF_YEARS, &report.halves);
+    let mut last = vec![text(&format!("{}", report.year)), text(&report.name)];
+    last.push(text(
+        report
+            .text
+            .as_ref()
+            .map_or("", |written| written.text.as_str()),
+    ));
+    table
+        .header
+        .extend([lang.pick("单位党组织报告", "unit_text")]);
+    table.rows.push(last);
+    table
+}
+
+/// The CSV of `table` as a download named `readable` (RFC 5987 `filename*`, for the
+/// browsers of today) and `ascii` (`filename`, for anything older; any character but
+/// letters, digits and `-_.` becomes `_`).
+pub(crate) fn download(table: &Table, readable: &str, ascii: &str) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let ascii: String = ascii
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = readable
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            ),
+        ],
+        table.render(),
+    )
+        .into_response()
 }
 
 pub(crate) fn figures_table(lang: Language, rows: &[NamedFigures<'_>]) -> Table {
@@ -299,6 +361,53 @@ const POINTS_RANKING: [Column<MemberPoints>; 5] = [
     column("community", "社区代码", |m, _| code(m.community.as_str())),
     column("community_name", "社区", |m, _| text(&m.community_name)),
     column("points", "积分", |m, _| count(m.points)),
+];
+
+// One column a line, as a table reads.
+#[rustfmt::skip]
+const MEMBER_REPORTS: [Column<MemberReportRow>; 14] = [
+    column("community", "社区代码", |r, _| code(r.community.as_str())),
+    column("community_name", "社区", |r, _| text(&r.community_name)),
+    column("name", "姓名", |r, _| text(&r.name)),
+    column("seal", "封存", |r, lang| text(match (&r.seal, lang) {
+        (SealMark::Verified, Language::Chinese) => "已验签",
+        (SealMark::Failed(_), Language::Chinese) => "验签失败",
+        (SealMark::NotSealed, Language::Chinese) => "未封存",
+        (SealMark::Verified, Language::English) => "verified",
+        (SealMark::Failed(_), Language::English) => "failed",
+        (SealMark::NotSealed, Language::English) => "not_sealed",
+    })),
+    column("grade", "等次", |r, lang| text(r.grade.map_or("", |grade| lang.pick(grade.label_zh(), grade.label_en())))),
+    column("comment", "评语", |r, _| text(&r.comment)),
+    column("activities", "参加活动（次）", |r, _| count(r.totals.activities)),
+    column("service_minutes", "服务时长（分钟）", |r, _| count(r.totals.service_minutes)),
+    column("wishes_claimed", "认领微心愿", |r, _| count(r.totals.wishes_claimed)),
+    column("wishes_fulfilled", "实现微心愿", |r, _| count(r.totals.wishes_fulfilled)),
+    column("posts_held", "认领服务岗位", |r, _| count(r.totals.posts_held)),
+    column("points_earned", "爱心积分", |r, _| count(r.totals.points_earned)),
+    column("amendments", "封存后补录", |r, _| count(r.amendments)),
+    column("problem", "验签问题", |r, _| text(match &r.seal { SealMark::Failed(problem) => problem, _ => "" })),
+];
+
+// One column a line, as a table reads.
+#[rustfmt::skip]
+const HALF_YEARS: [Column<HalfYearSummary>; 16] = [
+    column("period", "半年度", |h, _| text(&h.period.to_string())),
+    column("is_sealed", "已全部封存", |h, lang| yes_no(h.is_sealed(), lang)),
+    column("communities", "社区数", |h, _| count(h.communities)),
+    column("communities_sealed", "已封存社区", |h, _| count(h.communities_sealed)),
+    column("members", "报到党员（人次）", |h, _| count(h.members)),
+    column("verified", "已验签报告", |h, _| count(h.verified)),
+    column("failed", "验签失败", |h, _| count(h.failed)),
+    column("not_sealed", "未封存", |h, _| count(h.not_sealed)),
+    column("activities", "参加活动（次）", |h, _| count(h.totals.activities)),
+    column("service_minutes", "服务时长（分钟）", |h, _| count(h.totals.service_minutes)),
+    column("wishes_claimed", "认领微心愿", |h, _| count(h.totals.wishes_claimed)),
+    column("wishes_fulfilled", "实现微心愿", |h, _| count(h.totals.wishes_fulfilled)),
+    column("points_earned", "爱心积分", |h, _| count(h.totals.points_earned)),
+    column("grade_excellent", "优秀", |h, _| count(h.grades[0])),
+    column("grade_qualified", "合格", |h, _| count(h.grades[1])),
+    column("grade_basically_or_un", "基本合格/不合格", |h, _| count(h.grades[2] + h.grades[3])),
 ];
 
 const fn column<T>(

@@ -24,6 +24,7 @@ mod period;
 mod points;
 mod service;
 mod svg;
+mod unit_api;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -310,6 +311,23 @@ pub fn router(state: HubHttpState) -> Router {
     let mut router = Router::new()
         .route("/", get(dashboard::overview))
         .route("/orgs/{id}", get(dashboard::org_page))
+        .route("/orgs/{id}/reports", get(dashboard::reports_page))
+        .route("/orgs/{id}/reports.csv", get(dashboard::reports_page))
+        .route(
+            "/orgs/{id}/members/{community}/{member}",
+            get(dashboard::member_page),
+        )
+        .route(
+            "/orgs/{id}/annual",
+            get(dashboard::annual_page).post(dashboard::annual_save),
+        )
+        .route("/orgs/{id}/annual.csv", get(dashboard::annual_page))
+        .route("/api/orgs/{id}/reports", get(unit_api::reports))
+        .route("/api/orgs/{id}/reports.csv", get(unit_api::reports))
+        .route(
+            "/api/orgs/{id}/members/{community}/{member}",
+            get(unit_api::member),
+        )
         .route("/rankings", get(dashboard::rankings_page))
         .route("/rankings/points", get(dashboard::points_page))
         .route("/health", get(dashboard::health_page))

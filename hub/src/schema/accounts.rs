@@ -4,7 +4,8 @@
 
 /// The accounts' steps, in order. Each is frozen once released: a change is a new step
 /// at the end of [`super::STEPS`].
-pub(super) const STEPS: [&str; 1] = [r#"
+pub(super) const STEPS: [&str; 2] = [
+    r#"
 CREATE TABLE accounts (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -33,4 +34,17 @@ CREATE TABLE audit_log (
     what TEXT NOT NULL
 );
 CREATE INDEX audit_log_at ON audit_log (at);
-"#];
+"#,
+    // The unit's own words in its annual report (单位党组织年度报告), one text per unit
+    // and year, kept beside the accounts: written by the unit's account, not derived.
+    r#"
+CREATE TABLE unit_annual_texts (
+    org BLOB NOT NULL,
+    year INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT NOT NULL,
+    PRIMARY KEY (org, year)
+) WITHOUT ROWID;
+"#,
+];

@@ -54,7 +54,7 @@ pub(crate) const MEASURE_COLUMNS: &str = measure_columns!();
 
 /// The figures' steps, in order. Each is frozen once released: a change is a new step
 /// at the end of [`super::STEPS`].
-pub(super) const STEPS: [&str; 4] = [FIRST_STEP, SECOND_STEP, THIRD_STEP, FOURTH_STEP];
+pub(super) const STEPS: [&str; 5] = [FIRST_STEP, SECOND_STEP, THIRD_STEP, FOURTH_STEP, FIFTH_STEP];
 
 /// The fourth step: the citywide market's published wishes, what the market shows of
 /// each (title, kind, group, the resident's label the worker chose — what `/m/` shows
@@ -116,6 +116,42 @@ CREATE TABLE fig_directory (
     name TEXT NOT NULL,
     in_service_members INTEGER
 ) WITHOUT ROWID;";
+
+/// The fifth step: report-back to the unit (`figures::unit_reports`). Unlike the
+/// raw tables these hold what the document says of a unit's members that their unit
+/// may read — the member's name and each sealed half-year's report with its
+/// evaluation — and are read only behind `Viewer::check_unit_members`. Still nothing
+/// the node keeps private (addresses, phones, residents' real names).
+const FIFTH_STEP: &str = "
+CREATE TABLE fig_unit_members (
+    community TEXT NOT NULL,
+    id BLOB NOT NULL,
+    org BLOB NOT NULL,
+    name TEXT NOT NULL,
+    reported_day INTEGER NOT NULL,
+    PRIMARY KEY (community, id)
+) WITHOUT ROWID;
+CREATE INDEX fig_unit_members_org ON fig_unit_members (org, community);
+CREATE TABLE fig_member_reports (
+    community TEXT NOT NULL,
+    period TEXT NOT NULL,
+    member BLOB NOT NULL,
+    org BLOB NOT NULL,
+    is_verified INTEGER NOT NULL,
+    problem TEXT,
+    grade TEXT,
+    comment TEXT NOT NULL,
+    activities INTEGER NOT NULL,
+    service_minutes INTEGER NOT NULL,
+    wishes_claimed INTEGER NOT NULL,
+    wishes_fulfilled INTEGER NOT NULL,
+    posts_held INTEGER NOT NULL,
+    points_earned INTEGER NOT NULL,
+    amendments INTEGER NOT NULL,
+    report TEXT NOT NULL,
+    PRIMARY KEY (community, period, member)
+) WITHOUT ROWID;
+CREATE INDEX fig_member_reports_org ON fig_member_reports (org, period);";
 
 /// The first step. The secondary indexes cover the columns their queries read (a wide
 /// region reads by day, an organisation by its id), so that SQLite answers from the

@@ -22,7 +22,7 @@ pub(crate) use figures::MEASURE_COLUMNS;
 
 /// Every step of the hub database, in order; the index + 1 is the version. A new step
 /// goes at the end, whichever tables it touches.
-const STEPS: [&str; 9] = [
+const STEPS: [&str; 11] = [
     store::STEPS[0],
     store::STEPS[1],
     figures::STEPS[0],
@@ -32,6 +32,8 @@ const STEPS: [&str; 9] = [
     figures::POINTS_STEP,
     bulletins::STEPS[0],
     figures::STEPS[3],
+    figures::STEPS[4],
+    accounts::STEPS[1],
 ];
 
 /// The version of a database this build has migrated.

@@ -12,10 +12,14 @@ use wishtree_hub::accounts::{self, AccountName, NewAccount, Role, Scope};
 use wishtree_hub::figures::{self, CommunitySync};
 use wishtree_hub::http::{HubHttpState, guarded, serve};
 use wishtree_hub::metrics::Metrics;
+use wishtree_protocol::command::Command;
 use wishtree_protocol::id::OrgId;
-use wishtree_protocol::model::{Actor, EventKind, Org};
+use wishtree_protocol::keys::KeyPair;
+use wishtree_protocol::model::{Actor, EvaluationGrade, EventKind, Org};
+use wishtree_protocol::seal::SignedSeal;
+use wishtree_protocol::text::Detail;
 use wishtree_protocol::view::CommunityView;
-use wishtree_protocol::{CommunityCode, CommunityDoc, Date, RegionPrefix, Timestamp};
+use wishtree_protocol::{CommunityCode, CommunityDoc, Date, HalfYear, RegionPrefix, Timestamp};
 pub use wishtree_testkit::community::{Writer, credit_code, worker};
 pub use wishtree_testkit::login::Session;
 use wishtree_testkit::server::InProcessServer;
@@ -52,6 +56,37 @@ pub fn deliver(database: &Path, doc: &CommunityDoc, last_seen_at: Option<Timesta
     };
     let transaction = connection.transaction().unwrap();
     figures::rederive_community(&transaction, doc.code(), &view, &sync).unwrap();
+    transaction.commit().unwrap();
+}
+
+/// The key every sample community seals with, which [`deliver_unit_reports`] trusts as
+/// the roster would a community's enrolled key.
+pub fn seal_key() -> KeyPair {
+    KeyPair::from_secret([7; 32])
+}
+
+/// Seals 2026H1 of `writer`'s document at `at` with [`seal_key`].
+pub fn seal_half_year(writer: &mut Writer, at: Timestamp) {
+    let heads = writer.doc.heads();
+    let code = writer.doc.code();
+    let seal = SignedSeal::sign(
+        &seal_key(),
+        code,
+        HalfYear::new(2026, 1).unwrap(),
+        &heads,
+        at,
+    );
+    writer.run(Command::SealPeriod { seal }, at);
+}
+
+/// Derives the report-back rows of `doc` into the hub database, trusting seals by
+/// [`seal_key`], as the figures worker does with the roster's keys.
+pub fn deliver_unit_reports(database: &Path, doc: &mut CommunityDoc) {
+    let mut connection = rusqlite::Connection::open(database).unwrap();
+    let view = CommunityView::derive(doc).unwrap();
+    let signer = seal_key().public();
+    let transaction = connection.transaction().unwrap();
+    figures::rederive_unit_reports(&transaction, doc, &view, |key| *key == signer).unwrap();
     transaction.commit().unwrap();
 }
 
@@ -228,8 +263,28 @@ pub fn sample_city() -> SampleCity {
     );
     writers.push((d, Some(NOW.plus_millis(-7_200_000))));
 
-    for (writer, seen) in &writers {
+    // 名人社区 and 世纪城社区, in two districts, seal 2026H1 and evaluate the big
+    // unit's members there.
+    let sealed_at = at_minute(60 * 24 * 205);
+    let grades = [EvaluationGrade::Excellent, EvaluationGrade::Qualified];
+    for (index, evaluated) in [(0, vec![m1, m2]), (3, vec![m6])] {
+        let writer = &mut writers[index].0;
+        seal_half_year(writer, sealed_at);
+        for (member, grade) in evaluated.into_iter().zip(grades) {
+            writer.run(
+                Command::Evaluate {
+                    member,
+                    period: HalfYear::new(2026, 1).unwrap(),
+                    grade,
+                    comment: Detail::parse("comment", "积极参加社区服务").unwrap(),
+                },
+                sealed_at.plus_millis(60_000),
+            );
+        }
+    }
+    for (writer, seen) in &mut writers {
         deliver(&database, &writer.doc, *seen);
+        deliver_unit_reports(&database, &mut writer.doc);
     }
     let connection = rusqlite::Connection::open(&database).unwrap();
     for (prefix, name) in [

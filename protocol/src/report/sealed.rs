@@ -130,49 +130,77 @@ impl SealedReport {
         period: HalfYear,
         is_enrolled: impl Fn(&PublicKey) -> bool,
     ) -> Result<Self, ReportError> {
-        let current = HalfYearReport::compute(now, member, period)?;
-        let Some(stored) = doc.entity::<Seal>(period).map_err(ReportError::doc)? else {
-            return Ok(Self {
-                report: current,
-                seal: None,
-                amendments: Vec::new(),
-                evaluation: None,
-            });
+        let mut reports = Self::compute_each(doc, now, [member], period, is_enrolled)?;
+        // One member in, one report out (`compute_each` answers one per member or an
+        // error).
+        reports.pop().ok_or(ReportError::NoSuchMember(member))
+    }
+
+    /// The reports of every one of `members` for `period`, as [`SealedReport::compute`]
+    /// makes each, with the seal checked and the document forked at its heads once for
+    /// all of them (the hub derives a whole community's reports each time its document
+    /// changes).
+    pub fn compute_each(
+        doc: &mut CommunityDoc,
+        now: &CommunityView,
+        members: impl IntoIterator<Item = MemberId>,
+        period: HalfYear,
+        is_enrolled: impl Fn(&PublicKey) -> bool,
+    ) -> Result<Vec<Self>, ReportError> {
+        let stored = doc.entity::<Seal>(period).map_err(ReportError::doc)?;
+        let checked = stored.map(|stored| check_seal(doc.code(), period, &stored, is_enrolled));
+        let sealed_view = match &checked {
+            Some((_, Some(heads))) => (|| {
+                let forked = doc.automerge_mut().fork_at(heads).ok()?;
+                let forked =
+                    CommunityDoc::from_automerge(forked, Some(doc.code()), [0; 16]).ok()?;
+                CommunityView::derive(&forked).ok()
+            })(),
+            _ => None,
         };
-        let evaluation = doc
-            .entity::<Evaluation>(Evaluation::id_for(member, period))
-            .map_err(ReportError::doc)?;
-        let (check, heads) = check_seal(doc.code(), period, &stored, is_enrolled);
-        let sealed_view = heads.and_then(|heads| {
-            let forked = doc.automerge_mut().fork_at(&heads).ok()?;
-            let forked = CommunityDoc::from_automerge(forked, Some(doc.code()), [0; 16]).ok()?;
-            CommunityView::derive(&forked).ok()
-        });
-        let Some(sealed_view) = sealed_view else {
-            let problem = SealError::UnknownHeads { period }.to_string();
-            return Ok(Self {
-                report: current,
-                seal: Some(SealCheck {
-                    verified: false,
-                    problem: Some(problem),
-                    ..check
-                }),
-                amendments: Vec::new(),
+        let mut reports = Vec::new();
+        for member in members {
+            let current = HalfYearReport::compute(now, member, period)?;
+            let Some((check, _)) = &checked else {
+                reports.push(Self {
+                    report: current,
+                    seal: None,
+                    amendments: Vec::new(),
+                    evaluation: None,
+                });
+                continue;
+            };
+            let evaluation = doc
+                .entity::<Evaluation>(Evaluation::id_for(member, period))
+                .map_err(ReportError::doc)?;
+            let Some(sealed_view) = &sealed_view else {
+                let problem = SealError::UnknownHeads { period }.to_string();
+                reports.push(Self {
+                    report: current,
+                    seal: Some(SealCheck {
+                        verified: false,
+                        problem: Some(problem),
+                        ..check.clone()
+                    }),
+                    amendments: Vec::new(),
+                    evaluation,
+                });
+                continue;
+            };
+            // A member added after the seal has an empty sealed report.
+            let sealed = match HalfYearReport::compute(sealed_view, member, period) {
+                Err(ReportError::NoSuchMember(_)) => HalfYearReport::empty_like(&current),
+                other => other?,
+            };
+            let amendments = amendments(&sealed, &current);
+            reports.push(Self {
+                report: sealed,
+                seal: Some(check.clone()),
+                amendments,
                 evaluation,
             });
-        };
-        // A member added after the seal has an empty sealed report.
-        let sealed = match HalfYearReport::compute(&sealed_view, member, period) {
-            Err(ReportError::NoSuchMember(_)) => HalfYearReport::empty_like(&current),
-            other => other?,
-        };
-        let amendments = amendments(&sealed, &current);
-        Ok(Self {
-            report: sealed,
-            seal: Some(check),
-            amendments,
-            evaluation,
-        })
+        }
+        Ok(reports)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The demo city's runner: builds the city of [`super::seed`] under a data directory
 //! the first time (a hub for 1309 with its region names and city document, three
-//! enrolled community nodes holding the seed's records and personal data), reuses it
+//! enrolled community nodes holding the seed's records and personal data, 2026H1
+//! sealed and each member evaluated; a city viewer and a unit's account), reuses it
 //! on later runs, then starts the hub and the nodes on loopback and waits until every
 //! node is in sync.
 //!
@@ -24,9 +25,10 @@ use wishtree_node::run::RunningNode;
 use wishtree_node::store::{MemberPrivate, ResidentPrivate, Store};
 use wishtree_protocol::city::{CampaignRule, CityCommand};
 use wishtree_protocol::command::Command;
-use wishtree_protocol::id::CampaignId;
-use wishtree_protocol::text::{Name, Title};
-use wishtree_protocol::{CommunityCode, Date, RegionPrefix, Timestamp};
+use wishtree_protocol::id::{CampaignId, MemberId};
+use wishtree_protocol::model::EvaluationGrade;
+use wishtree_protocol::text::{Detail, Name, Title};
+use wishtree_protocol::{CommunityCode, Date, HalfYear, RegionPrefix, Timestamp};
 
 use super::seed::{self, CITY, DISTRICTS, DemoCommunity, STREETS};
 use crate::city::{enroll, hub_key, init_hub, init_node, start_hub, start_node, wait_until};
@@ -45,6 +47,18 @@ const HUB_DIR: &str = "hub";
 /// its drawn password, so that every run prints it beside the dashboard's address.
 pub const VIEWER: &str = "city-viewer";
 const VIEWER_FILE: &str = "demo-login.txt";
+
+/// The demo's organisation account, of the unit at [`UNIT_INDEX`] of the city's
+/// directory, to try the report-back pages with (its password kept as the viewer's).
+pub const UNIT: &str = "unit-fagaiwei";
+const UNIT_FILE: &str = "demo-unit-login.txt";
+
+/// The unit of [`UNIT`] in `seed::city_orgs` (沧州市发展和改革委员会党组): its members
+/// serve in 龙华里社区.
+pub const UNIT_INDEX: usize = 1;
+
+/// The half-year every demo node sealed, with an evaluation of each member.
+pub const SEALED: (i32, u8) = (2026, 1);
 
 /// Written first into a staging directory, so that only a directory the runner made
 /// is ever removed by it.
@@ -73,6 +87,8 @@ pub struct DemoCity {
     pub hub: RunningHub,
     /// The password of the city viewer [`VIEWER`].
     pub viewer_password: String,
+    /// The password of the organisation account [`UNIT`].
+    pub unit_password: String,
     /// The nodes, in the seed's order.
     pub nodes: Vec<DemoNode>,
     /// Whether this run built the city (rather than reusing it).
@@ -112,6 +128,10 @@ pub async fn start(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result
     let hub_dir = options.data.join(HUB_DIR);
     let viewer_password = std::fs::read_to_string(hub_dir.join(VIEWER_FILE))
         .with_context(|| format!("cannot read the demo's login in {}", hub_dir.display()))?
+        .trim()
+        .to_owned();
+    let unit_password = std::fs::read_to_string(hub_dir.join(UNIT_FILE))
+        .with_context(|| format!("cannot read the demo's unit login in {}", hub_dir.display()))?
         .trim()
         .to_owned();
     let hub = start_hub(&hub_dir, options.hub_quic, options.hub_http).await?;
@@ -158,6 +178,15 @@ pub async fn start(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result
         "  hub dashboard ({})  http://{}/  login: {VIEWER} / {viewer_password}",
         CITY.1, hub.http_addr
     )?;
+    let (unit_code, unit_name) = seed::city_orgs()
+        .into_iter()
+        .nth(UNIT_INDEX)
+        .context("the demo's unit is in the city's directory")?;
+    writeln!(
+        out,
+        "  unit report-back ({unit_name}, {}H{})  http://{}/orgs/{unit_code}/reports  login: {UNIT} / {unit_password}",
+        SEALED.0, SEALED.1, hub.http_addr
+    )?;
     for (node, community) in nodes.iter().zip(&communities) {
         writeln!(
             out,
@@ -187,6 +216,7 @@ pub async fn start(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result
     Ok(DemoCity {
         hub,
         viewer_password,
+        unit_password,
         nodes,
         is_new,
         sync_limit: options.sync_limit,
@@ -311,6 +341,14 @@ fn build(dir: &Path, hub_address: SocketAddr, out: &mut dyn Write) -> anyhow::Re
     let mut file = wishtree_common::key_file::create_private(&hub_dir.join(VIEWER_FILE))
         .context("cannot keep the demo's login")?;
     writeln!(file, "{}", viewer.password).context("cannot keep the demo's login")?;
+    let (unit_code, _) = seed::city_orgs()
+        .into_iter()
+        .nth(UNIT_INDEX)
+        .context("the demo's unit is in the city's directory")?;
+    let unit = crate::city::add_account(&hub_dir, "org", unit_code.as_str(), UNIT)?;
+    let mut file = wishtree_common::key_file::create_private(&hub_dir.join(UNIT_FILE))
+        .context("cannot keep the demo's unit login")?;
+    writeln!(file, "{}", unit.password).context("cannot keep the demo's unit login")?;
     writeln!(
         out,
         "hub: named {} and its {} districts and {} streets; city document with {} organisations and the campaign {CAMPAIGN_TITLE}",
@@ -452,7 +490,38 @@ fn seed_node(
         }
         .with_context(|| format!("{}: cannot apply {command:?}", community.name))?;
     }
-    Ok(community.commands.len())
+    let closing = seal_and_evaluate(&mut replica, community.commands.len())?;
+    Ok(community.commands.len() + closing)
+}
+
+/// Seals [`SEALED`] and records the community's evaluation of every member, as a
+/// worker closing the half-year does (报到—服务—报告). Returns how many commands.
+fn seal_and_evaluate(
+    replica: &mut wishtree_node::replica::Replica,
+    index: usize,
+) -> anyhow::Result<usize> {
+    let period = HalfYear::new(SEALED.0, SEALED.1).context("the demo's sealed half-year")?;
+    let at = stamp(0, index);
+    replica.seal(period, at)?;
+    let members: Vec<MemberId> = replica.view()?.members.keys().copied().collect();
+    let grades = [
+        (
+            EvaluationGrade::Excellent,
+            "积极参加社区服务，认领微心愿及时兑现",
+        ),
+        (EvaluationGrade::Qualified, "按时到社区报到，参加志愿服务"),
+    ];
+    for (offset, member) in members.iter().enumerate() {
+        let (grade, comment) = grades[offset % grades.len()];
+        let evaluate = Command::Evaluate {
+            member: *member,
+            period,
+            grade,
+            comment: Detail::parse("comment", comment)?,
+        };
+        replica.execute(&evaluate, stamp(0, index + 1 + offset))?;
+    }
+    Ok(1 + members.len())
 }
 
 /// When a seed command happened: at 9 in the morning, Shanghai time, `days_ago` days

@@ -56,6 +56,10 @@ form.period .presets a{display:inline-flex;align-items:center;min-height:44px;pa
 p.error{background:#fdecea;border-left:4px solid #b22222;padding:8px 12px;color:#8a1c1c}
 .downloads a{display:inline-flex;align-items:center;min-height:44px;margin-right:12px;color:#444}
 .alerts li{margin:6px 0}
+form.unit-text{display:grid;gap:8px;background:#fff;padding:12px;border-radius:6px;margin:16px 0}
+form.unit-text textarea{font:inherit;padding:8px;border:1px solid #767676;border-radius:3px}
+form.unit-text textarea[aria-invalid=true]{border:2px solid #b22222}
+form.unit-text button{font:inherit;min-height:44px;background:#b22222;color:#fff;border:0;border-radius:3px}
 @media (max-width:700px){main a{display:inline-block;min-height:44px;line-height:44px}svg.chart{min-width:520px}header{padding:4px 8px}main{padding:8px 10px 32px}}
 .print-only{display:none}
 @media print{
@@ -64,6 +68,8 @@ body{background:#fff;font-size:11pt}
 header nav,header a.lang,header form.logout,form.period,.downloads,.crumbs{display:none!important}
 header{background:none;color:#000;border-bottom:2px solid #b22222;padding:0 0 4px}
 .print-only{display:block}
+section.member-report{break-before:page}section.member-report:first-of-type{break-before:auto}
+form.unit-text{display:none!important}
 main{max-width:none;padding:0}
 .card,ul.headline li{box-shadow:none;border:1px solid #ccc;break-inside:avoid}
 .scroll,.chart-box{overflow:visible}svg.chart{min-width:0}
@@ -135,6 +141,11 @@ pub(super) fn page(frame: &Frame<'_>, body: Markup) -> Response {
                     a href=(link("/rankings/points", &region, lang)) { (tr(lang, "积分排行", "Points")) }
                     a href=(link("/health", &region, lang)) { (tr(lang, "同步状况", "Sync health")) }
                     a href=(link("/bulletins", &region, lang)) { (tr(lang, "通报", "Bulletins")) }
+                }
+                @if let Some(org) = frame.viewer.and_then(|viewer| viewer.unit()) {
+                    a href=(link(&format!("/orgs/{org}"), &[], lang)) { (tr(lang, "本单位", "My unit")) }
+                    a href=(link(&format!("/orgs/{org}/reports"), &[], lang)) { (tr(lang, "党员半年报告", "Members' reports")) }
+                    a href=(link(&format!("/orgs/{org}/annual"), &[], lang)) { (tr(lang, "年度报告", "Annual report")) }
                 }
             }
             @if let Some(viewer) = frame.viewer {

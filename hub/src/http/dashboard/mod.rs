@@ -26,6 +26,7 @@ mod period_form;
 mod points;
 mod rankings;
 mod tables;
+mod unit;
 
 use std::collections::HashMap;
 
@@ -47,6 +48,7 @@ pub(crate) use self::overview::overview;
 use self::period_form::{PeriodForm, described};
 pub(crate) use self::points::points_page;
 pub(crate) use self::rankings::rankings_page;
+pub(crate) use self::unit::{AnnualReport, annual_page, annual_save, member_page, reports_page};
 use super::api::params;
 use super::auth::Viewer;
 use super::{ApiError, HubHttpState, Params};
@@ -75,6 +77,9 @@ enum Shows {
     /// An organisation's pages (`None` if its id did not parse: a 404 for a viewer,
     /// a 403 for an organisation account, which has one unit only).
     Org(Option<OrgId>),
+    /// A unit's members by name and their reports: as `Org`, and a region's viewer
+    /// only for a unit with members reported in within its region.
+    UnitMembers(Option<OrgId>),
 }
 
 /// What every page is asked: its language, its region, and the rest of its query.
@@ -92,7 +97,9 @@ struct PageRequest {
 const KEPT: [&str; 2] = ["by", "limit"];
 
 /// Every parameter of a page's query but its language.
-const ASKED: [&str; 6] = ["region", "from", "to", "period", "by", "limit"];
+const ASKED: [&str; 8] = [
+    "region", "from", "to", "period", "by", "limit", "year", "print",
+];
 
 impl PageRequest {
     /// The language, the region (known to the hub, and the account's to see) and the
@@ -128,8 +135,11 @@ impl PageRequest {
         let allowed = match shows {
             Shows::Region => viewer.check_region(&region),
             Shows::Org(Some(org)) => viewer.check_org(org, &region),
-            Shows::Org(None) if viewer.is_unit() => Err(ApiError::forbidden("not its own unit")),
-            Shows::Org(None) => Ok(()),
+            Shows::UnitMembers(Some(org)) => state.check_unit_members(&viewer, org, &region).await,
+            Shows::Org(None) | Shows::UnitMembers(None) if viewer.is_unit() => {
+                Err(ApiError::forbidden("not its own unit"))
+            }
+            Shows::Org(None) | Shows::UnitMembers(None) => Ok(()),
         };
         if let Err(error) = allowed {
             tracing::info!(

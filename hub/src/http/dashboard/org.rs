@@ -7,7 +7,10 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
-use maud::{PreEscaped, html};
+use maud::{Markup, PreEscaped, html};
+use wishtree_protocol::RegionPrefix;
+use wishtree_protocol::city::CampaignRule;
+use wishtree_protocol::id::OrgId;
 use wishtree_protocol::names::Language;
 
 use super::super::auth::Viewer;
@@ -17,8 +20,9 @@ use super::super::{HubHttpState, parse_org};
 use super::layout::{SERVICE, error_page, number, region_link, short_months, tr};
 use super::overview::figure;
 use super::tables::{figures_table, name_or, service_cells, service_headings, table};
+use super::unit::behind_section;
 use super::{PageRequest, Shows};
-use crate::figures::{self, MonthFigures, OrgProfile, Period};
+use crate::figures::{self, MemberBehind, MonthFigures, OrgProfile, Period};
 
 pub(crate) async fn org_page(
     State(state): State<HubHttpState>,
@@ -44,11 +48,12 @@ pub(crate) async fn org_page(
     let base = format!("/orgs/{org}");
     let period = request.period(tr(lang, "单位党组织", "Organisation"), &base)?;
     let (now, region) = (request.now(), request.region().clone());
-    let (profile, months) = state
+    let (profile, months, behind) = state
         .read(move |connection| {
             let profile = figures::org_profile(connection, org, &region, &period, now)?;
             let months = figures::monthly(connection, &region, Some(org), &period)?;
-            Ok((profile, months))
+            let behind = members_behind(connection, org, &region)?;
+            Ok((profile, months, behind))
         })
         .await
         .map_err(|error| request.error(&error))?;
@@ -59,7 +64,27 @@ pub(crate) async fn org_page(
         .audit(request.viewer().name(), "view", uri.to_string())
         .await
         .map_err(|error| request.error(&error))?;
-    Ok(render(&request, &base, &period, &profile, &months))
+    let behind = behind_section(lang, &behind, request.viewer().is_unit());
+    Ok(render(&request, &base, &period, &profile, &months, behind))
+}
+
+/// Each campaign that asks every member (from the city document), with the unit's
+/// members in `region` who are behind on it.
+fn members_behind(
+    connection: &rusqlite::Connection,
+    org: OrgId,
+    region: &RegionPrefix,
+) -> Result<Vec<(String, u32, Vec<MemberBehind>)>, figures::FiguresError> {
+    let mut found = Vec::new();
+    for campaign in figures::campaign_progress(connection, region)? {
+        if campaign.rule != CampaignRule::MemberClaimsWish {
+            continue;
+        }
+        let days = (campaign.from.to_days(), campaign.to.to_days());
+        let behind = figures::unit_members_behind(connection, org, region, campaign.minimum, days)?;
+        found.push((campaign.title, campaign.minimum, behind));
+    }
+    Ok(found)
 }
 
 fn render(
@@ -68,6 +93,7 @@ fn render(
     period: &Period,
     profile: &OrgProfile,
     months: &[MonthFigures],
+    behind: Markup,
 ) -> Response {
     let lang = request.lang();
     let f = &profile.figures;
@@ -138,6 +164,11 @@ fn render(
             h2 { (hours_title) }
             div.card.chart-box { (PreEscaped(svg::columns(hours_title, &short_months(&labels), &bars, SERVICE))) }
         }
+        p.downloads {
+            a href=(format!("{base}/reports")) { (tr(lang, "党员半年报告（报到—服务—报告）", "Members' half-year reports")) }
+            a href=(format!("{base}/annual")) { (tr(lang, "单位党组织年度报告", "Annual report")) }
+        }
+        (behind)
         h2 { (tr(lang, "全部指标", "Every figure")) }
         (figures_table(lang, f))
     };

@@ -1,0 +1,520 @@
+//! Report-back to the unit (报到—服务—报告, issue 13): each unit's members by name, and
+//! each member's sealed half-year reports with the community's evaluation, across
+//! every community they serve; the unit's annual report (单位党组织年度报告) is built
+//! from these rows.
+//!
+//! The rows are derived with the figures each time a community's document changes
+//! ([`rederive_unit_reports`]): the member's name and the report the node itself would
+//! print for every sealed half-year (`SealedReport`, re-derived at the hub from the
+//! document at the sealed heads, the seal checked against the roster), stored as its
+//! figures and as JSON for the member's page. So a unit's page of thousands of member
+//! reports is one indexed read, never a re-derivation. A half-year a community has not
+//! sealed has no row: the page says 未封存 and counts nothing for it.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use wishtree_protocol::id::{MemberId, OrgId};
+use wishtree_protocol::keys::PublicKey;
+use wishtree_protocol::model::{EvaluationGrade, Org, Seal};
+use wishtree_protocol::report::SealedReport;
+use wishtree_protocol::view::CommunityView;
+use wishtree_protocol::{CommunityCode, CommunityDoc, HalfYear, RegionPrefix};
+
+use super::FiguresError;
+use super::measure::region_range;
+use super::names::parse_code;
+
+/// Whether a member's half-year report is sealed, and whether its seal holds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", content = "problem", rename_all = "snake_case")]
+pub enum SealMark {
+    /// The community sealed the half-year and the seal verified (已验签).
+    Verified,
+    /// The community sealed it, but the seal does not hold (验签失败), and why.
+    Failed(String),
+    /// The community has not sealed the half-year (未封存).
+    NotSealed,
+}
+
+/// One member of a unit and their report for a half-year in one community.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MemberReportRow {
+    /// The community the member reported in to.
+    pub community: CommunityCode,
+    /// Its name.
+    pub community_name: String,
+    /// The member.
+    pub member: MemberId,
+    /// The member's name, as the document holds it.
+    pub name: String,
+    /// The seal of the half-year.
+    pub seal: SealMark,
+    /// The community's evaluation (等次), if it recorded one.
+    pub grade: Option<EvaluationGrade>,
+    /// Its comment (评语).
+    pub comment: String,
+    /// The sealed figures; zero when not sealed.
+    pub totals: MemberTotals,
+    /// Records written into the period after the seal (补录/更正), not counted.
+    pub amendments: u64,
+}
+
+/// The figures of a sealed member report that a unit's list shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MemberTotals {
+    /// Activities joined.
+    pub activities: u64,
+    /// Minutes of service.
+    pub service_minutes: u64,
+    /// Wishes claimed.
+    pub wishes_claimed: u64,
+    /// Wishes fulfilled.
+    pub wishes_fulfilled: u64,
+    /// Posts held.
+    pub posts_held: u64,
+    /// Points earned.
+    pub points_earned: u64,
+}
+
+/// A unit's members who are behind on a campaign that asks every member, by name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MemberBehind {
+    /// The community.
+    pub community: CommunityCode,
+    /// Its name.
+    pub community_name: String,
+    /// The member.
+    pub member: MemberId,
+    /// Their name.
+    pub name: String,
+    /// How many they claimed in the campaign's days.
+    pub claimed: u64,
+}
+
+/// Replaces `code`'s report-back rows, in the caller's transaction: every member who
+/// names a unit, and their reports for each sealed half-year of the document. The
+/// reports are computed from `doc` at each seal's heads; `is_enrolled` says whether the
+/// roster trusts a seal's signer for the community.
+pub fn rederive_unit_reports(
+    transaction: &Transaction<'_>,
+    doc: &mut CommunityDoc,
+    view: &CommunityView,
+    is_enrolled: impl Fn(&PublicKey) -> bool,
+) -> Result<u64, FiguresError> {
+    let code = doc.code();
+    let community = code.as_str();
+    for table in ["fig_unit_members", "fig_member_reports"] {
+        transaction
+            .prepare_cached(&format!("DELETE FROM {table} WHERE community = ?1"))?
+            .execute([community])?;
+    }
+    // The unit of each member, by the id its credit code derives citywide.
+    let units: BTreeMap<MemberId, OrgId> = view
+        .members
+        .iter()
+        .filter_map(|(id, member)| {
+            let key = member.org?;
+            let org = view
+                .orgs
+                .get(&key)
+                .map_or(key, |org| Org::id_for(&org.credit_code));
+            Some((*id, org))
+        })
+        .collect();
+    let mut rows = 0u64;
+    {
+        let mut insert = transaction.prepare_cached(
+            "INSERT INTO fig_unit_members (community, id, org, name, reported_day)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for (id, org) in &units {
+            let Some(member) = view.members.get(id) else {
+                continue;
+            };
+            insert.execute(params![
+                community,
+                id.as_bytes().as_slice(),
+                org.as_bytes().as_slice(),
+                member.name,
+                member.reported_in.to_days(),
+            ])?;
+            rows += 1;
+        }
+    }
+    if units.is_empty() {
+        return Ok(rows);
+    }
+    let (seals, _malformed) = doc.entities::<Seal>()?;
+    let periods: Vec<HalfYear> = seals.into_iter().map(|(period, _)| period).collect();
+    let mut insert = transaction.prepare_cached(
+        "INSERT INTO fig_member_reports (community, period, member, org, is_verified,
+             problem, grade, comment, activities, service_minutes, wishes_claimed,
+             wishes_fulfilled, posts_held, points_earned, amendments, report)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?;
+    for period in periods {
+        let reports =
+            SealedReport::compute_each(doc, view, units.keys().copied(), period, &is_enrolled)
+                .map_err(|error| FiguresError::Report(error.to_string()))?;
+        for report in reports {
+            let Some(org) = units.get(&report.report.member) else {
+                continue;
+            };
+            let (is_verified, problem) = match &report.seal {
+                Some(seal) => (seal.verified, seal.problem.clone()),
+                None => continue,
+            };
+            let totals = &report.report.totals;
+            let json = serde_json::to_string(&report).map_err(|error| FiguresError::Corrupt {
+                what: "member report",
+                value: error.to_string(),
+            })?;
+            insert.execute(params![
+                community,
+                period.to_string(),
+                report.report.member.as_bytes().as_slice(),
+                org.as_bytes().as_slice(),
+                is_verified,
+                problem,
+                report.evaluation.as_ref().map(|e| e.grade.code()),
+                report
+                    .evaluation
+                    .as_ref()
+                    .map_or("", |e| e.comment.as_str()),
+                totals.activities_joined as i64,
+                totals.service_minutes as i64,
+                totals.wishes_claimed as i64,
+                totals.wishes_fulfilled as i64,
+                totals.posts_held as i64,
+                totals.points_earned as i64,
+                report.amendments.len() as i64,
+                json,
+            ])?;
+            rows += 1;
+        }
+    }
+    Ok(rows)
+}
+
+/// Every member of `org` reported in to a community of `region` by the last day of
+/// `period`, with their report for it, by community and name.
+pub fn unit_member_reports(
+    connection: &Connection,
+    org: OrgId,
+    region: &RegionPrefix,
+    period: HalfYear,
+) -> Result<Vec<MemberReportRow>, FiguresError> {
+    let (low, high) = region_range(region);
+    let mut statement = connection.prepare_cached(
+        "SELECT m.community, c.name, m.id, m.name, r.is_verified, r.problem, r.grade,
+                r.comment, r.activities, r.service_minutes, r.wishes_claimed,
+                r.wishes_fulfilled, r.posts_held, r.points_earned, r.amendments
+         FROM fig_unit_members m
+         JOIN fig_communities c ON c.code = m.community
+         LEFT JOIN fig_member_reports r
+           ON r.community = m.community AND r.member = m.id AND r.period = ?4
+         WHERE m.org = ?1 AND m.community >= ?2 AND m.community < ?3 AND m.reported_day <= ?5
+         ORDER BY m.community, m.name, m.id",
+    )?;
+    let rows = statement.query_map(
+        params![
+            org.as_bytes().as_slice(),
+            low,
+            high,
+            period.to_string(),
+            period.last_day().to_days()
+        ],
+        |row| {
+            Ok((
+                who(row)?,
+                row.get::<_, Option<bool>>(4)?,
+                row.get::<_, Option<String>>(5)?,
+                row.get::<_, Option<String>>(6)?,
+                row.get::<_, Option<String>>(7)?,
+                [8, 9, 10, 11, 12, 13, 14].map(|i| row.get::<_, Option<i64>>(i)),
+            ))
+        },
+    )?;
+    let mut found = Vec::new();
+    for row in rows {
+        let (who, verified, problem, grade, comment, numbers) = row?;
+        let (community, community_name, member, name) = parse_who(who)?;
+        let mut values = [0u64; 7];
+        for (value, number) in values.iter_mut().zip(numbers) {
+            *value = u64::try_from(number?.unwrap_or(0)).unwrap_or(0);
+        }
+        let [
+            activities,
+            service_minutes,
+            wishes_claimed,
+            wishes_fulfilled,
+            posts_held,
+            points_earned,
+            amendments,
+        ] = values;
+        found.push(MemberReportRow {
+            community,
+            community_name,
+            member,
+            name,
+            seal: match verified {
+                None => SealMark::NotSealed,
+                Some(true) => SealMark::Verified,
+                Some(false) => SealMark::Failed(problem.unwrap_or_default()),
+            },
+            grade: grade.map(|grade| parse_grade(&grade)).transpose()?,
+            comment: comment.unwrap_or_default(),
+            totals: MemberTotals {
+                activities,
+                service_minutes,
+                wishes_claimed,
+                wishes_fulfilled,
+                posts_held,
+                points_earned,
+            },
+            amendments,
+        });
+    }
+    Ok(found)
+}
+
+/// One member of `org` in `community`: their name, and their sealed report for
+/// `period` as JSON (`None` if the half-year is not sealed there); `None` if the
+/// community's records name no such member of the unit.
+pub fn unit_member_report(
+    connection: &Connection,
+    org: OrgId,
+    community: CommunityCode,
+    member: MemberId,
+    period: HalfYear,
+) -> Result<Option<(String, Option<serde_json::Value>)>, FiguresError> {
+    let name: Option<String> = connection
+        .prepare_cached(
+            "SELECT name FROM fig_unit_members WHERE community = ?1 AND id = ?2 AND org = ?3",
+        )?
+        .query_row(
+            params![
+                community.as_str(),
+                member.as_bytes().as_slice(),
+                org.as_bytes().as_slice()
+            ],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    let report: Option<String> = connection
+        .prepare_cached(
+            "SELECT report FROM fig_member_reports
+             WHERE community = ?1 AND period = ?2 AND member = ?3",
+        )?
+        .query_row(
+            params![
+                community.as_str(),
+                period.to_string(),
+                member.as_bytes().as_slice()
+            ],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let report = report
+        .map(|text| serde_json::from_str(&text))
+        .transpose()
+        .map_err(|error| FiguresError::Corrupt {
+            what: "member report",
+            value: error.to_string(),
+        })?;
+    Ok(Some((name, report)))
+}
+
+/// Whether `org` has a member reported in to a community of `region`: a region's
+/// viewer sees the report-back pages only of units with members there.
+pub fn unit_has_members_in(
+    connection: &Connection,
+    org: OrgId,
+    region: &RegionPrefix,
+) -> Result<bool, FiguresError> {
+    let (low, high) = region_range(region);
+    Ok(connection
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM fig_unit_members
+             WHERE org = ?1 AND community >= ?2 AND community < ?3)",
+        )?
+        .query_row(params![org.as_bytes().as_slice(), low, high], |row| {
+            row.get(0)
+        })?)
+}
+
+/// The members of `org` in `region`, reported in by `to_day`, who claimed fewer than
+/// `minimum` wishes submitted in the days (the campaign "每名党员至少认领 N 个微心愿"),
+/// by community and name.
+pub fn unit_members_behind(
+    connection: &Connection,
+    org: OrgId,
+    region: &RegionPrefix,
+    minimum: u32,
+    (from_day, to_day): (i32, i32),
+) -> Result<Vec<MemberBehind>, FiguresError> {
+    let (low, high) = region_range(region);
+    let mut statement = connection.prepare_cached(
+        "SELECT m.community, c.name, m.id, m.name,
+                (SELECT COUNT(*) FROM fig_wishes w
+                 WHERE w.community = m.community AND w.claimant_member = m.id
+                   AND w.submitted_day BETWEEN ?4 AND ?5) AS claimed
+         FROM fig_unit_members m JOIN fig_communities c ON c.code = m.community
+         WHERE m.org = ?1 AND m.community >= ?2 AND m.community < ?3 AND m.reported_day <= ?5
+           AND claimed < ?6
+         ORDER BY m.community, m.name, m.id",
+    )?;
+    let rows = statement.query_map(
+        params![
+            org.as_bytes().as_slice(),
+            low,
+            high,
+            from_day,
+            to_day,
+            minimum
+        ],
+        |row| Ok((who(row)?, row.get::<_, i64>(4)?)),
+    )?;
+    let mut behind = Vec::new();
+    for row in rows {
+        let (who, claimed) = row?;
+        let (community, community_name, member, name) = parse_who(who)?;
+        behind.push(MemberBehind {
+            community,
+            community_name,
+            member,
+            name,
+            claimed: u64::try_from(claimed).unwrap_or(0),
+        });
+    }
+    Ok(behind)
+}
+
+/// The first four columns of a unit's member row: community, its name, member, name.
+type Who = (String, String, Vec<u8>, String);
+
+fn who(row: &rusqlite::Row<'_>) -> rusqlite::Result<Who> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+}
+
+fn parse_who(
+    (code, community_name, member, name): Who,
+) -> Result<(CommunityCode, String, MemberId, String), FiguresError> {
+    Ok((
+        parse_code(&code)?,
+        community_name,
+        member_id(&member)?,
+        name,
+    ))
+}
+
+fn member_id(bytes: &[u8]) -> Result<MemberId, FiguresError> {
+    let bytes: [u8; 16] = bytes.try_into().map_err(|_| FiguresError::Corrupt {
+        what: "member id",
+        value: format!("{} bytes", bytes.len()),
+    })?;
+    Ok(MemberId::from_bytes(bytes))
+}
+
+fn parse_grade(text: &str) -> Result<EvaluationGrade, FiguresError> {
+    text.parse().map_err(|_| FiguresError::Corrupt {
+        what: "evaluation grade",
+        value: text.to_owned(),
+    })
+}
+
+/// A unit's member reports of one half-year summed, for its annual report: only
+/// sealed, verified reports count; the rest are counted apart so the report can say
+/// what is missing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HalfYearSummary {
+    /// The half-year.
+    pub period: HalfYear,
+    /// The unit's members reported in by its last day (one per community served).
+    pub members: u64,
+    /// Of those, reports sealed with a seal that verified.
+    pub verified: u64,
+    /// Reports whose seal does not hold.
+    pub failed: u64,
+    /// Reports of communities that have not sealed the half-year.
+    pub not_sealed: u64,
+    /// Communities where the unit has members, and of those, the ones that sealed.
+    pub communities: u64,
+    /// Communities that sealed the half-year.
+    pub communities_sealed: u64,
+    /// The verified reports' figures summed.
+    pub totals: MemberTotals,
+    /// Evaluations by grade, in [`EvaluationGrade`] order: 优秀, 合格, 基本合格, 不合格.
+    pub grades: [u64; 4],
+    /// Records written into the half-year after its seal.
+    pub amendments: u64,
+}
+
+impl HalfYearSummary {
+    /// Sums `rows`, the unit's member reports for `period`.
+    pub fn of(period: HalfYear, rows: &[MemberReportRow]) -> Self {
+        let mut summary = Self {
+            period,
+            members: rows.len() as u64,
+            verified: 0,
+            failed: 0,
+            not_sealed: 0,
+            communities: 0,
+            communities_sealed: 0,
+            totals: MemberTotals::default(),
+            grades: [0; 4],
+            amendments: 0,
+        };
+        let mut communities: BTreeMap<CommunityCode, bool> = BTreeMap::new();
+        for row in rows {
+            let sealed = !matches!(row.seal, SealMark::NotSealed);
+            *communities.entry(row.community).or_default() |= sealed;
+            match row.seal {
+                SealMark::Verified => summary.verified += 1,
+                SealMark::Failed(_) => {
+                    summary.failed += 1;
+                    continue;
+                }
+                SealMark::NotSealed => {
+                    summary.not_sealed += 1;
+                    continue;
+                }
+            }
+            let (sum, add) = (&mut summary.totals, &row.totals);
+            sum.activities += add.activities;
+            sum.service_minutes += add.service_minutes;
+            sum.wishes_claimed += add.wishes_claimed;
+            sum.wishes_fulfilled += add.wishes_fulfilled;
+            sum.posts_held += add.posts_held;
+            sum.points_earned += add.points_earned;
+            summary.amendments += row.amendments;
+            if let Some(grade) = row.grade {
+                summary.grades[grade_index(grade)] += 1;
+            }
+        }
+        summary.communities = communities.len() as u64;
+        summary.communities_sealed = communities.values().filter(|sealed| **sealed).count() as u64;
+        summary
+    }
+
+    /// Whether every community where the unit has members sealed the half-year.
+    pub fn is_sealed(&self) -> bool {
+        self.not_sealed == 0 && self.communities > 0
+    }
+}
+
+/// The grades in the order a summary counts them.
+pub const GRADES: [EvaluationGrade; 4] = [
+    EvaluationGrade::Excellent,
+    EvaluationGrade::Qualified,
+    EvaluationGrade::BasicallyQualified,
+    EvaluationGrade::Unqualified,
+];
+
+fn grade_index(grade: EvaluationGrade) -> usize {
+    GRADES.iter().position(|g| *g == grade).unwrap_or(0)
+}

@@ -1,0 +1,779 @@
+//! A unit's report-back pages (报到—服务—报告, issue 13): `/orgs/{id}/reports`, each of
+//! its members' sealed half-year reports and evaluations across every community they
+//! serve, marked 已验签, 验签失败 or 未封存 (`?print=all` lays every member's report out
+//! one to an A4 page); `/orgs/{id}/members/{community}/{member}`, one member's report;
+//! `/orgs/{id}/annual`, the annual report (单位党组织年度报告) of a year from the sealed
+//! figures of both half-years, with the unit's own text (a form, for the unit's own
+//! account). Each list also downloads as CSV (`….csv`).
+//!
+//! Who sees them: the unit's own account, and a region's viewer for a unit with members
+//! reported in within its region, of those members only (`Viewer::check_unit_members`).
+//! Every view and every download is written to the audit log before it is answered.
+
+use std::collections::HashMap;
+
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Extension, Form, Path, Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde_json::Value;
+use wishtree_protocol::id::{MemberId, OrgId};
+use wishtree_protocol::names::Language;
+use wishtree_protocol::{CommunityCode, HalfYear};
+use wishtree_webguard::FORM_TOKEN_FIELD;
+
+use super::super::auth::Viewer;
+use super::super::csv::{self, download};
+use super::super::{ApiError, HubHttpState, parse_org};
+use super::layout::{error_page, link, number, tr};
+use super::tables::table;
+use super::{PageRequest, Shows};
+use crate::accounts::{self, ANNUAL_TEXT_LIMIT, AnnualText};
+use crate::figures::{
+    self, GRADES, HalfYearSummary, MemberBehind, MemberReportRow, OrgProfile, Period, SealMark,
+};
+
+/// What the annual report of a unit holds.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct AnnualReport {
+    pub(crate) year: i32,
+    pub(crate) name: String,
+    pub(crate) credit_code: String,
+    /// The two half-years, first then second.
+    pub(crate) halves: [HalfYearSummary; 2],
+    /// The unit's pairings, projects and service over the year (its figures).
+    pub(crate) profile: OrgProfile,
+    /// The unit's own words, if written.
+    pub(crate) text: Option<AnnualText>,
+}
+
+/// `GET /orgs/{id}/reports[.csv]?period=2026H1`.
+pub(crate) async fn reports_page(
+    State(state): State<HubHttpState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    uri: Uri,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, Response> {
+    let (request, org) = open(&state, viewer, &id, query).await?;
+    let period = half_year(&request)?;
+    let (region, now) = (request.region().clone(), request.now());
+    let (rows, profile) = state
+        .read(move |connection| {
+            let rows = figures::unit_member_reports(connection, org, &region, period)?;
+            let profile =
+                figures::org_profile(connection, org, &region, &Period::half_year(period), now)?;
+            Ok((rows, profile))
+        })
+        .await
+        .map_err(|error| request.error(&error))?;
+    let Some(profile) = profile else {
+        return Err(not_found(&request, &id));
+    };
+    let is_csv = uri.path().ends_with(".csv");
+    audit(&state, &request, is_csv, &uri).await?;
+    let lang = request.lang();
+    if is_csv {
+        let table = csv::member_reports_table(lang, &rows);
+        return Ok(download(
+            &table,
+            &format!(
+                "{}-{}-{period}.csv",
+                tr(lang, "党员报告", "member-reports"),
+                profile.name
+            ),
+            &format!("member-reports-{}-{period}.csv", profile.credit_code),
+        ));
+    }
+    let base = format!("/orgs/{org}/reports");
+    if request.params().text("print") == Some("all") {
+        return print_all(&state, &request, org, &profile, period, &rows).await;
+    }
+    let title = format!(
+        "{} · {}",
+        profile.name,
+        tr(lang, "党员半年报告", "Members' half-year reports")
+    );
+    let verified = rows
+        .iter()
+        .filter(|row| row.seal == SealMark::Verified)
+        .count();
+    let period_text = period.to_string();
+    let body = html! {
+        h1 data-org=(org) { (title) }
+        (half_year_links(&request, &base, period))
+        p {
+            @match lang {
+                Language::Chinese => { (period_text) "：本单位在职党员 " b { (rows.len()) } " 人次在社区报到，其中 " b { (verified) } " 份半年报告已封存并验签" }
+                Language::English => { (period_text) ": " b { (rows.len()) } " members of the unit reported in; " b { (verified) } " sealed reports verified" }
+            }
+        }
+        (service_line(lang, &profile))
+        p.downloads {
+            a href=(link(&format!("{base}.csv"), &[("period", &period_text), ("region", request.region().as_str())], lang)) { (tr(lang, "下载 CSV", "Download CSV")) }
+            a href=(link(&base, &[("period", &period_text), ("print", "all"), ("region", request.region().as_str())], lang)) { (tr(lang, "逐人打印（A4）", "Print one member per page (A4)")) }
+            a href=(link(&format!("/orgs/{org}/annual"), &[("year", &period.year().to_string())], lang)) { (tr(lang, "年度报告", "Annual report")) }
+        }
+        (reports_table(&request, org, period, &rows))
+    };
+    Ok(request.page(&title, &base, None, body))
+}
+
+/// `GET /orgs/{id}/members/{community}/{member}?period=2026H1`: one member's report.
+pub(crate) async fn member_page(
+    State(state): State<HubHttpState>,
+    Extension(viewer): Extension<Viewer>,
+    Path((id, community, member)): Path<(String, String, String)>,
+    uri: Uri,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, Response> {
+    let (request, org) = open(&state, viewer, &id, query).await?;
+    let period = half_year(&request)?;
+    let (Ok(community), Ok(member)) = (
+        community.parse::<CommunityCode>(),
+        member.parse::<MemberId>(),
+    ) else {
+        return Err(not_found(&request, &id));
+    };
+    // A region's viewer sees the unit's members within its region only.
+    if !request.region().covers(&community.as_region()) {
+        return Err(request.error(&ApiError::forbidden(format!(
+            "community {community} is outside region {}",
+            request.region().as_str()
+        ))));
+    }
+    let found = state
+        .read(move |connection| {
+            let found = figures::unit_member_report(connection, org, community, member, period)?;
+            let name = figures::org_name(connection, org)?;
+            Ok((found, name))
+        })
+        .await
+        .map_err(|error| request.error(&error))?;
+    let (Some((name, report)), Some((unit_name, _))) = found else {
+        return Err(not_found(&request, &id));
+    };
+    audit(&state, &request, false, &uri).await?;
+    let lang = request.lang();
+    let title = format!("{name} · {}", tr(lang, "半年报告", "Half-year report"));
+    let base = format!("/orgs/{org}/members/{community}/{member}");
+    let body = html! {
+        p.crumbs { a href=(link(&format!("/orgs/{org}/reports"), &[("period", &period.to_string())], lang)) { (unit_name) " · " (tr(lang, "党员半年报告", "Members' reports")) } }
+        (half_year_links(&request, &base, period))
+        (member_section(lang, &name, period, report.as_ref()))
+    };
+    Ok(request.page(&title, &base, None, body))
+}
+
+/// `GET /orgs/{id}/annual[.csv]?year=2026`.
+pub(crate) async fn annual_page(
+    State(state): State<HubHttpState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    uri: Uri,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, Response> {
+    let (request, org) = open(&state, viewer, &id, query).await?;
+    let year = year(&request)?;
+    let report = read_annual(&state, &request, org, year).await?;
+    let Some(report) = report else {
+        return Err(not_found(&request, &id));
+    };
+    let is_csv = uri.path().ends_with(".csv");
+    audit(&state, &request, is_csv, &uri).await?;
+    let lang = request.lang();
+    if is_csv {
+        return Ok(download(
+            &csv::annual_table(lang, &report),
+            &format!(
+                "{}-{}-{year}.csv",
+                tr(lang, "年度报告", "annual-report"),
+                report.name
+            ),
+            &format!("annual-report-{}-{year}.csv", report.credit_code),
+        ));
+    }
+    Ok(annual_render(&request, org, &report, None, StatusCode::OK))
+}
+
+/// `POST /orgs/{id}/annual`: the unit saves its own text for a year (its own account
+/// only; the form carries the session's CSRF token, which the web guard checks).
+pub(crate) async fn annual_save(
+    State(state): State<HubHttpState>,
+    Extension(viewer): Extension<Viewer>,
+    Path(id): Path<String>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<Response, Response> {
+    let now = state.now();
+    let Ok(Form(fields)) = form else {
+        return Err(error_page(
+            Language::Chinese,
+            "表单无法识别，请重新打开年度报告页面",
+            StatusCode::BAD_REQUEST,
+            now,
+        ));
+    };
+    let query: HashMap<String, String> = ["year", "lang"]
+        .iter()
+        .filter_map(|key| Some(((*key).to_owned(), fields.get(*key)?.clone())))
+        .collect();
+    let (request, org) = open(&state, viewer, &id, Ok(Query(query))).await?;
+    // Viewers read the unit's words; only the unit writes them.
+    if !request.viewer().is_unit() {
+        return Err(request.error(&ApiError::forbidden(format!(
+            "account {} may read organisation {org}'s annual report, not write it",
+            request.viewer().name()
+        ))));
+    }
+    let year = year(&request)?;
+    let text = fields.get("text").map(String::as_str).unwrap_or_default();
+    let text = text.replace("\r\n", "\n");
+    let problem = if text.chars().count() > ANNUAL_TEXT_LIMIT {
+        Some(format!(
+            "{}{ANNUAL_TEXT_LIMIT}{}",
+            tr(
+                request.lang(),
+                "报告正文最多 ",
+                "the text may have at most "
+            ),
+            tr(
+                request.lang(),
+                " 字，请删减后再保存",
+                " characters; shorten it and save again"
+            )
+        ))
+    } else if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        Some(
+            tr(
+                request.lang(),
+                "报告正文含有无法显示的控制字符，请删除后再保存",
+                "the text holds control characters; remove them and save again",
+            )
+            .to_owned(),
+        )
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        let report = read_annual(&state, &request, org, year)
+            .await?
+            .ok_or_else(|| not_found(&request, &id))?;
+        return Ok(annual_render(
+            &request,
+            org,
+            &report,
+            Some((&text, &problem)),
+            StatusCode::BAD_REQUEST,
+        ));
+    }
+    let who = request.viewer().name().to_owned();
+    let saved = text.clone();
+    state
+        .write(move |connection| {
+            accounts::save_annual_text(connection, org, year, &saved, now, &who)?;
+            accounts::audit(
+                connection,
+                now,
+                &who,
+                "write",
+                &format!("/orgs/{org}/annual?year={year}"),
+            )?;
+            Ok(())
+        })
+        .await
+        .map_err(|error| request.error(&error))?;
+    let back = link(
+        &format!("/orgs/{org}/annual"),
+        &[("year", &year.to_string())],
+        request.lang(),
+    );
+    Ok(Redirect::to(&back).into_response())
+}
+
+/// The unit's members behind on each campaign that asks every member: by name for the
+/// unit's own account (`names`), by count for a viewer.
+pub(super) fn behind_section(
+    lang: Language,
+    campaigns: &[(String, u32, Vec<MemberBehind>)],
+    names: bool,
+) -> Markup {
+    html! {
+        @if !campaigns.is_empty() {
+            h2 { (tr(lang, "本单位党员达到活动要求情况", "The unit's members behind on the campaigns")) }
+            @for (title, minimum, behind) in campaigns {
+                h3 { (title) }
+                @if behind.is_empty() {
+                    p.good data-behind="0" { (tr(lang, "本单位在职党员均已达到要求", "Every member of the unit met it")) }
+                } @else {
+                    p data-behind=(behind.len()) {
+                        @match lang {
+                            Language::Chinese => { "尚未达到要求（至少 " (minimum) " 个）的党员 " b { (behind.len()) } " 名" @if names { "：" } }
+                            Language::English => { b { (behind.len()) } " members have not claimed " (minimum) " yet" @if names { ":" } }
+                        }
+                    }
+                    @if names {
+                        (table("behind", &[tr(lang, "社区", "Community"), tr(lang, "姓名", "Name"), tr(lang, "已认领", "Claimed")], html! {
+                            @for member in behind {
+                                tr { td.text { (member.community_name) } td.text.member-name { (member.name) } td { (member.claimed) } }
+                            }
+                        }))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reads the page's request for the report-back pages of unit `id`.
+async fn open(
+    state: &HubHttpState,
+    viewer: Viewer,
+    id: &str,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<(PageRequest, OrgId), Response> {
+    let org = parse_org(id).ok();
+    let request = PageRequest::read(state, viewer, query, Shows::UnitMembers(org)).await?;
+    let org = org.ok_or_else(|| not_found(&request, id))?;
+    Ok((request, org))
+}
+
+async fn read_annual(
+    state: &HubHttpState,
+    request: &PageRequest,
+    org: OrgId,
+    year: i32,
+) -> Result<Option<AnnualReport>, Response> {
+    let region = request.region().clone();
+    let halves = [1, 2].map(|half| HalfYear::new(year, half));
+    let [Some(first), Some(second)] = halves else {
+        return Err(request.error(&ApiError::bad_request(format!(
+            "year: {year} is out of range"
+        ))));
+    };
+    let now = request.now();
+    state
+        .read(move |connection| {
+            let Some(profile) = figures::org_profile(
+                connection,
+                org,
+                &region,
+                &Period::new(Some(first.first_day()), Some(second.last_day()))
+                    .map_err(|error| ApiError::bad_request(error.to_string()))?,
+                now,
+            )?
+            else {
+                return Ok(None);
+            };
+            let summary = |period| -> Result<HalfYearSummary, ApiError> {
+                let rows = figures::unit_member_reports(connection, org, &region, period)?;
+                Ok(HalfYearSummary::of(period, &rows))
+            };
+            let halves = [summary(first)?, summary(second)?];
+            let text = accounts::annual_text(connection, org, year)?;
+            Ok(Some(AnnualReport {
+                year,
+                name: profile.name.clone(),
+                credit_code: profile.credit_code.clone(),
+                halves,
+                profile,
+                text,
+            }))
+        })
+        .await
+        .map_err(|error| request.error(&error))
+}
+
+fn annual_render(
+    request: &PageRequest,
+    org: OrgId,
+    report: &AnnualReport,
+    refused: Option<(&str, &str)>,
+    status: StatusCode,
+) -> Response {
+    let lang = request.lang();
+    let year = report.year;
+    let title = format!(
+        "{} · {year}{}",
+        report.name,
+        tr(lang, " 年度单位党组织年度报告", " annual report")
+    );
+    let base = format!("/orgs/{org}/annual");
+    let written = report.text.as_ref().map_or("", |text| text.text.as_str());
+    let draft = refused.map_or(written, |(text, _)| text);
+    let body = html! {
+        h1 data-org=(org) { (report.name) " " (year) (tr(lang, " 年度报告", " annual report")) }
+        p.muted { (tr(lang, "统一社会信用代码 ", "Credit code ")) (report.credit_code) }
+        p.crumbs {
+            a href=(link(&base, &[("year", &(year - 1).to_string())], lang)) { "‹ " (year - 1) }
+            " · "
+            a href=(link(&base, &[("year", &(year + 1).to_string())], lang)) { (year + 1) " ›" }
+        }
+        p.downloads {
+            a href=(link(&format!("{base}.csv"), &[("year", &year.to_string())], lang)) { (tr(lang, "下载 CSV", "Download CSV")) }
+            a href=(link(&format!("/orgs/{org}/reports"), &[("period", &format!("{year}H1"))], lang)) { (tr(lang, "党员半年报告", "Members' reports")) }
+        }
+        section.annual-report {
+            h2 { (tr(lang, "一、党员到社区报到和服务情况", "1. Members reported in and their service")) }
+            @for half in &report.halves {
+                h3 { (half.period) }
+                @if half.is_sealed() {
+                    p.sealed data-sealed=(half.period) {
+                        @match lang {
+                            Language::Chinese => { (half.communities) " 个社区均已封存本半年度，" (half.verified) " 份党员报告已验签" }
+                            Language::English => { "sealed in all " (half.communities) " communities; " (half.verified) " member reports verified" }
+                        }
+                    }
+                } @else {
+                    p.bad data-not-sealed=(half.period) {
+                        @match lang {
+                            Language::Chinese => { "本半年度尚未封存：" (half.communities) " 个社区中 " (half.communities_sealed) " 个已封存；未封存的数字不计入本报告" }
+                            Language::English => { "not sealed yet: " (half.communities_sealed) " of " (half.communities) " communities sealed it; unsealed figures are not counted" }
+                        }
+                    }
+                }
+                ul {
+                    @match lang {
+                        Language::Chinese => {
+                            li { "在社区报到的在职党员 " b { (half.members) } " 人次，已验签报告 " b { (half.verified) } " 份" @if half.failed > 0 { "，验签失败 " b.bad { (half.failed) } " 份" } }
+                            li { "参加服务活动 " b { (half.totals.activities) } " 次，服务 " b { (number(half.totals.service_minutes as f64 / 60.0)) } " 小时" }
+                            li { "认领微心愿 " b { (half.totals.wishes_claimed) } " 个、实现 " b { (half.totals.wishes_fulfilled) } " 个，认领服务岗位 " b { (half.totals.posts_held) } " 个，获得爱心积分 " b { (half.totals.points_earned) } }
+                            li { "社区评价：" @for (grade, count) in GRADES.iter().zip(half.grades) { (grade.label_zh()) " " b { (count) } " 人　" } }
+                        }
+                        Language::English => {
+                            li { b { (half.members) } " members reported in; " b { (half.verified) } " reports verified" @if half.failed > 0 { "; " b.bad { (half.failed) } " failed" } }
+                            li { b { (half.totals.activities) } " activities, " b { (number(half.totals.service_minutes as f64 / 60.0)) } " hours of service" }
+                            li { b { (half.totals.wishes_claimed) } " wishes claimed, " b { (half.totals.wishes_fulfilled) } " fulfilled, " b { (half.totals.posts_held) } " posts held, " b { (half.totals.points_earned) } " points" }
+                            li { "Evaluations: " @for (grade, count) in GRADES.iter().zip(half.grades) { (grade.label_en()) " " b { (count) } "  " } }
+                        }
+                    }
+                }
+            }
+            h2 { (tr(lang, "二、单位共建和认领情况", "2. The unit's pairings, projects and service")) }
+            (service_line(lang, &report.profile))
+            h2 { (tr(lang, "三、单位党组织报告", "3. The unit's own report")) }
+            @if written.is_empty() {
+                p.muted.unit-text { (tr(lang, "（单位尚未填写）", "(not written yet)")) }
+            } @else {
+                div.unit-text style="white-space:pre-wrap" { (written) }
+            }
+            @if let Some(text) = &report.text {
+                p.muted { (tr(lang, "最后保存：", "Last saved: ")) (text.updated_at.display_in_shanghai()) " · " (text.updated_by) }
+            }
+        }
+        @if request.viewer().is_unit() {
+            @if let Some(token) = request.viewer().form_token() {
+                form.unit-text method="post" action=(base) {
+                    input type="hidden" name=(FORM_TOKEN_FIELD) value=(token);
+                    input type="hidden" name="year" value=(year);
+                    @if lang == Language::English { input type="hidden" name="lang" value="en"; }
+                    label for="text" { (tr(lang, "单位党组织报告正文（最多 4000 字）", "The unit's text (at most 4000 characters)")) }
+                    @if let Some((_, problem)) = refused {
+                        p.error #text-problem role="alert" { (problem) }
+                    }
+                    textarea #text name="text" rows="12" style="width:100%" maxlength=(ANNUAL_TEXT_LIMIT)
+                        aria-invalid=[refused.map(|_| "true")] aria-describedby=[refused.map(|_| "text-problem")] { (draft) }
+                    button type="submit" { (tr(lang, "保存", "Save")) }
+                }
+            }
+        }
+    };
+    let mut response = request.page(&title, &base, None, body);
+    *response.status_mut() = status;
+    response
+}
+
+/// Every member's report laid out one to a printed page.
+async fn print_all(
+    state: &HubHttpState,
+    request: &PageRequest,
+    org: OrgId,
+    profile: &OrgProfile,
+    period: HalfYear,
+    rows: &[MemberReportRow],
+) -> Result<Response, Response> {
+    let keys: Vec<(CommunityCode, MemberId, String)> = rows
+        .iter()
+        .map(|row| (row.community, row.member, row.name.clone()))
+        .collect();
+    let reports = state
+        .read(move |connection| {
+            let mut reports = Vec::with_capacity(keys.len());
+            for (community, member, name) in keys {
+                let found =
+                    figures::unit_member_report(connection, org, community, member, period)?;
+                reports.push((name, found.and_then(|(_, report)| report)));
+            }
+            Ok(reports)
+        })
+        .await
+        .map_err(|error| request.error(&error))?;
+    let lang = request.lang();
+    let title = format!(
+        "{} · {period} {}",
+        profile.name,
+        tr(lang, "党员半年报告", "member reports")
+    );
+    let body = html! {
+        h1 data-org=(org) { (title) }
+        @for (name, report) in &reports {
+            (member_section(lang, name, period, report.as_ref()))
+        }
+    };
+    Ok(request.page(&title, &format!("/orgs/{org}/reports"), None, body))
+}
+
+/// One member's report: the seal's mark, the evaluation, the figures, what they did,
+/// and what was written after the seal. A section that starts a new printed page.
+fn member_section(lang: Language, name: &str, period: HalfYear, report: Option<&Value>) -> Markup {
+    let text = |value: &Value, key: &str| value[key].as_str().unwrap_or_default().to_owned();
+    let count = |value: &Value, key: &str| value[key].as_f64().map_or_else(String::new, number);
+    html! {
+        section.member-report {
+            h2 { (name) " · " (period) }
+            @match report {
+                None => p.bad data-seal="not_sealed" { (tr(lang, "未封存：社区尚未封存本半年度，报告待封存后生成", "Not sealed: the community has not sealed this half-year yet")) },
+                Some(report) => {
+                    @let seal = &report["seal"];
+                    p.muted { (text(report, "community_name")) " · " (text(report, "work_unit")) " · " (text(report, "first_day")) " — " (text(report, "last_day")) }
+                    @if seal["verified"].as_bool() == Some(true) {
+                        p.good data-seal="verified" { "✔ " (tr(lang, "已验签", "Seal verified")) " · " (tr(lang, "封存于 ", "sealed ")) (seal["at"].as_str().unwrap_or_default()) }
+                    } @else {
+                        p.bad data-seal="failed" { (tr(lang, "验签失败：", "Seal failed: ")) (text(seal, "problem")) }
+                    }
+                    @let evaluation = &report["evaluation"];
+                    @if evaluation.is_object() {
+                        @let grade = evaluation["grade"].as_str().and_then(|g| g.parse::<wishtree_protocol::model::EvaluationGrade>().ok());
+                        p.evaluation { (tr(lang, "社区评价等次：", "Community's grade: ")) b { (grade.map_or("", |g| lang.pick(g.label_zh(), g.label_en()))) } " " (text(evaluation, "comment")) }
+                    } @else {
+                        p.muted { (tr(lang, "社区尚未评价", "Not evaluated yet")) }
+                    }
+                    @let totals = &report["totals"];
+                    ul {
+                        li { (tr(lang, "参加服务活动（次）", "Activities joined")) " " b { (count(totals, "activities_joined")) } }
+                        li { (tr(lang, "服务时长（小时）", "Hours of service")) " " b { (count(totals, "service_hours")) } }
+                        li { (tr(lang, "认领 / 实现微心愿", "Wishes claimed / fulfilled")) " " b { (count(totals, "wishes_claimed")) } " / " b { (count(totals, "wishes_fulfilled")) } }
+                        li { (tr(lang, "认领服务岗位", "Posts held")) " " b { (count(totals, "posts_held")) } }
+                        li { (tr(lang, "获得爱心积分", "Points earned")) " " b { (count(totals, "points_earned")) } }
+                    }
+                    @let services = report["services"].as_array().map(Vec::as_slice).unwrap_or_default();
+                    @if !services.is_empty() {
+                        (table("services", &[tr(lang, "日期", "Date"), tr(lang, "服务内容", "Service"), tr(lang, "分钟", "Minutes")], html! {
+                            @for service in services {
+                                tr { td { (text(service, "date")) } td.text { (text(service, "description")) } td { (count(service, "minutes")) } }
+                            }
+                        }))
+                    }
+                    @let amendments = report["amendments"].as_array().map(Vec::as_slice).unwrap_or_default();
+                    @if !amendments.is_empty() {
+                        h3 { (tr(lang, "封存后补录、更正（不计入上述数字）", "Written after the seal (not counted above)")) }
+                        ul.amendments {
+                            @for amendment in amendments {
+                                li data-amendment=(text(amendment, "change")) { (text(amendment, "date")) " " (text(amendment, "title")) " · " (change_label(lang, &text(amendment, "change"))) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn change_label(lang: Language, change: &str) -> &'static str {
+    match change {
+        "added" => tr(lang, "封存后补录", "added after the seal"),
+        "removed" => tr(lang, "封存后作废", "voided after the seal"),
+        _ => tr(lang, "封存后更改", "changed after the seal"),
+    }
+}
+
+/// The list of the unit's members and their reports.
+fn reports_table(
+    request: &PageRequest,
+    org: OrgId,
+    period: HalfYear,
+    rows: &[MemberReportRow],
+) -> Markup {
+    let lang = request.lang();
+    let headings = [
+        tr(lang, "社区", "Community"),
+        tr(lang, "姓名", "Name"),
+        tr(lang, "封存", "Seal"),
+        tr(lang, "等次", "Grade"),
+        tr(lang, "评语", "Comment"),
+        tr(lang, "活动", "Activities"),
+        tr(lang, "服务小时", "Hours"),
+        tr(lang, "认领心愿", "Wishes claimed"),
+        tr(lang, "实现心愿", "Wishes fulfilled"),
+        tr(lang, "岗位", "Posts"),
+        tr(lang, "积分", "Points"),
+        tr(lang, "封存后补录", "Amendments"),
+    ];
+    let period_text = period.to_string();
+    table(
+        "member-reports",
+        &headings,
+        html! {
+            @for row in rows {
+                tr data-member=(row.member) {
+                    td.text { (row.community_name) }
+                    td.text { a href=(link(&format!("/orgs/{org}/members/{}/{}", row.community, row.member), &[("period", &period_text)], lang)) { (row.name) } }
+                    td.text { (seal_mark(lang, &row.seal)) }
+                    td.text { (row.grade.map_or("", |grade| lang.pick(grade.label_zh(), grade.label_en()))) }
+                    td.text { (row.comment) }
+                    td { (row.totals.activities) }
+                    td { (number(row.totals.service_minutes as f64 / 60.0)) }
+                    td { (row.totals.wishes_claimed) }
+                    td { (row.totals.wishes_fulfilled) }
+                    td { (row.totals.posts_held) }
+                    td { (row.totals.points_earned) }
+                    td { (row.amendments) }
+                }
+            }
+        },
+    )
+}
+
+/// 已验签 · 验签失败 · 未封存, with a class a test and a reader can tell apart.
+fn seal_mark(lang: Language, seal: &SealMark) -> Markup {
+    match seal {
+        SealMark::Verified => {
+            html! { span.good data-seal="verified" { "✔ " (tr(lang, "已验签", "verified")) } }
+        }
+        SealMark::Failed(problem) => {
+            html! { span.bad data-seal="failed" title=(problem) { (tr(lang, "验签失败", "seal failed")) } }
+        }
+        SealMark::NotSealed => {
+            html! { span.muted data-seal="not_sealed" { (tr(lang, "未封存", "not sealed")) } }
+        }
+    }
+}
+
+/// The unit's pairings, projects and service in a period, in one paragraph.
+fn service_line(lang: Language, profile: &OrgProfile) -> Markup {
+    let f = &profile.figures;
+    html! {
+        p.service {
+            @match lang {
+                Language::Chinese => { "共建对子 " b { (f.pairings) } " 个；认领民生微项目 " b { (f.projects.claimed_or_fulfilled()) } " 个、解决 " b { (f.projects.fulfilled) } " 件；党员服务 " b { (f.participations) } " 人次、" b { (number(f.service_hours)) } " 小时" }
+                Language::English => { b { (f.pairings) } " pairings; " b { (f.projects.claimed_or_fulfilled()) } " projects claimed, " b { (f.projects.fulfilled) } " solved; members served " b { (f.participations) } " person-times, " b { (number(f.service_hours)) } " hours" }
+            }
+        }
+    }
+}
+
+/// Links to the half-years around `period`.
+fn half_year_links(request: &PageRequest, base: &str, period: HalfYear) -> Markup {
+    let lang = request.lang();
+    let year = period.year();
+    let periods: Vec<HalfYear> = [
+        (year - 1, 1),
+        (year - 1, 2),
+        (year, 1),
+        (year, 2),
+        (year + 1, 1),
+    ]
+    .into_iter()
+    .filter_map(|(year, half)| HalfYear::new(year, half))
+    .collect();
+    html! {
+        p.crumbs.half-years {
+            (tr(lang, "半年度：", "Half-year: "))
+            @for shown in periods {
+                @if shown == period {
+                    b { (shown) } " "
+                } @else {
+                    a href=(link(base, &[("period", &shown.to_string()), ("region", request.region().as_str())], lang)) { (shown) } " "
+                }
+            }
+        }
+    }
+}
+
+/// The half-year asked for (`period=2026H1`), or the last one that has ended.
+#[allow(clippy::result_large_err)]
+fn half_year(request: &PageRequest) -> Result<HalfYear, Response> {
+    match request.params().text("period") {
+        None => {
+            let today = request.now().date_in_shanghai().half_year();
+            let last = match today.half() {
+                1 => HalfYear::new(today.year() - 1, 2),
+                _ => HalfYear::new(today.year(), 1),
+            };
+            last.ok_or_else(|| {
+                request.error(&ApiError::bad_request("no half-year before this one"))
+            })
+        }
+        Some(text) => text.parse::<HalfYear>().map_err(|_| {
+            let message = tr(
+                request.lang(),
+                "半年度无法识别：请写成如 2026H1（上半年）或 2026H2（下半年）",
+                "period: write a half-year as 2026H1 or 2026H2",
+            );
+            error_page(
+                request.lang(),
+                message,
+                StatusCode::BAD_REQUEST,
+                request.now(),
+            )
+        }),
+    }
+}
+
+/// The year asked for (`year=2026`), or this year.
+#[allow(clippy::result_large_err)]
+fn year(request: &PageRequest) -> Result<i32, Response> {
+    match request.params().text("year") {
+        None => Ok(request.now().date_in_shanghai().year()),
+        Some(text) => text
+            .parse::<i32>()
+            .ok()
+            .filter(|year| (2000..=2100).contains(year))
+            .ok_or_else(|| {
+                let message = tr(
+                    request.lang(),
+                    "年度无法识别：请写成四位数字，如 2026",
+                    "year: write a year as four digits, e.g. 2026",
+                );
+                error_page(
+                    request.lang(),
+                    message,
+                    StatusCode::BAD_REQUEST,
+                    request.now(),
+                )
+            }),
+    }
+}
+
+fn not_found(request: &PageRequest, id: &str) -> Response {
+    let message = match request.lang() {
+        Language::Chinese => "本平台没有这个单位党组织或党员的记录：请从本单位页面进入".to_owned(),
+        Language::English => format!(
+            "no community's records at this hub name this member of organisation {}",
+            id.chars().take(40).collect::<String>()
+        ),
+    };
+    error_page(
+        request.lang(),
+        &message,
+        StatusCode::NOT_FOUND,
+        request.now(),
+    )
+}
+
+/// Writes who looked at, or downloaded, the unit's per-member data.
+async fn audit(
+    state: &HubHttpState,
+    request: &PageRequest,
+    is_export: bool,
+    uri: &Uri,
+) -> Result<(), Response> {
+    let action = if is_export { "export" } else { "view" };
+    state
+        .audit(request.viewer().name(), action, uri.to_string())
+        .await
+        .map_err(|error| request.error(&error))
+}
