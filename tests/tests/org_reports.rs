@@ -87,6 +87,7 @@ async fn member_with_sealed_half_year(
         date: date.parse().unwrap(),
         minutes,
         category: PostKind::Aid,
+        item: wishtree_protocol::model::ScoringItem::Other,
         description: Detail::parse("description", description).unwrap(),
     };
     replica
