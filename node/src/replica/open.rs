@@ -1,24 +1,22 @@
 //! Creating a node (`init`) and opening it: the data directory, its lock, the key,
-//! the password, key rotation, and loading both documents from their chunks (finding
-//! the damaged chunk when one does not load).
+//! the password, key rotation; the documents are loaded by [`super::load`].
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use automerge::AutoCommit;
 use tokio::sync::watch;
 use wishtree_protocol::attest::SignedHeads;
-use wishtree_protocol::city::CityDoc;
 use wishtree_protocol::doc::DocError;
 use wishtree_protocol::keys::{KeyPair, PublicKey};
 use wishtree_protocol::model::Actor;
 use wishtree_protocol::roster::{KeyRotation, SignedRotation};
 use wishtree_protocol::submission::{EncryptionKeyPair, SignedEncryptionKey};
 use wishtree_protocol::text::Name;
-use wishtree_protocol::{CommunityCode, CommunityDoc, RegionLevel, Timestamp};
+use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
 
+use super::load::{load_city, load_community, load_inbox};
 use super::{
     COMPACT_AFTER_CHUNKS, ChangeNotice, DATABASE_FILE, DEFAULT_WORKER, HubLink, KEY_FILE,
     LOCK_FILE, ROTATED_KEY_FILE, Replica, random_bytes, setting, sorted_heads,
@@ -598,118 +596,4 @@ fn lock_directory(data_dir: &Path) -> Result<File, OpenError> {
             OpenError::Io { path, source }
         }
     })
-}
-
-/// Loads the community document from its chunks. When the whole does not load, the
-/// chunks are tried one by one to name the first one at fault.
-pub(super) fn load_community(
-    store: &Store,
-    code: CommunityCode,
-    actor: [u8; 16],
-) -> Result<(CommunityDoc, usize), OpenError> {
-    let chunks = store.chunks(DocName::Community)?;
-    let damaged = |reason: String| OpenError::DamagedDocument {
-        path: store.path().display().to_string(),
-        doc: DocName::Community,
-        reason,
-    };
-    if chunks.is_empty() {
-        return Err(damaged("it has no chunks".to_owned()));
-    }
-    if let Some(empty) = chunks.iter().find(|chunk| chunk.bytes.is_empty()) {
-        return Err(damaged(format!("chunk {} is empty", empty.seq)));
-    }
-    let total = chunks.iter().map(|chunk| chunk.bytes.len()).sum();
-    let mut bytes = Vec::with_capacity(total);
-    for chunk in &chunks {
-        bytes.extend_from_slice(&chunk.bytes);
-    }
-    let count = chunks.len();
-    match CommunityDoc::load(&bytes, Some(code), actor) {
-        Ok(doc) => Ok((doc, count)),
-        Err(error @ (DocError::WrongCommunity { .. } | DocError::NotACommunityDocument(_))) => {
-            Err(damaged(error.to_string()))
-        }
-        Err(error) => Err(damaged(
-            find_bad_chunk(&[], &chunks).unwrap_or_else(|| error.to_string()),
-        )),
-    }
-}
-
-/// Loads the city document: its genesis, then the chunks the hub's changes were
-/// stored in.
-pub(super) fn load_city(
-    store: &Store,
-    code: CommunityCode,
-    actor: [u8; 16],
-) -> Result<(CityDoc, usize), OpenError> {
-    let prefix = code.region(RegionLevel::City);
-    let genesis = CityDoc::genesis(&prefix);
-    let chunks = store.chunks(DocName::City)?;
-    let mut bytes = genesis.clone();
-    for chunk in &chunks {
-        bytes.extend_from_slice(&chunk.bytes);
-    }
-    match CityDoc::load(&bytes, Some(&prefix), actor) {
-        Ok(city) => Ok((city, chunks.len())),
-        Err(error) => Err(OpenError::DamagedDocument {
-            path: store.path().display().to_string(),
-            doc: DocName::City,
-            reason: find_bad_chunk(&genesis, &chunks).unwrap_or_else(|| error.to_string()),
-        }),
-    }
-}
-
-/// Loads the community's inbox from the chunks the hub's changes were stored in (no
-/// genesis of its own: the node holds what the hub sent, nothing before).
-pub(super) fn load_inbox(store: &Store) -> Result<(AutoCommit, usize), OpenError> {
-    let chunks = store.chunks(DocName::Inbox)?;
-    let bytes: Vec<u8> = chunks
-        .iter()
-        .flat_map(|chunk| chunk.bytes.clone())
-        .collect();
-    if bytes.is_empty() {
-        return Ok((AutoCommit::new(), 0));
-    }
-    match AutoCommit::load(&bytes) {
-        Ok(inbox) => Ok((inbox, chunks.len())),
-        Err(error) => Err(OpenError::DamagedDocument {
-            path: store.path().display().to_string(),
-            doc: DocName::Inbox,
-            reason: find_bad_chunk(&[], &chunks).unwrap_or_else(|| error.to_string()),
-        }),
-    }
-}
-
-/// Names the first chunk at fault: the shortest run of chunks from the first that
-/// does not load ends with it. Runs from the first load or fail monotonically (a
-/// chunk only depends on those before it), so a binary search finds it.
-fn find_bad_chunk(base: &[u8], chunks: &[crate::store::Chunk]) -> Option<String> {
-    let loads = |count: usize| {
-        let mut bytes = base.to_vec();
-        for chunk in &chunks[..count] {
-            bytes.extend_from_slice(&chunk.bytes);
-        }
-        AutoCommit::load(&bytes).map(drop)
-    };
-    if loads(chunks.len()).is_ok() {
-        return None;
-    }
-    // Invariant of the search: `good` chunks load, `bad` chunks do not.
-    let (mut good, mut bad) = (0, chunks.len());
-    while bad - good > 1 {
-        let middle = (good + bad) / 2;
-        if loads(middle).is_ok() {
-            good = middle;
-        } else {
-            bad = middle;
-        }
-    }
-    let chunk = &chunks[bad - 1];
-    let error = loads(bad).err()?;
-    Some(format!(
-        "chunk {} ({} bytes) does not load: {error}",
-        chunk.seq,
-        chunk.bytes.len()
-    ))
 }
