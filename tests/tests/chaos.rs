@@ -14,16 +14,17 @@ use wishtree_testkit::http::Request;
 use wishtree_testkit::socket::send;
 use wishtree_tests::chaos::check::{self, HubStores};
 use wishtree_tests::chaos::cluster::{Binaries, Cluster};
+use wishtree_tests::chaos::disk;
 use wishtree_tests::chaos::proxy::LinkFaults;
 use wishtree_tests::chaos::run::{Report, RunOptions, run_schedule};
 use wishtree_tests::chaos::schedule::{Link, Proc, Schedule, Topology};
 use wishtree_tests::chaos::writer::{Ack, Writers};
 
 /// Seeds whose 25 s schedules, together, hold every kind of fault: 14 kills, pauses
-/// past the idle timeout, all three partitions, loss and a node's clock days ahead (and
-/// is the seed that found the hub's shared sync state); 18 clocks ahead and behind; 28
-/// a hub restored from a backup (`scripts/chaos --dry-run` prints schedules to pick
-/// seeds from).
+/// past the idle timeout, all three partitions, loss and a node's clock days off (and
+/// is the seed that found the hub's shared sync state); 18 two full disks; 28 a hub
+/// restored from a backup and a full disk (`scripts/chaos --dry-run` prints schedules
+/// to pick seeds from).
 const SEEDS: [u64; 3] = [14, 18, 28];
 const LENGTH: Duration = Duration::from_secs(25);
 const CITY: Topology = Topology { nodes: 4 };
@@ -38,9 +39,32 @@ fn binaries() -> Binaries {
     }
 }
 
+const CI_SEEDS_TEST: &str = "the_ci_seeds_lose_no_acknowledged_write_and_converge";
+
+/// Runs in a mount namespace of its own (the test runs itself again there), where the
+/// nodes' disks are small tmpfs mounts that a full-disk fault fills.
 #[test]
 fn the_ci_seeds_lose_no_acknowledged_write_and_converge() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !disk::inside() {
+        let args = [CI_SEEDS_TEST, "--exact", "--nocapture", "--test-threads=1"];
+        let output = disk::command_inside(&args.map(str::to_owned))
+            .unwrap()
+            .output()
+            .expect("unshare (util-linux) runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        println!("{text}");
+        assert!(
+            output.status.success(),
+            "the CI seeds failed inside their namespace"
+        );
+        assert!(text.contains("1 passed"), "the test ran inside");
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut report = Report::default();
     for seed in SEEDS {
@@ -67,10 +91,14 @@ fn the_ci_seeds_lose_no_acknowledged_write_and_converge() {
         .collect();
     assert_eq!(
         kinds.len(),
-        8,
+        9,
         "every kind of fault was injected: {kinds:?}"
     );
     assert!(report.runs.iter().all(|run| run.acked > 100));
+    assert!(
+        report.runs.iter().any(|run| run.disk_full > 0),
+        "a node with a full disk refused writes: {report}"
+    );
 }
 
 /// The checker is not a test that cannot fail: a replica cut off is reported as

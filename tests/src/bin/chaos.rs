@@ -1,7 +1,8 @@
 //! `chaos`: the long size of the chaos harness (issue 17), run by hand through
 //! `scripts/chaos --runs 200`. Each run draws its schedule from a seed (printed; rerun
 //! one with `--seed N --runs 1`), runs the real `hub-process` and `node-process`
-//! binaries built beside it, and the report counts what Jepsen counts.
+//! binaries built beside it, and the report counts what Jepsen counts. It runs itself
+//! again in a user and mount namespace of its own, where the nodes' disks are mounted.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use wishtree_tests::chaos::cluster::Binaries;
+use wishtree_tests::chaos::disk;
 use wishtree_tests::chaos::run::{Report, RunOptions, run_schedule};
 use wishtree_tests::chaos::schedule::{Schedule, Topology};
 
@@ -44,6 +46,18 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // The nodes' disks are tmpfs mounts, which need a mount namespace of our own.
+    if !args.dry_run && !disk::inside() {
+        let again: Vec<String> = std::env::args().skip(1).collect();
+        return match disk::run_inside(&again) {
+            Ok(status) if status.success() => ExitCode::SUCCESS,
+            Ok(status) => ExitCode::from(u8::try_from(status.code().unwrap_or(2)).unwrap_or(2)),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     match run(&args) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,

@@ -20,6 +20,7 @@ use clap::Parser;
 use wishtree_hub::store::{EnrolledRole, HubStore};
 use wishtree_protocol::CommunityCode;
 
+use super::disk::{self, SmallDisk};
 use super::proxy::{FaultProxy, LinkFaults};
 use super::schedule::{Link, Proc, Topology};
 use crate::city::{enroll, hub_key, init_hub, init_node};
@@ -98,6 +99,10 @@ pub struct Cluster {
     city_quic: SocketAddr,
     district_quic: SocketAddr,
     nodes: Vec<NodeInfo>,
+    /// Each node's disk, when the harness runs in its own mount namespace
+    /// ([`disk::inside`]); else the nodes write to the machine's disk and a full-disk
+    /// fault is refused.
+    disks: Vec<SmallDisk>,
     proxies: BTreeMap<Link, FaultProxy>,
     processes: BTreeMap<Proc, Process>,
     /// What went wrong with a process (would not start, would not stop).
@@ -160,6 +165,7 @@ impl Cluster {
         )?;
         let district_key = hub_key(&district_dir)?;
         let mut nodes = Vec::new();
+        let mut disks = Vec::new();
         for index in 0..topology.nodes {
             let under_district = topology.under_district(index);
             let code: CommunityCode = format!(
@@ -174,6 +180,9 @@ impl Cluster {
             )
             .parse()?;
             let dir = root.join(format!("node{index}"));
+            if disk::inside() {
+                disks.push(SmallDisk::mount(&dir)?);
+            }
             let proxy = proxies
                 .get(&Link::Node(index))
                 .context("the node's link")?
@@ -218,6 +227,7 @@ impl Cluster {
             city_quic,
             district_quic,
             nodes,
+            disks,
             proxies,
             processes,
             problems: Vec::new(),
@@ -271,11 +281,38 @@ impl Cluster {
         }
     }
 
-    /// Heals everything: every link healthy, every paused process continued, every
-    /// killed one started.
+    /// Fills node `index`'s disk to the last byte.
+    pub fn fill_disk(&self, index: usize) -> anyhow::Result<()> {
+        match self.disks.get(index) {
+            Some(disk) => disk.fill(),
+            None => bail!(
+                "node{index} has no disk of its own to fill: run the harness in its mount namespace (`disk::run_inside`)"
+            ),
+        }
+    }
+
+    /// Empties node `index`'s disk of the filler.
+    pub fn free_disk(&self, index: usize) -> anyhow::Result<()> {
+        self.disks.get(index).map_or(Ok(()), SmallDisk::free)
+    }
+
+    /// Unmounts the nodes' disks (after the shut-down; what they held is gone), so the
+    /// run's directory can be removed.
+    pub fn unmount_disks(&mut self) -> anyhow::Result<()> {
+        for disk in self.disks.drain(..) {
+            disk.unmount()?;
+        }
+        Ok(())
+    }
+
+    /// Heals everything: every link healthy, every disk emptied, every paused process
+    /// continued, every killed one started.
     pub fn heal(&mut self) -> anyhow::Result<()> {
         for proxy in self.proxies.values() {
             proxy.set(LinkFaults::healthy());
+        }
+        for disk in &self.disks {
+            disk.free()?;
         }
         for process in self.topology.processes() {
             self.continue_process(process)?;

@@ -2,7 +2,8 @@
 //! nodes as real processes, each link through a seeded [`proxy::FaultProxy`] on
 //! loopback; writers on every node's JSON API logging what was acknowledged; a fault
 //! [`schedule::Schedule`] drawn from a seed (partitions, loss, latency, duplication,
-//! reordering, SIGKILL and restart, SIGSTOP longer than the idle timeout); and, once
+//! reordering, SIGKILL and restart, SIGSTOP longer than the idle timeout, clock skew,
+//! a hub put back to an older backup, a node's [`disk`] full); and, once
 //! everything is healed, the [`check`]er, which counts as Jepsen does: acknowledged
 //! writes lost, replicas diverged, time to converge.
 //!
@@ -11,6 +12,7 @@
 
 pub mod check;
 pub mod cluster;
+pub mod disk;
 pub mod proxy;
 pub mod run;
 pub mod schedule;

@@ -11,7 +11,7 @@ use wishtree_testkit::socket::get_json;
 
 use super::check::{self, HubStores};
 use super::cluster::{Binaries, Cluster};
-use super::schedule::{Action, Proc, Schedule, Topology};
+use super::schedule::{Action, Fault, Proc, Schedule, Topology};
 use super::writer::Writers;
 
 /// How one run goes.
@@ -44,7 +44,9 @@ pub struct RunOutcome {
     pub attempted: u64,
     /// Writes acknowledged.
     pub acked: u64,
-    /// Writes answered with a refusal.
+    /// Writes refused for a full disk (507).
+    pub disk_full: u64,
+    /// Writes answered with another refusal.
     pub refused: u64,
     /// Writes not answered (the node down).
     pub unanswered: u64,
@@ -122,6 +124,8 @@ pub fn run_schedule(options: &RunOptions) -> anyhow::Result<RunOutcome> {
                 cluster.set_skew(process, seconds);
                 Ok(())
             }
+            Action::FillDisk(node) => cluster.fill_disk(node),
+            Action::FreeDisk(node) => cluster.free_disk(node),
         };
         if let Err(error) = done {
             outcome.problems.push(format!(
@@ -139,7 +143,22 @@ pub fn run_schedule(options: &RunOptions) -> anyhow::Result<RunOutcome> {
         outcome.problems.push(format!("healing: {error:#}"));
     }
     let logs = writers.finish();
-    for log in &logs {
+    let filled: Vec<usize> = schedule
+        .faults
+        .iter()
+        .filter_map(|(_, fault)| match fault {
+            Fault::DiskFull { node, .. } => Some(*node),
+            _ => None,
+        })
+        .collect();
+    for (node, log) in logs.iter().enumerate() {
+        if log.disk_full > 0 && !filled.contains(&node) {
+            outcome.problems.push(format!(
+                "node{node} refused {} writes for a full disk, but its disk was never filled",
+                log.disk_full
+            ));
+        }
+        outcome.disk_full += log.disk_full;
         outcome.attempted += log.attempted;
         outcome.acked += log.acked.len() as u64;
         outcome.refused += log.refused;
@@ -176,6 +195,9 @@ pub fn run_schedule(options: &RunOptions) -> anyhow::Result<RunOutcome> {
         }
     }
     outcome.problems.extend(check::scan_logs(&cluster));
+    if let Err(error) = cluster.unmount_disks() {
+        outcome.problems.push(format!("{error:#}"));
+    }
     outcome.problems.append(&mut cluster.problems);
     Ok(outcome)
 }
@@ -247,10 +269,11 @@ impl fmt::Display for Report {
         }
         writeln!(
             formatter,
-            "  writes sent            {} (acknowledged {}, refused {}, unanswered {})",
+            "  writes sent            {} (acknowledged {}, refused {} + {} for a full disk, unanswered {})",
             self.sum(|run| run.attempted),
             self.sum(|run| run.acked),
             self.sum(|run| run.refused),
+            self.sum(|run| run.disk_full),
             self.sum(|run| run.unanswered)
         )?;
         writeln!(

@@ -25,6 +25,8 @@ const DOWN: (Duration, Duration) = (Duration::ZERO, Duration::from_secs(2));
 const PARTITION: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(8));
 /// How long a lossy, slow link stays so.
 const DEGRADED: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(10));
+/// How long a node's disk stays full.
+const DISK_FULL: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(8));
 /// The most a node's clock is set off, either way: a week.
 const MAX_SKEW_DAYS: u64 = 7;
 /// How old a hub's backup is when the hub is put back to it.
@@ -157,6 +159,14 @@ pub enum Fault {
         /// How long it stays dead.
         down: Duration,
     },
+    /// A node's disk filled to the last byte, and emptied again after `hold`: its
+    /// writes are refused (507) meanwhile, and nothing it acknowledged may be lost.
+    DiskFull {
+        /// The node, by index.
+        node: usize,
+        /// How long the disk stays full.
+        hold: Duration,
+    },
 }
 
 /// Which processes a partition separates.
@@ -191,6 +201,7 @@ impl Fault {
             Self::Pause { .. } => "sigstop>idle",
             Self::Restore { .. } => "hub restored from backup",
             Self::Skew { .. } => "node clock skew",
+            Self::DiskFull { .. } => "node disk full",
         }
     }
 }
@@ -214,6 +225,10 @@ pub enum Action {
     Restore(Proc),
     /// From the process's next start on, its clock reads this many seconds off.
     Skew(Proc, i64),
+    /// Fills a node's disk.
+    FillDisk(usize),
+    /// Empties a node's disk of the filler.
+    FreeDisk(usize),
 }
 
 /// The faults of one run, drawn from `seed`.
@@ -246,6 +261,7 @@ impl Schedule {
                 Fault::Pause { process, hold } => (Vec::new(), Some(*process), at + *hold),
                 Fault::Restore { hub, age } => (Vec::new(), Some(*hub), at + *age),
                 Fault::Skew { node, down, .. } => (Vec::new(), Some(Proc::Node(*node)), at + *down),
+                Fault::DiskFull { node, hold } => (Vec::new(), Some(Proc::Node(*node)), at + *hold),
             };
             let free = held_links
                 .iter()
@@ -311,6 +327,10 @@ impl Schedule {
                     actions.push((at, Action::Skew(process, *seconds)));
                     actions.push((at, Action::Kill(process)));
                     actions.push((at + *down, Action::Start(process)));
+                }
+                Fault::DiskFull { node, hold } => {
+                    actions.push((at, Action::FillDisk(*node)));
+                    actions.push((at + *hold, Action::FreeDisk(*node)));
                 }
             }
         }
@@ -385,6 +405,11 @@ impl fmt::Display for Schedule {
                     down.as_secs_f64(),
                     *seconds as f64 / 86_400.0
                 )?,
+                Fault::DiskFull { node, hold } => write!(
+                    formatter,
+                    "fill node{node}'s disk for {:.1} s",
+                    hold.as_secs_f64()
+                )?,
             }
             writeln!(formatter)?;
         }
@@ -449,6 +474,10 @@ fn draw_fault(rng: &mut Rng, topology: Topology, processes: &[Proc], links: &[Li
                 hold: rng.between(PARTITION.0, PARTITION.1),
             }
         }
+        75..79 => Fault::DiskFull {
+            node: pick(rng, topology.nodes),
+            hold: rng.between(DISK_FULL.0, DISK_FULL.1),
+        },
         97.. => Fault::Restore {
             hub: if rng.chance(0.5) {
                 Proc::City
@@ -516,6 +545,9 @@ mod tests {
                         assert!(seconds.unsigned_abs() <= 7 * 86_400);
                         (vec![Proc::Node(*node).to_string()], *at + *down)
                     }
+                    Fault::DiskFull { node, hold } => {
+                        (vec![Proc::Node(*node).to_string()], *at + *hold)
+                    }
                 };
                 for target in targets {
                     let end = ends.entry(target.clone()).or_default();
@@ -554,6 +586,7 @@ mod tests {
             "partition half the city",
             "hub restored from backup",
             "node clock skew",
+            "node disk full",
         ] {
             assert!(
                 counts.get(kind).is_some_and(|count| *count > 0),

@@ -3,6 +3,8 @@
 //! each write the node acknowledged (201 with the member's id). A write with no answer
 //! (the node killed or not listening) is not acknowledged and so may or may not have
 //! happened, as Jepsen's indeterminate operations; an acknowledged one must survive.
+//! A write refused for a full disk (507) is counted apart: the run checks that only a
+//! node whose disk was filled refused so.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,7 +34,9 @@ pub struct WriterLog {
     pub attempted: u64,
     /// The acknowledged writes.
     pub acked: Vec<Ack>,
-    /// Answered, but not with 201.
+    /// Refused because the node's disk was full (507), as it must be while it is.
+    pub disk_full: u64,
+    /// Answered otherwise, but not with 201.
     pub refused: u64,
     /// The first few of those answers.
     pub refusals: Vec<String>,
@@ -103,6 +107,7 @@ fn write_all_along(
                     .and_then(|body| body["id"].as_str().map(str::to_owned));
                 match id {
                     Some(id) if answer.status == 201 => log.acked.push(Ack { node, id, name }),
+                    _ if answer.status == 507 => log.disk_full += 1,
                     _ => {
                         log.refused += 1;
                         if log.refusals.len() < 10 {
