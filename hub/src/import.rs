@@ -25,6 +25,7 @@ use wishtree_protocol::{CommunityCode, Timestamp};
 
 use crate::figures;
 use crate::figures::refresh_one;
+use crate::quota::Growth;
 use crate::state::{Hub, HubError};
 use crate::store::{BundleReceipt, EnrolledRole, HubStore, StoreError, StoredDoc};
 
@@ -110,6 +111,9 @@ pub enum ImportError {
     /// The hub's copy of the document could not be used.
     #[error(transparent)]
     Hub(#[from] HubError),
+    /// The bundle would take the community past its quota ([`crate::quota`]).
+    #[error("refused: {0}; nothing was applied")]
+    OverQuota(String),
 }
 
 impl IssuerState {
@@ -339,6 +343,14 @@ pub fn import_bundle(
         } else {
             Vec::new()
         };
+        // A bundle counts against the community's quota as a sync message does: a
+        // compromised node must not fill the hub by USB either.
+        let stored = store.chunk_stats(StoredDoc::Community(community))?.bytes;
+        let growth = Growth::since(doc, &before, stored + chunk.len() as u64);
+        if let Err(reason) = hub.quota_book().admit(community, growth, now) {
+            hub.metrics().quota_refused();
+            return Err(ImportError::OverQuota(reason));
+        }
         store
             .accept_bundle(StoredDoc::Community(community), &chunk, &receipt, now)
             .map_err(|error| match error {

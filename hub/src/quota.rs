@@ -68,6 +68,27 @@ pub struct Growth {
     pub largest_change: u64,
 }
 
+impl Growth {
+    /// What `document` gained since `before`, to be stored as `stored_bytes` in all.
+    pub fn since(
+        document: &mut automerge::AutoCommit,
+        before: &[automerge::ChangeHash],
+        stored_bytes: u64,
+    ) -> Self {
+        let (changes, largest_change) = document
+            .get_changes(before)
+            .iter()
+            .fold((0, 0), |(count, largest), change| {
+                (count + 1, largest.max(change.raw_bytes().len() as u64))
+            });
+        Self {
+            stored_bytes,
+            changes,
+            largest_change,
+        }
+    }
+}
+
 /// A merge refused past a bound, as the health page lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuotaRefusal {

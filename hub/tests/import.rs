@@ -129,3 +129,75 @@ fn an_operator_imports_a_bundle_and_reads_the_verdict() {
     assert!(!missing.status.success());
     assert!(text(&missing).contains("cannot read the bundle /nonexistent/stick.wtb"));
 }
+
+/// A USB bundle counts against the community's quota as a sync message does
+/// (issue 17 item 6): a change past the hub's bound per change is refused whole, with
+/// the reason, and nothing of it is stored.
+#[test]
+fn a_bundle_past_the_quota_is_refused_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let data = data.to_str().unwrap();
+    let init = hub(&["init", "--data", data, "--city", "1309"]);
+    assert!(init.status.success(), "{}", text(&init));
+    let hub_key: PublicKey = text(&init).lines().last().unwrap().trim().parse().unwrap();
+    let node = KeyPair::from_secret([9; 32]);
+    let community: CommunityCode = "130903001001".parse().unwrap();
+    let key = node.public().to_string();
+    let enroll = hub(&[
+        "enroll",
+        "--data",
+        data,
+        "--community",
+        "130903001001",
+        "--key",
+        &key,
+    ]);
+    assert!(enroll.status.success(), "{}", text(&enroll));
+
+    // 700,000 drawn CJK characters in one change: about 2 MiB that automerge's
+    // compression cannot shrink under the default bound of 1 MiB a change.
+    let now = wishtree_hub::clock::now();
+    let mut doc = CommunityDoc::create(community, "名人社区", [5; 16], now).unwrap();
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let junk: String = (0..700_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from_u32(0x4E00 + (state % 20_000) as u32).unwrap()
+        })
+        .collect();
+    let raw = doc.automerge_mut();
+    automerge::transaction::Transactable::put(raw, automerge::ROOT, "junk", junk).unwrap();
+    raw.commit();
+    let envelope = Envelope {
+        audience: Audience::Key(hub_key),
+        seq: 1,
+        previous: None,
+        issued_at: now,
+        expires_at: now.plus_millis(3_600_000),
+    };
+    let file = dir.path().join("rogue.wtb");
+    std::fs::write(
+        &file,
+        NewBundle::changes(&mut doc, &[], None, envelope).sign(&node),
+    )
+    .unwrap();
+
+    let refused = hub(&["import", "--data", data, file.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("over the hub's bound of 1.0 MiB per change"),
+        "{}",
+        text(&refused)
+    );
+    assert!(text(&refused).contains("nothing was applied"));
+    let store = wishtree_hub::data_dir::open_store(std::path::Path::new(data)).unwrap();
+    let stats = wishtree_hub::store::HubStore::chunk_stats(
+        &store,
+        wishtree_hub::store::StoredDoc::Community(community),
+    )
+    .unwrap();
+    assert_eq!(stats.count, 0, "nothing of the rogue bundle was stored");
+}

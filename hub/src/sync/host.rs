@@ -322,12 +322,11 @@ fn apply_message(
             largest_change: 0,
         });
     }
-    let (changes, largest_change) = document
-        .get_changes(&before)
-        .iter()
-        .fold((0, 0), |(count, largest), change| {
-            (count + 1, largest.max(change.raw_bytes().len() as u64))
-        });
+    let Growth {
+        changes,
+        largest_change,
+        ..
+    } = Growth::since(document, &before, 0);
     let bytes = document.save_after(&before);
     // A large batch (a first sync brings a community's whole history) is folded into
     // one full save at once: automerge loads a saved document several times faster than
