@@ -88,14 +88,15 @@ use wishtree_hub::store::StoredDoc;
 use wishtree_protocol::CommunityCode;
 use wishtree_tests::bench_city::{
     Counters, HubProcess, HubTarget, ServerProcess, SimNode, document_path, documents,
-    free_tcp_port, free_udp_port, init_hub, load_average, node_loop, process_cpu_seconds,
-    sim_nodes, target_dir,
+    free_tcp_port, init_hub, load_average, node_loop, process_cpu_seconds, sim_nodes, target_dir,
 };
 
 /// Documents per client, on both sides.
 const PER_CLIENT: usize = 10;
 /// How long a phase may take before the bench gives up (it stops by itself).
 const PHASE_LIMIT: Duration = Duration::from_secs(900);
+/// How often a wait says how far it got.
+const PROGRESS: Duration = Duration::from_secs(5);
 /// How often the servers' storage is read.
 const POLL: Duration = Duration::from_millis(100);
 /// The peer's clients' reconnect interval (the adapter's default is 5 s): our nodes'
@@ -330,12 +331,8 @@ async fn run_hub(
     let (hub_key, _) = tokio::task::block_in_place(|| init_hub(hub_bin, &data, count));
     let codes: Vec<CommunityCode> = docs.iter().map(|(code, _)| *code).collect();
     let sim = tokio::task::block_in_place(|| sim_nodes(docs));
-    let quic = free_udp_port();
-    let http = free_tcp_port();
-    let target = HubTarget {
-        address: quic,
-        key: hub_key,
-    };
+    let (target, http) = HubTarget::on_free_ports(hub_key);
+    let quic = target.address;
     // Never fired: sessions end when the hub closes them.
     let (_never, never) = watch::channel(false);
 
@@ -398,16 +395,21 @@ impl NodeRun {
         let mut seen = HashSet::new();
         let mut last = released;
         while seen.len() < count {
-            let left = PHASE_LIMIT.saturating_sub(released.elapsed());
-            match tokio::time::timeout(left, self.reports.recv()).await {
+            assert!(
+                released.elapsed() < PHASE_LIMIT,
+                "{} of {count} nodes caught up within {PHASE_LIMIT:?}",
+                seen.len()
+            );
+            match tokio::time::timeout(PROGRESS, self.reports.recv()).await {
                 Ok(Some((index, at))) => {
                     if seen.insert(index) {
                         last = last.max(at);
                     }
                 }
                 Ok(None) => panic!("the node tasks ended"),
-                Err(_) => panic!(
-                    "{} of {count} nodes caught up within {PHASE_LIMIT:?}",
+                Err(_) => println!(
+                    "  {:>6.1} s: {} of {count} nodes caught up",
+                    released.elapsed().as_secs_f64(),
                     seen.len()
                 ),
             }
@@ -469,6 +471,7 @@ fn poll_stored(
     let mut pending: Vec<usize> = (0..expected.len()).collect();
     let mut seen: Vec<Option<(u64, u64)>> = vec![None; expected.len()];
     let mut last = Duration::ZERO;
+    let mut last_report = Instant::now();
     loop {
         let checked_at = released.elapsed();
         pending.retain(|&index| {
@@ -500,6 +503,15 @@ fn poll_stored(
             "{} documents not stored within {PHASE_LIMIT:?}",
             pending.len()
         );
+        if last_report.elapsed() >= PROGRESS {
+            last_report = Instant::now();
+            println!(
+                "  {:>6.1} s: {} of {} documents stored",
+                released.elapsed().as_secs_f64(),
+                expected.len() - pending.len(),
+                expected.len()
+            );
+        }
         std::thread::sleep(POLL);
     }
 }
@@ -690,12 +702,18 @@ impl PeerClients {
         let mut seen = HashSet::new();
         let mut last = released;
         while seen.len() < docs {
-            let left = PHASE_LIMIT.saturating_sub(released.elapsed());
-            let Ok((line, at)) = self.lines.recv_timeout(left) else {
-                panic!(
-                    "{} of {docs} documents in sync at the peer's clients within {PHASE_LIMIT:?}",
+            assert!(
+                released.elapsed() < PHASE_LIMIT,
+                "{} of {docs} documents in sync at the peer's clients within {PHASE_LIMIT:?}",
+                seen.len()
+            );
+            let Ok((line, at)) = self.lines.recv_timeout(PROGRESS) else {
+                println!(
+                    "  {:>6.1} s: {} of {docs} documents in sync at the peer's clients",
+                    released.elapsed().as_secs_f64(),
                     seen.len()
                 );
+                continue;
             };
             let index = line
                 .strip_prefix("synced ")

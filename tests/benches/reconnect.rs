@@ -47,8 +47,8 @@ use automerge::AutoCommit;
 use tokio::sync::{mpsc, watch};
 use wishtree_hub::store::{HubStore, SqliteStore, StoredDoc};
 use wishtree_tests::bench_city::{
-    Counters, HubProcess, HubTarget, SimNode, documents, free_tcp_port, free_udp_port, init_hub,
-    load_average, node_loop, process_cpu_seconds, sim_nodes, target_dir, template_members,
+    Counters, HubProcess, HubTarget, SimNode, documents, init_hub, load_average, node_loop,
+    process_cpu_seconds, sim_nodes, target_dir, template_members,
 };
 
 /// How long a phase may take before the benchmark gives up (it stops by itself).
@@ -101,12 +101,8 @@ async fn run(nodes: usize, target: &Path, hub_bin: &Path) {
     );
     let sim = sim_nodes(docs);
 
-    let quic = free_udp_port();
-    let http = free_tcp_port();
-    let target = HubTarget {
-        address: quic,
-        key: hub_key,
-    };
+    let (target, http) = HubTarget::on_free_ports(hub_key);
+    let quic = target.address;
     // Never fired: sessions end when the hub closes them, as in a hub restart.
     let (_never, never) = watch::channel(false);
 

@@ -155,6 +155,18 @@ pub struct HubTarget {
     pub key: PublicKey,
 }
 
+impl HubTarget {
+    /// A hub of `key` to be started on a free UDP port of loopback, with a free TCP
+    /// port for its HTTP.
+    pub fn on_free_ports(key: PublicKey) -> (Self, SocketAddr) {
+        let target = HubTarget {
+            address: free_udp_port(),
+            key,
+        };
+        (target, free_tcp_port())
+    }
+}
+
 #[derive(Debug)]
 pub struct Counters {
     pub attempts: AtomicUsize,
