@@ -1,6 +1,7 @@
 //! wishtree-tests: end-to-end tests that start real hubs and nodes on loopback, the
 //! simulated-network harness, the chaos harness of real processes, and the demo city.
 
+pub mod bench_city;
 pub mod chaos;
 pub mod city;
 pub mod demo;

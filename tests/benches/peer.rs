@@ -1,0 +1,803 @@
+//! The peer beside us (issue 16 item 5): the JavaScript automerge-repo sync server and
+//! our hub, on this machine, in one run, each fed the same community documents (the
+//! reconnect bench's, of DESIGN's 1x size: 100 members, 40 wishes, 300 service
+//! records) by clients of its own kind: 300 documents (30 clients × 10) and 3,000 (300
+//! clients × 10).
+//!
+//! The peer is `tests/js/peer/server.mjs`: `@automerge/automerge-repo` with the
+//! WebSocket server adapter and the Node filesystem storage adapter, set up as
+//! automerge-repo's README and its reference sync server do, at their defaults, in a
+//! node.js process of its own with its storage in a temp dir. Its clients are
+//! `tests/js/peer/clients.mjs`: automerge-repo Repos with the WebSocket client adapter,
+//! each importing its 10 documents, all in one node.js process. Our hub is the release
+//! `wishtree-hub` in a process of its own; our clients are simulated community nodes in
+//! this process (the real QUIC transport and session driver, as in the reconnect
+//! bench).
+//!
+//! Measured, for each server and size:
+//! - **stored**: from the release of the clients until every document is in the
+//!   server's storage, read by this process from outside the server: the peer's
+//!   storage dir (each document's chunk files, concatenated), our hub's SQLite store
+//!   (each document's chunks); a document counts when its chunks load with exactly the
+//!   heads of the saved document. The storage is polled every 100 ms, and a document's
+//!   chunks are loaded only when their count or size changed;
+//! - documents per second: documents / stored;
+//! - **in sync**: until every client saw its documents in sync (the peer's clients:
+//!   the server's heads, `theirHeads` of automerge's sync state, equal theirs; our
+//!   nodes: the session's `CaughtUp`);
+//! - peak server RSS (`VmHWM` of `/proc`) and server CPU seconds (utime + stime of
+//!   `/proc/PID/stat`), read once every document is stored;
+//! - failed client connections: attempts that did not reach a handshake (or, ours,
+//!   a caught-up session);
+//! - **re-confirm**: the server stops (SIGINT) once everything is stored and starts
+//!   again on the same storage; from the moment it listens until every client saw
+//!   each of its documents in sync on a new connection.
+//!
+//! Differences that make the comparison unfair, either way:
+//! - One "client" is not the same thing on both sides. Our protocol is one node key
+//!   per community document (a session is a node and its community), so one of our
+//!   clients is 10 community nodes, each with its own key, QUIC endpoint and session;
+//!   a peer client is one Repo with one WebSocket carrying its 10 documents. We make
+//!   10x the connections and handshakes.
+//! - Our sessions are QUIC with TLS 1.3 (a handshake each, encryption of every byte)
+//!   and every node's heads are ed25519-signed and checked by the hub; the peer's are
+//!   plain WebSocket on loopback with no authentication at all. That is work the
+//!   peer does not do (against us).
+//! - Our enrolment (every node key in the hub's roster) is setup, not timed; the peer
+//!   has nothing to enrol (in our favour, a little: the roster lookup is timed).
+//! - Storage: our hub commits each merge in SQLite with `synchronous=FULL` (an fsync
+//!   per commit); the peer writes files with `fs.writeFile` and never fsyncs (against
+//!   us). The peer's storage adapter also keeps every saved chunk in an in-memory cache
+//!   forever, its default, which shows in its RSS.
+//! - The peer's node.js runs its JavaScript on one thread (automerge itself is wasm on
+//!   that thread); our hub uses both cores. Both servers share the 2 cores with their
+//!   clients and with this process's storage polling (so a faster server loses more to
+//!   the polling).
+//! - Clients: ours run in this process on tokio's threads; the peer's in one node.js
+//!   process, single-threaded, which may bound the peer's rate on the client side: the
+//!   table shows each side's client CPU seconds (ours include the storage polling) so
+//!   that a saturated client (CPU seconds near the elapsed time) can be seen.
+//! - Reconnecting: our nodes come back with their backoff (a full-jitter delay, 1 s
+//!   ceiling); the peer's clients with the adapter's fixed retry interval, which we set
+//!   to 1 s (its default is 5 s, which would add up to 5 s to the peer's re-confirm).
+//!   Our nodes keep their sync state across the restart (a real node stores it); the
+//!   peer's clients keep theirs in memory (they have no storage), the server keeps none
+//!   for them (ephemeral peers).
+//! - The peer binds loopback only (the reference server listens on every address) and
+//!   answers plain HTTP with `http` instead of express (its greeting page only).
+//!
+//! `cargo build --release -p wishtree-hub && cargo bench -p wishtree-tests --bench
+//! peer`. `PEER_DOCS=30,300` chooses the sizes (multiples of 10; default `300,3000`);
+//! `WISHTREE_HUB_BIN` overrides the hub binary. The peer's npm packages are installed
+//! with `npm ci` in `tests/js/peer` when its `node_modules` is missing.
+
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::expect_used)]
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command as Process, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use automerge::{AutoCommit, ChangeHash};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use tokio::sync::watch;
+use wishtree_hub::store::StoredDoc;
+use wishtree_protocol::CommunityCode;
+use wishtree_tests::bench_city::{
+    Counters, HubProcess, HubTarget, ServerProcess, SimNode, document_path, documents,
+    free_tcp_port, init_hub, load_average, node_loop, process_cpu_seconds, sim_nodes, target_dir,
+};
+
+/// Documents per client, on both sides.
+const PER_CLIENT: usize = 10;
+/// How long a phase may take before the bench gives up (it stops by itself).
+const PHASE_LIMIT: Duration = Duration::from_secs(900);
+/// How often a wait says how far it got.
+const PROGRESS: Duration = Duration::from_secs(5);
+/// How often the servers' storage is read.
+const POLL: Duration = Duration::from_millis(100);
+/// The peer's clients' reconnect interval (the adapter's default is 5 s): our nodes'
+/// backoff ceiling.
+const PEER_RETRY_MS: u64 = 1000;
+/// The goals of issue 16 item 5.
+const RATE_GOAL: f64 = 20.0;
+const RSS_GOAL: f64 = 0.25;
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("PEER_DOCS")
+        .unwrap_or_else(|_| "300,3000".to_owned())
+        .split(',')
+        .map(|size| size.trim().parse().expect("PEER_DOCS is a list of numbers"))
+        .collect();
+    assert!(
+        sizes
+            .iter()
+            .all(|size| size % PER_CLIENT == 0 && (PER_CLIENT..=9990).contains(size)),
+        "each size of PEER_DOCS is a multiple of {PER_CLIENT}, at most 9,990"
+    );
+    let target = target_dir();
+    let hub_bin = std::env::var_os("WISHTREE_HUB_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target.join("release").join("wishtree-hub"));
+    assert!(
+        hub_bin.exists(),
+        "no hub binary at {}: run `cargo build --release -p wishtree-hub` first",
+        hub_bin.display()
+    );
+    let peer_dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("js")
+        .join("peer");
+    install_peer(&peer_dir);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    println!(
+        "the peer beside us: sizes {sizes:?}, hub {}",
+        hub_bin.display()
+    );
+    println!("load average at start: {}", load_average());
+    let mut results = Vec::new();
+    for &size in &sizes {
+        let docs = documents(size, &target);
+        let expected = expected_heads(&docs);
+        let files: Vec<PathBuf> = docs
+            .iter()
+            .map(|(code, _)| document_path(&target, *code))
+            .collect();
+        println!("\n{size} documents of {} bytes saved", docs[0].1.len());
+        let peer = runtime.block_on(async {
+            tokio::task::block_in_place(|| run_peer(&peer_dir, &target, &files, &expected))
+        });
+        peer.print_line();
+        let hub = runtime.block_on(run_hub(&hub_bin, &target, docs, &expected));
+        hub.print_line();
+        results.push((peer, hub));
+    }
+
+    println!();
+    println!("the peer beside us, 1x documents, {PER_CLIENT} per client, 2 cores");
+    println!("{}", Figures::HEADER);
+    for (peer, hub) in &results {
+        peer.print_line();
+        hub.print_line();
+    }
+    println!(
+        "  stored = until every document is in the server's storage with its heads (read from outside, every {} ms);",
+        POLL.as_millis()
+    );
+    println!(
+        "  in sync = until every client saw its documents in sync; RSS and CPU = the server's, when all were stored;"
+    );
+    println!(
+        "  fails = client connection attempts that failed; re-confirm = after a restart, from listening until every client re-confirmed its documents;"
+    );
+    println!(
+        "  client CPU = the peer's clients' node.js process, or this bench process (our nodes and the storage polling)"
+    );
+    println!(
+        "  load average at the end: {} (other work on the machine skews every figure)",
+        load_average()
+    );
+    for (peer, hub) in &results {
+        let ratio = hub.rate() / peer.rate();
+        let verdict = if ratio >= RATE_GOAL { "met" } else { "MISSED" };
+        println!(
+            "target hub docs/s at least 20x the peer's ({} docs): {verdict} ({ratio:.1}x against {RATE_GOAL}x)",
+            hub.docs
+        );
+        let ratio = hub.peak_rss_kb as f64 / peer.peak_rss_kb.max(1) as f64;
+        let verdict = if ratio <= RSS_GOAL { "met" } else { "MISSED" };
+        println!(
+            "target hub peak RSS at most 1/4 of the peer's ({} docs): {verdict} ({} MB against {} MB, {ratio:.2}x against {RSS_GOAL}x)",
+            hub.docs,
+            hub.peak_rss_kb / 1024,
+            peer.peak_rss_kb / 1024
+        );
+    }
+}
+
+/// What one server did with one size.
+#[derive(Debug)]
+struct Figures {
+    server: &'static str,
+    docs: usize,
+    clients: usize,
+    stored: Duration,
+    in_sync: Duration,
+    peak_rss_kb: u64,
+    cpu_seconds: f64,
+    client_cpu_seconds: f64,
+    attempts: usize,
+    failures: usize,
+    restart_ready: Duration,
+    reconfirm: Duration,
+    reconfirm_failures: usize,
+    restart_peak_rss_kb: u64,
+}
+
+impl Figures {
+    const HEADER: &'static str = "server    docs clients  stored s  docs/s in sync s  RSS MB   CPU s client CPU s attempts fails | restart s re-confirm s fails RSS MB";
+
+    fn rate(&self) -> f64 {
+        self.docs as f64 / self.stored.as_secs_f64().max(1e-9)
+    }
+
+    fn print_line(&self) {
+        println!(
+            "{:<8} {:>5} {:>7} {:>9.2} {:>7.1} {:>9.2} {:>7} {:>7.1} {:>12.1} {:>8} {:>5} | {:>9.2} {:>12.2} {:>5} {:>6}",
+            self.server,
+            self.docs,
+            self.clients,
+            self.stored.as_secs_f64(),
+            self.rate(),
+            self.in_sync.as_secs_f64(),
+            self.peak_rss_kb / 1024,
+            self.cpu_seconds,
+            self.client_cpu_seconds,
+            self.attempts,
+            self.failures,
+            self.restart_ready.as_secs_f64(),
+            self.reconfirm.as_secs_f64(),
+            self.reconfirm_failures,
+            self.restart_peak_rss_kb / 1024,
+        );
+    }
+}
+
+/// The peer: its server, its clients, its storage read from here.
+fn run_peer(
+    peer_dir: &Path,
+    target: &Path,
+    files: &[PathBuf],
+    expected: &[Vec<ChangeHash>],
+) -> Figures {
+    let docs = files.len();
+    let clients = docs / PER_CLIENT;
+    let work = tempfile::tempdir_in(target).unwrap();
+    let data = work.path().join("data");
+    let manifest = work.path().join("manifest");
+    let mut list = String::new();
+    for file in files {
+        list.push_str(&file.display().to_string());
+        list.push('\n');
+    }
+    std::fs::write(&manifest, list).unwrap();
+    let port = free_tcp_port().port();
+
+    let mut server = peer_server(peer_dir, port, &data, work.path(), "first");
+    let mut fleet = PeerClients::start(peer_dir, port, clients, &manifest, work.path());
+    let ids = Arc::clone(&fleet.ids);
+    let probe = PeerStorage {
+        data: data.clone(),
+        ids,
+    };
+
+    fleet.send("go");
+    let released = Instant::now();
+    let poller = std::thread::spawn({
+        let expected = expected.to_vec();
+        move || poll_stored(probe, &expected, released)
+    });
+    let in_sync = fleet.wait_synced(docs, released);
+    let stored = poller.join().unwrap();
+    let usage = server.usage();
+    let client_cpu = process_cpu_seconds(fleet.child.id());
+    let (attempts, failures) = fleet.stats();
+
+    // Restart: the server stops (everything is stored) and starts on the same storage.
+    fleet.send("reset");
+    fleet.wait_line("reset");
+    server.interrupt();
+    let server = peer_server(peer_dir, port, &data, work.path(), "restart");
+    let restarted = Instant::now();
+    let reconfirm = fleet.wait_synced(docs, restarted);
+    let restart_usage = server.usage();
+    let (_, failures_after) = fleet.stats();
+    fleet.send("quit");
+    let _ = fleet.child.wait();
+    Figures {
+        server: "peer",
+        docs,
+        clients,
+        stored,
+        in_sync,
+        peak_rss_kb: usage.peak_rss_kb,
+        cpu_seconds: usage.cpu_seconds,
+        client_cpu_seconds: client_cpu,
+        attempts,
+        failures,
+        restart_ready: server.ready_in,
+        reconfirm,
+        reconfirm_failures: failures_after - failures,
+        restart_peak_rss_kb: restart_usage.peak_rss_kb,
+    }
+}
+
+/// Our hub: the release process, our simulated nodes, its store read from here.
+async fn run_hub(
+    hub_bin: &Path,
+    target: &Path,
+    docs: Vec<(CommunityCode, Vec<u8>)>,
+    expected: &[Vec<ChangeHash>],
+) -> Figures {
+    let count = docs.len();
+    let work = tempfile::tempdir_in(target).unwrap();
+    let data = work.path().join("hub");
+    let (hub_key, _) = tokio::task::block_in_place(|| init_hub(hub_bin, &data, count));
+    let codes: Vec<CommunityCode> = docs.iter().map(|(code, _)| *code).collect();
+    let sim = tokio::task::block_in_place(|| sim_nodes(docs));
+    let (target, http) = HubTarget::on_free_ports(hub_key);
+    let quic = target.address;
+    // Never fired: sessions end when the hub closes them.
+    let (_never, never) = watch::channel(false);
+
+    let mut hub = HubProcess::start(hub_bin, &data, quic, http, "first").await;
+    let bench_cpu = process_cpu_seconds(std::process::id());
+    let probe = HubStorage::open(&data, codes);
+    let released = Instant::now();
+    let (mut run, tasks) = release_nodes(&sim, &target, &never, false);
+    let poller = tokio::task::spawn_blocking({
+        let expected = expected.to_vec();
+        move || poll_stored(probe, &expected, released)
+    });
+    let in_sync = run.wait_all(count, released).await;
+    let stored = poller.await.unwrap();
+    let usage = hub.usage();
+    let client_cpu = process_cpu_seconds(std::process::id()) - bench_cpu;
+    let attempts = run.counters.attempts.load(Ordering::Relaxed);
+    let failures = run.counters.failures.load(Ordering::Relaxed);
+    hub.stopping = Some((run.stop, tasks));
+    hub.stop().await;
+
+    // Restart: the nodes come back as after a lost session, with their backoff.
+    let mut hub = HubProcess::start(hub_bin, &data, quic, http, "restart").await;
+    let restart_ready = hub.ready_in;
+    let restarted = Instant::now();
+    let (mut run, tasks) = release_nodes(&sim, &target, &never, true);
+    let reconfirm = run.wait_all(count, restarted).await;
+    let restart_usage = hub.usage();
+    let reconfirm_failures = run.counters.failures.load(Ordering::Relaxed);
+    hub.stopping = Some((run.stop, tasks));
+    hub.stop().await;
+    Figures {
+        server: "hub",
+        docs: count,
+        clients: count / PER_CLIENT,
+        stored,
+        in_sync,
+        peak_rss_kb: usage.peak_rss_kb,
+        cpu_seconds: usage.cpu_seconds,
+        client_cpu_seconds: client_cpu,
+        attempts,
+        failures,
+        restart_ready,
+        reconfirm,
+        reconfirm_failures,
+        restart_peak_rss_kb: restart_usage.peak_rss_kb,
+    }
+}
+
+/// One release of every node task: their reports and counters, and their stop signal.
+struct NodeRun {
+    reports: tokio::sync::mpsc::UnboundedReceiver<(usize, Instant)>,
+    counters: Arc<Counters>,
+    stop: watch::Sender<bool>,
+}
+
+impl NodeRun {
+    /// Waits until every node has caught up once; returns the time from `released`.
+    async fn wait_all(&mut self, count: usize, released: Instant) -> Duration {
+        let mut seen = HashSet::new();
+        let mut last = released;
+        while seen.len() < count {
+            assert!(
+                released.elapsed() < PHASE_LIMIT,
+                "{} of {count} nodes caught up within {PHASE_LIMIT:?}",
+                seen.len()
+            );
+            match tokio::time::timeout(PROGRESS, self.reports.recv()).await {
+                Ok(Some((index, at))) => {
+                    if seen.insert(index) {
+                        last = last.max(at);
+                    }
+                }
+                Ok(None) => panic!("the node tasks ended"),
+                Err(_) => println!(
+                    "  {:>6.1} s: {} of {count} nodes caught up",
+                    released.elapsed().as_secs_f64(),
+                    seen.len()
+                ),
+            }
+        }
+        last - released
+    }
+}
+
+/// Starts every node's sync loop (`jitter`: each first waits a full-jitter delay of
+/// its backoff, as after a lost session).
+fn release_nodes(
+    sim: &[Arc<SimNode>],
+    target: &HubTarget,
+    never: &watch::Receiver<bool>,
+    jitter: bool,
+) -> (NodeRun, Vec<tokio::task::JoinHandle<()>>) {
+    let counters = Arc::new(Counters {
+        attempts: AtomicUsize::new(0),
+        failures: AtomicUsize::new(0),
+    });
+    let (caught_up, reports) = tokio::sync::mpsc::unbounded_channel();
+    let (stop, stopping) = watch::channel(false);
+    let tasks = sim
+        .iter()
+        .map(|node| {
+            tokio::spawn(node_loop(
+                Arc::clone(node),
+                target.clone(),
+                jitter,
+                caught_up.clone(),
+                stopping.clone(),
+                never.clone(),
+                Arc::clone(&counters),
+            ))
+        })
+        .collect();
+    let run = NodeRun {
+        reports,
+        counters,
+        stop,
+    };
+    (run, tasks)
+}
+
+/// A server's storage as read from outside it: per document, a cheap fingerprint of
+/// its stored chunks (count and total size) and the chunks themselves, concatenated.
+trait StorageProbe {
+    fn fingerprint(&mut self, index: usize) -> Option<(u64, u64)>;
+    fn chunks(&mut self, index: usize) -> Option<Vec<u8>>;
+}
+
+/// Polls `probe` until every document's stored chunks load with its expected heads;
+/// returns the time from `released` until the last one did.
+fn poll_stored(
+    mut probe: impl StorageProbe,
+    expected: &[Vec<ChangeHash>],
+    released: Instant,
+) -> Duration {
+    let mut pending: Vec<usize> = (0..expected.len()).collect();
+    let mut seen: Vec<Option<(u64, u64)>> = vec![None; expected.len()];
+    let mut last = Duration::ZERO;
+    let mut last_report = Instant::now();
+    loop {
+        let checked_at = released.elapsed();
+        pending.retain(|&index| {
+            let Some(fingerprint) = probe.fingerprint(index) else {
+                return true;
+            };
+            if seen[index] == Some(fingerprint) {
+                return true;
+            }
+            seen[index] = Some(fingerprint);
+            let stored = probe.chunks(index).is_some_and(|bytes| {
+                // A chunk being written or compacted fails to load: not stored yet.
+                AutoCommit::load(&bytes).is_ok_and(|mut doc| {
+                    let mut heads = doc.get_heads();
+                    heads.sort();
+                    heads == expected[index]
+                })
+            });
+            if stored {
+                last = last.max(checked_at);
+            }
+            !stored
+        });
+        if pending.is_empty() {
+            return last;
+        }
+        assert!(
+            released.elapsed() < PHASE_LIMIT,
+            "{} documents not stored within {PHASE_LIMIT:?}",
+            pending.len()
+        );
+        if last_report.elapsed() >= PROGRESS {
+            last_report = Instant::now();
+            println!(
+                "  {:>6.1} s: {} of {} documents stored",
+                released.elapsed().as_secs_f64(),
+                expected.len() - pending.len(),
+                expected.len()
+            );
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// The peer's storage: `NodeFSStorageAdapter` keeps a document's chunks in files under
+/// `DIR/<first two characters of its id>/<the rest>/{snapshot,incremental}/`.
+struct PeerStorage {
+    data: PathBuf,
+    /// Each document's automerge-repo id, once its client imported it.
+    ids: Arc<Mutex<Vec<Option<String>>>>,
+}
+
+impl PeerStorage {
+    /// The chunk files of document `index`, snapshots first (a load starts from a
+    /// document chunk and applies the changes after it).
+    fn files(&self, index: usize) -> Vec<(PathBuf, u64)> {
+        let Some(id) = self.ids.lock().unwrap()[index].clone() else {
+            return Vec::new();
+        };
+        let (head, rest) = id.split_at(2.min(id.len()));
+        let dir = self.data.join(head).join(rest);
+        let mut files = Vec::new();
+        for kind in ["snapshot", "incremental"] {
+            let Ok(entries) = std::fs::read_dir(dir.join(kind)) else {
+                continue;
+            };
+            let mut these: Vec<(PathBuf, u64)> = entries
+                .filter_map(Result::ok)
+                .filter_map(|entry| Some((entry.path(), entry.metadata().ok()?.len())))
+                .collect();
+            these.sort();
+            files.extend(these);
+        }
+        files
+    }
+}
+
+impl StorageProbe for PeerStorage {
+    fn fingerprint(&mut self, index: usize) -> Option<(u64, u64)> {
+        let files = self.files(index);
+        (!files.is_empty()).then(|| (files.len() as u64, files.iter().map(|(_, size)| size).sum()))
+    }
+
+    fn chunks(&mut self, index: usize) -> Option<Vec<u8>> {
+        let mut bytes = Vec::new();
+        for (path, _) in self.files(index) {
+            bytes.extend(std::fs::read(path).ok()?);
+        }
+        Some(bytes)
+    }
+}
+
+/// Our hub's store, read with a read-only SQLite connection while the hub writes (WAL
+/// lets a reader in). It reads the `doc_chunks` table as the store's schema has it.
+struct HubStorage {
+    connection: Connection,
+    keys: Vec<String>,
+}
+
+impl HubStorage {
+    fn open(data: &Path, codes: Vec<CommunityCode>) -> Self {
+        let connection = Connection::open_with_flags(
+            data.join(wishtree_hub::data_dir::DATABASE_FILE),
+            OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let keys = codes
+            .into_iter()
+            .map(|code| StoredDoc::Community(code).storage_key())
+            .collect();
+        HubStorage { connection, keys }
+    }
+}
+
+impl StorageProbe for HubStorage {
+    fn fingerprint(&mut self, index: usize) -> Option<(u64, u64)> {
+        let (count, size): (i64, f64) = self
+            .connection
+            .prepare_cached("SELECT count(*), total(length(bytes)) FROM doc_chunks WHERE doc = ?1")
+            .ok()?
+            .query_row([&self.keys[index]], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()
+            .ok()??;
+        (count > 0).then_some((count as u64, size as u64))
+    }
+
+    fn chunks(&mut self, index: usize) -> Option<Vec<u8>> {
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT bytes FROM doc_chunks WHERE doc = ?1 ORDER BY seq")
+            .ok()?;
+        let rows = statement
+            .query_map([&self.keys[index]], |row| row.get::<_, Vec<u8>>(0))
+            .ok()?;
+        let mut bytes = Vec::new();
+        for chunk in rows {
+            bytes.extend(chunk.ok()?);
+        }
+        Some(bytes)
+    }
+}
+
+/// The peer's clients: `clients.mjs` as a child process, driven by lines.
+struct PeerClients {
+    child: Child,
+    stdin: ChildStdin,
+    lines: mpsc::Receiver<(String, Instant)>,
+    /// Each document's automerge-repo id, filled in as the clients report them.
+    ids: Arc<Mutex<Vec<Option<String>>>>,
+}
+
+impl PeerClients {
+    /// Starts the clients' process and waits until it has read every document.
+    fn start(peer_dir: &Path, port: u16, clients: usize, manifest: &Path, logs: &Path) -> Self {
+        let mut child = Process::new("node")
+            .current_dir(peer_dir)
+            .arg("clients.mjs")
+            .arg(format!("ws://127.0.0.1:{port}"))
+            .arg(clients.to_string())
+            .arg(PER_CLIENT.to_string())
+            .arg(PEER_RETRY_MS.to_string())
+            .arg(manifest)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(logs.join("clients.log")).unwrap())
+            .spawn()
+            .expect("node runs (scripts/test-all installs it)");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let ids = Arc::new(Mutex::new(vec![None; clients * PER_CLIENT]));
+        let (sender, lines) = mpsc::channel();
+        // Ids go straight to the storage probe; every other line to the bench, stamped
+        // with the moment it arrived.
+        std::thread::spawn({
+            let ids = Arc::clone(&ids);
+            move || {
+                for line in BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    let at = Instant::now();
+                    let mut words = line.split_whitespace();
+                    if words.next() == Some("doc") {
+                        let index = words.next().and_then(|word| word.parse::<usize>().ok());
+                        let id = words.next();
+                        if let (Some(index), Some(id)) = (index, id)
+                            && let Some(slot) = ids.lock().unwrap().get_mut(index)
+                        {
+                            *slot = Some(id.to_owned());
+                        }
+                        continue;
+                    }
+                    if sender.send((line, at)).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        let mut fleet = PeerClients {
+            child,
+            stdin,
+            lines,
+            ids,
+        };
+        fleet.wait_line("loaded");
+        fleet
+    }
+
+    fn send(&mut self, line: &str) {
+        writeln!(self.stdin, "{line}").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// The next line that starts with `prefix` (other lines before it are dropped).
+    fn wait_line(&mut self, prefix: &str) -> String {
+        loop {
+            let (line, _) = self
+                .lines
+                .recv_timeout(PHASE_LIMIT)
+                .unwrap_or_else(|_| panic!("the peer's clients did not say {prefix}"));
+            if line.starts_with(prefix) {
+                return line;
+            }
+        }
+    }
+
+    /// Waits until every document was reported in sync once; returns the time from
+    /// `released` until the last.
+    fn wait_synced(&mut self, docs: usize, released: Instant) -> Duration {
+        let mut seen = HashSet::new();
+        let mut last = released;
+        while seen.len() < docs {
+            assert!(
+                released.elapsed() < PHASE_LIMIT,
+                "{} of {docs} documents in sync at the peer's clients within {PHASE_LIMIT:?}",
+                seen.len()
+            );
+            let Ok((line, at)) = self.lines.recv_timeout(PROGRESS) else {
+                println!(
+                    "  {:>6.1} s: {} of {docs} documents in sync at the peer's clients",
+                    released.elapsed().as_secs_f64(),
+                    seen.len()
+                );
+                continue;
+            };
+            let index = line
+                .strip_prefix("synced ")
+                .and_then(|index| index.parse::<usize>().ok());
+            if let Some(index) = index
+                && seen.insert(index)
+            {
+                last = last.max(at);
+            }
+        }
+        last - released
+    }
+
+    /// Connection attempts and failed ones so far.
+    fn stats(&mut self) -> (usize, usize) {
+        self.send("stats");
+        let line = self.wait_line("stats");
+        let numbers: Vec<usize> = line
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|word| word.parse().ok())
+            .collect();
+        (numbers[0], numbers[1])
+    }
+}
+
+impl Drop for PeerClients {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Starts the peer's server on `port` with its storage in `data`.
+fn peer_server(peer_dir: &Path, port: u16, data: &Path, logs: &Path, name: &str) -> ServerProcess {
+    let mut command = Process::new("node");
+    command
+        .current_dir(peer_dir)
+        .arg("server.mjs")
+        .env("PORT", port.to_string())
+        .env("DATA_DIR", data);
+    ServerProcess::start(&mut command, "listening on", logs, &format!("peer-{name}"))
+}
+
+/// Installs the peer's npm packages (as `scripts/test-all` does for `tests/js`) if they
+/// are missing.
+fn install_peer(peer_dir: &Path) {
+    if peer_dir.join("node_modules").exists() {
+        return;
+    }
+    println!(
+        "installing the peer's packages: npm ci in {}",
+        peer_dir.display()
+    );
+    let status = Process::new("npm")
+        .current_dir(peer_dir)
+        .args(["ci", "--no-audit", "--no-fund", "--silent"])
+        .status()
+        .expect("npm runs (scripts/test-all installs node.js and npm)");
+    assert!(status.success(), "npm ci failed in {}", peer_dir.display());
+}
+
+/// Each saved document's heads, sorted.
+fn expected_heads(docs: &[(CommunityCode, Vec<u8>)]) -> Vec<Vec<ChangeHash>> {
+    let next = AtomicUsize::new(0);
+    let out: Vec<Mutex<Vec<ChangeHash>>> = docs.iter().map(|_| Mutex::new(Vec::new())).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((_, bytes)) = docs.get(index) else {
+                        return;
+                    };
+                    let mut heads = AutoCommit::load(bytes).unwrap().get_heads();
+                    heads.sort();
+                    *out[index].lock().unwrap() = heads;
+                }
+            });
+        }
+    });
+    out.into_iter()
+        .map(|slot| slot.into_inner().unwrap())
+        .collect()
+}
