@@ -65,9 +65,9 @@ pub(super) const STEPS: [&str; 6] = [
 
 /// The sixth step: the market's other offers (`figures::offers`: activities, open
 /// posts, published projects, what `/m/` shows anyone of them), and the narrow index
-/// the market's count reads instead of the wish rows (`figures::market`). Every
-/// community is marked for re-derivation, so the offers of an upgraded hub fill in at
-/// its next start.
+/// the market's count reads instead of the wish rows (`figures::market`). Like the
+/// fourth step it re-derives nothing (an upgrade re-derives no figure): an upgraded
+/// hub lists a community's offers from the next change to its document.
 const SIXTH_STEP: &str = "CREATE TABLE fig_market_offers (
     community TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -79,8 +79,7 @@ const SIXTH_STEP: &str = "CREATE TABLE fig_market_offers (
 ) WITHOUT ROWID;
 CREATE INDEX fig_market_offers_kind ON fig_market_offers (kind, day, community);
 CREATE INDEX fig_market_wishes_filters
-    ON fig_market_wishes (community, beneficiary_group, kind);
-UPDATE fig_communities SET is_derived = 0;";
+    ON fig_market_wishes (community, beneficiary_group, kind);";
 
 /// The fourth step: the citywide market's published wishes, what the market shows of
 /// each (title, kind, group, the resident's label the worker chose — what `/m/` shows
