@@ -162,12 +162,13 @@ fn migrations_are_versioned_and_idempotent() {
             "bundle_issuers",
             "communities",
             "doc_chunks",
+            "member_elsewhere",
             "roster",
             "settings",
             "sync_peers",
             "unit_annual_texts"
         ],
-        "every figure table is prefixed fig_, the rest are the store's, the accounts' and the bulletins'"
+        "every figure table is prefixed fig_, the rest are the store's, the accounts', the bulletins' and the members'"
     );
 }
 

@@ -1,7 +1,8 @@
 //! The inbox (收件箱, DESIGN §10): one small hub-authored document per community,
 //! holding what people did at the hub — a member's claim of a wish (their own
 //! community's, or from the citywide market another's), a check-in or check-out, a
-//! resident's sealed submission (`submission.rs`) — as
+//! resident's sealed submission (`submission.rs`), a member's sign-up for an
+//! activity of their community (报名) — as
 //! entries signed by the hub's key (`wishtree-inbox-v1`). The node receives it
 //! read-only, as it receives the city document, and never mixes it with the community
 //! document: it applies each entry as an ordinary command under its own rules
@@ -12,7 +13,8 @@
 //!
 //! ```text
 //! community (12 digits),
-//! entries [ {id, at, kind, wish?, member?, card?, home?, code?, submission?, signature} ]
+//! entries [ {id, at, kind, wish?, member?, card?, home?, code?, submission?,
+//!            activity?, signature} ]
 //! ```
 //!
 //! Only the hub appends, so the list's order is the order the hub accepted the
@@ -27,7 +29,11 @@
 //!                                            fields | the code's signature (64)
 //!   5 a resident's submission:               receipt (5) | wish kind, group, title,
 //!                                            sealed bytes (each u32 BE length + bytes)
+//!   6 a sign-up for an activity:             activity (16) | member | card
 //! ```
+//!
+//! Kinds are only ever appended: an entry written before a kind existed reads as it
+//! did (a field it lacks hydrates as `None`).
 //!
 //! A check-in or check-out carries the node's own check-in code
 //! (`crate::checkin`), which the node checks against its own key before it credits
@@ -48,7 +54,7 @@ use autosurgeon::{Hydrate, Reconcile};
 use crate::checkin::{CheckInCode, CheckInError, Direction};
 use crate::command::{Command, CommandError};
 use crate::doc::{CommunityDoc, DocError};
-use crate::id::{CardId, InboxEntryId, MemberId, WishId};
+use crate::id::{ActivityId, CardId, InboxEntryId, MemberId, WishId};
 use crate::keys::{KeyPair, PublicKey, Signature, SigningContext};
 use crate::model::{Actor, EventKind, InboxOutcome};
 use crate::region::CommunityCode;
@@ -86,6 +92,16 @@ pub enum InboxRequest {
     /// A resident's wish from the poster's form, the personal fields sealed to the
     /// node's encryption key (群众点单).
     Submission(Box<Submission>),
+    /// A member signs up for an activity of their own community (报名): an intention,
+    /// applied as [`Command::SignUp`] under the node's rules.
+    SignUp {
+        /// The activity.
+        activity: ActivityId,
+        /// The member.
+        member: MemberId,
+        /// The card the member was signed in with.
+        card: CardId,
+    },
 }
 
 /// One entry of a community's inbox, signed by the hub.
@@ -124,6 +140,7 @@ struct StoredEntry {
     home: Option<CommunityCode>,
     code: Option<String>,
     submission: Option<StoredSubmission>,
+    activity: Option<ActivityId>,
     signature: String,
 }
 
@@ -176,6 +193,9 @@ impl InboxEntry {
     fn command(&self, own: &PublicKey) -> Result<Command, String> {
         match &self.request {
             InboxRequest::Submission(submission) => Ok(submission.command(self.community)),
+            &InboxRequest::SignUp {
+                activity, member, ..
+            } => Ok(Command::SignUp { activity, member }),
             &InboxRequest::Claim {
                 wish, member, home, ..
             } => Ok(Command::WishEvent {
@@ -248,6 +268,9 @@ impl InboxEntry {
                 None,
                 None,
             ),
+            &InboxRequest::SignUp {
+                activity, member, ..
+            } => ("sign_up", None, Some(member), None, Some(activity)),
         };
         InboxOutcome {
             seq,
@@ -433,6 +456,7 @@ impl StoredEntry {
             home: None,
             code: None,
             submission: None,
+            activity: None,
             signature: signature.clone(),
         };
         match &entry.request {
@@ -465,6 +489,14 @@ impl StoredEntry {
                     None,
                 )
             },
+            &InboxRequest::SignUp {
+                activity,
+                member,
+                card,
+            } => Self {
+                activity: Some(activity),
+                ..stored("sign_up", None, Some(member), Some(card))
+            },
         }
     }
 
@@ -477,6 +509,11 @@ impl StoredEntry {
                 home: self.home.unwrap_or(community),
             },
             "submission" => InboxRequest::Submission(Box::new(self.submission?.read()?)),
+            "sign_up" => InboxRequest::SignUp {
+                activity: self.activity?,
+                member: self.member?,
+                card: self.card?,
+            },
             kind => InboxRequest::Attend {
                 direction: Direction::of_kind(kind)?,
                 code: CheckInCode::from_text(self.code.as_deref()?).ok()?,
@@ -566,6 +603,16 @@ fn signed_bytes(
             bytes.extend_from_slice(&code.signature.to_bytes());
         }
         InboxRequest::Submission(submission) => submission.signed_bytes(&mut bytes),
+        InboxRequest::SignUp {
+            activity,
+            member,
+            card,
+        } => {
+            bytes.push(6);
+            bytes.extend_from_slice(activity.as_bytes());
+            bytes.extend_from_slice(member.as_bytes());
+            bytes.extend_from_slice(card.as_bytes());
+        }
     }
     bytes
 }

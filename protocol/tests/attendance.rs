@@ -4,7 +4,10 @@
 //! activity's length; a participation written before stages existed reads as
 //! attended. And the node's own refusals of what the hub relays: a replayed code, a
 //! check-out without check-in, a code of another community or not signed by the node.
-//! A claim from another community's member is recorded as an outside member.
+//! A claim from another community's member is recorded as an outside member. A
+//! sign-up made at the hub (inbox kind 6) is the node's `SignUp`: once, credits nothing,
+//! a second one and one for an unknown activity refused; it reads back from the inbox
+//! document whole.
 
 #![allow(clippy::unwrap_used)]
 
@@ -286,4 +289,44 @@ fn attend(setup: &Setup, direction: Direction, code: CheckInCode) -> InboxReques
         member: setup.member,
         card: CardId::from_bytes([3; 16]),
     }
+}
+
+#[test]
+fn a_sign_up_from_the_hub_is_the_node_s_sign_up_once_and_reads_back_from_the_inbox() {
+    let mut setup = Setup::new();
+    let card = CardId::from_bytes([7; 16]);
+    let sign_up = InboxRequest::SignUp {
+        activity: setup.activity,
+        member: setup.member,
+        card,
+    };
+    let first = setup.deliver(sign_up.clone());
+    assert!(first.applied, "{}", first.reason);
+    assert_eq!(first.kind, "sign_up");
+    assert_eq!(first.activity, Some(setup.activity));
+    assert_eq!(first.member, Some(setup.member));
+    assert_eq!((setup.minutes(), setup.participations()), (0, 0));
+
+    let second = setup.deliver(sign_up);
+    assert!(!second.applied, "a second sign-up is refused");
+    assert!(!second.reason.is_empty());
+
+    let unknown = setup.deliver(InboxRequest::SignUp {
+        activity: ActivityId::from_bytes([3; 16]),
+        member: setup.member,
+        card,
+    });
+    assert!(!unknown.applied, "an unknown activity is refused");
+
+    // The entries survive the inbox document, signature and all.
+    let mut inbox = wishtree_protocol::inbox::InboxDoc::new(community(), [5; 16]).unwrap();
+    for entry in &setup.entries {
+        inbox.append(entry, at(900)).unwrap();
+    }
+    let read = inbox.entries().unwrap();
+    assert_eq!(read, setup.entries);
+    assert!(
+        read.iter()
+            .all(|entry| entry.is_signed_by(&setup.hub.public()))
+    );
 }

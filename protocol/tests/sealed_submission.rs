@@ -2,11 +2,16 @@
 //! to `SealedDetails::from_bytes`, `ResidentDetails::decode`, the node's `open`, the key
 //! statement's and the receipt's readers give `Ok` or `Err`, never a panic; what the
 //! hub seals, the node opens whole; a sealed blob with any byte flipped does not open.
+//! And the examples: a seal opens only for its receipt and key, a key statement
+//! verifies only against its signer, receipts read back as people type them, each
+//! field is refused by its name.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
 use wishtree_protocol::CommunityCode;
+use wishtree_protocol::Timestamp;
+use wishtree_protocol::keys::KeyPair;
 use wishtree_protocol::submission::{
     EncryptionKeyPair, MAX_SEALED_BYTES, ReceiptCode, ResidentDetails, SealError, SealedDetails,
     SignedEncryptionKey,
@@ -78,5 +83,75 @@ proptest! {
             node().open(community(), receipt, &altered),
             Err(SealError::DoesNotOpen)
         );
+    }
+}
+
+fn details() -> ResidentDetails {
+    ResidentDetails::parse("王秀英", "13912345678", "幸福里3号楼2单元101").expect("valid")
+}
+
+#[test]
+fn sealed_details_open_with_the_node_key_only_for_their_receipt() {
+    let node = EncryptionKeyPair::from_seed([7; 32]);
+    let receipt = ReceiptCode::from_bytes([1, 2, 3, 4, 5]);
+    let sealed = node
+        .public()
+        .seal(community(), receipt, &details(), [9; 32])
+        .expect("sealed");
+    let bytes = sealed.to_bytes();
+    assert!(
+        !bytes
+            .windows(6)
+            .any(|w| w == "王秀英".as_bytes()[..6].as_ref())
+    );
+    let read = SealedDetails::from_bytes(&bytes).expect("read");
+    assert_eq!(node.open(community(), receipt, &read), Ok(details()));
+    let other = ReceiptCode::from_bytes([1, 2, 3, 4, 6]);
+    assert_eq!(
+        node.open(community(), other, &read),
+        Err(SealError::DoesNotOpen)
+    );
+    let stranger = EncryptionKeyPair::from_seed([8; 32]);
+    assert_eq!(
+        stranger.open(community(), receipt, &read),
+        Err(SealError::DoesNotOpen)
+    );
+}
+
+#[test]
+fn a_statement_verifies_only_against_its_signer() {
+    let node = KeyPair::from_secret([3; 32]);
+    let key = EncryptionKeyPair::from_seed([4; 32]).public();
+    let signed = SignedEncryptionKey::sign(&node, community(), key, Timestamp::from_millis(5));
+    let read = SignedEncryptionKey::from_text(&signed.to_text()).expect("read");
+    assert_eq!(read.verify(&node.public()), Ok(key));
+    let other = KeyPair::from_secret([5; 32]).public();
+    assert_eq!(read.verify(&other), Err(SealError::NotSigned));
+}
+
+#[test]
+fn receipt_codes_read_back_as_people_type_them() {
+    let code = ReceiptCode::from_bytes([0xde, 0xad, 0xbe, 0xef, 0x01]);
+    let text = code.to_string();
+    assert_eq!(text.len(), 8);
+    assert_eq!(text.to_lowercase().parse::<ReceiptCode>(), Ok(code));
+    let spaced = format!("{}-{}", &text[..4], &text[4..]);
+    assert_eq!(spaced.parse::<ReceiptCode>(), Ok(code));
+    assert!("1234567".parse::<ReceiptCode>().is_err());
+    assert!("1234567U".parse::<ReceiptCode>().is_err());
+}
+
+#[test]
+fn each_field_is_refused_by_its_name_without_repeating_it() {
+    for (name, phone, address, field) in [
+        ("", "13912345678", "一号楼", "name"),
+        ("王", "139-abc-0000", "一号楼", "phone"),
+        ("王", "13912345678", "", "address"),
+        ("王", "13912345678", &"长".repeat(201), "address"),
+    ] {
+        let error = ResidentDetails::parse(name, phone, address).expect_err("refused");
+        assert_eq!(error.field, field);
+        assert!(!error.message_zh.is_empty());
+        assert!(phone.len() < 3 || !error.message_zh.contains(phone));
     }
 }

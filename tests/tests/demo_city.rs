@@ -171,6 +171,24 @@ async fn the_demo_city_syncs_its_seed_reuses_it_and_shows_a_new_claim() {
     .header("Host", &city.hub.http_addr.to_string());
     let answer = wishtree_testkit::socket::send(city.hub.http_addr, &exchange).unwrap();
     assert_eq!(answer.status, 200, "{}", answer.text());
+    // The resident's poster link it prints opens the hub's wish form for the community,
+    // once the node's encryption key has reached the hub.
+    let poster = printed
+        .split_whitespace()
+        .find_map(|word| {
+            word.split_once("/m/wish/new?c=")
+                .map(|(_, code)| code.to_owned())
+        })
+        .unwrap_or_else(|| panic!("no resident poster link: {printed}"));
+    let form_path = format!("/m/wish/new?c={poster}");
+    let waited = wait_until(LIMIT, "the poster's form at the hub", || {
+        let request = wishtree_testkit::http::Request::get(&form_path)
+            .header("Host", &city.hub.http_addr.to_string());
+        let form = wishtree_testkit::socket::send(city.hub.http_addr, &request).unwrap();
+        form.status == 200 && form.text().contains("提交微心愿")
+    })
+    .await;
+    assert!(waited.is_ok(), "{form_path}");
     // The campaign the city document sets is measured over every member reported in.
     let mut campaigns = serde_json::Value::Null;
     let url = format!("/api/campaigns?region={}", CITY.0);

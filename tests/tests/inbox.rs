@@ -2,7 +2,8 @@
 //! while the community's node is stopped is applied when the node comes back, within
 //! one sync — in inbox order, a second claim of the same wish refused and told why —
 //! and the outcome travels back to the hub in the community's document; a restart of
-//! the node applies nothing twice.
+//! the node applies nothing twice. A claim of another community's wish shows on the
+//! member's page of their home community, 待社区确认 then 已认领.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -278,5 +279,65 @@ async fn a_claim_from_the_phone_while_the_node_is_stopped_reads_claimed_after_on
     assert_eq!(late.status, 409, "{}", late.text());
     assert_eq!(late.json()["reason"], "not_published");
     node.stop().await;
+    hub.stop().await;
+}
+
+/// Issue 12, item 6: a member of community A claims community B's wish from the market
+/// while B's node is stopped; A's member page lists the claim as 待社区确认 (the entry is
+/// in B's inbox, not A's); B's node starts and within one sync A's page says 已认领.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_in_another_community_shows_on_the_member_s_page_until_it_is_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub_dir = dir.path().join("hub");
+    init_hub(&hub_dir, "1309").unwrap();
+    let hub = start_hub(&hub_dir, any_port(), any_port()).await.unwrap();
+    let other: CommunityCode = "130903001002".parse().unwrap();
+    let home = enrolled_node(&hub, &hub_dir, code()).await.unwrap();
+    let away = enrolled_node(&hub, &hub_dir, other).await.unwrap();
+    let member = record_member(&home, "李明").await;
+    let wish = wish_on(&away, "希望有人陪老人聊天", true).await;
+    let card = card_for(&home, member).await;
+    hub_holds_node(&hub, &home, code(), LIMIT).await.unwrap();
+    hub_holds_node(&hub, &away, other, LIMIT).await.unwrap();
+    away.stop().await;
+    let cookie = open_session(hub.http_addr, &card);
+
+    let claim = serde_json::json!({ "wish": wish.to_string(), "community": other.to_string() });
+    let accepted = phone(
+        &hub,
+        "POST",
+        "/api/market/claims",
+        Some(&claim),
+        Some(&cookie),
+    );
+    assert_eq!(accepted.status, 202, "{}", accepted.text());
+    assert_eq!(hub.hub().inbox_entries(other).unwrap().len(), 1);
+    assert!(hub.hub().inbox_entries(code()).unwrap().is_empty());
+    let page = phone(&hub, "GET", "/m/card", None, Some(&cookie)).text();
+    assert!(
+        page.contains("希望有人陪老人聊天") && page.contains("待社区确认"),
+        "{page}"
+    );
+    assert!(!page.contains("已认领"), "not before B's node applied it");
+
+    let away_dir = hub_dir.parent().unwrap().join(other.to_string());
+    let away = start_node(&away_dir, any_port()).await.unwrap();
+    wait_until(LIMIT, "A's member page to say 已认领", || {
+        phone(&hub, "GET", "/m/card", None, Some(&cookie))
+            .text()
+            .contains("已认领")
+    })
+    .await
+    .unwrap();
+    let held = hub.hub().snapshot(DocId::Community(other)).unwrap();
+    let view =
+        CommunityView::derive(&CommunityDoc::from_automerge(held, Some(other), [0; 16]).unwrap())
+            .unwrap();
+    assert_eq!(
+        view.wishes[&wish].status.claimant,
+        Some(Actor::Outside(code(), member))
+    );
+    away.stop().await;
+    home.stop().await;
     hub.stop().await;
 }

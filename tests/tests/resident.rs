@@ -5,7 +5,8 @@
 //! directory (SQLite and its WAL included); the node opens them into its private
 //! tables and records the wish as submitted; the receipt code follows it from 待审核
 //! to green, red and fulfilled. Every refusal (size, flood, community, malformed body,
-//! a bad field) has its own words and appends nothing.
+//! a bad field) has its own words and appends nothing. The same submission as JSON
+//! (`POST /api/submissions`) is sealed the same way and refused the same way, in JSON.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -305,6 +306,99 @@ async fn every_refusal_has_its_own_words_and_appends_nothing() {
     assert_eq!(taken, wishtree_hub::http::SUBMISSIONS_PER_ADDRESS);
     let answer = post(&hub, &session, &wish_fields("再来一条", PHONE));
     refused(&answer, 429, "flood", "提交过于频繁");
+    assert_eq!(entries(), taken);
+    node.stop().await;
+    hub.stop().await;
+}
+
+fn post_json(hub: &RunningHub, body: &str) -> Answer {
+    send(
+        hub,
+        Request::new("POST", "/api/submissions")
+            .header("Content-Type", "application/json")
+            .body(body.to_owned()),
+    )
+}
+
+fn json_wish(community: &str, title: &str, phone: &str) -> String {
+    serde_json::json!({
+        "community": community, "title": title, "kind": "goods", "group": "elderly_alone",
+        "name": NAME, "phone": phone, "address": ADDRESS,
+    })
+    .to_string()
+}
+
+/// Issue 12, item 4 as JSON: sealed as the form seals, looked up by its receipt, and
+/// each refusal — too large, not an object of strings, an unknown community, a bad
+/// field (named), a flood from one address — in JSON with its own words, appending
+/// nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_submission_is_sealed_and_refused_as_the_form_is() {
+    let (dir, hub, node) = started().await;
+    let c = code().to_string();
+    let entries = || hub.hub().inbox_entries(code()).unwrap().len();
+
+    let accepted = post_json(&hub, &json_wish(&c, "希望有一台电风扇", PHONE));
+    assert_eq!(accepted.status, 202, "{}", accepted.text());
+    let answer = accepted.json();
+    let receipt = answer["receipt"].as_str().unwrap().to_owned();
+    assert!(receipt.parse::<ReceiptCode>().is_ok(), "{answer}");
+    assert_eq!(entries(), 1);
+    assert_eq!(lookup_state(&hub, &receipt), "submitted");
+    assert_no_personal_bytes(&dir.path().join("hub"));
+
+    let big = "长".repeat(4000);
+    let refusals = [
+        (
+            "too_large",
+            413,
+            post_json(&hub, &json_wish(&c, &big, PHONE)),
+        ),
+        (
+            "malformed",
+            400,
+            post_json(&hub, "{\"community\": 130903001001}"),
+        ),
+        ("malformed", 400, post_json(&hub, "\u{0}\u{ff}不是JSON")),
+        (
+            "unknown_community",
+            404,
+            post_json(&hub, &json_wish("999999999999", "x", PHONE)),
+        ),
+        (
+            "field",
+            400,
+            post_json(&hub, &json_wish(&c, "希望有人陪诊", "139-abc-000")),
+        ),
+    ];
+    let mut words = std::collections::HashSet::new();
+    for (reason, status, answer) in &refusals {
+        assert_eq!(answer.status, *status, "{reason}: {}", answer.text());
+        let body = answer.json();
+        assert_eq!(body["reason"], *reason, "{body}");
+        assert!(body["error"].as_str().is_some_and(|error| error.is_ascii()));
+        let zh = body["message_zh"].as_str().unwrap().to_owned();
+        assert!(!zh.is_ascii(), "{reason}: Chinese words");
+        assert!(
+            !body.to_string().contains("139-abc-000"),
+            "nothing typed repeated"
+        );
+        words.insert(zh);
+    }
+    assert_eq!(words.len(), 4, "each refusal has its own words");
+    assert_eq!(refusals[4].2.json()["field"], "phone");
+    assert_eq!(entries(), 1, "no refusal appended anything");
+
+    // A flood from one address: the one taken counts, the tenth is the last.
+    for n in 1..wishtree_hub::http::SUBMISSIONS_PER_ADDRESS {
+        let title = format!("希望有人帮忙修水管{n}");
+        let answer = post_json(&hub, &json_wish(&c, &title, PHONE));
+        assert_eq!(answer.status, 202, "{}", answer.text());
+    }
+    let taken = entries();
+    let flooded = post_json(&hub, &json_wish(&c, "再来一条", PHONE));
+    assert_eq!(flooded.status, 429, "{}", flooded.text());
+    assert_eq!(flooded.json()["reason"], "flood");
     assert_eq!(entries(), taken);
     node.stop().await;
     hub.stop().await;

@@ -23,6 +23,7 @@ mod health;
 mod market;
 mod measure;
 mod names;
+mod offers;
 mod org_profile;
 mod period;
 mod points;
@@ -44,6 +45,7 @@ pub use derive::{
 pub use health::{CommunityStatus, SYNC_WINDOW_MS, community_statuses};
 pub use market::{MARKET_PAGE, MarketPage, MarketQuery, MarketWish, market_page, rederive_market};
 pub use names::{org_name, region_is_known, region_name};
+pub use offers::{MarketOffer, OFFERS_PAGE, OfferKind, OffersQuery, market_offers};
 pub use org_profile::{OrgInCommunity, OrgProfile, org_profile};
 pub use period::{Period, PeriodError};
 pub use points::{MemberPoints, Place, PointsRanking, Standing, points_ranking, standing};

@@ -162,9 +162,11 @@ fn is_member_path(path: &str) -> bool {
             | "/api/card-session"
             | "/api/market/wishes"
             | "/api/market/claims"
+            | "/api/market/sign-ups"
             | "/api/market/checkins"
             | "/m/wish/new"
             | "/m/wish/lookup"
+            | "/api/submissions"
     )
 }
 

@@ -344,13 +344,15 @@ pub fn router(state: HubHttpState) -> Router {
         .route("/api/card-session", post(member::open_card_session))
         .route("/api/market/wishes", get(member::market_wishes))
         .route("/api/market/claims", post(member::claim))
+        .route("/api/market/sign-ups", post(member::sign_up))
         .route("/m/checkin", get(member::check_in_page))
         .route("/api/market/checkins", post(member::check_in))
         .route(
             member::RESIDENT_FORM_PATH,
             get(member::wish_form).post(member::submit_wish),
         )
-        .route("/m/wish/lookup", get(member::lookup));
+        .route("/m/wish/lookup", get(member::lookup))
+        .route("/api/submissions", post(member::submit_json));
     if state.serves_metrics {
         router = router.route("/metrics", get(metrics));
     }

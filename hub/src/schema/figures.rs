@@ -54,7 +54,32 @@ pub(crate) const MEASURE_COLUMNS: &str = measure_columns!();
 
 /// The figures' steps, in order. Each is frozen once released: a change is a new step
 /// at the end of [`super::STEPS`].
-pub(super) const STEPS: [&str; 5] = [FIRST_STEP, SECOND_STEP, THIRD_STEP, FOURTH_STEP, FIFTH_STEP];
+pub(super) const STEPS: [&str; 6] = [
+    FIRST_STEP,
+    SECOND_STEP,
+    THIRD_STEP,
+    FOURTH_STEP,
+    FIFTH_STEP,
+    SIXTH_STEP,
+];
+
+/// The sixth step: the market's other offers (`figures::offers`: activities, open
+/// posts, published projects, what `/m/` shows anyone of them), and the narrow index
+/// the market's count reads instead of the wish rows (`figures::market`). Like the
+/// fourth step it re-derives nothing (an upgrade re-derives no figure): an upgraded
+/// hub lists a community's offers from the next change to its document.
+const SIXTH_STEP: &str = "CREATE TABLE fig_market_offers (
+    community TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    id BLOB NOT NULL,
+    title TEXT NOT NULL,
+    category TEXT NOT NULL,
+    day INTEGER,
+    PRIMARY KEY (community, kind, id)
+) WITHOUT ROWID;
+CREATE INDEX fig_market_offers_kind ON fig_market_offers (kind, day, community);
+CREATE INDEX fig_market_wishes_filters
+    ON fig_market_wishes (community, beneficiary_group, kind);";
 
 /// The fourth step: the citywide market's published wishes, what the market shows of
 /// each (title, kind, group, the resident's label the worker chose — what `/m/` shows

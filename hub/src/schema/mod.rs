@@ -1,6 +1,7 @@
-//! The hub database's tables, the store's, the figures' and the accounts', as one list of steps with
-//! one version in `PRAGMA user_version`, run by `wishtree_common::migrations` as the
-//! node's are. A file written by a newer release is refused, never written.
+//! The hub database's tables — the store's, the figures', the accounts', the
+//! members' — as one list of steps with one version in `PRAGMA user_version`, run by
+//! `wishtree_common::migrations` as the node's are. A file written by a newer release
+//! is refused, never written.
 //!
 //! Releases before this one kept two versions in a table `schema_versions(component,
 //! version)`: `store` (its two steps) and `figures` (its two). Those four steps are the
@@ -12,6 +13,7 @@
 mod accounts;
 mod bulletins;
 mod figures;
+mod members;
 mod store;
 
 use rusqlite::{OptionalExtension, Transaction};
@@ -22,7 +24,7 @@ pub(crate) use figures::MEASURE_COLUMNS;
 
 /// Every step of the hub database, in order; the index + 1 is the version. A new step
 /// goes at the end, whichever tables it touches.
-const STEPS: [&str; 11] = [
+const STEPS: [&str; 13] = [
     store::STEPS[0],
     store::STEPS[1],
     figures::STEPS[0],
@@ -34,6 +36,8 @@ const STEPS: [&str; 11] = [
     figures::STEPS[3],
     figures::STEPS[4],
     accounts::STEPS[1],
+    figures::STEPS[5],
+    members::STEPS[0],
 ];
 
 /// The version of a database this build has migrated.

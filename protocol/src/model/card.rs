@@ -44,7 +44,7 @@ crate::scan::hydrate_by_scan!(CardRecord { member, issued, expires, secret_hash;
 pub struct InboxOutcome {
     /// The entry's place in the inbox when it was applied.
     pub seq: u64,
-    /// What was asked (`claim`, `check_in`, `check_out`).
+    /// What was asked (`claim`, `check_in`, `check_out`, `submission`, `sign_up`).
     pub kind: String,
     /// The wish it was about, for a claim.
     pub wish: Option<WishId>,
@@ -52,7 +52,7 @@ pub struct InboxOutcome {
     pub member: Option<MemberId>,
     /// The member's home community, for a claim by a member of another community.
     pub home: Option<CommunityCode>,
-    /// The activity, for a check-in or check-out.
+    /// The activity, for a check-in, a check-out or a sign-up.
     pub activity: Option<ActivityId>,
     /// Whether the command ran (已认领); if not, `reason` says why (未生效).
     pub applied: bool,

@@ -28,8 +28,11 @@ use wishtree_protocol::model::{BeneficiaryGroup, WishKind};
 use wishtree_protocol::{CommunityCode, RegionPrefix};
 
 use super::{Held, Limited, append_request, member_request, page, refusal, session_card};
-use crate::figures::{self, MarketPage, MarketQuery};
+use crate::figures::{self, MarketOffer, MarketPage, MarketQuery, OfferKind, OffersQuery};
 use crate::http::{ApiError, HubHttpState};
+
+/// The largest body of a claim or a sign-up read.
+const REQUEST_LIMIT: usize = 1024;
 
 /// The market's filters, as typed in the query.
 #[derive(Debug, Default)]
@@ -37,6 +40,8 @@ pub(super) struct Filters {
     pub(super) region: Option<RegionPrefix>,
     pub(super) group: Option<BeneficiaryGroup>,
     pub(super) kind: Option<WishKind>,
+    /// Only this kind of the other offers (activities, posts, projects).
+    pub(super) offer: Option<OfferKind>,
     /// The page, from 0.
     pub(super) page: usize,
 }
@@ -49,9 +54,14 @@ pub(crate) async fn market_page(
 ) -> Response {
     let signed_in = session_card(&state, &headers, state.now()).is_some();
     match Filters::read(&query) {
-        Ok(filters) => match market(&state, &filters).await {
-            Ok(found) => page::market(&found, &filters, signed_in),
-            Err(message) => page::opener(StatusCode::INTERNAL_SERVER_ERROR, Some(&message)),
+        Ok(filters) => match (
+            market(&state, &filters).await,
+            offers(&state, &filters).await,
+        ) {
+            (Ok(found), Ok(offers)) => page::market(&found, &offers, &filters, signed_in),
+            (Err(message), _) | (_, Err(message)) => {
+                page::opener(StatusCode::INTERNAL_SERVER_ERROR, Some(&message))
+            }
         },
         Err((_, zh)) => page::opener(StatusCode::BAD_REQUEST, Some(&zh)),
     }
@@ -92,7 +102,7 @@ pub(crate) async fn claim(
         Ok(holder) => holder,
         Err(refused) => return refused,
     };
-    let Some((wish, community)) = claim_of(&body) else {
+    let Some((wish, community)) = id_and_community::<WishId>(&body, "wish") else {
         return refusal(
             StatusCode::BAD_REQUEST,
             "bad_request",
@@ -169,6 +179,17 @@ pub(crate) async fn claim(
                 && !held.outcomes.contains_key(&entry.id)
         })
         .map(|entry| entry.id);
+    // Indexed before it is appended, so the member's page finds every entry.
+    if community != home
+        && let Err(message) = super::elsewhere::remember(&state, home, member, community).await
+    {
+        return refusal(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            &message,
+            "平台暂时无法受理，请稍后再试",
+        );
+    }
     append_request(&state, community, request, pending, "已提交，待社区确认").await
 }
 
@@ -202,6 +223,16 @@ impl Filters {
                     .map_err(|error| (format!("kind: {error}"), "心愿类型不正确".to_owned()))
             })
             .transpose()?;
+        let offer = text("offer")
+            .map(|value| {
+                OfferKind::of_code(value).ok_or_else(|| {
+                    (
+                        "offer: activity, post or project".to_owned(),
+                        "服务类型不正确".to_owned(),
+                    )
+                })
+            })
+            .transpose()?;
         let page = text("page")
             .map(|value| {
                 value
@@ -221,6 +252,7 @@ impl Filters {
             region,
             group,
             kind,
+            offer,
             page,
         })
     }
@@ -238,25 +270,57 @@ async fn market(state: &HubHttpState, filters: &Filters) -> Result<MarketPage, S
         kind: filters.kind,
         page: filters.page,
     };
+    read_figures(state, move |connection| {
+        figures::market_page(connection, &query)
+    })
+    .await
+}
+
+/// The activities from today on, open posts and published projects under the
+/// filters' region, read from the offers table the figures worker keeps.
+async fn offers(state: &HubHttpState, filters: &Filters) -> Result<Vec<MarketOffer>, String> {
+    let query = OffersQuery {
+        region: filters
+            .region
+            .clone()
+            .unwrap_or_else(|| state.scope().clone()),
+        kind: filters.offer,
+        from_day: state.now().date_in_shanghai(),
+    };
+    read_figures(state, move |connection| {
+        figures::market_offers(connection, &query)
+    })
+    .await
+}
+
+/// Runs a figures query on a read connection; its failure as words for the page.
+async fn read_figures<T: Send + 'static>(
+    state: &HubHttpState,
+    work: impl FnOnce(&rusqlite::Connection) -> Result<T, figures::FiguresError> + Send + 'static,
+) -> Result<T, String> {
     state
         .read(move |connection| {
-            figures::market_page(connection, &query)
-                .map_err(|error| ApiError::internal(error.to_string()))
+            work(connection).map_err(|error| ApiError::internal(error.to_string()))
         })
         .await
         .map_err(|error| error.message().to_owned())
 }
 
-/// The wish and community of a claim's body, bounded before it is parsed.
-fn claim_of(body: &[u8]) -> Option<(WishId, Option<CommunityCode>)> {
-    if body.len() > 1024 {
+/// The id under `key` and the community of a member's request body (`{"wish": ID,
+/// "community": CODE}`, `{"activity": …}`), bounded before it is parsed; the community
+/// may be missing or null.
+pub(super) fn id_and_community<T: std::str::FromStr>(
+    body: &[u8],
+    key: &str,
+) -> Option<(T, Option<CommunityCode>)> {
+    if body.len() > REQUEST_LIMIT {
         return None;
     }
     let body: Value = serde_json::from_slice(body).ok()?;
-    let wish = body.get("wish")?.as_str()?.parse().ok()?;
+    let id = body.get(key)?.as_str()?.parse().ok()?;
     let community = match body.get("community") {
         None | Some(Value::Null) => None,
         Some(code) => Some(code.as_str()?.parse().ok()?),
     };
-    Some((wish, community))
+    Some((id, community))
 }

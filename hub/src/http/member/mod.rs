@@ -16,12 +16,17 @@
 //! so neither one card nor cards in general are tried over and over from one phone.
 //!
 //! What the pages show is the member's own, from the community document the hub
-//! holds: their claims, activities, passbook and half-year reports (`page.rs`).
+//! holds: their claims, sign-ups, activities, passbook and half-year reports
+//! (`page.rs`); their claims in other communities from those communities' inboxes and
+//! documents (`elsewhere.rs`).
 
 mod attend;
+mod elsewhere;
 mod market;
 mod page;
 mod resident;
+mod resident_api;
+mod sign_up;
 
 pub(crate) use attend::{check_in, check_in_page};
 pub(crate) use market::{claim, market_page, market_wishes};
@@ -29,6 +34,8 @@ pub(crate) use resident::{
     FORM_PATH as RESIDENT_FORM_PATH, PER_ADDRESS as SUBMISSIONS_PER_ADDRESS,
     PER_COMMUNITY as SUBMISSIONS_PER_COMMUNITY, lookup, submit_wish, wish_form,
 };
+pub(crate) use resident_api::submit_json;
+pub(crate) use sign_up::sign_up;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -75,6 +82,11 @@ pub(super) const CHECK_INS_PER_CARD: usize = 10;
 /// behind one Wi-Fi.
 pub(super) const CHECK_INS_PER_ADDRESS: usize = 200;
 
+/// Sign-ups of one card in 15 minutes.
+pub(super) const SIGN_UPS_PER_CARD: usize = 10;
+/// Sign-ups from one address in 15 minutes (many phones share a carrier's address).
+pub(super) const SIGN_UPS_PER_ADDRESS: usize = 60;
+
 /// The limits on what a card session does at the hub, counted per card and per
 /// address whatever the outcome, so that neither a card nor an address floods a
 /// community's inbox.
@@ -82,6 +94,7 @@ pub(super) const CHECK_INS_PER_ADDRESS: usize = 200;
 pub(crate) struct MemberLimits {
     claims: crate::accounts::LoginThrottle,
     check_ins: crate::accounts::LoginThrottle,
+    sign_ups: crate::accounts::LoginThrottle,
 }
 
 impl Default for MemberLimits {
@@ -90,6 +103,7 @@ impl Default for MemberLimits {
         Self {
             claims: LoginThrottle::with_limits(CLAIMS_PER_CARD, CLAIMS_PER_ADDRESS),
             check_ins: LoginThrottle::with_limits(CHECK_INS_PER_CARD, CHECK_INS_PER_ADDRESS),
+            sign_ups: LoginThrottle::with_limits(SIGN_UPS_PER_CARD, SIGN_UPS_PER_ADDRESS),
         }
     }
 }
@@ -135,6 +149,13 @@ pub(crate) async fn card_page(State(state): State<HubHttpState>, headers: Header
                 holder.card.statement.member,
             );
             let period = now.date_in_shanghai().half_year();
+            let elsewhere = elsewhere::elsewhere(&state, community, member)
+                .await
+                .unwrap_or_else(|error| {
+                    // The page still shows the member's own community.
+                    tracing::warn!("a member's claims elsewhere cannot be read: {error}");
+                    Vec::new()
+                });
             let standing = state
                 .read(move |connection| {
                     Ok(crate::figures::standing(
@@ -143,13 +164,15 @@ pub(crate) async fn card_page(State(state): State<HubHttpState>, headers: Header
                 })
                 .await;
             match standing {
-                Ok(standing) => page::member_pages(&holder, Some((period, &standing)), now),
+                Ok(standing) => {
+                    page::member_pages(&holder, &elsewhere, Some((period, &standing)), now)
+                }
                 Err(error) => {
                     tracing::warn!(
                         "a member's points standing cannot be read: {}",
                         error.message
                     );
-                    page::member_pages(&holder, None, now)
+                    page::member_pages(&holder, &elsewhere, None, now)
                 }
             }
         }
@@ -408,9 +431,11 @@ pub(super) enum Limited {
     Claim,
     /// A check-in or check-out.
     CheckIn,
+    /// A sign-up for an activity.
+    SignUp,
 }
 
-/// The front every member's request at the hub passes (a claim, a check-in): a card
+/// The front every member's request at the hub passes (a claim, a check-in, a sign-up): a card
 /// session, the limit per card and per address (counted whatever comes after), and
 /// every check of the card; refused with its own words otherwise.
 pub(super) async fn member_request(
@@ -436,6 +461,10 @@ pub(super) async fn member_request(
         Limited::CheckIn => (
             &state.member_limits().check_ins,
             "签到过于频繁：请 15 分钟后再试",
+        ),
+        Limited::SignUp => (
+            &state.member_limits().sign_ups,
+            "报名过于频繁：请 15 分钟后再试",
         ),
     };
     let client = client_address(extensions);

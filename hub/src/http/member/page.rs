@@ -1,8 +1,9 @@
 //! The phone pages of `/m/card` and `/m/`, zh-CN, with their styles inline and no
 //! asset from outside, readable at 360 px: the opener (which exchanges the card in the
 //! URL fragment for a card session, or says why the card was refused), the member's own
-//! pages — claims and what became of them, activities, passbook, half-year reports,
-//! theirs only — and the market of published wishes.
+//! pages — claims and sign-ups and what became of them, activities, passbook,
+//! half-year reports, theirs only — and the market of published wishes, with the
+//! activities, open posts and projects beside them.
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -14,9 +15,9 @@ use wishtree_protocol::names::Language;
 use wishtree_protocol::report::HalfYearReport;
 use wishtree_protocol::{Date, HalfYear, Timestamp};
 
-use super::CardHolder;
 use super::market::Filters;
-use crate::figures::{MARKET_PAGE, MarketPage, Place, Standing};
+use super::{CardHolder, Held};
+use crate::figures::{MARKET_PAGE, MarketOffer, MarketPage, OfferKind, Place, Standing};
 
 /// Phone first: one column, large type, 44 px touch targets, nothing wider than the
 /// screen.
@@ -86,11 +87,13 @@ pub(super) fn opener(status: StatusCode, refused: Option<&str>) -> Response {
 }
 
 /// The member's own pages: what the community document says about them, and nothing
-/// about anyone else.
+/// about anyone else; their claims in other communities from what the hub holds of
+/// those (`elsewhere`).
 /// `standing` is the member's place in the points rankings of a half-year (积分排名),
 /// from the figures; `None` if they could not be read.
 pub(super) fn member_pages(
     holder: &CardHolder,
+    elsewhere: &[Held],
     standing: Option<(HalfYear, &Standing)>,
     now: Timestamp,
 ) -> Response {
@@ -155,10 +158,14 @@ pub(super) fn member_pages(
                 }
             }
             h2 { "我的认领申请" }
-            (list("member-requests", requests(holder).into_iter().map(|(title, state)| html! {
+            (list("member-requests", requests(holder, elsewhere).into_iter().map(|(title, state)| html! {
                 (title) " " span.state { (state) }
             })))
             p { a href="/m/" { "去心愿超市认领心愿" } }
+            h2 { "我的活动报名" }
+            (list("member-sign-ups", sign_ups(holder).into_iter().map(|(title, state)| html! {
+                (title) " " span.state { (state) }
+            })))
             h2 { "我认领的心愿" }
             (list("member-claims", claims.iter().map(|wish| html! {
                 (wish.entity.title) " "
@@ -210,38 +217,102 @@ fn place(label: &str, id: &str, place: Option<Place>) -> Markup {
     }
 }
 
-/// The member's claims made at the hub, newest first, with what became of each: 待社区确认
-/// until the node applied it, then 已认领 or 未生效（已被他人先认领）.
-fn requests(holder: &CardHolder) -> Vec<(String, &'static str)> {
+/// The member's claims made at the hub, newest first within each community — their
+/// own community's, then the others' they claimed in (`elsewhere`) — with what became
+/// of each: 待社区确认 until that community's node applied it, then 已认领 or
+/// 未生效（已被他人先认领）.
+fn requests(holder: &CardHolder, elsewhere: &[Held]) -> Vec<(String, &'static str)> {
+    let (member, home) = (
+        holder.card.statement.member,
+        holder.card.statement.community,
+    );
+    let own = (&holder.view, &holder.inbox, &holder.outcomes);
+    let others = elsewhere
+        .iter()
+        .map(|held| (&held.view, &held.inbox, &held.outcomes));
+    std::iter::once(own)
+        .chain(others)
+        .flat_map(|(view, inbox, outcomes)| {
+            inbox
+                .iter()
+                .rev()
+                .filter_map(move |entry| match entry.request {
+                    InboxRequest::Claim {
+                        wish,
+                        member: by,
+                        home: from,
+                        ..
+                    } if by == member && from == home => Some((entry.id, wish)),
+                    _ => None,
+                })
+                .map(move |(id, wish)| {
+                    let title = view.wishes.get(&wish).map_or_else(
+                        || "（心愿已不在台账中）".to_owned(),
+                        |held| format!("{} · {}", held.entity.title, view.community.name),
+                    );
+                    let state = match outcomes.get(&id) {
+                        None => "待社区确认",
+                        Some(outcome) if outcome.applied => "已认领",
+                        Some(_) => "未生效（已被他人先认领）",
+                    };
+                    (title, state)
+                })
+        })
+        .collect()
+}
+
+/// The member's sign-ups made at the hub, newest first, with what became of each:
+/// 待社区确认 until the node applied it, then 已报名 or 未生效（why）.
+fn sign_ups(holder: &CardHolder) -> Vec<(String, String)> {
     let member = holder.card.statement.member;
     holder
         .inbox
         .iter()
         .rev()
         .filter_map(|entry| match entry.request {
-            InboxRequest::Claim {
-                wish, member: by, ..
-            } => (by == member).then_some((entry.id, wish)),
-            InboxRequest::Attend { .. } | InboxRequest::Submission(_) => None,
+            InboxRequest::SignUp {
+                activity,
+                member: by,
+                ..
+            } if by == member => Some((entry.id, activity)),
+            _ => None,
         })
-        .map(|(id, wish)| {
-            let title = holder.view.wishes.get(&wish).map_or_else(
-                || "（心愿已不在台账中）".to_owned(),
-                |held| held.entity.title.clone(),
+        .map(|(id, activity)| {
+            let title = holder.view.activities.get(&activity).map_or_else(
+                || "（活动已不在台账中）".to_owned(),
+                |held| format!("{} · {}", held.title, held.date),
             );
             let state = match holder.outcomes.get(&id) {
-                None => "待社区确认",
-                Some(outcome) if outcome.applied => "已认领",
-                Some(_) => "未生效（已被他人先认领）",
+                None => "待社区确认".to_owned(),
+                Some(outcome) if outcome.applied => "已报名".to_owned(),
+                Some(outcome) => format!("未生效（{}）", sign_up_refusal_zh(&outcome.reason)),
             };
             (title, state)
         })
         .collect()
 }
 
+/// Why the node did not take a sign-up, in Chinese, from the rule's English words.
+fn sign_up_refusal_zh(reason: &str) -> &'static str {
+    if reason.contains("already takes part") {
+        "已报名过这个活动"
+    } else if reason.starts_with("there is no activity") {
+        "社区没有这个活动"
+    } else if reason.starts_with("there is no member") {
+        "社区台账中没有您的记录"
+    } else {
+        "社区未受理"
+    }
+}
+
 /// The market: the published wishes under the filters, each with its claim button for a
 /// phone with a card session.
-pub(super) fn market(found: &MarketPage, filters: &Filters, signed_in: bool) -> Response {
+pub(super) fn market(
+    found: &MarketPage,
+    offers: &[MarketOffer],
+    filters: &Filters,
+    signed_in: bool,
+) -> Response {
     let wishes = &found.wishes;
     let shown_to = filters.page * MARKET_PAGE + wishes.len();
     // The same filters on another page.
@@ -255,6 +326,9 @@ pub(super) fn market(found: &MarketPage, filters: &Filters, signed_in: bool) -> 
         }
         if let Some(kind) = filters.kind {
             query.append_pair("kind", kind.code());
+        }
+        if let Some(offer) = filters.offer {
+            query.append_pair("offer", offer.code());
         }
         query.append_pair("page", &page.to_string());
         format!("/m/?{}", query.finish())
@@ -284,6 +358,13 @@ pub(super) fn market(found: &MarketPage, filters: &Filters, signed_in: bool) -> 
                         option value=(each.code()) selected[chosen(kind, each.code())] { (each.label_zh()) }
                     }
                 }
+                label for="offer" { "活动 · 岗位 · 项目" }
+                select #offer name="offer" {
+                    option value="" { "全部" }
+                    @for each in [OfferKind::Activity, OfferKind::Post, OfferKind::Project] {
+                        option value=(each.code()) selected[filters.offer == Some(each)] { (each.label_zh()) }
+                    }
+                }
                 button type="submit" { "筛选" }
             }
             @if !signed_in {
@@ -308,24 +389,37 @@ pub(super) fn market(found: &MarketPage, filters: &Filters, signed_in: bool) -> 
                 @if filters.page > 0 { a #market-previous href=(page_link(filters.page - 1)) { "上一页" } " " }
                 @if (shown_to as u64) < found.total { a #market-next href=(page_link(filters.page + 1)) { "下一页" } }
             }
+            h2 { "近期活动 · 服务岗位 · 民生项目" }
+            (list("market-offers", offers.iter().map(|offer| html! {
+                b { (offer.title) }
+                br;
+                span.muted {
+                    (offer.kind.label_zh()) " · " (offer.community_name) " · " (offer.category)
+                    @if let Some(day) = offer.day { " · " (day.to_string()) }
+                }
+                @if signed_in && offer.kind == OfferKind::Activity {
+                    br;
+                    button.sign-up type="button" data-activity=(offer.id)
+                        data-community=(offer.community.as_str()) { "我要报名" }
+                }
+            })))
         }
         script { (PreEscaped(CLAIM_SCRIPT)) }
     };
     respond(StatusCode::OK, "心愿超市", body)
 }
 
-/// Posts a claim as JSON (the JSON API needs no form token, and a foreign page cannot
-/// send it), then says what the hub answered.
+/// Posts a claim or a sign-up as JSON (the JSON API needs no form token, and a foreign
+/// page cannot send it), then says what the hub answered.
 const CLAIM_SCRIPT: &str = r#"
-document.querySelectorAll("button.claim").forEach(function (button) {
-  button.addEventListener("click", function () {
+function post(button, path, body) {
     var out = document.getElementById("claim-status");
     button.disabled = true;
-    fetch("/api/market/claims", {
+    fetch(path, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       credentials: "same-origin",
-      body: JSON.stringify({ wish: button.dataset.wish, community: button.dataset.community })
+      body: JSON.stringify(body)
     }).then(function (answer) {
       return answer.json();
     }).then(function (body) {
@@ -336,6 +430,17 @@ document.querySelectorAll("button.claim").forEach(function (button) {
       out.textContent = "网络连接失败，请稍后再试";
       button.disabled = false;
     });
+}
+document.querySelectorAll("button.claim").forEach(function (button) {
+  button.addEventListener("click", function () {
+    post(button, "/api/market/claims",
+      { wish: button.dataset.wish, community: button.dataset.community });
+  });
+});
+document.querySelectorAll("button.sign-up").forEach(function (button) {
+  button.addEventListener("click", function () {
+    post(button, "/api/market/sign-ups",
+      { activity: button.dataset.activity, community: button.dataset.community });
   });
 });
 "#;
@@ -365,4 +470,42 @@ pub(super) fn respond(status: StatusCode, title: &str, body: Markup) -> Response
         Html(page.into_string()),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use wishtree_protocol::command::CommandError;
+    use wishtree_protocol::id::{ActivityId, MemberId};
+
+    use super::sign_up_refusal_zh;
+
+    /// The node's own words for refusing a sign-up read in Chinese on the member's page,
+    /// each its own; anything else reads as not taken.
+    #[test]
+    fn the_node_s_refusals_of_a_sign_up_read_in_chinese() {
+        let missing = |kind, id: String| CommandError::NotFound { kind, id }.to_string();
+        for (reason, expected) in [
+            (
+                CommandError::AlreadyParticipating.to_string(),
+                "已报名过这个活动",
+            ),
+            (
+                missing(
+                    ActivityId::KIND,
+                    ActivityId::from_bytes([1; 16]).to_string(),
+                ),
+                "社区没有这个活动",
+            ),
+            (
+                missing(MemberId::KIND, MemberId::from_bytes([2; 16]).to_string()),
+                "社区台账中没有您的记录",
+            ),
+            (
+                "the entry is not signed by the hub's key".to_owned(),
+                "社区未受理",
+            ),
+        ] {
+            assert_eq!(sign_up_refusal_zh(&reason), expected, "{reason}");
+        }
+    }
 }

@@ -20,7 +20,8 @@
 //! synced one offers no form. Refusals, each with its own words and nothing appended:
 //! a body over [`SUBMISSION_LIMIT`], a flood from one address ([`PER_ADDRESS`] in 15
 //! minutes) or to one community ([`PER_COMMUNITY`]), a community the hub does not know,
-//! and a body that is not the form.
+//! and a body that is not the form. The same submission as JSON, for apps and
+//! scripts, is `resident_api.rs`; both pass [`accept`].
 
 use std::collections::HashMap;
 
@@ -62,7 +63,7 @@ pub(crate) const FORM_PATH: &str = "/m/wish/new";
 
 /// Why a submission was refused: each with its status and its own words.
 #[derive(Debug)]
-enum Refusal {
+pub(super) enum Refusal {
     TooLarge,
     Flood,
     UnknownCommunity,
@@ -75,7 +76,7 @@ enum Refusal {
 /// What the resident typed, kept to draw the form again beside a refusal. It lives
 /// for this request only.
 #[derive(Default)]
-struct Typed {
+pub(super) struct Typed {
     fields: HashMap<String, String>,
 }
 
@@ -107,7 +108,6 @@ pub(crate) async fn submit_wish(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let now = state.now();
     let client = super::client_address(&extensions);
     let Ok(bytes) = axum::body::to_bytes(body, SUBMISSION_LIMIT).await else {
         return refusal_page(&Refusal::TooLarge);
@@ -115,38 +115,53 @@ pub(crate) async fn submit_wish(
     let Some(typed) = Typed::read(&bytes) else {
         return refusal_page(&Refusal::Malformed);
     };
+    match accept(&state, client, &typed).await {
+        Ok((community, receipt)) => Redirect::to(&format!(
+            "/m/wish/lookup?c={community}&code={receipt}&new=1"
+        ))
+        .into_response(),
+        Err((refusal @ Refusal::Field(_), name)) => form_page(
+            &state,
+            &headers,
+            &name,
+            &typed,
+            Some(&refusal),
+            StatusCode::BAD_REQUEST,
+        ),
+        Err((refusal, _)) => refusal_page(&refusal),
+    }
+}
+
+/// What the form and the JSON API (`resident_api.rs`) share once the fields are read:
+/// the limits per community and address, the key to seal to, the fields checked and
+/// the personal ones sealed, the submission appended, counted. Answers the community
+/// and the receipt, or the refusal with the community's name (empty if unknown) to
+/// draw the form again.
+pub(super) async fn accept(
+    state: &HubHttpState,
+    client: std::net::IpAddr,
+    typed: &Typed,
+) -> Result<(CommunityCode, ReceiptCode), (Refusal, String)> {
+    let now = state.now();
     let Some(community) = typed.get("c").trim().parse::<CommunityCode>().ok() else {
-        return refusal_page(&Refusal::UnknownCommunity);
+        return Err((Refusal::UnknownCommunity, String::new()));
     };
     if state
         .submission_throttle()
         .is_blocked(community.as_str(), client, now)
     {
         tracing::warn!(%client, %community, "resident submission refused: too many");
-        return refusal_page(&Refusal::Flood);
+        return Err((Refusal::Flood, String::new()));
     }
-    let (name, key) = match sealing_target(&state, community).await {
-        Ok(target) => target,
-        Err(refusal) => return refusal_page(&refusal),
-    };
-    let sealed = match seal(&typed, community, key) {
-        Ok(submission) => submission,
-        Err(refusal @ Refusal::Field(_)) => {
-            return form_page(
-                &state,
-                &headers,
-                &name,
-                &typed,
-                Some(&refusal),
-                StatusCode::BAD_REQUEST,
-            );
-        }
-        Err(refusal) => return refusal_page(&refusal),
-    };
+    let (name, key) = sealing_target(state, community)
+        .await
+        .map_err(|refusal| (refusal, String::new()))?;
+    let sealed = seal(typed, community, key).map_err(|refusal| (refusal, name.clone()))?;
     let receipt = sealed.receipt;
     let Some(hub) = state.hub().cloned() else {
-        return refusal_page(&Refusal::Internal(
-            "no documents behind this hub".to_owned(),
+        return Err((
+            Refusal::Internal("no documents behind this hub".to_owned()),
+            name,
         ));
     };
     let appended = tokio::task::spawn_blocking(move || {
@@ -165,12 +180,9 @@ pub(crate) async fn submit_wish(
                 .submission_throttle()
                 .failed(community.as_str(), client, now);
             tracing::info!(%community, "resident submission sealed and appended");
-            Redirect::to(&format!(
-                "/m/wish/lookup?c={community}&code={receipt}&new=1"
-            ))
-            .into_response()
+            Ok((community, receipt))
         }
-        Err(message) => refusal_page(&Refusal::Internal(message)),
+        Err(message) => Err((Refusal::Internal(message), name)),
     }
 }
 
@@ -360,13 +372,19 @@ impl Typed {
         fields.contains_key("c").then_some(Self { fields })
     }
 
+    /// A submission's fields from outside as they are typed: `c`, `title`, `kind`,
+    /// `group`, `name`, `phone`, `address`.
+    pub(super) fn of_fields(fields: HashMap<String, String>) -> Self {
+        Self { fields }
+    }
+
     fn get(&self, name: &str) -> &str {
         self.fields.get(name).map_or("", String::as_str)
     }
 }
 
 impl Refusal {
-    fn status(&self) -> StatusCode {
+    pub(super) fn status(&self) -> StatusCode {
         match self {
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Flood => StatusCode::TOO_MANY_REQUESTS,
@@ -377,7 +395,7 @@ impl Refusal {
         }
     }
 
-    fn message_zh(&self) -> String {
+    pub(super) fn message_zh(&self) -> String {
         match self {
             Self::TooLarge => format!(
                 "提交内容过长（超过{} KB），请精简心愿和住址后重新提交",
@@ -417,7 +435,7 @@ fn refusal_page(refusal: &Refusal) -> Response {
 
 impl Refusal {
     /// A short code for tests and scripts.
-    fn code(&self) -> &'static str {
+    pub(super) fn code(&self) -> &'static str {
         match self {
             Self::TooLarge => "too_large",
             Self::Flood => "flood",
