@@ -26,6 +26,7 @@ mod names;
 mod org_profile;
 mod period;
 mod points;
+mod project_stages;
 mod query;
 mod ranking;
 mod refresh;
@@ -47,6 +48,7 @@ pub use names::{org_name, region_is_known, region_name};
 pub use org_profile::{OrgInCommunity, OrgProfile, org_profile};
 pub use period::{Period, PeriodError};
 pub use points::{MemberPoints, Place, PointsRanking, Standing, points_ranking, standing};
+pub use project_stages::StageCounts;
 pub use query::{
     Figures, Filter, MonthFigures, RegionFigures, StateCounts, child_regions, children, figures,
     hours, monthly,
