@@ -27,7 +27,7 @@ use automerge::{AutoCommit, ChangeHash};
 use figures_support::*;
 use proptest::prelude::*;
 use wishtree_hub::figures::refresh_one;
-use wishtree_hub::figures::{self, Figures, Filter, Period, RankBy, StateCounts};
+use wishtree_hub::figures::{self, Figures, Filter, Period, RankBy, StageCounts, StateCounts};
 use wishtree_hub::metrics::Metrics;
 use wishtree_hub::state::{Hub, HubOptions};
 use wishtree_hub::store::{EnrolledRole, SqliteStore};
@@ -843,6 +843,7 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
         orgs_with_claimed_project: 0,
         orgs_with_claimed_project_rate: None,
         projects: StateCounts::default(),
+        project_stages: StageCounts::default(),
         activities: 0,
         participations: 0,
         service_records: 0,
@@ -891,6 +892,7 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
                 continue;
             }
             count_state(&mut figures.projects, project.state);
+            count_stage(&mut figures.project_stages, project.state);
             if let Some(org) = project.org {
                 claiming_orgs.insert(org);
             }
@@ -930,6 +932,18 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
     figures.median_days_to_fulfil = median(fulfil_days);
     figures.service_hours = (figures.service_minutes as f64 / 60.0 * 100.0).round() / 100.0;
     figures
+}
+
+/// The stage of a project written with the wish-style events, by the rule
+/// ARCHITECTURE.md states (submitted and published are 征集, claimed 立项, fulfilled
+/// 完成, rejected and withdrawn 终止); none of these is joint.
+fn count_stage(counts: &mut StageCounts, state: &str) {
+    match state {
+        "submitted" | "published" => counts.collecting += 1,
+        "claimed" => counts.approved += 1,
+        "fulfilled" => counts.done += 1,
+        _ => counts.terminated += 1,
+    }
 }
 
 fn count_state(counts: &mut StateCounts, state: &str) {

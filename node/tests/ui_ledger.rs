@@ -657,10 +657,10 @@ fn a_project_goes_from_submitted_to_done_and_closing_steps_ask_first() {
             "项目",
             "类型",
             "项目内容",
-            "状态",
-            "认领单位",
+            "阶段",
+            "承接单位（份额）",
             "提交日期",
-            "关闭理由"
+            "终止理由"
         ]
     );
     assert_eq!(
@@ -669,8 +669,8 @@ fn a_project_goes_from_submitted_to_done_and_closing_steps_ask_first() {
             "加装楼道扶手",
             "民生微项目",
             "3号楼老人多",
-            "已实现",
-            "沧州市第一中学党委"
+            "完成",
+            "沧州市第一中学党委 100%"
         ]
     );
     assert_eq!(rows[2][6], "街道已统一维修");

@@ -20,6 +20,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod model;
 pub mod names;
+pub mod project;
 pub mod ranking;
 pub mod region;
 pub mod report;

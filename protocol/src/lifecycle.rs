@@ -11,6 +11,7 @@ use std::fmt;
 
 use crate::model::{Actor, EventKind, LifecycleEvent};
 use crate::names::define_names;
+use crate::project::ProjectStage;
 use crate::time::Timestamp;
 
 define_names! {
@@ -83,6 +84,22 @@ pub enum Refusal {
     NotForThis {
         /// The event.
         kind: EventKind,
+    },
+    /// The step is not legal in the stage the project is in.
+    WrongStage {
+        /// The step.
+        kind: EventKind,
+        /// The project's stage.
+        stage: ProjectStage,
+    },
+    /// The unit already sent a letter of intent for this project.
+    IntentAlreadySent,
+    /// A project is approved only with units that sent a letter of intent.
+    NoIntent,
+    /// The shares of a project's approved units would come to more than 100%.
+    SharesOver {
+        /// What they would come to, in percent.
+        total: u32,
     },
 }
 
@@ -365,6 +382,19 @@ impl fmt::Display for Refusal {
             Self::DoesNotHold => f.write_str("does not hold the post"),
             Self::Closed => f.write_str("already closed"),
             Self::NotForThis { kind } => write!(f, "cannot {kind} this"),
+            Self::WrongStage { kind, stage } => {
+                write!(f, "cannot {kind} a project that is {stage}")
+            }
+            Self::IntentAlreadySent => {
+                f.write_str("the unit already sent a letter of intent for this project")
+            }
+            Self::NoIntent => f.write_str(
+                "the unit sent no letter of intent for this project; only units that did can be approved",
+            ),
+            Self::SharesOver { total } => write!(
+                f,
+                "the approved units' shares would come to {total}%, more than 100%"
+            ),
         }
     }
 }
@@ -385,6 +415,18 @@ impl Refusal {
             Self::DoesNotHold => "未认领该岗位".to_owned(),
             Self::Closed => "已关闭".to_owned(),
             Self::NotForThis { kind } => format!("不能{}", kind.label_zh()),
+            Self::WrongStage { kind, stage } => {
+                format!(
+                    "项目当前阶段为“{}”，不能{}",
+                    stage.label_zh(),
+                    kind.label_zh()
+                )
+            }
+            Self::IntentAlreadySent => "该单位已递交认领意向书".to_owned(),
+            Self::NoIntent => "该单位未递交认领意向书，不能立项承接".to_owned(),
+            Self::SharesOver { total } => {
+                format!("承接单位的份额合计将达 {total}%，超过 100%")
+            }
         }
     }
 }
@@ -418,6 +460,7 @@ mod tests {
             by,
             at: Timestamp::from_millis(0),
             note: String::new(),
+            share: None,
         }
     }
 

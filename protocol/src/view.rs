@@ -17,6 +17,7 @@ use crate::model::{
     Activity, Benefit, Branch, Community, CommunityRules, Member, Org, Pairing, PointsEntry,
     PointsKind, Post, Project, ScoringItem, ScoringRate, ServiceRecord, Team, Void, Wish,
 };
+use crate::project::ProjectStatus;
 
 /// The derived state of one community document.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -46,7 +47,7 @@ pub struct CommunityView {
     /// Wishes with their folded status.
     pub wishes: BTreeMap<WishId, WithStatus<Wish, ClaimStatus>>,
     /// Projects with their folded status.
-    pub projects: BTreeMap<ProjectId, WithStatus<Project, ClaimStatus>>,
+    pub projects: BTreeMap<ProjectId, WithStatus<Project, ProjectStatus>>,
     /// Activities by id.
     pub activities: BTreeMap<ActivityId, Activity>,
     /// Service records, voided ones included and marked.
@@ -170,7 +171,7 @@ impl CommunityView {
             projects: projects
                 .into_iter()
                 .map(|(id, entity)| {
-                    let status = ClaimStatus::fold(&entity.events, Claimants::OrgsOnly);
+                    let status = ProjectStatus::fold(&entity.events);
                     (id, WithStatus { entity, status })
                 })
                 .collect(),

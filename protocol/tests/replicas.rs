@@ -391,7 +391,7 @@ fn check_invariants(view: &CommunityView, model: &Model) -> Result<(), TestCaseE
         .wishes
         .values()
         .map(|w| &w.status)
-        .chain(view.projects.values().map(|p| &p.status));
+        .chain(view.projects.values().map(|p| &p.status.claim));
     for status in claimables {
         check_claim_history(status)?;
     }

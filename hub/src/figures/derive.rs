@@ -9,6 +9,7 @@ use rusqlite::{Connection, Transaction, params};
 use wishtree_protocol::id::{MemberId, OrgId};
 use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus};
 use wishtree_protocol::model::{Actor, Org};
+use wishtree_protocol::project::{ProjectStage, UnitShare};
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, RegionLevel, Timestamp};
 
@@ -84,12 +85,13 @@ impl CommunitySync {
 /// The raw figure tables: one row per entity of a community (and per member and
 /// half-year with points, `fig_member_points`), each keyed by `community` (the rollups
 /// `fig_months` and `fig_org_months` are built from them).
-pub const RAW_TABLES: [&str; 10] = [
+pub const RAW_TABLES: [&str; 11] = [
     "fig_members",
     "fig_orgs",
     "fig_pairings",
     "fig_wishes",
     "fig_projects",
+    "fig_project_units",
     "fig_activities",
     "fig_participations",
     "fig_services",
@@ -237,22 +239,47 @@ pub fn rederive_community(
     {
         let mut insert = transaction.prepare_cached(
             "INSERT INTO fig_projects (community, id, kind, state, submitted_day, month,
-                 claimant_org)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 claimant_org, stage, units)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        // Each unit that took a project on, once per project (a unit named twice
+        // through two of its local records resolves to one citywide org).
+        let mut insert_unit = transaction.prepare_cached(
+            "INSERT OR IGNORE INTO fig_project_units (community, project, org, share)
+             VALUES (?1, ?2, ?3, ?4)",
         )?;
         for (id, project) in &view.projects {
             let submitted = project.entity.submitted_at.date_in_shanghai();
-            let claim = Claim::of(&project.status, project.entity.submitted_at, &resolve);
+            let status = &project.status;
+            let claim = Claim::of(&status.claim, project.entity.submitted_at, &resolve);
+            // The units that hold it: a terminated project is no unit's, as a withdrawn
+            // one was no organisation's before stages.
+            let units: &[UnitShare] = match status.stage {
+                ProjectStage::Approved | ProjectStage::InProgress | ProjectStage::Done => {
+                    &status.claimants
+                }
+                _ => &[],
+            };
             insert.execute(params![
                 community,
                 id.as_bytes().as_slice(),
                 project.entity.kind.code(),
-                project.status.state.code(),
+                status.claim.state.code(),
                 submitted.to_days(),
                 month_number(submitted),
                 text(claim.org),
+                status.stage.code(),
+                units.len() as i64,
             ])?;
             rows += 1;
+            for unit in units {
+                insert_unit.execute(params![
+                    community,
+                    id.as_bytes().as_slice(),
+                    resolve(unit.unit).as_bytes().as_slice(),
+                    unit.share.percent(),
+                ])?;
+            }
         }
     }
     {

@@ -27,6 +27,7 @@ mod offers;
 mod org_profile;
 mod period;
 mod points;
+mod project_stages;
 mod query;
 mod ranking;
 mod refresh;
@@ -49,6 +50,7 @@ pub use offers::{MarketOffer, OFFERS_PAGE, OfferKind, OffersQuery, market_offers
 pub use org_profile::{OrgInCommunity, OrgProfile, org_profile};
 pub use period::{Period, PeriodError};
 pub use points::{MemberPoints, Place, PointsRanking, Standing, points_ranking, standing};
+pub use project_stages::StageCounts;
 pub use query::{
     Figures, Filter, MonthFigures, RegionFigures, StateCounts, child_regions, children, figures,
     hours, monthly,

@@ -22,6 +22,7 @@ use super::health::SYNC_WINDOW_MS;
 use super::measure::{Group, Measure, Measures, Scope, region_range, sum_measures};
 use super::names::{community_codes, region_name};
 use super::period::{Period, month_label};
+use super::project_stages::{StageCounts, stage_counts};
 
 /// What figures are asked about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +77,9 @@ pub struct Figures {
     /// Livelihood projects and pressing problems submitted in the period, by state;
     /// fulfilled ones are the problems solved (解决问题).
     pub projects: StateCounts,
+    /// The same projects by Guangzhou's stages, and the joint ones; an organisation's
+    /// counts every project it took on, jointly or alone.
+    pub project_stages: StageCounts,
     /// Service activities in the period.
     pub activities: u64,
     /// Participations in those activities (人次).
@@ -208,6 +212,7 @@ pub fn figures(
     let orgs_with_claimed_project = count_claiming_orgs(connection, scope, period)?;
     let wishes = StateCounts::wishes(&sums);
     let projects = StateCounts::projects(&sums);
+    let project_stages = stage_counts(connection, scope, period)?;
     let median_days_to_claim = median_days(
         connection,
         scope,
@@ -241,6 +246,7 @@ pub fn figures(
         orgs_with_claimed_project,
         orgs_with_claimed_project_rate: ratio(orgs_with_claimed_project, orgs_reported),
         projects,
+        project_stages,
         activities: sums.count(Measure::Activities),
         participations: sums.count(Measure::Participations),
         service_records: sums.count(Measure::ServiceRecords),
@@ -480,13 +486,13 @@ fn count_claiming_orgs(
 ) -> Result<u64, FiguresError> {
     let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
-    let (org_clause, org) = org_term(scope, "claimant_org", 5);
-    let community = wide_or_narrow(scope);
+    let (org_clause, org) = org_term(scope, "u.org", 5);
+    // Every unit of a joint project holds it (共同承接), not only its lead.
     let sql = format!(
-        "SELECT COUNT(*) FROM (SELECT claimant_org FROM fig_projects
-         WHERE {community} >= ?1 AND {community} < ?2 AND submitted_day BETWEEN ?3 AND ?4
-           AND claimant_org IS NOT NULL {org_clause}
-         GROUP BY claimant_org)"
+        "SELECT COUNT(DISTINCT u.org) FROM fig_project_units u
+         JOIN fig_projects p ON p.community = u.community AND p.id = u.project
+         WHERE u.community >= ?1 AND u.community < ?2 AND p.submitted_day BETWEEN ?3 AND ?4
+           {org_clause}"
     );
     let mut values: Vec<&dyn ToSql> = vec![&low, &high, &first, &last];
     values.extend(org.as_ref().map(|org| org as &dyn ToSql));

@@ -218,10 +218,10 @@ pub(crate) fn campaigns_table(lang: Language, campaigns: &[CampaignProgress]) ->
 }
 
 /// The columns of a figures row, in order; the nested state counts are flattened as
-/// `wishes_<state>` and `projects_<state>`.
+/// `wishes_<state>`, `projects_<state>` and `project_stages_<stage>`.
 // One column a line, as a table reads.
 #[rustfmt::skip]
-fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 37] {
+fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 44] {
     [
         column("region", "地区代码", |r, _| code(r.figures.region.as_str())),
         column("name", "地区或单位", |r, _| text(r.name.unwrap_or_default())),
@@ -253,6 +253,13 @@ fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 37] {
         column("projects_fulfilled", "民生微项目已解决", |r, _| count(r.figures.projects.fulfilled)),
         column("projects_rejected", "民生微项目已驳回", |r, _| count(r.figures.projects.rejected)),
         column("projects_withdrawn", "民生微项目已撤回", |r, _| count(r.figures.projects.withdrawn)),
+        column("project_stages_collecting", "民生微项目 征集", |r, _| count(r.figures.project_stages.collecting)),
+        column("project_stages_intents", "民生微项目 认领意向书", |r, _| count(r.figures.project_stages.intents)),
+        column("project_stages_approved", "民生微项目 立项", |r, _| count(r.figures.project_stages.approved)),
+        column("project_stages_in_progress", "民生微项目 实施", |r, _| count(r.figures.project_stages.in_progress)),
+        column("project_stages_done", "民生微项目 完成", |r, _| count(r.figures.project_stages.done)),
+        column("project_stages_terminated", "民生微项目 终止", |r, _| count(r.figures.project_stages.terminated)),
+        column("project_stages_joint", "共同认领的民生微项目", |r, _| count(r.figures.project_stages.joint)),
         column("activities", "服务活动（次）", |r, _| count(r.figures.activities)),
         column("participations", "参加人次", |r, _| count(r.figures.participations)),
         column("service_records", "服务记录", |r, _| count(r.figures.service_records)),

@@ -117,6 +117,35 @@ INSERT INTO fig_member_points (community, member, period, points)
     FROM fig_points WHERE kind = 'earn' AND is_voided = 0 AND points > 0
     GROUP BY community, member, 3;";
 
+/// Projects as Guangzhou runs them (issue 14): each project's stage and how many units
+/// took it on, and one row per unit and project with its share, so that a joint
+/// project counts once for a region and once for each unit. Filled here from the rows
+/// already derived by the rule of `wishtree_protocol::project` for projects written
+/// before stages (submitted and published are 征集, claimed is 立项 by its one
+/// claimant at 100%, fulfilled is 完成, rejected and withdrawn are 终止), so an upgraded
+/// hub re-derives nothing.
+pub(super) const PROJECT_STAGES_STEP: &str =
+    "ALTER TABLE fig_projects ADD COLUMN stage TEXT NOT NULL DEFAULT 'collecting';
+ALTER TABLE fig_projects ADD COLUMN units INTEGER NOT NULL DEFAULT 0;
+UPDATE fig_projects SET
+    stage = CASE state
+        WHEN 'submitted' THEN 'collecting'
+        WHEN 'published' THEN 'collecting'
+        WHEN 'claimed' THEN 'approved'
+        WHEN 'fulfilled' THEN 'done'
+        ELSE 'terminated' END,
+    units = claimant_org IS NOT NULL;
+CREATE TABLE fig_project_units (
+    community TEXT NOT NULL,
+    project BLOB NOT NULL,
+    org BLOB NOT NULL,
+    share INTEGER NOT NULL,
+    PRIMARY KEY (community, project, org)
+) WITHOUT ROWID;
+CREATE INDEX fig_project_units_org ON fig_project_units (org, community);
+INSERT INTO fig_project_units (community, project, org, share)
+    SELECT community, id, claimant_org, 100 FROM fig_projects WHERE claimant_org IS NOT NULL;";
+
 /// The second step: a community whose latest signed heads were made by a key since
 /// revoked is flagged (its data is kept).
 const SECOND_STEP: &str =

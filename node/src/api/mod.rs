@@ -54,7 +54,10 @@ pub use self::passbook::{
     create_service, create_void, list_services, list_voids, passbook, service,
 };
 pub use self::posts::{NewPost, POSTS, create_post, list_posts, post};
-pub use self::projects::{NewProject, PROJECTS, create_project, list_projects, project};
+pub use self::projects::{
+    Approval, NewIntent, NewProject, PROJECTS, approve_project, create_project, list_projects,
+    project, send_intent,
+};
 pub use self::scoring::{
     NewBenefit, NewScoringRate, benefit, benefit_json, create_benefit, list_benefits, scoring,
     set_scoring_rate, withdraw_benefit,
@@ -198,6 +201,9 @@ impl ApiError {
             ExecuteError::Command(CommandError::ReasonRequired { .. }) => {
                 Self::bad_request(Some("note".to_owned()), error.to_string())
             }
+            ExecuteError::Command(CommandError::NoUnits) => {
+                Self::bad_request(Some("units".to_owned()), error.to_string())
+            }
             ExecuteError::Command(
                 CommandError::AlreadyExists { .. }
                 | CommandError::Refused { .. }
@@ -249,7 +255,7 @@ impl From<wishtree_protocol::DocError> for ApiError {
     }
 }
 
-/// The actions of a claimable lifecycle: a wish's and a project's.
+/// The actions of a claimable lifecycle: a wish's.
 const CLAIM_ACTIONS: [EventKind; 6] = [
     EventKind::Publish,
     EventKind::Claim,
@@ -311,19 +317,28 @@ impl Action {
 }
 
 impl<E: Entity> Lifecycle<E> {
-    /// The lifecycle of a claimable record (a wish, a project): every claim action.
-    const fn claimable(
+    /// A lifecycle that takes `actions`.
+    const fn with_actions(
+        actions: &'static [EventKind],
         subject: EventSubject,
         event: fn(E::Id, EventKind, Actor, Detail) -> Command,
         record: fn(&mut Replica, &str) -> ApiResult,
     ) -> Self {
-        let actions = &CLAIM_ACTIONS;
         Self {
             actions,
             subject,
             event,
             record,
         }
+    }
+
+    /// The lifecycle of a claimable record (a wish): every claim action.
+    const fn claimable(
+        subject: EventSubject,
+        event: fn(E::Id, EventKind, Actor, Detail) -> Command,
+        record: fn(&mut Replica, &str) -> ApiResult,
+    ) -> Self {
+        Self::with_actions(&CLAIM_ACTIONS, subject, event, record)
     }
 }
 

@@ -20,6 +20,9 @@ pub struct FieldError {
 pub enum Problem {
     /// Not given, and needed.
     Missing,
+    /// The value is well formed, but a rule of the record refuses it (a unit that sent
+    /// no letter of intent, shares over 100%).
+    Refused(wishtree_protocol::lifecycle::Refusal),
     /// Text the protocol refused: empty, too long, or with an invisible character.
     Text(TextError),
     /// Not one of the values the field takes; `english` says why in the API's words.
@@ -86,6 +89,8 @@ pub enum Expected {
     Claimant,
     /// A half-year, e.g. `2026H1`.
     Period,
+    /// A unit's share of a project, a whole percent.
+    Share,
 }
 
 impl FieldError {
@@ -102,6 +107,7 @@ impl FieldError {
         let field = &self.field;
         match &self.problem {
             Problem::Missing => format!("{field} is missing"),
+            Problem::Refused(refusal) => format!("{field}: {refusal}"),
             Problem::Text(error) => error.to_string(),
             Problem::Invalid { english, .. } => format!("{field}: {english}"),
             Problem::Phone(error) => error.to_string(),
@@ -144,6 +150,7 @@ impl FieldError {
     pub fn chinese(&self) -> String {
         match &self.problem {
             Problem::Missing => "请填写此项".to_owned(),
+            Problem::Refused(refusal) => refusal.describe_zh(),
             Problem::Text(TextError::Empty { .. }) => "不能为空".to_owned(),
             Problem::Text(TextError::TooLong { length, limit, .. }) => {
                 format!("太长了：最多 {limit} 个字，现有 {length} 个字")
@@ -159,6 +166,7 @@ impl FieldError {
                 }
                 Expected::Claimant => "请选择认领人",
                 Expected::Period => "半年度的写法不对，例如 2026H1（上半年）、2026H2（下半年）",
+                Expected::Share => "份额须为 1 到 100 的整数百分比，例如 40",
             }
             .to_owned(),
             Problem::Phone(error) => error.describe_zh(),

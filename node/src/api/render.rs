@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use wishtree_protocol::id::MemberId;
 use wishtree_protocol::lifecycle::{ClaimStatus, PairingStatus, PostStatus};
+use wishtree_protocol::project::ProjectStatus;
 use wishtree_protocol::model::{
     Activity, Branch, Member, Org, Pairing, PointsEntry, Post, Project, ServiceRecord, Team, Void,
     Wish,
@@ -67,7 +68,7 @@ pub fn wish(
 }
 
 /// A project with its folded status.
-pub fn project(id: impl Display, project: &WithStatus<Project, ClaimStatus>) -> Value {
+pub fn project(id: impl Display, project: &WithStatus<Project, ProjectStatus>) -> Value {
     Value::Object(with_id(id, project))
 }
 

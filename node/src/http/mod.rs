@@ -94,6 +94,8 @@ pub fn api_router() -> Router<AppState> {
         .route("/api/wishes/{id}/{action}", lifecycle(&api::WISHES))
         .route("/api/projects", get(list_projects).post(create_project))
         .route("/api/projects/{id}", get(project))
+        .route("/api/projects/{id}/intents", post(send_intent))
+        .route("/api/projects/{id}/approval", post(approve_project))
         .route("/api/projects/{id}/{action}", lifecycle(&api::PROJECTS))
         .route(
             "/api/activities",
@@ -460,6 +462,28 @@ async fn list_projects(State(state): State<AppState>) -> Response {
 async fn create_project(State(state): State<AppState>, body: Body) -> Response {
     write(&state, body, StatusCode::CREATED, |r, b, now| {
         api::create_project(r, api::NewProject::from_json(b, now)?, now)
+    })
+    .await
+}
+
+async fn send_intent(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
+    write(&state, body, StatusCode::OK, move |r, b, now| {
+        api::send_intent(r, &id, api::NewIntent::from_json(b, now)?, now)
+    })
+    .await
+}
+
+async fn approve_project(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
+    write(&state, body, StatusCode::OK, move |r, b, now| {
+        api::approve_project(r, &id, api::Approval::from_json(b, now)?, now)
     })
     .await
 }

@@ -25,6 +25,8 @@ pub enum Closing {
     Withdraw,
     /// 放弃认领: the claimant gives the wish back to the tree.
     Release,
+    /// 终止: a project ends before it is done (projects only).
+    Terminate,
 }
 
 impl Closing {
@@ -34,6 +36,7 @@ impl Closing {
             EventKind::Reject => Some(Self::Reject),
             EventKind::Withdraw => Some(Self::Withdraw),
             EventKind::Release => Some(Self::Release),
+            EventKind::Terminate => Some(Self::Terminate),
             _ => None,
         }
     }
@@ -41,7 +44,7 @@ impl Closing {
     /// Whether the step must say why: a wish that leaves the tree for good must keep
     /// its reason; a released claim may give one.
     pub fn needs_reason(self) -> bool {
-        matches!(self, Self::Reject | Self::Withdraw)
+        matches!(self, Self::Reject | Self::Withdraw | Self::Terminate)
     }
 
     /// The path segment of the step.
@@ -50,6 +53,7 @@ impl Closing {
             Self::Reject => "reject",
             Self::Withdraw => "withdraw",
             Self::Release => "release",
+            Self::Terminate => "terminate",
         }
     }
 
@@ -59,6 +63,7 @@ impl Closing {
             Self::Reject => t(lang, "驳回", "Reject"),
             Self::Withdraw => t(lang, "撤回", "Withdraw"),
             Self::Release => t(lang, "放弃认领", "Release the claim"),
+            Self::Terminate => t(lang, "终止项目", "Terminate"),
         }
     }
 
@@ -72,7 +77,8 @@ impl Closing {
                     "The wish will not go on the tree; it moves to the closed list, and the reason is kept in its history.",
                 ),
             ),
-            Self::Withdraw => (
+            // A wish is not terminated; its words are a withdrawal's.
+            Self::Withdraw | Self::Terminate => (
                 ("撤回这个心愿？", "Withdraw this wish?"),
                 (
                     "撤回后心愿从心愿树上取下，转入“已关闭”列表，理由记入办理经过。",

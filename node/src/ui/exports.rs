@@ -207,8 +207,8 @@ pub fn post_ledger(view: &CommunityView) -> Download {
     }
 }
 
-/// The livelihood projects (民生微项目台账), the oldest first: what each is, where it
-/// stands, the organisation that claimed it, and why a closed one was closed.
+/// The livelihood projects (民生微项目台账), the oldest first: what each is, its stage,
+/// the units that took it on with their shares, and why a terminated one ended.
 pub fn project_ledger(view: &CommunityView) -> Download {
     let mut projects: Vec<_> = view.projects.iter().collect();
     projects.sort_by_key(|(id, project)| (project.entity.submitted_at, **id));
@@ -217,20 +217,23 @@ pub fn project_ledger(view: &CommunityView) -> Download {
         "项目",
         "类型",
         "项目内容",
-        "状态",
-        "认领单位",
+        "阶段",
+        "承接单位（份额）",
         "提交日期",
-        "关闭理由",
+        "终止理由",
     ]);
     for (_, project) in projects {
         let status = &project.status;
-        let reason = closing_event(status).map_or("", |event| event.note.as_str());
+        let reason = status
+            .terminated
+            .as_ref()
+            .map_or("", |(_, reason)| reason.as_str());
         csv.row(&[
             Cell::Text(project.entity.title.clone()),
             Cell::Text(project.entity.kind.label_zh().to_owned()),
             Cell::Text(project.entity.detail.clone()),
-            Cell::Text(status.state.label_zh().to_owned()),
-            Cell::Text(super::projects::claimant(view, status)),
+            Cell::Text(status.stage.label_zh().to_owned()),
+            Cell::Text(super::projects::claimants(view, status)),
             Cell::Text(project.entity.submitted_at.date_in_shanghai().to_string()),
             Cell::Text(reason.to_owned()),
         ]);

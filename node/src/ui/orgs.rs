@@ -129,7 +129,16 @@ pub fn org_page(
         .filter(|(_, post)| !post.status.is_withdrawn && post.status.holders.contains(&me))
         .map(|(post, p)| Linked::new(format!("/posts/{post}"), &p.entity.title, ""))
         .collect();
-    let projects = claimed_by(lang, &me, "/projects", &view.projects, |p| &p.title);
+    // A joint project is the unit's as much as its lead's (共同承接).
+    let projects = view
+        .projects
+        .iter()
+        .filter(|(_, project)| project.status.is_claimant(id))
+        .map(|(project, p)| {
+            let stage = super::projects::stage_label(lang, p.status.stage);
+            Linked::new(format!("/projects/{project}"), &p.entity.title, stage)
+        })
+        .collect();
     let wishes = claimed_by(lang, &me, "/wishes", &view.wishes, |w| &w.title);
     let body = html! {
         table #org-record {

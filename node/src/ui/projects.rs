@@ -1,21 +1,22 @@
 //! The pages of livelihood micro-projects (民生微项目 / 突出问题): the projects and the
-//! form to submit one; one project with the steps its state allows (publish, claim by
-//! an organisation, fulfil; reject, withdraw and release asked first on a
-//! confirmation page, with the steps and form the wishes use: [`Closing`],
-//! [`confirmation_page`]).
+//! form to submit one; one project with the steps its stage allows (Guangzhou's flow,
+//! [`wishtree_protocol::project`]: a unit's letter of intent with its share, 立项 with
+//! one or several of the units that sent one, 实施, 完成; 终止 — and reject, withdraw
+//! and release of projects from before stages — asked first on a confirmation page,
+//! with the steps and form the wishes use: [`Closing`], [`confirmation_page`]).
 
 use maud::{Markup, html};
 use wishtree_protocol::id::ProjectId;
-use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus};
 use wishtree_protocol::model::{Project, ProjectKind};
 use wishtree_protocol::names::Language;
+use wishtree_protocol::project::{ProjectStage, ProjectStatus, UnitShare};
 use wishtree_protocol::view::{CommunityView, WithStatus};
 
-use super::closing::{Closing, closing_event, confirmation_page};
-use super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
+use super::closing::{Closing, confirmation_page};
+use super::forms::{Filled, Form, Refusal};
 use super::html::{StatusBar, page, post_form, t};
 use super::ledger::{Adding, Ledger, ListAsked, Value};
-use super::tree::{actor_name, claim_form, state_label};
+use super::tree::actor_name;
 
 /// The projects, the newest first, `list_page` of them, with the form to submit one.
 pub fn projects_page(asked: ListAsked<'_>) -> String {
@@ -34,12 +35,13 @@ pub fn projects_page(asked: ListAsked<'_>) -> String {
     .column(t(lang, "类型", "Kind"), |(_, project)| {
         Value::text(kind_label(lang, project.entity.kind))
     })
-    .column(t(lang, "状态", "State"), |(_, project)| {
-        Value::text(state_label(lang, project.status.state))
+    .column(t(lang, "阶段", "Stage"), |(_, project)| {
+        Value::text(stage_label(lang, project.status.stage))
     })
-    .column(t(lang, "认领单位", "Claimed by"), |(_, project)| {
-        Value::text(claimant(view, &project.status))
-    })
+    .column(
+        t(lang, "承接单位（份额）", "Claimed by (share)"),
+        |(_, project)| Value::text(claimants(view, &project.status)),
+    )
     .column(t(lang, "提交日期", "Submitted"), |(_, project)| {
         Value::text(project.entity.submitted_at.date_in_shanghai().to_string())
     });
@@ -62,22 +64,23 @@ const ADD_PROJECT: Adding = Adding {
 };
 
 /// One project: what it is, where it stands, its history with notes, and the steps its
-/// state allows; `refusal` is why the last step was refused.
+/// stage allows; `form` is what was typed in a refused step, `refusal` why.
 pub fn project_page(
     lang: Language,
     view: &CommunityView,
     id: ProjectId,
     status: &StatusBar,
+    form: &Form,
     refusal: Option<&Refusal>,
 ) -> Option<String> {
     let project = view.projects.get(&id)?;
-    let filled = Filled::new(lang, &NOTHING_TYPED, refusal);
+    let filled = Filled::new(lang, form, refusal);
     let body = html! {
         (filled.summary())
         (project_summary(lang, view, project))
         h2 { (t(lang, "办理经过", "History")) }
         ol #history {
-            @for folded in &project.status.history {
+            @for folded in &project.status.claim.history {
                 li {
                     (folded.event.at.display_in_shanghai().to_string()) " "
                     (match lang {
@@ -85,11 +88,12 @@ pub fn project_page(
                         Language::English => folded.event.kind.label_en(),
                     })
                     " · " (actor_name(view, &folded.event.by))
+                    @if let Some(share) = folded.event.share { " " (share.to_string()) }
                     @if !folded.event.note.is_empty() { "：" (folded.event.note) }
                 }
             }
         }
-        div #actions { (actions(&filled, view, id, project.status.state)) }
+        div #actions { (actions(&filled, view, id, &project.status)) }
     };
     Some(page(lang, &project.entity.title, status, "/projects", body))
 }
@@ -130,6 +134,13 @@ pub fn confirm_page(
                 "The project is published again for another organisation to claim.",
             ),
         ),
+        Closing::Terminate => (
+            ("终止这个项目？", "Terminate this project?"),
+            (
+                "终止后项目不再推进，理由记入办理经过。",
+                "The project goes no further; the reason is kept in its history.",
+            ),
+        ),
     };
     let filled = Filled::new(lang, form, refusal);
     let confirm = closing.confirm(format!("/projects/{id}"), "/projects");
@@ -146,76 +157,170 @@ pub fn kind_label(lang: Language, kind: ProjectKind) -> &'static str {
     }
 }
 
-/// The organisation that holds a project, by name (empty if none).
-pub fn claimant(view: &CommunityView, status: &ClaimStatus) -> String {
-    status
-        .claimant
-        .as_ref()
-        .map(|actor| actor_name(view, actor))
-        .unwrap_or_default()
+/// The label of a project stage in the reader's language.
+pub fn stage_label(lang: Language, stage: ProjectStage) -> &'static str {
+    match lang {
+        Language::Chinese => stage.label_zh(),
+        Language::English => stage.label_en(),
+    }
 }
 
-/// The steps a project's state allows.
-fn actions(filled: &Filled, view: &CommunityView, id: ProjectId, state: ClaimState) -> Markup {
+/// The units that took a project on, with their shares (区发改委 60%、区住建局 40%);
+/// empty if none.
+pub fn claimants(view: &CommunityView, status: &ProjectStatus) -> String {
+    units_text(view, &status.claimants)
+}
+
+/// Units with their shares, by name.
+fn units_text(view: &CommunityView, units: &[UnitShare]) -> String {
+    units
+        .iter()
+        .map(|unit| format!("{} {}", org_name(view, unit), unit.share))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+fn org_name(view: &CommunityView, unit: &UnitShare) -> String {
+    view.orgs
+        .get(&unit.unit)
+        .map_or_else(|| unit.unit.to_string(), |org| org.name.clone())
+}
+
+/// The steps a project's stage allows.
+fn actions(filled: &Filled, view: &CommunityView, id: ProjectId, status: &ProjectStatus) -> Markup {
     let lang = filled.lang;
     let step = |closing: Closing| {
         html! {
             a.button.secondary id={ "action-" (closing.code()) } href={ "/projects/" (id.to_string()) "/" (closing.code()) } { (closing.label(lang)) }
         }
     };
-    // Only a unit organisation claims a project.
-    let orgs: Vec<(String, String)> = super::collate::by_pinyin(&view.orgs, |org| &org.name)
-        .into_iter()
-        .map(|(org, o)| (format!("org:{org}"), o.name.clone()))
-        .collect();
+    let simple = |action: &str, button: &str| {
+        post_form(
+            "inline",
+            &format!("/projects/{id}/{action}"),
+            None,
+            html! {
+                button id={ "action-" (action) } type="submit" { (button) }
+            },
+        )
+    };
     html! {
-        @match state {
-            ClaimState::Submitted => {
-                (post_form("inline", &format!("/projects/{id}/publish"), None, html! {
-                    button #action-publish type="submit" { (t(lang, "公布认领", "Publish")) }
-                }))
-                (step(Closing::Reject))
-                (step(Closing::Withdraw))
-            }
-            ClaimState::Published => {
-                @if orgs.is_empty() {
-                    p.empty { (t(lang, "还没有单位党组织可以认领，请先", "No organisation to claim it yet: first ")) a href="/orgs#org-form" { (t(lang, "添加单位党组织", "add one")) } }
-                } @else {
-                    (claim_form(filled, &format!("/projects/{id}/claim"), &orgs, t(lang, "单位认领", "Claim")))
+        @match status.stage {
+            ProjectStage::Collecting | ProjectStage::Intents => {
+                @if status.stage == ProjectStage::Collecting && !status.is_published {
+                    (simple("publish", t(lang, "公布征集", "Publish")))
                 }
-                (step(Closing::Withdraw))
+                (intent_form(filled, view, id))
+                @if !status.intents.is_empty() {
+                    (approval_form(filled, view, id, status))
+                }
+                (step(Closing::Terminate))
             }
-            ClaimState::Claimed => {
+            ProjectStage::Approved => {
+                (simple("start", t(lang, "开始实施", "Start")))
+                @if status.claimants.len() < status.intents.len() {
+                    (approval_form(filled, view, id, status))
+                }
+                (step(Closing::Terminate))
+            }
+            ProjectStage::InProgress => {
                 (post_form("inline", &format!("/projects/{id}/fulfil"), None, html! {
                     input name="note" aria-label=(t(lang, "完成情况（可不填）", "How it was done (optional)")) placeholder=(t(lang, "完成情况（可不填）", "How it was done (optional)")) style="max-width:20rem";
-                    button #action-fulfil type="submit" { (t(lang, "已完成", "Done")) }
+                    button #action-fulfil type="submit" { (t(lang, "项目完成", "Done")) }
                 }))
-                (step(Closing::Release))
-                (step(Closing::Withdraw))
+                (step(Closing::Terminate))
             }
-            ClaimState::Fulfilled | ClaimState::Rejected | ClaimState::Withdrawn => {
+            ProjectStage::Done | ProjectStage::Terminated => {
                 span.muted { (t(lang, "已结束", "Closed")) }
             }
         }
     }
 }
 
-/// What a project is: kind, what it needs, state, claimant, dates, why it closed.
+/// 认领意向书: a unit of the community, its share and what it takes on.
+fn intent_form(filled: &Filled, view: &CommunityView, id: ProjectId) -> Markup {
+    let lang = filled.lang;
+    let orgs: Vec<(String, String)> = super::collate::by_pinyin(&view.orgs, |org| &org.name)
+        .into_iter()
+        .map(|(org, o)| (org.to_string(), o.name.clone()))
+        .collect();
+    if orgs.is_empty() {
+        return html! {
+            p.empty { (t(lang, "还没有单位党组织可以递交认领意向书，请先", "No organisation to send a letter of intent yet: first ")) a href="/orgs#org-form" { (t(lang, "添加单位党组织", "add one")) } }
+        };
+    }
+    let options = orgs
+        .iter()
+        .map(|(value, label)| (value.as_str(), label.as_str()));
+    post_form(
+        "stacked",
+        &format!("/projects/{id}/intents"),
+        Some("intent-form"),
+        html! {
+            h3 { (t(lang, "认领意向书", "Letter of intent")) }
+            (filled.select("unit", t(lang, "递交单位", "Unit"), options))
+            (filled.input("share", t(lang, "承担份额（%，1–100）", "Share (%, 1–100)")))
+            (filled.input("part", t(lang, "承担内容（例如 提供扶手材料，可不填）", "What it takes on (optional)")))
+            button #action-intent type="submit" { (t(lang, "递交意向书", "Send the letter")) }
+        },
+    )
+}
+
+/// 立项: the units that sent letters, to approve the project with (several make a
+/// joint claim), with what their letters offer.
+fn approval_form(
+    filled: &Filled,
+    view: &CommunityView,
+    id: ProjectId,
+    status: &ProjectStatus,
+) -> Markup {
+    let lang = filled.lang;
+    let waiting: Vec<&UnitShare> = status
+        .intents
+        .iter()
+        .filter(|intent| !status.is_claimant(intent.unit))
+        .collect();
+    post_form(
+        "stacked",
+        &format!("/projects/{id}/approval"),
+        Some("approval-form"),
+        html! {
+            h3 { (t(lang, "立项：选择承接单位（可多选，共同承接）", "Approve: choose the units (several for a joint claim)")) }
+            // The message first, so that it sits beside the list it is about.
+            fieldset #units {
+                (filled.error("units"))
+                @for intent in waiting {
+                    label {
+                        input type="checkbox" name="units" value=(intent.unit.to_string()) checked[filled.form.has_value("units", &intent.unit.to_string())];
+                        " " (org_name(view, intent)) " " (intent.share.to_string())
+                        @if !intent.part.is_empty() { "（" (intent.part) "）" }
+                    }
+                }
+            }
+            button #action-approve type="submit" { (t(lang, "立项", "Approve")) }
+        },
+    )
+}
+
+/// What a project is: kind, what it needs, stage, the units and their shares, the
+/// letters of intent, dates, why it was terminated.
 fn project_summary(
     lang: Language,
     view: &CommunityView,
-    project: &WithStatus<Project, ClaimStatus>,
+    project: &WithStatus<Project, ProjectStatus>,
 ) -> Markup {
-    let reason = closing_event(&project.status).map(|event| event.note.clone());
+    let status = &project.status;
+    let reason = status.terminated.as_ref().map(|(_, reason)| reason.clone());
     html! {
         table #project-record {
             tr { th scope="row" { (t(lang, "类型", "Kind")) } td { (kind_label(lang, project.entity.kind)) } }
             tr { th scope="row" { (t(lang, "项目内容", "What it needs")) } td { (project.entity.detail) } }
-            tr { th scope="row" { (t(lang, "状态", "State")) } td #project-state data-state=(project.status.state.code()) { (state_label(lang, project.status.state)) } }
-            tr { th scope="row" { (t(lang, "认领单位", "Claimed by")) } td { (claimant(view, &project.status)) } }
+            tr { th scope="row" { (t(lang, "阶段", "Stage")) } td #project-stage data-stage=(status.stage.code()) { (stage_label(lang, status.stage)) } }
+            tr { th scope="row" { (t(lang, "承接单位（份额）", "Claimed by (share)")) } td #project-claimants { (claimants(view, status)) } }
+            tr { th scope="row" { (t(lang, "认领意向书", "Letters of intent")) } td #project-intents { (units_text(view, &status.intents)) } }
             tr { th scope="row" { (t(lang, "提交日期", "Submitted")) } td { (project.entity.submitted_at.date_in_shanghai().to_string()) } }
             @if let Some(reason) = reason {
-                tr { th scope="row" { (t(lang, "关闭理由", "Why it closed")) } td #closing-reason { (reason) } }
+                tr { th scope="row" { (t(lang, "终止理由", "Why it ended")) } td #closing-reason { (reason) } }
             }
         }
     }

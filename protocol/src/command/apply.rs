@@ -1,21 +1,22 @@
 //! [`CommunityDoc::apply`]: each command checked against the current state, then
-//! written one entity at a time, with the helpers it needs.
+//! written one entity at a time. The checks it shares are in `checks.rs`, the shared
+//! writes in `facts.rs`, the project stages in `projects.rs`.
 
 use crate::checkin::CheckInError;
 use crate::doc::{CommunityDoc, DocError};
-use crate::id::{BenefitId, MemberId, PointsEntryId, ServiceId};
+use crate::id::MemberId;
 use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus, PostStatus, Refusal};
 use crate::model::{
-    Activity, Actor, AttendanceStage, Benefit, Branch, CardRecord, Evaluation, EventKind,
-    LifecycleEvent, Member, Org, Pairing, Participation, PointsEntry, PointsKind, Post, Project,
-    ScoringItem, ScoringRate, Seal, ServiceRecord, Team, Void, Wish,
+    Activity, Actor, AttendanceStage, Benefit, Branch, CardRecord, Evaluation, EventKind, Member,
+    Org, Pairing, Participation, PointsEntry, Post, Project, ScoringRate, Seal, ServiceRecord,
+    Team, Void, Wish,
 };
-use crate::seal::SignedSeal;
-use crate::text::{Detail, Label, Title};
+use crate::text::Title;
 use crate::time::Timestamp;
 use crate::view::Passbook;
 
-use super::{Command, CommandError, MAX_SERVICE_MINUTES, MemberFields};
+use super::checks::{check_minutes, event, participation, require_reason};
+use super::{Command, CommandError};
 
 impl CommunityDoc {
     /// Checks and writes a command as pending operations. On error nothing is
@@ -309,14 +310,18 @@ impl CommunityDoc {
                 self.append_event::<Wish>(*id, &event)?;
             }
             Command::ProjectEvent { id, kind, by, note } => {
-                let events = self.require_events::<Project>(*id)?;
                 self.check_actor(by)?;
                 let event = event(*kind, by.clone(), now, note);
-                ClaimStatus::fold(&events, Claimants::OrgsOnly)
-                    .check(&event, Claimants::OrgsOnly)
-                    .map_err(|refusal| CommandError::Refused { refusal })?;
-                require_reason(*kind, note)?;
-                self.append_event::<Project>(*id, &event)?;
+                self.append_project_events(*id, &[event], note)?;
+            }
+            Command::SendIntent {
+                id,
+                unit,
+                share,
+                note,
+            } => self.send_intent(*id, *unit, *share, note, now)?,
+            Command::ApproveProject { id, units, note } => {
+                self.approve_project(*id, units, note, now)?;
             }
             Command::PostEvent { id, kind, by, note } => {
                 let post = self.require::<Post>(*id)?;
@@ -569,252 +574,5 @@ impl CommunityDoc {
             }
         }
         Ok(())
-    }
-
-    /// Writes a seal: only for a half-year that is over by `now`, once, signed by the
-    /// document's own community over its current heads.
-    fn put_seal(&mut self, seal: &SignedSeal, now: Timestamp) -> Result<(), CommandError> {
-        let from = seal.period.day_after();
-        if now.date_in_shanghai() < from {
-            return Err(CommandError::PeriodNotOver {
-                period: seal.period,
-                from,
-            });
-        }
-        self.require_absent::<Seal>(seal.period)?;
-        let bad = |reason: String| CommandError::BadSeal { reason };
-        if seal.community != self.code() {
-            return Err(bad(format!("it is {}'s seal", seal.community)));
-        }
-        let mut heads = self.heads();
-        heads.sort();
-        if seal.heads != heads {
-            return Err(bad(
-                "it does not name the document's current heads".to_owned()
-            ));
-        }
-        seal.verify().map_err(|error| bad(error.to_string()))?;
-        self.put_entity(seal.period, &Seal::from(seal))?;
-        Ok(())
-    }
-
-    /// Writes a service record with the points it earns at the community's rate now:
-    /// its kind's rate if the community set one, its category's points per hour if not.
-    fn put_service_with_points(
-        &mut self,
-        id: ServiceId,
-        mut record: ServiceRecord,
-    ) -> Result<(), CommandError> {
-        let rate = match record.item {
-            Some(item) => self.entity::<ScoringRate>(item)?,
-            None => None,
-        };
-        record.points = match rate {
-            Some(rate) => rate.points_for(record.minutes),
-            None => self.rules().points_for(record.category, record.minutes),
-        };
-        self.put_entity(id, &record)?;
-        Ok(())
-    }
-
-    /// Writes a redemption of `points` from `member`'s passbook, refusing one the
-    /// balance does not cover (offline replicas can still overdraw together; the view
-    /// flags that).
-    fn put_redemption(
-        &mut self,
-        id: PointsEntryId,
-        member: MemberId,
-        points: u32,
-        reason: &str,
-        benefit: Option<BenefitId>,
-        now: Timestamp,
-    ) -> Result<(), CommandError> {
-        self.require_absent::<PointsEntry>(id)?;
-        self.require_present::<Member>(member)?;
-        if points == 0 {
-            return Err(CommandError::OutOfRange {
-                field: "points",
-                rule: "at least 1",
-            });
-        }
-        let balance = self.passbook_of(member)?.balance;
-        if balance < i64::from(points) {
-            return Err(CommandError::InsufficientPoints {
-                balance,
-                asked: points,
-            });
-        }
-        let entry = PointsEntry {
-            member,
-            kind: PointsKind::Redeem,
-            points,
-            reason: reason.to_owned(),
-            service: None,
-            benefit,
-            at: now,
-        };
-        self.put_entity(id, &entry)?;
-        Ok(())
-    }
-
-    fn require<E: crate::model::Entity>(&self, id: E::Id) -> Result<E, CommandError> {
-        self.entity::<E>(id)?.ok_or_else(|| CommandError::NotFound {
-            kind: E::KIND,
-            id: id.to_string(),
-        })
-    }
-
-    fn require_present<E: crate::model::Entity>(&self, id: E::Id) -> Result<(), CommandError> {
-        if !self.contains::<E>(id)? {
-            return Err(CommandError::NotFound {
-                kind: E::KIND,
-                id: id.to_string(),
-            });
-        }
-        Ok(())
-    }
-
-    fn require_events<E: crate::model::Entity>(
-        &self,
-        id: E::Id,
-    ) -> Result<Vec<LifecycleEvent>, CommandError> {
-        self.events::<E>(id)?.ok_or_else(|| CommandError::NotFound {
-            kind: E::KIND,
-            id: id.to_string(),
-        })
-    }
-
-    fn require_absent<E: crate::model::Entity>(&self, id: E::Id) -> Result<(), CommandError> {
-        if self.contains::<E>(id)? {
-            return Err(CommandError::AlreadyExists {
-                kind: E::KIND,
-                id: id.to_string(),
-            });
-        }
-        Ok(())
-    }
-
-    /// The activity of a check-in or check-out: one the node has no record of is the
-    /// member's refusal, in their words, not a worker's.
-    fn require_activity(&self, id: crate::id::ActivityId) -> Result<Activity, CommandError> {
-        self.entity::<Activity>(id)?
-            .ok_or_else(|| CheckInError::NoSuchActivity.into())
-    }
-
-    /// Writes an attended participation and its service record of `minutes`, with the
-    /// points it earns. The record's id is derived from (activity, member), so the
-    /// same participation entered on two replicas is one record.
-    fn attend(
-        &mut self,
-        activity: crate::id::ActivityId,
-        details: &Activity,
-        member: MemberId,
-        minutes: u32,
-        participation: &Participation,
-        now: Timestamp,
-    ) -> Result<(), CommandError> {
-        self.put_participation(activity, member, participation)?;
-        let service = ServiceRecord::id_for_participation(activity, member);
-        let record = ServiceRecord {
-            member,
-            date: details.date,
-            minutes,
-            category: details.category,
-            description: details.title.clone(),
-            activity: Some(activity),
-            item: Some(ScoringItem::Activity),
-            points: 0,
-            recorded_at: now,
-        };
-        self.put_service_with_points(service, record)
-    }
-
-    fn check_actor(&self, actor: &Actor) -> Result<(), CommandError> {
-        match actor {
-            Actor::Member(id) => self.require_present::<Member>(*id),
-            Actor::Org(id) => self.require_present::<Org>(*id),
-            // A member of another community is known to their own community's
-            // document, which this node does not hold; the hub checked their card.
-            Actor::Worker(_) | Actor::Outside(..) => Ok(()),
-        }
-    }
-
-    fn check_member_links(&self, member: &MemberFields) -> Result<(), CommandError> {
-        if let Some(org) = member.org {
-            self.require::<Org>(org)?;
-        }
-        if let Some(branch) = member.branch {
-            self.require::<Branch>(branch)?;
-        }
-        if let Some(team) = member.team {
-            self.require::<Team>(team)?;
-        }
-        Ok(())
-    }
-
-    fn put_community(&mut self, community: &crate::model::Community) -> Result<(), DocError> {
-        autosurgeon::reconcile_prop(
-            self.automerge_mut(),
-            automerge::ROOT,
-            "community",
-            community,
-        )
-        .map_err(|error| DocError::Reconcile {
-            collection: "community",
-            key: String::new(),
-            error: Box::new(error),
-        })
-    }
-}
-
-impl MemberFields {
-    fn to_member(&self, now: Timestamp) -> Member {
-        Member {
-            name: self.name.to_string(),
-            work_unit: self.work_unit.to_string(),
-            org: self.org,
-            position: self.position.to_string(),
-            specialties: self.specialties.iter().map(Label::to_string).collect(),
-            intentions: self.intentions.clone(),
-            reported_in: self.reported_in,
-            branch: self.branch,
-            team: self.team,
-            created_at: now,
-        }
-    }
-}
-
-/// `member`'s participation in `activity`, if any.
-fn participation(activity: &Activity, member: MemberId) -> Option<Participation> {
-    activity.participants.get(&member.to_string()).cloned()
-}
-
-fn event(kind: EventKind, by: Actor, at: Timestamp, note: &Detail) -> LifecycleEvent {
-    LifecycleEvent {
-        kind,
-        by,
-        at,
-        note: note.to_string(),
-    }
-}
-
-/// A step that closes a record for good keeps why
-/// ([`EventKind::needs_reason`]).
-fn require_reason(kind: EventKind, note: &Detail) -> Result<(), CommandError> {
-    if kind.needs_reason() && note.as_str().trim().is_empty() {
-        Err(CommandError::ReasonRequired { step: kind.code() })
-    } else {
-        Ok(())
-    }
-}
-
-fn check_minutes(minutes: u32) -> Result<(), CommandError> {
-    if (1..=MAX_SERVICE_MINUTES).contains(&minutes) {
-        Ok(())
-    } else {
-        Err(CommandError::OutOfRange {
-            field: "minutes",
-            rule: "between 1 and 1440 (one day)",
-        })
     }
 }

@@ -9,6 +9,9 @@
 //! they merge (see [`crate::lifecycle`]).
 
 mod apply;
+mod checks;
+mod facts;
+mod projects;
 
 use crate::card::CardSecretHash;
 use crate::checkin::CheckInError;
@@ -20,7 +23,7 @@ use crate::id::{
 use crate::lifecycle::Refusal;
 use crate::model::{
     Actor, BeneficiaryGroup, EvaluationGrade, EventKind, PostKind, ProjectKind, ScoringItem,
-    ScoringUnit, WishKind,
+    ScoringUnit, Share, WishKind,
 };
 use crate::seal::SignedSeal;
 use crate::text::{Detail, Label, Name, Title};
@@ -192,6 +195,29 @@ pub enum Command {
         /// Who does it.
         by: Actor,
         /// A note.
+        note: Detail,
+    },
+    /// 认领意向书: a unit's letter of intent for a project, with its share and, in the
+    /// note, the part it takes on.
+    SendIntent {
+        /// The project.
+        id: ProjectId,
+        /// The unit.
+        unit: OrgId,
+        /// Its share.
+        share: Share,
+        /// What it takes on.
+        note: Detail,
+    },
+    /// 立项: approves a project with units that sent letters of intent (one for a
+    /// claim alone, several for a joint claim, 共同承接), or adds units to an approved
+    /// project before work starts. Written as one event per unit, in one change.
+    ApproveProject {
+        /// The project.
+        id: ProjectId,
+        /// The units, each with the share of its letter.
+        units: Vec<OrgId>,
+        /// A note, e.g. the approval's reference.
         note: Detail,
     },
     /// Claims, releases or withdraws a post.
@@ -496,6 +522,9 @@ pub enum CommandError {
         /// The rule, e.g. `between 1 and 1440`.
         rule: &'static str,
     },
+    /// An approval must name at least one unit.
+    #[error("name at least one unit to approve the project with")]
+    NoUnits,
     /// The document could not be read or written.
     #[error(transparent)]
     Doc(#[from] DocError),

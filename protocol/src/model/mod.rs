@@ -27,7 +27,7 @@ mod wish;
 pub use actor::{Actor, ActorParseError, AuthorError, EventSubject};
 pub use card::{CardRecord, InboxOutcome};
 pub use community::{Community, CommunityRules};
-pub use event::{EventKind, LifecycleEvent};
+pub use event::{EventKind, LifecycleEvent, Share, ShareParseError};
 pub use group::{Branch, Team};
 pub use member::Member;
 pub use names::{

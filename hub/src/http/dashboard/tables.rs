@@ -12,7 +12,7 @@ use crate::figures::{CommunityRank, CommunityStatus, Figures, OrgRank, Period, R
 pub(super) fn figures_table(lang: Language, figures: &Figures) -> Markup {
     let w = &figures.wishes;
     let p = &figures.projects;
-    let rows: [(&str, &str, &str, String); 26] = [
+    let rows: [(&str, &str, &str, String); 28] = [
         (
             "communities",
             "社区",
@@ -132,6 +132,18 @@ pub(super) fn figures_table(lang: Language, figures: &Figures) -> Markup {
             "民生微项目 已解决",
             "projects fulfilled",
             p.fulfilled.to_string(),
+        ),
+        (
+            "project_stages.in_progress",
+            "民生微项目 实施中",
+            "projects in progress",
+            figures.project_stages.in_progress.to_string(),
+        ),
+        (
+            "project_stages.joint",
+            "民生微项目 共同认领",
+            "projects claimed jointly",
+            figures.project_stages.joint.to_string(),
         ),
         (
             "activities",

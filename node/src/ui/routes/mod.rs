@@ -56,7 +56,8 @@ use passbook::{
 };
 use posts::{create_post, post, post_action, post_at_action, posts, posts_csv};
 use projects::{
-    create_project, project, project_action, project_at_action, projects, projects_csv,
+    approve_project, create_project, project, project_action, project_at_action, projects,
+    projects_csv, send_intent,
 };
 use reports::{board, evaluate, half_year, half_year_csv, reports, seal, wish_ledger_csv};
 use saved::saved;
@@ -98,6 +99,11 @@ pub fn ui_router() -> Router<AppState> {
         .route(
             "/posts/{id}/{action}",
             get(post_at_action).post(post_action),
+        )
+        .route("/projects/{id}/intents", get(project).post(send_intent))
+        .route(
+            "/projects/{id}/approval",
+            get(project).post(approve_project),
         )
         .route(
             "/projects/{id}/{action}",
@@ -581,12 +587,26 @@ fn execute_status(error: &ExecuteError) -> StatusCode {
 /// at the field; anything else is said at the top of the form.
 fn refusal(lang: Language, error: &ExecuteError) -> Refusal {
     use wishtree_protocol::command::CommandError;
+    use wishtree_protocol::lifecycle::Refusal as Rule;
     match error {
         ExecuteError::Command(CommandError::OutOfRange { field, rule }) => {
             Refusal::Field(FieldError::new(*field, Problem::OutOfRange { rule }))
         }
         ExecuteError::Command(CommandError::ReasonRequired { .. }) => {
             Refusal::Field(FieldError::new("note", Problem::Missing))
+        }
+        // A project's rules that are about the units a form names: beside the field.
+        ExecuteError::Command(CommandError::Refused { refusal }) => match refusal {
+            Rule::IntentAlreadySent => {
+                Refusal::Field(FieldError::new("unit", Problem::Refused(refusal.clone())))
+            }
+            Rule::NoIntent | Rule::SharesOver { .. } => {
+                Refusal::Field(FieldError::new("units", Problem::Refused(refusal.clone())))
+            }
+            _ => Refusal::Rule(execute_message(lang, error)),
+        },
+        ExecuteError::Command(CommandError::NoUnits) => {
+            Refusal::Field(FieldError::new("units", Problem::Missing))
         }
         other => Refusal::Rule(execute_message(lang, other)),
     }

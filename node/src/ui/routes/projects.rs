@@ -1,9 +1,13 @@
 //! The routes of livelihood projects: the list and the form to submit one, one project,
-//! its steps through the same lifecycle as `POST /api/projects/{id}/{action}` (reject,
-//! withdraw and release after their confirmation), and the CSV ledger.
+//! its steps through the same lifecycle as `POST /api/projects/{id}/{action}`
+//! (terminate, and reject, withdraw and release, after their confirmation), a unit's
+//! letter of intent and the approval (立项) with the same inputs as the API's, and the
+//! CSV ledger.
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
+use wishtree_protocol::command::Command;
 use wishtree_protocol::id::ProjectId;
 use wishtree_protocol::model::EventKind;
 use wishtree_protocol::names::Language;
@@ -15,9 +19,13 @@ use super::super::forms::{Form, Refusal};
 use super::super::html::StatusBar;
 use super::super::projects;
 use super::reports::download;
-use super::{Lang, Listing, Opened, PostedForm, create_listed, internal, step, step_page};
-use crate::api::{NewProject, PROJECTS};
+use super::{
+    Lang, Listing, Opened, PostedForm, RecordForm, create_listed, execute_status, internal,
+    refusal, refused, saved, step, step_page,
+};
+use crate::api::{Approval, Input, NewIntent, NewProject, PROJECTS};
 use crate::http::AppState;
+use crate::replica::Replica;
 
 pub(super) async fn projects(listing: Listing) -> Response {
     let defaults = [("kind", "micro_project")];
@@ -35,9 +43,47 @@ pub(super) async fn create_project(posted: PostedForm) -> Response {
 }
 
 pub(super) async fn project(opened: Opened) -> Response {
-    let draw =
-        |lang, view: &_, id: ProjectId, bar: &_| projects::project_page(lang, view, id, bar, None);
+    let draw = |lang, view: &_, id: ProjectId, bar: &_| {
+        projects::project_page(lang, view, id, bar, &Form::default(), None)
+    };
     opened.draw(draw).await
+}
+
+/// `POST /projects/{id}/intents`: a unit's letter of intent.
+pub(super) async fn send_intent(posted: RecordForm) -> Response {
+    project_form::<NewIntent>(posted, NewIntent::into_command).await
+}
+
+/// `POST /projects/{id}/approval`: 立项 with the units ticked.
+pub(super) async fn approve_project(posted: RecordForm) -> Response {
+    project_form::<Approval>(posted, Approval::into_command).await
+}
+
+/// A form about one project read as the API reads its input `I`, the command `make`
+/// builds run; saved, back to the project's page; refused, the page again with the
+/// form as typed and why beside the field.
+async fn project_form<I: Input + Send + 'static>(
+    posted: RecordForm,
+    make: fn(I, ProjectId) -> Command,
+) -> Response {
+    posted
+        .run(move |replica, lang, id: ProjectId, form| {
+            let refuse = |replica: &mut Replica, status: StatusCode, why: Refusal| {
+                refused(replica, lang, status, |view, bar| {
+                    projects::project_page(lang, view, id, bar, &form, Some(&why))
+                })
+            };
+            let now = crate::now();
+            let input = match form.read::<I>(now) {
+                Ok(input) => input,
+                Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.into()),
+            };
+            match replica.execute(&make(input, id), now) {
+                Ok(_) => saved(&format!("/projects/{id}")),
+                Err(error) => refuse(replica, execute_status(&error), refusal(lang, &error)),
+            }
+        })
+        .await
 }
 
 /// GET on the address a step posts to: the confirmation of a step that ends or undoes
@@ -74,7 +120,7 @@ fn project_step_page(
 ) -> Option<String> {
     match Closing::of(kind) {
         Some(closing) => projects::confirm_page(lang, view, id, closing, bar, form, refusal),
-        None => projects::project_page(lang, view, id, bar, refusal),
+        None => projects::project_page(lang, view, id, bar, form, refusal),
     }
 }
 

@@ -3,7 +3,7 @@
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{PairingId, ProjectId};
 use wishtree_protocol::model::{
-    Actor, BeneficiaryGroup, EventKind, PostKind, ProjectKind, WishKind,
+    Actor, BeneficiaryGroup, EventKind, PostKind, ProjectKind, Share, WishKind,
 };
 use wishtree_protocol::uscc::CreditCode;
 
@@ -121,6 +121,49 @@ pub(super) fn longhua(
             id: broadband,
             kind: EventKind::Claim,
             by: Actor::Org(mobile),
+            note: detail_of(""),
+        },
+    );
+    // 共同认领: two units send letters of intent with their shares, the community
+    // approves both (共同承接), and the work is under way (实施).
+    let handrails = ProjectId::from_bytes((b.ids)());
+    b.push(
+        30,
+        Command::SubmitProject {
+            id: handrails,
+            title: title_of("老旧楼道加装扶手"),
+            detail: detail_of("6栋、7栋楼道无扶手，老人上下楼不便"),
+            kind: ProjectKind::MicroProject,
+        },
+    );
+    for (days, unit, percent, part) in [
+        (28, reform, 60, "协调资金，采购扶手材料"),
+        (27, mobile, 40, "组织党员志愿者安装"),
+    ] {
+        b.push(
+            days,
+            Command::SendIntent {
+                id: handrails,
+                unit,
+                share: Share::from_percent(percent).expect("a share from 1 to 100"),
+                note: detail_of(part),
+            },
+        );
+    }
+    b.push(
+        25,
+        Command::ApproveProject {
+            id: handrails,
+            units: vec![reform, mobile],
+            note: detail_of("社区两委会议同意立项"),
+        },
+    );
+    b.push(
+        20,
+        Command::ProjectEvent {
+            id: handrails,
+            kind: EventKind::Start,
+            by: b.worker.clone(),
             note: detail_of(""),
         },
     );

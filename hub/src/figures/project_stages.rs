@@ -1,0 +1,92 @@
+//! Projects by stage and joint claims (issue 14): how many projects of a region and
+//! period are in each of Guangzhou's stages (`wishtree_protocol::project`), and how
+//! many were taken on jointly. A region counts a joint project once; an organisation
+//! counts every project it took on, alone or jointly, once (`fig_project_units`, one row
+//! per unit and project). Not a rollup measure: the rows are few (one per project) and
+//! a unit's count needs the per-unit rows, which the rollups, credited to one
+//! organisation per row, do not have.
+
+use rusqlite::{Connection, ToSql, params_from_iter};
+
+use super::FiguresError;
+use super::measure::{Scope, region_range};
+use super::period::Period;
+
+/// Projects submitted in a period, by their stage now, and the joint ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StageCounts {
+    /// 征集.
+    pub collecting: u64,
+    /// 认领意向书.
+    pub intents: u64,
+    /// 立项.
+    pub approved: u64,
+    /// 实施.
+    pub in_progress: u64,
+    /// 完成.
+    pub done: u64,
+    /// 终止.
+    pub terminated: u64,
+    /// Of all these, the ones taken on by more than one unit (共同认领).
+    pub joint: u64,
+}
+
+impl StageCounts {
+    fn add(&mut self, stage: &str, count: u64, joint: u64) {
+        let slot = match stage {
+            "collecting" => &mut self.collecting,
+            "intents" => &mut self.intents,
+            "approved" => &mut self.approved,
+            "in_progress" => &mut self.in_progress,
+            "done" => &mut self.done,
+            "terminated" => &mut self.terminated,
+            // A stage this build does not know (a newer hub wrote it) counts nowhere
+            // rather than in the wrong place.
+            _ => return,
+        };
+        *slot += count;
+        self.joint += joint;
+    }
+}
+
+/// The projects of `scope` submitted in `period`, by stage.
+pub(crate) fn stage_counts(
+    connection: &Connection,
+    scope: Scope<'_>,
+    period: &Period,
+) -> Result<StageCounts, FiguresError> {
+    let (low, high) = region_range(scope.region);
+    let (first, last) = period.day_bounds();
+    let org = scope.org.map(|org| org.as_bytes().to_vec());
+    let sql = match org {
+        None => {
+            "SELECT stage, COUNT(*), SUM(units > 1) FROM fig_projects
+             WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?3 AND ?4
+             GROUP BY stage"
+        }
+        Some(_) => {
+            "SELECT p.stage, COUNT(*), SUM(p.units > 1)
+             FROM fig_project_units u
+             JOIN fig_projects p ON p.community = u.community AND p.id = u.project
+             WHERE u.org = ?5 AND u.community >= ?1 AND u.community < ?2
+               AND p.submitted_day BETWEEN ?3 AND ?4
+             GROUP BY p.stage"
+        }
+    };
+    let mut values: Vec<&dyn ToSql> = vec![&low, &high, &first, &last];
+    values.extend(org.as_ref().map(|org| org as &dyn ToSql));
+    let mut statement = connection.prepare_cached(sql)?;
+    let mut rows = statement.query(params_from_iter(values))?;
+    let mut counts = StageCounts::default();
+    while let Some(row) = rows.next()? {
+        let stage: String = row.get(0)?;
+        let count: i64 = row.get(1)?;
+        let joint: Option<i64> = row.get(2)?;
+        counts.add(
+            &stage,
+            u64::try_from(count).unwrap_or(0),
+            u64::try_from(joint.unwrap_or(0)).unwrap_or(0),
+        );
+    }
+    Ok(counts)
+}
