@@ -4,6 +4,7 @@
 pub mod chaos;
 pub mod city;
 pub mod demo;
+pub mod fuzz_bodies;
 pub mod hub_child;
 pub mod phone;
 pub mod sim;

@@ -248,7 +248,7 @@ async fn market(state: &HubHttpState, filters: &Filters) -> Result<MarketPage, S
 }
 
 /// The wish and community of a claim's body, bounded before it is parsed.
-fn claim_of(body: &[u8]) -> Option<(WishId, Option<CommunityCode>)> {
+pub(super) fn claim_of(body: &[u8]) -> Option<(WishId, Option<CommunityCode>)> {
     if body.len() > 1024 {
         return None;
     }
