@@ -96,6 +96,26 @@ pub fn with_config_file(
     Ok(args)
 }
 
+/// The flags a config file's `text` adds to the command line `args` (which choose the
+/// subcommand), as [`with_config_file`] adds them, without reading a file: `path` only
+/// names the file in errors. The fuzz target of config files
+/// (`wishtree_tests::fuzz_bodies`) reaches the parser through it.
+pub fn config_flags(
+    command: &Command,
+    args: &[OsString],
+    path: &Path,
+    text: &str,
+) -> Result<Vec<OsString>, ConfigError> {
+    let Ok(matches) = command
+        .clone()
+        .ignore_errors(true)
+        .try_get_matches_from(args)
+    else {
+        return Ok(Vec::new());
+    };
+    flags_from_file(command, &matches, path, text)
+}
+
 /// The flags the file adds: one per key the chosen command has and the command line
 /// left at its default.
 fn flags_from_file(

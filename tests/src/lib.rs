@@ -5,6 +5,7 @@ pub mod bench_city;
 pub mod chaos;
 pub mod city;
 pub mod demo;
+pub mod fuzz_bodies;
 pub mod hub_child;
 pub mod phone;
 pub mod sim;

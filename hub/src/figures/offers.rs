@@ -7,7 +7,7 @@
 //! the day of the last sync.
 
 use rusqlite::{Connection, Transaction, params};
-use wishtree_protocol::lifecycle::ClaimState;
+use wishtree_protocol::project::ProjectStage;
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, Date, RegionPrefix};
 
@@ -126,7 +126,12 @@ pub(super) fn insert_offers(
         rows += 1;
     }
     for (id, project) in &view.projects {
-        if project.status.state != ClaimState::Published {
+        // Open to units: published, and still taking letters of intent (征集, 认领意向书).
+        let open = matches!(
+            project.status.stage,
+            ProjectStage::Collecting | ProjectStage::Intents
+        );
+        if !(project.status.is_published && open) {
             continue;
         }
         insert.execute(params![

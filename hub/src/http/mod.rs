@@ -26,6 +26,8 @@ mod service;
 mod svg;
 mod unit_api;
 
+pub use member::read_phone_bodies;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;

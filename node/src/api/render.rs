@@ -9,11 +9,11 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use wishtree_protocol::id::MemberId;
 use wishtree_protocol::lifecycle::{ClaimStatus, PairingStatus, PostStatus};
-use wishtree_protocol::project::ProjectStatus;
 use wishtree_protocol::model::{
     Activity, Branch, Member, Org, Pairing, PointsEntry, Post, Project, ServiceRecord, Team, Void,
     Wish,
 };
+use wishtree_protocol::project::ProjectStatus;
 use wishtree_protocol::view::{CommunityView, Passbook, Voidable, WithStatus};
 
 use crate::store::{MemberPrivate, ResidentPrivate};

@@ -133,7 +133,7 @@ fn attendance_rules(
 }
 
 /// The code and direction of a body, bounded before it is parsed.
-fn check_in_of(body: &[u8]) -> Option<(String, Direction)> {
+pub(super) fn check_in_of(body: &[u8]) -> Option<(String, Direction)> {
     if body.len() > CHECK_IN_LIMIT {
         return None;
     }

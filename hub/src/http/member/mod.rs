@@ -49,7 +49,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use wishtree_protocol::card::{CardError, MemberCard};
 use wishtree_protocol::frame::DocId;
-use wishtree_protocol::id::InboxEntryId;
+use wishtree_protocol::id::{ActivityId, InboxEntryId, WishId};
 use wishtree_protocol::inbox::InboxEntry;
 use wishtree_protocol::model::{CardRecord, InboxOutcome};
 use wishtree_protocol::view::CommunityView;
@@ -413,6 +413,19 @@ pub(super) fn client_address(extensions: &Extensions) -> IpAddr {
     extensions
         .get::<ConnectInfo<Peer>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.remote.ip())
+}
+
+/// Reads `body` as each JSON body of a member's phone does (a card exchanged, a claim,
+/// a check-in, a sign-up), answering which of them it is. The claim and the check-in sit behind a
+/// card session that a fuzz target (`wishtree_tests::fuzz_bodies`) has no way to open,
+/// so it reaches their decoders here, the very functions the handlers call.
+pub fn read_phone_bodies(body: &[u8]) -> [bool; 4] {
+    [
+        card_text_of(body).is_some(),
+        market::id_and_community::<WishId>(body, "wish").is_some(),
+        attend::check_in_of(body).is_some(),
+        market::id_and_community::<ActivityId>(body, "activity").is_some(),
+    ]
 }
 
 /// The card in a JSON body `{"card": TEXT}`, bounded before it is parsed.
