@@ -54,7 +54,14 @@ pub(crate) const MEASURE_COLUMNS: &str = measure_columns!();
 
 /// The figures' steps, in order. Each is frozen once released: a change is a new step
 /// at the end of [`super::STEPS`].
-pub(super) const STEPS: [&str; 5] = [FIRST_STEP, SECOND_STEP, THIRD_STEP, FOURTH_STEP, FIFTH_STEP];
+pub(super) const STEPS: [&str; 6] = [
+    FIRST_STEP,
+    SECOND_STEP,
+    THIRD_STEP,
+    FOURTH_STEP,
+    FIFTH_STEP,
+    SIXTH_STEP,
+];
 
 /// The fourth step: the citywide market's published wishes, what the market shows of
 /// each (title, kind, group, the resident's label the worker chose — what `/m/` shows
@@ -152,6 +159,19 @@ CREATE TABLE fig_member_reports (
     PRIMARY KEY (community, period, member)
 ) WITHOUT ROWID;
 CREATE INDEX fig_member_reports_org ON fig_member_reports (org, period);";
+
+/// The sixth step: a unit's report-back page of thousands of members reads two index
+/// ranges and nothing else. Its members come in page order (community, name) with the
+/// day they reported in; its reports come with every figure the list shows, so the
+/// wide rows (a report's JSON spills to overflow pages) are never visited for the list.
+/// Coverage (a bulletin's units behind) counts each unit's members in a region from
+/// an index of (unit, community) alone, not a table row per member.
+const SIXTH_STEP: &str = "
+CREATE INDEX fig_members_org_community ON fig_members (org, community) WHERE org IS NOT NULL;
+CREATE INDEX fig_unit_members_page ON fig_unit_members (org, community, name, id, reported_day);
+CREATE INDEX fig_member_reports_list ON fig_member_reports (org, period, community, member,
+    is_verified, grade, activities, service_minutes, wishes_claimed, wishes_fulfilled,
+    posts_held, points_earned, amendments, problem, comment);";
 
 /// The first step. The secondary indexes cover the columns their queries read (a wide
 /// region reads by day, an organisation by its id), so that SQLite answers from the

@@ -22,7 +22,7 @@ pub(crate) use figures::MEASURE_COLUMNS;
 
 /// Every step of the hub database, in order; the index + 1 is the version. A new step
 /// goes at the end, whichever tables it touches.
-const STEPS: [&str; 11] = [
+const STEPS: [&str; 12] = [
     store::STEPS[0],
     store::STEPS[1],
     figures::STEPS[0],
@@ -34,6 +34,7 @@ const STEPS: [&str; 11] = [
     figures::STEPS[3],
     figures::STEPS[4],
     accounts::STEPS[1],
+    figures::STEPS[5],
 ];
 
 /// The version of a database this build has migrated.
