@@ -341,7 +341,7 @@ fn a_worker_scripts_a_day_of_records_and_status_shows_them() {
             ],
             "cannot be used with",
         ),
-        (vec!["--member", &member_id], "--points"),
+        (vec!["--member", &member_id], "--benefit <BENEFIT>"),
     ] {
         let mut line = vec!["--data", data, "redeem"];
         line.extend(args);
