@@ -291,11 +291,40 @@ fn a_district_viewer_sees_and_issues_only_its_own_region() {
         (&street, format!("/bulletins/{own}"), 403),
         (&unit, format!("/bulletins/{own}"), 403),
         (&unit, "/bulletins".to_owned(), 403),
+        // The JSON API answers to the same accounts as the pages.
+        (&district, "/api/bulletins".to_owned(), 200),
+        (&district, format!("/api/bulletins/{own}"), 200),
+        (&district, format!("/api/bulletins/{street_bulletin}"), 200),
+        (&district, format!("/api/bulletins/{city_bulletin}"), 403),
+        (&district, format!("/api/bulletins/{other}"), 403),
+        (&district, "/api/bulletins?region=130902".to_owned(), 403),
+        (&district, "/api/bulletins?region=1309".to_owned(), 403),
+        (&district, "/api/bulletins?region=13x".to_owned(), 400),
+        (&district, "/api/bulletins/99999".to_owned(), 404),
+        (&district, "/api/bulletins/x".to_owned(), 404),
+        (&street, format!("/api/bulletins/{street_bulletin}"), 200),
+        (&street, format!("/api/bulletins/{own}"), 403),
+        (&unit, format!("/api/bulletins/{own}"), 403),
+        (&unit, "/api/bulletins".to_owned(), 403),
     ];
     for (session, path, status) in cases {
         let answer = get(session, &path);
         assert_eq!(answer.status, status, "{path}: {}", answer.text());
     }
+    // The list names the region's own bulletins; one reads back as it was issued.
+    let listed: serde_json::Value = get(&district, "/api/bulletins").json();
+    let ids: Vec<i64> = listed["bulletins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|issued| issued["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![own], "{listed}");
+    let read: serde_json::Value = get(&district, &format!("/api/bulletins/{own}")).json();
+    assert_eq!(read["id"], own);
+    assert_eq!(read["issued_by"], "yunhe");
+    assert_eq!(read["data"]["region"], "130903");
+    assert_eq!(read["data"]["period"], "2026-05");
     // Issuing outside its region, or as a street viewer, is refused; nothing stored.
     for (session, region_code) in [
         (&district, "130902"),

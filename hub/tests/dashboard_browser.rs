@@ -10,6 +10,8 @@
 //!   but an allow-list, and the print sheet (emulated print media) without navigation
 //!   or forms.
 //! - Chromium prints the overview on A4 (`Page.printToPDF` through chromedriver).
+//! - A city viewer issues a bulletin from its form, opens it, and prints it (print
+//!   media: A4, its charts drawn, no navigation).
 //!
 //! All need Debian's Chromium at /usr/bin/chromium. Without what they need the tests
 //! are skipped loudly, or fail when `WISHTREE_REQUIRE_ALL_TESTS=1`.
@@ -543,5 +545,91 @@ impl Drop for Browser<'_> {
     fn drop(&mut self) {
         self.driver
             .call("DELETE", &format!("/session/{}", self.session), None);
+    }
+}
+
+/// What print media leaves of a bulletin: the navigation, forms and downloads hidden,
+/// an `@page` of A4, the title and every chart drawn at a size.
+const PRINTED_BULLETIN: &str = r#"
+const shown = (selector) => [...document.querySelectorAll(selector)].some((el) => getComputedStyle(el).display !== 'none');
+const pageSizes = [...document.styleSheets].flatMap((sheet) => [...sheet.cssRules])
+  .flatMap((rule) => rule instanceof CSSMediaRule && window.matchMedia(rule.conditionText).matches ? [...rule.cssRules] : [rule])
+  .filter((rule) => rule instanceof CSSPageRule)
+  .map((rule) => rule.style.getPropertyValue('size'));
+const charts = [...document.querySelectorAll('svg')].map((svg) => {
+  const box = svg.getBoundingClientRect();
+  return { shown: getComputedStyle(svg).display !== 'none', width: box.width, height: box.height };
+});
+return {
+  nav: shown('header nav'),
+  form: shown('form'),
+  downloads: shown('.downloads'),
+  pageSizes,
+  charts,
+  title: document.querySelector('h1') && document.querySelector('h1').innerText,
+};
+"#;
+
+/// A city viewer issues a month's bulletin from the form, lands on it, and prints it:
+/// the print layout renders with its charts.
+#[test]
+fn a_city_viewer_issues_a_bulletin_opens_it_and_prints_it() {
+    if !can_run("bulletin browser test", &missing_driver()) {
+        return;
+    }
+    let city = sample_city();
+    let server = Server::start(&city.database, "1309");
+    let driver = Driver::start();
+    let browser = driver.session(1280, 900);
+    browser.sign_in(&server);
+    browser.open(&format!("{}/bulletins?region=1309", server.url()));
+    browser.run(
+        "const form = document.querySelector('form[action=\"/bulletins\"]');
+         form.querySelector('[name=period]').value = '2026-05';
+         form.submit();
+         return null;",
+    );
+    // The form posts and the answer redirects to the new bulletin: wait for its address.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let path = loop {
+        let path =
+            browser.run("return document.readyState === 'complete' ? location.pathname : '';");
+        let path = path.as_str().unwrap_or_default().to_owned();
+        if path.starts_with("/bulletins/") {
+            break path;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the issue did not land on a bulletin: {path}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let id: i64 = path.trim_start_matches("/bulletins/").parse().unwrap();
+    let connection = rusqlite::Connection::open(&city.database).unwrap();
+    let stored: String = connection
+        .query_row("SELECT period FROM bulletins WHERE id = ?1", [id], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert_eq!(stored, "2026-05");
+    // Opened afresh from its address, as a reader would.
+    browser.open(&format!("{}{path}", server.url()));
+    browser.cdp("Emulation.setEmulatedMedia", json!({ "media": "print" }));
+    let printed = browser.run(PRINTED_BULLETIN);
+    for part in ["nav", "form", "downloads"] {
+        assert_eq!(printed[part], false, "the {part} is printed: {printed}");
+    }
+    assert_eq!(printed["pageSizes"], json!(["a4"]), "{printed}");
+    let title = printed["title"].as_str().unwrap_or_default();
+    assert!(
+        title.contains("2026年5月") && title.contains("通报"),
+        "{printed}"
+    );
+    let charts = printed["charts"].as_array().unwrap();
+    assert!(!charts.is_empty(), "a bulletin has charts: {printed}");
+    for chart in charts {
+        assert_eq!(chart["shown"], true, "{printed}");
+        assert!(chart["width"].as_f64().unwrap() > 50.0, "{printed}");
+        assert!(chart["height"].as_f64().unwrap() > 20.0, "{printed}");
     }
 }

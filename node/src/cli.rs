@@ -126,17 +126,24 @@ pub enum Command {
     /// Service records outside activities: add, list.
     #[command(subcommand)]
     Service(ServiceCommand),
-    /// Spend points from a member's love passbook (爱心存折).
+    /// The benefit catalogue (福利清单): add a benefit, list them.
+    #[command(subcommand)]
+    Benefit(BenefitCommand),
+    /// Spend points from a member's love passbook (爱心存折): a benefit of the
+    /// catalogue (`--benefit`, at its cost), or points for a reason typed in.
     Redeem {
         /// The member.
         #[arg(long)]
         member: String,
-        /// How many points.
-        #[arg(long)]
-        points: String,
-        /// For what.
-        #[arg(long)]
-        reason: String,
+        /// A benefit of the catalogue, by id: the points spent are its cost.
+        #[arg(long, conflicts_with_all = ["points", "reason"], required_unless_present = "points")]
+        benefit: Option<String>,
+        /// How many points (without `--benefit`).
+        #[arg(long, requires = "reason")]
+        points: Option<String>,
+        /// For what (without `--benefit`).
+        #[arg(long, requires = "points")]
+        reason: Option<String>,
     },
     /// A member's half-year report (报到—服务—报告).
     Report {
@@ -369,6 +376,25 @@ pub enum ServiceCommand {
     List,
 }
 
+/// `benefit …`: the benefit catalogue (福利清单).
+#[derive(Debug, Subcommand)]
+pub enum BenefitCommand {
+    /// Add a benefit that points buy.
+    Add {
+        /// What it is.
+        #[arg(long)]
+        title: String,
+        /// Its cost in points.
+        #[arg(long)]
+        cost: String,
+        /// How many there are to give out (unlimited if not given).
+        #[arg(long)]
+        stock: Option<String>,
+    },
+    /// List the catalogue as JSON.
+    List,
+}
+
 /// Parses the command line and runs it; the exit code says whether it worked.
 pub fn main() -> ExitCode {
     let cli = wishtree_common::config::parse::<Cli>();
@@ -434,11 +460,13 @@ pub fn run_cli(cli: Cli) -> anyhow::Result<()> {
         Command::Wish(command) => records::wish(&data, command),
         Command::Activity(command) => records::activity(&data, command),
         Command::Service(command) => records::service(&data, command),
+        Command::Benefit(command) => records::benefit(&data, command),
         Command::Redeem {
             member,
+            benefit,
             points,
             reason,
-        } => records::redeem(&data, member, points, reason),
+        } => records::redeem(&data, member, benefit, points, reason),
         Command::Report {
             member,
             period,

@@ -308,6 +308,46 @@ fn a_worker_scripts_a_day_of_records_and_status_shows_them() {
         !ok && stderr.contains("the passbook has 5 points"),
         "{stderr}"
     );
+    // A benefit of the catalogue is redeemed at its cost, not at a typed number.
+    let benefit = node_cli(
+        d,
+        &["benefit", "add", "--title", "理发服务一次", "--cost", "5"],
+    );
+    let benefit_id = benefit["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        node_cli(d, &["benefit", "list"]).as_array().unwrap().len(),
+        1
+    );
+    let bought = node_cli(
+        d,
+        &["redeem", "--member", &member_id, "--benefit", &benefit_id],
+    );
+    assert_eq!(bought["points"], 5, "{bought}");
+    assert_eq!(bought["benefit"], benefit_id.as_str(), "{bought}");
+    let data = d.to_str().unwrap();
+    for (args, says) in [
+        (
+            vec!["--member", &member_id, "--benefit", &benefit_id],
+            "the passbook has 0 points",
+        ),
+        (
+            vec![
+                "--member",
+                &member_id,
+                "--benefit",
+                &benefit_id,
+                "--points",
+                "1",
+            ],
+            "cannot be used with",
+        ),
+        (vec!["--member", &member_id], "--benefit <BENEFIT>"),
+    ] {
+        let mut line = vec!["--data", data, "redeem"];
+        line.extend(args);
+        let (ok, _, stderr) = cli(&line);
+        assert!(!ok && stderr.contains(says), "{line:?}: {stderr}");
+    }
 
     let (ok, csv, _) = cli(&[
         "--data",

@@ -376,6 +376,18 @@ fn the_pages_set_rates_keep_the_catalogue_redeem_from_it_and_rank_members() {
     let zhang_at = page.find("张婷").unwrap();
     let li_at = page.find("李强").unwrap();
     assert!(zhang_at < li_at, "30 points rank above 5: {page}");
+    // Each member's own page shows their place in the community's ranking.
+    for (who, place) in [(&zhang, 1), (&li, 2)] {
+        let member_page = get(&node, &format!("/members/{who}")).text();
+        let standing = format!(r#"<li data-period="{period}"><a href="/ranking?period={period}">"#);
+        assert!(member_page.contains(&standing), "{member_page}");
+        assert!(
+            member_page.contains(&format!(
+                r#"本社区积分排名：第 <b class="rank">{place}</b> 名（共 2 人上榜）"#
+            )),
+            "{member_page}"
+        );
+    }
     let page = get(&node, "/ranking?period=2001H1").text();
     assert!(page.contains("本期暂无积分"), "{page}");
     assert_eq!(get(&node, "/ranking?period=soon").status, 400);

@@ -35,14 +35,6 @@ struct Counts {
 
 /// What the seed's commands add up to, derived from the commands themselves.
 fn expected_counts() -> Counts {
-    let mut counter = 0u64;
-    let mut ids = move || {
-        counter += 1;
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&counter.to_le_bytes());
-        bytes
-    };
-    let today = Date::new(2026, 11, 20).unwrap().start_in_shanghai();
     let mut counts = Counts {
         members: 0,
         wishes: 0,
@@ -51,14 +43,7 @@ fn expected_counts() -> Counts {
         fulfilled: 0,
         activities: 0,
     };
-    for community in demo_city(&mut ids) {
-        let mut doc = CommunityDoc::create(community.code, community.name, ids(), today).unwrap();
-        let worker = Actor::Worker(community.worker.to_owned());
-        for (days_ago, command) in &community.commands {
-            let at = Timestamp::from_millis(today.as_millis() - i64::from(*days_ago) * 86_400_000);
-            doc.execute(command, &worker, at).unwrap();
-        }
-        let view = CommunityView::derive(&doc).unwrap();
+    for view in seeded_views() {
         let in_state = |state| {
             view.wishes
                 .values()
@@ -73,6 +58,55 @@ fn expected_counts() -> Counts {
         counts.activities += view.activities.len() as u64;
     }
     counts
+}
+
+/// Each seeded community's view, from the seed's commands alone.
+fn seeded_views() -> Vec<CommunityView> {
+    let mut counter = 0u64;
+    let mut ids = move || {
+        counter += 1;
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&counter.to_le_bytes());
+        bytes
+    };
+    let today = Date::new(2026, 11, 20).unwrap().start_in_shanghai();
+    let mut views = Vec::new();
+    for community in demo_city(&mut ids) {
+        let mut doc = CommunityDoc::create(community.code, community.name, ids(), today).unwrap();
+        let worker = Actor::Worker(community.worker.to_owned());
+        for (days_ago, command) in &community.commands {
+            let at = Timestamp::from_millis(today.as_millis() - i64::from(*days_ago) * 86_400_000);
+            doc.execute(command, &worker, at).unwrap();
+        }
+        views.push(CommunityView::derive(&doc).unwrap());
+    }
+    views
+}
+
+/// The demo seeds scoring items (积分项目) and a benefit catalogue (福利清单), and a
+/// member redeems a benefit from it at the catalogue's cost.
+#[test]
+fn the_demo_seeds_scoring_rates_and_a_benefit_catalogue_with_a_redemption() {
+    let views = seeded_views();
+    let view = views
+        .iter()
+        .find(|view| !view.benefits.is_empty())
+        .expect("a community with a benefit catalogue");
+    assert!(view.scoring.len() >= 2, "{:?}", view.scoring);
+    assert!(view.benefits.len() >= 2, "{:?}", view.benefits);
+    let redemptions: Vec<_> = view
+        .passbook
+        .values()
+        .filter(|entry| !entry.is_voided)
+        .filter_map(|entry| Some((entry.entity.benefit?, entry.entity.points)))
+        .collect();
+    assert!(!redemptions.is_empty(), "no benefit redeemed");
+    for (benefit, points) in redemptions {
+        assert_eq!(
+            points, view.benefits[&benefit].cost,
+            "points from the catalogue"
+        );
+    }
 }
 
 /// The hub's API answer at `path`, signed in as the demo's city viewer with the

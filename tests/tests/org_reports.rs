@@ -236,6 +236,28 @@ async fn a_unit_sees_its_members_sealed_reports_across_two_districts_and_nothing
     );
     assert_eq!(li_page.status, 200);
     assert!(li_page.text().contains("封存后补录"), "{}", li_page.text());
+    // The member's report as CSV is the node's file (one writer): its figures, the
+    // seal verified, the amendment listed apart; not sealed yet, 404; another unit, 403.
+    let li_csv = format!("/orgs/{}/members/{yunhe}/{li}/csv", unit.as_str());
+    let file = page(http, &format!("{li_csv}?period=2026H1"), &unit_session);
+    assert_eq!(file.status, 200, "{}", file.text());
+    let csv = file.text();
+    assert!(csv.contains("项目,数值") && csv.contains("李明"), "{csv}");
+    assert!(csv.contains("社区签名已核验"), "{csv}");
+    assert!(csv.contains("封存后的补录与更正（不计入本报告）"), "{csv}");
+    assert!(
+        file.header("content-disposition")
+            .is_some_and(|value| value.contains("attachment")),
+        "a download"
+    );
+    let unsealed = page(http, &format!("{li_csv}?period=2026H2"), &unit_session);
+    assert_eq!(unsealed.status, 404, "{}", unsealed.text());
+    let refused = page(
+        http,
+        &format!("{li_csv}?period=2026H1"),
+        &session(http, &other_account),
+    );
+    assert_eq!(refused.status, 403, "{}", refused.text());
 
     // The district of one member sees that member only; a district with none, 403.
     let yunhe_view = json(&get(http, &reports, &district));

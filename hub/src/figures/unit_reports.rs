@@ -11,7 +11,7 @@
 //! reports is one indexed read, never a re-derivation. A half-year a community has not
 //! sealed has no row: the page says 未封存 and counts nothing for it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use wishtree_protocol::id::{MemberId, OrgId};
@@ -199,6 +199,11 @@ pub fn rederive_unit_reports(
 
 /// Every member of `org` reported in to a community of `region` by the last day of
 /// `period`, with their report for it, by community and name.
+///
+/// A unit's page lists thousands of these, so it reads two index ranges (the unit's
+/// members in page order, its reports of the half-year with every figure the list
+/// shows: `fig_unit_members_page`, `fig_member_reports_list`) and each community's name
+/// once, and joins them here, rather than three lookups per member.
 pub fn unit_member_reports(
     connection: &Connection,
     org: OrgId,
@@ -206,44 +211,63 @@ pub fn unit_member_reports(
     period: HalfYear,
 ) -> Result<Vec<MemberReportRow>, FiguresError> {
     let (low, high) = region_range(region);
-    let mut statement = connection.prepare_cached(
-        "SELECT m.community, c.name, m.id, m.name, r.is_verified, r.problem, r.grade,
-                r.comment, r.activities, r.service_minutes, r.wishes_claimed,
-                r.wishes_fulfilled, r.posts_held, r.points_earned, r.amendments
-         FROM fig_unit_members m
-         JOIN fig_communities c ON c.code = m.community
-         LEFT JOIN fig_member_reports r
-           ON r.community = m.community AND r.member = m.id AND r.period = ?4
-         WHERE m.org = ?1 AND m.community >= ?2 AND m.community < ?3 AND m.reported_day <= ?5
-         ORDER BY m.community, m.name, m.id",
-    )?;
-    let rows = statement.query_map(
-        params![
-            org.as_bytes().as_slice(),
-            low,
-            high,
-            period.to_string(),
-            period.last_day().to_days()
-        ],
-        |row| {
-            Ok((
-                who(row)?,
-                row.get::<_, Option<bool>>(4)?,
-                row.get::<_, Option<String>>(5)?,
-                row.get::<_, Option<String>>(6)?,
-                row.get::<_, Option<String>>(7)?,
-                [8, 9, 10, 11, 12, 13, 14].map(|i| row.get::<_, Option<i64>>(i)),
-            ))
-        },
-    )?;
-    let mut found = Vec::new();
-    for row in rows {
-        let (who, verified, problem, grade, comment, numbers) = row?;
-        let (community, community_name, member, name) = parse_who(who)?;
-        let mut values = [0u64; 7];
-        for (value, number) in values.iter_mut().zip(numbers) {
-            *value = u64::try_from(number?.unwrap_or(0)).unwrap_or(0);
+    let org_bytes = org.as_bytes().as_slice();
+    let mut reports: HashMap<(String, Vec<u8>), ListedReport> = HashMap::new();
+    {
+        let mut statement = connection.prepare_cached(
+            "SELECT community, member, is_verified, problem, grade, comment, activities,
+                    service_minutes, wishes_claimed, wishes_fulfilled, posts_held,
+                    points_earned, amendments
+             FROM fig_member_reports INDEXED BY fig_member_reports_list
+             WHERE org = ?1 AND period = ?2 AND community >= ?3 AND community < ?4",
+        )?;
+        let mut rows = statement.query(params![org_bytes, period.to_string(), low, high])?;
+        while let Some(row) = rows.next()? {
+            let seal = match row.get::<_, bool>(2)? {
+                true => SealMark::Verified,
+                false => SealMark::Failed(row.get::<_, Option<String>>(3)?.unwrap_or_default()),
+            };
+            let mut numbers = [0u64; 7];
+            for (index, number) in numbers.iter_mut().enumerate() {
+                *number = u64::try_from(row.get::<_, i64>(6 + index)?).unwrap_or(0);
+            }
+            reports.insert(
+                (row.get(0)?, row.get(1)?),
+                (seal, row.get(4)?, row.get(5)?, numbers),
+            );
         }
+    }
+    let mut community_name =
+        connection.prepare_cached("SELECT name FROM fig_communities WHERE code = ?1")?;
+    let mut statement = connection.prepare_cached(
+        "SELECT community, name, id FROM fig_unit_members INDEXED BY fig_unit_members_page
+         WHERE org = ?1 AND community >= ?2 AND community < ?3 AND reported_day <= ?4
+         ORDER BY community, name, id",
+    )?;
+    let mut rows = statement.query(params![org_bytes, low, high, period.last_day().to_days()])?;
+    let mut found = Vec::new();
+    // Rows come by community: its name is read when the community changes.
+    let mut current: Option<(String, CommunityCode, String)> = None;
+    while let Some(row) = rows.next()? {
+        let code: String = row.get(0)?;
+        let (community, name_of_community) = match &current {
+            Some((text, community, name)) if *text == code => (*community, name.clone()),
+            _ => {
+                let community = parse_code(&code)?;
+                let name: Option<String> = community_name
+                    .query_row([code.as_str()], |row| row.get(0))
+                    .optional()?;
+                // A member's community always has its row: both are derived together.
+                let Some(name) = name else { continue };
+                current = Some((code.clone(), community, name.clone()));
+                (community, name)
+            }
+        };
+        let member_bytes: Vec<u8> = row.get(2)?;
+        let member = member_id(&member_bytes)?;
+        let report = reports.remove(&(code, member_bytes));
+        let (seal, grade, comment, numbers) =
+            report.unwrap_or((SealMark::NotSealed, None, String::new(), [0; 7]));
         let [
             activities,
             service_minutes,
@@ -252,19 +276,15 @@ pub fn unit_member_reports(
             posts_held,
             points_earned,
             amendments,
-        ] = values;
+        ] = numbers;
         found.push(MemberReportRow {
             community,
-            community_name,
+            community_name: name_of_community,
             member,
-            name,
-            seal: match verified {
-                None => SealMark::NotSealed,
-                Some(true) => SealMark::Verified,
-                Some(false) => SealMark::Failed(problem.unwrap_or_default()),
-            },
+            name: row.get(1)?,
+            seal,
             grade: grade.map(|grade| parse_grade(&grade)).transpose()?,
-            comment: comment.unwrap_or_default(),
+            comment,
             totals: MemberTotals {
                 activities,
                 service_minutes,
@@ -393,6 +413,10 @@ pub fn unit_members_behind(
     }
     Ok(behind)
 }
+
+/// A report as the unit's list reads it: the seal, the grade and comment, and the
+/// figures in [`MemberTotals`] order, then the amendments.
+type ListedReport = (SealMark, Option<String>, String, [u64; 7]);
 
 /// The first four columns of a unit's member row: community, its name, member, name.
 type Who = (String, String, Vec<u8>, String);

@@ -17,6 +17,7 @@
 
 mod api;
 mod auth;
+mod bulletin_api;
 mod csv;
 mod dashboard;
 mod member;
@@ -320,6 +321,10 @@ pub fn router(state: HubHttpState) -> Router {
             get(dashboard::member_page),
         )
         .route(
+            "/orgs/{id}/members/{community}/{member}/csv",
+            get(dashboard::member_csv),
+        )
+        .route(
             "/orgs/{id}/annual",
             get(dashboard::annual_page).post(dashboard::annual_save),
         )
@@ -330,6 +335,8 @@ pub fn router(state: HubHttpState) -> Router {
             "/api/orgs/{id}/members/{community}/{member}",
             get(unit_api::member),
         )
+        .route("/api/bulletins", get(bulletin_api::list))
+        .route("/api/bulletins/{id}", get(bulletin_api::one))
         .route("/rankings", get(dashboard::rankings_page))
         .route("/rankings/points", get(dashboard::points_page))
         .route("/health", get(dashboard::health_page))

@@ -207,6 +207,19 @@ CREATE TABLE fig_member_reports (
 ) WITHOUT ROWID;
 CREATE INDEX fig_member_reports_org ON fig_member_reports (org, period);";
 
+/// The step after the project stages: a unit's report-back page of thousands of members reads two index
+/// ranges and nothing else. Its members come in page order (community, name) with the
+/// day they reported in; its reports come with every figure the list shows, so the
+/// wide rows (a report's JSON spills to overflow pages) are never visited for the list.
+/// Coverage (a bulletin's units behind) counts each unit's members in a region from
+/// an index of (unit, community) alone, not a table row per member.
+pub(super) const REPORT_INDEXES_STEP: &str = "
+CREATE INDEX fig_members_org_community ON fig_members (org, community) WHERE org IS NOT NULL;
+CREATE INDEX fig_unit_members_page ON fig_unit_members (org, community, name, id, reported_day);
+CREATE INDEX fig_member_reports_list ON fig_member_reports (org, period, community, member,
+    is_verified, grade, activities, service_minutes, wishes_claimed, wishes_fulfilled,
+    posts_held, points_earned, amendments, problem, comment);";
+
 /// The first step. The secondary indexes cover the columns their queries read (a wide
 /// region reads by day, an organisation by its id), so that SQLite answers from the
 /// index alone.

@@ -9,8 +9,8 @@ use serde_json::Value;
 use wishtree_protocol::Timestamp;
 
 use super::{
-    ActivityCommand, MemberCommand, OrgCommand, ServiceCommand, WishAction, WishCommand, api_error,
-    open, open_read_only, print_json, today,
+    ActivityCommand, BenefitCommand, MemberCommand, OrgCommand, ServiceCommand, WishAction,
+    WishCommand, api_error, open, open_read_only, print_json, today,
 };
 use crate::api::{self, ApiError, Input};
 use crate::replica::Replica;
@@ -160,18 +160,36 @@ pub(super) fn service(data: &Path, command: ServiceCommand) -> anyhow::Result<()
     }
 }
 
-/// `redeem`: spends points from a member's passbook.
+/// `benefit add|list`: the benefit catalogue.
+pub(super) fn benefit(data: &Path, command: BenefitCommand) -> anyhow::Result<()> {
+    match command {
+        BenefitCommand::Add { title, cost, stock } => write(data, |replica, now| {
+            let given = pairs([
+                ("title", Some(title)),
+                ("cost", Some(cost)),
+                ("stock", stock),
+            ]);
+            api::create_benefit(replica, api::NewBenefit::from_pairs(given, now)?, now)
+        }),
+        BenefitCommand::List => read(data, api::list_benefits),
+    }
+}
+
+/// `redeem`: spends points from a member's passbook, on a benefit of the catalogue or
+/// for a reason typed in (the same input as the API's and the pages').
 pub(super) fn redeem(
     data: &Path,
     member: String,
-    points: String,
-    reason: String,
+    benefit: Option<String>,
+    points: Option<String>,
+    reason: Option<String>,
 ) -> anyhow::Result<()> {
     write(data, |replica, now| {
         let given = pairs([
             ("member", Some(member)),
-            ("points", Some(points)),
-            ("reason", Some(reason)),
+            ("benefit", benefit),
+            ("points", points),
+            ("reason", reason),
         ]);
         api::create_redemption(replica, api::NewRedemption::from_pairs(given, now)?, now)
     })

@@ -250,6 +250,7 @@ pub fn member_page(
             div.figure { (t(lang, "累计支取", "Redeemed")) b { (book.redeemed) } }
         }
         h2 { (t(lang, "爱心存折", "Love passbook")) }
+        (super::scoring::member_standing(lang, view, id))
         @if book.is_overdrawn() {
             p.flag #overdrawn {
                 (t(

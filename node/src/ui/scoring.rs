@@ -4,12 +4,14 @@
 //! benefits a redemption is chosen from, and the community's points ranking (积分排行)
 //! for a half-year (`protocol::ranking`, the rule the hub's rankings follow).
 
+use std::collections::BTreeSet;
+
 use maud::{Markup, html};
 use wishtree_protocol::HalfYear;
-use wishtree_protocol::id::BenefitId;
+use wishtree_protocol::id::{BenefitId, MemberId};
 use wishtree_protocol::model::{Benefit, CommunityRules, ScoringItem, ScoringRate, ScoringUnit};
 use wishtree_protocol::names::Language;
-use wishtree_protocol::ranking::community_ranking;
+use wishtree_protocol::ranking::{community_ranking, earned_by_half_year};
 use wishtree_protocol::view::CommunityView;
 
 use super::forms::{Filled, Form, Refusal};
@@ -175,6 +177,42 @@ pub fn benefit_choices(lang: Language, view: &CommunityView) -> Vec<(String, Str
             (id.to_string(), label)
         }))
         .collect()
+}
+
+/// A member's place in the community's points ranking (积分排名) for each half-year they
+/// earned points in, newest first, each linked to that ranking: shown in the member's
+/// passbook section. The node holds its own community only; the street's and city's
+/// rankings are the hub's (`/m/card`, `/rankings/points`).
+pub fn member_standing(lang: Language, view: &CommunityView, member: MemberId) -> Markup {
+    let periods: BTreeSet<HalfYear> = earned_by_half_year(view)
+        .into_keys()
+        .filter(|(_, earner)| *earner == member)
+        .map(|(period, _)| period)
+        .collect();
+    let standings: Vec<(HalfYear, u64, u64, usize)> = periods
+        .into_iter()
+        .rev()
+        .filter_map(|period| {
+            let ranked = community_ranking(view, period);
+            let place = ranked.iter().find(|place| place.key == member)?;
+            Some((period, place.rank, place.points, ranked.len()))
+        })
+        .collect();
+    html! {
+        @if !standings.is_empty() {
+            ul #member-standing {
+                @for (period, rank, points, ranked) in standings {
+                    li data-period=(period) {
+                        a href={ "/ranking?period=" (period) } { (period_label(lang, period)) }
+                        @match lang {
+                            Language::Chinese => { " 本社区积分排名：第 " b.rank { (rank) } " 名（共 " (ranked) " 人上榜），本期积分 " (points) }
+                            Language::English => { " community points ranking: " b.rank { (rank) } " of " (ranked) ", " (points) " points" }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The community's members ranked by the points they earned in `period`, with links

@@ -79,7 +79,7 @@ impl Seal {
 
 /// The community's evaluation of a member for a sealed half-year (an 等次 and a
 /// comment), recorded after the seal and signed with the next heads like any fact.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, serde::Serialize, serde::Deserialize)]
 pub struct Evaluation {
     /// The member.
     pub member: MemberId,

@@ -29,7 +29,7 @@ use crate::{Date, HalfYear};
 pub use sealed::{AmendedRecord, Amendment, Change, SealCheck, SealedReport};
 
 /// One member's half-year report.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HalfYearReport {
     /// The member.
     pub member: MemberId,
@@ -58,7 +58,7 @@ pub struct HalfYearReport {
 }
 
 /// The figures of a report.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReportTotals {
     /// Activities joined.
     pub activities_joined: usize,
@@ -83,7 +83,7 @@ pub struct ReportTotals {
 }
 
 /// An activity in a report.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReportActivity {
     /// The activity.
     pub id: ActivityId,
@@ -98,7 +98,7 @@ pub struct ReportActivity {
 }
 
 /// A service record in a report.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReportService {
     /// The record.
     pub id: ServiceId,
@@ -115,7 +115,7 @@ pub struct ReportService {
 }
 
 /// A wish in a report.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReportWish {
     /// The wish.
     pub id: WishId,
@@ -130,7 +130,7 @@ pub struct ReportWish {
 }
 
 /// A post in a report.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReportPost {
     /// The post.
     pub id: PostId,

@@ -19,7 +19,7 @@ use crate::time::{Date, HalfYear, Timestamp};
 use crate::view::CommunityView;
 
 /// A member's half-year report, with its seal and the amendments made after it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SealedReport {
     /// The report: of the sealed state if the period is sealed (and its heads are in
     /// the document), else of the document now.
@@ -34,7 +34,7 @@ pub struct SealedReport {
 }
 
 /// A seal as a report shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SealCheck {
     /// When it was sealed.
     pub at: Timestamp,
@@ -50,7 +50,7 @@ pub struct SealCheck {
 }
 
 /// A record that changes a sealed period, written after the seal.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Amendment {
     /// What kind of record.
     pub record: AmendedRecord,
@@ -65,7 +65,7 @@ pub struct Amendment {
 }
 
 /// The kinds of record a report lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AmendedRecord {
     /// An activity joined.
@@ -81,7 +81,7 @@ pub enum AmendedRecord {
 }
 
 /// What happened to a record after the seal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
     /// It counts for the period now and did not at the seal (补录).

@@ -27,6 +27,7 @@ mod points;
 mod rankings;
 mod tables;
 mod unit;
+mod unit_annual;
 
 use std::collections::HashMap;
 
@@ -48,7 +49,8 @@ pub(crate) use self::overview::overview;
 use self::period_form::{PeriodForm, described};
 pub(crate) use self::points::points_page;
 pub(crate) use self::rankings::rankings_page;
-pub(crate) use self::unit::{AnnualReport, annual_page, annual_save, member_page, reports_page};
+pub(crate) use self::unit::{member_csv, member_page, reports_page};
+pub(crate) use self::unit_annual::{AnnualReport, annual_page, annual_save};
 use super::api::params;
 use super::auth::Viewer;
 use super::{ApiError, HubHttpState, Params};

@@ -11,17 +11,18 @@
 //! Every view and every download is written to the audit log before it is answered.
 
 use std::collections::HashMap;
+use std::fmt::Write;
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Extension, Form, Path, Query, State};
-use axum::http::{StatusCode, Uri};
-use axum::response::{IntoResponse, Redirect, Response};
-use maud::{Markup, html};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, PreEscaped, html};
 use serde_json::Value;
 use wishtree_protocol::id::{MemberId, OrgId};
 use wishtree_protocol::names::Language;
+use wishtree_protocol::report::SealedReport;
 use wishtree_protocol::{CommunityCode, HalfYear};
-use wishtree_webguard::FORM_TOKEN_FIELD;
 
 use super::super::auth::Viewer;
 use super::super::csv::{self, download};
@@ -29,24 +30,7 @@ use super::super::{ApiError, HubHttpState, parse_org};
 use super::layout::{error_page, link, number, tr};
 use super::tables::table;
 use super::{PageRequest, Shows};
-use crate::accounts::{self, ANNUAL_TEXT_LIMIT, AnnualText};
-use crate::figures::{
-    self, GRADES, HalfYearSummary, MemberBehind, MemberReportRow, OrgProfile, Period, SealMark,
-};
-
-/// What the annual report of a unit holds.
-#[derive(Debug, Clone, serde::Serialize)]
-pub(crate) struct AnnualReport {
-    pub(crate) year: i32,
-    pub(crate) name: String,
-    pub(crate) credit_code: String,
-    /// The two half-years, first then second.
-    pub(crate) halves: [HalfYearSummary; 2],
-    /// The unit's pairings, projects and service over the year (its figures).
-    pub(crate) profile: OrgProfile,
-    /// The unit's own words, if written.
-    pub(crate) text: Option<AnnualText>,
-}
+use crate::figures::{self, MemberBehind, MemberReportRow, OrgProfile, Period, SealMark};
 
 /// `GET /orgs/{id}/reports[.csv]?period=2026H1`.
 pub(crate) async fn reports_page(
@@ -128,13 +112,108 @@ pub(crate) async fn member_page(
     uri: Uri,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, Response> {
-    let (request, org) = open(&state, viewer, &id, query).await?;
+    let (request, found) = read_member(&state, viewer, &id, &community, &member, query).await?;
+    audit(&state, &request, false, &uri).await?;
+    let MemberFound {
+        org,
+        community,
+        member,
+        period,
+        name,
+        unit_name,
+        report,
+    } = found;
+    let lang = request.lang();
+    let title = format!("{name} · {}", tr(lang, "半年报告", "Half-year report"));
+    let base = format!("/orgs/{org}/members/{community}/{member}");
+    let period_text = period.to_string();
+    let body = html! {
+        p.crumbs { a href=(link(&format!("/orgs/{org}/reports"), &[("period", &period_text)], lang)) { (unit_name) " · " (tr(lang, "党员半年报告", "Members' reports")) } }
+        (half_year_links(&request, &base, period))
+        @if report.is_some() {
+            p.downloads { a href=(link(&format!("{base}/csv"), &[("period", &period_text)], lang)) { (tr(lang, "下载本人报告 CSV", "Download the report as CSV")) } }
+        }
+        (member_section(lang, &name, period, report.as_ref()))
+    };
+    Ok(request.page(&title, &base, None, body))
+}
+
+/// `GET /orgs/{id}/members/{community}/{member}/csv?period=2026H1`: the member's sealed
+/// report as the node writes the same file (`wishtree_common::report_csv`), so that
+/// node and hub have one writer of it. 404 while the half-year is not sealed.
+pub(crate) async fn member_csv(
+    State(state): State<HubHttpState>,
+    Extension(viewer): Extension<Viewer>,
+    Path((id, community, member)): Path<(String, String, String)>,
+    uri: Uri,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, Response> {
+    let (request, found) = read_member(&state, viewer, &id, &community, &member, query).await?;
+    let Some(report) = found.report else {
+        let message = tr(
+            request.lang(),
+            "未封存：社区尚未封存本半年度，报告待封存后才能下载",
+            "not sealed: the community has not sealed this half-year yet",
+        );
+        return Err(error_page(
+            request.lang(),
+            message,
+            StatusCode::NOT_FOUND,
+            request.now(),
+        ));
+    };
+    // The row was written by this hub from a `SealedReport`; a row that no longer
+    // reads as one is the hub's fault, not the caller's.
+    let sealed: SealedReport = serde_json::from_value(report).map_err(|error| {
+        request.error(&ApiError::internal(format!(
+            "the stored report does not read back: {error}"
+        )))
+    })?;
+    audit(&state, &request, true, &uri).await?;
+    let (file_name, text) = wishtree_common::report_csv::sealed_report(&sealed);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                wishtree_common::csv::attachment(&file_name),
+            ),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+/// One member of a unit as the member's pages read them.
+struct MemberFound {
+    org: OrgId,
+    community: CommunityCode,
+    member: MemberId,
+    period: HalfYear,
+    name: String,
+    unit_name: String,
+    /// The sealed report as stored, `None` while the half-year is not sealed.
+    report: Option<Value>,
+}
+
+/// Reads member `member` of unit `id` in `community` for the page's half-year: 404 for
+/// a member the community's records do not name as the unit's, 403 for a community
+/// outside the viewer's region.
+async fn read_member(
+    state: &HubHttpState,
+    viewer: Viewer,
+    id: &str,
+    community: &str,
+    member: &str,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<(PageRequest, MemberFound), Response> {
+    let (request, org) = open(state, viewer, id, query).await?;
     let period = half_year(&request)?;
     let (Ok(community), Ok(member)) = (
         community.parse::<CommunityCode>(),
         member.parse::<MemberId>(),
     ) else {
-        return Err(not_found(&request, &id));
+        return Err(not_found(&request, id));
     };
     // A region's viewer sees the unit's members within its region only.
     if !request.region().covers(&community.as_region()) {
@@ -152,146 +231,18 @@ pub(crate) async fn member_page(
         .await
         .map_err(|error| request.error(&error))?;
     let (Some((name, report)), Some((unit_name, _))) = found else {
-        return Err(not_found(&request, &id));
+        return Err(not_found(&request, id));
     };
-    audit(&state, &request, false, &uri).await?;
-    let lang = request.lang();
-    let title = format!("{name} · {}", tr(lang, "半年报告", "Half-year report"));
-    let base = format!("/orgs/{org}/members/{community}/{member}");
-    let body = html! {
-        p.crumbs { a href=(link(&format!("/orgs/{org}/reports"), &[("period", &period.to_string())], lang)) { (unit_name) " · " (tr(lang, "党员半年报告", "Members' reports")) } }
-        (half_year_links(&request, &base, period))
-        (member_section(lang, &name, period, report.as_ref()))
+    let found = MemberFound {
+        org,
+        community,
+        member,
+        period,
+        name,
+        unit_name,
+        report,
     };
-    Ok(request.page(&title, &base, None, body))
-}
-
-/// `GET /orgs/{id}/annual[.csv]?year=2026`.
-pub(crate) async fn annual_page(
-    State(state): State<HubHttpState>,
-    Extension(viewer): Extension<Viewer>,
-    Path(id): Path<String>,
-    uri: Uri,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Response, Response> {
-    let (request, org) = open(&state, viewer, &id, query).await?;
-    let year = year(&request)?;
-    let report = read_annual(&state, &request, org, year).await?;
-    let Some(report) = report else {
-        return Err(not_found(&request, &id));
-    };
-    let is_csv = uri.path().ends_with(".csv");
-    audit(&state, &request, is_csv, &uri).await?;
-    let lang = request.lang();
-    if is_csv {
-        return Ok(download(
-            &csv::annual_table(lang, &report),
-            &format!(
-                "{}-{}-{year}.csv",
-                tr(lang, "年度报告", "annual-report"),
-                report.name
-            ),
-            &format!("annual-report-{}-{year}.csv", report.credit_code),
-        ));
-    }
-    Ok(annual_render(&request, org, &report, None, StatusCode::OK))
-}
-
-/// `POST /orgs/{id}/annual`: the unit saves its own text for a year (its own account
-/// only; the form carries the session's CSRF token, which the web guard checks).
-pub(crate) async fn annual_save(
-    State(state): State<HubHttpState>,
-    Extension(viewer): Extension<Viewer>,
-    Path(id): Path<String>,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Result<Response, Response> {
-    let now = state.now();
-    let Ok(Form(fields)) = form else {
-        return Err(error_page(
-            Language::Chinese,
-            "表单无法识别，请重新打开年度报告页面",
-            StatusCode::BAD_REQUEST,
-            now,
-        ));
-    };
-    let query: HashMap<String, String> = ["year", "lang"]
-        .iter()
-        .filter_map(|key| Some(((*key).to_owned(), fields.get(*key)?.clone())))
-        .collect();
-    let (request, org) = open(&state, viewer, &id, Ok(Query(query))).await?;
-    // Viewers read the unit's words; only the unit writes them.
-    if !request.viewer().is_unit() {
-        return Err(request.error(&ApiError::forbidden(format!(
-            "account {} may read organisation {org}'s annual report, not write it",
-            request.viewer().name()
-        ))));
-    }
-    let year = year(&request)?;
-    let text = fields.get("text").map(String::as_str).unwrap_or_default();
-    let text = text.replace("\r\n", "\n");
-    let problem = if text.chars().count() > ANNUAL_TEXT_LIMIT {
-        Some(format!(
-            "{}{ANNUAL_TEXT_LIMIT}{}",
-            tr(
-                request.lang(),
-                "报告正文最多 ",
-                "the text may have at most "
-            ),
-            tr(
-                request.lang(),
-                " 字，请删减后再保存",
-                " characters; shorten it and save again"
-            )
-        ))
-    } else if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        Some(
-            tr(
-                request.lang(),
-                "报告正文含有无法显示的控制字符，请删除后再保存",
-                "the text holds control characters; remove them and save again",
-            )
-            .to_owned(),
-        )
-    } else {
-        None
-    };
-    if let Some(problem) = problem {
-        let report = read_annual(&state, &request, org, year)
-            .await?
-            .ok_or_else(|| not_found(&request, &id))?;
-        return Ok(annual_render(
-            &request,
-            org,
-            &report,
-            Some((&text, &problem)),
-            StatusCode::BAD_REQUEST,
-        ));
-    }
-    let who = request.viewer().name().to_owned();
-    let saved = text.clone();
-    state
-        .write(move |connection| {
-            accounts::save_annual_text(connection, org, year, &saved, now, &who)?;
-            accounts::audit(
-                connection,
-                now,
-                &who,
-                "write",
-                &format!("/orgs/{org}/annual?year={year}"),
-            )?;
-            Ok(())
-        })
-        .await
-        .map_err(|error| request.error(&error))?;
-    let back = link(
-        &format!("/orgs/{org}/annual"),
-        &[("year", &year.to_string())],
-        request.lang(),
-    );
-    Ok(Redirect::to(&back).into_response())
+    Ok((request, found))
 }
 
 /// The unit's members behind on each campaign that asks every member: by name for the
@@ -329,7 +280,7 @@ pub(super) fn behind_section(
 }
 
 /// Reads the page's request for the report-back pages of unit `id`.
-async fn open(
+pub(super) async fn open(
     state: &HubHttpState,
     viewer: Viewer,
     id: &str,
@@ -339,151 +290,6 @@ async fn open(
     let request = PageRequest::read(state, viewer, query, Shows::UnitMembers(org)).await?;
     let org = org.ok_or_else(|| not_found(&request, id))?;
     Ok((request, org))
-}
-
-async fn read_annual(
-    state: &HubHttpState,
-    request: &PageRequest,
-    org: OrgId,
-    year: i32,
-) -> Result<Option<AnnualReport>, Response> {
-    let region = request.region().clone();
-    let halves = [1, 2].map(|half| HalfYear::new(year, half));
-    let [Some(first), Some(second)] = halves else {
-        return Err(request.error(&ApiError::bad_request(format!(
-            "year: {year} is out of range"
-        ))));
-    };
-    let now = request.now();
-    state
-        .read(move |connection| {
-            let Some(profile) = figures::org_profile(
-                connection,
-                org,
-                &region,
-                &Period::new(Some(first.first_day()), Some(second.last_day()))
-                    .map_err(|error| ApiError::bad_request(error.to_string()))?,
-                now,
-            )?
-            else {
-                return Ok(None);
-            };
-            let summary = |period| -> Result<HalfYearSummary, ApiError> {
-                let rows = figures::unit_member_reports(connection, org, &region, period)?;
-                Ok(HalfYearSummary::of(period, &rows))
-            };
-            let halves = [summary(first)?, summary(second)?];
-            let text = accounts::annual_text(connection, org, year)?;
-            Ok(Some(AnnualReport {
-                year,
-                name: profile.name.clone(),
-                credit_code: profile.credit_code.clone(),
-                halves,
-                profile,
-                text,
-            }))
-        })
-        .await
-        .map_err(|error| request.error(&error))
-}
-
-fn annual_render(
-    request: &PageRequest,
-    org: OrgId,
-    report: &AnnualReport,
-    refused: Option<(&str, &str)>,
-    status: StatusCode,
-) -> Response {
-    let lang = request.lang();
-    let year = report.year;
-    let title = format!(
-        "{} · {year}{}",
-        report.name,
-        tr(lang, " 年度单位党组织年度报告", " annual report")
-    );
-    let base = format!("/orgs/{org}/annual");
-    let written = report.text.as_ref().map_or("", |text| text.text.as_str());
-    let draft = refused.map_or(written, |(text, _)| text);
-    let body = html! {
-        h1 data-org=(org) { (report.name) " " (year) (tr(lang, " 年度报告", " annual report")) }
-        p.muted { (tr(lang, "统一社会信用代码 ", "Credit code ")) (report.credit_code) }
-        p.crumbs {
-            a href=(link(&base, &[("year", &(year - 1).to_string())], lang)) { "‹ " (year - 1) }
-            " · "
-            a href=(link(&base, &[("year", &(year + 1).to_string())], lang)) { (year + 1) " ›" }
-        }
-        p.downloads {
-            a href=(link(&format!("{base}.csv"), &[("year", &year.to_string())], lang)) { (tr(lang, "下载 CSV", "Download CSV")) }
-            a href=(link(&format!("/orgs/{org}/reports"), &[("period", &format!("{year}H1"))], lang)) { (tr(lang, "党员半年报告", "Members' reports")) }
-        }
-        section.annual-report {
-            h2 { (tr(lang, "一、党员到社区报到和服务情况", "1. Members reported in and their service")) }
-            @for half in &report.halves {
-                h3 { (half.period) }
-                @if half.is_sealed() {
-                    p.sealed data-sealed=(half.period) {
-                        @match lang {
-                            Language::Chinese => { (half.communities) " 个社区均已封存本半年度，" (half.verified) " 份党员报告已验签" }
-                            Language::English => { "sealed in all " (half.communities) " communities; " (half.verified) " member reports verified" }
-                        }
-                    }
-                } @else {
-                    p.bad data-not-sealed=(half.period) {
-                        @match lang {
-                            Language::Chinese => { "本半年度尚未封存：" (half.communities) " 个社区中 " (half.communities_sealed) " 个已封存；未封存的数字不计入本报告" }
-                            Language::English => { "not sealed yet: " (half.communities_sealed) " of " (half.communities) " communities sealed it; unsealed figures are not counted" }
-                        }
-                    }
-                }
-                ul {
-                    @match lang {
-                        Language::Chinese => {
-                            li { "在社区报到的在职党员 " b { (half.members) } " 人次，已验签报告 " b { (half.verified) } " 份" @if half.failed > 0 { "，验签失败 " b.bad { (half.failed) } " 份" } }
-                            li { "参加服务活动 " b { (half.totals.activities) } " 次，服务 " b { (number(half.totals.service_minutes as f64 / 60.0)) } " 小时" }
-                            li { "认领微心愿 " b { (half.totals.wishes_claimed) } " 个、实现 " b { (half.totals.wishes_fulfilled) } " 个，认领服务岗位 " b { (half.totals.posts_held) } " 个，获得爱心积分 " b { (half.totals.points_earned) } }
-                            li { "社区评价：" @for (grade, count) in GRADES.iter().zip(half.grades) { (grade.label_zh()) " " b { (count) } " 人　" } }
-                        }
-                        Language::English => {
-                            li { b { (half.members) } " members reported in; " b { (half.verified) } " reports verified" @if half.failed > 0 { "; " b.bad { (half.failed) } " failed" } }
-                            li { b { (half.totals.activities) } " activities, " b { (number(half.totals.service_minutes as f64 / 60.0)) } " hours of service" }
-                            li { b { (half.totals.wishes_claimed) } " wishes claimed, " b { (half.totals.wishes_fulfilled) } " fulfilled, " b { (half.totals.posts_held) } " posts held, " b { (half.totals.points_earned) } " points" }
-                            li { "Evaluations: " @for (grade, count) in GRADES.iter().zip(half.grades) { (grade.label_en()) " " b { (count) } "  " } }
-                        }
-                    }
-                }
-            }
-            h2 { (tr(lang, "二、单位共建和认领情况", "2. The unit's pairings, projects and service")) }
-            (service_line(lang, &report.profile))
-            h2 { (tr(lang, "三、单位党组织报告", "3. The unit's own report")) }
-            @if written.is_empty() {
-                p.muted.unit-text { (tr(lang, "（单位尚未填写）", "(not written yet)")) }
-            } @else {
-                div.unit-text style="white-space:pre-wrap" { (written) }
-            }
-            @if let Some(text) = &report.text {
-                p.muted { (tr(lang, "最后保存：", "Last saved: ")) (text.updated_at.display_in_shanghai()) " · " (text.updated_by) }
-            }
-        }
-        @if request.viewer().is_unit() {
-            @if let Some(token) = request.viewer().form_token() {
-                form.unit-text method="post" action=(base) {
-                    input type="hidden" name=(FORM_TOKEN_FIELD) value=(token);
-                    input type="hidden" name="year" value=(year);
-                    @if lang == Language::English { input type="hidden" name="lang" value="en"; }
-                    label for="text" { (tr(lang, "单位党组织报告正文（最多 4000 字）", "The unit's text (at most 4000 characters)")) }
-                    @if let Some((_, problem)) = refused {
-                        p.error #text-problem role="alert" { (problem) }
-                    }
-                    textarea #text name="text" rows="12" style="width:100%" maxlength=(ANNUAL_TEXT_LIMIT)
-                        aria-invalid=[refused.map(|_| "true")] aria-describedby=[refused.map(|_| "text-problem")] { (draft) }
-                    button type="submit" { (tr(lang, "保存", "Save")) }
-                }
-            }
-        }
-    };
-    let mut response = request.page(&title, &base, None, body);
-    *response.status_mut() = status;
-    response
 }
 
 /// Every member's report laid out one to a printed page.
@@ -590,7 +396,9 @@ fn change_label(lang: Language, change: &str) -> &'static str {
     }
 }
 
-/// The list of the unit's members and their reports.
+/// The list of the unit's members and their reports, each row written straight into
+/// one string: a unit's list runs to thousands of rows, and building each as markup
+/// (with its own link through a URL serializer) cost more than reading them.
 fn reports_table(
     request: &PageRequest,
     org: OrgId,
@@ -612,29 +420,58 @@ fn reports_table(
         tr(lang, "积分", "Points"),
         tr(lang, "封存后补录", "Amendments"),
     ];
-    let period_text = period.to_string();
-    table(
-        "member-reports",
-        &headings,
-        html! {
-            @for row in rows {
-                tr data-member=(row.member) {
-                    td.text { (row.community_name) }
-                    td.text { a href=(link(&format!("/orgs/{org}/members/{}/{}", row.community, row.member), &[("period", &period_text)], lang)) { (row.name) } }
-                    td.text { (seal_mark(lang, &row.seal)) }
-                    td.text { (row.grade.map_or("", |grade| lang.pick(grade.label_zh(), grade.label_en()))) }
-                    td.text { (row.comment) }
-                    td { (row.totals.activities) }
-                    td { (number(row.totals.service_minutes as f64 / 60.0)) }
-                    td { (row.totals.wishes_claimed) }
-                    td { (row.totals.wishes_fulfilled) }
-                    td { (row.totals.posts_held) }
-                    td { (row.totals.points_earned) }
-                    td { (row.amendments) }
-                }
-            }
-        },
-    )
+    // Every member's link ends in the same query (`?period=2026H1`, and the language).
+    let query = link("", &[("period", &period.to_string())], lang).replace('&', "&amp;");
+    let verified = seal_mark(lang, &SealMark::Verified).into_string();
+    let not_sealed = seal_mark(lang, &SealMark::NotSealed).into_string();
+    let mut html = String::with_capacity(rows.len() * 512);
+    for row in rows {
+        let totals = &row.totals;
+        let seal = match &row.seal {
+            SealMark::Verified => verified.clone(),
+            SealMark::NotSealed => not_sealed.clone(),
+            failed => seal_mark(lang, failed).into_string(),
+        };
+        let grade = row
+            .grade
+            .map_or("", |grade| lang.pick(grade.label_zh(), grade.label_en()));
+        // Writing into a String cannot fail, here and below.
+        let _ = write!(
+            html,
+            "<tr data-member=\"{}\"><td class=\"text\">",
+            row.member
+        );
+        escape_into(&mut html, &row.community_name);
+        let _ = write!(
+            html,
+            "</td><td class=\"text\"><a href=\"/orgs/{org}/members/{}/{}{query}\">",
+            row.community, row.member
+        );
+        escape_into(&mut html, &row.name);
+        let _ = write!(
+            html,
+            "</a></td><td class=\"text\">{seal}</td><td class=\"text\">{grade}</td><td class=\"text\">"
+        );
+        escape_into(&mut html, &row.comment);
+        let _ = write!(
+            html,
+            "</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            totals.activities,
+            number(totals.service_minutes as f64 / 60.0),
+            totals.wishes_claimed,
+            totals.wishes_fulfilled,
+            totals.posts_held,
+            totals.points_earned,
+            row.amendments,
+        );
+    }
+    table("member-reports", &headings, PreEscaped(html))
+}
+
+/// Appends `text` to `html` escaped as maud escapes it.
+fn escape_into(html: &mut String, text: &str) {
+    // Writing into a String cannot fail.
+    let _ = maud::Escaper::new(html).write_str(text);
 }
 
 /// 已验签 · 验签失败 · 未封存, with a class a test and a reader can tell apart.
@@ -653,7 +490,7 @@ fn seal_mark(lang: Language, seal: &SealMark) -> Markup {
 }
 
 /// The unit's pairings, projects and service in a period, in one paragraph.
-fn service_line(lang: Language, profile: &OrgProfile) -> Markup {
+pub(super) fn service_line(lang: Language, profile: &OrgProfile) -> Markup {
     let f = &profile.figures;
     html! {
         p.service {
@@ -723,32 +560,7 @@ fn half_year(request: &PageRequest) -> Result<HalfYear, Response> {
     }
 }
 
-/// The year asked for (`year=2026`), or this year.
-#[allow(clippy::result_large_err)]
-fn year(request: &PageRequest) -> Result<i32, Response> {
-    match request.params().text("year") {
-        None => Ok(request.now().date_in_shanghai().year()),
-        Some(text) => text
-            .parse::<i32>()
-            .ok()
-            .filter(|year| (2000..=2100).contains(year))
-            .ok_or_else(|| {
-                let message = tr(
-                    request.lang(),
-                    "年度无法识别：请写成四位数字，如 2026",
-                    "year: write a year as four digits, e.g. 2026",
-                );
-                error_page(
-                    request.lang(),
-                    message,
-                    StatusCode::BAD_REQUEST,
-                    request.now(),
-                )
-            }),
-    }
-}
-
-fn not_found(request: &PageRequest, id: &str) -> Response {
+pub(super) fn not_found(request: &PageRequest, id: &str) -> Response {
     let message = match request.lang() {
         Language::Chinese => "本平台没有这个单位党组织或党员的记录：请从本单位页面进入".to_owned(),
         Language::English => format!(
@@ -765,7 +577,7 @@ fn not_found(request: &PageRequest, id: &str) -> Response {
 }
 
 /// Writes who looked at, or downloaded, the unit's per-member data.
-async fn audit(
+pub(super) async fn audit(
     state: &HubHttpState,
     request: &PageRequest,
     is_export: bool,

@@ -1,13 +1,16 @@
 //! 新华区丽水社区 of the demo city.
 
 use wishtree_protocol::command::Command;
-use wishtree_protocol::id::PointsEntryId;
-use wishtree_protocol::model::{Actor, BeneficiaryGroup, EventKind, PostKind, WishKind};
+use wishtree_protocol::id::{BenefitId, PointsEntryId};
+use wishtree_protocol::model::{
+    Actor, BeneficiaryGroup, EventKind, PostKind, ScoringItem, ScoringUnit, WishKind,
+};
 use wishtree_protocol::uscc::CreditCode;
 
 use super::*;
 
-/// 新华区丽水社区: love passbooks; 赵玉茹 has the most points.
+/// 新华区丽水社区: love passbooks with scoring items and a benefit catalogue; 赵玉茹 has
+/// the most points and redeems a benefit.
 pub(super) fn lishui(
     ids: &mut dyn FnMut() -> [u8; 16],
     orgs: &[(CreditCode, &'static str)],
@@ -22,6 +25,34 @@ pub(super) fn lishui(
             points_per_hour: 15,
         },
     );
+    // 积分项目 and 福利清单: points per kind of service (细化成分值), and what points buy.
+    for (item, points, per) in [
+        (ScoringItem::Other, 20, ScoringUnit::Hour),
+        (ScoringItem::Activity, 5, ScoringUnit::Time),
+        (ScoringItem::Wish, 10, ScoringUnit::Time),
+    ] {
+        b.push(145, Command::SetScoringRate { item, points, per });
+    }
+    let haircut = BenefitId::from_bytes((b.ids)());
+    for (id, title, cost, stock) in [
+        (haircut, "社区理发服务一次", 20, Some(30)),
+        (
+            BenefitId::from_bytes((b.ids)()),
+            "体检套餐一份",
+            120,
+            Some(5),
+        ),
+    ] {
+        b.push(
+            145,
+            Command::AddBenefit {
+                id,
+                title: title_of(title),
+                cost,
+                stock,
+            },
+        );
+    }
     let zhao = b.member(
         160,
         "赵玉茹",
@@ -113,6 +144,16 @@ pub(super) fn lishui(
             member: zhao,
             points: 30,
             reason: label("兑换米面油"),
+        },
+    );
+    // 赵玉茹 chooses a benefit from the catalogue: its cost, not a typed number.
+    let haircut_redemption = PointsEntryId::from_bytes((b.ids)());
+    b.push(
+        8,
+        Command::RedeemBenefit {
+            id: haircut_redemption,
+            member: zhao,
+            benefit: haircut,
         },
     );
     let books = b.wish(
