@@ -4,6 +4,7 @@
 //! board and the half-year report — with every
 //! asset embedded in the binary, so it works with no internet.
 
+pub mod board;
 pub mod cards;
 pub mod checkin;
 pub mod closing;
@@ -162,7 +163,7 @@ mod tests {
     #[test]
     fn the_board_and_the_member_page_show_the_claim() {
         let (view, _, _, zhang) = view();
-        let board = super::pages::board_page(Language::Chinese, &view, &StatusBar::default());
+        let board = super::board::board_page(Language::Chinese, &view, &StatusBar::default());
         assert!(board.contains("想要一个新书包"));
         assert!(board.contains("张婷"));
         let member = super::pages::member_page(

@@ -12,7 +12,7 @@ use wishtree_protocol::names::Language;
 use wishtree_protocol::{HalfYear, Timestamp};
 
 use super::super::forms::Form;
-use super::super::{exports, pages, report};
+use super::super::{board, exports, report};
 use super::{
     Lang, PostedForm, execute_message, execute_status, internal, not_found, page, problem_page,
     saved, status_bar, view_page,
@@ -24,7 +24,7 @@ use crate::report::{ReportError, SealedReport};
 
 pub(super) async fn board(State(state): State<AppState>, Lang(lang): Lang) -> Response {
     view_page(&state, lang, move |view, bar| {
-        Ok(pages::board_page(lang, view, bar))
+        Ok(board::board_page(lang, view, bar))
     })
     .await
 }
