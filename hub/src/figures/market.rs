@@ -6,11 +6,13 @@
 //! **Speed at a city's scale** (3,000 communities, 40,000 wishes; `benches/market.rs`).
 //! Left to itself SQLite answers a wide region from the primary key's community range
 //! and sorts every matching row to find the newest fifty: tens of milliseconds for the
-//! whole city. A region wider than a street is therefore read down the newest-first
-//! index (`+w.community` keeps the planner off the range), which stops after one page;
-//! a street or a community, a few hundred rows at most, keeps the range and its small
-//! sort. The count reads the narrow index over (community, group, kind) alone, never
-//! the rows with their titles.
+//! whole city. A region wider than a street with many matches is therefore read down
+//! the newest-first index (`+w.community` keeps the planner off the range), which stops
+//! after one page; a street or a community, a few hundred rows at most, keeps the range
+//! and its small sort, and so does a wide region whose filters leave few matches (a
+//! district and one group): read newest first, it would walk past thousands of other
+//! rows for each one it keeps. The count, taken first, decides; it reads the narrow
+//! index over (community, group, kind) alone, never the rows with their titles.
 
 use rusqlite::{Connection, Transaction, params};
 use wishtree_protocol::id::WishId;
@@ -124,7 +126,7 @@ pub fn market_page(
         ))?
         .query_row(params![low, high, group, kind], |row| row.get(0))?;
     let offset = i64::try_from(query.page.saturating_mul(MARKET_PAGE)).unwrap_or(i64::MAX);
-    let mut statement = connection.prepare_cached(&page_sql(&query.region))?;
+    let mut statement = connection.prepare_cached(&page_sql(&query.region, total))?;
     let rows = statement.query_map(
         params![low, high, group, kind, MARKET_PAGE as i64, offset],
         |row| {
@@ -161,11 +163,15 @@ pub fn market_page(
     })
 }
 
-/// The query of one page of wishes under `region`. See the module doc: a region wider
-/// than a street reads the newest-first index, a narrower one its range of the primary
-/// key.
-fn page_sql(region: &RegionPrefix) -> String {
-    let region_filter = if region.as_str().len() < STREET_DIGITS {
+/// Above this many matches a wide region is read newest first; at or below it, its
+/// matches are gathered and sorted (a few milliseconds at most).
+const SORT_AT_MOST: i64 = 1_000;
+
+/// The query of one page of the `matches` wishes under `region`. See the module doc: a
+/// region wider than a street with more than [`SORT_AT_MOST`] matches reads the
+/// newest-first index, anything else its range of the primary key.
+fn page_sql(region: &RegionPrefix, matches: i64) -> String {
+    let region_filter = if region.as_str().len() < STREET_DIGITS && matches > SORT_AT_MOST {
         "+w.community >= ?1 AND +w.community < ?2"
     } else {
         "w.community >= ?1 AND w.community < ?2"
@@ -221,10 +227,13 @@ mod tests {
         connection
     }
 
-    fn plan(connection: &Connection, region: &str) -> String {
+    fn plan(connection: &Connection, region: &str, matches: i64) -> String {
         let region: RegionPrefix = region.parse().expect("a prefix");
         let mut statement = connection
-            .prepare(&format!("EXPLAIN QUERY PLAN {}", page_sql(&region)))
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN {}",
+                page_sql(&region, matches)
+            ))
             .expect("explained");
         let (low, high) = region_range(&region);
         let rows = statement
@@ -239,15 +248,17 @@ mod tests {
     }
 
     #[test]
-    fn a_wide_region_reads_the_newest_index_and_sorts_nothing() {
+    fn a_wide_region_with_many_matches_reads_the_newest_index_and_sorts_nothing() {
         let connection = market_of(50);
-        for (region, expected, sorts) in [
-            ("1309", "fig_market_wishes_newest", false),
-            ("130903", "fig_market_wishes_newest", false),
-            ("130903001", "(community>? AND community<?)", true),
-            ("130903001001", "(community>? AND community<?)", true),
+        let (many, few) = (SORT_AT_MOST + 1, SORT_AT_MOST);
+        for (region, matches, expected, sorts) in [
+            ("1309", many, "fig_market_wishes_newest", false),
+            ("130903", many, "fig_market_wishes_newest", false),
+            ("130903", few, "(community>? AND community<?)", true),
+            ("130903001", many, "(community>? AND community<?)", true),
+            ("130903001001", many, "(community>? AND community<?)", true),
         ] {
-            let plan = plan(&connection, region);
+            let plan = plan(&connection, region, matches);
             assert!(plan.contains(expected), "{region}: {plan}");
             assert_eq!(plan.contains("TEMP B-TREE"), sorts, "{region}: {plan}");
         }
@@ -255,7 +266,8 @@ mod tests {
 
     #[test]
     fn either_plan_answers_the_newest_first_with_the_filters_and_the_count() {
-        let connection = market_of(400);
+        // Enough that the whole city reads newest first and the filtered regions sort.
+        let connection = market_of(2_500);
         for (region, group) in [
             ("1309", None),
             ("1309", Some(BeneficiaryGroup::ALL[1])),
@@ -270,7 +282,7 @@ mod tests {
                 page: 1,
             };
             let found = market_page(&connection, &query).expect("a page");
-            let expected: Vec<usize> = (0..400)
+            let expected: Vec<usize> = (0..2_500)
                 .rev()
                 .filter(|n| format!("1309{:02}001{:03}", n % 10, n % 7 + 1).starts_with(region))
                 .filter(|n| {
