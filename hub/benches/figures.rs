@@ -710,8 +710,17 @@ fn generate_city(connection: &mut Connection, communities: usize) -> City {
                 .unwrap();
             let mut project_row = transaction
                 .prepare_cached(
-                    "INSERT INTO fig_projects VALUES (?1, ?2, 'micro_project', ?3, ?4, ?5, ?6)",
+                    // Stages as the schema step maps projects written before stages.
+                    "INSERT INTO fig_projects (community, id, kind, state, submitted_day,
+                         month, claimant_org, stage, units)
+                     VALUES (?1, ?2, 'micro_project', ?3, ?4, ?5, ?6,
+                         CASE ?3 WHEN 'claimed' THEN 'approved' WHEN 'fulfilled' THEN 'done'
+                             ELSE 'collecting' END,
+                         ?6 IS NOT NULL)",
                 )
+                .unwrap();
+            let mut project_unit_row = transaction
+                .prepare_cached("INSERT INTO fig_project_units VALUES (?1, ?2, ?3, 100)")
                 .unwrap();
             let mut activity_row = transaction
                 .prepare_cached(
@@ -844,16 +853,22 @@ fn generate_city(connection: &mut Connection, communities: usize) -> City {
                             .as_bytes()
                             .to_vec()
                     });
+                    let id = random_id(&mut rng);
                     project_row
                         .execute(params![
                             community,
-                            random_id(&mut rng),
+                            id,
                             state,
                             submitted.to_days(),
                             month_of(submitted),
                             org
                         ])
                         .unwrap();
+                    if let Some(org) = &org {
+                        project_unit_row
+                            .execute(params![community, id, org])
+                            .unwrap();
+                    }
                 }
                 let mut record = |member: &(Vec<u8>, Option<Vec<u8>>),
                                   day: Date,
