@@ -25,20 +25,45 @@ fn text(output: &Output) -> String {
     )
 }
 
+/// `wishtree-hub init` of a city hub in `data`; its key.
+fn init_hub(data: &str) -> PublicKey {
+    let init = hub(&["init", "--data", data, "--city", "1309"]);
+    assert!(init.status.success(), "{}", text(&init));
+    text(&init).lines().last().unwrap().trim().parse().unwrap()
+}
+
+/// `wishtree-hub enroll` of `key` for community 130903001001.
+fn enroll(data: &str, key: &str) {
+    let enroll = hub(&[
+        "enroll",
+        "--data",
+        data,
+        "--community",
+        "130903001001",
+        "--key",
+        key,
+    ]);
+    assert!(enroll.status.success(), "{}", text(&enroll));
+}
+
+/// The first bundle to the hub of `hub_key`, valid for an hour from `now`.
+fn envelope(hub_key: PublicKey, now: wishtree_protocol::Timestamp) -> Envelope {
+    Envelope {
+        audience: Audience::Key(hub_key),
+        seq: 1,
+        previous: None,
+        issued_at: now,
+        expires_at: now.plus_millis(3_600_000),
+    }
+}
+
 /// A node's bundle of a new community's document, signed heads included.
 fn bundle(node: &KeyPair, hub_key: PublicKey, community: CommunityCode) -> Vec<u8> {
     let now = wishtree_hub::clock::now();
     let mut doc = CommunityDoc::create(community, "名人社区", [5; 16], now).unwrap();
     let heads = doc.heads();
     let signed = SignedHeads::sign(node, community, &heads, 1, now);
-    let envelope = Envelope {
-        audience: Audience::Key(hub_key),
-        seq: 1,
-        previous: None,
-        issued_at: now,
-        expires_at: now.plus_millis(3_600_000),
-    };
-    NewBundle::changes(&mut doc, &[], Some(signed), envelope).sign(node)
+    NewBundle::changes(&mut doc, &[], Some(signed), envelope(hub_key, now)).sign(node)
 }
 
 #[test]
@@ -46,9 +71,7 @@ fn an_operator_imports_a_bundle_and_reads_the_verdict() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("hub");
     let data = data.to_str().unwrap();
-    let init = hub(&["init", "--data", data, "--city", "1309"]);
-    assert!(init.status.success(), "{}", text(&init));
-    let hub_key: PublicKey = text(&init).lines().last().unwrap().trim().parse().unwrap();
+    let hub_key = init_hub(data);
     let node = KeyPair::from_secret([9; 32]);
     let community: CommunityCode = "130903001001".parse().unwrap();
     let file = dir.path().join("stick.wtb");
@@ -68,16 +91,7 @@ fn an_operator_imports_a_bundle_and_reads_the_verdict() {
     let key = node.public().to_string();
     assert!(text(&stranger).contains(&key), "{}", text(&stranger));
 
-    let enroll = hub(&[
-        "enroll",
-        "--data",
-        data,
-        "--community",
-        "130903001001",
-        "--key",
-        &key,
-    ]);
-    assert!(enroll.status.success(), "{}", text(&enroll));
+    enroll(data, &key);
     let accepted = hub(&["import", "--data", data, file]);
     assert!(accepted.status.success(), "{}", text(&accepted));
     let verdict = String::from_utf8_lossy(&accepted.stdout);
@@ -138,22 +152,11 @@ fn a_bundle_past_the_quota_is_refused_and_nothing_is_stored() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("hub");
     let data = data.to_str().unwrap();
-    let init = hub(&["init", "--data", data, "--city", "1309"]);
-    assert!(init.status.success(), "{}", text(&init));
-    let hub_key: PublicKey = text(&init).lines().last().unwrap().trim().parse().unwrap();
+    let hub_key = init_hub(data);
     let node = KeyPair::from_secret([9; 32]);
     let community: CommunityCode = "130903001001".parse().unwrap();
     let key = node.public().to_string();
-    let enroll = hub(&[
-        "enroll",
-        "--data",
-        data,
-        "--community",
-        "130903001001",
-        "--key",
-        &key,
-    ]);
-    assert!(enroll.status.success(), "{}", text(&enroll));
+    enroll(data, &key);
 
     // 700,000 drawn CJK characters in one change: about 2 MiB that automerge's
     // compression cannot shrink under the default bound of 1 MiB a change.
@@ -171,17 +174,10 @@ fn a_bundle_past_the_quota_is_refused_and_nothing_is_stored() {
     let raw = doc.automerge_mut();
     automerge::transaction::Transactable::put(raw, automerge::ROOT, "junk", junk).unwrap();
     raw.commit();
-    let envelope = Envelope {
-        audience: Audience::Key(hub_key),
-        seq: 1,
-        previous: None,
-        issued_at: now,
-        expires_at: now.plus_millis(3_600_000),
-    };
     let file = dir.path().join("rogue.wtb");
     std::fs::write(
         &file,
-        NewBundle::changes(&mut doc, &[], None, envelope).sign(&node),
+        NewBundle::changes(&mut doc, &[], None, envelope(hub_key, now)).sign(&node),
     )
     .unwrap();
 
