@@ -63,6 +63,10 @@
 //!   Our nodes keep their sync state across the restart (a real node stores it); the
 //!   peer's clients keep theirs in memory (they have no storage), the server keeps none
 //!   for them (ephemeral peers).
+//! - `cbor-extract` (the native CBOR decoder `cbor-x` uses when it can) is pinned to
+//!   2.2.2 in `tests/js/peer/package.json`: the registry these machines use lacks the
+//!   2.2.3 platform packages, and without them `cbor-x` falls back to its JavaScript
+//!   decoder, which would slow the peer (in our favour); with the pin it decodes natively.
 //! - The peer binds loopback only (the reference server listens on every address) and
 //!   answers plain HTTP with `http` instead of express (its greeting page only).
 //!
