@@ -4,4 +4,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| wishtree_tests::fuzz_bodies::run("signed", data));
+fuzz_target!(|data: &[u8]| wishtree_tests::fuzz_bodies::run_fuzzed("signed", data));

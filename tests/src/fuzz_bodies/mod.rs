@@ -31,12 +31,49 @@ pub const TARGETS: &[Target] = &[
     ("http", http::http),
 ];
 
-/// Runs the target `name` on `data`: what the fuzz targets call.
+/// Runs the target `name` on `data`: what the stable replay calls.
 pub fn run(name: &str, data: &[u8]) {
     match TARGETS.iter().find(|(target, _)| *target == name) {
         Some((_, body)) => body(data),
         None => panic!("no fuzz target {name}"),
     }
+}
+
+std::thread_local! {
+    /// The last panic's message and place, kept by [`fuzzer_panic_hook`] until the
+    /// panic is known to have escaped.
+    static LAST_PANIC: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Runs the target `name` on `data` under libFuzzer: what the fuzz targets call.
+///
+/// libfuzzer-sys's panic hook aborts on every panic, even one caught on the way out.
+/// Our decoders catch automerge's known panics on malformed changes and answer an
+/// error (`wishtree_protocol`'s guard), which is the behaviour we want, so a caught
+/// panic must not count as a crash. This hook only remembers the message; a panic
+/// that escapes the body is printed and aborts, which libFuzzer records as a crash.
+pub fn run_fuzzed(name: &str, data: &[u8]) {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| std::panic::set_hook(Box::new(fuzzer_panic_hook)));
+    let outcome = std::panic::catch_unwind(|| run(name, data));
+    if outcome.is_err() {
+        LAST_PANIC.with(|last| eprintln!("{name}: {}", last.borrow()));
+        std::process::abort();
+    }
+}
+
+fn fuzzer_panic_hook(info: &std::panic::PanicHookInfo<'_>) {
+    let place = info
+        .location()
+        .map(|at| format!(" at {}:{}", at.file(), at.line()))
+        .unwrap_or_default();
+    let message = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    LAST_PANIC.with(|last| *last.borrow_mut() = format!("panicked{place}: {message}"));
 }
 
 /// The node key the seeds are signed with (a community's node).
