@@ -35,6 +35,18 @@ fn add_volunteer(
     id
 }
 
+/// A new document with one volunteer of `kind`, and the id source after them.
+fn doc_with_volunteer(
+    seed: u64,
+    label: &str,
+    kind: VolunteerKind,
+) -> (CommunityDoc, Ids, VolunteerId) {
+    let mut ids = Ids::new(seed);
+    let mut doc = new_doc(&mut ids);
+    let volunteer = add_volunteer(&mut doc, &mut ids, label, kind);
+    (doc, ids, volunteer)
+}
+
 fn published_wish(
     doc: &mut CommunityDoc,
     ids: &mut Ids,
@@ -63,14 +75,8 @@ fn record_service(volunteer: VolunteerId, id: VolunteerServiceId, minutes: u32) 
 
 #[test]
 fn a_volunteer_claims_a_wish_as_a_member_does_and_only_once() {
-    let mut ids = Ids::new(31);
-    let mut doc = new_doc(&mut ids);
-    let wang = add_volunteer(
-        &mut doc,
-        &mut ids,
-        "退休党员 王老师",
-        VolunteerKind::Retired,
-    );
+    let (mut doc, mut ids, wang) =
+        doc_with_volunteer(31, "退休党员 王老师", VolunteerKind::Retired);
     let zhang = add_member(&mut doc, &mut ids, "张婷");
     let wish = published_wish(&mut doc, &mut ids, "希望有人陪我聊天");
 
@@ -168,14 +174,8 @@ fn two_offline_claims_by_a_volunteer_and_a_member_fold_to_one() {
 
 #[test]
 fn a_volunteer_holds_no_post_seat() {
-    let mut ids = Ids::new(34);
-    let mut doc = new_doc(&mut ids);
-    let wang = add_volunteer(
-        &mut doc,
-        &mut ids,
-        "爱心人士 李阿姨",
-        VolunteerKind::Resident,
-    );
+    let (mut doc, mut ids, wang) =
+        doc_with_volunteer(34, "爱心人士 李阿姨", VolunteerKind::Resident);
     let post = PostId::from_bytes(ids.bytes());
     let add_post = Command::AddPost {
         id: post,
@@ -207,14 +207,8 @@ fn a_volunteer_holds_no_post_seat() {
 
 #[test]
 fn a_volunteers_service_counts_apart_and_is_voided_once() {
-    let mut ids = Ids::new(35);
-    let mut doc = new_doc(&mut ids);
-    let wang = add_volunteer(
-        &mut doc,
-        &mut ids,
-        "退休党员 王老师",
-        VolunteerKind::Retired,
-    );
+    let (mut doc, mut ids, wang) =
+        doc_with_volunteer(35, "退休党员 王老师", VolunteerKind::Retired);
     let kept = VolunteerServiceId::from_bytes(ids.bytes());
     let mistaken = VolunteerServiceId::from_bytes(ids.bytes());
     doc.execute(&record_service(wang, kept, 90), &worker(), at(3))
@@ -250,14 +244,8 @@ fn a_volunteers_service_counts_apart_and_is_voided_once() {
 
 #[test]
 fn bad_volunteer_commands_write_nothing() {
-    let mut ids = Ids::new(36);
-    let mut doc = new_doc(&mut ids);
-    let wang = add_volunteer(
-        &mut doc,
-        &mut ids,
-        "退休党员 王老师",
-        VolunteerKind::Retired,
-    );
+    let (mut doc, mut ids, wang) =
+        doc_with_volunteer(36, "退休党员 王老师", VolunteerKind::Retired);
     let heads = doc.heads();
     let stranger = VolunteerId::from_bytes(ids.bytes());
     let service = VolunteerServiceId::from_bytes(ids.bytes());

@@ -146,14 +146,11 @@ impl StoreTransaction<'_> {
         id: MemberId,
         private: &MemberPrivate,
     ) -> Result<(), StoreError> {
-        self.transaction
-            .execute(
-                "INSERT INTO private_members (member_id, address, phone) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (member_id) DO UPDATE SET address = excluded.address, phone = excluded.phone",
-                params![id.to_string(), private.address, private.phone],
-            )
-            .map(drop)
-            .map_err(|e| self.error(e))
+        self.put_private(
+            "INSERT INTO private_members (member_id, address, phone) VALUES (?1, ?2, ?3)
+             ON CONFLICT (member_id) DO UPDATE SET address = excluded.address, phone = excluded.phone",
+            params![id.to_string(), private.address, private.phone],
+        )
     }
 
     /// Stores a volunteer's personal data.
@@ -162,14 +159,11 @@ impl StoreTransaction<'_> {
         id: VolunteerId,
         private: &VolunteerPrivate,
     ) -> Result<(), StoreError> {
-        self.transaction
-            .execute(
-                "INSERT INTO private_volunteers (volunteer_id, name, phone) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (volunteer_id) DO UPDATE SET name = excluded.name, phone = excluded.phone",
-                params![id.to_string(), private.name, private.phone],
-            )
-            .map(drop)
-            .map_err(|e| self.error(e))
+        self.put_private(
+            "INSERT INTO private_volunteers (volunteer_id, name, phone) VALUES (?1, ?2, ?3)
+             ON CONFLICT (volunteer_id) DO UPDATE SET name = excluded.name, phone = excluded.phone",
+            params![id.to_string(), private.name, private.phone],
+        )
     }
 
     /// Stores a resident's personal data for the wish they ordered.
@@ -178,13 +172,18 @@ impl StoreTransaction<'_> {
         wish: WishId,
         private: &ResidentPrivate,
     ) -> Result<(), StoreError> {
+        self.put_private(
+            "INSERT INTO private_residents (wish_id, real_name, phone, address) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (wish_id) DO UPDATE SET real_name = excluded.real_name,
+                 phone = excluded.phone, address = excluded.address",
+            params![wish.to_string(), private.real_name, private.phone, private.address],
+        )
+    }
+
+    /// Writes one personal-data row (`sql` an upsert of it).
+    fn put_private(&self, sql: &str, values: impl rusqlite::Params) -> Result<(), StoreError> {
         self.transaction
-            .execute(
-                "INSERT INTO private_residents (wish_id, real_name, phone, address) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (wish_id) DO UPDATE SET real_name = excluded.real_name,
-                     phone = excluded.phone, address = excluded.address",
-                params![wish.to_string(), private.real_name, private.phone, private.address],
-            )
+            .execute(sql, values)
             .map(drop)
             .map_err(|e| self.error(e))
     }
