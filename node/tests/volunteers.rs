@@ -97,14 +97,14 @@ fn a_volunteer_is_registered_on_the_page_and_bad_input_writes_nothing() {
     assert_eq!(record["name"], "王建国");
     assert_eq!(record["specialties"], json!(["理发", "修家电"]));
 
+    // The node's own file carries the name and phone; the page does not.
     let (_, rows) = download(&node, "/volunteers.csv");
     assert_eq!(rows[0][0], "称呼");
     assert_eq!(rows[1][0], "退休党员 王老师");
     assert_eq!(rows[1][1], "离退休党员");
-    assert!(
-        !rows.iter().flatten().any(|cell| cell.contains("王建国")),
-        "the ledger's file carries the label, not the name"
-    );
+    assert_eq!(rows[0][6..], ["姓名（仅本机）", "联系电话（仅本机）"]);
+    assert_eq!(rows[1][6..], ["王建国", "13800001111"]);
+    assert!(!get(&node, "/volunteers").text().contains("王建国"));
 
     // The personal data is on the node only: the document carries the label.
     let mut node = node;

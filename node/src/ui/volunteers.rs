@@ -6,6 +6,8 @@
 //! tree, chosen among the claimants there; their hours never enter a member's
 //! passbook, report or ranking.
 
+use std::collections::BTreeMap;
+
 use maud::html;
 use wishtree_protocol::id::{VolunteerId, VolunteerServiceId};
 use wishtree_protocol::lifecycle::ClaimState;
@@ -35,7 +37,9 @@ pub fn volunteers_page(asked: ListAsked<'_>) -> String {
         (filled.input("specialties", t(lang, "特长（用逗号分隔，可不填）", "Specialties (comma separated, optional)")))
         (filled.input("registered_on", t(lang, "登记日期（例如 2026-11-20）", "Registered on (e.g. 2026-11-20)")))
     };
-    volunteer_ledger(lang, view).page_adding(&asked, &ADD_VOLUNTEER, fields)
+    // The page shows no personal column; only the file does.
+    let no_personal = BTreeMap::new();
+    volunteer_ledger(lang, view, &no_personal).page_adding(&asked, &ADD_VOLUNTEER, fields)
 }
 
 /// The form under the list page above, that adds to its ledger.
@@ -45,11 +49,13 @@ const ADD_VOLUNTEER: Adding = Adding {
     button: ("登记", "Register"),
 };
 
-/// The volunteers as a ledger: the list page's table and, built in Chinese, its CSV.
-pub fn volunteer_ledger(
+/// The volunteers as a ledger: the list page's table and, built in Chinese, its CSV,
+/// whose last columns are the name and phone `private` holds (the node's own file).
+pub fn volunteer_ledger<'a>(
     lang: Language,
-    view: &CommunityView,
-) -> Ledger<'_, (&VolunteerId, &Volunteer)> {
+    view: &'a CommunityView,
+    private: &'a BTreeMap<VolunteerId, VolunteerPrivate>,
+) -> Ledger<'a, (&'a VolunteerId, &'a Volunteer)> {
     let volunteers = super::collate::by_pinyin(&view.volunteers, |volunteer| &volunteer.label);
     let title = t(lang, "志愿者", "Volunteers");
     Ledger::new("volunteers", title, volunteers)
@@ -79,6 +85,14 @@ pub fn volunteer_ledger(
                     .sum();
                 Value::text(hours_of(minutes))
             },
+        )
+        .file_column(
+            t(lang, "姓名（仅本机）", "Name (this node)"),
+            |(id, _)| Value::text(private.get(*id).map_or("", |p| p.name.as_str())),
+        )
+        .file_column(
+            t(lang, "联系电话（仅本机）", "Phone (this node)"),
+            |(id, _)| Value::text(private.get(*id).map_or("", |p| p.phone.as_str())),
         )
 }
 

@@ -16,9 +16,10 @@ use super::super::exports::ledger_file;
 use super::super::forms::{Filled, Form, Refusal};
 use super::super::volunteers;
 use super::passbook::{void, with_nothing_typed};
+use super::reports::download;
 use super::{
-    Lang, Listing, Opened, PostedForm, RecordForm, create, internal, ledger_csv, not_found, page,
-    refused, status_bar,
+    Lang, Listing, Opened, PostedForm, RecordForm, create, internal, not_found, page, refused,
+    status_bar,
 };
 use crate::api::{NewService, NewVolunteer};
 use crate::http::AppState;
@@ -125,10 +126,13 @@ async fn void_service(posted: RecordForm) -> Response {
     void(posted, at, volunteers::volunteer_service_page).await
 }
 
-/// `GET /volunteers.csv`.
+/// `GET /volunteers.csv`, with the name and phone: the node's own file.
 async fn csv(State(state): State<AppState>) -> Response {
-    ledger_csv(&state, |view| {
-        ledger_file(view, &volunteers::volunteer_ledger(Language::Chinese, view))
+    download(&state, Language::Chinese, move |replica| {
+        let view = replica.view().map_err(internal)?;
+        let private = replica.store().volunteers_private().map_err(internal)?;
+        let ledger = volunteers::volunteer_ledger(Language::Chinese, &view, &private);
+        Ok(ledger_file(&view, &ledger))
     })
     .await
 }
