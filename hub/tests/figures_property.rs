@@ -19,6 +19,10 @@
 
 mod figures_support;
 
+use figures_support::volunteers::{
+    VolunteerFacts, VolunteerPlan, expected_volunteers, volunteer_plan, write_volunteers,
+};
+
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,7 +38,7 @@ use wishtree_hub::store::{EnrolledRole, SqliteStore};
 use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::frame::{DocId, Frame, Role, Scope};
-use wishtree_protocol::id::{MemberId, OrgId, PointsEntryId, VoidId};
+use wishtree_protocol::id::{MemberId, OrgId, PointsEntryId, VoidId, VolunteerId};
 use wishtree_protocol::keys::KeyPair;
 use wishtree_protocol::model::{Actor, EventKind, Org, ServiceRecord};
 use wishtree_protocol::sync::memory::MemoryHost;
@@ -107,6 +111,8 @@ struct CommunityPlan {
     services: Vec<ServicePlan>,
     /// (member pick, points, minute).
     redemptions: Vec<(usize, u32, i64)>,
+    /// Volunteers beyond the members, who claim wishes and serve apart.
+    volunteers: Vec<VolunteerPlan>,
     /// Hours before [`NOW`] the node last connected.
     seen_hours_ago: i64,
     /// Where the node's first session stops: after that many of the document's
@@ -149,6 +155,7 @@ struct CommunityFacts {
     services: Vec<(usize, Date, u32, bool)>,
     /// Passbook entries that count: (member, day, earned or redeemed points).
     points: Vec<(usize, Date, u64, u64)>,
+    volunteers: VolunteerFacts,
 }
 
 #[derive(Debug)]
@@ -158,6 +165,7 @@ struct ClaimFacts {
     /// The claimant, while the claim is held (claimed or fulfilled).
     member: Option<usize>,
     org: Option<OrgId>,
+    volunteer: Option<VolunteerId>,
     claim_days: Option<i64>,
     fulfil_days: Option<i64>,
 }
@@ -264,6 +272,7 @@ fn community_plan(code: CommunityCode) -> impl Strategy<Value = CommunityPlan> {
         prop::collection::vec(activity_plan(), 0..3),
         prop::collection::vec(service_plan(), 0..5),
         prop::collection::vec((any::<usize>(), 1u32..40, 0i64..320 * 1440), 0..3),
+        prop::collection::vec(volunteer_plan(), 0..3),
         0i64..48,
         prop::option::of(any::<prop::sample::Index>()),
         any::<bool>(),
@@ -278,6 +287,7 @@ fn community_plan(code: CommunityCode) -> impl Strategy<Value = CommunityPlan> {
                 activities,
                 services,
                 redemptions,
+                volunteers,
                 seen,
                 split,
                 attest_final,
@@ -297,6 +307,7 @@ fn community_plan(code: CommunityCode) -> impl Strategy<Value = CommunityPlan> {
                     activities,
                     services,
                     redemptions,
+                    volunteers,
                     seen_hours_ago: seen,
                     split,
                     attest_final,
@@ -371,6 +382,9 @@ fn write_community(plan: &CommunityPlan, seed: u64) -> (CommunityDoc, CommunityF
         facts.members.push((members.len(), org, day(*reported)));
         members.push(id);
     }
+    let (volunteers, volunteer_facts, volunteer_voids) =
+        write_volunteers(&mut w, &plan.volunteers, day, minute(2));
+    facts.volunteers = volunteer_facts;
     let mut pairings = Vec::new();
     for (org_pick, signed, ended) in &plan.pairings {
         let Some(org) = pick_org(*org_pick) else {
@@ -460,12 +474,17 @@ fn write_community(plan: &CommunityPlan, seed: u64) -> (CommunityDoc, CommunityF
         }
     }
     for (plan_wish, id) in plan.wishes.iter().zip(&wishes) {
-        let claimants = claimant_choices(&members, &orgs, true);
+        let claimants = claimant_choices(&members, &volunteers, &orgs, true);
         let run = |w: &mut Writer, kind, by, at| w.wish_event(*id, kind, by, at);
-        facts.wishes.push(live(&mut w, plan_wish, &claimants, &run));
+        let wish = live(&mut w, plan_wish, &claimants, &run);
+        if let Some(kind) = wish.volunteer.and_then(|v| facts.volunteers.kinds.get(&v)) {
+            let held = (*kind, wish.submitted_day, wish.state == "fulfilled");
+            facts.volunteers.wishes.push(held);
+        }
+        facts.wishes.push(wish);
     }
     for (plan_project, id) in plan.projects.iter().zip(&projects) {
-        let claimants = claimant_choices(&members, &orgs, false);
+        let claimants = claimant_choices(&members, &[], &orgs, false);
         let run = |w: &mut Writer, kind, by, at| w.project_event(*id, kind, by, at);
         facts
             .projects
@@ -483,6 +502,9 @@ fn write_community(plan: &CommunityPlan, seed: u64) -> (CommunityDoc, CommunityF
                 minute(295 * 1440),
             );
         }
+    }
+    for service in volunteer_voids {
+        w.void_volunteer_service(service, minute(295 * 1440));
     }
     let mut balance = earned;
     for (pick, points, at) in &plan.redemptions {
@@ -515,9 +537,10 @@ fn write_community(plan: &CommunityPlan, seed: u64) -> (CommunityDoc, CommunityF
     (w.doc, facts)
 }
 
-/// Who may claim: members (for wishes) and organisations.
+/// Who may claim: members and volunteers (for wishes) and organisations.
 fn claimant_choices(
     members: &[MemberId],
+    volunteers: &[VolunteerId],
     orgs: &[OrgId],
     members_may: bool,
 ) -> Vec<(Actor, Option<usize>)> {
@@ -529,6 +552,7 @@ fn claimant_choices(
                 .enumerate()
                 .map(|(index, id)| (Actor::Member(*id), Some(index))),
         );
+        out.extend(volunteers.iter().map(|id| (Actor::Volunteer(*id), None)));
     }
     out.extend(orgs.iter().map(|id| (Actor::Org(*id), None)));
     out
@@ -566,6 +590,7 @@ fn live(
         state: "submitted",
         member: None,
         org: None,
+        volunteer: None,
         claim_days: None,
         fulfil_days: None,
     };
@@ -578,6 +603,10 @@ fn live(
         facts.member = claimant.1;
         facts.org = match claimant.0 {
             Actor::Org(org) => Some(org),
+            _ => None,
+        };
+        facts.volunteer = match claimant.0 {
+            Actor::Volunteer(volunteer) => Some(volunteer),
             _ => None,
         };
         facts.claim_days = Some(days(at));
@@ -851,6 +880,12 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
         service_hours: 0.0,
         points_earned: 0,
         points_redeemed: 0,
+        volunteers: expected_volunteers(
+            in_region.iter().map(|community| &community.volunteers),
+            within,
+            by_end,
+            filter.org.is_some(),
+        ),
     };
     let mut reported_orgs = BTreeSet::new();
     let mut claiming_members = BTreeSet::new();

@@ -84,6 +84,13 @@ fn check(fixture: &Path) {
     let city = &kept[0];
     assert_eq!(city.communities, communities.len() as u64, "{shown}");
     assert_eq!(city.wishes.total, wishes as u64, "{shown}");
+    // Documents written before volunteers have none, and the step that made their
+    // tables filled nothing.
+    assert_eq!(
+        city.volunteers,
+        figures::VolunteerFigures::default(),
+        "{shown}"
+    );
 
     // ... equal the figures this build derives again from the documents.
     let hub = Hub::new(

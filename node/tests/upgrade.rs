@@ -85,6 +85,76 @@ fn check(fixture: &Path, current: i64) {
     assert_eq!(after.view.members.len(), written.view.members.len() + 1);
 }
 
+/// A release's node, upgraded, takes volunteers beyond the members (late collections
+/// made by their first write): one claims a published wish and serves, and the
+/// members' records, service and passbooks stay exactly as the release wrote them.
+#[test]
+fn an_upgraded_node_takes_volunteers_apart_from_its_members() {
+    use wishtree_protocol::command::Command;
+    use wishtree_protocol::lifecycle::ClaimState;
+    use wishtree_protocol::model::{Actor, EventKind};
+
+    for fixture in fixtures() {
+        let shown = fixture.display();
+        let dir = tempfile::tempdir().unwrap();
+        for file in [DATABASE_FILE, KEY_FILE] {
+            std::fs::copy(fixture.join(file), dir.path().join(file)).unwrap();
+        }
+        let mut replica = Replica::open(dir.path()).unwrap();
+        let before = replica.view().unwrap();
+        assert!(before.volunteers.is_empty(), "{shown}");
+        let now = wishtree_node::now();
+        let new = wishtree_node::api::NewVolunteer::from_json(
+            serde_json::json!({"label": "退休党员 王老师", "kind": "retired",
+                               "name": "王建国", "registered_on": "2026-03-02"}),
+            now,
+        )
+        .unwrap();
+        let created = wishtree_node::api::create_volunteer(&mut replica, new, now).unwrap();
+        let volunteer: wishtree_protocol::id::VolunteerId =
+            created["id"].as_str().unwrap().parse().unwrap();
+        let published = before
+            .wishes
+            .iter()
+            .find(|(_, wish)| wish.status.state == ClaimState::Published)
+            .map(|(id, _)| *id)
+            .unwrap_or_else(|| panic!("{shown}: no published wish to claim"));
+        let claim = Command::WishEvent {
+            id: published,
+            kind: EventKind::Claim,
+            by: Actor::Volunteer(volunteer),
+            note: wishtree_protocol::text::Detail::parse("note", "").unwrap(),
+        };
+        replica.execute(&claim, now).unwrap();
+        let service = wishtree_node::api::NewService::from_json(
+            serde_json::json!({"member": format!("volunteer:{volunteer}"),
+                               "date": "2026-03-02", "minutes": 90, "category": "aid"}),
+            now,
+        )
+        .unwrap();
+        wishtree_node::api::create_service(&mut replica, service, now).unwrap();
+
+        let after = replica.view().unwrap();
+        assert_eq!(after.members, before.members, "{shown}");
+        assert_eq!(after.services, before.services, "{shown}");
+        assert_eq!(after.passbooks, before.passbooks, "{shown}");
+        assert_eq!(after.volunteers.len(), 1, "{shown}");
+        assert_eq!(after.counted_volunteer_services().count(), 1, "{shown}");
+        for (id, wish) in &before.wishes {
+            if *id == published {
+                let claimant = after.wishes[id].status.claimant.clone();
+                assert_eq!(claimant, Some(Actor::Volunteer(volunteer)), "{shown}");
+            } else {
+                assert_eq!(after.wishes[id], *wish, "{shown}");
+            }
+        }
+        // What was written reads back from the chunks alone, as the hub would.
+        drop(replica);
+        let stored = read_as_written(&dir.path().join(DATABASE_FILE));
+        assert_eq!(stored.view.volunteers, after.volunteers, "{shown}");
+    }
+}
+
 fn read_as_written(database: &Path) -> AsWritten {
     let connection = Connection::open(database).unwrap();
     let mut bytes = Vec::new();

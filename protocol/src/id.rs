@@ -181,6 +181,19 @@ define_id!(
     "check-in code"
 );
 
+define_id!(
+    /// A volunteer beyond the in-service members (离退休党员, 学生党员,
+    /// 社区公益爱心人士), drawn by the node.
+    VolunteerId,
+    "volunteer"
+);
+
+define_id!(
+    /// A volunteer's service record (志愿服务记录), drawn by the node.
+    VolunteerServiceId,
+    "volunteer service record"
+);
+
 /// Hashes a domain-separated list of parts down to 16 bytes.
 pub(crate) fn derive_bytes(kind: &str, parts: &[&[u8]]) -> [u8; 16] {
     let mut hasher = Sha256::new();

@@ -35,7 +35,7 @@ define_names! {
 /// Who may claim a kind of thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claimants {
-    /// Members and organisations (wishes).
+    /// Members, volunteers and organisations (wishes).
     MembersAndOrgs,
     /// Organisations only (projects).
     OrgsOnly,
@@ -233,7 +233,7 @@ impl ClaimStatus {
                 if !may_claim {
                     return Err(Refusal::NotAClaimant {
                         allowed: match claimants {
-                            Claimants::MembersAndOrgs => "a member or an organisation",
+                            Claimants::MembersAndOrgs => "a member, a volunteer or an organisation",
                             Claimants::OrgsOnly => "an organisation",
                         },
                     });
@@ -307,7 +307,9 @@ impl PostStatus {
         }
         match event.kind {
             EventKind::Claim => {
-                if !event.by.is_claimant() {
+                // A post's seats are the reported members' duty (设岗定责); a
+                // volunteer serves through wishes and service records instead.
+                if !event.by.is_claimant() || matches!(event.by, Actor::Volunteer(_)) {
                     return Err(Refusal::NotAClaimant {
                         allowed: "a member or an organisation",
                     });

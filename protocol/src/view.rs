@@ -10,12 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::doc::{CommunityDoc, DocError, Malformed};
 use crate::id::{
     ActivityId, BenefitId, BranchId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId,
-    ServiceId, TeamId, VoidId, WishId,
+    ServiceId, TeamId, VoidId, VolunteerId, VolunteerServiceId, WishId,
 };
 use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus, PostStatus};
 use crate::model::{
     Activity, Benefit, Branch, Community, CommunityRules, Member, Org, Pairing, PointsEntry,
-    PointsKind, Post, Project, ScoringItem, ScoringRate, ServiceRecord, Team, Void, Wish,
+    PointsKind, Post, Project, ScoringItem, ScoringRate, ServiceRecord, Team, Void, Volunteer,
+    VolunteerService, Wish,
 };
 use crate::project::ProjectStatus;
 
@@ -58,6 +59,11 @@ pub struct CommunityView {
     pub voids: BTreeMap<VoidId, Void>,
     /// Each member's passbook, summed.
     pub passbooks: BTreeMap<MemberId, Passbook>,
+    /// Volunteers beyond the members (离退休党员, 学生党员, 社区公益爱心人士).
+    pub volunteers: BTreeMap<VolunteerId, Volunteer>,
+    /// Their service records, voided ones included and marked; apart from `services`,
+    /// which are the members'.
+    pub volunteer_services: BTreeMap<VolunteerServiceId, Voidable<VolunteerService>>,
     /// Entities that could not be read.
     pub malformed: Vec<Malformed>,
 }
@@ -130,12 +136,23 @@ impl CommunityView {
         let passbook = take(&mut malformed, doc.entities::<PointsEntry>()?);
         let scoring = take(&mut malformed, doc.entities::<ScoringRate>()?);
         let benefits = take(&mut malformed, doc.entities::<Benefit>()?);
+        let volunteers = take(&mut malformed, doc.entities::<Volunteer>()?);
+        let volunteer_services = take(&mut malformed, doc.entities::<VolunteerService>()?);
         let voids: BTreeMap<VoidId, Void> = take(&mut malformed, doc.entities::<Void>()?)
             .into_iter()
             .collect();
 
         let (services, passbook) = apply_voids(services, passbook, &voids);
         let passbooks = sum_passbooks(&passbook);
+        let voided_volunteer_services: BTreeSet<VolunteerServiceId> =
+            voids.values().filter_map(|v| v.volunteer_service).collect();
+        let volunteer_services = volunteer_services
+            .into_iter()
+            .map(|(id, entity)| {
+                let is_voided = voided_volunteer_services.contains(&id);
+                (id, Voidable { entity, is_voided })
+            })
+            .collect();
 
         Ok(Self {
             community: doc.community()?,
@@ -180,6 +197,8 @@ impl CommunityView {
             passbook,
             voids,
             passbooks,
+            volunteers: volunteers.into_iter().collect(),
+            volunteer_services,
             malformed,
         })
     }
@@ -217,6 +236,16 @@ impl CommunityView {
         self.counted_services()
             .map(|(_, service)| u64::from(service.minutes))
             .sum()
+    }
+
+    /// The volunteers' service records that count (not voided).
+    pub fn counted_volunteer_services(
+        &self,
+    ) -> impl Iterator<Item = (&VolunteerServiceId, &VolunteerService)> {
+        self.volunteer_services
+            .iter()
+            .filter(|(_, service)| !service.is_voided)
+            .map(|(id, service)| (id, &service.entity))
     }
 
     /// How many of a benefit are left to give out: `None` for a benefit without a

@@ -3,10 +3,15 @@
 //! [`Writer::design_size`] fills it to DESIGN's 1x size (or a multiple). Ids come from
 //! a seeded [`Ids`], so a bench measures the same documents every run.
 
-use wishtree_protocol::command::{ActivityFields, Command, MemberFields, WishFields};
-use wishtree_protocol::id::{ActivityId, MemberId, OrgId, PairingId, ProjectId, ServiceId, WishId};
+use wishtree_protocol::command::{
+    ActivityFields, Command, MemberFields, VolunteerFields, WishFields,
+};
+use wishtree_protocol::id::{
+    ActivityId, MemberId, OrgId, PairingId, ProjectId, ServiceId, VoidId, VolunteerId,
+    VolunteerServiceId, WishId,
+};
 use wishtree_protocol::model::{
-    Actor, BeneficiaryGroup, EventKind, Org, PostKind, ProjectKind, WishKind,
+    Actor, BeneficiaryGroup, EventKind, Org, PostKind, ProjectKind, VolunteerKind, WishKind,
 };
 use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::uscc::CreditCode;
@@ -306,5 +311,59 @@ impl Writer {
             at,
         );
         id
+    }
+
+    /// Registers a volunteer of `kind` (beyond the members) on `registered_on`.
+    pub fn add_volunteer(
+        &mut self,
+        kind: VolunteerKind,
+        registered_on: Date,
+        at: Timestamp,
+    ) -> VolunteerId {
+        let id = VolunteerId::from_bytes(self.ids.bytes());
+        let volunteer = VolunteerFields {
+            label: Name::parse("label", kind.label_zh()).unwrap(),
+            kind,
+            specialties: Vec::new(),
+            registered_on,
+        };
+        self.run(Command::AddVolunteer { id, volunteer }, at);
+        id
+    }
+
+    /// Records `minutes` of a volunteer's service on `day`.
+    pub fn record_volunteer_service(
+        &mut self,
+        volunteer: VolunteerId,
+        day: Date,
+        minutes: u32,
+        at: Timestamp,
+    ) -> VolunteerServiceId {
+        let id = VolunteerServiceId::from_bytes(self.ids.bytes());
+        let description = Detail::parse("description", "陪独居老人聊天").unwrap();
+        let command = Command::RecordVolunteerService {
+            id,
+            volunteer,
+            date: day,
+            minutes,
+            category: PostKind::Aid,
+            description,
+        };
+        self.run(command, at);
+        id
+    }
+
+    /// Voids a volunteer's service record.
+    pub fn void_volunteer_service(&mut self, service: VolunteerServiceId, at: Timestamp) {
+        let id = VoidId::from_bytes(self.ids.bytes());
+        let reason = Label::parse("reason", "录入错误").unwrap();
+        self.run(
+            Command::VoidVolunteerService {
+                id,
+                service,
+                reason,
+            },
+            at,
+        );
     }
 }

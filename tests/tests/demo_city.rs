@@ -31,6 +31,8 @@ struct Counts {
     claimed: u64,
     fulfilled: u64,
     activities: u64,
+    volunteers: u64,
+    volunteer_minutes: u64,
 }
 
 /// What the seed's commands add up to, derived from the commands themselves.
@@ -42,6 +44,8 @@ fn expected_counts() -> Counts {
         claimed: 0,
         fulfilled: 0,
         activities: 0,
+        volunteers: 0,
+        volunteer_minutes: 0,
     };
     for view in seeded_views() {
         let in_state = |state| {
@@ -56,6 +60,11 @@ fn expected_counts() -> Counts {
         counts.claimed += in_state(ClaimState::Claimed);
         counts.fulfilled += in_state(ClaimState::Fulfilled);
         counts.activities += view.activities.len() as u64;
+        counts.volunteers += view.volunteers.len() as u64;
+        counts.volunteer_minutes += view
+            .counted_volunteer_services()
+            .map(|(_, service)| u64::from(service.minutes))
+            .sum::<u64>();
     }
     counts
 }
@@ -109,6 +118,25 @@ fn the_demo_seeds_scoring_rates_and_a_benefit_catalogue_with_a_redemption() {
     }
 }
 
+/// The demo seeds a volunteer beyond the members (离退休党员) who holds a wish and
+/// served, apart from the members' service.
+#[test]
+fn the_demo_seeds_a_volunteer_who_claims_a_wish_and_serves() {
+    let views = seeded_views();
+    let view = views
+        .iter()
+        .find(|view| !view.volunteers.is_empty())
+        .expect("a community with a volunteer");
+    let (id, _) = view.volunteers.iter().next().unwrap();
+    let held = view
+        .wishes
+        .values()
+        .filter(|wish| wish.status.claimant == Some(Actor::Volunteer(*id)))
+        .count();
+    assert!(held >= 1, "the volunteer holds no wish");
+    assert!(view.counted_volunteer_services().count() >= 1);
+}
+
 /// The hub's API answer at `path`, signed in as the demo's city viewer with the
 /// password the demo printed.
 fn hub_json(city: &DemoCity, path: &str) -> serde_json::Value {
@@ -135,6 +163,8 @@ fn hub_counts(city: &DemoCity) -> Option<Counts> {
         claimed: number(&figures["wishes"]["claimed"])?,
         fulfilled: number(&figures["wishes"]["fulfilled"])?,
         activities: number(&figures["activities"])?,
+        volunteers: number(&figures["volunteers"]["registered"]["total"])?,
+        volunteer_minutes: number(&figures["volunteers"]["service_minutes"]["total"])?,
     })
 }
 

@@ -85,7 +85,7 @@ impl CommunitySync {
 /// The raw figure tables: one row per entity of a community (and per member and
 /// half-year with points, `fig_member_points`), each keyed by `community` (the rollups
 /// `fig_months` and `fig_org_months` are built from them).
-pub const RAW_TABLES: [&str; 11] = [
+pub const RAW_TABLES: [&str; 14] = [
     "fig_members",
     "fig_orgs",
     "fig_pairings",
@@ -97,6 +97,9 @@ pub const RAW_TABLES: [&str; 11] = [
     "fig_services",
     "fig_points",
     "fig_member_points",
+    "fig_volunteers",
+    "fig_volunteer_wishes",
+    "fig_volunteer_services",
 ];
 
 /// Replaces every figure row of `code` by rows derived from `view`, and rebuilds the
@@ -369,6 +372,7 @@ pub fn rederive_community(
     }
 
     rows += super::points::insert_rows(transaction, code, view)?;
+    rows += super::volunteers::insert_rows(transaction, community, view)?;
 
     transaction
         .prepare_cached(

@@ -33,6 +33,7 @@ mod ranking;
 mod refresh;
 mod service;
 mod unit_reports;
+mod volunteers;
 
 use wishtree_protocol::{CommunityCode, DocError};
 
@@ -63,6 +64,7 @@ pub use unit_reports::{
     rederive_unit_reports, unit_has_members_in, unit_member_report, unit_member_reports,
     unit_members_behind,
 };
+pub use volunteers::{KindCounts, VolunteerFigures};
 
 /// Why figures could not be derived or read.
 #[derive(Debug, thiserror::Error)]

@@ -23,6 +23,7 @@ use super::measure::{Group, Measure, Measures, Scope, region_range, sum_measures
 use super::names::{community_codes, region_name};
 use super::period::{Period, month_label};
 use super::project_stages::{StageCounts, stage_counts};
+use super::volunteers::{VolunteerFigures, volunteer_figures};
 
 /// What figures are asked about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +95,9 @@ pub struct Figures {
     pub points_earned: u64,
     /// Love-passbook points redeemed.
     pub points_redeemed: u64,
+    /// Volunteers beyond the members (离退休党员, 学生党员, 社区公益爱心人士), their
+    /// wishes and service, counted apart: none of it is in the members' figures above.
+    pub volunteers: VolunteerFigures,
 }
 
 /// Counts of wishes or projects by state.
@@ -213,6 +217,7 @@ pub fn figures(
     let wishes = StateCounts::wishes(&sums);
     let projects = StateCounts::projects(&sums);
     let project_stages = stage_counts(connection, scope, period)?;
+    let volunteers = volunteer_figures(connection, scope, period)?;
     let median_days_to_claim = median_days(
         connection,
         scope,
@@ -254,6 +259,7 @@ pub fn figures(
         service_hours: hours(service_minutes),
         points_earned: sums.count(Measure::PointsEarned),
         points_redeemed: sums.count(Measure::PointsRedeemed),
+        volunteers,
     })
 }
 

@@ -218,10 +218,11 @@ pub(crate) fn campaigns_table(lang: Language, campaigns: &[CampaignProgress]) ->
 }
 
 /// The columns of a figures row, in order; the nested state counts are flattened as
-/// `wishes_<state>`, `projects_<state>` and `project_stages_<stage>`.
+/// `wishes_<state>`, `projects_<state>` and `project_stages_<stage>`, the volunteers'
+/// as `volunteers_<kind>` and `volunteer_*`.
 // One column a line, as a table reads.
 #[rustfmt::skip]
-fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 44] {
+fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 55] {
     [
         column("region", "地区代码", |r, _| code(r.figures.region.as_str())),
         column("name", "地区或单位", |r, _| text(r.name.unwrap_or_default())),
@@ -267,6 +268,17 @@ fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 44] {
         column("service_hours", "服务时长（小时）", |r, _| count(r.figures.service_hours)),
         column("points_earned", "爱心积分存入", |r, _| count(r.figures.points_earned)),
         column("points_redeemed", "爱心积分支取", |r, _| count(r.figures.points_redeemed)),
+        column("volunteers_retired", "志愿者 离退休党员", |r, _| count(r.figures.volunteers.registered.retired)),
+        column("volunteers_student", "志愿者 学生党员", |r, _| count(r.figures.volunteers.registered.student)),
+        column("volunteers_resident", "志愿者 社区公益爱心人士", |r, _| count(r.figures.volunteers.registered.resident)),
+        column("volunteers_total", "志愿者 合计", |r, _| count(r.figures.volunteers.registered.total)),
+        column("volunteer_wishes_claimed", "志愿者认领的微心愿", |r, _| count(r.figures.volunteers.wishes_claimed.total)),
+        column("volunteer_wishes_fulfilled", "志愿者实现的微心愿", |r, _| count(r.figures.volunteers.wishes_fulfilled.total)),
+        column("volunteer_service_records", "志愿者服务记录", |r, _| count(r.figures.volunteers.service_records.total)),
+        column("volunteer_service_hours", "志愿者服务时长（小时）", |r, _| count(r.figures.volunteers.service_hours)),
+        column("volunteer_service_minutes_retired", "离退休党员服务时长（分钟）", |r, _| count(r.figures.volunteers.service_minutes.retired)),
+        column("volunteer_service_minutes_student", "学生党员服务时长（分钟）", |r, _| count(r.figures.volunteers.service_minutes.student)),
+        column("volunteer_service_minutes_resident", "社区公益爱心人士服务时长（分钟）", |r, _| count(r.figures.volunteers.service_minutes.resident)),
     ]
 }
 

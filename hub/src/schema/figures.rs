@@ -146,6 +146,38 @@ CREATE INDEX fig_project_units_org ON fig_project_units (org, community);
 INSERT INTO fig_project_units (community, project, org, share)
     SELECT community, id, claimant_org, 100 FROM fig_projects WHERE claimant_org IS NOT NULL;";
 
+/// Volunteers beyond the members (issue 14, item 5), kept apart from every member
+/// table: one row per volunteer, per wish a volunteer holds, and per service record of
+/// theirs. Nothing to fill: an upgraded hub lists a community's volunteers from its
+/// next change, and documents written before volunteers have none.
+pub(super) const VOLUNTEERS_STEP: &str = "
+CREATE TABLE fig_volunteers (
+    community TEXT NOT NULL,
+    id BLOB NOT NULL,
+    kind TEXT NOT NULL,
+    registered_day INTEGER NOT NULL,
+    PRIMARY KEY (community, id)
+) WITHOUT ROWID;
+CREATE TABLE fig_volunteer_wishes (
+    community TEXT NOT NULL,
+    wish BLOB NOT NULL,
+    volunteer BLOB NOT NULL,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    submitted_day INTEGER NOT NULL,
+    PRIMARY KEY (community, wish)
+) WITHOUT ROWID;
+CREATE TABLE fig_volunteer_services (
+    community TEXT NOT NULL,
+    id BLOB NOT NULL,
+    volunteer BLOB NOT NULL,
+    kind TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    minutes INTEGER NOT NULL,
+    is_voided INTEGER NOT NULL,
+    PRIMARY KEY (community, id)
+) WITHOUT ROWID;";
+
 /// The second step: a community whose latest signed heads were made by a key since
 /// revoked is flagged (its data is kept).
 const SECOND_STEP: &str =

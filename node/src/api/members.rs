@@ -105,7 +105,7 @@ impl NewMember {
 
 /// The phone of a member, if given: checked, and kept as its digits so that one phone
 /// is written one way; blank text clears it.
-fn phone(fields: &Fields) -> Result<Option<Label>, FieldError> {
+pub(super) fn phone(fields: &Fields) -> Result<Option<Label>, FieldError> {
     if !fields.has("phone") {
         return Ok(None);
     }

@@ -20,6 +20,7 @@ mod projects;
 pub mod render;
 mod scoring;
 mod teams;
+mod volunteers;
 mod wishes;
 
 use std::str::FromStr;
@@ -50,7 +51,7 @@ pub use self::orgs::{
     list_pairings, org, pairing,
 };
 pub use self::passbook::{
-    NewRedemption, NewService, NewVoid, RedemptionChoice, VoidTarget, create_redemption,
+    NewRedemption, NewService, NewVoid, RedemptionChoice, Server, VoidTarget, create_redemption,
     create_service, create_void, list_services, list_voids, passbook, service,
 };
 pub use self::posts::{NewPost, POSTS, create_post, list_posts, post};
@@ -63,6 +64,9 @@ pub use self::scoring::{
     set_scoring_rate, withdraw_benefit,
 };
 pub use self::teams::{NewBranch, NewTeam, create_branch, create_team, list_branches, list_teams};
+pub use self::volunteers::{
+    NewVolunteer, create_volunteer, list_volunteers, volunteer, volunteer_service_at,
+};
 pub use self::wishes::{NewWish, WISHES, create_wish, list_wishes, wish};
 use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
 use crate::store::StoreError;

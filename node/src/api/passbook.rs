@@ -3,8 +3,12 @@
 
 use serde_json::Value;
 use wishtree_protocol::command::Command;
-use wishtree_protocol::id::{BenefitId, MemberId, PointsEntryId, ServiceId, VoidId};
-use wishtree_protocol::model::{Member, PointsEntry, PostKind, ScoringItem, ServiceRecord, Void};
+use wishtree_protocol::id::{
+    BenefitId, MemberId, PointsEntryId, ServiceId, VoidId, VolunteerId, VolunteerServiceId,
+};
+use wishtree_protocol::model::{
+    Actor, Member, PointsEntry, PostKind, ScoringItem, ServiceRecord, Void,
+};
 use wishtree_protocol::text::{Detail, Label, TextError};
 use wishtree_protocol::view::Voidable;
 use wishtree_protocol::{Date, Timestamp};
@@ -24,11 +28,13 @@ pub fn passbook(replica: &mut Replica, id: &str) -> ApiResult {
 }
 
 /// Service outside an activity: `{member, date, minutes | hours, category, item?,
-/// description?}`; the date cannot be later than today.
+/// description?}`; the date cannot be later than today. `member` is a member's id (or
+/// `member:<id>`), or `volunteer:<id>` for a volunteer beyond the members, whose
+/// service is recorded apart and earns no points (`item` is then ignored).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewService {
     /// Who served.
-    pub member: MemberId,
+    pub by: Server,
     /// The day.
     pub date: Date,
     /// How long.
@@ -39,6 +45,35 @@ pub struct NewService {
     pub item: ScoringItem,
     /// What was done.
     pub description: Detail,
+}
+
+/// Who served: a reported member, or a volunteer beyond the members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    /// A member, whose service earns points.
+    Member(MemberId),
+    /// A volunteer, whose service is counted apart.
+    Volunteer(VolunteerId),
+}
+
+impl Server {
+    /// Reads `field`: a bare id is a member's (as the API has always taken it), else
+    /// `member:<id>` or `volunteer:<id>`.
+    pub(super) fn read(fields: &Fields, field: &'static str) -> Result<Self, FieldError> {
+        match fields.parsed::<Actor>(field, Expected::Id) {
+            Ok(Actor::Member(member)) => Ok(Self::Member(member)),
+            Ok(Actor::Volunteer(volunteer)) => Ok(Self::Volunteer(volunteer)),
+            Ok(other) => Err(FieldError::new(
+                field,
+                Problem::Invalid {
+                    what: Expected::Id,
+                    english: format!("`{other}` did not serve: name a member or a volunteer"),
+                },
+            )),
+            // Not an actor's text: a bare member id, or why it is not one.
+            Err(_) => fields.parsed(field, Expected::Id).map(Self::Member),
+        }
+    }
 }
 
 impl Input for NewService {
@@ -54,7 +89,7 @@ impl Input for NewService {
 
     fn read(fields: &Fields, now: Timestamp) -> Result<Self, FieldError> {
         Ok(Self {
-            member: fields.parsed("member", Expected::Id)?,
+            by: Server::read(fields, "member")?,
             date: fields.date("date", now)?,
             minutes: fields.minutes_or_hours()?,
             category: fields.parsed("category", Expected::Choice)?,
@@ -67,16 +102,27 @@ impl Input for NewService {
 }
 
 impl NewService {
-    /// The command that records the service as `id`.
+    /// The command that records the service as `id`: a volunteer's record takes the
+    /// same id bytes in its own collection.
     pub fn into_command(self, id: ServiceId) -> Command {
-        Command::RecordService {
-            id,
-            member: self.member,
-            date: self.date,
-            minutes: self.minutes,
-            category: self.category,
-            item: self.item,
-            description: self.description,
+        match self.by {
+            Server::Member(member) => Command::RecordService {
+                id,
+                member,
+                date: self.date,
+                minutes: self.minutes,
+                category: self.category,
+                item: self.item,
+                description: self.description,
+            },
+            Server::Volunteer(volunteer) => Command::RecordVolunteerService {
+                id: VolunteerServiceId::from_bytes(*id.as_bytes()),
+                volunteer,
+                date: self.date,
+                minutes: self.minutes,
+                category: self.category,
+                description: self.description,
+            },
         }
     }
 }
@@ -145,8 +191,8 @@ impl NewRedemption {
     }
 }
 
-/// A void of a mistaken service record or passbook entry: exactly one of `service`
-/// and `points_entry`, and a `reason`.
+/// A void of a mistaken service record, passbook entry or volunteer's service record:
+/// exactly one of `service`, `points_entry` and `volunteer_service`, and a `reason`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewVoid {
     /// What is voided.
@@ -162,10 +208,13 @@ pub enum VoidTarget {
     Service(ServiceId),
     /// A passbook entry.
     PointsEntry(PointsEntryId),
+    /// A volunteer's service record.
+    VolunteerService(VolunteerServiceId),
 }
 
 impl Input for NewVoid {
-    const FIELDS: &'static [&'static str] = &["service", "points_entry", "reason"];
+    const FIELDS: &'static [&'static str] =
+        &["service", "points_entry", "volunteer_service", "reason"];
 
     fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
         // A void is the record of a mistake: whoever reads it later must learn why.
@@ -176,9 +225,11 @@ impl Input for NewVoid {
         }
         let service = fields.optional_parsed("service", Expected::Id)?;
         let entry = fields.optional_parsed("points_entry", Expected::Id)?;
-        let target = match (service, entry) {
-            (Some(service), None) => VoidTarget::Service(service),
-            (None, Some(entry)) => VoidTarget::PointsEntry(entry),
+        let volunteer = fields.optional_parsed("volunteer_service", Expected::Id)?;
+        let target = match (service, entry, volunteer) {
+            (Some(service), None, None) => VoidTarget::Service(service),
+            (None, Some(entry), None) => VoidTarget::PointsEntry(entry),
+            (None, None, Some(service)) => VoidTarget::VolunteerService(service),
             _ => {
                 return Err(FieldError::new("service", Problem::OneOf("points_entry")));
             }
@@ -198,14 +249,27 @@ impl NewVoid {
                 reason,
             },
             VoidTarget::PointsEntry(entry) => Command::VoidPoints { id, entry, reason },
+            VoidTarget::VolunteerService(service) => Command::VoidVolunteerService {
+                id,
+                service,
+                reason,
+            },
         }
     }
 }
 
-/// `POST /api/services`: service outside an activity, and the points it earns.
+/// `POST /api/services`: service outside an activity, and the points it earns; a
+/// volunteer's answers their record (`volunteer_service`), which earns none.
 pub fn create_service(replica: &mut Replica, new: NewService, now: Timestamp) -> ApiResult {
     let id = ServiceId::from_bytes(new_id()?);
+    let by = new.by;
     execute(replica, &new.into_command(id), None, now, |_| None)?;
+    if let Server::Volunteer(_) = by {
+        return super::volunteers::volunteer_service(
+            replica,
+            VolunteerServiceId::from_bytes(*id.as_bytes()),
+        );
+    }
     let mut record = service_record(replica, id)?;
     record["points_entry"] = earned_points_record(replica, id)?;
     Ok(record)

@@ -13,6 +13,7 @@
 //! that one call. Bodies over [`BODY_LIMIT`] are refused with 413.
 
 mod auth;
+mod volunteers;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -58,7 +59,7 @@ impl AppState {
 
 /// The routes of `/api`, and `/metrics`.
 pub fn api_router() -> Router<AppState> {
-    Router::new()
+    volunteers::routes(Router::new())
         .route("/metrics", get(metrics))
         .route("/api/status", get(status))
         .route("/api/community", put(rename_community))

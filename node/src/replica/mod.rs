@@ -31,9 +31,9 @@ use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::city::{CityDoc, CityView};
 use wishtree_protocol::command::{Command, CommandError};
 use wishtree_protocol::doc::DocError;
-use wishtree_protocol::id::{MemberId, WishId};
+use wishtree_protocol::id::{MemberId, VolunteerId, WishId};
 use wishtree_protocol::keys::{KeyPair, PublicKey};
-use wishtree_protocol::model::{Actor, Member, Wish};
+use wishtree_protocol::model::{Actor, Member, Volunteer, Wish};
 use wishtree_protocol::report::{ReportError, SealedReport};
 use wishtree_protocol::seal::SignedSeal;
 use wishtree_protocol::view::CommunityView;
@@ -57,7 +57,7 @@ pub use self::status::{ChunkCounts, Counts, NodeStatus, SyncStatus};
 use self::sync::sorted_heads;
 pub use self::sync::{ReceiveError, Received};
 use crate::metrics::WriteMetrics;
-use crate::store::{DocName, MemberPrivate, ResidentPrivate, Store, StoreError};
+use crate::store::{DocName, MemberPrivate, ResidentPrivate, Store, StoreError, VolunteerPrivate};
 
 /// The database inside a node's data directory.
 pub const DATABASE_FILE: &str = "node.sqlite";
@@ -168,6 +168,13 @@ pub enum PrivateRecord {
         wish: WishId,
         /// The data.
         data: ResidentPrivate,
+    },
+    /// A volunteer's real name and phone.
+    Volunteer {
+        /// The volunteer.
+        id: VolunteerId,
+        /// The data.
+        data: VolunteerPrivate,
     },
 }
 
@@ -487,20 +494,52 @@ impl Replica {
     /// A member's personal data (what a batch not yet flushed holds for them first,
     /// so that a write's answer shows what it wrote).
     pub fn member_private(&self, id: MemberId) -> Result<Option<MemberPrivate>, StoreError> {
-        let batched = self.batched_private().find_map(|record| match record {
-            PrivateRecord::Member { id: member, data } if *member == id => Some(data.clone()),
-            _ => None,
-        });
-        batched.map_or_else(|| self.store.member_private(id), |data| Ok(Some(data)))
+        self.private_of(
+            |record| match record {
+                PrivateRecord::Member { id: member, data } if *member == id => Some(data.clone()),
+                _ => None,
+            },
+            |store| store.member_private(id),
+        )
     }
 
     /// A resident's personal data, by their wish (a batch's first, as for members).
     pub fn resident_private(&self, wish: WishId) -> Result<Option<ResidentPrivate>, StoreError> {
-        let batched = self.batched_private().find_map(|record| match record {
-            PrivateRecord::Resident { wish: of, data } if *of == wish => Some(data.clone()),
-            _ => None,
-        });
-        batched.map_or_else(|| self.store.resident_private(wish), |data| Ok(Some(data)))
+        self.private_of(
+            |record| match record {
+                PrivateRecord::Resident { wish: of, data } if *of == wish => Some(data.clone()),
+                _ => None,
+            },
+            |store| store.resident_private(wish),
+        )
+    }
+
+    /// A volunteer's personal data (a batch's first, as for members).
+    pub fn volunteer_private(
+        &self,
+        id: VolunteerId,
+    ) -> Result<Option<VolunteerPrivate>, StoreError> {
+        self.private_of(
+            |record| match record {
+                PrivateRecord::Volunteer { id: of, data } if *of == id => Some(data.clone()),
+                _ => None,
+            },
+            // A community has tens of volunteers: reading them all is one small query.
+            |store| Ok(store.volunteers_private()?.remove(&id)),
+        )
+    }
+
+    /// Personal data as a batch not yet flushed holds it (`batched` picks it out),
+    /// else as the store does.
+    fn private_of<T>(
+        &self,
+        batched: impl Fn(&PrivateRecord) -> Option<T>,
+        stored: impl FnOnce(&Store) -> Result<Option<T>, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        match self.batched_private().find_map(batched) {
+            Some(data) => Ok(Some(data)),
+            None => stored(&self.store),
+        }
     }
 
     /// Stores what the community document holds beyond its stored heads, signing the
@@ -541,24 +580,27 @@ impl Replica {
     }
 
     fn check_private_target(&self, record: &PrivateRecord) -> Result<(), ExecuteError> {
-        let exists = match record {
-            PrivateRecord::Member { id, .. } => self.doc.contains::<Member>(*id),
-            PrivateRecord::Resident { wish, .. } => self.doc.contains::<Wish>(*wish),
-        }
-        .map_err(CommandError::from)?;
-        if exists {
+        let (exists, kind, id) = match record {
+            PrivateRecord::Member { id, .. } => (
+                self.doc.contains::<Member>(*id),
+                MemberId::KIND,
+                id.to_string(),
+            ),
+            PrivateRecord::Resident { wish, .. } => (
+                self.doc.contains::<Wish>(*wish),
+                WishId::KIND,
+                wish.to_string(),
+            ),
+            PrivateRecord::Volunteer { id, .. } => (
+                self.doc.contains::<Volunteer>(*id),
+                VolunteerId::KIND,
+                id.to_string(),
+            ),
+        };
+        if exists.map_err(CommandError::from)? {
             return Ok(());
         }
-        Err(match record {
-            PrivateRecord::Member { id, .. } => ExecuteError::NoSuchEntity {
-                kind: MemberId::KIND,
-                id: id.to_string(),
-            },
-            PrivateRecord::Resident { wish, .. } => ExecuteError::NoSuchEntity {
-                kind: WishId::KIND,
-                id: wish.to_string(),
-            },
-        })
+        Err(ExecuteError::NoSuchEntity { kind, id })
     }
 
     /// Puts memory back in step with the store after a failed write: the documents
@@ -636,6 +678,7 @@ fn write_private(
     match record {
         PrivateRecord::Member { id, data } => transaction.put_member_private(*id, data),
         PrivateRecord::Resident { wish, data } => transaction.put_resident_private(*wish, data),
+        PrivateRecord::Volunteer { id, data } => transaction.put_volunteer_private(*id, data),
     }
 }
 

@@ -2,7 +2,8 @@
 
 /// Migrations of the node's tables, in order; `PRAGMA user_version` is the number
 /// applied. The second lets `doc_chunks` hold the community's inbox (issue 12); the
-/// third keeps a resident's address, which a sealed submission brings (issue 12).
+/// third keeps a resident's address, which a sealed submission brings (issue 12); the
+/// fourth keeps a volunteer's name and phone (issue 14, item 5).
 pub(super) const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -50,5 +51,12 @@ ALTER TABLE doc_chunks_with_inbox RENAME TO doc_chunks;
 "#,
     r#"
 ALTER TABLE private_residents ADD COLUMN address TEXT NOT NULL DEFAULT '';
+"#,
+    r#"
+CREATE TABLE private_volunteers (
+    volunteer_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    phone TEXT NOT NULL
+);
 "#,
 ];

@@ -24,7 +24,7 @@ use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::keys::{PublicKey, Signature};
 
 use self::migrations::MIGRATIONS;
-pub use self::private::{MemberPrivate, ResidentPrivate};
+pub use self::private::{MemberPrivate, ResidentPrivate, VolunteerPrivate};
 
 mod migrations;
 mod private;

@@ -1,10 +1,10 @@
-//! Personal data (addresses, phones, residents' real names): only in these tables,
-//! never in a document.
+//! Personal data (addresses, phones, residents' and volunteers' real names): only in
+//! these tables, never in a document.
 
 use std::str::FromStr;
 
 use rusqlite::{OptionalExtension, params};
-use wishtree_protocol::id::{MemberId, WishId};
+use wishtree_protocol::id::{MemberId, VolunteerId, WishId};
 
 use super::{Store, StoreError, StoreTransaction};
 
@@ -26,6 +26,15 @@ pub struct ResidentPrivate {
     pub phone: String,
     /// Address, if the resident gave one (a sealed submission from the poster's form).
     pub address: String,
+}
+
+/// A volunteer's personal data: the document carries the worker's label instead.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct VolunteerPrivate {
+    /// The volunteer's real name.
+    pub name: String,
+    /// Phone number.
+    pub phone: String,
 }
 
 impl Store {
@@ -88,6 +97,16 @@ impl Store {
         )
     }
 
+    /// Every volunteer's personal data, by volunteer.
+    pub fn volunteers_private(
+        &self,
+    ) -> Result<std::collections::BTreeMap<VolunteerId, VolunteerPrivate>, StoreError> {
+        self.private_rows(
+            "SELECT volunteer_id, name, phone, '' FROM private_volunteers",
+            |name, phone, _| VolunteerPrivate { name, phone },
+        )
+    }
+
     fn private_rows<K: FromStr + Ord, V>(
         &self,
         sql: &str,
@@ -127,14 +146,24 @@ impl StoreTransaction<'_> {
         id: MemberId,
         private: &MemberPrivate,
     ) -> Result<(), StoreError> {
-        self.transaction
-            .execute(
-                "INSERT INTO private_members (member_id, address, phone) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (member_id) DO UPDATE SET address = excluded.address, phone = excluded.phone",
-                params![id.to_string(), private.address, private.phone],
-            )
-            .map(drop)
-            .map_err(|e| self.error(e))
+        self.put_private(
+            "INSERT INTO private_members (member_id, address, phone) VALUES (?1, ?2, ?3)
+             ON CONFLICT (member_id) DO UPDATE SET address = excluded.address, phone = excluded.phone",
+            params![id.to_string(), private.address, private.phone],
+        )
+    }
+
+    /// Stores a volunteer's personal data.
+    pub fn put_volunteer_private(
+        &self,
+        id: VolunteerId,
+        private: &VolunteerPrivate,
+    ) -> Result<(), StoreError> {
+        self.put_private(
+            "INSERT INTO private_volunteers (volunteer_id, name, phone) VALUES (?1, ?2, ?3)
+             ON CONFLICT (volunteer_id) DO UPDATE SET name = excluded.name, phone = excluded.phone",
+            params![id.to_string(), private.name, private.phone],
+        )
     }
 
     /// Stores a resident's personal data for the wish they ordered.
@@ -143,13 +172,18 @@ impl StoreTransaction<'_> {
         wish: WishId,
         private: &ResidentPrivate,
     ) -> Result<(), StoreError> {
+        self.put_private(
+            "INSERT INTO private_residents (wish_id, real_name, phone, address) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (wish_id) DO UPDATE SET real_name = excluded.real_name,
+                 phone = excluded.phone, address = excluded.address",
+            params![wish.to_string(), private.real_name, private.phone, private.address],
+        )
+    }
+
+    /// Writes one personal-data row (`sql` an upsert of it).
+    fn put_private(&self, sql: &str, values: impl rusqlite::Params) -> Result<(), StoreError> {
         self.transaction
-            .execute(
-                "INSERT INTO private_residents (wish_id, real_name, phone, address) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (wish_id) DO UPDATE SET real_name = excluded.real_name,
-                     phone = excluded.phone, address = excluded.address",
-                params![wish.to_string(), private.real_name, private.phone, private.address],
-            )
+            .execute(sql, values)
             .map(drop)
             .map_err(|e| self.error(e))
     }

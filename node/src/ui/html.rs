@@ -246,6 +246,7 @@ const NAVIGATION: &[Nav] = &[
             ("/pairings", "共建协议", "Pairings"),
             ("/branches", "功能型党支部", "Branches"),
             ("/teams", "服务队", "Teams"),
+            ("/volunteers", "志愿者", "Volunteers"),
         ],
     ),
     Nav::Group(

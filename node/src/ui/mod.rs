@@ -28,6 +28,7 @@ pub mod routes;
 pub mod scoring;
 pub mod seal;
 pub mod tree;
+pub mod volunteers;
 
 #[cfg(test)]
 mod tests {

@@ -30,9 +30,9 @@ pub fn services_page(asked: ListAsked<'_>) -> String {
         .iter()
         .filter(|item| **item != ScoringItem::Activity)
         .map(|item| (item.code(), super::scoring::item_label(lang, *item)));
-    let members = member_choices(lang, view);
+    let servers = server_choices(lang, view);
     let fields = html! {
-        (filled.select("member", t(lang, "党员", "Member"), members.iter().map(|(v, l)| (v.as_str(), l.as_str()))))
+        (filled.select("member", t(lang, "党员或志愿者", "Member or volunteer"), servers.iter().map(|(v, l)| (v.as_str(), l.as_str()))))
         (filled.input("date", t(lang, "服务日期（例如 2026-11-20）", "Date (e.g. 2026-11-20)")))
         (filled.input("hours", t(lang, "服务时长（小时，例如 1.5）", "Hours (e.g. 1.5)")))
         (filled.select("category", t(lang, "服务类别", "Category"), categories))
@@ -337,6 +337,21 @@ fn member_choices(lang: Language, view: &CommunityView) -> Vec<(String, String)>
         .collect()
 }
 
+/// Who may have served: the members, then the volunteers beyond them
+/// (`volunteer:<id>`, whose service is recorded apart and earns no points).
+fn server_choices(lang: Language, view: &CommunityView) -> Vec<(String, String)> {
+    let mut choices = member_choices(lang, view);
+    let volunteers = super::collate::by_pinyin(&view.volunteers, |volunteer| &volunteer.label);
+    choices.extend(volunteers.into_iter().map(|(id, volunteer)| {
+        let kind = super::volunteers::kind_label(lang, volunteer.kind);
+        (
+            format!("volunteer:{id}"),
+            format!("{}（{kind}）", volunteer.label),
+        )
+    }));
+    choices
+}
+
 /// What a service record says was done: its activity's title for a participation.
 fn what_was_done(view: &CommunityView, service: &ServiceRecord) -> String {
     match service.activity.and_then(|id| view.activities.get(&id)) {
@@ -353,7 +368,7 @@ fn member_link(view: &CommunityView, id: MemberId) -> Markup {
     html! { a href={ "/members/" (id.to_string()) } { (member_name(view, id)) } }
 }
 
-fn voided_label(lang: Language, is_voided: bool) -> &'static str {
+pub(super) fn voided_label(lang: Language, is_voided: bool) -> &'static str {
     if is_voided {
         t(lang, "已作废", "voided")
     } else {
@@ -375,6 +390,19 @@ fn void_of_entry(view: &CommunityView, id: PointsEntryId) -> Option<(&VoidId, &V
 
 /// The record a void cancels: where its page is and what to call it.
 fn voided_record(lang: Language, view: &CommunityView, void: &Void) -> (String, String) {
+    if let Some(service) = void.volunteer_service {
+        let what = view
+            .volunteer_services
+            .get(&service)
+            .map_or_else(String::new, |record| {
+                let volunteer = wishtree_protocol::model::Actor::Volunteer(record.entity.volunteer);
+                format!("{} {}", actor_name(view, &volunteer), record.entity.date)
+            });
+        return (
+            format!("/volunteer-services/{service}"),
+            format!("{}：{what}", t(lang, "志愿服务记录", "Volunteer service")),
+        );
+    }
     match (void.service, void.points_entry) {
         (Some(service), _) => {
             let what = view
@@ -411,7 +439,7 @@ fn voided_record(lang: Language, view: &CommunityView, void: &Void) -> (String, 
 
 /// The correction part of a record's page: the void that cancelled it, or the form
 /// that voids it with a reason (posted to `action`).
-fn correction(
+pub(super) fn correction(
     lang: Language,
     view: &CommunityView,
     action: &str,

@@ -53,7 +53,7 @@ pub fn tree_page(
         .values()
         .filter(|w| w.status.state == ClaimState::Fulfilled)
         .count();
-    let claimants = claimant_options(view);
+    let claimants = wish_claimant_options(view);
     let sections = [
         (
             ClaimState::Submitted,
@@ -281,6 +281,12 @@ pub fn actor_name(view: &CommunityView, actor: &Actor) -> String {
             || format!("组织 {}", &id.to_string()[..8]),
             |o| o.name.clone(),
         ),
+        // The worker's label (退休党员 王老师), not the name kept in the private tables:
+        // this is what the board and every list show.
+        Actor::Volunteer(id) => view.volunteers.get(id).map_or_else(
+            || format!("志愿者 {}", &id.to_string()[..8]),
+            |v| v.label.clone(),
+        ),
         Actor::Worker(name) => name.clone(),
         // Their name is in their own community's document, which this node does not
         // hold: the member is named by their home community and id.
@@ -371,7 +377,7 @@ pub fn state_page(
     status: &StatusBar,
     list_page: Option<&str>,
 ) -> String {
-    let claimants = claimant_options(view);
+    let claimants = wish_claimant_options(view);
     let wishes = wishes_in(view, state);
     let shown = Page::of(list_page, wishes.len());
     let path = format!("/wishes/in/{}", state.code());
@@ -479,7 +485,7 @@ fn actions(filled: &Filled, view: &CommunityView, id: WishId, state: ClaimState)
                     (withdraw)
                 }
                 ClaimState::Published => {
-                    (claim_form(filled, &format!("/wishes/{id}/claim"), &claimant_options(view), claim_label(lang)))
+                    (claim_form(filled, &format!("/wishes/{id}/claim"), &wish_claimant_options(view), claim_label(lang)))
                     (withdraw)
                 }
                 ClaimState::Claimed => {
@@ -530,21 +536,45 @@ fn claim_label(lang: Language) -> &'static str {
     t(lang, "认领（党员接单）", "Claim")
 }
 
-/// Members and organisations who may claim, as (`member:<id>` / `org:<id>`, name).
+/// Members and organisations who may claim a post, as (`member:<id>` / `org:<id>`,
+/// name): a volunteer holds no post seat.
 pub fn claimant_options(view: &CommunityView) -> Vec<(String, String)> {
-    let mut options: Vec<(String, String)> = view
-        .members
-        .iter()
-        .map(|(id, m)| (format!("member:{id}"), m.name.clone()))
-        .collect();
+    let mut options = sorted_options(
+        view.members
+            .iter()
+            .map(|(id, m)| (format!("member:{id}"), m.name.clone())),
+    );
+    options.extend(org_options(view));
+    options
+}
+
+/// Who may claim a wish: members, then volunteers (离退休党员, 学生党员,
+/// 社区公益爱心人士) by their label and kind, then organisations.
+pub fn wish_claimant_options(view: &CommunityView) -> Vec<(String, String)> {
+    let mut options = sorted_options(
+        view.members
+            .iter()
+            .map(|(id, m)| (format!("member:{id}"), m.name.clone())),
+    );
+    options.extend(sorted_options(view.volunteers.iter().map(|(id, v)| {
+        let label = format!("{}（{}）", v.label, v.kind.label_zh());
+        (format!("volunteer:{id}"), label)
+    })));
+    options.extend(org_options(view));
+    options
+}
+
+fn org_options(view: &CommunityView) -> Vec<(String, String)> {
+    sorted_options(
+        view.orgs
+            .iter()
+            .map(|(id, o)| (format!("org:{id}"), format!("{}（单位）", o.name))),
+    )
+}
+
+fn sorted_options(options: impl Iterator<Item = (String, String)>) -> Vec<(String, String)> {
+    let mut options: Vec<(String, String)> = options.collect();
     super::collate::sort_by_pinyin(&mut options, |(_, name)| name);
-    let mut orgs: Vec<(String, String)> = view
-        .orgs
-        .iter()
-        .map(|(id, o)| (format!("org:{id}"), format!("{}（单位）", o.name)))
-        .collect();
-    super::collate::sort_by_pinyin(&mut orgs, |(_, name)| name);
-    options.extend(orgs);
     options
 }
 

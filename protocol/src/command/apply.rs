@@ -9,7 +9,7 @@ use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus, PostStatus, Refusa
 use crate::model::{
     Activity, Actor, AttendanceStage, Benefit, Branch, CardRecord, Evaluation, EventKind, Member,
     Org, Pairing, Participation, PointsEntry, Post, Project, ScoringRate, Seal, ServiceRecord,
-    Team, Void, Wish,
+    Team, Void, VolunteerService, Wish,
 };
 use crate::text::Title;
 use crate::time::Timestamp;
@@ -486,6 +486,7 @@ impl CommunityDoc {
                 let void = Void {
                     service: Some(*service),
                     points_entry: None,
+                    volunteer_service: None,
                     reason: reason.to_string(),
                     by: worker.clone(),
                     at: now,
@@ -545,6 +546,7 @@ impl CommunityDoc {
                 let void = Void {
                     service: None,
                     points_entry: Some(*entry),
+                    volunteer_service: None,
                     reason: reason.to_string(),
                     by: worker.clone(),
                     at: now,
@@ -552,6 +554,30 @@ impl CommunityDoc {
                 self.put_entity(*id, &void)?;
             }
             Command::SealPeriod { seal } => self.put_seal(seal, now)?,
+            Command::AddVolunteer { id, volunteer } => self.add_volunteer(*id, volunteer, now)?,
+            Command::RecordVolunteerService {
+                id,
+                volunteer,
+                date,
+                minutes,
+                category,
+                description,
+            } => {
+                let service = VolunteerService {
+                    volunteer: *volunteer,
+                    date: *date,
+                    minutes: *minutes,
+                    category: *category,
+                    description: description.to_string(),
+                    recorded_at: now,
+                };
+                self.record_volunteer_service(*id, &service)?;
+            }
+            Command::VoidVolunteerService {
+                id,
+                service,
+                reason,
+            } => self.void_volunteer_service(*id, *service, reason, worker, now)?,
             Command::Evaluate {
                 member,
                 period,

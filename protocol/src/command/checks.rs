@@ -5,7 +5,7 @@ use crate::checkin::CheckInError;
 use crate::doc::CommunityDoc;
 use crate::id::{ActivityId, MemberId};
 use crate::model::{
-    Activity, Actor, Branch, EventKind, LifecycleEvent, Member, Org, Participation, Team,
+    Activity, Actor, Branch, EventKind, LifecycleEvent, Member, Org, Participation, Team, Volunteer,
 };
 use crate::text::Detail;
 use crate::time::Timestamp;
@@ -67,6 +67,7 @@ impl CommunityDoc {
         match actor {
             Actor::Member(id) => self.require_present::<Member>(*id),
             Actor::Org(id) => self.require_present::<Org>(*id),
+            Actor::Volunteer(id) => self.require_present::<Volunteer>(*id),
             // A member of another community is known to their own community's
             // document, which this node does not hold; the hub checked their card.
             Actor::Worker(_) | Actor::Outside(..) => Ok(()),

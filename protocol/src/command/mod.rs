@@ -12,18 +12,20 @@ mod apply;
 mod checks;
 mod facts;
 mod projects;
+mod volunteers;
 
 use crate::card::CardSecretHash;
 use crate::checkin::CheckInError;
 use crate::doc::DocError;
 use crate::id::{
     ActivityId, BenefitId, BranchId, CardId, CheckInCodeId, MemberId, OrgId, PairingId,
-    PointsEntryId, PostId, ProjectId, ServiceId, TeamId, VoidId, WishId,
+    PointsEntryId, PostId, ProjectId, ServiceId, TeamId, VoidId, VolunteerId, VolunteerServiceId,
+    WishId,
 };
 use crate::lifecycle::Refusal;
 use crate::model::{
     Actor, BeneficiaryGroup, EvaluationGrade, EventKind, PostKind, ProjectKind, ScoringItem,
-    ScoringUnit, Share, WishKind,
+    ScoringUnit, Share, VolunteerKind, WishKind,
 };
 use crate::seal::SignedSeal;
 use crate::text::{Detail, Label, Name, Title};
@@ -362,6 +364,52 @@ pub enum Command {
         /// The community's words; may be empty.
         comment: Detail,
     },
+    /// Registers a volunteer beyond the members (离退休党员, 学生党员,
+    /// 社区公益爱心人士); their name and phone go to the node's private tables.
+    AddVolunteer {
+        /// The new id.
+        id: VolunteerId,
+        /// What the city may see of them.
+        volunteer: VolunteerFields,
+    },
+    /// Records a volunteer's service: hours counted apart from the members', earning no
+    /// passbook points.
+    RecordVolunteerService {
+        /// The new id.
+        id: VolunteerServiceId,
+        /// Who served.
+        volunteer: VolunteerId,
+        /// The day.
+        date: Date,
+        /// How long, in minutes.
+        minutes: u32,
+        /// Category.
+        category: PostKind,
+        /// What was done.
+        description: Detail,
+    },
+    /// Cancels a volunteer's service record.
+    VoidVolunteerService {
+        /// The new void id.
+        id: VoidId,
+        /// The record.
+        service: VolunteerServiceId,
+        /// Why.
+        reason: Label,
+    },
+}
+
+/// What the city may see of a volunteer: the worker's label, not the name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolunteerFields {
+    /// The worker's label, e.g. 退休党员 王老师.
+    pub label: Name,
+    /// Retired, student or resident.
+    pub kind: VolunteerKind,
+    /// What they can do.
+    pub specialties: Vec<Label>,
+    /// The day they registered, not after today.
+    pub registered_on: Date,
 }
 
 /// The ledger fields of a member (七清楚, without address and phone).

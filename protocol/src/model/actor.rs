@@ -1,17 +1,18 @@
 //! Who did something: a member (of this community or, from the citywide market, of
-//! another), a unit organisation, or a community worker.
+//! another), a volunteer beyond the members, a unit organisation, or a community
+//! worker.
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::id::{MemberId, OrgId};
+use crate::id::{MemberId, OrgId, VolunteerId};
 use crate::model::event::EventKind;
 use crate::region::CommunityCode;
 
 /// The author of a lifecycle event.
 ///
-/// Its text form (`member:<id>`, `org:<id>`, `worker:<name>`, `outside:<community>:<id>`)
-/// is what the document
+/// Its text form (`member:<id>`, `org:<id>`, `worker:<name>`, `outside:<community>:<id>`,
+/// `volunteer:<id>`) is what the document
 /// stores, so that a claimant is one scalar that merges like any other.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Actor {
@@ -25,6 +26,10 @@ pub enum Actor {
     /// from the citywide market: only the home community's code and the member's id
     /// cross, nothing personal; their name is in the home community's document.
     Outside(CommunityCode, MemberId),
+    /// A volunteer of this community who is not a reported-in member (离退休党员,
+    /// 学生党员, 社区公益爱心人士): claims wishes as a member does, holds no post seat
+    /// and takes on no project, and is counted apart.
+    Volunteer(VolunteerId),
 }
 
 /// What a lifecycle event is about, as far as who may author it.
@@ -42,22 +47,31 @@ pub enum EventSubject {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthorError {
     /// The event needs a claimant and none was named.
-    #[error("name the member (member:<id>) or organisation (org:<id>) who claims")]
+    #[error(
+        "name the member (member:<id>), volunteer (volunteer:<id>) or organisation (org:<id>) who claims"
+    )]
     MissingClaimant,
     /// The event needs a claimant and someone else was named.
-    #[error("`{0}` cannot claim: name a member (member:<id>) or organisation (org:<id>)")]
+    #[error(
+        "`{0}` cannot claim: name a member (member:<id>), volunteer (volunteer:<id>) or organisation (org:<id>)"
+    )]
     NotAClaimant(Actor),
 }
 
 /// Why a text is not an actor.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not an actor: expected member:<id>, org:<id> or worker:<name>")]
+#[error("`{0}` is not an actor: expected member:<id>, volunteer:<id>, org:<id> or worker:<name>")]
 pub struct ActorParseError(pub String);
 
 impl Actor {
-    /// Whether the actor may claim things (a member or an organisation).
+    /// Whether the actor may claim things (a member, a volunteer or an organisation).
+    /// What each may claim is the fold's rule: a volunteer holds no post seat
+    /// ([`crate::lifecycle::PostStatus`]), only units take on projects.
     pub fn is_claimant(&self) -> bool {
-        matches!(self, Self::Member(_) | Self::Org(_) | Self::Outside(..))
+        matches!(
+            self,
+            Self::Member(_) | Self::Org(_) | Self::Outside(..) | Self::Volunteer(_)
+        )
     }
 
     /// The author of an event of `kind` on `subject`, from the one `given` by the
@@ -93,6 +107,7 @@ impl fmt::Display for Actor {
             Self::Org(id) => write!(f, "org:{id}"),
             Self::Worker(name) => write!(f, "worker:{name}"),
             Self::Outside(home, id) => write!(f, "outside:{home}:{id}"),
+            Self::Volunteer(id) => write!(f, "volunteer:{id}"),
         }
     }
 }
@@ -106,6 +121,7 @@ impl FromStr for Actor {
         match kind {
             "member" => rest.parse().map(Self::Member).map_err(|_| error()),
             "org" => rest.parse().map(Self::Org).map_err(|_| error()),
+            "volunteer" => rest.parse().map(Self::Volunteer).map_err(|_| error()),
             "worker" => Ok(Self::Worker(rest.to_owned())),
             "outside" => {
                 let (home, id) = rest.split_once(':').ok_or_else(error)?;
@@ -153,6 +169,8 @@ mod tests {
             check(EventKind::Claim, subject, Some(org), Ok(org));
             let outside = "outside:130903001002:00000000000000000000000000000003";
             check(EventKind::Claim, subject, Some(outside), Ok(outside));
+            let volunteer = "volunteer:00000000000000000000000000000004";
+            check(EventKind::Claim, subject, Some(volunteer), Ok(volunteer));
             check(
                 EventKind::Claim,
                 subject,
@@ -165,6 +183,26 @@ mod tests {
                 Some("worker:王"),
                 Err(AuthorError::NotAClaimant(Actor::Worker("王".into()))),
             );
+        }
+    }
+
+    #[test]
+    fn actor_text_reads_back_and_bad_text_is_refused() {
+        for text in [
+            "volunteer:000000000000000000000000000000ab",
+            "member:000000000000000000000000000000ab",
+            "outside:130903001002:000000000000000000000000000000ab",
+        ] {
+            assert_eq!(text.parse::<Actor>().unwrap().to_string(), text);
+        }
+        for bad in [
+            "volunteer:",
+            "volunteer:12",
+            "volunteer:zz000000000000000000000000000000",
+            "volunteers:000000000000000000000000000000ab",
+            "volunteer",
+        ] {
+            assert!(bad.parse::<Actor>().is_err(), "{bad} read as an actor");
         }
     }
 

@@ -22,6 +22,7 @@ mod points;
 mod post;
 mod seal;
 mod service;
+mod volunteer;
 mod wish;
 
 pub use actor::{Actor, ActorParseError, AuthorError, EventSubject};
@@ -32,18 +33,20 @@ pub use group::{Branch, Team};
 pub use member::Member;
 pub use names::{
     AttendanceStage, BeneficiaryGroup, EvaluationGrade, PointsKind, PostKind, ProjectKind,
-    ScoringItem, ScoringUnit, WishKind,
+    ScoringItem, ScoringUnit, VolunteerKind, WishKind,
 };
 pub use org::{Org, Pairing};
 pub use points::{Benefit, ScoringRate};
 pub use post::Post;
 pub use seal::{Evaluation, Seal};
 pub use service::{Activity, Participation, PointsEntry, ServiceRecord, Void};
+pub use volunteer::{Volunteer, VolunteerService};
 pub use wish::{Project, Wish};
 
 use crate::id::{
     ActivityId, BenefitId, BranchId, CardId, EvaluationId, InboxEntryId, MemberId, OrgId,
-    PairingId, PointsEntryId, PostId, ProjectId, ServiceId, TeamId, VoidId, WishId,
+    PairingId, PointsEntryId, PostId, ProjectId, ServiceId, TeamId, VoidId, VolunteerId,
+    VolunteerServiceId, WishId,
 };
 
 /// A kind of entity kept in a top-level map of the document.
@@ -82,6 +85,8 @@ entity!(CardRecord, CardId, "cards");
 entity!(InboxOutcome, InboxEntryId, "inbox");
 entity!(Evaluation, EvaluationId, "evaluations");
 entity!(Benefit, BenefitId, "benefits");
+entity!(Volunteer, VolunteerId, "volunteers");
+entity!(VolunteerService, VolunteerServiceId, "volunteer_services");
 
 // A scoring rate is keyed by the kind of service it scores.
 impl Entity for ScoringRate {
@@ -118,11 +123,13 @@ pub const COLLECTIONS: [&str; 12] = [
 /// write to one creates its map. Only a community's node writes its document, so no
 /// two replicas race to create the same map; a document without the map reads as one
 /// with the map empty.
-pub const LATE_COLLECTIONS: [&str; 6] = [
+pub const LATE_COLLECTIONS: [&str; 8] = [
     "seals",
     "evaluations",
     "cards",
     "inbox",
     "scoring",
     "benefits",
+    "volunteers",
+    "volunteer_services",
 ];

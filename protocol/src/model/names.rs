@@ -135,3 +135,16 @@ define_names! {
         Attended = ("attended", "已出勤", "attended"),
     }
 }
+
+define_names! {
+    /// Who a volunteer is (志愿者类别): the claimants beyond in-service members, kept
+    /// apart from them in every figure.
+    VolunteerKind, "volunteer kind" {
+        /// 离退休党员.
+        Retired = ("retired", "离退休党员", "retired party member"),
+        /// 学生党员.
+        Student = ("student", "学生党员", "student party member"),
+        /// 社区公益爱心人士.
+        Resident = ("resident", "社区公益爱心人士", "public-spirited resident"),
+    }
+}

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use autosurgeon::Reconcile;
 
-use crate::id::{ActivityId, BenefitId, CheckInCodeId, MemberId, OrgId, PointsEntryId, ServiceId};
+use crate::id::{
+    ActivityId, BenefitId, CheckInCodeId, MemberId, OrgId, PointsEntryId, ServiceId,
+    VolunteerServiceId,
+};
 use crate::model::actor::Actor;
 use crate::model::names::{AttendanceStage, PointsKind, PostKind, ScoringItem};
 use crate::time::{Date, Timestamp};
@@ -104,6 +107,9 @@ pub struct Void {
     pub service: Option<ServiceId>,
     /// The passbook entry voided, if any.
     pub points_entry: Option<PointsEntryId>,
+    /// The volunteer's service record voided, if any; absent in voids written before
+    /// volunteers.
+    pub volunteer_service: Option<VolunteerServiceId>,
     /// Why.
     pub reason: String,
     /// Who.
@@ -169,4 +175,4 @@ crate::scan::hydrate_by_scan!(ServiceRecord { member, date, minutes, category, d
 
 crate::scan::hydrate_by_scan!(PointsEntry { member, kind, points, reason, at; optional: service, benefit });
 
-crate::scan::hydrate_by_scan!(Void { reason, by, at; optional: service, points_entry });
+crate::scan::hydrate_by_scan!(Void { reason, by, at; optional: service, points_entry, volunteer_service });

@@ -22,7 +22,7 @@ use wishtree_hub::run::RunningHub;
 use wishtree_hub::state::{Hub, HubOptions};
 use wishtree_node::replica::{PrivateRecord, setting};
 use wishtree_node::run::RunningNode;
-use wishtree_node::store::{MemberPrivate, ResidentPrivate, Store};
+use wishtree_node::store::{MemberPrivate, ResidentPrivate, Store, VolunteerPrivate};
 use wishtree_protocol::city::{CampaignRule, CityCommand};
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{CampaignId, MemberId};
@@ -364,14 +364,15 @@ fn build(dir: &Path, hub_address: SocketAddr, out: &mut dyn Write) -> anyhow::Re
         let records = seed_node(&node_dir, &hub_dir, &community, hub_address, key)?;
         writeln!(
             out,
-            "{} ({}{}, {}): node created and enrolled, {records} records written by {}, personal data of {} members and {} residents",
+            "{} ({}{}, {}): node created and enrolled, {records} records written by {}, personal data of {} members, {} residents and {} volunteers",
             community.name,
             community.district,
             community.street,
             community.code,
             community.worker,
             community.private_members.len(),
-            community.private_residents.len()
+            community.private_residents.len(),
+            community.private_volunteers.len()
         )?;
     }
     Ok(())
@@ -454,7 +455,9 @@ fn seed_node(
         hub_key,
     )?;
     enroll(hub_dir, community.code, replica.public_key())?;
-    let members: HashMap<_, _> = community
+    // Each record's personal data by its id's bytes: the member's, the resident's (by
+    // their wish), the volunteer's.
+    let members = community
         .private_members
         .iter()
         .map(|(id, address, phone)| {
@@ -462,26 +465,40 @@ fn seed_node(
                 address: address.clone(),
                 phone: phone.clone(),
             };
-            (*id, PrivateRecord::Member { id: *id, data })
-        })
-        .collect();
-    let residents: HashMap<_, _> = community
+            (*id.as_bytes(), PrivateRecord::Member { id: *id, data })
+        });
+    let residents = community
         .private_residents
         .iter()
-        .map(|(wish, real_name, phone)| {
+        .map(|(wish, name, phone)| {
             let data = ResidentPrivate {
-                real_name: real_name.clone(),
+                real_name: name.clone(),
                 phone: phone.clone(),
                 address: String::new(),
             };
-            (*wish, PrivateRecord::Resident { wish: *wish, data })
-        })
-        .collect();
+            (
+                *wish.as_bytes(),
+                PrivateRecord::Resident { wish: *wish, data },
+            )
+        });
+    let volunteers = community
+        .private_volunteers
+        .iter()
+        .map(|(id, name, phone)| {
+            let data = VolunteerPrivate {
+                name: name.clone(),
+                phone: phone.clone(),
+            };
+            (*id.as_bytes(), PrivateRecord::Volunteer { id: *id, data })
+        });
+    let personal: HashMap<[u8; 16], PrivateRecord> =
+        members.chain(residents).chain(volunteers).collect();
     for (index, (days_ago, command)) in community.commands.iter().enumerate() {
         let at = stamp(*days_ago, index);
         let private = match command {
-            Command::AddMember { id, .. } => members.get(id),
-            Command::SubmitWish { id, .. } => residents.get(id),
+            Command::AddMember { id, .. } => personal.get(id.as_bytes()),
+            Command::SubmitWish { id, .. } => personal.get(id.as_bytes()),
+            Command::AddVolunteer { id, .. } => personal.get(id.as_bytes()),
             _ => None,
         };
         match private {

@@ -12,7 +12,8 @@ use crate::figures::{CommunityRank, CommunityStatus, Figures, OrgRank, Period, R
 pub(super) fn figures_table(lang: Language, figures: &Figures) -> Markup {
     let w = &figures.wishes;
     let p = &figures.projects;
-    let rows: [(&str, &str, &str, String); 28] = [
+    let v = &figures.volunteers;
+    let rows: [(&str, &str, &str, String); 34] = [
         (
             "communities",
             "社区",
@@ -180,6 +181,43 @@ pub(super) fn figures_table(lang: Language, figures: &Figures) -> Markup {
             "爱心积分 支取",
             "points redeemed",
             figures.points_redeemed.to_string(),
+        ),
+        // Volunteers beyond the members, apart from every member figure above.
+        (
+            "volunteers.registered.retired",
+            "志愿者 离退休党员",
+            "volunteers: retired members",
+            v.registered.retired.to_string(),
+        ),
+        (
+            "volunteers.registered.student",
+            "志愿者 学生党员",
+            "volunteers: student members",
+            v.registered.student.to_string(),
+        ),
+        (
+            "volunteers.registered.resident",
+            "志愿者 社区公益爱心人士",
+            "volunteers: public-spirited residents",
+            v.registered.resident.to_string(),
+        ),
+        (
+            "volunteers.wishes_claimed",
+            "志愿者认领的微心愿",
+            "wishes volunteers hold",
+            v.wishes_claimed.total.to_string(),
+        ),
+        (
+            "volunteers.wishes_fulfilled",
+            "志愿者实现的微心愿",
+            "wishes volunteers fulfilled",
+            v.wishes_fulfilled.total.to_string(),
+        ),
+        (
+            "volunteers.service_hours",
+            "志愿者服务时长（小时）",
+            "volunteers' hours of service",
+            number(v.service_hours),
         ),
     ];
     let headings = [tr(lang, "指标", "Figure"), tr(lang, "数值", "Value")];

@@ -38,6 +38,7 @@ mod projects;
 mod reports;
 mod saved;
 mod scoring;
+mod volunteers;
 mod wish_pages;
 mod wishes;
 
@@ -70,7 +71,7 @@ use wishes::{create_wish, new_wish, wish, wish_action, wish_at_action};
 
 /// The routes of the web UI, to mount beside the JSON API.
 pub fn ui_router() -> Router<AppState> {
-    let router = Router::new()
+    let router = volunteers::routes(Router::new())
         .route("/", get(home))
         .route("/lang/{lang}", get(set_language))
         .route("/wishes/new", get(new_wish))

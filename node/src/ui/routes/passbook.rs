@@ -38,10 +38,18 @@ pub(super) async fn services(listing: Listing) -> Response {
     listing.draw(&defaults, passbook::services_page).await
 }
 
+/// `POST /services`: a member's service, or a volunteer's (chosen as
+/// `volunteer:<id>`), whose record has its own page.
 pub(super) async fn create_service(posted: PostedForm) -> Response {
+    let is_volunteer = posted.form.value("member").starts_with("volunteer:");
+    let path = if is_volunteer {
+        "/volunteer-services"
+    } else {
+        "/services"
+    };
     create_listed(
         posted,
-        "/services",
+        path,
         passbook::services_page,
         NewService::into_command,
     )
@@ -124,7 +132,7 @@ pub(super) async fn voids_csv(State(state): State<AppState>) -> Response {
 }
 
 /// A record's page drawn with nothing typed in its void form.
-fn with_nothing_typed<I>(
+pub(super) fn with_nothing_typed<I>(
     draw: VoidPage<I>,
 ) -> impl FnOnce(Language, &CommunityView, I, &StatusBar) -> Option<String> + Send + 'static
 where
@@ -138,7 +146,7 @@ where
 /// browser goes back to the record, which now says it is voided; refused, `draw`
 /// shows the record again with the reason as typed and why. A record that is not
 /// there (or not of this ledger) is not found, and nothing is written.
-async fn void<I>(
+pub(super) async fn void<I>(
     posted: RecordForm,
     (field, path): (&'static str, &'static str),
     draw: VoidPage<I>,

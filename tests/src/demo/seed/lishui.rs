@@ -1,16 +1,17 @@
 //! 新华区丽水社区 of the demo city.
 
 use wishtree_protocol::command::Command;
-use wishtree_protocol::id::{BenefitId, PointsEntryId};
+use wishtree_protocol::id::{BenefitId, PointsEntryId, VolunteerServiceId};
 use wishtree_protocol::model::{
-    Actor, BeneficiaryGroup, EventKind, PostKind, ScoringItem, ScoringUnit, WishKind,
+    Actor, BeneficiaryGroup, EventKind, PostKind, ScoringItem, ScoringUnit, VolunteerKind, WishKind,
 };
 use wishtree_protocol::uscc::CreditCode;
 
 use super::*;
 
 /// 新华区丽水社区: love passbooks with scoring items and a benefit catalogue; 赵玉茹 has
-/// the most points and redeems a benefit.
+/// the most points and redeems a benefit. A retired party member (离退休党员) volunteers:
+/// he keeps an old man company and cuts hair, counted apart from the members.
 pub(super) fn lishui(
     ids: &mut dyn FnMut() -> [u8; 16],
     orgs: &[(CreditCode, &'static str)],
@@ -192,6 +193,44 @@ pub(super) fn lishui(
         Some(500),
     );
     b.wish_event(6, desk, EventKind::Publish, b.worker.clone(), "");
+    let wang = b.volunteer(
+        90,
+        "退休党员 王老师",
+        VolunteerKind::Retired,
+        "王建民",
+        &["理发", "读报"],
+    );
+    let company = b.wish(
+        30,
+        "想找人陪我读读报、聊聊天",
+        "老伴去世后一个人在家，眼睛不好",
+        WishKind::Service,
+        BeneficiaryGroup::EmptyNest,
+        "丽水社区 孙大爷",
+        "孙德胜",
+        None,
+    );
+    b.wish_event(29, company, EventKind::Publish, b.worker.clone(), "");
+    b.wish_event(27, company, EventKind::Claim, Actor::Volunteer(wang), "");
+    b.wish_event(
+        12,
+        company,
+        EventKind::Fulfil,
+        Actor::Volunteer(wang),
+        "每周二上门读报",
+    );
+    let visit = VolunteerServiceId::from_bytes((b.ids)());
+    b.push(
+        12,
+        Command::RecordVolunteerService {
+            id: visit,
+            volunteer: wang,
+            date: date_days_ago(12),
+            minutes: 120,
+            category: PostKind::Aid,
+            description: detail_of("上门陪孙大爷读报、理发"),
+        },
+    );
     b.post(
         120,
         PostKind::Health,

@@ -3,15 +3,20 @@
 //! functional branch and its members on nucleic-acid duty, 隆华社区 with the 发改委 that
 //! repaired the broken road of 绿茵中街, 丽水社区 with its love passbooks (爱心存折) — and
 //! the micro-wishes of the Miyun and Guangzhou articles (a microwave for a carer, a rice
-//! cooker for an old woman, a schoolbag, someone to talk to).
+//! cooker for an old woman, a schoolbag, someone to talk to) — one of them taken by a
+//! retired party member of 丽水社区 who volunteers there (离退休党员).
 //!
 //! Everything here is ordinary domain commands, stamped days in the past so the
 //! dashboard's monthly trends have a shape. Personal data (phones, addresses, real
 //! names) is fictitious and goes to the node's private tables only.
 
-use wishtree_protocol::command::{ActivityFields, Command, MemberFields, WishFields};
-use wishtree_protocol::id::{ActivityId, MemberId, PostId, ServiceId, WishId};
-use wishtree_protocol::model::{Actor, BeneficiaryGroup, EventKind, Org, PostKind, WishKind};
+use wishtree_protocol::command::{
+    ActivityFields, Command, MemberFields, VolunteerFields, WishFields,
+};
+use wishtree_protocol::id::{ActivityId, MemberId, PostId, ServiceId, VolunteerId, WishId};
+use wishtree_protocol::model::{
+    Actor, BeneficiaryGroup, EventKind, Org, PostKind, VolunteerKind, WishKind,
+};
 use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::{CommunityCode, Date};
@@ -43,6 +48,9 @@ pub struct DemoCommunity {
     pub private_members: Vec<(MemberId, String, String)>,
     /// Personal data of residents for the node's private tables: (wish, name, phone).
     pub private_residents: Vec<(WishId, String, String)>,
+    /// Personal data of volunteers for the node's private tables: (volunteer, name,
+    /// phone).
+    pub private_volunteers: Vec<(VolunteerId, String, String)>,
 }
 
 /// The city of the demo: its code prefix and name.
@@ -103,6 +111,7 @@ struct Builder<'a> {
     commands: Vec<(u32, Command)>,
     private_members: Vec<(MemberId, String, String)>,
     private_residents: Vec<(WishId, String, String)>,
+    private_volunteers: Vec<(VolunteerId, String, String)>,
 }
 
 impl<'a> Builder<'a> {
@@ -113,6 +122,7 @@ impl<'a> Builder<'a> {
             commands: Vec::new(),
             private_members: Vec::new(),
             private_residents: Vec::new(),
+            private_volunteers: Vec::new(),
         }
     }
 
@@ -284,6 +294,30 @@ impl<'a> Builder<'a> {
         );
     }
 
+    /// Registers a volunteer beyond the members, labelled for the city; their `name`
+    /// goes to the private tables.
+    fn volunteer(
+        &mut self,
+        days_ago: u32,
+        label_for_city: &str,
+        kind: VolunteerKind,
+        name: &str,
+        specialties: &[&str],
+    ) -> VolunteerId {
+        let id = VolunteerId::from_bytes((self.ids)());
+        let volunteer = VolunteerFields {
+            label: name_of(label_for_city),
+            kind,
+            specialties: specialties.iter().map(|s| label(s)).collect(),
+            registered_on: date_days_ago(days_ago),
+        };
+        self.push(days_ago, Command::AddVolunteer { id, volunteer });
+        let number = self.private_volunteers.len() + 1;
+        let phone = format!("1370317{:04}", 3000 + number);
+        self.private_volunteers.push((id, name.to_owned(), phone));
+        id
+    }
+
     fn post(
         &mut self,
         days_ago: u32,
@@ -335,6 +369,7 @@ impl<'a> Builder<'a> {
             commands: self.commands,
             private_members: self.private_members,
             private_residents: self.private_residents,
+            private_volunteers: self.private_volunteers,
         }
     }
 }

@@ -1,0 +1,201 @@
+//! Volunteers beyond the members (issue 14, item 5) in the figures: 离退休党员,
+//! 学生党员 and 社区公益爱心人士 by kind, the wishes they hold and their service hours,
+//! counted apart from the in-service members'. Their rows are tables of their own
+//! (`fig_volunteers`, `fig_volunteer_wishes`, `fig_volunteer_services`; schema step
+//! 16), so no member's figure, rollup or ranking can count them: a wish a volunteer
+//! holds is a claimed wish in `wishes`, but never a member's claim.
+//!
+//! Periods as everywhere (`query.rs`): volunteers registered up to the end of the
+//! period, wishes by the day they were submitted, service by its day. A volunteer
+//! belongs to no unit organisation, so an organisation's figures have none. Not a
+//! rollup measure: a community has tens of volunteers, so the raw rows are read.
+
+use rusqlite::{Connection, Transaction, params};
+use wishtree_protocol::lifecycle::ClaimState;
+use wishtree_protocol::model::Actor;
+use wishtree_protocol::view::CommunityView;
+
+use super::FiguresError;
+use super::measure::{Scope, region_range};
+use super::period::Period;
+use super::query::hours;
+
+/// Counts by kind of volunteer, and in all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct KindCounts {
+    /// 离退休党员.
+    pub retired: u64,
+    /// 学生党员.
+    pub student: u64,
+    /// 社区公益爱心人士.
+    pub resident: u64,
+    /// All three.
+    pub total: u64,
+}
+
+/// What volunteers beyond the members did in a region and period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct VolunteerFigures {
+    /// Volunteers registered up to the end of the period.
+    pub registered: KindCounts,
+    /// Wishes submitted in the period that a volunteer holds now (claimed or fulfilled).
+    pub wishes_claimed: KindCounts,
+    /// Of those, the fulfilled ones.
+    pub wishes_fulfilled: KindCounts,
+    /// Their service records of the period that count (not voided).
+    pub service_records: KindCounts,
+    /// Those records' minutes.
+    pub service_minutes: KindCounts,
+    /// Those records' hours in all, to two decimals.
+    pub service_hours: f64,
+}
+
+impl KindCounts {
+    fn add(&mut self, kind: &str, count: u64) {
+        match kind {
+            "retired" => self.retired += count,
+            "student" => self.student += count,
+            "resident" => self.resident += count,
+            // A kind this build does not know (a newer node wrote it) counts in the
+            // total only, rather than under the wrong kind.
+            _ => {}
+        }
+        self.total += count;
+    }
+}
+
+/// Writes the volunteers' rows of one community, inside the re-derivation's
+/// transaction (its rows were deleted with the others, [`super::RAW_TABLES`]); answers
+/// how many rows it wrote. Nothing personal: the document holds only the worker's
+/// label, and not even that is copied.
+pub(super) fn insert_rows(
+    transaction: &Transaction<'_>,
+    community: &str,
+    view: &CommunityView,
+) -> Result<u64, FiguresError> {
+    let mut rows = 0;
+    let kind_of = |id| view.volunteers.get(id).map(|v| v.kind);
+    {
+        let mut insert = transaction.prepare_cached(
+            "INSERT INTO fig_volunteers (community, id, kind, registered_day)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (id, volunteer) in &view.volunteers {
+            insert.execute(params![
+                community,
+                id.as_bytes().as_slice(),
+                volunteer.kind.code(),
+                volunteer.registered_on.to_days(),
+            ])?;
+            rows += 1;
+        }
+    }
+    {
+        let mut insert = transaction.prepare_cached(
+            "INSERT INTO fig_volunteer_wishes (community, wish, volunteer, kind, state,
+                 submitted_day)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for (id, wish) in &view.wishes {
+            let status = &wish.status;
+            let holds = matches!(status.state, ClaimState::Claimed | ClaimState::Fulfilled);
+            let Some(Actor::Volunteer(volunteer)) = status.claimant.as_ref().filter(|_| holds)
+            else {
+                continue;
+            };
+            // A claim by a volunteer the document does not list (it was written
+            // elsewhere by hand) has no kind to count under.
+            let Some(kind) = kind_of(volunteer) else {
+                continue;
+            };
+            insert.execute(params![
+                community,
+                id.as_bytes().as_slice(),
+                volunteer.as_bytes().as_slice(),
+                kind.code(),
+                status.state.code(),
+                wish.entity.submitted_at.date_in_shanghai().to_days(),
+            ])?;
+            rows += 1;
+        }
+    }
+    {
+        let mut insert = transaction.prepare_cached(
+            "INSERT INTO fig_volunteer_services (community, id, volunteer, kind, day, minutes,
+                 is_voided)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for (id, service) in &view.volunteer_services {
+            let record = &service.entity;
+            let Some(kind) = kind_of(&record.volunteer) else {
+                continue;
+            };
+            insert.execute(params![
+                community,
+                id.as_bytes().as_slice(),
+                record.volunteer.as_bytes().as_slice(),
+                kind.code(),
+                record.date.to_days(),
+                record.minutes,
+                service.is_voided,
+            ])?;
+            rows += 1;
+        }
+    }
+    Ok(rows)
+}
+
+/// The volunteers' figures of `scope` in `period`; an organisation has none.
+pub(crate) fn volunteer_figures(
+    connection: &Connection,
+    scope: Scope<'_>,
+    period: &Period,
+) -> Result<VolunteerFigures, FiguresError> {
+    let mut figures = VolunteerFigures::default();
+    if scope.org.is_some() {
+        return Ok(figures);
+    }
+    let (low, high) = region_range(scope.region);
+    let (first, last) = period.day_bounds();
+    let mut registered = connection.prepare_cached(
+        "SELECT kind, COUNT(*) FROM fig_volunteers
+         WHERE community >= ?1 AND community < ?2 AND registered_day <= ?3
+         GROUP BY kind",
+    )?;
+    let mut rows = registered.query(params![low, high, last])?;
+    while let Some(row) = rows.next()? {
+        figures
+            .registered
+            .add(&row.get::<_, String>(0)?, count(row.get(1)?));
+    }
+    let mut wishes = connection.prepare_cached(
+        "SELECT kind, COUNT(*), SUM(state = 'fulfilled') FROM fig_volunteer_wishes
+         WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?3 AND ?4
+         GROUP BY kind",
+    )?;
+    let mut rows = wishes.query(params![low, high, first, last])?;
+    while let Some(row) = rows.next()? {
+        let kind: String = row.get(0)?;
+        figures.wishes_claimed.add(&kind, count(row.get(1)?));
+        figures.wishes_fulfilled.add(&kind, count(row.get(2)?));
+    }
+    let mut services = connection.prepare_cached(
+        "SELECT kind, COUNT(*), SUM(minutes) FROM fig_volunteer_services
+         WHERE community >= ?1 AND community < ?2 AND day BETWEEN ?3 AND ?4 AND NOT is_voided
+         GROUP BY kind",
+    )?;
+    let mut rows = services.query(params![low, high, first, last])?;
+    while let Some(row) = rows.next()? {
+        let kind: String = row.get(0)?;
+        figures.service_records.add(&kind, count(row.get(1)?));
+        figures.service_minutes.add(&kind, count(row.get(2)?));
+    }
+    figures.service_hours = hours(figures.service_minutes.total);
+    Ok(figures)
+}
+
+fn count(value: Option<i64>) -> u64 {
+    value
+        .and_then(|value| u64::try_from(value).ok())
+        .unwrap_or(0)
+}
