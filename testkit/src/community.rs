@@ -205,6 +205,7 @@ impl Writer {
                     group: BeneficiaryGroup::SingleParentChild,
                     resident_label: Name::parse("resident_label", "行宫社区 彭女士").unwrap(),
                     estimated_value: Some(300),
+                    round: None,
                 },
             },
             at,

@@ -18,6 +18,7 @@ mod posts;
 mod problem;
 mod projects;
 pub mod render;
+mod rounds;
 mod scoring;
 mod teams;
 mod wishes;
@@ -57,6 +58,10 @@ pub use self::posts::{NewPost, POSTS, create_post, list_posts, post};
 pub use self::projects::{
     Approval, NewIntent, NewProject, PROJECTS, approve_project, create_project, list_projects,
     project, send_intent,
+};
+pub use self::rounds::{
+    NewRound, RoundFilter, UNASSIGNED, close_round, create_round, list_rounds, round,
+    rounds_in_order, wishes_in,
 };
 pub use self::scoring::{
     NewBenefit, NewScoringRate, benefit, benefit_json, create_benefit, list_benefits, scoring,
@@ -204,6 +209,12 @@ impl ApiError {
             ExecuteError::Command(CommandError::NoUnits) => {
                 Self::bad_request(Some("units".to_owned()), error.to_string())
             }
+            ExecuteError::Command(CommandError::RoundNameTaken { .. }) => {
+                Self::bad_request(Some("name".to_owned()), error.to_string())
+            }
+            ExecuteError::Command(CommandError::RoundsOverlap { .. }) => {
+                Self::bad_request(Some("opens".to_owned()), error.to_string())
+            }
             ExecuteError::Command(
                 CommandError::AlreadyExists { .. }
                 | CommandError::Refused { .. }
@@ -215,7 +226,9 @@ impl ApiError {
                 | CommandError::AlreadyVoided { .. }
                 | CommandError::AlreadyRevoked { .. }
                 | CommandError::PeriodNotOver { .. }
-                | CommandError::NotSealed { .. },
+                | CommandError::NotSealed { .. }
+                | CommandError::RoundClosed { .. }
+                | CommandError::RoundNotOpen { .. },
             ) => Self::Conflict {
                 message: error.to_string(),
                 state,

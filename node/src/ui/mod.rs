@@ -80,6 +80,7 @@ mod tests {
                         group: BeneficiaryGroup::Disabled,
                         resident_label: Name::parse("l", "彭女士").unwrap(),
                         estimated_value: None,
+                        round: None,
                     },
                 },
                 &worker,

@@ -20,6 +20,7 @@ mod names;
 mod org;
 mod points;
 mod post;
+mod round;
 mod seal;
 mod service;
 mod wish;
@@ -37,13 +38,14 @@ pub use names::{
 pub use org::{Org, Pairing};
 pub use points::{Benefit, ScoringRate};
 pub use post::Post;
+pub use round::{Round, round_open_on};
 pub use seal::{Evaluation, Seal};
 pub use service::{Activity, Participation, PointsEntry, ServiceRecord, Void};
 pub use wish::{Project, Wish};
 
 use crate::id::{
     ActivityId, BenefitId, BranchId, CardId, EvaluationId, InboxEntryId, MemberId, OrgId,
-    PairingId, PointsEntryId, PostId, ProjectId, ServiceId, TeamId, VoidId, WishId,
+    PairingId, PointsEntryId, PostId, ProjectId, RoundId, ServiceId, TeamId, VoidId, WishId,
 };
 
 /// A kind of entity kept in a top-level map of the document.
@@ -82,6 +84,7 @@ entity!(CardRecord, CardId, "cards");
 entity!(InboxOutcome, InboxEntryId, "inbox");
 entity!(Evaluation, EvaluationId, "evaluations");
 entity!(Benefit, BenefitId, "benefits");
+entity!(Round, RoundId, "rounds");
 
 // A scoring rate is keyed by the kind of service it scores.
 impl Entity for ScoringRate {
@@ -118,11 +121,12 @@ pub const COLLECTIONS: [&str; 12] = [
 /// write to one creates its map. Only a community's node writes its document, so no
 /// two replicas race to create the same map; a document without the map reads as one
 /// with the map empty.
-pub const LATE_COLLECTIONS: [&str; 6] = [
+pub const LATE_COLLECTIONS: [&str; 7] = [
     "seals",
     "evaluations",
     "cards",
     "inbox",
     "scoring",
     "benefits",
+    "rounds",
 ];

@@ -199,6 +199,7 @@ impl<'a> Builder<'a> {
                     group,
                     resident_label: name_of(resident_label),
                     estimated_value: value,
+                    round: None,
                 },
             },
         );
