@@ -209,12 +209,10 @@ impl ApiError {
             ExecuteError::Command(CommandError::NoUnits) => {
                 Self::bad_request(Some("units".to_owned()), error.to_string())
             }
-            ExecuteError::Command(CommandError::RoundNameTaken { .. }) => {
-                Self::bad_request(Some("name".to_owned()), error.to_string())
-            }
-            ExecuteError::Command(CommandError::RoundsOverlap { .. }) => {
-                Self::bad_request(Some("opens".to_owned()), error.to_string())
-            }
+            ExecuteError::Command(
+                CommandError::RoundNameTaken { .. } | CommandError::RoundsOverlap { .. },
+            ) => round_field_error(&error)
+                .map_or_else(|| Self::bad_request(None, error.to_string()), Self::from),
             ExecuteError::Command(
                 CommandError::AlreadyExists { .. }
                 | CommandError::Refused { .. }
@@ -265,6 +263,21 @@ impl From<wishtree_protocol::DocError> for ApiError {
         Self::Internal {
             message: error.to_string(),
         }
+    }
+}
+
+/// A round's refusal that is one field's fault (its name taken, its days overlapping
+/// another round's): the field, and why, as the API and the web UI both show it.
+pub fn round_field_error(error: &ExecuteError) -> Option<FieldError> {
+    match error {
+        ExecuteError::Command(CommandError::RoundNameTaken { .. }) => {
+            Some(FieldError::new("name", Problem::RoundNameTaken))
+        }
+        ExecuteError::Command(CommandError::RoundsOverlap { other }) => Some(FieldError::new(
+            "opens",
+            Problem::RoundsOverlap(other.clone()),
+        )),
+        _ => None,
     }
 }
 

@@ -237,6 +237,7 @@ enum Nav {
 const NAVIGATION: &[Nav] = &[
     Nav::Link(("/", "心愿树", "Wish tree")),
     Nav::Link(("/wishes/new", "群众点单", "New wish")),
+    Nav::Link(("/rounds", "分批", "Rounds")),
     Nav::Group(
         "党员与组织",
         "People",

@@ -24,6 +24,7 @@ pub mod projects;
 
 pub use routes::ui_router;
 pub mod report;
+pub mod rounds;
 pub mod routes;
 pub mod scoring;
 pub mod seal;
@@ -119,7 +120,13 @@ mod tests {
     #[test]
     fn the_tree_shows_green_and_red_apples_that_link_to_their_wishes() {
         let (view, green, red, _) = view();
-        let html = super::tree::tree_page(Language::Chinese, &view, &StatusBar::default(), None);
+        let html = super::tree::tree_page(
+            Language::Chinese,
+            &view,
+            &StatusBar::default(),
+            None,
+            crate::api::RoundFilter::Every,
+        );
         assert!(html.contains(&format!("id=\"apple-{green}\" data-state=\"published\"")));
         assert!(html.contains(&format!("id=\"apple-{red}\" data-state=\"claimed\"")));
         assert!(html.contains(&format!("href=\"/wishes/{red}\"")));
@@ -164,7 +171,12 @@ mod tests {
     #[test]
     fn the_board_and_the_member_page_show_the_claim() {
         let (view, _, _, zhang) = view();
-        let board = super::board::board_page(Language::Chinese, &view, &StatusBar::default());
+        let board = super::board::board_page(
+            Language::Chinese,
+            &view,
+            &StatusBar::default(),
+            crate::api::RoundFilter::Every,
+        );
         assert!(board.contains("想要一个新书包"));
         assert!(board.contains("张婷"));
         let member = super::pages::member_page(

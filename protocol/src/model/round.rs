@@ -39,6 +39,12 @@ impl Round {
         starts_before_other_ends && other_starts_before_end
     }
 
+    /// Whether it can be closed on `day` (`CloseRound`): it has opened, and its last
+    /// day is not already `day` or before.
+    pub fn can_close_on(&self, day: Date) -> bool {
+        self.opens <= day && self.closes.is_none_or(|closes| day < closes)
+    }
+
     /// Whether it is closed on `day`: its last day is before it.
     pub fn is_closed_on(&self, day: Date) -> bool {
         self.closes.is_some_and(|closes| closes < day)
