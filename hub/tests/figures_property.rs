@@ -1058,6 +1058,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                     region: region.clone(),
                     period,
                     org: *org,
+                    round: None,
                 };
                 let actual = figures::figures(&connection, &filter, NOW).unwrap();
                 prop_assert_eq!(
@@ -1076,6 +1077,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                     region: region.clone(),
                     period,
                     org: None,
+                    round: None,
                 },
                 NOW,
             )
@@ -1097,6 +1099,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                 region: city.clone(),
                 period,
                 org: None,
+                round: None,
             },
             NOW,
         )
@@ -1116,6 +1119,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                     region: city.clone(),
                     period,
                     org: Some(rank.org),
+                    round: None,
                 },
             );
             prop_assert_eq!(rank.service.service_minutes, org.service_minutes);
@@ -1349,6 +1353,7 @@ fn check_campaigns(
                     region: region.clone(),
                     period,
                     org: None,
+                    round: None,
                 },
             );
             let within = |day: Date| period.contains(day);

@@ -4,7 +4,9 @@
 //! a seeded [`Ids`], so a bench measures the same documents every run.
 
 use wishtree_protocol::command::{ActivityFields, Command, MemberFields, WishFields};
-use wishtree_protocol::id::{ActivityId, MemberId, OrgId, PairingId, ProjectId, ServiceId, WishId};
+use wishtree_protocol::id::{
+    ActivityId, MemberId, OrgId, PairingId, ProjectId, RoundId, ServiceId, WishId,
+};
 use wishtree_protocol::model::{
     Actor, BeneficiaryGroup, EventKind, Org, PostKind, ProjectKind, WishKind,
 };
@@ -207,6 +209,28 @@ impl Writer {
                     estimated_value: Some(300),
                     round: None,
                 },
+            },
+            at,
+        );
+        id
+    }
+
+    /// Opens a collection round (批次): wishes submitted on its days go in it.
+    pub fn add_round(
+        &mut self,
+        name: &str,
+        opens: Date,
+        closes: Option<Date>,
+        at: Timestamp,
+    ) -> RoundId {
+        let id = RoundId::from_bytes(self.ids.bytes());
+        let name = Name::parse("name", name).unwrap();
+        self.run(
+            Command::AddRound {
+                id,
+                name,
+                opens,
+                closes,
             },
             at,
         );

@@ -221,7 +221,7 @@ pub(crate) fn campaigns_table(lang: Language, campaigns: &[CampaignProgress]) ->
 /// `wishes_<state>`, `projects_<state>` and `project_stages_<stage>`.
 // One column a line, as a table reads.
 #[rustfmt::skip]
-fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 44] {
+fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 45] {
     [
         column("region", "地区代码", |r, _| code(r.figures.region.as_str())),
         column("name", "地区或单位", |r, _| text(r.name.unwrap_or_default())),
@@ -267,6 +267,7 @@ fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 44] {
         column("service_hours", "服务时长（小时）", |r, _| count(r.figures.service_hours)),
         column("points_earned", "爱心积分存入", |r, _| count(r.figures.points_earned)),
         column("points_redeemed", "爱心积分支取", |r, _| count(r.figures.points_redeemed)),
+        column("round", "微心愿征集批次", |r, _| text(r.figures.round.as_ref().map_or("", |round| round.as_str()))),
     ]
 }
 

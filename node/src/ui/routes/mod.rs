@@ -563,6 +563,35 @@ where
     .await
 }
 
+/// The page of a record drawn with its form as typed and why it was refused:
+/// `(lang, view, id, status bar, form, refusal)`, `None` if the record is not there.
+type RecordPage<Id> =
+    fn(Language, &CommunityView, Id, &StatusBar, &Form, Option<&Refusal>) -> Option<String>;
+
+/// `POST {path}/{id}/{step}` of a one-button step (withdraw a benefit, close a round):
+/// the command `step` makes of the id run; saved, the browser goes to the record's
+/// page; refused, `draw` shows that page again with why.
+async fn record_step<Id: std::str::FromStr + std::fmt::Display + Copy + Send + 'static>(
+    posted: RecordForm,
+    path: &'static str,
+    step: fn(Id) -> Command,
+    draw: RecordPage<Id>,
+) -> Response {
+    posted
+        .run(
+            move |replica, lang, id: Id, form| match replica.execute(&step(id), crate::now()) {
+                Ok(_) => saved(&format!("{path}/{id}")),
+                Err(error) => {
+                    let why = refusal(lang, &error);
+                    refused(replica, lang, execute_status(&error), |view, bar| {
+                        draw(lang, view, id, bar, &form, Some(&why))
+                    })
+                }
+            },
+        )
+        .await
+}
+
 /// A form shown again after a refusal, with `status`: `render` draws the page from the
 /// view and the status bar; a record that is not there reads as not found.
 fn refused(

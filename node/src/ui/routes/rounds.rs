@@ -12,7 +12,7 @@ use super::super::exports::ledger_file;
 use super::super::forms::NOTHING_TYPED;
 use super::super::rounds;
 use super::extract::{Listing, Opened, PostedForm, RecordForm};
-use super::{create_listed, execute_status, ledger_csv, refusal, refused, saved};
+use super::{create_listed, ledger_csv, record_step};
 use crate::api::NewRound;
 use crate::http::AppState;
 
@@ -44,19 +44,8 @@ pub(super) async fn round(opened: Opened) -> Response {
 /// `POST /rounds/{id}/close`: the round ends today; refused (closed already, not yet
 /// open), its page again with why.
 pub(super) async fn close_round(posted: RecordForm) -> Response {
-    posted
-        .run(move |replica, lang, id: RoundId, form| {
-            match replica.execute(&Command::CloseRound { id }, crate::now()) {
-                Ok(_) => saved(&format!("/rounds/{id}")),
-                Err(error) => {
-                    let why = refusal(lang, &error);
-                    refused(replica, lang, execute_status(&error), |view, bar| {
-                        rounds::round_page(lang, view, id, bar, &form, Some(&why))
-                    })
-                }
-            }
-        })
-        .await
+    let close = |id| Command::CloseRound { id };
+    record_step(posted, "/rounds", close, rounds::round_page).await
 }
 
 /// `GET /rounds.csv`.
