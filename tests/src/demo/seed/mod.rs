@@ -10,7 +10,7 @@
 //! names) is fictitious and goes to the node's private tables only.
 
 use wishtree_protocol::command::{ActivityFields, Command, MemberFields, WishFields};
-use wishtree_protocol::id::{ActivityId, MemberId, PostId, ServiceId, WishId};
+use wishtree_protocol::id::{ActivityId, MemberId, PostId, RoundId, ServiceId, WishId};
 use wishtree_protocol::model::{Actor, BeneficiaryGroup, EventKind, Org, PostKind, WishKind};
 use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::uscc::CreditCode;
@@ -172,6 +172,22 @@ impl<'a> Builder<'a> {
             format!("{}号楼{}单元", number % 12 + 1, number % 4 + 1),
             format!("1380317{:04}", 1000 + number),
         ));
+        id
+    }
+
+    /// A collection round (批次) opened `opens` days ago and, if given, closing
+    /// `closes` days ago; the wishes recorded on its days go in it.
+    fn round(&mut self, days_ago: u32, name: &str, opens: u32, closes: Option<u32>) -> RoundId {
+        let id = RoundId::from_bytes((self.ids)());
+        self.push(
+            days_ago,
+            Command::AddRound {
+                id,
+                name: name_of(name),
+                opens: date_days_ago(opens),
+                closes: closes.map(date_days_ago),
+            },
+        );
         id
     }
 
