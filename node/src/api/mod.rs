@@ -10,6 +10,7 @@
 mod activities;
 mod cards;
 mod community;
+mod conflicts;
 pub mod fields;
 mod members;
 mod orgs;
@@ -43,6 +44,7 @@ pub use self::community::{
     CommunityName, NewEvaluation, PeriodToSeal, PointsRate, evaluate, half_year_report,
     list_evaluations, list_seals, rename_community, seal_period, set_points_rate, status,
 };
+pub use self::conflicts::{conflicts, list_conflicts};
 pub use self::fields::{Expected, FieldError, Fields, Input, Problem};
 
 pub use self::members::{NewMember, create_member, list_members, member, update_member};

@@ -68,6 +68,7 @@ pub fn api_router() -> Router<AppState> {
         )
         .route("/api/scoring", get(scoring))
         .route("/api/scoring/{item}", put(set_scoring_rate))
+        .route("/api/conflicts", get(list_conflicts))
         .route("/api/rounds", get(list_rounds).post(create_round))
         .route("/api/rounds/{id}", get(round))
         .route("/api/rounds/{id}/close", post(close_round))
@@ -262,6 +263,10 @@ async fn set_scoring_rate(
         api::set_scoring_rate(r, &item, b, now)
     })
     .await
+}
+
+async fn list_conflicts(State(state): State<AppState>) -> Response {
+    read(&state, api::list_conflicts).await
 }
 
 async fn list_rounds(State(state): State<AppState>) -> Response {

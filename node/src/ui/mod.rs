@@ -9,6 +9,7 @@ pub mod cards;
 pub mod checkin;
 pub mod closing;
 pub mod collate;
+pub mod conflicts;
 pub mod exports;
 pub mod forms;
 pub mod groups;

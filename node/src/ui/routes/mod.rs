@@ -122,6 +122,7 @@ pub fn ui_router() -> Router<AppState> {
             get(benefit).post(withdraw_benefit),
         )
         .route("/rounds/{id}/close", get(round).post(close_round))
+        .route("/conflicts", get(conflicts))
         .route("/ranking", get(ranking))
         .route("/board", get(board))
         .route("/poster", get(poster::poster))
@@ -254,6 +255,17 @@ async fn home(
     .await
 }
 
+/// `GET /conflicts`: 冲突待处理, what concurrent offline edits made ineffective.
+async fn conflicts(State(state): State<AppState>, Lang(lang): Lang) -> Response {
+    page(&state, lang, move |replica| {
+        let view = replica.view().map_err(internal)?;
+        let found = crate::api::conflicts(replica).map_err(|error| internal(error.message()))?;
+        let bar = status_bar(replica);
+        Ok(super::conflicts::conflicts_page(lang, &view, &found, &bar))
+    })
+    .await
+}
+
 /// The round a page is cut by (`?round=`); one that is not a round's id is a bad
 /// request, said in the reader's language.
 fn round_asked(
@@ -291,6 +303,9 @@ fn status_bar(replica: &mut Replica) -> StatusBar {
         changes_not_at_hub: sync.changes_not_at_hub,
         hub_problem: sync.hub_problem,
         read_at: Some(crate::now()),
+        // A page is still drawn if the conflicts cannot be read; the page of
+        // conflicts itself says why.
+        conflicts: crate::api::conflicts(replica).map_or(0, |found| found.len()),
     }
 }
 
