@@ -829,6 +829,7 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
         from: period.from(),
         to: period.to(),
         org: filter.org,
+        round: None,
         communities,
         communities_synced_24h: synced,
         members_reported: 0,
