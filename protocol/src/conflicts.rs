@@ -115,40 +115,46 @@ pub fn conflicts<'a>(
 ) -> Vec<Conflict> {
     let mut found = Vec::new();
     for (id, wish) in &view.wishes {
-        found.extend(
-            ignored(&wish.status.history).map(|(event, refusal)| Conflict::Wish {
-                wish: *id,
+        let wish_id = *id;
+        push_ignored(&mut found, &wish.status.history, |event, refusal| {
+            Conflict::Wish {
+                wish: wish_id,
                 event,
                 refusal,
-            }),
-        );
+            }
+        });
     }
     for (id, project) in &view.projects {
-        found.extend(
-            ignored(&project.status.claim.history).map(|(event, refusal)| Conflict::Project {
-                project: *id,
+        let project_id = *id;
+        push_ignored(
+            &mut found,
+            &project.status.claim.history,
+            |event, refusal| Conflict::Project {
+                project: project_id,
                 event,
                 refusal,
-            }),
+            },
         );
     }
     for (id, post) in &view.posts {
-        found.extend(
-            ignored(&post.status.history).map(|(event, refusal)| Conflict::Post {
-                post: *id,
+        let post_id = *id;
+        push_ignored(&mut found, &post.status.history, |event, refusal| {
+            Conflict::Post {
+                post: post_id,
                 event,
                 refusal,
-            }),
-        );
+            }
+        });
     }
     for (id, pairing) in &view.pairings {
-        found.extend(
-            ignored(&pairing.status.history).map(|(event, refusal)| Conflict::Pairing {
-                pairing: *id,
+        let pairing_id = *id;
+        push_ignored(&mut found, &pairing.status.history, |event, refusal| {
+            Conflict::Pairing {
+                pairing: pairing_id,
                 event,
                 refusal,
-            }),
-        );
+            }
+        });
     }
     for (member, passbook) in &view.passbooks {
         for entry in &passbook.overdrawn_by {
@@ -184,9 +190,14 @@ fn is_contested(kind: &str) -> bool {
     matches!(kind, "claim" | "sign_up")
 }
 
-fn ignored(history: &[FoldedEvent]) -> impl Iterator<Item = (LifecycleEvent, Refusal)> + '_ {
-    history.iter().filter_map(|folded| match &folded.outcome {
-        Outcome::Ignored { refusal } => Some((folded.event.clone(), refusal.clone())),
+/// Adds a conflict, made by `make`, for each event of `history` the fold ignored.
+fn push_ignored(
+    found: &mut Vec<Conflict>,
+    history: &[FoldedEvent],
+    make: impl Fn(LifecycleEvent, Refusal) -> Conflict,
+) {
+    found.extend(history.iter().filter_map(|folded| match &folded.outcome {
+        Outcome::Ignored { refusal } => Some(make(folded.event.clone(), refusal.clone())),
         Outcome::Applied => None,
-    })
+    }));
 }

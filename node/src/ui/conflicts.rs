@@ -68,6 +68,15 @@ fn describe(
     view: &CommunityView,
     conflict: &Conflict,
 ) -> (Markup, String, String, Markup) {
+    let lifecycle =
+        |href: String, title: &str, event: &LifecycleEvent, refusal: &Refusal, action: Markup| {
+            (
+                link(&href, title),
+                did(lang, view, event),
+                refused(lang, refusal),
+                action,
+            )
+        };
     match conflict {
         Conflict::Wish {
             wish,
@@ -80,16 +89,14 @@ fn describe(
                 .map_or("", |w| w.entity.title.as_str());
             let href = format!("/wishes/{wish}");
             let action = match refusal {
-                Refusal::ClaimedFirstBy { claimant } => step(
-                    lang,
-                    &href,
-                    &format!(
+                Refusal::ClaimedFirstBy { claimant } => {
+                    let zh = format!(
                         "联系{}改认领其他心愿（本心愿已由{}认领）",
                         actor_name(view, &event.by),
                         actor_name(view, claimant)
-                    ),
-                    "Ask them to claim another wish",
-                ),
+                    );
+                    step(lang, &href, &zh, "Ask them to claim another wish")
+                }
                 _ => step(
                     lang,
                     &href,
@@ -97,12 +104,7 @@ fn describe(
                     "Check the wish's history",
                 ),
             };
-            (
-                link(&href, title),
-                did(lang, view, event),
-                refused(lang, refusal),
-                action,
-            )
+            lifecycle(href, title, event, refusal, action)
         }
         Conflict::Project {
             project,
@@ -120,12 +122,7 @@ fn describe(
                 "核对该项目的办理经过，与相关单位沟通",
                 "Check the project's history with the units",
             );
-            (
-                link(&href, title),
-                did(lang, view, event),
-                refused(lang, refusal),
-                action,
-            )
+            lifecycle(href, title, event, refusal, action)
         }
         Conflict::Post {
             post,
@@ -135,15 +132,18 @@ fn describe(
             let title = view.posts.get(post).map_or("", |p| p.entity.title.as_str());
             let href = format!("/posts/{post}");
             let action = match refusal {
-                Refusal::PostFull { .. } => step(
-                    lang,
-                    &href,
-                    &format!(
+                Refusal::PostFull { .. } => {
+                    let zh = format!(
                         "联系{}改认领其他岗位，或增加本岗位名额",
                         actor_name(view, &event.by)
-                    ),
-                    "Ask them to take another post, or add a seat",
-                ),
+                    );
+                    step(
+                        lang,
+                        &href,
+                        &zh,
+                        "Ask them to take another post, or add a seat",
+                    )
+                }
                 _ => step(
                     lang,
                     &href,
@@ -151,12 +151,7 @@ fn describe(
                     "Check the post's history",
                 ),
             };
-            (
-                link(&href, title),
-                did(lang, view, event),
-                refused(lang, refusal),
-                action,
-            )
+            lifecycle(href, title, event, refusal, action)
         }
         Conflict::Pairing {
             pairing,
@@ -175,12 +170,7 @@ fn describe(
                 "核对该共建协议的经过",
                 "Check the pairing's history",
             );
-            (
-                link(&href, org),
-                did(lang, view, event),
-                refused(lang, refusal),
-                action,
-            )
+            lifecycle(href, org, event, refusal, action)
         }
         Conflict::Overdrawn {
             member,
