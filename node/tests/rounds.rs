@@ -270,6 +270,18 @@ fn the_wish_form_the_tree_and_the_board_go_by_round() {
             assert_eq!(status, 200, "{answer}");
         }
     }
+    // The wish ledger's file names each wish's round.
+    let (_, rows) = download(&node, "/wishes.csv");
+    let round_of = |title: &str| {
+        rows.iter()
+            .find(|row| row[0] == title)
+            .unwrap()
+            .last()
+            .cloned()
+    };
+    assert_eq!(round_of("希望有一台微波炉").as_deref(), Some("第二批"));
+    assert_eq!(round_of("想要一个新书包").as_deref(), Some("第一批"));
+
     let board = get(&node, &format!("/board?round={second}")).text();
     assert!(
         board.contains("希望有一台微波炉") && !board.contains("想要一个新书包"),
