@@ -97,6 +97,7 @@ fn main() {
         region: region.clone(),
         period,
         org,
+        round: None,
     };
     let city_region: RegionPrefix = "1309".parse().unwrap();
     let districts: Vec<RegionPrefix> = figures::child_regions(&connection, &city_region).unwrap();

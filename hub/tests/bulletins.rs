@@ -55,6 +55,7 @@ fn month_figures(database: &std::path::Path, region_code: &str, month: &str) -> 
         region: region(region_code),
         period: Period::parse_named(month).unwrap(),
         org: None,
+        round: None,
     };
     figures::figures(&connection, &filter, NOW).unwrap()
 }

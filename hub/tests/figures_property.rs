@@ -858,6 +858,7 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
         from: period.from(),
         to: period.to(),
         org: filter.org,
+        round: None,
         communities,
         communities_synced_24h: synced,
         members_reported: 0,
@@ -1093,6 +1094,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                     region: region.clone(),
                     period,
                     org: *org,
+                    round: None,
                 };
                 let actual = figures::figures(&connection, &filter, NOW).unwrap();
                 prop_assert_eq!(
@@ -1111,6 +1113,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                     region: region.clone(),
                     period,
                     org: None,
+                    round: None,
                 },
                 NOW,
             )
@@ -1132,6 +1135,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                 region: city.clone(),
                 period,
                 org: None,
+                round: None,
             },
             NOW,
         )
@@ -1151,6 +1155,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                     region: city.clone(),
                     period,
                     org: Some(rank.org),
+                    round: None,
                 },
             );
             prop_assert_eq!(rank.service.service_minutes, org.service_minutes);
@@ -1384,6 +1389,7 @@ fn check_campaigns(
                     region: region.clone(),
                     period,
                     org: None,
+                    round: None,
                 },
             );
             let within = |day: Date| period.contains(day);

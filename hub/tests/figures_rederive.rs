@@ -22,6 +22,7 @@ fn city_figures(connection: &rusqlite::Connection) -> figures::Figures {
             region: region("1309"),
             period: Period::all(),
             org: None,
+            round: None,
         },
         NOW,
     )

@@ -407,6 +407,7 @@ fn a_database_of_the_release_with_schema_versions_opens_with_every_record() {
             region: "1309".parse().unwrap(),
             period: Period::all(),
             org: None,
+            round: None,
         },
         Timestamp::from_millis(1_780_000_000_000),
     )

@@ -185,6 +185,7 @@ fn figures_of(store: &SqliteStore, regions: &[RegionPrefix], now: Timestamp) -> 
                 region: region.clone(),
                 period: Period::all(),
                 org: None,
+                round: None,
             };
             store
                 .with_transaction(|transaction| figures::figures(transaction, &filter, now))

@@ -549,7 +549,8 @@ fn the_exports_read_back_as_the_columns_a_person_expects() {
             "认领日期",
             "实现日期",
             "估价（元）",
-            "关闭理由"
+            "关闭理由",
+            "征集批次"
         ]
     );
     assert_eq!(rows.len(), 3);

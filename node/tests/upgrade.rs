@@ -72,6 +72,7 @@ fn check(fixture: &Path, current: i64) {
     )
     .unwrap();
     wishtree_node::api::create_member(&mut replica, member, wishtree_node::now()).unwrap();
+    opens_a_round(&mut replica, &written.view, &shown.to_string());
     drop(replica);
     let after = read_as_written(&dir.path().join(DATABASE_FILE));
     assert_eq!(
@@ -83,6 +84,36 @@ fn check(fixture: &Path, current: i64) {
         "{shown}: personal data changed"
     );
     assert_eq!(after.view.members.len(), written.view.members.len() + 1);
+    assert_eq!(after.view.rounds.len(), 1, "{shown}: the round is stored");
+}
+
+/// Rounds on a document written before them: its wishes read as 未分批; the first
+/// round creates the collection, a new wish goes in it, and the old wishes stay as
+/// they were.
+fn opens_a_round(replica: &mut Replica, written: &CommunityView, shown: &str) {
+    assert!(written.rounds.is_empty(), "{shown}");
+    assert!(
+        written
+            .wishes
+            .values()
+            .all(|wish| wish.entity.round.is_none())
+    );
+    let now = wishtree_node::now();
+    let today = now.date_in_shanghai().to_string();
+    let new = wishtree_node::api::NewRound::from_json(
+        serde_json::json!({"name": "第一批", "opens": today}),
+        now,
+    )
+    .unwrap();
+    let round = wishtree_node::api::create_round(replica, new, now).unwrap();
+    let wish =
+        wishtree_node::api::NewWish::from_json(support::wish_body("升级后的心愿"), now).unwrap();
+    let wish = wishtree_node::api::create_wish(replica, wish, now).unwrap();
+    assert_eq!(wish["round"], round["id"], "{shown}");
+    let view = replica.view().unwrap();
+    for (id, old) in &written.wishes {
+        assert_eq!(&view.wishes[id], old, "{shown}: an old wish changed");
+    }
 }
 
 /// A release's node, upgraded, takes volunteers beyond the members (late collections

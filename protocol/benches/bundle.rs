@@ -151,6 +151,7 @@ fn community(ids: &mut Ids) -> CommunityDoc {
             group: BeneficiaryGroup::Disabled,
             resident_label: Name::parse("resident_label", "彭女士").unwrap(),
             estimated_value: Some(400),
+            round: None,
         };
         doc.execute(&Command::SubmitWish { id, wish }, &worker(), now)
             .unwrap();

@@ -253,6 +253,7 @@ fn community(scale: usize, ids: &mut Ids) -> (CommunityDoc, Vec<MemberId>, Vec<W
                 group: BeneficiaryGroup::Disabled,
                 resident_label: Name::parse("resident_label", "彭女士").unwrap(),
                 estimated_value: Some(400),
+                round: None,
             };
             doc.execute(&Command::SubmitWish { id, wish }, &worker, now)
                 .unwrap();

@@ -176,6 +176,12 @@ define_id!(
 );
 
 define_id!(
+    /// A collection round of wishes (批次, e.g. 第一批), drawn by the node.
+    RoundId,
+    "round"
+);
+
+define_id!(
     /// A check-in code (签到码) the node showed for an activity, drawn by the node.
     CheckInCodeId,
     "check-in code"

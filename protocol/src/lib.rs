@@ -11,6 +11,7 @@ pub mod card;
 pub mod checkin;
 pub mod city;
 pub mod command;
+pub mod conflicts;
 pub mod doc;
 pub mod frame;
 mod guard;

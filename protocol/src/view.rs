@@ -10,13 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::doc::{CommunityDoc, DocError, Malformed};
 use crate::id::{
     ActivityId, BenefitId, BranchId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId,
-    ServiceId, TeamId, VoidId, VolunteerId, VolunteerServiceId, WishId,
+    RoundId, ServiceId, TeamId, VoidId, VolunteerId, VolunteerServiceId, WishId,
 };
 use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus, PostStatus};
 use crate::model::{
     Activity, Benefit, Branch, Community, CommunityRules, Member, Org, Pairing, PointsEntry,
-    PointsKind, Post, Project, ScoringItem, ScoringRate, ServiceRecord, Team, Void, Volunteer,
-    VolunteerService, Wish,
+    PointsKind, Post, Project, Round, ScoringItem, ScoringRate, ServiceRecord, Team, Void,
+    Volunteer, VolunteerService, Wish,
 };
 use crate::project::ProjectStatus;
 
@@ -33,6 +33,8 @@ pub struct CommunityView {
     pub scoring: BTreeMap<ScoringItem, ScoringRate>,
     /// The benefit catalogue (福利目录), withdrawn benefits included.
     pub benefits: BTreeMap<BenefitId, Benefit>,
+    /// Collection rounds (批次) by id; none in a document written before rounds.
+    pub rounds: BTreeMap<RoundId, Round>,
     /// Members by id.
     pub members: BTreeMap<MemberId, Member>,
     /// Organisations by id.
@@ -138,6 +140,7 @@ impl CommunityView {
         let benefits = take(&mut malformed, doc.entities::<Benefit>()?);
         let volunteers = take(&mut malformed, doc.entities::<Volunteer>()?);
         let volunteer_services = take(&mut malformed, doc.entities::<VolunteerService>()?);
+        let rounds = take(&mut malformed, doc.entities::<Round>()?);
         let voids: BTreeMap<VoidId, Void> = take(&mut malformed, doc.entities::<Void>()?)
             .into_iter()
             .collect();
@@ -160,6 +163,7 @@ impl CommunityView {
             rules: doc.rules(),
             scoring: scoring.into_iter().collect(),
             benefits: benefits.into_iter().collect(),
+            rounds: rounds.into_iter().collect(),
             members: members.into_iter().collect(),
             orgs: orgs.into_iter().collect(),
             pairings: pairings

@@ -7,7 +7,7 @@ use wishtree_protocol::command::{
     ActivityFields, Command, MemberFields, VolunteerFields, WishFields,
 };
 use wishtree_protocol::id::{
-    ActivityId, MemberId, OrgId, PairingId, ProjectId, ServiceId, VoidId, VolunteerId,
+    ActivityId, MemberId, OrgId, PairingId, ProjectId, RoundId, ServiceId, VoidId, VolunteerId,
     VolunteerServiceId, WishId,
 };
 use wishtree_protocol::model::{
@@ -210,7 +210,30 @@ impl Writer {
                     group: BeneficiaryGroup::SingleParentChild,
                     resident_label: Name::parse("resident_label", "行宫社区 彭女士").unwrap(),
                     estimated_value: Some(300),
+                    round: None,
                 },
+            },
+            at,
+        );
+        id
+    }
+
+    /// Opens a collection round (批次): wishes submitted on its days go in it.
+    pub fn add_round(
+        &mut self,
+        name: &str,
+        opens: Date,
+        closes: Option<Date>,
+        at: Timestamp,
+    ) -> RoundId {
+        let id = RoundId::from_bytes(self.ids.bytes());
+        let name = Name::parse("name", name).unwrap();
+        self.run(
+            Command::AddRound {
+                id,
+                name,
+                opens,
+                closes,
             },
             at,
         );

@@ -590,6 +590,7 @@ pub fn template_commands() -> Vec<Command> {
             group: BeneficiaryGroup::Disabled,
             resident_label: Name::parse("resident_label", "彭女士").unwrap(),
             estimated_value: Some(400),
+            round: None,
         };
         commands.push(Command::SubmitWish { id, wish });
         commands.push(Command::WishEvent {

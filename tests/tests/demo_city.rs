@@ -137,6 +137,31 @@ fn the_demo_seeds_a_volunteer_who_claims_a_wish_and_serves() {
     assert!(view.counted_volunteer_services().count() >= 1);
 }
 
+/// The demo collects 名人社区's wishes in two rounds (分批): the first closed, the
+/// second open, each wish in the round of its day.
+#[test]
+fn the_demo_collects_wishes_in_two_rounds() {
+    let views = seeded_views();
+    let view = views
+        .iter()
+        .find(|view| view.rounds.len() == 2)
+        .expect("a community with two rounds");
+    let by_name = |name: &str| {
+        let (id, _) = view
+            .rounds
+            .iter()
+            .find(|(_, round)| round.name == name)
+            .unwrap();
+        view.wishes
+            .values()
+            .filter(|wish| wish.entity.round == Some(*id))
+            .count()
+    };
+    assert_eq!(by_name("第一批"), 1);
+    assert_eq!(by_name("第二批"), 3);
+    assert!(view.wishes.values().all(|wish| wish.entity.round.is_some()));
+}
+
 /// The hub's API answer at `path`, signed in as the demo's city viewer with the
 /// password the demo printed.
 fn hub_json(city: &DemoCity, path: &str) -> serde_json::Value {

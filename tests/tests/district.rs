@@ -39,6 +39,7 @@ fn members_reported(hub: &RunningHub, region: &str) -> u64 {
         region,
         period: figures::Period::all(),
         org: None,
+        round: None,
     };
     figures::figures(&connection, &filter, wishtree_node::now())
         .map(|figures| figures.members_reported)
@@ -414,6 +415,7 @@ async fn a_revoked_community_does_not_cut_its_district_off_from_the_city() {
         region: "1309".parse().unwrap(),
         period: figures::Period::all(),
         org: None,
+        round: None,
     };
     let totals =
         figures::figures(&rusqlite_connection(&city), &region, wishtree_node::now()).unwrap();

@@ -137,6 +137,7 @@ fn city_figures(store: &SqliteStore) -> figures::Figures {
         region: "1309".parse::<RegionPrefix>().unwrap(),
         period: Period::new(None, None).unwrap(),
         org: None,
+        round: None,
     };
     store
         .with_transaction(|transaction| figures::figures(transaction, &filter, now()))

@@ -29,6 +29,7 @@ pub fn build(
         region: region.clone(),
         period: days,
         org: None,
+        round: None,
     };
     let figures = figures::figures(connection, &filter, now)?;
     let coverage = figures::coverage(connection, region)?;

@@ -211,8 +211,8 @@ pub fn rederive_community(
         let mut insert = transaction.prepare_cached(
             "INSERT INTO fig_wishes (community, id, kind, beneficiary_group, state,
                  submitted_day, month, claimant_member, claimant_org, credited_org,
-                 claim_days, fulfil_days)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 claim_days, fulfil_days, round)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?;
         for (id, wish) in &view.wishes {
             let submitted = wish.entity.submitted_at.date_in_shanghai();
@@ -235,6 +235,11 @@ pub fn rederive_community(
                 text(credited),
                 claim.claim_days,
                 claim.fulfil_days,
+                // The round's name (see `figures/rounds.rs`); none for 未分批.
+                wish.entity
+                    .round
+                    .and_then(|round| view.rounds.get(&round))
+                    .map(|round| round.name.as_str()),
             ])?;
             rows += 1;
         }

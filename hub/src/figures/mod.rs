@@ -31,6 +31,7 @@ mod project_stages;
 mod query;
 mod ranking;
 mod refresh;
+mod rounds;
 mod service;
 mod unit_reports;
 mod volunteers;
@@ -58,6 +59,7 @@ pub use query::{
 };
 pub use ranking::{CommunityRank, OrgRank, RankBy, RankByError, community_ranking, org_ranking};
 pub use refresh::{refresh_city, refresh_one, refresh_worker};
+pub use rounds::{RoundCut, RoundCutError, round_names};
 pub use service::Service;
 pub use unit_reports::{
     GRADES, HalfYearSummary, MemberBehind, MemberReportRow, MemberTotals, SealMark,

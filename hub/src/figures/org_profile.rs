@@ -57,6 +57,7 @@ pub fn org_profile(
         region: region.clone(),
         period: *period,
         org: Some(org),
+        round: None,
     };
     let figures = figures(connection, &filter, now)?;
     let scope = Scope {

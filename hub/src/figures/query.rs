@@ -24,6 +24,7 @@ use super::names::{community_codes, region_name};
 use super::period::{Period, month_label};
 use super::project_stages::{StageCounts, stage_counts};
 use super::volunteers::{VolunteerFigures, volunteer_figures};
+use super::rounds::{RoundCut, cut_by_round};
 
 /// What figures are asked about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,9 @@ pub struct Filter {
     pub period: Period,
     /// One unit organisation, or every one.
     pub org: Option<OrgId>,
+    /// One collection round (批次) by name, or every wish: cuts the wish figures only
+    /// (see [`super::rounds`]).
+    pub round: Option<RoundCut>,
 }
 
 /// The figures of a region, period and (optionally) organisation: the keys of DESIGN §9
@@ -48,6 +52,8 @@ pub struct Figures {
     pub to: Option<Date>,
     /// The organisation asked about, if any.
     pub org: Option<OrgId>,
+    /// The collection round the wish figures are cut by, if any.
+    pub round: Option<RoundCut>,
     /// Communities with records at the hub (with an organisation: those whose records
     /// name it).
     pub communities: u64,
@@ -229,11 +235,12 @@ pub fn figures(
         median_days(connection, scope, period, "fulfil_days", wishes.fulfilled)?;
     let members_reported = sums.count(Measure::MembersReported);
     let service_minutes = sums.count(Measure::ServiceMinutes);
-    Ok(Figures {
+    let mut figures = Figures {
         region: filter.region.clone(),
         from: period.from(),
         to: period.to(),
         org: filter.org,
+        round: filter.round.clone(),
         communities,
         communities_synced_24h,
         members_reported,
@@ -260,7 +267,11 @@ pub fn figures(
         points_earned: sums.count(Measure::PointsEarned),
         points_redeemed: sums.count(Measure::PointsRedeemed),
         volunteers,
-    })
+    };
+    if let Some(round) = &filter.round {
+        cut_by_round(connection, scope, period, round, &mut figures)?;
+    }
+    Ok(figures)
 }
 
 /// The figures of each region directly under `region` that has communities at the
@@ -279,6 +290,7 @@ pub fn children(
                 region: child.clone(),
                 period: *period,
                 org: None,
+                round: None,
             },
             now,
         )?;

@@ -110,6 +110,7 @@ pub(crate) async fn answer(
     // bad one is refused as the rest are.
     let ranking = (asked.params.rank_by()?, asked.params.limit()?);
     let org = asked.params.org()?;
+    asked.params.round()?;
     let (answer, asked) = state
         .read(move |connection| Ok((view.read(connection, &asked, ranking, org)?, asked)))
         .await?;
@@ -185,6 +186,7 @@ impl View {
                     region: region.clone(),
                     period: *period,
                     org,
+                    round: asked.params.round()?,
                 };
                 let figures = figures::figures(connection, &filter, now)?;
                 let name = figures::region_name(connection, region)?;

@@ -222,7 +222,7 @@ pub(crate) fn campaigns_table(lang: Language, campaigns: &[CampaignProgress]) ->
 /// as `volunteers_<kind>` and `volunteer_*`.
 // One column a line, as a table reads.
 #[rustfmt::skip]
-fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 55] {
+fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 56] {
     [
         column("region", "地区代码", |r, _| code(r.figures.region.as_str())),
         column("name", "地区或单位", |r, _| text(r.name.unwrap_or_default())),
@@ -279,6 +279,7 @@ fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 55] {
         column("volunteer_service_minutes_retired", "离退休党员服务时长（分钟）", |r, _| count(r.figures.volunteers.service_minutes.retired)),
         column("volunteer_service_minutes_student", "学生党员服务时长（分钟）", |r, _| count(r.figures.volunteers.service_minutes.student)),
         column("volunteer_service_minutes_resident", "社区公益爱心人士服务时长（分钟）", |r, _| count(r.figures.volunteers.service_minutes.resident)),
+        column("round", "微心愿征集批次", |r, _| text(r.figures.round.as_ref().map_or("", |round| round.as_str()))),
     ]
 }
 

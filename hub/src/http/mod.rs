@@ -549,6 +549,12 @@ impl Params {
         self.text("org").map(parse_org).transpose()
     }
 
+    /// `round`, a collection round's name (批次), if asked.
+    pub(crate) fn round(&self) -> Result<Option<figures::RoundCut>, ApiError> {
+        let text = self.text("round").unwrap_or_default();
+        figures::RoundCut::parse(text).map_err(|error| ApiError::bad_request(error.to_string()))
+    }
+
     /// `limit`, between 1 and 1000, 20 if absent.
     pub(crate) fn limit(&self) -> Result<usize, ApiError> {
         match self.text("limit") {

@@ -245,6 +245,13 @@ CREATE INDEX fig_member_reports_org ON fig_member_reports (org, period);";
 /// wide rows (a report's JSON spills to overflow pages) are never visited for the list.
 /// Coverage (a bulletin's units behind) counts each unit's members in a region from
 /// an index of (unit, community) alone, not a table row per member.
+/// Collection rounds (批次): a wish row keeps its round's name; a row derived before
+/// is of a wish written before rounds existed, in no round (NULL), so nothing is
+/// re-derived.
+pub(super) const ROUNDS_STEP: &str = "
+ALTER TABLE fig_wishes ADD COLUMN round TEXT;
+CREATE INDEX fig_wishes_round ON fig_wishes (round, community, submitted_day) WHERE round IS NOT NULL;";
+
 pub(super) const REPORT_INDEXES_STEP: &str = "
 CREATE INDEX fig_members_org_community ON fig_members (org, community) WHERE org IS NOT NULL;
 CREATE INDEX fig_unit_members_page ON fig_unit_members (org, community, name, id, reported_day);

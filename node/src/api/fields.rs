@@ -162,17 +162,30 @@ impl Fields {
         field: &'static str,
         now: Timestamp,
     ) -> Result<Option<Date>, FieldError> {
-        let Some(text) = self.string(field)?.map(str::trim).filter(|t| !t.is_empty()) else {
+        let Some(date) = self.optional_plan_date(field)? else {
             return Ok(None);
         };
-        let date = Date::from_typed(text).map_err(|_| {
-            FieldError::new(field, Problem::NotADate(text.chars().take(40).collect()))
-        })?;
         let today = now.date_in_shanghai();
         if date > today {
             return Err(FieldError::new(field, Problem::InFuture { date, today }));
         }
         Ok(Some(date))
+    }
+
+    /// A required date of a plan, as people type it: it may lie ahead.
+    pub fn plan_date(&self, field: &'static str) -> Result<Date, FieldError> {
+        self.optional_plan_date(field)?
+            .ok_or_else(|| missing(field))
+    }
+
+    /// An optional date of a plan (a round's days), as people type it: any day.
+    pub fn optional_plan_date(&self, field: &'static str) -> Result<Option<Date>, FieldError> {
+        let Some(text) = self.string(field)?.map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        Date::from_typed(text)
+            .map(Some)
+            .map_err(|_| FieldError::new(field, Problem::NotADate(text.chars().take(40).collect())))
     }
 
     /// A required whole number.

@@ -10,6 +10,7 @@
 mod activities;
 mod cards;
 mod community;
+mod conflicts;
 pub mod fields;
 mod members;
 mod orgs;
@@ -18,6 +19,7 @@ mod posts;
 mod problem;
 mod projects;
 pub mod render;
+mod rounds;
 mod scoring;
 mod teams;
 mod volunteers;
@@ -43,6 +45,7 @@ pub use self::community::{
     CommunityName, NewEvaluation, PeriodToSeal, PointsRate, evaluate, half_year_report,
     list_evaluations, list_seals, rename_community, seal_period, set_points_rate, status,
 };
+pub use self::conflicts::{conflicts, list_conflicts};
 pub use self::fields::{Expected, FieldError, Fields, Input, Problem};
 
 pub use self::members::{NewMember, create_member, list_members, member, update_member};
@@ -58,6 +61,10 @@ pub use self::posts::{NewPost, POSTS, create_post, list_posts, post};
 pub use self::projects::{
     Approval, NewIntent, NewProject, PROJECTS, approve_project, create_project, list_projects,
     project, send_intent,
+};
+pub use self::rounds::{
+    NewRound, RoundFilter, UNASSIGNED, close_round, create_round, list_rounds, round,
+    rounds_in_order, wishes_in,
 };
 pub use self::scoring::{
     NewBenefit, NewScoringRate, benefit, benefit_json, create_benefit, list_benefits, scoring,
@@ -209,6 +216,10 @@ impl ApiError {
                 Self::bad_request(Some("units".to_owned()), error.to_string())
             }
             ExecuteError::Command(
+                CommandError::RoundNameTaken { .. } | CommandError::RoundsOverlap { .. },
+            ) => round_field_error(&error)
+                .map_or_else(|| Self::bad_request(None, error.to_string()), Self::from),
+            ExecuteError::Command(
                 CommandError::AlreadyExists { .. }
                 | CommandError::Refused { .. }
                 | CommandError::InsufficientPoints { .. }
@@ -219,7 +230,9 @@ impl ApiError {
                 | CommandError::AlreadyVoided { .. }
                 | CommandError::AlreadyRevoked { .. }
                 | CommandError::PeriodNotOver { .. }
-                | CommandError::NotSealed { .. },
+                | CommandError::NotSealed { .. }
+                | CommandError::RoundClosed { .. }
+                | CommandError::RoundNotOpen { .. },
             ) => Self::Conflict {
                 message: error.to_string(),
                 state,
@@ -256,6 +269,21 @@ impl From<wishtree_protocol::DocError> for ApiError {
         Self::Internal {
             message: error.to_string(),
         }
+    }
+}
+
+/// A round's refusal that is one field's fault (its name taken, its days overlapping
+/// another round's): the field, and why, as the API and the web UI both show it.
+pub fn round_field_error(error: &ExecuteError) -> Option<FieldError> {
+    match error {
+        ExecuteError::Command(CommandError::RoundNameTaken { .. }) => {
+            Some(FieldError::new("name", Problem::RoundNameTaken))
+        }
+        ExecuteError::Command(CommandError::RoundsOverlap { other }) => Some(FieldError::new(
+            "opens",
+            Problem::RoundsOverlap(other.clone()),
+        )),
+        _ => None,
     }
 }
 

@@ -74,6 +74,10 @@ pub enum Problem {
     NotAClaimant,
     /// Neither or both of two fields of which exactly one is needed (the other one).
     OneOf(&'static str),
+    /// Another collection round of the community has this name.
+    RoundNameTaken,
+    /// The round's days overlap another round's (its name).
+    RoundsOverlap(String),
 }
 
 /// What kind of value a parsed field takes, for the Chinese message.
@@ -143,6 +147,14 @@ impl FieldError {
                 "{field} must be the member (member:<id>) or organisation (org:<id>) who claims"
             ),
             Problem::OneOf(other) => format!("give exactly one of {field} and {other}"),
+            Problem::RoundNameTaken => {
+                format!("{field}: the community already has a round of this name")
+            }
+            Problem::RoundsOverlap(other) => {
+                format!(
+                    "{field}: the round's days overlap round {other}; a day belongs to one round"
+                )
+            }
         }
     }
 
@@ -182,6 +194,10 @@ impl FieldError {
             Problem::NoClaimant => "请选择认领人".to_owned(),
             Problem::NotAClaimant => "只能由党员或单位认领".to_owned(),
             Problem::OneOf(_) => "请在服务记录和积分记录中选一项".to_owned(),
+            Problem::RoundNameTaken => "已有同名的批次，请换一个名称".to_owned(),
+            Problem::RoundsOverlap(other) => {
+                format!("与“{other}”的日期重叠：同一天只能属于一个批次")
+            }
         }
     }
 }

@@ -35,12 +35,14 @@ impl Input for NewWish {
         "group",
         "resident_label",
         "estimated_value",
+        "round",
         "resident_name",
         "resident_phone",
     ];
 
-    /// Reads `{title, detail, kind, group, resident_label, estimated_value?,
-    /// resident_name?, resident_phone?}`; the value may be written `400元`.
+    /// Reads `{title, detail, kind, group, resident_label, estimated_value?, round?,
+    /// resident_name?, resident_phone?}`; the value may be written `400元`; with no
+    /// round, the wish goes in the round open today, if any.
     fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
         Ok(Self {
             wish: WishFields {
@@ -50,6 +52,7 @@ impl Input for NewWish {
                 group: fields.parsed("group", Expected::Choice)?,
                 resident_label: fields.text("resident_label", Name::parse)?,
                 estimated_value: fields.optional_yuan("estimated_value")?,
+                round: fields.optional_parsed("round", Expected::Id)?,
             },
             resident_name: fields.text_or_empty("resident_name", Label::parse)?,
             resident_phone: fields.text_or_empty("resident_phone", Label::parse)?,
@@ -86,8 +89,9 @@ pub fn create_wish(replica: &mut Replica, new: NewWish, now: Timestamp) -> ApiRe
     create(replica, now, make, |r, id| wish(r, &id.to_string()))
 }
 
-/// `GET /api/wishes[?state=published]`.
-pub fn list_wishes(replica: &mut Replica, state: Option<&str>) -> ApiResult {
+/// `GET /api/wishes[?state=published][&round=<id>|none]`.
+pub fn list_wishes(replica: &mut Replica, state: Option<&str>, round: Option<&str>) -> ApiResult {
+    let round = super::RoundFilter::from_query(round)?;
     let state: Option<ClaimState> = match state {
         None | Some("") => None,
         Some(text) => Some(text.parse().map_err(|error| {
@@ -100,6 +104,7 @@ pub fn list_wishes(replica: &mut Replica, state: Option<&str>) -> ApiResult {
         view.wishes
             .iter()
             .filter(|(_, wish)| state.is_none_or(|state| wish.status.state == state))
+            .filter(|(_, wish)| round.admits(wish.entity.round))
             .map(|(id, wish)| render::wish(id, wish, private.get(id))),
     ))
 }

@@ -98,7 +98,7 @@ pub(super) fn wish(data: &Path, command: WishCommand) -> anyhow::Result<()> {
             api::create_wish(replica, api::NewWish::from_pairs(given, now)?, now)
         }),
         WishCommand::List { state } => read(data, move |replica| {
-            api::list_wishes(replica, state.as_deref())
+            api::list_wishes(replica, state.as_deref(), None)
         }),
         WishCommand::Publish(args) => action("publish", args),
         WishCommand::Claim(args) => action("claim", args),

@@ -6,7 +6,7 @@
 //! work and waits for the disk. The pattern every handler (and the UI's) uses:
 //!
 //! ```text
-//! let answer = on_replica(&state, move |replica| api::list_wishes(replica, None)).await;
+//! let answer = on_replica(&state, move |replica| api::list_wishes(replica, None, None)).await;
 //! ```
 //!
 //! [`on_replica`] runs the closure in `spawn_blocking` holding the replica's lock for
@@ -69,6 +69,10 @@ pub fn api_router() -> Router<AppState> {
         )
         .route("/api/scoring", get(scoring))
         .route("/api/scoring/{item}", put(set_scoring_rate))
+        .route("/api/conflicts", get(list_conflicts))
+        .route("/api/rounds", get(list_rounds).post(create_round))
+        .route("/api/rounds/{id}", get(round))
+        .route("/api/rounds/{id}/close", post(close_round))
         .route("/api/benefits", get(list_benefits).post(create_benefit))
         .route("/api/benefits/{id}", get(benefit))
         .route("/api/benefits/{id}/withdraw", post(withdraw_benefit))
@@ -262,6 +266,36 @@ async fn set_scoring_rate(
     .await
 }
 
+async fn list_conflicts(State(state): State<AppState>) -> Response {
+    read(&state, api::list_conflicts).await
+}
+
+async fn list_rounds(State(state): State<AppState>) -> Response {
+    read(&state, api::list_rounds).await
+}
+
+async fn create_round(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::CREATED, |r, b, now| {
+        api::create_round(r, api::NewRound::from_json(b, now)?, now)
+    })
+    .await
+}
+
+async fn round(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    read(&state, move |r| api::round(r, &id)).await
+}
+
+async fn close_round(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
+    write(&state, body, StatusCode::OK, move |r, _, now| {
+        api::close_round(r, &id, now)
+    })
+    .await
+}
+
 async fn list_benefits(State(state): State<AppState>) -> Response {
     read(&state, api::list_benefits).await
 }
@@ -440,7 +474,8 @@ async fn list_wishes(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     read(&state, move |r| {
-        api::list_wishes(r, query.get("state").map(String::as_str))
+        let asked = |name: &str| query.get(name).map(String::as_str);
+        api::list_wishes(r, asked("state"), asked("round"))
     })
     .await
 }

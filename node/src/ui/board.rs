@@ -12,13 +12,20 @@ use super::html::{Row, StatusBar, page, t, table, titled_table};
 use super::ledger::{Ledger, Value};
 use super::pages::{hours_of, intentions, post_label};
 use super::tree::{actor_name, state_label};
+use crate::api::RoundFilter;
 
 /// The public board (公示): claimed wishes, posts and who holds them, and pledges.
-pub fn board_page(lang: Language, view: &CommunityView, status: &StatusBar) -> String {
+pub fn board_page(
+    lang: Language,
+    view: &CommunityView,
+    status: &StatusBar,
+    round: RoundFilter,
+) -> String {
     let mut claimed: Vec<_> = view
         .wishes
         .iter()
         .filter(|(_, w)| matches!(w.status.state, ClaimState::Claimed | ClaimState::Fulfilled))
+        .filter(|(_, w)| round.admits(w.entity.round))
         .collect();
     claimed.sort_by_key(|(id, w)| (std::cmp::Reverse(w.status.claimed_at), **id));
     let wishes = claimed
@@ -64,6 +71,7 @@ pub fn board_page(lang: Language, view: &CommunityView, status: &StatusBar) -> S
         .collect();
     let body = html! {
         h2 { (t(lang, "微心愿认领公示", "Wishes claimed")) }
+        (super::rounds::round_filter(lang, view, "/board", round))
         (table(
             lang,
             Some("board-wishes"),

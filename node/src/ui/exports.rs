@@ -65,6 +65,7 @@ pub fn wish_ledger(view: &CommunityView, period: HalfYear) -> Download {
         "实现日期",
         "估价（元）",
         "关闭理由",
+        "征集批次",
     ]);
     let text = |value: &str| Cell::Text(value.to_owned());
     let day = |at: Option<wishtree_protocol::Timestamp>| {
@@ -99,6 +100,11 @@ pub fn wish_ledger(view: &CommunityView, period: HalfYear) -> Download {
                     .unwrap_or_default(),
             ),
             text(reason),
+            text(&super::rounds::round_name(
+                Language::Chinese,
+                view,
+                wish.entity.round,
+            )),
         ]);
     }
     Download {

@@ -42,6 +42,9 @@ pub struct StatusBar {
     pub hub_problem: Option<String>,
     /// When the page's data was read, printed on paper so a report says how fresh it is.
     pub read_at: Option<Timestamp>,
+    /// Facts a concurrent offline edit made ineffective, for the worker to settle
+    /// (冲突待处理, `/conflicts`).
+    pub conflicts: usize,
 }
 
 /// One row of a [`table`]: its cells in the order of the heads, and a class to mark it.
@@ -237,6 +240,7 @@ enum Nav {
 const NAVIGATION: &[Nav] = &[
     Nav::Link(("/", "心愿树", "Wish tree")),
     Nav::Link(("/wishes/new", "群众点单", "New wish")),
+    Nav::Link(("/rounds", "分批", "Rounds")),
     Nav::Group(
         "党员与组织",
         "People",
@@ -291,6 +295,15 @@ fn print_line(lang: Language, status: &StatusBar) -> Markup {
 fn status_bar(lang: Language, status: &StatusBar) -> Markup {
     html! {
         div.status #status {
+            @if status.conflicts > 0 {
+                a.problem #conflict-count href="/conflicts" {
+                    @match lang {
+                        Language::Chinese => { "冲突待处理 " (status.conflicts) " 项" }
+                        Language::English => { (status.conflicts) " conflicts to settle" }
+                    }
+                }
+                " · "
+            }
             @if status.hub_configured {
                 span class=(if status.hub_connected { "ok" } else { "off" }) id="hub-state" {
                     (hub_state(lang, status))

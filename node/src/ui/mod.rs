@@ -9,6 +9,7 @@ pub mod cards;
 pub mod checkin;
 pub mod closing;
 pub mod collate;
+pub mod conflicts;
 pub mod exports;
 pub mod forms;
 pub mod groups;
@@ -24,6 +25,7 @@ pub mod projects;
 
 pub use routes::ui_router;
 pub mod report;
+pub mod rounds;
 pub mod routes;
 pub mod scoring;
 pub mod seal;
@@ -81,6 +83,7 @@ mod tests {
                         group: BeneficiaryGroup::Disabled,
                         resident_label: Name::parse("l", "彭女士").unwrap(),
                         estimated_value: None,
+                        round: None,
                     },
                 },
                 &worker,
@@ -119,7 +122,13 @@ mod tests {
     #[test]
     fn the_tree_shows_green_and_red_apples_that_link_to_their_wishes() {
         let (view, green, red, _) = view();
-        let html = super::tree::tree_page(Language::Chinese, &view, &StatusBar::default(), None);
+        let html = super::tree::tree_page(
+            Language::Chinese,
+            &view,
+            &StatusBar::default(),
+            None,
+            crate::api::RoundFilter::Every,
+        );
         assert!(html.contains(&format!("id=\"apple-{green}\" data-state=\"published\"")));
         assert!(html.contains(&format!("id=\"apple-{red}\" data-state=\"claimed\"")));
         assert!(html.contains(&format!("href=\"/wishes/{red}\"")));
@@ -164,7 +173,12 @@ mod tests {
     #[test]
     fn the_board_and_the_member_page_show_the_claim() {
         let (view, _, _, zhang) = view();
-        let board = super::board::board_page(Language::Chinese, &view, &StatusBar::default());
+        let board = super::board::board_page(
+            Language::Chinese,
+            &view,
+            &StatusBar::default(),
+            crate::api::RoundFilter::Every,
+        );
         assert!(board.contains("想要一个新书包"));
         assert!(board.contains("张婷"));
         let member = super::pages::member_page(

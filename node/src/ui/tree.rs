@@ -13,6 +13,7 @@ use super::closing::{Closing, closed_count};
 use super::forms::{Filled, Form, NOTHING_TYPED, Refusal};
 use super::html::{Row, StatusBar, csv_link, page, post_form, submit, t, words};
 use super::paging::Page;
+use crate::api::RoundFilter;
 use crate::store::ResidentPrivate;
 
 /// The fields of the wish form a worker may leave empty, as `(name, 中文, English)`: the
@@ -38,10 +39,12 @@ const OPTIONAL_WISH_FIELDS: [(&str, &str, &str); 3] = [
 /// The home page: the tree, the basket, and the wishes waiting for each step.
 pub fn tree_page(
     lang: Language,
-    view: &CommunityView,
+    whole: &CommunityView,
     status: &StatusBar,
     notice: Option<&str>,
+    round: RoundFilter,
 ) -> String {
+    let view = &*super::rounds::cut(whole, round);
     let mut on_tree: Vec<(&WishId, &WithStatus<Wish, ClaimStatus>)> = view
         .wishes
         .iter()
@@ -73,6 +76,7 @@ pub fn tree_page(
         @if let Some(notice) = notice {
             p.notice { (notice) }
         }
+        (super::rounds::round_filter(lang, whole, "/", round))
         div.tree {
             (tree_svg(lang, &on_tree, harvested))
             div {
@@ -161,6 +165,10 @@ pub fn wish_page(
         t(lang, "提交时间", "Submitted"),
         wish.entity.submitted_at.display_in_shanghai().to_string(),
     ));
+    rows.push((
+        t(lang, "征集批次", "Collection round"),
+        super::rounds::round_name(lang, view, wish.entity.round),
+    ));
     if let Some(claimant) = &wish.status.claimant {
         rows.push((t(lang, "认领人", "Claimed by"), actor_name(view, claimant)));
     }
@@ -227,11 +235,13 @@ pub fn wish_page(
 /// The intake form (群众点单), with the values of a refused attempt kept.
 pub fn new_wish_page(
     lang: Language,
+    view: &CommunityView,
     form: &Form,
     status: &StatusBar,
     refusal: Option<&Refusal>,
 ) -> String {
     let filled = Filled::new(lang, form, refusal);
+    let rounds = super::rounds::round_choices(lang, view);
     let kinds = WishKind::ALL
         .iter()
         .map(|kind| (kind.code(), kind_label(lang, *kind)));
@@ -255,6 +265,10 @@ pub fn new_wish_page(
         ))
         @for (name, zh, en) in OPTIONAL_WISH_FIELDS {
             (filled.input(name, t(lang, zh, en)))
+        }
+        @if !view.rounds.is_empty() {
+            (filled.select("round", t(lang, "征集批次", "Collection round"),
+                rounds.iter().map(|(value, label)| (value.as_str(), label.as_str()))))
         }
         (submit(t(lang, "登记", "Record")))
     };

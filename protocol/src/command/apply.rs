@@ -263,6 +263,13 @@ impl CommunityDoc {
                 };
                 self.put_entity(*id, &post)?;
             }
+            Command::AddRound {
+                id,
+                name,
+                opens,
+                closes,
+            } => self.add_round(*id, name, *opens, *closes, now)?,
+            Command::CloseRound { id } => self.close_round(*id, now)?,
             Command::SubmitWish { id, wish } => {
                 self.require_absent::<Wish>(*id)?;
                 if wish.estimated_value.is_some_and(|value| value > 1_000_000) {
@@ -280,6 +287,7 @@ impl CommunityDoc {
                     estimated_value: wish.estimated_value,
                     submitted_at: now,
                     events: Vec::new(),
+                    round: self.round_for_wish(wish.round, now)?,
                 };
                 self.put_entity(*id, &wish)?;
             }

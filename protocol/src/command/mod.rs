@@ -13,14 +13,15 @@ mod checks;
 mod facts;
 mod projects;
 mod volunteers;
+mod rounds;
 
 use crate::card::CardSecretHash;
 use crate::checkin::CheckInError;
 use crate::doc::DocError;
 use crate::id::{
     ActivityId, BenefitId, BranchId, CardId, CheckInCodeId, MemberId, OrgId, PairingId,
-    PointsEntryId, PostId, ProjectId, ServiceId, TeamId, VoidId, VolunteerId, VolunteerServiceId,
-    WishId,
+    PointsEntryId, PostId, ProjectId, RoundId, ServiceId, TeamId, VoidId, VolunteerId,
+    VolunteerServiceId, WishId,
 };
 use crate::lifecycle::Refusal;
 use crate::model::{
@@ -158,6 +159,23 @@ pub enum Command {
         detail: Detail,
         /// How many may hold it.
         seats: u32,
+    },
+    /// Opens a collection round (批次) of wishes.
+    AddRound {
+        /// The new id.
+        id: RoundId,
+        /// Its name, e.g. 第一批, unused by the community's other rounds.
+        name: Name,
+        /// Its first day.
+        opens: Date,
+        /// Its last day, if known; on or after `opens`.
+        closes: Option<Date>,
+    },
+    /// Closes a collection round on the node's today: wishes recorded later go in the
+    /// next round.
+    CloseRound {
+        /// The round.
+        id: RoundId,
     },
     /// Records a wish a resident ordered (群众点单).
     SubmitWish {
@@ -450,6 +468,9 @@ pub struct WishFields {
     pub resident_label: Name,
     /// Estimated value in yuan.
     pub estimated_value: Option<u32>,
+    /// The collection round the worker picked; `None` puts the wish in the round open
+    /// on the day it is recorded, if any.
+    pub round: Option<RoundId>,
 }
 
 /// The fields of a new activity.
@@ -569,6 +590,33 @@ pub enum CommandError {
         field: &'static str,
         /// The rule, e.g. `between 1 and 1440`.
         rule: &'static str,
+    },
+    /// Another round of the community has this name.
+    #[error("the community already has a round named {name}; choose another name")]
+    RoundNameTaken {
+        /// The name.
+        name: String,
+    },
+    /// The round's days share a day with another round's, so a wish of that day would
+    /// belong to two.
+    #[error("the round's days overlap round {other}; a day belongs to one round")]
+    RoundsOverlap {
+        /// The other round's name.
+        other: String,
+    },
+    /// The round is closed already.
+    #[error("round {name} is closed already")]
+    RoundClosed {
+        /// The round's name.
+        name: String,
+    },
+    /// The round has not opened yet, so it cannot close today.
+    #[error("round {name} opens on {opens}; it cannot be closed before it opens")]
+    RoundNotOpen {
+        /// The round's name.
+        name: String,
+        /// Its first day.
+        opens: Date,
     },
     /// An approval must name at least one unit.
     #[error("name at least one unit to approve the project with")]

@@ -20,6 +20,7 @@ mod names;
 mod org;
 mod points;
 mod post;
+mod round;
 mod seal;
 mod service;
 mod volunteer;
@@ -38,6 +39,7 @@ pub use names::{
 pub use org::{Org, Pairing};
 pub use points::{Benefit, ScoringRate};
 pub use post::Post;
+pub use round::{Round, round_open_on};
 pub use seal::{Evaluation, Seal};
 pub use service::{Activity, Participation, PointsEntry, ServiceRecord, Void};
 pub use volunteer::{Volunteer, VolunteerService};
@@ -45,8 +47,8 @@ pub use wish::{Project, Wish};
 
 use crate::id::{
     ActivityId, BenefitId, BranchId, CardId, EvaluationId, InboxEntryId, MemberId, OrgId,
-    PairingId, PointsEntryId, PostId, ProjectId, ServiceId, TeamId, VoidId, VolunteerId,
-    VolunteerServiceId, WishId,
+    PairingId, PointsEntryId, PostId, ProjectId, RoundId, ServiceId, TeamId, VoidId,
+    VolunteerId, VolunteerServiceId, WishId,
 };
 
 /// A kind of entity kept in a top-level map of the document.
@@ -87,6 +89,7 @@ entity!(Evaluation, EvaluationId, "evaluations");
 entity!(Benefit, BenefitId, "benefits");
 entity!(Volunteer, VolunteerId, "volunteers");
 entity!(VolunteerService, VolunteerServiceId, "volunteer_services");
+entity!(Round, RoundId, "rounds");
 
 // A scoring rate is keyed by the kind of service it scores.
 impl Entity for ScoringRate {
@@ -123,7 +126,7 @@ pub const COLLECTIONS: [&str; 12] = [
 /// write to one creates its map. Only a community's node writes its document, so no
 /// two replicas race to create the same map; a document without the map reads as one
 /// with the map empty.
-pub const LATE_COLLECTIONS: [&str; 8] = [
+pub const LATE_COLLECTIONS: [&str; 9] = [
     "seals",
     "evaluations",
     "cards",
@@ -132,4 +135,5 @@ pub const LATE_COLLECTIONS: [&str; 8] = [
     "benefits",
     "volunteers",
     "volunteer_services",
+    "rounds",
 ];

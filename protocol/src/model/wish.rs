@@ -3,6 +3,7 @@
 
 use autosurgeon::Reconcile;
 
+use crate::id::RoundId;
 use crate::model::event::LifecycleEvent;
 use crate::model::names::{BeneficiaryGroup, ProjectKind, WishKind};
 use crate::time::Timestamp;
@@ -27,6 +28,9 @@ pub struct Wish {
     pub submitted_at: Timestamp,
     /// Lifecycle facts, folded in document order.
     pub events: Vec<LifecycleEvent>,
+    /// The collection round (批次) it was collected in; `None` for a wish collected
+    /// outside every round or written before rounds existed (未分批).
+    pub round: Option<RoundId>,
 }
 
 /// A community-level need claimed by a unit organisation.
@@ -44,7 +48,7 @@ pub struct Project {
     pub events: Vec<LifecycleEvent>,
 }
 
-crate::scan::hydrate_by_scan!(Wish { title, detail, kind, group, resident_label, submitted_at, events; optional: estimated_value });
+crate::scan::hydrate_by_scan!(Wish { title, detail, kind, group, resident_label, submitted_at, events; optional: estimated_value, round });
 
 crate::scan::hydrate_by_scan!(Project {
     title,

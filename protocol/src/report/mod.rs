@@ -473,6 +473,7 @@ mod tests {
                 group: BeneficiaryGroup::ElderlyAlone,
                 resident_label: Name::parse("resident_label", "彭女士").unwrap(),
                 estimated_value: None,
+                round: None,
             };
             self.run(Command::SubmitWish { id, wish }, on(at));
             self.wish_event(id, EventKind::Publish, Actor::Worker("w".into()), at);

@@ -279,6 +279,7 @@ impl Submission {
                 resident_label: Name::parse("resident_label", "扫码提交的居民")
                     .expect("a valid label"),
                 estimated_value: None,
+                round: None,
             },
         }
     }

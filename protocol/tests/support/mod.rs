@@ -89,6 +89,7 @@ pub fn wish_fields(title: &str) -> WishFields {
         group: BeneficiaryGroup::Disabled,
         resident_label: Name::parse("resident_label", "行宫社区 彭女士").expect("label"),
         estimated_value: Some(400),
+        round: None,
     }
 }
 

@@ -96,11 +96,11 @@ struct PageRequest {
 }
 
 /// The parameters a page keeps in its links besides the region and the period.
-const KEPT: [&str; 2] = ["by", "limit"];
+const KEPT: [&str; 3] = ["by", "limit", "round"];
 
 /// Every parameter of a page's query but its language.
-const ASKED: [&str; 8] = [
-    "region", "from", "to", "period", "by", "limit", "year", "print",
+const ASKED: [&str; 9] = [
+    "region", "from", "to", "period", "by", "limit", "year", "print", "round",
 ];
 
 impl PageRequest {

@@ -31,6 +31,8 @@ use crate::figures::{
 /// What the overview of a region shows.
 struct Overview {
     figures: Figures,
+    /// The names of the collection rounds with wishes in the region, for the select.
+    rounds: Vec<String>,
     crumbs: Vec<(RegionPrefix, Option<String>)>,
     children: Vec<RegionFigures>,
     months: Vec<MonthFigures>,
@@ -62,16 +64,22 @@ pub(crate) async fn overview(
     let scope = request.viewer().access().home_region(state.scope());
     let now = request.now();
     let region = request.region().clone();
+    let round = request
+        .params()
+        .round()
+        .map_err(|error| request.error(&error))?;
     let data = state
         .read(move |connection| {
             let filter = Filter {
                 region: region.clone(),
                 period,
                 org: None,
+                round,
             };
             let orgs = figures::org_ranking(connection, &region, &period, RankBy::default(), 1000)?;
             Ok(Overview {
                 figures: figures::figures(connection, &filter, now)?,
+                rounds: figures::round_names(connection, &region)?,
                 crumbs: crumbs(connection, &scope, &region)?,
                 children: figures::children(connection, &region, &period, now)?,
                 months: figures::monthly(connection, &region, None, &period)?,
@@ -117,6 +125,7 @@ fn render(request: &PageRequest, period: &Period, data: &Overview) -> Response {
         }
         h1 data-region=(region.as_str()) { (title) }
         (request.period_form("/", period).render(lang))
+        (round_form(request, period, &data.rounds, figures))
         (headline(lang, region, figures))
         (alerts(lang, period, data))
         div.grid {
@@ -205,6 +214,47 @@ fn alerts(lang: Language, period: &Period, data: &Overview) -> Markup {
 }
 
 /// The headline, worded as the articles word it.
+/// The select that cuts the wish figures by collection round (批次), keeping the
+/// period; shown when the region has rounds, or one was asked.
+fn round_form(
+    request: &PageRequest,
+    period: &Period,
+    names: &[String],
+    figures: &Figures,
+) -> Markup {
+    let lang = request.lang();
+    let shown = figures.round.as_ref().map(|round| round.as_str());
+    let (from, to) = (date_text(period.from()), date_text(period.to()));
+    html! {
+        @if !names.is_empty() || shown.is_some() {
+            form.period #round-form method="get" action="/" {
+                input type="hidden" name="region" value=(request.region().as_str());
+                input type="hidden" name="from" value=(from);
+                input type="hidden" name="to" value=(to);
+                @if lang == Language::English {
+                    input type="hidden" name="lang" value="en";
+                }
+                label for="round" { b { (tr(lang, "微心愿征集批次", "Collection round")) } }
+                select #round name="round" {
+                    option value="" selected[shown.is_none()] { (tr(lang, "全部批次", "Every round")) }
+                    @for name in names {
+                        option value=(name) selected[shown == Some(name.as_str())] { (name) }
+                    }
+                }
+                button type="submit" { (tr(lang, "按批次查看", "Show")) }
+                @if let Some(shown) = shown {
+                    span.muted #round-shown {
+                        @match lang {
+                            Language::Chinese => { "以下微心愿数字仅为“" (shown) "”；其余数字不分批次" }
+                            Language::English => { "Wish figures below are of round " (shown) " only; the rest are not cut by round" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn headline(lang: Language, region: &RegionPrefix, figures: &Figures) -> Markup {
     let hours = number(figures.service_hours);
     let members = figure("members_reported", figures.members_reported);

@@ -7,7 +7,9 @@
 //! the other language.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get};
@@ -21,9 +23,9 @@ use super::forms::{Filled, Form, Refusal};
 use super::html::{StatusBar, t};
 use super::ledger::ListAsked;
 use super::tree;
-use crate::api::{Action, FieldError, Input, Lifecycle, Problem};
+use crate::api::{Action, Input, Lifecycle};
 use crate::http::{AppState, on_replica};
-use crate::replica::{ExecuteError, PrivateRecord, Replica, random_bytes};
+use crate::replica::{PrivateRecord, Replica, random_bytes};
 
 mod activities;
 mod cards;
@@ -35,7 +37,9 @@ mod passbook;
 mod poster;
 mod posts;
 mod projects;
+mod refusals;
 mod reports;
+mod rounds;
 mod saved;
 mod scoring;
 mod volunteers;
@@ -60,7 +64,9 @@ use projects::{
     approve_project, create_project, project, project_action, project_at_action, projects,
     projects_csv, send_intent,
 };
+use refusals::{execute_message, execute_status, refusal};
 use reports::{board, evaluate, half_year, half_year_csv, reports, seal, wish_ledger_csv};
+use rounds::{close_round, create_round, round, rounds, rounds_csv};
 use saved::saved;
 use scoring::{
     benefit, benefits, benefits_csv, create_benefit, ranking, scoring, scoring_csv, set_rate,
@@ -116,6 +122,8 @@ pub fn ui_router() -> Router<AppState> {
             "/benefits/{id}/withdraw",
             get(benefit).post(withdraw_benefit),
         )
+        .route("/rounds/{id}/close", get(round).post(close_round))
+        .route("/conflicts", get(conflicts))
         .route("/ranking", get(ranking))
         .route("/board", get(board))
         .route("/poster", get(poster::poster))
@@ -125,7 +133,7 @@ pub fn ui_router() -> Router<AppState> {
         .route("/reports/seal", axum::routing::post(seal))
         .route("/reports/evaluate", axum::routing::post(evaluate))
         .route("/wishes.csv", get(wish_ledger_csv));
-    let ledgers: [Ledger; 12] = [
+    let ledgers: [Ledger; 13] = [
         (
             "members",
             get(members).post(create_member),
@@ -188,6 +196,12 @@ pub fn ui_router() -> Router<AppState> {
             get(benefits_csv),
             get(benefit),
         ),
+        (
+            "rounds",
+            get(rounds).post(create_round),
+            get(rounds_csv),
+            get(round),
+        ),
     ];
     ledgers
         .into_iter()
@@ -229,11 +243,44 @@ async fn set_language(Path(lang): Path<String>, headers: HeaderMap) -> Response 
     response
 }
 
-async fn home(State(state): State<AppState>, Lang(lang): Lang) -> Response {
+/// `GET /[?round=<id>|none]`: the wish tree, of one round if asked.
+async fn home(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     view_page(&state, lang, move |view, bar| {
-        Ok(tree::tree_page(lang, view, bar, None))
+        let round = round_asked(lang, &query)?;
+        Ok(tree::tree_page(lang, view, bar, None, round))
     })
     .await
+}
+
+/// `GET /conflicts`: 冲突待处理, what concurrent offline edits made ineffective.
+async fn conflicts(State(state): State<AppState>, Lang(lang): Lang) -> Response {
+    page(&state, lang, move |replica| {
+        let view = replica.view().map_err(internal)?;
+        let found = crate::api::conflicts(replica).map_err(|error| internal(error.message()))?;
+        let bar = status_bar(replica);
+        Ok(super::conflicts::conflicts_page(lang, &view, &found, &bar))
+    })
+    .await
+}
+
+/// The round a page is cut by (`?round=`); one that is not a round's id is a bad
+/// request, said in the reader's language.
+fn round_asked(
+    lang: Language,
+    query: &HashMap<String, String>,
+) -> Result<crate::api::RoundFilter, (StatusCode, String)> {
+    crate::api::RoundFilter::from_query(query.get("round").map(String::as_str)).map_err(|_| {
+        let message = t(
+            lang,
+            "批次不对：请从批次链接中选择",
+            "No such round: choose one of the round links",
+        );
+        (StatusCode::BAD_REQUEST, message.to_owned())
+    })
 }
 /// What the status bar shows, from the replica.
 fn status_bar(replica: &mut Replica) -> StatusBar {
@@ -257,6 +304,9 @@ fn status_bar(replica: &mut Replica) -> StatusBar {
         changes_not_at_hub: sync.changes_not_at_hub,
         hub_problem: sync.hub_problem,
         read_at: Some(crate::now()),
+        // A page is still drawn if the conflicts cannot be read; the page of
+        // conflicts itself says why.
+        conflicts: crate::api::conflicts(replica).map_or(0, |found| found.len()),
     }
 }
 
@@ -529,6 +579,35 @@ where
     .await
 }
 
+/// The page of a record drawn with its form as typed and why it was refused:
+/// `(lang, view, id, status bar, form, refusal)`, `None` if the record is not there.
+type RecordPage<Id> =
+    fn(Language, &CommunityView, Id, &StatusBar, &Form, Option<&Refusal>) -> Option<String>;
+
+/// `POST {path}/{id}/{step}` of a one-button step (withdraw a benefit, close a round):
+/// the command `step` makes of the id run; saved, the browser goes to the record's
+/// page; refused, `draw` shows that page again with why.
+async fn record_step<Id: std::str::FromStr + std::fmt::Display + Copy + Send + 'static>(
+    posted: RecordForm,
+    path: &'static str,
+    step: fn(Id) -> Command,
+    draw: RecordPage<Id>,
+) -> Response {
+    posted
+        .run(
+            move |replica, lang, id: Id, form| match replica.execute(&step(id), crate::now()) {
+                Ok(_) => saved(&format!("{path}/{id}")),
+                Err(error) => {
+                    let why = refusal(lang, &error);
+                    refused(replica, lang, execute_status(&error), |view, bar| {
+                        draw(lang, view, id, bar, &form, Some(&why))
+                    })
+                }
+            },
+        )
+        .await
+}
+
 /// A form shown again after a refusal, with `status`: `render` draws the page from the
 /// view and the status bar; a record that is not there reads as not found.
 fn refused(
@@ -567,112 +646,6 @@ fn not_found(lang: Language) -> (StatusCode, String) {
 
 fn internal(error: impl std::fmt::Display) -> (StatusCode, String) {
     (StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
-}
-
-/// The status of a refused command: 409 for a rule, 404 for a missing record.
-fn execute_status(error: &ExecuteError) -> StatusCode {
-    use wishtree_protocol::command::CommandError;
-    match error {
-        ExecuteError::Command(CommandError::NotFound { .. }) => StatusCode::NOT_FOUND,
-        ExecuteError::Command(
-            CommandError::OutOfRange { .. } | CommandError::ReasonRequired { .. },
-        ) => StatusCode::BAD_REQUEST,
-        ExecuteError::Command(CommandError::Doc(_)) => StatusCode::INTERNAL_SERVER_ERROR,
-        ExecuteError::Command(_) => StatusCode::CONFLICT,
-        ExecuteError::NoSuchEntity { .. } => StatusCode::NOT_FOUND,
-        ExecuteError::Store(_) | ExecuteError::Poisoned(_) => StatusCode::SERVICE_UNAVAILABLE,
-    }
-}
-
-/// Why a command was refused: a range the protocol checks is a field's fault, shown
-/// at the field; anything else is said at the top of the form.
-fn refusal(lang: Language, error: &ExecuteError) -> Refusal {
-    use wishtree_protocol::command::CommandError;
-    use wishtree_protocol::lifecycle::Refusal as Rule;
-    match error {
-        ExecuteError::Command(CommandError::OutOfRange { field, rule }) => {
-            Refusal::Field(FieldError::new(*field, Problem::OutOfRange { rule }))
-        }
-        ExecuteError::Command(CommandError::ReasonRequired { .. }) => {
-            Refusal::Field(FieldError::new("note", Problem::Missing))
-        }
-        // A project's rules that are about the units a form names: beside the field.
-        ExecuteError::Command(CommandError::Refused { refusal }) => match refusal {
-            Rule::IntentAlreadySent => {
-                Refusal::Field(FieldError::new("unit", Problem::Refused(refusal.clone())))
-            }
-            Rule::NoIntent | Rule::SharesOver { .. } => {
-                Refusal::Field(FieldError::new("units", Problem::Refused(refusal.clone())))
-            }
-            _ => Refusal::Rule(execute_message(lang, error)),
-        },
-        ExecuteError::Command(CommandError::NoUnits) => {
-            Refusal::Field(FieldError::new("units", Problem::Missing))
-        }
-        other => Refusal::Rule(execute_message(lang, other)),
-    }
-}
-
-/// Why a command was refused, in the reader's language where the rules have words.
-fn execute_message(lang: Language, error: &ExecuteError) -> String {
-    use wishtree_protocol::command::CommandError;
-    match (lang, error) {
-        (Language::Chinese, ExecuteError::Command(CommandError::Refused { refusal })) => {
-            format!("操作未生效：{}", refusal.describe_zh())
-        }
-        (
-            Language::Chinese,
-            ExecuteError::Command(CommandError::InsufficientPoints { balance, asked }),
-        ) => {
-            format!("积分不足：余额 {balance}，不能支取 {asked}")
-        }
-        (Language::Chinese, ExecuteError::Command(CommandError::BenefitWithdrawn { .. })) => {
-            "这项福利已经撤下，不能再兑换".to_owned()
-        }
-        (Language::Chinese, ExecuteError::Command(CommandError::OutOfStock { .. })) => {
-            "这项福利已经兑换完了".to_owned()
-        }
-        (Language::Chinese, ExecuteError::Command(CommandError::AlreadyParticipating)) => {
-            "该党员已确认出勤，不能重复记录".to_owned()
-        }
-        (Language::Chinese, ExecuteError::Command(CommandError::Attendance(error))) => {
-            error.message_zh()
-        }
-        (
-            Language::Chinese,
-            ExecuteError::Command(CommandError::NotFound { .. })
-            | ExecuteError::NoSuchEntity { .. },
-        ) => "操作未保存：所选的记录不存在，请从列表中重新选择".to_owned(),
-        (
-            Language::Chinese,
-            ExecuteError::Command(CommandError::AlreadyExists { kind: "seal", .. }),
-        ) => "这个半年度已经封存，不能再次封存".to_owned(),
-        (Language::Chinese, ExecuteError::Command(CommandError::NotSealed { period })) => {
-            format!("{}尚未封存：请先封存，再评价党员", period.label_zh())
-        }
-        (Language::Chinese, ExecuteError::Command(CommandError::AlreadyExists { .. })) => {
-            "操作未保存：这条记录已经存在".to_owned()
-        }
-        (Language::Chinese, ExecuteError::Command(CommandError::AlreadyVoided { .. })) => {
-            "操作未保存：这条记录已经作废".to_owned()
-        }
-        (Language::Chinese, ExecuteError::Command(CommandError::AlreadyRevoked { .. })) => {
-            "操作未保存：这张会员卡已经吊销".to_owned()
-        }
-        (
-            Language::Chinese,
-            ExecuteError::Command(CommandError::PeriodNotOver { period, from }),
-        ) => {
-            format!("{}尚未结束，{from} 起才能封存", period.label_zh())
-        }
-        // A store failure or a broken document: the details are for the operator, in
-        // the log; the worker is told what to do.
-        (Language::Chinese, other) => {
-            tracing::error!(error = %other, "a write from the web UI failed");
-            "操作未保存：系统出错（详情已记入日志），请联系管理员".to_owned()
-        }
-        (Language::English, other) => other.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -22,9 +22,15 @@ use crate::http::{AppState, on_replica};
 use crate::replica::Replica;
 use crate::report::{ReportError, SealedReport};
 
-pub(super) async fn board(State(state): State<AppState>, Lang(lang): Lang) -> Response {
+/// `GET /board[?round=<id>|none]`: the public board, its wishes of one round if asked.
+pub(super) async fn board(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     view_page(&state, lang, move |view, bar| {
-        Ok(board::board_page(lang, view, bar))
+        let round = super::round_asked(lang, &query)?;
+        Ok(board::board_page(lang, view, bar, round))
     })
     .await
 }

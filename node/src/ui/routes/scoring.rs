@@ -17,9 +17,7 @@ use super::super::forms::{Filled, NOTHING_TYPED, Refusal};
 use super::super::ledger::ListAsked;
 use super::super::scoring;
 use super::extract::{Lang, Listing, Opened, PostedForm, RecordForm};
-use super::{
-    create_listed, execute_status, ledger_csv, refusal, refused, saved, submit, view_page,
-};
+use super::{create_listed, ledger_csv, record_step, refused, submit, view_page};
 use crate::api::{NewBenefit, NewScoringRate};
 use crate::http::AppState;
 use crate::replica::Replica;
@@ -94,20 +92,8 @@ pub(super) async fn benefit(opened: Opened) -> Response {
 /// `POST /benefits/{id}/withdraw`: the benefit taken out of the catalogue; refused
 /// (already withdrawn), its page again with why.
 pub(super) async fn withdraw_benefit(posted: RecordForm) -> Response {
-    posted
-        .run(move |replica, lang, id: BenefitId, form| {
-            let command = Command::WithdrawBenefit { id };
-            match replica.execute(&command, crate::now()) {
-                Ok(_) => saved(&format!("/benefits/{id}")),
-                Err(error) => {
-                    let why = refusal(lang, &error);
-                    refused(replica, lang, execute_status(&error), |view, bar| {
-                        scoring::benefit_page(lang, view, id, bar, &form, Some(&why))
-                    })
-                }
-            }
-        })
-        .await
+    let withdraw = |id| Command::WithdrawBenefit { id };
+    record_step(posted, "/benefits", withdraw, scoring::benefit_page).await
 }
 
 /// `GET /ranking?period=2026H1`: the community's points ranking for a half-year (this

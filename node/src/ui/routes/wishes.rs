@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use wishtree_protocol::command::{Command, CommandError};
 use wishtree_protocol::id::WishId;
 use wishtree_protocol::model::{EventKind, EventSubject};
@@ -24,7 +24,14 @@ use crate::replica::{ExecuteError, Replica};
 pub(super) async fn new_wish(State(state): State<AppState>, Lang(lang): Lang) -> Response {
     let form = Form::with(&[("kind", "goods"), ("group", "elderly_alone")]);
     page(&state, lang, move |replica| {
-        Ok(tree::new_wish_page(lang, &form, &status_bar(replica), None))
+        let view = replica.view().map_err(internal)?;
+        Ok(tree::new_wish_page(
+            lang,
+            &view,
+            &form,
+            &status_bar(replica),
+            None,
+        ))
     })
     .await
 }
@@ -33,8 +40,9 @@ pub(super) async fn create_wish(posted: PostedForm) -> Response {
     posted
         .run(move |replica, lang, form| {
             let refuse = |replica: &mut Replica, refusal: Refusal| {
-                let html = tree::new_wish_page(lang, &form, &status_bar(replica), Some(&refusal));
-                (StatusCode::BAD_REQUEST, Html(html)).into_response()
+                refused(replica, lang, StatusCode::BAD_REQUEST, |view, bar| {
+                    Some(tree::new_wish_page(lang, view, &form, bar, Some(&refusal)))
+                })
             };
             let make = |new: NewWish, id: WishId| new.into_command(id);
             create(replica, lang, &form, "/wishes", make, refuse)

@@ -8,7 +8,8 @@ use wishtree_protocol::uscc::CreditCode;
 use super::*;
 
 /// 运河区名人社区: 220 members reported, a functional branch led by 程晓明 of the
-/// intermediate court, nucleic-acid duty, the court's judges' workstation.
+/// intermediate court, nucleic-acid duty, the court's judges' workstation, and the
+/// wishes collected in two rounds (第一批, 第二批).
 pub(super) fn mingren(
     ids: &mut dyn FnMut() -> [u8; 16],
     orgs: &[(CreditCode, &'static str)],
@@ -145,6 +146,10 @@ pub(super) fn mingren(
     );
     b.service(60, li, 180, PostKind::Health, "陪同独居老人就医");
     b.service(20, jiang, 120, PostKind::Aid, "走访慰问困难家庭");
+    // Wishes are collected in rounds: the microwave in the first, the rest in the
+    // second, still open.
+    b.round(110, "第一批", 110, Some(60));
+    b.round(59, "第二批", 59, None);
     let microwave = b.wish(
         100,
         "希望有一台微波炉，方便给母亲热饭",

@@ -13,7 +13,9 @@
 use wishtree_protocol::command::{
     ActivityFields, Command, MemberFields, VolunteerFields, WishFields,
 };
-use wishtree_protocol::id::{ActivityId, MemberId, PostId, ServiceId, VolunteerId, WishId};
+use wishtree_protocol::id::{
+    ActivityId, MemberId, PostId, RoundId, ServiceId, VolunteerId, WishId,
+};
 use wishtree_protocol::model::{
     Actor, BeneficiaryGroup, EventKind, Org, PostKind, VolunteerKind, WishKind,
 };
@@ -185,6 +187,22 @@ impl<'a> Builder<'a> {
         id
     }
 
+    /// A collection round (批次) opened `opens` days ago and, if given, closing
+    /// `closes` days ago; the wishes recorded on its days go in it.
+    fn round(&mut self, days_ago: u32, name: &str, opens: u32, closes: Option<u32>) -> RoundId {
+        let id = RoundId::from_bytes((self.ids)());
+        self.push(
+            days_ago,
+            Command::AddRound {
+                id,
+                name: name_of(name),
+                opens: date_days_ago(opens),
+                closes: closes.map(date_days_ago),
+            },
+        );
+        id
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn wish(
         &mut self,
@@ -209,6 +227,7 @@ impl<'a> Builder<'a> {
                     group,
                     resident_label: name_of(resident_label),
                     estimated_value: value,
+                    round: None,
                 },
             },
         );

@@ -1,0 +1,141 @@
+//! Figures cut by collection round (批次): each wish row keeps the name of the round
+//! its community placed it in (`fig_wishes.round`, schema step 17; NULL for a wish in
+//! no round, 未分批, as every wish written before rounds is). A round is cut by its
+//! name rather than its id, because a round is a community's own record: across a
+//! street or a city, 第一批 is each community's first round, which is what the people
+//! reading the figures mean. The cut applies to the wish figures only (counts by
+//! state, the fulfilled rate, the medians, members holding a claim); members, units,
+//! activities and service belong to no round and stay the region's and period's.
+
+use std::collections::BTreeSet;
+
+use rusqlite::{Connection, ToSql, params_from_iter};
+
+use super::FiguresError;
+use super::measure::{Scope, region_range};
+use super::period::Period;
+use super::query::{Figures, StateCounts, ratio};
+
+/// A round asked for by name, as `?round=` gives it: trimmed, 1 to 40 characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct RoundCut(String);
+
+/// Why `?round=` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("round must be a round's name of 1 to 40 characters, e.g. 第一批")]
+pub struct RoundCutError;
+
+impl RoundCut {
+    /// The longest name taken.
+    pub const MAX_CHARS: usize = 40;
+
+    /// Reads a round's name; blank is no round asked.
+    pub fn parse(text: &str) -> Result<Option<Self>, RoundCutError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if text.chars().count() > Self::MAX_CHARS || text.chars().any(char::is_control) {
+            return Err(RoundCutError);
+        }
+        Ok(Some(Self(text.to_owned())))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The names of the rounds with wishes in `region`, in order: what the dashboard's
+/// select offers.
+pub fn round_names(
+    connection: &Connection,
+    region: &wishtree_protocol::RegionPrefix,
+) -> Result<Vec<String>, FiguresError> {
+    let (low, high) = region_range(region);
+    let mut statement = connection.prepare_cached(
+        "SELECT DISTINCT round FROM fig_wishes
+         WHERE community >= ?1 AND community < ?2 AND round IS NOT NULL ORDER BY round",
+    )?;
+    let names = statement
+        .query_map(rusqlite::params![low, high], |row| row.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(names)
+}
+
+/// Replaces the wish figures of `figures` by those of the wishes of `round` alone.
+pub(super) fn cut_by_round(
+    connection: &Connection,
+    scope: Scope<'_>,
+    period: &Period,
+    round: &RoundCut,
+    figures: &mut Figures,
+) -> Result<(), FiguresError> {
+    let (low, high) = region_range(scope.region);
+    let (first, last) = period.day_bounds();
+    let org = scope.org.map(|org| org.as_bytes().to_vec());
+    let org_clause = if org.is_some() {
+        "AND credited_org = ?6"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT state, community, claimant_member, claim_days, fulfil_days FROM fig_wishes
+         WHERE round = ?1 AND community >= ?2 AND community < ?3
+           AND submitted_day BETWEEN ?4 AND ?5 {org_clause}"
+    );
+    let name = round.as_str();
+    let mut values: Vec<&dyn ToSql> = vec![&name, &low, &high, &first, &last];
+    values.extend(org.as_ref().map(|org| org as &dyn ToSql));
+    let mut statement = connection.prepare_cached(&sql)?;
+    let mut rows = statement.query(params_from_iter(values))?;
+    let mut wishes = StateCounts::default();
+    let mut claimants = BTreeSet::new();
+    let (mut claim_days, mut fulfil_days) = (Vec::new(), Vec::new());
+    while let Some(row) = rows.next()? {
+        let state: String = row.get(0)?;
+        wishes.total += 1;
+        match state.as_str() {
+            "submitted" => wishes.submitted += 1,
+            "published" => wishes.published += 1,
+            "claimed" => wishes.claimed += 1,
+            "fulfilled" => wishes.fulfilled += 1,
+            "rejected" => wishes.rejected += 1,
+            "withdrawn" => wishes.withdrawn += 1,
+            _ => {}
+        }
+        if let Some(member) = row.get::<_, Option<Vec<u8>>>(2)? {
+            claimants.insert((row.get::<_, String>(1)?, member));
+        }
+        claim_days.extend(row.get::<_, Option<i64>>(3)?);
+        fulfil_days.extend(row.get::<_, Option<i64>>(4)?);
+    }
+    let members_with_claimed_wish = claimants.len() as u64;
+    figures.wishes = wishes;
+    figures.wishes_fulfilled_rate = ratio(
+        wishes.fulfilled,
+        wishes.total.saturating_sub(wishes.rejected),
+    );
+    figures.median_days_to_claim = median(&mut claim_days);
+    figures.median_days_to_fulfil = median(&mut fulfil_days);
+    figures.members_with_claimed_wish = members_with_claimed_wish;
+    figures.members_with_claimed_wish_rate =
+        ratio(members_with_claimed_wish, figures.members_reported);
+    Ok(())
+}
+
+/// The median, as the uncut figures take it: the middle value, or the mean of the two.
+fn median(values: &mut [i64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let middle = values.len() / 2;
+    Some(if values.len() % 2 == 1 {
+        values[middle] as f64
+    } else {
+        (values[middle - 1] + values[middle]) as f64 / 2.0
+    })
+}
