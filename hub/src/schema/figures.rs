@@ -117,6 +117,42 @@ INSERT INTO fig_member_points (community, member, period, points)
     FROM fig_points WHERE kind = 'earn' AND is_voided = 0 AND points > 0
     GROUP BY community, member, 3;";
 
+/// How many members are ranked per community and half-year (`fig_points_ranked`), so
+/// that a ranking of a wide region counts a few thousand rows, not every ranked member
+/// (`figures::points`). Triggers keep it beside `fig_member_points` on every insert and
+/// delete, whoever writes the rows (re-derivation, this step, a bench's bulk fill), so
+/// the count can never disagree with the rows; a community with nobody left ranked in
+/// a half-year has no row. Filled here from the rows already derived.
+pub(super) const POINTS_RANKED_STEP: &str = "CREATE TABLE fig_points_ranked (
+    period TEXT NOT NULL,
+    community TEXT NOT NULL,
+    ranked INTEGER NOT NULL,
+    PRIMARY KEY (period, community)
+) WITHOUT ROWID;
+INSERT INTO fig_points_ranked (period, community, ranked)
+    SELECT period, community, COUNT(*) FROM fig_member_points GROUP BY period, community;
+CREATE TRIGGER fig_member_points_counted AFTER INSERT ON fig_member_points BEGIN
+    INSERT INTO fig_points_ranked (period, community, ranked)
+        VALUES (NEW.period, NEW.community, 1)
+        ON CONFLICT (period, community) DO UPDATE SET ranked = ranked + 1;
+END;
+CREATE TRIGGER fig_member_points_uncounted AFTER DELETE ON fig_member_points BEGIN
+    UPDATE fig_points_ranked SET ranked = ranked - 1
+        WHERE period = OLD.period AND community = OLD.community;
+    DELETE FROM fig_points_ranked
+        WHERE period = OLD.period AND community = OLD.community AND ranked <= 0;
+END;
+CREATE TRIGGER fig_member_points_moved AFTER UPDATE OF period, community ON fig_member_points
+BEGIN
+    UPDATE fig_points_ranked SET ranked = ranked - 1
+        WHERE period = OLD.period AND community = OLD.community;
+    DELETE FROM fig_points_ranked
+        WHERE period = OLD.period AND community = OLD.community AND ranked <= 0;
+    INSERT INTO fig_points_ranked (period, community, ranked)
+        VALUES (NEW.period, NEW.community, 1)
+        ON CONFLICT (period, community) DO UPDATE SET ranked = ranked + 1;
+END;";
+
 /// Projects as Guangzhou runs them (issue 14): each project's stage and how many units
 /// took it on, and one row per unit and project with its share, so that a joint
 /// project counts once for a region and once for each unit. Filled here from the rows
