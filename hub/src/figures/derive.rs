@@ -14,7 +14,7 @@ use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, RegionLevel, Timestamp};
 
 use super::FiguresError;
-use super::measure::rebuild_rollups;
+use super::measure::{rebuild_rollups, shift_district_days};
 use super::period::month_number;
 use crate::metrics::Metrics;
 use crate::store::SqliteStore;
@@ -116,6 +116,9 @@ pub fn rederive_community(
         });
     }
     let community = code.as_str();
+    // The district's days hold this community's old rows until they are taken out;
+    // `rebuild_rollups` puts the new ones in.
+    shift_district_days(transaction, community, -1)?;
     for table in RAW_TABLES {
         transaction
             .prepare_cached(&format!("DELETE FROM {table} WHERE community = ?1"))?
@@ -490,7 +493,9 @@ pub fn refresh_community_view(
 
 /// Rebuilds one community's rollups from its raw rows, in the caller's transaction.
 /// [`rederive_community`] does this itself; this is for rows written some other way
-/// (a bulk load, a repair).
+/// (a bulk load). The raw rows are added to the district's days
+/// (`fig_district_days`): a community whose rows are replaced some other way must have
+/// had none before, or be re-derived instead.
 pub fn rebuild_community_rollups(
     transaction: &Transaction<'_>,
     code: CommunityCode,
