@@ -248,8 +248,9 @@ pub fn rederive_community(
         // Each unit that took a project on, once per project (a unit named twice
         // through two of its local records resolves to one citywide org).
         let mut insert_unit = transaction.prepare_cached(
-            "INSERT OR IGNORE INTO fig_project_units (community, project, org, share)
-             VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR IGNORE INTO fig_project_units (community, project, org, share,
+                 submitted_day)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         for (id, project) in &view.projects {
             let submitted = project.entity.submitted_at.date_in_shanghai();
@@ -281,6 +282,7 @@ pub fn rederive_community(
                     id.as_bytes().as_slice(),
                     resolve(unit.unit).as_bytes().as_slice(),
                     unit.share.percent(),
+                    submitted.to_days(),
                 ])?;
             }
         }
