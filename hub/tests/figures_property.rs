@@ -1158,7 +1158,8 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
 
 /// The tables kept by summing as communities are re-derived (some twice, by a second
 /// session) hold what summing the rows they are made of afresh gives: the districts'
-/// months, the districts' days (rows that count and minutes) and the ranked counts.
+/// months (the organisations' too), the districts' days (rows that count and minutes)
+/// and the ranked counts.
 fn check_summed_tables(connection: &rusqlite::Connection) -> Result<(), TestCaseError> {
     let rows = |sql: &str| -> Vec<(String, i64, i64, i64)> {
         let mut statement = connection.prepare(sql).unwrap();
@@ -1179,6 +1180,18 @@ fn check_summed_tables(connection: &rusqlite::Connection) -> Result<(), TestCase
             "SELECT substr(community, 1, 6), month, COUNT(*),
                  SUM(members_reported + service_minutes + wishes_total)
              FROM fig_months GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+    );
+    prop_assert_eq!(
+        rows(
+            "SELECT hex(org) || district, month, rows,
+                 members_reported + service_minutes + wishes_total + members_with_claimed_wish
+             FROM fig_district_org_months ORDER BY 1, 2"
+        ),
+        rows(
+            "SELECT hex(org) || substr(community, 1, 6), month, COUNT(*),
+                 SUM(members_reported + service_minutes + wishes_total + members_with_claimed_wish)
+             FROM fig_org_months GROUP BY 1, 2 ORDER BY 1, 2"
         )
     );
     prop_assert_eq!(

@@ -354,8 +354,9 @@ pub(crate) fn rebuild_rollups(connection: &Connection, community: &str) -> rusql
     shift_district_days(connection, community, 1)
 }
 
-/// Adds a community's monthly rollup rows to its district's (`sign` 1), or takes them
-/// out (`sign` -1), dropping the district months no community has a row in any more.
+/// Adds a community's monthly rollup rows, and its organisations', to its district's
+/// (`sign` 1), or takes them out (`sign` -1), dropping the district months no
+/// community has a row in any more.
 fn shift_district_months(
     connection: &Connection,
     community: &str,
@@ -364,20 +365,35 @@ fn shift_district_months(
     let mut columns: Vec<&str> = Measure::ALL.iter().map(|m| m.column()).collect();
     columns.push("members_with_claimed_wish");
     let signed: Vec<String> = columns.iter().map(|c| format!("?2 * {c}")).collect();
-    shift_district_rows(
-        connection,
-        DistrictRows {
-            table: "fig_district_months",
-            keys: "month",
-            select_keys: "month",
-            rows: "?2",
-            columns: &columns,
-            signed: &signed,
-            from: "fig_months WHERE community = ?1",
-        },
-        community,
-        sign,
-    )
+    for (table, keys, from) in [
+        (
+            "fig_district_months",
+            "month",
+            "fig_months WHERE community = ?1",
+        ),
+        (
+            "fig_district_org_months",
+            "month, org",
+            "fig_org_months WHERE community = ?1",
+        ),
+    ] {
+        shift_district_rows(
+            connection,
+            DistrictRows {
+                table,
+                keys,
+                select_keys: keys,
+                conflict: keys,
+                rows: "?2",
+                columns: &columns,
+                signed: &signed,
+                from,
+            },
+            community,
+            sign,
+        )?;
+    }
+    Ok(())
 }
 
 /// Adds the sums of a community's raw rows, per day, to its district's days (`sign`
@@ -407,6 +423,7 @@ pub(crate) fn shift_district_days(
             DistrictRows {
                 table: "fig_district_days",
                 keys: "day, month",
+                conflict: "day",
                 select_keys: &format!("{}, month", source.day),
                 rows: "?2 * COUNT(*)",
                 columns: &columns,
@@ -421,13 +438,14 @@ pub(crate) fn shift_district_days(
 }
 
 /// What a district rollup sums from a community's rows: the table, its key columns
-/// besides the district (the first is its primary key's, `day` or `month`) and what
-/// the select list gives for them, the row count, the measure columns with their
+/// besides the district and what the select list gives for them, its primary key
+/// besides the district, the row count, the measure columns with their
 /// signed expressions (`?2` is the sign), and the rows summed (`?1` is the community).
 struct DistrictRows<'a> {
     table: &'a str,
     keys: &'a str,
     select_keys: &'a str,
+    conflict: &'a str,
     rows: &'a str,
     columns: &'a [&'a str],
     signed: &'a [String],
@@ -446,12 +464,12 @@ fn shift_district_rows(
         table,
         keys,
         select_keys,
+        conflict,
         rows,
         columns,
         signed,
         from,
     } = shift;
-    let conflict = keys.split(',').next().unwrap_or(keys);
     let updates: Vec<String> = columns
         .iter()
         .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
@@ -600,12 +618,13 @@ fn sum_rollup(
         Months::Range(first, last) => (first, last, "month BETWEEN ?3 AND ?4"),
     };
     let by_org = scope.org.is_some() || group == Group::Org;
-    let (table, community) = if by_org {
-        ("fig_org_months", "community")
-    } else if reads_districts(scope, group) {
-        ("fig_district_months", "district")
-    } else {
-        ("fig_months", "community")
+    // A city or a district not grouped by community reads the districts' sums.
+    let by_district = group != Group::Community && scope.region.as_str().len() <= 6;
+    let (table, community) = match (by_org, by_district) {
+        (true, true) => ("fig_district_org_months", "district"),
+        (true, false) => ("fig_org_months", "community"),
+        (false, true) => ("fig_district_months", "district"),
+        (false, false) => ("fig_months", "community"),
     };
     // Grouping by the organisation's column (not its text) follows the key's order.
     let (key, group_by) = match group {

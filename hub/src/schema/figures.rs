@@ -48,6 +48,34 @@ macro_rules! measure_columns {
     };
 }
 
+/// The columns every district rollup ends with: its month, how many rows are summed in
+/// it (deleted at zero), and the measures.
+macro_rules! district_rollup_columns {
+    () => {
+        concat!(
+            "
+    month INTEGER NOT NULL,
+    rows INTEGER NOT NULL DEFAULT 0,",
+            measure_columns!()
+        )
+    };
+}
+
+/// The sums of the measure columns, in their order, for a step that fills a district
+/// rollup from a community one.
+macro_rules! summed_measure_columns {
+    () => {
+        "
+        SUM(members_reported), SUM(pairings), SUM(wishes_total), SUM(wishes_submitted),
+        SUM(wishes_published), SUM(wishes_claimed), SUM(wishes_fulfilled),
+        SUM(wishes_rejected), SUM(wishes_withdrawn), SUM(projects_total),
+        SUM(projects_submitted), SUM(projects_published), SUM(projects_claimed),
+        SUM(projects_fulfilled), SUM(projects_rejected), SUM(projects_withdrawn),
+        SUM(activities), SUM(participations), SUM(service_records), SUM(service_minutes),
+        SUM(points_earned), SUM(points_redeemed), SUM(members_with_claimed_wish)"
+    };
+}
+
 /// The measure columns, for the test that checks their order.
 #[cfg(test)]
 pub(crate) const MEASURE_COLUMNS: &str = measure_columns!();
@@ -164,22 +192,15 @@ END;";
 /// by stage read (`figures::project_stages`) instead of every project row.
 pub(super) const DISTRICT_MONTHS_STEP: &str = concat!(
     r#"CREATE TABLE fig_district_months (
-    district TEXT NOT NULL,
-    month INTEGER NOT NULL,
-    rows INTEGER NOT NULL DEFAULT 0,"#,
-    measure_columns!(),
+    district TEXT NOT NULL,"#,
+    district_rollup_columns!(),
     r#",
     PRIMARY KEY (month, district)
 ) WITHOUT ROWID;
 INSERT INTO fig_district_months
-    SELECT substr(community, 1, 6), month, COUNT(*),
-        SUM(members_reported), SUM(pairings), SUM(wishes_total), SUM(wishes_submitted),
-        SUM(wishes_published), SUM(wishes_claimed), SUM(wishes_fulfilled),
-        SUM(wishes_rejected), SUM(wishes_withdrawn), SUM(projects_total),
-        SUM(projects_submitted), SUM(projects_published), SUM(projects_claimed),
-        SUM(projects_fulfilled), SUM(projects_rejected), SUM(projects_withdrawn),
-        SUM(activities), SUM(participations), SUM(service_records), SUM(service_minutes),
-        SUM(points_earned), SUM(points_redeemed), SUM(members_with_claimed_wish)
+    SELECT substr(community, 1, 6), month, COUNT(*),"#,
+    summed_measure_columns!(),
+    r#"
     FROM fig_months GROUP BY 1, 2;
 CREATE INDEX fig_projects_stages ON fig_projects (submitted_day, community, stage, units);"#
 );
@@ -195,10 +216,8 @@ CREATE INDEX fig_projects_stages ON fig_projects (submitted_day, community, stag
 pub(super) const DISTRICT_DAYS_STEP: &str = concat!(
     r#"CREATE TABLE fig_district_days (
     district TEXT NOT NULL,
-    day INTEGER NOT NULL,
-    month INTEGER NOT NULL,
-    rows INTEGER NOT NULL DEFAULT 0,"#,
-    measure_columns!(),
+    day INTEGER NOT NULL,"#,
+    district_rollup_columns!(),
     r#",
     PRIMARY KEY (day, district)
 ) WITHOUT ROWID;
@@ -237,6 +256,27 @@ pub(super) const PROJECT_UNIT_DAYS_STEP: &str =
 UPDATE fig_project_units SET submitted_day = COALESCE((SELECT p.submitted_day FROM fig_projects p
     WHERE p.community = fig_project_units.community AND p.id = fig_project_units.project), 0);
 CREATE INDEX fig_project_units_day ON fig_project_units (org, submitted_day, community);";
+
+/// The organisations' monthly rollups summed per district (`fig_district_org_months`),
+/// kept like `fig_district_months` from `fig_org_months`: the city's ranking of units
+/// and a unit's figures in a city or district read a row per unit, district and month
+/// instead of one per unit, community and month; a unit's months are read through its
+/// own index, as in `fig_org_months`. Filled here from the rollups.
+pub(super) const DISTRICT_ORG_MONTHS_STEP: &str = concat!(
+    r#"CREATE TABLE fig_district_org_months (
+    org BLOB NOT NULL,
+    district TEXT NOT NULL,"#,
+    district_rollup_columns!(),
+    r#",
+    PRIMARY KEY (month, org, district)
+) WITHOUT ROWID;
+INSERT INTO fig_district_org_months
+    SELECT org, substr(community, 1, 6), month, COUNT(*),"#,
+    summed_measure_columns!(),
+    r#"
+    FROM fig_org_months GROUP BY 1, 2, 3;
+CREATE INDEX fig_district_org_months_org ON fig_district_org_months (org, district, month);"#
+);
 
 /// Projects as Guangzhou runs them (issue 14): each project's stage and how many units
 /// took it on, and one row per unit and project with its share, so that a joint
