@@ -721,7 +721,10 @@ fn generate_city(connection: &mut Connection, communities: usize) -> City {
                 )
                 .unwrap();
             let mut project_unit_row = transaction
-                .prepare_cached("INSERT INTO fig_project_units VALUES (?1, ?2, ?3, 100)")
+                .prepare_cached(
+                    "INSERT INTO fig_project_units (community, project, org, share, submitted_day)
+                     VALUES (?1, ?2, ?3, 100, ?4)",
+                )
                 .unwrap();
             let mut activity_row = transaction
                 .prepare_cached(
@@ -867,7 +870,7 @@ fn generate_city(connection: &mut Connection, communities: usize) -> City {
                         .unwrap();
                     if let Some(org) = &org {
                         project_unit_row
-                            .execute(params![community, id, org])
+                            .execute(params![community, id, org, submitted.to_days()])
                             .unwrap();
                     }
                 }

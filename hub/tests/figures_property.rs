@@ -1173,6 +1173,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
         );
     }
     check_points_rankings(&connection, &facts, &plan)?;
+    check_summed_tables(&connection)?;
     let statuses = figures::community_statuses(&connection, &region(""), NOW).unwrap();
     for (community, (_, _, sessions, _)) in facts.communities.iter().zip(&nodes) {
         let status = statuses
@@ -1192,6 +1193,76 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
             Some(sessions.attested as f64 / sessions.changes as f64)
         );
     }
+    Ok(())
+}
+
+/// The tables kept by summing as communities are re-derived (some twice, by a second
+/// session) hold what summing the rows they are made of afresh gives: the districts'
+/// months (the organisations' too), the districts' days (rows that count and minutes)
+/// and the ranked counts.
+fn check_summed_tables(connection: &rusqlite::Connection) -> Result<(), TestCaseError> {
+    let rows = |sql: &str| -> Vec<(String, i64, i64, i64)> {
+        let mut statement = connection.prepare(sql).unwrap();
+        statement
+            .query_map([], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    prop_assert_eq!(
+        rows(
+            "SELECT district, month, rows, members_reported + service_minutes + wishes_total
+             FROM fig_district_months ORDER BY 1, 2"
+        ),
+        rows(
+            "SELECT substr(community, 1, 6), month, COUNT(*),
+                 SUM(members_reported + service_minutes + wishes_total)
+             FROM fig_months GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+    );
+    prop_assert_eq!(
+        rows(
+            "SELECT hex(org) || district, month, rows,
+                 members_reported + service_minutes + wishes_total + members_with_claimed_wish
+             FROM fig_district_org_months ORDER BY 1, 2"
+        ),
+        rows(
+            "SELECT hex(org) || substr(community, 1, 6), month, COUNT(*),
+                 SUM(members_reported + service_minutes + wishes_total + members_with_claimed_wish)
+             FROM fig_org_months GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+    );
+    prop_assert_eq!(
+        rows("SELECT district, day, rows, service_minutes FROM fig_district_days ORDER BY 1, 2"),
+        rows(
+            "SELECT district, day, COUNT(*), SUM(minutes) FROM (
+                 SELECT substr(community, 1, 6) AS district, reported_day AS day, 0 AS minutes
+                     FROM fig_members
+                 UNION ALL SELECT substr(community, 1, 6), signed_day, 0 FROM fig_pairings
+                     WHERE ended_day IS NULL
+                 UNION ALL SELECT substr(community, 1, 6), submitted_day, 0 FROM fig_wishes
+                 UNION ALL SELECT substr(community, 1, 6), submitted_day, 0 FROM fig_projects
+                 UNION ALL SELECT substr(community, 1, 6), day, 0 FROM fig_activities
+                 UNION ALL SELECT substr(community, 1, 6), day, 0 FROM fig_participations
+                 UNION ALL SELECT substr(community, 1, 6), day, minutes FROM fig_services
+                     WHERE is_voided = 0
+                 UNION ALL SELECT substr(community, 1, 6), day, 0 FROM fig_points
+                     WHERE is_voided = 0)
+             GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+    );
+    prop_assert_eq!(
+        rows(
+            "SELECT community || ' ' || period, 0, ranked, 0 FROM fig_points_ranked
+             ORDER BY 1"
+        ),
+        rows(
+            "SELECT community || ' ' || period, 0, COUNT(*), 0 FROM fig_member_points
+             GROUP BY 1 ORDER BY 1"
+        )
+    );
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, RegionLevel, Timestamp};
 
 use super::FiguresError;
-use super::measure::rebuild_rollups;
+use super::measure::{rebuild_rollups, shift_district_days};
 use super::period::month_number;
 use crate::metrics::Metrics;
 use crate::store::SqliteStore;
@@ -119,6 +119,9 @@ pub fn rederive_community(
         });
     }
     let community = code.as_str();
+    // The district's days hold this community's old rows until they are taken out;
+    // `rebuild_rollups` puts the new ones in.
+    shift_district_days(transaction, community, -1)?;
     for table in RAW_TABLES {
         transaction
             .prepare_cached(&format!("DELETE FROM {table} WHERE community = ?1"))?
@@ -253,8 +256,9 @@ pub fn rederive_community(
         // Each unit that took a project on, once per project (a unit named twice
         // through two of its local records resolves to one citywide org).
         let mut insert_unit = transaction.prepare_cached(
-            "INSERT OR IGNORE INTO fig_project_units (community, project, org, share)
-             VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR IGNORE INTO fig_project_units (community, project, org, share,
+                 submitted_day)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         for (id, project) in &view.projects {
             let submitted = project.entity.submitted_at.date_in_shanghai();
@@ -286,6 +290,7 @@ pub fn rederive_community(
                     id.as_bytes().as_slice(),
                     resolve(unit.unit).as_bytes().as_slice(),
                     unit.share.percent(),
+                    submitted.to_days(),
                 ])?;
             }
         }
@@ -499,7 +504,9 @@ pub fn refresh_community_view(
 
 /// Rebuilds one community's rollups from its raw rows, in the caller's transaction.
 /// [`rederive_community`] does this itself; this is for rows written some other way
-/// (a bulk load, a repair).
+/// (a bulk load). The raw rows are added to the district's days
+/// (`fig_district_days`): a community whose rows are replaced some other way must have
+/// had none before, or be re-derived instead.
 pub fn rebuild_community_rollups(
     transaction: &Transaction<'_>,
     code: CommunityCode,

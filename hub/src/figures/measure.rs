@@ -280,8 +280,11 @@ pub(crate) fn sum_measures(
     Ok(sums)
 }
 
-/// Rebuilds the rollup rows of one community from its raw rows.
+/// Rebuilds the rollup rows of one community from its raw rows, and adds them to its
+/// district's months and days. Its old raw rows' days were taken out of the district's
+/// before they were deleted ([`shift_district_days`] with -1), or it had none.
 pub(crate) fn rebuild_rollups(connection: &Connection, community: &str) -> rusqlite::Result<()> {
+    shift_district_months(connection, community, -1)?;
     connection.execute("DELETE FROM fig_months WHERE community = ?1", [community])?;
     connection.execute(
         "DELETE FROM fig_org_months WHERE community = ?1",
@@ -347,6 +350,148 @@ pub(crate) fn rebuild_rollups(connection: &Connection, community: &str) -> rusql
             sums = sums.join(", "),
         ))?
         .execute([community])?;
+    shift_district_months(connection, community, 1)?;
+    shift_district_days(connection, community, 1)
+}
+
+/// Adds a community's monthly rollup rows, and its organisations', to its district's
+/// (`sign` 1), or takes them out (`sign` -1), dropping the district months no
+/// community has a row in any more.
+fn shift_district_months(
+    connection: &Connection,
+    community: &str,
+    sign: i64,
+) -> rusqlite::Result<()> {
+    let mut columns: Vec<&str> = Measure::ALL.iter().map(|m| m.column()).collect();
+    columns.push("members_with_claimed_wish");
+    let signed: Vec<String> = columns.iter().map(|c| format!("?2 * {c}")).collect();
+    for (table, keys, from) in [
+        (
+            "fig_district_months",
+            "month",
+            "fig_months WHERE community = ?1",
+        ),
+        (
+            "fig_district_org_months",
+            "month, org",
+            "fig_org_months WHERE community = ?1",
+        ),
+    ] {
+        shift_district_rows(
+            connection,
+            DistrictRows {
+                table,
+                keys,
+                select_keys: keys,
+                conflict: keys,
+                rows: "?2",
+                columns: &columns,
+                signed: &signed,
+                from,
+            },
+            community,
+            sign,
+        )?;
+    }
+    Ok(())
+}
+
+/// Adds the sums of a community's raw rows, per day, to its district's days (`sign`
+/// 1), or takes them out (`sign` -1, before the rows are deleted), dropping the
+/// district days no raw row counts in any more. Re-derivation takes a community's
+/// days out before it deletes the raw rows; [`rebuild_rollups`] puts them back in.
+pub(crate) fn shift_district_days(
+    connection: &Connection,
+    community: &str,
+    sign: i64,
+) -> rusqlite::Result<()> {
+    for source in &SOURCES {
+        let columns: Vec<&str> = source.measures.iter().map(|(m, _)| m.column()).collect();
+        let signed: Vec<String> = source
+            .measures
+            .iter()
+            .map(|(_, e)| format!("?2 * {e}"))
+            .collect();
+        let from = format!(
+            "{table} WHERE community = ?1 AND {filter} GROUP BY {day}",
+            table = source.table,
+            filter = source.filter,
+            day = source.day,
+        );
+        shift_district_rows(
+            connection,
+            DistrictRows {
+                table: "fig_district_days",
+                keys: "day, month",
+                conflict: "day",
+                select_keys: &format!("{}, month", source.day),
+                rows: "?2 * COUNT(*)",
+                columns: &columns,
+                signed: &signed,
+                from: &from,
+            },
+            community,
+            sign,
+        )?;
+    }
+    Ok(())
+}
+
+/// What a district rollup sums from a community's rows: the table, its key columns
+/// besides the district and what the select list gives for them, its primary key
+/// besides the district, the row count, the measure columns with their
+/// signed expressions (`?2` is the sign), and the rows summed (`?1` is the community).
+struct DistrictRows<'a> {
+    table: &'a str,
+    keys: &'a str,
+    select_keys: &'a str,
+    conflict: &'a str,
+    rows: &'a str,
+    columns: &'a [&'a str],
+    signed: &'a [String],
+    from: &'a str,
+}
+
+/// Adds (or with `sign` -1 takes out) one community's sums in a district rollup, and
+/// after taking out deletes the district's rows that no row is summed in any more.
+fn shift_district_rows(
+    connection: &Connection,
+    shift: DistrictRows<'_>,
+    community: &str,
+    sign: i64,
+) -> rusqlite::Result<()> {
+    let DistrictRows {
+        table,
+        keys,
+        select_keys,
+        conflict,
+        rows,
+        columns,
+        signed,
+        from,
+    } = shift;
+    let updates: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+        .collect();
+    connection
+        .prepare_cached(&format!(
+            "INSERT INTO {table} (district, {keys}, rows, {columns})
+             SELECT substr(community, 1, 6), {select_keys}, {rows}, {signed} FROM {from}
+             ON CONFLICT ({conflict}, district) DO UPDATE SET
+                 rows = {table}.rows + excluded.rows, {updates}",
+            columns = columns.join(", "),
+            signed = signed.join(", "),
+            updates = updates.join(", "),
+        ))?
+        .execute(rusqlite::params![community, sign])?;
+    if sign < 0 {
+        connection
+            .prepare_cached(&format!(
+                "DELETE FROM {table} WHERE +district = substr(?1, 1, 6) AND rows <= 0"
+            ))?
+            .execute([community])?;
+    }
     Ok(())
 }
 
@@ -367,6 +512,17 @@ fn sum_span(
     let mut sums = BTreeMap::new();
     sum_rollup(connection, scope, split.months, group, &measures, &mut sums)?;
     for (first, last) in split.days {
+        if reads_districts(scope, group) {
+            sum_district_days(
+                connection,
+                scope,
+                (first, last),
+                group,
+                &measures,
+                &mut sums,
+            )?;
+            continue;
+        }
         for source in SOURCES
             .iter()
             .filter(|s| !only_stocks || s.measures.iter().any(|(m, _)| m.is_stock()))
@@ -375,6 +531,73 @@ fn sum_span(
         }
     }
     Ok(sums)
+}
+
+/// Whether a sum reads the districts' rollups (`fig_district_months`,
+/// `fig_district_days`): a city or a district (or every region), no organisation, summed
+/// whole or by month.
+fn reads_districts(scope: Scope<'_>, group: Group) -> bool {
+    scope.org.is_none()
+        && matches!(group, Group::Nothing | Group::Month)
+        && scope.region.as_str().len() <= 6
+}
+
+/// Sums the districts' days of a span into `sums`, as [`sum_raw`] sums the raw rows.
+fn sum_district_days(
+    connection: &Connection,
+    scope: Scope<'_>,
+    (first, last): (i32, i32),
+    group: Group,
+    measures: &[Measure],
+    sums: &mut BTreeMap<String, Measures>,
+) -> rusqlite::Result<()> {
+    let (key, group_by) = match group {
+        Group::Month => ("CAST(month AS TEXT)", "month"),
+        _ => ("''", "1"),
+    };
+    let (low, high) = region_range(scope.region);
+    let sql = format!(
+        "SELECT {key}, {sums} FROM fig_district_days
+         WHERE day BETWEEN ?3 AND ?4 AND district >= ?1 AND district < ?2
+         GROUP BY {group_by}",
+        sums = sum_columns(measures),
+    );
+    read_sums(
+        connection,
+        &sql,
+        &[&low, &high, &first, &last],
+        measures,
+        sums,
+    )
+}
+
+/// `SUM(column)` of each measure, for a rollup's select list.
+fn sum_columns(measures: &[Measure]) -> String {
+    let sums: Vec<String> = measures
+        .iter()
+        .map(|m| format!("SUM({})", m.column()))
+        .collect();
+    sums.join(", ")
+}
+
+/// Runs a query whose rows are a key and one sum per measure, adding them to `sums`.
+fn read_sums(
+    connection: &Connection,
+    sql: &str,
+    params: &[&dyn ToSql],
+    measures: &[Measure],
+    sums: &mut BTreeMap<String, Measures>,
+) -> rusqlite::Result<()> {
+    let mut statement = connection.prepare_cached(sql)?;
+    let mut rows = statement.query(params)?;
+    while let Some(row) = rows.next()? {
+        let key: String = row.get(0)?;
+        let values = sums.entry(key).or_default();
+        for (index, measure) in measures.iter().enumerate() {
+            values.add(*measure, row.get::<_, Option<i64>>(index + 1)?.unwrap_or(0));
+        }
+    }
+    Ok(())
 }
 
 fn sum_rollup(
@@ -395,10 +618,13 @@ fn sum_rollup(
         Months::Range(first, last) => (first, last, "month BETWEEN ?3 AND ?4"),
     };
     let by_org = scope.org.is_some() || group == Group::Org;
-    let table = if by_org {
-        "fig_org_months"
-    } else {
-        "fig_months"
+    // A city or a district not grouped by community reads the districts' sums.
+    let by_district = group != Group::Community && scope.region.as_str().len() <= 6;
+    let (table, community) = match (by_org, by_district) {
+        (true, true) => ("fig_district_org_months", "district"),
+        (true, false) => ("fig_org_months", "community"),
+        (false, true) => ("fig_district_months", "district"),
+        (false, false) => ("fig_months", "community"),
     };
     // Grouping by the organisation's column (not its text) follows the key's order.
     let (key, group_by) = match group {
@@ -407,10 +633,6 @@ fn sum_rollup(
         Group::Org => ("lower(hex(org))", "org"),
         Group::Month => ("CAST(month AS TEXT)", "month"),
     };
-    let sums_sql: Vec<String> = measures
-        .iter()
-        .map(|m| format!("SUM({})", m.column()))
-        .collect();
     let org_clause = if scope.org.is_some() {
         "AND org = ?5"
     } else {
@@ -418,9 +640,9 @@ fn sum_rollup(
     };
     let sql = format!(
         "SELECT {key}, {sums} FROM {table}
-         WHERE community >= ?1 AND community < ?2 AND {month_clause} {org_clause}
+         WHERE {community} >= ?1 AND {community} < ?2 AND {month_clause} {org_clause}
          GROUP BY {group_by}",
-        sums = sums_sql.join(", "),
+        sums = sum_columns(measures),
     );
     let (low, high) = region_range(scope.region);
     let org = scope
@@ -431,16 +653,7 @@ fn sum_rollup(
     if scope.org.is_some() {
         params.push(&org);
     }
-    let mut statement = connection.prepare_cached(&sql)?;
-    let mut rows = statement.query(params.as_slice())?;
-    while let Some(row) = rows.next()? {
-        let key: String = row.get(0)?;
-        let values = sums.entry(key).or_default();
-        for (index, measure) in measures.iter().enumerate() {
-            values.add(*measure, row.get::<_, Option<i64>>(index + 1)?.unwrap_or(0));
-        }
-    }
-    Ok(())
+    read_sums(connection, &sql, params.as_slice(), measures, sums)
 }
 
 fn sum_raw(

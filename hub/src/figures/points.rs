@@ -5,7 +5,12 @@
 //! street and city) for their own page.
 //!
 //! The rule of what counts and how ties share a place is `wishtree_protocol::ranking`,
-//! which the node's page uses too; the queries here only sort its rows. The rows hold
+//! which the node's page uses too; the queries here only order its rows. A city ranks
+//! a quarter of a million members a half-year, so no request reads them all: how many
+//! are ranked is summed from `fig_points_ranked` (one count per community and
+//! half-year, kept by triggers), the first of a wide region are read in order along
+//! the ranked index (period, points DESC, member, community) without a sort, and a
+//! member's place counts only those above them. The rows hold
 //! no names (the figure tables hold nothing personal): the HTTP side names the members
 //! it shows from the documents the hub holds (`http::points::name_members`).
 
@@ -97,6 +102,60 @@ pub(super) fn insert_rows(
     Ok(rows)
 }
 
+/// How many members are ranked in `region` in `period`, and in the whole table (every
+/// region the hub holds): sums of the per-community counts `fig_points_ranked`, a few
+/// thousand rows for a city.
+fn ranked_counts(
+    connection: &Connection,
+    region: &RegionPrefix,
+    period: &str,
+) -> Result<(u64, u64), FiguresError> {
+    let (low, high) = region_range(region);
+    let (in_region, everywhere): (i64, i64) = connection
+        .prepare_cached(
+            "SELECT COALESCE(SUM(CASE WHEN community >= ?2 AND community < ?3 THEN ranked END), 0),
+                    COALESCE(SUM(ranked), 0)
+             FROM fig_points_ranked WHERE period = ?1",
+        )?
+        .query_row(params![period, low, high], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+    Ok((
+        u64::try_from(in_region).unwrap_or(0),
+        u64::try_from(everywhere).unwrap_or(0),
+    ))
+}
+
+/// Whether a region's ranking reads the ranked index (`fig_member_points_rank`, in
+/// ranking order) and skips members of other regions, rather than its own members
+/// (`fig_member_points_region`) sorted. Walking in order reads about `wanted × all /
+/// ranked` rows before it has `wanted` of the region's; sorting reads `ranked`. So a
+/// wide region (the city, a district) walks and a street sorts its few thousand.
+fn walks_in_order(wanted: u64, ranked: u64, everywhere: u64) -> bool {
+    u128::from(wanted.max(1)) * u128::from(everywhere) <= u128::from(ranked) * u128::from(ranked)
+}
+
+/// The query of a ranking: `?1` the half-year, `?2`..`?3` the region's range, `?4` the
+/// limit. The order is the tie rule of `wishtree_protocol::ranking` (points, then
+/// member), then the community, as the index holds it, for a member ranked in two.
+/// Walking, the community term is kept off the index (`+`) so that SQLite reads the
+/// ranked index in order and stops at the limit, never sorting.
+fn ranking_sql(walk: bool) -> String {
+    let (index, community) = if walk {
+        ("fig_member_points_rank", "+p.community")
+    } else {
+        ("fig_member_points_region", "p.community")
+    };
+    format!(
+        "SELECT p.member, p.community, COALESCE(c.name, ''), p.points
+         FROM fig_member_points p INDEXED BY {index}
+             LEFT JOIN fig_communities c ON c.code = p.community
+         WHERE p.period = ?1 AND {community} >= ?2 AND {community} < ?3
+         ORDER BY p.points DESC, p.member, p.community
+         LIMIT ?4"
+    )
+}
+
 /// The first `limit` members of `region` by the points they earned in `period`, with
 /// how many are ranked in all.
 pub fn points_ranking(
@@ -105,23 +164,32 @@ pub fn points_ranking(
     period: HalfYear,
     limit: usize,
 ) -> Result<PointsRanking, FiguresError> {
-    let (low, high) = region_range(region);
     let period_text = period.to_string();
-    let ranked: i64 = connection
-        .prepare_cached(
-            "SELECT COUNT(*) FROM fig_member_points
-             WHERE period = ?1 AND community >= ?2 AND community < ?3",
-        )?
-        .query_row(params![period_text, low, high], |row| row.get(0))?;
-    let mut statement = connection.prepare_cached(
-        "SELECT p.member, p.community, COALESCE(c.name, ''), p.points
-         FROM fig_member_points p LEFT JOIN fig_communities c ON c.code = p.community
-         WHERE p.period = ?1 AND p.community >= ?2 AND p.community < ?3
-         ORDER BY p.points DESC, p.member, p.community
-         LIMIT ?4",
-    )?;
+    let (ranked, everywhere) = ranked_counts(connection, region, &period_text)?;
+    let wanted = u64::try_from(limit).unwrap_or(u64::MAX).min(ranked);
+    let walk = walks_in_order(wanted, ranked, everywhere);
+    let members = ranked_members(connection, region, &period_text, limit, walk)?;
+    Ok(PointsRanking {
+        region: region.as_str().to_owned(),
+        period: period_text,
+        ranked,
+        members,
+    })
+}
+
+/// The first `limit` members of `region` in `period`, placed, read along the ranked
+/// index (`walk`) or sorted from the region's own rows.
+fn ranked_members(
+    connection: &Connection,
+    region: &RegionPrefix,
+    period: &str,
+    limit: usize,
+    walk: bool,
+) -> Result<Vec<MemberPoints>, FiguresError> {
+    let (low, high) = region_range(region);
+    let mut statement = connection.prepare_cached(&ranking_sql(walk))?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = statement.query_map(params![period_text, low, high, limit], |row| {
+    let rows = statement.query_map(params![period, low, high, limit], |row| {
         Ok((
             row.get::<_, Vec<u8>>(0)?,
             row.get::<_, String>(1)?,
@@ -147,12 +215,7 @@ pub fn points_ranking(
             points,
         });
     }
-    Ok(PointsRanking {
-        region: region.as_str().to_owned(),
-        period: period_text,
-        ranked: u64::try_from(ranked).unwrap_or(0),
-        members,
-    })
+    Ok(members)
 }
 
 /// A member's place in `period` in their community, street and city.
@@ -186,18 +249,18 @@ pub fn standing(
         });
     };
     let place = |level: RegionLevel| -> Result<Place, FiguresError> {
-        let (low, high) = region_range(&community.region(level));
-        let (above, of): (i64, i64) = connection
-            .prepare_cached(
-                "SELECT COALESCE(SUM(points > ?4), 0), COUNT(*) FROM fig_member_points
-                 WHERE period = ?1 AND community >= ?2 AND community < ?3",
-            )?
-            .query_row(params![period_text, low, high, points], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })?;
+        let region = community.region(level);
+        let (of, everywhere) = ranked_counts(connection, &region, &period_text)?;
+        let above = members_above(
+            connection,
+            &region,
+            &period_text,
+            points,
+            of.saturating_mul(2) >= everywhere,
+        )?;
         Ok(Place {
-            rank: u64::try_from(above).unwrap_or(0) + 1,
-            of: u64::try_from(of).unwrap_or(0),
+            rank: above + 1,
+            of,
         })
     };
     Ok(Standing {
@@ -208,10 +271,252 @@ pub fn standing(
     })
 }
 
+/// How many members of `region` earned more than `points` in `period`. A wide region
+/// counts them along the ranked index (`along_ranking`: as many rows as are above in
+/// every region, few for the members near the top), a narrow one reads its own rows.
+fn members_above(
+    connection: &Connection,
+    region: &RegionPrefix,
+    period: &str,
+    points: i64,
+    along_ranking: bool,
+) -> Result<u64, FiguresError> {
+    let (index, column) = if along_ranking {
+        ("fig_member_points_rank", "+community")
+    } else {
+        ("fig_member_points_region", "community")
+    };
+    let (low, high) = region_range(region);
+    let above: i64 = connection
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM fig_member_points INDEXED BY {index}
+             WHERE period = ?1 AND points > ?4 AND {column} >= ?2 AND {column} < ?3"
+        ))?
+        .query_row(params![period, low, high, points], |row| row.get(0))?;
+    Ok(u64::try_from(above).unwrap_or(0))
+}
+
 fn member_id(bytes: &[u8]) -> Result<MemberId, FiguresError> {
     let bytes: [u8; 16] = bytes.try_into().map_err(|_| FiguresError::Corrupt {
         what: "member id",
         value: hex::encode(bytes),
     })?;
     Ok(MemberId::from_bytes(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use wishtree_protocol::ranking::rank;
+
+    use super::*;
+
+    /// A generated city: 3 districts × 3 streets × 4 communities, members earning
+    /// points in steps of 5 (many ties), two half-years, one member id ranked in two
+    /// communities; then one community re-derived with other rows and one emptied, as
+    /// re-derivation deletes and inserts, so the counts' triggers see both.
+    fn city(seed: u64) -> (Connection, Vec<CommunityCode>) {
+        let mut connection = Connection::open_in_memory().expect("in memory");
+        crate::schema::migrate(&mut connection).expect("migrated");
+        let mut state = seed.wrapping_mul(6_364_136_223_846_793_005) | 1;
+        let mut next = move |bound: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        };
+        let codes: Vec<CommunityCode> = (0..36)
+            .map(|n| {
+                format!("1309{:02}{:03}{:03}", 2 + n / 12, 1 + n / 4 % 3, 1 + n % 4)
+                    .parse()
+                    .expect("a code")
+            })
+            .collect();
+        let insert = |community: CommunityCode, member: u64, period: &str, points: u64| {
+            let mut id = [0u8; 16];
+            id[8..].copy_from_slice(&member.to_be_bytes());
+            connection
+                .execute(
+                    "INSERT INTO fig_member_points (community, member, period, points)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![community.as_str(), id.as_slice(), period, points as i64],
+                )
+                .expect("inserted");
+        };
+        for (n, code) in codes.iter().enumerate() {
+            for member in 0..(5 + next(30)) {
+                for period in ["2026H1", "2026H2"] {
+                    if next(4) > 0 {
+                        insert(*code, n as u64 * 100 + member, period, 5 * (1 + next(8)));
+                    }
+                }
+            }
+        }
+        // One member serves in the first community and the last, with equal points.
+        insert(codes[35], 99_999, "2026H1", 40);
+        insert(codes[0], 99_999, "2026H1", 40);
+        connection
+            .execute(
+                "DELETE FROM fig_member_points WHERE community = ?1",
+                [codes[5].as_str()],
+            )
+            .expect("deleted");
+        connection
+            .execute(
+                "DELETE FROM fig_member_points WHERE community = ?1",
+                [codes[6].as_str()],
+            )
+            .expect("deleted");
+        for member in 0..12 {
+            insert(codes[6], 9_000 + member, "2026H1", 5 * (member % 3 + 1));
+        }
+        (connection, codes)
+    }
+
+    /// The region's ranking by a plain GROUP BY over every row, placed by the rule of
+    /// `wishtree_protocol::ranking`.
+    fn plain(
+        connection: &Connection,
+        region: &RegionPrefix,
+        period: &str,
+    ) -> Vec<(u64, MemberId, CommunityCode, u64)> {
+        let mut statement = connection
+            .prepare(
+                "SELECT member, community, SUM(points) FROM fig_member_points
+                 WHERE period = ?1 AND substr(community, 1, length(?2)) = ?2
+                 GROUP BY member, community",
+            )
+            .expect("prepared");
+        let rows = statement
+            .query_map(params![period, region.as_str()], |row| {
+                Ok((
+                    row.get::<_, Vec<u8>>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            })
+            .expect("queried")
+            .map(|row| {
+                let (member, community, points) = row.expect("a row");
+                let key = (
+                    member_id(&member).expect("an id"),
+                    parse_code(&community).expect("a code"),
+                );
+                (key, u64::try_from(points).expect("positive"))
+            });
+        rank(rows)
+            .into_iter()
+            .map(|r| (r.rank, r.key.0, r.key.1, r.points))
+            .collect()
+    }
+
+    fn regions(codes: &[CommunityCode]) -> Vec<RegionPrefix> {
+        let mut regions: Vec<RegionPrefix> = ["", "1309", "130999"]
+            .iter()
+            .map(|r| r.parse().expect("a prefix"))
+            .collect();
+        for code in codes {
+            for level in [RegionLevel::District, RegionLevel::Street] {
+                regions.push(code.region(level));
+            }
+            regions.push(code.as_region());
+        }
+        regions.sort();
+        regions.dedup();
+        regions
+    }
+
+    #[test]
+    fn the_ranking_read_either_way_equals_a_plain_group_by_with_its_ties() {
+        for seed in 1..=4 {
+            let (connection, codes) = city(seed);
+            for region in regions(&codes) {
+                for period in ["2026H1", "2026H2", "2027H1"] {
+                    let expected = plain(&connection, &region, period);
+                    let half: HalfYear = period.parse().expect("a half-year");
+                    let ranking =
+                        points_ranking(&connection, &region, half, 10_000).expect("a ranking");
+                    assert_eq!(ranking.ranked, expected.len() as u64, "{region} {period}");
+                    for limit in [1, 7, 100, 10_000] {
+                        for walk in [true, false] {
+                            let found: Vec<_> =
+                                ranked_members(&connection, &region, period, limit, walk)
+                                    .expect("ranked")
+                                    .into_iter()
+                                    .map(|m| (m.rank, m.member, m.community, m.points))
+                                    .collect();
+                            let wanted: Vec<_> = expected.iter().copied().take(limit).collect();
+                            assert_eq!(found, wanted, "{region} {period} {limit} walk {walk}");
+                        }
+                    }
+                    for (rank, member, community, points) in expected.iter().step_by(5) {
+                        let points = i64::try_from(*points).expect("small");
+                        for along in [true, false] {
+                            let above = members_above(&connection, &region, period, points, along)
+                                .expect("counted");
+                            assert_eq!(above + 1, *rank, "{region} {period} {member:?}");
+                        }
+                        // A standing names three regions: asked of the city's members.
+                        if region.as_str() != "1309" {
+                            continue;
+                        }
+                        let standing =
+                            standing(&connection, *community, *member, half).expect("standing");
+                        let place = |level| {
+                            let within = plain(&connection, &community.region(level), period);
+                            let at = within
+                                .iter()
+                                .find(|r| r.1 == *member && r.2 == *community)
+                                .expect("ranked there");
+                            Some(Place {
+                                rank: at.0,
+                                of: within.len() as u64,
+                            })
+                        };
+                        assert_eq!(standing.community, place(RegionLevel::Community));
+                        assert_eq!(standing.street, place(RegionLevel::Street));
+                        assert_eq!(standing.city, place(RegionLevel::City));
+                    }
+                }
+            }
+            // The counts equal a GROUP BY of the rows; the emptied community has none.
+            let counts = |sql: &str| -> Vec<(String, String, i64)> {
+                let mut statement = connection.prepare(sql).expect("prepared");
+                statement
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                    .expect("queried")
+                    .map(|row| row.expect("a row"))
+                    .collect()
+            };
+            assert_eq!(
+                counts("SELECT period, community, ranked FROM fig_points_ranked ORDER BY 1, 2"),
+                counts(
+                    "SELECT period, community, COUNT(*) FROM fig_member_points
+                     GROUP BY 1, 2 ORDER BY 1, 2"
+                ),
+            );
+        }
+    }
+
+    #[test]
+    fn a_wide_region_reads_the_ranked_index_in_order_and_sorts_nothing() {
+        let (connection, _) = city(9);
+        for (walk, sorts) in [(true, false), (false, true)] {
+            let plan: Vec<String> = connection
+                .prepare(&format!("EXPLAIN QUERY PLAN {}", ranking_sql(walk)))
+                .expect("explained")
+                .query_map(params!["2026H1", "1309", "1309:", 20], |row| row.get(3))
+                .expect("planned")
+                .map(|row| row.expect("a plan row"))
+                .collect();
+            let plan = plan.join("; ");
+            assert_eq!(plan.contains("TEMP B-TREE"), sorts, "{plan}");
+        }
+        // The city walks; a street of a city this size sorts.
+        let (ranked, all) =
+            ranked_counts(&connection, &"1309".parse().expect("city"), "2026H1").expect("counted");
+        assert!(walks_in_order(100.min(ranked), ranked, all));
+        let street: RegionPrefix = "130902001".parse().expect("a street");
+        let (ranked, all) = ranked_counts(&connection, &street, "2026H1").expect("counted");
+        assert!(!walks_in_order(100.min(ranked), ranked, all));
+    }
 }

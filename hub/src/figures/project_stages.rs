@@ -58,7 +58,14 @@ pub(crate) fn stage_counts(
     let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
     let org = scope.org.map(|org| org.as_bytes().to_vec());
+    // A wide region reads the covering index by day (`fig_projects_stages`), a narrow
+    // one its communities' rows.
     let sql = match org {
+        None if scope.region.as_str().len() <= 4 => {
+            "SELECT stage, COUNT(*), SUM(units > 1) FROM fig_projects
+             WHERE +community >= ?1 AND +community < ?2 AND submitted_day BETWEEN ?3 AND ?4
+             GROUP BY stage"
+        }
         None => {
             "SELECT stage, COUNT(*), SUM(units > 1) FROM fig_projects
              WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?3 AND ?4

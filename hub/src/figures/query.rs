@@ -504,12 +504,14 @@ fn count_claiming_orgs(
 ) -> Result<u64, FiguresError> {
     let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
-    let (org_clause, org) = org_term(scope, "u.org", 5);
-    // Every unit of a joint project holds it (共同承接), not only its lead.
+    let (org_clause, org) = org_term(scope, "org", 5);
+    // Every unit of a joint project holds it (共同承接), not only its lead. Each unit's
+    // row carries its project's day: a wide region reads the units' day index in unit
+    // order, counting distinct units without a sort or a project row.
+    let community = wide_or_narrow(scope);
     let sql = format!(
-        "SELECT COUNT(DISTINCT u.org) FROM fig_project_units u
-         JOIN fig_projects p ON p.community = u.community AND p.id = u.project
-         WHERE u.community >= ?1 AND u.community < ?2 AND p.submitted_day BETWEEN ?3 AND ?4
+        "SELECT COUNT(DISTINCT org) FROM fig_project_units
+         WHERE {community} >= ?1 AND {community} < ?2 AND submitted_day BETWEEN ?3 AND ?4
            {org_clause}"
     );
     let mut values: Vec<&dyn ToSql> = vec![&low, &high, &first, &last];

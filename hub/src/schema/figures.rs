@@ -48,6 +48,34 @@ macro_rules! measure_columns {
     };
 }
 
+/// The columns every district rollup ends with: its month, how many rows are summed in
+/// it (deleted at zero), and the measures.
+macro_rules! district_rollup_columns {
+    () => {
+        concat!(
+            "
+    month INTEGER NOT NULL,
+    rows INTEGER NOT NULL DEFAULT 0,",
+            measure_columns!()
+        )
+    };
+}
+
+/// The sums of the measure columns, in their order, for a step that fills a district
+/// rollup from a community one.
+macro_rules! summed_measure_columns {
+    () => {
+        "
+        SUM(members_reported), SUM(pairings), SUM(wishes_total), SUM(wishes_submitted),
+        SUM(wishes_published), SUM(wishes_claimed), SUM(wishes_fulfilled),
+        SUM(wishes_rejected), SUM(wishes_withdrawn), SUM(projects_total),
+        SUM(projects_submitted), SUM(projects_published), SUM(projects_claimed),
+        SUM(projects_fulfilled), SUM(projects_rejected), SUM(projects_withdrawn),
+        SUM(activities), SUM(participations), SUM(service_records), SUM(service_minutes),
+        SUM(points_earned), SUM(points_redeemed), SUM(members_with_claimed_wish)"
+    };
+}
+
 /// The measure columns, for the test that checks their order.
 #[cfg(test)]
 pub(crate) const MEASURE_COLUMNS: &str = measure_columns!();
@@ -116,6 +144,139 @@ INSERT INTO fig_member_points (community, member, period, points)
            SUM(points)
     FROM fig_points WHERE kind = 'earn' AND is_voided = 0 AND points > 0
     GROUP BY community, member, 3;";
+
+/// How many members are ranked per community and half-year (`fig_points_ranked`), so
+/// that a ranking of a wide region counts a few thousand rows, not every ranked member
+/// (`figures::points`). Triggers keep it beside `fig_member_points` on every insert and
+/// delete, whoever writes the rows (re-derivation, this step, a bench's bulk fill), so
+/// the count can never disagree with the rows; a community with nobody left ranked in
+/// a half-year has no row. Filled here from the rows already derived.
+pub(super) const POINTS_RANKED_STEP: &str = "CREATE TABLE fig_points_ranked (
+    period TEXT NOT NULL,
+    community TEXT NOT NULL,
+    ranked INTEGER NOT NULL,
+    PRIMARY KEY (period, community)
+) WITHOUT ROWID;
+INSERT INTO fig_points_ranked (period, community, ranked)
+    SELECT period, community, COUNT(*) FROM fig_member_points GROUP BY period, community;
+CREATE TRIGGER fig_member_points_counted AFTER INSERT ON fig_member_points BEGIN
+    INSERT INTO fig_points_ranked (period, community, ranked)
+        VALUES (NEW.period, NEW.community, 1)
+        ON CONFLICT (period, community) DO UPDATE SET ranked = ranked + 1;
+END;
+CREATE TRIGGER fig_member_points_uncounted AFTER DELETE ON fig_member_points BEGIN
+    UPDATE fig_points_ranked SET ranked = ranked - 1
+        WHERE period = OLD.period AND community = OLD.community;
+    DELETE FROM fig_points_ranked
+        WHERE period = OLD.period AND community = OLD.community AND ranked <= 0;
+END;
+CREATE TRIGGER fig_member_points_moved AFTER UPDATE OF period, community ON fig_member_points
+BEGIN
+    UPDATE fig_points_ranked SET ranked = ranked - 1
+        WHERE period = OLD.period AND community = OLD.community;
+    DELETE FROM fig_points_ranked
+        WHERE period = OLD.period AND community = OLD.community AND ranked <= 0;
+    INSERT INTO fig_points_ranked (period, community, ranked)
+        VALUES (NEW.period, NEW.community, 1)
+        ON CONFLICT (period, community) DO UPDATE SET ranked = ranked + 1;
+END;";
+
+/// The monthly rollups summed per district (`fig_district_months`): a city's or a
+/// district's whole months read a row per district and month instead of one per
+/// community and month (3,000 communities × every month for a city's stocks). Kept by
+/// `figures::measure::rebuild_rollups`, which takes a community's old rows out of its
+/// district's and puts the new ones in, in the same transaction; `rows` counts the
+/// community rows summed, so a district month no community has any more is deleted
+/// (a month with a row, even of zeros, is a month the monthly figures show). Filled
+/// here from the rollups already built. With it, the index a wide region's projects
+/// by stage read (`figures::project_stages`) instead of every project row.
+pub(super) const DISTRICT_MONTHS_STEP: &str = concat!(
+    r#"CREATE TABLE fig_district_months (
+    district TEXT NOT NULL,"#,
+    district_rollup_columns!(),
+    r#",
+    PRIMARY KEY (month, district)
+) WITHOUT ROWID;
+INSERT INTO fig_district_months
+    SELECT substr(community, 1, 6), month, COUNT(*),"#,
+    summed_measure_columns!(),
+    r#"
+    FROM fig_months GROUP BY 1, 2;
+CREATE INDEX fig_projects_stages ON fig_projects (submitted_day, community, stage, units);"#
+);
+
+/// The raw rows' measures summed per district and day (`fig_district_days`): the edge
+/// days of a city's or a district's period (2026-03-15..05-10 cuts two months) read a
+/// row per district and day instead of every raw row of those days. Kept like
+/// `fig_district_months`: re-deriving a community takes its raw rows' sums out of its
+/// district's days before deleting them and puts the new ones in after
+/// (`figures::measure::shift_district_days`, with the one definition of each measure,
+/// `SOURCES`); `rows` counts the raw rows that count, so a day none is left in is
+/// deleted. Filled here from the raw rows, with the same expressions.
+pub(super) const DISTRICT_DAYS_STEP: &str = concat!(
+    r#"CREATE TABLE fig_district_days (
+    district TEXT NOT NULL,
+    day INTEGER NOT NULL,"#,
+    district_rollup_columns!(),
+    r#",
+    PRIMARY KEY (day, district)
+) WITHOUT ROWID;
+INSERT INTO fig_district_days (district, day, month, rows, members_reported)
+    SELECT substr(community, 1, 6), reported_day, month, COUNT(*), COUNT(*) FROM fig_members WHERE 1 GROUP BY 1, 2
+    ON CONFLICT (day, district) DO UPDATE SET rows = fig_district_days.rows + excluded.rows, members_reported = fig_district_days.members_reported + excluded.members_reported;
+INSERT INTO fig_district_days (district, day, month, rows, pairings)
+    SELECT substr(community, 1, 6), signed_day, month, COUNT(*), COUNT(*) FROM fig_pairings WHERE ended_day IS NULL GROUP BY 1, 2
+    ON CONFLICT (day, district) DO UPDATE SET rows = fig_district_days.rows + excluded.rows, pairings = fig_district_days.pairings + excluded.pairings;
+INSERT INTO fig_district_days (district, day, month, rows, wishes_total, wishes_submitted, wishes_published, wishes_claimed, wishes_fulfilled, wishes_rejected, wishes_withdrawn)
+    SELECT substr(community, 1, 6), submitted_day, month, COUNT(*), COUNT(*), SUM(state = 'submitted'), SUM(state = 'published'), SUM(state = 'claimed'), SUM(state = 'fulfilled'), SUM(state = 'rejected'), SUM(state = 'withdrawn') FROM fig_wishes WHERE 1 GROUP BY 1, 2
+    ON CONFLICT (day, district) DO UPDATE SET rows = fig_district_days.rows + excluded.rows, wishes_total = fig_district_days.wishes_total + excluded.wishes_total, wishes_submitted = fig_district_days.wishes_submitted + excluded.wishes_submitted, wishes_published = fig_district_days.wishes_published + excluded.wishes_published, wishes_claimed = fig_district_days.wishes_claimed + excluded.wishes_claimed, wishes_fulfilled = fig_district_days.wishes_fulfilled + excluded.wishes_fulfilled, wishes_rejected = fig_district_days.wishes_rejected + excluded.wishes_rejected, wishes_withdrawn = fig_district_days.wishes_withdrawn + excluded.wishes_withdrawn;
+INSERT INTO fig_district_days (district, day, month, rows, projects_total, projects_submitted, projects_published, projects_claimed, projects_fulfilled, projects_rejected, projects_withdrawn)
+    SELECT substr(community, 1, 6), submitted_day, month, COUNT(*), COUNT(*), SUM(state = 'submitted'), SUM(state = 'published'), SUM(state = 'claimed'), SUM(state = 'fulfilled'), SUM(state = 'rejected'), SUM(state = 'withdrawn') FROM fig_projects WHERE 1 GROUP BY 1, 2
+    ON CONFLICT (day, district) DO UPDATE SET rows = fig_district_days.rows + excluded.rows, projects_total = fig_district_days.projects_total + excluded.projects_total, projects_submitted = fig_district_days.projects_submitted + excluded.projects_submitted, projects_published = fig_district_days.projects_published + excluded.projects_published, projects_claimed = fig_district_days.projects_claimed + excluded.projects_claimed, projects_fulfilled = fig_district_days.projects_fulfilled + excluded.projects_fulfilled, projects_rejected = fig_district_days.projects_rejected + excluded.projects_rejected, projects_withdrawn = fig_district_days.projects_withdrawn + excluded.projects_withdrawn;
+INSERT INTO fig_district_days (district, day, month, rows, activities)
+    SELECT substr(community, 1, 6), day, month, COUNT(*), COUNT(*) FROM fig_activities WHERE 1 GROUP BY 1, 2
+    ON CONFLICT (day, district) DO UPDATE SET rows = fig_district_days.rows + excluded.rows, activities = fig_district_days.activities + excluded.activities;
+INSERT INTO fig_district_days (district, day, month, rows, participations)
+    SELECT substr(community, 1, 6), day, month, COUNT(*), COUNT(*) FROM fig_participations WHERE 1 GROUP BY 1, 2
+    ON CONFLICT (day, district) DO UPDATE SET rows = fig_district_days.rows + excluded.rows, participations = fig_district_days.participations + excluded.participations;
+INSERT INTO fig_district_days (district, day, month, rows, service_records, service_minutes)
+    SELECT substr(community, 1, 6), day, month, COUNT(*), COUNT(*), SUM(minutes) FROM fig_services WHERE is_voided = 0 GROUP BY 1, 2
+    ON CONFLICT (day, district) DO UPDATE SET rows = fig_district_days.rows + excluded.rows, service_records = fig_district_days.service_records + excluded.service_records, service_minutes = fig_district_days.service_minutes + excluded.service_minutes;
+INSERT INTO fig_district_days (district, day, month, rows, points_earned, points_redeemed)
+    SELECT substr(community, 1, 6), day, month, COUNT(*), SUM(CASE WHEN kind = 'earn' THEN points ELSE 0 END), SUM(CASE WHEN kind = 'redeem' THEN points ELSE 0 END) FROM fig_points WHERE is_voided = 0 GROUP BY 1, 2
+    ON CONFLICT (day, district) DO UPDATE SET rows = fig_district_days.rows + excluded.rows, points_earned = fig_district_days.points_earned + excluded.points_earned, points_redeemed = fig_district_days.points_redeemed + excluded.points_redeemed;"#
+);
+
+/// Each unit's row of a project carries the day the project was submitted, so that the
+/// units that took on a project of a period (`figures::query`, count_claiming_orgs)
+/// are counted from one covering index in unit order, without visiting a project row
+/// per unit. Filled here from the projects.
+pub(super) const PROJECT_UNIT_DAYS_STEP: &str =
+    "ALTER TABLE fig_project_units ADD COLUMN submitted_day INTEGER NOT NULL DEFAULT 0;
+UPDATE fig_project_units SET submitted_day = COALESCE((SELECT p.submitted_day FROM fig_projects p
+    WHERE p.community = fig_project_units.community AND p.id = fig_project_units.project), 0);
+CREATE INDEX fig_project_units_day ON fig_project_units (org, submitted_day, community);";
+
+/// The organisations' monthly rollups summed per district (`fig_district_org_months`),
+/// kept like `fig_district_months` from `fig_org_months`: the city's ranking of units
+/// and a unit's figures in a city or district read a row per unit, district and month
+/// instead of one per unit, community and month; a unit's months are read through its
+/// own index, as in `fig_org_months`. Filled here from the rollups.
+pub(super) const DISTRICT_ORG_MONTHS_STEP: &str = concat!(
+    r#"CREATE TABLE fig_district_org_months (
+    org BLOB NOT NULL,
+    district TEXT NOT NULL,"#,
+    district_rollup_columns!(),
+    r#",
+    PRIMARY KEY (month, org, district)
+) WITHOUT ROWID;
+INSERT INTO fig_district_org_months
+    SELECT org, substr(community, 1, 6), month, COUNT(*),"#,
+    summed_measure_columns!(),
+    r#"
+    FROM fig_org_months GROUP BY 1, 2, 3;
+CREATE INDEX fig_district_org_months_org ON fig_district_org_months (org, district, month);"#
+);
 
 /// Projects as Guangzhou runs them (issue 14): each project's stage and how many units
 /// took it on, and one row per unit and project with its share, so that a joint

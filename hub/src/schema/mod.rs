@@ -24,7 +24,7 @@ pub(crate) use figures::MEASURE_COLUMNS;
 
 /// Every step of the hub database, in order; the index + 1 is the version. A new step
 /// goes at the end, whichever tables it touches.
-const STEPS: [&str; 17] = [
+const STEPS: [&str; 22] = [
     store::STEPS[0],
     store::STEPS[1],
     figures::STEPS[0],
@@ -42,6 +42,11 @@ const STEPS: [&str; 17] = [
     figures::REPORT_INDEXES_STEP,
     figures::VOLUNTEERS_STEP,
     figures::ROUNDS_STEP,
+    figures::POINTS_RANKED_STEP,
+    figures::DISTRICT_MONTHS_STEP,
+    figures::DISTRICT_DAYS_STEP,
+    figures::PROJECT_UNIT_DAYS_STEP,
+    figures::DISTRICT_ORG_MONTHS_STEP,
 ];
 
 /// The version of a database this build has migrated.
