@@ -23,8 +23,8 @@ use super::measure::{Group, Measure, Measures, Scope, region_range, sum_measures
 use super::names::{community_codes, region_name};
 use super::period::{Period, month_label};
 use super::project_stages::{StageCounts, stage_counts};
-use super::volunteers::{VolunteerFigures, volunteer_figures};
 use super::rounds::{RoundCut, cut_by_round};
+use super::volunteers::{VolunteerFigures, volunteer_figures};
 
 /// What figures are asked about.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,8 +12,8 @@ mod apply;
 mod checks;
 mod facts;
 mod projects;
-mod volunteers;
 mod rounds;
+mod volunteers;
 
 use crate::card::CardSecretHash;
 use crate::checkin::CheckInError;

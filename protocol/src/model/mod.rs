@@ -47,8 +47,8 @@ pub use wish::{Project, Wish};
 
 use crate::id::{
     ActivityId, BenefitId, BranchId, CardId, EvaluationId, InboxEntryId, MemberId, OrgId,
-    PairingId, PointsEntryId, PostId, ProjectId, RoundId, ServiceId, TeamId, VoidId,
-    VolunteerId, VolunteerServiceId, WishId,
+    PairingId, PointsEntryId, PostId, ProjectId, RoundId, ServiceId, TeamId, VoidId, VolunteerId,
+    VolunteerServiceId, WishId,
 };
 
 /// A kind of entity kept in a top-level map of the document.
