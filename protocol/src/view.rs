@@ -347,8 +347,11 @@ fn sum_passbooks(
     by_member
         .into_iter()
         .map(|(member, mut entries)| {
-            // Time order, with the id to break ties the same way on every replica.
-            entries.sort_by_key(|(id, entry)| (entry.at, *id));
+            // Time order; at the same moment what was earned comes before what was
+            // redeemed (a redemption made with points earned that very second is not an
+            // overdraft), and the id breaks the remaining ties the same way on every
+            // replica.
+            entries.sort_by_key(|(id, entry)| (entry.at, entry.kind == PointsKind::Redeem, *id));
             let mut book = Passbook::default();
             for (id, entry) in entries {
                 match entry.kind {

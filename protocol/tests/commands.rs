@@ -362,6 +362,41 @@ fn redemptions_check_the_balance_and_concurrent_overdraw_is_flagged() {
     assert_eq!(book.overdrawn_by.len(), 1);
 }
 
+/// Points redeemed in the same second as they were earned are not an overdraft,
+/// whichever way the entries' ids happen to sort (several seeds give both orders).
+#[test]
+fn a_redemption_in_the_second_its_points_were_earned_is_not_an_overdraft() {
+    for seed in 0..12 {
+        let mut ids = Ids::new(100 + seed);
+        let mut doc = new_doc(&mut ids);
+        let zhao = add_member(&mut doc, &mut ids, "赵玉茹");
+        doc.execute(
+            &Command::RecordService {
+                id: ServiceId::from_bytes(ids.bytes()),
+                member: zhao,
+                date: date("2026-06-01"),
+                minutes: 60,
+                category: PostKind::Health,
+                item: wishtree_protocol::model::ScoringItem::Other,
+                description: Detail::parse("description", "检测点执勤").unwrap(),
+            },
+            &worker(),
+            at(5),
+        )
+        .unwrap();
+        let redeem = Command::Redeem {
+            id: PointsEntryId::from_bytes(ids.bytes()),
+            member: zhao,
+            points: 10,
+            reason: Label::parse("reason", "兑换洗衣液").unwrap(),
+        };
+        doc.execute(&redeem, &worker(), at(5)).unwrap();
+        let book = &CommunityView::derive(&doc).unwrap().passbooks[&zhao];
+        assert_eq!((book.earned, book.redeemed, book.balance), (10, 10, 0));
+        assert!(book.overdrawn_by.is_empty(), "seed {seed}: {book:?}");
+    }
+}
+
 #[test]
 fn organisations_are_one_entity_per_credit_code() {
     let mut ids = Ids::new(8);
