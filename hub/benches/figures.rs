@@ -705,8 +705,9 @@ fn generate_city(connection: &mut Connection, communities: usize) -> City {
                 .unwrap();
             let mut wish_row = transaction
                 .prepare_cached(
+                    // No round (未分批): the round cut reads its own index.
                     "INSERT INTO fig_wishes VALUES (?1, ?2, 'goods', 'elderly_alone', ?3, ?4, ?5,
-                         ?6, ?7, ?8, ?9, ?10)",
+                         ?6, ?7, ?8, ?9, ?10, NULL)",
                 )
                 .unwrap();
             let mut project_row = transaction
