@@ -9,7 +9,7 @@ use automerge::transaction::Transactable;
 use automerge::{ROOT, ReadDoc, Value};
 use wishtree_protocol::CommunityDoc;
 use wishtree_protocol::command::{Command, CommandError};
-use wishtree_protocol::id::{PointsEntryId, ServiceId, VoidId};
+use wishtree_protocol::id::{MemberId, PointsEntryId, ServiceId, VoidId};
 use wishtree_protocol::lifecycle::{ClaimState, Outcome, Refusal};
 use wishtree_protocol::model::{Actor, EventKind, Member, Org, PostKind, Wish};
 use wishtree_protocol::text::{Detail, Label, Name};
@@ -317,15 +317,13 @@ fn participation_earns_points_once_and_voids_cancel_both() {
     ));
 }
 
-#[test]
-fn redemptions_check_the_balance_and_concurrent_overdraw_is_flagged() {
-    let mut ids = Ids::new(7);
-    let mut doc = new_doc(&mut ids);
-    let zhao = add_member(&mut doc, &mut ids, "赵玉茹");
+/// An hour of health duty for `member` on 2026-06-01, recorded at `at(5)`: 10 points at
+/// the default rate.
+fn record_an_hour(doc: &mut CommunityDoc, ids: &mut Ids, member: MemberId) {
     doc.execute(
         &Command::RecordService {
             id: ServiceId::from_bytes(ids.bytes()),
-            member: zhao,
+            member,
             date: date("2026-06-01"),
             minutes: 60,
             category: PostKind::Health,
@@ -336,6 +334,14 @@ fn redemptions_check_the_balance_and_concurrent_overdraw_is_flagged() {
         at(5),
     )
     .unwrap();
+}
+
+#[test]
+fn redemptions_check_the_balance_and_concurrent_overdraw_is_flagged() {
+    let mut ids = Ids::new(7);
+    let mut doc = new_doc(&mut ids);
+    let zhao = add_member(&mut doc, &mut ids, "赵玉茹");
+    record_an_hour(&mut doc, &mut ids, zhao);
     let redeem = |ids: &mut Ids, points| Command::Redeem {
         id: PointsEntryId::from_bytes(ids.bytes()),
         member: zhao,
@@ -370,20 +376,7 @@ fn a_redemption_in_the_second_its_points_were_earned_is_not_an_overdraft() {
         let mut ids = Ids::new(100 + seed);
         let mut doc = new_doc(&mut ids);
         let zhao = add_member(&mut doc, &mut ids, "赵玉茹");
-        doc.execute(
-            &Command::RecordService {
-                id: ServiceId::from_bytes(ids.bytes()),
-                member: zhao,
-                date: date("2026-06-01"),
-                minutes: 60,
-                category: PostKind::Health,
-                item: wishtree_protocol::model::ScoringItem::Other,
-                description: Detail::parse("description", "检测点执勤").unwrap(),
-            },
-            &worker(),
-            at(5),
-        )
-        .unwrap();
+        record_an_hour(&mut doc, &mut ids, zhao);
         let redeem = Command::Redeem {
             id: PointsEntryId::from_bytes(ids.bytes()),
             member: zhao,
