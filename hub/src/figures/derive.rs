@@ -14,8 +14,8 @@ use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, RegionLevel, Timestamp};
 
 use super::FiguresError;
-use super::measure::{rebuild_rollups, shift_district_days};
 use super::period::month_number;
+use super::rollups::{rebuild_rollups, shift_district_days};
 use crate::metrics::Metrics;
 use crate::store::SqliteStore;
 

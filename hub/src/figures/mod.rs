@@ -31,6 +31,7 @@ mod project_stages;
 mod query;
 mod ranking;
 mod refresh;
+mod rollups;
 mod rounds;
 mod service;
 mod unit_reports;

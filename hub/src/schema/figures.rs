@@ -184,7 +184,7 @@ END;";
 /// The monthly rollups summed per district (`fig_district_months`): a city's or a
 /// district's whole months read a row per district and month instead of one per
 /// community and month (3,000 communities × every month for a city's stocks). Kept by
-/// `figures::measure::rebuild_rollups`, which takes a community's old rows out of its
+/// `figures::rollups::rebuild_rollups`, which takes a community's old rows out of its
 /// district's and puts the new ones in, in the same transaction; `rows` counts the
 /// community rows summed, so a district month no community has any more is deleted
 /// (a month with a row, even of zeros, is a month the monthly figures show). Filled
@@ -210,7 +210,7 @@ CREATE INDEX fig_projects_stages ON fig_projects (submitted_day, community, stag
 /// row per district and day instead of every raw row of those days. Kept like
 /// `fig_district_months`: re-deriving a community takes its raw rows' sums out of its
 /// district's days before deleting them and puts the new ones in after
-/// (`figures::measure::shift_district_days`, with the one definition of each measure,
+/// (`figures::rollups::shift_district_days`, with the one definition of each measure,
 /// `SOURCES`); `rows` counts the raw rows that count, so a day none is left in is
 /// deleted. Filled here from the raw rows, with the same expressions.
 pub(super) const DISTRICT_DAYS_STEP: &str = concat!(
