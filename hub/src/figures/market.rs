@@ -22,6 +22,7 @@ use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, RegionPrefix};
 
 use super::FiguresError;
+use super::measure::region_range;
 
 /// Wishes on one page of the market.
 pub const MARKET_PAGE: usize = 50;
@@ -185,14 +186,6 @@ fn page_sql(region: &RegionPrefix, matches: i64) -> String {
          ORDER BY w.published_at DESC, w.community, w.id
          LIMIT ?5 OFFSET ?6"
     )
-}
-
-/// The community codes under a prefix, as a half-open text range: every code under
-/// `1309` lies in [`1309`, `130:`), since `:` follows `9`.
-pub(super) fn region_range(region: &RegionPrefix) -> (String, String) {
-    let low = region.as_str().to_owned();
-    let high = format!("{low}:");
-    (low, high)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, Date, RegionPrefix};
 
 use super::FiguresError;
-use super::market::region_range;
+use super::measure::region_range;
 
 /// Offers on one page of the market.
 pub const OFFERS_PAGE: usize = 30;
