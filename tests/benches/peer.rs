@@ -33,6 +33,11 @@
 //!   again on the same storage; from the moment it listens until every client saw
 //!   each of its documents in sync on a new connection.
 //!
+//! A server that ends on its own (a crash, an unhandled rejection) is seen within a
+//! poll or a progress interval (its stdout closes): its run is reported as ENDED with
+//! how many documents it had stored and its last error line, instead of waiting out
+//! the phase limit. The peer's rate is then what it stored before it ended.
+//!
 //! Differences that make the comparison unfair, either way:
 //! - One "client" is not the same thing on both sides. Our protocol is one node key
 //!   per community document (a session is a node and its community), so one of our
@@ -81,7 +86,7 @@ use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command as Process, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -188,21 +193,65 @@ fn main() {
         load_average()
     );
     for (peer, hub) in &results {
+        print_targets(peer, hub);
+    }
+}
+
+/// The verdict lines of one size. A server that ended early is named in them, and
+/// nothing it did not finish counts as met: the hub's ending misses both targets; the
+/// peer's rate is what it stored before it ended (none stored: not compared, missed),
+/// and its RSS is not compared (it was not read once all were stored).
+fn print_targets(peer: &Figures, hub: &Figures) {
+    let docs = hub.docs;
+    let rate_target = format!("target hub docs/s at least 20x the peer's ({docs} docs)");
+    let rss_target = format!("target hub peak RSS at most 1/4 of the peer's ({docs} docs)");
+    if hub.ended.is_some() {
+        println!(
+            "{rate_target}: MISSED (our hub ended after storing {} of {docs})",
+            hub.stored_docs
+        );
+        println!(
+            "{rss_target}: MISSED (our hub ended after storing {} of {docs})",
+            hub.stored_docs
+        );
+        return;
+    }
+    let peer_ended = format!(
+        "the peer's server ended after {:.1} s having stored {} of {docs}",
+        peer.stored.as_secs_f64(),
+        peer.stored_docs
+    );
+    if peer.ended.is_some() && peer.stored_docs == 0 {
+        // No rate to divide by: not a win, a comparison that did not happen.
+        println!(
+            "{rate_target}: MISSED (not compared: {peer_ended}; ours {:.1} docs/s)",
+            hub.rate()
+        );
+    } else {
         let ratio = hub.rate() / peer.rate();
         let verdict = if ratio >= RATE_GOAL { "met" } else { "MISSED" };
+        let note = if peer.ended.is_some() {
+            format!("; {peer_ended}")
+        } else {
+            String::new()
+        };
         println!(
-            "target hub docs/s at least 20x the peer's ({} docs): {verdict} ({ratio:.1}x against {RATE_GOAL}x)",
-            hub.docs
-        );
-        let ratio = hub.peak_rss_kb as f64 / peer.peak_rss_kb.max(1) as f64;
-        let verdict = if ratio <= RSS_GOAL { "met" } else { "MISSED" };
-        println!(
-            "target hub peak RSS at most 1/4 of the peer's ({} docs): {verdict} ({} MB against {} MB, {ratio:.2}x against {RSS_GOAL}x)",
-            hub.docs,
-            hub.peak_rss_kb / 1024,
-            peer.peak_rss_kb / 1024
+            "{rate_target}: {verdict} ({ratio:.1}x against {RATE_GOAL}x: {:.1} against {:.1} docs/s{note})",
+            hub.rate(),
+            peer.rate()
         );
     }
+    if peer.ended.is_some() {
+        println!("{rss_target}: MISSED (not compared: {peer_ended})");
+        return;
+    }
+    let ratio = hub.peak_rss_kb as f64 / peer.peak_rss_kb.max(1) as f64;
+    let verdict = if ratio <= RSS_GOAL { "met" } else { "MISSED" };
+    println!(
+        "{rss_target}: {verdict} ({} MB against {} MB, {ratio:.2}x against {RSS_GOAL}x)",
+        hub.peak_rss_kb / 1024,
+        peer.peak_rss_kb / 1024
+    );
 }
 
 /// What one server did with one size.
@@ -210,6 +259,10 @@ fn main() {
 struct Figures {
     server: &'static str,
     docs: usize,
+    /// Documents stored (all of them, unless the server ended early).
+    stored_docs: usize,
+    /// Why the run stopped early: the server ended, and its last words.
+    ended: Option<String>,
     clients: usize,
     stored: Duration,
     in_sync: Duration,
@@ -227,11 +280,46 @@ struct Figures {
 impl Figures {
     const HEADER: &'static str = "server    docs clients  stored s  docs/s in sync s  RSS MB   CPU s client CPU s attempts fails | restart s re-confirm s fails RSS MB";
 
+    /// Documents stored per second, until the last was stored or the server ended.
     fn rate(&self) -> f64 {
-        self.docs as f64 / self.stored.as_secs_f64().max(1e-9)
+        self.stored_docs as f64 / self.stored.as_secs_f64().max(1e-9)
+    }
+
+    /// A server that ended having stored only part of its documents, as one failed run.
+    fn ended_early(server: &'static str, docs: usize, stopped: Stopped, why: String) -> Self {
+        Figures {
+            server,
+            docs,
+            stored_docs: stopped.stored,
+            ended: Some(why),
+            clients: docs / PER_CLIENT,
+            stored: stopped.after,
+            in_sync: stopped.after,
+            peak_rss_kb: 0,
+            cpu_seconds: 0.0,
+            client_cpu_seconds: 0.0,
+            attempts: 0,
+            failures: 0,
+            restart_ready: Duration::ZERO,
+            reconfirm: Duration::ZERO,
+            reconfirm_failures: 0,
+            restart_peak_rss_kb: 0,
+        }
     }
 
     fn print_line(&self) {
+        if let Some(why) = &self.ended {
+            println!(
+                "{:<8} {:>5} {:>7} ENDED after {:.1} s with {} of {} documents stored: {why}",
+                self.server,
+                self.docs,
+                self.clients,
+                self.stored.as_secs_f64(),
+                self.stored_docs,
+                self.docs
+            );
+            return;
+        }
         println!(
             "{:<8} {:>5} {:>7} {:>9.2} {:>7.1} {:>9.2} {:>7} {:>7.1} {:>12.1} {:>8} {:>5} | {:>9.2} {:>12.2} {:>5} {:>6}",
             self.server,
@@ -285,10 +373,22 @@ fn run_peer(
     let released = Instant::now();
     let poller = std::thread::spawn({
         let expected = expected.to_vec();
-        move || poll_stored(probe, &expected, released)
+        let ended = Arc::clone(&server.ended);
+        move || poll_stored(probe, &expected, released, &ended)
     });
-    let in_sync = fleet.wait_synced(docs, released);
+    let in_sync = fleet.wait_synced(docs, released, &server.ended);
     let stored = poller.join().unwrap();
+    let (stored, in_sync) = match (stored, in_sync) {
+        (Ok(stored), Some(in_sync)) => (stored, in_sync),
+        (stored, _) => {
+            fleet.send("quit");
+            let stopped = stored.err().unwrap_or(Stopped {
+                stored: docs,
+                after: released.elapsed(),
+            });
+            return Figures::ended_early("peer", docs, stopped, server.last_words());
+        }
+    };
     let usage = server.usage();
     let client_cpu = process_cpu_seconds(fleet.child.id());
     let (attempts, failures) = fleet.stats();
@@ -297,9 +397,21 @@ fn run_peer(
     fleet.send("reset");
     fleet.wait_line("reset");
     server.interrupt();
-    let server = peer_server(peer_dir, port, &data, work.path(), "restart");
+    let mut server = peer_server(peer_dir, port, &data, work.path(), "restart");
     let restarted = Instant::now();
-    let reconfirm = fleet.wait_synced(docs, restarted);
+    let Some(reconfirm) = fleet.wait_synced(docs, restarted, &server.ended) else {
+        fleet.send("quit");
+        let why = format!("after its restart: {}", server.last_words());
+        return Figures::ended_early(
+            "peer",
+            docs,
+            Stopped {
+                stored: docs,
+                after: stored,
+            },
+            why,
+        );
+    };
     let restart_usage = server.usage();
     let (_, failures_after) = fleet.stats();
     fleet.send("quit");
@@ -307,6 +419,8 @@ fn run_peer(
     Figures {
         server: "peer",
         docs,
+        stored_docs: docs,
+        ended: None,
         clients,
         stored,
         in_sync,
@@ -345,12 +459,27 @@ async fn run_hub(
     let probe = HubStorage::open(&data, codes);
     let released = Instant::now();
     let (mut run, tasks) = release_nodes(&sim, &target, &never, false);
+    let ended = Arc::clone(&hub.server.ended);
     let poller = tokio::task::spawn_blocking({
         let expected = expected.to_vec();
-        move || poll_stored(probe, &expected, released)
+        let ended = Arc::clone(&ended);
+        move || poll_stored(probe, &expected, released, &ended)
     });
-    let in_sync = run.wait_all(count, released).await;
-    let stored = poller.await.unwrap();
+    let in_sync = run.wait_all(count, released, &ended).await;
+    let stored = match (poller.await.unwrap(), in_sync) {
+        (Ok(stored), Some(_)) => stored,
+        (stored, _) => {
+            let stopped = stored.err().unwrap_or(Stopped {
+                stored: count,
+                after: released.elapsed(),
+            });
+            let why = hub.server.last_words();
+            hub.stopping = Some((run.stop, tasks));
+            hub.stop().await;
+            return Figures::ended_early("hub", count, stopped, why);
+        }
+    };
+    let in_sync = in_sync.unwrap_or_default();
     let usage = hub.usage();
     let client_cpu = process_cpu_seconds(std::process::id()) - bench_cpu;
     let attempts = run.counters.attempts.load(Ordering::Relaxed);
@@ -363,7 +492,16 @@ async fn run_hub(
     let restart_ready = hub.ready_in;
     let restarted = Instant::now();
     let (mut run, tasks) = release_nodes(&sim, &target, &never, true);
-    let reconfirm = run.wait_all(count, restarted).await;
+    let Some(reconfirm) = run.wait_all(count, restarted, &hub.server.ended).await else {
+        let why = format!("after its restart: {}", hub.server.last_words());
+        hub.stopping = Some((run.stop, tasks));
+        hub.stop().await;
+        let stopped = Stopped {
+            stored: count,
+            after: stored,
+        };
+        return Figures::ended_early("hub", count, stopped, why);
+    };
     let restart_usage = hub.usage();
     let reconfirm_failures = run.counters.failures.load(Ordering::Relaxed);
     hub.stopping = Some((run.stop, tasks));
@@ -371,6 +509,8 @@ async fn run_hub(
     Figures {
         server: "hub",
         docs: count,
+        stored_docs: count,
+        ended: None,
         clients: count / PER_CLIENT,
         stored,
         in_sync,
@@ -394,11 +534,20 @@ struct NodeRun {
 }
 
 impl NodeRun {
-    /// Waits until every node has caught up once; returns the time from `released`.
-    async fn wait_all(&mut self, count: usize, released: Instant) -> Duration {
+    /// Waits until every node has caught up once; returns the time from `released`,
+    /// or `None` if the hub ended first.
+    async fn wait_all(
+        &mut self,
+        count: usize,
+        released: Instant,
+        hub_ended: &AtomicBool,
+    ) -> Option<Duration> {
         let mut seen = HashSet::new();
         let mut last = released;
         while seen.len() < count {
+            if hub_ended.load(Ordering::Acquire) {
+                return None;
+            }
             assert!(
                 released.elapsed() < PHASE_LIMIT,
                 "{} of {count} nodes caught up within {PHASE_LIMIT:?}",
@@ -418,7 +567,7 @@ impl NodeRun {
                 ),
             }
         }
-        last - released
+        Some(last - released)
     }
 }
 
@@ -465,19 +614,31 @@ trait StorageProbe {
     fn chunks(&mut self, index: usize) -> Option<Vec<u8>>;
 }
 
+/// How far a server got before it ended.
+#[derive(Debug, Clone, Copy)]
+struct Stopped {
+    /// Documents stored with their heads.
+    stored: usize,
+    /// From the release until the server was seen to have ended.
+    after: Duration,
+}
+
 /// Polls `probe` until every document's stored chunks load with its expected heads;
-/// returns the time from `released` until the last one did.
+/// returns the time from `released` until the last one did, or how far it got if the
+/// server `ended` first (read once more after, so nothing it stored is missed).
 fn poll_stored(
     mut probe: impl StorageProbe,
     expected: &[Vec<ChangeHash>],
     released: Instant,
-) -> Duration {
+    ended: &AtomicBool,
+) -> Result<Duration, Stopped> {
     let mut pending: Vec<usize> = (0..expected.len()).collect();
     let mut seen: Vec<Option<(u64, u64)>> = vec![None; expected.len()];
     let mut last = Duration::ZERO;
     let mut last_report = Instant::now();
     loop {
         let checked_at = released.elapsed();
+        let server_ended = ended.load(Ordering::Acquire);
         pending.retain(|&index| {
             let Some(fingerprint) = probe.fingerprint(index) else {
                 return true;
@@ -500,7 +661,13 @@ fn poll_stored(
             !stored
         });
         if pending.is_empty() {
-            return last;
+            return Ok(last);
+        }
+        if server_ended {
+            return Err(Stopped {
+                stored: expected.len() - pending.len(),
+                after: checked_at,
+            });
         }
         assert!(
             released.elapsed() < PHASE_LIMIT,
@@ -701,11 +868,19 @@ impl PeerClients {
     }
 
     /// Waits until every document was reported in sync once; returns the time from
-    /// `released` until the last.
-    fn wait_synced(&mut self, docs: usize, released: Instant) -> Duration {
+    /// `released` until the last, or `None` if the server ended first.
+    fn wait_synced(
+        &mut self,
+        docs: usize,
+        released: Instant,
+        server_ended: &AtomicBool,
+    ) -> Option<Duration> {
         let mut seen = HashSet::new();
         let mut last = released;
         while seen.len() < docs {
+            if server_ended.load(Ordering::Acquire) {
+                return None;
+            }
             assert!(
                 released.elapsed() < PHASE_LIMIT,
                 "{} of {docs} documents in sync at the peer's clients within {PHASE_LIMIT:?}",
@@ -728,7 +903,7 @@ impl PeerClients {
                 last = last.max(at);
             }
         }
-        last - released
+        Some(last - released)
     }
 
     /// Connection attempts and failed ones so far.

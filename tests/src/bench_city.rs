@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -274,6 +274,11 @@ pub struct ServerProcess {
     pub child: Child,
     /// From spawning until it said it listens.
     pub ready_in: Duration,
+    /// Set once the server's stdout closed: it exited (or crashed), so a wait for it
+    /// to store something can stop instead of running out its phase limit.
+    pub ended: Arc<AtomicBool>,
+    /// Its stderr, for the last words of a server that ended.
+    pub log: PathBuf,
 }
 
 /// Peak RSS and CPU time of a process so far.
@@ -289,14 +294,17 @@ impl ServerProcess {
     /// `log_dir/NAME.out` by a thread, so the pipe never fills.
     pub fn start(command: &mut Process, ready: &'static str, log_dir: &Path, name: &str) -> Self {
         let started = Instant::now();
+        let log = log_dir.join(format!("{name}.log"));
         let mut child = command
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(log_dir.join(format!("{name}.log"))).unwrap())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let log_path = log_dir.join(format!("{name}.out"));
+        let ended = Arc::new(AtomicBool::new(false));
+        let ended_by_reader = Arc::clone(&ended);
         std::thread::spawn(move || {
             use std::io::Write;
             let mut out = std::fs::File::create(log_path).unwrap();
@@ -309,18 +317,38 @@ impl ServerProcess {
                 }
                 let _ = writeln!(out, "{line}");
             }
+            ended_by_reader.store(true, Ordering::Release);
         });
         let listening =
             tokio::task::block_in_place(|| ready_rx.recv_timeout(Duration::from_secs(120)).is_ok());
         let mut server = ServerProcess {
             child,
             ready_in: started.elapsed(),
+            ended,
+            log,
         };
         if !listening {
             server.kill();
             panic!("{name} did not start listening within 120 s");
         }
         server
+    }
+
+    /// How a server that ended ended: its exit status, and its last stderr line naming
+    /// an error (a stack trace ends with frames and a version line, not the error), or
+    /// else its last line.
+    pub fn last_words(&mut self) -> String {
+        let status = match self.child.try_wait() {
+            Ok(Some(status)) => status.to_string(),
+            _ => "still running".to_owned(),
+        };
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines = || text.lines().map(str::trim).filter(|line| !line.is_empty());
+        let said = lines()
+            .rfind(|line| line.contains("Error") || line.contains("error"))
+            .or_else(|| lines().next_back())
+            .unwrap_or("nothing on stderr");
+        format!("{status}; {said}")
     }
 
     pub fn rss_kb(&self) -> u64 {
