@@ -62,6 +62,16 @@
 //!   process, single-threaded, which may bound the peer's rate on the client side: the
 //!   table shows each side's client CPU seconds (ours include the storage polling) so
 //!   that a saturated client (CPU seconds near the elapsed time) can be seen.
+//! - Both sides' clients have their documents in memory before the clock starts: our
+//!   simulated nodes are built from the saved bytes before they are released, and the
+//!   peer's clients import theirs (`Repo.import`) before they connect. Importing is
+//!   slow in automerge's JavaScript: 0.1–1 s a 1x document on this machine, growing
+//!   with the documents already in the process (300 took about 5 minutes), where
+//!   loading one takes our hub 2–3 ms. When the clients imported after the release,
+//!   the peer's server sat idle and stored nothing for minutes, then died of its own
+//!   60 s wait for a document (an unhandled rejection): the bench measured the
+//!   clients. The server does its own share of that work as documents arrive, which
+//!   is timed.
 //! - Reconnecting: our nodes come back with their backoff (a full-jitter delay, 1 s
 //!   ceiling); the peer's clients with the adapter's fixed retry interval, which we set
 //!   to 1 s (its default is 5 s, which would add up to 5 s to the peer's re-confirm).
@@ -795,7 +805,7 @@ struct PeerClients {
 }
 
 impl PeerClients {
-    /// Starts the clients' process and waits until it has read every document.
+    /// Starts the clients' process and waits until it has imported every document.
     fn start(peer_dir: &Path, port: u16, clients: usize, manifest: &Path, logs: &Path) -> Self {
         let mut child = Process::new("node")
             .current_dir(peer_dir)

@@ -1,7 +1,12 @@
 // The peer's clients in the `peer` bench (tests/benches/peer.rs): CLIENTS automerge-repo
 // Repos in this one node.js process, each with its own WebSocket client adapter (its own
 // connection to the sync server) and no storage, each importing PER_CLIENT of the
-// bench's saved community documents. A client counts a document in sync when a sync
+// bench's saved community documents. The documents are imported before the bench says
+// "go", as our simulated nodes load theirs before they are released: importing costs
+// automerge's JavaScript 0.1–1 s a document on this machine (it materialises the whole
+// document, twice: `Repo.import` loads and then clones), and timed it would be the
+// clients, not the server, that the bench measured. On "go" each Repo is given its
+// network adapter and syncs its documents. A client counts a document in sync when a sync
 // message from the server tells it the server's heads equal its own (automerge's
 // `theirHeads` in the sync state), on the connection it holds now.
 //
@@ -9,9 +14,9 @@
 // MANIFEST lists the documents' files, one a line; client c takes lines
 // c*PER_CLIENT .. (c+1)*PER_CLIENT. The bench drives it by lines on stdin and reads
 // lines on stdout:
-//   out "loaded N"           every file read (before any connection)
-//   in  "go"                 create the Repos, connect, import the documents
 //   out "doc I ID"           document I (manifest line) has automerge-repo id ID
+//   out "loaded N"           every document imported (before any connection)
+//   in  "go"                 connect every Repo to the server
 //   out "synced I"           document I is in sync with the server on this connection
 //   in  "reset"              forget every document's sync (before a server restart):
 //                            a document counts again only on a new connection
@@ -53,10 +58,36 @@ const state = [];
 const sameHeads = (heads, sorted) =>
   heads.length === sorted.length && [...heads].sort().every((head, i) => head === sorted[i]);
 
-function startClient(client) {
-  const adapter = new WebSocketClientAdapter(url, retryMs);
-  const own = { generation: 0, connected: false, resetAt: 0, docs: new Map() };
+// Each client's Repo, with its documents imported and no network yet.
+function importClient(client) {
+  const own = { generation: 0, connected: false, resetAt: 0, docs: new Map(), repo: null };
   state.push(own);
+  own.repo = new Repo({ network: [], peerId: `bench-client-${client}` });
+  own.repo.synchronizer.on("sync-state", ({ documentId, syncState }) => {
+    const doc = own.docs.get(documentId);
+    if (!doc || !syncState.theirHeads) return;
+    if (!own.connected || own.generation <= own.resetAt) return;
+    if (doc.confirmedIn === own.generation) return;
+    if (sameHeads(encodeHeads(syncState.theirHeads), doc.heads)) {
+      doc.confirmedIn = own.generation;
+      say(`synced ${doc.index}`);
+    }
+  });
+  for (let k = 0; k < perClient; k += 1) {
+    const index = client * perClient + k;
+    const handle = own.repo.import(binaries[index]);
+    own.docs.set(handle.documentId, {
+      index,
+      heads: [...handle.heads()].sort(),
+      confirmedIn: -1,
+    });
+    say(`doc ${index} ${handle.documentId}`);
+  }
+}
+
+// Connects a client's Repo to the server: its documents start syncing.
+function connectClient(own) {
+  const adapter = new WebSocketClientAdapter(url, retryMs);
   // Count attempts and handshakes: the adapter calls its own `connect` for every
   // (re)connection and emits `peer-candidate` when the server's handshake arrives.
   const connect = adapter.connect.bind(adapter);
@@ -72,27 +103,7 @@ function startClient(client) {
   adapter.on("peer-disconnected", () => {
     own.connected = false;
   });
-  const repo = new Repo({ network: [adapter], peerId: `bench-client-${client}` });
-  repo.synchronizer.on("sync-state", ({ documentId, syncState }) => {
-    const doc = own.docs.get(documentId);
-    if (!doc || !syncState.theirHeads) return;
-    if (!own.connected || own.generation <= own.resetAt) return;
-    if (doc.confirmedIn === own.generation) return;
-    if (sameHeads(encodeHeads(syncState.theirHeads), doc.heads)) {
-      doc.confirmedIn = own.generation;
-      say(`synced ${doc.index}`);
-    }
-  });
-  for (let k = 0; k < perClient; k += 1) {
-    const index = client * perClient + k;
-    const handle = repo.import(binaries[index]);
-    own.docs.set(handle.documentId, {
-      index,
-      heads: [...handle.heads()].sort(),
-      confirmedIn: -1,
-    });
-    say(`doc ${index} ${handle.documentId}`);
-  }
+  own.repo.networkSubsystem.addNetworkAdapter(adapter);
 }
 
 // The adapter rethrows socket errors other than a refused connection (a reset while the
@@ -102,13 +113,14 @@ process.on("uncaughtException", (error) => {
   process.stderr.write(`client error: ${error?.message ?? error}\n`);
 });
 
+for (let client = 0; client < clients; client += 1) importClient(client);
 say(`loaded ${binaries.length}`);
 
 const input = createInterface({ input: process.stdin });
 input.on("line", (line) => {
   switch (line.trim()) {
     case "go":
-      for (let client = 0; client < clients; client += 1) startClient(client);
+      for (const own of state) connectClient(own);
       break;
     case "reset":
       for (const own of state) {
