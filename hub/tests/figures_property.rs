@@ -1141,7 +1141,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                 NOW,
             )
             .unwrap();
-            let months = figures::monthly(&connection, &region, None, &period).unwrap();
+            let months = figures::monthly(&connection, &region, None, &period, None).unwrap();
             let minutes: u64 = months.iter().map(|m| m.service_minutes).sum();
             let wishes: u64 = months.iter().map(|m| m.wishes_total).sum();
             prop_assert_eq!(minutes, all.service_minutes);
@@ -1163,7 +1163,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
             NOW,
         )
         .unwrap();
-        let children = figures::children(&connection, &city, &period, NOW).unwrap();
+        let children = figures::children(&connection, &city, &period, None, NOW).unwrap();
         let members: u64 = children.iter().map(|c| c.figures.members_reported).sum();
         let minutes: u64 = children.iter().map(|c| c.figures.service_minutes).sum();
         prop_assert_eq!(members, parent.members_reported);
