@@ -208,7 +208,7 @@ fn main() {
 
     // What the dashboard's city page also asks.
     let ours = time(QUERY_RUNS / 10, |_| {
-        figures::children(&connection, &city_region, &Period::all(), now).unwrap();
+        figures::children(&connection, &city_region, &Period::all(), None, now).unwrap();
     });
     let baseline = time(BASELINE_RUNS, |_| {
         group_by_raw(&connection, &city_region, None);
@@ -239,7 +239,7 @@ fn main() {
     });
     report("organisation ranking of the city", ours, baseline);
     let ours = time(QUERY_RUNS / 10, |_| {
-        figures::monthly(&connection, &city_region, None, &Period::all()).unwrap();
+        figures::monthly(&connection, &city_region, None, &Period::all(), None).unwrap();
     });
     let baseline = time(BASELINE_RUNS, |_| {
         let mut statement = connection

@@ -1,6 +1,7 @@
 //! Property test: random cities — communities in two districts, members of shared
-//! unit organisations, wishes and projects through every lifecycle, activities,
-//! service, voids and redemptions — are written as community documents through
+//! unit organisations, wishes and projects through every lifecycle, projects in
+//! Guangzhou's stages claimed by one to three units jointly (`figures_support/joint.rs`),
+//! activities, service, voids and redemptions — are written as community documents through
 //! domain commands, synced into a city hub, and every figure, for every region,
 //! period and organisation, equals the same figure computed independently from the
 //! generated plan.
@@ -19,6 +20,7 @@
 
 mod figures_support;
 
+use figures_support::joint::{JointFacts, StagedPlan, staged_plan, write_staged};
 use figures_support::volunteers::{
     VolunteerFacts, VolunteerPlan, expected_volunteers, volunteer_plan, write_volunteers,
 };
@@ -107,6 +109,8 @@ struct CommunityPlan {
     pairings: Vec<(usize, i32, bool)>,
     wishes: Vec<WishPlan>,
     projects: Vec<WishPlan>,
+    /// Projects in Guangzhou's stages, some claimed jointly by two or three units.
+    staged: Vec<StagedPlan>,
     activities: Vec<ActivityPlan>,
     services: Vec<ServicePlan>,
     /// (member pick, points, minute).
@@ -149,6 +153,7 @@ struct CommunityFacts {
     pairings: Vec<(OrgId, Date, bool)>,
     wishes: Vec<ClaimFacts>,
     projects: Vec<ClaimFacts>,
+    staged: Vec<JointFacts>,
     /// (day, organiser).
     activities: Vec<(Date, Option<OrgId>)>,
     /// Service records that count: (member, day, minutes, from an activity).
@@ -264,11 +269,15 @@ fn service_plan() -> impl Strategy<Value = ServicePlan> {
 
 fn community_plan(code: CommunityCode) -> impl Strategy<Value = CommunityPlan> {
     (
-        prop::collection::vec((0usize..3, prop::option::of(0i32..300)), 0..3),
+        // Up to three units, so that a project can be claimed by three jointly.
+        prop::collection::vec((0usize..3, prop::option::of(0i32..300)), 0..4),
         prop::collection::vec((prop::option::of(any::<usize>()), 0i32..300), 0..6),
         prop::collection::vec((any::<usize>(), 0i32..300, any::<bool>()), 0..3),
         prop::collection::vec(wish_plan(), 0..7),
-        prop::collection::vec(wish_plan(), 0..3),
+        (
+            prop::collection::vec(wish_plan(), 0..3),
+            prop::collection::vec(staged_plan(), 0..3),
+        ),
         prop::collection::vec(activity_plan(), 0..3),
         prop::collection::vec(service_plan(), 0..5),
         prop::collection::vec((any::<usize>(), 1u32..40, 0i64..320 * 1440), 0..3),
@@ -283,7 +292,7 @@ fn community_plan(code: CommunityCode) -> impl Strategy<Value = CommunityPlan> {
                 members,
                 pairings,
                 wishes,
-                projects,
+                (projects, staged),
                 activities,
                 services,
                 redemptions,
@@ -304,6 +313,7 @@ fn community_plan(code: CommunityCode) -> impl Strategy<Value = CommunityPlan> {
                     pairings,
                     wishes,
                     projects,
+                    staged,
                     activities,
                     services,
                     redemptions,
@@ -489,6 +499,11 @@ fn write_community(plan: &CommunityPlan, seed: u64) -> (CommunityDoc, CommunityF
         facts
             .projects
             .push(live(&mut w, plan_project, &claimants, &run));
+    }
+    for staged in &plan.staged {
+        facts
+            .staged
+            .extend(write_staged(&mut w, staged, &orgs, minute));
     }
     for (service, voided) in &services {
         if *voided {
@@ -933,6 +948,14 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
                 claiming_orgs.insert(org);
             }
         }
+        // A staged project: once for the region, once for each unit holding it in the
+        // stages; by state, once for its lead unit only (`claimant_org`).
+        for staged in community.staged.iter().filter(|s| within(s.submitted_day)) {
+            if filter.org.is_none_or(|org| staged.lead == Some(org)) {
+                count_state(&mut figures.projects, staged.state);
+            }
+            staged.count(&mut figures.project_stages, &mut claiming_orgs, filter.org);
+        }
         figures.activities += community
             .activities
             .iter()
@@ -1118,7 +1141,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                 NOW,
             )
             .unwrap();
-            let months = figures::monthly(&connection, &region, None, &period).unwrap();
+            let months = figures::monthly(&connection, &region, None, &period, None).unwrap();
             let minutes: u64 = months.iter().map(|m| m.service_minutes).sum();
             let wishes: u64 = months.iter().map(|m| m.wishes_total).sum();
             prop_assert_eq!(minutes, all.service_minutes);
@@ -1140,7 +1163,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
             NOW,
         )
         .unwrap();
-        let children = figures::children(&connection, &city, &period, NOW).unwrap();
+        let children = figures::children(&connection, &city, &period, None, NOW).unwrap();
         let members: u64 = children.iter().map(|c| c.figures.members_reported).sum();
         let minutes: u64 = children.iter().map(|c| c.figures.service_minutes).sum();
         prop_assert_eq!(members, parent.members_reported);
@@ -1487,6 +1510,12 @@ fn check_campaigns(
                         {
                             if let Some(org) = project.org {
                                 // An organisation is one across the city.
+                                *tally.entry((0, None, Some(org))).or_default() += 1;
+                            }
+                        }
+                        // A joint project counts for its lead unit (`claimant_org`).
+                        for staged in community.staged.iter().filter(|s| within(s.submitted_day)) {
+                            if let Some(org) = staged.lead {
                                 *tally.entry((0, None, Some(org))).or_default() += 1;
                             }
                         }

@@ -1,6 +1,7 @@
 //! Figures cut by collection round (批次): each wish row keeps its round's name, a
 //! region's figures asked with `round=` count the wishes of the rounds of that name in
-//! every community (and nothing else changes), the JSON and the CSV say the round,
+//! every community (and nothing else changes), as do the regions below and the months
+//! (`/api/figures/children`, `/api/figures/months`), the JSON and the CSV say the round,
 //! the dashboard offers the region's rounds, and a bad `round=` is a 400.
 
 #![allow(clippy::unwrap_used)]
@@ -155,4 +156,85 @@ fn the_api_csv_and_dashboard_take_a_round_and_refuse_a_bad_one() {
         server.get(&format!("/?region=1309&round={long}")).status,
         400
     );
+}
+
+/// The regions below and the months, asked with `round=`: each community's and each
+/// month's wish columns count the wishes of the rounds of that name alone, the other
+/// columns are as uncut, and a bad `round=` is a 400.
+#[test]
+fn a_round_cuts_the_regions_below_and_the_months() {
+    let (_dir, database) = city_with_rounds();
+    let server = Server::start(&database, "1309");
+    let first = "%E7%AC%AC%E4%B8%80%E6%89%B9";
+    let second = "%E7%AC%AC%E4%BA%8C%E6%89%B9";
+
+    let wishes_by_child = |query: &str| -> Vec<(String, u64)> {
+        let children = server.json(&format!("/api/figures/children?region=130903001{query}"));
+        children
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|child| {
+                let total = child["figures"]["wishes"]["total"].as_u64().unwrap();
+                (child["region"].as_str().unwrap().to_owned(), total)
+            })
+            .collect()
+    };
+    let pair = |code: &str, total| (code.to_owned(), total);
+    assert_eq!(
+        wishes_by_child(""),
+        [pair("130903001001", 3), pair("130903001002", 1)]
+    );
+    assert_eq!(
+        wishes_by_child(&format!("&round={first}")),
+        [pair("130903001001", 1), pair("130903001002", 1)]
+    );
+    let cut = server.json(&format!(
+        "/api/figures/children?region=130903001&round={first}"
+    ));
+    assert_eq!(cut[0]["figures"]["round"], "第一批");
+    assert_eq!(cut[0]["figures"]["members_reported"], 1, "no round's");
+
+    // (month, wishes collected, claimed, fulfilled, members reported).
+    let months = |query: &str| -> Vec<(String, u64, u64, u64, u64)> {
+        let months = server.json(&format!("/api/figures/months?region=130903001{query}"));
+        months
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|month| {
+                let count = |key: &str| month[key].as_u64().unwrap();
+                (
+                    month["month"].as_str().unwrap().to_owned(),
+                    count("wishes_total"),
+                    count("wishes_claimed"),
+                    count("wishes_fulfilled"),
+                    count("members_reported"),
+                )
+            })
+            .collect()
+    };
+    let row = |month: &str, total, claimed, members| (month.to_owned(), total, claimed, 0, members);
+    assert_eq!(
+        months(""),
+        [row("2026-01", 3, 1, 1), row("2026-02", 1, 0, 0)]
+    );
+    assert_eq!(
+        months(&format!("&round={first}")),
+        [row("2026-01", 2, 1, 1), row("2026-02", 0, 0, 0)]
+    );
+    assert_eq!(
+        months(&format!("&round={second}")),
+        [row("2026-01", 0, 0, 1), row("2026-02", 1, 0, 0)]
+    );
+    let csv = server.get(&format!(
+        "/api/figures/months.csv?region=130903001&round={first}"
+    ));
+    assert_eq!(csv.status, 200, "{}", csv.text());
+
+    let long = "批".repeat(41);
+    for path in ["children", "months"] {
+        let answer = server.get(&format!("/api/figures/{path}?region=1309&round={long}"));
+        assert_eq!(answer.status, 400, "{path}: {}", answer.text());
+    }
 }

@@ -1,7 +1,8 @@
 //! Collection rounds (分批) on the node: the JSON API (`/api/rounds`, `?round=` on
 //! `/api/wishes`) and the pages — the list with the form that opens a round, a
-//! round's page and its close button, the wish form's round choice, and the tree and
-//! the board cut by round. Good input saves; bad input is refused at its field in
+//! round's page and its close button, the wish form's round choice, the move of a
+//! recorded wish to another round (`/api/wishes/{id}/round` and the form on the wish's
+//! page), and the tree and the board cut by round. Good input saves; bad input is refused at its field in
 //! Chinese (in English, with the field, by the API) and nothing is written.
 
 #![allow(clippy::unwrap_used)]
@@ -288,4 +289,92 @@ fn the_wish_form_the_tree_and_the_board_go_by_round() {
         "{board}"
     );
     assert_no_english(&board);
+}
+
+/// A recorded wish moves to another round — by the API and by the form on its page —
+/// and out of every round; each bad move is refused (in English with its field by the
+/// API, in Chinese beside the choice by the page) and nothing is written.
+#[test]
+fn a_wish_moves_to_another_round_by_the_api_and_by_its_page() {
+    let node = TestNode::start();
+    let (first, second) = two_rounds(&node);
+    let (_, wish) = node.post("/api/wishes", &wish_body("希望有一台微波炉"));
+    let id = wish["id"].as_str().unwrap().to_owned();
+    assert_eq!(wish["round"], second.as_str());
+    let api = format!("/api/wishes/{id}/round");
+    let (status, moved) = node.post(&api, &json!({ "round": first }));
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["round"], first.as_str());
+    let (status, moved) = node.post(&api, &json!({ "round": "none" }));
+    assert_eq!(status, 200, "{moved}");
+    assert!(moved["round"].is_null(), "未分批: {moved}");
+
+    let record = || node.get(&format!("/api/wishes/{id}")).1;
+    let before = record();
+    for (path, body, status, words) in [
+        (
+            api.as_str(),
+            json!({ "round": "none" }),
+            400,
+            "round: the wish is in no round (未分批) already; choose another round",
+        ),
+        (
+            api.as_str(),
+            json!({ "round": "00000000000000000000000000000000" }),
+            404,
+            "there is no round",
+        ),
+        (api.as_str(), json!({ "round": "第一批" }), 400, "round"),
+        (api.as_str(), json!({}), 400, "round is missing"),
+        (
+            "/api/wishes/00000000000000000000000000000000/round",
+            json!({ "round": first }),
+            404,
+            "there is no wish",
+        ),
+        (
+            "/api/wishes/not-an-id/round",
+            json!({ "round": first }),
+            400,
+            "id",
+        ),
+    ] {
+        let (answer, error) = node.post(path, &body);
+        assert_eq!(answer, status, "{path} {body}: {error}");
+        assert!(
+            error["error"].as_str().unwrap().contains(words),
+            "{path} {body}: {error}"
+        );
+        assert_eq!(record(), before, "{path} {body} wrote though refused");
+    }
+
+    // The page offers every other round (not 未分批, where the wish is) and moves it.
+    let page = get(&node, &format!("/wishes/{id}")).text();
+    let form = &page[page.find("id=\"round-form\"").expect("the move form")..];
+    let form = &form[..form.find("</form>").unwrap()];
+    assert!(
+        form.contains(&format!("value=\"{first}\""))
+            && form.contains(&format!("value=\"{second}\""))
+    );
+    assert!(!form.contains("value=\"none\""), "{form}");
+    assert_no_english(&page);
+    let (location, moved) = post_ok(&node, &format!("/wishes/{id}/round"), &[("round", &second)]);
+    assert_eq!(location, format!("/wishes/{id}"));
+    assert!(moved.text().contains("第二批"), "{}", moved.text());
+    assert_eq!(record()["round"], second.as_str());
+
+    let before = record();
+    let cases: [(Fields, u16, &str); 3] = [
+        (&[("round", &second)], 409, "心愿已在这个批次中"),
+        (&[("round", "")], 400, ""),
+        (&[("round", "nonsense")], 400, "编号不对"),
+    ];
+    for (fields, status, words) in cases {
+        let answer = post_form(&node, &format!("/wishes/{id}/round"), fields);
+        assert_eq!(answer.status, status, "{fields:?}: {}", answer.text());
+        assert_at_field(&answer.text(), "round", words);
+        assert_no_english(&answer.text());
+        assert_eq!(record(), before, "{fields:?} wrote though refused");
+    }
+    assert_eq!(get(&node, &format!("/wishes/{id}/round")).status, 200);
 }

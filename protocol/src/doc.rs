@@ -292,6 +292,24 @@ impl CommunityDoc {
             .map_err(|error| reconcile_error(key, error))
     }
 
+    /// Writes one field of an existing entity, and nothing else of it: its other keys
+    /// (events a concurrent replica appends, fields of a newer schema) stay as they are.
+    pub fn put_entity_field<E: Entity>(
+        &mut self,
+        id: E::Id,
+        field: &'static str,
+        value: &impl autosurgeon::Reconcile,
+    ) -> Result<(), DocError> {
+        let object = self.entity_object::<E>(id)?;
+        autosurgeon::reconcile_prop(&mut self.doc, &object, field, value).map_err(|error| {
+            DocError::Reconcile {
+                collection: E::COLLECTION,
+                key: format!("{id}.{field}"),
+                error: Box::new(error),
+            }
+        })
+    }
+
     /// The lifecycle events of an entity, or `None` if there is no such entity. Cheaper
     /// than reading the whole entity when only its state is wanted.
     pub fn events<E: Entity>(&self, id: E::Id) -> Result<Option<Vec<LifecycleEvent>>, DocError> {

@@ -1,6 +1,8 @@
 //! Collection rounds (批次): a wish goes in the round the worker picked or the one open
-//! on the day it is recorded; every bad round is refused before anything is written;
-//! a document written before rounds lacks the collection until the first round.
+//! on the day it is recorded, and moves to another round (or out of every round) with
+//! its history, beside a concurrent step; every bad round or move is refused before
+//! anything is written; a document written before rounds lacks the collection until the
+//! first round.
 
 #![allow(clippy::unwrap_used)]
 
@@ -9,6 +11,7 @@ mod support;
 use automerge::{ROOT, ReadDoc};
 use wishtree_protocol::command::{Command, CommandError};
 use wishtree_protocol::id::{RoundId, WishId};
+use wishtree_protocol::model::{Actor, EventKind};
 use wishtree_protocol::text::Name;
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityDoc, Timestamp};
@@ -105,6 +108,11 @@ fn bad_rounds_are_refused_before_anything_is_written() {
     doc.execute(&Command::CloseRound { id: first }, &worker(), day(0))
         .unwrap();
     let unknown = RoundId::from_bytes(ids.bytes());
+    let in_first = wish_in(&mut doc, &mut ids, Some(first), day(0));
+    // 2026-10-01: after the first round closed, before the one of December.
+    let unassigned = wish_in(&mut doc, &mut ids, None, day(10));
+    let missing_wish = WishId::from_bytes(ids.bytes());
+    let no_such_wish = format!("there is no wish {missing_wish}");
     let mut picked_unknown = support::wish_fields("想要一个新书包");
     picked_unknown.round = Some(unknown);
 
@@ -137,6 +145,34 @@ fn bad_rounds_are_refused_before_anything_is_written() {
         ),
         (Command::CloseRound { id: unknown }, &no_such_round),
         (
+            Command::MoveWishToRound {
+                id: in_first,
+                round: Some(unknown),
+            },
+            &no_such_round,
+        ),
+        (
+            Command::MoveWishToRound {
+                id: in_first,
+                round: Some(first),
+            },
+            "the wish is in 第一批 already; choose another round",
+        ),
+        (
+            Command::MoveWishToRound {
+                id: unassigned,
+                round: None,
+            },
+            "the wish is in no round (未分批) already; choose another round",
+        ),
+        (
+            Command::MoveWishToRound {
+                id: missing_wish,
+                round: Some(later),
+            },
+            &no_such_wish,
+        ),
+        (
             Command::SubmitWish {
                 id: WishId::from_bytes(ids.bytes()),
                 wish: picked_unknown,
@@ -163,4 +199,54 @@ fn the_rounds_map_is_created_by_the_first_round_only() {
     let (_, add) = add_round("第一批", "2026-09-01", None, &mut ids);
     doc.execute(&add, &worker(), day(0)).unwrap();
     assert!(doc.automerge().get(ROOT, "rounds").unwrap().is_some());
+}
+
+/// A wish moves to the next round with its claim and history, then out of every round;
+/// a step of the wish written concurrently on another replica survives the move.
+#[test]
+fn a_wish_moves_to_another_round_with_its_history() {
+    let mut ids = Ids::new(35);
+    let mut doc = new_doc(&mut ids);
+    let (first, add_first) = add_round("第一批", "2026-09-01", Some("2026-09-25"), &mut ids);
+    let (second, add_second) = add_round("第二批", "2026-09-26", None, &mut ids);
+    doc.execute(&add_first, &worker(), day(0)).unwrap();
+    doc.execute(&add_second, &worker(), day(0)).unwrap();
+    let wish = wish_in(&mut doc, &mut ids, None, day(1));
+    assert_eq!(round_of(&doc, wish), Some(first));
+    doc.execute(
+        &wish_event(wish, EventKind::Publish, worker()),
+        &worker(),
+        day(1),
+    )
+    .unwrap();
+
+    // Another replica claims the wish while this one carries it over.
+    let mut other = CommunityDoc::load(&doc.save(), Some(community()), [9; 16]).unwrap();
+    let member = add_member(&mut other, &mut ids, "张婷");
+    let claim = wish_event(wish, EventKind::Claim, Actor::Member(member));
+    other.execute(&claim, &worker(), day(2)).unwrap();
+    let carry = Command::MoveWishToRound {
+        id: wish,
+        round: Some(second),
+    };
+    doc.execute(&carry, &worker(), day(6)).unwrap();
+    doc.merge(&mut other).unwrap();
+
+    let view = CommunityView::derive(&doc).unwrap();
+    let moved = &view.wishes[&wish];
+    assert_eq!(moved.entity.round, Some(second));
+    assert_eq!(moved.entity.submitted_at, day(1), "its day stays");
+    assert_eq!(
+        moved.status.state.code(),
+        "claimed",
+        "the concurrent claim stays"
+    );
+    assert_eq!(moved.entity.events.len(), 2);
+
+    let out = Command::MoveWishToRound {
+        id: wish,
+        round: None,
+    };
+    doc.execute(&out, &worker(), day(7)).unwrap();
+    assert_eq!(round_of(&doc, wish), None, "未分批");
 }

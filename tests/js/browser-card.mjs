@@ -8,7 +8,7 @@
 //
 // Usage: node browser-card.mjs http://127.0.0.1:PORT CARD_TEXT MEMBER_NAME [CHECK_IN_CODE]
 
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const [base, card, memberName, checkInCode] = process.argv.slice(2);
 if (!base || !card || !memberName) {
@@ -16,11 +16,7 @@ if (!base || !card || !memberName) {
   process.exit(2);
 }
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 
 // The words a Chinese phone page may show in Latin letters: none.
 const check = () => ({

@@ -9,10 +9,7 @@
 //
 // Usage: node browser-node-day.mjs http://127.0.0.1:PORT '{"member":…,"wish":…,"activity":…,"org":…,"pairing":…,"post":…,"project":…}'
 
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { launchChromium } from './chromium.mjs';
 
 const base = process.argv[2];
 const seeded = JSON.parse(process.argv[3] ?? '{}');
@@ -64,12 +61,7 @@ const pages = [
   '/no-such-page',
 ];
 
-const profile = mkdtempSync(join(tmpdir(), 'wishtree-chromium-'));
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 
 let step = 'start';
 const summary = { phone: {}, desktop: {} };
@@ -184,5 +176,4 @@ try {
   process.exitCode = 1;
 } finally {
   await browser.close();
-  rmSync(profile, { recursive: true, force: true });
 }

@@ -8,7 +8,7 @@
 // Usage: node browser-resident.mjs submit http://127.0.0.1:PORT COMMUNITY NAME PHONE ADDRESS
 //        node browser-resident.mjs lookup http://127.0.0.1:PORT COMMUNITY RECEIPT
 
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const [mode, base, community, ...rest] = process.argv.slice(2);
 if (!['submit', 'lookup'].includes(mode) || !base || !community) {
@@ -16,11 +16,7 @@ if (!['submit', 'lookup'].includes(mode) || !base || !community) {
   process.exit(2);
 }
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 
 // What a Chinese phone page must not show: horizontal overflow, English words (the
 // receipt code, letters by design, is left out), another language.

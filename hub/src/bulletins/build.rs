@@ -35,7 +35,7 @@ pub fn build(
     let coverage = figures::coverage(connection, region)?;
     let headline = headline(&figures, coverage.in_service_members, coverage.reported);
 
-    let mut children: Vec<Ranked> = figures::children(connection, region, &days, now)?
+    let mut children: Vec<Ranked> = figures::children(connection, region, &days, None, now)?
         .into_iter()
         .map(|child| {
             let name = child
@@ -79,7 +79,7 @@ pub fn build(
         .map(|org| ranked(org.name, org.credit_code, &org.service))
         .collect();
     number(&mut orgs);
-    let months = figures::monthly(connection, region, None, &days)?
+    let months = figures::monthly(connection, region, None, &days, None)?
         .into_iter()
         .map(|month| MonthRow {
             month: month.month,

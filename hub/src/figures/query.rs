@@ -23,7 +23,7 @@ use super::measure::{Group, Measure, Measures, Scope, region_range, sum_measures
 use super::names::{community_codes, region_name};
 use super::period::{Period, month_label};
 use super::project_stages::{StageCounts, stage_counts};
-use super::rounds::{RoundCut, cut_by_round};
+use super::rounds::{RoundCut, cut_by_round, cut_months_by_round};
 use super::volunteers::{VolunteerFigures, volunteer_figures};
 
 /// What figures are asked about.
@@ -275,11 +275,13 @@ pub fn figures(
 }
 
 /// The figures of each region directly under `region` that has communities at the
-/// hub, in code order. A community has no children.
+/// hub, in code order, their wish figures cut by `round` if one is asked. A community
+/// has no children.
 pub fn children(
     connection: &Connection,
     region: &RegionPrefix,
     period: &Period,
+    round: Option<&RoundCut>,
     now: Timestamp,
 ) -> Result<Vec<RegionFigures>, FiguresError> {
     let mut out = Vec::new();
@@ -290,7 +292,7 @@ pub fn children(
                 region: child.clone(),
                 period: *period,
                 org: None,
-                round: None,
+                round: round.cloned(),
             },
             now,
         )?;
@@ -328,14 +330,17 @@ pub fn child_regions(
 
 /// What happened month by month in a region (and organisation), from the first month
 /// with a fact to the last within the period; a month cut by the period counts only
-/// its days inside it.
+/// its days inside it. With `round`, each month's wish columns count the wishes of that
+/// round alone (see [`super::rounds`]); the other columns belong to no round.
 pub fn monthly(
     connection: &Connection,
     region: &RegionPrefix,
     org: Option<OrgId>,
     period: &Period,
+    round: Option<&RoundCut>,
 ) -> Result<Vec<MonthFigures>, FiguresError> {
-    let sums = sum_measures(connection, Scope { region, org }, period, Group::Month)?;
+    let scope = Scope { region, org };
+    let sums = sum_measures(connection, scope, period, Group::Month)?;
     let mut by_month: BTreeMap<i64, Measures> = sums
         .into_iter()
         .filter_map(|(month, values)| Some((month.parse::<i64>().ok()?, values)))
@@ -371,6 +376,9 @@ pub fn monthly(
             points_earned: values.count(Measure::PointsEarned),
             points_redeemed: values.count(Measure::PointsRedeemed),
         });
+    }
+    if let Some(round) = round {
+        cut_months_by_round(connection, scope, period, round, &mut out)?;
     }
     Ok(out)
 }

@@ -4,8 +4,9 @@
 //! name rather than its id, because a round is a community's own record: across a
 //! street or a city, 第一批 is each community's first round, which is what the people
 //! reading the figures mean. The cut applies to the wish figures only (counts by
-//! state, the fulfilled rate, the medians, members holding a claim); members, units,
-//! activities and service belong to no round and stay the region's and period's.
+//! state, the fulfilled rate, the medians, members holding a claim; by month, the
+//! wishes collected, claimed and fulfilled); members, units, activities and service
+//! belong to no round and stay the region's and period's.
 
 use std::collections::BTreeSet;
 
@@ -14,7 +15,8 @@ use rusqlite::{Connection, ToSql, params_from_iter};
 use super::FiguresError;
 use super::measure::{Scope, region_range};
 use super::period::Period;
-use super::query::{Figures, StateCounts, ratio};
+use super::period::month_label;
+use super::query::{Figures, MonthFigures, StateCounts, ratio};
 
 /// A round asked for by name, as `?round=` gives it: trimmed, 1 to 40 characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -73,28 +75,11 @@ pub(super) fn cut_by_round(
     round: &RoundCut,
     figures: &mut Figures,
 ) -> Result<(), FiguresError> {
-    let (low, high) = region_range(scope.region);
-    let (first, last) = period.day_bounds();
-    let org = scope.org.map(|org| org.as_bytes().to_vec());
-    let org_clause = if org.is_some() {
-        "AND credited_org = ?6"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "SELECT state, community, claimant_member, claim_days, fulfil_days FROM fig_wishes
-         WHERE round = ?1 AND community >= ?2 AND community < ?3
-           AND submitted_day BETWEEN ?4 AND ?5 {org_clause}"
-    );
-    let name = round.as_str();
-    let mut values: Vec<&dyn ToSql> = vec![&name, &low, &high, &first, &last];
-    values.extend(org.as_ref().map(|org| org as &dyn ToSql));
-    let mut statement = connection.prepare_cached(&sql)?;
-    let mut rows = statement.query(params_from_iter(values))?;
     let mut wishes = StateCounts::default();
     let mut claimants = BTreeSet::new();
     let (mut claim_days, mut fulfil_days) = (Vec::new(), Vec::new());
-    while let Some(row) = rows.next()? {
+    let select = "state, community, claimant_member, claim_days, fulfil_days";
+    wishes_of_round(connection, scope, period, round, select, "", |row| {
         let state: String = row.get(0)?;
         wishes.total += 1;
         match state.as_str() {
@@ -111,7 +96,8 @@ pub(super) fn cut_by_round(
         }
         claim_days.extend(row.get::<_, Option<i64>>(3)?);
         fulfil_days.extend(row.get::<_, Option<i64>>(4)?);
-    }
+        Ok(())
+    })?;
     let members_with_claimed_wish = claimants.len() as u64;
     figures.wishes = wishes;
     figures.wishes_fulfilled_rate = ratio(
@@ -123,6 +109,79 @@ pub(super) fn cut_by_round(
     figures.members_with_claimed_wish = members_with_claimed_wish;
     figures.members_with_claimed_wish_rate =
         ratio(members_with_claimed_wish, figures.members_reported);
+    Ok(())
+}
+
+/// Replaces the wish columns of each month of `months` by those of the wishes of
+/// `round` alone. Every month with a wish of the round is in `months` already: the
+/// wish itself is a fact of its month.
+pub(super) fn cut_months_by_round(
+    connection: &Connection,
+    scope: Scope<'_>,
+    period: &Period,
+    round: &RoundCut,
+    months: &mut [MonthFigures],
+) -> Result<(), FiguresError> {
+    let mut counts = std::collections::BTreeMap::new();
+    let select =
+        "month, COUNT(*), SUM(state IN ('claimed', 'fulfilled')), SUM(state = 'fulfilled')";
+    wishes_of_round(
+        connection,
+        scope,
+        period,
+        round,
+        select,
+        "GROUP BY month",
+        |row| {
+            let count = |index| -> Result<u64, rusqlite::Error> {
+                Ok(u64::try_from(row.get::<_, i64>(index)?).unwrap_or(0))
+            };
+            let month = month_label(row.get(0)?);
+            counts.insert(month, (count(1)?, count(2)?, count(3)?));
+            Ok(())
+        },
+    )?;
+    for month in months {
+        let (total, claimed, fulfilled) = counts.remove(&month.month).unwrap_or_default();
+        month.wishes_total = total;
+        month.wishes_claimed = claimed;
+        month.wishes_fulfilled = fulfilled;
+    }
+    Ok(())
+}
+
+/// Runs `SELECT {select} FROM fig_wishes` over the wishes of `round` in `scope` and
+/// `period`, then `tail` (a `GROUP BY`), handing each row to `each`.
+fn wishes_of_round(
+    connection: &Connection,
+    scope: Scope<'_>,
+    period: &Period,
+    round: &RoundCut,
+    select: &str,
+    tail: &str,
+    mut each: impl FnMut(&rusqlite::Row<'_>) -> Result<(), rusqlite::Error>,
+) -> Result<(), FiguresError> {
+    let (low, high) = region_range(scope.region);
+    let (first, last) = period.day_bounds();
+    let org = scope.org.map(|org| org.as_bytes().to_vec());
+    let org_clause = if org.is_some() {
+        "AND credited_org = ?6"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT {select} FROM fig_wishes
+         WHERE round = ?1 AND community >= ?2 AND community < ?3
+           AND submitted_day BETWEEN ?4 AND ?5 {org_clause} {tail}"
+    );
+    let name = round.as_str();
+    let mut values: Vec<&dyn ToSql> = vec![&name, &low, &high, &first, &last];
+    values.extend(org.as_ref().map(|org| org as &dyn ToSql));
+    let mut statement = connection.prepare_cached(&sql)?;
+    let mut rows = statement.query(params_from_iter(values))?;
+    while let Some(row) = rows.next()? {
+        each(row)?;
+    }
     Ok(())
 }
 

@@ -204,7 +204,8 @@ impl View {
                 answer(json, table, ("指标", "figures"), place()?)
             }
             Self::Children => {
-                let children = figures::children(connection, region, period, now)?;
+                let round = asked.params.round()?;
+                let children = figures::children(connection, region, period, round.as_ref(), now)?;
                 answer(
                     serde_json::to_value(&children),
                     csv::children_table(lang, &children),
@@ -213,7 +214,8 @@ impl View {
                 )
             }
             Self::Months => {
-                let months = figures::monthly(connection, region, org, period)?;
+                let round = asked.params.round()?;
+                let months = figures::monthly(connection, region, org, period, round.as_ref())?;
                 answer(
                     serde_json::to_value(&months),
                     csv::months_table(lang, &months),

@@ -63,8 +63,8 @@ pub use self::projects::{
     project, send_intent,
 };
 pub use self::rounds::{
-    NewRound, RoundFilter, UNASSIGNED, close_round, create_round, list_rounds, round,
-    rounds_in_order, wishes_in,
+    NewRound, RoundFilter, UNASSIGNED, WishRound, close_round, create_round, list_rounds,
+    move_wish, round, rounds_in_order, wishes_in,
 };
 pub use self::scoring::{
     NewBenefit, NewScoringRate, benefit, benefit_json, create_benefit, list_benefits, scoring,
@@ -216,7 +216,9 @@ impl ApiError {
                 Self::bad_request(Some("units".to_owned()), error.to_string())
             }
             ExecuteError::Command(
-                CommandError::RoundNameTaken { .. } | CommandError::RoundsOverlap { .. },
+                CommandError::RoundNameTaken { .. }
+                | CommandError::RoundsOverlap { .. }
+                | CommandError::WishInRoundAlready { .. },
             ) => round_field_error(&error)
                 .map_or_else(|| Self::bad_request(None, error.to_string()), Self::from),
             ExecuteError::Command(
@@ -282,6 +284,10 @@ pub fn round_field_error(error: &ExecuteError) -> Option<FieldError> {
         ExecuteError::Command(CommandError::RoundsOverlap { other }) => Some(FieldError::new(
             "opens",
             Problem::RoundsOverlap(other.clone()),
+        )),
+        ExecuteError::Command(CommandError::WishInRoundAlready { round }) => Some(FieldError::new(
+            "round",
+            Problem::InRoundAlready(round.clone()),
         )),
         _ => None,
     }

@@ -78,6 +78,8 @@ pub enum Problem {
     RoundNameTaken,
     /// The round's days overlap another round's (its name).
     RoundsOverlap(String),
+    /// The wish is in this round already (its name, or `no round (未分批)`).
+    InRoundAlready(String),
 }
 
 /// What kind of value a parsed field takes, for the Chinese message.
@@ -155,6 +157,9 @@ impl FieldError {
                     "{field}: the round's days overlap round {other}; a day belongs to one round"
                 )
             }
+            Problem::InRoundAlready(round) => {
+                format!("{field}: the wish is in {round} already; choose another round")
+            }
         }
     }
 
@@ -198,6 +203,7 @@ impl FieldError {
             Problem::RoundsOverlap(other) => {
                 format!("与“{other}”的日期重叠：同一天只能属于一个批次")
             }
+            Problem::InRoundAlready(_) => "心愿已在这个批次中，请选择另一个批次".to_owned(),
         }
     }
 }

@@ -1,16 +1,19 @@
-//! Collection rounds (批次): `GET|POST /api/rounds`, `GET /api/rounds/{id}` and
-//! `POST /api/rounds/{id}/close`. A round's days may lie ahead (a worker plans the
+//! Collection rounds (批次): `GET|POST /api/rounds`, `GET /api/rounds/{id}`,
+//! `POST /api/rounds/{id}/close`, and `POST /api/wishes/{id}/round`, which moves a
+//! recorded wish to another round. A round's days may lie ahead (a worker plans the
 //! next one), so they are read as plan dates, not as things that happened.
 
 use serde_json::{Value, json};
 use wishtree_protocol::command::Command;
-use wishtree_protocol::id::RoundId;
+use wishtree_protocol::id::{RoundId, WishId};
 use wishtree_protocol::model::Round;
 use wishtree_protocol::text::Name;
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{Date, Timestamp};
 
-use super::{ApiError, ApiResult, FieldError, Fields, Input, create, execute, path_id};
+use super::{
+    ApiError, ApiResult, Expected, FieldError, Fields, Input, create, execute, path_id, wish,
+};
 use crate::replica::Replica;
 
 /// A round to open: `{name, opens, closes?}`.
@@ -46,6 +49,53 @@ impl NewRound {
             closes: self.closes,
         }
     }
+}
+
+/// Where a wish moves: `{round}`, a round's id, or `none` for no round (未分批).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WishRound {
+    /// The round, `None` for 未分批.
+    pub round: Option<RoundId>,
+}
+
+impl Input for WishRound {
+    const FIELDS: &'static [&'static str] = &["round"];
+
+    fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
+        let RoundChoice(round) = fields.parsed("round", Expected::Id)?;
+        Ok(Self { round })
+    }
+}
+
+impl WishRound {
+    /// The command that moves wish `id`.
+    pub fn into_command(self, id: WishId) -> Command {
+        Command::MoveWishToRound {
+            id,
+            round: self.round,
+        }
+    }
+}
+
+/// A round's id, or [`UNASSIGNED`] for none, as a form or body names it.
+struct RoundChoice(Option<RoundId>);
+
+impl std::str::FromStr for RoundChoice {
+    type Err = <RoundId as std::str::FromStr>::Err;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim() {
+            UNASSIGNED => Ok(Self(None)),
+            text => text.parse().map(|id| Self(Some(id))),
+        }
+    }
+}
+
+/// `POST /api/wishes/{id}/round`: moves the wish to another round; answers the wish.
+pub fn move_wish(replica: &mut Replica, id: &str, input: WishRound, now: Timestamp) -> ApiResult {
+    let wish_id: WishId = path_id(id)?;
+    execute(replica, &input.into_command(wish_id), None, now, |_| None)?;
+    wish(replica, id)
 }
 
 /// `POST /api/rounds`: opens a round; answers it.

@@ -73,6 +73,7 @@ pub fn api_router() -> Router<AppState> {
         .route("/api/rounds", get(list_rounds).post(create_round))
         .route("/api/rounds/{id}", get(round))
         .route("/api/rounds/{id}/close", post(close_round))
+        .route("/api/wishes/{id}/round", post(move_wish))
         .route("/api/benefits", get(list_benefits).post(create_benefit))
         .route("/api/benefits/{id}", get(benefit))
         .route("/api/benefits/{id}/withdraw", post(withdraw_benefit))
@@ -498,6 +499,13 @@ async fn list_projects(State(state): State<AppState>) -> Response {
 async fn create_project(State(state): State<AppState>, body: Body) -> Response {
     write(&state, body, StatusCode::CREATED, |r, b, now| {
         api::create_project(r, api::NewProject::from_json(b, now)?, now)
+    })
+    .await
+}
+
+async fn move_wish(State(state): State<AppState>, Path(id): Path<String>, body: Body) -> Response {
+    write(&state, body, StatusCode::OK, move |r, b, now| {
+        api::move_wish(r, &id, api::WishRound::from_json(b, now)?, now)
     })
     .await
 }

@@ -1,13 +1,14 @@
 //! The pages of collection rounds (分批, 第一批 · 第二批 …): the list of rounds with the
 //! form that opens one, one round with its wishes and the button that closes it, and
 //! what the other pages take from rounds — the filter links of the wish tree and the
-//! board (`?round=`), the round choice of the wish form, and a wish's round by name
-//! (a wish recorded before rounds, or outside every round, is 未分批).
+//! board (`?round=`), the round choice of the wish form, the form on a wish's page that
+//! moves it to another round, and a wish's round by name (a wish recorded before
+//! rounds, or outside every round, is 未分批).
 
 use std::borrow::Cow;
 
 use maud::{Markup, html};
-use wishtree_protocol::id::RoundId;
+use wishtree_protocol::id::{RoundId, WishId};
 use wishtree_protocol::model::{Round, round_open_on};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::CommunityView;
@@ -16,7 +17,7 @@ use wishtree_protocol::{Date, Timestamp};
 use super::forms::{Filled, Form, Refusal};
 use super::html::{StatusBar, page, post_form, submit, t};
 use super::ledger::{Adding, Ledger, ListAsked, Value, record_table};
-use crate::api::{RoundFilter, rounds_in_order, wishes_in};
+use crate::api::{RoundFilter, UNASSIGNED, rounds_in_order, wishes_in};
 
 /// The rounds, the earliest first, with the form that opens one.
 pub fn rounds_page(asked: ListAsked<'_>) -> String {
@@ -198,6 +199,49 @@ pub fn round_choices(lang: Language, view: &CommunityView) -> Vec<(String, Strin
                 .map(|(id, round)| (id.to_string(), round.name.clone())),
         )
         .collect()
+}
+
+/// The form on wish `id`'s page that moves it to another round (posted to
+/// `/wishes/{id}/round`): every round but its own, and 未分批 if it is in one; nothing
+/// while the community has no round.
+pub fn move_wish_form(
+    filled: &Filled<'_>,
+    view: &CommunityView,
+    id: WishId,
+    current: Option<RoundId>,
+) -> Markup {
+    if view.rounds.is_empty() {
+        return html! {};
+    }
+    let lang = filled.lang;
+    let mut choices = vec![(
+        String::new(),
+        t(lang, "请选择批次", "Choose a round").to_owned(),
+    )];
+    choices.extend(
+        rounds_in_order(view)
+            .into_iter()
+            .filter(|(round, _)| Some(*round) != current)
+            .map(|(round, named)| (round.to_string(), named.name.clone())),
+    );
+    if current.is_some() {
+        choices.push((
+            UNASSIGNED.to_owned(),
+            t(lang, "未分批", "No round").to_owned(),
+        ));
+    }
+    let options = choices
+        .iter()
+        .map(|(value, label)| (value.as_str(), label.as_str()));
+    post_form(
+        "inline",
+        &format!("/wishes/{id}/round"),
+        Some("round-form"),
+        html! {
+            (filled.select("round", t(lang, "调整征集批次", "Move to another round"), options))
+            button #action-round type="submit" { (t(lang, "调整批次", "Move")) }
+        },
+    )
 }
 
 /// A wish's round by name, 未分批 for none.

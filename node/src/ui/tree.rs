@@ -226,6 +226,7 @@ pub fn wish_page(
             }
         }
         (actions(&filled, view, id, wish.status.state))
+        (super::rounds::move_wish_form(&filled, view, id, wish.entity.round))
         h2 { (t(lang, "办理经过", "History")) }
         (super::html::table(lang, Some("history"), &history, history_rows))
     };

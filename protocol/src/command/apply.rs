@@ -270,6 +270,7 @@ impl CommunityDoc {
                 closes,
             } => self.add_round(*id, name, *opens, *closes, now)?,
             Command::CloseRound { id } => self.close_round(*id, now)?,
+            Command::MoveWishToRound { id, round } => self.move_wish_to_round(*id, *round)?,
             Command::SubmitWish { id, wish } => {
                 self.require_absent::<Wish>(*id)?;
                 if wish.estimated_value.is_some_and(|value| value > 1_000_000) {

@@ -177,6 +177,14 @@ pub enum Command {
         /// The round.
         id: RoundId,
     },
+    /// Moves a recorded wish to another collection round (a worker's correction, or a
+    /// wish carried over to the next round), or out of every round (未分批) with `None`.
+    MoveWishToRound {
+        /// The wish.
+        id: WishId,
+        /// The round it goes in.
+        round: Option<RoundId>,
+    },
     /// Records a wish a resident ordered (群众点单).
     SubmitWish {
         /// The new id.
@@ -617,6 +625,12 @@ pub enum CommandError {
         name: String,
         /// Its first day.
         opens: Date,
+    },
+    /// The wish is in that round already.
+    #[error("the wish is in {round} already; choose another round")]
+    WishInRoundAlready {
+        /// The round's name, or `no round (未分批)`.
+        round: String,
     },
     /// An approval must name at least one unit.
     #[error("name at least one unit to approve the project with")]

@@ -1,12 +1,13 @@
 //! The commands of collection rounds ([`crate::model::Round`]): a round is created with
-//! its days, closed on the node's today, and a new wish is placed in the round the
-//! worker picked or the one open on the day it is recorded.
+//! its days, closed on the node's today, a new wish is placed in the round the worker
+//! picked or the one open on the day it is recorded, and a recorded wish is moved to
+//! another round.
 
 use std::collections::BTreeMap;
 
 use crate::doc::CommunityDoc;
-use crate::id::RoundId;
-use crate::model::{Round, round_open_on};
+use crate::id::{RoundId, WishId};
+use crate::model::{Round, Wish, round_open_on};
 use crate::text::Name;
 use crate::time::{Date, Timestamp};
 
@@ -69,6 +70,29 @@ impl CommunityDoc {
         }
         round.closes = Some(today);
         self.put_entity(id, &round)?;
+        Ok(())
+    }
+
+    /// `MoveWishToRound`: the wish names `round` from now on, whatever its state (a
+    /// wish carried over keeps its history). Refused for a round that does not exist
+    /// and for the round the wish is in already. Only the wish's `round` key is
+    /// written, so a concurrent step of the wish elsewhere is kept.
+    pub(super) fn move_wish_to_round(
+        &mut self,
+        id: WishId,
+        round: Option<RoundId>,
+    ) -> Result<(), CommandError> {
+        let wish = self.require::<Wish>(id)?;
+        let target = match round {
+            Some(round) => Some(self.require::<Round>(round)?),
+            None => None,
+        };
+        if wish.round == round {
+            return Err(CommandError::WishInRoundAlready {
+                round: target.map_or_else(|| "no round (未分批)".to_owned(), |round| round.name),
+            });
+        }
+        self.put_entity_field::<Wish>(id, "round", &round)?;
         Ok(())
     }
 

@@ -51,7 +51,7 @@ pub(crate) async fn org_page(
     let (profile, months, behind) = state
         .read(move |connection| {
             let profile = figures::org_profile(connection, org, &region, &period, now)?;
-            let months = figures::monthly(connection, &region, Some(org), &period)?;
+            let months = figures::monthly(connection, &region, Some(org), &period, None)?;
             let behind = members_behind(connection, org, &region)?;
             Ok((profile, months, behind))
         })

@@ -81,8 +81,20 @@ pub(crate) async fn overview(
                 figures: figures::figures(connection, &filter, now)?,
                 rounds: figures::round_names(connection, &region)?,
                 crumbs: crumbs(connection, &scope, &region)?,
-                children: figures::children(connection, &region, &period, now)?,
-                months: figures::monthly(connection, &region, None, &period)?,
+                children: figures::children(
+                    connection,
+                    &region,
+                    &period,
+                    filter.round.as_ref(),
+                    now,
+                )?,
+                months: figures::monthly(
+                    connection,
+                    &region,
+                    None,
+                    &period,
+                    filter.round.as_ref(),
+                )?,
                 idle_orgs: orgs
                     .iter()
                     .filter(|org| {

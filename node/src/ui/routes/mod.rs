@@ -73,7 +73,7 @@ use scoring::{
     withdraw_benefit,
 };
 use wish_pages::{closed, in_state};
-use wishes::{create_wish, new_wish, wish, wish_action, wish_at_action};
+use wishes::{create_wish, move_wish_round, new_wish, wish, wish_action, wish_at_action};
 
 /// The routes of the web UI, to mount beside the JSON API.
 pub fn ui_router() -> Router<AppState> {
@@ -85,6 +85,7 @@ pub fn ui_router() -> Router<AppState> {
         .route("/wishes/closed", get(closed))
         .route("/wishes/in/{state}", get(in_state))
         .route("/wishes/{id}", get(wish))
+        .route("/wishes/{id}/round", get(wish).post(move_wish_round))
         .route(
             "/wishes/{id}/{action}",
             get(wish_at_action).post(wish_action),

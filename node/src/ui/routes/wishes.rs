@@ -1,5 +1,5 @@
-//! The wish routes: the intake form, one wish, and the steps of its life (publish,
-//! claim, fulfil, release, reject, withdraw).
+//! The wish routes: the intake form, one wish, the steps of its life (publish, claim,
+//! fulfil, release, reject, withdraw), and its move to another collection round.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -12,12 +12,13 @@ use wishtree_protocol::names::Language;
 use super::super::closing::{self, Closing};
 use super::super::forms::{Form, Refusal};
 use super::super::tree;
+use super::extract::RecordForm;
 use super::wish_pages::confirm;
 use super::{
     Lang, PostedForm, create, execute_status, internal, not_found, not_found_page, page, refusal,
     refused, saved, status_bar, with_replica,
 };
-use crate::api::{Action, NewWish};
+use crate::api::{Action, NewWish, WishRound};
 use crate::http::AppState;
 use crate::replica::{ExecuteError, Replica};
 
@@ -139,6 +140,30 @@ pub(super) async fn wish_action(
         }
     })
     .await
+}
+
+/// `POST /wishes/{id}/round`: the wish moves to the round chosen, with the same input
+/// as `POST /api/wishes/{id}/round`; refused, its page again with why beside the choice
+/// and nothing written.
+pub(super) async fn move_wish_round(posted: RecordForm) -> Response {
+    posted
+        .run(move |replica, lang, id: WishId, form| {
+            let now = crate::now();
+            let input = match form.read::<WishRound>(now) {
+                Ok(input) => input,
+                Err(error) => {
+                    return wish_error(replica, lang, id, StatusCode::BAD_REQUEST, error.into());
+                }
+            };
+            match replica.execute(&input.into_command(id), now) {
+                Ok(_) => saved(&format!("/wishes/{id}")),
+                Err(error) => {
+                    let status = execute_status(&error);
+                    wish_error(replica, lang, id, status, refusal(lang, &error))
+                }
+            }
+        })
+        .await
 }
 
 fn wish_error(
