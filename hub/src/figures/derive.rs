@@ -85,7 +85,7 @@ impl CommunitySync {
 /// The raw figure tables: one row per entity of a community (and per member and
 /// half-year with points, `fig_member_points`), each keyed by `community` (the rollups
 /// `fig_months` and `fig_org_months` are built from them).
-pub const RAW_TABLES: [&str; 14] = [
+pub const RAW_TABLES: [&str; 18] = [
     "fig_members",
     "fig_orgs",
     "fig_pairings",
@@ -100,6 +100,10 @@ pub const RAW_TABLES: [&str; 14] = [
     "fig_volunteers",
     "fig_volunteer_wishes",
     "fig_volunteer_services",
+    "fig_posts",
+    "fig_post_holders",
+    "fig_groups",
+    "fig_group_members",
 ];
 
 /// Replaces every figure row of `code` by rows derived from `view`, and rebuilds the
@@ -383,6 +387,7 @@ pub fn rederive_community(
 
     rows += super::points::insert_rows(transaction, code, view)?;
     rows += super::volunteers::insert_rows(transaction, community, view)?;
+    rows += super::posts::insert_rows(transaction, community, view, &member_org, &resolve)?;
 
     transaction
         .prepare_cached(

@@ -27,6 +27,7 @@ mod offers;
 mod org_profile;
 mod period;
 mod points;
+mod posts;
 mod project_stages;
 mod query;
 mod ranking;
@@ -53,6 +54,7 @@ pub use offers::{MarketOffer, OFFERS_PAGE, OfferKind, OffersQuery, market_offers
 pub use org_profile::{OrgInCommunity, OrgProfile, org_profile};
 pub use period::{Period, PeriodError};
 pub use points::{MemberPoints, Place, PointsRanking, Standing, points_ranking, standing};
+pub use posts::{GroupFigures, PostFigures};
 pub use project_stages::StageCounts;
 pub use query::{
     Figures, Filter, MonthFigures, RegionFigures, StateCounts, child_regions, children, figures,

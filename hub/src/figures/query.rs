@@ -22,6 +22,7 @@ use super::health::SYNC_WINDOW_MS;
 use super::measure::{Group, Measure, Measures, Scope, region_range, sum_measures};
 use super::names::{community_codes, region_name};
 use super::period::{Period, month_label};
+use super::posts::{GroupFigures, PostFigures, group_figures, post_figures};
 use super::project_stages::{StageCounts, stage_counts};
 use super::rounds::{RoundCut, cut_by_round, cut_months_by_round};
 use super::volunteers::{VolunteerFigures, volunteer_figures};
@@ -104,6 +105,10 @@ pub struct Figures {
     /// Volunteers beyond the members (离退休党员, 学生党员, 社区公益爱心人士), their
     /// wishes and service, counted apart: none of it is in the members' figures above.
     pub volunteers: VolunteerFigures,
+    /// Service posts and their seats, up to the end of the period (设岗定责).
+    pub posts: PostFigures,
+    /// Functional branches and service teams, up to the end of the period.
+    pub groups: GroupFigures,
 }
 
 /// Counts of wishes or projects by state.
@@ -224,6 +229,8 @@ pub fn figures(
     let projects = StateCounts::projects(&sums);
     let project_stages = stage_counts(connection, scope, period)?;
     let volunteers = volunteer_figures(connection, scope, period)?;
+    let posts = post_figures(connection, scope, period)?;
+    let groups = group_figures(connection, scope, period)?;
     let median_days_to_claim = median_days(
         connection,
         scope,
@@ -267,6 +274,8 @@ pub fn figures(
         points_earned: sums.count(Measure::PointsEarned),
         points_redeemed: sums.count(Measure::PointsRedeemed),
         volunteers,
+        posts,
+        groups,
     };
     if let Some(round) = &filter.round {
         cut_by_round(connection, scope, period, round, &mut figures)?;

@@ -219,10 +219,11 @@ pub(crate) fn campaigns_table(lang: Language, campaigns: &[CampaignProgress]) ->
 
 /// The columns of a figures row, in order; the nested state counts are flattened as
 /// `wishes_<state>`, `projects_<state>` and `project_stages_<stage>`, the volunteers'
-/// as `volunteers_<kind>` and `volunteer_*`.
+/// as `volunteers_<kind>` and `volunteer_*`, the posts' as `post_*`, the groups' as
+/// `branches`, `teams` and their members.
 // One column a line, as a table reads.
 #[rustfmt::skip]
-fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 56] {
+fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 63] {
     [
         column("region", "地区代码", |r, _| code(r.figures.region.as_str())),
         column("name", "地区或单位", |r, _| text(r.name.unwrap_or_default())),
@@ -280,6 +281,13 @@ fn figures_columns<'a>() -> [Column<NamedFigures<'a>>; 56] {
         column("volunteer_service_minutes_student", "学生党员服务时长（分钟）", |r, _| count(r.figures.volunteers.service_minutes.student)),
         column("volunteer_service_minutes_resident", "社区公益爱心人士服务时长（分钟）", |r, _| count(r.figures.volunteers.service_minutes.resident)),
         column("round", "微心愿征集批次", |r, _| text(r.figures.round.as_ref().map_or("", |round| round.as_str()))),
+        column("posts", "服务岗位", |r, _| count(r.figures.posts.posts)),
+        column("post_seats", "岗位数（个）", |r, _| count(r.figures.posts.seats)),
+        column("post_seats_held", "已认领岗位（个）", |r, _| count(r.figures.posts.seats_held)),
+        column("branches", "功能型党支部", |r, _| count(r.figures.groups.branches)),
+        column("branch_members", "功能型党支部党员", |r, _| count(r.figures.groups.branch_members)),
+        column("teams", "服务团队", |r, _| count(r.figures.groups.teams)),
+        column("team_members", "服务团队成员", |r, _| count(r.figures.groups.team_members)),
     ]
 }
 

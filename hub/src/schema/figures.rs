@@ -339,6 +339,47 @@ CREATE TABLE fig_volunteer_services (
     PRIMARY KEY (community, id)
 ) WITHOUT ROWID;";
 
+/// Service posts with their seats, functional branches and service teams (issue 14,
+/// item 8; `figures::posts`): one row per post, per seat held, per group and per
+/// member's place in a group. Every community is marked for re-derivation, so an
+/// upgraded hub counts the posts and groups its documents already hold.
+pub(super) const POSTS_GROUPS_STEP: &str = "
+CREATE TABLE fig_posts (
+    community TEXT NOT NULL,
+    id BLOB NOT NULL,
+    kind TEXT NOT NULL,
+    seats INTEGER NOT NULL,
+    made_day INTEGER NOT NULL,
+    is_withdrawn INTEGER NOT NULL,
+    PRIMARY KEY (community, id)
+) WITHOUT ROWID;
+CREATE TABLE fig_post_holders (
+    community TEXT NOT NULL,
+    post BLOB NOT NULL,
+    seat INTEGER NOT NULL,
+    holder_org BLOB,
+    PRIMARY KEY (community, post, seat)
+) WITHOUT ROWID;
+CREATE INDEX fig_post_holders_org ON fig_post_holders (holder_org, community, post)
+    WHERE holder_org IS NOT NULL;
+CREATE TABLE fig_groups (
+    community TEXT NOT NULL,
+    id BLOB NOT NULL,
+    kind TEXT NOT NULL,
+    made_day INTEGER NOT NULL,
+    PRIMARY KEY (community, id)
+) WITHOUT ROWID;
+CREATE TABLE fig_group_members (
+    community TEXT NOT NULL,
+    member BLOB NOT NULL,
+    kind TEXT NOT NULL,
+    group_id BLOB NOT NULL,
+    member_org BLOB,
+    PRIMARY KEY (community, member, kind)
+) WITHOUT ROWID;
+CREATE INDEX fig_group_members_group ON fig_group_members (community, group_id, kind);
+UPDATE fig_communities SET is_derived = 0;";
+
 /// The second step: a community whose latest signed heads were made by a key since
 /// revoked is flagged (its data is kept).
 const SECOND_STEP: &str =

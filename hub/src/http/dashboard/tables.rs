@@ -13,7 +13,8 @@ pub(super) fn figures_table(lang: Language, figures: &Figures) -> Markup {
     let w = &figures.wishes;
     let p = &figures.projects;
     let v = &figures.volunteers;
-    let rows: [(&str, &str, &str, String); 34] = [
+    let (posts, groups) = (&figures.posts, &figures.groups);
+    let rows: [(&str, &str, &str, String); 41] = [
         (
             "communities",
             "社区",
@@ -218,6 +219,49 @@ pub(super) fn figures_table(lang: Language, figures: &Figures) -> Markup {
             "志愿者服务时长（小时）",
             "volunteers' hours of service",
             number(v.service_hours),
+        ),
+        // Posts with their seats, branches and teams: stocks at the end of the period.
+        (
+            "posts.posts",
+            "服务岗位",
+            "service posts",
+            posts.posts.to_string(),
+        ),
+        (
+            "posts.seats",
+            "岗位数",
+            "post seats",
+            posts.seats.to_string(),
+        ),
+        (
+            "posts.seats_held",
+            "已认领岗位",
+            "post seats held",
+            posts.seats_held.to_string(),
+        ),
+        (
+            "groups.branches",
+            "功能型党支部",
+            "functional branches",
+            groups.branches.to_string(),
+        ),
+        (
+            "groups.branch_members",
+            "功能型党支部党员",
+            "members in functional branches",
+            groups.branch_members.to_string(),
+        ),
+        (
+            "groups.teams",
+            "服务团队",
+            "service teams",
+            groups.teams.to_string(),
+        ),
+        (
+            "groups.team_members",
+            "服务团队成员",
+            "members in service teams",
+            groups.team_members.to_string(),
         ),
     ];
     let headings = [tr(lang, "指标", "Figure"), tr(lang, "数值", "Value")];

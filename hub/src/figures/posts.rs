@@ -1,0 +1,243 @@
+//! Service posts with their seats (设岗定责), functional party branches (功能型党支部)
+//! and service teams (服务团队) in the figures (issue 14, item 8): how many posts a
+//! region has and how many of their seats are held, how many branches and teams and
+//! how many members are in them.
+//!
+//! Periods: these are stocks, counted up to the end of the period — a post by the day
+//! it was made (a withdrawn one no longer counts), a branch by the day it was founded,
+//! a team by the day it was made. Who holds a seat and who belongs to a group is
+//! counted as it is now: the document keeps when a seat was claimed, but not when a
+//! member joined a branch.
+//!
+//! With an organisation, the figures are those credited to it: the seats it or its
+//! members hold and the posts those seats are in, and its members' places in branches
+//! and teams (and the groups they are in). Not a rollup measure: a community has a
+//! handful of posts and groups, so the raw rows (`fig_posts`, `fig_post_holders`,
+//! `fig_groups`, `fig_group_members`) are read.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, Transaction, params};
+use wishtree_protocol::id::{MemberId, OrgId};
+use wishtree_protocol::model::Actor;
+use wishtree_protocol::view::CommunityView;
+
+use super::FiguresError;
+use super::measure::{Scope, region_range};
+use super::period::Period;
+
+/// Service posts and their seats in a region and period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PostFigures {
+    /// Posts made up to the end of the period and not withdrawn (with an organisation:
+    /// those in which it or its members hold a seat).
+    pub posts: u64,
+    /// Their seats.
+    pub seats: u64,
+    /// Of those, the seats held now (with an organisation: by it or its members).
+    pub seats_held: u64,
+}
+
+/// Functional branches and service teams in a region and period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct GroupFigures {
+    /// Functional branches founded up to the end of the period (with an organisation:
+    /// those its members belong to).
+    pub branches: u64,
+    /// Members in those branches now (with an organisation: its members).
+    pub branch_members: u64,
+    /// Service teams made up to the end of the period (likewise).
+    pub teams: u64,
+    /// Members in those teams now (likewise).
+    pub team_members: u64,
+}
+
+/// Writes the posts' and groups' rows of one community, inside the re-derivation's
+/// transaction (its old rows were deleted with the others, [`super::RAW_TABLES`]);
+/// answers how many rows it wrote. A seat is credited to the organisation holding it
+/// (its citywide id, by `resolve`), or to the organisation of the member holding it
+/// (`member_org`, resolved already).
+pub(super) fn insert_rows(
+    transaction: &Transaction<'_>,
+    community: &str,
+    view: &CommunityView,
+    member_org: &BTreeMap<MemberId, OrgId>,
+    resolve: &dyn Fn(OrgId) -> OrgId,
+) -> Result<u64, FiguresError> {
+    let mut rows = 0;
+    let org_of = |member: &MemberId| member_org.get(member).map(|org| org.as_bytes().to_vec());
+    {
+        let mut post = transaction.prepare_cached(
+            "INSERT INTO fig_posts (community, id, kind, seats, made_day, is_withdrawn)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut holder = transaction.prepare_cached(
+            "INSERT INTO fig_post_holders (community, post, seat, holder_org)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (id, post_record) in &view.posts {
+            let entity = &post_record.entity;
+            let status = &post_record.status;
+            post.execute(params![
+                community,
+                id.as_bytes().as_slice(),
+                entity.kind.code(),
+                entity.seats,
+                entity.created_at.date_in_shanghai().to_days(),
+                status.is_withdrawn,
+            ])?;
+            rows += 1;
+            for (seat, actor) in status.holders.iter().enumerate() {
+                let credited = match actor {
+                    Actor::Org(org) => Some(resolve(*org).as_bytes().to_vec()),
+                    Actor::Member(member) => org_of(member),
+                    _ => None,
+                };
+                holder.execute(params![
+                    community,
+                    id.as_bytes().as_slice(),
+                    seat as i64,
+                    credited
+                ])?;
+                rows += 1;
+            }
+        }
+    }
+    {
+        let mut group = transaction.prepare_cached(
+            "INSERT INTO fig_groups (community, id, kind, made_day) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (id, branch) in &view.branches {
+            group.execute(params![
+                community,
+                id.as_bytes().as_slice(),
+                "branch",
+                branch.founded_on.to_days()
+            ])?;
+            rows += 1;
+        }
+        for (id, team) in &view.teams {
+            group.execute(params![
+                community,
+                id.as_bytes().as_slice(),
+                "team",
+                team.created_at.date_in_shanghai().to_days()
+            ])?;
+            rows += 1;
+        }
+    }
+    {
+        let mut place = transaction.prepare_cached(
+            "INSERT INTO fig_group_members (community, member, kind, group_id, member_org)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for (id, member) in &view.members {
+            // A member naming a group the document does not list (written elsewhere by
+            // hand) is in no group that counts.
+            let branch = member.branch.filter(|b| view.branches.contains_key(b));
+            let team = member.team.filter(|t| view.teams.contains_key(t));
+            let places = [
+                ("branch", branch.map(|b| b.as_bytes().to_vec())),
+                ("team", team.map(|t| t.as_bytes().to_vec())),
+            ];
+            for (kind, group) in places {
+                let Some(group) = group else { continue };
+                place.execute(params![
+                    community,
+                    id.as_bytes().as_slice(),
+                    kind,
+                    group,
+                    org_of(id)
+                ])?;
+                rows += 1;
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// The posts' figures of `scope` in `period`.
+pub(crate) fn post_figures(
+    connection: &Connection,
+    scope: Scope<'_>,
+    period: &Period,
+) -> Result<PostFigures, FiguresError> {
+    let (low, high) = region_range(scope.region);
+    let (_, last) = period.day_bounds();
+    let row: (i64, i64, i64) = match scope.org {
+        // Its seats, grouped by post, read through the holders' organisation index.
+        Some(org) => connection
+            .prepare_cached(
+                "SELECT COUNT(*), COALESCE(SUM(p.seats), 0), COALESCE(SUM(h.held), 0) FROM (
+                     SELECT community, post, COUNT(*) AS held FROM fig_post_holders
+                     WHERE holder_org = ?4 AND community >= ?1 AND community < ?2
+                     GROUP BY community, post
+                 ) h
+                 JOIN fig_posts p ON p.community = h.community AND p.id = h.post
+                 WHERE p.made_day <= ?3 AND NOT p.is_withdrawn",
+            )?
+            .query_row(params![low, high, last, org.as_bytes().as_slice()], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?,
+        None => connection
+            .prepare_cached(
+                "SELECT COUNT(*), COALESCE(SUM(p.seats), 0), COALESCE(SUM(
+                     (SELECT COUNT(*) FROM fig_post_holders h
+                      WHERE h.community = p.community AND h.post = p.id)), 0)
+                 FROM fig_posts p
+                 WHERE p.community >= ?1 AND p.community < ?2 AND p.made_day <= ?3
+                   AND NOT p.is_withdrawn",
+            )?
+            .query_row(params![low, high, last], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?,
+    };
+    Ok(PostFigures {
+        posts: count(row.0),
+        seats: count(row.1),
+        seats_held: count(row.2),
+    })
+}
+
+/// The branches' and teams' figures of `scope` in `period`.
+pub(crate) fn group_figures(
+    connection: &Connection,
+    scope: Scope<'_>,
+    period: &Period,
+) -> Result<GroupFigures, FiguresError> {
+    let (low, high) = region_range(scope.region);
+    let (_, last) = period.day_bounds();
+    let org = scope.org.map(|org| org.as_bytes().to_vec());
+    let org_clause = if org.is_some() {
+        "AND m.member_org = ?4"
+    } else {
+        ""
+    };
+    // Groups made by the end of the period; with an organisation, only those its
+    // members are in. Places: members in those groups.
+    let sql = format!(
+        "SELECT g.kind, COUNT(DISTINCT g.id), COUNT(m.member) FROM fig_groups g
+         LEFT JOIN fig_group_members m
+             ON m.community = g.community AND m.group_id = g.id AND m.kind = g.kind {org_clause}
+         WHERE g.community >= ?1 AND g.community < ?2 AND g.made_day <= ?3
+           AND (?4 IS NULL OR m.member IS NOT NULL)
+         GROUP BY g.kind"
+    );
+    let mut figures = GroupFigures::default();
+    let mut statement = connection.prepare_cached(&sql)?;
+    let mut rows = statement.query(params![low, high, last, org])?;
+    while let Some(row) = rows.next()? {
+        let kind: String = row.get(0)?;
+        let (groups, places) = (count(row.get(1)?), count(row.get(2)?));
+        match kind.as_str() {
+            "branch" => (figures.branches, figures.branch_members) = (groups, places),
+            "team" => (figures.teams, figures.team_members) = (groups, places),
+            _ => {}
+        }
+    }
+    Ok(figures)
+}
+
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
