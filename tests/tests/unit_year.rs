@@ -3,8 +3,7 @@
 //! real hub: the unit's figures at the hub, as a city viewer reads them from the JSON
 //! API, equal what the walk did — members reported, the pairing, the joint project
 //! counted once for the city and once for each of its units, person-times, service
-//! hours and records, points earned and redeemed. The post's seats are checked on the
-//! node's page only: the hub's figures do not count seats yet.
+//! hours and records, points earned and redeemed, the post's seats its members hold.
 //!
 //! The walk and the figures are each a list: a step is one entry of the script's
 //! `steps`, a figure one [`Expected`] row, so a later record (a branch's figures) adds
@@ -158,6 +157,15 @@ fn expected_figures(unit: &str, partner: &str) -> Vec<Expected> {
         (unit, "/service_hours", json!(5.5), "2 × 1 h + 2 h + 1.5 h"),
         (unit, "/points_earned", json!(55), "10 points an hour"),
         (unit, "/points_redeemed", json!(5), "one benefit"),
+        (unit, "/posts/posts", json!(1), "the post its members hold"),
+        (
+            unit,
+            "/posts/seats_held",
+            json!(2),
+            "both seats, by its members",
+        ),
+        (city, "/posts/seats", json!(2), "the post's two seats"),
+        (city, "/posts/seats_held", json!(2), "both filled"),
         (
             partner,
             "/project_stages/done",
