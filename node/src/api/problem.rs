@@ -78,6 +78,8 @@ pub enum Problem {
     RoundNameTaken,
     /// The round's days overlap another round's (its name).
     RoundsOverlap(String),
+    /// A street-level record on a node that is not the street's host.
+    Street(wishtree_protocol::street::StreetRefusal),
 }
 
 /// What kind of value a parsed field takes, for the Chinese message.
@@ -155,6 +157,7 @@ impl FieldError {
                     "{field}: the round's days overlap round {other}; a day belongs to one round"
                 )
             }
+            Problem::Street(refusal) => format!("{field}: {refusal}"),
         }
     }
 
@@ -198,6 +201,7 @@ impl FieldError {
             Problem::RoundsOverlap(other) => {
                 format!("与“{other}”的日期重叠：同一天只能属于一个批次")
             }
+            Problem::Street(refusal) => refusal.message_zh(),
         }
     }
 }

@@ -17,13 +17,14 @@ use maud::html;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::model::{Entity, EventKind};
 use wishtree_protocol::names::Language;
+use wishtree_protocol::street::StreetHost;
 use wishtree_protocol::view::CommunityView;
 
 use super::forms::{Filled, Form, Refusal};
 use super::html::{StatusBar, t};
 use super::ledger::ListAsked;
 use super::tree;
-use crate::api::{Action, Input, Lifecycle};
+use crate::api::{Action, Input, Lifecycle, Party, street_for};
 use crate::http::{AppState, on_replica};
 use crate::replica::{PrivateRecord, Replica, random_bytes};
 
@@ -484,6 +485,21 @@ async fn create_listed<
     list: ListPage,
     make: fn(I, Id) -> Command,
 ) -> Response {
+    create_of_party(posted, path, list, move |input, id, _| make(input, id)).await
+}
+
+/// As [`create_listed`], for a record whose form chooses its party (本社区 / 本街道,
+/// `party`): `make` is also given what the city says of the street when the street
+/// is chosen, and the protocol refuses the command on a node that is not its host.
+async fn create_of_party<
+    I: Input + 'static,
+    Id: From<[u8; 16]> + std::fmt::Display + Copy + 'static,
+>(
+    posted: PostedForm,
+    path: &'static str,
+    list: ListPage,
+    make: impl FnOnce(I, Id, Option<StreetHost>) -> Command + Send + 'static,
+) -> Response {
     posted
         .run(move |replica, lang, form| {
             let refuse = |replica: &mut Replica, refusal: Refusal| {
@@ -497,7 +513,13 @@ async fn create_listed<
                     }))
                 })
             };
-            let make = |input: I, id: Id| (make(input, id), None);
+            // An unreadable party is refused by the input itself, with its field.
+            let party: Party = form.value("party").parse().unwrap_or_default();
+            let street = match street_for(replica, party) {
+                Ok(street) => street,
+                Err(error) => return refuse(replica, Refusal::Rule(error.message())),
+            };
+            let make = |input: I, id: Id| (make(input, id, street), None);
             create(replica, lang, &form, path, make, refuse)
         })
         .await

@@ -101,6 +101,7 @@ pub(super) fn mingren(
                 title_of("每季度开展法律宣讲"),
             ],
             signed_on: date_days_ago(165),
+            street: None,
         },
     );
     b.post(
