@@ -461,6 +461,15 @@ impl CityDoc {
         Ok(())
     }
 
+    /// What the city says of the street of `community`, read from the street hosts
+    /// alone (the hub asks it at every re-derivation; the whole view reads the
+    /// directory too).
+    pub fn street_host_of(&self, community: &CommunityCode) -> Result<StreetHost, DocError> {
+        let street = StreetCode::of(community);
+        let hosts = self.street_hosts(&mut Vec::new())?;
+        Ok(StreetHost::new(street, hosts.get(&street).copied()))
+    }
+
     /// The street hosts; a key or value that is not a code of this city is malformed.
     fn street_hosts(
         &self,

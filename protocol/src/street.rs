@@ -88,6 +88,14 @@ impl StreetCode {
         self.as_str().parse().expect("9 digits are a region prefix")
     }
 
+    /// The street's own records as a region: its code padded with `000`, as statistical
+    /// tables print a street and as no community's code ends, so that the hub files a
+    /// street-level record there — inside the street's, district's and city's prefix,
+    /// outside every community's — and shows it as 街道本级.
+    pub fn own_records(&self) -> RegionPrefix {
+        RegionPrefix::from_digits_unchecked(format!("{}000", self.as_str()))
+    }
+
     /// Whether the community lies in this street.
     pub fn contains(&self, community: &CommunityCode) -> bool {
         community.as_str().starts_with(self.as_str())
