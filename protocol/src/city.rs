@@ -39,9 +39,6 @@ pub const CITY_SCHEMA_VERSION: u64 = 1;
 
 const COLLECTIONS: [&str; 3] = ["orgs", "categories", "campaigns"];
 
-/// The late collection of street hosts: absent until the first designation.
-const STREET_HOSTS: &str = "street_hosts";
-
 define_names! {
     /// What a campaign asks of whom.
     CampaignRule, "campaign rule" {
@@ -401,25 +398,7 @@ impl CityDoc {
                 self.reconcile_at("categories", kind.code(), &category)?;
             }
             CityCommand::DesignateStreetHost { street, community } => {
-                if street.level() != Some(RegionLevel::Street) || !self.code.covers(street) {
-                    return Err(CityCommandError::NotAStreet(street.to_string()));
-                }
-                if !street.contains(community) {
-                    return Err(CityCommandError::NotInStreet {
-                        street: street.to_string(),
-                        community: *community,
-                    });
-                }
-                let hosts = match self.doc.get(ROOT, STREET_HOSTS).map_err(DocError::from)? {
-                    Some((Value::Object(ObjType::Map), hosts)) => hosts,
-                    _ => self
-                        .doc
-                        .put_object(ROOT, STREET_HOSTS, ObjType::Map)
-                        .map_err(DocError::from)?,
-                };
-                self.doc
-                    .put(&hosts, street.as_str(), community.as_str())
-                    .map_err(DocError::from)?;
+                crate::street::designate(&mut self.doc, &self.code, street, community)?;
             }
             CityCommand::AddCampaign {
                 id,
@@ -470,32 +449,11 @@ impl CityDoc {
         Ok(StreetHost::new(street, hosts.get(&street).copied()))
     }
 
-    /// The street hosts; a key or value that is not a code of this city is malformed.
     fn street_hosts(
         &self,
         malformed: &mut Vec<Malformed>,
     ) -> Result<BTreeMap<StreetCode, CommunityCode>, DocError> {
-        let mut hosts = BTreeMap::new();
-        let Some((Value::Object(ObjType::Map), map)) = self.doc.get(ROOT, STREET_HOSTS)? else {
-            return Ok(hosts);
-        };
-        for key in self.doc.keys(&map) {
-            let community = match self.doc.get(&map, key.as_str())? {
-                Some((Value::Scalar(value), _)) => value.as_str().and_then(|c| c.parse().ok()),
-                _ => None,
-            };
-            match (key.parse::<StreetCode>(), community) {
-                (Ok(street), Some(community)) if street.contains(&community) => {
-                    hosts.insert(street, community);
-                }
-                _ => malformed.push(Malformed {
-                    collection: STREET_HOSTS,
-                    key,
-                    error: "not a street and a community of it".to_owned(),
-                }),
-            }
-        }
-        Ok(hosts)
+        crate::street::read_hosts(&self.doc, malformed)
     }
 
     fn commit(&mut self, now: Timestamp) -> Option<ChangeHash> {

@@ -11,10 +11,20 @@
 //! [`StreetHost::check`] (run by `CommunityDoc::apply`) refuses a node that is not the
 //! host before anything is written.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::region::{CommunityCode, RegionParseError, RegionPrefix};
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value};
+
+use crate::city::CityCommandError;
+use crate::doc::{DocError, Malformed};
+use crate::region::{CommunityCode, RegionLevel, RegionParseError, RegionPrefix};
+
+/// The city document's late collection of street hosts (`street_hosts{street:
+/// community}`): absent until the first designation, so the genesis keeps its bytes.
+const STREET_HOSTS: &str = "street_hosts";
 
 /// The 9-digit code of a street, as a street-level record names its party.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -130,6 +140,63 @@ impl StreetHost {
             }),
         }
     }
+}
+
+/// Writes `CityCommand::DesignateStreetHost` into the city document of `city`: the
+/// street must be one of the city's, the community one of the street's.
+pub(crate) fn designate(
+    doc: &mut AutoCommit,
+    city: &RegionPrefix,
+    street: &RegionPrefix,
+    community: &CommunityCode,
+) -> Result<(), CityCommandError> {
+    if street.level() != Some(RegionLevel::Street) || !city.covers(street) {
+        return Err(CityCommandError::NotAStreet(street.to_string()));
+    }
+    if !street.contains(community) {
+        return Err(CityCommandError::NotInStreet {
+            street: street.to_string(),
+            community: *community,
+        });
+    }
+    let hosts = match doc.get(ROOT, STREET_HOSTS).map_err(DocError::from)? {
+        Some((Value::Object(ObjType::Map), hosts)) => hosts,
+        _ => doc
+            .put_object(ROOT, STREET_HOSTS, ObjType::Map)
+            .map_err(DocError::from)?,
+    };
+    doc.put(&hosts, street.as_str(), community.as_str())
+        .map_err(DocError::from)?;
+    Ok(())
+}
+
+/// The street hosts of a city document; an entry that is not a street and a community
+/// of it is malformed.
+pub(crate) fn read_hosts(
+    doc: &AutoCommit,
+    malformed: &mut Vec<Malformed>,
+) -> Result<BTreeMap<StreetCode, CommunityCode>, DocError> {
+    let mut hosts = BTreeMap::new();
+    let Some((Value::Object(ObjType::Map), map)) = doc.get(ROOT, STREET_HOSTS)? else {
+        return Ok(hosts);
+    };
+    for key in doc.keys(&map) {
+        let community = match doc.get(&map, key.as_str())? {
+            Some((Value::Scalar(value), _)) => value.as_str().and_then(|c| c.parse().ok()),
+            _ => None,
+        };
+        match (key.parse::<StreetCode>(), community) {
+            (Ok(street), Some(community)) if street.contains(&community) => {
+                hosts.insert(street, community);
+            }
+            _ => malformed.push(Malformed {
+                collection: STREET_HOSTS,
+                key,
+                error: "not a street and a community of it".to_owned(),
+            }),
+        }
+    }
+    Ok(hosts)
 }
 
 /// Reads a street code from a document: exactly 9 digits. Which community's street it
