@@ -110,6 +110,17 @@ impl Input for NewStreetReportIn {
     }
 }
 
+impl NewStreetReportIn {
+    /// The command that records the report-in, with what the city says of the street.
+    pub fn into_command(self, street: StreetHost) -> Command {
+        Command::ReportInToStreet {
+            org: self.org,
+            street,
+            on: self.on,
+        }
+    }
+}
+
 /// `POST /api/street/report-ins`: records that a unit reported in to the street this
 /// node hosts; answers the unit.
 pub fn report_in_to_street(
@@ -117,11 +128,8 @@ pub fn report_in_to_street(
     new: NewStreetReportIn,
     now: Timestamp,
 ) -> ApiResult {
-    let command = Command::ReportInToStreet {
-        org: new.org,
-        street: street_host(replica)?,
-        on: new.on,
-    };
+    let org_id = new.org;
+    let command = new.into_command(street_host(replica)?);
     execute(replica, &command, None, now, |_| None)?;
-    org(replica, &new.org.to_string())
+    org(replica, &org_id.to_string())
 }

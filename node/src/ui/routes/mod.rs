@@ -43,6 +43,7 @@ mod reports;
 mod rounds;
 mod saved;
 mod scoring;
+mod streets;
 mod volunteers;
 mod wish_pages;
 mod wishes;
@@ -81,6 +82,11 @@ pub fn ui_router() -> Router<AppState> {
     let router = volunteers::routes(Router::new())
         .route("/", get(home))
         .route("/lang/{lang}", get(set_language))
+        .route("/street", get(streets::street))
+        .route(
+            "/street/report-ins",
+            get(streets::street).post(streets::report_in),
+        )
         .route("/wishes/new", get(new_wish))
         .route("/wishes", get(new_wish).post(create_wish))
         .route("/wishes/closed", get(closed))
@@ -308,6 +314,8 @@ fn status_bar(replica: &mut Replica) -> StatusBar {
         // A page is still drawn if the conflicts cannot be read; the page of
         // conflicts itself says why.
         conflicts: crate::api::conflicts(replica).map_or(0, |found| found.len()),
+        // A city document that cannot be read shows no street pages.
+        hosts_street: crate::api::hosts_street(replica).unwrap_or(false),
     }
 }
 
