@@ -19,7 +19,9 @@
 
 mod figures_support;
 
-use figures_support::streets::{StreetFacts, StreetPlan, street_plan, takes_in, write_street};
+use figures_support::streets::{
+    StreetFacts, StreetPlan, check_street_children, street_plan, takes_in, write_street,
+};
 use figures_support::volunteers::{
     VolunteerFacts, VolunteerPlan, expected_volunteers, volunteer_plan, write_volunteers,
 };
@@ -1136,7 +1138,8 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
     }
     let connection = rusqlite::Connection::open(&city.database).unwrap();
     check_campaigns(&city.database, &facts, &plan)?;
-    check_street_children(&connection, &facts, &plan)?;
+    let streets = facts.communities.iter().map(|community| &community.street);
+    check_street_children(&connection, streets, &regions(&plan), NOW)?;
 
     let orgs: Vec<Option<OrgId>> = [None]
         .into_iter()
@@ -1260,50 +1263,6 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
 /// session) hold what summing the rows they are made of afresh gives: the districts'
 /// months (the organisations' too), the districts' days (rows that count and minutes)
 /// and the ranked counts.
-/// A street's children are its communities and, when its host's records are at the
-/// hub, the row 街道本级; their pairings and projects add up to the street's.
-fn check_street_children(
-    connection: &rusqlite::Connection,
-    facts: &Facts,
-    plan: &CityPlan,
-) -> Result<(), TestCaseError> {
-    for region in regions(plan).iter().filter(|r| r.as_str().len() == 9) {
-        let street = figures::figures(
-            connection,
-            &Filter {
-                region: region.clone(),
-                period: Period::all(),
-                org: None,
-                round: None,
-            },
-            NOW,
-        )
-        .unwrap();
-        let children = figures::children(connection, region, &Period::all(), NOW).unwrap();
-        let own = children
-            .iter()
-            .filter(|child| child.name.as_deref() == Some(figures::STREET_OWN_NAME))
-            .count();
-        let has_own = facts.communities.iter().any(|c| {
-            c.street
-                .hosted
-                .is_some_and(|code| code.as_region() == *region)
-                && (!c.street.report_ins.is_empty()
-                    || !c.street.pairings.is_empty()
-                    || !c.street.projects.is_empty())
-        });
-        prop_assert_eq!(own, usize::from(has_own), "{:?}", region);
-        let pairings: u64 = children.iter().map(|child| child.figures.pairings).sum();
-        let projects: u64 = children
-            .iter()
-            .map(|child| child.figures.projects.total)
-            .sum();
-        prop_assert_eq!(pairings, street.pairings, "{:?}", region);
-        prop_assert_eq!(projects, street.projects.total, "{:?}", region);
-    }
-    Ok(())
-}
-
 fn check_summed_tables(connection: &rusqlite::Connection) -> Result<(), TestCaseError> {
     let rows = |sql: &str| -> Vec<(String, i64, i64, i64)> {
         let mut statement = connection.prepare(sql).unwrap();

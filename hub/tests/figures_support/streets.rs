@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
+use wishtree_hub::figures::{self, Filter, Period};
 use wishtree_protocol::city::{CityCommand, CityDoc};
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::OrgId;
@@ -112,4 +113,40 @@ pub fn write_street(
 /// community.
 pub fn takes_in(region: &RegionPrefix, street: StreetCode) -> bool {
     region.as_str().len() <= 9 && street.as_region().as_str().starts_with(region.as_str())
+}
+
+/// A street's children are its communities and, when its host's records are at the
+/// hub, the row 街道本级; their pairings and projects add up to the street's.
+pub fn check_street_children<'a>(
+    connection: &rusqlite::Connection,
+    streets: impl Iterator<Item = &'a StreetFacts> + Clone,
+    regions: &[RegionPrefix],
+    now: Timestamp,
+) -> Result<(), TestCaseError> {
+    for region in regions.iter().filter(|r| r.as_str().len() == 9) {
+        let filter = Filter {
+            region: region.clone(),
+            period: Period::all(),
+            org: None,
+            round: None,
+        };
+        let street = figures::figures(connection, &filter, now).unwrap();
+        let children = figures::children(connection, region, &Period::all(), now).unwrap();
+        let own = children
+            .iter()
+            .filter(|child| child.name.as_deref() == Some(figures::STREET_OWN_NAME))
+            .count();
+        let has_own = streets.clone().any(|facts| {
+            facts.hosted.is_some_and(|code| code.as_region() == *region)
+                && (!facts.report_ins.is_empty()
+                    || !facts.pairings.is_empty()
+                    || !facts.projects.is_empty())
+        });
+        prop_assert_eq!(own, usize::from(has_own), "{:?}", region);
+        let pairings: u64 = children.iter().map(|child| child.figures.pairings).sum();
+        let projects: u64 = children.iter().map(|c| c.figures.projects.total).sum();
+        prop_assert_eq!(pairings, street.pairings, "{:?}", region);
+        prop_assert_eq!(projects, street.projects.total, "{:?}", region);
+    }
+    Ok(())
 }
