@@ -380,3 +380,36 @@ fn the_operator_sets_units_and_campaigns_and_the_running_dashboard_measures_them
         page.len()
     );
 }
+
+#[test]
+fn the_operator_names_a_streets_host_inside_the_street_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let init = hub(&data, &["init", "--city", "1309"]);
+    assert!(init.status.success(), "{}", text(&init));
+    let host = |street: &str, community: &str| {
+        hub(
+            &data,
+            &[
+                "city",
+                "street-host",
+                "--street",
+                street,
+                "--community",
+                community,
+            ],
+        )
+    };
+    for (street, community, said) in [
+        ("130903", "130903001001", "is not a street of this city"),
+        ("440103001", "440103001001", "is not a street of this city"),
+        ("130903001", "130903002001", "is not in street 130903001"),
+        ("130903001", "130903001", "bad --community"),
+    ] {
+        let refused = host(street, community);
+        assert!(!refused.status.success(), "{street} {community}");
+        assert!(text(&refused).contains(said), "{}", text(&refused));
+    }
+    let done = host("130903001", "130903001001");
+    assert!(done.status.success(), "{}", text(&done));
+}

@@ -21,6 +21,9 @@
 mod figures_support;
 
 use figures_support::joint::{JointFacts, StagedPlan, staged_plan, write_staged};
+use figures_support::streets::{
+    StreetFacts, StreetPlan, check_street_children, street_plan, takes_in, write_street,
+};
 use figures_support::volunteers::{
     VolunteerFacts, VolunteerPlan, expected_volunteers, volunteer_plan, write_volunteers,
 };
@@ -38,11 +41,13 @@ use wishtree_hub::metrics::Metrics;
 use wishtree_hub::state::{Hub, HubOptions};
 use wishtree_hub::store::{EnrolledRole, SqliteStore};
 use wishtree_protocol::attest::SignedHeads;
+use wishtree_protocol::city::CityCommand;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::frame::{DocId, Frame, Role, Scope};
 use wishtree_protocol::id::{MemberId, OrgId, PointsEntryId, VoidId, VolunteerId};
 use wishtree_protocol::keys::KeyPair;
 use wishtree_protocol::model::{Actor, EventKind, Org, ServiceRecord};
+use wishtree_protocol::street::StreetCode;
 use wishtree_protocol::sync::memory::MemoryHost;
 use wishtree_protocol::sync::{Effect, Ending, Event, Session};
 use wishtree_protocol::text::Label;
@@ -117,6 +122,9 @@ struct CommunityPlan {
     redemptions: Vec<(usize, u32, i64)>,
     /// Volunteers beyond the members, who claim wishes and serve apart.
     volunteers: Vec<VolunteerPlan>,
+    /// Street-level records, which count only if the hub's city names this community
+    /// its street's host.
+    street: StreetPlan,
     /// Hours before [`NOW`] the node last connected.
     seen_hours_ago: i64,
     /// Where the node's first session stops: after that many of the document's
@@ -133,6 +141,8 @@ struct CityPlan {
     /// A community whose node connected but whose document never arrived.
     seen_only: Option<(CommunityCode, i64)>,
     periods: Vec<(Option<i32>, Option<i32>)>,
+    /// The community the hub's city names host of its street, if any.
+    street_host: Option<prop::sample::Index>,
 }
 
 /// What the plan says happened, in the terms of the figures.
@@ -161,6 +171,7 @@ struct CommunityFacts {
     /// Passbook entries that count: (member, day, earned or redeemed points).
     points: Vec<(usize, Date, u64, u64)>,
     volunteers: VolunteerFacts,
+    street: StreetFacts,
 }
 
 #[derive(Debug)]
@@ -282,7 +293,7 @@ fn community_plan(code: CommunityCode) -> impl Strategy<Value = CommunityPlan> {
         prop::collection::vec(service_plan(), 0..5),
         prop::collection::vec((any::<usize>(), 1u32..40, 0i64..320 * 1440), 0..3),
         prop::collection::vec(volunteer_plan(), 0..3),
-        0i64..48,
+        (street_plan(), 0i64..48),
         prop::option::of(any::<prop::sample::Index>()),
         any::<bool>(),
     )
@@ -297,7 +308,7 @@ fn community_plan(code: CommunityCode) -> impl Strategy<Value = CommunityPlan> {
                 services,
                 redemptions,
                 volunteers,
-                seen,
+                (street, seen),
                 split,
                 attest_final,
             )| {
@@ -318,6 +329,7 @@ fn community_plan(code: CommunityCode) -> impl Strategy<Value = CommunityPlan> {
                     services,
                     redemptions,
                     volunteers,
+                    street,
                     seen_hours_ago: seen,
                     split,
                     attest_final,
@@ -346,24 +358,30 @@ fn city_plan() -> impl Strategy<Value = CityPlan> {
             (prop::option::of(0i32..320), prop::option::of(0i32..320)),
             3,
         ),
+        prop::option::of(any::<prop::sample::Index>()),
     )
-        .prop_flat_map(|(codes, seen_only, periods)| {
+        .prop_flat_map(|(codes, seen_only, periods, street_host)| {
             let plans: Vec<_> = codes.into_iter().map(community_plan).collect();
-            (plans, Just(seen_only), Just(periods))
+            (plans, Just(seen_only), Just(periods), Just(street_host))
         })
-        .prop_map(|(communities, seen_only, periods)| {
+        .prop_map(|(communities, seen_only, periods, street_host)| {
             let taken: BTreeSet<CommunityCode> = communities.iter().map(|c| c.code).collect();
             CityPlan {
                 seen_only: seen_only.filter(|(code, _)| !taken.contains(code)),
                 communities,
                 periods,
+                street_host,
             }
         })
 }
 
 /// Writes a community's plan as commands, one change each, returning the document
 /// and the facts the plan says it holds.
-fn write_community(plan: &CommunityPlan, seed: u64) -> (CommunityDoc, CommunityFacts) {
+fn write_community(
+    plan: &CommunityPlan,
+    seed: u64,
+    hosts_street: bool,
+) -> (CommunityDoc, CommunityFacts) {
     let mut w = Writer::new(plan.code, "社区", seed, minute(0));
     let mut facts = CommunityFacts {
         code: Some(plan.code),
@@ -403,6 +421,15 @@ fn write_community(plan: &CommunityPlan, seed: u64) -> (CommunityDoc, CommunityF
         pairings.push((w.add_pairing(org, day(*signed), minute(3)), *ended));
         facts.pairings.push((org, day(*signed), *ended));
     }
+    facts.street = write_street(
+        &mut w,
+        plan.code,
+        &plan.street,
+        &orgs,
+        hosts_street,
+        day,
+        minute,
+    );
     let wishes: Vec<_> = plan
         .wishes
         .iter()
@@ -979,6 +1006,29 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
             }
         }
     }
+    // The streets' own records, kept by their hosts: counted for the street and wider.
+    for community in &facts.communities {
+        let street = &community.street;
+        if !street.hosted.is_some_and(|code| takes_in(region, code)) {
+            continue;
+        }
+        for (org, reported) in &street.report_ins {
+            if by_end(*reported) && org_matches(Some(*org)) {
+                reported_orgs.insert(*org);
+            }
+        }
+        figures.pairings += street
+            .pairings
+            .iter()
+            .filter(|(org, signed)| by_end(*signed) && org_matches(Some(*org)))
+            .count() as u64;
+        for submitted in &street.projects {
+            if within(*submitted) && filter.org.is_none() {
+                count_state(&mut figures.projects, "submitted");
+                count_stage(&mut figures.project_stages, "submitted");
+            }
+        }
+    }
     let rate = |n: u64, d: u64| (d > 0).then(|| n as f64 / d as f64);
     figures.orgs_reported = reported_orgs.len() as u64;
     figures.members_with_claimed_wish = claiming_members.len() as u64;
@@ -1065,8 +1115,19 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
     let city = CityHub::new();
     let mut facts = Facts::default();
     let mut nodes = Vec::new();
+    let host = plan
+        .street_host
+        .map(|pick| plan.communities[pick.index(plan.communities.len())].code);
+    if let Some(community) = host {
+        let designate = CityCommand::DesignateStreetHost {
+            street: StreetCode::of(&community).as_region(),
+            community,
+        };
+        city.hub.execute_city(&designate, seen_at(100)).unwrap();
+    }
     for (index, community) in plan.communities.iter().enumerate() {
-        let (doc, community_facts) = write_community(community, 1000 + index as u64);
+        let hosts_street = host == Some(community.code);
+        let (doc, community_facts) = write_community(community, 1000 + index as u64, hosts_street);
         let key = city.enroll(community.code, index as u8);
         nodes.push((key, MemoryHost::new(), node_sessions(community, &doc), doc));
         facts.communities.push(community_facts);
@@ -1104,6 +1165,8 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
     }
     let connection = rusqlite::Connection::open(&city.database).unwrap();
     check_campaigns(&city.database, &facts, &plan)?;
+    let streets = facts.communities.iter().map(|community| &community.street);
+    check_street_children(&connection, streets, &regions(&plan), NOW)?;
 
     let orgs: Vec<Option<OrgId>> = [None]
         .into_iter()

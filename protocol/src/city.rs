@@ -9,6 +9,10 @@
 //! campaigns{id: {title, rule, from, to}}
 //! ```
 //!
+//! and, created by its first write (so the genesis stays the same bytes),
+//! `street_hosts{street code: community code}`: the community each street keeps its
+//! records in (`crate::street`).
+//!
 //! Like a community document it starts from a genesis change derived from the city's
 //! code alone, so a node that holds no copy yet and the hub agree on its root maps. Only
 //! the hub writes it: a node applies no city command, and the sync core refuses a
@@ -24,7 +28,8 @@ use crate::doc::{DocError, Malformed};
 use crate::id::CampaignId;
 use crate::model::PostKind;
 use crate::names::define_names;
-use crate::region::{RegionLevel, RegionPrefix};
+use crate::region::{CommunityCode, RegionLevel, RegionPrefix};
+use crate::street::{StreetCode, StreetHost};
 use crate::text::{Detail, Name, Title};
 use crate::time::{Date, Timestamp};
 use crate::uscc::CreditCode;
@@ -130,6 +135,14 @@ pub enum CityCommand {
         /// Last day.
         to: Date,
     },
+    /// Names the community whose document keeps a street's own records (its units
+    /// reported in, pairings and projects); a later designation replaces it.
+    DesignateStreetHost {
+        /// The street, 9 digits.
+        street: RegionPrefix,
+        /// A community of that street.
+        community: CommunityCode,
+    },
 }
 
 /// Why a city command was refused.
@@ -147,6 +160,19 @@ pub enum CityCommandError {
     /// A declaration of no members.
     #[error("a unit declares at least 1 in-service member")]
     NoMembers,
+    /// A street host named for a region that is not a street of this city.
+    #[error("{0} is not a street of this city; give the street's 9 digits")]
+    NotAStreet(String),
+    /// A street host that is not inside the street.
+    #[error(
+        "community {community} is not in street {street}; name one of the street's communities"
+    )]
+    NotInStreet {
+        /// The street.
+        street: String,
+        /// The community named.
+        community: CommunityCode,
+    },
     /// The document could not be written.
     #[error(transparent)]
     Doc(#[from] DocError),
@@ -165,6 +191,8 @@ pub struct CityView {
     pub categories: BTreeMap<String, Category>,
     /// The campaigns.
     pub campaigns: BTreeMap<CampaignId, Campaign>,
+    /// The community each street keeps its records in, for the streets the city named.
+    pub street_hosts: BTreeMap<StreetCode, CommunityCode>,
     /// Entries that could not be read.
     pub malformed: Vec<Malformed>,
 }
@@ -174,6 +202,15 @@ pub struct CityView {
 pub struct CityDoc {
     doc: AutoCommit,
     code: RegionPrefix,
+}
+
+impl CityView {
+    /// What the city says of the street of `community`: the street, and its host if
+    /// named. The one way to make a [`StreetHost`].
+    pub fn street_host_of(&self, community: &CommunityCode) -> StreetHost {
+        let street = StreetCode::of(community);
+        StreetHost::new(street, self.street_hosts.get(&street).copied())
+    }
 }
 
 impl CityDoc {
@@ -277,12 +314,14 @@ impl CityDoc {
                 }
             })
             .collect();
+        let street_hosts = self.street_hosts(&mut malformed)?;
         Ok(CityView {
             code: self.code.clone(),
             name,
             orgs,
             categories,
             campaigns,
+            street_hosts,
             malformed,
         })
     }
@@ -358,6 +397,9 @@ impl CityDoc {
                 };
                 self.reconcile_at("categories", kind.code(), &category)?;
             }
+            CityCommand::DesignateStreetHost { street, community } => {
+                crate::street::designate(&mut self.doc, &self.code, street, community)?;
+            }
             CityCommand::AddCampaign {
                 id,
                 title,
@@ -396,6 +438,22 @@ impl CityDoc {
             }
         }
         Ok(())
+    }
+
+    /// What the city says of the street of `community`, read from the street hosts
+    /// alone (the hub asks it at every re-derivation; the whole view reads the
+    /// directory too).
+    pub fn street_host_of(&self, community: &CommunityCode) -> Result<StreetHost, DocError> {
+        let street = StreetCode::of(community);
+        let hosts = self.street_hosts(&mut Vec::new())?;
+        Ok(StreetHost::new(street, hosts.get(&street).copied()))
+    }
+
+    fn street_hosts(
+        &self,
+        malformed: &mut Vec<Malformed>,
+    ) -> Result<BTreeMap<StreetCode, CommunityCode>, DocError> {
+        crate::street::read_hosts(&self.doc, malformed)
     }
 
     fn commit(&mut self, now: Timestamp) -> Option<ChangeHash> {

@@ -28,6 +28,7 @@ pub mod report;
 pub mod roster;
 mod scan;
 pub mod seal;
+pub mod street;
 pub mod submission;
 pub mod sync;
 pub mod text;

@@ -156,6 +156,12 @@ impl RegionPrefix {
         Self(String::new())
     }
 
+    /// Digits known to be a prefix's, e.g. a street's own records' code
+    /// (`StreetCode::own_records`).
+    pub(crate) fn from_digits_unchecked(digits: String) -> Self {
+        Self(digits)
+    }
+
     /// The digits of the prefix.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -166,6 +166,7 @@ fn base(ids: &mut Ids) -> (CommunityDoc, Fixture) {
             title: Title::parse("title", "“扶”您上下楼").expect("title"),
             detail: note(),
             kind: ProjectKind::MicroProject,
+            street: None,
         },
         &worker(),
         at(2),

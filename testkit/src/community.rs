@@ -13,6 +13,7 @@ use wishtree_protocol::id::{
 use wishtree_protocol::model::{
     Actor, BeneficiaryGroup, EventKind, Org, PostKind, ProjectKind, VolunteerKind, WishKind,
 };
+use wishtree_protocol::street::StreetHost;
 use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, Timestamp};
@@ -183,6 +184,18 @@ impl Writer {
 
     /// Pairs the community with `org` from `signed_on`.
     pub fn add_pairing(&mut self, org: OrgId, signed_on: Date, at: Timestamp) -> PairingId {
+        self.add_pairing_of(org, signed_on, None, at)
+    }
+
+    /// Pairs `org` from `signed_on` with the community, or with its street when
+    /// `street` is given (the community must be the street's host).
+    pub fn add_pairing_of(
+        &mut self,
+        org: OrgId,
+        signed_on: Date,
+        street: Option<StreetHost>,
+        at: Timestamp,
+    ) -> PairingId {
         let id = PairingId::from_bytes(self.ids.bytes());
         self.run(
             Command::AddPairing {
@@ -190,6 +203,7 @@ impl Writer {
                 org,
                 commitments: vec![Title::parse("commitment", "每月开展一次志愿服务").unwrap()],
                 signed_on,
+                street,
             },
             at,
         );
@@ -255,6 +269,12 @@ impl Writer {
 
     /// Submits a micro-project.
     pub fn submit_project(&mut self, at: Timestamp) -> ProjectId {
+        self.submit_project_of(None, at)
+    }
+
+    /// Submits a micro-project of the community, or of its street when `street` is
+    /// given (the community must be the street's host).
+    pub fn submit_project_of(&mut self, street: Option<StreetHost>, at: Timestamp) -> ProjectId {
         let id = ProjectId::from_bytes(self.ids.bytes());
         self.run(
             Command::SubmitProject {
@@ -262,6 +282,7 @@ impl Writer {
                 title: Title::parse("title", "“扶”您上下楼").unwrap(),
                 detail: Detail::parse("detail", "加装楼梯扶手").unwrap(),
                 kind: ProjectKind::MicroProject,
+                street,
             },
             at,
         );

@@ -162,6 +162,27 @@ fn the_demo_collects_wishes_in_two_rounds() {
     assert!(view.wishes.values().all(|wish| wish.entity.round.is_some()));
 }
 
+/// 名人社区 keeps 水月寺街道's own records: the city office's branch reported in to the
+/// street and paired with it, beside the community's own pairing with the court.
+#[test]
+fn the_demo_pairs_a_unit_with_the_street_its_host_community_keeps() {
+    let views = seeded_views();
+    let view = views
+        .iter()
+        .find(|view| view.community.name == "名人社区")
+        .unwrap();
+    let street = Some("130903001".parse().unwrap());
+    let pairing = view
+        .pairings
+        .values()
+        .find(|pairing| pairing.entity.street == street)
+        .expect("a pairing with the street");
+    let office = &view.orgs[&pairing.entity.org];
+    assert_eq!(office.name, "沧州市委办公室机关党支部");
+    assert!(office.street_reported_in.is_some());
+    assert!(view.pairings.values().any(|p| p.entity.street.is_none()));
+}
+
 /// The hub's API answer at `path`, signed in as the demo's city viewer with the
 /// password the demo printed.
 fn hub_json(city: &DemoCity, path: &str) -> serde_json::Value {
@@ -330,6 +351,23 @@ async fn the_demo_city_syncs_its_seed_reuses_it_and_shows_a_new_claim() {
         let figures = hub_json(&city, &format!("/api/figures?region={code}"));
         assert_eq!(figures["name"], name, "the name of {code}");
     }
+    // 水月寺街道's own records, kept by 名人社区 (its only community here), count for
+    // the street as its row 街道本级, and not for the community.
+    let children = hub_json(&city, "/api/figures/children?region=130903001");
+    let own = children
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|child| child["name"] == "街道本级")
+        .unwrap_or_else(|| panic!("no 街道本级 among {children}"));
+    assert_eq!(own["figures"]["pairings"], 1, "{own}");
+    assert_eq!(own["figures"]["orgs_reported"], 1, "{own}");
+    let pairings = |region: &str| {
+        hub_json(&city, &format!("/api/figures?region={region}"))["pairings"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(pairings("130903001"), pairings("130903001001") + 1);
     city.stop().await;
 
     // Second run on the same data: reused, nothing seeded again.

@@ -68,6 +68,20 @@ pub enum CityCommandLine {
         #[arg(long)]
         to: String,
     },
+    /// Name the community whose node keeps a street's own records (its units reported
+    /// in, pairings and projects), e.g. the community of the street's party working
+    /// committee; a later one replaces it.
+    StreetHost {
+        /// The hub's data directory.
+        #[arg(long, env = "WISHTREE_DATA")]
+        data: PathBuf,
+        /// The street's 9 digits.
+        #[arg(long)]
+        street: String,
+        /// The 12-digit code of a community of that street.
+        #[arg(long)]
+        community: String,
+    },
 }
 
 /// Names for the regions of the hub's city.
@@ -142,6 +156,17 @@ pub(super) fn city(command: CityCommandLine, store_url: Option<&str>) -> anyhow:
                 minimum,
                 from: from.parse().context("bad --from")?,
                 to: to.parse().context("bad --to")?,
+            },
+        ),
+        CityCommandLine::StreetHost {
+            data,
+            street,
+            community,
+        } => (
+            data,
+            CityCommand::DesignateStreetHost {
+                street: street.parse().context("bad --street")?,
+                community: community.parse().context("bad --community")?,
             },
         ),
     };

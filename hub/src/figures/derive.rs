@@ -10,6 +10,7 @@ use wishtree_protocol::id::{MemberId, OrgId};
 use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus};
 use wishtree_protocol::model::{Actor, Org};
 use wishtree_protocol::project::{ProjectStage, UnitShare};
+use wishtree_protocol::street::StreetCode;
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, RegionLevel, Timestamp};
 
@@ -37,6 +38,9 @@ pub struct CommunitySync {
     pub seals: u64,
     /// Of those, seals that do not hold (see [`crate::seals`]).
     pub seals_failed: u64,
+    /// The city names this community the host of its street, so its street-level
+    /// records count (as the street's); any other community's are ignored.
+    pub hosts_street: bool,
 }
 
 /// What a re-derivation wrote.
@@ -78,6 +82,7 @@ impl CommunitySync {
             signer_revoked: false,
             seals: 0,
             seals_failed: 0,
+            hosts_street: false,
         }
     }
 }
@@ -123,13 +128,18 @@ pub fn rederive_community(
         });
     }
     let community = code.as_str();
+    // The street's own records, when this community hosts them, are filed apart
+    // (`StreetRows`); the host's re-derivation replaces them as its own.
+    let street = StreetRows::of(code, sync.hosts_street);
     // The district's days hold this community's old rows until they are taken out;
     // `rebuild_rollups` puts the new ones in.
-    shift_district_days(transaction, community, -1)?;
-    for table in RAW_TABLES {
-        transaction
-            .prepare_cached(&format!("DELETE FROM {table} WHERE community = ?1"))?
-            .execute([community])?;
+    for filed in std::iter::once(community).chain(street.filed()) {
+        shift_district_days(transaction, filed, -1)?;
+        for table in RAW_TABLES {
+            transaction
+                .prepare_cached(&format!("DELETE FROM {table} WHERE community = ?1"))?
+                .execute([filed])?;
+        }
     }
 
     // An organisation is known citywide by the id its credit code derives; a
@@ -168,40 +178,51 @@ pub fn rederive_community(
     {
         // Two keys of one credit code are one organisation; reported in on the
         // earliest day either says.
-        let mut orgs: BTreeMap<OrgId, (&Org, Option<Date>)> = BTreeMap::new();
+        // The street's report-in likewise, filed as the street's own row.
+        let mut orgs: BTreeMap<OrgId, (&Org, Option<Date>, Option<Date>)> = BTreeMap::new();
         for org in view.orgs.values() {
-            let entry = orgs
-                .entry(Org::id_for(&org.credit_code))
-                .or_insert((org, org.reported_in));
-            entry.1 = match (entry.1, org.reported_in) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let entry = orgs.entry(Org::id_for(&org.credit_code)).or_insert((
+                org,
+                org.reported_in,
+                org.street_reported_in,
+            ));
+            entry.1 = earliest(entry.1, org.reported_in);
+            entry.2 = earliest(entry.2, org.street_reported_in);
         }
         let mut insert = transaction.prepare_cached(
-            "INSERT INTO fig_orgs (community, id, credit_code, name, reported_day, month)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO fig_orgs (community, id, credit_code, name, reported_day, month, street)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
-        for (id, (org, reported_in)) in orgs {
-            insert.execute(params![
-                community,
-                id.as_bytes().as_slice(),
-                org.credit_code.as_str(),
-                org.name,
-                reported_in.map(Date::to_days),
-                reported_in.map(month_number),
-            ])?;
-            rows += 1;
+        for (id, (org, reported_in, street_reported_in)) in orgs {
+            let street_row = street_reported_in
+                .and_then(|day| Some((street.party(Some(street.street?))?, Some(day))));
+            for ((filed, street), reported_in) in
+                std::iter::once(((community, None), reported_in)).chain(street_row)
+            {
+                insert.execute(params![
+                    filed,
+                    id.as_bytes().as_slice(),
+                    org.credit_code.as_str(),
+                    org.name,
+                    reported_in.map(Date::to_days),
+                    reported_in.map(month_number),
+                    street,
+                ])?;
+                rows += 1;
+            }
         }
     }
     {
         let mut insert = transaction.prepare_cached(
-            "INSERT INTO fig_pairings (community, id, org, signed_day, month, ended_day)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO fig_pairings (community, id, org, signed_day, month, ended_day, street)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         for (id, pairing) in &view.pairings {
+            let Some((filed, street)) = street.party(pairing.entity.street) else {
+                continue;
+            };
             insert.execute(params![
-                community,
+                filed,
                 id.as_bytes().as_slice(),
                 resolve(pairing.entity.org).as_bytes().as_slice(),
                 pairing.entity.signed_on.to_days(),
@@ -210,6 +231,7 @@ pub fn rederive_community(
                     .status
                     .ended_at
                     .map(|at| at.date_in_shanghai().to_days()),
+                street,
             ])?;
             rows += 1;
         }
@@ -254,8 +276,8 @@ pub fn rederive_community(
     {
         let mut insert = transaction.prepare_cached(
             "INSERT INTO fig_projects (community, id, kind, state, submitted_day, month,
-                 claimant_org, stage, units)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 claimant_org, stage, units, street)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
         // Each unit that took a project on, once per project (a unit named twice
         // through two of its local records resolves to one citywide org).
@@ -265,6 +287,9 @@ pub fn rederive_community(
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         for (id, project) in &view.projects {
+            let Some((filed, street)) = street.party(project.entity.street) else {
+                continue;
+            };
             let submitted = project.entity.submitted_at.date_in_shanghai();
             let status = &project.status;
             let claim = Claim::of(&status.claim, project.entity.submitted_at, &resolve);
@@ -277,7 +302,7 @@ pub fn rederive_community(
                 _ => &[],
             };
             insert.execute(params![
-                community,
+                filed,
                 id.as_bytes().as_slice(),
                 project.entity.kind.code(),
                 status.claim.state.code(),
@@ -286,11 +311,12 @@ pub fn rederive_community(
                 text(claim.org),
                 status.stage.code(),
                 units.len() as i64,
+                street,
             ])?;
             rows += 1;
             for unit in units {
                 insert_unit.execute(params![
-                    community,
+                    filed,
                     id.as_bytes().as_slice(),
                     resolve(unit.unit).as_bytes().as_slice(),
                     unit.share.percent(),
@@ -423,7 +449,9 @@ pub fn rederive_community(
             sync.seals_failed as i64,
         ])?;
 
-    rebuild_rollups(transaction, community)?;
+    for filed in std::iter::once(community).chain(street.filed()) {
+        rebuild_rollups(transaction, filed)?;
+    }
     // The market's rows are not figures: not counted in `rows`.
     super::market::rederive_market(transaction, community, view)?;
     Ok(Rederived { rows })
@@ -518,6 +546,57 @@ pub fn rebuild_community_rollups(
 ) -> Result<(), FiguresError> {
     rebuild_rollups(transaction, code.as_str())?;
     Ok(())
+}
+
+/// Where the rows of a community's records go: a community's own under its code; the
+/// street's own (a record naming the street as its party) under the street's code
+/// padded with `000` when the community hosts the street (`schema/streets.rs` says
+/// why), and nowhere otherwise — the hub ignores a street-level record from a
+/// community the city did not name, so no second node speaks for the street.
+struct StreetRows {
+    community: String,
+    /// The street, when this community hosts it.
+    street: Option<StreetCode>,
+    /// Its rows' code, the street's padded with `000`.
+    filed: String,
+}
+
+impl StreetRows {
+    fn of(code: CommunityCode, hosts_street: bool) -> Self {
+        let street = hosts_street.then(|| StreetCode::of(&code));
+        Self {
+            community: code.as_str().to_owned(),
+            street,
+            filed: street
+                .map(|street| street.own_records().as_str().to_owned())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The street rows' code, when this community hosts its street.
+    fn filed(&self) -> Option<&str> {
+        self.street.map(|_| self.filed.as_str())
+    }
+
+    /// The code a record of `street` (none for the community's own) is filed under and
+    /// the street it names, or `None` for a record the hub ignores.
+    fn party(&self, street: Option<StreetCode>) -> Option<(&str, Option<&str>)> {
+        match street {
+            None => Some((self.community.as_str(), None)),
+            Some(street) if Some(street) == self.street => {
+                Some((self.filed.as_str(), Some(&self.filed[..9])))
+            }
+            Some(_) => None,
+        }
+    }
+}
+
+/// The earlier of two days either may lack.
+fn earliest(a: Option<Date>, b: Option<Date>) -> Option<Date> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Who holds a wish or project, and how long it took, in the terms of the rows.

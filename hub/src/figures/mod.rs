@@ -35,6 +35,7 @@ mod refresh;
 mod rollups;
 mod rounds;
 mod service;
+mod streets;
 mod unit_reports;
 mod volunteers;
 
@@ -64,6 +65,7 @@ pub use ranking::{CommunityRank, OrgRank, RankBy, RankByError, community_ranking
 pub use refresh::{refresh_city, refresh_one, refresh_worker};
 pub use rounds::{RoundCut, RoundCutError, round_names};
 pub use service::Service;
+pub use streets::STREET_OWN_NAME;
 pub use unit_reports::{
     GRADES, HalfYearSummary, MemberBehind, MemberReportRow, MemberTotals, SealMark,
     rederive_unit_reports, unit_has_members_in, unit_member_report, unit_member_reports,

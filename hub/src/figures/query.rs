@@ -311,6 +311,9 @@ pub fn children(
             figures,
         });
     }
+    out.extend(super::streets::street_own_row(
+        connection, region, period, now,
+    )?);
     Ok(out)
 }
 

@@ -120,7 +120,8 @@ fn record_seen_batch(hub: &Hub, seen: &[(CommunityCode, Timestamp)]) -> anyhow::
 }
 
 /// Re-derives the figure rows that come from the city document: the campaigns and the
-/// directory of units with their declared members.
+/// directory of units with their declared members; and each street host's rows, as a
+/// designation may have moved a street's records to it.
 pub fn refresh_city(hub: &Hub) -> anyhow::Result<()> {
     let automerge = hub.snapshot(DocId::City)?;
     // A district hub that has not received the city document yet has nothing to derive.
@@ -132,7 +133,27 @@ pub fn refresh_city(hub: &Hub) -> anyhow::Result<()> {
         figures::refresh_campaigns(transaction, &city)?;
         figures::refresh_directory(transaction, &city)
     })?;
+    // A host the hub holds no document of yet has nothing to re-derive.
+    for host in city.street_hosts.values() {
+        if hub
+            .store()
+            .doc_bytes(crate::store::StoredDoc::Community(*host))?
+            .is_some()
+        {
+            refresh_one(hub, *host)?;
+        }
+    }
     Ok(())
+}
+
+/// Whether the city document the hub holds names `code` the host of its street.
+fn hosts_street(hub: &Hub, code: CommunityCode) -> anyhow::Result<bool> {
+    let automerge = hub.snapshot(DocId::City)?;
+    if automerge.clone().get_heads().is_empty() {
+        return Ok(false);
+    }
+    let city = CityDoc::from_automerge(automerge, None, [0; 16])?;
+    Ok(city.street_host_of(&code)?.check(&code).is_ok())
 }
 
 /// Re-derives one community's figure rows from the hub's copy of its document.
@@ -178,6 +199,7 @@ fn refresh_with(
     let seals = crate::seals::tally(store.as_ref(), &mut doc)?;
     sync.seals = seals.seals;
     sync.seals_failed = seals.failed;
+    sync.hosts_street = hosts_street(hub, code)?;
     let started = std::time::Instant::now();
     let view = wishtree_protocol::view::CommunityView::derive(&doc)?;
     figures::refresh_community_view(hub.local(), code, &view, &sync, hub.metrics(), started)?;

@@ -15,6 +15,7 @@ mod bulletins;
 mod figures;
 mod members;
 mod store;
+mod streets;
 
 use rusqlite::{OptionalExtension, Transaction};
 use wishtree_common::migrations::{MigrationError, migrate_adopting};
@@ -24,7 +25,7 @@ pub(crate) use figures::MEASURE_COLUMNS;
 
 /// Every step of the hub database, in order; the index + 1 is the version. A new step
 /// goes at the end, whichever tables it touches.
-const STEPS: [&str; 23] = [
+const STEPS: [&str; 24] = [
     store::STEPS[0],
     store::STEPS[1],
     figures::STEPS[0],
@@ -48,6 +49,7 @@ const STEPS: [&str; 23] = [
     figures::PROJECT_UNIT_DAYS_STEP,
     figures::DISTRICT_ORG_MONTHS_STEP,
     figures::POSTS_GROUPS_STEP,
+    streets::STREET_STEP,
 ];
 
 /// The version of a database this build has migrated.

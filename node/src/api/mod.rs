@@ -21,6 +21,7 @@ mod projects;
 pub mod render;
 mod rounds;
 mod scoring;
+mod streets;
 mod teams;
 mod volunteers;
 mod wishes;
@@ -69,6 +70,9 @@ pub use self::rounds::{
 pub use self::scoring::{
     NewBenefit, NewScoringRate, benefit, benefit_json, create_benefit, list_benefits, scoring,
     set_scoring_rate, withdraw_benefit,
+};
+pub use self::streets::{
+    NewStreetReportIn, Party, hosts_street, report_in_to_street, street_for, street_host,
 };
 pub use self::teams::{NewBranch, NewTeam, create_branch, create_team, list_branches, list_teams};
 pub use self::volunteers::{
@@ -211,6 +215,9 @@ impl ApiError {
             }
             ExecuteError::Command(CommandError::ReasonRequired { .. }) => {
                 Self::bad_request(Some("note".to_owned()), error.to_string())
+            }
+            ExecuteError::Command(CommandError::Street(refusal)) => {
+                FieldError::new("party", Problem::Street(refusal)).into()
             }
             ExecuteError::Command(CommandError::NoUnits) => {
                 Self::bad_request(Some("units".to_owned()), error.to_string())

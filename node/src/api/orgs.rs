@@ -4,11 +4,13 @@ use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{OrgId, PairingId};
 use wishtree_protocol::lifecycle::PairingStatus;
 use wishtree_protocol::model::{Org, Pairing};
+use wishtree_protocol::street::StreetHost;
 use wishtree_protocol::text::{Detail, Name, Title};
 use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::view::WithStatus;
 use wishtree_protocol::{Date, Timestamp};
 
+use super::streets::{Party, street_for};
 use super::{
     ApiResult, Expected, FieldError, Fields, Input, create, execute, list, path_id, render, require,
 };
@@ -48,7 +50,8 @@ impl NewOrg {
     }
 }
 
-/// A co-building pairing to record: `{org, commitments, signed_on}`.
+/// A co-building pairing to record: `{org, commitments, signed_on, party?}`, with the
+/// community (the default) or with the street it hosts (`party: "street"`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPairing {
     /// The organisation.
@@ -57,28 +60,33 @@ pub struct NewPairing {
     pub commitments: Vec<Title>,
     /// The day it was signed, not later than today.
     pub signed_on: Date,
+    /// Whose pairing it is.
+    pub party: Party,
 }
 
 impl Input for NewPairing {
-    const FIELDS: &'static [&'static str] = &["org", "commitments", "signed_on"];
+    const FIELDS: &'static [&'static str] = &["org", "commitments", "signed_on", "party"];
 
     fn read(fields: &Fields, now: Timestamp) -> Result<Self, FieldError> {
         Ok(Self {
             org: fields.parsed("org", Expected::Id)?,
             commitments: fields.text_list("commitments", Title::parse)?,
             signed_on: fields.date("signed_on", now)?,
+            party: Party::read(fields)?,
         })
     }
 }
 
 impl NewPairing {
-    /// The command that records the pairing as `id`.
-    pub fn into_command(self, id: PairingId) -> Command {
+    /// The command that records the pairing as `id`, with what the city says of the
+    /// street for a street's pairing.
+    pub fn into_command(self, id: PairingId, street: Option<StreetHost>) -> Command {
         Command::AddPairing {
             id,
             org: self.org,
             commitments: self.commitments,
             signed_on: self.signed_on,
+            street,
         }
     }
 }
@@ -133,7 +141,8 @@ pub fn org(replica: &mut Replica, id: &str) -> ApiResult {
 
 /// `POST /api/pairings`.
 pub fn create_pairing(replica: &mut Replica, new: NewPairing, now: Timestamp) -> ApiResult {
-    let make = |id: PairingId| new.into_command(id);
+    let street = street_for(replica, new.party)?;
+    let make = |id: PairingId| new.into_command(id, street);
     create(replica, now, make, |r, id| pairing(r, &id.to_string()))
 }
 

@@ -80,6 +80,8 @@ pub enum Problem {
     RoundsOverlap(String),
     /// The wish is in this round already (its name, or `no round (未分批)`).
     InRoundAlready(String),
+    /// A street-level record on a node that is not the street's host.
+    Street(wishtree_protocol::street::StreetRefusal),
 }
 
 /// What kind of value a parsed field takes, for the Chinese message.
@@ -160,6 +162,7 @@ impl FieldError {
             Problem::InRoundAlready(round) => {
                 format!("{field}: the wish is in {round} already; choose another round")
             }
+            Problem::Street(refusal) => format!("{field}: {refusal}"),
         }
     }
 
@@ -204,6 +207,7 @@ impl FieldError {
                 format!("与“{other}”的日期重叠：同一天只能属于一个批次")
             }
             Problem::InRoundAlready(_) => "心愿已在这个批次中，请选择另一个批次".to_owned(),
+            Problem::Street(refusal) => refusal.message_zh(),
         }
     }
 }

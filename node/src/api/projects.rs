@@ -9,16 +9,19 @@ use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{OrgId, ProjectId};
 use wishtree_protocol::model::{Actor, EventKind, EventSubject, Project, ProjectKind, Share};
 use wishtree_protocol::project::ProjectStatus;
+use wishtree_protocol::street::StreetHost;
 use wishtree_protocol::text::{Detail, Title};
 use wishtree_protocol::view::WithStatus;
 
+use super::streets::{Party, street_for};
 use super::{
     ApiResult, Expected, FieldError, Fields, Input, Lifecycle, Problem, create, execute, list,
     path_id, render, require,
 };
 use crate::replica::Replica;
 
-/// A livelihood micro-project to submit: `{title, detail?, kind}`.
+/// A livelihood micro-project to submit: `{title, detail?, kind, party?}`, the
+/// community's (the default) or the street's it hosts (`party: "street"`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewProject {
     /// Its title.
@@ -27,35 +30,41 @@ pub struct NewProject {
     pub detail: Detail,
     /// Its kind.
     pub kind: ProjectKind,
+    /// Whose project it is.
+    pub party: Party,
 }
 
 impl Input for NewProject {
-    const FIELDS: &'static [&'static str] = &["title", "detail", "kind"];
+    const FIELDS: &'static [&'static str] = &["title", "detail", "kind", "party"];
 
     fn read(fields: &Fields, _now: Timestamp) -> Result<Self, FieldError> {
         Ok(Self {
             title: fields.text("title", Title::parse)?,
             detail: fields.text_or_empty("detail", Detail::parse)?,
             kind: fields.parsed("kind", Expected::Choice)?,
+            party: Party::read(fields)?,
         })
     }
 }
 
 impl NewProject {
-    /// The command that submits the project as `id`.
-    pub fn into_command(self, id: ProjectId) -> Command {
+    /// The command that submits the project as `id`, with what the city says of the
+    /// street for a street's project.
+    pub fn into_command(self, id: ProjectId, street: Option<StreetHost>) -> Command {
         Command::SubmitProject {
             id,
             title: self.title,
             detail: self.detail,
             kind: self.kind,
+            street,
         }
     }
 }
 
 /// `POST /api/projects`.
 pub fn create_project(replica: &mut Replica, new: NewProject, now: Timestamp) -> ApiResult {
-    let make = |id: ProjectId| new.into_command(id);
+    let street = street_for(replica, new.party)?;
+    let make = |id: ProjectId| new.into_command(id, street);
     create(replica, now, make, |r, id| project(r, &id.to_string()))
 }
 

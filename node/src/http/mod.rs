@@ -88,6 +88,7 @@ pub fn api_router() -> Router<AppState> {
         .route("/api/orgs", get(list_orgs).post(create_org))
         .route("/api/orgs/{id}", get(org))
         .route("/api/pairings", get(list_pairings).post(create_pairing))
+        .route("/api/street/report-ins", post(street_report_in))
         .route("/api/pairings/{id}", get(pairing))
         .route("/api/pairings/{id}/end", post(end_pairing))
         .route("/api/branches", get(list_branches).post(create_branch))
@@ -397,6 +398,15 @@ async fn list_pairings(State(state): State<AppState>) -> Response {
 async fn create_pairing(State(state): State<AppState>, body: Body) -> Response {
     write(&state, body, StatusCode::CREATED, |r, b, now| {
         api::create_pairing(r, api::NewPairing::from_json(b, now)?, now)
+    })
+    .await
+}
+
+/// `POST /api/street/report-ins` `{org, on}`: a unit reported in to the street this node
+/// hosts (refused, with `field: "party"`, on any other node).
+async fn street_report_in(State(state): State<AppState>, body: Body) -> Response {
+    write(&state, body, StatusCode::OK, |r, b, now| {
+        api::report_in_to_street(r, api::NewStreetReportIn::from_json(b, now)?, now)
     })
     .await
 }

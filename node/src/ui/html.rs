@@ -45,6 +45,9 @@ pub struct StatusBar {
     /// Facts a concurrent offline edit made ineffective, for the worker to settle
     /// (冲突待处理, `/conflicts`).
     pub conflicts: usize,
+    /// Whether the city names this community the host of its street, whose pages
+    /// (街道, `/street`) it then shows.
+    pub hosts_street: bool,
 }
 
 /// One row of a [`table`]: its cells in the order of the heads, and a class to mark it.
@@ -107,6 +110,9 @@ pub fn page(
                                 }
                             }
                         }
+                    }
+                    @if status.hosts_street {
+                        (nav_link(lang, &STREET_LINK, current))
                     }
                     a.lang href={ "/lang/" (other) } { (label) }
                 }
@@ -234,6 +240,9 @@ enum Nav {
     Link(NavLink),
     Group(&'static str, &'static str, &'static [NavLink]),
 }
+
+/// The street's pages, in the bar only on the node of the street's host.
+const STREET_LINK: NavLink = ("/street", "街道", "Street");
 
 /// The navigation bar: the day's two pages, the ledgers kept of people and
 /// organisations, the service and its records, and what is shown and reported.

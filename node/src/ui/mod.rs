@@ -29,6 +29,7 @@ pub mod rounds;
 pub mod routes;
 pub mod scoring;
 pub mod seal;
+pub mod streets;
 pub mod tree;
 pub mod volunteers;
 

@@ -165,25 +165,15 @@ pub fn org_page(
 pub fn pairings_page(asked: ListAsked<'_>) -> String {
     let (view, filled) = (asked.view, &asked.filled);
     let lang = filled.lang;
-    let orgs = super::collate::by_pinyin(&view.orgs, |org| &org.name);
-    let values: Vec<String> = orgs.iter().map(|(id, _)| id.to_string()).collect();
-    // Nobody is chosen until the worker chooses, unless the page was opened from an
-    // organisation's own page.
-    let options = std::iter::once(("", t(lang, "请选择单位党组织", "Choose an organisation")))
-        .chain(
-            values
-                .iter()
-                .zip(&orgs)
-                .map(|(value, (_, org))| (value.as_str(), org.name.as_str())),
-        );
     let fields = html! {
-        (filled.select("org", t(lang, "单位党组织", "Organisation"), options))
+        (org_choice(filled, view))
         (filled.textarea(
             "commitments",
             t(lang, "承诺事项（每项之间用顿号或换行分隔）", "Commitments (one a line)"),
             false,
         ))
         (filled.input("signed_on", t(lang, "签订日期（例如 2026-11-20）", "Signed on (e.g. 2026-11-20)")))
+        (super::streets::party_field(filled, asked.status))
     };
     let ledger = pairing_ledger(lang, view, |_| true);
     let form = if view.orgs.is_empty() {
@@ -201,6 +191,23 @@ pub fn pairings_page(asked: ListAsked<'_>) -> String {
         ledger.form(filled, &ADD_PAIRING, fields)
     };
     ledger.page(lang, asked.status, asked.list_page, html! {}, form)
+}
+
+/// The choice of one of the community's organisations (`org`), in pinyin order.
+/// Nobody is chosen until the worker chooses, unless the page was opened from an
+/// organisation's own page.
+pub fn org_choice(filled: &Filled<'_>, view: &CommunityView) -> Markup {
+    let lang = filled.lang;
+    let orgs = super::collate::by_pinyin(&view.orgs, |org| &org.name);
+    let values: Vec<String> = orgs.iter().map(|(id, _)| id.to_string()).collect();
+    let options = std::iter::once(("", t(lang, "请选择单位党组织", "Choose an organisation")))
+        .chain(
+            values
+                .iter()
+                .zip(&orgs)
+                .map(|(value, (_, org))| (value.as_str(), org.name.as_str())),
+        );
+    filled.select("org", t(lang, "单位党组织", "Organisation"), options)
 }
 
 /// The form under the list page above, that adds to its ledger.
@@ -453,6 +460,7 @@ fn pairing_summary(
             tr { th scope="row" { (t(lang, "单位党组织", "Organisation")) }
                  td { a href={ "/orgs/" (org.to_string()) } { (org_name(view, org)) } } }
             tr { th scope="row" { (t(lang, "签订日期", "Signed on")) } td { (pairing.entity.signed_on.to_string()) } }
+            (super::streets::party_row(lang, pairing.entity.street))
             tr { th scope="row" { (t(lang, "状态", "State")) } td #pairing-state { (pairing_state(lang, &pairing.status)) } }
             @if let Some(ended) = ended {
                 tr { th scope="row" { (t(lang, "终止日期", "Ended on")) } td { (ended) } }

@@ -52,6 +52,7 @@ pub fn projects_page(asked: ListAsked<'_>) -> String {
         (filled.input("title", t(lang, "项目名称（例如 加装楼道扶手）", "Title (e.g. stair handrails)")))
         (filled.select("kind", t(lang, "类型", "Kind"), kinds))
         (filled.textarea("detail", t(lang, "项目内容（可不填）", "What it needs (optional)"), false))
+        (super::streets::party_field(filled, asked.status))
     };
     ledger.page_adding(&asked, &ADD_PROJECT, fields)
 }
@@ -315,6 +316,7 @@ fn project_summary(
         table #project-record {
             tr { th scope="row" { (t(lang, "类型", "Kind")) } td { (kind_label(lang, project.entity.kind)) } }
             tr { th scope="row" { (t(lang, "项目内容", "What it needs")) } td { (project.entity.detail) } }
+            (super::streets::party_row(lang, project.entity.street))
             tr { th scope="row" { (t(lang, "阶段", "Stage")) } td #project-stage data-stage=(status.stage.code()) { (stage_label(lang, status.stage)) } }
             tr { th scope="row" { (t(lang, "承接单位（份额）", "Claimed by (share)")) } td #project-claimants { (claimants(view, status)) } }
             tr { th scope="row" { (t(lang, "认领意向书", "Letters of intent")) } td #project-intents { (units_text(view, &status.intents)) } }

@@ -175,20 +175,27 @@ impl CommunityDoc {
                 reported_in,
             } => {
                 let id = Org::id_for(credit_code);
-                let created_at = self.entity::<Org>(id)?.map_or(now, |org| org.created_at);
+                let before = self.entity::<Org>(id)?;
                 let org = Org {
                     credit_code: *credit_code,
                     name: name.to_string(),
                     reported_in: *reported_in,
-                    created_at,
+                    created_at: before.as_ref().map_or(now, |org| org.created_at),
+                    // A rename keeps the street's report-in, which this command does
+                    // not speak of.
+                    street_reported_in: before.and_then(|org| org.street_reported_in),
                 };
                 self.put_entity(id, &org)?;
+            }
+            Command::ReportInToStreet { org, street, on } => {
+                self.report_in_to_street(*org, street, *on)?
             }
             Command::AddPairing {
                 id,
                 org,
                 commitments,
                 signed_on,
+                street,
             } => {
                 self.require_absent::<Pairing>(*id)?;
                 self.require::<Org>(*org)?;
@@ -198,6 +205,7 @@ impl CommunityDoc {
                     signed_on: *signed_on,
                     created_at: now,
                     events: Vec::new(),
+                    street: self.street_party(street.as_ref())?,
                 };
                 self.put_entity(*id, &pairing)?;
             }
@@ -297,6 +305,7 @@ impl CommunityDoc {
                 title,
                 detail,
                 kind,
+                street,
             } => {
                 self.require_absent::<Project>(*id)?;
                 let project = Project {
@@ -305,6 +314,7 @@ impl CommunityDoc {
                     kind: *kind,
                     submitted_at: now,
                     events: Vec::new(),
+                    street: self.street_party(street.as_ref())?,
                 };
                 self.put_entity(*id, &project)?;
             }

@@ -13,6 +13,7 @@ mod checks;
 mod facts;
 mod projects;
 mod rounds;
+mod streets;
 mod volunteers;
 
 use crate::card::CardSecretHash;
@@ -29,6 +30,7 @@ use crate::model::{
     ScoringUnit, Share, VolunteerKind, WishKind,
 };
 use crate::seal::SignedSeal;
+use crate::street::{StreetHost, StreetRefusal};
 use crate::text::{Detail, Label, Name, Title};
 use crate::time::{Date, HalfYear, Timestamp};
 use crate::uscc::CreditCode;
@@ -109,6 +111,16 @@ pub enum Command {
         /// The day it reported in to this community, if it did.
         reported_in: Option<Date>,
     },
+    /// Records that an organisation of the document reported in to the street this
+    /// community hosts (双报到 to the 街道); refused on any other node.
+    ReportInToStreet {
+        /// The organisation.
+        org: OrgId,
+        /// What the city says of the street.
+        street: StreetHost,
+        /// The day it reported in.
+        on: Date,
+    },
     /// Records a pairing agreement with an organisation.
     AddPairing {
         /// The new id.
@@ -119,6 +131,9 @@ pub enum Command {
         commitments: Vec<Title>,
         /// The day it was signed.
         signed_on: Date,
+        /// The street, for a pairing with the street (本街道) rather than the
+        /// community; refused unless this community is the street's host.
+        street: Option<StreetHost>,
     },
     /// Ends a pairing.
     EndPairing {
@@ -202,6 +217,9 @@ pub enum Command {
         detail: Detail,
         /// Kind.
         kind: ProjectKind,
+        /// The street, for a street-level project; refused unless this community is
+        /// the street's host.
+        street: Option<StreetHost>,
     },
     /// Moves a wish along its lifecycle.
     WishEvent {
@@ -635,6 +653,9 @@ pub enum CommandError {
     /// An approval must name at least one unit.
     #[error("name at least one unit to approve the project with")]
     NoUnits,
+    /// A street-level record on a node that is not the street's host.
+    #[error(transparent)]
+    Street(#[from] StreetRefusal),
     /// The document could not be read or written.
     #[error(transparent)]
     Doc(#[from] DocError),

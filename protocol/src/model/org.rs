@@ -4,6 +4,7 @@ use autosurgeon::Reconcile;
 
 use crate::id::OrgId;
 use crate::model::event::LifecycleEvent;
+use crate::street::StreetCode;
 use crate::time::{Date, Timestamp};
 use crate::uscc::CreditCode;
 
@@ -20,6 +21,9 @@ pub struct Org {
     pub reported_in: Option<Date>,
     /// When the record was made.
     pub created_at: Timestamp,
+    /// The day the organisation reported in to the street (街道) this community hosts
+    /// the records of, if it did; absent in documents written before streets.
+    pub street_reported_in: Option<Date>,
 }
 
 impl Org {
@@ -42,14 +46,11 @@ pub struct Pairing {
     pub created_at: Timestamp,
     /// Lifecycle facts: `end`.
     pub events: Vec<LifecycleEvent>,
+    /// The street, when the pairing is with the street (街道) rather than with the
+    /// community; absent in documents written before streets.
+    pub street: Option<StreetCode>,
 }
 
-crate::scan::hydrate_by_scan!(Org { credit_code, name, created_at; optional: reported_in });
+crate::scan::hydrate_by_scan!(Org { credit_code, name, created_at; optional: reported_in, street_reported_in });
 
-crate::scan::hydrate_by_scan!(Pairing {
-    org,
-    commitments,
-    signed_on,
-    created_at,
-    events
-});
+crate::scan::hydrate_by_scan!(Pairing { org, commitments, signed_on, created_at, events; optional: street });

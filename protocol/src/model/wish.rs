@@ -6,6 +6,7 @@ use autosurgeon::Reconcile;
 use crate::id::RoundId;
 use crate::model::event::LifecycleEvent;
 use crate::model::names::{BeneficiaryGroup, ProjectKind, WishKind};
+use crate::street::StreetCode;
 use crate::time::Timestamp;
 
 /// A small need of a resident in difficulty.
@@ -46,14 +47,11 @@ pub struct Project {
     pub submitted_at: Timestamp,
     /// Lifecycle facts, folded in document order.
     pub events: Vec<LifecycleEvent>,
+    /// The street, for a street-level project (街道级项目); absent for a community's
+    /// and in documents written before streets.
+    pub street: Option<StreetCode>,
 }
 
 crate::scan::hydrate_by_scan!(Wish { title, detail, kind, group, resident_label, submitted_at, events; optional: estimated_value, round });
 
-crate::scan::hydrate_by_scan!(Project {
-    title,
-    detail,
-    kind,
-    submitted_at,
-    events
-});
+crate::scan::hydrate_by_scan!(Project { title, detail, kind, submitted_at, events; optional: street });

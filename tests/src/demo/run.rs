@@ -1,5 +1,6 @@
 //! The demo city's runner: builds the city of [`super::seed`] under a data directory
-//! the first time (a hub for 1309 with its region names and city document, three
+//! the first time (a hub for 1309 with its region names and city document — naming
+//! 名人社区 the host of 水月寺街道 — three
 //! enrolled community nodes holding the seed's records and personal data, 2026H1
 //! sealed and each member evaluated; a city viewer and a unit's account), reuses it
 //! on later runs, then starts the hub and the nodes on loopback and waits until every
@@ -415,6 +416,12 @@ fn build_hub(hub_dir: &Path) -> anyhow::Result<()> {
         from: from.context("the campaign's first day")?,
         to: to.context("the campaign's last day")?,
     });
+    for (street, host) in seed::STREET_HOSTS {
+        commands.push(CityCommand::DesignateStreetHost {
+            street: street.parse()?,
+            community: host.parse()?,
+        });
+    }
     for command in &commands {
         hub.execute_city(command, now)?;
     }

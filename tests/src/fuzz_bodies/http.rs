@@ -57,6 +57,10 @@ pub(super) const NODE_INPUTS: &[NodeInput] = &[
     (node_input::<api::PairingEnd>, api::PairingEnd::FIELDS),
     (node_input::<api::NewVolunteer>, api::NewVolunteer::FIELDS),
     (node_input::<api::NewRound>, api::NewRound::FIELDS),
+    (
+        node_input::<api::NewStreetReportIn>,
+        api::NewStreetReportIn::FIELDS,
+    ),
 ];
 
 /// The hub's paths that take a body without an account or a card session.

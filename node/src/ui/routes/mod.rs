@@ -17,13 +17,14 @@ use maud::html;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::model::{Entity, EventKind};
 use wishtree_protocol::names::Language;
+use wishtree_protocol::street::StreetHost;
 use wishtree_protocol::view::CommunityView;
 
 use super::forms::{Filled, Form, Refusal};
 use super::html::{StatusBar, t};
 use super::ledger::ListAsked;
 use super::tree;
-use crate::api::{Action, Input, Lifecycle};
+use crate::api::{Action, Input, Lifecycle, Party, street_for};
 use crate::http::{AppState, on_replica};
 use crate::replica::{PrivateRecord, Replica, random_bytes};
 
@@ -42,6 +43,7 @@ mod reports;
 mod rounds;
 mod saved;
 mod scoring;
+mod streets;
 mod volunteers;
 mod wish_pages;
 mod wishes;
@@ -80,6 +82,11 @@ pub fn ui_router() -> Router<AppState> {
     let router = volunteers::routes(Router::new())
         .route("/", get(home))
         .route("/lang/{lang}", get(set_language))
+        .route("/street", get(streets::street))
+        .route(
+            "/street/report-ins",
+            get(streets::street).post(streets::report_in),
+        )
         .route("/wishes/new", get(new_wish))
         .route("/wishes", get(new_wish).post(create_wish))
         .route("/wishes/closed", get(closed))
@@ -308,6 +315,8 @@ fn status_bar(replica: &mut Replica) -> StatusBar {
         // A page is still drawn if the conflicts cannot be read; the page of
         // conflicts itself says why.
         conflicts: crate::api::conflicts(replica).map_or(0, |found| found.len()),
+        // A city document that cannot be read shows no street pages.
+        hosts_street: crate::api::hosts_street(replica).unwrap_or(false),
     }
 }
 
@@ -485,6 +494,21 @@ async fn create_listed<
     list: ListPage,
     make: fn(I, Id) -> Command,
 ) -> Response {
+    create_of_party(posted, path, list, move |input, id, _| make(input, id)).await
+}
+
+/// As [`create_listed`], for a record whose form chooses its party (本社区 / 本街道,
+/// `party`): `make` is also given what the city says of the street when the street
+/// is chosen, and the protocol refuses the command on a node that is not its host.
+async fn create_of_party<
+    I: Input + 'static,
+    Id: From<[u8; 16]> + std::fmt::Display + Copy + 'static,
+>(
+    posted: PostedForm,
+    path: &'static str,
+    list: ListPage,
+    make: impl FnOnce(I, Id, Option<StreetHost>) -> Command + Send + 'static,
+) -> Response {
     posted
         .run(move |replica, lang, form| {
             let refuse = |replica: &mut Replica, refusal: Refusal| {
@@ -498,7 +522,13 @@ async fn create_listed<
                     }))
                 })
             };
-            let make = |input: I, id: Id| (make(input, id), None);
+            // An unreadable party is refused by the input itself, with its field.
+            let party: Party = form.value("party").parse().unwrap_or_default();
+            let street = match street_for(replica, party) {
+                Ok(street) => street,
+                Err(error) => return refuse(replica, Refusal::Rule(error.message())),
+            };
+            let make = |input: I, id: Id| (make(input, id, street), None);
             create(replica, lang, &form, path, make, refuse)
         })
         .await

@@ -16,7 +16,7 @@ use super::super::ledger::ListAsked;
 use super::super::orgs::{self, Directory};
 use super::reports::download;
 use super::{
-    Lang, Opened, PostedForm, RecordForm, create_listed, execute_status, internal, page,
+    Lang, Opened, PostedForm, RecordForm, create_of_party, execute_status, internal, page,
     record_page, refusal, refused, saved, status_bar, submit, view_page,
 };
 use crate::api::{NewOrg, NewPairing, PairingEnd};
@@ -152,7 +152,7 @@ pub(super) async fn pairings(
 }
 
 pub(super) async fn create_pairing(posted: PostedForm) -> Response {
-    create_listed(
+    create_of_party(
         posted,
         "/pairings",
         orgs::pairings_page,

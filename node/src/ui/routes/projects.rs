@@ -20,7 +20,7 @@ use super::super::html::StatusBar;
 use super::super::projects;
 use super::reports::download;
 use super::{
-    Lang, Listing, Opened, PostedForm, RecordForm, create_listed, execute_status, internal,
+    Lang, Listing, Opened, PostedForm, RecordForm, create_of_party, execute_status, internal,
     refusal, refused, saved, step, step_page,
 };
 use crate::api::{Approval, Input, NewIntent, NewProject, PROJECTS};
@@ -33,7 +33,7 @@ pub(super) async fn projects(listing: Listing) -> Response {
 }
 
 pub(super) async fn create_project(posted: PostedForm) -> Response {
-    create_listed(
+    create_of_party(
         posted,
         "/projects",
         projects::projects_page,

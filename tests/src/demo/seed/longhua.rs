@@ -64,6 +64,7 @@ pub(super) fn longhua(
                 title_of("每月开展一次志愿服务"),
             ],
             signed_on: date_days_ago(170),
+            street: None,
         },
     );
     let road = ProjectId::from_bytes((b.ids)());
@@ -74,6 +75,7 @@ pub(super) fn longhua(
             title: title_of("修复绿茵中街30余米断层路"),
             detail: detail_of("路面坑洼破损，每逢暴雨积水严重，路人骑车常摔倒"),
             kind: ProjectKind::PressingProblem,
+            street: None,
         },
     );
     for (days, kind, by, note) in [
@@ -104,6 +106,7 @@ pub(super) fn longhua(
             title: title_of("小区宽带义诊"),
             detail: detail_of("入户排查家庭宽带故障"),
             kind: ProjectKind::MicroProject,
+            street: None,
         },
     );
     b.push(
@@ -134,6 +137,7 @@ pub(super) fn longhua(
             title: title_of("老旧楼道加装扶手"),
             detail: detail_of("6栋、7栋楼道无扶手，老人上下楼不便"),
             kind: ProjectKind::MicroProject,
+            street: None,
         },
     );
     for (days, unit, percent, part) in [

@@ -101,6 +101,32 @@ pub(super) fn mingren(
                 title_of("每季度开展法律宣讲"),
             ],
             signed_on: date_days_ago(165),
+            street: None,
+        },
+    );
+    // 水月寺街道's own records are kept here, the community the city named its host:
+    // the city office's branch reports in to the street and pairs with it (街道共建).
+    let street = street_host("130903001001");
+    b.push(
+        158,
+        Command::ReportInToStreet {
+            org: office,
+            street: street.clone(),
+            on: date_days_ago(158),
+        },
+    );
+    let street_pairing = PairingId::from_bytes((b.ids)());
+    b.push(
+        158,
+        Command::AddPairing {
+            id: street_pairing,
+            org: office,
+            commitments: vec![
+                title_of("共建水月寺街道党群服务中心"),
+                title_of("每月到街道开展一次政策宣讲"),
+            ],
+            signed_on: date_days_ago(158),
+            street: Some(street),
         },
     );
     b.post(

@@ -21,7 +21,7 @@ use wishtree_protocol::model::{
 };
 use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::uscc::CreditCode;
-use wishtree_protocol::{CommunityCode, Date};
+use wishtree_protocol::{CommunityCode, Date, Timestamp};
 
 mod lishui;
 mod longhua;
@@ -73,6 +73,34 @@ pub const STREETS: [(&str, &str); 3] = [
 pub fn demo_city(ids: &mut dyn FnMut() -> [u8; 16]) -> Vec<DemoCommunity> {
     let orgs = city_orgs();
     vec![mingren(ids, &orgs), longhua(ids, &orgs), lishui(ids, &orgs)]
+}
+
+/// The streets whose own records a community of the demo city keeps (街道本级, issue 14
+/// item 3): (street, host community). The runner writes them into the hub's city
+/// document; the seed's street-level commands carry what the same document says.
+pub const STREET_HOSTS: [(&str, &str); 1] = [("130903001", "130903001001")];
+
+/// What the demo's city document says of the street of `community`, for a seed command
+/// that names the street as its party (the nodes are seeded before they receive the
+/// city document from the hub).
+fn street_host(community: &str) -> wishtree_protocol::street::StreetHost {
+    use wishtree_protocol::city::{CityCommand, CityDoc};
+    // Invariant: the demo's codes are constants that parse, and every designation
+    // names a community of its street.
+    let mut city = CityDoc::new(&CITY.0.parse().expect("the demo city's code"), [0; 16])
+        .expect("a fresh city document");
+    for (street, host) in STREET_HOSTS {
+        let designate = CityCommand::DesignateStreetHost {
+            street: street.parse().expect("a street code"),
+            community: host.parse().expect("a community code"),
+        };
+        city.execute(&designate, Timestamp::from_millis(0))
+            .expect("the demo's designation");
+    }
+    let community = community.parse().expect("a community code");
+    city.view()
+        .expect("the city's view")
+        .street_host_of(&community)
 }
 
 /// The unit party organisations of the demo city: (credit code, name).
