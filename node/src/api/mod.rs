@@ -212,6 +212,9 @@ impl ApiError {
             ExecuteError::Command(CommandError::ReasonRequired { .. }) => {
                 Self::bad_request(Some("note".to_owned()), error.to_string())
             }
+            ExecuteError::Command(CommandError::PartyOrgTaken { .. }) => {
+                FieldError::new("party_org", Problem::PartyOrgTaken).into()
+            }
             ExecuteError::Command(CommandError::NoUnits) => {
                 Self::bad_request(Some("units".to_owned()), error.to_string())
             }

@@ -78,6 +78,8 @@ pub enum Problem {
     RoundNameTaken,
     /// The round's days overlap another round's (its name).
     RoundsOverlap(String),
+    /// The unit has a party organisation of this name in the community already.
+    PartyOrgTaken,
 }
 
 /// What kind of value a parsed field takes, for the Chinese message.
@@ -155,6 +157,9 @@ impl FieldError {
                     "{field}: the round's days overlap round {other}; a day belongs to one round"
                 )
             }
+            Problem::PartyOrgTaken => format!(
+                "{field}: the unit already has a party organisation of this name; choose it from the list"
+            ),
         }
     }
 
@@ -198,6 +203,7 @@ impl FieldError {
             Problem::RoundsOverlap(other) => {
                 format!("与“{other}”的日期重叠：同一天只能属于一个批次")
             }
+            Problem::PartyOrgTaken => "该单位已有同名的党组织，请从列表中选择".to_owned(),
         }
     }
 }

@@ -179,11 +179,18 @@ impl CommunityDoc {
                 let org = Org {
                     credit_code: *credit_code,
                     name: name.to_string(),
+                    party_org: None,
                     reported_in: *reported_in,
                     created_at,
                 };
                 self.put_entity(id, &org)?;
             }
+            Command::AddPartyOrg {
+                credit_code,
+                unit_name,
+                party_org,
+                reported_in,
+            } => self.add_party_org(*credit_code, unit_name, party_org, *reported_in, now)?,
             Command::AddPairing {
                 id,
                 org,

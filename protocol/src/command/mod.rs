@@ -11,6 +11,7 @@
 mod apply;
 mod checks;
 mod facts;
+mod party_orgs;
 mod projects;
 mod rounds;
 mod volunteers;
@@ -107,6 +108,19 @@ pub enum Command {
         /// Its name.
         name: Name,
         /// The day it reported in to this community, if it did.
+        reported_in: Option<Date>,
+    },
+    /// Records a party organisation of a unit (党支部 under its 单位), one of several:
+    /// its id is derived from the credit code and the branch's name, so the same
+    /// branch is one org in every community. A unit's own organisation is `AddOrg`.
+    AddPartyOrg {
+        /// The unit's credit code.
+        credit_code: CreditCode,
+        /// The unit's name.
+        unit_name: Name,
+        /// The branch's name, unique within the unit.
+        party_org: Name,
+        /// The day the branch reported in to this community, if it did.
         reported_in: Option<Date>,
     },
     /// Records a pairing agreement with an organisation.
@@ -617,6 +631,16 @@ pub enum CommandError {
         name: String,
         /// Its first day.
         opens: Date,
+    },
+    /// The unit has a party organisation of that name in this community already.
+    #[error(
+        "unit {credit_code} already has a party organisation named {party_org}; choose it from the list or give another name"
+    )]
+    PartyOrgTaken {
+        /// The unit's credit code.
+        credit_code: CreditCode,
+        /// The branch's name.
+        party_org: String,
     },
     /// An approval must name at least one unit.
     #[error("name at least one unit to approve the project with")]
