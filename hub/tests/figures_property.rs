@@ -1,9 +1,9 @@
 //! Property test: random cities — communities in two districts, members of shared
-//! unit organisations, wishes and projects through every lifecycle, activities,
+//! unit organisations (a unit's own, and two branches of one unit), wishes and projects through every lifecycle, activities,
 //! service, voids and redemptions — are written as community documents through
 //! domain commands, synced into a city hub, and every figure, for every region,
-//! period and organisation, equals the same figure computed independently from the
-//! generated plan.
+//! period and party organisation or unit, equals the same figure computed
+//! independently from the generated plan.
 //!
 //! The data travels the hub's real path: each node's document goes through the
 //! sans-IO sync session (node side over a [`MemoryHost`], hub side over the hub's own
@@ -31,7 +31,9 @@ use automerge::{AutoCommit, ChangeHash};
 use figures_support::*;
 use proptest::prelude::*;
 use wishtree_hub::figures::refresh_one;
-use wishtree_hub::figures::{self, Figures, Filter, Period, RankBy, StageCounts, StateCounts};
+use wishtree_hub::figures::{
+    self, Figures, Filter, OrgScope, Period, RankBy, StageCounts, StateCounts,
+};
 use wishtree_hub::metrics::Metrics;
 use wishtree_hub::state::{Hub, HubOptions};
 use wishtree_hub::store::{EnrolledRole, SqliteStore};
@@ -44,6 +46,7 @@ use wishtree_protocol::model::{Actor, EventKind, Org, ServiceRecord};
 use wishtree_protocol::sync::memory::MemoryHost;
 use wishtree_protocol::sync::{Effect, Ending, Event, Session};
 use wishtree_protocol::text::Label;
+use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::{
     CommunityCode, CommunityDoc, Date, HalfYear, RegionLevel, RegionPrefix, Timestamp,
 };
@@ -170,8 +173,47 @@ struct ClaimFacts {
     fulfil_days: Option<i64>,
 }
 
+/// How many party organisations the plans draw from: the own organisations of units
+/// 1 to 3 (what every document before branches had), then two branches of unit 1, so
+/// that unit 1 has three party organisations and its figures sum them.
+const POOL: usize = 5;
+
+/// The unit's credit code and the branch's name of pool organisation `index`.
+fn pool_entry(index: usize) -> (CreditCode, Option<&'static str>) {
+    match index {
+        3 => (credit_code(1), Some("第一党支部")),
+        4 => (credit_code(1), Some("第二党支部")),
+        _ => (credit_code(index as u32 + 1), None),
+    }
+}
+
 fn pool_org(index: usize) -> OrgId {
-    Org::id_for(&credit_code(index as u32 + 1))
+    match pool_entry(index) {
+        (code, Some(branch)) => Org::id_for_party_org(&code, branch),
+        (code, None) => Org::id_for(&code),
+    }
+}
+
+/// The name of the unit of pool organisation `index`, as its communities record it.
+fn unit_name(index: usize) -> String {
+    let unit = if index < 3 { index } else { 0 };
+    format!("单位{unit}")
+}
+
+/// The unit a pool organisation belongs to.
+fn unit_of(org: OrgId) -> Option<CreditCode> {
+    (0..POOL)
+        .find(|index| pool_org(*index) == org)
+        .map(|index| pool_entry(index).0)
+}
+
+/// Whether the rows of organisation `org` count for `filter`'s organisation or unit.
+fn org_matches(filter: &Filter, org: Option<OrgId>) -> bool {
+    match filter.org {
+        None => true,
+        Some(OrgScope::PartyOrg(id)) => org == Some(id),
+        Some(OrgScope::Unit(code)) => org.and_then(unit_of) == Some(code),
+    }
 }
 
 fn day(offset: i32) -> Date {
@@ -264,7 +306,7 @@ fn service_plan() -> impl Strategy<Value = ServicePlan> {
 
 fn community_plan(code: CommunityCode) -> impl Strategy<Value = CommunityPlan> {
     (
-        prop::collection::vec((0usize..3, prop::option::of(0i32..300)), 0..3),
+        prop::collection::vec((0usize..POOL, prop::option::of(0i32..300)), 0..4),
         prop::collection::vec((prop::option::of(any::<usize>()), 0i32..300), 0..6),
         prop::collection::vec((any::<usize>(), 0i32..300, any::<bool>()), 0..3),
         prop::collection::vec(wish_plan(), 0..7),
@@ -365,12 +407,12 @@ fn write_community(plan: &CommunityPlan, seed: u64) -> (CommunityDoc, CommunityF
     let mut orgs: Vec<OrgId> = Vec::new();
     for (pool, reported) in &plan.orgs {
         let reported = reported.map(day);
-        let id = w.add_org(
-            credit_code(*pool as u32 + 1),
-            &format!("单位{pool}"),
-            reported,
-            minute(1),
-        );
+        let (code, branch) = pool_entry(*pool);
+        let unit_name = unit_name(*pool);
+        let id = match branch {
+            Some(branch) => w.add_party_org(code, &unit_name, branch, reported, minute(1)),
+            None => w.add_org(code, &unit_name, reported, minute(1)),
+        };
         facts.orgs.insert(id, reported);
         orgs.push(id);
     }
@@ -828,7 +870,7 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
     let period = &filter.period;
     let within = |date: Date| period.contains(date);
     let by_end = |date: Date| period.to().is_none_or(|to| date <= to);
-    let org_matches = |org: Option<OrgId>| filter.org.is_none() || org == filter.org;
+    let org_matches = |org: Option<OrgId>| org_matches(filter, org);
     let since = NOW.as_millis() - figures::SYNC_WINDOW_MS;
     let in_region: Vec<&CommunityFacts> = facts
         .communities
@@ -838,9 +880,8 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
     let mut communities = 0;
     let mut synced = 0;
     for community in &in_region {
-        let named = filter
-            .org
-            .is_none_or(|org| community.orgs.contains_key(&org));
+        let named =
+            filter.org.is_none() || community.orgs.keys().any(|org| org_matches(Some(*org)));
         if named {
             communities += 1;
             synced += u64::from(community.last_seen_ms.is_some_and(|seen| seen >= since));
@@ -857,7 +898,7 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
         region: region.clone(),
         from: period.from(),
         to: period.to(),
-        org: filter.org,
+        org: filter.org.map(OrgScope::id),
         round: None,
         communities,
         communities_synced_24h: synced,
@@ -912,7 +953,7 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
             .count() as u64;
         for wish in &community.wishes {
             let credited = wish.org.or_else(|| wish.member.and_then(member_org));
-            if !within(wish.submitted_day) || (filter.org.is_some() && credited != filter.org) {
+            if !within(wish.submitted_day) || (filter.org.is_some() && !org_matches(credited)) {
                 continue;
             }
             count_state(&mut figures.wishes, wish.state);
@@ -923,7 +964,7 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
             fulfil_days.extend(wish.fulfil_days);
         }
         for project in &community.projects {
-            if !within(project.submitted_day) || (filter.org.is_some() && project.org != filter.org)
+            if !within(project.submitted_day) || (filter.org.is_some() && !org_matches(project.org))
             {
                 continue;
             }
@@ -1078,13 +1119,15 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
     let connection = rusqlite::Connection::open(&city.database).unwrap();
     check_campaigns(&city.database, &facts, &plan)?;
 
-    let orgs: Vec<Option<OrgId>> = [None]
+    // Every party organisation, and every unit (unit 1 summing its three).
+    let orgs: Vec<Option<OrgScope>> = [None]
         .into_iter()
-        .chain((0..3).map(|index| Some(pool_org(index))))
+        .chain((0..POOL).map(|index| Some(OrgScope::PartyOrg(pool_org(index)))))
+        .chain((1..=3).map(|unit| Some(OrgScope::Unit(credit_code(unit)))))
         .collect();
     for region in regions(&plan) {
         for period in periods(&plan) {
-            let org_choices: &[Option<OrgId>] = if region.as_str().len() <= 6 {
+            let org_choices: &[Option<OrgScope>] = if region.as_str().len() <= 6 {
                 &orgs
             } else {
                 &orgs[..1]
@@ -1154,7 +1197,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                 &Filter {
                     region: city.clone(),
                     period,
-                    org: Some(rank.org),
+                    org: Some(OrgScope::PartyOrg(rank.org)),
                     round: None,
                 },
             );
@@ -1165,6 +1208,14 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                 org.wishes.claimed_or_fulfilled()
             );
             prop_assert_eq!(rank.service.projects_fulfilled, org.projects.fulfilled);
+            // Each branch is ranked on its own, shown with its unit's name.
+            let index = (0..POOL)
+                .find(|index| pool_org(*index) == rank.org)
+                .unwrap();
+            let (code, branch) = pool_entry(index);
+            prop_assert_eq!(rank.party_org.as_deref(), branch);
+            prop_assert_eq!(&rank.credit_code, code.as_str());
+            prop_assert_eq!(&rank.name, &unit_name(index));
         }
         prop_assert!(
             ranking
@@ -1429,12 +1480,13 @@ fn check_campaigns(
         let coverage = figures::coverage(&connection, &region).unwrap();
         for index in 0..3 {
             let org = pool_org(index);
+            // A unit's coverage counts the members of all its party organisations.
             let members = facts
                 .communities
                 .iter()
                 .filter(|c| c.code.is_some_and(|code| region.contains(&code)))
                 .flat_map(|c| &c.members)
-                .filter(|(_, member_org, _)| *member_org == Some(org))
+                .filter(|(_, member_org, _)| member_org.and_then(unit_of) == unit_of(org))
                 .count() as u64;
             let unit = coverage
                 .by_unit

@@ -4,7 +4,8 @@
 //!
 //! The denominator is the unit's whole in-service membership, from the city document
 //! (`wishtree-hub city members`); the numerator counts its members reported in to the
-//! communities of the region asked. For the city that is the unit's coverage; for a
+//! communities of the region asked, whichever of the unit's party organisations (its
+//! own, or a branch) they belong to. For the city that is the unit's coverage; for a
 //! district it is the part of the unit that reported in there.
 
 use rusqlite::{Connection, Transaction, params};
@@ -84,7 +85,8 @@ pub fn coverage(connection: &Connection, region: &RegionPrefix) -> Result<Covera
     let mut statement = connection.prepare_cached(
         "SELECT d.org, d.credit_code, d.name, d.in_service_members,
                 (SELECT COUNT(*) FROM fig_members m
-                 WHERE m.org = d.org AND m.community >= ?1 AND m.community < ?2)
+                 WHERE m.org IN (SELECT id FROM fig_orgs WHERE credit_code = d.credit_code)
+                   AND m.community >= ?1 AND m.community < ?2)
          FROM fig_directory d WHERE d.in_service_members IS NOT NULL",
     )?;
     let rows = statement

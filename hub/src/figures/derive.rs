@@ -128,13 +128,13 @@ pub fn rederive_community(
             .execute([community])?;
     }
 
-    // An organisation is known citywide by the id its credit code derives; a
-    // reference inside the document uses the document's key, which is the same id
-    // unless the document was written by hand.
+    // An organisation is known citywide by the id its credit code (and its branch's
+    // name, for a branch) derives; a reference inside the document uses the document's
+    // key, which is the same id unless the document was written by hand.
     let citywide: BTreeMap<OrgId, OrgId> = view
         .orgs
         .iter()
-        .map(|(key, org)| (*key, Org::id_for(&org.credit_code)))
+        .map(|(key, org)| (*key, org.id()))
         .collect();
     let resolve = |org: OrgId| citywide.get(&org).copied().unwrap_or(org);
     let member_org: BTreeMap<MemberId, OrgId> = view
@@ -162,21 +162,20 @@ pub fn rederive_community(
         }
     }
     {
-        // Two keys of one credit code are one organisation; reported in on the
-        // earliest day either says.
+        // Two keys of one credit code (and branch) are one organisation; reported in on
+        // the earliest day either says.
         let mut orgs: BTreeMap<OrgId, (&Org, Option<Date>)> = BTreeMap::new();
         for org in view.orgs.values() {
-            let entry = orgs
-                .entry(Org::id_for(&org.credit_code))
-                .or_insert((org, org.reported_in));
+            let entry = orgs.entry(org.id()).or_insert((org, org.reported_in));
             entry.1 = match (entry.1, org.reported_in) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
         }
         let mut insert = transaction.prepare_cached(
-            "INSERT INTO fig_orgs (community, id, credit_code, name, reported_day, month)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO fig_orgs (community, id, credit_code, name, reported_day, month,
+                 party_org)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         for (id, (org, reported_in)) in orgs {
             insert.execute(params![
@@ -186,6 +185,7 @@ pub fn rederive_community(
                 org.name,
                 reported_in.map(Date::to_days),
                 reported_in.map(month_number),
+                org.party_org,
             ])?;
             rows += 1;
         }

@@ -13,6 +13,7 @@ use rusqlite::{Connection, ToSql, params_from_iter};
 
 use super::FiguresError;
 use super::measure::{Scope, region_range};
+use super::party_orgs::OrgScope;
 use super::period::Period;
 use super::query::{Figures, StateCounts, ratio};
 
@@ -75,12 +76,11 @@ pub(super) fn cut_by_round(
 ) -> Result<(), FiguresError> {
     let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
-    let org = scope.org.map(|org| org.as_bytes().to_vec());
-    let org_clause = if org.is_some() {
-        "AND credited_org = ?6"
-    } else {
-        ""
-    };
+    let org = scope.org.map(OrgScope::value);
+    let org_clause = scope
+        .org
+        .map(|org| org.clause("credited_org", 6))
+        .unwrap_or_default();
     let sql = format!(
         "SELECT state, community, claimant_member, claim_days, fulfil_days FROM fig_wishes
          WHERE round = ?1 AND community >= ?2 AND community < ?3

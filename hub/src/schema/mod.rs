@@ -24,7 +24,7 @@ pub(crate) use figures::MEASURE_COLUMNS;
 
 /// Every step of the hub database, in order; the index + 1 is the version. A new step
 /// goes at the end, whichever tables it touches.
-const STEPS: [&str; 22] = [
+const STEPS: [&str; 23] = [
     store::STEPS[0],
     store::STEPS[1],
     figures::STEPS[0],
@@ -47,6 +47,7 @@ const STEPS: [&str; 22] = [
     figures::DISTRICT_DAYS_STEP,
     figures::PROJECT_UNIT_DAYS_STEP,
     figures::DISTRICT_ORG_MONTHS_STEP,
+    figures::PARTY_ORGS_STEP,
 ];
 
 /// The version of a database this build has migrated.

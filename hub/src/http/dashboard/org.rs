@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::figures::OrgScope;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, Uri};
@@ -10,7 +11,6 @@ use axum::response::Response;
 use maud::{Markup, PreEscaped, html};
 use wishtree_protocol::RegionPrefix;
 use wishtree_protocol::city::CampaignRule;
-use wishtree_protocol::id::OrgId;
 use wishtree_protocol::names::Language;
 
 use super::super::auth::Viewer;
@@ -72,7 +72,7 @@ pub(crate) async fn org_page(
 /// members in `region` who are behind on it.
 fn members_behind(
     connection: &rusqlite::Connection,
-    org: OrgId,
+    org: OrgScope,
     region: &RegionPrefix,
 ) -> Result<Vec<(String, u32, Vec<MemberBehind>)>, figures::FiguresError> {
     let mut found = Vec::new();
