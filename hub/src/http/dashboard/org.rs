@@ -19,7 +19,9 @@ use super::super::svg::{self, Bar};
 use super::super::{HubHttpState, parse_org};
 use super::layout::{SERVICE, error_page, number, region_link, short_months, tr};
 use super::overview::figure;
-use super::tables::{figures_table, name_or, service_cells, service_headings, table};
+use super::tables::{
+    figures_table, name_or, party_org_name, service_cells, service_headings, table,
+};
 use super::unit::behind_section;
 use super::{PageRequest, Shows};
 use crate::figures::{self, MemberBehind, MonthFigures, OrgProfile, Period};
@@ -116,7 +118,7 @@ fn render(
     );
     let hours_title = tr(lang, "每月服务时长（小时）", "Hours of service by month");
     let body = html! {
-        h1 data-org=(profile.org) { (profile.name) }
+        h1 data-org=(profile.org) { (party_org_name(&profile.name, profile.party_org.as_deref())) }
         p.muted { (tr(lang, "统一社会信用代码", "Unified social credit code")) " " (profile.credit_code) }
         (request.period_form(base, period).render(lang))
         ul.headline {
