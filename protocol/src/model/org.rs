@@ -51,6 +51,15 @@ impl Org {
         ])
     }
 
+    /// The organisation as a person reads it: the unit's name, then the branch's if
+    /// it is a branch (`沧州市发改委 第一党支部`).
+    pub fn full_name(&self) -> String {
+        match &self.party_org {
+            Some(party_org) => format!("{} {party_org}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
     /// The citywide id of this record: its branch's, or the unit's own organisation's.
     pub fn id(&self) -> OrgId {
         match &self.party_org {

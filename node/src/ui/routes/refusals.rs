@@ -49,6 +49,9 @@ pub(super) fn refusal(lang: Language, error: &ExecuteError) -> Refusal {
         ExecuteError::Command(CommandError::NoUnits) => {
             Refusal::Field(FieldError::new("units", Problem::Missing))
         }
+        ExecuteError::Command(CommandError::PartyOrgTaken { .. }) => {
+            Refusal::Field(FieldError::new("party_org", Problem::PartyOrgTaken))
+        }
         other => match crate::api::round_field_error(other) {
             Some(at_field) => Refusal::Field(at_field),
             None => Refusal::Rule(execute_message(lang, other)),
