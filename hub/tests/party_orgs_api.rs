@@ -66,11 +66,35 @@ fn figures_answer_a_branch_by_its_id_and_a_unit_by_its_credit_code() {
         (own.to_string(), 1, 0),
         (credit_code(2).to_string(), 1, 30),
     ] {
-        let figures = server.json(&format!("/api/orgs/{asked}/figures?region=1309"));
-        let figures = &figures["figures"];
+        let profile = server.json(&format!("/api/orgs/{asked}/figures?region=1309"));
+        let figures = &profile["figures"];
         assert_eq!(figures["members_reported"], members, "{asked}: {figures}");
         assert_eq!(figures["service_minutes"], minutes, "{asked}: {figures}");
     }
+    // A unit's profile lists its party organisations, its own first; a branch's none.
+    let unit = server.json(&format!("/api/orgs/{}/figures", credit_code(1)));
+    let listed: Vec<(&str, Option<&str>)> = unit["party_orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["org"].as_str().unwrap(), o["party_org"].as_str()))
+        .collect();
+    let second = Org::id_for_party_org(&credit_code(1), "第二党支部").to_string();
+    let (own, first) = (own.to_string(), first.to_string());
+    assert_eq!(
+        listed,
+        [
+            (own.as_str(), None),
+            (first.as_str(), Some("第一党支部")),
+            (second.as_str(), Some("第二党支部")),
+        ]
+    );
+    let branch = server.json(&format!("/api/orgs/{first}/figures"));
+    assert!(branch.get("party_orgs").is_none(), "{branch}");
+    // The unit's page links each of them.
+    let page = server.get(&format!("/orgs/{}", credit_code(1))).text();
+    assert!(page.contains(&format!("href=\"/orgs/{first}\"")), "{page}");
+    assert!(page.contains("本单位党组织"), "{page}");
 }
 
 #[test]

@@ -52,7 +52,7 @@ pub use market::{MARKET_PAGE, MarketPage, MarketQuery, MarketWish, market_page, 
 pub use names::{region_is_known, region_name};
 pub use offers::{MarketOffer, OFFERS_PAGE, OfferKind, OffersQuery, market_offers};
 pub use org_profile::{OrgInCommunity, OrgProfile, org_profile};
-pub use party_orgs::{OrgNames, OrgScope, org_name, org_unit};
+pub use party_orgs::{OrgNames, OrgScope, UnitPartyOrg, org_name, org_unit, party_orgs_of};
 pub use period::{Period, PeriodError};
 pub use points::{MemberPoints, Place, PointsRanking, Standing, points_ranking, standing};
 pub use project_stages::StageCounts;

@@ -8,7 +8,7 @@ use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 use super::FiguresError;
 use super::measure::{Group, Scope, region_range, sum_measures};
 use super::names::parse_code;
-use super::party_orgs::{OrgScope, org_name};
+use super::party_orgs::{OrgScope, UnitPartyOrg, org_name, party_orgs_of};
 use super::period::Period;
 use super::query::{Figures, Filter, figures};
 use super::service::Service;
@@ -30,6 +30,10 @@ pub struct OrgProfile {
     pub figures: Figures,
     /// Its members' service, community by community.
     pub communities: Vec<OrgInCommunity>,
+    /// For a unit, its party organisations (its own, then its branches), each with a
+    /// page of its own; empty for one party organisation.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub party_orgs: Vec<UnitPartyOrg>,
 }
 
 /// What an organisation and its members did in one community.
@@ -99,6 +103,7 @@ pub fn org_profile(
         });
     }
     Ok(Some(OrgProfile {
+        party_orgs: party_orgs_of(connection, org)?,
         org: org.id(),
         name: names.name,
         party_org: names.party_org,

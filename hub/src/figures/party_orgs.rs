@@ -37,6 +37,16 @@ pub struct OrgNames {
     pub party_org: Option<String>,
 }
 
+/// One party organisation of a unit, as a unit's page lists them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UnitPartyOrg {
+    /// The party organisation.
+    pub org: OrgId,
+    /// The branch's name; absent for the unit's own organisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party_org: Option<String>,
+}
+
 impl OrgScope {
     /// The id the figures show for the scope: the party organisation's, or for a unit
     /// its own organisation's (the id a unit had before branches existed).
@@ -127,4 +137,35 @@ pub fn org_unit(connection: &Connection, org: OrgId) -> Result<Option<CreditCode
         })
     })
     .transpose()
+}
+
+/// The party organisations of a unit the communities' records name, the unit's own
+/// first and then its branches by name; none for a scope of one party organisation.
+pub fn party_orgs_of(
+    connection: &Connection,
+    scope: OrgScope,
+) -> Result<Vec<UnitPartyOrg>, FiguresError> {
+    let OrgScope::Unit(code) = scope else {
+        return Ok(Vec::new());
+    };
+    let mut statement = connection.prepare_cached(
+        "SELECT id, MAX(party_org) AS branch FROM fig_orgs WHERE credit_code = ?1
+         GROUP BY id ORDER BY branch IS NOT NULL, branch, id",
+    )?;
+    let rows = statement
+        .query_map([code.as_str()], |row| {
+            Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Option<String>>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|(id, party_org)| {
+            let org = <[u8; 16]>::try_from(id.as_slice())
+                .map(OrgId::from_bytes)
+                .map_err(|_| FiguresError::Corrupt {
+                    what: "organisation id",
+                    value: hex::encode(&id),
+                })?;
+            Ok(UnitPartyOrg { org, party_org })
+        })
+        .collect()
 }

@@ -121,6 +121,17 @@ fn render(
         h1 data-org=(profile.org) { (party_org_name(&profile.name, profile.party_org.as_deref())) }
         p.muted { (tr(lang, "统一社会信用代码", "Unified social credit code")) " " (profile.credit_code) }
         (request.period_form(base, period).render(lang))
+        @if profile.party_orgs.len() > 1 {
+            p #party-orgs {
+                (tr(lang, "本单位党组织（合计如下）：", "The unit's party organisations (summed below): "))
+                @for party_org in &profile.party_orgs {
+                    a href={ "/orgs/" (party_org.org) } {
+                        (party_org.party_org.as_deref().unwrap_or(tr(lang, "本级", "its own")))
+                    }
+                    " "
+                }
+            }
+        }
         ul.headline {
             @match lang {
                 Language::Chinese => {
