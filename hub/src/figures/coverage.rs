@@ -16,6 +16,7 @@ use wishtree_protocol::model::Org;
 
 use super::FiguresError;
 use super::measure::region_range;
+use super::party_orgs::org_id_of;
 use super::query::ratio;
 
 /// One unit's coverage.
@@ -102,12 +103,7 @@ pub fn coverage(connection: &Connection, region: &RegionPrefix) -> Result<Covera
         .collect::<Result<Vec<_>, _>>()?;
     let mut by_unit = Vec::with_capacity(rows.len());
     for (org, credit_code, name, declared, reported) in rows {
-        let org = <[u8; 16]>::try_from(org.as_slice())
-            .map(OrgId::from_bytes)
-            .map_err(|_| FiguresError::Corrupt {
-                what: "organisation id",
-                value: hex::encode(&org),
-            })?;
+        let org = org_id_of(&org)?;
         let declared = u64::try_from(declared).unwrap_or(0);
         let reported = u64::try_from(reported).unwrap_or(0).min(declared);
         by_unit.push(UnitCoverage {

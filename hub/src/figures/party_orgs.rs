@@ -159,13 +159,20 @@ pub fn party_orgs_of(
         .collect::<Result<Vec<_>, _>>()?;
     rows.into_iter()
         .map(|(id, party_org)| {
-            let org = <[u8; 16]>::try_from(id.as_slice())
-                .map(OrgId::from_bytes)
-                .map_err(|_| FiguresError::Corrupt {
-                    what: "organisation id",
-                    value: hex::encode(&id),
-                })?;
-            Ok(UnitPartyOrg { org, party_org })
+            Ok(UnitPartyOrg {
+                org: org_id_of(&id)?,
+                party_org,
+            })
         })
         .collect()
+}
+
+/// An organisation id as the figure tables keep it (16 bytes).
+pub(super) fn org_id_of(bytes: &[u8]) -> Result<OrgId, FiguresError> {
+    <[u8; 16]>::try_from(bytes)
+        .map(OrgId::from_bytes)
+        .map_err(|_| FiguresError::Corrupt {
+            what: "organisation id",
+            value: hex::encode(bytes),
+        })
 }
