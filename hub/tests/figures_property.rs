@@ -19,6 +19,7 @@
 
 mod figures_support;
 
+use figures_support::party_orgs::{POOL, org_matches, pool_entry, pool_org, unit_name, unit_of};
 use figures_support::volunteers::{
     VolunteerFacts, VolunteerPlan, expected_volunteers, volunteer_plan, write_volunteers,
 };
@@ -42,11 +43,10 @@ use wishtree_protocol::command::Command;
 use wishtree_protocol::frame::{DocId, Frame, Role, Scope};
 use wishtree_protocol::id::{MemberId, OrgId, PointsEntryId, VoidId, VolunteerId};
 use wishtree_protocol::keys::KeyPair;
-use wishtree_protocol::model::{Actor, EventKind, Org, ServiceRecord};
+use wishtree_protocol::model::{Actor, EventKind, ServiceRecord};
 use wishtree_protocol::sync::memory::MemoryHost;
 use wishtree_protocol::sync::{Effect, Ending, Event, Session};
 use wishtree_protocol::text::Label;
-use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::{
     CommunityCode, CommunityDoc, Date, HalfYear, RegionLevel, RegionPrefix, Timestamp,
 };
@@ -171,49 +171,6 @@ struct ClaimFacts {
     volunteer: Option<VolunteerId>,
     claim_days: Option<i64>,
     fulfil_days: Option<i64>,
-}
-
-/// How many party organisations the plans draw from: the own organisations of units
-/// 1 to 3 (what every document before branches had), then two branches of unit 1, so
-/// that unit 1 has three party organisations and its figures sum them.
-const POOL: usize = 5;
-
-/// The unit's credit code and the branch's name of pool organisation `index`.
-fn pool_entry(index: usize) -> (CreditCode, Option<&'static str>) {
-    match index {
-        3 => (credit_code(1), Some("第一党支部")),
-        4 => (credit_code(1), Some("第二党支部")),
-        _ => (credit_code(index as u32 + 1), None),
-    }
-}
-
-fn pool_org(index: usize) -> OrgId {
-    match pool_entry(index) {
-        (code, Some(branch)) => Org::id_for_party_org(&code, branch),
-        (code, None) => Org::id_for(&code),
-    }
-}
-
-/// The name of the unit of pool organisation `index`, as its communities record it.
-fn unit_name(index: usize) -> String {
-    let unit = if index < 3 { index } else { 0 };
-    format!("单位{unit}")
-}
-
-/// The unit a pool organisation belongs to.
-fn unit_of(org: OrgId) -> Option<CreditCode> {
-    (0..POOL)
-        .find(|index| pool_org(*index) == org)
-        .map(|index| pool_entry(index).0)
-}
-
-/// Whether the rows of organisation `org` count for `filter`'s organisation or unit.
-fn org_matches(filter: &Filter, org: Option<OrgId>) -> bool {
-    match filter.org {
-        None => true,
-        Some(OrgScope::PartyOrg(id)) => org == Some(id),
-        Some(OrgScope::Unit(code)) => org.and_then(unit_of) == Some(code),
-    }
 }
 
 fn day(offset: i32) -> Date {

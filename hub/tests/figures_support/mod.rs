@@ -4,6 +4,7 @@
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+pub mod party_orgs;
 pub mod volunteers;
 
 use std::net::SocketAddr;
