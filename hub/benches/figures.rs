@@ -18,7 +18,7 @@
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, params};
-use wishtree_hub::figures::{self, CommunitySync, Filter, Period, RankBy};
+use wishtree_hub::figures::{self, CommunitySync, Filter, OrgScope, Period, RankBy};
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{MemberId, OrgId, ServiceId, WishId};
 use wishtree_protocol::model::{Actor, EventKind, Org, PostKind};
@@ -96,7 +96,7 @@ fn main() {
     let everywhere = |region: &RegionPrefix, period: Period, org: Option<OrgId>| Filter {
         region: region.clone(),
         period,
-        org,
+        org: org.map(OrgScope::PartyOrg),
         round: None,
     };
     let city_region: RegionPrefix = "1309".parse().unwrap();
@@ -195,6 +195,7 @@ fn main() {
     report("organisation figures (largest), all time", ours, baseline);
     let ours = time(QUERY_RUNS / 4, |run| {
         let org = city.big_orgs[run % city.big_orgs.len()];
+        let org = OrgScope::PartyOrg(org);
         figures::org_profile(&connection, org, &city_region, &Period::all(), now).unwrap();
     });
     let baseline = time(BASELINE_RUNS, |run| {

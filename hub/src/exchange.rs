@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use rusqlite::params;
 use wishtree_protocol::bundle::{Audience, Envelope, NewBundle, bundle_hash};
-use wishtree_protocol::id::OrgId;
 use wishtree_protocol::keys::{KeyPair, PublicKey};
+use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
 
 use crate::store::{HubStore, SqliteStore, StoredDoc};
@@ -40,16 +40,19 @@ pub struct Sent {
     pub is_attested: bool,
 }
 
-/// The communities where members of `org` live, from the figure tables.
-pub fn communities_of_org(store: &SqliteStore, org: OrgId) -> anyhow::Result<Vec<CommunityCode>> {
+/// The communities where members of the unit `unit` live (of any of its party
+/// organisations: its own or a branch), from the figure tables.
+pub fn communities_of_org(
+    store: &SqliteStore,
+    unit: &CreditCode,
+) -> anyhow::Result<Vec<CommunityCode>> {
     store.with_transaction(|transaction| {
         let mut statement = transaction.prepare(
-            "SELECT DISTINCT community FROM fig_members WHERE org = ?1 ORDER BY community",
+            "SELECT DISTINCT community FROM fig_members
+             WHERE org IN (SELECT id FROM fig_orgs WHERE credit_code = ?1) ORDER BY community",
         )?;
         let codes = statement
-            .query_map(params![org.as_bytes().as_slice()], |row| {
-                row.get::<_, String>(0)
-            })?
+            .query_map(params![unit.as_str()], |row| row.get::<_, String>(0))?
             .collect::<Result<Vec<String>, _>>()?;
         codes
             .iter()
@@ -61,18 +64,18 @@ pub fn communities_of_org(store: &SqliteStore, org: OrgId) -> anyhow::Result<Vec
     })
 }
 
-/// Writes one bundle per community where members of `org` live into `out_dir`, for
+/// Writes one bundle per community where members of the unit live into `out_dir`, for
 /// the hub whose key is `peer`, in the order of their seqs (the order the peer must
 /// import them in).
 pub fn send_org_communities(
     store: &SqliteStore,
     key: &KeyPair,
-    org: OrgId,
+    unit: &CreditCode,
     peer: PublicKey,
     out_dir: &Path,
     now: Timestamp,
 ) -> anyhow::Result<Vec<Sent>> {
-    let communities = communities_of_org(store, org)?;
+    let communities = communities_of_org(store, unit)?;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
     let mut sent = Vec::new();

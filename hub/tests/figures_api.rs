@@ -355,10 +355,13 @@ fn csv_reads_back_as_the_columns_a_person_expects() {
     );
     let (header, rows) = read_csv(&ranking);
     assert_eq!(
-        &header[..4],
-        ["名次", "单位党组织", "统一社会信用代码", "报到党员"]
+        &header[..5],
+        ["名次", "单位", "党组织", "统一社会信用代码", "报到党员"]
     );
-    assert!(rows.iter().any(|row| row[1] == "沧州市发改委党组"));
+    assert!(
+        rows.iter()
+            .any(|row| row[1] == "沧州市发改委党组" && row[2] == "本级")
+    );
     assert!(
         rows.iter()
             .any(|row| row[1] == r#"'=HYPERLINK("http://x","点我")"#)
@@ -378,7 +381,7 @@ fn csv_reads_back_as_the_columns_a_person_expects() {
         }
     }
     // Ordered by members, as asked.
-    let members: Vec<u64> = rows.iter().map(|row| row[3].parse().unwrap()).collect();
+    let members: Vec<u64> = rows.iter().map(|row| row[4].parse().unwrap()).collect();
     assert!(
         members.windows(2).all(|pair| pair[0] >= pair[1]),
         "{members:?}"

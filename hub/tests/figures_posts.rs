@@ -10,7 +10,7 @@
 mod figures_support;
 
 use figures_support::*;
-use wishtree_hub::figures::{self, Filter, GroupFigures, Period, PostFigures};
+use wishtree_hub::figures::{self, Filter, GroupFigures, OrgScope, Period, PostFigures};
 use wishtree_protocol::command::{Command, MemberFields};
 use wishtree_protocol::id::{BranchId, MemberId, OrgId, PostId, TeamId};
 use wishtree_protocol::model::{Actor, EventKind, PostKind};
@@ -148,6 +148,10 @@ fn post_event(writer: &mut Writer, post: PostId, kind: EventKind, by: Actor, day
 }
 
 fn figures_of(database: &std::path::Path, org: Option<OrgId>, period: Period) -> figures::Figures {
+    scoped(database, org.map(OrgScope::PartyOrg), period)
+}
+
+fn scoped(database: &std::path::Path, org: Option<OrgScope>, period: Period) -> figures::Figures {
     let connection = rusqlite::Connection::open(database).unwrap();
     let filter = Filter {
         region: region("1309"),
@@ -212,6 +216,13 @@ fn a_unit_counts_the_seats_it_and_its_members_hold_and_its_members_places() {
             team_members: 1
         }
     );
+    // The unit by its credit code: its one party organisation's seats and places.
+    let by_code = scoped(
+        &database,
+        Some(OrgScope::Unit(credit_code(1))),
+        Period::all(),
+    );
+    assert_eq!((by_code.posts, by_code.groups), (unit.posts, unit.groups));
     let other = figures_of(&database, Some(ledger.other), Period::all());
     assert_eq!(
         other.posts,

@@ -1,10 +1,11 @@
 //! Property test: random cities — communities in two districts, members of shared
-//! unit organisations, wishes and projects through every lifecycle, projects in
-//! Guangzhou's stages claimed by one to three units jointly (`figures_support/joint.rs`),
-//! activities, service, voids and redemptions — are written as community documents through
+//! unit organisations (a unit's own, and two branches of one unit), wishes and projects
+//! through every lifecycle, projects in Guangzhou's stages claimed by one to three units
+//! jointly (`figures_support/joint.rs`), activities, service, voids and redemptions — are
+//! written as community documents through
 //! domain commands, synced into a city hub, and every figure, for every region,
-//! period and organisation, equals the same figure computed independently from the
-//! generated plan.
+//! period and party organisation or unit, equals the same figure computed
+//! independently from the generated plan.
 //!
 //! The data travels the hub's real path: each node's document goes through the
 //! sans-IO sync session (node side over a [`MemoryHost`], hub side over the hub's own
@@ -21,6 +22,7 @@
 mod figures_support;
 
 use figures_support::joint::{JointFacts, StagedPlan, staged_plan, write_staged};
+use figures_support::party_orgs::{POOL, org_matches, pool_entry, pool_org, unit_name, unit_of};
 use figures_support::streets::{
     StreetFacts, StreetPlan, check_street_children, street_plan, takes_in, write_street,
 };
@@ -36,7 +38,9 @@ use automerge::{AutoCommit, ChangeHash};
 use figures_support::*;
 use proptest::prelude::*;
 use wishtree_hub::figures::refresh_one;
-use wishtree_hub::figures::{self, Figures, Filter, Period, RankBy, StageCounts, StateCounts};
+use wishtree_hub::figures::{
+    self, Figures, Filter, OrgScope, Period, RankBy, StageCounts, StateCounts,
+};
 use wishtree_hub::metrics::Metrics;
 use wishtree_hub::state::{Hub, HubOptions};
 use wishtree_hub::store::{EnrolledRole, SqliteStore};
@@ -46,7 +50,7 @@ use wishtree_protocol::command::Command;
 use wishtree_protocol::frame::{DocId, Frame, Role, Scope};
 use wishtree_protocol::id::{MemberId, OrgId, PointsEntryId, VoidId, VolunteerId};
 use wishtree_protocol::keys::KeyPair;
-use wishtree_protocol::model::{Actor, EventKind, Org, ServiceRecord};
+use wishtree_protocol::model::{Actor, EventKind, ServiceRecord};
 use wishtree_protocol::street::StreetCode;
 use wishtree_protocol::sync::memory::MemoryHost;
 use wishtree_protocol::sync::{Effect, Ending, Event, Session};
@@ -186,10 +190,6 @@ struct ClaimFacts {
     fulfil_days: Option<i64>,
 }
 
-fn pool_org(index: usize) -> OrgId {
-    Org::id_for(&credit_code(index as u32 + 1))
-}
-
 fn day(offset: i32) -> Date {
     Date::from_days(date(FIRST_DAY).to_days() + offset)
 }
@@ -280,8 +280,8 @@ fn service_plan() -> impl Strategy<Value = ServicePlan> {
 
 fn community_plan(code: CommunityCode) -> impl Strategy<Value = CommunityPlan> {
     (
-        // Up to three units, so that a project can be claimed by three jointly.
-        prop::collection::vec((0usize..3, prop::option::of(0i32..300)), 0..4),
+        // Up to three units of the pool, so that a project can be claimed by three jointly.
+        prop::collection::vec((0usize..POOL, prop::option::of(0i32..300)), 0..4),
         prop::collection::vec((prop::option::of(any::<usize>()), 0i32..300), 0..6),
         prop::collection::vec((any::<usize>(), 0i32..300, any::<bool>()), 0..3),
         prop::collection::vec(wish_plan(), 0..7),
@@ -393,12 +393,12 @@ fn write_community(
     let mut orgs: Vec<OrgId> = Vec::new();
     for (pool, reported) in &plan.orgs {
         let reported = reported.map(day);
-        let id = w.add_org(
-            credit_code(*pool as u32 + 1),
-            &format!("单位{pool}"),
-            reported,
-            minute(1),
-        );
+        let (code, branch) = pool_entry(*pool);
+        let unit_name = unit_name(*pool);
+        let id = match branch {
+            Some(branch) => w.add_party_org(code, &unit_name, branch, reported, minute(1)),
+            None => w.add_org(code, &unit_name, reported, minute(1)),
+        };
         facts.orgs.insert(id, reported);
         orgs.push(id);
     }
@@ -870,7 +870,7 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
     let period = &filter.period;
     let within = |date: Date| period.contains(date);
     let by_end = |date: Date| period.to().is_none_or(|to| date <= to);
-    let org_matches = |org: Option<OrgId>| filter.org.is_none() || org == filter.org;
+    let org_matches = |org: Option<OrgId>| org_matches(filter, org);
     let since = NOW.as_millis() - figures::SYNC_WINDOW_MS;
     let in_region: Vec<&CommunityFacts> = facts
         .communities
@@ -880,9 +880,8 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
     let mut communities = 0;
     let mut synced = 0;
     for community in &in_region {
-        let named = filter
-            .org
-            .is_none_or(|org| community.orgs.contains_key(&org));
+        let named =
+            filter.org.is_none() || community.orgs.keys().any(|org| org_matches(Some(*org)));
         if named {
             communities += 1;
             synced += u64::from(community.last_seen_ms.is_some_and(|seen| seen >= since));
@@ -899,7 +898,7 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
         region: region.clone(),
         from: period.from(),
         to: period.to(),
-        org: filter.org,
+        org: filter.org.map(OrgScope::id),
         round: None,
         communities,
         communities_synced_24h: synced,
@@ -958,7 +957,7 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
             .count() as u64;
         for wish in &community.wishes {
             let credited = wish.org.or_else(|| wish.member.and_then(member_org));
-            if !within(wish.submitted_day) || (filter.org.is_some() && credited != filter.org) {
+            if !within(wish.submitted_day) || (filter.org.is_some() && !org_matches(credited)) {
                 continue;
             }
             count_state(&mut figures.wishes, wish.state);
@@ -969,7 +968,7 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
             fulfil_days.extend(wish.fulfil_days);
         }
         for project in &community.projects {
-            if !within(project.submitted_day) || (filter.org.is_some() && project.org != filter.org)
+            if !within(project.submitted_day) || (filter.org.is_some() && !org_matches(project.org))
             {
                 continue;
             }
@@ -982,10 +981,12 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
         // A staged project: once for the region, once for each unit holding it in the
         // stages; by state, once for its lead unit only (`claimant_org`).
         for staged in community.staged.iter().filter(|s| within(s.submitted_day)) {
-            if filter.org.is_none_or(|org| staged.lead == Some(org)) {
+            if org_matches(staged.lead) {
                 count_state(&mut figures.projects, staged.state);
             }
-            staged.count(&mut figures.project_stages, &mut claiming_orgs, filter.org);
+            let holds = |unit: OrgId| org_matches(Some(unit));
+            let unit: Option<&dyn Fn(OrgId) -> bool> = filter.org.map(|_| &holds as _);
+            staged.count(&mut figures.project_stages, &mut claiming_orgs, unit);
         }
         figures.activities += community
             .activities
@@ -1168,13 +1169,15 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
     let streets = facts.communities.iter().map(|community| &community.street);
     check_street_children(&connection, streets, &regions(&plan), NOW)?;
 
-    let orgs: Vec<Option<OrgId>> = [None]
+    // Every party organisation, and every unit (unit 1 summing its three).
+    let orgs: Vec<Option<OrgScope>> = [None]
         .into_iter()
-        .chain((0..3).map(|index| Some(pool_org(index))))
+        .chain((0..POOL).map(|index| Some(OrgScope::PartyOrg(pool_org(index)))))
+        .chain((1..=3).map(|unit| Some(OrgScope::Unit(credit_code(unit)))))
         .collect();
     for region in regions(&plan) {
         for period in periods(&plan) {
-            let org_choices: &[Option<OrgId>] = if region.as_str().len() <= 6 {
+            let org_choices: &[Option<OrgScope>] = if region.as_str().len() <= 6 {
                 &orgs
             } else {
                 &orgs[..1]
@@ -1244,7 +1247,7 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                 &Filter {
                     region: city.clone(),
                     period,
-                    org: Some(rank.org),
+                    org: Some(OrgScope::PartyOrg(rank.org)),
                     round: None,
                 },
             );
@@ -1255,6 +1258,14 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
                 org.wishes.claimed_or_fulfilled()
             );
             prop_assert_eq!(rank.service.projects_fulfilled, org.projects.fulfilled);
+            // Each branch is ranked on its own, shown with its unit's name.
+            let index = (0..POOL)
+                .find(|index| pool_org(*index) == rank.org)
+                .unwrap();
+            let (code, branch) = pool_entry(index);
+            prop_assert_eq!(rank.party_org.as_deref(), branch);
+            prop_assert_eq!(&rank.credit_code, code.as_str());
+            prop_assert_eq!(&rank.name, &unit_name(index));
         }
         prop_assert!(
             ranking
@@ -1519,12 +1530,13 @@ fn check_campaigns(
         let coverage = figures::coverage(&connection, &region).unwrap();
         for index in 0..3 {
             let org = pool_org(index);
+            // A unit's coverage counts the members of all its party organisations.
             let members = facts
                 .communities
                 .iter()
                 .filter(|c| c.code.is_some_and(|code| region.contains(&code)))
                 .flat_map(|c| &c.members)
-                .filter(|(_, member_org, _)| *member_org == Some(org))
+                .filter(|(_, member_org, _)| member_org.and_then(unit_of) == unit_of(org))
                 .count() as u64;
             let unit = coverage
                 .by_unit

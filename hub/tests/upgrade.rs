@@ -8,18 +8,20 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use automerge::{AutoCommit, ChangeHash};
 use rusqlite::Connection;
 use wishtree_hub::data_dir::DATABASE_FILE;
-use wishtree_hub::figures::{self, Figures, Filter, Period};
+use wishtree_hub::figures::{self, Figures, Filter, OrgScope, Period};
 use wishtree_hub::metrics::Metrics;
 use wishtree_hub::state::{Hub, HubOptions};
 use wishtree_hub::store::{HubStore, SqliteStore, StoredDoc};
 use wishtree_protocol::keys::KeyPair;
+use wishtree_protocol::model::Org;
+use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc, RegionPrefix, Timestamp};
 
@@ -59,6 +61,7 @@ fn check(fixture: &Path) {
 
     // The documents: the same heads as the release stored.
     let mut communities = Vec::new();
+    let mut units = BTreeSet::new();
     let mut wishes = 0;
     for (key, bytes) in &written.documents {
         let doc = StoredDoc::from_storage_key(key).unwrap();
@@ -70,7 +73,13 @@ fn check(fixture: &Path) {
         );
         if let StoredDoc::Community(code) = doc {
             let doc = CommunityDoc::load(bytes, Some(code), [0; 16]).unwrap();
-            wishes += CommunityView::derive(&doc).unwrap().wishes.len();
+            let view = CommunityView::derive(&doc).unwrap();
+            wishes += view.wishes.len();
+            // Written before branches: every organisation is its unit's own.
+            for org in view.orgs.values() {
+                assert_eq!(org.party_org, None, "{shown}: {org:?}");
+                units.insert(org.credit_code);
+            }
             communities.push(code);
         }
     }
@@ -81,6 +90,7 @@ fn check(fixture: &Path) {
     let regions = regions(&written.city, &communities);
     let kept = figures_of(&store, &regions, now);
     let kept_rankings = rankings_of(&store, &regions);
+    let kept_units = units_of(&store, &written.city, &units, now);
     let city = &kept[0];
     assert_eq!(city.communities, communities.len() as u64, "{shown}");
     assert_eq!(city.wishes.total, wishes as u64, "{shown}");
@@ -116,6 +126,54 @@ fn check(fixture: &Path) {
         kept_rankings,
         "{shown}: the points rankings differ from the documents' after the upgrade"
     );
+    // A unit with one organisation reads as before, kept or derived again. (The
+    // fixtures of the releases so far record no organisation; a later one's will.)
+    assert_eq!(
+        units_of(hub.local(), &written.city, &units, now),
+        kept_units,
+        "{shown}: the units' figures differ from the documents' after the upgrade"
+    );
+}
+
+/// Each unit's figures in the city, asked by its credit code (the unit with all its
+/// party organisations) after checking that they equal its own organisation's (by the
+/// id every release gave it), and the city's ranking of organisations.
+fn units_of(
+    store: &SqliteStore,
+    city: &RegionPrefix,
+    units: &BTreeSet<CreditCode>,
+    now: Timestamp,
+) -> (Vec<Figures>, Vec<figures::OrgRank>) {
+    let read = |org: OrgScope| {
+        let filter = Filter {
+            region: city.clone(),
+            period: Period::all(),
+            org: Some(org),
+            round: None,
+        };
+        store
+            .with_transaction(|transaction| figures::figures(transaction, &filter, now))
+            .unwrap()
+    };
+    let mut by_unit = Vec::new();
+    for code in units {
+        let unit = read(OrgScope::Unit(*code));
+        assert_eq!(unit, read(OrgScope::PartyOrg(Org::id_for(code))), "{code}");
+        by_unit.push(unit);
+    }
+    let ranking = store
+        .with_transaction(|transaction| {
+            figures::org_ranking(
+                transaction,
+                city,
+                &Period::all(),
+                figures::RankBy::default(),
+                1000,
+            )
+        })
+        .unwrap();
+    assert!(ranking.iter().all(|rank| rank.party_org.is_none()));
+    (by_unit, ranking)
 }
 
 /// Every region's points ranking for the half-years around the fixtures.

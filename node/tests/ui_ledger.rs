@@ -363,7 +363,8 @@ fn the_org_and_pairing_ledgers_export_as_a_person_reads_them() {
     assert_eq!(
         rows[0],
         [
-            "单位党组织",
+            "单位",
+            "党组织",
             "统一社会信用代码",
             "报到日期",
             "报到党员（人）",
@@ -374,8 +375,11 @@ fn the_org_and_pairing_ledgers_export_as_a_person_reads_them() {
     assert_eq!(rows.len(), 3);
     // In pinyin order: 沧州市第一中学 (di) before 沧州市发展 (fa).
     assert_eq!(rows[1][0], "沧州市第一中学党委");
-    assert_eq!(rows[1][5], "未收录");
-    assert_eq!(rows[2][..], [NDRC, &ndrc, "", "0", "1", "已收录"]);
+    assert_eq!(rows[1][6], "未收录");
+    assert_eq!(
+        rows[2][..],
+        [NDRC, "单位党组织本级", &ndrc, "", "0", "1", "已收录"]
+    );
 
     let (name, rows) = download(&node, "/pairings.csv");
     assert!(name.starts_with("共建协议台账-"), "{name}");

@@ -159,6 +159,28 @@ impl Writer {
         Org::id_for(&code)
     }
 
+    /// Adds the branch `party_org` of the unit with credit code `code`; its id is
+    /// derived from both.
+    pub fn add_party_org(
+        &mut self,
+        code: CreditCode,
+        unit_name: &str,
+        party_org: &str,
+        reported_in: Option<Date>,
+        at: Timestamp,
+    ) -> OrgId {
+        self.run(
+            Command::AddPartyOrg {
+                credit_code: code,
+                unit_name: Name::parse("unit_name", unit_name).unwrap(),
+                party_org: Name::parse("party_org", party_org).unwrap(),
+                reported_in,
+            },
+            at,
+        );
+        Org::id_for_party_org(&code, party_org)
+    }
+
     /// Adds a member of `org` (if any) who reported in on `reported_in`.
     pub fn add_member(&mut self, org: Option<OrgId>, reported_in: Date, at: Timestamp) -> MemberId {
         let id = MemberId::from_bytes(self.ids.bytes());

@@ -140,11 +140,8 @@ async fn a_district_hub_sends_a_peer_the_communities_of_its_organisations_member
                     .heads(wishtree_protocol::frame::DocId::Community(community))
                     .unwrap(),
             ) == heads
-                && wishtree_hub::exchange::communities_of_org(
-                    &yunhe_store,
-                    Org::id_for(&court_code),
-                )
-                .is_ok_and(|found| found == [community])
+                && wishtree_hub::exchange::communities_of_org(&yunhe_store, &court_code)
+                    .is_ok_and(|found| found == [community])
                 && yunhe_store.attestation(community).unwrap().is_some()
         },
     )

@@ -343,12 +343,16 @@ impl Access {
     }
 
     /// Whether organisation `org`'s pages are the account's to see: any organisation
-    /// for a viewer (within its region, which the caller checks), only its own for an
-    /// organisation account.
-    pub fn may_see_org(&self, org: OrgId) -> bool {
+    /// for a viewer (within its region, which the caller checks); for an organisation
+    /// account, its unit's own organisation and every party organisation of its unit
+    /// (`unit`: the unit `org` belongs to, if known).
+    pub fn may_see_org(&self, org: OrgId, unit: Option<&CreditCode>) -> bool {
         match self {
             Self::Region(_) => true,
-            Self::Unit { org: own, .. } => *own == org,
+            Self::Unit {
+                org: own,
+                credit_code,
+            } => *own == org || unit == Some(credit_code),
         }
     }
 
@@ -473,8 +477,13 @@ mod tests {
             revoked_at: None,
         }
         .access();
-        assert!(unit.may_see_org(Org::id_for(&code)));
-        assert!(!unit.may_see_org(OrgId::from_bytes([1; 16])));
+        assert!(unit.may_see_org(Org::id_for(&code), None));
+        assert!(!unit.may_see_org(OrgId::from_bytes([1; 16]), None));
+        // A branch of its unit, and not a branch of another unit.
+        let branch = Org::id_for_party_org(&code, "第一党支部");
+        assert!(unit.may_see_org(branch, Some(&code)));
+        let other: CreditCode = "91350100M000100Y43".parse().unwrap();
+        assert!(!unit.may_see_org(Org::id_for_party_org(&other, "第一党支部"), Some(&other)));
         assert!(!unit.may_see_region(&region("1309")));
         assert_eq!(unit.home_region(&region("1309")), region("1309"));
     }

@@ -395,9 +395,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 org.parse().context("bad --org")?;
             let peer: PublicKey = to.parse().context("the --to key is not a valid key")?;
             let key = read_key_file(&data.join(KEY_FILE))?;
-            let org_id = wishtree_protocol::model::Org::id_for(&credit_code);
-            let sent =
-                crate::exchange::send_org_communities(&store, &key, org_id, peer, &out, now())?;
+            let sent = crate::exchange::send_org_communities(
+                &store,
+                &key,
+                &credit_code,
+                peer,
+                &out,
+                now(),
+            )?;
             if sent.is_empty() {
                 println!("no community this hub holds has members of {credit_code}");
             }

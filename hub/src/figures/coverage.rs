@@ -4,7 +4,8 @@
 //!
 //! The denominator is the unit's whole in-service membership, from the city document
 //! (`wishtree-hub city members`); the numerator counts its members reported in to the
-//! communities of the region asked. For the city that is the unit's coverage; for a
+//! communities of the region asked, whichever of the unit's party organisations (its
+//! own, or a branch) they belong to. For the city that is the unit's coverage; for a
 //! district it is the part of the unit that reported in there.
 
 use rusqlite::{Connection, Transaction, params};
@@ -15,6 +16,7 @@ use wishtree_protocol::model::Org;
 
 use super::FiguresError;
 use super::measure::region_range;
+use super::party_orgs::org_id_of;
 use super::query::ratio;
 
 /// One unit's coverage.
@@ -84,7 +86,8 @@ pub fn coverage(connection: &Connection, region: &RegionPrefix) -> Result<Covera
     let mut statement = connection.prepare_cached(
         "SELECT d.org, d.credit_code, d.name, d.in_service_members,
                 (SELECT COUNT(*) FROM fig_members m
-                 WHERE m.org = d.org AND m.community >= ?1 AND m.community < ?2)
+                 WHERE m.org IN (SELECT id FROM fig_orgs WHERE credit_code = d.credit_code)
+                   AND m.community >= ?1 AND m.community < ?2)
          FROM fig_directory d WHERE d.in_service_members IS NOT NULL",
     )?;
     let rows = statement
@@ -100,12 +103,7 @@ pub fn coverage(connection: &Connection, region: &RegionPrefix) -> Result<Covera
         .collect::<Result<Vec<_>, _>>()?;
     let mut by_unit = Vec::with_capacity(rows.len());
     for (org, credit_code, name, declared, reported) in rows {
-        let org = <[u8; 16]>::try_from(org.as_slice())
-            .map(OrgId::from_bytes)
-            .map_err(|_| FiguresError::Corrupt {
-                what: "organisation id",
-                value: hex::encode(&org),
-            })?;
+        let org = org_id_of(&org)?;
         let declared = u64::try_from(declared).unwrap_or(0);
         let reported = u64::try_from(reported).unwrap_or(0).min(declared);
         by_unit.push(UnitCoverage {

@@ -142,13 +142,13 @@ pub fn rederive_community(
         }
     }
 
-    // An organisation is known citywide by the id its credit code derives; a
-    // reference inside the document uses the document's key, which is the same id
-    // unless the document was written by hand.
+    // An organisation is known citywide by the id its credit code (and its branch's
+    // name, for a branch) derives; a reference inside the document uses the document's
+    // key, which is the same id unless the document was written by hand.
     let citywide: BTreeMap<OrgId, OrgId> = view
         .orgs
         .iter()
-        .map(|(key, org)| (*key, Org::id_for(&org.credit_code)))
+        .map(|(key, org)| (*key, org.id()))
         .collect();
     let resolve = |org: OrgId| citywide.get(&org).copied().unwrap_or(org);
     let member_org: BTreeMap<MemberId, OrgId> = view
@@ -176,22 +176,21 @@ pub fn rederive_community(
         }
     }
     {
-        // Two keys of one credit code are one organisation; reported in on the
-        // earliest day either says.
-        // The street's report-in likewise, filed as the street's own row.
+        // Two keys of one credit code (and branch) are one organisation; reported in on
+        // the earliest day either says. The street's report-in likewise, filed as the
+        // street's own row.
         let mut orgs: BTreeMap<OrgId, (&Org, Option<Date>, Option<Date>)> = BTreeMap::new();
         for org in view.orgs.values() {
-            let entry = orgs.entry(Org::id_for(&org.credit_code)).or_insert((
-                org,
-                org.reported_in,
-                org.street_reported_in,
-            ));
+            let entry =
+                orgs.entry(org.id())
+                    .or_insert((org, org.reported_in, org.street_reported_in));
             entry.1 = earliest(entry.1, org.reported_in);
             entry.2 = earliest(entry.2, org.street_reported_in);
         }
         let mut insert = transaction.prepare_cached(
-            "INSERT INTO fig_orgs (community, id, credit_code, name, reported_day, month, street)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO fig_orgs (community, id, credit_code, name, reported_day, month, street,
+                 party_org)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for (id, (org, reported_in, street_reported_in)) in orgs {
             let street_row = street_reported_in
@@ -207,6 +206,7 @@ pub fn rederive_community(
                     reported_in.map(Date::to_days),
                     reported_in.map(month_number),
                     street,
+                    org.party_org,
                 ])?;
                 rows += 1;
             }

@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use rusqlite::types::Value;
 use rusqlite::{Connection, ToSql};
 use wishtree_protocol::RegionPrefix;
-use wishtree_protocol::id::OrgId;
 
+use super::party_orgs::OrgScope;
 use super::period::{Months, Period};
 
 /// A measure that sums across communities and months.
@@ -58,7 +59,7 @@ pub(crate) enum Group {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Scope<'a> {
     pub(crate) region: &'a RegionPrefix,
-    pub(crate) org: Option<OrgId>,
+    pub(crate) org: Option<OrgScope>,
 }
 
 /// A raw table and the measures counted in it.
@@ -418,11 +419,10 @@ fn sum_rollup(
         Group::Org => ("lower(hex(org))", "org"),
         Group::Month => ("CAST(month AS TEXT)", "month"),
     };
-    let org_clause = if scope.org.is_some() {
-        "AND org = ?5"
-    } else {
-        ""
-    };
+    let org_clause = scope
+        .org
+        .map(|org| org.clause("org", 5))
+        .unwrap_or_default();
     let sql = format!(
         "SELECT {key}, {sums} FROM {table}
          WHERE {community} >= ?1 AND {community} < ?2 AND {month_clause} {org_clause}
@@ -430,10 +430,7 @@ fn sum_rollup(
         sums = sum_columns(measures),
     );
     let (low, high) = region_range(scope.region);
-    let org = scope
-        .org
-        .map(|org| org.as_bytes().to_vec())
-        .unwrap_or_default();
+    let org = scope.org.map(OrgScope::value).unwrap_or(Value::Null);
     let mut params: Vec<&dyn ToSql> = vec![&low, &high, &low_month, &high_month];
     if scope.org.is_some() {
         params.push(&org);
@@ -457,7 +454,7 @@ fn sum_raw(
     };
     let expressions: Vec<&str> = source.measures.iter().map(|(_, e)| *e).collect();
     let org_clause = match (scope.org, group) {
-        (Some(_), _) => format!("AND {} = ?5", source.org),
+        (Some(org), _) => org.clause(source.org, 5),
         (None, Group::Org) => format!("AND {} IS NOT NULL", source.org),
         (None, _) => String::new(),
     };
@@ -479,10 +476,7 @@ fn sum_raw(
         filter = source.filter,
     );
     let (low, high) = region_range(scope.region);
-    let org = scope
-        .org
-        .map(|org| org.as_bytes().to_vec())
-        .unwrap_or_default();
+    let org = scope.org.map(OrgScope::value).unwrap_or(Value::Null);
     let mut params: Vec<&dyn ToSql> = vec![&low, &high, &first, &last];
     if scope.org.is_some() {
         params.push(&org);

@@ -1,8 +1,8 @@
-//! The names the figure tables keep for regions, organisations and communities, and
+//! The names the figure tables keep for regions and communities (organisations':
+//! `party_orgs.rs`), and
 //! the community codes under a region.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use wishtree_protocol::id::OrgId;
 use wishtree_protocol::{CommunityCode, RegionPrefix};
 
 use super::FiguresError;
@@ -36,23 +36,6 @@ pub fn region_is_known(
                  OR EXISTS (SELECT 1 FROM fig_region_names WHERE prefix = ?3)",
         )?
         .query_row(params![low, high, region.as_str()], |row| row.get(0))?)
-}
-
-/// An organisation's name and credit code as the communities recorded them (the
-/// record of a community it reported in to first).
-pub fn org_name(
-    connection: &Connection,
-    org: OrgId,
-) -> Result<Option<(String, String)>, FiguresError> {
-    Ok(connection
-        .prepare_cached(
-            "SELECT name, credit_code FROM fig_orgs WHERE id = ?1
-             ORDER BY reported_day IS NULL, reported_day, community LIMIT 1",
-        )?
-        .query_row([org.as_bytes().as_slice()], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
-        .optional()?)
 }
 
 pub(super) fn community_name(

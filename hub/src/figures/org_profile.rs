@@ -7,24 +7,33 @@ use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 
 use super::FiguresError;
 use super::measure::{Group, Scope, region_range, sum_measures};
-use super::names::{org_name, parse_code};
+use super::names::parse_code;
+use super::party_orgs::{OrgScope, UnitPartyOrg, org_name, party_orgs_of};
 use super::period::Period;
 use super::query::{Figures, Filter, figures};
 use super::service::Service;
 
-/// A unit organisation across the communities whose records name it.
+/// A party organisation, or a unit with all its party organisations, across the
+/// communities whose records name it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OrgProfile {
-    /// The organisation.
+    /// The organisation (for a unit, its own organisation's id).
     pub org: OrgId,
-    /// Its name.
+    /// Its unit's name.
     pub name: String,
+    /// The branch's name; absent for a unit and for a unit's own organisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party_org: Option<String>,
     /// Its unified social credit code.
     pub credit_code: String,
     /// Its figures.
     pub figures: Figures,
     /// Its members' service, community by community.
     pub communities: Vec<OrgInCommunity>,
+    /// For a unit, its party organisations (its own, then its branches), each with a
+    /// page of its own; empty for one party organisation.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub party_orgs: Vec<UnitPartyOrg>,
 }
 
 /// What an organisation and its members did in one community.
@@ -45,12 +54,12 @@ pub struct OrgInCommunity {
 /// community whose records name it; `None` if no community's records name it.
 pub fn org_profile(
     connection: &Connection,
-    org: OrgId,
+    org: OrgScope,
     region: &RegionPrefix,
     period: &Period,
     now: Timestamp,
 ) -> Result<Option<OrgProfile>, FiguresError> {
-    let Some((name, credit_code)) = org_name(connection, org)? else {
+    let Some(names) = org_name(connection, org)? else {
         return Ok(None);
     };
     let filter = Filter {
@@ -67,23 +76,21 @@ pub fn org_profile(
     let mut sums = sum_measures(connection, scope, period, Group::Community)?;
     let (low, high) = region_range(region);
     let (_, last_day) = period.day_bounds();
-    let mut statement = connection.prepare_cached(
+    let mut statement = connection.prepare_cached(&format!(
         "SELECT o.community, c.name, MAX(o.reported_day IS NOT NULL AND o.reported_day <= ?4)
          FROM fig_orgs o JOIN fig_communities c ON c.code = o.community
-         WHERE o.id = ?1 AND o.community >= ?2 AND o.community < ?3
+         WHERE o.community >= ?2 AND o.community < ?3 {}
          GROUP BY o.community ORDER BY o.community",
-    )?;
+        org.clause("o.id", 1)
+    ))?;
     let rows = statement
-        .query_map(
-            params![org.as_bytes().as_slice(), low, high, last_day],
-            |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, bool>(2)?,
-                ))
-            },
-        )?
+        .query_map(params![org.value(), low, high, last_day], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, bool>(2)?,
+            ))
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut communities = Vec::new();
     for (code, community_name, is_reported) in rows {
@@ -96,9 +103,11 @@ pub fn org_profile(
         });
     }
     Ok(Some(OrgProfile {
-        org,
-        name,
-        credit_code,
+        party_orgs: party_orgs_of(connection, org)?,
+        org: org.id(),
+        name: names.name,
+        party_org: names.party_org,
+        credit_code: names.credit_code,
         figures,
         communities,
     }))

@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 
+use rusqlite::types::Value;
 use rusqlite::{Connection, Transaction, params};
 use wishtree_protocol::id::{MemberId, OrgId};
 use wishtree_protocol::model::Actor;
@@ -24,6 +25,7 @@ use wishtree_protocol::view::CommunityView;
 
 use super::FiguresError;
 use super::measure::{Scope, region_range};
+use super::party_orgs::OrgScope;
 use super::period::Period;
 
 /// Service posts and their seats in a region and period.
@@ -165,18 +167,20 @@ pub(crate) fn post_figures(
     let (low, high) = region_range(scope.region);
     let (_, last) = period.day_bounds();
     let row: (i64, i64, i64) = match scope.org {
-        // Its seats, grouped by post, read through the holders' organisation index.
+        // Its seats (a unit's: those of each of its party organisations), grouped by
+        // post, read through the holders' organisation index.
         Some(org) => connection
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT COUNT(*), COALESCE(SUM(p.seats), 0), COALESCE(SUM(h.held), 0) FROM (
                      SELECT community, post, COUNT(*) AS held FROM fig_post_holders
-                     WHERE holder_org = ?4 AND community >= ?1 AND community < ?2
+                     WHERE community >= ?1 AND community < ?2 {holder}
                      GROUP BY community, post
                  ) h
                  JOIN fig_posts p ON p.community = h.community AND p.id = h.post
                  WHERE p.made_day <= ?3 AND NOT p.is_withdrawn",
-            )?
-            .query_row(params![low, high, last, org.as_bytes().as_slice()], |row| {
+                holder = org.clause("holder_org", 4),
+            ))?
+            .query_row(params![low, high, last, org.value()], |row| {
                 Ok((row.get(0)?, row.get(1)?, row.get(2)?))
             })?,
         None => connection
@@ -207,12 +211,11 @@ pub(crate) fn group_figures(
 ) -> Result<GroupFigures, FiguresError> {
     let (low, high) = region_range(scope.region);
     let (_, last) = period.day_bounds();
-    let org = scope.org.map(|org| org.as_bytes().to_vec());
-    let org_clause = if org.is_some() {
-        "AND m.member_org = ?4"
-    } else {
-        ""
-    };
+    let org = scope.org.map_or(Value::Null, OrgScope::value);
+    let org_clause = scope
+        .org
+        .map(|org| org.clause("m.member_org", 4))
+        .unwrap_or_default();
     // Groups made by the end of the period; with an organisation, only those its
     // members are in. Places: members in those groups.
     let sql = format!(

@@ -10,6 +10,7 @@ use rusqlite::{Connection, ToSql, params_from_iter};
 
 use super::FiguresError;
 use super::measure::{Scope, region_range};
+use super::party_orgs::OrgScope;
 use super::period::Period;
 
 /// Projects submitted in a period, by their stage now, and the joint ones.
@@ -57,10 +58,11 @@ pub(crate) fn stage_counts(
 ) -> Result<StageCounts, FiguresError> {
     let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
-    let org = scope.org.map(|org| org.as_bytes().to_vec());
+    let org = scope.org.map(OrgScope::value);
     // A wide region reads the covering index by day (`fig_projects_stages`), a narrow
     // one its communities' rows.
-    let sql = match org {
+    let by_org;
+    let sql = match scope.org {
         None if scope.region.as_str().len() <= 4 => {
             "SELECT stage, COUNT(*), SUM(units > 1) FROM fig_projects
              WHERE +community >= ?1 AND +community < ?2 AND submitted_day BETWEEN ?3 AND ?4
@@ -71,13 +73,18 @@ pub(crate) fn stage_counts(
              WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?3 AND ?4
              GROUP BY stage"
         }
-        Some(_) => {
-            "SELECT p.stage, COUNT(*), SUM(p.units > 1)
-             FROM fig_project_units u
-             JOIN fig_projects p ON p.community = u.community AND p.id = u.project
-             WHERE u.org = ?5 AND u.community >= ?1 AND u.community < ?2
-               AND p.submitted_day BETWEEN ?3 AND ?4
-             GROUP BY p.stage"
+        // A unit's branches that took one project on together count it once.
+        Some(scope_org) => {
+            by_org = format!(
+                "SELECT p.stage, COUNT(*), SUM(p.units > 1) FROM fig_projects p
+                 WHERE (p.community, p.id) IN (SELECT u.community, u.project
+                     FROM fig_project_units u
+                     WHERE u.community >= ?1 AND u.community < ?2 {})
+                   AND p.submitted_day BETWEEN ?3 AND ?4
+                 GROUP BY p.stage",
+                scope_org.clause("u.org", 5)
+            );
+            by_org.as_str()
         }
     };
     let mut values: Vec<&dyn ToSql> = vec![&low, &high, &first, &last];

@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rusqlite::types::Value;
 use rusqlite::{Connection, ToSql, params, params_from_iter};
 use wishtree_protocol::id::OrgId;
 use wishtree_protocol::{Date, RegionPrefix, Timestamp};
@@ -21,6 +22,7 @@ use super::FiguresError;
 use super::health::SYNC_WINDOW_MS;
 use super::measure::{Group, Measure, Measures, Scope, region_range, sum_measures};
 use super::names::{community_codes, region_name};
+use super::party_orgs::OrgScope;
 use super::period::{Period, month_label};
 use super::posts::{GroupFigures, PostFigures, group_figures, post_figures};
 use super::project_stages::{StageCounts, stage_counts};
@@ -34,8 +36,8 @@ pub struct Filter {
     pub region: RegionPrefix,
     /// The period.
     pub period: Period,
-    /// One unit organisation, or every one.
-    pub org: Option<OrgId>,
+    /// One party organisation or unit, or every one.
+    pub org: Option<OrgScope>,
     /// One collection round (批次) by name, or every wish: cuts the wish figures only
     /// (see [`super::rounds`]).
     pub round: Option<RoundCut>,
@@ -246,7 +248,7 @@ pub fn figures(
         region: filter.region.clone(),
         from: period.from(),
         to: period.to(),
-        org: filter.org,
+        org: filter.org.map(OrgScope::id),
         round: filter.round.clone(),
         communities,
         communities_synced_24h,
@@ -347,7 +349,7 @@ pub fn child_regions(
 pub fn monthly(
     connection: &Connection,
     region: &RegionPrefix,
-    org: Option<OrgId>,
+    org: Option<OrgScope>,
     period: &Period,
     round: Option<&RoundCut>,
 ) -> Result<Vec<MonthFigures>, FiguresError> {
@@ -427,15 +429,15 @@ fn count_communities(
                 Ok((row.get(0)?, row.get(1)?))
             })?,
         Some(org) => connection
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT COUNT(*), COALESCE(SUM(last_seen_at >= ?3), 0) FROM fig_communities
                  WHERE code >= ?1 AND code < ?2
-                   AND code IN (SELECT community FROM fig_orgs WHERE id = ?4)",
-            )?
-            .query_row(
-                params![low, high, since, org.as_bytes().as_slice()],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )?,
+                   AND code IN (SELECT community FROM fig_orgs WHERE 1 {})",
+                org.clause("id", 4)
+            ))?
+            .query_row(params![low, high, since, org.value()], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?,
     };
     Ok((
         u64::try_from(count).unwrap_or(0),
@@ -473,25 +475,24 @@ fn count_claiming_members(
     period: &Period,
 ) -> Result<u64, FiguresError> {
     let (low, high) = region_range(scope.region);
-    let org = scope.org.map(|org| org.as_bytes().to_vec());
     let count: i64 = if period.is_all() {
         // Members belong to one community, so the all-time distinct counts of the
         // communities add up.
-        let table = if org.is_some() {
+        let table = if scope.org.is_some() {
             "fig_org_months"
         } else {
             "fig_months"
         };
-        let org_clause = if org.is_some() { "AND org = ?3" } else { "" };
+        let (org_clause, org) = org_term(scope, "org", 3);
         let sql = format!(
             "SELECT COALESCE(SUM(members_with_claimed_wish), 0) FROM {table}
              WHERE community >= ?1 AND community < ?2 AND month = 0 {org_clause}"
         );
-        let mut statement = connection.prepare_cached(&sql)?;
-        match &org {
-            Some(org) => statement.query_row(params![low, high, org], |row| row.get(0))?,
-            None => statement.query_row(params![low, high], |row| row.get(0))?,
-        }
+        let mut values: Vec<&dyn ToSql> = vec![&low, &high];
+        values.extend(org.as_ref().map(|org| org as &dyn ToSql));
+        connection
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(values), |row| row.get(0))?
     } else {
         let (first, last) = period.day_bounds();
         // A region reads the partial index of claimants (the whole of it for a wide
@@ -602,15 +603,12 @@ fn wide_or_narrow(scope: Scope<'_>) -> &'static str {
     }
 }
 
-/// The clause that limits rows to one organisation, bound as parameter `index`, and
-/// the value to bind; nothing without an organisation. Written out rather than as
+/// The clause that limits rows to one party organisation or unit, bound as parameter
+/// `index`, and the value to bind; nothing without one. Written out rather than as
 /// `(?n IS NULL OR col = ?n)` so that SQLite can use the organisation's index.
-fn org_term(scope: Scope<'_>, column: &str, index: usize) -> (String, Option<Vec<u8>>) {
+fn org_term(scope: Scope<'_>, column: &str, index: usize) -> (String, Option<Value>) {
     match scope.org {
-        Some(org) => (
-            format!("AND {column} = ?{index}"),
-            Some(org.as_bytes().to_vec()),
-        ),
+        Some(org) => (org.clause(column, index), Some(org.value())),
         None => (String::new(), None),
     }
 }

@@ -1,5 +1,6 @@
-//! Rankings of unit organisations (最美机关党支部) and communities of a region for a
-//! period, by the measure a viewer picks.
+//! Rankings of party organisations (最美机关党支部: each branch on its own, shown with
+//! its unit's name) and communities of a region for a period, by the measure a viewer
+//! picks.
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,7 +11,8 @@ use wishtree_protocol::{CommunityCode, RegionPrefix};
 
 use super::FiguresError;
 use super::measure::{Group, Measure, Measures, Scope, sum_measures};
-use super::names::{community_name, org_name, parse_code};
+use super::names::{community_name, parse_code};
+use super::party_orgs::{OrgScope, org_name};
 use super::period::Period;
 use super::service::Service;
 
@@ -48,8 +50,11 @@ pub struct OrgRank {
     pub rank: u32,
     /// The organisation.
     pub org: OrgId,
-    /// Its name as a community recorded it.
+    /// Its unit's name as a community recorded it.
     pub name: String,
+    /// The branch's name (e.g. 第一党支部); absent for a unit's own organisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party_org: Option<String>,
     /// Its unified social credit code.
     pub credit_code: String,
     /// Its service figures (members, person-times, hours, wishes, projects).
@@ -144,12 +149,13 @@ pub fn org_ranking(
             what: "organisation id",
             value: id.clone(),
         })?;
-        let (name, credit_code) = org_name(connection, org)?.unwrap_or_default();
+        let names = org_name(connection, OrgScope::PartyOrg(org))?.unwrap_or_default();
         out.push(OrgRank {
             rank: out.len() as u32 + 1,
             org,
-            name,
-            credit_code,
+            name: names.name,
+            party_org: names.party_org,
+            credit_code: names.credit_code,
             service: Service::of(&values),
             activities: values.count(Measure::Activities),
         });

@@ -14,6 +14,7 @@ use rusqlite::{Connection, ToSql, params_from_iter};
 
 use super::FiguresError;
 use super::measure::{Scope, region_range};
+use super::party_orgs::OrgScope;
 use super::period::Period;
 use super::period::month_label;
 use super::query::{Figures, MonthFigures, StateCounts, ratio};
@@ -163,12 +164,11 @@ fn wishes_of_round(
 ) -> Result<(), FiguresError> {
     let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
-    let org = scope.org.map(|org| org.as_bytes().to_vec());
-    let org_clause = if org.is_some() {
-        "AND credited_org = ?6"
-    } else {
-        ""
-    };
+    let org = scope.org.map(OrgScope::value);
+    let org_clause = scope
+        .org
+        .map(|org| org.clause("credited_org", 6))
+        .unwrap_or_default();
     let sql = format!(
         "SELECT {select} FROM fig_wishes
          WHERE round = ?1 AND community >= ?2 AND community < ?3

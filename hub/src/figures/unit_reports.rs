@@ -24,6 +24,7 @@ use wishtree_protocol::{CommunityCode, CommunityDoc, HalfYear, RegionPrefix};
 use super::FiguresError;
 use super::measure::region_range;
 use super::names::parse_code;
+use super::party_orgs::OrgScope;
 
 /// Whether a member's half-year report is sealed, and whether its seal holds.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -115,10 +116,7 @@ pub fn rederive_unit_reports(
         .iter()
         .filter_map(|(id, member)| {
             let key = member.org?;
-            let org = view
-                .orgs
-                .get(&key)
-                .map_or(key, |org| Org::id_for(&org.credit_code));
+            let org = view.orgs.get(&key).map_or(key, Org::id);
             Some((*id, org))
         })
         .collect();
@@ -206,22 +204,22 @@ pub fn rederive_unit_reports(
 /// once, and joins them here, rather than three lookups per member.
 pub fn unit_member_reports(
     connection: &Connection,
-    org: OrgId,
+    org: OrgScope,
     region: &RegionPrefix,
     period: HalfYear,
 ) -> Result<Vec<MemberReportRow>, FiguresError> {
     let (low, high) = region_range(region);
-    let org_bytes = org.as_bytes().as_slice();
     let mut reports: HashMap<(String, Vec<u8>), ListedReport> = HashMap::new();
     {
-        let mut statement = connection.prepare_cached(
+        let mut statement = connection.prepare_cached(&format!(
             "SELECT community, member, is_verified, problem, grade, comment, activities,
                     service_minutes, wishes_claimed, wishes_fulfilled, posts_held,
                     points_earned, amendments
              FROM fig_member_reports INDEXED BY fig_member_reports_list
-             WHERE org = ?1 AND period = ?2 AND community >= ?3 AND community < ?4",
-        )?;
-        let mut rows = statement.query(params![org_bytes, period.to_string(), low, high])?;
+             WHERE period = ?2 AND community >= ?3 AND community < ?4 {}",
+            org.clause("org", 1)
+        ))?;
+        let mut rows = statement.query(params![org.value(), period.to_string(), low, high])?;
         while let Some(row) = rows.next()? {
             let seal = match row.get::<_, bool>(2)? {
                 true => SealMark::Verified,
@@ -239,12 +237,13 @@ pub fn unit_member_reports(
     }
     let mut community_name =
         connection.prepare_cached("SELECT name FROM fig_communities WHERE code = ?1")?;
-    let mut statement = connection.prepare_cached(
+    let mut statement = connection.prepare_cached(&format!(
         "SELECT community, name, id FROM fig_unit_members INDEXED BY fig_unit_members_page
-         WHERE org = ?1 AND community >= ?2 AND community < ?3 AND reported_day <= ?4
+         WHERE community >= ?2 AND community < ?3 AND reported_day <= ?4 {}
          ORDER BY community, name, id",
-    )?;
-    let mut rows = statement.query(params![org_bytes, low, high, period.last_day().to_days()])?;
+        org.clause("org", 1)
+    ))?;
+    let mut rows = statement.query(params![org.value(), low, high, period.last_day().to_days()])?;
     let mut found = Vec::new();
     // Rows come by community: its name is read when the community changes.
     let mut current: Option<(String, CommunityCode, String)> = None;
@@ -304,20 +303,21 @@ pub fn unit_member_reports(
 /// community's records name no such member of the unit.
 pub fn unit_member_report(
     connection: &Connection,
-    org: OrgId,
+    org: OrgScope,
     community: CommunityCode,
     member: MemberId,
     period: HalfYear,
 ) -> Result<Option<(String, Option<serde_json::Value>)>, FiguresError> {
     let name: Option<String> = connection
-        .prepare_cached(
-            "SELECT name FROM fig_unit_members WHERE community = ?1 AND id = ?2 AND org = ?3",
-        )?
+        .prepare_cached(&format!(
+            "SELECT name FROM fig_unit_members WHERE community = ?1 AND id = ?2 {}",
+            org.clause("org", 3)
+        ))?
         .query_row(
             params![
                 community.as_str(),
                 member.as_bytes().as_slice(),
-                org.as_bytes().as_slice()
+                org.value()
             ],
             |row| row.get(0),
         )
@@ -353,18 +353,17 @@ pub fn unit_member_report(
 /// viewer sees the report-back pages only of units with members there.
 pub fn unit_has_members_in(
     connection: &Connection,
-    org: OrgId,
+    org: OrgScope,
     region: &RegionPrefix,
 ) -> Result<bool, FiguresError> {
     let (low, high) = region_range(region);
     Ok(connection
-        .prepare_cached(
+        .prepare_cached(&format!(
             "SELECT EXISTS (SELECT 1 FROM fig_unit_members
-             WHERE org = ?1 AND community >= ?2 AND community < ?3)",
-        )?
-        .query_row(params![org.as_bytes().as_slice(), low, high], |row| {
-            row.get(0)
-        })?)
+             WHERE community >= ?2 AND community < ?3 {})",
+            org.clause("org", 1)
+        ))?
+        .query_row(params![org.value(), low, high], |row| row.get(0))?)
 }
 
 /// The members of `org` in `region`, reported in by `to_day`, who claimed fewer than
@@ -372,31 +371,25 @@ pub fn unit_has_members_in(
 /// by community and name.
 pub fn unit_members_behind(
     connection: &Connection,
-    org: OrgId,
+    org: OrgScope,
     region: &RegionPrefix,
     minimum: u32,
     (from_day, to_day): (i32, i32),
 ) -> Result<Vec<MemberBehind>, FiguresError> {
     let (low, high) = region_range(region);
-    let mut statement = connection.prepare_cached(
+    let mut statement = connection.prepare_cached(&format!(
         "SELECT m.community, c.name, m.id, m.name,
                 (SELECT COUNT(*) FROM fig_wishes w
                  WHERE w.community = m.community AND w.claimant_member = m.id
                    AND w.submitted_day BETWEEN ?4 AND ?5) AS claimed
          FROM fig_unit_members m JOIN fig_communities c ON c.code = m.community
-         WHERE m.org = ?1 AND m.community >= ?2 AND m.community < ?3 AND m.reported_day <= ?5
-           AND claimed < ?6
+         WHERE m.community >= ?2 AND m.community < ?3 AND m.reported_day <= ?5
+           AND claimed < ?6 {}
          ORDER BY m.community, m.name, m.id",
-    )?;
+        org.clause("m.org", 1)
+    ))?;
     let rows = statement.query_map(
-        params![
-            org.as_bytes().as_slice(),
-            low,
-            high,
-            from_day,
-            to_day,
-            minimum
-        ],
+        params![org.value(), low, high, from_day, to_day, minimum],
         |row| Ok((who(row)?, row.get::<_, i64>(4)?)),
     )?;
     let mut behind = Vec::new();

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use crate::figures::OrgScope;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Query, State};
@@ -14,7 +15,6 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use rusqlite::Connection;
 use serde::Serialize;
-use wishtree_protocol::id::OrgId;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::{HalfYear, RegionPrefix, Timestamp};
 
@@ -52,8 +52,8 @@ enum View {
     Figures,
     Children,
     Months,
-    OrgFigures(OrgId),
-    OrgCommunities(OrgId),
+    OrgFigures(OrgScope),
+    OrgCommunities(OrgScope),
     OrgRanking,
     CommunityRanking,
     PointsRanking,
@@ -95,7 +95,9 @@ pub(crate) async fn answer(
     let params = params(query)?;
     let region = params.region(&viewer.access().home_region(state.scope()))?;
     match view {
-        View::OrgFigures(org) | View::OrgCommunities(org) => viewer.check_org(org, &region)?,
+        View::OrgFigures(org) | View::OrgCommunities(org) => {
+            state.check_org(&viewer, org, &region).await?;
+        }
         _ => viewer.check_region(&region)?,
     }
     let asked = Asked {
@@ -158,7 +160,7 @@ impl View {
         connection: &Connection,
         asked: &Asked,
         (by, limit): (figures::RankBy, usize),
-        org: Option<OrgId>,
+        org: Option<OrgScope>,
     ) -> Result<Answer, ApiError> {
         let (region, period, now, lang) = (&asked.region, &asked.period, asked.now, asked.lang);
         let place = || -> Result<String, ApiError> {

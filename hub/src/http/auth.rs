@@ -14,11 +14,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use wishtree_protocol::RegionPrefix;
 use wishtree_protocol::id::OrgId;
+use wishtree_protocol::uscc::CreditCode;
 
 use super::{ApiError, HubHttpState};
 use crate::accounts::{
     self, Access, Account, ApiToken, SESSION_COOKIE, SessionCookie, cookie_value,
 };
+use crate::figures::OrgScope;
 
 /// The signed-in account of a request, put in its extensions by [`require_account`].
 #[derive(Debug, Clone)]
@@ -83,11 +85,18 @@ impl Viewer {
     }
 
     /// Organisation `org`'s pages, over `region`, may be read, or why not (403): a
-    /// viewer's within its region, an organisation account's of its own unit only.
-    pub(crate) fn check_org(&self, org: OrgId, region: &RegionPrefix) -> Result<(), ApiError> {
+    /// viewer's within its region, an organisation account's of its own unit and its
+    /// unit's party organisations only (`unit`: the unit `org` belongs to, as the
+    /// figure tables know it; [`HubHttpState::check_org`] looks it up).
+    pub(crate) fn check_org(
+        &self,
+        org: OrgScope,
+        unit: Option<CreditCode>,
+        region: &RegionPrefix,
+    ) -> Result<(), ApiError> {
         match &self.access {
             Access::Region(_) => self.check_region(region),
-            Access::Unit { org: own, .. } if *own == org => Ok(()),
+            Access::Unit { .. } if self.access.may_see_org(org.id(), unit.as_ref()) => Ok(()),
             Access::Unit { credit_code, .. } => Err(ApiError::forbidden(format!(
                 "account {} is the organisation {credit_code}'s and sees its own pages only",
                 self.name()
@@ -101,18 +110,20 @@ impl Viewer {
     /// its region (`has_members_there`), showing those members only.
     pub(crate) fn check_unit_members(
         &self,
-        org: OrgId,
+        org: OrgScope,
+        unit: Option<CreditCode>,
         region: &RegionPrefix,
         has_members_there: bool,
     ) -> Result<(), ApiError> {
-        self.check_org(org, region)?;
+        self.check_org(org, unit, region)?;
         if self.is_unit() || has_members_there {
             return Ok(());
         }
         Err(ApiError::forbidden(format!(
-            "account {} sees the members of units with members reported in within region {}, and organisation {org} has none there",
+            "account {} sees the members of units with members reported in within region {}, and organisation {} has none there",
             self.name(),
-            shown(region)
+            shown(region),
+            org.id()
         )))
     }
 }

@@ -310,11 +310,20 @@ const MONTHS: [Column<MonthFigures>; 12] = [
 
 // One column a line, as a table reads.
 #[rustfmt::skip]
-const ORG_RANKING: [Column<OrgRank>; 3] = [
+const ORG_RANKING: [Column<OrgRank>; 4] = [
     column("rank", "名次", |r, _| count(r.rank)),
-    column("name", "单位党组织", |r, _| text(&r.name)),
+    column("name", "单位", |r, _| text(&r.name)),
+    column("party_org", "党组织", |r, lang| text(party_org_cell(r.party_org.as_deref(), lang))),
     column("credit_code", "统一社会信用代码", |r, _| code(&r.credit_code)),
 ];
+
+/// A ranked party organisation's own name, or what a unit's own organisation is called.
+fn party_org_cell(party_org: Option<&str>, lang: Language) -> &str {
+    party_org.unwrap_or(match lang {
+        Language::Chinese => "本级",
+        Language::English => "the unit's own",
+    })
+}
 
 // One column a line, as a table reads.
 #[rustfmt::skip]

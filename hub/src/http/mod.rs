@@ -41,7 +41,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rusqlite::Connection;
 use wishtree_protocol::id::OrgId;
-use wishtree_protocol::model::Org;
+
 use wishtree_protocol::names::Language;
 use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::{RegionPrefix, Timestamp};
@@ -545,7 +545,7 @@ impl Params {
     }
 
     /// `org`, an organisation id or credit code, if given.
-    pub(crate) fn org(&self) -> Result<Option<OrgId>, ApiError> {
+    pub(crate) fn org(&self) -> Result<Option<figures::OrgScope>, ApiError> {
         self.text("org").map(parse_org).transpose()
     }
 
@@ -579,13 +579,14 @@ impl Params {
     }
 }
 
-/// An organisation named by its id (32 hex digits) or its unified social credit code.
-pub(crate) fn parse_org(text: &str) -> Result<OrgId, ApiError> {
+/// An organisation named by its id (32 hex digits: one party organisation) or its
+/// unified social credit code (the unit, with all its party organisations).
+pub(crate) fn parse_org(text: &str) -> Result<figures::OrgScope, ApiError> {
     if let Ok(id) = text.parse::<OrgId>() {
-        return Ok(id);
+        return Ok(figures::OrgScope::PartyOrg(id));
     }
     text.parse::<CreditCode>()
-        .map(|code| Org::id_for(&code))
+        .map(figures::OrgScope::Unit)
         .map_err(|error| {
             ApiError::bad_request(format!(
                 "org: `{}` is neither an organisation id (32 hex digits) nor a credit code ({error})",

@@ -13,15 +13,16 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
-use wishtree_protocol::id::{MemberId, OrgId};
+use wishtree_protocol::id::MemberId;
 use wishtree_protocol::names::Language;
+use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::{CommunityCode, HalfYear, RegionPrefix};
 
 use super::api::params;
 use super::auth::Viewer;
 use super::csv::{self, download};
 use super::{ApiError, Format, HubHttpState, parse_org};
-use crate::figures;
+use crate::figures::{self, OrgScope};
 
 /// The fields of a member the hub may answer, and those it never holds.
 const MEMBER_FIELDS: [&str; 3] = ["name", "report", "service"];
@@ -40,10 +41,10 @@ impl HubHttpState {
     pub(crate) async fn check_unit_members(
         &self,
         viewer: &Viewer,
-        org: OrgId,
+        org: OrgScope,
         region: &RegionPrefix,
     ) -> Result<(), ApiError> {
-        viewer.check_org(org, region)?;
+        let unit = self.check_org(viewer, org, region).await?;
         let has_members_there = if viewer.is_unit() {
             true
         } else {
@@ -51,7 +52,29 @@ impl HubHttpState {
             self.read(move |connection| Ok(figures::unit_has_members_in(connection, org, &region)?))
                 .await?
         };
-        viewer.check_unit_members(org, region, has_members_there)
+        viewer.check_unit_members(org, unit, region, has_members_there)
+    }
+
+    /// Whether `viewer` may read organisation `org`'s pages over `region` (403 if not);
+    /// for an organisation account this asks the figure tables which unit a party
+    /// organisation belongs to, so that a unit's account sees its branches. Returns
+    /// that unit, when it was looked up.
+    pub(crate) async fn check_org(
+        &self,
+        viewer: &Viewer,
+        org: OrgScope,
+        region: &RegionPrefix,
+    ) -> Result<Option<CreditCode>, ApiError> {
+        let unit = match org {
+            OrgScope::Unit(code) => Some(code),
+            OrgScope::PartyOrg(id) if viewer.is_unit() => {
+                self.read(move |connection| Ok(figures::org_unit(connection, id)?))
+                    .await?
+            }
+            OrgScope::PartyOrg(_) => None,
+        };
+        viewer.check_org(org, unit, region)?;
+        Ok(unit)
     }
 }
 
@@ -79,8 +102,10 @@ pub(crate) async fn reports(
     };
     state.audit(viewer.name(), action, uri.to_string()).await?;
     Ok(match format {
-        Format::Json => Json(serde_json::json!({ "org": org, "period": period, "members": rows }))
-            .into_response(),
+        Format::Json => {
+            Json(serde_json::json!({ "org": org.id(), "period": period, "members": rows }))
+                .into_response()
+        }
         Format::Csv => download(
             &csv::member_reports_table(lang, &rows),
             &format!("member-reports-{org}-{period}.csv"),
@@ -158,7 +183,7 @@ pub(crate) async fn member(
     };
     state.audit(viewer.name(), "view", uri.to_string()).await?;
     Ok(Json(serde_json::json!({
-        "org": org,
+        "org": org.id(),
         "community": community,
         "member": member,
         "name": name,
@@ -175,7 +200,7 @@ async fn asked(
     viewer: &Viewer,
     id: &str,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<(OrgId, RegionPrefix, HalfYear, Language), ApiError> {
+) -> Result<(OrgScope, RegionPrefix, HalfYear, Language), ApiError> {
     let params = params(query)?;
     let org = parse_org(id)?;
     let region = params.region(&viewer.access().home_region(state.scope()))?;

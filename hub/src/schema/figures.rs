@@ -639,3 +639,12 @@ CREATE INDEX fig_org_months_org ON fig_org_months (org, community, month);
 CREATE INDEX fig_org_months_community ON fig_org_months (community, month);
 "#
 );
+
+/// Party organisations under their units (issue 14, item 4): each `fig_orgs` row of a
+/// branch keeps the branch's name beside its unit's credit code, and the index by
+/// credit code lets a unit's figures read the rows of all its party organisations
+/// (`figures::party_orgs`). A row derived before is of a unit's own organisation (no
+/// branch existed), which is what a NULL name says: nothing is re-derived.
+pub(super) const PARTY_ORGS_STEP: &str = "
+ALTER TABLE fig_orgs ADD COLUMN party_org TEXT;
+CREATE INDEX fig_orgs_unit ON fig_orgs (credit_code, id);";

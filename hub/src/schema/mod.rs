@@ -25,7 +25,7 @@ pub(crate) use figures::MEASURE_COLUMNS;
 
 /// Every step of the hub database, in order; the index + 1 is the version. A new step
 /// goes at the end, whichever tables it touches.
-const STEPS: [&str; 24] = [
+const STEPS: [&str; 25] = [
     store::STEPS[0],
     store::STEPS[1],
     figures::STEPS[0],
@@ -50,6 +50,7 @@ const STEPS: [&str; 24] = [
     figures::DISTRICT_ORG_MONTHS_STEP,
     figures::POSTS_GROUPS_STEP,
     streets::STREET_STEP,
+    figures::PARTY_ORGS_STEP,
 ];
 
 /// The version of a database this build has migrated.

@@ -182,18 +182,17 @@ pub fn write_staged(
 }
 
 impl JointFacts {
-    /// Counts this project into the stages of a region (`org` none) or of the unit
-    /// `org`, and its holders into `holding` (the organisations holding a project).
+    /// Counts this project into the stages of a region (`org` none) or of the party
+    /// organisation or unit `org` says is its own (once, however many of a unit's
+    /// party organisations hold it), and its holders into `holding` (the
+    /// organisations holding a project).
     pub fn count(
         &self,
         stages: &mut StageCounts,
         holding: &mut BTreeSet<OrgId>,
-        org: Option<OrgId>,
+        org: Option<&dyn Fn(OrgId) -> bool>,
     ) {
-        let counted = match org {
-            None => true,
-            Some(org) => self.units.contains(&org),
-        };
+        let counted = org.is_none_or(|own| self.units.iter().any(|unit| own(*unit)));
         if !counted {
             return;
         }
@@ -209,7 +208,7 @@ impl JointFacts {
         holding.extend(
             self.units
                 .iter()
-                .filter(|unit| org.is_none_or(|o| **unit == o)),
+                .filter(|unit| org.is_none_or(|own| own(**unit))),
         );
     }
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 pub mod joint;
+pub mod party_orgs;
 pub mod streets;
 pub mod volunteers;
 

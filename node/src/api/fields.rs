@@ -126,6 +126,20 @@ impl Fields {
         parse(field, text).map_err(|error| FieldError::new(field, Problem::Text(error)))
     }
 
+    /// An optional text field; missing, `null` or blank is `None`.
+    pub fn optional_text<T>(
+        &self,
+        field: &'static str,
+        parse: fn(&'static str, &str) -> Result<T, TextError>,
+    ) -> Result<Option<T>, FieldError> {
+        match self.string(field)? {
+            Some(text) if !text.trim().is_empty() => parse(field, text)
+                .map(Some)
+                .map_err(|error| FieldError::new(field, Problem::Text(error))),
+            _ => Ok(None),
+        }
+    }
+
     /// A required field given as text and parsed (a kind, an id, a code).
     pub fn parsed<T: FromStr>(&self, field: &'static str, what: Expected) -> Result<T, FieldError>
     where

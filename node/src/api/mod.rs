@@ -219,6 +219,9 @@ impl ApiError {
             ExecuteError::Command(CommandError::Street(refusal)) => {
                 FieldError::new("party", Problem::Street(refusal)).into()
             }
+            ExecuteError::Command(CommandError::PartyOrgTaken { .. }) => {
+                FieldError::new("party_org", Problem::PartyOrgTaken).into()
+            }
             ExecuteError::Command(CommandError::NoUnits) => {
                 Self::bad_request(Some("units".to_owned()), error.to_string())
             }

@@ -16,36 +16,57 @@ use super::{
 };
 use crate::replica::Replica;
 
-/// A unit organisation to record: `{credit_code, name, reported_in?}`.
+/// A party organisation to record: `{credit_code, name, party_org?, reported_in?}`: the
+/// unit's own organisation (本级) without `party_org`, one of its branches with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewOrg {
-    /// Its unified social credit code, from which its id is derived.
+    /// Its unit's unified social credit code, from which its id is derived.
     pub credit_code: CreditCode,
-    /// Its name.
+    /// Its unit's name.
     pub name: Name,
+    /// The branch's name (e.g. 第一党支部), if it is a branch of the unit.
+    pub party_org: Option<Name>,
     /// The day it reported in to this community, not later than today.
     pub reported_in: Option<Date>,
 }
 
 impl Input for NewOrg {
-    const FIELDS: &'static [&'static str] = &["credit_code", "name", "reported_in"];
+    const FIELDS: &'static [&'static str] = &["credit_code", "name", "party_org", "reported_in"];
 
     fn read(fields: &Fields, now: Timestamp) -> Result<Self, FieldError> {
         Ok(Self {
             credit_code: fields.parsed("credit_code", Expected::CreditCode)?,
             name: fields.text("name", Name::parse)?,
+            party_org: fields.optional_text("party_org", Name::parse)?,
             reported_in: fields.optional_date("reported_in", now)?,
         })
     }
 }
 
 impl NewOrg {
-    /// The command that records the organisation (or renames the one with its code).
+    /// The id every replica gives the organisation.
+    pub fn id(&self) -> OrgId {
+        match &self.party_org {
+            Some(party_org) => Org::id_for_party_org(&self.credit_code, party_org.as_str()),
+            None => Org::id_for(&self.credit_code),
+        }
+    }
+
+    /// The command that records the organisation: a unit's own (or renames it), or a
+    /// branch (refused if the unit has one of that name here).
     pub fn into_command(self) -> Command {
-        Command::AddOrg {
-            credit_code: self.credit_code,
-            name: self.name,
-            reported_in: self.reported_in,
+        match self.party_org {
+            Some(party_org) => Command::AddPartyOrg {
+                credit_code: self.credit_code,
+                unit_name: self.name,
+                party_org,
+                reported_in: self.reported_in,
+            },
+            None => Command::AddOrg {
+                credit_code: self.credit_code,
+                name: self.name,
+                reported_in: self.reported_in,
+            },
         }
     }
 }
@@ -118,10 +139,10 @@ impl PairingEnd {
     }
 }
 
-/// `POST /api/orgs`: records an organisation, or updates the one with that credit
-/// code (its id is derived from the code).
+/// `POST /api/orgs`: records an organisation, or updates the unit's own one with that
+/// credit code (its id is derived from the code, and the branch's name if any).
 pub fn create_org(replica: &mut Replica, new: NewOrg, now: Timestamp) -> ApiResult {
-    let id = Org::id_for(&new.credit_code);
+    let id = new.id();
     let command = new.into_command();
     execute(replica, &command, None, now, |_| None)?;
     org(replica, &id.to_string())

@@ -82,6 +82,8 @@ pub enum Problem {
     InRoundAlready(String),
     /// A street-level record on a node that is not the street's host.
     Street(wishtree_protocol::street::StreetRefusal),
+    /// The unit has a party organisation of this name in the community already.
+    PartyOrgTaken,
 }
 
 /// What kind of value a parsed field takes, for the Chinese message.
@@ -163,6 +165,9 @@ impl FieldError {
                 format!("{field}: the wish is in {round} already; choose another round")
             }
             Problem::Street(refusal) => format!("{field}: {refusal}"),
+            Problem::PartyOrgTaken => format!(
+                "{field}: the unit already has a party organisation of this name; choose it from the list"
+            ),
         }
     }
 
@@ -208,6 +213,7 @@ impl FieldError {
             }
             Problem::InRoundAlready(_) => "心愿已在这个批次中，请选择另一个批次".to_owned(),
             Problem::Street(refusal) => refusal.message_zh(),
+            Problem::PartyOrgTaken => "该单位已有同名的党组织，请从列表中选择".to_owned(),
         }
     }
 }

@@ -63,7 +63,7 @@ pub fn board_page(
         .filter(|p| p.status.is_active())
         .map(|pairing| {
             Row::new(vec![
-                html! { (view.orgs.get(&pairing.entity.org).map_or("", |o| o.name.as_str())) },
+                html! { (super::orgs::org_name(view, pairing.entity.org)) },
                 html! { (pairing.entity.commitments.join("；")) },
                 html! { (pairing.entity.signed_on.to_string()) },
             ])

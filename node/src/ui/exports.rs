@@ -12,7 +12,7 @@ use wishtree_protocol::view::CommunityView;
 
 use super::closing::closing_event;
 use super::ledger::Ledger;
-use super::orgs::{Directory, OrgCounts, end_reason, org_name, pairing_state};
+use super::orgs::{Directory, OrgCounts, end_reason, org_name, pairing_state, party_org_label};
 use super::posts::{holder_names, post_state};
 use super::tree::actor_name;
 use crate::report::SealedReport;
@@ -120,7 +120,8 @@ pub fn org_ledger(view: &CommunityView, directory: &Directory) -> Download {
     let orgs = super::collate::by_pinyin(&view.orgs, |org| &org.name);
     let mut csv = SpreadsheetCsv::new();
     csv.text_row([
-        "单位党组织",
+        "单位",
+        "党组织",
         "统一社会信用代码",
         "报到日期",
         "报到党员（人）",
@@ -132,6 +133,7 @@ pub fn org_ledger(view: &CommunityView, directory: &Directory) -> Download {
         let listed = directory.contains_key(org.credit_code.as_str());
         csv.row(&[
             Cell::Text(org.name.clone()),
+            Cell::Text(party_org_label(Language::Chinese, org).to_owned()),
             Cell::Text(org.credit_code.as_str().to_owned()),
             Cell::Text(org.reported_in.map(|d| d.to_string()).unwrap_or_default()),
             Cell::Number(counts.members.to_string()),

@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use wishtree_protocol::city::DirectoryOrg;
 use wishtree_protocol::id::{OrgId, PairingId};
 use wishtree_protocol::lifecycle::{ClaimStatus, PairingStatus};
-use wishtree_protocol::model::{Actor, EventKind, Pairing};
+use wishtree_protocol::model::{Actor, EventKind, Org, Pairing};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::view::{CommunityView, WithStatus};
 
@@ -41,8 +41,11 @@ pub fn orgs_page(
     let lang = filled.lang;
     let orgs = super::collate::by_pinyin(&view.orgs, |org| &org.name);
     let ledger = Ledger::new("orgs", t(lang, "单位党组织", "Unit organisations"), orgs)
-        .column(t(lang, "单位党组织", "Organisation"), |(id, org)| {
+        .column(t(lang, "单位", "Unit"), |(id, org)| {
             Value::link(format!("/orgs/{id}"), &org.name)
+        })
+        .column(t(lang, "党组织", "Party organisation"), |(_, org)| {
+            Value::text(party_org_label(lang, org))
         })
         .column(
             t(lang, "统一社会信用代码", "Credit code"),
@@ -68,7 +71,11 @@ pub fn orgs_page(
         (filled.input("credit_code", t(lang, "统一社会信用代码（18 位）", "Unified social credit code (18 characters)")))
         (filled.input(
             "name",
-            t(lang, "单位党组织名称（名录中已有的单位按名录名称保存，可不填）", "Name (a unit in the directory keeps the directory's name)"),
+            t(lang, "单位名称（名录中已有的单位按名录名称保存，可不填）", "Unit's name (a unit in the directory keeps the directory's name)"),
+        ))
+        (filled.input(
+            "party_org",
+            t(lang, "党组织：党支部名称，如 第一党支部（留空为单位党组织本级）", "Party organisation: the branch's name, e.g. 第一党支部 (empty for the unit's own)"),
         ))
         (filled.input("reported_in", t(lang, "报到日期（可不填，例如 2026-11-20）", "Reported in (optional, e.g. 2026-11-20)")))
     };
@@ -102,7 +109,11 @@ pub fn org_page(
     let org = view.orgs.get(&id)?;
     let me = Actor::Org(id);
     let record = [
-        (t(lang, "名称", "Name"), org.name.clone()),
+        (t(lang, "单位", "Unit"), org.name.clone()),
+        (
+            t(lang, "党组织", "Party organisation"),
+            party_org_label(lang, org).to_owned(),
+        ),
         (
             t(lang, "统一社会信用代码", "Credit code"),
             org.credit_code.as_str().to_owned(),
@@ -158,7 +169,7 @@ pub fn org_page(
         h2 { (t(lang, "认领的微心愿", "Wishes claimed")) }
         (linked_list(lang, "org-wishes", wishes))
     };
-    Some(page(lang, &org.name, status, "/orgs", body))
+    Some(page(lang, &org.full_name(), status, "/orgs", body))
 }
 
 /// The pairings, `list_page` of them, with the form to sign one.
@@ -427,9 +438,17 @@ fn pairing_ledger<'a>(
         .closed_when(|(_, pairing)| !pairing.status.is_active())
 }
 
-/// The name of an organisation of this community (empty if the record is missing).
-pub fn org_name(view: &CommunityView, id: OrgId) -> &str {
-    view.orgs.get(&id).map_or("", |org| org.name.as_str())
+/// The name of an organisation of this community, its unit's and its branch's (empty
+/// if the record is missing).
+pub fn org_name(view: &CommunityView, id: OrgId) -> String {
+    view.orgs.get(&id).map(Org::full_name).unwrap_or_default()
+}
+
+/// A party organisation's own name, or what a unit's own organisation is called.
+pub fn party_org_label(lang: Language, org: &Org) -> &str {
+    org.party_org
+        .as_deref()
+        .unwrap_or_else(|| t(lang, "单位党组织本级", "The unit's own"))
 }
 
 fn pairing_title(

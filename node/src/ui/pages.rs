@@ -99,7 +99,8 @@ pub fn member_ledger<'a>(
             Value::text(
                 member
                     .org
-                    .map_or("", |org| super::orgs::org_name(view, org)),
+                    .map(|org| super::orgs::org_name(view, org))
+                    .unwrap_or_default(),
             )
         })
         .file_column(t(lang, "功能型党支部", "Branch"), |(_, member)| {
@@ -193,8 +194,8 @@ pub fn member_page(
         .sum();
     let org = member
         .org
-        .and_then(|org| view.orgs.get(&org))
-        .map_or("", |org| org.name.as_str());
+        .map(|org| super::orgs::org_name(view, org))
+        .unwrap_or_default();
     let ledger = [
         (t(lang, "姓名", "Name"), member.name.clone()),
         (t(lang, "所在单位", "Work unit"), member.work_unit.clone()),
@@ -293,10 +294,16 @@ pub fn member_page(
 /// holds, each with its message beside it.
 pub fn member_fields(filled: &Filled, view: &CommunityView) -> maud::Markup {
     let lang = filled.lang;
+    // A unit's branches are named with their unit, so a member is linked to the right one.
+    let org_names: Vec<(String, String)> = view
+        .orgs
+        .iter()
+        .map(|(id, org)| (format!("org:{id}"), org.full_name()))
+        .collect();
     let orgs = choices(
-        view.orgs
+        org_names
             .iter()
-            .map(|(id, org)| (format!("org:{id}"), org.name.as_str())),
+            .map(|(value, name)| (value.clone(), name.as_str())),
     );
     let branches = choices(
         view.branches

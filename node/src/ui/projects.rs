@@ -7,7 +7,7 @@
 
 use maud::{Markup, html};
 use wishtree_protocol::id::ProjectId;
-use wishtree_protocol::model::{Project, ProjectKind};
+use wishtree_protocol::model::{Org, Project, ProjectKind};
 use wishtree_protocol::names::Language;
 use wishtree_protocol::project::{ProjectStage, ProjectStatus, UnitShare};
 use wishtree_protocol::view::{CommunityView, WithStatus};
@@ -184,7 +184,7 @@ fn units_text(view: &CommunityView, units: &[UnitShare]) -> String {
 fn org_name(view: &CommunityView, unit: &UnitShare) -> String {
     view.orgs
         .get(&unit.unit)
-        .map_or_else(|| unit.unit.to_string(), |org| org.name.clone())
+        .map_or_else(|| unit.unit.to_string(), Org::full_name)
 }
 
 /// The steps a project's stage allows.
@@ -243,7 +243,7 @@ fn intent_form(filled: &Filled, view: &CommunityView, id: ProjectId) -> Markup {
     let lang = filled.lang;
     let orgs: Vec<(String, String)> = super::collate::by_pinyin(&view.orgs, |org| &org.name)
         .into_iter()
-        .map(|(org, o)| (org.to_string(), o.name.clone()))
+        .map(|(org, o)| (org.to_string(), o.full_name()))
         .collect();
     if orgs.is_empty() {
         return html! {

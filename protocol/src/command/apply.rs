@@ -179,6 +179,7 @@ impl CommunityDoc {
                 let org = Org {
                     credit_code: *credit_code,
                     name: name.to_string(),
+                    party_org: None,
                     reported_in: *reported_in,
                     created_at: before.as_ref().map_or(now, |org| org.created_at),
                     // A rename keeps the street's report-in, which this command does
@@ -190,6 +191,12 @@ impl CommunityDoc {
             Command::ReportInToStreet { org, street, on } => {
                 self.report_in_to_street(*org, street, *on)?
             }
+            Command::AddPartyOrg {
+                credit_code,
+                unit_name,
+                party_org,
+                reported_in,
+            } => self.add_party_org(*credit_code, unit_name, party_org, *reported_in, now)?,
             Command::AddPairing {
                 id,
                 org,

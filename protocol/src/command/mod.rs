@@ -11,6 +11,7 @@
 mod apply;
 mod checks;
 mod facts;
+mod party_orgs;
 mod projects;
 mod rounds;
 mod streets;
@@ -120,6 +121,19 @@ pub enum Command {
         street: StreetHost,
         /// The day it reported in.
         on: Date,
+    },
+    /// Records a party organisation of a unit (党支部 under its 单位), one of several:
+    /// its id is derived from the credit code and the branch's name, so the same
+    /// branch is one org in every community. A unit's own organisation is `AddOrg`.
+    AddPartyOrg {
+        /// The unit's credit code.
+        credit_code: CreditCode,
+        /// The unit's name.
+        unit_name: Name,
+        /// The branch's name, unique within the unit.
+        party_org: Name,
+        /// The day the branch reported in to this community, if it did.
+        reported_in: Option<Date>,
     },
     /// Records a pairing agreement with an organisation.
     AddPairing {
@@ -649,6 +663,16 @@ pub enum CommandError {
     WishInRoundAlready {
         /// The round's name, or `no round (未分批)`.
         round: String,
+    },
+    /// The unit has a party organisation of that name in this community already.
+    #[error(
+        "unit {credit_code} already has a party organisation named {party_org}; choose it from the list or give another name"
+    )]
+    PartyOrgTaken {
+        /// The unit's credit code.
+        credit_code: CreditCode,
+        /// The branch's name.
+        party_org: String,
     },
     /// An approval must name at least one unit.
     #[error("name at least one unit to approve the project with")]

@@ -31,12 +31,12 @@ mod unit_annual;
 
 use std::collections::HashMap;
 
+use crate::figures::OrgScope;
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
-use wishtree_protocol::id::OrgId;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::{RegionPrefix, Timestamp};
 
@@ -78,10 +78,10 @@ enum Shows {
     Region,
     /// An organisation's pages (`None` if its id did not parse: a 404 for a viewer,
     /// a 403 for an organisation account, which has one unit only).
-    Org(Option<OrgId>),
+    Org(Option<OrgScope>),
     /// A unit's members by name and their reports: as `Org`, and a region's viewer
     /// only for a unit with members reported in within its region.
-    UnitMembers(Option<OrgId>),
+    UnitMembers(Option<OrgScope>),
 }
 
 /// What every page is asked: its language, its region, and the rest of its query.
@@ -136,7 +136,7 @@ impl PageRequest {
         })?;
         let allowed = match shows {
             Shows::Region => viewer.check_region(&region),
-            Shows::Org(Some(org)) => viewer.check_org(org, &region),
+            Shows::Org(Some(org)) => state.check_org(&viewer, org, &region).await.map(drop),
             Shows::UnitMembers(Some(org)) => state.check_unit_members(&viewer, org, &region).await,
             Shows::Org(None) | Shows::UnitMembers(None) if viewer.is_unit() => {
                 Err(ApiError::forbidden("not its own unit"))

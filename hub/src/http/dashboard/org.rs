@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::figures::OrgScope;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, Uri};
@@ -10,7 +11,6 @@ use axum::response::Response;
 use maud::{Markup, PreEscaped, html};
 use wishtree_protocol::RegionPrefix;
 use wishtree_protocol::city::CampaignRule;
-use wishtree_protocol::id::OrgId;
 use wishtree_protocol::names::Language;
 
 use super::super::auth::Viewer;
@@ -19,7 +19,9 @@ use super::super::svg::{self, Bar};
 use super::super::{HubHttpState, parse_org};
 use super::layout::{SERVICE, error_page, number, region_link, short_months, tr};
 use super::overview::figure;
-use super::tables::{figures_table, name_or, service_cells, service_headings, table};
+use super::tables::{
+    figures_table, name_or, party_org_name, service_cells, service_headings, table,
+};
 use super::unit::behind_section;
 use super::{PageRequest, Shows};
 use crate::figures::{self, MemberBehind, MonthFigures, OrgProfile, Period};
@@ -72,7 +74,7 @@ pub(crate) async fn org_page(
 /// members in `region` who are behind on it.
 fn members_behind(
     connection: &rusqlite::Connection,
-    org: OrgId,
+    org: OrgScope,
     region: &RegionPrefix,
 ) -> Result<Vec<(String, u32, Vec<MemberBehind>)>, figures::FiguresError> {
     let mut found = Vec::new();
@@ -116,9 +118,20 @@ fn render(
     );
     let hours_title = tr(lang, "每月服务时长（小时）", "Hours of service by month");
     let body = html! {
-        h1 data-org=(profile.org) { (profile.name) }
+        h1 data-org=(profile.org) { (party_org_name(&profile.name, profile.party_org.as_deref())) }
         p.muted { (tr(lang, "统一社会信用代码", "Unified social credit code")) " " (profile.credit_code) }
         (request.period_form(base, period).render(lang))
+        @if profile.party_orgs.len() > 1 {
+            p #party-orgs {
+                (tr(lang, "本单位党组织（合计如下）：", "The unit's party organisations (summed below): "))
+                @for party_org in &profile.party_orgs {
+                    a href={ "/orgs/" (party_org.org) } {
+                        (party_org.party_org.as_deref().unwrap_or(tr(lang, "本级", "its own")))
+                    }
+                    " "
+                }
+            }
+        }
         ul.headline {
             @match lang {
                 Language::Chinese => {

@@ -340,7 +340,10 @@ pub(super) fn org_table(lang: Language, ranking: &[OrgRank], period: &Period) ->
             lang,
         ),
         data_org: Some(rank.org.to_string()),
-        name: name_or(&rank.name, &rank.org),
+        name: name_or(
+            &party_org_name(&rank.name, rank.party_org.as_deref()),
+            &rank.org,
+        ),
         service: rank.service(),
     });
     let ranked = tr(lang, "单位党组织", "Organisation");
@@ -385,6 +388,16 @@ pub(super) fn service_cells(service: &Service) -> Markup {
 }
 
 /// A name, or the id it stands for while the name is unknown.
+/// A party organisation as a person reads it: its unit's name, then the branch's name
+/// if it is a branch (`沧州市发改委 第一党支部`).
+pub(super) fn party_org_name(unit: &str, party_org: Option<&str>) -> String {
+    match party_org {
+        Some(party_org) if !unit.is_empty() => format!("{unit} {party_org}"),
+        Some(party_org) => party_org.to_owned(),
+        None => unit.to_owned(),
+    }
+}
+
 pub(super) fn name_or(name: &str, id: &impl std::fmt::Display) -> String {
     if name.is_empty() {
         id.to_string()

@@ -13,13 +13,14 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
+use crate::figures::{OrgNames, OrgScope};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
 use serde_json::Value;
-use wishtree_protocol::id::{MemberId, OrgId};
+use wishtree_protocol::id::MemberId;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::report::SealedReport;
 use wishtree_protocol::{CommunityCode, HalfYear};
@@ -186,7 +187,7 @@ pub(crate) async fn member_csv(
 
 /// One member of a unit as the member's pages read them.
 struct MemberFound {
-    org: OrgId,
+    org: OrgScope,
     community: CommunityCode,
     member: MemberId,
     period: HalfYear,
@@ -230,7 +231,13 @@ async fn read_member(
         })
         .await
         .map_err(|error| request.error(&error))?;
-    let (Some((name, report)), Some((unit_name, _))) = found else {
+    let (
+        Some((name, report)),
+        Some(OrgNames {
+            name: unit_name, ..
+        }),
+    ) = found
+    else {
         return Err(not_found(&request, id));
     };
     let found = MemberFound {
@@ -285,7 +292,7 @@ pub(super) async fn open(
     viewer: Viewer,
     id: &str,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<(PageRequest, OrgId), Response> {
+) -> Result<(PageRequest, OrgScope), Response> {
     let org = parse_org(id).ok();
     let request = PageRequest::read(state, viewer, query, Shows::UnitMembers(org)).await?;
     let org = org.ok_or_else(|| not_found(&request, id))?;
@@ -296,7 +303,7 @@ pub(super) async fn open(
 async fn print_all(
     state: &HubHttpState,
     request: &PageRequest,
-    org: OrgId,
+    org: OrgScope,
     profile: &OrgProfile,
     period: HalfYear,
     rows: &[MemberReportRow],
@@ -401,7 +408,7 @@ fn change_label(lang: Language, change: &str) -> &'static str {
 /// (with its own link through a URL serializer) cost more than reading them.
 fn reports_table(
     request: &PageRequest,
-    org: OrgId,
+    org: OrgScope,
     period: HalfYear,
     rows: &[MemberReportRow],
 ) -> Markup {

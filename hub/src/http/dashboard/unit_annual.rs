@@ -5,13 +5,13 @@
 
 use std::collections::HashMap;
 
+use crate::figures::OrgScope;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Extension, Form, Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use wishtree_protocol::HalfYear;
-use wishtree_protocol::id::OrgId;
 use wishtree_protocol::names::Language;
 use wishtree_webguard::FORM_TOKEN_FIELD;
 
@@ -146,7 +146,7 @@ pub(crate) async fn annual_save(
     let saved = text.clone();
     state
         .write(move |connection| {
-            accounts::save_annual_text(connection, org, year, &saved, now, &who)?;
+            accounts::save_annual_text(connection, org.id(), year, &saved, now, &who)?;
             accounts::audit(
                 connection,
                 now,
@@ -169,7 +169,7 @@ pub(crate) async fn annual_save(
 async fn read_annual(
     state: &HubHttpState,
     request: &PageRequest,
-    org: OrgId,
+    org: OrgScope,
     year: i32,
 ) -> Result<Option<AnnualReport>, Response> {
     let region = request.region().clone();
@@ -198,7 +198,7 @@ async fn read_annual(
                 Ok(HalfYearSummary::of(period, &rows))
             };
             let halves = [summary(first)?, summary(second)?];
-            let text = accounts::annual_text(connection, org, year)?;
+            let text = accounts::annual_text(connection, org.id(), year)?;
             Ok(Some(AnnualReport {
                 year,
                 name: profile.name.clone(),
@@ -214,7 +214,7 @@ async fn read_annual(
 
 fn annual_render(
     request: &PageRequest,
-    org: OrgId,
+    org: OrgScope,
     report: &AnnualReport,
     refused: Option<(&str, &str)>,
     status: StatusCode,

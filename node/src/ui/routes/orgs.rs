@@ -6,7 +6,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use wishtree_protocol::id::{OrgId, PairingId};
-use wishtree_protocol::model::Org;
 use wishtree_protocol::uscc::CreditCode;
 
 use super::super::exports;
@@ -54,7 +53,8 @@ pub(super) async fn orgs(
     .await
 }
 
-/// `POST /orgs`: a unit added by the same typed input as `POST /api/orgs`. A unit in the
+/// `POST /orgs`: a unit's own organisation or one of its branches (a branch name typed
+/// in `party_org`), added by the same typed input as `POST /api/orgs`. A unit in the
 /// city's directory keeps the directory's name, so it is named alike in every
 /// community; one not there is added with the code and name typed (the code's check
 /// character checked). A unit already here is refused: this form adds, it does not
@@ -85,8 +85,10 @@ pub(super) async fn create_org(posted: PostedForm) -> Response {
                 Ok(new) => new,
                 Err(error) => return refuse(replica, StatusCode::BAD_REQUEST, error.into()),
             };
-            let id = Org::id_for(&new.credit_code);
-            let is_here = replica.view().is_ok_and(|view| view.orgs.contains_key(&id));
+            let id = new.id();
+            // A branch already here is refused by the protocol, beside its name.
+            let is_here = new.party_org.is_none()
+                && replica.view().is_ok_and(|view| view.orgs.contains_key(&id));
             if is_here {
                 let message = t(
                     lang,

@@ -52,6 +52,9 @@ pub(super) fn refusal(lang: Language, error: &ExecuteError) -> Refusal {
         ExecuteError::Command(CommandError::Street(refusal)) => {
             Refusal::Field(FieldError::new("party", Problem::Street(refusal.clone())))
         }
+        ExecuteError::Command(CommandError::PartyOrgTaken { .. }) => {
+            Refusal::Field(FieldError::new("party_org", Problem::PartyOrgTaken))
+        }
         other => match crate::api::round_field_error(other) {
             Some(at_field) => Refusal::Field(at_field),
             None => Refusal::Rule(execute_message(lang, other)),
