@@ -979,9 +979,9 @@ fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figures {
             }
         }
         // A staged project: once for the region, once for each unit holding it in the
-        // stages; by state, once for its lead unit only (`claimant_org`).
+        // stages, and by state for its lead and each unit holding it.
         for staged in community.staged.iter().filter(|s| within(s.submitted_day)) {
-            if org_matches(staged.lead) {
+            if filter.org.is_none() || staged.credited().into_iter().any(|o| org_matches(Some(o))) {
                 count_state(&mut figures.projects, staged.state);
             }
             let holds = |unit: OrgId| org_matches(Some(unit));
@@ -1592,9 +1592,9 @@ fn check_campaigns(
                                 *tally.entry((0, None, Some(org))).or_default() += 1;
                             }
                         }
-                        // A joint project counts for its lead unit (`claimant_org`).
+                        // A joint project counts for its lead and each unit holding it.
                         for staged in community.staged.iter().filter(|s| within(s.submitted_day)) {
-                            if let Some(org) = staged.lead {
+                            for org in staged.credited() {
                                 *tally.entry((0, None, Some(org))).or_default() += 1;
                             }
                         }

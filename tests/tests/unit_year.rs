@@ -173,6 +173,7 @@ fn expected_figures(unit: &str, partner: &str) -> Vec<Expected> {
             "the partner's too",
         ),
         (partner, "/project_stages/joint", json!(1), "共同承接"),
+        (partner, "/projects/fulfilled", json!(1), "credited to each unit"),
         (partner, "/members_reported", json!(0), "no member of it"),
         (city, "/projects/total", json!(1), "once, not twice"),
         (city, "/project_stages/done", json!(1), "once"),

@@ -136,7 +136,8 @@ fn claimants_meeting(
 ) -> Result<u64, FiguresError> {
     let (table, claimant) = match rule {
         CampaignRule::MemberClaimsWish => ("fig_wishes", "community, claimant_member"),
-        CampaignRule::OrgClaimsProject => ("fig_projects", "claimant_org"),
+        // Every unit holding a project jointly claimed it (共同认领), not its lead alone.
+        CampaignRule::OrgClaimsProject => ("fig_project_credits", "claimant_org"),
     };
     let (low, high) = region_range(region);
     let sql = format!(

@@ -90,13 +90,14 @@ impl CommunitySync {
 /// The raw figure tables: one row per entity of a community (and per member and
 /// half-year with points, `fig_member_points`), each keyed by `community` (the rollups
 /// `fig_months` and `fig_org_months` are built from them).
-pub const RAW_TABLES: [&str; 18] = [
+pub const RAW_TABLES: [&str; 19] = [
     "fig_members",
     "fig_orgs",
     "fig_pairings",
     "fig_wishes",
     "fig_projects",
     "fig_project_units",
+    "fig_project_credits",
     "fig_activities",
     "fig_participations",
     "fig_services",
@@ -286,6 +287,13 @@ pub fn rederive_community(
                  submitted_day)
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
+        // The organisations a project's figures by state are credited to: its lead
+        // claimant and every unit holding it jointly, each once.
+        let mut insert_credit = transaction.prepare_cached(
+            "INSERT OR IGNORE INTO fig_project_credits (community, project, claimant_org,
+                 state, submitted_day, month)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
         for (id, project) in &view.projects {
             let Some((filed, street)) = street.party(project.entity.street) else {
                 continue;
@@ -321,6 +329,20 @@ pub fn rederive_community(
                     resolve(unit.unit).as_bytes().as_slice(),
                     unit.share.percent(),
                     submitted.to_days(),
+                ])?;
+            }
+            let credited = claim
+                .org
+                .into_iter()
+                .chain(units.iter().map(|u| resolve(u.unit)));
+            for org in credited {
+                insert_credit.execute(params![
+                    filed,
+                    id.as_bytes().as_slice(),
+                    org.as_bytes().as_slice(),
+                    status.claim.state.code(),
+                    submitted.to_days(),
+                    month_number(submitted),
                 ])?;
             }
         }

@@ -65,6 +65,10 @@ pub(crate) struct Scope<'a> {
 /// A raw table and the measures counted in it.
 pub(super) struct Source {
     pub(super) table: &'static str,
+    /// The table read when rows are credited to organisations, with the same columns:
+    /// `table` itself, but for projects, which a joint claim credits to every unit
+    /// holding them (`fig_project_credits`, a row per project and unit).
+    pub(super) credited: &'static str,
     /// The day column that periods cut by.
     pub(super) day: &'static str,
     /// The column naming the organisation a row is credited to.
@@ -80,6 +84,7 @@ pub(super) struct Source {
 pub(super) const SOURCES: [Source; 8] = [
     Source {
         table: "fig_members",
+        credited: "fig_members",
         day: "reported_day",
         org: "org",
         filter: "1",
@@ -87,6 +92,7 @@ pub(super) const SOURCES: [Source; 8] = [
     },
     Source {
         table: "fig_pairings",
+        credited: "fig_pairings",
         day: "signed_day",
         org: "org",
         filter: "ended_day IS NULL",
@@ -94,6 +100,7 @@ pub(super) const SOURCES: [Source; 8] = [
     },
     Source {
         table: "fig_wishes",
+        credited: "fig_wishes",
         day: "submitted_day",
         org: "credited_org",
         filter: "1",
@@ -109,6 +116,7 @@ pub(super) const SOURCES: [Source; 8] = [
     },
     Source {
         table: "fig_projects",
+        credited: "fig_project_credits",
         day: "submitted_day",
         org: "claimant_org",
         filter: "1",
@@ -124,6 +132,7 @@ pub(super) const SOURCES: [Source; 8] = [
     },
     Source {
         table: "fig_activities",
+        credited: "fig_activities",
         day: "day",
         org: "organiser",
         filter: "1",
@@ -131,6 +140,7 @@ pub(super) const SOURCES: [Source; 8] = [
     },
     Source {
         table: "fig_participations",
+        credited: "fig_participations",
         day: "day",
         org: "member_org",
         filter: "1",
@@ -138,6 +148,7 @@ pub(super) const SOURCES: [Source; 8] = [
     },
     Source {
         table: "fig_services",
+        credited: "fig_services",
         day: "day",
         org: "member_org",
         filter: "is_voided = 0",
@@ -148,6 +159,7 @@ pub(super) const SOURCES: [Source; 8] = [
     },
     Source {
         table: "fig_points",
+        credited: "fig_points",
         day: "day",
         org: "member_org",
         filter: "is_voided = 0",
@@ -163,6 +175,13 @@ pub(super) const SOURCES: [Source; 8] = [
         ],
     },
 ];
+
+impl Source {
+    /// The table to read: [`Self::credited`] when rows are credited to organisations.
+    pub(super) fn table_for(&self, by_org: bool) -> &'static str {
+        if by_org { self.credited } else { self.table }
+    }
+}
 
 impl Measure {
     pub(crate) const COUNT: usize = 22;
@@ -472,7 +491,7 @@ fn sum_raw(
            AND {filter} {org_clause}
          GROUP BY {group_by}",
         expressions = expressions.join(", "),
-        table = source.table,
+        table = source.table_for(scope.org.is_some() || group == Group::Org),
         filter = source.filter,
     );
     let (low, high) = region_range(scope.region);

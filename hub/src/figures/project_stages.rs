@@ -104,3 +104,38 @@ pub(crate) fn stage_counts(
     }
     Ok(counts)
 }
+
+/// The projects credited to the party organisation or unit `org` (its lead claim or a
+/// joint one, `fig_project_credits`) submitted in `period`, by their wish-style state:
+/// each project once, however many of a unit's party organisations hold it, where the
+/// organisations' month rollups (summed per party organisation) would count it for
+/// each.
+pub(crate) fn org_project_states(
+    connection: &Connection,
+    scope: Scope<'_>,
+    org: OrgScope,
+    period: &Period,
+) -> Result<Vec<(String, u64)>, FiguresError> {
+    let (low, high) = region_range(scope.region);
+    let (first, last) = period.day_bounds();
+    let sql = format!(
+        "SELECT p.state, COUNT(*) FROM fig_projects p
+         WHERE (p.community, p.id) IN (SELECT c.community, c.project FROM fig_project_credits c
+             WHERE c.community >= ?1 AND c.community < ?2 {})
+           AND p.submitted_day BETWEEN ?3 AND ?4
+         GROUP BY p.state",
+        org.clause("c.claimant_org", 5)
+    );
+    let value = org.value();
+    let values: [&dyn ToSql; 5] = [&low, &high, &first, &last, &value];
+    let mut statement = connection.prepare_cached(&sql)?;
+    let rows = statement.query_map(params_from_iter(values), |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (state, count) = row?;
+        out.push((state, u64::try_from(count).unwrap_or(0)));
+    }
+    Ok(out)
+}

@@ -25,7 +25,7 @@ use super::names::{community_codes, region_name};
 use super::party_orgs::OrgScope;
 use super::period::{Period, month_label};
 use super::posts::{GroupFigures, PostFigures, group_figures, post_figures};
-use super::project_stages::{StageCounts, stage_counts};
+use super::project_stages::{StageCounts, org_project_states, stage_counts};
 use super::rounds::{RoundCut, cut_by_round, cut_months_by_round};
 use super::volunteers::{VolunteerFigures, volunteer_figures};
 
@@ -190,6 +190,20 @@ impl StateCounts {
         }
     }
 
+    /// Adds `count` wishes or projects in `state` (a state code), and to the total.
+    pub(super) fn add(&mut self, state: &str, count: u64) {
+        self.total += count;
+        match state {
+            "submitted" => self.submitted += count,
+            "published" => self.published += count,
+            "claimed" => self.claimed += count,
+            "fulfilled" => self.fulfilled += count,
+            "rejected" => self.rejected += count,
+            "withdrawn" => self.withdrawn += count,
+            _ => {}
+        }
+    }
+
     fn projects(sums: &Measures) -> Self {
         Self {
             total: sums.count(Measure::ProjectsTotal),
@@ -228,7 +242,18 @@ pub fn figures(
     let members_with_claimed_wish = count_claiming_members(connection, scope, period)?;
     let orgs_with_claimed_project = count_claiming_orgs(connection, scope, period)?;
     let wishes = StateCounts::wishes(&sums);
-    let projects = StateCounts::projects(&sums);
+    // An organisation's projects are read once each: a unit's party organisations
+    // that took one on together hold it once (see `org_project_states`).
+    let projects = match scope.org {
+        None => StateCounts::projects(&sums),
+        Some(org) => {
+            let mut projects = StateCounts::default();
+            for (state, count) in org_project_states(connection, scope, org, period)? {
+                projects.add(&state, count);
+            }
+            projects
+        }
+    };
     let project_stages = stage_counts(connection, scope, period)?;
     let volunteers = volunteer_figures(connection, scope, period)?;
     let posts = post_figures(connection, scope, period)?;

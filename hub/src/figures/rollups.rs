@@ -46,7 +46,7 @@ pub(crate) fn rebuild_rollups(connection: &Connection, community: &str) -> rusql
                  ON CONFLICT (org, community, month) DO UPDATE SET {updates}",
                 columns = columns.join(", "),
                 expressions = expressions.join(", "),
-                table = source.table,
+                table = source.credited,
                 org = source.org,
                 filter = source.filter,
                 updates = updates.join(", "),

@@ -82,16 +82,7 @@ pub(super) fn cut_by_round(
     let select = "state, community, claimant_member, claim_days, fulfil_days";
     wishes_of_round(connection, scope, period, round, select, "", |row| {
         let state: String = row.get(0)?;
-        wishes.total += 1;
-        match state.as_str() {
-            "submitted" => wishes.submitted += 1,
-            "published" => wishes.published += 1,
-            "claimed" => wishes.claimed += 1,
-            "fulfilled" => wishes.fulfilled += 1,
-            "rejected" => wishes.rejected += 1,
-            "withdrawn" => wishes.withdrawn += 1,
-            _ => {}
-        }
+        wishes.add(&state, 1);
         if let Some(member) = row.get::<_, Option<Vec<u8>>>(2)? {
             claimants.insert((row.get::<_, String>(1)?, member));
         }

@@ -380,6 +380,31 @@ CREATE TABLE fig_group_members (
 CREATE INDEX fig_group_members_group ON fig_group_members (community, group_id, kind);
 UPDATE fig_communities SET is_derived = 0;";
 
+/// The organisations a project's figures by state are credited to (issue 14, item
+/// 2): its lead claimant and every unit holding it jointly (共同承接), a row each, read
+/// for an organisation's figures, its month rollups and the projects campaign instead
+/// of `fig_projects.claimant_org`, which names the lead alone. Filled from the rows
+/// derived before; every community is marked for one re-derivation so that the
+/// organisations' month rollups count the partners too.
+pub(super) const PROJECT_CREDITS_STEP: &str = "
+CREATE TABLE fig_project_credits (
+    community TEXT NOT NULL,
+    project BLOB NOT NULL,
+    claimant_org BLOB NOT NULL,
+    state TEXT NOT NULL,
+    submitted_day INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    PRIMARY KEY (community, project, claimant_org)
+) WITHOUT ROWID;
+CREATE INDEX fig_project_credits_org ON fig_project_credits (claimant_org, submitted_day);
+INSERT OR IGNORE INTO fig_project_credits
+    SELECT community, id, claimant_org, state, submitted_day, month FROM fig_projects
+    WHERE claimant_org IS NOT NULL;
+INSERT OR IGNORE INTO fig_project_credits
+    SELECT p.community, p.id, u.org, p.state, p.submitted_day, p.month
+    FROM fig_project_units u JOIN fig_projects p ON p.community = u.community AND p.id = u.project;
+UPDATE fig_communities SET is_derived = 0;";
+
 /// The second step: a community whose latest signed heads were made by a key since
 /// revoked is flagged (its data is kept).
 const SECOND_STEP: &str =

@@ -25,7 +25,7 @@ pub(crate) use figures::MEASURE_COLUMNS;
 
 /// Every step of the hub database, in order; the index + 1 is the version. A new step
 /// goes at the end, whichever tables it touches.
-const STEPS: [&str; 25] = [
+const STEPS: [&str; 26] = [
     store::STEPS[0],
     store::STEPS[1],
     figures::STEPS[0],
@@ -51,6 +51,7 @@ const STEPS: [&str; 25] = [
     figures::POSTS_GROUPS_STEP,
     streets::STREET_STEP,
     figures::PARTY_ORGS_STEP,
+    figures::PROJECT_CREDITS_STEP,
 ];
 
 /// The version of a database this build has migrated.

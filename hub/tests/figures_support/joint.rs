@@ -6,9 +6,8 @@
 //!
 //! A region counts a project once, however many units took it on; each unit that holds
 //! it counts it once in its stages, its joint claims and the organisations holding a
-//! project. The counts by wish-style state, the units' ranking and the project
-//! campaign credit the lead unit only (the first approved, `claimant_org`), as before
-//! stages: [`JointFacts::lead`].
+//! project, and so do the counts by wish-style state, the units' ranking and the
+//! project campaign, which also credit its lead claimant: [`JointFacts::credited`].
 
 use std::collections::BTreeSet;
 
@@ -182,6 +181,12 @@ pub fn write_staged(
 }
 
 impl JointFacts {
+    /// The organisations the project's figures by state are credited to: its lead
+    /// and every unit holding it, each once.
+    pub fn credited(&self) -> BTreeSet<OrgId> {
+        self.lead.iter().chain(&self.units).copied().collect()
+    }
+
     /// Counts this project into the stages of a region (`org` none) or of the party
     /// organisation or unit `org` says is its own (once, however many of a unit's
     /// party organisations hold it), and its holders into `holding` (the
