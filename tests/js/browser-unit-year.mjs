@@ -1,6 +1,7 @@
 // A unit's whole year on a community node's pages, in headless Chromium, as a worker
 // does it (issue 14): the unit and a second one added from the city's directory, a
-// pairing signed with its commitments, two members of the unit registered, a service
+// branch of the unit (党支部) beside its own organisation, a pairing signed with its
+// commitments, two members of the unit registered (the second in the branch), a service
 // post opened and its seats filled, an activity both members attended, a livelihood project taken through every stage
 // (征集 → 认领意向书 → 立项 → 实施 → 完成) jointly by the two units, individual service
 // recorded, points redeemed, a mistaken record voided with its reason, and the ledgers
@@ -31,6 +32,9 @@ const today = given.today;
 // What the walk records; the summary the Rust test reads.
 const done = {
   members: ['欧阳晓明', '张婷'],
+  // The unit's branch, and the member who belongs to it rather than to the unit's own
+  // organisation.
+  branch: { name: '第一党支部', member: '张婷' },
   post: { title: '楼道长', seats: 2 },
   activity: { title: '青少年七彩暑期安全教育', hours: '1' },
   project: { title: '老旧楼道加装扶手', shares: { [unit.code]: '60%', [partner.code]: '40%' } },
@@ -45,14 +49,19 @@ const done = {
 };
 
 /// Fills the form `form` (a selector) with `fields` (name → value; a select takes the
-/// option whose value is the value or whose text contains it), submits it, and waits
+/// option whose value is the value, else whose text is it, else whose text contains
+/// it — so a unit's name picks the unit's own organisation, not its branch), submits
+/// it, and waits
 /// for the page it leads to; a refusal on that page fails the step with its words.
 async function submit(page, form, fields) {
   for (const [name, value] of Object.entries(fields)) {
     const field = page.locator(`${form} [name="${name}"]`).first();
     if ((await field.evaluate((element) => element.tagName)) === 'SELECT') {
       const option = await field.evaluate((select, wanted) => {
-        const found = [...select.options].find((o) => o.value === wanted || (wanted && o.text.includes(wanted)));
+        const options = [...select.options];
+        const found = options.find((o) => o.value === wanted)
+          ?? options.find((o) => o.text.trim() === wanted)
+          ?? options.find((o) => wanted && o.text.includes(wanted));
         return found?.value ?? null;
       }, value);
       if (option === null) throw new Error(`no choice "${value}" in ${form} [name=${name}]`);
@@ -104,6 +113,16 @@ const steps = [
       expect((await text(page, '#orgs')).includes(chosen.name), `${chosen.name} is not in the list`);
     }
   }],
+  ['a branch of the unit beside its own organisation', async (page) => {
+    // The unit is here already (the directory's row links to it): the form is opened
+    // filled from the directory by its code, as that row's 选用 does for a new unit.
+    await page.goto(`${base}/orgs?code=${unit.code}`);
+    expect((await page.inputValue('#credit_code')) === unit.code, 'the form is not filled from the directory');
+    await submit(page, '#org-form', { party_org: done.branch.name, reported_in: today });
+    await page.goto(`${base}/orgs`);
+    const list = await text(page, '#orgs');
+    expect(list.includes(done.branch.name), `the branch is not in the list: ${list}`);
+  }],
   ['a pairing with its commitments', async (page) => {
     await page.goto(`${base}/pairings`);
     await submit(page, '#pairing-form', {
@@ -121,7 +140,7 @@ const steps = [
       await submit(page, '#member-form', {
         name,
         work_unit: '沧州市发展和改革委员会',
-        org: unit.name,
+        org: name === done.branch.member ? done.branch.name : unit.name,
         position: '科员',
         reported_in: today,
         address: `3号楼2单元50${index + 1}`,
@@ -129,8 +148,11 @@ const steps = [
       });
     }
     await page.goto(`${base}/orgs`);
-    const row = await page.locator('#orgs tr', { hasText: unit.name }).innerText();
-    expect(/\b2\b/.test(row), `the unit's row does not count two members: ${row}`);
+    // The unit's own organisation and its branch have one member each.
+    const rows = page.locator('#orgs tr', { hasText: unit.name });
+    expect((await rows.count()) === 2, `the unit has not two rows (its own and the branch)`);
+    const branch = await page.locator('#orgs tr', { hasText: done.branch.name }).innerText();
+    expect(/\b1\b/.test(branch), `the branch's row does not count its member: ${branch}`);
   }],
   ['a service post with its seats filled', async (page) => {
     await page.goto(`${base}/posts`);

@@ -23,6 +23,7 @@ use clap::Parser;
 use serde_json::{Value, json};
 use wishtree_node::run::RunningNode;
 use wishtree_protocol::CommunityCode;
+use wishtree_protocol::model::Org;
 use wishtree_protocol::uscc::CreditCode;
 use wishtree_testkit::browser::{js_dir, run_to_end};
 use wishtree_testkit::community::credit_code;
@@ -99,7 +100,10 @@ async fn a_units_whole_year_on_the_nodes_pages_is_what_the_hub_counts() {
     let http = hub.http_addr;
     let unit = format!("/api/orgs/{}/figures", units[0].code.as_str());
     let partner = format!("/api/orgs/{}/figures", units[1].code.as_str());
-    let expected = expected_figures(&unit, &partner);
+    // The branch the walk adds under the unit, by its citywide id.
+    let branch_id = Org::id_for_party_org(&units[0].code, "第一党支部");
+    let branch = format!("/api/orgs/{branch_id}/figures");
+    let expected = expected_figures(&unit, &partner, &branch);
     let holds = |expected: &Expected| {
         read(http, &expected.path, &viewer).pointer(&expected.pointer) == Some(&expected.value)
     };
@@ -133,12 +137,14 @@ async fn a_units_whole_year_on_the_nodes_pages_is_what_the_hub_counts() {
 /// activity of an hour each (two person-times, their attendance confirmed by the
 /// worker: two service records), served 2 and 1.5 hours on their own (a third record,
 /// an hour, was voided), at the default 10 points an hour; one redeemed a benefit of
-/// 5 points. The activity is the community's, not the unit's.
-fn expected_figures(unit: &str, partner: &str) -> Vec<Expected> {
+/// 5 points. The activity is the community's, not the unit's. The second member
+/// (1 + 1.5 hours) belongs to the unit's branch: the branch counts hers, the unit
+/// (by its credit code) sums its own organisation's and the branch's.
+fn expected_figures(unit: &str, partner: &str, branch: &str) -> Vec<Expected> {
     let city = "/api/figures";
     let rows = [
         (unit, "/members_reported", json!(2), "the two members"),
-        (unit, "/orgs_reported", json!(1), "the unit itself"),
+        (unit, "/orgs_reported", json!(2), "its own and its branch"),
         (unit, "/pairings", json!(1), "the pairing signed"),
         (unit, "/projects/total", json!(1), "the joint project"),
         (unit, "/projects/fulfilled", json!(1), "completed"),
@@ -173,12 +179,33 @@ fn expected_figures(unit: &str, partner: &str) -> Vec<Expected> {
             "the partner's too",
         ),
         (partner, "/project_stages/joint", json!(1), "共同承接"),
-        (partner, "/projects/fulfilled", json!(1), "credited to each unit"),
+        (
+            partner,
+            "/projects/fulfilled",
+            json!(1),
+            "credited to each unit",
+        ),
         (partner, "/members_reported", json!(0), "no member of it"),
+        (branch, "/members_reported", json!(1), "its one member"),
+        (branch, "/participations", json!(1), "she attended"),
+        (
+            branch,
+            "/service_records",
+            json!(2),
+            "attendance and her own",
+        ),
+        (branch, "/service_minutes", json!(150), "1 h + 1.5 h"),
+        (branch, "/points_earned", json!(25), "10 points an hour"),
+        (branch, "/posts/seats_held", json!(1), "her seat"),
         (city, "/projects/total", json!(1), "once, not twice"),
         (city, "/project_stages/done", json!(1), "once"),
         (city, "/project_stages/joint", json!(1), "once"),
-        (city, "/orgs_reported", json!(2), "both units"),
+        (
+            city,
+            "/orgs_reported",
+            json!(3),
+            "both units and the branch",
+        ),
         (city, "/members_reported", json!(2), "both members"),
         (city, "/activities", json!(1), "the activity"),
         (city, "/participations", json!(2), "its person-times"),
@@ -193,7 +220,7 @@ fn expected_figures(unit: &str, partner: &str) -> Vec<Expected> {
     rows.into_iter()
         .map(|(path, pointer, value, why)| Expected {
             path: path.to_owned(),
-            // A unit's figures are under `figures` of its profile.
+            // A unit's and a branch's figures are under `figures` of its profile.
             pointer: if path == city {
                 pointer.to_owned()
             } else {

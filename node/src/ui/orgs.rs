@@ -211,12 +211,15 @@ pub fn org_choice(filled: &Filled<'_>, view: &CommunityView) -> Markup {
     let lang = filled.lang;
     let orgs = super::collate::by_pinyin(&view.orgs, |org| &org.name);
     let values: Vec<String> = orgs.iter().map(|(id, _)| id.to_string()).collect();
+    // A branch is named with its unit (单位 党支部), so that it and the unit's own
+    // organisation read apart.
+    let names: Vec<String> = orgs.iter().map(|(_, org)| org.full_name()).collect();
     let options = std::iter::once(("", t(lang, "请选择单位党组织", "Choose an organisation")))
         .chain(
             values
                 .iter()
-                .zip(&orgs)
-                .map(|(value, (_, org))| (value.as_str(), org.name.as_str())),
+                .zip(&names)
+                .map(|(value, name)| (value.as_str(), name.as_str())),
         );
     filled.select("org", t(lang, "单位党组织", "Organisation"), options)
 }
