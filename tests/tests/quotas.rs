@@ -204,11 +204,20 @@ async fn a_document_past_its_size_quota_is_refused_and_keeps_what_it_had() {
         .unwrap()
         .bytes;
     assert!(size <= 16 * 1024, "the stored document is {size} bytes");
-    assert_eq!(
-        hub_heads(&city.hub, "130903001001"),
-        accepted,
-        "the hub keeps what it had"
-    );
+    // The refusal loses nothing the hub had accepted. (Its heads may still move: a
+    // later, smaller batch of the node's changes that fits within the quota is
+    // accepted; the size bound above holds whatever came.)
+    let mut held = city
+        .hub
+        .hub()
+        .snapshot(DocId::Community(code("130903001001")))
+        .unwrap();
+    for head in &accepted {
+        assert!(
+            held.get_change_by_hash(head).is_some(),
+            "the hub keeps what it had: {head} is gone"
+        );
+    }
     rogue.stop().await;
     city.hub.stop().await;
 }
