@@ -369,7 +369,8 @@ fn the_org_and_pairing_ledgers_export_as_a_person_reads_them() {
             "报到日期",
             "报到党员（人）",
             "有效共建协议（份）",
-            "全市名录"
+            "全市名录",
+            "向街道报到日期"
         ]
     );
     assert_eq!(rows.len(), 3);
@@ -378,7 +379,7 @@ fn the_org_and_pairing_ledgers_export_as_a_person_reads_them() {
     assert_eq!(rows[1][6], "未收录");
     assert_eq!(
         rows[2][..],
-        [NDRC, "单位党组织本级", &ndrc, "", "0", "1", "已收录"]
+        [NDRC, "单位党组织本级", &ndrc, "", "0", "1", "已收录", ""]
     );
 
     let (name, rows) = download(&node, "/pairings.csv");
@@ -391,7 +392,8 @@ fn the_org_and_pairing_ledgers_export_as_a_person_reads_them() {
             "签订日期",
             "状态",
             "终止日期",
-            "终止理由"
+            "终止理由",
+            "签约主体"
         ]
     );
     // A cell Excel would take for a formula is neutralised.
@@ -664,7 +666,8 @@ fn a_project_goes_from_submitted_to_done_and_closing_steps_ask_first() {
             "阶段",
             "承接单位（份额）",
             "提交日期",
-            "终止理由"
+            "终止理由",
+            "征集主体"
         ]
     );
     assert_eq!(

@@ -129,6 +129,28 @@ fn the_host_keeps_the_streets_units_pairings_and_projects() {
     assert!(page.contains(&format!("href=\"{project}\"")));
     let (_, projects) = node.get("/api/projects");
     assert_eq!(projects[0]["street"], "110118001");
+
+    // The ledgers say whose each record is: the street's report-in, its pairing and
+    // its project beside the community's own.
+    assert!(
+        get(&node, "/street")
+            .text()
+            .contains("href=\"/pairings.csv\"")
+    );
+    let orgs = get(&node, "/orgs.csv").text();
+    assert!(
+        orgs.contains("向街道报到日期") && orgs.contains("2026-04-01"),
+        "{orgs}"
+    );
+    let pairings = get(&node, "/pairings.csv").text();
+    assert!(pairings.contains("签约主体"), "{pairings}");
+    assert_eq!(pairings.matches("本街道").count(), 1, "{pairings}");
+    assert_eq!(pairings.matches("本社区").count(), 1, "{pairings}");
+    let projects = get(&node, "/projects.csv").text();
+    assert!(
+        projects.contains("街道长者饭堂") && projects.contains("本街道"),
+        "{projects}"
+    );
 }
 
 #[test]

@@ -15,6 +15,7 @@ use super::ledger::Ledger;
 use super::orgs::{Directory, OrgCounts, end_reason, org_name, pairing_state, party_org_label};
 use super::posts::{holder_names, post_state};
 use super::tree::actor_name;
+use crate::api::Party;
 use crate::report::SealedReport;
 
 /// A CSV text and the name to save it under.
@@ -127,6 +128,7 @@ pub fn org_ledger(view: &CommunityView, directory: &Directory) -> Download {
         "报到党员（人）",
         "有效共建协议（份）",
         "全市名录",
+        "向街道报到日期",
     ]);
     for (id, org) in orgs {
         let counts = OrgCounts::of(view, *id);
@@ -139,6 +141,11 @@ pub fn org_ledger(view: &CommunityView, directory: &Directory) -> Download {
             Cell::Number(counts.members.to_string()),
             Cell::Number(counts.active_pairings.to_string()),
             Cell::Text(if listed { "已收录" } else { "未收录" }.to_owned()),
+            Cell::Text(
+                org.street_reported_in
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            ),
         ]);
     }
     Download {
@@ -160,6 +167,7 @@ pub fn pairing_ledger(view: &CommunityView) -> Download {
         "状态",
         "终止日期",
         "终止理由",
+        "签约主体",
     ]);
     for (_, pairing) in pairings {
         let status = &pairing.status;
@@ -175,6 +183,7 @@ pub fn pairing_ledger(view: &CommunityView) -> Download {
                     .unwrap_or_default(),
             ),
             Cell::Text(end_reason(status).unwrap_or_default().to_owned()),
+            Cell::Text(party_text(pairing.entity.street).to_owned()),
         ]);
     }
     Download {
@@ -229,6 +238,7 @@ pub fn project_ledger(view: &CommunityView) -> Download {
         "承接单位（份额）",
         "提交日期",
         "终止理由",
+        "征集主体",
     ]);
     for (_, project) in projects {
         let status = &project.status;
@@ -244,10 +254,21 @@ pub fn project_ledger(view: &CommunityView) -> Download {
             Cell::Text(super::projects::claimants(view, status)),
             Cell::Text(project.entity.submitted_at.date_in_shanghai().to_string()),
             Cell::Text(reason.to_owned()),
+            Cell::Text(party_text(project.entity.street).to_owned()),
         ]);
     }
     Download {
         file_name: format!("民生微项目台账-{}.csv", view.community.name),
         csv: csv.finish(),
     }
+}
+
+/// Whose record a pairing or project is, in a ledger's column: the community's, or the
+/// street's own (kept here because the city names this community the street's host).
+fn party_text(street: Option<wishtree_protocol::street::StreetCode>) -> &'static str {
+    let party = match street {
+        Some(_) => Party::Street,
+        None => Party::Community,
+    };
+    super::streets::party_label(Language::Chinese, party)
 }

@@ -81,6 +81,13 @@ pub fn street_page(
             h2 { (t(lang, "街道民生微项目", "The street's projects")) }
             (projects(lang, view))
             p { a href="/projects#project-form" { (t(lang, "征集街道民生微项目", "Submit a project for the street")) } }
+            // The street's records are in the community's ledgers, marked 本街道.
+            p #street-exports {
+                (t(lang, "导出（表格中“本街道”为街道本级记录）：", "Export (the street's own records are marked 本街道): "))
+                a href="/orgs.csv" { (t(lang, "单位党组织台账", "organisations")) } " · "
+                a href="/pairings.csv" { (t(lang, "共建协议台账", "pairings")) } " · "
+                a href="/projects.csv" { (t(lang, "民生微项目台账", "projects")) }
+            }
         },
     };
     page(lang, &title, status, "/street", body)
