@@ -68,6 +68,21 @@ fn hub_heads(hub: &RunningHub, community: &str) -> Vec<automerge::ChangeHash> {
     heads
 }
 
+/// Every change of `accepted` (heads the hub held) is still in the hub's document of
+/// `community`: a refusal lost nothing the hub had accepted.
+fn assert_kept(hub: &RunningHub, community: &str, accepted: &[automerge::ChangeHash]) {
+    let mut held = hub
+        .hub()
+        .snapshot(DocId::Community(code(community)))
+        .unwrap();
+    for head in accepted {
+        assert!(
+            held.get_change_by_hash(head).is_some(),
+            "the hub lost {head}, which it had accepted"
+        );
+    }
+}
+
 /// The problem the node's status bar shows, if any.
 fn problem(node: &RunningNode) -> String {
     node.replica
@@ -137,17 +152,7 @@ async fn a_node_flooding_changes_is_refused_past_its_rate_and_others_keep_syncin
 
     // Nothing accepted was lost: the hub's document still holds it, and went no
     // further.
-    let mut doc = city
-        .hub
-        .hub()
-        .snapshot(DocId::Community(code("130903001001")))
-        .unwrap();
-    for head in &accepted {
-        assert!(
-            doc.get_change_by_hash(head).is_some(),
-            "accepted {head} is kept"
-        );
-    }
+    assert_kept(&city.hub, "130903001001", &accepted);
     let rogue_heads = {
         let mut heads = rogue.replica.lock().await.heads();
         heads.sort();
@@ -207,17 +212,7 @@ async fn a_document_past_its_size_quota_is_refused_and_keeps_what_it_had() {
     // The refusal loses nothing the hub had accepted. (Its heads may still move: a
     // later, smaller batch of the node's changes that fits within the quota is
     // accepted; the size bound above holds whatever came.)
-    let mut held = city
-        .hub
-        .hub()
-        .snapshot(DocId::Community(code("130903001001")))
-        .unwrap();
-    for head in &accepted {
-        assert!(
-            held.get_change_by_hash(head).is_some(),
-            "the hub keeps what it had: {head} is gone"
-        );
-    }
+    assert_kept(&city.hub, "130903001001", &accepted);
     rogue.stop().await;
     city.hub.stop().await;
 }
