@@ -640,10 +640,10 @@ fn median_days(
     let (first, last) = period.day_bounds();
     let (org_clause, org) = org_term(scope, "credited_org", 7);
     // The whole city walks the column's partial index in order, a narrower region
-    // sorts the values of its partial index by community, an organisation reads its
-    // own index; none reads a row.
+    // sorts the values of its partial index by community, an organisation walks its
+    // own (`fig_wishes_claim_org`, `fig_wishes_fulfil_org`); none reads a row.
     let (community, day) = match (scope.org, scope.region.as_str().len() <= 4) {
-        (Some(_), _) => ("+community", "submitted_day"),
+        (Some(_), _) => ("+community", "+submitted_day"),
         (None, true) => ("+community", "+submitted_day"),
         (None, false) => ("community", "+submitted_day"),
     };
