@@ -53,10 +53,18 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3_000);
     let dir = tempfile::tempdir().unwrap();
-    // WISHTREE_BENCH_KEEP=FILE keeps the generated city for a look with sqlite3.
-    let path = std::env::var_os("WISHTREE_BENCH_KEEP")
-        .map_or_else(|| dir.path().join("hub.sqlite"), std::path::PathBuf::from);
-    let _ = std::fs::remove_file(&path);
+    // WISHTREE_BENCH_KEEP=FILE keeps the generated city for a look with sqlite3;
+    // WISHTREE_BENCH_REUSE=FILE measures a city kept before (a copy: the bench writes
+    // to it), migrated to this build's schema, instead of writing one (minutes on a
+    // loaded machine).
+    let reused = std::env::var_os("WISHTREE_BENCH_REUSE").map(std::path::PathBuf::from);
+    let path = reused.clone().unwrap_or_else(|| {
+        std::env::var_os("WISHTREE_BENCH_KEEP")
+            .map_or_else(|| dir.path().join("hub.sqlite"), std::path::PathBuf::from)
+    });
+    if reused.is_none() {
+        let _ = std::fs::remove_file(&path);
+    }
     let mut connection = Connection::open(&path).unwrap();
     connection
         .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
@@ -64,7 +72,11 @@ fn main() {
     wishtree_hub::schema::migrate(&mut connection).unwrap();
 
     let started = Instant::now();
-    let city = generate_city(&mut connection, communities);
+    let city = match reused {
+        Some(_) => kept_city(&connection),
+        None => generate_city(&mut connection, communities),
+    };
+    let communities = city.codes.len();
     let rows: i64 = wishtree_hub::figures::RAW_TABLES
         .iter()
         .map(|table| {
@@ -192,6 +204,7 @@ fn main() {
             Some(city.big_orgs[run % city.big_orgs.len()]),
         );
     });
+    by_org(&ours, city.big_orgs.len());
     report("organisation figures (largest), all time", ours, baseline);
     let ours = time(QUERY_RUNS / 4, |run| {
         let org = city.big_orgs[run % city.big_orgs.len()];
@@ -205,6 +218,7 @@ fn main() {
             Some(city.big_orgs[run % city.big_orgs.len()]),
         );
     });
+    by_org(&ours, city.big_orgs.len());
     report("organisation page (+ per community)", ours, baseline);
 
     // What the dashboard's city page also asks.
@@ -215,6 +229,22 @@ fn main() {
         group_by_raw(&connection, &city_region, None);
     });
     report("children of the city (15 districts)", ours, baseline);
+    let ours = time(QUERY_RUNS / 10, |_| {
+        figures::children(&connection, &city_region, &odd_days, None, now).unwrap();
+    });
+    let baseline = time(BASELINE_RUNS, |_| {
+        group_by_raw(&connection, &city_region, None);
+    });
+    report("children of the city, 2026-03-15..05-10", ours, baseline);
+    // A district's streets read their wishes' days at once, not the districts' counts.
+    let ours = time(QUERY_RUNS / 10, |run| {
+        let district = &districts[run % districts.len()];
+        figures::children(&connection, district, &Period::all(), None, now).unwrap();
+    });
+    let baseline = time(BASELINE_RUNS, |run| {
+        group_by_raw(&connection, &districts[run % districts.len()], None);
+    });
+    report("children of a district (10 streets)", ours, baseline);
     let ours = time(QUERY_RUNS / 10, |_| {
         figures::org_ranking(
             &connection,
@@ -449,6 +479,21 @@ fn main() {
     );
 }
 
+/// Each organisation's p50 and slowest run, the runs having taken the organisations in
+/// turn: a p99 far above the p50 is one organisation that is slow every time, or spikes
+/// of a loaded machine spread over them all.
+fn by_org(runs: &[Duration], orgs: usize) {
+    let each: Vec<String> = (0..orgs)
+        .map(|org| {
+            let mine: Vec<Duration> = runs.iter().copied().skip(org).step_by(orgs).collect();
+            let slowest = mine.iter().copied().max().unwrap_or_default();
+            let (p50, _) = percentiles(mine);
+            format!("{:.1}/{:.1}", ms(p50), ms(slowest))
+        })
+        .collect();
+    println!("  each organisation, p50/max ms: {}", each.join(" "));
+}
+
 /// `target NAME: met (FIGURE against GOAL)`, or `MISSED`.
 fn target_line(name: &str, what: &str, figure: Duration, goal: Duration) {
     let verdict = if figure <= goal { "met" } else { "MISSED" };
@@ -659,6 +704,30 @@ fn group_by_raw(connection: &Connection, region: &RegionPrefix, org: Option<OrgI
     }
 }
 
+/// The communities and largest organisations of a city written before.
+fn kept_city(connection: &Connection) -> City {
+    let mut codes = connection
+        .prepare("SELECT code FROM fig_communities ORDER BY code")
+        .unwrap();
+    let codes = codes
+        .query_map([], |row| row.get::<_, String>(0))
+        .unwrap()
+        .map(|code| code.unwrap().parse::<CommunityCode>().unwrap())
+        .collect();
+    let mut orgs = connection
+        .prepare(
+            "SELECT org FROM fig_members WHERE org IS NOT NULL
+             GROUP BY org ORDER BY COUNT(*) DESC, org LIMIT 10",
+        )
+        .unwrap();
+    let big_orgs = orgs
+        .query_map([], |row| row.get::<_, Vec<u8>>(0))
+        .unwrap()
+        .map(|org| OrgId::from_bytes(org.unwrap().try_into().unwrap()))
+        .collect();
+    City { codes, big_orgs }
+}
+
 /// Writes the raw rows of the city and builds each community's rollups.
 fn generate_city(connection: &mut Connection, communities: usize) -> City {
     let mut rng = Rng(42);
@@ -699,10 +768,17 @@ fn generate_city(connection: &mut Connection, communities: usize) -> City {
                 .prepare_cached("INSERT INTO fig_members VALUES (?1, ?2, ?3, ?4, ?5)")
                 .unwrap();
             let mut org_row = transaction
-                .prepare_cached("INSERT OR IGNORE INTO fig_orgs VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO fig_orgs (community, id, credit_code, name,
+                         reported_day, month)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
                 .unwrap();
             let mut pairing_row = transaction
-                .prepare_cached("INSERT INTO fig_pairings VALUES (?1, ?2, ?3, ?4, ?5, NULL)")
+                .prepare_cached(
+                    "INSERT INTO fig_pairings (community, id, org, signed_day, month, ended_day)
+                     VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
+                )
                 .unwrap();
             let mut wish_row = transaction
                 .prepare_cached(

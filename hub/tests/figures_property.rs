@@ -37,6 +37,7 @@ use model::*;
 use plans::*;
 use write::*;
 
+use figures_support::children::check_children_alone;
 use figures_support::joint::{JointFacts, StagedPlan, staged_plan, write_staged};
 use figures_support::party_orgs::{POOL, org_matches, pool_entry, pool_org, unit_name, unit_of};
 use figures_support::streets::{
@@ -459,6 +460,8 @@ fn check_city(plan: CityPlan) -> Result<(), TestCaseError> {
     check_campaigns(&city.database, &facts, &plan)?;
     let streets = facts.communities.iter().map(|community| &community.street);
     check_street_children(&connection, streets, &regions(&plan), NOW)?;
+    let rounds = [None, Some("第一批"), Some("第二批")];
+    check_children_alone(&connection, &regions(&plan), &periods(&plan), &rounds, NOW)?;
 
     // Every party organisation, and every unit (unit 1 summing its three).
     let orgs: Vec<Option<OrgScope>> = [None]

@@ -17,6 +17,7 @@
 
 mod alerts;
 mod campaigns;
+mod children;
 mod coverage;
 mod derive;
 mod health;
@@ -39,6 +40,7 @@ mod service;
 mod streets;
 mod unit_reports;
 mod volunteers;
+mod wait_days;
 
 use wishtree_protocol::{CommunityCode, DocError};
 

@@ -68,9 +68,11 @@ pub(crate) fn stage_counts(
              WHERE +community >= ?1 AND +community < ?2 AND submitted_day BETWEEN ?3 AND ?4
              GROUP BY stage"
         }
+        // `+submitted_day`: a district's or street's rows by the primary key (a
+        // district's 1,600 projects, 0.4 ms), not the whole city's day index (2 ms).
         None => {
             "SELECT stage, COUNT(*), SUM(units > 1) FROM fig_projects
-             WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?3 AND ?4
+             WHERE community >= ?1 AND community < ?2 AND +submitted_day BETWEEN ?3 AND ?4
              GROUP BY stage"
         }
         // A unit's branches that took one project on together count it once.

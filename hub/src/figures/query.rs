@@ -19,6 +19,7 @@ use wishtree_protocol::id::OrgId;
 use wishtree_protocol::{Date, RegionPrefix, Timestamp};
 
 use super::FiguresError;
+use super::children::children_figures;
 use super::health::SYNC_WINDOW_MS;
 use super::measure::{Group, Measure, Measures, Scope, region_range, sum_measures};
 use super::names::{community_codes, region_name};
@@ -178,7 +179,7 @@ impl StateCounts {
         self.claimed + self.fulfilled
     }
 
-    fn wishes(sums: &Measures) -> Self {
+    pub(super) fn wishes(sums: &Measures) -> Self {
         Self {
             total: sums.count(Measure::WishesTotal),
             submitted: sums.count(Measure::WishesSubmitted),
@@ -222,59 +223,70 @@ pub fn hours(minutes: u64) -> f64 {
     (minutes as f64 / 60.0 * 100.0).round() / 100.0
 }
 
-/// The figures of a region, period and organisation, at `now` (for the 24-hour sync
-/// window).
-pub fn figures(
-    connection: &Connection,
-    filter: &Filter,
-    now: Timestamp,
-) -> Result<Figures, FiguresError> {
-    let scope = Scope {
-        region: &filter.region,
-        org: filter.org,
-    };
-    let period = &filter.period;
-    let sums = sum_measures(connection, scope, period, Group::Nothing)?
-        .remove("")
-        .unwrap_or_default();
-    let (communities, communities_synced_24h) = count_communities(connection, scope, now)?;
-    let orgs_reported = count_orgs_reported(connection, scope, period)?;
-    let members_with_claimed_wish = count_claiming_members(connection, scope, period)?;
-    let orgs_with_claimed_project = count_claiming_orgs(connection, scope, period)?;
-    let wishes = StateCounts::wishes(&sums);
-    // An organisation's projects are read once each: a unit's party organisations
-    // that took one on together hold it once (see `org_project_states`).
-    let projects = match scope.org {
-        None => StateCounts::projects(&sums),
-        Some(org) => {
-            let mut projects = StateCounts::default();
-            for (state, count) in org_project_states(connection, scope, org, period)? {
-                projects.add(&state, count);
-            }
-            projects
+/// What [`figures`] reads of a region before it puts the figures together: the same
+/// whether one region is read alone or each child of a parent in one grouped pass
+/// (`children.rs`).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Parts {
+    pub(super) sums: Measures,
+    pub(super) communities: u64,
+    pub(super) communities_synced_24h: u64,
+    pub(super) orgs_reported: u64,
+    pub(super) members_with_claimed_wish: u64,
+    pub(super) orgs_with_claimed_project: u64,
+    pub(super) projects: StateCounts,
+    pub(super) project_stages: StageCounts,
+    pub(super) volunteers: VolunteerFigures,
+    pub(super) posts: PostFigures,
+    pub(super) groups: GroupFigures,
+    pub(super) median_days_to_claim: Option<f64>,
+    pub(super) median_days_to_fulfil: Option<f64>,
+}
+
+impl Parts {
+    /// The parts of a region with these sums, its projects counted from them, and
+    /// nothing else yet.
+    pub(super) fn new(sums: Measures) -> Self {
+        Self {
+            projects: StateCounts::projects(&sums),
+            sums,
+            ..Self::default()
         }
-    };
-    let project_stages = stage_counts(connection, scope, period)?;
-    let volunteers = volunteer_figures(connection, scope, period)?;
-    let posts = post_figures(connection, scope, period)?;
-    let groups = group_figures(connection, scope, period)?;
-    let median_days_to_claim = median_days(
-        connection,
-        scope,
-        period,
-        "claim_days",
-        wishes.claimed_or_fulfilled(),
-    )?;
-    let median_days_to_fulfil =
-        median_days(connection, scope, period, "fulfil_days", wishes.fulfilled)?;
+    }
+}
+
+/// The figures of `region` from what was read of it; a round's cut is applied after.
+pub(super) fn assemble(
+    region: &RegionPrefix,
+    period: &Period,
+    org: Option<OrgScope>,
+    round: Option<&RoundCut>,
+    parts: Parts,
+) -> Figures {
+    let Parts {
+        sums,
+        communities,
+        communities_synced_24h,
+        orgs_reported,
+        members_with_claimed_wish,
+        orgs_with_claimed_project,
+        projects,
+        project_stages,
+        volunteers,
+        posts,
+        groups,
+        median_days_to_claim,
+        median_days_to_fulfil,
+    } = parts;
+    let wishes = StateCounts::wishes(&sums);
     let members_reported = sums.count(Measure::MembersReported);
     let service_minutes = sums.count(Measure::ServiceMinutes);
-    let mut figures = Figures {
-        region: filter.region.clone(),
+    Figures {
+        region: region.clone(),
         from: period.from(),
         to: period.to(),
-        org: filter.org.map(OrgScope::id),
-        round: filter.round.clone(),
+        org: org.map(OrgScope::id),
+        round: round.cloned(),
         communities,
         communities_synced_24h,
         members_reported,
@@ -303,7 +315,58 @@ pub fn figures(
         volunteers,
         posts,
         groups,
+    }
+}
+
+/// The figures of a region, period and organisation, at `now` (for the 24-hour sync
+/// window).
+pub fn figures(
+    connection: &Connection,
+    filter: &Filter,
+    now: Timestamp,
+) -> Result<Figures, FiguresError> {
+    let scope = Scope {
+        region: &filter.region,
+        org: filter.org,
     };
+    let period = &filter.period;
+    let sums = sum_measures(connection, scope, period, Group::Nothing)?
+        .remove("")
+        .unwrap_or_default();
+    let mut parts = Parts::new(sums);
+    (parts.communities, parts.communities_synced_24h) = count_communities(connection, scope, now)?;
+    parts.orgs_reported = count_orgs_reported(connection, scope, period)?;
+    parts.members_with_claimed_wish = count_claiming_members(connection, scope, period)?;
+    parts.orgs_with_claimed_project = count_claiming_orgs(connection, scope, period)?;
+    // An organisation's projects are read once each: a unit's party organisations
+    // that took one on together hold it once (see `org_project_states`).
+    if let Some(org) = scope.org {
+        parts.projects = StateCounts::default();
+        for (state, count) in org_project_states(connection, scope, org, period)? {
+            parts.projects.add(&state, count);
+        }
+    }
+    parts.project_stages = stage_counts(connection, scope, period)?;
+    parts.volunteers = volunteer_figures(connection, scope, period)?;
+    parts.posts = post_figures(connection, scope, period)?;
+    parts.groups = group_figures(connection, scope, period)?;
+    let wishes = StateCounts::wishes(&parts.sums);
+    parts.median_days_to_claim = median_days(
+        connection,
+        scope,
+        period,
+        "claim_days",
+        wishes.claimed_or_fulfilled(),
+    )?;
+    parts.median_days_to_fulfil =
+        median_days(connection, scope, period, "fulfil_days", wishes.fulfilled)?;
+    let mut figures = assemble(
+        &filter.region,
+        period,
+        filter.org,
+        filter.round.as_ref(),
+        parts,
+    );
     if let Some(round) = &filter.round {
         cut_by_round(connection, scope, period, round, &mut figures)?;
     }
@@ -320,18 +383,10 @@ pub fn children(
     round: Option<&RoundCut>,
     now: Timestamp,
 ) -> Result<Vec<RegionFigures>, FiguresError> {
-    let mut out = Vec::new();
-    for child in child_regions(connection, region)? {
-        let figures = figures(
-            connection,
-            &Filter {
-                region: child.clone(),
-                period: *period,
-                org: None,
-                round: round.cloned(),
-            },
-            now,
-        )?;
+    let regions = child_regions(connection, region)?;
+    let figures = children_figures(connection, region, &regions, period, round, now)?;
+    let mut out = Vec::with_capacity(regions.len() + 1);
+    for (child, figures) in regions.into_iter().zip(figures) {
         out.push(RegionFigures {
             name: region_name(connection, &child)?,
             region: child,
@@ -470,7 +525,7 @@ fn count_communities(
     ))
 }
 
-fn count_orgs_reported(
+pub(super) fn count_orgs_reported(
     connection: &Connection,
     scope: Scope<'_>,
     period: &Period,
@@ -543,7 +598,7 @@ fn count_claiming_members(
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
-fn count_claiming_orgs(
+pub(super) fn count_claiming_orgs(
     connection: &Connection,
     scope: Scope<'_>,
     period: &Period,
@@ -585,10 +640,10 @@ fn median_days(
     let (first, last) = period.day_bounds();
     let (org_clause, org) = org_term(scope, "credited_org", 7);
     // The whole city walks the column's partial index in order, a narrower region
-    // sorts the values of its partial index by community, an organisation reads its
-    // own index; none reads a row.
+    // sorts the values of its partial index by community, an organisation walks its
+    // own (`fig_wishes_claim_org`, `fig_wishes_fulfil_org`); none reads a row.
     let (community, day) = match (scope.org, scope.region.as_str().len() <= 4) {
-        (Some(_), _) => ("+community", "submitted_day"),
+        (Some(_), _) => ("+community", "+submitted_day"),
         (None, true) => ("+community", "+submitted_day"),
         (None, false) => ("community", "+submitted_day"),
     };

@@ -79,6 +79,7 @@ pub(crate) fn rebuild_rollups(connection: &Connection, community: &str) -> rusql
         ))?
         .execute([community])?;
     shift_district_months(connection, community, 1)?;
+    super::wait_days::rebuild_wait_days(connection, community)?;
     shift_district_days(connection, community, 1)
 }
 

@@ -76,32 +76,64 @@ pub(super) fn cut_by_round(
     round: &RoundCut,
     figures: &mut Figures,
 ) -> Result<(), FiguresError> {
-    let mut wishes = StateCounts::default();
-    let mut claimants = BTreeSet::new();
-    let (mut claim_days, mut fulfil_days) = (Vec::new(), Vec::new());
-    let select = "state, community, claimant_member, claim_days, fulfil_days";
-    wishes_of_round(connection, scope, period, round, select, "", |row| {
-        let state: String = row.get(0)?;
-        wishes.add(&state, 1);
-        if let Some(member) = row.get::<_, Option<Vec<u8>>>(2)? {
-            claimants.insert((row.get::<_, String>(1)?, member));
-        }
-        claim_days.extend(row.get::<_, Option<i64>>(3)?);
-        fulfil_days.extend(row.get::<_, Option<i64>>(4)?);
-        Ok(())
-    })?;
-    let members_with_claimed_wish = claimants.len() as u64;
-    figures.wishes = wishes;
-    figures.wishes_fulfilled_rate = ratio(
-        wishes.fulfilled,
-        wishes.total.saturating_sub(wishes.rejected),
-    );
-    figures.median_days_to_claim = median(&mut claim_days);
-    figures.median_days_to_fulfil = median(&mut fulfil_days);
-    figures.members_with_claimed_wish = members_with_claimed_wish;
-    figures.members_with_claimed_wish_rate =
-        ratio(members_with_claimed_wish, figures.members_reported);
+    let mut cut = RoundWishes::default();
+    wishes_of_round(
+        connection,
+        scope,
+        period,
+        round,
+        RoundWishes::SELECT,
+        "",
+        |row| cut.add(row),
+    )?;
+    cut.apply(figures);
     Ok(())
+}
+
+/// The wishes of a round, read one row at a time (a region's, or each child's in the
+/// grouped pass of `children.rs`), and the wish figures they make.
+#[derive(Debug, Default)]
+pub(super) struct RoundWishes {
+    wishes: StateCounts,
+    claimants: BTreeSet<(String, Vec<u8>)>,
+    claim_days: Vec<i64>,
+    fulfil_days: Vec<i64>,
+}
+
+impl RoundWishes {
+    /// The columns [`Self::add`] reads, first in the select list.
+    pub(super) const SELECT: &'static str =
+        "state, community, claimant_member, claim_days, fulfil_days";
+    /// How many they are: the next column is the caller's.
+    pub(super) const COLUMNS: usize = 5;
+
+    /// Counts one wish row selected with [`Self::SELECT`].
+    pub(super) fn add(&mut self, row: &rusqlite::Row<'_>) -> Result<(), rusqlite::Error> {
+        let state: String = row.get(0)?;
+        self.wishes.add(&state, 1);
+        if let Some(member) = row.get::<_, Option<Vec<u8>>>(2)? {
+            self.claimants.insert((row.get::<_, String>(1)?, member));
+        }
+        self.claim_days.extend(row.get::<_, Option<i64>>(3)?);
+        self.fulfil_days.extend(row.get::<_, Option<i64>>(4)?);
+        Ok(())
+    }
+
+    /// Replaces the wish figures of `figures` by those of the wishes counted.
+    pub(super) fn apply(mut self, figures: &mut Figures) {
+        let wishes = self.wishes;
+        let members_with_claimed_wish = self.claimants.len() as u64;
+        figures.wishes = wishes;
+        figures.wishes_fulfilled_rate = ratio(
+            wishes.fulfilled,
+            wishes.total.saturating_sub(wishes.rejected),
+        );
+        figures.median_days_to_claim = median(&mut self.claim_days);
+        figures.median_days_to_fulfil = median(&mut self.fulfil_days);
+        figures.members_with_claimed_wish = members_with_claimed_wish;
+        figures.members_with_claimed_wish_rate =
+            ratio(members_with_claimed_wish, figures.members_reported);
+    }
 }
 
 /// Replaces the wish columns of each month of `months` by those of the wishes of
@@ -144,7 +176,7 @@ pub(super) fn cut_months_by_round(
 
 /// Runs `SELECT {select} FROM fig_wishes` over the wishes of `round` in `scope` and
 /// `period`, then `tail` (a `GROUP BY`), handing each row to `each`.
-fn wishes_of_round(
+pub(super) fn wishes_of_round(
     connection: &Connection,
     scope: Scope<'_>,
     period: &Period,

@@ -51,7 +51,7 @@ pub struct VolunteerFigures {
 }
 
 impl KindCounts {
-    fn add(&mut self, kind: &str, count: u64) {
+    pub(super) fn add(&mut self, kind: &str, count: u64) {
         match kind {
             "retired" => self.retired += count,
             "student" => self.student += count,

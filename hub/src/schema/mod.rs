@@ -16,6 +16,7 @@ mod figures;
 mod members;
 mod store;
 mod streets;
+mod wait_days;
 
 use rusqlite::{OptionalExtension, Transaction};
 use wishtree_common::migrations::{MigrationError, migrate_adopting};
@@ -25,7 +26,7 @@ pub(crate) use figures::MEASURE_COLUMNS;
 
 /// Every step of the hub database, in order; the index + 1 is the version. A new step
 /// goes at the end, whichever tables it touches.
-const STEPS: [&str; 26] = [
+const STEPS: [&str; 28] = [
     store::STEPS[0],
     store::STEPS[1],
     figures::STEPS[0],
@@ -52,6 +53,8 @@ const STEPS: [&str; 26] = [
     streets::STREET_STEP,
     figures::PARTY_ORGS_STEP,
     figures::PROJECT_CREDITS_STEP,
+    wait_days::WAIT_DAYS_STEP,
+    wait_days::ORG_WAIT_INDEXES_STEP,
 ];
 
 /// The version of a database this build has migrated.

@@ -70,6 +70,31 @@ pub(super) fn check_summed_tables(connection: &rusqlite::Connection) -> Result<(
              GROUP BY 1 ORDER BY 1"
         )
     );
+    // The days waited, per community and per district, count the wishes' days.
+    let waited = |key: &str| {
+        format!(
+            "SELECT {key} || ' ' || month, days, SUM(claims), SUM(fulfilments) FROM (
+                 SELECT community, month, claim_days AS days, 1 AS claims, 0 AS fulfilments
+                     FROM fig_wishes WHERE claim_days IS NOT NULL
+                 UNION ALL SELECT community, month, fulfil_days, 0, 1
+                     FROM fig_wishes WHERE fulfil_days IS NOT NULL)
+             GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+    };
+    prop_assert_eq!(
+        rows(
+            "SELECT community || ' ' || month, days, claims, fulfilments FROM fig_wait_days
+             ORDER BY 1, 2"
+        ),
+        rows(&waited("community"))
+    );
+    prop_assert_eq!(
+        rows(
+            "SELECT district || ' ' || month, days, claims, fulfilments
+             FROM fig_district_wait_days ORDER BY 1, 2"
+        ),
+        rows(&waited("substr(community, 1, 6)"))
+    );
     Ok(())
 }
 

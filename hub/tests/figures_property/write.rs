@@ -58,6 +58,11 @@ pub(super) fn write_community(
         day,
         minute,
     );
+    // Collection rounds, so that the children's figures are compared cut by round too:
+    // 第一批 up to a day picked by the seed, 第二批 from the next day on.
+    let first_round_ends = 60 + (seed % 120) as i32;
+    w.add_round("第一批", day(0), Some(day(first_round_ends)), minute(4));
+    w.add_round("第二批", day(first_round_ends + 1), None, minute(4));
     let wishes: Vec<_> = plan
         .wishes
         .iter()

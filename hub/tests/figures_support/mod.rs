@@ -4,6 +4,7 @@
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+pub mod children;
 pub mod joint;
 pub mod party_orgs;
 pub mod streets;

@@ -1,0 +1,452 @@
+//! The figures of every region directly under another in one grouped pass (issue 16):
+//! each query that [`super::query::figures`] makes for one region is made once for the
+//! parent, grouped by the child's code prefix (`substr(community, 1, length)`), and
+//! the rows are split per child. The medians of a city's or a district's children come
+//! from the counts of days waited (`fig_district_wait_days`, `wait_days.rs`) for whole
+//! months and from the wishes of the edge days; a street's children read their wishes'
+//! days at once. Each child's figures are exactly what `figures` gives for it alone
+//! (a test holds the two side by side).
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, Row, ToSql, params};
+use wishtree_protocol::{RegionPrefix, Timestamp};
+
+use super::FiguresError;
+use super::health::SYNC_WINDOW_MS;
+use super::measure::{Group, Scope, region_range, sum_measures};
+use super::period::{Months, Period};
+use super::posts::PostFigures;
+use super::project_stages::stage_counts;
+use super::query::{
+    Figures, Parts, StateCounts, assemble, count_claiming_orgs, count_orgs_reported,
+};
+use super::rounds::{RoundCut, RoundWishes, wishes_of_round};
+
+/// The figures of each of `children`, regions of one length directly under `parent`,
+/// in the order given, their wish figures cut by `round` if one is asked.
+pub(super) fn children_figures(
+    connection: &Connection,
+    parent: &RegionPrefix,
+    children: &[RegionPrefix],
+    period: &Period,
+    round: Option<&RoundCut>,
+    now: Timestamp,
+) -> Result<Vec<Figures>, FiguresError> {
+    let Some(length) = children.first().map(|child| child.as_str().len()) else {
+        return Ok(Vec::new());
+    };
+    let pass = Pass {
+        connection,
+        parent,
+        length: length as i64,
+        period,
+    };
+    let mut parts: BTreeMap<String, Parts> = BTreeMap::new();
+    for child in children {
+        let scope = Scope {
+            region: child,
+            org: None,
+        };
+        // Read per child, as `figures` reads them: a child's sums are a row or a few
+        // of its district rollups or its communities' months, and its distinct units
+        // and its projects by stage a range of the primary key each. Grouped by child
+        // prefix, the same rows cost more: SQLite sorts every row of the parent to
+        // group them (the bench city's 36,000 units reported in, CPU of the sqlite3
+        // shell: 8.8–12.6 ms against 15 × 0.6–0.8 ms; its 24,000 projects by stage:
+        // 12.6–14.0 ms against 15 × 0.4 ms).
+        let sums = sum_measures(connection, scope, period, Group::Nothing)?
+            .remove("")
+            .unwrap_or_default();
+        let mut part = Parts::new(sums);
+        part.orgs_reported = count_orgs_reported(connection, scope, period)?;
+        part.orgs_with_claimed_project = count_claiming_orgs(connection, scope, period)?;
+        part.project_stages = stage_counts(connection, scope, period)?;
+        parts.insert(child.as_str().to_owned(), part);
+    }
+    pass.communities(now, &mut parts)?;
+    pass.volunteers(&mut parts)?;
+    pass.posts(&mut parts)?;
+    pass.groups(&mut parts)?;
+    // A round replaces the wish figures whole, the medians and claimants included.
+    let mut cuts: BTreeMap<String, RoundWishes> = BTreeMap::new();
+    match round {
+        Some(round) => pass.cut_by_round(round, &mut cuts)?,
+        None => {
+            pass.members_with_claimed_wish(&mut parts)?;
+            pass.medians(&mut parts)?;
+        }
+    }
+    let mut out = Vec::with_capacity(children.len());
+    for child in children {
+        let parts = parts.remove(child.as_str()).unwrap_or_default();
+        let mut figures = assemble(child, period, None, round, parts);
+        if round.is_some() {
+            cuts.remove(child.as_str())
+                .unwrap_or_default()
+                .apply(&mut figures);
+        }
+        out.push(figures);
+    }
+    Ok(out)
+}
+
+/// One grouped pass: the parent's range of codes, the children's code length and
+/// the period.
+struct Pass<'a> {
+    connection: &'a Connection,
+    parent: &'a RegionPrefix,
+    length: i64,
+    period: &'a Period,
+}
+
+/// Which wish column a median is taken of.
+#[derive(Debug, Clone, Copy)]
+enum Waited {
+    Claim,
+    Fulfil,
+}
+
+impl Pass<'_> {
+    /// Runs `sql`, whose first column is the child's code and whose parameters start
+    /// with the parent's range and the code length (`?1`, `?2`, `?3`), handing each
+    /// row to `each` with the child's parts (rows of codes that are not children, a
+    /// street's own records among its communities, are left out).
+    fn each(
+        &self,
+        sql: &str,
+        more: &[&dyn ToSql],
+        parts: &mut BTreeMap<String, Parts>,
+        mut each: impl FnMut(&mut Parts, &Row<'_>) -> rusqlite::Result<()>,
+    ) -> Result<(), FiguresError> {
+        let (low, high) = region_range(self.parent);
+        let mut values: Vec<&dyn ToSql> = vec![&low, &high, &self.length];
+        values.extend_from_slice(more);
+        let mut statement = self.connection.prepare_cached(sql)?;
+        let mut rows = statement.query(values.as_slice())?;
+        while let Some(row) = rows.next()? {
+            let child: String = row.get(0)?;
+            if let Some(part) = parts.get_mut(&child) {
+                each(part, row)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn communities(
+        &self,
+        now: Timestamp,
+        parts: &mut BTreeMap<String, Parts>,
+    ) -> Result<(), FiguresError> {
+        let since = now.as_millis() - SYNC_WINDOW_MS;
+        self.each(
+            "SELECT substr(code, 1, ?3), COUNT(*), COALESCE(SUM(last_seen_at >= ?4), 0)
+             FROM fig_communities WHERE code >= ?1 AND code < ?2 GROUP BY 1",
+            &[&since],
+            parts,
+            |part, row| {
+                part.communities = count(row.get(1)?);
+                part.communities_synced_24h = count(row.get(2)?);
+                Ok(())
+            },
+        )
+    }
+
+    fn members_with_claimed_wish(
+        &self,
+        parts: &mut BTreeMap<String, Parts>,
+    ) -> Result<(), FiguresError> {
+        let set = |part: &mut Parts, row: &Row<'_>| {
+            part.members_with_claimed_wish = count(row.get(1)?);
+            Ok(())
+        };
+        if self.period.is_all() {
+            // Members belong to one community: the communities' all-time counts add up.
+            return self.each(
+                "SELECT substr(community, 1, ?3), COALESCE(SUM(members_with_claimed_wish), 0)
+                 FROM fig_months WHERE month = 0 AND community >= ?1 AND community < ?2
+                 GROUP BY 1",
+                &[],
+                parts,
+                set,
+            );
+        }
+        let (first, last) = self.period.day_bounds();
+        self.each(
+            "SELECT substr(community, 1, ?3), COUNT(*) FROM (
+                 SELECT community FROM fig_wishes
+                 WHERE community >= ?1 AND community < ?2 AND +submitted_day BETWEEN ?4 AND ?5
+                   AND claimant_member IS NOT NULL
+                 GROUP BY community, claimant_member)
+             GROUP BY 1",
+            &[&first, &last],
+            parts,
+            set,
+        )
+    }
+
+    fn volunteers(&self, parts: &mut BTreeMap<String, Parts>) -> Result<(), FiguresError> {
+        let (first, last) = self.period.day_bounds();
+        self.each(
+            "SELECT substr(community, 1, ?3), kind, COUNT(*) FROM fig_volunteers
+             WHERE community >= ?1 AND community < ?2 AND registered_day <= ?4
+             GROUP BY 1, 2",
+            &[&last],
+            parts,
+            |part, row| {
+                let kind: String = row.get(1)?;
+                part.volunteers.registered.add(&kind, count(row.get(2)?));
+                Ok(())
+            },
+        )?;
+        self.each(
+            "SELECT substr(community, 1, ?3), kind, COUNT(*), SUM(state = 'fulfilled')
+             FROM fig_volunteer_wishes
+             WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?4 AND ?5
+             GROUP BY 1, 2",
+            &[&first, &last],
+            parts,
+            |part, row| {
+                let kind: String = row.get(1)?;
+                let volunteers = &mut part.volunteers;
+                volunteers.wishes_claimed.add(&kind, count(row.get(2)?));
+                volunteers.wishes_fulfilled.add(&kind, count(row.get(3)?));
+                Ok(())
+            },
+        )?;
+        self.each(
+            "SELECT substr(community, 1, ?3), kind, COUNT(*), SUM(minutes)
+             FROM fig_volunteer_services
+             WHERE community >= ?1 AND community < ?2 AND day BETWEEN ?4 AND ?5
+               AND NOT is_voided
+             GROUP BY 1, 2",
+            &[&first, &last],
+            parts,
+            |part, row| {
+                let kind: String = row.get(1)?;
+                let volunteers = &mut part.volunteers;
+                volunteers.service_records.add(&kind, count(row.get(2)?));
+                volunteers.service_minutes.add(&kind, count(row.get(3)?));
+                Ok(())
+            },
+        )?;
+        for part in parts.values_mut() {
+            part.volunteers.service_hours =
+                super::query::hours(part.volunteers.service_minutes.total);
+        }
+        Ok(())
+    }
+
+    fn posts(&self, parts: &mut BTreeMap<String, Parts>) -> Result<(), FiguresError> {
+        let (_, last) = self.period.day_bounds();
+        self.each(
+            "SELECT substr(p.community, 1, ?3), COUNT(*), COALESCE(SUM(p.seats), 0),
+                 COALESCE(SUM((SELECT COUNT(*) FROM fig_post_holders h
+                               WHERE h.community = p.community AND h.post = p.id)), 0)
+             FROM fig_posts p
+             WHERE p.community >= ?1 AND p.community < ?2 AND p.made_day <= ?4
+               AND NOT p.is_withdrawn
+             GROUP BY 1",
+            &[&last],
+            parts,
+            |part, row| {
+                part.posts = PostFigures {
+                    posts: count(row.get(1)?),
+                    seats: count(row.get(2)?),
+                    seats_held: count(row.get(3)?),
+                };
+                Ok(())
+            },
+        )
+    }
+
+    fn groups(&self, parts: &mut BTreeMap<String, Parts>) -> Result<(), FiguresError> {
+        let (_, last) = self.period.day_bounds();
+        self.each(
+            "SELECT substr(g.community, 1, ?3), g.kind, COUNT(DISTINCT g.id), COUNT(m.member)
+             FROM fig_groups g
+             LEFT JOIN fig_group_members m
+                 ON m.community = g.community AND m.group_id = g.id AND m.kind = g.kind
+             WHERE g.community >= ?1 AND g.community < ?2 AND g.made_day <= ?4
+             GROUP BY 1, 2",
+            &[&last],
+            parts,
+            |part, row| {
+                let kind: String = row.get(1)?;
+                let (groups, places) = (count(row.get(2)?), count(row.get(3)?));
+                let figures = &mut part.groups;
+                match kind.as_str() {
+                    "branch" => (figures.branches, figures.branch_members) = (groups, places),
+                    "team" => (figures.teams, figures.team_members) = (groups, places),
+                    _ => {}
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// The medians of days to claim and to fulfil of every child, from the counts of
+    /// each number of days: a city's or a district's children (a district or wider
+    /// each) read the districts' counts for whole months and the wishes of the edge
+    /// days; narrower children read their wishes' days.
+    fn medians(&self, parts: &mut BTreeMap<String, Parts>) -> Result<(), FiguresError> {
+        let mut days: BTreeMap<String, [BTreeMap<i64, i64>; 2]> = BTreeMap::new();
+        let mut add = |child: String, waited: Waited, value: i64, wishes: i64| {
+            let counts = days.entry(child).or_default();
+            *counts[waited as usize].entry(value).or_default() += wishes;
+        };
+        let (low, high) = region_range(self.parent);
+        let ranges = if self.length <= 6 {
+            let split = self.period.split(false);
+            if let Months::Range(first, last) = split.months {
+                let mut statement = self.connection.prepare_cached(
+                    "SELECT substr(district, 1, ?3), days, SUM(claims), SUM(fulfilments)
+                     FROM fig_district_wait_days
+                     WHERE district >= ?1 AND district < ?2 AND month BETWEEN ?4 AND ?5
+                     GROUP BY 1, 2",
+                )?;
+                let mut rows = statement.query(params![low, high, self.length, first, last])?;
+                while let Some(row) = rows.next()? {
+                    let child: String = row.get(0)?;
+                    let value: i64 = row.get(1)?;
+                    add(child.clone(), Waited::Claim, value, row.get(2)?);
+                    add(child, Waited::Fulfil, value, row.get(3)?);
+                }
+            }
+            split.days
+        } else {
+            vec![self.period.day_bounds()]
+        };
+        // The parent's wishes of those days through the columns' partial indexes by
+        // community, which hold the day (no wish row is read), both ranges of days
+        // at once: read by day instead, a city's two edge ranges of 2026-03-15..05-10
+        // looked up 8,500 rows per range and column (10–20 ms each).
+        for (waited, column) in [
+            (Waited::Claim, "claim_days"),
+            (Waited::Fulfil, "fulfil_days"),
+        ] {
+            let sql = format!(
+                "SELECT substr(community, 1, ?3), {column}, COUNT(*) FROM fig_wishes
+                 WHERE community >= ?1 AND community < ?2 AND {column} IS NOT NULL
+                   AND (+submitted_day BETWEEN ?4 AND ?5 OR +submitted_day BETWEEN ?6 AND ?7)
+                 GROUP BY 1, 2"
+            );
+            let mut statement = self.connection.prepare_cached(&sql)?;
+            for pair in ranges.chunks(2) {
+                // An empty second range when there is one.
+                let (first, last) = pair[0];
+                let (second_first, second_last) = pair.get(1).copied().unwrap_or((1, 0));
+                let values = params![
+                    low,
+                    high,
+                    self.length,
+                    first,
+                    last,
+                    second_first,
+                    second_last
+                ];
+                let mut rows = statement.query(values)?;
+                while let Some(row) = rows.next()? {
+                    add(row.get(0)?, waited, row.get(1)?, row.get(2)?);
+                }
+            }
+        }
+        for (child, part) in parts.iter_mut() {
+            let Some([claim, fulfil]) = days.get(child) else {
+                continue;
+            };
+            let wishes = StateCounts::wishes(&part.sums);
+            part.median_days_to_claim = median(claim, wishes.claimed_or_fulfilled());
+            part.median_days_to_fulfil = median(fulfil, wishes.fulfilled);
+        }
+        Ok(())
+    }
+
+    /// Reads the wishes of `round` under the parent once, each child's apart.
+    fn cut_by_round(
+        &self,
+        round: &RoundCut,
+        cuts: &mut BTreeMap<String, RoundWishes>,
+    ) -> Result<(), FiguresError> {
+        let scope = Scope {
+            region: self.parent,
+            org: None,
+        };
+        let length = usize::try_from(self.length).unwrap_or(0);
+        let select = format!("{}, substr(community, 1, {length})", RoundWishes::SELECT);
+        wishes_of_round(
+            self.connection,
+            scope,
+            self.period,
+            round,
+            &select,
+            "",
+            |row| {
+                let child: String = row.get(RoundWishes::COLUMNS)?;
+                cuts.entry(child).or_default().add(row)
+            },
+        )
+    }
+}
+
+/// The median as `figures` takes it of a column sorted with `LIMIT` and `OFFSET`:
+/// `count` is the number of wishes that should have a value (from the summed
+/// states), so the middle one or two are at that offset among the values there are,
+/// and missing ones are left out.
+fn median(counts: &BTreeMap<i64, i64>, count: u64) -> Option<f64> {
+    if count == 0 {
+        return None;
+    }
+    let (take, skip) = if count % 2 == 1 {
+        (1, (count - 1) / 2)
+    } else {
+        (2, count / 2 - 1)
+    };
+    let values: Vec<i64> = (skip..skip + take)
+        .filter_map(|position| value_at(counts, position))
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    Some(values.iter().map(|&v| v as f64).sum::<f64>() / values.len() as f64)
+}
+
+/// The value at `position` (from 0) of the values counted in `counts`, in order.
+fn value_at(counts: &BTreeMap<i64, i64>, position: u64) -> Option<i64> {
+    let mut before = 0u64;
+    for (&value, &wishes) in counts {
+        before += u64::try_from(wishes).unwrap_or(0);
+        if position < before {
+            return Some(value);
+        }
+    }
+    None
+}
+
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(values: &[(i64, i64)], count: u64, expected: Option<f64>) {
+        let counts: BTreeMap<i64, i64> = values.iter().copied().collect();
+        assert_eq!(median(&counts, count), expected, "{values:?} of {count}");
+    }
+
+    #[test]
+    fn medians_of_counts_take_the_offsets_of_the_sorted_values() {
+        check(&[], 0, None);
+        check(&[(3, 1)], 0, None);
+        check(&[(3, 1)], 1, Some(3.0));
+        check(&[(1, 1), (5, 1)], 2, Some(3.0));
+        check(&[(1, 2), (4, 1)], 3, Some(1.0));
+        check(&[(1, 1), (2, 1), (4, 2)], 4, Some(3.0));
+        // Fewer values than the states say: the offset still counts from the states.
+        check(&[(7, 1)], 2, Some(7.0));
+        check(&[(7, 1)], 3, None);
+        check(&[(2, 0), (9, 1)], 1, Some(9.0));
+    }
+}
