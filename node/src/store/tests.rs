@@ -41,6 +41,26 @@ fn chunks_append_and_compact_in_order() {
 }
 
 #[test]
+fn appending_chunks_compiles_its_statement_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create(&dir.path().join("node.sqlite")).unwrap();
+    for doc in [DocName::Community, DocName::City, DocName::Inbox] {
+        for n in 1..=5 {
+            let transaction = store.transaction().unwrap();
+            assert_eq!(transaction.append_chunk(doc, &[n as u8]).unwrap(), n);
+            transaction.commit().unwrap();
+        }
+        // The cache hands back the statement the appends used, with its counters.
+        let statement = store.connection.prepare_cached(doc.append_sql()).unwrap();
+        assert_eq!(
+            statement.get_status(rusqlite::StatementStatus::RePrepare),
+            0,
+            "{doc}: compiled again after a use"
+        );
+    }
+}
+
+#[test]
 fn an_uncommitted_transaction_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(&dir.path().join("node.sqlite")).unwrap();

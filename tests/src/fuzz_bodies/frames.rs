@@ -2,6 +2,8 @@
 //! and the payloads in it (`wishtree_protocol::frame::Frame`), with the signed heads,
 //! rosters and automerge sync messages frames carry.
 
+use std::sync::OnceLock;
+
 use wishtree_net::FrameReader;
 use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::frame::Frame;
@@ -15,11 +17,7 @@ const MAX_FRAME: usize = 4096;
 /// Reads `data` both as one frame payload and as a stream of length-prefixed frames.
 pub(super) fn frames(data: &[u8]) {
     payload(data);
-    let runtime = match tokio::runtime::Builder::new_current_thread().build() {
-        Ok(runtime) => runtime,
-        Err(error) => panic!("a current-thread runtime always builds: {error}"),
-    };
-    runtime.block_on(async {
+    runtime().block_on(async {
         let mut reader = FrameReader::new(data, MAX_FRAME);
         // Each frame read consumes at least its 4-byte header, so this ends.
         while let Ok(Some(frame)) = reader.read().await {
@@ -32,6 +30,18 @@ pub(super) fn frames(data: &[u8]) {
             payload(&frame);
         }
     });
+}
+
+/// The runtime the stream is read on, built once for the process: building one per
+/// input cost more than reading the input.
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(
+        || match tokio::runtime::Builder::new_current_thread().build() {
+            Ok(runtime) => runtime,
+            Err(error) => panic!("a current-thread runtime always builds: {error}"),
+        },
+    )
 }
 
 /// One frame's payload: decodes to an error or to a frame that encodes to the same
