@@ -53,7 +53,8 @@
 //! stored 100 of 300 when it died after 69.9 s, using 44% of one core (0.33 s of CPU a
 //! document stored), its clients 6%; at load average 9 it had stored 90 after 35 s
 //! and none more when it died after 103.9 s, using 107% of one core (115.2 s of CPU:
-//! busy with its own work all along), its clients 5%. Staggering the clients or raising
+//! busy with its own work all along), its clients 5%; at load average 7–10 it had
+//! stored none when it died after 106.5 s, using 126% of one core, its clients 4%. Staggering the clients or raising
 //! the wait would no longer be the peer at its defaults facing what our hub faces, so
 //! the bench reports it as ENDED with those figures instead.
 //!
