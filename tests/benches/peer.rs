@@ -38,6 +38,26 @@
 //! how many documents it had stored and its last error line, instead of waiting out
 //! the phase limit; its targets are then MISSED, not compared.
 //!
+//! While the peer's clients sync, the CPU of its server and of its clients is sampled
+//! every second and printed (or named in an ENDED line), with the highest load average:
+//! whether a server that falls behind is busy with its own work or starved.
+//!
+//! At 300 documents the peer's server dies, and it is its own doing: automerge-repo
+//! waits at most 60 s of wall clock (`DocHandle`'s default `timeoutDelay`) for a
+//! document a client named to become ready, and the rejection of that wait in its
+//! handling of a client's first message reaches no handler, which ends the node.js
+//! process (`TimeoutError: withTimeout: timed out after 60000ms`, exit status 1). All
+//! 300 first syncs arrive at once and its one JavaScript thread works through them: a
+//! backlog longer than 60 s ends the server. Its clients do not starve it. Two runs of
+//! 2026-12-04: at load average 11 (other builds on the two cores) the server had
+//! stored 100 of 300 when it died after 69.9 s, using 44% of one core (0.33 s of CPU a
+//! document stored), its clients 6%; at load average 9 it had stored 90 after 35 s
+//! and none more when it died after 103.9 s, using 107% of one core (115.2 s of CPU:
+//! busy with its own work all along), its clients 5%; at load average 7–10 it had
+//! stored none when it died after 106.5 s, using 126% of one core, its clients 4%. Staggering the clients or raising
+//! the wait would no longer be the peer at its defaults facing what our hub faces, so
+//! the bench reports it as ENDED with those figures instead.
+//!
 //! Differences that make the comparison unfair, either way:
 //! - One "client" is not the same thing on both sides. Our protocol is one node key
 //!   per community document (a session is a node and its community), so one of our
@@ -368,6 +388,7 @@ fn run_peer(
 
     fleet.send("go");
     let released = Instant::now();
+    let cpu_watch = CpuWatch::start(server.child.id(), fleet.child.id(), released);
     let poller = std::thread::spawn({
         let expected = expected.to_vec();
         let ended = Arc::clone(&server.ended);
@@ -383,9 +404,16 @@ fn run_peer(
                 stored: docs,
                 after: released.elapsed(),
             });
-            return Figures::ended_early("peer", docs, stopped, server.last_words());
+            let why = format!(
+                "{}; {}",
+                server.last_words(),
+                cpu_watch.finish().explain(&server.log, stopped.stored)
+            );
+            return Figures::ended_early("peer", docs, stopped, why);
         }
     };
+    let watched = cpu_watch.finish();
+    println!("  peer: {}", watched.explain(&server.log, docs));
     let usage = server.usage();
     let client_cpu = process_cpu_seconds(fleet.child.id());
     let (attempts, failures) = fleet.stats();
@@ -976,4 +1004,96 @@ fn expected_heads(docs: &[(CommunityCode, Vec<u8>)]) -> Vec<Vec<ChangeHash>> {
     out.into_iter()
         .map(|slot| slot.into_inner().unwrap())
         .collect()
+}
+
+/// The CPU the peer's server and its clients used while the clients synced, sampled
+/// every second: whether a server that fell behind (or died of its own 60 s wait for a
+/// document) was busy with its own work, or starved by its clients and the machine.
+struct CpuWatch {
+    stop: Arc<AtomicBool>,
+    sampler: std::thread::JoinHandle<CpuSeen>,
+}
+
+/// What a [`CpuWatch`] saw.
+#[derive(Debug, Default, Clone, Copy)]
+struct CpuSeen {
+    /// From the release until the last sample.
+    wall: f64,
+    /// The server's CPU seconds in that time.
+    server: f64,
+    /// The clients' CPU seconds in that time.
+    clients: f64,
+    /// The highest one-minute load average seen.
+    peak_load: f64,
+}
+
+impl CpuWatch {
+    fn start(server: u32, clients: u32, released: Instant) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let sampler = std::thread::spawn({
+            let stop = Arc::clone(&stop);
+            move || {
+                let server_at_start = process_cpu_seconds(server);
+                let clients_at_start = process_cpu_seconds(clients);
+                let mut seen = CpuSeen::default();
+                while !stop.load(Ordering::Acquire) {
+                    // A process that ended reads as 0: its last reading stands.
+                    let server_now = process_cpu_seconds(server);
+                    if server_now > 0.0 {
+                        seen.server = server_now - server_at_start;
+                        seen.clients = process_cpu_seconds(clients) - clients_at_start;
+                        seen.wall = released.elapsed().as_secs_f64();
+                    }
+                    let load = load_average()
+                        .split_whitespace()
+                        .next()
+                        .and_then(|one| one.parse::<f64>().ok())
+                        .unwrap_or(0.0);
+                    seen.peak_load = seen.peak_load.max(load);
+                    std::thread::park_timeout(Duration::from_secs(1));
+                }
+                seen
+            }
+        });
+        CpuWatch { stop, sampler }
+    }
+
+    fn finish(self) -> CpuSeen {
+        self.stop.store(true, Ordering::Release);
+        self.sampler.thread().unpark();
+        self.sampler.join().unwrap_or_default()
+    }
+}
+
+impl CpuSeen {
+    /// The figures in words: the server's share of a core, its clients', how many
+    /// documents its output says timed out (automerge-repo logs `error waiting for
+    /// <id>` with `console.log` before its 60 s wait for a document rejects), and its
+    /// CPU per document stored.
+    fn explain(&self, server_log: &Path, stored: usize) -> String {
+        let output = [server_log.to_path_buf(), server_log.with_extension("out")]
+            .iter()
+            .map(|path| std::fs::read_to_string(path).unwrap_or_default())
+            .collect::<String>();
+        let timed_out = output
+            .lines()
+            .filter(|line| line.contains("error waiting for"))
+            .count();
+        let per_doc = if stored > 0 {
+            format!(", {:.2} s a document stored", self.server / stored as f64)
+        } else {
+            String::new()
+        };
+        format!(
+            "server CPU {:.1} s in {:.1} s ({:.0}% of one core; node.js runs its JavaScript on one){per_doc}; \
+             clients' CPU {:.1} s ({:.0}% of one core); peak load average {:.1} on 2 cores; \
+             {timed_out} documents timed out in the server's output",
+            self.server,
+            self.wall,
+            100.0 * self.server / self.wall.max(1e-9),
+            self.clients,
+            100.0 * self.clients / self.wall.max(1e-9),
+            self.peak_load
+        )
+    }
 }

@@ -3,9 +3,14 @@
 //! One connection behind a mutex does all the work. SQLite serialises writers
 //! anyway, and the hub's writes are short (a chunk, a sync state, an attestation);
 //! readers that need their own connection (the figures API) open the same file.
+//!
+//! Merges share commits: with `synchronous=FULL` a commit waits for the disk, which
+//! takes longer than a merge's CPU, so sessions that merge at once queue their writes,
+//! and whoever takes the connection next writes every queued one in one transaction
+//! (one disk sync) and answers each; a merge returns only once its write is committed.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, mpsc};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use wishtree_common::migrations::MigrationError;
@@ -25,6 +30,19 @@ use super::{
 pub struct SqliteStore {
     path: PathBuf,
     connection: Mutex<Connection>,
+    /// Merges waiting for the connection, written together by the next to take it.
+    queued_merges: Mutex<Vec<QueuedMerge>>,
+}
+
+/// A merge's write waiting to be committed, and where its result goes.
+#[derive(Debug)]
+struct QueuedMerge {
+    doc: StoredDoc,
+    chunk: Option<Vec<u8>>,
+    full_save: Option<Vec<u8>>,
+    sync_state: Option<(PublicKey, Vec<u8>)>,
+    at: Timestamp,
+    done: mpsc::Sender<Result<(), StoreError>>,
 }
 
 impl SqliteStore {
@@ -53,6 +71,7 @@ impl SqliteStore {
         Ok(Self {
             path: path.to_owned(),
             connection: Mutex::new(connection),
+            queued_merges: Mutex::new(Vec::new()),
         })
     }
 
@@ -84,6 +103,13 @@ impl SqliteStore {
         progress: impl FnMut(BackupProgress),
     ) -> Result<(), StoreError> {
         Ok(online_backup(&self.lock(), path, progress)?)
+    }
+
+    fn queue(&self) -> MutexGuard<'_, Vec<QueuedMerge>> {
+        // Only pushes and a take under this lock: never half-written.
+        self.queued_merges
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -266,19 +292,32 @@ impl HubStore for SqliteStore {
     }
 
     fn store_merge(&self, merge: &MergeWrite<'_>) -> Result<(), StoreError> {
+        let (done, result) = mpsc::channel();
+        self.queue().push(QueuedMerge {
+            doc: merge.doc,
+            chunk: merge.chunk.map(<[u8]>::to_vec),
+            full_save: merge.full_save.map(<[u8]>::to_vec),
+            sync_state: merge
+                .sync_state
+                .map(|(peer, state)| (*peer, state.to_vec())),
+            at: merge.at,
+            done,
+        });
         let mut connection = self.lock();
-        let transaction = connection.transaction()?;
-        if let Some(chunk) = merge.chunk {
-            append_chunk_in(&transaction, merge.doc, chunk, merge.at)?;
+        // Whoever held the connection may have committed this write with its own.
+        if let Ok(committed) = result.try_recv() {
+            return committed;
         }
-        if let Some(full_save) = merge.full_save {
-            compact_in(&transaction, merge.doc, full_save)?;
-        }
-        if let Some((peer, state)) = merge.sync_state {
-            save_sync_state_in(&transaction, peer, merge.doc, state)?;
-        }
-        transaction.commit()?;
-        Ok(())
+        // Not answered, so still queued: writes are taken from the queue and answered
+        // only under the connection's lock, which this thread holds now.
+        let batch = std::mem::take(&mut *self.queue());
+        commit_merges(&mut connection, batch);
+        result.recv().unwrap_or_else(|_| {
+            Err(StoreError::Damaged {
+                path: self.path.display().to_string(),
+                reason: "a merge's write was lost from the commit queue".to_owned(),
+            })
+        })
     }
 
     fn chunk_stats(&self, doc: StoredDoc) -> Result<ChunkStats, StoreError> {
@@ -395,6 +434,39 @@ impl HubStore for SqliteStore {
     }
 }
 
+/// Writes `batch` in one transaction and answers each merge. If the transaction
+/// fails, each is written alone, so that one bad write fails only its own merge.
+fn commit_merges(connection: &mut Connection, batch: Vec<QueuedMerge>) {
+    if batch.len() > 1 && write_merges(connection, &batch).is_ok() {
+        for merge in batch {
+            // A merge whose session gave up waiting has no one to tell.
+            let _ = merge.done.send(Ok(()));
+        }
+        return;
+    }
+    for merge in batch {
+        let alone = write_merges(connection, std::slice::from_ref(&merge));
+        let _ = merge.done.send(alone);
+    }
+}
+
+fn write_merges(connection: &mut Connection, merges: &[QueuedMerge]) -> Result<(), StoreError> {
+    let transaction = connection.transaction()?;
+    for merge in merges {
+        if let Some(chunk) = &merge.chunk {
+            append_chunk_in(&transaction, merge.doc, chunk, merge.at)?;
+        }
+        if let Some(full_save) = &merge.full_save {
+            compact_in(&transaction, merge.doc, full_save)?;
+        }
+        if let Some((peer, state)) = &merge.sync_state {
+            save_sync_state_in(&transaction, peer, merge.doc, state)?;
+        }
+    }
+    transaction.commit()?;
+    Ok(())
+}
+
 /// Appends a chunk and notes the community's change, in the caller's transaction.
 /// Replaces a document's chunks by one full save, which keeps the next seq so that
 /// seqs never repeat.
@@ -462,4 +534,59 @@ fn active_key(
         .query_row(sql::ACTIVE_KEY, [community.to_string()], |row| row.get(0))
         .optional()?;
     key.map(|bytes| decode_key(&bytes)).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use wishtree_protocol::keys::KeyPair;
+
+    use super::*;
+
+    /// Merges from many sessions at once share commits; each must land whole, and
+    /// return only once it has.
+    #[test]
+    fn merges_at_once_each_land_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("hub.sqlite")).unwrap();
+        let sessions = 8u8;
+        let merges = 20u8;
+        let doc = |session: u8| {
+            StoredDoc::Community(format!("130903001{:03}", session + 1).parse().unwrap())
+        };
+        std::thread::scope(|scope| {
+            for session in 0..sessions {
+                let store = &store;
+                scope.spawn(move || {
+                    let peer = KeyPair::from_secret([session + 1; 32]).public();
+                    for merge in 0..merges {
+                        let chunk = [session, merge];
+                        let state = [merge];
+                        store
+                            .store_merge(&MergeWrite {
+                                doc: doc(session),
+                                chunk: Some(&chunk),
+                                full_save: None,
+                                sync_state: Some((&peer, &state)),
+                                at: Timestamp::from_millis(1_795_000_000_000),
+                            })
+                            .unwrap();
+                        // Returned: committed, so this session reads its own write.
+                        let stats = store.chunk_stats(doc(session)).unwrap();
+                        assert_eq!(stats.count, usize::from(merge) + 1);
+                    }
+                });
+            }
+        });
+        for session in 0..sessions {
+            let peer = KeyPair::from_secret([session + 1; 32]).public();
+            let expected: Vec<u8> = (0..merges).flat_map(|merge| [session, merge]).collect();
+            assert_eq!(store.doc_bytes(doc(session)).unwrap().unwrap(), expected);
+            assert_eq!(
+                store.sync_state(&peer, doc(session)).unwrap().unwrap(),
+                vec![merges - 1]
+            );
+        }
+    }
 }

@@ -301,6 +301,13 @@ struct Merge {
 
 /// Applies a sync message to the held document. On error, says whether the held copy
 /// must be dropped and loaded again.
+///
+/// A first sync is the costly one: the node's whole history arrives. automerge answers
+/// a peer that has no heads with its whole saved document in one chunk, and loads such
+/// a chunk into an empty document as a saved document, heads checked. Those bytes are
+/// what the hub stores, as they came: encoding every change again (`save_after`) and
+/// saving the document once more to fold the chunks cost the hub twice what loading
+/// did (see ARCHITECTURE.md, "A first sync").
 fn apply_message(
     document: &mut AutoCommit,
     sync_state: &mut sync::State,
@@ -309,6 +316,7 @@ fn apply_message(
     access: Access,
 ) -> Result<Merge, (HostError, bool)> {
     let before = document.get_heads();
+    let whole = whole_document(&before, &message);
     let changed = receive_message(document, sync_state, doc, message, access).map_err(|error| {
         // Only a writable peer's message is applied in place, and may be half-applied.
         let reload = access == Access::ReadWrite && matches!(error, HostError::Invalid(_));
@@ -322,15 +330,32 @@ fn apply_message(
             largest_change: 0,
         });
     }
-    let Growth {
-        changes,
-        largest_change,
-        ..
-    } = Growth::since(document, &before, 0);
-    let bytes = document.save_after(&before);
-    // A large batch (a first sync brings a community's whole history) is folded into
-    // one full save at once: automerge loads a saved document several times faster than
-    // it applies the same history change by change, and after a restart every
+    // The quota sees every new change, encoded: one pass that also gives the chunk to
+    // store when the message was not a whole document.
+    let new_changes = document.get_changes(&before);
+    let changes = new_changes.len() as u64;
+    let largest_change = new_changes
+        .iter()
+        .map(|change| change.raw_bytes().len() as u64)
+        .max()
+        .unwrap_or(0);
+    if let Some(bytes) = whole {
+        // automerge loaded exactly these bytes into the empty document (one chunk,
+        // nothing left over), so loading them again gives the same document.
+        return Ok(Merge {
+            chunk: Some(bytes),
+            full_save: None,
+            changes,
+            largest_change,
+        });
+    }
+    let bytes: Vec<u8> = new_changes
+        .iter()
+        .flat_map(|change| change.raw_bytes().iter().copied())
+        .collect();
+    // A large batch of changes (a history sent change by change) is folded into one
+    // full save at once: automerge loads a saved document several times faster than it
+    // applies the same history change by change, and after a restart every
     // reconnecting node's document is loaded.
     let full_save = (bytes.len() > COMPACT_BATCH_BYTES).then(|| document.save());
     Ok(Merge {
@@ -339,6 +364,36 @@ fn apply_message(
         changes,
         largest_change,
     })
+}
+
+/// The bytes of `message`, if it brings the whole document to a hub that has none of
+/// it (`before` is empty) in one automerge chunk with nothing after it: loaded, they are
+/// the document, and they can be stored as they are.
+fn whole_document(before: &[ChangeHash], message: &sync::Message) -> Option<Vec<u8>> {
+    if !before.is_empty() || message.changes.len() != 1 {
+        return None;
+    }
+    let bytes = message.changes.iter().next()?;
+    (chunk_length(bytes) == Some(bytes.len())).then(|| bytes.to_vec())
+}
+
+/// The length of the automerge chunk `bytes` begin with, header included: the magic
+/// bytes, a 4-byte checksum, the chunk's type, and its length as a LEB128 number.
+fn chunk_length(bytes: &[u8]) -> Option<usize> {
+    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+    const FIXED: usize = MAGIC.len() + 4 + 1;
+    if bytes.get(..MAGIC.len())? != MAGIC {
+        return None;
+    }
+    let mut length: u64 = 0;
+    for (index, byte) in bytes.get(FIXED..)?.iter().enumerate().take(10) {
+        length |= u64::from(byte & 0x7f).checked_shl(7 * index as u32)?;
+        if byte & 0x80 == 0 {
+            let header = FIXED + index + 1;
+            return usize::try_from(length).ok()?.checked_add(header);
+        }
+    }
+    None
 }
 
 /// Checks a merge into a community's document against the community's quota
@@ -596,6 +651,79 @@ mod tests {
         node.sync_with(&mut new, doc);
         assert_eq!(hub.heads(doc).unwrap(), node.doc.get_heads());
         assert!(!before.is_empty());
+    }
+
+    #[test]
+    fn a_first_sync_stores_the_node_s_saved_document_as_it_came() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = hub(dir.path());
+        let doc = community(1);
+        let mut node = Node::new(3);
+        for write in 0..20 {
+            node.write(write);
+        }
+        let mut host = session_of(&hub, &node.key);
+        node.sync_with(&mut host, doc);
+        assert_eq!(hub.heads(doc).unwrap(), node.doc.get_heads());
+        // One chunk, the node's own save: nothing was encoded or saved again.
+        let stats = hub.store().chunk_stats(stored(doc)).unwrap();
+        assert_eq!(stats.count, 1);
+        assert_eq!(
+            hub.store().doc_bytes(stored(doc)).unwrap().unwrap(),
+            node.doc.save()
+        );
+
+        // What follows is merged change by change, and a hub started afresh has it all.
+        node.write(20);
+        node.sync_with(&mut host, doc);
+        drop(host);
+        drop(hub);
+        let reopened = self::hub(dir.path());
+        assert_eq!(reopened.heads(doc).unwrap(), node.doc.get_heads());
+    }
+
+    #[test]
+    fn only_a_whole_chunk_with_nothing_after_it_is_stored_as_it_came() {
+        let mut saved = AutoCommit::new();
+        saved.put(automerge::ROOT, "record", 1_u64).unwrap();
+        let saved = saved.save();
+        let mut trailing = saved.clone();
+        trailing.push(0);
+        let mut wrong_magic = saved.clone();
+        wrong_magic[0] ^= 1;
+        let cases: [(&str, &[u8], Option<usize>); 5] = [
+            ("a saved document", &saved, Some(saved.len())),
+            ("one byte more", &trailing, Some(saved.len())),
+            ("cut short", &saved[..saved.len() - 1], Some(saved.len())),
+            ("no length", &saved[..9], None),
+            ("not automerge", &wrong_magic, None),
+        ];
+        for (name, bytes, expected) in cases {
+            assert_eq!(chunk_length(bytes), expected, "{name}");
+            let message = sync::Message {
+                heads: Vec::new(),
+                need: Vec::new(),
+                have: Vec::new(),
+                changes: vec![bytes.to_vec()].into(),
+                flags: None,
+                version: sync::MessageVersion::V2,
+            };
+            let whole = whole_document(&[], &message);
+            assert_eq!(
+                whole.is_some(),
+                expected == Some(bytes.len()),
+                "{name}: stored as it came"
+            );
+            let held = [saved_heads(&saved)];
+            assert!(
+                whole_document(&held, &message).is_none(),
+                "{name}: the hub had some"
+            );
+        }
+    }
+
+    fn saved_heads(saved: &[u8]) -> ChangeHash {
+        AutoCommit::load(saved).unwrap().get_heads()[0]
     }
 
     #[test]
