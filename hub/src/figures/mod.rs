@@ -16,6 +16,7 @@
 //! without changes. The tables are made with the store's (`crate::schema`).
 
 mod alerts;
+mod by_entity;
 mod campaigns;
 mod coverage;
 mod derive;
@@ -43,6 +44,7 @@ mod volunteers;
 use wishtree_protocol::{CommunityCode, DocError};
 
 pub use alerts::{WISH_WAITING_ALERT_DAYS, WaitingWishes, waiting_wishes};
+pub use by_entity::rederive_entities;
 pub use campaigns::{CampaignProgress, campaign_progress, refresh_campaigns};
 pub use coverage::{Coverage, UnitCoverage, coverage, refresh_directory};
 pub use derive::{
@@ -64,7 +66,7 @@ pub use query::{
     hours, monthly,
 };
 pub use ranking::{CommunityRank, OrgRank, RankBy, RankByError, community_ranking, org_ranking};
-pub use refresh::{refresh_city, refresh_one, refresh_worker};
+pub use refresh::{DerivedFrom, refresh_city, refresh_one, refresh_worker};
 pub use rounds::{RoundCut, RoundCutError, round_names};
 pub use service::Service;
 pub use streets::STREET_OWN_NAME;
