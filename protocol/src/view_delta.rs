@@ -1,6 +1,6 @@
-//! Deriving only what a change touched: the entities that automerge's diff between
-//! two heads names, read again with what their figure rows depend on, or the whole
-//! view when the change reaches something other entities' rows read.
+//! Deriving only what a change touched: the entities that the operations since some
+//! earlier heads write in, read again with what their figure rows depend on, or the
+//! whole view when the change reaches something other entities' rows read.
 //!
 //! The hub re-derives a community's figures after every change it merges; a change
 //! is nearly always one claim, one service record, one passbook entry or one
@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use automerge::{ChangeHash, PatchAction, Prop};
+use automerge::{ChangeHash, Prop, ReadDoc};
 
 use crate::doc::{CommunityDoc, DocError};
 use crate::id::{
@@ -343,9 +343,16 @@ impl EntityDelta {
     }
 }
 
-/// The entities the change from `before` to the document's heads touched, from
-/// automerge's diff: each patch's path names the root collection and the entity's
-/// key. A key that is not an id, or a collection other rows read, ends the walk.
+/// The entities the change from `before` to the document's heads touched: each
+/// operation of the changes since names its object, whose path from the root (with
+/// the operation's own key) names the root collection and the entity's key. A key
+/// that is not an id, or a collection other rows read, ends the walk.
+///
+/// The operations are read rather than automerge's `diff(before, after)`: a diff
+/// walks every operation of the document to compare what was visible at both heads,
+/// which costs about what reading the whole view does; the changes since are a few
+/// operations. An operation whose effect is hidden (a losing conflict) still counts
+/// as touching its entity, which rewrites rows that come out the same.
 fn touched_since(
     doc: &mut CommunityDoc,
     before: &[ChangeHash],
@@ -354,56 +361,69 @@ fn touched_since(
     if before.is_empty()
         || before
             .iter()
-            .any(|head| automerge.get_change_by_hash(head).is_none())
+            .any(|head| automerge.get_change_meta_by_hash(head).is_none())
     {
         return Ok(Err(WholeReason::NoEarlierHeads));
     }
-    let after = automerge.get_heads();
     let mut touched = Touched::default();
     let mut voids: BTreeSet<String> = BTreeSet::new();
-    for patch in automerge.diff(before, &after) {
-        let (collection, key) = match patch.path.as_slice() {
-            // A root key: a collection made, or the community, schema or rules.
-            [] => {
-                let key = match &patch.action {
-                    PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => key,
-                    _ => continue,
-                };
-                match READ_BY_VIEW.iter().find(|read| **read == key.as_str()) {
-                    Some(read) => return Ok(Err(WholeReason::Collection(read))),
+    // Each object's (collection, entity key) once: many operations share an object.
+    let mut places: BTreeMap<String, Place> = BTreeMap::new();
+    for change in automerge.get_changes(before) {
+        for op in change.decode().operations {
+            let key = match &op.key {
+                automerge::legacy::Key::Map(key) => Some(key.to_string()),
+                automerge::legacy::Key::Seq(_) => None,
+            };
+            let place = match &op.obj {
+                automerge::legacy::ObjectId::Root => match key {
+                    // A root key: a collection made, or the community, schema or rules.
+                    Some(key) => match READ_BY_VIEW.iter().find(|read| **read == key) {
+                        Some(read) => return Ok(Err(WholeReason::Collection(read))),
+                        None => continue,
+                    },
                     None => continue,
+                },
+                automerge::legacy::ObjectId::Id(id) => {
+                    let id = id.to_string();
+                    match places.get(&id) {
+                        Some(place) => place.clone(),
+                        None => {
+                            let place = place_of(automerge, &id);
+                            places.insert(id, place.clone());
+                            place
+                        }
+                    }
                 }
+            };
+            let (collection, entity) = match place {
+                // A key of a collection put or deleted.
+                Place::Collection(collection) => match key {
+                    Some(key) => (collection, key),
+                    None => return Ok(Err(WholeReason::Malformed("a collection that is a list"))),
+                },
+                Place::Entity(collection, entity) => (collection, entity),
+                Place::Unknown => {
+                    return Ok(Err(WholeReason::Malformed("an object without a path")));
+                }
+            };
+            let added = match collection.as_str() {
+                "wishes" => parse_into(&entity, &mut touched.wishes),
+                "services" => parse_into(&entity, &mut touched.services),
+                "passbook" => parse_into(&entity, &mut touched.passbook),
+                "activities" => parse_into(&entity, &mut touched.activities),
+                "voids" => {
+                    voids.insert(entity);
+                    true
+                }
+                other => match READ_BY_VIEW.iter().find(|read| **read == other) {
+                    Some(read) => return Ok(Err(WholeReason::Collection(read))),
+                    None => true,
+                },
+            };
+            if !added {
+                return Ok(Err(WholeReason::Malformed("a key that is not an id")));
             }
-            // A key of a collection put or deleted.
-            [(_, Prop::Map(collection))] => {
-                let key = match &patch.action {
-                    PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => key,
-                    _ => continue,
-                };
-                (collection.as_str(), key.clone())
-            }
-            // Inside an entity.
-            [(_, Prop::Map(collection)), (_, Prop::Map(key)), ..] => {
-                (collection.as_str(), key.clone())
-            }
-            _ => continue,
-        };
-        let added = match collection {
-            "wishes" => parse_into(&key, &mut touched.wishes),
-            "services" => parse_into(&key, &mut touched.services),
-            "passbook" => parse_into(&key, &mut touched.passbook),
-            "activities" => parse_into(&key, &mut touched.activities),
-            "voids" => {
-                voids.insert(key);
-                true
-            }
-            other => match READ_BY_VIEW.iter().find(|read| **read == other) {
-                Some(read) => return Ok(Err(WholeReason::Collection(read))),
-                None => true,
-            },
-        };
-        if !added {
-            return Ok(Err(WholeReason::Malformed("a key that is not an id")));
         }
     }
     // A void names what it cancels; its own rows are none.
@@ -423,6 +443,33 @@ fn touched_since(
         touched.passbook.extend(void.points_entry);
     }
     Ok(Ok(touched))
+}
+
+/// Where an object of the document sits: a root collection, inside one entity of a
+/// collection, or nowhere known.
+#[derive(Debug, Clone)]
+enum Place {
+    Collection(String),
+    Entity(String, String),
+    Unknown,
+}
+
+/// The place of the object with the operation id `id` (`counter@actor`).
+fn place_of(automerge: &automerge::AutoCommit, id: &str) -> Place {
+    let Ok((object, _)) = automerge.import(id) else {
+        return Place::Unknown;
+    };
+    let Ok(parents) = automerge.parents(&object) else {
+        return Place::Unknown;
+    };
+    let path = parents.path();
+    match path.as_slice() {
+        [(_, Prop::Map(collection))] => Place::Collection(collection.clone()),
+        [(_, Prop::Map(collection)), (_, Prop::Map(entity)), ..] => {
+            Place::Entity(collection.clone(), entity.clone())
+        }
+        _ => Place::Unknown,
+    }
 }
 
 /// Parses `key` as an id into `set`; `false` if it is not one.

@@ -13,7 +13,11 @@
 //!
 //! The hub store calls [`refresh_community`] (or [`rederive_community`] in its own
 //! transaction) when a document changed and [`record_seen`] when a node connected
-//! without changes. The tables are made with the store's (`crate::schema`).
+//! without changes. The hub's refresh worker keeps the heads it derived each
+//! community from and, when the change since touched only wishes, service records,
+//! passbook entries, activities or voids, rewrites only those entities' rows and
+//! shifts the rollups by the difference ([`rederive_entities`]; the same rows). The
+//! tables are made with the store's (`crate::schema`).
 
 mod alerts;
 mod by_entity;
