@@ -113,16 +113,20 @@ fn shift_district_months_of(
     let mut columns: Vec<&str> = Measure::ALL.iter().map(|m| m.column()).collect();
     columns.push("members_with_claimed_wish");
     let signed: Vec<String> = columns.iter().map(|c| format!("?2 * {c}")).collect();
-    for (table, keys, from) in [
+    // The same condition picks the district's rows that may have emptied: the
+    // columns are the same.
+    for (table, keys, from, emptied) in [
         (
             "fig_district_months",
             "month",
             format!("fig_months WHERE community = ?1 {}", which.0),
+            which.0,
         ),
         (
             "fig_district_org_months",
             "month, org",
             format!("fig_org_months WHERE community = ?1 {}", which.1),
+            which.1,
         ),
     ] {
         let from = from.as_str();
@@ -137,6 +141,7 @@ fn shift_district_months_of(
                 columns: &columns,
                 signed: &signed,
                 from,
+                emptied,
             },
             community,
             sign,
@@ -178,6 +183,7 @@ pub(crate) fn shift_district_days(
                 columns: &columns,
                 signed: &signed,
                 from: &from,
+                emptied: "",
             },
             community,
             sign,
@@ -199,6 +205,9 @@ struct DistrictRows<'a> {
     columns: &'a [&'a str],
     signed: &'a [String],
     from: &'a str,
+    /// Which of the district's rows may have emptied (a condition starting with `AND`),
+    /// or nothing for every row of the district.
+    emptied: &'a str,
 }
 
 /// Adds (or with `sign` -1 takes out) one community's sums in a district rollup, and
@@ -218,6 +227,7 @@ fn shift_district_rows(
         columns,
         signed,
         from,
+        emptied,
     } = shift;
     let updates: Vec<String> = columns
         .iter()
@@ -237,7 +247,7 @@ fn shift_district_rows(
     if sign < 0 {
         connection
             .prepare_cached(&format!(
-                "DELETE FROM {table} WHERE +district = substr(?1, 1, 6) AND rows <= 0"
+                "DELETE FROM {table} WHERE +district = substr(?1, 1, 6) AND rows <= 0 {emptied}"
             ))?
             .execute([community])?;
     }
@@ -379,6 +389,7 @@ pub(crate) fn shift_by_difference(
                 .iter()
                 .map(|(_, e)| format!("?2 * {e}"))
                 .collect();
+            let day_emptied = format!("AND day IN (SELECT {} FROM {from})", source.day);
             let day_from = format!(
                 "{from} WHERE {filter} GROUP BY {day}",
                 filter = source.filter,
@@ -395,6 +406,7 @@ pub(crate) fn shift_by_difference(
                     columns: &day_columns,
                     signed: &day_signed,
                     from: &day_from,
+                    emptied: &day_emptied,
                 },
                 community,
                 sign,
