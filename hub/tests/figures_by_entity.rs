@@ -27,7 +27,7 @@ use wishtree_protocol::view_delta::{Derivation, WholeReason};
 use wishtree_protocol::{CommunityDoc, Date};
 
 /// The tables compared, besides the raw ones.
-const DERIVED_TABLES: [&str; 10] = [
+const DERIVED_TABLES: [&str; 9] = [
     "fig_months",
     "fig_org_months",
     "fig_district_months",
@@ -37,7 +37,6 @@ const DERIVED_TABLES: [&str; 10] = [
     "fig_market_wishes",
     "fig_market_offers",
     "fig_communities",
-    "fig_unit_members",
 ];
 
 /// One change to the community, its picks taken modulo what exists.
