@@ -470,7 +470,7 @@ fn main() {
         baseline.clone(),
     );
     report(
-        "  of which Derivation::since (diff, entities)",
+        "  of which Derivation::since (ops, entities)",
         delta_times,
         baseline.clone(),
     );
