@@ -24,6 +24,7 @@ use wishtree_protocol::id::{MemberId, OrgId, ServiceId, WishId};
 use wishtree_protocol::model::{Actor, EventKind, Org, PostKind};
 use wishtree_protocol::text::Detail;
 use wishtree_protocol::view::CommunityView;
+use wishtree_protocol::view_delta::Derivation;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, HalfYear, RegionPrefix, Timestamp};
 use wishtree_testkit::community::{Writer, credit_code, worker};
 
@@ -386,9 +387,34 @@ fn main() {
         + view.activities.len()
         + view.services.len()
         + view.passbook.len();
-    let mut derive_times = Vec::new();
-    let mut rederive_times = Vec::new();
+    let sync_at = |at: Timestamp| CommunitySync {
+        last_seen_at: Some(at),
+        changed_at: Some(at),
+        changes: 1000,
+        attested_changes: 1000,
+        ..CommunitySync::default()
+    };
+    // The hub's rows of the community before the first change, and the heads they
+    // were derived from, as the refresh worker keeps them.
+    {
+        let transaction = connection.transaction().unwrap();
+        let at = Timestamp::from_millis(1_779_999_000_000);
+        figures::rederive_community(&transaction, code, &view, &sync_at(at)).unwrap();
+        transaction.commit().unwrap();
+    }
+    let mut heads = doc.heads();
+    // The path the hub takes (by entity, from the previous heads), and the whole
+    // re-derivation it replaced, on the same change: the whole one is rolled back.
+    // Which goes first alternates, so that neither always finds the pages warm.
+    let mut delta_times = Vec::new();
+    let mut rows_times = Vec::new();
     let mut totals = Vec::new();
+    let mut whole_derive_times = Vec::new();
+    let mut whole_rows_times = Vec::new();
+    let mut whole_totals = Vec::new();
+    let mut derived_whole = 0;
+    let mut diff_times = Vec::new();
+    let mut commit_times = Vec::new();
     for run in 0..REDERIVE_RUNS {
         // The change: a member claims a wish, or service is recorded.
         let at = Timestamp::from_millis(1_780_000_000_000 + run as i64 * 60_000);
@@ -412,42 +438,97 @@ fn main() {
         };
         doc.execute(&command, &Actor::Worker("陈玉萍".to_owned()), at)
             .unwrap();
+        let sync = sync_at(at);
+        let mut whole = |connection: &mut Connection, doc: &CommunityDoc| {
+            let started = Instant::now();
+            let view = CommunityView::derive(doc).unwrap();
+            let derived = started.elapsed();
+            let transaction = connection.transaction().unwrap();
+            figures::rederive_community(&transaction, code, &view, &sync).unwrap();
+            let total = started.elapsed();
+            transaction.rollback().unwrap();
+            whole_derive_times.push(derived);
+            whole_rows_times.push(total - derived);
+            whole_totals.push(total);
+        };
+        if run % 2 == 0 {
+            whole(&mut connection, &doc);
+        }
+        // What automerge's diff of the change would cost (not used: see
+        // `view_delta.rs`, which reads the change's operations instead).
+        let after = doc.heads();
+        let diffed = Instant::now();
+        let patches = doc.automerge_mut().diff(&heads, &after);
+        diff_times.push(diffed.elapsed());
+        drop(patches);
         let started = Instant::now();
-        let view = CommunityView::derive(&doc).unwrap();
+        let derivation = Derivation::since(&mut doc, &heads).unwrap();
         let derived = started.elapsed();
         let transaction = connection.transaction().unwrap();
-        let sync = CommunitySync {
-            last_seen_at: Some(at),
-            changed_at: Some(at),
-            changes: 1000,
-            attested_changes: 1000,
-            ..CommunitySync::default()
-        };
-        figures::rederive_community(&transaction, code, &view, &sync).unwrap();
+        match &derivation {
+            Derivation::Entities(delta) => {
+                figures::rederive_entities(&transaction, code, delta, &sync).unwrap();
+            }
+            Derivation::Whole { view, .. } => {
+                derived_whole += 1;
+                figures::rederive_community(&transaction, code, view, &sync).unwrap();
+            }
+        }
+        let committing = Instant::now();
         transaction.commit().unwrap();
+        commit_times.push(committing.elapsed());
         let total = started.elapsed();
-        derive_times.push(derived);
-        rederive_times.push(total - derived);
+        heads = doc.heads();
+        delta_times.push(derived);
+        rows_times.push(total - derived);
         totals.push(total);
+        if run % 2 == 1 {
+            whole(&mut connection, &doc);
+        }
     }
     let baseline = time(BASELINE_RUNS, |_| {
         group_by_raw(&connection, &code.as_region(), None);
     });
     println!();
-    println!("re-derive one community after a change ({entities} entities in its view):");
+    println!(
+        "re-derive one community after a change ({entities} entities in its view; \
+         {derived_whole} of {REDERIVE_RUNS} changes derived whole):"
+    );
     report(
         "  view derive + figure rows (total)",
         totals,
         baseline.clone(),
     );
     report(
-        "  of which CommunityView::derive",
-        derive_times,
+        "  of which Derivation::since (ops, entities)",
+        delta_times,
         baseline.clone(),
     );
     report(
-        "  of which figure rows, one transaction",
-        rederive_times,
+        "  of which rows by entity, commit included",
+        rows_times,
+        baseline.clone(),
+    );
+    report("  of which the commit", commit_times, baseline.clone());
+    report(
+        "  (automerge diff of the change, not used)",
+        diff_times,
+        baseline.clone(),
+    );
+    println!("the whole re-derivation on the same changes (rolled back, not a target):");
+    report(
+        "  whole: view derive + every row",
+        whole_totals,
+        baseline.clone(),
+    );
+    report(
+        "  whole: of which CommunityView::derive",
+        whole_derive_times,
+        baseline.clone(),
+    );
+    report(
+        "  whole: of which every row, regrouped",
+        whole_rows_times,
         baseline,
     );
 
@@ -455,7 +536,7 @@ fn main() {
     // within 20 ms (its parts are not targets), a city bulletin within 2 s.
     println!();
     for (name, p99) in measured.borrow().iter() {
-        if name.starts_with("of which") {
+        if name.starts_with("of which") || name.starts_with("whole") || name.starts_with('(') {
             continue;
         }
         let goal = if name.starts_with("view derive") {

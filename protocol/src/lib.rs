@@ -36,6 +36,7 @@ mod text_form;
 pub mod time;
 pub mod uscc;
 pub mod view;
+pub mod view_delta;
 
 pub use doc::{CommunityDoc, DocError, SCHEMA_VERSION};
 pub use region::{CommunityCode, RegionLevel, RegionPrefix};

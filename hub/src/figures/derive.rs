@@ -6,12 +6,16 @@ use std::time::Instant;
 
 use automerge::ChangeHash;
 use rusqlite::{Connection, Transaction, params};
-use wishtree_protocol::id::{MemberId, OrgId};
+use wishtree_protocol::id::{
+    ActivityId, MemberId, OrgId, PointsEntryId, RoundId, ServiceId, WishId,
+};
 use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus};
-use wishtree_protocol::model::{Actor, Org};
+use wishtree_protocol::model::{
+    Activity, Actor, Member, Org, PointsEntry, Round, ServiceRecord, Wish,
+};
 use wishtree_protocol::project::{ProjectStage, UnitShare};
 use wishtree_protocol::street::StreetCode;
-use wishtree_protocol::view::CommunityView;
+use wishtree_protocol::view::{CommunityView, Voidable, WithStatus};
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, RegionLevel, Timestamp};
 
 use super::FiguresError;
@@ -143,21 +147,9 @@ pub fn rederive_community(
         }
     }
 
-    // An organisation is known citywide by the id its credit code (and its branch's
-    // name, for a branch) derives; a reference inside the document uses the document's
-    // key, which is the same id unless the document was written by hand.
-    let citywide: BTreeMap<OrgId, OrgId> = view
-        .orgs
-        .iter()
-        .map(|(key, org)| (*key, org.id()))
-        .collect();
-    let resolve = |org: OrgId| citywide.get(&org).copied().unwrap_or(org);
-    let member_org: BTreeMap<MemberId, OrgId> = view
-        .members
-        .iter()
-        .filter_map(|(id, member)| Some((*id, resolve(member.org?))))
-        .collect();
-    let text = |org: Option<OrgId>| org.map(|org| org.as_bytes().to_vec());
+    let context = RowContext::new(community, &view.orgs, &view.members, &view.rounds);
+    let resolve = |org: OrgId| context.resolve(org);
+    let member_org = &context.member_org;
     let mut rows = 0u64;
 
     {
@@ -237,43 +229,7 @@ pub fn rederive_community(
             rows += 1;
         }
     }
-    {
-        let mut insert = transaction.prepare_cached(
-            "INSERT INTO fig_wishes (community, id, kind, beneficiary_group, state,
-                 submitted_day, month, claimant_member, claimant_org, credited_org,
-                 claim_days, fulfil_days, round)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )?;
-        for (id, wish) in &view.wishes {
-            let submitted = wish.entity.submitted_at.date_in_shanghai();
-            let claim = Claim::of(&wish.status, wish.entity.submitted_at, &resolve);
-            let credited = claim.org.or_else(|| {
-                claim
-                    .member
-                    .and_then(|member| member_org.get(&member).copied())
-            });
-            insert.execute(params![
-                community,
-                id.as_bytes().as_slice(),
-                wish.entity.kind.code(),
-                wish.entity.group.code(),
-                wish.status.state.code(),
-                submitted.to_days(),
-                month_number(submitted),
-                text_member(claim.member),
-                text(claim.org),
-                text(credited),
-                claim.claim_days,
-                claim.fulfil_days,
-                // The round's name (see `figures/rounds.rs`); none for 未分批.
-                wish.entity
-                    .round
-                    .and_then(|round| view.rounds.get(&round))
-                    .map(|round| round.name.as_str()),
-            ])?;
-            rows += 1;
-        }
-    }
+    rows += insert_wishes(transaction, &context, view.wishes.iter())?;
     {
         let mut insert = transaction.prepare_cached(
             "INSERT INTO fig_projects (community, id, kind, state, submitted_day, month,
@@ -347,96 +303,45 @@ pub fn rederive_community(
             }
         }
     }
-    {
-        let mut insert = transaction.prepare_cached(
-            "INSERT INTO fig_activities (community, id, category, day, month, minutes, organiser)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        for (id, activity) in &view.activities {
-            insert.execute(params![
-                community,
-                id.as_bytes().as_slice(),
-                activity.category.code(),
-                activity.date.to_days(),
-                month_number(activity.date),
-                activity.minutes,
-                text(activity.organiser.map(resolve)),
-            ])?;
-            rows += 1;
-        }
-    }
-    {
-        let mut insert = transaction.prepare_cached(
-            "INSERT OR IGNORE INTO fig_participations
-                 (community, activity, member, member_org, day, month, minutes)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        for (activity_id, member) in view.participations() {
-            let Some(activity) = view.activities.get(&activity_id) else {
-                continue;
-            };
-            insert.execute(params![
-                community,
-                activity_id.as_bytes().as_slice(),
-                member.as_bytes().as_slice(),
-                text(member_org.get(&member).copied()),
-                activity.date.to_days(),
-                month_number(activity.date),
-                activity.minutes,
-            ])?;
-            rows += 1;
-        }
-    }
-    {
-        let mut insert = transaction.prepare_cached(
-            "INSERT INTO fig_services (community, id, member, member_org, day, month, minutes,
-                 category, activity, is_voided)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?;
-        for (id, service) in &view.services {
-            let record = &service.entity;
-            insert.execute(params![
-                community,
-                id.as_bytes().as_slice(),
-                record.member.as_bytes().as_slice(),
-                text(member_org.get(&record.member).copied()),
-                record.date.to_days(),
-                month_number(record.date),
-                record.minutes,
-                record.category.code(),
-                record.activity.map(|a| a.as_bytes().to_vec()),
-                service.is_voided,
-            ])?;
-            rows += 1;
-        }
-    }
-    {
-        let mut insert = transaction.prepare_cached(
-            "INSERT INTO fig_points (community, id, member, member_org, kind, points, day,
-                 month, is_voided)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?;
-        for (id, entry) in &view.passbook {
-            let day = entry.entity.at.date_in_shanghai();
-            insert.execute(params![
-                community,
-                id.as_bytes().as_slice(),
-                entry.entity.member.as_bytes().as_slice(),
-                text(member_org.get(&entry.entity.member).copied()),
-                entry.entity.kind.code(),
-                entry.entity.points,
-                day.to_days(),
-                month_number(day),
-                entry.is_voided,
-            ])?;
-            rows += 1;
-        }
-    }
+    rows += insert_activities(transaction, &context, view.activities.iter())?;
+    rows += insert_participations(
+        transaction,
+        &context,
+        view.participations(),
+        &view.activities,
+    )?;
+    rows += insert_services(transaction, &context, view.services.iter())?;
+    rows += insert_points(transaction, &context, view.passbook.iter())?;
 
     rows += super::points::insert_rows(transaction, code, view)?;
     rows += super::volunteers::insert_rows(transaction, community, view)?;
-    rows += super::posts::insert_rows(transaction, community, view, &member_org, &resolve)?;
+    rows += super::posts::insert_rows(transaction, community, view, member_org, &resolve)?;
 
+    write_community_row(
+        transaction,
+        code,
+        &view.community.name,
+        view.malformed.len(),
+        sync,
+    )?;
+
+    for filed in std::iter::once(community).chain(street.filed()) {
+        rebuild_rollups(transaction, filed)?;
+    }
+    // The market's rows are not figures: not counted in `rows`.
+    super::market::rederive_market(transaction, community, view)?;
+    Ok(Rederived { rows })
+}
+
+/// Writes the community's own row (`fig_communities`): its name, its sync health and
+/// how many of its entities could not be read.
+pub(super) fn write_community_row(
+    transaction: &Transaction<'_>,
+    code: CommunityCode,
+    name: &str,
+    malformed: usize,
+    sync: &CommunitySync,
+) -> Result<(), FiguresError> {
     transaction
         .prepare_cached(
             "INSERT INTO fig_communities (code, name, district, street, last_seen_at,
@@ -457,26 +362,20 @@ pub fn rederive_community(
                  seals_failed = excluded.seals_failed",
         )?
         .execute(params![
-            community,
-            view.community.name,
+            code.as_str(),
+            name,
             code.region(RegionLevel::District).as_str(),
             code.region(RegionLevel::Street).as_str(),
             sync.last_seen_at.map(Timestamp::as_millis),
             sync.changed_at.map(Timestamp::as_millis),
             sync.changes as i64,
             sync.attested_changes.min(sync.changes) as i64,
-            view.malformed.len() as i64,
+            malformed as i64,
             sync.signer_revoked,
             sync.seals as i64,
             sync.seals_failed as i64,
         ])?;
-
-    for filed in std::iter::once(community).chain(street.filed()) {
-        rebuild_rollups(transaction, filed)?;
-    }
-    // The market's rows are not figures: not counted in `rows`.
-    super::market::rederive_market(transaction, community, view)?;
-    Ok(Rederived { rows })
+    Ok(())
 }
 
 /// Notes that a community's node connected at `at` without changing its document.
@@ -570,6 +469,217 @@ pub fn rebuild_community_rollups(
     Ok(())
 }
 
+/// What the rows of one community's entities read besides the entities: the
+/// community's code, each organisation's citywide id and each member's organisation.
+pub(super) struct RowContext<'a> {
+    pub(super) community: &'a str,
+    /// An organisation is known citywide by the id its credit code (and its branch's
+    /// name, for a branch) derives; a reference inside the document uses the
+    /// document's key, which is the same id unless the document was written by hand.
+    citywide: BTreeMap<OrgId, OrgId>,
+    /// Each member's organisation, by its citywide id.
+    pub(super) member_org: BTreeMap<MemberId, OrgId>,
+    /// The rounds, whose names a wish's row carries.
+    rounds: &'a BTreeMap<RoundId, Round>,
+}
+
+impl<'a> RowContext<'a> {
+    pub(super) fn new(
+        community: &'a str,
+        orgs: &BTreeMap<OrgId, Org>,
+        members: &BTreeMap<MemberId, Member>,
+        rounds: &'a BTreeMap<RoundId, Round>,
+    ) -> Self {
+        let citywide: BTreeMap<OrgId, OrgId> =
+            orgs.iter().map(|(key, org)| (*key, org.id())).collect();
+        let resolve = |org: OrgId| citywide.get(&org).copied().unwrap_or(org);
+        let member_org = members
+            .iter()
+            .filter_map(|(id, member)| Some((*id, resolve(member.org?))))
+            .collect();
+        Self {
+            community,
+            citywide,
+            member_org,
+            rounds,
+        }
+    }
+
+    pub(super) fn resolve(&self, org: OrgId) -> OrgId {
+        self.citywide.get(&org).copied().unwrap_or(org)
+    }
+
+    fn org_of(&self, member: &MemberId) -> Option<Vec<u8>> {
+        text(self.member_org.get(member).copied())
+    }
+}
+
+/// Writes the rows of `wishes` (`fig_wishes`); returns how many.
+pub(super) fn insert_wishes<'w>(
+    transaction: &Transaction<'_>,
+    context: &RowContext<'_>,
+    wishes: impl Iterator<Item = (&'w WishId, &'w WithStatus<Wish, ClaimStatus>)>,
+) -> Result<u64, FiguresError> {
+    let mut insert = transaction.prepare_cached(
+        "INSERT INTO fig_wishes (community, id, kind, beneficiary_group, state,
+             submitted_day, month, claimant_member, claimant_org, credited_org,
+             claim_days, fulfil_days, round)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?;
+    let mut rows = 0;
+    for (id, wish) in wishes {
+        let submitted = wish.entity.submitted_at.date_in_shanghai();
+        let claim = Claim::of(&wish.status, wish.entity.submitted_at, &|org| {
+            context.resolve(org)
+        });
+        let credited = claim.org.or_else(|| {
+            claim
+                .member
+                .and_then(|member| context.member_org.get(&member).copied())
+        });
+        insert.execute(params![
+            context.community,
+            id.as_bytes().as_slice(),
+            wish.entity.kind.code(),
+            wish.entity.group.code(),
+            wish.status.state.code(),
+            submitted.to_days(),
+            month_number(submitted),
+            text_member(claim.member),
+            text(claim.org),
+            text(credited),
+            claim.claim_days,
+            claim.fulfil_days,
+            // The round's name (see `figures/rounds.rs`); none for 未分批.
+            wish.entity
+                .round
+                .and_then(|round| context.rounds.get(&round))
+                .map(|round| round.name.as_str()),
+        ])?;
+        rows += 1;
+    }
+    Ok(rows)
+}
+
+/// Writes the rows of `activities` (`fig_activities`); returns how many.
+pub(super) fn insert_activities<'a>(
+    transaction: &Transaction<'_>,
+    context: &RowContext<'_>,
+    activities: impl Iterator<Item = (&'a ActivityId, &'a Activity)>,
+) -> Result<u64, FiguresError> {
+    let mut insert = transaction.prepare_cached(
+        "INSERT INTO fig_activities (community, id, category, day, month, minutes, organiser)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut rows = 0;
+    for (id, activity) in activities {
+        insert.execute(params![
+            context.community,
+            id.as_bytes().as_slice(),
+            activity.category.code(),
+            activity.date.to_days(),
+            month_number(activity.date),
+            activity.minutes,
+            text(activity.organiser.map(|org| context.resolve(org))),
+        ])?;
+        rows += 1;
+    }
+    Ok(rows)
+}
+
+/// Writes the rows of the participations that count (`fig_participations`), each
+/// once; returns how many.
+pub(super) fn insert_participations(
+    transaction: &Transaction<'_>,
+    context: &RowContext<'_>,
+    participations: impl Iterator<Item = (ActivityId, MemberId)>,
+    activities: &BTreeMap<ActivityId, Activity>,
+) -> Result<u64, FiguresError> {
+    let mut insert = transaction.prepare_cached(
+        "INSERT OR IGNORE INTO fig_participations
+             (community, activity, member, member_org, day, month, minutes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut rows = 0;
+    for (activity_id, member) in participations {
+        let Some(activity) = activities.get(&activity_id) else {
+            continue;
+        };
+        insert.execute(params![
+            context.community,
+            activity_id.as_bytes().as_slice(),
+            member.as_bytes().as_slice(),
+            context.org_of(&member),
+            activity.date.to_days(),
+            month_number(activity.date),
+            activity.minutes,
+        ])?;
+        rows += 1;
+    }
+    Ok(rows)
+}
+
+/// Writes the rows of members' service records (`fig_services`); returns how many.
+pub(super) fn insert_services<'s>(
+    transaction: &Transaction<'_>,
+    context: &RowContext<'_>,
+    services: impl Iterator<Item = (&'s ServiceId, &'s Voidable<ServiceRecord>)>,
+) -> Result<u64, FiguresError> {
+    let mut insert = transaction.prepare_cached(
+        "INSERT INTO fig_services (community, id, member, member_org, day, month, minutes,
+             category, activity, is_voided)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    let mut rows = 0;
+    for (id, service) in services {
+        let record = &service.entity;
+        insert.execute(params![
+            context.community,
+            id.as_bytes().as_slice(),
+            record.member.as_bytes().as_slice(),
+            context.org_of(&record.member),
+            record.date.to_days(),
+            month_number(record.date),
+            record.minutes,
+            record.category.code(),
+            record.activity.map(|a| a.as_bytes().to_vec()),
+            service.is_voided,
+        ])?;
+        rows += 1;
+    }
+    Ok(rows)
+}
+
+/// Writes the rows of passbook entries (`fig_points`); returns how many.
+pub(super) fn insert_points<'p>(
+    transaction: &Transaction<'_>,
+    context: &RowContext<'_>,
+    entries: impl Iterator<Item = (&'p PointsEntryId, &'p Voidable<PointsEntry>)>,
+) -> Result<u64, FiguresError> {
+    let mut insert = transaction.prepare_cached(
+        "INSERT INTO fig_points (community, id, member, member_org, kind, points, day,
+             month, is_voided)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    let mut rows = 0;
+    for (id, entry) in entries {
+        let day = entry.entity.at.date_in_shanghai();
+        insert.execute(params![
+            context.community,
+            id.as_bytes().as_slice(),
+            entry.entity.member.as_bytes().as_slice(),
+            context.org_of(&entry.entity.member),
+            entry.entity.kind.code(),
+            entry.entity.points,
+            day.to_days(),
+            month_number(day),
+            entry.is_voided,
+        ])?;
+        rows += 1;
+    }
+    Ok(rows)
+}
+
 /// Where the rows of a community's records go: a community's own under its code; the
 /// street's own (a record naming the street as its party) under the street's code
 /// padded with `000` when the community hosts the street (`schema/streets.rs` says
@@ -656,6 +766,10 @@ impl Claim {
             },
         }
     }
+}
+
+fn text(org: Option<OrgId>) -> Option<Vec<u8>> {
+    org.map(|org| org.as_bytes().to_vec())
 }
 
 fn text_member(member: Option<MemberId>) -> Option<Vec<u8>> {

@@ -16,9 +16,9 @@
 
 use rusqlite::{Connection, Transaction, params};
 use wishtree_protocol::id::WishId;
-use wishtree_protocol::lifecycle::ClaimState;
-use wishtree_protocol::model::{BeneficiaryGroup, WishKind};
-use wishtree_protocol::view::CommunityView;
+use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus};
+use wishtree_protocol::model::{BeneficiaryGroup, Wish, WishKind};
+use wishtree_protocol::view::{CommunityView, WithStatus};
 use wishtree_protocol::{CommunityCode, RegionPrefix};
 
 use super::FiguresError;
@@ -84,13 +84,23 @@ pub fn rederive_market(
             .prepare_cached(&format!("DELETE FROM {table} WHERE community = ?1"))?
             .execute([community])?;
     }
+    let rows = insert_market_wishes(transaction, community, view.wishes.iter())?;
+    Ok(rows + super::offers::insert_offers(transaction, community, view)?)
+}
+
+/// Writes the market's rows of the published wishes among `wishes`; returns how many.
+pub(super) fn insert_market_wishes<'w>(
+    transaction: &Transaction<'_>,
+    community: &str,
+    wishes: impl Iterator<Item = (&'w WishId, &'w WithStatus<Wish, ClaimStatus>)>,
+) -> Result<u64, FiguresError> {
     let mut insert = transaction.prepare_cached(
         "INSERT INTO fig_market_wishes (community, id, title, kind, beneficiary_group,
              resident_label, published_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     let mut rows = 0;
-    for (id, wish) in &view.wishes {
+    for (id, wish) in wishes {
         if wish.status.state != ClaimState::Published {
             continue;
         }
@@ -106,7 +116,7 @@ pub fn rederive_market(
         ])?;
         rows += 1;
     }
-    Ok(rows + super::offers::insert_offers(transaction, community, view)?)
+    Ok(rows)
 }
 
 /// One page of the market under `query`. A row that no longer reads (a code this

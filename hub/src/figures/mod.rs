@@ -13,9 +13,14 @@
 //!
 //! The hub store calls [`refresh_community`] (or [`rederive_community`] in its own
 //! transaction) when a document changed and [`record_seen`] when a node connected
-//! without changes. The tables are made with the store's (`crate::schema`).
+//! without changes. The hub's refresh worker keeps the heads it derived each
+//! community from and, when the change since touched only wishes, service records,
+//! passbook entries, activities or voids, rewrites only those entities' rows and
+//! shifts the rollups by the difference ([`rederive_entities`]; the same rows). The
+//! tables are made with the store's (`crate::schema`).
 
 mod alerts;
+mod by_entity;
 mod campaigns;
 mod children;
 mod coverage;
@@ -45,6 +50,7 @@ mod wait_days;
 use wishtree_protocol::{CommunityCode, DocError};
 
 pub use alerts::{WISH_WAITING_ALERT_DAYS, WaitingWishes, waiting_wishes};
+pub use by_entity::rederive_entities;
 pub use campaigns::{CampaignProgress, campaign_progress, refresh_campaigns};
 pub use coverage::{Coverage, UnitCoverage, coverage, refresh_directory};
 pub use derive::{
@@ -66,7 +72,7 @@ pub use query::{
     hours, monthly,
 };
 pub use ranking::{CommunityRank, OrgRank, RankBy, RankByError, community_ranking, org_ranking};
-pub use refresh::{refresh_city, refresh_one, refresh_worker};
+pub use refresh::{DerivedFrom, refresh_city, refresh_one, refresh_worker};
 pub use rounds::{RoundCut, RoundCutError, round_names};
 pub use service::Service;
 pub use streets::STREET_OWN_NAME;

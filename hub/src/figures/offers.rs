@@ -7,6 +7,8 @@
 //! the day of the last sync.
 
 use rusqlite::{Connection, Transaction, params};
+use wishtree_protocol::id::ActivityId;
+use wishtree_protocol::model::Activity;
 use wishtree_protocol::project::ProjectStage;
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, Date, RegionPrefix};
@@ -98,18 +100,7 @@ pub(super) fn insert_offers(
         "INSERT INTO fig_market_offers (community, kind, id, title, category, day)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    let mut rows = 0;
-    for (id, activity) in &view.activities {
-        insert.execute(params![
-            community,
-            OfferKind::Activity.code(),
-            id.as_bytes().as_slice(),
-            activity.title,
-            activity.category.label_zh(),
-            activity.date.to_days(),
-        ])?;
-        rows += 1;
-    }
+    let mut rows = insert_activity_offers(transaction, community, view.activities.iter())?;
     for (id, post) in &view.posts {
         let seats = usize::try_from(post.entity.seats).unwrap_or(usize::MAX);
         if post.status.is_withdrawn || post.status.holders.len() >= seats {
@@ -141,6 +132,31 @@ pub(super) fn insert_offers(
             project.entity.title,
             project.entity.kind.label_zh(),
             None::<i32>,
+        ])?;
+        rows += 1;
+    }
+    Ok(rows)
+}
+
+/// Writes the market's offers of `activities`; returns how many.
+pub(super) fn insert_activity_offers<'a>(
+    transaction: &Transaction<'_>,
+    community: &str,
+    activities: impl Iterator<Item = (&'a ActivityId, &'a Activity)>,
+) -> Result<u64, FiguresError> {
+    let mut insert = transaction.prepare_cached(
+        "INSERT INTO fig_market_offers (community, kind, id, title, category, day)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut rows = 0;
+    for (id, activity) in activities {
+        insert.execute(params![
+            community,
+            OfferKind::Activity.code(),
+            id.as_bytes().as_slice(),
+            activity.title,
+            activity.category.label_zh(),
+            activity.date.to_days(),
         ])?;
         rows += 1;
     }

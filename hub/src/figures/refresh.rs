@@ -10,9 +10,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use automerge::ChangeHash;
 use tokio::sync::watch;
 use wishtree_protocol::city::CityDoc;
 use wishtree_protocol::frame::DocId;
+use wishtree_protocol::view_delta::Derivation;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
 
 use crate::figures::{self, CommunitySync};
@@ -200,9 +202,63 @@ fn refresh_with(
     sync.seals = seals.seals;
     sync.seals_failed = seals.failed;
     sync.hosts_street = hosts_street(hub, code)?;
+    // The rows were derived from these heads, if this process derived them: the
+    // change since is read entity by entity. The entry is taken out while the rows
+    // are rewritten, and put back only once they are.
+    let mut derived_from = hub
+        .derived_from
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let before = derived_from
+        .remove(&code)
+        .filter(|previous| previous.hosts_street == sync.hosts_street)
+        .map(|previous| previous.heads)
+        .unwrap_or_default();
+    let heads = doc.heads();
     let started = std::time::Instant::now();
-    let view = wishtree_protocol::view::CommunityView::derive(&doc)?;
-    figures::refresh_community_view(hub.local(), code, &view, &sync, hub.metrics(), started)?;
+    let view = match Derivation::since(&mut doc, &before)? {
+        Derivation::Entities(delta) => {
+            hub.local().with_transaction(|transaction| {
+                figures::rederive_entities(transaction, code, &delta, &sync)
+            })?;
+            hub.metrics().observe_figure_refresh(started.elapsed());
+            None
+        }
+        Derivation::Whole { view, reason } => {
+            tracing::debug!("figures of community {code} derived whole: {reason:?}");
+            figures::refresh_community_view(
+                hub.local(),
+                code,
+                &view,
+                &sync,
+                hub.metrics(),
+                started,
+            )?;
+            Some(view)
+        }
+    };
+    // Rows derived with entities that could not be read are derived whole next time:
+    // one of them may be read again by then.
+    if view.as_ref().is_none_or(|view| view.malformed.is_empty()) {
+        let hosts_street = sync.hosts_street;
+        derived_from.insert(
+            code,
+            DerivedFrom {
+                heads,
+                hosts_street,
+            },
+        );
+    }
+    drop(derived_from);
+    // The report-back rows read the members and their organisations, which a change
+    // followed entity by entity leaves alone, and the sealed half-years, whose reports
+    // compare with every record now: without seals, such a change leaves them as
+    // they are; with seals they are derived from the whole view.
+    let view = match view {
+        Some(view) => view,
+        None if sync.seals == 0 => return Ok(()),
+        None => Box::new(wishtree_protocol::view::CommunityView::derive(&doc)?),
+    };
     // The seals' signers are asked of the roster before the local transaction opens;
     // the reports then trust exactly those.
     let enrolled = crate::seals::enrolled_signers(store.as_ref(), &mut doc)?;
@@ -210,4 +266,12 @@ fn refresh_with(
         figures::rederive_unit_reports(transaction, &mut doc, &view, |key| enrolled.contains(key))
     })?;
     Ok(())
+}
+
+/// What a community's figure rows were last derived from: the document's heads, and
+/// whether the community hosted its street then (a change of host moves rows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerivedFrom {
+    heads: Vec<ChangeHash>,
+    hosts_street: bool,
 }

@@ -53,6 +53,16 @@ pub(crate) fn rebuild_rollups(connection: &Connection, community: &str) -> rusql
             ))?
             .execute([community])?;
     }
+    insert_totals(connection, community, "")?;
+    shift_district_months(connection, community, 1)?;
+    super::wait_days::rebuild_wait_days(connection, community)?;
+    shift_district_days(connection, community, 1)
+}
+
+/// Writes the community's totals (month 0) from its monthly rows, and those of its
+/// organisations that `orgs` (a condition on `fig_org_months` starting with `AND`, or
+/// nothing for all) picks; their old totals must be gone.
+fn insert_totals(connection: &Connection, community: &str, orgs: &str) -> rusqlite::Result<()> {
     let all_columns: Vec<&str> = Measure::ALL.iter().map(|m| m.column()).collect();
     let sums: Vec<String> = all_columns.iter().map(|c| format!("SUM({c})")).collect();
     connection
@@ -61,7 +71,7 @@ pub(crate) fn rebuild_rollups(connection: &Connection, community: &str) -> rusql
              SELECT community, 0, {sums},
                  (SELECT COUNT(DISTINCT claimant_member) FROM fig_wishes
                   WHERE community = ?1 AND claimant_member IS NOT NULL)
-             FROM fig_months WHERE community = ?1 GROUP BY community",
+             FROM fig_months WHERE community = ?1 AND month <> 0 GROUP BY community",
             columns = all_columns.join(", "),
             sums = sums.join(", "),
         ))?
@@ -73,14 +83,13 @@ pub(crate) fn rebuild_rollups(connection: &Connection, community: &str) -> rusql
                  (SELECT COUNT(DISTINCT w.claimant_member) FROM fig_wishes w
                   WHERE w.community = ?1 AND w.credited_org = fig_org_months.org
                     AND w.claimant_member IS NOT NULL)
-             FROM fig_org_months WHERE community = ?1 GROUP BY org",
+             FROM fig_org_months WHERE community = ?1 AND month <> 0 {orgs} GROUP BY org",
             columns = all_columns.join(", "),
             sums = sums.join(", "),
+            orgs = orgs,
         ))?
         .execute([community])?;
-    shift_district_months(connection, community, 1)?;
-    super::wait_days::rebuild_wait_days(connection, community)?;
-    shift_district_days(connection, community, 1)
+    Ok(())
 }
 
 /// Adds a community's monthly rollup rows, and its organisations', to its district's
@@ -91,21 +100,37 @@ fn shift_district_months(
     community: &str,
     sign: i64,
 ) -> rusqlite::Result<()> {
+    shift_district_months_of(connection, community, sign, ("", ""))
+}
+
+/// As [`shift_district_months`], for the community's rows that `which` (a condition
+/// on `fig_months`, one on `fig_org_months`, each starting with `AND`) picks.
+fn shift_district_months_of(
+    connection: &Connection,
+    community: &str,
+    sign: i64,
+    which: (&str, &str),
+) -> rusqlite::Result<()> {
     let mut columns: Vec<&str> = Measure::ALL.iter().map(|m| m.column()).collect();
     columns.push("members_with_claimed_wish");
     let signed: Vec<String> = columns.iter().map(|c| format!("?2 * {c}")).collect();
-    for (table, keys, from) in [
+    // The same condition picks the district's rows that may have emptied: the
+    // columns are the same.
+    for (table, keys, from, emptied) in [
         (
             "fig_district_months",
             "month",
-            "fig_months WHERE community = ?1",
+            format!("fig_months WHERE community = ?1 {}", which.0),
+            which.0,
         ),
         (
             "fig_district_org_months",
             "month, org",
-            "fig_org_months WHERE community = ?1",
+            format!("fig_org_months WHERE community = ?1 {}", which.1),
+            which.1,
         ),
     ] {
+        let from = from.as_str();
         shift_district_rows(
             connection,
             DistrictRows {
@@ -117,6 +142,7 @@ fn shift_district_months(
                 columns: &columns,
                 signed: &signed,
                 from,
+                emptied,
             },
             community,
             sign,
@@ -158,6 +184,7 @@ pub(crate) fn shift_district_days(
                 columns: &columns,
                 signed: &signed,
                 from: &from,
+                emptied: "",
             },
             community,
             sign,
@@ -179,6 +206,9 @@ struct DistrictRows<'a> {
     columns: &'a [&'a str],
     signed: &'a [String],
     from: &'a str,
+    /// Which of the district's rows may have emptied (a condition starting with `AND`),
+    /// or nothing for every row of the district.
+    emptied: &'a str,
 }
 
 /// Adds (or with `sign` -1 takes out) one community's sums in a district rollup, and
@@ -198,6 +228,7 @@ fn shift_district_rows(
         columns,
         signed,
         from,
+        emptied,
     } = shift;
     let updates: Vec<String> = columns
         .iter()
@@ -217,9 +248,210 @@ fn shift_district_rows(
     if sign < 0 {
         connection
             .prepare_cached(&format!(
-                "DELETE FROM {table} WHERE +district = substr(?1, 1, 6) AND rows <= 0"
+                "DELETE FROM {table} WHERE +district = substr(?1, 1, 6) AND rows <= 0 {emptied}"
             ))?
             .execute([community])?;
     }
     Ok(())
+}
+
+/// The temporary tables a re-derivation by entity fills: for each raw table `T` it
+/// touched, `temp.old_T` with the rows it removed and `temp.new_T` with those it wrote.
+pub(crate) const DELTA_TABLES: [&str; 5] = [
+    "fig_wishes",
+    "fig_activities",
+    "fig_participations",
+    "fig_services",
+    "fig_points",
+];
+
+/// Makes (once per connection) and empties the temporary tables of a re-derivation by
+/// entity: the old and new rows of [`DELTA_TABLES`], and the months and organisations'
+/// months they touch.
+pub(crate) fn prepare_delta_tables(connection: &Connection) -> rusqlite::Result<()> {
+    for table in DELTA_TABLES {
+        for side in ["old", "new"] {
+            connection
+                .prepare_cached(&format!(
+                    "CREATE TEMP TABLE IF NOT EXISTS {side}_{table} AS
+                     SELECT * FROM main.{table} WHERE 0"
+                ))?
+                .execute([])?;
+            connection
+                .prepare_cached(&format!("DELETE FROM temp.{side}_{table}"))?
+                .execute([])?;
+        }
+    }
+    for (table, columns) in [
+        ("delta_months", "month INTEGER PRIMARY KEY"),
+        (
+            "delta_org_months",
+            "org BLOB, month INTEGER, PRIMARY KEY (org, month)",
+        ),
+    ] {
+        connection
+            .prepare_cached(&format!(
+                "CREATE TEMP TABLE IF NOT EXISTS {table} ({columns})"
+            ))?
+            .execute([])?;
+        connection
+            .prepare_cached(&format!("DELETE FROM temp.{table}"))?
+            .execute([])?;
+    }
+    Ok(())
+}
+
+/// Shifts the community's rollups by the difference between the rows a re-derivation
+/// by entity removed (`temp.old_T`) and wrote (`temp.new_T`): the months they fall in
+/// are taken out of the district's, the old rows' sums subtracted from them and the
+/// new rows' added, the months no row counts in any more dropped, the totals (month 0)
+/// of the community and of the organisations touched summed again, and the months put
+/// back into the district's. The same rows as [`rebuild_rollups`] makes, without
+/// regrouping the community.
+pub(crate) fn shift_by_difference(
+    connection: &Connection,
+    community: &str,
+) -> rusqlite::Result<()> {
+    let sources: Vec<_> = SOURCES
+        .iter()
+        .filter(|source| DELTA_TABLES.contains(&source.table) && source.credited == source.table)
+        .collect();
+    // The months and organisations' months touched, with their totals.
+    for source in &sources {
+        for side in ["old", "new"] {
+            let table = format!("temp.{side}_{}", source.table);
+            connection
+                .prepare_cached(&format!(
+                    "INSERT OR IGNORE INTO temp.delta_months (month)
+                     SELECT DISTINCT month FROM {table}"
+                ))?
+                .execute([])?;
+            connection
+                .prepare_cached(&format!(
+                    "INSERT OR IGNORE INTO temp.delta_org_months (org, month)
+                     SELECT DISTINCT {org}, month FROM {table} WHERE {org} IS NOT NULL
+                     UNION SELECT DISTINCT {org}, 0 FROM {table} WHERE {org} IS NOT NULL",
+                    org = source.org,
+                ))?
+                .execute([])?;
+        }
+    }
+    connection
+        .prepare_cached("INSERT OR IGNORE INTO temp.delta_months (month) VALUES (0)")?
+        .execute([])?;
+    let touched = (
+        "AND month IN (SELECT month FROM temp.delta_months)",
+        "AND (org, month) IN (SELECT org, month FROM temp.delta_org_months)",
+    );
+    shift_district_months_of(connection, community, -1, touched)?;
+
+    for source in &sources {
+        let columns: Vec<&str> = source.measures.iter().map(|(m, _)| m.column()).collect();
+        let signed: Vec<String> = source
+            .measures
+            .iter()
+            .map(|(_, e)| format!("?2 * ({e})"))
+            .collect();
+        let updates: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{c} = {{table}}.{c} + excluded.{c}"))
+            .collect();
+        for (side, sign) in [("old", -1i64), ("new", 1)] {
+            let from = format!("temp.{side}_{}", source.table);
+            connection
+                .prepare_cached(&format!(
+                    "INSERT INTO fig_months (community, month, {columns})
+                     SELECT ?1, month, {signed} FROM {from}
+                     WHERE {filter} GROUP BY month
+                     ON CONFLICT (community, month) DO UPDATE SET {updates}",
+                    columns = columns.join(", "),
+                    signed = signed.join(", "),
+                    filter = source.filter,
+                    updates = updates.join(", ").replace("{table}", "fig_months"),
+                ))?
+                .execute(rusqlite::params![community, sign])?;
+            connection
+                .prepare_cached(&format!(
+                    "INSERT INTO fig_org_months (org, community, month, {columns})
+                     SELECT {org}, ?1, month, {signed} FROM {from}
+                     WHERE {org} IS NOT NULL AND {filter} GROUP BY {org}, month
+                     ON CONFLICT (org, community, month) DO UPDATE SET {updates}",
+                    columns = columns.join(", "),
+                    signed = signed.join(", "),
+                    org = source.org,
+                    filter = source.filter,
+                    updates = updates.join(", ").replace("{table}", "fig_org_months"),
+                ))?
+                .execute(rusqlite::params![community, sign])?;
+            // The district's days, by the same rows.
+            let day_columns: Vec<&str> = columns.clone();
+            let day_signed: Vec<String> = source
+                .measures
+                .iter()
+                .map(|(_, e)| format!("?2 * {e}"))
+                .collect();
+            let day_emptied = format!("AND day IN (SELECT {} FROM {from})", source.day);
+            let day_from = format!(
+                "{from} WHERE {filter} GROUP BY {day}",
+                filter = source.filter,
+                day = source.day,
+            );
+            shift_district_rows(
+                connection,
+                DistrictRows {
+                    table: "fig_district_days",
+                    keys: "day, month",
+                    conflict: "day",
+                    select_keys: &format!("{}, month", source.day),
+                    rows: "?2 * COUNT(*)",
+                    columns: &day_columns,
+                    signed: &day_signed,
+                    from: &day_from,
+                    emptied: &day_emptied,
+                },
+                community,
+                sign,
+            )?;
+        }
+    }
+
+    // A month is kept while a row counts in it: every measure but the points counts
+    // its rows, so a month of zeros is empty unless a passbook entry of no points
+    // counts in it.
+    let all_columns: Vec<&str> = Measure::ALL.iter().map(|m| m.column()).collect();
+    let zeros: Vec<String> = all_columns.iter().map(|c| format!("{c} = 0")).collect();
+    let zeros = zeros.join(" AND ");
+    connection
+        .prepare_cached(&format!(
+            "DELETE FROM fig_months WHERE community = ?1 AND month <> 0 {months} AND {zeros}
+                 AND NOT EXISTS (SELECT 1 FROM fig_points p WHERE p.community = ?1
+                     AND p.month = fig_months.month AND p.is_voided = 0)",
+            months = touched.0,
+        ))?
+        .execute([community])?;
+    connection
+        .prepare_cached(&format!(
+            "DELETE FROM fig_org_months WHERE community = ?1 AND month <> 0 {months} AND {zeros}
+                 AND NOT EXISTS (SELECT 1 FROM fig_points p WHERE p.community = ?1
+                     AND p.month = fig_org_months.month AND p.member_org = fig_org_months.org
+                     AND p.is_voided = 0)",
+            months = touched.1,
+        ))?
+        .execute([community])?;
+
+    connection
+        .prepare_cached("DELETE FROM fig_months WHERE community = ?1 AND month = 0")?
+        .execute([community])?;
+    connection
+        .prepare_cached(
+            "DELETE FROM fig_org_months WHERE community = ?1 AND month = 0
+                 AND org IN (SELECT org FROM temp.delta_org_months)",
+        )?
+        .execute([community])?;
+    insert_totals(
+        connection,
+        community,
+        "AND org IN (SELECT org FROM temp.delta_org_months)",
+    )?;
+    shift_district_months_of(connection, community, 1, touched)
 }

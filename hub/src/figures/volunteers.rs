@@ -10,10 +10,13 @@
 //! belongs to no unit organisation, so an organisation's figures have none. Not a
 //! rollup measure: a community has tens of volunteers, so the raw rows are read.
 
+use std::collections::BTreeMap;
+
 use rusqlite::{Connection, Transaction, params};
-use wishtree_protocol::lifecycle::ClaimState;
-use wishtree_protocol::model::Actor;
-use wishtree_protocol::view::CommunityView;
+use wishtree_protocol::id::{VolunteerId, WishId};
+use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus};
+use wishtree_protocol::model::{Actor, Volunteer, Wish};
+use wishtree_protocol::view::{CommunityView, WithStatus};
 
 use super::FiguresError;
 use super::measure::{Scope, region_range};
@@ -90,35 +93,7 @@ pub(super) fn insert_rows(
             rows += 1;
         }
     }
-    {
-        let mut insert = transaction.prepare_cached(
-            "INSERT INTO fig_volunteer_wishes (community, wish, volunteer, kind, state,
-                 submitted_day)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        for (id, wish) in &view.wishes {
-            let status = &wish.status;
-            let holds = matches!(status.state, ClaimState::Claimed | ClaimState::Fulfilled);
-            let Some(Actor::Volunteer(volunteer)) = status.claimant.as_ref().filter(|_| holds)
-            else {
-                continue;
-            };
-            // A claim by a volunteer the document does not list (it was written
-            // elsewhere by hand) has no kind to count under.
-            let Some(kind) = kind_of(volunteer) else {
-                continue;
-            };
-            insert.execute(params![
-                community,
-                id.as_bytes().as_slice(),
-                volunteer.as_bytes().as_slice(),
-                kind.code(),
-                status.state.code(),
-                wish.entity.submitted_at.date_in_shanghai().to_days(),
-            ])?;
-            rows += 1;
-        }
-    }
+    rows += insert_volunteer_wishes(transaction, community, view.wishes.iter(), &view.volunteers)?;
     {
         let mut insert = transaction.prepare_cached(
             "INSERT INTO fig_volunteer_services (community, id, volunteer, kind, day, minutes,
@@ -141,6 +116,46 @@ pub(super) fn insert_rows(
             ])?;
             rows += 1;
         }
+    }
+    Ok(rows)
+}
+
+/// Writes the rows of the wishes a volunteer holds (`fig_volunteer_wishes`) among
+/// `wishes`; `volunteers` gives each volunteer's kind. Returns how many.
+pub(super) fn insert_volunteer_wishes<'w>(
+    transaction: &Transaction<'_>,
+    community: &str,
+    wishes: impl Iterator<Item = (&'w WishId, &'w WithStatus<Wish, ClaimStatus>)>,
+    volunteers: &BTreeMap<VolunteerId, Volunteer>,
+) -> Result<u64, FiguresError> {
+    let mut rows = 0;
+    let kind_of = |id| volunteers.get(id).map(|v| v.kind);
+
+    let mut insert = transaction.prepare_cached(
+        "INSERT INTO fig_volunteer_wishes (community, wish, volunteer, kind, state,
+             submitted_day)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (id, wish) in wishes {
+        let status = &wish.status;
+        let holds = matches!(status.state, ClaimState::Claimed | ClaimState::Fulfilled);
+        let Some(Actor::Volunteer(volunteer)) = status.claimant.as_ref().filter(|_| holds) else {
+            continue;
+        };
+        // A claim by a volunteer the document does not list (it was written
+        // elsewhere by hand) has no kind to count under.
+        let Some(kind) = kind_of(volunteer) else {
+            continue;
+        };
+        insert.execute(params![
+            community,
+            id.as_bytes().as_slice(),
+            volunteer.as_bytes().as_slice(),
+            kind.code(),
+            status.state.code(),
+            wish.entity.submitted_at.date_in_shanghai().to_days(),
+        ])?;
+        rows += 1;
     }
     Ok(rows)
 }

@@ -95,6 +95,10 @@ pub struct Hub {
     followers: Mutex<HashMap<DocId, Vec<mpsc::UnboundedSender<Event>>>>,
     /// Communities whose figures are stale, for the refresh worker.
     pub(crate) dirty: Mutex<HashSet<CommunityCode>>,
+    /// What each community's figure rows were last derived from, so that the next
+    /// re-derivation reads only what changed since (`figures/refresh.rs`); empty at
+    /// start, when every community is re-derived whole.
+    pub(crate) derived_from: Mutex<HashMap<CommunityCode, crate::figures::DerivedFrom>>,
     /// Communities whose nodes connected, and when, for the refresh worker.
     pub(crate) seen: Mutex<HashMap<CommunityCode, Timestamp>>,
     /// The city document changed since its figure rows (the campaigns) were derived;
@@ -193,6 +197,7 @@ impl Hub {
             session_counter: AtomicU64::new(0),
             dirty: Mutex::new(HashSet::new()),
             seen: Mutex::new(HashMap::new()),
+            derived_from: Mutex::new(HashMap::new()),
             city_dirty: AtomicBool::new(true),
             city_heads: Mutex::new(city_heads),
             dirty_notify: Notify::new(),

@@ -1,0 +1,198 @@
+//! Re-deriving a community entity by entity: only the rows of the entities a change
+//! touched ([`EntityDelta`]) are removed and written again, and the rollups are
+//! shifted by the difference between the rows removed and written
+//! (`rollups::shift_by_difference`), instead of every row of the community rewritten
+//! and regrouped. The result equals [`super::rederive_community`]'s, row for row
+//! (`hub/tests/figures_by_entity.rs` checks it after random changes).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::{Transaction, params};
+use wishtree_protocol::id::MemberId;
+use wishtree_protocol::view_delta::EntityDelta;
+use wishtree_protocol::{CommunityCode, Date, HalfYear};
+
+use super::FiguresError;
+use super::derive::{
+    CommunitySync, Rederived, RowContext, insert_activities, insert_participations, insert_points,
+    insert_services, insert_wishes, write_community_row,
+};
+use super::rollups::{prepare_delta_tables, shift_by_difference};
+
+/// Rewrites the rows of the entities `delta` touched, in the caller's transaction, and
+/// shifts the rollups by the difference. The caller must know that the community's
+/// rows were derived from the heads `delta` starts at, with no entity that could not
+/// be read; otherwise it re-derives the whole community.
+pub fn rederive_entities(
+    transaction: &Transaction<'_>,
+    code: CommunityCode,
+    delta: &EntityDelta,
+    sync: &CommunitySync,
+) -> Result<Rederived, FiguresError> {
+    if delta.community.code != code {
+        return Err(FiguresError::WrongCommunity {
+            expected: code,
+            found: delta.community.code,
+        });
+    }
+    let community = code.as_str();
+    prepare_delta_tables(transaction)?;
+    let touched = &delta.touched;
+    let keys: [(&str, &str, Vec<Vec<u8>>); 5] = [
+        ("fig_wishes", "id", ids(&touched.wishes)),
+        ("fig_activities", "id", ids(&touched.activities)),
+        ("fig_participations", "activity", ids(&touched.activities)),
+        ("fig_services", "id", ids(&touched.services)),
+        ("fig_points", "id", ids(&touched.passbook)),
+    ];
+    // The old rows of the rollups' tables are kept aside for the difference.
+    for (table, key, values) in &keys {
+        let mut keep = transaction.prepare_cached(&format!(
+            "INSERT INTO temp.old_{table} SELECT * FROM main.{table}
+             WHERE community = ?1 AND {key} = ?2"
+        ))?;
+        let mut delete = transaction.prepare_cached(&format!(
+            "DELETE FROM main.{table} WHERE community = ?1 AND {key} = ?2"
+        ))?;
+        for value in values {
+            keep.execute(params![community, value])?;
+            delete.execute(params![community, value])?;
+        }
+    }
+    // The rows beside them that no rollup sums.
+    for (table, key, values) in [
+        ("fig_volunteer_wishes", "wish", &keys[0].2),
+        ("fig_market_wishes", "id", &keys[0].2),
+    ] {
+        let mut delete = transaction.prepare_cached(&format!(
+            "DELETE FROM {table} WHERE community = ?1 AND {key} = ?2"
+        ))?;
+        for value in values {
+            delete.execute(params![community, value])?;
+        }
+    }
+    {
+        let mut delete = transaction.prepare_cached(
+            "DELETE FROM fig_market_offers WHERE community = ?1 AND kind = ?2 AND id = ?3",
+        )?;
+        for value in &keys[1].2 {
+            delete.execute(params![community, super::OfferKind::Activity.code(), value])?;
+        }
+    }
+
+    let context = RowContext::new(community, &delta.orgs, &delta.members, &delta.rounds);
+    let mut rows = insert_wishes(transaction, &context, delta.wishes.iter())?;
+    rows += insert_activities(transaction, &context, delta.activities.iter())?;
+    rows += insert_participations(
+        transaction,
+        &context,
+        delta.participations.iter().copied(),
+        &delta.activities,
+    )?;
+    rows += insert_services(transaction, &context, delta.services.iter())?;
+    rows += insert_points(transaction, &context, delta.passbook.iter())?;
+    rows += super::volunteers::insert_volunteer_wishes(
+        transaction,
+        community,
+        delta.wishes.iter(),
+        &delta.volunteers,
+    )?;
+    super::market::insert_market_wishes(transaction, community, delta.wishes.iter())?;
+    super::offers::insert_activity_offers(transaction, community, delta.activities.iter())?;
+    for (table, key, values) in &keys {
+        let mut keep = transaction.prepare_cached(&format!(
+            "INSERT INTO temp.new_{table} SELECT * FROM main.{table}
+             WHERE community = ?1 AND {key} = ?2"
+        ))?;
+        for value in values {
+            keep.execute(params![community, value])?;
+        }
+    }
+
+    rows += rewrite_member_points(transaction, community)?;
+    write_community_row(transaction, code, &delta.community.name, 0, sync)?;
+    shift_by_difference(transaction, community)?;
+    // The days the community's wishes waited are counted again from its wish rows
+    // (a few dozen), when a wish was touched.
+    if !keys[0].2.is_empty() {
+        super::wait_days::rebuild_wait_days(transaction, community)?;
+    }
+    Ok(Rederived { rows })
+}
+
+/// Sums again the points per half-year (`fig_member_points`) of the members whose
+/// passbook rows were removed or written, from their rows as they now are: the
+/// entries earned, not voided, of some points (as `wishtree_protocol::ranking` sums
+/// them).
+fn rewrite_member_points(
+    transaction: &Transaction<'_>,
+    community: &str,
+) -> Result<u64, FiguresError> {
+    let mut members: BTreeSet<Vec<u8>> = BTreeSet::new();
+    for side in ["old", "new"] {
+        let mut statement = transaction.prepare_cached(&format!(
+            "SELECT DISTINCT member FROM temp.{side}_fig_points"
+        ))?;
+        let found = statement.query_map([], |row| row.get::<_, Vec<u8>>(0))?;
+        for member in found {
+            members.insert(member?);
+        }
+    }
+    let mut delete = transaction
+        .prepare_cached("DELETE FROM fig_member_points WHERE community = ?1 AND member = ?2")?;
+    let mut earned = transaction.prepare_cached(
+        "SELECT day, points FROM fig_points
+         WHERE community = ?1 AND member = ?2 AND kind = 'earn' AND is_voided = 0
+             AND points > 0",
+    )?;
+    let mut insert = transaction.prepare_cached(
+        "INSERT INTO fig_member_points (community, member, period, points)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut rows = 0;
+    for member in members {
+        delete.execute(params![community, member])?;
+        let mut by_half_year: BTreeMap<HalfYear, i64> = BTreeMap::new();
+        let found = earned.query_map(params![community, member], |row| {
+            Ok((row.get::<_, i32>(0)?, row.get::<_, i64>(1)?))
+        })?;
+        for found in found {
+            let (day, points) = found?;
+            *by_half_year
+                .entry(Date::from_days(day).half_year())
+                .or_insert(0) += points;
+        }
+        for (period, points) in by_half_year {
+            insert.execute(params![community, member, period.to_string(), points])?;
+            rows += 1;
+        }
+    }
+    Ok(rows)
+}
+
+fn ids<I: AsIdBytes>(set: &BTreeSet<I>) -> Vec<Vec<u8>> {
+    set.iter().map(|id| id.id_bytes()).collect()
+}
+
+/// The bytes an id is stored as in the figure rows.
+trait AsIdBytes {
+    fn id_bytes(&self) -> Vec<u8>;
+}
+
+macro_rules! as_id_bytes {
+    ($($id:ty),*) => {
+        $(impl AsIdBytes for $id {
+            fn id_bytes(&self) -> Vec<u8> {
+                self.as_bytes().to_vec()
+            }
+        })*
+    };
+}
+
+as_id_bytes!(
+    wishtree_protocol::id::WishId,
+    wishtree_protocol::id::ActivityId,
+    wishtree_protocol::id::ServiceId,
+    wishtree_protocol::id::PointsEntryId,
+    MemberId
+);

@@ -1,0 +1,537 @@
+//! Property test: re-deriving a community entity by entity (only the rows of what a
+//! change touched rewritten, the rollups shifted by the difference) gives the same
+//! rows as re-deriving it whole, in every raw, rollup, market and ranking table, after
+//! every step of random command sequences — claims, services, redemptions, voids,
+//! activities and participations, which are followed entity by entity, and new
+//! members, organisations, rounds, projects and volunteers, which fall back to the
+//! whole view. A second community of the same district shares the district rollups.
+
+#![allow(clippy::unwrap_used)]
+
+mod figures_support;
+
+use figures_support::*;
+use proptest::prelude::*;
+use rusqlite::Connection;
+use rusqlite::types::Value;
+use wishtree_hub::figures::{self, CommunitySync, RAW_TABLES};
+use wishtree_hub::store::SqliteStore;
+use wishtree_protocol::command::Command;
+use wishtree_protocol::id::{
+    ActivityId, MemberId, OrgId, PointsEntryId, ProjectId, RoundId, ServiceId, VoidId, WishId,
+};
+use wishtree_protocol::model::{Actor, EventKind, PostKind, ScoringItem, VolunteerKind};
+use wishtree_protocol::text::{Detail, Label};
+use wishtree_protocol::view::CommunityView;
+use wishtree_protocol::view_delta::{Derivation, WholeReason};
+use wishtree_protocol::{CommunityDoc, Date};
+
+/// The tables compared, besides the raw ones.
+const DERIVED_TABLES: [&str; 11] = [
+    "fig_months",
+    "fig_org_months",
+    "fig_district_months",
+    "fig_district_org_months",
+    "fig_district_days",
+    "fig_wait_days",
+    "fig_district_wait_days",
+    "fig_points_ranked",
+    "fig_market_wishes",
+    "fig_market_offers",
+    "fig_communities",
+];
+
+/// One change to the community, its picks taken modulo what exists.
+#[derive(Debug, Clone)]
+enum Step {
+    SubmitWish {
+        in_round: bool,
+    },
+    WishEvent {
+        wish: usize,
+        kind: usize,
+        by: usize,
+    },
+    MoveWish {
+        wish: usize,
+        round: bool,
+    },
+    RecordService {
+        member: usize,
+        day: i32,
+        minutes: u32,
+    },
+    Redeem {
+        member: usize,
+        points: u32,
+    },
+    VoidService {
+        service: usize,
+    },
+    VoidPoints {
+        entry: usize,
+    },
+    AddActivity {
+        day: i32,
+        organiser: Option<usize>,
+    },
+    Participate {
+        activity: usize,
+        member: usize,
+        attended: bool,
+    },
+    // Followed by the whole view.
+    AddMember {
+        org: Option<usize>,
+    },
+    AddOrg,
+    AddRound,
+    SubmitProject,
+    AddVolunteer,
+}
+
+impl Step {
+    fn is_followed(&self) -> bool {
+        !matches!(
+            self,
+            Step::AddMember { .. }
+                | Step::AddOrg
+                | Step::AddRound
+                | Step::SubmitProject
+                | Step::AddVolunteer
+        )
+    }
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => any::<bool>().prop_map(|in_round| Step::SubmitWish { in_round }),
+        6 => (any::<usize>(), 0..6usize, any::<usize>())
+            .prop_map(|(wish, kind, by)| Step::WishEvent { wish, kind, by }),
+        1 => (any::<usize>(), any::<bool>()).prop_map(|(wish, round)| Step::MoveWish { wish, round }),
+        4 => (any::<usize>(), 0..120i32, 0..200u32)
+            .prop_map(|(member, day, minutes)| Step::RecordService { member, day, minutes }),
+        2 => (any::<usize>(), 1..5u32).prop_map(|(member, points)| Step::Redeem { member, points }),
+        2 => any::<usize>().prop_map(|service| Step::VoidService { service }),
+        1 => any::<usize>().prop_map(|entry| Step::VoidPoints { entry }),
+        2 => (0..120i32, proptest::option::of(any::<usize>()))
+            .prop_map(|(day, organiser)| Step::AddActivity { day, organiser }),
+        4 => (any::<usize>(), any::<usize>(), any::<bool>())
+            .prop_map(|(activity, member, attended)| Step::Participate { activity, member, attended }),
+        1 => proptest::option::of(any::<usize>()).prop_map(|org| Step::AddMember { org }),
+        1 => Just(Step::AddOrg),
+        1 => Just(Step::AddRound),
+        1 => Just(Step::SubmitProject),
+        1 => Just(Step::AddVolunteer),
+    ]
+}
+
+/// The community being changed, with what its steps pick from.
+struct Community {
+    writer: Writer,
+    orgs: Vec<OrgId>,
+    members: Vec<MemberId>,
+    wishes: Vec<WishId>,
+    rounds: Vec<RoundId>,
+    services: Vec<ServiceId>,
+    entries: Vec<PointsEntryId>,
+    activities: Vec<ActivityId>,
+    minute: i64,
+}
+
+impl Community {
+    fn new() -> Self {
+        let mut writer = Writer::new(code("130903001001"), "名人社区", 11, at_minute(0));
+        let orgs: Vec<OrgId> = (0..2)
+            .map(|n| {
+                writer.add_org(
+                    credit_code(n),
+                    "沧州市发改委党组",
+                    Some(date("2026-01-05")),
+                    at_minute(1),
+                )
+            })
+            .collect();
+        let members = (0..4)
+            .map(|n| {
+                let org = (n % 3 != 2).then(|| orgs[n % orgs.len()]);
+                writer.add_member(org, date("2026-02-01"), at_minute(2))
+            })
+            .collect();
+        let rounds = vec![writer.add_round(
+            "第一批",
+            date("2026-01-01"),
+            Some(date("2026-06-30")),
+            at_minute(3),
+        )];
+        Self {
+            writer,
+            orgs,
+            members,
+            wishes: Vec::new(),
+            rounds,
+            services: Vec::new(),
+            entries: Vec::new(),
+            activities: Vec::new(),
+            minute: 10,
+        }
+    }
+
+    fn pick<T: Copy>(list: &[T], n: usize) -> Option<T> {
+        (!list.is_empty()).then(|| list[n % list.len()])
+    }
+
+    /// Applies a step; a command the document refuses (a claim of a withdrawn wish,
+    /// a redemption beyond the balance) changes nothing.
+    fn apply(&mut self, step: &Step) {
+        self.minute += 60 * 7;
+        let at = at_minute(self.minute);
+        let day = |offset: i32| Date::from_days(date("2026-01-01").to_days() + offset);
+        let mut new_id = || self.writer.ids.bytes();
+        let command = match step.clone() {
+            Step::SubmitWish { in_round } => {
+                let id = self.writer.submit_wish(at);
+                self.wishes.push(id);
+                if in_round && let Some(round) = self.rounds.first().copied() {
+                    Command::MoveWishToRound {
+                        id,
+                        round: Some(round),
+                    }
+                } else {
+                    return;
+                }
+            }
+            Step::WishEvent { wish, kind, by } => {
+                let Some(id) = Self::pick(&self.wishes, wish) else {
+                    return;
+                };
+                let kind = [
+                    EventKind::Publish,
+                    EventKind::Claim,
+                    EventKind::Fulfil,
+                    EventKind::Withdraw,
+                    EventKind::Release,
+                    EventKind::Claim,
+                ][kind];
+                let by = match (kind, by % 3) {
+                    (EventKind::Claim | EventKind::Release, 0) => {
+                        Actor::Org(self.orgs[by % self.orgs.len()])
+                    }
+                    (EventKind::Claim | EventKind::Release | EventKind::Fulfil, _) => {
+                        Actor::Member(self.members[by % self.members.len()])
+                    }
+                    _ => worker(),
+                };
+                Command::WishEvent {
+                    id,
+                    kind,
+                    by,
+                    note: wishtree_testkit::community::note_for(kind),
+                }
+            }
+            Step::MoveWish { wish, round } => {
+                let Some(id) = Self::pick(&self.wishes, wish) else {
+                    return;
+                };
+                Command::MoveWishToRound {
+                    id,
+                    round: round.then(|| self.rounds[wish % self.rounds.len()]),
+                }
+            }
+            Step::RecordService {
+                member,
+                day: offset,
+                minutes,
+            } => {
+                let id = ServiceId::from_bytes(new_id());
+                self.services.push(id);
+                Command::RecordService {
+                    id,
+                    member: self.members[member % self.members.len()],
+                    date: day(offset),
+                    minutes,
+                    category: PostKind::Aid,
+                    item: ScoringItem::Other,
+                    description: Detail::parse("description", "探访").unwrap(),
+                }
+            }
+            Step::Redeem { member, points } => {
+                let id = PointsEntryId::from_bytes(new_id());
+                self.entries.push(id);
+                Command::Redeem {
+                    id,
+                    member: self.members[member % self.members.len()],
+                    points,
+                    reason: Label::parse("reason", "兑换").unwrap(),
+                }
+            }
+            Step::VoidService { service } => {
+                let Some(service) = Self::pick(&self.services, service) else {
+                    return;
+                };
+                Command::VoidService {
+                    id: VoidId::from_bytes(new_id()),
+                    service,
+                    reason: Label::parse("reason", "录入错误").unwrap(),
+                }
+            }
+            Step::VoidPoints { entry } => {
+                let Some(entry) = Self::pick(&self.entries, entry) else {
+                    return;
+                };
+                Command::VoidPoints {
+                    id: VoidId::from_bytes(new_id()),
+                    entry,
+                    reason: Label::parse("reason", "录入错误").unwrap(),
+                }
+            }
+            Step::AddActivity {
+                day: offset,
+                organiser,
+            } => {
+                let organiser = organiser.map(|n| self.orgs[n % self.orgs.len()]);
+                let id = self.writer.add_activity(day(offset), 90, organiser, at);
+                self.activities.push(id);
+                return;
+            }
+            Step::Participate {
+                activity,
+                member,
+                attended,
+            } => {
+                let Some(activity) = Self::pick(&self.activities, activity) else {
+                    return;
+                };
+                let member = self.members[member % self.members.len()];
+                // A worker's confirmation is attendance, with a service record of
+                // the activity (which a void may cancel); a sign-up is not.
+                if attended {
+                    self.services
+                        .push(ServiceRecordId::for_participation(activity, member));
+                    Command::AddParticipant { activity, member }
+                } else {
+                    Command::SignUp { activity, member }
+                }
+            }
+            Step::AddMember { org } => {
+                let org = org.map(|n| self.orgs[n % self.orgs.len()]);
+                let id = self
+                    .writer
+                    .add_member(org, day(self.members.len() as i32), at);
+                self.members.push(id);
+                return;
+            }
+            Step::AddOrg => {
+                let n = self.orgs.len() as u32;
+                let id = self
+                    .writer
+                    .add_org(credit_code(n), "沧州市教育局党组", Some(day(3)), at);
+                self.orgs.push(id);
+                return;
+            }
+            Step::AddRound => {
+                let name = format!("第{}批", self.rounds.len() + 1);
+                let opens = day(200 + self.rounds.len() as i32 * 30);
+                let closes = Date::from_days(opens.to_days() + 29);
+                let id = self.writer.add_round(&name, opens, Some(closes), at);
+                self.rounds.push(id);
+                return;
+            }
+            Step::SubmitProject => {
+                let _: ProjectId = self.writer.submit_project(at);
+                return;
+            }
+            Step::AddVolunteer => {
+                self.writer
+                    .add_volunteer(VolunteerKind::Retired, day(5), at);
+                return;
+            }
+        };
+        if self.writer.doc.execute(&command, &worker(), at).is_err() {
+            self.writer.doc.rollback();
+        }
+    }
+}
+
+/// The id of the service record a worker's confirmation of attendance writes.
+struct ServiceRecordId;
+
+impl ServiceRecordId {
+    fn for_participation(activity: ActivityId, member: MemberId) -> ServiceId {
+        wishtree_protocol::model::ServiceRecord::id_for_participation(activity, member)
+    }
+}
+
+fn sync() -> CommunitySync {
+    CommunitySync {
+        last_seen_at: Some(NOW),
+        changed_at: Some(NOW),
+        changes: 3,
+        attested_changes: 1,
+        ..CommunitySync::default()
+    }
+}
+
+/// Re-derives the whole community in `store`.
+fn rederive_whole(store: &SqliteStore, doc: &CommunityDoc) {
+    let view = CommunityView::derive(doc).unwrap();
+    store
+        .with_transaction(|transaction| {
+            figures::rederive_community(transaction, doc.code(), &view, &sync())
+        })
+        .unwrap();
+}
+
+/// Every row of a table, in a fixed order.
+fn rows_of(connection: &Connection, table: &str) -> Vec<Vec<Value>> {
+    let mut statement = connection
+        .prepare(&format!("SELECT * FROM {table}"))
+        .unwrap();
+    let columns = statement.column_count();
+    let mut rows: Vec<Vec<Value>> = statement
+        .query_map([], |row| {
+            (0..columns).map(|i| row.get::<_, Value>(i)).collect()
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    rows.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    rows
+}
+
+fn check_sequence(steps: Vec<Step>) -> Result<(), TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    let by_entity = SqliteStore::open(&dir.path().join("by_entity.sqlite")).unwrap();
+    let whole = SqliteStore::open(&dir.path().join("whole.sqlite")).unwrap();
+    // A neighbour in the same district, so the district rollups sum two communities.
+    let mut neighbour = Writer::new(code("130903001002"), "行宫社区", 12, at_minute(0));
+    let member = neighbour.add_member(None, date("2026-02-01"), at_minute(1));
+    neighbour.record_service(member, date("2026-01-20"), 30, at_minute(2));
+    let wish = neighbour.submit_wish(at_minute(3));
+    neighbour.wish_event(wish, EventKind::Publish, worker(), at_minute(4));
+    for store in [&by_entity, &whole] {
+        rederive_whole(store, &neighbour.doc);
+    }
+
+    let mut community = Community::new();
+    // No earlier heads: the whole view.
+    let first = Derivation::since(&mut community.writer.doc, &[]).unwrap();
+    let first_is_whole = matches!(
+        first,
+        Derivation::Whole {
+            reason: WholeReason::NoEarlierHeads,
+            ..
+        }
+    );
+    prop_assert!(first_is_whole, "no earlier heads, yet not the whole view");
+    rederive_whole(&by_entity, &community.writer.doc);
+    let mut heads = community.writer.doc.heads();
+
+    let by_entity_rows = Connection::open(by_entity.path()).unwrap();
+    let whole_rows = Connection::open(whole.path()).unwrap();
+    for (number, step) in steps.iter().enumerate() {
+        community.apply(step);
+        let doc = &mut community.writer.doc;
+        let now = doc.heads();
+        if now == heads {
+            continue;
+        }
+        match Derivation::since(doc, &heads).unwrap() {
+            Derivation::Entities(delta) => {
+                prop_assert!(step.is_followed(), "step {number} {step:?} was followed");
+                by_entity
+                    .with_transaction(|transaction| {
+                        figures::rederive_entities(transaction, doc.code(), &delta, &sync())
+                    })
+                    .unwrap();
+            }
+            Derivation::Whole { view, reason } => {
+                prop_assert!(!step.is_followed(), "step {number} {step:?}: {reason:?}");
+                by_entity
+                    .with_transaction(|transaction| {
+                        figures::rederive_community(transaction, doc.code(), &view, &sync())
+                    })
+                    .unwrap();
+            }
+        }
+        heads = now;
+        rederive_whole(&whole, doc);
+        for table in RAW_TABLES.iter().chain(&DERIVED_TABLES) {
+            prop_assert_eq!(
+                rows_of(&by_entity_rows, table),
+                rows_of(&whole_rows, table),
+                "{} after step {} {:?}",
+                table,
+                number,
+                step
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, max_shrink_iters: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn by_entity_equals_whole_after_every_step(steps in proptest::collection::vec(step(), 1..40)) {
+        check_sequence(steps)?;
+    }
+}
+
+/// A few steps every run takes, whatever proptest draws: a claim, a service voided, a
+/// participation voided, a redemption voided.
+#[test]
+fn a_fixed_sequence_by_entity_equals_whole() {
+    check_sequence(vec![
+        Step::SubmitWish { in_round: true },
+        Step::WishEvent {
+            wish: 0,
+            kind: 0,
+            by: 0,
+        },
+        Step::WishEvent {
+            wish: 0,
+            kind: 1,
+            by: 1,
+        },
+        Step::RecordService {
+            member: 0,
+            day: 3,
+            minutes: 60,
+        },
+        Step::RecordService {
+            member: 1,
+            day: 40,
+            minutes: 30,
+        },
+        Step::VoidService { service: 0 },
+        Step::AddActivity {
+            day: 9,
+            organiser: Some(1),
+        },
+        Step::Participate {
+            activity: 0,
+            member: 2,
+            attended: true,
+        },
+        Step::Participate {
+            activity: 0,
+            member: 3,
+            attended: false,
+        },
+        Step::VoidService { service: 2 },
+        Step::Redeem {
+            member: 1,
+            points: 1,
+        },
+        Step::VoidPoints { entry: 0 },
+        Step::AddMember { org: Some(0) },
+        Step::WishEvent {
+            wish: 0,
+            kind: 2,
+            by: 1,
+        },
+    ])
+    .unwrap();
+}

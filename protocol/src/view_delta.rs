@@ -1,0 +1,493 @@
+//! Deriving only what a change touched: the entities that the operations since some
+//! earlier heads write in, read again with what their figure rows depend on, or the
+//! whole view when the change reaches something other entities' rows read.
+//!
+//! The hub re-derives a community's figures after every change it merges; a change
+//! is nearly always one claim, one service record, one passbook entry or one
+//! participation, and reading the whole document for it costs a hundred times what
+//! reading the few entities it touched does. What is followed entity by entity:
+//! wishes, service records, passbook entries, activities (with their participations)
+//! and voids of records or entries. Anything else the view reads — members, orgs,
+//! rounds, projects, posts, volunteers, rules, the schema — makes the whole view
+//! derived again ([`Derivation::Whole`]), because other entities' rows read it (a
+//! member's org is on every row of theirs; a round's name on its wishes).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::{ChangeHash, Prop, ReadDoc};
+
+use crate::doc::{CommunityDoc, DocError};
+use crate::id::{
+    ActivityId, MemberId, OrgId, PointsEntryId, RoundId, ServiceId, VolunteerId, WishId,
+};
+use crate::lifecycle::{ClaimStatus, Claimants};
+use crate::model::{
+    Activity, Actor, Community, Entity, Member, Org, PointsEntry, Round, ServiceRecord, Void,
+    Volunteer, Wish,
+};
+use crate::view::{CommunityView, Voidable, WithStatus};
+
+/// The result of deriving a document again after a change.
+#[derive(Debug, Clone)]
+pub enum Derivation {
+    /// The change reached something the figures cannot follow entity by entity (or
+    /// there were no earlier heads): the whole view, and why.
+    Whole {
+        /// The view of the document.
+        view: Box<CommunityView>,
+        /// Why the whole view was derived.
+        reason: WholeReason,
+    },
+    /// Only the entities the change touched, read again.
+    Entities(Box<EntityDelta>),
+}
+
+/// Why a change was not followed entity by entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WholeReason {
+    /// No earlier heads were given, or the document does not hold them.
+    NoEarlierHeads,
+    /// The change reached a collection (or a root key) that other rows read.
+    Collection(&'static str),
+    /// A touched entity was removed, or a void names a volunteer's record.
+    Unfollowed(&'static str),
+    /// A touched entity (or one it names) cannot be read.
+    Malformed(&'static str),
+}
+
+/// The entities a change touched, by collection: each one's rows are rewritten, and
+/// one that is gone (absent from [`EntityDelta`]'s maps) has its rows removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    /// Wishes.
+    pub wishes: BTreeSet<WishId>,
+    /// Members' service records.
+    pub services: BTreeSet<ServiceId>,
+    /// Passbook entries, the ones touched records earn included.
+    pub passbook: BTreeSet<PointsEntryId>,
+    /// Activities, whose participations are rewritten with them.
+    pub activities: BTreeSet<ActivityId>,
+}
+
+/// The touched entities as the document holds them now, folded and voided as the
+/// whole view would have them, and what their rows read of other entities.
+#[derive(Debug, Clone)]
+pub struct EntityDelta {
+    /// Code and name.
+    pub community: Community,
+    /// What the change touched.
+    pub touched: Touched,
+    /// The touched wishes that exist, with their folded status.
+    pub wishes: BTreeMap<WishId, WithStatus<Wish, ClaimStatus>>,
+    /// The touched service records that exist.
+    pub services: BTreeMap<ServiceId, Voidable<ServiceRecord>>,
+    /// The touched passbook entries that exist (stored, or earned by a record).
+    pub passbook: BTreeMap<PointsEntryId, Voidable<PointsEntry>>,
+    /// The touched activities that exist.
+    pub activities: BTreeMap<ActivityId, Activity>,
+    /// The participations of the touched activities that count, as
+    /// [`CommunityView::participations`] gives them.
+    pub participations: Vec<(ActivityId, MemberId)>,
+    /// The members the touched entities name (for their orgs); not touched themselves.
+    pub members: BTreeMap<MemberId, Member>,
+    /// Every organisation (a reference resolves to its citywide id through them).
+    pub orgs: BTreeMap<OrgId, Org>,
+    /// Every round (a wish's row carries its round's name).
+    pub rounds: BTreeMap<RoundId, Round>,
+    /// The volunteers who claimed a touched wish.
+    pub volunteers: BTreeMap<VolunteerId, Volunteer>,
+}
+
+/// The collections the view reads at the document root, and its root keys.
+const READ_BY_VIEW: [&str; 20] = [
+    "members",
+    "orgs",
+    "pairings",
+    "branches",
+    "teams",
+    "posts",
+    "wishes",
+    "projects",
+    "activities",
+    "services",
+    "passbook",
+    "scoring",
+    "benefits",
+    "volunteers",
+    "volunteer_services",
+    "rounds",
+    "voids",
+    "community",
+    "schema",
+    "rules",
+];
+
+impl Derivation {
+    /// Derives `doc` again after it moved on from `before`: the touched entities when
+    /// the change can be followed entity by entity, the whole view otherwise.
+    pub fn since(doc: &mut CommunityDoc, before: &[ChangeHash]) -> Result<Self, DocError> {
+        match touched_since(doc, before)? {
+            Ok(touched) => match EntityDelta::read(doc, touched)? {
+                Ok(delta) => Ok(Self::Entities(Box::new(delta))),
+                Err(reason) => Self::whole(doc, reason),
+            },
+            Err(reason) => Self::whole(doc, reason),
+        }
+    }
+
+    fn whole(doc: &CommunityDoc, reason: WholeReason) -> Result<Self, DocError> {
+        Ok(Self::Whole {
+            view: Box::new(CommunityView::derive(doc)?),
+            reason,
+        })
+    }
+}
+
+impl EntityDelta {
+    /// Reads the touched entities, widening the set to what their rows depend on: a
+    /// void's record or entry, a record's earned entry and its activity (whose
+    /// participation it may void), an activity's voided participation records.
+    fn read(
+        doc: &CommunityDoc,
+        mut touched: Touched,
+    ) -> Result<Result<Self, WholeReason>, DocError> {
+        let (voids, bad) = doc.entities::<Void>()?;
+        if !bad.is_empty() {
+            return Ok(Err(WholeReason::Malformed("voids")));
+        }
+        let voids: BTreeMap<_, _> = voids.into_iter().collect();
+        let voided_services: BTreeSet<ServiceId> =
+            voids.values().filter_map(|v| v.service).collect();
+        let voided_entries: BTreeSet<PointsEntryId> =
+            voids.values().filter_map(|v| v.points_entry).collect();
+
+        // Widen until nothing new is named: records name activities, activities name
+        // their voided participation records.
+        let mut services: BTreeMap<ServiceId, ServiceRecord> = BTreeMap::new();
+        let mut activities: BTreeMap<ActivityId, Activity> = BTreeMap::new();
+        loop {
+            let mut grew = false;
+            for id in touched.services.clone() {
+                if services.contains_key(&id) {
+                    continue;
+                }
+                let Some(record) = read_one::<ServiceRecord>(doc, id)? else {
+                    return Ok(Err(WholeReason::Malformed("services")));
+                };
+                let Some(record) = record else {
+                    return Ok(Err(WholeReason::Unfollowed("services")));
+                };
+                touched.passbook.insert(ServiceRecord::points_entry_id(id));
+                if let Some(activity) = record.activity {
+                    grew |= touched.activities.insert(activity);
+                }
+                services.insert(id, record);
+            }
+            for id in touched.activities.clone() {
+                if activities.contains_key(&id) {
+                    continue;
+                }
+                let Some(activity) = read_one::<Activity>(doc, id)? else {
+                    return Ok(Err(WholeReason::Malformed("activities")));
+                };
+                // A removed activity's rows are removed; nothing else names it.
+                let Some(activity) = activity else { continue };
+                for key in activity.participants.keys() {
+                    let Ok(member) = key.parse::<MemberId>() else {
+                        continue;
+                    };
+                    let record = ServiceRecord::id_for_participation(id, member);
+                    if voided_services.contains(&record) && doc.contains::<ServiceRecord>(record)? {
+                        grew |= touched.services.insert(record);
+                    }
+                }
+                activities.insert(id, activity);
+            }
+            if !grew {
+                break;
+            }
+        }
+
+        let mut passbook = BTreeMap::new();
+        for id in touched.passbook.clone() {
+            let Some(stored) = read_one::<PointsEntry>(doc, id)? else {
+                return Ok(Err(WholeReason::Malformed("passbook")));
+            };
+            // An entry a record earns is derived from the record, and replaces one
+            // stored under the same id (as `CommunityView::derive` has it).
+            let mut earners: Vec<ServiceId> = touched
+                .services
+                .iter()
+                .copied()
+                .filter(|service| ServiceRecord::points_entry_id(*service) == id)
+                .collect();
+            earners.extend(stored.as_ref().and_then(|entry| entry.service));
+            let mut earned = None;
+            for service in earners {
+                let record = match services.get(&service) {
+                    Some(record) => Some(record.clone()),
+                    None => match read_one::<ServiceRecord>(doc, service)? {
+                        Some(record) => record,
+                        None => return Ok(Err(WholeReason::Malformed("services"))),
+                    },
+                };
+                if let Some((earned_id, entry)) = record.and_then(|r| r.earned_entry(service))
+                    && earned_id == id
+                {
+                    earned = Some(entry);
+                }
+            }
+            let Some(entity) = earned.or(stored) else {
+                continue;
+            };
+            let by_service = entity
+                .service
+                .is_some_and(|service| voided_services.contains(&service));
+            let is_voided = voided_entries.contains(&id) || by_service;
+            passbook.insert(id, Voidable { entity, is_voided });
+        }
+
+        let mut wishes = BTreeMap::new();
+        for id in touched.wishes.iter().copied() {
+            let Some(wish) = read_one::<Wish>(doc, id)? else {
+                return Ok(Err(WholeReason::Malformed("wishes")));
+            };
+            let Some(entity) = wish else { continue };
+            let status = ClaimStatus::fold(&entity.events, Claimants::MembersAndOrgs);
+            wishes.insert(id, WithStatus { entity, status });
+        }
+
+        let services: BTreeMap<ServiceId, Voidable<ServiceRecord>> = services
+            .into_iter()
+            .map(|(id, entity)| {
+                let is_voided = voided_services.contains(&id);
+                (id, Voidable { entity, is_voided })
+            })
+            .collect();
+        let participations: Vec<(ActivityId, MemberId)> = activities
+            .iter()
+            .flat_map(|(activity_id, activity)| {
+                let services = &services;
+                activity
+                    .participants
+                    .iter()
+                    .filter(|(_, participation)| participation.is_attended())
+                    .filter_map(move |(key, _)| {
+                        let member: MemberId = key.parse().ok()?;
+                        let record = ServiceRecord::id_for_participation(*activity_id, member);
+                        let is_voided = services.get(&record).is_some_and(|s| s.is_voided);
+                        (!is_voided).then_some((*activity_id, member))
+                    })
+            })
+            .collect();
+
+        // The members and volunteers the rows name.
+        let mut named: BTreeSet<MemberId> = BTreeSet::new();
+        let mut claimed_by_volunteers: BTreeSet<VolunteerId> = BTreeSet::new();
+        for wish in wishes.values() {
+            match &wish.status.claimant {
+                Some(Actor::Member(member)) => {
+                    named.insert(*member);
+                }
+                Some(Actor::Volunteer(volunteer)) => {
+                    claimed_by_volunteers.insert(*volunteer);
+                }
+                _ => {}
+            }
+        }
+        named.extend(services.values().map(|s| s.entity.member));
+        named.extend(passbook.values().map(|e| e.entity.member));
+        named.extend(participations.iter().map(|(_, member)| *member));
+        let mut members = BTreeMap::new();
+        for id in named {
+            match read_one::<Member>(doc, id)? {
+                Some(Some(member)) => {
+                    members.insert(id, member);
+                }
+                Some(None) => {}
+                None => return Ok(Err(WholeReason::Malformed("members"))),
+            }
+        }
+        let mut volunteers = BTreeMap::new();
+        for id in claimed_by_volunteers {
+            match read_one::<Volunteer>(doc, id)? {
+                Some(Some(volunteer)) => {
+                    volunteers.insert(id, volunteer);
+                }
+                Some(None) => {}
+                None => return Ok(Err(WholeReason::Malformed("volunteers"))),
+            }
+        }
+        let (orgs, bad) = doc.entities::<Org>()?;
+        if !bad.is_empty() {
+            return Ok(Err(WholeReason::Malformed("orgs")));
+        }
+        let (rounds, bad) = doc.entities::<Round>()?;
+        if !bad.is_empty() {
+            return Ok(Err(WholeReason::Malformed("rounds")));
+        }
+
+        Ok(Ok(Self {
+            community: doc.community()?,
+            touched,
+            wishes,
+            services,
+            passbook,
+            activities,
+            participations,
+            members,
+            orgs: orgs.into_iter().collect(),
+            rounds: rounds.into_iter().collect(),
+            volunteers,
+        }))
+    }
+}
+
+/// The entities the change from `before` to the document's heads touched: each
+/// operation of the changes since names its object, whose path from the root (with
+/// the operation's own key) names the root collection and the entity's key. A key
+/// that is not an id, or a collection other rows read, ends the walk.
+///
+/// The operations are read rather than automerge's `diff(before, after)`: a diff
+/// walks every operation of the document to compare what was visible at both heads,
+/// which costs about what reading the whole view does; the changes since are a few
+/// operations. An operation whose effect is hidden (a losing conflict) still counts
+/// as touching its entity, which rewrites rows that come out the same.
+fn touched_since(
+    doc: &mut CommunityDoc,
+    before: &[ChangeHash],
+) -> Result<Result<Touched, WholeReason>, DocError> {
+    let automerge = doc.automerge_mut();
+    if before.is_empty()
+        || before
+            .iter()
+            .any(|head| automerge.get_change_meta_by_hash(head).is_none())
+    {
+        return Ok(Err(WholeReason::NoEarlierHeads));
+    }
+    let mut touched = Touched::default();
+    let mut voids: BTreeSet<String> = BTreeSet::new();
+    // Each object's (collection, entity key) once: many operations share an object.
+    let mut places: BTreeMap<String, Place> = BTreeMap::new();
+    for change in automerge.get_changes(before) {
+        for op in change.decode().operations {
+            let key = match &op.key {
+                automerge::legacy::Key::Map(key) => Some(key.to_string()),
+                automerge::legacy::Key::Seq(_) => None,
+            };
+            let place = match &op.obj {
+                automerge::legacy::ObjectId::Root => match key {
+                    // A root key: a collection made, or the community, schema or rules.
+                    Some(key) => match READ_BY_VIEW.iter().find(|read| **read == key) {
+                        Some(read) => return Ok(Err(WholeReason::Collection(read))),
+                        None => continue,
+                    },
+                    None => continue,
+                },
+                automerge::legacy::ObjectId::Id(id) => {
+                    let id = id.to_string();
+                    match places.get(&id) {
+                        Some(place) => place.clone(),
+                        None => {
+                            let place = place_of(automerge, &id);
+                            places.insert(id, place.clone());
+                            place
+                        }
+                    }
+                }
+            };
+            let (collection, entity) = match place {
+                // A key of a collection put or deleted.
+                Place::Collection(collection) => match key {
+                    Some(key) => (collection, key),
+                    None => return Ok(Err(WholeReason::Malformed("a collection that is a list"))),
+                },
+                Place::Entity(collection, entity) => (collection, entity),
+                Place::Unknown => {
+                    return Ok(Err(WholeReason::Malformed("an object without a path")));
+                }
+            };
+            let added = match collection.as_str() {
+                "wishes" => parse_into(&entity, &mut touched.wishes),
+                "services" => parse_into(&entity, &mut touched.services),
+                "passbook" => parse_into(&entity, &mut touched.passbook),
+                "activities" => parse_into(&entity, &mut touched.activities),
+                "voids" => {
+                    voids.insert(entity);
+                    true
+                }
+                other => match READ_BY_VIEW.iter().find(|read| **read == other) {
+                    Some(read) => return Ok(Err(WholeReason::Collection(read))),
+                    None => true,
+                },
+            };
+            if !added {
+                return Ok(Err(WholeReason::Malformed("a key that is not an id")));
+            }
+        }
+    }
+    // A void names what it cancels; its own rows are none.
+    for key in voids {
+        let Ok(id) = key.parse() else {
+            return Ok(Err(WholeReason::Malformed("voids")));
+        };
+        let void = match read_one::<Void>(doc, id)? {
+            Some(Some(void)) => void,
+            Some(None) => return Ok(Err(WholeReason::Unfollowed("voids"))),
+            None => return Ok(Err(WholeReason::Malformed("voids"))),
+        };
+        if void.volunteer_service.is_some() {
+            return Ok(Err(WholeReason::Unfollowed("volunteer_services")));
+        }
+        touched.services.extend(void.service);
+        touched.passbook.extend(void.points_entry);
+    }
+    Ok(Ok(touched))
+}
+
+/// Where an object of the document sits: a root collection, inside one entity of a
+/// collection, or nowhere known.
+#[derive(Debug, Clone)]
+enum Place {
+    Collection(String),
+    Entity(String, String),
+    Unknown,
+}
+
+/// The place of the object with the operation id `id` (`counter@actor`).
+fn place_of(automerge: &automerge::AutoCommit, id: &str) -> Place {
+    let Ok((object, _)) = automerge.import(id) else {
+        return Place::Unknown;
+    };
+    let Ok(parents) = automerge.parents(&object) else {
+        return Place::Unknown;
+    };
+    let path = parents.path();
+    match path.as_slice() {
+        [(_, Prop::Map(collection))] => Place::Collection(collection.clone()),
+        [(_, Prop::Map(collection)), (_, Prop::Map(entity)), ..] => {
+            Place::Entity(collection.clone(), entity.clone())
+        }
+        _ => Place::Unknown,
+    }
+}
+
+/// Parses `key` as an id into `set`; `false` if it is not one.
+fn parse_into<I: std::str::FromStr + Ord>(key: &str, set: &mut BTreeSet<I>) -> bool {
+    match key.parse() {
+        Ok(id) => {
+            set.insert(id);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// One entity: `Some(Some(..))` read, `Some(None)` absent, `None` unreadable.
+fn read_one<E: Entity>(doc: &CommunityDoc, id: E::Id) -> Result<Option<Option<E>>, DocError> {
+    match doc.entity::<E>(id) {
+        Ok(entity) => Ok(Some(entity)),
+        Err(DocError::Hydrate { .. }) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
