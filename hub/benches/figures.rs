@@ -403,6 +403,24 @@ fn main() {
         transaction.commit().unwrap();
     }
     let mut heads = doc.heads();
+    // The hub's store commits with a disk sync, and leaves checkpoints to its worker
+    // (`store/sqlite.rs`), which runs beside the re-derivations: here one after each
+    // change, untimed.
+    connection
+        .pragma_update(None, "synchronous", "FULL")
+        .unwrap();
+    connection
+        .pragma_update(
+            None,
+            "wal_autocheckpoint",
+            wishtree_hub::store::WAL_PAGES_BEFORE_A_COMMIT_CHECKPOINTS,
+        )
+        .unwrap();
+    let checkpoint = |connection: &Connection| {
+        connection
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .unwrap();
+    };
     // The path the hub takes (by entity, from the previous heads), and the whole
     // re-derivation it replaced, on the same change: the whole one is rolled back.
     // Which goes first alternates, so that neither always finds the pages warm.
@@ -485,6 +503,7 @@ fn main() {
         if run % 2 == 1 {
             whole(&mut connection, &doc);
         }
+        checkpoint(&connection);
     }
     let baseline = time(BASELINE_RUNS, |_| {
         group_by_raw(&connection, &code.as_region(), None);

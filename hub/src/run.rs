@@ -246,6 +246,7 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
         watcher.clone(),
     ));
     tasks.spawn(refresh_worker(Arc::clone(&hub), watcher.clone()));
+    tasks.spawn(checkpoint_worker(Arc::clone(hub.local()), watcher.clone()));
     if let Some(upstream) = upstream {
         tracing::info!(
             "district hub of {}: syncing with the hub at {}",
@@ -354,6 +355,29 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
 
 /// Marks dirty, for the figures worker, every community whose figure rows are stale
 /// ([`stale_communities`]); says how many.
+/// How often the checkpoint worker copies the local store's write-ahead log into its
+/// file (see `store/sqlite.rs`).
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Checkpoints the local store every [`CHECKPOINT_EVERY`] until shutdown, so that no
+/// merge or re-derivation pays for it in its commit.
+async fn checkpoint_worker(store: Arc<SqliteStore>, mut shutdown: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+        let store = Arc::clone(&store);
+        match tokio::task::spawn_blocking(move || store.checkpoint()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::warn!("cannot checkpoint the hub's database: {error}"),
+            Err(error) => tracing::warn!("checkpointing the hub's database failed: {error}"),
+        }
+    }
+}
+
 fn mark_stale_dirty(hub: &Hub) -> anyhow::Result<usize> {
     let stale = stale_communities(hub.store().as_ref(), hub.local())?;
     for community in &stale {

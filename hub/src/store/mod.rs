@@ -19,7 +19,9 @@ use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 
 pub use postgres::PgStore;
-pub use sqlite::{SqliteStore, record_seen_in};
+pub use sqlite::{
+    Checkpointed, SqliteStore, WAL_PAGES_BEFORE_A_COMMIT_CHECKPOINTS, record_seen_in,
+};
 
 /// A document the hub keeps: one per community, and the city document it authors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -8,6 +8,14 @@
 //! takes longer than a merge's CPU, so sessions that merge at once queue their writes,
 //! and whoever takes the connection next writes every queued one in one transaction
 //! (one disk sync) and answers each; a merge returns only once its write is committed.
+//!
+//! Checkpoints are off the commit path: a commit that finds the write-ahead log past
+//! SQLite's default 1,000 pages copies it into the database file and syncs it (tens
+//! of milliseconds), so whichever merge or re-derivation committed then paid for all
+//! the others. The checkpoint worker (`run.rs`) calls [`SqliteStore::checkpoint`]
+//! every second on a connection of its own, which waits for no writer and holds up
+//! none; a commit checkpoints itself only past [`WAL_PAGES_BEFORE_A_COMMIT_CHECKPOINTS`],
+//! should the worker fall behind.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, mpsc};
@@ -30,6 +38,8 @@ use super::{
 pub struct SqliteStore {
     path: PathBuf,
     connection: Mutex<Connection>,
+    /// The checkpoint worker's connection, opened at its first checkpoint.
+    checkpointer: Mutex<Option<Connection>>,
     /// Merges waiting for the connection, written together by the next to take it.
     queued_merges: Mutex<Vec<QueuedMerge>>,
 }
@@ -43,6 +53,20 @@ struct QueuedMerge {
     sync_state: Option<(PublicKey, Vec<u8>)>,
     at: Timestamp,
     done: mpsc::Sender<Result<(), StoreError>>,
+}
+
+/// Pages the write-ahead log may hold before a commit checkpoints it itself: a safety
+/// net for a checkpoint worker that falls behind (see the module doc).
+pub const WAL_PAGES_BEFORE_A_COMMIT_CHECKPOINTS: u32 = 10_000;
+
+/// What a checkpoint found and did, in pages of the write-ahead log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpointed {
+    /// Pages in the log.
+    pub logged: u64,
+    /// Of those, pages now copied into the database file (fewer while a reader still
+    /// reads an older state).
+    pub copied: u64,
 }
 
 impl SqliteStore {
@@ -59,6 +83,13 @@ impl SqliteStore {
                  PRAGMA busy_timeout = 5000;",
             )
             .map_err(damaged)?;
+        connection
+            .pragma_update(
+                None,
+                "wal_autocheckpoint",
+                WAL_PAGES_BEFORE_A_COMMIT_CHECKPOINTS,
+            )
+            .map_err(damaged)?;
         // A file that is not a database fails here, on the first read.
         crate::schema::migrate(&mut connection).map_err(|error| match error {
             MigrationError::Newer { found, known } => StoreError::Newer {
@@ -71,6 +102,7 @@ impl SqliteStore {
         Ok(Self {
             path: path.to_owned(),
             connection: Mutex::new(connection),
+            checkpointer: Mutex::new(None),
             queued_merges: Mutex::new(Vec::new()),
         })
     }
@@ -103,6 +135,33 @@ impl SqliteStore {
         progress: impl FnMut(BackupProgress),
     ) -> Result<(), StoreError> {
         Ok(online_backup(&self.lock(), path, progress)?)
+    }
+
+    /// Copies what the write-ahead log holds into the database file, as far as no
+    /// reader still needs it (SQLite's passive checkpoint), on a connection of its own:
+    /// writers and readers go on meanwhile. The checkpoint worker calls it.
+    pub fn checkpoint(&self) -> Result<Checkpointed, StoreError> {
+        let mut checkpointer = self
+            .checkpointer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let connection = match &mut *checkpointer {
+            Some(connection) => connection,
+            None => {
+                let connection = Connection::open(&self.path)?;
+                connection.busy_timeout(std::time::Duration::from_secs(5))?;
+                checkpointer.insert(connection)
+            }
+        };
+        let (logged, copied) =
+            connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+            })?;
+        // Both are -1 when the file is not in WAL mode (it always is here).
+        Ok(Checkpointed {
+            logged: u64::try_from(logged).unwrap_or(0),
+            copied: u64::try_from(copied).unwrap_or(0),
+        })
     }
 
     fn queue(&self) -> MutexGuard<'_, Vec<QueuedMerge>> {
@@ -588,5 +647,37 @@ mod tests {
                 vec![merges - 1]
             );
         }
+    }
+
+    /// A commit past SQLite's default 1,000 pages of log leaves the checkpoint to the
+    /// worker: the database file does not grow until `checkpoint` copies the log in.
+    #[test]
+    fn a_commit_leaves_the_checkpoint_to_the_worker() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.sqlite");
+        let store = SqliteStore::open(&path).unwrap();
+        let file_size = || std::fs::metadata(&path).unwrap().len();
+        let before = file_size();
+        let doc = StoredDoc::Community("130903001001".parse().unwrap());
+        // About 1,300 pages of 4 KiB.
+        let chunk = vec![7u8; 5 << 20];
+        store
+            .store_merge(&MergeWrite {
+                doc,
+                chunk: Some(&chunk),
+                full_save: None,
+                sync_state: None,
+                at: Timestamp::from_millis(1_795_000_000_000),
+            })
+            .unwrap();
+        assert!(
+            file_size() < before + (1 << 20),
+            "the commit copied the log into the database file itself"
+        );
+        let checkpointed = store.checkpoint().unwrap();
+        assert!(checkpointed.logged >= 1_000, "{checkpointed:?}");
+        assert_eq!(checkpointed.copied, checkpointed.logged);
+        assert!(file_size() >= before + (5 << 20));
+        assert_eq!(store.doc_bytes(doc).unwrap().unwrap(), chunk);
     }
 }
