@@ -18,6 +18,7 @@ pub struct Metrics {
     bytes_received: AtomicU64,
     bytes_sent: AtomicU64,
     quota_refusals: AtomicU64,
+    figure_refreshes_whole: AtomicU64,
     merge_seconds: Histogram,
     figure_refresh_seconds: Histogram,
 }
@@ -74,6 +75,17 @@ impl Metrics {
         self.figure_refresh_seconds.observe(elapsed);
     }
 
+    /// A community's figures were derived whole (a first derivation, a restart without
+    /// the heads they were derived from, or a change not followed entity by entity).
+    pub fn figure_refreshed_whole(&self) {
+        self.figure_refreshes_whole.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Figure refreshes that derived a community whole, so far.
+    pub fn figure_refreshes_whole(&self) -> u64 {
+        self.figure_refreshes_whole.load(Ordering::Relaxed)
+    }
+
     /// Nodes connected now.
     pub fn connected_nodes(&self) -> i64 {
         self.connected_nodes.load(Ordering::Relaxed)
@@ -121,6 +133,11 @@ impl Metrics {
                 "wishtree_hub_quota_refusals_total",
                 "Sync messages refused because a community went past its quota.",
                 self.quota_refusals.load(Ordering::Relaxed),
+            )
+            .counter(
+                "wishtree_hub_figure_refreshes_whole_total",
+                "Figure refreshes that derived a community's whole document (not entity by entity).",
+                self.figure_refreshes_whole.load(Ordering::Relaxed),
             )
             .histogram(
                 "wishtree_hub_merge_seconds",

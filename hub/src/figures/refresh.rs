@@ -17,9 +17,12 @@ use wishtree_protocol::frame::DocId;
 use wishtree_protocol::view_delta::Derivation;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
 
+use rusqlite::OptionalExtension;
+
 use crate::figures::{self, CommunitySync};
+use crate::schema::VERSION;
 use crate::state::Hub;
-use crate::store::CommunityRecord;
+use crate::store::{CommunityRecord, SqliteStore};
 
 /// Runs until `shutdown` turns true, refreshing dirty communities.
 pub async fn refresh_worker(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) {
@@ -202,30 +205,40 @@ fn refresh_with(
     sync.seals = seals.seals;
     sync.seals_failed = seals.failed;
     sync.hosts_street = hosts_street(hub, code)?;
-    // The rows were derived from these heads, if this process derived them: the
-    // change since is read entity by entity. The entry is taken out while the rows
-    // are rewritten, and put back only once they are.
+    // The rows were derived from these heads (kept in memory, and in the local store
+    // with the rows, for after a restart): the change since is read entity by entity.
+    // The entry is taken out while the rows are rewritten, and put back only once they
+    // are; the stored one may lag the rows (a crash between the two commits of a
+    // whole derivation), which re-derives more entities than needed, never fewer.
     let mut derived_from = hub
         .derived_from
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let before = derived_from
-        .remove(&code)
+    let previous = match derived_from.remove(&code) {
+        Some(previous) => Some(previous),
+        None => stored_derived_from(hub.local(), code)?,
+    };
+    let before = previous
         .filter(|previous| previous.hosts_street == sync.hosts_street)
         .map(|previous| previous.heads)
         .unwrap_or_default();
-    let heads = doc.heads();
+    let now_from = DerivedFrom {
+        heads: doc.heads(),
+        hosts_street: sync.hosts_street,
+    };
     let started = std::time::Instant::now();
     let view = match Derivation::since(&mut doc, &before)? {
         Derivation::Entities(delta) => {
             hub.local().with_transaction(|transaction| {
-                figures::rederive_entities(transaction, code, &delta, &sync)
+                figures::rederive_entities(transaction, code, &delta, &sync)?;
+                store_derived_from(transaction, code, Some(&now_from))
             })?;
             hub.metrics().observe_figure_refresh(started.elapsed());
             None
         }
         Derivation::Whole { view, reason } => {
             tracing::debug!("figures of community {code} derived whole: {reason:?}");
+            hub.metrics().figure_refreshed_whole();
             figures::refresh_community_view(
                 hub.local(),
                 code,
@@ -239,15 +252,18 @@ fn refresh_with(
     };
     // Rows derived with entities that could not be read are derived whole next time:
     // one of them may be read again by then.
-    if view.as_ref().is_none_or(|view| view.malformed.is_empty()) {
-        let hosts_street = sync.hosts_street;
-        derived_from.insert(
-            code,
-            DerivedFrom {
-                heads,
-                hosts_street,
-            },
-        );
+    match &view {
+        None => {
+            derived_from.insert(code, now_from);
+        }
+        Some(view) => {
+            let kept = view.malformed.is_empty().then_some(&now_from);
+            hub.local()
+                .with_transaction(|transaction| store_derived_from(transaction, code, kept))?;
+            if kept.is_some() {
+                derived_from.insert(code, now_from);
+            }
+        }
     }
     drop(derived_from);
     // The report-back rows read the members and their organisations, which a change
@@ -274,4 +290,70 @@ fn refresh_with(
 pub struct DerivedFrom {
     heads: Vec<ChangeHash>,
     hosts_street: bool,
+}
+
+/// What the local store says `code`'s rows were derived from, if they were derived
+/// whole or by entity under this schema version and are not marked for a whole
+/// re-derivation (a schema step that changes what rows hold marks them).
+fn stored_derived_from(
+    local: &SqliteStore,
+    code: CommunityCode,
+) -> anyhow::Result<Option<DerivedFrom>> {
+    let found = local.with_transaction(|transaction| {
+        transaction
+            .prepare_cached(
+                "SELECT d.heads, d.hosts_street FROM fig_derived_from d
+                 JOIN fig_communities c ON c.code = d.community
+                 WHERE d.community = ?1 AND d.version = ?2 AND c.is_derived = 1",
+            )?
+            .query_row(rusqlite::params![code.as_str(), VERSION], |row| {
+                Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, bool>(1)?))
+            })
+            .optional()
+    })?;
+    let Some((bytes, hosts_street)) = found else {
+        return Ok(None);
+    };
+    // Heads that do not read back are forgotten: the rows are then derived whole.
+    let heads: Option<Vec<ChangeHash>> = bytes
+        .chunks(32)
+        .map(|hash| ChangeHash::try_from(hash).ok())
+        .collect();
+    Ok(heads.map(|heads| DerivedFrom {
+        heads,
+        hosts_street,
+    }))
+}
+
+/// Records (or, with `None`, forgets) what `code`'s rows were derived from, in the
+/// transaction that wrote them when it can.
+fn store_derived_from(
+    transaction: &rusqlite::Transaction<'_>,
+    code: CommunityCode,
+    from: Option<&DerivedFrom>,
+) -> Result<(), figures::FiguresError> {
+    match from {
+        Some(from) => {
+            let heads: Vec<u8> = from.heads.iter().flat_map(|head| head.0).collect();
+            transaction
+                .prepare_cached(
+                    "INSERT INTO fig_derived_from (community, heads, hosts_street, version)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (community) DO UPDATE SET heads = excluded.heads,
+                         hosts_street = excluded.hosts_street, version = excluded.version",
+                )?
+                .execute(rusqlite::params![
+                    code.as_str(),
+                    heads,
+                    from.hosts_street,
+                    VERSION
+                ])?;
+        }
+        None => {
+            transaction
+                .prepare_cached("DELETE FROM fig_derived_from WHERE community = ?1")?
+                .execute([code.as_str()])?;
+        }
+    }
+    Ok(())
 }

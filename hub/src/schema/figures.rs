@@ -405,6 +405,19 @@ INSERT OR IGNORE INTO fig_project_credits
     FROM fig_project_units u JOIN fig_projects p ON p.community = u.community AND p.id = u.project;
 UPDATE fig_communities SET is_derived = 0;";
 
+/// The heads each community's figure rows were derived from (`figures/refresh.rs`),
+/// written with the rows, so that after a restart a change is still re-derived entity
+/// by entity. `version` is the schema version the rows were written under: rows of
+/// an older version, or of a community marked for re-derivation (`is_derived = 0`),
+/// are derived whole.
+pub(super) const DERIVED_FROM_STEP: &str = "
+CREATE TABLE fig_derived_from (
+    community TEXT PRIMARY KEY,
+    heads BLOB NOT NULL,
+    hosts_street INTEGER NOT NULL,
+    version INTEGER NOT NULL
+) WITHOUT ROWID;";
+
 /// The second step: a community whose latest signed heads were made by a key since
 /// revoked is flagged (its data is kept).
 const SECOND_STEP: &str =
