@@ -13,9 +13,10 @@ use wishtree_protocol::view_delta::EntityDelta;
 use wishtree_protocol::{CommunityCode, Date, HalfYear};
 
 use super::FiguresError;
-use super::derive::{
-    CommunitySync, Rederived, RowContext, insert_activities, insert_participations, insert_points,
-    insert_services, insert_wishes, write_community_row,
+use super::derive::{CommunitySync, Rederived, write_community_row};
+use super::entity_rows::{
+    RowContext, insert_activities, insert_participations, insert_points, insert_services,
+    insert_wishes,
 };
 use super::rollups::{prepare_delta_tables, shift_by_difference};
 

@@ -25,6 +25,7 @@ mod campaigns;
 mod children;
 mod coverage;
 mod derive;
+mod entity_rows;
 mod health;
 mod market;
 mod measure;
