@@ -6,7 +6,7 @@
 
 use rusqlite::Connection;
 
-use super::measure::{Measure, SOURCES};
+use super::measure::{Measure, SOURCES, Source};
 
 /// Rebuilds the rollup rows of one community from its raw rows, and adds them to its
 /// district's months and days. Its old raw rows' days were taken out of the district's
@@ -161,36 +161,51 @@ pub(crate) fn shift_district_days(
     sign: i64,
 ) -> rusqlite::Result<()> {
     for source in &SOURCES {
-        let columns: Vec<&str> = source.measures.iter().map(|(m, _)| m.column()).collect();
-        let signed: Vec<String> = source
-            .measures
-            .iter()
-            .map(|(_, e)| format!("?2 * {e}"))
-            .collect();
-        let from = format!(
-            "{table} WHERE community = ?1 AND {filter} GROUP BY {day}",
-            table = source.table,
-            filter = source.filter,
-            day = source.day,
-        );
-        shift_district_rows(
-            connection,
-            DistrictRows {
-                table: "fig_district_days",
-                keys: "day, month",
-                conflict: "day",
-                select_keys: &format!("{}, month", source.day),
-                rows: "?2 * COUNT(*)",
-                columns: &columns,
-                signed: &signed,
-                from: &from,
-                emptied: "",
-            },
-            community,
-            sign,
-        )?;
+        let rows = format!("{} WHERE community = ?1 AND", source.table);
+        shift_district_days_of(connection, community, sign, source, &rows, "")?;
     }
     Ok(())
+}
+
+/// Shifts the district's days by the sums of `source`'s rows that `rows_where`
+/// picks (a table and its condition so far, ending in `WHERE` or `AND`: the
+/// source's filter follows); `emptied` picks the district days that may have emptied
+/// (a condition starting with `AND`, or nothing for all of the community's district).
+fn shift_district_days_of(
+    connection: &Connection,
+    community: &str,
+    sign: i64,
+    source: &Source,
+    rows_where: &str,
+    emptied: &str,
+) -> rusqlite::Result<()> {
+    let columns: Vec<&str> = source.measures.iter().map(|(m, _)| m.column()).collect();
+    let signed: Vec<String> = source
+        .measures
+        .iter()
+        .map(|(_, e)| format!("?2 * {e}"))
+        .collect();
+    let from = format!(
+        "{rows_where} {filter} GROUP BY {day}",
+        filter = source.filter,
+        day = source.day,
+    );
+    shift_district_rows(
+        connection,
+        DistrictRows {
+            table: "fig_district_days",
+            keys: "day, month",
+            conflict: "day",
+            select_keys: &format!("{}, month", source.day),
+            rows: "?2 * COUNT(*)",
+            columns: &columns,
+            signed: &signed,
+            from: &from,
+            emptied,
+        },
+        community,
+        sign,
+    )
 }
 
 /// What a district rollup sums from a community's rows: the table, its key columns
@@ -384,33 +399,14 @@ pub(crate) fn shift_by_difference(
                 ))?
                 .execute(rusqlite::params![community, sign])?;
             // The district's days, by the same rows.
-            let day_columns: Vec<&str> = columns.clone();
-            let day_signed: Vec<String> = source
-                .measures
-                .iter()
-                .map(|(_, e)| format!("?2 * {e}"))
-                .collect();
-            let day_emptied = format!("AND day IN (SELECT {} FROM {from})", source.day);
-            let day_from = format!(
-                "{from} WHERE {filter} GROUP BY {day}",
-                filter = source.filter,
-                day = source.day,
-            );
-            shift_district_rows(
+            let emptied = format!("AND day IN (SELECT {} FROM {from})", source.day);
+            shift_district_days_of(
                 connection,
-                DistrictRows {
-                    table: "fig_district_days",
-                    keys: "day, month",
-                    conflict: "day",
-                    select_keys: &format!("{}, month", source.day),
-                    rows: "?2 * COUNT(*)",
-                    columns: &day_columns,
-                    signed: &day_signed,
-                    from: &day_from,
-                    emptied: &day_emptied,
-                },
                 community,
                 sign,
+                source,
+                &format!("{from} WHERE"),
+                &emptied,
             )?;
         }
     }
