@@ -1,8 +1,9 @@
 //! The hub store in PostgreSQL, for several hub processes behind one address.
 //!
-//! The same tables as the SQLite store (`schema/store.rs`), in a schema of their own
-//! steps (`STEPS`, the count in `wishtree_schema`), run at open under an advisory lock
-//! so that two processes starting at once do not both migrate.
+//! The same tables as the SQLite store (`schema/store.rs`, and the accounts' of
+//! `schema/accounts.rs`, whose `AccountStore` impl is `accounts/postgres.rs`), in a
+//! schema of their own steps (`STEPS`, the count in `wishtree_schema`), run at open
+//! under an advisory lock so that two processes starting at once do not both migrate.
 //!
 //! The trait's calls block, and a hub makes some of them from tokio tasks. So the
 //! connections run on a small runtime this store owns, and a call waits for its answer
@@ -47,7 +48,8 @@ const MIGRATION_LOCK: i32 = 0;
 const IDLE_CONNECTIONS: usize = 16;
 
 /// The store's steps, in order. Each is frozen once released: a change is a new step
-/// at the end. The tables are those of `schema/store.rs`, in PostgreSQL's types.
+/// at the end. The tables are those of `schema/store.rs` and `schema/accounts.rs`, in
+/// PostgreSQL's types.
 const STEPS: [&str; 2] = [
     r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
