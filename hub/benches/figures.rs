@@ -711,20 +711,20 @@ fn report_back_page_times(
     now: Timestamp,
 ) -> Vec<Duration> {
     use std::sync::Arc;
-    use wishtree_hub::accounts::{self, AccountName, NewAccount, Role, Scope};
+    use wishtree_hub::accounts::{AccountName, AccountStore, NewAccount, Role, Scope};
     use wishtree_testkit::http::Request;
     use wishtree_testkit::{login, oneshot};
 
     let password = "correct horse battery";
-    let connection = Connection::open(database).unwrap();
+    let store = wishtree_hub::store::SqliteStore::open(database).unwrap();
     let account = NewAccount {
         name: "unit".parse::<AccountName>().unwrap(),
         role: Role::Org,
         scope: Scope::Unit(credit_code(7_777)),
     };
     let hash = wishtree_common::password::hash_password(password, [1; 16]).unwrap();
-    accounts::add_account(&connection, &account, &hash, now).unwrap();
-    drop(connection);
+    store.add_account(&account, &hash, now).unwrap();
+    drop(store);
     let state = wishtree_hub::http::HubHttpState::new(
         database,
         Arc::new(wishtree_hub::metrics::Metrics::new()),

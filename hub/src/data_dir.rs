@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
+use crate::accounts::AccountStore;
 use crate::identity::read_key_file;
 use crate::store::{HubStore, PgStore, SqliteStore};
 
@@ -36,13 +37,17 @@ pub const STORE_SETTING: &str = "store";
 /// kept: it comes from `--store`, `WISHTREE_STORE` or the config file every time.
 pub const STORE_POSTGRES: &str = "postgres";
 
-/// A hub's two stores: where it keeps documents, roster and sync state, and its data
-/// directory's SQLite file, which holds the figures, accounts and region names (and is
-/// also `store` when no other store is given).
+/// A hub's stores: where it keeps documents, roster, sync state and accounts, and its
+/// data directory's SQLite file, which holds the figures and region names (and is
+/// also `store` and `accounts` when no other store is given).
 #[derive(Debug, Clone)]
 pub struct HubStores {
     /// Documents, roster, sync state, signed heads, bundle receipts, settings.
     pub store: Arc<dyn HubStore>,
+    /// Accounts, sessions, tokens, the audit log, the units' annual texts and the
+    /// cookie key: in the same store as the documents, so that every process of a hub
+    /// on PostgreSQL shares them.
+    pub accounts: Arc<dyn AccountStore>,
     /// The data directory's SQLite file.
     pub local: Arc<SqliteStore>,
 }
@@ -52,8 +57,14 @@ pub struct HubStores {
 pub fn open_stores(data: &Path, store: Option<&str>) -> anyhow::Result<HubStores> {
     let local = Arc::new(open_store(data)?);
     let recorded = local.setting(STORE_SETTING)?;
-    let store: Arc<dyn HubStore> = match (store, recorded.as_deref()) {
-        (Some(url), Some(STORE_POSTGRES)) => Arc::new(open_postgres(url)?),
+    let (store, accounts): (Arc<dyn HubStore>, Arc<dyn AccountStore>) = match (
+        store,
+        recorded.as_deref(),
+    ) {
+        (Some(url), Some(STORE_POSTGRES)) => {
+            let shared = Arc::new(open_postgres(url)?);
+            (Arc::clone(&shared) as Arc<dyn HubStore>, shared)
+        }
         (Some(_), _) => bail!(
             "the hub in {} keeps its documents in its own SQLite file (it was initialised without --store); leave out --store and WISHTREE_STORE",
             data.display()
@@ -62,9 +73,16 @@ pub fn open_stores(data: &Path, store: Option<&str>) -> anyhow::Result<HubStores
             "the hub in {} keeps its documents in PostgreSQL: give its address with --store postgres://… (or WISHTREE_STORE, or `store` in the config file)",
             data.display()
         ),
-        (None, None) => Arc::clone(&local) as Arc<dyn HubStore>,
+        (None, None) => (
+            Arc::clone(&local) as Arc<dyn HubStore>,
+            Arc::clone(&local) as Arc<dyn AccountStore>,
+        ),
     };
-    Ok(HubStores { store, local })
+    Ok(HubStores {
+        store,
+        accounts,
+        local,
+    })
 }
 
 /// Connects to the PostgreSQL store at `url`, which must be a `postgres://` address.

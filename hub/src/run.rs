@@ -185,7 +185,11 @@ pub fn command_hub(data: &Path, stores: HubStores) -> anyhow::Result<Arc<Hub>> {
 
 /// Starts a hub from its data directory. Returns once it listens.
 pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
-    let HubStores { store, local } = open_stores(&options.data, options.store.as_deref())?;
+    let HubStores {
+        store,
+        accounts,
+        local,
+    } = open_stores(&options.data, options.store.as_deref())?;
     let lock = crate::lock::lock_data_dir(
         &options.data,
         "one hub runs per data directory; wait for the import to finish, or stop the other hub",
@@ -217,7 +221,16 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
     let scope = upstream
         .as_ref()
         .map_or_else(|| city.clone(), |upstream| upstream.scope.clone());
-    let mut state = HubHttpState::new(&options.data.join(DATABASE_FILE), Arc::clone(&metrics))?
+    let database = options.data.join(DATABASE_FILE);
+    // On a shared store the accounts are the store's, for every process alike; a hub
+    // of one process keeps them in its own file, on a connection of their own, so that
+    // a request's session lookup does not wait behind a merge's commit on the store's.
+    let state = if store.is_shared() {
+        HubHttpState::with_accounts(&database, Arc::clone(&metrics), accounts)?
+    } else {
+        HubHttpState::new(&database, Arc::clone(&metrics))?
+    };
+    let mut state = state
         .with_scope(scope)
         .with_clock(hub.clock().clone())
         .with_hub(Arc::clone(&hub));

@@ -331,8 +331,8 @@ fn a_revoked_accounts_session_and_token_are_refused_at_once() {
     assert_eq!(server.send(session.on(Request::get("/"))).status, 200);
     assert_eq!(api(), 200);
 
-    let connection = rusqlite::Connection::open(&city.database).unwrap();
-    wishtree_hub::accounts::revoke_account(&connection, "yunhe", NOW).unwrap();
+    let store = wishtree_hub::store::SqliteStore::open(&city.database).unwrap();
+    wishtree_hub::accounts::AccountStore::revoke_account(&store, "yunhe", NOW).unwrap();
 
     let page = server.send(session.on(Request::get("/")));
     assert_eq!(page.status, 303, "the live session ends");

@@ -307,10 +307,17 @@ fn a_unit_sees_a_verified_report_and_prints_its_annual_report() {
         "unit",
     );
     let words = "本单位在职党员全部到社区报到，共建对子运行良好。";
-    let connection = rusqlite::Connection::open(&city.database).unwrap();
-    wishtree_hub::accounts::save_annual_text(&connection, city.big_org, 2026, words, NOW, "unit")
-        .unwrap();
-    drop(connection);
+    let store = wishtree_hub::store::SqliteStore::open(&city.database).unwrap();
+    wishtree_hub::accounts::AccountStore::save_annual_text(
+        &store,
+        city.big_org,
+        2026,
+        words,
+        NOW,
+        "unit",
+    )
+    .unwrap();
+    drop(store);
     let server = Server::start(&city.database, "1309");
     let session = server.log_in("unit");
     let driver = Driver::start();

@@ -23,6 +23,8 @@ pub fn free_udp_port() -> SocketAddr {
 #[derive(Debug)]
 pub struct HubChild {
     child: Child,
+    /// Where its dashboard and API listen.
+    http: SocketAddr,
 }
 
 impl HubChild {
@@ -45,17 +47,28 @@ impl HubChild {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if line.starts_with("dashboard:") {
-                    let _ = ready.send(());
+                // `dashboard: http://127.0.0.1:PORT/`
+                if let Some(address) = line
+                    .strip_prefix("dashboard: http://")
+                    .and_then(|rest| rest.trim_end_matches('/').parse::<SocketAddr>().ok())
+                {
+                    let _ = ready.send(address);
                 }
             }
         });
-        let mut hub = Self { child };
-        if listening.recv_timeout(LIMIT).is_err() {
-            hub.kill();
-            panic!("the hub did not start listening within {LIMIT:?}");
+        match listening.recv_timeout(LIMIT) {
+            Ok(http) => Self { child, http },
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the hub did not start listening within {LIMIT:?}");
+            }
         }
-        hub
+    }
+
+    /// Where its dashboard and API listen.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http
     }
 
     /// SIGKILL: no Bye, no close; the nodes' connections are left open.

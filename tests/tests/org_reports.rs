@@ -364,12 +364,8 @@ async fn a_unit_sees_its_members_sealed_reports_across_two_districts_and_nothing
     assert_eq!(annual_csv.status, 200);
     assert!(annual_csv.text().contains("本单位党员全部到社区报到。"));
     let store = wishtree_hub::data_dir::open_store(&city.hub_dir).unwrap();
-    let entries = store
-        .with_transaction(|transaction| {
-            wishtree_hub::accounts::audit_entries(transaction, None, Some("unit-a"))
-                .map_err(|error| anyhow::anyhow!("{error}"))
-        })
-        .unwrap();
+    let entries =
+        wishtree_hub::accounts::AccountStore::audit_entries(&store, None, Some("unit-a")).unwrap();
     let exported: Vec<&str> = entries
         .iter()
         .filter(|entry| entry.action == "export")

@@ -4,14 +4,20 @@
 //! under its region-code prefix; an organisation account sees its own unit's pages.
 //! The hub's operator has no account: the CLI on the hub's machine is theirs.
 //!
-//! This module holds the types and the one rule of access ([`Access`]); `store.rs` the
-//! tables (accounts, token hashes, sessions, the audit log), `session.rs` the signed
-//! login cookie, the CSRF tokens tied to it and the tokens of scripts, `throttle.rs`
-//! the count of failed logins. The HTTP side (`http/auth.rs`, `http/login.rs`) and the
-//! CLI (`cli/account.rs`) are drivers over them.
+//! This module holds the types and the one rule of access ([`Access`]); `store.rs`
+//! [`AccountStore`], where the rows live (accounts, token hashes, sessions, the audit
+//! log, the units' annual texts, the cookie key), implemented by the hub's SQLite file
+//! (`sqlite.rs`) and by PostgreSQL (`postgres.rs`) with the statements of `sql.rs`;
+//! `session.rs` the signed login cookie, the CSRF tokens tied to it and the tokens of
+//! scripts, `throttle.rs` the count of failed logins (per process). The HTTP side
+//! (`http/auth.rs`, `http/login.rs`) and the CLI (`cli/account.rs`) are drivers over
+//! them.
 
 mod annual_text;
+mod postgres;
 mod session;
+mod sql;
+mod sqlite;
 mod store;
 mod throttle;
 
@@ -23,16 +29,12 @@ use wishtree_protocol::model::Org;
 use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::{RegionLevel, RegionPrefix, Timestamp};
 
-pub use annual_text::{ANNUAL_TEXT_LIMIT, AnnualText, annual_text, save_annual_text};
+pub use annual_text::{ANNUAL_TEXT_LIMIT, AnnualText};
 pub use session::{
     ApiToken, CARD_COOKIE, CookieError, LOGIN_COOKIE, LoginCookie, SESSION_COOKIE,
     SESSION_KEY_FILE, SessionCookie, SessionKey, cookie_value,
 };
-pub use store::{
-    AuditEntry, account_by_token, add_account, add_token, audit, audit_entries, close_session,
-    create_account, issue_token, list_accounts, login_candidate, open_session, revoke_account,
-    session_account,
-};
+pub use store::{AccountStore, AuditEntry, create_account, issue_token};
 pub use throttle::LoginThrottle;
 
 /// How long a login lasts before the person signs in again.
@@ -154,6 +156,12 @@ pub enum AccountError {
     /// The store failed.
     #[error("the hub database: {0}")]
     Store(#[from] rusqlite::Error),
+    /// The shared store (PostgreSQL) failed.
+    #[error("the hub's store: {0}")]
+    SharedStore(#[from] crate::store::StoreError),
+    /// The session key in the data directory could not be read or made.
+    #[error("the session key: {0}")]
+    SessionKey(#[from] wishtree_common::key_file::KeyFileError),
     /// The store holds a row this build cannot read.
     #[error(
         "the hub database holds an account it cannot read ({0}); was it written by a newer release?"
@@ -168,10 +176,18 @@ impl AccountError {
         !matches!(
             self,
             Self::Store(_)
+                | Self::SharedStore(_)
+                | Self::SessionKey(_)
                 | Self::Damaged(_)
                 | Self::Randomness(_)
                 | Self::Password(wishtree_common::password::PasswordError::Hashing(_))
         )
+    }
+}
+
+impl From<tokio_postgres::Error> for AccountError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        Self::SharedStore(crate::store::StoreError::Postgres(error))
     }
 }
 

@@ -1,6 +1,11 @@
 //! `wishtree-hub account …`: the operator creates, lists and revokes the accounts of
 //! the dashboard and the API, issues tokens for scripts, and reads the audit log.
 //!
+//! The accounts are where the hub keeps its documents: its data directory's SQLite
+//! file, or with `--store` (or `WISHTREE_STORE`) the PostgreSQL store every process of
+//! the hub shares, so that an account added here signs in at any of them and a
+//! revocation ends it at all of them.
+//!
 //! Everything typed is checked before anything is written: a bad role, scope, name or
 //! password is an [`AccountError`] that [`super::main`] turns into exit code 2. A
 //! password comes from standard input when it is piped (or with `--password-stdin`),
@@ -15,8 +20,8 @@ use wishtree_protocol::{Date, RegionPrefix};
 
 use crate::accounts::{self, AccountError, NewAccount};
 use crate::clock::now;
-use crate::data_dir::open_store;
-use crate::store::SqliteStore;
+use crate::data_dir::{HubStores, open_stores};
+use crate::store::HubStore;
 
 /// The accounts of the dashboard and the API.
 #[derive(Debug, Subcommand)]
@@ -81,8 +86,8 @@ pub enum AccountCommandLine {
     },
 }
 
-/// Runs one `account` command.
-pub(super) fn run(command: AccountCommandLine) -> anyhow::Result<()> {
+/// Runs one `account` command, on the shared store at `store_url` if the hub has one.
+pub(super) fn run(command: AccountCommandLine, store_url: Option<&str>) -> anyhow::Result<()> {
     match command {
         AccountCommandLine::Add {
             data,
@@ -90,10 +95,16 @@ pub(super) fn run(command: AccountCommandLine) -> anyhow::Result<()> {
             scope,
             name,
             password_stdin,
-        } => add(&data, &role, &scope, &name, password_stdin),
+        } => add(
+            &data,
+            open_stores(&data, store_url)?,
+            &role,
+            &scope,
+            &name,
+            password_stdin,
+        ),
         AccountCommandLine::List { data } => {
-            let store = open_store(&data)?;
-            let list = store.with_transaction(|connection| accounts::list_accounts(connection))?;
+            let list = open_stores(&data, store_url)?.accounts.list_accounts()?;
             if list.is_empty() {
                 println!("no accounts; create one with `wishtree-hub account add`");
             }
@@ -114,10 +125,9 @@ pub(super) fn run(command: AccountCommandLine) -> anyhow::Result<()> {
             Ok(())
         }
         AccountCommandLine::Revoke { data, name } => {
-            let store = open_store(&data)?;
-            let account = store.with_transaction(|connection| {
-                accounts::revoke_account(connection, &name, now())
-            })?;
+            let account = open_stores(&data, store_url)?
+                .accounts
+                .revoke_account(&name, now())?;
             println!(
                 "revoked {}; its sessions and tokens have ended, a running hub refuses its next request",
                 account.name
@@ -125,8 +135,8 @@ pub(super) fn run(command: AccountCommandLine) -> anyhow::Result<()> {
             Ok(())
         }
         AccountCommandLine::Token { data, name } => {
-            let store = open_store(&data)?;
-            let (account, token) = accounts::issue_token(&store, &name, now())?;
+            let stores = open_stores(&data, store_url)?;
+            let (account, token) = accounts::issue_token(stores.accounts.as_ref(), &name, now())?;
             println!(
                 "token for {} (shown once; the hub keeps only its hash):",
                 account.name
@@ -147,10 +157,9 @@ pub(super) fn run(command: AccountCommandLine) -> anyhow::Result<()> {
                         .map_err(|error| AccountError::BadSince(format!("{error}")))
                 })
                 .transpose()?;
-            let store = open_store(&data)?;
-            let entries = store.with_transaction(|connection| {
-                accounts::audit_entries(connection, since, account.as_deref())
-            })?;
+            let entries = open_stores(&data, store_url)?
+                .accounts
+                .audit_entries(since, account.as_deref())?;
             for entry in entries {
                 println!(
                     "{}  {}  {}  {}",
@@ -167,13 +176,13 @@ pub(super) fn run(command: AccountCommandLine) -> anyhow::Result<()> {
 
 fn add(
     data: &Path,
+    stores: HubStores,
     role: &str,
     scope: &str,
     name: &str,
     password_stdin: bool,
 ) -> anyhow::Result<()> {
-    let store = open_store(data)?;
-    let new = NewAccount::parse(&hub_region(&store, data)?, role, scope, name)?;
+    let new = NewAccount::parse(&hub_region(stores.store.as_ref(), data)?, role, scope, name)?;
     let stdin = std::io::stdin();
     let typed = if password_stdin || !stdin.is_terminal() {
         read_password(stdin, password_stdin)?
@@ -184,7 +193,7 @@ fn add(
         Some(password) => (password, false),
         None => (accounts::draw_password()?, true),
     };
-    let account = accounts::create_account(&store, &new, &password, now())?;
+    let account = accounts::create_account(stores.accounts.as_ref(), &new, &password, now())?;
     println!(
         "account {} created: role {}, scope {}",
         account.name, account.role, account.scope
@@ -196,7 +205,7 @@ fn add(
 }
 
 /// The region accounts are scoped within: the city, or a district hub's district.
-fn hub_region(store: &SqliteStore, data: &Path) -> anyhow::Result<RegionPrefix> {
+fn hub_region(store: &dyn HubStore, data: &Path) -> anyhow::Result<RegionPrefix> {
     let city = crate::run::city_of(store, data)?;
     Ok(crate::run::upstream_of(store)?.map_or(city, |upstream| upstream.scope))
 }

@@ -278,7 +278,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             run_hub(options, cli.global.log_format)
         }
         Command::City(command) => city(command, store_url),
-        Command::Account(command) => account::run(command),
+        Command::Account(command) => account::run(command, store_url),
         Command::Bulletin(command) => bulletin::run(command),
         Command::Region(command) => region(command),
         Command::Enroll {

@@ -205,16 +205,16 @@ async fn find_viewer(
         return Ok(None);
     }
     let account = state
-        .read(move |connection| {
+        .accounts(move |accounts| {
             let by_session = match &session {
-                Some(cookie) => accounts::session_account(connection, &cookie.id, now)?,
+                Some(cookie) => accounts.session_account(&cookie.id, now)?,
                 None => None,
             };
             let account = match (by_session, token) {
                 (Some(account), _) => Some((account, session)),
-                (None, Some(hash)) => {
-                    accounts::account_by_token(connection, &hash)?.map(|account| (account, None))
-                }
+                (None, Some(hash)) => accounts
+                    .account_by_token(&hash)?
+                    .map(|account| (account, None)),
                 (None, None) => None,
             };
             Ok(account)

@@ -12,8 +12,11 @@
 //! logout) must carry the CSRF token tied to the browser's session or login cookie.
 //! Then every route but `/login` and `/metrics` needs an account ([`auth`]), and each
 //! handler checks the region or organisation it reads against the account's scope.
-//! The writes the HTTP side makes — sessions and the audit log — go through one
-//! connection of their own ([`HubHttpState::write`]).
+//! Accounts, sessions and the audit log are the [`AccountStore`]'s: the hub's SQLite
+//! file, or the PostgreSQL store every process of the hub shares
+//! ([`HubHttpState::with_accounts`]), whose cookie key they share too. The other writes
+//! the HTTP side makes (bulletins) go through one connection of their own
+//! ([`HubHttpState::write`]).
 
 mod api;
 mod auth;
@@ -47,11 +50,12 @@ use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::{RegionPrefix, Timestamp};
 use wishtree_webguard::{AllowedHosts, HostName, WebGuard};
 
-use crate::accounts::{LoginThrottle, SessionKey};
+use crate::accounts::{AccountError, AccountStore, LoginThrottle, SessionKey};
 use crate::clock::Clock;
 use crate::figures::{self, FiguresError, Period};
 use crate::metrics::Metrics;
 use crate::state::Hub;
+use crate::store::{SqliteStore, StoreError};
 
 /// How many idle read connections the pool keeps.
 const POOL_SIZE: usize = 4;
@@ -62,8 +66,10 @@ const POOL_SIZE: usize = 4;
 pub struct HubHttpState {
     database: PathBuf,
     pool: Arc<Mutex<Vec<Connection>>>,
-    /// The one connection that writes: sessions and the audit log.
+    /// The one connection that writes to the hub's file beside the accounts.
     writer: Arc<Mutex<Connection>>,
+    /// Accounts, sessions, tokens, the audit log, the units' annual texts.
+    accounts: Arc<dyn AccountStore>,
     scope: RegionPrefix,
     metrics: Arc<Metrics>,
     clock: Clock,
@@ -89,9 +95,12 @@ pub enum HttpStateError {
     /// The database could not be opened or migrated.
     #[error(transparent)]
     Figures(#[from] FiguresError),
+    /// The accounts' store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
     /// The session key could not be read or made.
-    #[error("the session key: {0}")]
-    SessionKey(#[from] wishtree_common::key_file::KeyFileError),
+    #[error(transparent)]
+    Accounts(#[from] AccountError),
 }
 
 /// Why a request failed: a status and a message that says what was wrong.
@@ -114,16 +123,26 @@ pub(crate) struct Params(HashMap<String, String>);
 
 impl HubHttpState {
     /// State over the hub database at `database`, creating the tables if they are
-    /// missing; the session key is `session.key` beside the database, drawn at the
-    /// first start. The dashboard starts at the whole country until
-    /// [`HubHttpState::with_scope`] names the hub's city.
+    /// missing, with the accounts in it too; the session key is `session.key` beside
+    /// the database, drawn at the first start. The dashboard starts at the whole
+    /// country until [`HubHttpState::with_scope`] names the hub's city.
     pub fn new(database: &Path, metrics: Arc<Metrics>) -> Result<Self, HttpStateError> {
+        let accounts = Arc::new(SqliteStore::open(database)?);
+        Self::with_accounts(database, metrics, accounts)
+    }
+
+    /// State over the hub database at `database` with the accounts (and the session
+    /// key) in `accounts`: the PostgreSQL store that several hub processes share.
+    pub fn with_accounts(
+        database: &Path,
+        metrics: Arc<Metrics>,
+        accounts: Arc<dyn AccountStore>,
+    ) -> Result<Self, HttpStateError> {
         let mut connection = Connection::open(database).map_err(FiguresError::from)?;
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(FiguresError::from)?;
         crate::schema::migrate(&mut connection).map_err(FiguresError::from)?;
-        let data = database.parent().unwrap_or(Path::new("."));
         Ok(Self {
             database: database.to_owned(),
             pool: Arc::new(Mutex::new(Vec::new())),
@@ -131,7 +150,8 @@ impl HubHttpState {
             scope: RegionPrefix::everywhere(),
             metrics,
             clock: Clock::system(),
-            session_key: SessionKey::load_or_create(data)?,
+            session_key: accounts.session_key()?,
+            accounts,
             throttle: Arc::new(LoginThrottle::new()),
             card_throttle: Arc::new(LoginThrottle::with_limits(
                 member::FAILURES_PER_CARD,
@@ -237,12 +257,19 @@ impl HubHttpState {
         what: String,
     ) -> Result<(), ApiError> {
         let (who, now) = (who.to_owned(), self.now());
-        self.write(move |connection| {
-            Ok(crate::accounts::audit(
-                connection, now, &who, action, &what,
-            )?)
-        })
-        .await
+        self.accounts(move |accounts| accounts.audit(now, &who, action, &what))
+            .await
+    }
+
+    /// Runs `work` on the accounts' store on a blocking thread.
+    pub(crate) async fn accounts<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&dyn AccountStore) -> Result<T, AccountError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let accounts = Arc::clone(&self.accounts);
+        tokio::task::spawn_blocking(move || Ok(work(accounts.as_ref())?))
+            .await
+            .map_err(|error| ApiError::internal(format!("an accounts task failed: {error}")))?
     }
 
     /// Runs `work` on a pooled read connection on a blocking thread.

@@ -1,8 +1,9 @@
 //! The hub store in PostgreSQL, for several hub processes behind one address.
 //!
-//! The same tables as the SQLite store (`schema/store.rs`), in a schema of their own
-//! steps (`STEPS`, the count in `wishtree_schema`), run at open under an advisory lock
-//! so that two processes starting at once do not both migrate.
+//! The same tables as the SQLite store (`schema/store.rs`, and the accounts' of
+//! `schema/accounts.rs`, whose `AccountStore` impl is `accounts/postgres.rs`), in a
+//! schema of their own steps (`STEPS`, the count in `wishtree_schema`), run at open
+//! under an advisory lock so that two processes starting at once do not both migrate.
 //!
 //! The trait's calls block, and a hub makes some of them from tokio tasks. So the
 //! connections run on a small runtime this store owns, and a call waits for its answer
@@ -47,8 +48,10 @@ const MIGRATION_LOCK: i32 = 0;
 const IDLE_CONNECTIONS: usize = 16;
 
 /// The store's steps, in order. Each is frozen once released: a change is a new step
-/// at the end. The tables are those of `schema/store.rs`, in PostgreSQL's types.
-const STEPS: [&str; 1] = [r#"
+/// at the end. The tables are those of `schema/store.rs` and `schema/accounts.rs`, in
+/// PostgreSQL's types.
+const STEPS: [&str; 2] = [
+    r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE roster (
     key BYTEA PRIMARY KEY,
@@ -93,7 +96,52 @@ CREATE TABLE bundle_issuers (
     previous BYTEA,
     accepted_at BIGINT NOT NULL
 );
-"#];
+"#,
+    // The accounts, their tokens and sessions, the audit log and the units' annual
+    // texts (`schema/accounts.rs`), shared by every process of the hub; and the
+    // secrets those processes share (the cookie key, `accounts/postgres.rs`).
+    r#"
+CREATE TABLE accounts (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('city', 'district', 'street', 'org')),
+    scope TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE TABLE account_tokens (
+    token_hash BYTEA PRIMARY KEY,
+    account BIGINT NOT NULL REFERENCES accounts (id),
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE account_sessions (
+    id BYTEA PRIMARY KEY,
+    account BIGINT NOT NULL REFERENCES accounts (id),
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX account_sessions_account ON account_sessions (account);
+CREATE INDEX account_tokens_account ON account_tokens (account);
+CREATE TABLE audit_log (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at BIGINT NOT NULL,
+    account TEXT NOT NULL,
+    action TEXT NOT NULL,
+    what TEXT NOT NULL
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE TABLE unit_annual_texts (
+    org BYTEA NOT NULL,
+    year INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    updated_by TEXT NOT NULL,
+    PRIMARY KEY (org, year)
+);
+CREATE TABLE hub_secrets (name TEXT PRIMARY KEY, secret BYTEA NOT NULL);
+"#,
+];
 
 /// The hub store in a PostgreSQL database.
 #[derive(Debug)]
@@ -239,10 +287,11 @@ impl PgStore {
     }
 
     /// Runs `work` on one connection in one transaction, committed if it returns `Ok`.
-    fn in_transaction<T>(
+    /// Modules with their own tables in the store (the accounts) write through it too.
+    pub(crate) fn in_transaction<T, E: From<StoreError> + From<tokio_postgres::Error>>(
         &self,
-        work: impl AsyncFnOnce(&tokio_postgres::Transaction<'_>) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+        work: impl AsyncFnOnce(&tokio_postgres::Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut pooled = self.client()?;
         block_on(async {
             let transaction = pooled.get().transaction().await?;
@@ -253,7 +302,7 @@ impl PgStore {
     }
 
     /// One statement's rows, on a pooled connection.
-    fn query(
+    pub(crate) fn query(
         &self,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
@@ -263,7 +312,11 @@ impl PgStore {
     }
 
     /// One statement's changed row count, on a pooled connection.
-    fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+    pub(crate) fn execute(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
         let pooled = self.client()?;
         Ok(block_on(pooled.get_ref().execute(sql, params))?)
     }
@@ -313,7 +366,7 @@ impl Drop for Pooled {
 
 /// A statement of [`sql`] with PostgreSQL's parameters: `$1` for SQLite's `?1` (no
 /// statement there has a `?` of another kind).
-fn pg(statement: &str) -> String {
+pub(crate) fn pg(statement: &str) -> String {
     statement.replace('?', "$")
 }
 

@@ -14,10 +14,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use wishtree_hub::accounts::{self, AccountName, NewAccount, Role, Scope};
+use wishtree_hub::accounts::{self, AccountName, AccountStore, NewAccount, Role, Scope};
 use wishtree_hub::figures::{self, CommunitySync};
 use wishtree_hub::http::{HubHttpState, guarded, serve};
 use wishtree_hub::metrics::Metrics;
+use wishtree_hub::store::SqliteStore;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::OrgId;
 use wishtree_protocol::keys::KeyPair;
@@ -343,11 +344,8 @@ pub fn add_account(database: &Path, role: Role, scope: &str, name: &str) {
         scope,
     };
     let hash = wishtree_common::password::hash_password(PASSWORD, [1; 16]).unwrap();
-    let mut connection = rusqlite::Connection::open(database).unwrap();
-    wishtree_hub::schema::migrate(&mut connection).unwrap();
-    let transaction = connection.transaction().unwrap();
-    accounts::add_account(&transaction, &account, &hash, NOW).unwrap();
-    transaction.commit().unwrap();
+    let store = SqliteStore::open(database).unwrap();
+    store.add_account(&account, &hash, NOW).unwrap();
 }
 
 /// Issues a token for account `name` and returns it, as `account token` does.
@@ -356,14 +354,10 @@ pub fn add_token(database: &Path, name: &str) -> String {
     static ISSUED: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
     let count = ISSUED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let token = accounts::ApiToken::from_random([count; 32]);
-    let connection = rusqlite::Connection::open(database).unwrap();
-    accounts::add_token(
-        &connection,
-        name,
-        &accounts::ApiToken::hash_of(token.as_str()),
-        NOW,
-    )
-    .unwrap();
+    SqliteStore::open(database)
+        .unwrap()
+        .add_token(name, &accounts::ApiToken::hash_of(token.as_str()), NOW)
+        .unwrap();
     token.as_str().to_owned()
 }
 

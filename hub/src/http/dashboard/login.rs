@@ -57,7 +57,7 @@ pub(crate) async fn login_page(
     // signed, would otherwise be sent back and forth between here and the page.
     if let Some(cookie) = cookie {
         let live = state
-            .read(move |connection| Ok(accounts::session_account(connection, &cookie.id, now)?))
+            .accounts(move |accounts| accounts.session_account(&cookie.id, now))
             .await;
         if matches!(live, Ok(Some(_))) {
             return Redirect::to(next).into_response();
@@ -154,8 +154,8 @@ pub(crate) async fn login(
     }
     let (password, asked) = (password.to_owned(), name.clone());
     let checked = state
-        .read(move |connection| {
-            let candidate = accounts::login_candidate(connection, &asked)?;
+        .accounts(move |accounts| {
+            let candidate = accounts.login_candidate(&asked)?;
             // An unknown name costs the same argon2 run as a known one, so the time of
             // the answer does not tell which names exist.
             let hash = candidate
@@ -195,10 +195,9 @@ pub(crate) async fn login(
         Err(message) => return error_page(lang, message, StatusCode::INTERNAL_SERVER_ERROR, now),
     };
     let opened = state
-        .write(move |connection| {
-            accounts::open_session(connection, &account, &session.id, now, session.expires_at)?;
-            accounts::audit(
-                connection,
+        .accounts(move |accounts| {
+            accounts.open_session(&account, &session.id, now, session.expires_at)?;
+            accounts.audit(
                 now,
                 account.name.as_str(),
                 "login",
@@ -234,10 +233,9 @@ pub(crate) async fn logout(
     if let Some(session) = viewer.session().copied() {
         let (name, now) = (viewer.name().to_owned(), state.now());
         let closed = state
-            .write(move |connection| {
-                accounts::close_session(connection, &session.id)?;
-                accounts::audit(connection, now, &name, "logout", "")?;
-                Ok(())
+            .accounts(move |accounts| {
+                accounts.close_session(&session.id)?;
+                accounts.audit(now, &name, "logout", "")
             })
             .await;
         if let Err(error) = closed {

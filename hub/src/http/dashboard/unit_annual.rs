@@ -21,7 +21,7 @@ use super::super::{ApiError, HubHttpState};
 use super::PageRequest;
 use super::layout::{error_page, link, number, tr};
 use super::unit::{audit, not_found, open, service_line};
-use crate::accounts::{self, ANNUAL_TEXT_LIMIT, AnnualText};
+use crate::accounts::{ANNUAL_TEXT_LIMIT, AnnualText};
 use crate::figures::{self, GRADES, HalfYearSummary, OrgProfile, Period};
 
 /// What the annual report of a unit holds.
@@ -145,10 +145,9 @@ pub(crate) async fn annual_save(
     let who = request.viewer().name().to_owned();
     let saved = text.clone();
     state
-        .write(move |connection| {
-            accounts::save_annual_text(connection, org.id(), year, &saved, now, &who)?;
-            accounts::audit(
-                connection,
+        .accounts(move |accounts| {
+            accounts.save_annual_text(org.id(), year, &saved, now, &who)?;
+            accounts.audit(
                 now,
                 &who,
                 "write",
@@ -180,7 +179,7 @@ async fn read_annual(
         ))));
     };
     let now = request.now();
-    state
+    let report = state
         .read(move |connection| {
             let Some(profile) = figures::org_profile(
                 connection,
@@ -198,18 +197,27 @@ async fn read_annual(
                 Ok(HalfYearSummary::of(period, &rows))
             };
             let halves = [summary(first)?, summary(second)?];
-            let text = accounts::annual_text(connection, org.id(), year)?;
             Ok(Some(AnnualReport {
                 year,
                 name: profile.name.clone(),
                 credit_code: profile.credit_code.clone(),
                 halves,
                 profile,
-                text,
+                text: None,
             }))
         })
         .await
-        .map_err(|error| request.error(&error))
+        .map_err(|error| request.error(&error))?;
+    let Some(mut report) = report else {
+        return Ok(None);
+    };
+    // The unit's words are the accounts' store's (shared by every hub process), the
+    // figures this process's file.
+    report.text = state
+        .accounts(move |accounts| accounts.annual_text(org.id(), year))
+        .await
+        .map_err(|error| request.error(&error))?;
+    Ok(Some(report))
 }
 
 fn annual_render(
