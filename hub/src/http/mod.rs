@@ -294,6 +294,7 @@ impl HubHttpState {
         }
         let open = || -> rusqlite::Result<Connection> {
             let connection = Connection::open(&self.database)?;
+            connection.set_prepared_statement_cache_capacity(crate::store::STATEMENTS_KEPT);
             connection.busy_timeout(std::time::Duration::from_secs(5))?;
             connection.pragma_update(None, "query_only", true)?;
             Ok(connection)

@@ -21,7 +21,8 @@ use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 pub use postgres::PgStore;
 pub(crate) use postgres::pg;
 pub use sqlite::{
-    Checkpointed, SqliteStore, WAL_PAGES_BEFORE_A_COMMIT_CHECKPOINTS, record_seen_in,
+    Checkpointed, STATEMENTS_KEPT, SqliteStore, WAL_PAGES_BEFORE_A_COMMIT_CHECKPOINTS,
+    record_seen_in,
 };
 
 /// A document the hub keeps: one per community, and the city document it authors.
