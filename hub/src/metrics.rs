@@ -96,6 +96,11 @@ impl Metrics {
         self.sync_sessions_total.load(Ordering::Relaxed)
     }
 
+    /// Merges of received changes stored so far.
+    pub fn merges(&self) -> u64 {
+        self.merge_seconds.count()
+    }
+
     /// Figure refreshes observed so far.
     pub fn figure_refreshes(&self) -> u64 {
         self.figure_refresh_seconds.count()

@@ -87,8 +87,14 @@ pub async fn refresh_worker(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) 
                 if *stopping.borrow() {
                     return;
                 }
+                let syncs_before = syncing(&worker_hub);
+                let started = std::time::Instant::now();
                 if let Err(error) = refresh_with(&worker_hub, code, records.get(&code)) {
                     tracing::warn!("figures of community {code} were not refreshed: {error}");
+                }
+                if syncing(&worker_hub) != syncs_before {
+                    // Nodes are syncing: leave them the cores (see SYNC_FIRST).
+                    std::thread::sleep((started.elapsed() * SYNC_FIRST).min(LONGEST_YIELD));
                 }
             }
         })
@@ -100,6 +106,21 @@ pub async fn refresh_worker(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) 
             return;
         }
     }
+}
+
+/// While nodes sync, the figures worker rests this many times as long as it worked
+/// after each community: it takes at most a quarter of one core from the sessions,
+/// whose merges and handshakes a node waits for, and catches up at full speed once
+/// they are done. Resting between communities, it holds no lock while it rests (a
+/// lower thread priority would let it be preempted inside a transaction, with the
+/// store's connection held and the merges waiting behind it).
+const SYNC_FIRST: u32 = 3;
+/// The longest rest after one community, whatever it took.
+const LONGEST_YIELD: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// A number that moves whenever a session starts or a merge is stored.
+fn syncing(hub: &Hub) -> u64 {
+    hub.metrics().sync_sessions_total() + hub.metrics().merges()
 }
 
 /// Records in one transaction that these communities' nodes connected: in the store's
