@@ -4,7 +4,8 @@
 //! Sessions only mark a community dirty ([`Hub::mark_dirty`]); this worker takes the
 //! whole dirty set at once, so a burst of changes to one community costs one
 //! re-derivation, and a node's change reaches the dashboard within a second while the
-//! node does not wait for it.
+//! node does not wait for it. While many nodes sync at once (a city reconnecting) the
+//! worker yields the cores to their sessions ([`SYNC_FIRST`]) and catches up after.
 
 use std::collections::HashMap;
 use std::sync::Arc;
