@@ -5,14 +5,15 @@
 //! bytes already taken from the stream) and come in through a channel beside the
 //! caller's local events. Each event is handled by the session on a blocking thread,
 //! because the [`Host`] writes to SQLite and waits for the disk; at most one step of a
-//! session runs at a time, and `work` bounds how many sessions step at once across the
-//! process. Effects are carried out in order: frames written, the close sent with its
+//! session runs at a time, and `work` (a [`StepGate`] and this session's rank in it)
+//! bounds how many sessions step at once across the process, the lowest rank first. Effects are carried out in order: frames written, the close sent with its
 //! code and reason, everything else handed to the caller's [`Observer`].
 
 use std::sync::Arc;
 
+use crate::steps::StepGate;
 use crate::{CloseCode, Link, LinkError};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::frame::Frame;
 use wishtree_protocol::sync::{Effect, Ending, Event, Host, Session};
@@ -55,7 +56,7 @@ pub async fn drive<H: Host + Send + 'static>(
     mut host: H,
     mut local: mpsc::UnboundedReceiver<Event>,
     mut shutdown: watch::Receiver<bool>,
-    work: Option<Arc<Semaphore>>,
+    work: Option<(Arc<StepGate>, u64)>,
     now: impl Fn() -> Timestamp + Send + Sync,
     observer: &mut dyn Observer,
 ) -> Ended {
@@ -113,7 +114,7 @@ pub async fn drive<H: Host + Send + 'static>(
         // others, so a hub stopping with thousands of sessions stops at once.
         let ends = matches!(event, Event::Close | Event::Lost);
         let _permit = match &work {
-            Some(work) if !ends => Arc::clone(work).acquire_owned().await.ok(),
+            Some((gate, rank)) if !ends => Some(gate.acquire(*rank).await),
             _ => None,
         };
         // Read here, after the wait for a permit, so the clock need not be 'static.

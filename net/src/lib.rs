@@ -27,6 +27,7 @@
 pub mod dial;
 pub mod drive;
 pub mod frame;
+pub mod steps;
 
 mod error;
 mod identity;

@@ -114,6 +114,9 @@ pub struct Hub {
     sessions: Mutex<HashMap<PublicKey, u64>>,
     /// The last session number given.
     session_counter: AtomicU64,
+    /// The documents each peer has a sync state in, so that a new session of the peer
+    /// resets those and does not visit every document of the city.
+    states_of: Mutex<HashMap<PublicKey, HashSet<DocId>>>,
     /// Each community's quota bucket, and the merges refused past a bound.
     quota_book: QuotaBook,
 }
@@ -195,6 +198,7 @@ impl Hub {
             followers: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
             session_counter: AtomicU64::new(0),
+            states_of: Mutex::new(HashMap::new()),
             dirty: Mutex::new(HashSet::new()),
             seen: Mutex::new(HashMap::new()),
             derived_from: Mutex::new(HashMap::new()),
@@ -299,5 +303,44 @@ mod tests {
         hub.changed(DocId::City);
         let followers = hub.followers.lock().unwrap();
         assert_eq!(followers[&DocId::City].len(), 1);
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_bound_and_drops_the_least_recently_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(&dir.path().join("hub.sqlite")).unwrap());
+        let hub = Hub::new(
+            store,
+            KeyPair::from_secret([9; 32]),
+            "1309".parse().unwrap(),
+            Arc::new(Metrics::new()),
+            HubOptions {
+                cached_docs: 16,
+                ..HubOptions::default()
+            },
+        )
+        .unwrap();
+        let community = |index: usize| -> DocId {
+            DocId::Community(format!("130903001{:03}", index + 1).parse().unwrap())
+        };
+        let peer = KeyPair::from_secret([7; 32]).public();
+        for index in 0..100 {
+            hub.with_doc(community(index), |locked| {
+                locked.doc_and_sync_state(&peer)?;
+                Ok::<_, HubError>(())
+            })
+            .unwrap();
+            let loaded = hub.loaded_docs.load(std::sync::atomic::Ordering::Relaxed);
+            assert!(loaded <= 16 + 1, "{loaded} documents held after {index}");
+        }
+        // The most recent ones are held, the first ones were dropped.
+        assert!(hub.is_held(community(99)) && hub.is_held(community(98)));
+        assert!(!hub.is_held(community(0)) && !hub.is_held(community(50)));
+        // A new session of the peer resets its states in the documents it synced,
+        // whether or not they are still in memory, and no other slot is made.
+        let slots_before = hub.slots().len();
+        hub.open_session(&peer);
+        assert_eq!(hub.slots().len(), slots_before);
+        assert_eq!(hub.lock_states_of()[&peer].len(), 100);
     }
 }

@@ -6,7 +6,9 @@
 //! (DESIGN §6). So handshakes wait for a permit ([`ServeOptions::max_handshakes`]),
 //! and session steps — the part that merges and writes to disk — for another
 //! ([`ServeOptions::max_steps`]); nodes beyond the bounds are served in turn, not
-//! refused, and their own backoff spreads the retries.
+//! refused, and their own backoff spreads the retries. Steps are served in the order
+//! the connections came in ([`StepGate`]), so that the sessions that came first finish
+//! first instead of all advancing together.
 
 use std::sync::Arc;
 
@@ -18,6 +20,7 @@ use wishtree_protocol::sync::{Effect, Ending, Event, Session};
 use crate::metrics::Metrics;
 use crate::state::Hub;
 use wishtree_net::drive::{Observer, drive};
+use wishtree_net::steps::StepGate;
 
 /// Bounds of the hub's endpoint.
 #[derive(Debug, Clone)]
@@ -49,8 +52,10 @@ pub async fn serve_quic(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let handshakes = Arc::new(Semaphore::new(options.max_handshakes.max(1)));
-    let steps = Arc::new(Semaphore::new(options.max_steps.max(1)));
+    let steps = StepGate::new(options.max_steps);
     let mut connections = JoinSet::new();
+    // Each connection's rank at the step gate: the order it came in.
+    let mut accepted: u64 = 0;
     loop {
         let incoming = tokio::select! {
             incoming = endpoint.accept() => incoming,
@@ -64,6 +69,8 @@ pub async fn serve_quic(
             _ = shutdown.changed() => break,
         };
         let Ok(permit) = permit else { break };
+        accepted += 1;
+        let rank = accepted;
         let hub = Arc::clone(&hub);
         let steps = Arc::clone(&steps);
         let endpoint_options = options.endpoint.clone();
@@ -72,7 +79,7 @@ pub async fn serve_quic(
             let link = wishtree_net::accept(incoming, &endpoint_options).await;
             drop(permit);
             match link {
-                Ok(link) => serve_link(hub, link, steps, shutdown).await,
+                Ok(link) => serve_link(hub, link, (steps, rank), shutdown).await,
                 Err(error) => tracing::debug!("a handshake failed: {error}"),
             }
         });
@@ -86,7 +93,7 @@ pub async fn serve_quic(
 async fn serve_link(
     hub: Arc<Hub>,
     link: wishtree_net::Link,
-    steps: Arc<Semaphore>,
+    steps: (Arc<StepGate>, u64),
     shutdown: watch::Receiver<bool>,
 ) {
     let peer = link.peer();

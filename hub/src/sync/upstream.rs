@@ -94,7 +94,7 @@ pub async fn run_upstream(
                     hub.host(true),
                     local,
                     shutdown.clone(),
-                    Some(Arc::new(tokio::sync::Semaphore::new(1))),
+                    Some((wishtree_net::steps::StepGate::new(1), 0)),
                     move || clock.now(),
                     &mut observer,
                 )
