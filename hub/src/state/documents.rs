@@ -56,10 +56,16 @@ impl Hub {
 
     /// A copy of a document, for figures and exports.
     pub fn snapshot(&self, doc: DocId) -> Result<AutoCommit, HubError> {
-        // With a shared store the held copy may be behind what other processes stored.
-        if !self.store.is_shared() {
+        {
             let slot = self.slot(doc);
-            if let Some(held) = &lock_slot(&slot).doc {
+            let slot = lock_slot(&slot);
+            // With a shared store the held copy may be behind what other processes
+            // stored: it serves only if it is in step (its seq is the store's last),
+            // which one number tells, where loading the whole document from the store
+            // took the figures worker a read of every chunk and an automerge load.
+            if let Some(held) = &slot.doc
+                && (!self.store.is_shared() || self.store.doc_seq(stored(doc))? == slot.seq)
+            {
                 return Ok(held.clone());
             }
         }
