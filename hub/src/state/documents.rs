@@ -147,8 +147,21 @@ impl Hub {
                 locked.slot.doc = Some(document);
                 self.loaded_docs.fetch_add(1, Ordering::Relaxed);
             }
+            let heads_before = self
+                .store
+                .is_shared()
+                .then(|| locked.slot.doc.as_mut().map(AutoCommit::get_heads))
+                .flatten();
             let result = work(&mut locked);
-            if self.store.is_shared() {
+            // Every write of a chunk changes the document's heads (a merge, a compaction
+            // with it, an edit), so work that left them as they were stored no chunk and
+            // the held copy's seq still holds: most of a session's calls only read
+            // (generate, heads), and the seq's read was one of their four statements.
+            // Were a chunk stored without a change of heads, the next use would only
+            // apply it again (loading a change twice changes nothing).
+            let wrote = heads_before.is_none()
+                || locked.slot.doc.as_mut().map(AutoCommit::get_heads) != heads_before;
+            if self.store.is_shared() && wrote {
                 // What this process stored under the lock is in the held copy.
                 match self.store.doc_seq(stored(doc)) {
                     Ok(seq) => locked.slot.seq = seq,
