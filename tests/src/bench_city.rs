@@ -1,4 +1,4 @@
-//! What the city benches share (`benches/reconnect.rs`, `benches/peer.rs`): the
+//! What the city benches share (`benches/reconnect/`, `benches/peer.rs`): the
 //! community documents of DESIGN's 1x size and their cache, the simulated community
 //! node (its own key and QUIC endpoint, the real transport and session driver, an
 //! in-memory host that keeps its document and sync state across sessions), the hub as

@@ -1,4 +1,4 @@
-//! A throwaway PostgreSQL cluster for the city benches (`benches/reconnect.rs`), started
+//! A throwaway PostgreSQL cluster for the city benches (`benches/reconnect/`), started
 //! the way `scripts/with-test-pg` starts one for the tests, so that `cargo bench` stays
 //! one command: in a temporary directory, as the package's `postgres` user when the
 //! bench runs as root (PostgreSQL refuses root), on 127.0.0.1 and a free port, with a

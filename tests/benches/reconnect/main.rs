@@ -43,8 +43,17 @@
 //! SQLite runs at `synchronous=FULL`), one database per store, and reports the
 //! server's CPU time beside the hubs'. Each phase reports documents per second (the
 //! documents synced over the time until the last was caught up), and the end lines
-//! the ratio of each PostgreSQL run to SQLite's. Everything shares the machine's two
-//! cores: the simulated nodes, the hub processes and the PostgreSQL server.
+//! the ratio of each PostgreSQL run to SQLite's.
+//!
+//! What makes the comparison unfair, either way: everything shares the machine's two
+//! cores (the simulated nodes, the hub processes and the PostgreSQL server), so a
+//! second hub process adds no core, only a second queue, and PostgreSQL's CPU is taken
+//! from the hub's; SQLite's store work is inside the hub's CPU figure, PostgreSQL's
+//! mostly in its own column. Each pg2 process re-derives the figures of every community,
+//! its own at once and the other's within its 2 s poll, so the figures worker's work is
+//! done twice. The stores run one after another, so other work on the machine (the
+//! load averages are printed) falls on them unevenly. PostgreSQL talks over loopback
+//! TCP, SQLite is in the process.
 //!
 //! `cargo build --release -p wishtree-hub && RECONNECT_NODES=3000 cargo bench -p
 //! wishtree-tests --bench reconnect`. `WISHTREE_HUB_BIN` overrides the hub binary.
