@@ -1,4 +1,4 @@
-//! What the city benches share (`benches/reconnect.rs`, `benches/peer.rs`): the
+//! What the city benches share (`benches/reconnect/`, `benches/peer.rs`): the
 //! community documents of DESIGN's 1x size and their cache, the simulated community
 //! node (its own key and QUIC endpoint, the real transport and session driver, an
 //! in-memory host that keeps its document and sync state across sessions), the hub as
@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use automerge::sync::Message;
 use automerge::{AutoCommit, ChangeHash};
 use tokio::sync::{mpsc, watch};
-use wishtree_hub::store::{EnrolledRole, HubStore, SqliteStore};
+use wishtree_hub::store::{EnrolledRole, HubStore, PgStore, SqliteStore};
 use wishtree_net::EndpointOptions;
 use wishtree_net::drive::{Observer, drive};
 use wishtree_net::quinn;
@@ -412,6 +412,18 @@ impl HubProcess {
         http: SocketAddr,
         name: &str,
     ) -> Self {
+        Self::start_on(bin, data, quic, http, name, None).await
+    }
+
+    /// [`HubProcess::start`] with its documents in the PostgreSQL `store`, if given.
+    pub async fn start_on(
+        bin: &Path,
+        data: &Path,
+        quic: SocketAddr,
+        http: SocketAddr,
+        name: &str,
+        store: Option<&str>,
+    ) -> Self {
         let mut command = Process::new(bin);
         command.args(["run", "--data"]).arg(data).args([
             "--quic",
@@ -419,6 +431,10 @@ impl HubProcess {
             "--http",
             &http.to_string(),
         ]);
+        // In the environment rather than the arguments: the address holds a password.
+        if let Some(store) = store {
+            command.env("WISHTREE_STORE", store);
+        }
         // The hub prints its addresses on stdout once it listens.
         let server = ServerProcess::start(&mut command, "dashboard:", data, &format!("hub-{name}"));
         HubProcess {
@@ -463,20 +479,49 @@ impl HubProcess {
 /// of nodes `0..nodes` through the store API. Returns the hub's key and how long the
 /// enrolment took.
 pub fn init_hub(hub_bin: &Path, data: &Path, nodes: usize) -> (PublicKey, Duration) {
-    let status = Process::new(hub_bin)
-        .args(["init", "--data"])
-        .arg(data)
-        .args(["--city", "1309"])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "wishtree-hub init failed");
-    let hub_key =
-        wishtree_hub::identity::read_key_file(&data.join(wishtree_hub::data_dir::KEY_FILE))
-            .unwrap()
-            .public();
+    init_hubs(hub_bin, &[data.to_owned()], nodes, None)
+}
+
+/// [`init_hub`] for one hub run by as many processes as `dirs`, each with its data
+/// directory, on the PostgreSQL `store` if given (several processes need one): `init`
+/// in the first directory, then in each other with the first's key copied in before,
+/// as `tests/hubs_on_postgres.rs` does; the keys are enrolled once, in the store.
+pub fn init_hubs(
+    hub_bin: &Path,
+    dirs: &[PathBuf],
+    nodes: usize,
+    store: Option<&str>,
+) -> (PublicKey, Duration) {
+    let key_file = wishtree_hub::data_dir::KEY_FILE;
+    for (index, data) in dirs.iter().enumerate() {
+        if index > 0 {
+            std::fs::create_dir_all(data).unwrap();
+            std::fs::copy(dirs[0].join(key_file), data.join(key_file)).unwrap();
+        }
+        let mut command = Process::new(hub_bin);
+        command
+            .args(["init", "--data"])
+            .arg(data)
+            .args(["--city", "1309"])
+            .stdout(Stdio::null());
+        if let Some(store) = store {
+            command.env("WISHTREE_STORE", store);
+        }
+        assert!(
+            command.status().unwrap().success(),
+            "wishtree-hub init failed"
+        );
+    }
+    let hub_key = wishtree_hub::identity::read_key_file(&dirs[0].join(key_file))
+        .unwrap()
+        .public();
     let started = Instant::now();
-    let store = SqliteStore::open(&data.join(wishtree_hub::data_dir::DATABASE_FILE)).unwrap();
+    let store: Box<dyn HubStore> = match store {
+        Some(url) => Box::new(PgStore::open(url).unwrap()),
+        None => Box::new(
+            SqliteStore::open(&dirs[0].join(wishtree_hub::data_dir::DATABASE_FILE)).unwrap(),
+        ),
+    };
     for index in 0..nodes {
         store
             .enroll(

@@ -2,6 +2,7 @@
 //! simulated-network harness, the chaos harness of real processes, and the demo city.
 
 pub mod bench_city;
+pub mod bench_pg;
 pub mod chaos;
 pub mod city;
 pub mod demo;

@@ -4,7 +4,7 @@
 //! process signed is taken by the others.
 
 use tokio_postgres::GenericClient;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::Type;
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::id::OrgId;
 
@@ -13,7 +13,7 @@ use super::{
     Account, AccountError, AccountStore, AnnualText, AuditEntry, NewAccount, SessionKey, random,
     sql,
 };
-use crate::store::{PgStore, pg};
+use crate::store::{PgStore, Typed, pg};
 
 /// The name of the cookie key in `hub_secrets`.
 const SESSION_SECRET: &str = "session-key";
@@ -73,7 +73,7 @@ impl AccountStore for PgStore {
     }
 
     fn login_candidate(&self, name: &str) -> Result<Option<(Account, String)>, AccountError> {
-        self.query(&pg(sql::LOGIN_CANDIDATE), &[&name])?
+        self.query(&pg(sql::LOGIN_CANDIDATE), &[(&name, Type::TEXT)])?
             .first()
             .map(|row| Ok((read_row(row)?, row.try_get(6)?)))
             .transpose()
@@ -119,7 +119,10 @@ impl AccountStore for PgStore {
     }
 
     fn account_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<Account>, AccountError> {
-        self.one_account(sql::ACCOUNT_BY_TOKEN, &[&token_hash.as_slice()])
+        self.one_account(
+            sql::ACCOUNT_BY_TOKEN,
+            &[(&token_hash.as_slice(), Type::BYTEA)],
+        )
     }
 
     fn open_session(
@@ -155,12 +158,18 @@ impl AccountStore for PgStore {
     ) -> Result<Option<Account>, AccountError> {
         self.one_account(
             sql::SESSION_ACCOUNT,
-            &[&session.as_slice(), &now.as_millis()],
+            &[
+                (&session.as_slice(), Type::BYTEA),
+                (&now.as_millis(), Type::INT8),
+            ],
         )
     }
 
     fn close_session(&self, session: &[u8; 16]) -> Result<(), AccountError> {
-        self.execute(&pg(sql::DELETE_SESSION), &[&session.as_slice()])?;
+        self.execute(
+            &pg(sql::DELETE_SESSION),
+            &[(&session.as_slice(), Type::BYTEA)],
+        )?;
         Ok(())
     }
 
@@ -173,7 +182,12 @@ impl AccountStore for PgStore {
     ) -> Result<(), AccountError> {
         self.execute(
             &pg(sql::INSERT_AUDIT),
-            &[&at.as_millis(), &account, &action, &what],
+            &[
+                (&at.as_millis(), Type::INT8),
+                (&account, Type::TEXT),
+                (&action, Type::TEXT),
+                (&what, Type::TEXT),
+            ],
         )?;
         Ok(())
     }
@@ -184,30 +198,39 @@ impl AccountStore for PgStore {
         account: Option<&str>,
     ) -> Result<Vec<AuditEntry>, AccountError> {
         let since = since.map_or(i64::MIN, Timestamp::as_millis);
-        self.query(&pg(sql::AUDIT_ENTRIES), &[&since, &account])?
-            .iter()
-            .map(|row| {
-                Ok(AuditEntry {
-                    at: Timestamp::from_millis(row.try_get(0)?),
-                    account: row.try_get(1)?,
-                    action: row.try_get(2)?,
-                    what: row.try_get(3)?,
-                })
+        self.query(
+            &pg(sql::AUDIT_ENTRIES),
+            &[(&since, Type::INT8), (&account, Type::TEXT)],
+        )?
+        .iter()
+        .map(|row| {
+            Ok(AuditEntry {
+                at: Timestamp::from_millis(row.try_get(0)?),
+                account: row.try_get(1)?,
+                action: row.try_get(2)?,
+                what: row.try_get(3)?,
             })
-            .collect()
+        })
+        .collect()
     }
 
     fn annual_text(&self, org: OrgId, year: i32) -> Result<Option<AnnualText>, AccountError> {
-        self.query(&pg(sql::ANNUAL_TEXT), &[&org.as_bytes().as_slice(), &year])?
-            .first()
-            .map(|row| {
-                Ok(AnnualText {
-                    text: row.try_get(0)?,
-                    updated_at: Timestamp::from_millis(row.try_get(1)?),
-                    updated_by: row.try_get(2)?,
-                })
+        self.query(
+            &pg(sql::ANNUAL_TEXT),
+            &[
+                (&org.as_bytes().as_slice(), Type::BYTEA),
+                (&year, Type::INT4),
+            ],
+        )?
+        .first()
+        .map(|row| {
+            Ok(AnnualText {
+                text: row.try_get(0)?,
+                updated_at: Timestamp::from_millis(row.try_get(1)?),
+                updated_by: row.try_get(2)?,
             })
-            .transpose()
+        })
+        .transpose()
     }
 
     fn save_annual_text(
@@ -221,11 +244,11 @@ impl AccountStore for PgStore {
         self.execute(
             &pg(sql::SAVE_ANNUAL_TEXT),
             &[
-                &org.as_bytes().as_slice(),
-                &year,
-                &text,
-                &at.as_millis(),
-                &by,
+                (&org.as_bytes().as_slice(), Type::BYTEA),
+                (&year, Type::INT4),
+                (&text, Type::TEXT),
+                (&at.as_millis(), Type::INT8),
+                (&by, Type::TEXT),
             ],
         )?;
         Ok(())
@@ -237,11 +260,14 @@ impl AccountStore for PgStore {
         let drawn: [u8; 32] = random()?;
         self.execute(
             "INSERT INTO hub_secrets (name, secret) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-            &[&SESSION_SECRET, &drawn.as_slice()],
+            &[
+                (&SESSION_SECRET, Type::TEXT),
+                (&drawn.as_slice(), Type::BYTEA),
+            ],
         )?;
         let rows = self.query(
             "SELECT secret FROM hub_secrets WHERE name = $1",
-            &[&SESSION_SECRET],
+            &[(&SESSION_SECRET, Type::TEXT)],
         )?;
         let secret: &[u8] = rows
             .first()
@@ -258,7 +284,7 @@ impl PgStore {
     fn one_account(
         &self,
         statement: &str,
-        parameters: &[&(dyn ToSql + Sync)],
+        parameters: &[Typed<'_>],
     ) -> Result<Option<Account>, AccountError> {
         self.query(&pg(statement), parameters)?
             .first()

@@ -56,10 +56,16 @@ impl Hub {
 
     /// A copy of a document, for figures and exports.
     pub fn snapshot(&self, doc: DocId) -> Result<AutoCommit, HubError> {
-        // With a shared store the held copy may be behind what other processes stored.
-        if !self.store.is_shared() {
+        {
             let slot = self.slot(doc);
-            if let Some(held) = &lock_slot(&slot).doc {
+            let slot = lock_slot(&slot);
+            // With a shared store the held copy may be behind what other processes
+            // stored: it serves only if it is in step (its seq is the store's last),
+            // which one number tells, where loading the whole document from the store
+            // took the figures worker a read of every chunk and an automerge load.
+            if let Some(held) = &slot.doc
+                && (!self.store.is_shared() || self.store.doc_seq(stored(doc))? == slot.seq)
+            {
                 return Ok(held.clone());
             }
         }
@@ -141,8 +147,21 @@ impl Hub {
                 locked.slot.doc = Some(document);
                 self.loaded_docs.fetch_add(1, Ordering::Relaxed);
             }
+            let heads_before = self
+                .store
+                .is_shared()
+                .then(|| locked.slot.doc.as_mut().map(AutoCommit::get_heads))
+                .flatten();
             let result = work(&mut locked);
-            if self.store.is_shared() {
+            // Every write of a chunk changes the document's heads (a merge, a compaction
+            // with it, an edit), so work that left them as they were stored no chunk and
+            // the held copy's seq still holds: most of a session's calls only read
+            // (generate, heads), and the seq's read was one of their four statements.
+            // Were a chunk stored without a change of heads, the next use would only
+            // apply it again (loading a change twice changes nothing).
+            let wrote = heads_before.is_none()
+                || locked.slot.doc.as_mut().map(AutoCommit::get_heads) != heads_before;
+            if self.store.is_shared() && wrote {
                 // What this process stored under the lock is in the held copy.
                 match self.store.doc_seq(stored(doc)) {
                     Ok(seq) => locked.slot.seq = seq,

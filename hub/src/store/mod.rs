@@ -19,7 +19,7 @@ use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 
 pub use postgres::PgStore;
-pub(crate) use postgres::pg;
+pub(crate) use postgres::{Typed, pg};
 pub use sqlite::{
     Checkpointed, STATEMENTS_KEPT, SqliteStore, WAL_PAGES_BEFORE_A_COMMIT_CHECKPOINTS,
     record_seen_in,

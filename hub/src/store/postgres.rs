@@ -25,7 +25,7 @@ use std::pin::pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, GenericClient, NoTls};
 use wishtree_protocol::attest::{Attested, SignedHeads};
 use wishtree_protocol::keys::PublicKey;
@@ -172,9 +172,9 @@ impl Drop for AdvisoryLock {
         let Some(client) = self.client.take() else {
             return;
         };
-        let unlocked = block_on(client.execute(
+        let unlocked = block_on(client.execute_typed(
             "SELECT pg_advisory_unlock($1, hashtext($2))",
-            &[&LOCK_SPACE, &self.key],
+            &[(&LOCK_SPACE, Type::INT4), (&self.key, Type::TEXT)],
         ));
         if unlocked.is_ok() {
             drop(Pooled {
@@ -305,20 +305,16 @@ impl PgStore {
     pub(crate) fn query(
         &self,
         sql: &str,
-        params: &[&(dyn ToSql + Sync)],
+        params: &[Typed<'_>],
     ) -> Result<Vec<tokio_postgres::Row>, StoreError> {
         let pooled = self.client()?;
-        Ok(block_on(pooled.get_ref().query(sql, params))?)
+        Ok(block_on(pooled.get_ref().query_typed(sql, params))?)
     }
 
     /// One statement's changed row count, on a pooled connection.
-    pub(crate) fn execute(
-        &self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<u64, StoreError> {
+    pub(crate) fn execute(&self, sql: &str, params: &[Typed<'_>]) -> Result<u64, StoreError> {
         let pooled = self.client()?;
-        Ok(block_on(pooled.get_ref().execute(sql, params))?)
+        Ok(block_on(pooled.get_ref().execute_typed(sql, params))?)
     }
 }
 
@@ -364,6 +360,12 @@ impl Drop for Pooled {
     }
 }
 
+/// A statement's parameter with its PostgreSQL type. Every statement is sent with its
+/// parameters' types (`query_typed`, `execute_typed`): one round trip to the server,
+/// where a statement with its types left to the server takes two (prepare, then
+/// execute) and a third message to close it. A merge runs seven statements.
+pub(crate) type Typed<'a> = (&'a (dyn ToSql + Sync), Type);
+
 /// A statement of [`sql`] with PostgreSQL's parameters: `$1` for SQLite's `?1` (no
 /// statement there has a `?` of another kind).
 pub(crate) fn pg(statement: &str) -> String {
@@ -401,11 +403,20 @@ async fn append_chunk_in(
     at: Timestamp,
 ) -> Result<(), StoreError> {
     client
-        .execute(&pg(sql::APPEND_CHUNK), &[&doc.storage_key(), &bytes])
+        .execute_typed(
+            &pg(sql::APPEND_CHUNK),
+            &[(&doc.storage_key(), Type::TEXT), (&bytes, Type::BYTEA)],
+        )
         .await?;
     if let StoredDoc::Community(code) = doc {
         client
-            .execute(&pg(sql::NOTE_CHANGE), &[&code.to_string(), &at.as_millis()])
+            .execute_typed(
+                &pg(sql::NOTE_CHANGE),
+                &[
+                    (&code.to_string(), Type::TEXT),
+                    (&at.as_millis(), Type::INT8),
+                ],
+            )
             .await?;
     }
     Ok(())
@@ -418,12 +429,21 @@ async fn compact_in(
     full_save: &[u8],
 ) -> Result<(), StoreError> {
     let key = doc.storage_key();
-    let last: Option<i64> = client.query_one(&pg(sql::LAST_SEQ), &[&key]).await?.get(0);
-    client.execute(&pg(sql::DELETE_CHUNKS), &[&key]).await?;
+    let last: Option<i64> = client
+        .query_typed_one(&pg(sql::LAST_SEQ), &[(&key, Type::TEXT)])
+        .await?
+        .try_get(0)?;
     client
-        .execute(
+        .execute_typed(&pg(sql::DELETE_CHUNKS), &[(&key, Type::TEXT)])
+        .await?;
+    client
+        .execute_typed(
             &pg(sql::INSERT_CHUNK_AT),
-            &[&key, &(last.unwrap_or(0) + 1), &full_save],
+            &[
+                (&key, Type::TEXT),
+                (&(last.unwrap_or(0) + 1), Type::INT8),
+                (&full_save, Type::BYTEA),
+            ],
         )
         .await?;
     Ok(())
@@ -436,9 +456,13 @@ async fn save_sync_state_in(
     state: &[u8],
 ) -> Result<(), StoreError> {
     client
-        .execute(
+        .execute_typed(
             &pg(sql::UPSERT_SYNC_STATE),
-            &[&peer.to_bytes().as_slice(), &doc.storage_key(), &state],
+            &[
+                (&peer.to_bytes().as_slice(), Type::BYTEA),
+                (&doc.storage_key(), Type::TEXT),
+                (&state, Type::BYTEA),
+            ],
         )
         .await?;
     Ok(())
@@ -461,9 +485,9 @@ async fn read_enrollment(
     key: &PublicKey,
 ) -> Result<Option<Enrollment>, StoreError> {
     client
-        .query_opt(
+        .query_typed_opt(
             &format!("{} WHERE key = $1", sql::ENROLLMENTS),
-            &[&key.to_bytes().as_slice()],
+            &[(&key.to_bytes().as_slice(), Type::BYTEA)],
         )
         .await?
         .map(|row| row_to_enrollment(&row))
@@ -475,7 +499,10 @@ async fn active_key(
     community: CommunityCode,
 ) -> Result<Option<PublicKey>, StoreError> {
     client
-        .query_opt(&pg(sql::ACTIVE_KEY), &[&community.to_string()])
+        .query_typed_opt(
+            &pg(sql::ACTIVE_KEY),
+            &[(&community.to_string(), Type::TEXT)],
+        )
         .await?
         .map(|row| decode_key(&row.try_get::<_, Vec<u8>>(0)?))
         .transpose()

@@ -34,14 +34,14 @@ impl HubStore for PgStore {
                 });
             }
             transaction
-                .execute(
+                .execute_typed(
                     &pg(sql::INSERT_ENROLLMENT),
                     &[
-                        &enrolled.key.to_bytes().as_slice(),
-                        &role_name,
-                        &community,
-                        &scope,
-                        &at.as_millis(),
+                        (&enrolled.key.to_bytes().as_slice(), Type::BYTEA),
+                        (&role_name, Type::TEXT),
+                        (&community, Type::TEXT),
+                        (&scope, Type::TEXT),
+                        (&at.as_millis(), Type::INT8),
                     ],
                 )
                 .await?;
@@ -57,9 +57,13 @@ impl HubStore for PgStore {
     ) -> Result<Enrollment, StoreError> {
         self.in_transaction(async move |transaction| {
             let changed = transaction
-                .execute(
+                .execute_typed(
                     &pg(sql::REVOKE),
-                    &[&key.to_bytes().as_slice(), &at.as_millis(), &reason],
+                    &[
+                        (&key.to_bytes().as_slice(), Type::BYTEA),
+                        (&at.as_millis(), Type::INT8),
+                        (&reason, Type::TEXT),
+                    ],
                 )
                 .await?;
             let enrollment = read_enrollment(transaction, key)
@@ -93,7 +97,7 @@ impl HubStore for PgStore {
     }
 
     fn doc_bytes(&self, doc: StoredDoc) -> Result<Option<Vec<u8>>, StoreError> {
-        let rows = self.query(&pg(sql::CHUNKS), &[&doc.storage_key()])?;
+        let rows = self.query(&pg(sql::CHUNKS), &[(&doc.storage_key(), Type::TEXT)])?;
         if rows.is_empty() {
             return Ok(None);
         }
@@ -111,10 +115,13 @@ impl HubStore for PgStore {
     }
 
     fn last_bundle_seq(&self, issuer: &PublicKey) -> Result<Option<u64>, StoreError> {
-        self.query(&pg(sql::BUNDLE_SEQ), &[&issuer.to_bytes().as_slice()])?
-            .first()
-            .map(|row| decode_seq(row.try_get(0)?))
-            .transpose()
+        self.query(
+            &pg(sql::BUNDLE_SEQ),
+            &[(&issuer.to_bytes().as_slice(), Type::BYTEA)],
+        )?
+        .first()
+        .map(|row| decode_seq(row.try_get(0)?))
+        .transpose()
     }
 
     fn accept_bundle(
@@ -129,22 +136,25 @@ impl HubStore for PgStore {
             // As in SQLite's: the seq is raised only if it grows, and a second import
             // that raced past the check rolls back with its chunk.
             let raised = transaction
-                .execute(
+                .execute_typed(
                     &pg(sql::RAISE_BUNDLE_SEQ),
                     &[
-                        &receipt.issuer.to_bytes().as_slice(),
-                        &seq,
-                        &receipt.hash.as_slice(),
-                        &receipt.previous.as_ref().map(<[u8; 32]>::as_slice),
-                        &at.as_millis(),
+                        (&receipt.issuer.to_bytes().as_slice(), Type::BYTEA),
+                        (&seq, Type::INT8),
+                        (&receipt.hash.as_slice(), Type::BYTEA),
+                        (
+                            &receipt.previous.as_ref().map(<[u8; 32]>::as_slice),
+                            Type::BYTEA,
+                        ),
+                        (&at.as_millis(), Type::INT8),
                     ],
                 )
                 .await?;
             if raised == 0 {
                 let last: i64 = transaction
-                    .query_one(
+                    .query_typed_one(
                         &pg(sql::BUNDLE_SEQ),
-                        &[&receipt.issuer.to_bytes().as_slice()],
+                        &[(&receipt.issuer.to_bytes().as_slice(), Type::BYTEA)],
                     )
                     .await?
                     .try_get(0)?;
@@ -181,7 +191,7 @@ impl HubStore for PgStore {
     }
 
     fn chunk_stats(&self, doc: StoredDoc) -> Result<ChunkStats, StoreError> {
-        let rows = self.query(&pg(sql::CHUNK_STATS), &[&doc.storage_key()])?;
+        let rows = self.query(&pg(sql::CHUNK_STATS), &[(&doc.storage_key(), Type::TEXT)])?;
         let Some(row) = rows.first() else {
             return Ok(ChunkStats::default());
         };
@@ -200,7 +210,10 @@ impl HubStore for PgStore {
     fn record_seen(&self, community: CommunityCode, at: Timestamp) -> Result<(), StoreError> {
         self.execute(
             &pg(sql::NOTE_SEEN),
-            &[&community.to_string(), &at.as_millis()],
+            &[
+                (&community.to_string(), Type::TEXT),
+                (&at.as_millis(), Type::INT8),
+            ],
         )?;
         Ok(())
     }
@@ -208,7 +221,10 @@ impl HubStore for PgStore {
     fn sync_state(&self, peer: &PublicKey, doc: StoredDoc) -> Result<Option<Vec<u8>>, StoreError> {
         self.query(
             &pg(sql::SYNC_STATE),
-            &[&peer.to_bytes().as_slice(), &doc.storage_key()],
+            &[
+                (&peer.to_bytes().as_slice(), Type::BYTEA),
+                (&doc.storage_key(), Type::TEXT),
+            ],
         )?
         .first()
         .map(|row| Ok(row.try_get(0)?))
@@ -235,21 +251,24 @@ impl HubStore for PgStore {
         let changed = self.execute(
             &pg(sql::UPSERT_ATTESTATION),
             &[
-                &signed.community.to_string(),
-                &json,
-                &signed.signer.to_bytes().as_slice(),
-                &(signed.seq as i64),
-                &received_at.as_millis(),
+                (&signed.community.to_string(), Type::TEXT),
+                (&json, Type::TEXT),
+                (&signed.signer.to_bytes().as_slice(), Type::BYTEA),
+                (&(signed.seq as i64), Type::INT8),
+                (&received_at.as_millis(), Type::INT8),
             ],
         )?;
         Ok(changed > 0)
     }
 
     fn attestation(&self, community: CommunityCode) -> Result<Option<SignedHeads>, StoreError> {
-        self.query(&pg(sql::ATTESTATION), &[&community.to_string()])?
-            .first()
-            .map(|row| super::super::signed_heads_from_json(row.try_get(0)?))
-            .transpose()
+        self.query(
+            &pg(sql::ATTESTATION),
+            &[(&community.to_string(), Type::TEXT)],
+        )?
+        .first()
+        .map(|row| super::super::signed_heads_from_json(row.try_get(0)?))
+        .transpose()
     }
 
     fn backup(&self, _path: &Path) -> Result<(), StoreError> {
@@ -259,14 +278,17 @@ impl HubStore for PgStore {
     }
 
     fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.query(&pg(sql::SETTING), &[&key])?
+        self.query(&pg(sql::SETTING), &[(&key, Type::TEXT)])?
             .first()
             .map(|row| Ok(row.try_get(0)?))
             .transpose()
     }
 
     fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.execute(&pg(sql::UPSERT_SETTING), &[&key, &value])?;
+        self.execute(
+            &pg(sql::UPSERT_SETTING),
+            &[(&key, Type::TEXT), (&value, Type::TEXT)],
+        )?;
         Ok(())
     }
 
@@ -277,9 +299,9 @@ impl HubStore for PgStore {
     fn lock_doc(&self, doc: StoredDoc) -> Result<DocLock, StoreError> {
         let mut pooled = self.client()?;
         let key = doc.storage_key();
-        block_on(pooled.get_ref().execute(
+        block_on(pooled.get_ref().execute_typed(
             "SELECT pg_advisory_lock($1, hashtext($2))",
-            &[&LOCK_SPACE, &key],
+            &[(&LOCK_SPACE, Type::INT4), (&key, Type::TEXT)],
         ))?;
         Ok(DocLock::held(AdvisoryLock {
             client: pooled.client.take(),
@@ -290,7 +312,7 @@ impl HubStore for PgStore {
 
     fn doc_seq(&self, doc: StoredDoc) -> Result<u64, StoreError> {
         let last: Option<i64> = self
-            .query(&pg(sql::LAST_SEQ), &[&doc.storage_key()])?
+            .query(&pg(sql::LAST_SEQ), &[(&doc.storage_key(), Type::TEXT)])?
             .first()
             .map(|row| row.try_get(0))
             .transpose()?
@@ -300,9 +322,12 @@ impl HubStore for PgStore {
 
     fn chunks_after(&self, doc: StoredDoc, after: u64) -> Result<Vec<Vec<u8>>, StoreError> {
         let after = i64::try_from(after).unwrap_or(i64::MAX);
-        self.query(&pg(sql::CHUNKS_AFTER), &[&doc.storage_key(), &after])?
-            .iter()
-            .map(|row| Ok(row.try_get(0)?))
-            .collect()
+        self.query(
+            &pg(sql::CHUNKS_AFTER),
+            &[(&doc.storage_key(), Type::TEXT), (&after, Type::INT8)],
+        )?
+        .iter()
+        .map(|row| Ok(row.try_get(0)?))
+        .collect()
     }
 }
