@@ -10,7 +10,9 @@
 //! their documents are still in memory, and the rest follow in turn.
 //!
 //! A permit goes from the step that ends straight to the waiter of lowest rank (ties:
-//! the one that asked first); one nobody waits for goes back to the gate.
+//! the one that asked first); one nobody waits for goes back to the gate. The limit
+//! can be moved while the gate is in use ([`StepGate::set_limit`]): the hub lowers it
+//! while handshakes queue, so that they get a core.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -26,7 +28,10 @@ pub struct StepGate {
 
 #[derive(Debug)]
 struct GateState {
-    free: usize,
+    /// Steps allowed at once now ([`StepGate::set_limit`]).
+    limit: usize,
+    /// Permits out (may exceed a lowered limit until they come back).
+    in_use: usize,
     asked: u64,
     /// Waiters by (rank, when they asked); the lowest is served first.
     queue: BinaryHeap<Reverse<(u64, u64)>>,
@@ -45,7 +50,8 @@ impl StepGate {
     pub fn new(permits: usize) -> Arc<Self> {
         Arc::new(Self {
             state: Mutex::new(GateState {
-                free: permits.max(1),
+                limit: permits.max(1),
+                in_use: 0,
                 asked: 0,
                 queue: BinaryHeap::new(),
                 waiting: HashMap::new(),
@@ -58,8 +64,8 @@ impl StepGate {
         loop {
             let receiver = {
                 let mut state = self.lock();
-                if state.free > 0 {
-                    state.free -= 1;
+                if state.in_use < state.limit {
+                    state.in_use += 1;
                     return StepPermit {
                         gate: Some(Arc::clone(self)),
                     };
@@ -81,7 +87,18 @@ impl StepGate {
 
     /// Permits free now (for tests and metrics).
     pub fn available(&self) -> usize {
-        self.lock().free
+        let state = self.lock();
+        state.limit.saturating_sub(state.in_use)
+    }
+
+    /// Allows `permits` steps at once from now on (at least one): a lower limit takes
+    /// effect as steps end, a higher one at once.
+    pub fn set_limit(self: &Arc<Self>, permits: usize) {
+        let mut state = self.lock();
+        state.limit = permits.max(1);
+        while state.in_use < state.limit && self.hand_on(&mut state) {
+            state.in_use += 1;
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, GateState> {
@@ -92,9 +109,17 @@ impl StepGate {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Hands a released permit to the waiter of lowest rank still waiting, or frees it.
+    /// Hands a released permit to the waiter of lowest rank still waiting, or frees it
+    /// (and frees it too while more are out than the limit allows now).
     fn release(self: &Arc<Self>) {
         let mut state = self.lock();
+        if state.in_use > state.limit || !self.hand_on(&mut state) {
+            state.in_use -= 1;
+        }
+    }
+
+    /// Gives a permit to the waiter of lowest rank still waiting; false if none is.
+    fn hand_on(self: &Arc<Self>, state: &mut GateState) -> bool {
         while let Some(Reverse((_, asked))) = state.queue.pop() {
             let Some(sender) = state.waiting.remove(&asked) else {
                 continue;
@@ -103,13 +128,13 @@ impl StepGate {
                 gate: Some(Arc::clone(self)),
             };
             match sender.send(permit) {
-                Ok(()) => return,
+                Ok(()) => return true,
                 // Its waiter gave up: the permit was not handed on, and must not
                 // release itself while the lock is held.
                 Err(mut unsent) => unsent.gate = None,
             }
         }
-        state.free += 1;
+        false
     }
 }
 
@@ -155,6 +180,31 @@ mod tests {
         }
         assert_eq!(served, vec![10, 10, 20, 30]);
         assert_eq!(gate.available(), 1, "the last permit came back to the gate");
+    }
+
+    #[tokio::test]
+    async fn a_lowered_limit_holds_back_waiters_until_it_is_raised() {
+        let gate = StepGate::new(2);
+        let first = gate.acquire(1).await;
+        let second = gate.acquire(2).await;
+        gate.set_limit(1);
+        let waiting = {
+            let gate = Arc::clone(&gate);
+            tokio::spawn(async move { gate.acquire(3).await })
+        };
+        while gate.lock().queue.is_empty() {
+            tokio::task::yield_now().await;
+        }
+        // Two out, one allowed: the first to come back is not handed on.
+        drop(first);
+        assert_eq!(gate.lock().in_use, 1);
+        assert_eq!(gate.lock().queue.len(), 1, "the waiter still waits");
+        // Raised: the waiter gets the free permit at once.
+        gate.set_limit(2);
+        let third = waiting.await.unwrap();
+        assert_eq!(gate.lock().in_use, 2);
+        drop((second, third));
+        assert_eq!(gate.available(), 2);
     }
 
     #[tokio::test]

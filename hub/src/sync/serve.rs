@@ -51,8 +51,12 @@ pub async fn serve_quic(
     options: ServeOptions,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let handshakes = Arc::new(Semaphore::new(options.max_handshakes.max(1)));
-    let steps = StepGate::new(options.max_steps);
+    let admission = Arc::new(Admission {
+        handshakes: Arc::new(Semaphore::new(options.max_handshakes.max(1))),
+        steps: StepGate::new(options.max_steps),
+        max_handshakes: options.max_handshakes.max(1),
+        max_steps: options.max_steps.max(1),
+    });
     let mut connections = JoinSet::new();
     // Each connection's rank at the step gate: the order it came in.
     let mut accepted: u64 = 0;
@@ -65,19 +69,22 @@ pub async fn serve_quic(
         // Finished connections are reaped as new ones come, so the set stays small.
         while connections.try_join_next().is_some() {}
         let permit = tokio::select! {
-            permit = Arc::clone(&handshakes).acquire_owned() => permit,
+            permit = Arc::clone(&admission.handshakes).acquire_owned() => permit,
             _ = shutdown.changed() => break,
         };
         let Ok(permit) = permit else { break };
+        admission.balance();
         accepted += 1;
         let rank = accepted;
         let hub = Arc::clone(&hub);
-        let steps = Arc::clone(&steps);
+        let admission = Arc::clone(&admission);
+        let steps = Arc::clone(&admission.steps);
         let endpoint_options = options.endpoint.clone();
         let shutdown = shutdown.clone();
         connections.spawn(async move {
             let link = wishtree_net::accept(incoming, &endpoint_options).await;
             drop(permit);
+            admission.balance();
             match link {
                 Ok(link) => serve_link(hub, link, (steps, rank), shutdown).await,
                 Err(error) => tracing::debug!("a handshake failed: {error}"),
@@ -88,6 +95,29 @@ pub async fn serve_quic(
     while connections.join_next().await.is_some() {}
     // Lets the closes reach the peers, but a peer that is gone does not hold the stop.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), endpoint.wait_idle()).await;
+}
+
+/// The bounds of the endpoint: handshakes in flight and session steps at once.
+struct Admission {
+    handshakes: Arc<Semaphore>,
+    steps: Arc<StepGate>,
+    max_handshakes: usize,
+    max_steps: usize,
+}
+
+impl Admission {
+    /// While at least half the handshake bound is in flight (a city reconnecting at
+    /// once), one session step at a time, so that handshakes keep a core: a node
+    /// whose handshake is not done within its limit (15 s) fails and backs off, and
+    /// ten thousand nodes connecting together left 6,000 failures at 15 s with four
+    /// steps merging beside the handshakes. Sessions already open wait a little
+    /// longer for their next step; none of them times out waiting.
+    fn balance(&self) {
+        let in_flight = self.max_handshakes - self.handshakes.available_permits();
+        let flooded = in_flight * 2 >= self.max_handshakes && self.max_handshakes > 1;
+        self.steps
+            .set_limit(if flooded { 1 } else { self.max_steps });
+    }
 }
 
 async fn serve_link(

@@ -167,27 +167,46 @@ pub(crate) fn compare(runs: &[StoreRun], nodes: usize) {
         .map(|usage| usage.peak_rss_kb)
         .max()
         .unwrap_or(0);
-    let [_, reconnect, crash] = &sqlite.phases;
-    for (name, figure, goal, met) in [
+    let [first, reconnect, crash] = &sqlite.phases;
+    // Issue 4's targets are for a city of 3,000 nodes; issue 16's for 10,000: first
+    // sync and reconnect each within 100 s, the hub within 3 GB.
+    let (seconds, rss_mb, phases) = if nodes >= 10_000 {
         (
-            "reconnect_all_in_sync",
-            format!("{:.1} s", reconnect.all.as_secs_f64()),
-            "30 s",
-            reconnect.all.as_secs_f64() <= 30.0,
-        ),
+            100.0,
+            3072,
+            vec![
+                ("first_sync_all_in_sync", first),
+                ("reconnect_all_in_sync", reconnect),
+            ],
+        )
+    } else {
         (
-            "crash_all_in_sync",
-            format!("{:.1} s", crash.all.as_secs_f64()),
-            "30 s",
-            crash.all.as_secs_f64() <= 30.0,
-        ),
-        (
-            "hub_peak_rss",
-            format!("{} MB", peak_rss_kb / 1024),
-            "1536 MB",
-            peak_rss_kb <= 1536 * 1024,
-        ),
-    ] {
+            30.0,
+            1536,
+            vec![
+                ("reconnect_all_in_sync", reconnect),
+                ("crash_all_in_sync", crash),
+            ],
+        )
+    };
+    let mut lines: Vec<(&str, String, String, bool)> = phases
+        .into_iter()
+        .map(|(name, phase)| {
+            (
+                name,
+                format!("{:.1} s", phase.all.as_secs_f64()),
+                format!("{seconds} s"),
+                phase.all.as_secs_f64() <= seconds,
+            )
+        })
+        .collect();
+    lines.push((
+        "hub_peak_rss",
+        format!("{} MB", peak_rss_kb / 1024),
+        format!("{rss_mb} MB"),
+        peak_rss_kb <= rss_mb * 1024,
+    ));
+    for (name, figure, goal, met) in lines {
         let verdict = if met { "met" } else { "MISSED" };
         println!("target {name}: {verdict} ({figure} against {goal})");
     }
