@@ -50,23 +50,44 @@ pub struct CityViewer {
 /// Creates a city viewer `name` at the hub in `dir` (with a drawn password and a token),
 /// through the same calls `wishtree-hub account add` and `account token` make.
 pub fn add_city_viewer(dir: &Path, name: &str) -> anyhow::Result<CityViewer> {
-    let store = wishtree_hub::data_dir::open_store(dir)?;
-    let city = wishtree_hub::run::city_of(&store, dir)?;
-    drop(store);
-    add_account(dir, "city", city.as_str(), name)
+    add_city_viewer_on(dir, None, name)
+}
+
+/// [`add_city_viewer`] for a hub whose store may be PostgreSQL (`store`, the address
+/// its `--store` takes): the accounts are the shared store's then.
+pub fn add_city_viewer_on(
+    dir: &Path,
+    store: Option<&str>,
+    name: &str,
+) -> anyhow::Result<CityViewer> {
+    let local = wishtree_hub::data_dir::open_store(dir)?;
+    let city = wishtree_hub::run::city_of(&local, dir)?;
+    drop(local);
+    add_account_on(dir, store, "city", city.as_str(), name)
 }
 
 /// Creates an account `name` of `role` (`city`, `district`, `street`, `org`) over
 /// `scope` (a region code, or an organisation's credit code) at the hub in `dir`, with
 /// a drawn password and a token, as `wishtree-hub account add` and `account token` do.
 pub fn add_account(dir: &Path, role: &str, scope: &str, name: &str) -> anyhow::Result<CityViewer> {
+    add_account_on(dir, None, role, scope, name)
+}
+
+/// [`add_account`] for a hub whose store may be PostgreSQL (`store`).
+pub fn add_account_on(
+    dir: &Path,
+    store: Option<&str>,
+    role: &str,
+    scope: &str,
+    name: &str,
+) -> anyhow::Result<CityViewer> {
     use wishtree_hub::accounts::{self, NewAccount};
-    let store = wishtree_hub::data_dir::open_store(dir)?;
-    let city = wishtree_hub::run::city_of(&store, dir)?;
+    let stores = wishtree_hub::data_dir::open_stores(dir, store)?;
+    let city = wishtree_hub::run::city_of(stores.local.as_ref(), dir)?;
     let account = NewAccount::parse(&city, role, scope, name)?;
     let password = accounts::draw_password()?;
-    accounts::create_account(&store, &account, &password, now())?;
-    let (_, token) = accounts::issue_token(&store, name, now())?;
+    accounts::create_account(stores.accounts.as_ref(), &account, &password, now())?;
+    let (_, token) = accounts::issue_token(stores.accounts.as_ref(), name, now())?;
     Ok(CityViewer {
         name: name.to_owned(),
         password,

@@ -19,8 +19,8 @@ use wishtree_protocol::frame::DocId;
 use wishtree_protocol::keys::KeyPair;
 use wishtree_testkit::socket::get_json_with;
 use wishtree_tests::city::{
-    add_city_viewer, add_member, any_port, enroll_on, hub_key, init_hub, init_hub_on, init_node,
-    start_hub_on, start_node, wait_until,
+    add_city_viewer, add_city_viewer_on, add_member, any_port, enroll_on, hub_key, init_hub,
+    init_hub_on, init_node, start_hub_on, start_node, wait_until,
 };
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -53,7 +53,9 @@ async fn city(store: Option<&str>) -> City {
     let dir = tempfile::tempdir().unwrap();
     let hub_dir = dir.path().join("hub");
     init_hub_on(&hub_dir, "1309", store).unwrap();
-    let viewer = add_city_viewer(&hub_dir, "e2e").unwrap().authorization;
+    let viewer = add_city_viewer_on(&hub_dir, store, "e2e")
+        .unwrap()
+        .authorization;
     let hub = start_hub_on(&hub_dir, any_port(), any_port(), store)
         .await
         .unwrap();
