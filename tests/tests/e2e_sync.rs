@@ -330,7 +330,8 @@ async fn junk_datagrams_and_a_fuzzed_frame_stream_leave_other_nodes_syncing(stor
         .await
         .unwrap();
     link.write(&[1, 0xff, 0xfe, 0x00, 0x13]).await.unwrap();
-    link.write(&rand32()).await.unwrap();
+    // The hub may already have closed the link over the first frame.
+    let _ = link.write(&rand32()).await;
     let answer = tokio::time::timeout(LIMIT, link.read()).await.unwrap();
     assert!(answer.is_err(), "the hub closes a junk stream: {answer:?}");
 
