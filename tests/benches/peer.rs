@@ -127,7 +127,8 @@ use wishtree_hub::store::StoredDoc;
 use wishtree_protocol::CommunityCode;
 use wishtree_tests::bench_city::{
     Counters, HubProcess, HubTarget, ServerProcess, SimNode, document_path, documents,
-    free_tcp_port, init_hub, load_average, node_loop, process_cpu_seconds, sim_nodes, target_dir,
+    free_tcp_port, hub_binary, init_hub, load_average, node_loop, process_cpu_seconds, sim_nodes,
+    target_dir,
 };
 
 /// Documents per client, on both sides.
@@ -158,14 +159,7 @@ fn main() {
         "each size of PEER_DOCS is a multiple of {PER_CLIENT}, at most 9,990"
     );
     let target = target_dir();
-    let hub_bin = std::env::var_os("WISHTREE_HUB_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target.join("release").join("wishtree-hub"));
-    assert!(
-        hub_bin.exists(),
-        "no hub binary at {}: run `cargo build --release -p wishtree-hub` first",
-        hub_bin.display()
-    );
+    let hub_bin = hub_binary(&target);
     let peer_dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("js")
         .join("peer");

@@ -569,6 +569,20 @@ pub fn sim_nodes(docs: Vec<(CommunityCode, Vec<u8>)>) -> Vec<Arc<SimNode>> {
         .collect()
 }
 
+/// The release `wishtree-hub` under `target` (or `WISHTREE_HUB_BIN`); the benches need
+/// it built first, and say so.
+pub fn hub_binary(target: &Path) -> PathBuf {
+    let hub_bin = std::env::var_os("WISHTREE_HUB_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target.join("release").join("wishtree-hub"));
+    assert!(
+        hub_bin.exists(),
+        "no hub binary at {}: run `cargo build --release -p wishtree-hub` first",
+        hub_bin.display()
+    );
+    hub_bin
+}
+
 /// Where [`documents`] caches the saved document of `code` under `target`.
 pub fn document_path(target: &Path, code: CommunityCode) -> PathBuf {
     document_cache(target).join(format!("{code}.automerge"))

@@ -267,18 +267,23 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn a_change_is_offered_only_to_the_sessions_that_sync_its_document() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A hub of city 1309 over a fresh SQLite store in `dir`.
+    fn hub_in(dir: &tempfile::TempDir, options: HubOptions) -> Arc<Hub> {
         let store = Arc::new(SqliteStore::open(&dir.path().join("hub.sqlite")).unwrap());
-        let hub = Hub::new(
+        Hub::new(
             store,
             KeyPair::from_secret([9; 32]),
             "1309".parse().unwrap(),
             Arc::new(Metrics::new()),
-            HubOptions::default(),
+            options,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn a_change_is_offered_only_to_the_sessions_that_sync_its_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = hub_in(&dir, HubOptions::default());
         let first = DocId::Community("130903001001".parse().unwrap());
         let second = DocId::Community("130903001002".parse().unwrap());
         let (to_first, mut first_events) = mpsc::unbounded_channel();
@@ -308,18 +313,13 @@ mod tests {
     #[test]
     fn the_cache_stays_within_its_bound_and_drops_the_least_recently_used() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(&dir.path().join("hub.sqlite")).unwrap());
-        let hub = Hub::new(
-            store,
-            KeyPair::from_secret([9; 32]),
-            "1309".parse().unwrap(),
-            Arc::new(Metrics::new()),
+        let hub = hub_in(
+            &dir,
             HubOptions {
                 cached_docs: 16,
                 ..HubOptions::default()
             },
-        )
-        .unwrap();
+        );
         let community = |index: usize| -> DocId {
             DocId::Community(format!("130903001{:03}", index + 1).parse().unwrap())
         };

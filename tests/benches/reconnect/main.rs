@@ -70,7 +70,7 @@ use automerge::AutoCommit;
 use tokio::sync::{mpsc, watch};
 use wishtree_hub::store::{HubStore, PgStore, SqliteStore, StoredDoc};
 use wishtree_tests::bench_city::{
-    Counters, HubTarget, SimNode, Usage, documents, init_hubs, load_average, node_loop,
+    Counters, HubTarget, SimNode, Usage, documents, hub_binary, init_hubs, load_average, node_loop,
     process_cpu_seconds, sim_nodes, target_dir, template_members,
 };
 use wishtree_tests::bench_pg::{PgCluster, PgCounters};
@@ -191,14 +191,7 @@ fn main() {
         )
     });
     let target = target_dir();
-    let hub_bin = std::env::var_os("WISHTREE_HUB_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target.join("release").join("wishtree-hub"));
-    assert!(
-        hub_bin.exists(),
-        "no hub binary at {}: run `cargo build --release -p wishtree-hub` first",
-        hub_bin.display()
-    );
+    let hub_bin = hub_binary(&target);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
