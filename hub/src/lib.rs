@@ -21,6 +21,7 @@ pub mod regions;
 pub mod run;
 pub mod schema;
 pub mod seals;
+pub mod sql;
 pub mod state;
 pub mod store;
 pub mod sync;

@@ -119,4 +119,7 @@ pub enum FiguresError {
     /// An SQLite error.
     #[error("figure database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// An error of the figures' database, SQLite or PostgreSQL (`crate::sql`).
+    #[error("figure database error: {0}")]
+    Sql(#[from] crate::sql::SqlError),
 }

@@ -7,7 +7,7 @@
 //! PostgreSQL implementation for several hub processes behind one address will
 //! implement. Calls block: async drivers run them on a blocking thread.
 
-mod postgres;
+pub(crate) mod postgres;
 mod sql;
 mod sqlite;
 

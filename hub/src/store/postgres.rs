@@ -374,7 +374,7 @@ pub(crate) fn pg(statement: &str) -> String {
 
 /// Waits for `future` on this thread, parking it between polls. See the module doc for
 /// why this is safe for tokio-postgres's client futures anywhere.
-fn block_on<F: Future>(future: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     struct Unpark(std::thread::Thread);
     impl Wake for Unpark {
         fn wake(self: Arc<Self>) {
