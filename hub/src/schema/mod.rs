@@ -9,6 +9,13 @@
 //! version: the store's missing steps are run, then the version is 2 + figures. The
 //! figures' steps then follow as usual; nothing is dropped, and no figure is
 //! re-derived for the move.
+//!
+//! The PostgreSQL store holds the same tables (`store/postgres.rs`, the figures' in
+//! `store/postgres/figure_tables.rs`), in their final shape there. A new figures step
+//! needs its PostgreSQL twin: a new step at the end of that store's steps giving
+//! PostgreSQL the same change. `hub/tests/figure_tables_postgres.rs` fails until it
+//! does, comparing every table, column, key, index and trigger of a fresh file with
+//! PostgreSQL's.
 
 mod accounts;
 mod bulletins;

@@ -1,8 +1,10 @@
 //! The hub store in PostgreSQL, for several hub processes behind one address.
 //!
 //! The same tables as the SQLite store (`schema/store.rs`, and the accounts' of
-//! `schema/accounts.rs`, whose `AccountStore` impl is `accounts/postgres.rs`), in a
-//! schema of their own steps (`STEPS`, the count in `wishtree_schema`), run at open
+//! `schema/accounts.rs`, whose `AccountStore` impl is `accounts/postgres.rs`), and the
+//! figures', the members' and the bulletins' (`figure_tables.rs`, run through
+//! [`PgStore::with_db`] and [`PgStore::in_db_transaction`]), in a schema of their own
+//! steps (`STEPS`, the count in `wishtree_schema`), run at open
 //! under an advisory lock so that two processes starting at once do not both migrate.
 //!
 //! The trait's calls block, and a hub makes some of them from tokio tasks. So the
@@ -31,12 +33,15 @@ use wishtree_protocol::attest::{Attested, SignedHeads};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, Timestamp};
 
+use crate::sql::{Db, Dialect, PgDb, Row, SqlError, ToCell};
+
 use super::{
     BundleReceipt, ChunkStats, CommunityRecord, DocLock, EnrolledRole, Enrollment, HubStore,
     MergeWrite, StoreError, StoredDoc, decode_enrollment, decode_key, decode_seq, sql,
     stored_bundle_seq,
 };
 
+mod figure_tables;
 mod hub_store;
 
 /// The first key of every advisory lock this store takes (the second names what is
@@ -49,8 +54,8 @@ const IDLE_CONNECTIONS: usize = 16;
 
 /// The store's steps, in order. Each is frozen once released: a change is a new step
 /// at the end. The tables are those of `schema/store.rs` and `schema/accounts.rs`, in
-/// PostgreSQL's types.
-const STEPS: [&str; 2] = [
+/// PostgreSQL's types, then every other table of the hub's SQLite file.
+const STEPS: [&str; 3] = [
     r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE roster (
@@ -141,6 +146,9 @@ CREATE TABLE unit_annual_texts (
 );
 CREATE TABLE hub_secrets (name TEXT PRIMARY KEY, secret BYTEA NOT NULL);
 "#,
+    // The figures', the members' elsewhere and the bulletins' tables, in their shape
+    // in SQLite at its version 29 (issue 15).
+    figure_tables::STEP,
 ];
 
 /// The hub store in a PostgreSQL database.
@@ -316,6 +324,50 @@ impl PgStore {
         let pooled = self.client()?;
         Ok(block_on(pooled.get_ref().execute_typed(sql, params))?)
     }
+
+    /// Runs `work` on one pooled connection, each statement committed on its own: the
+    /// figures' reads. A connection that cannot be opened is [`SqlError::Unreachable`].
+    pub fn with_db<T, E: From<SqlError>>(
+        &self,
+        work: impl FnOnce(&dyn Db) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let pooled = self.client().map_err(cannot_connect)?;
+        work(&PgDb::new(pooled.get_ref()))
+    }
+
+    /// Runs `work` in one transaction on one pooled connection (BEGIN … COMMIT): the
+    /// figures' writes. Committed when `work` returns `Ok`; rolled back when it returns
+    /// an error, panics, or the connection is lost (the server rolls back a session's
+    /// open transaction when it ends). A connection that cannot be opened, or is lost at
+    /// BEGIN or COMMIT, is [`SqlError::Unreachable`].
+    ///
+    /// PostgreSQL aborts a transaction at its first failed statement, where SQLite goes
+    /// on, and answers a COMMIT of an aborted transaction by rolling it back without an
+    /// error. So when a statement of `work` failed and `work` still returned `Ok` (it
+    /// let the error go), nothing is committed and the call fails with the server's
+    /// answer, rather than report as written what was not.
+    pub fn in_db_transaction<T, E: From<SqlError>>(
+        &self,
+        work: impl FnOnce(&dyn Db) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut pooled = self.client().map_err(cannot_connect)?;
+        // Dropped without a commit (an error or a panic in `work`), the transaction
+        // queues its ROLLBACK on the connection before the connection goes back to the
+        // pool, so the next user of the connection finds no transaction open.
+        let transaction = block_on(pooled.get().transaction()).map_err(lost)?;
+        let db = NotingFailures {
+            db: PgDb::new(&transaction),
+            failed: std::cell::Cell::new(false),
+        };
+        let value = work(&db)?;
+        if db.failed.get() {
+            // The server says whether the transaction is aborted: a failure on this
+            // side (a value out of range, a column read as the wrong type) leaves it open.
+            db.db.run_batch("SELECT 1")?;
+        }
+        block_on(transaction.commit()).map_err(lost)?;
+        Ok(value)
+    }
 }
 
 impl Drop for PgStore {
@@ -357,6 +409,57 @@ impl Drop for Pooled {
                 idle.push(client);
             }
         }
+    }
+}
+
+/// A [`Db`] that notes whether a statement failed (see [`PgStore::in_db_transaction`]).
+struct NotingFailures<D> {
+    db: D,
+    failed: std::cell::Cell<bool>,
+}
+
+impl<D: Db> NotingFailures<D> {
+    fn note<T>(&self, result: crate::sql::Result<T>) -> crate::sql::Result<T> {
+        if result.is_err() {
+            self.failed.set(true);
+        }
+        result
+    }
+}
+
+impl<D: Db> Db for NotingFailures<D> {
+    fn dialect(&self) -> Dialect {
+        self.db.dialect()
+    }
+
+    fn run(
+        &self,
+        sql: &str,
+        params: &[&dyn ToCell],
+        each: &mut dyn FnMut(&Row<'_>) -> crate::sql::Result<()>,
+    ) -> crate::sql::Result<u64> {
+        self.note(self.db.run(sql, params, each))
+    }
+
+    fn run_batch(&self, sql: &str) -> crate::sql::Result<()> {
+        self.note(self.db.run_batch(sql))
+    }
+}
+
+/// The store's error opening a connection, as the figures' [`SqlError`].
+fn cannot_connect(error: StoreError) -> SqlError {
+    match error {
+        StoreError::Unreachable(reason) => SqlError::Unreachable(reason),
+        other => SqlError::Unreachable(other.to_string()),
+    }
+}
+
+/// A failed BEGIN or COMMIT: [`SqlError::Unreachable`] when the connection is gone.
+fn lost(error: tokio_postgres::Error) -> SqlError {
+    if error.is_closed() {
+        SqlError::Unreachable(error.to_string())
+    } else {
+        SqlError::Postgres(error)
     }
 }
 
