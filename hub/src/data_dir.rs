@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 
 use crate::accounts::AccountStore;
+use crate::figure_store::FigureStore;
 use crate::identity::read_key_file;
 use crate::store::{HubStore, PgStore, SqliteStore};
 
@@ -37,9 +38,9 @@ pub const STORE_SETTING: &str = "store";
 /// kept: it comes from `--store`, `WISHTREE_STORE` or the config file every time.
 pub const STORE_POSTGRES: &str = "postgres";
 
-/// A hub's stores: where it keeps documents, roster, sync state and accounts, and its
-/// data directory's SQLite file, which holds the figures and region names (and is
-/// also `store` and `accounts` when no other store is given).
+/// A hub's stores: where it keeps documents, roster, sync state and accounts, where
+/// its figures are, and its data directory's SQLite file (which is all of them when no
+/// other store is given).
 #[derive(Debug, Clone)]
 pub struct HubStores {
     /// Documents, roster, sync state, signed heads, bundle receipts, settings.
@@ -48,6 +49,10 @@ pub struct HubStores {
     /// cookie key: in the same store as the documents, so that every process of a hub
     /// on PostgreSQL shares them.
     pub accounts: Arc<dyn AccountStore>,
+    /// The figure tables, region names, bulletins and the members' other
+    /// communities: in the same store as the documents too, so that every process of
+    /// a hub on PostgreSQL derives into and serves the same figures.
+    pub figures: FigureStore,
     /// The data directory's SQLite file.
     pub local: Arc<SqliteStore>,
 }
@@ -57,13 +62,17 @@ pub struct HubStores {
 pub fn open_stores(data: &Path, store: Option<&str>) -> anyhow::Result<HubStores> {
     let local = Arc::new(open_store(data)?);
     let recorded = local.setting(STORE_SETTING)?;
-    let (store, accounts): (Arc<dyn HubStore>, Arc<dyn AccountStore>) = match (
+    let (store, accounts, figures): (Arc<dyn HubStore>, Arc<dyn AccountStore>, _) = match (
         store,
         recorded.as_deref(),
     ) {
         (Some(url), Some(STORE_POSTGRES)) => {
             let shared = Arc::new(open_postgres(url)?);
-            (Arc::clone(&shared) as Arc<dyn HubStore>, shared)
+            (
+                Arc::clone(&shared) as Arc<dyn HubStore>,
+                Arc::clone(&shared) as Arc<dyn AccountStore>,
+                FigureStore::Shared(shared),
+            )
         }
         (Some(_), _) => bail!(
             "the hub in {} keeps its documents in its own SQLite file (it was initialised without --store); leave out --store and WISHTREE_STORE",
@@ -76,11 +85,13 @@ pub fn open_stores(data: &Path, store: Option<&str>) -> anyhow::Result<HubStores
         (None, None) => (
             Arc::clone(&local) as Arc<dyn HubStore>,
             Arc::clone(&local) as Arc<dyn AccountStore>,
+            FigureStore::Local(Arc::clone(&local)),
         ),
     };
     Ok(HubStores {
         store,
         accounts,
+        figures,
         local,
     })
 }

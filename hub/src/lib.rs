@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod data_dir;
 pub mod exchange;
+pub mod figure_store;
 pub mod figures;
 pub mod http;
 pub mod identity;

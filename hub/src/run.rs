@@ -175,6 +175,7 @@ pub fn command_hub(data: &Path, stores: HubStores) -> anyhow::Result<Arc<Hub>> {
     let city = city_of(stores.store.as_ref(), data)?;
     Ok(Hub::with_stores(
         stores.store,
+        stores.figures,
         stores.local,
         key,
         city,
@@ -188,6 +189,7 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
     let HubStores {
         store,
         accounts,
+        figures,
         local,
     } = open_stores(&options.data, options.store.as_deref())?;
     let lock = crate::lock::lock_data_dir(
@@ -202,6 +204,7 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
     let metrics = Arc::new(Metrics::new());
     let hub = Hub::with_stores(
         Arc::clone(&store),
+        figures,
         local,
         KeyPair::from_secret(key.secret()),
         city.clone(),

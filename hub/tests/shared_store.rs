@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT, ReadDoc};
+use wishtree_hub::figure_store::FigureStore;
 use wishtree_hub::metrics::Metrics;
 use wishtree_hub::state::{Hub, HubError, HubOptions};
 use wishtree_hub::store::{PgStore, SqliteStore, StoredDoc};
@@ -28,12 +29,13 @@ fn community() -> CommunityCode {
     "130903001001".parse().unwrap()
 }
 
-/// A hub over the store at `url`, with its own figures file in `dir`.
+/// A hub over the store at `url`, its figures there too, with its own file in `dir`.
 fn hub(url: &str, dir: &std::path::Path, name: &str) -> Arc<Hub> {
     let store = Arc::new(PgStore::open(url).unwrap());
     let local = Arc::new(SqliteStore::open(&dir.join(format!("{name}.sqlite"))).unwrap());
     Hub::with_stores(
-        store,
+        Arc::clone(&store) as Arc<dyn wishtree_hub::store::HubStore>,
+        FigureStore::Shared(store),
         local,
         KeyPair::from_secret([9; 32]),
         "1309".parse().unwrap(),

@@ -30,6 +30,7 @@ use wishtree_protocol::sync::Event;
 use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 
 use crate::clock::Clock;
+use crate::figure_store::FigureStore;
 use crate::metrics::Metrics;
 use crate::quota::{QuotaBook, Quotas};
 use crate::store::{HubStore, SqliteStore, StoreError, StoredDoc};
@@ -70,9 +71,11 @@ pub struct Hub {
     /// What the hub remembers: documents, roster, sync state (SQLite, or PostgreSQL
     /// shared with other hub processes).
     store: Arc<dyn HubStore>,
-    /// The data directory's SQLite file: the figures, accounts and region names, and
-    /// with no other store, `store` itself.
+    /// The data directory's SQLite file: with no other store, `store` itself.
     local: Arc<SqliteStore>,
+    /// Where the figures are derived into: `local`, or PostgreSQL shared with the hub's
+    /// other processes.
+    figures: FigureStore,
     key: KeyPair,
     city: RegionPrefix,
     metrics: Arc<Metrics>,
@@ -154,13 +157,16 @@ impl Hub {
         options: HubOptions,
     ) -> Result<Arc<Hub>, HubError> {
         let shared: Arc<dyn HubStore> = Arc::clone(&store) as Arc<dyn HubStore>;
-        Self::with_stores(shared, store, key, city, metrics, options)
+        let figures = FigureStore::Local(Arc::clone(&store));
+        Self::with_stores(shared, figures, store, key, city, metrics, options)
     }
 
     /// The hub of `city` over `store` (e.g. PostgreSQL, which other hub processes may
-    /// share), keeping its figures in `local`, its data directory's SQLite file.
+    /// share), deriving its figures into `figures` (the same PostgreSQL, or `local`,
+    /// its data directory's SQLite file).
     pub fn with_stores(
         store: Arc<dyn HubStore>,
+        figures: FigureStore,
         local: Arc<SqliteStore>,
         key: KeyPair,
         city: RegionPrefix,
@@ -187,6 +193,7 @@ impl Hub {
             roster_version,
             store,
             local,
+            figures,
             key,
             city,
             metrics,
@@ -228,10 +235,14 @@ impl Hub {
         &self.store
     }
 
-    /// The data directory's SQLite file, where the figures are (beside the store's
-    /// tables when it is the store).
+    /// The data directory's SQLite file (the store itself, when there is no other).
     pub fn local(&self) -> &Arc<SqliteStore> {
         &self.local
+    }
+
+    /// Where the figures are derived into and read from.
+    pub fn figures(&self) -> &FigureStore {
+        &self.figures
     }
 
     /// The hub's clock.

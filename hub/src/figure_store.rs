@@ -1,0 +1,89 @@
+//! Where the hub keeps its figure tables (and their neighbours: region names,
+//! bulletins, the members' other communities): the data directory's SQLite file, or
+//! the PostgreSQL database the hub's processes share (issue 15). The figures' SQL is
+//! written once and runs on either through [`crate::sql::Db`]; this is the one place
+//! that knows which it is.
+//!
+//! On PostgreSQL every process derives into the same tables. Two processes may be told
+//! of the same community at once (each merged one of its node's sessions, or each one's
+//! poll found the change), so a derivation holds the community's advisory lock for its
+//! transaction ([`FigureStore::lock_community`]) and reads what the rows were derived
+//! from inside it: the second process then finds the rows current, or follows on from
+//! what the first wrote, never from a state that is no longer in the rows.
+
+use std::sync::Arc;
+
+use wishtree_protocol::CommunityCode;
+
+use crate::sql::{Db, DbExt, Dialect, SqlError, params};
+use crate::store::{PgStore, SqliteStore};
+
+/// The database the figures are derived into and read from.
+#[derive(Debug, Clone)]
+pub enum FigureStore {
+    /// The data directory's SQLite file: figures of this process alone.
+    Local(Arc<SqliteStore>),
+    /// PostgreSQL, shared with the hub's other processes.
+    Shared(Arc<PgStore>),
+}
+
+/// What went wrong in a transaction: the database's error or the work's.
+enum Failed<E> {
+    Sqlite(rusqlite::Error),
+    Work(E),
+}
+
+impl<E> From<rusqlite::Error> for Failed<E> {
+    fn from(error: rusqlite::Error) -> Self {
+        Failed::Sqlite(error)
+    }
+}
+
+impl FigureStore {
+    /// Whether other processes derive into these tables too.
+    pub fn is_shared(&self) -> bool {
+        matches!(self, FigureStore::Shared(_))
+    }
+
+    /// Runs `work` in one transaction, committed when it returns `Ok`.
+    pub fn write<T, E: From<SqlError>>(
+        &self,
+        work: impl FnOnce(&dyn Db) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match self {
+            FigureStore::Local(store) => store
+                .with_transaction(|transaction| work(transaction as &dyn Db).map_err(Failed::Work))
+                .map_err(|failed| match failed {
+                    Failed::Sqlite(error) => E::from(SqlError::from(error)),
+                    Failed::Work(error) => error,
+                }),
+            FigureStore::Shared(store) => store.in_db_transaction(work),
+        }
+    }
+
+    /// Runs `work` on a connection, to read (a transaction on SQLite, whose store has
+    /// one connection; none on PostgreSQL).
+    pub fn read<T, E: From<SqlError>>(
+        &self,
+        work: impl FnOnce(&dyn Db) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match self {
+            FigureStore::Local(_) => self.write(work),
+            FigureStore::Shared(store) => store.with_db(work),
+        }
+    }
+
+    /// Holds community `code`'s derivation lock until `db`'s transaction ends, so that
+    /// one process at a time rewrites its rows. SQLite's store has one writer already.
+    pub fn lock_community(db: &dyn Db, code: CommunityCode) -> Result<(), SqlError> {
+        if db.dialect() == Dialect::Postgres {
+            let key = format!("figures:{code}");
+            db.for_each(
+                "SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))",
+                params![key],
+                |_| Ok(()),
+            )?;
+        }
+        Ok(())
+    }
+}
