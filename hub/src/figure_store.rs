@@ -6,17 +6,17 @@
 //!
 //! On PostgreSQL every process derives into the same tables. Two processes may be told
 //! of the same community at once (each merged one of its node's sessions, or each one's
-//! poll found the change), so a derivation holds the community's advisory lock for its
-//! transaction ([`FigureStore::lock_community`]) and reads what the rows were derived
-//! from inside it: the second process then finds the rows current, or follows on from
-//! what the first wrote, never from a state that is no longer in the rows.
+//! poll found the change), so a derivation holds the community's advisory lock
+//! ([`FigureStore::lock_community`]) from before it reads what the rows were derived
+//! from until its last write: the second process then follows on from what the first
+//! wrote, never from a state that is no longer in the rows.
 
 use std::sync::Arc;
 
 use wishtree_protocol::CommunityCode;
 
-use crate::sql::{Db, DbExt, Dialect, SqlError, params};
-use crate::store::{PgStore, SqliteStore};
+use crate::sql::{Db, SqlError};
+use crate::store::{DocLock, PgStore, SqliteStore, StoreError};
 
 /// The database the figures are derived into and read from.
 #[derive(Debug, Clone)]
@@ -73,17 +73,14 @@ impl FigureStore {
         }
     }
 
-    /// Holds community `code`'s derivation lock until `db`'s transaction ends, so that
-    /// one process at a time rewrites its rows. SQLite's store has one writer already.
-    pub fn lock_community(db: &dyn Db, code: CommunityCode) -> Result<(), SqlError> {
-        if db.dialect() == Dialect::Postgres {
-            let key = format!("figures:{code}");
-            db.for_each(
-                "SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))",
-                params![key],
-                |_| Ok(()),
-            )?;
+    /// Takes community `code`'s derivation lock, held until the [`DocLock`] is
+    /// dropped: one process at a time re-derives a community's rows. A derivation
+    /// takes it before it reads what the rows were derived from, and drops it after
+    /// its last write. SQLite's figures have one process; no lock.
+    pub fn lock_community(&self, code: CommunityCode) -> Result<DocLock, StoreError> {
+        match self {
+            FigureStore::Local(_) => Ok(DocLock::none()),
+            FigureStore::Shared(store) => store.lock_named(format!("figures:{code}")),
         }
-        Ok(())
     }
 }

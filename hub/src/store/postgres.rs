@@ -294,6 +294,22 @@ impl PgStore {
         connected.map_err(|error| StoreError::Unreachable(error.to_string()))
     }
 
+    /// Takes the advisory lock named `key` (a document's storage key, or `figures:`
+    /// and a community's code for its derivation), waiting for it; held by a
+    /// connection of its own until the [`DocLock`] is dropped or the process dies.
+    pub fn lock_named(&self, key: String) -> Result<DocLock, StoreError> {
+        let mut pooled = self.client()?;
+        block_on(pooled.get_ref().execute_typed(
+            "SELECT pg_advisory_lock($1, hashtext($2))",
+            &[(&LOCK_SPACE, Type::INT4), (&key, Type::TEXT)],
+        ))?;
+        Ok(DocLock::held(AdvisoryLock {
+            client: pooled.client.take(),
+            idle: Arc::clone(&self.idle),
+            key,
+        }))
+    }
+
     /// Runs `work` on one connection in one transaction, committed if it returns `Ok`.
     /// Modules with their own tables in the store (the accounts) write through it too.
     pub(crate) fn in_transaction<T, E: From<StoreError> + From<tokio_postgres::Error>>(

@@ -297,17 +297,7 @@ impl HubStore for PgStore {
     }
 
     fn lock_doc(&self, doc: StoredDoc) -> Result<DocLock, StoreError> {
-        let mut pooled = self.client()?;
-        let key = doc.storage_key();
-        block_on(pooled.get_ref().execute_typed(
-            "SELECT pg_advisory_lock($1, hashtext($2))",
-            &[(&LOCK_SPACE, Type::INT4), (&key, Type::TEXT)],
-        ))?;
-        Ok(DocLock::held(AdvisoryLock {
-            client: pooled.client.take(),
-            idle: Arc::clone(&self.idle),
-            key,
-        }))
+        self.lock_named(doc.storage_key())
     }
 
     fn doc_seq(&self, doc: StoredDoc) -> Result<u64, StoreError> {
