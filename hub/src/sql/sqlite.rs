@@ -115,7 +115,8 @@ mod tests {
             )
             .unwrap();
         assert_eq!(inserted, 2);
-        let rows: Vec<(Vec<u8>, i64, Option<String>, Option<f64>)> = db
+        type Read = (Vec<u8>, i64, Option<String>, Option<f64>);
+        let rows: Vec<Read> = db
             .query_map("SELECT id, n, s, x FROM t ORDER BY n", params![], |row| {
                 Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
             })
