@@ -83,7 +83,8 @@ fn insert_totals(db: &dyn Db, community: &str, orgs: &str) -> Result<()> {
         ),
         params![community],
     )?;
-    db.execute(&format!(
+    db.execute(
+        &format!(
             "INSERT INTO fig_org_months (org, community, month, {columns}, members_with_claimed_wish)
              SELECT org, ?1, 0, {sums},
                  (SELECT COUNT(DISTINCT w.claimant_member) FROM fig_wishes w
@@ -93,7 +94,9 @@ fn insert_totals(db: &dyn Db, community: &str, orgs: &str) -> Result<()> {
             columns = all_columns.join(", "),
             sums = sums.join(", "),
             orgs = orgs,
-        ), params![community])?;
+        ),
+        params![community],
+    )?;
     Ok(())
 }
 
@@ -263,9 +266,9 @@ fn shift_district_rows(
         params![community, sign],
     )?;
     if sign < 0 {
-        // SQLite is kept off the district index here (`+district`): the rows that may
-        // have emptied are few and `emptied` picks them better. PostgreSQL has no
-        // unary plus on text, and plans for itself.
+        // `+district` keeps SQLite from planning by an index on the district (as the
+        // statement was written before the move to `Db`); PostgreSQL has no unary
+        // plus on text, and plans for itself.
         let district = match db.dialect() {
             Dialect::Sqlite => "+district",
             Dialect::Postgres => "district",
