@@ -3,7 +3,6 @@
 //! the bulletin's own types so that what is stored does not change shape when the
 //! figures' types do.
 
-use rusqlite::Connection;
 use wishtree_protocol::{RegionLevel, RegionPrefix, Timestamp};
 
 use super::{
@@ -11,6 +10,7 @@ use super::{
     Previous, Ranked, UnhealthyCommunity, UnitBehind, WaitingCommunity,
 };
 use crate::figures::{self, Figures, FiguresError, Filter, RankBy, Service};
+use crate::sql::{self, Db};
 
 /// Every unit a ranking reads to find the idle ones: more than any city has.
 const ALL_UNITS: usize = 100_000;
@@ -18,12 +18,14 @@ const ALL_UNITS: usize = 100_000;
 /// The bulletin of `region` for `period`, from the figure tables now, measured against
 /// `previous`.
 pub fn build(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     period: BulletinPeriod,
     previous: Option<Previous>,
     now: Timestamp,
 ) -> Result<BulletinData, FiguresError> {
+    // A bridge to the figures' reads, not on `Db` yet (issue 15).
+    let connection = sql::bridge(db)?;
     let days = period.period();
     let filter = Filter {
         region: region.clone(),

@@ -299,9 +299,12 @@ pub enum BulletinError {
     /// The figures could not be read.
     #[error(transparent)]
     Figures(#[from] FiguresError),
-    /// The database failed.
+    /// The database failed (SQLite, as a transaction of the hub's store reports it).
     #[error("the hub database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The database failed (`crate::sql`, SQLite or PostgreSQL).
+    #[error("the hub database: {0}")]
+    Sql(#[from] crate::sql::SqlError),
 }
 
 impl BulletinError {
@@ -330,7 +333,7 @@ impl BulletinError {
                 "本地区{}的通报已由 {issued_by} 于 {issued_at} 发布，不能重复发布；请查看已发布的通报",
                 period.label_zh()
             ),
-            Self::Damaged { .. } | Self::Figures(_) | Self::Sqlite(_) => {
+            Self::Damaged { .. } | Self::Figures(_) | Self::Sqlite(_) | Self::Sql(_) => {
                 "通报数据暂时无法读取，请稍后再试或联系平台管理员".to_owned()
             }
         }

@@ -8,10 +8,10 @@
 //! period meet the table's `UNIQUE (region, period)`: the second is refused as a
 //! duplicate like any other.
 
-use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use wishtree_protocol::{RegionLevel, RegionPrefix, Timestamp};
 
 use super::{Bulletin, BulletinData, BulletinError, BulletinPeriod, Previous, build};
+use crate::sql::{Db, DbExt, SqlError, params};
 
 /// A bulletin gathered and not yet stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +36,7 @@ pub struct Issued {
 /// Checks that a bulletin of `region` for `period` may be issued at `now`, and gathers
 /// it.
 pub fn prepare(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     period: BulletinPeriod,
     now: Timestamp,
@@ -55,18 +55,18 @@ pub fn prepare(
             day_after: wishtree_protocol::Date::from_days(last_day.to_days() + 1),
         });
     }
-    if let Some(existing) = issued(connection, region, period)? {
+    if let Some(existing) = issued(db, region, period)? {
         return Err(duplicate(region, existing));
     }
-    let previous = previous(connection, region, period)?;
+    let previous = previous(db, region, period)?;
     Ok(Draft {
-        data: build(connection, region, period, previous, now)?,
+        data: build(db, region, period, previous, now)?,
     })
 }
 
 /// Stores `draft` as issued by `by` at `now`.
 pub fn record(
-    connection: &Connection,
+    db: &dyn Db,
     draft: Draft,
     by: &str,
     now: Timestamp,
@@ -76,9 +76,13 @@ pub fn record(
         id: 0,
         reason: error.to_string(),
     })?;
-    let inserted = connection.execute(
+    // A period issued already inserts nothing, and is then looked up: the same on
+    // either database, where the two report a broken constraint differently.
+    let inserted: Option<i64> = db.query_opt(
         "INSERT INTO bulletins (region, kind, period, first_day, issued_at, issued_by, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (region, period) DO NOTHING
+         RETURNING id",
         params![
             data.region.as_str(),
             data.period.kind().code(),
@@ -88,46 +92,42 @@ pub fn record(
             by,
             json
         ],
-    );
+        |row| row.get(0),
+    )?;
     match inserted {
-        Ok(_) => Ok(Bulletin {
-            id: connection.last_insert_rowid(),
+        Some(id) => Ok(Bulletin {
+            id,
             issued_at: now,
             issued_by: by.to_owned(),
             data,
         }),
-        Err(rusqlite::Error::SqliteFailure(error, _))
-            if error.code == ErrorCode::ConstraintViolation =>
-        {
-            match issued(connection, &data.region, data.period)? {
-                Some(existing) => Err(duplicate(&data.region, existing)),
-                None => Err(BulletinError::Sqlite(rusqlite::Error::SqliteFailure(
-                    error, None,
-                ))),
-            }
-        }
-        Err(error) => Err(error.into()),
+        None => match issued(db, &data.region, data.period)? {
+            Some(existing) => Err(duplicate(&data.region, existing)),
+            // Taken out again since (by hand): nothing to show as the duplicate.
+            None => Err(BulletinError::Sql(SqlError::NoRow)),
+        },
     }
 }
 
 /// Checks, gathers and stores in one go, on one connection: the CLI's way.
 pub fn issue(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     period: BulletinPeriod,
     by: &str,
     now: Timestamp,
 ) -> Result<Bulletin, BulletinError> {
-    let draft = prepare(connection, region, period, now)?;
-    record(connection, draft, by, now)
+    let draft = prepare(db, region, period, now)?;
+    record(db, draft, by, now)
 }
 
 /// The bulletin numbered `id`, as it was issued.
-pub fn bulletin(connection: &Connection, id: i64) -> Result<Option<Bulletin>, BulletinError> {
-    let row: Option<(i64, String, String)> = connection
-        .prepare_cached("SELECT issued_at, issued_by, data FROM bulletins WHERE id = ?1")?
-        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-        .optional()?;
+pub fn bulletin(db: &dyn Db, id: i64) -> Result<Option<Bulletin>, BulletinError> {
+    let row: Option<(i64, String, String)> = db.query_opt(
+        "SELECT issued_at, issued_by, data FROM bulletins WHERE id = ?1",
+        params![id],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )?;
     row.map(|(issued_at, issued_by, data)| {
         Ok(Bulletin {
             id,
@@ -141,19 +141,13 @@ pub fn bulletin(connection: &Connection, id: i64) -> Result<Option<Bulletin>, Bu
 
 /// The bulletins issued for `region` (not the regions below), the latest period
 /// first, monthly and half-yearly together.
-pub fn bulletins_of(
-    connection: &Connection,
-    region: &RegionPrefix,
-) -> Result<Vec<Issued>, BulletinError> {
-    let rows: Vec<(i64, String, i64, String)> = connection
-        .prepare_cached(
-            "SELECT id, period, issued_at, issued_by FROM bulletins WHERE region = ?1
-             ORDER BY first_day DESC, kind",
-        )?
-        .query_map([region.as_str()], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-        })?
-        .collect::<Result<_, _>>()?;
+pub fn bulletins_of(db: &dyn Db, region: &RegionPrefix) -> Result<Vec<Issued>, BulletinError> {
+    let rows: Vec<(i64, String, i64, String)> = db.query_map(
+        "SELECT id, period, issued_at, issued_by FROM bulletins WHERE region = ?1
+         ORDER BY first_day DESC, kind",
+        params![region.as_str()],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+    )?;
     rows.into_iter()
         .map(|(id, period, issued_at, issued_by)| {
             Ok(Issued {
@@ -171,18 +165,15 @@ pub fn bulletins_of(
 
 /// The bulletin issued for `region` and `period`, if any.
 fn issued(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     period: BulletinPeriod,
 ) -> Result<Option<Issued>, BulletinError> {
-    let row: Option<(i64, i64, String)> = connection
-        .prepare_cached(
-            "SELECT id, issued_at, issued_by FROM bulletins WHERE region = ?1 AND period = ?2",
-        )?
-        .query_row(params![region.as_str(), period.to_string()], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })
-        .optional()?;
+    let row: Option<(i64, i64, String)> = db.query_opt(
+        "SELECT id, issued_at, issued_by FROM bulletins WHERE region = ?1 AND period = ?2",
+        params![region.as_str(), period.to_string()],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )?;
     Ok(row.map(|(id, issued_at, issued_by)| Issued {
         id,
         period,
@@ -193,25 +184,21 @@ fn issued(
 
 /// The latest bulletin of `region` of the same kind as `period` and before it.
 fn previous(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     period: BulletinPeriod,
 ) -> Result<Option<Previous>, BulletinError> {
-    let row: Option<(i64, i64, String)> = connection
-        .prepare_cached(
-            "SELECT id, issued_at, data FROM bulletins
-             WHERE region = ?1 AND kind = ?2 AND first_day < ?3
-             ORDER BY first_day DESC LIMIT 1",
-        )?
-        .query_row(
-            params![
-                region.as_str(),
-                period.kind().code(),
-                period.first_day().to_days()
-            ],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )
-        .optional()?;
+    let row: Option<(i64, i64, String)> = db.query_opt(
+        "SELECT id, issued_at, data FROM bulletins
+         WHERE region = ?1 AND kind = ?2 AND first_day < ?3
+         ORDER BY first_day DESC LIMIT 1",
+        params![
+            region.as_str(),
+            period.kind().code(),
+            period.first_day().to_days()
+        ],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )?;
     row.map(|(id, issued_at, data)| {
         let data = parse_data(id, &data)?;
         Ok(Previous {

@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::{Transaction, params};
 use wishtree_protocol::id::MemberId;
 use wishtree_protocol::view_delta::EntityDelta;
 use wishtree_protocol::{CommunityCode, Date, HalfYear};
@@ -19,13 +18,14 @@ use super::entity_rows::{
     insert_wishes,
 };
 use super::rollups::{prepare_delta_tables, shift_by_difference};
+use crate::sql::{self, Db, DbExt, params};
 
 /// Rewrites the rows of the entities `delta` touched, in the caller's transaction, and
 /// shifts the rollups by the difference. The caller must know that the community's
 /// rows were derived from the heads `delta` starts at, with no entity that could not
 /// be read; otherwise it re-derives the whole community.
 pub fn rederive_entities(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     code: CommunityCode,
     delta: &EntityDelta,
     sync: &CommunitySync,
@@ -37,7 +37,7 @@ pub fn rederive_entities(
         });
     }
     let community = code.as_str();
-    prepare_delta_tables(transaction)?;
+    prepare_delta_tables(db)?;
     let touched = &delta.touched;
     let keys: [(&str, &str, Vec<Vec<u8>>); 5] = [
         ("fig_wishes", "id", ids(&touched.wishes)),
@@ -46,18 +46,17 @@ pub fn rederive_entities(
         ("fig_services", "id", ids(&touched.services)),
         ("fig_points", "id", ids(&touched.passbook)),
     ];
-    // The old rows of the rollups' tables are kept aside for the difference.
+    // The old rows of the rollups' tables are kept aside for the difference (in the
+    // temporary tables `rollups::DELTA_TABLES` says).
     for (table, key, values) in &keys {
-        let mut keep = transaction.prepare_cached(&format!(
-            "INSERT INTO temp.old_{table} SELECT * FROM main.{table}
+        let keep = format!(
+            "INSERT INTO old_{table} SELECT * FROM {table}
              WHERE community = ?1 AND {key} = ?2"
-        ))?;
-        let mut delete = transaction.prepare_cached(&format!(
-            "DELETE FROM main.{table} WHERE community = ?1 AND {key} = ?2"
-        ))?;
+        );
+        let delete = format!("DELETE FROM {table} WHERE community = ?1 AND {key} = ?2");
         for value in values {
-            keep.execute(params![community, value])?;
-            delete.execute(params![community, value])?;
+            db.execute(&keep, params![community, value])?;
+            db.execute(&delete, params![community, value])?;
         }
     }
     // The rows beside them that no rollup sums.
@@ -65,33 +64,31 @@ pub fn rederive_entities(
         ("fig_volunteer_wishes", "wish", &keys[0].2),
         ("fig_market_wishes", "id", &keys[0].2),
     ] {
-        let mut delete = transaction.prepare_cached(&format!(
-            "DELETE FROM {table} WHERE community = ?1 AND {key} = ?2"
-        ))?;
+        let delete = format!("DELETE FROM {table} WHERE community = ?1 AND {key} = ?2");
         for value in values {
-            delete.execute(params![community, value])?;
+            db.execute(&delete, params![community, value])?;
         }
     }
-    {
-        let mut delete = transaction.prepare_cached(
+    for value in &keys[1].2 {
+        db.execute(
             "DELETE FROM fig_market_offers WHERE community = ?1 AND kind = ?2 AND id = ?3",
+            params![community, super::OfferKind::Activity.code(), value],
         )?;
-        for value in &keys[1].2 {
-            delete.execute(params![community, super::OfferKind::Activity.code(), value])?;
-        }
     }
 
     let context = RowContext::new(community, &delta.orgs, &delta.members, &delta.rounds);
-    let mut rows = insert_wishes(transaction, &context, delta.wishes.iter())?;
-    rows += insert_activities(transaction, &context, delta.activities.iter())?;
+    let mut rows = insert_wishes(db, &context, delta.wishes.iter())?;
+    rows += insert_activities(db, &context, delta.activities.iter())?;
     rows += insert_participations(
-        transaction,
+        db,
         &context,
         delta.participations.iter().copied(),
         &delta.activities,
     )?;
-    rows += insert_services(transaction, &context, delta.services.iter())?;
-    rows += insert_points(transaction, &context, delta.passbook.iter())?;
+    rows += insert_services(db, &context, delta.services.iter())?;
+    rows += insert_points(db, &context, delta.passbook.iter())?;
+    // Bridges to the parts not on `Db` yet (issue 15).
+    let transaction = sql::bridge_transaction(db)?;
     rows += super::volunteers::insert_volunteer_wishes(
         transaction,
         community,
@@ -101,22 +98,22 @@ pub fn rederive_entities(
     super::market::insert_market_wishes(transaction, community, delta.wishes.iter())?;
     super::offers::insert_activity_offers(transaction, community, delta.activities.iter())?;
     for (table, key, values) in &keys {
-        let mut keep = transaction.prepare_cached(&format!(
-            "INSERT INTO temp.new_{table} SELECT * FROM main.{table}
+        let keep = format!(
+            "INSERT INTO new_{table} SELECT * FROM {table}
              WHERE community = ?1 AND {key} = ?2"
-        ))?;
+        );
         for value in values {
-            keep.execute(params![community, value])?;
+            db.execute(&keep, params![community, value])?;
         }
     }
 
-    rows += rewrite_member_points(transaction, community)?;
-    write_community_row(transaction, code, &delta.community.name, 0, sync)?;
-    shift_by_difference(transaction, community)?;
+    rows += rewrite_member_points(db, community)?;
+    write_community_row(db, code, &delta.community.name, 0, sync)?;
+    shift_by_difference(db, community)?;
     // The days the community's wishes waited are counted again from its wish rows
     // (a few dozen), when a wish was touched.
     if !keys[0].2.is_empty() {
-        super::wait_days::rebuild_wait_days(transaction, community)?;
+        super::wait_days::rebuild_wait_days(db, community)?;
     }
     Ok(Rederived { rows })
 }
@@ -125,46 +122,45 @@ pub fn rederive_entities(
 /// passbook rows were removed or written, from their rows as they now are: the
 /// entries earned, not voided, of some points (as `wishtree_protocol::ranking` sums
 /// them).
-fn rewrite_member_points(
-    transaction: &Transaction<'_>,
-    community: &str,
-) -> Result<u64, FiguresError> {
+fn rewrite_member_points(db: &dyn Db, community: &str) -> Result<u64, FiguresError> {
     let mut members: BTreeSet<Vec<u8>> = BTreeSet::new();
     for side in ["old", "new"] {
-        let mut statement = transaction.prepare_cached(&format!(
-            "SELECT DISTINCT member FROM temp.{side}_fig_points"
-        ))?;
-        let found = statement.query_map([], |row| row.get::<_, Vec<u8>>(0))?;
-        for member in found {
-            members.insert(member?);
-        }
+        db.for_each(
+            &format!("SELECT DISTINCT member FROM {side}_fig_points"),
+            params![],
+            |row| {
+                members.insert(row.get(0)?);
+                Ok(())
+            },
+        )?;
     }
-    let mut delete = transaction
-        .prepare_cached("DELETE FROM fig_member_points WHERE community = ?1 AND member = ?2")?;
-    let mut earned = transaction.prepare_cached(
-        "SELECT day, points FROM fig_points
-         WHERE community = ?1 AND member = ?2 AND kind = 'earn' AND is_voided = 0
-             AND points > 0",
-    )?;
-    let mut insert = transaction.prepare_cached(
-        "INSERT INTO fig_member_points (community, member, period, points)
-         VALUES (?1, ?2, ?3, ?4)",
-    )?;
     let mut rows = 0;
     for member in members {
-        delete.execute(params![community, member])?;
+        db.execute(
+            "DELETE FROM fig_member_points WHERE community = ?1 AND member = ?2",
+            params![community, member],
+        )?;
         let mut by_half_year: BTreeMap<HalfYear, i64> = BTreeMap::new();
-        let found = earned.query_map(params![community, member], |row| {
-            Ok((row.get::<_, i32>(0)?, row.get::<_, i64>(1)?))
-        })?;
-        for found in found {
-            let (day, points) = found?;
-            *by_half_year
-                .entry(Date::from_days(day).half_year())
-                .or_insert(0) += points;
-        }
+        db.for_each(
+            "SELECT day, points FROM fig_points
+             WHERE community = ?1 AND member = ?2 AND kind = 'earn' AND is_voided = 0
+                 AND points > 0",
+            params![community, member],
+            |row| {
+                let day: i32 = row.get(0)?;
+                let points: i64 = row.get(1)?;
+                *by_half_year
+                    .entry(Date::from_days(day).half_year())
+                    .or_insert(0) += points;
+                Ok(())
+            },
+        )?;
         for (period, points) in by_half_year {
-            insert.execute(params![community, member, period.to_string(), points])?;
+            db.execute(
+                "INSERT INTO fig_member_points (community, member, period, points)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![community, member, period.to_string(), points],
+            )?;
             rows += 1;
         }
     }

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use automerge::ChangeHash;
-use rusqlite::{Connection, Transaction, params};
 use wishtree_protocol::id::OrgId;
 use wishtree_protocol::model::Org;
 use wishtree_protocol::project::{ProjectStage, UnitShare};
@@ -21,6 +20,7 @@ use super::entity_rows::{
 use super::period::month_number;
 use super::rollups::{rebuild_rollups, shift_district_days};
 use crate::metrics::Metrics;
+use crate::sql::{self, Db, DbExt, params};
 use crate::store::SqliteStore;
 
 /// What the hub store knows about a community's document beyond its content.
@@ -120,7 +120,7 @@ pub const RAW_TABLES: [&str; 19] = [
 /// ids, days, states, minutes and points, organisation names and credit codes, and
 /// the community's name.
 pub fn rederive_community(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     code: CommunityCode,
     view: &CommunityView,
     sync: &CommunitySync,
@@ -138,11 +138,12 @@ pub fn rederive_community(
     // The district's days hold this community's old rows until they are taken out;
     // `rebuild_rollups` puts the new ones in.
     for filed in std::iter::once(community).chain(street.filed()) {
-        shift_district_days(transaction, filed, -1)?;
+        shift_district_days(db, filed, -1)?;
         for table in RAW_TABLES {
-            transaction
-                .prepare_cached(&format!("DELETE FROM {table} WHERE community = ?1"))?
-                .execute([filed])?;
+            db.execute(
+                &format!("DELETE FROM {table} WHERE community = ?1"),
+                params![filed],
+            )?;
         }
     }
 
@@ -152,18 +153,19 @@ pub fn rederive_community(
     let mut rows = 0u64;
 
     {
-        let mut insert = transaction.prepare_cached(
-            "INSERT INTO fig_members (community, id, org, reported_day, month)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
+        let insert = "INSERT INTO fig_members (community, id, org, reported_day, month)
+             VALUES (?1, ?2, ?3, ?4, ?5)";
         for (id, member) in &view.members {
-            insert.execute(params![
-                community,
-                id.as_bytes().as_slice(),
-                text(member_org.get(id).copied()),
-                member.reported_in.to_days(),
-                month_number(member.reported_in),
-            ])?;
+            db.execute(
+                insert,
+                params![
+                    community,
+                    id.as_bytes().as_slice(),
+                    text(member_org.get(id).copied()),
+                    member.reported_in.to_days(),
+                    month_number(member.reported_in),
+                ],
+            )?;
             rows += 1;
         }
     }
@@ -179,76 +181,76 @@ pub fn rederive_community(
             entry.1 = earliest(entry.1, org.reported_in);
             entry.2 = earliest(entry.2, org.street_reported_in);
         }
-        let mut insert = transaction.prepare_cached(
+        let insert =
             "INSERT INTO fig_orgs (community, id, credit_code, name, reported_day, month, street,
                  party_org)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?;
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
         for (id, (org, reported_in, street_reported_in)) in orgs {
             let street_row = street_reported_in
                 .and_then(|day| Some((street.party(Some(street.street?))?, Some(day))));
             for ((filed, street), reported_in) in
                 std::iter::once(((community, None), reported_in)).chain(street_row)
             {
-                insert.execute(params![
-                    filed,
-                    id.as_bytes().as_slice(),
-                    org.credit_code.as_str(),
-                    org.name,
-                    reported_in.map(Date::to_days),
-                    reported_in.map(month_number),
-                    street,
-                    org.party_org,
-                ])?;
+                db.execute(
+                    insert,
+                    params![
+                        filed,
+                        id.as_bytes().as_slice(),
+                        org.credit_code.as_str(),
+                        org.name,
+                        reported_in.map(Date::to_days),
+                        reported_in.map(month_number),
+                        street,
+                        org.party_org,
+                    ],
+                )?;
                 rows += 1;
             }
         }
     }
     {
-        let mut insert = transaction.prepare_cached(
+        let insert =
             "INSERT INTO fig_pairings (community, id, org, signed_day, month, ended_day, street)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
         for (id, pairing) in &view.pairings {
             let Some((filed, street)) = street.party(pairing.entity.street) else {
                 continue;
             };
-            insert.execute(params![
-                filed,
-                id.as_bytes().as_slice(),
-                resolve(pairing.entity.org).as_bytes().as_slice(),
-                pairing.entity.signed_on.to_days(),
-                month_number(pairing.entity.signed_on),
-                pairing
-                    .status
-                    .ended_at
-                    .map(|at| at.date_in_shanghai().to_days()),
-                street,
-            ])?;
+            db.execute(
+                insert,
+                params![
+                    filed,
+                    id.as_bytes().as_slice(),
+                    resolve(pairing.entity.org).as_bytes().as_slice(),
+                    pairing.entity.signed_on.to_days(),
+                    month_number(pairing.entity.signed_on),
+                    pairing
+                        .status
+                        .ended_at
+                        .map(|at| at.date_in_shanghai().to_days()),
+                    street,
+                ],
+            )?;
             rows += 1;
         }
     }
-    rows += insert_wishes(transaction, &context, view.wishes.iter())?;
+    rows += insert_wishes(db, &context, view.wishes.iter())?;
     {
-        let mut insert = transaction.prepare_cached(
-            "INSERT INTO fig_projects (community, id, kind, state, submitted_day, month,
+        let insert = "INSERT INTO fig_projects (community, id, kind, state, submitted_day, month,
                  claimant_org, stage, units, street)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?;
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
         // Each unit that took a project on, once per project (a unit named twice
         // through two of its local records resolves to one citywide org).
-        let mut insert_unit = transaction.prepare_cached(
-            "INSERT OR IGNORE INTO fig_project_units (community, project, org, share,
+        let insert_unit = "INSERT INTO fig_project_units (community, project, org, share,
                  submitted_day)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT DO NOTHING";
         // The organisations a project's figures by state are credited to: its lead
         // claimant and every unit holding it jointly, each once.
-        let mut insert_credit = transaction.prepare_cached(
-            "INSERT OR IGNORE INTO fig_project_credits (community, project, claimant_org,
+        let insert_credit = "INSERT INTO fig_project_credits (community, project, claimant_org,
                  state, submitted_day, month)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT DO NOTHING";
         for (id, project) in &view.projects {
             let Some((filed, street)) = street.party(project.entity.street) else {
                 continue;
@@ -264,68 +266,68 @@ pub fn rederive_community(
                 }
                 _ => &[],
             };
-            insert.execute(params![
-                filed,
-                id.as_bytes().as_slice(),
-                project.entity.kind.code(),
-                status.claim.state.code(),
-                submitted.to_days(),
-                month_number(submitted),
-                text(claim.org),
-                status.stage.code(),
-                units.len() as i64,
-                street,
-            ])?;
-            rows += 1;
-            for unit in units {
-                insert_unit.execute(params![
+            db.execute(
+                insert,
+                params![
                     filed,
                     id.as_bytes().as_slice(),
-                    resolve(unit.unit).as_bytes().as_slice(),
-                    unit.share.percent(),
+                    project.entity.kind.code(),
+                    status.claim.state.code(),
                     submitted.to_days(),
-                ])?;
+                    month_number(submitted),
+                    text(claim.org),
+                    status.stage.code(),
+                    units.len() as i64,
+                    street,
+                ],
+            )?;
+            rows += 1;
+            for unit in units {
+                db.execute(
+                    insert_unit,
+                    params![
+                        filed,
+                        id.as_bytes().as_slice(),
+                        resolve(unit.unit).as_bytes().as_slice(),
+                        unit.share.percent(),
+                        submitted.to_days(),
+                    ],
+                )?;
             }
             let credited = claim
                 .org
                 .into_iter()
                 .chain(units.iter().map(|u| resolve(u.unit)));
             for org in credited {
-                insert_credit.execute(params![
-                    filed,
-                    id.as_bytes().as_slice(),
-                    org.as_bytes().as_slice(),
-                    status.claim.state.code(),
-                    submitted.to_days(),
-                    month_number(submitted),
-                ])?;
+                db.execute(
+                    insert_credit,
+                    params![
+                        filed,
+                        id.as_bytes().as_slice(),
+                        org.as_bytes().as_slice(),
+                        status.claim.state.code(),
+                        submitted.to_days(),
+                        month_number(submitted),
+                    ],
+                )?;
             }
         }
     }
-    rows += insert_activities(transaction, &context, view.activities.iter())?;
-    rows += insert_participations(
-        transaction,
-        &context,
-        view.participations(),
-        &view.activities,
-    )?;
-    rows += insert_services(transaction, &context, view.services.iter())?;
-    rows += insert_points(transaction, &context, view.passbook.iter())?;
+    rows += insert_activities(db, &context, view.activities.iter())?;
+    rows += insert_participations(db, &context, view.participations(), &view.activities)?;
+    rows += insert_services(db, &context, view.services.iter())?;
+    rows += insert_points(db, &context, view.passbook.iter())?;
 
+    // Bridges to the parts not on `Db` yet (issue 15).
+    let transaction = sql::bridge_transaction(db)?;
     rows += super::points::insert_rows(transaction, code, view)?;
     rows += super::volunteers::insert_rows(transaction, community, view)?;
     rows += super::posts::insert_rows(transaction, community, view, member_org, &resolve)?;
 
-    write_community_row(
-        transaction,
-        code,
-        &view.community.name,
-        view.malformed.len(),
-        sync,
-    )?;
+    write_community_row(db, code, &view.community.name, view.malformed.len(), sync)?;
 
     for filed in std::iter::once(community).chain(street.filed()) {
-        rebuild_rollups(transaction, filed)?;
+        rebuild_rollups(db, filed)?;
     }
     // The market's rows are not figures: not counted in `rows`.
     super::market::rederive_market(transaction, community, view)?;
@@ -335,22 +337,26 @@ pub fn rederive_community(
 /// Writes the community's own row (`fig_communities`): its name, its sync health and
 /// how many of its entities could not be read.
 pub(super) fn write_community_row(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     code: CommunityCode,
     name: &str,
     malformed: usize,
     sync: &CommunitySync,
 ) -> Result<(), FiguresError> {
-    transaction
-        .prepare_cached(
-            "INSERT INTO fig_communities (code, name, district, street, last_seen_at,
+    // The later of the two times either may lack, as a `CASE`: SQLite's scalar `MAX`
+    // is PostgreSQL's `GREATEST`, and neither database knows the other's.
+    db.execute(
+        "INSERT INTO fig_communities (code, name, district, street, last_seen_at,
                  last_change_at, changes, attested_changes, malformed, is_derived,
                  signer_revoked, seals, seals_failed)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?12)
              ON CONFLICT (code) DO UPDATE SET
                  name = excluded.name,
-                 last_seen_at = MAX(COALESCE(excluded.last_seen_at, fig_communities.last_seen_at),
-                                    COALESCE(fig_communities.last_seen_at, excluded.last_seen_at)),
+                 last_seen_at = CASE
+                     WHEN fig_communities.last_seen_at IS NULL
+                         OR excluded.last_seen_at > fig_communities.last_seen_at
+                     THEN excluded.last_seen_at
+                     ELSE fig_communities.last_seen_at END,
                  last_change_at = COALESCE(excluded.last_change_at, fig_communities.last_change_at),
                  changes = excluded.changes,
                  attested_changes = excluded.attested_changes,
@@ -359,8 +365,7 @@ pub(super) fn write_community_row(
                  signer_revoked = excluded.signer_revoked,
                  seals = excluded.seals,
                  seals_failed = excluded.seals_failed",
-        )?
-        .execute(params![
+        params![
             code.as_str(),
             name,
             code.region(RegionLevel::District).as_str(),
@@ -373,49 +378,47 @@ pub(super) fn write_community_row(
             sync.signer_revoked,
             sync.seals as i64,
             sync.seals_failed as i64,
-        ])?;
+        ],
+    )?;
     Ok(())
 }
 
 /// Notes that a community's node connected at `at` without changing its document.
 /// A community the hub holds no document of yet counts from now on, named by its code.
-pub fn record_seen(
-    connection: &Connection,
-    code: CommunityCode,
-    at: Timestamp,
-) -> Result<(), FiguresError> {
-    connection
-        .prepare_cached(
-            "INSERT INTO fig_communities (code, name, district, street, last_seen_at)
-             VALUES (?1, '', ?2, ?3, ?4)
-             ON CONFLICT (code) DO UPDATE SET
-                 last_seen_at = MAX(COALESCE(fig_communities.last_seen_at, excluded.last_seen_at),
-                                    excluded.last_seen_at)",
-        )?
-        .execute(params![
+pub fn record_seen(db: &dyn Db, code: CommunityCode, at: Timestamp) -> Result<(), FiguresError> {
+    db.execute(
+        "INSERT INTO fig_communities (code, name, district, street, last_seen_at)
+         VALUES (?1, '', ?2, ?3, ?4)
+         ON CONFLICT (code) DO UPDATE SET
+             last_seen_at = CASE
+                 WHEN fig_communities.last_seen_at > excluded.last_seen_at
+                 THEN fig_communities.last_seen_at
+                 ELSE excluded.last_seen_at END",
+        params![
             code.as_str(),
             code.region(RegionLevel::District).as_str(),
             code.region(RegionLevel::Street).as_str(),
             at.as_millis(),
-        ])?;
+        ],
+    )?;
     Ok(())
 }
 
 /// Names a district or street (a community's name comes from its document). An empty
 /// name removes it, and the dashboard shows the code.
 pub fn set_region_name(
-    connection: &Connection,
+    db: &dyn Db,
     prefix: &wishtree_protocol::RegionPrefix,
     name: &str,
 ) -> Result<(), FiguresError> {
     let name = name.trim();
     if name.is_empty() {
-        connection.execute(
+        db.execute(
             "DELETE FROM fig_region_names WHERE prefix = ?1",
-            [prefix.as_str()],
+            params![prefix.as_str()],
         )?;
     } else {
-        connection.execute(
+        db.execute(
             "INSERT INTO fig_region_names (prefix, name) VALUES (?1, ?2)
              ON CONFLICT (prefix) DO UPDATE SET name = excluded.name",
             params![prefix.as_str(), name],
@@ -460,11 +463,8 @@ pub fn refresh_community_view(
 /// (a bulk load). The raw rows are added to the district's days
 /// (`fig_district_days`): a community whose rows are replaced some other way must have
 /// had none before, or be re-derived instead.
-pub fn rebuild_community_rollups(
-    transaction: &Transaction<'_>,
-    code: CommunityCode,
-) -> Result<(), FiguresError> {
-    rebuild_rollups(transaction, code.as_str())?;
+pub fn rebuild_community_rollups(db: &dyn Db, code: CommunityCode) -> Result<(), FiguresError> {
+    rebuild_rollups(db, code.as_str())?;
     Ok(())
 }
 

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Transaction, params};
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::id::{
     ActivityId, MemberId, OrgId, PointsEntryId, RoundId, ServiceId, WishId,
@@ -18,6 +17,7 @@ use wishtree_protocol::view::{Voidable, WithStatus};
 
 use super::FiguresError;
 use super::period::month_number;
+use crate::sql::{Db, DbExt, params};
 
 /// What the rows of one community's entities read besides the entities: the
 /// community's code, each organisation's citywide id and each member's organisation.
@@ -66,16 +66,14 @@ impl<'a> RowContext<'a> {
 
 /// Writes the rows of `wishes` (`fig_wishes`); returns how many.
 pub(super) fn insert_wishes<'w>(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     context: &RowContext<'_>,
     wishes: impl Iterator<Item = (&'w WishId, &'w WithStatus<Wish, ClaimStatus>)>,
 ) -> Result<u64, FiguresError> {
-    let mut insert = transaction.prepare_cached(
-        "INSERT INTO fig_wishes (community, id, kind, beneficiary_group, state,
+    let insert = "INSERT INTO fig_wishes (community, id, kind, beneficiary_group, state,
              submitted_day, month, claimant_member, claimant_org, credited_org,
              claim_days, fulfil_days, round)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
     let mut rows = 0;
     for (id, wish) in wishes {
         let submitted = wish.entity.submitted_at.date_in_shanghai();
@@ -87,25 +85,28 @@ pub(super) fn insert_wishes<'w>(
                 .member
                 .and_then(|member| context.member_org.get(&member).copied())
         });
-        insert.execute(params![
-            context.community,
-            id.as_bytes().as_slice(),
-            wish.entity.kind.code(),
-            wish.entity.group.code(),
-            wish.status.state.code(),
-            submitted.to_days(),
-            month_number(submitted),
-            text_member(claim.member),
-            text(claim.org),
-            text(credited),
-            claim.claim_days,
-            claim.fulfil_days,
-            // The round's name (see `figures/rounds.rs`); none for 未分批.
-            wish.entity
-                .round
-                .and_then(|round| context.rounds.get(&round))
-                .map(|round| round.name.as_str()),
-        ])?;
+        db.execute(
+            insert,
+            params![
+                context.community,
+                id.as_bytes().as_slice(),
+                wish.entity.kind.code(),
+                wish.entity.group.code(),
+                wish.status.state.code(),
+                submitted.to_days(),
+                month_number(submitted),
+                text_member(claim.member),
+                text(claim.org),
+                text(credited),
+                claim.claim_days,
+                claim.fulfil_days,
+                // The round's name (see `figures/rounds.rs`); none for 未分批.
+                wish.entity
+                    .round
+                    .and_then(|round| context.rounds.get(&round))
+                    .map(|round| round.name.as_str()),
+            ],
+        )?;
         rows += 1;
     }
     Ok(rows)
@@ -113,25 +114,27 @@ pub(super) fn insert_wishes<'w>(
 
 /// Writes the rows of `activities` (`fig_activities`); returns how many.
 pub(super) fn insert_activities<'a>(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     context: &RowContext<'_>,
     activities: impl Iterator<Item = (&'a ActivityId, &'a Activity)>,
 ) -> Result<u64, FiguresError> {
-    let mut insert = transaction.prepare_cached(
+    let insert =
         "INSERT INTO fig_activities (community, id, category, day, month, minutes, organiser)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
     let mut rows = 0;
     for (id, activity) in activities {
-        insert.execute(params![
-            context.community,
-            id.as_bytes().as_slice(),
-            activity.category.code(),
-            activity.date.to_days(),
-            month_number(activity.date),
-            activity.minutes,
-            text(activity.organiser.map(|org| context.resolve(org))),
-        ])?;
+        db.execute(
+            insert,
+            params![
+                context.community,
+                id.as_bytes().as_slice(),
+                activity.category.code(),
+                activity.date.to_days(),
+                month_number(activity.date),
+                activity.minutes,
+                text(activity.organiser.map(|org| context.resolve(org))),
+            ],
+        )?;
         rows += 1;
     }
     Ok(rows)
@@ -140,30 +143,32 @@ pub(super) fn insert_activities<'a>(
 /// Writes the rows of the participations that count (`fig_participations`), each
 /// once; returns how many.
 pub(super) fn insert_participations(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     context: &RowContext<'_>,
     participations: impl Iterator<Item = (ActivityId, MemberId)>,
     activities: &BTreeMap<ActivityId, Activity>,
 ) -> Result<u64, FiguresError> {
-    let mut insert = transaction.prepare_cached(
-        "INSERT OR IGNORE INTO fig_participations
+    let insert = "INSERT INTO fig_participations
              (community, activity, member, member_org, day, month, minutes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT DO NOTHING";
     let mut rows = 0;
     for (activity_id, member) in participations {
         let Some(activity) = activities.get(&activity_id) else {
             continue;
         };
-        insert.execute(params![
-            context.community,
-            activity_id.as_bytes().as_slice(),
-            member.as_bytes().as_slice(),
-            context.org_of(&member),
-            activity.date.to_days(),
-            month_number(activity.date),
-            activity.minutes,
-        ])?;
+        db.execute(
+            insert,
+            params![
+                context.community,
+                activity_id.as_bytes().as_slice(),
+                member.as_bytes().as_slice(),
+                context.org_of(&member),
+                activity.date.to_days(),
+                month_number(activity.date),
+                activity.minutes,
+            ],
+        )?;
         rows += 1;
     }
     Ok(rows)
@@ -171,30 +176,31 @@ pub(super) fn insert_participations(
 
 /// Writes the rows of members' service records (`fig_services`); returns how many.
 pub(super) fn insert_services<'s>(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     context: &RowContext<'_>,
     services: impl Iterator<Item = (&'s ServiceId, &'s Voidable<ServiceRecord>)>,
 ) -> Result<u64, FiguresError> {
-    let mut insert = transaction.prepare_cached(
-        "INSERT INTO fig_services (community, id, member, member_org, day, month, minutes,
+    let insert = "INSERT INTO fig_services (community, id, member, member_org, day, month, minutes,
              category, activity, is_voided)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
     let mut rows = 0;
     for (id, service) in services {
         let record = &service.entity;
-        insert.execute(params![
-            context.community,
-            id.as_bytes().as_slice(),
-            record.member.as_bytes().as_slice(),
-            context.org_of(&record.member),
-            record.date.to_days(),
-            month_number(record.date),
-            record.minutes,
-            record.category.code(),
-            record.activity.map(|a| a.as_bytes().to_vec()),
-            service.is_voided,
-        ])?;
+        db.execute(
+            insert,
+            params![
+                context.community,
+                id.as_bytes().as_slice(),
+                record.member.as_bytes().as_slice(),
+                context.org_of(&record.member),
+                record.date.to_days(),
+                month_number(record.date),
+                record.minutes,
+                record.category.code(),
+                record.activity.map(|a| a.as_bytes().to_vec()),
+                service.is_voided,
+            ],
+        )?;
         rows += 1;
     }
     Ok(rows)
@@ -202,29 +208,30 @@ pub(super) fn insert_services<'s>(
 
 /// Writes the rows of passbook entries (`fig_points`); returns how many.
 pub(super) fn insert_points<'p>(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     context: &RowContext<'_>,
     entries: impl Iterator<Item = (&'p PointsEntryId, &'p Voidable<PointsEntry>)>,
 ) -> Result<u64, FiguresError> {
-    let mut insert = transaction.prepare_cached(
-        "INSERT INTO fig_points (community, id, member, member_org, kind, points, day,
+    let insert = "INSERT INTO fig_points (community, id, member, member_org, kind, points, day,
              month, is_voided)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
     let mut rows = 0;
     for (id, entry) in entries {
         let day = entry.entity.at.date_in_shanghai();
-        insert.execute(params![
-            context.community,
-            id.as_bytes().as_slice(),
-            entry.entity.member.as_bytes().as_slice(),
-            context.org_of(&entry.entity.member),
-            entry.entity.kind.code(),
-            entry.entity.points,
-            day.to_days(),
-            month_number(day),
-            entry.is_voided,
-        ])?;
+        db.execute(
+            insert,
+            params![
+                context.community,
+                id.as_bytes().as_slice(),
+                entry.entity.member.as_bytes().as_slice(),
+                context.org_of(&entry.entity.member),
+                entry.entity.kind.code(),
+                entry.entity.points,
+                day.to_days(),
+                month_number(day),
+                entry.is_voided,
+            ],
+        )?;
         rows += 1;
     }
     Ok(rows)

@@ -18,10 +18,9 @@ use wishtree_protocol::frame::DocId;
 use wishtree_protocol::view_delta::Derivation;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
 
-use rusqlite::OptionalExtension;
-
 use crate::figures::{self, CommunitySync};
 use crate::schema::VERSION;
+use crate::sql::{Db, DbExt, params};
 use crate::state::Hub;
 use crate::store::{CommunityRecord, SqliteStore};
 
@@ -324,16 +323,14 @@ fn stored_derived_from(
     code: CommunityCode,
 ) -> anyhow::Result<Option<DerivedFrom>> {
     let found = local.with_transaction(|transaction| {
-        transaction
-            .prepare_cached(
-                "SELECT d.heads, d.hosts_street FROM fig_derived_from d
-                 JOIN fig_communities c ON c.code = d.community
-                 WHERE d.community = ?1 AND d.version = ?2 AND c.is_derived = 1",
-            )?
-            .query_row(rusqlite::params![code.as_str(), VERSION], |row| {
-                Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, bool>(1)?))
-            })
-            .optional()
+        let db: &dyn Db = transaction;
+        db.query_opt(
+            "SELECT d.heads, d.hosts_street FROM fig_derived_from d
+             JOIN fig_communities c ON c.code = d.community
+             WHERE d.community = ?1 AND d.version = ?2 AND c.is_derived = 1",
+            params![code.as_str(), VERSION],
+            |row| Ok((row.get::<Vec<u8>>(0)?, row.get::<bool>(1)?)),
+        )
     })?;
     let Some((bytes, hosts_street)) = found else {
         return Ok(None);
@@ -352,31 +349,26 @@ fn stored_derived_from(
 /// Records (or, with `None`, forgets) what `code`'s rows were derived from, in the
 /// transaction that wrote them when it can.
 fn store_derived_from(
-    transaction: &rusqlite::Transaction<'_>,
+    db: &dyn Db,
     code: CommunityCode,
     from: Option<&DerivedFrom>,
 ) -> Result<(), figures::FiguresError> {
     match from {
         Some(from) => {
             let heads: Vec<u8> = from.heads.iter().flat_map(|head| head.0).collect();
-            transaction
-                .prepare_cached(
-                    "INSERT INTO fig_derived_from (community, heads, hosts_street, version)
-                     VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (community) DO UPDATE SET heads = excluded.heads,
-                         hosts_street = excluded.hosts_street, version = excluded.version",
-                )?
-                .execute(rusqlite::params![
-                    code.as_str(),
-                    heads,
-                    from.hosts_street,
-                    VERSION
-                ])?;
+            db.execute(
+                "INSERT INTO fig_derived_from (community, heads, hosts_street, version)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (community) DO UPDATE SET heads = excluded.heads,
+                     hosts_street = excluded.hosts_street, version = excluded.version",
+                params![code.as_str(), heads, from.hosts_street, VERSION],
+            )?;
         }
         None => {
-            transaction
-                .prepare_cached("DELETE FROM fig_derived_from WHERE community = ?1")?
-                .execute([code.as_str()])?;
+            db.execute(
+                "DELETE FROM fig_derived_from WHERE community = ?1",
+                params![code.as_str()],
+            )?;
         }
     }
     Ok(())

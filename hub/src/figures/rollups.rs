@@ -4,19 +4,21 @@
 //! the difference, so that a city's or a district's sums read per district. What
 //! each measure counts is `measure::SOURCES`; reading the sums is `measure.rs`.
 
-use rusqlite::Connection;
-
 use super::measure::{Measure, SOURCES, Source};
+use crate::sql::{Db, DbExt, Dialect, Result, params};
 
 /// Rebuilds the rollup rows of one community from its raw rows, and adds them to its
 /// district's months and days. Its old raw rows' days were taken out of the district's
 /// before they were deleted ([`shift_district_days`] with -1), or it had none.
-pub(crate) fn rebuild_rollups(connection: &Connection, community: &str) -> rusqlite::Result<()> {
-    shift_district_months(connection, community, -1)?;
-    connection.execute("DELETE FROM fig_months WHERE community = ?1", [community])?;
-    connection.execute(
+pub(crate) fn rebuild_rollups(db: &dyn Db, community: &str) -> Result<()> {
+    shift_district_months(db, community, -1)?;
+    db.execute(
+        "DELETE FROM fig_months WHERE community = ?1",
+        params![community],
+    )?;
+    db.execute(
         "DELETE FROM fig_org_months WHERE community = ?1",
-        [community],
+        params![community],
     )?;
     for source in &SOURCES {
         let columns: Vec<&str> = source.measures.iter().map(|(m, _)| m.column()).collect();
@@ -25,10 +27,12 @@ pub(crate) fn rebuild_rollups(connection: &Connection, community: &str) -> rusql
             .iter()
             .map(|c| format!("{c} = excluded.{c}"))
             .collect();
-        connection
-            .prepare_cached(&format!(
+        // The community is selected as the bound `?1`, not its column: PostgreSQL takes
+        // only grouped columns outside aggregates.
+        db.execute(
+            &format!(
                 "INSERT INTO fig_months (community, month, {columns})
-                 SELECT community, month, {expressions} FROM {table}
+                 SELECT ?1, month, {expressions} FROM {table}
                  WHERE community = ?1 AND {filter} GROUP BY month
                  ON CONFLICT (community, month) DO UPDATE SET {updates}",
                 columns = columns.join(", "),
@@ -36,12 +40,13 @@ pub(crate) fn rebuild_rollups(connection: &Connection, community: &str) -> rusql
                 table = source.table,
                 filter = source.filter,
                 updates = updates.join(", "),
-            ))?
-            .execute([community])?;
-        connection
-            .prepare_cached(&format!(
+            ),
+            params![community],
+        )?;
+        db.execute(
+            &format!(
                 "INSERT INTO fig_org_months (org, community, month, {columns})
-                 SELECT {org}, community, month, {expressions} FROM {table}
+                 SELECT {org}, ?1, month, {expressions} FROM {table}
                  WHERE community = ?1 AND {org} IS NOT NULL AND {filter} GROUP BY {org}, month
                  ON CONFLICT (org, community, month) DO UPDATE SET {updates}",
                 columns = columns.join(", "),
@@ -50,23 +55,24 @@ pub(crate) fn rebuild_rollups(connection: &Connection, community: &str) -> rusql
                 org = source.org,
                 filter = source.filter,
                 updates = updates.join(", "),
-            ))?
-            .execute([community])?;
+            ),
+            params![community],
+        )?;
     }
-    insert_totals(connection, community, "")?;
-    shift_district_months(connection, community, 1)?;
-    super::wait_days::rebuild_wait_days(connection, community)?;
-    shift_district_days(connection, community, 1)
+    insert_totals(db, community, "")?;
+    shift_district_months(db, community, 1)?;
+    super::wait_days::rebuild_wait_days(db, community)?;
+    shift_district_days(db, community, 1)
 }
 
 /// Writes the community's totals (month 0) from its monthly rows, and those of its
 /// organisations that `orgs` (a condition on `fig_org_months` starting with `AND`, or
 /// nothing for all) picks; their old totals must be gone.
-fn insert_totals(connection: &Connection, community: &str, orgs: &str) -> rusqlite::Result<()> {
+fn insert_totals(db: &dyn Db, community: &str, orgs: &str) -> Result<()> {
     let all_columns: Vec<&str> = Measure::ALL.iter().map(|m| m.column()).collect();
     let sums: Vec<String> = all_columns.iter().map(|c| format!("SUM({c})")).collect();
-    connection
-        .prepare_cached(&format!(
+    db.execute(
+        &format!(
             "INSERT INTO fig_months (community, month, {columns}, members_with_claimed_wish)
              SELECT community, 0, {sums},
                  (SELECT COUNT(DISTINCT claimant_member) FROM fig_wishes
@@ -74,12 +80,13 @@ fn insert_totals(connection: &Connection, community: &str, orgs: &str) -> rusqli
              FROM fig_months WHERE community = ?1 AND month <> 0 GROUP BY community",
             columns = all_columns.join(", "),
             sums = sums.join(", "),
-        ))?
-        .execute([community])?;
-    connection
-        .prepare_cached(&format!(
+        ),
+        params![community],
+    )?;
+    db.execute(
+        &format!(
             "INSERT INTO fig_org_months (org, community, month, {columns}, members_with_claimed_wish)
-             SELECT org, community, 0, {sums},
+             SELECT org, ?1, 0, {sums},
                  (SELECT COUNT(DISTINCT w.claimant_member) FROM fig_wishes w
                   WHERE w.community = ?1 AND w.credited_org = fig_org_months.org
                     AND w.claimant_member IS NOT NULL)
@@ -87,30 +94,27 @@ fn insert_totals(connection: &Connection, community: &str, orgs: &str) -> rusqli
             columns = all_columns.join(", "),
             sums = sums.join(", "),
             orgs = orgs,
-        ))?
-        .execute([community])?;
+        ),
+        params![community],
+    )?;
     Ok(())
 }
 
 /// Adds a community's monthly rollup rows, and its organisations', to its district's
 /// (`sign` 1), or takes them out (`sign` -1), dropping the district months no
 /// community has a row in any more.
-fn shift_district_months(
-    connection: &Connection,
-    community: &str,
-    sign: i64,
-) -> rusqlite::Result<()> {
-    shift_district_months_of(connection, community, sign, ("", ""))
+fn shift_district_months(db: &dyn Db, community: &str, sign: i64) -> Result<()> {
+    shift_district_months_of(db, community, sign, ("", ""))
 }
 
 /// As [`shift_district_months`], for the community's rows that `which` (a condition
 /// on `fig_months`, one on `fig_org_months`, each starting with `AND`) picks.
 fn shift_district_months_of(
-    connection: &Connection,
+    db: &dyn Db,
     community: &str,
     sign: i64,
     which: (&str, &str),
-) -> rusqlite::Result<()> {
+) -> Result<()> {
     let mut columns: Vec<&str> = Measure::ALL.iter().map(|m| m.column()).collect();
     columns.push("members_with_claimed_wish");
     let signed: Vec<String> = columns.iter().map(|c| format!("?2 * {c}")).collect();
@@ -132,7 +136,7 @@ fn shift_district_months_of(
     ] {
         let from = from.as_str();
         shift_district_rows(
-            connection,
+            db,
             DistrictRows {
                 table,
                 keys,
@@ -155,14 +159,10 @@ fn shift_district_months_of(
 /// 1), or takes them out (`sign` -1, before the rows are deleted), dropping the
 /// district days no raw row counts in any more. Re-derivation takes a community's
 /// days out before it deletes the raw rows; [`rebuild_rollups`] puts them back in.
-pub(crate) fn shift_district_days(
-    connection: &Connection,
-    community: &str,
-    sign: i64,
-) -> rusqlite::Result<()> {
+pub(crate) fn shift_district_days(db: &dyn Db, community: &str, sign: i64) -> Result<()> {
     for source in &SOURCES {
         let rows = format!("{} WHERE community = ?1 AND", source.table);
-        shift_district_days_of(connection, community, sign, source, &rows, "")?;
+        shift_district_days_of(db, community, sign, source, &rows, "")?;
     }
     Ok(())
 }
@@ -172,26 +172,28 @@ pub(crate) fn shift_district_days(
 /// source's filter follows); `emptied` picks the district days that may have emptied
 /// (a condition starting with `AND`, or nothing for all of the community's district).
 fn shift_district_days_of(
-    connection: &Connection,
+    db: &dyn Db,
     community: &str,
     sign: i64,
     source: &Source,
     rows_where: &str,
     emptied: &str,
-) -> rusqlite::Result<()> {
+) -> Result<()> {
     let columns: Vec<&str> = source.measures.iter().map(|(m, _)| m.column()).collect();
     let signed: Vec<String> = source
         .measures
         .iter()
         .map(|(_, e)| format!("?2 * {e}"))
         .collect();
+    // A day falls in one month: grouping by both is grouping by the day, with the
+    // month a grouped column (PostgreSQL takes no other outside aggregates).
     let from = format!(
-        "{rows_where} {filter} GROUP BY {day}",
+        "{rows_where} {filter} GROUP BY {day}, month",
         filter = source.filter,
         day = source.day,
     );
     shift_district_rows(
-        connection,
+        db,
         DistrictRows {
             table: "fig_district_days",
             keys: "day, month",
@@ -229,11 +231,11 @@ struct DistrictRows<'a> {
 /// Adds (or with `sign` -1 takes out) one community's sums in a district rollup, and
 /// after taking out deletes the district's rows that no row is summed in any more.
 fn shift_district_rows(
-    connection: &Connection,
+    db: &dyn Db,
     shift: DistrictRows<'_>,
     community: &str,
     sign: i64,
-) -> rusqlite::Result<()> {
+) -> Result<()> {
     let DistrictRows {
         table,
         keys,
@@ -249,29 +251,42 @@ fn shift_district_rows(
         .iter()
         .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
         .collect();
-    connection
-        .prepare_cached(&format!(
+    // The district is cut from the bound community (`?1`, the community of every row
+    // summed), not from the column, which is not grouped.
+    db.execute(
+        &format!(
             "INSERT INTO {table} (district, {keys}, rows, {columns})
-             SELECT substr(community, 1, 6), {select_keys}, {rows}, {signed} FROM {from}
+             SELECT substr(?1, 1, 6), {select_keys}, {rows}, {signed} FROM {from}
              ON CONFLICT ({conflict}, district) DO UPDATE SET
                  rows = {table}.rows + excluded.rows, {updates}",
             columns = columns.join(", "),
             signed = signed.join(", "),
             updates = updates.join(", "),
-        ))?
-        .execute(rusqlite::params![community, sign])?;
+        ),
+        params![community, sign],
+    )?;
     if sign < 0 {
-        connection
-            .prepare_cached(&format!(
-                "DELETE FROM {table} WHERE +district = substr(?1, 1, 6) AND rows <= 0 {emptied}"
-            ))?
-            .execute([community])?;
+        // `+district` keeps SQLite from planning by an index on the district (as the
+        // statement was written before the move to `Db`); PostgreSQL has no unary
+        // plus on text, and plans for itself.
+        let district = match db.dialect() {
+            Dialect::Sqlite => "+district",
+            Dialect::Postgres => "district",
+        };
+        db.execute(
+            &format!(
+                "DELETE FROM {table} WHERE {district} = substr(?1, 1, 6) AND rows <= 0 {emptied}"
+            ),
+            params![community],
+        )?;
     }
     Ok(())
 }
 
 /// The temporary tables a re-derivation by entity fills: for each raw table `T` it
-/// touched, `temp.old_T` with the rows it removed and `temp.new_T` with those it wrote.
+/// touched, `old_T` with the rows it removed and `new_T` with those it wrote. They are
+/// named without a schema: both SQLite and PostgreSQL look for a name among the
+/// temporary tables first, and no figure table has these names.
 pub(crate) const DELTA_TABLES: [&str; 5] = [
     "fig_wishes",
     "fig_activities",
@@ -283,50 +298,48 @@ pub(crate) const DELTA_TABLES: [&str; 5] = [
 /// Makes (once per connection) and empties the temporary tables of a re-derivation by
 /// entity: the old and new rows of [`DELTA_TABLES`], and the months and organisations'
 /// months they touch.
-pub(crate) fn prepare_delta_tables(connection: &Connection) -> rusqlite::Result<()> {
+pub(crate) fn prepare_delta_tables(db: &dyn Db) -> Result<()> {
     for table in DELTA_TABLES {
         for side in ["old", "new"] {
-            connection
-                .prepare_cached(&format!(
+            db.execute(
+                &format!(
                     "CREATE TEMP TABLE IF NOT EXISTS {side}_{table} AS
-                     SELECT * FROM main.{table} WHERE 0"
-                ))?
-                .execute([])?;
-            connection
-                .prepare_cached(&format!("DELETE FROM temp.{side}_{table}"))?
-                .execute([])?;
+                     SELECT * FROM {table} WHERE FALSE"
+                ),
+                params![],
+            )?;
+            db.execute(&format!("DELETE FROM {side}_{table}"), params![])?;
         }
     }
-    for (table, columns) in [
-        ("delta_months", "month INTEGER PRIMARY KEY"),
-        (
-            "delta_org_months",
+    // The column types as each database names them (PostgreSQL has no BLOB).
+    let (months, org_months) = match db.dialect() {
+        Dialect::Sqlite => (
+            "month INTEGER PRIMARY KEY",
             "org BLOB, month INTEGER, PRIMARY KEY (org, month)",
         ),
-    ] {
-        connection
-            .prepare_cached(&format!(
-                "CREATE TEMP TABLE IF NOT EXISTS {table} ({columns})"
-            ))?
-            .execute([])?;
-        connection
-            .prepare_cached(&format!("DELETE FROM temp.{table}"))?
-            .execute([])?;
+        Dialect::Postgres => (
+            "month BIGINT PRIMARY KEY",
+            "org BYTEA, month BIGINT, PRIMARY KEY (org, month)",
+        ),
+    };
+    for (table, columns) in [("delta_months", months), ("delta_org_months", org_months)] {
+        db.execute(
+            &format!("CREATE TEMP TABLE IF NOT EXISTS {table} ({columns})"),
+            params![],
+        )?;
+        db.execute(&format!("DELETE FROM {table}"), params![])?;
     }
     Ok(())
 }
 
 /// Shifts the community's rollups by the difference between the rows a re-derivation
-/// by entity removed (`temp.old_T`) and wrote (`temp.new_T`): the months they fall in
+/// by entity removed (`old_T`) and wrote (`new_T`): the months they fall in
 /// are taken out of the district's, the old rows' sums subtracted from them and the
 /// new rows' added, the months no row counts in any more dropped, the totals (month 0)
 /// of the community and of the organisations touched summed again, and the months put
 /// back into the district's. The same rows as [`rebuild_rollups`] makes, without
 /// regrouping the community.
-pub(crate) fn shift_by_difference(
-    connection: &Connection,
-    community: &str,
-) -> rusqlite::Result<()> {
+pub(crate) fn shift_by_difference(db: &dyn Db, community: &str) -> Result<()> {
     let sources: Vec<_> = SOURCES
         .iter()
         .filter(|source| DELTA_TABLES.contains(&source.table) && source.credited == source.table)
@@ -334,31 +347,36 @@ pub(crate) fn shift_by_difference(
     // The months and organisations' months touched, with their totals.
     for source in &sources {
         for side in ["old", "new"] {
-            let table = format!("temp.{side}_{}", source.table);
-            connection
-                .prepare_cached(&format!(
-                    "INSERT OR IGNORE INTO temp.delta_months (month)
-                     SELECT DISTINCT month FROM {table}"
-                ))?
-                .execute([])?;
-            connection
-                .prepare_cached(&format!(
-                    "INSERT OR IGNORE INTO temp.delta_org_months (org, month)
+            let table = format!("{side}_{}", source.table);
+            db.execute(
+                &format!(
+                    "INSERT INTO delta_months (month)
+                     SELECT DISTINCT month FROM {table} WHERE TRUE
+                     ON CONFLICT DO NOTHING"
+                ),
+                params![],
+            )?;
+            db.execute(
+                &format!(
+                    "INSERT INTO delta_org_months (org, month)
                      SELECT DISTINCT {org}, month FROM {table} WHERE {org} IS NOT NULL
-                     UNION SELECT DISTINCT {org}, 0 FROM {table} WHERE {org} IS NOT NULL",
+                     UNION SELECT DISTINCT {org}, 0 FROM {table} WHERE {org} IS NOT NULL
+                     ON CONFLICT DO NOTHING",
                     org = source.org,
-                ))?
-                .execute([])?;
+                ),
+                params![],
+            )?;
         }
     }
-    connection
-        .prepare_cached("INSERT OR IGNORE INTO temp.delta_months (month) VALUES (0)")?
-        .execute([])?;
+    db.execute(
+        "INSERT INTO delta_months (month) VALUES (0) ON CONFLICT DO NOTHING",
+        params![],
+    )?;
     let touched = (
-        "AND month IN (SELECT month FROM temp.delta_months)",
-        "AND (org, month) IN (SELECT org, month FROM temp.delta_org_months)",
+        "AND month IN (SELECT month FROM delta_months)",
+        "AND (org, month) IN (SELECT org, month FROM delta_org_months)",
     );
-    shift_district_months_of(connection, community, -1, touched)?;
+    shift_district_months_of(db, community, -1, touched)?;
 
     for source in &sources {
         let columns: Vec<&str> = source.measures.iter().map(|(m, _)| m.column()).collect();
@@ -372,9 +390,9 @@ pub(crate) fn shift_by_difference(
             .map(|c| format!("{c} = {{table}}.{c} + excluded.{c}"))
             .collect();
         for (side, sign) in [("old", -1i64), ("new", 1)] {
-            let from = format!("temp.{side}_{}", source.table);
-            connection
-                .prepare_cached(&format!(
+            let from = format!("{side}_{}", source.table);
+            db.execute(
+                &format!(
                     "INSERT INTO fig_months (community, month, {columns})
                      SELECT ?1, month, {signed} FROM {from}
                      WHERE {filter} GROUP BY month
@@ -383,10 +401,11 @@ pub(crate) fn shift_by_difference(
                     signed = signed.join(", "),
                     filter = source.filter,
                     updates = updates.join(", ").replace("{table}", "fig_months"),
-                ))?
-                .execute(rusqlite::params![community, sign])?;
-            connection
-                .prepare_cached(&format!(
+                ),
+                params![community, sign],
+            )?;
+            db.execute(
+                &format!(
                     "INSERT INTO fig_org_months (org, community, month, {columns})
                      SELECT {org}, ?1, month, {signed} FROM {from}
                      WHERE {org} IS NOT NULL AND {filter} GROUP BY {org}, month
@@ -396,12 +415,13 @@ pub(crate) fn shift_by_difference(
                     org = source.org,
                     filter = source.filter,
                     updates = updates.join(", ").replace("{table}", "fig_org_months"),
-                ))?
-                .execute(rusqlite::params![community, sign])?;
+                ),
+                params![community, sign],
+            )?;
             // The district's days, by the same rows.
             let emptied = format!("AND day IN (SELECT {} FROM {from})", source.day);
             shift_district_days_of(
-                connection,
+                db,
                 community,
                 sign,
                 source,
@@ -417,37 +437,39 @@ pub(crate) fn shift_by_difference(
     let all_columns: Vec<&str> = Measure::ALL.iter().map(|m| m.column()).collect();
     let zeros: Vec<String> = all_columns.iter().map(|c| format!("{c} = 0")).collect();
     let zeros = zeros.join(" AND ");
-    connection
-        .prepare_cached(&format!(
+    db.execute(
+        &format!(
             "DELETE FROM fig_months WHERE community = ?1 AND month <> 0 {months} AND {zeros}
                  AND NOT EXISTS (SELECT 1 FROM fig_points p WHERE p.community = ?1
                      AND p.month = fig_months.month AND p.is_voided = 0)",
             months = touched.0,
-        ))?
-        .execute([community])?;
-    connection
-        .prepare_cached(&format!(
+        ),
+        params![community],
+    )?;
+    db.execute(
+        &format!(
             "DELETE FROM fig_org_months WHERE community = ?1 AND month <> 0 {months} AND {zeros}
                  AND NOT EXISTS (SELECT 1 FROM fig_points p WHERE p.community = ?1
                      AND p.month = fig_org_months.month AND p.member_org = fig_org_months.org
                      AND p.is_voided = 0)",
             months = touched.1,
-        ))?
-        .execute([community])?;
-
-    connection
-        .prepare_cached("DELETE FROM fig_months WHERE community = ?1 AND month = 0")?
-        .execute([community])?;
-    connection
-        .prepare_cached(
-            "DELETE FROM fig_org_months WHERE community = ?1 AND month = 0
-                 AND org IN (SELECT org FROM temp.delta_org_months)",
-        )?
-        .execute([community])?;
-    insert_totals(
-        connection,
-        community,
-        "AND org IN (SELECT org FROM temp.delta_org_months)",
+        ),
+        params![community],
     )?;
-    shift_district_months_of(connection, community, 1, touched)
+
+    db.execute(
+        "DELETE FROM fig_months WHERE community = ?1 AND month = 0",
+        params![community],
+    )?;
+    db.execute(
+        "DELETE FROM fig_org_months WHERE community = ?1 AND month = 0
+                 AND org IN (SELECT org FROM delta_org_months)",
+        params![community],
+    )?;
+    insert_totals(
+        db,
+        community,
+        "AND org IN (SELECT org FROM delta_org_months)",
+    )?;
+    shift_district_months_of(db, community, 1, touched)
 }

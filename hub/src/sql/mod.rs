@@ -331,12 +331,26 @@ pub trait Db {
     fn sqlite(&self) -> Option<&rusqlite::Connection> {
         None
     }
+
+    /// The SQLite transaction this is, for code not yet moved onto [`Db`] that takes
+    /// one. Goes with [`Db::sqlite`].
+    fn sqlite_transaction(&self) -> Option<&rusqlite::Transaction<'_>> {
+        None
+    }
 }
 
 /// The SQLite connection under `db`, for a function not yet moved onto [`Db`];
 /// [`SqlError::NotOnPostgres`] on PostgreSQL. Goes with [`Db::sqlite`].
 pub fn bridge(db: &dyn Db) -> Result<&rusqlite::Connection> {
     db.sqlite().ok_or(SqlError::NotOnPostgres)
+}
+
+/// The SQLite transaction `db` is, for a function not yet moved onto [`Db`] that takes
+/// a `rusqlite::Transaction`; [`SqlError::NotOnPostgres`] on PostgreSQL, and on an
+/// SQLite connection outside a transaction (a caller that passed one has no
+/// transaction to give). Goes with [`bridge`].
+pub fn bridge_transaction(db: &dyn Db) -> Result<&rusqlite::Transaction<'_>> {
+    db.sqlite_transaction().ok_or(SqlError::NotOnPostgres)
 }
 
 /// What the figures call on a [`Db`].

@@ -82,6 +82,10 @@ impl Db for rusqlite::Transaction<'_> {
     fn sqlite(&self) -> Option<&rusqlite::Connection> {
         Some(self)
     }
+
+    fn sqlite_transaction(&self) -> Option<&rusqlite::Transaction<'_>> {
+        Some(self)
+    }
 }
 
 /// Reads an SQLite column as any type rusqlite reads, as a [`SqlError`].

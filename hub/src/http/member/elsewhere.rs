@@ -10,12 +10,12 @@
 //! hub processes on PostgreSQL, a member's page shows the claims made through the
 //! process that serves it.
 
-use rusqlite::{Connection, params};
 use wishtree_protocol::id::MemberId;
 use wishtree_protocol::{CommunityCode, Timestamp};
 
 use super::Held;
 use crate::http::{ApiError, HubHttpState};
+use crate::sql::{Db, DbExt, Result, params};
 
 /// The other communities a member's page reads at most, the most recently asked first:
 /// enough for any member, and a bound on what one page load reads.
@@ -66,47 +66,40 @@ pub(super) async fn elsewhere(
 }
 
 fn record(
-    connection: &Connection,
+    db: &dyn Db,
     home: CommunityCode,
     member: MemberId,
     community: CommunityCode,
     now: Timestamp,
-) -> rusqlite::Result<()> {
-    connection
-        .prepare_cached(
-            "INSERT INTO member_elsewhere (home, member, community, first_at)
-             VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-        )?
-        .execute(params![
+) -> Result<()> {
+    db.execute(
+        "INSERT INTO member_elsewhere (home, member, community, first_at)
+         VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+        params![
             home.as_str(),
             member.as_bytes().as_slice(),
             community.as_str(),
             now.as_millis()
-        ])?;
+        ],
+    )?;
     Ok(())
 }
 
-fn asked(
-    connection: &Connection,
-    home: CommunityCode,
-    member: MemberId,
-) -> rusqlite::Result<Vec<CommunityCode>> {
-    let mut statement = connection.prepare_cached(
+fn asked(db: &dyn Db, home: CommunityCode, member: MemberId) -> Result<Vec<CommunityCode>> {
+    let mut found = Vec::new();
+    db.for_each(
         "SELECT community FROM member_elsewhere WHERE home = ?1 AND member = ?2
          ORDER BY first_at DESC LIMIT ?3",
-    )?;
-    let rows = statement.query_map(
         params![
             home.as_str(),
             member.as_bytes().as_slice(),
             ELSEWHERE_LIMIT as i64
         ],
-        |row| row.get::<_, String>(0),
+        |row| {
+            // A code that does not read cannot name a community the hub holds.
+            found.extend(row.get::<String>(0)?.parse::<CommunityCode>().ok());
+            Ok(())
+        },
     )?;
-    let mut found = Vec::new();
-    for row in rows {
-        // A code that does not read cannot name a community the hub holds.
-        found.extend(row?.parse::<CommunityCode>().ok());
-    }
     Ok(found)
 }
