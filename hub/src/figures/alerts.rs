@@ -1,12 +1,12 @@
 //! What the organisation department should look at first: communities whose published
 //! wishes wait too long for someone to claim them.
 
-use rusqlite::{Connection, params};
 use wishtree_protocol::{CommunityCode, Date, RegionPrefix};
 
 use super::FiguresError;
 use super::measure::region_range;
 use super::names::parse_code;
+use crate::sql::{Db, DbExt, params};
 
 /// How many days a published wish may wait unclaimed before the dashboard raises it,
 /// counted from the day it was submitted (the hub keeps no day of publishing).
@@ -28,29 +28,30 @@ pub struct WaitingWishes {
 /// The communities of `region` with published wishes submitted at least
 /// [`WISH_WAITING_ALERT_DAYS`] days before `today`, the most waiting first.
 pub fn waiting_wishes(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     today: Date,
 ) -> Result<Vec<WaitingWishes>, FiguresError> {
     let (low, high) = region_range(region);
     let latest = today.to_days() - WISH_WAITING_ALERT_DAYS;
-    let mut statement = connection.prepare_cached(
+    // The community's name is grouped by too (one per community), as PostgreSQL asks
+    // of every column selected.
+    let rows = db.query_map(
         "SELECT w.community, COALESCE(c.name, ''), COUNT(*), MIN(w.submitted_day)
          FROM fig_wishes w LEFT JOIN fig_communities c ON c.code = w.community
          WHERE w.community >= ?1 AND w.community < ?2 AND w.state = 'published'
            AND w.submitted_day <= ?3
-         GROUP BY w.community ORDER BY COUNT(*) DESC, w.community",
-    )?;
-    let rows = statement
-        .query_map(params![low, high, latest], |row| {
+         GROUP BY w.community, c.name ORDER BY COUNT(*) DESC, w.community",
+        params![low, high, latest],
+        |row| {
             Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, i32>(3)?,
+                row.get::<String>(0)?,
+                row.get::<String>(1)?,
+                row.get::<i64>(2)?,
+                row.get::<i32>(3)?,
             ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+        },
+    )?;
     rows.into_iter()
         .map(|(code, name, wishes, oldest)| {
             Ok(WaitingWishes {

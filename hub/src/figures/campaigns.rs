@@ -5,13 +5,13 @@
 //! (`wishtree-hub city campaign`), every hub derives `fig_campaigns` from the city
 //! document it holds, and the dashboard reads them.
 
-use rusqlite::{Connection, Transaction, params};
 use wishtree_protocol::city::{CampaignRule, CityView};
 use wishtree_protocol::{Date, RegionPrefix};
 
 use super::measure::region_range;
 use super::query::ratio;
 use super::{FiguresError, Period};
+use crate::sql::{Db, DbExt, ToCell, Value, params};
 
 /// A campaign and how far a region is with it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -38,22 +38,19 @@ pub struct CampaignProgress {
 
 /// Replaces the campaign rows by the campaigns of the city document, in the caller's
 /// transaction.
-pub fn refresh_campaigns(
-    transaction: &Transaction<'_>,
-    city: &CityView,
-) -> Result<(), FiguresError> {
+pub fn refresh_campaigns(db: &dyn Db, city: &CityView) -> Result<(), FiguresError> {
     let rows = city.campaigns.iter().map(|(id, campaign)| {
-        (
-            id.as_bytes().to_vec(),
-            campaign.title.clone(),
-            campaign.rule.code(),
-            campaign.minimum,
-            campaign.from.to_days(),
-            campaign.to.to_days(),
-        )
+        [
+            Value::from(id.as_bytes().to_vec()),
+            Value::from(campaign.title.clone()),
+            Value::from(campaign.rule.code()),
+            Value::from(i64::from(campaign.minimum)),
+            Value::from(i64::from(campaign.from.to_days())),
+            Value::from(i64::from(campaign.to.to_days())),
+        ]
     });
     replace_city_rows(
-        transaction,
+        db,
         "fig_campaigns",
         "INSERT INTO fig_campaigns (id, title, rule, minimum, from_day, to_day)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -62,33 +59,40 @@ pub fn refresh_campaigns(
 }
 
 /// Replaces every row of `table`, derived from the city document, by `rows`, each
-/// written by the statement `insert`.
-pub(super) fn replace_city_rows<P: rusqlite::Params>(
-    transaction: &Transaction<'_>,
+/// written by the statement `insert` with the row's values as its parameters.
+pub(super) fn replace_city_rows<const N: usize>(
+    db: &dyn Db,
     table: &'static str,
     insert: &str,
-    rows: impl IntoIterator<Item = P>,
+    rows: impl IntoIterator<Item = [Value; N]>,
 ) -> Result<(), FiguresError> {
-    transaction.execute(&format!("DELETE FROM {table}"), [])?;
-    let mut insert = transaction.prepare_cached(insert)?;
+    db.execute(&format!("DELETE FROM {table}"), params![])?;
     for row in rows {
-        insert.execute(row)?;
+        let values: Vec<&dyn ToCell> = row.iter().map(|value| value as &dyn ToCell).collect();
+        db.execute(insert, &values)?;
     }
     Ok(())
 }
 
 /// Every campaign of the city and how far `region` is with it, by first day.
 pub fn campaign_progress(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
 ) -> Result<Vec<CampaignProgress>, FiguresError> {
-    let campaigns: Vec<(String, String, u32, i32, i32)> = connection
-        .prepare_cached(
-            "SELECT title, rule, minimum, from_day, to_day FROM fig_campaigns
-             ORDER BY from_day, title",
-        )?
-        .query_map([], |row| row.try_into())?
-        .collect::<Result<_, _>>()?;
+    let campaigns: Vec<(String, String, u32, i32, i32)> = db.query_map(
+        "SELECT title, rule, minimum, from_day, to_day FROM fig_campaigns
+         ORDER BY from_day, title",
+        params![],
+        |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            ))
+        },
+    )?;
     let mut progress = Vec::with_capacity(campaigns.len());
     for (title, rule, minimum, from_day, to_day) in campaigns {
         // A row another build wrote with a rule this one does not know is skipped.
@@ -100,12 +104,12 @@ pub fn campaign_progress(
             what: "campaign period",
             value: error.to_string(),
         })?;
-        let (members, orgs) = super::query::reported(connection, region, &period)?;
+        let (members, orgs) = super::query::reported(db, region, &period)?;
         let eligible = match rule {
             CampaignRule::MemberClaimsWish => members,
             CampaignRule::OrgClaimsProject => orgs,
         };
-        let met = claimants_meeting(connection, rule, region, minimum, (from_day, to_day))?;
+        let met = claimants_meeting(db, rule, region, minimum, (from_day, to_day))?;
         // Claimants not reported in (a unit that claimed from elsewhere) never count
         // above the whole.
         let met = met.min(eligible);
@@ -128,7 +132,7 @@ pub fn campaign_progress(
 /// their community) or projects (organisations: a unit is one across the city)
 /// collected in the days.
 fn claimants_meeting(
-    connection: &Connection,
+    db: &dyn Db,
     rule: CampaignRule,
     region: &RegionPrefix,
     minimum: u32,
@@ -144,13 +148,11 @@ fn claimants_meeting(
         "SELECT COUNT(*) FROM (SELECT 1 FROM {table}
          WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?3 AND ?4
            AND {last} IS NOT NULL
-         GROUP BY {claimant} HAVING COUNT(*) >= ?5)",
+         GROUP BY {claimant} HAVING COUNT(*) >= ?5) AS claimants",
         last = claimant.rsplit(", ").next().unwrap_or(claimant),
     );
-    let count: i64 = connection
-        .prepare_cached(&sql)?
-        .query_row(params![low, high, from_day, to_day, minimum], |row| {
-            row.get(0)
-        })?;
+    let count: i64 = db.query_row(&sql, params![low, high, from_day, to_day, minimum], |row| {
+        row.get(0)
+    })?;
     Ok(u64::try_from(count).unwrap_or(0))
 }

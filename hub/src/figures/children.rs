@@ -9,12 +9,11 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, Row, ToSql, params};
 use wishtree_protocol::{RegionPrefix, Timestamp};
 
 use super::FiguresError;
 use super::health::SYNC_WINDOW_MS;
-use super::measure::{Group, Scope, region_range, sum_measures};
+use super::measure::{Group, Scope, region_range, sum_measures, unindexed};
 use super::period::{Months, Period};
 use super::posts::PostFigures;
 use super::project_stages::stage_counts;
@@ -22,11 +21,12 @@ use super::query::{
     Figures, Parts, StateCounts, assemble, count_claiming_orgs, count_orgs_reported,
 };
 use super::rounds::{RoundCut, RoundWishes, wishes_of_round};
+use crate::sql::{self, Db, DbExt, Row, ToCell, params};
 
 /// The figures of each of `children`, regions of one length directly under `parent`,
 /// in the order given, their wish figures cut by `round` if one is asked.
 pub(super) fn children_figures(
-    connection: &Connection,
+    db: &dyn Db,
     parent: &RegionPrefix,
     children: &[RegionPrefix],
     period: &Period,
@@ -37,7 +37,7 @@ pub(super) fn children_figures(
         return Ok(Vec::new());
     };
     let pass = Pass {
-        connection,
+        db,
         parent,
         length: length as i64,
         period,
@@ -55,13 +55,13 @@ pub(super) fn children_figures(
         // group them (the bench city's 36,000 units reported in, CPU of the sqlite3
         // shell: 8.8–12.6 ms against 15 × 0.6–0.8 ms; its 24,000 projects by stage:
         // 12.6–14.0 ms against 15 × 0.4 ms).
-        let sums = sum_measures(connection, scope, period, Group::Nothing)?
+        let sums = sum_measures(db, scope, period, Group::Nothing)?
             .remove("")
             .unwrap_or_default();
         let mut part = Parts::new(sums);
-        part.orgs_reported = count_orgs_reported(connection, scope, period)?;
-        part.orgs_with_claimed_project = count_claiming_orgs(connection, scope, period)?;
-        part.project_stages = stage_counts(connection, scope, period)?;
+        part.orgs_reported = count_orgs_reported(db, scope, period)?;
+        part.orgs_with_claimed_project = count_claiming_orgs(db, scope, period)?;
+        part.project_stages = stage_counts(db, scope, period)?;
         parts.insert(child.as_str().to_owned(), part);
     }
     pass.communities(now, &mut parts)?;
@@ -94,7 +94,7 @@ pub(super) fn children_figures(
 /// One grouped pass: the parent's range of codes, the children's code length and
 /// the period.
 struct Pass<'a> {
-    connection: &'a Connection,
+    db: &'a dyn Db,
     parent: &'a RegionPrefix,
     length: i64,
     period: &'a Period,
@@ -111,25 +111,26 @@ impl Pass<'_> {
     /// Runs `sql`, whose first column is the child's code and whose parameters start
     /// with the parent's range and the code length (`?1`, `?2`, `?3`), handing each
     /// row to `each` with the child's parts (rows of codes that are not children, a
-    /// street's own records among its communities, are left out).
+    /// street's own records among its communities, are left out). The length is bound
+    /// as a 64-bit integer, and PostgreSQL's `substr` takes a 32-bit one: the statements
+    /// cast it (`CAST(?3 AS INTEGER)`, nothing to SQLite).
     fn each(
         &self,
         sql: &str,
-        more: &[&dyn ToSql],
+        more: &[&dyn ToCell],
         parts: &mut BTreeMap<String, Parts>,
-        mut each: impl FnMut(&mut Parts, &Row<'_>) -> rusqlite::Result<()>,
+        mut each: impl FnMut(&mut Parts, &Row<'_>) -> sql::Result<()>,
     ) -> Result<(), FiguresError> {
         let (low, high) = region_range(self.parent);
-        let mut values: Vec<&dyn ToSql> = vec![&low, &high, &self.length];
+        let mut values: Vec<&dyn ToCell> = vec![&low, &high, &self.length];
         values.extend_from_slice(more);
-        let mut statement = self.connection.prepare_cached(sql)?;
-        let mut rows = statement.query(values.as_slice())?;
-        while let Some(row) = rows.next()? {
+        self.db.for_each(sql, &values, |row| {
             let child: String = row.get(0)?;
             if let Some(part) = parts.get_mut(&child) {
                 each(part, row)?;
             }
-        }
+            Ok(())
+        })?;
         Ok(())
     }
 
@@ -140,7 +141,8 @@ impl Pass<'_> {
     ) -> Result<(), FiguresError> {
         let since = now.as_millis() - SYNC_WINDOW_MS;
         self.each(
-            "SELECT substr(code, 1, ?3), COUNT(*), COALESCE(SUM(last_seen_at >= ?4), 0)
+            "SELECT substr(code, 1, CAST(?3 AS INTEGER)), COUNT(*),
+                 COUNT(*) FILTER (WHERE last_seen_at >= ?4)
              FROM fig_communities WHERE code >= ?1 AND code < ?2 GROUP BY 1",
             &[&since],
             parts,
@@ -163,7 +165,8 @@ impl Pass<'_> {
         if self.period.is_all() {
             // Members belong to one community: the communities' all-time counts add up.
             return self.each(
-                "SELECT substr(community, 1, ?3), COALESCE(SUM(members_with_claimed_wish), 0)
+                "SELECT substr(community, 1, CAST(?3 AS INTEGER)),
+                     COALESCE(SUM(members_with_claimed_wish), 0)
                  FROM fig_months WHERE month = 0 AND community >= ?1 AND community < ?2
                  GROUP BY 1",
                 &[],
@@ -172,23 +175,22 @@ impl Pass<'_> {
             );
         }
         let (first, last) = self.period.day_bounds();
-        self.each(
-            "SELECT substr(community, 1, ?3), COUNT(*) FROM (
+        let sql = format!(
+            "SELECT substr(community, 1, CAST(?3 AS INTEGER)), COUNT(*) FROM (
                  SELECT community FROM fig_wishes
-                 WHERE community >= ?1 AND community < ?2 AND +submitted_day BETWEEN ?4 AND ?5
+                 WHERE community >= ?1 AND community < ?2 AND {day} BETWEEN ?4 AND ?5
                    AND claimant_member IS NOT NULL
-                 GROUP BY community, claimant_member)
+                 GROUP BY community, claimant_member) AS claimants
              GROUP BY 1",
-            &[&first, &last],
-            parts,
-            set,
-        )
+            day = unindexed(self.db, "submitted_day"),
+        );
+        self.each(&sql, &[&first, &last], parts, set)
     }
 
     fn volunteers(&self, parts: &mut BTreeMap<String, Parts>) -> Result<(), FiguresError> {
         let (first, last) = self.period.day_bounds();
         self.each(
-            "SELECT substr(community, 1, ?3), kind, COUNT(*) FROM fig_volunteers
+            "SELECT substr(community, 1, CAST(?3 AS INTEGER)), kind, COUNT(*) FROM fig_volunteers
              WHERE community >= ?1 AND community < ?2 AND registered_day <= ?4
              GROUP BY 1, 2",
             &[&last],
@@ -200,7 +202,8 @@ impl Pass<'_> {
             },
         )?;
         self.each(
-            "SELECT substr(community, 1, ?3), kind, COUNT(*), SUM(state = 'fulfilled')
+            "SELECT substr(community, 1, CAST(?3 AS INTEGER)), kind, COUNT(*),
+                 COUNT(*) FILTER (WHERE state = 'fulfilled')
              FROM fig_volunteer_wishes
              WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?4 AND ?5
              GROUP BY 1, 2",
@@ -215,10 +218,10 @@ impl Pass<'_> {
             },
         )?;
         self.each(
-            "SELECT substr(community, 1, ?3), kind, COUNT(*), SUM(minutes)
+            "SELECT substr(community, 1, CAST(?3 AS INTEGER)), kind, COUNT(*), SUM(minutes)
              FROM fig_volunteer_services
              WHERE community >= ?1 AND community < ?2 AND day BETWEEN ?4 AND ?5
-               AND NOT is_voided
+               AND is_voided = 0
              GROUP BY 1, 2",
             &[&first, &last],
             parts,
@@ -240,12 +243,13 @@ impl Pass<'_> {
     fn posts(&self, parts: &mut BTreeMap<String, Parts>) -> Result<(), FiguresError> {
         let (_, last) = self.period.day_bounds();
         self.each(
-            "SELECT substr(p.community, 1, ?3), COUNT(*), COALESCE(SUM(p.seats), 0),
+            "SELECT substr(p.community, 1, CAST(?3 AS INTEGER)), COUNT(*),
+                 COALESCE(SUM(p.seats), 0),
                  COALESCE(SUM((SELECT COUNT(*) FROM fig_post_holders h
                                WHERE h.community = p.community AND h.post = p.id)), 0)
              FROM fig_posts p
              WHERE p.community >= ?1 AND p.community < ?2 AND p.made_day <= ?4
-               AND NOT p.is_withdrawn
+               AND p.is_withdrawn = 0
              GROUP BY 1",
             &[&last],
             parts,
@@ -263,7 +267,8 @@ impl Pass<'_> {
     fn groups(&self, parts: &mut BTreeMap<String, Parts>) -> Result<(), FiguresError> {
         let (_, last) = self.period.day_bounds();
         self.each(
-            "SELECT substr(g.community, 1, ?3), g.kind, COUNT(DISTINCT g.id), COUNT(m.member)
+            "SELECT substr(g.community, 1, CAST(?3 AS INTEGER)), g.kind, COUNT(DISTINCT g.id),
+                 COUNT(m.member)
              FROM fig_groups g
              LEFT JOIN fig_group_members m
                  ON m.community = g.community AND m.group_id = g.id AND m.kind = g.kind
@@ -299,19 +304,21 @@ impl Pass<'_> {
         let ranges = if self.length <= 6 {
             let split = self.period.split(false);
             if let Months::Range(first, last) = split.months {
-                let mut statement = self.connection.prepare_cached(
-                    "SELECT substr(district, 1, ?3), days, SUM(claims), SUM(fulfilments)
+                self.db.for_each(
+                    "SELECT substr(district, 1, CAST(?3 AS INTEGER)), days, SUM(claims),
+                         SUM(fulfilments)
                      FROM fig_district_wait_days
                      WHERE district >= ?1 AND district < ?2 AND month BETWEEN ?4 AND ?5
                      GROUP BY 1, 2",
+                    params![low, high, self.length, first, last],
+                    |row| {
+                        let child: String = row.get(0)?;
+                        let value: i64 = row.get(1)?;
+                        add(child.clone(), Waited::Claim, value, row.get(2)?);
+                        add(child, Waited::Fulfil, value, row.get(3)?);
+                        Ok(())
+                    },
                 )?;
-                let mut rows = statement.query(params![low, high, self.length, first, last])?;
-                while let Some(row) = rows.next()? {
-                    let child: String = row.get(0)?;
-                    let value: i64 = row.get(1)?;
-                    add(child.clone(), Waited::Claim, value, row.get(2)?);
-                    add(child, Waited::Fulfil, value, row.get(3)?);
-                }
             }
             split.days
         } else {
@@ -326,12 +333,13 @@ impl Pass<'_> {
             (Waited::Fulfil, "fulfil_days"),
         ] {
             let sql = format!(
-                "SELECT substr(community, 1, ?3), {column}, COUNT(*) FROM fig_wishes
+                "SELECT substr(community, 1, CAST(?3 AS INTEGER)), {column}, COUNT(*)
+                 FROM fig_wishes
                  WHERE community >= ?1 AND community < ?2 AND {column} IS NOT NULL
-                   AND (+submitted_day BETWEEN ?4 AND ?5 OR +submitted_day BETWEEN ?6 AND ?7)
-                 GROUP BY 1, 2"
+                   AND ({day} BETWEEN ?4 AND ?5 OR {day} BETWEEN ?6 AND ?7)
+                 GROUP BY 1, 2",
+                day = unindexed(self.db, "submitted_day"),
             );
-            let mut statement = self.connection.prepare_cached(&sql)?;
             for pair in ranges.chunks(2) {
                 // An empty second range when there is one.
                 let (first, last) = pair[0];
@@ -345,10 +353,10 @@ impl Pass<'_> {
                     second_first,
                     second_last
                 ];
-                let mut rows = statement.query(values)?;
-                while let Some(row) = rows.next()? {
+                self.db.for_each(&sql, values, |row| {
                     add(row.get(0)?, waited, row.get(1)?, row.get(2)?);
-                }
+                    Ok(())
+                })?;
             }
         }
         for (child, part) in parts.iter_mut() {
@@ -374,18 +382,10 @@ impl Pass<'_> {
         };
         let length = usize::try_from(self.length).unwrap_or(0);
         let select = format!("{}, substr(community, 1, {length})", RoundWishes::SELECT);
-        wishes_of_round(
-            self.connection,
-            scope,
-            self.period,
-            round,
-            &select,
-            "",
-            |row| {
-                let child: String = row.get(RoundWishes::COLUMNS)?;
-                cuts.entry(child).or_default().add(row)
-            },
-        )
+        wishes_of_round(self.db, scope, self.period, round, &select, "", |row| {
+            let child: String = row.get(RoundWishes::COLUMNS)?;
+            cuts.entry(child).or_default().add(row)
+        })
     }
 }
 

@@ -8,7 +8,6 @@
 //! own, or a branch) they belong to. For the city that is the unit's coverage; for a
 //! district it is the part of the unit that reported in there.
 
-use rusqlite::{Connection, Transaction, params};
 use wishtree_protocol::RegionPrefix;
 use wishtree_protocol::city::CityView;
 use wishtree_protocol::id::OrgId;
@@ -18,6 +17,7 @@ use super::FiguresError;
 use super::measure::region_range;
 use super::party_orgs::org_id_of;
 use super::query::ratio;
+use crate::sql::{Db, DbExt, Kind, Value, params};
 
 /// One unit's coverage.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -57,22 +57,22 @@ pub struct Coverage {
 }
 
 /// Replaces the directory rows by the city document's, in the caller's transaction.
-pub fn refresh_directory(
-    transaction: &Transaction<'_>,
-    city: &CityView,
-) -> Result<(), FiguresError> {
+pub fn refresh_directory(db: &dyn Db, city: &CityView) -> Result<(), FiguresError> {
     // A key that is not a credit code (a hand-edited document) is not a unit.
     let rows = city.orgs.iter().filter_map(|(credit_code, org)| {
         let code = credit_code.parse().ok()?;
-        Some((
-            Org::id_for(&code).as_bytes().to_vec(),
-            credit_code.clone(),
-            org.name.clone(),
-            org.in_service_members,
-        ))
+        Some([
+            Value::from(Org::id_for(&code).as_bytes().to_vec()),
+            Value::from(credit_code.clone()),
+            Value::from(org.name.clone()),
+            org.in_service_members
+                .map_or(Value::Null(Kind::Int), |members| {
+                    Value::from(i64::from(members))
+                }),
+        ])
     });
     super::campaigns::replace_city_rows(
-        transaction,
+        db,
         "fig_directory",
         "INSERT INTO fig_directory (org, credit_code, name, in_service_members)
          VALUES (?1, ?2, ?3, ?4)",
@@ -81,26 +81,25 @@ pub fn refresh_directory(
 }
 
 /// The coverage of `region`.
-pub fn coverage(connection: &Connection, region: &RegionPrefix) -> Result<Coverage, FiguresError> {
+pub fn coverage(db: &dyn Db, region: &RegionPrefix) -> Result<Coverage, FiguresError> {
     let (low, high) = region_range(region);
-    let mut statement = connection.prepare_cached(
+    let rows = db.query_map(
         "SELECT d.org, d.credit_code, d.name, d.in_service_members,
                 (SELECT COUNT(*) FROM fig_members m
                  WHERE m.org IN (SELECT id FROM fig_orgs WHERE credit_code = d.credit_code)
                    AND m.community >= ?1 AND m.community < ?2)
          FROM fig_directory d WHERE d.in_service_members IS NOT NULL",
-    )?;
-    let rows = statement
-        .query_map(params![low, high], |row| {
+        params![low, high],
+        |row| {
             Ok((
-                row.get::<_, Vec<u8>>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, i64>(3)?,
-                row.get::<_, i64>(4)?,
+                row.get::<Vec<u8>>(0)?,
+                row.get::<String>(1)?,
+                row.get::<String>(2)?,
+                row.get::<i64>(3)?,
+                row.get::<i64>(4)?,
             ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+        },
+    )?;
     let mut by_unit = Vec::with_capacity(rows.len());
     for (org, credit_code, name, declared, reported) in rows {
         let org = org_id_of(&org)?;

@@ -1,13 +1,13 @@
 //! Sync health: when each community was last seen and whether it synced in the last
 //! day, how much of its document its own key signed, and what could not be read.
 
-use rusqlite::{Connection, params};
 use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 
 use super::FiguresError;
 use super::measure::region_range;
 use super::names::parse_code;
 use super::query::ratio;
+use crate::sql::{Db, DbExt, params};
 
 /// How long a community may go unseen before sync health flags it.
 pub const SYNC_WINDOW_MS: i64 = 24 * 3600 * 1000;
@@ -44,32 +44,31 @@ pub struct CommunityStatus {
 
 /// Sync and attestation status of every community in a region, in code order.
 pub fn community_statuses(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     now: Timestamp,
 ) -> Result<Vec<CommunityStatus>, FiguresError> {
     let (low, high) = region_range(region);
-    let mut statement = connection.prepare_cached(
+    let rows = db.query_map(
         "SELECT code, name, last_seen_at, last_change_at, changes, attested_changes, malformed,
                 signer_revoked, seals, seals_failed
          FROM fig_communities WHERE code >= ?1 AND code < ?2 ORDER BY code",
-    )?;
-    let rows = statement
-        .query_map(params![low, high], |row| {
+        params![low, high],
+        |row| {
             Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, Option<i64>>(2)?,
-                row.get::<_, Option<i64>>(3)?,
-                row.get::<_, i64>(4)?,
-                row.get::<_, i64>(5)?,
-                row.get::<_, i64>(6)?,
-                row.get::<_, bool>(7)?,
-                row.get::<_, i64>(8)?,
-                row.get::<_, i64>(9)?,
+                row.get::<String>(0)?,
+                row.get::<String>(1)?,
+                row.get::<Option<i64>>(2)?,
+                row.get::<Option<i64>>(3)?,
+                row.get::<i64>(4)?,
+                row.get::<i64>(5)?,
+                row.get::<i64>(6)?,
+                row.get::<bool>(7)?,
+                row.get::<i64>(8)?,
+                row.get::<i64>(9)?,
             ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+        },
+    )?;
     let mut out = Vec::new();
     for (
         code,

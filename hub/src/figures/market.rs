@@ -14,7 +14,6 @@
 //! rows for each one it keeps. The count, taken first, decides; it reads the narrow
 //! index over (community, group, kind) alone, never the rows with their titles.
 
-use rusqlite::{Connection, Transaction, params};
 use wishtree_protocol::id::WishId;
 use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus};
 use wishtree_protocol::model::{BeneficiaryGroup, Wish, WishKind};
@@ -22,7 +21,8 @@ use wishtree_protocol::view::{CommunityView, WithStatus};
 use wishtree_protocol::{CommunityCode, RegionPrefix};
 
 use super::FiguresError;
-use super::measure::region_range;
+use super::measure::{indexed_by, region_range, unindexed};
+use crate::sql::{Db, DbExt, params};
 
 /// Wishes on one page of the market.
 pub const MARKET_PAGE: usize = 50;
@@ -75,45 +75,46 @@ pub struct MarketPage {
 /// Replaces `community`'s market rows by the published wishes of `view`, and its
 /// other offers (`offers.rs`), inside the caller's transaction.
 pub fn rederive_market(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     community: &str,
     view: &CommunityView,
 ) -> Result<u64, FiguresError> {
     for table in ["fig_market_wishes", "fig_market_offers"] {
-        transaction
-            .prepare_cached(&format!("DELETE FROM {table} WHERE community = ?1"))?
-            .execute([community])?;
+        db.execute(
+            &format!("DELETE FROM {table} WHERE community = ?1"),
+            params![community],
+        )?;
     }
-    let rows = insert_market_wishes(transaction, community, view.wishes.iter())?;
-    Ok(rows + super::offers::insert_offers(transaction, community, view)?)
+    let rows = insert_market_wishes(db, community, view.wishes.iter())?;
+    Ok(rows + super::offers::insert_offers(db, community, view)?)
 }
 
 /// Writes the market's rows of the published wishes among `wishes`; returns how many.
 pub(super) fn insert_market_wishes<'w>(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     community: &str,
     wishes: impl Iterator<Item = (&'w WishId, &'w WithStatus<Wish, ClaimStatus>)>,
 ) -> Result<u64, FiguresError> {
-    let mut insert = transaction.prepare_cached(
-        "INSERT INTO fig_market_wishes (community, id, title, kind, beneficiary_group,
-             resident_label, published_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
     let mut rows = 0;
     for (id, wish) in wishes {
         if wish.status.state != ClaimState::Published {
             continue;
         }
         let published = wish.status.published_at.unwrap_or(wish.entity.submitted_at);
-        insert.execute(params![
-            community,
-            id.as_bytes().as_slice(),
-            wish.entity.title,
-            wish.entity.kind.code(),
-            wish.entity.group.code(),
-            wish.entity.resident_label,
-            published.as_millis(),
-        ])?;
+        db.execute(
+            "INSERT INTO fig_market_wishes (community, id, title, kind, beneficiary_group,
+                 resident_label, published_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                community,
+                id.as_bytes().as_slice(),
+                wish.entity.title,
+                wish.entity.kind.code(),
+                wish.entity.group.code(),
+                wish.entity.resident_label,
+                published.as_millis(),
+            ],
+        )?;
         rows += 1;
     }
     Ok(rows)
@@ -121,40 +122,38 @@ pub(super) fn insert_market_wishes<'w>(
 
 /// One page of the market under `query`. A row that no longer reads (a code this
 /// build does not know) is left out rather than failing the page.
-pub fn market_page(
-    connection: &Connection,
-    query: &MarketQuery,
-) -> Result<MarketPage, FiguresError> {
+pub fn market_page(db: &dyn Db, query: &MarketQuery) -> Result<MarketPage, FiguresError> {
     let (low, high) = region_range(&query.region);
     let group = query.group.map(|group| group.code());
     let kind = query.kind.map(|kind| kind.code());
     let filter = "w.community >= ?1 AND w.community < ?2
          AND (?3 IS NULL OR w.beneficiary_group = ?3) AND (?4 IS NULL OR w.kind = ?4)";
-    let total: i64 = connection
-        .prepare_cached(&format!(
-            "SELECT COUNT(*) FROM fig_market_wishes w INDEXED BY fig_market_wishes_filters
-             WHERE {filter}"
-        ))?
-        .query_row(params![low, high, group, kind], |row| row.get(0))?;
+    let total: i64 = db.query_row(
+        &format!(
+            "SELECT COUNT(*) FROM fig_market_wishes w {index} WHERE {filter}",
+            index = indexed_by(db, "fig_market_wishes_filters"),
+        ),
+        params![low, high, group, kind],
+        |row| row.get(0),
+    )?;
     let offset = i64::try_from(query.page.saturating_mul(MARKET_PAGE)).unwrap_or(i64::MAX);
-    let mut statement = connection.prepare_cached(&page_sql(&query.region, total))?;
-    let rows = statement.query_map(
+    let rows = db.query_map(
+        &page_sql(db, &query.region, total),
         params![low, high, group, kind, MARKET_PAGE as i64, offset],
         |row| {
             Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, Vec<u8>>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, String>(5)?,
-                row.get::<_, String>(6)?,
+                row.get::<String>(0)?,
+                row.get::<String>(1)?,
+                row.get::<Vec<u8>>(2)?,
+                row.get::<String>(3)?,
+                row.get::<String>(4)?,
+                row.get::<String>(5)?,
+                row.get::<String>(6)?,
             ))
         },
     )?;
     let mut wishes = Vec::new();
-    for row in rows {
-        let (community, community_name, id, title, kind, group, resident_label) = row?;
+    for (community, community_name, id, title, kind, group, resident_label) in rows {
         let read = || {
             Some(MarketWish {
                 community: community.parse().ok()?,
@@ -181,11 +180,12 @@ const SORT_AT_MOST: i64 = 1_000;
 /// The query of one page of the `matches` wishes under `region`. See the module doc: a
 /// region wider than a street with more than [`SORT_AT_MOST`] matches reads the
 /// newest-first index, anything else its range of the primary key.
-fn page_sql(region: &RegionPrefix, matches: i64) -> String {
+fn page_sql(db: &dyn Db, region: &RegionPrefix, matches: i64) -> String {
     let region_filter = if region.as_str().len() < STREET_DIGITS && matches > SORT_AT_MOST {
-        "+w.community >= ?1 AND +w.community < ?2"
+        let community = unindexed(db, "w.community");
+        format!("{community} >= ?1 AND {community} < ?2")
     } else {
-        "w.community >= ?1 AND w.community < ?2"
+        "w.community >= ?1 AND w.community < ?2".to_owned()
     };
     format!(
         "SELECT w.community, COALESCE(c.name, ''), w.id, w.title, w.kind,
@@ -200,6 +200,8 @@ fn page_sql(region: &RegionPrefix, matches: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use rusqlite::{Connection, params};
+
     use super::*;
 
     /// A migrated database with `wishes` published wishes over communities of 1309, in
@@ -235,7 +237,7 @@ mod tests {
         let mut statement = connection
             .prepare(&format!(
                 "EXPLAIN QUERY PLAN {}",
-                page_sql(&region, matches)
+                page_sql(connection, &region, matches)
             ))
             .expect("explained");
         let (low, high) = region_range(&region);

@@ -4,12 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::types::Value;
-use rusqlite::{Connection, ToSql};
 use wishtree_protocol::RegionPrefix;
 
 use super::party_orgs::OrgScope;
 use super::period::{Months, Period};
+use crate::sql::{self, Db, DbExt, Dialect, Kind, ToCell, Value};
 
 /// A measure that sums across communities and months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +86,7 @@ pub(super) const SOURCES: [Source; 8] = [
         credited: "fig_members",
         day: "reported_day",
         org: "org",
-        filter: "1",
+        filter: "TRUE",
         measures: &[(Measure::MembersReported, "COUNT(*)")],
     },
     Source {
@@ -103,15 +102,33 @@ pub(super) const SOURCES: [Source; 8] = [
         credited: "fig_wishes",
         day: "submitted_day",
         org: "credited_org",
-        filter: "1",
+        filter: "TRUE",
         measures: &[
             (Measure::WishesTotal, "COUNT(*)"),
-            (Measure::WishesSubmitted, "SUM(state = 'submitted')"),
-            (Measure::WishesPublished, "SUM(state = 'published')"),
-            (Measure::WishesClaimed, "SUM(state = 'claimed')"),
-            (Measure::WishesFulfilled, "SUM(state = 'fulfilled')"),
-            (Measure::WishesRejected, "SUM(state = 'rejected')"),
-            (Measure::WishesWithdrawn, "SUM(state = 'withdrawn')"),
+            (
+                Measure::WishesSubmitted,
+                "COUNT(*) FILTER (WHERE state = 'submitted')",
+            ),
+            (
+                Measure::WishesPublished,
+                "COUNT(*) FILTER (WHERE state = 'published')",
+            ),
+            (
+                Measure::WishesClaimed,
+                "COUNT(*) FILTER (WHERE state = 'claimed')",
+            ),
+            (
+                Measure::WishesFulfilled,
+                "COUNT(*) FILTER (WHERE state = 'fulfilled')",
+            ),
+            (
+                Measure::WishesRejected,
+                "COUNT(*) FILTER (WHERE state = 'rejected')",
+            ),
+            (
+                Measure::WishesWithdrawn,
+                "COUNT(*) FILTER (WHERE state = 'withdrawn')",
+            ),
         ],
     },
     Source {
@@ -119,15 +136,33 @@ pub(super) const SOURCES: [Source; 8] = [
         credited: "fig_project_credits",
         day: "submitted_day",
         org: "claimant_org",
-        filter: "1",
+        filter: "TRUE",
         measures: &[
             (Measure::ProjectsTotal, "COUNT(*)"),
-            (Measure::ProjectsSubmitted, "SUM(state = 'submitted')"),
-            (Measure::ProjectsPublished, "SUM(state = 'published')"),
-            (Measure::ProjectsClaimed, "SUM(state = 'claimed')"),
-            (Measure::ProjectsFulfilled, "SUM(state = 'fulfilled')"),
-            (Measure::ProjectsRejected, "SUM(state = 'rejected')"),
-            (Measure::ProjectsWithdrawn, "SUM(state = 'withdrawn')"),
+            (
+                Measure::ProjectsSubmitted,
+                "COUNT(*) FILTER (WHERE state = 'submitted')",
+            ),
+            (
+                Measure::ProjectsPublished,
+                "COUNT(*) FILTER (WHERE state = 'published')",
+            ),
+            (
+                Measure::ProjectsClaimed,
+                "COUNT(*) FILTER (WHERE state = 'claimed')",
+            ),
+            (
+                Measure::ProjectsFulfilled,
+                "COUNT(*) FILTER (WHERE state = 'fulfilled')",
+            ),
+            (
+                Measure::ProjectsRejected,
+                "COUNT(*) FILTER (WHERE state = 'rejected')",
+            ),
+            (
+                Measure::ProjectsWithdrawn,
+                "COUNT(*) FILTER (WHERE state = 'withdrawn')",
+            ),
         ],
     },
     Source {
@@ -135,7 +170,7 @@ pub(super) const SOURCES: [Source; 8] = [
         credited: "fig_activities",
         day: "day",
         org: "organiser",
-        filter: "1",
+        filter: "TRUE",
         measures: &[(Measure::Activities, "COUNT(*)")],
     },
     Source {
@@ -143,7 +178,7 @@ pub(super) const SOURCES: [Source; 8] = [
         credited: "fig_participations",
         day: "day",
         org: "member_org",
-        filter: "1",
+        filter: "TRUE",
         measures: &[(Measure::Participations, "COUNT(*)")],
     },
     Source {
@@ -277,14 +312,14 @@ pub(crate) fn region_range(region: &RegionPrefix) -> (String, String) {
 /// end of the period, except when grouping by month, where every measure counts what
 /// happened in its month.
 pub(crate) fn sum_measures(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     period: &Period,
     group: Group,
-) -> rusqlite::Result<BTreeMap<String, Measures>> {
-    let mut sums = sum_span(connection, scope, period, group, false)?;
+) -> sql::Result<BTreeMap<String, Measures>> {
+    let mut sums = sum_span(db, scope, period, group, false)?;
     if group != Group::Month && period.from().is_some() {
-        let stocks = sum_span(connection, scope, &period.up_to_end(), group, true)?;
+        let stocks = sum_span(db, scope, &period.up_to_end(), group, true)?;
         for values in sums.values_mut() {
             for measure in Measure::ALL.into_iter().filter(|m| m.is_stock()) {
                 values.set(measure, 0);
@@ -303,36 +338,29 @@ pub(crate) fn sum_measures(
 /// Sums over one period: whole months from the rollups, edge days from raw rows.
 /// With `only_stocks`, only the stock measures are read.
 fn sum_span(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     period: &Period,
     group: Group,
     only_stocks: bool,
-) -> rusqlite::Result<BTreeMap<String, Measures>> {
+) -> sql::Result<BTreeMap<String, Measures>> {
     let split = period.split(group != Group::Month);
     let measures: Vec<Measure> = Measure::ALL
         .into_iter()
         .filter(|m| !only_stocks || m.is_stock())
         .collect();
     let mut sums = BTreeMap::new();
-    sum_rollup(connection, scope, split.months, group, &measures, &mut sums)?;
+    sum_rollup(db, scope, split.months, group, &measures, &mut sums)?;
     for (first, last) in split.days {
         if reads_districts(scope, group) {
-            sum_district_days(
-                connection,
-                scope,
-                (first, last),
-                group,
-                &measures,
-                &mut sums,
-            )?;
+            sum_district_days(db, scope, (first, last), group, &measures, &mut sums)?;
             continue;
         }
         for source in SOURCES
             .iter()
             .filter(|s| !only_stocks || s.measures.iter().any(|(m, _)| m.is_stock()))
         {
-            sum_raw(connection, scope, source, (first, last), group, &mut sums)?;
+            sum_raw(db, scope, source, (first, last), group, &mut sums)?;
         }
     }
     Ok(sums)
@@ -349,13 +377,13 @@ fn reads_districts(scope: Scope<'_>, group: Group) -> bool {
 
 /// Sums the districts' days of a span into `sums`, as [`sum_raw`] sums the raw rows.
 fn sum_district_days(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     (first, last): (i32, i32),
     group: Group,
     measures: &[Measure],
     sums: &mut BTreeMap<String, Measures>,
-) -> rusqlite::Result<()> {
+) -> sql::Result<()> {
     let (key, group_by) = match group {
         Group::Month => ("CAST(month AS TEXT)", "month"),
         _ => ("''", "1"),
@@ -367,13 +395,7 @@ fn sum_district_days(
          GROUP BY {group_by}",
         sums = sum_columns(measures),
     );
-    read_sums(
-        connection,
-        &sql,
-        &[&low, &high, &first, &last],
-        measures,
-        sums,
-    )
+    read_sums(db, &sql, &[&low, &high, &first, &last], measures, sums)
 }
 
 /// `SUM(column)` of each measure, for a rollup's select list.
@@ -387,40 +409,40 @@ fn sum_columns(measures: &[Measure]) -> String {
 
 /// Runs a query whose rows are a key and one sum per measure, adding them to `sums`.
 fn read_sums(
-    connection: &Connection,
+    db: &dyn Db,
     sql: &str,
-    params: &[&dyn ToSql],
+    params: &[&dyn ToCell],
     measures: &[Measure],
     sums: &mut BTreeMap<String, Measures>,
-) -> rusqlite::Result<()> {
-    let mut statement = connection.prepare_cached(sql)?;
-    let mut rows = statement.query(params)?;
-    while let Some(row) = rows.next()? {
+) -> sql::Result<()> {
+    db.for_each(sql, params, |row| {
         let key: String = row.get(0)?;
         let values = sums.entry(key).or_default();
         for (index, measure) in measures.iter().enumerate() {
-            values.add(*measure, row.get::<_, Option<i64>>(index + 1)?.unwrap_or(0));
+            values.add(*measure, row.get::<Option<i64>>(index + 1)?.unwrap_or(0));
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn sum_rollup(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     months: Months,
     group: Group,
     measures: &[Measure],
     sums: &mut BTreeMap<String, Measures>,
-) -> rusqlite::Result<()> {
+) -> sql::Result<()> {
     let (low_month, high_month, month_clause) = match months {
         Months::Nothing => return Ok(()),
-        Months::AllTime => (0, 0, "month = ?3 AND month = ?4"),
+        Months::AllTime => (0, 0, "month = ?3 AND month = ?4".to_owned()),
         // An organisation's months are read through its own index.
-        Months::Range(first, last) if scope.org.is_some() => {
-            (first, last, "+month BETWEEN ?3 AND ?4")
-        }
-        Months::Range(first, last) => (first, last, "month BETWEEN ?3 AND ?4"),
+        Months::Range(first, last) if scope.org.is_some() => (
+            first,
+            last,
+            format!("{} BETWEEN ?3 AND ?4", unindexed(db, "month")),
+        ),
+        Months::Range(first, last) => (first, last, "month BETWEEN ?3 AND ?4".to_owned()),
     };
     let by_org = scope.org.is_some() || group == Group::Org;
     // A city or a district not grouped by community reads the districts' sums.
@@ -433,10 +455,10 @@ fn sum_rollup(
     };
     // Grouping by the organisation's column (not its text) follows the key's order.
     let (key, group_by) = match group {
-        Group::Nothing => ("''", "1"),
-        Group::Community => ("community", "community"),
-        Group::Org => ("lower(hex(org))", "org"),
-        Group::Month => ("CAST(month AS TEXT)", "month"),
+        Group::Nothing => ("''".to_owned(), "1"),
+        Group::Community => ("community".to_owned(), "community"),
+        Group::Org => (hex_text(db, "org"), "org"),
+        Group::Month => ("CAST(month AS TEXT)".to_owned(), "month"),
     };
     let org_clause = scope
         .org
@@ -449,26 +471,29 @@ fn sum_rollup(
         sums = sum_columns(measures),
     );
     let (low, high) = region_range(scope.region);
-    let org = scope.org.map(OrgScope::value).unwrap_or(Value::Null);
-    let mut params: Vec<&dyn ToSql> = vec![&low, &high, &low_month, &high_month];
+    let org = scope
+        .org
+        .map(OrgScope::value)
+        .unwrap_or(Value::Null(Kind::Blob));
+    let mut params: Vec<&dyn ToCell> = vec![&low, &high, &low_month, &high_month];
     if scope.org.is_some() {
         params.push(&org);
     }
-    read_sums(connection, &sql, params.as_slice(), measures, sums)
+    read_sums(db, &sql, params.as_slice(), measures, sums)
 }
 
 fn sum_raw(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     source: &Source,
     (first, last): (i32, i32),
     group: Group,
     sums: &mut BTreeMap<String, Measures>,
-) -> rusqlite::Result<()> {
+) -> sql::Result<()> {
     let (key, group_by) = match group {
         Group::Nothing => ("''".to_owned(), "1".to_owned()),
         Group::Community => ("community".to_owned(), "community".to_owned()),
-        Group::Org => (format!("lower(hex({}))", source.org), source.org.to_owned()),
+        Group::Org => (hex_text(db, source.org), source.org.to_owned()),
         Group::Month => ("CAST(month AS TEXT)".to_owned(), "month".to_owned()),
     };
     let expressions: Vec<&str> = source.measures.iter().map(|(_, e)| *e).collect();
@@ -481,9 +506,9 @@ fn sum_raw(
     // region reads its communities' rows. The unary `+` keeps SQLite from using an
     // index for that term, which it cannot judge without statistics.
     let (community, day) = if scope.region.as_str().len() <= 4 || scope.org.is_some() {
-        ("+community".to_owned(), source.day.to_owned())
+        (unindexed(db, "community"), source.day.to_owned())
     } else {
-        ("community".to_owned(), format!("+{}", source.day))
+        ("community".to_owned(), unindexed(db, source.day))
     };
     let sql = format!(
         "SELECT {key}, {expressions} FROM {table}
@@ -495,23 +520,54 @@ fn sum_raw(
         filter = source.filter,
     );
     let (low, high) = region_range(scope.region);
-    let org = scope.org.map(OrgScope::value).unwrap_or(Value::Null);
-    let mut params: Vec<&dyn ToSql> = vec![&low, &high, &first, &last];
+    let org = scope
+        .org
+        .map(OrgScope::value)
+        .unwrap_or(Value::Null(Kind::Blob));
+    let mut params: Vec<&dyn ToCell> = vec![&low, &high, &first, &last];
     if scope.org.is_some() {
         params.push(&org);
     }
-    let mut statement = connection.prepare_cached(&sql)?;
-    let mut rows = statement.query(params.as_slice())?;
-    while let Some(row) = rows.next()? {
-        let Some(key) = row.get::<_, Option<String>>(0)? else {
-            continue;
+    db.for_each(&sql, params.as_slice(), |row| {
+        let Some(key) = row.get::<Option<String>>(0)? else {
+            return Ok(());
         };
         let values = sums.entry(key).or_default();
         for (index, (measure, _)) in source.measures.iter().enumerate() {
-            values.add(*measure, row.get::<_, Option<i64>>(index + 1)?.unwrap_or(0));
+            values.add(*measure, row.get::<Option<i64>>(index + 1)?.unwrap_or(0));
         }
+        Ok(())
+    })
+}
+
+/// `column` written so that SQLite reads no index for the term it stands in (`+column`):
+/// without statistics SQLite cannot judge which index serves a figure best, so the
+/// statements steer it. PostgreSQL plans by its statistics, and has no unary `+` for
+/// text, so it gets the column as it is.
+pub(super) fn unindexed(db: &dyn Db, column: &str) -> String {
+    match db.dialect() {
+        Dialect::Sqlite => format!("+{column}"),
+        Dialect::Postgres => column.to_owned(),
     }
-    Ok(())
+}
+
+/// `INDEXED BY {index}`, SQLite's order to read a table through that index, where its
+/// own choice without statistics is slow; PostgreSQL has no such hint (its planner
+/// judges by statistics), so it gets nothing.
+pub(super) fn indexed_by(db: &dyn Db, index: &str) -> String {
+    match db.dialect() {
+        Dialect::Sqlite => format!("INDEXED BY {index}"),
+        Dialect::Postgres => String::new(),
+    }
+}
+
+/// A blob column as lowercase hex text (organisation ids, as keys and in addresses):
+/// the dialects name the function differently.
+pub(super) fn hex_text(db: &dyn Db, column: &str) -> String {
+    match db.dialect() {
+        Dialect::Sqlite => format!("lower(hex({column}))"),
+        Dialect::Postgres => format!("encode({column}, 'hex')"),
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 //! the page asks for those from today on, so "upcoming" is the reader's today, not
 //! the day of the last sync.
 
-use rusqlite::{Connection, Transaction, params};
 use wishtree_protocol::id::ActivityId;
 use wishtree_protocol::model::Activity;
 use wishtree_protocol::project::ProjectStage;
@@ -14,7 +13,8 @@ use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, Date, RegionPrefix};
 
 use super::FiguresError;
-use super::measure::region_range;
+use super::measure::{region_range, unindexed};
+use crate::sql::{Db, DbExt, ToCell, params};
 
 /// Offers on one page of the market.
 pub const OFFERS_PAGE: usize = 30;
@@ -92,21 +92,24 @@ impl OfferKind {
 /// not withdrawn with a seat free, the published projects — inside the caller's
 /// transaction, which cleared the old ones (`market::rederive_market`).
 pub(super) fn insert_offers(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     community: &str,
     view: &CommunityView,
 ) -> Result<u64, FiguresError> {
-    let mut insert = transaction.prepare_cached(
-        "INSERT INTO fig_market_offers (community, kind, id, title, category, day)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    let mut rows = insert_activity_offers(transaction, community, view.activities.iter())?;
+    let insert = |values: &[&dyn ToCell]| {
+        db.execute(
+            "INSERT INTO fig_market_offers (community, kind, id, title, category, day)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            values,
+        )
+    };
+    let mut rows = insert_activity_offers(db, community, view.activities.iter())?;
     for (id, post) in &view.posts {
         let seats = usize::try_from(post.entity.seats).unwrap_or(usize::MAX);
         if post.status.is_withdrawn || post.status.holders.len() >= seats {
             continue;
         }
-        insert.execute(params![
+        insert(params![
             community,
             OfferKind::Post.code(),
             id.as_bytes().as_slice(),
@@ -125,7 +128,7 @@ pub(super) fn insert_offers(
         if !(project.status.is_published && open) {
             continue;
         }
-        insert.execute(params![
+        insert(params![
             community,
             OfferKind::Project.code(),
             id.as_bytes().as_slice(),
@@ -140,24 +143,24 @@ pub(super) fn insert_offers(
 
 /// Writes the market's offers of `activities`; returns how many.
 pub(super) fn insert_activity_offers<'a>(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     community: &str,
     activities: impl Iterator<Item = (&'a ActivityId, &'a Activity)>,
 ) -> Result<u64, FiguresError> {
-    let mut insert = transaction.prepare_cached(
-        "INSERT INTO fig_market_offers (community, kind, id, title, category, day)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
     let mut rows = 0;
     for (id, activity) in activities {
-        insert.execute(params![
-            community,
-            OfferKind::Activity.code(),
-            id.as_bytes().as_slice(),
-            activity.title,
-            activity.category.label_zh(),
-            activity.date.to_days(),
-        ])?;
+        db.execute(
+            "INSERT INTO fig_market_offers (community, kind, id, title, category, day)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                community,
+                OfferKind::Activity.code(),
+                id.as_bytes().as_slice(),
+                activity.title,
+                activity.category.label_zh(),
+                activity.date.to_days(),
+            ],
+        )?;
         rows += 1;
     }
     Ok(rows)
@@ -167,10 +170,7 @@ pub(super) fn insert_activity_offers<'a>(
 /// first, then posts and projects by community. One query per kind, each reading its
 /// own stretch of the `(kind, day, community)` index — activities from the day on,
 /// never the past ones before it — and stopping after a page.
-pub fn market_offers(
-    connection: &Connection,
-    query: &OffersQuery,
-) -> Result<Vec<MarketOffer>, FiguresError> {
+pub fn market_offers(db: &dyn Db, query: &OffersQuery) -> Result<Vec<MarketOffer>, FiguresError> {
     let (low, high) = region_range(&query.region);
     let kinds = match query.kind {
         Some(kind) => vec![kind],
@@ -183,20 +183,23 @@ pub fn market_offers(
             break;
         }
         // Only activities have a day; the others' is NULL and needs no bound (`?4` is
-        // bound all the same: SQLite numbers parameters, gaps allowed).
+        // bound all the same: SQLite numbers parameters, gaps allowed, and PostgreSQL is
+        // told every parameter's type).
         let from_day = if kind == OfferKind::Activity {
             "AND o.day >= ?4"
         } else {
             ""
         };
-        let mut statement = connection.prepare_cached(&format!(
+        let community = unindexed(db, "o.community");
+        let sql = format!(
             "SELECT o.community, COALESCE(c.name, ''), o.id, o.title, o.category, o.day
              FROM fig_market_offers o LEFT JOIN fig_communities c ON c.code = o.community
-             WHERE o.kind = ?3 {from_day} AND +o.community >= ?1 AND +o.community < ?2
+             WHERE o.kind = ?3 {from_day} AND {community} >= ?1 AND {community} < ?2
              ORDER BY o.day, o.community, o.id
              LIMIT ?5"
-        ))?;
-        let rows = statement.query_map(
+        );
+        let rows = db.query_map(
+            &sql,
             params![
                 low,
                 high,
@@ -206,17 +209,16 @@ pub fn market_offers(
             ],
             |row| {
                 Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, Vec<u8>>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, Option<i32>>(5)?,
+                    row.get::<String>(0)?,
+                    row.get::<String>(1)?,
+                    row.get::<Vec<u8>>(2)?,
+                    row.get::<String>(3)?,
+                    row.get::<String>(4)?,
+                    row.get::<Option<i32>>(5)?,
                 ))
             },
         )?;
-        for row in rows {
-            let (community, community_name, id, title, category, day) = row?;
+        for (community, community_name, id, title, category, day) in rows {
             // A row that no longer reads (a code this build does not know) is left out.
             let Ok(community) = community.parse() else {
                 continue;

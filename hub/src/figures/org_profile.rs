@@ -1,7 +1,6 @@
 //! An organisation across every community whose records name it: its figures and
 //! what its members did, community by community.
 
-use rusqlite::{Connection, params};
 use wishtree_protocol::id::OrgId;
 use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 
@@ -12,6 +11,7 @@ use super::party_orgs::{OrgScope, UnitPartyOrg, org_name, party_orgs_of};
 use super::period::Period;
 use super::query::{Figures, Filter, figures};
 use super::service::Service;
+use crate::sql::{Db, DbExt, params};
 
 /// A party organisation, or a unit with all its party organisations, across the
 /// communities whose records name it.
@@ -53,13 +53,13 @@ pub struct OrgInCommunity {
 /// An organisation's figures in a region and period, and its members' service in each
 /// community whose records name it; `None` if no community's records name it.
 pub fn org_profile(
-    connection: &Connection,
+    db: &dyn Db,
     org: OrgScope,
     region: &RegionPrefix,
     period: &Period,
     now: Timestamp,
 ) -> Result<Option<OrgProfile>, FiguresError> {
-    let Some(names) = org_name(connection, org)? else {
+    let Some(names) = org_name(db, org)? else {
         return Ok(None);
     };
     let filter = Filter {
@@ -68,30 +68,32 @@ pub fn org_profile(
         org: Some(org),
         round: None,
     };
-    let figures = figures(connection, &filter, now)?;
+    let figures = figures(db, &filter, now)?;
     let scope = Scope {
         region,
         org: Some(org),
     };
-    let mut sums = sum_measures(connection, scope, period, Group::Community)?;
+    let mut sums = sum_measures(db, scope, period, Group::Community)?;
     let (low, high) = region_range(region);
     let (_, last_day) = period.day_bounds();
-    let mut statement = connection.prepare_cached(&format!(
-        "SELECT o.community, c.name, MAX(o.reported_day IS NOT NULL AND o.reported_day <= ?4)
+    // Reported by the period's end in any of the records: the largest of 1s and 0s (a
+    // NULL day compares as unknown, so 0). The community's name is grouped by too (one
+    // per community), as PostgreSQL asks of every column selected.
+    let sql = format!(
+        "SELECT o.community, c.name,
+             MAX(CASE WHEN o.reported_day <= ?4 THEN 1 ELSE 0 END)
          FROM fig_orgs o JOIN fig_communities c ON c.code = o.community
          WHERE o.community >= ?2 AND o.community < ?3 {}
-         GROUP BY o.community ORDER BY o.community",
+         GROUP BY o.community, c.name ORDER BY o.community",
         org.clause("o.id", 1)
-    ))?;
-    let rows = statement
-        .query_map(params![org.value(), low, high, last_day], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, bool>(2)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    );
+    let rows = db.query_map(&sql, params![org.value(), low, high, last_day], |row| {
+        Ok((
+            row.get::<String>(0)?,
+            row.get::<String>(1)?,
+            row.get::<bool>(2)?,
+        ))
+    })?;
     let mut communities = Vec::new();
     for (code, community_name, is_reported) in rows {
         let values = sums.remove(&code).unwrap_or_default();
@@ -103,7 +105,7 @@ pub fn org_profile(
         });
     }
     Ok(Some(OrgProfile {
-        party_orgs: party_orgs_of(connection, org)?,
+        party_orgs: party_orgs_of(db, org)?,
         org: org.id(),
         name: names.name,
         party_org: names.party_org,

@@ -9,13 +9,12 @@
 
 use std::fmt;
 
-use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension};
 use wishtree_protocol::id::OrgId;
 use wishtree_protocol::model::Org;
 use wishtree_protocol::uscc::CreditCode;
 
 use super::FiguresError;
+use crate::sql::{Db, DbExt, Value, params};
 
 /// Whose figures: one party organisation, or a unit with all its party organisations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,10 +90,7 @@ impl fmt::Display for OrgScope {
 /// A party organisation's or a unit's names as the communities recorded them (the
 /// record of a community it reported in to first); `None` if no community's records
 /// name it.
-pub fn org_name(
-    connection: &Connection,
-    scope: OrgScope,
-) -> Result<Option<OrgNames>, FiguresError> {
+pub fn org_name(db: &dyn Db, scope: OrgScope) -> Result<Option<OrgNames>, FiguresError> {
     let filter = match scope {
         OrgScope::PartyOrg(_) => "id = ?1",
         OrgScope::Unit(_) => "credit_code = ?1",
@@ -104,16 +100,13 @@ pub fn org_name(
         "SELECT name, credit_code, party_org FROM fig_orgs WHERE {filter}
          ORDER BY party_org IS NOT NULL, reported_day IS NULL, reported_day, community LIMIT 1"
     );
-    let names = connection
-        .prepare_cached(&sql)?
-        .query_row([scope.value()], |row| {
-            Ok(OrgNames {
-                name: row.get(0)?,
-                credit_code: row.get(1)?,
-                party_org: row.get(2)?,
-            })
+    let names = db.query_opt(&sql, params![scope.value()], |row| {
+        Ok(OrgNames {
+            name: row.get(0)?,
+            credit_code: row.get(1)?,
+            party_org: row.get(2)?,
         })
-        .optional()?;
+    })?;
     Ok(names.map(|names| match scope {
         OrgScope::Unit(_) => OrgNames {
             party_org: None,
@@ -125,11 +118,12 @@ pub fn org_name(
 
 /// The unit a party organisation belongs to, by its credit code; `None` if no
 /// community's records name the organisation.
-pub fn org_unit(connection: &Connection, org: OrgId) -> Result<Option<CreditCode>, FiguresError> {
-    let code: Option<String> = connection
-        .prepare_cached("SELECT credit_code FROM fig_orgs WHERE id = ?1 LIMIT 1")?
-        .query_row([org.as_bytes().as_slice()], |row| row.get(0))
-        .optional()?;
+pub fn org_unit(db: &dyn Db, org: OrgId) -> Result<Option<CreditCode>, FiguresError> {
+    let code: Option<String> = db.query_opt(
+        "SELECT credit_code FROM fig_orgs WHERE id = ?1 LIMIT 1",
+        params![org.as_bytes().as_slice()],
+        |row| row.get(0),
+    )?;
     code.map(|code| {
         code.parse().map_err(|_| FiguresError::Corrupt {
             what: "credit code",
@@ -141,22 +135,16 @@ pub fn org_unit(connection: &Connection, org: OrgId) -> Result<Option<CreditCode
 
 /// The party organisations of a unit the communities' records name, the unit's own
 /// first and then its branches by name; none for a scope of one party organisation.
-pub fn party_orgs_of(
-    connection: &Connection,
-    scope: OrgScope,
-) -> Result<Vec<UnitPartyOrg>, FiguresError> {
+pub fn party_orgs_of(db: &dyn Db, scope: OrgScope) -> Result<Vec<UnitPartyOrg>, FiguresError> {
     let OrgScope::Unit(code) = scope else {
         return Ok(Vec::new());
     };
-    let mut statement = connection.prepare_cached(
+    let rows = db.query_map(
         "SELECT id, MAX(party_org) AS branch FROM fig_orgs WHERE credit_code = ?1
          GROUP BY id ORDER BY branch IS NOT NULL, branch, id",
+        params![code.as_str()],
+        |row| Ok((row.get::<Vec<u8>>(0)?, row.get::<Option<String>>(1)?)),
     )?;
-    let rows = statement
-        .query_map([code.as_str()], |row| {
-            Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Option<String>>(1)?))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
     rows.into_iter()
         .map(|(id, party_org)| {
             Ok(UnitPartyOrg {

@@ -14,15 +14,15 @@
 //! no names (the figure tables hold nothing personal): the HTTP side names the members
 //! it shows from the documents the hub holds (`http::points::name_members`).
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use wishtree_protocol::id::MemberId;
 use wishtree_protocol::ranking::earned_by_half_year;
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, HalfYear, RegionLevel, RegionPrefix};
 
 use super::FiguresError;
-use super::measure::region_range;
+use super::measure::{indexed_by, region_range, unindexed};
 use super::names::parse_code;
+use crate::sql::{Db, DbExt, params};
 
 /// A region's members ranked by the points they earned in a half-year.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -81,22 +81,22 @@ pub struct Place {
 /// Writes a community's rows of `fig_member_points` (the caller deleted the old ones),
 /// inside the re-derivation's transaction; answers how many.
 pub(super) fn insert_rows(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     code: CommunityCode,
     view: &CommunityView,
 ) -> Result<u64, FiguresError> {
-    let mut insert = transaction.prepare_cached(
-        "INSERT INTO fig_member_points (community, member, period, points)
-         VALUES (?1, ?2, ?3, ?4)",
-    )?;
     let mut rows = 0;
     for ((period, member), points) in earned_by_half_year(view) {
-        insert.execute(params![
-            code.as_str(),
-            member.as_bytes().as_slice(),
-            period.to_string(),
-            i64::try_from(points).unwrap_or(i64::MAX),
-        ])?;
+        db.execute(
+            "INSERT INTO fig_member_points (community, member, period, points)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                code.as_str(),
+                member.as_bytes().as_slice(),
+                period.to_string(),
+                i64::try_from(points).unwrap_or(i64::MAX),
+            ],
+        )?;
         rows += 1;
     }
     Ok(rows)
@@ -106,20 +106,18 @@ pub(super) fn insert_rows(
 /// region the hub holds): sums of the per-community counts `fig_points_ranked`, a few
 /// thousand rows for a city.
 fn ranked_counts(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     period: &str,
 ) -> Result<(u64, u64), FiguresError> {
     let (low, high) = region_range(region);
-    let (in_region, everywhere): (i64, i64) = connection
-        .prepare_cached(
-            "SELECT COALESCE(SUM(CASE WHEN community >= ?2 AND community < ?3 THEN ranked END), 0),
-                    COALESCE(SUM(ranked), 0)
-             FROM fig_points_ranked WHERE period = ?1",
-        )?
-        .query_row(params![period, low, high], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })?;
+    let (in_region, everywhere): (i64, i64) = db.query_row(
+        "SELECT COALESCE(SUM(CASE WHEN community >= ?2 AND community < ?3 THEN ranked END), 0),
+                COALESCE(SUM(ranked), 0)
+         FROM fig_points_ranked WHERE period = ?1",
+        params![period, low, high],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
     Ok((
         u64::try_from(in_region).unwrap_or(0),
         u64::try_from(everywhere).unwrap_or(0),
@@ -140,15 +138,16 @@ fn walks_in_order(wanted: u64, ranked: u64, everywhere: u64) -> bool {
 /// member), then the community, as the index holds it, for a member ranked in two.
 /// Walking, the community term is kept off the index (`+`) so that SQLite reads the
 /// ranked index in order and stops at the limit, never sorting.
-fn ranking_sql(walk: bool) -> String {
+fn ranking_sql(db: &dyn Db, walk: bool) -> String {
     let (index, community) = if walk {
-        ("fig_member_points_rank", "+p.community")
+        ("fig_member_points_rank", unindexed(db, "p.community"))
     } else {
-        ("fig_member_points_region", "p.community")
+        ("fig_member_points_region", "p.community".to_owned())
     };
+    let index = indexed_by(db, index);
     format!(
         "SELECT p.member, p.community, COALESCE(c.name, ''), p.points
-         FROM fig_member_points p INDEXED BY {index}
+         FROM fig_member_points p {index}
              LEFT JOIN fig_communities c ON c.code = p.community
          WHERE p.period = ?1 AND {community} >= ?2 AND {community} < ?3
          ORDER BY p.points DESC, p.member, p.community
@@ -159,16 +158,16 @@ fn ranking_sql(walk: bool) -> String {
 /// The first `limit` members of `region` by the points they earned in `period`, with
 /// how many are ranked in all.
 pub fn points_ranking(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     period: HalfYear,
     limit: usize,
 ) -> Result<PointsRanking, FiguresError> {
     let period_text = period.to_string();
-    let (ranked, everywhere) = ranked_counts(connection, region, &period_text)?;
+    let (ranked, everywhere) = ranked_counts(db, region, &period_text)?;
     let wanted = u64::try_from(limit).unwrap_or(u64::MAX).min(ranked);
     let walk = walks_in_order(wanted, ranked, everywhere);
-    let members = ranked_members(connection, region, &period_text, limit, walk)?;
+    let members = ranked_members(db, region, &period_text, limit, walk)?;
     Ok(PointsRanking {
         region: region.as_str().to_owned(),
         period: period_text,
@@ -180,26 +179,28 @@ pub fn points_ranking(
 /// The first `limit` members of `region` in `period`, placed, read along the ranked
 /// index (`walk`) or sorted from the region's own rows.
 fn ranked_members(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     period: &str,
     limit: usize,
     walk: bool,
 ) -> Result<Vec<MemberPoints>, FiguresError> {
     let (low, high) = region_range(region);
-    let mut statement = connection.prepare_cached(&ranking_sql(walk))?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = statement.query_map(params![period, low, high, limit], |row| {
-        Ok((
-            row.get::<_, Vec<u8>>(0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, String>(2)?,
-            row.get::<_, i64>(3)?,
-        ))
-    })?;
+    let rows = db.query_map(
+        &ranking_sql(db, walk),
+        params![period, low, high, limit],
+        |row| {
+            Ok((
+                row.get::<Vec<u8>>(0)?,
+                row.get::<String>(1)?,
+                row.get::<String>(2)?,
+                row.get::<i64>(3)?,
+            ))
+        },
+    )?;
     let mut members: Vec<MemberPoints> = Vec::new();
-    for row in rows {
-        let (member, community, community_name, points) = row?;
+    for (member, community, community_name, points) in rows {
         let points = u64::try_from(points).unwrap_or(0);
         // Ties share the place of the first of them (1, 2, 2, 4).
         let rank = match members.last() {
@@ -220,26 +221,22 @@ fn ranked_members(
 
 /// A member's place in `period` in their community, street and city.
 pub fn standing(
-    connection: &Connection,
+    db: &dyn Db,
     community: CommunityCode,
     member: MemberId,
     period: HalfYear,
 ) -> Result<Standing, FiguresError> {
     let period_text = period.to_string();
-    let points: Option<i64> = connection
-        .prepare_cached(
-            "SELECT points FROM fig_member_points
-             WHERE community = ?1 AND member = ?2 AND period = ?3",
-        )?
-        .query_row(
-            params![
-                community.as_str(),
-                member.as_bytes().as_slice(),
-                period_text
-            ],
-            |row| row.get(0),
-        )
-        .optional()?;
+    let points: Option<i64> = db.query_opt(
+        "SELECT points FROM fig_member_points
+         WHERE community = ?1 AND member = ?2 AND period = ?3",
+        params![
+            community.as_str(),
+            member.as_bytes().as_slice(),
+            period_text
+        ],
+        |row| row.get(0),
+    )?;
     let Some(points) = points else {
         return Ok(Standing {
             points: 0,
@@ -250,9 +247,9 @@ pub fn standing(
     };
     let place = |level: RegionLevel| -> Result<Place, FiguresError> {
         let region = community.region(level);
-        let (of, everywhere) = ranked_counts(connection, &region, &period_text)?;
+        let (of, everywhere) = ranked_counts(db, &region, &period_text)?;
         let above = members_above(
-            connection,
+            db,
             &region,
             &period_text,
             points,
@@ -275,24 +272,27 @@ pub fn standing(
 /// counts them along the ranked index (`along_ranking`: as many rows as are above in
 /// every region, few for the members near the top), a narrow one reads its own rows.
 fn members_above(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     period: &str,
     points: i64,
     along_ranking: bool,
 ) -> Result<u64, FiguresError> {
     let (index, column) = if along_ranking {
-        ("fig_member_points_rank", "+community")
+        ("fig_member_points_rank", unindexed(db, "community"))
     } else {
-        ("fig_member_points_region", "community")
+        ("fig_member_points_region", "community".to_owned())
     };
+    let index = indexed_by(db, index);
     let (low, high) = region_range(region);
-    let above: i64 = connection
-        .prepare_cached(&format!(
-            "SELECT COUNT(*) FROM fig_member_points INDEXED BY {index}
+    let above: i64 = db.query_row(
+        &format!(
+            "SELECT COUNT(*) FROM fig_member_points {index}
              WHERE period = ?1 AND points > ?4 AND {column} >= ?2 AND {column} < ?3"
-        ))?
-        .query_row(params![period, low, high, points], |row| row.get(0))?;
+        ),
+        params![period, low, high, points],
+        |row| row.get(0),
+    )?;
     Ok(u64::try_from(above).unwrap_or(0))
 }
 
@@ -306,6 +306,7 @@ fn member_id(bytes: &[u8]) -> Result<MemberId, FiguresError> {
 
 #[cfg(test)]
 mod tests {
+    use rusqlite::{Connection, params};
     use wishtree_protocol::ranking::rank;
 
     use super::*;
@@ -502,7 +503,10 @@ mod tests {
         let (connection, _) = city(9);
         for (walk, sorts) in [(true, false), (false, true)] {
             let plan: Vec<String> = connection
-                .prepare(&format!("EXPLAIN QUERY PLAN {}", ranking_sql(walk)))
+                .prepare(&format!(
+                    "EXPLAIN QUERY PLAN {}",
+                    ranking_sql(&connection, walk)
+                ))
                 .expect("explained")
                 .query_map(params!["2026H1", "1309", "1309:", 20], |row| row.get(3))
                 .expect("planned")

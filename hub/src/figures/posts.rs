@@ -17,8 +17,6 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::types::Value;
-use rusqlite::{Connection, Transaction, params};
 use wishtree_protocol::id::{MemberId, OrgId};
 use wishtree_protocol::model::Actor;
 use wishtree_protocol::view::CommunityView;
@@ -27,6 +25,7 @@ use super::FiguresError;
 use super::measure::{Scope, region_range};
 use super::party_orgs::OrgScope;
 use super::period::Period;
+use crate::sql::{Db, DbExt, Kind, ToCell, Value, params};
 
 /// Service posts and their seats in a region and period.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -60,7 +59,7 @@ pub struct GroupFigures {
 /// (its citywide id, by `resolve`), or to the organisation of the member holding it
 /// (`member_org`, resolved already).
 pub(super) fn insert_rows(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     community: &str,
     view: &CommunityView,
     member_org: &BTreeMap<MemberId, OrgId>,
@@ -69,18 +68,24 @@ pub(super) fn insert_rows(
     let mut rows = 0;
     let org_of = |member: &MemberId| member_org.get(member).map(|org| org.as_bytes().to_vec());
     {
-        let mut post = transaction.prepare_cached(
-            "INSERT INTO fig_posts (community, id, kind, seats, made_day, is_withdrawn)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        let mut holder = transaction.prepare_cached(
-            "INSERT INTO fig_post_holders (community, post, seat, holder_org)
-             VALUES (?1, ?2, ?3, ?4)",
-        )?;
+        let post = |values: &[&dyn ToCell]| {
+            db.execute(
+                "INSERT INTO fig_posts (community, id, kind, seats, made_day, is_withdrawn)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                values,
+            )
+        };
+        let holder = |values: &[&dyn ToCell]| {
+            db.execute(
+                "INSERT INTO fig_post_holders (community, post, seat, holder_org)
+                 VALUES (?1, ?2, ?3, ?4)",
+                values,
+            )
+        };
         for (id, post_record) in &view.posts {
             let entity = &post_record.entity;
             let status = &post_record.status;
-            post.execute(params![
+            post(params![
                 community,
                 id.as_bytes().as_slice(),
                 entity.kind.code(),
@@ -95,7 +100,7 @@ pub(super) fn insert_rows(
                     Actor::Member(member) => org_of(member),
                     _ => None,
                 };
-                holder.execute(params![
+                holder(params![
                     community,
                     id.as_bytes().as_slice(),
                     seat as i64,
@@ -106,11 +111,14 @@ pub(super) fn insert_rows(
         }
     }
     {
-        let mut group = transaction.prepare_cached(
-            "INSERT INTO fig_groups (community, id, kind, made_day) VALUES (?1, ?2, ?3, ?4)",
-        )?;
+        let group = |values: &[&dyn ToCell]| {
+            db.execute(
+                "INSERT INTO fig_groups (community, id, kind, made_day) VALUES (?1, ?2, ?3, ?4)",
+                values,
+            )
+        };
         for (id, branch) in &view.branches {
-            group.execute(params![
+            group(params![
                 community,
                 id.as_bytes().as_slice(),
                 "branch",
@@ -119,7 +127,7 @@ pub(super) fn insert_rows(
             rows += 1;
         }
         for (id, team) in &view.teams {
-            group.execute(params![
+            group(params![
                 community,
                 id.as_bytes().as_slice(),
                 "team",
@@ -129,10 +137,13 @@ pub(super) fn insert_rows(
         }
     }
     {
-        let mut place = transaction.prepare_cached(
-            "INSERT INTO fig_group_members (community, member, kind, group_id, member_org)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
+        let place = |values: &[&dyn ToCell]| {
+            db.execute(
+                "INSERT INTO fig_group_members (community, member, kind, group_id, member_org)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                values,
+            )
+        };
         for (id, member) in &view.members {
             // A member naming a group the document does not list (written elsewhere by
             // hand) is in no group that counts.
@@ -144,7 +155,7 @@ pub(super) fn insert_rows(
             ];
             for (kind, group) in places {
                 let Some(group) = group else { continue };
-                place.execute(params![
+                place(params![
                     community,
                     id.as_bytes().as_slice(),
                     kind,
@@ -160,7 +171,7 @@ pub(super) fn insert_rows(
 
 /// The posts' figures of `scope` in `period`.
 pub(crate) fn post_figures(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     period: &Period,
 ) -> Result<PostFigures, FiguresError> {
@@ -169,32 +180,30 @@ pub(crate) fn post_figures(
     let row: (i64, i64, i64) = match scope.org {
         // Its seats (a unit's: those of each of its party organisations), grouped by
         // post, read through the holders' organisation index.
-        Some(org) => connection
-            .prepare_cached(&format!(
+        Some(org) => db.query_row(
+            &format!(
                 "SELECT COUNT(*), COALESCE(SUM(p.seats), 0), COALESCE(SUM(h.held), 0) FROM (
                      SELECT community, post, COUNT(*) AS held FROM fig_post_holders
                      WHERE community >= ?1 AND community < ?2 {holder}
                      GROUP BY community, post
                  ) h
                  JOIN fig_posts p ON p.community = h.community AND p.id = h.post
-                 WHERE p.made_day <= ?3 AND NOT p.is_withdrawn",
+                 WHERE p.made_day <= ?3 AND p.is_withdrawn = 0",
                 holder = org.clause("holder_org", 4),
-            ))?
-            .query_row(params![low, high, last, org.value()], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })?,
-        None => connection
-            .prepare_cached(
-                "SELECT COUNT(*), COALESCE(SUM(p.seats), 0), COALESCE(SUM(
-                     (SELECT COUNT(*) FROM fig_post_holders h
-                      WHERE h.community = p.community AND h.post = p.id)), 0)
-                 FROM fig_posts p
-                 WHERE p.community >= ?1 AND p.community < ?2 AND p.made_day <= ?3
-                   AND NOT p.is_withdrawn",
-            )?
-            .query_row(params![low, high, last], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })?,
+            ),
+            params![low, high, last, org.value()],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )?,
+        None => db.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(p.seats), 0), COALESCE(SUM(
+                 (SELECT COUNT(*) FROM fig_post_holders h
+                  WHERE h.community = p.community AND h.post = p.id)), 0)
+             FROM fig_posts p
+             WHERE p.community >= ?1 AND p.community < ?2 AND p.made_day <= ?3
+               AND p.is_withdrawn = 0",
+            params![low, high, last],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )?,
     };
     Ok(PostFigures {
         posts: count(row.0),
@@ -205,13 +214,13 @@ pub(crate) fn post_figures(
 
 /// The branches' and teams' figures of `scope` in `period`.
 pub(crate) fn group_figures(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     period: &Period,
 ) -> Result<GroupFigures, FiguresError> {
     let (low, high) = region_range(scope.region);
     let (_, last) = period.day_bounds();
-    let org = scope.org.map_or(Value::Null, OrgScope::value);
+    let org = scope.org.map_or(Value::Null(Kind::Blob), OrgScope::value);
     let org_clause = scope
         .org
         .map(|org| org.clause("m.member_org", 4))
@@ -227,9 +236,7 @@ pub(crate) fn group_figures(
          GROUP BY g.kind"
     );
     let mut figures = GroupFigures::default();
-    let mut statement = connection.prepare_cached(&sql)?;
-    let mut rows = statement.query(params![low, high, last, org])?;
-    while let Some(row) = rows.next()? {
+    db.for_each(&sql, params![low, high, last, org], |row| {
         let kind: String = row.get(0)?;
         let (groups, places) = (count(row.get(1)?), count(row.get(2)?));
         match kind.as_str() {
@@ -237,7 +244,8 @@ pub(crate) fn group_figures(
             "team" => (figures.teams, figures.team_members) = (groups, places),
             _ => {}
         }
-    }
+        Ok(())
+    })?;
     Ok(figures)
 }
 

@@ -6,12 +6,11 @@
 //! a unit's count needs the per-unit rows, which the rollups, credited to one
 //! organisation per row, do not have.
 
-use rusqlite::{Connection, ToSql, params_from_iter};
-
 use super::FiguresError;
-use super::measure::{Scope, region_range};
+use super::measure::{Scope, region_range, unindexed};
 use super::party_orgs::OrgScope;
 use super::period::Period;
+use crate::sql::{Db, DbExt, ToCell, params};
 
 /// Projects submitted in a period, by their stage now, and the joint ones.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -52,7 +51,7 @@ impl StageCounts {
 
 /// The projects of `scope` submitted in `period`, by stage.
 pub(crate) fn stage_counts(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     period: &Period,
 ) -> Result<StageCounts, FiguresError> {
@@ -61,40 +60,36 @@ pub(crate) fn stage_counts(
     let org = scope.org.map(OrgScope::value);
     // A wide region reads the covering index by day (`fig_projects_stages`), a narrow
     // one its communities' rows.
-    let by_org;
     let sql = match scope.org {
-        None if scope.region.as_str().len() <= 4 => {
-            "SELECT stage, COUNT(*), SUM(units > 1) FROM fig_projects
-             WHERE +community >= ?1 AND +community < ?2 AND submitted_day BETWEEN ?3 AND ?4
-             GROUP BY stage"
-        }
+        None if scope.region.as_str().len() <= 4 => format!(
+            "SELECT stage, COUNT(*), COUNT(*) FILTER (WHERE units > 1) FROM fig_projects
+             WHERE {community} >= ?1 AND {community} < ?2 AND submitted_day BETWEEN ?3 AND ?4
+             GROUP BY stage",
+            community = unindexed(db, "community"),
+        ),
         // `+submitted_day`: a district's or street's rows by the primary key (a
         // district's 1,600 projects, 0.4 ms), not the whole city's day index (2 ms).
-        None => {
-            "SELECT stage, COUNT(*), SUM(units > 1) FROM fig_projects
-             WHERE community >= ?1 AND community < ?2 AND +submitted_day BETWEEN ?3 AND ?4
-             GROUP BY stage"
-        }
+        None => format!(
+            "SELECT stage, COUNT(*), COUNT(*) FILTER (WHERE units > 1) FROM fig_projects
+             WHERE community >= ?1 AND community < ?2 AND {day} BETWEEN ?3 AND ?4
+             GROUP BY stage",
+            day = unindexed(db, "submitted_day"),
+        ),
         // A unit's branches that took one project on together count it once.
-        Some(scope_org) => {
-            by_org = format!(
-                "SELECT p.stage, COUNT(*), SUM(p.units > 1) FROM fig_projects p
-                 WHERE (p.community, p.id) IN (SELECT u.community, u.project
-                     FROM fig_project_units u
-                     WHERE u.community >= ?1 AND u.community < ?2 {})
-                   AND p.submitted_day BETWEEN ?3 AND ?4
-                 GROUP BY p.stage",
-                scope_org.clause("u.org", 5)
-            );
-            by_org.as_str()
-        }
+        Some(scope_org) => format!(
+            "SELECT p.stage, COUNT(*), COUNT(*) FILTER (WHERE p.units > 1) FROM fig_projects p
+             WHERE (p.community, p.id) IN (SELECT u.community, u.project
+                 FROM fig_project_units u
+                 WHERE u.community >= ?1 AND u.community < ?2 {})
+               AND p.submitted_day BETWEEN ?3 AND ?4
+             GROUP BY p.stage",
+            scope_org.clause("u.org", 5)
+        ),
     };
-    let mut values: Vec<&dyn ToSql> = vec![&low, &high, &first, &last];
-    values.extend(org.as_ref().map(|org| org as &dyn ToSql));
-    let mut statement = connection.prepare_cached(sql)?;
-    let mut rows = statement.query(params_from_iter(values))?;
+    let mut values: Vec<&dyn ToCell> = vec![&low, &high, &first, &last];
+    values.extend(org.as_ref().map(|org| org as &dyn ToCell));
     let mut counts = StageCounts::default();
-    while let Some(row) = rows.next()? {
+    db.for_each(&sql, &values, |row| {
         let stage: String = row.get(0)?;
         let count: i64 = row.get(1)?;
         let joint: Option<i64> = row.get(2)?;
@@ -103,7 +98,8 @@ pub(crate) fn stage_counts(
             u64::try_from(count).unwrap_or(0),
             u64::try_from(joint.unwrap_or(0)).unwrap_or(0),
         );
-    }
+        Ok(())
+    })?;
     Ok(counts)
 }
 
@@ -113,7 +109,7 @@ pub(crate) fn stage_counts(
 /// organisations' month rollups (summed per party organisation) would count it for
 /// each.
 pub(crate) fn org_project_states(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     org: OrgScope,
     period: &Period,
@@ -129,15 +125,11 @@ pub(crate) fn org_project_states(
         org.clause("c.claimant_org", 5)
     );
     let value = org.value();
-    let values: [&dyn ToSql; 5] = [&low, &high, &first, &last, &value];
-    let mut statement = connection.prepare_cached(&sql)?;
-    let rows = statement.query_map(params_from_iter(values), |row| {
-        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+    let rows = db.query_map(&sql, params![low, high, first, last, value], |row| {
+        Ok((row.get::<String>(0)?, row.get::<i64>(1)?))
     })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (state, count) = row?;
-        out.push((state, u64::try_from(count).unwrap_or(0)));
-    }
-    Ok(out)
+    Ok(rows
+        .into_iter()
+        .map(|(state, count)| (state, u64::try_from(count).unwrap_or(0)))
+        .collect())
 }

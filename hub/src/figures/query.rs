@@ -13,15 +13,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::types::Value;
-use rusqlite::{Connection, ToSql, params, params_from_iter};
 use wishtree_protocol::id::OrgId;
 use wishtree_protocol::{Date, RegionPrefix, Timestamp};
 
 use super::FiguresError;
 use super::children::children_figures;
 use super::health::SYNC_WINDOW_MS;
-use super::measure::{Group, Measure, Measures, Scope, region_range, sum_measures};
+use super::measure::{Group, Measure, Measures, Scope, region_range, sum_measures, unindexed};
 use super::names::{community_codes, region_name};
 use super::party_orgs::OrgScope;
 use super::period::{Period, month_label};
@@ -29,6 +27,7 @@ use super::posts::{GroupFigures, PostFigures, group_figures, post_figures};
 use super::project_stages::{StageCounts, org_project_states, stage_counts};
 use super::rounds::{RoundCut, cut_by_round, cut_months_by_round};
 use super::volunteers::{VolunteerFigures, volunteer_figures};
+use crate::sql::{Db, DbExt, ToCell, Value, params};
 
 /// What figures are asked about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -320,46 +319,41 @@ pub(super) fn assemble(
 
 /// The figures of a region, period and organisation, at `now` (for the 24-hour sync
 /// window).
-pub fn figures(
-    connection: &Connection,
-    filter: &Filter,
-    now: Timestamp,
-) -> Result<Figures, FiguresError> {
+pub fn figures(db: &dyn Db, filter: &Filter, now: Timestamp) -> Result<Figures, FiguresError> {
     let scope = Scope {
         region: &filter.region,
         org: filter.org,
     };
     let period = &filter.period;
-    let sums = sum_measures(connection, scope, period, Group::Nothing)?
+    let sums = sum_measures(db, scope, period, Group::Nothing)?
         .remove("")
         .unwrap_or_default();
     let mut parts = Parts::new(sums);
-    (parts.communities, parts.communities_synced_24h) = count_communities(connection, scope, now)?;
-    parts.orgs_reported = count_orgs_reported(connection, scope, period)?;
-    parts.members_with_claimed_wish = count_claiming_members(connection, scope, period)?;
-    parts.orgs_with_claimed_project = count_claiming_orgs(connection, scope, period)?;
+    (parts.communities, parts.communities_synced_24h) = count_communities(db, scope, now)?;
+    parts.orgs_reported = count_orgs_reported(db, scope, period)?;
+    parts.members_with_claimed_wish = count_claiming_members(db, scope, period)?;
+    parts.orgs_with_claimed_project = count_claiming_orgs(db, scope, period)?;
     // An organisation's projects are read once each: a unit's party organisations
     // that took one on together hold it once (see `org_project_states`).
     if let Some(org) = scope.org {
         parts.projects = StateCounts::default();
-        for (state, count) in org_project_states(connection, scope, org, period)? {
+        for (state, count) in org_project_states(db, scope, org, period)? {
             parts.projects.add(&state, count);
         }
     }
-    parts.project_stages = stage_counts(connection, scope, period)?;
-    parts.volunteers = volunteer_figures(connection, scope, period)?;
-    parts.posts = post_figures(connection, scope, period)?;
-    parts.groups = group_figures(connection, scope, period)?;
+    parts.project_stages = stage_counts(db, scope, period)?;
+    parts.volunteers = volunteer_figures(db, scope, period)?;
+    parts.posts = post_figures(db, scope, period)?;
+    parts.groups = group_figures(db, scope, period)?;
     let wishes = StateCounts::wishes(&parts.sums);
     parts.median_days_to_claim = median_days(
-        connection,
+        db,
         scope,
         period,
         "claim_days",
         wishes.claimed_or_fulfilled(),
     )?;
-    parts.median_days_to_fulfil =
-        median_days(connection, scope, period, "fulfil_days", wishes.fulfilled)?;
+    parts.median_days_to_fulfil = median_days(db, scope, period, "fulfil_days", wishes.fulfilled)?;
     let mut figures = assemble(
         &filter.region,
         period,
@@ -368,7 +362,7 @@ pub fn figures(
         parts,
     );
     if let Some(round) = &filter.round {
-        cut_by_round(connection, scope, period, round, &mut figures)?;
+        cut_by_round(db, scope, period, round, &mut figures)?;
     }
     Ok(figures)
 }
@@ -377,38 +371,36 @@ pub fn figures(
 /// hub, in code order, their wish figures cut by `round` if one is asked. A community
 /// has no children.
 pub fn children(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     period: &Period,
     round: Option<&RoundCut>,
     now: Timestamp,
 ) -> Result<Vec<RegionFigures>, FiguresError> {
-    let regions = child_regions(connection, region)?;
-    let figures = children_figures(connection, region, &regions, period, round, now)?;
+    let regions = child_regions(db, region)?;
+    let figures = children_figures(db, region, &regions, period, round, now)?;
     let mut out = Vec::with_capacity(regions.len() + 1);
     for (child, figures) in regions.into_iter().zip(figures) {
         out.push(RegionFigures {
-            name: region_name(connection, &child)?,
+            name: region_name(db, &child)?,
             region: child,
             figures,
         });
     }
-    out.extend(super::streets::street_own_row(
-        connection, region, period, now,
-    )?);
+    out.extend(super::streets::street_own_row(db, region, period, now)?);
     Ok(out)
 }
 
 /// The regions directly under `region` that have communities at the hub.
 pub fn child_regions(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
 ) -> Result<Vec<RegionPrefix>, FiguresError> {
     let Some(level) = region.child_level() else {
         return Ok(Vec::new());
     };
     let mut children = BTreeSet::new();
-    for code in community_codes(connection, region)? {
+    for code in community_codes(db, region)? {
         children.insert(code.region(level).as_str().to_owned());
     }
     let mut out = Vec::new();
@@ -427,14 +419,14 @@ pub fn child_regions(
 /// its days inside it. With `round`, each month's wish columns count the wishes of that
 /// round alone (see [`super::rounds`]); the other columns belong to no round.
 pub fn monthly(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     org: Option<OrgScope>,
     period: &Period,
     round: Option<&RoundCut>,
 ) -> Result<Vec<MonthFigures>, FiguresError> {
     let scope = Scope { region, org };
-    let sums = sum_measures(connection, scope, period, Group::Month)?;
+    let sums = sum_measures(db, scope, period, Group::Month)?;
     let mut by_month: BTreeMap<i64, Measures> = sums
         .into_iter()
         .filter_map(|(month, values)| Some((month.parse::<i64>().ok()?, values)))
@@ -472,7 +464,7 @@ pub fn monthly(
         });
     }
     if let Some(round) = round {
-        cut_months_by_round(connection, scope, period, round, &mut out)?;
+        cut_months_by_round(db, scope, period, round, &mut out)?;
     }
     Ok(out)
 }
@@ -480,44 +472,42 @@ pub fn monthly(
 /// Members and organisations reported in to `region` by the end of `period`: what a
 /// campaign is measured against, without the rest of [`figures`].
 pub(crate) fn reported(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     period: &Period,
 ) -> Result<(u64, u64), FiguresError> {
     let scope = Scope { region, org: None };
-    let sums = sum_measures(connection, scope, period, Group::Nothing)?
+    let sums = sum_measures(db, scope, period, Group::Nothing)?
         .remove("")
         .unwrap_or_default();
-    let orgs = count_orgs_reported(connection, scope, period)?;
+    let orgs = count_orgs_reported(db, scope, period)?;
     Ok((sums.count(Measure::MembersReported), orgs))
 }
 
 fn count_communities(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     now: Timestamp,
 ) -> Result<(u64, u64), FiguresError> {
     let (low, high) = region_range(scope.region);
     let since = now.as_millis() - SYNC_WINDOW_MS;
     let (count, synced): (i64, i64) = match scope.org {
-        None => connection
-            .prepare_cached(
-                "SELECT COUNT(*), COALESCE(SUM(last_seen_at >= ?3), 0) FROM fig_communities
-                 WHERE code >= ?1 AND code < ?2",
-            )?
-            .query_row(params![low, high, since], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })?,
-        Some(org) => connection
-            .prepare_cached(&format!(
-                "SELECT COUNT(*), COALESCE(SUM(last_seen_at >= ?3), 0) FROM fig_communities
+        None => db.query_row(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE last_seen_at >= ?3) FROM fig_communities
+             WHERE code >= ?1 AND code < ?2",
+            params![low, high, since],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?,
+        Some(org) => db.query_row(
+            &format!(
+                "SELECT COUNT(*), COUNT(*) FILTER (WHERE last_seen_at >= ?3) FROM fig_communities
                  WHERE code >= ?1 AND code < ?2
-                   AND code IN (SELECT community FROM fig_orgs WHERE 1 {})",
+                   AND code IN (SELECT community FROM fig_orgs WHERE TRUE {})",
                 org.clause("id", 4)
-            ))?
-            .query_row(params![low, high, since, org.value()], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })?,
+            ),
+            params![low, high, since, org.value()],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?,
     };
     Ok((
         u64::try_from(count).unwrap_or(0),
@@ -526,7 +516,7 @@ fn count_communities(
 }
 
 pub(super) fn count_orgs_reported(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     period: &Period,
 ) -> Result<u64, FiguresError> {
@@ -535,22 +525,20 @@ pub(super) fn count_orgs_reported(
     let (org_clause, org) = org_term(scope, "id", 4);
     // A wide region reads the index on the id in order, so counting distinct ids needs
     // no sort.
-    let community = wide_or_narrow(scope);
+    let community = wide_or_narrow(db, scope);
     let sql = format!(
         "SELECT COUNT(*) FROM (SELECT id FROM fig_orgs
          WHERE {community} >= ?1 AND {community} < ?2 AND reported_day <= ?3 {org_clause}
-         GROUP BY id)"
+         GROUP BY id) AS ids"
     );
-    let mut values: Vec<&dyn ToSql> = vec![&low, &high, &last_day];
-    values.extend(org.as_ref().map(|org| org as &dyn ToSql));
-    let count: i64 = connection
-        .prepare_cached(&sql)?
-        .query_row(params_from_iter(values), |row| row.get(0))?;
+    let mut values: Vec<&dyn ToCell> = vec![&low, &high, &last_day];
+    values.extend(org.as_ref().map(|org| org as &dyn ToCell));
+    let count: i64 = db.query_row(&sql, &values, |row| row.get(0))?;
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
 fn count_claiming_members(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     period: &Period,
 ) -> Result<u64, FiguresError> {
@@ -568,38 +556,34 @@ fn count_claiming_members(
             "SELECT COALESCE(SUM(members_with_claimed_wish), 0) FROM {table}
              WHERE community >= ?1 AND community < ?2 AND month = 0 {org_clause}"
         );
-        let mut values: Vec<&dyn ToSql> = vec![&low, &high];
-        values.extend(org.as_ref().map(|org| org as &dyn ToSql));
-        connection
-            .prepare_cached(&sql)?
-            .query_row(params_from_iter(values), |row| row.get(0))?
+        let mut values: Vec<&dyn ToCell> = vec![&low, &high];
+        values.extend(org.as_ref().map(|org| org as &dyn ToCell));
+        db.query_row(&sql, &values, |row| row.get(0))?
     } else {
         let (first, last) = period.day_bounds();
         // A region reads the partial index of claimants (the whole of it for a wide
         // region); an organisation reads its own index.
         let (community, day) = match (scope.org, scope.region.as_str().len() <= 4) {
-            (Some(_), _) => ("+community", "submitted_day"),
-            (None, true) => ("+community", "+submitted_day"),
-            (None, false) => ("community", "+submitted_day"),
+            (Some(_), _) => (unindexed(db, "community"), "submitted_day".to_owned()),
+            (None, true) => (unindexed(db, "community"), unindexed(db, "submitted_day")),
+            (None, false) => ("community".to_owned(), unindexed(db, "submitted_day")),
         };
         let (org_clause, org) = org_term(scope, "credited_org", 5);
         let sql = format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM fig_wishes
              WHERE {community} >= ?1 AND {community} < ?2 AND {day} BETWEEN ?3 AND ?4
                AND claimant_member IS NOT NULL {org_clause}
-             GROUP BY community, claimant_member)"
+             GROUP BY community, claimant_member) AS claimants"
         );
-        let mut values: Vec<&dyn ToSql> = vec![&low, &high, &first, &last];
-        values.extend(org.as_ref().map(|org| org as &dyn ToSql));
-        connection
-            .prepare_cached(&sql)?
-            .query_row(params_from_iter(values), |row| row.get(0))?
+        let mut values: Vec<&dyn ToCell> = vec![&low, &high, &first, &last];
+        values.extend(org.as_ref().map(|org| org as &dyn ToCell));
+        db.query_row(&sql, &values, |row| row.get(0))?
     };
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
 pub(super) fn count_claiming_orgs(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     period: &Period,
 ) -> Result<u64, FiguresError> {
@@ -609,17 +593,15 @@ pub(super) fn count_claiming_orgs(
     // Every unit of a joint project holds it (共同承接), not only its lead. Each unit's
     // row carries its project's day: a wide region reads the units' day index in unit
     // order, counting distinct units without a sort or a project row.
-    let community = wide_or_narrow(scope);
+    let community = wide_or_narrow(db, scope);
     let sql = format!(
         "SELECT COUNT(DISTINCT org) FROM fig_project_units
          WHERE {community} >= ?1 AND {community} < ?2 AND submitted_day BETWEEN ?3 AND ?4
            {org_clause}"
     );
-    let mut values: Vec<&dyn ToSql> = vec![&low, &high, &first, &last];
-    values.extend(org.as_ref().map(|org| org as &dyn ToSql));
-    let count: i64 = connection
-        .prepare_cached(&sql)?
-        .query_row(params_from_iter(values), |row| row.get(0))?;
+    let mut values: Vec<&dyn ToCell> = vec![&low, &high, &first, &last];
+    values.extend(org.as_ref().map(|org| org as &dyn ToCell));
+    let count: i64 = db.query_row(&sql, &values, |row| row.get(0))?;
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
@@ -627,7 +609,7 @@ pub(super) fn count_claiming_orgs(
 /// wishes have a value (known from the summed states, so only one ordered read is
 /// needed).
 fn median_days(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     period: &Period,
     column: &str,
@@ -643,9 +625,8 @@ fn median_days(
     // sorts the values of its partial index by community, an organisation walks its
     // own (`fig_wishes_claim_org`, `fig_wishes_fulfil_org`); none reads a row.
     let (community, day) = match (scope.org, scope.region.as_str().len() <= 4) {
-        (Some(_), _) => ("+community", "+submitted_day"),
-        (None, true) => ("+community", "+submitted_day"),
-        (None, false) => ("community", "+submitted_day"),
+        (Some(_), _) | (None, true) => (unindexed(db, "community"), unindexed(db, "submitted_day")),
+        (None, false) => ("community".to_owned(), unindexed(db, "submitted_day")),
     };
     let (take, skip) = if count % 2 == 1 {
         (1, (count - 1) / 2)
@@ -659,12 +640,9 @@ fn median_days(
          ORDER BY {column} LIMIT ?5 OFFSET ?6"
     );
     let (take, skip) = (take as i64, skip as i64);
-    let mut bound: Vec<&dyn ToSql> = vec![&low, &high, &first, &last, &take, &skip];
-    bound.extend(org.as_ref().map(|org| org as &dyn ToSql));
-    let mut statement = connection.prepare_cached(&sql)?;
-    let values = statement
-        .query_map(params_from_iter(bound), |row| row.get::<_, i64>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut bound: Vec<&dyn ToCell> = vec![&low, &high, &first, &last, &take, &skip];
+    bound.extend(org.as_ref().map(|org| org as &dyn ToCell));
+    let values = db.query_map(&sql, &bound, |row| row.get::<i64>(0))?;
     if values.is_empty() {
         return Ok(None);
     }
@@ -675,11 +653,11 @@ fn median_days(
 
 /// The community column as a wide region (or an organisation) writes it, `+community`,
 /// so that SQLite reads another index, or as a narrow region does, by its codes.
-fn wide_or_narrow(scope: Scope<'_>) -> &'static str {
+fn wide_or_narrow(db: &dyn Db, scope: Scope<'_>) -> String {
     if scope.org.is_some() || scope.region.as_str().len() <= 4 {
-        "+community"
+        unindexed(db, "community")
     } else {
-        "community"
+        "community".to_owned()
     }
 }
 

@@ -5,7 +5,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use rusqlite::Connection;
 use wishtree_protocol::id::OrgId;
 use wishtree_protocol::{CommunityCode, RegionPrefix};
 
@@ -15,6 +14,7 @@ use super::names::{community_name, parse_code};
 use super::party_orgs::{OrgScope, org_name};
 use super::period::Period;
 use super::service::Service;
+use crate::sql::Db;
 
 /// What rankings order by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -137,19 +137,19 @@ impl fmt::Display for RankBy {
 /// The unit organisations of a region ranked (最美机关党支部): by `by`, then by hours
 /// of service, then by id. At most `limit`.
 pub fn org_ranking(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     period: &Period,
     by: RankBy,
     limit: usize,
 ) -> Result<Vec<OrgRank>, FiguresError> {
     let mut out = Vec::new();
-    for (id, values) in ranked(connection, region, period, Group::Org, by, limit)? {
+    for (id, values) in ranked(db, region, period, Group::Org, by, limit)? {
         let org: OrgId = id.parse().map_err(|_| FiguresError::Corrupt {
             what: "organisation id",
             value: id.clone(),
         })?;
-        let names = org_name(connection, OrgScope::PartyOrg(org))?.unwrap_or_default();
+        let names = org_name(db, OrgScope::PartyOrg(org))?.unwrap_or_default();
         out.push(OrgRank {
             rank: out.len() as u32 + 1,
             org,
@@ -166,19 +166,19 @@ pub fn org_ranking(
 /// The communities of a region ranked by `by`, then by hours of service, then by code.
 /// At most `limit`.
 pub fn community_ranking(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     period: &Period,
     by: RankBy,
     limit: usize,
 ) -> Result<Vec<CommunityRank>, FiguresError> {
     let mut out = Vec::new();
-    for (code, values) in ranked(connection, region, period, Group::Community, by, limit)? {
+    for (code, values) in ranked(db, region, period, Group::Community, by, limit)? {
         let code = parse_code(&code)?;
         out.push(CommunityRank {
             rank: out.len() as u32 + 1,
             code,
-            name: community_name(connection, code)?.unwrap_or_default(),
+            name: community_name(db, code)?.unwrap_or_default(),
             service: Service::of(&values),
         });
     }
@@ -189,7 +189,7 @@ pub fn community_ranking(
 /// `by`, then by hours of service, then by the group's key (an id, a code); at most
 /// `limit`.
 fn ranked(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     period: &Period,
     group: Group,
@@ -197,7 +197,7 @@ fn ranked(
     limit: usize,
 ) -> Result<Vec<(String, Measures)>, FiguresError> {
     let scope = Scope { region, org: None };
-    let mut ranked: Vec<(String, Measures)> = sum_measures(connection, scope, period, group)?
+    let mut ranked: Vec<(String, Measures)> = sum_measures(db, scope, period, group)?
         .into_iter()
         .collect();
     ranked.sort_by(|(a_key, a), (b_key, b)| {

@@ -10,14 +10,13 @@
 
 use std::collections::BTreeSet;
 
-use rusqlite::{Connection, ToSql, params_from_iter};
-
 use super::FiguresError;
 use super::measure::{Scope, region_range};
 use super::party_orgs::OrgScope;
 use super::period::Period;
 use super::period::month_label;
 use super::query::{Figures, MonthFigures, StateCounts, ratio};
+use crate::sql::{self, Db, DbExt, Row, ToCell, params};
 
 /// A round asked for by name, as `?round=` gives it: trimmed, 1 to 40 characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -54,38 +53,31 @@ impl RoundCut {
 /// The names of the rounds with wishes in `region`, in order: what the dashboard's
 /// select offers.
 pub fn round_names(
-    connection: &Connection,
+    db: &dyn Db,
     region: &wishtree_protocol::RegionPrefix,
 ) -> Result<Vec<String>, FiguresError> {
     let (low, high) = region_range(region);
-    let mut statement = connection.prepare_cached(
+    let names = db.query_map(
         "SELECT DISTINCT round FROM fig_wishes
          WHERE community >= ?1 AND community < ?2 AND round IS NOT NULL ORDER BY round",
+        params![low, high],
+        |row| row.get::<String>(0),
     )?;
-    let names = statement
-        .query_map(rusqlite::params![low, high], |row| row.get(0))?
-        .collect::<Result<Vec<String>, _>>()?;
     Ok(names)
 }
 
 /// Replaces the wish figures of `figures` by those of the wishes of `round` alone.
 pub(super) fn cut_by_round(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     period: &Period,
     round: &RoundCut,
     figures: &mut Figures,
 ) -> Result<(), FiguresError> {
     let mut cut = RoundWishes::default();
-    wishes_of_round(
-        connection,
-        scope,
-        period,
-        round,
-        RoundWishes::SELECT,
-        "",
-        |row| cut.add(row),
-    )?;
+    wishes_of_round(db, scope, period, round, RoundWishes::SELECT, "", |row| {
+        cut.add(row)
+    })?;
     cut.apply(figures);
     Ok(())
 }
@@ -108,14 +100,14 @@ impl RoundWishes {
     pub(super) const COLUMNS: usize = 5;
 
     /// Counts one wish row selected with [`Self::SELECT`].
-    pub(super) fn add(&mut self, row: &rusqlite::Row<'_>) -> Result<(), rusqlite::Error> {
+    pub(super) fn add(&mut self, row: &Row<'_>) -> sql::Result<()> {
         let state: String = row.get(0)?;
         self.wishes.add(&state, 1);
-        if let Some(member) = row.get::<_, Option<Vec<u8>>>(2)? {
-            self.claimants.insert((row.get::<_, String>(1)?, member));
+        if let Some(member) = row.get::<Option<Vec<u8>>>(2)? {
+            self.claimants.insert((row.get::<String>(1)?, member));
         }
-        self.claim_days.extend(row.get::<_, Option<i64>>(3)?);
-        self.fulfil_days.extend(row.get::<_, Option<i64>>(4)?);
+        self.claim_days.extend(row.get::<Option<i64>>(3)?);
+        self.fulfil_days.extend(row.get::<Option<i64>>(4)?);
         Ok(())
     }
 
@@ -140,31 +132,22 @@ impl RoundWishes {
 /// `round` alone. Every month with a wish of the round is in `months` already: the
 /// wish itself is a fact of its month.
 pub(super) fn cut_months_by_round(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     period: &Period,
     round: &RoundCut,
     months: &mut [MonthFigures],
 ) -> Result<(), FiguresError> {
     let mut counts = std::collections::BTreeMap::new();
-    let select =
-        "month, COUNT(*), SUM(state IN ('claimed', 'fulfilled')), SUM(state = 'fulfilled')";
-    wishes_of_round(
-        connection,
-        scope,
-        period,
-        round,
-        select,
-        "GROUP BY month",
-        |row| {
-            let count = |index| -> Result<u64, rusqlite::Error> {
-                Ok(u64::try_from(row.get::<_, i64>(index)?).unwrap_or(0))
-            };
-            let month = month_label(row.get(0)?);
-            counts.insert(month, (count(1)?, count(2)?, count(3)?));
-            Ok(())
-        },
-    )?;
+    let select = "month, COUNT(*), COUNT(*) FILTER (WHERE state IN ('claimed', 'fulfilled')),
+         COUNT(*) FILTER (WHERE state = 'fulfilled')";
+    wishes_of_round(db, scope, period, round, select, "GROUP BY month", |row| {
+        let count =
+            |index| -> sql::Result<u64> { Ok(u64::try_from(row.get::<i64>(index)?).unwrap_or(0)) };
+        let month = month_label(row.get(0)?);
+        counts.insert(month, (count(1)?, count(2)?, count(3)?));
+        Ok(())
+    })?;
     for month in months {
         let (total, claimed, fulfilled) = counts.remove(&month.month).unwrap_or_default();
         month.wishes_total = total;
@@ -177,13 +160,13 @@ pub(super) fn cut_months_by_round(
 /// Runs `SELECT {select} FROM fig_wishes` over the wishes of `round` in `scope` and
 /// `period`, then `tail` (a `GROUP BY`), handing each row to `each`.
 pub(super) fn wishes_of_round(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     period: &Period,
     round: &RoundCut,
     select: &str,
     tail: &str,
-    mut each: impl FnMut(&rusqlite::Row<'_>) -> Result<(), rusqlite::Error>,
+    each: impl FnMut(&Row<'_>) -> sql::Result<()>,
 ) -> Result<(), FiguresError> {
     let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
@@ -198,13 +181,9 @@ pub(super) fn wishes_of_round(
            AND submitted_day BETWEEN ?4 AND ?5 {org_clause} {tail}"
     );
     let name = round.as_str();
-    let mut values: Vec<&dyn ToSql> = vec![&name, &low, &high, &first, &last];
-    values.extend(org.as_ref().map(|org| org as &dyn ToSql));
-    let mut statement = connection.prepare_cached(&sql)?;
-    let mut rows = statement.query(params_from_iter(values))?;
-    while let Some(row) = rows.next()? {
-        each(row)?;
-    }
+    let mut values: Vec<&dyn ToCell> = vec![&name, &low, &high, &first, &last];
+    values.extend(org.as_ref().map(|org| org as &dyn ToCell));
+    db.for_each(&sql, &values, each)?;
     Ok(())
 }
 

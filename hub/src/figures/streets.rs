@@ -3,13 +3,13 @@
 //! own code (`StreetCode::own_records`, see `derive.rs`), so its figures are those of
 //! that code, read as any region's are, and the street's children sum to the street.
 
-use rusqlite::{Connection, OptionalExtension};
 use wishtree_protocol::street::StreetCode;
 use wishtree_protocol::{RegionLevel, RegionPrefix, Timestamp};
 
 use super::FiguresError;
 use super::period::Period;
 use super::query::{Filter, RegionFigures, figures};
+use crate::sql::{Db, DbExt, params};
 
 /// The name of a street's own row among its children.
 pub const STREET_OWN_NAME: &str = "街道本级";
@@ -17,7 +17,7 @@ pub const STREET_OWN_NAME: &str = "街道本级";
 /// The row 街道本级 of `region`'s children: when `region` is a street with records of
 /// its own at the hub, their figures; `None` otherwise.
 pub(super) fn street_own_row(
-    connection: &Connection,
+    db: &dyn Db,
     region: &RegionPrefix,
     period: &Period,
     now: Timestamp,
@@ -29,14 +29,13 @@ pub(super) fn street_own_row(
         return Ok(None);
     };
     let own = street.own_records();
-    let any: Option<i64> = connection
-        .prepare_cached(
-            "SELECT 1 FROM fig_orgs WHERE community = ?1
-             UNION ALL SELECT 1 FROM fig_pairings WHERE community = ?1
-             UNION ALL SELECT 1 FROM fig_projects WHERE community = ?1 LIMIT 1",
-        )?
-        .query_row([own.as_str()], |row| row.get(0))
-        .optional()?;
+    let any: Option<i64> = db.query_opt(
+        "SELECT 1 FROM fig_orgs WHERE community = ?1
+         UNION ALL SELECT 1 FROM fig_pairings WHERE community = ?1
+         UNION ALL SELECT 1 FROM fig_projects WHERE community = ?1 LIMIT 1",
+        params![own.as_str()],
+        |row| row.get(0),
+    )?;
     if any.is_none() {
         return Ok(None);
     }
@@ -47,7 +46,7 @@ pub(super) fn street_own_row(
         round: None,
     };
     Ok(Some(RegionFigures {
-        figures: figures(connection, &filter, now)?,
+        figures: figures(db, &filter, now)?,
         region: own,
         name: Some(STREET_OWN_NAME.to_owned()),
     }))

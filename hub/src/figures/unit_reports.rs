@@ -13,7 +13,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use wishtree_protocol::id::{MemberId, OrgId};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::model::{EvaluationGrade, Org, Seal};
@@ -22,9 +21,10 @@ use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc, HalfYear, RegionPrefix};
 
 use super::FiguresError;
-use super::measure::region_range;
+use super::measure::{indexed_by, region_range};
 use super::names::parse_code;
 use super::party_orgs::OrgScope;
+use crate::sql::{self, Db, DbExt, Row, params};
 
 /// Whether a member's half-year report is sealed, and whether its seal holds.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -98,7 +98,7 @@ pub struct MemberBehind {
 /// reports are computed from `doc` at each seal's heads; `is_enrolled` says whether the
 /// roster trusts a seal's signer for the community.
 pub fn rederive_unit_reports(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     doc: &mut CommunityDoc,
     view: &CommunityView,
     is_enrolled: impl Fn(&PublicKey) -> bool,
@@ -106,9 +106,10 @@ pub fn rederive_unit_reports(
     let code = doc.code();
     let community = code.as_str();
     for table in ["fig_unit_members", "fig_member_reports"] {
-        transaction
-            .prepare_cached(&format!("DELETE FROM {table} WHERE community = ?1"))?
-            .execute([community])?;
+        db.execute(
+            &format!("DELETE FROM {table} WHERE community = ?1"),
+            params![community],
+        )?;
     }
     // The unit of each member, by the id its credit code derives citywide.
     let units: BTreeMap<MemberId, OrgId> = view
@@ -121,36 +122,28 @@ pub fn rederive_unit_reports(
         })
         .collect();
     let mut rows = 0u64;
-    {
-        let mut insert = transaction.prepare_cached(
+    for (id, org) in &units {
+        let Some(member) = view.members.get(id) else {
+            continue;
+        };
+        db.execute(
             "INSERT INTO fig_unit_members (community, id, org, name, reported_day)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for (id, org) in &units {
-            let Some(member) = view.members.get(id) else {
-                continue;
-            };
-            insert.execute(params![
+            params![
                 community,
                 id.as_bytes().as_slice(),
                 org.as_bytes().as_slice(),
                 member.name,
                 member.reported_in.to_days(),
-            ])?;
-            rows += 1;
-        }
+            ],
+        )?;
+        rows += 1;
     }
     if units.is_empty() {
         return Ok(rows);
     }
     let (seals, _malformed) = doc.entities::<Seal>()?;
     let periods: Vec<HalfYear> = seals.into_iter().map(|(period, _)| period).collect();
-    let mut insert = transaction.prepare_cached(
-        "INSERT INTO fig_member_reports (community, period, member, org, is_verified,
-             problem, grade, comment, activities, service_minutes, wishes_claimed,
-             wishes_fulfilled, posts_held, points_earned, amendments, report)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-    )?;
     for period in periods {
         let reports =
             SealedReport::compute_each(doc, view, units.keys().copied(), period, &is_enrolled)
@@ -168,27 +161,33 @@ pub fn rederive_unit_reports(
                 what: "member report",
                 value: error.to_string(),
             })?;
-            insert.execute(params![
-                community,
-                period.to_string(),
-                report.report.member.as_bytes().as_slice(),
-                org.as_bytes().as_slice(),
-                is_verified,
-                problem,
-                report.evaluation.as_ref().map(|e| e.grade.code()),
-                report
-                    .evaluation
-                    .as_ref()
-                    .map_or("", |e| e.comment.as_str()),
-                totals.activities_joined as i64,
-                totals.service_minutes as i64,
-                totals.wishes_claimed as i64,
-                totals.wishes_fulfilled as i64,
-                totals.posts_held as i64,
-                totals.points_earned as i64,
-                report.amendments.len() as i64,
-                json,
-            ])?;
+            db.execute(
+                "INSERT INTO fig_member_reports (community, period, member, org, is_verified,
+                     problem, grade, comment, activities, service_minutes, wishes_claimed,
+                     wishes_fulfilled, posts_held, points_earned, amendments, report)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                params![
+                    community,
+                    period.to_string(),
+                    report.report.member.as_bytes().as_slice(),
+                    org.as_bytes().as_slice(),
+                    is_verified,
+                    problem,
+                    report.evaluation.as_ref().map(|e| e.grade.code()),
+                    report
+                        .evaluation
+                        .as_ref()
+                        .map_or("", |e| e.comment.as_str()),
+                    totals.activities_joined as i64,
+                    totals.service_minutes as i64,
+                    totals.wishes_claimed as i64,
+                    totals.wishes_fulfilled as i64,
+                    totals.posts_held as i64,
+                    totals.points_earned as i64,
+                    report.amendments.len() as i64,
+                    json,
+                ],
+            )?;
             rows += 1;
         }
     }
@@ -203,66 +202,81 @@ pub fn rederive_unit_reports(
 /// shows: `fig_unit_members_page`, `fig_member_reports_list`) and each community's name
 /// once, and joins them here, rather than three lookups per member.
 pub fn unit_member_reports(
-    connection: &Connection,
+    db: &dyn Db,
     org: OrgScope,
     region: &RegionPrefix,
     period: HalfYear,
 ) -> Result<Vec<MemberReportRow>, FiguresError> {
     let (low, high) = region_range(region);
     let mut reports: HashMap<(String, Vec<u8>), ListedReport> = HashMap::new();
-    {
-        let mut statement = connection.prepare_cached(&format!(
-            "SELECT community, member, is_verified, problem, grade, comment, activities,
-                    service_minutes, wishes_claimed, wishes_fulfilled, posts_held,
-                    points_earned, amendments
-             FROM fig_member_reports INDEXED BY fig_member_reports_list
-             WHERE period = ?2 AND community >= ?3 AND community < ?4 {}",
-            org.clause("org", 1)
-        ))?;
-        let mut rows = statement.query(params![org.value(), period.to_string(), low, high])?;
-        while let Some(row) = rows.next()? {
-            let seal = match row.get::<_, bool>(2)? {
+    let sql = format!(
+        "SELECT community, member, is_verified, problem, grade, comment, activities,
+                service_minutes, wishes_claimed, wishes_fulfilled, posts_held,
+                points_earned, amendments
+         FROM fig_member_reports {index}
+         WHERE period = ?2 AND community >= ?3 AND community < ?4 {org}",
+        index = indexed_by(db, "fig_member_reports_list"),
+        org = org.clause("org", 1)
+    );
+    db.for_each(
+        &sql,
+        params![org.value(), period.to_string(), low, high],
+        |row| {
+            let seal = match row.get::<bool>(2)? {
                 true => SealMark::Verified,
-                false => SealMark::Failed(row.get::<_, Option<String>>(3)?.unwrap_or_default()),
+                false => SealMark::Failed(row.get::<Option<String>>(3)?.unwrap_or_default()),
             };
             let mut numbers = [0u64; 7];
             for (index, number) in numbers.iter_mut().enumerate() {
-                *number = u64::try_from(row.get::<_, i64>(6 + index)?).unwrap_or(0);
+                *number = u64::try_from(row.get::<i64>(6 + index)?).unwrap_or(0);
             }
             reports.insert(
                 (row.get(0)?, row.get(1)?),
                 (seal, row.get(4)?, row.get(5)?, numbers),
             );
-        }
-    }
-    let mut community_name =
-        connection.prepare_cached("SELECT name FROM fig_communities WHERE code = ?1")?;
-    let mut statement = connection.prepare_cached(&format!(
-        "SELECT community, name, id FROM fig_unit_members INDEXED BY fig_unit_members_page
-         WHERE community >= ?2 AND community < ?3 AND reported_day <= ?4 {}
+            Ok(())
+        },
+    )?;
+    // The members are read whole before the communities' names are: a statement
+    // runs while no other does on the connection (PostgreSQL's rows arrive as a
+    // stream the next statement would have to wait behind).
+    let sql = format!(
+        "SELECT community, name, id FROM fig_unit_members {index}
+         WHERE community >= ?2 AND community < ?3 AND reported_day <= ?4 {org}
          ORDER BY community, name, id",
-        org.clause("org", 1)
-    ))?;
-    let mut rows = statement.query(params![org.value(), low, high, period.last_day().to_days()])?;
+        index = indexed_by(db, "fig_unit_members_page"),
+        org = org.clause("org", 1)
+    );
+    let members = db.query_map(
+        &sql,
+        params![org.value(), low, high, period.last_day().to_days()],
+        |row| {
+            Ok((
+                row.get::<String>(0)?,
+                row.get::<String>(1)?,
+                row.get::<Vec<u8>>(2)?,
+            ))
+        },
+    )?;
     let mut found = Vec::new();
     // Rows come by community: its name is read when the community changes.
     let mut current: Option<(String, CommunityCode, String)> = None;
-    while let Some(row) = rows.next()? {
-        let code: String = row.get(0)?;
+    for (code, member_name, member_bytes) in members {
         let (community, name_of_community) = match &current {
             Some((text, community, name)) if *text == code => (*community, name.clone()),
             _ => {
                 let community = parse_code(&code)?;
-                let name: Option<String> = community_name
-                    .query_row([code.as_str()], |row| row.get(0))
-                    .optional()?;
+                let name: Option<String> = db.query_opt(
+                    "SELECT name FROM fig_communities WHERE code = ?1",
+                    params![code.as_str()],
+                    |row| row.get(0),
+                )?;
                 // A member's community always has its row: both are derived together.
                 let Some(name) = name else { continue };
                 current = Some((code.clone(), community, name.clone()));
                 (community, name)
             }
         };
-        let member_bytes: Vec<u8> = row.get(2)?;
         let member = member_id(&member_bytes)?;
         let report = reports.remove(&(code, member_bytes));
         let (seal, grade, comment, numbers) =
@@ -280,7 +294,7 @@ pub fn unit_member_reports(
             community,
             community_name: name_of_community,
             member,
-            name: row.get(1)?,
+            name: member_name,
             seal,
             grade: grade.map(|grade| parse_grade(&grade)).transpose()?,
             comment,
@@ -302,43 +316,37 @@ pub fn unit_member_reports(
 /// `period` as JSON (`None` if the half-year is not sealed there); `None` if the
 /// community's records name no such member of the unit.
 pub fn unit_member_report(
-    connection: &Connection,
+    db: &dyn Db,
     org: OrgScope,
     community: CommunityCode,
     member: MemberId,
     period: HalfYear,
 ) -> Result<Option<(String, Option<serde_json::Value>)>, FiguresError> {
-    let name: Option<String> = connection
-        .prepare_cached(&format!(
+    let name: Option<String> = db.query_opt(
+        &format!(
             "SELECT name FROM fig_unit_members WHERE community = ?1 AND id = ?2 {}",
             org.clause("org", 3)
-        ))?
-        .query_row(
-            params![
-                community.as_str(),
-                member.as_bytes().as_slice(),
-                org.value()
-            ],
-            |row| row.get(0),
-        )
-        .optional()?;
+        ),
+        params![
+            community.as_str(),
+            member.as_bytes().as_slice(),
+            org.value()
+        ],
+        |row| row.get(0),
+    )?;
     let Some(name) = name else {
         return Ok(None);
     };
-    let report: Option<String> = connection
-        .prepare_cached(
-            "SELECT report FROM fig_member_reports
-             WHERE community = ?1 AND period = ?2 AND member = ?3",
-        )?
-        .query_row(
-            params![
-                community.as_str(),
-                period.to_string(),
-                member.as_bytes().as_slice()
-            ],
-            |row| row.get(0),
-        )
-        .optional()?;
+    let report: Option<String> = db.query_opt(
+        "SELECT report FROM fig_member_reports
+         WHERE community = ?1 AND period = ?2 AND member = ?3",
+        params![
+            community.as_str(),
+            period.to_string(),
+            member.as_bytes().as_slice()
+        ],
+        |row| row.get(0),
+    )?;
     let report = report
         .map(|text| serde_json::from_str(&text))
         .transpose()
@@ -352,49 +360,55 @@ pub fn unit_member_report(
 /// Whether `org` has a member reported in to a community of `region`: a region's
 /// viewer sees the report-back pages only of units with members there.
 pub fn unit_has_members_in(
-    connection: &Connection,
+    db: &dyn Db,
     org: OrgScope,
     region: &RegionPrefix,
 ) -> Result<bool, FiguresError> {
     let (low, high) = region_range(region);
-    Ok(connection
-        .prepare_cached(&format!(
+    Ok(db.query_row(
+        &format!(
             "SELECT EXISTS (SELECT 1 FROM fig_unit_members
              WHERE community >= ?2 AND community < ?3 {})",
             org.clause("org", 1)
-        ))?
-        .query_row(params![org.value(), low, high], |row| row.get(0))?)
+        ),
+        params![org.value(), low, high],
+        |row| row.get(0),
+    )?)
 }
 
 /// The members of `org` in `region`, reported in by `to_day`, who claimed fewer than
 /// `minimum` wishes submitted in the days (the campaign "每名党员至少认领 N 个微心愿"),
 /// by community and name.
 pub fn unit_members_behind(
-    connection: &Connection,
+    db: &dyn Db,
     org: OrgScope,
     region: &RegionPrefix,
     minimum: u32,
     (from_day, to_day): (i32, i32),
 ) -> Result<Vec<MemberBehind>, FiguresError> {
     let (low, high) = region_range(region);
-    let mut statement = connection.prepare_cached(&format!(
-        "SELECT m.community, c.name, m.id, m.name,
-                (SELECT COUNT(*) FROM fig_wishes w
-                 WHERE w.community = m.community AND w.claimant_member = m.id
-                   AND w.submitted_day BETWEEN ?4 AND ?5) AS claimed
-         FROM fig_unit_members m JOIN fig_communities c ON c.code = m.community
-         WHERE m.community >= ?2 AND m.community < ?3 AND m.reported_day <= ?5
-           AND claimed < ?6 {}
-         ORDER BY m.community, m.name, m.id",
+    // The count is filtered outside the select that names it: PostgreSQL reads no
+    // output column's name in a WHERE (SQLite does).
+    let sql = format!(
+        "SELECT community, community_name, id, name, claimed FROM (
+             SELECT m.community, c.name AS community_name, m.id, m.name,
+                    (SELECT COUNT(*) FROM fig_wishes w
+                     WHERE w.community = m.community AND w.claimant_member = m.id
+                       AND w.submitted_day BETWEEN ?4 AND ?5) AS claimed
+             FROM fig_unit_members m JOIN fig_communities c ON c.code = m.community
+             WHERE m.community >= ?2 AND m.community < ?3 AND m.reported_day <= ?5 {}
+         ) AS members
+         WHERE claimed < ?6
+         ORDER BY community, name, id",
         org.clause("m.org", 1)
-    ))?;
-    let rows = statement.query_map(
+    );
+    let rows = db.query_map(
+        &sql,
         params![org.value(), low, high, from_day, to_day, minimum],
-        |row| Ok((who(row)?, row.get::<_, i64>(4)?)),
+        |row| Ok((who(row)?, row.get::<i64>(4)?)),
     )?;
     let mut behind = Vec::new();
-    for row in rows {
-        let (who, claimed) = row?;
+    for (who, claimed) in rows {
         let (community, community_name, member, name) = parse_who(who)?;
         behind.push(MemberBehind {
             community,
@@ -414,7 +428,7 @@ type ListedReport = (SealMark, Option<String>, String, [u64; 7]);
 /// The first four columns of a unit's member row: community, its name, member, name.
 type Who = (String, String, Vec<u8>, String);
 
-fn who(row: &rusqlite::Row<'_>) -> rusqlite::Result<Who> {
+fn who(row: &Row<'_>) -> sql::Result<Who> {
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
 }
 

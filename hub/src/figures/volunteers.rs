@@ -12,7 +12,6 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, Transaction, params};
 use wishtree_protocol::id::{VolunteerId, WishId};
 use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus};
 use wishtree_protocol::model::{Actor, Volunteer, Wish};
@@ -22,6 +21,7 @@ use super::FiguresError;
 use super::measure::{Scope, region_range};
 use super::period::Period;
 use super::query::hours;
+use crate::sql::{Db, DbExt, params};
 
 /// Counts by kind of volunteer, and in all.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -72,48 +72,48 @@ impl KindCounts {
 /// how many rows it wrote. Nothing personal: the document holds only the worker's
 /// label, and not even that is copied.
 pub(super) fn insert_rows(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     community: &str,
     view: &CommunityView,
 ) -> Result<u64, FiguresError> {
     let mut rows = 0;
     let kind_of = |id| view.volunteers.get(id).map(|v| v.kind);
     {
-        let mut insert = transaction.prepare_cached(
-            "INSERT INTO fig_volunteers (community, id, kind, registered_day)
-             VALUES (?1, ?2, ?3, ?4)",
-        )?;
         for (id, volunteer) in &view.volunteers {
-            insert.execute(params![
-                community,
-                id.as_bytes().as_slice(),
-                volunteer.kind.code(),
-                volunteer.registered_on.to_days(),
-            ])?;
+            db.execute(
+                "INSERT INTO fig_volunteers (community, id, kind, registered_day)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    community,
+                    id.as_bytes().as_slice(),
+                    volunteer.kind.code(),
+                    volunteer.registered_on.to_days(),
+                ],
+            )?;
             rows += 1;
         }
     }
-    rows += insert_volunteer_wishes(transaction, community, view.wishes.iter(), &view.volunteers)?;
+    rows += insert_volunteer_wishes(db, community, view.wishes.iter(), &view.volunteers)?;
     {
-        let mut insert = transaction.prepare_cached(
-            "INSERT INTO fig_volunteer_services (community, id, volunteer, kind, day, minutes,
-                 is_voided)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
         for (id, service) in &view.volunteer_services {
             let record = &service.entity;
             let Some(kind) = kind_of(&record.volunteer) else {
                 continue;
             };
-            insert.execute(params![
-                community,
-                id.as_bytes().as_slice(),
-                record.volunteer.as_bytes().as_slice(),
-                kind.code(),
-                record.date.to_days(),
-                record.minutes,
-                service.is_voided,
-            ])?;
+            db.execute(
+                "INSERT INTO fig_volunteer_services (community, id, volunteer, kind, day, minutes,
+                     is_voided)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    community,
+                    id.as_bytes().as_slice(),
+                    record.volunteer.as_bytes().as_slice(),
+                    kind.code(),
+                    record.date.to_days(),
+                    record.minutes,
+                    service.is_voided,
+                ],
+            )?;
             rows += 1;
         }
     }
@@ -123,19 +123,13 @@ pub(super) fn insert_rows(
 /// Writes the rows of the wishes a volunteer holds (`fig_volunteer_wishes`) among
 /// `wishes`; `volunteers` gives each volunteer's kind. Returns how many.
 pub(super) fn insert_volunteer_wishes<'w>(
-    transaction: &Transaction<'_>,
+    db: &dyn Db,
     community: &str,
     wishes: impl Iterator<Item = (&'w WishId, &'w WithStatus<Wish, ClaimStatus>)>,
     volunteers: &BTreeMap<VolunteerId, Volunteer>,
 ) -> Result<u64, FiguresError> {
     let mut rows = 0;
     let kind_of = |id| volunteers.get(id).map(|v| v.kind);
-
-    let mut insert = transaction.prepare_cached(
-        "INSERT INTO fig_volunteer_wishes (community, wish, volunteer, kind, state,
-             submitted_day)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
     for (id, wish) in wishes {
         let status = &wish.status;
         let holds = matches!(status.state, ClaimState::Claimed | ClaimState::Fulfilled);
@@ -147,14 +141,19 @@ pub(super) fn insert_volunteer_wishes<'w>(
         let Some(kind) = kind_of(volunteer) else {
             continue;
         };
-        insert.execute(params![
-            community,
-            id.as_bytes().as_slice(),
-            volunteer.as_bytes().as_slice(),
-            kind.code(),
-            status.state.code(),
-            wish.entity.submitted_at.date_in_shanghai().to_days(),
-        ])?;
+        db.execute(
+            "INSERT INTO fig_volunteer_wishes (community, wish, volunteer, kind, state,
+                 submitted_day)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                community,
+                id.as_bytes().as_slice(),
+                volunteer.as_bytes().as_slice(),
+                kind.code(),
+                status.state.code(),
+                wish.entity.submitted_at.date_in_shanghai().to_days(),
+            ],
+        )?;
         rows += 1;
     }
     Ok(rows)
@@ -162,7 +161,7 @@ pub(super) fn insert_volunteer_wishes<'w>(
 
 /// The volunteers' figures of `scope` in `period`; an organisation has none.
 pub(crate) fn volunteer_figures(
-    connection: &Connection,
+    db: &dyn Db,
     scope: Scope<'_>,
     period: &Period,
 ) -> Result<VolunteerFigures, FiguresError> {
@@ -172,39 +171,43 @@ pub(crate) fn volunteer_figures(
     }
     let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
-    let mut registered = connection.prepare_cached(
+    db.for_each(
         "SELECT kind, COUNT(*) FROM fig_volunteers
          WHERE community >= ?1 AND community < ?2 AND registered_day <= ?3
          GROUP BY kind",
+        params![low, high, last],
+        |row| {
+            figures
+                .registered
+                .add(&row.get::<String>(0)?, count(row.get(1)?));
+            Ok(())
+        },
     )?;
-    let mut rows = registered.query(params![low, high, last])?;
-    while let Some(row) = rows.next()? {
-        figures
-            .registered
-            .add(&row.get::<_, String>(0)?, count(row.get(1)?));
-    }
-    let mut wishes = connection.prepare_cached(
-        "SELECT kind, COUNT(*), SUM(state = 'fulfilled') FROM fig_volunteer_wishes
+    db.for_each(
+        "SELECT kind, COUNT(*), COUNT(*) FILTER (WHERE state = 'fulfilled')
+         FROM fig_volunteer_wishes
          WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?3 AND ?4
          GROUP BY kind",
+        params![low, high, first, last],
+        |row| {
+            let kind: String = row.get(0)?;
+            figures.wishes_claimed.add(&kind, count(row.get(1)?));
+            figures.wishes_fulfilled.add(&kind, count(row.get(2)?));
+            Ok(())
+        },
     )?;
-    let mut rows = wishes.query(params![low, high, first, last])?;
-    while let Some(row) = rows.next()? {
-        let kind: String = row.get(0)?;
-        figures.wishes_claimed.add(&kind, count(row.get(1)?));
-        figures.wishes_fulfilled.add(&kind, count(row.get(2)?));
-    }
-    let mut services = connection.prepare_cached(
+    db.for_each(
         "SELECT kind, COUNT(*), SUM(minutes) FROM fig_volunteer_services
-         WHERE community >= ?1 AND community < ?2 AND day BETWEEN ?3 AND ?4 AND NOT is_voided
+         WHERE community >= ?1 AND community < ?2 AND day BETWEEN ?3 AND ?4 AND is_voided = 0
          GROUP BY kind",
+        params![low, high, first, last],
+        |row| {
+            let kind: String = row.get(0)?;
+            figures.service_records.add(&kind, count(row.get(1)?));
+            figures.service_minutes.add(&kind, count(row.get(2)?));
+            Ok(())
+        },
     )?;
-    let mut rows = services.query(params![low, high, first, last])?;
-    while let Some(row) = rows.next()? {
-        let kind: String = row.get(0)?;
-        figures.service_records.add(&kind, count(row.get(1)?));
-        figures.service_minutes.add(&kind, count(row.get(2)?));
-    }
     figures.service_hours = hours(figures.service_minutes.total);
     Ok(figures)
 }
