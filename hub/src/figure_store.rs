@@ -73,6 +73,15 @@ impl FigureStore {
         }
     }
 
+    /// Takes the lock of the rows derived from the city document (campaigns, the
+    /// units' directory), as [`FigureStore::lock_community`] does a community's.
+    pub fn lock_city(&self) -> Result<DocLock, StoreError> {
+        match self {
+            FigureStore::Local(_) => Ok(DocLock::none()),
+            FigureStore::Shared(store) => store.lock_named("figures:city".to_owned()),
+        }
+    }
+
     /// Takes community `code`'s derivation lock, held until the [`DocLock`] is
     /// dropped: one process at a time re-derives a community's rows. A derivation
     /// takes it before it reads what the rows were derived from, and drops it after

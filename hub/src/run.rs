@@ -17,10 +17,12 @@ use wishtree_protocol::keys::{KeyPair, PublicKey};
 use wishtree_webguard::HostName;
 
 use crate::data_dir::{DATABASE_FILE, HubStores, KEY_FILE, open_stores};
+use crate::figure_store::FigureStore;
 use crate::figures::refresh_worker;
 use crate::http::{self, HubHttpState};
 use crate::identity::read_key_file;
 use crate::metrics::Metrics;
+use crate::sql::{DbExt, params};
 use crate::state::{Hub, HubOptions};
 use crate::store::{HubStore, SqliteStore};
 use crate::sync::{ServeOptions, Upstream, run_upstream, serve_quic};
@@ -236,6 +238,7 @@ pub async fn start(options: RunOptions) -> anyhow::Result<RunningHub> {
     let mut state = state
         .with_scope(scope)
         .with_clock(hub.clock().clone())
+        .with_figures(hub.figures())
         .with_hub(Arc::clone(&hub));
     let metrics_listener = match options.metrics {
         Some(address) => {
@@ -395,7 +398,7 @@ async fn checkpoint_worker(store: Arc<SqliteStore>, mut shutdown: watch::Receive
 }
 
 fn mark_stale_dirty(hub: &Hub) -> anyhow::Result<usize> {
-    let stale = stale_communities(hub.store().as_ref(), hub.local())?;
+    let stale = stale_communities(hub.store().as_ref(), hub.figures())?;
     for community in &stale {
         hub.mark_dirty(*community);
     }
@@ -404,19 +407,20 @@ fn mark_stale_dirty(hub: &Hub) -> anyhow::Result<usize> {
 
 /// Communities whose figure rows were derived from an older state of their document
 /// than the store holds, or never: the store's record of each community's last change
-/// against the one its figure rows (in the data directory's file) were derived at.
+/// against the one its figure rows were derived at. On figures the hub's processes
+/// share, a community another process merged is stale here until one of them derives it.
 pub fn stale_communities(
     store: &dyn HubStore,
-    local: &SqliteStore,
+    figures: &FigureStore,
 ) -> anyhow::Result<Vec<CommunityCode>> {
-    let derived: std::collections::HashMap<String, Option<i64>> =
-        local.with_transaction(|transaction| {
-            let mut statement = transaction.prepare(
-                "SELECT code, last_change_at FROM fig_communities WHERE is_derived != 0",
-            )?;
-            let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-            rows.collect::<rusqlite::Result<_>>()
-        })?;
+    let derived: std::collections::HashMap<String, Option<i64>> = figures.read(|db| {
+        db.query_map(
+            "SELECT code, last_change_at FROM fig_communities WHERE is_derived != 0",
+            params![],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .map(|rows| rows.into_iter().collect())
+    })?;
     Ok(store
         .communities()?
         .into_iter()

@@ -418,7 +418,13 @@ fn a_database_of_the_release_with_schema_versions_opens_with_every_record() {
     // re-derivation, since its documents may hold posts and groups the old rows lack:
     // a starting hub re-derives this one community, and nothing else.
     assert_eq!(
-        wishtree_hub::run::stale_communities(&store, &store).unwrap(),
+        wishtree_hub::run::stale_communities(
+            &store,
+            &wishtree_hub::figure_store::FigureStore::Local(std::sync::Arc::new(
+                SqliteStore::open(&path).unwrap()
+            ))
+        )
+        .unwrap(),
         vec!["130903001001".parse().unwrap()]
     );
 

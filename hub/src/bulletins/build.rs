@@ -10,7 +10,7 @@ use super::{
     Previous, Ranked, UnhealthyCommunity, UnitBehind, WaitingCommunity,
 };
 use crate::figures::{self, Figures, FiguresError, Filter, RankBy, Service};
-use crate::sql::{self, Db};
+use crate::sql::Db;
 
 /// Every unit a ranking reads to find the idle ones: more than any city has.
 const ALL_UNITS: usize = 100_000;
@@ -24,8 +24,6 @@ pub fn build(
     previous: Option<Previous>,
     now: Timestamp,
 ) -> Result<BulletinData, FiguresError> {
-    // A bridge to the figures' reads, not on `Db` yet (issue 15).
-    let connection = sql::bridge(db)?;
     let days = period.period();
     let filter = Filter {
         region: region.clone(),
@@ -33,11 +31,11 @@ pub fn build(
         org: None,
         round: None,
     };
-    let figures = figures::figures(connection, &filter, now)?;
-    let coverage = figures::coverage(connection, region)?;
+    let figures = figures::figures(db, &filter, now)?;
+    let coverage = figures::coverage(db, region)?;
     let headline = headline(&figures, coverage.in_service_members, coverage.reported);
 
-    let mut children: Vec<Ranked> = figures::children(connection, region, &days, None, now)?
+    let mut children: Vec<Ranked> = figures::children(db, region, &days, None, now)?
         .into_iter()
         .map(|child| {
             let name = child
@@ -54,21 +52,14 @@ pub fn build(
     // A street's children are its communities already.
     let communities: Vec<Ranked> = match region.level() {
         Some(RegionLevel::Street | RegionLevel::Community) => Vec::new(),
-        _ => figures::community_ranking(
-            connection,
-            region,
-            &days,
-            RankBy::ServiceHours,
-            LIST_LENGTH,
-        )?
-        .into_iter()
-        .map(|row| ranked(row.name, row.code.to_string(), &row.service))
-        .collect(),
+        _ => figures::community_ranking(db, region, &days, RankBy::ServiceHours, LIST_LENGTH)?
+            .into_iter()
+            .map(|row| ranked(row.name, row.code.to_string(), &row.service))
+            .collect(),
     };
     let mut communities = communities;
     number(&mut communities);
-    let all_orgs =
-        figures::org_ranking(connection, region, &days, RankBy::ServiceHours, ALL_UNITS)?;
+    let all_orgs = figures::org_ranking(db, region, &days, RankBy::ServiceHours, ALL_UNITS)?;
     let mut idle: Vec<Ranked> = all_orgs
         .iter()
         .filter(|org| org.service.service_minutes == 0 && org.service.participations == 0)
@@ -81,7 +72,7 @@ pub fn build(
         .map(|org| ranked(org.name, org.credit_code, &org.service))
         .collect();
     number(&mut orgs);
-    let months = figures::monthly(connection, region, None, &days, None)?
+    let months = figures::monthly(db, region, None, &days, None)?
         .into_iter()
         .map(|month| MonthRow {
             month: month.month,
@@ -92,7 +83,7 @@ pub fn build(
         })
         .collect();
 
-    let campaigns = figures::campaign_progress(connection, region)?
+    let campaigns = figures::campaign_progress(db, region)?
         .into_iter()
         .filter(|campaign| campaign.from <= period.last_day() && period.first_day() <= campaign.to)
         .map(|campaign| CampaignBehind {
@@ -116,7 +107,7 @@ pub fn build(
             behind: unit.behind,
         })
         .collect();
-    let waiting = figures::waiting_wishes(connection, region, now.date_in_shanghai())?
+    let waiting = figures::waiting_wishes(db, region, now.date_in_shanghai())?
         .into_iter()
         .take(LIST_LENGTH)
         .map(|waiting| WaitingCommunity {
@@ -126,7 +117,7 @@ pub fn build(
             oldest: waiting.oldest,
         })
         .collect();
-    let unhealthy: Vec<UnhealthyCommunity> = figures::community_statuses(connection, region, now)?
+    let unhealthy: Vec<UnhealthyCommunity> = figures::community_statuses(db, region, now)?
         .into_iter()
         .filter(|status| !status.is_synced_24h || status.seals_failed > 0)
         .map(|status| UnhealthyCommunity {
@@ -148,7 +139,7 @@ pub fn build(
     };
     Ok(BulletinData {
         region: region.clone(),
-        region_name: figures::region_name(connection, region)?
+        region_name: figures::region_name(db, region)?
             .unwrap_or_else(|| region.as_str().to_owned()),
         period,
         headline,

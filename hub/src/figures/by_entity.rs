@@ -18,7 +18,7 @@ use super::entity_rows::{
     insert_wishes,
 };
 use super::rollups::{prepare_delta_tables, shift_by_difference};
-use crate::sql::{self, Db, DbExt, params};
+use crate::sql::{Db, DbExt, params};
 
 /// Rewrites the rows of the entities `delta` touched, in the caller's transaction, and
 /// shifts the rollups by the difference. The caller must know that the community's
@@ -87,16 +87,14 @@ pub fn rederive_entities(
     )?;
     rows += insert_services(db, &context, delta.services.iter())?;
     rows += insert_points(db, &context, delta.passbook.iter())?;
-    // Bridges to the parts not on `Db` yet (issue 15).
-    let transaction = sql::bridge_transaction(db)?;
     rows += super::volunteers::insert_volunteer_wishes(
-        transaction,
+        db,
         community,
         delta.wishes.iter(),
         &delta.volunteers,
     )?;
-    super::market::insert_market_wishes(transaction, community, delta.wishes.iter())?;
-    super::offers::insert_activity_offers(transaction, community, delta.activities.iter())?;
+    super::market::insert_market_wishes(db, community, delta.wishes.iter())?;
+    super::offers::insert_activity_offers(db, community, delta.activities.iter())?;
     for (table, key, values) in &keys {
         let keep = format!(
             "INSERT INTO new_{table} SELECT * FROM {table}

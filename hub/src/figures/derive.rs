@@ -20,7 +20,7 @@ use super::entity_rows::{
 use super::period::month_number;
 use super::rollups::{rebuild_rollups, shift_district_days};
 use crate::metrics::Metrics;
-use crate::sql::{self, Db, DbExt, params};
+use crate::sql::{Db, DbExt, params};
 use crate::store::SqliteStore;
 
 /// What the hub store knows about a community's document beyond its content.
@@ -318,11 +318,9 @@ pub fn rederive_community(
     rows += insert_services(db, &context, view.services.iter())?;
     rows += insert_points(db, &context, view.passbook.iter())?;
 
-    // Bridges to the parts not on `Db` yet (issue 15).
-    let transaction = sql::bridge_transaction(db)?;
-    rows += super::points::insert_rows(transaction, code, view)?;
-    rows += super::volunteers::insert_rows(transaction, community, view)?;
-    rows += super::posts::insert_rows(transaction, community, view, member_org, &resolve)?;
+    rows += super::points::insert_rows(db, code, view)?;
+    rows += super::volunteers::insert_rows(db, community, view)?;
+    rows += super::posts::insert_rows(db, community, view, member_org, &resolve)?;
 
     write_community_row(db, code, &view.community.name, view.malformed.len(), sync)?;
 
@@ -330,7 +328,7 @@ pub fn rederive_community(
         rebuild_rollups(db, filed)?;
     }
     // The market's rows are not figures: not counted in `rows`.
-    super::market::rederive_market(transaction, community, view)?;
+    super::market::rederive_market(db, community, view)?;
     Ok(Rederived { rows })
 }
 

@@ -18,11 +18,12 @@ use wishtree_protocol::frame::DocId;
 use wishtree_protocol::view_delta::Derivation;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
 
+use crate::figure_store::FigureStore;
 use crate::figures::{self, CommunitySync};
 use crate::schema::VERSION;
 use crate::sql::{Db, DbExt, params};
 use crate::state::Hub;
-use crate::store::{CommunityRecord, SqliteStore};
+use crate::store::CommunityRecord;
 
 /// Runs until `shutdown` turns true, refreshing dirty communities.
 pub async fn refresh_worker(hub: Arc<Hub>, mut shutdown: watch::Receiver<bool>) {
@@ -128,21 +129,26 @@ fn syncing(hub: &Hub) -> u64 {
 /// Records in one transaction that these communities' nodes connected: in the store's
 /// communities and in the figures' sync health.
 fn record_seen_batch(hub: &Hub, seen: &[(CommunityCode, Timestamp)]) -> anyhow::Result<()> {
-    // A store of its own (PostgreSQL) is written apart from the figures' file.
-    let store_is_local = !hub.store().is_shared();
-    if !store_is_local {
+    // A store of its own (PostgreSQL) is written apart from the figures' file; the
+    // figures are then in it too (`data_dir::open_stores`).
+    if hub.store().is_shared() {
         for (code, at) in seen {
             hub.store().record_seen(*code, *at)?;
         }
+        hub.figures().write(|db| {
+            for (code, at) in seen {
+                figures::record_seen(db, *code, *at)?;
+            }
+            Ok::<_, figures::FiguresError>(())
+        })?;
+        return Ok(());
     }
     hub.local().with_transaction(|transaction| {
         for (code, at) in seen {
-            if store_is_local {
-                crate::store::record_seen_in(transaction, *code, *at)?;
-            }
+            crate::store::record_seen_in(transaction, *code, *at)?;
             figures::record_seen(transaction, *code, *at)?;
         }
-        Ok::<_, crate::figures::FiguresError>(())
+        Ok::<_, figures::FiguresError>(())
     })?;
     Ok(())
 }
@@ -157,10 +163,12 @@ pub fn refresh_city(hub: &Hub) -> anyhow::Result<()> {
         return Ok(());
     }
     let city = CityDoc::from_automerge(automerge, None, [0; 16])?.view()?;
-    hub.local().with_transaction(|transaction| {
-        figures::refresh_campaigns(transaction, &city)?;
-        figures::refresh_directory(transaction, &city)
+    let _deriving = hub.figures().lock_city()?;
+    hub.figures().write(|db| {
+        figures::refresh_campaigns(db, &city)?;
+        figures::refresh_directory(db, &city)
     })?;
+    drop(_deriving);
     // A host the hub holds no document of yet has nothing to re-derive.
     for host in city.street_hosts.values() {
         if hub
@@ -208,8 +216,8 @@ fn refresh_with(
     // it is counted as seen, with no rows.
     if automerge.clone().get_heads().is_empty() {
         if let Some(at) = last_seen_at {
-            hub.local()
-                .with_transaction(|transaction| figures::record_seen(transaction, code, at))?;
+            hub.figures()
+                .write(|db| figures::record_seen(db, code, at))?;
         }
         return Ok(());
     }
@@ -231,15 +239,20 @@ fn refresh_with(
     // The rows were derived from these heads (kept in memory, and in the local store
     // with the rows, for after a restart): the change since is read entity by entity.
     // The entry is taken out while the rows are rewritten, and put back only once they
-    // are; the stored one may lag the rows (a crash between the two commits of a
-    // whole derivation), which re-derives more entities than needed, never fewer.
+    // are; the stored one is written in the transaction that writes the rows.
+    //
+    // On figures other processes derive into too, the community's lock is held from
+    // here to the last write, and what the rows were derived from is read from the
+    // tables, never from memory: another process may have moved them on since.
+    let _deriving = hub.figures().lock_community(code)?;
     let mut derived_from = hub
         .derived_from
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let previous = match derived_from.remove(&code) {
-        Some(previous) => Some(previous),
-        None => stored_derived_from(hub.local(), code)?,
+    let remembered = derived_from.remove(&code);
+    let previous = match remembered {
+        Some(previous) if !hub.figures().is_shared() => Some(previous),
+        _ => stored_derived_from(hub.figures(), code)?,
     };
     let before = previous
         .filter(|previous| previous.hosts_street == sync.hosts_street)
@@ -252,42 +265,31 @@ fn refresh_with(
     let started = std::time::Instant::now();
     let view = match Derivation::since(&mut doc, &before)? {
         Derivation::Entities(delta) => {
-            hub.local().with_transaction(|transaction| {
-                figures::rederive_entities(transaction, code, &delta, &sync)?;
-                store_derived_from(transaction, code, Some(&now_from))
+            hub.figures().write(|db| {
+                figures::rederive_entities(db, code, &delta, &sync)?;
+                store_derived_from(db, code, Some(&now_from))
             })?;
             hub.metrics().observe_figure_refresh(started.elapsed());
+            derived_from.insert(code, now_from);
             None
         }
         Derivation::Whole { view, reason } => {
             tracing::debug!("figures of community {code} derived whole: {reason:?}");
             hub.metrics().figure_refreshed_whole();
-            figures::refresh_community_view(
-                hub.local(),
-                code,
-                &view,
-                &sync,
-                hub.metrics(),
-                started,
-            )?;
-            Some(view)
-        }
-    };
-    // Rows derived with entities that could not be read are derived whole next time:
-    // one of them may be read again by then.
-    match &view {
-        None => {
-            derived_from.insert(code, now_from);
-        }
-        Some(view) => {
+            // Rows derived with entities that could not be read are derived whole next
+            // time: one of them may be read again by then.
             let kept = view.malformed.is_empty().then_some(&now_from);
-            hub.local()
-                .with_transaction(|transaction| store_derived_from(transaction, code, kept))?;
+            hub.figures().write(|db| {
+                figures::rederive_community(db, code, &view, &sync)?;
+                store_derived_from(db, code, kept)
+            })?;
+            hub.metrics().observe_figure_refresh(started.elapsed());
             if kept.is_some() {
                 derived_from.insert(code, now_from);
             }
+            Some(view)
         }
-    }
+    };
     drop(derived_from);
     // The report-back rows read the members and their organisations, which a change
     // followed entity by entity leaves alone, and the sealed half-years, whose reports
@@ -301,8 +303,8 @@ fn refresh_with(
     // The seals' signers are asked of the roster before the local transaction opens;
     // the reports then trust exactly those.
     let enrolled = crate::seals::enrolled_signers(store.as_ref(), &mut doc)?;
-    hub.local().with_transaction(|transaction| {
-        figures::rederive_unit_reports(transaction, &mut doc, &view, |key| enrolled.contains(key))
+    hub.figures().write(|db| {
+        figures::rederive_unit_reports(db, &mut doc, &view, |key| enrolled.contains(key))
     })?;
     Ok(())
 }
@@ -319,11 +321,10 @@ pub struct DerivedFrom {
 /// whole or by entity under this schema version and are not marked for a whole
 /// re-derivation (a schema step that changes what rows hold marks them).
 fn stored_derived_from(
-    local: &SqliteStore,
+    figures: &FigureStore,
     code: CommunityCode,
 ) -> anyhow::Result<Option<DerivedFrom>> {
-    let found = local.with_transaction(|transaction| {
-        let db: &dyn Db = transaction;
+    let found = figures.read(|db| {
         db.query_opt(
             "SELECT d.heads, d.hosts_street FROM fig_derived_from d
              JOIN fig_communities c ON c.code = d.community

@@ -13,7 +13,6 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
-use rusqlite::Connection;
 use serde::Serialize;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::{HalfYear, RegionPrefix, Timestamp};
@@ -157,7 +156,7 @@ impl View {
 
     fn read(
         self,
-        connection: &Connection,
+        connection: &dyn crate::sql::Db,
         asked: &Asked,
         (by, limit): (figures::RankBy, usize),
         org: Option<OrgScope>,

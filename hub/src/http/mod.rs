@@ -52,10 +52,12 @@ use wishtree_webguard::{AllowedHosts, HostName, WebGuard};
 
 use crate::accounts::{AccountError, AccountStore, LoginThrottle, SessionKey};
 use crate::clock::Clock;
+use crate::figure_store::FigureStore;
 use crate::figures::{self, FiguresError, Period};
 use crate::metrics::Metrics;
+use crate::sql::{Db, SqlError};
 use crate::state::Hub;
-use crate::store::{SqliteStore, StoreError};
+use crate::store::{PgStore, SqliteStore, StoreError};
 
 /// How many idle read connections the pool keeps.
 const POOL_SIZE: usize = 4;
@@ -82,6 +84,9 @@ pub struct HubHttpState {
     /// Residents' submissions, counted per community and per address (a flood limit,
     /// not failures: every accepted submission counts).
     submission_throttle: Arc<LoginThrottle>,
+    /// The figures the hub's processes share (PostgreSQL), read and written in place
+    /// of the hub's file when set.
+    shared_figures: Option<Arc<PgStore>>,
     /// The hub's documents, for the member pages; `None` where the HTTP side runs
     /// without a hub (the dashboard's own tests).
     hub: Option<Arc<Hub>>,
@@ -162,6 +167,7 @@ impl HubHttpState {
                 member::SUBMISSIONS_PER_COMMUNITY,
                 member::SUBMISSIONS_PER_ADDRESS,
             )),
+            shared_figures: None,
             hub: None,
             serves_metrics: true,
         })
@@ -178,6 +184,16 @@ impl HubHttpState {
     /// and the default region of the API.
     pub fn with_scope(mut self, scope: RegionPrefix) -> Self {
         self.scope = scope;
+        self
+    }
+
+    /// Where the figures are: the hub's file (as without this call), or the
+    /// PostgreSQL its processes share.
+    pub fn with_figures(mut self, figures: &FigureStore) -> Self {
+        self.shared_figures = match figures {
+            FigureStore::Local(_) => None,
+            FigureStore::Shared(store) => Some(Arc::clone(store)),
+        };
         self
     }
 
@@ -230,19 +246,26 @@ impl HubHttpState {
         self.hub.as_ref()
     }
 
-    /// Runs `work` on the writing connection on a blocking thread.
+    /// Runs `work` in one transaction of the figures' database on a blocking thread.
     pub(crate) async fn write<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Connection) -> Result<T, ApiError> + Send + 'static,
+        work: impl FnOnce(&dyn Db) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let writer = Arc::clone(&self.writer);
+        let shared = self.shared_figures.clone();
         tokio::task::spawn_blocking(move || {
+            if let Some(store) = shared {
+                return store.in_db_transaction(work);
+            }
             // A panic while writing leaves a connection that is still usable: the
             // transaction it held was rolled back when it was dropped.
             let mut connection = writer
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            work(&mut connection)
+            let transaction = connection.transaction().map_err(SqlError::from)?;
+            let value = work(&transaction)?;
+            transaction.commit().map_err(SqlError::from)?;
+            Ok(value)
         })
         .await
         .map_err(|error| ApiError::internal(format!("a write task failed: {error}")))?
@@ -272,13 +295,17 @@ impl HubHttpState {
             .map_err(|error| ApiError::internal(format!("an accounts task failed: {error}")))?
     }
 
-    /// Runs `work` on a pooled read connection on a blocking thread.
+    /// Runs `work` on the figures' database on a blocking thread: a pooled read
+    /// connection to the hub's file, or one of the shared PostgreSQL's.
     pub(crate) async fn read<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+        work: impl FnOnce(&dyn Db) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let state = self.clone();
         tokio::task::spawn_blocking(move || {
+            if let Some(store) = &state.shared_figures {
+                return store.with_db(work);
+            }
             let connection = state.take_connection()?;
             let result = work(&connection);
             state.return_connection(connection);
@@ -509,6 +536,13 @@ impl ApiError {
 
     pub(crate) fn message(&self) -> &str {
         &self.message
+    }
+}
+
+impl From<SqlError> for ApiError {
+    fn from(error: SqlError) -> Self {
+        tracing::error!(%error, "figures database failed");
+        Self::internal(format!("the figures' database failed: {error}"))
     }
 }
 

@@ -60,9 +60,6 @@ pub enum SqlError {
         /// The type.
         wanted: &'static str,
     },
-    /// A part of the figures that does not run on PostgreSQL yet.
-    #[error("this figure is not read from PostgreSQL yet")]
-    NotOnPostgres,
     /// The database cannot be reached (a PostgreSQL connection could not be opened).
     #[error("the figures database cannot be reached: {0}")]
     Unreachable(String),
@@ -325,32 +322,6 @@ pub trait Db {
 
     /// Runs statements separated by `;`, with no parameters and no rows.
     fn run_batch(&self, sql: &str) -> Result<()>;
-
-    /// The SQLite connection underneath, for code not yet moved onto [`Db`] (the move
-    /// of the figures, issue 15). Goes when the last caller has moved.
-    fn sqlite(&self) -> Option<&rusqlite::Connection> {
-        None
-    }
-
-    /// The SQLite transaction this is, for code not yet moved onto [`Db`] that takes
-    /// one. Goes with [`Db::sqlite`].
-    fn sqlite_transaction(&self) -> Option<&rusqlite::Transaction<'_>> {
-        None
-    }
-}
-
-/// The SQLite connection under `db`, for a function not yet moved onto [`Db`];
-/// [`SqlError::NotOnPostgres`] on PostgreSQL. Goes with [`Db::sqlite`].
-pub fn bridge(db: &dyn Db) -> Result<&rusqlite::Connection> {
-    db.sqlite().ok_or(SqlError::NotOnPostgres)
-}
-
-/// The SQLite transaction `db` is, for a function not yet moved onto [`Db`] that takes
-/// a `rusqlite::Transaction`; [`SqlError::NotOnPostgres`] on PostgreSQL, and on an
-/// SQLite connection outside a transaction (a caller that passed one has no
-/// transaction to give). Goes with [`bridge`].
-pub fn bridge_transaction(db: &dyn Db) -> Result<&rusqlite::Transaction<'_>> {
-    db.sqlite_transaction().ok_or(SqlError::NotOnPostgres)
 }
 
 /// What the figures call on a [`Db`].

@@ -55,10 +55,6 @@ impl Db for rusqlite::Connection {
     fn run_batch(&self, sql: &str) -> Result<()> {
         Ok(self.execute_batch(sql)?)
     }
-
-    fn sqlite(&self) -> Option<&rusqlite::Connection> {
-        Some(self)
-    }
 }
 
 impl Db for rusqlite::Transaction<'_> {
@@ -77,14 +73,6 @@ impl Db for rusqlite::Transaction<'_> {
 
     fn run_batch(&self, sql: &str) -> Result<()> {
         Ok(self.execute_batch(sql)?)
-    }
-
-    fn sqlite(&self) -> Option<&rusqlite::Connection> {
-        Some(self)
-    }
-
-    fn sqlite_transaction(&self) -> Option<&rusqlite::Transaction<'_>> {
-        Some(self)
     }
 }
 

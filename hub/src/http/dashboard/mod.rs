@@ -226,7 +226,7 @@ impl PageRequest {
         &self,
         state: &HubHttpState,
         uri: &axum::http::Uri,
-        work: impl FnOnce(&rusqlite::Connection, &RegionPrefix) -> Result<T, ApiError> + Send + 'static,
+        work: impl FnOnce(&dyn crate::sql::Db, &RegionPrefix) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<(T, String), Response> {
         let region = self.region.clone();
         let (answer, name) = state

@@ -73,7 +73,7 @@ pub(crate) async fn org_page(
 /// Each campaign that asks every member (from the city document), with the unit's
 /// members in `region` who are behind on it.
 fn members_behind(
-    connection: &rusqlite::Connection,
+    connection: &dyn crate::sql::Db,
     org: OrgScope,
     region: &RegionPrefix,
 ) -> Result<Vec<(String, u32, Vec<MemberBehind>)>, figures::FiguresError> {

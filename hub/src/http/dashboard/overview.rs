@@ -8,7 +8,6 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, PreEscaped, html};
-use rusqlite::Connection;
 use wishtree_protocol::city::CampaignRule;
 use wishtree_protocol::names::Language;
 use wishtree_protocol::{RegionLevel, RegionPrefix};
@@ -514,7 +513,7 @@ pub(super) fn figure(key: &str, value: impl maud::Render) -> Markup {
 
 /// The chain of regions from the hub's own down to `region`, with known names.
 fn crumbs(
-    connection: &Connection,
+    connection: &dyn crate::sql::Db,
     scope: &RegionPrefix,
     region: &RegionPrefix,
 ) -> Result<Vec<(RegionPrefix, Option<String>)>, ApiError> {

@@ -296,7 +296,7 @@ async fn offers(state: &HubHttpState, filters: &Filters) -> Result<Vec<MarketOff
 /// Runs a figures query on a read connection; its failure as words for the page.
 async fn read_figures<T: Send + 'static>(
     state: &HubHttpState,
-    work: impl FnOnce(&rusqlite::Connection) -> Result<T, figures::FiguresError> + Send + 'static,
+    work: impl FnOnce(&dyn crate::sql::Db) -> Result<T, figures::FiguresError> + Send + 'static,
 ) -> Result<T, String> {
     state
         .read(move |connection| {
