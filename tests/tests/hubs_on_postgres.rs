@@ -1,9 +1,10 @@
 //! Two hub processes on one PostgreSQL store (issue 15): `wishtree-hub init --store`
 //! twice (the second with the first's key), nodes spread over both processes, writes on
-//! every node. Every document converges in the store, each process's figures count
-//! every community's members (its own and the other's), and a process killed with
-//! SIGKILL while its nodes write loses nothing it had acknowledged; restarted, it
-//! brings its nodes back in step.
+//! every node. Every document converges in the store; the figures both processes derive
+//! into it count every community's members and equal what one hub on SQLite derives
+//! from the same documents; and a process killed with SIGKILL while its nodes write
+//! loses nothing it had acknowledged; restarted, it brings its nodes back in step, and
+//! the figures follow.
 //!
 //! The hubs are real processes (`hub-process`, the `wishtree-hub` command line); the
 //! nodes run in-process with their real `run`. The database is one of its own in the
@@ -18,9 +19,13 @@ use std::time::Duration;
 
 use automerge::{AutoCommit, ChangeHash};
 use clap::Parser;
-use wishtree_hub::store::{HubStore, PgStore, StoredDoc};
+use wishtree_hub::figures::{self, CommunitySync, Figures, Filter, Period};
+use wishtree_hub::sql::{DbExt, params};
+use wishtree_hub::store::{HubStore, PgStore, SqliteStore, StoredDoc};
 use wishtree_node::run::RunningNode;
 use wishtree_protocol::CommunityCode;
+use wishtree_protocol::view::CommunityView;
+use wishtree_protocol::{CommunityDoc, Timestamp};
 use wishtree_testkit::postgres::TestDatabase;
 use wishtree_tests::city::{add_member, any_port, hub_key, init_node, start_node, wait_until};
 use wishtree_tests::hub_child::{HubChild, free_udp_port};
@@ -36,6 +41,9 @@ const COMMUNITIES: [&str; 4] = [
     "130903001003",
     "130903001004",
 ];
+/// The clock the figures are read at, in 2100: no community was seen in the 24 hours
+/// before, on either side (the single process never saw a node).
+const NOW: Timestamp = Timestamp::from_millis(4_102_444_800_000);
 /// Members each node records before the kill.
 const FIRST_WRITES: usize = 8;
 
@@ -135,17 +143,17 @@ async fn two_hub_processes_on_one_postgres_converge_and_a_killed_one_loses_nothi
     .await
     .unwrap();
     assert_store_holds_every_node(&store, &nodes).await;
-    // Each process derives figures in its own file, those of the other's communities
-    // too (from the store, within its poll).
-    for hub_dir in &hub_dirs {
-        wait_until(
-            LIMIT,
-            "each process's figures to count every member",
-            || members_in_figures(hub_dir) == Some(COMMUNITIES.len() * FIRST_WRITES),
-        )
-        .await
-        .unwrap();
-    }
+    // Both processes derive into the store's figure tables, each its own nodes'
+    // communities at once and the other's within its poll.
+    wait_until(LIMIT, "the shared figures to count every member", || {
+        members_in_figures(&store) == Some(COMMUNITIES.len() * FIRST_WRITES)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        shared_figures(&store),
+        single_process_figures(&store, &dir.path().join("single.sqlite"))
+    );
 
     // The first process's nodes write on; it is killed in the middle.
     let writing = Arc::new(AtomicBool::new(true));
@@ -207,6 +215,13 @@ async fn two_hub_processes_on_one_postgres_converge_and_a_killed_one_loses_nothi
     .await
     .unwrap();
     assert_store_holds_every_node(&store, &nodes).await;
+    // The figures follow every change the store holds, as one process derives them.
+    let single = dir.path().join("single-after.sqlite");
+    wait_until(LIMIT, "the shared figures to follow the restart", || {
+        shared_figures(&store) == single_process_figures(&store, &single)
+    })
+    .await
+    .unwrap();
     for node in nodes {
         Arc::into_inner(node)
             .expect("the writers have ended")
@@ -255,17 +270,57 @@ fn not_at_hub(node: &RunningNode) -> Option<usize> {
     Some(replica.sync_status().changes_not_at_hub)
 }
 
-/// Members in the figures of the process whose data directory is `dir`.
-fn members_in_figures(dir: &Path) -> Option<usize> {
-    let connection = rusqlite::Connection::open_with_flags(
-        dir.join(wishtree_hub::data_dir::DATABASE_FILE),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .ok()?;
-    let count: i64 = connection
-        .query_row("SELECT COUNT(*) FROM fig_members", [], |row| row.get(0))
+/// Members in the figures the processes share.
+fn members_in_figures(store: &PgStore) -> Option<usize> {
+    let count: i64 = store
+        .with_db(|db| {
+            db.query_row("SELECT COUNT(*) FROM fig_members", params![], |row| {
+                row.get(0)
+            })
+        })
         .ok()?;
     usize::try_from(count).ok()
+}
+
+/// The city's figures, all time, as the processes derived them into the store.
+fn shared_figures(store: &PgStore) -> Figures {
+    store
+        .with_db(|db| figures::figures(db, &city_filter(), NOW))
+        .unwrap()
+}
+
+/// The city's figures as one hub on SQLite derives them from the documents the store
+/// holds, in a file of its own at `path` (made anew).
+fn single_process_figures(store: &PgStore, path: &Path) -> Figures {
+    let _ = std::fs::remove_file(path);
+    let single = SqliteStore::open(path).unwrap();
+    single
+        .with_transaction(|transaction| {
+            for community in COMMUNITIES {
+                let code: CommunityCode = community.parse().unwrap();
+                let Some(doc) = stored_doc(store, code) else {
+                    continue;
+                };
+                let doc = CommunityDoc::from_automerge(doc, Some(code), [0; 16]).unwrap();
+                let view = CommunityView::derive(&doc).unwrap();
+                figures::rederive_community(transaction, code, &view, &CommunitySync::default())?;
+            }
+            Ok::<_, figures::FiguresError>(())
+        })
+        .unwrap();
+    single
+        .with_transaction(|transaction| figures::figures(transaction, &city_filter(), NOW))
+        .unwrap()
+}
+
+/// The whole city, all time.
+fn city_filter() -> Filter {
+    Filter {
+        region: "1309".parse().unwrap(),
+        period: Period::default(),
+        org: None,
+        round: None,
+    }
 }
 
 fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
