@@ -12,13 +12,14 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use rusqlite::params;
 use wishtree_protocol::bundle::{Audience, Envelope, NewBundle, bundle_hash};
 use wishtree_protocol::keys::{KeyPair, PublicKey};
 use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Timestamp};
 
-use crate::store::{HubStore, SqliteStore, StoredDoc};
+use crate::figure_store::FigureStore;
+use crate::sql::{DbExt, params};
+use crate::store::{HubStore, StoredDoc};
 
 /// The setting holding the seq of the last bundle this hub issued.
 const BUNDLE_SEQ: &str = "bundle_seq";
@@ -43,39 +44,39 @@ pub struct Sent {
 /// The communities where members of the unit `unit` live (of any of its party
 /// organisations: its own or a branch), from the figure tables.
 pub fn communities_of_org(
-    store: &SqliteStore,
+    figures: &FigureStore,
     unit: &CreditCode,
 ) -> anyhow::Result<Vec<CommunityCode>> {
-    store.with_transaction(|transaction| {
-        let mut statement = transaction.prepare(
+    let codes: Vec<String> = figures.read(|db| {
+        db.query_map(
             "SELECT DISTINCT community FROM fig_members
              WHERE org IN (SELECT id FROM fig_orgs WHERE credit_code = ?1) ORDER BY community",
-        )?;
-        let codes = statement
-            .query_map(params![unit.as_str()], |row| row.get::<_, String>(0))?
-            .collect::<Result<Vec<String>, _>>()?;
-        codes
-            .iter()
-            .map(|code| {
-                code.parse::<CommunityCode>()
-                    .map_err(|error| anyhow::anyhow!("a stored community code is bad: {error}"))
-            })
-            .collect()
-    })
+            params![unit.as_str()],
+            |row| row.get(0),
+        )
+    })?;
+    codes
+        .iter()
+        .map(|code| {
+            code.parse::<CommunityCode>()
+                .map_err(|error| anyhow::anyhow!("a stored community code is bad: {error}"))
+        })
+        .collect()
 }
 
 /// Writes one bundle per community where members of the unit live into `out_dir`, for
 /// the hub whose key is `peer`, in the order of their seqs (the order the peer must
 /// import them in).
 pub fn send_org_communities(
-    store: &SqliteStore,
+    store: &dyn HubStore,
+    figures: &FigureStore,
     key: &KeyPair,
     unit: &CreditCode,
     peer: PublicKey,
     out_dir: &Path,
     now: Timestamp,
 ) -> anyhow::Result<Vec<Sent>> {
-    let communities = communities_of_org(store, unit)?;
+    let communities = communities_of_org(figures, unit)?;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
     let mut sent = Vec::new();

@@ -403,8 +403,8 @@ pub fn import_bundle(
     let started = Instant::now();
     let figures_problem = refresh_figures(hub, community).err();
     let name = hub
-        .local()
-        .with_transaction(|transaction| figures::region_name(transaction, &community.as_region()))
+        .figures()
+        .read(|db| figures::region_name(db, &community.as_region()))
         .ok()
         .flatten()
         .unwrap_or_default();

@@ -12,8 +12,8 @@ use std::io::Read;
 use wishtree_protocol::text::{Name, TextError};
 use wishtree_protocol::{RegionLevel, RegionPrefix};
 
+use crate::figure_store::FigureStore;
 use crate::figures::{self, FiguresError};
-use crate::store::SqliteStore;
 
 /// A name for a region of the hub's city: the city itself, a district or a street.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,12 +170,12 @@ pub fn read_csv(city: &RegionPrefix, input: impl Read) -> Result<Vec<RegionName>
 }
 
 /// Stores the names in one transaction, replacing any earlier name of the same
-/// regions; the dashboard shows them on its next page. The store's open made the
-/// figure tables.
-pub fn store_names(store: &SqliteStore, names: &[RegionName]) -> Result<(), RegionStoreError> {
-    store.with_transaction(|transaction| {
+/// regions; the dashboard shows them on its next page (every process's, on figures
+/// the hub's processes share). The store's open made the figure tables.
+pub fn store_names(into: &FigureStore, names: &[RegionName]) -> Result<(), RegionStoreError> {
+    into.write(|db| {
         for named in names {
-            figures::set_region_name(transaction, &named.region, named.name.as_str())?;
+            figures::set_region_name(db, &named.region, named.name.as_str())?;
         }
         Ok::<_, FiguresError>(())
     })?;

@@ -129,7 +129,10 @@ async fn a_district_hub_sends_a_peer_the_communities_of_its_organisations_member
             .unwrap();
         sorted(replica.heads())
     };
-    let yunhe_store = wishtree_hub::data_dir::open_store(&path("yunhe")).unwrap();
+    let yunhe_store =
+        std::sync::Arc::new(wishtree_hub::data_dir::open_store(&path("yunhe")).unwrap());
+    let yunhe_figures =
+        wishtree_hub::figure_store::FigureStore::Local(std::sync::Arc::clone(&yunhe_store));
     wait_until(
         LIMIT,
         "the community to reach its district hub with figures",
@@ -140,7 +143,7 @@ async fn a_district_hub_sends_a_peer_the_communities_of_its_organisations_member
                     .heads(wishtree_protocol::frame::DocId::Community(community))
                     .unwrap(),
             ) == heads
-                && wishtree_hub::exchange::communities_of_org(&yunhe_store, &court_code)
+                && wishtree_hub::exchange::communities_of_org(&yunhe_figures, &court_code)
                     .is_ok_and(|found| found == [community])
                 && yunhe_store.attestation(community).unwrap().is_some()
         },

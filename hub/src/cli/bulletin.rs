@@ -10,7 +10,7 @@ use wishtree_protocol::RegionPrefix;
 
 use crate::bulletins::{self, BulletinError, BulletinPeriod};
 use crate::clock::now;
-use crate::data_dir::open_store;
+use crate::data_dir::open_stores;
 
 /// Who the operator is in a bulletin's "issued by", unless `--by` names them.
 const OPERATOR: &str = "平台管理员";
@@ -49,7 +49,7 @@ pub enum BulletinCommandLine {
 }
 
 /// Runs a `bulletin` command.
-pub(super) fn run(command: BulletinCommandLine) -> anyhow::Result<()> {
+pub(super) fn run(command: BulletinCommandLine, store_url: Option<&str>) -> anyhow::Result<()> {
     match command {
         BulletinCommandLine::Issue {
             data,
@@ -58,8 +58,8 @@ pub(super) fn run(command: BulletinCommandLine) -> anyhow::Result<()> {
             half,
             by,
         } => {
-            let store = open_store(&data)?;
-            let city = crate::run::city_of(&store, &data)?;
+            let stores = open_stores(&data, store_url)?;
+            let city = crate::run::city_of(stores.store.as_ref(), &data)?;
             let region = region_in(&city, &region)?;
             // Exactly one of the two is given (clap checks), so the other is empty.
             let period: BulletinPeriod = match (month, half) {
@@ -74,13 +74,13 @@ pub(super) fn run(command: BulletinCommandLine) -> anyhow::Result<()> {
                 (None, None) => bail!("give --month 2026-11 or --half 2026H1"),
             };
             let at = now();
-            let draft = store
-                .with_transaction(|transaction| {
-                    bulletins::prepare(transaction, &region, period, at)
-                })
+            let draft = stores
+                .figures
+                .read(|db| bulletins::prepare(db, &region, period, at))
                 .map_err(refused)?;
-            let bulletin = store
-                .with_transaction(|transaction| bulletins::record(transaction, draft, &by, at))
+            let bulletin = stores
+                .figures
+                .write(|db| bulletins::record(db, draft, &by, at))
                 .map_err(refused)?;
             println!(
                 "issued bulletin {} of {} ({}) for {}: {} members reported in, {} wishes collected, {} hours of service",
@@ -96,11 +96,12 @@ pub(super) fn run(command: BulletinCommandLine) -> anyhow::Result<()> {
             Ok(())
         }
         BulletinCommandLine::List { data, region } => {
-            let store = open_store(&data)?;
-            let city = crate::run::city_of(&store, &data)?;
+            let stores = open_stores(&data, store_url)?;
+            let city = crate::run::city_of(stores.store.as_ref(), &data)?;
             let region = region_in(&city, &region)?;
-            let issued = store
-                .with_transaction(|transaction| bulletins::bulletins_of(transaction, &region))?;
+            let issued = stores
+                .figures
+                .read(|db| bulletins::bulletins_of(db, &region))?;
             if issued.is_empty() {
                 println!("no bulletin has been issued for {}", region.as_str());
             }

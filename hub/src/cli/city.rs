@@ -8,7 +8,6 @@ use clap::Subcommand;
 
 use super::random_bytes;
 use crate::clock::now;
-use crate::data_dir::open_store;
 
 /// Changes to the city document.
 #[derive(Debug, Subcommand)]
@@ -182,11 +181,11 @@ pub(super) fn city(command: CityCommandLine, store_url: Option<&str>) -> anyhow:
 
 /// `region name` and `region import`: checked against the hub's city, then written in
 /// one transaction; the store's lock is not needed, as no document changes.
-pub(super) fn region(command: RegionCommandLine) -> anyhow::Result<()> {
+pub(super) fn region(command: RegionCommandLine, store_url: Option<&str>) -> anyhow::Result<()> {
     use crate::regions::{RegionName, read_csv, store_names};
     let (RegionCommandLine::Name { data, .. } | RegionCommandLine::Import { data, .. }) = &command;
-    let store = open_store(data)?;
-    let city = crate::run::city_of(&store, data)?;
+    let stores = crate::data_dir::open_stores(data, store_url)?;
+    let city = crate::run::city_of(stores.store.as_ref(), data)?;
     let names = match command {
         RegionCommandLine::Name { code, name, .. } => {
             vec![RegionName::parse(&city, &code, &name)?]
@@ -198,7 +197,7 @@ pub(super) fn region(command: RegionCommandLine) -> anyhow::Result<()> {
                 .with_context(|| format!("{} is not taken", file.display()))?
         }
     };
-    store_names(&store, &names)?;
+    store_names(&stores.figures, &names)?;
     for named in &names {
         println!("{}  {}", named.region.as_str(), named.name.as_str());
     }

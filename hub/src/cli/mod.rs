@@ -22,9 +22,7 @@ use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, RegionPrefix};
 
 use crate::clock::now;
-use crate::data_dir::{
-    DATABASE_FILE, KEY_FILE, STORE_POSTGRES, STORE_SETTING, open_store, open_stores,
-};
+use crate::data_dir::{DATABASE_FILE, KEY_FILE, STORE_POSTGRES, STORE_SETTING, open_stores};
 use crate::identity::{create_key_file, read_key_file};
 use crate::store::{EnrolledRole, HubStore, SqliteStore, StoredDoc};
 
@@ -279,8 +277,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::City(command) => city(command, store_url),
         Command::Account(command) => account::run(command, store_url),
-        Command::Bulletin(command) => bulletin::run(command),
-        Command::Region(command) => region(command),
+        Command::Bulletin(command) => bulletin::run(command, store_url),
+        Command::Region(command) => region(command, store_url),
         Command::Enroll {
             data,
             community,
@@ -390,13 +388,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import { data, file } => import_command::import(&data, &file, store_url),
         Command::Send { data, org, to, out } => {
-            let store = open_store(&data)?;
+            let stores = open_stores(&data, store_url)?;
             let credit_code: wishtree_protocol::uscc::CreditCode =
                 org.parse().context("bad --org")?;
             let peer: PublicKey = to.parse().context("the --to key is not a valid key")?;
             let key = read_key_file(&data.join(KEY_FILE))?;
             let sent = crate::exchange::send_org_communities(
-                &store,
+                stores.store.as_ref(),
+                &stores.figures,
                 &key,
                 &credit_code,
                 peer,

@@ -440,7 +440,7 @@ fn name_regions(hub: &RunningHub) -> anyhow::Result<()> {
         .chain(STREETS)
         .map(|(code, name)| RegionName::parse(&city, code, name))
         .collect::<Result<Vec<_>, _>>()?;
-    store_names(hub.hub().local(), &names)?;
+    store_names(hub.hub().figures(), &names)?;
     Ok(())
 }
 
