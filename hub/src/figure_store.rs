@@ -6,10 +6,10 @@
 //!
 //! On PostgreSQL every process derives into the same tables. Two processes may be told
 //! of the same community at once (each merged one of its node's sessions, or each one's
-//! poll found the change), so a derivation holds the community's advisory lock
-//! ([`FigureStore::lock_community`]) from before it reads what the rows were derived
-//! from until its last write: the second process then follows on from what the first
-//! wrote, never from a state that is no longer in the rows.
+//! poll found the change), so a derivation holds an advisory lock
+//! ([`FigureStore::lock_community`]) from before it reads the document until its last
+//! write: the second process then follows on from what the first wrote, never from a
+//! state that is no longer in the rows.
 
 use std::sync::Arc;
 
@@ -17,6 +17,9 @@ use wishtree_protocol::CommunityCode;
 
 use crate::sql::{Db, SqlError};
 use crate::store::{DocLock, PgStore, SqliteStore, StoreError};
+
+/// The name of the advisory lock a derivation holds on PostgreSQL.
+const DERIVATION_LOCK: &str = "figures";
 
 /// The database the figures are derived into and read from.
 #[derive(Debug, Clone)]
@@ -73,23 +76,30 @@ impl FigureStore {
         }
     }
 
-    /// Takes the lock of the rows derived from the city document (campaigns, the
-    /// units' directory), as [`FigureStore::lock_community`] does a community's.
-    pub fn lock_city(&self) -> Result<DocLock, StoreError> {
-        match self {
-            FigureStore::Local(_) => Ok(DocLock::none()),
-            FigureStore::Shared(store) => store.lock_named("figures:city".to_owned()),
-        }
+    /// Takes the derivation lock for the rows of community `code`, held until the
+    /// [`DocLock`] is dropped. A derivation takes it before it reads the document and
+    /// drops it after its last write. SQLite's figures have one process: no lock.
+    ///
+    /// On PostgreSQL it is one lock for every community: one process at a time
+    /// derives. Communities of one district share their district's rollup rows
+    /// (`fig_district_*`), which each derivation shifts by its difference; two
+    /// processes deriving two communities at once would take those rows' locks in
+    /// orders of their own, and could deadlock. Derivations are off the sync path, so
+    /// merges still run in every process at once.
+    pub fn lock_community(&self, _code: CommunityCode) -> Result<DocLock, StoreError> {
+        self.lock_derivations()
     }
 
-    /// Takes community `code`'s derivation lock, held until the [`DocLock`] is
-    /// dropped: one process at a time re-derives a community's rows. A derivation
-    /// takes it before it reads what the rows were derived from, and drops it after
-    /// its last write. SQLite's figures have one process; no lock.
-    pub fn lock_community(&self, code: CommunityCode) -> Result<DocLock, StoreError> {
+    /// Takes the lock of the rows derived from the city document (campaigns, the
+    /// units' directory): the same one lock as [`FigureStore::lock_community`].
+    pub fn lock_city(&self) -> Result<DocLock, StoreError> {
+        self.lock_derivations()
+    }
+
+    fn lock_derivations(&self) -> Result<DocLock, StoreError> {
         match self {
             FigureStore::Local(_) => Ok(DocLock::none()),
-            FigureStore::Shared(store) => store.lock_named(format!("figures:{code}")),
+            FigureStore::Shared(store) => store.lock_named(DERIVATION_LOCK.to_owned()),
         }
     }
 }

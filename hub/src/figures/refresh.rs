@@ -157,18 +157,19 @@ fn record_seen_batch(hub: &Hub, seen: &[(CommunityCode, Timestamp)]) -> anyhow::
 /// directory of units with their declared members; and each street host's rows, as a
 /// designation may have moved a street's records to it.
 pub fn refresh_city(hub: &Hub) -> anyhow::Result<()> {
+    // Held from before the city document is read, as a community's (`refresh_with`).
+    let deriving = hub.figures().lock_city()?;
     let automerge = hub.snapshot(DocId::City)?;
     // A district hub that has not received the city document yet has nothing to derive.
     if automerge.clone().get_heads().is_empty() {
         return Ok(());
     }
     let city = CityDoc::from_automerge(automerge, None, [0; 16])?.view()?;
-    let _deriving = hub.figures().lock_city()?;
     hub.figures().write(|db| {
         figures::refresh_campaigns(db, &city)?;
         figures::refresh_directory(db, &city)
     })?;
-    drop(_deriving);
+    drop(deriving);
     // A host the hub holds no document of yet has nothing to re-derive.
     for host in city.street_hosts.values() {
         if hub
@@ -211,6 +212,11 @@ fn refresh_with(
     let store = hub.store();
     let last_seen_at = record.and_then(|record| record.last_seen_at);
     let changed_at = record.and_then(|record| record.last_change_at);
+    // On figures the hub's processes share, the community's lock is held from before
+    // the document is read to the last write: a process that derived while this one
+    // waited read no more of the document than this one reads now, so the rows never
+    // go back to an older state of it.
+    let _deriving = hub.figures().lock_community(code)?;
     let automerge = hub.snapshot(DocId::Community(code))?;
     // A node that connected but has sent nothing yet has no document at the hub:
     // it is counted as seen, with no rows.
@@ -241,10 +247,8 @@ fn refresh_with(
     // The entry is taken out while the rows are rewritten, and put back only once they
     // are; the stored one is written in the transaction that writes the rows.
     //
-    // On figures other processes derive into too, the community's lock is held from
-    // here to the last write, and what the rows were derived from is read from the
-    // tables, never from memory: another process may have moved them on since.
-    let _deriving = hub.figures().lock_community(code)?;
+    // On figures other processes derive into too, what the rows were derived from is
+    // read from the tables, never from memory: another process may have moved them on.
     let mut derived_from = hub
         .derived_from
         .lock()
