@@ -208,7 +208,8 @@ pub enum Command {
     #[command(subcommand)]
     Bulletin(bulletin::BulletinCommandLine),
     /// Copy the whole hub database consistently while the hub runs; restore by pointing
-    /// --data at a directory holding the copy as hub.sqlite and the hub.key.
+    /// --data at a directory holding the copy as hub.sqlite and the hub.key. A hub on
+    /// PostgreSQL (--store) has only its settings here: back the database up with pg_dump.
     Backup {
         /// The hub's data directory.
         #[arg(long, env = "WISHTREE_DATA")]
