@@ -4,13 +4,14 @@
 
 use proptest::prelude::*;
 use wishtree_hub::figures::{self, Filter, Period, RegionFigures, RoundCut};
+use wishtree_hub::sql::Db;
 use wishtree_protocol::street::StreetCode;
 use wishtree_protocol::{RegionLevel, RegionPrefix, Timestamp};
 
 /// Compares `figures::children` of every region in `regions` that has children with
 /// each child's figures read alone, for each period and round (`None`: uncut).
 pub fn check_children_alone(
-    connection: &rusqlite::Connection,
+    db: &dyn Db,
     regions: &[RegionPrefix],
     periods: &[Period],
     rounds: &[Option<&str>],
@@ -21,11 +22,10 @@ pub fn check_children_alone(
         .map(|name| name.and_then(|name| RoundCut::parse(name).unwrap()))
         .collect();
     for region in regions.iter().filter(|r| r.child_level().is_some()) {
-        let regions_under = figures::child_regions(connection, region).unwrap();
+        let regions_under = figures::child_regions(db, region).unwrap();
         for period in periods {
             for round in &rounds {
-                let children =
-                    figures::children(connection, region, period, round.as_ref(), now).unwrap();
+                let children = figures::children(db, region, period, round.as_ref(), now).unwrap();
                 let alone = |child: &RegionPrefix, round: Option<RoundCut>| {
                     let filter = Filter {
                         region: child.clone(),
@@ -33,13 +33,13 @@ pub fn check_children_alone(
                         org: None,
                         round,
                     };
-                    figures::figures(connection, &filter, now).unwrap()
+                    figures::figures(db, &filter, now).unwrap()
                 };
                 prop_assert!(children.len() >= regions_under.len());
                 for (got, child) in children.iter().zip(&regions_under) {
                     let expected = RegionFigures {
                         region: child.clone(),
-                        name: figures::region_name(connection, child).unwrap(),
+                        name: figures::region_name(db, child).unwrap(),
                         figures: alone(child, round.clone()),
                     };
                     prop_assert_eq!(got, &expected, "{:?} {} {:?}", region, period, round);

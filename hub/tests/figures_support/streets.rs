@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use wishtree_hub::figures::{self, Filter, Period};
+use wishtree_hub::sql::Db;
 use wishtree_protocol::city::{CityCommand, CityDoc};
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::OrgId;
@@ -118,7 +119,7 @@ pub fn takes_in(region: &RegionPrefix, street: StreetCode) -> bool {
 /// A street's children are its communities and, when its host's records are at the
 /// hub, the row 街道本级; their pairings and projects add up to the street's.
 pub fn check_street_children<'a>(
-    connection: &rusqlite::Connection,
+    db: &dyn Db,
     streets: impl Iterator<Item = &'a StreetFacts> + Clone,
     regions: &[RegionPrefix],
     now: Timestamp,
@@ -130,8 +131,8 @@ pub fn check_street_children<'a>(
             org: None,
             round: None,
         };
-        let street = figures::figures(connection, &filter, now).unwrap();
-        let children = figures::children(connection, region, &Period::all(), None, now).unwrap();
+        let street = figures::figures(db, &filter, now).unwrap();
+        let children = figures::children(db, region, &Period::all(), None, now).unwrap();
         let own = children
             .iter()
             .filter(|child| child.name.as_deref() == Some(figures::STREET_OWN_NAME))
