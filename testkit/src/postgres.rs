@@ -35,6 +35,13 @@ impl TestDatabase {
             eprintln!("\n!!! SKIPPED {test}: {message} !!!\n");
             return None;
         };
+        Some(TestDatabase::create_in(&admin))
+    }
+
+    /// A fresh database in the cluster whose admin database is at `admin` (a
+    /// `postgres://` address), dropped with the value: for a bench given a cluster of
+    /// its own choosing. Panics when the cluster cannot be reached.
+    pub fn create_in(admin: &str) -> TestDatabase {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -45,9 +52,13 @@ impl TestDatabase {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        admin_sql(&admin, &format!("CREATE DATABASE {name}"));
-        let url = with_database(&admin, &name);
-        Some(TestDatabase { admin, name, url })
+        admin_sql(admin, &format!("CREATE DATABASE {name}"));
+        let url = with_database(admin, &name);
+        TestDatabase {
+            admin: admin.to_owned(),
+            name,
+            url,
+        }
     }
 
     /// The database's address, as `wishtree-hub run --store` takes it.
