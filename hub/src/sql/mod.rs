@@ -19,7 +19,7 @@
 mod postgres;
 mod sqlite;
 
-pub use postgres::PgDb;
+pub use postgres::{PgDb, Statements};
 
 /// Which database a [`Db`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,25 +3,74 @@
 //! its rows read as they arrive, waited for on the caller's thread as the store's calls
 //! are (`store::postgres::block_on`).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::pin::pin;
 
 use futures_core::Stream;
-use tokio_postgres::GenericClient;
+use tokio_postgres::{GenericClient, Statement};
 use tokio_postgres::types::{FromSql, ToSql, Type};
 
 use super::{Cell, Db, Dialect, FromCell, Kind, Result, Row, SqlError, ToCell, postgres_form};
 use crate::store::postgres::block_on;
 
+/// The statements prepared on one connection, by their text and parameter types. A
+/// figure statement is parsed and planned once per connection, then only bound and
+/// run: on small figure queries the planning was most of PostgreSQL's time.
+pub type Statements = RefCell<HashMap<(String, Vec<Type>), Statement>>;
+
+/// Statements kept per connection; past it the cache starts over (the figures name a
+/// few hundred, as SQLite's `STATEMENTS_KEPT`).
+const STATEMENTS_KEPT: usize = 512;
+
 /// A [`Db`] on a PostgreSQL client or transaction.
 #[derive(Debug)]
 pub struct PgDb<'a, C> {
     client: &'a C,
+    /// The connection's prepared statements, when it keeps them.
+    statements: Option<&'a Statements>,
 }
 
 impl<'a, C: GenericClient + Sync> PgDb<'a, C> {
-    /// Runs statements on `client` (a `tokio_postgres::Client` or `Transaction`).
+    /// Runs statements on `client` (a `tokio_postgres::Client` or `Transaction`), each
+    /// sent with its text (one round trip; planned every time).
     pub fn new(client: &'a C) -> Self {
-        PgDb { client }
+        PgDb {
+            client,
+            statements: None,
+        }
+    }
+
+    /// Runs statements on `client`, preparing each once and keeping it in `statements`,
+    /// which must belong to the connection `client` runs on.
+    pub fn cached(client: &'a C, statements: &'a Statements) -> Self {
+        PgDb {
+            client,
+            statements: Some(statements),
+        }
+    }
+
+    /// The statement of `sql` with these parameter types, prepared on this connection.
+    async fn prepared(
+        &self,
+        statements: &Statements,
+        sql: &str,
+        types: Vec<Type>,
+    ) -> Result<Statement> {
+        let key = (sql.to_owned(), types);
+        if let Some(statement) = statements.borrow().get(&key) {
+            return Ok(statement.clone());
+        }
+        let statement = self
+            .client
+            .prepare_typed(&postgres_form(sql), &key.1)
+            .await?;
+        let mut kept = statements.borrow_mut();
+        if kept.len() >= STATEMENTS_KEPT {
+            kept.clear();
+        }
+        kept.insert(key, statement.clone());
+        Ok(statement)
     }
 }
 
@@ -79,16 +128,27 @@ impl<C: GenericClient + Sync> Db for PgDb<'_, C> {
         params: &[&dyn ToCell],
         each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<u64> {
-        let sql = postgres_form(sql);
         let cells = params
             .iter()
             .map(|param| param.cell())
             .collect::<Result<Vec<Cell<'_>>>>()?;
-        let typed = cells
-            .iter()
-            .map(|cell| (cell.postgres_value(), cell.postgres_type()));
         block_on(async {
-            let stream = self.client.query_typed_raw(&sql, typed).await?;
+            let stream = match self.statements {
+                Some(statements) => {
+                    let types = cells.iter().map(Cell::postgres_type).collect();
+                    let statement = self.prepared(statements, sql, types).await?;
+                    let values = cells.iter().map(Cell::postgres_value);
+                    self.client.query_raw(&statement, values).await?
+                }
+                None => {
+                    let typed = cells
+                        .iter()
+                        .map(|cell| (cell.postgres_value(), cell.postgres_type()));
+                    self.client
+                        .query_typed_raw(&postgres_form(sql), typed)
+                        .await?
+                }
+            };
             let mut stream = pin!(stream);
             while let Some(row) =
                 std::future::poll_fn(|context| stream.as_mut().poll_next(context)).await

@@ -33,7 +33,7 @@ use wishtree_protocol::attest::{Attested, SignedHeads};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, Timestamp};
 
-use crate::sql::{Db, Dialect, PgDb, Row, SqlError, ToCell};
+use crate::sql::{Db, Dialect, PgDb, Row, SqlError, Statements, ToCell};
 
 use super::{
     BundleReceipt, ChunkStats, CommunityRecord, DocLock, EnrolledRole, Enrollment, HubStore,
@@ -155,39 +155,47 @@ CREATE TABLE hub_secrets (name TEXT PRIMARY KEY, secret BYTEA NOT NULL);
 #[derive(Debug)]
 pub struct PgStore {
     url: String,
-    idle: Arc<Mutex<Vec<Client>>>,
+    idle: Arc<Mutex<Vec<Conn>>>,
     /// Runs the connections' tasks; shut down in the background on drop, since a store
     /// may be dropped inside a tokio task, where a runtime cannot be dropped.
     runtime: Option<tokio::runtime::Runtime>,
 }
 
+/// A connection and the figures' statements prepared on it (`sql::PgDb`): a figure
+/// query planned once per connection, not at every run.
+#[derive(Debug)]
+struct Conn {
+    client: Client,
+    statements: Statements,
+}
+
 /// A connection taken from the pool, given back when dropped if it still works.
 struct Pooled {
-    idle: Arc<Mutex<Vec<Client>>>,
-    client: Option<Client>,
+    idle: Arc<Mutex<Vec<Conn>>>,
+    conn: Option<Conn>,
 }
 
 /// A document's advisory lock, held by its connection's session until dropped. If the
 /// unlock fails the connection is closed, which releases the lock too.
 struct AdvisoryLock {
-    client: Option<Client>,
-    idle: Arc<Mutex<Vec<Client>>>,
+    conn: Option<Conn>,
+    idle: Arc<Mutex<Vec<Conn>>>,
     key: String,
 }
 
 impl Drop for AdvisoryLock {
     fn drop(&mut self) {
-        let Some(client) = self.client.take() else {
+        let Some(conn) = self.conn.take() else {
             return;
         };
-        let unlocked = block_on(client.execute_typed(
+        let unlocked = block_on(conn.client.execute_typed(
             "SELECT pg_advisory_unlock($1, hashtext($2))",
             &[(&LOCK_SPACE, Type::INT4), (&self.key, Type::TEXT)],
         ));
         if unlocked.is_ok() {
             drop(Pooled {
                 idle: Arc::clone(&self.idle),
-                client: Some(client),
+                conn: Some(conn),
             });
         }
     }
@@ -264,13 +272,16 @@ impl PgStore {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .pop();
-        let client = match idle {
-            Some(client) if !client.is_closed() => client,
-            _ => self.connect()?,
+        let conn = match idle {
+            Some(conn) if !conn.client.is_closed() => conn,
+            _ => Conn {
+                client: self.connect()?,
+                statements: Statements::default(),
+            },
         };
         Ok(Pooled {
             idle: Arc::clone(&self.idle),
-            client: Some(client),
+            conn: Some(conn),
         })
     }
 
@@ -304,7 +315,7 @@ impl PgStore {
             &[(&LOCK_SPACE, Type::INT4), (&key, Type::TEXT)],
         ))?;
         Ok(DocLock::held(AdvisoryLock {
-            client: pooled.client.take(),
+            conn: pooled.conn.take(),
             idle: Arc::clone(&self.idle),
             key,
         }))
@@ -348,7 +359,8 @@ impl PgStore {
         work: impl FnOnce(&dyn Db) -> Result<T, E>,
     ) -> Result<T, E> {
         let pooled = self.client().map_err(cannot_connect)?;
-        work(&PgDb::new(pooled.get_ref()))
+        let conn = pooled.conn();
+        work(&PgDb::cached(&conn.client, &conn.statements))
     }
 
     /// Runs `work` in one transaction on one pooled connection (BEGIN … COMMIT): the
@@ -370,9 +382,10 @@ impl PgStore {
         // Dropped without a commit (an error or a panic in `work`), the transaction
         // queues its ROLLBACK on the connection before the connection goes back to the
         // pool, so the next user of the connection finds no transaction open.
-        let transaction = block_on(pooled.get().transaction()).map_err(lost)?;
+        let conn = pooled.conn_mut();
+        let transaction = block_on(conn.client.transaction()).map_err(lost)?;
         let db = NotingFailures {
-            db: PgDb::new(&transaction),
+            db: PgDb::cached(&transaction, &conn.statements),
             failed: std::cell::Cell::new(false),
         };
         let value = work(&db)?;
@@ -400,29 +413,37 @@ impl Drop for PgStore {
 
 impl Pooled {
     fn get(&mut self) -> &mut Client {
-        self.client
-            .as_mut()
-            .unwrap_or_else(|| unreachable!("taken only on drop"))
+        &mut self.conn_mut().client
     }
 
     fn get_ref(&self) -> &Client {
-        self.client
+        &self.conn().client
+    }
+
+    fn conn(&self) -> &Conn {
+        self.conn
             .as_ref()
+            .unwrap_or_else(|| unreachable!("taken only on drop"))
+    }
+
+    fn conn_mut(&mut self) -> &mut Conn {
+        self.conn
+            .as_mut()
             .unwrap_or_else(|| unreachable!("taken only on drop"))
     }
 }
 
 impl Drop for Pooled {
     fn drop(&mut self) {
-        if let Some(client) = self.client.take()
-            && !client.is_closed()
+        if let Some(conn) = self.conn.take()
+            && !conn.client.is_closed()
         {
             let mut idle = self
                 .idle
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             if idle.len() < IDLE_CONNECTIONS {
-                idle.push(client);
+                idle.push(conn);
             }
         }
     }
