@@ -145,7 +145,8 @@ impl LoginThrottle {
             } => (Arc::clone(store), *kind, swept_at),
         };
         let keys = store_keys(name, client);
-        // Once per window per throttle, whichever process: rows no window counts.
+        // Each process, once per window per throttle, deletes the rows no window counts
+        // any more (of every kind: they share the window).
         let last = swept_at.load(Ordering::Relaxed);
         let sweep = now.as_millis().saturating_sub(last) >= WINDOW_MS
             && swept_at
