@@ -1,5 +1,6 @@
 //! The accounts' store (`AccountStore`): every operation of the accounts, sessions,
-//! tokens, the audit log, the units' annual texts and the cookie key, against both
+//! tokens, the audit log, the units' annual texts, the cookie key and the throttles'
+//! failures, against both
 //! stores (`on_both_stores!`: `<test>::sqlite` and `<test>::postgres`, the latter in a
 //! database of its own in the cluster of `scripts/with-test-pg`).
 
@@ -72,6 +73,7 @@ on_both_stores!(
     the_audit_log_reads_in_order_by_account_and_day,
     a_units_text_is_replaced_per_year,
     every_store_opened_on_one_database_signs_with_one_key,
+    throttle_failures_count_per_kind_and_key_and_are_swept,
 );
 
 fn a_name_is_taken_once_and_accounts_list_by_name(open: &dyn Fn() -> Box<dyn AccountStore>) {
@@ -306,5 +308,48 @@ fn every_store_opened_on_one_database_signs_with_one_key(open: &dyn Fn() -> Box<
         one.session_key().unwrap().session_cookie(&cookie),
         signed,
         "the key is drawn once"
+    );
+}
+
+fn throttle_failures_count_per_kind_and_key_and_are_swept(
+    open: &dyn Fn() -> Box<dyn AccountStore>,
+) {
+    let (one, two) = (open(), open());
+    let keys = ["name:yunhe", "client:192.0.2.1"];
+    // Three at one process, two at the other, two of them at the same instant.
+    for (store, millis) in [(&one, 10), (&one, 20), (&two, 20), (&one, 30), (&two, 40)] {
+        store.record_failures("login", &keys, at(millis)).unwrap();
+    }
+    two.record_failures("login", &["name:xinhua", "client:192.0.2.1"], at(50))
+        .unwrap();
+    one.record_failures("card", &["name:yunhe"], at(60))
+        .unwrap();
+    for store in [&one, &two] {
+        assert_eq!(
+            store.failures_after("login", &keys, at(0)).unwrap(),
+            [5, 6],
+            "every process counts every failure of the name and of the address"
+        );
+    }
+    // Later than `after`, not at it: the window ends at its instant.
+    assert_eq!(one.failures_after("login", &keys, at(20)).unwrap(), [2, 3]);
+    assert_eq!(
+        one.failures_after("card", &["name:yunhe", "name:nobody"], at(0))
+            .unwrap(),
+        [1, 0]
+    );
+    assert_eq!(
+        one.failures_after("login", &[], at(0)).unwrap(),
+        Vec::<usize>::new()
+    );
+
+    // At or before: those at 10 and 20 (three rows of each key), of every kind.
+    assert_eq!(two.sweep_failures(at(20)).unwrap(), 6);
+    assert_eq!(one.failures_after("login", &keys, at(0)).unwrap(), [2, 3]);
+    assert_eq!(two.sweep_failures(at(1_000)).unwrap(), 7);
+    assert_eq!(one.failures_after("login", &keys, at(0)).unwrap(), [0, 0]);
+    assert_eq!(
+        one.failures_after("card", &["name:yunhe"], at(0)).unwrap(),
+        [0]
     );
 }

@@ -167,6 +167,7 @@ fn migrations_are_versioned_and_idempotent() {
             "roster",
             "settings",
             "sync_peers",
+            "throttle_failures",
             "unit_annual_texts"
         ],
         "every figure table is prefixed fig_, the rest are the store's, the accounts', the bulletins' and the members'"

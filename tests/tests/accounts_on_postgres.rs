@@ -2,7 +2,8 @@
 //! item 4): an account added with `wishtree-hub account add … --store` signs in at
 //! either process, the cookie one process signed is taken by the other, a token works
 //! at both, `account revoke` ends the session and the token at both at the next
-//! request, and `account audit` shows what both processes logged.
+//! request, and `account audit` shows what both processes logged; and failed logins at
+//! either process count toward one throttle.
 //!
 //! The hubs and the CLI are real processes (`hub-process`, the `wishtree-hub` command
 //! line); requests go over real sockets. The database is one of its own in the cluster
@@ -30,75 +31,10 @@ fn an_account_added_once_serves_at_both_processes_and_a_revocation_ends_it_at_bo
     let Some(database) = TestDatabase::create("accounts of two hub processes on PostgreSQL") else {
         return;
     };
-    let url = database.url();
     let dir = tempfile::tempdir().unwrap();
+    let url = database.url();
     let hub_dirs = [dir.path().join("hub-one"), dir.path().join("hub-two")];
-    hub_cli(
-        &[
-            "init",
-            "--data",
-            &text(&hub_dirs[0]),
-            "--city",
-            "1309",
-            "--store",
-            url,
-        ],
-        None,
-    );
-    // The second process is the same hub: its key, copied, before its `init`.
-    std::fs::create_dir_all(&hub_dirs[1]).unwrap();
-    std::fs::copy(
-        hub_dirs[0].join(wishtree_hub::data_dir::KEY_FILE),
-        hub_dirs[1].join(wishtree_hub::data_dir::KEY_FILE),
-    )
-    .unwrap();
-    hub_cli(
-        &[
-            "init",
-            "--data",
-            &text(&hub_dirs[1]),
-            "--city",
-            "1309",
-            "--store",
-            url,
-        ],
-        None,
-    );
-
-    // Added through the first process's directory, while neither runs.
-    let added = hub_cli(
-        &[
-            "account",
-            "add",
-            "--data",
-            &text(&hub_dirs[0]),
-            "--store",
-            url,
-            "--role",
-            "district",
-            "--scope",
-            "130903",
-            "--name",
-            "yunhe",
-            "--password-stdin",
-        ],
-        Some(PASSWORD),
-    );
-    assert!(added.contains("account yunhe created"), "{added}");
-    let hubs = [
-        HubChild::start(
-            HUB_PROCESS,
-            &hub_dirs[0],
-            free_udp_port(),
-            &["--store", url],
-        ),
-        HubChild::start(
-            HUB_PROCESS,
-            &hub_dirs[1],
-            free_udp_port(),
-            &["--store", url],
-        ),
-    ];
+    let hubs = two_hubs_with_yunhe(url, &hub_dirs);
     let [one, two] = [hubs[0].http_addr(), hubs[1].http_addr()];
 
     // Signed in at the second process; the cookie is taken at the first too.
@@ -209,6 +145,109 @@ fn an_account_added_once_serves_at_both_processes_and_a_revocation_ends_it_at_bo
     }
 }
 
+#[test]
+fn failed_logins_at_either_process_count_toward_one_throttle() {
+    let Some(database) = TestDatabase::create("login throttle of two hub processes") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let hub_dirs = [dir.path().join("hub-one"), dir.path().join("hub-two")];
+    let hubs = two_hubs_with_yunhe(database.url(), &hub_dirs);
+    let [one, two] = [hubs[0].http_addr(), hubs[1].http_addr()];
+
+    // Three wrong passwords at the first process, two at the second: each alone is
+    // under the five a name is allowed, together they are five.
+    for (attempt, hub) in [one, one, one, two, two].into_iter().enumerate() {
+        let answer = try_login(hub, "yunhe", "wrong password");
+        assert_eq!(answer.status, 401, "attempt {} at {hub}", attempt + 1);
+    }
+    // The sixth try waits at either, the right password too.
+    for hub in [one, two] {
+        let sixth = try_login(hub, "yunhe", PASSWORD);
+        assert_eq!(sixth.status, 429, "at {hub}");
+        assert!(
+            sixth.text().contains("登录失败次数过多"),
+            "{}",
+            sixth.text()
+        );
+    }
+    for hub in hubs {
+        hub.stop();
+    }
+}
+
+/// Two processes of one hub on the PostgreSQL at `url`, in `hub_dirs` (initialised
+/// here, the second with the first's key), with the account `yunhe` ([`PASSWORD`])
+/// added through the first's directory before either runs.
+fn two_hubs_with_yunhe(url: &str, hub_dirs: &[std::path::PathBuf; 2]) -> [HubChild; 2] {
+    hub_cli(
+        &[
+            "init",
+            "--data",
+            &text(&hub_dirs[0]),
+            "--city",
+            "1309",
+            "--store",
+            url,
+        ],
+        None,
+    );
+    // The second process is the same hub: its key, copied, before its `init`.
+    std::fs::create_dir_all(&hub_dirs[1]).unwrap();
+    std::fs::copy(
+        hub_dirs[0].join(wishtree_hub::data_dir::KEY_FILE),
+        hub_dirs[1].join(wishtree_hub::data_dir::KEY_FILE),
+    )
+    .unwrap();
+    hub_cli(
+        &[
+            "init",
+            "--data",
+            &text(&hub_dirs[1]),
+            "--city",
+            "1309",
+            "--store",
+            url,
+        ],
+        None,
+    );
+
+    // Added through the first process's directory, while neither runs.
+    let added = hub_cli(
+        &[
+            "account",
+            "add",
+            "--data",
+            &text(&hub_dirs[0]),
+            "--store",
+            url,
+            "--role",
+            "district",
+            "--scope",
+            "130903",
+            "--name",
+            "yunhe",
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    );
+    assert!(added.contains("account yunhe created"), "{added}");
+    [
+        HubChild::start(
+            HUB_PROCESS,
+            &hub_dirs[0],
+            free_udp_port(),
+            &["--store", url],
+        ),
+        HubChild::start(
+            HUB_PROCESS,
+            &hub_dirs[1],
+            free_udp_port(),
+            &["--store", url],
+        ),
+    ]
+}
+
 /// Runs `wishtree-hub` as the operator does, with `stdin` piped in if given, and
 /// answers what it printed; panics, showing its error, if it fails.
 fn hub_cli(args: &[&str], stdin: Option<&str>) -> String {
@@ -250,6 +289,11 @@ fn assert_signed_out(hub: SocketAddr, session: &Session) {
 
 /// A login of `name` with [`PASSWORD`] through the form, expected to be refused.
 fn log_in_refused(hub: SocketAddr, name: &str) -> Answer {
+    try_login(hub, name, PASSWORD)
+}
+
+/// A login of `name` with `password` through the form, as a browser sends it.
+fn try_login(hub: SocketAddr, name: &str, password: &str) -> Answer {
     let page = send(hub, Request::get("/login"));
     let cookie = wishtree_testkit::login::cookies(&page).join("; ");
     let token = wishtree_testkit::login::form_token(&page.text()).unwrap();
@@ -261,7 +305,7 @@ fn log_in_refused(hub: SocketAddr, name: &str) -> Answer {
             .body(wishtree_testkit::login::form(&[
                 ("csrf_token", &token),
                 ("name", name),
-                ("password", PASSWORD),
+                ("password", password),
                 ("next", "/"),
             ])),
     )

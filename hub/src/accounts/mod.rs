@@ -9,9 +9,9 @@
 //! log, the units' annual texts, the cookie key), implemented by the hub's SQLite file
 //! (`sqlite.rs`) and by PostgreSQL (`postgres.rs`) with the statements of `sql.rs`;
 //! `session.rs` the signed login cookie, the CSRF tokens tied to it and the tokens of
-//! scripts, `throttle.rs` the count of failed logins (per process). The HTTP side
-//! (`http/auth.rs`, `http/login.rs`) and the CLI (`cli/account.rs`) are drivers over
-//! them.
+//! scripts, `throttle.rs` the count of failed logins (in memory, or in the store the
+//! hub's processes share). The HTTP side (`http/auth.rs`, `http/login.rs`) and the CLI
+//! (`cli/account.rs`) are drivers over them.
 
 mod annual_text;
 mod postgres;

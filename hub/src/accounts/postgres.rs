@@ -278,6 +278,51 @@ impl AccountStore for PgStore {
         })?;
         Ok(SessionKey::from_secret(&secret))
     }
+
+    fn record_failures(
+        &self,
+        kind: &str,
+        keys: &[&str],
+        at: Timestamp,
+    ) -> Result<(), AccountError> {
+        self.in_transaction(async move |transaction| {
+            let statement = transaction.prepare(&pg(sql::INSERT_FAILURE)).await?;
+            for key in keys {
+                transaction
+                    .execute(&statement, &[&kind, key, &at.as_millis()])
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn failures_after(
+        &self,
+        kind: &str,
+        keys: &[&str],
+        after: Timestamp,
+    ) -> Result<Vec<usize>, AccountError> {
+        // On one connection, the statement prepared once for every key.
+        self.in_transaction(async move |transaction| {
+            let statement = transaction.prepare(&pg(sql::FAILURES_AFTER)).await?;
+            let mut counts = Vec::with_capacity(keys.len());
+            for key in keys {
+                let count: i64 = transaction
+                    .query_one(&statement, &[&kind, key, &after.as_millis()])
+                    .await?
+                    .try_get(0)?;
+                counts.push(usize::try_from(count).unwrap_or(usize::MAX));
+            }
+            Ok(counts)
+        })
+    }
+
+    fn sweep_failures(&self, before: Timestamp) -> Result<u64, AccountError> {
+        Ok(self.execute(
+            &pg(sql::SWEEP_FAILURES),
+            &[(&before.as_millis(), Type::INT8)],
+        )?)
+    }
 }
 
 impl PgStore {

@@ -67,3 +67,9 @@ pub(crate) const SAVE_ANNUAL_TEXT: &str =
      ON CONFLICT (org, year) DO UPDATE SET
          text = excluded.text, updated_at = excluded.updated_at,
          updated_by = excluded.updated_by";
+pub(crate) const INSERT_FAILURE: &str =
+    "INSERT INTO throttle_failures (kind, key, at) VALUES (?1, ?2, ?3)";
+/// Later than `?3`: a failure drops out of the window at the instant the window ends.
+pub(crate) const FAILURES_AFTER: &str = "SELECT COUNT(*) FROM throttle_failures
+     WHERE kind = ?1 AND key = ?2 AND at > ?3";
+pub(crate) const SWEEP_FAILURES: &str = "DELETE FROM throttle_failures WHERE at <= ?1";

@@ -227,6 +227,46 @@ impl AccountStore for SqliteStore {
         let data = self.path().parent().unwrap_or(Path::new("."));
         Ok(SessionKey::load_or_create(data)?)
     }
+
+    fn record_failures(
+        &self,
+        kind: &str,
+        keys: &[&str],
+        at: Timestamp,
+    ) -> Result<(), AccountError> {
+        self.with_transaction(|transaction| {
+            let mut statement = transaction.prepare_cached(sql::INSERT_FAILURE)?;
+            for key in keys {
+                statement.execute(params![kind, key, at.as_millis()])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn failures_after(
+        &self,
+        kind: &str,
+        keys: &[&str],
+        after: Timestamp,
+    ) -> Result<Vec<usize>, AccountError> {
+        self.with_transaction(|transaction| {
+            let mut statement = transaction.prepare_cached(sql::FAILURES_AFTER)?;
+            keys.iter()
+                .map(|key| {
+                    let count: i64 = statement
+                        .query_row(params![kind, key, after.as_millis()], |row| row.get(0))?;
+                    Ok(usize::try_from(count).unwrap_or(usize::MAX))
+                })
+                .collect()
+        })
+    }
+
+    fn sweep_failures(&self, before: Timestamp) -> Result<u64, AccountError> {
+        self.with_transaction(|transaction| {
+            let deleted = transaction.execute(sql::SWEEP_FAILURES, [before.as_millis()])?;
+            Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
+        })
+    }
 }
 
 fn audit_in(

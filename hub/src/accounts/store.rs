@@ -10,6 +10,9 @@
 //! transaction, and every lookup of a session or token also asks that its account is
 //! not revoked, so a revocation takes effect at the next request whichever way the
 //! account came in, and at whichever process.
+//!
+//! On a shared store the throttles' failures are rows here too (`throttle_failures`),
+//! so that every process counts the same failed logins and card exchanges.
 
 use std::fmt;
 
@@ -126,6 +129,24 @@ pub trait AccountStore: Send + Sync + fmt::Debug + 'static {
     /// The key cookies are signed with and CSRF tokens derived from, drawn the first
     /// time: every process that reads this store gets the same one.
     fn session_key(&self) -> Result<SessionKey, AccountError>;
+
+    /// Records one failure (or one counted request) of throttle `kind` for each of
+    /// `keys` at `at`, in one transaction (`throttle.rs`: a name and an address).
+    fn record_failures(&self, kind: &str, keys: &[&str], at: Timestamp)
+    -> Result<(), AccountError>;
+
+    /// How many failures of throttle `kind` each of `keys` has later than `after`, in
+    /// the order of `keys`.
+    fn failures_after(
+        &self,
+        kind: &str,
+        keys: &[&str],
+        after: Timestamp,
+    ) -> Result<Vec<usize>, AccountError>;
+
+    /// Deletes the failures of every throttle at or before `before`, which no window
+    /// counts any more; answers how many.
+    fn sweep_failures(&self, before: Timestamp) -> Result<u64, AccountError>;
 }
 
 /// Creates `account` with `password` (hashed with argon2id and a fresh salt) in

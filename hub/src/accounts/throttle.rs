@@ -5,14 +5,26 @@
 //!
 //! Five failures within 15 minutes block further tries of that name, or from that
 //! address, until the oldest of them is 15 minutes old. Time is the hub's clock, passed
-//! in. The counts live in memory: a restart forgets them, which costs a guesser a
-//! restart of the hub per five tries.
+//! in.
+//!
+//! Where the counts live: in memory ([`LoginThrottle::with_limits`]) on a hub of one
+//! process, where a restart forgets them, which costs a guesser a restart of the hub
+//! per five tries; or in the accounts' store ([`LoginThrottle::shared`], table
+//! `throttle_failures`) when several processes share one PostgreSQL store, so that
+//! behind a load balancer every process counts the same failures, and a restart
+//! forgets none. The shared count's store calls block, so they run on a blocking
+//! thread as the HTTP side's other store calls do; its old rows are swept by the
+//! process that records a failure, once per window. A store that cannot be read is an
+//! error for the caller, who refuses rather than let a try through uncounted.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use wishtree_protocol::Timestamp;
+
+use super::{AccountError, AccountStore};
 
 /// How many failures are allowed within [`WINDOW_MS`].
 const FREE_FAILURES: usize = 5;
@@ -24,11 +36,25 @@ const SWEEP_AT: usize = 4096;
 /// The recent failed logins of names and addresses.
 #[derive(Debug)]
 pub struct LoginThrottle {
-    failures: Mutex<HashMap<Key, VecDeque<Timestamp>>>,
+    counts: Counts,
     /// Failures of one name allowed within the window.
     per_name: usize,
     /// Failures from one address allowed within the window.
     per_client: usize,
+}
+
+/// Where the failures are counted.
+#[derive(Debug)]
+enum Counts {
+    /// In this process's memory.
+    Memory(Mutex<HashMap<Key, VecDeque<Timestamp>>>),
+    /// In the accounts' store, as the rows of `kind`.
+    Shared {
+        store: Arc<dyn AccountStore>,
+        kind: &'static str,
+        /// When this throttle last swept the store's stale rows (milliseconds).
+        swept_at: AtomicI64,
+    },
 }
 
 impl Default for LoginThrottle {
@@ -54,15 +80,113 @@ impl LoginThrottle {
     /// card: many phones share one address behind a carrier's NAT.
     pub fn with_limits(per_name: usize, per_client: usize) -> Self {
         Self {
-            failures: Mutex::default(),
+            counts: Counts::Memory(Mutex::default()),
             per_name,
             per_client,
         }
     }
 
-    /// Whether a login as `name` from `client` must wait at `now`.
-    pub fn is_blocked(&self, name: &str, client: IpAddr, now: Timestamp) -> bool {
-        let mut failures = self.lock();
+    /// The same limits, the failures counted in `store` under `kind` (`login`,
+    /// `card`, …: one name per throttle) rather than in memory, where every process
+    /// that shares the store counts them too.
+    pub fn shared(self, store: Arc<dyn AccountStore>, kind: &'static str) -> Self {
+        Self {
+            counts: Counts::Shared {
+                store,
+                kind,
+                swept_at: AtomicI64::new(i64::MIN),
+            },
+            ..self
+        }
+    }
+
+    /// Whether a login as `name` from `client` must wait at `now`. An error (the shared
+    /// store failed) is no answer: the caller refuses the try.
+    pub async fn is_blocked(
+        &self,
+        name: &str,
+        client: IpAddr,
+        now: Timestamp,
+    ) -> Result<bool, AccountError> {
+        let (store, kind) = match &self.counts {
+            Counts::Memory(failures) => {
+                return Ok(self.blocked_in_memory(failures, name, client, now));
+            }
+            Counts::Shared { store, kind, .. } => (Arc::clone(store), *kind),
+        };
+        let keys = store_keys(name, client);
+        let after = Timestamp::from_millis(now.as_millis().saturating_sub(WINDOW_MS));
+        let counts = blocking(move || {
+            store.failures_after(kind, &[keys[0].as_str(), keys[1].as_str()], after)
+        })
+        .await?;
+        Ok(counts
+            .iter()
+            .zip([self.per_name, self.per_client])
+            .any(|(count, limit)| *count >= limit))
+    }
+
+    /// Records a failed login as `name` from `client`.
+    pub async fn failed(
+        &self,
+        name: &str,
+        client: IpAddr,
+        now: Timestamp,
+    ) -> Result<(), AccountError> {
+        let (store, kind, swept_at) = match &self.counts {
+            Counts::Memory(failures) => {
+                record_in_memory(failures, name, client, now);
+                return Ok(());
+            }
+            Counts::Shared {
+                store,
+                kind,
+                swept_at,
+            } => (Arc::clone(store), *kind, swept_at),
+        };
+        let keys = store_keys(name, client);
+        // Each process, once per window per throttle, deletes the rows no window counts
+        // any more (of every kind: they share the window).
+        let last = swept_at.load(Ordering::Relaxed);
+        let sweep = now.as_millis().saturating_sub(last) >= WINDOW_MS
+            && swept_at
+                .compare_exchange(last, now.as_millis(), Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok();
+        blocking(move || {
+            store.record_failures(kind, &[keys[0].as_str(), keys[1].as_str()], now)?;
+            if sweep {
+                let before = Timestamp::from_millis(now.as_millis().saturating_sub(WINDOW_MS));
+                // The failure is counted; stale rows left for the next sweep cost
+                // nothing but room, so a failed sweep does not fail the call.
+                if let Err(error) = store.sweep_failures(before) {
+                    tracing::warn!(%error, kind, "stale throttle failures not swept");
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Records one request as `name` from `client`, whatever its outcome: the same
+    /// count, for a limit on how often something is done (claims and check-ins at the
+    /// hub) rather than on how often it fails.
+    pub async fn counted(
+        &self,
+        name: &str,
+        client: IpAddr,
+        now: Timestamp,
+    ) -> Result<(), AccountError> {
+        self.failed(name, client, now).await
+    }
+
+    fn blocked_in_memory(
+        &self,
+        failures: &Mutex<HashMap<Key, VecDeque<Timestamp>>>,
+        name: &str,
+        client: IpAddr,
+        now: Timestamp,
+    ) -> bool {
+        let mut failures = lock(failures);
         [
             (Key::Name(name.to_owned()), self.per_name),
             (Key::Client(client_key(client)), self.per_client),
@@ -74,33 +198,53 @@ impl LoginThrottle {
                 .is_some_and(|times| recent(times, now) >= *limit)
         })
     }
+}
 
-    /// Records a failed login as `name` from `client`.
-    pub fn failed(&self, name: &str, client: IpAddr, now: Timestamp) {
-        let mut failures = self.lock();
-        if failures.len() >= SWEEP_AT {
-            failures.retain(|_, times| recent(times, now) > 0);
-        }
-        for key in [Key::Name(name.to_owned()), Key::Client(client_key(client))] {
-            let times = failures.entry(key).or_default();
-            recent(times, now);
-            times.push_back(now);
-        }
+fn record_in_memory(
+    failures: &Mutex<HashMap<Key, VecDeque<Timestamp>>>,
+    name: &str,
+    client: IpAddr,
+    now: Timestamp,
+) {
+    let mut failures = lock(failures);
+    if failures.len() >= SWEEP_AT {
+        failures.retain(|_, times| recent(times, now) > 0);
     }
+    for key in [Key::Name(name.to_owned()), Key::Client(client_key(client))] {
+        let times = failures.entry(key).or_default();
+        recent(times, now);
+        times.push_back(now);
+    }
+}
 
-    /// Records one request as `name` from `client`, whatever its outcome: the same
-    /// count, for a limit on how often something is done (claims and check-ins at the
-    /// hub) rather than on how often it fails.
-    pub fn counted(&self, name: &str, client: IpAddr, now: Timestamp) {
-        self.failed(name, client, now);
-    }
+fn lock(
+    failures: &Mutex<HashMap<Key, VecDeque<Timestamp>>>,
+) -> std::sync::MutexGuard<'_, HashMap<Key, VecDeque<Timestamp>>> {
+    // A panic while holding the map leaves counts that are still usable.
+    failures
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, VecDeque<Timestamp>>> {
-        // A panic while holding the map leaves counts that are still usable.
-        self.failures
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+/// The name's and the address's keys in the store: prefixed, so that a name that
+/// reads as an address is not counted as one.
+fn store_keys(name: &str, client: IpAddr) -> [String; 2] {
+    [
+        format!("name:{name}"),
+        format!("client:{}", client_key(client)),
+    ]
+}
+
+/// Runs a store call on a blocking thread, so that the async runtime carrying the
+/// other requests does not wait on the store.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AccountError> + Send + 'static,
+) -> Result<T, AccountError> {
+    tokio::task::spawn_blocking(work).await.map_err(|error| {
+        AccountError::SharedStore(crate::store::StoreError::Unreachable(format!(
+            "a throttle's store task failed: {error}"
+        )))
+    })?
 }
 
 /// Drops the failures older than the window and counts the rest.
@@ -130,32 +274,103 @@ mod tests {
         text.parse().unwrap()
     }
 
-    #[test]
-    fn five_failures_of_a_name_or_an_address_block_for_fifteen_minutes() {
-        let throttle = LoginThrottle::new();
+    /// The same tries, the same answers, whichever `open` gives: a throttle in memory,
+    /// or one over a store. A second one `open` gives sees the first's failures if
+    /// they are `shared`, as a second process on the store does.
+    async fn five_failures_block(open: &dyn Fn() -> LoginThrottle, shared: bool) {
+        let (throttle, other) = (open(), open());
         let start = Timestamp::from_millis(1_000_000_000);
-        for _ in 0..5 {
-            assert!(!throttle.is_blocked("运河区", ip("192.0.2.1"), start));
-            throttle.failed("运河区", ip("192.0.2.1"), start);
+        async fn blocked(
+            throttle: &LoginThrottle,
+            name: &str,
+            client: &str,
+            at: Timestamp,
+        ) -> bool {
+            throttle.is_blocked(name, ip(client), at).await.unwrap()
         }
-        assert!(throttle.is_blocked("运河区", ip("192.0.2.1"), start));
+        for _ in 0..5 {
+            assert!(!blocked(&throttle, "运河区", "192.0.2.1", start).await);
+            throttle
+                .failed("运河区", ip("192.0.2.1"), start)
+                .await
+                .unwrap();
+        }
+        assert!(blocked(&throttle, "运河区", "192.0.2.1", start).await);
         assert!(
-            throttle.is_blocked("运河区", ip("192.0.2.99"), start),
+            blocked(&throttle, "运河区", "192.0.2.99", start).await,
             "the name, from anywhere"
         );
         assert!(
-            throttle.is_blocked("新华区", ip("192.0.2.1"), start),
+            blocked(&throttle, "新华区", "192.0.2.1", start).await,
             "the address, any name"
         );
-        assert!(!throttle.is_blocked("新华区", ip("192.0.2.2"), start));
+        assert!(!blocked(&throttle, "新华区", "192.0.2.2", start).await);
         let later = start.plus_millis(WINDOW_MS);
-        assert!(!throttle.is_blocked("运河区", ip("192.0.2.1"), later));
+        assert!(!blocked(&throttle, "运河区", "192.0.2.1", later).await);
         for n in 0..5 {
-            throttle.failed(&format!("name{n}"), ip("2001:db8::1"), start);
+            throttle
+                .failed(&format!("name{n}"), ip("2001:db8::1"), start)
+                .await
+                .unwrap();
         }
         assert!(
-            throttle.is_blocked("other", ip("2001:db8::2"), start),
+            blocked(&throttle, "other", "2001:db8::2", start).await,
             "one /64"
+        );
+        assert_eq!(blocked(&other, "运河区", "192.0.2.50", start).await, shared);
+    }
+
+    #[tokio::test]
+    async fn five_failures_of_a_name_or_an_address_block_for_fifteen_minutes() {
+        five_failures_block(&LoginThrottle::new, false).await;
+    }
+
+    #[tokio::test]
+    async fn failures_counted_in_a_store_block_at_every_throttle_over_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn AccountStore> =
+            Arc::new(crate::store::SqliteStore::open(&dir.path().join("hub.sqlite")).unwrap());
+        five_failures_block(
+            &|| LoginThrottle::new().shared(Arc::clone(&store), "login"),
+            true,
+        )
+        .await;
+
+        // Three failures at one, two at another: the name is blocked at both.
+        let (one, two) = (
+            LoginThrottle::new().shared(Arc::clone(&store), "login"),
+            LoginThrottle::new().shared(Arc::clone(&store), "login"),
+        );
+        let at = Timestamp::from_millis(2_000_000_000);
+        for n in 0..5u8 {
+            let throttle = if n < 3 { &one } else { &two };
+            let client = IpAddr::from([198, 51, 100, n]);
+            assert!(!throttle.is_blocked("yunhe", client, at).await.unwrap());
+            throttle.failed("yunhe", client, at).await.unwrap();
+        }
+        for throttle in [&one, &two] {
+            let client = ip("203.0.113.9");
+            assert!(throttle.is_blocked("yunhe", client, at).await.unwrap());
+        }
+        // Another kind counts apart: a card's failures are not a login's.
+        let cards = LoginThrottle::new().shared(Arc::clone(&store), "card");
+        assert!(
+            !cards
+                .is_blocked("yunhe", ip("203.0.113.9"), at)
+                .await
+                .unwrap()
+        );
+        // Every failure so far is stale a window later, and swept by the next one.
+        let later = at.plus_millis(WINDOW_MS);
+        cards
+            .failed("card:1", ip("203.0.113.9"), later)
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .failures_after("login", &["name:yunhe"], Timestamp::from_millis(0))
+                .unwrap(),
+            [0]
         );
     }
 }

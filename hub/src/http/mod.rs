@@ -14,7 +14,8 @@
 //! handler checks the region or organisation it reads against the account's scope.
 //! Accounts, sessions and the audit log are the [`AccountStore`]'s: the hub's SQLite
 //! file, or the PostgreSQL store every process of the hub shares
-//! ([`HubHttpState::with_accounts`]), whose cookie key they share too. The other writes
+//! ([`HubHttpState::with_accounts`]), whose cookie key they share too, and the
+//! failures the login and member throttles count (`accounts/throttle.rs`). The other writes
 //! the HTTP side makes (bulletins) go through one connection of their own
 //! ([`HubHttpState::write`]).
 
@@ -131,18 +132,54 @@ impl HubHttpState {
     /// missing, with the accounts in it too; the session key is `session.key` beside
     /// the database, drawn at the first start. The dashboard starts at the whole
     /// country until [`HubHttpState::with_scope`] names the hub's city.
+    /// The throttles count in this process's memory.
     pub fn new(database: &Path, metrics: Arc<Metrics>) -> Result<Self, HttpStateError> {
         let accounts = Arc::new(SqliteStore::open(database)?);
-        Self::with_accounts(database, metrics, accounts)
+        Self::build(database, metrics, accounts, false)
     }
 
     /// State over the hub database at `database` with the accounts (and the session
-    /// key) in `accounts`: the PostgreSQL store that several hub processes share.
+    /// key) in `accounts`: the PostgreSQL store that several hub processes share. The
+    /// throttles count there too, so that every process counts the same failed logins
+    /// and card exchanges.
     pub fn with_accounts(
         database: &Path,
         metrics: Arc<Metrics>,
         accounts: Arc<dyn AccountStore>,
     ) -> Result<Self, HttpStateError> {
+        Self::build(database, metrics, accounts, true)
+    }
+
+    fn build(
+        database: &Path,
+        metrics: Arc<Metrics>,
+        accounts: Arc<dyn AccountStore>,
+        shared_throttles: bool,
+    ) -> Result<Self, HttpStateError> {
+        let throttle = |kind: &'static str, memory: LoginThrottle| {
+            if shared_throttles {
+                Arc::new(memory.shared(Arc::clone(&accounts), kind))
+            } else {
+                Arc::new(memory)
+            }
+        };
+        let throttles = (
+            throttle("login", LoginThrottle::new()),
+            throttle(
+                "card",
+                LoginThrottle::with_limits(member::FAILURES_PER_CARD, member::FAILURES_PER_ADDRESS),
+            ),
+            throttle(
+                "submission",
+                LoginThrottle::with_limits(
+                    member::SUBMISSIONS_PER_COMMUNITY,
+                    member::SUBMISSIONS_PER_ADDRESS,
+                ),
+            ),
+        );
+        let member_limits = Arc::new(member::MemberLimits::new(
+            shared_throttles.then(|| Arc::clone(&accounts)),
+        ));
         let mut connection = Connection::open(database).map_err(FiguresError::from)?;
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
@@ -157,16 +194,10 @@ impl HubHttpState {
             clock: Clock::system(),
             session_key: accounts.session_key()?,
             accounts,
-            throttle: Arc::new(LoginThrottle::new()),
-            card_throttle: Arc::new(LoginThrottle::with_limits(
-                member::FAILURES_PER_CARD,
-                member::FAILURES_PER_ADDRESS,
-            )),
-            member_limits: Arc::default(),
-            submission_throttle: Arc::new(LoginThrottle::with_limits(
-                member::SUBMISSIONS_PER_COMMUNITY,
-                member::SUBMISSIONS_PER_ADDRESS,
-            )),
+            throttle: throttles.0,
+            card_throttle: throttles.1,
+            member_limits,
+            submission_throttle: throttles.2,
             shared_figures: None,
             hub: None,
             serves_metrics: true,

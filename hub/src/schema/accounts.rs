@@ -1,10 +1,11 @@
 //! The accounts' tables: people who read the dashboard and the API (`accounts`), the
 //! tokens scripts use (`account_tokens`, hashes only), the live sessions of the login
-//! cookie (`account_sessions`) and the audit log (`audit_log`).
+//! cookie (`account_sessions`), the audit log (`audit_log`), the units' annual texts
+//! (`unit_annual_texts`) and the throttles' failures (`throttle_failures`).
 
 /// The accounts' steps, in order. Each is frozen once released: a change is a new step
 /// at the end of [`super::STEPS`].
-pub(super) const STEPS: [&str; 2] = [
+pub(super) const STEPS: [&str; 3] = [
     r#"
 CREATE TABLE accounts (
     id INTEGER PRIMARY KEY,
@@ -46,5 +47,17 @@ CREATE TABLE unit_annual_texts (
     updated_by TEXT NOT NULL,
     PRIMARY KEY (org, year)
 ) WITHOUT ROWID;
+"#,
+    // The throttles' failures (`accounts/throttle.rs`), kept here only when the hub
+    // counts them in its accounts' store rather than in memory: a row per failure (or
+    // counted request) of a name or an address, swept once out of every window.
+    r#"
+CREATE TABLE throttle_failures (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX throttle_failures_key ON throttle_failures (kind, key, at);
+CREATE INDEX throttle_failures_at ON throttle_failures (at);
 "#,
 ];

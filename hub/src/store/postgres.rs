@@ -55,7 +55,7 @@ const IDLE_CONNECTIONS: usize = 16;
 /// The store's steps, in order. Each is frozen once released: a change is a new step
 /// at the end. The tables are those of `schema/store.rs` and `schema/accounts.rs`, in
 /// PostgreSQL's types, then every other table of the hub's SQLite file.
-const STEPS: [&str; 3] = [
+const STEPS: [&str; 4] = [
     r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE roster (
@@ -149,6 +149,17 @@ CREATE TABLE hub_secrets (name TEXT PRIMARY KEY, secret BYTEA NOT NULL);
     // The figures', the members' elsewhere and the bulletins' tables, in their shape
     // in SQLite at its version 29 (issue 15).
     figure_tables::STEP,
+    // The throttles' failures (`schema/accounts.rs`, its third step; SQLite's version
+    // 30), which every process counts alike.
+    r#"
+CREATE TABLE throttle_failures (
+    kind TEXT COLLATE "C" NOT NULL,
+    key TEXT COLLATE "C" NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX throttle_failures_key ON throttle_failures (kind, key, at);
+CREATE INDEX throttle_failures_at ON throttle_failures (at);
+"#,
 ];
 
 /// The hub store in a PostgreSQL database.

@@ -1,7 +1,8 @@
 //! Signing in and out (`GET`/`POST /login`, `POST /logout`): the zh-CN login form in
 //! the dashboard's frame, the password checked with argon2 off the async runtime,
 //! failed logins throttled per account and per client address (429 with a Chinese
-//! page) and logged without the password, and the session cookie set or cleared.
+//! page; 503 when the count cannot be read, never a try uncounted) and logged without
+//! the password, and the session cookie set or cleared.
 //!
 //! Both forms carry the CSRF token the web guard checks (see [`super::super::guarded`]):
 //! the login form the token of the browser's login cookie, which the login page sets,
@@ -143,14 +144,28 @@ pub(crate) async fn login(
     if name.is_empty() || password.is_empty() {
         return again("请填写账号和密码", StatusCode::BAD_REQUEST);
     }
-    if state.throttle().is_blocked(&name, client, now) {
-        tracing::warn!(account = name, %client, "login refused: too many failures");
-        let message = tr(
-            lang,
-            "登录失败次数过多：请 15 分钟后再试；如忘记密码，请联系平台管理员",
-            "too many failed logins: try again in 15 minutes, or ask the hub's operator",
-        );
-        return error_page(lang, message, StatusCode::TOO_MANY_REQUESTS, now);
+    match state.throttle().is_blocked(&name, client, now).await {
+        Ok(false) => {}
+        Ok(true) => {
+            tracing::warn!(account = name, %client, "login refused: too many failures");
+            let message = tr(
+                lang,
+                "登录失败次数过多：请 15 分钟后再试；如忘记密码，请联系平台管理员",
+                "too many failed logins: try again in 15 minutes, or ask the hub's operator",
+            );
+            return error_page(lang, message, StatusCode::TOO_MANY_REQUESTS, now);
+        }
+        // Refused, never let through uncounted: a guesser must not gain by a store's
+        // failure.
+        Err(error) => {
+            tracing::error!(account = name, %client, %error, "login refused: the throttle cannot be read");
+            let message = tr(
+                lang,
+                "暂时无法登录：平台无法核对登录失败次数，请稍后再试",
+                "cannot log in now: the hub cannot read its count of failed logins; try again later",
+            );
+            return error_page(lang, message, StatusCode::SERVICE_UNAVAILABLE, now);
+        }
     }
     let (password, asked) = (password.to_owned(), name.clone());
     let checked = state
@@ -170,7 +185,9 @@ pub(crate) async fn login(
     let account = match checked {
         Ok(Some(account)) => account,
         Ok(None) => {
-            state.throttle().failed(&name, client, now);
+            if let Err(error) = state.throttle().failed(&name, client, now).await {
+                tracing::error!(account = name, %client, %error, "a failed login is not counted");
+            }
             tracing::warn!(account = name, %client, "failed login");
             if let Err(error) = state
                 .audit(&name, "login-failed", format!("from {client}"))

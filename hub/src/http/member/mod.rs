@@ -97,13 +97,22 @@ pub(crate) struct MemberLimits {
     sign_ups: crate::accounts::LoginThrottle,
 }
 
-impl Default for MemberLimits {
-    fn default() -> Self {
+impl MemberLimits {
+    /// The limits, counted in `shared` (the store the hub's processes share) if given,
+    /// in memory otherwise.
+    pub(crate) fn new(shared: Option<std::sync::Arc<dyn crate::accounts::AccountStore>>) -> Self {
         use crate::accounts::LoginThrottle;
+        let limit = |kind: &'static str, per_card: usize, per_address: usize| {
+            let throttle = LoginThrottle::with_limits(per_card, per_address);
+            match &shared {
+                Some(store) => throttle.shared(std::sync::Arc::clone(store), kind),
+                None => throttle,
+            }
+        };
         Self {
-            claims: LoginThrottle::with_limits(CLAIMS_PER_CARD, CLAIMS_PER_ADDRESS),
-            check_ins: LoginThrottle::with_limits(CHECK_INS_PER_CARD, CHECK_INS_PER_ADDRESS),
-            sign_ups: LoginThrottle::with_limits(SIGN_UPS_PER_CARD, SIGN_UPS_PER_ADDRESS),
+            claims: limit("claim", CLAIMS_PER_CARD, CLAIMS_PER_ADDRESS),
+            check_ins: limit("check-in", CHECK_INS_PER_CARD, CHECK_INS_PER_ADDRESS),
+            sign_ups: limit("sign-up", SIGN_UPS_PER_CARD, SIGN_UPS_PER_ADDRESS),
         }
     }
 }
@@ -212,12 +221,24 @@ pub(crate) async fn open_card_session(
         |_| format!("text:{}", text.chars().take(40).collect::<String>()),
         |card| format!("card:{}", card.statement.card),
     );
-    if state
+    match state
         .card_throttle()
         .is_blocked(&throttle_name, client, now)
+        .await
     {
-        tracing::warn!(%client, "card session refused: too many failures");
-        return refused(CardRefusal::Throttled);
+        Ok(false) => {}
+        Ok(true) => {
+            tracing::warn!(%client, "card session refused: too many failures");
+            return refused(CardRefusal::Throttled);
+        }
+        // Refused, not let through uncounted: a guesser must not gain by a store's
+        // failure.
+        Err(error) => {
+            tracing::error!(%error, "card session refused: the throttle cannot be read");
+            return refused(CardRefusal::Internal(format!(
+                "the count of failed tries cannot be read: {error}"
+            )));
+        }
     }
     match checked(&state, text.clone(), now).await {
         Ok(holder) => {
@@ -244,7 +265,13 @@ pub(crate) async fn open_card_session(
         }
         Err(refusal) => {
             if !matches!(refusal, CardRefusal::Internal(_)) {
-                state.card_throttle().failed(&throttle_name, client, now);
+                if let Err(error) = state
+                    .card_throttle()
+                    .failed(&throttle_name, client, now)
+                    .await
+                {
+                    tracing::error!(%error, "a failed card exchange is not counted");
+                }
                 tracing::warn!(%client, reason = %refusal.english(), "card refused");
             }
             refused(refusal)
@@ -485,16 +512,26 @@ pub(super) async fn member_request(
         |_| "card:unreadable".to_owned(),
         |card| format!("card:{}", card.statement.card),
     );
-    if throttle.is_blocked(&name, client, now) {
-        tracing::warn!(%client, "member request refused: over the limit");
-        return Err(refusal(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many",
-            "too many requests from this card or this address: try again in 15 minutes",
-            zh,
-        ));
+    let counted = match throttle.is_blocked(&name, client, now).await {
+        Ok(true) => {
+            tracing::warn!(%client, "member request refused: over the limit");
+            return Err(refusal(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many",
+                "too many requests from this card or this address: try again in 15 minutes",
+                zh,
+            ));
+        }
+        Ok(false) => throttle.counted(&name, client, now).await,
+        Err(error) => Err(error),
+    };
+    // A request the limit cannot count is not taken: the limit is the count.
+    if let Err(error) = counted {
+        tracing::error!(%error, "member request refused: the limit cannot be counted");
+        return Err(refused(CardRefusal::Internal(format!(
+            "the count of requests cannot be kept: {error}"
+        ))));
     }
-    throttle.counted(&name, client, now);
     checked(state, text, now).await.map_err(refused)
 }
 

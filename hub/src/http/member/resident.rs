@@ -146,12 +146,23 @@ pub(super) async fn accept(
     let Some(community) = typed.get("c").trim().parse::<CommunityCode>().ok() else {
         return Err((Refusal::UnknownCommunity, String::new()));
     };
-    if state
+    match state
         .submission_throttle()
         .is_blocked(community.as_str(), client, now)
+        .await
     {
-        tracing::warn!(%client, %community, "resident submission refused: too many");
-        return Err((Refusal::Flood, String::new()));
+        Ok(false) => {}
+        Ok(true) => {
+            tracing::warn!(%client, %community, "resident submission refused: too many");
+            return Err((Refusal::Flood, String::new()));
+        }
+        Err(error) => {
+            tracing::error!(%error, "resident submission refused: the limit cannot be read");
+            return Err((
+                Refusal::Internal(format!("the count of submissions cannot be read: {error}")),
+                String::new(),
+            ));
+        }
     }
     let (name, key) = sealing_target(state, community)
         .await
@@ -176,9 +187,14 @@ pub(super) async fn accept(
     .and_then(|appended| appended);
     match appended {
         Ok(()) => {
-            state
+            // Appended already: the resident gets the receipt even if the count is lost.
+            if let Err(error) = state
                 .submission_throttle()
-                .failed(community.as_str(), client, now);
+                .counted(community.as_str(), client, now)
+                .await
+            {
+                tracing::error!(%error, "a resident submission is not counted");
+            }
             tracing::info!(%community, "resident submission sealed and appended");
             Ok((community, receipt))
         }
