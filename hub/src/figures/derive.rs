@@ -138,13 +138,7 @@ pub fn rederive_community(
     // The district's days hold this community's old rows until they are taken out;
     // `rebuild_rollups` puts the new ones in.
     for filed in std::iter::once(community).chain(street.filed()) {
-        shift_district_days(db, filed, -1)?;
-        for table in RAW_TABLES {
-            db.execute(
-                &format!("DELETE FROM {table} WHERE community = ?1"),
-                params![filed],
-            )?;
-        }
+        delete_filed(db, filed)?;
     }
 
     let context = RowContext::new(community, &view.orgs, &view.members, &view.rounds);
@@ -330,6 +324,44 @@ pub fn rederive_community(
     // The market's rows are not figures: not counted in `rows`.
     super::market::rederive_market(db, community, view)?;
     Ok(Rederived { rows })
+}
+
+/// Takes every raw row filed under `filed` (a community's code, or a street's padded
+/// with `000`) out of the tables and out of its district's days; the caller rebuilds
+/// the rollups of `filed` once the new rows, if any, are in.
+fn delete_filed(db: &dyn Db, filed: &str) -> Result<(), FiguresError> {
+    shift_district_days(db, filed, -1)?;
+    for table in RAW_TABLES {
+        db.execute(
+            &format!("DELETE FROM {table} WHERE community = ?1"),
+            params![filed],
+        )?;
+    }
+    Ok(())
+}
+
+/// The codes the hub holds street rows under (`StreetRows`): one per street whose
+/// host's records were derived, the street's code padded with `000`. A street-level
+/// record is a unit reported in to the street, a pairing or a project, the three kinds
+/// of row with a `street`; the rest of a project's rows are filed with it.
+pub(super) fn filed_street_codes(db: &dyn Db) -> Result<Vec<String>, FiguresError> {
+    Ok(db.query_map(
+        "SELECT community FROM fig_orgs WHERE street IS NOT NULL
+         UNION SELECT community FROM fig_pairings WHERE street IS NOT NULL
+         UNION SELECT community FROM fig_projects WHERE street IS NOT NULL",
+        params![],
+        |row| row.get::<String>(0),
+    )?)
+}
+
+/// Removes a street's own rows (`filed`, its code padded with `000`) and their rollups,
+/// when no community the hub derives hosts the street any more: the city moved the
+/// designation to a community whose document is not at the hub yet. Its rows come back
+/// with that host's first derivation.
+pub(super) fn forget_street_rows(db: &dyn Db, filed: &str) -> Result<(), FiguresError> {
+    delete_filed(db, filed)?;
+    rebuild_rollups(db, filed)?;
+    Ok(())
 }
 
 /// Writes the community's own row (`fig_communities`): its name, its sync health and

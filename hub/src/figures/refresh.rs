@@ -7,7 +7,7 @@
 //! node does not wait for it. While many nodes sync at once (a city reconnecting) the
 //! worker yields the cores to their sessions ([`SYNC_FIRST`]) and catches up after.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -154,8 +154,15 @@ fn record_seen_batch(hub: &Hub, seen: &[(CommunityCode, Timestamp)]) -> anyhow::
 }
 
 /// Re-derives the figure rows that come from the city document: the campaigns and the
-/// directory of units with their declared members; and each street host's rows, as a
-/// designation may have moved a street's records to it.
+/// directory of units with their declared members; and, as a designation may have
+/// moved a street's records from one community to another, the rows of every host and
+/// of every community whose rows were last derived as a host.
+///
+/// A host's derivation replaces all of its street's rows, whoever's records they were;
+/// a former host's derivation takes the street out of what its rows were derived from
+/// (`DerivedFrom`), so that if the designation comes back to it, its rows are derived
+/// whole again and its street records are written again. A street whose host the hub
+/// holds no document of keeps no rows: they would be a former host's records.
 pub fn refresh_city(hub: &Hub) -> anyhow::Result<()> {
     // Held from before the city document is read, as a community's (`refresh_with`).
     let deriving = hub.figures().lock_city()?;
@@ -165,22 +172,49 @@ pub fn refresh_city(hub: &Hub) -> anyhow::Result<()> {
         return Ok(());
     }
     let city = CityDoc::from_automerge(automerge, None, [0; 16])?.view()?;
-    hub.figures().write(|db| {
-        figures::refresh_campaigns(db, &city)?;
-        figures::refresh_directory(db, &city)
-    })?;
-    drop(deriving);
     // A host the hub holds no document of yet has nothing to re-derive.
-    for host in city.street_hosts.values() {
+    let mut hosts = BTreeSet::new();
+    // The codes the street rows of those hosts are filed under.
+    let mut hosted = BTreeSet::new();
+    for (street, host) in &city.street_hosts {
         if hub
             .store()
             .doc_bytes(crate::store::StoredDoc::Community(*host))?
             .is_some()
         {
-            refresh_one(hub, *host)?;
+            hosts.insert(*host);
+            hosted.insert(street.own_records().as_str().to_owned());
         }
     }
+    let former = hub.figures().write(|db| {
+        figures::refresh_campaigns(db, &city)?;
+        figures::refresh_directory(db, &city)?;
+        for filed in super::derive::filed_street_codes(db)? {
+            if !hosted.contains(&filed) {
+                super::derive::forget_street_rows(db, &filed)?;
+            }
+        }
+        derived_as_hosts(db)
+    })?;
+    drop(deriving);
+    for code in former.iter().filter(|code| !hosts.contains(code)) {
+        refresh_one(hub, *code)?;
+    }
+    for host in &hosts {
+        refresh_one(hub, *host)?;
+    }
     Ok(())
+}
+
+/// The communities whose rows were last derived while they hosted their street.
+fn derived_as_hosts(db: &dyn Db) -> Result<Vec<CommunityCode>, figures::FiguresError> {
+    let codes = db.query_map(
+        "SELECT community FROM fig_derived_from WHERE hosts_street = 1",
+        params![],
+        |row| row.get::<String>(0),
+    )?;
+    // A code that does not read back is no community the hub derives.
+    Ok(codes.iter().filter_map(|code| code.parse().ok()).collect())
 }
 
 /// Whether the city document the hub holds names `code` the host of its street.
