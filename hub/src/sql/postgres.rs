@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::pin::pin;
 
 use futures_core::Stream;
-use tokio_postgres::{GenericClient, Statement};
 use tokio_postgres::types::{FromSql, ToSql, Type};
+use tokio_postgres::{GenericClient, Statement};
 
 use super::{Cell, Db, Dialect, FromCell, Kind, Result, Row, SqlError, ToCell, postgres_form};
 use crate::store::postgres::block_on;
