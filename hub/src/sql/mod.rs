@@ -6,8 +6,8 @@
 //! once, in SQLite's form (`?1`, `?2`, …) and in SQL both dialects accept
 //! (`COUNT(*) FILTER (WHERE …)`, `ON CONFLICT … DO NOTHING`, `CASE`, `COALESCE`,
 //! `CAST(… AS BIGINT)`), and run through [`Db`]: SQLite compiles each once per
-//! connection (`prepare_cached`); PostgreSQL gets `$1` for `?1` and every parameter's
-//! type with the statement, in one round trip. What differs between the dialects
+//! connection (`prepare_cached`); PostgreSQL gets `$1` for `?1`, and prepares each
+//! once per connection with every parameter's type. What differs between the dialects
 //! (an `INDEXED BY` hint, date arithmetic) asks [`Db::dialect`].
 //!
 //! Values go in as [`Cell`]s ([`ToCell`], and the [`params!`] macro for a list) and

@@ -1,7 +1,8 @@
-//! [`Db`] on a PostgreSQL connection or transaction: each statement sent with its
-//! parameters' types (`query_typed_raw`: one round trip, no prepared statement to keep),
-//! its rows read as they arrive, waited for on the caller's thread as the store's calls
-//! are (`store::postgres::block_on`).
+//! [`Db`] on a PostgreSQL connection or transaction: each statement prepared once per
+//! connection with its parameters' types and kept ([`PgDb::cached`], the pool's
+//! connections), or sent with them unprepared (`query_typed_raw`, [`PgDb::new`]); its
+//! rows read as they arrive, waited for on the caller's thread as the store's calls are
+//! (`store::postgres::block_on`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
