@@ -5,7 +5,9 @@
 //! Each time a community's document changes, [`rederive_community`] replaces that
 //! community's rows in one transaction: one row per member, organisation, pairing,
 //! wish, project, activity, participation, service record and passbook entry
-//! (`fig_*` tables in the hub's SQLite file), then rebuilds the community's monthly
+//! (`fig_*` tables, in the hub's SQLite file or the PostgreSQL its processes share:
+//! `crate::figure_store`; the SQL runs on either through `crate::sql::Db`), then
+//! rebuilds the community's monthly
 //! rollups from those rows. Figures are SQL over the tables filtered by region-code
 //! prefix, period and organisation: whole months are read from the rollups and the
 //! edge days of a period from the raw rows, so the city's figures read a few thousand
