@@ -7,13 +7,11 @@
 //! On PostgreSQL every process derives into the same tables. Two processes may be told
 //! of the same community at once (each merged one of its node's sessions, or each one's
 //! poll found the change), so a derivation holds an advisory lock
-//! ([`FigureStore::lock_community`]) from before it reads the document until its last
+//! ([`FigureStore::lock_derivations`]) from before it reads the document until its last
 //! write: the second process then follows on from what the first wrote, never from a
 //! state that is no longer in the rows.
 
 use std::sync::Arc;
-
-use wishtree_protocol::CommunityCode;
 
 use crate::sql::{Db, SqlError};
 use crate::store::{DocLock, PgStore, SqliteStore, StoreError};
@@ -76,9 +74,10 @@ impl FigureStore {
         }
     }
 
-    /// Takes the derivation lock for the rows of community `code`, held until the
-    /// [`DocLock`] is dropped. A derivation takes it before it reads the document and
-    /// drops it after its last write. SQLite's figures have one process: no lock.
+    /// Takes the figures' derivation lock, held until the [`DocLock`] is dropped. A
+    /// derivation (a community's rows, or the city document's: campaigns, the units'
+    /// directory) takes it before it reads the document and drops it after its last
+    /// write. SQLite's figures have one process: no lock.
     ///
     /// On PostgreSQL it is one lock for every community: one process at a time
     /// derives. Communities of one district share their district's rollup rows
@@ -86,17 +85,7 @@ impl FigureStore {
     /// processes deriving two communities at once would take those rows' locks in
     /// orders of their own, and could deadlock. Derivations are off the sync path, so
     /// merges still run in every process at once.
-    pub fn lock_community(&self, _code: CommunityCode) -> Result<DocLock, StoreError> {
-        self.lock_derivations()
-    }
-
-    /// Takes the lock of the rows derived from the city document (campaigns, the
-    /// units' directory): the same one lock as [`FigureStore::lock_community`].
-    pub fn lock_city(&self) -> Result<DocLock, StoreError> {
-        self.lock_derivations()
-    }
-
-    fn lock_derivations(&self) -> Result<DocLock, StoreError> {
+    pub fn lock_derivations(&self) -> Result<DocLock, StoreError> {
         match self {
             FigureStore::Local(_) => Ok(DocLock::none()),
             FigureStore::Shared(store) => store.lock_named(DERIVATION_LOCK.to_owned()),

@@ -165,7 +165,7 @@ fn record_seen_batch(hub: &Hub, seen: &[(CommunityCode, Timestamp)]) -> anyhow::
 /// holds no document of keeps no rows: they would be a former host's records.
 pub fn refresh_city(hub: &Hub) -> anyhow::Result<()> {
     // Held from before the city document is read, as a community's (`refresh_with`).
-    let deriving = hub.figures().lock_city()?;
+    let deriving = hub.figures().lock_derivations()?;
     let automerge = hub.snapshot(DocId::City)?;
     // A district hub that has not received the city document yet has nothing to derive.
     if automerge.clone().get_heads().is_empty() {
@@ -250,7 +250,7 @@ fn refresh_with(
     // the document is read to the last write: a process that derived while this one
     // waited read no more of the document than this one reads now, so the rows never
     // go back to an older state of it.
-    let _deriving = hub.figures().lock_community(code)?;
+    let _deriving = hub.figures().lock_derivations()?;
     let automerge = hub.snapshot(DocId::Community(code))?;
     // A node that connected but has sent nothing yet has no document at the hub:
     // it is counted as seen, with no rows.

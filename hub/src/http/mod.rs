@@ -24,6 +24,7 @@ mod auth;
 mod bulletin_api;
 mod csv;
 mod dashboard;
+mod figures_db;
 mod member;
 mod period;
 mod points;
@@ -56,12 +57,9 @@ use crate::clock::Clock;
 use crate::figure_store::FigureStore;
 use crate::figures::{self, FiguresError, Period};
 use crate::metrics::Metrics;
-use crate::sql::{Db, SqlError};
+use crate::sql::SqlError;
 use crate::state::Hub;
 use crate::store::{PgStore, SqliteStore, StoreError};
-
-/// How many idle read connections the pool keeps.
-const POOL_SIZE: usize = 4;
 
 /// What the HTTP side needs: where the database is, which region the hub serves,
 /// the metrics, and a clock.
@@ -277,31 +275,6 @@ impl HubHttpState {
         self.hub.as_ref()
     }
 
-    /// Runs `work` in one transaction of the figures' database on a blocking thread.
-    pub(crate) async fn write<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&dyn Db) -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
-        let writer = Arc::clone(&self.writer);
-        let shared = self.shared_figures.clone();
-        tokio::task::spawn_blocking(move || {
-            if let Some(store) = shared {
-                return store.in_db_transaction(work);
-            }
-            // A panic while writing leaves a connection that is still usable: the
-            // transaction it held was rolled back when it was dropped.
-            let mut connection = writer
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let transaction = connection.transaction().map_err(SqlError::from)?;
-            let value = work(&transaction)?;
-            transaction.commit().map_err(SqlError::from)?;
-            Ok(value)
-        })
-        .await
-        .map_err(|error| ApiError::internal(format!("a write task failed: {error}")))?
-    }
-
     /// Appends `(who, action, what)` to the audit log, now. A failure to write it
     /// fails the request: an export that cannot be logged is not made.
     pub(crate) async fn audit(
@@ -324,59 +297,6 @@ impl HubHttpState {
         tokio::task::spawn_blocking(move || Ok(work(accounts.as_ref())?))
             .await
             .map_err(|error| ApiError::internal(format!("an accounts task failed: {error}")))?
-    }
-
-    /// Runs `work` on the figures' database on a blocking thread: a pooled read
-    /// connection to the hub's file, or one of the shared PostgreSQL's.
-    pub(crate) async fn read<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&dyn Db) -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
-        let state = self.clone();
-        tokio::task::spawn_blocking(move || {
-            if let Some(store) = &state.shared_figures {
-                return store.with_db(work);
-            }
-            let connection = state.take_connection()?;
-            let result = work(&connection);
-            state.return_connection(connection);
-            result
-        })
-        .await
-        .map_err(|error| ApiError::internal(format!("a query task failed: {error}")))?
-    }
-
-    fn take_connection(&self) -> Result<Connection, ApiError> {
-        if let Some(connection) = self.lock_pool().pop() {
-            return Ok(connection);
-        }
-        let open = || -> rusqlite::Result<Connection> {
-            let connection = Connection::open(&self.database)?;
-            connection.set_prepared_statement_cache_capacity(crate::store::STATEMENTS_KEPT);
-            connection.busy_timeout(std::time::Duration::from_secs(5))?;
-            connection.pragma_update(None, "query_only", true)?;
-            Ok(connection)
-        };
-        open().map_err(|error| {
-            ApiError::internal(format!(
-                "the hub database {} cannot be opened: {error}",
-                self.database.display()
-            ))
-        })
-    }
-
-    fn return_connection(&self, connection: Connection) {
-        let mut pool = self.lock_pool();
-        if pool.len() < POOL_SIZE {
-            pool.push(connection);
-        }
-    }
-
-    fn lock_pool(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
-        // A panic while holding the pool leaves a list of connections, still usable.
-        self.pool
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

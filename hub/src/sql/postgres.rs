@@ -1,8 +1,7 @@
 //! [`Db`] on a PostgreSQL connection or transaction: each statement prepared once per
-//! connection with its parameters' types and kept ([`PgDb::cached`], the pool's
-//! connections), or sent with them unprepared (`query_typed_raw`, [`PgDb::new`]); its
-//! rows read as they arrive, waited for on the caller's thread as the store's calls are
-//! (`store::postgres::block_on`).
+//! connection with its parameters' types and kept with the connection
+//! ([`PgDb::cached`]); its rows read as they arrive, waited for on the caller's thread
+//! as the store's calls are (`store::postgres::block_on`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -28,36 +27,21 @@ const STATEMENTS_KEPT: usize = 512;
 #[derive(Debug)]
 pub struct PgDb<'a, C> {
     client: &'a C,
-    /// The connection's prepared statements, when it keeps them.
-    statements: Option<&'a Statements>,
+    /// The prepared statements of the connection `client` runs on.
+    statements: &'a Statements,
 }
 
 impl<'a, C: GenericClient + Sync> PgDb<'a, C> {
-    /// Runs statements on `client` (a `tokio_postgres::Client` or `Transaction`), each
-    /// sent with its text (one round trip; planned every time).
-    pub fn new(client: &'a C) -> Self {
-        PgDb {
-            client,
-            statements: None,
-        }
-    }
-
-    /// Runs statements on `client`, preparing each once and keeping it in `statements`,
-    /// which must belong to the connection `client` runs on.
+    /// Runs statements on `client` (a `tokio_postgres::Client` or `Transaction`),
+    /// preparing each once and keeping it in `statements`, which must belong to the
+    /// connection `client` runs on.
     pub fn cached(client: &'a C, statements: &'a Statements) -> Self {
-        PgDb {
-            client,
-            statements: Some(statements),
-        }
+        PgDb { client, statements }
     }
 
     /// The statement of `sql` with these parameter types, prepared on this connection.
-    async fn prepared(
-        &self,
-        statements: &Statements,
-        sql: &str,
-        types: Vec<Type>,
-    ) -> Result<Statement> {
+    async fn prepared(&self, sql: &str, types: Vec<Type>) -> Result<Statement> {
+        let statements = self.statements;
         let key = (sql.to_owned(), types);
         if let Some(statement) = statements.borrow().get(&key) {
             return Ok(statement.clone());
@@ -134,22 +118,10 @@ impl<C: GenericClient + Sync> Db for PgDb<'_, C> {
             .map(|param| param.cell())
             .collect::<Result<Vec<Cell<'_>>>>()?;
         block_on(async {
-            let stream = match self.statements {
-                Some(statements) => {
-                    let types = cells.iter().map(Cell::postgres_type).collect();
-                    let statement = self.prepared(statements, sql, types).await?;
-                    let values = cells.iter().map(Cell::postgres_value);
-                    self.client.query_raw(&statement, values).await?
-                }
-                None => {
-                    let typed = cells
-                        .iter()
-                        .map(|cell| (cell.postgres_value(), cell.postgres_type()));
-                    self.client
-                        .query_typed_raw(&postgres_form(sql), typed)
-                        .await?
-                }
-            };
+            let types = cells.iter().map(Cell::postgres_type).collect();
+            let statement = self.prepared(sql, types).await?;
+            let values = cells.iter().map(Cell::postgres_value);
+            let stream = self.client.query_raw(&statement, values).await?;
             let mut stream = pin!(stream);
             while let Some(row) =
                 std::future::poll_fn(|context| stream.as_mut().poll_next(context)).await
