@@ -279,6 +279,47 @@ pub fn check_attestations(cluster: &Cluster, stores: &HubStores) -> AttestCheck 
     check
 }
 
+/// Waits, up to `limit`, until each hub's figure rows are derived from the state of
+/// every document its store holds, by the hub's own measure (`run::stale_communities`,
+/// which a starting hub re-derives): its figures worker rests while nodes sync, so the
+/// rows trail the documents by seconds after a heal, and a hub stopped before they
+/// catch up derives them at its next start, which a run does not reach. One line per
+/// hub whose figures did not catch up.
+pub fn wait_figures_current(cluster: &Cluster, limit: Duration) -> Vec<String> {
+    let deadline = Instant::now() + limit;
+    let mut problems = Vec::new();
+    for hub in [Proc::City, Proc::District] {
+        let path = cluster
+            .hub_dir(hub)
+            .join(wishtree_hub::data_dir::DATABASE_FILE);
+        let stale = || -> anyhow::Result<Vec<CommunityCode>> {
+            let store = std::sync::Arc::new(SqliteStore::open(&path)?);
+            let figures = wishtree_hub::figure_store::FigureStore::Local(store.clone());
+            wishtree_hub::run::stale_communities(store.as_ref(), &figures)
+        };
+        loop {
+            match stale() {
+                Ok(stale) if stale.is_empty() => break,
+                Ok(stale) if Instant::now() >= deadline => {
+                    problems.push(format!(
+                        "{hub}: the figures of {} communities did not catch up with their documents within {limit:?}",
+                        stale.len()
+                    ));
+                    break;
+                }
+                Err(error) if Instant::now() >= deadline => {
+                    problems.push(format!(
+                        "{hub}: cannot tell whether the figures caught up: {error:#}"
+                    ));
+                    break;
+                }
+                _ => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+    }
+    problems
+}
+
 /// With the hub stopped: its figure rows of every community equal rows derived afresh
 /// from the community's document in a copy of its store. One line per difference.
 pub fn check_figures(hub: Proc, hub_dir: &Path, scratch: &Path) -> anyhow::Result<Vec<String>> {

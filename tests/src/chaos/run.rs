@@ -184,6 +184,10 @@ pub fn run_schedule(options: &RunOptions) -> anyhow::Result<RunOutcome> {
     outcome.attested_current = (attested.current, attested.checked);
     outcome.problems.extend(attested.problems);
     drop(stores);
+    let remaining = options.converge_limit.saturating_sub(healed.elapsed());
+    outcome
+        .problems
+        .extend(check::wait_figures_current(&cluster, remaining));
 
     cluster.shut_down();
     for hub in [Proc::City, Proc::District] {
