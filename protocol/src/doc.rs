@@ -27,6 +27,8 @@ use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value};
 use autosurgeon::Hydrate;
 
+mod value;
+
 use crate::id::{ActivityId, MemberId};
 use crate::model::{
     COLLECTIONS, Community, CommunityRules, Entity, LATE_COLLECTIONS, LifecycleEvent, Participation,
@@ -274,17 +276,14 @@ impl CommunityDoc {
             // A new entity is written as one object in one batch. Reconciled field by
             // field, each put seeks its key in the whole document's op set (about 80% of
             // a recorded service's cost at DESIGN's 1x size, growing with the
-            // document); a batch splices the op set twice. The value is built by the
-            // same reconcile, on an empty scratch document where seeking costs nothing,
-            // so the ops are those reconciling would have written.
-            let mut scratch = AutoCommit::new().with_actor(ActorId::from([0u8; 16]));
-            autosurgeon::reconcile_prop(&mut scratch, ROOT, "entity", entity)
-                .map_err(|error| reconcile_error(key.clone(), error))?;
-            if let HydrateValue::Map(root) = scratch.document().hydrate(None)
-                && let Some(value @ HydrateValue::Map(_)) = root.get("entity")
-            {
+            // document); a batch splices the op set twice. The value is built in memory
+            // by the entity's own reconcile (`value::build`), so the ops are those
+            // reconciling would have written.
+            let built =
+                value::build(entity).map_err(|error| reconcile_error(key.clone(), error))?;
+            if let Some(value @ HydrateValue::Map(_)) = built {
                 self.doc
-                    .batch_create_object(&collection, key.as_str(), value, false)?;
+                    .batch_create_object(&collection, key.as_str(), &value, false)?;
                 return Ok(());
             }
         }
