@@ -380,6 +380,71 @@ fn writes_that_arrive_together_share_one_transaction_and_are_answered_after_it()
 }
 
 #[test]
+fn a_write_that_queues_while_a_batch_syncs_is_led_on_after_it_and_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::new(init_node(dir.path()));
+    let chunks = state.replica.blocking_lock().chunk_counts().community;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let handle = runtime.handle().clone();
+    let writes = Arc::clone(&state.writes);
+    let (first, second) = runtime.block_on(async move {
+        let (second_sent, second_answer) = tokio::sync::oneshot::channel();
+        let queue = Arc::clone(&writes);
+        // The first write's work queues the second and waits until it is queued: the
+        // second arrives while the first's batch holds the replica.
+        let first = writes
+            .write(
+                move |replica| {
+                    let new = new_wish("轮椅");
+                    let second = Arc::clone(&queue);
+                    let task = handle.spawn(async move {
+                        second
+                            .write(
+                                move |replica| api::create_wish(replica, new_wish("微波炉"), now()),
+                                |error| Err(api::ApiError::from_store(error)),
+                            )
+                            .await
+                    });
+                    let _ = second_sent.send(task);
+                    let deadline = Instant::now() + Duration::from_secs(30);
+                    while queue.queued() < 1 {
+                        assert!(Instant::now() < deadline, "the second write never queued");
+                        std::thread::yield_now();
+                    }
+                    api::create_wish(replica, new, now())
+                },
+                |error| Err(api::ApiError::from_store(error)),
+            )
+            .await
+            .unwrap();
+        let second = tokio::time::timeout(Duration::from_secs(30), second_answer.await.unwrap())
+            .await
+            .expect("the queued write is answered")
+            .unwrap()
+            .unwrap();
+        (first, second)
+    });
+    runtime.shutdown_background();
+    let replica = state.replica.blocking_lock();
+    assert_eq!(
+        replica.chunk_counts().community,
+        chunks + 2,
+        "a batch each, the second led after the first"
+    );
+    drop(replica);
+    drop(state);
+    let view = Replica::open(dir.path()).unwrap().view().unwrap();
+    for answer in [first, second] {
+        let id = answer.unwrap()["id"].as_str().unwrap().parse().unwrap();
+        assert!(view.wishes.contains_key(&id));
+    }
+}
+
+#[test]
 fn a_batch_whose_transaction_fails_answers_every_write_with_the_error_and_keeps_none() {
     let dir = tempfile::tempdir().unwrap();
     let state = AppState::new(init_node(dir.path()));

@@ -1,19 +1,21 @@
 //! Group commit: writes that arrive together share one SQLite transaction and one
 //! disk sync, and each is answered only after that transaction is on disk.
 //!
-//! A write through the API or a form waits for the replica's lock; while one write's
-//! transaction is syncing, the next ones queue. [`GroupCommit::write`] queues its work
-//! and then takes the lock; whoever gets it first runs every queued work in turn
-//! against the replica in batch mode ([`Replica::execute_as`] applies and commits each
-//! change in memory only), stores the batch — one chunk for all its changes, one
-//! signature over the new heads, the personal data — in one transaction, and only then
-//! hands each caller its answer. If that transaction fails, the documents are reloaded
-//! from the store and every work that wrote is answered with the store's error instead.
+//! [`GroupCommit::write`] queues its work. If no one leads, its caller leads: it takes
+//! the replica's lock, then everything queued, runs each work in turn against the
+//! replica in batch mode ([`Replica::execute_as`] applies and commits each change in
+//! memory only), stores the batch — one chunk for all its changes, one signature over
+//! the new heads, the personal data — in one transaction, and only then hands each
+//! caller its answer. Works that queued while that batch was syncing make the next
+//! batch, led on a blocking thread until the queue is empty, so the first leader is
+//! answered as soon as its own batch is on disk. If a transaction fails, the documents
+//! are reloaded from the store and every work that wrote is answered with the store's
+//! error instead.
 //!
 //! The replica's lock is held from the first work of a batch until its answers are
 //! handed out, so no reader and no sync session ever sees a change that is not on
 //! disk: what the replica holds in memory between two calls is what the store holds.
-//! A writer alone pays what it paid before (one transaction, one sync); writers that
+//! A writer alone pays one transaction and one sync, on its own thread; writers that
 //! come together share the sync.
 
 use std::panic::AssertUnwindSafe;
@@ -28,7 +30,15 @@ use crate::store::{DocName, StoreError};
 #[derive(Debug)]
 pub struct GroupCommit {
     replica: SharedReplica,
-    queue: Mutex<Vec<Job>>,
+    queue: Mutex<Queue>,
+}
+
+/// The writes waiting, and whether a leader will take them. Both change under one
+/// lock, so a write either finds a leader that will still take it or leads itself.
+#[derive(Debug, Default)]
+struct Queue {
+    jobs: Vec<Job>,
+    led: bool,
 }
 
 /// The writes of a batch not yet flushed.
@@ -40,15 +50,6 @@ pub(super) struct Batch {
     private: Vec<PrivateRecord>,
     /// How many calls wrote anything (a change or personal data).
     writes: u64,
-}
-
-/// What the flush of a batch did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Flushed {
-    /// Works in the batch.
-    pub works: usize,
-    /// Document changes stored by its one transaction.
-    pub changes: usize,
 }
 
 /// One queued work: run on the replica, it answers how to deliver its result once
@@ -73,7 +74,7 @@ impl GroupCommit {
     pub fn new(replica: SharedReplica) -> Self {
         Self {
             replica,
-            queue: Mutex::new(Vec::new()),
+            queue: Mutex::new(Queue::default()),
         }
     }
 
@@ -86,7 +87,7 @@ impl GroupCommit {
         lost: impl FnOnce(&StoreError) -> T + Send + 'static,
     ) -> Result<T, WorkStopped> {
         let (answer, answered) = tokio::sync::oneshot::channel();
-        self.enqueue(Job(Box::new(move |replica: &mut Replica| {
+        let job = Job(Box::new(move |replica: &mut Replica| {
             let writes_before = replica.batched_writes();
             let value = work(replica);
             let wrote = replica.batched_writes() != writes_before;
@@ -98,28 +99,49 @@ impl GroupCommit {
                 // The caller may have gone (its connection closed); the write stands.
                 let _ = answer.send(value);
             })
-        })));
-        let this = Arc::clone(self);
-        // When this returns, the work ran in this batch or in an earlier one, and was
-        // answered: a leader answers every work it took before it lets go of the lock.
-        tokio::task::spawn_blocking(move || this.lead(crate::now))
-            .await
-            .map_err(|_| WorkStopped)?;
+        }));
+        if !self.enqueue(job) {
+            // A leader is running batches; it takes this work in its next one.
+            return answered.await.map_err(|_| WorkStopped);
+        }
+        if tokio::runtime::Handle::current().runtime_flavor()
+            == tokio::runtime::RuntimeFlavor::MultiThread
+        {
+            // This write leads one batch on its own thread, the runtime moving the
+            // thread's other tasks to another: no hand-over to a blocking thread and
+            // back, which cost a lone write two thread wake-ups (about a third of the
+            // HTTP path's own time, node bench). Writes that queued meanwhile are led
+            // on a blocking thread, so that this one is answered now.
+            if tokio::task::block_in_place(|| self.lead_batch(crate::now)) {
+                let this = Arc::clone(self);
+                tokio::task::spawn_blocking(move || this.lead_all(crate::now));
+            }
+        } else {
+            let this = Arc::clone(self);
+            tokio::task::spawn_blocking(move || this.lead_all(crate::now))
+                .await
+                .map_err(|_| WorkStopped)?;
+        }
         answered.await.map_err(|_| WorkStopped)
     }
 
-    /// Runs whatever is queued as one batch, if anything is; blocks on the replica's
-    /// lock. Answers what the flush did (`None` if another caller took the queue).
-    pub fn lead(&self, now: impl Fn() -> wishtree_protocol::Timestamp) -> Option<Flushed> {
+    /// Leads batches until nothing is queued.
+    fn lead_all(&self, now: impl Fn() -> wishtree_protocol::Timestamp + Copy) {
+        while self.lead_batch(now) {}
+    }
+
+    /// Runs whatever is queued as one batch; blocks on the replica's lock. Answers
+    /// whether more work queued meanwhile: then the caller still leads and must run
+    /// another batch; if not, it no longer leads.
+    fn lead_batch(&self, now: impl Fn() -> wishtree_protocol::Timestamp) -> bool {
+        // If this panics, whatever is queued is dropped (its callers are told the
+        // write stopped) and the next write leads; no write waits for a dead leader.
+        let abdication = Abdication(self);
         let mut replica = self.replica.blocking_lock();
         // Taken only once the lock is held: whatever queued while the previous batch
         // was syncing joins this one.
-        let jobs = std::mem::take(&mut *self.queue());
-        if jobs.is_empty() {
-            return None;
-        }
+        let jobs = std::mem::take(&mut self.queue().jobs);
         replica.batch = Some(Batch::default());
-        let works = jobs.len();
         let deliveries: Vec<Option<Delivery>> = jobs
             .into_iter()
             .map(|Job(job)| {
@@ -132,31 +154,45 @@ impl GroupCommit {
                 ran.ok()
             })
             .collect();
-        let changes = replica
-            .batch
-            .as_ref()
-            .map_or(0, |batch| batch.changes.len());
         let flushed = replica.flush_batch(now());
         for delivery in deliveries.into_iter().flatten() {
             delivery(flushed.as_ref().map(|_| ()));
         }
-        Some(Flushed { works, changes })
+        drop(replica);
+        std::mem::forget(abdication);
+        let mut queue = self.queue();
+        queue.led = !queue.jobs.is_empty();
+        queue.led
     }
 
     /// How many writes wait for the next batch.
     pub fn queued(&self) -> usize {
-        self.queue().len()
+        self.queue().jobs.len()
     }
 
-    fn enqueue(&self, job: Job) {
-        self.queue().push(job);
+    /// Queues a job; answers whether its caller must lead (no one else does).
+    fn enqueue(&self, job: Job) -> bool {
+        let mut queue = self.queue();
+        queue.jobs.push(job);
+        !std::mem::replace(&mut queue.led, true)
     }
 
-    fn queue(&self) -> std::sync::MutexGuard<'_, Vec<Job>> {
+    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
         // A job is pushed or the whole queue taken, nothing that can panic half-way.
         self.queue
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Dropped only if a leader panics: gives up the lead and drops what is queued.
+struct Abdication<'a>(&'a GroupCommit);
+
+impl Drop for Abdication<'_> {
+    fn drop(&mut self) {
+        let mut queue = self.0.queue();
+        queue.led = false;
+        queue.jobs.clear();
     }
 }
 
