@@ -13,7 +13,7 @@ use wishtree_protocol::model::{Activity, ServiceRecord};
 use wishtree_protocol::text::{Label, Title};
 
 use super::cards::{hub_link, qr_svg};
-use super::passbook::{earned_points_record, service_record};
+use super::passbook::{is_service_voided, written_service};
 use super::{
     ApiError, ApiResult, Expected, FieldError, Fields, Input, create, execute, list, new_id,
     path_id, render, require,
@@ -96,11 +96,14 @@ pub fn add_participant(
         activity(replica, &activity_id.to_string()).ok()
     })?;
     let service = ServiceRecord::id_for_participation(activity_id, member);
+    // The id is derived from the activity and the member: a void may name it.
+    let is_voided = is_service_voided(replica, service)?;
+    let (record, points_entry) = written_service(replica, service, is_voided)?;
     Ok(json!({
         "activity": activity_id,
         "member": member,
-        "service": service_record(replica, service)?,
-        "points_entry": earned_points_record(replica, service)?,
+        "service": record,
+        "points_entry": points_entry,
     }))
 }
 

@@ -270,8 +270,9 @@ pub fn create_service(replica: &mut Replica, new: NewService, now: Timestamp) ->
             VolunteerServiceId::from_bytes(*id.as_bytes()),
         );
     }
-    let mut record = service_record(replica, id)?;
-    record["points_entry"] = earned_points_record(replica, id)?;
+    // A fresh random id: no void can name it yet.
+    let (mut record, points_entry) = written_service(replica, id, false)?;
+    record["points_entry"] = points_entry;
     Ok(record)
 }
 
@@ -318,29 +319,35 @@ pub fn list_voids(replica: &mut Replica) -> ApiResult {
     Ok(list(view.voids.iter().map(|(id, v)| render::void(id, v))))
 }
 
-/// A service record read from the document (cheaper than deriving the view). A
-/// record just written is not voided; a void written since is looked up.
-pub(super) fn service_record(replica: &mut Replica, id: ServiceId) -> ApiResult {
+/// A service record just written, read once from the document, and the passbook
+/// entry it earned (derived from the record, so not voided yet; `null` if it earned
+/// no points). `is_voided` says whether a void names the record.
+pub(super) fn written_service(
+    replica: &Replica,
+    id: ServiceId,
+    is_voided: bool,
+) -> Result<(Value, Value), ApiError> {
     let entity = require::<ServiceRecord>(replica, id)?;
-    let (voids, _) = replica.doc().entities::<Void>()?;
-    let is_voided = voids.iter().any(|(_, void)| void.service == Some(id));
-    Ok(render::service(id, &Voidable { entity, is_voided }))
-}
-
-/// The passbook entry a service record just written earned (derived from the record,
-/// so not voided yet), or `null` if it earned no points.
-pub(super) fn earned_points_record(replica: &mut Replica, service: ServiceId) -> ApiResult {
-    let record = require::<ServiceRecord>(replica, service)?;
-    Ok(match record.earned_entry(service) {
-        Some((id, entity)) => render::points_entry(
-            id,
+    let points_entry = match entity.earned_entry(id) {
+        Some((entry_id, entry)) => render::points_entry(
+            entry_id,
             &Voidable {
-                entity,
+                entity: entry,
                 is_voided: false,
             },
         ),
         None => Value::Null,
-    })
+    };
+    Ok((
+        render::service(id, &Voidable { entity, is_voided }),
+        points_entry,
+    ))
+}
+
+/// Whether a void names the service record.
+pub(super) fn is_service_voided(replica: &Replica, id: ServiceId) -> Result<bool, ApiError> {
+    let (voids, _) = replica.doc().entities::<Void>()?;
+    Ok(voids.iter().any(|(_, void)| void.service == Some(id)))
 }
 
 /// A passbook entry read from the document, or `null` if there is none.
