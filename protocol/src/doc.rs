@@ -29,6 +29,9 @@ use autosurgeon::Hydrate;
 
 mod value;
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use crate::id::{ActivityId, MemberId};
 use crate::model::{
     COLLECTIONS, Community, CommunityRules, Entity, LATE_COLLECTIONS, LifecycleEvent, Participation,
@@ -45,6 +48,11 @@ pub const SCHEMA_VERSION: u64 = 1;
 pub struct CommunityDoc {
     doc: AutoCommit,
     code: CommunityCode,
+    /// The collections' maps as looked up (`collection`): a write looks up three or
+    /// four, each a seek in the root map. Emptied by everything that can move a root
+    /// key other than this type's own writes: a merge, loaded changes, a rollback,
+    /// and the automerge document handed out mutably.
+    collections: Mutex<HashMap<&'static str, ObjId>>,
 }
 
 /// An entity that is in the document but could not be read as its type, e.g. written
@@ -196,7 +204,11 @@ impl CommunityDoc {
                 }
             }
         }
-        Ok(Self { doc, code })
+        Ok(Self {
+            doc,
+            code,
+            collections: Mutex::default(),
+        })
     }
 
     /// The community the document belongs to.
@@ -445,6 +457,7 @@ impl CommunityDoc {
 
     /// Drops the pending operations, e.g. after a command failed half-way.
     pub fn rollback(&mut self) {
+        self.forget_collections();
         self.doc.rollback();
     }
 
@@ -473,12 +486,14 @@ impl CommunityDoc {
                 found: other.code.to_string(),
             });
         }
+        self.forget_collections();
         self.doc.merge(&mut other.doc)?;
         Ok(())
     }
 
     /// Applies changes saved by another replica (chunks or a full save).
     pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<usize, DocError> {
+        self.forget_collections();
         Ok(self.doc.load_incremental(bytes)?)
     }
 
@@ -489,6 +504,7 @@ impl CommunityDoc {
 
     /// The underlying automerge document, for sync.
     pub fn automerge_mut(&mut self) -> &mut AutoCommit {
+        self.forget_collections();
         &mut self.doc
     }
 
@@ -508,8 +524,14 @@ impl CommunityDoc {
     /// The map of a collection; `None` for a collection added after schema 1 that no
     /// write has created yet ([`LATE_COLLECTIONS`]).
     fn collection(&self, name: &'static str) -> Result<Option<ObjId>, DocError> {
+        if let Some(id) = self.known_collections().get(name) {
+            return Ok(Some(id.clone()));
+        }
         match self.doc.get(ROOT, name)? {
-            Some((Value::Object(ObjType::Map), id)) => Ok(Some(id)),
+            Some((Value::Object(ObjType::Map), id)) => {
+                self.known_collections().insert(name, id.clone());
+                Ok(Some(id))
+            }
             None if LATE_COLLECTIONS.contains(&name) => Ok(None),
             _ => Err(DocError::NotACommunityDocument(format!(
                 "the `{name}` map is missing"
@@ -521,8 +543,26 @@ impl CommunityDoc {
     fn collection_for_write(&mut self, name: &'static str) -> Result<ObjId, DocError> {
         match self.collection(name)? {
             Some(collection) => Ok(collection),
-            None => Ok(self.doc.put_object(ROOT, name, ObjType::Map)?),
+            None => {
+                let id = self.doc.put_object(ROOT, name, ObjType::Map)?;
+                self.known_collections().insert(name, id.clone());
+                Ok(id)
+            }
         }
+    }
+
+    fn known_collections(&self) -> std::sync::MutexGuard<'_, HashMap<&'static str, ObjId>> {
+        // Only whole inserts and clears happen under the lock; a poisoned map is whole.
+        self.collections
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn forget_collections(&mut self) {
+        self.collections
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
     }
 
     fn entity_object<E: Entity>(&self, id: E::Id) -> Result<ObjId, DocError> {
@@ -547,6 +587,7 @@ impl Clone for CommunityDoc {
         Self {
             doc: self.doc.clone(),
             code: self.code,
+            collections: Mutex::default(),
         }
     }
 }

@@ -1,7 +1,8 @@
-//! A new entity is written in one batch from a value built in memory
-//! (`doc::value`). This checks that the batch writes what reconciling the entity
-//! field by field writes: every entity of a community that used most commands,
-//! written both ways into two copies of one document, hydrates to the same value.
+//! How the community document writes and finds its entities, checked against the
+//! slower ways it replaced: a new entity is written in one batch from a value built
+//! in memory (`doc::value`), which must be what reconciling it field by field writes;
+//! and the collections' maps are looked up once and remembered, which must not
+//! outlive a merge.
 
 mod support;
 
@@ -13,8 +14,8 @@ use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{PointsEntryId, PostId, ServiceId, VoidId};
 use wishtree_protocol::model::Entity;
 use wishtree_protocol::model::{
-    Activity, Actor, EventKind, Member, Org, PointsEntry, Post, PostKind, ScoringItem,
-    ServiceRecord, Void, Wish,
+    Activity, Actor, EventKind, Member, Org, PointsEntry, Post, PostKind, ScoringItem, ScoringRate,
+    ScoringUnit, ServiceRecord, Void, Wish,
 };
 use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::uscc::CreditCode;
@@ -155,4 +156,38 @@ fn busy_community(ids: &mut Ids) -> CommunityDoc {
         },
     );
     doc
+}
+
+/// Two replicas that each create a collection added after schema 1 (here `scoring`)
+/// hold two maps under one root key; after a merge one of them wins. A replica must
+/// then read the winner, not the map it looked up before the merge.
+#[test]
+fn after_a_merge_a_collection_both_replicas_created_is_read_as_a_reload_reads_it() {
+    let mut ids = Ids::new(43);
+    let genesis = new_doc(&mut ids);
+    let rate = |item, points| Command::SetScoringRate {
+        item,
+        points,
+        per: ScoringUnit::Time,
+    };
+    let mut a = genesis.clone();
+    a.execute(&rate(ScoringItem::Wish, 5), &worker(), at(1))
+        .expect("rate");
+    let mut b =
+        CommunityDoc::load(&genesis.clone().save(), Some(community()), ids.bytes()).expect("load");
+    b.execute(&rate(ScoringItem::Project, 7), &worker(), at(2))
+        .expect("rate");
+    // Each way round: in one of them the replica's own map loses.
+    for (mut into, mut from) in [(a.clone(), b.clone()), (b, a)] {
+        let before = format!("{:?}", into.entities::<ScoringRate>().expect("read"));
+        into.merge(&mut from).expect("merge");
+        let merged = format!("{:?}", into.entities::<ScoringRate>().expect("read"));
+        let reloaded =
+            CommunityDoc::load(&into.save(), Some(community()), ids.bytes()).expect("reload");
+        assert_eq!(
+            merged,
+            format!("{:?}", reloaded.entities::<ScoringRate>().expect("read")),
+            "read before the merge: {before}"
+        );
+    }
 }
