@@ -679,6 +679,18 @@ fn check_figures(
                     period,
                     org
                 );
+                // The months of an organisation's trend add up to its figures: a unit
+                // counts a project its branches took on together once a month too.
+                let months = figures::monthly(db, &region, *org, &period, None).unwrap();
+                let fulfilled: u64 = months.iter().map(|m| m.projects_fulfilled).sum();
+                prop_assert_eq!(
+                    fulfilled,
+                    actual.projects.fulfilled,
+                    "projects fulfilled month by month: region {:?}, period {}, org {:?}",
+                    region,
+                    period,
+                    org
+                );
             }
             // The months of a period add up to its flows.
             let all = figures::figures(

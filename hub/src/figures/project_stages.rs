@@ -6,6 +6,10 @@
 //! a unit's count needs the per-unit rows, which the rollups, credited to one
 //! organisation per row, do not have.
 
+use std::collections::BTreeMap;
+
+use wishtree_protocol::RegionPrefix;
+
 use super::FiguresError;
 use super::measure::{Scope, region_range, unindexed};
 use super::party_orgs::OrgScope;
@@ -101,6 +105,35 @@ pub(crate) fn stage_counts(
         Ok(())
     })?;
     Ok(counts)
+}
+
+/// A unit's fulfilled projects by the month they were submitted in, each project once
+/// however many of the unit's organisations it credits: the organisations' month
+/// rollups, a row per organisation, count a project its branches took on together
+/// once per branch.
+pub(crate) fn unit_projects_fulfilled_by_month(
+    db: &dyn Db,
+    region: &RegionPrefix,
+    unit: OrgScope,
+    period: &Period,
+) -> Result<BTreeMap<i64, u64>, FiguresError> {
+    let (low, high) = region_range(region);
+    let (first, last) = period.day_bounds();
+    let sql = format!(
+        "SELECT p.month, COUNT(*) FROM fig_projects p
+         WHERE (p.community, p.id) IN (SELECT c.community, c.project FROM fig_project_credits c
+             WHERE c.community >= ?1 AND c.community < ?2 {})
+           AND p.submitted_day BETWEEN ?3 AND ?4 AND p.state = 'fulfilled'
+         GROUP BY p.month",
+        unit.clause("c.claimant_org", 5)
+    );
+    let rows = db.query_map(&sql, params![low, high, first, last, unit.value()], |row| {
+        Ok((row.get::<i64>(0)?, row.get::<i64>(1)?))
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(month, count)| (month, u64::try_from(count).unwrap_or(0)))
+        .collect())
 }
 
 /// The projects credited to the party organisation or unit `org` (its lead claim or a

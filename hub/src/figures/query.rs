@@ -24,7 +24,9 @@ use super::names::{community_codes, region_name};
 use super::party_orgs::OrgScope;
 use super::period::{Period, month_label};
 use super::posts::{GroupFigures, PostFigures, group_figures, post_figures};
-use super::project_stages::{StageCounts, org_project_states, stage_counts};
+use super::project_stages::{
+    StageCounts, org_project_states, stage_counts, unit_projects_fulfilled_by_month,
+};
 use super::rounds::{RoundCut, cut_by_round, cut_months_by_round};
 use super::volunteers::{VolunteerFigures, volunteer_figures};
 use crate::sql::{Db, DbExt, ToCell, Value, params};
@@ -444,9 +446,20 @@ pub fn monthly(
             };
         }
     }
+    // A unit counts a project its branches took on together once (as its figures do).
+    let unit_projects = match org {
+        Some(unit @ OrgScope::Unit(_)) => {
+            Some(unit_projects_fulfilled_by_month(db, region, unit, period)?)
+        }
+        _ => None,
+    };
     let mut out = Vec::new();
     for (month, values) in by_month {
         let service_minutes = values.count(Measure::ServiceMinutes);
+        let projects_fulfilled = match &unit_projects {
+            Some(once) => once.get(&month).copied().unwrap_or(0),
+            None => values.count(Measure::ProjectsFulfilled),
+        };
         out.push(MonthFigures {
             month: month_label(month),
             members_reported: values.count(Measure::MembersReported),
@@ -454,7 +467,7 @@ pub fn monthly(
             wishes_claimed: values.count(Measure::WishesClaimed)
                 + values.count(Measure::WishesFulfilled),
             wishes_fulfilled: values.count(Measure::WishesFulfilled),
-            projects_fulfilled: values.count(Measure::ProjectsFulfilled),
+            projects_fulfilled,
             activities: values.count(Measure::Activities),
             participations: values.count(Measure::Participations),
             service_minutes,
