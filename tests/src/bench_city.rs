@@ -741,12 +741,21 @@ pub fn random_u64() -> u64 {
     u64::from_le_bytes(bytes)
 }
 
-/// The target directory: the benchmark runs from `target/release/deps/`.
+/// The target directory the running bench was built in: `CARGO_TARGET_DIR` if set,
+/// else the nearest ancestor of the executable that cargo marked as its own
+/// (`CACHEDIR.TAG`), else `target` in the working directory, e.g. for a bench binary
+/// copied out of the tree (which must not write its cached documents beside it).
 pub fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.ancestors()
-        .nth(3)
-        .map(Path::to_path_buf)
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            exe.ancestors()
+                .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+                .map(Path::to_path_buf)
+        })
         .unwrap_or_else(|| PathBuf::from("target"))
 }
 
