@@ -22,15 +22,15 @@
 //!   it knows. autosurgeon's derived `Reconcile` puts the fields of a struct without
 //!   deleting the others, so fields added by a newer schema survive an older writer.
 
-use automerge::hydrate::Value as HydrateValue;
-use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value};
-use autosurgeon::Hydrate;
-
 mod value;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+
+use automerge::hydrate::Value as HydrateValue;
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value};
+use autosurgeon::Hydrate;
 
 use crate::id::{ActivityId, MemberId};
 use crate::model::{
