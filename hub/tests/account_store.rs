@@ -316,14 +316,21 @@ fn throttle_failures_count_per_kind_and_key_and_are_swept(
 ) {
     let (one, two) = (open(), open());
     let keys = ["name:yunhe", "client:192.0.2.1"];
+    let take = |store: &dyn AccountStore, kind: &str, keys: &[&str], millis: i64| {
+        let limited: Vec<(&str, usize)> = keys.iter().map(|key| (*key, 100)).collect();
+        assert!(store.take_try(kind, &limited, at(millis), at(0)).unwrap());
+    };
     // Three at one process, two at the other, two of them at the same instant.
     for (store, millis) in [(&one, 10), (&one, 20), (&two, 20), (&one, 30), (&two, 40)] {
-        store.record_failures("login", &keys, at(millis)).unwrap();
+        take(store.as_ref(), "login", &keys, millis);
     }
-    two.record_failures("login", &["name:xinhua", "client:192.0.2.1"], at(50))
-        .unwrap();
-    one.record_failures("card", &["name:yunhe"], at(60))
-        .unwrap();
+    take(
+        two.as_ref(),
+        "login",
+        &["name:xinhua", "client:192.0.2.1"],
+        50,
+    );
+    take(one.as_ref(), "card", &["name:yunhe"], 60);
     for store in [&one, &two] {
         assert_eq!(
             store.failures_after("login", &keys, at(0)).unwrap(),
@@ -343,8 +350,42 @@ fn throttle_failures_count_per_kind_and_key_and_are_swept(
         Vec::<usize>::new()
     );
 
-    // At or before: those at 10 and 20 (three rows of each key), of every kind.
-    assert_eq!(two.sweep_failures(at(20)).unwrap(), 6);
+    // A try is refused, and takes nothing, once any of its keys is at its limit within
+    // the window; the name's 5 failures after 0 are at a limit of 5, the 3 after 20 not.
+    let yunhe = [("name:yunhe", 5), ("client:203.0.113.1", 5)];
+    assert!(!two.take_try("login", &yunhe, at(70), at(0)).unwrap());
+    assert_eq!(
+        one.failures_after("login", &["client:203.0.113.1"], at(0))
+            .unwrap(),
+        [0],
+        "a refused try takes nothing"
+    );
+    assert!(
+        !one.take_try(
+            "login",
+            &[("name:nobody", 5), ("client:192.0.2.1", 6)],
+            at(70),
+            at(0)
+        )
+        .unwrap()
+    );
+    assert!(two.take_try("login", &yunhe, at(70), at(20)).unwrap());
+    assert_eq!(one.failures_after("login", &keys[..1], at(0)).unwrap(), [6]);
+    // Taken back: one row of each key at that instant, at whichever process.
+    one.forget_try("login", &["name:yunhe", "client:203.0.113.1"], at(70))
+        .unwrap();
+    assert_eq!(
+        two.failures_after("login", &["name:yunhe", "client:203.0.113.1"], at(0))
+            .unwrap(),
+        [5, 0]
+    );
+    // Of the two rows at 20, one is forgotten; forgetting a try never taken is nothing.
+    two.forget_try("login", &keys, at(20)).unwrap();
+    two.forget_try("login", &["name:nobody"], at(20)).unwrap();
+    assert_eq!(one.failures_after("login", &keys, at(10)).unwrap(), [3, 4]);
+
+    // At or before: those at 10 and 20 (two rows of each key), of every kind.
+    assert_eq!(two.sweep_failures(at(20)).unwrap(), 4);
     assert_eq!(one.failures_after("login", &keys, at(0)).unwrap(), [2, 3]);
     assert_eq!(two.sweep_failures(at(1_000)).unwrap(), 7);
     assert_eq!(one.failures_after("login", &keys, at(0)).unwrap(), [0, 0]);

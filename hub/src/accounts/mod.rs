@@ -35,7 +35,7 @@ pub use session::{
     SESSION_KEY_FILE, SessionCookie, SessionKey, cookie_value,
 };
 pub use store::{AccountStore, AuditEntry, create_account, issue_token};
-pub use throttle::LoginThrottle;
+pub use throttle::{Attempt, LoginThrottle};
 
 /// How long a login lasts before the person signs in again.
 pub const SESSION_LIFETIME_MS: i64 = 8 * 60 * 60 * 1000;

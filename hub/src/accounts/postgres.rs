@@ -17,6 +17,10 @@ use crate::store::{PgStore, Typed, pg};
 
 /// The name of the cookie key in `hub_secrets`.
 const SESSION_SECRET: &str = "session-key";
+/// The first key of the throttles' advisory locks (the second is a key's hash): apart
+/// from the store's own (`store/postgres.rs`), so that a throttle's key never waits
+/// on a document's lock.
+const THROTTLE_LOCKS: i32 = 0x7474; // "tt"
 
 impl AccountStore for PgStore {
     fn add_account(
@@ -279,17 +283,47 @@ impl AccountStore for PgStore {
         Ok(SessionKey::from_secret(&secret))
     }
 
-    fn record_failures(
+    fn take_try(
         &self,
         kind: &str,
-        keys: &[&str],
+        keys: &[(&str, usize)],
         at: Timestamp,
-    ) -> Result<(), AccountError> {
+        after: Timestamp,
+    ) -> Result<bool, AccountError> {
+        let names: Vec<&str> = keys.iter().map(|(key, _)| *key).collect();
         self.in_transaction(async move |transaction| {
-            let statement = transaction.prepare(&pg(sql::INSERT_FAILURE)).await?;
+            lock_keys(transaction, kind, &names).await?;
+            let count = transaction.prepare(&pg(sql::FAILURES_AFTER)).await?;
+            for (key, limit) in keys {
+                let failures: i64 = transaction
+                    .query_one(&count, &[&kind, key, &after.as_millis()])
+                    .await?
+                    .try_get(0)?;
+                if usize::try_from(failures).unwrap_or(usize::MAX) >= *limit {
+                    return Ok(false);
+                }
+            }
+            let insert = transaction.prepare(&pg(sql::INSERT_FAILURE)).await?;
+            for key in &names {
+                transaction
+                    .execute(&insert, &[&kind, key, &at.as_millis()])
+                    .await?;
+            }
+            Ok(true)
+        })
+    }
+
+    fn forget_try(&self, kind: &str, keys: &[&str], at: Timestamp) -> Result<(), AccountError> {
+        self.in_transaction(async move |transaction| {
+            // Under the same locks, so that a take counting meanwhile sees the row
+            // either there or gone, and two forgets never pick the same row.
+            lock_keys(transaction, kind, keys).await?;
+            let forget = transaction
+                .prepare(&pg(sql::FORGET_FAILURE_POSTGRES))
+                .await?;
             for key in keys {
                 transaction
-                    .execute(&statement, &[&kind, key, &at.as_millis()])
+                    .execute(&forget, &[&kind, key, &at.as_millis()])
                     .await?;
             }
             Ok(())
@@ -352,6 +386,48 @@ async fn audit_in(
         )
         .await?;
     Ok(())
+}
+
+/// Serializes this transaction with every other that counts or forgets one of `keys`
+/// of `kind`, in any process: a transaction-scoped advisory lock per key, released at
+/// commit, once the rows it wrote are visible to the next holder.
+///
+/// Why an advisory lock rather than `SELECT … FOR UPDATE`: a key with no failures
+/// has no row to lock, so the rows could not serialize the first tries; a table of
+/// keys would, but it would be a row per name and address guessed to sweep. A lock on
+/// a hash needs neither; two keys whose hashes collide only wait on each other.
+/// The locks are taken in the order of their hashes, so that two tries sharing a key
+/// never each hold one the other waits for.
+async fn lock_keys(
+    transaction: &tokio_postgres::Transaction<'_>,
+    kind: &str,
+    keys: &[&str],
+) -> Result<(), AccountError> {
+    let mut hashes: Vec<i32> = keys.iter().map(|key| key_hash(kind, key)).collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    let lock = transaction
+        .prepare_typed(
+            "SELECT pg_advisory_xact_lock($1, $2)",
+            &[Type::INT4, Type::INT4],
+        )
+        .await?;
+    for hash in hashes {
+        transaction
+            .execute(&lock, &[&THROTTLE_LOCKS, &hash])
+            .await?;
+    }
+    Ok(())
+}
+
+/// A key's lock number: 32-bit FNV-1a of the kind and the key, the same in every
+/// process and every build (the standard library's hasher promises neither).
+fn key_hash(kind: &str, key: &str) -> i32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in kind.bytes().chain([0]).chain(key.bytes()) {
+        hash = (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193);
+    }
+    i32::from_ne_bytes(hash.to_ne_bytes())
 }
 
 /// The account named `name`, revoked or not.

@@ -72,4 +72,11 @@ pub(crate) const INSERT_FAILURE: &str =
 /// Later than `?3`: a failure drops out of the window at the instant the window ends.
 pub(crate) const FAILURES_AFTER: &str = "SELECT COUNT(*) FROM throttle_failures
      WHERE kind = ?1 AND key = ?2 AND at > ?3";
+/// One row of a key at an instant: rows are alike, so any one of them is the try's.
+/// SQLite names a row by its `rowid`, PostgreSQL by its `ctid`: the one place the
+/// dialects part.
+pub(crate) const FORGET_FAILURE_SQLITE: &str = "DELETE FROM throttle_failures WHERE rowid IN
+     (SELECT rowid FROM throttle_failures WHERE kind = ?1 AND key = ?2 AND at = ?3 LIMIT 1)";
+pub(crate) const FORGET_FAILURE_POSTGRES: &str = "DELETE FROM throttle_failures WHERE ctid IN
+     (SELECT ctid FROM throttle_failures WHERE kind = ?1 AND key = ?2 AND at = ?3 LIMIT 1)";
 pub(crate) const SWEEP_FAILURES: &str = "DELETE FROM throttle_failures WHERE at <= ?1";

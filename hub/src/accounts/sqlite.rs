@@ -228,16 +228,37 @@ impl AccountStore for SqliteStore {
         Ok(SessionKey::load_or_create(data)?)
     }
 
-    fn record_failures(
+    fn take_try(
         &self,
         kind: &str,
-        keys: &[&str],
+        keys: &[(&str, usize)],
         at: Timestamp,
-    ) -> Result<(), AccountError> {
-        self.with_transaction(|transaction| {
-            let mut statement = transaction.prepare_cached(sql::INSERT_FAILURE)?;
+        after: Timestamp,
+    ) -> Result<bool, AccountError> {
+        // Writing from its start: this process's tries wait on the store's connection,
+        // another process's on the file's write lock, before counting.
+        self.with_write_transaction(|transaction| {
+            let mut count = transaction.prepare_cached(sql::FAILURES_AFTER)?;
+            for (key, limit) in keys {
+                let failures: i64 =
+                    count.query_row(params![kind, key, after.as_millis()], |row| row.get(0))?;
+                if usize::try_from(failures).unwrap_or(usize::MAX) >= *limit {
+                    return Ok(false);
+                }
+            }
+            let mut insert = transaction.prepare_cached(sql::INSERT_FAILURE)?;
+            for (key, _) in keys {
+                insert.execute(params![kind, key, at.as_millis()])?;
+            }
+            Ok(true)
+        })
+    }
+
+    fn forget_try(&self, kind: &str, keys: &[&str], at: Timestamp) -> Result<(), AccountError> {
+        self.with_write_transaction(|transaction| {
+            let mut forget = transaction.prepare_cached(sql::FORGET_FAILURE_SQLITE)?;
             for key in keys {
-                statement.execute(params![kind, key, at.as_millis()])?;
+                forget.execute(params![kind, key, at.as_millis()])?;
             }
             Ok(())
         })

@@ -130,10 +130,24 @@ pub trait AccountStore: Send + Sync + fmt::Debug + 'static {
     /// time: every process that reads this store gets the same one.
     fn session_key(&self) -> Result<SessionKey, AccountError>;
 
-    /// Records one failure (or one counted request) of throttle `kind` for each of
-    /// `keys` at `at`, in one transaction (`throttle.rs`: a name and an address).
-    fn record_failures(&self, kind: &str, keys: &[&str], at: Timestamp)
-    -> Result<(), AccountError>;
+    /// Takes one try of throttle `kind` at `at` for each of `keys` (a key and its
+    /// limit), if every key has fewer than its limit of failures later than `after`:
+    /// inserts a row per key and answers `true`; answers `false` and inserts nothing
+    /// otherwise. Counting and inserting are one transaction that waits for every
+    /// other [`take_try`](Self::take_try) and [`forget_try`](Self::forget_try) of the
+    /// same keys, in any process on the store, so that tries at once are counted one
+    /// after another: no two both see the count below the limit.
+    fn take_try(
+        &self,
+        kind: &str,
+        keys: &[(&str, usize)],
+        at: Timestamp,
+        after: Timestamp,
+    ) -> Result<bool, AccountError>;
+
+    /// Takes back a try [`take_try`](Self::take_try) took at `at` (a right password, a
+    /// good card): deletes one row of `kind` at `at` for each of `keys`.
+    fn forget_try(&self, kind: &str, keys: &[&str], at: Timestamp) -> Result<(), AccountError>;
 
     /// How many failures of throttle `kind` each of `keys` has later than `after`, in
     /// the order of `keys`.

@@ -7,15 +7,23 @@
 //! address, until the oldest of them is 15 minutes old. Time is the hub's clock, passed
 //! in.
 //!
+//! A try is counted before it is worked on, not after: [`LoginThrottle::take`] checks
+//! the counts and counts the try as a failure in one step, and the caller takes it
+//! back ([`Attempt::forget`]) once it succeeded (a right password, a good card).
+//! Checking first and counting the failure after the password check would let every
+//! try fired at once through: each would be checked before any was counted.
+//!
 //! Where the counts live: in memory ([`LoginThrottle::with_limits`]) on a hub of one
 //! process, where a restart forgets them, which costs a guesser a restart of the hub
 //! per five tries; or in the accounts' store ([`LoginThrottle::shared`], table
 //! `throttle_failures`) when several processes share one PostgreSQL store, so that
 //! behind a load balancer every process counts the same failures, and a restart
-//! forgets none. The shared count's store calls block, so they run on a blocking
-//! thread as the HTTP side's other store calls do; its old rows are swept by the
-//! process that records a failure, once per window. A store that cannot be read is an
-//! error for the caller, who refuses rather than let a try through uncounted.
+//! forgets none. There the step is one transaction serialized per key across the
+//! processes (`AccountStore::take_try`). The shared count's store calls block, so they
+//! run on a blocking thread as the HTTP side's other store calls do; its old rows are
+//! swept by the process that takes a try, once per window. A store that cannot be
+//! read is an error for the caller, who refuses rather than let a try through
+//! uncounted.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -100,86 +108,65 @@ impl LoginThrottle {
         }
     }
 
-    /// Whether a login as `name` from `client` must wait at `now`. An error (the shared
-    /// store failed) is no answer: the caller refuses the try.
-    pub async fn is_blocked(
+    /// Takes a try as `name` from `client` at `now`, counted as a failure unless
+    /// [`Attempt::forget`] takes it back; `None` if the name or the address has had
+    /// its failures in the window and must wait. An error (the shared store failed) is
+    /// no answer: the caller refuses the try.
+    ///
+    /// A limit on how often something is done whatever its outcome (claims and
+    /// check-ins at the hub) keeps every attempt.
+    pub async fn take(
         &self,
         name: &str,
         client: IpAddr,
         now: Timestamp,
-    ) -> Result<bool, AccountError> {
-        let (store, kind) = match &self.counts {
-            Counts::Memory(failures) => {
-                return Ok(self.blocked_in_memory(failures, name, client, now));
-            }
-            Counts::Shared { store, kind, .. } => (Arc::clone(store), *kind),
-        };
-        let keys = store_keys(name, client);
-        let after = Timestamp::from_millis(now.as_millis().saturating_sub(WINDOW_MS));
-        let counts = blocking(move || {
-            store.failures_after(kind, &[keys[0].as_str(), keys[1].as_str()], after)
-        })
-        .await?;
-        Ok(counts
-            .iter()
-            .zip([self.per_name, self.per_client])
-            .any(|(count, limit)| *count >= limit))
-    }
-
-    /// Records a failed login as `name` from `client`.
-    pub async fn failed(
-        &self,
-        name: &str,
-        client: IpAddr,
-        now: Timestamp,
-    ) -> Result<(), AccountError> {
-        let (store, kind, swept_at) = match &self.counts {
-            Counts::Memory(failures) => {
-                record_in_memory(failures, name, client, now);
-                return Ok(());
-            }
+    ) -> Result<Option<Attempt<'_>>, AccountError> {
+        let taken = match &self.counts {
+            Counts::Memory(failures) => self.take_in_memory(failures, name, client, now),
             Counts::Shared {
                 store,
                 kind,
                 swept_at,
-            } => (Arc::clone(store), *kind, swept_at),
-        };
-        let keys = store_keys(name, client);
-        // Each process, once per window per throttle, deletes the rows no window counts
-        // any more (of every kind: they share the window).
-        let last = swept_at.load(Ordering::Relaxed);
-        let sweep = now.as_millis().saturating_sub(last) >= WINDOW_MS
-            && swept_at
-                .compare_exchange(last, now.as_millis(), Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok();
-        blocking(move || {
-            store.record_failures(kind, &[keys[0].as_str(), keys[1].as_str()], now)?;
-            if sweep {
-                let before = Timestamp::from_millis(now.as_millis().saturating_sub(WINDOW_MS));
-                // The failure is counted; stale rows left for the next sweep cost
-                // nothing but room, so a failed sweep does not fail the call.
-                if let Err(error) = store.sweep_failures(before) {
-                    tracing::warn!(%error, kind, "stale throttle failures not swept");
-                }
+            } => {
+                let (store, kind) = (Arc::clone(store), *kind);
+                let keys = store_keys(name, client);
+                let limits = [self.per_name, self.per_client];
+                let after = Timestamp::from_millis(now.as_millis().saturating_sub(WINDOW_MS));
+                // Each process, once per window per throttle, deletes the rows no
+                // window counts any more (of every kind: they share the window).
+                let last = swept_at.load(Ordering::Relaxed);
+                let sweep = now.as_millis().saturating_sub(last) >= WINDOW_MS
+                    && swept_at
+                        .compare_exchange(
+                            last,
+                            now.as_millis(),
+                            Ordering::Relaxed,
+                            Ordering::Relaxed,
+                        )
+                        .is_ok();
+                blocking(move || {
+                    if sweep {
+                        // Stale rows left for the next sweep cost nothing but room,
+                        // so a failed sweep does not fail the try.
+                        if let Err(error) = store.sweep_failures(after) {
+                            tracing::warn!(%error, kind, "stale throttle failures not swept");
+                        }
+                    }
+                    let keys = [(keys[0].as_str(), limits[0]), (keys[1].as_str(), limits[1])];
+                    store.take_try(kind, &keys, now, after)
+                })
+                .await?
             }
-            Ok(())
-        })
-        .await
+        };
+        Ok(taken.then(|| Attempt {
+            throttle: self,
+            name: name.to_owned(),
+            client,
+            at: now,
+        }))
     }
 
-    /// Records one request as `name` from `client`, whatever its outcome: the same
-    /// count, for a limit on how often something is done (claims and check-ins at the
-    /// hub) rather than on how often it fails.
-    pub async fn counted(
-        &self,
-        name: &str,
-        client: IpAddr,
-        now: Timestamp,
-    ) -> Result<(), AccountError> {
-        self.failed(name, client, now).await
-    }
-
-    fn blocked_in_memory(
+    fn take_in_memory(
         &self,
         failures: &Mutex<HashMap<Key, VecDeque<Timestamp>>>,
         name: &str,
@@ -187,33 +174,65 @@ impl LoginThrottle {
         now: Timestamp,
     ) -> bool {
         let mut failures = lock(failures);
-        [
+        if failures.len() >= SWEEP_AT {
+            failures.retain(|_, times| recent(times, now) > 0);
+        }
+        let keys = [
             (Key::Name(name.to_owned()), self.per_name),
             (Key::Client(client_key(client)), self.per_client),
-        ]
-        .iter()
-        .any(|(key, limit)| {
+        ];
+        let blocked = keys.iter().any(|(key, limit)| {
             failures
                 .get_mut(key)
                 .is_some_and(|times| recent(times, now) >= *limit)
-        })
+        });
+        if !blocked {
+            for (key, _) in keys {
+                failures.entry(key).or_default().push_back(now);
+            }
+        }
+        !blocked
     }
 }
 
-fn record_in_memory(
-    failures: &Mutex<HashMap<Key, VecDeque<Timestamp>>>,
-    name: &str,
+/// A try [`LoginThrottle::take`] let through, counted as a failure of its name and
+/// its address unless [`Attempt::forget`] takes it back. Dropping it keeps it counted,
+/// so that a try whose outcome is never told is a failure, not a free one.
+#[derive(Debug)]
+pub struct Attempt<'a> {
+    throttle: &'a LoginThrottle,
+    name: String,
     client: IpAddr,
-    now: Timestamp,
-) {
-    let mut failures = lock(failures);
-    if failures.len() >= SWEEP_AT {
-        failures.retain(|_, times| recent(times, now) > 0);
-    }
-    for key in [Key::Name(name.to_owned()), Key::Client(client_key(client))] {
-        let times = failures.entry(key).or_default();
-        recent(times, now);
-        times.push_back(now);
+    at: Timestamp,
+}
+
+impl Attempt<'_> {
+    /// Takes the try back: it succeeded (or it never got to be tried, the hub failing
+    /// first), so it is not a failure. An error leaves it counted.
+    pub async fn forget(self) -> Result<(), AccountError> {
+        match &self.throttle.counts {
+            Counts::Memory(failures) => {
+                let mut failures = lock(failures);
+                for key in [
+                    Key::Name(self.name.clone()),
+                    Key::Client(client_key(self.client)),
+                ] {
+                    // The latest of that instant: any one of them is this try's.
+                    if let Some(times) = failures.get_mut(&key)
+                        && let Some(at) = times.iter().rposition(|time| *time == self.at)
+                    {
+                        times.remove(at);
+                    }
+                }
+                Ok(())
+            }
+            Counts::Shared { store, kind, .. } => {
+                let (store, kind, at) = (Arc::clone(store), *kind, self.at);
+                let keys = store_keys(&self.name, self.client);
+                blocking(move || store.forget_try(kind, &[keys[0].as_str(), keys[1].as_str()], at))
+                    .await
+            }
+        }
     }
 }
 
@@ -274,26 +293,38 @@ mod tests {
         text.parse().unwrap()
     }
 
+    /// Whether a try as `name` from `client` at `at` must wait; one let through is
+    /// taken back, so that asking counts nothing.
+    async fn blocked(throttle: &LoginThrottle, name: &str, client: &str, at: Timestamp) -> bool {
+        match throttle.take(name, ip(client), at).await.unwrap() {
+            Some(attempt) => {
+                attempt.forget().await.unwrap();
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// A try as `name` from `client` at `at` that fails.
+    async fn fail(throttle: &LoginThrottle, name: &str, client: IpAddr, at: Timestamp) {
+        let attempt = throttle.take(name, client, at).await.unwrap();
+        assert!(attempt.is_some(), "{name} from {client} is let through");
+    }
+
     /// The same tries, the same answers, whichever `open` gives: a throttle in memory,
     /// or one over a store. A second one `open` gives sees the first's failures if
     /// they are `shared`, as a second process on the store does.
     async fn five_failures_block(open: &dyn Fn() -> LoginThrottle, shared: bool) {
         let (throttle, other) = (open(), open());
         let start = Timestamp::from_millis(1_000_000_000);
-        async fn blocked(
-            throttle: &LoginThrottle,
-            name: &str,
-            client: &str,
-            at: Timestamp,
-        ) -> bool {
-            throttle.is_blocked(name, ip(client), at).await.unwrap()
+        // A try that succeeds is no failure, however many.
+        for _ in 0..10 {
+            let attempt = throttle.take("运河区", ip("192.0.2.1"), start).await;
+            attempt.unwrap().unwrap().forget().await.unwrap();
         }
         for _ in 0..5 {
             assert!(!blocked(&throttle, "运河区", "192.0.2.1", start).await);
-            throttle
-                .failed("运河区", ip("192.0.2.1"), start)
-                .await
-                .unwrap();
+            fail(&throttle, "运河区", ip("192.0.2.1"), start).await;
         }
         assert!(blocked(&throttle, "运河区", "192.0.2.1", start).await);
         assert!(
@@ -305,19 +336,16 @@ mod tests {
             "the address, any name"
         );
         assert!(!blocked(&throttle, "新华区", "192.0.2.2", start).await);
+        assert_eq!(blocked(&other, "运河区", "192.0.2.50", start).await, shared);
         let later = start.plus_millis(WINDOW_MS);
         assert!(!blocked(&throttle, "运河区", "192.0.2.1", later).await);
         for n in 0..5 {
-            throttle
-                .failed(&format!("name{n}"), ip("2001:db8::1"), start)
-                .await
-                .unwrap();
+            fail(&throttle, &format!("name{n}"), ip("2001:db8::1"), start).await;
         }
         assert!(
             blocked(&throttle, "other", "2001:db8::2", start).await,
             "one /64"
         );
-        assert_eq!(blocked(&other, "运河区", "192.0.2.50", start).await, shared);
     }
 
     #[tokio::test]
@@ -344,28 +372,17 @@ mod tests {
         let at = Timestamp::from_millis(2_000_000_000);
         for n in 0..5u8 {
             let throttle = if n < 3 { &one } else { &two };
-            let client = IpAddr::from([198, 51, 100, n]);
-            assert!(!throttle.is_blocked("yunhe", client, at).await.unwrap());
-            throttle.failed("yunhe", client, at).await.unwrap();
+            fail(throttle, "yunhe", IpAddr::from([198, 51, 100, n]), at).await;
         }
         for throttle in [&one, &two] {
-            let client = ip("203.0.113.9");
-            assert!(throttle.is_blocked("yunhe", client, at).await.unwrap());
+            assert!(blocked(throttle, "yunhe", "203.0.113.9", at).await);
         }
         // Another kind counts apart: a card's failures are not a login's.
         let cards = LoginThrottle::new().shared(Arc::clone(&store), "card");
-        assert!(
-            !cards
-                .is_blocked("yunhe", ip("203.0.113.9"), at)
-                .await
-                .unwrap()
-        );
-        // Every failure so far is stale a window later, and swept by the next one.
+        assert!(!blocked(&cards, "yunhe", "203.0.113.9", at).await);
+        // Every failure so far is stale a window later, and swept by the next try.
         let later = at.plus_millis(WINDOW_MS);
-        cards
-            .failed("card:1", ip("203.0.113.9"), later)
-            .await
-            .unwrap();
+        fail(&cards, "card:1", ip("203.0.113.9"), later).await;
         assert_eq!(
             store
                 .failures_after("login", &["name:yunhe"], Timestamp::from_millis(0))

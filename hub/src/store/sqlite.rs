@@ -134,6 +134,22 @@ impl SqliteStore {
         Ok(value)
     }
 
+    /// [`Self::with_transaction`], the transaction begun as a write (`BEGIN
+    /// IMMEDIATE`): one that reads and then writes on what it read (a throttle's
+    /// count) holds the file's write lock from its first read, so that another
+    /// process's does not read the same count meanwhile.
+    pub fn with_write_transaction<T, E: From<rusqlite::Error>>(
+        &self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut connection = self.lock();
+        let transaction =
+            connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let value = work(&transaction)?;
+        transaction.commit()?;
+        Ok(value)
+    }
+
     /// [`HubStore::backup`], telling `progress` how far it is: SQLite's online backup
     /// in one read snapshot ([`wishtree_common::sqlite_backup`]). It holds this store's
     /// connection for the copy, so a running hub's writes go on only through another

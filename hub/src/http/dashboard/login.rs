@@ -144,9 +144,11 @@ pub(crate) async fn login(
     if name.is_empty() || password.is_empty() {
         return again("请填写账号和密码", StatusCode::BAD_REQUEST);
     }
-    match state.throttle().is_blocked(&name, client, now).await {
-        Ok(false) => {}
-        Ok(true) => {
+    // Counted as a failure before the password is checked, taken back if it is right:
+    // tries fired at once are each counted before the next is let through.
+    let attempt = match state.throttle().take(&name, client, now).await {
+        Ok(Some(attempt)) => attempt,
+        Ok(None) => {
             tracing::warn!(account = name, %client, "login refused: too many failures");
             let message = tr(
                 lang,
@@ -166,7 +168,7 @@ pub(crate) async fn login(
             );
             return error_page(lang, message, StatusCode::SERVICE_UNAVAILABLE, now);
         }
-    }
+    };
     let (password, asked) = (password.to_owned(), name.clone());
     let checked = state
         .accounts(move |accounts| {
@@ -183,11 +185,14 @@ pub(crate) async fn login(
         })
         .await;
     let account = match checked {
-        Ok(Some(account)) => account,
-        Ok(None) => {
-            if let Err(error) = state.throttle().failed(&name, client, now).await {
-                tracing::error!(account = name, %client, %error, "a failed login is not counted");
+        Ok(Some(account)) => {
+            if let Err(error) = attempt.forget().await {
+                tracing::error!(account = name, %client, %error, "a right password is counted as a failure");
             }
+            account
+        }
+        // Counted already, by the attempt.
+        Ok(None) => {
             tracing::warn!(account = name, %client, "failed login");
             if let Err(error) = state
                 .audit(&name, "login-failed", format!("from {client}"))
@@ -200,7 +205,11 @@ pub(crate) async fn login(
             }
             return again("账号或密码不正确", StatusCode::UNAUTHORIZED);
         }
+        // The hub failed, not the password: no failure of the name's.
         Err(error) => {
+            if let Err(error) = attempt.forget().await {
+                tracing::error!(account = name, %client, %error, "a login the hub failed is counted as a failure");
+            }
             return error_page(lang, error.message(), error.status(), now);
         }
     };

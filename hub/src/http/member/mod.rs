@@ -221,13 +221,15 @@ pub(crate) async fn open_card_session(
         |_| format!("text:{}", text.chars().take(40).collect::<String>()),
         |card| format!("card:{}", card.statement.card),
     );
-    match state
+    // Counted as a failure before the card is checked, taken back if it is good (see
+    // `accounts::LoginThrottle::take`).
+    let attempt = match state
         .card_throttle()
-        .is_blocked(&throttle_name, client, now)
+        .take(&throttle_name, client, now)
         .await
     {
-        Ok(false) => {}
-        Ok(true) => {
+        Ok(Some(attempt)) => attempt,
+        Ok(None) => {
             tracing::warn!(%client, "card session refused: too many failures");
             return refused(CardRefusal::Throttled);
         }
@@ -239,8 +241,15 @@ pub(crate) async fn open_card_session(
                 "the count of failed tries cannot be read: {error}"
             )));
         }
+    };
+    let checked = checked(&state, text.clone(), now).await;
+    // A good card is no failure, nor a card the hub failed to check.
+    if matches!(checked, Ok(_) | Err(CardRefusal::Internal(_)))
+        && let Err(error) = attempt.forget().await
+    {
+        tracing::error!(%error, "a card exchange is counted as a failure");
     }
-    match checked(&state, text.clone(), now).await {
+    match checked {
         Ok(holder) => {
             let ends = holder
                 .card
@@ -265,13 +274,6 @@ pub(crate) async fn open_card_session(
         }
         Err(refusal) => {
             if !matches!(refusal, CardRefusal::Internal(_)) {
-                if let Err(error) = state
-                    .card_throttle()
-                    .failed(&throttle_name, client, now)
-                    .await
-                {
-                    tracing::error!(%error, "a failed card exchange is not counted");
-                }
                 tracing::warn!(%client, reason = %refusal.english(), "card refused");
             }
             refused(refusal)
@@ -512,8 +514,9 @@ pub(super) async fn member_request(
         |_| "card:unreadable".to_owned(),
         |card| format!("card:{}", card.statement.card),
     );
-    let counted = match throttle.is_blocked(&name, client, now).await {
-        Ok(true) => {
+    // Taken and kept whatever comes after: the limit counts requests, not failures.
+    let counted = match throttle.take(&name, client, now).await {
+        Ok(None) => {
             tracing::warn!(%client, "member request refused: over the limit");
             return Err(refusal(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -522,7 +525,7 @@ pub(super) async fn member_request(
                 zh,
             ));
         }
-        Ok(false) => throttle.counted(&name, client, now).await,
+        Ok(Some(_counted)) => Ok(()),
         Err(error) => Err(error),
     };
     // A request the limit cannot count is not taken: the limit is the count.

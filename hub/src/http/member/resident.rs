@@ -146,13 +146,15 @@ pub(super) async fn accept(
     let Some(community) = typed.get("c").trim().parse::<CommunityCode>().ok() else {
         return Err((Refusal::UnknownCommunity, String::new()));
     };
-    match state
+    // Taken before the work, so that submissions fired at once are each counted
+    // before the next is let through; taken back if the submission is not appended.
+    let attempt = match state
         .submission_throttle()
-        .is_blocked(community.as_str(), client, now)
+        .take(community.as_str(), client, now)
         .await
     {
-        Ok(false) => {}
-        Ok(true) => {
+        Ok(Some(attempt)) => attempt,
+        Ok(None) => {
             tracing::warn!(%client, %community, "resident submission refused: too many");
             return Err((Refusal::Flood, String::new()));
         }
@@ -163,7 +165,28 @@ pub(super) async fn accept(
                 String::new(),
             ));
         }
+    };
+    let appended = sealed_and_appended(state, typed, community, now).await;
+    match &appended {
+        Ok(_) => tracing::info!(%community, "resident submission sealed and appended"),
+        // Only what was appended counts.
+        Err(_) => {
+            if let Err(error) = attempt.forget().await {
+                tracing::error!(%error, "a refused resident submission is counted");
+            }
+        }
     }
+    appended.map(|receipt| (community, receipt))
+}
+
+/// The key to seal to, the fields checked and the personal ones sealed, the
+/// submission appended: [`accept`]'s work once the limit let it through.
+async fn sealed_and_appended(
+    state: &HubHttpState,
+    typed: &Typed,
+    community: CommunityCode,
+    now: wishtree_protocol::Timestamp,
+) -> Result<ReceiptCode, (Refusal, String)> {
     let (name, key) = sealing_target(state, community)
         .await
         .map_err(|refusal| (refusal, String::new()))?;
@@ -185,21 +208,9 @@ pub(super) async fn accept(
     .await
     .map_err(|error| error.to_string())
     .and_then(|appended| appended);
-    match appended {
-        Ok(()) => {
-            // Appended already: the resident gets the receipt even if the count is lost.
-            if let Err(error) = state
-                .submission_throttle()
-                .counted(community.as_str(), client, now)
-                .await
-            {
-                tracing::error!(%error, "a resident submission is not counted");
-            }
-            tracing::info!(%community, "resident submission sealed and appended");
-            Ok((community, receipt))
-        }
-        Err(message) => Err((Refusal::Internal(message), name)),
-    }
+    appended
+        .map(|()| receipt)
+        .map_err(|message| (Refusal::Internal(message), name))
 }
 
 /// `GET /m/wish/lookup?c=&code=`: what became of a submission, with nothing personal:
