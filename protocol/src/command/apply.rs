@@ -486,7 +486,9 @@ impl CommunityDoc {
                     points: 0,
                     recorded_at: now,
                 };
-                self.put_service_with_points(*id, record)?;
+                let record = self.with_points(record)?;
+                // Found absent above, so written without looking again.
+                self.put_new_entity(*id, &record)?;
             }
             Command::Redeem {
                 id,

@@ -2,7 +2,7 @@
 //! they earn, redemptions, attendance, the community record and a new member.
 
 use crate::doc::{CommunityDoc, DocError};
-use crate::id::{ActivityId, BenefitId, MemberId, PointsEntryId, ServiceId};
+use crate::id::{ActivityId, BenefitId, MemberId, PointsEntryId};
 use crate::model::{
     Activity, Member, Participation, PointsEntry, PointsKind, ScoringItem, ScoringRate, Seal,
     ServiceRecord,
@@ -45,13 +45,12 @@ impl CommunityDoc {
         Ok(())
     }
 
-    /// Writes a service record with the points it earns at the community's rate now:
-    /// its kind's rate if the community set one, its category's points per hour if not.
-    pub(super) fn put_service_with_points(
-        &mut self,
-        id: ServiceId,
+    /// A service record with the points it earns at the community's rate now: its
+    /// kind's rate if the community set one, its category's points per hour if not.
+    pub(super) fn with_points(
+        &self,
         mut record: ServiceRecord,
-    ) -> Result<(), CommandError> {
+    ) -> Result<ServiceRecord, CommandError> {
         let rate = match record.item {
             Some(item) => self.entity::<ScoringRate>(item)?,
             None => None,
@@ -60,8 +59,7 @@ impl CommunityDoc {
             Some(rate) => rate.points_for(record.minutes),
             None => self.rules().points_for(record.category, record.minutes),
         };
-        self.put_entity(id, &record)?;
-        Ok(())
+        Ok(record)
     }
 
     /// Writes a redemption of `points` from `member`'s passbook, refusing one the
@@ -129,7 +127,9 @@ impl CommunityDoc {
             points: 0,
             recorded_at: now,
         };
-        self.put_service_with_points(service, record)
+        let record = self.with_points(record)?;
+        self.put_entity(service, &record)?;
+        Ok(())
     }
 
     pub(super) fn put_community(
