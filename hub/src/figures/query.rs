@@ -17,10 +17,10 @@ use wishtree_protocol::id::OrgId;
 use wishtree_protocol::{Date, RegionPrefix, Timestamp};
 
 use super::FiguresError;
-use super::children::children_figures;
+use super::children::{children_figures, wide_region_medians};
 use super::health::SYNC_WINDOW_MS;
 use super::measure::{Group, Measure, Measures, Scope, region_range, sum_measures, unindexed};
-use super::names::{community_codes, region_name};
+use super::names::child_names;
 use super::party_orgs::OrgScope;
 use super::period::{Period, month_label};
 use super::posts::{GroupFigures, PostFigures, group_figures, post_figures};
@@ -345,15 +345,24 @@ pub fn figures(db: &dyn Db, filter: &Filter, now: Timestamp) -> Result<Figures, 
     parts.volunteers = volunteer_figures(db, scope, period)?;
     parts.posts = post_figures(db, scope, period)?;
     parts.groups = group_figures(db, scope, period)?;
-    let wishes = StateCounts::wishes(&parts.sums);
-    parts.median_days_to_claim = median_days(
-        db,
-        scope,
-        period,
-        "claim_days",
-        wishes.claimed_or_fulfilled(),
-    )?;
-    parts.median_days_to_fulfil = median_days(db, scope, period, "fulfil_days", wishes.fulfilled)?;
+    let wide = match scope.org {
+        None => wide_region_medians(db, scope.region, period, &parts.sums)?,
+        Some(_) => None,
+    };
+    if let Some(medians) = wide {
+        (parts.median_days_to_claim, parts.median_days_to_fulfil) = medians;
+    } else {
+        let wishes = StateCounts::wishes(&parts.sums);
+        parts.median_days_to_claim = median_days(
+            db,
+            scope,
+            period,
+            "claim_days",
+            wishes.claimed_or_fulfilled(),
+        )?;
+        parts.median_days_to_fulfil =
+            median_days(db, scope, period, "fulfil_days", wishes.fulfilled)?;
+    }
     let mut figures = assemble(
         &filter.region,
         period,
@@ -379,10 +388,11 @@ pub fn children(
 ) -> Result<Vec<RegionFigures>, FiguresError> {
     let regions = child_regions(db, region)?;
     let figures = children_figures(db, region, &regions, period, round, now)?;
+    let mut names = child_names(db, region, &regions)?;
     let mut out = Vec::with_capacity(regions.len() + 1);
     for (child, figures) in regions.into_iter().zip(figures) {
         out.push(RegionFigures {
-            name: region_name(db, &child)?,
+            name: names.remove(child.as_str()),
             region: child,
             figures,
         });
@@ -399,10 +409,18 @@ pub fn child_regions(
     let Some(level) = region.child_level() else {
         return Ok(Vec::new());
     };
-    let mut children = BTreeSet::new();
-    for code in community_codes(db, region)? {
-        children.insert(code.region(level).as_str().to_owned());
-    }
+    // The distinct prefixes, not every community's code: a city's 15 districts rather
+    // than its 3,000 codes (a round trip's rows on PostgreSQL).
+    let (low, high) = region_range(region);
+    let children: BTreeSet<String> = db
+        .query_map(
+            "SELECT DISTINCT substr(code, 1, CAST(?3 AS INTEGER)) FROM fig_communities
+             WHERE code >= ?1 AND code < ?2",
+            params![low, high, level.digits() as i64],
+            |row| row.get(0),
+        )?
+        .into_iter()
+        .collect();
     let mut out = Vec::new();
     for child in children {
         // Invariant: a prefix cut from a community code at a level parses back.
