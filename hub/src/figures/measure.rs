@@ -505,7 +505,9 @@ fn sum_raw(
     // A wide region reads the day index, an organisation its own index; a narrow
     // region reads its communities' rows. The unary `+` keeps SQLite from using an
     // index for that term, which it cannot judge without statistics.
-    let (community, day) = if scope.region.as_str().len() <= 4 || scope.org.is_some() {
+    let (community, day) = if scope.org.is_some() {
+        (off_index(db, "community"), source.day.to_owned())
+    } else if scope.region.as_str().len() <= 4 {
         (unindexed(db, "community"), source.day.to_owned())
     } else {
         ("community".to_owned(), unindexed(db, source.day))
@@ -558,7 +560,7 @@ pub(super) fn unindexed(db: &dyn Db, column: &str) -> String {
 /// range of codes is, and for a member's place in the city that plan read the
 /// region's index (1.2 ms, bench city of 300 communities) where the ranked index takes
 /// 0.25 ms.
-pub(super) fn off_index(db: &dyn Db, column: &str) -> String {
+pub(crate) fn off_index(db: &dyn Db, column: &str) -> String {
     match db.dialect() {
         Dialect::Sqlite => format!("+{column}"),
         Dialect::Postgres => format!("({column} || '')"),
