@@ -30,6 +30,12 @@
 //! on SQLite only. A throwaway cluster has PostgreSQL's default settings
 //! (shared_buffers 128 MB) and is reached over TCP on 127.0.0.1, as a hub reaches its
 //! database.
+//!
+//! `WISHTREE_BENCH_TRACE=1` runs each compared query once more on each database and
+//! prints how many statements it ran and its five costliest statements;
+//! `WISHTREE_BENCH_TRACE_SQL=FILE` also appends every traced PostgreSQL statement to
+//! FILE with its values written in, and `WISHTREE_BENCH_PG_KEEP=1` leaves the
+//! PostgreSQL database in the cluster, for EXPLAIN in psql.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
@@ -188,6 +194,16 @@ fn main() {
                 sqlite: percentiles(ours.clone()),
                 postgres: percentiles(theirs),
             });
+            if tracing() {
+                println!("{name}");
+                trace("SQLite", &connection, work);
+                pg.store
+                    .with_db(|db| {
+                        trace("PostgreSQL", db, work);
+                        Ok::<_, SqlError>(())
+                    })
+                    .unwrap();
+            }
         }
         ours
     };
@@ -455,6 +471,18 @@ fn main() {
                 .store
                 .with_db(|db| Ok::<_, SqlError>(bulletin_runs(db, &city_region, period, now)))
                 .unwrap();
+            if tracing() {
+                let work = |db: &dyn Db, _: usize| {
+                    wishtree_hub::bulletins::build(db, &city_region, period, None, now).unwrap();
+                };
+                trace("SQLite", &connection, &work);
+                pg.store
+                    .with_db(|db| {
+                        trace("PostgreSQL", db, &work);
+                        Ok::<_, SqlError>(())
+                    })
+                    .unwrap();
+            }
             let slowest = theirs.iter().copied().max().unwrap_or_default();
             compared.borrow_mut().push(Compared {
                 group: "bulletin",
@@ -713,6 +741,107 @@ impl Compared {
     }
 }
 
+/// With `WISHTREE_BENCH_TRACE=1`, each compared query runs once more on each database
+/// through [`Traced`], and the bench prints how many statements it ran and where the
+/// time went: what a figure costs PostgreSQL in round trips, beside SQLite.
+fn tracing() -> bool {
+    std::env::var("WISHTREE_BENCH_TRACE").is_ok_and(|v| v == "1")
+}
+
+/// A [`Db`] that times every statement run through it.
+struct Traced<'a> {
+    db: &'a dyn Db,
+    statements: RefCell<Vec<(String, Duration)>>,
+}
+
+impl Db for Traced<'_> {
+    fn dialect(&self) -> sql::Dialect {
+        self.db.dialect()
+    }
+
+    fn run(
+        &self,
+        sql: &str,
+        params: &[&dyn ToCell],
+        each: &mut dyn FnMut(&Row<'_>) -> sql::Result<()>,
+    ) -> sql::Result<u64> {
+        if let (Ok(path), sql::Dialect::Postgres) =
+            (std::env::var("WISHTREE_BENCH_TRACE_SQL"), self.db.dialect())
+        {
+            // Every PostgreSQL statement traced, its values written in, one a line:
+            // for EXPLAIN (ANALYZE, BUFFERS) in psql on a kept database.
+            use std::io::Write;
+            let values: Vec<String> = params
+                .iter()
+                .map(|param| match param.cell().unwrap() {
+                    sql::Cell::Null(_) => "NULL".to_owned(),
+                    sql::Cell::Int(v) => v.to_string(),
+                    sql::Cell::Real(v) => v.to_string(),
+                    sql::Cell::Text(v) => format!("'{}'", v.replace('\'', "''")),
+                    sql::Cell::Blob(v) => format!("'\\x{}'::bytea", hex::encode(v)),
+                })
+                .collect();
+            let mut text = sql::postgres_form(sql);
+            for (index, value) in values.iter().enumerate().rev() {
+                text = text.replace(&format!("${}", index + 1), value);
+            }
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .unwrap();
+            writeln!(file, "{text};").unwrap();
+        }
+        let started = Instant::now();
+        let changed = self.db.run(sql, params, each);
+        self.statements
+            .borrow_mut()
+            .push((sql.to_owned(), started.elapsed()));
+        changed
+    }
+
+    fn run_batch(&self, sql: &str) -> sql::Result<()> {
+        self.db.run_batch(sql)
+    }
+}
+
+/// Runs `work` once on `db` through [`Traced`] and prints its statements: how many,
+/// their time against the whole, and the five slowest texts with their counts.
+fn trace(label: &str, db: &dyn Db, work: &dyn Fn(&dyn Db, usize)) {
+    let traced = Traced {
+        db,
+        statements: RefCell::new(Vec::new()),
+    };
+    let started = Instant::now();
+    work(&traced, 1);
+    let whole = started.elapsed();
+    let statements = traced.statements.into_inner();
+    let in_statements: Duration = statements.iter().map(|(_, took)| *took).sum();
+    println!(
+        "  trace {label}: {} statements, {:.2} ms of {:.2} ms",
+        statements.len(),
+        ms(in_statements),
+        ms(whole)
+    );
+    let mut by_text: Vec<(String, usize, Duration)> = Vec::new();
+    for (text, took) in statements {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        match by_text.iter_mut().find(|(seen, _, _)| *seen == text) {
+            Some((_, count, total)) => {
+                *count += 1;
+                *total += took;
+            }
+            None => by_text.push((text, 1, took)),
+        }
+    }
+    by_text.sort_by_key(|(_, _, total)| std::cmp::Reverse(*total));
+    for (text, count, total) in by_text.iter().take(5) {
+        let short: String = text.chars().take(150).collect();
+        println!("    {:>7.2} ms {count:>3}x  {short}", ms(*total));
+    }
+}
+
 /// Issue 15's goal: a query's p99 on PostgreSQL within this many times SQLite's.
 const PG_GOAL_RATIO: f64 = 2.0;
 
@@ -801,7 +930,8 @@ fn bulletin_runs(
 struct PgCity {
     // Declared first, so dropped first: its connections close before the database goes.
     store: PgStore,
-    _database: TestDatabase,
+    /// `None` when kept (`WISHTREE_BENCH_PG_KEEP=1`).
+    _database: Option<TestDatabase>,
 }
 
 /// With `WISHTREE_BENCH_PG` (or `scripts/with-test-pg`'s `WISHTREE_TEST_PG`), a fresh
@@ -813,6 +943,21 @@ fn pg_city(connection: &Connection) -> Option<PgCity> {
     let database = TestDatabase::create_in(&admin);
     let store = PgStore::open(database.url()).unwrap();
     copy_city(connection, &store);
+    // WISHTREE_BENCH_PG_KEEP=1 leaves the database in the cluster after the run, for
+    // a look at its plans with psql (EXPLAIN ANALYZE).
+    let database = if std::env::var("WISHTREE_BENCH_PG_KEEP").is_ok_and(|v| v == "1") {
+        let name = database
+            .url()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        println!("PostgreSQL database kept: {name}");
+        std::mem::forget(database);
+        None
+    } else {
+        Some(database)
+    };
     Some(PgCity {
         store,
         _database: database,

@@ -13,7 +13,7 @@ use wishtree_protocol::{RegionPrefix, Timestamp};
 
 use super::FiguresError;
 use super::health::SYNC_WINDOW_MS;
-use super::measure::{Group, Scope, region_range, sum_measures, unindexed};
+use super::measure::{Group, Measures, Scope, region_range, sum_measures, unindexed};
 use super::period::{Months, Period};
 use super::posts::PostFigures;
 use super::project_stages::stage_counts;
@@ -89,6 +89,39 @@ pub(super) fn children_figures(
         out.push(figures);
     }
     Ok(out)
+}
+
+/// Median days to claim and to fulfil.
+pub(super) type Medians = (Option<f64>, Option<f64>);
+
+/// The medians of days to claim and to fulfil of a city or a district (or wider)
+/// with these sums, read as its children's are: from the districts' counts of days
+/// waited for whole months and the wishes of the edge days, not by sorting the days
+/// of all its wishes (on PostgreSQL the city's two sorted reads took 2 ms of its 5,
+/// bench city of 300 communities). `None` for a narrower region.
+pub(super) fn wide_region_medians(
+    db: &dyn Db,
+    region: &RegionPrefix,
+    period: &Period,
+    sums: &Measures,
+) -> Result<Option<Medians>, FiguresError> {
+    let length = region.as_str().len();
+    if length > 6 {
+        return Ok(None);
+    }
+    let pass = Pass {
+        db,
+        parent: region,
+        length: length as i64,
+        period,
+    };
+    let mut parts = BTreeMap::from([(region.as_str().to_owned(), Parts::new(*sums))]);
+    pass.medians(&mut parts)?;
+    let part = parts.remove(region.as_str()).unwrap_or_default();
+    Ok(Some((
+        part.median_days_to_claim,
+        part.median_days_to_fulfil,
+    )))
 }
 
 /// One grouped pass: the parent's range of codes, the children's code length and

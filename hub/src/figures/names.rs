@@ -1,8 +1,9 @@
 //! The names the figure tables keep for regions and communities (organisations':
-//! `party_orgs.rs`), and
-//! the community codes under a region.
+//! `party_orgs.rs`).
 
-use wishtree_protocol::{CommunityCode, RegionPrefix};
+use std::collections::BTreeMap;
+
+use wishtree_protocol::{CommunityCode, RegionLevel, RegionPrefix};
 
 use super::FiguresError;
 use super::measure::region_range;
@@ -19,6 +20,35 @@ pub fn region_name(db: &dyn Db, region: &RegionPrefix) -> Result<Option<String>,
         params![region.as_str()],
         |row| row.get(0),
     )?)
+}
+
+/// The names of `children`, regions of one level under `region`, as [`region_name`]
+/// gives each, read in one statement: by child's code.
+pub(super) fn child_names(
+    db: &dyn Db,
+    region: &RegionPrefix,
+    children: &[RegionPrefix],
+) -> Result<BTreeMap<String, String>, FiguresError> {
+    let Some(length) = children.first().map(|child| child.as_str().len()) else {
+        return Ok(BTreeMap::new());
+    };
+    let (low, high) = region_range(region);
+    let names = if length == RegionLevel::Community.digits() {
+        db.query_map(
+            "SELECT code, name FROM fig_communities
+             WHERE code >= ?1 AND code < ?2 AND name <> ''",
+            params![low, high],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?
+    } else {
+        db.query_map(
+            "SELECT prefix, name FROM fig_region_names
+             WHERE prefix >= ?1 AND prefix < ?2 AND length(prefix) = ?3",
+            params![low, high, length as i64],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?
+    };
+    Ok(names.into_iter().collect())
 }
 
 /// Whether the hub knows `region`: a community under it has records here, or the
@@ -42,19 +72,6 @@ pub(super) fn community_name(
         params![code.as_str()],
         |row| row.get(0),
     )?)
-}
-
-pub(super) fn community_codes(
-    db: &dyn Db,
-    region: &RegionPrefix,
-) -> Result<Vec<CommunityCode>, FiguresError> {
-    let (low, high) = region_range(region);
-    let codes = db.query_map(
-        "SELECT code FROM fig_communities WHERE code >= ?1 AND code < ?2",
-        params![low, high],
-        |row| row.get::<String>(0),
-    )?;
-    codes.iter().map(|code| parse_code(code)).collect()
 }
 
 pub(super) fn parse_code(code: &str) -> Result<CommunityCode, FiguresError> {

@@ -5,7 +5,7 @@ use wishtree_protocol::id::OrgId;
 use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 
 use super::FiguresError;
-use super::measure::{Group, Scope, region_range, sum_measures};
+use super::measure::{Group, Scope, off_index, region_range, sum_measures};
 use super::names::parse_code;
 use super::party_orgs::{OrgScope, UnitPartyOrg, org_name, party_orgs_of};
 use super::period::Period;
@@ -78,14 +78,18 @@ pub fn org_profile(
     let (_, last_day) = period.day_bounds();
     // Reported by the period's end in any of the records: the largest of 1s and 0s (a
     // NULL day compares as unknown, so 0). The community's name is grouped by too (one
-    // per community), as PostgreSQL asks of every column selected.
+    // per community), as PostgreSQL asks of every column selected. The organisation's
+    // records are read by its own index: PostgreSQL's generic plan read the region's
+    // by their codes (9.4 ms against SQLite's 1.1 for the city's largest unit, bench
+    // city of 3,000 communities).
     let sql = format!(
         "SELECT o.community, c.name,
              MAX(CASE WHEN o.reported_day <= ?4 THEN 1 ELSE 0 END)
          FROM fig_orgs o JOIN fig_communities c ON c.code = o.community
-         WHERE o.community >= ?2 AND o.community < ?3 {}
+         WHERE {community} >= ?2 AND {community} < ?3 {org}
          GROUP BY o.community, c.name ORDER BY o.community",
-        org.clause("o.id", 1)
+        community = off_index(db, "o.community"),
+        org = org.clause("o.id", 1)
     );
     let rows = db.query_map(&sql, params![org.value(), low, high, last_day], |row| {
         Ok((

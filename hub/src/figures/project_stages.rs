@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use wishtree_protocol::RegionPrefix;
 
 use super::FiguresError;
-use super::measure::{Scope, region_range, unindexed};
+use super::measure::{Scope, off_index, region_range, unindexed};
 use super::party_orgs::OrgScope;
 use super::period::Period;
 use crate::sql::{Db, DbExt, ToCell, params};
@@ -73,21 +73,23 @@ pub(crate) fn stage_counts(
         ),
         // `+submitted_day`: a district's or street's rows by the primary key (a
         // district's 1,600 projects, 0.4 ms), not the whole city's day index (2 ms).
-        None => format!(
-            "SELECT stage, COUNT(*), COUNT(*) FILTER (WHERE units > 1) FROM fig_projects
-             WHERE community >= ?1 AND community < ?2 AND {day} BETWEEN ?3 AND ?4
-             GROUP BY stage",
-            day = unindexed(db, "submitted_day"),
-        ),
+        // PostgreSQL too: its generic plan of the statement, made for any region,
+        // read the day index (a district's streets 10 × 1.3 ms against SQLite's
+        // 10 × 0.05, bench city of 3,000 communities).
+        None => "SELECT stage, COUNT(*), COUNT(*) FILTER (WHERE units > 1) FROM fig_projects
+             WHERE community >= ?1 AND community < ?2 AND +submitted_day BETWEEN ?3 AND ?4
+             GROUP BY stage"
+            .to_owned(),
         // A unit's branches that took one project on together count it once.
         Some(scope_org) => format!(
             "SELECT p.stage, COUNT(*), COUNT(*) FILTER (WHERE p.units > 1) FROM fig_projects p
              WHERE (p.community, p.id) IN (SELECT u.community, u.project
                  FROM fig_project_units u
-                 WHERE u.community >= ?1 AND u.community < ?2 {})
+                 WHERE {community} >= ?1 AND {community} < ?2 {org})
                AND p.submitted_day BETWEEN ?3 AND ?4
              GROUP BY p.stage",
-            scope_org.clause("u.org", 5)
+            community = off_index(db, "u.community"),
+            org = scope_org.clause("u.org", 5)
         ),
     };
     let mut values: Vec<&dyn ToCell> = vec![&low, &high, &first, &last];
@@ -152,10 +154,11 @@ pub(crate) fn org_project_states(
     let sql = format!(
         "SELECT p.state, COUNT(*) FROM fig_projects p
          WHERE (p.community, p.id) IN (SELECT c.community, c.project FROM fig_project_credits c
-             WHERE c.community >= ?1 AND c.community < ?2 {})
+             WHERE {community} >= ?1 AND {community} < ?2 {org})
            AND p.submitted_day BETWEEN ?3 AND ?4
          GROUP BY p.state",
-        org.clause("c.claimant_org", 5)
+        community = off_index(db, "c.community"),
+        org = org.clause("c.claimant_org", 5)
     );
     let value = org.value();
     let rows = db.query_map(&sql, params![low, high, first, last, value], |row| {

@@ -11,7 +11,7 @@ use wishtree_protocol::{CommunityCode, RegionPrefix};
 use super::FiguresError;
 use super::measure::{Group, Measure, Measures, Scope, sum_measures};
 use super::names::{community_name, parse_code};
-use super::party_orgs::{OrgScope, org_name};
+use super::party_orgs::party_org_names;
 use super::period::Period;
 use super::service::Service;
 use crate::sql::Db;
@@ -143,13 +143,19 @@ pub fn org_ranking(
     by: RankBy,
     limit: usize,
 ) -> Result<Vec<OrgRank>, FiguresError> {
-    let mut out = Vec::new();
+    let mut orgs = Vec::new();
     for (id, values) in ranked(db, region, period, Group::Org, by, limit)? {
         let org: OrgId = id.parse().map_err(|_| FiguresError::Corrupt {
             what: "organisation id",
             value: id.clone(),
         })?;
-        let names = org_name(db, OrgScope::PartyOrg(org))?.unwrap_or_default();
+        orgs.push((org, values));
+    }
+    let ids: Vec<OrgId> = orgs.iter().map(|(org, _)| *org).collect();
+    let mut names = party_org_names(db, &ids)?;
+    let mut out = Vec::new();
+    for (org, values) in orgs {
+        let names = names.remove(&org).unwrap_or_default();
         out.push(OrgRank {
             rank: out.len() as u32 + 1,
             org,
