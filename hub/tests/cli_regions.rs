@@ -413,3 +413,85 @@ fn the_operator_names_a_streets_host_inside_the_street_only() {
     let done = host("130903001", "130903001001");
     assert!(done.status.success(), "{}", text(&done));
 }
+
+#[test]
+fn the_operator_lists_a_units_branches_for_every_node_to_offer() {
+    use wishtree_hub::store::StoredDoc;
+    use wishtree_protocol::city::CityDoc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let init = hub(&data, &["init", "--city", "1309"]);
+    assert!(init.status.success(), "{}", text(&init));
+    let help = hub(&data, &["city", "branch", "--help"]);
+    assert!(
+        text(&help).contains("List a party branch (党支部) of a unit of the directory"),
+        "{}",
+        text(&help)
+    );
+
+    let code = "91350100M000100Y43";
+    let branch = |name: &str| {
+        hub(
+            &data,
+            &["city", "branch", "--credit-code", code, "--name", name],
+        )
+    };
+    let unknown = branch("第一党支部");
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown).contains("not in the city's directory; add it first (city org)"),
+        "{}",
+        text(&unknown)
+    );
+    let org = hub(
+        &data,
+        &[
+            "city",
+            "org",
+            "--credit-code",
+            code,
+            "--name",
+            "沧州市发改委",
+        ],
+    );
+    assert!(org.status.success(), "{}", text(&org));
+    for (name, said) in [
+        (" ", "name is empty"),
+        (&*"支".repeat(101), "at most 100 are allowed"),
+    ] {
+        let refused = branch(name);
+        assert!(!refused.status.success(), "{name}");
+        assert!(text(&refused).contains(said), "{}", text(&refused));
+    }
+    let bad_code = hub(
+        &data,
+        &[
+            "city",
+            "branch",
+            "--credit-code",
+            "91350100M000100Y44",
+            "--name",
+            "第一党支部",
+        ],
+    );
+    assert!(!bad_code.status.success());
+    assert!(
+        text(&bad_code).contains("bad --credit-code"),
+        "{}",
+        text(&bad_code)
+    );
+    // Listed twice, and a second branch: the document lists each branch once.
+    for name in ["第一党支部", "第一党支部", "机关第二党支部"] {
+        let done = branch(name);
+        assert!(done.status.success(), "{name}: {}", text(&done));
+    }
+
+    // What every node receives: the unit with its two branches.
+    let stores = wishtree_hub::data_dir::open_stores(&data, None).unwrap();
+    let bytes = stores.store.doc_bytes(StoredDoc::City).unwrap().unwrap();
+    let city = CityDoc::load(&bytes, Some(&"1309".parse().unwrap()), [9; 16]).unwrap();
+    let view = city.view().unwrap();
+    let listed: Vec<&String> = view.orgs[code].branches.values().collect();
+    assert_eq!(listed, ["机关第二党支部", "第一党支部"]);
+}

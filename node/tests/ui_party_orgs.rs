@@ -1,9 +1,10 @@
 //! A unit's party organisations on the node's pages (issue 14, item 4): the worker
 //! picks the unit from the city's directory, then gives a branch's name (or leaves it
 //! empty for 单位党组织本级); the list shows 单位 and 党组织 apart; a member is linked to
-//! a branch by its full name. A branch named twice, or with too long a name, is shown
-//! again at its field in Chinese with nothing written; the JSON API says the same in
-//! English.
+//! a branch by its full name. The form offers the branches the city's directory lists
+//! for the unit chosen, and a branch it lacks can still be typed. A branch named twice,
+//! or with too long a name, is shown again at its field in Chinese with nothing
+//! written; the JSON API says the same in English.
 
 #![allow(clippy::unwrap_used)]
 
@@ -11,8 +12,10 @@ mod support;
 
 use serde_json::json;
 use support::ui::{assert_at_field, assert_no_english, get, post_form, post_ok};
-use support::{TestNode, node_with_directory};
+use support::{TestNode, node_with_city, node_with_directory};
+use wishtree_protocol::city::CityCommand;
 use wishtree_protocol::model::Org;
+use wishtree_protocol::text::Name;
 use wishtree_testkit::community::credit_code;
 
 const NDRC: &str = "沧州市发展和改革委员会机关党委";
@@ -82,6 +85,66 @@ fn a_branch_is_added_under_its_unit_and_listed_apart_from_the_units_own() {
     assert_eq!(record["org"], branch.as_str(), "{record}");
     let page = get(&node, &format!("/orgs/{branch}")).text();
     assert!(page.contains("张婷"), "{page}");
+}
+
+#[test]
+fn the_form_offers_the_branches_the_city_lists_for_the_unit_chosen() {
+    let code = credit_code(1).to_string();
+    let other = credit_code(2).to_string();
+    let unit = |credit_code: &str, name: &str| CityCommand::PutOrg {
+        credit_code: credit_code.parse().unwrap(),
+        name: Name::parse("name", name).unwrap(),
+    };
+    let branch = |name: &str| CityCommand::PutBranch {
+        credit_code: credit_code(1),
+        name: Name::parse("name", name).unwrap(),
+    };
+    let node = node_with_city(vec![
+        unit(&code, NDRC),
+        unit(&other, "沧州市财政局"),
+        branch("第一党支部"),
+        branch("机关第二党支部"),
+    ]);
+
+    // Chosen from the directory, the unit's branches are offered on the name's field.
+    let form = get(&node, &format!("/orgs?code={code}")).text();
+    assert_no_english(&form);
+    assert!(
+        form.contains("id=\"party_org\" name=\"party_org\" value=\"\" list=\"party_org-choices\""),
+        "{form}"
+    );
+    assert!(
+        form.contains("<datalist id=\"party_org-choices\">"),
+        "{form}"
+    );
+    for offered in ["第一党支部", "机关第二党支部"] {
+        assert!(
+            form.contains(&format!("<option value=\"{offered}\">")),
+            "{offered}: {form}"
+        );
+    }
+    assert!(
+        form.contains("全市名录中该单位的党支部：机关第二党支部、第一党支部"),
+        "{form}"
+    );
+    // A unit the directory lists no branch of, and the form before a unit is chosen,
+    // offer none.
+    for address in [format!("/orgs?code={other}"), "/orgs".to_owned()] {
+        let page = get(&node, &address).text();
+        assert!(!page.contains("datalist"), "{address}: {page}");
+        assert!(page.contains("id=\"party_org\""), "{address}: {page}");
+    }
+
+    // The branch offered is taken as listed; one the directory lacks is still typed.
+    let listed = add(&node, "第一党支部");
+    assert_eq!(
+        listed,
+        Org::id_for_party_org(&credit_code(1), "第一党支部").to_string()
+    );
+    let typed = add(&node, "退休党支部");
+    let (_, record) = node.get(&format!("/api/orgs/{typed}"));
+    assert_eq!(record["party_org"], "退休党支部", "{record}");
+    assert_eq!(org_count(&node), 2);
 }
 
 #[test]

@@ -11,7 +11,9 @@
 //!
 //! and, created by its first write (so the genesis stays the same bytes),
 //! `street_hosts{street code: community code}`: the community each street keeps its
-//! records in (`crate::street`).
+//! records in (`crate::street`). A unit of the directory may also hold
+//! `in_service_members` and `branches{name without spaces: name}`, its party branches
+//! (党支部), created by the first branch put to it.
 //!
 //! Like a community document it starts from a genesis change derived from the city's
 //! code alone, so a node that holds no copy yet and the hub agree on its root maps. Only
@@ -26,7 +28,7 @@ use autosurgeon::Reconcile;
 
 use crate::doc::{DocError, Malformed};
 use crate::id::CampaignId;
-use crate::model::PostKind;
+use crate::model::{Org, PostKind};
 use crate::names::define_names;
 use crate::region::{CommunityCode, RegionLevel, RegionPrefix};
 use crate::street::{StreetCode, StreetHost};
@@ -57,6 +59,10 @@ pub struct DirectoryOrg {
     /// How many in-service party members the unit declares it has: the denominator of
     /// its report-in coverage (“220名在职党员已经全部到社区报到”), if declared.
     pub in_service_members: Option<u32>,
+    /// The unit's party branches (党支部) the city lists, as the city spells them, keyed
+    /// by the name without its spaces (as [`crate::model::Org::id_for_party_org`] knows
+    /// a branch); none in a document written before branches were listed.
+    pub branches: BTreeMap<String, String>,
 }
 
 /// What the city says a kind of post is for.
@@ -81,7 +87,6 @@ pub struct Campaign {
     pub to: Date,
 }
 
-crate::scan::hydrate_by_scan!(DirectoryOrg { name; optional: in_service_members });
 crate::scan::hydrate_by_scan!(Category { description });
 crate::scan::hydrate_by_scan!(Campaign {
     title,
@@ -104,6 +109,14 @@ pub enum CityCommand {
         /// Its credit code.
         credit_code: CreditCode,
         /// Its name.
+        name: Name,
+    },
+    /// Lists a party branch (党支部) of a unit of the directory, so that every community
+    /// spells it alike; a name already listed (spaces aside) is respelt as given.
+    PutBranch {
+        /// The unit's credit code.
+        credit_code: CreditCode,
+        /// The branch's name, e.g. 第一党支部.
         name: Name,
     },
     /// Declares how many in-service members a unit of the directory has.
@@ -297,7 +310,7 @@ impl CityDoc {
             _ => String::new(),
         };
         let mut malformed = Vec::new();
-        let orgs = self.read_all::<DirectoryOrg>("orgs", &mut malformed)?;
+        let orgs = self.directory(&mut malformed)?;
         let categories = self.read_all::<Category>("categories", &mut malformed)?;
         let campaigns = self
             .read_all::<Campaign>("campaigns", &mut malformed)?
@@ -372,6 +385,30 @@ impl CityDoc {
                     .put(&org, "name", name.as_str())
                     .map_err(DocError::from)?;
             }
+            CityCommand::PutBranch { credit_code, name } => {
+                let org = self.directory_org(credit_code)?;
+                let branches = match self.doc.get(&org, BRANCHES).map_err(DocError::from)? {
+                    Some((Value::Object(ObjType::Map), branches)) => branches,
+                    _ => self
+                        .doc
+                        .put_object(&org, BRANCHES, ObjType::Map)
+                        .map_err(DocError::from)?,
+                };
+                // Keyed as the organisation's id knows a branch, so that `第一 党支部` and
+                // `第一党支部` are one branch here as they are one organisation.
+                let key = Org::party_org_key(name.as_str());
+                // A put of the name already listed writes nothing, so that running the
+                // same command twice leaves no change to sync.
+                let listed = match self.doc.get(&branches, &key).map_err(DocError::from)? {
+                    Some((Value::Scalar(value), _)) => value.as_str() == Some(name.as_str()),
+                    _ => false,
+                };
+                if !listed {
+                    self.doc
+                        .put(&branches, key, name.as_str())
+                        .map_err(DocError::from)?;
+                }
+            }
             CityCommand::DeclareMembers {
                 credit_code,
                 in_service_members,
@@ -379,14 +416,7 @@ impl CityDoc {
                 if *in_service_members == 0 {
                     return Err(CityCommandError::NoMembers);
                 }
-                let orgs = self.map_at(ROOT, "orgs")?;
-                let Some((Value::Object(ObjType::Map), org)) = self
-                    .doc
-                    .get(&orgs, credit_code.as_str())
-                    .map_err(DocError::from)?
-                else {
-                    return Err(CityCommandError::UnknownOrg(credit_code.to_string()));
-                };
+                let org = self.directory_org(credit_code)?;
                 self.doc
                     .put(&org, "in_service_members", u64::from(*in_service_members))
                     .map_err(DocError::from)?;
@@ -449,6 +479,65 @@ impl CityDoc {
         Ok(StreetHost::new(street, hosts.get(&street).copied()))
     }
 
+    /// The unit `credit_code` of the directory, refused if it is not there.
+    fn directory_org(&self, credit_code: &CreditCode) -> Result<ObjId, CityCommandError> {
+        let orgs = self.map_at(ROOT, "orgs")?;
+        match self
+            .doc
+            .get(&orgs, credit_code.as_str())
+            .map_err(DocError::from)?
+        {
+            Some((Value::Object(ObjType::Map), org)) => Ok(org),
+            _ => Err(CityCommandError::UnknownOrg(credit_code.to_string())),
+        }
+    }
+
+    /// The organisation directory. Two replicas that each put a first branch to the
+    /// same unit each create its `branches` map, and automerge keeps one of the two
+    /// under the key; the other is still in the document as a conflict, so the unit's
+    /// branches are read from every one of them and no branch put is lost.
+    fn directory(
+        &self,
+        malformed: &mut Vec<Malformed>,
+    ) -> Result<BTreeMap<String, DirectoryOrg>, DocError> {
+        let scanned = self.read_all::<ScannedOrg>("orgs", malformed)?;
+        let orgs = self.map_at(ROOT, "orgs")?;
+        let mut directory = BTreeMap::new();
+        for (code, scanned) in scanned {
+            let ScannedOrg {
+                mut org,
+                branches_conflict,
+            } = scanned;
+            if branches_conflict
+                && let Some((Value::Object(ObjType::Map), unit)) = self.doc.get(&orgs, &code)?
+            {
+                for (value, branches) in self.doc.get_all(&unit, BRANCHES)? {
+                    if !matches!(value, Value::Object(ObjType::Map)) {
+                        continue;
+                    }
+                    match <BTreeMap<String, String> as autosurgeon::Hydrate>::hydrate_map(
+                        &self.doc, &branches,
+                    ) {
+                        // The spelling the document shows under the key wins where
+                        // both maps list a branch.
+                        Ok(more) => {
+                            for (key, name) in more {
+                                org.branches.entry(key).or_insert(name);
+                            }
+                        }
+                        Err(error) => malformed.push(Malformed {
+                            collection: "orgs",
+                            key: code.clone(),
+                            error: error.to_string(),
+                        }),
+                    }
+                }
+            }
+            directory.insert(code, org);
+        }
+        Ok(directory)
+    }
+
     fn street_hosts(
         &self,
         malformed: &mut Vec<Malformed>,
@@ -509,6 +598,53 @@ impl CityDoc {
                 "the city document has no `{key}` map"
             ))),
         }
+    }
+}
+
+/// The key of a unit's branches in its directory entry.
+const BRANCHES: &str = "branches";
+
+/// A directory entry as one pass over its map reads it (see `scan`), and whether its
+/// `branches` key holds maps put concurrently, which [`CityDoc::directory`] then reads
+/// all of.
+struct ScannedOrg {
+    org: DirectoryOrg,
+    branches_conflict: bool,
+}
+
+impl autosurgeon::Hydrate for ScannedOrg {
+    fn hydrate_map<D: autosurgeon::ReadDoc>(
+        doc: &D,
+        obj: &ObjId,
+    ) -> Result<Self, autosurgeon::HydrateError> {
+        let mut name = None;
+        let mut in_service_members = None;
+        let mut branches = BTreeMap::new();
+        let mut branches_conflict = false;
+        for item in doc.map_range(obj, ..) {
+            match item.key.as_ref() {
+                "name" => name = Some(crate::scan::field(doc, &item)?),
+                "in_service_members" => {
+                    in_service_members = crate::scan::optional_field(doc, &item)?;
+                }
+                BRANCHES => {
+                    branches = crate::scan::field(doc, &item)?;
+                    branches_conflict = item.conflict;
+                }
+                _ => {}
+            }
+        }
+        let name = name.ok_or_else(|| {
+            autosurgeon::HydrateError::unexpected("a field", "no `name` field".to_owned())
+        })?;
+        Ok(Self {
+            org: DirectoryOrg {
+                name,
+                in_service_members,
+                branches,
+            },
+            branches_conflict,
+        })
     }
 }
 

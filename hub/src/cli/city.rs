@@ -46,6 +46,22 @@ pub enum CityCommandLine {
         #[arg(long)]
         members: u32,
     },
+    /// List a party branch (党支部) of a unit of the directory, e.g. 第一党支部. Nodes offer
+    /// the unit's listed branches when a worker adds one, so that every community spells
+    /// it alike. Listing a name again changes nothing; the same name with other spaces
+    /// is the same branch, spelt as given last.
+    Branch {
+        /// The hub's data directory.
+        #[arg(long, env = "WISHTREE_DATA")]
+        data: PathBuf,
+        /// The unit's unified social credit code (18 characters); the unit must be in
+        /// the directory already (city org).
+        #[arg(long)]
+        credit_code: String,
+        /// The branch's name, at most 100 characters.
+        #[arg(long)]
+        name: String,
+    },
     /// Start a campaign, e.g. "every member claims at least one wish".
     Campaign {
         /// The hub's data directory.
@@ -137,6 +153,17 @@ pub(super) fn city(command: CityCommandLine, store_url: Option<&str>) -> anyhow:
             CityCommand::DeclareMembers {
                 credit_code: credit_code.parse().context("bad --credit-code")?,
                 in_service_members: members,
+            },
+        ),
+        CityCommandLine::Branch {
+            data,
+            credit_code,
+            name,
+        } => (
+            data,
+            CityCommand::PutBranch {
+                credit_code: credit_code.parse().context("bad --credit-code")?,
+                name: Name::parse("name", &name)?,
             },
         ),
         CityCommandLine::Campaign {

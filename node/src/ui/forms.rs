@@ -11,7 +11,7 @@ use wishtree_protocol::Timestamp;
 use wishtree_protocol::names::Language;
 use wishtree_webguard::FORM_TOKEN_FIELD;
 
-use super::html::{required_input, select_field, text_input};
+use super::html::{required_input, select_field, suggesting_input, text_input};
 use crate::api::{FieldError, Input};
 
 /// The fields of a posted form, as typed, in the order sent.
@@ -71,6 +71,15 @@ impl<'a> Filled<'a> {
     pub fn input(&self, name: &str, label: &str) -> Markup {
         html! {
             (text_input(name, label, self.form.value(name)))
+            (self.error(name))
+        }
+    }
+
+    /// A labelled text input that offers `choices` as the person types; any other text
+    /// is still taken.
+    pub fn suggesting(&self, name: &str, label: &str, choices: &[&str]) -> Markup {
+        html! {
+            (suggesting_input(name, label, self.form.value(name), choices))
             (self.error(name))
         }
     }

@@ -152,6 +152,23 @@ pub fn text_input(name: &str, label: &str, value: &str) -> Markup {
     }
 }
 
+/// A labelled text input holding what was typed, that offers `choices` as the person
+/// types (an HTML `datalist`); any other text is still taken. With no choices it is a
+/// plain [`text_input`].
+pub fn suggesting_input(name: &str, label: &str, value: &str, choices: &[&str]) -> Markup {
+    if choices.is_empty() {
+        return text_input(name, label, value);
+    }
+    let list = format!("{name}-choices");
+    html! {
+        label for=(name) { (label) }
+        input id=(name) name=(name) value=(value) list=(list) autocomplete="off";
+        datalist id=(list) {
+            @for choice in choices { option value=(choice) {} }
+        }
+    }
+}
+
 /// A labelled text input that must be filled.
 pub fn required_input(name: &str, label: &str, value: &str) -> Markup {
     html! {

@@ -1,7 +1,8 @@
 //! The pages of unit party organisations (单位党组织) and their co-building pairings
 //! (共建协议): the community's organisations, with the city's directory to add one from
 //! (so a unit is one organisation in every community: its id comes from its credit
-//! code, its name from the directory); one organisation with its members here, its
+//! code, its name from the directory, and its branches are offered as the directory
+//! lists them); one organisation with its members here, its
 //! pairings and what it holds; the pairings with the form to sign one; one pairing,
 //! and the confirmation that ends it with its reason.
 
@@ -13,6 +14,7 @@ use wishtree_protocol::id::{OrgId, PairingId};
 use wishtree_protocol::lifecycle::{ClaimStatus, PairingStatus};
 use wishtree_protocol::model::{Actor, EventKind, Org, Pairing};
 use wishtree_protocol::names::Language;
+use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::view::{CommunityView, WithStatus};
 
 use super::closing::{Confirm, Words, confirmation_page};
@@ -67,16 +69,25 @@ pub fn orgs_page(
                 directory.contains_key(org.credit_code.as_str()),
             ))
         });
+    let branches = listed_branches(directory, filled.form.value("credit_code"));
     let fields = html! {
         (filled.input("credit_code", t(lang, "统一社会信用代码（18 位）", "Unified social credit code (18 characters)")))
         (filled.input(
             "name",
             t(lang, "单位名称（名录中已有的单位按名录名称保存，可不填）", "Unit's name (a unit in the directory keeps the directory's name)"),
         ))
-        (filled.input(
+        (filled.suggesting(
             "party_org",
             t(lang, "党组织：党支部名称，如 第一党支部（留空为单位党组织本级）", "Party organisation: the branch's name, e.g. 第一党支部 (empty for the unit's own)"),
+            &branches,
         ))
+        @if !branches.is_empty() {
+            p.muted #listed-branches {
+                (t(lang, "全市名录中该单位的党支部：", "The directory lists this unit's branches: "))
+                (branches.join(t(lang, "、", ", ")))
+                (t(lang, "。请从中选择，以免各社区写法不一；名录中没有的可直接填写。", ". Choose one, so that every community spells it alike; type one the directory lacks."))
+            }
+        }
         (filled.input("reported_in", t(lang, "报到日期（可不填，例如 2026-11-20）", "Reported in (optional, e.g. 2026-11-20)")))
     };
     let intro = html! {
@@ -330,6 +341,16 @@ impl OrgCounts {
                 .count(),
         }
     }
+}
+
+/// The branches the city's directory lists for the unit of credit code `code` (as
+/// typed), in the directory's order; none for a code not listed.
+fn listed_branches<'d>(directory: &'d Directory, code: &str) -> Vec<&'d str> {
+    code.parse::<CreditCode>()
+        .ok()
+        .and_then(|code| directory.get(code.as_str()))
+        .map(|unit| unit.branches.values().map(String::as_str).collect())
+        .unwrap_or_default()
 }
 
 /// The directory searched for `query` by name or by credit code: each unit found

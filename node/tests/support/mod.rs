@@ -332,21 +332,26 @@ pub fn receive_city(node: &mut Replica, city: &mut wishtree_protocol::city::City
 /// A node whose city directory (received from the hub) lists `units` as (credit code,
 /// name).
 pub fn node_with_directory(units: &[(&str, &str)]) -> TestNode {
-    use wishtree_protocol::city::{CityCommand, CityDoc};
-    let units: Vec<(String, String)> = units
+    use wishtree_protocol::city::CityCommand;
+    let commands = units
         .iter()
-        .map(|(code, name)| ((*code).to_owned(), (*name).to_owned()))
+        .map(|(code, name)| CityCommand::PutOrg {
+            credit_code: code.parse().unwrap(),
+            name: Name::parse("name", name).unwrap(),
+        })
         .collect();
+    node_with_city(commands)
+}
+
+/// A node that received the city document the hub wrote with `commands`.
+pub fn node_with_city(commands: Vec<wishtree_protocol::city::CityCommand>) -> TestNode {
+    use wishtree_protocol::city::CityDoc;
     TestNode::start_prepared(Access::Open, move |replica| {
         // The city of the test community (110118001002) is 1101.
         let prefix: wishtree_protocol::RegionPrefix = "1101".parse().unwrap();
         let mut city = CityDoc::new(&prefix, [7; 16]).unwrap();
-        for (code, name) in &units {
-            let command = CityCommand::PutOrg {
-                credit_code: code.parse().unwrap(),
-                name: Name::parse("name", name).unwrap(),
-            };
-            city.execute(&command, wishtree_node::now()).unwrap();
+        for command in &commands {
+            city.execute(command, wishtree_node::now()).unwrap();
         }
         receive_city(replica, &mut city);
     })

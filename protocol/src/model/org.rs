@@ -47,12 +47,18 @@ impl Org {
     /// Spaces are not part of a branch's name here, so that `第一 党支部` typed in one
     /// community is the same branch as `第一党支部` in another.
     pub fn id_for_party_org(credit_code: &CreditCode, party_org: &str) -> OrgId {
-        let name: String = party_org.chars().filter(|c| !c.is_whitespace()).collect();
+        let name = Self::party_org_key(party_org);
         OrgId::derive(&[
             credit_code.as_str().as_bytes(),
             b"party_org",
             name.as_bytes(),
         ])
+    }
+
+    /// A branch's name as its id knows it, without spaces: the city directory keys a
+    /// unit's branches by it too.
+    pub fn party_org_key(party_org: &str) -> String {
+        party_org.chars().filter(|c| !c.is_whitespace()).collect()
     }
 
     /// The organisation as a person reads it: the unit's name, then the branch's if
