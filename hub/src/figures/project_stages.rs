@@ -36,7 +36,7 @@ pub struct StageCounts {
 }
 
 impl StageCounts {
-    fn add(&mut self, stage: &str, count: u64, joint: u64) {
+    pub(super) fn add(&mut self, stage: &str, count: u64, joint: u64) {
         let slot = match stage {
             "collecting" => &mut self.collecting,
             "intents" => &mut self.intents,
