@@ -291,6 +291,13 @@ impl Measures {
         u64::try_from(self.value(measure)).unwrap_or(0)
     }
 
+    /// Adds every value of `other`: the sums of two sets of communities.
+    pub(crate) fn merge(&mut self, other: &Measures) {
+        for (value, more) in self.0.iter_mut().zip(other.0) {
+            *value += more;
+        }
+    }
+
     fn add(&mut self, measure: Measure, value: i64) {
         self.0[measure as usize] += value;
     }
