@@ -1,7 +1,8 @@
 //! The city directory lists a unit's party branches (党支部), so that every community
 //! spells a branch alike: a branch is put to a unit already listed, once (spaces
-//! aside), two put at once by two replicas both survive the merge, and a city document
-//! written before branches were listed reads as before.
+//! aside), two put at once by two replicas both survive the merge (and any number by
+//! three replicas merging in any order: a property test), and a city document written
+//! before branches were listed reads as before.
 
 #![allow(clippy::unwrap_used)]
 
@@ -170,4 +171,93 @@ fn a_city_document_written_before_branches_reads_as_before() {
     let view = old.view().unwrap();
     assert_eq!(branches(&view), ["第一党支部"]);
     assert_eq!(view.orgs[code().as_str()].in_service_members, Some(220));
+}
+
+/// Spellings of branches a worker might type; the first two are one branch.
+const SPELLINGS: [&str; 5] = [
+    "第一党支部",
+    "第一 党支部",
+    "第二党支部",
+    "机关党支部",
+    "离退休第三党支部",
+];
+
+/// What a replica does next: put a branch, or take in another replica's changes.
+#[derive(Debug, Clone)]
+enum Step {
+    Put { replica: usize, spelling: usize },
+    Merge { into: usize, from: usize },
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (0..3usize, 0..SPELLINGS.len())
+            .prop_map(|(replica, spelling)| Step::Put { replica, spelling }),
+        (0..3usize, 0..3usize).prop_map(|(into, from)| Step::Merge { into, from }),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 48,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    /// Three replicas put branches and merge in any order; once each has every
+    /// other's changes, all read one directory, which lists every branch any of them
+    /// put (once, spaces aside), each spelt as one of its puts spelt it.
+    #[test]
+    fn replicas_that_put_branches_in_any_order_list_every_one_once_merged(
+        steps in proptest::collection::vec(step(), 1..24)
+    ) {
+        let saved = hub_with_unit().save();
+        let mut replicas: Vec<CityDoc> = (0..3u8)
+            .map(|n| CityDoc::load(&saved, Some(&city()), [10 + n; 16]).unwrap())
+            .collect();
+        let mut spelt: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for (n, step) in steps.iter().enumerate() {
+            match *step {
+                Step::Put { replica, spelling } => {
+                    let name = SPELLINGS[spelling];
+                    replicas[replica]
+                        .execute(&put_branch(name), at(n as i64 + 1))
+                        .unwrap();
+                    spelt
+                        .entry(wishtree_protocol::model::Org::party_org_key(name))
+                        .or_default()
+                        .push(name);
+                }
+                Step::Merge { into, from } if into != from => {
+                    let mut other = replicas[from].clone();
+                    replicas[into]
+                        .automerge_mut()
+                        .merge(other.automerge_mut())
+                        .unwrap();
+                }
+                Step::Merge { .. } => {}
+            }
+        }
+        for into in 0..3 {
+            for from in 0..3 {
+                if into != from {
+                    let mut other = replicas[from].clone();
+                    replicas[into].automerge_mut().merge(other.automerge_mut()).unwrap();
+                }
+            }
+        }
+        let view = replicas[0].view().unwrap();
+        proptest::prop_assert!(view.malformed.is_empty(), "{:?}", view.malformed);
+        for replica in &replicas[1..] {
+            proptest::prop_assert_eq!(&replica.view().unwrap(), &view);
+        }
+        let listed = &view.orgs[code().as_str()].branches;
+        proptest::prop_assert_eq!(
+            listed.keys().collect::<Vec<_>>(),
+            spelt.keys().collect::<Vec<_>>()
+        );
+        for (key, name) in listed {
+            proptest::prop_assert!(spelt[key].contains(&name.as_str()), "{key}: {name}");
+        }
+    }
 }
