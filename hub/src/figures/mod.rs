@@ -31,6 +31,7 @@ mod entity_rows;
 mod health;
 mod market;
 mod measure;
+mod monthly;
 mod names;
 mod offers;
 mod org_profile;
@@ -62,6 +63,7 @@ pub use derive::{
 };
 pub use health::{CommunityStatus, SYNC_WINDOW_MS, community_statuses};
 pub use market::{MARKET_PAGE, MarketPage, MarketQuery, MarketWish, market_page, rederive_market};
+pub use monthly::{MonthFigures, monthly};
 pub use names::{region_is_known, region_name};
 pub use offers::{MarketOffer, OFFERS_PAGE, OfferKind, OffersQuery, market_offers};
 pub use org_profile::{OrgInCommunity, OrgProfile, org_profile};
@@ -71,8 +73,7 @@ pub use points::{MemberPoints, Place, PointsRanking, Standing, points_ranking, s
 pub use posts::{GroupFigures, PostFigures};
 pub use project_stages::StageCounts;
 pub use query::{
-    Figures, Filter, MonthFigures, RegionFigures, StateCounts, child_regions, children, figures,
-    hours, monthly,
+    Figures, Filter, RegionFigures, StateCounts, child_regions, children, figures, hours,
 };
 pub use ranking::{CommunityRank, OrgRank, RankBy, RankByError, community_ranking, org_ranking};
 pub use refresh::{DerivedFrom, refresh_city, refresh_one, refresh_worker};

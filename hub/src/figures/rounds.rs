@@ -12,10 +12,11 @@ use std::collections::BTreeSet;
 
 use super::FiguresError;
 use super::measure::{Scope, region_range};
+use super::monthly::MonthFigures;
 use super::party_orgs::OrgScope;
 use super::period::Period;
 use super::period::month_label;
-use super::query::{Figures, MonthFigures, StateCounts, ratio};
+use super::query::{Figures, StateCounts, ratio};
 use crate::sql::{self, Db, DbExt, Row, ToCell, params};
 
 /// A round asked for by name, as `?round=` gives it: trimmed, 1 to 40 characters.
