@@ -3,7 +3,9 @@
 //! through to the password check, not twenty, whether the count is in memory, in one
 //! SQLite file or in PostgreSQL shared by two processes. A shared store that fails
 //! refuses every try it cannot count: the login page answers 503 without checking the
-//! password, a card exchange an internal error.
+//! password, a card exchange an internal error, and a card session's claim, check-in
+//! or sign-up an internal error with nothing appended to the community's inbox; each
+//! is taken again once the store is mended.
 
 #![allow(clippy::unwrap_used)]
 
@@ -13,7 +15,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use figures_support::{NOW, Request, Server, region};
+use figures_support::{
+    Answer, NOW, Request, Server, Writer, at_minute, code, date, region, worker,
+};
 use wishtree_hub::accounts::{
     Account, AccountError, AccountStore, AnnualText, AuditEntry, LoginThrottle, NewAccount,
     SessionKey,
@@ -21,9 +25,16 @@ use wishtree_hub::accounts::{
 use wishtree_hub::clock::Clock;
 use wishtree_hub::http::HubHttpState;
 use wishtree_hub::metrics::Metrics;
-use wishtree_hub::store::{PgStore, SqliteStore};
+use wishtree_hub::state::{Hub, HubOptions, stored};
+use wishtree_hub::store::{EnrolledRole, HubStore, PgStore, SqliteStore};
 use wishtree_protocol::Timestamp;
-use wishtree_protocol::id::OrgId;
+use wishtree_protocol::card::{CardSecret, MemberCard};
+use wishtree_protocol::checkin::CheckInCode;
+use wishtree_protocol::command::Command;
+use wishtree_protocol::frame::DocId;
+use wishtree_protocol::id::{ActivityId, CardId, CheckInCodeId, OrgId, WishId};
+use wishtree_protocol::keys::KeyPair;
+use wishtree_protocol::model::EventKind;
 use wishtree_testkit::login::{cookies, form, form_token};
 use wishtree_testkit::postgres::TestDatabase;
 
@@ -295,4 +306,184 @@ fn a_throttle_that_cannot_count_refuses_logins_with_503_and_cards_with_an_intern
     // Back: the right password signs in again, and is no failure.
     broken.store(false, Ordering::SeqCst);
     assert_eq!(log_in(figures_support::PASSWORD).status, 303);
+}
+
+/// A hub holding community 130903001001, whose node (key `[7; 32]`) recorded a
+/// member with a card, a published wish and an activity today; its accounts are
+/// [`Breakable`], so the member limits count in a store the test can break.
+struct MemberHub {
+    server: Server,
+    hub: Arc<Hub>,
+    broken: Arc<AtomicBool>,
+    card: String,
+    wish: WishId,
+    activity: ActivityId,
+    node: KeyPair,
+    _dir: tempfile::TempDir,
+}
+
+const HOME: &str = "130903001001";
+
+impl MemberHub {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join("hub.sqlite");
+        let community = code(HOME);
+        let node = KeyPair::from_secret([7; 32]);
+        let mut writer = Writer::new(community, "行宫社区", 1, at_minute(0));
+        let member = writer.add_member(None, date("2026-07-01"), at_minute(1));
+        let wish = writer.submit_wish(at_minute(2));
+        writer.wish_event(wish, EventKind::Publish, worker(), at_minute(3));
+        let activity = writer.add_activity(NOW.date_in_shanghai(), 120, None, at_minute(4));
+        let (issued, expires) = (at_minute(5), NOW.plus_millis(30 * 24 * 3600 * 1000));
+        let card = MemberCard::issue(
+            &node,
+            community,
+            member,
+            CardId::from_bytes([3; 16]),
+            issued,
+            expires,
+            CardSecret::from_bytes([4; 16]),
+        );
+        writer.run(
+            Command::IssueCard {
+                id: card.statement.card,
+                member,
+                issued,
+                expires,
+                secret_hash: card.statement.secret_hash,
+            },
+            at_minute(5),
+        );
+        let store = Arc::new(SqliteStore::open(&database).unwrap());
+        store
+            .enroll(
+                node.public(),
+                EnrolledRole::Node { community },
+                at_minute(0),
+            )
+            .unwrap();
+        store
+            .append_chunk(
+                stored(DocId::Community(community)),
+                &writer.doc.save(),
+                at_minute(6),
+            )
+            .unwrap();
+        let clock = Clock::new(|| NOW);
+        let hub = Hub::new(
+            store,
+            KeyPair::from_secret([9; 32]),
+            region("1309"),
+            Arc::new(Metrics::new()),
+            HubOptions {
+                clock: clock.clone(),
+                ..HubOptions::default()
+            },
+        )
+        .unwrap();
+        let broken = Arc::new(AtomicBool::new(false));
+        let accounts = Breakable {
+            store: SqliteStore::open(&database).unwrap(),
+            broken: Arc::clone(&broken),
+            candidates: Arc::default(),
+        };
+        let state =
+            HubHttpState::with_accounts(&database, Arc::new(Metrics::new()), Arc::new(accounts))
+                .unwrap()
+                .with_scope(region("1309"))
+                .with_clock(clock)
+                .with_hub(Arc::clone(&hub));
+        let server = Server::start_with(&database, state, "1309");
+        Self {
+            server,
+            hub,
+            broken,
+            card: card.to_text(),
+            wish,
+            activity,
+            node,
+            _dir: dir,
+        }
+    }
+
+    /// The card session a phone holds once it exchanged the card.
+    fn card_session(&self) -> String {
+        let body = serde_json::json!({ "card": self.card });
+        let answer = self.post(None, "/api/card-session", &body);
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        cookies(&answer).join("; ")
+    }
+
+    fn post(&self, cookie: Option<&str>, path: &str, body: &serde_json::Value) -> Answer {
+        let mut request = Request::json("POST", path, body);
+        if let Some(cookie) = cookie {
+            request = request.header("Cookie", cookie);
+        }
+        self.server.send_anonymous(request)
+    }
+
+    /// A check-in code the node shows for the activity now.
+    fn check_in_code(&self) -> String {
+        let id = CheckInCodeId::from_bytes([5; 16]);
+        CheckInCode::issue(&self.node, code(HOME), self.activity, id, NOW).to_text()
+    }
+
+    /// The community's inbox at the hub, where a member's request is appended: its
+    /// heads and its entries.
+    fn inbox(&self) -> (Vec<automerge::ChangeHash>, usize) {
+        let heads = self.hub.heads(DocId::Inbox(code(HOME))).unwrap();
+        (heads, self.hub.inbox_entries(code(HOME)).unwrap().len())
+    }
+}
+
+#[test]
+fn member_requests_a_throttle_cannot_count_are_refused_and_append_nothing() {
+    let hub = MemberHub::start();
+    let session = hub.card_session();
+    let requests = [
+        (
+            "/api/market/claims",
+            serde_json::json!({ "wish": hub.wish.to_string() }),
+        ),
+        (
+            "/api/market/checkins",
+            serde_json::json!({ "code": hub.check_in_code(), "direction": "in" }),
+        ),
+        (
+            "/api/market/sign-ups",
+            serde_json::json!({ "activity": hub.activity.to_string() }),
+        ),
+    ];
+
+    hub.broken.store(true, Ordering::SeqCst);
+    let before = hub.inbox();
+    assert_eq!(before.1, 0);
+    for (path, body) in &requests {
+        let answer = hub.post(Some(&session), path, body);
+        assert_eq!(answer.status, 500, "{path}: {}", answer.text());
+        let refusal = answer.json();
+        assert_eq!(refusal["reason"], "internal", "{path}: {refusal}");
+        assert!(
+            refusal["error"]
+                .as_str()
+                .unwrap()
+                .contains("the count of requests cannot be kept"),
+            "{path}: {refusal}"
+        );
+        assert_eq!(
+            refusal["message_zh"], "平台暂时无法核验会员卡，请稍后再试",
+            "{path}"
+        );
+        assert_eq!(hub.inbox(), before, "{path} appends nothing");
+    }
+
+    // Mended: the same requests are taken, each appended once.
+    hub.broken.store(false, Ordering::SeqCst);
+    for (appended, (path, body)) in requests.iter().enumerate() {
+        let answer = hub.post(Some(&session), path, body);
+        assert_eq!(answer.status, 202, "{path}: {}", answer.text());
+        assert_eq!(answer.json()["status"], "pending", "{path}");
+        assert_eq!(hub.inbox().1, appended + 1, "{path}");
+    }
 }
