@@ -424,11 +424,12 @@ fn the_operator_lists_a_units_branches_for_every_node_to_offer() {
     let init = hub(&data, &["init", "--city", "1309"]);
     assert!(init.status.success(), "{}", text(&init));
     let help = hub(&data, &["city", "branch", "--help"]);
-    assert!(
-        text(&help).contains("List a party branch (党支部) of a unit of the directory"),
-        "{}",
-        text(&help)
-    );
+    for said in [
+        "List a party branch (党支部) of a unit of the directory",
+        "--remove",
+    ] {
+        assert!(text(&help).contains(said), "{said}: {}", text(&help));
+    }
 
     let code = "91350100M000100Y43";
     let branch = |name: &str| {
@@ -494,4 +495,35 @@ fn the_operator_lists_a_units_branches_for_every_node_to_offer() {
     let view = city.view().unwrap();
     let listed: Vec<&String> = view.orgs[code].branches.values().collect();
     assert_eq!(listed, ["机关第二党支部", "第一党支部"]);
+
+    // One listed by mistake is taken off (spaces aside); taken off again, refused by
+    // name.
+    let remove = |name: &str| {
+        hub(
+            &data,
+            &[
+                "city",
+                "branch",
+                "--credit-code",
+                code,
+                "--name",
+                name,
+                "--remove",
+            ],
+        )
+    };
+    let removed = remove("第一 党支部");
+    assert!(removed.status.success(), "{}", text(&removed));
+    let again = remove("第一党支部");
+    assert!(!again.status.success());
+    assert!(
+        text(&again).contains("第一党支部 is not among the branches the city lists"),
+        "{}",
+        text(&again)
+    );
+    let bytes = stores.store.doc_bytes(StoredDoc::City).unwrap().unwrap();
+    let city = CityDoc::load(&bytes, Some(&"1309".parse().unwrap()), [9; 16]).unwrap();
+    let view = city.view().unwrap();
+    let listed: Vec<&String> = view.orgs[code].branches.values().collect();
+    assert_eq!(listed, ["机关第二党支部"]);
 }

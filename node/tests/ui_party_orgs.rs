@@ -4,7 +4,8 @@
 //! a branch by its full name. The form offers the branches the city's directory lists
 //! for the unit chosen, and a branch it lacks can still be typed. A branch named twice,
 //! or with too long a name, is shown again at its field in Chinese with nothing
-//! written; the JSON API says the same in English.
+//! written; the JSON API says the same in English. A branch the city takes off its
+//! list is no longer offered once the node has synced.
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,7 +13,8 @@ mod support;
 
 use serde_json::json;
 use support::ui::{assert_at_field, assert_no_english, get, post_form, post_ok};
-use support::{TestNode, node_with_city, node_with_directory};
+use support::{TestNode, node_with_city, node_with_directory, receive_city};
+use wishtree_node::server::Access;
 use wishtree_protocol::city::CityCommand;
 use wishtree_protocol::model::Org;
 use wishtree_protocol::text::Name;
@@ -145,6 +147,51 @@ fn the_form_offers_the_branches_the_city_lists_for_the_unit_chosen() {
     let (_, record) = node.get(&format!("/api/orgs/{typed}"));
     assert_eq!(record["party_org"], "退休党支部", "{record}");
     assert_eq!(org_count(&node), 2);
+}
+
+#[test]
+fn a_branch_the_city_removes_is_no_longer_offered_once_the_node_syncs() {
+    use wishtree_protocol::city::CityDoc;
+    let code = credit_code(1).to_string();
+    let branch = |name: &str| Name::parse("name", name).unwrap();
+    let node = TestNode::start_prepared(Access::Open, |replica| {
+        // The city of the test community (110118001002) is 1101.
+        let mut city = CityDoc::new(&"1101".parse().unwrap(), [7; 16]).unwrap();
+        let now = wishtree_node::now();
+        let put = CityCommand::PutOrg {
+            credit_code: credit_code(1),
+            name: Name::parse("name", NDRC).unwrap(),
+        };
+        city.execute(&put, now).unwrap();
+        for name in ["第一党支部", "机关第二党支部"] {
+            let put = CityCommand::PutBranch {
+                credit_code: credit_code(1),
+                name: branch(name),
+            };
+            city.execute(&put, now).unwrap();
+        }
+        receive_city(replica, &mut city);
+        // Put by mistake, removed at the hub, and the removal synced in a later session.
+        let remove = CityCommand::RemoveBranch {
+            credit_code: credit_code(1),
+            name: branch("第一 党支部"),
+        };
+        city.execute(&remove, now).unwrap();
+        receive_city(replica, &mut city);
+    });
+
+    let form = get(&node, &format!("/orgs?code={code}")).text();
+    assert_no_english(&form);
+    assert!(form.contains("<option value=\"机关第二党支部\">"), "{form}");
+    assert!(!form.contains("<option value=\"第一党支部\">"), "{form}");
+    assert!(
+        form.contains("全市名录中该单位的党支部：机关第二党支部。"),
+        "{form}"
+    );
+    // A worker may still type it: the directory offers names, it does not forbid them.
+    let typed = add(&node, "第一党支部");
+    let (_, record) = node.get(&format!("/api/orgs/{typed}"));
+    assert_eq!(record["party_org"], "第一党支部", "{record}");
 }
 
 #[test]

@@ -109,6 +109,18 @@ pub enum CityCommand {
         /// The branch's name, e.g. 第一党支部.
         name: Name,
     },
+    /// Takes a party branch off a unit's list (one put by mistake), wherever the
+    /// unit's branches are held; the name is matched as a put keys it (spaces aside).
+    /// A remove deletes the puts of the branch the replica has seen: a put made at once
+    /// on another replica, not yet merged, survives the merge, as automerge's maps keep
+    /// a value put concurrently with a delete. (A put of a name already listed as spelt
+    /// writes nothing, so it is no such put.)
+    RemoveBranch {
+        /// The unit's credit code.
+        credit_code: CreditCode,
+        /// The branch's name, as listed or with other spaces.
+        name: Name,
+    },
     /// Declares how many in-service members a unit of the directory has.
     DeclareMembers {
         /// The unit's credit code.
@@ -160,6 +172,16 @@ pub enum CityCommandError {
     /// The unit is not in the directory.
     #[error("{0} is not in the city's directory; add it first (city org)")]
     UnknownOrg(String),
+    /// A branch removed that the unit's list does not hold.
+    #[error(
+        "{branch} is not among the branches the city lists for {unit}; give its name as it was put (city branch)"
+    )]
+    UnknownBranch {
+        /// The unit's credit code.
+        unit: String,
+        /// The branch's name, as given.
+        branch: String,
+    },
     /// A declaration of no members.
     #[error("a unit declares at least 1 in-service member")]
     NoMembers,
@@ -377,6 +399,9 @@ impl CityDoc {
             }
             CityCommand::PutBranch { credit_code, name } => {
                 self.put_branch(credit_code, name)?;
+            }
+            CityCommand::RemoveBranch { credit_code, name } => {
+                self.remove_branch(credit_code, name)?;
             }
             CityCommand::DeclareMembers {
                 credit_code,

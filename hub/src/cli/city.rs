@@ -46,10 +46,11 @@ pub enum CityCommandLine {
         #[arg(long)]
         members: u32,
     },
-    /// List a party branch (党支部) of a unit of the directory, e.g. 第一党支部. Nodes offer
-    /// the unit's listed branches when a worker adds one, so that every community spells
-    /// it alike. Listing a name again changes nothing; the same name with other spaces
-    /// is the same branch, spelt as given last.
+    /// List a party branch (党支部) of a unit of the directory, e.g. 第一党支部, or take one
+    /// listed by mistake off with --remove. Nodes offer the unit's listed branches when a
+    /// worker adds one, so that every community spells it alike. Listing a name again
+    /// changes nothing; the same name with other spaces is the same branch, spelt as
+    /// given last.
     Branch {
         /// The hub's data directory.
         #[arg(long, env = "WISHTREE_DATA")]
@@ -61,6 +62,11 @@ pub enum CityCommandLine {
         /// The branch's name, at most 100 characters.
         #[arg(long)]
         name: String,
+        /// Take the branch off the unit's list instead (spaces aside; refused if it is
+        /// not listed). Nodes stop offering it; organisations communities already
+        /// recorded under it stay as they are.
+        #[arg(long)]
+        remove: bool,
     },
     /// Start a campaign, e.g. "every member claims at least one wish".
     Campaign {
@@ -159,13 +165,17 @@ pub(super) fn city(command: CityCommandLine, store_url: Option<&str>) -> anyhow:
             data,
             credit_code,
             name,
-        } => (
-            data,
-            CityCommand::PutBranch {
-                credit_code: credit_code.parse().context("bad --credit-code")?,
-                name: Name::parse("name", &name)?,
-            },
-        ),
+            remove,
+        } => {
+            let credit_code = credit_code.parse().context("bad --credit-code")?;
+            let name = Name::parse("name", &name)?;
+            let command = if remove {
+                CityCommand::RemoveBranch { credit_code, name }
+            } else {
+                CityCommand::PutBranch { credit_code, name }
+            };
+            (data, command)
+        }
         CityCommandLine::Campaign {
             data,
             title,

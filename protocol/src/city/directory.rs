@@ -1,5 +1,6 @@
 //! The city's directory of units: each unit's name, declared members and party
-//! branches, read in one pass over its entry, and the branches put to it.
+//! branches, read in one pass over its entry, and the branches put to it and removed
+//! from it.
 
 use std::collections::BTreeMap;
 
@@ -119,6 +120,48 @@ impl CityDoc {
                 .map_err(DocError::from)?;
         }
         Ok(())
+    }
+
+    /// Takes `name` off the branches of the unit `credit_code` (see
+    /// [`CityCommand::RemoveBranch`](super::CityCommand::RemoveBranch)): deleted from
+    /// every `branches` map the unit holds, since [`CityDoc::directory`] reads all of
+    /// them when replicas each created one, and a key left in any would still be listed.
+    pub(super) fn remove_branch(
+        &mut self,
+        credit_code: &CreditCode,
+        name: &Name,
+    ) -> Result<(), CityCommandError> {
+        let org = self.directory_org(credit_code)?;
+        let key = Org::party_org_key(name.as_str());
+        let maps: Vec<ObjId> = self
+            .doc
+            .get_all(&org, BRANCHES)
+            .map_err(DocError::from)?
+            .into_iter()
+            .filter_map(|(value, branches)| {
+                matches!(value, Value::Object(ObjType::Map)).then_some(branches)
+            })
+            .collect();
+        let mut removed = false;
+        for branches in maps {
+            if self
+                .doc
+                .get(&branches, &key)
+                .map_err(DocError::from)?
+                .is_some()
+            {
+                self.doc.delete(&branches, &key).map_err(DocError::from)?;
+                removed = true;
+            }
+        }
+        if removed {
+            Ok(())
+        } else {
+            Err(CityCommandError::UnknownBranch {
+                unit: credit_code.to_string(),
+                branch: name.to_string(),
+            })
+        }
     }
 }
 
