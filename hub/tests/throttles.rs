@@ -4,8 +4,8 @@
 //! SQLite file or in PostgreSQL shared by two processes. A shared store that fails
 //! refuses every try it cannot count: the login page answers 503 without checking the
 //! password, a card exchange an internal error, and a card session's claim, check-in
-//! or sign-up an internal error with nothing appended to the community's inbox; each
-//! is taken again once the store is mended.
+//! or sign-up, and a resident's submission, an internal error with nothing appended
+//! to the community's inbox; each is taken again once the store is mended.
 
 #![allow(clippy::unwrap_used)]
 
@@ -35,6 +35,7 @@ use wishtree_protocol::frame::DocId;
 use wishtree_protocol::id::{ActivityId, CardId, CheckInCodeId, OrgId, WishId};
 use wishtree_protocol::keys::KeyPair;
 use wishtree_protocol::model::EventKind;
+use wishtree_protocol::submission::{EncryptionKeyPair, SignedEncryptionKey};
 use wishtree_testkit::login::{cookies, form, form_token};
 use wishtree_testkit::postgres::TestDatabase;
 
@@ -355,6 +356,17 @@ impl MemberHub {
             },
             at_minute(5),
         );
+        // The key residents' details are sealed to, as the node publishes it.
+        let encryption = EncryptionKeyPair::from_seed([8; 32]);
+        writer
+            .doc
+            .put_encryption_key(&SignedEncryptionKey::sign(
+                &node,
+                community,
+                encryption.public(),
+                at_minute(5),
+            ))
+            .unwrap();
         let store = Arc::new(SqliteStore::open(&database).unwrap());
         store
             .enroll(
@@ -486,4 +498,32 @@ fn member_requests_a_throttle_cannot_count_are_refused_and_append_nothing() {
         assert_eq!(answer.json()["status"], "pending", "{path}");
         assert_eq!(hub.inbox().1, appended + 1, "{path}");
     }
+}
+
+#[test]
+fn a_resident_submission_a_throttle_cannot_count_is_refused_and_appends_nothing() {
+    let hub = MemberHub::start();
+    let submission = serde_json::json!({
+        "community": HOME, "title": "需要一台轮椅", "kind": "goods", "group": "elderly_alone",
+        "name": "王阿姨", "phone": "13800138000", "address": "幸福里3号楼2单元",
+    });
+
+    hub.broken.store(true, Ordering::SeqCst);
+    let before = hub.inbox();
+    let answer = hub.post(None, "/api/submissions", &submission);
+    assert_eq!(answer.status, 500, "{}", answer.text());
+    let refusal = answer.json();
+    assert_eq!(refusal["reason"], "internal", "{refusal}");
+    assert_eq!(
+        refusal["error"], "the hub cannot take submissions now: try again later",
+        "the store's error goes to the log, not to the resident"
+    );
+    assert_eq!(hub.inbox(), before, "nothing is appended");
+
+    // Mended: the same submission is taken and appended once.
+    hub.broken.store(false, Ordering::SeqCst);
+    let answer = hub.post(None, "/api/submissions", &submission);
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    assert_eq!(answer.json()["status"], "pending");
+    assert_eq!(hub.inbox().1, before.1 + 1);
 }
