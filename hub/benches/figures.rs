@@ -694,6 +694,11 @@ fn main() {
         baseline,
     );
 
+    // Re-deriving after a change of each kind of entity a worker edits, the path the
+    // hub takes (by entity where `view_delta` follows the kind, whole where not): how
+    // much each kind still derived whole costs beside one followed entity by entity.
+    rederive_by_kind(&mut connection, code, doc, heads, member, &sync_at);
+
     // One line per target: every query p99 within 50 ms, re-deriving a community
     // within 20 ms (its parts are not targets), a city bulletin within 2 s.
     println!();
@@ -1789,6 +1794,128 @@ fn realistic_community(code: CommunityCode) -> CommunityDoc {
         writer.record_service(members[index % members.len()], day, 45, start);
     }
     writer.doc
+}
+
+/// Changes of one kind each run per kind on `doc` (whose rows at the hub were derived
+/// from `heads`), each re-derived as the refresh worker does and committed; prints
+/// p50 and p99 per kind with the path taken (not targets).
+fn rederive_by_kind(
+    connection: &mut Connection,
+    code: CommunityCode,
+    doc: CommunityDoc,
+    mut heads: Vec<automerge::ChangeHash>,
+    member: MemberId,
+    sync_at: &dyn Fn(Timestamp) -> CommunitySync,
+) {
+    const RUNS_PER_KIND: usize = 30;
+    let mut writer = Writer {
+        doc,
+        ids: wishtree_testkit::community::Ids::new(4_242),
+    };
+    let start = Timestamp::from_millis(1_781_000_000_000);
+    let day: Date = "2026-07-21".parse().unwrap();
+    let view = CommunityView::derive(&writer.doc).unwrap();
+    let org = *view.orgs.keys().next().unwrap();
+    let mut project = *view.projects.keys().next().unwrap();
+    let volunteer =
+        writer.add_volunteer(wishtree_protocol::model::VolunteerKind::Retired, day, start);
+    let post = wishtree_protocol::id::PostId::from_bytes(bytes(8_000_000));
+    writer.run(
+        Command::AddPost {
+            id: post,
+            kind: PostKind::Aid,
+            title: wishtree_protocol::text::Title::parse("title", "楼道长").unwrap(),
+            detail: Detail::parse("detail", "").unwrap(),
+            seats: 1_000,
+        },
+        start,
+    );
+    {
+        // The rows of what was just added, as the hub holds them before the runs.
+        let derivation = Derivation::since(&mut writer.doc, &heads).unwrap();
+        let transaction = connection.transaction().unwrap();
+        match &derivation {
+            Derivation::Entities(delta) => {
+                figures::rederive_entities(&transaction, code, delta, &sync_at(start)).unwrap();
+            }
+            Derivation::Whole { view, .. } => {
+                figures::rederive_community(&transaction, code, view, &sync_at(start)).unwrap();
+            }
+        }
+        transaction.commit().unwrap();
+        heads = writer.doc.heads();
+    }
+    println!("re-derive after one change of each kind (the hub's path; not targets):");
+    for kind in ["service", "pairing", "project", "post", "volunteer"] {
+        let mut totals = Vec::new();
+        let mut whole = None;
+        for run in 0..=RUNS_PER_KIND {
+            let at = Timestamp::from_millis(start.as_millis() + 60_000 * (run as i64 + 1));
+            match kind {
+                "service" => {
+                    writer.record_service(member, day, 45, at);
+                }
+                "pairing" => {
+                    writer.add_pairing(org, day, at);
+                }
+                "project" => {
+                    // A project submitted, then published by the worker.
+                    if run % 2 == 0 {
+                        project = writer.submit_project(at);
+                    } else {
+                        let by = wishtree_testkit::community::worker();
+                        writer.project_event(project, EventKind::Publish, by, at);
+                    }
+                }
+                "post" => writer.run(
+                    Command::AddPost {
+                        id: wishtree_protocol::id::PostId::from_bytes(bytes(
+                            8_000_001 + run as u64,
+                        )),
+                        kind: PostKind::Aid,
+                        title: wishtree_protocol::text::Title::parse("title", "楼道长").unwrap(),
+                        detail: Detail::parse("detail", "").unwrap(),
+                        seats: 2,
+                    },
+                    at,
+                ),
+                _ => {
+                    writer.record_volunteer_service(volunteer, day, 60, at);
+                }
+            }
+            let started = Instant::now();
+            let derivation = Derivation::since(&mut writer.doc, &heads).unwrap();
+            let transaction = connection.transaction().unwrap();
+            match &derivation {
+                Derivation::Entities(delta) => {
+                    figures::rederive_entities(&transaction, code, delta, &sync_at(at)).unwrap();
+                }
+                Derivation::Whole { view, reason } => {
+                    whole = Some(format!("{reason:?}"));
+                    figures::rederive_community(&transaction, code, view, &sync_at(at)).unwrap();
+                }
+            }
+            transaction.commit().unwrap();
+            // The first run warms the statement cache and pages: not counted.
+            if run > 0 {
+                totals.push(started.elapsed());
+            }
+            heads = writer.doc.heads();
+            connection
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                .unwrap();
+        }
+        let (p50, p99) = percentiles(totals);
+        println!(
+            "  a {kind:<10} p50 {:>7.2} ms  p99 {:>7.2} ms   {}",
+            ms(p50),
+            ms(p99),
+            whole.map_or_else(
+                || "by entity".to_owned(),
+                |reason| format!("whole: {reason}")
+            )
+        );
+    }
 }
 
 fn published_wishes(doc: &CommunityDoc) -> Vec<WishId> {
