@@ -2,9 +2,11 @@
 //! change touched rewritten, the rollups shifted by the difference) gives the same
 //! rows as re-deriving it whole, in every raw, rollup, market and ranking table, after
 //! every step of random command sequences — claims, services, redemptions, voids,
-//! activities and participations, which are followed entity by entity, and new
-//! members, organisations, rounds, projects and volunteers, which fall back to the
-//! whole view. A second community of the same district shares the district rollups.
+//! activities and participations, pairings made and ended, projects through their
+//! lifecycle and stages (letters of intent, joint approval), which are followed entity
+//! by entity, and new members, organisations, rounds and volunteers, which fall back
+//! to the whole view. A second community of the same district shares the district
+//! rollups.
 
 #![allow(clippy::unwrap_used)]
 
@@ -18,9 +20,10 @@ use wishtree_hub::figures::{self, CommunitySync, RAW_TABLES};
 use wishtree_hub::store::SqliteStore;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{
-    ActivityId, MemberId, OrgId, PointsEntryId, ProjectId, RoundId, ServiceId, VoidId, WishId,
+    ActivityId, MemberId, OrgId, PairingId, PointsEntryId, ProjectId, RoundId, ServiceId, VoidId,
+    WishId,
 };
-use wishtree_protocol::model::{Actor, EventKind, PostKind, ScoringItem, VolunteerKind};
+use wishtree_protocol::model::{Actor, EventKind, PostKind, ScoringItem, Share, VolunteerKind};
 use wishtree_protocol::text::{Detail, Label};
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::view_delta::{Derivation, WholeReason};
@@ -80,13 +83,34 @@ enum Step {
         member: usize,
         attended: bool,
     },
+    AddPairing {
+        org: usize,
+        day: i32,
+    },
+    EndPairing {
+        pairing: usize,
+    },
+    SubmitProject,
+    ProjectEvent {
+        project: usize,
+        kind: usize,
+        by: usize,
+    },
+    SendIntent {
+        project: usize,
+        org: usize,
+        percent: u32,
+    },
+    ApproveProject {
+        project: usize,
+        units: usize,
+    },
     // Followed by the whole view.
     AddMember {
         org: Option<usize>,
     },
     AddOrg,
     AddRound,
-    SubmitProject,
     AddVolunteer,
 }
 
@@ -94,11 +118,7 @@ impl Step {
     fn is_followed(&self) -> bool {
         !matches!(
             self,
-            Step::AddMember { .. }
-                | Step::AddOrg
-                | Step::AddRound
-                | Step::SubmitProject
-                | Step::AddVolunteer
+            Step::AddMember { .. } | Step::AddOrg | Step::AddRound | Step::AddVolunteer
         )
     }
 }
@@ -121,7 +141,15 @@ fn step() -> impl Strategy<Value = Step> {
         1 => proptest::option::of(any::<usize>()).prop_map(|org| Step::AddMember { org }),
         1 => Just(Step::AddOrg),
         1 => Just(Step::AddRound),
-        1 => Just(Step::SubmitProject),
+        2 => (any::<usize>(), 0..120i32).prop_map(|(org, day)| Step::AddPairing { org, day }),
+        1 => any::<usize>().prop_map(|pairing| Step::EndPairing { pairing }),
+        2 => Just(Step::SubmitProject),
+        4 => (any::<usize>(), 0..9usize, any::<usize>())
+            .prop_map(|(project, kind, by)| Step::ProjectEvent { project, kind, by }),
+        2 => (any::<usize>(), any::<usize>(), 1..34u32)
+            .prop_map(|(project, org, percent)| Step::SendIntent { project, org, percent }),
+        2 => (any::<usize>(), 1..4usize)
+            .prop_map(|(project, units)| Step::ApproveProject { project, units }),
         1 => Just(Step::AddVolunteer),
     ]
 }
@@ -136,6 +164,8 @@ struct Community {
     services: Vec<ServiceId>,
     entries: Vec<PointsEntryId>,
     activities: Vec<ActivityId>,
+    pairings: Vec<PairingId>,
+    projects: Vec<ProjectId>,
     minute: i64,
 }
 
@@ -173,6 +203,8 @@ impl Community {
             services: Vec::new(),
             entries: Vec::new(),
             activities: Vec::new(),
+            pairings: Vec::new(),
+            projects: Vec::new(),
             minute: 10,
         }
     }
@@ -337,9 +369,82 @@ impl Community {
                 self.rounds.push(id);
                 return;
             }
-            Step::SubmitProject => {
-                let _: ProjectId = self.writer.submit_project(at);
+            Step::AddPairing { org, day: offset } => {
+                let org = self.orgs[org % self.orgs.len()];
+                let id = self.writer.add_pairing(org, day(offset), at);
+                self.pairings.push(id);
                 return;
+            }
+            Step::EndPairing { pairing } => {
+                let Some(id) = Self::pick(&self.pairings, pairing) else {
+                    return;
+                };
+                Command::EndPairing {
+                    id,
+                    note: Detail::parse("note", "协议到期").unwrap(),
+                }
+            }
+            Step::SubmitProject => {
+                let id = self.writer.submit_project(at);
+                self.projects.push(id);
+                return;
+            }
+            Step::ProjectEvent { project, kind, by } => {
+                let Some(id) = Self::pick(&self.projects, project) else {
+                    return;
+                };
+                let kind = [
+                    EventKind::Publish,
+                    EventKind::Claim,
+                    EventKind::Fulfil,
+                    EventKind::Withdraw,
+                    EventKind::Release,
+                    EventKind::Start,
+                    EventKind::Terminate,
+                    EventKind::Reject,
+                    EventKind::Claim,
+                ][kind];
+                let by = match kind {
+                    EventKind::Claim | EventKind::Release if by % 3 != 0 => {
+                        Actor::Org(self.orgs[by % self.orgs.len()])
+                    }
+                    _ => worker(),
+                };
+                Command::ProjectEvent {
+                    id,
+                    kind,
+                    by,
+                    note: wishtree_testkit::community::note_for(kind),
+                }
+            }
+            Step::SendIntent {
+                project,
+                org,
+                percent,
+            } => {
+                let Some(id) = Self::pick(&self.projects, project) else {
+                    return;
+                };
+                let Some(share) = Share::from_percent(percent) else {
+                    return;
+                };
+                Command::SendIntent {
+                    id,
+                    unit: self.orgs[org % self.orgs.len()],
+                    share,
+                    note: Detail::parse("note", "提供材料").unwrap(),
+                }
+            }
+            Step::ApproveProject { project, units } => {
+                let Some(id) = Self::pick(&self.projects, project) else {
+                    return;
+                };
+                let units = self.orgs.iter().copied().take(units).collect();
+                Command::ApproveProject {
+                    id,
+                    units,
+                    note: Detail::parse("note", "").unwrap(),
+                }
             }
             Step::AddVolunteer => {
                 self.writer
@@ -532,6 +637,43 @@ fn a_fixed_sequence_by_entity_equals_whole() {
             kind: 2,
             by: 1,
         },
+    ])
+    .unwrap();
+}
+
+/// A project taken jointly through its stages (its units and credits rewritten at each
+/// step) and a pairing made and ended, each step followed entity by entity.
+#[test]
+fn a_joint_project_and_a_pairing_by_entity_equal_whole() {
+    let project = |kind| Step::ProjectEvent {
+        project: 0,
+        kind,
+        by: 0,
+    };
+    check_sequence(vec![
+        Step::SubmitProject,
+        project(0),
+        Step::SendIntent {
+            project: 0,
+            org: 0,
+            percent: 30,
+        },
+        Step::SendIntent {
+            project: 0,
+            org: 1,
+            percent: 20,
+        },
+        Step::ApproveProject {
+            project: 0,
+            units: 2,
+        },
+        project(5),
+        project(2),
+        Step::AddPairing { org: 1, day: 12 },
+        Step::AddPairing { org: 0, day: 70 },
+        Step::EndPairing { pairing: 0 },
+        Step::SubmitProject,
+        project(1),
     ])
     .unwrap();
 }

@@ -6,11 +6,14 @@
 //! is nearly always one claim, one service record, one passbook entry or one
 //! participation, and reading the whole document for it costs a hundred times what
 //! reading the few entities it touched does. What is followed entity by entity:
-//! wishes, service records, passbook entries, activities (with their participations)
-//! and voids of records or entries. Anything else the view reads — members, orgs,
-//! rounds, projects, posts, volunteers, rules, the schema — makes the whole view
-//! derived again ([`Derivation::Whole`]), because other entities' rows read it (a
-//! member's org is on every row of theirs; a round's name on its wishes).
+//! wishes, service records, passbook entries, activities (with their participations),
+//! voids of records or entries, and the community's own pairings and projects (a
+//! street's, filed under the street at its host, are not). Anything else the view
+//! reads — members, orgs, rounds, posts, branches, teams, volunteers and their
+//! services, scoring rates, benefits, rules, the schema — makes the whole view
+//! derived again ([`Derivation::Whole`]): other entities' rows read most of them (a
+//! member's org is on every row of theirs; a round's name on its wishes), and the
+//! rows of the rest (posts, volunteers) are not written one entity at a time yet.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,13 +21,15 @@ use automerge::{ChangeHash, Prop, ReadDoc};
 
 use crate::doc::{CommunityDoc, DocError};
 use crate::id::{
-    ActivityId, MemberId, OrgId, PointsEntryId, RoundId, ServiceId, VolunteerId, WishId,
+    ActivityId, MemberId, OrgId, PairingId, PointsEntryId, ProjectId, RoundId, ServiceId,
+    VolunteerId, WishId,
 };
-use crate::lifecycle::{ClaimStatus, Claimants};
+use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus};
 use crate::model::{
-    Activity, Actor, Community, Entity, Member, Org, PointsEntry, Round, ServiceRecord, Void,
-    Volunteer, Wish,
+    Activity, Actor, Community, Entity, Member, Org, Pairing, PointsEntry, Project, Round,
+    ServiceRecord, Void, Volunteer, Wish,
 };
+use crate::project::ProjectStatus;
 use crate::view::{CommunityView, Voidable, WithStatus};
 
 /// The result of deriving a document again after a change.
@@ -49,7 +54,9 @@ pub enum WholeReason {
     NoEarlierHeads,
     /// The change reached a collection (or a root key) that other rows read.
     Collection(&'static str),
-    /// A touched entity was removed, or a void names a volunteer's record.
+    /// A touched entity was removed, a void names a volunteer's record, or a touched
+    /// pairing or project is a street's (its rows are filed under the street's code,
+    /// at its host only).
     Unfollowed(&'static str),
     /// A touched entity (or one it names) cannot be read.
     Malformed(&'static str),
@@ -67,6 +74,10 @@ pub struct Touched {
     pub passbook: BTreeSet<PointsEntryId>,
     /// Activities, whose participations are rewritten with them.
     pub activities: BTreeSet<ActivityId>,
+    /// Pairings.
+    pub pairings: BTreeSet<PairingId>,
+    /// Projects, whose units and credits are rewritten with them.
+    pub projects: BTreeSet<ProjectId>,
 }
 
 /// The touched entities as the document holds them now, folded and voided as the
@@ -85,6 +96,11 @@ pub struct EntityDelta {
     pub passbook: BTreeMap<PointsEntryId, Voidable<PointsEntry>>,
     /// The touched activities that exist.
     pub activities: BTreeMap<ActivityId, Activity>,
+    /// The touched pairings (every one exists, and is the community's own), with
+    /// their folded status.
+    pub pairings: BTreeMap<PairingId, WithStatus<Pairing, PairingStatus>>,
+    /// The touched projects (likewise), with their folded status.
+    pub projects: BTreeMap<ProjectId, WithStatus<Project, ProjectStatus>>,
     /// The participations of the touched activities that count, as
     /// [`CommunityView::participations`] gives them.
     pub participations: Vec<(ActivityId, MemberId)>,
@@ -257,6 +273,36 @@ impl EntityDelta {
             wishes.insert(id, WithStatus { entity, status });
         }
 
+        // A pairing or project is not removed by any command; one that is gone, or a
+        // street's, is left to the whole view (its old rows may be filed under the
+        // street's code).
+        let mut pairings = BTreeMap::new();
+        for id in touched.pairings.iter().copied() {
+            let entity = match read_one::<Pairing>(doc, id)? {
+                Some(Some(entity)) => entity,
+                Some(None) => return Ok(Err(WholeReason::Unfollowed("pairings"))),
+                None => return Ok(Err(WholeReason::Malformed("pairings"))),
+            };
+            if entity.street.is_some() {
+                return Ok(Err(WholeReason::Unfollowed("a street's pairing")));
+            }
+            let status = PairingStatus::fold(&entity.events);
+            pairings.insert(id, WithStatus { entity, status });
+        }
+        let mut projects = BTreeMap::new();
+        for id in touched.projects.iter().copied() {
+            let entity = match read_one::<Project>(doc, id)? {
+                Some(Some(entity)) => entity,
+                Some(None) => return Ok(Err(WholeReason::Unfollowed("projects"))),
+                None => return Ok(Err(WholeReason::Malformed("projects"))),
+            };
+            if entity.street.is_some() {
+                return Ok(Err(WholeReason::Unfollowed("a street's project")));
+            }
+            let status = ProjectStatus::fold(&entity.events);
+            projects.insert(id, WithStatus { entity, status });
+        }
+
         let services: BTreeMap<ServiceId, Voidable<ServiceRecord>> = services
             .into_iter()
             .map(|(id, entity)| {
@@ -334,6 +380,8 @@ impl EntityDelta {
             services,
             passbook,
             activities,
+            pairings,
+            projects,
             participations,
             members,
             orgs: orgs.into_iter().collect(),
@@ -412,6 +460,8 @@ fn touched_since(
                 "services" => parse_into(&entity, &mut touched.services),
                 "passbook" => parse_into(&entity, &mut touched.passbook),
                 "activities" => parse_into(&entity, &mut touched.activities),
+                "pairings" => parse_into(&entity, &mut touched.pairings),
+                "projects" => parse_into(&entity, &mut touched.projects),
                 "voids" => {
                     voids.insert(entity);
                     true

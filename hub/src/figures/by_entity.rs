@@ -1,5 +1,7 @@
 //! Re-deriving a community entity by entity: only the rows of the entities a change
-//! touched ([`EntityDelta`]) are removed and written again, and the rollups are
+//! touched ([`EntityDelta`]) are removed and written again (with the rows beside them
+//! that read them: a wish's market and volunteer rows, an activity's participations
+//! and offer, a project's units, credits and offer), and the rollups are
 //! shifted by the difference between the rows removed and written
 //! (`rollups::shift_by_difference`), instead of every row of the community rewritten
 //! and regrouped. The result equals [`super::rederive_community`]'s, row for row
@@ -14,8 +16,8 @@ use wishtree_protocol::{CommunityCode, Date, HalfYear};
 use super::FiguresError;
 use super::derive::{CommunitySync, Rederived, write_community_row};
 use super::entity_rows::{
-    RowContext, insert_activities, insert_participations, insert_points, insert_services,
-    insert_wishes,
+    RowContext, StreetRows, insert_activities, insert_pairings, insert_participations,
+    insert_points, insert_projects, insert_services, insert_wishes,
 };
 use super::rollups::{prepare_delta_tables, shift_by_difference};
 use crate::sql::{Db, DbExt, params};
@@ -39,12 +41,18 @@ pub fn rederive_entities(
     let community = code.as_str();
     prepare_delta_tables(db)?;
     let touched = &delta.touched;
-    let keys: [(&str, &str, Vec<Vec<u8>>); 5] = [
-        ("fig_wishes", "id", ids(&touched.wishes)),
-        ("fig_activities", "id", ids(&touched.activities)),
-        ("fig_participations", "activity", ids(&touched.activities)),
-        ("fig_services", "id", ids(&touched.services)),
-        ("fig_points", "id", ids(&touched.passbook)),
+    let wishes = ids(&touched.wishes);
+    let activities = ids(&touched.activities);
+    let projects = ids(&touched.projects);
+    let keys: [(&str, &str, &[Vec<u8>]); 8] = [
+        ("fig_pairings", "id", &ids(&touched.pairings)),
+        ("fig_wishes", "id", &wishes),
+        ("fig_projects", "id", &projects),
+        ("fig_project_credits", "project", &projects),
+        ("fig_activities", "id", &activities),
+        ("fig_participations", "activity", &activities),
+        ("fig_services", "id", &ids(&touched.services)),
+        ("fig_points", "id", &ids(&touched.passbook)),
     ];
     // The old rows of the rollups' tables are kept aside for the difference (in the
     // temporary tables `rollups::DELTA_TABLES` says).
@@ -54,30 +62,41 @@ pub fn rederive_entities(
              WHERE community = ?1 AND {key} = ?2"
         );
         let delete = format!("DELETE FROM {table} WHERE community = ?1 AND {key} = ?2");
-        for value in values {
+        for value in values.iter() {
             db.execute(&keep, params![community, value])?;
             db.execute(&delete, params![community, value])?;
         }
     }
     // The rows beside them that no rollup sums.
     for (table, key, values) in [
-        ("fig_volunteer_wishes", "wish", &keys[0].2),
-        ("fig_market_wishes", "id", &keys[0].2),
+        ("fig_volunteer_wishes", "wish", &wishes),
+        ("fig_market_wishes", "id", &wishes),
+        ("fig_project_units", "project", &projects),
     ] {
         let delete = format!("DELETE FROM {table} WHERE community = ?1 AND {key} = ?2");
         for value in values {
             db.execute(&delete, params![community, value])?;
         }
     }
-    for value in &keys[1].2 {
-        db.execute(
-            "DELETE FROM fig_market_offers WHERE community = ?1 AND kind = ?2 AND id = ?3",
-            params![community, super::OfferKind::Activity.code(), value],
-        )?;
+    for (kind, values) in [
+        (super::OfferKind::Activity, &activities),
+        (super::OfferKind::Project, &projects),
+    ] {
+        for value in values {
+            db.execute(
+                "DELETE FROM fig_market_offers WHERE community = ?1 AND kind = ?2 AND id = ?3",
+                params![community, kind.code(), value],
+            )?;
+        }
     }
 
     let context = RowContext::new(community, &delta.orgs, &delta.members, &delta.rounds);
-    let mut rows = insert_wishes(db, &context, delta.wishes.iter())?;
+    // `view_delta` follows no street's pairing or project: every row here is filed
+    // under the community's own code, whose rollups are shifted below.
+    let street = StreetRows::of(code, sync.hosts_street);
+    let mut rows = insert_pairings(db, &context, &street, delta.pairings.iter())?;
+    rows += insert_wishes(db, &context, delta.wishes.iter())?;
+    rows += insert_projects(db, &context, &street, delta.projects.iter())?;
     rows += insert_activities(db, &context, delta.activities.iter())?;
     rows += insert_participations(
         db,
@@ -95,12 +114,13 @@ pub fn rederive_entities(
     )?;
     super::market::insert_market_wishes(db, community, delta.wishes.iter())?;
     super::offers::insert_activity_offers(db, community, delta.activities.iter())?;
+    super::offers::insert_project_offers(db, community, delta.projects.iter())?;
     for (table, key, values) in &keys {
         let keep = format!(
             "INSERT INTO new_{table} SELECT * FROM {table}
              WHERE community = ?1 AND {key} = ?2"
         );
-        for value in values {
+        for value in values.iter() {
             db.execute(&keep, params![community, value])?;
         }
     }
@@ -110,7 +130,7 @@ pub fn rederive_entities(
     shift_by_difference(db, community)?;
     // The days the community's wishes waited are counted again from its wish rows
     // (a few dozen), when a wish was touched.
-    if !keys[0].2.is_empty() {
+    if !wishes.is_empty() {
         super::wait_days::rebuild_wait_days(db, community)?;
     }
     Ok(Rederived { rows })
@@ -189,5 +209,7 @@ as_id_bytes!(
     wishtree_protocol::id::ActivityId,
     wishtree_protocol::id::ServiceId,
     wishtree_protocol::id::PointsEntryId,
+    wishtree_protocol::id::PairingId,
+    wishtree_protocol::id::ProjectId,
     MemberId
 );

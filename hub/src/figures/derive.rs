@@ -7,15 +7,13 @@ use std::time::Instant;
 use automerge::ChangeHash;
 use wishtree_protocol::id::OrgId;
 use wishtree_protocol::model::Org;
-use wishtree_protocol::project::{ProjectStage, UnitShare};
-use wishtree_protocol::street::StreetCode;
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, RegionLevel, Timestamp};
 
 use super::FiguresError;
 use super::entity_rows::{
-    Claim, RowContext, insert_activities, insert_participations, insert_points, insert_services,
-    insert_wishes, text,
+    RowContext, StreetRows, insert_activities, insert_pairings, insert_participations,
+    insert_points, insert_projects, insert_services, insert_wishes, text,
 };
 use super::period::month_number;
 use super::rollups::{rebuild_rollups, shift_district_days};
@@ -202,111 +200,9 @@ pub fn rederive_community(
             }
         }
     }
-    {
-        let insert =
-            "INSERT INTO fig_pairings (community, id, org, signed_day, month, ended_day, street)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-        for (id, pairing) in &view.pairings {
-            let Some((filed, street)) = street.party(pairing.entity.street) else {
-                continue;
-            };
-            db.execute(
-                insert,
-                params![
-                    filed,
-                    id.as_bytes().as_slice(),
-                    resolve(pairing.entity.org).as_bytes().as_slice(),
-                    pairing.entity.signed_on.to_days(),
-                    month_number(pairing.entity.signed_on),
-                    pairing
-                        .status
-                        .ended_at
-                        .map(|at| at.date_in_shanghai().to_days()),
-                    street,
-                ],
-            )?;
-            rows += 1;
-        }
-    }
+    rows += insert_pairings(db, &context, &street, view.pairings.iter())?;
     rows += insert_wishes(db, &context, view.wishes.iter())?;
-    {
-        let insert = "INSERT INTO fig_projects (community, id, kind, state, submitted_day, month,
-                 claimant_org, stage, units, street)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-        // Each unit that took a project on, once per project (a unit named twice
-        // through two of its local records resolves to one citywide org).
-        let insert_unit = "INSERT INTO fig_project_units (community, project, org, share,
-                 submitted_day)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT DO NOTHING";
-        // The organisations a project's figures by state are credited to: its lead
-        // claimant and every unit holding it jointly, each once.
-        let insert_credit = "INSERT INTO fig_project_credits (community, project, claimant_org,
-                 state, submitted_day, month)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT DO NOTHING";
-        for (id, project) in &view.projects {
-            let Some((filed, street)) = street.party(project.entity.street) else {
-                continue;
-            };
-            let submitted = project.entity.submitted_at.date_in_shanghai();
-            let status = &project.status;
-            let claim = Claim::of(&status.claim, project.entity.submitted_at, &resolve);
-            // The units that hold it: a terminated project is no unit's, as a withdrawn
-            // one was no organisation's before stages.
-            let units: &[UnitShare] = match status.stage {
-                ProjectStage::Approved | ProjectStage::InProgress | ProjectStage::Done => {
-                    &status.claimants
-                }
-                _ => &[],
-            };
-            db.execute(
-                insert,
-                params![
-                    filed,
-                    id.as_bytes().as_slice(),
-                    project.entity.kind.code(),
-                    status.claim.state.code(),
-                    submitted.to_days(),
-                    month_number(submitted),
-                    text(claim.org),
-                    status.stage.code(),
-                    units.len() as i64,
-                    street,
-                ],
-            )?;
-            rows += 1;
-            for unit in units {
-                db.execute(
-                    insert_unit,
-                    params![
-                        filed,
-                        id.as_bytes().as_slice(),
-                        resolve(unit.unit).as_bytes().as_slice(),
-                        unit.share.percent(),
-                        submitted.to_days(),
-                    ],
-                )?;
-            }
-            let credited = claim
-                .org
-                .into_iter()
-                .chain(units.iter().map(|u| resolve(u.unit)));
-            for org in credited {
-                db.execute(
-                    insert_credit,
-                    params![
-                        filed,
-                        id.as_bytes().as_slice(),
-                        org.as_bytes().as_slice(),
-                        status.claim.state.code(),
-                        submitted.to_days(),
-                        month_number(submitted),
-                    ],
-                )?;
-            }
-        }
-    }
+    rows += insert_projects(db, &context, &street, view.projects.iter())?;
     rows += insert_activities(db, &context, view.activities.iter())?;
     rows += insert_participations(db, &context, view.participations(), &view.activities)?;
     rows += insert_services(db, &context, view.services.iter())?;
@@ -496,49 +392,6 @@ pub fn refresh_community_view(
 pub fn rebuild_community_rollups(db: &dyn Db, code: CommunityCode) -> Result<(), FiguresError> {
     rebuild_rollups(db, code.as_str())?;
     Ok(())
-}
-
-/// Where the rows of a community's records go: a community's own under its code; the
-/// street's own (a record naming the street as its party) under the street's code
-/// padded with `000` when the community hosts the street (`schema/streets.rs` says
-/// why), and nowhere otherwise — the hub ignores a street-level record from a
-/// community the city did not name, so no second node speaks for the street.
-struct StreetRows {
-    community: String,
-    /// The street, when this community hosts it.
-    street: Option<StreetCode>,
-    /// Its rows' code, the street's padded with `000`.
-    filed: String,
-}
-
-impl StreetRows {
-    fn of(code: CommunityCode, hosts_street: bool) -> Self {
-        let street = hosts_street.then(|| StreetCode::of(&code));
-        Self {
-            community: code.as_str().to_owned(),
-            street,
-            filed: street
-                .map(|street| street.own_records().as_str().to_owned())
-                .unwrap_or_default(),
-        }
-    }
-
-    /// The street rows' code, when this community hosts its street.
-    fn filed(&self) -> Option<&str> {
-        self.street.map(|_| self.filed.as_str())
-    }
-
-    /// The code a record of `street` (none for the community's own) is filed under and
-    /// the street it names, or `None` for a record the hub ignores.
-    fn party(&self, street: Option<StreetCode>) -> Option<(&str, Option<&str>)> {
-        match street {
-            None => Some((self.community.as_str(), None)),
-            Some(street) if Some(street) == self.street => {
-                Some((self.filed.as_str(), Some(&self.filed[..9])))
-            }
-            Some(_) => None,
-        }
-    }
 }
 
 /// The earlier of two days either may lack.

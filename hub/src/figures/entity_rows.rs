@@ -1,19 +1,23 @@
 //! The rows of one community's entities that both re-derivations write — whole
-//! (`derive.rs`) and entity by entity (`by_entity.rs`): wishes, activities,
-//! participations, service records and passbook entries, with what they read
-//! besides the entities (`RowContext`) and who holds a wish or project (`Claim`).
+//! (`derive.rs`) and entity by entity (`by_entity.rs`): pairings, wishes, projects
+//! (with their units and credits), activities, participations, service records and
+//! passbook entries, with what they read besides the entities (`RowContext`), where a
+//! street's own records are filed (`StreetRows`) and who holds a wish or project
+//! (`Claim`).
 
 use std::collections::BTreeMap;
 
-use wishtree_protocol::Timestamp;
 use wishtree_protocol::id::{
-    ActivityId, MemberId, OrgId, PointsEntryId, RoundId, ServiceId, WishId,
+    ActivityId, MemberId, OrgId, PairingId, PointsEntryId, ProjectId, RoundId, ServiceId, WishId,
 };
-use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus};
+use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus, PairingStatus};
 use wishtree_protocol::model::{
-    Activity, Actor, Member, Org, PointsEntry, Round, ServiceRecord, Wish,
+    Activity, Actor, Member, Org, Pairing, PointsEntry, Project, Round, ServiceRecord, Wish,
 };
+use wishtree_protocol::project::{ProjectStage, ProjectStatus, UnitShare};
+use wishtree_protocol::street::StreetCode;
 use wishtree_protocol::view::{Voidable, WithStatus};
+use wishtree_protocol::{CommunityCode, Timestamp};
 
 use super::FiguresError;
 use super::period::month_number;
@@ -235,6 +239,175 @@ pub(super) fn insert_points<'p>(
         rows += 1;
     }
     Ok(rows)
+}
+
+/// Writes the rows of `pairings` (`fig_pairings`), each filed where `street` says (a
+/// street's pairing under the street's code, or nowhere); returns how many.
+pub(super) fn insert_pairings<'p>(
+    db: &dyn Db,
+    context: &RowContext<'_>,
+    street: &StreetRows,
+    pairings: impl Iterator<Item = (&'p PairingId, &'p WithStatus<Pairing, PairingStatus>)>,
+) -> Result<u64, FiguresError> {
+    let insert =
+        "INSERT INTO fig_pairings (community, id, org, signed_day, month, ended_day, street)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    let mut rows = 0;
+    for (id, pairing) in pairings {
+        let Some((filed, street)) = street.party(pairing.entity.street) else {
+            continue;
+        };
+        db.execute(
+            insert,
+            params![
+                filed,
+                id.as_bytes().as_slice(),
+                context.resolve(pairing.entity.org).as_bytes().as_slice(),
+                pairing.entity.signed_on.to_days(),
+                month_number(pairing.entity.signed_on),
+                pairing
+                    .status
+                    .ended_at
+                    .map(|at| at.date_in_shanghai().to_days()),
+                street,
+            ],
+        )?;
+        rows += 1;
+    }
+    Ok(rows)
+}
+
+/// Writes the rows of `projects` (`fig_projects`), the units holding each
+/// (`fig_project_units`) and the organisations each is credited to
+/// (`fig_project_credits`), filed where `street` says; returns how many projects.
+pub(super) fn insert_projects<'p>(
+    db: &dyn Db,
+    context: &RowContext<'_>,
+    street: &StreetRows,
+    projects: impl Iterator<Item = (&'p ProjectId, &'p WithStatus<Project, ProjectStatus>)>,
+) -> Result<u64, FiguresError> {
+    let resolve = |org: OrgId| context.resolve(org);
+    let mut rows = 0;
+    let insert = "INSERT INTO fig_projects (community, id, kind, state, submitted_day, month,
+             claimant_org, stage, units, street)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    // Each unit that took a project on, once per project (a unit named twice
+    // through two of its local records resolves to one citywide org).
+    let insert_unit = "INSERT INTO fig_project_units (community, project, org, share,
+             submitted_day)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT DO NOTHING";
+    // The organisations a project's figures by state are credited to: its lead
+    // claimant and every unit holding it jointly, each once.
+    let insert_credit = "INSERT INTO fig_project_credits (community, project, claimant_org,
+             state, submitted_day, month)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT DO NOTHING";
+    for (id, project) in projects {
+        let Some((filed, street)) = street.party(project.entity.street) else {
+            continue;
+        };
+        let submitted = project.entity.submitted_at.date_in_shanghai();
+        let status = &project.status;
+        let claim = Claim::of(&status.claim, project.entity.submitted_at, &resolve);
+        // The units that hold it: a terminated project is no unit's, as a withdrawn
+        // one was no organisation's before stages.
+        let units: &[UnitShare] = match status.stage {
+            ProjectStage::Approved | ProjectStage::InProgress | ProjectStage::Done => {
+                &status.claimants
+            }
+            _ => &[],
+        };
+        db.execute(
+            insert,
+            params![
+                filed,
+                id.as_bytes().as_slice(),
+                project.entity.kind.code(),
+                status.claim.state.code(),
+                submitted.to_days(),
+                month_number(submitted),
+                text(claim.org),
+                status.stage.code(),
+                units.len() as i64,
+                street,
+            ],
+        )?;
+        rows += 1;
+        for unit in units {
+            db.execute(
+                insert_unit,
+                params![
+                    filed,
+                    id.as_bytes().as_slice(),
+                    resolve(unit.unit).as_bytes().as_slice(),
+                    unit.share.percent(),
+                    submitted.to_days(),
+                ],
+            )?;
+        }
+        let credited = claim
+            .org
+            .into_iter()
+            .chain(units.iter().map(|u| resolve(u.unit)));
+        for org in credited {
+            db.execute(
+                insert_credit,
+                params![
+                    filed,
+                    id.as_bytes().as_slice(),
+                    org.as_bytes().as_slice(),
+                    status.claim.state.code(),
+                    submitted.to_days(),
+                    month_number(submitted),
+                ],
+            )?;
+        }
+    }
+    Ok(rows)
+}
+
+/// Where the rows of a community's records go: a community's own under its code; the
+/// street's own (a record naming the street as its party) under the street's code
+/// padded with `000` when the community hosts the street (`schema/streets.rs` says
+/// why), and nowhere otherwise — the hub ignores a street-level record from a
+/// community the city did not name, so no second node speaks for the street.
+pub(super) struct StreetRows {
+    community: String,
+    /// The street, when this community hosts it.
+    pub(super) street: Option<StreetCode>,
+    /// Its rows' code, the street's padded with `000`.
+    filed: String,
+}
+
+impl StreetRows {
+    pub(super) fn of(code: CommunityCode, hosts_street: bool) -> Self {
+        let street = hosts_street.then(|| StreetCode::of(&code));
+        Self {
+            community: code.as_str().to_owned(),
+            street,
+            filed: street
+                .map(|street| street.own_records().as_str().to_owned())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The street rows' code, when this community hosts its street.
+    pub(super) fn filed(&self) -> Option<&str> {
+        self.street.map(|_| self.filed.as_str())
+    }
+
+    /// The code a record of `street` (none for the community's own) is filed under and
+    /// the street it names, or `None` for a record the hub ignores.
+    pub(super) fn party(&self, street: Option<StreetCode>) -> Option<(&str, Option<&str>)> {
+        match street {
+            None => Some((self.community.as_str(), None)),
+            Some(street) if Some(street) == self.street => {
+                Some((self.filed.as_str(), Some(&self.filed[..9])))
+            }
+            Some(_) => None,
+        }
+    }
 }
 
 /// Who holds a wish or project, and how long it took, in the terms of the rows.

@@ -6,10 +6,10 @@
 //! the page asks for those from today on, so "upcoming" is the reader's today, not
 //! the day of the last sync.
 
-use wishtree_protocol::id::ActivityId;
-use wishtree_protocol::model::Activity;
-use wishtree_protocol::project::ProjectStage;
-use wishtree_protocol::view::CommunityView;
+use wishtree_protocol::id::{ActivityId, ProjectId};
+use wishtree_protocol::model::{Activity, Project};
+use wishtree_protocol::project::{ProjectStage, ProjectStatus};
+use wishtree_protocol::view::{CommunityView, WithStatus};
 use wishtree_protocol::{CommunityCode, Date, RegionPrefix};
 
 use super::FiguresError;
@@ -119,7 +119,18 @@ pub(super) fn insert_offers(
         ])?;
         rows += 1;
     }
-    for (id, project) in &view.projects {
+    rows += insert_project_offers(db, community, view.projects.iter())?;
+    Ok(rows)
+}
+
+/// Writes the market's offers of `projects`, those open to units; returns how many.
+pub(super) fn insert_project_offers<'p>(
+    db: &dyn Db,
+    community: &str,
+    projects: impl Iterator<Item = (&'p ProjectId, &'p WithStatus<Project, ProjectStatus>)>,
+) -> Result<u64, FiguresError> {
+    let mut rows = 0;
+    for (id, project) in projects {
         // Open to units: published, and still taking letters of intent (征集, 认领意向书).
         let open = matches!(
             project.status.stage,
@@ -128,14 +139,18 @@ pub(super) fn insert_offers(
         if !(project.status.is_published && open) {
             continue;
         }
-        insert(params![
-            community,
-            OfferKind::Project.code(),
-            id.as_bytes().as_slice(),
-            project.entity.title,
-            project.entity.kind.label_zh(),
-            None::<i32>,
-        ])?;
+        db.execute(
+            "INSERT INTO fig_market_offers (community, kind, id, title, category, day)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                community,
+                OfferKind::Project.code(),
+                id.as_bytes().as_slice(),
+                project.entity.title,
+                project.entity.kind.label_zh(),
+                None::<i32>,
+            ],
+        )?;
         rows += 1;
     }
     Ok(rows)

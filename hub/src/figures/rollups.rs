@@ -287,8 +287,11 @@ fn shift_district_rows(
 /// touched, `old_T` with the rows it removed and `new_T` with those it wrote. They are
 /// named without a schema: both SQLite and PostgreSQL look for a name among the
 /// temporary tables first, and no figure table has these names.
-pub(crate) const DELTA_TABLES: [&str; 5] = [
+pub(crate) const DELTA_TABLES: [&str; 8] = [
+    "fig_pairings",
     "fig_wishes",
+    "fig_projects",
+    "fig_project_credits",
     "fig_activities",
     "fig_participations",
     "fig_services",
@@ -338,16 +341,21 @@ pub(crate) fn prepare_delta_tables(db: &dyn Db) -> Result<()> {
 /// new rows' added, the months no row counts in any more dropped, the totals (month 0)
 /// of the community and of the organisations touched summed again, and the months put
 /// back into the district's. The same rows as [`rebuild_rollups`] makes, without
-/// regrouping the community.
+/// regrouping the community. A source credited to organisations through a table of
+/// its own (projects, `fig_project_credits`) shifts the organisations' months by that
+/// table's old and new rows, and the community's by its own table's.
 pub(crate) fn shift_by_difference(db: &dyn Db, community: &str) -> Result<()> {
     let sources: Vec<_> = SOURCES
         .iter()
-        .filter(|source| DELTA_TABLES.contains(&source.table) && source.credited == source.table)
+        .filter(|source| {
+            DELTA_TABLES.contains(&source.table) && DELTA_TABLES.contains(&source.credited)
+        })
         .collect();
     // The months and organisations' months touched, with their totals.
     for source in &sources {
         for side in ["old", "new"] {
             let table = format!("{side}_{}", source.table);
+            let credited = format!("{side}_{}", source.credited);
             db.execute(
                 &format!(
                     "INSERT INTO delta_months (month)
@@ -359,8 +367,8 @@ pub(crate) fn shift_by_difference(db: &dyn Db, community: &str) -> Result<()> {
             db.execute(
                 &format!(
                     "INSERT INTO delta_org_months (org, month)
-                     SELECT DISTINCT {org}, month FROM {table} WHERE {org} IS NOT NULL
-                     UNION SELECT DISTINCT {org}, 0 FROM {table} WHERE {org} IS NOT NULL
+                     SELECT DISTINCT {org}, month FROM {credited} WHERE {org} IS NOT NULL
+                     UNION SELECT DISTINCT {org}, 0 FROM {credited} WHERE {org} IS NOT NULL
                      ON CONFLICT DO NOTHING",
                     org = source.org,
                 ),
@@ -391,6 +399,7 @@ pub(crate) fn shift_by_difference(db: &dyn Db, community: &str) -> Result<()> {
             .collect();
         for (side, sign) in [("old", -1i64), ("new", 1)] {
             let from = format!("{side}_{}", source.table);
+            let credited = format!("{side}_{}", source.credited);
             db.execute(
                 &format!(
                     "INSERT INTO fig_months (community, month, {columns})
@@ -407,7 +416,7 @@ pub(crate) fn shift_by_difference(db: &dyn Db, community: &str) -> Result<()> {
             db.execute(
                 &format!(
                     "INSERT INTO fig_org_months (org, community, month, {columns})
-                     SELECT {org}, ?1, month, {signed} FROM {from}
+                     SELECT {org}, ?1, month, {signed} FROM {credited}
                      WHERE {org} IS NOT NULL AND {filter} GROUP BY {org}, month
                      ON CONFLICT (org, community, month) DO UPDATE SET {updates}",
                     columns = columns.join(", "),
