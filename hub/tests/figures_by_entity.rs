@@ -3,9 +3,9 @@
 //! rows as re-deriving it whole, in every raw, rollup, market and ranking table, after
 //! every step of random command sequences — claims, services, redemptions, voids,
 //! activities and participations, pairings made and ended, projects through their
-//! lifecycle and stages (letters of intent, joint approval), which are followed entity
-//! by entity, and new members, organisations, rounds and volunteers, which fall back
-//! to the whole view. A second community of the same district shares the district
+//! lifecycle and stages (letters of intent, joint approval), volunteers' services and
+//! their voids, which are followed entity by entity, and new members, organisations,
+//! rounds and volunteers, which fall back to the whole view. A second community of the same district shares the district
 //! rollups.
 
 #![allow(clippy::unwrap_used)]
@@ -21,7 +21,7 @@ use wishtree_hub::store::SqliteStore;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{
     ActivityId, MemberId, OrgId, PairingId, PointsEntryId, ProjectId, RoundId, ServiceId, VoidId,
-    WishId,
+    VolunteerId, VolunteerServiceId, WishId,
 };
 use wishtree_protocol::model::{Actor, EventKind, PostKind, ScoringItem, Share, VolunteerKind};
 use wishtree_protocol::text::{Detail, Label};
@@ -105,6 +105,14 @@ enum Step {
         project: usize,
         units: usize,
     },
+    RecordVolunteerService {
+        volunteer: usize,
+        day: i32,
+        minutes: u32,
+    },
+    VoidVolunteerService {
+        service: usize,
+    },
     // Followed by the whole view.
     AddMember {
         org: Option<usize>,
@@ -150,6 +158,10 @@ fn step() -> impl Strategy<Value = Step> {
             .prop_map(|(project, org, percent)| Step::SendIntent { project, org, percent }),
         2 => (any::<usize>(), 1..4usize)
             .prop_map(|(project, units)| Step::ApproveProject { project, units }),
+        2 => (any::<usize>(), 0..120i32, 1..200u32).prop_map(|(volunteer, day, minutes)| {
+            Step::RecordVolunteerService { volunteer, day, minutes }
+        }),
+        1 => any::<usize>().prop_map(|service| Step::VoidVolunteerService { service }),
         1 => Just(Step::AddVolunteer),
     ]
 }
@@ -166,6 +178,10 @@ struct Community {
     activities: Vec<ActivityId>,
     pairings: Vec<PairingId>,
     projects: Vec<ProjectId>,
+    volunteers: Vec<VolunteerId>,
+    volunteer_services: Vec<VolunteerServiceId>,
+    /// The last step made a collection the document did not have.
+    made_collection: bool,
     minute: i64,
 }
 
@@ -205,6 +221,9 @@ impl Community {
             activities: Vec::new(),
             pairings: Vec::new(),
             projects: Vec::new(),
+            volunteers: Vec::new(),
+            volunteer_services: Vec::new(),
+            made_collection: false,
             minute: 10,
         }
     }
@@ -216,6 +235,7 @@ impl Community {
     /// Applies a step; a command the document refuses (a claim of a withdrawn wish,
     /// a redemption beyond the balance) changes nothing.
     fn apply(&mut self, step: &Step) {
+        self.made_collection = false;
         self.minute += 60 * 7;
         let at = at_minute(self.minute);
         let day = |offset: i32| Date::from_days(date("2026-01-01").to_days() + offset);
@@ -446,9 +466,40 @@ impl Community {
                     note: Detail::parse("note", "").unwrap(),
                 }
             }
+            Step::RecordVolunteerService {
+                volunteer,
+                day: offset,
+                minutes,
+            } => {
+                let Some(volunteer) = Self::pick(&self.volunteers, volunteer) else {
+                    return;
+                };
+                let id = self
+                    .writer
+                    .record_volunteer_service(volunteer, day(offset), minutes, at);
+                self.volunteer_services.push(id);
+                self.made_collection = self.volunteer_services.len() == 1;
+                return;
+            }
+            Step::VoidVolunteerService { service } => {
+                let Some(service) = Self::pick(&self.volunteer_services, service) else {
+                    return;
+                };
+                Command::VoidVolunteerService {
+                    id: VoidId::from_bytes(new_id()),
+                    service,
+                    reason: Label::parse("reason", "录入错误").unwrap(),
+                }
+            }
             Step::AddVolunteer => {
-                self.writer
-                    .add_volunteer(VolunteerKind::Retired, day(5), at);
+                // Of each kind in turn: the kind is on the rows of their records.
+                let kind = [
+                    VolunteerKind::Retired,
+                    VolunteerKind::Student,
+                    VolunteerKind::Resident,
+                ][self.volunteers.len() % 3];
+                let id = self.writer.add_volunteer(kind, day(5), at);
+                self.volunteers.push(id);
                 return;
             }
         };
@@ -551,7 +602,14 @@ fn check_sequence(steps: Vec<Step>) -> Result<(), TestCaseError> {
                     .unwrap();
             }
             Derivation::Whole { view, reason } => {
-                prop_assert!(!step.is_followed(), "step {number} {step:?}: {reason:?}");
+                // The first of a kind of record may make its collection at the root (a
+                // document made before volunteers has none), which is read whole.
+                let made =
+                    community.made_collection && matches!(reason, WholeReason::Collection(_));
+                prop_assert!(
+                    !step.is_followed() || made,
+                    "step {number} {step:?}: {reason:?}"
+                );
                 by_entity
                     .with_transaction(|transaction| {
                         figures::rederive_community(transaction, doc.code(), &view, &sync())
@@ -642,9 +700,10 @@ fn a_fixed_sequence_by_entity_equals_whole() {
 }
 
 /// A project taken jointly through its stages (its units and credits rewritten at each
-/// step) and a pairing made and ended, each step followed entity by entity.
+/// step), a volunteer's service recorded and voided, and a pairing made and ended,
+/// each step but the volunteer's registration followed entity by entity.
 #[test]
-fn a_joint_project_and_a_pairing_by_entity_equal_whole() {
+fn a_joint_project_a_pairing_and_a_volunteer_s_service_by_entity_equal_whole() {
     let project = |kind| Step::ProjectEvent {
         project: 0,
         kind,
@@ -669,6 +728,13 @@ fn a_joint_project_and_a_pairing_by_entity_equal_whole() {
         },
         project(5),
         project(2),
+        Step::AddVolunteer,
+        Step::RecordVolunteerService {
+            volunteer: 0,
+            day: 30,
+            minutes: 90,
+        },
+        Step::VoidVolunteerService { service: 0 },
         Step::AddPairing { org: 1, day: 12 },
         Step::AddPairing { org: 0, day: 70 },
         Step::EndPairing { pairing: 0 },

@@ -7,13 +7,14 @@
 //! participation, and reading the whole document for it costs a hundred times what
 //! reading the few entities it touched does. What is followed entity by entity:
 //! wishes, service records, passbook entries, activities (with their participations),
-//! voids of records or entries, and the community's own pairings and projects (a
-//! street's, filed under the street at its host, are not). Anything else the view
-//! reads — members, orgs, rounds, posts, branches, teams, volunteers and their
-//! services, scoring rates, benefits, rules, the schema — makes the whole view
-//! derived again ([`Derivation::Whole`]): other entities' rows read most of them (a
-//! member's org is on every row of theirs; a round's name on its wishes), and the
-//! rows of the rest (posts, volunteers) are not written one entity at a time yet.
+//! the community's own pairings and projects (a street's, filed under the street at
+//! its host, are not), volunteers' service records, and voids of any of these records
+//! or entries. Anything else the view reads — members, orgs, rounds, posts, branches,
+//! teams, volunteers, scoring rates, benefits, rules, the schema — makes the whole
+//! view derived again ([`Derivation::Whole`]): other entities' rows read most of them
+//! (a member's org is on every row of theirs; a round's name on its wishes; a
+//! volunteer's kind on the rows of their wishes and records), and the rows of the rest
+//! (posts) are not written one entity at a time yet.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,12 +23,12 @@ use automerge::{ChangeHash, Prop, ReadDoc};
 use crate::doc::{CommunityDoc, DocError};
 use crate::id::{
     ActivityId, MemberId, OrgId, PairingId, PointsEntryId, ProjectId, RoundId, ServiceId,
-    VolunteerId, WishId,
+    VolunteerId, VolunteerServiceId, WishId,
 };
 use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus};
 use crate::model::{
     Activity, Actor, Community, Entity, Member, Org, Pairing, PointsEntry, Project, Round,
-    ServiceRecord, Void, Volunteer, Wish,
+    ServiceRecord, Void, Volunteer, VolunteerService, Wish,
 };
 use crate::project::ProjectStatus;
 use crate::view::{CommunityView, Voidable, WithStatus};
@@ -54,9 +55,8 @@ pub enum WholeReason {
     NoEarlierHeads,
     /// The change reached a collection (or a root key) that other rows read.
     Collection(&'static str),
-    /// A touched entity was removed, a void names a volunteer's record, or a touched
-    /// pairing or project is a street's (its rows are filed under the street's code,
-    /// at its host only).
+    /// A touched entity was removed, or a touched pairing or project is a street's (its
+    /// rows are filed under the street's code, at its host only).
     Unfollowed(&'static str),
     /// A touched entity (or one it names) cannot be read.
     Malformed(&'static str),
@@ -78,6 +78,8 @@ pub struct Touched {
     pub pairings: BTreeSet<PairingId>,
     /// Projects, whose units and credits are rewritten with them.
     pub projects: BTreeSet<ProjectId>,
+    /// Volunteers' service records.
+    pub volunteer_services: BTreeSet<VolunteerServiceId>,
 }
 
 /// The touched entities as the document holds them now, folded and voided as the
@@ -101,6 +103,8 @@ pub struct EntityDelta {
     pub pairings: BTreeMap<PairingId, WithStatus<Pairing, PairingStatus>>,
     /// The touched projects (likewise), with their folded status.
     pub projects: BTreeMap<ProjectId, WithStatus<Project, ProjectStatus>>,
+    /// The touched volunteers' service records that exist.
+    pub volunteer_services: BTreeMap<VolunteerServiceId, Voidable<VolunteerService>>,
     /// The participations of the touched activities that count, as
     /// [`CommunityView::participations`] gives them.
     pub participations: Vec<(ActivityId, MemberId)>,
@@ -110,7 +114,8 @@ pub struct EntityDelta {
     pub orgs: BTreeMap<OrgId, Org>,
     /// Every round (a wish's row carries its round's name).
     pub rounds: BTreeMap<RoundId, Round>,
-    /// The volunteers who claimed a touched wish.
+    /// The volunteers who claimed a touched wish or whose touched service records
+    /// name them (their kind is on the rows).
     pub volunteers: BTreeMap<VolunteerId, Volunteer>,
 }
 
@@ -176,6 +181,8 @@ impl EntityDelta {
             voids.values().filter_map(|v| v.service).collect();
         let voided_entries: BTreeSet<PointsEntryId> =
             voids.values().filter_map(|v| v.points_entry).collect();
+        let voided_volunteer_services: BTreeSet<VolunteerServiceId> =
+            voids.values().filter_map(|v| v.volunteer_service).collect();
 
         // Widen until nothing new is named: records name activities, activities name
         // their voided participation records.
@@ -327,6 +334,18 @@ impl EntityDelta {
             })
             .collect();
 
+        // A removed record's row is removed; nothing else reads it.
+        let mut volunteer_services = BTreeMap::new();
+        for id in touched.volunteer_services.iter().copied() {
+            let entity = match read_one::<VolunteerService>(doc, id)? {
+                Some(Some(entity)) => entity,
+                Some(None) => continue,
+                None => return Ok(Err(WholeReason::Malformed("volunteer_services"))),
+            };
+            let is_voided = voided_volunteer_services.contains(&id);
+            volunteer_services.insert(id, Voidable { entity, is_voided });
+        }
+
         // The members and volunteers the rows name.
         let mut named: BTreeSet<MemberId> = BTreeSet::new();
         let mut claimed_by_volunteers: BTreeSet<VolunteerId> = BTreeSet::new();
@@ -344,6 +363,7 @@ impl EntityDelta {
         named.extend(services.values().map(|s| s.entity.member));
         named.extend(passbook.values().map(|e| e.entity.member));
         named.extend(participations.iter().map(|(_, member)| *member));
+        claimed_by_volunteers.extend(volunteer_services.values().map(|s| s.entity.volunteer));
         let mut members = BTreeMap::new();
         for id in named {
             match read_one::<Member>(doc, id)? {
@@ -382,6 +402,7 @@ impl EntityDelta {
             activities,
             pairings,
             projects,
+            volunteer_services,
             participations,
             members,
             orgs: orgs.into_iter().collect(),
@@ -462,6 +483,7 @@ fn touched_since(
                 "activities" => parse_into(&entity, &mut touched.activities),
                 "pairings" => parse_into(&entity, &mut touched.pairings),
                 "projects" => parse_into(&entity, &mut touched.projects),
+                "volunteer_services" => parse_into(&entity, &mut touched.volunteer_services),
                 "voids" => {
                     voids.insert(entity);
                     true
@@ -486,9 +508,7 @@ fn touched_since(
             Some(None) => return Ok(Err(WholeReason::Unfollowed("voids"))),
             None => return Ok(Err(WholeReason::Malformed("voids"))),
         };
-        if void.volunteer_service.is_some() {
-            return Ok(Err(WholeReason::Unfollowed("volunteer_services")));
-        }
+        touched.volunteer_services.extend(void.volunteer_service);
         touched.services.extend(void.service);
         touched.passbook.extend(void.points_entry);
     }

@@ -1,7 +1,8 @@
 //! Re-deriving a community entity by entity: only the rows of the entities a change
 //! touched ([`EntityDelta`]) are removed and written again (with the rows beside them
 //! that read them: a wish's market and volunteer rows, an activity's participations
-//! and offer, a project's units, credits and offer), and the rollups are
+//! and offer, a project's units, credits and offer; a volunteer's service record has
+//! its one row), and the rollups are
 //! shifted by the difference between the rows removed and written
 //! (`rollups::shift_by_difference`), instead of every row of the community rewritten
 //! and regrouped. The result equals [`super::rederive_community`]'s, row for row
@@ -72,6 +73,11 @@ pub fn rederive_entities(
         ("fig_volunteer_wishes", "wish", &wishes),
         ("fig_market_wishes", "id", &wishes),
         ("fig_project_units", "project", &projects),
+        (
+            "fig_volunteer_services",
+            "id",
+            &ids(&touched.volunteer_services),
+        ),
     ] {
         let delete = format!("DELETE FROM {table} WHERE community = ?1 AND {key} = ?2");
         for value in values {
@@ -110,6 +116,12 @@ pub fn rederive_entities(
         db,
         community,
         delta.wishes.iter(),
+        &delta.volunteers,
+    )?;
+    rows += super::volunteers::insert_volunteer_services(
+        db,
+        community,
+        delta.volunteer_services.iter(),
         &delta.volunteers,
     )?;
     super::market::insert_market_wishes(db, community, delta.wishes.iter())?;
@@ -211,5 +223,6 @@ as_id_bytes!(
     wishtree_protocol::id::PointsEntryId,
     wishtree_protocol::id::PairingId,
     wishtree_protocol::id::ProjectId,
+    wishtree_protocol::id::VolunteerServiceId,
     MemberId
 );

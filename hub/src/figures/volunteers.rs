@@ -12,10 +12,10 @@
 
 use std::collections::BTreeMap;
 
-use wishtree_protocol::id::{VolunteerId, WishId};
+use wishtree_protocol::id::{VolunteerId, VolunteerServiceId, WishId};
 use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus};
-use wishtree_protocol::model::{Actor, Volunteer, Wish};
-use wishtree_protocol::view::{CommunityView, WithStatus};
+use wishtree_protocol::model::{Actor, Volunteer, VolunteerService, Wish};
+use wishtree_protocol::view::{CommunityView, Voidable, WithStatus};
 
 use super::FiguresError;
 use super::measure::{Scope, region_range};
@@ -77,7 +77,6 @@ pub(super) fn insert_rows(
     view: &CommunityView,
 ) -> Result<u64, FiguresError> {
     let mut rows = 0;
-    let kind_of = |id| view.volunteers.get(id).map(|v| v.kind);
     {
         for (id, volunteer) in &view.volunteers {
             db.execute(
@@ -94,28 +93,45 @@ pub(super) fn insert_rows(
         }
     }
     rows += insert_volunteer_wishes(db, community, view.wishes.iter(), &view.volunteers)?;
-    {
-        for (id, service) in &view.volunteer_services {
-            let record = &service.entity;
-            let Some(kind) = kind_of(&record.volunteer) else {
-                continue;
-            };
-            db.execute(
-                "INSERT INTO fig_volunteer_services (community, id, volunteer, kind, day, minutes,
-                     is_voided)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    community,
-                    id.as_bytes().as_slice(),
-                    record.volunteer.as_bytes().as_slice(),
-                    kind.code(),
-                    record.date.to_days(),
-                    record.minutes,
-                    service.is_voided,
-                ],
-            )?;
-            rows += 1;
-        }
+    rows += insert_volunteer_services(
+        db,
+        community,
+        view.volunteer_services.iter(),
+        &view.volunteers,
+    )?;
+    Ok(rows)
+}
+
+/// Writes the rows of volunteers' service records (`fig_volunteer_services`) among
+/// `services`; `volunteers` gives each volunteer's kind (a record of a volunteer the
+/// document does not list has none, and no row). Returns how many.
+pub(super) fn insert_volunteer_services<'s>(
+    db: &dyn Db,
+    community: &str,
+    services: impl Iterator<Item = (&'s VolunteerServiceId, &'s Voidable<VolunteerService>)>,
+    volunteers: &BTreeMap<VolunteerId, Volunteer>,
+) -> Result<u64, FiguresError> {
+    let mut rows = 0;
+    for (id, service) in services {
+        let record = &service.entity;
+        let Some(kind) = volunteers.get(&record.volunteer).map(|v| v.kind) else {
+            continue;
+        };
+        db.execute(
+            "INSERT INTO fig_volunteer_services (community, id, volunteer, kind, day, minutes,
+                 is_voided)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                community,
+                id.as_bytes().as_slice(),
+                record.volunteer.as_bytes().as_slice(),
+                kind.code(),
+                record.date.to_days(),
+                record.minutes,
+                service.is_voided,
+            ],
+        )?;
+        rows += 1;
     }
     Ok(rows)
 }
