@@ -4,7 +4,8 @@
 //! every step of random command sequences — claims, services, redemptions, voids,
 //! activities and participations, pairings made and ended, projects through their
 //! lifecycle and stages (letters of intent, joint approval), volunteers' services and
-//! their voids, which are followed entity by entity, and new members, organisations,
+//! their voids, service posts opened, their seats claimed and released and the posts
+//! withdrawn, which are followed entity by entity, and new members, organisations,
 //! rounds and volunteers, which fall back to the whole view. A second community of the same district shares the district
 //! rollups.
 
@@ -20,11 +21,11 @@ use wishtree_hub::figures::{self, CommunitySync, RAW_TABLES};
 use wishtree_hub::store::SqliteStore;
 use wishtree_protocol::command::Command;
 use wishtree_protocol::id::{
-    ActivityId, MemberId, OrgId, PairingId, PointsEntryId, ProjectId, RoundId, ServiceId, VoidId,
-    VolunteerId, VolunteerServiceId, WishId,
+    ActivityId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, RoundId, ServiceId,
+    VoidId, VolunteerId, VolunteerServiceId, WishId,
 };
 use wishtree_protocol::model::{Actor, EventKind, PostKind, ScoringItem, Share, VolunteerKind};
-use wishtree_protocol::text::{Detail, Label};
+use wishtree_protocol::text::{Detail, Label, Title};
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::view_delta::{Derivation, WholeReason};
 use wishtree_protocol::{CommunityDoc, Date};
@@ -113,6 +114,14 @@ enum Step {
     VoidVolunteerService {
         service: usize,
     },
+    AddPost {
+        seats: u32,
+    },
+    PostEvent {
+        post: usize,
+        kind: usize,
+        by: usize,
+    },
     // Followed by the whole view.
     AddMember {
         org: Option<usize>,
@@ -162,6 +171,9 @@ fn step() -> impl Strategy<Value = Step> {
             Step::RecordVolunteerService { volunteer, day, minutes }
         }),
         1 => any::<usize>().prop_map(|service| Step::VoidVolunteerService { service }),
+        1 => (1..4u32).prop_map(|seats| Step::AddPost { seats }),
+        4 => (any::<usize>(), 0..4usize, any::<usize>())
+            .prop_map(|(post, kind, by)| Step::PostEvent { post, kind, by }),
         1 => Just(Step::AddVolunteer),
     ]
 }
@@ -180,6 +192,7 @@ struct Community {
     projects: Vec<ProjectId>,
     volunteers: Vec<VolunteerId>,
     volunteer_services: Vec<VolunteerServiceId>,
+    posts: Vec<PostId>,
     /// The last step made a collection the document did not have.
     made_collection: bool,
     minute: i64,
@@ -223,6 +236,7 @@ impl Community {
             projects: Vec::new(),
             volunteers: Vec::new(),
             volunteer_services: Vec::new(),
+            posts: Vec::new(),
             made_collection: false,
             minute: 10,
         }
@@ -491,6 +505,40 @@ impl Community {
                     reason: Label::parse("reason", "录入错误").unwrap(),
                 }
             }
+            Step::AddPost { seats } => {
+                let id = PostId::from_bytes(new_id());
+                self.posts.push(id);
+                self.made_collection = self.posts.len() == 1;
+                Command::AddPost {
+                    id,
+                    kind: PostKind::Aid,
+                    title: Title::parse("title", "楼栋长").unwrap(),
+                    detail: Detail::parse("detail", "联系本楼住户").unwrap(),
+                    seats,
+                }
+            }
+            Step::PostEvent { post, kind, by } => {
+                let Some(id) = Self::pick(&self.posts, post) else {
+                    return;
+                };
+                let kind = [
+                    EventKind::Claim,
+                    EventKind::Release,
+                    EventKind::Claim,
+                    EventKind::Withdraw,
+                ][kind];
+                let by = match (kind, by % 3) {
+                    (EventKind::Withdraw, _) => worker(),
+                    (_, 0) => Actor::Org(self.orgs[by % self.orgs.len()]),
+                    _ => Actor::Member(self.members[by % self.members.len()]),
+                };
+                Command::PostEvent {
+                    id,
+                    kind,
+                    by,
+                    note: wishtree_testkit::community::note_for(kind),
+                }
+            }
             Step::AddVolunteer => {
                 // Of each kind in turn: the kind is on the rows of their records.
                 let kind = [
@@ -700,10 +748,12 @@ fn a_fixed_sequence_by_entity_equals_whole() {
 }
 
 /// A project taken jointly through its stages (its units and credits rewritten at each
-/// step), a volunteer's service recorded and voided, and a pairing made and ended,
-/// each step but the volunteer's registration followed entity by entity.
+/// step), a volunteer's service recorded and voided, a post's seats claimed by a
+/// member and an organisation and one released, the post withdrawn, and a pairing
+/// made and ended, each step but the volunteer's registration followed entity by
+/// entity.
 #[test]
-fn a_joint_project_a_pairing_and_a_volunteer_s_service_by_entity_equal_whole() {
+fn a_joint_project_a_post_a_pairing_and_a_volunteer_s_service_by_entity_equal_whole() {
     let project = |kind| Step::ProjectEvent {
         project: 0,
         kind,
@@ -735,6 +785,27 @@ fn a_joint_project_a_pairing_and_a_volunteer_s_service_by_entity_equal_whole() {
             minutes: 90,
         },
         Step::VoidVolunteerService { service: 0 },
+        Step::AddPost { seats: 2 },
+        Step::PostEvent {
+            post: 0,
+            kind: 0,
+            by: 1,
+        },
+        Step::PostEvent {
+            post: 0,
+            kind: 0,
+            by: 3,
+        },
+        Step::PostEvent {
+            post: 0,
+            kind: 1,
+            by: 1,
+        },
+        Step::PostEvent {
+            post: 0,
+            kind: 3,
+            by: 0,
+        },
         Step::AddPairing { org: 1, day: 12 },
         Step::AddPairing { org: 0, day: 70 },
         Step::EndPairing { pairing: 0 },

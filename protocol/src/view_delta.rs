@@ -8,13 +8,15 @@
 //! reading the few entities it touched does. What is followed entity by entity:
 //! wishes, service records, passbook entries, activities (with their participations),
 //! the community's own pairings and projects (a street's, filed under the street at
-//! its host, are not), volunteers' service records, and voids of any of these records
-//! or entries. Anything else the view reads — members, orgs, rounds, posts, branches,
-//! teams, volunteers, scoring rates, benefits, rules, the schema — makes the whole
-//! view derived again ([`Derivation::Whole`]): other entities' rows read most of them
-//! (a member's org is on every row of theirs; a round's name on its wishes; a
-//! volunteer's kind on the rows of their wishes and records), and the rows of the rest
-//! (posts) are not written one entity at a time yet.
+//! its host, are not), service posts (with their seats), volunteers' service records,
+//! and voids of any of these records or entries. Anything else the view reads —
+//! members, orgs, rounds, branches, teams, volunteers, scoring rates, benefits, rules,
+//! the schema — makes the whole view derived again ([`Derivation::Whole`]), because
+//! other entities' rows read it: a member's org is on every row of theirs (and their
+//! branch and team on the groups' rows); a round's name on its wishes; a volunteer's
+//! kind on the rows of their wishes and records; a scoring rate or benefit on the
+//! passbook entries earned or spent by it; an org's citywide id on every row
+//! naming it; a branch or team is counted with its members.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,12 +24,12 @@ use automerge::{ChangeHash, Prop, ReadDoc};
 
 use crate::doc::{CommunityDoc, DocError};
 use crate::id::{
-    ActivityId, MemberId, OrgId, PairingId, PointsEntryId, ProjectId, RoundId, ServiceId,
+    ActivityId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, RoundId, ServiceId,
     VolunteerId, VolunteerServiceId, WishId,
 };
-use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus};
+use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus, PostStatus};
 use crate::model::{
-    Activity, Actor, Community, Entity, Member, Org, Pairing, PointsEntry, Project, Round,
+    Activity, Actor, Community, Entity, Member, Org, Pairing, PointsEntry, Post, Project, Round,
     ServiceRecord, Void, Volunteer, VolunteerService, Wish,
 };
 use crate::project::ProjectStatus;
@@ -80,6 +82,8 @@ pub struct Touched {
     pub projects: BTreeSet<ProjectId>,
     /// Volunteers' service records.
     pub volunteer_services: BTreeSet<VolunteerServiceId>,
+    /// Service posts, whose seats are rewritten with them.
+    pub posts: BTreeSet<PostId>,
 }
 
 /// The touched entities as the document holds them now, folded and voided as the
@@ -105,6 +109,8 @@ pub struct EntityDelta {
     pub projects: BTreeMap<ProjectId, WithStatus<Project, ProjectStatus>>,
     /// The touched volunteers' service records that exist.
     pub volunteer_services: BTreeMap<VolunteerServiceId, Voidable<VolunteerService>>,
+    /// The touched posts that exist, with their folded status (who holds each seat).
+    pub posts: BTreeMap<PostId, WithStatus<Post, PostStatus>>,
     /// The participations of the touched activities that count, as
     /// [`CommunityView::participations`] gives them.
     pub participations: Vec<(ActivityId, MemberId)>,
@@ -346,6 +352,18 @@ impl EntityDelta {
             volunteer_services.insert(id, Voidable { entity, is_voided });
         }
 
+        // A removed post's rows are removed; nothing else reads it.
+        let mut posts = BTreeMap::new();
+        for id in touched.posts.iter().copied() {
+            let entity = match read_one::<Post>(doc, id)? {
+                Some(Some(entity)) => entity,
+                Some(None) => continue,
+                None => return Ok(Err(WholeReason::Malformed("posts"))),
+            };
+            let status = PostStatus::fold(&entity.events, entity.seats);
+            posts.insert(id, WithStatus { entity, status });
+        }
+
         // The members and volunteers the rows name.
         let mut named: BTreeSet<MemberId> = BTreeSet::new();
         let mut claimed_by_volunteers: BTreeSet<VolunteerId> = BTreeSet::new();
@@ -364,6 +382,16 @@ impl EntityDelta {
         named.extend(passbook.values().map(|e| e.entity.member));
         named.extend(participations.iter().map(|(_, member)| *member));
         claimed_by_volunteers.extend(volunteer_services.values().map(|s| s.entity.volunteer));
+        // A seat held by a member is credited to the member's organisation.
+        named.extend(posts.values().flat_map(|post| {
+            post.status
+                .holders
+                .iter()
+                .filter_map(|holder| match holder {
+                    Actor::Member(member) => Some(*member),
+                    _ => None,
+                })
+        }));
         let mut members = BTreeMap::new();
         for id in named {
             match read_one::<Member>(doc, id)? {
@@ -403,6 +431,7 @@ impl EntityDelta {
             pairings,
             projects,
             volunteer_services,
+            posts,
             participations,
             members,
             orgs: orgs.into_iter().collect(),
@@ -484,6 +513,7 @@ fn touched_since(
                 "pairings" => parse_into(&entity, &mut touched.pairings),
                 "projects" => parse_into(&entity, &mut touched.projects),
                 "volunteer_services" => parse_into(&entity, &mut touched.volunteer_services),
+                "posts" => parse_into(&entity, &mut touched.posts),
                 "voids" => {
                     voids.insert(entity);
                     true

@@ -1,8 +1,8 @@
 //! Re-deriving a community entity by entity: only the rows of the entities a change
 //! touched ([`EntityDelta`]) are removed and written again (with the rows beside them
 //! that read them: a wish's market and volunteer rows, an activity's participations
-//! and offer, a project's units, credits and offer; a volunteer's service record has
-//! its one row), and the rollups are
+//! and offer, a project's units, credits and offer, a post's seats and offer; a
+//! volunteer's service record has its one row), and the rollups are
 //! shifted by the difference between the rows removed and written
 //! (`rollups::shift_by_difference`), instead of every row of the community rewritten
 //! and regrouped. The result equals [`super::rederive_community`]'s, row for row
@@ -45,6 +45,8 @@ pub fn rederive_entities(
     let wishes = ids(&touched.wishes);
     let activities = ids(&touched.activities);
     let projects = ids(&touched.projects);
+    let posts = ids(&touched.posts);
+    let volunteer_services = ids(&touched.volunteer_services);
     let keys: [(&str, &str, &[Vec<u8>]); 8] = [
         ("fig_pairings", "id", &ids(&touched.pairings)),
         ("fig_wishes", "id", &wishes),
@@ -73,11 +75,9 @@ pub fn rederive_entities(
         ("fig_volunteer_wishes", "wish", &wishes),
         ("fig_market_wishes", "id", &wishes),
         ("fig_project_units", "project", &projects),
-        (
-            "fig_volunteer_services",
-            "id",
-            &ids(&touched.volunteer_services),
-        ),
+        ("fig_volunteer_services", "id", &volunteer_services),
+        ("fig_posts", "id", &posts),
+        ("fig_post_holders", "post", &posts),
     ] {
         let delete = format!("DELETE FROM {table} WHERE community = ?1 AND {key} = ?2");
         for value in values {
@@ -87,6 +87,7 @@ pub fn rederive_entities(
     for (kind, values) in [
         (super::OfferKind::Activity, &activities),
         (super::OfferKind::Project, &projects),
+        (super::OfferKind::Post, &posts),
     ] {
         for value in values {
             db.execute(
@@ -124,9 +125,18 @@ pub fn rederive_entities(
         delta.volunteer_services.iter(),
         &delta.volunteers,
     )?;
+    let resolve = |org| context.resolve(org);
+    rows += super::posts::insert_posts(
+        db,
+        community,
+        delta.posts.iter(),
+        &context.member_org,
+        &resolve,
+    )?;
     super::market::insert_market_wishes(db, community, delta.wishes.iter())?;
     super::offers::insert_activity_offers(db, community, delta.activities.iter())?;
     super::offers::insert_project_offers(db, community, delta.projects.iter())?;
+    super::offers::insert_post_offers(db, community, delta.posts.iter())?;
     for (table, key, values) in &keys {
         let keep = format!(
             "INSERT INTO new_{table} SELECT * FROM {table}
@@ -224,5 +234,6 @@ as_id_bytes!(
     wishtree_protocol::id::PairingId,
     wishtree_protocol::id::ProjectId,
     wishtree_protocol::id::VolunteerServiceId,
+    wishtree_protocol::id::PostId,
     MemberId
 );

@@ -6,15 +6,16 @@
 //! the page asks for those from today on, so "upcoming" is the reader's today, not
 //! the day of the last sync.
 
-use wishtree_protocol::id::{ActivityId, ProjectId};
-use wishtree_protocol::model::{Activity, Project};
+use wishtree_protocol::id::{ActivityId, PostId, ProjectId};
+use wishtree_protocol::lifecycle::PostStatus;
+use wishtree_protocol::model::{Activity, Post, Project};
 use wishtree_protocol::project::{ProjectStage, ProjectStatus};
 use wishtree_protocol::view::{CommunityView, WithStatus};
 use wishtree_protocol::{CommunityCode, Date, RegionPrefix};
 
 use super::FiguresError;
 use super::measure::{region_range, unindexed};
-use crate::sql::{Db, DbExt, ToCell, params};
+use crate::sql::{Db, DbExt, params};
 
 /// Offers on one page of the market.
 pub const OFFERS_PAGE: usize = 30;
@@ -96,30 +97,39 @@ pub(super) fn insert_offers(
     community: &str,
     view: &CommunityView,
 ) -> Result<u64, FiguresError> {
-    let insert = |values: &[&dyn ToCell]| {
-        db.execute(
-            "INSERT INTO fig_market_offers (community, kind, id, title, category, day)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            values,
-        )
-    };
     let mut rows = insert_activity_offers(db, community, view.activities.iter())?;
-    for (id, post) in &view.posts {
+    rows += insert_post_offers(db, community, view.posts.iter())?;
+    rows += insert_project_offers(db, community, view.projects.iter())?;
+    Ok(rows)
+}
+
+/// Writes the market's offers of `posts`, those not withdrawn with a seat free;
+/// returns how many.
+pub(super) fn insert_post_offers<'p>(
+    db: &dyn Db,
+    community: &str,
+    posts: impl Iterator<Item = (&'p PostId, &'p WithStatus<Post, PostStatus>)>,
+) -> Result<u64, FiguresError> {
+    let mut rows = 0;
+    for (id, post) in posts {
         let seats = usize::try_from(post.entity.seats).unwrap_or(usize::MAX);
         if post.status.is_withdrawn || post.status.holders.len() >= seats {
             continue;
         }
-        insert(params![
-            community,
-            OfferKind::Post.code(),
-            id.as_bytes().as_slice(),
-            post.entity.title,
-            post.entity.kind.label_zh(),
-            None::<i32>,
-        ])?;
+        db.execute(
+            "INSERT INTO fig_market_offers (community, kind, id, title, category, day)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                community,
+                OfferKind::Post.code(),
+                id.as_bytes().as_slice(),
+                post.entity.title,
+                post.entity.kind.label_zh(),
+                None::<i32>,
+            ],
+        )?;
         rows += 1;
     }
-    rows += insert_project_offers(db, community, view.projects.iter())?;
     Ok(rows)
 }
 

@@ -17,9 +17,10 @@
 
 use std::collections::BTreeMap;
 
-use wishtree_protocol::id::{MemberId, OrgId};
-use wishtree_protocol::model::Actor;
-use wishtree_protocol::view::CommunityView;
+use wishtree_protocol::id::{MemberId, OrgId, PostId};
+use wishtree_protocol::lifecycle::PostStatus;
+use wishtree_protocol::model::{Actor, Post};
+use wishtree_protocol::view::{CommunityView, WithStatus};
 
 use super::FiguresError;
 use super::measure::{Scope, region_range};
@@ -65,51 +66,8 @@ pub(super) fn insert_rows(
     member_org: &BTreeMap<MemberId, OrgId>,
     resolve: &dyn Fn(OrgId) -> OrgId,
 ) -> Result<u64, FiguresError> {
-    let mut rows = 0;
+    let mut rows = insert_posts(db, community, view.posts.iter(), member_org, resolve)?;
     let org_of = |member: &MemberId| member_org.get(member).map(|org| org.as_bytes().to_vec());
-    {
-        let post = |values: &[&dyn ToCell]| {
-            db.execute(
-                "INSERT INTO fig_posts (community, id, kind, seats, made_day, is_withdrawn)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                values,
-            )
-        };
-        let holder = |values: &[&dyn ToCell]| {
-            db.execute(
-                "INSERT INTO fig_post_holders (community, post, seat, holder_org)
-                 VALUES (?1, ?2, ?3, ?4)",
-                values,
-            )
-        };
-        for (id, post_record) in &view.posts {
-            let entity = &post_record.entity;
-            let status = &post_record.status;
-            post(params![
-                community,
-                id.as_bytes().as_slice(),
-                entity.kind.code(),
-                entity.seats,
-                entity.created_at.date_in_shanghai().to_days(),
-                status.is_withdrawn,
-            ])?;
-            rows += 1;
-            for (seat, actor) in status.holders.iter().enumerate() {
-                let credited = match actor {
-                    Actor::Org(org) => Some(resolve(*org).as_bytes().to_vec()),
-                    Actor::Member(member) => org_of(member),
-                    _ => None,
-                };
-                holder(params![
-                    community,
-                    id.as_bytes().as_slice(),
-                    seat as i64,
-                    credited
-                ])?;
-                rows += 1;
-            }
-        }
-    }
     {
         let group = |values: &[&dyn ToCell]| {
             db.execute(
@@ -164,6 +122,61 @@ pub(super) fn insert_rows(
                 ])?;
                 rows += 1;
             }
+        }
+    }
+    Ok(rows)
+}
+
+/// Writes the rows of `posts` (`fig_posts`) and of their seats held
+/// (`fig_post_holders`), credited as [`insert_rows`] says; returns how many.
+pub(super) fn insert_posts<'p>(
+    db: &dyn Db,
+    community: &str,
+    posts: impl Iterator<Item = (&'p PostId, &'p WithStatus<Post, PostStatus>)>,
+    member_org: &BTreeMap<MemberId, OrgId>,
+    resolve: &dyn Fn(OrgId) -> OrgId,
+) -> Result<u64, FiguresError> {
+    let mut rows = 0;
+    let org_of = |member: &MemberId| member_org.get(member).map(|org| org.as_bytes().to_vec());
+    let post = |values: &[&dyn ToCell]| {
+        db.execute(
+            "INSERT INTO fig_posts (community, id, kind, seats, made_day, is_withdrawn)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            values,
+        )
+    };
+    let holder = |values: &[&dyn ToCell]| {
+        db.execute(
+            "INSERT INTO fig_post_holders (community, post, seat, holder_org)
+             VALUES (?1, ?2, ?3, ?4)",
+            values,
+        )
+    };
+    for (id, post_record) in posts {
+        let entity = &post_record.entity;
+        let status = &post_record.status;
+        post(params![
+            community,
+            id.as_bytes().as_slice(),
+            entity.kind.code(),
+            entity.seats,
+            entity.created_at.date_in_shanghai().to_days(),
+            status.is_withdrawn,
+        ])?;
+        rows += 1;
+        for (seat, actor) in status.holders.iter().enumerate() {
+            let credited = match actor {
+                Actor::Org(org) => Some(resolve(*org).as_bytes().to_vec()),
+                Actor::Member(member) => org_of(member),
+                _ => None,
+            };
+            holder(params![
+                community,
+                id.as_bytes().as_slice(),
+                seat as i64,
+                credited
+            ])?;
+            rows += 1;
         }
     }
     Ok(rows)
