@@ -759,17 +759,9 @@ struct Traced<'a> {
     statements: RefCell<Vec<(String, Duration)>>,
 }
 
-impl Db for Traced<'_> {
-    fn dialect(&self) -> sql::Dialect {
-        self.db.dialect()
-    }
-
-    fn run(
-        &self,
-        sql: &str,
-        params: &[&dyn ToCell],
-        each: &mut dyn FnMut(&Row<'_>) -> sql::Result<()>,
-    ) -> sql::Result<u64> {
+impl Traced<'_> {
+    /// With `WISHTREE_BENCH_TRACE_SQL`, appends a PostgreSQL statement to its file.
+    fn note_sql(&self, sql: &str, params: &[&dyn ToCell]) {
         if let (Ok(path), sql::Dialect::Postgres) =
             (std::env::var("WISHTREE_BENCH_TRACE_SQL"), self.db.dialect())
         {
@@ -798,12 +790,58 @@ impl Db for Traced<'_> {
                 .unwrap();
             writeln!(file, "{text};").unwrap();
         }
+    }
+}
+
+impl Db for Traced<'_> {
+    fn dialect(&self) -> sql::Dialect {
+        self.db.dialect()
+    }
+
+    fn run(
+        &self,
+        sql: &str,
+        params: &[&dyn ToCell],
+        each: &mut dyn FnMut(&Row<'_>) -> sql::Result<()>,
+    ) -> sql::Result<u64> {
+        self.note_sql(sql, params);
         let started = Instant::now();
         let changed = self.db.run(sql, params, each);
         self.statements
             .borrow_mut()
             .push((sql.to_owned(), started.elapsed()));
         changed
+    }
+
+    fn run_fresh(
+        &self,
+        sql: &str,
+        params: &[&dyn ToCell],
+        each: &mut dyn FnMut(&Row<'_>) -> sql::Result<()>,
+    ) -> sql::Result<u64> {
+        self.note_sql(sql, params);
+        let started = Instant::now();
+        let changed = self.db.run_fresh(sql, params, each);
+        self.statements
+            .borrow_mut()
+            .push((format!("(fresh) {sql}"), started.elapsed()));
+        changed
+    }
+
+    /// Statements sent together are noted each with an equal share of their time.
+    fn run_all(&self, statements: &mut [sql::Batched<'_>]) -> sql::Result<()> {
+        for statement in statements.iter() {
+            self.note_sql(statement.sql, statement.params);
+        }
+        let started = Instant::now();
+        let result = self.db.run_all(statements);
+        let share = started.elapsed() / u32::try_from(statements.len().max(1)).unwrap();
+        for statement in statements.iter() {
+            self.statements
+                .borrow_mut()
+                .push((format!("(together) {}", statement.sql), share));
+        }
+        result
     }
 
     fn run_batch(&self, sql: &str) -> sql::Result<()> {

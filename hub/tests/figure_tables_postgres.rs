@@ -15,7 +15,7 @@
 
 use std::collections::BTreeSet;
 
-use wishtree_hub::sql::{Db, DbExt, SqlError, params};
+use wishtree_hub::sql::{Batched, Db, DbExt, Fresh, SqlError, params};
 use wishtree_hub::store::PgStore;
 use wishtree_testkit::postgres::TestDatabase;
 
@@ -569,6 +569,60 @@ fn the_figure_tables_read_back_every_type_and_keep_their_counts() {
                 |row| Ok((row.get::<String>(0)?, row.get::<i64>(1)?)),
             )?;
             assert_eq!(ranked, [("2026H1".to_owned(), 2)]);
+            Ok::<_, SqlError>(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn statements_sent_together_or_planned_fresh_read_what_each_reads_alone() {
+    let Some((_database, store)) = open("figure tables test (together)") else {
+        return;
+    };
+    const MANY: &str = "SELECT CAST(n AS BIGINT) FROM generate_series(1, CAST(?1 AS INTEGER)) AS n";
+    const SUM: &str =
+        "SELECT CAST(SUM(n) AS BIGINT), ?2 FROM generate_series(1, CAST(?1 AS INTEGER)) AS n";
+    store
+        .with_db(|db| {
+            // Thousands of rows ahead of the others: the connection hands a statement's
+            // rows over only as they are taken, so those behind must not wait on them.
+            let alone: Vec<i64> = db.query_map(MANY, params![5_000], |row| row.get(0))?;
+            let (mut many, mut sum, mut fresh) = (Vec::new(), None, None);
+            db.run_all(&mut [
+                Batched::new(MANY, params![5_000], &mut |row| {
+                    many.push(row.get::<i64>(0)?);
+                    Ok(())
+                }),
+                Batched::new(SUM, params![100, "sum"], &mut |row| {
+                    sum = Some((row.get::<i64>(0)?, row.get::<String>(1)?));
+                    Ok(())
+                }),
+                Batched::new(SUM, params![10, "fresh"], &mut |row| {
+                    fresh = Some((row.get::<i64>(0)?, row.get::<String>(1)?));
+                    Ok(())
+                })
+                .fresh(true),
+            ])?;
+            assert_eq!(many, alone);
+            assert_eq!(sum, Some((5_050, "sum".to_owned())));
+            assert_eq!(fresh, Some((55, "fresh".to_owned())));
+            let planned: i64 =
+                Fresh::when(db, true).query_row(SUM, params![4, "x"], |row| row.get(0))?;
+            assert_eq!(planned, 10);
+
+            // A statement that fails among others is the call's error, and the
+            // connection serves the next call.
+            let failed = db.run_all(&mut [
+                Batched::new(SUM, params![3, "first"], &mut |_| Ok(())),
+                Batched::new(
+                    "SELECT no_such_column FROM fig_wishes",
+                    params![],
+                    &mut |_| Ok(()),
+                ),
+            ]);
+            assert!(matches!(failed, Err(SqlError::Postgres(_))), "{failed:?}");
+            let after: i64 = db.query_row(SUM, params![3, "after"], |row| row.get(0))?;
+            assert_eq!(after, 6);
             Ok::<_, SqlError>(())
         })
         .unwrap();

@@ -8,7 +8,10 @@
 //! `CAST(… AS BIGINT)`), and run through [`Db`]: SQLite compiles each once per
 //! connection (`prepare_cached`); PostgreSQL gets `$1` for `?1`, and prepares each
 //! once per connection with every parameter's type. What differs between the dialects
-//! (an `INDEXED BY` hint, date arithmetic) asks [`Db::dialect`].
+//! (an `INDEXED BY` hint, date arithmetic) asks [`Db::dialect`]. Two calls are for
+//! PostgreSQL's sake and plain runs on SQLite: [`Db::run_fresh`] (through [`Fresh`])
+//! plans a statement for its values rather than by a prepared statement's generic
+//! plan, and [`Db::run_all`] sends independent statements together, one round trip.
 //!
 //! Values go in as [`Cell`]s ([`ToCell`], and the [`params!`] macro for a list) and
 //! come out through [`Row::get`] ([`FromCell`]). Both sides agree on a small set of
@@ -322,6 +325,126 @@ pub trait Db {
 
     /// Runs statements separated by `;`, with no parameters and no rows.
     fn run_batch(&self, sql: &str) -> Result<()>;
+
+    /// As [`Db::run`], planned for these values at every run. PostgreSQL plans a
+    /// prepared statement once for any values after its fifth run (a generic plan);
+    /// for the few statements where that plan is much worse than one made for the
+    /// values (a range of codes it takes for a few rows), this sends the statement
+    /// unnamed, parsed, planned and run in one round trip. SQLite plans the same either
+    /// way, so there it is [`Db::run`].
+    fn run_fresh(
+        &self,
+        sql: &str,
+        params: &[&dyn ToCell],
+        each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<u64> {
+        self.run(sql, params, each)
+    }
+
+    /// Runs independent statements, each handing its rows to its own `each`, in
+    /// order. PostgreSQL gets them all before it answers the first (one round trip
+    /// for all, not one each), so no statement may depend on another's rows or
+    /// changes; SQLite runs them one after another. The first error stops it.
+    fn run_all(&self, statements: &mut [Batched<'_>]) -> Result<()> {
+        for statement in statements {
+            if statement.fresh {
+                self.run_fresh(statement.sql, statement.params, statement.each)?;
+            } else {
+                self.run(statement.sql, statement.params, statement.each)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One statement of [`Db::run_all`]: its text, its parameters and what takes its rows.
+#[allow(missing_debug_implementations)] // the row function has no Debug
+pub struct Batched<'a> {
+    /// The statement, in SQLite's form.
+    pub sql: &'a str,
+    /// Its parameters, `?1`, `?2`, …
+    pub params: &'a [&'a dyn ToCell],
+    /// What takes each row.
+    pub each: &'a mut dyn FnMut(&Row<'_>) -> Result<()>,
+    /// Whether it is planned for its values ([`Db::run_fresh`]).
+    pub fresh: bool,
+}
+
+impl<'a> Batched<'a> {
+    /// A statement whose rows go to `each`.
+    pub fn new(
+        sql: &'a str,
+        params: &'a [&'a dyn ToCell],
+        each: &'a mut dyn FnMut(&Row<'_>) -> Result<()>,
+    ) -> Self {
+        Batched {
+            sql,
+            params,
+            each,
+            fresh: false,
+        }
+    }
+
+    /// The statement planned for its values when `fresh` ([`Db::run_fresh`]).
+    pub fn fresh(self, fresh: bool) -> Self {
+        Batched { fresh, ..self }
+    }
+}
+
+/// A [`Db`] whose every statement is planned for its values ([`Db::run_fresh`]) when
+/// asked: `Fresh::when(db, wide).query_row(…)` for a statement PostgreSQL's generic
+/// plan serves badly.
+#[derive(Clone, Copy)]
+#[allow(missing_debug_implementations)] // a `dyn Db` has no Debug
+pub struct Fresh<'a> {
+    db: &'a dyn Db,
+    fresh: bool,
+}
+
+impl<'a> Fresh<'a> {
+    /// `db`, its statements planned for their values when `fresh`.
+    pub fn when(db: &'a dyn Db, fresh: bool) -> Self {
+        Fresh { db, fresh }
+    }
+}
+
+impl Db for Fresh<'_> {
+    fn dialect(&self) -> Dialect {
+        self.db.dialect()
+    }
+
+    fn run(
+        &self,
+        sql: &str,
+        params: &[&dyn ToCell],
+        each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<u64> {
+        if self.fresh {
+            self.db.run_fresh(sql, params, each)
+        } else {
+            self.db.run(sql, params, each)
+        }
+    }
+
+    fn run_fresh(
+        &self,
+        sql: &str,
+        params: &[&dyn ToCell],
+        each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<u64> {
+        self.db.run_fresh(sql, params, each)
+    }
+
+    fn run_all(&self, statements: &mut [Batched<'_>]) -> Result<()> {
+        for statement in statements.iter_mut() {
+            statement.fresh |= self.fresh;
+        }
+        self.db.run_all(statements)
+    }
+
+    fn run_batch(&self, sql: &str) -> Result<()> {
+        self.db.run_batch(sql)
+    }
 }
 
 /// What the figures call on a [`Db`].

@@ -1,7 +1,10 @@
 //! [`Db`] on a PostgreSQL connection or transaction: each statement prepared once per
 //! connection with its parameters' types and kept with the connection
 //! ([`PgDb::cached`]); its rows read as they arrive, waited for on the caller's thread
-//! as the store's calls are (`store::postgres::block_on`).
+//! as the store's calls are (`store::postgres::block_on`). A statement asked to be
+//! planned for its values ([`Db::run_fresh`]) goes unnamed instead, parsed, bound and
+//! run in one round trip; statements run together ([`Db::run_all`]) are all sent
+//! before the first answer is read.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -11,7 +14,9 @@ use futures_core::Stream;
 use tokio_postgres::types::{FromSql, ToSql, Type};
 use tokio_postgres::{GenericClient, Statement};
 
-use super::{Cell, Db, Dialect, FromCell, Kind, Result, Row, SqlError, ToCell, postgres_form};
+use super::{
+    Batched, Cell, Db, Dialect, FromCell, Kind, Result, Row, SqlError, ToCell, postgres_form,
+};
 use crate::store::postgres::block_on;
 
 /// The statements prepared on one connection, by their text and parameter types. A
@@ -113,28 +118,138 @@ impl<C: GenericClient + Sync> Db for PgDb<'_, C> {
         params: &[&dyn ToCell],
         each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<u64> {
-        let cells = params
-            .iter()
-            .map(|param| param.cell())
-            .collect::<Result<Vec<Cell<'_>>>>()?;
+        let cells = cells(params)?;
         block_on(async {
             let types = cells.iter().map(Cell::postgres_type).collect();
             let statement = self.prepared(sql, types).await?;
             let values = cells.iter().map(Cell::postgres_value);
-            let stream = self.client.query_raw(&statement, values).await?;
-            let mut stream = pin!(stream);
-            while let Some(row) =
-                std::future::poll_fn(|context| stream.as_mut().poll_next(context)).await
-            {
-                each(&Row::Postgres(&row?))?;
+            drain(self.client.query_raw(&statement, values).await?, each).await
+        })
+    }
+
+    fn run_fresh(
+        &self,
+        sql: &str,
+        params: &[&dyn ToCell],
+        each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<u64> {
+        let cells = cells(params)?;
+        let typed: Vec<_> = cells
+            .iter()
+            .map(|cell| (cell.postgres_value(), cell.postgres_type()))
+            .collect();
+        block_on(async {
+            let stream = self
+                .client
+                .query_typed_raw(&postgres_form(sql), typed)
+                .await?;
+            drain(stream, each).await
+        })
+    }
+
+    fn run_all(&self, statements: &mut [Batched<'_>]) -> Result<()> {
+        let cells = statements
+            .iter()
+            .map(|statement| cells(statement.params))
+            .collect::<Result<Vec<_>>>()?;
+        block_on(async {
+            // A statement planned for its values goes unnamed (`None` here), the rest
+            // prepared.
+            let mut prepared = Vec::with_capacity(statements.len());
+            for (statement, cells) in statements.iter().zip(&cells) {
+                prepared.push(if statement.fresh {
+                    None
+                } else {
+                    let types = cells.iter().map(Cell::postgres_type).collect();
+                    Some(self.prepared(statement.sql, types).await?)
+                });
             }
-            Ok(stream.rows_affected().unwrap_or(0))
+            // Each statement's rows are read into memory as they come: the
+            // connection hands them over in order, and waits while a statement's rows
+            // are not taken, so reading one statement to its end before asking for
+            // the next would leave the later ones unsent.
+            let runs = statements.iter().zip(&prepared).zip(&cells).map(
+                |((statement, prepared), cells)| async move {
+                    let stream = match prepared {
+                        Some(prepared) => {
+                            let values = cells.iter().map(Cell::postgres_value);
+                            self.client.query_raw(prepared, values).await?
+                        }
+                        None => {
+                            let typed: Vec<_> = cells
+                                .iter()
+                                .map(|cell| (cell.postgres_value(), cell.postgres_type()))
+                                .collect();
+                            self.client
+                                .query_typed_raw(&postgres_form(statement.sql), typed)
+                                .await?
+                        }
+                    };
+                    let mut stream = pin!(stream);
+                    let mut rows = Vec::new();
+                    while let Some(row) =
+                        std::future::poll_fn(|context| stream.as_mut().poll_next(context)).await
+                    {
+                        rows.push(row?);
+                    }
+                    Ok::<_, SqlError>(rows)
+                },
+            );
+            let results = join_all(runs.collect()).await;
+            for (statement, rows) in statements.iter_mut().zip(results) {
+                for row in rows? {
+                    (statement.each)(&Row::Postgres(&row))?;
+                }
+            }
+            Ok(())
         })
     }
 
     fn run_batch(&self, sql: &str) -> Result<()> {
         Ok(block_on(self.client.batch_execute(sql))?)
     }
+}
+
+/// The parameters as cells.
+fn cells<'p>(params: &'p [&'p dyn ToCell]) -> Result<Vec<Cell<'p>>> {
+    params.iter().map(|param| param.cell()).collect()
+}
+
+/// Hands every row of `stream` to `each`; the rows the statement changed.
+async fn drain(
+    stream: tokio_postgres::RowStream,
+    each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
+) -> Result<u64> {
+    let mut stream = pin!(stream);
+    while let Some(row) = std::future::poll_fn(|context| stream.as_mut().poll_next(context)).await {
+        each(&Row::Postgres(&row?))?;
+    }
+    Ok(stream.rows_affected().unwrap_or(0))
+}
+
+/// Waits for every future at once (each polled in turn whenever woken), their outputs
+/// in order: the statements of [`Db::run_all`] sent together and read as they come.
+async fn join_all<T>(futures: Vec<impl Future<Output = T>>) -> Vec<T> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|context| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(context) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 /// An integer column of any of PostgreSQL's integer types, or a `NUMERIC` without a

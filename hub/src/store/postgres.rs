@@ -503,6 +503,19 @@ impl<D: Db> Db for NotingFailures<D> {
     fn run_batch(&self, sql: &str) -> crate::sql::Result<()> {
         self.note(self.db.run_batch(sql))
     }
+
+    fn run_fresh(
+        &self,
+        sql: &str,
+        params: &[&dyn ToCell],
+        each: &mut dyn FnMut(&Row<'_>) -> crate::sql::Result<()>,
+    ) -> crate::sql::Result<u64> {
+        self.note(self.db.run_fresh(sql, params, each))
+    }
+
+    fn run_all(&self, statements: &mut [crate::sql::Batched<'_>]) -> crate::sql::Result<()> {
+        self.note(self.db.run_all(statements))
+    }
 }
 
 /// The store's error opening a connection, as the figures' [`SqlError`].
