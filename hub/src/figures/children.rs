@@ -21,7 +21,7 @@ use super::query::{
     Figures, Parts, StateCounts, assemble, count_claiming_orgs, count_orgs_reported,
 };
 use super::rounds::{RoundCut, RoundWishes, wishes_of_round};
-use crate::sql::{self, Db, DbExt, Dialect, Row, ToCell, params};
+use crate::sql::{self, Db, DbExt, Dialect, Fresh, Row, ToCell, params};
 
 /// The figures of each of `children`, regions of one length directly under `parent`,
 /// in the order given, their wish figures cut by `round` if one is asked.
@@ -190,7 +190,10 @@ impl Pass<'_> {
         let (low, high) = region_range(self.parent);
         let mut values: Vec<&dyn ToCell> = vec![&low, &high, &self.length];
         values.extend_from_slice(more);
-        self.db.for_each(sql, &values, |row| {
+        // Planned for the parent: a generic plan takes a range of codes for a few rows
+        // and sorts them to group (the city's districts' days waited 1.1 ms, 0.06 +
+        // 0.43 planned fresh, bench city of 300).
+        Fresh::when(self.db, true).for_each(sql, &values, |row| {
             let child: String = row.get(0)?;
             if let Some(part) = parts.get_mut(&child) {
                 each(part, row)?;

@@ -22,7 +22,7 @@ use wishtree_protocol::{CommunityCode, HalfYear, RegionLevel, RegionPrefix};
 use super::FiguresError;
 use super::measure::{indexed_by, off_index, region_range, unindexed};
 use super::names::parse_code;
-use crate::sql::{Db, DbExt, params};
+use crate::sql::{Batched, Db, DbExt, Row, params};
 
 /// A region's members ranked by the points they earned in a half-year.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -102,22 +102,17 @@ pub(super) fn insert_rows(
     Ok(rows)
 }
 
-/// How many members are ranked in `region` in `period`, and in the whole table (every
-/// region the hub holds): sums of the per-community counts `fig_points_ranked`, a few
-/// thousand rows for a city.
-fn ranked_counts(
-    db: &dyn Db,
-    region: &RegionPrefix,
-    period: &str,
-) -> Result<(u64, u64), FiguresError> {
-    let (low, high) = region_range(region);
-    let (in_region, everywhere): (i64, i64) = db.query_row(
-        "SELECT COALESCE(SUM(CASE WHEN community >= ?2 AND community < ?3 THEN ranked END), 0),
-                COALESCE(SUM(ranked), 0)
-         FROM fig_points_ranked WHERE period = ?1",
-        params![period, low, high],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
+/// How many members are ranked in `region` (`?2`..`?3`) in `period` (`?1`), and in
+/// the whole table (every region the hub holds): sums of the per-community counts
+/// `fig_points_ranked`, a few thousand rows for a city.
+const RANKED_COUNTS: &str =
+    "SELECT COALESCE(SUM(CASE WHEN community >= ?2 AND community < ?3 THEN ranked END), 0),
+            COALESCE(SUM(ranked), 0)
+     FROM fig_points_ranked WHERE period = ?1";
+
+/// The two counts of [`RANKED_COUNTS`].
+fn ranked_counts(row: &Row<'_>) -> crate::sql::Result<(u64, u64)> {
+    let (in_region, everywhere): (i64, i64) = (row.get(0)?, row.get(1)?);
     Ok((
         u64::try_from(in_region).unwrap_or(0),
         u64::try_from(everywhere).unwrap_or(0),
@@ -164,41 +159,49 @@ pub fn points_ranking(
     limit: usize,
 ) -> Result<PointsRanking, FiguresError> {
     let period_text = period.to_string();
-    let (ranked, everywhere) = ranked_counts(db, region, &period_text)?;
-    let wanted = u64::try_from(limit).unwrap_or(u64::MAX).min(ranked);
-    let walk = walks_in_order(wanted, ranked, everywhere);
-    let members = ranked_members(db, region, &period_text, limit, walk)?;
+    let (low, high) = region_range(region);
+    let counts = params![period_text, low, high];
+    let limit_value = i64::try_from(limit).unwrap_or(i64::MAX);
+    let listed = params![period_text, low, high, limit_value];
+    let mut counted = (0, 0);
+    let mut rows = Vec::new();
+    let sorting = ranking_sql(db, false);
+    if ranking_sql(db, true) == sorting {
+        // The list's statement is the same whatever the counts (PostgreSQL, told no
+        // index to read): both go at once, one round trip rather than two.
+        db.run_all(&mut [
+            Batched::new(RANKED_COUNTS, counts, &mut |row| {
+                counted = ranked_counts(row)?;
+                Ok(())
+            }),
+            Batched::new(&sorting, listed, &mut |row| {
+                rows.push(member_row(row)?);
+                Ok(())
+            }),
+        ])?;
+    } else {
+        counted = db.query_row(RANKED_COUNTS, counts, ranked_counts)?;
+        let wanted = u64::try_from(limit).unwrap_or(u64::MAX).min(counted.0);
+        let walk = walks_in_order(wanted, counted.0, counted.1);
+        rows = db.query_map(&ranking_sql(db, walk), listed, member_row)?;
+    }
     Ok(PointsRanking {
         region: region.as_str().to_owned(),
         period: period_text,
-        ranked,
-        members,
+        ranked: counted.0,
+        members: placed(rows)?,
     })
 }
 
-/// The first `limit` members of `region` in `period`, placed, read along the ranked
-/// index (`walk`) or sorted from the region's own rows.
-fn ranked_members(
-    db: &dyn Db,
-    region: &RegionPrefix,
-    period: &str,
-    limit: usize,
-    walk: bool,
-) -> Result<Vec<MemberPoints>, FiguresError> {
-    let (low, high) = region_range(region);
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = db.query_map(
-        &ranking_sql(db, walk),
-        params![period, low, high, limit],
-        |row| {
-            Ok((
-                row.get::<Vec<u8>>(0)?,
-                row.get::<String>(1)?,
-                row.get::<String>(2)?,
-                row.get::<i64>(3)?,
-            ))
-        },
-    )?;
+/// A ranked member as [`ranking_sql`] reads them: member, community, its name, points.
+type MemberRow = (Vec<u8>, String, String, i64);
+
+fn member_row(row: &Row<'_>) -> crate::sql::Result<MemberRow> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+}
+
+/// The members of a ranking, in order, placed.
+fn placed(rows: Vec<MemberRow>) -> Result<Vec<MemberPoints>, FiguresError> {
     let mut members: Vec<MemberPoints> = Vec::new();
     for (member, community, community_name, points) in rows {
         let points = u64::try_from(points).unwrap_or(0);
@@ -480,6 +483,36 @@ mod tests {
         regions
     }
 
+    /// The first `limit` members of `region`, read along the ranked index (`walk`) or
+    /// sorted from the region's own rows.
+    fn ranked_members(
+        db: &dyn Db,
+        region: &RegionPrefix,
+        period: &str,
+        limit: usize,
+        walk: bool,
+    ) -> Result<Vec<MemberPoints>, FiguresError> {
+        let (low, high) = region_range(region);
+        let limit = i64::try_from(limit).expect("small");
+        let sql = ranking_sql(db, walk);
+        placed(db.query_map(
+            &sql,
+            crate::sql::params![period, low, high, limit],
+            member_row,
+        )?)
+    }
+
+    /// How many members are ranked in `region` in `period`, and everywhere.
+    fn counted_in(db: &dyn Db, region: &RegionPrefix, period: &str) -> (u64, u64) {
+        let (low, high) = region_range(region);
+        db.query_row(
+            RANKED_COUNTS,
+            crate::sql::params![period, low, high],
+            ranked_counts,
+        )
+        .expect("counted")
+    }
+
     #[test]
     fn the_ranking_read_either_way_equals_a_plain_group_by_with_its_ties() {
         for seed in 1..=4 {
@@ -570,11 +603,10 @@ mod tests {
             assert_eq!(plan.contains("TEMP B-TREE"), sorts, "{plan}");
         }
         // The city walks; a street of a city this size sorts.
-        let (ranked, all) =
-            ranked_counts(&connection, &"1309".parse().expect("city"), "2026H1").expect("counted");
+        let (ranked, all) = counted_in(&connection, &"1309".parse().expect("city"), "2026H1");
         assert!(walks_in_order(100.min(ranked), ranked, all));
         let street: RegionPrefix = "130902001".parse().expect("a street");
-        let (ranked, all) = ranked_counts(&connection, &street, "2026H1").expect("counted");
+        let (ranked, all) = counted_in(&connection, &street, "2026H1");
         assert!(!walks_in_order(100.min(ranked), ranked, all));
     }
 }

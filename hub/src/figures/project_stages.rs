@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use wishtree_protocol::RegionPrefix;
 
 use super::FiguresError;
-use super::measure::{Scope, off_index, region_range, unindexed};
+use super::measure::{Scope, off_index, plan_fresh, region_range, unindexed};
 use super::party_orgs::OrgScope;
 use super::period::Period;
-use crate::sql::{Db, DbExt, ToCell, params};
+use crate::sql::{Db, DbExt, Fresh, ToCell, params};
 
 /// Projects submitted in a period, by their stage now, and the joint ones.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -95,7 +95,9 @@ pub(crate) fn stage_counts(
     let mut values: Vec<&dyn ToCell> = vec![&low, &high, &first, &last];
     values.extend(org.as_ref().map(|org| org as &dyn ToCell));
     let mut counts = StageCounts::default();
-    db.for_each(&sql, &values, |row| {
+    // A region's generic plan sorts what planned for the region it hashes (the city's
+    // projects by stage 1.35 ms, 0.1 + 0.8 planned fresh, bench city of 300).
+    Fresh::when(db, plan_fresh(scope)).for_each(&sql, &values, |row| {
         let stage: String = row.get(0)?;
         let count: i64 = row.get(1)?;
         let joint: Option<i64> = row.get(2)?;

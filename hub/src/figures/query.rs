@@ -20,7 +20,7 @@ use super::FiguresError;
 use super::children::{children_figures, wide_region_medians};
 use super::health::SYNC_WINDOW_MS;
 use super::measure::{
-    Group, Measure, Measures, Scope, off_index, region_range, sum_measures, unindexed,
+    Group, Measure, Measures, Scope, off_index, plan_fresh, region_range, sum_measures, unindexed,
 };
 use super::names::child_names;
 use super::party_orgs::OrgScope;
@@ -29,7 +29,7 @@ use super::posts::{GroupFigures, PostFigures, group_figures, post_figures};
 use super::project_stages::{StageCounts, org_project_states, stage_counts};
 use super::rounds::{RoundCut, cut_by_round};
 use super::volunteers::{VolunteerFigures, volunteer_figures};
-use crate::sql::{Db, DbExt, ToCell, Value, params};
+use crate::sql::{Batched, Db, DbExt, Row, SqlError, ToCell, Value, params};
 
 /// What figures are asked about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -302,10 +302,19 @@ pub fn figures(db: &dyn Db, filter: &Filter, now: Timestamp) -> Result<Figures, 
         .remove("")
         .unwrap_or_default();
     let mut parts = Parts::new(sums);
-    (parts.communities, parts.communities_synced_24h) = count_communities(db, scope, now)?;
-    parts.orgs_reported = count_orgs_reported(db, scope, period)?;
-    parts.members_with_claimed_wish = count_claiming_members(db, scope, period)?;
-    parts.orgs_with_claimed_project = count_claiming_orgs(db, scope, period)?;
+    let [communities, orgs_reported, claiming_members, claiming_orgs] = Counting::together(
+        db,
+        [
+            communities_counting(db, scope, now),
+            orgs_reported_counting(db, scope, period),
+            claiming_members_counting(db, scope, period),
+            claiming_orgs_counting(db, scope, period),
+        ],
+    )?;
+    (parts.communities, parts.communities_synced_24h) = (communities[0], communities[1]);
+    parts.orgs_reported = orgs_reported[0];
+    parts.members_with_claimed_wish = claiming_members[0];
+    parts.orgs_with_claimed_project = claiming_orgs[0];
     // An organisation's projects are read once each: a unit's party organisations
     // that took one on together hold it once (see `org_project_states`).
     if let Some(org) = scope.org {
@@ -420,38 +429,97 @@ pub(crate) fn reported(
     Ok((sums.count(Measure::MembersReported), orgs))
 }
 
-fn count_communities(
-    db: &dyn Db,
-    scope: Scope<'_>,
-    now: Timestamp,
-) -> Result<(u64, u64), FiguresError> {
+/// A statement of one row of counts (integers), with its values: built apart from
+/// its run, so that a figure's counts go to the database together
+/// ([`Counting::together`]; on PostgreSQL one round trip for all, not one each).
+pub(super) struct Counting {
+    sql: String,
+    values: Vec<Value>,
+    /// How many counts its row holds.
+    columns: usize,
+    /// Planned for its values ([`crate::sql::Db::run_fresh`]).
+    fresh: bool,
+}
+
+impl Counting {
+    /// The counts of one statement.
+    pub(super) fn read(self, db: &dyn Db) -> Result<Vec<u64>, FiguresError> {
+        let [counts] = Self::together(db, [self])?;
+        Ok(counts)
+    }
+
+    /// The counts of each statement, sent together.
+    pub(super) fn together<const N: usize>(
+        db: &dyn Db,
+        statements: [Counting; N],
+    ) -> Result<[Vec<u64>; N], FiguresError> {
+        let mut counts: [Vec<u64>; N] = std::array::from_fn(|_| Vec::new());
+        let params: Vec<Vec<&dyn ToCell>> = statements
+            .iter()
+            .map(|statement| statement.values.iter().map(|v| v as &dyn ToCell).collect())
+            .collect();
+        let mut readers: Vec<_> = counts
+            .iter_mut()
+            .zip(&statements)
+            .map(|(counts, statement)| {
+                let columns = statement.columns;
+                move |row: &Row<'_>| {
+                    for index in 0..columns {
+                        let count: i64 = row.get(index)?;
+                        counts.push(u64::try_from(count).unwrap_or(0));
+                    }
+                    Ok(())
+                }
+            })
+            .collect();
+        let mut batch: Vec<Batched<'_>> = statements
+            .iter()
+            .zip(&params)
+            .zip(readers.iter_mut())
+            .map(|((statement, params), reader)| {
+                Batched::new(&statement.sql, params, reader).fresh(statement.fresh)
+            })
+            .collect();
+        db.run_all(&mut batch)?;
+        drop(batch);
+        drop(readers);
+        if counts
+            .iter()
+            .zip(&statements)
+            .any(|(c, s)| c.len() != s.columns)
+        {
+            return Err(SqlError::NoRow.into());
+        }
+        Ok(counts)
+    }
+}
+
+/// Communities of the scope, and those seen in the last 24 hours (two counts).
+fn communities_counting(db: &dyn Db, scope: Scope<'_>, now: Timestamp) -> Counting {
     let (low, high) = region_range(scope.region);
     let since = now.as_millis() - SYNC_WINDOW_MS;
-    let (count, synced): (i64, i64) = match scope.org {
-        None => db.query_row(
-            "SELECT COUNT(*), COUNT(*) FILTER (WHERE last_seen_at >= ?3) FROM fig_communities
-             WHERE code >= ?1 AND code < ?2",
-            params![low, high, since],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )?,
+    let sql = match scope.org {
+        None => "SELECT COUNT(*), COUNT(*) FILTER (WHERE last_seen_at >= ?3) FROM fig_communities
+             WHERE code >= ?1 AND code < ?2"
+            .to_owned(),
         // From the organisation's own records (its index), not every community of the
         // region probed for them.
-        Some(org) => db.query_row(
-            &format!(
-                "SELECT COUNT(*), COUNT(*) FILTER (WHERE last_seen_at >= ?3) FROM fig_communities
-                 WHERE code IN (SELECT community FROM fig_orgs
-                                WHERE {community} >= ?1 AND {community} < ?2 {org})",
-                community = off_index(db, "community"),
-                org = org.clause("id", 4)
-            ),
-            params![low, high, since, org.value()],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )?,
+        Some(org) => format!(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE last_seen_at >= ?3) FROM fig_communities
+             WHERE code IN (SELECT community FROM fig_orgs
+                            WHERE {community} >= ?1 AND {community} < ?2 {org})",
+            community = off_index(db, "community"),
+            org = org.clause("id", 4)
+        ),
     };
-    Ok((
-        u64::try_from(count).unwrap_or(0),
-        u64::try_from(synced).unwrap_or(0),
-    ))
+    let mut values = vec![Value::from(low), Value::from(high), Value::from(since)];
+    values.extend(scope.org.map(OrgScope::value));
+    Counting {
+        sql,
+        values,
+        columns: 2,
+        fresh: false,
+    }
 }
 
 pub(super) fn count_orgs_reported(
@@ -459,6 +527,11 @@ pub(super) fn count_orgs_reported(
     scope: Scope<'_>,
     period: &Period,
 ) -> Result<u64, FiguresError> {
+    Ok(orgs_reported_counting(db, scope, period).read(db)?[0])
+}
+
+/// Distinct organisations reported in to the scope by the end of the period.
+fn orgs_reported_counting(db: &dyn Db, scope: Scope<'_>, period: &Period) -> Counting {
     let (low, high) = region_range(scope.region);
     let (_, last_day) = period.day_bounds();
     let (org_clause, org) = org_term(scope, "id", 4);
@@ -470,19 +543,24 @@ pub(super) fn count_orgs_reported(
          WHERE {community} >= ?1 AND {community} < ?2 AND reported_day <= ?3 {org_clause}
          GROUP BY id) AS ids"
     );
-    let mut values: Vec<&dyn ToCell> = vec![&low, &high, &last_day];
-    values.extend(org.as_ref().map(|org| org as &dyn ToCell));
-    let count: i64 = db.query_row(&sql, &values, |row| row.get(0))?;
-    Ok(u64::try_from(count).unwrap_or(0))
+    let mut values = vec![
+        Value::from(low),
+        Value::from(high),
+        Value::from(i64::from(last_day)),
+    ];
+    values.extend(org);
+    Counting {
+        sql,
+        values,
+        columns: 1,
+        fresh: plan_fresh(scope),
+    }
 }
 
-fn count_claiming_members(
-    db: &dyn Db,
-    scope: Scope<'_>,
-    period: &Period,
-) -> Result<u64, FiguresError> {
+/// Members of the scope holding the claim of a wish of the period.
+fn claiming_members_counting(db: &dyn Db, scope: Scope<'_>, period: &Period) -> Counting {
     let (low, high) = region_range(scope.region);
-    let count: i64 = if period.is_all() {
+    let (sql, mut values) = if period.is_all() {
         // Members belong to one community, so the all-time distinct counts of the
         // communities add up.
         let table = if scope.org.is_some() {
@@ -490,14 +568,12 @@ fn count_claiming_members(
         } else {
             "fig_months"
         };
-        let (org_clause, org) = org_term(scope, "org", 3);
+        let (org_clause, _) = org_term(scope, "org", 3);
         let sql = format!(
             "SELECT COALESCE(SUM(members_with_claimed_wish), 0) FROM {table}
              WHERE community >= ?1 AND community < ?2 AND month = 0 {org_clause}"
         );
-        let mut values: Vec<&dyn ToCell> = vec![&low, &high];
-        values.extend(org.as_ref().map(|org| org as &dyn ToCell));
-        db.query_row(&sql, &values, |row| row.get(0))?
+        (sql, vec![Value::from(low), Value::from(high)])
     } else {
         let (first, last) = period.day_bounds();
         // A region reads the partial index of claimants (the whole of it for a wide
@@ -507,18 +583,28 @@ fn count_claiming_members(
             (None, true) => (unindexed(db, "community"), unindexed(db, "submitted_day")),
             (None, false) => ("community".to_owned(), unindexed(db, "submitted_day")),
         };
-        let (org_clause, org) = org_term(scope, "credited_org", 5);
+        let (org_clause, _) = org_term(scope, "credited_org", 5);
         let sql = format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM fig_wishes
              WHERE {community} >= ?1 AND {community} < ?2 AND {day} BETWEEN ?3 AND ?4
                AND claimant_member IS NOT NULL {org_clause}
              GROUP BY community, claimant_member) AS claimants"
         );
-        let mut values: Vec<&dyn ToCell> = vec![&low, &high, &first, &last];
-        values.extend(org.as_ref().map(|org| org as &dyn ToCell));
-        db.query_row(&sql, &values, |row| row.get(0))?
+        let values = vec![
+            Value::from(low),
+            Value::from(high),
+            Value::from(i64::from(first)),
+            Value::from(i64::from(last)),
+        ];
+        (sql, values)
     };
-    Ok(u64::try_from(count).unwrap_or(0))
+    values.extend(scope.org.map(OrgScope::value));
+    Counting {
+        sql,
+        values,
+        columns: 1,
+        fresh: false,
+    }
 }
 
 pub(super) fn count_claiming_orgs(
@@ -526,6 +612,11 @@ pub(super) fn count_claiming_orgs(
     scope: Scope<'_>,
     period: &Period,
 ) -> Result<u64, FiguresError> {
+    Ok(claiming_orgs_counting(db, scope, period).read(db)?[0])
+}
+
+/// Party organisations and units of the scope holding a project of the period.
+fn claiming_orgs_counting(db: &dyn Db, scope: Scope<'_>, period: &Period) -> Counting {
     let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
     let (org_clause, org) = org_term(scope, "org", 5);
@@ -538,10 +629,19 @@ pub(super) fn count_claiming_orgs(
          WHERE {community} >= ?1 AND {community} < ?2 AND submitted_day BETWEEN ?3 AND ?4
            {org_clause}"
     );
-    let mut values: Vec<&dyn ToCell> = vec![&low, &high, &first, &last];
-    values.extend(org.as_ref().map(|org| org as &dyn ToCell));
-    let count: i64 = db.query_row(&sql, &values, |row| row.get(0))?;
-    Ok(u64::try_from(count).unwrap_or(0))
+    let mut values = vec![
+        Value::from(low),
+        Value::from(high),
+        Value::from(i64::from(first)),
+        Value::from(i64::from(last)),
+    ];
+    values.extend(org);
+    Counting {
+        sql,
+        values,
+        columns: 1,
+        fresh: plan_fresh(scope),
+    }
 }
 
 /// The median of a day column over the wishes of a scope and period, given how many
