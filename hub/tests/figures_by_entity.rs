@@ -5,9 +5,10 @@
 //! activities and participations, pairings made and ended, projects through their
 //! lifecycle and stages (letters of intent, joint approval), volunteers' services and
 //! their voids, service posts opened, their seats claimed and released and the posts
-//! withdrawn, which are followed entity by entity, and new members, organisations,
-//! rounds and volunteers, which fall back to the whole view. A second community of the same district shares the district
-//! rollups.
+//! withdrawn, members and organisations (units and their party branches) reporting in,
+//! which are followed entity by entity, and new members placed in a functional branch
+//! or service team, rounds and volunteers, which fall back to the whole view. A second
+//! community of the same district shares the district rollups.
 
 #![allow(clippy::unwrap_used)]
 
@@ -19,13 +20,13 @@ use rusqlite::Connection;
 use rusqlite::types::Value;
 use wishtree_hub::figures::{self, CommunitySync, RAW_TABLES};
 use wishtree_hub::store::SqliteStore;
-use wishtree_protocol::command::Command;
+use wishtree_protocol::command::{Command, MemberFields};
 use wishtree_protocol::id::{
-    ActivityId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, RoundId, ServiceId,
-    VoidId, VolunteerId, VolunteerServiceId, WishId,
+    ActivityId, BranchId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, RoundId,
+    ServiceId, TeamId, VoidId, VolunteerId, VolunteerServiceId, WishId,
 };
 use wishtree_protocol::model::{Actor, EventKind, PostKind, ScoringItem, Share, VolunteerKind};
-use wishtree_protocol::text::{Detail, Label, Title};
+use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::view_delta::{Derivation, WholeReason};
 use wishtree_protocol::{CommunityDoc, Date};
@@ -122,11 +123,17 @@ enum Step {
         kind: usize,
         by: usize,
     },
-    // Followed by the whole view.
+    /// A member reporting in, of an organisation or none, in no group (0), the
+    /// branch (1) or the team (2): followed entity by entity in no group only.
     AddMember {
         org: Option<usize>,
+        group: usize,
     },
-    AddOrg,
+    /// A unit reporting in, or (with `party_of`) a party branch of one.
+    AddOrg {
+        party_of: Option<usize>,
+    },
+    // Followed by the whole view.
     AddRound,
     AddVolunteer,
 }
@@ -135,7 +142,7 @@ impl Step {
     fn is_followed(&self) -> bool {
         !matches!(
             self,
-            Step::AddMember { .. } | Step::AddOrg | Step::AddRound | Step::AddVolunteer
+            Step::AddMember { group: 1.., .. } | Step::AddRound | Step::AddVolunteer
         )
     }
 }
@@ -155,8 +162,9 @@ fn step() -> impl Strategy<Value = Step> {
             .prop_map(|(day, organiser)| Step::AddActivity { day, organiser }),
         4 => (any::<usize>(), any::<usize>(), any::<bool>())
             .prop_map(|(activity, member, attended)| Step::Participate { activity, member, attended }),
-        1 => proptest::option::of(any::<usize>()).prop_map(|org| Step::AddMember { org }),
-        1 => Just(Step::AddOrg),
+        3 => (proptest::option::of(any::<usize>()), prop_oneof![3 => Just(0usize), 1 => 1..3usize])
+            .prop_map(|(org, group)| Step::AddMember { org, group }),
+        2 => proptest::option::of(any::<usize>()).prop_map(|party_of| Step::AddOrg { party_of }),
         1 => Just(Step::AddRound),
         2 => (any::<usize>(), 0..120i32).prop_map(|(org, day)| Step::AddPairing { org, day }),
         1 => any::<usize>().prop_map(|pairing| Step::EndPairing { pairing }),
@@ -193,6 +201,11 @@ struct Community {
     volunteers: Vec<VolunteerId>,
     volunteer_services: Vec<VolunteerServiceId>,
     posts: Vec<PostId>,
+    /// Units reported in (their credit codes are `credit_code(0..units)`).
+    units: u32,
+    /// The functional branch and the service team a new member may be placed in.
+    branch: BranchId,
+    team: TeamId,
     /// The last step made a collection the document did not have.
     made_collection: bool,
     minute: i64,
@@ -223,6 +236,25 @@ impl Community {
             Some(date("2026-06-30")),
             at_minute(3),
         )];
+        let branch = BranchId::from_bytes(writer.ids.bytes());
+        writer.run(
+            Command::AddBranch {
+                id: branch,
+                name: Name::parse("name", "名人社区楼栋功能型党支部").unwrap(),
+                secretary: None,
+                founded_on: date("2026-01-05"),
+            },
+            at_minute(4),
+        );
+        let team = TeamId::from_bytes(writer.ids.bytes());
+        writer.run(
+            Command::AddTeam {
+                id: team,
+                name: Name::parse("name", "法律援助服务队").unwrap(),
+                focus: Label::parse("focus", "法律援助").unwrap(),
+            },
+            at_minute(5),
+        );
         Self {
             writer,
             orgs,
@@ -237,6 +269,9 @@ impl Community {
             volunteers: Vec::new(),
             volunteer_services: Vec::new(),
             posts: Vec::new(),
+            units: 2,
+            branch,
+            team,
             made_collection: false,
             minute: 10,
         }
@@ -379,19 +414,47 @@ impl Community {
                     Command::SignUp { activity, member }
                 }
             }
-            Step::AddMember { org } => {
+            Step::AddMember { org, group } => {
                 let org = org.map(|n| self.orgs[n % self.orgs.len()]);
-                let id = self
-                    .writer
-                    .add_member(org, day(self.members.len() as i32), at);
+                let id = MemberId::from_bytes(new_id());
                 self.members.push(id);
+                Command::AddMember {
+                    id,
+                    member: MemberFields {
+                        name: Name::parse("name", "李强").unwrap(),
+                        work_unit: Label::parse("work_unit", "市教育局").unwrap(),
+                        org,
+                        position: Label::parse("position", "科员").unwrap(),
+                        specialties: Vec::new(),
+                        intentions: vec![PostKind::Aid],
+                        reported_in: day(self.members.len() as i32 * 7),
+                        branch: (group == 1).then_some(self.branch),
+                        team: (group == 2).then_some(self.team),
+                    },
+                }
+            }
+            Step::AddOrg { party_of: None } => {
+                let id = self.writer.add_org(
+                    credit_code(self.units),
+                    "沧州市教育局党组",
+                    Some(day(3 + self.orgs.len() as i32 * 11)),
+                    at,
+                );
+                self.units += 1;
+                self.orgs.push(id);
                 return;
             }
-            Step::AddOrg => {
-                let n = self.orgs.len() as u32;
-                let id = self
-                    .writer
-                    .add_org(credit_code(n), "沧州市教育局党组", Some(day(3)), at);
+            Step::AddOrg {
+                party_of: Some(unit),
+            } => {
+                let party_org = format!("第{}党支部", self.orgs.len());
+                let id = self.writer.add_party_org(
+                    credit_code(unit as u32 % self.units),
+                    "沧州市发改委",
+                    &party_org,
+                    Some(day(2 + self.orgs.len() as i32 * 13)),
+                    at,
+                );
                 self.orgs.push(id);
                 return;
             }
@@ -737,7 +800,10 @@ fn a_fixed_sequence_by_entity_equals_whole() {
             points: 1,
         },
         Step::VoidPoints { entry: 0 },
-        Step::AddMember { org: Some(0) },
+        Step::AddMember {
+            org: Some(0),
+            group: 0,
+        },
         Step::WishEvent {
             wish: 0,
             kind: 2,
@@ -811,6 +877,60 @@ fn a_joint_project_a_post_a_pairing_and_a_volunteer_s_service_by_entity_equal_wh
         Step::EndPairing { pairing: 0 },
         Step::SubmitProject,
         project(1),
+    ])
+    .unwrap();
+}
+
+/// Units and a party branch reporting in, members reporting in to them (one in no
+/// organisation), each followed entity by entity, and working at once; a member placed
+/// in the branch or the team on reporting in is derived whole.
+#[test]
+fn members_and_orgs_reporting_in_by_entity_equal_whole() {
+    check_sequence(vec![
+        Step::AddOrg { party_of: None },
+        Step::AddMember {
+            org: Some(2),
+            group: 0,
+        },
+        Step::RecordService {
+            member: 4,
+            day: 20,
+            minutes: 45,
+        },
+        Step::AddOrg { party_of: Some(0) },
+        Step::AddMember {
+            org: Some(3),
+            group: 0,
+        },
+        Step::AddMember {
+            org: None,
+            group: 0,
+        },
+        Step::AddMember {
+            org: Some(3),
+            group: 1,
+        },
+        Step::AddMember {
+            org: Some(0),
+            group: 2,
+        },
+        Step::SubmitWish { in_round: false },
+        Step::WishEvent {
+            wish: 0,
+            kind: 0,
+            by: 0,
+        },
+        Step::WishEvent {
+            wish: 0,
+            kind: 1,
+            by: 5,
+        },
+        Step::AddPost { seats: 2 },
+        Step::PostEvent {
+            post: 0,
+            kind: 0,
+            by: 5,
+        },
     ])
     .unwrap();
 }

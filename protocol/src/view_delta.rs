@@ -9,14 +9,21 @@
 //! wishes, service records, passbook entries, activities (with their participations),
 //! the community's own pairings and projects (a street's, filed under the street at
 //! its host, are not), service posts (with their seats), volunteers' service records,
-//! and voids of any of these records or entries. Anything else the view reads —
-//! members, orgs, rounds, branches, teams, volunteers, scoring rates, benefits, rules,
-//! the schema — makes the whole view derived again ([`Derivation::Whole`]), because
-//! other entities' rows read it: a member's org is on every row of theirs (and their
-//! branch and team on the groups' rows); a round's name on its wishes; a volunteer's
-//! kind on the rows of their wishes and records; a scoring rate or benefit on the
-//! passbook entries earned or spent by it; an org's citywide id on every row
-//! naming it; a branch or team is counted with its members.
+//! voids of any of these records or entries, and members and organisations reporting
+//! in (双报到): one the change created, absent at the earlier heads, is named by no
+//! row yet, so its own row is all it adds (a member's in `fig_members`, counted in the
+//! rollups; an organisation's in `fig_orgs`). Anything else the view reads — an
+//! existing member or org edited, rounds, branches, teams, volunteers, scoring rates,
+//! benefits, rules, the schema — makes the whole view derived again
+//! ([`Derivation::Whole`]), because other entities' rows read it: a member's org is on
+//! every row of theirs (and their branch and team on the groups' rows); a round's name
+//! on its wishes; a volunteer's kind on the rows of their wishes and records; a scoring
+//! rate or benefit on the passbook entries earned or spent by it; an org's citywide id
+//! on every row naming it; a branch or team is counted with its members. A new member
+//! naming a branch or team is left whole too (their place is a group's row, which the
+//! entity path does not write), and so is a new organisation whose citywide id is not
+//! its key or is another key's too (rows naming the key, or the other org's row, read
+//! it).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -84,6 +91,10 @@ pub struct Touched {
     pub volunteer_services: BTreeSet<VolunteerServiceId>,
     /// Service posts, whose seats are rewritten with them.
     pub posts: BTreeSet<PostId>,
+    /// Members the change created (absent at the earlier heads): their row is written.
+    pub members: BTreeSet<MemberId>,
+    /// Organisations the change created, likewise.
+    pub orgs: BTreeSet<OrgId>,
 }
 
 /// The touched entities as the document holds them now, folded and voided as the
@@ -114,7 +125,8 @@ pub struct EntityDelta {
     /// The participations of the touched activities that count, as
     /// [`CommunityView::participations`] gives them.
     pub participations: Vec<(ActivityId, MemberId)>,
-    /// The members the touched entities name (for their orgs); not touched themselves.
+    /// The members the touched entities name (for their orgs), and the new members
+    /// ([`Touched::members`]) that exist.
     pub members: BTreeMap<MemberId, Member>,
     /// Every organisation (a reference resolves to its citywide id through them).
     pub orgs: BTreeMap<OrgId, Org>,
@@ -392,6 +404,21 @@ impl EntityDelta {
                     _ => None,
                 })
         }));
+        // A new member in a branch or team has a place on the group's rows, which the
+        // whole view writes.
+        for id in touched.members.iter().copied() {
+            match read_one::<Member>(doc, id)? {
+                Some(Some(member)) if member.branch.is_some() || member.team.is_some() => {
+                    return Ok(Err(WholeReason::Unfollowed(
+                        "a new member in a branch or team",
+                    )));
+                }
+                Some(_) => {
+                    named.insert(id);
+                }
+                None => return Ok(Err(WholeReason::Malformed("members"))),
+            }
+        }
         let mut members = BTreeMap::new();
         for id in named {
             match read_one::<Member>(doc, id)? {
@@ -416,6 +443,29 @@ impl EntityDelta {
         if !bad.is_empty() {
             return Ok(Err(WholeReason::Malformed("orgs")));
         }
+        let orgs: BTreeMap<OrgId, Org> = orgs.into_iter().collect();
+        // A new organisation is followed when its row is its own: known citywide by
+        // its key (rows naming the key read the same) and by no other key (whose row it
+        // would merge with, reported in on the earlier day).
+        for id in touched.orgs.iter().copied() {
+            let Some(org) = orgs.get(&id) else {
+                // Made and removed since: it had no row and has none.
+                if doc.contains::<Org>(id)? {
+                    return Ok(Err(WholeReason::Malformed("orgs")));
+                }
+                continue;
+            };
+            let citywide = org.id();
+            if citywide != id
+                || orgs
+                    .iter()
+                    .any(|(key, other)| *key != id && other.id() == citywide)
+            {
+                return Ok(Err(WholeReason::Unfollowed(
+                    "a new org known by another key",
+                )));
+            }
+        }
         let (rounds, bad) = doc.entities::<Round>()?;
         if !bad.is_empty() {
             return Ok(Err(WholeReason::Malformed("rounds")));
@@ -434,7 +484,7 @@ impl EntityDelta {
             posts,
             participations,
             members,
-            orgs: orgs.into_iter().collect(),
+            orgs,
             rounds: rounds.into_iter().collect(),
             volunteers,
         }))
@@ -465,6 +515,8 @@ fn touched_since(
     }
     let mut touched = Touched::default();
     let mut voids: BTreeSet<String> = BTreeSet::new();
+    // Members and orgs the change wrote in: followed if each is new.
+    let mut reported: BTreeSet<(&'static str, String)> = BTreeSet::new();
     // Each object's (collection, entity key) once: many operations share an object.
     let mut places: BTreeMap<String, Place> = BTreeMap::new();
     for change in automerge.get_changes(before) {
@@ -518,6 +570,14 @@ fn touched_since(
                     voids.insert(entity);
                     true
                 }
+                "members" => {
+                    reported.insert(("members", entity));
+                    true
+                }
+                "orgs" => {
+                    reported.insert(("orgs", entity));
+                    true
+                }
                 other => match READ_BY_VIEW.iter().find(|read| **read == other) {
                     Some(read) => return Ok(Err(WholeReason::Collection(read))),
                     None => true,
@@ -526,6 +586,26 @@ fn touched_since(
             if !added {
                 return Ok(Err(WholeReason::Malformed("a key that is not an id")));
             }
+        }
+    }
+    // A member or org that existed at the earlier heads is edited: other rows read it.
+    for (collection, key) in reported {
+        let existed = match automerge.get_at(automerge::ROOT, collection, before) {
+            Ok(Some((_, map))) => automerge.get_at(&map, key.as_str(), before),
+            Ok(None) => Ok(None),
+            Err(error) => Err(error),
+        };
+        match existed {
+            Ok(None) => {}
+            Ok(Some(_)) => return Ok(Err(WholeReason::Collection(collection))),
+            Err(_) => return Ok(Err(WholeReason::Malformed("an object without a path"))),
+        }
+        let added = match collection {
+            "members" => parse_into(&key, &mut touched.members),
+            _ => parse_into(&key, &mut touched.orgs),
+        };
+        if !added {
+            return Ok(Err(WholeReason::Malformed("a key that is not an id")));
         }
     }
     // A void names what it cancels; its own rows are none.

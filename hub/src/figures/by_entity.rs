@@ -2,7 +2,8 @@
 //! touched ([`EntityDelta`]) are removed and written again (with the rows beside them
 //! that read them: a wish's market and volunteer rows, an activity's participations
 //! and offer, a project's units, credits and offer, a post's seats and offer; a
-//! volunteer's service record has its one row), and the rollups are
+//! volunteer's service record has its one row, and so has a member or organisation
+//! reporting in, new to the document), and the rollups are
 //! shifted by the difference between the rows removed and written
 //! (`rollups::shift_by_difference`), instead of every row of the community rewritten
 //! and regrouped. The result equals [`super::rederive_community`]'s, row for row
@@ -17,8 +18,8 @@ use wishtree_protocol::{CommunityCode, Date, HalfYear};
 use super::FiguresError;
 use super::derive::{CommunitySync, Rederived, write_community_row};
 use super::entity_rows::{
-    RowContext, StreetRows, insert_activities, insert_pairings, insert_participations,
-    insert_points, insert_projects, insert_services, insert_wishes,
+    RowContext, StreetRows, insert_activities, insert_members, insert_orgs, insert_pairings,
+    insert_participations, insert_points, insert_projects, insert_services, insert_wishes,
 };
 use super::rollups::{prepare_delta_tables, shift_by_difference};
 use crate::sql::{Db, DbExt, params};
@@ -47,7 +48,9 @@ pub fn rederive_entities(
     let projects = ids(&touched.projects);
     let posts = ids(&touched.posts);
     let volunteer_services = ids(&touched.volunteer_services);
-    let keys: [(&str, &str, &[Vec<u8>]); 8] = [
+    let members = ids(&touched.members);
+    let keys: [(&str, &str, &[Vec<u8>]); 9] = [
+        ("fig_members", "id", &members),
         ("fig_pairings", "id", &ids(&touched.pairings)),
         ("fig_wishes", "id", &wishes),
         ("fig_projects", "id", &projects),
@@ -72,6 +75,7 @@ pub fn rederive_entities(
     }
     // The rows beside them that no rollup sums.
     for (table, key, values) in [
+        ("fig_orgs", "id", &ids(&touched.orgs)),
         ("fig_volunteer_wishes", "wish", &wishes),
         ("fig_market_wishes", "id", &wishes),
         ("fig_project_units", "project", &projects),
@@ -101,7 +105,23 @@ pub fn rederive_entities(
     // `view_delta` follows no street's pairing or project: every row here is filed
     // under the community's own code, whose rollups are shifted below.
     let street = StreetRows::of(code, sync.hosts_street);
-    let mut rows = insert_pairings(db, &context, &street, delta.pairings.iter())?;
+    // A new member's or organisation's row is its only one (`view_delta` follows no
+    // other): no other row names it yet.
+    let mut rows = insert_members(
+        db,
+        &context,
+        touched
+            .members
+            .iter()
+            .filter_map(|id| Some((id, delta.members.get(id)?))),
+    )?;
+    rows += insert_orgs(
+        db,
+        community,
+        &street,
+        touched.orgs.iter().filter_map(|id| delta.orgs.get(id)),
+    )?;
+    rows += insert_pairings(db, &context, &street, delta.pairings.iter())?;
     rows += insert_wishes(db, &context, delta.wishes.iter())?;
     rows += insert_projects(db, &context, &street, delta.projects.iter())?;
     rows += insert_activities(db, &context, delta.activities.iter())?;
@@ -235,5 +255,6 @@ as_id_bytes!(
     wishtree_protocol::id::ProjectId,
     wishtree_protocol::id::VolunteerServiceId,
     wishtree_protocol::id::PostId,
+    wishtree_protocol::id::OrgId,
     MemberId
 );

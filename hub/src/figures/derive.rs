@@ -1,21 +1,18 @@
 //! Re-deriving a community's figure rows from the view of its document, in one
 //! transaction, each time the document changes at the hub.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use automerge::ChangeHash;
 use wishtree_protocol::id::OrgId;
-use wishtree_protocol::model::Org;
 use wishtree_protocol::view::CommunityView;
-use wishtree_protocol::{CommunityCode, CommunityDoc, Date, RegionLevel, Timestamp};
+use wishtree_protocol::{CommunityCode, CommunityDoc, RegionLevel, Timestamp};
 
 use super::FiguresError;
 use super::entity_rows::{
-    RowContext, StreetRows, insert_activities, insert_pairings, insert_participations,
-    insert_points, insert_projects, insert_services, insert_wishes, text,
+    RowContext, StreetRows, insert_activities, insert_members, insert_orgs, insert_pairings,
+    insert_participations, insert_points, insert_projects, insert_services, insert_wishes,
 };
-use super::period::month_number;
 use super::rollups::{rebuild_rollups, shift_district_days};
 use crate::metrics::Metrics;
 use crate::sql::{Db, DbExt, params};
@@ -144,62 +141,8 @@ pub fn rederive_community(
     let member_org = &context.member_org;
     let mut rows = 0u64;
 
-    {
-        let insert = "INSERT INTO fig_members (community, id, org, reported_day, month)
-             VALUES (?1, ?2, ?3, ?4, ?5)";
-        for (id, member) in &view.members {
-            db.execute(
-                insert,
-                params![
-                    community,
-                    id.as_bytes().as_slice(),
-                    text(member_org.get(id).copied()),
-                    member.reported_in.to_days(),
-                    month_number(member.reported_in),
-                ],
-            )?;
-            rows += 1;
-        }
-    }
-    {
-        // Two keys of one credit code (and branch) are one organisation; reported in on
-        // the earliest day either says. The street's report-in likewise, filed as the
-        // street's own row.
-        let mut orgs: BTreeMap<OrgId, (&Org, Option<Date>, Option<Date>)> = BTreeMap::new();
-        for org in view.orgs.values() {
-            let entry =
-                orgs.entry(org.id())
-                    .or_insert((org, org.reported_in, org.street_reported_in));
-            entry.1 = earliest(entry.1, org.reported_in);
-            entry.2 = earliest(entry.2, org.street_reported_in);
-        }
-        let insert =
-            "INSERT INTO fig_orgs (community, id, credit_code, name, reported_day, month, street,
-                 party_org)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-        for (id, (org, reported_in, street_reported_in)) in orgs {
-            let street_row = street_reported_in
-                .and_then(|day| Some((street.party(Some(street.street?))?, Some(day))));
-            for ((filed, street), reported_in) in
-                std::iter::once(((community, None), reported_in)).chain(street_row)
-            {
-                db.execute(
-                    insert,
-                    params![
-                        filed,
-                        id.as_bytes().as_slice(),
-                        org.credit_code.as_str(),
-                        org.name,
-                        reported_in.map(Date::to_days),
-                        reported_in.map(month_number),
-                        street,
-                        org.party_org,
-                    ],
-                )?;
-                rows += 1;
-            }
-        }
-    }
+    rows += insert_members(db, &context, view.members.iter())?;
+    rows += insert_orgs(db, community, &street, view.orgs.values())?;
     rows += insert_pairings(db, &context, &street, view.pairings.iter())?;
     rows += insert_wishes(db, &context, view.wishes.iter())?;
     rows += insert_projects(db, &context, &street, view.projects.iter())?;
@@ -392,12 +335,4 @@ pub fn refresh_community_view(
 pub fn rebuild_community_rollups(db: &dyn Db, code: CommunityCode) -> Result<(), FiguresError> {
     rebuild_rollups(db, code.as_str())?;
     Ok(())
-}
-
-/// The earlier of two days either may lack.
-fn earliest(a: Option<Date>, b: Option<Date>) -> Option<Date> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
 }

@@ -1,5 +1,6 @@
 //! The rows of one community's entities that both re-derivations write — whole
-//! (`derive.rs`) and entity by entity (`by_entity.rs`): pairings, wishes, projects
+//! (`derive.rs`) and entity by entity (`by_entity.rs`): members and organisations
+//! reporting in, pairings, wishes, projects
 //! (with their units and credits), activities, participations, service records and
 //! passbook entries, with what they read besides the entities (`RowContext`), where a
 //! street's own records are filed (`StreetRows`) and who holds a wish or project
@@ -17,7 +18,7 @@ use wishtree_protocol::model::{
 use wishtree_protocol::project::{ProjectStage, ProjectStatus, UnitShare};
 use wishtree_protocol::street::StreetCode;
 use wishtree_protocol::view::{Voidable, WithStatus};
-use wishtree_protocol::{CommunityCode, Timestamp};
+use wishtree_protocol::{CommunityCode, Date, Timestamp};
 
 use super::FiguresError;
 use super::period::month_number;
@@ -65,6 +66,88 @@ impl<'a> RowContext<'a> {
 
     fn org_of(&self, member: &MemberId) -> Option<Vec<u8>> {
         text(self.member_org.get(member).copied())
+    }
+}
+
+/// Writes the rows of `members` (`fig_members`): the day each reported in (双报到) and
+/// their organisation; returns how many.
+pub(super) fn insert_members<'m>(
+    db: &dyn Db,
+    context: &RowContext<'_>,
+    members: impl Iterator<Item = (&'m MemberId, &'m Member)>,
+) -> Result<u64, FiguresError> {
+    let insert = "INSERT INTO fig_members (community, id, org, reported_day, month)
+         VALUES (?1, ?2, ?3, ?4, ?5)";
+    let mut rows = 0;
+    for (id, member) in members {
+        db.execute(
+            insert,
+            params![
+                context.community,
+                id.as_bytes().as_slice(),
+                context.org_of(id),
+                member.reported_in.to_days(),
+                month_number(member.reported_in),
+            ],
+        )?;
+        rows += 1;
+    }
+    Ok(rows)
+}
+
+/// Writes the rows of `orgs` (`fig_orgs`), one per citywide id: two keys of one credit
+/// code (and branch) are one organisation, reported in on the earliest day either
+/// says. The street's report-in likewise, filed as the street's own row (`street`);
+/// returns how many.
+pub(super) fn insert_orgs<'o>(
+    db: &dyn Db,
+    community: &str,
+    street: &StreetRows,
+    orgs: impl Iterator<Item = &'o Org>,
+) -> Result<u64, FiguresError> {
+    let mut by_id: BTreeMap<OrgId, (&Org, Option<Date>, Option<Date>)> = BTreeMap::new();
+    for org in orgs {
+        let entry = by_id
+            .entry(org.id())
+            .or_insert((org, org.reported_in, org.street_reported_in));
+        entry.1 = earliest(entry.1, org.reported_in);
+        entry.2 = earliest(entry.2, org.street_reported_in);
+    }
+    let insert =
+        "INSERT INTO fig_orgs (community, id, credit_code, name, reported_day, month, street,
+             party_org)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    let mut rows = 0;
+    for (id, (org, reported_in, street_reported_in)) in by_id {
+        let street_row = street_reported_in
+            .and_then(|day| Some((street.party(Some(street.street?))?, Some(day))));
+        for ((filed, street), reported_in) in
+            std::iter::once(((community, None), reported_in)).chain(street_row)
+        {
+            db.execute(
+                insert,
+                params![
+                    filed,
+                    id.as_bytes().as_slice(),
+                    org.credit_code.as_str(),
+                    org.name,
+                    reported_in.map(Date::to_days),
+                    reported_in.map(month_number),
+                    street,
+                    org.party_org,
+                ],
+            )?;
+            rows += 1;
+        }
+    }
+    Ok(rows)
+}
+
+/// The earlier of two days either may lack.
+fn earliest(a: Option<Date>, b: Option<Date>) -> Option<Date> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

@@ -305,6 +305,11 @@ fn refresh_with(
         Derivation::Entities(delta) => {
             hub.figures().write(|db| {
                 figures::rederive_entities(db, code, &delta, &sync)?;
+                // A new member's unit row; with seals, the report-back rows are all
+                // derived again below.
+                if sync.seals == 0 {
+                    figures::add_unit_members(db, code, &delta)?;
+                }
                 store_derived_from(db, code, Some(&now_from))
             })?;
             hub.metrics().observe_figure_refresh(started.elapsed());
@@ -330,9 +335,10 @@ fn refresh_with(
     };
     drop(derived_from);
     // The report-back rows read the members and their organisations, which a change
-    // followed entity by entity leaves alone, and the sealed half-years, whose reports
-    // compare with every record now: without seals, such a change leaves them as
-    // they are; with seals they are derived from the whole view.
+    // followed entity by entity only adds to (a new member's row, written above), and
+    // the sealed half-years, whose reports compare with every record now: without
+    // seals, such a change leaves them as they are; with seals they are derived from
+    // the whole view.
     let view = match view {
         Some(view) => view,
         None if sync.seals == 0 => return Ok(()),

@@ -287,7 +287,8 @@ fn shift_district_rows(
 /// touched, `old_T` with the rows it removed and `new_T` with those it wrote. They are
 /// named without a schema: both SQLite and PostgreSQL look for a name among the
 /// temporary tables first, and no figure table has these names.
-pub(crate) const DELTA_TABLES: [&str; 8] = [
+pub(crate) const DELTA_TABLES: [&str; 9] = [
+    "fig_members",
     "fig_pairings",
     "fig_wishes",
     "fig_projects",

@@ -15,9 +15,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use wishtree_protocol::id::{MemberId, OrgId};
 use wishtree_protocol::keys::PublicKey;
-use wishtree_protocol::model::{EvaluationGrade, Org, Seal};
+use wishtree_protocol::model::{EvaluationGrade, Member, Org, Seal};
 use wishtree_protocol::report::SealedReport;
 use wishtree_protocol::view::CommunityView;
+use wishtree_protocol::view_delta::EntityDelta;
 use wishtree_protocol::{CommunityCode, CommunityDoc, HalfYear, RegionPrefix};
 
 use super::FiguresError;
@@ -111,34 +112,8 @@ pub fn rederive_unit_reports(
             params![community],
         )?;
     }
-    // The unit of each member, by the id its credit code derives citywide.
-    let units: BTreeMap<MemberId, OrgId> = view
-        .members
-        .iter()
-        .filter_map(|(id, member)| {
-            let key = member.org?;
-            let org = view.orgs.get(&key).map_or(key, Org::id);
-            Some((*id, org))
-        })
-        .collect();
-    let mut rows = 0u64;
-    for (id, org) in &units {
-        let Some(member) = view.members.get(id) else {
-            continue;
-        };
-        db.execute(
-            "INSERT INTO fig_unit_members (community, id, org, name, reported_day)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                community,
-                id.as_bytes().as_slice(),
-                org.as_bytes().as_slice(),
-                member.name,
-                member.reported_in.to_days(),
-            ],
-        )?;
-        rows += 1;
-    }
+    let units = insert_unit_members(db, community, view.members.iter(), &view.orgs)?;
+    let mut rows = units.len() as u64;
     if units.is_empty() {
         return Ok(rows);
     }
@@ -192,6 +167,52 @@ pub fn rederive_unit_reports(
         }
     }
     Ok(rows)
+}
+
+/// Writes the unit rows (`fig_unit_members`) of members reporting in that are new to
+/// the document, after a change followed entity by entity ([`EntityDelta`]) whose
+/// community has no sealed half-year (with one, [`rederive_unit_reports`] rewrites
+/// every row): a new member has no report yet, only their row.
+pub fn add_unit_members(
+    db: &dyn Db,
+    code: CommunityCode,
+    delta: &EntityDelta,
+) -> Result<u64, FiguresError> {
+    let members = delta
+        .touched
+        .members
+        .iter()
+        .filter_map(|id| Some((id, delta.members.get(id)?)));
+    let units = insert_unit_members(db, code.as_str(), members, &delta.orgs)?;
+    Ok(units.len() as u64)
+}
+
+/// Writes the rows of `members` who belong to a unit (`fig_unit_members`), with the
+/// unit by the id its credit code derives citywide; answers each one's unit.
+fn insert_unit_members<'m>(
+    db: &dyn Db,
+    community: &str,
+    members: impl Iterator<Item = (&'m MemberId, &'m Member)>,
+    orgs: &BTreeMap<OrgId, Org>,
+) -> Result<BTreeMap<MemberId, OrgId>, FiguresError> {
+    let mut units = BTreeMap::new();
+    for (id, member) in members {
+        let Some(key) = member.org else { continue };
+        let org = orgs.get(&key).map_or(key, Org::id);
+        db.execute(
+            "INSERT INTO fig_unit_members (community, id, org, name, reported_day)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                community,
+                id.as_bytes().as_slice(),
+                org.as_bytes().as_slice(),
+                member.name,
+                member.reported_in.to_days(),
+            ],
+        )?;
+        units.insert(*id, org);
+    }
+    Ok(units)
 }
 
 /// Every member of `org` reported in to a community of `region` by the last day of
