@@ -1884,7 +1884,16 @@ fn rederive_by_kind(
         heads = writer.doc.heads();
     }
     println!("re-derive after one change of each kind (the hub's path; not targets):");
-    for kind in ["service", "pairing", "project", "post", "volunteer"] {
+    let kinds = [
+        "service",
+        "pairing",
+        "project",
+        "post",
+        "volunteer",
+        "new member",
+        "new org",
+    ];
+    for kind in kinds {
         let mut totals = Vec::new();
         // How many of the counted runs were derived whole, and the last reason.
         let mut whole = (0, None);
@@ -1918,8 +1927,20 @@ fn rederive_by_kind(
                     },
                     at,
                 ),
-                _ => {
+                "volunteer" => {
                     writer.record_volunteer_service(volunteer, day, 60, at);
+                }
+                // Reporting in (双报到): a member of a unit, a unit.
+                "new member" => {
+                    writer.add_member(Some(org), day, at);
+                }
+                _ => {
+                    writer.add_org(
+                        credit_code(900_000 + run as u32),
+                        "沧州市教育局",
+                        Some(day),
+                        at,
+                    );
                 }
             }
             let started = Instant::now();
