@@ -7,6 +7,7 @@
 //! days at once. Each child's figures are exactly what `figures` gives for it alone
 //! (a test holds the two side by side).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use wishtree_protocol::{RegionPrefix, Timestamp};
@@ -21,7 +22,8 @@ use super::query::{
     Figures, Parts, StateCounts, assemble, count_claiming_orgs, count_orgs_reported,
 };
 use super::rounds::{RoundCut, RoundWishes, wishes_of_round};
-use crate::sql::{self, Db, DbExt, Dialect, Fresh, Row, ToCell, params};
+use super::together::{Statement, Together};
+use crate::sql::{self, Db, DbExt, Dialect, Fresh, Row, ToCell, Value};
 
 /// The figures of each of `children`, regions of one length directly under `parent`,
 /// in the order given, their wish figures cut by `round` if one is asked.
@@ -131,30 +133,42 @@ pub(super) type Medians = (Option<f64>, Option<f64>);
 /// with these sums, read as its children's are: from the districts' counts of days
 /// waited for whole months and the wishes of the edge days, not by sorting the days
 /// of all its wishes (on PostgreSQL the city's two sorted reads took 2 ms of its 5,
-/// bench city of 300 communities). `None` for a narrower region.
-pub(super) fn wide_region_medians(
+/// bench city of 300 communities). Only for a region [`has_wide_medians`] says is
+/// wide: a narrower one's medians are read by sorting its wishes' days. Its
+/// statements are added to `together`, and [`wide_region_medians`] takes the medians
+/// from `days` after it ran.
+pub(super) fn wide_region_days<'d>(
     db: &dyn Db,
     region: &RegionPrefix,
     period: &Period,
-    sums: &Measures,
-) -> Result<Option<Medians>, FiguresError> {
-    let length = region.as_str().len();
-    if length > 6 {
-        return Ok(None);
-    }
+    together: &mut Together<'d>,
+    days: &'d RefCell<DaysWaited>,
+) {
     let pass = Pass {
         db,
         parent: region,
-        length: length as i64,
+        length: region.as_str().len() as i64,
         period,
     };
+    pass.read_days_waited(together, days);
+}
+
+/// The medians of a region whose days waited [`wide_region_days`] read.
+pub(super) fn wide_region_medians(
+    region: &RegionPrefix,
+    days: &DaysWaited,
+    sums: &Measures,
+) -> Medians {
     let mut parts = BTreeMap::from([(region.as_str().to_owned(), Parts::new(*sums))]);
-    pass.medians(&mut parts)?;
+    set_medians(days, &mut parts);
     let part = parts.remove(region.as_str()).unwrap_or_default();
-    Ok(Some((
-        part.median_days_to_claim,
-        part.median_days_to_fulfil,
-    )))
+    (part.median_days_to_claim, part.median_days_to_fulfil)
+}
+
+/// Whether a region's medians are read as [`wide_region_medians`] reads them: a city's
+/// or a district's.
+pub(super) fn has_wide_medians(region: &RegionPrefix) -> bool {
+    region.as_str().len() <= 6
 }
 
 /// One grouped pass: the parent's range of codes, the children's code length and
@@ -417,8 +431,19 @@ impl Pass<'_> {
     /// each) read the districts' counts for whole months and the wishes of the edge
     /// days; narrower children read their wishes' days.
     fn medians(&self, parts: &mut BTreeMap<String, Parts>) -> Result<(), FiguresError> {
-        let mut days: BTreeMap<String, [BTreeMap<i64, i64>; 2]> = BTreeMap::new();
-        let mut add = |child: String, waited: Waited, value: i64, wishes: i64| {
+        let days = RefCell::default();
+        let mut together = Together::default();
+        self.read_days_waited(&mut together, &days);
+        together.run(self.db)?;
+        set_medians(&days.into_inner(), parts);
+        Ok(())
+    }
+
+    /// Adds the statements of [`Pass::medians`] to `together`, their days waited to
+    /// go to `days` (shared: the statements add to the same counts).
+    fn read_days_waited<'d>(&self, together: &mut Together<'d>, days: &'d RefCell<DaysWaited>) {
+        let add = move |child: String, waited: Waited, value: i64, wishes: i64| {
+            let mut days = days.borrow_mut();
             let counts = days.entry(child).or_default();
             *counts[waited as usize].entry(value).or_default() += wishes;
         };
@@ -426,21 +451,30 @@ impl Pass<'_> {
         let ranges = if self.length <= 6 {
             let split = self.period.split(false);
             if let Months::Range(first, last) = split.months {
-                self.db.for_each(
-                    "SELECT substr(district, 1, CAST(?3 AS INTEGER)), days, SUM(claims),
-                         SUM(fulfilments)
-                     FROM fig_district_wait_days
-                     WHERE district >= ?1 AND district < ?2 AND month BETWEEN ?4 AND ?5
-                     GROUP BY 1, 2",
-                    params![low, high, self.length, first, last],
-                    |row| {
+                let values = vec![
+                    Value::from(low.clone()),
+                    Value::from(high.clone()),
+                    Value::from(self.length),
+                    Value::from(first),
+                    Value::from(last),
+                ];
+                together.add(
+                    Statement::new(
+                        "SELECT substr(district, 1, CAST(?3 AS INTEGER)), days, SUM(claims),
+                             SUM(fulfilments)
+                         FROM fig_district_wait_days
+                         WHERE district >= ?1 AND district < ?2 AND month BETWEEN ?4 AND ?5
+                         GROUP BY 1, 2",
+                        values,
+                    ),
+                    move |row| {
                         let child: String = row.get(0)?;
                         let value: i64 = row.get(1)?;
                         add(child.clone(), Waited::Claim, value, row.get(2)?);
                         add(child, Waited::Fulfil, value, row.get(3)?);
                         Ok(())
                     },
-                )?;
+                );
             }
             split.days
         } else {
@@ -466,30 +500,21 @@ impl Pass<'_> {
                 // An empty second range when there is one.
                 let (first, last) = pair[0];
                 let (second_first, second_last) = pair.get(1).copied().unwrap_or((1, 0));
-                let values = params![
-                    low,
-                    high,
-                    self.length,
-                    first,
-                    last,
-                    second_first,
-                    second_last
+                let values = vec![
+                    Value::from(low.clone()),
+                    Value::from(high.clone()),
+                    Value::from(self.length),
+                    Value::from(i64::from(first)),
+                    Value::from(i64::from(last)),
+                    Value::from(i64::from(second_first)),
+                    Value::from(i64::from(second_last)),
                 ];
-                self.db.for_each(&sql, values, |row| {
+                together.add(Statement::new(sql.clone(), values), move |row| {
                     add(row.get(0)?, waited, row.get(1)?, row.get(2)?);
                     Ok(())
-                })?;
+                });
             }
         }
-        for (child, part) in parts.iter_mut() {
-            let Some([claim, fulfil]) = days.get(child) else {
-                continue;
-            };
-            let wishes = StateCounts::wishes(&part.sums);
-            part.median_days_to_claim = median(claim, wishes.claimed_or_fulfilled());
-            part.median_days_to_fulfil = median(fulfil, wishes.fulfilled);
-        }
-        Ok(())
     }
 
     /// Reads the wishes of `round` under the parent once, each child's apart.
@@ -508,6 +533,22 @@ impl Pass<'_> {
             let child: String = row.get(RoundWishes::COLUMNS)?;
             cuts.entry(child).or_default().add(row)
         })
+    }
+}
+
+/// Days waited, per child: how many wishes waited each number of days, to be claimed
+/// and to be fulfilled.
+pub(super) type DaysWaited = BTreeMap<String, [BTreeMap<i64, i64>; 2]>;
+
+/// Each child's medians from its days waited and its summed wish states.
+fn set_medians(days: &DaysWaited, parts: &mut BTreeMap<String, Parts>) {
+    for (child, part) in parts.iter_mut() {
+        let Some([claim, fulfil]) = days.get(child) else {
+            continue;
+        };
+        let wishes = StateCounts::wishes(&part.sums);
+        part.median_days_to_claim = median(claim, wishes.claimed_or_fulfilled());
+        part.median_days_to_fulfil = median(fulfil, wishes.fulfilled);
     }
 }
 

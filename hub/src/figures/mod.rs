@@ -47,6 +47,7 @@ mod rollups;
 mod rounds;
 mod service;
 mod streets;
+mod together;
 mod unit_reports;
 mod volunteers;
 mod wait_days;

@@ -26,6 +26,7 @@ use super::FiguresError;
 use super::measure::{Scope, region_range};
 use super::party_orgs::OrgScope;
 use super::period::Period;
+use super::together::{Statement, Together};
 use crate::sql::{Db, DbExt, Kind, ToCell, Value, params};
 
 /// Service posts and their seats in a region and period.
@@ -182,19 +183,27 @@ pub(super) fn insert_posts<'p>(
     Ok(rows)
 }
 
-/// The posts' figures of `scope` in `period`.
-pub(crate) fn post_figures(
-    db: &dyn Db,
+/// The posts' figures of `scope` in `period`, read into `figures` when `together`
+/// runs.
+pub(crate) fn post_figures<'a>(
+    together: &mut Together<'a>,
     scope: Scope<'_>,
     period: &Period,
-) -> Result<PostFigures, FiguresError> {
+    figures: &'a mut PostFigures,
+) {
     let (low, high) = region_range(scope.region);
     let (_, last) = period.day_bounds();
-    let row: (i64, i64, i64) = match scope.org {
+    let mut values = vec![
+        Value::from(low),
+        Value::from(high),
+        Value::from(i64::from(last)),
+    ];
+    let sql = match scope.org {
         // Its seats (a unit's: those of each of its party organisations), grouped by
         // post, read through the holders' organisation index.
-        Some(org) => db.query_row(
-            &format!(
+        Some(org) => {
+            values.push(org.value());
+            format!(
                 "SELECT COUNT(*), COALESCE(SUM(p.seats), 0), COALESCE(SUM(h.held), 0) FROM (
                      SELECT community, post, COUNT(*) AS held FROM fig_post_holders
                      WHERE community >= ?1 AND community < ?2 {holder}
@@ -203,34 +212,34 @@ pub(crate) fn post_figures(
                  JOIN fig_posts p ON p.community = h.community AND p.id = h.post
                  WHERE p.made_day <= ?3 AND p.is_withdrawn = 0",
                 holder = org.clause("holder_org", 4),
-            ),
-            params![low, high, last, org.value()],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )?,
-        None => db.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(p.seats), 0), COALESCE(SUM(
+            )
+        }
+        None => "SELECT COUNT(*), COALESCE(SUM(p.seats), 0), COALESCE(SUM(
                  (SELECT COUNT(*) FROM fig_post_holders h
                   WHERE h.community = p.community AND h.post = p.id)), 0)
              FROM fig_posts p
              WHERE p.community >= ?1 AND p.community < ?2 AND p.made_day <= ?3
-               AND p.is_withdrawn = 0",
-            params![low, high, last],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )?,
+               AND p.is_withdrawn = 0"
+            .to_owned(),
     };
-    Ok(PostFigures {
-        posts: count(row.0),
-        seats: count(row.1),
-        seats_held: count(row.2),
-    })
+    together.add_row(Statement::new(sql, values), |row| {
+        *figures = PostFigures {
+            posts: count(row.get(0)?),
+            seats: count(row.get(1)?),
+            seats_held: count(row.get(2)?),
+        };
+        Ok(())
+    });
 }
 
-/// The branches' and teams' figures of `scope` in `period`.
-pub(crate) fn group_figures(
-    db: &dyn Db,
+/// The branches' and teams' figures of `scope` in `period`, read into `figures` when
+/// `together` runs.
+pub(crate) fn group_figures<'a>(
+    together: &mut Together<'a>,
     scope: Scope<'_>,
     period: &Period,
-) -> Result<GroupFigures, FiguresError> {
+    figures: &'a mut GroupFigures,
+) {
     let (low, high) = region_range(scope.region);
     let (_, last) = period.day_bounds();
     let org = scope.org.map_or(Value::Null(Kind::Blob), OrgScope::value);
@@ -248,8 +257,13 @@ pub(crate) fn group_figures(
            AND (?4 IS NULL OR m.member IS NOT NULL)
          GROUP BY g.kind"
     );
-    let mut figures = GroupFigures::default();
-    db.for_each(&sql, params![low, high, last, org], |row| {
+    let values = vec![
+        Value::from(low),
+        Value::from(high),
+        Value::from(i64::from(last)),
+        org,
+    ];
+    together.add(Statement::new(sql, values), |row| {
         let kind: String = row.get(0)?;
         let (groups, places) = (count(row.get(1)?), count(row.get(2)?));
         match kind.as_str() {
@@ -258,8 +272,7 @@ pub(crate) fn group_figures(
             _ => {}
         }
         Ok(())
-    })?;
-    Ok(figures)
+    });
 }
 
 fn count(value: i64) -> u64 {

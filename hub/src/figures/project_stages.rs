@@ -14,7 +14,8 @@ use super::FiguresError;
 use super::measure::{Scope, off_index, plan_fresh, region_range, unindexed};
 use super::party_orgs::OrgScope;
 use super::period::Period;
-use crate::sql::{Db, DbExt, Fresh, ToCell, params};
+use super::together::{Statement, Together};
+use crate::sql::{self, Db, DbExt, Row, Value, params};
 
 /// Projects submitted in a period, by their stage now, and the joint ones.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -51,6 +52,19 @@ impl StageCounts {
         *slot += count;
         self.joint += joint;
     }
+
+    /// Adds a row of [`stages_statement`]: a stage, its count and its joint ones.
+    pub(super) fn add_row(&mut self, row: &Row<'_>) -> sql::Result<()> {
+        let stage: String = row.get(0)?;
+        let count: i64 = row.get(1)?;
+        let joint: Option<i64> = row.get(2)?;
+        self.add(
+            &stage,
+            u64::try_from(count).unwrap_or(0),
+            u64::try_from(joint.unwrap_or(0)).unwrap_or(0),
+        );
+        Ok(())
+    }
 }
 
 /// The projects of `scope` submitted in `period`, by stage.
@@ -59,6 +73,17 @@ pub(crate) fn stage_counts(
     scope: Scope<'_>,
     period: &Period,
 ) -> Result<StageCounts, FiguresError> {
+    let mut counts = StageCounts::default();
+    let mut together = Together::default();
+    together.add(stages_statement(db, scope, period), |row| {
+        counts.add_row(row)
+    });
+    together.run(db)?;
+    Ok(counts)
+}
+
+/// The statement of [`stage_counts`], whose rows go to [`StageCounts::add_row`].
+pub(super) fn stages_statement(db: &dyn Db, scope: Scope<'_>, period: &Period) -> Statement {
     let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
     let org = scope.org.map(OrgScope::value);
@@ -92,23 +117,16 @@ pub(crate) fn stage_counts(
             org = scope_org.clause("u.org", 5)
         ),
     };
-    let mut values: Vec<&dyn ToCell> = vec![&low, &high, &first, &last];
-    values.extend(org.as_ref().map(|org| org as &dyn ToCell));
-    let mut counts = StageCounts::default();
+    let mut values = vec![
+        Value::from(low),
+        Value::from(high),
+        Value::from(i64::from(first)),
+        Value::from(i64::from(last)),
+    ];
+    values.extend(org);
     // A region's generic plan sorts what planned for the region it hashes (the city's
     // projects by stage 1.35 ms, 0.1 + 0.8 planned fresh, bench city of 300).
-    Fresh::when(db, plan_fresh(scope)).for_each(&sql, &values, |row| {
-        let stage: String = row.get(0)?;
-        let count: i64 = row.get(1)?;
-        let joint: Option<i64> = row.get(2)?;
-        counts.add(
-            &stage,
-            u64::try_from(count).unwrap_or(0),
-            u64::try_from(joint.unwrap_or(0)).unwrap_or(0),
-        );
-        Ok(())
-    })?;
-    Ok(counts)
+    Statement::new(sql, values).fresh(plan_fresh(scope))
 }
 
 /// A unit's fulfilled projects by the month they were submitted in, each project once
@@ -144,13 +162,13 @@ pub(crate) fn unit_projects_fulfilled_by_month(
 /// joint one, `fig_project_credits`) submitted in `period`, by their wish-style state:
 /// each project once, however many of a unit's party organisations hold it, where the
 /// organisations' month rollups (summed per party organisation) would count it for
-/// each.
+/// each. Its rows are a state and its count.
 pub(crate) fn org_project_states(
     db: &dyn Db,
     scope: Scope<'_>,
     org: OrgScope,
     period: &Period,
-) -> Result<Vec<(String, u64)>, FiguresError> {
+) -> Statement {
     let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
     let sql = format!(
@@ -162,12 +180,12 @@ pub(crate) fn org_project_states(
         community = off_index(db, "c.community"),
         org = org.clause("c.claimant_org", 5)
     );
-    let value = org.value();
-    let rows = db.query_map(&sql, params![low, high, first, last, value], |row| {
-        Ok((row.get::<String>(0)?, row.get::<i64>(1)?))
-    })?;
-    Ok(rows
-        .into_iter()
-        .map(|(state, count)| (state, u64::try_from(count).unwrap_or(0)))
-        .collect())
+    let values = vec![
+        Value::from(low),
+        Value::from(high),
+        Value::from(i64::from(first)),
+        Value::from(i64::from(last)),
+        org.value(),
+    ];
+    Statement::new(sql, values)
 }

@@ -11,13 +11,16 @@
 //! or its members hold, the projects it holds, the activities it organises, and the
 //! communities whose records name it.
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 use wishtree_protocol::id::OrgId;
 use wishtree_protocol::{Date, RegionPrefix, Timestamp};
 
 use super::FiguresError;
-use super::children::{children_figures, wide_region_medians};
+use super::children::{
+    DaysWaited, children_figures, has_wide_medians, wide_region_days, wide_region_medians,
+};
 use super::health::SYNC_WINDOW_MS;
 use super::measure::{
     Group, Measure, Measures, Scope, off_index, plan_fresh, region_range, sum_measures, unindexed,
@@ -26,10 +29,11 @@ use super::names::child_names;
 use super::party_orgs::OrgScope;
 use super::period::Period;
 use super::posts::{GroupFigures, PostFigures, group_figures, post_figures};
-use super::project_stages::{StageCounts, org_project_states, stage_counts};
+use super::project_stages::{StageCounts, org_project_states, stages_statement};
 use super::rounds::{RoundCut, cut_by_round};
+use super::together::{Statement, Together};
 use super::volunteers::{VolunteerFigures, volunteer_figures};
-use crate::sql::{Batched, Db, DbExt, Row, SqlError, ToCell, Value, params};
+use crate::sql::{Db, DbExt, Value, params};
 
 /// What figures are asked about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -302,49 +306,77 @@ pub fn figures(db: &dyn Db, filter: &Filter, now: Timestamp) -> Result<Figures, 
         .remove("")
         .unwrap_or_default();
     let mut parts = Parts::new(sums);
-    let [communities, orgs_reported, claiming_members, claiming_orgs] = Counting::together(
-        db,
+    // Everything else of the figure only reads, and the medians' statements need only
+    // the sums: one round trip for the rest on PostgreSQL.
+    // A city's or a district's medians come from its days waited.
+    let wide = scope.org.is_none() && has_wide_medians(scope.region);
+    let days_waited = RefCell::<DaysWaited>::default();
+    let wishes = StateCounts::wishes(&parts.sums);
+    let medians = (!wide).then(|| {
         [
-            communities_counting(db, scope, now),
-            orgs_reported_counting(db, scope, period),
-            claiming_members_counting(db, scope, period),
-            claiming_orgs_counting(db, scope, period),
-        ],
-    )?;
+            median_days(
+                db,
+                scope,
+                period,
+                "claim_days",
+                wishes.claimed_or_fulfilled(),
+            ),
+            median_days(db, scope, period, "fulfil_days", wishes.fulfilled),
+        ]
+    });
+    let mut counts: [Vec<u64>; 4] = Default::default();
+    let mut median_values: [Vec<i64>; 2] = Default::default();
+    let mut org_projects = StateCounts::default();
+    let mut together = Together::default();
+    let countings = [
+        communities_counting(db, scope, now),
+        orgs_reported_counting(db, scope, period),
+        claiming_members_counting(db, scope, period),
+        claiming_orgs_counting(db, scope, period),
+    ];
+    for (counting, counts) in countings.into_iter().zip(&mut counts) {
+        counting.add_to(&mut together, counts);
+    }
+    // An organisation's projects are read once each: a unit's party organisations
+    // that took one on together hold it once (see `org_project_states`).
+    if let Some(org) = scope.org {
+        together.add(org_project_states(db, scope, org, period), |row| {
+            let count: i64 = row.get(1)?;
+            org_projects.add(&row.get::<String>(0)?, u64::try_from(count).unwrap_or(0));
+            Ok(())
+        });
+    }
+    together.add(stages_statement(db, scope, period), |row| {
+        parts.project_stages.add_row(row)
+    });
+    volunteer_figures(&mut together, scope, period, &mut parts.volunteers);
+    post_figures(&mut together, scope, period, &mut parts.posts);
+    group_figures(&mut together, scope, period, &mut parts.groups);
+    if wide {
+        wide_region_days(db, scope.region, period, &mut together, &days_waited);
+    }
+    for (statement, values) in medians.into_iter().flatten().zip(&mut median_values) {
+        if let Some(statement) = statement {
+            together.add(statement, |row| {
+                values.push(row.get(0)?);
+                Ok(())
+            });
+        }
+    }
+    together.run(db)?;
+    let [communities, orgs_reported, claiming_members, claiming_orgs] = counts;
     (parts.communities, parts.communities_synced_24h) = (communities[0], communities[1]);
     parts.orgs_reported = orgs_reported[0];
     parts.members_with_claimed_wish = claiming_members[0];
     parts.orgs_with_claimed_project = claiming_orgs[0];
-    // An organisation's projects are read once each: a unit's party organisations
-    // that took one on together hold it once (see `org_project_states`).
-    if let Some(org) = scope.org {
-        parts.projects = StateCounts::default();
-        for (state, count) in org_project_states(db, scope, org, period)? {
-            parts.projects.add(&state, count);
-        }
+    if scope.org.is_some() {
+        parts.projects = org_projects;
     }
-    parts.project_stages = stage_counts(db, scope, period)?;
-    parts.volunteers = volunteer_figures(db, scope, period)?;
-    parts.posts = post_figures(db, scope, period)?;
-    parts.groups = group_figures(db, scope, period)?;
-    let wide = match scope.org {
-        None => wide_region_medians(db, scope.region, period, &parts.sums)?,
-        Some(_) => None,
-    };
-    if let Some(medians) = wide {
-        (parts.median_days_to_claim, parts.median_days_to_fulfil) = medians;
+    (parts.median_days_to_claim, parts.median_days_to_fulfil) = if wide {
+        wide_region_medians(scope.region, &days_waited.into_inner(), &parts.sums)
     } else {
-        let wishes = StateCounts::wishes(&parts.sums);
-        parts.median_days_to_claim = median_days(
-            db,
-            scope,
-            period,
-            "claim_days",
-            wishes.claimed_or_fulfilled(),
-        )?;
-        parts.median_days_to_fulfil =
-            median_days(db, scope, period, "fulfil_days", wishes.fulfilled)?;
-    }
+        (mean_days(&median_values[0]), mean_days(&median_values[1]))
+    };
     let mut figures = assemble(
         &filter.region,
         period,
@@ -430,67 +462,41 @@ pub(crate) fn reported(
 }
 
 /// A statement of one row of counts (integers), with its values: built apart from
-/// its run, so that a figure's counts go to the database together
-/// ([`Counting::together`]; on PostgreSQL one round trip for all, not one each).
+/// its run, so that a figure's counts go to the database together with its other
+/// statements ([`Together`]; on PostgreSQL one round trip for all, not one each).
 pub(super) struct Counting {
-    sql: String,
-    values: Vec<Value>,
+    statement: Statement,
     /// How many counts its row holds.
     columns: usize,
-    /// Planned for its values ([`crate::sql::Db::run_fresh`]).
-    fresh: bool,
 }
 
 impl Counting {
+    fn new(sql: String, values: Vec<Value>, columns: usize, fresh: bool) -> Self {
+        Counting {
+            statement: Statement::new(sql, values).fresh(fresh),
+            columns,
+        }
+    }
+
     /// The counts of one statement.
     pub(super) fn read(self, db: &dyn Db) -> Result<Vec<u64>, FiguresError> {
-        let [counts] = Self::together(db, [self])?;
+        let mut counts = Vec::new();
+        let mut together = Together::default();
+        self.add_to(&mut together, &mut counts);
+        together.run(db)?;
         Ok(counts)
     }
 
-    /// The counts of each statement, sent together.
-    pub(super) fn together<const N: usize>(
-        db: &dyn Db,
-        statements: [Counting; N],
-    ) -> Result<[Vec<u64>; N], FiguresError> {
-        let mut counts: [Vec<u64>; N] = std::array::from_fn(|_| Vec::new());
-        let params: Vec<Vec<&dyn ToCell>> = statements
-            .iter()
-            .map(|statement| statement.values.iter().map(|v| v as &dyn ToCell).collect())
-            .collect();
-        let mut readers: Vec<_> = counts
-            .iter_mut()
-            .zip(&statements)
-            .map(|(counts, statement)| {
-                let columns = statement.columns;
-                move |row: &Row<'_>| {
-                    for index in 0..columns {
-                        let count: i64 = row.get(index)?;
-                        counts.push(u64::try_from(count).unwrap_or(0));
-                    }
-                    Ok(())
-                }
-            })
-            .collect();
-        let mut batch: Vec<Batched<'_>> = statements
-            .iter()
-            .zip(&params)
-            .zip(readers.iter_mut())
-            .map(|((statement, params), reader)| {
-                Batched::new(&statement.sql, params, reader).fresh(statement.fresh)
-            })
-            .collect();
-        db.run_all(&mut batch)?;
-        drop(batch);
-        drop(readers);
-        if counts
-            .iter()
-            .zip(&statements)
-            .any(|(c, s)| c.len() != s.columns)
-        {
-            return Err(SqlError::NoRow.into());
-        }
-        Ok(counts)
+    /// Adds the statement to those sent together, its counts to go to `counts`.
+    pub(super) fn add_to<'a>(self, together: &mut Together<'a>, counts: &'a mut Vec<u64>) {
+        let columns = self.columns;
+        together.add_row(self.statement, move |row| {
+            for index in 0..columns {
+                let count: i64 = row.get(index)?;
+                counts.push(u64::try_from(count).unwrap_or(0));
+            }
+            Ok(())
+        });
     }
 }
 
@@ -514,12 +520,7 @@ fn communities_counting(db: &dyn Db, scope: Scope<'_>, now: Timestamp) -> Counti
     };
     let mut values = vec![Value::from(low), Value::from(high), Value::from(since)];
     values.extend(scope.org.map(OrgScope::value));
-    Counting {
-        sql,
-        values,
-        columns: 2,
-        fresh: false,
-    }
+    Counting::new(sql, values, 2, false)
 }
 
 pub(super) fn count_orgs_reported(
@@ -549,12 +550,7 @@ fn orgs_reported_counting(db: &dyn Db, scope: Scope<'_>, period: &Period) -> Cou
         Value::from(i64::from(last_day)),
     ];
     values.extend(org);
-    Counting {
-        sql,
-        values,
-        columns: 1,
-        fresh: plan_fresh(scope),
-    }
+    Counting::new(sql, values, 1, plan_fresh(scope))
 }
 
 /// Members of the scope holding the claim of a wish of the period.
@@ -599,12 +595,7 @@ fn claiming_members_counting(db: &dyn Db, scope: Scope<'_>, period: &Period) -> 
         (sql, values)
     };
     values.extend(scope.org.map(OrgScope::value));
-    Counting {
-        sql,
-        values,
-        columns: 1,
-        fresh: false,
-    }
+    Counting::new(sql, values, 1, false)
 }
 
 pub(super) fn count_claiming_orgs(
@@ -636,26 +627,22 @@ fn claiming_orgs_counting(db: &dyn Db, scope: Scope<'_>, period: &Period) -> Cou
         Value::from(i64::from(last)),
     ];
     values.extend(org);
-    Counting {
-        sql,
-        values,
-        columns: 1,
-        fresh: plan_fresh(scope),
-    }
+    Counting::new(sql, values, 1, plan_fresh(scope))
 }
 
-/// The median of a day column over the wishes of a scope and period, given how many
-/// wishes have a value (known from the summed states, so only one ordered read is
-/// needed).
+/// The statement of the median of a day column over the wishes of a scope and period,
+/// given how many wishes have a value (known from the summed states, so only one
+/// ordered read is needed): the one or two middle values, whose mean
+/// ([`mean_days`]) is the median. None when no wish has a value.
 fn median_days(
     db: &dyn Db,
     scope: Scope<'_>,
     period: &Period,
     column: &str,
     count: u64,
-) -> Result<Option<f64>, FiguresError> {
+) -> Option<Statement> {
     if count == 0 {
-        return Ok(None);
+        return None;
     }
     let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
@@ -679,16 +666,22 @@ fn median_days(
            AND {column} IS NOT NULL {org_clause}
          ORDER BY {column} LIMIT ?5 OFFSET ?6"
     );
-    let (take, skip) = (take as i64, skip as i64);
-    let mut bound: Vec<&dyn ToCell> = vec![&low, &high, &first, &last, &take, &skip];
-    bound.extend(org.as_ref().map(|org| org as &dyn ToCell));
-    let values = db.query_map(&sql, &bound, |row| row.get::<i64>(0))?;
-    if values.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(
-        values.iter().map(|&v| v as f64).sum::<f64>() / values.len() as f64,
-    ))
+    let mut values = vec![
+        Value::from(low),
+        Value::from(high),
+        Value::from(i64::from(first)),
+        Value::from(i64::from(last)),
+        Value::from(take as i64),
+        Value::from(skip as i64),
+    ];
+    values.extend(org);
+    Some(Statement::new(sql, values))
+}
+
+/// The mean of the middle values [`median_days`] read; None when there are none.
+fn mean_days(values: &[i64]) -> Option<f64> {
+    (!values.is_empty())
+        .then(|| values.iter().map(|&v| v as f64).sum::<f64>() / values.len() as f64)
 }
 
 /// The community column as a wide region (or an organisation) writes it, `+community`,

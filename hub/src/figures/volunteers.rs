@@ -21,6 +21,7 @@ use super::FiguresError;
 use super::measure::{Scope, region_range};
 use super::period::Period;
 use super::query::hours;
+use super::together::{Statement, Together};
 use crate::sql::{Db, DbExt, params};
 
 /// Counts by kind of volunteer, and in all.
@@ -175,57 +176,76 @@ pub(super) fn insert_volunteer_wishes<'w>(
     Ok(rows)
 }
 
-/// The volunteers' figures of `scope` in `period`; an organisation has none.
-pub(crate) fn volunteer_figures(
-    db: &dyn Db,
+/// The volunteers' figures of `scope` in `period`, read into `figures` when
+/// `together` runs; an organisation has none (no statement).
+pub(crate) fn volunteer_figures<'a>(
+    together: &mut Together<'a>,
     scope: Scope<'_>,
     period: &Period,
-) -> Result<VolunteerFigures, FiguresError> {
-    let mut figures = VolunteerFigures::default();
+    figures: &'a mut VolunteerFigures,
+) {
     if scope.org.is_some() {
-        return Ok(figures);
+        return;
     }
     let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
-    db.for_each(
-        "SELECT kind, COUNT(*) FROM fig_volunteers
-         WHERE community >= ?1 AND community < ?2 AND registered_day <= ?3
-         GROUP BY kind",
-        params![low, high, last],
+    let (first, last) = (i64::from(first), i64::from(last));
+    let VolunteerFigures {
+        registered,
+        wishes_claimed,
+        wishes_fulfilled,
+        service_records,
+        service_minutes,
+        service_hours,
+    } = figures;
+    together.add(
+        Statement::new(
+            "SELECT kind, COUNT(*) FROM fig_volunteers
+             WHERE community >= ?1 AND community < ?2 AND registered_day <= ?3
+             GROUP BY kind",
+            vec![low.clone().into(), high.clone().into(), last.into()],
+        ),
         |row| {
-            figures
-                .registered
-                .add(&row.get::<String>(0)?, count(row.get(1)?));
+            registered.add(&row.get::<String>(0)?, count(row.get(1)?));
             Ok(())
         },
-    )?;
-    db.for_each(
-        "SELECT kind, COUNT(*), COUNT(*) FILTER (WHERE state = 'fulfilled')
-         FROM fig_volunteer_wishes
-         WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?3 AND ?4
-         GROUP BY kind",
-        params![low, high, first, last],
+    );
+    together.add(
+        Statement::new(
+            "SELECT kind, COUNT(*), COUNT(*) FILTER (WHERE state = 'fulfilled')
+             FROM fig_volunteer_wishes
+             WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?3 AND ?4
+             GROUP BY kind",
+            vec![
+                low.clone().into(),
+                high.clone().into(),
+                first.into(),
+                last.into(),
+            ],
+        ),
         |row| {
             let kind: String = row.get(0)?;
-            figures.wishes_claimed.add(&kind, count(row.get(1)?));
-            figures.wishes_fulfilled.add(&kind, count(row.get(2)?));
+            wishes_claimed.add(&kind, count(row.get(1)?));
+            wishes_fulfilled.add(&kind, count(row.get(2)?));
             Ok(())
         },
-    )?;
-    db.for_each(
-        "SELECT kind, COUNT(*), SUM(minutes) FROM fig_volunteer_services
-         WHERE community >= ?1 AND community < ?2 AND day BETWEEN ?3 AND ?4 AND is_voided = 0
-         GROUP BY kind",
-        params![low, high, first, last],
+    );
+    together.add(
+        Statement::new(
+            "SELECT kind, COUNT(*), SUM(minutes) FROM fig_volunteer_services
+             WHERE community >= ?1 AND community < ?2 AND day BETWEEN ?3 AND ?4
+               AND is_voided = 0
+             GROUP BY kind",
+            vec![low.into(), high.into(), first.into(), last.into()],
+        ),
         |row| {
             let kind: String = row.get(0)?;
-            figures.service_records.add(&kind, count(row.get(1)?));
-            figures.service_minutes.add(&kind, count(row.get(2)?));
+            service_records.add(&kind, count(row.get(1)?));
+            service_minutes.add(&kind, count(row.get(2)?));
+            *service_hours = hours(service_minutes.total);
             Ok(())
         },
-    )?;
-    figures.service_hours = hours(figures.service_minutes.total);
-    Ok(figures)
+    );
 }
 
 fn count(value: Option<i64>) -> u64 {
