@@ -5,10 +5,10 @@
 //! activities and participations, pairings made and ended, projects through their
 //! lifecycle and stages (letters of intent, joint approval), volunteers' services and
 //! their voids, service posts opened, their seats claimed and released and the posts
-//! withdrawn, members and organisations (units and their party branches) reporting in,
-//! which are followed entity by entity, and new members placed in a functional branch
-//! or service team, rounds and volunteers, which fall back to the whole view. A second
-//! community of the same district shares the district rollups.
+//! withdrawn, members (in no group, a functional branch or a service team) and
+//! organisations (units and their party branches) reporting in, which are followed
+//! entity by entity, and rounds and volunteers, which fall back to the whole view. A
+//! second community of the same district shares the district rollups.
 
 #![allow(clippy::unwrap_used)]
 
@@ -124,7 +124,7 @@ enum Step {
         by: usize,
     },
     /// A member reporting in, of an organisation or none, in no group (0), the
-    /// branch (1) or the team (2): followed entity by entity in no group only.
+    /// branch (1) or the team (2): followed entity by entity, with their place.
     AddMember {
         org: Option<usize>,
         group: usize,
@@ -140,10 +140,7 @@ enum Step {
 
 impl Step {
     fn is_followed(&self) -> bool {
-        !matches!(
-            self,
-            Step::AddMember { group: 1.., .. } | Step::AddRound | Step::AddVolunteer
-        )
+        !matches!(self, Step::AddRound | Step::AddVolunteer)
     }
 }
 
@@ -882,8 +879,8 @@ fn a_joint_project_a_post_a_pairing_and_a_volunteer_s_service_by_entity_equal_wh
 }
 
 /// Units and a party branch reporting in, members reporting in to them (one in no
-/// organisation), each followed entity by entity, and working at once; a member placed
-/// in the branch or the team on reporting in is derived whole.
+/// organisation), each followed entity by entity, and working at once, members placed
+/// in the branch or the team on reporting in too.
 #[test]
 fn members_and_orgs_reporting_in_by_entity_equal_whole() {
     check_sequence(vec![

@@ -11,19 +11,19 @@
 //! its host, are not), service posts (with their seats), volunteers' service records,
 //! voids of any of these records or entries, and members and organisations reporting
 //! in (双报到): one the change created, absent at the earlier heads, is named by no
-//! row yet, so its own row is all it adds (a member's in `fig_members`, counted in the
-//! rollups; an organisation's in `fig_orgs`). Anything else the view reads — an
+//! row yet, so its own rows are all it adds (a member's in `fig_members`, counted in
+//! the rollups, and their places in a functional branch or service team the document
+//! lists, read for that, in `fig_group_members`; an organisation's in `fig_orgs`).
+//! Anything else the view reads — an
 //! existing member or org edited, rounds, branches, teams, volunteers, scoring rates,
 //! benefits, rules, the schema — makes the whole view derived again
 //! ([`Derivation::Whole`]), because other entities' rows read it: a member's org is on
 //! every row of theirs (and their branch and team on the groups' rows); a round's name
 //! on its wishes; a volunteer's kind on the rows of their wishes and records; a scoring
 //! rate or benefit on the passbook entries earned or spent by it; an org's citywide id
-//! on every row naming it; a branch or team is counted with its members. A new member
-//! naming a branch or team is left whole too (their place is a group's row, which the
-//! entity path does not write), and so is a new organisation whose citywide id is not
-//! its key or is another key's too (rows naming the key, or the other org's row, read
-//! it).
+//! on every row naming it; a branch or team is counted with its members. A new
+//! organisation whose citywide id is not its key or is another key's too is left whole
+//! (rows naming the key, or the other org's row, read it).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,13 +31,13 @@ use automerge::{ChangeHash, Prop, ReadDoc};
 
 use crate::doc::{CommunityDoc, DocError};
 use crate::id::{
-    ActivityId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, RoundId, ServiceId,
-    VolunteerId, VolunteerServiceId, WishId,
+    ActivityId, BranchId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, RoundId,
+    ServiceId, TeamId, VolunteerId, VolunteerServiceId, WishId,
 };
 use crate::lifecycle::{ClaimStatus, Claimants, PairingStatus, PostStatus};
 use crate::model::{
-    Activity, Actor, Community, Entity, Member, Org, Pairing, PointsEntry, Post, Project, Round,
-    ServiceRecord, Void, Volunteer, VolunteerService, Wish,
+    Activity, Actor, Branch, Community, Entity, Member, Org, Pairing, PointsEntry, Post, Project,
+    Round, ServiceRecord, Team, Void, Volunteer, VolunteerService, Wish,
 };
 use crate::project::ProjectStatus;
 use crate::view::{CommunityView, Voidable, WithStatus};
@@ -128,6 +128,11 @@ pub struct EntityDelta {
     /// The members the touched entities name (for their orgs), and the new members
     /// ([`Touched::members`]) that exist.
     pub members: BTreeMap<MemberId, Member>,
+    /// The functional branches the new members are placed in that the document
+    /// lists (a member's place in one is a row of the group's).
+    pub branches: BTreeMap<BranchId, Branch>,
+    /// The service teams likewise.
+    pub teams: BTreeMap<TeamId, Team>,
     /// Every organisation (a reference resolves to its citywide id through them).
     pub orgs: BTreeMap<OrgId, Org>,
     /// Every round (a wish's row carries its round's name).
@@ -404,23 +409,48 @@ impl EntityDelta {
                     _ => None,
                 })
         }));
-        // A new member in a branch or team has a place on the group's rows, which the
-        // whole view writes.
-        for id in touched.members.iter().copied() {
-            match read_one::<Member>(doc, id)? {
-                Some(Some(member)) if member.branch.is_some() || member.team.is_some() => {
-                    return Ok(Err(WholeReason::Unfollowed(
-                        "a new member in a branch or team",
-                    )));
-                }
-                Some(_) => {
-                    named.insert(id);
-                }
-                None => return Ok(Err(WholeReason::Malformed("members"))),
-            }
-        }
+        // A new member in a functional branch or service team has a place on the
+        // group's rows: the group is read to know it exists (a member naming one the
+        // document does not list is in no group, as the whole view has it). A followed
+        // change touches no group, so the group's own row stands as it is.
         let mut members = BTreeMap::new();
+        let mut branches = BTreeMap::new();
+        let mut teams = BTreeMap::new();
+        for id in touched.members.iter().copied() {
+            let member = match read_one::<Member>(doc, id)? {
+                Some(Some(member)) => member,
+                // Made and removed since: it had no row and has none.
+                Some(None) => continue,
+                None => return Ok(Err(WholeReason::Malformed("members"))),
+            };
+            if let Some(branch) = member.branch
+                && !branches.contains_key(&branch)
+            {
+                match read_one::<Branch>(doc, branch)? {
+                    Some(Some(entity)) => {
+                        branches.insert(branch, entity);
+                    }
+                    Some(None) => {}
+                    None => return Ok(Err(WholeReason::Malformed("branches"))),
+                }
+            }
+            if let Some(team) = member.team
+                && !teams.contains_key(&team)
+            {
+                match read_one::<Team>(doc, team)? {
+                    Some(Some(entity)) => {
+                        teams.insert(team, entity);
+                    }
+                    Some(None) => {}
+                    None => return Ok(Err(WholeReason::Malformed("teams"))),
+                }
+            }
+            members.insert(id, member);
+        }
         for id in named {
+            if members.contains_key(&id) {
+                continue;
+            }
             match read_one::<Member>(doc, id)? {
                 Some(Some(member)) => {
                     members.insert(id, member);
@@ -484,6 +514,8 @@ impl EntityDelta {
             posts,
             participations,
             members,
+            branches,
+            teams,
             orgs,
             rounds: rounds.into_iter().collect(),
             volunteers,

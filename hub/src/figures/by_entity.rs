@@ -3,7 +3,8 @@
 //! that read them: a wish's market and volunteer rows, an activity's participations
 //! and offer, a project's units, credits and offer, a post's seats and offer; a
 //! volunteer's service record has its one row, and so has a member or organisation
-//! reporting in, new to the document), and the rollups are
+//! reporting in, new to the document, with a member's places in a branch or team), and
+//! the rollups are
 //! shifted by the difference between the rows removed and written
 //! (`rollups::shift_by_difference`), instead of every row of the community rewritten
 //! and regrouped. The result equals [`super::rederive_community`]'s, row for row
@@ -18,8 +19,9 @@ use wishtree_protocol::{CommunityCode, Date, HalfYear};
 use super::FiguresError;
 use super::derive::{CommunitySync, Rederived, write_community_row};
 use super::entity_rows::{
-    RowContext, StreetRows, insert_activities, insert_members, insert_orgs, insert_pairings,
-    insert_participations, insert_points, insert_projects, insert_services, insert_wishes,
+    RowContext, StreetRows, insert_activities, insert_group_members, insert_members, insert_orgs,
+    insert_pairings, insert_participations, insert_points, insert_projects, insert_services,
+    insert_wishes,
 };
 use super::rollups::{prepare_delta_tables, shift_by_difference};
 use crate::sql::{Db, DbExt, params};
@@ -75,6 +77,7 @@ pub fn rederive_entities(
     }
     // The rows beside them that no rollup sums.
     for (table, key, values) in [
+        ("fig_group_members", "member", &members),
         ("fig_orgs", "id", &ids(&touched.orgs)),
         ("fig_volunteer_wishes", "wish", &wishes),
         ("fig_market_wishes", "id", &wishes),
@@ -105,16 +108,18 @@ pub fn rederive_entities(
     // `view_delta` follows no street's pairing or project: every row here is filed
     // under the community's own code, whose rollups are shifted below.
     let street = StreetRows::of(code, sync.hosts_street);
-    // A new member's or organisation's row is its only one (`view_delta` follows no
-    // other): no other row names it yet.
-    let mut rows = insert_members(
-        db,
-        &context,
+    // A new member's or organisation's rows are its only ones (`view_delta` follows no
+    // other): no other row names it yet. A member's are theirs in `fig_members` and
+    // their places in the groups the delta read (a group's own row stands: a followed
+    // change touches none).
+    let new_members = || {
         touched
             .members
             .iter()
-            .filter_map(|id| Some((id, delta.members.get(id)?))),
-    )?;
+            .filter_map(|id| Some((id, delta.members.get(id)?)))
+    };
+    let mut rows = insert_members(db, &context, new_members())?;
+    rows += insert_group_members(db, &context, new_members(), &delta.branches, &delta.teams)?;
     rows += insert_orgs(
         db,
         community,

@@ -10,8 +10,9 @@ use wishtree_protocol::{CommunityCode, CommunityDoc, RegionLevel, Timestamp};
 
 use super::FiguresError;
 use super::entity_rows::{
-    RowContext, StreetRows, insert_activities, insert_members, insert_orgs, insert_pairings,
-    insert_participations, insert_points, insert_projects, insert_services, insert_wishes,
+    RowContext, StreetRows, insert_activities, insert_group_members, insert_members, insert_orgs,
+    insert_pairings, insert_participations, insert_points, insert_projects, insert_services,
+    insert_wishes,
 };
 use super::rollups::{rebuild_rollups, shift_district_days};
 use crate::metrics::Metrics;
@@ -142,6 +143,13 @@ pub fn rederive_community(
     let mut rows = 0u64;
 
     rows += insert_members(db, &context, view.members.iter())?;
+    rows += insert_group_members(
+        db,
+        &context,
+        view.members.iter(),
+        &view.branches,
+        &view.teams,
+    )?;
     rows += insert_orgs(db, community, &street, view.orgs.values())?;
     rows += insert_pairings(db, &context, &street, view.pairings.iter())?;
     rows += insert_wishes(db, &context, view.wishes.iter())?;

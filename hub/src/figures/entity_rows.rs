@@ -1,6 +1,6 @@
 //! The rows of one community's entities that both re-derivations write — whole
 //! (`derive.rs`) and entity by entity (`by_entity.rs`): members and organisations
-//! reporting in, pairings, wishes, projects
+//! reporting in (a member's places in groups among them), pairings, wishes, projects
 //! (with their units and credits), activities, participations, service records and
 //! passbook entries, with what they read besides the entities (`RowContext`), where a
 //! street's own records are filed (`StreetRows`) and who holds a wish or project
@@ -9,11 +9,13 @@
 use std::collections::BTreeMap;
 
 use wishtree_protocol::id::{
-    ActivityId, MemberId, OrgId, PairingId, PointsEntryId, ProjectId, RoundId, ServiceId, WishId,
+    ActivityId, BranchId, MemberId, OrgId, PairingId, PointsEntryId, ProjectId, RoundId, ServiceId,
+    TeamId, WishId,
 };
 use wishtree_protocol::lifecycle::{ClaimState, ClaimStatus, PairingStatus};
 use wishtree_protocol::model::{
-    Activity, Actor, Member, Org, Pairing, PointsEntry, Project, Round, ServiceRecord, Wish,
+    Activity, Actor, Branch, Member, Org, Pairing, PointsEntry, Project, Round, ServiceRecord,
+    Team, Wish,
 };
 use wishtree_protocol::project::{ProjectStage, ProjectStatus, UnitShare};
 use wishtree_protocol::street::StreetCode;
@@ -91,6 +93,45 @@ pub(super) fn insert_members<'m>(
             ],
         )?;
         rows += 1;
+    }
+    Ok(rows)
+}
+
+/// Writes the places of `members` in functional branches and service teams
+/// (`fig_group_members`), each with the member's organisation; a member naming a group
+/// missing from `branches` or `teams` (the document does not list it: written
+/// elsewhere by hand) is in no group that counts. Returns how many.
+pub(super) fn insert_group_members<'m>(
+    db: &dyn Db,
+    context: &RowContext<'_>,
+    members: impl Iterator<Item = (&'m MemberId, &'m Member)>,
+    branches: &BTreeMap<BranchId, Branch>,
+    teams: &BTreeMap<TeamId, Team>,
+) -> Result<u64, FiguresError> {
+    let insert = "INSERT INTO fig_group_members (community, member, kind, group_id, member_org)
+         VALUES (?1, ?2, ?3, ?4, ?5)";
+    let mut rows = 0;
+    for (id, member) in members {
+        let branch = member.branch.filter(|b| branches.contains_key(b));
+        let team = member.team.filter(|t| teams.contains_key(t));
+        let places = [
+            ("branch", branch.map(|b| b.as_bytes().to_vec())),
+            ("team", team.map(|t| t.as_bytes().to_vec())),
+        ];
+        for (kind, group) in places {
+            let Some(group) = group else { continue };
+            db.execute(
+                insert,
+                params![
+                    context.community,
+                    id.as_bytes().as_slice(),
+                    kind,
+                    group,
+                    context.org_of(id)
+                ],
+            )?;
+            rows += 1;
+        }
     }
     Ok(rows)
 }

@@ -59,7 +59,9 @@ pub struct GroupFigures {
 /// transaction (its old rows were deleted with the others, [`super::RAW_TABLES`]);
 /// answers how many rows it wrote. A seat is credited to the organisation holding it
 /// (its citywide id, by `resolve`), or to the organisation of the member holding it
-/// (`member_org`, resolved already).
+/// (`member_org`, resolved already). The members' places in the groups are written
+/// with the members (`entity_rows::insert_group_members`), as a new member's are when
+/// followed entity by entity.
 pub(super) fn insert_rows(
     db: &dyn Db,
     community: &str,
@@ -68,7 +70,6 @@ pub(super) fn insert_rows(
     resolve: &dyn Fn(OrgId) -> OrgId,
 ) -> Result<u64, FiguresError> {
     let mut rows = insert_posts(db, community, view.posts.iter(), member_org, resolve)?;
-    let org_of = |member: &MemberId| member_org.get(member).map(|org| org.as_bytes().to_vec());
     {
         let group = |values: &[&dyn ToCell]| {
             db.execute(
@@ -93,36 +94,6 @@ pub(super) fn insert_rows(
                 team.created_at.date_in_shanghai().to_days()
             ])?;
             rows += 1;
-        }
-    }
-    {
-        let place = |values: &[&dyn ToCell]| {
-            db.execute(
-                "INSERT INTO fig_group_members (community, member, kind, group_id, member_org)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                values,
-            )
-        };
-        for (id, member) in &view.members {
-            // A member naming a group the document does not list (written elsewhere by
-            // hand) is in no group that counts.
-            let branch = member.branch.filter(|b| view.branches.contains_key(b));
-            let team = member.team.filter(|t| view.teams.contains_key(t));
-            let places = [
-                ("branch", branch.map(|b| b.as_bytes().to_vec())),
-                ("team", team.map(|t| t.as_bytes().to_vec())),
-            ];
-            for (kind, group) in places {
-                let Some(group) = group else { continue };
-                place(params![
-                    community,
-                    id.as_bytes().as_slice(),
-                    kind,
-                    group,
-                    org_of(id)
-                ])?;
-                rows += 1;
-            }
         }
     }
     Ok(rows)
