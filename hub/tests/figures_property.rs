@@ -1,17 +1,19 @@
 //! Property test: random cities — communities in two districts, members of shared
 //! unit organisations (a unit's own, and two branches of one unit), wishes and projects
 //! through every lifecycle, projects in Guangzhou's stages claimed by one to three units
-//! jointly (`figures_support/joint.rs`), activities, service, voids and redemptions — are
-//! written as community documents through
-//! domain commands, synced into a city hub, and every figure, for every region,
-//! period and party organisation or unit, equals the same figure computed
-//! independently from the generated plan.
+//! jointly (`figures_support/joint.rs`), activities, service, voids and redemptions, and
+//! last units and members reporting in (some in a functional branch or service team)
+//! — are written as community documents through domain commands, synced into a city
+//! hub, and every figure, for every region, period and party organisation or unit,
+//! equals the same figure computed independently from the generated plan.
 //!
 //! The data travels the hub's real path: each node's document goes through the
 //! sans-IO sync session (node side over a [`MemoryHost`], hub side over the hub's own
 //! host and store), as encoded frames, in one session or split in two so a second
 //! session merges into what the hub already holds; then the hub's figures refresh
-//! re-derives the community. Only the network and the clock are not real.
+//! re-derives the community, entity by entity where it can (the late reporting in
+//! comes last so that a second session brings it there), and its tables must equal a
+//! whole re-derivation's. Only the network and the clock are not real.
 //!
 //! The same plans run on both stores (issue 15): a lone hub's SQLite file, and a
 //! PostgreSQL database its processes share, where the figures are derived into and
@@ -69,15 +71,17 @@ use wishtree_hub::state::{Hub, HubOptions};
 use wishtree_hub::store::{EnrolledRole, HubStore, PgStore, SqliteStore};
 use wishtree_protocol::attest::SignedHeads;
 use wishtree_protocol::city::CityCommand;
-use wishtree_protocol::command::Command;
+use wishtree_protocol::command::{Command, MemberFields};
 use wishtree_protocol::frame::{DocId, Frame, Role, Scope};
-use wishtree_protocol::id::{MemberId, OrgId, PointsEntryId, VoidId, VolunteerId};
+use wishtree_protocol::id::{
+    BranchId, MemberId, OrgId, PointsEntryId, TeamId, VoidId, VolunteerId,
+};
 use wishtree_protocol::keys::KeyPair;
-use wishtree_protocol::model::{Actor, EventKind, ServiceRecord};
+use wishtree_protocol::model::{Actor, EventKind, PostKind, ServiceRecord};
 use wishtree_protocol::street::StreetCode;
 use wishtree_protocol::sync::memory::MemoryHost;
 use wishtree_protocol::sync::{Effect, Ending, Event, Session};
-use wishtree_protocol::text::Label;
+use wishtree_protocol::text::{Label, Name};
 use wishtree_protocol::{
     CommunityCode, CommunityDoc, Date, HalfYear, RegionLevel, RegionPrefix, Timestamp,
 };
@@ -153,6 +157,8 @@ struct CommunityPlan {
     /// Street-level records, which count only if the hub's city names this community
     /// its street's host.
     street: StreetPlan,
+    /// Units and members reporting in after everything else.
+    late: LatePlan,
     /// Hours before [`NOW`] the node last connected.
     seen_hours_ago: i64,
     /// Where the node's first session stops: after that many of the document's
@@ -161,6 +167,22 @@ struct CommunityPlan {
     split: Option<prop::sample::Index>,
     /// Whether the node signs its final heads (a first session's heads are signed).
     attest_final: bool,
+}
+
+/// Reporting in written after everything else in the document, so that a split puts
+/// it in the second session more often than not and the refresh worker derives it
+/// entity by entity (a new member, in a group or not, and a new unit are followed).
+#[derive(Debug, Clone)]
+struct LatePlan {
+    /// The community's functional branch (founded on that day) and service team (made
+    /// on that day), written with the other entities.
+    groups: Option<(i32, i32)>,
+    /// (organisation of the pool, reported-in day): units the community does not have
+    /// yet.
+    orgs: Vec<(usize, Option<i32>)>,
+    /// (organisation pick among all the community's, reported-in day, in the branch,
+    /// in the team).
+    members: Vec<(Option<usize>, i32, bool, bool)>,
 }
 
 #[derive(Debug, Clone)]
@@ -200,6 +222,9 @@ struct CommunityFacts {
     points: Vec<(usize, Date, u64, u64)>,
     volunteers: VolunteerFacts,
     street: StreetFacts,
+    /// Functional branches and service teams: (kind, made day, the organisations of
+    /// the members in it).
+    groups: Vec<(&'static str, Date, Vec<Option<OrgId>>)>,
 }
 
 #[derive(Debug)]

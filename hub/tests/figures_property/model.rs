@@ -67,8 +67,8 @@ pub(super) fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figur
             by_end,
             filter.org.is_some(),
         ),
-        // The generated communities have no posts, branches or teams: their figures
-        // are tested in `figures_posts.rs`.
+        // The generated communities have no posts: their figures are tested in
+        // `figures_posts.rs`.
         posts: Default::default(),
         groups: Default::default(),
     };
@@ -83,6 +83,22 @@ pub(super) fn expected(facts: &Facts, plan: &CityPlan, filter: &Filter) -> Figur
             if reported.is_some_and(by_end) && org_matches(Some(*org)) {
                 reported_orgs.insert(*org);
             }
+        }
+        // A group made by the end of the period, with its members now; with an
+        // organisation, a group counts if its members are in it, and they are its
+        // places.
+        for (kind, made, members) in &community.groups {
+            let places = members.iter().filter(|org| org_matches(**org)).count() as u64;
+            if !by_end(*made) || (filter.org.is_some() && places == 0) {
+                continue;
+            }
+            let groups = &mut figures.groups;
+            let (count, in_it) = match *kind {
+                "branch" => (&mut groups.branches, &mut groups.branch_members),
+                _ => (&mut groups.teams, &mut groups.team_members),
+            };
+            *count += 1;
+            *in_it += places;
         }
         figures.members_reported += community
             .members

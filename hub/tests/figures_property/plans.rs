@@ -92,7 +92,7 @@ pub(super) fn community_plan(code: CommunityCode) -> impl Strategy<Value = Commu
         prop::collection::vec(service_plan(), 0..5),
         prop::collection::vec((any::<usize>(), 1u32..40, 0i64..320 * 1440), 0..3),
         prop::collection::vec(volunteer_plan(), 0..3),
-        (street_plan(), 0i64..48),
+        (street_plan(), 0i64..48, late_plan()),
         prop::option::of(any::<prop::sample::Index>()),
         any::<bool>(),
     )
@@ -107,7 +107,7 @@ pub(super) fn community_plan(code: CommunityCode) -> impl Strategy<Value = Commu
                 services,
                 redemptions,
                 volunteers,
-                (street, seen),
+                (street, seen, mut late),
                 split,
                 attest_final,
             )| {
@@ -116,6 +116,7 @@ pub(super) fn community_plan(code: CommunityCode) -> impl Strategy<Value = Commu
                     .into_iter()
                     .filter(|(pool, _)| seen_orgs.insert(*pool))
                     .collect();
+                late.orgs.retain(|(pool, _)| seen_orgs.insert(*pool));
                 CommunityPlan {
                     code,
                     orgs,
@@ -129,12 +130,34 @@ pub(super) fn community_plan(code: CommunityCode) -> impl Strategy<Value = Commu
                     redemptions,
                     volunteers,
                     street,
+                    late,
                     seen_hours_ago: seen,
                     split,
                     attest_final,
                 }
             },
         )
+}
+
+pub(super) fn late_plan() -> impl Strategy<Value = LatePlan> {
+    (
+        prop::option::of((0i32..300, 0i32..300)),
+        prop::collection::vec((0usize..POOL, prop::option::of(0i32..300)), 0..3),
+        prop::collection::vec(
+            (
+                prop::option::of(any::<usize>()),
+                0i32..300,
+                any::<bool>(),
+                any::<bool>(),
+            ),
+            0..4,
+        ),
+    )
+        .prop_map(|(groups, orgs, members)| LatePlan {
+            groups,
+            orgs,
+            members,
+        })
 }
 
 pub(super) fn all_codes() -> Vec<CommunityCode> {

@@ -38,6 +38,31 @@ pub(super) fn write_community(
         facts.members.push((members.len(), org, day(*reported)));
         members.push(id);
     }
+    // The groups late members may be placed in; none of the plan's other members is.
+    let groups = plan.late.groups.map(|(founded, made)| {
+        let branch = BranchId::from_bytes(w.ids.bytes());
+        w.run(
+            Command::AddBranch {
+                id: branch,
+                name: Name::parse("name", "楼栋功能型党支部").unwrap(),
+                secretary: None,
+                founded_on: day(founded),
+            },
+            minute(2),
+        );
+        let team = TeamId::from_bytes(w.ids.bytes());
+        w.run(
+            Command::AddTeam {
+                id: team,
+                name: Name::parse("name", "法律援助服务队").unwrap(),
+                focus: Label::parse("focus", "法律援助").unwrap(),
+            },
+            minute(i64::from(made) * 1440),
+        );
+        facts.groups.push(("branch", day(founded), Vec::new()));
+        facts.groups.push(("team", day(made), Vec::new()));
+        (branch, team)
+    });
     let (volunteers, volunteer_facts, volunteer_voids) =
         write_volunteers(&mut w, &plan.volunteers, day, minute(2));
     facts.volunteers = volunteer_facts;
@@ -208,6 +233,54 @@ pub(super) fn write_community(
             0,
             u64::from(*points),
         ));
+    }
+
+    // Phase three: reporting in late, after everything else; a second session that
+    // brings it is derived entity by entity (the community's members and units made
+    // at the earlier heads).
+    for (pool, reported) in &plan.late.orgs {
+        let reported = reported.map(day);
+        let (code, branch) = pool_entry(*pool);
+        let unit_name = unit_name(*pool);
+        let id = match branch {
+            Some(branch) => w.add_party_org(code, &unit_name, branch, reported, minute(6)),
+            None => w.add_org(code, &unit_name, reported, minute(6)),
+        };
+        facts.orgs.insert(id, reported);
+        orgs.push(id);
+    }
+    for (org_pick, reported, in_branch, in_team) in &plan.late.members {
+        let org = org_pick.and_then(|pick| (!orgs.is_empty()).then(|| orgs[pick % orgs.len()]));
+        let branch = groups.and_then(|(branch, _)| in_branch.then_some(branch));
+        let team = groups.and_then(|(_, team)| in_team.then_some(team));
+        let id = MemberId::from_bytes(w.ids.bytes());
+        w.run(
+            Command::AddMember {
+                id,
+                member: MemberFields {
+                    name: Name::parse("name", "李强").unwrap(),
+                    work_unit: Label::parse("work_unit", "市教育局").unwrap(),
+                    org,
+                    position: Label::parse("position", "科员").unwrap(),
+                    specialties: Vec::new(),
+                    intentions: vec![PostKind::Aid],
+                    reported_in: day(*reported),
+                    branch,
+                    team,
+                },
+            },
+            minute(7),
+        );
+        facts
+            .members
+            .push((facts.members.len(), org, day(*reported)));
+        for (kind, placed) in [("branch", branch.is_some()), ("team", team.is_some())] {
+            if let Some(group) = facts.groups.iter_mut().find(|group| group.0 == kind)
+                && placed
+            {
+                group.2.push(org);
+            }
+        }
     }
     (w.doc, facts)
 }
