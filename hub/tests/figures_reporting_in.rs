@@ -3,7 +3,8 @@
 //! and leaves the same rows as a hub that remembers nothing derives whole — the
 //! members' and organisations' rows, the rollups, and the report-back rows of the
 //! unit's members (`fig_unit_members`), which a community without seals keeps beside
-//! the figures. A member placed in a branch on reporting in is derived whole.
+//! the figures. A member placed in a branch on reporting in is derived entity by
+//! entity too, with their place in it (`fig_group_members`).
 
 #![allow(clippy::unwrap_used)]
 
@@ -149,16 +150,28 @@ fn members_and_units_reporting_in_are_derived_by_entity_as_whole() {
         "first derivation"
     );
 
-    // A member placed in the branch on reporting in: their place is a group's row,
-    // which only the whole derivation writes.
+    // A member placed in the branch on reporting in: followed entity by entity, with
+    // their place in the branch, which the branch's figures count.
     add_member(&mut writer, Some(unit), Some(branch), 5);
     sync(&hub, &mut writer);
     assert_eq!(
         hub.metrics().figure_refreshes_whole(),
-        2,
-        "a member in a branch"
+        1,
+        "a member in a branch derived by entity"
     );
     assert_eq!(count(&hub, "SELECT COUNT(*) FROM fig_group_members"), 1);
+    let filter = figures::Filter {
+        region: "1309".parse().unwrap(),
+        period: figures::Period::all(),
+        org: None,
+        round: None,
+    };
+    let groups = hub
+        .figures()
+        .read(|db| figures::figures(db, &filter, NOW))
+        .unwrap()
+        .groups;
+    assert_eq!((groups.branches, groups.branch_members), (1, 1));
 
     // A second unit and a party branch of the first report in, and members of each
     // (and one of none): each change is followed entity by entity.
@@ -178,7 +191,7 @@ fn members_and_units_reporting_in_are_derived_by_entity_as_whole() {
     sync(&hub, &mut writer);
     assert_eq!(
         hub.metrics().figure_refreshes_whole(),
-        2,
+        1,
         "new members and units derived by entity"
     );
     assert_eq!(count(&hub, "SELECT COUNT(*) FROM fig_members"), 5);
