@@ -1868,6 +1868,17 @@ fn rederive_by_kind(
         },
         start,
     );
+    // The functional branch a new member is placed in.
+    let branch = wishtree_protocol::id::BranchId::from_bytes(bytes(8_100_000));
+    writer.run(
+        Command::AddBranch {
+            id: branch,
+            name: wishtree_protocol::text::Name::parse("name", "楼栋功能型党支部").unwrap(),
+            secretary: None,
+            founded_on: day,
+        },
+        start,
+    );
     {
         // The rows of what was just added, as the hub holds them before the runs.
         let derivation = Derivation::since(&mut writer.doc, &heads).unwrap();
@@ -1891,6 +1902,7 @@ fn rederive_by_kind(
         "post",
         "volunteer",
         "new member",
+        "member in a branch",
         "new org",
     ];
     for kind in kinds {
@@ -1934,6 +1946,31 @@ fn rederive_by_kind(
                 "new member" => {
                     writer.add_member(Some(org), day, at);
                 }
+                "member in a branch" => {
+                    let id = MemberId::from_bytes(writer.ids.bytes());
+                    writer.run(
+                        Command::AddMember {
+                            id,
+                            member: wishtree_protocol::command::MemberFields {
+                                name: wishtree_protocol::text::Name::parse("name", "李强").unwrap(),
+                                work_unit: wishtree_protocol::text::Label::parse(
+                                    "work_unit",
+                                    "市教育局",
+                                )
+                                .unwrap(),
+                                org: Some(org),
+                                position: wishtree_protocol::text::Label::parse("position", "科员")
+                                    .unwrap(),
+                                specialties: Vec::new(),
+                                intentions: vec![PostKind::Aid],
+                                reported_in: day,
+                                branch: Some(branch),
+                                team: None,
+                            },
+                        },
+                        at,
+                    );
+                }
                 _ => {
                     writer.add_org(
                         credit_code(900_000 + run as u32),
@@ -1970,7 +2007,7 @@ fn rederive_by_kind(
         }
         let (p50, p99) = percentiles(totals);
         println!(
-            "  a {kind:<10} p50 {:>7.2} ms  p99 {:>7.2} ms   {}",
+            "  a {kind:<18} p50 {:>7.2} ms  p99 {:>7.2} ms   {}",
             ms(p50),
             ms(p99),
             match whole {
