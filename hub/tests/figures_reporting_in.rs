@@ -4,7 +4,8 @@
 //! members' and organisations' rows, the rollups, and the report-back rows of the
 //! unit's members (`fig_unit_members`), which a community without seals keeps beside
 //! the figures. A member placed in a branch on reporting in is derived entity by
-//! entity too, with their place in it (`fig_group_members`).
+//! entity too, with their place in it (`fig_group_members`); and a unit reporting in
+//! to the street at the community hosting it, with its row under the street's code.
 
 #![allow(clippy::unwrap_used)]
 
@@ -17,9 +18,11 @@ use wishtree_hub::metrics::Metrics;
 use wishtree_hub::sql::{DbExt, params};
 use wishtree_hub::state::{Hub, HubOptions};
 use wishtree_hub::store::{SqliteStore, StoredDoc};
+use wishtree_protocol::city::{CityCommand, CityDoc};
 use wishtree_protocol::command::{Command, MemberFields};
 use wishtree_protocol::id::{BranchId, MemberId, OrgId};
 use wishtree_protocol::model::PostKind;
+use wishtree_protocol::street::StreetCode;
 use wishtree_protocol::text::{Label, Name};
 use wishtree_protocol::{CommunityCode, Date, RegionPrefix, Timestamp};
 use wishtree_testkit::community::{Writer, credit_code};
@@ -211,6 +214,80 @@ fn members_and_units_reporting_in_are_derived_by_entity_as_whole() {
     );
 
     // A hub that remembers nothing derives the same rows whole.
+    let by_entity = rows(&path);
+    hub.figures()
+        .write(|db| db.execute("DELETE FROM fig_derived_from", params![]))
+        .unwrap();
+    drop(hub);
+    let forgetful = open_hub(&path);
+    figures::refresh_one(&forgetful, code()).unwrap();
+    assert_eq!(forgetful.metrics().figure_refreshes_whole(), 1);
+    assert_eq!(rows(&path), by_entity);
+}
+
+/// A unit that reports in to the street at the community that hosts it, in the change
+/// that adds it: followed entity by entity, its row filed under the community and
+/// under the street's own code, as a hub that remembers nothing derives them.
+#[test]
+fn a_unit_reporting_in_to_the_street_at_its_host_is_derived_by_entity_as_whole() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("hub.sqlite");
+    let hub = open_hub(&path);
+    let street = StreetCode::of(&code());
+    hub.execute_city(
+        &CityCommand::DesignateStreetHost {
+            street: street.as_region(),
+            community: code(),
+        },
+        NOW,
+    )
+    .unwrap();
+    figures::refresh_city(&hub).unwrap();
+    // What the node holds of the city: its own copy names it the host too.
+    let mut city = CityDoc::new(&"1309".parse().unwrap(), [3; 16]).unwrap();
+    city.execute(
+        &CityCommand::DesignateStreetHost {
+            street: street.as_region(),
+            community: code(),
+        },
+        at(0),
+    )
+    .unwrap();
+    let host = city.view().unwrap().street_host_of(&code());
+    let mut writer = Writer::new(code(), "名人社区", 1, at(0));
+    writer.add_org(credit_code(1), "甲单位", Some(day("2026-06-01")), at(1));
+    sync(&hub, &mut writer);
+    assert_eq!(
+        hub.metrics().figure_refreshes_whole(),
+        1,
+        "first derivation"
+    );
+
+    let unit = writer.add_org(credit_code(2), "乙单位", Some(day("2026-07-01")), at(2));
+    writer.run(
+        Command::ReportInToStreet {
+            org: unit,
+            street: host,
+            on: day("2026-07-02"),
+        },
+        at(3),
+    );
+    sync(&hub, &mut writer);
+    assert_eq!(
+        hub.metrics().figure_refreshes_whole(),
+        1,
+        "a new unit reported in to the street derived by entity"
+    );
+    let filed = street.own_records().as_str().to_owned();
+    assert_eq!(
+        count(
+            &hub,
+            &format!("SELECT COUNT(*) FROM fig_orgs WHERE community = '{filed}'")
+        ),
+        1,
+        "the unit's row under the street's own code"
+    );
+
     let by_entity = rows(&path);
     hub.figures()
         .write(|db| db.execute("DELETE FROM fig_derived_from", params![]))
