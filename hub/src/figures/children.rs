@@ -13,14 +13,13 @@ use std::collections::BTreeMap;
 use wishtree_protocol::{RegionPrefix, Timestamp};
 
 use super::FiguresError;
+use super::counting::{count_claiming_orgs, count_orgs_reported};
 use super::health::SYNC_WINDOW_MS;
 use super::measure::{Group, Measures, Scope, region_range, sum_measures, unindexed};
 use super::period::{Months, Period};
 use super::posts::PostFigures;
 use super::project_stages::stage_counts;
-use super::query::{
-    Figures, Parts, StateCounts, assemble, count_claiming_orgs, count_orgs_reported,
-};
+use super::query::{Figures, Parts, StateCounts, assemble};
 use super::rounds::{RoundCut, RoundWishes, wishes_of_round};
 use super::together::{Statement, Together};
 use crate::sql::{self, Db, DbExt, Dialect, Fresh, Row, ToCell, Value};

@@ -574,6 +574,16 @@ pub(crate) fn off_index(db: &dyn Db, column: &str) -> String {
     }
 }
 
+/// The clause that limits rows to one party organisation or unit, bound as parameter
+/// `index`, and the value to bind; nothing without one. Written out rather than as
+/// `(?n IS NULL OR col = ?n)` so that SQLite can use the organisation's index.
+pub(super) fn org_term(scope: Scope<'_>, column: &str, index: usize) -> (String, Option<Value>) {
+    match scope.org {
+        Some(org) => (org.clause(column, index), Some(org.value())),
+        None => (String::new(), None),
+    }
+}
+
 /// Whether a scope's statement is planned for its values on PostgreSQL rather than
 /// by the prepared statement's generic plan: a region's, whose generic plan takes a
 /// range of codes for a few rows and sorts what it should hash (the city's distinct

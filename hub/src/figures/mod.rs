@@ -25,6 +25,7 @@ mod alerts;
 mod by_entity;
 mod campaigns;
 mod children;
+mod counting;
 mod coverage;
 mod derive;
 mod entity_rows;

@@ -248,7 +248,7 @@ INSERT INTO fig_district_days (district, day, month, rows, points_earned, points
 );
 
 /// Each unit's row of a project carries the day the project was submitted, so that the
-/// units that took on a project of a period (`figures::query`, count_claiming_orgs)
+/// units that took on a project of a period (`figures::counting`, count_claiming_orgs)
 /// are counted from one covering index in unit order, without visiting a project row
 /// per unit. Filled here from the projects.
 pub(super) const PROJECT_UNIT_DAYS_STEP: &str =
