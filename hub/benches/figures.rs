@@ -760,6 +760,23 @@ struct Traced<'a> {
 }
 
 impl Traced<'_> {
+    /// Runs one statement, noting it under `label` with the time it took.
+    fn timed(
+        &self,
+        label: String,
+        sql: &str,
+        params: &[&dyn ToCell],
+        run: impl FnOnce() -> sql::Result<u64>,
+    ) -> sql::Result<u64> {
+        self.note_sql(sql, params);
+        let started = Instant::now();
+        let changed = run();
+        self.statements
+            .borrow_mut()
+            .push((label, started.elapsed()));
+        changed
+    }
+
     /// With `WISHTREE_BENCH_TRACE_SQL`, appends a PostgreSQL statement to its file.
     fn note_sql(&self, sql: &str, params: &[&dyn ToCell]) {
         if let (Ok(path), sql::Dialect::Postgres) =
@@ -804,13 +821,9 @@ impl Db for Traced<'_> {
         params: &[&dyn ToCell],
         each: &mut dyn FnMut(&Row<'_>) -> sql::Result<()>,
     ) -> sql::Result<u64> {
-        self.note_sql(sql, params);
-        let started = Instant::now();
-        let changed = self.db.run(sql, params, each);
-        self.statements
-            .borrow_mut()
-            .push((sql.to_owned(), started.elapsed()));
-        changed
+        self.timed(sql.to_owned(), sql, params, || {
+            self.db.run(sql, params, each)
+        })
     }
 
     fn run_fresh(
@@ -819,13 +832,8 @@ impl Db for Traced<'_> {
         params: &[&dyn ToCell],
         each: &mut dyn FnMut(&Row<'_>) -> sql::Result<()>,
     ) -> sql::Result<u64> {
-        self.note_sql(sql, params);
-        let started = Instant::now();
-        let changed = self.db.run_fresh(sql, params, each);
-        self.statements
-            .borrow_mut()
-            .push((format!("(fresh) {sql}"), started.elapsed()));
-        changed
+        let label = format!("(fresh) {sql}");
+        self.timed(label, sql, params, || self.db.run_fresh(sql, params, each))
     }
 
     /// Statements sent together are noted each with an equal share of their time.
