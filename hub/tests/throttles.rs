@@ -484,8 +484,8 @@ fn member_requests_a_throttle_cannot_count_are_refused_and_append_nothing() {
             "{path}: {refusal}"
         );
         assert_eq!(
-            refusal["message_zh"], "平台暂时无法核验会员卡，请稍后再试",
-            "{path}"
+            refusal["message_zh"], "平台暂时无法受理您的请求，请稍后再试",
+            "{path}: the request's refusal, not the card's"
         );
         assert_eq!(hub.inbox(), before, "{path} appends nothing");
     }

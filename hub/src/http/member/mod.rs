@@ -141,6 +141,9 @@ pub(crate) enum CardRefusal {
     Throttled,
     /// The hub could not check it (store, document).
     Internal(String),
+    /// The hub could not take the member's request (its count cannot be kept), card
+    /// checked or not: said as the request's refusal, not the card's.
+    RequestNotTaken(String),
 }
 
 /// `GET /m/card`: the member's own pages for a phone holding a card session, or the
@@ -384,7 +387,7 @@ impl CardRefusal {
             Self::Card(CardError::Malformed(_)) => StatusCode::BAD_REQUEST,
             Self::Card(_) => StatusCode::FORBIDDEN,
             Self::Throttled => StatusCode::TOO_MANY_REQUESTS,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(_) | Self::RequestNotTaken(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -400,7 +403,7 @@ impl CardRefusal {
             Self::Card(CardError::BadSecret) => "bad_secret",
             Self::Card(CardError::Revoked { .. }) => "revoked",
             Self::Throttled => "throttled",
-            Self::Internal(_) => "internal",
+            Self::Internal(_) | Self::RequestNotTaken(_) => "internal",
         }
     }
 
@@ -411,7 +414,7 @@ impl CardRefusal {
                 "too many failed tries with this card or from this address: try again in 15 minutes"
                     .to_owned()
             }
-            Self::Internal(message) => message.clone(),
+            Self::Internal(message) | Self::RequestNotTaken(message) => message.clone(),
         }
     }
 
@@ -420,6 +423,7 @@ impl CardRefusal {
             Self::Card(error) => error.message_zh(),
             Self::Throttled => "尝试次数过多：请 15 分钟后再试".to_owned(),
             Self::Internal(_) => "平台暂时无法核验会员卡，请稍后再试".to_owned(),
+            Self::RequestNotTaken(_) => "平台暂时无法受理您的请求，请稍后再试".to_owned(),
         }
     }
 }
@@ -531,7 +535,7 @@ pub(super) async fn member_request(
     // A request the limit cannot count is not taken: the limit is the count.
     if let Err(error) = counted {
         tracing::error!(%error, "member request refused: the limit cannot be counted");
-        return Err(refused(CardRefusal::Internal(format!(
+        return Err(refused(CardRefusal::RequestNotTaken(format!(
             "the count of requests cannot be kept: {error}"
         ))));
     }
