@@ -5,7 +5,8 @@
 //! unit's members (`fig_unit_members`), which a community without seals keeps beside
 //! the figures. A member placed in a branch on reporting in is derived entity by
 //! entity too, with their place in it (`fig_group_members`); and a unit reporting in
-//! to the street at the community hosting it, with its row under the street's code.
+//! to the street at the community hosting it, with its row under the street's code; and
+//! a member's ledger corrected (their name, unit and branch), with their rows.
 
 #![allow(clippy::unwrap_used)]
 
@@ -107,25 +108,35 @@ fn sync(hub: &Hub, writer: &mut Writer) {
     figures::refresh_one(hub, code()).unwrap();
 }
 
-fn add_member(writer: &mut Writer, org: Option<OrgId>, branch: Option<BranchId>, minute: i64) {
+fn add_member(
+    writer: &mut Writer,
+    org: Option<OrgId>,
+    branch: Option<BranchId>,
+    minute: i64,
+) -> MemberId {
     let id = MemberId::from_bytes(writer.ids.bytes());
     writer.run(
         Command::AddMember {
             id,
-            member: MemberFields {
-                name: Name::parse("name", "李强").unwrap(),
-                work_unit: Label::parse("work_unit", "市教育局").unwrap(),
-                org,
-                position: Label::parse("position", "科员").unwrap(),
-                specialties: Vec::new(),
-                intentions: vec![PostKind::Aid],
-                reported_in: day("2026-07-02"),
-                branch,
-                team: None,
-            },
+            member: fields("李强", org, branch),
         },
         at(minute),
     );
+    id
+}
+
+fn fields(name: &str, org: Option<OrgId>, branch: Option<BranchId>) -> MemberFields {
+    MemberFields {
+        name: Name::parse("name", name).unwrap(),
+        work_unit: Label::parse("work_unit", "市教育局").unwrap(),
+        org,
+        position: Label::parse("position", "科员").unwrap(),
+        specialties: Vec::new(),
+        intentions: vec![PostKind::Aid],
+        reported_in: day("2026-07-02"),
+        branch,
+        team: None,
+    }
 }
 
 #[test]
@@ -180,7 +191,7 @@ fn members_and_units_reporting_in_are_derived_by_entity_as_whole() {
     // (and one of none): each change is followed entity by entity.
     let second = writer.add_org(credit_code(2), "乙单位", Some(day("2026-07-01")), at(10));
     sync(&hub, &mut writer);
-    add_member(&mut writer, Some(second), None, 11);
+    let moved = add_member(&mut writer, Some(second), None, 11);
     sync(&hub, &mut writer);
     let party = writer.add_party_org(
         credit_code(1),
@@ -211,6 +222,37 @@ fn members_and_units_reporting_in_are_derived_by_entity_as_whole() {
              AND month = 0"
         ),
         5
+    );
+
+    // A member's ledger corrected — their name, which is on their report-back row,
+    // then their unit and their branch — is followed entity by entity too.
+    writer.run(
+        Command::UpdateMember {
+            id: moved,
+            member: fields("李刚", Some(second), None),
+        },
+        at(15),
+    );
+    sync(&hub, &mut writer);
+    writer.run(
+        Command::UpdateMember {
+            id: moved,
+            member: fields("李刚", Some(party), Some(branch)),
+        },
+        at(16),
+    );
+    sync(&hub, &mut writer);
+    assert_eq!(
+        hub.metrics().figure_refreshes_whole(),
+        1,
+        "edited members derived by entity"
+    );
+    assert_eq!(
+        count(
+            &hub,
+            "SELECT COUNT(*) FROM fig_unit_members WHERE name = '李刚'"
+        ),
+        1
     );
 
     // A hub that remembers nothing derives the same rows whole.

@@ -9,25 +9,39 @@
 //! wishes, service records, passbook entries, activities (with their participations),
 //! the community's own pairings and projects (a street's, filed under the street at
 //! its host, are not), service posts (with their seats), volunteers' service records,
-//! voids of any of these records or entries, and members and organisations reporting
-//! in (双报到): one the change created, absent at the earlier heads, is named by no
-//! row yet, so its own rows are all it adds (a member's in `fig_members`, counted in
-//! the rollups, and their places in a functional branch or service team the document
-//! lists, read for that, in `fig_group_members`; an organisation's in `fig_orgs`).
-//! Anything else the view reads — an
-//! existing member or org edited, rounds, branches, teams, volunteers, scoring rates,
-//! benefits, rules, the schema — makes the whole view derived again
-//! ([`Derivation::Whole`]), because other entities' rows read it: a member's org is on
-//! every row of theirs (and their branch and team on the groups' rows); a round's name
-//! on its wishes; a volunteer's kind on the rows of their wishes and records; a scoring
-//! rate or benefit on the passbook entries earned or spent by it; an org's citywide id
-//! on every row naming it; a branch or team is counted with its members. A new
-//! organisation whose citywide id is not its key or is another key's too is left whole
-//! (rows naming the key, or the other org's row, read it).
+//! voids of any of these records or entries, organisations reporting in (双报到) — one
+//! the change created, absent at the earlier heads, is named by no row yet, so its own
+//! row in `fig_orgs` is all it adds — and:
+//!
+//! - members, reported in or edited: their own rows (`fig_members`, counted in the
+//!   rollups; their places in a functional branch or service team the document lists,
+//!   read for that, in `fig_group_members`), and, as a member's organisation is on
+//!   every row naming them, the posts in which they hold a seat (read again here: a
+//!   community has a handful) and the rows of their wishes, records, passbook entries
+//!   and participations, which the hub gives the member's organisation where it moved
+//!   (`hub/src/figures/by_entity.rs`: those rows name the member, so the hub finds them
+//!   without this side reading every record). An edit of fields no row reads (work
+//!   unit, position, specialties, intentions) rewrites the member's own rows only, as
+//!   they were. A member new to the document is named by no row yet: a record naming
+//!   them was written after them, in the change.
+//! - rounds, made or edited: a wish's row carries its round's name, so every wish
+//!   naming a touched round is read again (found by reading each wish's round alone).
+//! - volunteers, registered or edited: their own row, and their kind on the rows of
+//!   the wishes and records naming them, which the hub gives the kind they have now
+//!   (a new volunteer is named by no row yet, as a new member).
+//!
+//! Anything else the view reads — an existing organisation edited, branches, teams,
+//! scoring rates, benefits, rules, the schema — makes the whole view derived again
+//! ([`Derivation::Whole`]), because other entities' rows read it: an org's citywide id
+//! on every row naming it (its credit code, or its branch's name, may be corrected);
+//! a branch or team is counted with its members; a scoring rate or benefit on the
+//! passbook entries earned or spent by it. A new organisation whose citywide id is not
+//! its key or is another key's too is left whole (rows naming the key, or the other
+//! org's row, read it).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use automerge::ChangeHash;
+use automerge::{ChangeHash, ObjType, ReadDoc, ScalarValue, Value};
 
 use crate::doc::{CommunityDoc, DocError};
 use crate::id::{
@@ -161,6 +175,32 @@ impl EntityDelta {
             voids.values().filter_map(|v| v.points_entry).collect();
         let voided_volunteer_services: BTreeSet<VolunteerServiceId> =
             voids.values().filter_map(|v| v.volunteer_service).collect();
+
+        // A round's name is on the rows of the wishes naming it: those are read again.
+        if !touched.rounds.is_empty() {
+            match wishes_in_rounds(doc, &touched.rounds) {
+                Some(named) => touched.wishes.extend(named),
+                None => return Ok(Err(WholeReason::Malformed("wishes"))),
+            }
+        }
+        // A seat a member holds is credited to the member's organisation: the posts in
+        // which a touched member holds a seat are read again (a community has a
+        // handful; a post whose holders the change moved is touched itself).
+        if !touched.members.is_empty() {
+            let (posts, bad) = doc.entities::<Post>()?;
+            if !bad.is_empty() {
+                return Ok(Err(WholeReason::Malformed("posts")));
+            }
+            for (id, post) in posts {
+                let status = PostStatus::fold(&post.events, post.seats);
+                let holds = status.holders.iter().any(|holder| {
+                    matches!(holder, Actor::Member(member) if touched.members.contains(member))
+                });
+                if holds {
+                    touched.posts.insert(id);
+                }
+            }
+        }
 
         // Widen until nothing new is named: records name activities, activities name
         // their voided participation records.
@@ -354,6 +394,9 @@ impl EntityDelta {
         named.extend(passbook.values().map(|e| e.entity.member));
         named.extend(participations.iter().map(|(_, member)| *member));
         claimed_by_volunteers.extend(volunteer_services.values().map(|s| s.entity.volunteer));
+        // A touched volunteer's own row is written, and the rows naming them take their
+        // kind from it.
+        claimed_by_volunteers.extend(touched.volunteers.iter().copied());
         // A seat held by a member is credited to the member's organisation.
         named.extend(posts.values().flat_map(|post| {
             post.status
@@ -476,6 +519,37 @@ impl EntityDelta {
             volunteers,
         }))
     }
+}
+
+/// The wishes whose round is one of `rounds`, each read for that field alone (a
+/// wish of no round has none); `None` when one cannot be read.
+fn wishes_in_rounds(doc: &CommunityDoc, rounds: &BTreeSet<RoundId>) -> Option<Vec<WishId>> {
+    let automerge = doc.automerge();
+    let wishes = match automerge.get(automerge::ROOT, Wish::COLLECTION) {
+        Ok(Some((Value::Object(ObjType::Map), wishes))) => wishes,
+        Ok(None) => return Some(Vec::new()),
+        _ => return None,
+    };
+    let mut named = Vec::new();
+    for key in automerge.keys(&wishes) {
+        let wish = match automerge.get(&wishes, key.as_str()) {
+            Ok(Some((Value::Object(ObjType::Map), wish))) => wish,
+            _ => return None,
+        };
+        let round = match automerge.get(&wish, "round") {
+            Ok(Some((Value::Scalar(value), _))) => match value.as_ref() {
+                ScalarValue::Str(text) => Some(text.parse::<RoundId>().ok()?),
+                ScalarValue::Null => None,
+                _ => return None,
+            },
+            Ok(None) => None,
+            _ => return None,
+        };
+        if round.is_some_and(|round| rounds.contains(&round)) {
+            named.push(key.parse().ok()?);
+        }
+    }
+    Some(named)
 }
 
 /// One entity: `Some(Some(..))` read, `Some(None)` absent, `None` unreadable.

@@ -2,10 +2,14 @@
 //! touched ([`EntityDelta`]) are removed and written again (with the rows beside them
 //! that read them: a wish's market and volunteer rows, an activity's participations
 //! and offer, a project's units, credits and offer, a post's seats and offer; a
-//! volunteer's service record has its one row, and so has a member or organisation
-//! reporting in, new to the document, with a member's places in a branch or team), and
-//! the rollups are
-//! shifted by the difference between the rows removed and written
+//! volunteer's service record has its one row, and so has an organisation reporting
+//! in, new to the document; a member reporting in or edited has theirs with their
+//! places in a branch or team, a volunteer registered or edited theirs), and the rows
+//! of other entities naming a touched member or volunteer are given the member's
+//! organisation or the volunteer's kind as they are now (`rekey_member`,
+//! `volunteers::rekind_volunteer`: the rows say whom they name, so they are found here
+//! rather than by reading every record of the document again); the rollups are shifted
+//! by the difference between the rows removed and written
 //! (`rollups::shift_by_difference`), instead of every row of the community rewritten
 //! and regrouped. The result equals [`super::rederive_community`]'s, row for row
 //! (`hub/tests/figures_by_entity.rs` checks it after random changes).
@@ -75,8 +79,15 @@ pub fn rederive_entities(
             db.execute(&delete, params![community, value])?;
         }
     }
+    let context = RowContext::new(community, &delta.orgs, &delta.members, &delta.rounds);
+    // The rows of entities the change did not touch that name a touched member carry
+    // the member's organisation: kept aside and given the new one, where it moved.
+    for member in &touched.members {
+        rekey_member(db, community, member, context.member_org.get(member))?;
+    }
     // The rows beside them that no rollup sums.
     for (table, key, values) in [
+        ("fig_volunteers", "id", &ids(&touched.volunteers)),
         ("fig_group_members", "member", &members),
         ("fig_orgs", "id", &ids(&touched.orgs)),
         ("fig_volunteer_wishes", "wish", &wishes),
@@ -104,7 +115,6 @@ pub fn rederive_entities(
         }
     }
 
-    let context = RowContext::new(community, &delta.orgs, &delta.members, &delta.rounds);
     // `view_delta` follows no street's pairing or project: every row here is filed
     // under the community's own code, whose rollups are shifted below.
     let street = StreetRows::of(code, sync.hosts_street);
@@ -144,6 +154,18 @@ pub fn rederive_entities(
         delta.wishes.iter(),
         &delta.volunteers,
     )?;
+    // A touched volunteer's row, and their kind on the rows naming them.
+    rows += super::volunteers::insert_volunteers(
+        db,
+        community,
+        touched
+            .volunteers
+            .iter()
+            .filter_map(|id| Some((id, delta.volunteers.get(id)?))),
+    )?;
+    for id in &touched.volunteers {
+        super::volunteers::rekind_volunteer(db, community, id, delta.volunteers.get(id))?;
+    }
     rows += super::volunteers::insert_volunteer_services(
         db,
         community,
@@ -181,6 +203,59 @@ pub fn rederive_entities(
         super::wait_days::rebuild_wait_days(db, community)?;
     }
     Ok(Rederived { rows })
+}
+
+/// The rows that name a member and carry their organisation (its citywide id): the
+/// table, the member's column and the organisation's.
+const MEMBER_ORG_COLUMNS: [(&str, &str, &str); 4] = [
+    ("fig_wishes", "claimant_member", "credited_org"),
+    ("fig_participations", "member", "member_org"),
+    ("fig_services", "member", "member_org"),
+    ("fig_points", "member", "member_org"),
+];
+
+/// Gives the rows naming `member` ([`MEMBER_ORG_COLUMNS`]) the organisation `org` the
+/// member has now, when the member's own row (kept aside in `old_fig_members`) had
+/// another; the rows changed are kept aside before and after, for the rollups'
+/// difference. The touched entities' rows were removed already, so these are the
+/// others'. A member with no row was not in the document the rows were derived from:
+/// no row names them yet (any record naming them came after them, in the change).
+fn rekey_member(
+    db: &dyn Db,
+    community: &str,
+    member: &MemberId,
+    org: Option<&wishtree_protocol::id::OrgId>,
+) -> Result<(), FiguresError> {
+    let id = member.as_bytes().as_slice();
+    let had: Option<Option<Vec<u8>>> = db.query_opt(
+        "SELECT org FROM old_fig_members WHERE id = ?1",
+        params![id],
+        |row| row.get(0),
+    )?;
+    let now = org.map(|org| org.as_bytes().to_vec());
+    match had {
+        None => return Ok(()),
+        Some(had) if had == now => return Ok(()),
+        Some(_) => {}
+    }
+    for (table, member_column, org_column) in MEMBER_ORG_COLUMNS {
+        let rows = format!("SELECT * FROM {table} WHERE community = ?1 AND {member_column} = ?2");
+        db.execute(
+            &format!("INSERT INTO old_{table} {rows}"),
+            params![community, id],
+        )?;
+        db.execute(
+            &format!(
+                "UPDATE {table} SET {org_column} = ?3 WHERE community = ?1 AND {member_column} = ?2"
+            ),
+            params![community, id, now.clone()],
+        )?;
+        db.execute(
+            &format!("INSERT INTO new_{table} {rows}"),
+            params![community, id],
+        )?;
+    }
+    Ok(())
 }
 
 /// Sums again the points per half-year (`fig_member_points`) of the members whose
@@ -261,5 +336,6 @@ as_id_bytes!(
     wishtree_protocol::id::VolunteerServiceId,
     wishtree_protocol::id::PostId,
     wishtree_protocol::id::OrgId,
+    wishtree_protocol::id::VolunteerId,
     MemberId
 );

@@ -84,7 +84,7 @@ pub use service::Service;
 pub use streets::STREET_OWN_NAME;
 pub use unit_reports::{
     GRADES, HalfYearSummary, MemberBehind, MemberReportRow, MemberTotals, SealMark,
-    add_unit_members, rederive_unit_reports, unit_has_members_in, unit_member_report,
+    rederive_unit_reports, rewrite_unit_members, unit_has_members_in, unit_member_report,
     unit_member_reports, unit_members_behind,
 };
 pub use volunteers::{KindCounts, VolunteerFigures};

@@ -305,10 +305,10 @@ fn refresh_with(
         Derivation::Entities(delta) => {
             hub.figures().write(|db| {
                 figures::rederive_entities(db, code, &delta, &sync)?;
-                // A new member's unit row; with seals, the report-back rows are all
-                // derived again below.
+                // A new or edited member's unit row; with seals, the report-back rows
+                // are all derived again below.
                 if sync.seals == 0 {
-                    figures::add_unit_members(db, code, &delta)?;
+                    figures::rewrite_unit_members(db, code, &delta)?;
                 }
                 store_derived_from(db, code, Some(&now_from))
             })?;
@@ -334,8 +334,8 @@ fn refresh_with(
         }
     };
     drop(derived_from);
-    // The report-back rows read the members and their organisations, which a change
-    // followed entity by entity only adds to (a new member's row, written above), and
+    // The report-back rows read the members and their organisations, whose rows a
+    // change followed entity by entity rewrites (a new or edited member's, above), and
     // the sealed half-years, whose reports compare with every record now: without
     // seals, such a change leaves them as they are; with seals they are derived from
     // the whole view.

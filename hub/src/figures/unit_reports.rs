@@ -169,15 +169,22 @@ pub fn rederive_unit_reports(
     Ok(rows)
 }
 
-/// Writes the unit rows (`fig_unit_members`) of members reporting in that are new to
-/// the document, after a change followed entity by entity ([`EntityDelta`]) whose
-/// community has no sealed half-year (with one, [`rederive_unit_reports`] rewrites
-/// every row): a new member has no report yet, only their row.
-pub fn add_unit_members(
+/// Rewrites the unit rows (`fig_unit_members`) of the members a change followed entity
+/// by entity ([`EntityDelta`]) wrote in, new or edited (their name, unit and day are on
+/// the row), when the community has no sealed half-year (with one,
+/// [`rederive_unit_reports`] rewrites every row): without seals there are no reports,
+/// only these rows.
+pub fn rewrite_unit_members(
     db: &dyn Db,
     code: CommunityCode,
     delta: &EntityDelta,
 ) -> Result<u64, FiguresError> {
+    for id in &delta.touched.members {
+        db.execute(
+            "DELETE FROM fig_unit_members WHERE community = ?1 AND id = ?2",
+            params![code.as_str(), id.as_bytes().as_slice()],
+        )?;
+    }
     let members = delta
         .touched
         .members

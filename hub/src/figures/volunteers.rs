@@ -77,22 +77,7 @@ pub(super) fn insert_rows(
     community: &str,
     view: &CommunityView,
 ) -> Result<u64, FiguresError> {
-    let mut rows = 0;
-    {
-        for (id, volunteer) in &view.volunteers {
-            db.execute(
-                "INSERT INTO fig_volunteers (community, id, kind, registered_day)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    community,
-                    id.as_bytes().as_slice(),
-                    volunteer.kind.code(),
-                    volunteer.registered_on.to_days(),
-                ],
-            )?;
-            rows += 1;
-        }
-    }
+    let mut rows = insert_volunteers(db, community, view.volunteers.iter())?;
     rows += insert_volunteer_wishes(db, community, view.wishes.iter(), &view.volunteers)?;
     rows += insert_volunteer_services(
         db,
@@ -101,6 +86,55 @@ pub(super) fn insert_rows(
         &view.volunteers,
     )?;
     Ok(rows)
+}
+
+/// Writes the rows of `volunteers` (`fig_volunteers`): each one's kind and the day they
+/// registered. Returns how many.
+pub(super) fn insert_volunteers<'v>(
+    db: &dyn Db,
+    community: &str,
+    volunteers: impl Iterator<Item = (&'v VolunteerId, &'v Volunteer)>,
+) -> Result<u64, FiguresError> {
+    let mut rows = 0;
+    for (id, volunteer) in volunteers {
+        db.execute(
+            "INSERT INTO fig_volunteers (community, id, kind, registered_day)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                community,
+                id.as_bytes().as_slice(),
+                volunteer.kind.code(),
+                volunteer.registered_on.to_days(),
+            ],
+        )?;
+        rows += 1;
+    }
+    Ok(rows)
+}
+
+/// Gives the rows naming volunteer `id` among `community`'s wishes and records
+/// (`fig_volunteer_wishes`, `fig_volunteer_services`) the kind `volunteer` has now, or
+/// removes them when the document no longer lists the volunteer (no kind to count
+/// under, as [`insert_volunteer_wishes`] has it).
+pub(super) fn rekind_volunteer(
+    db: &dyn Db,
+    community: &str,
+    id: &VolunteerId,
+    volunteer: Option<&Volunteer>,
+) -> Result<(), FiguresError> {
+    for table in ["fig_volunteer_wishes", "fig_volunteer_services"] {
+        match volunteer {
+            Some(volunteer) => db.execute(
+                &format!("UPDATE {table} SET kind = ?3 WHERE community = ?1 AND volunteer = ?2"),
+                params![community, id.as_bytes().as_slice(), volunteer.kind.code()],
+            )?,
+            None => db.execute(
+                &format!("DELETE FROM {table} WHERE community = ?1 AND volunteer = ?2"),
+                params![community, id.as_bytes().as_slice()],
+            )?,
+        };
+    }
+    Ok(())
 }
 
 /// Writes the rows of volunteers' service records (`fig_volunteer_services`) among

@@ -10,8 +10,8 @@ use automerge::{ChangeHash, Prop, ReadDoc};
 use super::{WholeReason, read_one};
 use crate::doc::{CommunityDoc, DocError};
 use crate::id::{
-    ActivityId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, ServiceId,
-    VolunteerServiceId, WishId,
+    ActivityId, MemberId, OrgId, PairingId, PointsEntryId, PostId, ProjectId, RoundId, ServiceId,
+    VolunteerId, VolunteerServiceId, WishId,
 };
 use crate::model::Void;
 
@@ -35,10 +35,18 @@ pub struct Touched {
     pub volunteer_services: BTreeSet<VolunteerServiceId>,
     /// Service posts, whose seats are rewritten with them.
     pub posts: BTreeSet<PostId>,
-    /// Members the change created (absent at the earlier heads): their row is written.
+    /// Members the change created or edited: their rows are written, and the rows
+    /// naming them carry their organisation as it is now.
     pub members: BTreeSet<MemberId>,
-    /// Organisations the change created, likewise.
+    /// Organisations the change created (absent at the earlier heads): their row is
+    /// written.
     pub orgs: BTreeSet<OrgId>,
+    /// Rounds the change made or edited: the wishes naming them are read again (their
+    /// rows carry the round's name).
+    pub rounds: BTreeSet<RoundId>,
+    /// Volunteers the change registered or edited: their row is written, and the rows
+    /// of the wishes and records naming them carry their kind as it is now.
+    pub volunteers: BTreeSet<VolunteerId>,
 }
 
 /// The collections the view reads at the document root, and its root keys.
@@ -89,8 +97,8 @@ pub(super) fn touched_since(
     }
     let mut touched = Touched::default();
     let mut voids: BTreeSet<String> = BTreeSet::new();
-    // Members and orgs the change wrote in: followed if each is new.
-    let mut reported: BTreeSet<(&'static str, String)> = BTreeSet::new();
+    // Orgs the change wrote in: followed if each is new.
+    let mut reported: BTreeSet<String> = BTreeSet::new();
     // Each object's (collection, entity key) once: many operations share an object.
     let mut places: BTreeMap<String, Place> = BTreeMap::new();
     for change in automerge.get_changes(before) {
@@ -140,16 +148,15 @@ pub(super) fn touched_since(
                 "projects" => parse_into(&entity, &mut touched.projects),
                 "volunteer_services" => parse_into(&entity, &mut touched.volunteer_services),
                 "posts" => parse_into(&entity, &mut touched.posts),
+                "rounds" => parse_into(&entity, &mut touched.rounds),
+                "volunteers" => parse_into(&entity, &mut touched.volunteers),
+                "members" => parse_into(&entity, &mut touched.members),
                 "voids" => {
                     voids.insert(entity);
                     true
                 }
-                "members" => {
-                    reported.insert(("members", entity));
-                    true
-                }
                 "orgs" => {
-                    reported.insert(("orgs", entity));
+                    reported.insert(entity);
                     true
                 }
                 other => match READ_BY_VIEW.iter().find(|read| **read == other) {
@@ -162,23 +169,20 @@ pub(super) fn touched_since(
             }
         }
     }
-    // A member or org that existed at the earlier heads is edited: other rows read it.
-    for (collection, key) in reported {
-        let existed = match automerge.get_at(automerge::ROOT, collection, before) {
+    // An org that existed at the earlier heads is edited: rows naming it may read its
+    // citywide id.
+    for key in reported {
+        let existed = match automerge.get_at(automerge::ROOT, "orgs", before) {
             Ok(Some((_, map))) => automerge.get_at(&map, key.as_str(), before),
             Ok(None) => Ok(None),
             Err(error) => Err(error),
         };
         match existed {
             Ok(None) => {}
-            Ok(Some(_)) => return Ok(Err(WholeReason::Collection(collection))),
+            Ok(Some(_)) => return Ok(Err(WholeReason::Collection("orgs"))),
             Err(_) => return Ok(Err(WholeReason::Malformed("an object without a path"))),
         }
-        let added = match collection {
-            "members" => parse_into(&key, &mut touched.members),
-            _ => parse_into(&key, &mut touched.orgs),
-        };
-        if !added {
+        if !parse_into(&key, &mut touched.orgs) {
             return Ok(Err(WholeReason::Malformed("a key that is not an id")));
         }
     }
