@@ -1893,6 +1893,13 @@ fn rederive_by_kind(
             start,
         );
     }
+    // A unit's own organisation (no party branch), renamed in its kind's runs.
+    let unit = view
+        .orgs
+        .iter()
+        .find(|(_, org)| org.party_org.is_none())
+        .map(|(id, _)| *id)
+        .unwrap();
     // The two organisations the edited member moves between.
     let orgs: Vec<OrgId> = view.orgs.keys().copied().take(2).collect();
     // The functional branch a new member is placed in.
@@ -1937,6 +1944,7 @@ fn rederive_by_kind(
         "round renamed",
         "volunteer added",
         "volunteer edited",
+        "org renamed",
     ];
     for kind in kinds {
         let mut totals = Vec::new();
@@ -2065,6 +2073,17 @@ fn rederive_by_kind(
                     edited.name = format!("第一批（更正{run}）");
                     writer.doc.put_entity(round, &edited).unwrap();
                     writer.doc.commit(at);
+                }
+                // A unit reporting in again under another name, its credit code the
+                // same.
+                "org renamed" => {
+                    let now = writer.doc.entity::<Org>(unit).unwrap().unwrap();
+                    writer.add_org(
+                        now.credit_code,
+                        &format!("沧州市发改委（更名{run}）"),
+                        now.reported_in,
+                        at,
+                    );
                 }
                 "volunteer added" => {
                     writer.add_volunteer(wishtree_protocol::model::VolunteerKind::Student, day, at);

@@ -5,8 +5,9 @@
 //! unit's members (`fig_unit_members`), which a community without seals keeps beside
 //! the figures. A member placed in a branch on reporting in is derived entity by
 //! entity too, with their place in it (`fig_group_members`); and a unit reporting in
-//! to the street at the community hosting it, with its row under the street's code; and
-//! a member's ledger corrected (their name, unit and branch), with their rows.
+//! to the street at the community hosting it, with its row under the street's code (and
+//! renamed, both rows with it); and a member's ledger corrected (their name, unit and
+//! branch), with their rows.
 
 #![allow(clippy::unwrap_used)]
 
@@ -328,6 +329,26 @@ fn a_unit_reporting_in_to_the_street_at_its_host_is_derived_by_entity_as_whole()
         ),
         1,
         "the unit's row under the street's own code"
+    );
+
+    // The unit renamed (its credit code the same): followed entity by entity, its rows
+    // under both codes rewritten.
+    writer.add_org(credit_code(2), "乙单位党委", Some(day("2026-07-01")), at(4));
+    sync(&hub, &mut writer);
+    assert_eq!(
+        hub.metrics().figure_refreshes_whole(),
+        1,
+        "a unit renamed derived by entity"
+    );
+    assert_eq!(
+        count(
+            &hub,
+            &format!(
+                "SELECT COUNT(*) FROM fig_orgs WHERE community = '{filed}' AND name = '乙单位党委'"
+            )
+        ),
+        1,
+        "the street's row renamed"
     );
 
     let by_entity = rows(&path);

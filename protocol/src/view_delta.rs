@@ -9,9 +9,11 @@
 //! wishes, service records, passbook entries, activities (with their participations),
 //! the community's own pairings and projects (a street's, filed under the street at
 //! its host, are not), service posts (with their seats), volunteers' service records,
-//! voids of any of these records or entries, organisations reporting in (双报到) — one
-//! the change created, absent at the earlier heads, is named by no row yet, so its own
-//! row in `fig_orgs` is all it adds — and:
+//! voids of any of these records or entries, organisations reporting in (双报到) or
+//! edited — one the change created, absent at the earlier heads, is named by no row
+//! yet, and one whose credit code and branch name (which its citywide id derives from)
+//! are what they were is named by rows that read nothing else of it, so its own row in
+//! `fig_orgs` is all it rewrites — and:
 //!
 //! - members, reported in or edited: their own rows (`fig_members`, counted in the
 //!   rollups; their places in a functional branch or service team the document lists,
@@ -30,14 +32,14 @@
 //!   the wishes and records naming them, which the hub gives the kind they have now
 //!   (a new volunteer is named by no row yet, as a new member).
 //!
-//! Anything else the view reads — an existing organisation edited, branches, teams,
-//! scoring rates, benefits, rules, the schema — makes the whole view derived again
-//! ([`Derivation::Whole`]), because other entities' rows read it: an org's citywide id
-//! on every row naming it (its credit code, or its branch's name, may be corrected);
-//! a branch or team is counted with its members; a scoring rate or benefit on the
-//! passbook entries earned or spent by it. A new organisation whose citywide id is not
-//! its key or is another key's too is left whole (rows naming the key, or the other
-//! org's row, read it).
+//! Anything else the view reads — an organisation's credit code or branch name
+//! corrected, branches, teams, scoring rates, benefits, rules, the schema — makes the
+//! whole view derived again ([`Derivation::Whole`]), because other entities' rows read
+//! it: an org's citywide id on every row naming it (rows name an org by its key, so
+//! the hub cannot find them by the old id); a branch or team is counted with its
+//! members; a scoring rate or benefit on the passbook entries earned or spent by it.
+//! A touched organisation whose citywide id is not its key or is another key's too is
+//! left whole (rows naming the key, or the other org's row, read it).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -472,9 +474,10 @@ impl EntityDelta {
             return Ok(Err(WholeReason::Malformed("orgs")));
         }
         let orgs: BTreeMap<OrgId, Org> = orgs.into_iter().collect();
-        // A new organisation is followed when its row is its own: known citywide by
-        // its key (rows naming the key read the same) and by no other key (whose row it
-        // would merge with, reported in on the earlier day).
+        // A new or edited organisation is followed when its row is its own: known
+        // citywide by its key (rows naming the key read the same) and by no other key
+        // (whose row it would merge with, reported in on the earlier day). An edited
+        // one's citywide id is the one it had (`touched_since` saw to it).
         for id in touched.orgs.iter().copied() {
             let Some(org) = orgs.get(&id) else {
                 // Made and removed since: it had no row and has none.

@@ -3,7 +3,8 @@
 //! that read them: a wish's market and volunteer rows, an activity's participations
 //! and offer, a project's units, credits and offer, a post's seats and offer; a
 //! volunteer's service record has its one row, and so has an organisation reporting
-//! in, new to the document; a member reporting in or edited has theirs with their
+//! in or edited (under the street's code too, at its host); a member reporting in or
+//! edited has theirs with their
 //! places in a branch or team, a volunteer registered or edited theirs), and the rows
 //! of other entities naming a touched member or volunteer are given the member's
 //! organisation or the volunteer's kind as they are now (`rekey_member`,
@@ -115,13 +116,25 @@ pub fn rederive_entities(
         }
     }
 
-    // `view_delta` follows no street's pairing or project: every row here is filed
-    // under the community's own code, whose rollups are shifted below.
+    // An edited organisation's report-in to the street, at its host, is filed under the
+    // street's code.
     let street = StreetRows::of(code, sync.hosts_street);
-    // A new member's or organisation's rows are its only ones (`view_delta` follows no
-    // other): no other row names it yet. A member's are theirs in `fig_members` and
-    // their places in the groups the delta read (a group's own row stands: a followed
-    // change touches none).
+    if let Some(filed) = street.filed() {
+        for org in ids(&touched.orgs) {
+            db.execute(
+                "DELETE FROM fig_orgs WHERE community = ?1 AND id = ?2",
+                params![filed, org],
+            )?;
+        }
+    }
+    // `view_delta` follows no street's pairing or project: every other row here is
+    // filed under the community's own code, whose rollups are shifted below.
+    // A touched member's own rows are theirs in `fig_members` and their places in the
+    // groups the delta read (a group's own row stands: a followed change touches none);
+    // the rows naming them were given their organisation above. A touched
+    // organisation's is its `fig_orgs` row: `view_delta` follows one only while its
+    // citywide id is its key, the same as at the earlier heads, and no other key's, so
+    // no other row reads what changed.
     let new_members = || {
         touched
             .members

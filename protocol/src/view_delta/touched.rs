@@ -38,8 +38,8 @@ pub struct Touched {
     /// Members the change created or edited: their rows are written, and the rows
     /// naming them carry their organisation as it is now.
     pub members: BTreeSet<MemberId>,
-    /// Organisations the change created (absent at the earlier heads): their row is
-    /// written.
+    /// Organisations the change created, or edited without touching what their
+    /// citywide id derives from: their row is written.
     pub orgs: BTreeSet<OrgId>,
     /// Rounds the change made or edited: the wishes naming them are read again (their
     /// rows carry the round's name).
@@ -169,8 +169,9 @@ pub(super) fn touched_since(
             }
         }
     }
-    // An org that existed at the earlier heads is edited: rows naming it may read its
-    // citywide id.
+    // An org that existed at the earlier heads is edited: rows naming it read its
+    // citywide id, which its credit code and branch name derive. Either corrected, the
+    // change is derived whole; otherwise only the org's own row reads what changed.
     for key in reported {
         let existed = match automerge.get_at(automerge::ROOT, "orgs", before) {
             Ok(Some((_, map))) => automerge.get_at(&map, key.as_str(), before),
@@ -179,7 +180,11 @@ pub(super) fn touched_since(
         };
         match existed {
             Ok(None) => {}
-            Ok(Some(_)) => return Ok(Err(WholeReason::Collection("orgs"))),
+            Ok(Some((_, was))) => match same_citywide_id(automerge, &was, &key, before) {
+                Some(true) => {}
+                Some(false) => return Ok(Err(WholeReason::Collection("orgs"))),
+                None => return Ok(Err(WholeReason::Malformed("orgs"))),
+            },
             Err(_) => return Ok(Err(WholeReason::Malformed("an object without a path"))),
         }
         if !parse_into(&key, &mut touched.orgs) {
@@ -201,6 +206,37 @@ pub(super) fn touched_since(
         touched.passbook.extend(void.points_entry);
     }
     Ok(Ok(touched))
+}
+
+/// Whether the org at `key`, the object `was` at the earlier heads `before`, has the
+/// credit code and branch name it had then (which its citywide id derives from);
+/// `None` when the org is not an object now or its fields cannot be read.
+fn same_citywide_id(
+    automerge: &automerge::AutoCommit,
+    was: &automerge::ObjId,
+    key: &str,
+    before: &[ChangeHash],
+) -> Option<bool> {
+    let orgs = match automerge.get(automerge::ROOT, "orgs").ok()? {
+        Some((automerge::Value::Object(_), orgs)) => orgs,
+        _ => return None,
+    };
+    let now = match automerge.get(&orgs, key).ok()? {
+        Some((automerge::Value::Object(_), now)) => now,
+        // Removed since: its rows, and those naming it, are the whole view's to say.
+        _ => return Some(false),
+    };
+    for field in ["credit_code", "party_org"] {
+        let then = automerge
+            .get_at(was, field, before)
+            .ok()?
+            .map(|(value, _)| value);
+        let since = automerge.get(&now, field).ok()?.map(|(value, _)| value);
+        if then != since {
+            return Some(false);
+        }
+    }
+    Some(true)
 }
 
 /// Where an object of the document sits: a root collection, inside one entity of a
