@@ -120,10 +120,10 @@ pub struct EntityDelta {
     /// The participations of the touched activities that count, as
     /// [`CommunityView::participations`] gives them.
     pub participations: Vec<(ActivityId, MemberId)>,
-    /// The members the touched entities name (for their orgs), and the new members
-    /// ([`Touched::members`]) that exist.
+    /// The members the touched entities name (for their orgs), and the touched
+    /// members, new or edited ([`Touched::members`]), that exist.
     pub members: BTreeMap<MemberId, Member>,
-    /// The functional branches the new members are placed in that the document
+    /// The functional branches the touched members are placed in that the document
     /// lists (a member's place in one is a row of the group's).
     pub branches: BTreeMap<BranchId, Branch>,
     /// The service teams likewise.
@@ -133,7 +133,7 @@ pub struct EntityDelta {
     /// Every round (a wish's row carries its round's name).
     pub rounds: BTreeMap<RoundId, Round>,
     /// The volunteers who claimed a touched wish or whose touched service records
-    /// name them (their kind is on the rows).
+    /// name them (their kind is on the rows), and the touched volunteers that exist.
     pub volunteers: BTreeMap<VolunteerId, Volunteer>,
 }
 
