@@ -15,14 +15,14 @@ use wishtree_protocol::{RegionPrefix, Timestamp};
 use super::FiguresError;
 use super::counting::{count_claiming_orgs, count_orgs_reported};
 use super::health::SYNC_WINDOW_MS;
-use super::measure::{Group, Measures, Scope, region_range, sum_measures, unindexed};
+use super::measure::{Group, Measures, Scope, Sums, region_range, unindexed};
 use super::period::{Months, Period};
 use super::posts::PostFigures;
 use super::project_stages::stage_counts;
 use super::query::{Figures, Parts, StateCounts, assemble};
 use super::rounds::{RoundCut, RoundWishes, wishes_of_round};
 use super::together::{Statement, Together};
-use crate::sql::{self, Db, DbExt, Dialect, Fresh, Row, ToCell, Value};
+use crate::sql::{self, Db, Dialect, Row, Value};
 
 /// The figures of each of `children`, regions of one length directly under `parent`,
 /// in the order given, their wish figures cut by `round` if one is asked.
@@ -53,63 +53,107 @@ pub(super) fn children_figures(
     // PostgreSQL from the parent's sums by community, one statement or a few for all
     // of them (the rows a child's own would read: its communities' months, and its
     // edge days); a district reads its districts' rollups, a row each, and stays apart.
-    let mut by_community: Option<BTreeMap<String, Measures>> = None;
-    if grouped && length > 6 {
+    // SQLite reads them per child, as `figures` reads them: a child's sums are a row or
+    // a few of its district rollups or its communities' months, and its distinct units
+    // and its projects by stage a range of the primary key each. Grouped by child
+    // prefix, the same rows cost more on SQLite: it sorts every row of the parent to
+    // group them (the bench city's 36,000 units reported in, CPU of the sqlite3 shell:
+    // 8.8–12.6 ms against 15 × 0.6–0.8 ms; its 24,000 projects by stage: 12.6–14.0 ms
+    // against 15 × 0.4 ms).
+    let by_community = (grouped && length > 6).then(|| {
         let scope = Scope {
             region: parent,
             org: None,
         };
-        let mut sums: BTreeMap<String, Measures> = BTreeMap::new();
-        for (community, values) in sum_measures(db, scope, period, Group::Community)? {
-            if let Some(child) = community.get(..length) {
-                sums.entry(child.to_owned()).or_default().merge(&values);
+        Sums::new(scope, period, Group::Community)
+    });
+    let by_child: Vec<Sums<'_>> = match by_community {
+        Some(_) => Vec::new(),
+        None => children
+            .iter()
+            .map(|child| {
+                let scope = Scope {
+                    region: child,
+                    org: None,
+                };
+                Sums::new(scope, period, Group::Nothing)
+            })
+            .collect(),
+    };
+    let parts = RefCell::new(
+        children
+            .iter()
+            .map(|child| (child.as_str().to_owned(), Parts::default()))
+            .collect::<BTreeMap<_, _>>(),
+    );
+    let days = RefCell::default();
+    // Every statement but a round's only reads, none needs another's rows: on
+    // PostgreSQL they go out together, one round trip for all (a district's children:
+    // 11 before, one a statement).
+    let mut together = Together::default();
+    match &by_community {
+        Some(sums) => sums.add_to(db, &mut together),
+        None => {
+            for sums in &by_child {
+                sums.add_to(db, &mut together);
             }
         }
-        by_community = Some(sums);
     }
-    let mut parts: BTreeMap<String, Parts> = BTreeMap::new();
+    if grouped {
+        pass.orgs(&mut together, &parts);
+        pass.project_stages(&mut together, &parts);
+    }
+    pass.communities(now, &mut together, &parts);
+    pass.volunteers(&mut together, &parts);
+    pass.posts(&mut together, &parts);
+    pass.groups(&mut together, &parts);
+    // A round replaces the wish figures whole, the medians and claimants included.
+    if round.is_none() {
+        pass.members_with_claimed_wish(&mut together, &parts);
+        pass.read_days_waited(&mut together, &days);
+    }
+    together.run(db)?;
+    let mut parts = parts.into_inner();
+    match by_community {
+        Some(sums) => {
+            let mut by_child: BTreeMap<String, Measures> = BTreeMap::new();
+            for (community, values) in sums.into_sums() {
+                if let Some(child) = community.get(..length) {
+                    by_child.entry(child.to_owned()).or_default().merge(&values);
+                }
+            }
+            for (child, part) in &mut parts {
+                part.set_sums(by_child.remove(child).unwrap_or_default());
+            }
+        }
+        None => {
+            for (child, sums) in children.iter().zip(by_child) {
+                let sums = sums.into_sums().remove("").unwrap_or_default();
+                if let Some(part) = parts.get_mut(child.as_str()) {
+                    part.set_sums(sums);
+                }
+            }
+        }
+    }
     for child in children {
-        let scope = Scope {
-            region: child,
-            org: None,
+        let Some(part) = parts.get_mut(child.as_str()) else {
+            continue;
         };
-        // Read per child, as `figures` reads them: a child's sums are a row or a few
-        // of its district rollups or its communities' months, and its distinct units
-        // and its projects by stage a range of the primary key each. Grouped by child
-        // prefix, the same rows cost more on SQLite: it sorts every row of the parent
-        // to group them (the bench city's 36,000 units reported in, CPU of the sqlite3
-        // shell: 8.8–12.6 ms against 15 × 0.6–0.8 ms; its 24,000 projects by stage:
-        // 12.6–14.0 ms against 15 × 0.4 ms).
-        let sums = match &mut by_community {
-            Some(sums) => sums.remove(child.as_str()).unwrap_or_default(),
-            None => sum_measures(db, scope, period, Group::Nothing)?
-                .remove("")
-                .unwrap_or_default(),
-        };
-        let mut part = Parts::new(sums);
+        part.volunteers.service_hours = super::query::hours(part.volunteers.service_minutes.total);
         if !grouped {
+            let scope = Scope {
+                region: child,
+                org: None,
+            };
             part.orgs_reported = count_orgs_reported(db, scope, period)?;
             part.orgs_with_claimed_project = count_claiming_orgs(db, scope, period)?;
             part.project_stages = stage_counts(db, scope, period)?;
         }
-        parts.insert(child.as_str().to_owned(), part);
     }
-    if grouped {
-        pass.orgs(&mut parts)?;
-        pass.project_stages(&mut parts)?;
-    }
-    pass.communities(now, &mut parts)?;
-    pass.volunteers(&mut parts)?;
-    pass.posts(&mut parts)?;
-    pass.groups(&mut parts)?;
-    // A round replaces the wish figures whole, the medians and claimants included.
     let mut cuts: BTreeMap<String, RoundWishes> = BTreeMap::new();
     match round {
         Some(round) => pass.cut_by_round(round, &mut cuts)?,
-        None => {
-            pass.members_with_claimed_wish(&mut parts)?;
-            pass.medians(&mut parts)?;
-        }
+        None => set_medians(&days.into_inner(), &mut parts),
     }
     let mut out = Vec::with_capacity(children.len());
     for child in children {
@@ -186,98 +230,111 @@ enum Waited {
     Fulfil,
 }
 
+/// Each child's parts, as the statements of one pass read them.
+type PartsOf = RefCell<BTreeMap<String, Parts>>;
+
 impl Pass<'_> {
-    /// Runs `sql`, whose first column is the child's code and whose parameters start
-    /// with the parent's range and the code length (`?1`, `?2`, `?3`), handing each
-    /// row to `each` with the child's parts (rows of codes that are not children, a
-    /// street's own records among its communities, are left out). The length is bound
-    /// as a 64-bit integer, and PostgreSQL's `substr` takes a 32-bit one: the statements
-    /// cast it (`CAST(?3 AS INTEGER)`, nothing to SQLite).
-    fn each(
+    /// Adds `sql` to `together`, whose first column is the child's code and whose
+    /// parameters start with the parent's range and the code length (`?1`, `?2`,
+    /// `?3`), to hand each row to `each` with the child's parts (rows of codes that are
+    /// not children, a street's own records among its communities, are left out). The
+    /// length is bound as a 64-bit integer, and PostgreSQL's `substr` takes a 32-bit
+    /// one: the statements cast it (`CAST(?3 AS INTEGER)`, nothing to SQLite).
+    fn add<'d>(
         &self,
-        sql: &str,
-        more: &[&dyn ToCell],
-        parts: &mut BTreeMap<String, Parts>,
-        mut each: impl FnMut(&mut Parts, &Row<'_>) -> sql::Result<()>,
-    ) -> Result<(), FiguresError> {
+        together: &mut Together<'d>,
+        sql: impl Into<String>,
+        more: Vec<Value>,
+        parts: &'d PartsOf,
+        mut each: impl FnMut(&mut Parts, &Row<'_>) -> sql::Result<()> + 'd,
+    ) {
         let (low, high) = region_range(self.parent);
-        let mut values: Vec<&dyn ToCell> = vec![&low, &high, &self.length];
-        values.extend_from_slice(more);
+        let mut values = vec![
+            Value::from(low),
+            Value::from(high),
+            Value::from(self.length),
+        ];
+        values.extend(more);
         // Planned for the parent: a generic plan takes a range of codes for a few rows
         // and sorts them to group (the city's districts' days waited 1.1 ms, 0.06 +
         // 0.43 planned fresh, bench city of 300).
-        Fresh::when(self.db, true).for_each(sql, &values, |row| {
+        together.add(Statement::new(sql, values).fresh(true), move |row| {
             let child: String = row.get(0)?;
-            if let Some(part) = parts.get_mut(&child) {
+            if let Some(part) = parts.borrow_mut().get_mut(&child) {
                 each(part, row)?;
             }
             Ok(())
-        })?;
-        Ok(())
+        });
     }
 
-    fn communities(
-        &self,
-        now: Timestamp,
-        parts: &mut BTreeMap<String, Parts>,
-    ) -> Result<(), FiguresError> {
+    fn communities<'d>(&self, now: Timestamp, together: &mut Together<'d>, parts: &'d PartsOf) {
         let since = now.as_millis() - SYNC_WINDOW_MS;
-        self.each(
+        self.add(
+            together,
             "SELECT substr(code, 1, CAST(?3 AS INTEGER)), COUNT(*),
                  COUNT(*) FILTER (WHERE last_seen_at >= ?4)
              FROM fig_communities WHERE code >= ?1 AND code < ?2 GROUP BY 1",
-            &[&since],
+            vec![Value::from(since)],
             parts,
             |part, row| {
                 part.communities = count(row.get(1)?);
                 part.communities_synced_24h = count(row.get(2)?);
                 Ok(())
             },
-        )
+        );
     }
 
     /// The distinct units reported in by the end of the period and the distinct
     /// units holding a project of the period, per child, as
     /// [`count_orgs_reported`] and [`count_claiming_orgs`] count them for one region.
-    fn orgs(&self, parts: &mut BTreeMap<String, Parts>) -> Result<(), FiguresError> {
-        let (first, last) = self.period.day_bounds();
-        self.each(
+    fn orgs<'d>(&self, together: &mut Together<'d>, parts: &'d PartsOf) {
+        let (first, last) = self.days();
+        self.add(
+            together,
             "SELECT substr(community, 1, CAST(?3 AS INTEGER)), COUNT(DISTINCT id)
              FROM fig_orgs
              WHERE community >= ?1 AND community < ?2 AND reported_day <= ?4
              GROUP BY 1",
-            &[&last],
+            vec![last.clone()],
             parts,
             |part, row| {
                 part.orgs_reported = count(row.get(1)?);
                 Ok(())
             },
-        )?;
-        self.each(
+        );
+        self.add(
+            together,
             "SELECT substr(community, 1, CAST(?3 AS INTEGER)), COUNT(DISTINCT org)
              FROM fig_project_units
              WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?4 AND ?5
              GROUP BY 1",
-            &[&first, &last],
+            vec![first, last],
             parts,
             |part, row| {
                 part.orgs_with_claimed_project = count(row.get(1)?);
                 Ok(())
             },
-        )
+        );
+    }
+
+    /// The first and last day of the period, as values.
+    fn days(&self) -> (Value, Value) {
+        let (first, last) = self.period.day_bounds();
+        (Value::from(i64::from(first)), Value::from(i64::from(last)))
     }
 
     /// Each child's projects of the period by stage, as [`stage_counts`] counts a
     /// region's.
-    fn project_stages(&self, parts: &mut BTreeMap<String, Parts>) -> Result<(), FiguresError> {
-        let (first, last) = self.period.day_bounds();
-        self.each(
+    fn project_stages<'d>(&self, together: &mut Together<'d>, parts: &'d PartsOf) {
+        let (first, last) = self.days();
+        self.add(
+            together,
             "SELECT substr(community, 1, CAST(?3 AS INTEGER)), stage, COUNT(*),
                  COUNT(*) FILTER (WHERE units > 1)
              FROM fig_projects
              WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?4 AND ?5
              GROUP BY 1, 2",
-            &[&first, &last],
+            vec![first, last],
             parts,
             |part, row| {
                 let stage: String = row.get(1)?;
@@ -286,30 +343,28 @@ impl Pass<'_> {
                     .add(&stage, count(row.get(2)?), count(joint.unwrap_or(0)));
                 Ok(())
             },
-        )
+        );
     }
 
-    fn members_with_claimed_wish(
-        &self,
-        parts: &mut BTreeMap<String, Parts>,
-    ) -> Result<(), FiguresError> {
+    fn members_with_claimed_wish<'d>(&self, together: &mut Together<'d>, parts: &'d PartsOf) {
         let set = |part: &mut Parts, row: &Row<'_>| {
             part.members_with_claimed_wish = count(row.get(1)?);
             Ok(())
         };
         if self.period.is_all() {
             // Members belong to one community: the communities' all-time counts add up.
-            return self.each(
+            return self.add(
+                together,
                 "SELECT substr(community, 1, CAST(?3 AS INTEGER)),
                      COALESCE(SUM(members_with_claimed_wish), 0)
                  FROM fig_months WHERE month = 0 AND community >= ?1 AND community < ?2
                  GROUP BY 1",
-                &[],
+                Vec::new(),
                 parts,
                 set,
             );
         }
-        let (first, last) = self.period.day_bounds();
+        let (first, last) = self.days();
         let sql = format!(
             "SELECT substr(community, 1, CAST(?3 AS INTEGER)), COUNT(*) FROM (
                  SELECT community FROM fig_wishes
@@ -319,30 +374,34 @@ impl Pass<'_> {
              GROUP BY 1",
             day = unindexed(self.db, "submitted_day"),
         );
-        self.each(&sql, &[&first, &last], parts, set)
+        self.add(together, sql, vec![first, last], parts, set);
     }
 
-    fn volunteers(&self, parts: &mut BTreeMap<String, Parts>) -> Result<(), FiguresError> {
-        let (first, last) = self.period.day_bounds();
-        self.each(
+    /// Each child's volunteers, their wishes and their service; the hours are taken
+    /// from the minutes after the run.
+    fn volunteers<'d>(&self, together: &mut Together<'d>, parts: &'d PartsOf) {
+        let (first, last) = self.days();
+        self.add(
+            together,
             "SELECT substr(community, 1, CAST(?3 AS INTEGER)), kind, COUNT(*) FROM fig_volunteers
              WHERE community >= ?1 AND community < ?2 AND registered_day <= ?4
              GROUP BY 1, 2",
-            &[&last],
+            vec![last.clone()],
             parts,
             |part, row| {
                 let kind: String = row.get(1)?;
                 part.volunteers.registered.add(&kind, count(row.get(2)?));
                 Ok(())
             },
-        )?;
-        self.each(
+        );
+        self.add(
+            together,
             "SELECT substr(community, 1, CAST(?3 AS INTEGER)), kind, COUNT(*),
                  COUNT(*) FILTER (WHERE state = 'fulfilled')
              FROM fig_volunteer_wishes
              WHERE community >= ?1 AND community < ?2 AND submitted_day BETWEEN ?4 AND ?5
              GROUP BY 1, 2",
-            &[&first, &last],
+            vec![first.clone(), last.clone()],
             parts,
             |part, row| {
                 let kind: String = row.get(1)?;
@@ -351,14 +410,15 @@ impl Pass<'_> {
                 volunteers.wishes_fulfilled.add(&kind, count(row.get(3)?));
                 Ok(())
             },
-        )?;
-        self.each(
+        );
+        self.add(
+            together,
             "SELECT substr(community, 1, CAST(?3 AS INTEGER)), kind, COUNT(*), SUM(minutes)
              FROM fig_volunteer_services
              WHERE community >= ?1 AND community < ?2 AND day BETWEEN ?4 AND ?5
                AND is_voided = 0
              GROUP BY 1, 2",
-            &[&first, &last],
+            vec![first, last],
             parts,
             |part, row| {
                 let kind: String = row.get(1)?;
@@ -367,17 +427,13 @@ impl Pass<'_> {
                 volunteers.service_minutes.add(&kind, count(row.get(3)?));
                 Ok(())
             },
-        )?;
-        for part in parts.values_mut() {
-            part.volunteers.service_hours =
-                super::query::hours(part.volunteers.service_minutes.total);
-        }
-        Ok(())
+        );
     }
 
-    fn posts(&self, parts: &mut BTreeMap<String, Parts>) -> Result<(), FiguresError> {
-        let (_, last) = self.period.day_bounds();
-        self.each(
+    fn posts<'d>(&self, together: &mut Together<'d>, parts: &'d PartsOf) {
+        let (_, last) = self.days();
+        self.add(
+            together,
             "SELECT substr(p.community, 1, CAST(?3 AS INTEGER)), COUNT(*),
                  COALESCE(SUM(p.seats), 0),
                  COALESCE(SUM((SELECT COUNT(*) FROM fig_post_holders h
@@ -386,7 +442,7 @@ impl Pass<'_> {
              WHERE p.community >= ?1 AND p.community < ?2 AND p.made_day <= ?4
                AND p.is_withdrawn = 0
              GROUP BY 1",
-            &[&last],
+            vec![last],
             parts,
             |part, row| {
                 part.posts = PostFigures {
@@ -396,12 +452,13 @@ impl Pass<'_> {
                 };
                 Ok(())
             },
-        )
+        );
     }
 
-    fn groups(&self, parts: &mut BTreeMap<String, Parts>) -> Result<(), FiguresError> {
-        let (_, last) = self.period.day_bounds();
-        self.each(
+    fn groups<'d>(&self, together: &mut Together<'d>, parts: &'d PartsOf) {
+        let (_, last) = self.days();
+        self.add(
+            together,
             "SELECT substr(g.community, 1, CAST(?3 AS INTEGER)), g.kind, COUNT(DISTINCT g.id),
                  COUNT(m.member)
              FROM fig_groups g
@@ -409,7 +466,7 @@ impl Pass<'_> {
                  ON m.community = g.community AND m.group_id = g.id AND m.kind = g.kind
              WHERE g.community >= ?1 AND g.community < ?2 AND g.made_day <= ?4
              GROUP BY 1, 2",
-            &[&last],
+            vec![last],
             parts,
             |part, row| {
                 let kind: String = row.get(1)?;
@@ -422,24 +479,15 @@ impl Pass<'_> {
                 }
                 Ok(())
             },
-        )
+        );
     }
 
-    /// The medians of days to claim and to fulfil of every child, from the counts of
-    /// each number of days: a city's or a district's children (a district or wider
+    /// Adds the statements of the medians of days to claim and to fulfil of every
+    /// child to `together`, their days waited to go to `days` (shared: the statements
+    /// add to the same counts): a city's or a district's children (a district or wider
     /// each) read the districts' counts for whole months and the wishes of the edge
-    /// days; narrower children read their wishes' days.
-    fn medians(&self, parts: &mut BTreeMap<String, Parts>) -> Result<(), FiguresError> {
-        let days = RefCell::default();
-        let mut together = Together::default();
-        self.read_days_waited(&mut together, &days);
-        together.run(self.db)?;
-        set_medians(&days.into_inner(), parts);
-        Ok(())
-    }
-
-    /// Adds the statements of [`Pass::medians`] to `together`, their days waited to
-    /// go to `days` (shared: the statements add to the same counts).
+    /// days; narrower children read their wishes' days. [`set_medians`] takes the
+    /// medians from them.
     fn read_days_waited<'d>(&self, together: &mut Together<'d>, days: &'d RefCell<DaysWaited>) {
         let add = move |child: String, waited: Waited, value: i64, wishes: i64| {
             let mut days = days.borrow_mut();

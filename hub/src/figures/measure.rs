@@ -2,13 +2,15 @@
 //! the one engine that sums them over a region, a period and an organisation, reading
 //! whole months from the rollups and edge days from the raw rows.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use wishtree_protocol::RegionPrefix;
 
 use super::party_orgs::OrgScope;
 use super::period::{Months, Period};
-use crate::sql::{self, Db, DbExt, Dialect, Kind, ToCell, Value};
+use super::together::{Statement, Together};
+use crate::sql::{self, Db, Dialect, Value};
 
 /// A measure that sums across communities and months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -317,60 +319,141 @@ pub(crate) fn region_range(region: &RegionPrefix) -> (String, String) {
 
 /// Sums every measure over a scope and period, grouped. Stocks are summed up to the
 /// end of the period, except when grouping by month, where every measure counts what
-/// happened in its month.
+/// happened in its month. Its statements go out together ([`Db::run_all`]).
 pub(crate) fn sum_measures(
     db: &dyn Db,
     scope: Scope<'_>,
     period: &Period,
     group: Group,
 ) -> sql::Result<BTreeMap<String, Measures>> {
-    let mut sums = sum_span(db, scope, period, group, false)?;
-    if group != Group::Month && period.from().is_some() {
-        let stocks = sum_span(db, scope, &period.up_to_end(), group, true)?;
-        for values in sums.values_mut() {
-            for measure in Measure::ALL.into_iter().filter(|m| m.is_stock()) {
-                values.set(measure, 0);
-            }
-        }
-        for (key, stock) in stocks {
-            let values = sums.entry(key).or_default();
-            for measure in Measure::ALL.into_iter().filter(|m| m.is_stock()) {
-                values.set(measure, stock.value(measure));
-            }
-        }
-    }
-    Ok(sums)
+    let sums = Sums::new(scope, period, group);
+    let mut together = Together::default();
+    sums.add_to(db, &mut together);
+    together.run(db)?;
+    Ok(sums.into_sums())
 }
 
-/// Sums over one period: whole months from the rollups, edge days from raw rows.
-/// With `only_stocks`, only the stock measures are read.
+/// The sums [`sum_measures`] answers, read by statements that go out with others:
+/// [`Sums::add_to`] adds them to a figure's [`Together`], [`Sums::into_sums`] takes the
+/// sums after it ran. On PostgreSQL a period with edge days is several statements (a
+/// rollup's months, each edge's days, the stocks' again): sent one at a time, a round
+/// trip each.
+pub(crate) struct Sums<'s> {
+    scope: Scope<'s>,
+    period: &'s Period,
+    group: Group,
+    /// What the statements read: the period's sums, and its stocks up to its end.
+    read: [RefCell<BTreeMap<String, Measures>>; 2],
+}
+
+/// One statement of the sums: its rows are a key (a `NULL` one is left out) and one
+/// sum per measure, of the period or, with `stocks`, of the stocks up to its end.
+struct SumStatement {
+    sql: String,
+    values: Vec<Value>,
+    measures: Vec<Measure>,
+    stocks: bool,
+}
+
+impl<'s> Sums<'s> {
+    /// The sums of every measure over a scope and period, grouped, not yet read.
+    pub(crate) fn new(scope: Scope<'s>, period: &'s Period, group: Group) -> Self {
+        Sums {
+            scope,
+            period,
+            group,
+            read: Default::default(),
+        }
+    }
+
+    /// Whether the stocks are read apart, up to the period's end.
+    fn stocks_apart(&self) -> bool {
+        self.group != Group::Month && self.period.from().is_some()
+    }
+
+    /// Adds the statements of the sums to `together`.
+    pub(super) fn add_to<'d>(&'d self, db: &dyn Db, together: &mut Together<'d>) {
+        let mut statements = sum_span(db, self.scope, self.period, self.group, false);
+        if self.stocks_apart() {
+            let to_end = self.period.up_to_end();
+            statements.extend(sum_span(db, self.scope, &to_end, self.group, true));
+        }
+        for SumStatement {
+            sql,
+            values,
+            measures,
+            stocks,
+        } in statements
+        {
+            together.add(Statement::new(sql, values), move |row| {
+                let Some(key) = row.get::<Option<String>>(0)? else {
+                    return Ok(());
+                };
+                let mut read = self.read[usize::from(stocks)].borrow_mut();
+                let values = read.entry(key).or_default();
+                for (index, measure) in measures.iter().enumerate() {
+                    values.add(*measure, row.get::<Option<i64>>(index + 1)?.unwrap_or(0));
+                }
+                Ok(())
+            });
+        }
+    }
+
+    /// The sums, once the statements ran: the stocks up to the period's end in place
+    /// of the period's.
+    pub(crate) fn into_sums(self) -> BTreeMap<String, Measures> {
+        let stocks_apart = self.stocks_apart();
+        let [sums, stocks] = self.read;
+        let mut sums = sums.into_inner();
+        if stocks_apart {
+            for values in sums.values_mut() {
+                for measure in Measure::ALL.into_iter().filter(|m| m.is_stock()) {
+                    values.set(measure, 0);
+                }
+            }
+            for (key, stock) in stocks.into_inner() {
+                let values = sums.entry(key).or_default();
+                for measure in Measure::ALL.into_iter().filter(|m| m.is_stock()) {
+                    values.set(measure, stock.value(measure));
+                }
+            }
+        }
+        sums
+    }
+}
+
+/// The statements of the sums over one period: whole months from the rollups, edge
+/// days from raw rows. With `only_stocks`, only the stock measures are read.
 fn sum_span(
     db: &dyn Db,
     scope: Scope<'_>,
     period: &Period,
     group: Group,
     only_stocks: bool,
-) -> sql::Result<BTreeMap<String, Measures>> {
+) -> Vec<SumStatement> {
     let split = period.split(group != Group::Month);
     let measures: Vec<Measure> = Measure::ALL
         .into_iter()
         .filter(|m| !only_stocks || m.is_stock())
         .collect();
-    let mut sums = BTreeMap::new();
-    sum_rollup(db, scope, split.months, group, &measures, &mut sums)?;
+    let mut statements = Vec::new();
+    statements.extend(sum_rollup(db, scope, split.months, group, &measures));
     for (first, last) in split.days {
         if reads_districts(scope, group) {
-            sum_district_days(db, scope, (first, last), group, &measures, &mut sums)?;
+            statements.push(sum_district_days(scope, (first, last), group, &measures));
             continue;
         }
         for source in SOURCES
             .iter()
             .filter(|s| !only_stocks || s.measures.iter().any(|(m, _)| m.is_stock()))
         {
-            sum_raw(db, scope, source, (first, last), group, &mut sums)?;
+            statements.push(sum_raw(db, scope, source, (first, last), group));
         }
     }
-    Ok(sums)
+    for statement in &mut statements {
+        statement.stocks = only_stocks;
+    }
+    statements
 }
 
 /// Whether a sum reads the districts' rollups (`fig_district_months`,
@@ -382,15 +465,13 @@ fn reads_districts(scope: Scope<'_>, group: Group) -> bool {
         && scope.region.as_str().len() <= 6
 }
 
-/// Sums the districts' days of a span into `sums`, as [`sum_raw`] sums the raw rows.
+/// The districts' days of a span, summed as [`sum_raw`] sums the raw rows.
 fn sum_district_days(
-    db: &dyn Db,
     scope: Scope<'_>,
     (first, last): (i32, i32),
     group: Group,
     measures: &[Measure],
-    sums: &mut BTreeMap<String, Measures>,
-) -> sql::Result<()> {
+) -> SumStatement {
     let (key, group_by) = match group {
         Group::Month => ("CAST(month AS TEXT)", "month"),
         _ => ("''", "1"),
@@ -402,7 +483,17 @@ fn sum_district_days(
          GROUP BY {group_by}",
         sums = sum_columns(measures),
     );
-    read_sums(db, &sql, &[&low, &high, &first, &last], measures, sums)
+    SumStatement {
+        sql,
+        values: vec![
+            Value::from(low),
+            Value::from(high),
+            Value::from(i64::from(first)),
+            Value::from(i64::from(last)),
+        ],
+        measures: measures.to_vec(),
+        stocks: false,
+    }
 }
 
 /// `SUM(column)` of each measure, for a rollup's select list.
@@ -414,22 +505,18 @@ fn sum_columns(measures: &[Measure]) -> String {
     sums.join(", ")
 }
 
-/// Runs a query whose rows are a key and one sum per measure, adding them to `sums`.
-fn read_sums(
-    db: &dyn Db,
-    sql: &str,
-    params: &[&dyn ToCell],
-    measures: &[Measure],
-    sums: &mut BTreeMap<String, Measures>,
-) -> sql::Result<()> {
-    db.for_each(sql, params, |row| {
-        let key: String = row.get(0)?;
-        let values = sums.entry(key).or_default();
-        for (index, measure) in measures.iter().enumerate() {
-            values.add(*measure, row.get::<Option<i64>>(index + 1)?.unwrap_or(0));
-        }
-        Ok(())
-    })
+/// The region's range and the days or months of a sum's statement, and the
+/// organisation's id when there is one (`?5`).
+fn sum_values(scope: Scope<'_>, first: i64, last: i64) -> Vec<Value> {
+    let (low, high) = region_range(scope.region);
+    let mut values = vec![
+        Value::from(low),
+        Value::from(high),
+        Value::from(first),
+        Value::from(last),
+    ];
+    values.extend(scope.org.map(OrgScope::value));
+    values
 }
 
 fn sum_rollup(
@@ -438,10 +525,9 @@ fn sum_rollup(
     months: Months,
     group: Group,
     measures: &[Measure],
-    sums: &mut BTreeMap<String, Measures>,
-) -> sql::Result<()> {
+) -> Option<SumStatement> {
     let (low_month, high_month, month_clause) = match months {
-        Months::Nothing => return Ok(()),
+        Months::Nothing => return None,
         Months::AllTime => (0, 0, "month = ?3 AND month = ?4".to_owned()),
         // An organisation's months are read through its own index.
         Months::Range(first, last) if scope.org.is_some() => (
@@ -477,16 +563,12 @@ fn sum_rollup(
          GROUP BY {group_by}",
         sums = sum_columns(measures),
     );
-    let (low, high) = region_range(scope.region);
-    let org = scope
-        .org
-        .map(OrgScope::value)
-        .unwrap_or(Value::Null(Kind::Blob));
-    let mut params: Vec<&dyn ToCell> = vec![&low, &high, &low_month, &high_month];
-    if scope.org.is_some() {
-        params.push(&org);
-    }
-    read_sums(db, &sql, params.as_slice(), measures, sums)
+    Some(SumStatement {
+        sql,
+        values: sum_values(scope, low_month, high_month),
+        measures: measures.to_vec(),
+        stocks: false,
+    })
 }
 
 fn sum_raw(
@@ -495,8 +577,7 @@ fn sum_raw(
     source: &Source,
     (first, last): (i32, i32),
     group: Group,
-    sums: &mut BTreeMap<String, Measures>,
-) -> sql::Result<()> {
+) -> SumStatement {
     let (key, group_by) = match group {
         Group::Nothing => ("''".to_owned(), "1".to_owned()),
         Group::Community => ("community".to_owned(), "community".to_owned()),
@@ -528,25 +609,12 @@ fn sum_raw(
         table = source.table_for(scope.org.is_some() || group == Group::Org),
         filter = source.filter,
     );
-    let (low, high) = region_range(scope.region);
-    let org = scope
-        .org
-        .map(OrgScope::value)
-        .unwrap_or(Value::Null(Kind::Blob));
-    let mut params: Vec<&dyn ToCell> = vec![&low, &high, &first, &last];
-    if scope.org.is_some() {
-        params.push(&org);
+    SumStatement {
+        sql,
+        values: sum_values(scope, i64::from(first), i64::from(last)),
+        measures: source.measures.iter().map(|(m, _)| *m).collect(),
+        stocks: false,
     }
-    db.for_each(&sql, params.as_slice(), |row| {
-        let Some(key) = row.get::<Option<String>>(0)? else {
-            return Ok(());
-        };
-        let values = sums.entry(key).or_default();
-        for (index, (measure, _)) in source.measures.iter().enumerate() {
-            values.add(*measure, row.get::<Option<i64>>(index + 1)?.unwrap_or(0));
-        }
-        Ok(())
-    })
 }
 
 /// `column` written so that SQLite reads no index for the term it stands in (`+column`):

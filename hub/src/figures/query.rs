@@ -26,7 +26,8 @@ use super::counting::{
     orgs_reported_counting,
 };
 use super::measure::{
-    Group, Measure, Measures, Scope, off_index, org_term, region_range, sum_measures, unindexed,
+    Group, Measure, Measures, Scope, Sums, off_index, org_term, region_range, sum_measures,
+    unindexed,
 };
 use super::names::child_names;
 use super::party_orgs::OrgScope;
@@ -226,11 +227,15 @@ impl Parts {
     /// The parts of a region with these sums, its projects counted from them, and
     /// nothing else yet.
     pub(super) fn new(sums: Measures) -> Self {
-        Self {
-            projects: StateCounts::projects(&sums),
-            sums,
-            ..Self::default()
-        }
+        let mut parts = Self::default();
+        parts.set_sums(sums);
+        parts
+    }
+
+    /// Sets the sums, and the projects counted from them.
+    pub(super) fn set_sums(&mut self, sums: Measures) {
+        self.projects = StateCounts::projects(&sums);
+        self.sums = sums;
     }
 }
 
@@ -305,14 +310,19 @@ pub fn figures(db: &dyn Db, filter: &Filter, now: Timestamp) -> Result<Figures, 
         org: filter.org,
     };
     let period = &filter.period;
-    let sums = sum_measures(db, scope, period, Group::Nothing)?
-        .remove("")
-        .unwrap_or_default();
-    let mut parts = Parts::new(sums);
-    // Everything else of the figure only reads, and the medians' statements need only
-    // the sums: one round trip for the rest on PostgreSQL.
-    // A city's or a district's medians come from its days waited.
+    // Everything of the figure only reads, and only the medians' statements need the
+    // sums (their offsets): on PostgreSQL the sums are one round trip, the rest one. A
+    // city's or a district's medians come from its days waited, which need no sums:
+    // its sums go with the rest, one round trip for all.
     let wide = scope.org.is_none() && has_wide_medians(scope.region);
+    let sums_with_the_rest = wide.then(|| Sums::new(scope, period, Group::Nothing));
+    let sums = match sums_with_the_rest {
+        Some(_) => Measures::default(),
+        None => sum_measures(db, scope, period, Group::Nothing)?
+            .remove("")
+            .unwrap_or_default(),
+    };
+    let mut parts = Parts::new(sums);
     let days_waited = RefCell::<DaysWaited>::default();
     let wishes = StateCounts::wishes(&parts.sums);
     let medians = (!wide).then(|| {
@@ -355,7 +365,8 @@ pub fn figures(db: &dyn Db, filter: &Filter, now: Timestamp) -> Result<Figures, 
     volunteer_figures(&mut together, scope, period, &mut parts.volunteers);
     post_figures(&mut together, scope, period, &mut parts.posts);
     group_figures(&mut together, scope, period, &mut parts.groups);
-    if wide {
+    if let Some(sums) = &sums_with_the_rest {
+        sums.add_to(db, &mut together);
         wide_region_days(db, scope.region, period, &mut together, &days_waited);
     }
     for (statement, values) in medians.into_iter().flatten().zip(&mut median_values) {
@@ -367,6 +378,9 @@ pub fn figures(db: &dyn Db, filter: &Filter, now: Timestamp) -> Result<Figures, 
         }
     }
     together.run(db)?;
+    if let Some(sums) = sums_with_the_rest {
+        parts.set_sums(sums.into_sums().remove("").unwrap_or_default());
+    }
     let [communities, orgs_reported, claiming_members, claiming_orgs] = counts;
     (parts.communities, parts.communities_synced_24h) = (communities[0], communities[1]);
     parts.orgs_reported = orgs_reported[0];

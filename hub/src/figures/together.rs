@@ -3,7 +3,6 @@
 //! at once ([`Db::run_all`]; on PostgreSQL one round trip for all, not one each; on
 //! SQLite they run in turn). Only statements that read, none needing another's rows.
 
-use super::FiguresError;
 use crate::sql::{self, Batched, Db, Row, SqlError, ToCell, Value};
 
 /// A statement and its values, not yet run.
@@ -75,7 +74,7 @@ impl<'a> Together<'a> {
 
     /// Sends every statement together and hands each its rows; the first error stops
     /// it.
-    pub(super) fn run(self, db: &dyn Db) -> Result<(), FiguresError> {
+    pub(super) fn run(self, db: &dyn Db) -> sql::Result<()> {
         let Together {
             statements,
             mut readers,
@@ -116,7 +115,7 @@ impl<'a> Together<'a> {
             .zip(&seen)
             .any(|((_, rows), &seen)| *rows == Rows::One && seen == 0)
         {
-            return Err(SqlError::NoRow.into());
+            return Err(SqlError::NoRow);
         }
         Ok(())
     }
