@@ -222,6 +222,8 @@ fn postgres_columns(db: &dyn Db, table: &str) -> Vec<(Column, String, String)> {
 }
 
 /// PostgreSQL's indexes of `table`, by name, with whether each is its primary key.
+/// Their key columns only: an `INCLUDE` column is what SQLite's index of a `WITHOUT
+/// ROWID` table holds of its primary key without naming it.
 fn postgres_indexes(db: &dyn Db, table: &str) -> Vec<(String, bool, Index)> {
     let indexes: Vec<(String, bool, bool, Option<String>)> = db
         .query_map(
@@ -247,7 +249,7 @@ fn postgres_indexes(db: &dyn Db, table: &str) -> Vec<(String, bool, Index)> {
                      CROSS JOIN LATERAL unnest(i.indkey::int2[], i.indoption::int2[])
                          WITH ORDINALITY AS k(attnum, option, n)
                      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-                     WHERE i.indexrelid = ?1::regclass
+                     WHERE i.indexrelid = ?1::regclass AND k.n <= i.indnkeyatts
                      ORDER BY k.n",
                     params![name],
                     |row| Ok((row.get(0)?, row.get(1)?)),

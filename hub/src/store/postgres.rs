@@ -65,7 +65,7 @@ const SESSION_SETTINGS: &str = "SET jit = off";
 /// The store's steps, in order. Each is frozen once released: a change is a new step
 /// at the end. The tables are those of `schema/store.rs` and `schema/accounts.rs`, in
 /// PostgreSQL's types, then every other table of the hub's SQLite file.
-const STEPS: [&str; 4] = [
+const STEPS: [&str; 5] = [
     r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE roster (
@@ -169,6 +169,26 @@ CREATE TABLE throttle_failures (
 );
 CREATE INDEX throttle_failures_key ON throttle_failures (kind, key, at);
 CREATE INDEX throttle_failures_at ON throttle_failures (at);
+"#,
+    // An organisation's figures read its rows through its own indexes, and SQLite's
+    // hold the primary key's columns too (its tables are `WITHOUT ROWID`), so it reads
+    // no row; PostgreSQL's held only their own and read the table for the community
+    // (a unit's communities and units reported, its projects by stage, its medians of
+    // days waited). Its indexes of the same names hold them as `INCLUDE` columns: the
+    // largest unit's five statements 0.40 → 0.26 ms of execution, its medians walking
+    // the index alone in order (EXPLAIN ANALYZE of the generic plans, bench city of
+    // 300 communities).
+    r#"
+DROP INDEX fig_orgs_id;
+CREATE INDEX fig_orgs_id ON fig_orgs (id, reported_day) INCLUDE (community);
+DROP INDEX fig_wishes_claim_org;
+CREATE INDEX fig_wishes_claim_org ON fig_wishes (credited_org, claim_days, submitted_day)
+    INCLUDE (community) WHERE claim_days IS NOT NULL;
+DROP INDEX fig_wishes_fulfil_org;
+CREATE INDEX fig_wishes_fulfil_org ON fig_wishes (credited_org, fulfil_days, submitted_day)
+    INCLUDE (community) WHERE fulfil_days IS NOT NULL;
+DROP INDEX fig_project_units_org;
+CREATE INDEX fig_project_units_org ON fig_project_units (org, community) INCLUDE (project);
 "#,
 ];
 
