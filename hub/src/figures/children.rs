@@ -15,12 +15,13 @@ use wishtree_protocol::{RegionPrefix, Timestamp};
 use super::FiguresError;
 use super::counting::{count_claiming_orgs, count_orgs_reported};
 use super::health::SYNC_WINDOW_MS;
-use super::measure::{Group, Measures, Scope, Sums, region_range, unindexed};
+use super::measure::{Group, Measures, Scope, region_range, unindexed};
 use super::period::{Months, Period};
 use super::posts::PostFigures;
 use super::project_stages::stage_counts;
 use super::query::{Figures, Parts, StateCounts, assemble};
 use super::rounds::{RoundCut, RoundWishes, wishes_of_round};
+use super::sums::Sums;
 use super::together::{Statement, Together};
 use crate::sql::{self, Db, Dialect, Row, Value};
 

@@ -48,6 +48,7 @@ mod rollups;
 mod rounds;
 mod service;
 mod streets;
+mod sums;
 mod together;
 mod unit_reports;
 mod volunteers;

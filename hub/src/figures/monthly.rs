@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use wishtree_protocol::RegionPrefix;
 
 use super::FiguresError;
-use super::measure::{Group, Measure, Measures, Scope, sum_measures};
+use super::measure::{Group, Measure, Measures, Scope};
 use super::party_orgs::OrgScope;
 use super::period::{Period, month_label};
 use super::project_stages::unit_projects_fulfilled_by_month;
 use super::query::hours;
 use super::rounds::{RoundCut, cut_months_by_round};
+use super::sums::sum_measures;
 use crate::sql::Db;
 
 /// What happened in one month.

@@ -5,12 +5,13 @@ use wishtree_protocol::id::OrgId;
 use wishtree_protocol::{CommunityCode, RegionPrefix, Timestamp};
 
 use super::FiguresError;
-use super::measure::{Group, Scope, off_index, region_range, sum_measures};
+use super::measure::{Group, Scope, off_index, region_range};
 use super::names::parse_code;
 use super::party_orgs::{OrgScope, UnitPartyOrg, org_name, party_orgs_of};
 use super::period::Period;
 use super::query::{Figures, Filter, figures};
 use super::service::Service;
+use super::sums::sum_measures;
 use crate::sql::{Db, DbExt, params};
 
 /// A party organisation, or a unit with all its party organisations, across the

@@ -26,8 +26,7 @@ use super::counting::{
     orgs_reported_counting,
 };
 use super::measure::{
-    Group, Measure, Measures, Scope, Sums, off_index, org_term, region_range, sum_measures,
-    unindexed,
+    Group, Measure, Measures, Scope, off_index, org_term, region_range, unindexed,
 };
 use super::names::child_names;
 use super::party_orgs::OrgScope;
@@ -35,6 +34,7 @@ use super::period::Period;
 use super::posts::{GroupFigures, PostFigures, group_figures, post_figures};
 use super::project_stages::{StageCounts, org_project_states, stages_statement};
 use super::rounds::{RoundCut, cut_by_round};
+use super::sums::{Sums, sum_measures};
 use super::together::{Statement, Together};
 use super::volunteers::{VolunteerFigures, volunteer_figures};
 use crate::sql::{Db, DbExt, Value, params};

@@ -9,11 +9,12 @@ use wishtree_protocol::id::OrgId;
 use wishtree_protocol::{CommunityCode, RegionPrefix};
 
 use super::FiguresError;
-use super::measure::{Group, Measure, Measures, Scope, sum_measures};
+use super::measure::{Group, Measure, Measures, Scope};
 use super::names::{community_name, parse_code};
 use super::party_orgs::party_org_names;
 use super::period::Period;
 use super::service::Service;
+use super::sums::sum_measures;
 use crate::sql::Db;
 
 /// What rankings order by.
