@@ -604,7 +604,7 @@ fn set_medians(days: &DaysWaited, parts: &mut BTreeMap<String, Parts>) {
 /// `count` is the number of wishes that should have a value (from the summed
 /// states), so the middle one or two are at that offset among the values there are,
 /// and missing ones are left out.
-fn median(counts: &BTreeMap<i64, i64>, count: u64) -> Option<f64> {
+pub(super) fn median(counts: &BTreeMap<i64, i64>, count: u64) -> Option<f64> {
     if count == 0 {
         return None;
     }

@@ -12,14 +12,14 @@
 //! communities whose records name it.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use wishtree_protocol::id::OrgId;
 use wishtree_protocol::{Date, RegionPrefix, Timestamp};
 
 use super::FiguresError;
 use super::children::{
-    DaysWaited, children_figures, has_wide_medians, wide_region_days, wide_region_medians,
+    DaysWaited, children_figures, has_wide_medians, median, wide_region_days, wide_region_medians,
 };
 use super::counting::{
     claiming_members_counting, claiming_orgs_counting, communities_counting, count_orgs_reported,
@@ -37,7 +37,7 @@ use super::rounds::{RoundCut, cut_by_round};
 use super::sums::{Sums, sum_measures};
 use super::together::{Statement, Together};
 use super::volunteers::{VolunteerFigures, volunteer_figures};
-use crate::sql::{Db, DbExt, Value, params};
+use crate::sql::{Db, DbExt, Dialect, Value, params};
 
 /// What figures are asked about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,12 +310,15 @@ pub fn figures(db: &dyn Db, filter: &Filter, now: Timestamp) -> Result<Figures, 
         org: filter.org,
     };
     let period = &filter.period;
-    // Everything of the figure only reads, and only the medians' statements need the
-    // sums (their offsets): on PostgreSQL the sums are one round trip, the rest one. A
-    // city's or a district's medians come from its days waited, which need no sums:
-    // its sums go with the rest, one round trip for all.
+    // Everything of the figure only reads, and only SQLite's medians need the sums
+    // before they run (their offsets): there the sums are read first, the rest after.
+    // A city's or a district's medians come from its days waited, and on PostgreSQL a
+    // narrower region's or an organisation's from its wishes counted by each number of
+    // days: neither needs the sums, which go with the rest, one round trip for all
+    // (two before). SQLite walks the days in order to the middle, half of them.
     let wide = scope.org.is_none() && has_wide_medians(scope.region);
-    let sums_with_the_rest = wide.then(|| Sums::new(scope, period, Group::Nothing));
+    let counted = !wide && db.dialect() == Dialect::Postgres;
+    let sums_with_the_rest = (wide || counted).then(|| Sums::new(scope, period, Group::Nothing));
     let sums = match sums_with_the_rest {
         Some(_) => Measures::default(),
         None => sum_measures(db, scope, period, Group::Nothing)?
@@ -325,7 +328,7 @@ pub fn figures(db: &dyn Db, filter: &Filter, now: Timestamp) -> Result<Figures, 
     let mut parts = Parts::new(sums);
     let days_waited = RefCell::<DaysWaited>::default();
     let wishes = StateCounts::wishes(&parts.sums);
-    let medians = (!wide).then(|| {
+    let medians = (!wide && !counted).then(|| {
         [
             median_days(
                 db,
@@ -339,6 +342,7 @@ pub fn figures(db: &dyn Db, filter: &Filter, now: Timestamp) -> Result<Figures, 
     });
     let mut counts: [Vec<u64>; 4] = Default::default();
     let mut median_values: [Vec<i64>; 2] = Default::default();
+    let mut days_counts: [BTreeMap<i64, i64>; 2] = Default::default();
     let mut org_projects = StateCounts::default();
     let mut together = Together::default();
     let countings = [
@@ -377,6 +381,17 @@ pub fn figures(db: &dyn Db, filter: &Filter, now: Timestamp) -> Result<Figures, 
             });
         }
     }
+    if counted {
+        for (column, counts) in ["claim_days", "fulfil_days"]
+            .into_iter()
+            .zip(&mut days_counts)
+        {
+            together.add(days_counted(db, scope, period, column), |row| {
+                counts.insert(row.get(0)?, row.get(1)?);
+                Ok(())
+            });
+        }
+    }
     together.run(db)?;
     if let Some(sums) = sums_with_the_rest {
         parts.set_sums(sums.into_sums().remove("").unwrap_or_default());
@@ -391,6 +406,13 @@ pub fn figures(db: &dyn Db, filter: &Filter, now: Timestamp) -> Result<Figures, 
     }
     (parts.median_days_to_claim, parts.median_days_to_fulfil) = if wide {
         wide_region_medians(scope.region, &days_waited.into_inner(), &parts.sums)
+    } else if counted {
+        let wishes = StateCounts::wishes(&parts.sums);
+        let [claim, fulfil] = &days_counts;
+        (
+            median(claim, wishes.claimed_or_fulfilled()),
+            median(fulfil, wishes.fulfilled),
+        )
     } else {
         (mean_days(&median_values[0]), mean_days(&median_values[1]))
     };
@@ -495,14 +517,7 @@ fn median_days(
     let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
     let (org_clause, org) = org_term(scope, "credited_org", 7);
-    // The whole city walks the column's partial index in order, a narrower region
-    // sorts the values of its partial index by community, an organisation walks its
-    // own (`fig_wishes_claim_org`, `fig_wishes_fulfil_org`); none reads a row.
-    let (community, day) = match (scope.org, scope.region.as_str().len() <= 4) {
-        (Some(_), _) => (off_index(db, "community"), unindexed(db, "submitted_day")),
-        (None, true) => (unindexed(db, "community"), unindexed(db, "submitted_day")),
-        (None, false) => ("community".to_owned(), unindexed(db, "submitted_day")),
-    };
+    let (community, day) = median_terms(db, scope);
     let (take, skip) = if count % 2 == 1 {
         (1, (count - 1) / 2)
     } else {
@@ -524,6 +539,42 @@ fn median_days(
     ];
     values.extend(org);
     Some(Statement::new(sql, values))
+}
+
+/// The community and day terms of a median's statement: the whole city walks the
+/// column's partial index in order, a narrower region sorts the values of its partial
+/// index by community, an organisation walks its own (`fig_wishes_claim_org`,
+/// `fig_wishes_fulfil_org`); none reads a row.
+fn median_terms(db: &dyn Db, scope: Scope<'_>) -> (String, String) {
+    match (scope.org, scope.region.as_str().len() <= 4) {
+        (Some(_), _) => (off_index(db, "community"), unindexed(db, "submitted_day")),
+        (None, true) => (unindexed(db, "community"), unindexed(db, "submitted_day")),
+        (None, false) => ("community".to_owned(), unindexed(db, "submitted_day")),
+    }
+}
+
+/// The statement of how many wishes of a scope and period waited each number of days
+/// in a day column, through the indexes [`median_days`] reads, for [`median`] to take
+/// the median from.
+fn days_counted(db: &dyn Db, scope: Scope<'_>, period: &Period, column: &str) -> Statement {
+    let (low, high) = region_range(scope.region);
+    let (first, last) = period.day_bounds();
+    let (org_clause, org) = org_term(scope, "credited_org", 5);
+    let (community, day) = median_terms(db, scope);
+    let sql = format!(
+        "SELECT {column}, COUNT(*) FROM fig_wishes
+         WHERE {community} >= ?1 AND {community} < ?2 AND {day} BETWEEN ?3 AND ?4
+           AND {column} IS NOT NULL {org_clause}
+         GROUP BY {column}"
+    );
+    let mut values = vec![
+        Value::from(low),
+        Value::from(high),
+        Value::from(i64::from(first)),
+        Value::from(i64::from(last)),
+    ];
+    values.extend(org);
+    Statement::new(sql, values)
 }
 
 /// The mean of the middle values [`median_days`] read; None when there are none.
