@@ -371,6 +371,8 @@ pub fn figures(db: &dyn Db, filter: &Filter, now: Timestamp) -> Result<Figures, 
     group_figures(&mut together, scope, period, &mut parts.groups);
     if let Some(sums) = &sums_with_the_rest {
         sums.add_to(db, &mut together);
+    }
+    if wide {
         wide_region_days(db, scope.region, period, &mut together, &days_waited);
     }
     for (statement, values) in medians.into_iter().flatten().zip(&mut median_values) {
