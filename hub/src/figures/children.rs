@@ -16,6 +16,7 @@ use super::FiguresError;
 use super::counting::{count_claiming_orgs, count_orgs_reported};
 use super::health::SYNC_WINDOW_MS;
 use super::measure::{Group, Measures, Scope, region_range, unindexed};
+use super::names::child_names_statement;
 use super::period::{Months, Period};
 use super::posts::PostFigures;
 use super::project_stages::stage_counts;
@@ -26,7 +27,8 @@ use super::together::{Statement, Together};
 use crate::sql::{self, Db, Dialect, Row, Value};
 
 /// The figures of each of `children`, regions of one length directly under `parent`,
-/// in the order given, their wish figures cut by `round` if one is asked.
+/// in the order given, their wish figures cut by `round` if one is asked; their names
+/// (`names::child_names_statement`) go to `names`, read with the rest.
 pub(super) fn children_figures(
     db: &dyn Db,
     parent: &RegionPrefix,
@@ -34,6 +36,7 @@ pub(super) fn children_figures(
     period: &Period,
     round: Option<&RoundCut>,
     now: Timestamp,
+    names: &mut BTreeMap<String, String>,
 ) -> Result<Vec<Figures>, FiguresError> {
     let Some(length) = children.first().map(|child| child.as_str().len()) else {
         return Ok(Vec::new());
@@ -90,8 +93,12 @@ pub(super) fn children_figures(
     let days = RefCell::default();
     // Every statement but a round's only reads, none needs another's rows: on
     // PostgreSQL they go out together, one round trip for all (a district's children:
-    // 11 before, one a statement).
+    // 12 before, one a statement, their names one).
     let mut together = Together::default();
+    together.add(child_names_statement(parent, length), |row| {
+        names.insert(row.get(0)?, row.get(1)?);
+        Ok(())
+    });
     match &by_community {
         Some(sums) => sums.add_to(db, &mut together),
         None => {

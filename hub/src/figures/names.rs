@@ -1,13 +1,12 @@
 //! The names the figure tables keep for regions and communities (organisations':
 //! `party_orgs.rs`).
 
-use std::collections::BTreeMap;
-
 use wishtree_protocol::{CommunityCode, RegionLevel, RegionPrefix};
 
 use super::FiguresError;
 use super::measure::region_range;
-use crate::sql::{Db, DbExt, params};
+use super::together::Statement;
+use crate::sql::{Db, DbExt, Value, params};
 
 /// The name the hub knows for a region: a community's from its document, a district's
 /// or street's as set with [`super::set_region_name`].
@@ -22,33 +21,28 @@ pub fn region_name(db: &dyn Db, region: &RegionPrefix) -> Result<Option<String>,
     )?)
 }
 
-/// The names of `children`, regions of one level under `region`, as [`region_name`]
-/// gives each, read in one statement: by child's code.
-pub(super) fn child_names(
-    db: &dyn Db,
-    region: &RegionPrefix,
-    children: &[RegionPrefix],
-) -> Result<BTreeMap<String, String>, FiguresError> {
-    let Some(length) = children.first().map(|child| child.as_str().len()) else {
-        return Ok(BTreeMap::new());
-    };
+/// The statement of the names of `region`'s children, regions of one level `length`
+/// digits long, as [`region_name`] gives each: its rows are a child's code and its
+/// name.
+pub(super) fn child_names_statement(region: &RegionPrefix, length: usize) -> Statement {
     let (low, high) = region_range(region);
-    let names = if length == RegionLevel::Community.digits() {
-        db.query_map(
+    if length == RegionLevel::Community.digits() {
+        Statement::new(
             "SELECT code, name FROM fig_communities
              WHERE code >= ?1 AND code < ?2 AND name <> ''",
-            params![low, high],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )?
+            vec![Value::from(low), Value::from(high)],
+        )
     } else {
-        db.query_map(
+        Statement::new(
             "SELECT prefix, name FROM fig_region_names
              WHERE prefix >= ?1 AND prefix < ?2 AND length(prefix) = ?3",
-            params![low, high, length as i64],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )?
-    };
-    Ok(names.into_iter().collect())
+            vec![
+                Value::from(low),
+                Value::from(high),
+                Value::from(length as i64),
+            ],
+        )
+    }
 }
 
 /// Whether the hub knows `region`: a community under it has records here, or the

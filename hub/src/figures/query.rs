@@ -28,7 +28,6 @@ use super::counting::{
 use super::measure::{
     Group, Measure, Measures, Scope, off_index, org_term, region_range, unindexed,
 };
-use super::names::child_names;
 use super::party_orgs::OrgScope;
 use super::period::Period;
 use super::posts::{GroupFigures, PostFigures, group_figures, post_figures};
@@ -442,8 +441,8 @@ pub fn children(
     now: Timestamp,
 ) -> Result<Vec<RegionFigures>, FiguresError> {
     let regions = child_regions(db, region)?;
-    let figures = children_figures(db, region, &regions, period, round, now)?;
-    let mut names = child_names(db, region, &regions)?;
+    let mut names = BTreeMap::new();
+    let figures = children_figures(db, region, &regions, period, round, now, &mut names)?;
     let mut out = Vec::with_capacity(regions.len() + 1);
     for (child, figures) in regions.into_iter().zip(figures) {
         out.push(RegionFigures {
