@@ -9,7 +9,9 @@ use wishtree_protocol::Timestamp;
 
 use super::FiguresError;
 use super::health::SYNC_WINDOW_MS;
-use super::measure::{Scope, off_index, org_term, plan_fresh, region_range, unindexed};
+use super::measure::{
+    Scope, off_index, org_term, plan_fresh, range_values, region_range, unindexed,
+};
 use super::party_orgs::OrgScope;
 use super::period::Period;
 use super::together::{Statement, Together};
@@ -144,12 +146,7 @@ pub(super) fn claiming_members_counting(
                AND claimant_member IS NOT NULL {org_clause}
              GROUP BY community, claimant_member) AS claimants"
         );
-        let values = vec![
-            Value::from(low),
-            Value::from(high),
-            Value::from(i64::from(first)),
-            Value::from(i64::from(last)),
-        ];
+        let values = range_values(scope.region, first.into(), last.into());
         (sql, values)
     };
     values.extend(scope.org.map(OrgScope::value));
@@ -166,7 +163,6 @@ pub(super) fn count_claiming_orgs(
 
 /// Party organisations and units of the scope holding a project of the period.
 pub(super) fn claiming_orgs_counting(db: &dyn Db, scope: Scope<'_>, period: &Period) -> Counting {
-    let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
     let (org_clause, org) = org_term(scope, "org", 5);
     // Every unit of a joint project holds it (共同承接), not only its lead. Each unit's
@@ -178,12 +174,7 @@ pub(super) fn claiming_orgs_counting(db: &dyn Db, scope: Scope<'_>, period: &Per
          WHERE {community} >= ?1 AND {community} < ?2 AND submitted_day BETWEEN ?3 AND ?4
            {org_clause}"
     );
-    let mut values = vec![
-        Value::from(low),
-        Value::from(high),
-        Value::from(i64::from(first)),
-        Value::from(i64::from(last)),
-    ];
+    let mut values = range_values(scope.region, first.into(), last.into());
     values.extend(org);
     Counting::new(sql, values, 1, plan_fresh(scope))
 }

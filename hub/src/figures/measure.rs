@@ -311,6 +311,19 @@ pub(crate) fn region_range(region: &RegionPrefix) -> (String, String) {
     (low, high)
 }
 
+/// The first four values of most figure statements: the region's range of community
+/// codes ([`region_range`], `?1` and `?2`) and the first and last day or month of the
+/// period (`?3` and `?4`).
+pub(crate) fn range_values(region: &RegionPrefix, first: i64, last: i64) -> Vec<Value> {
+    let (low, high) = region_range(region);
+    vec![
+        Value::from(low),
+        Value::from(high),
+        Value::from(first),
+        Value::from(last),
+    ]
+}
+
 /// `column` written so that SQLite reads no index for the term it stands in (`+column`):
 /// without statistics SQLite cannot judge which index serves a figure best, so the
 /// statements steer it. PostgreSQL plans by its statistics, and has no unary `+` for

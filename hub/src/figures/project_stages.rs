@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use wishtree_protocol::RegionPrefix;
 
 use super::FiguresError;
-use super::measure::{Scope, off_index, plan_fresh, region_range, unindexed};
+use super::measure::{Scope, off_index, plan_fresh, range_values, region_range, unindexed};
 use super::party_orgs::OrgScope;
 use super::period::Period;
 use super::together::{Statement, Together};
@@ -84,7 +84,6 @@ pub(crate) fn stage_counts(
 
 /// The statement of [`stage_counts`], whose rows go to [`StageCounts::add_row`].
 pub(super) fn stages_statement(db: &dyn Db, scope: Scope<'_>, period: &Period) -> Statement {
-    let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
     let org = scope.org.map(OrgScope::value);
     // A wide region reads the covering index by day (`fig_projects_stages`), a narrow
@@ -117,12 +116,7 @@ pub(super) fn stages_statement(db: &dyn Db, scope: Scope<'_>, period: &Period) -
             org = scope_org.clause("u.org", 5)
         ),
     };
-    let mut values = vec![
-        Value::from(low),
-        Value::from(high),
-        Value::from(i64::from(first)),
-        Value::from(i64::from(last)),
-    ];
+    let mut values = range_values(scope.region, first.into(), last.into());
     values.extend(org);
     // A region's generic plan sorts what planned for the region it hashes (the city's
     // projects by stage 1.35 ms, 0.1 + 0.8 planned fresh, bench city of 300).

@@ -26,7 +26,7 @@ use super::counting::{
     orgs_reported_counting,
 };
 use super::measure::{
-    Group, Measure, Measures, Scope, off_index, org_term, region_range, unindexed,
+    Group, Measure, Measures, Scope, off_index, org_term, range_values, region_range, unindexed,
 };
 use super::party_orgs::OrgScope;
 use super::period::Period;
@@ -515,7 +515,6 @@ fn median_days(
     if count == 0 {
         return None;
     }
-    let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
     let (org_clause, org) = org_term(scope, "credited_org", 7);
     let (community, day) = median_terms(db, scope);
@@ -530,14 +529,8 @@ fn median_days(
            AND {column} IS NOT NULL {org_clause}
          ORDER BY {column} LIMIT ?5 OFFSET ?6"
     );
-    let mut values = vec![
-        Value::from(low),
-        Value::from(high),
-        Value::from(i64::from(first)),
-        Value::from(i64::from(last)),
-        Value::from(take as i64),
-        Value::from(skip as i64),
-    ];
+    let mut values = range_values(scope.region, first.into(), last.into());
+    values.extend([Value::from(take as i64), Value::from(skip as i64)]);
     values.extend(org);
     Some(Statement::new(sql, values))
 }
@@ -558,7 +551,6 @@ fn median_terms(db: &dyn Db, scope: Scope<'_>) -> (String, String) {
 /// in a day column, through the indexes [`median_days`] reads, for [`median`] to take
 /// the median from.
 fn days_counted(db: &dyn Db, scope: Scope<'_>, period: &Period, column: &str) -> Statement {
-    let (low, high) = region_range(scope.region);
     let (first, last) = period.day_bounds();
     let (org_clause, org) = org_term(scope, "credited_org", 5);
     let (community, day) = median_terms(db, scope);
@@ -568,12 +560,7 @@ fn days_counted(db: &dyn Db, scope: Scope<'_>, period: &Period, column: &str) ->
            AND {column} IS NOT NULL {org_clause}
          GROUP BY {column}"
     );
-    let mut values = vec![
-        Value::from(low),
-        Value::from(high),
-        Value::from(i64::from(first)),
-        Value::from(i64::from(last)),
-    ];
+    let mut values = range_values(scope.region, first.into(), last.into());
     values.extend(org);
     Statement::new(sql, values)
 }

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use super::measure::{
-    Group, Measure, Measures, SOURCES, Scope, Source, hex_text, off_index, region_range, unindexed,
+    Group, Measure, Measures, SOURCES, Scope, Source, hex_text, off_index, range_values, unindexed,
 };
 use super::party_orgs::OrgScope;
 use super::period::{Months, Period};
@@ -173,7 +173,6 @@ fn sum_district_days(
         Group::Month => ("CAST(month AS TEXT)", "month"),
         _ => ("''", "1"),
     };
-    let (low, high) = region_range(scope.region);
     let sql = format!(
         "SELECT {key}, {sums} FROM fig_district_days
          WHERE day BETWEEN ?3 AND ?4 AND district >= ?1 AND district < ?2
@@ -182,12 +181,7 @@ fn sum_district_days(
     );
     SumStatement {
         sql,
-        values: vec![
-            Value::from(low),
-            Value::from(high),
-            Value::from(i64::from(first)),
-            Value::from(i64::from(last)),
-        ],
+        values: range_values(scope.region, first.into(), last.into()),
         measures: measures.to_vec(),
         stocks: false,
     }
@@ -205,13 +199,7 @@ fn sum_columns(measures: &[Measure]) -> String {
 /// The region's range and the days or months of a sum's statement, and the
 /// organisation's id when there is one (`?5`).
 fn sum_values(scope: Scope<'_>, first: i64, last: i64) -> Vec<Value> {
-    let (low, high) = region_range(scope.region);
-    let mut values = vec![
-        Value::from(low),
-        Value::from(high),
-        Value::from(first),
-        Value::from(last),
-    ];
+    let mut values = range_values(scope.region, first, last);
     values.extend(scope.org.map(OrgScope::value));
     values
 }
