@@ -136,3 +136,49 @@ fn a_hub_sees_a_document_another_hub_changed_at_its_next_use() {
     let snapshot = second.snapshot(doc).unwrap();
     assert!(snapshot.get(ROOT, "three").unwrap().is_some());
 }
+
+/// A read (the heads, a sync message) takes no lock across processes: a hub reading a
+/// document over and over while another writes it, through compaction, is in step
+/// with the store when the writes end, and its next merge loses nothing.
+#[test]
+fn a_hub_reading_while_another_writes_stays_in_step() {
+    let Some(database) = TestDatabase::create("a hub reading while another writes") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let writer = hub(database.url(), dir.path(), "writer");
+    let reader = hub(database.url(), dir.path(), "reader");
+    let doc = DocId::Community(community());
+    write(&writer, "genesis");
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for index in 0..CHANGES {
+                write(&writer, &format!("writer-{index}"));
+            }
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            reader.heads(doc).unwrap();
+        }
+    });
+    let mut expected = writer.heads(doc).unwrap();
+    expected.sort();
+    let mut heads = reader.heads(doc).unwrap();
+    heads.sort();
+    assert_eq!(heads, expected);
+
+    write(&reader, "reader");
+    let stored = reader
+        .store()
+        .doc_bytes(StoredDoc::Community(community()))
+        .unwrap()
+        .unwrap();
+    let stored = AutoCommit::load(&stored).unwrap();
+    let missing: Vec<String> = (0..CHANGES)
+        .map(|index| format!("writer-{index}"))
+        .chain(["genesis".to_owned(), "reader".to_owned()])
+        .filter(|key| stored.get(ROOT, key.as_str()).unwrap().is_none())
+        .collect();
+    assert!(missing.is_empty(), "lost changes: {missing:?}");
+}

@@ -242,6 +242,13 @@ fn a_merge_is_stored_whole_and_chunks_after_a_seq_bring_a_copy_up_to_date(store:
         .unwrap();
     assert_eq!(store.doc_seq(doc_key).unwrap(), 3, "seqs never repeat");
     assert_eq!(store.chunk_stats(doc_key).unwrap().count, 1);
+    // The seq read with the lock, and as it is released, is the store's.
+    let (lock, seq) = store.lock_doc_at_seq(doc_key).unwrap();
+    assert_eq!(seq, 3);
+    assert_eq!(store.release_doc_at_seq(lock, doc_key).unwrap(), 3);
+    let (lock, seq) = store.lock_doc_at_seq(StoredDoc::Inbox(community)).unwrap();
+    assert_eq!(seq, 0, "a document without chunks is at seq 0");
+    drop(lock);
     for chunk in store.chunks_after(doc_key, held_at).unwrap() {
         held.load_incremental(&chunk).unwrap();
     }

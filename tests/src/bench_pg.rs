@@ -125,10 +125,18 @@ impl PgCluster {
         // A free port can be taken between the look and the start: try a few.
         for _ in 0..5 {
             let port = free_tcp_port().port();
-            let options = format!(
+            let mut options = format!(
                 "-c listen_addresses=127.0.0.1 -p {port} -k {} -c max_connections=400",
                 cluster.dir.path().display()
             );
+            // Every statement the hubs send, logged to a directory that outlives the
+            // cluster, to count them by kind (`BENCH_PG_LOG=/tmp/dir`, writable by the
+            // server's user).
+            if let Ok(dir) = std::env::var("BENCH_PG_LOG") {
+                options.push_str(&format!(
+                    " -c logging_collector=on -c log_directory={dir} -c log_statement=all"
+                ));
+            }
             let status = cluster
                 .server_program("pg_ctl")
                 .arg("-D")

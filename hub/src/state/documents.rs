@@ -25,6 +25,7 @@ use wishtree_protocol::frame::DocId;
 use wishtree_protocol::keys::PublicKey;
 
 use super::{COMPACT_AFTER, Hub, HubError, load_doc, stored};
+use crate::store::DocLock;
 
 /// One document at the hub and the sync states of the peers that sync it.
 #[derive(Debug, Default)]
@@ -51,7 +52,7 @@ pub(crate) struct Locked<'a> {
 impl Hub {
     /// The heads of a document at the hub (empty if it has none).
     pub fn heads(&self, doc: DocId) -> Result<Vec<ChangeHash>, HubError> {
-        self.with_doc(doc, |locked| Ok(locked.doc()?.get_heads()))
+        self.reading_doc(doc, |locked| Ok(locked.doc()?.get_heads()))
     }
 
     /// A copy of a document, for figures and exports.
@@ -125,6 +126,31 @@ impl Hub {
         doc: DocId,
         work: impl FnOnce(&mut Locked<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.with_doc_as(doc, Access::Merge, work)
+    }
+
+    /// Runs `work`, which stores nothing (it reads the document's heads, or generates a
+    /// sync message from it), as [`Hub::with_doc`] does but without the document's lock
+    /// across processes: with a shared store the held copy is still brought in step
+    /// with what was stored first, under the slot's lock. The store's lock keeps two
+    /// processes from merging one document at once; a read merges nothing, and what it
+    /// reads is the committed chunks, each applied whole (applying one twice changes
+    /// nothing). Two of every three calls of a sync session are reads, and the lock and
+    /// its release were two of a read's three statements.
+    pub(crate) fn reading_doc<T, E: From<HubError>>(
+        &self,
+        doc: DocId,
+        work: impl FnOnce(&mut Locked<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.with_doc_as(doc, Access::Read, work)
+    }
+
+    fn with_doc_as<T, E: From<HubError>>(
+        &self,
+        doc: DocId,
+        access: Access,
+        work: impl FnOnce(&mut Locked<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let slot = self.slot(doc);
         let (result, loaded, caught_up) = {
             let mut locked = Locked {
@@ -133,12 +159,25 @@ impl Hub {
                 slot: lock_slot(&slot),
             };
             locked.slot.used = self.tick();
-            // Dropped before the slot's lock (declared after it).
-            let _across_processes = self.store.lock_doc(stored(doc)).map_err(HubError::from)?;
+            let shared = self.store.is_shared();
+            // Dropped before the slot's lock (declared after it). With a shared store the
+            // lock comes with the seq stored under it, in one trip; a read takes no lock,
+            // and reads the seq alone.
+            let (across_processes, stored_seq) = match (shared, access) {
+                (false, _) => (self.store.lock_doc(stored(doc)).map_err(HubError::from)?, 0),
+                (true, Access::Merge) => self
+                    .store
+                    .lock_doc_at_seq(stored(doc))
+                    .map_err(HubError::from)?,
+                (true, Access::Read) => (
+                    DocLock::none(),
+                    self.store.doc_seq(stored(doc)).map_err(HubError::from)?,
+                ),
+            };
             let loaded = locked.slot.doc.is_none();
             let mut caught_up = false;
-            if self.store.is_shared() {
-                caught_up = self.catch_up(&mut locked)?;
+            if shared {
+                caught_up = self.catch_up(&mut locked, stored_seq)?;
             } else if loaded {
                 let document = match self.store.doc_bytes(stored(doc)).map_err(HubError::from)? {
                     Some(bytes) => load_doc(doc, &bytes)?,
@@ -162,8 +201,9 @@ impl Hub {
             let wrote = heads_before.is_none()
                 || locked.slot.doc.as_mut().map(AutoCommit::get_heads) != heads_before;
             if self.store.is_shared() && wrote {
-                // What this process stored under the lock is in the held copy.
-                match self.store.doc_seq(stored(doc)) {
+                // What this process stored under the lock is in the held copy. The seq is
+                // read as the lock is released, in one trip.
+                match self.store.release_doc_at_seq(across_processes, stored(doc)) {
                     Ok(seq) => locked.slot.seq = seq,
                     Err(error) => {
                         tracing::warn!("{doc} is dropped from memory: {error}");
@@ -189,10 +229,11 @@ impl Hub {
     /// Brings the held copy of a document in step with a shared store (its lock held):
     /// loads it if it is not in memory, else applies the chunks other processes stored
     /// since; a copy they do not load into is loaded again whole. Says whether a held
-    /// copy changed.
-    fn catch_up(&self, locked: &mut Locked<'_>) -> Result<bool, HubError> {
+    /// copy changed. `last` is the document's seq in the store, read before any chunk:
+    /// without the store's lock (a read) more may be stored meanwhile, so the held copy
+    /// may hold more than `last` says, never less.
+    fn catch_up(&self, locked: &mut Locked<'_>, last: u64) -> Result<bool, HubError> {
         let key = stored(locked.id);
-        let last = self.store.doc_seq(key)?;
         let mut changed = false;
         let held_at = locked.slot.seq;
         if let Some(held) = locked.slot.doc.as_mut() {
@@ -216,7 +257,7 @@ impl Hub {
             None => AutoCommit::new(),
         };
         locked.replace(document);
-        locked.slot.seq = self.store.doc_seq(key)?;
+        locked.slot.seq = last;
         Ok(changed)
     }
 
@@ -438,6 +479,14 @@ impl<'a> Locked<'a> {
     pub(crate) fn sync_state_saved(&mut self, peer: &PublicKey, encoded: Vec<u8>) {
         self.slot.saved_states.insert(*peer, encoded);
     }
+}
+
+/// Whether a call on a document may store (and takes the document's lock across
+/// processes) or only reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Merge,
+    Read,
 }
 
 fn lock_slot(slot: &Mutex<DocSlot>) -> MutexGuard<'_, DocSlot> {

@@ -292,6 +292,25 @@ pub trait HubStore: Send + Sync + fmt::Debug + 'static {
         Ok(DocLock::none())
     }
 
+    /// Takes the document's lock ([`HubStore::lock_doc`]) and then reads its seq
+    /// ([`HubStore::doc_seq`]), as the lock holder sees it. PostgreSQL sends both in one
+    /// message, one transaction: the seq is read after the lock is granted (each
+    /// statement of a read-committed transaction reads what was committed before it
+    /// began), where two calls cost two round trips and two commits at every merge.
+    fn lock_doc_at_seq(&self, doc: StoredDoc) -> Result<(DocLock, u64), StoreError> {
+        let lock = self.lock_doc(doc)?;
+        Ok((lock, self.doc_seq(doc)?))
+    }
+
+    /// Reads a document's seq ([`HubStore::doc_seq`]) as the lock holder, then releases
+    /// its lock: after a merge, the seq the held copy is in step with. PostgreSQL sends
+    /// both in one message. The lock is released whether or not the seq was read.
+    fn release_doc_at_seq(&self, lock: DocLock, doc: StoredDoc) -> Result<u64, StoreError> {
+        let seq = self.doc_seq(doc);
+        drop(lock);
+        seq
+    }
+
     /// The seq of a document's last chunk (0 if it has none). It only grows:
     /// appending and compacting both take the next one.
     fn doc_seq(&self, doc: StoredDoc) -> Result<u64, StoreError>;
@@ -303,7 +322,7 @@ pub trait HubStore: Send + Sync + fmt::Debug + 'static {
 }
 
 /// A document's lock across processes ([`HubStore::lock_doc`]), released on drop.
-pub struct DocLock(Option<Box<dyn Send>>);
+pub struct DocLock(Option<Box<dyn std::any::Any + Send>>);
 
 impl DocLock {
     /// No lock (a store one process writes).
@@ -314,6 +333,15 @@ impl DocLock {
     /// A lock that `guard` releases when dropped.
     pub fn held(guard: impl Send + 'static) -> Self {
         Self(Some(Box::new(guard)))
+    }
+
+    /// The guard of a held lock, if it is a `G` (a store releasing its own lock its
+    /// way); else the lock is given back.
+    pub(crate) fn into_guard<G: 'static>(self) -> Result<Box<G>, Self> {
+        match self.0 {
+            Some(guard) => guard.downcast::<G>().map_err(|guard| Self(Some(guard))),
+            None => Err(self),
+        }
     }
 }
 

@@ -242,6 +242,62 @@ impl Drop for AdvisoryLock {
     }
 }
 
+impl AdvisoryLock {
+    /// Reads the seq of the locked document's last chunk, then releases the lock, in
+    /// one message (see [`PgStore::lock_named_at_seq`]). On an error the connection is
+    /// closed, which releases the lock.
+    fn release_at_seq(&mut self) -> Result<u64, StoreError> {
+        let conn = self
+            .conn
+            .take()
+            .ok_or_else(|| StoreError::Unreachable("the lock was released".to_owned()))?;
+        let literal = quoted(&self.key);
+        let sql = format!(
+            "SELECT MAX(seq) FROM doc_chunks WHERE doc = {literal}; \
+             SELECT pg_advisory_unlock({LOCK_SPACE}, hashtext({literal}))"
+        );
+        let seq = seq_in_answer(block_on(conn.client.simple_query(&sql)), 0)?;
+        drop(Pooled {
+            idle: Arc::clone(&self.idle),
+            conn: Some(conn),
+        });
+        Ok(seq)
+    }
+}
+
+/// A text literal for a simple query (which takes no parameters).
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The seq (a `MAX(seq)`, NULL for none) in row `index` of a simple query's answer.
+fn seq_in_answer(
+    answer: Result<Vec<tokio_postgres::SimpleQueryMessage>, tokio_postgres::Error>,
+    index: usize,
+) -> Result<u64, StoreError> {
+    let messages = answer?;
+    let last = messages
+        .iter()
+        .filter_map(|message| match message {
+            tokio_postgres::SimpleQueryMessage::Row(row) => Some(row),
+            _ => None,
+        })
+        .nth(index)
+        .ok_or_else(|| StoreError::Corrupt {
+            what: "seq",
+            reason: "the query returned no seq".to_owned(),
+        })?
+        .try_get(0)?;
+    let last: i64 = match last {
+        None => 0,
+        Some(text) => text.parse().map_err(|_| StoreError::Corrupt {
+            what: "seq",
+            reason: format!("`{text}` is not a number"),
+        })?,
+    };
+    decode_seq(last)
+}
+
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/db`) and
     /// runs its migrations.
@@ -361,6 +417,38 @@ impl PgStore {
             idle: Arc::clone(&self.idle),
             key,
         }))
+    }
+
+    /// Takes a document's advisory lock as [`PgStore::lock_named`] does, and reads the
+    /// seq of its last chunk once the lock is granted, in one message (a simple query of
+    /// two statements: one round trip, one implicit transaction, each statement reading
+    /// what was committed when it began, so the seq is the lock holder's).
+    ///
+    /// A simple query takes no parameters: the key is sent as a literal. Storage keys
+    /// are community codes, `city` and `inbox:` and a code; quoting doubles any `'` all
+    /// the same. A session lock outlives the implicit transaction, even one rolled back:
+    /// on any error the connection is closed, which releases the lock if it was taken.
+    pub fn lock_named_at_seq(&self, key: String) -> Result<(DocLock, u64), StoreError> {
+        let mut pooled = self.client()?;
+        let literal = quoted(&key);
+        let sql = format!(
+            "SELECT pg_advisory_lock({LOCK_SPACE}, hashtext({literal})); \
+             SELECT MAX(seq) FROM doc_chunks WHERE doc = {literal}"
+        );
+        let seq = seq_in_answer(block_on(pooled.get_ref().simple_query(&sql)), 1);
+        let conn = pooled.conn.take();
+        match seq {
+            Ok(seq) => Ok((
+                DocLock::held(AdvisoryLock {
+                    conn,
+                    idle: Arc::clone(&self.idle),
+                    key,
+                }),
+                seq,
+            )),
+            // Dropped, the connection closes: its session's lock, if taken, goes with it.
+            Err(error) => Err(error),
+        }
     }
 
     /// Runs `work` on one connection in one transaction, committed if it returns `Ok`.

@@ -92,7 +92,7 @@ impl Host for HubHost {
         self.check_current(peer)?;
         self.touched.insert(*doc);
         self.hub
-            .with_doc(*doc, |locked| {
+            .reading_doc(*doc, |locked| {
                 let (document, sync_state) = locked.doc_and_sync_state(peer)?;
                 Ok::<_, HubError>(document.sync().generate_sync_message(sync_state))
             })

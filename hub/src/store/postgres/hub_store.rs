@@ -300,6 +300,21 @@ impl HubStore for PgStore {
         self.lock_named(doc.storage_key())
     }
 
+    fn lock_doc_at_seq(&self, doc: StoredDoc) -> Result<(DocLock, u64), StoreError> {
+        self.lock_named_at_seq(doc.storage_key())
+    }
+
+    fn release_doc_at_seq(&self, lock: DocLock, doc: StoredDoc) -> Result<u64, StoreError> {
+        match lock.into_guard::<AdvisoryLock>() {
+            Ok(mut guard) => guard.release_at_seq(),
+            Err(lock) => {
+                let seq = self.doc_seq(doc);
+                drop(lock);
+                seq
+            }
+        }
+    }
+
     fn doc_seq(&self, doc: StoredDoc) -> Result<u64, StoreError> {
         let last: Option<i64> = self
             .query(&pg(sql::LAST_SEQ), &[(&doc.storage_key(), Type::TEXT)])?
