@@ -225,6 +225,19 @@ fn a_merge_is_stored_whole_and_chunks_after_a_seq_bring_a_copy_up_to_date(store:
     let mut held =
         automerge::AutoCommit::load(&store.doc_bytes(doc_key).unwrap().unwrap()).unwrap();
     assert_eq!(store.sync_state(&peer, doc_key).unwrap().unwrap(), b"state");
+    // A message that brought no change stores the peer's sync state alone.
+    let state = [0u8, b'\'', b'\\', 0xff];
+    store
+        .store_merge(&MergeWrite {
+            doc: doc_key,
+            chunk: None,
+            full_save: None,
+            sync_state: Some((&peer, &state)),
+            at: at(1),
+        })
+        .unwrap();
+    assert_eq!(store.sync_state(&peer, doc_key).unwrap().unwrap(), state);
+    assert_eq!(store.doc_seq(doc_key).unwrap(), 1, "no chunk was stored");
 
     // Another process adds a change, then compacts: the full save takes the next seq.
     rename(&mut doc);

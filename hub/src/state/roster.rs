@@ -11,7 +11,7 @@ use wishtree_protocol::sync::{Access, Grant};
 use wishtree_protocol::{RegionPrefix, Timestamp};
 
 use super::{Hub, HubError};
-use crate::store::{EnrolledRole, HubStore, StoreError};
+use crate::store::{EnrolledRole, Enrollment, HubStore, StoreError};
 
 pub(super) fn roster_version_of(store: &dyn HubStore) -> Result<i64, StoreError> {
     Ok(store
@@ -207,12 +207,14 @@ impl Hub {
             .collect()
     }
 
+    /// Admits a peer by its roster entry, which it returns beside the grant (the
+    /// session's first roster offer reads it from there, not from the store again).
     pub(crate) fn admit(
         &self,
         peer: &PublicKey,
         hello: &Hello,
         now: Timestamp,
-    ) -> Result<Grant, String> {
+    ) -> Result<(Grant, Enrollment), String> {
         let enrollment = match self.store.enrollment(peer) {
             Ok(Some(enrollment)) => enrollment,
             Ok(None) => {
@@ -222,6 +224,17 @@ impl Hub {
             }
             Err(error) => return Err(format!("the hub cannot read its roster: {error}")),
         };
+        let grant = self.admit_enrolled(&enrollment, hello, now)?;
+        Ok((grant, enrollment))
+    }
+
+    fn admit_enrolled(
+        &self,
+        enrollment: &Enrollment,
+        hello: &Hello,
+        now: Timestamp,
+    ) -> Result<Grant, String> {
+        let peer = &enrollment.key;
         if let Some(revocation) = &enrollment.revoked {
             return Err(format!(
                 "本节点密钥已被市级枢纽吊销，请联系市级枢纽管理员 — this node's key was revoked at the city on {} ({}): ask the city hub's operator to enroll this node's key again or a new one (wishtree-node rotate-key): {peer}",

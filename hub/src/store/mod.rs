@@ -233,7 +233,9 @@ pub trait HubStore: Send + Sync + fmt::Debug + 'static {
     /// Stores what one sync message brought, in one transaction (one disk sync where
     /// there were up to three): the new changes, the full save that replaces the
     /// document's chunks if compaction is due, and the peer's sync state. Durable when
-    /// this returns; on an error nothing of it is stored.
+    /// this returns; on an error nothing of it is stored. A sync state alone (no change)
+    /// may be written lazily (PostgreSQL does not wait for its flush): a crash may lose
+    /// it, which only makes the next sync longer.
     fn store_merge(&self, merge: &MergeWrite<'_>) -> Result<(), StoreError>;
 
     /// How many chunks a document has (compaction is due when there are many) and

@@ -451,6 +451,33 @@ impl PgStore {
         }
     }
 
+    /// Saves a peer's sync state alone (a sync message that brought no change), in one
+    /// message and one transaction, committed without waiting for its WAL flush
+    /// (`synchronous_commit = off` for it alone). A crash may lose the last such states
+    /// (the WAL writer flushes within a few hundred milliseconds), never a change: an
+    /// older sync state, or none, only makes the next sync with the peer longer (each
+    /// state only says what both sides had), while every message's flush was one of a
+    /// first sync's four. The statement takes no parameters: key and state go as hex.
+    pub(crate) fn save_sync_state_lazily(
+        &self,
+        peer: &PublicKey,
+        doc: StoredDoc,
+        state: &[u8],
+    ) -> Result<(), StoreError> {
+        let pooled = self.client()?;
+        let sql = format!(
+            "SET LOCAL synchronous_commit = off; \
+             INSERT INTO sync_peers (peer, doc, state, at) \
+             VALUES ('\\x{}'::bytea, {}, '\\x{}'::bytea, 0) \
+             ON CONFLICT (peer, doc) DO UPDATE SET state = excluded.state",
+            hex::encode(peer.to_bytes()),
+            quoted(&doc.storage_key()),
+            hex::encode(state),
+        );
+        block_on(pooled.get_ref().simple_query(&sql))?;
+        Ok(())
+    }
+
     /// Runs `work` on one connection in one transaction, committed if it returns `Ok`.
     /// Modules with their own tables in the store (the accounts) write through it too.
     pub(crate) fn in_transaction<T, E: From<StoreError> + From<tokio_postgres::Error>>(

@@ -17,7 +17,7 @@ use wishtree_protocol::sync::{Access, AttestOutcome, Grant, Host, HostError, rec
 
 use crate::quota::Growth;
 use crate::state::{COMPACT_AFTER, COMPACT_BATCH_BYTES, Hub, HubError, Locked, stored};
-use crate::store::{ChunkStats, EnrolledRole, MergeWrite};
+use crate::store::{ChunkStats, EnrolledRole, Enrollment, MergeWrite};
 
 impl Hub {
     /// A session's view of the hub: the [`Host`] it drives. `upstream` is set when the
@@ -29,6 +29,7 @@ impl Hub {
             node_of: None,
             session: None,
             touched: HashSet::new(),
+            admitted: None,
         }
     }
 }
@@ -46,6 +47,9 @@ pub struct HubHost {
     /// The documents this session exchanged messages about, whose sync states are
     /// reset when it ends.
     touched: HashSet<DocId>,
+    /// The peer's roster entry as admission read it, until the session's first roster
+    /// offer uses it.
+    admitted: Option<Enrollment>,
 }
 
 impl HubHost {
@@ -68,7 +72,8 @@ impl HubHost {
 
 impl Host for HubHost {
     fn admit(&mut self, peer: &PublicKey, hello: &Hello, now: Timestamp) -> Result<Grant, String> {
-        let grant = self.hub.admit(peer, hello, now)?;
+        let (grant, enrollment) = self.hub.admit(peer, hello, now)?;
+        self.admitted = Some(enrollment);
         // Admission checked that a peer asking for one community is that community's node.
         if let Scope::Community(code) = hello.scope {
             self.node_of = Some(code);
@@ -250,7 +255,17 @@ impl Host for HubHost {
     }
 
     fn roster_for(&mut self, peer: &PublicKey) -> Option<Vec<u8>> {
-        match self.hub.store().enrollment(peer) {
+        // The session's first offer follows its admission at once: the roster entry
+        // read then serves. A later one (the roster changed) reads it again.
+        let enrollment = match self
+            .admitted
+            .take()
+            .filter(|admitted| admitted.key == *peer)
+        {
+            Some(admitted) => Ok(Some(admitted)),
+            None => self.hub.store().enrollment(peer),
+        };
+        match enrollment {
             Ok(Some(enrollment))
                 if enrollment.revoked.is_none()
                     && matches!(enrollment.role, EnrolledRole::Hub { .. }) =>

@@ -176,6 +176,10 @@ impl HubStore for PgStore {
 
     fn store_merge(&self, merge: &MergeWrite<'_>) -> Result<(), StoreError> {
         let merge = *merge;
+        if let (None, None, Some((peer, state))) = (merge.chunk, merge.full_save, merge.sync_state)
+        {
+            return self.save_sync_state_lazily(peer, merge.doc, state);
+        }
         self.in_transaction(async move |transaction| {
             if let Some(chunk) = merge.chunk {
                 append_chunk_in(transaction, merge.doc, chunk, merge.at).await?;
