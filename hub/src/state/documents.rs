@@ -13,7 +13,9 @@
 //! slot's, then brings the held copy up to date with the chunks stored since it was
 //! last in step (by seq, [`HubStore::chunks_after`]) before any work, and notes the
 //! seq it is in step with after the work, before the lock is released. So two processes
-//! never merge one document at once, and neither merges into a stale copy.
+//! never merge one document at once, and neither merges into a stale copy. A call that
+//! only reads ([`Hub::reading_doc`]: the heads, a sync message to send) brings the held
+//! copy in step the same way but takes no lock across processes: it merges nothing.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;

@@ -19,7 +19,10 @@
 //! Several processes: a document is merged by one process at a time, under a session
 //! advisory lock on its storage key ([`HubStore::lock_doc`]), taken by the hub around
 //! load-merge-save (`state/documents.rs`), which first brings its copy up to date with
-//! the chunks other processes stored ([`HubStore::chunks_after`]).
+//! the chunks other processes stored ([`HubStore::chunks_after`]). The lock and the
+//! seq read under it go in one message, as do the seq read after a merge and the
+//! unlock ([`PgStore::lock_named_at_seq`]): a simple query of two statements, one
+//! round trip and one transaction.
 
 use std::future::Future;
 use std::path::Path;
