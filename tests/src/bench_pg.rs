@@ -130,9 +130,9 @@ impl PgCluster {
                 cluster.dir.path().display()
             );
             // Every statement the hubs send, logged to a directory that outlives the
-            // cluster, to count them by kind (`BENCH_PG_LOG=/tmp/dir`, writable by the
+            // cluster, to count them by kind (`RECONNECT_PG_LOG=/tmp/dir`, writable by the
             // server's user).
-            if let Ok(dir) = std::env::var("BENCH_PG_LOG") {
+            if let Ok(dir) = std::env::var("RECONNECT_PG_LOG") {
                 options.push_str(&format!(
                     " -c logging_collector=on -c log_directory={dir} -c log_statement=all"
                 ));

@@ -56,7 +56,9 @@
 //! TCP, SQLite is in the process.
 //!
 //! `cargo build --release -p wishtree-hub && RECONNECT_NODES=3000 cargo bench -p
-//! wishtree-tests --bench reconnect`. `WISHTREE_HUB_BIN` overrides the hub binary.
+//! wishtree-tests --bench reconnect`. `WISHTREE_HUB_BIN` overrides the hub binary;
+//! `RECONNECT_PG_LOG=DIR` has the PostgreSQL cluster log every statement the hubs send
+//! to files in `DIR` (writable by the server's user), to count them by kind.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::expect_used)]
 
