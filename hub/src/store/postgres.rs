@@ -46,6 +46,9 @@ use super::{
 
 mod figure_tables;
 mod hub_store;
+mod locks;
+
+use locks::{AdvisoryLock, quoted};
 
 /// The first key of every advisory lock this store takes (the second names what is
 /// locked), so that they do not collide with another program's in the same database.
@@ -219,88 +222,6 @@ struct Pooled {
     conn: Option<Conn>,
 }
 
-/// A document's advisory lock, held by its connection's session until dropped. If the
-/// unlock fails the connection is closed, which releases the lock too.
-struct AdvisoryLock {
-    conn: Option<Conn>,
-    idle: Arc<Mutex<Vec<Conn>>>,
-    key: String,
-}
-
-impl Drop for AdvisoryLock {
-    fn drop(&mut self) {
-        let Some(conn) = self.conn.take() else {
-            return;
-        };
-        let unlocked = block_on(conn.client.execute_typed(
-            "SELECT pg_advisory_unlock($1, hashtext($2))",
-            &[(&LOCK_SPACE, Type::INT4), (&self.key, Type::TEXT)],
-        ));
-        if unlocked.is_ok() {
-            drop(Pooled {
-                idle: Arc::clone(&self.idle),
-                conn: Some(conn),
-            });
-        }
-    }
-}
-
-impl AdvisoryLock {
-    /// Reads the seq of the locked document's last chunk, then releases the lock, in
-    /// one message (see [`PgStore::lock_named_at_seq`]). On an error the connection is
-    /// closed, which releases the lock.
-    fn release_at_seq(&mut self) -> Result<u64, StoreError> {
-        let conn = self
-            .conn
-            .take()
-            .ok_or_else(|| StoreError::Unreachable("the lock was released".to_owned()))?;
-        let literal = quoted(&self.key);
-        let sql = format!(
-            "SELECT MAX(seq) FROM doc_chunks WHERE doc = {literal}; \
-             SELECT pg_advisory_unlock({LOCK_SPACE}, hashtext({literal}))"
-        );
-        let seq = seq_in_answer(block_on(conn.client.simple_query(&sql)), 0)?;
-        drop(Pooled {
-            idle: Arc::clone(&self.idle),
-            conn: Some(conn),
-        });
-        Ok(seq)
-    }
-}
-
-/// A text literal for a simple query (which takes no parameters).
-fn quoted(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-/// The seq (a `MAX(seq)`, NULL for none) in row `index` of a simple query's answer.
-fn seq_in_answer(
-    answer: Result<Vec<tokio_postgres::SimpleQueryMessage>, tokio_postgres::Error>,
-    index: usize,
-) -> Result<u64, StoreError> {
-    let messages = answer?;
-    let last = messages
-        .iter()
-        .filter_map(|message| match message {
-            tokio_postgres::SimpleQueryMessage::Row(row) => Some(row),
-            _ => None,
-        })
-        .nth(index)
-        .ok_or_else(|| StoreError::Corrupt {
-            what: "seq",
-            reason: "the query returned no seq".to_owned(),
-        })?
-        .try_get(0)?;
-    let last: i64 = match last {
-        None => 0,
-        Some(text) => text.parse().map_err(|_| StoreError::Corrupt {
-            what: "seq",
-            reason: format!("`{text}` is not a number"),
-        })?,
-    };
-    decode_seq(last)
-}
-
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/db`) and
     /// runs its migrations.
@@ -404,54 +325,6 @@ impl PgStore {
         }))
         .map_err(|error| StoreError::Unreachable(error.to_string()))?;
         connected.map_err(|error| StoreError::Unreachable(error.to_string()))
-    }
-
-    /// Takes the advisory lock named `key` (a document's storage key, or `figures:`
-    /// and a community's code for its derivation), waiting for it; held by a
-    /// connection of its own until the [`DocLock`] is dropped or the process dies.
-    pub fn lock_named(&self, key: String) -> Result<DocLock, StoreError> {
-        let mut pooled = self.client()?;
-        block_on(pooled.get_ref().execute_typed(
-            "SELECT pg_advisory_lock($1, hashtext($2))",
-            &[(&LOCK_SPACE, Type::INT4), (&key, Type::TEXT)],
-        ))?;
-        Ok(DocLock::held(AdvisoryLock {
-            conn: pooled.conn.take(),
-            idle: Arc::clone(&self.idle),
-            key,
-        }))
-    }
-
-    /// Takes a document's advisory lock as [`PgStore::lock_named`] does, and reads the
-    /// seq of its last chunk once the lock is granted, in one message (a simple query of
-    /// two statements: one round trip, one implicit transaction, each statement reading
-    /// what was committed when it began, so the seq is the lock holder's).
-    ///
-    /// A simple query takes no parameters: the key is sent as a literal. Storage keys
-    /// are community codes, `city` and `inbox:` and a code; quoting doubles any `'` all
-    /// the same. A session lock outlives the implicit transaction, even one rolled back:
-    /// on any error the connection is closed, which releases the lock if it was taken.
-    pub fn lock_named_at_seq(&self, key: String) -> Result<(DocLock, u64), StoreError> {
-        let mut pooled = self.client()?;
-        let literal = quoted(&key);
-        let sql = format!(
-            "SELECT pg_advisory_lock({LOCK_SPACE}, hashtext({literal})); \
-             SELECT MAX(seq) FROM doc_chunks WHERE doc = {literal}"
-        );
-        let seq = seq_in_answer(block_on(pooled.get_ref().simple_query(&sql)), 1);
-        let conn = pooled.conn.take();
-        match seq {
-            Ok(seq) => Ok((
-                DocLock::held(AdvisoryLock {
-                    conn,
-                    idle: Arc::clone(&self.idle),
-                    key,
-                }),
-                seq,
-            )),
-            // Dropped, the connection closes: its session's lock, if taken, goes with it.
-            Err(error) => Err(error),
-        }
     }
 
     /// Saves a peer's sync state alone (a sync message that brought no change), in one
