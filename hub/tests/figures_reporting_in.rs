@@ -109,6 +109,20 @@ fn sync(hub: &Hub, writer: &mut Writer) {
     figures::refresh_one(hub, code()).unwrap();
 }
 
+/// Checks that a hub that remembers nothing of `hub`'s derivations (its heads
+/// forgotten) derives the same rows whole as `hub` wrote entity by entity.
+fn derived_whole_the_same(hub: Arc<Hub>, path: &std::path::Path) {
+    let by_entity = rows(path);
+    hub.figures()
+        .write(|db| db.execute("DELETE FROM fig_derived_from", params![]))
+        .unwrap();
+    drop(hub);
+    let forgetful = open_hub(path);
+    figures::refresh_one(&forgetful, code()).unwrap();
+    assert_eq!(forgetful.metrics().figure_refreshes_whole(), 1);
+    assert_eq!(rows(path), by_entity);
+}
+
 fn add_member(
     writer: &mut Writer,
     org: Option<OrgId>,
@@ -256,16 +270,7 @@ fn members_and_units_reporting_in_are_derived_by_entity_as_whole() {
         1
     );
 
-    // A hub that remembers nothing derives the same rows whole.
-    let by_entity = rows(&path);
-    hub.figures()
-        .write(|db| db.execute("DELETE FROM fig_derived_from", params![]))
-        .unwrap();
-    drop(hub);
-    let forgetful = open_hub(&path);
-    figures::refresh_one(&forgetful, code()).unwrap();
-    assert_eq!(forgetful.metrics().figure_refreshes_whole(), 1);
-    assert_eq!(rows(&path), by_entity);
+    derived_whole_the_same(hub, &path);
 }
 
 /// A unit that reports in to the street at the community that hosts it, in the change
@@ -351,13 +356,5 @@ fn a_unit_reporting_in_to_the_street_at_its_host_is_derived_by_entity_as_whole()
         "the street's row renamed"
     );
 
-    let by_entity = rows(&path);
-    hub.figures()
-        .write(|db| db.execute("DELETE FROM fig_derived_from", params![]))
-        .unwrap();
-    drop(hub);
-    let forgetful = open_hub(&path);
-    figures::refresh_one(&forgetful, code()).unwrap();
-    assert_eq!(forgetful.metrics().figure_refreshes_whole(), 1);
-    assert_eq!(rows(&path), by_entity);
+    derived_whole_the_same(hub, &path);
 }
