@@ -42,6 +42,7 @@ use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::view::CommunityView;
 use wishtree_protocol::view_delta::{Derivation, WholeReason};
 use wishtree_protocol::{CommunityDoc, Date};
+use wishtree_testkit::community::{fields_of, member_fields};
 use wishtree_testkit::postgres::{TEST_PG_VARIABLE, TestDatabase};
 
 /// The tables compared, besides the raw ones.
@@ -474,15 +475,9 @@ impl Community {
                 Command::AddMember {
                     id,
                     member: MemberFields {
-                        name: Name::parse("name", "李强").unwrap(),
-                        work_unit: Label::parse("work_unit", "市教育局").unwrap(),
-                        org,
-                        position: Label::parse("position", "科员").unwrap(),
-                        specialties: Vec::new(),
-                        intentions: vec![PostKind::Aid],
-                        reported_in: day(self.members.len() as i32 * 7),
                         branch: (group == 1).then_some(self.branch),
                         team: (group == 2).then_some(self.team),
+                        ..member_fields(org, day(self.members.len() as i32 * 7))
                     },
                 }
             }
@@ -660,17 +655,7 @@ impl Community {
                 let Ok(Some(now)) = self.writer.doc.entity::<Member>(id) else {
                     return;
                 };
-                let mut fields = MemberFields {
-                    name: Name::parse("name", &now.name).unwrap(),
-                    work_unit: Label::parse("work_unit", &now.work_unit).unwrap(),
-                    org: now.org,
-                    position: Label::parse("position", &now.position).unwrap(),
-                    specialties: Vec::new(),
-                    intentions: now.intentions.clone(),
-                    reported_in: now.reported_in,
-                    branch: now.branch,
-                    team: now.team,
-                };
+                let mut fields = fields_of(&now);
                 match what {
                     0 => {
                         fields.position =

@@ -16,7 +16,7 @@ use wishtree_protocol::id::{BranchId, MemberId, OrgId, PostId, TeamId};
 use wishtree_protocol::model::{Actor, EventKind, PostKind};
 use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::view::CommunityView;
-use wishtree_testkit::community::{Writer, credit_code, note};
+use wishtree_testkit::community::{Writer, credit_code, fields_of, note};
 
 const DAY: i64 = 60 * 24;
 
@@ -104,15 +104,9 @@ impl Ledger {
             Command::UpdateMember {
                 id: self.members[index],
                 member: MemberFields {
-                    name: Name::parse("name", &member.name).unwrap(),
-                    work_unit: Label::parse("work_unit", &member.work_unit).unwrap(),
-                    org: member.org,
-                    position: Label::parse("position", &member.position).unwrap(),
-                    specialties: Vec::new(),
-                    intentions: member.intentions.clone(),
-                    reported_in: member.reported_in,
                     branch,
                     team,
+                    ..fields_of(&member)
                 },
             },
             at_minute(60 * DAY + index as i64),

@@ -77,7 +77,7 @@ use wishtree_protocol::id::{
     BranchId, MemberId, OrgId, PointsEntryId, TeamId, VoidId, VolunteerId,
 };
 use wishtree_protocol::keys::KeyPair;
-use wishtree_protocol::model::{Actor, EventKind, PostKind, ServiceRecord};
+use wishtree_protocol::model::{Actor, EventKind, ServiceRecord};
 use wishtree_protocol::street::StreetCode;
 use wishtree_protocol::sync::memory::MemoryHost;
 use wishtree_protocol::sync::{Effect, Ending, Event, Session};
@@ -85,7 +85,7 @@ use wishtree_protocol::text::{Label, Name};
 use wishtree_protocol::{
     CommunityCode, CommunityDoc, Date, HalfYear, RegionLevel, RegionPrefix, Timestamp,
 };
-use wishtree_testkit::community::note_for;
+use wishtree_testkit::community::{member_fields, note_for};
 use wishtree_testkit::postgres::{TEST_PG_VARIABLE, TestDatabase};
 
 /// Every plan's days count from here.

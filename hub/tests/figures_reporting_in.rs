@@ -23,11 +23,10 @@ use wishtree_hub::store::{SqliteStore, StoredDoc};
 use wishtree_protocol::city::{CityCommand, CityDoc};
 use wishtree_protocol::command::{Command, MemberFields};
 use wishtree_protocol::id::{BranchId, MemberId, OrgId};
-use wishtree_protocol::model::PostKind;
 use wishtree_protocol::street::StreetCode;
-use wishtree_protocol::text::{Label, Name};
+use wishtree_protocol::text::Name;
 use wishtree_protocol::{CommunityCode, Date, RegionPrefix, Timestamp};
-use wishtree_testkit::community::{Writer, credit_code};
+use wishtree_testkit::community::{Writer, credit_code, member_fields};
 
 /// 2026-08-01 12:00 in Shanghai.
 const NOW: Timestamp = Timestamp::from_millis(1_785_556_800_000);
@@ -143,14 +142,8 @@ fn add_member(
 fn fields(name: &str, org: Option<OrgId>, branch: Option<BranchId>) -> MemberFields {
     MemberFields {
         name: Name::parse("name", name).unwrap(),
-        work_unit: Label::parse("work_unit", "市教育局").unwrap(),
-        org,
-        position: Label::parse("position", "科员").unwrap(),
-        specialties: Vec::new(),
-        intentions: vec![PostKind::Aid],
-        reported_in: day("2026-07-02"),
         branch,
-        team: None,
+        ..member_fields(org, day("2026-07-02"))
     }
 }
 

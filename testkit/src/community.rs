@@ -11,12 +11,48 @@ use wishtree_protocol::id::{
     VolunteerServiceId, WishId,
 };
 use wishtree_protocol::model::{
-    Actor, BeneficiaryGroup, EventKind, Org, PostKind, ProjectKind, VolunteerKind, WishKind,
+    Actor, BeneficiaryGroup, EventKind, Member, Org, PostKind, ProjectKind, VolunteerKind, WishKind,
 };
 use wishtree_protocol::street::StreetHost;
 use wishtree_protocol::text::{Detail, Label, Name, Title};
 use wishtree_protocol::uscc::CreditCode;
 use wishtree_protocol::{CommunityCode, CommunityDoc, Date, Timestamp};
+
+/// The fields of a new member of `org` (if any) who reported in on `reported_in`, in
+/// no branch or team: a test's member, where the test says nothing else of them.
+pub fn member_fields(org: Option<OrgId>, reported_in: Date) -> MemberFields {
+    MemberFields {
+        name: Name::parse("name", "张婷").unwrap(),
+        work_unit: Label::parse("work_unit", "市发改委").unwrap(),
+        org,
+        position: Label::parse("position", "科员").unwrap(),
+        specialties: Vec::new(),
+        intentions: vec![PostKind::Aid],
+        reported_in,
+        branch: None,
+        team: None,
+    }
+}
+
+/// The fields `member` has now: an `UpdateMember` that changes some of them starts
+/// from these.
+pub fn fields_of(member: &Member) -> MemberFields {
+    MemberFields {
+        name: Name::parse("name", &member.name).unwrap(),
+        work_unit: Label::parse("work_unit", &member.work_unit).unwrap(),
+        org: member.org,
+        position: Label::parse("position", &member.position).unwrap(),
+        specialties: member
+            .specialties
+            .iter()
+            .map(|specialty| Label::parse("specialty", specialty).unwrap())
+            .collect(),
+        intentions: member.intentions.clone(),
+        reported_in: member.reported_in,
+        branch: member.branch,
+        team: member.team,
+    }
+}
 
 /// A deterministic source of ids (splitmix64).
 #[derive(Debug, Clone)]
@@ -187,17 +223,7 @@ impl Writer {
         self.run(
             Command::AddMember {
                 id,
-                member: MemberFields {
-                    name: Name::parse("name", "张婷").unwrap(),
-                    work_unit: Label::parse("work_unit", "市发改委").unwrap(),
-                    org,
-                    position: Label::parse("position", "科员").unwrap(),
-                    specialties: Vec::new(),
-                    intentions: vec![PostKind::Aid],
-                    reported_in,
-                    branch: None,
-                    team: None,
-                },
+                member: member_fields(org, reported_in),
             },
             at,
         );

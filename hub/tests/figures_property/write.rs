@@ -258,15 +258,9 @@ pub(super) fn write_community(
             Command::AddMember {
                 id,
                 member: MemberFields {
-                    name: Name::parse("name", "李强").unwrap(),
-                    work_unit: Label::parse("work_unit", "市教育局").unwrap(),
-                    org,
-                    position: Label::parse("position", "科员").unwrap(),
-                    specialties: Vec::new(),
-                    intentions: vec![PostKind::Aid],
-                    reported_in: day(*reported),
                     branch,
                     team,
+                    ..member_fields(org, day(*reported))
                 },
             },
             minute(7),
