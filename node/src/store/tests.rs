@@ -108,3 +108,35 @@ fn heads_round_trip() {
     assert_eq!(decode_heads(&encode_heads(&heads)).unwrap(), heads);
     assert_eq!(decode_heads(&[0; 31]), None);
 }
+
+#[test]
+fn only_the_latest_attestation_is_kept() {
+    use wishtree_protocol::CommunityCode;
+    use wishtree_protocol::keys::KeyPair;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create(&dir.path().join("node.sqlite")).unwrap();
+    let key = KeyPair::from_secret([7; 32]);
+    let community: CommunityCode = "110105001001".parse().unwrap();
+    for seq in 1..=3 {
+        let heads = [ChangeHash([seq as u8; 32])];
+        let signed = SignedHeads::sign(&key, community, &heads, seq, Timestamp::from_millis(0));
+        let transaction = store.transaction().unwrap();
+        transaction.put_attestation(&signed).unwrap();
+        transaction.commit().unwrap();
+    }
+    let rows: i64 = store
+        .connection
+        .query_row("SELECT COUNT(*) FROM attestations", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(rows, 1, "older attestations are dropped");
+    let latest = store
+        .last_attestation(community, key.public())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (latest.seq, &latest.heads[..]),
+        (3, &[ChangeHash([3; 32])][..])
+    );
+    latest.verify_by(&key.public()).unwrap();
+}
