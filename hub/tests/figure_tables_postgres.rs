@@ -468,6 +468,66 @@ fn a_transaction_keeps_its_rows_only_when_its_work_succeeds() {
     );
 }
 
+/// `execute_later` inside a figures transaction: held and sent together, yet seen by
+/// the next read as if run at once, committed with the transaction, and when one fails,
+/// nothing of the transaction is kept.
+#[test]
+fn writes_held_for_later_are_read_committed_and_rolled_back_as_if_run_at_once() {
+    let Some((_database, store)) = open("figure tables test (writes held)") else {
+        return;
+    };
+    // More than a batch of held writes (256), so that some go before the end.
+    let prefixes: Vec<String> = (0..300).map(|n| format!("1309{n:04}")).collect();
+    let read_inside = store.in_db_transaction(|db| {
+        for prefix in &prefixes {
+            db.execute_later(NAME_REGION, params![prefix.as_str(), "区"])?;
+        }
+        db.execute_later(
+            "UPDATE fig_region_names SET name = ?1 WHERE prefix = ?2",
+            params!["运河区", "13090299"],
+        )?;
+        // A read after them sees every one, in the order given.
+        db.query_row(
+            "SELECT COUNT(*), MAX(CASE WHEN prefix = '13090299' THEN name END)
+             FROM fig_region_names",
+            params![],
+            |row| Ok((row.get::<i64>(0)?, row.get::<String>(1)?)),
+        )
+    });
+    assert_eq!(read_inside.unwrap(), (300, "运河区".to_owned()));
+    assert_eq!(region_names(&store).len(), 300, "committed");
+
+    // Held writes left at the end of the work are sent before the commit.
+    store
+        .in_db_transaction(|db| db.execute_later("DELETE FROM fig_region_names", params![]))
+        .unwrap();
+    assert_eq!(region_names(&store).len(), 0, "deleted");
+
+    // A held write that fails (the same prefix twice), with no read after it: the call
+    // fails with the server's error and keeps nothing, not even the writes before it.
+    let failed = store.in_db_transaction(|db| {
+        db.execute_later(NAME_REGION, params!["1309", "沧州市"])?;
+        db.execute_later(NAME_REGION, params!["130903", "运河区"])?;
+        db.execute_later(NAME_REGION, params!["130903", "运河区"])?;
+        Ok::<_, SqlError>(())
+    });
+    let Err(SqlError::Postgres(error)) = failed else {
+        panic!("{failed:?}");
+    };
+    assert_eq!(
+        error.code(),
+        Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION),
+        "{error}"
+    );
+    assert_eq!(region_names(&store).len(), 0, "nothing kept");
+
+    // Outside a transaction (`with_db`) a write is not held: it is run at once.
+    store
+        .with_db(|db| db.execute_later(NAME_REGION, params!["1309", "沧州市"]))
+        .unwrap();
+    assert_eq!(region_names(&store).len(), 1);
+}
+
 #[test]
 fn the_figure_tables_read_back_every_type_and_keep_their_counts() {
     let Some((_database, store)) = open("figure tables test (types)") else {

@@ -76,8 +76,8 @@ pub fn rederive_entities(
         );
         let delete = format!("DELETE FROM {table} WHERE community = ?1 AND {key} = ?2");
         for value in values.iter() {
-            db.execute(&keep, params![community, value])?;
-            db.execute(&delete, params![community, value])?;
+            db.execute_later(&keep, params![community, value])?;
+            db.execute_later(&delete, params![community, value])?;
         }
     }
     let context = RowContext::new(community, &delta.orgs, &delta.members, &delta.rounds);
@@ -100,7 +100,7 @@ pub fn rederive_entities(
     ] {
         let delete = format!("DELETE FROM {table} WHERE community = ?1 AND {key} = ?2");
         for value in values {
-            db.execute(&delete, params![community, value])?;
+            db.execute_later(&delete, params![community, value])?;
         }
     }
     for (kind, values) in [
@@ -109,7 +109,7 @@ pub fn rederive_entities(
         (super::OfferKind::Post, &posts),
     ] {
         for value in values {
-            db.execute(
+            db.execute_later(
                 "DELETE FROM fig_market_offers WHERE community = ?1 AND kind = ?2 AND id = ?3",
                 params![community, kind.code(), value],
             )?;
@@ -121,7 +121,7 @@ pub fn rederive_entities(
     let street = StreetRows::of(code, sync.hosts_street);
     if let Some(filed) = street.filed() {
         for org in ids(&touched.orgs) {
-            db.execute(
+            db.execute_later(
                 "DELETE FROM fig_orgs WHERE community = ?1 AND id = ?2",
                 params![filed, org],
             )?;
@@ -203,7 +203,7 @@ pub fn rederive_entities(
              WHERE community = ?1 AND {key} = ?2"
         );
         for value in values.iter() {
-            db.execute(&keep, params![community, value])?;
+            db.execute_later(&keep, params![community, value])?;
         }
     }
 
@@ -253,17 +253,17 @@ fn rekey_member(
     }
     for (table, member_column, org_column) in MEMBER_ORG_COLUMNS {
         let rows = format!("SELECT * FROM {table} WHERE community = ?1 AND {member_column} = ?2");
-        db.execute(
+        db.execute_later(
             &format!("INSERT INTO old_{table} {rows}"),
             params![community, id],
         )?;
-        db.execute(
+        db.execute_later(
             &format!(
                 "UPDATE {table} SET {org_column} = ?3 WHERE community = ?1 AND {member_column} = ?2"
             ),
             params![community, id, now.clone()],
         )?;
-        db.execute(
+        db.execute_later(
             &format!("INSERT INTO new_{table} {rows}"),
             params![community, id],
         )?;
@@ -289,7 +289,7 @@ fn rewrite_member_points(db: &dyn Db, community: &str) -> Result<u64, FiguresErr
     }
     let mut rows = 0;
     for member in members {
-        db.execute(
+        db.execute_later(
             "DELETE FROM fig_member_points WHERE community = ?1 AND member = ?2",
             params![community, member],
         )?;
@@ -309,7 +309,7 @@ fn rewrite_member_points(db: &dyn Db, community: &str) -> Result<u64, FiguresErr
             },
         )?;
         for (period, points) in by_half_year {
-            db.execute(
+            db.execute_later(
                 "INSERT INTO fig_member_points (community, member, period, points)
                  VALUES (?1, ?2, ?3, ?4)",
                 params![community, member, period.to_string(), points],

@@ -66,10 +66,10 @@ pub(super) fn replace_city_rows<const N: usize>(
     insert: &str,
     rows: impl IntoIterator<Item = [Value; N]>,
 ) -> Result<(), FiguresError> {
-    db.execute(&format!("DELETE FROM {table}"), params![])?;
+    db.execute_later(&format!("DELETE FROM {table}"), params![])?;
     for row in rows {
         let values: Vec<&dyn ToCell> = row.iter().map(|value| value as &dyn ToCell).collect();
-        db.execute(insert, &values)?;
+        db.execute_later(insert, &values)?;
     }
     Ok(())
 }

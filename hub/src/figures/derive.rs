@@ -179,7 +179,7 @@ pub fn rederive_community(
 fn delete_filed(db: &dyn Db, filed: &str) -> Result<(), FiguresError> {
     shift_district_days(db, filed, -1)?;
     for table in RAW_TABLES {
-        db.execute(
+        db.execute_later(
             &format!("DELETE FROM {table} WHERE community = ?1"),
             params![filed],
         )?;
@@ -222,7 +222,7 @@ pub(super) fn write_community_row(
 ) -> Result<(), FiguresError> {
     // The later of the two times either may lack, as a `CASE`: SQLite's scalar `MAX`
     // is PostgreSQL's `GREATEST`, and neither database knows the other's.
-    db.execute(
+    db.execute_later(
         "INSERT INTO fig_communities (code, name, district, street, last_seen_at,
                  last_change_at, changes, attested_changes, malformed, is_derived,
                  signer_revoked, seals, seals_failed)
@@ -263,7 +263,7 @@ pub(super) fn write_community_row(
 /// Notes that a community's node connected at `at` without changing its document.
 /// A community the hub holds no document of yet counts from now on, named by its code.
 pub fn record_seen(db: &dyn Db, code: CommunityCode, at: Timestamp) -> Result<(), FiguresError> {
-    db.execute(
+    db.execute_later(
         "INSERT INTO fig_communities (code, name, district, street, last_seen_at)
          VALUES (?1, '', ?2, ?3, ?4)
          ON CONFLICT (code) DO UPDATE SET
@@ -290,12 +290,12 @@ pub fn set_region_name(
 ) -> Result<(), FiguresError> {
     let name = name.trim();
     if name.is_empty() {
-        db.execute(
+        db.execute_later(
             "DELETE FROM fig_region_names WHERE prefix = ?1",
             params![prefix.as_str()],
         )?;
     } else {
-        db.execute(
+        db.execute_later(
             "INSERT INTO fig_region_names (prefix, name) VALUES (?1, ?2)
              ON CONFLICT (prefix) DO UPDATE SET name = excluded.name",
             params![prefix.as_str(), name],

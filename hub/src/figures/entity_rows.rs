@@ -24,7 +24,7 @@ use wishtree_protocol::{CommunityCode, Date, Timestamp};
 
 use super::FiguresError;
 use super::period::month_number;
-use crate::sql::{Db, DbExt, params};
+use crate::sql::{Db, params};
 
 /// What the rows of one community's entities read besides the entities: the
 /// community's code, each organisation's citywide id and each member's organisation.
@@ -82,7 +82,7 @@ pub(super) fn insert_members<'m>(
          VALUES (?1, ?2, ?3, ?4, ?5)";
     let mut rows = 0;
     for (id, member) in members {
-        db.execute(
+        db.execute_later(
             insert,
             params![
                 context.community,
@@ -120,7 +120,7 @@ pub(super) fn insert_group_members<'m>(
         ];
         for (kind, group) in places {
             let Some(group) = group else { continue };
-            db.execute(
+            db.execute_later(
                 insert,
                 params![
                     context.community,
@@ -165,7 +165,7 @@ pub(super) fn insert_orgs<'o>(
         for ((filed, street), reported_in) in
             std::iter::once(((community, None), reported_in)).chain(street_row)
         {
-            db.execute(
+            db.execute_later(
                 insert,
                 params![
                     filed,
@@ -213,7 +213,7 @@ pub(super) fn insert_wishes<'w>(
                 .member
                 .and_then(|member| context.member_org.get(&member).copied())
         });
-        db.execute(
+        db.execute_later(
             insert,
             params![
                 context.community,
@@ -251,7 +251,7 @@ pub(super) fn insert_activities<'a>(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
     let mut rows = 0;
     for (id, activity) in activities {
-        db.execute(
+        db.execute_later(
             insert,
             params![
                 context.community,
@@ -285,7 +285,7 @@ pub(super) fn insert_participations(
         let Some(activity) = activities.get(&activity_id) else {
             continue;
         };
-        db.execute(
+        db.execute_later(
             insert,
             params![
                 context.community,
@@ -314,7 +314,7 @@ pub(super) fn insert_services<'s>(
     let mut rows = 0;
     for (id, service) in services {
         let record = &service.entity;
-        db.execute(
+        db.execute_later(
             insert,
             params![
                 context.community,
@@ -346,7 +346,7 @@ pub(super) fn insert_points<'p>(
     let mut rows = 0;
     for (id, entry) in entries {
         let day = entry.entity.at.date_in_shanghai();
-        db.execute(
+        db.execute_later(
             insert,
             params![
                 context.community,
@@ -381,7 +381,7 @@ pub(super) fn insert_pairings<'p>(
         let Some((filed, street)) = street.party(pairing.entity.street) else {
             continue;
         };
-        db.execute(
+        db.execute_later(
             insert,
             params![
                 filed,
@@ -442,7 +442,7 @@ pub(super) fn insert_projects<'p>(
             }
             _ => &[],
         };
-        db.execute(
+        db.execute_later(
             insert,
             params![
                 filed,
@@ -459,7 +459,7 @@ pub(super) fn insert_projects<'p>(
         )?;
         rows += 1;
         for unit in units {
-            db.execute(
+            db.execute_later(
                 insert_unit,
                 params![
                     filed,
@@ -475,7 +475,7 @@ pub(super) fn insert_projects<'p>(
             .into_iter()
             .chain(units.iter().map(|u| resolve(u.unit)));
         for org in credited {
-            db.execute(
+            db.execute_later(
                 insert_credit,
                 params![
                     filed,

@@ -80,7 +80,7 @@ pub fn rederive_market(
     view: &CommunityView,
 ) -> Result<u64, FiguresError> {
     for table in ["fig_market_wishes", "fig_market_offers"] {
-        db.execute(
+        db.execute_later(
             &format!("DELETE FROM {table} WHERE community = ?1"),
             params![community],
         )?;
@@ -101,7 +101,7 @@ pub(super) fn insert_market_wishes<'w>(
             continue;
         }
         let published = wish.status.published_at.unwrap_or(wish.entity.submitted_at);
-        db.execute(
+        db.execute_later(
             "INSERT INTO fig_market_wishes (community, id, title, kind, beneficiary_group,
                  resident_label, published_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

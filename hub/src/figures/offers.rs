@@ -116,7 +116,7 @@ pub(super) fn insert_post_offers<'p>(
         if post.status.is_withdrawn || post.status.holders.len() >= seats {
             continue;
         }
-        db.execute(
+        db.execute_later(
             "INSERT INTO fig_market_offers (community, kind, id, title, category, day)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -149,7 +149,7 @@ pub(super) fn insert_project_offers<'p>(
         if !(project.status.is_published && open) {
             continue;
         }
-        db.execute(
+        db.execute_later(
             "INSERT INTO fig_market_offers (community, kind, id, title, category, day)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -174,7 +174,7 @@ pub(super) fn insert_activity_offers<'a>(
 ) -> Result<u64, FiguresError> {
     let mut rows = 0;
     for (id, activity) in activities {
-        db.execute(
+        db.execute_later(
             "INSERT INTO fig_market_offers (community, kind, id, title, category, day)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![

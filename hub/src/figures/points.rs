@@ -87,7 +87,7 @@ pub(super) fn insert_rows(
 ) -> Result<u64, FiguresError> {
     let mut rows = 0;
     for ((period, member), points) in earned_by_half_year(view) {
-        db.execute(
+        db.execute_later(
             "INSERT INTO fig_member_points (community, member, period, points)
              VALUES (?1, ?2, ?3, ?4)",
             params![

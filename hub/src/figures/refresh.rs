@@ -401,7 +401,7 @@ fn store_derived_from(
     match from {
         Some(from) => {
             let heads: Vec<u8> = from.heads.iter().flat_map(|head| head.0).collect();
-            db.execute(
+            db.execute_later(
                 "INSERT INTO fig_derived_from (community, heads, hosts_street, version)
                  VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (community) DO UPDATE SET heads = excluded.heads,
@@ -410,7 +410,7 @@ fn store_derived_from(
             )?;
         }
         None => {
-            db.execute(
+            db.execute_later(
                 "DELETE FROM fig_derived_from WHERE community = ?1",
                 params![code.as_str()],
             )?;

@@ -12,11 +12,11 @@ use crate::sql::{Db, DbExt, Dialect, Result, params};
 /// before they were deleted ([`shift_district_days`] with -1), or it had none.
 pub(crate) fn rebuild_rollups(db: &dyn Db, community: &str) -> Result<()> {
     shift_district_months(db, community, -1)?;
-    db.execute(
+    db.execute_later(
         "DELETE FROM fig_months WHERE community = ?1",
         params![community],
     )?;
-    db.execute(
+    db.execute_later(
         "DELETE FROM fig_org_months WHERE community = ?1",
         params![community],
     )?;
@@ -29,7 +29,7 @@ pub(crate) fn rebuild_rollups(db: &dyn Db, community: &str) -> Result<()> {
             .collect();
         // The community is selected as the bound `?1`, not its column: PostgreSQL takes
         // only grouped columns outside aggregates.
-        db.execute(
+        db.execute_later(
             &format!(
                 "INSERT INTO fig_months (community, month, {columns})
                  SELECT ?1, month, {expressions} FROM {table}
@@ -43,7 +43,7 @@ pub(crate) fn rebuild_rollups(db: &dyn Db, community: &str) -> Result<()> {
             ),
             params![community],
         )?;
-        db.execute(
+        db.execute_later(
             &format!(
                 "INSERT INTO fig_org_months (org, community, month, {columns})
                  SELECT {org}, ?1, month, {expressions} FROM {table}
@@ -71,7 +71,7 @@ pub(crate) fn rebuild_rollups(db: &dyn Db, community: &str) -> Result<()> {
 fn insert_totals(db: &dyn Db, community: &str, orgs: &str) -> Result<()> {
     let all_columns: Vec<&str> = Measure::ALL.iter().map(|m| m.column()).collect();
     let sums: Vec<String> = all_columns.iter().map(|c| format!("SUM({c})")).collect();
-    db.execute(
+    db.execute_later(
         &format!(
             "INSERT INTO fig_months (community, month, {columns}, members_with_claimed_wish)
              SELECT community, 0, {sums},
@@ -83,7 +83,7 @@ fn insert_totals(db: &dyn Db, community: &str, orgs: &str) -> Result<()> {
         ),
         params![community],
     )?;
-    db.execute(
+    db.execute_later(
         &format!(
             "INSERT INTO fig_org_months (org, community, month, {columns}, members_with_claimed_wish)
              SELECT org, ?1, 0, {sums},
@@ -253,7 +253,7 @@ fn shift_district_rows(
         .collect();
     // The district is cut from the bound community (`?1`, the community of every row
     // summed), not from the column, which is not grouped.
-    db.execute(
+    db.execute_later(
         &format!(
             "INSERT INTO {table} (district, {keys}, rows, {columns})
              SELECT substr(?1, 1, 6), {select_keys}, {rows}, {signed} FROM {from}
@@ -273,7 +273,7 @@ fn shift_district_rows(
             Dialect::Sqlite => "+district",
             Dialect::Postgres => "district",
         };
-        db.execute(
+        db.execute_later(
             &format!(
                 "DELETE FROM {table} WHERE {district} = substr(?1, 1, 6) AND rows <= 0 {emptied}"
             ),
@@ -305,6 +305,8 @@ pub(crate) const DELTA_TABLES: [&str; 9] = [
 pub(crate) fn prepare_delta_tables(db: &dyn Db) -> Result<()> {
     for table in DELTA_TABLES {
         for side in ["old", "new"] {
+            // Not held (`execute_later`): the held statements after it are prepared
+            // before any of them runs, and must find the table.
             db.execute(
                 &format!(
                     "CREATE TEMP TABLE IF NOT EXISTS {side}_{table} AS
@@ -312,7 +314,7 @@ pub(crate) fn prepare_delta_tables(db: &dyn Db) -> Result<()> {
                 ),
                 params![],
             )?;
-            db.execute(&format!("DELETE FROM {side}_{table}"), params![])?;
+            db.execute_later(&format!("DELETE FROM {side}_{table}"), params![])?;
         }
     }
     // The column types as each database names them (PostgreSQL has no BLOB).
@@ -331,7 +333,7 @@ pub(crate) fn prepare_delta_tables(db: &dyn Db) -> Result<()> {
             &format!("CREATE TEMP TABLE IF NOT EXISTS {table} ({columns})"),
             params![],
         )?;
-        db.execute(&format!("DELETE FROM {table}"), params![])?;
+        db.execute_later(&format!("DELETE FROM {table}"), params![])?;
     }
     Ok(())
 }
@@ -357,7 +359,7 @@ pub(crate) fn shift_by_difference(db: &dyn Db, community: &str) -> Result<()> {
         for side in ["old", "new"] {
             let table = format!("{side}_{}", source.table);
             let credited = format!("{side}_{}", source.credited);
-            db.execute(
+            db.execute_later(
                 &format!(
                     "INSERT INTO delta_months (month)
                      SELECT DISTINCT month FROM {table} WHERE TRUE
@@ -365,7 +367,7 @@ pub(crate) fn shift_by_difference(db: &dyn Db, community: &str) -> Result<()> {
                 ),
                 params![],
             )?;
-            db.execute(
+            db.execute_later(
                 &format!(
                     "INSERT INTO delta_org_months (org, month)
                      SELECT DISTINCT {org}, month FROM {credited} WHERE {org} IS NOT NULL
@@ -377,7 +379,7 @@ pub(crate) fn shift_by_difference(db: &dyn Db, community: &str) -> Result<()> {
             )?;
         }
     }
-    db.execute(
+    db.execute_later(
         "INSERT INTO delta_months (month) VALUES (0) ON CONFLICT DO NOTHING",
         params![],
     )?;
@@ -401,7 +403,7 @@ pub(crate) fn shift_by_difference(db: &dyn Db, community: &str) -> Result<()> {
         for (side, sign) in [("old", -1i64), ("new", 1)] {
             let from = format!("{side}_{}", source.table);
             let credited = format!("{side}_{}", source.credited);
-            db.execute(
+            db.execute_later(
                 &format!(
                     "INSERT INTO fig_months (community, month, {columns})
                      SELECT ?1, month, {signed} FROM {from}
@@ -414,7 +416,7 @@ pub(crate) fn shift_by_difference(db: &dyn Db, community: &str) -> Result<()> {
                 ),
                 params![community, sign],
             )?;
-            db.execute(
+            db.execute_later(
                 &format!(
                     "INSERT INTO fig_org_months (org, community, month, {columns})
                      SELECT {org}, ?1, month, {signed} FROM {credited}
@@ -447,7 +449,7 @@ pub(crate) fn shift_by_difference(db: &dyn Db, community: &str) -> Result<()> {
     let all_columns: Vec<&str> = Measure::ALL.iter().map(|m| m.column()).collect();
     let zeros: Vec<String> = all_columns.iter().map(|c| format!("{c} = 0")).collect();
     let zeros = zeros.join(" AND ");
-    db.execute(
+    db.execute_later(
         &format!(
             "DELETE FROM fig_months WHERE community = ?1 AND month <> 0 {months} AND {zeros}
                  AND NOT EXISTS (SELECT 1 FROM fig_points p WHERE p.community = ?1
@@ -456,7 +458,7 @@ pub(crate) fn shift_by_difference(db: &dyn Db, community: &str) -> Result<()> {
         ),
         params![community],
     )?;
-    db.execute(
+    db.execute_later(
         &format!(
             "DELETE FROM fig_org_months WHERE community = ?1 AND month <> 0 {months} AND {zeros}
                  AND NOT EXISTS (SELECT 1 FROM fig_points p WHERE p.community = ?1
@@ -467,11 +469,11 @@ pub(crate) fn shift_by_difference(db: &dyn Db, community: &str) -> Result<()> {
         params![community],
     )?;
 
-    db.execute(
+    db.execute_later(
         "DELETE FROM fig_months WHERE community = ?1 AND month = 0",
         params![community],
     )?;
-    db.execute(
+    db.execute_later(
         "DELETE FROM fig_org_months WHERE community = ?1 AND month = 0
                  AND org IN (SELECT org FROM delta_org_months)",
         params![community],

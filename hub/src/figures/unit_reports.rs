@@ -107,7 +107,7 @@ pub fn rederive_unit_reports(
     let code = doc.code();
     let community = code.as_str();
     for table in ["fig_unit_members", "fig_member_reports"] {
-        db.execute(
+        db.execute_later(
             &format!("DELETE FROM {table} WHERE community = ?1"),
             params![community],
         )?;
@@ -136,7 +136,7 @@ pub fn rederive_unit_reports(
                 what: "member report",
                 value: error.to_string(),
             })?;
-            db.execute(
+            db.execute_later(
                 "INSERT INTO fig_member_reports (community, period, member, org, is_verified,
                      problem, grade, comment, activities, service_minutes, wishes_claimed,
                      wishes_fulfilled, posts_held, points_earned, amendments, report)
@@ -180,7 +180,7 @@ pub fn rewrite_unit_members(
     delta: &EntityDelta,
 ) -> Result<u64, FiguresError> {
     for id in &delta.touched.members {
-        db.execute(
+        db.execute_later(
             "DELETE FROM fig_unit_members WHERE community = ?1 AND id = ?2",
             params![code.as_str(), id.as_bytes().as_slice()],
         )?;
@@ -206,7 +206,7 @@ fn insert_unit_members<'m>(
     for (id, member) in members {
         let Some(key) = member.org else { continue };
         let org = orgs.get(&key).map_or(key, Org::id);
-        db.execute(
+        db.execute_later(
             "INSERT INTO fig_unit_members (community, id, org, name, reported_day)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![

@@ -97,7 +97,7 @@ pub(super) fn insert_volunteers<'v>(
 ) -> Result<u64, FiguresError> {
     let mut rows = 0;
     for (id, volunteer) in volunteers {
-        db.execute(
+        db.execute_later(
             "INSERT INTO fig_volunteers (community, id, kind, registered_day)
              VALUES (?1, ?2, ?3, ?4)",
             params![
@@ -152,7 +152,7 @@ pub(super) fn insert_volunteer_services<'s>(
         let Some(kind) = volunteers.get(&record.volunteer).map(|v| v.kind) else {
             continue;
         };
-        db.execute(
+        db.execute_later(
             "INSERT INTO fig_volunteer_services (community, id, volunteer, kind, day, minutes,
                  is_voided)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -192,7 +192,7 @@ pub(super) fn insert_volunteer_wishes<'w>(
         let Some(kind) = kind_of(volunteer) else {
             continue;
         };
-        db.execute(
+        db.execute_later(
             "INSERT INTO fig_volunteer_wishes (community, wish, volunteer, kind, state,
                  submitted_day)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -341,6 +341,20 @@ pub trait Db {
         self.run(sql, params, each)
     }
 
+    /// Runs a statement that returns no rows and whose count of changed rows no one
+    /// reads (the figures' inserts and deletes). It takes effect before any statement
+    /// after it on this `Db`, and in the same transaction; SQLite runs it now.
+    /// PostgreSQL's figure transactions ([`crate::store::PgStore::in_db_transaction`])
+    /// hold it and send it with the ones after it, all before the first answer is read,
+    /// when a statement that answers something comes or the transaction commits: a
+    /// community's whole derivation was about a thousand round trips. Its error, if it
+    /// fails, is then that later call's, and the transaction is rolled back. Not for
+    /// a statement that makes a table: the held statements are all prepared before the
+    /// first runs, and one naming a table made before it would not find it.
+    fn execute_later(&self, sql: &str, params: &[&dyn ToCell]) -> Result<()> {
+        self.run(sql, params, &mut |_| Ok(())).map(drop)
+    }
+
     /// Runs independent statements, each handing its rows to its own `each`, in
     /// order. PostgreSQL gets them all before it answers the first (one round trip
     /// for all, not one each), so no statement may depend on another's rows or
@@ -444,6 +458,10 @@ impl Db for Fresh<'_> {
 
     fn run_batch(&self, sql: &str) -> Result<()> {
         self.db.run_batch(sql)
+    }
+
+    fn execute_later(&self, sql: &str, params: &[&dyn ToCell]) -> Result<()> {
+        self.db.execute_later(sql, params)
     }
 }
 

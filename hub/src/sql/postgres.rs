@@ -28,12 +28,58 @@ pub type Statements = RefCell<HashMap<(String, Vec<Type>), Statement>>;
 /// few hundred, as SQLite's `STATEMENTS_KEPT`).
 const STATEMENTS_KEPT: usize = 512;
 
+/// Statements held by [`Db::execute_later`] before they are sent; past it they are
+/// sent at once, so that a long derivation holds a bounded number in memory.
+const LATER_KEPT: usize = 256;
+
 /// A [`Db`] on a PostgreSQL client or transaction.
 #[derive(Debug)]
 pub struct PgDb<'a, C> {
     client: &'a C,
     /// The prepared statements of the connection `client` runs on.
     statements: &'a Statements,
+    /// The statements [`Db::execute_later`] holds, when it holds any
+    /// ([`PgDb::holding_writes`]).
+    later: Option<RefCell<Vec<Later>>>,
+}
+
+/// A statement held by [`Db::execute_later`], with its own copy of its values.
+#[derive(Debug)]
+struct Later {
+    sql: String,
+    cells: Vec<OwnedCell>,
+}
+
+/// A [`Cell`] that owns its text or bytes.
+#[derive(Debug)]
+enum OwnedCell {
+    Null(Kind),
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl OwnedCell {
+    fn of(cell: Cell<'_>) -> Self {
+        match cell {
+            Cell::Null(kind) => OwnedCell::Null(kind),
+            Cell::Int(value) => OwnedCell::Int(value),
+            Cell::Real(value) => OwnedCell::Real(value),
+            Cell::Text(value) => OwnedCell::Text(value.to_owned()),
+            Cell::Blob(value) => OwnedCell::Blob(value.to_vec()),
+        }
+    }
+
+    fn cell(&self) -> Cell<'_> {
+        match self {
+            OwnedCell::Null(kind) => Cell::Null(*kind),
+            OwnedCell::Int(value) => Cell::Int(*value),
+            OwnedCell::Real(value) => Cell::Real(*value),
+            OwnedCell::Text(value) => Cell::Text(value),
+            OwnedCell::Blob(value) => Cell::Blob(value),
+        }
+    }
 }
 
 impl<'a, C: GenericClient + Sync> PgDb<'a, C> {
@@ -41,7 +87,55 @@ impl<'a, C: GenericClient + Sync> PgDb<'a, C> {
     /// preparing each once and keeping it in `statements`, which must belong to the
     /// connection `client` runs on.
     pub fn cached(client: &'a C, statements: &'a Statements) -> Self {
-        PgDb { client, statements }
+        PgDb {
+            client,
+            statements,
+            later: None,
+        }
+    }
+
+    /// As [`PgDb::cached`], holding the statements of [`Db::execute_later`] to send
+    /// them together. The caller must call [`PgDb::send_held`] before it commits:
+    /// held statements dropped are never run.
+    pub fn holding_writes(client: &'a C, statements: &'a Statements) -> Self {
+        PgDb {
+            later: Some(RefCell::new(Vec::new())),
+            ..PgDb::cached(client, statements)
+        }
+    }
+
+    /// Sends every held statement, all before the first answer is read, and answers
+    /// the first error.
+    pub fn send_held(&self) -> Result<()> {
+        let Some(later) = &self.later else {
+            return Ok(());
+        };
+        let held = std::mem::take(&mut *later.borrow_mut());
+        if held.is_empty() {
+            return Ok(());
+        }
+        block_on(async {
+            let mut prepared = Vec::with_capacity(held.len());
+            for statement in &held {
+                let types = statement
+                    .cells
+                    .iter()
+                    .map(|cell| cell.cell().postgres_type())
+                    .collect();
+                prepared.push(self.prepared(&statement.sql, types).await?);
+            }
+            let runs = held.iter().zip(&prepared).map(|(statement, prepared)| {
+                let cells: Vec<Cell<'_>> = statement.cells.iter().map(OwnedCell::cell).collect();
+                async move {
+                    let values = cells.iter().map(Cell::postgres_value);
+                    self.client.execute_raw(prepared, values).await
+                }
+            });
+            for result in join_all(runs.collect()).await {
+                result?;
+            }
+            Ok(())
+        })
     }
 
     /// The statement of `sql` with these parameter types, prepared on this connection.
@@ -118,6 +212,7 @@ impl<C: GenericClient + Sync> Db for PgDb<'_, C> {
         params: &[&dyn ToCell],
         each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<u64> {
+        self.send_held()?;
         let cells = cells(params)?;
         block_on(async {
             let types = cells.iter().map(Cell::postgres_type).collect();
@@ -133,6 +228,7 @@ impl<C: GenericClient + Sync> Db for PgDb<'_, C> {
         params: &[&dyn ToCell],
         each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<u64> {
+        self.send_held()?;
         let cells = cells(params)?;
         let typed: Vec<_> = cells
             .iter()
@@ -150,6 +246,7 @@ impl<C: GenericClient + Sync> Db for PgDb<'_, C> {
     fn run_all(&self, statements: &mut [Batched<'_>]) -> Result<()> {
         // One statement alone is read as it comes, not held whole first (a figure's
         // sums are often one: the ranking's 1,500 rows, bench city of 300).
+        self.send_held()?;
         if let [statement] = statements {
             let run = if statement.fresh {
                 self.run_fresh(statement.sql, statement.params, statement.each)
@@ -216,7 +313,27 @@ impl<C: GenericClient + Sync> Db for PgDb<'_, C> {
     }
 
     fn run_batch(&self, sql: &str) -> Result<()> {
+        self.send_held()?;
         Ok(block_on(self.client.batch_execute(sql))?)
+    }
+
+    fn execute_later(&self, sql: &str, params: &[&dyn ToCell]) -> Result<()> {
+        let Some(later) = &self.later else {
+            return self.run(sql, params, &mut |_| Ok(())).map(drop);
+        };
+        let cells = params
+            .iter()
+            .map(|param| param.cell().map(OwnedCell::of))
+            .collect::<Result<Vec<_>>>()?;
+        let full = {
+            let mut later = later.borrow_mut();
+            later.push(Later {
+                sql: sql.to_owned(),
+                cells,
+            });
+            later.len() >= LATER_KEPT
+        };
+        if full { self.send_held() } else { Ok(()) }
     }
 }
 

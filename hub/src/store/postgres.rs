@@ -418,10 +418,12 @@ impl PgStore {
         let conn = pooled.conn_mut();
         let transaction = block_on(conn.client.transaction()).map_err(lost)?;
         let db = NotingFailures {
-            db: PgDb::cached(&transaction, &conn.statements),
+            db: PgDb::holding_writes(&transaction, &conn.statements),
             failed: std::cell::Cell::new(false),
         };
         let value = work(&db)?;
+        // The writes `work` left held go now; if one fails, nothing is committed.
+        db.note(db.db.send_held())?;
         if db.failed.get() {
             // The server says whether the transaction is aborted: a failure on this
             // side (a value out of range, a column read as the wrong type) leaves it open.
@@ -526,6 +528,10 @@ impl<D: Db> Db for NotingFailures<D> {
 
     fn run_all(&self, statements: &mut [crate::sql::Batched<'_>]) -> crate::sql::Result<()> {
         self.note(self.db.run_all(statements))
+    }
+
+    fn execute_later(&self, sql: &str, params: &[&dyn ToCell]) -> crate::sql::Result<()> {
+        self.note(self.db.execute_later(sql, params))
     }
 }
 
