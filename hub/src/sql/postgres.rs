@@ -60,6 +60,18 @@ enum OwnedCell {
     Blob(Vec<u8>),
 }
 
+impl ToCell for OwnedCell {
+    fn cell(&self) -> Result<Cell<'_>> {
+        Ok(match self {
+            OwnedCell::Null(kind) => Cell::Null(*kind),
+            OwnedCell::Int(value) => Cell::Int(*value),
+            OwnedCell::Real(value) => Cell::Real(*value),
+            OwnedCell::Text(value) => Cell::Text(value),
+            OwnedCell::Blob(value) => Cell::Blob(value),
+        })
+    }
+}
+
 impl OwnedCell {
     fn of(cell: Cell<'_>) -> Self {
         match cell {
@@ -68,16 +80,6 @@ impl OwnedCell {
             Cell::Real(value) => OwnedCell::Real(value),
             Cell::Text(value) => OwnedCell::Text(value.to_owned()),
             Cell::Blob(value) => OwnedCell::Blob(value.to_vec()),
-        }
-    }
-
-    fn cell(&self) -> Cell<'_> {
-        match self {
-            OwnedCell::Null(kind) => Cell::Null(*kind),
-            OwnedCell::Int(value) => Cell::Int(*value),
-            OwnedCell::Real(value) => Cell::Real(*value),
-            OwnedCell::Text(value) => Cell::Text(value),
-            OwnedCell::Blob(value) => Cell::Blob(value),
         }
     }
 }
@@ -104,8 +106,8 @@ impl<'a, C: GenericClient + Sync> PgDb<'a, C> {
         }
     }
 
-    /// Sends every held statement, all before the first answer is read, and answers
-    /// the first error.
+    /// Sends every held statement, all before the first answer is read ([`Db::run_all`]),
+    /// and answers the first error.
     pub fn send_held(&self) -> Result<()> {
         let Some(later) = &self.later else {
             return Ok(());
@@ -114,28 +116,25 @@ impl<'a, C: GenericClient + Sync> PgDb<'a, C> {
         if held.is_empty() {
             return Ok(());
         }
-        block_on(async {
-            let mut prepared = Vec::with_capacity(held.len());
-            for statement in &held {
-                let types = statement
+        let params: Vec<Vec<&dyn ToCell>> = held
+            .iter()
+            .map(|statement| {
+                statement
                     .cells
                     .iter()
-                    .map(|cell| cell.cell().postgres_type())
-                    .collect();
-                prepared.push(self.prepared(&statement.sql, types).await?);
-            }
-            let runs = held.iter().zip(&prepared).map(|(statement, prepared)| {
-                let cells: Vec<Cell<'_>> = statement.cells.iter().map(OwnedCell::cell).collect();
-                async move {
-                    let values = cells.iter().map(Cell::postgres_value);
-                    self.client.execute_raw(prepared, values).await
-                }
-            });
-            for result in join_all(runs.collect()).await {
-                result?;
-            }
-            Ok(())
-        })
+                    .map(|cell| cell as &dyn ToCell)
+                    .collect()
+            })
+            .collect();
+        // They answer no rows.
+        let mut no_rows: Vec<_> = held.iter().map(|_| |_: &Row<'_>| Ok(())).collect();
+        let mut statements: Vec<Batched<'_>> = held
+            .iter()
+            .zip(&params)
+            .zip(&mut no_rows)
+            .map(|((statement, params), each)| Batched::new(&statement.sql, params, each))
+            .collect();
+        self.run_all(&mut statements)
     }
 
     /// The statement of `sql` with these parameter types, prepared on this connection.
