@@ -36,7 +36,7 @@ use wishtree_protocol::attest::{Attested, SignedHeads};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, Timestamp};
 
-use crate::sql::{Db, Dialect, PgDb, Row, SqlError, Statements, ToCell};
+use crate::sql::{Db, PgDb, SqlError, Statements};
 
 use super::{
     BundleReceipt, ChunkStats, CommunityRecord, DocLock, EnrolledRole, Enrollment, HubStore,
@@ -47,8 +47,10 @@ use super::{
 mod figure_tables;
 mod hub_store;
 mod locks;
+mod noting_failures;
 
 use locks::{AdvisoryLock, quoted};
+use noting_failures::NotingFailures;
 
 /// The first key of every advisory lock this store takes (the second names what is
 /// locked), so that they do not collide with another program's in the same database.
@@ -481,57 +483,6 @@ impl Drop for Pooled {
                 idle.push(conn);
             }
         }
-    }
-}
-
-/// A [`Db`] that notes whether a statement failed (see [`PgStore::in_db_transaction`]).
-struct NotingFailures<D> {
-    db: D,
-    failed: std::cell::Cell<bool>,
-}
-
-impl<D: Db> NotingFailures<D> {
-    fn note<T>(&self, result: crate::sql::Result<T>) -> crate::sql::Result<T> {
-        if result.is_err() {
-            self.failed.set(true);
-        }
-        result
-    }
-}
-
-impl<D: Db> Db for NotingFailures<D> {
-    fn dialect(&self) -> Dialect {
-        self.db.dialect()
-    }
-
-    fn run(
-        &self,
-        sql: &str,
-        params: &[&dyn ToCell],
-        each: &mut dyn FnMut(&Row<'_>) -> crate::sql::Result<()>,
-    ) -> crate::sql::Result<u64> {
-        self.note(self.db.run(sql, params, each))
-    }
-
-    fn run_batch(&self, sql: &str) -> crate::sql::Result<()> {
-        self.note(self.db.run_batch(sql))
-    }
-
-    fn run_fresh(
-        &self,
-        sql: &str,
-        params: &[&dyn ToCell],
-        each: &mut dyn FnMut(&Row<'_>) -> crate::sql::Result<()>,
-    ) -> crate::sql::Result<u64> {
-        self.note(self.db.run_fresh(sql, params, each))
-    }
-
-    fn run_all(&self, statements: &mut [crate::sql::Batched<'_>]) -> crate::sql::Result<()> {
-        self.note(self.db.run_all(statements))
-    }
-
-    fn execute_later(&self, sql: &str, params: &[&dyn ToCell]) -> crate::sql::Result<()> {
-        self.note(self.db.execute_later(sql, params))
     }
 }
 
