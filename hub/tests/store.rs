@@ -306,6 +306,22 @@ fn settings_are_kept_and_replaced(store: &dyn HubStore) {
     assert!(!store.is_shared() || store.lock_doc(StoredDoc::City).is_ok());
 }
 
+/// A pooled connection the server ended while it was idle (a restart of the server,
+/// an administrator's `pg_terminate_backend`) is found out when the pool hands it out,
+/// and another is opened: the next call works.
+#[test]
+fn a_postgres_connection_the_server_ended_while_idle_is_replaced() {
+    let Some(database) = TestDatabase::create("store test ended connection") else {
+        return;
+    };
+    let store = PgStore::open(database.url()).unwrap();
+    store.set_setting("city", "1309").unwrap();
+    database.end_sessions();
+    assert_eq!(store.setting("city").unwrap().as_deref(), Some("1309"));
+    store.set_setting("city", "1310").unwrap();
+    assert_eq!(store.setting("city").unwrap().as_deref(), Some("1310"));
+}
+
 #[test]
 fn a_backup_is_a_working_store() {
     let (dir, store) = open();

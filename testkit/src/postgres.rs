@@ -65,6 +65,19 @@ impl TestDatabase {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// Ends every session connected to the database, as a restarted server or an
+    /// administrator's `pg_terminate_backend` would, waiting (up to 5 s) until each
+    /// has ended.
+    pub fn end_sessions(&self) {
+        admin_sql(
+            &self.admin,
+            &format!(
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = '{}'",
+                self.name
+            ),
+        );
+    }
 }
 
 impl Drop for TestDatabase {

@@ -1,7 +1,8 @@
 //! [`Db`] on a PostgreSQL connection or transaction: each statement prepared once per
 //! connection with its parameters' types and kept with the connection
-//! ([`PgDb::cached`]); its rows read as they arrive, waited for on the caller's thread
-//! as the store's calls are (`store::postgres::block_on`). A statement asked to be
+//! ([`PgDb::cached`]); its rows read as they arrive, waited for on the caller's thread,
+//! which drives the connection meanwhile as the store's calls do
+//! (`store::postgres::driven`). A statement asked to be
 //! planned for its values ([`Db::run_fresh`]) goes unnamed instead, parsed, bound and
 //! run in one round trip; statements run together ([`Db::run_all`]) are all sent
 //! before the first answer is read.
@@ -17,7 +18,7 @@ use tokio_postgres::{GenericClient, Statement};
 use super::{
     Batched, Cell, Db, Dialect, FromCell, Kind, Result, Row, SqlError, ToCell, postgres_form,
 };
-use crate::store::postgres::block_on;
+use crate::store::postgres::Driven;
 
 /// The statements prepared on one connection, by their text and parameter types. A
 /// figure statement is parsed and planned once per connection, then only bound and
@@ -36,6 +37,8 @@ const LATER_KEPT: usize = 256;
 #[derive(Debug)]
 pub struct PgDb<'a, C> {
     client: &'a C,
+    /// What drives the connection `client` runs on, while this waits for an answer.
+    driven: &'a RefCell<Driven>,
     /// The prepared statements of the connection `client` runs on.
     statements: &'a Statements,
     /// The statements [`Db::execute_later`] holds, when it holds any
@@ -86,11 +89,16 @@ impl OwnedCell {
 
 impl<'a, C: GenericClient + Sync> PgDb<'a, C> {
     /// Runs statements on `client` (a `tokio_postgres::Client` or `Transaction`),
-    /// preparing each once and keeping it in `statements`, which must belong to the
-    /// connection `client` runs on.
-    pub fn cached(client: &'a C, statements: &'a Statements) -> Self {
+    /// preparing each once and keeping it in `statements`; `driven` and `statements`
+    /// must belong to the connection `client` runs on.
+    pub(crate) fn cached(
+        client: &'a C,
+        driven: &'a RefCell<Driven>,
+        statements: &'a Statements,
+    ) -> Self {
         PgDb {
             client,
+            driven,
             statements,
             later: None,
         }
@@ -99,11 +107,20 @@ impl<'a, C: GenericClient + Sync> PgDb<'a, C> {
     /// As [`PgDb::cached`], holding the statements of [`Db::execute_later`] to send
     /// them together. The caller must call [`PgDb::send_held`] before it commits:
     /// held statements dropped are never run.
-    pub fn holding_writes(client: &'a C, statements: &'a Statements) -> Self {
+    pub(crate) fn holding_writes(
+        client: &'a C,
+        driven: &'a RefCell<Driven>,
+        statements: &'a Statements,
+    ) -> Self {
         PgDb {
             later: Some(RefCell::new(Vec::new())),
-            ..PgDb::cached(client, statements)
+            ..PgDb::cached(client, driven, statements)
         }
+    }
+
+    /// Waits for `future`, a call on the client, driving its connection.
+    fn wait<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.driven.borrow_mut().block_on(future)
     }
 
     /// Sends every held statement, all before the first answer is read ([`Db::run_all`]),
@@ -213,7 +230,7 @@ impl<C: GenericClient + Sync> Db for PgDb<'_, C> {
     ) -> Result<u64> {
         self.send_held()?;
         let cells = cells(params)?;
-        block_on(async {
+        self.wait(async {
             let types = cells.iter().map(Cell::postgres_type).collect();
             let statement = self.prepared(sql, types).await?;
             let values = cells.iter().map(Cell::postgres_value);
@@ -233,7 +250,7 @@ impl<C: GenericClient + Sync> Db for PgDb<'_, C> {
             .iter()
             .map(|cell| (cell.postgres_value(), cell.postgres_type()))
             .collect();
-        block_on(async {
+        self.wait(async {
             let stream = self
                 .client
                 .query_typed_raw(&postgres_form(sql), typed)
@@ -258,7 +275,7 @@ impl<C: GenericClient + Sync> Db for PgDb<'_, C> {
             .iter()
             .map(|statement| cells(statement.params))
             .collect::<Result<Vec<_>>>()?;
-        block_on(async {
+        self.wait(async {
             // A statement planned for its values goes unnamed (`None` here), the rest
             // prepared.
             let mut prepared = Vec::with_capacity(statements.len());
@@ -313,7 +330,7 @@ impl<C: GenericClient + Sync> Db for PgDb<'_, C> {
 
     fn run_batch(&self, sql: &str) -> Result<()> {
         self.send_held()?;
-        Ok(block_on(self.client.batch_execute(sql))?)
+        Ok(self.wait(self.client.batch_execute(sql))?)
     }
 
     fn execute_later(&self, sql: &str, params: &[&dyn ToCell]) -> Result<()> {

@@ -7,14 +7,13 @@
 //! steps (`STEPS`, the count in `wishtree_schema`), run at open
 //! under an advisory lock so that two processes starting at once do not both migrate.
 //!
-//! The trait's calls block, and a hub makes some of them from tokio tasks. So the
-//! connections run on a small runtime this store owns, and a call waits for its answer
-//! by parking its own thread ([`block_on`]): tokio-postgres's client side does no IO
-//! itself (it hands messages to the connection's task), so any thread may wait on it,
-//! in a tokio task or not. Idle connections are kept in a small pool; how many are in
-//! use at once is bounded by the hub's callers (`ServeOptions::max_steps` session steps,
-//! each holding at most a document's lock and one query, the figures worker, the polls),
-//! not here.
+//! The trait's calls block, and a hub makes some of them from tokio tasks. So each
+//! connection is driven by the thread that waits on it, on its own socket
+//! ([`driven::Driven`]): no runtime is needed, any thread may wait, in a tokio task or
+//! not, and the server's answer wakes the caller directly. Idle connections are kept
+//! in a small pool; how many are in use at once is bounded by the hub's callers
+//! (`ServeOptions::max_steps` session steps, each holding at most a document's lock and
+//! one query, the figures worker, the polls), not here.
 //!
 //! Several processes: a document is merged by one process at a time, under a session
 //! advisory lock on its storage key ([`HubStore::lock_doc`]), taken by the hub around
@@ -24,14 +23,13 @@
 //! unlock ([`PgStore::lock_named_at_seq`]): a simple query of two statements, one
 //! round trip and one transaction.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::path::Path;
-use std::pin::pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
 
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{Client, GenericClient, NoTls};
+use tokio_postgres::{Client, Config, GenericClient};
 use wishtree_protocol::attest::{Attested, SignedHeads};
 use wishtree_protocol::keys::PublicKey;
 use wishtree_protocol::{CommunityCode, Timestamp};
@@ -44,11 +42,13 @@ use super::{
     stored_bundle_seq,
 };
 
+mod driven;
 mod figure_tables;
 mod hub_store;
 mod locks;
 mod noting_failures;
 
+pub(crate) use driven::Driven;
 use locks::{AdvisoryLock, quoted};
 use noting_failures::NotingFailures;
 
@@ -203,19 +203,24 @@ CREATE INDEX fig_project_units_org ON fig_project_units (org, community) INCLUDE
 /// The hub store in a PostgreSQL database.
 #[derive(Debug)]
 pub struct PgStore {
-    url: String,
+    config: Config,
     idle: Arc<Mutex<Vec<Conn>>>,
-    /// Runs the connections' tasks; shut down in the background on drop, since a store
-    /// may be dropped inside a tokio task, where a runtime cannot be dropped.
-    runtime: Option<tokio::runtime::Runtime>,
 }
 
-/// A connection and the figures' statements prepared on it (`sql::PgDb`): a figure
-/// query planned once per connection, not at every run.
+/// A connection, what drives it, and the figures' statements prepared on it
+/// (`sql::PgDb`): a figure query planned once per connection, not at every run.
 #[derive(Debug)]
 struct Conn {
     client: Client,
+    driven: RefCell<Driven>,
     statements: Statements,
+}
+
+impl Conn {
+    /// Waits for `future`, a call on this connection's client, driving the connection.
+    fn wait<F: Future>(&self, future: F) -> F::Output {
+        self.driven.borrow_mut().block_on(future)
+    }
 }
 
 /// A connection taken from the pool, given back when dropped if it still works.
@@ -228,16 +233,12 @@ impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/db`) and
     /// runs its migrations.
     pub fn open(url: &str) -> Result<Self, StoreError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("wishtree-pg")
-            .enable_all()
-            .build()
+        let config = url
+            .parse::<Config>()
             .map_err(|error| StoreError::Unreachable(error.to_string()))?;
         let store = PgStore {
-            url: url.to_owned(),
+            config,
             idle: Arc::new(Mutex::new(Vec::new())),
-            runtime: Some(runtime),
         };
         store.migrate()?;
         Ok(store)
@@ -245,8 +246,9 @@ impl PgStore {
 
     fn migrate(&self) -> Result<(), StoreError> {
         let mut pooled = self.client()?;
-        block_on(async {
-            let transaction = pooled.get().transaction().await?;
+        let Conn { client, driven, .. } = pooled.conn_mut();
+        driven.get_mut().block_on(async {
+            let transaction = client.transaction().await?;
             transaction
                 .execute(
                     "SELECT pg_advisory_xact_lock($1, $2)",
@@ -296,11 +298,8 @@ impl PgStore {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .pop();
         let conn = match idle {
-            Some(conn) if !conn.client.is_closed() => conn,
-            _ => Conn {
-                client: self.connect()?,
-                statements: Statements::default(),
-            },
+            Some(conn) if conn.driven.borrow_mut().is_usable() && !conn.client.is_closed() => conn,
+            _ => self.connect()?,
         };
         Ok(Pooled {
             idle: Arc::clone(&self.idle),
@@ -308,25 +307,19 @@ impl PgStore {
         })
     }
 
-    fn connect(&self) -> Result<Client, StoreError> {
-        let runtime = self
-            .runtime
-            .as_ref()
-            .ok_or_else(|| StoreError::Unreachable("the store is closing".to_owned()))?;
-        let url = self.url.clone();
-        // The TCP connect needs the runtime; the connection's task then lives on it.
-        let connected = block_on(runtime.spawn(async move {
-            let (client, connection) = tokio_postgres::connect(&url, NoTls).await?;
-            tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::warn!("a PostgreSQL connection ended: {error}");
-                }
-            });
-            client.batch_execute(SESSION_SETTINGS).await?;
-            Ok::<_, tokio_postgres::Error>(client)
-        }))
-        .map_err(|error| StoreError::Unreachable(error.to_string()))?;
-        connected.map_err(|error| StoreError::Unreachable(error.to_string()))
+    fn connect(&self) -> Result<Conn, StoreError> {
+        let unreachable =
+            |error: &dyn std::fmt::Display| StoreError::Unreachable(error.to_string());
+        let (client, mut driven) =
+            Driven::connect(&self.config).map_err(|error| unreachable(&error))?;
+        driven
+            .block_on(client.batch_execute(SESSION_SETTINGS))
+            .map_err(|error| unreachable(&error))?;
+        Ok(Conn {
+            client,
+            driven: RefCell::new(driven),
+            statements: Statements::default(),
+        })
     }
 
     /// Saves a peer's sync state alone (a sync message that brought no change), in one
@@ -352,7 +345,7 @@ impl PgStore {
             quoted(&doc.storage_key()),
             hex::encode(state),
         );
-        block_on(pooled.get_ref().simple_query(&sql))?;
+        pooled.conn().wait(pooled.get_ref().simple_query(&sql))?;
         Ok(())
     }
 
@@ -363,8 +356,9 @@ impl PgStore {
         work: impl AsyncFnOnce(&tokio_postgres::Transaction<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut pooled = self.client()?;
-        block_on(async {
-            let transaction = pooled.get().transaction().await?;
+        let Conn { client, driven, .. } = pooled.conn_mut();
+        driven.get_mut().block_on(async {
+            let transaction = client.transaction().await?;
             let value = work(&transaction).await?;
             transaction.commit().await?;
             Ok(value)
@@ -378,13 +372,17 @@ impl PgStore {
         params: &[Typed<'_>],
     ) -> Result<Vec<tokio_postgres::Row>, StoreError> {
         let pooled = self.client()?;
-        Ok(block_on(pooled.get_ref().query_typed(sql, params))?)
+        Ok(pooled
+            .conn()
+            .wait(pooled.get_ref().query_typed(sql, params))?)
     }
 
     /// One statement's changed row count, on a pooled connection.
     pub(crate) fn execute(&self, sql: &str, params: &[Typed<'_>]) -> Result<u64, StoreError> {
         let pooled = self.client()?;
-        Ok(block_on(pooled.get_ref().execute_typed(sql, params))?)
+        Ok(pooled
+            .conn()
+            .wait(pooled.get_ref().execute_typed(sql, params))?)
     }
 
     /// Runs `work` on one pooled connection, each statement committed on its own: the
@@ -395,7 +393,7 @@ impl PgStore {
     ) -> Result<T, E> {
         let pooled = self.client().map_err(cannot_connect)?;
         let conn = pooled.conn();
-        work(&PgDb::cached(&conn.client, &conn.statements))
+        work(&PgDb::cached(&conn.client, &conn.driven, &conn.statements))
     }
 
     /// Runs `work` in one transaction on one pooled connection (BEGIN … COMMIT): the
@@ -417,10 +415,17 @@ impl PgStore {
         // Dropped without a commit (an error or a panic in `work`), the transaction
         // queues its ROLLBACK on the connection before the connection goes back to the
         // pool, so the next user of the connection finds no transaction open.
-        let conn = pooled.conn_mut();
-        let transaction = block_on(conn.client.transaction()).map_err(lost)?;
+        let Conn {
+            client,
+            driven,
+            statements,
+        } = pooled.conn_mut();
+        let transaction = driven
+            .get_mut()
+            .block_on(client.transaction())
+            .map_err(lost)?;
         let db = NotingFailures {
-            db: PgDb::holding_writes(&transaction, &conn.statements),
+            db: PgDb::holding_writes(&transaction, driven, statements),
             failed: std::cell::Cell::new(false),
         };
         let value = work(&db)?;
@@ -431,28 +436,15 @@ impl PgStore {
             // side (a value out of range, a column read as the wrong type) leaves it open.
             db.db.run_batch("SELECT 1")?;
         }
-        block_on(transaction.commit()).map_err(lost)?;
+        driven
+            .borrow_mut()
+            .block_on(transaction.commit())
+            .map_err(lost)?;
         Ok(value)
     }
 }
 
-impl Drop for PgStore {
-    fn drop(&mut self) {
-        self.idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clear();
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
-}
-
 impl Pooled {
-    fn get(&mut self) -> &mut Client {
-        &mut self.conn_mut().client
-    }
-
     fn get_ref(&self) -> &Client {
         &self.conn().client
     }
@@ -513,29 +505,6 @@ pub(crate) type Typed<'a> = (&'a (dyn ToSql + Sync), Type);
 /// statement there has a `?` of another kind).
 pub(crate) fn pg(statement: &str) -> String {
     statement.replace('?', "$")
-}
-
-/// Waits for `future` on this thread, parking it between polls. See the module doc for
-/// why this is safe for tokio-postgres's client futures anywhere.
-pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-        fn wake_by_ref(self: &Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut context = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(value) = future.as_mut().poll(&mut context) {
-            return value;
-        }
-        std::thread::park();
-    }
 }
 
 /// Appends a chunk and notes the community's change, in the caller's transaction.

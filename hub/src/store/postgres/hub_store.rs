@@ -78,12 +78,12 @@ impl HubStore for PgStore {
 
     fn enrollment(&self, key: &PublicKey) -> Result<Option<Enrollment>, StoreError> {
         let pooled = self.client()?;
-        block_on(read_enrollment(pooled.get_ref(), key))
+        pooled.conn().wait(read_enrollment(pooled.get_ref(), key))
     }
 
     fn community_key(&self, community: CommunityCode) -> Result<Option<PublicKey>, StoreError> {
         let pooled = self.client()?;
-        block_on(active_key(pooled.get_ref(), community))
+        pooled.conn().wait(active_key(pooled.get_ref(), community))
     }
 
     fn enrollments(&self) -> Result<Vec<Enrollment>, StoreError> {
@@ -242,7 +242,9 @@ impl HubStore for PgStore {
         state: &[u8],
     ) -> Result<(), StoreError> {
         let pooled = self.client()?;
-        block_on(save_sync_state_in(pooled.get_ref(), peer, doc, state))
+        pooled
+            .conn()
+            .wait(save_sync_state_in(pooled.get_ref(), peer, doc, state))
     }
 
     fn record_attestation(

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio_postgres::types::Type;
 
-use super::{Conn, DocLock, LOCK_SPACE, PgStore, Pooled, StoreError, block_on, decode_seq};
+use super::{Conn, DocLock, LOCK_SPACE, PgStore, Pooled, StoreError, decode_seq};
 
 /// A document's advisory lock, held by its connection's session until dropped. If the
 /// unlock fails the connection is closed, which releases the lock too.
@@ -24,7 +24,7 @@ impl Drop for AdvisoryLock {
         let Some(conn) = self.conn.take() else {
             return;
         };
-        let unlocked = block_on(conn.client.execute_typed(
+        let unlocked = conn.wait(conn.client.execute_typed(
             "SELECT pg_advisory_unlock($1, hashtext($2))",
             &[(&LOCK_SPACE, Type::INT4), (&self.key, Type::TEXT)],
         ));
@@ -65,7 +65,7 @@ impl AdvisoryLock {
             "SELECT MAX(seq) FROM doc_chunks WHERE doc = {literal}; \
              SELECT pg_advisory_unlock({LOCK_SPACE}, hashtext({literal}))"
         );
-        let seq = seq_in_answer(block_on(conn.client.simple_query(&sql)), 0)?;
+        let seq = seq_in_answer(conn.wait(conn.client.simple_query(&sql)), 0)?;
         self.give_back(conn);
         Ok(seq)
     }
@@ -110,7 +110,7 @@ impl PgStore {
     /// connection of its own until the [`DocLock`] is dropped or the process dies.
     pub fn lock_named(&self, key: String) -> Result<DocLock, StoreError> {
         let mut pooled = self.client()?;
-        block_on(pooled.get_ref().execute_typed(
+        pooled.conn().wait(pooled.get_ref().execute_typed(
             "SELECT pg_advisory_lock($1, hashtext($2))",
             &[(&LOCK_SPACE, Type::INT4), (&key, Type::TEXT)],
         ))?;
@@ -137,7 +137,7 @@ impl PgStore {
             "SELECT pg_advisory_lock({LOCK_SPACE}, hashtext({literal})); \
              SELECT MAX(seq) FROM doc_chunks WHERE doc = {literal}"
         );
-        let seq = seq_in_answer(block_on(pooled.get_ref().simple_query(&sql)), 1);
+        let seq = seq_in_answer(pooled.conn().wait(pooled.get_ref().simple_query(&sql)), 1);
         let conn = pooled.conn.take();
         match seq {
             Ok(seq) => Ok((DocLock::held(AdvisoryLock::held(self, conn, key)), seq)),
