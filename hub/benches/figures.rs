@@ -32,7 +32,7 @@
 //! database.
 //!
 //! `WISHTREE_BENCH_TRACE=1` runs each compared query once more on each database and
-//! prints how many statements it ran and its five costliest statements;
+//! prints how many statements it ran and its eight costliest statements;
 //! `WISHTREE_BENCH_TRACE_SQL=FILE` also appends every traced PostgreSQL statement to
 //! FILE with its values written in, and `WISHTREE_BENCH_PG_KEEP=1` leaves the
 //! PostgreSQL database in the cluster, for EXPLAIN in psql.
@@ -836,8 +836,20 @@ impl Db for Traced<'_> {
         self.timed(label, sql, params, || self.db.run_fresh(sql, params, each))
     }
 
-    /// Statements sent together are noted each with an equal share of their time.
+    /// Statements sent together are noted each with an equal share of their time on
+    /// PostgreSQL, where they share one round trip. SQLite runs them one after another
+    /// anyway: there each is run and timed alone.
     fn run_all(&self, statements: &mut [sql::Batched<'_>]) -> sql::Result<()> {
+        if self.db.dialect() == sql::Dialect::Sqlite {
+            for statement in statements.iter_mut() {
+                if statement.fresh {
+                    self.run_fresh(statement.sql, statement.params, statement.each)?;
+                } else {
+                    self.run(statement.sql, statement.params, statement.each)?;
+                }
+            }
+            return Ok(());
+        }
         for statement in statements.iter() {
             self.note_sql(statement.sql, statement.params);
         }
@@ -857,8 +869,12 @@ impl Db for Traced<'_> {
     }
 }
 
+/// The costliest statements a trace shows.
+const TRACE_SHOWN: usize = 8;
+
 /// Runs `work` once on `db` through [`Traced`] and prints its statements: how many,
-/// their time against the whole, and the five slowest texts with their counts.
+/// their time against the whole, and the [`TRACE_SHOWN`] slowest texts with their
+/// counts.
 fn trace(label: &str, db: &dyn Db, work: &dyn Fn(&dyn Db, usize)) {
     let traced = Traced {
         db,
@@ -887,7 +903,7 @@ fn trace(label: &str, db: &dyn Db, work: &dyn Fn(&dyn Db, usize)) {
         }
     }
     by_text.sort_by_key(|(_, _, total)| std::cmp::Reverse(*total));
-    for (text, count, total) in by_text.iter().take(5) {
+    for (text, count, total) in by_text.iter().take(TRACE_SHOWN) {
         let short: String = text.chars().take(150).collect();
         println!("    {:>7.2} ms {count:>3}x  {short}", ms(*total));
     }
