@@ -73,7 +73,7 @@ const SESSION_SETTINGS: &str = "SET jit = off";
 /// The store's steps, in order. Each is frozen once released: a change is a new step
 /// at the end. The tables are those of `schema/store.rs` and `schema/accounts.rs`, in
 /// PostgreSQL's types, then every other table of the hub's SQLite file.
-const STEPS: [&str; 5] = [
+const STEPS: [&str; 6] = [
     r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE roster (
@@ -197,6 +197,14 @@ CREATE INDEX fig_wishes_fulfil_org ON fig_wishes (credited_org, fulfil_days, sub
     INCLUDE (community) WHERE fulfil_days IS NOT NULL;
 DROP INDEX fig_project_units_org;
 CREATE INDEX fig_project_units_org ON fig_project_units (org, community) INCLUDE (project);
+"#,
+    // A wide region's edge days read by day (SQLite's version 31,
+    // `schema/wait_days.rs`).
+    r#"
+CREATE INDEX fig_wishes_claimed_by_day ON fig_wishes (submitted_day, community, claim_days)
+    WHERE claim_days IS NOT NULL;
+CREATE INDEX fig_wishes_fulfilled_by_day ON fig_wishes (submitted_day, community, fulfil_days)
+    WHERE fulfil_days IS NOT NULL;
 "#,
 ];
 
