@@ -245,6 +245,19 @@ impl ToCell for Value {
     }
 }
 
+/// A cell's value, owned (a statement held to be sent later keeps its own copy).
+impl From<Cell<'_>> for Value {
+    fn from(cell: Cell<'_>) -> Self {
+        match cell {
+            Cell::Null(kind) => Value::Null(kind),
+            Cell::Int(value) => Value::Int(value),
+            Cell::Real(value) => Value::Real(value),
+            Cell::Text(value) => Value::Text(value.to_owned()),
+            Cell::Blob(value) => Value::Blob(value.to_vec()),
+        }
+    }
+}
+
 impl From<i64> for Value {
     fn from(value: i64) -> Self {
         Value::Int(value)

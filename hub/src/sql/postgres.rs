@@ -16,7 +16,7 @@ use tokio_postgres::types::{FromSql, ToSql, Type};
 use tokio_postgres::{GenericClient, Statement};
 
 use super::{
-    Batched, Cell, Db, Dialect, FromCell, Kind, Result, Row, SqlError, ToCell, postgres_form,
+    Batched, Cell, Db, Dialect, FromCell, Kind, Result, Row, SqlError, ToCell, Value, postgres_form,
 };
 use crate::store::postgres::Driven;
 
@@ -50,41 +50,7 @@ pub struct PgDb<'a, C> {
 #[derive(Debug)]
 struct Later {
     sql: String,
-    cells: Vec<OwnedCell>,
-}
-
-/// A [`Cell`] that owns its text or bytes.
-#[derive(Debug)]
-enum OwnedCell {
-    Null(Kind),
-    Int(i64),
-    Real(f64),
-    Text(String),
-    Blob(Vec<u8>),
-}
-
-impl ToCell for OwnedCell {
-    fn cell(&self) -> Result<Cell<'_>> {
-        Ok(match self {
-            OwnedCell::Null(kind) => Cell::Null(*kind),
-            OwnedCell::Int(value) => Cell::Int(*value),
-            OwnedCell::Real(value) => Cell::Real(*value),
-            OwnedCell::Text(value) => Cell::Text(value),
-            OwnedCell::Blob(value) => Cell::Blob(value),
-        })
-    }
-}
-
-impl OwnedCell {
-    fn of(cell: Cell<'_>) -> Self {
-        match cell {
-            Cell::Null(kind) => OwnedCell::Null(kind),
-            Cell::Int(value) => OwnedCell::Int(value),
-            Cell::Real(value) => OwnedCell::Real(value),
-            Cell::Text(value) => OwnedCell::Text(value.to_owned()),
-            Cell::Blob(value) => OwnedCell::Blob(value.to_vec()),
-        }
-    }
+    cells: Vec<Value>,
 }
 
 impl<'a, C: GenericClient + Sync> PgDb<'a, C> {
@@ -339,7 +305,7 @@ impl<C: GenericClient + Sync> Db for PgDb<'_, C> {
         };
         let cells = params
             .iter()
-            .map(|param| param.cell().map(OwnedCell::of))
+            .map(|param| param.cell().map(Value::from))
             .collect::<Result<Vec<_>>>()?;
         let full = {
             let mut later = later.borrow_mut();
