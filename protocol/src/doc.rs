@@ -255,16 +255,18 @@ impl CommunityDoc {
             return Ok(None);
         };
         let key = id.to_string();
-        if self.doc.get(&collection, key.as_str())?.is_none() {
-            return Ok(None);
-        }
-        autosurgeon::hydrate_prop(&self.doc, &collection, key.as_str())
-            .map(Some)
-            .map_err(|error| DocError::Hydrate {
-                collection: E::COLLECTION,
-                key,
-                error: Box::new(error),
-            })
+        // One seek of the key: hydrating the property would seek it again.
+        let hydrated = match self.doc.get(&collection, key.as_str())? {
+            None => return Ok(None),
+            Some((Value::Object(ObjType::Map), object)) => E::hydrate_map(&self.doc, &object),
+            // Not a map: hydrated as a property, for the error it names.
+            Some(_) => autosurgeon::hydrate_prop(&self.doc, &collection, key.as_str()),
+        };
+        hydrated.map(Some).map_err(|error| DocError::Hydrate {
+            collection: E::COLLECTION,
+            key,
+            error: Box::new(error),
+        })
     }
 
     /// Whether an entity with that id exists.
@@ -474,6 +476,14 @@ impl CommunityDoc {
     pub fn rollback(&mut self) {
         self.forget_collections();
         self.doc.rollback();
+    }
+
+    /// The changes not reachable from `heads`, as bytes to append to storage. Unlike
+    /// saving through [`Self::automerge_mut`], it keeps the collections' maps known: a
+    /// save writes nothing (it only closes a pending transaction, whose collections
+    /// are known already), and looking them up again cost every write a few seeks.
+    pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
+        self.doc.save_after(heads)
     }
 
     /// The changes since the last call, as bytes to append to storage.

@@ -551,7 +551,7 @@ impl Replica {
     ) -> Result<(Vec<ChangeHash>, Option<SignedHeads>), StoreError> {
         let heads = self.doc.heads();
         let (chunk, attestation) = if heads != self.community_saved {
-            let chunk = self.doc.automerge_mut().save_after(&self.community_saved);
+            let chunk = self.doc.save_after(&self.community_saved);
             let signed =
                 SignedHeads::sign(&self.key, self.code, &heads, self.attestation_seq + 1, now);
             (chunk, Some(signed))
