@@ -689,3 +689,68 @@ fn statements_sent_together_or_planned_fresh_read_what_each_reads_alone() {
         })
         .unwrap();
 }
+
+#[test]
+fn a_statement_planned_for_its_values_runs_so_and_the_connection_keeps_generic_plans() {
+    let Some((_database, store)) = open("figure tables test (plans)") else {
+        return;
+    };
+    const MODE: &str = "SELECT current_setting('plan_cache_mode'), CAST(?1 AS TEXT)";
+    let modes = |db: &dyn Db| -> Result<Vec<String>, SqlError> {
+        let (mut generic, mut fresh, mut again) = (String::new(), String::new(), String::new());
+        db.run_all(&mut [
+            Batched::new(MODE, params!["a"], &mut |row| {
+                generic = row.get(0)?;
+                Ok(())
+            }),
+            Batched::new(MODE, params!["b"], &mut |row| {
+                fresh = row.get(0)?;
+                Ok(())
+            })
+            .fresh(true),
+            Batched::new(MODE, params!["c"], &mut |row| {
+                again = row.get(0)?;
+                Ok(())
+            }),
+        ])?;
+        let alone = Fresh::when(db, true).query_row(MODE, params!["d"], |row| row.get(0))?;
+        Ok(vec![generic, fresh, again, alone])
+    };
+    let expected = [
+        "force_generic_plan",
+        "force_custom_plan",
+        "force_generic_plan",
+        "force_custom_plan",
+    ];
+    store
+        .with_db(|db| {
+            assert_eq!(modes(db)?, expected);
+            let after: String = db.query_row(MODE, params!["e"], |row| row.get(0))?;
+            assert_eq!(after, "force_generic_plan");
+            Ok::<_, SqlError>(())
+        })
+        .unwrap();
+    // In a transaction too; and one whose statement planned for its values fails is
+    // rolled back with the setting it made, so the connection is as it was.
+    store
+        .in_db_transaction(|db| {
+            assert_eq!(modes(db)?, expected);
+            Ok::<_, SqlError>(())
+        })
+        .unwrap();
+    let failed = store.in_db_transaction(|db| {
+        Fresh::when(db, true).query_row(
+            "SELECT no_such_column FROM fig_wishes WHERE community = ?1",
+            params!["x"],
+            |row| row.get::<i64>(0),
+        )
+    });
+    assert!(matches!(failed, Err(SqlError::Postgres(_))), "{failed:?}");
+    for _ in 0..3 {
+        // Whichever pooled connection serves the call.
+        let mode: String = store
+            .with_db(|db| db.query_row(MODE, params!["f"], |row| row.get(0)))
+            .unwrap();
+        assert_eq!(mode, "force_generic_plan");
+    }
+}

@@ -339,12 +339,13 @@ pub trait Db {
     /// Runs statements separated by `;`, with no parameters and no rows.
     fn run_batch(&self, sql: &str) -> Result<()>;
 
-    /// As [`Db::run`], planned for these values at every run. PostgreSQL plans a
-    /// prepared statement once for any values after its fifth run (a generic plan);
-    /// for the few statements where that plan is much worse than one made for the
-    /// values (a range of codes it takes for a few rows), this sends the statement
-    /// unnamed, parsed, planned and run in one round trip. SQLite plans the same either
-    /// way, so there it is [`Db::run`].
+    /// As [`Db::run`], planned for these values at every run. The hub's PostgreSQL
+    /// connections run every prepared statement on one plan made for any values (a
+    /// generic plan, `store::postgres::SESSION_SETTINGS`); for the statements where
+    /// that plan is much worse than one made for the values (a range of codes it
+    /// takes for a few rows), this sends the statement unnamed, under
+    /// `force_custom_plan`, parsed, planned and run in one round trip. SQLite plans the
+    /// same either way, so there it is [`Db::run`].
     fn run_fresh(
         &self,
         sql: &str,

@@ -10,6 +10,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::pin::pin;
+use std::task::Poll;
 
 use futures_core::Stream;
 use tokio_postgres::types::{FromSql, ToSql, Type};
@@ -138,6 +139,63 @@ impl<'a, C: GenericClient + Sync> PgDb<'a, C> {
         kept.insert(key, statement.clone());
         Ok(statement)
     }
+
+    /// Runs `statement`, planned for its values when `for_values` ([`Db::run_fresh`]):
+    /// the connection keeps a generic plan for every statement
+    /// (`store::postgres::SESSION_SETTINGS`), so a statement planned for its values is
+    /// sent between two `SET`s of `plan_cache_mode`, all three at once (no round trip
+    /// more). In a transaction that fails, the rollback undoes the first `SET` too.
+    async fn planned<T>(
+        &self,
+        for_values: bool,
+        statement: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        if !for_values {
+            return statement.await;
+        }
+        // Each call sends its message when first polled: polled in this order, they go
+        // in this order.
+        let mut before = pin!(self.client.batch_execute(CUSTOM_PLANS));
+        let mut statement = pin!(statement);
+        let mut after = pin!(self.client.batch_execute(GENERIC_PLANS));
+        let (mut set, mut ran, mut reset) = (None, None, None);
+        let (set, ran, reset) = std::future::poll_fn(|context| {
+            poll_once(before.as_mut(), &mut set, context);
+            poll_once(statement.as_mut(), &mut ran, context);
+            poll_once(after.as_mut(), &mut reset, context);
+            match (set.take(), ran.take(), reset.take()) {
+                (Some(set), Some(ran), Some(reset)) => Poll::Ready((set, ran, reset)),
+                (waiting_set, waiting_ran, waiting_reset) => {
+                    (set, ran, reset) = (waiting_set, waiting_ran, waiting_reset);
+                    Poll::Pending
+                }
+            }
+        })
+        .await;
+        // The statement's own error first: a failed `SET` fails what follows it.
+        let value = ran?;
+        set?;
+        reset?;
+        Ok(value)
+    }
+}
+
+/// The setting a statement planned for its values runs under, and the connection's
+/// own (`store::postgres::SESSION_SETTINGS`), restored after it.
+const CUSTOM_PLANS: &str = "SET plan_cache_mode = force_custom_plan";
+const GENERIC_PLANS: &str = "SET plan_cache_mode = force_generic_plan";
+
+/// Polls `future` into `output` unless it is there already.
+fn poll_once<T>(
+    future: std::pin::Pin<&mut impl Future<Output = T>>,
+    output: &mut Option<T>,
+    context: &mut std::task::Context<'_>,
+) {
+    if output.is_none()
+        && let Poll::Ready(value) = future.poll(context)
+    {
+        *output = Some(value);
+    }
 }
 
 impl Kind {
@@ -216,13 +274,13 @@ impl<C: GenericClient + Sync> Db for PgDb<'_, C> {
             .iter()
             .map(|cell| (cell.postgres_value(), cell.postgres_type()))
             .collect();
-        self.wait(async {
+        self.wait(self.planned(true, async {
             let stream = self
                 .client
                 .query_typed_raw(&postgres_form(sql), typed)
                 .await?;
             drain(stream, each).await
-        })
+        }))
     }
 
     fn run_all(&self, statements: &mut [Batched<'_>]) -> Result<()> {
@@ -258,30 +316,32 @@ impl<C: GenericClient + Sync> Db for PgDb<'_, C> {
             // are not taken, so reading one statement to its end before asking for
             // the next would leave the later ones unsent.
             let runs = statements.iter().zip(&prepared).zip(&cells).map(
-                |((statement, prepared), cells)| async move {
-                    let stream = match prepared {
-                        Some(prepared) => {
-                            let values = cells.iter().map(Cell::postgres_value);
-                            self.client.query_raw(prepared, values).await?
+                |((statement, prepared), cells)| {
+                    self.planned(statement.fresh, async move {
+                        let stream = match prepared {
+                            Some(prepared) => {
+                                let values = cells.iter().map(Cell::postgres_value);
+                                self.client.query_raw(prepared, values).await?
+                            }
+                            None => {
+                                let typed: Vec<_> = cells
+                                    .iter()
+                                    .map(|cell| (cell.postgres_value(), cell.postgres_type()))
+                                    .collect();
+                                self.client
+                                    .query_typed_raw(&postgres_form(statement.sql), typed)
+                                    .await?
+                            }
+                        };
+                        let mut stream = pin!(stream);
+                        let mut rows = Vec::new();
+                        while let Some(row) =
+                            std::future::poll_fn(|context| stream.as_mut().poll_next(context)).await
+                        {
+                            rows.push(row?);
                         }
-                        None => {
-                            let typed: Vec<_> = cells
-                                .iter()
-                                .map(|cell| (cell.postgres_value(), cell.postgres_type()))
-                                .collect();
-                            self.client
-                                .query_typed_raw(&postgres_form(statement.sql), typed)
-                                .await?
-                        }
-                    };
-                    let mut stream = pin!(stream);
-                    let mut rows = Vec::new();
-                    while let Some(row) =
-                        std::future::poll_fn(|context| stream.as_mut().poll_next(context)).await
-                    {
-                        rows.push(row?);
-                    }
-                    Ok::<_, SqlError>(rows)
+                        Ok::<_, SqlError>(rows)
+                    })
                 },
             );
             let results = join_all(runs.collect()).await;

@@ -63,12 +63,16 @@ const IDLE_CONNECTIONS: usize = 16;
 /// Set on every connection when it opens. JIT compiling pays off for queries of
 /// seconds; a figure query takes milliseconds, and one whose plan's cost passes
 /// `jit_above_cost` (the raw rows of a big city) would spend tens of milliseconds
-/// compiling it, at every run. (Planning every run instead of keeping a generic plan,
-/// `plan_cache_mode = force_custom_plan`, was measured too: a member's standing 2.5x
-/// faster, but most figures 5–70% slower at their p50 for the planning, bench city of
-/// 300 communities; the statements whose generic plan reads the wrong index are steered
-/// instead, as SQLite's are.)
-const SESSION_SETTINGS: &str = "SET jit = off";
+/// compiling it, at every run. A prepared statement keeps one generic plan: left to
+/// choose (`auto`), PostgreSQL planned many figure statements again at every run, for
+/// their values (0.08–0.16 ms of planning each, as long as some of them ran), where
+/// SQLite runs the plan it compiled. The statements whose plan must fit their values
+/// (a range of codes that is a city or a few communities) are marked so
+/// ([`crate::sql::Db::run_fresh`]) and run under `force_custom_plan`
+/// (`sql::postgres`). (Planning every statement every run, `force_custom_plan` for
+/// all, was measured too: a member's standing 2.5x faster, but most figures 5–70%
+/// slower at their p50 for the planning, bench city of 300 communities.)
+const SESSION_SETTINGS: &str = "SET jit = off; SET plan_cache_mode = force_generic_plan";
 
 /// The store's steps, in order. Each is frozen once released: a change is a new step
 /// at the end. The tables are those of `schema/store.rs` and `schema/accounts.rs`, in
