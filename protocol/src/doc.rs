@@ -486,6 +486,13 @@ impl CommunityDoc {
         self.doc.save_after(heads)
     }
 
+    /// How many changes are not reachable from `heads` (a peer's, say: what it has not
+    /// seen); automerge passes over a hash the document does not hold. Reads only, so
+    /// the collections' maps stay known, as in [`Self::save_after`].
+    pub fn changes_after(&mut self, heads: &[ChangeHash]) -> usize {
+        self.doc.get_changes_meta(heads).len()
+    }
+
     /// The changes since the last call, as bytes to append to storage.
     pub fn save_incremental(&mut self) -> Vec<u8> {
         self.doc.save_incremental()

@@ -1,7 +1,6 @@
 //! What the node reports of itself: counts, heads, chunks, the state of its sync with
 //! the hub, and the database's integrity check.
 
-use automerge::ChangeHash;
 use wishtree_protocol::Timestamp;
 use wishtree_protocol::doc::DocError;
 
@@ -119,13 +118,9 @@ impl Replica {
                 *count
             }
             _ => {
-                let document = self.doc.automerge_mut();
-                let known: Vec<ChangeHash> = hub_heads
-                    .iter()
-                    .filter(|hash| document.get_change_meta_by_hash(hash).is_some())
-                    .copied()
-                    .collect();
-                let count = document.get_changes_meta(&known).len();
+                // The status bar asks after every write: reading through
+                // `automerge_mut` would have the next write look its collections up again.
+                let count = self.doc.changes_after(&hub_heads);
                 self.pending_cache = Some((heads, hub_heads, count));
                 count
             }
