@@ -339,9 +339,9 @@ pub(super) fn unindexed(db: &dyn Db, column: &str) -> String {
 /// term it stands in: SQLite's `+column`, PostgreSQL's `(column || '')`. For the terms
 /// where PostgreSQL's statistics do not help: a statement prepared once runs on a
 /// generic plan (`store::postgres::SESSION_SETTINGS`), made for any parameters without
-/// knowing how wide a range of codes is, and for a member's place in the city that plan read the
-/// region's index (1.2 ms, bench city of 300 communities) where the ranked index takes
-/// 0.25 ms.
+/// knowing how wide a range of codes is, and for a member's place in the city that
+/// plan read the region's index (1.2 ms, bench city of 300 communities) where the
+/// ranked index takes 0.25 ms.
 pub(crate) fn off_index(db: &dyn Db, column: &str) -> String {
     match db.dialect() {
         Dialect::Sqlite => format!("+{column}"),

@@ -65,8 +65,8 @@ const IDLE_CONNECTIONS: usize = 16;
 /// `jit_above_cost` (the raw rows of a big city) would spend tens of milliseconds
 /// compiling it, at every run. A prepared statement keeps one generic plan: left to
 /// choose (`auto`), PostgreSQL planned many figure statements again at every run, for
-/// their values (0.08–0.16 ms of planning each, as long as some of them ran), where
-/// SQLite runs the plan it compiled. The statements whose plan must fit their values
+/// their values, 0.08–0.16 ms each (about as long as some took to run), where SQLite
+/// runs the plan it compiled. The statements whose plan must fit their values
 /// (a range of codes that is a city or a few communities) are marked so
 /// ([`crate::sql::Db::run_fresh`]) and run under `force_custom_plan`
 /// (`sql::postgres`). (Planning every statement every run, `force_custom_plan` for
