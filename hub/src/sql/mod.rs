@@ -19,6 +19,7 @@
 //! sums of integers are `NUMERIC`; [`FromCell`] reads those as integers too, so a
 //! statement need not cast every `SUM`.
 
+mod columns;
 mod postgres;
 mod sqlite;
 
