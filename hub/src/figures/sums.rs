@@ -66,9 +66,10 @@ impl<'s> Sums<'s> {
 
     /// Whether the statements are planned for their values on PostgreSQL: a region's
     /// sums by community or by unit, which read a row for each of hundreds or
-    /// thousands (with a generic plan the city bulletin's by community took 19 → 27 ms,
-    /// bench city of 3,000). A total or a month's is a few rows; its generic plan
-    /// serves (planned each time, the city's monthly trend took 0.24 → 0.57 ms).
+    /// thousands (on their generic plans a month's city bulletin took 221–229 ms p50
+    /// against 171–178 planned, bench city of 3,000). A total or a month's is a few
+    /// rows; its generic plan serves (planned each time, the city's monthly trend took
+    /// 0.24 → 0.57 ms).
     fn plan_fresh(&self) -> bool {
         plan_fresh(self.scope) && matches!(self.group, Group::Community | Group::Org)
     }
