@@ -34,7 +34,7 @@ impl Replica {
             });
         }
         let started = Instant::now();
-        let chunks = *self.held(doc).2;
+        let chunks = self.chunks_stored(doc);
         if doc != DocName::Community && chunks == 0 {
             // Nothing received: the city's genesis needs no storing, an empty inbox none.
             return Ok(());
@@ -61,7 +61,7 @@ impl Replica {
     }
 
     pub(super) fn compact_if_due(&mut self, doc: DocName) {
-        let chunks = *self.held(doc).2;
+        let chunks = self.chunks_stored(doc);
         if chunks >= self.compact_after
             && let Err(error) = self.compact(doc)
         {

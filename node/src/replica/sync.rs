@@ -291,7 +291,22 @@ impl Replica {
 
     /// The heads of either document, sorted (for a sync `Hello`).
     pub fn doc_heads(&mut self, doc: DocName) -> Vec<ChangeHash> {
-        sorted_heads(self.held(doc).0)
+        match doc {
+            // Read through the community document's own call: `held` hands it out
+            // mutably, after which its next write looks its collections up again.
+            DocName::Community => self.doc.heads(),
+            DocName::City | DocName::Inbox => sorted_heads(self.held(doc).0),
+        }
+    }
+
+    /// How many chunks hold `doc` in the store. Not through `held`, for the reason
+    /// [`Self::doc_heads`] gives: every write asks, to see whether compaction is due.
+    pub(super) fn chunks_stored(&self, doc: DocName) -> usize {
+        match doc {
+            DocName::Community => self.community_chunks,
+            DocName::City => self.city_chunks,
+            DocName::Inbox => self.inbox_chunks,
+        }
     }
 
     /// The automerge document of `doc`, the heads its stored chunks cover, and how
