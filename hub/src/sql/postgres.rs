@@ -2,10 +2,11 @@
 //! connection with its parameters' types and kept with the connection
 //! ([`PgDb::cached`]); its rows read as they arrive, waited for on the caller's thread,
 //! which drives the connection meanwhile as the store's calls do
-//! (`store::postgres::driven`). A statement asked to be
-//! planned for its values ([`Db::run_fresh`]) goes unnamed instead, parsed, bound and
-//! run in one round trip; statements run together ([`Db::run_all`]) are all sent
-//! before the first answer is read.
+//! (`store::postgres::driven`). Every statement runs on its generic plan; one asked
+//! to be planned for its values ([`Db::run_fresh`]) goes unnamed instead, between two
+//! `SET`s of `plan_cache_mode` (`PgDb::planned`), parsed, bound and run in one round
+//! trip; statements run together ([`Db::run_all`]) are all sent before the first
+//! answer is read.
 
 use std::cell::RefCell;
 use std::collections::HashMap;

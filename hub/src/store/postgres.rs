@@ -229,9 +229,10 @@ struct Conn {
 }
 
 impl Conn {
-    /// Waits for `future`, a call on this connection's client, driving the connection.
-    fn wait<F: Future>(&self, future: F) -> F::Output {
-        self.driven.borrow_mut().block_on(future)
+    /// Makes `call` on this connection's client and waits for its answer, driving the
+    /// connection.
+    fn call<'c, F: Future>(&'c self, call: impl FnOnce(&'c Client) -> F) -> F::Output {
+        self.driven.borrow_mut().block_on(call(&self.client))
     }
 }
 
@@ -357,7 +358,7 @@ impl PgStore {
             quoted(&doc.storage_key()),
             hex::encode(state),
         );
-        pooled.conn().wait(pooled.get_ref().simple_query(&sql))?;
+        pooled.conn().call(|client| client.simple_query(&sql))?;
         Ok(())
     }
 
@@ -386,7 +387,7 @@ impl PgStore {
         let pooled = self.client()?;
         Ok(pooled
             .conn()
-            .wait(pooled.get_ref().query_typed(sql, params))?)
+            .call(|client| client.query_typed(sql, params))?)
     }
 
     /// One statement's changed row count, on a pooled connection.
@@ -394,7 +395,7 @@ impl PgStore {
         let pooled = self.client()?;
         Ok(pooled
             .conn()
-            .wait(pooled.get_ref().execute_typed(sql, params))?)
+            .call(|client| client.execute_typed(sql, params))?)
     }
 
     /// Runs `work` on one pooled connection, each statement committed on its own: the
@@ -457,10 +458,6 @@ impl PgStore {
 }
 
 impl Pooled {
-    fn get_ref(&self) -> &Client {
-        &self.conn().client
-    }
-
     fn conn(&self) -> &Conn {
         self.conn
             .as_ref()

@@ -78,12 +78,12 @@ impl HubStore for PgStore {
 
     fn enrollment(&self, key: &PublicKey) -> Result<Option<Enrollment>, StoreError> {
         let pooled = self.client()?;
-        pooled.conn().wait(read_enrollment(pooled.get_ref(), key))
+        pooled.conn().call(|client| read_enrollment(client, key))
     }
 
     fn community_key(&self, community: CommunityCode) -> Result<Option<PublicKey>, StoreError> {
         let pooled = self.client()?;
-        pooled.conn().wait(active_key(pooled.get_ref(), community))
+        pooled.conn().call(|client| active_key(client, community))
     }
 
     fn enrollments(&self) -> Result<Vec<Enrollment>, StoreError> {
@@ -244,7 +244,7 @@ impl HubStore for PgStore {
         let pooled = self.client()?;
         pooled
             .conn()
-            .wait(save_sync_state_in(pooled.get_ref(), peer, doc, state))
+            .call(|client| save_sync_state_in(client, peer, doc, state))
     }
 
     fn record_attestation(

@@ -24,10 +24,10 @@ impl Drop for AdvisoryLock {
         let Some(conn) = self.conn.take() else {
             return;
         };
-        let unlocked = conn.wait(conn.client.execute_typed(
-            "SELECT pg_advisory_unlock($1, hashtext($2))",
-            &[(&LOCK_SPACE, Type::INT4), (&self.key, Type::TEXT)],
-        ));
+        let lock = [(&LOCK_SPACE as _, Type::INT4), (&self.key as _, Type::TEXT)];
+        let unlocked = conn.call(|client| {
+            client.execute_typed("SELECT pg_advisory_unlock($1, hashtext($2))", &lock)
+        });
         if unlocked.is_ok() {
             self.give_back(conn);
         }
@@ -65,7 +65,7 @@ impl AdvisoryLock {
             "SELECT MAX(seq) FROM doc_chunks WHERE doc = {literal}; \
              SELECT pg_advisory_unlock({LOCK_SPACE}, hashtext({literal}))"
         );
-        let seq = seq_in_answer(conn.wait(conn.client.simple_query(&sql)), 0)?;
+        let seq = seq_in_answer(conn.call(|client| client.simple_query(&sql)), 0)?;
         self.give_back(conn);
         Ok(seq)
     }
@@ -110,10 +110,10 @@ impl PgStore {
     /// connection of its own until the [`DocLock`] is dropped or the process dies.
     pub fn lock_named(&self, key: String) -> Result<DocLock, StoreError> {
         let mut pooled = self.client()?;
-        pooled.conn().wait(pooled.get_ref().execute_typed(
-            "SELECT pg_advisory_lock($1, hashtext($2))",
-            &[(&LOCK_SPACE, Type::INT4), (&key, Type::TEXT)],
-        ))?;
+        let lock = [(&LOCK_SPACE as _, Type::INT4), (&key as _, Type::TEXT)];
+        pooled.conn().call(|client| {
+            client.execute_typed("SELECT pg_advisory_lock($1, hashtext($2))", &lock)
+        })?;
         Ok(DocLock::held(AdvisoryLock::held(
             self,
             pooled.conn.take(),
@@ -137,7 +137,7 @@ impl PgStore {
             "SELECT pg_advisory_lock({LOCK_SPACE}, hashtext({literal})); \
              SELECT MAX(seq) FROM doc_chunks WHERE doc = {literal}"
         );
-        let seq = seq_in_answer(pooled.conn().wait(pooled.get_ref().simple_query(&sql)), 1);
+        let seq = seq_in_answer(pooled.conn().call(|client| client.simple_query(&sql)), 1);
         let conn = pooled.conn.take();
         match seq {
             Ok(seq) => Ok((DocLock::held(AdvisoryLock::held(self, conn, key)), seq)),
