@@ -126,6 +126,14 @@ fn health_page(city: &City) -> String {
     page.text()
 }
 
+/// The health page's section of communities refused past their quota.
+fn over_quota(page: &str) -> &str {
+    page.split_once("<section id=\"over-quota\">")
+        .and_then(|(_, rest)| rest.split_once("</section>"))
+        .map(|(section, _)| section)
+        .unwrap_or_else(|| panic!("no over-quota section: {page}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_flooding_changes_is_refused_past_its_rate_and_others_keep_syncing() {
     // 60 changes an hour: a node that writes hundreds in seconds is past it at once.
@@ -165,11 +173,7 @@ async fn a_node_flooding_changes_is_refused_past_its_rate_and_others_keep_syncin
     );
 
     let page = health_page(&city);
-    let flagged = page
-        .split_once("<section id=\"over-quota\">")
-        .and_then(|(_, rest)| rest.split_once("</section>"))
-        .map(|(section, _)| section)
-        .unwrap_or_else(|| panic!("no over-quota section: {page}"));
+    let flagged = over_quota(&page);
     assert!(flagged.contains("超出配额、同步被拒的社区"), "{flagged}");
     assert!(
         flagged.contains("data-community=\"130903001001\""),
@@ -213,6 +217,35 @@ async fn a_document_past_its_size_quota_is_refused_and_keeps_what_it_had() {
     // later, smaller batch of the node's changes that fits within the quota is
     // accepted; the size bound above holds whatever came.)
     assert_kept(&city.hub, "130903001001", &accepted);
+    rogue.stop().await;
+    city.hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_sync_holding_a_change_past_its_bound_is_refused_whole() {
+    // Any change a node writes is over 64 bytes (its actor and its dependency alone).
+    let city = city(Quotas {
+        change_bytes: 64,
+        ..Quotas::DEFAULT
+    })
+    .await;
+    let rogue = node(&city, "130903001001").await;
+    // The first sync brings the node's whole document as one saved chunk. Its changes
+    // are measured one by one all the same: the document's size bound counts its
+    // compressed bytes, which a long repetitive text would slip through.
+    wait_until(LIMIT, "the first sync to be refused", || {
+        problem(&rogue).contains("over the hub's bound")
+    })
+    .await
+    .unwrap();
+    assert_eq!(hub_heads(&city.hub, "130903001001"), Vec::new());
+    let page = health_page(&city);
+    let flagged = over_quota(&page);
+    assert!(
+        flagged.contains("data-community=\"130903001001\""),
+        "{flagged}"
+    );
+    assert!(flagged.contains("per change"), "{flagged}");
     rogue.stop().await;
     city.hub.stop().await;
 }
