@@ -1065,8 +1065,9 @@ fn copy_city(connection: &Connection, store: &PgStore) {
         assert!(!columns.is_empty(), "{table} is not in PostgreSQL");
         let rows = store
             .in_db_transaction(|pg| {
-                // fig_points_ranked is copied as it is: its triggers would count the
-                // copied fig_member_points again. Disabled in this transaction only.
+                // fig_points_ranked and fig_points_ranked_district are copied as they
+                // are: their triggers would count the copied fig_member_points again.
+                // Disabled in this transaction only.
                 let counted = table == "fig_member_points";
                 if counted {
                     pg.run_batch("ALTER TABLE fig_member_points DISABLE TRIGGER USER")?;

@@ -584,6 +584,11 @@ fn the_figure_tables_read_back_every_type_and_keep_their_counts() {
                 "DELETE FROM fig_member_points WHERE period = '2026H2'",
                 params![],
             )?;
+            // Moved to a community of another district: both counts follow it.
+            db.execute(
+                "UPDATE fig_member_points SET community = '130904001001' WHERE member = ?1",
+                params![[2u8; 16]],
+            )?;
             Ok::<_, SqlError>(())
         })
         .unwrap();
@@ -625,12 +630,28 @@ fn the_figure_tables_read_back_every_type_and_keep_their_counts() {
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )?;
             assert_eq!((total, claimed), (20_530 + 20_531 + 20_532, 1));
-            let ranked = db.query_map(
-                "SELECT period, ranked FROM fig_points_ranked ORDER BY period",
-                params![],
-                |row| Ok((row.get::<String>(0)?, row.get::<i64>(1)?)),
-            )?;
-            assert_eq!(ranked, [("2026H1".to_owned(), 2)]);
+            let counted = |table: &str, by: &str| {
+                db.query_map(
+                    &format!("SELECT period, {by}, ranked FROM {table} ORDER BY 1, 2"),
+                    params![],
+                    |row| {
+                        Ok((
+                            row.get::<String>(0)?,
+                            row.get::<String>(1)?,
+                            row.get::<i64>(2)?,
+                        ))
+                    },
+                )
+            };
+            let row = |region: &str| ("2026H1".to_owned(), region.to_owned(), 1);
+            assert_eq!(
+                counted("fig_points_ranked", "community")?,
+                [row("130903003001"), row("130904001001")]
+            );
+            assert_eq!(
+                counted("fig_points_ranked_district", "district")?,
+                [row("130903"), row("130904")]
+            );
             Ok::<_, SqlError>(())
         })
         .unwrap();

@@ -46,7 +46,7 @@ use wishtree_testkit::community::{fields_of, member_fields};
 use wishtree_testkit::postgres::{TEST_PG_VARIABLE, TestDatabase};
 
 /// The tables compared, besides the raw ones.
-const DERIVED_TABLES: [&str; 11] = [
+const DERIVED_TABLES: [&str; 12] = [
     "fig_months",
     "fig_org_months",
     "fig_district_months",
@@ -55,6 +55,7 @@ const DERIVED_TABLES: [&str; 11] = [
     "fig_wait_days",
     "fig_district_wait_days",
     "fig_points_ranked",
+    "fig_points_ranked_district",
     "fig_market_wishes",
     "fig_market_offers",
     "fig_communities",

@@ -7,12 +7,13 @@
 //! The rule of what counts and how ties share a place is `wishtree_protocol::ranking`,
 //! which the node's page uses too; the queries here only order its rows. A city ranks
 //! a quarter of a million members a half-year, so no request reads them all: how many
-//! are ranked is summed from `fig_points_ranked` (one count per community and
-//! half-year, kept by triggers), the first of a wide region are read in order along
+//! are ranked is summed from counts kept by triggers (`fig_points_ranked_district`, one
+//! per district and half-year, for the city or a district; `fig_points_ranked`, one per
+//! community, for a narrower region), the first of a wide region are read in order along
 //! the ranked index (period, points DESC, member, community) without a sort, and a
-//! member's place counts only those above them. The rows hold
-//! no names (the figure tables hold nothing personal): the HTTP side names the members
-//! it shows from the documents the hub holds (`http::points::name_members`).
+//! member's place counts only those above them. The rows hold no names (the figure
+//! tables hold nothing personal): the HTTP side names the members it shows from the
+//! documents the hub holds (`http::points::name_members`).
 
 use wishtree_protocol::id::MemberId;
 use wishtree_protocol::ranking::earned_by_half_year;
@@ -103,14 +104,24 @@ pub(super) fn insert_rows(
 }
 
 /// How many members are ranked in `region` (`?2`..`?3`) in `period` (`?1`), and in
-/// the whole table (every region the hub holds): sums of the per-community counts
-/// `fig_points_ranked`, a few thousand rows for a city.
-const RANKED_COUNTS: &str =
-    "SELECT COALESCE(SUM(CASE WHEN community >= ?2 AND community < ?3 THEN ranked END), 0),
-            COALESCE(SUM(ranked), 0)
-     FROM fig_points_ranked WHERE period = ?1";
+/// the whole table (every region the hub holds): sums of the counts kept per district
+/// (`fig_points_ranked_district`) for the city or a district, and per community
+/// (`fig_points_ranked`) for a narrower region, a few rows either way (the city's
+/// communities were 3,000 rows a half-year, most of its ranking's time).
+fn ranked_counts_sql(region: &RegionPrefix) -> &'static str {
+    if region.as_str().len() <= RegionLevel::District.digits() {
+        "SELECT COALESCE(SUM(CASE WHEN district >= ?2 AND district < ?3 THEN ranked END), 0),
+                COALESCE(SUM(ranked), 0)
+         FROM fig_points_ranked_district WHERE period = ?1"
+    } else {
+        "SELECT (SELECT COALESCE(SUM(ranked), 0) FROM fig_points_ranked
+                 WHERE period = ?1 AND community >= ?2 AND community < ?3),
+                (SELECT COALESCE(SUM(ranked), 0) FROM fig_points_ranked_district
+                 WHERE period = ?1)"
+    }
+}
 
-/// The two counts of [`RANKED_COUNTS`].
+/// The two counts of [`ranked_counts_sql`].
 fn ranked_counts(row: &Row<'_>) -> crate::sql::Result<(u64, u64)> {
     let (in_region, everywhere): (i64, i64) = (row.get(0)?, row.get(1)?);
     Ok((
@@ -163,6 +174,7 @@ pub fn points_ranking(
     let counts = params![period_text, low, high];
     let limit_value = i64::try_from(limit).unwrap_or(i64::MAX);
     let listed = params![period_text, low, high, limit_value];
+    let counting = ranked_counts_sql(region);
     let mut counted = (0, 0);
     let mut rows = Vec::new();
     let sorting = ranking_sql(db, false);
@@ -170,7 +182,7 @@ pub fn points_ranking(
         // The list's statement is the same whatever the counts (PostgreSQL, told no
         // index to read): both go at once, one round trip rather than two.
         db.run_all(&mut [
-            Batched::new(RANKED_COUNTS, counts, &mut |row| {
+            Batched::new(counting, counts, &mut |row| {
                 counted = ranked_counts(row)?;
                 Ok(())
             }),
@@ -180,7 +192,7 @@ pub fn points_ranking(
             }),
         ])?;
     } else {
-        counted = db.query_row(RANKED_COUNTS, counts, ranked_counts)?;
+        counted = db.query_row(counting, counts, ranked_counts)?;
         let wanted = u64::try_from(limit).unwrap_or(u64::MAX).min(counted.0);
         let walk = walks_in_order(wanted, counted.0, counted.1);
         rows = db.query_map(&ranking_sql(db, walk), listed, member_row)?;
@@ -239,24 +251,20 @@ pub fn standing(
         RegionLevel::City,
     ];
     let ranges = levels.map(|level| region_range(&community.region(level)));
-    let ranked_in = |first: usize| {
-        format!(
-            "COALESCE(SUM(CASE WHEN community >= ?{first} AND community < ?{} THEN ranked END), 0)",
-            first + 1
-        )
-    };
-    let sql = format!(
-        "SELECT (SELECT points FROM fig_member_points
-                 WHERE community = ?1 AND member = ?2 AND period = ?3),
-             {}, {}, {}, COALESCE(SUM(ranked), 0)
-         FROM fig_points_ranked WHERE period = ?3",
-        ranked_in(4),
-        ranked_in(6),
-        ranked_in(8)
-    );
+    // The community and the street count their communities' rows, the city its
+    // districts' (`ranked_counts_sql`).
+    let sql = "SELECT (SELECT points FROM fig_member_points
+                       WHERE community = ?1 AND member = ?2 AND period = ?3),
+                      (SELECT COALESCE(SUM(ranked), 0) FROM fig_points_ranked
+                       WHERE period = ?3 AND community >= ?4 AND community < ?5),
+                      (SELECT COALESCE(SUM(ranked), 0) FROM fig_points_ranked
+                       WHERE period = ?3 AND community >= ?6 AND community < ?7),
+                      COALESCE(SUM(CASE WHEN district >= ?8 AND district < ?9 THEN ranked END), 0),
+                      COALESCE(SUM(ranked), 0)
+               FROM fig_points_ranked_district WHERE period = ?3";
     let [(low0, high0), (low1, high1), (low2, high2)] = &ranges;
     let (points, of, everywhere): (Option<i64>, [i64; 3], i64) = db.query_row(
-        &sql,
+        sql,
         params![
             community.as_str(),
             member.as_bytes().as_slice(),
@@ -371,7 +379,8 @@ mod tests {
     /// A generated city: 3 districts × 3 streets × 4 communities, members earning
     /// points in steps of 5 (many ties), two half-years, one member id ranked in two
     /// communities; then one community re-derived with other rows and one emptied, as
-    /// re-derivation deletes and inserts, so the counts' triggers see both.
+    /// re-derivation deletes and inserts, and some rows moved to another community and
+    /// half-year, so the counts' triggers see all three.
     fn city(seed: u64) -> (Connection, Vec<CommunityCode>) {
         let mut connection = Connection::open_in_memory().expect("in memory");
         crate::schema::migrate(&mut connection).expect("migrated");
@@ -427,6 +436,20 @@ mod tests {
         for member in 0..12 {
             insert(codes[6], 9_000 + member, "2026H1", 5 * (member % 3 + 1));
         }
+        // Rows moved to a community of another district, and to another half-year.
+        connection
+            .execute(
+                "UPDATE fig_member_points SET community = ?1 WHERE community = ?2",
+                [codes[30].as_str(), codes[1].as_str()],
+            )
+            .expect("moved");
+        connection
+            .execute(
+                "UPDATE fig_member_points SET period = '2027H1'
+                 WHERE community = ?1 AND period = '2026H2'",
+                [codes[2].as_str()],
+            )
+            .expect("moved");
         (connection, codes)
     }
 
@@ -506,7 +529,7 @@ mod tests {
     fn counted_in(db: &dyn Db, region: &RegionPrefix, period: &str) -> (u64, u64) {
         let (low, high) = region_range(region);
         db.query_row(
-            RANKED_COUNTS,
+            ranked_counts_sql(region),
             crate::sql::params![period, low, high],
             ranked_counts,
         )
@@ -579,6 +602,16 @@ mod tests {
                 counts("SELECT period, community, ranked FROM fig_points_ranked ORDER BY 1, 2"),
                 counts(
                     "SELECT period, community, COUNT(*) FROM fig_member_points
+                     GROUP BY 1, 2 ORDER BY 1, 2"
+                ),
+            );
+            assert_eq!(
+                counts(
+                    "SELECT period, district, ranked FROM fig_points_ranked_district
+                     ORDER BY 1, 2"
+                ),
+                counts(
+                    "SELECT period, substr(community, 1, 6), COUNT(*) FROM fig_member_points
                      GROUP BY 1, 2 ORDER BY 1, 2"
                 ),
             );

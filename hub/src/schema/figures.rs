@@ -181,6 +181,45 @@ BEGIN
         ON CONFLICT (period, community) DO UPDATE SET ranked = ranked + 1;
 END;";
 
+/// How many members are ranked per district and half-year
+/// (`fig_points_ranked_district`): a ranking of the city or a district, and a member's
+/// place in the city, count a row per district instead of one per community
+/// (`figures::points`; the city's count read 3,000 rows of `fig_points_ranked` a
+/// half-year, 0.35 ms in SQLite and 0.69 ms of PostgreSQL's time, bench city). Kept
+/// like `fig_points_ranked`, by triggers of its own on every insert, delete and move of
+/// a `fig_member_points` row; a district with nobody ranked in a half-year has no row.
+/// Filled here from `fig_points_ranked`.
+pub(super) const POINTS_RANKED_DISTRICT_STEP: &str = "CREATE TABLE fig_points_ranked_district (
+    period TEXT NOT NULL,
+    district TEXT NOT NULL,
+    ranked INTEGER NOT NULL,
+    PRIMARY KEY (period, district)
+) WITHOUT ROWID;
+INSERT INTO fig_points_ranked_district (period, district, ranked)
+    SELECT period, substr(community, 1, 6), SUM(ranked) FROM fig_points_ranked GROUP BY 1, 2;
+CREATE TRIGGER fig_member_points_district_counted AFTER INSERT ON fig_member_points BEGIN
+    INSERT INTO fig_points_ranked_district (period, district, ranked)
+        VALUES (NEW.period, substr(NEW.community, 1, 6), 1)
+        ON CONFLICT (period, district) DO UPDATE SET ranked = ranked + 1;
+END;
+CREATE TRIGGER fig_member_points_district_uncounted AFTER DELETE ON fig_member_points BEGIN
+    UPDATE fig_points_ranked_district SET ranked = ranked - 1
+        WHERE period = OLD.period AND district = substr(OLD.community, 1, 6);
+    DELETE FROM fig_points_ranked_district
+        WHERE period = OLD.period AND district = substr(OLD.community, 1, 6) AND ranked <= 0;
+END;
+CREATE TRIGGER fig_member_points_district_moved
+AFTER UPDATE OF period, community ON fig_member_points
+BEGIN
+    UPDATE fig_points_ranked_district SET ranked = ranked - 1
+        WHERE period = OLD.period AND district = substr(OLD.community, 1, 6);
+    DELETE FROM fig_points_ranked_district
+        WHERE period = OLD.period AND district = substr(OLD.community, 1, 6) AND ranked <= 0;
+    INSERT INTO fig_points_ranked_district (period, district, ranked)
+        VALUES (NEW.period, substr(NEW.community, 1, 6), 1)
+        ON CONFLICT (period, district) DO UPDATE SET ranked = ranked + 1;
+END;";
+
 /// The monthly rollups summed per district (`fig_district_months`): a city's or a
 /// district's whole months read a row per district and month instead of one per
 /// community and month (3,000 communities × every month for a city's stocks). Kept by

@@ -33,7 +33,7 @@ pub(crate) use figures::MEASURE_COLUMNS;
 
 /// Every step of the hub database, in order; the index + 1 is the version. A new step
 /// goes at the end, whichever tables it touches.
-const STEPS: [&str; 31] = [
+const STEPS: [&str; 32] = [
     store::STEPS[0],
     store::STEPS[1],
     figures::STEPS[0],
@@ -65,6 +65,7 @@ const STEPS: [&str; 31] = [
     figures::DERIVED_FROM_STEP,
     accounts::STEPS[2],
     wait_days::EDGE_DAY_INDEXES_STEP,
+    figures::POINTS_RANKED_DISTRICT_STEP,
 ];
 
 /// The version of a database this build has migrated.

@@ -71,6 +71,16 @@ pub(super) fn check_summed_tables(db: &dyn Db) -> Result<(), TestCaseError> {
              GROUP BY 1 ORDER BY 1"
         )
     );
+    prop_assert_eq!(
+        rows(
+            "SELECT district || ' ' || period, 0, ranked, 0 FROM fig_points_ranked_district
+             ORDER BY 1"
+        ),
+        rows(
+            "SELECT substr(community, 1, 6) || ' ' || period, 0, COUNT(*), 0
+             FROM fig_member_points GROUP BY 1 ORDER BY 1"
+        )
+    );
     // The days waited, per community and per district, count the wishes' days.
     let waited = |key: &str| {
         format!(

@@ -601,3 +601,41 @@ CREATE TRIGGER fig_member_points_uncounted AFTER DELETE ON fig_member_points
 CREATE TRIGGER fig_member_points_moved AFTER UPDATE OF period, community ON fig_member_points
     FOR EACH ROW EXECUTE FUNCTION fig_points_ranked_keep();
 "#;
+
+/// How many members are ranked per district and half-year, kept by triggers beside
+/// `fig_points_ranked` (SQLite's version 32, `schema/figures.rs`).
+pub(super) const POINTS_RANKED_DISTRICT_STEP: &str = r#"
+CREATE TABLE fig_points_ranked_district (
+    period TEXT COLLATE "C" NOT NULL,
+    district TEXT COLLATE "C" NOT NULL,
+    ranked BIGINT NOT NULL,
+    PRIMARY KEY (period, district)
+);
+INSERT INTO fig_points_ranked_district (period, district, ranked)
+    SELECT period, substr(community, 1, 6), SUM(ranked) FROM fig_points_ranked GROUP BY 1, 2;
+CREATE FUNCTION fig_points_ranked_district_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        UPDATE fig_points_ranked_district SET ranked = ranked - 1
+            WHERE period = OLD.period AND district = substr(OLD.community, 1, 6);
+        DELETE FROM fig_points_ranked_district
+            WHERE period = OLD.period AND district = substr(OLD.community, 1, 6)
+                AND ranked <= 0;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO fig_points_ranked_district (period, district, ranked)
+            VALUES (NEW.period, substr(NEW.community, 1, 6), 1)
+            ON CONFLICT (period, district)
+            DO UPDATE SET ranked = fig_points_ranked_district.ranked + 1;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER fig_member_points_district_counted AFTER INSERT ON fig_member_points
+    FOR EACH ROW EXECUTE FUNCTION fig_points_ranked_district_keep();
+CREATE TRIGGER fig_member_points_district_uncounted AFTER DELETE ON fig_member_points
+    FOR EACH ROW EXECUTE FUNCTION fig_points_ranked_district_keep();
+CREATE TRIGGER fig_member_points_district_moved
+    AFTER UPDATE OF period, community ON fig_member_points
+    FOR EACH ROW EXECUTE FUNCTION fig_points_ranked_district_keep();
+"#;
