@@ -223,7 +223,7 @@ async fn a_document_past_its_size_quota_is_refused_and_keeps_what_it_had() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_sync_holding_a_change_past_its_bound_is_refused_whole() {
-    // Any change a node writes is over 64 bytes (its actor and its dependency alone).
+    // 64 bytes: less than any change a node writes (its actor id alone is 16).
     let city = city(Quotas {
         change_bytes: 64,
         ..Quotas::DEFAULT
