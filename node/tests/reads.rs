@@ -12,7 +12,9 @@ use wishtree_node::http::{AppState, on_replica};
 fn a_panicking_read_is_answered_and_the_next_read_runs(runtime: tokio::runtime::Runtime) {
     let dir = tempfile::tempdir().unwrap();
     let state = AppState::new(support::init_node(dir.path()));
-    runtime.block_on(async {
+    // Spawned, so that on a multi-thread runtime the reads run on a worker thread, as a
+    // handler's do.
+    let reads = runtime.spawn(async move {
         let stopped = on_replica(&state, |_| -> u32 { panic!("a bug in a read") }).await;
         match stopped {
             Err(ApiError::Internal { message }) => {
@@ -23,6 +25,7 @@ fn a_panicking_read_is_answered_and_the_next_read_runs(runtime: tokio::runtime::
         let code = on_replica(&state, |replica| replica.code()).await.unwrap();
         assert_eq!(code.as_str(), support::COMMUNITY);
     });
+    runtime.block_on(reads).unwrap();
 }
 
 #[test]
