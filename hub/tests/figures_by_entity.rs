@@ -46,7 +46,7 @@ use wishtree_testkit::community::{fields_of, member_fields};
 use wishtree_testkit::postgres::{TEST_PG_VARIABLE, TestDatabase};
 
 /// The tables compared, besides the raw ones.
-const DERIVED_TABLES: [&str; 12] = [
+const DERIVED_TABLES: [&str; 13] = [
     "fig_months",
     "fig_org_months",
     "fig_district_months",
@@ -56,6 +56,7 @@ const DERIVED_TABLES: [&str; 12] = [
     "fig_district_wait_days",
     "fig_points_ranked",
     "fig_points_ranked_district",
+    "fig_district_orgs",
     "fig_market_wishes",
     "fig_market_offers",
     "fig_communities",

@@ -220,6 +220,54 @@ BEGIN
         ON CONFLICT (period, district) DO UPDATE SET ranked = ranked + 1;
 END;";
 
+/// The unit organisations reported in per district (`fig_district_orgs`): each row of
+/// `fig_orgs` with a day counted under its district, unit and day, so that a district
+/// counts its distinct units reported by a day along its own rows in unit order, with
+/// no sort (by community, its 2,500 rows were sorted per request: the city's 15
+/// districts 10.2 ms against 4.4 this way, bench city). Kept by triggers on every
+/// insert, delete and change of a `fig_orgs` row, as `fig_points_ranked` is; a unit
+/// not reported in yet (no day) is not counted. Filled here from `fig_orgs`.
+pub(super) const DISTRICT_ORGS_STEP: &str = "CREATE TABLE fig_district_orgs (
+    district TEXT NOT NULL,
+    id BLOB NOT NULL,
+    reported_day INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    PRIMARY KEY (district, id, reported_day)
+) WITHOUT ROWID;
+INSERT INTO fig_district_orgs (district, id, reported_day, rows)
+    SELECT substr(community, 1, 6), id, reported_day, COUNT(*) FROM fig_orgs
+    WHERE reported_day IS NOT NULL GROUP BY 1, 2, 3;
+CREATE TRIGGER fig_orgs_district_counted AFTER INSERT ON fig_orgs
+WHEN NEW.reported_day IS NOT NULL
+BEGIN
+    INSERT INTO fig_district_orgs (district, id, reported_day, rows)
+        VALUES (substr(NEW.community, 1, 6), NEW.id, NEW.reported_day, 1)
+        ON CONFLICT (district, id, reported_day) DO UPDATE SET rows = rows + 1;
+END;
+CREATE TRIGGER fig_orgs_district_uncounted AFTER DELETE ON fig_orgs
+WHEN OLD.reported_day IS NOT NULL
+BEGIN
+    UPDATE fig_district_orgs SET rows = rows - 1
+        WHERE district = substr(OLD.community, 1, 6) AND id = OLD.id
+            AND reported_day = OLD.reported_day;
+    DELETE FROM fig_district_orgs
+        WHERE district = substr(OLD.community, 1, 6) AND id = OLD.id
+            AND reported_day = OLD.reported_day AND rows <= 0;
+END;
+CREATE TRIGGER fig_orgs_district_moved AFTER UPDATE OF community, id, reported_day ON fig_orgs
+BEGIN
+    UPDATE fig_district_orgs SET rows = rows - 1
+        WHERE district = substr(OLD.community, 1, 6) AND id = OLD.id
+            AND reported_day = OLD.reported_day;
+    DELETE FROM fig_district_orgs
+        WHERE district = substr(OLD.community, 1, 6) AND id = OLD.id
+            AND reported_day = OLD.reported_day AND rows <= 0;
+    INSERT INTO fig_district_orgs (district, id, reported_day, rows)
+        SELECT substr(NEW.community, 1, 6), NEW.id, NEW.reported_day, 1
+        WHERE NEW.reported_day IS NOT NULL
+        ON CONFLICT (district, id, reported_day) DO UPDATE SET rows = rows + 1;
+END;";
+
 /// The monthly rollups summed per district (`fig_district_months`): a city's or a
 /// district's whole months read a row per district and month instead of one per
 /// community and month (3,000 communities × every month for a city's stocks). Kept by

@@ -33,7 +33,7 @@ pub(crate) use figures::MEASURE_COLUMNS;
 
 /// Every step of the hub database, in order; the index + 1 is the version. A new step
 /// goes at the end, whichever tables it touches.
-const STEPS: [&str; 32] = [
+const STEPS: [&str; 33] = [
     store::STEPS[0],
     store::STEPS[1],
     figures::STEPS[0],
@@ -66,6 +66,7 @@ const STEPS: [&str; 32] = [
     accounts::STEPS[2],
     wait_days::EDGE_DAY_INDEXES_STEP,
     figures::POINTS_RANKED_DISTRICT_STEP,
+    figures::DISTRICT_ORGS_STEP,
 ];
 
 /// The version of a database this build has migrated.

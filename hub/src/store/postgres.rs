@@ -77,7 +77,7 @@ const SESSION_SETTINGS: &str = "SET jit = off; SET plan_cache_mode = force_gener
 /// The store's steps, in order. Each is frozen once released: a change is a new step
 /// at the end. The tables are those of `schema/store.rs` and `schema/accounts.rs`, in
 /// PostgreSQL's types, then every other table of the hub's SQLite file.
-const STEPS: [&str; 7] = [
+const STEPS: [&str; 8] = [
     r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE roster (
@@ -212,6 +212,8 @@ CREATE INDEX fig_wishes_fulfilled_by_day ON fig_wishes (submitted_day, community
 "#,
     // The ranked members counted per district (SQLite's version 32).
     figure_tables::POINTS_RANKED_DISTRICT_STEP,
+    // The units reported in counted per district (SQLite's version 33).
+    figure_tables::DISTRICT_ORGS_STEP,
 ];
 
 /// The hub store in a PostgreSQL database.

@@ -5,8 +5,8 @@ use super::*;
 
 /// The tables kept by summing as communities are re-derived (some twice, by a second
 /// session) hold what summing the rows they are made of afresh gives: the districts'
-/// months (the organisations' too), the districts' days (rows that count and minutes)
-/// and the ranked counts.
+/// months (the organisations' too), the districts' days (rows that count and minutes),
+/// the ranked counts and the units reported in per district.
 pub(super) fn check_summed_tables(db: &dyn Db) -> Result<(), TestCaseError> {
     let rows = |sql: &str| -> Vec<(String, i64, i64, i64)> {
         db.query_map(sql, params![], |row| {
@@ -80,6 +80,18 @@ pub(super) fn check_summed_tables(db: &dyn Db) -> Result<(), TestCaseError> {
             "SELECT substr(community, 1, 6) || ' ' || period, 0, COUNT(*), 0
              FROM fig_member_points GROUP BY 1 ORDER BY 1"
         )
+    );
+    // The units reported in per district and day count the organisations' rows.
+    let hex_id = hex_org.replace("org", "id");
+    prop_assert_eq!(
+        rows(&format!(
+            "SELECT district || ' ' || {hex_id}, reported_day, rows, 0 FROM fig_district_orgs
+             ORDER BY 1, 2"
+        )),
+        rows(&format!(
+            "SELECT substr(community, 1, 6) || ' ' || {hex_id}, reported_day, COUNT(*), 0
+             FROM fig_orgs WHERE reported_day IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
+        ))
     );
     // The days waited, per community and per district, count the wishes' days.
     let waited = |key: &str| {

@@ -639,3 +639,45 @@ CREATE TRIGGER fig_member_points_district_moved
     AFTER UPDATE OF period, community ON fig_member_points
     FOR EACH ROW EXECUTE FUNCTION fig_points_ranked_district_keep();
 "#;
+
+/// The unit organisations reported in per district, unit and day, kept by triggers on
+/// `fig_orgs` (SQLite's version 33, `schema/figures.rs`).
+pub(super) const DISTRICT_ORGS_STEP: &str = r#"
+CREATE TABLE fig_district_orgs (
+    district TEXT COLLATE "C" NOT NULL,
+    id BYTEA NOT NULL,
+    reported_day BIGINT NOT NULL,
+    rows BIGINT NOT NULL,
+    PRIMARY KEY (district, id, reported_day)
+);
+INSERT INTO fig_district_orgs (district, id, reported_day, rows)
+    SELECT substr(community, 1, 6), id, reported_day, COUNT(*) FROM fig_orgs
+    WHERE reported_day IS NOT NULL GROUP BY 1, 2, 3;
+CREATE FUNCTION fig_district_orgs_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- A row without a day is not counted: an UPDATE or DELETE matches nothing for it.
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        UPDATE fig_district_orgs SET rows = rows - 1
+            WHERE district = substr(OLD.community, 1, 6) AND id = OLD.id
+                AND reported_day = OLD.reported_day;
+        DELETE FROM fig_district_orgs
+            WHERE district = substr(OLD.community, 1, 6) AND id = OLD.id
+                AND reported_day = OLD.reported_day AND rows <= 0;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO fig_district_orgs (district, id, reported_day, rows)
+            SELECT substr(NEW.community, 1, 6), NEW.id, NEW.reported_day, 1
+            WHERE NEW.reported_day IS NOT NULL
+            ON CONFLICT (district, id, reported_day)
+            DO UPDATE SET rows = fig_district_orgs.rows + 1;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER fig_orgs_district_counted AFTER INSERT ON fig_orgs
+    FOR EACH ROW EXECUTE FUNCTION fig_district_orgs_keep();
+CREATE TRIGGER fig_orgs_district_uncounted AFTER DELETE ON fig_orgs
+    FOR EACH ROW EXECUTE FUNCTION fig_district_orgs_keep();
+CREATE TRIGGER fig_orgs_district_moved AFTER UPDATE OF community, id, reported_day ON fig_orgs
+    FOR EACH ROW EXECUTE FUNCTION fig_district_orgs_keep();
+"#;
