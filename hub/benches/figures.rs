@@ -1065,16 +1065,17 @@ fn copy_city(connection: &Connection, store: &PgStore) {
         assert!(!columns.is_empty(), "{table} is not in PostgreSQL");
         let rows = store
             .in_db_transaction(|pg| {
-                // fig_points_ranked and fig_points_ranked_district are copied as they
-                // are: their triggers would count the copied fig_member_points again.
-                // Disabled in this transaction only.
-                let counted = table == "fig_member_points";
+                // The tables kept by triggers (fig_points_ranked and
+                // fig_points_ranked_district from fig_member_points, fig_district_orgs
+                // from fig_orgs) are copied as they are: their triggers would count the
+                // copied rows again. Disabled in this transaction only.
+                let counted = table == "fig_member_points" || table == "fig_orgs";
                 if counted {
-                    pg.run_batch("ALTER TABLE fig_member_points DISABLE TRIGGER USER")?;
+                    pg.run_batch(&format!("ALTER TABLE {table} DISABLE TRIGGER USER"))?;
                 }
                 let rows = copy_table(sqlite, pg, table, &columns)?;
                 if counted {
-                    pg.run_batch("ALTER TABLE fig_member_points ENABLE TRIGGER USER")?;
+                    pg.run_batch(&format!("ALTER TABLE {table} ENABLE TRIGGER USER"))?;
                 }
                 Ok::<_, SqlError>(rows)
             })
@@ -1094,6 +1095,22 @@ fn copy_city(connection: &Connection, store: &PgStore) {
             .unwrap();
         assert_eq!(there, *rows, "{table}: rows in PostgreSQL");
     }
+    // The tables kept by triggers count their rows once (the copy ran without them).
+    let kept: (bool, bool, bool) = store
+        .with_db(|pg| {
+            pg.query_row(
+                "SELECT (SELECT SUM(ranked) FROM fig_points_ranked)
+                            = (SELECT COUNT(*) FROM fig_member_points),
+                        (SELECT SUM(ranked) FROM fig_points_ranked_district)
+                            = (SELECT COUNT(*) FROM fig_member_points),
+                        (SELECT SUM(rows) FROM fig_district_orgs)
+                            = (SELECT COUNT(*) FROM fig_orgs WHERE reported_day IS NOT NULL)",
+                sql::params![],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+        })
+        .unwrap();
+    assert_eq!(kept, (true, true, true), "the kept counts in PostgreSQL");
     // VACUUM as well as ANALYZE: a freshly written table's pages are not yet marked
     // all-visible, so its index-only scans would read the table too until autovacuum
     // came by, at a moment of its choosing in the middle of the timings.
