@@ -19,6 +19,7 @@
 
 mod accounts;
 mod bulletins;
+mod district_counts;
 mod figures;
 mod members;
 mod store;
@@ -65,8 +66,8 @@ const STEPS: [&str; 33] = [
     figures::DERIVED_FROM_STEP,
     accounts::STEPS[2],
     wait_days::EDGE_DAY_INDEXES_STEP,
-    figures::POINTS_RANKED_DISTRICT_STEP,
-    figures::DISTRICT_ORGS_STEP,
+    district_counts::POINTS_RANKED_DISTRICT_STEP,
+    district_counts::DISTRICT_ORGS_STEP,
 ];
 
 /// The version of a database this build has migrated.

@@ -2,21 +2,22 @@
 //! the web UI.
 //!
 //! Handlers are thin: they pull the path, query and body apart and call the matching
-//! operation of [`crate::api`] on a blocking thread, because an operation does SQLite
-//! work and waits for the disk. The pattern every handler (and the UI's) uses:
+//! operation of [`crate::api`] where blocking is allowed, because an operation does
+//! SQLite work and waits for the disk. The pattern every handler (and the UI's) uses:
 //!
 //! ```text
 //! let answer = on_replica(&state, move |replica| api::list_wishes(replica, None, None)).await;
 //! ```
 //!
-//! [`on_replica`] runs the closure in `spawn_blocking` holding the replica's lock for
-//! that one call. Bodies over [`BODY_LIMIT`] are refused with 413.
+//! [`on_replica`] runs the closure holding the replica's lock for that one call, and
+//! [`on_replica_write`] runs a write in the next group commit (`calls.rs`). Bodies over
+//! [`BODY_LIMIT`] are refused with 413.
 
 mod auth;
+mod calls;
 mod volunteers;
 
 use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use axum::Router;
@@ -30,6 +31,7 @@ use serde_json::Value;
 use wishtree_protocol::model::Entity;
 
 pub use self::auth::require_password;
+pub use self::calls::{on_replica, on_replica_write};
 use crate::api::{self, ApiError, ApiResult, Input};
 use crate::replica::{GroupCommit, Replica, SharedReplica};
 use crate::report::ReportCsv;
@@ -122,52 +124,6 @@ pub fn api_router() -> Router<AppState> {
         .route("/api/evaluations", get(list_evaluations).post(evaluate))
         .route("/api/{*rest}", axum::routing::any(unknown_route))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-}
-
-/// Runs `work` on the replica, holding its lock for that call, where blocking is
-/// allowed: on a multi-thread runtime on this task's own thread, the runtime moving the
-/// thread's other tasks to another (as a group commit's leader runs,
-/// [`GroupCommit::write`]): a hand-over to a blocking thread and back cost a read about
-/// 30 µs of its 100 (`GET /api/status`, p50). Elsewhere on a blocking thread.
-pub async fn on_replica<T: Send + 'static>(
-    state: &AppState,
-    work: impl FnOnce(&mut Replica) -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    let replica = state.replica.clone();
-    let run = move || {
-        let mut replica = replica.blocking_lock();
-        work(&mut replica)
-    };
-    let stopped = |why: String| ApiError::Internal {
-        message: format!("the request stopped half-way: {why}"),
-    };
-    if tokio::runtime::Handle::current().runtime_flavor()
-        == tokio::runtime::RuntimeFlavor::MultiThread
-    {
-        // A panic in `work` is answered, as a blocking thread's would be; the replica's
-        // lock is let go as it unwinds.
-        tokio::task::block_in_place(|| std::panic::catch_unwind(AssertUnwindSafe(run)))
-            .map_err(|_| stopped("it panicked".to_owned()))
-    } else {
-        tokio::task::spawn_blocking(run)
-            .await
-            .map_err(|error| stopped(error.to_string()))
-    }
-}
-
-/// Runs a write on the replica in the next group commit ([`GroupCommit`]): answered
-/// once it is on disk, or with the store's error if its batch could not be stored.
-pub async fn on_replica_write(
-    state: &AppState,
-    work: impl FnOnce(&mut Replica) -> ApiResult + Send + 'static,
-) -> ApiResult {
-    state
-        .writes
-        .write(work, |error| Err(ApiError::from_store(error)))
-        .await
-        .map_err(|stopped| ApiError::Internal {
-            message: stopped.to_string(),
-        })?
 }
 
 /// The answer to an operation: `success` with the JSON, or the error's status with

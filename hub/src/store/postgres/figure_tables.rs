@@ -603,7 +603,7 @@ CREATE TRIGGER fig_member_points_moved AFTER UPDATE OF period, community ON fig_
 "#;
 
 /// How many members are ranked per district and half-year, kept by triggers beside
-/// `fig_points_ranked` (SQLite's version 32, `schema/figures.rs`).
+/// `fig_points_ranked` (SQLite's version 32, `schema/district_counts.rs`).
 pub(super) const POINTS_RANKED_DISTRICT_STEP: &str = r#"
 CREATE TABLE fig_points_ranked_district (
     period TEXT COLLATE "C" NOT NULL,
@@ -641,7 +641,7 @@ CREATE TRIGGER fig_member_points_district_moved
 "#;
 
 /// The unit organisations reported in per district, unit and day, kept by triggers on
-/// `fig_orgs` (SQLite's version 33, `schema/figures.rs`).
+/// `fig_orgs` (SQLite's version 33, `schema/district_counts.rs`).
 pub(super) const DISTRICT_ORGS_STEP: &str = r#"
 CREATE TABLE fig_district_orgs (
     district TEXT COLLATE "C" NOT NULL,
