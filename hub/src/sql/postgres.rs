@@ -11,7 +11,6 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::pin::pin;
-use std::task::Poll;
 
 use futures_core::Stream;
 use tokio_postgres::types::{ToSql, Type};
@@ -154,25 +153,14 @@ impl<'a, C: GenericClient + Sync> PgDb<'a, C> {
         if !for_values {
             return statement.await;
         }
-        // Each call sends its message when first polled: polled in this order, they go
-        // in this order.
-        let mut before = pin!(self.client.batch_execute(CUSTOM_PLANS));
-        let mut statement = pin!(statement);
-        let mut after = pin!(self.client.batch_execute(GENERIC_PLANS));
-        let (mut set, mut ran, mut reset) = (None, None, None);
-        let (set, ran, reset) = std::future::poll_fn(|context| {
-            poll_once(before.as_mut(), &mut set, context);
-            poll_once(statement.as_mut(), &mut ran, context);
-            poll_once(after.as_mut(), &mut reset, context);
-            match (set.take(), ran.take(), reset.take()) {
-                (Some(set), Some(ran), Some(reset)) => Poll::Ready((set, ran, reset)),
-                (waiting_set, waiting_ran, waiting_reset) => {
-                    (set, ran, reset) = (waiting_set, waiting_ran, waiting_reset);
-                    Poll::Pending
-                }
-            }
-        })
-        .await;
+        // Each call sends its message when first polled; `biased` polls them in this
+        // order, so they go in this order.
+        let (set, ran, reset) = tokio::join!(
+            biased;
+            self.client.batch_execute(CUSTOM_PLANS),
+            statement,
+            self.client.batch_execute(GENERIC_PLANS),
+        );
         // The statement's own error first: a failed `SET` fails what follows it.
         let value = ran?;
         set?;
@@ -185,19 +173,6 @@ impl<'a, C: GenericClient + Sync> PgDb<'a, C> {
 /// own (`store::postgres::SESSION_SETTINGS`), restored after it.
 const CUSTOM_PLANS: &str = "SET plan_cache_mode = force_custom_plan";
 const GENERIC_PLANS: &str = "SET plan_cache_mode = force_generic_plan";
-
-/// Polls `future` into `output` unless it is there already.
-fn poll_once<T>(
-    future: std::pin::Pin<&mut impl Future<Output = T>>,
-    output: &mut Option<T>,
-    context: &mut std::task::Context<'_>,
-) {
-    if output.is_none()
-        && let Poll::Ready(value) = future.poll(context)
-    {
-        *output = Some(value);
-    }
-}
 
 impl Kind {
     fn postgres_type(self) -> Type {
